@@ -1,0 +1,171 @@
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import { Construct } from 'constructs';
+import {
+  ApexSpfOptions,
+  apexTxtRecord,
+  DmarcRecordOptions,
+  dmarcRecord,
+  DnsRecord,
+  mailFromDomain,
+  mailFromRecords,
+  rdata,
+} from '../dns-records';
+
+export interface SendingDomainProps {
+  /** The domain mail is sent from, like "example.com". */
+  readonly domainName: string;
+  /**
+   * Public hosted zone that holds the domain; the stack writes every record there.
+   * @default - manual DNS: no record resources, the records are stack outputs in zone-file form
+   */
+  readonly hostedZone?: route53.IHostedZone;
+  /** @default Duration.hours(1) */
+  readonly recordTtl?: Duration;
+  /**
+   * Label of the custom MAIL FROM domain under `domainName`.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/mail-from.html
+   * @default 'mail'
+   */
+  readonly mailFromSubdomain?: string;
+  /** @default ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE */
+  readonly mailFromBehaviorOnMxFailure?: ses.MailFromBehaviorOnMxFailure;
+  /**
+   * The DMARC record at `_dmarc.<domain>`.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dmarc.html
+   * @default - no DMARC record (for domains that publish one elsewhere)
+   */
+  readonly dmarc?: DmarcRecordOptions;
+  /**
+   * The apex TXT record set: SPF including SES, merged with the domain's other apex TXT values.
+   * @default - no apex record: DMARC's SPF alignment comes from the MAIL FROM domain
+   */
+  readonly apexSpf?: ApexSpfOptions;
+  /** The identity's default configuration set, which covers SMTP mail (it carries no set header). @default - none */
+  readonly configurationSet?: ses.IConfigurationSet;
+  /** Addresses to verify as email identities, so the sandbox lets mail reach them. @default - none */
+  readonly verifiedEmailAddresses?: string[];
+  /** Applied to the identities and DNS records. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * An SES domain identity with complete email authentication: Easy DKIM with 2048-bit keys, a
+ * custom MAIL FROM domain (MX + SPF, so SPF aligns under DMARC), a DMARC policy and, when asked
+ * for, an apex SPF record merged with the domain's other apex TXT values.
+ */
+export class SendingDomain extends Construct {
+  public readonly identity: ses.EmailIdentity;
+  public readonly domainName: string;
+  public readonly mailFromDomain: string;
+  /** Every record of the domain except DKIM (whose names come from the identity at deploy time). */
+  public readonly staticRecords: DnsRecord[];
+
+  constructor(scope: Construct, id: string, props: SendingDomainProps) {
+    super(scope, id);
+    const subdomain = props.mailFromSubdomain ?? 'mail';
+    if (!Token.isUnresolved(subdomain) && !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(subdomain)) {
+      throw new Error(`mailFromSubdomain must be one DNS label (a-z, 0-9, "-"), got: ${subdomain}`);
+    }
+    const ttl = props.recordTtl ?? Duration.hours(1);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(region)) {
+      throw new Error(
+        'SendingDomain needs a stack with an explicit region: the MAIL FROM MX names the Region',
+      );
+    }
+
+    this.domainName = props.domainName;
+    this.mailFromDomain = mailFromDomain(props.domainName, subdomain);
+    this.identity = new ses.EmailIdentity(this, 'Identity', {
+      identity: ses.Identity.domain(props.domainName),
+      // Stated explicitly: without a key length the L2 leaves SES's default (1024-bit).
+      dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
+      dkimSigning: true,
+      mailFromDomain: this.mailFromDomain,
+      mailFromBehaviorOnMxFailure:
+        props.mailFromBehaviorOnMxFailure ?? ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE,
+      configurationSet: props.configurationSet,
+    });
+    this.identity.applyRemovalPolicy(removalPolicy);
+
+    this.staticRecords = [
+      ...mailFromRecords(props.domainName, subdomain, region),
+      ...(props.dmarc ? [dmarcRecord(props.domainName, props.dmarc)] : []),
+      ...(props.apexSpf ? [apexTxtRecord(props.domainName, props.apexSpf)] : []),
+    ];
+
+    const identity = this.identity;
+    const dkim = [
+      { n: 1, name: identity.dkimDnsTokenName1, value: identity.dkimDnsTokenValue1 },
+      { n: 2, name: identity.dkimDnsTokenName2, value: identity.dkimDnsTokenValue2 },
+      { n: 3, name: identity.dkimDnsTokenName3, value: identity.dkimDnsTokenValue3 },
+    ].map(({ n, name, value }) => ({
+      n,
+      // DkimDNSTokenNameN has no trailing dot. Appending one inside the string (not via Fn.join,
+      // whose result is an opaque token) makes the name absolute, so the record set does not get
+      // the zone name appended a second time ("..._domainkey.example.com.example.com").
+      name: `${name}.`,
+      value,
+    }));
+
+    if (props.hostedZone) {
+      const zone = props.hostedZone;
+      for (const { n, name, value } of dkim) {
+        new route53.CnameRecord(this, `DkimRecord${n}`, {
+          zone,
+          recordName: name,
+          domainName: value,
+          ttl,
+        }).applyRemovalPolicy(removalPolicy);
+      }
+      this.staticRecords.forEach((record) => this.writeRecord(zone, record, ttl, removalPolicy));
+    } else {
+      const seconds = ttl.toSeconds();
+      for (const { n, name, value } of dkim) {
+        new CfnOutput(this, `DnsDkim${n}`, {
+          description: `Add to your DNS: Easy DKIM key ${n}`,
+          value: Fn.join('', [name, ` ${seconds} IN CNAME `, value, '.']),
+        });
+      }
+      this.staticRecords.forEach((record) =>
+        record.values.forEach(
+          (value, i) =>
+            new CfnOutput(this, `Dns${record.key}${record.values.length > 1 ? i + 1 : ''}`, {
+              description: `Add to your DNS: ${record.purpose}`,
+              value: `${record.name} ${seconds} IN ${record.type} ${rdata(record.type, value)}`,
+            }),
+        ),
+      );
+    }
+
+    for (const address of props.verifiedEmailAddresses ?? []) {
+      new ses.EmailIdentity(this, `VerifiedAddress-${address}`, {
+        identity: ses.Identity.email(address),
+      }).applyRemovalPolicy(removalPolicy);
+    }
+  }
+
+  private writeRecord(
+    zone: route53.IHostedZone,
+    record: DnsRecord,
+    ttl: Duration,
+    removalPolicy: RemovalPolicy,
+  ) {
+    const common = { zone, recordName: record.name, ttl };
+    const id = `${record.key}Record`;
+    const resource =
+      record.type === 'MX'
+        ? new route53.MxRecord(this, id, {
+            ...common,
+            values: record.values.map((v) => {
+              const [priority, hostName] = v.split(' ');
+              return { priority: Number(priority), hostName };
+            }),
+          })
+        : new route53.TxtRecord(this, id, { ...common, values: record.values });
+    resource.applyRemovalPolicy(removalPolicy);
+  }
+}

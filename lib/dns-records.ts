@@ -1,0 +1,153 @@
+import { feedbackSmtpEndpoint } from './config/smtp-regions';
+
+/*
+ * The DNS records an SES sending domain needs, as plain data. The stack writes them to
+ * Route53 (or prints them for manual DNS); the CLI prints and checks the same records, so
+ * what is deployed and what is checked come from one place.
+ */
+
+export type RecordType = 'CNAME' | 'MX' | 'TXT';
+
+export interface DnsRecord {
+  /** Stable identifier of the record's role, like "MailFromMx"; used in construct ids and outputs. */
+  readonly key: string;
+  /** Absolute name with the trailing dot, like "mail.example.com.". */
+  readonly name: string;
+  readonly type: RecordType;
+  /**
+   * One entry per resource record. TXT entries are the unquoted text (split into 255-byte
+   * strings only when rendered); MX entries are "priority host".
+   */
+  readonly values: string[];
+  /** Why the record exists, for people reading outputs and zone files. */
+  readonly purpose: string;
+}
+
+export interface DmarcRecordOptions {
+  readonly policy: 'none' | 'quarantine' | 'reject';
+  readonly subdomainPolicy?: 'none' | 'quarantine' | 'reject';
+  readonly percentage: number;
+  readonly aggregateReportUris: readonly string[];
+  readonly forensicReportUris: readonly string[];
+  readonly dkimAlignment: 'relaxed' | 'strict';
+  readonly spfAlignment: 'relaxed' | 'strict';
+}
+
+export interface ApexSpfOptions {
+  readonly otherMechanisms: readonly string[];
+  readonly all: '~all' | '-all' | '?all';
+  readonly otherTxtValues: readonly string[];
+}
+
+/** The SPF mechanism that authorizes SES's sending servers. */
+export const SES_SPF_INCLUDE = 'include:amazonses.com';
+
+/** The absolute form of a DNS name: exactly one trailing dot. */
+export function fqdn(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}
+
+export function mailFromDomain(domain: string, subdomain: string): string {
+  return `${subdomain}.${domain}`;
+}
+
+/** MX and SPF TXT of the custom MAIL FROM domain: the SPF that aligns with the From domain under DMARC. */
+export function mailFromRecords(domain: string, subdomain: string, region: string): DnsRecord[] {
+  const name = fqdn(mailFromDomain(domain, subdomain));
+  return [
+    {
+      key: 'MailFromMx',
+      name,
+      type: 'MX',
+      values: [`10 ${feedbackSmtpEndpoint(region)}`],
+      purpose: 'MAIL FROM: bounces for the envelope sender go back to SES',
+    },
+    {
+      key: 'MailFromTxt',
+      name,
+      type: 'TXT',
+      values: [`v=spf1 ${SES_SPF_INCLUDE} ~all`],
+      purpose: 'MAIL FROM: SPF authorizing SES for the envelope sender domain',
+    },
+  ];
+}
+
+export function dmarcValue(options: DmarcRecordOptions): string {
+  const tags = [`v=DMARC1`, `p=${options.policy}`];
+  if (options.subdomainPolicy) tags.push(`sp=${options.subdomainPolicy}`);
+  tags.push(`pct=${options.percentage}`);
+  if (options.aggregateReportUris.length) tags.push(`rua=${options.aggregateReportUris.join(',')}`);
+  if (options.forensicReportUris.length) tags.push(`ruf=${options.forensicReportUris.join(',')}`);
+  tags.push(`adkim=${options.dkimAlignment[0]}`, `aspf=${options.spfAlignment[0]}`);
+  return tags.join('; ');
+}
+
+export function dmarcRecord(domain: string, options: DmarcRecordOptions): DnsRecord {
+  return {
+    key: 'DmarcTxt',
+    name: fqdn(`_dmarc.${domain}`),
+    type: 'TXT',
+    values: [dmarcValue(options)],
+    purpose: 'DMARC policy',
+  };
+}
+
+export function apexSpfValue(options: ApexSpfOptions): string {
+  return [
+    'v=spf1',
+    SES_SPF_INCLUDE,
+    ...options.otherMechanisms.filter((m) => m !== SES_SPF_INCLUDE),
+    options.all,
+  ].join(' ');
+}
+
+/**
+ * The apex TXT record set: Route53 holds one TXT set per name, so the SPF value and every other
+ * TXT value the domain already publishes are written together.
+ */
+export function apexTxtRecord(domain: string, options: ApexSpfOptions): DnsRecord {
+  return {
+    key: 'ApexTxt',
+    name: fqdn(domain),
+    type: 'TXT',
+    values: [apexSpfValue(options), ...options.otherTxtValues],
+    purpose: 'apex SPF (merged with the other apex TXT values)',
+  };
+}
+
+/** Easy DKIM CNAMEs from the identity's tokens. */
+export function dkimRecords(domain: string, tokens: readonly string[]): DnsRecord[] {
+  return tokens.map((token, i) => ({
+    key: `Dkim${i + 1}`,
+    name: fqdn(`${token}._domainkey.${domain}`),
+    type: 'CNAME',
+    values: [`${token}.dkim.amazonses.com`],
+    purpose: `Easy DKIM key ${i + 1}`,
+  }));
+}
+
+/** TXT rdata: quoted strings of at most 255 bytes each, as DNS requires. */
+export function quoteTxt(value: string): string {
+  const chunks: string[] = [];
+  let rest = Buffer.from(value, 'utf8');
+  do {
+    chunks.push(rest.subarray(0, 255).toString('utf8'));
+    rest = rest.subarray(255);
+  } while (rest.length > 0);
+  return chunks.map((c) => `"${c.replace(/(["\\])/g, '\\$1')}"`).join(' ');
+}
+
+/** The resource-record data of one value, as written in a zone file. */
+export function rdata(type: RecordType, value: string): string {
+  if (type === 'TXT') return quoteTxt(value);
+  if (type === 'CNAME') return fqdn(value);
+  const [priority, host] = value.split(' ');
+  return `${priority} ${fqdn(host)}`;
+}
+
+/** Records in zone-file form, one line per resource record. */
+export function toZoneFile(records: readonly DnsRecord[], ttlSeconds: number): string {
+  return records
+    .flatMap((r) => r.values.map((v) => `${r.name} ${ttlSeconds} IN ${r.type} ${rdata(r.type, v)}`))
+    .join('\n');
+}

@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { buildApp, stackName } from '../lib/app';
+import { ConfigError } from '../lib/config/load';
+import { BASE_ENV } from './helpers';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-app-'));
+function configFile(environments: Record<string, unknown>): string {
+  const file = path.join(tmp, `${Object.keys(environments).join('-') || 'none'}.json`);
+  fs.writeFileSync(file, JSON.stringify({ environments }));
+  return file;
+}
+const appWith = (context: Record<string, unknown>) =>
+  new App({
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
+  });
+
+describe('buildApp', () => {
+  test('one stack per environment, named after it', () => {
+    const config = configFile({
+      staging: { ...BASE_ENV, domain: 'staging.example.com', fromAddress: 'a@staging.example.com' },
+      production: BASE_ENV,
+    });
+    const stacks = buildApp(appWith({ config }));
+    expect(stacks.map((s) => s.stackName)).toEqual(['SesSmtp-staging', 'SesSmtp-production']);
+  });
+
+  test('-c env=NAME builds only that environment', () => {
+    const config = configFile({ a: BASE_ENV, b: { ...BASE_ENV, region: 'us-east-1' } });
+    expect(buildApp(appWith({ config, env: 'b' })).map((s) => [s.stackName, s.region])).toEqual([
+      [stackName('b'), 'us-east-1'],
+    ]);
+  });
+
+  test('a bad file throws a ConfigError before any stack exists', () => {
+    const app = appWith({ config: configFile({ prod: { ...BASE_ENV, account: 'x' } }) });
+    expect(() => buildApp(app)).toThrow(ConfigError);
+    expect(app.node.children).toHaveLength(0);
+  });
+
+  test('the example environment synthesizes offline and passes cdk-nag (validation runs on synth)', () => {
+    const app = appWith({});
+    buildApp(app);
+    const assembly = app.synth();
+    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['SesSmtp-example']);
+  });
+});
+
+describe('bin/app.ts', () => {
+  test('a config mistake prints one line and exits 2, without a stack trace', () => {
+    const config = configFile({ prod: { ...BASE_ENV, dmarc: { policy: 'block' } } });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_CONTEXT_JSON: JSON.stringify({ config }),
+        CDK_OUTDIR: fs.mkdtempSync(path.join(tmp, 'bin-')),
+      },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      `${config}: environment "prod", field "dmarc.policy": got "block", expected one of: "none", "quarantine", "reject"`,
+    );
+  });
+});
+
+describe('cdk-nag on synth', () => {
+  test('an unacknowledged finding fails synth', () => {
+    const app = appWith({});
+    const [stack] = buildApp(app);
+    // A topic that accepts plain HTTP publishers violates AwsSolutions-SNS3.
+    new Topic(stack, 'Unsafe');
+    expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+  });
+});

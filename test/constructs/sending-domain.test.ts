@@ -1,0 +1,197 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { SendingDomain, SendingDomainProps } from '../../lib/constructs/sending-domain';
+import { testApp } from '../helpers';
+
+const DMARC = {
+  policy: 'quarantine' as const,
+  percentage: 100,
+  aggregateReportUris: ['mailto:dmarc@example.com'],
+  forensicReportUris: [],
+  dkimAlignment: 'relaxed' as const,
+  spfAlignment: 'relaxed' as const,
+};
+
+function build(props: Partial<SendingDomainProps> = {}, zone = true) {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const hostedZone = zone
+    ? route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+        hostedZoneId: 'ZEXAMPLE',
+        zoneName: 'example.com',
+      })
+    : undefined;
+  const domain = new SendingDomain(stack, 'SendingDomain', {
+    domainName: 'example.com',
+    hostedZone,
+    dmarc: DMARC,
+    ...props,
+  });
+  return { stack, domain, template: Template.fromStack(stack) };
+}
+
+const records = (template: Template) =>
+  Object.values(template.findResources('AWS::Route53::RecordSet')).map((r) => r.Properties);
+
+describe('SendingDomain', () => {
+  test('identity uses Easy DKIM with RSA_2048_BIT stated explicitly and the MAIL FROM domain', () => {
+    build().template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      DkimSigningAttributes: { NextSigningKeyLength: 'RSA_2048_BIT' },
+      DkimAttributes: { SigningEnabled: true },
+      MailFromAttributes: { MailFromDomain: 'mail.example.com', BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' },
+    });
+  });
+
+  test('three DKIM CNAMEs named exactly after the identity tokens, absolute, in the zone', () => {
+    const { template } = build();
+    for (const n of [1, 2, 3]) {
+      template.hasResourceProperties('AWS::Route53::RecordSet', {
+        HostedZoneId: 'ZEXAMPLE',
+        Type: 'CNAME',
+        TTL: '3600',
+        // The token name plus one dot: no zone name appended after it.
+        Name: {
+          'Fn::Join': [
+            '',
+            [
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('^SendingDomainIdentity'), `DkimDNSTokenName${n}`] },
+              '.',
+            ],
+          ],
+        },
+        ResourceRecords: [
+          { 'Fn::GetAtt': [Match.stringLikeRegexp('^SendingDomainIdentity'), `DkimDNSTokenValue${n}`] },
+        ],
+      });
+    }
+    expect(records(template).filter((r) => r.Type === 'CNAME')).toHaveLength(3);
+  });
+
+  test('MAIL FROM MX and SPF TXT, and DMARC TXT, with exact names, values and TTLs', () => {
+    const byName = records(build().template)
+      .filter((r) => r.Type !== 'CNAME')
+      .map((r) => [r.Name, r.Type, r.TTL, r.ResourceRecords]);
+    expect(byName).toEqual([
+      ['mail.example.com.', 'MX', '3600', ['10 feedback-smtp.eu-west-1.amazonses.com']],
+      ['mail.example.com.', 'TXT', '3600', ['"v=spf1 include:amazonses.com ~all"']],
+      [
+        '_dmarc.example.com.',
+        'TXT',
+        '3600',
+        ['"v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r"'],
+      ],
+    ]);
+  });
+
+  test('a subdomain identity in a parent zone gets names under the subdomain, never doubled', () => {
+    const names = records(build({ domainName: 'staging.example.com', mailFromSubdomain: 'bounce' }).template)
+      .filter((r) => r.Type !== 'CNAME')
+      .map((r) => r.Name);
+    expect(names).toEqual([
+      'bounce.staging.example.com.',
+      'bounce.staging.example.com.',
+      '_dmarc.staging.example.com.',
+    ]);
+  });
+
+  test('custom TTL applies to every record', () => {
+    const { template } = build({ recordTtl: Duration.minutes(5) });
+    expect(new Set(records(template).map((r) => r.TTL))).toEqual(new Set(['300']));
+  });
+
+  test('no DMARC record when the domain publishes its own', () => {
+    expect(records(build({ dmarc: undefined }).template).map((r) => r.Name)).not.toContain(
+      '_dmarc.example.com.',
+    );
+  });
+
+  test('apex SPF merges SES, other mechanisms and other TXT values into ONE record set', () => {
+    const apex = records(
+      build({
+        apexSpf: {
+          otherMechanisms: ['include:_spf.google.com'],
+          all: '-all',
+          otherTxtValues: ['google-site-verification=abc123'],
+        },
+      }).template,
+    ).filter((r) => r.Name === 'example.com.');
+    expect(apex).toEqual([
+      expect.objectContaining({
+        Type: 'TXT',
+        ResourceRecords: [
+          '"v=spf1 include:amazonses.com include:_spf.google.com -all"',
+          '"google-site-verification=abc123"',
+        ],
+      }),
+    ]);
+  });
+
+  test('no apex record by default', () => {
+    expect(records(build().template).map((r) => r.Name)).not.toContain('example.com.');
+  });
+
+  test('manual DNS: no record resources, every record as a zone-file output', () => {
+    const { template } = build(
+      { apexSpf: { otherMechanisms: [], all: '~all', otherTxtValues: ['v1'] } },
+      false,
+    );
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    const outputs = template.findOutputs('*');
+    const values = Object.values(outputs).map((o) => o.Value);
+    expect(values).toEqual(
+      expect.arrayContaining([
+        'mail.example.com. 3600 IN MX 10 feedback-smtp.eu-west-1.amazonses.com.',
+        'mail.example.com. 3600 IN TXT "v=spf1 include:amazonses.com ~all"',
+        '_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r"',
+        'example.com. 3600 IN TXT "v=spf1 include:amazonses.com ~all"',
+        'example.com. 3600 IN TXT "v1"',
+      ]),
+    );
+    for (const n of [1, 2, 3]) {
+      expect(values).toContainEqual({
+        'Fn::Join': [
+          '',
+          [
+            { 'Fn::GetAtt': [expect.stringMatching(/^SendingDomainIdentity/), `DkimDNSTokenName${n}`] },
+            '. 3600 IN CNAME ',
+            { 'Fn::GetAtt': [expect.stringMatching(/^SendingDomainIdentity/), `DkimDNSTokenValue${n}`] },
+            '.',
+          ],
+        ],
+      });
+    }
+    expect(values).toHaveLength(8);
+  });
+
+  test('sandbox recipients become email identities', () => {
+    const { template } = build({ verifiedEmailAddresses: ['dev@example.com', 'qa@example.org'] });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'dev@example.com' });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'qa@example.org' });
+    template.resourceCountIs('AWS::SES::EmailIdentity', 3);
+  });
+
+  test.each([
+    [undefined, 'Retain'],
+    [RemovalPolicy.RETAIN, 'Retain'],
+    [RemovalPolicy.DESTROY, 'Delete'],
+  ])('removal policy %s keeps or deletes the identity and records', (removalPolicy, expected) => {
+    const { template } = build({ removalPolicy, verifiedEmailAddresses: ['dev@example.com'] });
+    for (const type of ['AWS::SES::EmailIdentity', 'AWS::Route53::RecordSet']) {
+      for (const resource of Object.values(template.findResources(type))) {
+        expect(resource.DeletionPolicy).toBe(expected);
+      }
+    }
+  });
+
+  test.each(['a.b', 'Mail', '-x', ''])('rejects MAIL FROM subdomain %j', (mailFromSubdomain) => {
+    expect(() => build({ mailFromSubdomain })).toThrow(
+      `mailFromSubdomain must be one DNS label (a-z, 0-9, "-"), got: ${mailFromSubdomain}`,
+    );
+  });
+
+  test('needs a concrete region', () => {
+    const stack = new Stack(testApp(), 'Agnostic');
+    expect(() => new SendingDomain(stack, 'D', { domainName: 'example.com' })).toThrow(/explicit region/);
+  });
+});

@@ -1,0 +1,109 @@
+import {
+  apexSpfValue,
+  apexTxtRecord,
+  dkimRecords,
+  dmarcValue,
+  fqdn,
+  mailFromRecords,
+  quoteTxt,
+  toZoneFile,
+} from '../lib/dns-records';
+
+const DMARC = {
+  policy: 'quarantine' as const,
+  percentage: 100,
+  aggregateReportUris: [],
+  forensicReportUris: [],
+  dkimAlignment: 'relaxed' as const,
+  spfAlignment: 'relaxed' as const,
+};
+
+describe('dns records', () => {
+  test('fqdn adds exactly one trailing dot', () => {
+    expect(fqdn('example.com')).toBe('example.com.');
+    expect(fqdn('example.com.')).toBe('example.com.');
+  });
+
+  test('MAIL FROM records point at the Region feedback endpoint with an SES SPF', () => {
+    expect(mailFromRecords('example.com', 'bounce', 'ap-south-1')).toEqual([
+      expect.objectContaining({
+        name: 'bounce.example.com.',
+        type: 'MX',
+        values: ['10 feedback-smtp.ap-south-1.amazonses.com'],
+      }),
+      expect.objectContaining({
+        name: 'bounce.example.com.',
+        type: 'TXT',
+        values: ['v=spf1 include:amazonses.com ~all'],
+      }),
+    ]);
+  });
+
+  test.each([
+    [DMARC, 'v=DMARC1; p=quarantine; pct=100; adkim=r; aspf=r'],
+    [
+      {
+        ...DMARC,
+        policy: 'reject' as const,
+        subdomainPolicy: 'none' as const,
+        percentage: 25,
+        aggregateReportUris: ['mailto:a@example.com', 'mailto:b@example.net'],
+        forensicReportUris: ['mailto:f@example.com'],
+        dkimAlignment: 'strict' as const,
+        spfAlignment: 'strict' as const,
+      },
+      'v=DMARC1; p=reject; sp=none; pct=25; rua=mailto:a@example.com,mailto:b@example.net; ruf=mailto:f@example.com; adkim=s; aspf=s',
+    ],
+  ])('DMARC value %#', (options, expected) => {
+    expect(dmarcValue(options)).toBe(expected);
+  });
+
+  test('apex SPF merges the other mechanisms once, SES first, "all" last', () => {
+    expect(
+      apexSpfValue({
+        otherMechanisms: ['include:_spf.google.com', 'include:amazonses.com', 'ip4:192.0.2.0/24'],
+        all: '-all',
+        otherTxtValues: [],
+      }),
+    ).toBe('v=spf1 include:amazonses.com include:_spf.google.com ip4:192.0.2.0/24 -all');
+  });
+
+  test('apex TXT record set holds the SPF value and every other apex value', () => {
+    const record = apexTxtRecord('example.com', {
+      otherMechanisms: [],
+      all: '~all',
+      otherTxtValues: ['google-site-verification=abc'],
+    });
+    expect(record).toMatchObject({
+      name: 'example.com.',
+      type: 'TXT',
+      values: ['v=spf1 include:amazonses.com ~all', 'google-site-verification=abc'],
+    });
+  });
+
+  test('DKIM CNAMEs are named after the tokens under _domainkey', () => {
+    expect(dkimRecords('example.com', ['tok1', 'tok2', 'tok3']).map((r) => [r.name, r.values[0]])).toEqual([
+      ['tok1._domainkey.example.com.', 'tok1.dkim.amazonses.com'],
+      ['tok2._domainkey.example.com.', 'tok2.dkim.amazonses.com'],
+      ['tok3._domainkey.example.com.', 'tok3.dkim.amazonses.com'],
+    ]);
+  });
+
+  test('TXT values longer than 255 bytes are split into several quoted strings', () => {
+    const long = 'a'.repeat(300);
+    expect(quoteTxt(long)).toBe(`"${'a'.repeat(255)}" "${'a'.repeat(45)}"`);
+    expect(quoteTxt('say "hi"')).toBe('"say \\"hi\\""');
+  });
+
+  test('zone file form has one line per resource record', () => {
+    const zone = toZoneFile(
+      [...mailFromRecords('example.com', 'mail', 'us-east-1'), ...dkimRecords('example.com', ['t1'])],
+      600,
+    );
+    expect(zone.split('\n')).toEqual([
+      'mail.example.com. 600 IN MX 10 feedback-smtp.us-east-1.amazonses.com.',
+      'mail.example.com. 600 IN TXT "v=spf1 include:amazonses.com ~all"',
+      't1._domainkey.example.com. 600 IN CNAME t1.dkim.amazonses.com.',
+    ]);
+  });
+});

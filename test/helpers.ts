@@ -1,0 +1,29 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../lib/config/load';
+import { EnvironmentConfig } from '../lib/config/schema';
+import { SesSmtpStack } from '../lib/ses-smtp-stack';
+
+/** A minimal valid environment, as a user would write it in the environments file. */
+export const BASE_ENV = {
+  account: '123456789012',
+  region: 'eu-west-1',
+  domain: 'example.com',
+  dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0AB', zoneName: 'example.com' },
+  fromAddress: 'no-reply@example.com',
+};
+
+/** Validates `env` (merged over BASE_ENV) exactly as the app does and returns the result. */
+export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig {
+  return parseConfig({ environments: { test: { ...BASE_ENV, ...env } } }, 'test.json').environments.test;
+}
+
+/** An App that skips Lambda bundling: construct tests check templates, handler tests check code. */
+export function testApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+export function synthStack(env: Record<string, unknown> = {}): { stack: SesSmtpStack; template: Template } {
+  const stack = new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig(env) });
+  return { stack, template: Template.fromStack(stack) };
+}
