@@ -1,9 +1,13 @@
-import { Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config/schema';
+import { OperatorAlarms } from './constructs/operator-alarms';
 import { SendingDomain } from './constructs/sending-domain';
+import { SmtpCredentials } from './constructs/smtp-credentials';
 
 export interface SesSmtpStackProps extends StackProps {
   /** The environment's name in the environments file, like "production". */
@@ -15,13 +19,17 @@ export interface SesSmtpStackProps extends StackProps {
 /** Everything one environment needs to send mail from a web app over SES SMTP. */
 export class SesSmtpStack extends Stack {
   public readonly sendingDomain: SendingDomain;
+  public readonly credentials: SmtpCredentials;
+  public readonly operatorAlarms: OperatorAlarms;
+  /** Encrypts the stack's topics and queues. */
+  public readonly messagingKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: SesSmtpStackProps) {
-    const { config } = props;
+    const { config, environmentName } = props;
     super(scope, id, {
       ...props,
       env: { account: config.account, region: config.region },
-      description: `SES SMTP sending for ${config.domain} (environment ${props.environmentName})`,
+      description: `SES SMTP sending for ${config.domain} (environment ${environmentName})`,
     });
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const hostedZone =
@@ -31,6 +39,17 @@ export class SesSmtpStack extends Stack {
             zoneName: config.dns.zoneName,
           })
         : undefined;
+
+    this.messagingKey = new kms.Key(this, 'MessagingKey', {
+      description: `Encrypts the SNS topics and SQS queues of ${this.stackName}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.operatorAlarms = new OperatorAlarms(this, 'OperatorAlarms', {
+      encryptionKey: this.messagingKey,
+      emails: config.alarms.emails,
+    });
 
     this.sendingDomain = new SendingDomain(this, 'SendingDomain', {
       domainName: config.domain,
@@ -44,7 +63,59 @@ export class SesSmtpStack extends Stack {
       removalPolicy,
     });
 
-    Tags.of(this).add('ses-smtp:environment', props.environmentName);
+    this.credentials = new SmtpCredentials(this, 'SmtpCredentials', {
+      identity: this.sendingDomain.identity,
+      fromAddress: config.fromAddress,
+      allowedFromAddresses: config.credentials.allowedFromAddresses,
+      rotationInterval: Duration.days(config.credentials.rotationDays),
+      notificationKey: this.messagingKey,
+      removalPolicy,
+    });
+    this.addRotationAlarms(environmentName);
+    this.addOutputs();
+
+    Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+  }
+
+  private addRotationAlarms(environmentName: string) {
+    const { credentials } = this;
+    const retry = `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. Read the rotation function's logs (${credentials.rotationFunction.logGroup.logGroupName}), fix the cause, then rotate again: npx ses-smtp rotate --env ${environmentName}`;
+    this.operatorAlarms.addAlarm('RotationFailedAlarm', credentials.metricRotationFailures(), {
+      alarmDescription: `SES SMTP credential rotation FAILED (Secrets Manager RotationFailed). ${retry}`,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.operatorAlarms.addAlarm(
+      'RotationErrorsAlarm',
+      credentials.rotationFunction.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      {
+        alarmDescription: `The SES SMTP rotation function raised errors in the last hour (a step failed; Secrets Manager retries it). ${retry}`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
+  }
+
+  private addOutputs() {
+    const { credentials } = this;
+    new CfnOutput(this, 'SmtpSecretArn', {
+      value: credentials.secret.secretArn,
+      description: 'Secret holding the SMTP credentials (JSON)',
+    });
+    new CfnOutput(this, 'SmtpSecretName', { value: credentials.secret.secretName });
+    new CfnOutput(this, 'SmtpHost', { value: credentials.smtpHost });
+    new CfnOutput(this, 'SmtpPort', { value: String(credentials.smtpPort) });
+    new CfnOutput(this, 'GetSmtpCredentialsCommand', {
+      description: 'Prints the current SMTP credentials JSON',
+      value: `aws secretsmanager get-secret-value --region ${this.region} --secret-id ${credentials.secret.secretArn} --query SecretString --output text`,
+    });
+    new CfnOutput(this, 'CredentialsRotatedTopicArn', { value: credentials.rotatedTopic.topicArn });
+    new CfnOutput(this, 'OperatorAlarmTopicArn', { value: this.operatorAlarms.topic.topicArn });
+    new CfnOutput(this, 'IdentityName', { value: this.sendingDomain.domainName });
   }
 }

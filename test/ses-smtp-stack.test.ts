@@ -6,6 +6,70 @@ describe('SesSmtpStack', () => {
     const { template } = synthStack();
     const ids = (type: string) => Object.keys(template.findResources(type));
     expect(ids('AWS::SES::EmailIdentity')).toEqual(['SendingDomainIdentity93CB5B91']);
+    expect(ids('AWS::IAM::User')).toEqual(['SmtpCredentialsUserB2C70464']);
+    expect(ids('AWS::SecretsManager::Secret')).toEqual(['SmtpCredentialsSecret6169657E']);
+    expect(ids('AWS::KMS::Key').sort()).toEqual(
+      ['MessagingKey9A79A2B1', 'SmtpCredentialsSecretKeyD0764CED'].sort(),
+    );
+  });
+
+  test('outputs tell an operator where the credentials are, never what they are', () => {
+    const { template } = synthStack({ region: 'us-east-2' });
+    const outputs = template.findOutputs('*');
+    expect(outputs.SmtpHost.Value).toBe('email-smtp.us-east-2.amazonaws.com');
+    expect(outputs.SmtpPort.Value).toBe('587');
+    expect(outputs.SmtpSecretArn.Value).toEqual({ Ref: 'SmtpCredentialsSecret6169657E' });
+    expect(outputs.GetSmtpCredentialsCommand.Value).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'aws secretsmanager get-secret-value --region us-east-2 --secret-id ',
+          { Ref: 'SmtpCredentialsSecret6169657E' },
+          ' --query SecretString --output text',
+        ],
+      ],
+    });
+    expect(JSON.stringify(outputs)).not.toMatch(/password|SecretAccessKey|AKIA/i);
+  });
+
+  test('rotation failures reach the operator topic through alarms that say what to do', () => {
+    const { template } = synthStack();
+    const topic = { Ref: expect.stringMatching(/^OperatorAlarmsTopic/) };
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const failed = alarms.find((a) => a.MetricName === 'TriggeredRules');
+    expect(failed).toMatchObject({
+      Namespace: 'AWS/Events',
+      Dimensions: [
+        { Name: 'RuleName', Value: { Ref: expect.stringMatching(/^SmtpCredentialsRotationFailedRule/) } },
+      ],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+      OKActions: [topic],
+    });
+    expect(JSON.stringify(failed?.AlarmDescription)).toMatch(
+      /rotation FAILED.*Apps keep working.*npx ses-smtp rotate --env test/,
+    );
+    const errors = alarms.find(
+      (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('RotationFunction'),
+    );
+    expect(errors).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Period: 3600,
+      Threshold: 1,
+      AlarmActions: [topic],
+    });
+  });
+
+  test('alarm emails subscribe to the operator topic', () => {
+    const { template } = synthStack({ alarms: { emails: ['ops@example.com', 'oncall@example.com'] } });
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
   });
 
   test.each(['route53', 'manual'])('cdk-nag AwsSolutions reports nothing unacknowledged (%s DNS)', (mode) => {

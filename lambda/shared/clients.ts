@@ -1,0 +1,12 @@
+import { IAMClient } from '@aws-sdk/client-iam';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+
+/*
+ * SDK clients, created once per execution environment and reused across invocations. The SDK's
+ * standard retry (3 attempts, backoff) covers throttling and 5xx; what still fails is thrown to
+ * the caller so the platform retries the invocation.
+ */
+export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});
+export const iam = /* @__PURE__ */ new IAMClient({});
+export const sesv2 = /* @__PURE__ */ new SESv2Client({});

@@ -1,0 +1,60 @@
+/*
+ * Structured JSON logs, one line per entry. Fields whose names say they hold a secret are
+ * replaced before anything is written: a defence in depth, the code never passes secrets here.
+ */
+
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** A logger that adds `fields` to every entry. */
+  child(fields: LogFields): Logger;
+}
+
+const SECRET_KEY = /pass(word)?|secret|credential|authorization|token$/i;
+
+function redact(value: unknown, depth = 0): unknown {
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value as LogFields).map(([k, v]) => [
+      k,
+      SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1),
+    ]),
+  );
+}
+
+export function createLogger(
+  base: LogFields = {},
+  write: (line: string) => void = (l) => console.log(l),
+): Logger {
+  const log =
+    (level: string) =>
+    (message: string, fields: LogFields = {}) =>
+      write(JSON.stringify({ level, message, ...(redact({ ...base, ...fields }) as LogFields) }));
+  return {
+    info: log('INFO'),
+    warn: log('WARN'),
+    error: log('ERROR'),
+    child: (fields) => createLogger({ ...base, ...fields }, write),
+  };
+}
+
+/** What may be logged of an error: its name, code and message, never request parameters. */
+export function describeError(error: unknown): LogFields {
+  if (!(error instanceof Error)) return { error: String(error) };
+  const e = error as Error & {
+    code?: unknown;
+    responseCode?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  return {
+    errorName: e.name,
+    errorMessage: e.message,
+    ...(e.code !== undefined && { errorCode: e.code }),
+    ...(e.responseCode !== undefined && { smtpResponseCode: e.responseCode }),
+    ...(e.$metadata?.httpStatusCode !== undefined && { httpStatus: e.$metadata.httpStatusCode }),
+  };
+}

@@ -1,0 +1,399 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+} from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parseSecret, rotate, RotationDeps, SmtpSecret } from '../../lambda/rotate-smtp-credentials/rotation';
+import { createLogger } from '../../lambda/shared/logger';
+import { retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
+import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
+import { FakeIam, FakeSecretsManager, serviceUnavailable, throttling } from '../support/fake-aws';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+const USER = 'SesSmtp-test-SmtpUser-1A2B3C';
+const REGION = 'eu-west-1';
+const PLACEHOLDER = JSON.stringify({
+  placeholder: 'No SMTP credentials yet: the first rotation creates them.',
+});
+const STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+
+const iamMock = mockClient(IAMClient);
+const smMock = mockClient(SecretsManagerClient);
+
+let iam: FakeIam;
+let sm: FakeSecretsManager;
+let logLines: string[];
+let deps: RotationDeps;
+
+/** SES's view of a login: the key exists and the password is the one derived from its secret. */
+function sesAccepts(username: string, password: string): boolean {
+  const key = iam.keys.get(username);
+  return key !== undefined && smtpPasswordFromSecretKey(key.secret, REGION) === password;
+}
+
+const rejectLikeSes = () =>
+  Object.assign(new Error('Invalid login: 535 Authentication Credentials Invalid'), { responseCode: 535 });
+
+function wire(): void {
+  iamMock.on(ListAccessKeysCommand).callsFake((input) => iam.listAccessKeys(input));
+  iamMock.on(CreateAccessKeyCommand).callsFake((input) => iam.createAccessKey(input));
+  iamMock.on(DeleteAccessKeyCommand).callsFake((input) => iam.deleteAccessKey(input));
+  smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
+  smMock.on(GetSecretValueCommand).callsFake((input) => sm.getSecretValue(input));
+  smMock.on(PutSecretValueCommand).callsFake((input) => sm.putSecretValue(input));
+  smMock.on(UpdateSecretVersionStageCommand).callsFake((input) => sm.updateSecretVersionStage(input));
+}
+
+beforeEach(() => {
+  iamMock.reset();
+  smMock.reset();
+  iam = new FakeIam(USER);
+  sm = new FakeSecretsManager(ARN, PLACEHOLDER);
+  logLines = [];
+  wire();
+  deps = {
+    secrets: new SecretsManagerClient({ region: REGION }),
+    iam: new IAMClient({ region: REGION }),
+    settings: {
+      userName: USER,
+      region: REGION,
+      fromAddress: 'no-reply@example.com',
+      publishedHost: 'email-smtp.eu-west-1.amazonaws.com',
+      publishedPort: 587,
+    },
+    smtp: { host: '127.0.0.1', port: 2587 },
+    verifyLogin: async (_endpoint, { username, password }) => {
+      if (!sesAccepts(username, password)) throw rejectLikeSes();
+    },
+    log: createLogger({}, (line) => logLines.push(line)),
+  };
+});
+
+const current = (): SmtpSecret | undefined => parseSecret(sm.valueAt('AWSCURRENT'));
+const step = (Step: string, token: string) =>
+  rotate({ Step, SecretId: ARN, ClientRequestToken: token }, deps);
+
+/** Runs the four steps like Secrets Manager: a failed attempt is retried from createSecret with the same token. */
+async function runRotation(token: string, retries = 0): Promise<void> {
+  sm.startRotation(token);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for (const s of STEPS) await step(s, token);
+      return;
+    } catch (error) {
+      if (attempt >= retries) throw error;
+    }
+  }
+}
+
+function expectCurrentLogsIn(): SmtpSecret {
+  const secret = current();
+  expect(secret).toBeDefined();
+  expect(sesAccepts(secret!.username, secret!.password)).toBe(true);
+  return secret!;
+}
+
+describe('rotation of SMTP credentials', () => {
+  test('first rotation turns the placeholder into working credentials', async () => {
+    await runRotation('v1');
+    const secret = expectCurrentLogsIn();
+    expect(secret).toEqual({
+      username: expect.stringMatching(/^AKIAFAKE/),
+      password: smtpPasswordFromSecretKey(iam.keys.get(secret.username)!.secret, REGION),
+      host: 'email-smtp.eu-west-1.amazonaws.com',
+      port: 587,
+      region: REGION,
+      fromAddress: 'no-reply@example.com',
+    });
+    expect(iam.keys.size).toBe(1);
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v1');
+  });
+
+  test('the previous key stays valid after a rotation (zero downtime) and goes at the next one', async () => {
+    await runRotation('v1');
+    const first = current()!;
+    await runRotation('v2');
+    const second = expectCurrentLogsIn();
+    expect(second.username).not.toBe(first.username);
+    expect(sesAccepts(first.username, first.password)).toBe(true);
+    expect(parseSecret(sm.valueAt('AWSPREVIOUS'))?.username).toBe(first.username);
+
+    await runRotation('v3');
+    expect(iam.keys.has(first.username)).toBe(false);
+    expect(iam.keys.has(second.username)).toBe(true);
+    expect(iam.deleted).toEqual([first.username]);
+  });
+
+  test('ten consecutive rotations: never more than two keys, AWSCURRENT always logs in', async () => {
+    for (let n = 1; n <= 10; n++) {
+      const before = current();
+      sm.startRotation(`v${n}`);
+      for (const s of STEPS) {
+        await step(s, `v${n}`);
+        expect(iam.keys.size).toBeLessThanOrEqual(2);
+        if (before) expect(sesAccepts(before.username, before.password)).toBe(true);
+      }
+      expectCurrentLogsIn();
+    }
+    expect(iam.keys.size).toBe(2);
+    expect(iam.deleted).toHaveLength(8);
+  });
+
+  test.each(STEPS)('re-running %s is idempotent', async (repeated) => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    for (const s of STEPS) {
+      await step(s, 'v2');
+      if (s === repeated) await step(s, 'v2');
+    }
+    expectCurrentLogsIn();
+    expect(iam.keys.size).toBe(2);
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
+  });
+
+  test('a crash between creating the key and storing it leaves an orphan the retry removes', async () => {
+    await runRotation('v1');
+    const first = current()!;
+    // The store fails and so does the cleanup: as if the function died right after CreateAccessKey.
+    sm.faults.failNext('PutSecretValue', serviceUnavailable());
+    iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
+    sm.startRotation('v2');
+    await expect(step('createSecret', 'v2')).rejects.toThrow('Service is unavailable');
+    expect(iam.keys.size).toBe(2);
+    const orphan = [...iam.keys.keys()].find((id) => id !== first.username)!;
+
+    await runRotation('v2');
+    expect(iam.keys.has(orphan)).toBe(false);
+    expect(iam.keys.has(first.username)).toBe(true);
+    expect(iam.keys.size).toBe(2);
+    expectCurrentLogsIn();
+  });
+
+  test('a failed store deletes the new key at once', async () => {
+    await runRotation('v1');
+    sm.faults.failNext('PutSecretValue', throttling());
+    sm.startRotation('v2');
+    await expect(step('createSecret', 'v2')).rejects.toThrow('Rate exceeded');
+    expect(iam.keys.size).toBe(1);
+    expect(logLines.some((l) => l.includes('deleted the new access key'))).toBe(true);
+  });
+
+  test('a store that landed before its error keeps the key it stored', async () => {
+    await runRotation('v1');
+    sm.failAfterCommit.push(serviceUnavailable());
+    sm.startRotation('v2');
+    await expect(step('createSecret', 'v2')).rejects.toThrow('Service is unavailable');
+    const stored = parseSecret(sm.versions.get('v2')?.value)!;
+    expect(iam.keys.has(stored.username)).toBe(true);
+    await runRotation('v2');
+    expect(current()!.username).toBe(stored.username);
+    expectCurrentLogsIn();
+  });
+
+  const CALLS = [
+    ['secrets', 'DescribeSecret'],
+    ['secrets', 'GetSecretValue'],
+    ['secrets', 'PutSecretValue'],
+    ['secrets', 'UpdateSecretVersionStage'],
+    ['iam', 'ListAccessKeys'],
+    ['iam', 'DeleteAccessKey'],
+    ['iam', 'CreateAccessKey'],
+  ] as const;
+  test.each(
+    CALLS.flatMap(([service, call]) => [
+      [service, call, 'throttling', throttling],
+      [service, call, '5xx', serviceUnavailable],
+    ]),
+  )('%s %s %s error: the retry converges', async (service, call, _kind, makeError) => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const before = current()!;
+    (service === 'iam' ? iam : sm).faults.failNext(call, makeError());
+    await runRotation('v3', 2);
+    const after = expectCurrentLogsIn();
+    expect(after.username).not.toBe(before.username);
+    expect(sesAccepts(before.username, before.password)).toBe(true);
+    expect(iam.keys.size).toBe(2);
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+  });
+
+  test('testSecret fails when SES does not accept the new key; AWSCURRENT is untouched', async () => {
+    await runRotation('v1');
+    const before = sm.stagesOf('AWSCURRENT');
+    deps = { ...deps, verifyLogin: async () => Promise.reject(rejectLikeSes()) };
+    await expect(runRotation('v2')).rejects.toThrow('535 Authentication Credentials Invalid');
+    expect(sm.stagesOf('AWSCURRENT')).toBe(before);
+    expectCurrentLogsIn();
+  });
+
+  describe('standard checks on every step', () => {
+    test.each(STEPS)('%s refuses a secret without rotation enabled', async (s) => {
+      sm.rotationEnabled = false;
+      sm.startRotation('v1');
+      await expect(step(s, 'v1')).rejects.toThrow(`Secret ${ARN} is not enabled for rotation`);
+    });
+
+    test.each(STEPS)('%s refuses an unknown version', async (s) => {
+      await expect(step(s, 'nope')).rejects.toThrow(
+        `Secret version nope has no stage for rotation of secret ${ARN}`,
+      );
+    });
+
+    test.each(STEPS)('%s refuses a version that is not AWSPENDING', async (s) => {
+      await runRotation('v1');
+      sm.startRotation('v2');
+      sm.versions.get('v1')!.stages.clear();
+      sm.versions.get('v1')!.stages.add('AWSPREVIOUS');
+      await expect(step(s, 'v1')).rejects.toThrow(
+        `Secret version v1 is not set as AWSPENDING for rotation of secret ${ARN}`,
+      );
+    });
+
+    test.each(STEPS)('%s does nothing for a version that is already AWSCURRENT', async (s) => {
+      await runRotation('v1');
+      const calls = iamMock.calls().length;
+      await step(s, 'v1');
+      expect(iamMock.calls().length).toBe(calls);
+      expect(smMock.commandCalls(PutSecretValueCommand)).toHaveLength(1);
+    });
+
+    test('an unknown step is an error', async () => {
+      sm.startRotation('v1');
+      await expect(step('rollback', 'v1')).rejects.toThrow('Unknown rotation step: rollback');
+    });
+  });
+
+  test('no secret access key or password ever reaches a log line', async () => {
+    const printed: string[] = [];
+    const spies = (['log', 'info', 'warn', 'error'] as const).map((m) =>
+      jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void printed.push(args.join(' '))),
+    );
+    try {
+      sm.faults.failNext('PutSecretValue', throttling());
+      await runRotation('v1', 1);
+      await runRotation('v2');
+      deps = { ...deps, verifyLogin: async () => Promise.reject(rejectLikeSes()) };
+      await expect(runRotation('v3')).rejects.toThrow();
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+    const lines = [...logLines, ...printed];
+    expect(lines.length).toBeGreaterThan(5);
+    const secrets = iam.created.flatMap((k) => [k.secret, smtpPasswordFromSecretKey(k.secret, REGION)]);
+    expect(secrets.length).toBeGreaterThan(4);
+    for (const line of lines) for (const s of secrets) expect(line).not.toContain(s);
+  });
+});
+
+describe('retryUntil', () => {
+  function fakeClock() {
+    let t = 0;
+    const waits: number[] = [];
+    return { now: () => t, sleep: async (ms: number) => void (waits.push(ms), (t += ms)), waits };
+  }
+
+  test('keeps trying for at least 120 s with exponential backoff before failing', async () => {
+    const clock = fakeClock();
+    let attempts = 0;
+    await expect(
+      retryUntil(async () => {
+        attempts++;
+        throw rejectLikeSes();
+      }, clock),
+    ).rejects.toThrow('535');
+    expect(clock.now()).toBeGreaterThanOrEqual(120_000);
+    expect(clock.waits.slice(0, 5)).toEqual([2000, 4000, 8000, 15000, 15000]);
+    expect(attempts).toBe(clock.waits.length + 1);
+  });
+
+  test('returns as soon as an attempt succeeds', async () => {
+    const clock = fakeClock();
+    let attempts = 0;
+    await expect(
+      retryUntil(async () => {
+        if (++attempts < 3) throw rejectLikeSes();
+        return 'ok';
+      }, clock),
+    ).resolves.toBe('ok');
+    expect(clock.waits).toEqual([2000, 4000]);
+  });
+});
+
+describe('smtpEndpointFromEnv', () => {
+  test('reads SMTP_HOST and SMTP_PORT', () => {
+    expect(smtpEndpointFromEnv({ SMTP_HOST: '127.0.0.1', SMTP_PORT: '2525' })).toEqual({
+      host: '127.0.0.1',
+      port: 2525,
+    });
+    expect(smtpEndpointFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com' }).port).toBe(587);
+  });
+  test.each([[{}], [{ SMTP_HOST: 'h', SMTP_PORT: 'abc' }]])('refuses %j', (env) => {
+    expect(() => smtpEndpointFromEnv(env)).toThrow(/SMTP_(HOST|PORT)/);
+  });
+});
+
+describe('testSecret against a real SMTP server on 127.0.0.1', () => {
+  let server: TestSmtpServer;
+  const ACCEPTANCE_DELAY_MS = 5_000;
+
+  beforeEach(async () => {
+    // SES accepts a new key only some seconds after IAM created it.
+    server = await startSmtpServer({
+      accept: (u, p) => sesAccepts(u, p) && Date.now() - iam.keys.get(u)!.createdAt >= ACCEPTANCE_DELAY_MS,
+    });
+    deps = {
+      ...deps,
+      smtp: { host: '127.0.0.1', port: server.port, tls: { ca: server.ca } },
+      verifyLogin: (endpoint, credentials) => retryUntil(() => smtpLogin(endpoint, credentials)),
+    };
+  });
+  afterEach(() => server.close());
+
+  test(`a full rotation waits until the new key is accepted (${ACCEPTANCE_DELAY_MS} ms delay)`, async () => {
+    const started = Date.now();
+    await runRotation('v1');
+    const wallMs = Date.now() - started;
+    const secret = expectCurrentLogsIn();
+    expect(wallMs).toBeGreaterThanOrEqual(ACCEPTANCE_DELAY_MS);
+    const attempts = server.authAttempts.filter((a) => a.username === secret.username);
+    expect(attempts.at(-1)?.accepted).toBe(true);
+    expect(attempts.filter((a) => !a.accepted).length).toBeGreaterThanOrEqual(1);
+    console.info(
+      `full rotation against local SMTP with ${ACCEPTANCE_DELAY_MS} ms acceptance delay: ${wallMs} ms`,
+    );
+  }, 30_000);
+
+  test('a wrong password gets 535, and the error names neither user secret nor password', async () => {
+    const error = await smtpLogin(
+      { host: '127.0.0.1', port: server.port, tls: { ca: server.ca } },
+      { username: 'AKIAWRONG', password: 'BWrongPasswordValue123' },
+    ).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error & { responseCode?: number }).responseCode).toBe(535);
+    expect(String((error as Error).message)).toContain('Authentication Credentials Invalid');
+    expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain(
+      'BWrongPasswordValue123',
+    );
+  });
+
+  test('an untrusted certificate is refused: no credentials are sent', async () => {
+    await expect(
+      smtpLogin(
+        { host: '127.0.0.1', port: server.port, timeoutMs: 3000 },
+        { username: 'AKIAX', password: 'p' },
+      ),
+    ).rejects.toThrow(/certificate/);
+    expect(server.authAttempts).toHaveLength(0);
+  });
+});

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+
+/*
+ * Stateful fakes of the IAM and Secrets Manager behaviour that rotation depends on: access keys
+ * with IAM's 2-key limit, and secret versions with staging labels. Wired to SDK clients through
+ * aws-sdk-client-mock in the tests; `failNext` injects the errors AWS can return.
+ */
+
+export function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), {
+    name,
+    $fault: httpStatusCode >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode },
+  });
+}
+
+export const throttling = () => awsError('ThrottlingException', 'Rate exceeded');
+export const serviceUnavailable = () => awsError('ServiceUnavailable', 'Service is unavailable', 503);
+
+/** Queued failures per operation name, consumed one per call. */
+export class Faults {
+  private readonly queue = new Map<string, Error[]>();
+  failNext(operation: string, error: Error): void {
+    this.queue.set(operation, [...(this.queue.get(operation) ?? []), error]);
+  }
+  check(operation: string): void {
+    const errors = this.queue.get(operation);
+    const error = errors?.shift();
+    if (error) throw error;
+  }
+}
+
+export interface FakeKey {
+  readonly id: string;
+  readonly secret: string;
+  readonly createdAt: number;
+}
+
+export class FakeIam {
+  readonly faults = new Faults();
+  readonly keys = new Map<string, FakeKey>();
+  readonly deleted: string[] = [];
+  /** Every key ever created, deleted or not. */
+  readonly created: FakeKey[] = [];
+  private counter = 0;
+  constructor(
+    readonly userName: string,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  listAccessKeys(input: { UserName?: string }) {
+    this.faults.check('ListAccessKeys');
+    this.checkUser(input.UserName);
+    return {
+      AccessKeyMetadata: [...this.keys.values()].map((k) => ({
+        AccessKeyId: k.id,
+        UserName: this.userName,
+        Status: 'Active',
+      })),
+    };
+  }
+
+  createAccessKey(input: { UserName?: string }) {
+    this.faults.check('CreateAccessKey');
+    this.checkUser(input.UserName);
+    if (this.keys.size >= 2)
+      throw awsError('LimitExceededException', 'Cannot exceed quota for AccessKeysPerUser: 2', 409);
+    const key = {
+      id: `AKIAFAKE${String(++this.counter).padStart(12, '0')}`,
+      secret: randomBytes(30).toString('base64').slice(0, 40),
+      createdAt: this.clock(),
+    };
+    this.keys.set(key.id, key);
+    this.created.push(key);
+    return {
+      AccessKey: {
+        UserName: this.userName,
+        AccessKeyId: key.id,
+        SecretAccessKey: key.secret,
+        Status: 'Active',
+      },
+    };
+  }
+
+  deleteAccessKey(input: { UserName?: string; AccessKeyId?: string }) {
+    this.faults.check('DeleteAccessKey');
+    this.checkUser(input.UserName);
+    if (!input.AccessKeyId || !this.keys.delete(input.AccessKeyId)) {
+      throw awsError(
+        'NoSuchEntityException',
+        `The Access Key with id ${input.AccessKeyId} cannot be found.`,
+        404,
+      );
+    }
+    this.deleted.push(input.AccessKeyId);
+    return {};
+  }
+
+  private checkUser(userName: string | undefined) {
+    if (userName !== this.userName)
+      throw awsError('NoSuchEntityException', `The user with name ${userName} cannot be found.`, 404);
+  }
+}
+
+interface Version {
+  value?: string;
+  stages: Set<string>;
+}
+
+export class FakeSecretsManager {
+  readonly faults = new Faults();
+  readonly versions = new Map<string, Version>();
+  rotationEnabled = true;
+  /** Errors thrown by PutSecretValue *after* it stored the value (a timeout after commit). */
+  readonly failAfterCommit: Error[] = [];
+  constructor(
+    readonly arn: string,
+    initialValue: string,
+  ) {
+    this.versions.set('initial-version', { value: initialValue, stages: new Set(['AWSCURRENT']) });
+  }
+
+  /** What RotateSecret does before invoking the function: a version with AWSPENDING and no value. */
+  startRotation(token: string): void {
+    if (!this.versions.has(token)) {
+      this.moveStage('AWSPENDING', token);
+      this.versions.set(token, { stages: new Set(['AWSPENDING']) });
+    }
+  }
+
+  stagesOf(label: string): string | undefined {
+    return [...this.versions.entries()].find(([, v]) => v.stages.has(label))?.[0];
+  }
+
+  valueAt(label: string): string | undefined {
+    const id = this.stagesOf(label);
+    return id ? this.versions.get(id)?.value : undefined;
+  }
+
+  describeSecret(input: { SecretId?: string }) {
+    this.faults.check('DescribeSecret');
+    this.checkId(input.SecretId);
+    return {
+      ARN: this.arn,
+      RotationEnabled: this.rotationEnabled,
+      VersionIdsToStages: Object.fromEntries(
+        [...this.versions.entries()].filter(([, v]) => v.stages.size).map(([id, v]) => [id, [...v.stages]]),
+      ),
+    };
+  }
+
+  getSecretValue(input: { SecretId?: string; VersionId?: string; VersionStage?: string }) {
+    this.faults.check('GetSecretValue');
+    this.checkId(input.SecretId);
+    const id = input.VersionId ?? this.stagesOf(input.VersionStage ?? 'AWSCURRENT');
+    const version = id ? this.versions.get(id) : undefined;
+    if (!id || !version?.value || (input.VersionStage && !version.stages.has(input.VersionStage))) {
+      throw awsError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for VersionId/VersionStage",
+        400,
+      );
+    }
+    return { ARN: this.arn, VersionId: id, SecretString: version.value, VersionStages: [...version.stages] };
+  }
+
+  putSecretValue(input: {
+    SecretId?: string;
+    ClientRequestToken?: string;
+    SecretString?: string;
+    VersionStages?: string[];
+  }) {
+    this.faults.check('PutSecretValue');
+    this.checkId(input.SecretId);
+    const id = input.ClientRequestToken ?? randomBytes(8).toString('hex');
+    const existing = this.versions.get(id);
+    if (existing?.value !== undefined) {
+      if (existing.value !== input.SecretString)
+        throw awsError(
+          'ResourceExistsException',
+          'A version with this token already exists with different content',
+        );
+      return { ARN: this.arn, VersionId: id };
+    }
+    const version = existing ?? { stages: new Set<string>() };
+    version.value = input.SecretString;
+    this.versions.set(id, version);
+    for (const stage of input.VersionStages ?? ['AWSCURRENT']) this.moveStage(stage, id);
+    const late = this.failAfterCommit.shift();
+    if (late) throw late;
+    return { ARN: this.arn, VersionId: id };
+  }
+
+  updateSecretVersionStage(input: {
+    SecretId?: string;
+    VersionStage?: string;
+    MoveToVersionId?: string;
+    RemoveFromVersionId?: string;
+  }) {
+    this.faults.check('UpdateSecretVersionStage');
+    this.checkId(input.SecretId);
+    const stage = input.VersionStage!;
+    const holder = this.stagesOf(stage);
+    if (input.RemoveFromVersionId && holder !== input.RemoveFromVersionId) {
+      throw awsError(
+        'InvalidParameterException',
+        `The staging label ${stage} is not attached to version ${input.RemoveFromVersionId}`,
+      );
+    }
+    if (holder && input.MoveToVersionId && holder !== input.RemoveFromVersionId) {
+      throw awsError(
+        'InvalidParameterException',
+        `The staging label ${stage} is attached to ${holder}: name it in RemoveFromVersionId`,
+      );
+    }
+    if (input.MoveToVersionId) {
+      if (stage === 'AWSCURRENT' && holder) this.moveStage('AWSPREVIOUS', holder);
+      this.moveStage(stage, input.MoveToVersionId);
+    } else if (holder) {
+      this.versions.get(holder)!.stages.delete(stage);
+    }
+    return { ARN: this.arn };
+  }
+
+  private moveStage(stage: string, to: string) {
+    for (const v of this.versions.values()) v.stages.delete(stage);
+    this.versions.get(to)?.stages.add(stage);
+  }
+
+  private checkId(id: string | undefined) {
+    if (id !== this.arn)
+      throw awsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret: ${id}`);
+  }
+}

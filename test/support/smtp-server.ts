@@ -1,0 +1,87 @@
+import { AddressInfo } from 'node:net';
+import * as selfsigned from 'selfsigned';
+import { SMTPServer } from 'smtp-server';
+
+export interface TestSmtpServer {
+  readonly port: number;
+  /** The server certificate, to trust as a CA in the client. */
+  readonly ca: string;
+  /** Usernames of every AUTH attempt, accepted or not. */
+  readonly authAttempts: { username: string; accepted: boolean }[];
+  /** Raw messages received. */
+  readonly messages: { from: string; to: string[]; raw: string }[];
+  close(): Promise<void>;
+}
+
+export interface TestSmtpServerOptions {
+  /** Decides whether a login is accepted (SES: the key exists, the password matches, the key has propagated). */
+  readonly accept: (username: string, password: string) => boolean;
+  /** Reply to DATA, like SES's "Ok <message-id>". @default 'Ok 010001test-message-id-000000' */
+  readonly dataReply?: string;
+}
+
+let certificate: Promise<{ cert: string; private: string }> | undefined;
+
+/** One self-signed certificate for 127.0.0.1 and localhost, made once per test process. */
+function testCertificate() {
+  certificate ??= selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
+    keySize: 2048,
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  });
+  return certificate;
+}
+
+/**
+ * A real SMTP server on 127.0.0.1 that behaves like the SES SMTP interface where it matters:
+ * STARTTLS required before AUTH, AUTH PLAIN and LOGIN, and
+ * "535 Authentication Credentials Invalid" for credentials it does not accept.
+ */
+export async function startSmtpServer(options: TestSmtpServerOptions): Promise<TestSmtpServer> {
+  const { cert, private: key } = await testCertificate();
+  const authAttempts: TestSmtpServer['authAttempts'] = [];
+  const messages: TestSmtpServer['messages'] = [];
+  const server = new SMTPServer({
+    secure: false,
+    key,
+    cert,
+    authMethods: ['PLAIN', 'LOGIN'],
+    allowInsecureAuth: false,
+    logger: false,
+    onAuth(auth, _session, callback) {
+      const accepted = options.accept(auth.username ?? '', auth.password ?? '');
+      authAttempts.push({ username: auth.username ?? '', accepted });
+      if (accepted) return callback(null, { user: auth.username });
+      const error = Object.assign(new Error('Authentication Credentials Invalid'), { responseCode: 535 });
+      return callback(error);
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
+        callback(null, options.dataReply ?? 'Ok 010001test-message-id-000000');
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    port,
+    ca: cert,
+    authAttempts,
+    messages,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
