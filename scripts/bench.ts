@@ -59,7 +59,11 @@ function lambdaAssets(): { name: string; dir: string; env: Record<string, string
   return Object.entries(
     template.Resources as Record<
       string,
-      { Type: string; Properties: Record<string, any>; Metadata?: Record<string, string> }
+      {
+        Type: string;
+        Properties: { Environment?: { Variables?: Record<string, unknown> } };
+        Metadata?: Record<string, string>;
+      }
     >,
   )
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -67,9 +71,10 @@ function lambdaAssets(): { name: string; dir: string; env: Record<string, string
       name: id,
       dir: path.join(outdir, r.Metadata!['aws:asset:path']),
       env: Object.fromEntries(
-        Object.entries((r.Properties.Environment?.Variables ?? {}) as Record<string, unknown>).map(
-          ([k, v]) => [k, typeof v === 'string' ? v : 'bench-placeholder'],
-        ),
+        Object.entries(r.Properties.Environment?.Variables ?? {}).map(([k, v]) => [
+          k,
+          typeof v === 'string' ? v : 'bench-placeholder',
+        ]),
       ),
     }));
 }
