@@ -6,7 +6,9 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config/schema';
 import { OperatorAlarms } from './constructs/operator-alarms';
+import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
+import { SendingFeedback } from './constructs/sending-feedback';
 import { SmtpCredentials } from './constructs/smtp-credentials';
 
 export interface SesSmtpStackProps extends StackProps {
@@ -21,6 +23,8 @@ export class SesSmtpStack extends Stack {
   public readonly sendingDomain: SendingDomain;
   public readonly credentials: SmtpCredentials;
   public readonly operatorAlarms: OperatorAlarms;
+  public readonly feedback: SendingFeedback;
+  public readonly monitoring: ReputationMonitoring;
   /** Encrypts the stack's topics and queues. */
   public readonly messagingKey: kms.Key;
 
@@ -51,7 +55,17 @@ export class SesSmtpStack extends Stack {
       emails: config.alarms.emails,
     });
 
+    this.feedback = new SendingFeedback(this, 'SendingFeedback', {
+      encryptionKey: this.messagingKey,
+      environmentName,
+      additionalEvents: config.feedback.additionalEvents,
+      rawMessageDelivery: config.feedback.rawMessageDelivery,
+      webhookUrl: config.feedback.webhookUrl,
+      appQueue: config.feedback.appQueue,
+    });
+
     this.sendingDomain = new SendingDomain(this, 'SendingDomain', {
+      configurationSet: this.feedback.configurationSet,
       domainName: config.domain,
       hostedZone,
       recordTtl: Duration.seconds(config.dns.ttlSeconds),
@@ -65,6 +79,7 @@ export class SesSmtpStack extends Stack {
 
     this.credentials = new SmtpCredentials(this, 'SmtpCredentials', {
       identity: this.sendingDomain.identity,
+      configurationSet: this.feedback.configurationSet,
       fromAddress: config.fromAddress,
       allowedFromAddresses: config.credentials.allowedFromAddresses,
       rotationInterval: Duration.days(config.credentials.rotationDays),
@@ -72,6 +87,14 @@ export class SesSmtpStack extends Stack {
       removalPolicy,
     });
     this.addRotationAlarms(environmentName);
+    this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
+      environmentName,
+      alarms: this.operatorAlarms,
+      feedback: this.feedback,
+      credentials: this.credentials,
+      bounceRatePercent: config.alarms.bounceRatePercent,
+      complaintRatePercent: config.alarms.complaintRatePercent,
+    });
     this.addOutputs();
 
     Tags.of(this).add('ses-smtp:environment', environmentName);
@@ -117,5 +140,13 @@ export class SesSmtpStack extends Stack {
     new CfnOutput(this, 'CredentialsRotatedTopicArn', { value: credentials.rotatedTopic.topicArn });
     new CfnOutput(this, 'OperatorAlarmTopicArn', { value: this.operatorAlarms.topic.topicArn });
     new CfnOutput(this, 'IdentityName', { value: this.sendingDomain.domainName });
+    new CfnOutput(this, 'ConfigurationSetName', {
+      value: this.feedback.configurationSet.configurationSetName,
+    });
+    new CfnOutput(this, 'FeedbackTopicArn', { value: this.feedback.topic.topicArn });
+    new CfnOutput(this, 'FeedbackDeadLetterQueueArn', { value: this.feedback.deadLetterQueue.queueArn });
+    if (this.feedback.appQueue)
+      new CfnOutput(this, 'AppFeedbackQueueUrl', { value: this.feedback.appQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 }

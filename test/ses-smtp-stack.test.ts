@@ -87,10 +87,43 @@ describe('SesSmtpStack', () => {
     const report = new AwsSolutionsChecks(stack).validateScope(stack);
     expect(
       report.violations.map(
-        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`,
+        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
       ),
     ).toEqual([]);
     expect(report.success).toBe(true);
+  });
+
+  test("the configuration set is the identity's default, and the SMTP user may send through it", () => {
+    const { template } = synthStack();
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      ConfigurationSetAttributes: {
+        ConfigurationSetName: { Ref: 'SendingFeedbackConfigurationSetB9C610FB' },
+      },
+    });
+    const [userPolicy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    expect(JSON.stringify(userPolicy.Properties.PolicyDocument)).toContain(':configuration-set/');
+  });
+
+  test.each([
+    ['retain', ['rotate SMTP credentials', 'handle bounces and complaints']],
+    [
+      'destroy',
+      ['rotate SMTP credentials', 'handle bounces and complaints', 'delete SMTP user keys on stack delete'],
+    ],
+  ])('Lambda functions with removalPolicy %s', (removalPolicy, purposes) => {
+    const { template } = synthStack({ removalPolicy });
+    const descriptions = Object.values(template.findResources('AWS::Lambda::Function')).map(
+      (f) => f.Properties.Description as string,
+    );
+    expect(descriptions).toHaveLength(purposes.length);
+    expect(descriptions.some((d) => d.startsWith('Rotates the SES SMTP credentials'))).toBe(true);
+    expect(descriptions.some((d) => d.startsWith('Puts permanently bounced'))).toBe(true);
+    expect(descriptions.some((d) => d.startsWith('Deletes the SMTP user access keys'))).toBe(
+      removalPolicy === 'destroy',
+    );
   });
 
   test('tags from config and the environment tag reach the resources', () => {

@@ -1,0 +1,227 @@
+/*
+ * Parsing and deciding for SES sending feedback, with no I/O: what a message says and what to do
+ * about it. Understands configuration-set events (`eventType`) and the older identity
+ * notifications (`notificationType`), delivered raw or inside the SNS envelope.
+ *
+ * @see https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html
+ * @see https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html
+ */
+
+/** SQS bodies above this are refused before parsing (SES events are a few KiB; 256 KiB is SNS's limit). */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** SES sends to at most 50 recipients per message; more is not an SES event. */
+export const MAX_RECIPIENTS = 100;
+
+/** A message the handler can never process: retrying it cannot help, it belongs in the DLQ. */
+export class MalformedMessageError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'MalformedMessageError';
+  }
+}
+
+export type SuppressionReason = 'BOUNCE' | 'COMPLAINT';
+
+export interface FeedbackDecision {
+  /** Normalized event type: Bounce, Complaint, Delivery, Send, Reject, DeliveryDelay, ... */
+  readonly eventType: string;
+  /** Permanent, Transient or Undetermined for bounces; "None" otherwise. */
+  readonly bounceType: string;
+  readonly subType?: string;
+  /** Recipients to put on the account suppression list, with the reason. */
+  readonly suppress: { readonly address: string; readonly reason: SuppressionReason }[];
+  /** Recipients named by the event but not suppressed (transient bounce, already suppressed, ...). */
+  readonly notSuppressed: number;
+  /** Complaint recipients whose address the ISP redacted. */
+  readonly redacted: number;
+  /** Stable identity of the feedback, for de-duplicating redeliveries within a batch. */
+  readonly feedbackId: string;
+  readonly sesMessageId: string;
+  readonly format: 'event' | 'notification';
+  /** Why nothing was suppressed, when nothing was. */
+  readonly note?: string;
+}
+
+const EVENT_TYPES = new Map<string, string>([
+  ['Bounce', 'Bounce'],
+  ['Complaint', 'Complaint'],
+  ['Delivery', 'Delivery'],
+  ['Send', 'Send'],
+  ['Reject', 'Reject'],
+  ['Open', 'Open'],
+  ['Click', 'Click'],
+  ['Rendering Failure', 'RenderingFailure'],
+  ['DeliveryDelay', 'DeliveryDelay'],
+  ['Subscription', 'Subscription'],
+]);
+const NOTIFICATION_TYPES = new Map<string, string>([
+  ['Bounce', 'Bounce'],
+  ['Complaint', 'Complaint'],
+  ['Delivery', 'Delivery'],
+  ['AmazonSnsSubscriptionSucceeded', 'SubscriptionSucceeded'],
+]);
+const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
+const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+/** SES marks feedback for an address that is already on the account suppression list. */
+const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MalformedMessageError(`${what} is not JSON`);
+  }
+}
+
+function field<T>(obj: Json, key: string, check: (v: unknown) => v is T, what: string): T {
+  const value = obj[key];
+  if (!check(value)) throw new MalformedMessageError(`${what}.${key} is missing or not ${checkName(check)}`);
+  return value;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
+function checkName(check: (v: unknown) => boolean): string {
+  return check === isString ? 'a string' : check === isArray ? 'a list' : 'an object';
+}
+
+/**
+ * The SES event inside an SQS body: the body itself (raw message delivery) or the `Message` of
+ * an SNS envelope. Returns undefined for SNS housekeeping messages that carry no SES event.
+ */
+export function unwrap(body: string): Json | undefined {
+  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
+    throw new MalformedMessageError(`message body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  if (body.trim() === '') throw new MalformedMessageError('message body is empty');
+  const outer = parseJson(body, 'message body');
+  if (!isObject(outer)) throw new MalformedMessageError('message body is not a JSON object');
+  if (!('Type' in outer)) return outer;
+  if (outer.Type === 'SubscriptionConfirmation' || outer.Type === 'UnsubscribeConfirmation') return undefined;
+  if (outer.Type !== 'Notification')
+    throw new MalformedMessageError(`SNS envelope of unknown Type ${JSON.stringify(outer.Type)}`);
+  const message = field(outer, 'Message', isString, 'SNS envelope');
+  const inner = parseJson(message, 'SNS Message');
+  if (!isObject(inner)) throw new MalformedMessageError('SNS Message is not a JSON object');
+  return inner;
+}
+
+/** What to do about one SES event. Throws MalformedMessageError when it is not a valid one. */
+export function decide(event: Json): FeedbackDecision {
+  const format = 'eventType' in event ? 'event' : 'notificationType' in event ? 'notification' : undefined;
+  if (!format) throw new MalformedMessageError('neither eventType nor notificationType is present');
+  const rawType = event[format === 'event' ? 'eventType' : 'notificationType'];
+  if (typeof rawType !== 'string')
+    throw new MalformedMessageError(
+      `${format === 'event' ? 'eventType' : 'notificationType'} is not a string`,
+    );
+  const eventType = (format === 'event' ? EVENT_TYPES : NOTIFICATION_TYPES).get(rawType);
+  if (!eventType)
+    throw new MalformedMessageError(
+      `unknown ${format === 'event' ? 'eventType' : 'notificationType'} ${JSON.stringify(rawType.slice(0, 40))}`,
+    );
+
+  if (eventType === 'SubscriptionSucceeded') {
+    return {
+      eventType,
+      bounceType: 'None',
+      suppress: [],
+      notSuppressed: 0,
+      redacted: 0,
+      feedbackId: 'subscription',
+      sesMessageId: '',
+      format,
+      note: 'SNS subscription notice',
+    };
+  }
+  const mail = field(event, 'mail', isObject, 'event');
+  const sesMessageId = field(mail, 'messageId', isString, 'mail');
+  const base = { eventType, format, sesMessageId, redacted: 0 } as const;
+
+  if (eventType === 'Bounce') {
+    const bounce = field(event, 'bounce', isObject, 'event');
+    const bounceType = field(bounce, 'bounceType', isString, 'bounce');
+    if (!BOUNCE_TYPES.has(bounceType))
+      throw new MalformedMessageError(`unknown bounceType ${JSON.stringify(bounceType.slice(0, 40))}`);
+    const subType = typeof bounce.bounceSubType === 'string' ? bounce.bounceSubType : undefined;
+    const recipients = addresses(field(bounce, 'bouncedRecipients', isArray, 'bounce'), 'bouncedRecipients');
+    const feedbackId = typeof bounce.feedbackId === 'string' ? bounce.feedbackId : sesMessageId;
+    const act = bounceType === 'Permanent' && subType !== ALREADY_SUPPRESSED;
+    return {
+      ...base,
+      bounceType,
+      subType,
+      feedbackId,
+      suppress: act ? recipients.valid.map((address) => ({ address, reason: 'BOUNCE' as const })) : [],
+      notSuppressed: act ? 0 : recipients.valid.length,
+      note: act
+        ? undefined
+        : subType === ALREADY_SUPPRESSED
+          ? 'already on the account suppression list'
+          : `${bounceType} bounce: counted, not suppressed`,
+    };
+  }
+
+  if (eventType === 'Complaint') {
+    const complaint = field(event, 'complaint', isObject, 'event');
+    const subType = typeof complaint.complaintSubType === 'string' ? complaint.complaintSubType : undefined;
+    const recipients = addresses(
+      field(complaint, 'complainedRecipients', isArray, 'complaint'),
+      'complainedRecipients',
+      true,
+    );
+    const feedbackId = typeof complaint.feedbackId === 'string' ? complaint.feedbackId : sesMessageId;
+    const act = subType !== ALREADY_SUPPRESSED;
+    return {
+      ...base,
+      bounceType: 'None',
+      subType,
+      feedbackId,
+      redacted: recipients.redacted,
+      suppress: act ? recipients.valid.map((address) => ({ address, reason: 'COMPLAINT' as const })) : [],
+      notSuppressed: act ? 0 : recipients.valid.length,
+      note: !act
+        ? 'already on the account suppression list'
+        : recipients.valid.length === 0
+          ? 'complaint without a usable recipient address (redacted by the ISP)'
+          : undefined,
+    };
+  }
+
+  // Delivery, Send, Reject, DeliveryDelay, RenderingFailure, Open, Click, Subscription: counted only.
+  return {
+    ...base,
+    bounceType: 'None',
+    feedbackId: `${eventType}:${sesMessageId}`,
+    suppress: [],
+    notSuppressed: 0,
+    note: 'counted only',
+  };
+}
+
+/** Valid addresses of a recipient list; with `allowRedacted`, unusable entries are counted instead of refused. */
+function addresses(
+  list: unknown[],
+  what: string,
+  allowRedacted = false,
+): { valid: string[]; redacted: number } {
+  if (list.length > MAX_RECIPIENTS)
+    throw new MalformedMessageError(`${what} has ${list.length} entries, more than ${MAX_RECIPIENTS}`);
+  const valid: string[] = [];
+  let redacted = 0;
+  list.forEach((entry, i) => {
+    const address = isObject(entry) ? entry.emailAddress : undefined;
+    if (typeof address === 'string' && ADDRESS.test(address.trim())) {
+      valid.push(address.trim());
+    } else if (allowRedacted) {
+      redacted++;
+    } else {
+      throw new MalformedMessageError(`${what}[${i}].emailAddress is missing or not an email address`);
+    }
+  });
+  return { valid: [...new Set(valid)], redacted };
+}

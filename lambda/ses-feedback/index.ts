@@ -1,0 +1,18 @@
+import type { SQSHandler } from 'aws-lambda';
+import { sesv2 } from '../shared/clients';
+import { createLogger } from '../shared/logger';
+import { MetricBatch } from '../shared/metrics';
+import { METRIC_NAMESPACE, processBatch } from './process';
+
+const environment = process.env.ENVIRONMENT_NAME ?? 'unknown';
+const log = createLogger({ function: 'ses-feedback', environment });
+
+export const handler: SQSHandler = async (event) => {
+  const metrics = new MetricBatch(METRIC_NAMESPACE, { Environment: environment });
+  try {
+    const batchItemFailures = await processBatch(event.Records, { ses: sesv2, log, metrics });
+    return { batchItemFailures };
+  } finally {
+    for (const line of metrics.flush()) console.log(line);
+  }
+};

@@ -1,0 +1,81 @@
+import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
+import { describeError, Logger } from '../shared/logger';
+import { MetricBatch } from '../shared/metrics';
+import { decide, FeedbackDecision, MalformedMessageError, unwrap } from './feedback';
+
+export const METRIC_NAMESPACE = 'SesSmtp/Feedback';
+
+export interface ProcessDeps {
+  readonly ses: SESv2Client;
+  readonly log: Logger;
+  readonly metrics: MetricBatch;
+}
+
+/**
+ * Processes one SQS batch and returns the records to retry. A record fails alone: a malformed
+ * one goes to the DLQ after the queue's receive limit, a throttled suppression call is retried,
+ * and neither blocks the rest of the batch. Suppression is an upsert, so a redelivered record
+ * changes nothing; within a batch the same feedback is applied once.
+ */
+export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Promise<SQSBatchItemFailure[]> {
+  const failures: SQSBatchItemFailure[] = [];
+  const applied = new Set<string>();
+  for (const record of records) {
+    const log = deps.log.child({ sqsMessageId: record.messageId });
+    let decision: FeedbackDecision | undefined;
+    try {
+      const event = unwrap(record.body);
+      if (!event) {
+        log.info('SNS housekeeping message: nothing to do');
+        continue;
+      }
+      decision = decide(event);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      deps.metrics.add('MalformedMessages', 1);
+      log.error('malformed feedback message: it goes to the dead-letter queue after its retries', {
+        reason: error.message,
+        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+      });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    try {
+      await apply(decision, applied, deps.ses);
+    } catch (error) {
+      deps.metrics.add('SuppressionFailures', 1);
+      log.warn('suppression call failed: the message will be retried', {
+        sesMessageId: decision.sesMessageId,
+        ...describeError(error),
+      });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    deps.metrics.add('Events', 1, { EventType: decision.eventType, BounceType: decision.bounceType });
+    deps.metrics.add('RecipientsSuppressed', decision.suppress.length, { EventType: decision.eventType });
+    deps.metrics.add('RecipientsRedacted', decision.redacted, { EventType: decision.eventType });
+    log.info('feedback processed', {
+      format: decision.format,
+      eventType: decision.eventType,
+      bounceType: decision.bounceType,
+      subType: decision.subType,
+      sesMessageId: decision.sesMessageId,
+      // Addresses only where an action was taken on them: they are what an operator may need to undo.
+      suppressed: decision.suppress.map((s) => s.address),
+      notSuppressed: decision.notSuppressed,
+      redacted: decision.redacted,
+      note: decision.note,
+    });
+  }
+  return failures;
+}
+
+async function apply(decision: FeedbackDecision, applied: Set<string>, ses: SESv2Client): Promise<void> {
+  for (const { address, reason } of decision.suppress) {
+    const key = `${decision.feedbackId}|${address}|${reason}`;
+    if (applied.has(key)) continue;
+    await ses.send(new PutSuppressedDestinationCommand({ EmailAddress: address, Reason: reason }));
+    applied.add(key);
+  }
+}

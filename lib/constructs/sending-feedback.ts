@@ -1,0 +1,174 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { NodeFunction } from './node-function';
+import { allowServiceToUseKey } from './operator-alarms';
+
+/** Events published besides BOUNCE and COMPLAINT, which are always on. */
+export type AdditionalFeedbackEvent = 'REJECT' | 'DELIVERY_DELAY' | 'RENDERING_FAILURE';
+
+export interface SendingFeedbackProps {
+  /** Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. */
+  readonly encryptionKey: kms.Key;
+  /** Name of the environment, a dimension of the handler's metrics. */
+  readonly environmentName: string;
+  /** @default - none: only BOUNCE and COMPLAINT */
+  readonly additionalEvents?: AdditionalFeedbackEvent[];
+  /** Deliver SES's JSON to the queues without the SNS envelope. @default true */
+  readonly rawMessageDelivery?: boolean;
+  /** The app's HTTPS endpoint, subscribed to the topic (it receives SNS envelopes). @default - none */
+  readonly webhookUrl?: string;
+  /** Create a queue for the app that receives the same events. @default false */
+  readonly appQueue?: boolean;
+  /** Times a message is received before it moves to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * The feedback loop of one environment: a configuration set (the identity's default, so SMTP
+ * mail uses it) that publishes bounces and complaints to an encrypted SNS topic, a queue with a
+ * dead-letter queue, and a handler that puts permanent bounces and complaints on the account
+ * suppression list.
+ *
+ * @see https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html
+ */
+export class SendingFeedback extends Construct {
+  public readonly configurationSet: ses.ConfigurationSet;
+  public readonly topic: sns.Topic;
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly handler: NodeFunction;
+  /** The app's own copy of the events, when asked for. */
+  public readonly appQueue?: sqs.Queue;
+  /** The event types published, as configured on the event destination. */
+  public readonly events: ses.EmailSendingEvent[];
+
+  constructor(scope: Construct, id: string, props: SendingFeedbackProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const key = props.encryptionKey;
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new Error(`maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`);
+    }
+    const raw = props.rawMessageDelivery ?? true;
+
+    // Every option stated: some L2 props emit nothing (and leave SES's defaults) unless set.
+    this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
+      reputationMetrics: true,
+      sendingEnabled: true,
+      tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
+      suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    });
+
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'SES bounces and complaints',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    const configurationSetArn = stack.formatArn({
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: this.configurationSet.configurationSetName,
+    });
+    allowServiceToUseKey(key, 'ses.amazonaws.com', 'AllowSesEventPublishing', {
+      ArnLike: { 'aws:SourceArn': configurationSetArn },
+    });
+    allowServiceToUseKey(key, 'sns.amazonaws.com', 'AllowSnsDeliveryToQueues');
+
+    this.events = [
+      ses.EmailSendingEvent.BOUNCE,
+      ses.EmailSendingEvent.COMPLAINT,
+      ...(props.additionalEvents ?? []).map((e) => ses.EmailSendingEvent[e]),
+    ];
+    this.configurationSet.addEventDestination('Feedback', {
+      destination: ses.EventDestination.snsTopic(this.topic),
+      events: this.events,
+      enabled: true,
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.handler = new NodeFunction(this, 'Handler', {
+      handlerDir: 'ses-feedback',
+      description: 'Puts permanently bounced and complaining recipients on the SES account suppression list',
+      timeout: Duration.seconds(30),
+      environment: { ENVIRONMENT_NAME: props.environmentName },
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      // Six times the function timeout, as Lambda recommends for SQS event sources.
+      visibilityTimeout: Duration.seconds(180),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    this.topic.addSubscription(new subscriptions.SqsSubscription(this.queue, { rawMessageDelivery: raw }));
+    this.handler.addEventSource(
+      new eventSources.SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(5),
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'AddToTheAccountSuppressionList',
+        actions: ['ses:PutSuppressedDestination'],
+        // The suppression list is account-level: the action has no resource type to scope to.
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.handler.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ses:PutSuppressedDestination acts on the account-level suppression list and has no resource type, so IAM only accepts "*"; it is the only action with "*" in this role.',
+    });
+
+    if (props.webhookUrl) {
+      this.topic.addSubscription(
+        new subscriptions.UrlSubscription(props.webhookUrl, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
+    }
+    if (props.appQueue) {
+      const appDeadLetterQueue = new sqs.Queue(this, 'AppDeadLetterQueue', {
+        encryptionMasterKey: key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      this.appQueue = new sqs.Queue(this, 'AppQueue', {
+        encryptionMasterKey: key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        deadLetterQueue: { queue: appDeadLetterQueue, maxReceiveCount },
+      });
+      this.topic.addSubscription(
+        new subscriptions.SqsSubscription(this.appQueue, { rawMessageDelivery: raw }),
+      );
+    }
+  }
+
+  /** Lets an app consume its queue (including decrypting with the key). */
+  public grantConsumeAppQueue(grantee: iam.IGrantable): iam.Grant {
+    if (!this.appQueue) throw new Error('grantConsumeAppQueue needs appQueue: true');
+    return this.appQueue.grantConsumeMessages(grantee);
+  }
+
+  /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
+  public metricDeadLetters(): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+    });
+  }
+}

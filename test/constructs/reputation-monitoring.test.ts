@@ -1,0 +1,134 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { ReputationMonitoring } from '../../lib/constructs/reputation-monitoring';
+import { synthStack } from '../helpers';
+
+type Alarm = Record<string, unknown> & { Dimensions?: { Name: string; Value: unknown }[] };
+const alarmsOf = (template: Template): Alarm[] =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties as Alarm);
+
+describe('ReputationMonitoring', () => {
+  test.each([
+    ['Reputation.BounceRate', 'account', [0.02, 0.05]],
+    ['Reputation.BounceRate', 'configuration set', [0.02, 0.05]],
+    ['Reputation.ComplaintRate', 'account', [0.0005, 0.001]],
+    ['Reputation.ComplaintRate', 'configuration set', [0.0005, 0.001]],
+  ])(
+    '%s (%s): warning and critical alarms on the fraction, missing data not breaching',
+    (metricName, scope, levels) => {
+      const { template } = synthStack();
+      const matching = alarmsOf(template).filter(
+        (a) =>
+          a.MetricName === metricName &&
+          (scope === 'account' ? a.Dimensions === undefined : a.Dimensions !== undefined),
+      );
+      expect(matching.map((a) => a.Threshold).sort()).toEqual(levels);
+      for (const alarm of matching) {
+        expect(alarm).toMatchObject({
+          Namespace: 'AWS/SES',
+          Statistic: 'Maximum',
+          Period: 3600,
+          EvaluationPeriods: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }],
+        });
+        if (scope !== 'account') {
+          expect(alarm.Dimensions).toEqual([
+            {
+              Name: 'ses:configuration-set',
+              Value: { Ref: expect.stringMatching(/^SendingFeedbackConfigurationSet/) },
+            },
+          ]);
+        }
+        expect(alarm.AlarmDescription).toMatch(
+          /^(WARNING|CRITICAL): SES (bounce|complaint) rate .* AWS reviews an account at .* may pause its sending at/,
+        );
+      }
+    },
+  );
+
+  test('levels come from config (percent in config, fraction in the alarm)', () => {
+    const { template } = synthStack({
+      alarms: {
+        bounceRatePercent: { warning: 1, critical: 3 },
+        complaintRatePercent: { warning: 0.02, critical: 0.08 },
+      },
+    });
+    const thresholds = (name: string) =>
+      [
+        ...new Set(
+          alarmsOf(template)
+            .filter((a) => a.MetricName === name)
+            .map((a) => a.Threshold),
+        ),
+      ].sort();
+    expect(thresholds('Reputation.BounceRate')).toEqual([0.01, 0.03]);
+    expect(thresholds('Reputation.ComplaintRate')).toEqual([0.0002, 0.0008]);
+  });
+
+  test('dead-letter queue and handler errors are alarmed on', () => {
+    const alarms = alarmsOf(synthStack().template);
+    expect(alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [expect.stringMatching(/^SendingFeedbackDeadLetterQueue/), 'QueueName'] },
+        },
+      ],
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    const handlerErrors = alarms.find(
+      (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('SendingFeedbackHandler'),
+    );
+    expect(handlerErrors).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1, Period: 300 });
+    // 8 reputation + DLQ + handler errors + 2 rotation alarms, all to the operator topic.
+    expect(alarms).toHaveLength(12);
+    for (const a of alarms)
+      expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
+  });
+
+  test('dashboard per environment shows sending, both rates against the levels, queues and rotation', () => {
+    const { template } = synthStack();
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboard.Properties.DashboardName).toBe('SesSmtp-test');
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const text of [
+      'Sending (account, per hour)',
+      'Bounce rate (fraction) against the alarm levels',
+      'Complaint rate (fraction) against the alarm levels',
+      'warning 2 %',
+      'critical 0.1 %',
+      'Feedback queue and dead-letter queue depth',
+      'Credential rotation',
+      'Reputation.BounceRate',
+      'TriggeredRules',
+    ]) {
+      expect(body).toContain(text);
+    }
+  });
+
+  test.each([
+    [
+      { warning: 5, critical: 2 },
+      'bounceRatePercent must have 0 < warning < critical < 10 (the rate at which AWS may pause sending), got: warning 5, critical 2',
+    ],
+    [
+      { warning: 5, critical: 12 },
+      'bounceRatePercent must have 0 < warning < critical < 10 (the rate at which AWS may pause sending), got: warning 5, critical 12',
+    ],
+  ])('refuses bounce levels %j', (bounceRatePercent, message) => {
+    const { stack } = synthStack();
+    expect(
+      () =>
+        new ReputationMonitoring(stack, 'Again', {
+          environmentName: 'x',
+          alarms: stack.operatorAlarms,
+          feedback: stack.feedback,
+          credentials: stack.credentials,
+          bounceRatePercent,
+        }),
+    ).toThrow(message);
+  });
+});

@@ -1,0 +1,188 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SendingFeedback, SendingFeedbackProps } from '../../lib/constructs/sending-feedback';
+import { testApp } from '../helpers';
+
+function build(props: Partial<SendingFeedbackProps> = {}) {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const feedback = new SendingFeedback(stack, 'SendingFeedback', {
+    encryptionKey: new kms.Key(stack, 'Key'),
+    environmentName: 'test',
+    ...props,
+  });
+  return { stack, feedback, template: Template.fromStack(stack) };
+}
+
+const keyStatements = (template: Template) =>
+  Object.values(template.findResources('AWS::KMS::Key'))[0].Properties.KeyPolicy.Statement as Record<
+    string,
+    unknown
+  >[];
+
+describe('SendingFeedback', () => {
+  test('configuration set states every option: reputation metrics, suppression, TLS required, sending on', () => {
+    build().template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+      ReputationOptions: { ReputationMetricsEnabled: true },
+      SendingOptions: { SendingEnabled: true },
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
+      SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+    });
+  });
+
+  test.each<[SendingFeedbackProps['additionalEvents'], string[]]>([
+    [undefined, ['bounce', 'complaint']],
+    [['REJECT'], ['bounce', 'complaint', 'reject']],
+    [
+      ['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'],
+      ['bounce', 'complaint', 'reject', 'deliveryDelay', 'renderingFailure'],
+    ],
+  ])('event destination publishes exactly the listed events (%j)', (additionalEvents, expected) => {
+    build({ additionalEvents }).template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      EventDestination: {
+        Enabled: true,
+        MatchingEventTypes: expected,
+        SnsDestination: { TopicARN: { Ref: Match.stringLikeRegexp('^SendingFeedbackTopic') } },
+      },
+    });
+  });
+
+  test('topic: customer-managed key, SSL enforced, SES may publish from this configuration set only', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sns:Publish',
+            Principal: { Service: 'ses.amazonaws.com' },
+            Condition: { StringEquals: Match.objectLike({ 'AWS:SourceAccount': '123456789012' }) },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('key policy lets SES publish (scoped by account and configuration set) and SNS deliver to the queues', () => {
+    const statements = keyStatements(build().template);
+    expect(statements).toContainEqual({
+      Sid: 'AllowSesEventPublishing',
+      Effect: 'Allow',
+      Principal: { Service: 'ses.amazonaws.com' },
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': '123456789012' },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':ses:eu-west-1:123456789012:configuration-set/',
+                { Ref: expect.stringMatching(/^SendingFeedbackConfigurationSet/) },
+              ],
+            ],
+          },
+        },
+      },
+    });
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'AllowSnsDeliveryToQueues',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      }),
+    );
+  });
+
+  test('SNS -> encrypted queue with a dead-letter queue after 5 receives -> handler reporting item failures', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+      VisibilityTimeout: 180,
+      RedrivePolicy: {
+        deadLetterTargetArn: {
+          'Fn::GetAtt': [Match.stringLikeRegexp('^SendingFeedbackDeadLetterQueue'), 'Arn'],
+        },
+        maxReceiveCount: 5,
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 1209600,
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SendingFeedbackQueue'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 30,
+      Environment: { Variables: Match.objectLike({ ENVIRONMENT_NAME: 'test' }) },
+    });
+    for (const queue of Object.values(template.findResources('AWS::SQS::QueuePolicy'))) {
+      expect(JSON.stringify(queue.Properties.PolicyDocument)).toContain('aws:SecureTransport');
+    }
+  });
+
+  test('raw message delivery can be turned off', () => {
+    build({ rawMessageDelivery: false }).template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: false,
+    });
+  });
+
+  test('the handler may only put suppressions (and use its queue and logs)', () => {
+    const { template } = build();
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
+      JSON.stringify(p.Properties.Roles).includes('SendingFeedbackHandlerRole'),
+    )!;
+    const statements = policy.Properties.PolicyDocument.Statement as {
+      Action: string | string[];
+      Resource: unknown;
+    }[];
+    const actions = statements.flatMap((s) => s.Action);
+    expect(actions.filter((a) => a.startsWith('ses:'))).toEqual(['ses:PutSuppressedDestination']);
+    expect(statements.filter((s) => s.Resource === '*').flatMap((s) => s.Action)).toEqual([
+      'ses:PutSuppressedDestination',
+    ]);
+  });
+
+  test('optional webhook and app queue get the same events', () => {
+    const { template, feedback } = build({
+      webhookUrl: 'https://app.example.com/ses/events',
+      appQueue: true,
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://app.example.com/ses/events',
+    });
+    template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sqs' }, 2);
+    template.resourceCountIs('AWS::SQS::Queue', 4);
+    expect(feedback.appQueue).toBeDefined();
+  });
+
+  test('without them, no extra subscription or queue', () => {
+    const { template, feedback } = build();
+    template.resourceCountIs('AWS::SNS::Subscription', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    expect(() => feedback.grantConsumeAppQueue(feedback.handler)).toThrow(
+      'grantConsumeAppQueue needs appQueue: true',
+    );
+  });
+
+  test.each([0, 1.5, 1001])('refuses maxReceiveCount %p', (maxReceiveCount) => {
+    expect(() => build({ maxReceiveCount })).toThrow(
+      `maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`,
+    );
+  });
+});

@@ -1,0 +1,316 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { decide, MAX_BODY_BYTES, unwrap } from '../../lambda/ses-feedback/feedback';
+import { processBatch } from '../../lambda/ses-feedback/process';
+import { createLogger } from '../../lambda/shared/logger';
+import { MetricBatch } from '../../lambda/shared/metrics';
+import { awsError, Faults, throttling } from '../support/fake-aws';
+
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'ses-events');
+const fixture = (name: string): Record<string, unknown> =>
+  JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8')).payload;
+
+/** The SNS envelope SQS receives when raw message delivery is off. */
+const envelope = (event: unknown) =>
+  JSON.stringify({
+    Type: 'Notification',
+    MessageId: 'sns-1',
+    TopicArn: 'arn:aws:sns:eu-west-1:123456789012:feedback',
+    Message: JSON.stringify(event),
+    Timestamp: '2025-01-15T10:00:06.000Z',
+  });
+
+let counter = 0;
+const record = (body: string, messageId = `m${++counter}`): SQSRecord =>
+  ({ messageId, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
+
+/** The account suppression list, as SES keeps it: one entry per address, last reason wins. */
+class FakeSuppressionList {
+  readonly entries = new Map<string, string>();
+  readonly faults = new Faults();
+  put(input: { EmailAddress?: string; Reason?: string }) {
+    this.faults.check('PutSuppressedDestination');
+    this.entries.set(input.EmailAddress!, input.Reason!);
+    return {};
+  }
+}
+
+const sesMock = mockClient(SESv2Client);
+let list: FakeSuppressionList;
+let logs: string[];
+let metrics: MetricBatch;
+
+beforeEach(() => {
+  sesMock.reset();
+  list = new FakeSuppressionList();
+  sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => list.put(input));
+  logs = [];
+  metrics = new MetricBatch('SesSmtp/Feedback', { Environment: 'test' });
+});
+
+const run = (records: SQSRecord[]) =>
+  processBatch(records, {
+    ses: new SESv2Client({ region: 'eu-west-1' }),
+    log: createLogger({}, (l) => logs.push(l)),
+    metrics,
+  });
+
+/** Metric values summed by name from the EMF lines. */
+function metricTotals(): Record<string, number> {
+  const totals: Record<string, number> = {};
+  for (const line of metrics.flush()) {
+    const doc = JSON.parse(line);
+    for (const { Name } of doc._aws.CloudWatchMetrics[0].Metrics)
+      totals[Name] = (totals[Name] ?? 0) + doc[Name];
+  }
+  return totals;
+}
+
+describe('feedback decisions on the sample events', () => {
+  test.each<[string, string, string, [string, string][]]>([
+    ['ses_event_bounce_permanent', 'Bounce', 'Permanent', [['nobody@example.net', 'BOUNCE']]],
+    ['ses_event_bounce_transient', 'Bounce', 'Transient', []],
+    ['ses_event_complaint', 'Complaint', 'None', [['annoyed@example.com', 'COMPLAINT']]],
+    ['ses_notification_bounce_legacy', 'Bounce', 'Permanent', [['gone@example.net', 'BOUNCE']]],
+    ['own_notification_complaint_legacy', 'Complaint', 'None', [['recipient@example.org', 'COMPLAINT']]],
+    ['own_complaint_already_suppressed', 'Complaint', 'None', []],
+    ['own_complaint_redacted_recipient', 'Complaint', 'None', []],
+    ['own_event_delivery', 'Delivery', 'None', []],
+  ])('%s', (name, eventType, bounceType, suppress) => {
+    const decision = decide(fixture(name));
+    expect([decision.eventType, decision.bounceType]).toEqual([eventType, bounceType]);
+    expect(decision.suppress.map((s) => [s.address, s.reason])).toEqual(suppress);
+  });
+
+  test('transient bounce: both recipients counted, none suppressed', () => {
+    expect(decide(fixture('ses_event_bounce_transient'))).toMatchObject({
+      notSuppressed: 2,
+      note: 'Transient bounce: counted, not suppressed',
+    });
+  });
+
+  test('redacted complaint recipient is counted and explained', () => {
+    expect(decide(fixture('own_complaint_redacted_recipient'))).toMatchObject({
+      redacted: 0,
+      suppress: [],
+      note: 'complaint without a usable recipient address (redacted by the ISP)',
+    });
+    const withPlaceholder = fixture('ses_event_complaint') as {
+      complaint: { complainedRecipients: unknown[] };
+    };
+    withPlaceholder.complaint.complainedRecipients = [
+      { emailAddress: 'redacted' },
+      { emailAddress: 'real@example.org' },
+    ];
+    expect(decide(withPlaceholder)).toMatchObject({
+      redacted: 1,
+      suppress: [{ address: 'real@example.org', reason: 'COMPLAINT' }],
+    });
+  });
+
+  test('the SNS envelopes from the samples unwrap to the same event', () => {
+    const http = fixture('sns_http_envelope_bounce');
+    expect(unwrap(JSON.stringify(http))).toEqual(fixture('ses_event_bounce_permanent'));
+    const lambdaSns = (fixture('lambda_sns_event_complaint') as { Records: { Sns: unknown }[] }).Records[0]
+      .Sns;
+    expect(unwrap(JSON.stringify(lambdaSns))).toEqual(fixture('ses_event_complaint'));
+  });
+
+  test('SNS subscription confirmations carry no event', () => {
+    expect(
+      unwrap(
+        JSON.stringify({ Type: 'SubscriptionConfirmation', Message: 'confirm', SubscribeURL: 'https://x' }),
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('processBatch', () => {
+  test.each([
+    ['raw delivery', (e: unknown) => JSON.stringify(e)],
+    ['SNS envelope', envelope],
+  ])('suppresses permanent bounces and complaints (%s), counts the rest', async (_name, wrap) => {
+    const failures = await run(
+      [
+        'ses_event_bounce_permanent',
+        'ses_event_bounce_transient',
+        'ses_event_complaint',
+        'own_event_delivery',
+      ].map((n) => record(wrap(fixture(n)))),
+    );
+    expect(failures).toEqual([]);
+    expect(Object.fromEntries(list.entries)).toEqual({
+      'nobody@example.net': 'BOUNCE',
+      'annoyed@example.com': 'COMPLAINT',
+    });
+    expect(metricTotals()).toEqual({ Events: 4, RecipientsSuppressed: 2 });
+  });
+
+  test('fifty recipients of one bounce are all suppressed', async () => {
+    await run([record(JSON.stringify(fixture('own_bounce_permanent_50_recipients')))]);
+    expect(list.entries.size).toBe(50);
+    expect(list.entries.get('user49@example.net')).toBe('BOUNCE');
+  });
+
+  test('an address already on the suppression list is not put again', async () => {
+    await run([record(JSON.stringify(fixture('own_complaint_already_suppressed')))]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);
+  });
+
+  test('metrics are split by event type and bounce type', () => {
+    return run(
+      ['ses_event_bounce_permanent', 'ses_event_bounce_transient', 'ses_event_bounce_transient'].map((n) =>
+        record(JSON.stringify(fixture(n))),
+      ),
+    ).then(() => {
+      const docs = metrics.flush().map((l) => JSON.parse(l));
+      const events = docs
+        .filter((d) => 'Events' in d)
+        .map((d) => [d.EventType, d.BounceType, d.Events, d.Environment]);
+      expect(events).toEqual(
+        expect.arrayContaining([
+          ['Bounce', 'Permanent', 1, 'test'],
+          ['Bounce', 'Transient', 2, 'test'],
+        ]),
+      );
+      expect(docs[0]._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: 'SesSmtp/Feedback',
+        Dimensions: [['Environment', 'EventType', 'BounceType']],
+      });
+    });
+  });
+
+  const bounce = () => JSON.parse(JSON.stringify(fixture('ses_event_bounce_permanent')));
+  const MALFORMED: [string, string][] = [
+    ['not JSON', 'this is not json'],
+    ['empty body', '   '],
+    ['JSON array', '[1,2,3]'],
+    ['JSON null', 'null'],
+    ['JSON string', '"Bounce"'],
+    ['envelope of unknown Type', JSON.stringify({ Type: 'Teapot', Message: '{}' })],
+    ['envelope without Message', JSON.stringify({ Type: 'Notification' })],
+    ['envelope Message not JSON', JSON.stringify({ Type: 'Notification', Message: '{oops' })],
+    ['envelope Message is an array', JSON.stringify({ Type: 'Notification', Message: '[]' })],
+    ['no event type at all', JSON.stringify({ mail: { messageId: 'x' } })],
+    ['eventType is a number', JSON.stringify({ ...bounce(), eventType: 7 })],
+    ['unknown eventType', JSON.stringify({ ...bounce(), eventType: 'Teleport' })],
+    ['unknown notificationType', JSON.stringify({ notificationType: 'Echo', mail: { messageId: 'x' } })],
+    ['bounce object missing', JSON.stringify({ ...bounce(), bounce: undefined })],
+    [
+      'bounceType unknown',
+      JSON.stringify({ ...bounce(), bounce: { ...bounce().bounce, bounceType: 'Soft' } }),
+    ],
+    [
+      'bouncedRecipients not a list',
+      JSON.stringify({
+        ...bounce(),
+        bounce: { ...bounce().bounce, bouncedRecipients: 'nobody@example.net' },
+      }),
+    ],
+    [
+      'recipient address missing',
+      JSON.stringify({
+        ...bounce(),
+        bounce: { ...bounce().bounce, bouncedRecipients: [{ status: '5.1.1' }] },
+      }),
+    ],
+    [
+      'recipient address invalid',
+      JSON.stringify({
+        ...bounce(),
+        bounce: { ...bounce().bounce, bouncedRecipients: [{ emailAddress: 'nobody' }] },
+      }),
+    ],
+    ['mail missing', JSON.stringify({ ...bounce(), mail: undefined })],
+    ['mail.messageId wrong type', JSON.stringify({ ...bounce(), mail: { messageId: 42 } })],
+    ['complaint object missing', JSON.stringify({ eventType: 'Complaint', mail: { messageId: 'x' } })],
+    [
+      'complainedRecipients not a list',
+      JSON.stringify({
+        eventType: 'Complaint',
+        complaint: { complainedRecipients: {} },
+        mail: { messageId: 'x' },
+      }),
+    ],
+    [
+      'too many recipients',
+      JSON.stringify({
+        ...bounce(),
+        bounce: {
+          ...bounce().bounce,
+          bouncedRecipients: Array.from({ length: 101 }, (_, i) => ({ emailAddress: `u${i}@example.net` })),
+        },
+      }),
+    ],
+    ['oversized body', JSON.stringify({ ...bounce(), padding: 'x'.repeat(MAX_BODY_BYTES) })],
+  ];
+
+  test.each(MALFORMED)(
+    'malformed (%s): only that item fails, the rest of the batch is processed',
+    async (_name, body) => {
+      const bad = record(body, 'bad');
+      const before = record(JSON.stringify(fixture('ses_event_complaint')), 'good-1');
+      const after = record(envelope(fixture('ses_event_bounce_permanent')), 'good-2');
+      const failures = await run([before, bad, after]);
+      expect(failures).toEqual([{ itemIdentifier: 'bad' }]);
+      expect([...list.entries.keys()].sort()).toEqual(['annoyed@example.com', 'nobody@example.net']);
+      expect(metricTotals()).toMatchObject({ MalformedMessages: 1, Events: 2 });
+      const logged = logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 'bad');
+      expect(logged).toMatchObject({ level: 'ERROR', message: expect.stringContaining('dead-letter queue') });
+      expect(JSON.stringify(logged).length).toBeLessThan(1000);
+    },
+  );
+
+  test(`there are at least 15 malformed cases (${MALFORMED.length})`, () => {
+    expect(MALFORMED.length).toBeGreaterThanOrEqual(15);
+  });
+
+  test('a throttled suppression call fails that item for a retry, which converges without duplicates', async () => {
+    list.faults.failNext('PutSuppressedDestination', throttling());
+    const batch = [
+      record(JSON.stringify(fixture('ses_event_bounce_permanent')), 'b'),
+      record(JSON.stringify(fixture('ses_event_complaint')), 'c'),
+    ];
+    expect(await run(batch)).toEqual([{ itemIdentifier: 'b' }]);
+    expect([...list.entries.keys()]).toEqual(['annoyed@example.com']);
+    expect(metricTotals()).toMatchObject({ SuppressionFailures: 1 });
+
+    // SQS redelivers only the failed item.
+    expect(await run([batch[0]])).toEqual([]);
+    expect(Object.fromEntries(list.entries)).toEqual({
+      'annoyed@example.com': 'COMPLAINT',
+      'nobody@example.net': 'BOUNCE',
+    });
+  });
+
+  test('a 5xx from SES is retried the same way', async () => {
+    list.faults.failNext('PutSuppressedDestination', awsError('InternalFailure', 'internal error', 500));
+    expect(await run([record(JSON.stringify(fixture('ses_event_complaint')), 'x')])).toEqual([
+      { itemIdentifier: 'x' },
+    ]);
+  });
+
+  test('redelivery and duplicates have no further side effects', async () => {
+    const same = JSON.stringify(fixture('own_bounce_permanent_50_recipients'));
+    await run([record(same), record(same), record(envelope(fixture('own_bounce_permanent_50_recipients')))]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(50);
+    const snapshot = new Map(list.entries);
+    await run([record(same)]);
+    expect(list.entries).toEqual(snapshot);
+  });
+
+  test('logs carry no message bodies, and addresses only of suppressed recipients', async () => {
+    await run(
+      ['ses_event_bounce_permanent', 'ses_event_bounce_transient', 'own_event_delivery'].map((n) =>
+        record(JSON.stringify(fixture(n))),
+      ),
+    );
+    const text = logs.join('\n');
+    expect(text).not.toMatch(/Subject|Welcome|diagnosticCode|commonHeaders/);
+    expect(text).not.toContain('full-box@example.org');
+    expect(text).toContain('nobody@example.net');
+  });
+});
