@@ -16,6 +16,8 @@ export interface TestSmtpServer {
 export interface TestSmtpServerOptions {
   /** Decides whether a login is accepted (SES: the key exists, the password matches, the key has propagated). */
   readonly accept: (username: string, password: string) => boolean;
+  /** An SES error reply ("554 Message rejected: ...") for a recipient, or undefined to accept it. */
+  readonly rejectRecipient?: (address: string) => { code: number; message: string } | undefined;
   /** Reply to DATA, like SES's "Ok <message-id>". @default 'Ok 010001test-message-id-000000' */
   readonly dataReply?: string;
 }
@@ -61,6 +63,12 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
       if (accepted) return callback(null, { user: auth.username });
       const error = Object.assign(new Error('Authentication Credentials Invalid'), { responseCode: 535 });
       return callback(error);
+    },
+    onRcptTo(address, _session, callback) {
+      const rejection = options.rejectRecipient?.(address.address);
+      if (rejection)
+        return callback(Object.assign(new Error(rejection.message), { responseCode: rejection.code }));
+      return callback();
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];

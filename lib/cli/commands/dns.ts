@@ -1,0 +1,30 @@
+import { toZoneFile } from '../../dns-records';
+import { CliContext } from '../context';
+import { checkRecord, expectedRecords, liveIdentity } from '../dns-check';
+
+export interface DnsOptions {
+  readonly check?: boolean;
+}
+
+/** Every record the environment needs, in zone-file form; --check compares them with live DNS. */
+export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<number> {
+  const identity = await liveIdentity(ctx);
+  const records = expectedRecords(ctx, identity);
+  const ttl = ctx.config.dns.ttlSeconds;
+  if (!options.check) {
+    if (ctx.out.json) ctx.out.document({ domain: identity.domain, ttl, records });
+    else
+      ctx.out.raw(
+        `; ${identity.domain}: records for SES (environment ${ctx.environmentName})\n${toZoneFile(records, ttl)}\n`,
+      );
+    return 0;
+  }
+  const resolver = ctx.resolver();
+  ctx.out.progress(`checking ${records.length} records ...`);
+  const results = await Promise.all(records.map((r) => checkRecord(resolver, r)));
+  ctx.out.progressDone();
+  if (ctx.out.json)
+    ctx.out.document({ domain: identity.domain, ok: results.every((r) => r.status === 'ok'), results });
+  results.forEach((r) => ctx.out.check(r));
+  return results.every((r) => r.status === 'ok') ? 0 : 1;
+}

@@ -1,0 +1,68 @@
+import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CliContext } from '../context';
+import { CheckFailed } from '../errors';
+import { currentCredentials } from '../secret';
+
+export interface RotateOptions {
+  /** How long to wait for the rotation to finish. @default 600 */
+  readonly timeoutSeconds?: number;
+  /** @default 5000 */
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+/** Starts an immediate rotation, waits for the new version to become AWSCURRENT, names its key. */
+export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}): Promise<number> {
+  const secretId = await ctx.resource('secretId');
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = options.now ?? Date.now;
+  const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
+
+  let versionId: string | undefined;
+  try {
+    // Without rotation rules, RotateSecret rotates at once with the configured function.
+    ({ VersionId: versionId } = await ctx.clients.secrets.send(
+      new RotateSecretCommand({ SecretId: secretId }),
+    ));
+  } catch (e) {
+    if (
+      (e as Error).name === 'InvalidRequestException' &&
+      /previous rotation|isn't complete/i.test((e as Error).message)
+    ) {
+      throw new CheckFailed(
+        `a rotation of ${secretId} is already in progress; wait for it (or read the rotation function's logs if it is stuck)`,
+      );
+    }
+    throw e;
+  }
+  if (!versionId) throw new CheckFailed('RotateSecret returned no version id');
+
+  const started = now();
+  for (;;) {
+    const meta = await ctx.clients.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const stages = meta.VersionIdsToStages?.[versionId] ?? [];
+    if (stages.includes('AWSCURRENT')) break;
+    const waited = Math.round((now() - started) / 1000);
+    if (now() - started >= timeoutMs) {
+      ctx.out.progressDone();
+      throw new CheckFailed(
+        `rotation of ${secretId} (version ${versionId}) not finished after ${waited} s: read the rotation function's logs; the current credentials still work`,
+      );
+    }
+    ctx.out.progress(
+      `rotating ${ctx.environmentName}: version ${versionId} is ${stages.join(', ') || 'being created'} (${waited} s; new keys take up to a few minutes to pass the SMTP login test)`,
+    );
+    await sleep(options.pollMs ?? 5000);
+  }
+  ctx.out.progressDone();
+  const { username } = await currentCredentials(ctx);
+  if (ctx.out.json) ctx.out.document({ rotated: true, versionId, accessKeyId: username });
+  ctx.out.check({
+    id: 'rotate',
+    status: 'ok',
+    title: 'rotated',
+    detail: `new access key id ${username} (version ${versionId}); the previous credentials stay valid until the next rotation`,
+  });
+  return 0;
+}

@@ -1,0 +1,79 @@
+import { GetAccountCommand, GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { CliContext } from '../context';
+import { UsageError } from '../errors';
+import { currentCredentials } from '../secret';
+import { diagnose, sendMail } from '../smtp';
+
+export interface SendTestOptions {
+  readonly to?: string;
+  readonly subject?: string;
+}
+
+const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The guide's step 4: one real message over SMTP with the current credentials. */
+export async function sendTestCommand(ctx: CliContext, options: SendTestOptions): Promise<number> {
+  const to = options.to;
+  if (!to || !ADDRESS.test(to))
+    throw new UsageError(`--to: got ${JSON.stringify(to ?? null)}, expected the recipient's email address`);
+  const [credentials, endpoint] = await Promise.all([currentCredentials(ctx), ctx.smtp()]);
+
+  const account = await ctx.clients.ses.send(new GetAccountCommand({}));
+  const sandbox = account.ProductionAccessEnabled !== true;
+  if (sandbox && !(await isVerified(ctx, to))) {
+    ctx.out.warn(
+      `the account is in the SES sandbox and ${to} is not a verified identity: SES will reject it (add it to verifiedEmailAddresses, or request production access)`,
+    );
+  }
+
+  ctx.out.progress(`sending to ${to} through ${endpoint.host}:${endpoint.port} ...`);
+  try {
+    const result = await sendMail(endpoint, credentials, {
+      from: credentials.fromAddress,
+      to,
+      subject: options.subject ?? `SES SMTP test from ${ctx.environmentName}`,
+      text: `This message was sent by "ses-smtp send-test" through ${endpoint.host}:${endpoint.port} with the current credentials of environment ${ctx.environmentName}.\n`,
+    });
+    ctx.out.progressDone();
+    if (ctx.out.json)
+      ctx.out.document({
+        ok: true,
+        to,
+        from: credentials.fromAddress,
+        messageId: result.messageId,
+        response: result.response,
+      });
+    ctx.out.check({
+      id: 'send',
+      status: 'ok',
+      title: `sent to ${to}`,
+      detail: `SES message id ${result.messageId || '(not in reply)'}`,
+    });
+    return 0;
+  } catch (error) {
+    ctx.out.progressDone();
+    const d = diagnose(error, endpoint, credentials.region);
+    if (ctx.out.json) ctx.out.document({ ok: false, to, stage: d.stage, detail: d.detail, fix: d.fix });
+    ctx.out.check({
+      id: 'send',
+      status: 'fail',
+      title: `sending to ${to} failed at ${d.stage}`,
+      detail: d.detail,
+      fix: d.fix,
+    });
+    return 1;
+  }
+}
+
+/** The address, or its domain, is a verified SES identity. */
+async function isVerified(ctx: CliContext, address: string): Promise<boolean> {
+  for (const identity of [address, address.slice(address.lastIndexOf('@') + 1)]) {
+    try {
+      const r = await ctx.clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+      if (r.VerifiedForSendingStatus) return true;
+    } catch (e) {
+      if ((e as Error).name !== 'NotFoundException') throw e;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,178 @@
+import { promises as dns } from 'node:dns';
+import * as fs from 'node:fs';
+import { isIP } from 'node:net';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { stackName } from '../app';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { EnvironmentConfig } from '../config/schema';
+import { smtpEndpoint } from '../config/smtp-regions';
+import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { UsageError } from './errors';
+import { Output } from './output';
+
+/** Options every command takes. */
+export interface GlobalOptions {
+  readonly env?: string;
+  readonly config?: string;
+  readonly region?: string;
+  readonly stack?: string;
+  readonly secretId?: string;
+  readonly identity?: string;
+  readonly configurationSet?: string;
+  readonly smtpHost?: string;
+  readonly smtpPort?: string;
+  readonly smtpCa?: string;
+  readonly smtpTimeout?: string;
+  readonly resolver?: string;
+}
+
+export interface Clients {
+  readonly ses: SESv2Client;
+  readonly secrets: SecretsManagerClient;
+  readonly cloudformation: CloudFormationClient;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+/** The deployed resources a command works on, from the stack's outputs or from flags. */
+export interface Resources {
+  readonly secretId?: string;
+  readonly identity?: string;
+  readonly configurationSet?: string;
+}
+
+export class CliContext {
+  readonly environmentName: string;
+  readonly config: EnvironmentConfig;
+  readonly region: string;
+  readonly stackName: string;
+  readonly clients: Clients;
+  private outputs?: Promise<Record<string, string> | undefined>;
+
+  constructor(
+    readonly options: GlobalOptions,
+    readonly out: Output,
+    readonly env: NodeJS.ProcessEnv,
+  ) {
+    const configPath = options.config ?? DEFAULT_CONFIG_PATH;
+    let environments;
+    try {
+      environments = loadConfig(configPath).environments;
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(e.message);
+      throw e;
+    }
+    const names = environments.map((e) => e.name);
+    const chosen = options.env ?? (names.length === 1 ? names[0] : undefined);
+    if (chosen === undefined) {
+      throw new UsageError(
+        `--env is required: ${configPath} has several environments (${names.join(', ')}); pick one with --env NAME`,
+      );
+    }
+    const found = environments.find((e) => e.name === chosen);
+    if (!found)
+      throw new UsageError(
+        `--env ${chosen}: no such environment in ${configPath}; known: ${names.join(', ')}`,
+      );
+    this.environmentName = found.name;
+    this.config = found.config;
+    this.region = options.region ?? found.config.region;
+    this.stackName = options.stack ?? stackName(found.name);
+    if (options.resolver) this.resolver(); // validates --resolver before any AWS call
+    // The standard credential chain, profile and AWS_ENDPOINT_URL_* variables apply.
+    const clientConfig = { region: this.region };
+    this.clients = {
+      ses: new SESv2Client(clientConfig),
+      secrets: new SecretsManagerClient(clientConfig),
+      cloudformation: new CloudFormationClient(clientConfig),
+      cloudwatch: new CloudWatchClient(clientConfig),
+    };
+  }
+
+  /** The stack's outputs, read once; undefined when the stack does not exist. */
+  stackOutputs(): Promise<Record<string, string> | undefined> {
+    this.outputs ??= this.clients.cloudformation
+      .send(new DescribeStacksCommand({ StackName: this.stackName }))
+      .then((r) =>
+        Object.fromEntries(
+          (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+        ),
+      )
+      .catch((e: Error) => {
+        if (e.name === 'ValidationError' && /does not exist/.test(e.message)) return undefined;
+        throw e;
+      });
+    return this.outputs;
+  }
+
+  /** A deployed resource: the flag if given, else the stack output; a clear usage error otherwise. */
+  async resource(name: keyof Resources): Promise<string> {
+    const flag = this.options[name];
+    if (flag) return flag;
+    const outputs = await this.stackOutputs();
+    const output = {
+      secretId: 'SmtpSecretArn',
+      identity: 'IdentityName',
+      configurationSet: 'ConfigurationSetName',
+    }[name];
+    const value = outputs?.[output];
+    if (value) return value;
+    const flagName = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (!outputs) {
+      throw new UsageError(
+        `stack ${this.stackName} not found in ${this.region}: deploy it (npx cdk deploy ${this.stackName}), or pass ${flagName} (and --stack or --region if it lives elsewhere)`,
+      );
+    }
+    throw new UsageError(
+      `stack ${this.stackName} has no output ${output}: redeploy it with this version, or pass ${flagName}`,
+    );
+  }
+
+  /** Where to talk SMTP: --smtp-host/--smtp-port, else the Region's SES endpoint on 587. */
+  async smtp(): Promise<SmtpEndpoint> {
+    const host = this.options.smtpHost ?? smtpEndpoint(this.region);
+    const port = this.options.smtpPort === undefined ? 587 : Number(this.options.smtpPort);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new UsageError(
+        `--smtp-port: got ${JSON.stringify(this.options.smtpPort)}, expected a TCP port number (SES offers 25, 587 and 2587 for STARTTLS)`,
+      );
+    }
+    const timeoutSeconds = this.options.smtpTimeout === undefined ? 10 : Number(this.options.smtpTimeout);
+    if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
+      throw new UsageError(
+        `--smtp-timeout: got ${JSON.stringify(this.options.smtpTimeout)}, expected seconds from 1 to 300`,
+      );
+    }
+    let ca: string | undefined;
+    if (this.options.smtpCa) {
+      try {
+        ca = fs.readFileSync(this.options.smtpCa, 'utf8');
+      } catch {
+        throw new UsageError(
+          `--smtp-ca: cannot read ${this.options.smtpCa}; pass a PEM file of the CA to trust`,
+        );
+      }
+    }
+    return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
+  }
+
+  /** A DNS resolver: --resolver IP[:PORT], else the system's. */
+  resolver(): dns.Resolver {
+    const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
+    const spec = this.options.resolver;
+    if (spec) {
+      const match = /^(?:\[([0-9a-fA-F:]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(spec);
+      const ip = match?.[1] ?? match?.[2];
+      const port = match?.[3] ? Number(match[3]) : 53;
+      if (!ip || !isIP(ip) || port < 1 || port > 65535) {
+        throw new UsageError(
+          `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1 or 127.0.0.1:5353 or [::1]:53`,
+        );
+      }
+      resolver.setServers([isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`]);
+    }
+    return resolver;
+  }
+}

@@ -1,0 +1,138 @@
+import type { promises as dns } from 'node:dns';
+import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { apexTxtRecord, dkimRecords, DnsRecord, dmarcRecord, mailFromRecords } from '../dns-records';
+import { CliContext } from './context';
+import { CheckFailed } from './errors';
+import { CheckResult } from './output';
+
+export interface LiveIdentity {
+  readonly domain: string;
+  readonly tokens: string[];
+  readonly mailFromDomain?: string;
+  readonly verifiedForSending: boolean;
+  readonly dkimStatus?: string;
+  readonly mailFromStatus?: string;
+}
+
+/** The identity as SES sees it now: DKIM tokens, MAIL FROM, statuses. */
+export async function liveIdentity(ctx: CliContext): Promise<LiveIdentity> {
+  const domain = await ctx.resource('identity');
+  try {
+    const r = await ctx.clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
+    return {
+      domain,
+      tokens: r.DkimAttributes?.Tokens ?? [],
+      mailFromDomain: r.MailFromAttributes?.MailFromDomain,
+      verifiedForSending: r.VerifiedForSendingStatus === true,
+      dkimStatus: r.DkimAttributes?.Status,
+      mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
+    };
+  } catch (e) {
+    if ((e as Error).name === 'NotFoundException') {
+      throw new CheckFailed(
+        `SES has no identity ${domain} in ${ctx.region}: deploy the stack (npx cdk deploy ${ctx.stackName})`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Every record the environment needs, DKIM from the live tokens. */
+export function expectedRecords(ctx: CliContext, identity: LiveIdentity): DnsRecord[] {
+  const { config } = ctx;
+  const subdomain = identity.mailFromDomain?.endsWith(`.${identity.domain}`)
+    ? identity.mailFromDomain.slice(0, -identity.domain.length - 1)
+    : config.mailFrom.subdomain;
+  return [
+    ...dkimRecords(identity.domain, identity.tokens),
+    ...mailFromRecords(identity.domain, subdomain, ctx.region),
+    ...(config.dmarc.enabled ? [dmarcRecord(identity.domain, config.dmarc)] : []),
+    ...(config.apexSpf.enabled ? [apexTxtRecord(identity.domain, config.apexSpf)] : []),
+  ];
+}
+
+const bare = (name: string) => name.replace(/\.$/, '').toLowerCase();
+
+/** Compares one expected record with live DNS. */
+export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Promise<CheckResult> {
+  const name = bare(record.name);
+  const title = `${record.purpose} (${record.type} ${name})`;
+  try {
+    if (record.type === 'CNAME') {
+      const found = (await resolver.resolveCname(name)).map(bare);
+      const want = bare(record.values[0]);
+      return found.includes(want)
+        ? { id: record.key, status: 'ok', title, detail: want }
+        : {
+            id: record.key,
+            status: 'fail',
+            title,
+            detail: `points to ${found.join(', ')}`,
+            fix: `make it a CNAME to ${want}`,
+          };
+    }
+    if (record.type === 'MX') {
+      const found = await resolver.resolveMx(name);
+      const missing = record.values.filter((v) => {
+        const [priority, host] = v.split(' ');
+        return !found.some((m) => m.priority === Number(priority) && bare(m.exchange) === bare(host));
+      });
+      return missing.length === 0
+        ? { id: record.key, status: 'ok', title, detail: record.values.join(', ') }
+        : {
+            id: record.key,
+            status: 'fail',
+            title,
+            detail: `found ${found.map((m) => `${m.priority} ${m.exchange}`).join(', ') || 'nothing'}`,
+            fix: `add MX ${missing.join(', ')}`,
+          };
+    }
+    const found = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
+    const missing = record.values.filter((v) => !found.includes(v));
+    const spf = found.filter((v) => /^v=spf1\b/i.test(v));
+    const dmarc = found.filter((v) => /^v=DMARC1\b/i.test(v));
+    if (spf.length > 1)
+      return {
+        id: record.key,
+        status: 'fail',
+        title,
+        detail: `${spf.length} SPF records`,
+        fix: 'keep exactly one v=spf1 record per name (several make SPF fail with permerror)',
+      };
+    if (dmarc.length > 1)
+      return {
+        id: record.key,
+        status: 'fail',
+        title,
+        detail: `${dmarc.length} DMARC records`,
+        fix: 'keep exactly one v=DMARC1 record (several make receivers ignore DMARC)',
+      };
+    return missing.length === 0
+      ? { id: record.key, status: 'ok', title, detail: record.values.map((v) => `"${v}"`).join(' ') }
+      : {
+          id: record.key,
+          status: 'fail',
+          title,
+          detail: found.length ? `found ${found.map((v) => `"${v}"`).join(' ')}` : 'no TXT record',
+          fix: `publish TXT ${missing.map((v) => `"${v}"`).join(' ')}`,
+        };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'ENODATA') {
+      return {
+        id: record.key,
+        status: 'fail',
+        title,
+        detail: 'not found in DNS',
+        fix: `add ${record.type} ${record.values.join(' / ')} (DNS changes can take up to the TTL to appear)`,
+      };
+    }
+    return {
+      id: record.key,
+      status: 'fail',
+      title,
+      detail: `DNS lookup failed (${code ?? (e as Error).message})`,
+      fix: 'check the resolver (--resolver IP[:PORT]) and the network',
+    };
+  }
+}

@@ -1,0 +1,19 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { parseSecret, SmtpSecret } from '../../lambda/rotate-smtp-credentials/rotation';
+import { CliContext } from './context';
+import { CheckFailed } from './errors';
+
+/** The AWSCURRENT SMTP credentials, or a CheckFailed saying why there are none. */
+export async function currentCredentials(ctx: CliContext): Promise<SmtpSecret> {
+  const secretId = await ctx.resource('secretId');
+  const { SecretString } = await ctx.clients.secrets.send(
+    new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
+  );
+  const secret = parseSecret(SecretString);
+  if (!secret) {
+    throw new CheckFailed(
+      `secret ${secretId} holds no credentials yet: the first rotation has not finished (check the rotation alarm and the rotation function's logs, or run: ses-smtp rotate --env ${ctx.environmentName})`,
+    );
+  }
+  return secret;
+}

@@ -1,0 +1,115 @@
+import { createTransport } from 'nodemailer';
+import type { SmtpCredentials, SmtpEndpoint } from '../../lambda/shared/smtp-login';
+
+/** What went wrong talking to SES over SMTP, with the fix from the troubleshooting guide. */
+export interface SmtpDiagnosis {
+  readonly stage: 'connect' | 'tls' | 'auth' | 'send';
+  readonly detail: string;
+  readonly fix: string;
+}
+
+type SmtpError = Error & { code?: string; responseCode?: number; response?: string };
+
+/** Maps a nodemailer error to the guide's troubleshooting advice. Never includes credentials. */
+export function diagnose(error: unknown, endpoint: SmtpEndpoint, secretRegion?: string): SmtpDiagnosis {
+  const e = error as SmtpError;
+  const reply = (e.response ?? e.message ?? '').split('\n')[0].slice(0, 200);
+  const where = `${endpoint.host}:${endpoint.port}`;
+  if (e.code === 'ETIMEDOUT' || e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'EDNS') {
+    if (/ENOTFOUND|EAI_AGAIN|EDNS/.test(`${e.code} ${e.message}`)) {
+      return {
+        stage: 'connect',
+        detail: `cannot resolve ${endpoint.host}`,
+        fix: 'check the host name (email-smtp.<region>.amazonaws.com) and the DNS of this machine',
+      };
+    }
+    if (/ECONNREFUSED/.test(e.message)) {
+      return {
+        stage: 'connect',
+        detail: `connection refused by ${where}`,
+        fix: 'check the host and port; SES listens on 25, 587 and 2587 (STARTTLS) and 465/2465 (TLS)',
+      };
+    }
+    return {
+      stage: 'connect',
+      detail: `no answer from ${where} (${e.code === 'ETIMEDOUT' ? 'connection timeout' : e.message.slice(0, 80)})`,
+      fix: `outbound port ${endpoint.port} is probably blocked by a firewall, security group or your host (many block 25; some block 587): allow egress to ${endpoint.host}:${endpoint.port}, or use port 2587`,
+    };
+  }
+  if (e.code === 'ETLS' || /certificate|TLS|SSL/i.test(e.message)) {
+    return {
+      stage: 'tls',
+      detail: `STARTTLS failed: ${e.message.slice(0, 120)}`,
+      fix: 'a proxy or firewall may intercept TLS; trust its CA with --smtp-ca FILE, or connect directly',
+    };
+  }
+  if (e.code === 'EAUTH' || e.responseCode === 535) {
+    const regionHint =
+      secretRegion && !endpoint.host.includes(secretRegion)
+        ? ` The credentials are for ${secretRegion} but the endpoint is ${endpoint.host}: SMTP passwords are per Region.`
+        : ' SMTP passwords are per Region: the endpoint must be in the Region the password was made for.';
+    return {
+      stage: 'auth',
+      detail: `authentication rejected (${reply})`,
+      fix: `use the SMTP password from the secret (it is derived from the IAM secret access key, not the key itself) with the access key id as user name.${regionHint}`,
+    };
+  }
+  if (/not verified/i.test(reply)) {
+    return {
+      stage: 'send',
+      detail: reply,
+      fix: 'the account is in the SES sandbox: verify the recipient (verifiedEmailAddresses in the config) or request production access (ses-smtp request-production-access)',
+    };
+  }
+  if (/Daily message quota exceeded/i.test(reply)) {
+    return {
+      stage: 'send',
+      detail: reply,
+      fix: 'the 24-hour sending quota is used up: wait, or ask AWS for a higher quota (Service Quotas, "Sending quota")',
+    };
+  }
+  if (/Maximum sending rate exceeded|Throttling/i.test(reply)) {
+    return {
+      stage: 'send',
+      detail: reply,
+      fix: 'too many messages per second: slow the app down or ask AWS for a higher sending rate',
+    };
+  }
+  return {
+    stage: 'send',
+    detail: reply || e.message.slice(0, 200),
+    fix: 'see https://docs.aws.amazon.com/ses/latest/dg/troubleshoot-smtp.html',
+  };
+}
+
+function transport(endpoint: SmtpEndpoint, credentials: SmtpCredentials) {
+  const timeout = endpoint.timeoutMs ?? 10_000;
+  return createTransport({
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: false,
+    requireTLS: true,
+    auth: { user: credentials.username, pass: credentials.password },
+    tls: { minVersion: 'TLSv1.2', ...endpoint.tls },
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: timeout,
+  });
+}
+
+/** Sends one message; returns SES's message id from the final reply ("250 Ok <id>"). */
+export async function sendMail(
+  endpoint: SmtpEndpoint,
+  credentials: SmtpCredentials,
+  message: { from: string; to: string; subject: string; text: string },
+): Promise<{ messageId: string; response: string }> {
+  const t = transport(endpoint, credentials);
+  try {
+    const info = await t.sendMail(message);
+    const response = String(info.response ?? '');
+    const messageId = /^250\s+Ok\s+(\S+)/i.exec(response)?.[1] ?? '';
+    return { messageId, response };
+  } finally {
+    t.close();
+  }
+}

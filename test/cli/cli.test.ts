@@ -1,0 +1,615 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { GetAccountCommand, GetEmailIdentityCommand, PutAccountDetailsCommand } from '@aws-sdk/client-sesv2';
+import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
+import { startDnsServer, TestDnsServer } from '../support/dns-server';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
+import {
+  cfn,
+  CREDENTIALS,
+  healthyAws,
+  healthyZone,
+  run,
+  SECRET_ARN,
+  sm,
+  ses,
+  cw,
+  tmp,
+  writeConfig,
+} from './harness';
+
+let config: string;
+let smtp: TestSmtpServer;
+let dns: TestDnsServer;
+let caFile: string;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer({
+    accept: (u, p) => u === CREDENTIALS.username && p === CREDENTIALS.password,
+    rejectRecipient: (address) =>
+      address.startsWith('unverified@')
+        ? {
+            code: 554,
+            message:
+              'Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: unverified@example.org',
+          }
+        : address.startsWith('quota@')
+          ? { code: 454, message: 'Throttling failure: Daily message quota exceeded.' }
+          : undefined,
+  });
+  dns = await startDnsServer(healthyZone());
+  caFile = path.join(tmp, 'ca.pem');
+  fs.writeFileSync(caFile, smtp.ca);
+});
+afterAll(async () => {
+  await smtp.close();
+  await dns.close();
+});
+beforeEach(() => {
+  healthyAws();
+  config = writeConfig();
+  for (const key of Object.keys(dns.zone)) delete dns.zone[key];
+  Object.assign(dns.zone, healthyZone());
+});
+
+const local = () => [
+  '--smtp-host',
+  '127.0.0.1',
+  '--smtp-port',
+  String(smtp.port),
+  '--smtp-ca',
+  caFile,
+  '--resolver',
+  dns.address,
+];
+const cli = (args: string[], options = {}) => run([...args, '--config', config], options);
+const neverLeaks = (text: string) => expect(text).not.toContain(CREDENTIALS.password);
+
+describe('usage', () => {
+  test('--help on the tool and on every command', async () => {
+    const top = await run(['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['doctor', 'env', 'send-test', 'dns', 'request-production-access', 'rotate']) {
+      expect(top.stdout).toContain(command);
+      const help = await run([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: ses-smtp ${command}`);
+    }
+  });
+
+  test.each<[string[], RegExp]>([
+    [
+      ['frobnicate'],
+      /^ses-smtp: unknown command "frobnicate"; commands: doctor, env, .* \(ses-smtp --help\)\n$/,
+    ],
+    [['env', '--bogus'], /^ses-smtp: env: Unknown option '--bogus'.* \(ses-smtp env --help\)\n$/],
+    [
+      ['env', '--format', 'yaml'],
+      /^ses-smtp: --format: got "yaml", expected one of: dotenv, shell, heroku, json, rails\n$/,
+    ],
+    [['doctor', '--env', 'staging'], /^ses-smtp: --env staging: no such environment in .*; known: prod\n$/],
+    [
+      ['dns', '--resolver', 'dns.google'],
+      /^ses-smtp: --resolver: got "dns.google", expected IP\[:PORT\] like .*\n$/,
+    ],
+    [
+      ['send-test', '--to', 'nobody'],
+      /^ses-smtp: --to: got "nobody", expected the recipient's email address\n$/,
+    ],
+    [
+      ['send-test', '--to', 'a@example.org', '--smtp-port', 'x'],
+      /^ses-smtp: --smtp-port: got "x", expected a TCP port number.*\n$/,
+    ],
+    [['rotate', '--timeout=-1'], /^ses-smtp: --timeout: got "-1", expected a number of seconds\n$/],
+  ])('%j -> one line, exit 2', async (args, expected) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(expected);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a missing stack is one clear line and exit 2', async () => {
+    cfn.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error('Stack with id SesSmtp-prod does not exist'), {
+        name: 'ValidationError',
+        $metadata: {},
+      }),
+    );
+    const r = await cli(['env']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'ses-smtp: stack SesSmtp-prod not found in eu-west-1: deploy it (npx cdk deploy SesSmtp-prod), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
+    );
+  });
+
+  test('a bad environments file is reported as the app reports it, exit 2', async () => {
+    const r = await run(['doctor', '--config', writeConfig({ region: 'mars-1' })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/field "region": got "mars-1", expected an AWS Region/);
+  });
+
+  test('several environments need --env', async () => {
+    const file = path.join(tmp, 'two.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        environments: {
+          a: JSON.parse(fs.readFileSync(config, 'utf8')).environments.prod,
+          b: { ...JSON.parse(fs.readFileSync(config, 'utf8')).environments.prod, region: 'us-east-1' },
+        },
+      }),
+    );
+    const r = await run(['env', '--config', file]);
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--env is required: .* has several environments \(a, b\)/),
+    });
+  });
+
+  test('the installed bin runs the same CLI (exit code and one-line error)', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['bin/ses-smtp.cjs', 'env', '--format', 'xml', '--config', config],
+      { encoding: 'utf8' },
+    );
+    expect(result.status).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'ses-smtp: --format: got "xml", expected one of: dotenv, shell, heroku, json, rails',
+    );
+  });
+});
+
+describe('env', () => {
+  /** Runs shell text in bash and returns the variables it defines. */
+  function shellVars(script: string): Record<string, string> {
+    const names = [
+      'AWS_SES_SMTP_USERNAME',
+      'AWS_SES_SMTP_PASSWORD',
+      'AWS_SES_SMTP_ADDRESS',
+      'AWS_SES_SMTP_PORT',
+      'AWS_SES_REGION',
+      'DEFAULT_FROM_EMAIL',
+    ];
+    const out = execFileSync(
+      'bash',
+      ['-c', `${script}\n${names.map((n) => `printf '%s\\0' "$${n}"`).join('\n')}`],
+      { encoding: 'utf8', env: {} },
+    );
+    const values = out.split('\0');
+    return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  }
+  const expected = {
+    AWS_SES_SMTP_USERNAME: CREDENTIALS.username,
+    AWS_SES_SMTP_PASSWORD: CREDENTIALS.password,
+    AWS_SES_SMTP_ADDRESS: CREDENTIALS.host,
+    AWS_SES_SMTP_PORT: '587',
+    AWS_SES_REGION: CREDENTIALS.region,
+    DEFAULT_FROM_EMAIL: CREDENTIALS.fromAddress,
+  };
+
+  test('dotenv (default) parses back to the secret', async () => {
+    const r = await cli(['env']);
+    expect(r.code).toBe(0);
+    // dotenv files are read by dotenv/Rails and by `set -a; source`: check with the shell.
+    expect(shellVars(`set -a\n${r.stdout}`)).toEqual(expected);
+  });
+
+  test('shell exports parse back to the secret', async () => {
+    const r = await cli(['env', '--format', 'shell']);
+    expect(r.stdout).toMatch(/^export AWS_SES_SMTP_USERNAME='AKIA/);
+    expect(shellVars(r.stdout)).toEqual(expected);
+  });
+
+  test('heroku: one config:set command whose arguments are the variables', async () => {
+    const r = await cli(['env', '--format', 'heroku']);
+    expect(r.stdout.startsWith('heroku config:set \\\n')).toBe(true);
+    const args = execFileSync('bash', ['-c', `heroku() { shift; printf '%s\\0' "$@"; }\n${r.stdout}`], {
+      encoding: 'utf8',
+    })
+      .split('\0')
+      .filter(Boolean);
+    expect(
+      Object.fromEntries(args.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])),
+    ).toEqual(expected);
+  });
+
+  test('json parses back to the secret', async () => {
+    const r = await cli(['env', '--format', 'json']);
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+  });
+
+  test('rails prints the ActionMailer block that reads those variables, with no values in it', async () => {
+    const r = await cli(['env', '--format', 'rails']);
+    expect(r.stdout).toBe(RAILS_SMTP_SETTINGS);
+    // Everything SMTP needs; the Region is implied by the endpoint address.
+    for (const name of Object.keys(expected).filter((n) => n !== 'AWS_SES_REGION')) {
+      expect(r.stdout).toContain(`ENV.fetch("${name}"`);
+    }
+    expect(r.stdout).toContain('enable_starttls_auto: true');
+    neverLeaks(r.stdout);
+  });
+
+  test.each(['dotenv', 'shell', 'heroku', 'json'])(
+    'on a terminal the password is masked in %s unless --reveal',
+    async (format) => {
+      const masked = await cli(['env', '--format', format], { tty: true });
+      neverLeaks(masked.stdout + masked.stderr);
+      expect(masked.stdout).toContain('********');
+      expect(masked.stdout).toContain(CREDENTIALS.username);
+      expect(masked.stderr).toContain('--reveal');
+      const revealed = await cli(['env', '--format', format, '--reveal'], { tty: true });
+      expect(revealed.stdout).toContain(CREDENTIALS.password);
+    },
+  );
+
+  test('--write FILE: mode 0600, real values, and git-ignored', async () => {
+    const repo = fs.mkdtempSync(path.join(tmp, 'repo-'));
+    execFileSync('git', ['init', '-q', repo]);
+    const file = path.join(repo, 'config', '.env.production');
+    const r = await cli(['env', '--write', file], { tty: true });
+    expect(r.code).toBe(0);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(shellVars(`set -a\n${fs.readFileSync(file, 'utf8')}`)).toEqual(expected);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
+    expect(() => execFileSync('git', ['check-ignore', '-q', file], { cwd: repo })).not.toThrow();
+    neverLeaks(r.stdout + r.stderr);
+    // Written again: already ignored, .gitignore unchanged.
+    await cli(['env', '--write', file]);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
+  });
+
+  test('before the first rotation there is nothing to export: exit 1 with the reason', async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ placeholder: 'No SMTP credentials yet' }),
+    });
+    const r = await cli(['env']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/holds no credentials yet: the first rotation has not finished/);
+  });
+});
+
+describe('send-test', () => {
+  beforeEach(() => {
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'dev@example.org' })
+      .resolves({ VerifiedForSendingStatus: true });
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'example.org' })
+      .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'unverified@example.org' })
+      .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
+  });
+
+  test("sends over STARTTLS with the current credentials and prints SES's message id", async () => {
+    const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('✓ sent to dev@example.org: SES message id 010001test-message-id-000000');
+    const message = smtp.messages.at(-1)!;
+    expect(message).toMatchObject({ from: 'no-reply@example.com', to: ['dev@example.org'] });
+    expect(message.raw).toContain('Subject: SES SMTP test from prod');
+    neverLeaks(r.stdout + r.stderr);
+  });
+
+  test('--json gives the message id', async () => {
+    const r = await cli(['send-test', '--to', 'dev@example.org', '--json', ...local()]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, messageId: '010001test-message-id-000000' });
+  });
+
+  test('"email address not verified": sandbox warning before, sandbox advice after', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    const r = await cli(['send-test', '--to', 'unverified@example.org', ...local()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'the account is in the SES sandbox and unverified@example.org is not a verified identity',
+    );
+    expect(r.stdout).toMatch(
+      /✗ sending to unverified@example.org failed at send: .*Email address is not verified/,
+    );
+    expect(r.stdout).toMatch(
+      /→ the account is in the SES sandbox: verify the recipient .* or request production access/,
+    );
+  });
+
+  test('"daily quota exceeded" gets the quota advice', async () => {
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'quota@example.org' })
+      .resolves({ VerifiedForSendingStatus: true });
+    const r = await cli(['send-test', '--to', 'quota@example.org', ...local()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/→ the 24-hour sending quota is used up/);
+  });
+});
+
+describe('dns', () => {
+  test('prints every record in zone-file form, DKIM from the live tokens', async () => {
+    const r = await cli(['dns']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l && !l.startsWith(';'))).toEqual([
+      'tokone._domainkey.example.com. 3600 IN CNAME tokone.dkim.amazonses.com.',
+      'toktwo._domainkey.example.com. 3600 IN CNAME toktwo.dkim.amazonses.com.',
+      'tokthree._domainkey.example.com. 3600 IN CNAME tokthree.dkim.amazonses.com.',
+      'mail.example.com. 3600 IN MX 10 feedback-smtp.eu-west-1.amazonses.com.',
+      'mail.example.com. 3600 IN TXT "v=spf1 include:amazonses.com ~all"',
+      '_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r"',
+    ]);
+  });
+
+  test('--check against live DNS: all present', async () => {
+    const r = await cli(['dns', '--check', '--resolver', dns.address]);
+    expect(r.stdout.match(/✓/g)).toHaveLength(6);
+    expect(r.code).toBe(0);
+  });
+
+  test('--check names what is missing or wrong, exit 1', async () => {
+    delete dns.zone['toktwo._domainkey.example.com'];
+    dns.zone['mail.example.com'].MX = [{ priority: 10, exchange: 'feedback-smtp.us-east-1.amazonses.com' }];
+    const r = await cli(['dns', '--check', '--resolver', dns.address]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✗ Easy DKIM key 2 (CNAME toktwo._domainkey.example.com): not found in DNS');
+    expect(r.stdout).toContain('→ add CNAME toktwo.dkim.amazonses.com');
+    expect(r.stdout).toContain(
+      '✗ MAIL FROM: bounces for the envelope sender go back to SES (MX mail.example.com): found 10 feedback-smtp.us-east-1.amazonses.com',
+    );
+  });
+});
+
+describe('doctor', () => {
+  const doctor = (extra: string[] = [], options = {}) => cli(['doctor', ...local(), ...extra], options);
+
+  test('a healthy environment: every check ✓, exit 0', async () => {
+    const r = await doctor();
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/✗|^!/m);
+    for (const text of [
+      '✓ identity example.com verified for sending',
+      '✓ DKIM signing verified (Easy DKIM)',
+      '✓ MAIL FROM domain mail.example.com verified (SPF aligns for DMARC)',
+      '✓ DMARC policy (TXT _dmarc.example.com)',
+      '✓ account has production access in eu-west-1',
+      '✓ sending quota: 1200 of 50000 in the last 24 h (2 %), max 14 per second',
+      `✓ SMTP 127.0.0.1:${smtp.port}: connect, STARTTLS, AUTH with the current credentials: user ${CREDENTIALS.username}`,
+      '✓ credentials rotate every 90 days',
+      '✓ bounce rate: 0.400 % (warning 2 %, critical 5 %)',
+      '✓ complaint rate: 0.010 % (warning 0.05 %, critical 0.1 %)',
+    ]) {
+      expect(r.stdout).toContain(text);
+    }
+    expect(r.stdout).toMatch(/\n\d+ ok, 0 warnings, 0 failed\n$/);
+    neverLeaks(r.stdout + r.stderr);
+  });
+
+  test('--json is one document with every check', async () => {
+    const r = await doctor(['--json']);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ environment: 'prod', region: 'eu-west-1', ok: true });
+    expect(doc.checks.length).toBeGreaterThanOrEqual(15);
+  });
+
+  test('colour only on a terminal, and never with --no-color', async () => {
+    expect((await doctor()).stdout).not.toContain('\x1b[');
+    expect((await doctor([], { tty: true })).stdout).toContain('\x1b[32m✓\x1b[0m');
+    expect((await doctor(['--no-color'], { tty: true })).stdout).not.toContain('\x1b[');
+  });
+
+  test('"535 Authentication Credentials Invalid": SMTP password vs access key, and the Region', async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ ...CREDENTIALS, password: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }),
+    });
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ SMTP .*: auth: authentication rejected \(.*535.*\)/);
+    expect(r.stdout).toMatch(
+      /→ use the SMTP password from the secret \(it is derived from the IAM secret access key, not the key itself\).*per Region/,
+    );
+    expect(r.stdout + r.stderr).not.toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+  });
+
+  test('"connection timeout": the firewall advice', async () => {
+    // A server that accepts TCP and never greets, like a filtered port behind a proxy.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as net.AddressInfo).port;
+      const r = await cli([
+        'doctor',
+        '--smtp-host',
+        '127.0.0.1',
+        '--smtp-port',
+        String(port),
+        '--smtp-timeout',
+        '1',
+        '--resolver',
+        dns.address,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(
+        /✗ SMTP 127\.0\.0\.1:\d+: .*connect: no answer from 127\.0\.0\.1:\d+ \(connection timeout\)/,
+      );
+      expect(r.stdout).toMatch(/→ outbound port \d+ is probably blocked by a firewall/);
+    } finally {
+      silent.close();
+    }
+  });
+
+  test('"going to spam": missing DKIM and MAIL FROM records are named with the fix', async () => {
+    ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+      VerifiedForSendingStatus: false,
+      DkimAttributes: { Status: 'PENDING', Tokens: ['tokone', 'toktwo', 'tokthree'] },
+      MailFromAttributes: {
+        MailFromDomain: 'mail.example.com',
+        MailFromDomainStatus: 'FAILED',
+        BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+      },
+    });
+    delete dns.zone['tokthree._domainkey.example.com'];
+    delete dns.zone['mail.example.com'];
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✗ identity example.com not verified for sending: DKIM PENDING');
+    expect(r.stdout).toContain('✗ Easy DKIM key 3 (CNAME tokthree._domainkey.example.com): not found in DNS');
+    expect(r.stdout).toMatch(
+      /✗ MAIL FROM domain mail\.example\.com not verified: status FAILED\n {4}→ .*SPF does not align/,
+    );
+  });
+
+  test('two DMARC records are flagged', async () => {
+    dns.zone['_dmarc.example.com'].TXT!.push(['v=DMARC1; p=none']);
+    const r = await doctor();
+    expect(r.stdout).toContain('✗ DMARC policy (TXT _dmarc.example.com): 2 DMARC records');
+  });
+
+  test('sandbox, pending review and a nearly used quota are reported', async () => {
+    ses.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: false,
+      SendingEnabled: true,
+      Details: { ReviewDetails: { Status: 'PENDING', CaseId: '1234' } },
+      SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 190 },
+    });
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      '! account is in the SES sandbox in eu-west-1: only verified recipients, at most 200 messages a day and 1 a second; production access request PENDING (case 1234)',
+    );
+    expect(r.stdout).toContain('✗ sending quota: 190 of 200 in the last 24 h (95 %), max 1 per second');
+  });
+
+  test('rates above the levels, stale rotation, sending paused', async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'm0', Values: [0.06] },
+        { Id: 'm1', Values: [0.0007] },
+      ],
+    });
+    sm.on(DescribeSecretCommand).resolves({
+      RotationEnabled: true,
+      LastRotatedDate: new Date(Date.now() - 120 * 86_400_000),
+    });
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: false });
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✗ bounce rate above the critical level: 6.000 %');
+    expect(r.stdout).toContain('! complaint rate above the warning level: 0.070 %');
+    expect(r.stdout).toMatch(/! credentials older than the 90-day schedule: last .* \(120 days ago\)/);
+    expect(r.stdout).toContain('✗ sending is disabled for the account');
+  });
+});
+
+describe('request-production-access', () => {
+  beforeEach(() => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    ses.on(PutAccountDetailsCommand).resolves({});
+  });
+
+  test('shows the request built from config and sends it after --yes', async () => {
+    const r = await cli(['request-production-access', '--yes', '--contact', 'ops@example.com']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  website:     https://example.com');
+    const [call] = ses.commandCalls(PutAccountDetailsCommand);
+    expect(call.args[0].input).toMatchObject({
+      MailType: 'TRANSACTIONAL',
+      WebsiteURL: 'https://example.com',
+      ContactLanguage: 'EN',
+      AdditionalContactEmailAddresses: ['ops@example.com'],
+      ProductionAccessEnabled: true,
+      UseCaseDescription: expect.stringContaining('transactional email only'),
+    });
+  });
+
+  test('flags replace the defaults', async () => {
+    await cli([
+      'request-production-access',
+      '-y',
+      '--mail-type',
+      'marketing',
+      '--website-url',
+      'https://shop.example.com',
+      '--use-case',
+      'Our text.',
+      '--language',
+      'ja',
+    ]);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      MailType: 'MARKETING',
+      WebsiteURL: 'https://shop.example.com',
+      UseCaseDescription: 'Our text.',
+      ContactLanguage: 'JA',
+    });
+  });
+
+  test('asks first; "no" sends nothing', async () => {
+    const r = await cli(['request-production-access'], { answer: false });
+    expect(r.code).toBe(1);
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+    const yes = await cli(['request-production-access'], { answer: true });
+    expect(yes.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(1);
+  });
+
+  test('an account already in production sends nothing', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
+    const r = await cli(['request-production-access', '--yes']);
+    expect(r.stdout).toContain('already has production access');
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+  });
+
+  test.each<[string[], RegExp]>([
+    [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected TRANSACTIONAL or MARKETING/],
+    [['--website-url', 'example.com'], /--website-url: got "example.com", expected an http\(s\):\/\/ URL/],
+    [['--contact', 'ops'], /--contact: got "ops", expected an email address/],
+  ])('bad %j: exit 2, nothing sent', async (flags, message) => {
+    const r = await cli(['request-production-access', '--yes', ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+  });
+});
+
+describe('rotate', () => {
+  test('starts a rotation, waits with progress, reports the new access key id (never the password)', async () => {
+    sm.on(RotateSecretCommand).resolves({ ARN: SECRET_ARN, VersionId: 'v2' });
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } })
+      .resolvesOnce({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } })
+      .resolves({ VersionIdsToStages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] } });
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000002' }),
+    });
+    const r = await cli(['rotate']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/rotating prod: version v2 is AWSPENDING/g)).toHaveLength(2);
+    expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000002 (version v2)');
+    expect(sm.commandCalls(RotateSecretCommand)[0].args[0].input).toEqual({ SecretId: SECRET_ARN });
+    neverLeaks(r.stdout + r.stderr);
+  });
+
+  test('a rotation that does not finish in time: exit 1 and where to look', async () => {
+    sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+    sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } });
+    const r = await cli(['rotate', '--timeout', '0.001']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work/,
+    );
+  });
+
+  test('a rotation already in progress is reported, exit 1', async () => {
+    sm.on(RotateSecretCommand).rejects(
+      Object.assign(new Error("A previous rotation isn't complete. That rotation will be reattempted."), {
+        name: 'InvalidRequestException',
+        $metadata: {},
+      }),
+    );
+    const r = await cli(['rotate']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is already in progress');
+  });
+});

@@ -1,0 +1,161 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { main, MainDeps } from '../../lib/cli/main';
+import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
+import { BASE_ENV } from '../helpers';
+import { Zone } from '../support/dns-server';
+
+export const REGION = 'eu-west-1';
+export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+export const TOKENS = ['tokone', 'toktwo', 'tokthree'];
+export const CREDENTIALS = {
+  username: 'AKIAEXAMPLEKEY000001',
+  password: 'BExampleSmtpPasswordThatMustNeverLeak/+=',
+  host: 'email-smtp.eu-west-1.amazonaws.com',
+  port: 587,
+  region: REGION,
+  fromAddress: 'no-reply@example.com',
+};
+
+export const cfn = mockClient(CloudFormationClient);
+export const sm = mockClient(SecretsManagerClient);
+export const ses = mockClient(SESv2Client);
+export const cw = mockClient(CloudWatchClient);
+
+export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-cli-'));
+
+/** An environments file with one environment, "prod". */
+export function writeConfig(env: Record<string, unknown> = {}): string {
+  const file = path.join(tmp, `config-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      environments: {
+        prod: {
+          ...BASE_ENV,
+          region: REGION,
+          dmarc: { aggregateReportUris: ['mailto:dmarc@example.com'] },
+          ...env,
+        },
+      },
+    }),
+  );
+  return file;
+}
+
+/** The healthy state of a deployed environment, as the AWS APIs report it. */
+export function healthyAws(): void {
+  cfn.reset();
+  sm.reset();
+  ses.reset();
+  cw.reset();
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'SesSmtp-prod',
+        CreationTime: new Date(),
+        StackStatus: 'CREATE_COMPLETE',
+        Outputs: [
+          { OutputKey: 'SmtpSecretArn', OutputValue: SECRET_ARN },
+          { OutputKey: 'IdentityName', OutputValue: 'example.com' },
+          { OutputKey: 'ConfigurationSetName', OutputValue: 'SendingFeedbackConfigurationSet-abc' },
+        ],
+      },
+    ],
+  });
+  sm.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: JSON.stringify(CREDENTIALS) });
+  sm.on(DescribeSecretCommand).resolves({
+    ARN: SECRET_ARN,
+    RotationEnabled: true,
+    LastRotatedDate: new Date(Date.now() - 10 * 86_400_000),
+    NextRotationDate: new Date(Date.now() + 80 * 86_400_000),
+  });
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+    VerifiedForSendingStatus: true,
+    DkimAttributes: { Status: 'SUCCESS', Tokens: TOKENS, SigningEnabled: true },
+    MailFromAttributes: {
+      MailFromDomain: 'mail.example.com',
+      MailFromDomainStatus: 'SUCCESS',
+      BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+    },
+  });
+  ses.on(GetAccountCommand).resolves({
+    ProductionAccessEnabled: true,
+    SendingEnabled: true,
+    EnforcementStatus: 'HEALTHY',
+    SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 1200 },
+  });
+  cw.on(GetMetricDataCommand).resolves({
+    MetricDataResults: [
+      { Id: 'm0', Values: [0.004, 0.003] },
+      { Id: 'm1', Values: [0.0001] },
+    ],
+  });
+}
+
+/** DNS exactly as the example environment needs it. */
+export function healthyZone(): Zone {
+  const zone: Zone = {
+    'mail.example.com': {
+      MX: [{ priority: 10, exchange: `feedback-smtp.${REGION}.amazonses.com` }],
+      TXT: [[`v=spf1 ${SES_SPF_INCLUDE} ~all`]],
+    },
+    '_dmarc.example.com': {
+      TXT: [
+        [
+          dmarcValue({
+            policy: 'quarantine',
+            percentage: 100,
+            aggregateReportUris: ['mailto:dmarc@example.com'],
+            forensicReportUris: [],
+            dkimAlignment: 'relaxed',
+            spfAlignment: 'relaxed',
+          }),
+        ],
+      ],
+    },
+  };
+  for (const r of dkimRecords('example.com', TOKENS))
+    zone[r.name.replace(/\.$/, '')] = { CNAME: r.values[0] };
+  return zone;
+}
+
+export interface Captured {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  readonly tty?: boolean;
+  readonly answer?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Runs the CLI in-process with captured streams. */
+export async function run(args: string[], options: RunOptions = {}): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const deps: MainDeps = {
+    streams: {
+      stdout: { isTTY: options.tty ?? false, write: (t: string) => (stdout += t) },
+      stderr: { isTTY: false, write: (t: string) => (stderr += t) },
+    },
+    env: options.env ?? {},
+    confirm: async () => options.answer ?? false,
+    pollMs: 1,
+    sleep: async () => undefined,
+  };
+  const code = await main(args, deps);
+  return { code, stdout, stderr };
+}
