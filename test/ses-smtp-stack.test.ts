@@ -7,6 +7,7 @@ describe('SesSmtpStack', () => {
     const ids = (type: string) => Object.keys(template.findResources(type));
     expect(ids('AWS::SES::EmailIdentity')).toEqual(['SendingDomainIdentity93CB5B91']);
     expect(ids('AWS::IAM::User')).toEqual(['SmtpCredentialsUserB2C70464']);
+    expect(ids('AWS::SES::ConfigurationSet')).toEqual(['SendingFeedbackConfigurationSetB9C610FB']);
     expect(ids('AWS::SecretsManager::Secret')).toEqual(['SmtpCredentialsSecret6169657E']);
     expect(ids('AWS::KMS::Key').sort()).toEqual(
       ['MessagingKey9A79A2B1', 'SmtpCredentialsSecretKeyD0764CED'].sort(),

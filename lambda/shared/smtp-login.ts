@@ -31,8 +31,18 @@ export function smtpEndpointFromEnv(env: NodeJS.ProcessEnv): SmtpEndpoint {
  * reply, like "535 Authentication Credentials Invalid", never the credentials).
  */
 export async function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredentials): Promise<void> {
+  const transport = createSmtpTransport(endpoint, credentials);
+  try {
+    await transport.verify();
+  } finally {
+    transport.close();
+  }
+}
+
+/** A nodemailer transport for SES's STARTTLS ports: TLS 1.2+ required before AUTH, bounded waits. */
+export function createSmtpTransport(endpoint: SmtpEndpoint, credentials: SmtpCredentials) {
   const timeout = endpoint.timeoutMs ?? 10_000;
-  const transport = createTransport({
+  return createTransport({
     host: endpoint.host,
     port: endpoint.port,
     secure: false,
@@ -45,11 +55,6 @@ export async function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredent
     logger: false,
     debug: false,
   });
-  try {
-    await transport.verify();
-  } finally {
-    transport.close();
-  }
 }
 
 export interface RetryOptions {

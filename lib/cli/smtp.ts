@@ -1,5 +1,4 @@
-import { createTransport } from 'nodemailer';
-import type { SmtpCredentials, SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { createSmtpTransport, SmtpCredentials, SmtpEndpoint } from '../../lambda/shared/smtp-login';
 
 /** What went wrong talking to SES over SMTP, with the fix from the troubleshooting guide. */
 export interface SmtpDiagnosis {
@@ -82,28 +81,13 @@ export function diagnose(error: unknown, endpoint: SmtpEndpoint, secretRegion?: 
   };
 }
 
-function transport(endpoint: SmtpEndpoint, credentials: SmtpCredentials) {
-  const timeout = endpoint.timeoutMs ?? 10_000;
-  return createTransport({
-    host: endpoint.host,
-    port: endpoint.port,
-    secure: false,
-    requireTLS: true,
-    auth: { user: credentials.username, pass: credentials.password },
-    tls: { minVersion: 'TLSv1.2', ...endpoint.tls },
-    connectionTimeout: timeout,
-    greetingTimeout: timeout,
-    socketTimeout: timeout,
-  });
-}
-
 /** Sends one message; returns SES's message id from the final reply ("250 Ok <id>"). */
 export async function sendMail(
   endpoint: SmtpEndpoint,
   credentials: SmtpCredentials,
   message: { from: string; to: string; subject: string; text: string },
 ): Promise<{ messageId: string; response: string }> {
-  const t = transport(endpoint, credentials);
+  const t = createSmtpTransport(endpoint, credentials);
   try {
     const info = await t.sendMail(message);
     const response = String(info.response ?? '');
