@@ -1,11 +1,13 @@
 /**
- * Measured figures, printed as a table: `npm run bench` (or `npm run bench -- synth|bundle|coldstart|feedback`).
+ * Measured figures, printed as a table: `npm run bench` (or `npm run bench -- synth|bundle|coldstart|rotation|feedback`).
  *
  * - synth: wall time of `cdk synth` of the example app (with Lambda bundling) next to a bare
  *   App+Stack, same CLI, same machine, median of 5 each.
  * - bundle: size of each Lambda asset as synthesized into cdk.out.
  * - coldstart: load + module init of each bundle in a fresh Node process, median of 10.
  * - feedback: time for the feedback handler to parse and decide 1,000 notifications, median of 5.
+ * - rotation: wall time of a full rotation (all four steps, real SMTP login on 127.0.0.1) when the
+ *   server accepts a new key only 5 s after IAM created it; the rotation test measures it, median of 3.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,6 +35,17 @@ function synthOnce(app: string, outdir: string): number {
   );
 }
 
+/** The app process alone, as the CDK CLI starts it (no CLI start-up, no asset staging by the CLI). */
+function appOnce(entry: string, outdir: string): number {
+  return time(() =>
+    execFileSync(process.execPath, ['--import', 'tsx', entry], {
+      cwd: root,
+      stdio: 'pipe',
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: '{}' },
+    }),
+  );
+}
+
 function benchSynth(): void {
   const runs = 5;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
@@ -49,6 +62,16 @@ function benchSynth(): void {
   console.log(
     `synth bare App+Stack (cdk synth):             median ${median(bare).toFixed(0)} ms of ${runs} [${bare.map((x) => x.toFixed(0)).join(', ')}]`,
   );
+  const exampleApp: number[] = [];
+  const bareApp: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    exampleApp.push(appOnce('bin/app.ts', path.join(tmp, `example-app-${i}`)));
+    bareApp.push(appOnce('scripts/bare-app.ts', path.join(tmp, `bare-app-${i}`)));
+  }
+  const show = (xs: number[]) =>
+    `median ${median(xs).toFixed(0)} ms of ${runs} [${xs.map((x) => x.toFixed(0)).join(', ')}]`;
+  console.log(`app process only, example (with bundling):    ${show(exampleApp)}`);
+  console.log(`app process only, bare App+Stack:             ${show(bareApp)}`);
 }
 
 /** Lambda functions of the example stack and their synthesized asset folders. */
@@ -116,6 +139,25 @@ function benchColdStart(assets: ReturnType<typeof lambdaAssets>): void {
   }
 }
 
+function benchRotation(): void {
+  const jest = path.join(root, 'node_modules', '.bin', 'jest');
+  const samples: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync(jest, ['test/lambda/rotation.test.ts', '-t', 'full rotation waits'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    const ms = /full rotation against local SMTP with 5000 ms acceptance delay: (\d+) ms/.exec(
+      r.stdout + r.stderr,
+    )?.[1];
+    if (r.status !== 0 || !ms) throw new Error(`rotation measurement failed:\n${r.stderr}`);
+    samples.push(Number(ms));
+  }
+  console.log(
+    `full rotation, local SMTP, 5 s acceptance delay: median ${median(samples)} ms of 3 [${samples.join(', ')}]`,
+  );
+}
+
 async function main() {
   console.log(
     `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${new Date().toISOString()}`,
@@ -126,6 +168,7 @@ async function main() {
     if (!only || only === 'bundle') benchBundles(assets);
     if (!only || only === 'coldstart') benchColdStart(assets);
   }
+  if (!only || only === 'rotation') benchRotation();
   if (!only || only === 'feedback') {
     const feedback = path.join(root, 'scripts', 'bench-feedback.ts');
     if (fs.existsSync(feedback))

@@ -76,6 +76,12 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   const stages = meta.VersionIdsToStages?.[token];
   if (!stages) throw new Error(`Secret version ${token} has no stage for rotation of secret ${secretId}`);
   if (stages.includes(CURRENT)) {
+    // A finishSecret that failed after moving AWSCURRENT is retried here: finish clearing AWSPENDING.
+    if (step === 'finishSecret' && stages.includes(PENDING)) {
+      await clearPending(deps.secrets, secretId, token);
+      log.info('version is already AWSCURRENT: cleared its AWSPENDING label');
+      return;
+    }
     log.info('version is already AWSCURRENT: nothing to do');
     return;
   }
@@ -189,16 +195,20 @@ async function finishSecret(
       ...(currentVersion && { RemoveFromVersionId: currentVersion }),
     }),
   );
-  await deps.secrets.send(
+  await clearPending(deps.secrets, secretId, token);
+  log.info('moved AWSCURRENT to the new version; the previous key stays valid until the next rotation', {
+    previousVersionId: currentVersion,
+  });
+}
+
+function clearPending(client: SecretsManagerClient, secretId: string, token: string) {
+  return client.send(
     new UpdateSecretVersionStageCommand({
       SecretId: secretId,
       VersionStage: PENDING,
       RemoveFromVersionId: token,
     }),
   );
-  log.info('moved AWSCURRENT to the new version; the previous key stays valid until the next rotation', {
-    previousVersionId: currentVersion,
-  });
 }
 
 /** The credentials stored as AWSPENDING for `token`, or undefined when there are none yet. */

@@ -228,6 +228,15 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
   });
 
+  test('finishSecret failing after moving AWSCURRENT: the retry clears AWSPENDING', async () => {
+    await runRotation('v1');
+    sm.faults.failNext('UpdateSecretVersionStage', throttling(), 1);
+    await runRotation('v2', 1);
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    expectCurrentLogsIn();
+  });
+
   test('testSecret fails when SES does not accept the new key; AWSCURRENT is untouched', async () => {
     await runRotation('v1');
     const before = sm.stagesOf('AWSCURRENT');

@@ -19,14 +19,21 @@ export const serviceUnavailable = () => awsError('ServiceUnavailable', 'Service 
 
 /** Queued failures per operation name, consumed one per call. */
 export class Faults {
-  private readonly queue = new Map<string, Error[]>();
-  failNext(operation: string, error: Error): void {
-    this.queue.set(operation, [...(this.queue.get(operation) ?? []), error]);
+  private readonly queue = new Map<string, { error: Error; skip: number }[]>();
+  /** The next call of `operation` fails with `error`; with `skip`, the call after that many succeed. */
+  failNext(operation: string, error: Error, skip = 0): void {
+    this.queue.set(operation, [...(this.queue.get(operation) ?? []), { error, skip }]);
   }
   check(operation: string): void {
-    const errors = this.queue.get(operation);
-    const error = errors?.shift();
-    if (error) throw error;
+    const pending = this.queue.get(operation);
+    const first = pending?.[0];
+    if (!first) return;
+    if (first.skip > 0) {
+      first.skip--;
+      return;
+    }
+    pending.shift();
+    throw first.error;
   }
 }
 
