@@ -81,7 +81,7 @@ export class SendingDomain extends Construct {
     this.mailFromDomain = mailFromDomain(props.domainName, subdomain);
     this.identity = new ses.EmailIdentity(this, 'Identity', {
       identity: ses.Identity.domain(props.domainName),
-      // Stated explicitly: without a key length the L2 leaves SES's default (1024-bit).
+      // Stated explicitly: without it the L2 emits no key length and leaves the choice to SES.
       dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
       dkimSigning: true,
       mailFromDomain: this.mailFromDomain,
