@@ -51,6 +51,11 @@ export function expectedRecords(ctx: CliContext, identity: LiveIdentity): DnsRec
   ];
 }
 
+const SINGLE_RECORD_KINDS: [string, RegExp, string][] = [
+  ['SPF', /^v=spf1\b/i, 'several make SPF fail with permerror'],
+  ['DMARC', /^v=DMARC1\b/i, 'several make receivers ignore DMARC'],
+];
+
 const bare = (name: string) => name.replace(/\.$/, '').toLowerCase();
 
 /** Compares one expected record with live DNS. */
@@ -89,24 +94,19 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
     }
     const found = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
     const missing = record.values.filter((v) => !found.includes(v));
-    const spf = found.filter((v) => /^v=spf1\b/i.test(v));
-    const dmarc = found.filter((v) => /^v=DMARC1\b/i.test(v));
-    if (spf.length > 1)
-      return {
-        id: record.key,
-        status: 'fail',
-        title,
-        detail: `${spf.length} SPF records`,
-        fix: 'keep exactly one v=spf1 record per name (several make SPF fail with permerror)',
-      };
-    if (dmarc.length > 1)
-      return {
-        id: record.key,
-        status: 'fail',
-        title,
-        detail: `${dmarc.length} DMARC records`,
-        fix: 'keep exactly one v=DMARC1 record (several make receivers ignore DMARC)',
-      };
+    // A second SPF or DMARC record at one name breaks the first: receivers give up on both.
+    for (const [kind, pattern, effect] of SINGLE_RECORD_KINDS) {
+      const count = found.filter((v) => pattern.test(v)).length;
+      if (count > 1) {
+        return {
+          id: record.key,
+          status: 'fail',
+          title,
+          detail: `${count} ${kind} records`,
+          fix: `keep exactly one ${kind} record (${effect})`,
+        };
+      }
+    }
     return missing.length === 0
       ? { id: record.key, status: 'ok', title, detail: record.values.map((v) => `"${v}"`).join(' ') }
       : {

@@ -12,9 +12,13 @@ export interface RateThresholds {
 }
 
 export interface ReputationMonitoringProps {
+  /** Name of the environment: in alarm descriptions, the dashboard name and metric dimensions. */
   readonly environmentName: string;
+  /** Where every alarm goes. */
   readonly alarms: OperatorAlarms;
+  /** The feedback pipeline whose configuration set, queues and handler are watched. */
   readonly feedback: SendingFeedback;
+  /** The credentials whose rotation the dashboard shows. */
   readonly credentials: SmtpCredentials;
   /**
    * Bounce rate levels, percent. AWS reviews an account at 5 % and may pause sending at 10 %.
