@@ -9,4 +9,6 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
  */
 export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});
 export const iam = /* @__PURE__ */ new IAMClient({});
-export const sesv2 = /* @__PURE__ */ new SESv2Client({});
+// The suppression-list API has a low request rate: adaptive retry also slows this client down
+// when SES throttles, instead of failing the batch item at once.
+export const sesv2 = /* @__PURE__ */ new SESv2Client({ retryMode: 'adaptive', maxAttempts: 5 });

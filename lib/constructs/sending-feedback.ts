@@ -119,6 +119,8 @@ export class SendingFeedback extends Construct {
         batchSize: 10,
         maxBatchingWindow: Duration.seconds(5),
         reportBatchItemFailures: true,
+        // A burst of bounces must not become a burst of suppression-list calls that SES throttles.
+        maxConcurrency: 2,
       }),
     );
     this.handler.addToRolePolicy(

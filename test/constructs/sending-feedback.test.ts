@@ -121,6 +121,7 @@ describe('SendingFeedback', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SendingFeedbackQueue'), 'Arn'] },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
