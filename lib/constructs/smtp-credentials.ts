@@ -68,7 +68,9 @@ export class SmtpCredentials extends Construct {
   public readonly rotatedTopic: sns.Topic;
   /** Matches Secrets Manager's RotationFailed events for the secret. */
   public readonly rotationFailedRule: events.Rule;
+  /** The Region's SES SMTP endpoint, as written into the secret. */
   public readonly smtpHost: string;
+  /** The STARTTLS port written into the secret. */
   public readonly smtpPort: number;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
