@@ -13,7 +13,8 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const SECRET_KEY = /pass(word)?|secret|credential|authorization|token$/i;
+/** Field names that hold secret values (not names that merely mention one, like secretId). */
+const SECRET_KEY = /^(pass|password|secret|secretAccessKey|secretString|credentials?|authorization|token)$/i;
 
 function redact(value: unknown, depth = 0): unknown {
   if (depth > 5 || value === null || typeof value !== 'object') return value;

@@ -1,0 +1,65 @@
+import { createLogger, describeError } from '../../lambda/shared/logger';
+
+function capture() {
+  const lines: string[] = [];
+  return { lines, log: createLogger({ function: 'f' }, (l) => lines.push(l)) };
+}
+
+describe('logger', () => {
+  test('one JSON line per entry, with base and child fields', () => {
+    const { lines, log } = capture();
+    log
+      .child({ secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:s' })
+      .info('done', { step: 'createSecret' });
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      {
+        level: 'INFO',
+        message: 'done',
+        function: 'f',
+        secretId: 'arn:aws:secretsmanager:eu-west-1:1:secret:s',
+        step: 'createSecret',
+      },
+    ]);
+  });
+
+  test.each([
+    'password',
+    'Password',
+    'secret',
+    'SecretAccessKey',
+    'SecretString',
+    'credentials',
+    'authorization',
+    'token',
+  ])('a field named %s is redacted, also nested', (key) => {
+    const { lines, log } = capture();
+    log.warn('x', { [key]: 'hunter2', nested: { [key]: 'hunter2' }, list: [{ [key]: 'hunter2' }] });
+    expect(lines[0]).not.toContain('hunter2');
+    expect(JSON.parse(lines[0])[key]).toBe('[redacted]');
+  });
+
+  test.each(['secretId', 'accessKeyId', 'passThrough', 'tokenCount'])(
+    '%s is not a secret and stays',
+    (key) => {
+      const { lines, log } = capture();
+      log.error('x', { [key]: 'visible' });
+      expect(JSON.parse(lines[0])[key]).toBe('visible');
+    },
+  );
+
+  test('describeError keeps name, code and message only', () => {
+    const error = Object.assign(new Error('Invalid login: 535 Authentication Credentials Invalid'), {
+      code: 'EAUTH',
+      responseCode: 535,
+      command: 'AUTH PLAIN',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(describeError(error)).toEqual({
+      errorName: 'Error',
+      errorMessage: 'Invalid login: 535 Authentication Credentials Invalid',
+      errorCode: 'EAUTH',
+      smtpResponseCode: 535,
+      httpStatus: 400,
+    });
+  });
+});
