@@ -16,7 +16,6 @@ const settings: RotationSettings = {
   userName: required('SMTP_USER_NAME'),
   region: required('SES_REGION'),
   fromAddress: required('FROM_ADDRESS'),
-  publishedHost: required('PUBLISHED_SMTP_HOST'),
   publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
 };
 

@@ -15,6 +15,8 @@ import {
 import { describeError, Logger } from '../shared/logger';
 import { SmtpCredentials, SmtpEndpoint } from '../shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../shared/smtp-password';
+import { parseSecret, SmtpSecret } from '../shared/smtp-secret';
+import { smtpEndpoint } from '../../lib/config/smtp-regions';
 
 /*
  * Secrets Manager rotation of SES SMTP credentials, one IAM access key per secret version.
@@ -32,24 +34,13 @@ export interface RotationEvent {
   readonly ClientRequestToken: string;
 }
 
-/** What the secret holds: everything an app needs to send, and nothing else. */
-export interface SmtpSecret {
-  readonly username: string;
-  readonly password: string;
-  readonly host: string;
-  readonly port: number;
-  readonly region: string;
-  readonly fromAddress: string;
-}
-
 export interface RotationSettings {
   /** The IAM user whose access keys are the SMTP credentials. */
   readonly userName: string;
-  /** SES Region: the password is derived for it and `host` names its endpoint. */
+  /** SES Region: the password is derived for it and the secret names its SMTP endpoint. */
   readonly region: string;
   readonly fromAddress: string;
-  /** Host written into the secret for apps. */
-  readonly publishedHost: string;
+  /** Port written into the secret for apps. */
   readonly publishedPort: number;
 }
 
@@ -129,7 +120,7 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
   const value: SmtpSecret = {
     username: created.AccessKeyId,
     password: smtpPasswordFromSecretKey(created.SecretAccessKey, region),
-    host: deps.settings.publishedHost,
+    host: smtpEndpoint(region),
     port: deps.settings.publishedPort,
     region,
     fromAddress: deps.settings.fromAddress,
@@ -233,18 +224,4 @@ async function secretString(
     }
     throw error;
   }
-}
-
-/** Credentials from a secret value; undefined for the placeholder the stack creates. */
-export function parseSecret(text: string | undefined): SmtpSecret | undefined {
-  if (!text) return undefined;
-  let value: Partial<SmtpSecret>;
-  try {
-    value = JSON.parse(text) as Partial<SmtpSecret>;
-  } catch {
-    throw new Error('The secret value is not JSON; it must hold the SMTP credentials object');
-  }
-  return typeof value.username === 'string' && typeof value.password === 'string'
-    ? (value as SmtpSecret)
-    : undefined;
 }

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { parseSecret, SmtpSecret } from '../../lambda/rotate-smtp-credentials/rotation';
+import { parseSecret, SmtpSecret } from '../../lambda/shared/smtp-secret';
 import { CliContext } from './context';
 import { CheckFailed } from './errors';
 

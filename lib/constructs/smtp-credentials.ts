@@ -134,7 +134,6 @@ export class SmtpCredentials extends Construct {
         SMTP_USER_NAME: this.user.userName,
         SES_REGION: stack.region,
         FROM_ADDRESS: props.fromAddress,
-        PUBLISHED_SMTP_HOST: this.smtpHost,
         PUBLISHED_SMTP_PORT: String(this.smtpPort),
         SMTP_HOST: this.smtpHost,
         SMTP_PORT: String(this.smtpPort),

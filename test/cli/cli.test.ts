@@ -182,7 +182,8 @@ describe('env', () => {
     const out = execFileSync(
       'bash',
       ['-c', `${script}\n${names.map((n) => `printf '%s\\0' "$${n}"`).join('\n')}`],
-      { encoding: 'utf8', env: {} },
+      // No inherited environment and no stdin: bash reads no startup file, the script alone counts.
+      { encoding: 'utf8', env: {}, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const values = out.split('\0');
     return Object.fromEntries(names.map((n, i) => [n, values[i]]));
@@ -214,6 +215,8 @@ describe('env', () => {
     expect(r.stdout.startsWith('heroku config:set \\\n')).toBe(true);
     const args = execFileSync('bash', ['-c', `heroku() { shift; printf '%s\\0' "$@"; }\n${r.stdout}`], {
       encoding: 'utf8',
+      env: {},
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
       .split('\0')
       .filter(Boolean);

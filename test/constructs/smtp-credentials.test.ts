@@ -150,7 +150,6 @@ describe('SmtpCredentials', () => {
           FROM_ADDRESS: 'no-reply@example.com',
           SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
           SMTP_PORT: '587',
-          PUBLISHED_SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
           PUBLISHED_SMTP_PORT: '587',
           SMTP_USER_NAME: { Ref: Match.stringLikeRegexp('^SmtpCredentialsUser') },
         }),

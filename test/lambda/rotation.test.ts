@@ -12,7 +12,8 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { parseSecret, rotate, RotationDeps, SmtpSecret } from '../../lambda/rotate-smtp-credentials/rotation';
+import { rotate, RotationDeps } from '../../lambda/rotate-smtp-credentials/rotation';
+import { parseSecret, SmtpSecret } from '../../lambda/shared/smtp-secret';
 import { createLogger } from '../../lambda/shared/logger';
 import { retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
@@ -68,7 +69,6 @@ beforeEach(() => {
       userName: USER,
       region: REGION,
       fromAddress: 'no-reply@example.com',
-      publishedHost: 'email-smtp.eu-west-1.amazonaws.com',
       publishedPort: 587,
     },
     smtp: { host: '127.0.0.1', port: 2587 },

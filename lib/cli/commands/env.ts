@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SmtpSecret } from '../../../lambda/rotate-smtp-credentials/rotation';
+import { SmtpSecret } from '../../../lambda/shared/smtp-secret';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { currentCredentials } from '../secret';
