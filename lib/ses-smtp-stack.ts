@@ -1,5 +1,4 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -86,7 +85,6 @@ export class SesSmtpStack extends Stack {
       notificationKey: this.messagingKey,
       removalPolicy,
     });
-    this.addRotationAlarms(environmentName);
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
       environmentName,
       alarms: this.operatorAlarms,
@@ -99,29 +97,6 @@ export class SesSmtpStack extends Stack {
 
     Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
-  }
-
-  private addRotationAlarms(environmentName: string) {
-    const { credentials } = this;
-    const retry = `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. Read the rotation function's logs (${credentials.rotationFunction.logGroup.logGroupName}), fix the cause, then rotate again: npx ses-smtp rotate --env ${environmentName}`;
-    this.operatorAlarms.addAlarm('RotationFailedAlarm', credentials.metricRotationFailures(), {
-      alarmDescription: `SES SMTP credential rotation FAILED (Secrets Manager RotationFailed). ${retry}`,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.operatorAlarms.addAlarm(
-      'RotationErrorsAlarm',
-      credentials.rotationFunction.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
-      {
-        alarmDescription: `The SES SMTP rotation function raised errors in the last hour (a step failed; Secrets Manager retries it). ${retry}`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
-    );
   }
 
   private addOutputs() {

@@ -35,6 +35,17 @@ export class OperatorAlarms extends Construct {
     allowServiceToUseKey(props.encryptionKey, 'cloudwatch.amazonaws.com', 'AllowCloudWatchAlarms');
   }
 
+  /** An alarm for a count that should stay zero: ALARM as soon as one period counts one or more. */
+  public alarmOnAny(id: string, metric: cloudwatch.IMetric, alarmDescription: string) {
+    return this.addAlarm(id, metric, {
+      alarmDescription,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   /** Creates an alarm on `metric` that notifies the topic on ALARM and OK. */
   public addAlarm(
     id: string,

@@ -18,7 +18,7 @@ export interface ReputationMonitoringProps {
   readonly alarms: OperatorAlarms;
   /** The feedback pipeline whose configuration set, queues and handler are watched. */
   readonly feedback: SendingFeedback;
-  /** The credentials whose rotation the dashboard shows. */
+  /** The credentials whose rotation is alarmed on and shown. */
   readonly credentials: SmtpCredentials;
   /**
    * Bounce rate levels, percent. AWS reviews an account at 5 % and may pause sending at 10 %.
@@ -47,8 +47,8 @@ interface RateMetric {
 
 /**
  * Alarms before AWS would act on the account (bounce and complaint rates, account-wide and for the
- * configuration set, at a warning and a critical level), alarms on the feedback pipeline, and a
- * dashboard of the environment's sending.
+ * configuration set, at a warning and a critical level), alarms on the feedback pipeline and on
+ * credential rotation, and a dashboard of the environment's sending whose alarm panel lists them all.
  */
 export class ReputationMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -109,27 +109,30 @@ export class ReputationMonitoring extends Construct {
       }
     }
 
-    alarms.addAlarm('FeedbackDeadLettersAlarm', feedback.metricDeadLetters(), {
-      alarmDescription:
-        `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
+    alarms.alarmOnAny(
+      'FeedbackDeadLettersAlarm',
+      feedback.metricDeadLetters(),
+      `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
         `Read the ERROR lines of the feedback handler's logs for the reason, fix it, then move the messages back with: aws sqs start-message-move-task --source-arn <DeadLetterQueueArn>.`,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarms.addAlarm(
+    );
+    alarms.alarmOnAny(
       'FeedbackHandlerErrorsAlarm',
       feedback.handler.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      {
-        alarmDescription:
-          `The bounce/complaint handler failed whole invocations (crash or timeout, environment ${environmentName}); messages are retried and then dead-lettered. ` +
-          `Read its logs; if SES throttles, the retries catch up on their own.`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
+      `The bounce/complaint handler failed whole invocations (crash or timeout, environment ${environmentName}); messages are retried and then dead-lettered. ` +
+        `Read its logs; if SES throttles, the retries catch up on their own.`,
+    );
+    const retry =
+      `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
+      `Read the rotation function's logs (${credentials.rotationFunction.logGroup.logGroupName}), fix the cause, then rotate again: npx ses-smtp rotate --env ${environmentName}`;
+    alarms.alarmOnAny(
+      'RotationFailedAlarm',
+      credentials.metricRotationFailures(),
+      `SES SMTP credential rotation FAILED (Secrets Manager RotationFailed). ${retry}`,
+    );
+    alarms.alarmOnAny(
+      'RotationErrorsAlarm',
+      credentials.rotationFunction.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+      `The SES SMTP rotation function raised errors in the last hour (a step failed; Secrets Manager retries it). ${retry}`,
     );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {

@@ -94,6 +94,10 @@ describe('ReputationMonitoring', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboard.Properties.DashboardName).toBe('SesSmtp-test');
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    // The alarm panel lists every alarm of the environment, rotation alarms included.
+    const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarmIds).toHaveLength(12);
+    for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',
       'Bounce rate (fraction) against the alarm levels',
