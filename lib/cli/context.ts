@@ -21,7 +21,6 @@ export interface GlobalOptions {
   readonly stack?: string;
   readonly secretId?: string;
   readonly identity?: string;
-  readonly configurationSet?: string;
   readonly smtpHost?: string;
   readonly smtpPort?: string;
   readonly smtpCa?: string;
@@ -40,7 +39,6 @@ export interface Clients {
 export interface Resources {
   readonly secretId?: string;
   readonly identity?: string;
-  readonly configurationSet?: string;
 }
 
 export class CliContext {
@@ -115,7 +113,6 @@ export class CliContext {
     const output = {
       secretId: 'SmtpSecretArn',
       identity: 'IdentityName',
-      configurationSet: 'ConfigurationSetName',
     }[name];
     const value = outputs?.[output];
     if (value) return value;
