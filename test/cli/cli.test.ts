@@ -265,8 +265,10 @@ describe('env', () => {
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
     expect(() => execFileSync('git', ['check-ignore', '-q', file], { cwd: repo })).not.toThrow();
     neverLeaks(r.stdout + r.stderr);
-    // Written again: already ignored, .gitignore unchanged.
+    // Written again over a world-readable file: mode narrowed; already ignored, .gitignore unchanged.
+    fs.chmodSync(file, 0o644);
     await cli(['env', '--write', file]);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
   });
 

@@ -94,8 +94,9 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
 function writeDotenv(file: string, text: string): string | undefined {
   const target = path.resolve(file);
   fs.mkdirSync(path.dirname(target), { recursive: true });
+  // Narrow an existing file's mode before the password goes in (mode only applies to new files).
+  if (fs.existsSync(target)) fs.chmodSync(target, 0o600);
   fs.writeFileSync(target, text, { mode: 0o600 });
-  fs.chmodSync(target, 0o600);
   const repo = findGitRoot(path.dirname(target));
   if (!repo || isGitIgnored(repo, target)) return undefined;
   const gitignore = path.join(repo, '.gitignore');
