@@ -52,7 +52,6 @@ export class CliContext {
   constructor(
     readonly options: GlobalOptions,
     readonly out: Output,
-    readonly env: NodeJS.ProcessEnv,
   ) {
     const configPath = options.config ?? DEFAULT_CONFIG_PATH;
     let environments;

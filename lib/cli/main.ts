@@ -211,7 +211,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     resolver: values.resolver as string,
   };
   try {
-    const ctx = new CliContext(global, out, deps.env);
+    const ctx = new CliContext(global, out);
     return await command.run(ctx, values, deps);
   } catch (e) {
     out.progressDone();
