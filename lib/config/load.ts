@@ -63,15 +63,16 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
 export function parseConfig(raw: unknown, source: string): ConfigFile {
   const result = ConfigFileSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, source)));
+    throw new ConfigError(issueLines(source, result.error.issues));
   }
   // Rules across fields run only on a well-formed file, so they never report a follow-on error.
-  const problems = checkAcrossFields(result.data).map((p) => line(source, p.path, p.input, p.expected));
+  const problems = problemLines(source, checkAcrossFields(result.data));
   if (problems.length) throw new ConfigError(problems);
   return result.data;
 }
 
-interface Problem {
+/** A value that breaks a rule: where it is, what it was, and what the rule allows. */
+export interface Problem {
   readonly path: PropertyKey[];
   readonly input: unknown;
   readonly expected: string;
@@ -79,65 +80,12 @@ interface Problem {
 
 function checkAcrossFields(file: ConfigFile): Problem[] {
   const problems: Problem[] = [];
-  const regions = new Set([...SES_SMTP_REGIONS, ...file.additionalSmtpRegions]);
+  const regions = [...SES_SMTP_REGIONS, ...file.additionalSmtpRegions];
   const seenIdentities = new Map<string, string>();
   for (const [name, env] of Object.entries(file.environments)) {
-    const add = (path: (string | number)[], input: unknown, expected: string) =>
+    const add = (path: PropertyKey[], input: unknown, expected: string) =>
       problems.push({ path: ['environments', name, ...path], input, expected });
-
-    if (!regions.has(env.region)) {
-      add(
-        ['region'],
-        env.region,
-        `a Region with an SES SMTP endpoint (${[...regions].join(', ')}); a newer one can be added under "additionalSmtpRegions"`,
-      );
-    }
-    if (!isAtDomain(env.fromAddress, env.domain)) {
-      add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);
-    }
-    env.credentials.allowedFromAddresses?.forEach((address, i) => {
-      if (!isAtDomain(address, env.domain)) {
-        add(
-          ['credentials', 'allowedFromAddresses', i],
-          address,
-          `an address at ${env.domain} or one of its subdomains`,
-        );
-      }
-    });
-    if (env.dns.mode === 'route53' && !isAtOrUnder(env.domain, env.dns.zoneName)) {
-      add(
-        ['dns', 'zoneName'],
-        env.dns.zoneName,
-        `the hosted zone of ${env.domain}: that name or one of its parents`,
-      );
-    }
-    for (const key of ['bounceRatePercent', 'complaintRatePercent'] as const) {
-      const level = env.alarms[key];
-      if (level.warning >= level.critical) {
-        add(
-          ['alarms', key, 'warning'],
-          level.warning,
-          `a warning level below the critical level (${level.critical})`,
-        );
-      }
-    }
-    env.apexSpf.otherTxtValues.forEach((value, i) => {
-      if (/^"?v=spf1\b/i.test(value)) {
-        add(
-          ['apexSpf', 'otherTxtValues', i],
-          value,
-          'a non-SPF value: put SPF mechanisms in "apexSpf.otherMechanisms", the stack writes the one SPF record',
-        );
-      }
-    });
-    const lookups = spfLookupCount(env.apexSpf.otherMechanisms) + 1; // +1: include:amazonses.com
-    if (env.apexSpf.enabled && lookups > 10) {
-      add(
-        ['apexSpf', 'otherMechanisms'],
-        env.apexSpf.otherMechanisms,
-        `at most 9 mechanisms that need DNS lookups (SPF allows 10 and include:amazonses.com takes one), got ${lookups}`,
-      );
-    }
+    for (const p of checkEnvironment(env, regions)) add(p.path, p.input, p.expected);
     const identity = `${env.account}/${env.region}/${env.domain}`;
     const other = seenIdentities.get(identity);
     if (other !== undefined) {
@@ -150,6 +98,84 @@ function checkAcrossFields(file: ConfigFile): Problem[] {
     seenIdentities.set(identity, name);
   }
   return problems;
+}
+
+/**
+ * The rules across the fields of one environment (paths relative to it), for a well-formed
+ * environment. `smtpRegions` are the Regions accepted for `region`.
+ */
+export function checkEnvironment(
+  env: Omit<EnvironmentConfig, 'account'>,
+  smtpRegions: readonly string[],
+): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: (string | number)[], input: unknown, expected: string) =>
+    problems.push({ path, input, expected });
+
+  if (!smtpRegions.includes(env.region)) {
+    add(
+      ['region'],
+      env.region,
+      `a Region with an SES SMTP endpoint (${smtpRegions.join(', ')}); a newer one can be added under "additionalSmtpRegions"`,
+    );
+  }
+  if (!isAtDomain(env.fromAddress, env.domain)) {
+    add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);
+  }
+  env.credentials.allowedFromAddresses?.forEach((address, i) => {
+    if (!isAtDomain(address, env.domain)) {
+      add(
+        ['credentials', 'allowedFromAddresses', i],
+        address,
+        `an address at ${env.domain} or one of its subdomains`,
+      );
+    }
+  });
+  if (env.dns.mode === 'route53' && !isAtOrUnder(env.domain, env.dns.zoneName)) {
+    add(
+      ['dns', 'zoneName'],
+      env.dns.zoneName,
+      `the hosted zone of ${env.domain}: that name or one of its parents`,
+    );
+  }
+  for (const key of ['bounceRatePercent', 'complaintRatePercent'] as const) {
+    const level = env.alarms[key];
+    if (level.warning >= level.critical) {
+      add(
+        ['alarms', key, 'warning'],
+        level.warning,
+        `a warning level below the critical level (${level.critical})`,
+      );
+    }
+  }
+  env.apexSpf.otherTxtValues.forEach((value, i) => {
+    if (/^"?v=spf1\b/i.test(value)) {
+      add(
+        ['apexSpf', 'otherTxtValues', i],
+        value,
+        'a non-SPF value: put SPF mechanisms in "apexSpf.otherMechanisms", the stack writes the one SPF record',
+      );
+    }
+  });
+  const lookups = spfLookupCount(env.apexSpf.otherMechanisms) + 1; // +1: include:amazonses.com
+  if (env.apexSpf.enabled && lookups > 10) {
+    add(
+      ['apexSpf', 'otherMechanisms'],
+      env.apexSpf.otherMechanisms,
+      `at most 9 mechanisms that need DNS lookups (SPF allows 10 and include:amazonses.com takes one), got ${lookups}`,
+    );
+  }
+  return problems;
+}
+
+/** One line per problem, each naming `source`, the field, the value received and what is allowed. */
+export function problemLines(source: string, problems: readonly Problem[]): string[] {
+  return problems.map((p) => line(source, p.path, p.input, p.expected));
+}
+
+/** One line per zod issue, in the same form as problemLines. */
+export function issueLines(source: string, issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) => describeIssue(issue, source));
 }
 
 /** SPF terms that cost a DNS lookup under RFC 7208 section 4.6.4. */

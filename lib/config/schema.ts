@@ -40,6 +40,15 @@ export const emailAddress = text(
   'an email address with a lower-case domain, like "no-reply@example.com"',
 );
 
+/** An AWS Region name, like "eu-west-1". */
+export const awsRegion = text(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS Region like "eu-west-1"');
+
+/** The name of an environment, like "production": a key of the environments file. */
+export const environmentName = text(
+  /^[a-z][a-z0-9-]{0,30}$/,
+  'an environment name: a-z, 0-9 and "-", starting with a letter',
+);
+
 const Route53Dns = strict({
   mode: z.literal('route53'),
   /** Id of the public hosted zone that holds the domain (no lookup happens at synth). */
@@ -147,7 +156,7 @@ export const EnvironmentSchema = strict({
   /** AWS account id the environment deploys to. */
   account: text(/^\d{12}$/, 'a 12-digit AWS account id'),
   /** AWS Region; SES must offer SMTP there. */
-  region: text(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS Region like "eu-west-1"'),
+  region: awsRegion,
   /** The sending domain (an SES domain identity). */
   domain: domainName,
   /** Where the DNS records go: a Route53 hosted zone, or printed for another DNS provider. */
@@ -185,14 +194,9 @@ export const EnvironmentSchema = strict({
 export const ConfigFileSchema = strict({
   $schema: z.string().optional(),
   /** Regions to accept besides the built-in list of SES SMTP Regions. */
-  additionalSmtpRegions: z
-    .array(text(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS Region like "eu-west-1"'))
-    .default([]),
+  additionalSmtpRegions: z.array(awsRegion).default([]),
   environments: z
-    .record(
-      text(/^[a-z][a-z0-9-]{0,30}$/, 'an environment name: a-z, 0-9 and "-", starting with a letter'),
-      EnvironmentSchema,
-    )
+    .record(environmentName, EnvironmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
 });
 

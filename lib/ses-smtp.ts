@@ -1,0 +1,205 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import { Construct } from 'constructs';
+import { z } from 'zod';
+import { ConfigError, checkEnvironment, issueLines, problemLines } from './config/load';
+import {
+  awsRegion,
+  EnvironmentConfig,
+  EnvironmentSchema,
+  environmentName as environmentNameSchema,
+} from './config/schema';
+import { SES_SMTP_REGIONS } from './config/smtp-regions';
+import { OperatorAlarms } from './constructs/operator-alarms';
+import { ReputationMonitoring } from './constructs/reputation-monitoring';
+import { SendingDomain } from './constructs/sending-domain';
+import { SendingFeedback } from './constructs/sending-feedback';
+import { SmtpCredentials } from './constructs/smtp-credentials';
+
+/**
+ * One environment's settings, spelled as in the environments file (see README "Configuration")
+ * minus `account` and `region`, which come from the Stack the construct is added to.
+ */
+export type SesSmtpSettings = Omit<z.input<typeof EnvironmentSchema>, 'account' | 'region'>;
+
+export interface SesSmtpProps extends SesSmtpSettings {
+  /**
+   * Name of the environment, like "production": in alarm descriptions, the dashboard name and the
+   * feedback handler's metric dimensions. Lower-case letters, digits and "-", starting with a letter.
+   */
+  readonly environmentName: string;
+  /**
+   * Regions to accept besides the built-in list of SES SMTP Regions (for a Region AWS opened
+   * after this release).
+   * @default - none
+   */
+  readonly additionalSmtpRegions?: string[];
+}
+
+/** The settings SesSmtp validates: the environment's, with account and Region taken from the Stack. */
+const SettingsSchema = EnvironmentSchema.omit({ account: true, region: true }).extend({
+  environmentName: environmentNameSchema,
+  additionalSmtpRegions: z.array(awsRegion).default([]),
+});
+
+/** Where the props are named in error messages. */
+const SOURCE = 'SesSmtp props';
+
+/**
+ * Everything one environment needs to send mail from a web app over Amazon SES SMTP, for any
+ * Stack with an explicit Region: a domain identity with Easy DKIM, MAIL FROM and DMARC (records in
+ * Route53 or as outputs), rotating SMTP credentials in a KMS-encrypted secret, the bounce and
+ * complaint pipeline that feeds the suppression list, alarms and a dashboard.
+ *
+ * Props are validated first, by the same schema and rules as the environments file; a mistake
+ * throws one line per problem, like `SesSmtp props: field "dmarc.policy": got "block", expected ...`.
+ */
+export class SesSmtp extends Construct {
+  /** The validated settings, defaults applied. */
+  public readonly config: EnvironmentConfig;
+  public readonly sendingDomain: SendingDomain;
+  public readonly credentials: SmtpCredentials;
+  public readonly operatorAlarms: OperatorAlarms;
+  public readonly feedback: SendingFeedback;
+  public readonly monitoring: ReputationMonitoring;
+  /** Encrypts the topics and queues. */
+  public readonly messagingKey: kms.Key;
+
+  constructor(scope: Construct, id: string, props: SesSmtpProps) {
+    // Validated before anything is added to the tree: a mistake leaves the stack as it was.
+    const stack = Stack.of(scope);
+    const { environmentName, config } = validate(props, stack);
+    super(scope, id);
+    this.config = config;
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const hostedZone =
+      config.dns.mode === 'route53'
+        ? route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
+            hostedZoneId: config.dns.hostedZoneId,
+            zoneName: config.dns.zoneName,
+          })
+        : undefined;
+
+    this.messagingKey = new kms.Key(this, 'MessagingKey', {
+      description: `Encrypts the SNS topics and SQS queues of ${stack.stackName}`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.operatorAlarms = new OperatorAlarms(this, 'OperatorAlarms', {
+      encryptionKey: this.messagingKey,
+      emails: config.alarms.emails,
+    });
+
+    this.feedback = new SendingFeedback(this, 'SendingFeedback', {
+      encryptionKey: this.messagingKey,
+      environmentName,
+      additionalEvents: config.feedback.additionalEvents,
+      rawMessageDelivery: config.feedback.rawMessageDelivery,
+      webhookUrl: config.feedback.webhookUrl,
+      appQueue: config.feedback.appQueue,
+    });
+
+    this.sendingDomain = new SendingDomain(this, 'SendingDomain', {
+      configurationSet: this.feedback.configurationSet,
+      domainName: config.domain,
+      hostedZone,
+      recordTtl: Duration.seconds(config.dns.ttlSeconds),
+      mailFromSubdomain: config.mailFrom.subdomain,
+      mailFromBehaviorOnMxFailure: ses.MailFromBehaviorOnMxFailure[config.mailFrom.behaviorOnMxFailure],
+      dmarc: config.dmarc.enabled ? config.dmarc : undefined,
+      apexSpf: config.apexSpf.enabled ? config.apexSpf : undefined,
+      verifiedEmailAddresses: config.verifiedEmailAddresses,
+      removalPolicy,
+    });
+
+    this.credentials = new SmtpCredentials(this, 'SmtpCredentials', {
+      identity: this.sendingDomain.identity,
+      configurationSet: this.feedback.configurationSet,
+      fromAddress: config.fromAddress,
+      allowedFromAddresses: config.credentials.allowedFromAddresses,
+      rotationInterval: Duration.days(config.credentials.rotationDays),
+      notificationKey: this.messagingKey,
+      removalPolicy,
+    });
+    this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
+      environmentName,
+      alarms: this.operatorAlarms,
+      feedback: this.feedback,
+      credentials: this.credentials,
+      bounceRatePercent: config.alarms.bounceRatePercent,
+      complaintRatePercent: config.alarms.complaintRatePercent,
+    });
+    this.addOutputs();
+  }
+
+  /**
+   * Lets `grantee` read the SMTP credentials: the secret's value, and its key through Secrets
+   * Manager only. Works for a role in another stack (no reference back to it).
+   */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.credentials.grantRead(grantee);
+  }
+
+  /**
+   * The outputs an operator and the `ses-smtp` CLI read. With the construct id "Default" (as
+   * SesSmtpStack uses it) their names are exactly the ids below.
+   */
+  private addOutputs() {
+    const { credentials } = this;
+    new CfnOutput(this, 'SmtpSecretArn', {
+      value: credentials.secret.secretArn,
+      description: 'Secret holding the SMTP credentials (JSON)',
+    });
+    new CfnOutput(this, 'SmtpSecretName', { value: credentials.secret.secretName });
+    new CfnOutput(this, 'SmtpHost', { value: credentials.smtpHost });
+    new CfnOutput(this, 'SmtpPort', { value: String(credentials.smtpPort) });
+    new CfnOutput(this, 'GetSmtpCredentialsCommand', {
+      description: 'Prints the current SMTP credentials JSON',
+      value: `aws secretsmanager get-secret-value --region ${Stack.of(this).region} --secret-id ${credentials.secret.secretArn} --query SecretString --output text`,
+    });
+    new CfnOutput(this, 'CredentialsRotatedTopicArn', { value: credentials.rotatedTopic.topicArn });
+    new CfnOutput(this, 'OperatorAlarmTopicArn', { value: this.operatorAlarms.topic.topicArn });
+    new CfnOutput(this, 'IdentityName', { value: this.sendingDomain.domainName });
+    new CfnOutput(this, 'ConfigurationSetName', {
+      value: this.feedback.configurationSet.configurationSetName,
+    });
+    new CfnOutput(this, 'FeedbackTopicArn', { value: this.feedback.topic.topicArn });
+    new CfnOutput(this, 'FeedbackDeadLetterQueueArn', { value: this.feedback.deadLetterQueue.queueArn });
+    if (this.feedback.appQueue)
+      new CfnOutput(this, 'AppFeedbackQueueUrl', { value: this.feedback.appQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+}
+
+/** Validates the props with the environments file's schema and rules; throws ConfigError naming each prop. */
+function validate(props: SesSmtpProps, stack: Stack): { environmentName: string; config: EnvironmentConfig } {
+  const region = stack.region;
+  if (Token.isUnresolved(region)) {
+    throw new ConfigError([
+      `${SOURCE}: the Stack has no explicit Region, expected a Stack with env: { region: "eu-west-1" } (the SMTP endpoint and the MAIL FROM MX name the Region)`,
+    ]);
+  }
+  const misplaced = (['account', 'region'] as const).filter((key) => key in props);
+  if (misplaced.length) {
+    throw new ConfigError(
+      misplaced.map(
+        (key) =>
+          `${SOURCE}: field "${key}": got a value, expected none: the ${key} comes from the Stack's env`,
+      ),
+    );
+  }
+  const result = SettingsSchema.safeParse(props, { reportInput: true });
+  if (!result.success) throw new ConfigError(issueLines(SOURCE, result.error.issues));
+  const { environmentName, additionalSmtpRegions, ...settings } = result.data;
+  const config: EnvironmentConfig = { ...settings, account: stack.account, region };
+  const problems = problemLines(
+    SOURCE,
+    checkEnvironment(config, [...SES_SMTP_REGIONS, ...additionalSmtpRegions]),
+  );
+  if (problems.length) throw new ConfigError(problems);
+  return { environmentName, config };
+}

@@ -1,0 +1,135 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { ConfigError } from '../lib/config/load';
+import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
+import { BASE_ENV, synthStack, testApp } from './helpers';
+
+const { account: _account, region: _region, ...BASE_PROPS } = BASE_ENV;
+const PROPS = { ...BASE_PROPS, environmentName: 'prod' } as SesSmtpProps;
+
+function appStack(
+  env: { account?: string; region?: string } = { account: '123456789012', region: 'eu-west-1' },
+) {
+  return new Stack(testApp(), 'App', { env });
+}
+
+/** The message SesSmtp throws for `props`, or undefined. */
+function errorOf(props: object, stack = appStack()): string | undefined {
+  try {
+    new SesSmtp(stack, 'Mail', props as unknown as SesSmtpProps);
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+}
+
+describe('SesSmtp', () => {
+  test('goes into an existing stack and takes account and Region from it', () => {
+    const stack = appStack({ account: '210987654321', region: 'us-east-2' });
+    const mail = new SesSmtp(stack, 'Mail', PROPS);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SES::EmailIdentity', 1);
+    template.resourceCountIs('AWS::IAM::User', 1);
+    expect(mail.credentials.smtpHost).toBe('email-smtp.us-east-2.amazonaws.com');
+    expect(mail.config).toMatchObject({
+      account: '210987654321',
+      region: 'us-east-2',
+      domain: 'example.com',
+    });
+    // Defaults come from the schema: the same as an environments file without those fields.
+    expect(mail.config.credentials.rotationDays).toBe(90);
+    expect(mail.config.dmarc.policy).toBe('quarantine');
+  });
+
+  test('an account-agnostic stack is accepted (only the Region must be explicit)', () => {
+    const stack = appStack({ region: 'eu-west-1' });
+    expect(() => new SesSmtp(stack, 'Mail', PROPS)).not.toThrow();
+  });
+
+  test('a stack without a Region is refused with what to set', () => {
+    expect(errorOf(PROPS, appStack({}))).toMatch(
+      /^SesSmtp props: the Stack has no explicit Region, expected .*env: \{ region/,
+    );
+  });
+
+  test('inside SesSmtpStack, outputs keep their plain names', () => {
+    const outputs = Object.keys(synthStack().template.findOutputs('*'));
+    expect(outputs).toEqual(expect.arrayContaining(['SmtpSecretArn', 'SmtpHost', 'DashboardName']));
+  });
+
+  test('in a consumer stack, resources are named after the construct id', () => {
+    const stack = appStack();
+    new SesSmtp(stack, 'Mail', PROPS);
+    const ids = Object.keys(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret'));
+    expect(ids).toEqual([expect.stringMatching(/^MailSmtpCredentialsSecret[0-9A-F]{8}$/)]);
+  });
+
+  test.each([
+    [
+      { dmarc: { policy: 'block' } },
+      'SesSmtp props: field "dmarc.policy": got "block", expected one of: "none", "quarantine", "reject"',
+    ],
+    [
+      { environmentName: 'Prod' },
+      'SesSmtp props: field "environmentName": got "Prod", expected an environment name',
+    ],
+    [
+      { fromAddress: undefined },
+      'SesSmtp props: field "fromAddress": nothing (the field is required), expected an email address',
+    ],
+    [
+      { colour: 'blue' },
+      'SesSmtp props: field "colour": got unknown field with value "blue", expected a known field',
+    ],
+    [
+      { account: '123456789012' },
+      `SesSmtp props: field "account": got a value, expected none: the account comes from the Stack's env`,
+    ],
+  ])('a schema mistake names the prop: %j', (change, message) => {
+    expect(errorOf({ ...PROPS, ...change })).toContain(message);
+  });
+
+  test.each([
+    [
+      { fromAddress: 'a@example.org' },
+      'field "fromAddress": got "a@example.org", expected an address at example.com',
+    ],
+    [
+      { dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0AB', zoneName: 'example.org' } },
+      'field "dns.zoneName": got "example.org", expected the hosted zone of example.com',
+    ],
+    [
+      { alarms: { bounceRatePercent: { warning: 5, critical: 4 } } },
+      'field "alarms.bounceRatePercent.warning": got 5, expected a warning level below the critical level (4)',
+    ],
+    [
+      { apexSpf: { otherTxtValues: ['v=spf1 -all'] } },
+      'field "apexSpf.otherTxtValues[0]": got "v=spf1 -all", expected a non-SPF value',
+    ],
+    [
+      { credentials: { allowedFromAddresses: ['*@example.net'] } },
+      'field "credentials.allowedFromAddresses[0]": got "*@example.net"',
+    ],
+  ])('a rule across fields names the prop: %j', (change, message) => {
+    expect(errorOf({ ...PROPS, ...change })).toContain(`SesSmtp props: ${message}`);
+  });
+
+  test('the Region rule applies to the Stack Region, and additionalSmtpRegions extends it', () => {
+    const stack = () => appStack({ account: '123456789012', region: 'xx-north-9' });
+    expect(errorOf(PROPS, stack())).toMatch(
+      /^SesSmtp props: field "region": got "xx-north-9", expected a Region with an SES SMTP endpoint/,
+    );
+    expect(errorOf({ ...PROPS, additionalSmtpRegions: ['xx-north-9'] }, stack())).toBeUndefined();
+  });
+
+  test('every problem is reported, one line each, and nothing is created', () => {
+    const stack = appStack();
+    const message = errorOf({ ...PROPS, fromAddress: 'x@example.org', dmarc: { percentage: 120 } }, stack);
+    // Schema problems come first; rules across fields run only on well-formed props.
+    expect(message?.split('\n')).toEqual([
+      'SesSmtp props: field "dmarc.percentage": got 120, expected a number <= 100',
+    ]);
+    expect(stack.node.children).toHaveLength(0);
+  });
+});
