@@ -1,13 +1,16 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** Root of the project: where package-lock.json and lambda/ live. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** Root of the package: the nearest folder above this file with a package.json (from lib/ or dist/lib/). */
+export const PACKAGE_ROOT = findPackageRoot(__dirname);
+
+/** Where the package build puts each function's bundle: dist/lambda-bundles/<handlerDir>/index.js (+ source map). */
+export const LAMBDA_BUNDLES_DIR = path.join(PACKAGE_ROOT, 'dist', 'lambda-bundles');
 
 /** The Lambda runtime every function of the project uses: the current Node.js LTS. */
 export const NODE_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -30,12 +33,14 @@ export interface NodeFunctionProps {
 }
 
 /**
- * A Node.js Lambda function as this project builds them all: ARM64, the current LTS runtime, a
- * minified esbuild bundle with source maps (built locally, never in Docker), its own log group
- * with retention, and a role that may write to that log group and nothing else until granted more.
+ * A Node.js Lambda function as this project builds them all: ARM64, the current LTS runtime, the
+ * minified esbuild bundle with source maps that the package build made (`npm run build`: no
+ * bundling, lockfile or Docker at synth), its own log group with retention, and a role that may
+ * write to that log group and nothing else until granted more.
  */
-export class NodeFunction extends nodejs.NodejsFunction {
+export class NodeFunction extends lambda.Function {
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    const code = lambda.Code.fromAsset(bundleDir(props.handlerDir));
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -47,8 +52,8 @@ export class NodeFunction extends nodejs.NodejsFunction {
     });
     logGroup.grantWrite(role);
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, 'lambda', props.handlerDir, 'index.ts'),
-      handler: 'handler',
+      code,
+      handler: 'index.handler',
       runtime: NODE_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: props.description,
@@ -57,18 +62,25 @@ export class NodeFunction extends nodejs.NodejsFunction {
       role,
       logGroup,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        // Bundle the AWS SDK too: the deployed code runs the exact versions the tests ran.
-        externalModules: [],
-        forceDockerBundling: false,
-      },
     });
     this.node.addDependency(logGroup);
+  }
+}
+
+/** The prebuilt bundle folder of a function; a clear error when the package was not built. */
+export function bundleDir(handlerDir: string): string {
+  const dir = path.join(LAMBDA_BUNDLES_DIR, handlerDir);
+  if (!fs.existsSync(path.join(dir, 'index.js'))) {
+    throw new Error(
+      `Lambda bundle ${path.relative(process.cwd(), dir) || dir}${path.sep}index.js is missing: run npm run build (in ${PACKAGE_ROOT})`,
+    );
+  }
+  return dir;
+}
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
   }
 }

@@ -158,7 +158,7 @@ describe('usage', () => {
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {
     const result = spawnSync(
       process.execPath,
-      ['bin/ses-smtp.cjs', 'env', '--format', 'xml', '--config', config],
+      ['--import', 'tsx', 'bin/ses-smtp.ts', 'env', '--format', 'xml', '--config', config],
       { encoding: 'utf8' },
     );
     expect(result.status).toBe(2);

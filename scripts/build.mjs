@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/**
+ * Build steps that need no TypeScript loader (they run in `npm ci`'s prepare, in jest's global
+ * setup and in cdk.json's build hook):
+ *
+ *   node scripts/build.mjs lambdas [--if-stale]  every lambda/<name>/index.ts (but lambda/shared)
+ *                                                bundled once into dist/lambda-bundles/<name>/;
+ *                                                --if-stale: only when a source or the lock changed
+ *   node scripts/build.mjs app                   bin/app.ts and lib/ as one file for `cdk synth`
+ *                                                here (.build/app.js; packages stay external)
+ *
+ * `npm run build` runs tsc (dist/ JS and declarations for the package) and then `lambdas`.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const lambdaDir = path.join(root, 'lambda');
+export const BUNDLES_DIR = path.join(root, 'dist', 'lambda-bundles');
+const STAMP = path.join(BUNDLES_DIR, '.inputs-hash');
+
+/** Every function: a folder of lambda/ with an index.ts, except the code they share. */
+export function lambdaNames() {
+  return fs
+    .readdirSync(lambdaDir, { withFileTypes: true })
+    .filter(
+      (d) =>
+        d.isDirectory() && d.name !== 'shared' && fs.existsSync(path.join(lambdaDir, d.name, 'index.ts')),
+    )
+    .map((d) => d.name)
+    .sort();
+}
+
+/** A hash of everything a bundle is made from: the Lambda sources and the locked dependency versions. */
+function inputsHash(names) {
+  const hash = createHash('sha256');
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts')) files.push(full);
+    }
+  };
+  walk(lambdaDir);
+  for (const file of [...files.sort(), path.join(root, 'package-lock.json')]) {
+    hash.update(path.relative(root, file)).update('\0').update(fs.readFileSync(file)).update('\0');
+  }
+  hash.update(names.join(','));
+  return hash.digest('hex');
+}
+
+/**
+ * Bundles each function as the Lambda runtime loads it: dist/lambda-bundles/<name>/index.js
+ * (CommonJS, handler export `handler`) with its source map. The AWS SDK is bundled in, so the
+ * deployed code runs the versions the tests ran.
+ */
+export async function buildLambdas({ ifStale = false } = {}) {
+  const names = lambdaNames();
+  const hash = inputsHash(names);
+  if (ifStale && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === hash) return { built: [] };
+  fs.rmSync(BUNDLES_DIR, { recursive: true, force: true });
+  await Promise.all(
+    names.map((name) =>
+      build({
+        entryPoints: [path.join(lambdaDir, name, 'index.ts')],
+        outfile: path.join(BUNDLES_DIR, name, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        target: 'node24',
+        format: 'cjs',
+        // ES module entry points first: smaller bundles and better tree shaking (the AWS SDK ships both).
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourcemap: true,
+        sourcesContent: false,
+        legalComments: 'none',
+        logLevel: 'warning',
+      }),
+    ),
+  );
+  fs.writeFileSync(STAMP, hash);
+  return { built: names };
+}
+
+/** The CDK app of this repository as one CommonJS file, for `cdk synth` without a TypeScript loader. */
+export async function buildApp() {
+  await build({
+    entryPoints: [path.join(root, 'bin', 'app.ts')],
+    outfile: path.join(root, '.build', 'app.js'),
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+}
+
+const args = process.argv.slice(2);
+const commands = args.filter((a) => !a.startsWith('--'));
+if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? '')) {
+  if (!commands.length || commands.some((c) => c !== 'lambdas' && c !== 'app')) {
+    console.error('usage: node scripts/build.mjs [lambdas] [app] [--if-stale]');
+    process.exit(2);
+  }
+  if (commands.includes('lambdas')) {
+    const { built } = await buildLambdas({ ifStale: args.includes('--if-stale') });
+    if (built.length) console.error(`Lambda bundles built in dist/lambda-bundles/: ${built.join(', ')}`);
+  }
+  if (commands.includes('app')) await buildApp();
+}
