@@ -1,3 +1,7 @@
+export * from './ses-smtp';
+export * from './ses-smtp-stack';
+export * from './ecs-secrets';
+export * from './app';
 export * from './config/schema';
 export * from './config/load';
 export * from './config/smtp-regions';
@@ -8,5 +12,3 @@ export * from './constructs/reputation-monitoring';
 export * from './constructs/sending-domain';
 export * from './constructs/sending-feedback';
 export * from './constructs/smtp-credentials';
-export * from './ses-smtp-stack';
-export * from './app';

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -18,6 +19,7 @@ import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { SmtpCredentials } from './constructs/smtp-credentials';
+import { smtpContainerSecrets } from './ecs-secrets';
 
 /**
  * One environment's settings, spelled as in the environments file (see README "Configuration")
@@ -142,6 +144,16 @@ export class SesSmtp extends Construct {
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.credentials.grantRead(grantee);
+  }
+
+  /**
+   * The SMTP settings as ECS container secrets named as a Rails app reads them
+   * (AWS_SES_SMTP_USERNAME, AWS_SES_SMTP_PASSWORD, AWS_SES_SMTP_ADDRESS, AWS_SES_SMTP_PORT,
+   * AWS_SES_REGION, DEFAULT_FROM_EMAIL), read from the secret's JSON keys at every task start.
+   * Pass them as a container's `secrets`; the task's execution role gets read access.
+   */
+  public containerSecrets(): Record<string, ecs.Secret> {
+    return smtpContainerSecrets(this.credentials);
   }
 
   /**

@@ -228,9 +228,29 @@ export class SmtpCredentials extends Construct {
     });
   }
 
-  /** Grants reading the credentials (secret value and its key) to an app's role. */
+  /**
+   * Grants reading the credentials to an app's role: the secret's value, and decrypting with its
+   * key only through Secrets Manager (`kms:ViaService`). Only the grantee's identity policy
+   * changes (the key policy already lets the account's IAM policies grant use of the key), so a
+   * role in another stack gets the grant without a reference back to it: no dependency cycle.
+   * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+   */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
-    return this.secret.grantRead(grantee);
+    const stack = Stack.of(this);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resourceArns: [this.secret.secretArn],
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['kms:Decrypt'],
+        resourceArns: [this.encryptionKey.keyArn],
+        conditions: {
+          StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+        },
+      }),
+    );
   }
 
   /** Count of RotationFailed events (EventBridge TriggeredRules of the rule). */

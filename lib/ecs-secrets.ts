@@ -1,0 +1,68 @@
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { SmtpSecret } from '../lambda/shared/smtp-secret';
+
+/** What the ECS helper needs: the credentials secret and a grant that works across stacks. */
+export interface ISmtpCredentialsSecret {
+  /** The secret holding the SMTP credentials JSON. */
+  readonly secret: secretsmanager.ISecret;
+  /** Grants reading the secret (and decrypting it) to a role, without changing the secret's stack. */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * The environment variable names a Rails app reads (as the manual SES SMTP setup names them),
+ * each with the key of the secret's JSON that holds its value.
+ */
+export const SMTP_CONTAINER_VARIABLES = {
+  AWS_SES_SMTP_USERNAME: 'username',
+  AWS_SES_SMTP_PASSWORD: 'password',
+  AWS_SES_SMTP_ADDRESS: 'host',
+  AWS_SES_SMTP_PORT: 'port',
+  AWS_SES_REGION: 'region',
+  DEFAULT_FROM_EMAIL: 'fromAddress',
+} as const satisfies Record<string, keyof SmtpSecret>;
+
+/**
+ * The SMTP settings as ECS container secrets (`secrets` of a container definition), each read
+ * from one JSON key of the credentials secret when the task starts: a new task always gets the
+ * credentials current at its start, all six from the same secret version.
+ *
+ * Host, port, Region and sender are not secret, but they come from the secret too: the rotation
+ * function writes them next to the username and password it tested them with, so they can never
+ * disagree, and a task started before the first rotation fails to start (the keys do not exist
+ * yet) instead of starting without credentials.
+ *
+ * Reading is granted to the task's execution role through `grantRead` (identity policy only),
+ * so the task may live in another stack.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+ */
+export function smtpContainerSecrets(credentials: ISmtpCredentialsSecret): Record<string, ecs.Secret> {
+  return Object.fromEntries(
+    Object.entries(SMTP_CONTAINER_VARIABLES).map(([name, jsonKey]) => [
+      name,
+      new SmtpSecretField(credentials, jsonKey),
+    ]),
+  );
+}
+
+/** One JSON key of the credentials secret, granted through the credentials' own grantRead. */
+class SmtpSecretField extends ecs.Secret {
+  public readonly arn: string;
+  public readonly hasField = true;
+
+  constructor(
+    private readonly credentials: ISmtpCredentialsSecret,
+    jsonKey: string,
+  ) {
+    super();
+    // ECS's valueFrom for a JSON key of the current version: <secret ARN>:<json key>:<stage>:<version id>.
+    this.arn = `${credentials.secret.secretArn}:${jsonKey}::`;
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.credentials.grantRead(grantee);
+  }
+}
