@@ -20,7 +20,7 @@ import { build } from 'esbuild';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const lambdaDir = path.join(root, 'lambda');
 export const BUNDLES_DIR = path.join(root, 'dist', 'lambda-bundles');
-const STAMP = path.join(BUNDLES_DIR, '.inputs-hash');
+const STAMP = path.join(root, 'dist', '.lambda-bundles-hash');
 
 /** Every function: a folder of lambda/ with an index.ts, except the code they share. */
 export function lambdaNames() {
@@ -62,6 +62,7 @@ export async function buildLambdas({ ifStale = false } = {}) {
   const names = lambdaNames();
   const hash = inputsHash(names);
   if (ifStale && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === hash) return { built: [] };
+  fs.rmSync(STAMP, { force: true });
   fs.rmSync(BUNDLES_DIR, { recursive: true, force: true });
   await Promise.all(
     names.map((name) =>

@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+/**
+ * Assertions of the consumer test (scripts/consumer-test.sh), one step per command:
+ *
+ *   tarball FILE                 what `npm pack` ships: compiled JS and declarations, the prebuilt
+ *                                Lambda bundles, the CLI; no TypeScript sources, tests or scripts
+ *   synth APP_DIR CDK_LIB        the consumer's cdk.out: SesSmtp, the cross-stack grant, the ECS
+ *                                secrets, prebuilt assets, no cycle, cdk-nag clean, one aws-cdk-lib
+ *   same-templates DIR_A DIR_B   two synths of the same app produced the same templates
+ *   cli APP_DIR                  the installed `ses-smtp` bin: --version, --help, a user error
+ *
+ * Each failure prints one line naming what was expected and exits 1.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [command, ...args] = process.argv.slice(2);
+let failures = 0;
+
+function check(ok, what) {
+  if (ok) {
+    console.log(`   ok: ${what}`);
+  } else {
+    console.error(`   FAILED: ${what}`);
+    failures++;
+  }
+}
+
+const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+
+function tarball(file) {
+  const entries = execFileSync('tar', ['tzf', file], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((e) => e.replace(/^package\//, ''));
+  const ts = entries.filter((e) => e.endsWith('.ts') && !e.endsWith('.d.ts'));
+  check(ts.length === 0, `no TypeScript sources in the tarball (found: ${ts.join(', ') || 'none'})`);
+  const stray = entries.filter(
+    (e) => /^(test|scripts|lambda|lib|bin)\//.test(e) || e.includes('tsbuildinfo'),
+  );
+  check(stray.length === 0, `only dist/ and package files (stray: ${stray.join(', ') || 'none'})`);
+  for (const needed of [
+    'package.json',
+    'README.md',
+    'dist/lib/index.js',
+    'dist/lib/index.d.ts',
+    'dist/bin/ses-smtp.js',
+  ]) {
+    check(entries.includes(needed), `ships ${needed}`);
+  }
+  const lambdaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'lambda');
+  const functions = fs
+    .readdirSync(lambdaDir)
+    .filter((n) => n !== 'shared' && fs.existsSync(path.join(lambdaDir, n, 'index.ts')));
+  for (const name of functions) {
+    const files = entries.filter((e) => e.startsWith(`dist/lambda-bundles/${name}/`)).sort();
+    check(
+      JSON.stringify(files) ===
+        JSON.stringify([`dist/lambda-bundles/${name}/index.js`, `dist/lambda-bundles/${name}/index.js.map`]),
+      `prebuilt bundle of lambda/${name}: index.js and its source map only`,
+    );
+  }
+}
+
+function synth(appDir, cdkLib) {
+  const out = path.join(appDir, 'cdk.out');
+  const manifest = readJson(path.join(out, 'manifest.json'));
+  const mail = readJson(path.join(out, 'Mail.template.json'));
+  const web = readJson(path.join(out, 'Web.template.json'));
+  const resources = (t, type) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+
+  const installed = readJson(path.join(appDir, 'node_modules', 'aws-cdk-lib', 'package.json')).version;
+  check(installed === cdkLib, `the consumer runs aws-cdk-lib ${cdkLib} (installed: ${installed})`);
+  const nested = fs.existsSync(
+    path.join(appDir, 'node_modules', 'ses-smtp-cdk', 'node_modules', 'aws-cdk-lib'),
+  );
+  check(!nested, 'one aws-cdk-lib in the consumer (a peer, not a nested copy)');
+  for (const tool of ['esbuild', 'tsx']) {
+    check(!fs.existsSync(path.join(appDir, 'node_modules', tool)), `no ${tool} installed in the consumer`);
+  }
+
+  check(resources(mail, 'AWS::SES::EmailIdentity').length === 1, 'Mail stack: one SES domain identity');
+  check(resources(mail, 'AWS::IAM::User').length === 1, 'Mail stack: the SMTP IAM user');
+  const functions = resources(mail, 'AWS::Lambda::Function');
+  check(functions.length >= 2, `Mail stack: the Lambda functions (${functions.length})`);
+
+  // Every Lambda asset is one of the prebuilt bundles, copied as is: index.js and its source map.
+  const assets = readJson(path.join(out, 'Mail.assets.json')).files;
+  for (const [id, fn] of functions) {
+    const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const source = assets[hash]?.source;
+    const dir = source && path.join(out, source.path);
+    const files = dir && fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+    check(
+      source?.packaging === 'zip' && JSON.stringify(files) === '["index.js","index.js.map"]',
+      `${id}: asset is a prebuilt bundle (index.js + index.js.map), not bundled at synth`,
+    );
+  }
+
+  // Cross-stack: Web depends on Mail, never the other way round (that would be the cycle).
+  const deps = (name) => manifest.artifacts[name].dependencies ?? [];
+  check(deps('Web').includes('Mail'), 'Web depends on Mail (it imports the secret and key ARNs)');
+  check(!deps('Mail').includes('Web'), 'Mail does not depend on Web: no cycle');
+  check(
+    !JSON.stringify(mail).includes('Web:'),
+    'the Mail stack (key policies included) references nothing of Web',
+  );
+
+  const [, taskDef] = resources(web, 'AWS::ECS::TaskDefinition')[0] ?? [];
+  const secrets = taskDef?.Properties.ContainerDefinitions[0].Secrets ?? [];
+  const expected = {
+    AWS_SES_SMTP_USERNAME: 'username',
+    AWS_SES_SMTP_PASSWORD: 'password',
+    AWS_SES_SMTP_ADDRESS: 'host',
+    AWS_SES_SMTP_PORT: 'port',
+    AWS_SES_REGION: 'region',
+    DEFAULT_FROM_EMAIL: 'fromAddress',
+  };
+  for (const [name, key] of Object.entries(expected)) {
+    const s = secrets.find((x) => x.Name === name);
+    const parts = s?.ValueFrom?.['Fn::Join']?.[1] ?? [];
+    check(
+      String(parts[0]?.['Fn::ImportValue'] ?? '').startsWith('Mail:') && parts[1] === `:${key}::`,
+      `ECS secret ${name} = JSON key "${key}" of the imported secret`,
+    );
+  }
+
+  const statements = resources(web, 'AWS::IAM::Policy').flatMap(([, p]) =>
+    p.Properties.PolicyDocument.Statement.map((st) => ({ ...st, roles: JSON.stringify(p.Properties.Roles) })),
+  );
+  for (const role of ['WorkerRole', 'RailsTaskExecutionRole']) {
+    const own = statements.filter((st) => st.roles.includes(role));
+    check(
+      own.some((st) => JSON.stringify(st.Action).includes('secretsmanager:GetSecretValue')),
+      `${role} may read the secret`,
+    );
+    check(
+      own.some(
+        (st) =>
+          st.Action === 'kms:Decrypt' &&
+          JSON.stringify(st.Condition ?? {}).includes('kms:ViaService') &&
+          JSON.stringify(st.Resource).includes('Mail:'),
+      ),
+      `${role} may decrypt with the secret's key, through Secrets Manager only`,
+    );
+  }
+
+  const report = path.join(out, 'policy-validation-report.json');
+  if (fs.existsSync(report)) {
+    const text = fs.readFileSync(report, 'utf8');
+    const violations = [...text.matchAll(/"ruleName":\s*"([^"]+)"/g)].map((m) => m[1]);
+    check(
+      violations.length === 0,
+      `cdk-nag AwsSolutions: no unacknowledged finding (${violations.join(', ') || 'none'})`,
+    );
+  } else {
+    // The synth would have failed on a finding; the report file is written only when asked for.
+    check(true, 'cdk-nag AwsSolutions ran on synth and reported nothing unacknowledged');
+  }
+  const text = JSON.stringify(mail) + JSON.stringify(web);
+  check(!/AKIA[0-9A-Z]{16}|"password"\s*:\s*"[^"]/.test(text), 'no access key or password in any template');
+}
+
+function sameTemplates(a, b) {
+  for (const name of ['Mail.template.json', 'Web.template.json']) {
+    const x = fs.readFileSync(path.join(a, name), 'utf8');
+    const y = fs.readFileSync(path.join(b, name), 'utf8');
+    check(x === y, `${name}: ts-node and compiled JS synthesize the same template`);
+  }
+}
+
+function cli(appDir) {
+  const version = readJson(path.join(appDir, 'node_modules', 'ses-smtp-cdk', 'package.json')).version;
+  const run = (...argv) =>
+    spawnSync('npx', ['--no-install', 'ses-smtp', ...argv], { cwd: appDir, encoding: 'utf8' });
+  const v = run('--version');
+  check(
+    v.status === 0 && v.stdout.trim() === version,
+    `ses-smtp --version prints ${version} (got: ${v.stdout.trim() || v.stderr.trim()})`,
+  );
+  const help = run('--help');
+  check(help.status === 0 && /Usage: ses-smtp/.test(help.stdout), 'ses-smtp --help prints the usage');
+  const bad = run('env', '--format', 'xml');
+  check(
+    bad.status === 2 && bad.stderr.trim().split('\n').length === 1 && !/\n\s+at /.test(bad.stderr),
+    `a user mistake is one line and exit 2 (got ${bad.status}: ${bad.stderr.trim()})`,
+  );
+}
+
+switch (command) {
+  case 'tarball':
+    tarball(args[0]);
+    break;
+  case 'synth':
+    synth(args[0], args[1]);
+    break;
+  case 'same-templates':
+    sameTemplates(args[0], args[1]);
+    break;
+  case 'cli':
+    cli(args[0]);
+    break;
+  default:
+    console.error(
+      'usage: consumer-assert.mjs tarball FILE | synth APP_DIR CDK_LIB | same-templates A B | cli APP_DIR',
+    );
+    process.exit(2);
+}
+if (failures) {
+  console.error(`${failures} consumer check(s) failed`);
+  process.exit(1);
+}
