@@ -8,6 +8,7 @@
  *                                secrets, prebuilt assets, no cycle, cdk-nag clean, one aws-cdk-lib
  *   same-templates DIR_A DIR_B   two synths of the same app produced the same templates
  *   cli APP_DIR                  the installed `ses-smtp` bin: --version, --help, a user error
+ *   probe APP_DIR                a synth with one violating resource added fails on cdk-nag
  *
  * Each failure prints one line naming what was expected and exits 1.
  */
@@ -147,18 +148,26 @@ function synth(appDir, cdkLib) {
     );
   }
 
-  const report = path.join(out, 'policy-validation-report.json');
-  if (fs.existsSync(report)) {
-    const text = fs.readFileSync(report, 'utf8');
-    const violations = [...text.matchAll(/"ruleName":\s*"([^"]+)"/g)].map((m) => m[1]);
-    check(
-      violations.length === 0,
-      `cdk-nag AwsSolutions: no unacknowledged finding (${violations.join(', ') || 'none'})`,
-    );
-  } else {
-    // The synth would have failed on a finding; the report file is written only when asked for.
-    check(true, 'cdk-nag AwsSolutions ran on synth and reported nothing unacknowledged');
-  }
+  // cdk.json asks for the JSON report: it lists a plugin that failed to run (the synth still
+  // succeeds, as with aws-cdk-lib 2.257.0) or found something; a clean run leaves it empty. That
+  // the checks did run is proven by the probe synth (consumer-test.sh), which must fail.
+  const report = readJson(path.join(out, 'policy-validation-report.json'));
+  const failedToRun = report.pluginReports.filter(
+    (r) => r.summary.status !== 'success' && !r.violations.length,
+  );
+  check(
+    failedToRun.length === 0,
+    `every validation plugin ran (${JSON.stringify(failedToRun.map((r) => r.summary)) || 'none failed'})`,
+  );
+  const violations = report.pluginReports.flatMap((r) =>
+    r.violations.map(
+      (v) => `${v.ruleName} on ${v.violatingResources.map((x) => x.constructPath).join(', ')}`,
+    ),
+  );
+  check(
+    violations.length === 0,
+    `cdk-nag AwsSolutions: no unacknowledged finding (${violations.join('; ') || 'none'})`,
+  );
   const text = JSON.stringify(mail) + JSON.stringify(web);
   check(!/AKIA[0-9A-Z]{16}|"password"\s*:\s*"[^"]/.test(text), 'no access key or password in any template');
 }
@@ -169,6 +178,18 @@ function sameTemplates(a, b) {
     const y = fs.readFileSync(path.join(b, name), 'utf8');
     check(x === y, `${name}: ts-node and compiled JS synthesize the same template`);
   }
+}
+
+function probe(appDir) {
+  const r = spawnSync(
+    'npx',
+    ['cdk', 'synth', '--quiet', '-c', 'nag-probe=true', '-a', 'node bin/consumer.js', '-o', 'cdk.out.probe'],
+    { cwd: appDir, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+  );
+  check(
+    r.status !== 0 && /AwsSolutions-SNS3/.test(r.stdout + r.stderr),
+    `cdk-nag runs in the consumer's synth: a topic without enforceSSL fails it (exit ${r.status})`,
+  );
 }
 
 function cli(appDir) {
@@ -201,6 +222,9 @@ switch (command) {
     break;
   case 'cli':
     cli(args[0]);
+    break;
+  case 'probe':
+    probe(args[0]);
     break;
   default:
     console.error(

@@ -5,6 +5,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SesSmtp } from 'ses-smtp-cdk';
 
@@ -37,3 +38,7 @@ const worker = new iam.Role(web, 'WorkerRole', {
   assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
 });
 mail.grantRead(worker);
+
+// The consumer test's proof that cdk-nag runs: with -c nag-probe=true, a topic that accepts plain
+// HTTP publishers (AwsSolutions-SNS3) must fail the synth.
+if (app.node.tryGetContext('nag-probe')) new sns.Topic(web, 'NagProbe');
