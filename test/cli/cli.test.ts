@@ -91,10 +91,10 @@ describe('usage', () => {
       ['frobnicate'],
       /^ses-smtp: unknown command "frobnicate"; commands: doctor, env, .* \(ses-smtp --help\)\n$/,
     ],
-    [['env', '--bogus'], /^ses-smtp: env: Unknown option '--bogus'.* \(ses-smtp env --help\)\n$/],
+    [['env', '--bogus'], /^ses-smtp: env: Unknown option '--bogus'.* \(ses-smtp help env\)\n$/],
     [
       ['env', '--format', 'yaml'],
-      /^ses-smtp: --format: got "yaml", expected one of: dotenv, shell, heroku, json, rails\n$/,
+      /^ses-smtp: env: --format: got "yaml", expected one of: dotenv, shell, heroku, json, docker, kamal, rails \(ses-smtp help env\)\n$/,
     ],
     [['doctor', '--env', 'staging'], /^ses-smtp: --env staging: no such environment in .*; known: prod\n$/],
     [
@@ -163,7 +163,7 @@ describe('usage', () => {
     );
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'ses-smtp: --format: got "xml", expected one of: dotenv, shell, heroku, json, rails',
+      'ses-smtp: env: --format: got "xml", expected one of: dotenv, shell, heroku, json, docker, kamal, rails (ses-smtp help env)',
     );
   });
 });
@@ -234,25 +234,46 @@ describe('env', () => {
     const r = await cli(['env', '--format', 'rails']);
     expect(r.stdout).toBe(RAILS_SMTP_SETTINGS);
     // Everything SMTP needs; the Region is implied by the endpoint address.
-    for (const name of Object.keys(expected).filter((n) => n !== 'AWS_SES_REGION')) {
-      expect(r.stdout).toContain(`ENV.fetch("${name}"`);
+    for (const name of Object.keys(expected).filter(
+      (n) => n !== 'AWS_SES_REGION' && n !== 'AWS_SES_SMTP_PORT',
+    )) {
+      expect(r.stdout).toContain(`ENV["${name}"]`);
     }
+    // assets:precompile runs without these variables: nothing may raise when one is missing
+    // (ENV.fetch without a default raises KeyError; Integer("") raises ArgumentError).
+    expect(r.stdout).not.toMatch(/ENV\.fetch\("[A-Z_]+"\)/);
+    expect(r.stdout).toContain('port: Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587,');
     expect(r.stdout).toContain('enable_starttls_auto: true');
     neverLeaks(r.stdout);
   });
 
-  test.each(['dotenv', 'shell', 'heroku', 'json'])(
-    'on a terminal the password is masked in %s unless --reveal',
+  test.each(['dotenv', 'shell', 'heroku', 'docker'])(
+    'on a terminal the password is masked in %s: the output still runs, and never sets a masked password',
     async (format) => {
       const masked = await cli(['env', '--format', format], { tty: true });
+      expect(masked.code).toBe(0);
       neverLeaks(masked.stdout + masked.stderr);
-      expect(masked.stdout).toContain('********');
-      expect(masked.stdout).toContain(CREDENTIALS.username);
+      expect(masked.stdout).toContain('AWS_SES_SMTP_PASSWORD');
       expect(masked.stderr).toContain('--reveal');
+      // Run as the shell would (heroku as a function printing its arguments): no password is set.
+      const script =
+        format === 'heroku'
+          ? `heroku() { shift; for a in "$@"; do export "$a"; done; }\n${masked.stdout}`
+          : `set -a\n${masked.stdout}`;
+      const vars = shellVars(script);
+      expect(vars.AWS_SES_SMTP_PASSWORD).toBe('');
+      if (format !== 'heroku') expect(vars.AWS_SES_SMTP_USERNAME).toBe(CREDENTIALS.username);
       const revealed = await cli(['env', '--format', format, '--reveal'], { tty: true });
       expect(revealed.stdout).toContain(CREDENTIALS.password);
     },
   );
+
+  test('on a terminal json has a null password unless --reveal', async () => {
+    const masked = await cli(['env', '--format', 'json'], { tty: true });
+    expect(JSON.parse(masked.stdout)).toEqual({ ...expected, AWS_SES_SMTP_PASSWORD: null });
+    const revealed = await cli(['env', '--format', 'json', '--reveal'], { tty: true });
+    expect(JSON.parse(revealed.stdout)).toEqual(expected);
+  });
 
   test('--write FILE: mode 0600, real values, and git-ignored', async () => {
     const repo = fs.mkdtempSync(path.join(tmp, 'repo-'));
@@ -321,7 +342,7 @@ describe('send-test', () => {
       /✗ sending to unverified@example.org failed at send: .*Email address is not verified/,
     );
     expect(r.stdout).toMatch(
-      /→ the account is in the SES sandbox: verify the recipient .* or request production access/,
+      /→ the account is in the SES sandbox, where SES authorizes recipients too: add the recipient to verifiedEmailAddresses .* or request production access/,
     );
   });
 
@@ -567,7 +588,7 @@ describe('request-production-access', () => {
   });
 
   test.each<[string[], RegExp]>([
-    [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected TRANSACTIONAL or MARKETING/],
+    [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected one of: TRANSACTIONAL, MARKETING/],
     [['--website-url', 'example.com'], /--website-url: got "example.com", expected an http\(s\):\/\/ URL/],
     [['--contact', 'ops'], /--contact: got "ops", expected an email address/],
   ])('bad %j: exit 2, nothing sent', async (flags, message) => {
