@@ -10,6 +10,7 @@ import {
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { GetAccountCommand, GetEmailIdentityCommand, PutAccountDetailsCommand } from '@aws-sdk/client-sesv2';
+import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
@@ -23,6 +24,7 @@ import {
   sm,
   ses,
   cw,
+  TEST_VERSION,
   tmp,
   writeConfig,
 } from './harness';
@@ -153,6 +155,55 @@ describe('usage', () => {
       code: 2,
       stderr: expect.stringMatching(/--env is required: .* has several environments \(a, b\)/),
     });
+  });
+
+  test("help <command> is the command's --help; every option of its table is listed", async () => {
+    for (const [name, command] of Object.entries(COMMANDS)) {
+      const help = await run(['help', name]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toBe((await run([name, '--help'])).stdout);
+      expect(help.stdout).toContain(`ses-smtp ${name}: ${command.summary}`);
+      for (const option of command.options) expect(help.stdout).toContain(`--${option.name}`);
+      expect(help.stdout).toContain('--config PATH');
+    }
+    const unknown = await run(['help', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^ses-smtp: unknown command "frobnicate"; commands: doctor, /);
+  });
+
+  test('--version prints the version', async () => {
+    expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${TEST_VERSION}\n` });
+  });
+
+  test("a missing environments file names the CLI's own --config flag", async () => {
+    const r = await run(['doctor', '--config', path.join(tmp, 'nope.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ses-smtp: ${path.join(tmp, 'nope.json')}: no such environments file; create it (see README "Configuration") or pass --config PATH\n`,
+    );
+    expect(r.stderr).not.toContain('-c config=');
+  });
+
+  test('--help, help <command> and --version load no command, config loader or AWS client', () => {
+    const script = `
+      import('tsx').then(async () => {
+        const { main } = require('./lib/cli/main.ts');
+        const streams = { stdout: { write: () => true }, stderr: { write: () => true } };
+        const deps = { streams, env: {}, interactive: false, ask: async () => false, version: () => '1' };
+        for (const args of [['--help'], ['help', 'revoke'], ['env', '--help'], ['--version']]) await main(args, deps);
+        const loaded = Object.keys(require.cache).filter((f) =>
+          /@aws-sdk|aws-cdk-lib|[\\/]zod[\\/]|nodemailer|lib[\\/]config[\\/]|lib[\\/]cli[\\/]commands[\\/]|context\\.ts/.test(f),
+        );
+        process.stdout.write(JSON.stringify({ loaded, main: Object.keys(require.cache).some((f) => f.endsWith('main.ts')) }));
+      });`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ loaded: [], main: true });
+  });
+
+  test('the bin prints the package version', () => {
+    const result = spawnSync(process.execPath, ['bin/ses-smtp.cjs', '--version'], { encoding: 'utf8' });
+    expect(result.stdout).toBe(`${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}\n`);
   });
 
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {
