@@ -84,13 +84,14 @@ export function describeError(error: unknown, command: string): Failure {
   const text = firstLine(e.message);
   const request = e.$metadata?.requestId ? `, request id ${e.$metadata.requestId}` : '';
 
-  if (name === 'CredentialsProviderError' && /expired|refresh/i.test(text)) {
+  const provider = name === 'CredentialsProviderError' || name === 'TokenProviderError';
+  if (provider && /expired|refresh/i.test(text)) {
     return {
       exit: EXIT.usage,
       message: `AWS credentials expired (${text}): sign in again (aws sso login, or fresh temporary keys) and rerun`,
     };
   }
-  if (name === 'CredentialsProviderError' || CREDENTIALS_MISSING.test(text)) {
+  if (provider || CREDENTIALS_MISSING.test(text)) {
     return {
       exit: EXIT.usage,
       message:

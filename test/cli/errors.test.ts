@@ -35,6 +35,17 @@ describe('describeError', () => {
       /^AWS credentials expired \(The SSO session .*\): sign in again \(aws sso login/,
     ],
     [
+      'an expired SSO token (TokenProviderError)',
+      Object.assign(
+        new Error('The SSO session token has expired. To refresh this SSO session run aws sso login'),
+        {
+          name: 'TokenProviderError',
+        },
+      ),
+      EXIT.usage,
+      /^AWS credentials expired \(The SSO session token has expired\. .*\): sign in again/,
+    ],
+    [
       'an expired session token (ExpiredTokenException)',
       withRequestId(
         awsError('ExpiredTokenException', 'The security token included in the request is expired'),
