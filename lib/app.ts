@@ -2,11 +2,10 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
 import { SesSmtpStack } from './ses-smtp-stack';
+import { stackName } from './stack-name';
 
-/** The stack name of an environment: `cdk deploy SesSmtp-production`. */
-export function stackName(environmentName: string): string {
-  return `SesSmtp-${environmentName}`;
-}
+// In its own module so the CLI finds stacks without loading aws-cdk-lib.
+export { stackName } from './stack-name';
 
 /**
  * Builds one stack per environment of the environments file onto `app`, with cdk-nag's

@@ -173,6 +173,8 @@ export class SesSmtp extends Construct {
       description: 'Prints the current SMTP credentials JSON',
       value: `aws secretsmanager get-secret-value --region ${Stack.of(this).region} --secret-id ${credentials.secret.secretArn} --query SecretString --output text`,
     });
+    // The SMTP IAM user, for `ses-smtp revoke` (deactivates its keys in an emergency).
+    new CfnOutput(this, 'SmtpUserName', { value: credentials.user.userName });
     new CfnOutput(this, 'CredentialsRotatedTopicArn', { value: credentials.rotatedTopic.topicArn });
     new CfnOutput(this, 'OperatorAlarmTopicArn', { value: this.operatorAlarms.topic.topicArn });
     new CfnOutput(this, 'IdentityName', { value: this.sendingDomain.domainName });

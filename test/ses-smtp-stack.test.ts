@@ -20,6 +20,7 @@ describe('SesSmtpStack', () => {
     expect(outputs.SmtpHost.Value).toBe('email-smtp.us-east-2.amazonaws.com');
     expect(outputs.SmtpPort.Value).toBe('587');
     expect(outputs.SmtpSecretArn.Value).toEqual({ Ref: 'SmtpCredentialsSecret6169657E' });
+    expect(outputs.SmtpUserName.Value).toEqual({ Ref: 'SmtpCredentialsUserB2C70464' });
     expect(outputs.GetSmtpCredentialsCommand.Value).toEqual({
       'Fn::Join': [
         '',

@@ -1,14 +1,10 @@
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { stackName } from '../app';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
 import { EnvironmentConfig } from '../config/schema';
 import { smtpEndpoint } from '../config/smtp-regions';
+import { stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
 import { Output } from './output';
@@ -21,6 +17,8 @@ export interface GlobalOptions {
   readonly stack?: string;
   readonly secretId?: string;
   readonly identity?: string;
+  readonly configurationSet?: string;
+  readonly userName?: string;
   readonly smtpHost?: string;
   readonly smtpPort?: string;
   readonly smtpCa?: string;
@@ -28,25 +26,24 @@ export interface GlobalOptions {
   readonly resolver?: string;
 }
 
-export interface Clients {
-  readonly ses: SESv2Client;
-  readonly secrets: SecretsManagerClient;
-  readonly cloudformation: CloudFormationClient;
-  readonly cloudwatch: CloudWatchClient;
-}
+/** An AWS SDK v3 client class: `new X({ region })`. */
+export type ClientClass<T> = new (config: { region: string }) => T;
 
-/** The deployed resources a command works on, from the stack's outputs or from flags. */
-export interface Resources {
-  readonly secretId?: string;
-  readonly identity?: string;
-}
+/** The deployed resources a command works on: flag (GlobalOptions key) -> stack output. */
+const RESOURCE_OUTPUTS = {
+  secretId: 'SmtpSecretArn',
+  identity: 'IdentityName',
+  configurationSet: 'ConfigurationSetName',
+  userName: 'SmtpUserName',
+} as const;
+export type Resource = keyof typeof RESOURCE_OUTPUTS;
 
 export class CliContext {
   readonly environmentName: string;
   readonly config: EnvironmentConfig;
   readonly region: string;
   readonly stackName: string;
-  readonly clients: Clients;
+  private readonly clients = new Map<ClientClass<unknown>, unknown>();
   private outputs?: Promise<Record<string, string> | undefined>;
 
   constructor(
@@ -54,6 +51,11 @@ export class CliContext {
     readonly out: Output,
   ) {
     const configPath = options.config ?? DEFAULT_CONFIG_PATH;
+    if (!fs.existsSync(configPath)) {
+      throw new UsageError(
+        `${configPath}: no such environments file; create it (see README "Configuration") or pass --config PATH`,
+      );
+    }
     let environments;
     try {
       environments = loadConfig(configPath).environments;
@@ -78,20 +80,28 @@ export class CliContext {
     this.region = options.region ?? found.config.region;
     this.stackName = options.stack ?? stackName(found.name);
     if (options.resolver) this.resolver(); // validates --resolver before any AWS call
-    // The standard credential chain, profile and AWS_ENDPOINT_URL_* variables apply.
-    const clientConfig = { region: this.region };
-    this.clients = {
-      ses: new SESv2Client(clientConfig),
-      secrets: new SecretsManagerClient(clientConfig),
-      cloudformation: new CloudFormationClient(clientConfig),
-      cloudwatch: new CloudWatchClient(clientConfig),
-    };
+  }
+
+  /**
+   * The AWS client of that class for this Region, made on first use: a command loads and builds
+   * only the clients it uses. The standard credential chain, profile and AWS_ENDPOINT_URL_*
+   * variables apply.
+   */
+  client<T>(Client: ClientClass<T>): T {
+    let client = this.clients.get(Client) as T | undefined;
+    if (client === undefined) {
+      client = new Client({ region: this.region });
+      this.clients.set(Client, client);
+    }
+    return client;
   }
 
   /** The stack's outputs, read once; undefined when the stack does not exist. */
   stackOutputs(): Promise<Record<string, string> | undefined> {
-    this.outputs ??= this.clients.cloudformation
-      .send(new DescribeStacksCommand({ StackName: this.stackName }))
+    this.outputs ??= import('@aws-sdk/client-cloudformation')
+      .then(({ CloudFormationClient, DescribeStacksCommand }) =>
+        this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: this.stackName })),
+      )
       .then((r) =>
         Object.fromEntries(
           (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
@@ -105,14 +115,11 @@ export class CliContext {
   }
 
   /** A deployed resource: the flag if given, else the stack output; a clear usage error otherwise. */
-  async resource(name: keyof Resources): Promise<string> {
+  async resource(name: Resource): Promise<string> {
     const flag = this.options[name];
     if (flag) return flag;
     const outputs = await this.stackOutputs();
-    const output = {
-      secretId: 'SmtpSecretArn',
-      identity: 'IdentityName',
-    }[name];
+    const output = RESOURCE_OUTPUTS[name];
     const value = outputs?.[output];
     if (value) return value;
     const flagName = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -1,5 +1,5 @@
 import type { promises as dns } from 'node:dns';
-import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { apexTxtRecord, dkimRecords, DnsRecord, dmarcRecord, mailFromRecords } from '../dns-records';
 import { CliContext } from './context';
 import { CheckFailed } from './errors';
@@ -18,7 +18,7 @@ export interface LiveIdentity {
 export async function liveIdentity(ctx: CliContext): Promise<LiveIdentity> {
   const domain = await ctx.resource('identity');
   try {
-    const r = await ctx.clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
+    const r = await ctx.client(SESv2Client).send(new GetEmailIdentityCommand({ EmailIdentity: domain }));
     return {
       domain,
       tokens: r.DkimAttributes?.Tokens ?? [],

@@ -15,3 +15,132 @@ export class CheckFailed extends Error {
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** What the CLI prints for an error: one line, and the exit code. */
+export interface Failure {
+  readonly message: string;
+  readonly exit: (typeof EXIT)[keyof typeof EXIT];
+  /** Not an error the CLI knows: SES_SMTP_DEBUG=1 adds the stack trace. */
+  readonly unexpected?: boolean;
+}
+
+interface AwsLikeError {
+  readonly name?: string;
+  readonly message?: string;
+  readonly code?: string;
+  readonly $fault?: 'client' | 'server';
+  readonly $retryable?: { throttling?: boolean };
+  readonly $metadata?: { httpStatusCode?: number; requestId?: string };
+}
+
+const CREDENTIALS_MISSING = /Could not load credentials|Unable to locate credentials|no credentials/i;
+const CREDENTIALS_EXPIRED = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'TokenRefreshRequired',
+  'RequestExpired',
+]);
+const CREDENTIALS_INVALID = new Set([
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+]);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'NotAuthorized',
+]);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
+const NETWORK = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+
+const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0].trim().slice(0, 300);
+
+/**
+ * Maps anything a command throws to one line and an exit code: the CLI's own errors as they
+ * are, credential problems as configuration errors (2), AWS refusals and failures as failures (1)
+ * with what to do, and anything else as one line (1) without a stack trace.
+ */
+export function describeError(error: unknown, command: string): Failure {
+  if (error instanceof UsageError) return { message: error.message, exit: EXIT.usage };
+  if (error instanceof CheckFailed) return { message: error.message, exit: EXIT.failed };
+  const e = (error ?? {}) as AwsLikeError;
+  const name = e.name ?? 'Error';
+  const text = firstLine(e.message);
+  const request = e.$metadata?.requestId ? `, request id ${e.$metadata.requestId}` : '';
+
+  const provider = name === 'CredentialsProviderError' || name === 'TokenProviderError';
+  if (provider && /expired|refresh/i.test(text)) {
+    return {
+      exit: EXIT.usage,
+      message: `AWS credentials expired (${text}): sign in again (aws sso login, or fresh temporary keys) and rerun`,
+    };
+  }
+  if (provider || CREDENTIALS_MISSING.test(text)) {
+    return {
+      exit: EXIT.usage,
+      message:
+        'no AWS credentials found: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+    };
+  }
+  if (CREDENTIALS_EXPIRED.has(name)) {
+    return {
+      exit: EXIT.usage,
+      message: `AWS credentials expired (${name}: ${text}): sign in again (aws sso login, or fresh temporary keys) and rerun`,
+    };
+  }
+  if (CREDENTIALS_INVALID.has(name)) {
+    return {
+      exit: EXIT.usage,
+      message: `AWS does not accept these credentials (${name}: ${text}): check AWS_PROFILE or the exported keys`,
+    };
+  }
+  if (e.$metadata !== undefined) {
+    const status = e.$metadata.httpStatusCode;
+    if (ACCESS_DENIED.has(name) || status === 403) {
+      return {
+        exit: EXIT.failed,
+        message: `AWS denied ${command} (${name}: ${text}${request}): run it as an identity allowed to do this (AWS_PROFILE, or add the permission)`,
+      };
+    }
+    if (THROTTLED.has(name) || e.$retryable?.throttling) {
+      return {
+        exit: EXIT.failed,
+        message: `AWS throttled ${command} after the SDK's retries (${name}${request}): wait a minute and run it again`,
+      };
+    }
+    if (e.$fault === 'server' || (status !== undefined && status >= 500)) {
+      return {
+        exit: EXIT.failed,
+        message: `AWS failed during ${command} (${name}, HTTP ${status ?? '?'}${request}): run it again; if it persists, check the AWS Health Dashboard`,
+      };
+    }
+    return { exit: EXIT.failed, message: `AWS refused ${command}: ${name}: ${text}${request}` };
+  }
+  if (e.code && NETWORK.has(e.code)) {
+    return {
+      exit: EXIT.failed,
+      message: `cannot reach AWS (${e.code}: ${text}): check the network, proxy settings and any AWS_ENDPOINT_URL_* variable`,
+    };
+  }
+  return {
+    exit: EXIT.failed,
+    unexpected: true,
+    message: `${command} failed: ${text || name} (set SES_SMTP_DEBUG=1 for details)`,
+  };
+}

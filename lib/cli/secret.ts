@@ -1,4 +1,4 @@
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseSecret, SmtpSecret } from '../../lambda/shared/smtp-secret';
 import { CliContext } from './context';
 import { CheckFailed } from './errors';
@@ -6,9 +6,9 @@ import { CheckFailed } from './errors';
 /** The AWSCURRENT SMTP credentials, or a CheckFailed saying why there are none. */
 export async function currentCredentials(ctx: CliContext): Promise<SmtpSecret> {
   const secretId = await ctx.resource('secretId');
-  const { SecretString } = await ctx.clients.secrets.send(
-    new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }),
-  );
+  const { SecretString } = await ctx
+    .client(SecretsManagerClient)
+    .send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
   const secret = parseSecret(SecretString);
   if (!secret) {
     throw new CheckFailed(

@@ -9,10 +9,88 @@ export interface SmtpDiagnosis {
 
 type SmtpError = Error & { code?: string; responseCode?: number; response?: string };
 
+/** The message being sent, when the failure came from a send (not only a login). */
+export interface SentMessage {
+  readonly from: string;
+  readonly to: string;
+}
+
+const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
+/** The identity is the recipient's address or domain, and not the sender's. */
+function isRecipientIdentity(identity: string, message: SentMessage | undefined): boolean {
+  if (!message) return false;
+  const id = identity.toLowerCase();
+  const recipient = id === message.to.toLowerCase() || id === domainOf(message.to);
+  const sender = id === message.from.toLowerCase() || id === domainOf(message.from);
+  return recipient && !sender;
+}
+
+/**
+ * SES's 554 refusals of a send, mapped to the setting that fixes them: "not authorized to perform
+ * ses:SendRawEmail" on the sender's identity (the From address is outside the user's
+ * `ses:FromAddress` condition: `credentials.allowedFromAddresses`) or on the recipient's
+ * identity (the sandbox authorizes recipients too: `verifiedEmailAddresses`, or production
+ * access); "Email address is not verified" for a recipient (sandbox) or for the sender.
+ * Undefined for any other reply.
+ */
+export function diagnoseRefusal(reply: string, message?: SentMessage): SmtpDiagnosis | undefined {
+  const sandbox =
+    'the account is in the SES sandbox, where SES authorizes recipients too: add the recipient to verifiedEmailAddresses in the config and deploy, or request production access (ses-smtp request-production-access)';
+  const detail = reply.slice(0, 400);
+  if (/not authorized to perform\W+ses:SendRawEmail/i.test(reply)) {
+    const identity = /on resource\W+arn:[\w-]+:ses:[^:]*:\d*:identity\/([^`'"\s]+)/i.exec(reply)?.[1];
+    if (identity && isRecipientIdentity(identity, message)) return { stage: 'send', detail, fix: sandbox };
+    if (!identity && /:configuration-set\//i.test(reply)) {
+      return {
+        stage: 'send',
+        detail,
+        fix: "the message names a configuration set the SMTP user may not use: drop the X-SES-CONFIGURATION-SET header (the identity's default set applies)",
+      };
+    }
+    if (identity) {
+      const from = message ? ` (${message.from})` : '';
+      return {
+        stage: 'send',
+        detail,
+        fix: `the SMTP user may not send as this From address${from}: add it, or "*@${message ? domainOf(message.from) : 'your-domain'}", to credentials.allowedFromAddresses in the config and deploy`,
+      };
+    }
+    return {
+      stage: 'send',
+      detail,
+      fix: `the SMTP user's policy refused the send: a From address outside credentials.allowedFromAddresses, or (in the sandbox) a recipient not in verifiedEmailAddresses; change that setting in the config and deploy`,
+    };
+  }
+  if (/Email address is not verified/i.test(reply)) {
+    const failed = /failed the check in region [\w-]+:\s*(.+)$/i.exec(reply)?.[1]?.split(/[\s,]+/) ?? [];
+    const senderFailed =
+      message !== undefined &&
+      failed.some(
+        (f) => f.toLowerCase() === message.from.toLowerCase() || f.toLowerCase() === domainOf(message.from),
+      );
+    if (senderFailed && !failed.some((f) => isRecipientIdentity(f, message))) {
+      return {
+        stage: 'send',
+        detail,
+        fix: `the sender's identity (${message!.from}) is not verified in this Region: run ses-smtp doctor to see why (DKIM records), or check fromAddress and region in the config`,
+      };
+    }
+    return { stage: 'send', detail, fix: sandbox };
+  }
+  return undefined;
+}
+
 /** Maps a nodemailer error to the guide's troubleshooting advice. Never includes credentials. */
-export function diagnose(error: unknown, endpoint: SmtpEndpoint, secretRegion?: string): SmtpDiagnosis {
+export function diagnose(
+  error: unknown,
+  endpoint: SmtpEndpoint,
+  secretRegion?: string,
+  message?: SentMessage,
+): SmtpDiagnosis {
   const e = error as SmtpError;
-  const reply = (e.response ?? e.message ?? '').split('\n')[0].slice(0, 200);
+  const fullReply = (e.response ?? e.message ?? '').split('\n')[0];
+  const reply = fullReply.slice(0, 400);
   const where = `${endpoint.host}:${endpoint.port}`;
   if (e.code === 'ETIMEDOUT' || e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'EDNS') {
     if (/ENOTFOUND|EAI_AGAIN|EDNS/.test(`${e.code} ${e.message}`)) {
@@ -53,13 +131,8 @@ export function diagnose(error: unknown, endpoint: SmtpEndpoint, secretRegion?: 
       fix: `use the SMTP password from the secret (it is derived from the IAM secret access key, not the key itself) with the access key id as user name.${regionHint}`,
     };
   }
-  if (/not verified/i.test(reply)) {
-    return {
-      stage: 'send',
-      detail: reply,
-      fix: 'the account is in the SES sandbox: verify the recipient (verifiedEmailAddresses in the config) or request production access (ses-smtp request-production-access)',
-    };
-  }
+  const refusal = diagnoseRefusal(fullReply, message);
+  if (refusal) return refusal;
   if (/Daily message quota exceeded/i.test(reply)) {
     return {
       stage: 'send',

@@ -10,6 +10,7 @@ import {
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { GetAccountCommand, GetEmailIdentityCommand, PutAccountDetailsCommand } from '@aws-sdk/client-sesv2';
+import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
@@ -23,6 +24,7 @@ import {
   sm,
   ses,
   cw,
+  TEST_VERSION,
   tmp,
   writeConfig,
 } from './harness';
@@ -91,10 +93,10 @@ describe('usage', () => {
       ['frobnicate'],
       /^ses-smtp: unknown command "frobnicate"; commands: doctor, env, .* \(ses-smtp --help\)\n$/,
     ],
-    [['env', '--bogus'], /^ses-smtp: env: Unknown option '--bogus'.* \(ses-smtp env --help\)\n$/],
+    [['env', '--bogus'], /^ses-smtp: env: Unknown option '--bogus'.* \(ses-smtp help env\)\n$/],
     [
       ['env', '--format', 'yaml'],
-      /^ses-smtp: --format: got "yaml", expected one of: dotenv, shell, heroku, json, rails\n$/,
+      /^ses-smtp: env: --format: got "yaml", expected one of: dotenv, shell, heroku, json, docker, kamal, rails \(ses-smtp help env\)\n$/,
     ],
     [['doctor', '--env', 'staging'], /^ses-smtp: --env staging: no such environment in .*; known: prod\n$/],
     [
@@ -155,6 +157,55 @@ describe('usage', () => {
     });
   });
 
+  test("help <command> is the command's --help; every option of its table is listed", async () => {
+    for (const [name, command] of Object.entries(COMMANDS)) {
+      const help = await run(['help', name]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toBe((await run([name, '--help'])).stdout);
+      expect(help.stdout).toContain(`ses-smtp ${name}: ${command.summary}`);
+      for (const option of command.options) expect(help.stdout).toContain(`--${option.name}`);
+      expect(help.stdout).toContain('--config PATH');
+    }
+    const unknown = await run(['help', 'frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^ses-smtp: unknown command "frobnicate"; commands: doctor, /);
+  });
+
+  test('--version prints the version', async () => {
+    expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${TEST_VERSION}\n` });
+  });
+
+  test("a missing environments file names the CLI's own --config flag", async () => {
+    const r = await run(['doctor', '--config', path.join(tmp, 'nope.json')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ses-smtp: ${path.join(tmp, 'nope.json')}: no such environments file; create it (see README "Configuration") or pass --config PATH\n`,
+    );
+    expect(r.stderr).not.toContain('-c config=');
+  });
+
+  test('--help, help <command> and --version load no command, config loader or AWS client', () => {
+    const script = `
+      import('tsx').then(async () => {
+        const { main } = require('./lib/cli/main.ts');
+        const streams = { stdout: { write: () => true }, stderr: { write: () => true } };
+        const deps = { streams, env: {}, interactive: false, ask: async () => false, version: () => '1' };
+        for (const args of [['--help'], ['help', 'revoke'], ['env', '--help'], ['--version']]) await main(args, deps);
+        const loaded = Object.keys(require.cache).filter((f) =>
+          /@aws-sdk|aws-cdk-lib|[\\/]zod[\\/]|nodemailer|lib[\\/]config[\\/]|lib[\\/]cli[\\/]commands[\\/]|context\\.ts/.test(f),
+        );
+        process.stdout.write(JSON.stringify({ loaded, main: Object.keys(require.cache).some((f) => f.endsWith('main.ts')) }));
+      });`;
+    const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual({ loaded: [], main: true });
+  });
+
+  test('the bin prints the package version', () => {
+    const result = spawnSync(process.execPath, ['bin/ses-smtp.cjs', '--version'], { encoding: 'utf8' });
+    expect(result.stdout).toBe(`${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}\n`);
+  });
+
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {
     const result = spawnSync(
       process.execPath,
@@ -163,7 +214,7 @@ describe('usage', () => {
     );
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'ses-smtp: --format: got "xml", expected one of: dotenv, shell, heroku, json, rails',
+      'ses-smtp: env: --format: got "xml", expected one of: dotenv, shell, heroku, json, docker, kamal, rails (ses-smtp help env)',
     );
   });
 });
@@ -234,25 +285,46 @@ describe('env', () => {
     const r = await cli(['env', '--format', 'rails']);
     expect(r.stdout).toBe(RAILS_SMTP_SETTINGS);
     // Everything SMTP needs; the Region is implied by the endpoint address.
-    for (const name of Object.keys(expected).filter((n) => n !== 'AWS_SES_REGION')) {
-      expect(r.stdout).toContain(`ENV.fetch("${name}"`);
+    for (const name of Object.keys(expected).filter(
+      (n) => n !== 'AWS_SES_REGION' && n !== 'AWS_SES_SMTP_PORT',
+    )) {
+      expect(r.stdout).toContain(`ENV["${name}"]`);
     }
+    // assets:precompile runs without these variables: nothing may raise when one is missing
+    // (ENV.fetch without a default raises KeyError; Integer("") raises ArgumentError).
+    expect(r.stdout).not.toMatch(/ENV\.fetch\("[A-Z_]+"\)/);
+    expect(r.stdout).toContain('port: Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587,');
     expect(r.stdout).toContain('enable_starttls_auto: true');
     neverLeaks(r.stdout);
   });
 
-  test.each(['dotenv', 'shell', 'heroku', 'json'])(
-    'on a terminal the password is masked in %s unless --reveal',
+  test.each(['dotenv', 'shell', 'heroku', 'docker'])(
+    'on a terminal the password is masked in %s: the output still runs, and never sets a masked password',
     async (format) => {
       const masked = await cli(['env', '--format', format], { tty: true });
+      expect(masked.code).toBe(0);
       neverLeaks(masked.stdout + masked.stderr);
-      expect(masked.stdout).toContain('********');
-      expect(masked.stdout).toContain(CREDENTIALS.username);
+      expect(masked.stdout).toContain('AWS_SES_SMTP_PASSWORD');
       expect(masked.stderr).toContain('--reveal');
+      // Run as the shell would (heroku as a function printing its arguments): no password is set.
+      const script =
+        format === 'heroku'
+          ? `heroku() { shift; for a in "$@"; do export "$a"; done; }\n${masked.stdout}`
+          : `set -a\n${masked.stdout}`;
+      const vars = shellVars(script);
+      expect(vars.AWS_SES_SMTP_PASSWORD).toBe('');
+      if (format !== 'heroku') expect(vars.AWS_SES_SMTP_USERNAME).toBe(CREDENTIALS.username);
       const revealed = await cli(['env', '--format', format, '--reveal'], { tty: true });
       expect(revealed.stdout).toContain(CREDENTIALS.password);
     },
   );
+
+  test('on a terminal json has a null password unless --reveal', async () => {
+    const masked = await cli(['env', '--format', 'json'], { tty: true });
+    expect(JSON.parse(masked.stdout)).toEqual({ ...expected, AWS_SES_SMTP_PASSWORD: null });
+    const revealed = await cli(['env', '--format', 'json', '--reveal'], { tty: true });
+    expect(JSON.parse(revealed.stdout)).toEqual(expected);
+  });
 
   test('--write FILE: mode 0600, real values, and git-ignored', async () => {
     const repo = fs.mkdtempSync(path.join(tmp, 'repo-'));
@@ -321,7 +393,7 @@ describe('send-test', () => {
       /✗ sending to unverified@example.org failed at send: .*Email address is not verified/,
     );
     expect(r.stdout).toMatch(
-      /→ the account is in the SES sandbox: verify the recipient .* or request production access/,
+      /→ the account is in the SES sandbox, where SES authorizes recipients too: add the recipient to verifiedEmailAddresses .* or request production access/,
     );
   });
 
@@ -567,7 +639,7 @@ describe('request-production-access', () => {
   });
 
   test.each<[string[], RegExp]>([
-    [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected TRANSACTIONAL or MARKETING/],
+    [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected one of: TRANSACTIONAL, MARKETING/],
     [['--website-url', 'example.com'], /--website-url: got "example.com", expected an http\(s\):\/\/ URL/],
     [['--contact', 'ops'], /--contact: got "ops", expected an email address/],
   ])('bad %j: exit 2, nothing sent', async (flags, message) => {

@@ -8,6 +8,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main, MainDeps } from '../../lib/cli/main';
@@ -31,6 +32,9 @@ export const cfn = mockClient(CloudFormationClient);
 export const sm = mockClient(SecretsManagerClient);
 export const ses = mockClient(SESv2Client);
 export const cw = mockClient(CloudWatchClient);
+export const iam = mockClient(IAMClient);
+export const USER_NAME = 'SesSmtp-prod-SmtpCredentialsUser1A2B3C4D-EXAMPLE';
+export const CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
 
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-cli-'));
 
@@ -59,6 +63,7 @@ export function healthyAws(): void {
   sm.reset();
   ses.reset();
   cw.reset();
+  iam.reset();
   cfn.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
@@ -68,7 +73,9 @@ export function healthyAws(): void {
         Outputs: [
           { OutputKey: 'SmtpSecretArn', OutputValue: SECRET_ARN },
           { OutputKey: 'IdentityName', OutputValue: 'example.com' },
-          { OutputKey: 'ConfigurationSetName', OutputValue: 'SendingFeedbackConfigurationSet-abc' },
+          { OutputKey: 'ConfigurationSetName', OutputValue: CONFIGURATION_SET },
+          { OutputKey: 'SmtpUserName', OutputValue: USER_NAME },
+          { OutputKey: 'SmtpPort', OutputValue: '587' },
         ],
       },
     ],
@@ -134,28 +141,42 @@ export interface Captured {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** The questions asked on the terminal. */
+  readonly questions: string[];
 }
 
 export interface RunOptions {
+  /** stdout is a terminal. @default false */
   readonly tty?: boolean;
+  /** stdin is a terminal, so questions can be asked. @default true */
+  readonly interactive?: boolean;
+  /** The answer to every question. @default false */
   readonly answer?: boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
+
+export const TEST_VERSION = '9.9.9-test';
 
 /** Runs the CLI in-process with captured streams. */
 export async function run(args: string[], options: RunOptions = {}): Promise<Captured> {
   let stdout = '';
   let stderr = '';
+  const questions: string[] = [];
   const deps: MainDeps = {
     streams: {
       stdout: { isTTY: options.tty ?? false, write: (t: string) => (stdout += t) },
       stderr: { isTTY: false, write: (t: string) => (stderr += t) },
     },
     env: options.env ?? {},
-    confirm: async () => options.answer ?? false,
+    interactive: options.interactive ?? true,
+    ask: async (question) => {
+      questions.push(question);
+      return options.answer ?? false;
+    },
+    version: () => TEST_VERSION,
     pollMs: 1,
     sleep: async () => undefined,
   };
   const code = await main(args, deps);
-  return { code, stdout, stderr };
+  return { code, stdout, stderr, questions };
 }

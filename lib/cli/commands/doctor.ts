@@ -1,6 +1,6 @@
-import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { GetAccountCommand } from '@aws-sdk/client-sesv2';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { smtpLogin } from '../../../lambda/shared/smtp-login';
 import { dmarcRecord } from '../../dns-records';
 import { CliContext } from '../context';
@@ -173,7 +173,7 @@ async function checkDmarc(
 }
 
 async function checkAccount(ctx: CliContext): Promise<CheckResult[]> {
-  const a = await ctx.clients.ses.send(new GetAccountCommand({}));
+  const a = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
   const results: CheckResult[] = [];
   const review = a.Details?.ReviewDetails;
   if (a.ProductionAccessEnabled) {
@@ -238,7 +238,7 @@ async function checkSmtp(ctx: CliContext): Promise<CheckResult[]> {
 
 async function checkRotation(ctx: CliContext, now: Date): Promise<CheckResult[]> {
   const secretId = await ctx.resource('secretId');
-  const s = await ctx.clients.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+  const s = await ctx.client(SecretsManagerClient).send(new DescribeSecretCommand({ SecretId: secretId }));
   const days = ctx.config.credentials.rotationDays;
   if (!s.RotationEnabled) {
     return [
@@ -293,7 +293,7 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       levels: ctx.config.alarms.complaintRatePercent,
     },
   ];
-  const r = await ctx.clients.cloudwatch.send(
+  const r = await ctx.client(CloudWatchClient).send(
     new GetMetricDataCommand({
       StartTime: new Date(now.getTime() - 86_400_000),
       EndTime: now,

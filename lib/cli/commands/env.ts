@@ -2,17 +2,23 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SmtpSecret } from '../../../lambda/shared/smtp-secret';
+import { ENV_FORMATS, EnvFormat } from '../command-table';
 import { CliContext } from '../context';
-import { UsageError } from '../errors';
+import { CheckFailed, UsageError } from '../errors';
 import { currentCredentials } from '../secret';
 
-export const ENV_FORMATS = ['dotenv', 'shell', 'heroku', 'json', 'rails'] as const;
-export type EnvFormat = (typeof ENV_FORMATS)[number];
+export { ENV_FORMATS };
+export type { EnvFormat };
 
 export interface EnvOptions {
-  readonly format?: string;
+  /** @default dotenv */
+  readonly format?: EnvFormat;
   readonly reveal?: boolean;
   readonly write?: string;
+  /** Write even into a file git tracks. */
+  readonly force?: boolean;
+  /** The AWS CLI profile the kamal lines use. @default "default" */
+  readonly awsProfile?: string;
 }
 
 /** The app's settings under the manual guide's variable names (plus the port). */
@@ -27,63 +33,162 @@ export function appVariables(secret: SmtpSecret): Record<string, string> {
   };
 }
 
-const MASK = '********';
+/** Each variable's key in the secret's JSON (the kamal lines extract them by these names). */
+const SECRET_KEYS: Record<string, keyof SmtpSecret> = {
+  AWS_SES_SMTP_USERNAME: 'username',
+  AWS_SES_SMTP_PASSWORD: 'password',
+  AWS_SES_SMTP_ADDRESS: 'host',
+  AWS_SES_SMTP_PORT: 'port',
+  AWS_SES_REGION: 'region',
+  DEFAULT_FROM_EMAIL: 'fromAddress',
+};
+
+const PASSWORD = 'AWS_SES_SMTP_PASSWORD';
+const MASKED = '(masked on a terminal: add --reveal, or pipe the output)';
 const singleQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 const doubleQuote = (v: string) => `"${v.replace(/(["\\$`])/g, '\\$1')}"`;
+/** A word the shell, and Ruby's shellsplit in Kamal, read as itself. */
+const shellWord = (v: string) => (/^[A-Za-z0-9_.,:/+=@%-]+$/.test(v) ? v : singleQuote(v));
 
-/** ActionMailer settings reading the variables above (no values in it). */
+/**
+ * ActionMailer settings reading the variables above (no values in it). ENV[...] and a guarded
+ * port: `assets:precompile` in a Docker or Kamal build loads this file without the variables.
+ */
 export const RAILS_SMTP_SETTINGS = `# config/environments/production.rb (inside Rails.application.configure do ... end)
+# ENV[...] rather than ENV.fetch: assets:precompile in a Docker/Kamal build runs without these variables.
 config.action_mailer.delivery_method = :smtp
 config.action_mailer.smtp_settings = {
-  address: ENV.fetch("AWS_SES_SMTP_ADDRESS"),
-  port: Integer(ENV.fetch("AWS_SES_SMTP_PORT", "587")),
-  user_name: ENV.fetch("AWS_SES_SMTP_USERNAME"),
-  password: ENV.fetch("AWS_SES_SMTP_PASSWORD"),
+  address: ENV["AWS_SES_SMTP_ADDRESS"],
+  port: Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587,
+  user_name: ENV["AWS_SES_SMTP_USERNAME"],
+  password: ENV["AWS_SES_SMTP_PASSWORD"],
   authentication: :login,
   enable_starttls_auto: true,
   open_timeout: 5,
   read_timeout: 5
 }
-config.action_mailer.default_options = { from: ENV.fetch("DEFAULT_FROM_EMAIL") }
-# Devise: config.mailer_sender = ENV.fetch("DEFAULT_FROM_EMAIL") in config/initializers/devise.rb
+config.action_mailer.default_options = { from: ENV["DEFAULT_FROM_EMAIL"] }
+# Devise: config.mailer_sender = ENV["DEFAULT_FROM_EMAIL"] in config/initializers/devise.rb
 `;
 
-export function renderEnv(vars: Record<string, string>, format: EnvFormat): string {
+/**
+ * The variables in a format. With `masked`, the password's line is commented out (or the whole
+ * command, for heroku): masked output never runs as something that sets the password to a mask.
+ */
+export function renderEnv(
+  vars: Record<string, string>,
+  format: Exclude<EnvFormat, 'kamal' | 'rails'>,
+  masked = false,
+): string {
   const entries = Object.entries(vars);
+  const hidden = (k: string) => masked && k === PASSWORD;
   switch (format) {
     case 'dotenv':
-      return entries.map(([k, v]) => `${k}=${doubleQuote(v)}\n`).join('');
+      return entries
+        .map(([k, v]) => (hidden(k) ? `# ${k}= ${MASKED}\n` : `${k}=${doubleQuote(v)}\n`))
+        .join('');
     case 'shell':
-      return entries.map(([k, v]) => `export ${k}=${singleQuote(v)}\n`).join('');
-    case 'heroku':
+      return entries
+        .map(([k, v]) => (hidden(k) ? `# export ${k}= ${MASKED}\n` : `export ${k}=${singleQuote(v)}\n`))
+        .join('');
+    case 'heroku': {
       // One command: every config:set restarts the dynos.
-      return `heroku config:set \\\n${entries.map(([k, v]) => `  ${k}=${singleQuote(v)}`).join(' \\\n')}\n`;
+      const args = entries.map(([k, v]) => `  ${k}=${hidden(k) ? '<masked>' : singleQuote(v)}`);
+      const command = `heroku config:set \\\n${args.join(' \\\n')}\n`;
+      if (!masked) return command;
+      return `# the password is ${MASKED.slice(1, -1)}: the command is commented out\n${command
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => `# ${l}\n`)
+        .join('')}`;
+    }
+    case 'docker': {
+      // docker run --env-file: KEY=VALUE, the value taken literally to the end of the line.
+      const multiline = entries.find(([, v]) => /[\r\n\0]/.test(v));
+      if (multiline) {
+        throw new CheckFailed(
+          `${multiline[0]} holds a line break, which a docker env-file cannot carry: use --format json, or pass it with docker run -e`,
+        );
+      }
+      return entries.map(([k, v]) => (hidden(k) ? `# ${k}= ${MASKED}\n` : `${k}=${v}\n`)).join('');
+    }
     case 'json':
-      return `${JSON.stringify(vars, null, 2)}\n`;
-    case 'rails':
-      return RAILS_SMTP_SETTINGS;
+      return `${JSON.stringify(masked ? { ...vars, [PASSWORD]: null } : vars, null, 2)}\n`;
   }
 }
 
+/**
+ * Lines for Kamal 2's `.kamal/secrets`: one `kamal secrets fetch` of the secret (adapter
+ * aws_secrets_manager, which runs `aws secretsmanager batch-get-secret-value` at deploy time) and
+ * one `kamal secrets extract` per variable. The file holds no credential. The port is a number in
+ * the secret, which `extract` cannot return inline: it is written as is (it is not secret).
+ */
+export function renderKamal(options: {
+  secretId: string;
+  region: string;
+  port: string;
+  profile: string;
+  environment: string;
+}): string {
+  const fetch = `kamal secrets fetch --adapter aws_secrets_manager --account ${shellWord(options.profile)} ${shellWord(options.secretId)}`;
+  const lines = Object.entries(SECRET_KEYS).map(([name, key]) =>
+    key === 'port' ? `${name}=${options.port}` : `${name}=$(kamal secrets extract ${key} $SES_SMTP_SECRETS)`,
+  );
+  return `# .kamal/secrets (environment ${options.environment}): the SMTP credentials, fetched from AWS Secrets Manager
+# when kamal deploys; no password is stored here. Needs the AWS CLI signed in with profile
+# "${options.profile}" in ${options.region} (the profile's Region, or AWS_REGION=${options.region} for kamal).
+# List these names under env: secret: in config/deploy.yml. After a rotation, kamal deploy again.
+SES_SMTP_SECRETS=$(${fetch})
+${lines.join('\n')}
+`;
+}
+
 export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<number> {
-  const format = (options.format ?? 'dotenv') as EnvFormat;
-  if (!ENV_FORMATS.includes(format)) {
+  const format = options.format ?? 'dotenv';
+  if (!ENV_FORMATS.includes(format))
     throw new UsageError(
-      `--format: got ${JSON.stringify(options.format)}, expected one of: ${ENV_FORMATS.join(', ')}`,
+      `--format: got ${JSON.stringify(format)}, expected one of: ${ENV_FORMATS.join(', ')}`,
     );
-  }
-  const vars = appVariables(await currentCredentials(ctx));
   if (options.write) {
-    const gitignored = writeDotenv(options.write, renderEnv(vars, 'dotenv'));
+    const target = path.resolve(options.write);
+    const repo = findGitRoot(path.dirname(target));
+    // Checked before anything is read or written: a refusal leaves everything as it was.
+    if (repo && isTracked(repo, target) && !options.force) {
+      throw new UsageError(
+        `--write ${options.write}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${options.write}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
+      );
+    }
+    const vars = appVariables(await currentCredentials(ctx));
+    const gitignored = writeDotenv(target, renderEnv(vars, 'dotenv'), repo);
     ctx.out.warn(`wrote ${options.write} (mode 0600)${gitignored ? `; added it to ${gitignored}` : ''}`);
+    if (repo && options.force && isTracked(repo, target))
+      ctx.out.warn(
+        `git tracks ${options.write}: the password goes into your next commit unless you untrack it`,
+      );
     return 0;
   }
+  if (format === 'rails') {
+    ctx.out.raw(RAILS_SMTP_SETTINGS);
+    return 0;
+  }
+  if (format === 'kamal') {
+    const [secretId, outputs] = [await ctx.resource('secretId'), await ctx.stackOutputs()];
+    ctx.out.raw(
+      renderKamal({
+        secretId,
+        region: ctx.region,
+        port: outputs?.SmtpPort ?? '587',
+        profile: options.awsProfile || 'default',
+        environment: ctx.environmentName,
+      }),
+    );
+    return 0;
+  }
+  const vars = appVariables(await currentCredentials(ctx));
   // On a terminal the password is masked unless asked for; piped output carries the real value.
   const masked = ctx.out.interactive && !options.reveal;
-  const shown = masked ? { ...vars, AWS_SES_SMTP_PASSWORD: MASK } : vars;
-  ctx.out.raw(renderEnv(shown, ctx.out.json ? 'json' : format));
-  if (masked && format !== 'rails')
-    ctx.out.warn('password masked on a terminal: add --reveal, or pipe the output');
+  ctx.out.raw(renderEnv(vars, ctx.out.json ? 'json' : format, masked));
+  if (masked) ctx.out.warn('password masked on a terminal: add --reveal, or pipe the output');
   return 0;
 }
 
@@ -91,14 +196,12 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
  * Writes a dotenv file readable only by its owner and makes sure git ignores it.
  * Returns the .gitignore it added the file to, if any.
  */
-function writeDotenv(file: string, text: string): string | undefined {
-  const target = path.resolve(file);
+function writeDotenv(target: string, text: string, repo: string | undefined): string | undefined {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   // Narrow an existing file's mode before the password goes in (mode only applies to new files).
   if (fs.existsSync(target)) fs.chmodSync(target, 0o600);
   fs.writeFileSync(target, text, { mode: 0o600 });
-  const repo = findGitRoot(path.dirname(target));
-  if (!repo || isGitIgnored(repo, target)) return undefined;
+  if (!repo || isTracked(repo, target) || git(repo, ['check-ignore', '-q', target])) return undefined;
   const gitignore = path.join(repo, '.gitignore');
   const entry = `/${path.relative(repo, target).split(path.sep).join('/')}`;
   const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : '';
@@ -113,9 +216,15 @@ function findGitRoot(dir: string): string | undefined {
   }
 }
 
-function isGitIgnored(repo: string, file: string): boolean {
+/** git tracks the file (in the index): .gitignore does not apply to it. */
+function isTracked(repo: string, file: string): boolean {
+  return git(repo, ['ls-files', '--error-unmatch', '--', file]);
+}
+
+/** Runs git quietly; true when it exits 0 (false too when git is not installed). */
+function git(repo: string, args: string[]): boolean {
   try {
-    execFileSync('git', ['check-ignore', '-q', file], { cwd: repo, stdio: 'ignore' });
+    execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
     return true;
   } catch {
     return false;

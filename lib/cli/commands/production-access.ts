@@ -1,15 +1,16 @@
-import { GetAccountCommand, PutAccountDetailsCommand } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, PutAccountDetailsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
 
 export interface ProductionAccessOptions {
+  /** TRANSACTIONAL or MARKETING (the option table checks it). @default TRANSACTIONAL */
   readonly mailType?: string;
   readonly websiteUrl?: string;
   readonly useCase?: string;
+  /** EN or JA (the option table checks it). @default EN */
   readonly language?: string;
   readonly contacts?: string[];
-  readonly yes?: boolean;
-  /** Asks the operator; resolves true to send. */
+  /** Asks the operator (true at once with --yes); resolves true to send. */
   readonly confirm: (question: string) => Promise<boolean>;
 }
 
@@ -32,15 +33,8 @@ export async function productionAccessCommand(
   ctx: CliContext,
   options: ProductionAccessOptions,
 ): Promise<number> {
-  const mailType = (options.mailType ?? 'TRANSACTIONAL').toUpperCase();
-  if (mailType !== 'TRANSACTIONAL' && mailType !== 'MARKETING') {
-    throw new UsageError(
-      `--mail-type: got ${JSON.stringify(options.mailType)}, expected TRANSACTIONAL or MARKETING`,
-    );
-  }
-  const language = (options.language ?? 'EN').toUpperCase();
-  if (language !== 'EN' && language !== 'JA')
-    throw new UsageError(`--language: got ${JSON.stringify(options.language)}, expected EN or JA`);
+  const mailType = options.mailType ?? 'TRANSACTIONAL';
+  const language = options.language ?? 'EN';
   const websiteUrl = options.websiteUrl ?? `https://${ctx.config.domain}`;
   if (!/^https?:\/\/\S+$/.test(websiteUrl))
     throw new UsageError(
@@ -54,7 +48,7 @@ export async function productionAccessCommand(
     throw new UsageError(`--contact: got ${contacts.length} addresses, expected at most 4`);
   const useCase = options.useCase ?? defaultUseCase(ctx.config.domain, ctx.config.fromAddress, mailType);
 
-  const account = await ctx.clients.ses.send(new GetAccountCommand({}));
+  const account = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
   if (account.ProductionAccessEnabled) {
     if (ctx.out.json) ctx.out.document({ sent: false, reason: 'already in production' });
     ctx.out.check({
@@ -81,11 +75,11 @@ export async function productionAccessCommand(
     ctx.out.line(`  contacts:    ${contacts.join(', ') || '(account contacts only)'}`);
     ctx.out.line(`  use case:    ${useCase}`);
   }
-  if (!options.yes && !(await options.confirm('Send this request to AWS? [y/N] '))) {
+  if (!(await options.confirm('Send this request to AWS? [y/N] '))) {
     ctx.out.warn('not sent');
     return 1;
   }
-  await ctx.clients.ses.send(new PutAccountDetailsCommand(request));
+  await ctx.client(SESv2Client).send(new PutAccountDetailsCommand(request));
   if (ctx.out.json) ctx.out.document({ sent: true, request });
   ctx.out.check({
     id: 'production',

@@ -1,4 +1,8 @@
-import { DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
 import { CheckFailed } from '../errors';
 import { currentCredentials } from '../secret';
@@ -14,7 +18,26 @@ export interface RotateOptions {
 
 /** Starts an immediate rotation, waits for the new version to become AWSCURRENT, names its key. */
 export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}): Promise<number> {
-  const secretId = await ctx.resource('secretId');
+  const { versionId, accessKeyId } = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
+  if (ctx.out.json) ctx.out.document({ rotated: true, versionId, accessKeyId });
+  ctx.out.check({
+    id: 'rotate',
+    status: 'ok',
+    title: 'rotated',
+    detail: `new access key id ${accessKeyId} (version ${versionId}); the previous credentials stay valid until the next rotation`,
+  });
+  return 0;
+}
+
+/**
+ * RotateSecret, then polls until the new version is AWSCURRENT; resolves to its version and
+ * access key id. CheckFailed when a rotation is already running or it does not finish in time.
+ */
+export async function rotateAndWait(
+  ctx: CliContext,
+  secretId: string,
+  options: RotateOptions = {},
+): Promise<{ versionId: string; accessKeyId: string }> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const now = options.now ?? Date.now;
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
@@ -22,9 +45,9 @@ export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}
   let versionId: string | undefined;
   try {
     // Without rotation rules, RotateSecret rotates at once with the configured function.
-    ({ VersionId: versionId } = await ctx.clients.secrets.send(
-      new RotateSecretCommand({ SecretId: secretId }),
-    ));
+    ({ VersionId: versionId } = await ctx
+      .client(SecretsManagerClient)
+      .send(new RotateSecretCommand({ SecretId: secretId })));
   } catch (e) {
     if (
       (e as Error).name === 'InvalidRequestException' &&
@@ -40,7 +63,9 @@ export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}
 
   const started = now();
   for (;;) {
-    const meta = await ctx.clients.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+    const meta = await ctx
+      .client(SecretsManagerClient)
+      .send(new DescribeSecretCommand({ SecretId: secretId }));
     const stages = meta.VersionIdsToStages?.[versionId] ?? [];
     if (stages.includes('AWSCURRENT')) break;
     const waited = Math.round((now() - started) / 1000);
@@ -57,12 +82,5 @@ export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}
   }
   ctx.out.progressDone();
   const { username } = await currentCredentials(ctx);
-  if (ctx.out.json) ctx.out.document({ rotated: true, versionId, accessKeyId: username });
-  ctx.out.check({
-    id: 'rotate',
-    status: 'ok',
-    title: 'rotated',
-    detail: `new access key id ${username} (version ${versionId}); the previous credentials stay valid until the next rotation`,
-  });
-  return 0;
+  return { versionId, accessKeyId: username };
 }

@@ -1,4 +1,4 @@
-import { GetAccountCommand, GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { currentCredentials } from '../secret';
@@ -18,7 +18,7 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
     throw new UsageError(`--to: got ${JSON.stringify(to ?? null)}, expected the recipient's email address`);
   const [credentials, endpoint] = await Promise.all([currentCredentials(ctx), ctx.smtp()]);
 
-  const account = await ctx.clients.ses.send(new GetAccountCommand({}));
+  const account = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
   const sandbox = account.ProductionAccessEnabled !== true;
   if (sandbox && !(await isVerified(ctx, to))) {
     ctx.out.warn(
@@ -52,7 +52,7 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
     return 0;
   } catch (error) {
     ctx.out.progressDone();
-    const d = diagnose(error, endpoint, credentials.region);
+    const d = diagnose(error, endpoint, credentials.region, { from: credentials.fromAddress, to });
     if (ctx.out.json) ctx.out.document({ ok: false, to, stage: d.stage, detail: d.detail, fix: d.fix });
     ctx.out.check({
       id: 'send',
@@ -69,7 +69,7 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
 async function isVerified(ctx: CliContext, address: string): Promise<boolean> {
   for (const identity of [address, address.slice(address.lastIndexOf('@') + 1)]) {
     try {
-      const r = await ctx.clients.ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+      const r = await ctx.client(SESv2Client).send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
       if (r.VerifiedForSendingStatus) return true;
     } catch (e) {
       if ((e as Error).name !== 'NotFoundException') throw e;

@@ -1,0 +1,324 @@
+/*
+ * Every command and option of the CLI, declared once. Help and parsing are generated from this
+ * table; a command's module (and the AWS clients it uses) loads only when that command runs.
+ */
+import type { CliContext } from './context';
+import { UsageError } from './errors';
+import { OptionSpec, OptionValues } from './options';
+
+/** What a command gets besides its context and options. */
+export interface RunDeps {
+  /** Asks a yes/no question, or refuses when not on a terminal; true without asking with --yes. */
+  readonly confirm: (question: string, yes: boolean) => Promise<boolean>;
+  readonly pollMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The environment of the CLI process (AWS_PROFILE for the kamal format). */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface CommandSpec {
+  readonly summary: string;
+  /** Paragraphs printed after the options in `help <command>`. */
+  readonly details?: string;
+  readonly options: readonly OptionSpec[];
+  readonly run: (ctx: CliContext, values: OptionValues, deps: RunDeps) => Promise<number>;
+}
+
+/** The formats of `env`. */
+export const ENV_FORMATS = ['dotenv', 'shell', 'heroku', 'json', 'docker', 'kamal', 'rails'] as const;
+export type EnvFormat = (typeof ENV_FORMATS)[number];
+
+export const SCOPES = ['configuration-set', 'account'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const yes: OptionSpec = {
+  name: 'yes',
+  short: 'y',
+  type: 'boolean',
+  description: 'do it without asking (required when not on a terminal)',
+};
+const scope: OptionSpec = {
+  name: 'scope',
+  type: 'string',
+  choices: SCOPES,
+  defaultText: 'configuration-set',
+  description:
+    "what to pause: the stack's configuration set (this app's mail only) or all sending of the account in the Region",
+};
+const configurationSet: OptionSpec = {
+  name: 'configuration-set',
+  type: 'string',
+  placeholder: 'NAME',
+  description: 'the configuration set, instead of the stack output ConfigurationSetName',
+};
+const timeout: OptionSpec = {
+  name: 'timeout',
+  type: 'string',
+  placeholder: 'SECONDS',
+  defaultText: '600',
+  description: 'how long to wait for the rotation to finish',
+};
+
+function seconds(values: OptionValues): number | undefined {
+  const text = values.string('timeout');
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value > 0))
+    throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected a number of seconds`);
+  return value;
+}
+
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'env',
+    type: 'string',
+    placeholder: 'NAME',
+    description: 'environment from the config file (optional when it has only one)',
+  },
+  {
+    name: 'config',
+    type: 'string',
+    placeholder: 'PATH',
+    defaultText: 'config/environments.json',
+    description: 'environments file',
+  },
+  { name: 'region', type: 'string', description: "override the environment's Region" },
+  {
+    name: 'stack',
+    type: 'string',
+    placeholder: 'NAME',
+    defaultText: 'SesSmtp-<env>',
+    description: 'stack to read outputs from',
+  },
+  {
+    name: 'secret-id',
+    type: 'string',
+    placeholder: 'ID',
+    description: 'the credentials secret, instead of the stack output',
+  },
+  {
+    name: 'identity',
+    type: 'string',
+    placeholder: 'DOMAIN',
+    description: 'the SES identity, instead of the stack output',
+  },
+  {
+    name: 'smtp-host',
+    type: 'string',
+    placeholder: 'HOST',
+    description: 'SMTP endpoint (VPC endpoint, proxy, test server)',
+  },
+  {
+    name: 'smtp-port',
+    type: 'string',
+    placeholder: 'PORT',
+    defaultText: '587, STARTTLS',
+    description: 'SMTP port',
+  },
+  {
+    name: 'smtp-ca',
+    type: 'string',
+    placeholder: 'FILE',
+    description: 'PEM of a CA to trust for SMTP TLS (TLS-inspecting proxies)',
+  },
+  {
+    name: 'smtp-timeout',
+    type: 'string',
+    placeholder: 'SECONDS',
+    defaultText: '10',
+    description: 'SMTP connect/greeting/reply timeout',
+  },
+  {
+    name: 'resolver',
+    type: 'string',
+    placeholder: 'IP[:PORT]',
+    defaultText: "the system's",
+    description: 'DNS server for DNS checks',
+  },
+  { name: 'json', type: 'boolean', description: 'machine-readable output' },
+  {
+    name: 'no-color',
+    type: 'boolean',
+    description: 'no colours (also NO_COLOR=1); colour is only used on a terminal',
+  },
+  { name: 'help', short: 'h', type: 'boolean', description: 'help' },
+];
+
+export const GLOBAL_NOTES = `AWS access uses the standard credential chain (AWS_PROFILE, SSO, roles...) and AWS_ENDPOINT_URL_*.
+Exit codes: 0 ok; 1 a check or an action failed (AWS refused, throttled or failed included);
+2 a usage or configuration error (missing or expired AWS credentials included).`;
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  doctor: {
+    summary: 'check everything the guide troubleshoots, with the fix for each problem',
+    options: [],
+    run: async (ctx) => (await import('./commands/doctor')).doctorCommand(ctx),
+  },
+  env: {
+    summary: "print the app's settings (AWS_SES_SMTP_* variables) from the current credentials",
+    details: `On a terminal the password is masked (its line commented out) unless --reveal; piped output
+carries the real values. kamal prints .kamal/secrets lines that fetch the values from Secrets
+Manager at deploy time (no password in the file); docker prints an env-file for docker run
+--env-file (values unquoted); rails prints the ActionMailer settings that read the variables.
+--write FILE writes a dotenv file with mode 0600 and adds it to .gitignore if git would track it;
+it refuses a file git already tracks (untrack it with git rm --cached FILE) unless --force.`,
+    options: [
+      {
+        name: 'format',
+        type: 'string',
+        choices: ENV_FORMATS,
+        defaultText: 'dotenv',
+        description: 'output format',
+      },
+      { name: 'reveal', type: 'boolean', description: 'show the password on a terminal too' },
+      {
+        name: 'write',
+        type: 'string',
+        placeholder: 'FILE',
+        description: 'write a dotenv file (mode 0600) instead of printing',
+      },
+      { name: 'force', type: 'boolean', description: 'with --write: write even into a file git tracks' },
+    ],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/env')).envCommand(ctx, {
+        format: v.string('format') as EnvFormat | undefined,
+        reveal: v.flag('reveal'),
+        write: v.string('write'),
+        force: v.flag('force'),
+        awsProfile: deps.env.AWS_PROFILE,
+      }),
+  },
+  'send-test': {
+    summary: 'send a test message over SMTP with the current credentials',
+    options: [
+      {
+        name: 'to',
+        type: 'string',
+        placeholder: 'ADDRESS',
+        description: "the recipient's address (required)",
+      },
+      { name: 'subject', type: 'string', placeholder: 'TEXT', description: 'the subject line' },
+    ],
+    run: async (ctx, v) =>
+      (await import('./commands/send-test')).sendTestCommand(ctx, {
+        to: v.string('to'),
+        subject: v.string('subject'),
+      }),
+  },
+  dns: {
+    summary: 'print every DNS record the environment needs (zone-file form); --check compares with live DNS',
+    options: [{ name: 'check', type: 'boolean', description: 'compare with live DNS (see --resolver)' }],
+    run: async (ctx, v) => (await import('./commands/dns')).dnsCommand(ctx, { check: v.flag('check') }),
+  },
+  'request-production-access': {
+    summary: 'ask AWS to take the account out of the SES sandbox',
+    details: 'Shows the request (defaults built from the config) and asks before sending it.',
+    options: [
+      {
+        name: 'mail-type',
+        type: 'string',
+        choices: ['TRANSACTIONAL', 'MARKETING'],
+        defaultText: 'TRANSACTIONAL',
+        description: 'the kind of mail you send',
+      },
+      {
+        name: 'website-url',
+        type: 'string',
+        placeholder: 'URL',
+        defaultText: 'https://<domain>',
+        description: 'your website',
+      },
+      {
+        name: 'use-case',
+        type: 'string',
+        placeholder: 'TEXT',
+        description: 'the use-case text (default built from the config)',
+      },
+      {
+        name: 'language',
+        type: 'string',
+        choices: ['EN', 'JA'],
+        defaultText: 'EN',
+        description: 'language AWS answers in',
+      },
+      {
+        name: 'contact',
+        type: 'string',
+        multiple: true,
+        placeholder: 'EMAIL',
+        description: 'another address AWS writes to (up to 4)',
+      },
+      yes,
+    ],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/production-access')).productionAccessCommand(ctx, {
+        mailType: v.string('mail-type'),
+        websiteUrl: v.string('website-url'),
+        useCase: v.string('use-case'),
+        language: v.string('language'),
+        contacts: v.list('contact'),
+        confirm: (q) => deps.confirm(q, v.flag('yes')),
+      }),
+  },
+  rotate: {
+    summary: 'rotate the SMTP credentials now and wait for the new ones',
+    options: [timeout],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/rotate')).rotateCommand(ctx, {
+        timeoutSeconds: seconds(v),
+        pollMs: deps.pollMs,
+        sleep: deps.sleep,
+      }),
+  },
+  pause: {
+    summary: 'emergency: stop sending now (configuration set, or the whole account in the Region)',
+    details: `Mail the app sends through SMTP uses the stack's configuration set (the identity's default; the
+SMTP user may send only with it): pausing it stops this app's mail and nothing else. --scope account
+stops every sender of the account in the Region. Messages sent while paused are refused, not queued.
+Undo: ses-smtp resume (with the same --scope). Asks first; --yes when not on a terminal.`,
+    options: [scope, configurationSet, yes],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/sending')).setSendingCommand(ctx, {
+        enabled: false,
+        scope: (v.string('scope') ?? 'configuration-set') as Scope,
+        confirm: (q) => deps.confirm(q, v.flag('yes')),
+      }),
+  },
+  resume: {
+    summary: 'undo pause: let the configuration set, or the account, send again',
+    details: `An account that AWS itself paused (enforcement status SHUTDOWN) cannot be resumed from here: answer
+the review case in the AWS console. Asks first; --yes when not on a terminal.`,
+    options: [scope, configurationSet, yes],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/sending')).setSendingCommand(ctx, {
+        enabled: true,
+        scope: (v.string('scope') ?? 'configuration-set') as Scope,
+        confirm: (q) => deps.confirm(q, v.flag('yes')),
+      }),
+  },
+  revoke: {
+    summary: 'emergency: deactivate every access key of the SMTP user at once, then rotate',
+    details: `For a leaked SMTP password: every key of the SMTP user becomes Inactive (SES refuses its logins at
+once, including your app's), then a rotation creates a new key and waits for it; give the app the
+new credentials (ses-smtp env) afterwards. Undo while the old key still exists (the rotation
+deletes the older one): aws iam update-access-key --user-name USER --access-key-id KEY --status Active
+(the exact commands are printed). Asks first; --yes when not on a terminal.`,
+    options: [
+      {
+        name: 'user-name',
+        type: 'string',
+        placeholder: 'NAME',
+        description: 'the SMTP IAM user, instead of the stack output SmtpUserName',
+      },
+      timeout,
+      yes,
+    ],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/revoke')).revokeCommand(ctx, {
+        confirm: (q) => deps.confirm(q, v.flag('yes')),
+        timeoutSeconds: seconds(v),
+        pollMs: deps.pollMs,
+        sleep: deps.sleep,
+      }),
+  },
+};

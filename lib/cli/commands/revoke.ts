@@ -1,0 +1,90 @@
+import { IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { CliContext } from '../context';
+import { CheckFailed } from '../errors';
+import { rotateAndWait, RotateOptions } from './rotate';
+
+export interface RevokeOptions extends RotateOptions {
+  /** Asks the operator (true at once with --yes); resolves true to go ahead. */
+  readonly confirm: (question: string) => Promise<boolean>;
+}
+
+const reactivate = (user: string, key: string) =>
+  `aws iam update-access-key --user-name ${user} --access-key-id ${key} --status Active`;
+
+/**
+ * For a leaked SMTP password: deactivates every active access key of the SMTP user (IAM
+ * UpdateAccessKey Status=Inactive; SES refuses their logins from then on), then starts a
+ * rotation and waits for the new key. Rerunning it finishes a revoke that stopped half-way.
+ * Deactivation is undone with `aws iam update-access-key ... --status Active` while the key
+ * exists; the rotation deletes the older key and keeps the previously current one (inactive)
+ * until the next rotation.
+ */
+export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Promise<number> {
+  const userName = await ctx.resource('userName');
+  const secretId = await ctx.resource('secretId');
+  const iam = ctx.client(IAMClient);
+  const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+  const active = keys.filter((k) => k.Status === 'Active').map((k) => k.AccessKeyId!);
+  if (!ctx.out.json) {
+    ctx.out.line(`SMTP user ${userName} (environment ${ctx.environmentName}, ${ctx.region}):`);
+    for (const k of keys)
+      ctx.out.line(
+        `  ${k.AccessKeyId} ${k.Status}, created ${k.CreateDate?.toISOString().slice(0, 10) ?? '?'}`,
+      );
+    if (keys.length === 0) ctx.out.line('  (no access keys)');
+  }
+  const question =
+    active.length > 0
+      ? `Deactivate ${active.length} active key(s) now (every app using them stops sending) and rotate? [y/N] `
+      : 'No key is active. Rotate to make new credentials? [y/N] ';
+  if (!(await options.confirm(question))) {
+    ctx.out.warn('nothing changed (revoke not confirmed)');
+    return 1;
+  }
+
+  const done: string[] = [];
+  for (const key of active) {
+    try {
+      await iam.send(
+        new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key, Status: 'Inactive' }),
+      );
+    } catch (e) {
+      throw new CheckFailed(
+        `deactivating ${key} failed (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})${done.length ? ` after deactivating ${done.join(', ')}` : ''}: fix the cause and run ses-smtp revoke again`,
+      );
+    }
+    done.push(key);
+    ctx.out.check({
+      id: 'revoke',
+      status: 'ok',
+      title: `deactivated ${key}`,
+      detail: `undo: ${reactivate(userName, key)}`,
+    });
+  }
+
+  let rotated: { versionId: string; accessKeyId: string };
+  try {
+    rotated = await rotateAndWait(ctx, secretId, options);
+  } catch (e) {
+    if (e instanceof CheckFailed) {
+      throw new CheckFailed(
+        `the keys are inactive, but the rotation did not finish: ${e.message}. Sending with this user is stopped until it does (or until you reactivate a key)`,
+      );
+    }
+    throw e;
+  }
+  if (ctx.out.json)
+    ctx.out.document({
+      revoked: true,
+      userName,
+      deactivated: done.map((key) => ({ accessKeyId: key, undo: reactivate(userName, key) })),
+      rotated,
+    });
+  ctx.out.check({
+    id: 'revoke',
+    status: 'ok',
+    title: 'rotated',
+    detail: `new access key id ${rotated.accessKeyId} (version ${rotated.versionId}): give the app the new credentials (ses-smtp env --env ${ctx.environmentName}, or redeploy/restart apps that read the secret)`,
+  });
+  return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * Command-line options declared once: each table entry drives both parsing (node:util parseArgs)
+ * and the generated help. No CLI library: the table and parseArgs are all it takes, and the
+ * module loads nothing but node:util.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors';
+
+export interface OptionSpec {
+  /** The long name, without "--". */
+  readonly name: string;
+  readonly type: 'string' | 'boolean';
+  /** One line for the help. */
+  readonly description: string;
+  /** A one-letter alias. */
+  readonly short?: string;
+  /** May be given several times; the value is a list. */
+  readonly multiple?: boolean;
+  /** The accepted values (matched case-insensitively, returned as written here). */
+  readonly choices?: readonly string[];
+  /** The value's name in the help. @default - the upper-cased option name */
+  readonly placeholder?: string;
+  /** The default shown in the help (the command applies it). */
+  readonly defaultText?: string;
+}
+
+/** Parsed values, typed by the accessor used. */
+export class OptionValues {
+  constructor(private readonly values: Record<string, string | boolean | (string | boolean)[] | undefined>) {}
+
+  string(name: string): string | undefined {
+    const v = this.values[name];
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  flag(name: string): boolean {
+    return this.values[name] === true;
+  }
+
+  list(name: string): string[] | undefined {
+    const v = this.values[name];
+    return Array.isArray(v) ? v.map(String) : undefined;
+  }
+}
+
+/**
+ * Parses `args` against the table: unknown options, missing values and values outside `choices`
+ * throw a UsageError naming the option, the value and what is accepted.
+ */
+export function parseOptions(specs: readonly OptionSpec[], args: string[]): OptionValues {
+  const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
+  for (const s of specs) {
+    config[s.name] = {
+      type: s.type,
+      ...(s.short && { short: s.short }),
+      ...(s.multiple && { multiple: true }),
+    };
+  }
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options: config, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+  for (const s of specs) {
+    if (!s.choices || values[s.name] === undefined) continue;
+    const given = values[s.name] as string | string[];
+    const pick = (v: string) => {
+      const found = s.choices!.find((c) => c.toLowerCase() === v.toLowerCase());
+      if (found === undefined)
+        throw new UsageError(
+          `--${s.name}: got ${JSON.stringify(v)}, expected one of: ${s.choices!.join(', ')}`,
+        );
+      return found;
+    };
+    values[s.name] = Array.isArray(given) ? given.map(pick) : pick(given);
+  }
+  return new OptionValues(values);
+}
+
+/** The help lines for a table: "  -y, --yes  description (one of: ...; default ...)". */
+export function optionsHelp(specs: readonly OptionSpec[]): string {
+  const heads = specs.map((s) => {
+    const value = s.type === 'string' ? ` ${s.placeholder ?? s.name.toUpperCase().replace(/-/g, '_')}` : '';
+    return `${s.short ? `-${s.short}, ` : '    '}--${s.name}${value}${s.multiple ? '...' : ''}`;
+  });
+  const width = Math.min(30, Math.max(...heads.map((h) => h.length)));
+  return specs
+    .map((s, i) => {
+      const notes = [
+        s.choices && `one of: ${s.choices.join(', ')}`,
+        s.defaultText && `default ${s.defaultText}`,
+      ].filter(Boolean);
+      const text = `${s.description}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+      const head = heads[i];
+      return head.length > width
+        ? `  ${head}\n  ${' '.repeat(width)}  ${text}`
+        : `  ${head.padEnd(width)}  ${text}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,174 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CREDENTIALS, healthyAws, run, SECRET_ARN, sm, tmp, writeConfig } from './harness';
+
+let config: string;
+beforeEach(() => {
+  healthyAws();
+  config = writeConfig();
+});
+const cli = (args: string[], options = {}) => run([...args, '--config', config], options);
+const expected = {
+  AWS_SES_SMTP_USERNAME: CREDENTIALS.username,
+  AWS_SES_SMTP_PASSWORD: CREDENTIALS.password,
+  AWS_SES_SMTP_ADDRESS: CREDENTIALS.host,
+  AWS_SES_SMTP_PORT: '587',
+  AWS_SES_REGION: CREDENTIALS.region,
+  DEFAULT_FROM_EMAIL: CREDENTIALS.fromAddress,
+};
+
+/** Reads an env-file by Docker's documented rules: `#` lines and blank lines skipped, VAR=VAL literal. */
+function dockerEnvFile(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trimStart();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    vars[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return vars;
+}
+
+/** Splits a command line into words as a POSIX shell (and Ruby's shellsplit) does. */
+function words(command: string): string[] {
+  return execFileSync('bash', ['-c', `printf '%s\\0' ${command}`], { encoding: 'utf8', env: {} })
+    .split('\0')
+    .slice(0, -1);
+}
+
+describe('docker', () => {
+  test('an env-file docker run --env-file reads back to the secret: no quotes in values', async () => {
+    const r = await cli(['env', '--format', 'docker']);
+    expect(r.code).toBe(0);
+    expect(dockerEnvFile(r.stdout)).toEqual(expected);
+    expect(r.stdout).toContain(`AWS_SES_SMTP_PASSWORD=${CREDENTIALS.password}\n`);
+    expect(r.stdout).not.toMatch(/["']/);
+  });
+
+  test('on a terminal the password line is a comment: docker sees no password at all', async () => {
+    const r = await cli(['env', '--format', 'docker'], { tty: true });
+    expect(dockerEnvFile(r.stdout)).toEqual({ ...expected, AWS_SES_SMTP_PASSWORD: undefined });
+    expect(Object.keys(dockerEnvFile(r.stdout))).not.toContain('AWS_SES_SMTP_PASSWORD');
+    expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
+  });
+
+  test('a value with a line break cannot be carried: one line naming the variable, nothing printed, exit 1', async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress: 'no-reply@example.com\nX=1' }),
+    });
+    const r = await cli(['env', '--format', 'docker']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'ses-smtp: DEFAULT_FROM_EMAIL holds a line break, which a docker env-file cannot carry: use --format json, or pass it with docker run -e\n',
+    );
+  });
+});
+
+describe('kamal', () => {
+  /**
+   * Resolves the lines as Kamal 2 does: `kamal secrets fetch --adapter aws_secrets_manager` gives
+   * each JSON key of the secret as "<secret name>/<key>"; `kamal secrets extract KEY` takes the
+   * entry whose name ends in "/KEY".
+   */
+  function resolveAsKamal(text: string, secretName: string, secret: Record<string, unknown>) {
+    const fetched = Object.fromEntries(Object.entries(secret).map(([k, v]) => [`${secretName}/${k}`, v]));
+    const fetches: string[][] = [];
+    const vars: Record<string, string> = {};
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
+      const [, name, value] = /^([A-Z_]+)=(.*)$/.exec(line)!;
+      const command = /^\$\((.*)\)$/.exec(value)?.[1];
+      if (!command) {
+        vars[name] = value;
+        continue;
+      }
+      const argv = words(command.replace('$SES_SMTP_SECRETS', 'FETCHED'));
+      if (argv[2] === 'fetch') {
+        fetches.push(argv);
+        continue;
+      }
+      expect(argv.slice(0, 3)).toEqual(['kamal', 'secrets', 'extract']);
+      expect(argv[4]).toBe('FETCHED');
+      const hit = Object.entries(fetched).find(([k]) => k.endsWith(`/${argv[3]}`));
+      vars[name] = String(hit?.[1]);
+    }
+    return { fetches, vars };
+  }
+
+  test('.kamal/secrets lines fetch from Secrets Manager at deploy time; no credential in them', async () => {
+    const r = await cli(['env', '--format', 'kamal']);
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
+    expect(r.stdout).not.toContain(CREDENTIALS.username);
+    // The secret value is not even read: only where it is.
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+    const { fetches, vars } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
+    expect(fetches).toEqual([
+      ['kamal', 'secrets', 'fetch', '--adapter', 'aws_secrets_manager', '--account', 'default', SECRET_ARN],
+    ]);
+    expect(vars).toEqual(expected);
+    expect(r.stdout).toMatch(/^# \.kamal\/secrets \(environment prod\)/);
+    expect(r.stdout).toContain('in eu-west-1');
+  });
+
+  test('the AWS CLI profile comes from AWS_PROFILE, quoted when it needs it', async () => {
+    const r = await cli(['env', '--format', 'kamal'], { env: { AWS_PROFILE: "ops admin's" } });
+    const { fetches } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
+    expect(fetches[0].slice(5, 7)).toEqual(['--account', "ops admin's"]);
+  });
+
+  test('on a terminal it prints the same lines: there is nothing to mask', async () => {
+    const piped = await cli(['env', '--format', 'kamal']);
+    const tty = await cli(['env', '--format', 'kamal'], { tty: true });
+    expect(tty.stdout).toBe(piped.stdout);
+    expect(tty.stderr).toBe('');
+  });
+});
+
+describe('--write', () => {
+  function repoWith(file: string, options: { track: boolean; ignore?: boolean }) {
+    const repo = fs.mkdtempSync(path.join(tmp, 'repo-'));
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo });
+    git('init', '-q');
+    const target = path.join(repo, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, 'OLD=1\n');
+    if (options.track) git('add', file);
+    if (options.ignore) fs.writeFileSync(path.join(repo, '.gitignore'), `/${file}\n`);
+    return { repo, target };
+  }
+
+  test.each([
+    ['tracked', false],
+    ['tracked and listed in .gitignore (which does not untrack it)', true],
+  ])('refuses a file git %s: one line, exit 2, file untouched, secret not read', async (_, ignore) => {
+    const { target } = repoWith('.env.production', { track: true, ignore });
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${target}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${target}; adding it to .gitignore does not untrack it), write another file, or pass --force\n`,
+    );
+    expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  test('--force writes it anyway, and warns', async () => {
+    const { repo, target } = repoWith('config/.env', { track: true });
+    const r = await cli(['env', '--write', target, '--force']);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(target, 'utf8')).toContain(CREDENTIALS.password);
+    expect(r.stderr).toContain('the password goes into your next commit unless you untrack it');
+    // Useless for a tracked file: .gitignore is not touched.
+    expect(fs.existsSync(path.join(repo, '.gitignore'))).toBe(false);
+  });
+
+  test('an untracked file is written and git-ignored', async () => {
+    const { repo, target } = repoWith('.env.production', { track: false });
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/.env.production\n');
+  });
+});

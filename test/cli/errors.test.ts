@@ -1,0 +1,172 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { CheckFailed, describeError, EXIT, UsageError } from '../../lib/cli/errors';
+import { awsError, serviceUnavailable, throttling } from '../support/fake-aws';
+import { healthyAws, run, sm, writeConfig } from './harness';
+
+const withRequestId = (error: Error, requestId = 'req-1234') =>
+  Object.assign(error, { $metadata: { ...(error as { $metadata?: object }).$metadata, requestId } });
+const credentialsError = (message: string) =>
+  Object.assign(new Error(message), { name: 'CredentialsProviderError', tryNextLink: false });
+
+describe('describeError', () => {
+  test.each<[string, unknown, number, RegExp]>([
+    [
+      'UsageError as it is',
+      new UsageError('--to: got "x", expected an address'),
+      EXIT.usage,
+      /^--to: got "x"/,
+    ],
+    [
+      'CheckFailed as it is',
+      new CheckFailed('rotation not finished'),
+      EXIT.failed,
+      /^rotation not finished$/,
+    ],
+    [
+      'no credentials (CredentialsProviderError)',
+      credentialsError('Could not load credentials from any providers'),
+      EXIT.usage,
+      /^no AWS credentials found: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY$/,
+    ],
+    [
+      'an expired SSO session (CredentialsProviderError)',
+      credentialsError('The SSO session associated with this profile has expired or is otherwise invalid.'),
+      EXIT.usage,
+      /^AWS credentials expired \(The SSO session .*\): sign in again \(aws sso login/,
+    ],
+    [
+      'an expired SSO token (TokenProviderError)',
+      Object.assign(
+        new Error('The SSO session token has expired. To refresh this SSO session run aws sso login'),
+        {
+          name: 'TokenProviderError',
+        },
+      ),
+      EXIT.usage,
+      /^AWS credentials expired \(The SSO session token has expired\. .*\): sign in again/,
+    ],
+    [
+      'an expired session token (ExpiredTokenException)',
+      withRequestId(
+        awsError('ExpiredTokenException', 'The security token included in the request is expired'),
+      ),
+      EXIT.usage,
+      /^AWS credentials expired \(ExpiredTokenException: The security token .* is expired\): sign in again/,
+    ],
+    [
+      'unknown keys (InvalidClientTokenId)',
+      awsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403),
+      EXIT.usage,
+      /^AWS does not accept these credentials \(InvalidClientTokenId: .*\): check AWS_PROFILE/,
+    ],
+    [
+      'AccessDeniedException',
+      withRequestId(
+        awsError(
+          'AccessDeniedException',
+          'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: secretsmanager:GetSecretValue on resource: x',
+        ),
+      ),
+      EXIT.failed,
+      /^AWS denied env \(AccessDeniedException: User: .* secretsmanager:GetSecretValue .*, request id req-1234\): run it as an identity allowed to do this/,
+    ],
+    [
+      'IAM AccessDenied (403)',
+      awsError('AccessDenied', 'User is not authorized to perform: iam:UpdateAccessKey', 403),
+      EXIT.failed,
+      /^AWS denied env \(AccessDenied: .*iam:UpdateAccessKey\)/,
+    ],
+    [
+      'throttling after retries',
+      withRequestId(throttling()),
+      EXIT.failed,
+      /^AWS throttled env after the SDK's retries \(ThrottlingException, request id req-1234\): wait a minute/,
+    ],
+    [
+      'SESv2 TooManyRequestsException',
+      awsError('TooManyRequestsException', 'Too many requests', 429),
+      EXIT.failed,
+      /^AWS throttled env/,
+    ],
+    [
+      'a service error (5xx)',
+      withRequestId(serviceUnavailable()),
+      EXIT.failed,
+      /^AWS failed during env \(ServiceUnavailable, HTTP 503, request id req-1234\): run it again/,
+    ],
+    [
+      'another AWS refusal',
+      awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.\nmore", 400),
+      EXIT.failed,
+      /^AWS refused env: ResourceNotFoundException: Secrets Manager can't find the specified secret\.$/,
+    ],
+    [
+      'no network',
+      Object.assign(new Error('getaddrinfo ENOTFOUND secretsmanager.eu-west-1.amazonaws.com'), {
+        code: 'ENOTFOUND',
+      }),
+      EXIT.failed,
+      /^cannot reach AWS \(ENOTFOUND: .*\): check the network/,
+    ],
+    [
+      'anything else',
+      new TypeError("Cannot read properties of undefined (reading 'x')\n    at somewhere"),
+      EXIT.failed,
+      /^env failed: Cannot read properties of undefined \(reading 'x'\) \(set SES_SMTP_DEBUG=1 for details\)$/,
+    ],
+    ['a thrown non-error', 'boom', EXIT.failed, /^env failed: /],
+  ])('%s', (_, error, exit, message) => {
+    const failure = describeError(error, 'env');
+    expect(failure.exit).toBe(exit);
+    expect(failure.message).toMatch(message);
+    expect(failure.message).not.toContain('\n');
+  });
+});
+
+describe('through the CLI: one line on stderr, the exit code, no stack trace', () => {
+  let config: string;
+  beforeEach(() => {
+    healthyAws();
+    config = writeConfig();
+  });
+
+  test.each<[string, Error, number]>([
+    [
+      'access denied',
+      awsError('AccessDeniedException', 'not authorized to perform: secretsmanager:GetSecretValue'),
+      1,
+    ],
+    ['throttled', throttling(), 1],
+    ['a 500', awsError('InternalServiceError', 'internal', 500), 1],
+    ['no credentials', credentialsError('Could not load credentials from any providers'), 2],
+    [
+      'an expired token',
+      awsError('ExpiredToken', 'The security token included in the request is expired'),
+      2,
+    ],
+    ['an unknown error', new RangeError('Invalid time value'), 1],
+  ])('%s', async (_, error, code) => {
+    sm.on(GetSecretValueCommand).rejects(error);
+    const r = await run(['env', '--config', config]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe('');
+  });
+
+  test('SES_SMTP_DEBUG=1 adds the stack trace of an unknown error', async () => {
+    sm.on(GetSecretValueCommand).rejects(new RangeError('Invalid time value'));
+    const r = await run(['env', '--config', config], { env: { SES_SMTP_DEBUG: '1' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^ses-smtp: env failed: Invalid time value .*\nRangeError: Invalid time value\n\s+at /,
+    );
+  });
+
+  test('--json: the error is also a JSON document on stdout', async () => {
+    sm.on(GetSecretValueCommand).rejects(throttling());
+    const r = await run(['env', '--config', config, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: expect.stringMatching(/^AWS throttled env/) });
+  });
+});

@@ -1,0 +1,71 @@
+import { COMMANDS, GLOBAL_OPTIONS } from '../../lib/cli/command-table';
+import { UsageError } from '../../lib/cli/errors';
+import { OptionSpec, optionsHelp, parseOptions } from '../../lib/cli/options';
+
+const TABLE: OptionSpec[] = [
+  {
+    name: 'format',
+    type: 'string',
+    choices: ['dotenv', 'JSON'],
+    description: 'the format',
+    defaultText: 'dotenv',
+  },
+  { name: 'contact', type: 'string', multiple: true, placeholder: 'EMAIL', description: 'who' },
+  { name: 'yes', short: 'y', type: 'boolean', description: 'no question' },
+];
+
+describe('parseOptions', () => {
+  test('strings, lists and flags, short aliases included', () => {
+    const v = parseOptions(TABLE, ['--format', 'dotenv', '--contact', 'a@x.org', '--contact=b@x.org', '-y']);
+    expect(v.string('format')).toBe('dotenv');
+    expect(v.list('contact')).toEqual(['a@x.org', 'b@x.org']);
+    expect(v.flag('yes')).toBe(true);
+    expect(parseOptions(TABLE, []).flag('yes')).toBe(false);
+    expect(parseOptions(TABLE, []).string('format')).toBeUndefined();
+  });
+
+  test('choices match case-insensitively and come back as the table writes them', () => {
+    expect(parseOptions(TABLE, ['--format', 'json']).string('format')).toBe('JSON');
+    expect(parseOptions(TABLE, ['--format', 'DOTENV']).string('format')).toBe('dotenv');
+  });
+
+  test.each<[string[], RegExp]>([
+    [['--format', 'yaml'], /^--format: got "yaml", expected one of: dotenv, JSON$/],
+    [['--bogus'], /^Unknown option '--bogus'/],
+    [['--format'], /^Option '--format <value>' argument missing/],
+    [['stray'], /^Unexpected argument 'stray'/],
+  ])('%j: a UsageError naming the option', (args, message) => {
+    expect(() => parseOptions(TABLE, args)).toThrow(UsageError);
+    expect(() => parseOptions(TABLE, args)).toThrow(message);
+  });
+});
+
+describe('optionsHelp', () => {
+  test('one line per option with alias, value name, choices and default', () => {
+    expect(optionsHelp(TABLE).split('\n')).toEqual([
+      '      --format FORMAT     the format (one of: dotenv, JSON; default dotenv)',
+      '      --contact EMAIL...  who',
+      '  -y, --yes               no question',
+    ]);
+  });
+
+  test('every option of every command is in its help, and parses', () => {
+    for (const [name, command] of Object.entries(COMMANDS)) {
+      const help = optionsHelp([...command.options, ...GLOBAL_OPTIONS]);
+      for (const option of [...command.options, ...GLOBAL_OPTIONS]) {
+        expect(help).toContain(`--${option.name}`);
+        const args =
+          option.type === 'boolean' ? [`--${option.name}`] : [`--${option.name}`, option.choices?.[0] ?? 'x'];
+        expect(() => parseOptions([...command.options, ...GLOBAL_OPTIONS], args)).not.toThrow();
+      }
+      expect(name).toMatch(/^[a-z-]+$/);
+    }
+  });
+
+  test('no option is declared twice for a command (parseArgs would silently take the last)', () => {
+    for (const command of Object.values(COMMANDS)) {
+      const names = [...command.options, ...GLOBAL_OPTIONS].map((o) => o.name);
+      expect(new Set(names).size).toBe(names.length);
+    }
+  });
+});

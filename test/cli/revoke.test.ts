@@ -1,0 +1,180 @@
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { awsError } from '../support/fake-aws';
+import { cfn, CREDENTIALS, healthyAws, iam, run, SECRET_ARN, sm, USER_NAME, writeConfig } from './harness';
+
+/** The SMTP user's keys with their status, as IAM lists and updates them; a log of the calls in order. */
+class FakeKeys {
+  readonly status = new Map<string, 'Active' | 'Inactive'>();
+  readonly log: string[] = [];
+  failUpdateOf?: string;
+
+  constructor(keys: Record<string, 'Active' | 'Inactive'>) {
+    for (const [id, s] of Object.entries(keys)) this.status.set(id, s);
+  }
+
+  wire(): void {
+    iam.on(ListAccessKeysCommand).callsFake((input) => {
+      if (input.UserName !== USER_NAME)
+        throw awsError('NoSuchEntity', `The user with name ${input.UserName} cannot be found.`, 404);
+      return {
+        AccessKeyMetadata: [...this.status].map(([id, s]) => ({
+          UserName: USER_NAME,
+          AccessKeyId: id,
+          Status: s,
+          CreateDate: new Date('2026-09-01T00:00:00Z'),
+        })),
+      };
+    });
+    iam.on(UpdateAccessKeyCommand).callsFake((input) => {
+      if (input.AccessKeyId === this.failUpdateOf) {
+        this.failUpdateOf = undefined;
+        throw awsError('ServiceFailure', 'Internal failure', 500);
+      }
+      if (!this.status.has(input.AccessKeyId))
+        throw awsError('NoSuchEntity', `The Access Key with id ${input.AccessKeyId} cannot be found.`, 404);
+      this.log.push(`UpdateAccessKey ${input.AccessKeyId} ${input.Status}`);
+      this.status.set(input.AccessKeyId, input.Status);
+      return {};
+    });
+    sm.on(RotateSecretCommand).callsFake((input) => {
+      this.log.push(`RotateSecret ${input.SecretId}`);
+      return { ARN: SECRET_ARN, VersionId: 'v3' };
+    });
+  }
+}
+
+const OLD = 'AKIAEXAMPLEKEY000000';
+let config: string;
+let keys: FakeKeys;
+beforeEach(() => {
+  healthyAws();
+  config = writeConfig();
+  keys = new FakeKeys({ [OLD]: 'Active', [CREDENTIALS.username]: 'Active' });
+  keys.wire();
+  sm.on(DescribeSecretCommand).resolves({
+    VersionIdsToStages: { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] },
+  });
+});
+const cli = (args: string[], options = {}) => run([...args, '--config', config], options);
+const updates = () => iam.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input);
+
+test('asks, deactivates every active key, then rotates; prints how to undo each', async () => {
+  sm.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
+  });
+  const r = await cli(['revoke'], { answer: true });
+  expect(r.code).toBe(0);
+  expect(r.questions).toEqual([
+    'Deactivate 2 active key(s) now (every app using them stops sending) and rotate? [y/N] ',
+  ]);
+  expect(updates()).toEqual([
+    { UserName: USER_NAME, AccessKeyId: OLD, Status: 'Inactive' },
+    { UserName: USER_NAME, AccessKeyId: CREDENTIALS.username, Status: 'Inactive' },
+  ]);
+  // Every key is off before the rotation starts.
+  expect(keys.log).toEqual([
+    `UpdateAccessKey ${OLD} Inactive`,
+    `UpdateAccessKey ${CREDENTIALS.username} Inactive`,
+    `RotateSecret ${SECRET_ARN}`,
+  ]);
+  expect(r.stdout).toContain(`SMTP user ${USER_NAME} (environment prod, eu-west-1):`);
+  for (const key of [OLD, CREDENTIALS.username]) {
+    expect(r.stdout).toContain(
+      `✓ deactivated ${key}: undo: aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${key} --status Active`,
+    );
+  }
+  expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000003 (version v3)');
+  expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
+});
+
+test('"no" changes nothing, exit 1', async () => {
+  const r = await cli(['revoke'], { answer: false });
+  expect(r.code).toBe(1);
+  expect(updates()).toEqual([]);
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+});
+
+test('not on a terminal without --yes: refused before any change, exit 2', async () => {
+  const r = await cli(['revoke'], { interactive: false });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(
+    'ses-smtp: revoke: not on a terminal, so it cannot ask for confirmation: add --yes\n',
+  );
+  expect(updates()).toEqual([]);
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+});
+
+test('an inactive key is left alone; --user-name replaces the stack output', async () => {
+  keys.status.set(OLD, 'Inactive');
+  const r = await cli(['revoke', '--yes', '--user-name', USER_NAME, '--secret-id', SECRET_ARN]);
+  expect(r.code).toBe(0);
+  expect(updates()).toEqual([{ UserName: USER_NAME, AccessKeyId: CREDENTIALS.username, Status: 'Inactive' }]);
+  expect(iam.commandCalls(ListAccessKeysCommand)[0].args[0].input).toEqual({ UserName: USER_NAME });
+});
+
+test('a stack without the SmtpUserName output: one line naming --user-name, nothing changed', async () => {
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'SesSmtp-prod',
+        CreationTime: new Date(),
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: [{ OutputKey: 'SmtpSecretArn', OutputValue: SECRET_ARN }],
+      },
+    ],
+  });
+  const r = await cli(['revoke', '--yes']);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(
+    'ses-smtp: stack SesSmtp-prod has no output SmtpUserName: redeploy it with this version, or pass --user-name\n',
+  );
+  expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(0);
+  expect(updates()).toEqual([]);
+});
+
+test('a failure half-way names what was done; running it again finishes the job', async () => {
+  keys.failUpdateOf = CREDENTIALS.username;
+  const first = await cli(['revoke', '--yes']);
+  expect(first.code).toBe(1);
+  expect(first.stderr).toBe(
+    `ses-smtp: deactivating ${CREDENTIALS.username} failed (ServiceFailure: Internal failure) after deactivating ${OLD}: fix the cause and run ses-smtp revoke again\n`,
+  );
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+
+  const again = await cli(['revoke', '--yes']);
+  expect(again.code).toBe(0);
+  expect(updates().slice(-1)).toEqual([
+    { UserName: USER_NAME, AccessKeyId: CREDENTIALS.username, Status: 'Inactive' },
+  ]);
+  expect([...keys.status.values()]).toEqual(['Inactive', 'Inactive']);
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+});
+
+test('a rotation that does not finish: the keys stay inactive and the message says so, exit 1', async () => {
+  sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v2: ['AWSCURRENT'], v3: ['AWSPENDING'] } });
+  const r = await cli(['revoke', '--yes', '--timeout', '0.001']);
+  expect(r.code).toBe(1);
+  expect(r.stderr.trim().split('\n').at(-1)).toMatch(
+    /^ses-smtp: the keys are inactive, but the rotation did not finish: rotation of .* \(version v3\) not finished .*Sending with this user is stopped until it does/,
+  );
+});
+
+test('--json: the keys deactivated, their undo commands and the new key', async () => {
+  const r = await cli(['revoke', '--yes', '--json']);
+  const doc = JSON.parse(r.stdout);
+  expect(doc).toMatchObject({
+    revoked: true,
+    userName: USER_NAME,
+    rotated: { versionId: 'v3', accessKeyId: CREDENTIALS.username },
+  });
+  expect(doc.deactivated.map((d: { accessKeyId: string }) => d.accessKeyId)).toEqual([
+    OLD,
+    CREDENTIALS.username,
+  ]);
+});

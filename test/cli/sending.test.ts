@@ -1,0 +1,185 @@
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  PutAccountSendingAttributesCommand,
+  PutConfigurationSetSendingOptionsCommand,
+} from '@aws-sdk/client-sesv2';
+import { awsError } from '../support/fake-aws';
+import { CONFIGURATION_SET, healthyAws, run, ses, writeConfig } from './harness';
+
+/** SES's sending switches, as GetAccount/GetConfigurationSet report and the Put calls change them. */
+class FakeSending {
+  account = true;
+  enforcement = 'HEALTHY';
+  readonly sets = new Map<string, boolean>([[CONFIGURATION_SET, true]]);
+
+  wire(): void {
+    ses.on(GetAccountCommand).callsFake(() => ({
+      SendingEnabled: this.account,
+      EnforcementStatus: this.enforcement,
+      ProductionAccessEnabled: true,
+    }));
+    ses.on(PutAccountSendingAttributesCommand).callsFake((input) => {
+      this.account = input.SendingEnabled ?? false;
+      return {};
+    });
+    ses.on(GetConfigurationSetCommand).callsFake((input) => {
+      const enabled = this.sets.get(input.ConfigurationSetName);
+      if (enabled === undefined)
+        throw awsError(
+          'NotFoundException',
+          `Configuration set <${input.ConfigurationSetName}> does not exist.`,
+          404,
+        );
+      return {
+        ConfigurationSetName: input.ConfigurationSetName,
+        SendingOptions: { SendingEnabled: enabled },
+      };
+    });
+    ses.on(PutConfigurationSetSendingOptionsCommand).callsFake((input) => {
+      if (!this.sets.has(input.ConfigurationSetName))
+        throw awsError(
+          'NotFoundException',
+          `Configuration set <${input.ConfigurationSetName}> does not exist.`,
+          404,
+        );
+      this.sets.set(input.ConfigurationSetName, input.SendingEnabled ?? false);
+      return {};
+    });
+  }
+}
+
+let config: string;
+let aws: FakeSending;
+beforeEach(() => {
+  healthyAws();
+  config = writeConfig();
+  aws = new FakeSending();
+  aws.wire();
+});
+const cli = (args: string[], options = {}) => run([...args, '--config', config], options);
+const setCalls = () => ses.commandCalls(PutConfigurationSetSendingOptionsCommand).map((c) => c.args[0].input);
+const accountCalls = () => ses.commandCalls(PutAccountSendingAttributesCommand).map((c) => c.args[0].input);
+
+describe('pause', () => {
+  test("by default pauses the stack's configuration set, after asking; resume undoes it", async () => {
+    const r = await cli(['pause'], { answer: true });
+    expect(r.code).toBe(0);
+    expect(r.questions).toEqual([
+      `Pause sending for configuration set ${CONFIGURATION_SET} (mail of environment prod)? [y/N] `,
+    ]);
+    expect(setCalls()).toEqual([{ ConfigurationSetName: CONFIGURATION_SET, SendingEnabled: false }]);
+    expect(accountCalls()).toEqual([]);
+    expect(r.stdout).toContain(
+      `✓ paused sending for configuration set ${CONFIGURATION_SET} (mail of environment prod): sends are refused until you run: ses-smtp resume --scope configuration-set --env prod`,
+    );
+
+    const back = await cli(['resume', '--yes']);
+    expect(back.code).toBe(0);
+    expect(back.questions).toEqual([]);
+    expect(setCalls()).toEqual([
+      { ConfigurationSetName: CONFIGURATION_SET, SendingEnabled: false },
+      { ConfigurationSetName: CONFIGURATION_SET, SendingEnabled: true },
+    ]);
+    expect(back.stdout).toContain(`✓ resumed sending for configuration set ${CONFIGURATION_SET}`);
+  });
+
+  test('--scope account pauses the whole account in the Region', async () => {
+    const r = await cli(['pause', '--scope', 'account', '-y']);
+    expect(r.code).toBe(0);
+    expect(accountCalls()).toEqual([{ SendingEnabled: false }]);
+    expect(setCalls()).toEqual([]);
+    expect(r.stdout).toContain(
+      'paused sending for the whole account in eu-west-1 (every sender, not only this app)',
+    );
+    expect(r.stdout).toContain('ses-smtp resume --scope account --env prod');
+  });
+
+  test('--configuration-set replaces the stack output', async () => {
+    aws.sets.set('other-set', true);
+    const r = await cli(['pause', '--configuration-set', 'other-set', '--yes']);
+    expect(r.code).toBe(0);
+    expect(setCalls()).toEqual([{ ConfigurationSetName: 'other-set', SendingEnabled: false }]);
+  });
+
+  test('"no" changes nothing, exit 1', async () => {
+    const r = await cli(['pause'], { answer: false });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nothing changed (pause not confirmed)');
+    expect(setCalls()).toEqual([]);
+  });
+
+  test('not on a terminal and no --yes: refused before any change, exit 2', async () => {
+    const r = await cli(['pause', '--scope', 'account'], { interactive: false, answer: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'ses-smtp: pause: not on a terminal, so it cannot ask for confirmation: add --yes\n',
+    );
+    expect(r.questions).toEqual([]);
+    expect(accountCalls()).toEqual([]);
+  });
+
+  test('already paused: says so and sends nothing', async () => {
+    aws.sets.set(CONFIGURATION_SET, false);
+    const r = await cli(['pause', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`✓ sending is already paused for configuration set ${CONFIGURATION_SET}`);
+    expect(setCalls()).toEqual([]);
+  });
+
+  test('--json: what changed', async () => {
+    const r = await cli(['pause', '--yes', '--json']);
+    expect(JSON.parse(r.stdout)).toEqual({
+      changed: true,
+      scope: 'configuration-set',
+      sendingEnabled: false,
+    });
+  });
+
+  test('a bad --scope is one line, exit 2', async () => {
+    const r = await cli(['pause', '--scope', 'region', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'ses-smtp: pause: --scope: got "region", expected one of: configuration-set, account (ses-smtp help pause)\n',
+    );
+  });
+
+  test('AWS refusing the change is one line, exit 1', async () => {
+    ses
+      .on(PutConfigurationSetSendingOptionsCommand)
+      .rejects(
+        awsError(
+          'AccessDeniedException',
+          'not authorized to perform: ses:PutConfigurationSetSendingOptions',
+          403,
+        ),
+      );
+    const r = await cli(['pause', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^ses-smtp: AWS denied pause \(AccessDeniedException: .*\): run it as an identity allowed/,
+    );
+  });
+});
+
+describe('resume', () => {
+  test('an account AWS paused (SHUTDOWN) cannot be resumed here: says where to go, sends nothing', async () => {
+    aws.account = false;
+    aws.enforcement = 'SHUTDOWN';
+    const r = await cli(['resume', '--scope', 'account', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /AWS itself paused sending for the account in eu-west-1 .*answer the review case/,
+    );
+    expect(accountCalls()).toEqual([]);
+  });
+
+  test('an account the operator paused is resumed', async () => {
+    aws.account = false;
+    const r = await cli(['resume', '--scope', 'account'], { answer: true });
+    expect(r.code).toBe(0);
+    expect(r.questions[0]).toMatch(/^Resume sending for the whole account in eu-west-1/);
+    expect(accountCalls()).toEqual([{ SendingEnabled: true }]);
+    expect(aws.account).toBe(true);
+  });
+});

@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
+import { diagnose, diagnoseRefusal } from '../../lib/cli/smtp';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
+import { CREDENTIALS, healthyAws, run, ses, tmp, writeConfig } from './harness';
+
+const USER_ARN = 'arn:aws:iam::123456789012:user/SesSmtp-prod-SmtpCredentialsUserB2C70464-1ABCDEF2GHIJ';
+/** SES's reply when the SMTP user's policy does not allow ses:SendRawEmail on an identity. */
+const accessDenied = (identity: string) =>
+  `Access denied: User \`${USER_ARN}' is not authorized to perform \`ses:SendRawEmail' on resource \`arn:aws:ses:eu-west-1:123456789012:identity/${identity}'`;
+const MESSAGE = { from: 'no-reply@example.com', to: 'dev@example.org' };
+
+describe('diagnoseRefusal', () => {
+  test('not authorized on the sender identity: the From address is outside credentials.allowedFromAddresses', () => {
+    const d = diagnoseRefusal(`554 ${accessDenied('example.com')}`, {
+      from: 'billing@example.com',
+      to: 'dev@example.org',
+    });
+    expect(d).toEqual({
+      stage: 'send',
+      detail: `554 ${accessDenied('example.com')}`,
+      fix: 'the SMTP user may not send as this From address (billing@example.com): add it, or "*@example.com", to credentials.allowedFromAddresses in the config and deploy',
+    });
+  });
+
+  test.each(['dev@example.org', 'example.org'])(
+    'not authorized on the recipient identity %s: the sandbox, verifiedEmailAddresses or production access',
+    (identity) => {
+      const d = diagnoseRefusal(`554 ${accessDenied(identity)}`, MESSAGE);
+      expect(d?.fix).toMatch(
+        /^the account is in the SES sandbox, where SES authorizes recipients too: add the recipient to verifiedEmailAddresses in the config and deploy, or request production access/,
+      );
+    },
+  );
+
+  test('not authorized on the configuration set: the header names another set', () => {
+    const reply = `554 Access denied: User \`${USER_ARN}' is not authorized to perform \`ses:SendRawEmail' on resource \`arn:aws:ses:eu-west-1:123456789012:configuration-set/other'`;
+    expect(diagnoseRefusal(reply, MESSAGE)?.fix).toMatch(/X-SES-CONFIGURATION-SET header/);
+  });
+
+  test('not authorized, resource not named: both settings are named', () => {
+    const d = diagnoseRefusal('554 Access denied: not authorized to perform ses:SendRawEmail', MESSAGE);
+    expect(d?.fix).toMatch(/credentials\.allowedFromAddresses.*verifiedEmailAddresses/);
+  });
+
+  test('"Email address is not verified" for the recipient: the sandbox', () => {
+    const reply =
+      '554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: dev@example.org';
+    expect(diagnoseRefusal(reply, MESSAGE)?.fix).toMatch(/^the account is in the SES sandbox/);
+  });
+
+  test('"Email address is not verified" for the sender: its identity, not the sandbox', () => {
+    const reply =
+      '554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: no-reply@example.com, example.com';
+    expect(diagnoseRefusal(reply, MESSAGE)?.fix).toBe(
+      "the sender's identity (no-reply@example.com) is not verified in this Region: run ses-smtp doctor to see why (DKIM records), or check fromAddress and region in the config",
+    );
+  });
+
+  test('other replies are not refusals of this kind', () => {
+    expect(
+      diagnoseRefusal('454 Throttling failure: Maximum sending rate exceeded.', MESSAGE),
+    ).toBeUndefined();
+  });
+
+  test('diagnose uses it for a send error from nodemailer', () => {
+    const error = Object.assign(
+      new Error(`Can't send mail - all recipients were rejected: 554 ${accessDenied('example.com')}`),
+      {
+        code: 'EENVELOPE',
+        responseCode: 554,
+        response: `554 ${accessDenied('example.com')}`,
+      },
+    );
+    const d = diagnose(
+      error,
+      { host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 },
+      'eu-west-1',
+      MESSAGE,
+    );
+    expect(d.fix).toMatch(/credentials\.allowedFromAddresses/);
+  });
+});
+
+describe('send-test against a server that refuses like SES', () => {
+  let smtp: TestSmtpServer;
+  let caFile: string;
+  let config: string;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({
+      accept: (u, p) => u === CREDENTIALS.username && p === CREDENTIALS.password,
+      rejectRecipient: (address) => {
+        if (address === 'sandboxed@example.org') return { code: 554, message: accessDenied(address) };
+        if (address === 'anyone@example.org') return { code: 554, message: accessDenied('example.com') };
+        return undefined;
+      },
+    });
+    caFile = path.join(tmp, 'smtp-test-ca.pem');
+    fs.writeFileSync(caFile, smtp.ca);
+  });
+  afterAll(() => smtp.close());
+  beforeEach(() => {
+    healthyAws();
+    config = writeConfig();
+    ses.on(GetEmailIdentityCommand).resolves({ VerifiedForSendingStatus: true });
+  });
+  const send = (to: string) =>
+    run([
+      'send-test',
+      '--to',
+      to,
+      '--config',
+      config,
+      '--smtp-host',
+      '127.0.0.1',
+      '--smtp-port',
+      String(smtp.port),
+      '--smtp-ca',
+      caFile,
+    ]);
+
+  test('a sender the policy does not allow: names credentials.allowedFromAddresses', async () => {
+    const r = await send('anyone@example.org');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /✗ sending to anyone@example.org failed at send: .*not authorized to perform `ses:SendRawEmail'/,
+    );
+    expect(r.stdout).toContain(
+      '→ the SMTP user may not send as this From address (no-reply@example.com): add it, or "*@example.com", to credentials.allowedFromAddresses in the config and deploy',
+    );
+    expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
+  });
+
+  test('a sandbox recipient: names verifiedEmailAddresses and production access', async () => {
+    const r = await send('sandboxed@example.org');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /→ the account is in the SES sandbox, where SES authorizes recipients too: add the recipient to verifiedEmailAddresses/,
+    );
+  });
+});
