@@ -83,6 +83,8 @@ export class SesSmtpStack extends Stack {
       allowedFromAddresses: config.credentials.allowedFromAddresses,
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
+      // wires: RotationFailed also goes straight to the operators, as a readable message.
+      alarmTopic: this.operatorAlarms.topic,
       removalPolicy,
     });
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,14 +9,14 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { NodeFunction } from './node-function';
-import { allowServiceToUseKey } from './operator-alarms';
+import { allowServiceToUseKey, fromSource } from './service-access';
 
 /** Events published besides BOUNCE and COMPLAINT, which are always on. */
 export type AdditionalFeedbackEvent = 'REJECT' | 'DELIVERY_DELAY' | 'RENDERING_FAILURE';
 
 export interface SendingFeedbackProps {
   /** Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. */
-  readonly encryptionKey: kms.Key;
+  readonly encryptionKey: kms.IKey;
   /** Name of the environment, a dimension of the handler's metrics. */
   readonly environmentName: string;
   /** @default - none: only BOUNCE and COMPLAINT */
@@ -78,10 +78,24 @@ export class SendingFeedback extends Construct {
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
-    allowServiceToUseKey(key, 'ses.amazonaws.com', 'AllowSesEventPublishing', {
-      ArnLike: { 'aws:SourceArn': configurationSetArn },
-    });
-    allowServiceToUseKey(key, 'sns.amazonaws.com', 'AllowSnsDeliveryToQueues');
+    // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn).
+    // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-sns.html
+    allowServiceToUseKey(
+      key,
+      'ses.amazonaws.com',
+      'AllowSesEventPublishing',
+      fromSource(this, configurationSetArn),
+    );
+    // SNS delivering to the queues, which share the key. Naming the topic here would make a cycle
+    // (the topic names the key), so the key trusts this account's topics in this Region; each
+    // queue's own policy admits this topic only (subscribe() below).
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html
+    allowServiceToUseKey(
+      key,
+      'sns.amazonaws.com',
+      'AllowSnsDeliveryToQueues',
+      fromSource(this, stack.formatArn({ service: 'sns', resource: '*' })),
+    );
 
     this.events = [
       ses.EmailSendingEvent.BOUNCE,
@@ -113,7 +127,7 @@ export class SendingFeedback extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
-    this.topic.addSubscription(new subscriptions.SqsSubscription(this.queue, { rawMessageDelivery: raw }));
+    this.subscribe(this.queue, raw);
     this.handler.addEventSource(
       new eventSources.SqsEventSource(this.queue, {
         batchSize: 10,
@@ -154,10 +168,33 @@ export class SendingFeedback extends Construct {
         retentionPeriod: Duration.days(14),
         deadLetterQueue: { queue: appDeadLetterQueue, maxReceiveCount },
       });
-      this.topic.addSubscription(
-        new subscriptions.SqsSubscription(this.appQueue, { rawMessageDelivery: raw }),
-      );
+      this.subscribe(this.appQueue, raw);
     }
+  }
+
+  /**
+   * Subscribes `queue` to the topic with the queue-policy half of the grant. Not SqsSubscription:
+   * it also grants sns.amazonaws.com the queue's key with no condition (or, with the
+   * restrictSqsDescryption flag, names the topic in the key policy: a cycle, as the key is shared).
+   * Same construct path as SqsSubscription, so the subscription keeps its logical id.
+   */
+  private subscribe(queue: sqs.Queue, rawMessageDelivery: boolean): void {
+    const policy = queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.topic.topicArn } },
+      }),
+    );
+    const subscription = new sns.Subscription(queue, Names.nodeUniqueId(this.topic.node), {
+      topic: this.topic,
+      endpoint: queue.queueArn,
+      protocol: sns.SubscriptionProtocol.SQS,
+      rawMessageDelivery,
+    });
+    // SNS confirms an SQS subscription by sending to the queue: the policy must exist first.
+    if (policy.policyDependable) subscription.node.addDependency(policy.policyDependable);
   }
 
   /** Lets an app consume its queue (including decrypting with the key). */
