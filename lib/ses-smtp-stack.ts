@@ -94,6 +94,8 @@ export class SesSmtpStack extends Stack {
       credentials: this.credentials,
       bounceRatePercent: config.alarms.bounceRatePercent,
       complaintRatePercent: config.alarms.complaintRatePercent,
+      // wires: account-wide rate alarms only where this environment owns them (config helper's field).
+      accountAlarms: config.alarms.accountAlarms ?? true,
     });
     this.addOutputs();
 

@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
 import { allowServiceToUseKey, fromSource } from './service-access';
 
@@ -31,6 +32,28 @@ export interface SendingFeedbackProps {
   readonly maxReceiveCount?: number;
 }
 
+/** Namespace of the handler's own metrics (lambda/ses-feedback/process.ts METRIC_NAMESPACE; a test keeps them equal). */
+export const FEEDBACK_METRICS_NAMESPACE = 'SesSmtp/Feedback';
+
+/** The metrics of a feedback pipeline, for alarms and dashboards. */
+export interface IFeedbackMonitoring {
+  /** Name of the configuration set whose events the pipeline handles. */
+  readonly configurationSetName: string;
+  /** The configuration set's bounce or complaint rate (a fraction), maximum per hour. */
+  metricReputationRate(rate: ReputationRate, options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
+  metricDeadLetters(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Messages waiting in the feedback queue. */
+  metricQueueDepth(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Failed invocations of the handler. */
+  metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** A count the handler publishes: events handled, or recipients it suppressed. */
+  metricHandled(
+    metricName: 'Events' | 'RecipientsSuppressed',
+    options?: cloudwatch.MathExpressionOptions,
+  ): cloudwatch.IMetric;
+}
+
 /**
  * The feedback loop of one environment: a configuration set (the identity's default, so SMTP
  * mail uses it) that publishes bounces and complaints to an encrypted SNS topic, a queue with a
@@ -39,7 +62,7 @@ export interface SendingFeedbackProps {
  *
  * @see https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html
  */
-export class SendingFeedback extends Construct {
+export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly configurationSet: ses.ConfigurationSet;
   public readonly topic: sns.Topic;
   public readonly queue: sqs.Queue;
@@ -49,6 +72,8 @@ export class SendingFeedback extends Construct {
   public readonly appQueue?: sqs.Queue;
   /** The event types published, as configured on the event destination. */
   public readonly events: ses.EmailSendingEvent[];
+  public readonly configurationSetName: string;
+  private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: SendingFeedbackProps) {
     super(scope, id);
@@ -59,6 +84,7 @@ export class SendingFeedback extends Construct {
       throw new Error(`maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`);
     }
     const raw = props.rawMessageDelivery ?? true;
+    this.environmentName = props.environmentName;
 
     // Every option stated: some L2 props emit nothing (and leave SES's defaults) unless set.
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
@@ -67,6 +93,7 @@ export class SendingFeedback extends Construct {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
+    this.configurationSetName = this.configurationSet.configurationSetName;
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'SES bounces and complaints',
@@ -203,11 +230,39 @@ export class SendingFeedback extends Construct {
     return this.appQueue.grantConsumeMessages(grantee);
   }
 
-  /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
-  public metricDeadLetters(): cloudwatch.Metric {
+  public metricReputationRate(rate: ReputationRate, options: cloudwatch.MetricOptions = {}) {
+    return metricReputationRate(rate, { configurationSetName: this.configurationSetName }, options);
+  }
+
+  public metricDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(5),
       statistic: 'Maximum',
+      ...options,
+    });
+  }
+
+  public metricQueueDepth(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+      ...options,
+    });
+  }
+
+  public metricHandlerErrors(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.handler.metricErrors({ period: Duration.minutes(5), statistic: 'Sum', ...options });
+  }
+
+  public metricHandled(
+    metricName: 'Events' | 'RecipientsSuppressed',
+    options: cloudwatch.MathExpressionOptions = {},
+  ): cloudwatch.IMetric {
+    // The handler adds dimensions (EventType, BounceType): SEARCH sums them all.
+    return new cloudwatch.MathExpression({
+      expression: `SUM(SEARCH('{${FEEDBACK_METRICS_NAMESPACE},Environment,EventType} MetricName="${metricName}" Environment="${this.environmentName}"', 'Sum', 3600))`,
+      period: Duration.hours(1),
+      ...options,
     });
   }
 }

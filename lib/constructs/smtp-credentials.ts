@@ -52,6 +52,18 @@ export interface SmtpCredentialsProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The metrics of credential rotation, for alarms and dashboards. */
+export interface IRotationMonitoring {
+  /** Log group of the rotation function, named in alarm texts. */
+  readonly rotationLogGroupName: string;
+  /** Count of Secrets Manager RotationFailed events for the secret. */
+  metricRotationFailures(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Errors of the rotation function (a step failed; Secrets Manager retries it). */
+  metricRotationErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Invocations of the rotation function (each is one step of a rotation). */
+  metricRotationSteps(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+}
+
 /** Value the secret holds until the first rotation: no credentials, and a pointer to what comes. */
 export const PLACEHOLDER_SECRET = {
   placeholder:
@@ -64,7 +76,7 @@ export const PLACEHOLDER_SECRET = {
  * and a rotation function that replaces the access key on a schedule with zero downtime.
  * No access key ever appears in the template: the rotation function makes every key.
  */
-export class SmtpCredentials extends Construct {
+export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public readonly user: iam.User;
   public readonly secret: secretsmanager.Secret;
   public readonly encryptionKey: kms.Key;
@@ -77,6 +89,7 @@ export class SmtpCredentials extends Construct {
   public readonly smtpHost: string;
   /** The STARTTLS port written into the secret. */
   public readonly smtpPort: number;
+  public readonly rotationLogGroupName: string;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
@@ -145,6 +158,7 @@ export class SmtpCredentials extends Construct {
       },
     });
     const fn = this.rotationFunction;
+    this.rotationLogGroupName = fn.logGroup.logGroupName;
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ManageOnlyTheSmtpUsersKeys',
@@ -271,6 +285,14 @@ export class SmtpCredentials extends Construct {
       period: Duration.minutes(5),
       ...props,
     });
+  }
+
+  public metricRotationErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.rotationFunction.metricErrors({ statistic: 'Sum', period: Duration.hours(1), ...props });
+  }
+
+  public metricRotationSteps(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.rotationFunction.metricInvocations({ statistic: 'Sum', period: Duration.hours(1), ...props });
   }
 
   private keyCleanup(): CustomResource {
