@@ -61,6 +61,8 @@ export class SesSmtpStack extends Stack {
       rawMessageDelivery: config.feedback.rawMessageDelivery,
       webhookUrl: config.feedback.webhookUrl,
       appQueue: config.feedback.appQueue,
+      // wires: the configuration set stays as long as the identity that names it as its default.
+      removalPolicy,
     });
 
     this.sendingDomain = new SendingDomain(this, 'SendingDomain', {

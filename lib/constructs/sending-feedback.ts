@@ -1,4 +1,4 @@
-import { Duration, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -30,6 +30,13 @@ export interface SendingFeedbackProps {
   readonly appQueue?: boolean;
   /** Times a message is received before it moves to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
+  /**
+   * Applied to the configuration set. Keep it as long as the identity that names it as its
+   * default configuration set: SES refuses every send of an identity whose default set is gone.
+   * The topic, queues and handler always go with the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** Namespace of the handler's own metrics (lambda/ses-feedback/process.ts METRIC_NAMESPACE; a test keeps them equal). */
@@ -93,6 +100,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
+    this.configurationSet.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
     this.configurationSetName = this.configurationSet.configurationSetName;
 
     this.topic = new sns.Topic(this, 'Topic', {

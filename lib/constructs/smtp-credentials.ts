@@ -45,7 +45,7 @@ export interface SmtpCredentialsProps {
   /** @default 587 */
   readonly smtpPort?: number;
   /**
-   * Applied to the user, secret and its key. With DESTROY, the user's access keys (made by the
+   * Applied to the user, its policy, the secret and its key. With DESTROY, the user's access keys (made by the
    * rotation function, not CloudFormation) are deleted first so IAM can delete the user.
    * @default RemovalPolicy.RETAIN
    */
@@ -128,6 +128,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         conditions: { [condition]: { 'ses:FromAddress': allowed } },
       }),
     );
+    // A kept user without its policy may no longer send: the policy goes (or stays) with the user.
+    (this.user.node.findChild('DefaultPolicy') as iam.Policy).applyRemovalPolicy(removalPolicy);
 
     this.encryptionKey = new kms.Key(this, 'SecretKey', {
       description: `Encrypts the SES SMTP credentials secret of ${stack.stackName}`,
