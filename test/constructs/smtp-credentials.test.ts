@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -8,7 +8,20 @@ import {
   SmtpCredentials,
   SmtpCredentialsProps,
 } from '../../lib/constructs/smtp-credentials';
+import rotationFailed from '../fixtures/eventbridge/secretsmanager-rotation-failed.json';
 import { testApp } from '../helpers';
+
+/** EventBridge matching for patterns made of exact values: every key matches, a list is any-of. */
+function matches(pattern: unknown, event: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return (Array.isArray(event) ? event : [event]).some((v) => pattern.includes(v));
+  }
+  if (pattern && typeof pattern === 'object') {
+    if (!event || typeof event !== 'object') return false;
+    return Object.entries(pattern).every(([k, p]) => matches(p, (event as Record<string, unknown>)[k]));
+  }
+  throw new Error(`unsupported pattern ${JSON.stringify(pattern)}`);
+}
 
 function build(
   props: Partial<SmtpCredentialsProps> = {},
@@ -282,6 +295,54 @@ describe('SmtpCredentials', () => {
     // Every <placeholder> in the template is defined in InputPathsMap (EventBridge refuses others).
     const placeholders = [...text.matchAll(/<([^<>]+)>/g)].map((m) => m[1]);
     expect(new Set(placeholders)).toEqual(new Set(Object.keys(target.InputTransformer.InputPathsMap)));
+  });
+
+  test('the RotationFailed pattern matches the event AWS documents, for this secret only', () => {
+    // Shape of a RotationFailed service event, per
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html and
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
+    const { stack, credentials, template } = build();
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+    );
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+    // The pattern names the secret by Ref, which CloudFormation resolves to its ARN.
+    const pattern = JSON.parse(
+      JSON.stringify(rule.Properties.EventPattern).replace(
+        JSON.stringify({ Ref: stack.getLogicalId(credentials.secret.node.defaultChild as CfnElement) }),
+        JSON.stringify(secretArn),
+      ),
+    );
+    const event = (changes: (e: typeof rotationFailed) => void) => {
+      const e = structuredClone(rotationFailed);
+      e.detail.additionalEventData.SecretId = secretArn;
+      changes(e);
+      return e;
+    };
+    expect(
+      matches(
+        pattern,
+        event(() => {}),
+      ),
+    ).toBe(true);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e.detail.eventName = 'RotationSucceeded')),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e.detail.additionalEventData.SecretId = `${secretArn}x`)),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e['detail-type'] = 'AWS API Call via CloudTrail')),
+      ),
+    ).toBe(false);
   });
 
   test('without an alarm topic, the RotationFailed rule has no target (the alarm still counts it)', () => {
