@@ -103,6 +103,8 @@ export class SesSmtp extends Construct {
       rawMessageDelivery: config.feedback.rawMessageDelivery,
       webhookUrl: config.feedback.webhookUrl,
       appQueue: config.feedback.appQueue,
+      // The configuration set stays as long as the identity that names it as its default.
+      removalPolicy,
     });
 
     this.sendingDomain = new SendingDomain(this, 'SendingDomain', {
@@ -125,6 +127,8 @@ export class SesSmtp extends Construct {
       allowedFromAddresses: config.credentials.allowedFromAddresses,
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
+      // RotationFailed also goes straight to the operators, as a readable message.
+      alarmTopic: this.operatorAlarms.topic,
       removalPolicy,
     });
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
@@ -134,6 +138,8 @@ export class SesSmtp extends Construct {
       credentials: this.credentials,
       bounceRatePercent: config.alarms.bounceRatePercent,
       complaintRatePercent: config.alarms.complaintRatePercent,
+      // Account-wide rate alarms only where this environment owns them.
+      accountAlarms: config.alarms.accountAlarms ?? true,
     });
     this.addOutputs();
   }

@@ -139,6 +139,11 @@ const Alarms = strict({
   bounceRatePercent: Threshold('bounce rate, percent', 10).default({ warning: 2, critical: 5 }),
   /** Complaint rate alarm levels in percent (AWS reviews an account at 0.1 %, may pause it at 0.5 %). */
   complaintRatePercent: Threshold('complaint rate, percent', 0.5).default({ warning: 0.05, critical: 0.1 }),
+  /**
+   * Create the account-wide bounce/complaint rate alarms (the configuration set's alarms are always
+   * made). Only one environment per account and Region should, or every alert arrives twice.
+   */
+  accountAlarms: z.boolean().default(true),
 });
 
 const Feedback = strict({
@@ -184,6 +189,7 @@ export const EnvironmentSchema = strict({
     emails: [],
     bounceRatePercent: { warning: 2, critical: 5 },
     complaintRatePercent: { warning: 0.05, critical: 0.1 },
+    accountAlarms: true,
   }),
   /** Tags put on every resource of the environment's stack. */
   tags: z.record(text(/^[\w.:/=+@ -]{1,128}$/, 'a tag key'), z.string().max(256)).default({}),

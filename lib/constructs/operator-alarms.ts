@@ -1,29 +1,44 @@
-import { Stack } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { allowServiceToPublish, allowServiceToUseKey, fromSource } from './service-access';
+
+/** Where alarms go: the part of OperatorAlarms that alarm constructs use. */
+export interface IAlarmSink {
+  /** Every alarm created through this sink, in creation order (a live list). */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+  /** Creates an alarm on `metric` that notifies the operators on ALARM and OK. */
+  addAlarm(
+    id: string,
+    metric: cloudwatch.IMetric,
+    props: Omit<cloudwatch.CreateAlarmOptions, 'actionsEnabled'>,
+  ): cloudwatch.Alarm;
+  /** An alarm for a count that should stay zero: ALARM as soon as one period counts one or more. */
+  alarmOnAny(id: string, metric: cloudwatch.IMetric, alarmDescription: string): cloudwatch.Alarm;
+}
 
 export interface OperatorAlarmsProps {
   /** Customer-managed key that encrypts the topic. */
-  readonly encryptionKey: kms.Key;
+  readonly encryptionKey: kms.IKey;
   /** Addresses subscribed to the topic (each confirms by email). @default - none */
   readonly emails?: string[];
 }
 
 /**
  * The one place operators hear from: an encrypted SNS topic that every alarm of the environment
- * notifies when it goes into ALARM and back to OK.
+ * notifies when it goes into ALARM and back to OK, and that EventBridge rules may publish to.
  */
-export class OperatorAlarms extends Construct {
+export class OperatorAlarms extends Construct implements IAlarmSink {
   public readonly topic: sns.Topic;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: OperatorAlarmsProps) {
     super(scope, id);
+    const stack = Stack.of(this);
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'SES SMTP operator alarms',
       masterKey: props.encryptionKey,
@@ -31,22 +46,39 @@ export class OperatorAlarms extends Construct {
     });
     for (const email of props.emails ?? [])
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-    // CloudWatch publishes alarm notifications to the encrypted topic with this key.
-    allowServiceToUseKey(props.encryptionKey, 'cloudwatch.amazonaws.com', 'AllowCloudWatchAlarms');
+
+    // A topic policy replaces SNS's default policy: without this statement CloudWatch is refused
+    // SNS:Publish ("not authorized") and no alarm ever mails anyone. Scoped to this account's
+    // alarms in this Region, as AWS advises against the confused deputy.
+    // https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html
+    const alarmsHere = stack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const fromAlarms = fromSource(this, alarmsHere);
+    allowServiceToPublish(this.topic, 'cloudwatch.amazonaws.com', fromAlarms);
+    allowServiceToUseKey(
+      props.encryptionKey,
+      'cloudwatch.amazonaws.com',
+      'AllowCloudWatchAlarms',
+      fromAlarms,
+    );
   }
 
-  /** An alarm for a count that should stay zero: ALARM as soon as one period counts one or more. */
   public alarmOnAny(id: string, metric: cloudwatch.IMetric, alarmDescription: string) {
     return this.addAlarm(id, metric, {
       alarmDescription,
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // Nothing counted means nothing failed.
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
   }
 
-  /** Creates an alarm on `metric` that notifies the topic on ALARM and OK. */
   public addAlarm(
     id: string,
     metric: cloudwatch.IMetric,
@@ -58,26 +90,4 @@ export class OperatorAlarms extends Construct {
     this.alarms.push(alarm);
     return alarm;
   }
-}
-
-/**
- * Lets an AWS service principal encrypt messages with `key` for this account only
- * (SNS and SQS need GenerateDataKey and Decrypt from whoever publishes to them).
- */
-export function allowServiceToUseKey(
-  key: kms.Key,
-  service: string,
-  sid: string,
-  conditions: Record<string, Record<string, unknown>> = {},
-): void {
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid,
-      principals: [new iam.ServicePrincipal(service)],
-      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-      // In a key policy "*" is the key itself.
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(key).account }, ...conditions },
-    }),
-  );
 }

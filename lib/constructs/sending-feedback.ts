@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,15 +8,16 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
-import { allowServiceToUseKey } from './operator-alarms';
+import { allowServiceToUseKey, fromSource } from './service-access';
 
 /** Events published besides BOUNCE and COMPLAINT, which are always on. */
 export type AdditionalFeedbackEvent = 'REJECT' | 'DELIVERY_DELAY' | 'RENDERING_FAILURE';
 
 export interface SendingFeedbackProps {
   /** Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. */
-  readonly encryptionKey: kms.Key;
+  readonly encryptionKey: kms.IKey;
   /** Name of the environment, a dimension of the handler's metrics. */
   readonly environmentName: string;
   /** @default - none: only BOUNCE and COMPLAINT */
@@ -29,6 +30,35 @@ export interface SendingFeedbackProps {
   readonly appQueue?: boolean;
   /** Times a message is received before it moves to the dead-letter queue. @default 5 */
   readonly maxReceiveCount?: number;
+  /**
+   * Applied to the configuration set. Keep it as long as the identity that names it as its
+   * default configuration set: SES refuses every send of an identity whose default set is gone.
+   * The topic, queues and handler always go with the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/** Namespace of the handler's own metrics (lambda/ses-feedback/process.ts METRIC_NAMESPACE; a test keeps them equal). */
+export const FEEDBACK_METRICS_NAMESPACE = 'SesSmtp/Feedback';
+
+/** The metrics of a feedback pipeline, for alarms and dashboards. */
+export interface IFeedbackMonitoring {
+  /** Name of the configuration set whose events the pipeline handles. */
+  readonly configurationSetName: string;
+  /** The configuration set's bounce or complaint rate (a fraction), maximum per hour. */
+  metricReputationRate(rate: ReputationRate, options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
+  metricDeadLetters(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Messages waiting in the feedback queue. */
+  metricQueueDepth(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Failed invocations of the handler. */
+  metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** A count the handler publishes: events handled, or recipients it suppressed. */
+  metricHandled(
+    metricName: 'Events' | 'RecipientsSuppressed',
+    options?: cloudwatch.MathExpressionOptions,
+  ): cloudwatch.IMetric;
 }
 
 /**
@@ -39,7 +69,7 @@ export interface SendingFeedbackProps {
  *
  * @see https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html
  */
-export class SendingFeedback extends Construct {
+export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly configurationSet: ses.ConfigurationSet;
   public readonly topic: sns.Topic;
   public readonly queue: sqs.Queue;
@@ -49,6 +79,8 @@ export class SendingFeedback extends Construct {
   public readonly appQueue?: sqs.Queue;
   /** The event types published, as configured on the event destination. */
   public readonly events: ses.EmailSendingEvent[];
+  public readonly configurationSetName: string;
+  private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: SendingFeedbackProps) {
     super(scope, id);
@@ -59,6 +91,7 @@ export class SendingFeedback extends Construct {
       throw new Error(`maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`);
     }
     const raw = props.rawMessageDelivery ?? true;
+    this.environmentName = props.environmentName;
 
     // Every option stated: some L2 props emit nothing (and leave SES's defaults) unless set.
     this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', {
@@ -67,6 +100,8 @@ export class SendingFeedback extends Construct {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
+    this.configurationSet.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    this.configurationSetName = this.configurationSet.configurationSetName;
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'SES bounces and complaints',
@@ -78,10 +113,24 @@ export class SendingFeedback extends Construct {
       resource: 'configuration-set',
       resourceName: this.configurationSet.configurationSetName,
     });
-    allowServiceToUseKey(key, 'ses.amazonaws.com', 'AllowSesEventPublishing', {
-      ArnLike: { 'aws:SourceArn': configurationSetArn },
-    });
-    allowServiceToUseKey(key, 'sns.amazonaws.com', 'AllowSnsDeliveryToQueues');
+    // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn).
+    // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-sns.html
+    allowServiceToUseKey(
+      key,
+      'ses.amazonaws.com',
+      'AllowSesEventPublishing',
+      fromSource(this, configurationSetArn),
+    );
+    // SNS delivering to the queues, which share the key. Naming the topic here would make a cycle
+    // (the topic names the key), so the key trusts this account's topics in this Region; each
+    // queue's own policy admits this topic only (subscribe() below).
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html
+    allowServiceToUseKey(
+      key,
+      'sns.amazonaws.com',
+      'AllowSnsDeliveryToQueues',
+      fromSource(this, stack.formatArn({ service: 'sns', resource: '*' })),
+    );
 
     this.events = [
       ses.EmailSendingEvent.BOUNCE,
@@ -113,7 +162,7 @@ export class SendingFeedback extends Construct {
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
-    this.topic.addSubscription(new subscriptions.SqsSubscription(this.queue, { rawMessageDelivery: raw }));
+    this.subscribe(this.queue, raw);
     this.handler.addEventSource(
       new eventSources.SqsEventSource(this.queue, {
         batchSize: 10,
@@ -154,10 +203,33 @@ export class SendingFeedback extends Construct {
         retentionPeriod: Duration.days(14),
         deadLetterQueue: { queue: appDeadLetterQueue, maxReceiveCount },
       });
-      this.topic.addSubscription(
-        new subscriptions.SqsSubscription(this.appQueue, { rawMessageDelivery: raw }),
-      );
+      this.subscribe(this.appQueue, raw);
     }
+  }
+
+  /**
+   * Subscribes `queue` to the topic with the queue-policy half of the grant. Not SqsSubscription:
+   * it also grants sns.amazonaws.com the queue's key with no condition (or, with the
+   * restrictSqsDescryption flag, names the topic in the key policy: a cycle, as the key is shared).
+   * Same construct path as SqsSubscription, so the subscription keeps its logical id.
+   */
+  private subscribe(queue: sqs.Queue, rawMessageDelivery: boolean): void {
+    const policy = queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': this.topic.topicArn } },
+      }),
+    );
+    const subscription = new sns.Subscription(queue, Names.nodeUniqueId(this.topic.node), {
+      topic: this.topic,
+      endpoint: queue.queueArn,
+      protocol: sns.SubscriptionProtocol.SQS,
+      rawMessageDelivery,
+    });
+    // SNS confirms an SQS subscription by sending to the queue: the policy must exist first.
+    if (policy.policyDependable) subscription.node.addDependency(policy.policyDependable);
   }
 
   /** Lets an app consume its queue (including decrypting with the key). */
@@ -166,11 +238,39 @@ export class SendingFeedback extends Construct {
     return this.appQueue.grantConsumeMessages(grantee);
   }
 
-  /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
-  public metricDeadLetters(): cloudwatch.Metric {
+  public metricReputationRate(rate: ReputationRate, options: cloudwatch.MetricOptions = {}) {
+    return metricReputationRate(rate, { configurationSetName: this.configurationSetName }, options);
+  }
+
+  public metricDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(5),
       statistic: 'Maximum',
+      ...options,
+    });
+  }
+
+  public metricQueueDepth(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+      ...options,
+    });
+  }
+
+  public metricHandlerErrors(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.handler.metricErrors({ period: Duration.minutes(5), statistic: 'Sum', ...options });
+  }
+
+  public metricHandled(
+    metricName: 'Events' | 'RecipientsSuppressed',
+    options: cloudwatch.MathExpressionOptions = {},
+  ): cloudwatch.IMetric {
+    // The handler adds dimensions (EventType, BounceType): SEARCH sums them all.
+    return new cloudwatch.MathExpression({
+      expression: `SUM(SEARCH('{${FEEDBACK_METRICS_NAMESPACE},Environment,EventType} MetricName="${metricName}" Environment="${this.environmentName}"', 'Sum', 3600))`,
+      period: Duration.hours(1),
+      ...options,
     });
   }
 }

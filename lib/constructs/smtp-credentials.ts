@@ -1,7 +1,6 @@
 import { CustomResource, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { NodeFunction } from './node-function';
-import { allowServiceToUseKey } from './operator-alarms';
+import { EncryptedTopicTarget } from './service-access';
 
 export interface SmtpCredentialsProps {
   /** The identity the SMTP user may send as. */
@@ -36,15 +35,33 @@ export interface SmtpCredentialsProps {
    */
   readonly rotationInterval?: Duration;
   /** Key that encrypts the "credentials rotated" topic (EventBridge may use it). */
-  readonly notificationKey: kms.Key;
+  readonly notificationKey: kms.IKey;
+  /**
+   * Where a failed rotation is told to a human at once (the RotationFailed rule publishes a
+   * readable message to it). An encrypted topic's key gets the EventBridge grant it needs.
+   * @default - no direct message; metricRotationFailures() is still there to alarm on
+   */
+  readonly alarmTopic?: sns.ITopic;
   /** @default 587 */
   readonly smtpPort?: number;
   /**
-   * Applied to the user, secret and its key. With DESTROY, the user's access keys (made by the
+   * Applied to the user, its policy, the secret and its key. With DESTROY, the user's access keys (made by the
    * rotation function, not CloudFormation) are deleted first so IAM can delete the user.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+}
+
+/** The metrics of credential rotation, for alarms and dashboards. */
+export interface IRotationMonitoring {
+  /** Log group of the rotation function, named in alarm texts. */
+  readonly rotationLogGroupName: string;
+  /** Count of Secrets Manager RotationFailed events for the secret. */
+  metricRotationFailures(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Errors of the rotation function (a step failed; Secrets Manager retries it). */
+  metricRotationErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Invocations of the rotation function (each is one step of a rotation). */
+  metricRotationSteps(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
 }
 
 /** Value the secret holds until the first rotation: no credentials, and a pointer to what comes. */
@@ -59,7 +76,7 @@ export const PLACEHOLDER_SECRET = {
  * and a rotation function that replaces the access key on a schedule with zero downtime.
  * No access key ever appears in the template: the rotation function makes every key.
  */
-export class SmtpCredentials extends Construct {
+export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public readonly user: iam.User;
   public readonly secret: secretsmanager.Secret;
   public readonly encryptionKey: kms.Key;
@@ -72,6 +89,7 @@ export class SmtpCredentials extends Construct {
   public readonly smtpHost: string;
   /** The STARTTLS port written into the secret. */
   public readonly smtpPort: number;
+  public readonly rotationLogGroupName: string;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
@@ -110,6 +128,8 @@ export class SmtpCredentials extends Construct {
         conditions: { [condition]: { 'ses:FromAddress': allowed } },
       }),
     );
+    // A kept user without its policy may no longer send: the policy goes (or stays) with the user.
+    (this.user.node.findChild('DefaultPolicy') as iam.Policy).applyRemovalPolicy(removalPolicy);
 
     this.encryptionKey = new kms.Key(this, 'SecretKey', {
       description: `Encrypts the SES SMTP credentials secret of ${stack.stackName}`,
@@ -140,6 +160,7 @@ export class SmtpCredentials extends Construct {
       },
     });
     const fn = this.rotationFunction;
+    this.rotationLogGroupName = fn.logGroup.logGroupName;
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ManageOnlyTheSmtpUsersKeys',
@@ -198,7 +219,11 @@ export class SmtpCredentials extends Construct {
       masterKey: props.notificationKey,
       enforceSSL: true,
     });
-    allowServiceToUseKey(props.notificationKey, 'events.amazonaws.com', 'AllowEventBridgeRules');
+    // Secrets Manager's rotation results reach EventBridge as CloudTrail service events: detail-type
+    // "AWS Service Event via CloudTrail", the secret's full ARN in detail.additionalEventData.SecretId
+    // (what Ref of the secret gives).
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html#cloudtrail_log_entries_rotation
     const rotationEvent = (eventName: string) => ({
       source: ['aws.secretsmanager'],
       detailType: ['AWS Service Event via CloudTrail'],
@@ -212,19 +237,38 @@ export class SmtpCredentials extends Construct {
       description: 'Tells apps that the SES SMTP credentials were rotated',
       eventPattern: rotationEvent('RotationSucceeded'),
       targets: [
-        new targets.SnsTopic(this.rotatedTopic, {
-          message: events.RuleTargetInput.fromObject({
+        new EncryptedTopicTarget(
+          this.rotatedTopic,
+          events.RuleTargetInput.fromObject({
             event: 'ses-smtp-credentials-rotated',
             secretArn: this.secret.secretArn,
             time: events.EventField.time,
             advice: 'Read AWSCURRENT again; the previous credentials stay valid until the next rotation.',
           }),
-        }),
+        ),
       ],
     });
+    const logGroup = this.rotationFunction.logGroup.logGroupName;
     this.rotationFailedRule = new events.Rule(this, 'RotationFailedRule', {
-      description: 'Matches failed rotations of the SES SMTP credentials (alarmed on)',
+      description:
+        'Matches failed rotations of the SES SMTP credentials (alarmed on, and told to the operators)',
       eventPattern: rotationEvent('RotationFailed'),
+      targets: props.alarmTopic
+        ? [
+            new EncryptedTopicTarget(
+              props.alarmTopic,
+              events.RuleTargetInput.fromMultilineText(
+                [
+                  `SES SMTP credential rotation FAILED at ${events.EventField.time} (${stack.stackName}).`,
+                  `Secret: ${this.secret.secretArn}`,
+                  `Secrets Manager says: ${events.EventField.fromPath('$.detail.errorMessage')}`,
+                  'Apps keep working: the current credentials are never deleted before new ones pass an SMTP login.',
+                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate --env ENVIRONMENT`,
+                ].join('\n'),
+              ),
+            ),
+          ]
+        : [],
     });
   }
 
@@ -263,6 +307,14 @@ export class SmtpCredentials extends Construct {
       period: Duration.minutes(5),
       ...props,
     });
+  }
+
+  public metricRotationErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.rotationFunction.metricErrors({ statistic: 'Sum', period: Duration.hours(1), ...props });
+  }
+
+  public metricRotationSteps(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.rotationFunction.metricInvocations({ statistic: 'Sum', period: Duration.hours(1), ...props });
   }
 
   private keyCleanup(): CustomResource {

@@ -1,6 +1,10 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { METRIC_NAMESPACE } from '../../lambda/ses-feedback/process';
 import { ReputationMonitoring } from '../../lib/constructs/reputation-monitoring';
-import { synthStack } from '../helpers';
+import { FEEDBACK_METRICS_NAMESPACE } from '../../lib/constructs/sending-feedback';
+import { SesSmtpStack } from '../../lib/ses-smtp-stack';
+import { envConfig, synthStack, testApp } from '../helpers';
 
 type Alarm = Record<string, unknown> & { Dimensions?: { Name: string; Value: unknown }[] };
 const alarmsOf = (template: Template): Alarm[] =>
@@ -13,7 +17,7 @@ describe('ReputationMonitoring', () => {
     ['Reputation.ComplaintRate', 'account', [0.0005, 0.001]],
     ['Reputation.ComplaintRate', 'configuration set', [0.0005, 0.001]],
   ])(
-    '%s (%s): warning and critical alarms on the fraction, missing data not breaching',
+    '%s (%s): warning and critical alarms on the fraction; a quiet hour keeps the state (missing data ignored)',
     (metricName, scope, levels) => {
       const { template } = synthStack();
       const matching = alarmsOf(template).filter(
@@ -29,7 +33,8 @@ describe('ReputationMonitoring', () => {
           Period: 3600,
           EvaluationPeriods: 1,
           ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
+          // As the SES guide advises: an hour without mail must not send a false "OK".
+          TreatMissingData: 'ignore',
           AlarmActions: [{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }],
         });
         if (scope !== 'account') {
@@ -82,7 +87,17 @@ describe('ReputationMonitoring', () => {
     const handlerErrors = alarms.find(
       (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('SendingFeedbackHandler'),
     );
-    expect(handlerErrors).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1, Period: 300 });
+    expect(handlerErrors).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      Period: 300,
+      TreatMissingData: 'notBreaching',
+    });
+    // Counts that should stay zero: no data means nothing failed. Rates: no data means no mail.
+    for (const a of alarms) {
+      const isRate = String(a.MetricName).startsWith('Reputation.');
+      expect([a.MetricName, a.TreatMissingData]).toEqual([a.MetricName, isRate ? 'ignore' : 'notBreaching']);
+    }
     // 8 reputation + DLQ + handler errors + 2 rotation alarms, all to the operator topic.
     expect(alarms).toHaveLength(12);
     for (const a of alarms)
@@ -134,5 +149,41 @@ describe('ReputationMonitoring', () => {
           bounceRatePercent,
         }),
     ).toThrow(message);
+  });
+
+  test('accountAlarms: false leaves out the account-wide rate alarms; the configuration set keeps its own', () => {
+    const alarms = alarmsOf(synthStack({ alarms: { accountAlarms: false } }).template);
+    const rates = alarms.filter((a) => String(a.MetricName).startsWith('Reputation.'));
+    expect(rates).toHaveLength(4);
+    for (const a of rates) {
+      expect(a.Dimensions).toEqual([{ Name: 'ses:configuration-set', Value: expect.anything() }]);
+    }
+    expect(alarms).toHaveLength(8);
+  });
+
+  test("the alarm panel also lists alarms added after the dashboard (it reads the sink's live list)", () => {
+    const stack = new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig() });
+    const late = stack.operatorAlarms.alarmOnAny(
+      'LateAlarm',
+      new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }),
+      'added after the dashboard',
+    );
+    const template = Template.fromStack(stack);
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const lateId = stack.getLogicalId(late.node.defaultChild as cloudwatch.CfnAlarm);
+    expect(JSON.stringify(dashboard.Properties.DashboardBody)).toContain(
+      `{"Fn::GetAtt":["${lateId}","Arn"]}`,
+    );
+  });
+
+  test('the dashboard keeps its logical id (it has a fixed name: a replacement would delete the new one)', () => {
+    const { template } = synthStack();
+    expect(Object.keys(template.findResources('AWS::CloudWatch::Dashboard'))).toEqual([
+      'MonitoringDashboard0C3675C6',
+    ]);
+  });
+
+  test("the handler's metric namespace is the one the dashboard searches", () => {
+    expect(FEEDBACK_METRICS_NAMESPACE).toBe(METRIC_NAMESPACE);
   });
 });

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { SendingFeedback, SendingFeedbackProps } from '../../lib/constructs/sending-feedback';
@@ -178,6 +178,28 @@ describe('SendingFeedback', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     expect(() => feedback.grantConsumeAppQueue(feedback.handler)).toThrow(
       'grantConsumeAppQueue needs appQueue: true',
+    );
+  });
+
+  test.each([
+    [undefined, 'Retain'],
+    [RemovalPolicy.RETAIN, 'Retain'],
+    [RemovalPolicy.DESTROY, 'Delete'],
+  ])('removalPolicy %p applies to the configuration set only (%s)', (removalPolicy, expected) => {
+    const resources = build({ removalPolicy }).template.toJSON().Resources as Record<
+      string,
+      { Type: string; DeletionPolicy?: string }
+    >;
+    const policies = Object.values(resources)
+      .filter((r) => ['AWS::SES::ConfigurationSet', 'AWS::SNS::Topic', 'AWS::SQS::Queue'].includes(r.Type))
+      .map((r) => `${r.Type} ${r.DeletionPolicy ?? 'Delete'}`);
+    expect(policies.sort()).toEqual(
+      [
+        `AWS::SES::ConfigurationSet ${expected}`,
+        'AWS::SNS::Topic Delete',
+        'AWS::SQS::Queue Delete',
+        'AWS::SQS::Queue Delete',
+      ].sort(),
     );
   });
 

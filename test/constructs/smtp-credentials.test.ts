@@ -1,15 +1,32 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   PLACEHOLDER_SECRET,
   SmtpCredentials,
   SmtpCredentialsProps,
 } from '../../lib/constructs/smtp-credentials';
+import rotationFailed from '../fixtures/eventbridge/secretsmanager-rotation-failed.json';
 import { testApp } from '../helpers';
 
-function build(props: Partial<SmtpCredentialsProps> = {}) {
+/** EventBridge matching for patterns made of exact values: every key matches, a list is any-of. */
+function matches(pattern: unknown, event: unknown): boolean {
+  if (Array.isArray(pattern)) {
+    return (Array.isArray(event) ? event : [event]).some((v) => pattern.includes(v));
+  }
+  if (pattern && typeof pattern === 'object') {
+    if (!event || typeof event !== 'object') return false;
+    return Object.entries(pattern).every(([k, p]) => matches(p, (event as Record<string, unknown>)[k]));
+  }
+  throw new Error(`unsupported pattern ${JSON.stringify(pattern)}`);
+}
+
+function build(
+  props: Partial<SmtpCredentialsProps> = {},
+  more: (stack: Stack) => Partial<SmtpCredentialsProps> = () => ({}),
+) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const identity = new ses.EmailIdentity(stack, 'Identity', { identity: ses.Identity.domain('example.com') });
   const credentials = new SmtpCredentials(stack, 'SmtpCredentials', {
@@ -17,6 +34,7 @@ function build(props: Partial<SmtpCredentialsProps> = {}) {
     fromAddress: 'no-reply@example.com',
     notificationKey: new kms.Key(stack, 'Key'),
     ...props,
+    ...more(stack),
   });
   return { stack, credentials, template: Template.fromStack(stack) };
 }
@@ -218,17 +236,120 @@ describe('SmtpCredentials', () => {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
       DisplayName: 'SES SMTP credentials rotated',
     });
-    template.hasResourceProperties('AWS::KMS::Key', {
-      KeyPolicy: {
+    // EventBridge may use the key with no Source* condition (AWS documents those keys as not
+    // supported for EventBridge-to-encrypted-topic); the topic policy names the rule.
+    const keyStatements = Object.values(template.findResources('AWS::KMS::Key'))
+      .flatMap((k) => k.Properties.KeyPolicy.Statement as Record<string, unknown>[])
+      .filter((s) => JSON.stringify(s.Principal) === '{"Service":"events.amazonaws.com"}');
+    expect(keyStatements).toEqual([
+      {
+        Sid: 'AllowEventBridgeToEncryptForTopics',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        Resource: '*',
+      },
+    ]);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Sid: 'AllowEventBridgeRules',
+            Effect: 'Allow',
+            Action: 'sns:Publish',
             Principal: { Service: 'events.amazonaws.com' },
-            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': '123456789012' },
+              ArnEquals: {
+                'aws:SourceArn': {
+                  'Fn::GetAtt': [Match.stringLikeRegexp('^SmtpCredentialsRotationSucceededRule'), 'Arn'],
+                },
+              },
+            },
           }),
         ]),
       },
     });
+  });
+
+  test('with an alarm topic, RotationFailed goes to it as a readable message (secret, time, error, what to do)', () => {
+    const { template } = build({}, (s) => ({ alarmTopic: new sns.Topic(s, 'Alarms') }));
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+    );
+    const [target] = rule.Properties.Targets;
+    expect(target.Arn).toEqual({ Ref: expect.stringMatching(/^Alarms/) });
+    expect(target.InputTransformer.InputPathsMap).toEqual({
+      time: '$.time',
+      'detail-errorMessage': '$.detail.errorMessage',
+    });
+    const text = JSON.stringify(target.InputTransformer.InputTemplate);
+    for (const part of [
+      'rotation FAILED at <time>',
+      'SmtpCredentialsSecret',
+      '<detail-errorMessage>',
+      'Apps keep working',
+      'npx ses-smtp rotate',
+    ]) {
+      expect(text).toContain(part);
+    }
+    // Every <placeholder> in the template is defined in InputPathsMap (EventBridge refuses others).
+    const placeholders = [...text.matchAll(/<([^<>]+)>/g)].map((m) => m[1]);
+    expect(new Set(placeholders)).toEqual(new Set(Object.keys(target.InputTransformer.InputPathsMap)));
+  });
+
+  test('the RotationFailed pattern matches the event AWS documents, for this secret only', () => {
+    // Shape of a RotationFailed service event, per
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html and
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
+    const { stack, credentials, template } = build();
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+    );
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+    // The pattern names the secret by Ref, which CloudFormation resolves to its ARN.
+    const pattern = JSON.parse(
+      JSON.stringify(rule.Properties.EventPattern).replace(
+        JSON.stringify({ Ref: stack.getLogicalId(credentials.secret.node.defaultChild as CfnElement) }),
+        JSON.stringify(secretArn),
+      ),
+    );
+    const event = (changes: (e: typeof rotationFailed) => void) => {
+      const e = structuredClone(rotationFailed);
+      e.detail.additionalEventData.SecretId = secretArn;
+      changes(e);
+      return e;
+    };
+    expect(
+      matches(
+        pattern,
+        event(() => {}),
+      ),
+    ).toBe(true);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e.detail.eventName = 'RotationSucceeded')),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e.detail.additionalEventData.SecretId = `${secretArn}x`)),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e['detail-type'] = 'AWS API Call via CloudTrail')),
+      ),
+    ).toBe(false);
+  });
+
+  test('without an alarm topic, the RotationFailed rule has no target (the alarm still counts it)', () => {
+    const [rule] = Object.values(build().template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+    );
+    expect(rule.Properties.Targets).toBeUndefined();
   });
 
   test('RETAIN (default): user, secret and key are kept, no key cleanup function', () => {

@@ -1,0 +1,3 @@
+export * from './ses-metrics';
+export * from './sending-alarms';
+export * from './sending-dashboard';

@@ -1,0 +1,142 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { IAlarmSink } from '../operator-alarms';
+import { IFeedbackMonitoring } from '../sending-feedback';
+import { IRotationMonitoring } from '../smtp-credentials';
+import { metricReputationRate, RateThresholds, REPUTATION_RATES, ReputationRate } from './ses-metrics';
+
+export interface SendingAlarmsProps {
+  /** Name of the environment, in alarm descriptions and the rotate command they give. */
+  readonly environmentName: string;
+  /** Where every alarm goes. */
+  readonly alarms: IAlarmSink;
+  /** The feedback pipeline whose configuration set, queues and handler are watched. */
+  readonly feedback: IFeedbackMonitoring;
+  /** The credentials whose rotation is watched. */
+  readonly credentials: IRotationMonitoring;
+  /**
+   * Bounce rate levels, percent. AWS reviews an account at 5 % and may pause sending at 10 %.
+   * @default { warning: 2, critical: 5 }
+   */
+  readonly bounceRatePercent?: RateThresholds;
+  /**
+   * Complaint rate levels, percent. AWS reviews an account at 0.1 % and may pause sending at 0.5 %.
+   * @default { warning: 0.05, critical: 0.1 }
+   */
+  readonly complaintRatePercent?: RateThresholds;
+  /**
+   * Also alarm on the account-wide rates. Turn off in every environment but one of an account and
+   * Region, or each alert arrives once per environment. The configuration set's alarms stay.
+   * @default true
+   */
+  readonly accountAlarms?: boolean;
+}
+
+/** The rate levels in effect, after defaults and validation. */
+export function rateThresholds(
+  props: Pick<SendingAlarmsProps, 'bounceRatePercent' | 'complaintRatePercent'>,
+) {
+  const levels: Record<ReputationRate, RateThresholds> = {
+    Bounce: props.bounceRatePercent ?? REPUTATION_RATES.Bounce.defaults,
+    Complaint: props.complaintRatePercent ?? REPUTATION_RATES.Complaint.defaults,
+  };
+  for (const rate of ['Bounce', 'Complaint'] as const) {
+    const { warning, critical } = levels[rate];
+    const { pause } = REPUTATION_RATES[rate];
+    if (!(warning > 0 && warning < critical && critical < pause)) {
+      throw new Error(
+        `${rate.toLowerCase()}RatePercent must have 0 < warning < critical < ${pause} (the rate at which AWS may pause sending), got: warning ${warning}, critical ${critical}`,
+      );
+    }
+  }
+  return levels;
+}
+
+/**
+ * Every alarm of an environment, each with a description a paged human can act on: bounce and
+ * complaint rates (configuration set, and account-wide unless turned off) at a warning and a
+ * critical level before AWS would act, the feedback pipeline (dead letters, handler errors) and
+ * credential rotation (failed rotations, rotation function errors).
+ */
+export class SendingAlarms extends Construct {
+  /** The alarms this construct created. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: SendingAlarmsProps) {
+    super(scope, id);
+    const { alarms, feedback, credentials, environmentName } = props;
+    const levels = rateThresholds(props);
+    const add = (alarm: cloudwatch.Alarm) => this.alarms.push(alarm);
+
+    const scopes = [
+      ...((props.accountAlarms ?? true)
+        ? [{ id: 'Account', label: 'account', metric: (r: ReputationRate) => metricReputationRate(r) }]
+        : []),
+      {
+        id: 'ConfigurationSet',
+        label: 'configuration set',
+        metric: (r: ReputationRate) => feedback.metricReputationRate(r),
+      },
+    ];
+    for (const rate of ['Bounce', 'Complaint'] as const) {
+      const info = REPUTATION_RATES[rate];
+      for (const s of scopes) {
+        for (const level of ['warning', 'critical'] as const) {
+          const percent = levels[rate][level];
+          add(
+            alarms.addAlarm(
+              `${rate}Rate${s.id}${level === 'warning' ? 'Warning' : 'Critical'}`,
+              s.metric(rate),
+              {
+                alarmDescription:
+                  `${level.toUpperCase()}: SES ${rate.toLowerCase()} rate (${s.label}, environment ${environmentName}) is at or above ${percent} %. ` +
+                  `AWS reviews an account at ${info.review} % and may pause its sending at ${info.pause} %. ${info.advice}`,
+                threshold: percent / 100,
+                evaluationPeriods: 1,
+                comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                // SES publishes the rates only while mail is sent. A quiet hour keeps the state
+                // (a high rate stays in ALARM, no false "OK" mail), as the SES guide advises.
+                // https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html
+                treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+              },
+            ),
+          );
+        }
+      }
+    }
+
+    add(
+      alarms.alarmOnAny(
+        'FeedbackDeadLettersAlarm',
+        feedback.metricDeadLetters(),
+        `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
+          `Read the ERROR lines of the feedback handler's logs for the reason, fix it, then move the messages back with: aws sqs start-message-move-task --source-arn <DeadLetterQueueArn>.`,
+      ),
+    );
+    add(
+      alarms.alarmOnAny(
+        'FeedbackHandlerErrorsAlarm',
+        feedback.metricHandlerErrors(),
+        `The bounce/complaint handler failed whole invocations (crash or timeout, environment ${environmentName}); messages are retried and then dead-lettered. ` +
+          `Read its logs; if SES throttles, the retries catch up on their own.`,
+      ),
+    );
+    const retry =
+      `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
+      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate --env ${environmentName}`;
+    add(
+      alarms.alarmOnAny(
+        'RotationFailedAlarm',
+        credentials.metricRotationFailures(),
+        `SES SMTP credential rotation FAILED (Secrets Manager RotationFailed). ${retry}`,
+      ),
+    );
+    add(
+      alarms.alarmOnAny(
+        'RotationErrorsAlarm',
+        credentials.metricRotationErrors(),
+        `The SES SMTP rotation function raised errors in the last hour (a step failed; Secrets Manager retries it). ${retry}`,
+      ),
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { IFeedbackMonitoring } from '../sending-feedback';
+import { IRotationMonitoring } from '../smtp-credentials';
+import {
+  metricReputationRate,
+  metricSendingCount,
+  RateThresholds,
+  REPUTATION_RATES,
+  ReputationRate,
+} from './ses-metrics';
+
+export interface SendingDashboardProps {
+  /** Name of the environment: the dashboard is `SesSmtp-<environmentName>`. */
+  readonly environmentName: string;
+  /** The feedback pipeline shown. */
+  readonly feedback: IFeedbackMonitoring;
+  /** The credentials whose rotation is shown. */
+  readonly credentials: IRotationMonitoring;
+  /** The alarm levels drawn on the rate graphs, percent. */
+  readonly rateThresholds: Record<ReputationRate, RateThresholds>;
+  /**
+   * The alarms listed in the alarm panel. Read when the template is written, so alarms added to
+   * this list after the dashboard is made are listed too.
+   */
+  readonly alarms: readonly cloudwatch.IAlarm[];
+}
+
+/**
+ * One dashboard per environment: sends, deliveries, bounces and complaints; both rates against the
+ * alarm levels and the point where AWS may pause sending; queue depths and the handler's work;
+ * credential rotation; and an alarm panel that lists every alarm of the environment.
+ */
+export class SendingDashboard extends cloudwatch.Dashboard {
+  constructor(scope: Construct, id: string, props: SendingDashboardProps) {
+    super(scope, id, {
+      // A human opens it by name in the console.
+      dashboardName: `SesSmtp-${props.environmentName}`,
+      defaultInterval: Duration.days(7),
+    });
+    const { feedback, credentials } = props;
+    const hourly = { period: Duration.hours(1) };
+
+    this.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Sending (account, per hour)',
+        width: 24,
+        left: [
+          metricSendingCount('Send', { label: 'sends' }),
+          metricSendingCount('Delivery', { label: 'deliveries' }),
+          metricSendingCount('Bounce', { label: 'bounces' }),
+          metricSendingCount('Complaint', { label: 'complaints' }),
+        ],
+      }),
+    );
+    this.addWidgets(
+      ...(['Bounce', 'Complaint'] as const).map((rate) => {
+        const levels = props.rateThresholds[rate];
+        const { pause } = REPUTATION_RATES[rate];
+        return new cloudwatch.GraphWidget({
+          title: `${rate} rate (fraction) against the alarm levels`,
+          width: 12,
+          left: [
+            metricReputationRate(rate, {}, { label: 'account' }),
+            feedback.metricReputationRate(rate, { label: 'configuration set' }),
+          ],
+          leftYAxis: { min: 0, showUnits: false },
+          leftAnnotations: [
+            {
+              value: levels.warning / 100,
+              label: `warning ${levels.warning} %`,
+              color: cloudwatch.Color.ORANGE,
+            },
+            {
+              value: levels.critical / 100,
+              label: `critical ${levels.critical} %`,
+              color: cloudwatch.Color.RED,
+            },
+            { value: pause / 100, label: `AWS may pause sending ${pause} %`, color: cloudwatch.Color.PURPLE },
+          ],
+        });
+      }),
+    );
+    this.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Feedback queue and dead-letter queue depth',
+        width: 8,
+        left: [
+          feedback.metricQueueDepth({ label: 'queue' }),
+          feedback.metricDeadLetters({ label: 'dead-letter queue' }),
+        ],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Feedback handled (per hour)',
+        width: 8,
+        left: [
+          feedback.metricHandled('Events', { label: 'events' }),
+          feedback.metricHandled('RecipientsSuppressed', { label: 'recipients suppressed' }),
+        ],
+        right: [feedback.metricHandlerErrors({ label: 'handler errors', ...hourly })],
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Credential rotation',
+        width: 8,
+        left: [
+          credentials.metricRotationSteps({ label: 'rotation steps run' }),
+          credentials.metricRotationErrors({ label: 'rotation step errors' }),
+          credentials.metricRotationFailures({ label: 'rotations failed', ...hourly }),
+        ],
+      }),
+    );
+    this.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        width: 24,
+        alarms: props.alarms as cloudwatch.IAlarm[],
+      }),
+    );
+  }
+}

@@ -1,0 +1,104 @@
+import { Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { IConstruct } from 'constructs';
+
+/*
+ * The grants an AWS service needs to publish to an encrypted topic or deliver to an encrypted
+ * queue of this stack. Each wire needs two: the resource policy of the topic or queue (a topic
+ * policy replaces SNS's default one, so a service not named there is refused), and the key policy
+ * of the key that encrypts it (the service principal calls kms:GenerateDataKey* and kms:Decrypt).
+ * test/wires.test.ts follows every wire of the synthesized template through both.
+ *
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+ *   "Enable compatibility between event sources from AWS services and encrypted topics"
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html
+ */
+
+/** Policy conditions, as in a statement's `Condition` block. */
+export type Conditions = Record<string, Record<string, unknown>>;
+
+/**
+ * Conditions that hold only when the service acts for this account and for a source whose ARN
+ * matches `sourceArn` (a pattern with `*`, or one ARN): the confused-deputy guard AWS recommends
+ * for service principals.
+ */
+export function fromSource(scope: IConstruct, sourceArn: string): Conditions {
+  return {
+    StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
+    ArnLike: { 'aws:SourceArn': sourceArn },
+  };
+}
+
+/** Lets `service` publish to `topic` (its topic policy), under `conditions`. */
+export function allowServiceToPublish(topic: sns.ITopic, service: string, conditions: Conditions): void {
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(service)],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions,
+    }),
+  );
+}
+
+/**
+ * Lets `service` encrypt messages with `key` (kms:GenerateDataKey* and kms:Decrypt, what SNS and
+ * SQS need from whoever publishes to a topic or queue the key encrypts), under `conditions`.
+ * A key imported with `fromKeyArn` has no policy here to change: its owner grants it.
+ */
+export function allowServiceToUseKey(
+  key: kms.IKey,
+  service: string,
+  sid: string,
+  conditions: Conditions | undefined,
+): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid,
+      principals: [new iam.ServicePrincipal(service)],
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      // In a key policy "*" is the key itself.
+      resources: ['*'],
+      conditions,
+    }),
+  );
+}
+
+const eventBridgeKeys = new WeakSet<kms.IKey>();
+
+/**
+ * An EventBridge rule target that publishes `message` to an encrypted topic, with its two grants:
+ * the topic policy allows events.amazonaws.com for this rule only (aws:SourceArn, and the account),
+ * and the topic's key lets EventBridge encrypt.
+ *
+ * The key statement carries no aws:SourceAccount / aws:SourceArn condition on purpose: "Adding the
+ * aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for EventBridge-to-
+ * encrypted topics" (SNS developer guide, sns-key-management.html); with one, every delivery fails.
+ * The topic policy is what limits the key's use to this rule.
+ *
+ * Used instead of aws-events-targets' SnsTopic, which grants events.amazonaws.com on the topic
+ * without any condition.
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions
+ */
+export class EncryptedTopicTarget implements events.IRuleTarget {
+  constructor(
+    private readonly topic: sns.ITopic,
+    private readonly message: events.RuleTargetInput,
+  ) {}
+
+  public bind(rule: events.IRule): events.RuleTargetConfig {
+    allowServiceToPublish(this.topic, 'events.amazonaws.com', {
+      StringEquals: { 'aws:SourceAccount': Stack.of(rule).account },
+      ArnEquals: { 'aws:SourceArn': rule.ruleArn },
+    });
+    const key = this.topic.masterKey;
+    if (key && !eventBridgeKeys.has(key)) {
+      eventBridgeKeys.add(key);
+      allowServiceToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics', undefined);
+    }
+    return { arn: this.topic.topicArn, input: this.message };
+  }
+}

@@ -1,0 +1,422 @@
+/*
+ * Follows every delivery path ("wire") of a synthesized template as AWS authorizes it: who
+ * publishes or delivers (a service principal acting for a source ARN in an account), to which
+ * topic or queue, through that resource's policy, then through the key policy of the key that
+ * encrypts it. Wires are found by walking the template, never from a list kept by hand:
+ *
+ * - CloudWatch alarm actions (AlarmActions, OKActions, InsufficientDataActions) -> SNS topic
+ * - EventBridge rule targets -> SNS topic or SQS queue
+ * - SES configuration set event destinations -> SNS topic
+ * - SNS subscriptions with protocol sqs -> SQS queue
+ *
+ * Policies are evaluated, not pattern-matched: principal, action, resource, and every condition
+ * (StringEquals/StringLike/ArnEquals/ArnLike/Bool, with IfExists) against the request context the
+ * service sends. An explicit Deny wins. A condition on a key the context lacks does not hold, so a
+ * statement conditioned on aws:SourceArn does not grant EventBridge the key: AWS documents that
+ * EventBridge's KMS requests for an encrypted topic carry no aws:SourceArn/aws:SourceAccount.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+ */
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+}
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+}
+
+export interface Environment {
+  readonly partition: string;
+  readonly region: string;
+  readonly account: string;
+}
+
+/** One statement of one policy: where it lives in the template. */
+export interface StatementRef {
+  readonly resource: string;
+  /** Property path of the statement list, like "PolicyDocument.Statement". */
+  readonly path: string;
+  readonly index: number;
+}
+
+export interface Wire {
+  /** Human description: "alarm X (OKActions) -> topic Y". */
+  readonly name: string;
+  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription';
+  readonly principal: string;
+  readonly action: 'sns:Publish' | 'sqs:SendMessage';
+  /** Logical id of the topic or queue. */
+  readonly target: string;
+  readonly sourceArn: string;
+  readonly sourceAccount: string;
+  /** Whether the service's KMS requests carry aws:SourceArn/aws:SourceAccount. */
+  readonly kmsCarriesSource: boolean;
+}
+
+export interface HopResult {
+  readonly allowed: boolean;
+  /** The Allow statements that granted it. */
+  readonly grants: StatementRef[];
+  readonly reason?: string;
+}
+
+export interface WireResult {
+  readonly wire: Wire;
+  readonly resourcePolicy: HopResult;
+  /** Undefined when the target is not encrypted. */
+  readonly keyPolicy?: HopResult;
+}
+
+const KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
+
+/** Resolves the intrinsics CDK emits into the strings AWS would see (tokens become names). */
+export function resolve(value: unknown, t: CfnTemplate, env: Environment): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if ('Ref' in v) return ref(v.Ref as string, t, env);
+    if ('Fn::GetAtt' in v) {
+      const [id, attr] = v['Fn::GetAtt'] as [string, string];
+      return getAtt(id, attr, t, env);
+    }
+    if ('Fn::Join' in v) {
+      const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map((p) => resolve(p, t, env)).join(sep);
+    }
+  }
+  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+}
+
+function ref(id: string, t: CfnTemplate, env: Environment): string {
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': env.partition,
+    'AWS::Region': env.region,
+    'AWS::AccountId': env.account,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
+  if (id in pseudo) return pseudo[id];
+  const type = t.Resources[id]?.Type;
+  if (!type) throw new Error(`Ref to a resource not in the template: ${id}`);
+  // Ref of a topic is its ARN; of a queue, its URL; of most others, their name.
+  if (type === 'AWS::SNS::Topic') return arnOf(id, t, env);
+  if (type === 'AWS::SQS::Queue') return `https://sqs.${env.region}.amazonaws.com/${env.account}/${id}`;
+  if (type === 'AWS::SecretsManager::Secret') return arnOf(id, t, env);
+  return id;
+}
+
+function getAtt(id: string, attr: string, t: CfnTemplate, env: Environment): string {
+  if (attr === 'Arn') return arnOf(id, t, env);
+  if (attr === 'QueueName' || attr === 'TopicName') return id;
+  throw new Error(`cannot resolve Fn::GetAtt ${id}.${attr}`);
+}
+
+function arnOf(id: string, t: CfnTemplate, env: Environment): string {
+  const here = `${env.region}:${env.account}`;
+  const arns: Record<string, string> = {
+    'AWS::SNS::Topic': `sns:${here}:${id}`,
+    'AWS::SQS::Queue': `sqs:${here}:${id}`,
+    'AWS::Events::Rule': `events:${here}:rule/${id}`,
+    'AWS::CloudWatch::Alarm': `cloudwatch:${here}:alarm:${id}`,
+    'AWS::KMS::Key': `kms:${here}:key/${id}`,
+    'AWS::SecretsManager::Secret': `secretsmanager:${here}:secret:${id}-AbCdEf`,
+    'AWS::Lambda::Function': `lambda:${here}:function:${id}`,
+  };
+  const type = t.Resources[id]?.Type;
+  if (!arns[type]) throw new Error(`no ARN form for ${id} (${type})`);
+  return `arn:${env.partition}:${arns[type]}`;
+}
+
+/** The logical id a `{Ref}` or `{Fn::GetAtt: [id, 'Arn']}` points at, if it is one. */
+function pointsAt(value: unknown): string | undefined {
+  if (value && typeof value === 'object') {
+    const v = value as Record<string, unknown>;
+    if (typeof v.Ref === 'string') return v.Ref;
+    if (Array.isArray(v['Fn::GetAtt'])) return (v['Fn::GetAtt'] as string[])[0];
+  }
+  return undefined;
+}
+
+const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every wire in the template. Throws on one it cannot follow (a target outside the template). */
+export function findWires(t: CfnTemplate, env: Environment): Wire[] {
+  const wires: Wire[] = [];
+  const target = (value: unknown, from: string): string => {
+    const id = pointsAt(value);
+    const type = id ? t.Resources[id]?.Type : undefined;
+    if (!id || (type !== 'AWS::SNS::Topic' && type !== 'AWS::SQS::Queue')) {
+      throw new Error(`${from}: target ${JSON.stringify(value)} is not a topic or queue of this template`);
+    }
+    return id;
+  };
+  const actionFor = (id: string) =>
+    t.Resources[id].Type === 'AWS::SNS::Topic' ? ('sns:Publish' as const) : ('sqs:SendMessage' as const);
+
+  for (const [id, r] of Object.entries(t.Resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::CloudWatch::Alarm') {
+      for (const prop of ['AlarmActions', 'OKActions', 'InsufficientDataActions']) {
+        for (const action of asList(p[prop])) {
+          const to = target(action, `alarm ${id}`);
+          wires.push({
+            name: `alarm ${id} (${prop}) -> ${to}`,
+            kind: 'alarm',
+            principal: 'cloudwatch.amazonaws.com',
+            action: actionFor(to),
+            target: to,
+            sourceArn: arnOf(id, t, env),
+            sourceAccount: env.account,
+            kmsCarriesSource: true,
+          });
+        }
+      }
+    }
+    if (r.Type === 'AWS::Events::Rule') {
+      for (const tg of asList(p.Targets as Record<string, unknown>[])) {
+        const to = target(tg.Arn, `rule ${id}`);
+        wires.push({
+          name: `rule ${id} -> ${to}`,
+          kind: 'rule',
+          principal: 'events.amazonaws.com',
+          action: actionFor(to),
+          target: to,
+          sourceArn: arnOf(id, t, env),
+          sourceAccount: env.account,
+          kmsCarriesSource: false,
+        });
+      }
+    }
+    if (r.Type === 'AWS::SES::ConfigurationSetEventDestination') {
+      const destination = p.EventDestination as Record<string, Record<string, unknown> | undefined>;
+      if (destination.SnsDestination) {
+        const to = target(destination.SnsDestination.TopicARN, `event destination ${id}`);
+        const setName = resolve(p.ConfigurationSetName, t, env);
+        wires.push({
+          name: `SES event destination ${id} -> ${to}`,
+          kind: 'ses',
+          principal: 'ses.amazonaws.com',
+          action: 'sns:Publish',
+          target: to,
+          sourceArn: `arn:${env.partition}:ses:${env.region}:${env.account}:configuration-set/${setName}`,
+          sourceAccount: env.account,
+          kmsCarriesSource: true,
+        });
+      }
+    }
+    if (r.Type === 'AWS::SNS::Subscription' && p.Protocol === 'sqs') {
+      const to = target(p.Endpoint, `subscription ${id}`);
+      wires.push({
+        name: `subscription ${id} -> ${to}`,
+        kind: 'subscription',
+        principal: 'sns.amazonaws.com',
+        action: 'sqs:SendMessage',
+        target: to,
+        sourceArn: resolve(p.TopicArn, t, env),
+        sourceAccount: env.account,
+        kmsCarriesSource: true,
+      });
+    }
+  }
+  return wires;
+}
+
+type Statement = Record<string, unknown>;
+
+function glob(pattern: string, value: string): boolean {
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
+  return new RegExp(`^${re}$`, 's').test(value);
+}
+
+interface Request {
+  readonly principal: string;
+  readonly action: string;
+  readonly resourceArn: string;
+  /** Condition keys, lower-cased. */
+  readonly context: Record<string, string>;
+}
+
+function principalMatches(principal: unknown, service: string): boolean {
+  if (principal === '*') return true;
+  const p = (principal ?? {}) as Record<string, unknown>;
+  if (asList(p.AWS).includes('*')) return true;
+  return asList(p.Service as string | string[]).includes(service);
+}
+
+function conditionsHold(conditions: unknown, req: Request, t: CfnTemplate, env: Environment): boolean {
+  for (const [operator, entries] of Object.entries(
+    (conditions ?? {}) as Record<string, Record<string, unknown>>,
+  )) {
+    const ifExists = operator.endsWith('IfExists');
+    const op = operator.replace(/IfExists$/, '');
+    for (const [key, expected] of Object.entries(entries)) {
+      const actual = req.context[key.toLowerCase()];
+      if (actual === undefined) {
+        if (ifExists) continue;
+        return false;
+      }
+      const values = asList(expected).map((v) => resolve(v, t, env));
+      const match = (v: string): boolean => {
+        switch (op) {
+          case 'StringEquals':
+            return v === actual;
+          case 'StringLike':
+          case 'ArnEquals':
+          case 'ArnLike':
+            return glob(v, actual);
+          case 'Bool':
+            return v.toLowerCase() === actual.toLowerCase();
+          default:
+            throw new Error(`condition operator ${operator} is not evaluated by this checker`);
+        }
+      };
+      if (!values.some(match)) return false;
+    }
+  }
+  return true;
+}
+
+function statementMatches(s: Statement, req: Request, t: CfnTemplate, env: Environment): boolean {
+  if (!principalMatches(s.Principal, req.principal)) return false;
+  if (!asList(s.Action as string | string[]).some((a) => glob(a.toLowerCase(), req.action.toLowerCase())))
+    return false;
+  if (!asList(s.Resource).some((r) => glob(resolve(r, t, env), req.resourceArn))) return false;
+  return conditionsHold(s.Condition, req, t, env);
+}
+
+/** Evaluates `req` against a policy's statements: allowed when some Allow matches and no Deny does. */
+function evaluate(
+  statements: { statement: Statement; ref: StatementRef }[],
+  req: Request,
+  t: CfnTemplate,
+  env: Environment,
+): HopResult {
+  const matching = statements.filter(({ statement }) => statementMatches(statement, req, t, env));
+  const deny = matching.find(({ statement }) => statement.Effect === 'Deny');
+  if (deny) return { allowed: false, grants: [], reason: `denied by ${describe(deny.ref)}` };
+  const grants = matching.filter(({ statement }) => statement.Effect === 'Allow').map(({ ref }) => ref);
+  return grants.length > 0
+    ? { allowed: true, grants }
+    : { allowed: false, grants, reason: `no statement allows ${req.principal} ${req.action}` };
+}
+
+export function describe(ref: StatementRef): string {
+  return `${ref.resource}.${ref.path}[${ref.index}]`;
+}
+
+function statementsOf(t: CfnTemplate, resource: string, path: string) {
+  const list = path
+    .split('.')
+    .reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], t.Resources[resource].Properties);
+  return asList(list as Statement[]).map((statement, index) => ({
+    statement,
+    ref: { resource, path, index },
+  }));
+}
+
+/** The statements of every topic or queue policy attached to `target`. */
+function resourcePolicyStatements(t: CfnTemplate, target: string) {
+  const [policyType, listProp] =
+    t.Resources[target].Type === 'AWS::SNS::Topic'
+      ? ['AWS::SNS::TopicPolicy', 'Topics']
+      : ['AWS::SQS::QueuePolicy', 'Queues'];
+  return Object.entries(t.Resources)
+    .filter(
+      ([, r]) =>
+        r.Type === policyType && asList(r.Properties?.[listProp]).some((x) => pointsAt(x) === target),
+    )
+    .flatMap(([id]) => statementsOf(t, id, 'PolicyDocument.Statement'));
+}
+
+export interface Source {
+  readonly sourceArn: string;
+  readonly sourceAccount: string;
+}
+
+/** Follows one wire through the resource policy and the key policy, as `source` (default: the wire's own). */
+export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source: Source = wire): WireResult {
+  const targetResource = t.Resources[wire.target];
+  const targetArn =
+    t.Resources[wire.target].Type === 'AWS::SNS::Topic'
+      ? ref(wire.target, t, env)
+      : arnOf(wire.target, t, env);
+  const fromSource = {
+    'aws:sourcearn': source.sourceArn,
+    'aws:sourceaccount': source.sourceAccount,
+    'aws:securetransport': 'true',
+  };
+  const statements = resourcePolicyStatements(t, wire.target);
+  const resourcePolicy =
+    statements.length === 0
+      ? // A topic with no policy has SNS's default one, which admits only the owner account; a
+        // queue with none admits no service at all.
+        { allowed: false, grants: [], reason: `${wire.target} has no resource policy` }
+      : evaluate(
+          statements,
+          { principal: wire.principal, action: wire.action, resourceArn: targetArn, context: fromSource },
+          t,
+          env,
+        );
+
+  const keyRef = targetResource.Properties?.KmsMasterKeyId;
+  if (keyRef === undefined) return { wire, resourcePolicy };
+  const key = pointsAt(keyRef);
+  if (!key || t.Resources[key]?.Type !== 'AWS::KMS::Key') {
+    return {
+      wire,
+      resourcePolicy,
+      keyPolicy: {
+        allowed: false,
+        grants: [],
+        reason: `key ${JSON.stringify(keyRef)} is not a key of this template`,
+      },
+    };
+  }
+  const keyStatements = statementsOf(t, key, 'KeyPolicy.Statement');
+  const kmsContext = wire.kmsCarriesSource ? fromSource : { 'aws:securetransport': 'true' };
+  const perAction = KMS_ACTIONS.map((action) =>
+    evaluate(
+      keyStatements,
+      { principal: wire.principal, action, resourceArn: arnOf(key, t, env), context: kmsContext },
+      t,
+      env,
+    ),
+  );
+  const refused = perAction.find((r) => !r.allowed);
+  return {
+    wire,
+    resourcePolicy,
+    keyPolicy: refused
+      ? { allowed: false, grants: [], reason: `key ${key}: ${refused.reason}` }
+      : { allowed: true, grants: perAction.flatMap((r) => r.grants) },
+  };
+}
+
+/** The wires that AWS would refuse, each as one line. */
+export function brokenWires(t: CfnTemplate, env: Environment): string[] {
+  return findWires(t, env)
+    .map((wire) => followWire(t, env, wire))
+    .flatMap((r) => [
+      ...(r.resourcePolicy.allowed ? [] : [`${r.wire.name}: resource policy: ${r.resourcePolicy.reason}`]),
+      ...(r.keyPolicy && !r.keyPolicy.allowed ? [`${r.wire.name}: key policy: ${r.keyPolicy.reason}`] : []),
+    ]);
+}
+
+/** A deep copy of `t` without one statement. */
+export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTemplate {
+  const copy = structuredClone(t);
+  const parts = statement.path.split('.');
+  const holder = parts
+    .slice(0, -1)
+    .reduce<Record<string, unknown>>(
+      (o, k) => o[k] as Record<string, unknown>,
+      copy.Resources[statement.resource].Properties!,
+    );
+  (holder[parts[parts.length - 1]] as unknown[]).splice(statement.index, 1);
+  return copy;
+}

@@ -1,0 +1,164 @@
+import { synthStack } from './helpers';
+import {
+  brokenWires,
+  CfnTemplate,
+  describe as describeStatement,
+  findWires,
+  followWire,
+  StatementRef,
+  withoutStatement,
+} from './support/wires';
+
+const ENV = { partition: 'aws', region: 'eu-west-1', account: '123456789012' };
+const EVERYTHING_ON = {
+  feedback: {
+    appQueue: true,
+    webhookUrl: 'https://app.example.com/ses',
+    additionalEvents: ['REJECT', 'DELIVERY_DELAY'],
+  },
+  alarms: { emails: ['ops@example.com', 'oncall@example.com'] },
+  verifiedEmailAddresses: ['dev@example.com'],
+};
+
+const synth = (env: Record<string, unknown>) => synthStack(env).template.toJSON() as CfnTemplate;
+
+describe.each([
+  ['removalPolicy retain, every option on', { ...EVERYTHING_ON, removalPolicy: 'retain' }],
+  ['removalPolicy destroy, every option on', { ...EVERYTHING_ON, removalPolicy: 'destroy' }],
+  ['defaults', {}],
+])('every wire of the template works (%s)', (_, config) => {
+  let t: CfnTemplate;
+  beforeAll(() => {
+    t = synth(config);
+  });
+
+  test('the walk finds wires of every kind in the template', () => {
+    const wires = findWires(t, ENV);
+    const count = (kind: string) => wires.filter((w) => w.kind === kind).length;
+    const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    // Each alarm notifies on ALARM and on OK.
+    expect(count('alarm')).toBe(2 * alarms.length);
+    expect(alarms.length).toBeGreaterThan(0);
+    // RotationSucceeded -> rotated topic, RotationFailed -> operator topic.
+    expect(count('rule')).toBe(2);
+    expect(count('ses')).toBe(1);
+    expect(count('subscription')).toBe('feedback' in config ? 2 : 1);
+  });
+
+  test('at every hop the publishing service is allowed: resource policy and key policy', () => {
+    expect(brokenWires(t, ENV)).toEqual([]);
+  });
+
+  test('the grants admit only the wire’s own source: another account is refused at every hop', () => {
+    for (const wire of findWires(t, ENV)) {
+      const foreign = {
+        sourceAccount: '999999999999',
+        sourceArn: wire.sourceArn.replace(ENV.account, '999999999999'),
+      };
+      const result = followWire(t, ENV, wire, foreign);
+      expect([wire.name, result.resourcePolicy.allowed]).toEqual([wire.name, false]);
+      // EventBridge's KMS requests carry no source to check (see findWires): its topic policy is the guard.
+      if (wire.kmsCarriesSource) expect([wire.name, result.keyPolicy?.allowed]).toEqual([wire.name, false]);
+    }
+  });
+
+  test('... and another source in this account is refused where the wire names one source', () => {
+    for (const wire of findWires(t, ENV)) {
+      const other = {
+        sourceAccount: ENV.account,
+        sourceArn: wire.sourceArn.replace(/[^:/]+$/, 'SomethingElse'),
+      };
+      const result = followWire(t, ENV, wire, other);
+      // Alarm notifications are admitted from any alarm of this account and Region, by design.
+      expect([wire.name, result.resourcePolicy.allowed]).toEqual([wire.name, wire.kind === 'alarm']);
+    }
+  });
+
+  test('removing any single granting statement (from a copy of the template) breaks a wire', () => {
+    const grants = new Map<string, StatementRef>();
+    for (const wire of findWires(t, ENV)) {
+      const result = followWire(t, ENV, wire);
+      for (const ref of [...result.resourcePolicy.grants, ...(result.keyPolicy?.grants ?? [])])
+        grants.set(describeStatement(ref), ref);
+    }
+    // Resource and key grants for each publisher: cloudwatch, events (2 topics), ses, sns (queues).
+    expect(grants.size).toBeGreaterThanOrEqual(8);
+    const survivors = [...grants.entries()]
+      .filter(([, ref]) => brokenWires(withoutStatement(t, ref), ENV).length === 0)
+      .map(([name]) => name);
+    expect(survivors).toEqual([]);
+  });
+
+  test('every service principal statement is scoped to a source, except EventBridge on a key (AWS: not supported)', () => {
+    const unscoped: string[] = [];
+    for (const [id, r] of Object.entries(t.Resources)) {
+      const doc = (r.Properties?.PolicyDocument ?? r.Properties?.KeyPolicy) as
+        { Statement: Record<string, unknown>[] } | undefined;
+      if (!doc || !['AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy', 'AWS::KMS::Key'].includes(r.Type))
+        continue;
+      for (const s of doc.Statement) {
+        const service = (s.Principal as { Service?: string } | undefined)?.Service;
+        if (s.Effect !== 'Allow' || !service) continue;
+        if (r.Type === 'AWS::KMS::Key' && service === 'events.amazonaws.com') {
+          expect(s.Condition).toBeUndefined();
+          continue;
+        }
+        const keys = Object.values((s.Condition ?? {}) as Record<string, object>).flatMap((c) =>
+          Object.keys(c).map((k) => k.toLowerCase()),
+        );
+        if (!keys.includes('aws:sourcearn') && !keys.includes('aws:sourceaccount'))
+          unscoped.push(`${id}: ${service}`);
+      }
+    }
+    expect(unscoped).toEqual([]);
+  });
+
+  test('each dead-letter queue named by a redrive policy is a queue of this template', () => {
+    for (const r of Object.values(t.Resources).filter((x) => x.Properties?.RedrivePolicy)) {
+      const dlq = (r.Properties!.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': string[] } })
+        .deadLetterTargetArn['Fn::GetAtt'][0];
+      expect(t.Resources[dlq].Type).toBe('AWS::SQS::Queue');
+    }
+  });
+});
+
+describe('the wire checker itself', () => {
+  let t: CfnTemplate;
+  beforeAll(() => {
+    t = synth({});
+  });
+  const keyId = () => Object.keys(t.Resources).find((id) => id.startsWith('MessagingKey'))!;
+  const keyStatements = (tt: CfnTemplate) =>
+    (tt.Resources[keyId()].Properties!.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+
+  test('refuses EventBridge a key grant conditioned on aws:SourceAccount (what this stack used to do)', () => {
+    const copy = structuredClone(t);
+    const events = keyStatements(copy).find((s) => s.Sid === 'AllowEventBridgeToEncryptForTopics')!;
+    events.Condition = { StringEquals: { 'aws:SourceAccount': ENV.account } };
+    expect(brokenWires(copy, ENV)).toEqual([
+      expect.stringMatching(/^rule SmtpCredentialsRotationSucceededRule.*key policy: key MessagingKey/),
+      expect.stringMatching(/^rule SmtpCredentialsRotationFailedRule.*key policy: key MessagingKey/),
+    ]);
+  });
+
+  test('a topic with no policy, or a Deny that matches, breaks its wires', () => {
+    const noPolicy = structuredClone(t);
+    for (const [id, r] of Object.entries(noPolicy.Resources)) {
+      if (r.Type === 'AWS::SNS::TopicPolicy' && id.startsWith('OperatorAlarms'))
+        delete noPolicy.Resources[id];
+    }
+    expect(brokenWires(noPolicy, ENV).every((line) => line.includes('has no resource policy'))).toBe(true);
+    expect(brokenWires(noPolicy, ENV).length).toBeGreaterThan(0);
+
+    const denied = structuredClone(t);
+    keyStatements(denied).push({ Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*' });
+    expect(brokenWires(denied, ENV).length).toBe(findWires(denied, ENV).length);
+  });
+
+  test('a target outside the template is reported, not skipped', () => {
+    const copy = structuredClone(t);
+    const alarm = Object.values(copy.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm')!;
+    alarm.Properties!.AlarmActions = ['arn:aws:sns:eu-west-1:123456789012:elsewhere'];
+    expect(() => findWires(copy, ENV)).toThrow(/is not a topic or queue of this template/);
+  });
+});
