@@ -81,6 +81,8 @@ export class SesSmtpStack extends Stack {
       configurationSet: this.feedback.configurationSet,
       fromAddress: config.fromAddress,
       allowedFromAddresses: config.credentials.allowedFromAddresses,
+      // In the SES sandbox the recipients' identities are authorized too (issue 8 item 4).
+      sandboxRecipients: this.sendingDomain.verifiedAddresses,
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
       removalPolicy,
