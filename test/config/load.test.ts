@@ -822,3 +822,18 @@ describe('the JSON file per RFC 8259', () => {
     expect(() => loadConfig(escaped)).toThrow(/field "tags.team": got a second member named "team"/);
   });
 });
+
+describe('Regions', () => {
+  test('a Region where SES has an API but no SMTP endpoint is refused with the escape hatch named', () => {
+    const [problem] = problemsOf2({ region: 'af-south-1' });
+    expect(problem).toMatch(
+      /field "region": got "af-south-1", expected a Region with an SES SMTP endpoint \(.*\); a newer one can be added under "additionalSmtpRegions"$/,
+    );
+    expect(
+      fileProblems({
+        additionalSmtpRegions: ['af-south-1'],
+        environments: { prod: { ...BASE_ENV, region: 'af-south-1' } },
+      }),
+    ).toEqual([]);
+  });
+});
