@@ -41,16 +41,24 @@ export interface LoadedConfig {
 
 /** Reads, parses and validates an environments file. Throws ConfigError on any problem. */
 export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): LoadedConfig {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    bytes = fs.readFileSync(path);
   } catch {
     throw new ConfigError([
       `${path}: cannot read the environments file; create it (see README "Configuration") or pass -c config=PATH`,
     ]);
   }
-  // RFC 8259 §8.1: a parser MAY ignore a byte order mark, and editors on Windows write one.
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  let text: string;
+  try {
+    // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; a parser MAY ignore a byte order
+    // mark (editors on Windows write one), which TextDecoder does by default.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError([
+      `${path}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
+    ]);
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -787,6 +787,27 @@ describe('the JSON file per RFC 8259', () => {
     expect(loadConfig(file).environments.map((e) => e.name)).toEqual(['a']);
   });
 
+  test('a file that is not UTF-8 (here UTF-16, as Notepad saves "Unicode") is one line (§8.1)', () => {
+    const file = path.join(dir, 'utf16.json');
+    fs.writeFileSync(
+      file,
+      Buffer.from(`\uFEFF${JSON.stringify({ environments: { a: BASE_ENV } })}`, 'utf16le'),
+    );
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([
+        `${file}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
+      ]),
+    );
+  });
+
+  test('non-ASCII UTF-8 text is read as such', () => {
+    const file = write(
+      'utf8.json',
+      JSON.stringify({ environments: { a: { ...BASE_ENV, tags: { Ort: 'München' } } } }),
+    );
+    expect(loadConfig(file).environments[0].config.tags).toEqual({ Ort: 'München' });
+  });
+
   test('a name given twice in one object is one line each (§4), not a silent last-one-wins', () => {
     const file = write(
       'dup.json',
