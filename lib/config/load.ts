@@ -98,7 +98,13 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
 export function parseConfig(raw: unknown, source: string): ConfigFile {
   const result = ConfigFileSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(issue, source)));
+    // One value, one line: a value that breaks two rules (a pattern and a length) is reported once.
+    const seen = new Set<string>();
+    const first = result.error.issues.filter((issue) => {
+      const key = JSON.stringify(issue.path);
+      return issue.code === 'unrecognized_keys' || (!seen.has(key) && !!seen.add(key));
+    });
+    throw new ConfigError(first.flatMap((issue) => describeIssue(issue, source)));
   }
   // Rules across fields run only on a well-formed file, so they never report a follow-on error.
   const problems = checkAcrossFields(result.data).map((p) => line(source, p.path, p.input, p.expected));

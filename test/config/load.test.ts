@@ -649,6 +649,14 @@ describe('email addresses per RFC 5321/5322, as SES takes them', () => {
     ]);
   });
 
+  test('an address that breaks two rules at once is still one line', () => {
+    const address = `${'a'.repeat(70)} b@example.org`;
+    expect(problemsOf2({ verifiedEmailAddresses: [address, address] })).toEqual([
+      `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+      `${at('verifiedEmailAddresses[1]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+    ]);
+  });
+
   test('a sender address at the domain in another letter case is at the domain', () => {
     valid({ fromAddress: 'No-Reply@EXAMPLE.com' });
   });
