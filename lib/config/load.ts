@@ -63,7 +63,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([`${path}: not valid JSON (${(e as Error).message}); fix the syntax`]);
+    throw new ConfigError([`${path}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`]);
   }
   const duplicates = duplicateKeys(text);
   if (duplicates.length) {
@@ -92,6 +92,16 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
       .filter((name) => only === undefined || name === only)
       .map((name) => ({ name, config: file.environments[name] })),
   };
+}
+
+/** JSON.parse's message, with the line and column when it names a position. */
+function jsonErrorText(error: Error, text: string): string {
+  const position = /at position (\d+)/.exec(error.message);
+  if (!position) return error.message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
 }
 
 /** Validates an already-parsed environments document; `source` names it in messages. */

@@ -790,6 +790,15 @@ describe('the JSON file per RFC 8259', () => {
     return file;
   };
 
+  test('a syntax error names its line and column', () => {
+    const file = write('trailing-comma.json', '{\n  "environments": {\n    "a": 1,\n  }\n}\n');
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([
+        `${file}: not valid JSON (Expected double-quoted property name at line 4, column 3); fix the syntax`,
+      ]),
+    );
+  });
+
   test('a UTF-8 byte order mark is ignored (§8.1)', () => {
     const file = write('bom.json', `\uFEFF${JSON.stringify({ environments: { a: BASE_ENV } })}`);
     expect(loadConfig(file).environments.map((e) => e.name)).toEqual(['a']);
