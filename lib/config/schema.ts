@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DMARC_URI_RE, EMAIL_RE, localPartFits, SENDER_RE, spfTermProblem } from './syntax';
+import { DMARC_URI_RE, EMAIL_RE, HOST_NAME, localPartFits, SENDER_RE, spfTermProblem } from './syntax';
 
 /*
  * The environments file, as one zod schema. The app validates with it, and
@@ -45,13 +45,18 @@ function uniqueList<T extends z.ZodType>(item: T, key: (value: z.output<T>) => s
   });
 }
 
-const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
-const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A host name in any letter case, with an optional trailing dot (the absolute form). */
+const DOMAIN_RE = new RegExp(`^(?=.{1,254}$)${HOST_NAME}\\.?$`);
+const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
+/**
+ * A domain name. DNS compares names case-insensitively (RFC 4343) and "example.com." is the
+ * absolute form of "example.com": both are accepted and normalized to lower case without the dot.
+ */
 export const domainName = text(
   DOMAIN_RE,
-  'a lower-case domain name without a trailing dot, like "example.com"',
-);
+  'a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")',
+).transform((name) => name.toLowerCase().replace(/\.$/, ''));
 
 const EMAIL_EXPECTED =
   'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
@@ -100,7 +105,9 @@ const ManualDns = strict({
 
 const MailFrom = strict({
   /** Label under the domain used as the MAIL FROM (envelope sender) domain. */
-  subdomain: text(LABEL_RE, 'one DNS label like "mail" (a-z, 0-9, "-")').default('mail'),
+  subdomain: text(LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
+    .transform((label) => label.toLowerCase())
+    .default('mail'),
   /** What SES does when the MAIL FROM MX record cannot be found at send time. */
   behaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).default('USE_DEFAULT_VALUE'),
 });

@@ -33,8 +33,8 @@ describe('environment config validation', () => {
     ],
     [
       'domain',
-      { domain: 'Example.com.' },
-      `${at('domain')}got "Example.com.", expected a lower-case domain name without a trailing dot, like "example.com"`,
+      { domain: 'bücher.example' },
+      `${at('domain')}got "bücher.example", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
     ],
     [
       'dns mode',
@@ -69,7 +69,7 @@ describe('environment config validation', () => {
     [
       'mail from label',
       { mailFrom: { subdomain: 'a.b' } },
-      `${at('mailFrom.subdomain')}got "a.b", expected one DNS label like "mail" (a-z, 0-9, "-")`,
+      `${at('mailFrom.subdomain')}got "a.b", expected one DNS label like "mail" (letters, digits, "-")`,
     ],
     [
       'mx failure',
@@ -858,6 +858,42 @@ describe('the JSON file per RFC 8259', () => {
       `{"environments": {"a": ${env.replace('{"team"', '{"team": "y", "te\\u0061m"')}}}`,
     );
     expect(() => loadConfig(escaped)).toThrow(/field "tags.team": got a second member named "team"/);
+  });
+});
+
+describe('domain names', () => {
+  test.each([
+    ['Example.COM', 'example.com'],
+    ['example.com.', 'example.com'],
+    ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+  ])(
+    '%s is the domain %s (RFC 4343: case-insensitive; a trailing dot is the absolute form)',
+    (given, domain) => {
+      const env = envConfig({
+        domain: given,
+        fromAddress: `no-reply@${domain}`,
+        dns: { mode: 'route53', hostedZoneId: 'Z1', zoneName: given },
+        mailFrom: { subdomain: 'Mail' },
+      });
+      expect([env.domain, env.dns.mode === 'route53' && env.dns.zoneName, env.mailFrom.subdomain]).toEqual([
+        domain,
+        domain,
+        'mail',
+      ]);
+    },
+  );
+
+  test.each([
+    'example..com',
+    '-example.com',
+    'example.com..',
+    'example',
+    'example.123',
+    `${'a'.repeat(64)}.com`,
+  ])('refuses %s', (domain) => {
+    expect(problemsOf2({ domain })).toEqual([
+      `${at('domain')}got ${JSON.stringify(domain)}, expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
+    ]);
   });
 });
 
