@@ -1,4 +1,4 @@
-import { feedbackSmtpEndpoint } from './config/smtp-regions';
+import { DEFAULT_EASY_DKIM_DOMAIN, feedbackSmtpEndpoint } from './config/smtp-regions';
 
 /*
  * The DNS records an SES sending domain needs, as plain data. The stack writes them to
@@ -115,13 +115,23 @@ export function apexTxtRecord(domain: string, options: ApexSpfOptions): DnsRecor
   };
 }
 
-/** Easy DKIM CNAMEs from the identity's tokens. */
-export function dkimRecords(domain: string, tokens: readonly string[]): DnsRecord[] {
+/**
+ * Easy DKIM CNAMEs from the identity's tokens. `signingHostedZone` is the zone they point to: SES
+ * reports it per identity (DkimAttributes.SigningHostedZone), and `easyDkimDomain(region)` knows
+ * it per Region; it is not dkim.amazonses.com in every Region.
+ * @see https://docs.aws.amazon.com/general/latest/gr/ses.html#ses_dkim_domains
+ */
+export function dkimRecords(
+  domain: string,
+  tokens: readonly string[],
+  signingHostedZone: string = DEFAULT_EASY_DKIM_DOMAIN,
+): DnsRecord[] {
+  const zone = signingHostedZone.replace(/\.$/, '');
   return tokens.map((token, i) => ({
     key: `Dkim${i + 1}`,
     name: fqdn(`${token}._domainkey.${domain}`),
     type: 'CNAME',
-    values: [`${token}.dkim.amazonses.com`],
+    values: [`${token}.${zone}`],
     purpose: `Easy DKIM key ${i + 1}`,
   }));
 }

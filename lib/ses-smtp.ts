@@ -6,7 +6,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { ConfigError, checkEnvironment, issueLines, problemLines } from './config/load';
+import { ConfigError, checkEnvironment, issueLines, problemLines, resolveEnvironment } from './config/load';
 import {
   awsRegion,
   EnvironmentConfig,
@@ -127,6 +127,8 @@ export class SesSmtp extends Construct {
       allowedFromAddresses: config.credentials.allowedFromAddresses,
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
+      // In the SES sandbox the recipients' identities are authorized too.
+      sandboxRecipients: this.sendingDomain.verifiedAddresses,
       // RotationFailed also goes straight to the operators, as a readable message.
       alarmTopic: this.operatorAlarms.topic,
       removalPolicy,
@@ -215,11 +217,12 @@ function validate(props: SesSmtpProps, stack: Stack): { environmentName: string;
   const result = SettingsSchema.safeParse(props, { reportInput: true });
   if (!result.success) throw new ConfigError(issueLines(SOURCE, result.error.issues));
   const { environmentName, additionalSmtpRegions, ...settings } = result.data;
-  const config: EnvironmentConfig = { ...settings, account: stack.account, region };
+  const parsed = { ...settings, account: stack.account, region };
   const problems = problemLines(
     SOURCE,
-    checkEnvironment(config, [...SES_SMTP_REGIONS, ...additionalSmtpRegions]),
+    checkEnvironment(parsed, [...SES_SMTP_REGIONS, ...additionalSmtpRegions]),
   );
   if (problems.length) throw new ConfigError(problems);
-  return { environmentName, config };
+  // A construct alone in its account and Region owns the account-level alarms unless told not to.
+  return { environmentName, config: resolveEnvironment(parsed, parsed.alarms.accountAlarms ?? true) };
 }

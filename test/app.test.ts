@@ -31,7 +31,14 @@ describe('buildApp', () => {
   });
 
   test('-c env=NAME builds only that environment', () => {
-    const config = configFile({ a: BASE_ENV, b: { ...BASE_ENV, region: 'us-east-1' } });
+    // The same domain in a second Region writes its own MAIL FROM name and leaves DMARC to "a".
+    const b = {
+      ...BASE_ENV,
+      region: 'us-east-1',
+      mailFrom: { subdomain: 'mail-us' },
+      dmarc: { enabled: false },
+    };
+    const config = configFile({ a: BASE_ENV, b });
     expect(buildApp(appWith({ config, env: 'b' })).map((s) => [s.stackName, s.region])).toEqual([
       [stackName('b'), 'us-east-1'],
     ]);

@@ -95,6 +95,22 @@ describe('SesSmtpStack', () => {
     expect(report.success).toBe(true);
   });
 
+  test('sandbox: the SMTP user may send to the verified test recipients, from any address at the domain', () => {
+    const { template } = synthStack({ verifiedEmailAddresses: ['dev@example.org', 'qa@example.net'] });
+    const [userPolicy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    const [statement] = userPolicy.Properties.PolicyDocument.Statement;
+    const recipients = Object.entries(template.findResources('AWS::SES::EmailIdentity'))
+      .filter(([, r]) => String(r.Properties.EmailIdentity).includes('@'))
+      .map(([id]) => id);
+    expect(recipients).toHaveLength(2);
+    const refs = JSON.stringify(statement.Resource);
+    for (const id of recipients)
+      expect(refs).toContain(`":ses:eu-west-1:123456789012:identity/",{"Ref":"${id}"}`);
+    expect(statement.Condition).toEqual({ StringLike: { 'ses:FromAddress': ['*@example.com'] } });
+  });
+
   test("the configuration set is the identity's default, and the SMTP user may send through it", () => {
     const { template } = synthStack();
     template.hasResourceProperties('AWS::SES::EmailIdentity', {

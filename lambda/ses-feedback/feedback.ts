@@ -181,7 +181,8 @@ export function decide(event: Json): FeedbackDecision {
       bounceType: 'None',
       subType,
       feedbackId,
-      redacted: recipients.redacted,
+      // A report that names nobody (the ISP removed the recipient) still stands for one recipient.
+      redacted: recipients.valid.length === 0 ? Math.max(recipients.redacted, 1) : recipients.redacted,
       suppress: act ? recipients.valid.map((address) => ({ address, reason: 'COMPLAINT' as const })) : [],
       notSuppressed: act ? 0 : recipients.valid.length,
       note: !act

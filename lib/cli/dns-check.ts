@@ -1,5 +1,6 @@
 import type { promises as dns } from 'node:dns';
 import { GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { easyDkimDomain } from '../config/smtp-regions';
 import { apexTxtRecord, dkimRecords, DnsRecord, dmarcRecord, mailFromRecords } from '../dns-records';
 import { CliContext } from './context';
 import { CheckFailed } from './errors';
@@ -12,6 +13,8 @@ export interface LiveIdentity {
   readonly verifiedForSending: boolean;
   readonly dkimStatus?: string;
   readonly mailFromStatus?: string;
+  /** The zone the DKIM CNAMEs must point to, as SES reports it for this identity. */
+  readonly signingHostedZone?: string;
 }
 
 /** The identity as SES sees it now: DKIM tokens, MAIL FROM, statuses. */
@@ -26,6 +29,7 @@ export async function liveIdentity(ctx: CliContext): Promise<LiveIdentity> {
       verifiedForSending: r.VerifiedForSendingStatus === true,
       dkimStatus: r.DkimAttributes?.Status,
       mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
+      signingHostedZone: r.DkimAttributes?.SigningHostedZone,
     };
   } catch (e) {
     if ((e as Error).name === 'NotFoundException') {
@@ -37,14 +41,21 @@ export async function liveIdentity(ctx: CliContext): Promise<LiveIdentity> {
   }
 }
 
-/** Every record the environment needs, DKIM from the live tokens. */
+/**
+ * Every record the environment needs, DKIM from the live tokens and pointing to the zone SES
+ * reports for the identity (else the Region's Easy DKIM zone).
+ */
 export function expectedRecords(ctx: CliContext, identity: LiveIdentity): DnsRecord[] {
   const { config } = ctx;
   const subdomain = identity.mailFromDomain?.endsWith(`.${identity.domain}`)
     ? identity.mailFromDomain.slice(0, -identity.domain.length - 1)
     : config.mailFrom.subdomain;
   return [
-    ...dkimRecords(identity.domain, identity.tokens),
+    ...dkimRecords(
+      identity.domain,
+      identity.tokens,
+      identity.signingHostedZone ?? easyDkimDomain(ctx.region),
+    ),
     ...mailFromRecords(identity.domain, subdomain, ctx.region),
     ...(config.dmarc.enabled ? [dmarcRecord(identity.domain, config.dmarc)] : []),
     ...(config.apexSpf.enabled ? [apexTxtRecord(identity.domain, config.apexSpf)] : []),

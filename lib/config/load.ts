@@ -1,7 +1,18 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { ConfigFile, ConfigFileSchema, EnvironmentConfig } from './schema';
+import { apexTxtRecord, dmarcRecord, DnsRecord, mailFromRecords } from '../dns-records';
+import {
+  ConfigFile,
+  ConfigFileSchema,
+  EnvironmentConfig,
+  ParsedConfigFile,
+  ParsedEnvironment,
+} from './schema';
+import { defaultAllowedFromAddresses, domainOf } from './senders';
 import { SES_SMTP_REGIONS } from './smtp-regions';
+import { duplicateKeys, spfLookupCount } from './syntax';
+
+export { spfLookupCount };
 
 /** Default location of the environments file, relative to the working directory. */
 export const DEFAULT_CONFIG_PATH = 'config/environments.json';
@@ -30,19 +41,43 @@ export interface LoadedConfig {
 
 /** Reads, parses and validates an environments file. Throws ConfigError on any problem. */
 export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): LoadedConfig {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    bytes = fs.readFileSync(path);
   } catch {
     throw new ConfigError([
       `${path}: cannot read the environments file; create it (see README "Configuration") or pass -c config=PATH`,
+    ]);
+  }
+  let text: string;
+  try {
+    // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; a parser MAY ignore a byte order
+    // mark (editors on Windows write one), which TextDecoder does by default.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError([
+      `${path}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
     ]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([`${path}: not valid JSON (${(e as Error).message}); fix the syntax`]);
+    throw new ConfigError([`${path}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`]);
+  }
+  const duplicates = duplicateKeys(text);
+  if (duplicates.length) {
+    throw new ConfigError(
+      duplicates.map((d) =>
+        line(
+          path,
+          [...d.path, d.key],
+          d.key,
+          'each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one',
+          'got a second member named',
+        ),
+      ),
+    );
   }
   const file = parseConfig(raw, path);
   const names = Object.keys(file.environments);
@@ -59,6 +94,16 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
   };
 }
 
+/** JSON.parse's message, with the line and column when it names a position. */
+function jsonErrorText(error: Error, text: string): string {
+  const position = /at position (\d+)/.exec(error.message);
+  if (!position) return error.message;
+  const before = text.slice(0, Number(position[1]));
+  const line = before.split('\n').length;
+  const column = before.length - before.lastIndexOf('\n');
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+}
+
 /** Validates an already-parsed environments document; `source` names it in messages. */
 export function parseConfig(raw: unknown, source: string): ConfigFile {
   const result = ConfigFileSchema.safeParse(raw, { reportInput: true });
@@ -68,7 +113,56 @@ export function parseConfig(raw: unknown, source: string): ConfigFile {
   // Rules across fields run only on a well-formed file, so they never report a follow-on error.
   const problems = problemLines(source, checkAcrossFields(result.data));
   if (problems.length) throw new ConfigError(problems);
-  return result.data;
+  return resolveDefaults(result.data);
+}
+
+/** Fills the defaults that depend on other fields, or on the other environments of the file. */
+function resolveDefaults(file: ParsedConfigFile): ConfigFile {
+  const owners = accountAlarmOwners(file.environments);
+  const environments: Record<string, EnvironmentConfig> = {};
+  for (const [name, env] of Object.entries(file.environments)) {
+    environments[name] = resolveEnvironment(env, owners.has(name));
+  }
+  return { ...file, environments };
+}
+
+/**
+ * An environment with the defaults that depend on its other fields applied: the senders (every
+ * address at the domain) and whether it owns the account-level reputation alarms.
+ */
+export function resolveEnvironment<T extends Omit<ParsedEnvironment, 'account' | 'region'>>(
+  env: T,
+  accountAlarms: boolean,
+): T & Pick<EnvironmentConfig, 'credentials' | 'alarms'> {
+  return {
+    ...env,
+    credentials: {
+      ...env.credentials,
+      allowedFromAddresses:
+        env.credentials.allowedFromAddresses ?? defaultAllowedFromAddresses(env.domain, env.fromAddress),
+    },
+    alarms: { ...env.alarms, accountAlarms },
+  };
+}
+
+/**
+ * The environments that create the account-level reputation alarms, one per account and Region:
+ * the one that sets `alarms.accountAlarms` to true, else the first listed that does not set false.
+ */
+function accountAlarmOwners(environments: Record<string, ParsedEnvironment>): Set<string> {
+  const byAccountRegion = new Map<string, [string, ParsedEnvironment][]>();
+  for (const entry of Object.entries(environments)) {
+    const key = `${entry[1].account}/${entry[1].region}`;
+    byAccountRegion.set(key, [...(byAccountRegion.get(key) ?? []), entry]);
+  }
+  const owners = new Set<string>();
+  for (const group of byAccountRegion.values()) {
+    const owner =
+      group.find(([, env]) => env.alarms.accountAlarms === true) ??
+      group.find(([, env]) => env.alarms.accountAlarms === undefined);
+    if (owner) owners.add(owner[0]);
+  }
+  return owners;
 }
 
 /** A value that breaks a rule: where it is, what it was, and what the rule allows. */
@@ -78,10 +172,12 @@ export interface Problem {
   readonly expected: string;
 }
 
-function checkAcrossFields(file: ConfigFile): Problem[] {
+function checkAcrossFields(file: ParsedConfigFile): Problem[] {
   const problems: Problem[] = [];
   const regions = [...SES_SMTP_REGIONS, ...file.additionalSmtpRegions];
   const seenIdentities = new Map<string, string>();
+  const alarmOwners = new Map<string, string>();
+  const zoneRecords = new Map<string, string>();
   for (const [name, env] of Object.entries(file.environments)) {
     const add = (path: PropertyKey[], input: unknown, expected: string) =>
       problems.push({ path: ['environments', name, ...path], input, expected });
@@ -96,6 +192,47 @@ function checkAcrossFields(file: ConfigFile): Problem[] {
       );
     }
     seenIdentities.set(identity, name);
+
+    // SES's reputation metrics are per account and Region: one environment there alarms on them.
+    if (env.alarms.accountAlarms === true) {
+      const accountRegion = `${env.account} in ${env.region}`;
+      const owner = alarmOwners.get(accountRegion);
+      if (owner !== undefined) {
+        add(
+          ['alarms', 'accountAlarms'],
+          true,
+          `false or no value: environment "${owner}" already creates the account-level reputation alarms of account ${accountRegion} (two would send every alert twice)`,
+        );
+      } else alarmOwners.set(accountRegion, name);
+    }
+
+    // Two environments writing one record set into one hosted zone collide at deploy time:
+    // one line per pair of environments, naming every shared record and every field to change.
+    if (env.dns.mode === 'route53') {
+      const zone = env.dns.hostedZoneId;
+      const clashes = new Map<string, DnsRecord[]>();
+      for (const record of zoneRecordsOf(env)) {
+        const key = `${zone} ${record.name.toLowerCase()} ${record.type}`;
+        const other = zoneRecords.get(key);
+        if (other === undefined) zoneRecords.set(key, name);
+        else clashes.set(other, [...(clashes.get(other) ?? []), record]);
+      }
+      for (const [other, records] of clashes) {
+        const fields = [...new Set(records.map((r) => RECORD_FIELDS[r.key]))];
+        const shared = [...new Set(records.map((r) => r.name.replace(/\.$/, '')))].map(
+          (n) =>
+            `${n} (${records
+              .filter((r) => r.name.replace(/\.$/, '') === n)
+              .map((r) => r.type)
+              .join(', ')})`,
+        );
+        add(
+          fields[0].path.split('.'),
+          fields[0].value(env),
+          `records that environment "${other}" does not also write into hosted zone ${zone}; both write ${shared.join(', ')}: ${fields.map((f) => f.fix).join(' and ')}`,
+        );
+      }
+    }
   }
   return problems;
 }
@@ -105,7 +242,7 @@ function checkAcrossFields(file: ConfigFile): Problem[] {
  * environment. `smtpRegions` are the Regions accepted for `region`.
  */
 export function checkEnvironment(
-  env: Omit<EnvironmentConfig, 'account'>,
+  env: Omit<ParsedEnvironment, 'account'>,
   smtpRegions: readonly string[],
 ): Problem[] {
   const problems: Problem[] = [];
@@ -123,7 +260,7 @@ export function checkEnvironment(
     add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);
   }
   env.credentials.allowedFromAddresses?.forEach((address, i) => {
-    if (!isAtDomain(address, env.domain)) {
+    if (!isAtDomain(address.replace(/@\*\./, '@'), env.domain)) {
       add(
         ['credentials', 'allowedFromAddresses', i],
         address,
@@ -157,6 +294,18 @@ export function checkEnvironment(
       );
     }
   });
+  const explanations = env.apexSpf.otherMechanisms
+    .map((term, i) => [term, i] as const)
+    .filter(([term]) => /^exp=/i.test(term));
+  explanations
+    .slice(1)
+    .forEach(([term, i]) =>
+      add(
+        ['apexSpf', 'otherMechanisms', i],
+        term,
+        `at most one "exp=" modifier (RFC 7208 §6; the first is [${explanations[0][1]}])`,
+      ),
+    );
   const lookups = spfLookupCount(env.apexSpf.otherMechanisms) + 1; // +1: include:amazonses.com
   if (env.apexSpf.enabled && lookups > 10) {
     add(
@@ -175,12 +324,46 @@ export function problemLines(source: string, problems: readonly Problem[]): stri
 
 /** One line per zod issue, in the same form as problemLines. */
 export function issueLines(source: string, issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.flatMap((issue) => describeIssue(issue, source));
+  // One value, one line: a value that breaks two rules (a pattern and a length) is reported once.
+  const seen = new Set<string>();
+  const first = issues.filter((issue) => {
+    const key = JSON.stringify(issue.path);
+    return issue.code === 'unrecognized_keys' || (!seen.has(key) && !!seen.add(key));
+  });
+  return first.flatMap((issue) => describeIssue(issue, source));
 }
 
-/** SPF terms that cost a DNS lookup under RFC 7208 section 4.6.4. */
-export function spfLookupCount(terms: readonly string[]): number {
-  return terms.filter((t) => /^[+?~-]?(include:|a\b|mx\b|ptr\b|exists:|redirect=)/.test(t)).length;
+/** Which field of an environment makes it write a record, and how to avoid a collision. */
+const MAIL_FROM_FIELD = {
+  path: 'mailFrom.subdomain',
+  value: (env: ParsedEnvironment) => env.mailFrom.subdomain,
+  fix: 'give one of them another mailFrom.subdomain (like "mail-eu")',
+};
+const RECORD_FIELDS: Record<
+  string,
+  { path: string; value: (env: ParsedEnvironment) => unknown; fix: string }
+> = {
+  MailFromMx: MAIL_FROM_FIELD,
+  MailFromTxt: MAIL_FROM_FIELD,
+  DmarcTxt: {
+    path: 'dmarc.enabled',
+    value: (env) => env.dmarc.enabled,
+    fix: 'set dmarc.enabled to false in one of them (a name holds one DMARC record)',
+  },
+  ApexTxt: {
+    path: 'apexSpf.enabled',
+    value: (env) => env.apexSpf.enabled,
+    fix: 'set apexSpf.enabled to false in one of them (a name holds one TXT record set)',
+  },
+};
+
+/** The records an environment writes into its hosted zone, besides the DKIM CNAMEs (unique per identity). */
+function zoneRecordsOf(env: ParsedEnvironment): DnsRecord[] {
+  return [
+    ...mailFromRecords(env.domain, env.mailFrom.subdomain, env.region),
+    ...(env.dmarc.enabled ? [dmarcRecord(env.domain, env.dmarc)] : []),
+    ...(env.apexSpf.enabled ? [apexTxtRecord(env.domain, env.apexSpf)] : []),
+  ];
 }
 
 function isAtOrUnder(name: string, parent: string): boolean {
@@ -188,8 +371,7 @@ function isAtOrUnder(name: string, parent: string): boolean {
 }
 
 function isAtDomain(address: string, domain: string): boolean {
-  const at = address.lastIndexOf('@');
-  return at > 0 && isAtOrUnder(address.slice(at + 1), domain);
+  return address.lastIndexOf('@') > 0 && isAtOrUnder(domainOf(address), domain);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, source: string): string[] {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DMARC_URI_RE, EMAIL_RE, HOST_NAME, localPartFits, SENDER_RE, spfTermProblem } from './syntax';
 
 /*
  * The environments file, as one zod schema. The app validates with it, and
@@ -22,23 +23,63 @@ function text(re: RegExp, expected: string) {
   return z.string({ error: expected }).regex(re, { error: expected });
 }
 
-const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
-const EMAIL_RE =
-  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const LABEL_RE = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-// One SPF mechanism or modifier other than "all", "redirect=" and the leading "v=spf1".
-const SPF_TERM_RE =
-  /^[+?~-]?(include:\S+|a(:\S+)?(\/\d+)?|mx(:\S+)?(\/\d+)?|ptr(:\S+)?|ip4:\S+|ip6:\S+|exists:\S+|exp=\S+)$/;
+/**
+ * A list whose entries must differ (they become construct ids, record values or subscriptions):
+ * each repeat is one problem at its own index. `key` says when two entries are the same.
+ */
+function uniqueList<T extends z.ZodType>(item: T, key: (value: z.output<T>) => string = String) {
+  return z.array(item).superRefine((list, ctx) => {
+    const seen = new Map<string, number>();
+    list.forEach((value, i) => {
+      const k = key(value);
+      const first = seen.get(k);
+      if (first === undefined) seen.set(k, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          input: value,
+          message: `each entry once (the same as entry [${first}]); remove the repeat`,
+        });
+    });
+  });
+}
 
+/** A host name in any letter case, with an optional trailing dot (the absolute form). */
+const DOMAIN_RE = new RegExp(`^(?=.{1,254}$)${HOST_NAME}\\.?$`);
+const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * A domain name. DNS compares names case-insensitively (RFC 4343) and "example.com." is the
+ * absolute form of "example.com": both are accepted and normalized to lower case without the dot.
+ */
 export const domainName = text(
   DOMAIN_RE,
-  'a lower-case domain name without a trailing dot, like "example.com"',
-);
+  'a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")',
+).transform((name) => name.toLowerCase().replace(/\.$/, ''));
 
-export const emailAddress = text(
-  EMAIL_RE,
-  'an email address with a lower-case domain, like "no-reply@example.com"',
-);
+const EMAIL_EXPECTED =
+  'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
+
+/** An email address as SES takes it (see syntax.ts); the domain part is compared case-insensitively. */
+export const emailAddress = text(EMAIL_RE, EMAIL_EXPECTED).refine(localPartFits, { error: EMAIL_EXPECTED });
+
+/** The identity of an address: its local part exactly, its domain in lower case. */
+const addressKey = (address: string) => {
+  const at = address.lastIndexOf('@');
+  return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
+};
+
+const SENDER_EXPECTED =
+  'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)';
+/** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain. */
+const senderEntry = text(SENDER_RE, SENDER_EXPECTED).refine(localPartFits, { error: SENDER_EXPECTED });
+
+const TAG_KEY_EXPECTED = 'a tag key of 1-128 letters, digits, spaces and _ . : / = + - @';
+const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces and _ . : / = + - @';
+
+/** The AWS tag character set: Unicode letters, digits and spaces, and _ . : / = + - @. */
+const TAG_TEXT = /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]*$/u;
 
 /** An AWS Region name, like "eu-west-1". */
 export const awsRegion = text(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS Region like "eu-west-1"');
@@ -51,8 +92,14 @@ export const environmentName = text(
 
 const Route53Dns = strict({
   mode: z.literal('route53'),
-  /** Id of the public hosted zone that holds the domain (no lookup happens at synth). */
-  hostedZoneId: text(/^Z[A-Z0-9]{1,31}$/, 'a Route53 hosted zone id like "Z0123456789ABCDEFGHIJ"'),
+  /**
+   * Id of the public hosted zone that holds the domain (no lookup happens at synth). The
+   * "/hostedzone/Z..." form that `aws route53 list-hosted-zones` prints is accepted too.
+   */
+  hostedZoneId: text(
+    /^(\/hostedzone\/)?Z[A-Z0-9]{1,31}$/,
+    'a Route53 hosted zone id like "Z0123456789ABCDEFGHIJ" or "/hostedzone/Z0123456789ABCDEFGHIJ"',
+  ).transform((id) => id.replace(/^\/hostedzone\//, '')),
   /** Name of that hosted zone: the domain itself or one of its parents. */
   zoneName: domainName,
   /** TTL of every record this stack writes, in seconds. */
@@ -67,14 +114,16 @@ const ManualDns = strict({
 
 const MailFrom = strict({
   /** Label under the domain used as the MAIL FROM (envelope sender) domain. */
-  subdomain: text(LABEL_RE, 'one DNS label like "mail" (a-z, 0-9, "-")').default('mail'),
+  subdomain: text(LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
+    .transform((label) => label.toLowerCase())
+    .default('mail'),
   /** What SES does when the MAIL FROM MX record cannot be found at send time. */
   behaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).default('USE_DEFAULT_VALUE'),
 });
 
 const DmarcReportUri = text(
-  /^mailto:[^\s@,;!]+@[^\s@,;!]+\.[^\s@,;!]+$/,
-  'a "mailto:" URI like "mailto:dmarc@example.com"',
+  DMARC_URI_RE,
+  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4; write "," ";" "!" inside it as %2C %3B %21)',
 );
 
 const Dmarc = strict({
@@ -85,10 +134,14 @@ const Dmarc = strict({
   subdomainPolicy: z.enum(['none', 'quarantine', 'reject']).optional(),
   /** Percentage of failing mail the policy applies to ("pct="). */
   percentage: z.number().int().min(0).max(100).default(100),
-  /** Aggregate report destinations ("rua="). */
-  aggregateReportUris: z.array(DmarcReportUri).max(10).default([]),
-  /** Forensic (failure) report destinations ("ruf="). */
-  forensicReportUris: z.array(DmarcReportUri).max(10).default([]),
+  /** Aggregate report destinations ("rua="), each optionally with a size limit like "!10m". */
+  aggregateReportUris: uniqueList(DmarcReportUri, (u) => u.toLowerCase())
+    .max(10)
+    .default([]),
+  /** Forensic (failure) report destinations ("ruf="), each optionally with a size limit like "!10m". */
+  forensicReportUris: uniqueList(DmarcReportUri, (u) => u.toLowerCase())
+    .max(10)
+    .default([]),
   /** DKIM alignment ("adkim="): relaxed or strict. */
   dkimAlignment: z.enum(['relaxed', 'strict']).default('relaxed'),
   /** SPF alignment ("aspf="): relaxed or strict. */
@@ -98,32 +151,33 @@ const Dmarc = strict({
 const ApexSpf = strict({
   /** Write the domain's apex TXT record set (SPF plus every other apex TXT value). */
   enabled: z.boolean().default(false),
-  /** SPF mechanisms the domain already uses for other senders, like "include:_spf.google.com". */
-  otherMechanisms: z
-    .array(text(SPF_TERM_RE, 'an SPF mechanism like "include:_spf.google.com" or "ip4:192.0.2.0/24"'))
-    .default([]),
+  /**
+   * SPF terms the domain already uses for other senders (RFC 7208: mechanisms with an optional
+   * qualifier, macros, a/mx with CIDR lengths, ip4/ip6, and modifiers), like "include:_spf.google.com".
+   */
+  otherMechanisms: uniqueList(
+    z.string({ error: 'an SPF term like "include:_spf.google.com"' }).superRefine((term, ctx) => {
+      const problem = spfTermProblem(term);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: term });
+    }),
+    (t) => t.toLowerCase(),
+  ).default([]),
   /** The final "all" qualifier. */
   all: z.enum(['~all', '-all', '?all']).default('~all'),
   /** Every other TXT value already published at the apex (site verifications...), kept in the same record set. */
-  otherTxtValues: z.array(z.string().min(1).max(4000)).default([]),
+  otherTxtValues: uniqueList(z.string().min(1).max(4000)).default([]),
 });
 
 const Credentials = strict({
   /** Days between automatic rotations of the SMTP credentials. */
   rotationDays: z.number().int().min(1).max(1000).default(90),
   /**
-   * Addresses the SMTP user may send from (the IAM `ses:FromAddress` condition). "*" may stand for
-   * the local part, like "*@example.com". Default: the environment's `fromAddress` only.
+   * Addresses the SMTP user may send from (the IAM `ses:FromAddress` condition): exact addresses,
+   * "*@example.com" (every address at that domain) or "*@*.example.com" (at every subdomain).
+   * Default: every address at `domain`, and at the domain of `fromAddress` when that is a
+   * subdomain. List exact addresses to allow only those.
    */
-  allowedFromAddresses: z
-    .array(
-      text(
-        /^(\*|[A-Za-z0-9.!#$%&'+/=?^_`{|}~-]{1,64})@[a-z0-9.-]+$/,
-        'an email address, or "*@" and a domain',
-      ),
-    )
-    .min(1)
-    .optional(),
+  allowedFromAddresses: uniqueList(senderEntry, addressKey).min(1).optional(),
 });
 
 const Threshold = (what: string, max: number) =>
@@ -134,21 +188,22 @@ const Threshold = (what: string, max: number) =>
 
 const Alarms = strict({
   /** Email addresses subscribed to the operator alarm topic (each must confirm the subscription). */
-  emails: z.array(emailAddress).default([]),
+  emails: uniqueList(emailAddress, addressKey).default([]),
+  /**
+   * Whether this environment creates the account-level reputation alarms (SES's bounce and
+   * complaint rates are per account and Region). When no environment of an account and Region
+   * sets it, the first one listed in the file does; at most one may set it to true.
+   */
+  accountAlarms: z.boolean().optional(),
   /** Bounce rate alarm levels in percent (AWS reviews an account at 5 %, may pause it at 10 %). */
   bounceRatePercent: Threshold('bounce rate, percent', 10).default({ warning: 2, critical: 5 }),
   /** Complaint rate alarm levels in percent (AWS reviews an account at 0.1 %, may pause it at 0.5 %). */
   complaintRatePercent: Threshold('complaint rate, percent', 0.5).default({ warning: 0.05, critical: 0.1 }),
-  /**
-   * Create the account-wide bounce/complaint rate alarms (the configuration set's alarms are always
-   * made). Only one environment per account and Region should, or every alert arrives twice.
-   */
-  accountAlarms: z.boolean().default(true),
 });
 
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */
-  additionalEvents: z.array(z.enum(['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'])).default([]),
+  additionalEvents: uniqueList(z.enum(['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'])).default([]),
   /** Deliver SES's JSON to the queue without the SNS envelope. */
   rawMessageDelivery: z.boolean().default(true),
   /** The app's own HTTPS endpoint subscribed to the feedback topic. */
@@ -182,17 +237,41 @@ export const EnvironmentSchema = strict({
   }),
   apexSpf: ApexSpf.default({ enabled: false, otherMechanisms: [], all: '~all', otherTxtValues: [] }),
   /** Recipient addresses verified as SES email identities, for testing while the account is in the sandbox. */
-  verifiedEmailAddresses: z.array(emailAddress).default([]),
+  verifiedEmailAddresses: uniqueList(emailAddress, addressKey).default([]),
   credentials: Credentials.default({ rotationDays: 90 }),
   feedback: Feedback.default({ additionalEvents: [], rawMessageDelivery: true, appQueue: false }),
   alarms: Alarms.default({
     emails: [],
     bounceRatePercent: { warning: 2, critical: 5 },
     complaintRatePercent: { warning: 0.05, critical: 0.1 },
-    accountAlarms: true,
   }),
-  /** Tags put on every resource of the environment's stack. */
-  tags: z.record(text(/^[\w.:/=+@ -]{1,128}$/, 'a tag key'), z.string().max(256)).default({}),
+  /**
+   * Tags put on every resource of the environment's stack: at most 49 (AWS allows 50 per resource
+   * and the stack adds "ses-smtp:environment"); keys of 1-128 and values of 0-256 letters, digits,
+   * spaces and _ . : / = + - @; keys may not start with "aws:" (reserved for AWS, any case).
+   */
+  tags: z
+    .record(
+      z
+        .string()
+        .min(1, { error: TAG_KEY_EXPECTED })
+        .max(128, { error: TAG_KEY_EXPECTED })
+        .regex(TAG_TEXT, { error: TAG_KEY_EXPECTED })
+        .refine((k) => !/^aws:/i.test(k), {
+          error: 'a tag key that does not start with "aws:" (AWS reserves that prefix in any letter case)',
+        })
+        .refine((k) => k !== 'ses-smtp:environment', {
+          error: 'a tag key other than "ses-smtp:environment" (the stack sets it to the environment name)',
+        }),
+      z
+        .string({ error: 'a text' })
+        .max(256, { error: TAG_VALUE_EXPECTED })
+        .regex(TAG_TEXT, { error: TAG_VALUE_EXPECTED }),
+    )
+    .refine((tags) => Object.keys(tags).length <= 49, {
+      error: 'at most 49 tags (AWS allows 50 per resource; the stack adds "ses-smtp:environment")',
+    })
+    .default({}),
   /** "retain" keeps the identity, DNS records, secret and keys when the stack is deleted. */
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
 });
@@ -200,16 +279,32 @@ export const EnvironmentSchema = strict({
 export const ConfigFileSchema = strict({
   $schema: z.string().optional(),
   /** Regions to accept besides the built-in list of SES SMTP Regions. */
-  additionalSmtpRegions: z.array(awsRegion).default([]),
+  additionalSmtpRegions: uniqueList(awsRegion).default([]),
   environments: z
     .record(environmentName, EnvironmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
 });
 
-export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
+/** An environment as the schema gives it, before the loader resolves the cross-field defaults. */
+export type ParsedEnvironment = z.output<typeof EnvironmentSchema>;
+export type ParsedConfigFile = z.output<typeof ConfigFileSchema>;
+
+/**
+ * An environment after loading: what the schema gives, with the defaults that depend on other
+ * fields (or other environments) resolved by the loader.
+ */
+export type EnvironmentConfig = Omit<ParsedEnvironment, 'credentials' | 'alarms'> & {
+  readonly credentials: ParsedEnvironment['credentials'] & { readonly allowedFromAddresses: string[] };
+  readonly alarms: Omit<ParsedEnvironment['alarms'], 'accountAlarms'> & {
+    /** True for the one environment of its account and Region that owns the account-level alarms. */
+    readonly accountAlarms: boolean;
+  };
+};
 export type DnsConfig = EnvironmentConfig['dns'];
 export type DmarcConfig = EnvironmentConfig['dmarc'];
 export type ApexSpfConfig = EnvironmentConfig['apexSpf'];
 export type AlarmsConfig = EnvironmentConfig['alarms'];
 export type FeedbackConfig = EnvironmentConfig['feedback'];
-export type ConfigFile = z.output<typeof ConfigFileSchema>;
+export type ConfigFile = Omit<z.output<typeof ConfigFileSchema>, 'environments'> & {
+  readonly environments: Record<string, EnvironmentConfig>;
+};

@@ -61,6 +61,8 @@ export class SendingDomain extends Construct {
   public readonly mailFromDomain: string;
   /** Every record of the domain except DKIM (whose names come from the identity at deploy time). */
   public readonly staticRecords: DnsRecord[];
+  /** The email address identities of `verifiedEmailAddresses`, in that order. */
+  public readonly verifiedAddresses: ses.IEmailIdentity[];
 
   constructor(scope: Construct, id: string, props: SendingDomainProps) {
     super(scope, id);
@@ -141,11 +143,13 @@ export class SendingDomain extends Construct {
       );
     }
 
-    for (const address of props.verifiedEmailAddresses ?? []) {
-      new ses.EmailIdentity(this, `VerifiedAddress-${address}`, {
+    this.verifiedAddresses = (props.verifiedEmailAddresses ?? []).map((address) => {
+      const identity = new ses.EmailIdentity(this, `VerifiedAddress-${address}`, {
         identity: ses.Identity.email(address),
-      }).applyRemovalPolicy(removalPolicy);
-    }
+      });
+      identity.applyRemovalPolicy(removalPolicy);
+      return identity;
+    });
   }
 
   private writeRecord(

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { domainOf, everyAddressAt } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { NodeFunction } from './node-function';
 import { EncryptedTopicTarget } from './service-access';
@@ -23,11 +24,22 @@ export interface SmtpCredentialsProps {
   /** The sender address written into the secret for apps. */
   readonly fromAddress: string;
   /**
-   * Addresses the user may send from (the `ses:FromAddress` condition). An entry with "*" makes
-   * the condition StringLike.
-   * @default - [fromAddress]
+   * Addresses the user may send from (the `ses:FromAddress` condition). "*" is a wildcard for any
+   * run of characters ("*@example.com": every address at example.com, not at its subdomains);
+   * every other character is literal (IAM's special "?" and "$" are escaped). Apps such as Rails
+   * send from several addresses (Devise's mailer_sender, per-mailer `from:`), hence the default.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
+   * @default - every address at the domain of `fromAddress` ("*@<domain>")
    */
   readonly allowedFromAddresses?: string[];
+  /**
+   * Email identities of test recipients, verified while the account is in the SES sandbox. In the
+   * sandbox SES also authorizes `ses:SendRawEmail` against each recipient's identity, so their
+   * ARNs join the policy's resources; the `ses:FromAddress` condition still limits the sender.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html
+   * @default - none
+   */
+  readonly sandboxRecipients?: ses.IEmailIdentity[];
   /**
    * Time between rotations.
    * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html
@@ -94,7 +106,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const allowed = props.allowedFromAddresses ?? [props.fromAddress];
+    const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
     if (allowed.length === 0) throw new Error('allowedFromAddresses must name at least one address, got: []');
     const interval = props.rotationInterval ?? Duration.days(90);
     const days = interval.toDays({ integral: false });
@@ -109,7 +121,10 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
 
     this.user = new iam.User(this, 'User');
     this.user.applyRemovalPolicy(removalPolicy);
-    const sendResources = [props.identity.emailIdentityArn];
+    const sendResources = [
+      props.identity.emailIdentityArn,
+      ...(props.sandboxRecipients ?? []).map((r) => r.emailIdentityArn),
+    ];
     if (props.configurationSet) {
       sendResources.push(
         stack.formatArn({
@@ -119,13 +134,15 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         }),
       );
     }
-    const condition = allowed.some((a) => a.includes('*')) ? 'StringLike' : 'StringEquals';
+    const wildcard = allowed.some(isSenderPattern);
     this.user.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'SendRawEmailAsTheIdentityOnly',
         actions: ['ses:SendRawEmail'],
         resources: sendResources,
-        conditions: { [condition]: { 'ses:FromAddress': allowed } },
+        conditions: {
+          [wildcard ? 'StringLike' : 'StringEquals']: { 'ses:FromAddress': allowed.map(iamLiteral) },
+        },
       }),
     );
     // A kept user without its policy may no longer send: the policy goes (or stays) with the user.
@@ -336,4 +353,25 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       properties: { UserName: this.user.userName },
     });
   }
+}
+
+/** True for a sender pattern: "*" as the whole local part, or a leading "*." label of the domain. */
+export function isSenderPattern(entry: string): boolean {
+  const at = entry.lastIndexOf('@');
+  return entry.slice(0, at) === '*' || entry.slice(at + 1).startsWith('*.');
+}
+
+/**
+ * A sender entry as an IAM condition value. "*" is the wildcard only as the whole local part or
+ * as a leading "*." label of the domain; anywhere else "*", and "?" and "$" everywhere, are
+ * literal characters of the address (RFC 5322 atext) and are written as IAM's fixed variables
+ * "${*}", "${?}" and "${$}", so an exact address never matches more than itself.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+ */
+export function iamLiteral(entry: string): string {
+  const escape = (text: string) => text.replace(/[*?$]/g, (c) => `\${${c}}`);
+  const at = entry.lastIndexOf('@');
+  const local = entry.slice(0, at);
+  const domain = entry.slice(at + 1);
+  return `${local === '*' ? '*' : escape(local)}@${domain.startsWith('*.') ? `*.${escape(domain.slice(2))}` : escape(domain)}`;
 }

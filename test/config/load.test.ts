@@ -33,8 +33,8 @@ describe('environment config validation', () => {
     ],
     [
       'domain',
-      { domain: 'Example.com.' },
-      `${at('domain')}got "Example.com.", expected a lower-case domain name without a trailing dot, like "example.com"`,
+      { domain: 'bücher.example' },
+      `${at('domain')}got "bücher.example", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
     ],
     [
       'dns mode',
@@ -44,7 +44,7 @@ describe('environment config validation', () => {
     [
       'zone id',
       { dns: { mode: 'route53', hostedZoneId: 'abc', zoneName: 'example.com' } },
-      `${at('dns.hostedZoneId')}got "abc", expected a Route53 hosted zone id like "Z0123456789ABCDEFGHIJ"`,
+      `${at('dns.hostedZoneId')}got "abc", expected a Route53 hosted zone id like "Z0123456789ABCDEFGHIJ" or "/hostedzone/Z0123456789ABCDEFGHIJ"`,
     ],
     [
       'zone not a parent',
@@ -64,12 +64,12 @@ describe('environment config validation', () => {
     [
       'from address syntax',
       { fromAddress: 'not-an-address' },
-      `${at('fromAddress')}got "not-an-address", expected an email address with a lower-case domain, like "no-reply@example.com"`,
+      `${at('fromAddress')}got "not-an-address", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     ],
     [
       'mail from label',
       { mailFrom: { subdomain: 'a.b' } },
-      `${at('mailFrom.subdomain')}got "a.b", expected one DNS label like "mail" (a-z, 0-9, "-")`,
+      `${at('mailFrom.subdomain')}got "a.b", expected one DNS label like "mail" (letters, digits, "-")`,
     ],
     [
       'mx failure',
@@ -94,7 +94,7 @@ describe('environment config validation', () => {
     [
       'dmarc rua',
       { dmarc: { aggregateReportUris: ['dmarc@example.com'] } },
-      `${at('dmarc.aggregateReportUris[0]')}got "dmarc@example.com", expected a "mailto:" URI like "mailto:dmarc@example.com"`,
+      `${at('dmarc.aggregateReportUris[0]')}got "dmarc@example.com", expected a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4; write "," ";" "!" inside it as %2C %3B %21)`,
     ],
     [
       'dmarc alignment',
@@ -119,7 +119,7 @@ describe('environment config validation', () => {
     [
       'spf mechanism',
       { apexSpf: { enabled: true, otherMechanisms: ['includ:x'] } },
-      `${at('apexSpf.otherMechanisms[0]')}got "includ:x", expected an SPF mechanism like "include:_spf.google.com" or "ip4:192.0.2.0/24"`,
+      `${at('apexSpf.otherMechanisms[0]')}got "includ:x", expected an SPF mechanism (all, include, a, mx, ptr, ip4, ip6, exists) or modifier (name=value), like "include:_spf.google.com", "ip4:192.0.2.0/24", "a/24//64" or "exists:%{i}._spf.%{d}"`,
     ],
     [
       'second spf record',
@@ -139,7 +139,7 @@ describe('environment config validation', () => {
     [
       'verified address',
       { verifiedEmailAddresses: ['dev'] },
-      `${at('verifiedEmailAddresses[0]')}got "dev", expected an email address with a lower-case domain, like "no-reply@example.com"`,
+      `${at('verifiedEmailAddresses[0]')}got "dev", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     ],
     [
       'rotation days',
@@ -164,7 +164,7 @@ describe('environment config validation', () => {
     [
       'alarm email',
       { alarms: { emails: ['ops'] } },
-      `${at('alarms.emails[0]')}got "ops", expected an email address with a lower-case domain, like "no-reply@example.com"`,
+      `${at('alarms.emails[0]')}got "ops", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     ],
     [
       'webhook',
@@ -270,7 +270,9 @@ describe('loadConfig', () => {
   test('reads a file and selects one environment', () => {
     const file = write(
       'two.json',
-      JSON.stringify({ environments: { a: BASE_ENV, b: { ...BASE_ENV, region: 'us-east-1' } } }),
+      JSON.stringify({
+        environments: { a: BASE_ENV, b: { ...BASE_ENV, region: 'us-east-1', dns: { mode: 'manual' } } },
+      }),
     );
     expect(loadConfig(file).environments.map((e) => e.name)).toEqual(['a', 'b']);
     expect(loadConfig(file, 'b').environments.map((e) => [e.name, e.config.region])).toEqual([
@@ -296,5 +298,616 @@ describe('loadConfig', () => {
 
   test('the shipped example file is valid', () => {
     expect(loadConfig('config/environments.json').environments.map((e) => e.name)).toEqual(['example']);
+  });
+});
+
+const valid = (env: Record<string, unknown>) => expect(problemsOf2(env)).toEqual([]);
+
+/** The problems of a whole file, or [] when it is valid. */
+function fileProblems(raw: unknown): string[] {
+  try {
+    parseConfig(raw, FILE);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+}
+
+/** The problems of one environment over BASE_ENV, [] when valid. */
+function problemsOf2(env: Record<string, unknown>): string[] {
+  return fileProblems({ environments: { prod: { ...BASE_ENV, ...env } } });
+}
+
+describe('a list entry given twice is one line at the repeat', () => {
+  test.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'verifiedEmailAddresses',
+      { verifiedEmailAddresses: ['a@example.org', 'b@example.org', 'a@EXAMPLE.org'] },
+      'verifiedEmailAddresses[2]',
+      '"a@EXAMPLE.org"',
+    ],
+    [
+      'alarms.emails',
+      { alarms: { emails: ['ops@example.com', 'ops@example.com'] } },
+      'alarms.emails[1]',
+      '"ops@example.com"',
+    ],
+    [
+      'credentials.allowedFromAddresses',
+      { credentials: { allowedFromAddresses: ['*@example.com', '*@example.com'] } },
+      'credentials.allowedFromAddresses[1]',
+      '"*@example.com"',
+    ],
+    [
+      'dmarc.aggregateReportUris',
+      { dmarc: { aggregateReportUris: ['mailto:d@example.com', 'MAILTO:d@example.com'] } },
+      'dmarc.aggregateReportUris[1]',
+      '"MAILTO:d@example.com"',
+    ],
+    [
+      'dmarc.forensicReportUris',
+      { dmarc: { forensicReportUris: ['mailto:f@example.com', 'mailto:f@example.com'] } },
+      'dmarc.forensicReportUris[1]',
+      '"mailto:f@example.com"',
+    ],
+    [
+      'apexSpf.otherMechanisms',
+      { apexSpf: { otherMechanisms: ['include:_spf.google.com', 'Include:_spf.google.com'] } },
+      'apexSpf.otherMechanisms[1]',
+      '"Include:_spf.google.com"',
+    ],
+    [
+      'apexSpf.otherTxtValues',
+      { apexSpf: { otherTxtValues: ['google-site-verification=x', 'google-site-verification=x'] } },
+      'apexSpf.otherTxtValues[1]',
+      '"google-site-verification=x"',
+    ],
+    [
+      'feedback.additionalEvents',
+      { feedback: { additionalEvents: ['REJECT', 'REJECT'] } },
+      'feedback.additionalEvents[1]',
+      '"REJECT"',
+    ],
+  ])('%s', (_name, env, field, value) => {
+    expect(problemsOf2(env)).toEqual([
+      `${at(field)}got ${value}, expected each entry once (the same as entry [0]); remove the repeat`,
+    ]);
+  });
+
+  test('additionalSmtpRegions (top level)', () => {
+    expect(
+      fileProblems({ additionalSmtpRegions: ['us-west-9', 'us-west-9'], environments: { prod: BASE_ENV } }),
+    ).toEqual([
+      `${FILE}: field "additionalSmtpRegions[1]": got "us-west-9", expected each entry once (the same as entry [0]); remove the repeat`,
+    ]);
+  });
+
+  test('the same address twice synthesizes no stack trace: the loader stops it first', () => {
+    expect(() => envConfig({ verifiedEmailAddresses: ['dev@example.org', 'dev@example.org'] })).toThrow(
+      ConfigError,
+    );
+  });
+});
+
+describe('tags follow the AWS tag rules', () => {
+  test.each(['aws:cost-center', 'AWS:team', 'Aws:x', 'aWs:'])(
+    'a key starting with "aws:" in any case: %s',
+    (key) => {
+      expect(problemsOf2({ tags: { [key]: 'x' } })).toEqual([
+        `${at('tags')}got the name ${JSON.stringify(key)}, expected a tag key that does not start with "aws:" (AWS reserves that prefix in any letter case)`,
+      ]);
+    },
+  );
+
+  test.each([
+    ['awsome', 'ok'],
+    ['team:aws:thing', 'ok'],
+    ['Kostenstelle Ü', 'München'],
+    ['a'.repeat(128), 'v'.repeat(256)],
+    ['cost-center', ''],
+    ['k_.:/=+-@', 'v_.:/=+-@'],
+  ])('valid tag %s = %s', (key, value) => valid({ tags: { [key]: value } }));
+
+  test.each<[string, Record<string, string>, string]>([
+    [
+      'key of 129 characters',
+      { ['a'.repeat(129)]: 'x' },
+      `got the name ${formatted('a'.repeat(129))}, expected a tag key of 1-128 letters, digits, spaces and _ . : / = + - @`,
+    ],
+    [
+      'key with "#"',
+      { 'cost#center': 'x' },
+      'got the name "cost#center", expected a tag key of 1-128 letters, digits, spaces and _ . : / = + - @',
+    ],
+    [
+      'empty key',
+      { '': 'x' },
+      'got the name "", expected a tag key of 1-128 letters, digits, spaces and _ . : / = + - @',
+    ],
+    [
+      "the stack's own key",
+      { 'ses-smtp:environment': 'x' },
+      'got the name "ses-smtp:environment", expected a tag key other than "ses-smtp:environment" (the stack sets it to the environment name)',
+    ],
+  ])('refuses a %s', (_name, tags, expected) => {
+    expect(problemsOf2({ tags })).toEqual([`${at('tags')}${expected}`]);
+  });
+
+  test('refuses a value of 257 characters, and one with a comma', () => {
+    expect(problemsOf2({ tags: { a: 'v'.repeat(257), b: 'x,y' } })).toEqual([
+      `${at('tags.a')}got ${formatted('v'.repeat(257))}, expected a tag value of at most 256 letters, digits, spaces and _ . : / = + - @`,
+      `${at('tags.b')}got "x,y", expected a tag value of at most 256 letters, digits, spaces and _ . : / = + - @`,
+    ]);
+  });
+
+  test.each([
+    [49, true],
+    [50, false],
+  ])("%i tags: accepted = %s (50 per resource, one is the stack's)", (count, ok) => {
+    const tags = Object.fromEntries(Array.from({ length: count }, (_, i) => [`t${i}`, 'x']));
+    const problems = problemsOf2({ tags });
+    expect(problems).toEqual(
+      ok
+        ? []
+        : [
+            expect.stringMatching(
+              /field "tags": got \{.*, expected at most 49 tags \(AWS allows 50 per resource; the stack adds "ses-smtp:environment"\)$/,
+            ),
+          ],
+    );
+  });
+});
+
+describe('hosted zone ids', () => {
+  test.each([
+    ['/hostedzone/Z0123456789EXAMPLE0AB', 'Z0123456789EXAMPLE0AB'],
+    ['Z0123456789EXAMPLE0AB', 'Z0123456789EXAMPLE0AB'],
+    [`Z${'A'.repeat(31)}`, `Z${'A'.repeat(31)}`],
+  ])('%s is the zone %s', (given, id) => {
+    const env = envConfig({ dns: { mode: 'route53', hostedZoneId: given, zoneName: 'example.com' } });
+    expect(env.dns.mode === 'route53' && env.dns.hostedZoneId).toBe(id);
+  });
+
+  test.each([
+    `Z${'A'.repeat(32)}`,
+    'z0123456789example0ab',
+    '/hostedzone/',
+    'hostedzone/Z01',
+    '/change/C123',
+  ])('refuses %s', (id) => {
+    expect(problemsOf2({ dns: { mode: 'route53', hostedZoneId: id, zoneName: 'example.com' } })).toEqual([
+      `${at('dns.hostedZoneId')}got ${JSON.stringify(id)}, expected a Route53 hosted zone id like "Z0123456789ABCDEFGHIJ" or "/hostedzone/Z0123456789ABCDEFGHIJ"`,
+    ]);
+  });
+});
+
+describe('two environments that write the same names into one hosted zone', () => {
+  const eu = { ...BASE_ENV, region: 'eu-west-1' };
+  const us = { ...BASE_ENV, region: 'us-east-1' };
+
+  test('the same domain in two Regions: one line naming both fixes', () => {
+    expect(fileProblems({ environments: { eu, us } })).toEqual([
+      `${FILE}: environment "us", field "mailFrom.subdomain": got "mail", expected records that environment "eu" does not also write into hosted zone Z0123456789EXAMPLE0AB; both write mail.example.com (MX, TXT), _dmarc.example.com (TXT): give one of them another mailFrom.subdomain (like "mail-eu") and set dmarc.enabled to false in one of them (a name holds one DMARC record)`,
+    ]);
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    [
+      'another MAIL FROM label and DMARC written once',
+      { mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } },
+    ],
+    [
+      'another hosted zone',
+      { dns: { mode: 'route53', hostedZoneId: 'Z0OTHERZONE', zoneName: 'example.com' } },
+    ],
+    ['manual DNS', { dns: { mode: 'manual' } }],
+  ])('no collision with %s', (_name, change) => {
+    expect(fileProblems({ environments: { eu, us: { ...us, ...change } } })).toEqual([]);
+  });
+
+  test('the same zone id written as "/hostedzone/..." is the same zone', () => {
+    const other = {
+      ...us,
+      dns: { ...BASE_ENV.dns, hostedZoneId: `/hostedzone/${BASE_ENV.dns.hostedZoneId}` },
+    };
+    expect(fileProblems({ environments: { eu, us: other } })).toHaveLength(1);
+  });
+
+  test("a subdomain's apex TXT set against another environment's MAIL FROM TXT", () => {
+    const parent = { ...eu, dmarc: { enabled: false } };
+    const child = {
+      ...us,
+      domain: 'mail.example.com',
+      fromAddress: 'no-reply@mail.example.com',
+      mailFrom: { subdomain: 'bounce' },
+      apexSpf: { enabled: true },
+    };
+    expect(fileProblems({ environments: { parent, child } })).toEqual([
+      `${FILE}: environment "child", field "apexSpf.enabled": got true, expected records that environment "parent" does not also write into hosted zone Z0123456789EXAMPLE0AB; both write mail.example.com (TXT): set apexSpf.enabled to false in one of them (a name holds one TXT record set)`,
+    ]);
+  });
+});
+
+describe('alarms.accountAlarms: one owner per account and Region', () => {
+  let n = 0;
+  const env = (region: string, accountAlarms?: boolean, account = '123456789012') => ({
+    ...BASE_ENV,
+    account,
+    region,
+    domain: `d${++n}.example.com`,
+    fromAddress: `no-reply@d${n}.example.com`,
+    dns: { mode: 'manual' },
+    ...(accountAlarms === undefined ? {} : { alarms: { accountAlarms } }),
+  });
+  const owners = (environments: Record<string, unknown>) =>
+    Object.entries(parseConfig({ environments }, FILE).environments).map(([n, e]) => [
+      n,
+      e.alarms.accountAlarms,
+    ]);
+
+  test('unset everywhere: the first listed environment of each account and Region owns them', () => {
+    expect(
+      owners({
+        a: env('eu-west-1'),
+        b: env('eu-west-1'),
+        c: env('us-east-1'),
+        d: env('eu-west-1', undefined, '210987654321'),
+      }),
+    ).toEqual([
+      ['a', true],
+      ['b', false],
+      ['c', true],
+      ['d', true],
+    ]);
+  });
+
+  test('one set to true owns them; false opts out', () => {
+    expect(owners({ a: env('eu-west-1'), b: env('eu-west-1', true) })).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+    expect(owners({ a: env('eu-west-1', false), b: env('eu-west-1') })).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+    expect(owners({ a: env('eu-west-1', false) })).toEqual([['a', false]]);
+  });
+
+  test('two set to true in one account and Region: one line', () => {
+    expect(fileProblems({ environments: { a: env('eu-west-1', true), b: env('eu-west-1', true) } })).toEqual([
+      `${FILE}: environment "b", field "alarms.accountAlarms": got true, expected false or no value: environment "a" already creates the account-level reputation alarms of account 123456789012 in eu-west-1 (two would send every alert twice)`,
+    ]);
+  });
+
+  test('-c env=NAME still sees the whole file: the owner does not move', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-owner-'));
+    const file = path.join(dir, 'e.json');
+    fs.writeFileSync(file, JSON.stringify({ environments: { a: env('eu-west-1'), b: env('eu-west-1') } }));
+    expect(loadConfig(file, 'b').environments[0].config.alarms.accountAlarms).toBe(false);
+  });
+});
+
+describe('credentials.allowedFromAddresses', () => {
+  test.each<[Record<string, unknown>, string[]]>([
+    [{}, ['*@example.com']],
+    [{ fromAddress: 'no-reply@mail.example.com' }, ['*@example.com', '*@mail.example.com']],
+    [{ fromAddress: 'No-Reply@Example.COM' }, ['*@example.com']],
+    [{ credentials: { allowedFromAddresses: ['no-reply@example.com'] } }, ['no-reply@example.com']],
+    [
+      { credentials: { allowedFromAddresses: ['*@*.example.com', 'a@example.com'] } },
+      ['*@*.example.com', 'a@example.com'],
+    ],
+  ])('%j gives %j', (env, expected) => {
+    expect(envConfig(env).credentials.allowedFromAddresses).toEqual(expected);
+  });
+
+  test.each([
+    ['*@*.other.org', 'an address at example.com or one of its subdomains'],
+    [
+      '*@*',
+      'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)',
+    ],
+    [
+      'x@*.example.com',
+      'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)',
+    ],
+  ])('refuses %s', (entry, expected) => {
+    expect(problemsOf2({ credentials: { allowedFromAddresses: [entry] } })).toEqual([
+      `${at('credentials.allowedFromAddresses[0]')}got ${JSON.stringify(entry)}, expected ${expected}`,
+    ]);
+  });
+});
+
+describe('email addresses per RFC 5321/5322, as SES takes them', () => {
+  test.each([
+    'user+tag@example.org',
+    "o'brien@example.org",
+    '"john doe"@example.org',
+    '"a\\"b"@example.org',
+    'dev@Example.ORG',
+    'dev@xn--bcher-kva.example',
+    'dev@mail.xn--p1ai',
+    `${'a'.repeat(64)}@example.org`,
+    'a.b.c@example.org',
+  ])('accepts %s', (address) => valid({ verifiedEmailAddresses: [address] }));
+
+  test.each([
+    `${'a'.repeat(65)}@example.org`,
+    'a..b@example.org',
+    '.a@example.org',
+    'a.@example.org',
+    'a b@example.org',
+    'dev@localhost',
+    'dev@[192.0.2.1]',
+    'dev@example.123',
+    'dév@example.org',
+    `a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(57)}.org`,
+  ])('refuses %s', (address) => {
+    expect(problemsOf2({ verifiedEmailAddresses: [address] })).toEqual([
+      `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+    ]);
+  });
+
+  test('an address that breaks two rules at once is still one line', () => {
+    const address = `${'a'.repeat(70)} b@example.org`;
+    expect(problemsOf2({ verifiedEmailAddresses: [address, address] })).toEqual([
+      `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+      `${at('verifiedEmailAddresses[1]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+    ]);
+  });
+
+  test('a sender address at the domain in another letter case is at the domain', () => {
+    valid({ fromAddress: 'No-Reply@EXAMPLE.com' });
+  });
+});
+
+/** A value as the loader prints it (JSON, cut at 80 characters). */
+function formatted(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+describe('DMARC values per RFC 7489', () => {
+  test.each([
+    'mailto:dmarc@example.com',
+    'mailto:dmarc@example.com!10m',
+    'MAILTO:DMARC@EXAMPLE.COM',
+    'mailto:reports@thirdparty.example!1G',
+    'mailto:dmarc@example.com!500',
+    'mailto:a%2Cb@example.com',
+    'https://reports.example.com/dmarc',
+  ])('accepts the report URI %s', (uri) =>
+    valid({ dmarc: { aggregateReportUris: [uri], forensicReportUris: [uri] } }),
+  );
+
+  test.each([
+    'mailto:a,b@example.com',
+    'mailto:d@example.com!10x',
+    'mailto:d@example.com!',
+    'mailto:a;b@example.com',
+    'd@example.com',
+    'mailto: d@example.com',
+  ])('refuses the report URI %s', (uri) => {
+    expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
+      `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4; write "," ";" "!" inside it as %2C %3B %21)`,
+    ]);
+  });
+
+  test.each([
+    [-1, 'a number >= 0'],
+    [0, undefined],
+    [1, undefined],
+    [100, undefined],
+    [101, 'a number <= 100'],
+  ])('pct %i', (percentage, expected) => {
+    expect(problemsOf2({ dmarc: { percentage } })).toEqual(
+      expected ? [`${at('dmarc.percentage')}got ${percentage}, expected ${expected}`] : [],
+    );
+  });
+});
+
+describe('SPF terms per RFC 7208', () => {
+  test.each([
+    'include:_spf.google.com',
+    'Include:_spf.google.com',
+    '+INCLUDE:spf.protection.outlook.com',
+    'ip4:192.0.2.0/24',
+    'ip4:192.0.2.1',
+    'ip4:0.0.0.0/0',
+    'ip6:2001:db8::/32',
+    'ip6:::1',
+    'IP6:2001:db8::1/128',
+    'a',
+    'a/24',
+    'a//64',
+    'a/24//64',
+    'a:mail.example.org/28',
+    'mx',
+    'mx:example.org//48',
+    '-mx/30',
+    'ptr',
+    '?ptr:example.org',
+    '~exists:%{i}._spf.%{d}',
+    'exists:%{ir}.%{l1r+-}._spf.%{d}',
+    'include:%{d2}.spf.example.net',
+    'exp=explain._spf.%{d}',
+    'custom-modifier=value',
+  ])('accepts %s', (term) => valid({ apexSpf: { enabled: true, otherMechanisms: [term] } }));
+
+  test.each<[string, RegExp]>([
+    ['ip4:192.0.2.0/33', /"ip4:" and an IPv4 address/],
+    ['ip4:192.0.2', /"ip4:" and an IPv4 address/],
+    ['ip6:2001:db8::/129', /"ip6:" and an IPv6 address/],
+    ['ip6:192.0.2.1/24x', /"ip6:" and an IPv6 address/],
+    ['a/33', /"a", an optional ":domain"/],
+    ['mx//129', /"mx", an optional ":domain"/],
+    ['a:localhost', /"a", an optional ":domain"/],
+    ['include:', /"include:" and a domain/],
+    ['include:example.com/24', /"include:" and a domain/],
+    ['exists:%{x}.example.com', /"exists:" and a domain/],
+    ['~all', /no "all" here: set "apexSpf.all"/],
+    ['redirect=_spf.example.com', /no "redirect=" modifier/],
+    ['v=spf1', /without "v=spf1"/],
+    ['includ:x', /an SPF mechanism \(all, include/],
+    ['*include:x', /an SPF mechanism \(all, include/],
+  ])('refuses %s', (term, expected) => {
+    const problems = problemsOf2({ apexSpf: { enabled: true, otherMechanisms: [term] } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(
+      `${at('apexSpf.otherMechanisms[0]')}got ${JSON.stringify(term)}, expected `,
+    );
+    expect(problems[0]).toMatch(expected);
+  });
+
+  test('at most one exp= modifier', () => {
+    expect(problemsOf2({ apexSpf: { otherMechanisms: ['exp=a.example.com', 'exp=b.example.com'] } })).toEqual(
+      [
+        `${at('apexSpf.otherMechanisms[1]')}got "exp=b.example.com", expected at most one "exp=" modifier (RFC 7208 §6; the first is [0])`,
+      ],
+    );
+  });
+
+  test('lookups are counted whatever the letter case', () => {
+    expect(
+      spfLookupCount([
+        'Include:a.example',
+        'A',
+        'MX:b.example',
+        'Exists:%{i}.x.example',
+        'PTR',
+        'ip4:192.0.2.1',
+      ]),
+    ).toBe(5);
+  });
+});
+
+describe('the JSON file per RFC 8259', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-json-'));
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+
+  test('a syntax error names its line and column', () => {
+    const file = write('trailing-comma.json', '{\n  "environments": {\n    "a": 1,\n  }\n}\n');
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([
+        `${file}: not valid JSON (Expected double-quoted property name at line 4, column 3); fix the syntax`,
+      ]),
+    );
+  });
+
+  test('a UTF-8 byte order mark is ignored (§8.1)', () => {
+    const file = write('bom.json', `\uFEFF${JSON.stringify({ environments: { a: BASE_ENV } })}`);
+    expect(loadConfig(file).environments.map((e) => e.name)).toEqual(['a']);
+  });
+
+  test('a file that is not UTF-8 (here UTF-16, as Notepad saves "Unicode") is one line (§8.1)', () => {
+    const file = path.join(dir, 'utf16.json');
+    fs.writeFileSync(
+      file,
+      Buffer.from(`\uFEFF${JSON.stringify({ environments: { a: BASE_ENV } })}`, 'utf16le'),
+    );
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([
+        `${file}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
+      ]),
+    );
+  });
+
+  test('non-ASCII UTF-8 text is read as such', () => {
+    const file = write(
+      'utf8.json',
+      JSON.stringify({ environments: { a: { ...BASE_ENV, tags: { Ort: 'München' } } } }),
+    );
+    expect(loadConfig(file).environments[0].config.tags).toEqual({ Ort: 'München' });
+  });
+
+  test('a name given twice in one object is one line each (§4), not a silent last-one-wins', () => {
+    const file = write(
+      'dup.json',
+      `{"environments": {"a": {"account": "123456789012", "region": "eu-west-1", "region": "us-east-1",
+        "domain": "example.com", "fromAddress": "no-reply@example.com",
+        "dns": {"mode": "manual"}, "tags": {"team": "x"}}, "a": {}}}`,
+    );
+    expect(() => loadConfig(file)).toThrow(ConfigError);
+    try {
+      loadConfig(file);
+    } catch (e) {
+      expect((e as ConfigError).problems).toEqual([
+        `${file}: environment "a", field "region": got a second member named "region", expected each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one`,
+        `${file}: environment "a", field "(whole environment)": got a second member named "a", expected each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one`,
+      ]);
+    }
+  });
+
+  test('the same name in two different objects is fine; an escaped spelling of a name is the same name', () => {
+    const env = JSON.stringify({ ...BASE_ENV, tags: { team: 'x' }, alarms: { emails: [] } });
+    const other = JSON.stringify({
+      ...BASE_ENV,
+      region: 'us-east-1',
+      dns: { mode: 'manual' },
+      tags: { team: 'x' },
+    });
+    const file = write('same.json', `{"environments": {"a": ${env}, "b": ${other}}}`);
+    expect(loadConfig(file).environments).toHaveLength(2);
+    const escaped = write(
+      'escaped.json',
+      `{"environments": {"a": ${env.replace('{"team"', '{"team": "y", "te\\u0061m"')}}}`,
+    );
+    expect(() => loadConfig(escaped)).toThrow(/field "tags.team": got a second member named "team"/);
+  });
+});
+
+describe('domain names', () => {
+  test.each([
+    ['Example.COM', 'example.com'],
+    ['example.com.', 'example.com'],
+    ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+  ])(
+    '%s is the domain %s (RFC 4343: case-insensitive; a trailing dot is the absolute form)',
+    (given, domain) => {
+      const env = envConfig({
+        domain: given,
+        fromAddress: `no-reply@${domain}`,
+        dns: { mode: 'route53', hostedZoneId: 'Z1', zoneName: given },
+        mailFrom: { subdomain: 'Mail' },
+      });
+      expect([env.domain, env.dns.mode === 'route53' && env.dns.zoneName, env.mailFrom.subdomain]).toEqual([
+        domain,
+        domain,
+        'mail',
+      ]);
+    },
+  );
+
+  test.each([
+    'example..com',
+    '-example.com',
+    'example.com..',
+    'example',
+    'example.123',
+    `${'a'.repeat(64)}.com`,
+  ])('refuses %s', (domain) => {
+    expect(problemsOf2({ domain })).toEqual([
+      `${at('domain')}got ${JSON.stringify(domain)}, expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
+    ]);
+  });
+});
+
+describe('Regions', () => {
+  test('a Region where SES has an API but no SMTP endpoint is refused with the escape hatch named', () => {
+    const [problem] = problemsOf2({ region: 'af-south-1' });
+    expect(problem).toMatch(
+      /field "region": got "af-south-1", expected a Region with an SES SMTP endpoint \(.*\); a newer one can be added under "additionalSmtpRegions"$/,
+    );
+    expect(
+      fileProblems({
+        additionalSmtpRegions: ['af-south-1'],
+        environments: { prod: { ...BASE_ENV, region: 'af-south-1' } },
+      }),
+    ).toEqual([]);
   });
 });

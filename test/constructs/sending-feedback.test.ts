@@ -130,8 +130,28 @@ describe('SendingFeedback', () => {
       Timeout: 30,
       Environment: { Variables: Match.objectLike({ ENVIRONMENT_NAME: 'test' }) },
     });
-    for (const queue of Object.values(template.findResources('AWS::SQS::QueuePolicy'))) {
-      expect(JSON.stringify(queue.Properties.PolicyDocument)).toContain('aws:SecureTransport');
+  });
+
+  test.each([
+    ['without the app queue', false, 2],
+    ['with the app queue', true, 4],
+  ])('every queue has a policy that refuses requests without TLS (%s)', (_name, appQueue, queueCount) => {
+    const { template } = build({ appQueue });
+    const queueIds = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(queueIds).toHaveLength(queueCount);
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    for (const id of queueIds) {
+      // The policy that names this queue, not just any policy: a queue left without one fails here.
+      const own = policies.filter((p) =>
+        (p.Properties.Queues as unknown[]).some((q) => JSON.stringify(q) === JSON.stringify({ Ref: id })),
+      );
+      expect({ queue: id, policies: own.length }).toEqual({ queue: id, policies: 1 });
+      expect(own[0].Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
     }
   });
 

@@ -1,9 +1,11 @@
 import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
+  iamLiteral,
   PLACEHOLDER_SECRET,
   SmtpCredentials,
   SmtpCredentialsProps,
@@ -24,8 +26,9 @@ function matches(pattern: unknown, event: unknown): boolean {
 }
 
 function build(
-  props: Partial<SmtpCredentialsProps> = {},
-  more: (stack: Stack) => Partial<SmtpCredentialsProps> = () => ({}),
+  props: Partial<SmtpCredentialsProps> | ((stack: Stack) => Partial<SmtpCredentialsProps>) = {},
+  /** Adds to the stack before it is synthesized. */
+  extend: (stack: Stack, credentials: SmtpCredentials) => void = () => {},
 ) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const identity = new ses.EmailIdentity(stack, 'Identity', { identity: ses.Identity.domain('example.com') });
@@ -33,9 +36,9 @@ function build(
     identity,
     fromAddress: 'no-reply@example.com',
     notificationKey: new kms.Key(stack, 'Key'),
-    ...props,
-    ...more(stack),
+    ...(typeof props === 'function' ? props(stack) : props),
   });
+  extend(stack, credentials);
   return { stack, credentials, template: Template.fromStack(stack) };
 }
 
@@ -54,8 +57,8 @@ function rolePolicies(template: Template, rolePrefix: string) {
 }
 
 describe('SmtpCredentials', () => {
-  test("the user's only permission is ses:SendRawEmail on the identity, from the allowed address", () => {
-    const { template } = build();
+  test("the user's only permission is ses:SendRawEmail on the identity, from any address at the sender's domain (default)", () => {
+    const { template } = build({ fromAddress: 'no-reply@mail.example.com' });
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter(
       (p) => p.Properties.Users,
     );
@@ -66,7 +69,7 @@ describe('SmtpCredentials', () => {
         Effect: 'Allow',
         Action: 'ses:SendRawEmail',
         Resource: identityArn,
-        Condition: { StringEquals: { 'ses:FromAddress': ['no-reply@example.com'] } },
+        Condition: { StringLike: { 'ses:FromAddress': ['*@mail.example.com'] } },
       },
     ]);
     template.hasResourceProperties(
@@ -96,6 +99,60 @@ describe('SmtpCredentials', () => {
       ],
       Condition: { StringLike: { 'ses:FromAddress': ['no-reply@example.com', '*@mail.example.com'] } },
     });
+  });
+
+  test('exact addresses only (opt-in): StringEquals, so nothing but those addresses matches', () => {
+    const { template } = build({ allowedFromAddresses: ['no-reply@example.com', 'billing@example.com'] });
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    expect(policy.Properties.PolicyDocument.Statement[0].Condition).toEqual({
+      StringEquals: { 'ses:FromAddress': ['no-reply@example.com', 'billing@example.com'] },
+    });
+  });
+
+  test.each<[string, string]>([
+    ['*@example.com', '*@example.com'],
+    ['*@*.example.com', '*@*.example.com'],
+    ['no-reply@example.com', 'no-reply@example.com'],
+    // Valid atext that IAM would read as a wildcard or a variable stays literal.
+    ['who?@example.com', 'who${?}@example.com'],
+    ['a*b@example.com', 'a${*}b@example.com'],
+    ['${aws:username}@example.com', '${$}{aws:username}@example.com'],
+  ])('sender entry %s is the IAM condition value %s', (entry, value) => {
+    expect(iamLiteral(entry)).toBe(value);
+  });
+
+  test('sandbox recipients: their identity ARNs join the resources, the sender condition stays', () => {
+    const { template } = build((stack) => ({
+      sandboxRecipients: ['dev@example.org', 'qa@example.net'].map(
+        (address, i) =>
+          new ses.EmailIdentity(stack, `Recipient${i}`, { identity: ses.Identity.email(address) }),
+      ),
+    }));
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    const recipientArn = (i: number) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:eu-west-1:123456789012:identity/',
+          { Ref: expect.stringMatching(new RegExp(`^Recipient${i}`)) },
+        ],
+      ],
+    });
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Sid: 'SendRawEmailAsTheIdentityOnly',
+        Effect: 'Allow',
+        Action: 'ses:SendRawEmail',
+        Resource: [identityArn, recipientArn(0), recipientArn(1)],
+        Condition: { StringLike: { 'ses:FromAddress': ['*@example.com'] } },
+      },
+    ]);
   });
 
   test('no access key resource, and no key material anywhere in the template', () => {
@@ -272,7 +329,7 @@ describe('SmtpCredentials', () => {
   });
 
   test('with an alarm topic, RotationFailed goes to it as a readable message (secret, time, error, what to do)', () => {
-    const { template } = build({}, (s) => ({ alarmTopic: new sns.Topic(s, 'Alarms') }));
+    const { template } = build((s) => ({ alarmTopic: new sns.Topic(s, 'Alarms') }));
     const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
       (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
     );
@@ -387,6 +444,43 @@ describe('SmtpCredentials', () => {
       );
     },
   );
+
+  test('grantRead: the grantee reads this secret only, and decrypts with its key only through Secrets Manager', () => {
+    const { stack, credentials, template } = build({}, (scope, creds) => {
+      const role = new iam.Role(scope, 'AppRole', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      });
+      creds.grantRead(role);
+    });
+    const roleStatements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes('AppRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(roleStatements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { Ref: stack.getLogicalId(credentials.secret.node.defaultChild as CfnElement) },
+      },
+    ]);
+    // The key policy names the role: a same-account key policy grant needs no IAM statement.
+    const keyId = stack.getLogicalId(credentials.encryptionKey.node.defaultChild as CfnElement);
+    const keyStatements = template.findResources('AWS::KMS::Key')[keyId].Properties.KeyPolicy.Statement;
+    const forRole = keyStatements.filter((st: { Principal?: unknown }) =>
+      JSON.stringify(st.Principal ?? {}).includes('AppRole'),
+    );
+    expect(forRole).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { AWS: { 'Fn::GetAtt': [expect.stringMatching(/^AppRole/), 'Arn'] } },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      },
+    ]);
+    // Nothing else of the stack: no other key, no other secret.
+    const otherKeys = Object.entries(template.findResources('AWS::KMS::Key')).filter(([id]) => id !== keyId);
+    expect(JSON.stringify(otherKeys)).not.toContain('AppRole');
+  });
 
   test('refuses an empty sender list', () => {
     expect(() => build({ allowedFromAddresses: [] })).toThrow(

@@ -1,0 +1,188 @@
+import { isIPv4, isIPv6 } from 'node:net';
+
+/*
+ * What the standards say is valid, for the values of the environments file that end up in mail
+ * headers, DNS records and IAM conditions. Each pattern is defined once here; the schema uses it.
+ */
+
+// --- Email addresses (RFC 5321 §4.1.2 and §4.5.3.1, RFC 5322 §3.2.3 and §3.4.1) ---------------
+
+/** RFC 5322 atext: the characters of an unquoted local part. */
+const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
+/** dot-atom: atext runs joined by single dots (no leading, trailing or doubled dot). */
+const DOT_ATOM = `${ATEXT}+(?:\\.${ATEXT}+)*`;
+/** RFC 5321 Quoted-string: printable ASCII and space, with backslash pairs. */
+const QUOTED = '"(?:[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\x20-\\x7e])*"';
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/** A top-level label starts with a letter (no all-numeric TLD); "xn--" IDN labels qualify. */
+const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])';
+/** A host name in any letter case (DNS compares names case-insensitively, RFC 4343). */
+export const HOST_NAME = `(?:${LABEL}\\.)+${TOP_LABEL}`;
+
+/**
+ * An email address as SES takes it: a dot-atom or quoted local part of at most 64 octets, "@",
+ * and a host name (SES does not send to address literals; non-ASCII domains go in as punycode).
+ * The whole address is at most 254 octets (a 256-octet path minus the angle brackets).
+ */
+export const EMAIL_RE = new RegExp(`^(?=[\\x20-\\x7e]{3,254}$)(?:${DOT_ATOM}|${QUOTED})@${HOST_NAME}$`);
+
+/**
+ * An entry of a sender list: an address, "*@" and a domain (every address at it), or "*@*." and
+ * a domain (every address at any of its subdomains).
+ */
+export const SENDER_RE = new RegExp(
+  `^(?:\\*@(?:\\*\\.)?${HOST_NAME}|(?=[\\x20-\\x7e]{3,254}$)(?:${DOT_ATOM}|${QUOTED})@${HOST_NAME})$`,
+);
+
+/** RFC 5321 §4.5.3.1.1: the local part is at most 64 octets. */
+export function localPartFits(address: string): boolean {
+  return address.lastIndexOf('@') <= 64;
+}
+
+// --- DMARC report URIs (RFC 7489 §6.4, RFC 3986 §3.1) ----------------------------------------
+
+/**
+ * One `dmarc-uri`: an absolute URI, optionally followed by "!" and a size limit with an optional
+ * unit (k, m, g, t; any case). Commas, semicolons and "!" inside the URI must be %-encoded, as
+ * they separate URIs, tags and the size limit. Any scheme is valid; receivers must support
+ * "mailto:" (RFC 7489 §6.2), and scheme names are case-insensitive.
+ */
+export const DMARC_URI_RE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s,;!]+(?:![0-9]+[kmgtKMGT]?)?$/;
+
+// --- SPF terms (RFC 7208 §4.6.1, §5, §6, §7.1) ------------------------------------------------
+
+const MACRO_EXPAND = '%\\{[slodiphcrtvSLODIPHCRTV][0-9]*[rR]?[-.+,/_=]*\\}|%%|%_|%-';
+/** macro-string: visible characters except "%", which only starts a macro. */
+const MACRO_STRING = `(?:${MACRO_EXPAND}|[\\x21-\\x24\\x26-\\x7e])*`;
+/** RFC 7208 toplabel: not all-numeric; a hyphen only inside. */
+const SPF_TOP_LABEL = '(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9])';
+/** domain-spec: a macro-string ending in "." and a top label (a trailing dot allowed) or a macro. */
+const DOMAIN_SPEC = new RegExp(`^${MACRO_STRING}(?:\\.${SPF_TOP_LABEL}\\.?|${MACRO_EXPAND})$`);
+const DUAL_CIDR = /(?:\/([0-9]{1,2}))?(?:\/\/([0-9]{1,3}))?$/;
+
+/**
+ * Why one term of an SPF record (other than "v=spf1" and the final "all") is not valid, as the
+ * "expected ..." half of a message; undefined when it is valid. Mechanism and modifier names are
+ * case-insensitive; domains may use macros; a and mx take a dual CIDR length ("a/24//64").
+ */
+export function spfTermProblem(term: string): string | undefined {
+  const example = 'like "include:_spf.google.com", "ip4:192.0.2.0/24", "a/24//64" or "exists:%{i}._spf.%{d}"';
+  const modifier = /^([A-Za-z][A-Za-z0-9_.-]*)=(.*)$/s.exec(term);
+  if (modifier) {
+    const name = modifier[1].toLowerCase();
+    if (name === 'v') return 'an SPF term without "v=spf1": the stack writes the version tag itself';
+    if (name === 'redirect')
+      return 'no "redirect=" modifier: the stack writes its own "all", and RFC 7208 §6.1 ignores redirect when "all" is present';
+    return new RegExp(`^${MACRO_STRING}$`).test(modifier[2]) &&
+      (name !== 'exp' || DOMAIN_SPEC.test(modifier[2]))
+      ? undefined
+      : `a modifier "name=value" whose value is a macro-string (RFC 7208 §6, §7.1), ${example}`;
+  }
+  const m = /^([+?~-]?)([A-Za-z0-9]+)(?::(.*))?$/s.exec(term.replace(DUAL_CIDR, '') || term);
+  const mechanism = m?.[2].toLowerCase();
+  const arg = m?.[3];
+  const cidr = DUAL_CIDR.exec(term)!;
+  const [ip4Len, ip6Len] = [cidr[1], cidr[2]].map((v) => (v === undefined ? undefined : Number(v)));
+  const cidrOk = (ip4Len === undefined || ip4Len <= 32) && (ip6Len === undefined || ip6Len <= 128);
+  switch (mechanism) {
+    case 'all':
+      return 'no "all" here: set "apexSpf.all" ("~all", "-all" or "?all"), it ends the record';
+    case 'include':
+    case 'exists':
+      return arg !== undefined && cidr[0] === '' && DOMAIN_SPEC.test(arg)
+        ? undefined
+        : `"${mechanism}:" and a domain (macros allowed), ${example}`;
+    case 'ptr':
+      return (arg === undefined || DOMAIN_SPEC.test(arg)) && cidr[0] === ''
+        ? undefined
+        : `"ptr" or "ptr:" and a domain, ${example}`;
+    case 'a':
+    case 'mx':
+      return (arg === undefined || DOMAIN_SPEC.test(arg)) && cidrOk
+        ? undefined
+        : `"${mechanism}", an optional ":domain" and optional prefix lengths "/0-32" and "//0-128", ${example}`;
+    case 'ip4': {
+      const [address, len, ...rest] = (/^[+?~-]?ip4:(.*)$/is.exec(term)?.[1] ?? '').split('/');
+      return isIPv4(address) &&
+        rest.length === 0 &&
+        (len === undefined || (/^[0-9]{1,2}$/.test(len) && Number(len) <= 32))
+        ? undefined
+        : `"ip4:" and an IPv4 address with an optional prefix length /0-32, ${example}`;
+    }
+    case 'ip6': {
+      const value = /^[+?~-]?ip6:(.*)$/is.exec(term)?.[1] ?? '';
+      const slash = value.lastIndexOf('/');
+      const [address, len] = slash < 0 ? [value, undefined] : [value.slice(0, slash), value.slice(slash + 1)];
+      return isIPv6(address) && (len === undefined || (/^[0-9]{1,3}$/.test(len) && Number(len) <= 128))
+        ? undefined
+        : `"ip6:" and an IPv6 address with an optional prefix length /0-128, ${example}`;
+    }
+    default:
+      return `an SPF mechanism (all, include, a, mx, ptr, ip4, ip6, exists) or modifier (name=value), ${example}`;
+  }
+}
+
+/** SPF terms that cost a DNS lookup under RFC 7208 §4.6.4 (names in any case). */
+export function spfLookupCount(terms: readonly string[]): number {
+  return terms.filter((t) =>
+    /^[+?~-]?(include:|a(?![^:/])|mx(?![^:/])|ptr(?![^:])|exists:|redirect=)/i.test(t),
+  ).length;
+}
+
+// --- JSON (RFC 8259) --------------------------------------------------------------------------
+
+/** A key that appears a second time in one object of a JSON text, with the path of that object. */
+export interface DuplicateKey {
+  readonly path: (string | number)[];
+  readonly key: string;
+}
+
+/**
+ * The duplicate member names of a JSON text that JSON.parse has already accepted. RFC 8259 §4 says
+ * names SHOULD be unique and that software behaves unpredictably when they are not; JSON.parse
+ * silently keeps the last one, so a duplicate is a mistake to report, not to guess at.
+ */
+export function duplicateKeys(text: string): DuplicateKey[] {
+  type Frame = { kind: 'object'; keys: Set<string>; key?: string } | { kind: 'array'; index: number };
+  const found: DuplicateKey[] = [];
+  const stack: Frame[] = [];
+  const path = () =>
+    stack.slice(0, -1).map((f) => (f.kind === 'object' ? f.key! : f.index - 1)) as (string | number)[];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let end = i + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const value = JSON.parse(text.slice(i, end + 1)) as string;
+      const top = stack[stack.length - 1];
+      if (expectKey && top?.kind === 'object') {
+        if (top.keys.has(value)) found.push({ path: path(), key: value });
+        top.keys.add(value);
+        top.key = value;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === '{') {
+      bumpArray(stack);
+      stack.push({ kind: 'object', keys: new Set() });
+      expectKey = true;
+    } else if (c === '[') {
+      bumpArray(stack);
+      stack.push({ kind: 'array', index: 0 });
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1]?.kind === 'object';
+    } else if (!/\s|:/.test(c)) {
+      bumpArray(stack);
+      while (i + 1 < text.length && !/[\s,\]}]/.test(text[i + 1])) i++;
+    }
+  }
+  return found;
+
+  function bumpArray(frames: Frame[]) {
+    const top = frames[frames.length - 1];
+    if (top?.kind === 'array') top.index++;
+  }
+}
