@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
+import { gitHubProblems } from './github';
 import { ConfigFile, ConfigFileSchema, EnvironmentConfig } from './schema';
 import { SES_SMTP_REGIONS } from './smtp-regions';
 
@@ -25,7 +26,10 @@ export interface NamedEnvironment {
 
 export interface LoadedConfig {
   readonly path: string;
+  /** The selected environments (all of them, or the one `only` names), in file order. */
   readonly environments: NamedEnvironment[];
+  /** The whole validated file, whatever `only` selects. */
+  readonly file: ConfigFile;
 }
 
 /** Reads, parses and validates an environments file. Throws ConfigError on any problem. */
@@ -53,6 +57,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
   }
   return {
     path,
+    file,
     environments: names
       .filter((name) => only === undefined || name === only)
       .map((name) => ({ name, config: file.environments[name] })),
@@ -149,6 +154,7 @@ function checkAcrossFields(file: ConfigFile): Problem[] {
     }
     seenIdentities.set(identity, name);
   }
+  problems.push(...gitHubProblems(file));
   return problems;
 }
 
