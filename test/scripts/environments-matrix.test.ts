@@ -11,18 +11,8 @@ const matrix = (...args: string[]) =>
   });
 const environmentsOf = (file: string) => Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).environments);
 
-test.each([
-  // The user's own file: whatever it holds, the matrix is its environments in order.
-  ['config/environments.json'],
-  ['test/fixtures/config/three-environments.json'],
-])('the matrix of %s is its environments, in file order', (file) => {
-  const result = matrix(path.join(REPO, file));
-  expect(result.status).toBe(0);
-  const { include } = JSON.parse(result.stdout);
-  expect(include.map((e: { name: string }) => e.name)).toEqual(environmentsOf(path.join(REPO, file)));
-});
-
-test('no argument reads config/environments.json', () => {
+// The user's own file: whatever it holds, the matrix is its environments in file order.
+test('the matrix of config/environments.json (the default) is its environments, in file order', () => {
   const { include } = JSON.parse(matrix().stdout);
   expect(include.map((e: { name: string }) => e.name)).toEqual(
     environmentsOf(path.join(REPO, 'config/environments.json')),
@@ -61,13 +51,14 @@ test('each entry carries what the jobs need, with the GitHub environment default
 
 test('a config mistake prints one line and exits 2, with no matrix', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-matrix-')), 'bad.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({ environments: { prod: { account: 'x' } } }).replace(
-      '}}}',
-      ', "region": "eu-west-1", "domain": "example.com", "dns": {"mode": "manual"}, "fromAddress": "a@example.com"}}}',
-    ),
-  );
+  const env = {
+    account: 'x',
+    region: 'eu-west-1',
+    domain: 'example.com',
+    dns: { mode: 'manual' },
+    fromAddress: 'a@example.com',
+  };
+  fs.writeFileSync(file, JSON.stringify({ environments: { prod: env } }));
   const result = matrix(file);
   expect(result.status).toBe(2);
   expect(result.stdout).toBe('');
