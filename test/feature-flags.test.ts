@@ -50,7 +50,7 @@ type Resource = {
 /** The stateful resources of every stack, with what would replace them (absent values as null). */
 function statefulResources(context: Record<string, unknown>) {
   const app = new App({
-    context: { ...context, 'aws:cdk:bundling-stacks': [], config: 'test/fixtures/config/github.json' },
+    context: { ...context, 'aws:cdk:bundling-stacks': [], config: 'test/fixtures/config/single.json' },
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-flags-')),
     builtinCloudFormationValidation: false,
   });
