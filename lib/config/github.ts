@@ -46,34 +46,32 @@ export interface AccountAccess {
 export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
   const { github } = file;
   if (github === undefined) return [];
-  const accounts = new Map<string, AccountAccess>();
-  for (const [name, env] of Object.entries(file.environments)) {
-    let account = accounts.get(env.account);
-    if (account === undefined) {
-      account = {
-        account: env.account,
-        region: env.region,
-        repository: github.repository,
-        existingOidcProvider: github.existingOidcProviderAccounts.includes(env.account),
-        terminationProtection: false,
-        gitHubEnvironments: [],
-      };
-      accounts.set(env.account, account);
-    }
-    if (env.terminationProtection)
-      accounts.set(env.account, (account = { ...account, terminationProtection: true }));
-    const names = gitHubEnvironmentsOf(name, env);
-    for (const kind of ['deploy', 'preview'] as const) {
-      let access = account.gitHubEnvironments.find((a) => a.name === names[kind]);
-      if (access === undefined) {
-        access = { name: names[kind], kind, regions: [], environments: [] };
-        account.gitHubEnvironments.push(access);
+  const entries = Object.entries(file.environments);
+  const accounts = [...new Set(entries.map(([, env]) => env.account))];
+  return accounts.map((account) => {
+    const inAccount = entries.filter(([, env]) => env.account === account);
+    const gitHubEnvironments: GitHubEnvironmentAccess[] = [];
+    for (const [name, env] of inAccount) {
+      const names = gitHubEnvironmentsOf(name, env);
+      for (const kind of ['deploy', 'preview'] as const) {
+        let access = gitHubEnvironments.find((a) => a.name === names[kind]);
+        if (access === undefined) {
+          access = { name: names[kind], kind, regions: [], environments: [] };
+          gitHubEnvironments.push(access);
+        }
+        if (!access.regions.includes(env.region)) access.regions.push(env.region);
+        access.environments.push(name);
       }
-      if (!access.regions.includes(env.region)) access.regions.push(env.region);
-      access.environments.push(name);
     }
-  }
-  return [...accounts.values()];
+    return {
+      account,
+      region: inAccount[0][1].region,
+      repository: github.repository,
+      existingOidcProvider: github.existingOidcProviderAccounts.includes(account),
+      terminationProtection: inAccount.some(([, env]) => env.terminationProtection),
+      gitHubEnvironments,
+    };
+  });
 }
 
 /** A problem in the "github" fields, in the shape the loader prints (path, value received, expected ...). */
