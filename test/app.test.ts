@@ -4,10 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { buildApp, stackName } from '../lib/app';
+import { buildApp, deployAccessStackName, stackName } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
+import { DeployAccessStack } from '../lib/deploy-access-stack';
 import { BASE_ENV } from './helpers';
 
+/** The tests' own environments file: the user's config/environments.json is theirs to edit. */
+const FIXTURE = 'test/fixtures/config/single.json';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-app-'));
 function configFile(environments: Record<string, unknown>): string {
   const file = path.join(tmp, `${Object.keys(environments).join('-') || 'none'}.json`);
@@ -44,17 +47,45 @@ describe('buildApp', () => {
     ]);
   });
 
+  test('termination protection is per environment', () => {
+    const config = configFile({
+      staging: { ...BASE_ENV, domain: 'staging.example.com', fromAddress: 'a@staging.example.com' },
+      production: { ...BASE_ENV, terminationProtection: true },
+    });
+    expect(buildApp(appWith({ config })).map((s) => [s.stackName, s.terminationProtection])).toEqual([
+      ['SesSmtp-staging', false],
+      ['SesSmtp-production', true],
+    ]);
+  });
+
+  test('with "github", one deploy-access stack per account, built from every environment even with -c env', () => {
+    const config = configFile({
+      a: BASE_ENV,
+      b: { ...BASE_ENV, region: 'us-east-1' },
+      c: { ...BASE_ENV, account: '210987654321' },
+    });
+    const file = JSON.parse(fs.readFileSync(config, 'utf8'));
+    fs.writeFileSync(config, JSON.stringify({ github: { repository: 'acme/web-app' }, ...file }));
+    const app = appWith({ config, env: 'c' });
+    expect(buildApp(app).map((s) => s.stackName)).toEqual(['SesSmtp-c']);
+    const access = app.node.children.filter((c): c is DeployAccessStack => c instanceof DeployAccessStack);
+    expect(access.map((s) => [s.stackName, Object.keys(s.roles)])).toEqual([
+      [deployAccessStackName('123456789012'), ['a', 'a-preview', 'b', 'b-preview']],
+      [deployAccessStackName('210987654321'), ['c', 'c-preview']],
+    ]);
+  });
+
   test('a bad file throws a ConfigError before any stack exists', () => {
     const app = appWith({ config: configFile({ prod: { ...BASE_ENV, account: 'x' } }) });
     expect(() => buildApp(app)).toThrow(ConfigError);
     expect(app.node.children).toHaveLength(0);
   });
 
-  test('the example environment synthesizes offline and passes cdk-nag (validation runs on synth)', () => {
-    const app = appWith({});
+  test('an environment synthesizes offline and passes cdk-nag (validation runs on synth)', () => {
+    const app = appWith({ config: FIXTURE });
     buildApp(app);
     const assembly = app.synth();
-    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['SesSmtp-example']);
+    expect(assembly.stacks.map((s) => s.stackName)).toEqual(['SesSmtp-qa']);
   });
 });
 
@@ -78,7 +109,7 @@ describe('bin/app.ts', () => {
 
 describe('cdk-nag on synth', () => {
   test('an unacknowledged finding fails synth', () => {
-    const app = appWith({});
+    const app = appWith({ config: FIXTURE });
     const [stack] = buildApp(app);
     // A topic that accepts plain HTTP publishers violates AwsSolutions-SNS3.
     new Topic(stack, 'Unsafe');

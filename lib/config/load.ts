@@ -9,6 +9,7 @@ import {
   ParsedEnvironment,
 } from './schema';
 import { defaultAllowedFromAddresses, domainOf } from './senders';
+import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
 import { duplicateKeys, spfLookupCount } from './syntax';
 
@@ -36,7 +37,10 @@ export interface NamedEnvironment {
 
 export interface LoadedConfig {
   readonly path: string;
+  /** The selected environments (all of them, or the one `only` names), in file order. */
   readonly environments: NamedEnvironment[];
+  /** The whole validated file, whatever `only` selects. */
+  readonly file: ConfigFile;
 }
 
 /** Reads, parses and validates an environments file. Throws ConfigError on any problem. */
@@ -88,6 +92,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): L
   }
   return {
     path,
+    file,
     environments: names
       .filter((name) => only === undefined || name === only)
       .map((name) => ({ name, config: file.environments[name] })),
@@ -234,6 +239,7 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
       }
     }
   }
+  problems.push(...gitHubProblems(file));
   return problems;
 }
 

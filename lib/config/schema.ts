@@ -212,6 +212,25 @@ const Feedback = strict({
   appQueue: z.boolean().default(false),
 });
 
+const GITHUB_ENVIRONMENT = text(
+  /^[A-Za-z0-9._-]{1,255}$/,
+  'a GitHub environment name: letters, digits, ".", "_" and "-", like "production"',
+);
+
+/** How GitHub Actions reaches one environment. Defaults are applied in lib/config/github.ts (they derive from the name). */
+const GitHubEnvironment = strict({
+  /**
+   * GitHub environment of the jobs that deploy this environment; its protection rules (required
+   * reviewers, branches) gate the deploy. Default: the environment's name.
+   */
+  environment: GITHUB_ENVIRONMENT.optional(),
+  /**
+   * GitHub environment of the pull-request jobs that preview this environment with `cdk diff`
+   * (a read-only role). Default: the deploy environment's name followed by "-preview".
+   */
+  previewEnvironment: GITHUB_ENVIRONMENT.optional(),
+});
+
 export const EnvironmentSchema = strict({
   /** AWS account id the environment deploys to. */
   account: text(/^\d{12}$/, 'a 12-digit AWS account id'),
@@ -274,12 +293,34 @@ export const EnvironmentSchema = strict({
     .default({}),
   /** "retain" keeps the identity, DNS records, secret and keys when the stack is deleted. */
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  /** CloudFormation termination protection on the environment's stack (`cdk destroy` and stack deletion are refused). */
+  terminationProtection: z.boolean().default(false),
+  /** The GitHub environments that deploy and preview this environment (needs the top-level "github"). */
+  github: GitHubEnvironment.default({}),
+});
+
+const GitHub = strict({
+  /**
+   * The repository whose workflows deploy, as "owner/name", spelled as GitHub shows it: the deploy
+   * roles trust only this repository's environments (the OIDC "sub" claim is compared exactly).
+   */
+  repository: text(
+    /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/,
+    'a GitHub repository as "owner/name", like "acme/web-app"',
+  ),
+  /**
+   * Accounts that already have GitHub's OIDC provider (token.actions.githubusercontent.com); their
+   * access stack uses it instead of creating one (an account holds at most one per URL).
+   */
+  existingOidcProviderAccounts: z.array(text(/^\d{12}$/, 'a 12-digit AWS account id')).default([]),
 });
 
 export const ConfigFileSchema = strict({
   $schema: z.string().optional(),
   /** Regions to accept besides the built-in list of SES SMTP Regions. */
   additionalSmtpRegions: uniqueList(awsRegion).default([]),
+  /** GitHub Actions deploys: adds one SesSmtpDeployAccess-<account> stack per account (see README). */
+  github: GitHub.optional(),
   environments: z
     .record(environmentName, EnvironmentSchema)
     .refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
@@ -305,6 +346,7 @@ export type DmarcConfig = EnvironmentConfig['dmarc'];
 export type ApexSpfConfig = EnvironmentConfig['apexSpf'];
 export type AlarmsConfig = EnvironmentConfig['alarms'];
 export type FeedbackConfig = EnvironmentConfig['feedback'];
+export type GitHubConfig = z.output<typeof GitHub>;
 export type ConfigFile = Omit<z.output<typeof ConfigFileSchema>, 'environments'> & {
   readonly environments: Record<string, EnvironmentConfig>;
 };

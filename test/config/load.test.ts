@@ -109,7 +109,7 @@ describe('environment config validation', () => {
     [
       'unknown field',
       { dmarcc: {} },
-      `${at('dmarcc')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, tags, removalPolicy)`,
+      `${at('dmarcc')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, tags, removalPolicy, terminationProtection, github)`,
     ],
     [
       'unknown nested field',
@@ -218,7 +218,7 @@ describe('environment config validation', () => {
     [{ environments: {} }, `${FILE}: field "environments": got {}, expected at least one environment`],
     [
       { envs: {} },
-      `${FILE}: field "envs": got unknown field with value {}, expected a known field (one of: $schema, additionalSmtpRegions, environments)`,
+      `${FILE}: field "envs": got unknown field with value {}, expected a known field (one of: $schema, additionalSmtpRegions, github, environments)`,
     ],
     [
       { environments: { Prod: BASE_ENV } },
@@ -296,8 +296,10 @@ describe('loadConfig', () => {
     );
   });
 
-  test('the shipped example file is valid', () => {
-    expect(loadConfig('config/environments.json').environments.map((e) => e.name)).toEqual(['example']);
+  test('keeps the environments in file order', () => {
+    const file = 'test/fixtures/config/three-environments.json';
+    const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(loadConfig(file).environments.map((e) => e.name)).toEqual(Object.keys(raw.environments));
   });
 });
 

@@ -1,0 +1,141 @@
+import { ConfigFile, EnvironmentConfig } from './schema';
+
+/*
+ * GitHub Actions access, derived from the environments file: which GitHub environment deploys and
+ * which previews each environment, and what each account's deploy-access stack must hold.
+ */
+
+/** What a GitHub environment's role may do: deploy (CDK deploy, publishing and lookup roles) or preview (lookup role only). */
+export type AccessKind = 'deploy' | 'preview';
+
+/** The two GitHub environments of one environment, with the defaults applied (the one place they are). */
+export function gitHubEnvironmentsOf(
+  name: string,
+  env: Pick<EnvironmentConfig, 'github'>,
+): { readonly deploy: string; readonly preview: string } {
+  const deploy = env.github.environment ?? name;
+  return { deploy, preview: env.github.previewEnvironment ?? `${deploy}-preview` };
+}
+
+/** One role of a deploy-access stack: trusted by one GitHub environment. */
+export interface GitHubEnvironmentAccess {
+  /** The GitHub environment name, as in the OIDC "sub" claim `repo:OWNER/REPO:environment:NAME`. */
+  readonly name: string;
+  readonly kind: AccessKind;
+  /** Regions whose CDK bootstrap roles the role may assume, in file order. */
+  readonly regions: string[];
+  /** The environments (file keys) this GitHub environment serves. */
+  readonly environments: string[];
+}
+
+/** Everything one account's deploy-access stack holds. */
+export interface AccountAccess {
+  readonly account: string;
+  /** Where the stack itself is deployed: the Region of the account's first environment (IAM is global). */
+  readonly region: string;
+  /** The repository as "owner/name". */
+  readonly repository: string;
+  /** Reference the account's existing GitHub OIDC provider instead of creating one. */
+  readonly existingOidcProvider: boolean;
+  /** On when any environment of the account has termination protection. */
+  readonly terminationProtection: boolean;
+  readonly gitHubEnvironments: GitHubEnvironmentAccess[];
+}
+
+/** The deploy-access stacks the file asks for, one per account in order of first use; none without "github". */
+export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
+  const { github } = file;
+  if (github === undefined) return [];
+  const entries = Object.entries(file.environments);
+  const accounts = [...new Set(entries.map(([, env]) => env.account))];
+  return accounts.map((account) => {
+    const inAccount = entries.filter(([, env]) => env.account === account);
+    const gitHubEnvironments: GitHubEnvironmentAccess[] = [];
+    for (const [name, env] of inAccount) {
+      const names = gitHubEnvironmentsOf(name, env);
+      for (const kind of ['deploy', 'preview'] as const) {
+        let access = gitHubEnvironments.find((a) => a.name === names[kind]);
+        if (access === undefined) {
+          access = { name: names[kind], kind, regions: [], environments: [] };
+          gitHubEnvironments.push(access);
+        }
+        if (!access.regions.includes(env.region)) access.regions.push(env.region);
+        access.environments.push(name);
+      }
+    }
+    return {
+      account,
+      region: inAccount[0][1].region,
+      repository: github.repository,
+      existingOidcProvider: github.existingOidcProviderAccounts.includes(account),
+      terminationProtection: inAccount.some(([, env]) => env.terminationProtection),
+      gitHubEnvironments,
+    };
+  });
+}
+
+/** A problem in the "github" fields, in the shape the loader prints (path, value received, expected ...). */
+export interface GitHubProblem {
+  readonly path: (string | number)[];
+  readonly input: unknown;
+  readonly expected: string;
+}
+
+/** Rules across environments for the "github" fields; run by the loader on a well-formed file. */
+export function gitHubProblems(file: ConfigFile): GitHubProblem[] {
+  const problems: GitHubProblem[] = [];
+  const entries = Object.entries(file.environments);
+  if (file.github === undefined) {
+    for (const [name, env] of entries) {
+      if (env.github.environment !== undefined || env.github.previewEnvironment !== undefined) {
+        problems.push({
+          path: ['environments', name, 'github'],
+          input: env.github,
+          expected:
+            'a top-level "github": {"repository": "owner/name"} to go with it (see README "Deploy from GitHub Actions")',
+        });
+      }
+    }
+    return problems;
+  }
+  // One role ARN per GitHub environment (the workflow reads it from that environment's variables):
+  // a GitHub environment serves one account and one kind of access.
+  const seen = new Map<string, { environment: string; account: string; kind: AccessKind }>();
+  for (const [name, env] of entries) {
+    const names = gitHubEnvironmentsOf(name, env);
+    const before = problems.length;
+    // One line per environment: a clash of the deploy name usually repeats in the derived preview name.
+    for (const kind of ['deploy', 'preview'] as const) {
+      if (problems.length > before) break;
+      const key = names[kind].toLowerCase(); // GitHub environment names are case-insensitive
+      const field = kind === 'deploy' ? 'environment' : 'previewEnvironment';
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, { environment: name, account: env.account, kind });
+      } else if (first.kind !== kind) {
+        problems.push({
+          path: ['environments', name, 'github', field],
+          input: names[kind],
+          expected: `a GitHub environment not already used to ${first.kind} environment "${first.environment}" (a GitHub environment either deploys or previews)`,
+        });
+      } else if (first.account !== env.account) {
+        problems.push({
+          path: ['environments', name, 'github', field],
+          input: names[kind],
+          expected: `a GitHub environment not already used by environment "${first.environment}" in account ${first.account} (a GitHub environment holds one role ARN)`,
+        });
+      }
+    }
+  }
+  const accounts = new Set(entries.map(([, env]) => env.account));
+  file.github.existingOidcProviderAccounts.forEach((account, i) => {
+    if (!accounts.has(account)) {
+      problems.push({
+        path: ['github', 'existingOidcProviderAccounts', i],
+        input: account,
+        expected: `the account of one of the environments (${[...accounts].join(', ')})`,
+      });
+    }
+  });
+  return problems;
+}

@@ -1,0 +1,98 @@
+import { Aws, CfnOutput, DefaultStackSynthesizer, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { AccessKind, AccountAccess } from './config/github';
+
+/** GitHub Actions' OIDC issuer (without the scheme, as IAM writes it in condition keys and ARNs). */
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+/** The audience configure-aws-credentials asks GitHub to put in the token. */
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
+
+/**
+ * The CDK bootstrap roles each kind of access may assume (names from the bootstrap template:
+ * `cdk-<qualifier>-<role>-<account>-<region>`). Deploying needs the deploy role (CloudFormation,
+ * which passes the execution role), the file-publishing role (Lambda code to the staging bucket) and
+ * the lookup role; previewing (`cdk diff --method=template`) reads the deployed template with the
+ * lookup role only. No image-publishing role: the stacks have no container images.
+ * @see https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
+ */
+export const BOOTSTRAP_ROLES: Record<AccessKind, readonly string[]> = {
+  deploy: ['deploy-role', 'file-publishing-role', 'lookup-role'],
+  preview: ['lookup-role'],
+};
+
+export interface DeployAccessStackProps extends StackProps {
+  /** What the account's stack holds (lib/config/github.ts `deployAccessPlan`). */
+  readonly access: AccountAccess;
+}
+
+/**
+ * One per account: GitHub's OIDC provider (created, or referenced when it exists) and one role per
+ * GitHub environment, trusted only by tokens whose `sub` is exactly
+ * `repo:OWNER/REPO:environment:NAME` and whose `aud` is sts.amazonaws.com, allowed only to assume
+ * this account's CDK bootstrap roles in the Regions that GitHub environment deploys to.
+ * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
+ */
+export class DeployAccessStack extends Stack {
+  /** The GitHub OIDC provider the roles trust. */
+  public readonly provider: iam.IOidcProvider;
+  /** The role of each GitHub environment, by its name. */
+  public readonly roles: Record<string, iam.Role> = {};
+
+  constructor(scope: Construct, id: string, props: DeployAccessStackProps) {
+    const { access } = props;
+    super(scope, id, {
+      ...props,
+      env: { account: access.account, region: access.region },
+      terminationProtection: props.terminationProtection ?? access.terminationProtection,
+      description: `GitHub Actions deploy access for ${access.repository} in account ${access.account} (ses-smtp-cdk)`,
+    });
+    const qualifier = this.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+
+    this.provider = access.existingOidcProvider
+      ? iam.OidcProviderNative.fromOidcProviderArn(
+          this,
+          'GitHubOidcProvider',
+          `arn:${Aws.PARTITION}:iam::${access.account}:oidc-provider/${GITHUB_OIDC_HOST}`,
+        )
+      : new iam.OidcProviderNative(this, 'GitHubOidcProvider', {
+          url: `https://${GITHUB_OIDC_HOST}`,
+          clientIds: [GITHUB_OIDC_AUDIENCE],
+          // Other repositories' roles may come to trust it too: deleting this stack keeps it.
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+
+    for (const env of access.gitHubEnvironments) {
+      const subject = `repo:${access.repository}:environment:${env.name}`;
+      const role = new iam.Role(this, `${env.kind === 'deploy' ? 'Deploy' : 'Preview'}-${env.name}`, {
+        description: `${env.kind === 'deploy' ? 'Deploys' : 'Previews (cdk diff)'} ${env.environments.join(', ')} from GitHub environment ${env.name} of ${access.repository}`,
+        assumedBy: new iam.WebIdentityPrincipal(this.provider.oidcProviderArn, {
+          StringEquals: {
+            [`${GITHUB_OIDC_HOST}:sub`]: subject,
+            [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+          },
+        }),
+        inlinePolicies: {
+          AssumeCdkBootstrapRoles: new iam.PolicyDocument({
+            statements: [
+              new iam.PolicyStatement({
+                actions: ['sts:AssumeRole'],
+                resources: env.regions.flatMap((region) =>
+                  BOOTSTRAP_ROLES[env.kind].map(
+                    (role) =>
+                      `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,
+                  ),
+                ),
+              }),
+            ],
+          }),
+        },
+      });
+      this.roles[env.name] = role;
+      new CfnOutput(this, `RoleArn-${env.name}`, {
+        value: role.roleArn,
+        description: `Set as variable AWS_ROLE_ARN of GitHub environment "${env.name}" (${env.kind})`,
+      });
+    }
+  }
+}

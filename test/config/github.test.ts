@@ -1,0 +1,170 @@
+import { deployAccessPlan, gitHubEnvironmentsOf } from '../../lib/config/github';
+import { ConfigError, parseConfig } from '../../lib/config/load';
+import { BASE_ENV } from '../helpers';
+
+const FILE = 'config/environments.json';
+const GITHUB = { repository: 'acme/web-app' };
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    parseConfig(raw, FILE);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const other = { ...BASE_ENV, account: '210987654321' };
+
+describe('github config', () => {
+  test('GitHub environments default to the name and "<deploy>-preview"', () => {
+    expect(gitHubEnvironmentsOf('prod', { github: {} })).toEqual({ deploy: 'prod', preview: 'prod-preview' });
+    expect(gitHubEnvironmentsOf('prod', { github: { environment: 'Production' } })).toEqual({
+      deploy: 'Production',
+      preview: 'Production-preview',
+    });
+    expect(gitHubEnvironmentsOf('prod', { github: { previewEnvironment: 'diff' } })).toEqual({
+      deploy: 'prod',
+      preview: 'diff',
+    });
+  });
+
+  test.each<[string, unknown, string]>([
+    [
+      'wildcard repository',
+      { repository: 'acme/*' },
+      `${FILE}: field "github.repository": got "acme/*", expected a GitHub repository as "owner/name", like "acme/web-app"`,
+    ],
+    [
+      'repository without owner',
+      { repository: 'web-app' },
+      `${FILE}: field "github.repository": got "web-app", expected a GitHub repository as "owner/name", like "acme/web-app"`,
+    ],
+    [
+      'unknown field',
+      { repository: 'acme/web-app', branch: 'main' },
+      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts)`,
+    ],
+  ])('%s', (_name, github, expected) => {
+    expect(problemsOf({ github, environments: { prod: BASE_ENV } })).toEqual([expected]);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    [
+      'wildcard environment',
+      { environment: 'prod*' },
+      `${FILE}: environment "prod", field "github.environment": got "prod*", expected a GitHub environment name: letters, digits, ".", "_" and "-", like "production"`,
+    ],
+    [
+      'a colon would change the subject claim',
+      { previewEnvironment: 'a:b' },
+      `${FILE}: environment "prod", field "github.previewEnvironment": got "a:b", expected a GitHub environment name: letters, digits, ".", "_" and "-", like "production"`,
+    ],
+  ])('%s', (_name, github, expected) => {
+    expect(problemsOf({ github: GITHUB, environments: { prod: { ...BASE_ENV, github } } })).toEqual([
+      expected,
+    ]);
+  });
+
+  test('per-environment GitHub fields need the top-level repository', () => {
+    expect(
+      problemsOf({ environments: { prod: { ...BASE_ENV, github: { environment: 'production' } } } }),
+    ).toEqual([
+      `${FILE}: environment "prod", field "github": got {"environment":"production"}, expected a top-level "github": {"repository": "owner/name"} to go with it (see README "Deploy from GitHub Actions")`,
+    ]);
+  });
+
+  test('a GitHub environment holds one role: one account, one kind of access', () => {
+    expect(
+      problemsOf({
+        github: GITHUB,
+        environments: {
+          a: { ...BASE_ENV, github: { environment: 'shared' } },
+          b: { ...other, github: { environment: 'SHARED' } },
+          c: {
+            ...BASE_ENV,
+            domain: 'c.example.com',
+            fromAddress: 'x@c.example.com',
+            github: { environment: 'shared-preview' },
+          },
+        },
+      }),
+    ).toEqual([
+      `${FILE}: environment "b", field "github.environment": got "SHARED", expected a GitHub environment not already used by environment "a" in account 123456789012 (a GitHub environment holds one role ARN)`,
+      `${FILE}: environment "c", field "github.environment": got "shared-preview", expected a GitHub environment not already used to preview environment "a" (a GitHub environment either deploys or previews)`,
+    ]);
+  });
+
+  test('an existing OIDC provider must be in an account of the file', () => {
+    expect(
+      problemsOf({
+        github: { ...GITHUB, existingOidcProviderAccounts: ['999999999999'] },
+        environments: { prod: BASE_ENV },
+      }),
+    ).toEqual([
+      `${FILE}: field "github.existingOidcProviderAccounts[0]": got "999999999999", expected the account of one of the environments (123456789012)`,
+    ]);
+  });
+
+  test('the plan has one entry per account with the Regions each GitHub environment reaches', () => {
+    const file = parseConfig(
+      {
+        github: { ...GITHUB, existingOidcProviderAccounts: ['210987654321'] },
+        environments: {
+          staging: BASE_ENV,
+          'staging-us': {
+            ...BASE_ENV,
+            region: 'us-east-1',
+            github: { environment: 'staging', previewEnvironment: 'staging-preview' },
+          },
+          production: { ...other, region: 'eu-central-1', terminationProtection: true },
+        },
+      },
+      FILE,
+    );
+    expect(deployAccessPlan(file)).toEqual([
+      {
+        account: '123456789012',
+        region: 'eu-west-1',
+        repository: 'acme/web-app',
+        existingOidcProvider: false,
+        terminationProtection: false,
+        gitHubEnvironments: [
+          {
+            name: 'staging',
+            kind: 'deploy',
+            regions: ['eu-west-1', 'us-east-1'],
+            environments: ['staging', 'staging-us'],
+          },
+          {
+            name: 'staging-preview',
+            kind: 'preview',
+            regions: ['eu-west-1', 'us-east-1'],
+            environments: ['staging', 'staging-us'],
+          },
+        ],
+      },
+      {
+        account: '210987654321',
+        region: 'eu-central-1',
+        repository: 'acme/web-app',
+        existingOidcProvider: true,
+        terminationProtection: true,
+        gitHubEnvironments: [
+          { name: 'production', kind: 'deploy', regions: ['eu-central-1'], environments: ['production'] },
+          {
+            name: 'production-preview',
+            kind: 'preview',
+            regions: ['eu-central-1'],
+            environments: ['production'],
+          },
+        ],
+      },
+    ]);
+  });
+
+  test('no "github", no access stacks', () => {
+    expect(deployAccessPlan(parseConfig({ environments: { prod: BASE_ENV } }, FILE))).toEqual([]);
+  });
+});

@@ -1,0 +1,156 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { deployAccessPlan } from '../lib/config/github';
+import { parseConfig } from '../lib/config/load';
+import { DeployAccessStack } from '../lib/deploy-access-stack';
+import { BASE_ENV } from './helpers';
+
+const STAGING = {
+  ...BASE_ENV,
+  account: '111111111111',
+  domain: 'staging.example.com',
+  fromAddress: 'a@staging.example.com',
+};
+
+function synth(github: Record<string, unknown>, environments: Record<string, unknown>, context = {}) {
+  const [access] = deployAccessPlan(parseConfig({ github, environments }, 'test.json'));
+  // The built-in CloudFormation rules cost seconds per synth; `cdk synth` of a file with "github" runs them.
+  const app = new App({ context, builtinCloudFormationValidation: false });
+  const stack = new DeployAccessStack(app, 'Access', { access });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** Every role's trust policy, in construction order. */
+function trustPolicies(template: Template) {
+  return Object.values(template.findResources('AWS::IAM::Role')).map(
+    (r) => r.Properties.AssumeRolePolicyDocument,
+  );
+}
+
+describe('DeployAccessStack', () => {
+  const { stack, template } = synth(
+    { repository: 'acme/web-app' },
+    {
+      staging: STAGING,
+      'staging-us': { ...STAGING, region: 'us-east-1', github: { environment: 'staging' } },
+    },
+  );
+
+  test('creates the GitHub OIDC provider for the sts.amazonaws.com audience, kept on stack deletion', () => {
+    template.resourceCountIs('AWS::IAM::OIDCProvider', 1);
+    template.hasResource('AWS::IAM::OIDCProvider', {
+      Properties: { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('each role trusts exactly one GitHub environment of the repository (StringEquals on sub and aud)', () => {
+    const [provider] = Object.keys(template.findResources('AWS::IAM::OIDCProvider'));
+    const expected = (environment: string) => ({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Effect: 'Allow',
+          Principal: { Federated: { Ref: provider } },
+          Condition: {
+            StringEquals: {
+              'token.actions.githubusercontent.com:sub': `repo:acme/web-app:environment:${environment}`,
+              'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            },
+          },
+        },
+      ],
+    });
+    // Exact documents: no StringLike, no wildcard, no other statement.
+    expect(trustPolicies(template)).toEqual([expected('staging'), expected('staging-preview')]);
+  });
+
+  test('the deploy role may only assume the deploy, file-publishing and lookup roles of its Regions', () => {
+    const role = (account: string, name: string, region: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:iam::${account}:role/cdk-hnb659fds-${name}-${account}-${region}`,
+        ],
+      ],
+    });
+    const policyOf = (environment: string) =>
+      Object.values(template.findResources('AWS::IAM::Role')).find((r) =>
+        JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(`environment:${environment}"`),
+      )!.Properties.Policies;
+    expect(policyOf('staging')).toEqual([
+      {
+        PolicyName: 'AssumeCdkBootstrapRoles',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Effect: 'Allow',
+              Resource: ['eu-west-1', 'us-east-1'].flatMap((region) =>
+                ['deploy-role', 'file-publishing-role', 'lookup-role'].map((name) =>
+                  role('111111111111', name, region),
+                ),
+              ),
+            },
+          ],
+        },
+      },
+    ]);
+    expect(policyOf('staging-preview')[0].PolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Resource: ['eu-west-1', 'us-east-1'].map((region) => role('111111111111', 'lookup-role', region)),
+      },
+    ]);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    expect(
+      Object.values(template.findResources('AWS::IAM::Role')).every(
+        (r) => r.Properties.ManagedPolicyArns === undefined,
+      ),
+    ).toBe(true);
+  });
+
+  test('outputs each role ARN for the GitHub environment variable', () => {
+    const outputs = Object.values(template.toJSON().Outputs as Record<string, { Description: string }>);
+    expect(outputs.map((o) => o.Description)).toEqual([
+      'Set as variable AWS_ROLE_ARN of GitHub environment "staging" (deploy)',
+      'Set as variable AWS_ROLE_ARN of GitHub environment "staging-preview" (preview)',
+    ]);
+  });
+
+  test('lives in the account and Region of its first environment', () => {
+    expect([stack.account, stack.region, stack.terminationProtection]).toEqual([
+      '111111111111',
+      'eu-west-1',
+      false,
+    ]);
+  });
+
+  test('reuses an existing provider by ARN and follows a custom bootstrap qualifier', () => {
+    const { stack: other, template: t } = synth(
+      { repository: 'acme/web-app', existingOidcProviderAccounts: ['111111111111'] },
+      { prod: { ...STAGING, terminationProtection: true } },
+      { '@aws-cdk/core:bootstrapQualifier': 'team42' },
+    );
+    t.resourceCountIs('AWS::IAM::OIDCProvider', 0);
+    const [trust] = trustPolicies(t);
+    expect(trust.Statement[0].Principal.Federated).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':iam::111111111111:oidc-provider/token.actions.githubusercontent.com',
+        ],
+      ],
+    });
+    expect(JSON.stringify(t.toJSON())).toContain('role/cdk-team42-deploy-role-111111111111-eu-west-1');
+    expect(other.terminationProtection).toBe(true);
+  });
+});

@@ -1,0 +1,100 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { buildApp } from '../lib/app';
+
+const REPO = path.resolve(__dirname, '..');
+const CONTEXT: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(REPO, 'cdk.json'), 'utf8'),
+).context;
+/** What `cdk init` writes into a new app's cdk.json: the installed aws-cdk-lib's recommended flags. */
+const RECOMMENDED: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(REPO, 'node_modules/aws-cdk-lib/recommended-feature-flags.json'), 'utf8'),
+);
+
+/** Flags set on purpose to another value than the recommended one, and why. */
+const DEVIATIONS: Record<string, { value: unknown; reason: string }> = {
+  '@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption': {
+    value: false,
+    reason:
+      'on, the messaging key policy names the feedback topic that the same key encrypts: a dependency cycle CloudFormation refuses (found by the built-in validation)',
+  },
+  '@aws-cdk/core:target-partitions': {
+    value: ['aws', 'aws-cn', 'aws-us-gov'],
+    reason: 'the environments file accepts GovCloud Regions',
+  },
+};
+
+/**
+ * Resources whose replacement loses state or breaks live credentials, with the properties whose
+ * change makes CloudFormation replace them (KMS keys: refuse the update) per the CloudFormation
+ * resource reference.
+ */
+const STATEFUL: Record<string, string[]> = {
+  'AWS::SES::EmailIdentity': ['EmailIdentity'],
+  'AWS::SES::ConfigurationSet': ['Name'],
+  'AWS::IAM::User': ['UserName'],
+  'AWS::SecretsManager::Secret': ['Name'],
+  'AWS::KMS::Key': ['KeySpec', 'KeyUsage', 'MultiRegion', 'Origin'],
+};
+const EXPECTED_FILE = path.join(__dirname, 'fixtures/stateful-resources.json');
+
+type Resource = {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+};
+
+/** The stateful resources of every stack, with what would replace them (absent values as null). */
+function statefulResources(context: Record<string, unknown>) {
+  const app = new App({
+    context: { ...context, 'aws:cdk:bundling-stacks': [], config: 'test/fixtures/config/single.json' },
+    outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-flags-')),
+    builtinCloudFormationValidation: false,
+  });
+  buildApp(app);
+  const assembly = app.synth();
+  return Object.fromEntries(
+    assembly.stacks.map((stack) => {
+      const resources = Object.entries(stack.template.Resources as Record<string, Resource>)
+        .filter(([, r]) => r.Type in STATEFUL)
+        .map(([id, r]) => [
+          id,
+          {
+            Type: r.Type,
+            DeletionPolicy: r.DeletionPolicy ?? null,
+            UpdateReplacePolicy: r.UpdateReplacePolicy ?? null,
+            ...Object.fromEntries(STATEFUL[r.Type].map((p) => [p, r.Properties?.[p] ?? null])),
+          },
+        ]);
+      return [stack.stackName, Object.fromEntries(resources)];
+    }),
+  );
+}
+
+test('cdk.json sets every currently recommended feature flag, to its recommended value unless a reason says otherwise', () => {
+  const expected = Object.fromEntries(
+    Object.entries(RECOMMENDED).map(([flag, value]) => [
+      flag,
+      flag in DEVIATIONS ? DEVIATIONS[flag].value : value,
+    ]),
+  );
+  const set = Object.fromEntries(Object.keys(RECOMMENDED).map((flag) => [flag, CONTEXT[flag]]));
+  expect(set).toEqual(expected);
+  for (const flag of Object.keys(DEVIATIONS)) expect(RECOMMENDED).toHaveProperty([flag]);
+});
+
+test('the flags change no stateful resource: logical ids and replacement-triggering properties as committed', () => {
+  const expected = JSON.parse(fs.readFileSync(EXPECTED_FILE, 'utf8'));
+  const withFlags = statefulResources(CONTEXT);
+  const withoutFlags = statefulResources({});
+  expect(withoutFlags).toEqual(expected);
+  expect(withFlags).toEqual(expected);
+  // The expectation covers every kind, in every environment stack.
+  for (const [name, resources] of Object.entries(expected as Record<string, Record<string, Resource>>)) {
+    if (!name.startsWith('SesSmtp-')) continue;
+    expect(new Set(Object.values(resources).map((r) => r.Type))).toEqual(new Set(Object.keys(STATEFUL)));
+  }
+});

@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+
+/*
+ * A team edits config/environments.json for its own domains and runs `npm test`. The checks of
+ * `npm test` that read that file are the format check and the synth of every environment in it
+ * (with cdk-nag); no test names an environment. This runs those checks on a copy of the repository
+ * whose file holds a different valid config, written on one line as a hurried user might.
+ */
+
+const REPO = path.resolve(__dirname, '..');
+const FIXTURE = path.join(REPO, 'test/fixtures/config/three-environments.json');
+/** Left out of the copy: installed or generated, and the tests (they do not read the user's file). */
+const NOT_COPIED = new Set(['node_modules', '.git', 'cdk.out', 'coverage', 'test', '.jest-summary']);
+
+const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-copy-'));
+for (const entry of fs.readdirSync(REPO).filter((e) => !NOT_COPIED.has(e)))
+  fs.cpSync(path.join(REPO, entry), path.join(copy, entry), { recursive: true });
+fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+const fixture = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
+const configPath = path.join(copy, 'config', 'environments.json');
+fs.writeFileSync(configPath, JSON.stringify(fixture));
+
+const prettier = (args: string[]) =>
+  spawnSync(process.execPath, [path.join(REPO, 'node_modules/prettier/bin/prettier.cjs'), ...args], {
+    cwd: copy,
+    encoding: 'utf8',
+  });
+
+test('the format check passes with the user formatting of config/environments.json', () => {
+  expect(prettier(['--check', '.'])).toMatchObject({ status: 0 });
+  // The file as written is not prettier's format: the check passes because the file is the user's.
+  expect(prettier(['--check', '--ignore-path', '', 'config/environments.json']).status).toBe(1);
+});
+
+test('every environment of another valid config synthesizes with cdk-nag, from the copy', async () => {
+  const { buildApp, stackName, deployAccessStackName }: typeof import('../lib/app') = await import(
+    path.join(copy, 'lib', 'app')
+  );
+  const { context } = JSON.parse(fs.readFileSync(path.join(copy, 'cdk.json'), 'utf8'));
+  const app = new App({
+    context: { ...context, 'aws:cdk:bundling-stacks': [], config: configPath },
+    outdir: path.join(copy, 'cdk.out'),
+    // CloudFormation's built-in template rules do not depend on the config; `npm run synth` runs
+    // them on the user's file. cdk-nag (registered by buildApp) runs here.
+    builtinCloudFormationValidation: false,
+  });
+  const stacks = buildApp(app);
+  const assembly = app.synth();
+
+  const environments = Object.entries(fixture.environments) as [string, { account: string }][];
+  const accounts = [...new Set(environments.map(([, env]) => env.account))];
+  expect(stacks.map((s) => s.stackName)).toEqual(environments.map(([name]) => stackName(name)));
+  expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(
+    [...accounts.map(deployAccessStackName), ...environments.map(([name]) => stackName(name))].sort(),
+  );
+  expect(environments.some(([, env]) => JSON.stringify(env).includes('"manual"'))).toBe(true);
+});

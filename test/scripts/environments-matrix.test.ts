@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const REPO = path.resolve(__dirname, '../..');
+const matrix = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/environments-matrix.ts', ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+  });
+const environmentsOf = (file: string) => Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).environments);
+
+// The user's own file: whatever it holds, the matrix is its environments in file order.
+test('the matrix of config/environments.json (the default) is its environments, in file order', () => {
+  const { include } = JSON.parse(matrix().stdout);
+  expect(include.map((e: { name: string }) => e.name)).toEqual(
+    environmentsOf(path.join(REPO, 'config/environments.json')),
+  );
+});
+
+test('each entry carries what the jobs need, with the GitHub environment defaults applied', () => {
+  const { include } = JSON.parse(matrix('test/fixtures/config/github.json').stdout);
+  expect(include).toEqual([
+    {
+      name: 'staging',
+      stack: 'SesSmtp-staging',
+      account: '111111111111',
+      region: 'eu-west-1',
+      deployEnvironment: 'staging',
+      previewEnvironment: 'staging-preview',
+    },
+    {
+      name: 'staging-us',
+      stack: 'SesSmtp-staging-us',
+      account: '111111111111',
+      region: 'us-east-1',
+      deployEnvironment: 'staging',
+      previewEnvironment: 'staging-preview',
+    },
+    {
+      name: 'production',
+      stack: 'SesSmtp-production',
+      account: '222222222222',
+      region: 'eu-central-1',
+      deployEnvironment: 'Production',
+      previewEnvironment: 'production-diff',
+    },
+  ]);
+});
+
+test('a config mistake prints one line and exits 2, with no matrix', () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-matrix-')), 'bad.json');
+  const env = {
+    account: 'x',
+    region: 'eu-west-1',
+    domain: 'example.com',
+    dns: { mode: 'manual' },
+    fromAddress: 'a@example.com',
+  };
+  fs.writeFileSync(file, JSON.stringify({ environments: { prod: env } }));
+  const result = matrix(file);
+  expect(result.status).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr.trim()).toBe(
+    `${file}: environment "prod", field "account": got "x", expected a 12-digit AWS account id`,
+  );
+});

