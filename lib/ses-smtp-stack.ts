@@ -84,6 +84,9 @@ export class SesSmtpStack extends Stack {
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
       removalPolicy,
+      environmentName,
+      previousKeyQuietPeriod: Duration.days(config.credentials.previousKeyQuietDays),
+      rotateWhilePreviousKeyInUse: config.credentials.rotateWhilePreviousKeyInUse,
     });
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
       environmentName,

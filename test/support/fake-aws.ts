@@ -43,9 +43,18 @@ export interface FakeKey {
   readonly createdAt: number;
 }
 
+/** What IAM records about a key's last use (GetAccessKeyLastUsed). */
+export interface FakeLastUse {
+  readonly date: Date;
+  readonly service: string;
+  readonly region: string;
+}
+
 export class FakeIam {
   readonly faults = new Faults();
   readonly keys = new Map<string, FakeKey>();
+  /** Last use per key id; a key without an entry was never used (IAM answers N/A). */
+  readonly lastUse = new Map<string, FakeLastUse>();
   readonly deleted: string[] = [];
   /** Every key ever created, deleted or not. */
   readonly created: FakeKey[] = [];
@@ -100,7 +109,34 @@ export class FakeIam {
       );
     }
     this.deleted.push(input.AccessKeyId);
+    this.lastUse.delete(input.AccessKeyId);
     return {};
+  }
+
+  /** Records a use of the key, as IAM does when a request signed with it reaches a service. */
+  recordUse(accessKeyId: string, use: FakeLastUse): void {
+    if (!this.keys.has(accessKeyId)) throw new Error(`fake IAM: no key ${accessKeyId} to use`);
+    this.lastUse.set(accessKeyId, use);
+  }
+
+  getAccessKeyLastUsed(input: { AccessKeyId?: string }) {
+    this.faults.check('GetAccessKeyLastUsed');
+    const key = input.AccessKeyId ? this.keys.get(input.AccessKeyId) : undefined;
+    if (!key) {
+      throw awsError(
+        'NoSuchEntityException',
+        `The Access Key with id ${input.AccessKeyId} cannot be found.`,
+        404,
+      );
+    }
+    const use = this.lastUse.get(key.id);
+    // IAM's shape for a key never used: no LastUsedDate, "N/A" for service and Region.
+    return {
+      UserName: this.userName,
+      AccessKeyLastUsed: use
+        ? { LastUsedDate: use.date, ServiceName: use.service, Region: use.region }
+        : { ServiceName: 'N/A', Region: 'N/A' },
+    };
   }
 
   private checkUser(userName: string | undefined) {
