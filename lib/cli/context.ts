@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { stackName } from '../app';
@@ -33,6 +34,7 @@ export interface Clients {
   readonly secrets: SecretsManagerClient;
   readonly cloudformation: CloudFormationClient;
   readonly cloudwatch: CloudWatchClient;
+  readonly iam: IAMClient;
 }
 
 /** The deployed resources a command works on, from the stack's outputs or from flags. */
@@ -85,6 +87,7 @@ export class CliContext {
       secrets: new SecretsManagerClient(clientConfig),
       cloudformation: new CloudFormationClient(clientConfig),
       cloudwatch: new CloudWatchClient(clientConfig),
+      iam: new IAMClient(clientConfig),
     };
   }
 

@@ -8,7 +8,13 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main, MainDeps } from '../../lib/cli/main';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
@@ -31,6 +37,7 @@ export const cfn = mockClient(CloudFormationClient);
 export const sm = mockClient(SecretsManagerClient);
 export const ses = mockClient(SESv2Client);
 export const cw = mockClient(CloudWatchClient);
+export const iamc = mockClient(IAMClient);
 
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-cli-'));
 
@@ -59,6 +66,7 @@ export function healthyAws(): void {
   sm.reset();
   ses.reset();
   cw.reset();
+  iamc.reset();
   cfn.on(DescribeStacksCommand).resolves({
     Stacks: [
       {
@@ -95,6 +103,11 @@ export function healthyAws(): void {
     EnforcementStatus: 'HEALTHY',
     SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 1200 },
   });
+  ses
+    .on(GetConfigurationSetCommand, { ConfigurationSetName: 'SendingFeedbackConfigurationSet-abc' })
+    .resolves({ SendingOptions: { SendingEnabled: true } });
+  // The previous key (here the same JSON as the current one) has no SES use on record.
+  iamc.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
   cw.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
       { Id: 'm0', Values: [0.004, 0.003] },
