@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config/schema';
+import { HealthChecks } from './constructs/health-checks';
 import { OperatorAlarms } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
@@ -24,6 +26,8 @@ export class SesSmtpStack extends Stack {
   public readonly operatorAlarms: OperatorAlarms;
   public readonly feedback: SendingFeedback;
   public readonly monitoring: ReputationMonitoring;
+  /** The doctor's checks on a schedule, with their alarms; undefined with health.enabled false. */
+  public readonly health?: HealthChecks;
   /** Encrypts the stack's topics and queues. */
   public readonly messagingKey: kms.Key;
 
@@ -96,6 +100,36 @@ export class SesSmtpStack extends Stack {
       bounceRatePercent: config.alarms.bounceRatePercent,
       complaintRatePercent: config.alarms.complaintRatePercent,
     });
+
+    // --- Health checks (issue 11; owner: health). A separate block until the SesSmtp construct
+    // takes the stack's body: the doctor's checks on a schedule, the quota, stale-use guard and
+    // send-anomaly alarms on the operator topic, listed in the dashboard's alarm panel.
+    if (config.health.enabled) {
+      this.health = new HealthChecks(this, 'HealthChecks', {
+        environmentName,
+        topic: this.operatorAlarms.topic,
+        identity: this.sendingDomain.identity,
+        configurationSet: this.feedback.configurationSet,
+        secret: this.credentials.secret,
+        smtpUser: this.credentials.user,
+        rotationDays: config.credentials.rotationDays,
+        previousKeyQuietDays: config.credentials.previousKeyQuietDays,
+        dns: {
+          mailFromSubdomain: config.mailFrom.subdomain,
+          dmarc: config.dmarc.enabled ? config.dmarc : undefined,
+          apexSpf: config.apexSpf.enabled ? config.apexSpf : undefined,
+        },
+        schedule: events.Schedule.expression(config.health.schedule),
+        quotaSchedule: events.Schedule.expression(config.health.quotaSchedule),
+        expectProductionAccess: config.health.expectProductionAccess,
+        quotaPercent: config.health.quotaPercent,
+        sendRatePercent: config.health.sendRatePercent,
+        sendAnomalyDetection: config.health.sendAnomalyDetection,
+      });
+      this.operatorAlarms.alarms.push(...this.health.alarms);
+    }
+    // --- end of the health checks block.
+
     this.addOutputs();
 
     Tags.of(this).add('ses-smtp:environment', environmentName);

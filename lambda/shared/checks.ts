@@ -24,6 +24,7 @@ import {
   dmarcRecord,
   mailFromRecords,
 } from '../../lib/dns-records';
+import * as catalog from './check-catalog';
 import { describeUse, keyLastUse, usedBySesWithin } from './key-last-use';
 import { parseSecret } from './smtp-secret';
 
@@ -136,11 +137,7 @@ export class CheckRun {
   }
 }
 
-export interface Check {
-  /** Stable id: the metric's Check dimension and the alarm's name. */
-  readonly id: string;
-  /** What a failure means and what to do, for the alarm description. */
-  readonly runbook: string;
+export interface Check extends catalog.CheckInfo {
   readonly run: (run: CheckRun) => Promise<CheckResult[]>;
 }
 
@@ -168,9 +165,7 @@ const noIdentity = (run: CheckRun): CheckResult => ({
 });
 
 const identityCheck: Check = {
-  id: 'identity',
-  runbook:
-    'SES no longer considers the sending domain verified, so every send from it is refused. SES verifies the domain through its DKIM CNAMEs: run `npx ses-smtp doctor` (or `ses-smtp dns --check`) to see which record is missing, publish it, and wait (up to 72 hours).',
+  ...catalog.IDENTITY,
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
@@ -190,9 +185,7 @@ const identityCheck: Check = {
 };
 
 const dkimCheck: Check = {
-  id: 'dkim',
-  runbook:
-    'Easy DKIM is not verified or a DKIM CNAME is missing or wrong: mail is unsigned or fails DMARC and lands in spam, and SES may revoke the identity. Run `npx ses-smtp doctor` for the exact record, publish the three CNAMEs exactly as `ses-smtp dns` prints them.',
+  ...catalog.DKIM,
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
@@ -212,9 +205,7 @@ const dkimCheck: Check = {
 };
 
 const mailFromCheck: Check = {
-  id: 'mail-from',
-  runbook:
-    'The custom MAIL FROM domain is not verified or its MX/SPF record is missing: SES falls back to amazonses.com as envelope sender (SPF no longer aligns for DMARC) or rejects mail if behaviorOnMxFailure is REJECT_MESSAGE. Run `npx ses-smtp doctor` and publish the MX and SPF TXT it names.',
+  ...catalog.MAIL_FROM,
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
@@ -238,9 +229,7 @@ const mailFromCheck: Check = {
 };
 
 const dmarcCheck: Check = {
-  id: 'dmarc',
-  runbook:
-    'The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it.',
+  ...catalog.DMARC,
   run: async (run) => {
     const { target, clients } = run;
     const results: CheckResult[] = [];
@@ -294,9 +283,7 @@ async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Pr
 }
 
 const sendingCheck: Check = {
-  id: 'sending',
-  runbook:
-    'Sending is disabled for the account or the configuration set, or AWS put the account under review: no mail goes out (SMTP answers "Account/Configuration set sending paused"). If you paused it (`ses-smtp pause`), run `ses-smtp resume`; otherwise read the SES console account dashboard and your AWS support cases, fix the cause (bounce/complaint rates), then resume.',
+  ...catalog.SENDING,
   run: async (run) => {
     const a = await run.account();
     const results: CheckResult[] = [
@@ -349,9 +336,7 @@ const sendingCheck: Check = {
 };
 
 const sandboxCheck: Check = {
-  id: 'sandbox',
-  runbook:
-    'The account is still in the SES sandbox in this Region: mail reaches only verified addresses, at most 200 a day. Run `npx ses-smtp request-production-access` (or answer the open case); for a staging environment that only mails verified addresses, set health.expectProductionAccess to false.',
+  ...catalog.SANDBOX,
   run: async (run) => {
     const a = await run.account();
     const review = a.Details?.ReviewDetails;
@@ -375,9 +360,7 @@ const sandboxCheck: Check = {
 };
 
 const quotaCheck: Check = {
-  id: 'quota',
-  runbook:
-    'Sending is close to the 24-hour quota or the maximum send rate: past it SES answers "Daily message quota exceeded" / "Maximum sending rate exceeded" and the app fails to send. Find what sends more than usual (a loop, a bulk job, or a leaked password: see the runbook), and ask for a higher quota in Service Quotas before you hit it.',
+  ...catalog.QUOTA,
   run: async (run) => {
     const { target, clients } = run;
     const q = (await run.account()).SendQuota;
@@ -452,9 +435,7 @@ async function secretAt(run: CheckRun, stage: string): Promise<string | undefine
 }
 
 const credentialsCheck: Check = {
-  id: 'credentials',
-  runbook:
-    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), or its rotation is off or behind the schedule: a rotation is failing. Read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate`; with rotation off, redeploy the stack.",
+  ...catalog.CREDENTIALS,
   run: async (run) => {
     const { target, clients } = run;
     const results: CheckResult[] = [];
@@ -518,9 +499,7 @@ const credentialsCheck: Check = {
 };
 
 const previousKeyCheck: Check = {
-  id: 'previous-key',
-  runbook:
-    'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
+  ...catalog.PREVIOUS_KEY,
   run: async (run) => {
     const { target, clients } = run;
     let previous;
