@@ -114,26 +114,37 @@ export class CheckRun {
   ) {}
 
   identity(): Promise<LiveIdentity> {
-    this.identityRead ??= this.clients.ses
-      .send(new GetEmailIdentityCommand({ EmailIdentity: this.target.identity }))
-      .then((r): LiveIdentity => ({
+    this.identityRead ??= this.readIdentity();
+    return this.identityRead;
+  }
+
+  account(): Promise<GetAccountCommandOutput> {
+    this.accountRead ??= this.readAccount();
+    return this.accountRead;
+  }
+
+  private async readIdentity(): Promise<LiveIdentity> {
+    try {
+      const r = await this.clients.ses.send(
+        new GetEmailIdentityCommand({ EmailIdentity: this.target.identity }),
+      );
+      return {
         found: true,
         verifiedForSending: r.VerifiedForSendingStatus === true,
         tokens: r.DkimAttributes?.Tokens ?? [],
         dkimStatus: r.DkimAttributes?.Status,
         mailFromDomain: r.MailFromAttributes?.MailFromDomain,
         mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
-      }))
-      .catch((e: Error) => {
-        if (e.name === 'NotFoundException') return { found: false, verifiedForSending: false, tokens: [] };
-        throw e;
-      });
-    return this.identityRead;
+      };
+    } catch (e) {
+      if ((e as Error).name === 'NotFoundException')
+        return { found: false, verifiedForSending: false, tokens: [] };
+      throw e;
+    }
   }
 
-  account(): Promise<GetAccountCommandOutput> {
-    this.accountRead ??= this.clients.ses.send(new GetAccountCommand({}));
-    return this.accountRead;
+  private async readAccount(): Promise<GetAccountCommandOutput> {
+    return this.clients.ses.send(new GetAccountCommand({}));
   }
 }
 
@@ -306,9 +317,12 @@ const sendingCheck: Check = {
     }
     const setName = run.target.configurationSetName;
     if (setName) {
-      const set = await run.clients.ses
-        .send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }))
-        .catch((e: Error) => (e.name === 'NotFoundException' ? undefined : Promise.reject(e)));
+      let set;
+      try {
+        set = await run.clients.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }));
+      } catch (e) {
+        if ((e as Error).name !== 'NotFoundException') throw e;
+      }
       results.push(
         !set
           ? {
