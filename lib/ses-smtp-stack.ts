@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { EnvironmentConfig } from './config/schema';
-import { HealthChecks } from './constructs/health-checks';
+import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { OperatorAlarms } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
@@ -102,8 +102,14 @@ export class SesSmtpStack extends Stack {
     });
 
     // --- Health checks (issue 11; owner: health). A separate block until the SesSmtp construct
-    // takes the stack's body: the doctor's checks on a schedule, the quota, stale-use guard and
-    // send-anomaly alarms on the operator topic, listed in the dashboard's alarm panel.
+    // takes the stack's body: the stale-use guard's alarm (always), and with health.enabled the
+    // doctor's checks on a schedule with their quota and send-anomaly alarms on the operator
+    // topic, listed in the dashboard's alarm panel.
+    this.operatorAlarms.addAlarm(
+      'RotationBlockedAlarm',
+      metricRotationBlocked(environmentName),
+      rotationBlockedAlarmOptions(environmentName),
+    );
     if (config.health.enabled) {
       this.health = new HealthChecks(this, 'HealthChecks', {
         environmentName,

@@ -101,8 +101,9 @@ export const LEAKED_CREDENTIAL_STEPS =
  * The doctor's checks on a schedule: a function (daily by default, the quota hourly) that runs the
  * shared checks module, publishes one metric per check in the SesSmtp/Health namespace (1 passed,
  * 0 failed) and the quota figures, and an alarm per check whose description says what to do.
- * Also the quota and send-rate alarms, the stale-use guard's alarm, and an anomaly-detection
- * alarm on the account's send volume.
+ * Also the quota and send-rate alarms and an anomaly-detection alarm on the account's send volume.
+ * The stale-use guard's alarm is made apart (metricRotationBlocked, rotationBlockedAlarmOptions):
+ * it must exist even when the scheduled checks are turned off.
  */
 export class HealthChecks extends Construct {
   public readonly function: NodeFunction;
@@ -203,18 +204,6 @@ export class HealthChecks extends Construct {
       metricName,
       dimensionsMap: { Environment: this.environmentName },
       statistic: 'Maximum',
-      period: Duration.hours(1),
-      ...props,
-    });
-  }
-
-  /** Rotations the stale-use guard stopped (the rotation function publishes it). */
-  public metricRotationBlocked(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: HEALTH_NAMESPACE,
-      metricName: ROTATION_BLOCKED_METRIC,
-      dimensionsMap: { Environment: this.environmentName },
-      statistic: 'Sum',
       period: Duration.hours(1),
       ...props,
     });
@@ -340,14 +329,6 @@ export class HealthChecks extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.MISSING,
     });
 
-    this.alarm('RotationBlockedAlarm', this.metricRotationBlocked(), {
-      alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env --env ${env}), wait until the old key is unused for the quiet period, then run npx ses-smtp rotate --env ${env}. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
     this.alarm(
       'NotRunningAlarm',
       this.function.metricInvocations({ period: Duration.days(1), statistic: 'Sum' }),
@@ -388,6 +369,36 @@ export class HealthChecks extends Construct {
       );
     }
   }
+}
+
+/**
+ * Rotations the stale-use guard stopped (the rotation function publishes it). Alarmed on even when
+ * the scheduled checks are off: see rotationBlockedAlarmOptions.
+ */
+export function metricRotationBlocked(
+  environmentName: string,
+  props: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: HEALTH_NAMESPACE,
+    metricName: ROTATION_BLOCKED_METRIC,
+    dimensionsMap: { Environment: environmentName },
+    statistic: 'Sum',
+    period: Duration.hours(1),
+    ...props,
+  });
+}
+
+/** The stale-use guard's alarm: any rotation it stopped, with what to do. */
+export function rotationBlockedAlarmOptions(environmentName: string): cloudwatch.CreateAlarmOptions {
+  const env = environmentName;
+  return {
+    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env --env ${env}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate --env ${env}. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
 }
 
 function pascal(id: string): string {

@@ -124,23 +124,6 @@ describe('HealthChecks', () => {
     );
   });
 
-  test('the stale-use guard alarm: any blocked rotation, with the steps', () => {
-    const blocked = alarmsOf(build().template).find(
-      (a) => a.Properties.MetricName === 'RotationBlockedPreviousKeyInUse',
-    )!;
-    expect(blocked.Properties).toMatchObject({
-      Namespace: 'SesSmtp/Health',
-      Dimensions: [{ Name: 'Environment', Value: 'prod' }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-    });
-    expect(text(blocked.Properties.AlarmDescription)).toMatch(
-      /Give that app the current credentials \(npx ses-smtp env --env prod\).*rotateWhilePreviousKeyInUse/,
-    );
-  });
-
   test('anomaly detection on the account send volume, pointing to the leaked-credential steps; can be off', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
