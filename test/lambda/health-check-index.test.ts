@@ -22,22 +22,21 @@ const ses = mockClient(SESv2Client);
 const cw = mockClient(CloudWatchClient);
 
 type HandlerModule = typeof import('../../lambda/health-check/index');
+const savedEnv = process.env;
+afterEach(() => {
+  process.env = savedEnv;
+});
 
 /**
- * Loads the handler module with `env`, as an execution environment starts. `fresh` loads it in an
- * isolated registry (its SDK clients are then not the mocked ones: for init failures only).
+ * Loads the handler module with `env` (kept until the test ends), as an execution environment
+ * starts. `fresh` loads it in an isolated registry: its SDK clients are then not the mocked ones.
  */
 function load(env: NodeJS.ProcessEnv, fresh = false): HandlerModule {
-  const saved = process.env;
-  process.env = { ...saved, AWS_REGION: 'eu-west-1', ...env };
-  try {
-    let mod!: HandlerModule;
-    if (fresh) jest.isolateModules(() => (mod = jest.requireActual('../../lambda/health-check/index')));
-    else mod = jest.requireActual('../../lambda/health-check/index');
-    return mod;
-  } finally {
-    process.env = saved;
-  }
+  process.env = { ...savedEnv, AWS_REGION: 'eu-west-1', ...env };
+  let mod!: HandlerModule;
+  if (fresh) jest.isolateModules(() => (mod = jest.requireActual('../../lambda/health-check/index')));
+  else mod = jest.requireActual('../../lambda/health-check/index');
+  return mod;
 }
 
 describe('health-check handler', () => {
@@ -46,7 +45,7 @@ describe('health-check handler', () => {
     cw.reset();
   });
 
-  test('reads its target once at init and writes the quota metrics as EMF on stdout', async () => {
+  test('reads its target on the first invocation and writes the quota metrics as EMF on stdout', async () => {
     ses.on(GetAccountCommand).resolves({
       ProductionAccessEnabled: true,
       SendingEnabled: true,
@@ -69,7 +68,8 @@ describe('health-check handler', () => {
     );
   });
 
-  test('a missing target fails at init, naming the variable', () => {
-    expect(() => load({ HEALTH_TARGET: '' }, true)).toThrow('HEALTH_TARGET is not set');
+  test('a missing target fails the invocation, naming the variable', async () => {
+    const { handler } = load({ HEALTH_TARGET: '' }, true);
+    await expect(handler({}, {} as Context, () => undefined)).rejects.toThrow('HEALTH_TARGET is not set');
   });
 });
