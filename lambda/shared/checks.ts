@@ -380,6 +380,8 @@ const quotaCheck: Check = {
     const q = (await run.account()).SendQuota;
     if (q?.Max24HourSend === undefined) return [];
     const used = q.SentLast24Hours ?? 0;
+    // SES reports -1 for an unlimited quota.
+    const unlimited = q.Max24HourSend < 0;
     const share = q.Max24HourSend > 0 ? (used / q.Max24HourSend) * 100 : 0;
     const maxRate = q.MaxSendRate ?? 0;
     const peak = maxRate > 0 ? await peakSendsPerSecond(clients.cloudwatch, clients.now()) : undefined;
@@ -399,7 +401,9 @@ const quotaCheck: Check = {
         id: 'quota',
         status: share >= critical ? 'fail' : share >= warning ? 'warn' : 'ok',
         title: 'sending quota',
-        detail: `${used} of ${q.Max24HourSend} in the last 24 h (${share.toFixed(0)} %), max ${q.MaxSendRate ?? '?'} per second`,
+        detail: unlimited
+          ? `${used} in the last 24 h (no 24-hour quota), max ${q.MaxSendRate ?? '?'} per second`
+          : `${used} of ${q.Max24HourSend} in the last 24 h (${share.toFixed(0)} %), max ${q.MaxSendRate ?? '?'} per second`,
         fix: quotaFix,
       },
     ];

@@ -83,8 +83,10 @@ describe('ReputationMonitoring', () => {
       (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('SendingFeedbackHandler'),
     );
     expect(handlerErrors).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1, Period: 300 });
-    // 8 reputation + DLQ + handler errors + 2 rotation alarms, all to the operator topic.
-    expect(alarms).toHaveLength(12);
+    // 8 reputation + DLQ + handler errors + 2 rotation alarms + the stale-use guard + 14 health
+    // alarms (8 checks, 2 quota levels, send rate, send anomaly, not running, errors), all to the
+    // operator topic.
+    expect(alarms).toHaveLength(27);
     for (const a of alarms)
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
   });
@@ -96,7 +98,7 @@ describe('ReputationMonitoring', () => {
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     // The alarm panel lists every alarm of the environment, rotation alarms included.
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(12);
+    expect(alarmIds).toHaveLength(27);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',

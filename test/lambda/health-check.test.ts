@@ -353,6 +353,13 @@ describe('scheduled health checks', () => {
     expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(4);
   });
 
+  test('an unlimited 24-hour quota (SES reports -1) passes and publishes 0 %', async () => {
+    ses.account.max24HourSend = -1;
+    await check();
+    expect(passed().quota).toBe(1);
+    expect(JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!).QuotaUsedPercent).toBe(0);
+  });
+
   test('a staging environment in the sandbox passes when production access is not expected', async () => {
     ses.account.productionAccessEnabled = false;
     target = { ...TARGET, expectProductionAccess: false };
