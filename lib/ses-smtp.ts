@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -14,6 +15,7 @@ import {
   environmentName as environmentNameSchema,
 } from './config/schema';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
+import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { OperatorAlarms } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
@@ -67,6 +69,8 @@ export class SesSmtp extends Construct {
   public readonly operatorAlarms: OperatorAlarms;
   public readonly feedback: SendingFeedback;
   public readonly monitoring: ReputationMonitoring;
+  /** The doctor's checks on a schedule, with their alarms; undefined with health.enabled false. */
+  public readonly health?: HealthChecks;
   /** Encrypts the topics and queues. */
   public readonly messagingKey: kms.Key;
 
@@ -127,6 +131,9 @@ export class SesSmtp extends Construct {
       allowedFromAddresses: config.credentials.allowedFromAddresses,
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
+      environmentName,
+      previousKeyQuietPeriod: Duration.days(config.credentials.previousKeyQuietDays),
+      rotateWhilePreviousKeyInUse: config.credentials.rotateWhilePreviousKeyInUse,
       // In the SES sandbox the recipients' identities are authorized too.
       sandboxRecipients: this.sendingDomain.verifiedAddresses,
       // RotationFailed also goes straight to the operators, as a readable message.
@@ -143,6 +150,38 @@ export class SesSmtp extends Construct {
       // Account-wide rate alarms only where this environment owns them.
       accountAlarms: config.alarms.accountAlarms ?? true,
     });
+
+    // The stale-use guard's alarm (always), and with health.enabled the doctor's checks on a
+    // schedule with their quota and send-anomaly alarms, listed in the dashboard's alarm panel.
+    this.operatorAlarms.addAlarm(
+      'RotationBlockedAlarm',
+      metricRotationBlocked(environmentName),
+      rotationBlockedAlarmOptions(environmentName),
+    );
+    if (config.health.enabled) {
+      this.health = new HealthChecks(this, 'HealthChecks', {
+        environmentName,
+        topic: this.operatorAlarms.topic,
+        identity: this.sendingDomain.identity,
+        configurationSet: this.feedback.configurationSet,
+        secret: this.credentials.secret,
+        smtpUser: this.credentials.user,
+        rotationDays: config.credentials.rotationDays,
+        previousKeyQuietDays: config.credentials.previousKeyQuietDays,
+        dns: {
+          mailFromSubdomain: config.mailFrom.subdomain,
+          dmarc: config.dmarc.enabled ? config.dmarc : undefined,
+          apexSpf: config.apexSpf.enabled ? config.apexSpf : undefined,
+        },
+        schedule: events.Schedule.expression(config.health.schedule),
+        quotaSchedule: events.Schedule.expression(config.health.quotaSchedule),
+        expectProductionAccess: config.health.expectProductionAccess,
+        quotaPercent: config.health.quotaPercent,
+        sendRatePercent: config.health.sendRatePercent,
+        sendAnomalyDetection: config.health.sendAnomalyDetection,
+      });
+      this.operatorAlarms.alarms.push(...this.health.alarms);
+    }
     this.addOutputs();
   }
 

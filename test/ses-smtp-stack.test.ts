@@ -126,10 +126,15 @@ describe('SesSmtpStack', () => {
   });
 
   test.each([
-    ['retain', ['rotate SMTP credentials', 'handle bounces and complaints']],
+    ['retain', ['rotate SMTP credentials', 'handle bounces and complaints', 'health checks']],
     [
       'destroy',
-      ['rotate SMTP credentials', 'handle bounces and complaints', 'delete SMTP user keys on stack delete'],
+      [
+        'rotate SMTP credentials',
+        'handle bounces and complaints',
+        'health checks',
+        'delete SMTP user keys on stack delete',
+      ],
     ],
   ])('Lambda functions with removalPolicy %s', (removalPolicy, purposes) => {
     const { template } = synthStack({ removalPolicy });
@@ -139,6 +144,7 @@ describe('SesSmtpStack', () => {
     expect(descriptions).toHaveLength(purposes.length);
     expect(descriptions.some((d) => d.startsWith('Rotates the SES SMTP credentials'))).toBe(true);
     expect(descriptions.some((d) => d.startsWith('Puts permanently bounced'))).toBe(true);
+    expect(descriptions.some((d) => d.startsWith('Runs the ses-smtp doctor checks'))).toBe(true);
     expect(descriptions.some((d) => d.startsWith('Deletes the SMTP user access keys'))).toBe(
       removalPolicy === 'destroy',
     );

@@ -17,7 +17,15 @@ const settings: RotationSettings = {
   region: required('SES_REGION'),
   fromAddress: required('FROM_ADDRESS'),
   publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
+  environmentName: required('ENVIRONMENT_NAME'),
+  previousKeyQuietDays: Number(required('PREVIOUS_KEY_QUIET_DAYS')),
+  rotateWhilePreviousKeyInUse: required('ROTATE_WHILE_PREVIOUS_KEY_IN_USE') === 'true',
 };
+if (!Number.isInteger(settings.previousKeyQuietDays) || settings.previousKeyQuietDays < 0) {
+  throw new Error(
+    `PREVIOUS_KEY_QUIET_DAYS must be a whole number of days, got: ${process.env.PREVIOUS_KEY_QUIET_DAYS}`,
+  );
+}
 
 const deps: RotationDeps = {
   secrets: secretsManager,
@@ -34,6 +42,7 @@ const deps: RotationDeps = {
         }),
     }),
   log,
+  emitMetric: (line) => console.log(line),
 };
 
 export const handler: SecretsManagerRotationHandler = async (event) => {

@@ -12,6 +12,8 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { emfLine, ROTATION_BLOCKED_METRIC } from '../shared/health-metrics';
+import { describeUse, keyLastUse, KeyLastUse, SES_SERVICE, usedBySesWithin } from '../shared/key-last-use';
 import { describeError, Logger } from '../shared/logger';
 import { SmtpCredentials, SmtpEndpoint } from '../shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../shared/smtp-password';
@@ -42,6 +44,15 @@ export interface RotationSettings {
   readonly fromAddress: string;
   /** Port written into the secret for apps. */
   readonly publishedPort: number;
+  /** Environment name: the dimension of the metric the stale-use guard publishes. */
+  readonly environmentName: string;
+  /**
+   * A key SES used within this many days is still in an app: createSecret does not delete it.
+   * 0 turns the guard off.
+   */
+  readonly previousKeyQuietDays: number;
+  /** Delete the previous key even when SES used it within the quiet period (cuts that app off). */
+  readonly rotateWhilePreviousKeyInUse: boolean;
 }
 
 export interface RotationDeps {
@@ -53,10 +64,26 @@ export interface RotationDeps {
   /** Logs in with pending credentials, retrying while IAM propagates the new key. */
   readonly verifyLogin: (endpoint: SmtpEndpoint, credentials: SmtpCredentials) => Promise<void>;
   readonly log: Logger;
+  /** Writes one EMF metric line (CloudWatch Logs turns it into a metric). */
+  readonly emitMetric: (line: string) => void;
+  /** @default - the system clock */
+  readonly now?: () => Date;
+}
+
+/**
+ * createSecret stopped because an app still sends with the key it would delete. Its message names
+ * the key id (an identifier, not a secret), the last use and what to do; it never holds key material.
+ */
+export class PreviousKeyInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreviousKeyInUseError';
+  }
 }
 
 const CURRENT = 'AWSCURRENT';
 const PENDING = 'AWSPENDING';
+const PREVIOUS = 'AWSPREVIOUS';
 
 export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<void> {
   const { Step: step, SecretId: secretId, ClientRequestToken: token } = event;
@@ -108,11 +135,14 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
   // Make room under IAM's 2-key limit: every key except AWSCURRENT's goes (the previous
   // rotation's key, or an orphan from an attempt that crashed before storing its key).
   const keys = await deps.iam.send(new ListAccessKeysCommand({ UserName: userName }));
-  for (const key of keys.AccessKeyMetadata ?? []) {
-    if (key.AccessKeyId && key.AccessKeyId !== currentKeyId) {
-      await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }));
-      log.info('deleted access key that is not AWSCURRENT', { accessKeyId: key.AccessKeyId });
-    }
+  const doomed = (keys.AccessKeyMetadata ?? [])
+    .map((key) => key.AccessKeyId)
+    .filter((id): id is string => id !== undefined && id !== currentKeyId);
+  // Nothing is deleted or created until every doomed key passed the stale-use guard.
+  await guardAgainstDeletingKeysInUse(secretId, doomed, deps, log);
+  for (const accessKeyId of doomed) {
+    await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+    log.info('deleted access key that is not AWSCURRENT', { accessKeyId });
   }
 
   const { AccessKey: created } = await deps.iam.send(new CreateAccessKeyCommand({ UserName: userName }));
@@ -155,6 +185,63 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
     throw error;
   }
   log.info('created access key and stored it as AWSPENDING', { accessKeyId: created.AccessKeyId });
+}
+
+/**
+ * The stale-use guard: a key that SES used within the quiet period is still configured in an app
+ * (the guide's .env / Heroku path keeps the credentials it was given). Deleting it would stop that
+ * app's mail without warning, so by default the step fails instead, names the key and what to do,
+ * and publishes a metric that raises an alarm. Keys with no last-use data (never used, or IAM has
+ * none) and keys last used by another service are deleted: see key-last-use.ts for why.
+ */
+async function guardAgainstDeletingKeysInUse(
+  secretId: string,
+  accessKeyIds: string[],
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
+  const { previousKeyQuietDays: quietDays, rotateWhilePreviousKeyInUse: force } = deps.settings;
+  if (accessKeyIds.length === 0 || quietDays <= 0) return;
+  const now = deps.now?.() ?? new Date();
+  const previousKeyId = parseSecret(
+    await secretString(deps.secrets, secretId, { VersionStage: PREVIOUS }),
+  )?.username;
+  const inUse: { use: KeyLastUse; label: string }[] = [];
+  for (const accessKeyId of accessKeyIds) {
+    const use = await keyLastUse(deps.iam, accessKeyId);
+    const label = accessKeyId === previousKeyId ? 'AWSPREVIOUS' : 'not in the secret';
+    const fields = { accessKeyId, heldBy: label, lastUse: describeUse(use, now) };
+    if (usedBySesWithin(use, now, quietDays)) {
+      inUse.push({ use, label });
+    } else if (!use.lastUsed) {
+      log.info('no last-use data for the key it replaces: deleting it', fields);
+    } else if (use.service !== SES_SERVICE && use.service !== undefined) {
+      // The SMTP user may only send mail: another service means someone tried the key elsewhere.
+      log.warn('the key it replaces was last used with another service than SES: deleting it', fields);
+    } else {
+      log.info(`the key it replaces was not used by SES in the last ${quietDays} days: deleting it`, fields);
+    }
+  }
+  if (inUse.length === 0) return;
+
+  const described = inUse.map(({ use, label }) => `${use.accessKeyId} (${label}) ${describeUse(use, now)}`);
+  if (force) {
+    log.warn(
+      'rotateWhilePreviousKeyInUse is set: deleting keys that SES used within the quiet period; apps still using them stop sending',
+      { keys: described, quietDays },
+    );
+    return;
+  }
+  deps.emitMetric(
+    emfLine({ Environment: deps.settings.environmentName }, [
+      { name: ROTATION_BLOCKED_METRIC, value: 1, unit: 'Count' },
+    ]),
+  );
+  throw new PreviousKeyInUseError(
+    `rotation stopped before any change: access key ${described.join('; ')}, within the ${quietDays}-day quiet period, so an app still sends with the previous SMTP credentials and deleting the key would stop its mail. ` +
+      `Find that app (the key id is its SMTP username), make it read the current credentials from the secret (ses-smtp env), wait until the key is unused for ${quietDays} days, then rotate again (ses-smtp rotate). ` +
+      `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
+  );
 }
 
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {

@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -12,3 +13,4 @@ export const iam = /* @__PURE__ */ new IAMClient({});
 // The suppression-list API has a low request rate: adaptive retry also slows this client down
 // when SES throttles, instead of failing the batch item at once.
 export const sesv2 = /* @__PURE__ */ new SESv2Client({ retryMode: 'adaptive', maxAttempts: 5 });
+export const cloudwatch = /* @__PURE__ */ new CloudWatchClient({});

@@ -178,6 +178,13 @@ const Credentials = strict({
    * subdomain. List exact addresses to allow only those.
    */
   allowedFromAddresses: uniqueList(senderEntry, addressKey).min(1).optional(),
+  /**
+   * Days without SES use after which the previous key may be deleted by a rotation. A key SES used
+   * more recently is still in an app: the rotation stops and alarms instead. 0 turns the guard off.
+   */
+  previousKeyQuietDays: z.number().int().min(0).max(365).default(7),
+  /** Rotate even when the previous key is still in use (the app using it stops sending). */
+  rotateWhilePreviousKeyInUse: z.boolean().default(false),
 });
 
 const Threshold = (what: string, max: number) =>
@@ -199,6 +206,28 @@ const Alarms = strict({
   bounceRatePercent: Threshold('bounce rate, percent', 10).default({ warning: 2, critical: 5 }),
   /** Complaint rate alarm levels in percent (AWS reviews an account at 0.1 %, may pause it at 0.5 %). */
   complaintRatePercent: Threshold('complaint rate, percent', 0.5).default({ warning: 0.05, critical: 0.1 }),
+});
+
+const SCHEDULE = text(
+  /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
+  'an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"',
+);
+
+const Health = strict({
+  /** Run the health checks on a schedule, with an alarm per check. */
+  enabled: z.boolean().default(true),
+  /** When every check runs. */
+  schedule: SCHEDULE.default('rate(1 day)'),
+  /** When the quota check runs on its own: a day's quota can be used up within hours. */
+  quotaSchedule: SCHEDULE.default('rate(1 hour)'),
+  /** An account still in the SES sandbox fails the "sandbox" check (false for a staging environment). */
+  expectProductionAccess: z.boolean().default(true),
+  /** Shares of the 24-hour sending quota that raise the warning and critical alarms, percent. */
+  quotaPercent: Threshold('24-hour quota used, percent', 100).default({ warning: 80, critical: 95 }),
+  /** Share of the maximum send rate (peak minute of the last hour) that raises an alarm, percent. */
+  sendRatePercent: z.number().gt(0).max(100).default(80),
+  /** Anomaly-detection alarm on the account's send volume (a leaked password sending spam). */
+  sendAnomalyDetection: z.boolean().default(true),
 });
 
 const Feedback = strict({
@@ -257,12 +286,25 @@ export const EnvironmentSchema = strict({
   apexSpf: ApexSpf.default({ enabled: false, otherMechanisms: [], all: '~all', otherTxtValues: [] }),
   /** Recipient addresses verified as SES email identities, for testing while the account is in the sandbox. */
   verifiedEmailAddresses: uniqueList(emailAddress, addressKey).default([]),
-  credentials: Credentials.default({ rotationDays: 90 }),
+  credentials: Credentials.default({
+    rotationDays: 90,
+    previousKeyQuietDays: 7,
+    rotateWhilePreviousKeyInUse: false,
+  }),
   feedback: Feedback.default({ additionalEvents: [], rawMessageDelivery: true, appQueue: false }),
   alarms: Alarms.default({
     emails: [],
     bounceRatePercent: { warning: 2, critical: 5 },
     complaintRatePercent: { warning: 0.05, critical: 0.1 },
+  }),
+  health: Health.default({
+    enabled: true,
+    schedule: 'rate(1 day)',
+    quotaSchedule: 'rate(1 hour)',
+    expectProductionAccess: true,
+    quotaPercent: { warning: 80, critical: 95 },
+    sendRatePercent: 80,
+    sendAnomalyDetection: true,
   }),
   /**
    * Tags put on every resource of the environment's stack: at most 49 (AWS allows 50 per resource
@@ -346,6 +388,7 @@ export type DmarcConfig = EnvironmentConfig['dmarc'];
 export type ApexSpfConfig = EnvironmentConfig['apexSpf'];
 export type AlarmsConfig = EnvironmentConfig['alarms'];
 export type FeedbackConfig = EnvironmentConfig['feedback'];
+export type HealthConfig = EnvironmentConfig['health'];
 export type GitHubConfig = z.output<typeof GitHub>;
 export type ConfigFile = Omit<z.output<typeof ConfigFileSchema>, 'environments'> & {
   readonly environments: Record<string, EnvironmentConfig>;

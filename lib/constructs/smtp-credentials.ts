@@ -57,6 +57,23 @@ export interface SmtpCredentialsProps {
   /** @default 587 */
   readonly smtpPort?: number;
   /**
+   * Name of the environment: the dimension of the rotation function's metrics.
+   * @default - the stack name
+   */
+  readonly environmentName?: string;
+  /**
+   * A rotation does not delete the previous key while SES used it within this period (an app still
+   * sends with it): the rotation fails and alarms instead. Duration.days(0) turns the guard off.
+   * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
+   * @default Duration.days(7)
+   */
+  readonly previousKeyQuietPeriod?: Duration;
+  /**
+   * Delete the previous key even when SES used it within the quiet period.
+   * @default false
+   */
+  readonly rotateWhilePreviousKeyInUse?: boolean;
+  /**
    * Applied to the user, its policy, the secret and its key. With DESTROY, the user's access keys (made by the
    * rotation function, not CloudFormation) are deleted first so IAM can delete the user.
    * @default RemovalPolicy.RETAIN
@@ -113,6 +130,15 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     if (!Token.isUnresolved(days) && (!Number.isInteger(days) || days < 1 || days > 1000)) {
       throw new Error(
         `rotationInterval must be a whole number of days from 1 to 1000, got: ${interval.toHumanString()}`,
+      );
+    }
+    const quietDays = (props.previousKeyQuietPeriod ?? Duration.days(7)).toDays({ integral: false });
+    if (
+      !Token.isUnresolved(quietDays) &&
+      (!Number.isInteger(quietDays) || quietDays < 0 || quietDays > 365)
+    ) {
+      throw new Error(
+        `previousKeyQuietPeriod must be a whole number of days from 0 to 365, got: ${props.previousKeyQuietPeriod?.toHumanString()}`,
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -174,6 +200,9 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         PUBLISHED_SMTP_PORT: String(this.smtpPort),
         SMTP_HOST: this.smtpHost,
         SMTP_PORT: String(this.smtpPort),
+        ENVIRONMENT_NAME: props.environmentName ?? stack.stackName,
+        PREVIOUS_KEY_QUIET_DAYS: String(quietDays),
+        ROTATE_WHILE_PREVIOUS_KEY_IN_USE: String(props.rotateWhilePreviousKeyInUse ?? false),
       },
     });
     const fn = this.rotationFunction;
@@ -181,7 +210,13 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ManageOnlyTheSmtpUsersKeys',
-        actions: ['iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:DeleteAccessKey'],
+        // GetAccessKeyLastUsed: the stale-use guard reads the previous key's last use first.
+        actions: [
+          'iam:ListAccessKeys',
+          'iam:CreateAccessKey',
+          'iam:DeleteAccessKey',
+          'iam:GetAccessKeyLastUsed',
+        ],
         resources: [this.user.userArn],
       }),
     );

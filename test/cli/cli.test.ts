@@ -9,7 +9,13 @@ import {
   GetSecretValueCommand,
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { GetAccountCommand, GetEmailIdentityCommand, PutAccountDetailsCommand } from '@aws-sdk/client-sesv2';
+import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
+  PutAccountDetailsCommand,
+} from '@aws-sdk/client-sesv2';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
@@ -25,6 +31,7 @@ import {
   ses,
   cw,
   TEST_VERSION,
+  iam,
   tmp,
   writeConfig,
 } from './harness';
@@ -582,6 +589,31 @@ describe('doctor', () => {
     expect(r.stdout).toContain('! complaint rate above the warning level: 0.070 %');
     expect(r.stdout).toMatch(/! credentials older than the 90-day schedule: last .* \(120 days ago\)/);
     expect(r.stdout).toContain('✗ sending is disabled for the account');
+  });
+
+  test('the shared checks: an app still on the previous key, a paused configuration set', async () => {
+    iam.on(GetAccessKeyLastUsedCommand).resolves({
+      AccessKeyLastUsed: {
+        LastUsedDate: new Date(Date.now() - 86_400_000 - 60_000),
+        ServiceName: 'ses',
+        Region: 'eu-west-1',
+      },
+    });
+    ses.on(GetConfigurationSetCommand).resolves({ SendingOptions: { SendingEnabled: false } });
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `! an app still sends with the previous key ${CREDENTIALS.username}: last used with ses in eu-west-1 at .* \\(1 day ago\\)\n {4}→ find the app whose SMTP username is ${CREDENTIALS.username}`,
+      ),
+    );
+    expect(r.stdout).toContain(
+      '✗ sending is disabled for the configuration set SendingFeedbackConfigurationSet-abc',
+    );
+    expect(iam.commandCalls(GetAccessKeyLastUsedCommand)[0].args[0].input).toEqual({
+      AccessKeyId: CREDENTIALS.username,
+    });
+    neverLeaks(r.stdout + r.stderr);
   });
 });
 

@@ -8,8 +8,13 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { main, MainDeps } from '../../lib/cli/main';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
@@ -102,6 +107,11 @@ export function healthyAws(): void {
     EnforcementStatus: 'HEALTHY',
     SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 1200 },
   });
+  ses
+    .on(GetConfigurationSetCommand, { ConfigurationSetName: 'SendingFeedbackConfigurationSet-abc' })
+    .resolves({ SendingOptions: { SendingEnabled: true } });
+  // The previous key (here the same JSON as the current one) has no SES use on record.
+  iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
   cw.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
       { Id: 'm0', Values: [0.004, 0.003] },

@@ -109,7 +109,7 @@ describe('environment config validation', () => {
     [
       'unknown field',
       { dmarcc: {} },
-      `${at('dmarcc')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, tags, removalPolicy, terminationProtection, github)`,
+      `${at('dmarcc')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, terminationProtection, github)`,
     ],
     [
       'unknown nested field',

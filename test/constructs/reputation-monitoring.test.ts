@@ -94,12 +94,19 @@ describe('ReputationMonitoring', () => {
       TreatMissingData: 'notBreaching',
     });
     // Counts that should stay zero: no data means nothing failed. Rates: no data means no mail.
-    for (const a of alarms) {
+    const ours = alarms.filter(
+      (a) => a.MetricName && !/HealthCheck|SesSmtp\/Health|RotationBlocked|SesSmtp\/Rotation/.test(JSON.stringify(a)),
+    );
+    for (const a of ours) {
       const isRate = String(a.MetricName).startsWith('Reputation.');
       expect([a.MetricName, a.TreatMissingData]).toEqual([a.MetricName, isRate ? 'ignore' : 'notBreaching']);
     }
-    // 8 reputation + DLQ + handler errors + 2 rotation alarms, all to the operator topic.
-    expect(alarms).toHaveLength(12);
+    expect(ours).toHaveLength(12);
+    // 8 reputation + DLQ + handler errors + 2 rotation alarms + the stale-use guard + 14 health
+    // alarms (8 checks, 2 quota levels, send rate, send anomaly, not running, errors), all to the
+    // operator topic.
+    expect(alarms).toHaveLength(27);
+
     for (const a of alarms)
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
   });
@@ -111,7 +118,7 @@ describe('ReputationMonitoring', () => {
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     // The alarm panel lists every alarm of the environment, rotation alarms included.
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(12);
+    expect(alarmIds).toHaveLength(27);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',

@@ -227,10 +227,35 @@ describe('SmtpCredentials', () => {
           SMTP_PORT: '587',
           PUBLISHED_SMTP_PORT: '587',
           SMTP_USER_NAME: { Ref: Match.stringLikeRegexp('^SmtpCredentialsUser') },
+          ENVIRONMENT_NAME: 'Test',
+          PREVIOUS_KEY_QUIET_DAYS: '7',
+          ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'false',
         }),
       },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^SmtpCredentialsRotationFunctionLogs') } },
     });
+  });
+
+  test('the stale-use guard settings reach the rotation function', () => {
+    build({
+      environmentName: 'prod',
+      previousKeyQuietPeriod: Duration.days(14),
+      rotateWhilePreviousKeyInUse: true,
+    }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ENVIRONMENT_NAME: 'prod',
+          PREVIOUS_KEY_QUIET_DAYS: '14',
+          ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'true',
+        }),
+      },
+    });
+  });
+
+  test.each([Duration.hours(36), Duration.days(366)])('previousKeyQuietPeriod %s is refused', (period) => {
+    expect(() => build({ previousKeyQuietPeriod: period })).toThrow(
+      /previousKeyQuietPeriod must be a whole number of days from 0 to 365, got: /,
+    );
   });
 
   test("the rotation role touches only the user's keys, this secret, its key, and its own logs", () => {
@@ -244,7 +269,12 @@ describe('SmtpCredentials', () => {
       {
         Sid: 'ManageOnlyTheSmtpUsersKeys',
         Effect: 'Allow',
-        Action: ['iam:ListAccessKeys', 'iam:CreateAccessKey', 'iam:DeleteAccessKey'],
+        Action: [
+          'iam:ListAccessKeys',
+          'iam:CreateAccessKey',
+          'iam:DeleteAccessKey',
+          'iam:GetAccessKeyLastUsed',
+        ],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SmtpCredentialsUser/), 'Arn'] },
       },
       {

@@ -1,6 +1,7 @@
 import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
@@ -12,7 +13,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { rotate, RotationDeps } from '../../lambda/rotate-smtp-credentials/rotation';
+import { PreviousKeyInUseError, rotate, RotationDeps } from '../../lambda/rotate-smtp-credentials/rotation';
 import { parseSecret, SmtpSecret } from '../../lambda/shared/smtp-secret';
 import { createLogger } from '../../lambda/shared/logger';
 import { retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
@@ -34,7 +35,11 @@ const smMock = mockClient(SecretsManagerClient);
 let iam: FakeIam;
 let sm: FakeSecretsManager;
 let logLines: string[];
+let metricLines: string[];
 let deps: RotationDeps;
+/** The test's clock: rotations run "now", key uses are recorded relative to it. */
+const NOW = new Date('2026-11-29T12:00:00Z');
+const DAY = 86_400_000;
 
 /** SES's view of a login: the key exists and the password is the one derived from its secret. */
 function sesAccepts(username: string, password: string): boolean {
@@ -49,6 +54,7 @@ function wire(): void {
   iamMock.on(ListAccessKeysCommand).callsFake((input) => iam.listAccessKeys(input));
   iamMock.on(CreateAccessKeyCommand).callsFake((input) => iam.createAccessKey(input));
   iamMock.on(DeleteAccessKeyCommand).callsFake((input) => iam.deleteAccessKey(input));
+  iamMock.on(GetAccessKeyLastUsedCommand).callsFake((input) => iam.getAccessKeyLastUsed(input));
   smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
   smMock.on(GetSecretValueCommand).callsFake((input) => sm.getSecretValue(input));
   smMock.on(PutSecretValueCommand).callsFake((input) => sm.putSecretValue(input));
@@ -61,6 +67,7 @@ beforeEach(() => {
   iam = new FakeIam(USER);
   sm = new FakeSecretsManager(ARN, PLACEHOLDER);
   logLines = [];
+  metricLines = [];
   wire();
   deps = {
     secrets: new SecretsManagerClient({ region: REGION }),
@@ -70,12 +77,17 @@ beforeEach(() => {
       region: REGION,
       fromAddress: 'no-reply@example.com',
       publishedPort: 587,
+      environmentName: 'test',
+      previousKeyQuietDays: 7,
+      rotateWhilePreviousKeyInUse: false,
     },
     smtp: { host: '127.0.0.1', port: 2587 },
     verifyLogin: async (_endpoint, { username, password }) => {
       if (!sesAccepts(username, password)) throw rejectLikeSes();
     },
     log: createLogger({}, (line) => logLines.push(line)),
+    emitMetric: (line) => metricLines.push(line),
+    now: () => NOW,
   };
 });
 
@@ -209,6 +221,7 @@ describe('rotation of SMTP credentials', () => {
     ['iam', 'ListAccessKeys'],
     ['iam', 'DeleteAccessKey'],
     ['iam', 'CreateAccessKey'],
+    ['iam', 'GetAccessKeyLastUsed'],
   ] as const;
   test.each(
     CALLS.flatMap(([service, call]) => [
@@ -302,6 +315,152 @@ describe('rotation of SMTP credentials', () => {
     const secrets = iam.created.flatMap((k) => [k.secret, smtpPasswordFromSecretKey(k.secret, REGION)]);
     expect(secrets.length).toBeGreaterThan(4);
     for (const line of lines) for (const s of secrets) expect(line).not.toContain(s);
+  });
+});
+
+describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app sends with it', () => {
+  /** Two rotations: AWSCURRENT and AWSPREVIOUS each hold a key; the next rotation would delete the older. */
+  async function twoRotations() {
+    await runRotation('v1');
+    await runRotation('v2');
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    expect(previous.username).toBe(iam.created[0].id);
+    return { previous, current: current()! };
+  }
+  const sesUse = (daysAgo: number, region = REGION) => ({
+    date: new Date(NOW.getTime() - daysAgo * DAY),
+    service: 'ses',
+    region,
+  });
+
+  test('used by SES yesterday: no change, a clear message naming the key, and the blocked metric', async () => {
+    const { previous, current: before } = await twoRotations();
+    iam.recordUse(previous.username, sesUse(1));
+    sm.startRotation('v3');
+    const error = await step('createSecret', 'v3').catch((e: Error) => e);
+
+    expect(error).toBeInstanceOf(PreviousKeyInUseError);
+    const message = (error as Error).message;
+    expect(message).toContain(
+      `access key ${previous.username} (AWSPREVIOUS) last used with ses in eu-west-1 at 2026-11-28T12:00:00.000Z (1 day ago), within the 7-day quiet period`,
+    );
+    expect(message).toMatch(/make it read the current credentials from the secret \(ses-smtp env\)/);
+    expect(message).toContain('set credentials.rotateWhilePreviousKeyInUse to true');
+    // Nothing changed: both keys live, no new key, no AWSPENDING value.
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(CreateAccessKeyCommand)).toHaveLength(2);
+    expect([...iam.keys.keys()].sort()).toEqual([previous.username, before.username].sort());
+    expect(sm.versions.get('v3')?.value).toBeUndefined();
+    // The alarm's metric: one EMF document, count 1, dimension Environment.
+    expect(metricLines.map((l) => JSON.parse(l))).toEqual([
+      {
+        _aws: {
+          Timestamp: expect.any(Number),
+          CloudWatchMetrics: [
+            {
+              Namespace: 'SesSmtp/Health',
+              Dimensions: [['Environment']],
+              Metrics: [{ Name: 'RotationBlockedPreviousKeyInUse', Unit: 'Count' }],
+            },
+          ],
+        },
+        Environment: 'test',
+        RotationBlockedPreviousKeyInUse: 1,
+      },
+    ]);
+    // The retry of the whole rotation (Secrets Manager's, or the operator's) stops the same way.
+    await expect(runRotation('v3', 2)).rejects.toThrow(PreviousKeyInUseError);
+    expect(current()!.username).toBe(before.username);
+  });
+
+  test('with rotateWhilePreviousKeyInUse the same rotation deletes the key and warns', async () => {
+    const { previous } = await twoRotations();
+    iam.recordUse(previous.username, sesUse(1));
+    deps = { ...deps, settings: { ...deps.settings, rotateWhilePreviousKeyInUse: true } };
+    await runRotation('v3');
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand).map((c) => c.args[0].input.AccessKeyId)).toEqual([
+      previous.username,
+    ]);
+    expectCurrentLogsIn();
+    expect(metricLines).toEqual([]);
+    const warning = logLines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
+    expect(warning.message).toMatch(/rotateWhilePreviousKeyInUse is set/);
+    expect(warning.keys[0]).toContain(`${previous.username} (AWSPREVIOUS) last used with ses`);
+  });
+
+  test.each([
+    [
+      'used by SES 8 days ago (outside the 7-day quiet period)',
+      () => sesUse(8),
+      /not used by SES in the last 7 days/,
+    ],
+    [
+      'never used: IAM has no LastUsedDate and N/A for service and Region',
+      () => undefined,
+      /no last-use data/,
+    ],
+    [
+      'last used with another service (a probe of a leaked key, say): deleted, with a warning',
+      () => ({ date: new Date(NOW.getTime() - DAY), service: 'sts', region: 'us-east-1' }),
+      /last used with another service than SES/,
+    ],
+  ])('%s: the rotation proceeds', async (_name, use, logged) => {
+    const { previous } = await twoRotations();
+    const recorded = use();
+    if (recorded) iam.recordUse(previous.username, recorded);
+    await runRotation('v3');
+    expect(
+      iamMock.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input.AccessKeyId),
+    ).toContain(previous.username);
+    expect(iam.deleted).toEqual([previous.username]);
+    expect(logLines.some((l) => logged.test(l))).toBe(true);
+    expect(metricLines).toEqual([]);
+  });
+
+  test('IAM answering "N/A" with a date, or a date in the future, is handled', async () => {
+    const { previous } = await twoRotations();
+    // A clock ahead of ours: age 0, still "within" the quiet period.
+    iam.recordUse(previous.username, sesUse(-0.5));
+    sm.startRotation('v3');
+    await expect(step('createSecret', 'v3')).rejects.toThrow(/less than a day ago/);
+    iam.lastUse.set(previous.username, {
+      date: new Date(NOW.getTime() - DAY),
+      service: 'N/A',
+      region: 'N/A',
+    });
+    await runRotation('v3');
+    expect(iam.deleted).toEqual([previous.username]);
+  });
+
+  test('quiet period 0 turns the guard off: no last-use lookups', async () => {
+    const { previous } = await twoRotations();
+    iam.recordUse(previous.username, sesUse(0));
+    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 0 } };
+    await runRotation('v3');
+    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);
+    expect(iam.deleted).toEqual([previous.username]);
+  });
+
+  test('an orphan key that SES used is protected too, labelled as not in the secret', async () => {
+    await runRotation('v1');
+    const first = current()!;
+    sm.faults.failNext('PutSecretValue', serviceUnavailable());
+    iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
+    sm.startRotation('v2');
+    await expect(step('createSecret', 'v2')).rejects.toThrow('Service is unavailable');
+    const orphan = [...iam.keys.keys()].find((id) => id !== first.username)!;
+    iam.recordUse(orphan, sesUse(2));
+    await expect(step('createSecret', 'v2')).rejects.toThrow(`access key ${orphan} (not in the secret)`);
+  });
+
+  test('the message and logs name key ids, never key material', async () => {
+    const { previous } = await twoRotations();
+    iam.recordUse(previous.username, sesUse(1));
+    sm.startRotation('v3');
+    const message = await step('createSecret', 'v3').catch((e: Error) => e.message);
+    const secrets = iam.created.flatMap((k) => [k.secret, smtpPasswordFromSecretKey(k.secret, REGION)]);
+    for (const text of [message, ...logLines, ...metricLines])
+      for (const secret of secrets) expect(text).not.toContain(secret);
   });
 });
 

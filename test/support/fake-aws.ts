@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
 /*
- * Stateful fakes of the IAM and Secrets Manager behaviour that rotation depends on: access keys
- * with IAM's 2-key limit, and secret versions with staging labels. Wired to SDK clients through
+ * Stateful fakes of the AWS behaviour that rotation and the health checks depend on: access keys
+ * with IAM's 2-key limit and their last use, secret versions with staging labels, SES identities,
+ * configuration sets and the account, and CloudWatch's Send metric. Wired to SDK clients through
  * aws-sdk-client-mock in the tests; `failNext` injects the errors AWS can return.
  */
 
@@ -43,9 +44,18 @@ export interface FakeKey {
   readonly createdAt: number;
 }
 
+/** What IAM records about a key's last use (GetAccessKeyLastUsed). */
+export interface FakeLastUse {
+  readonly date: Date;
+  readonly service: string;
+  readonly region: string;
+}
+
 export class FakeIam {
   readonly faults = new Faults();
   readonly keys = new Map<string, FakeKey>();
+  /** Last use per key id; a key without an entry was never used (IAM answers N/A). */
+  readonly lastUse = new Map<string, FakeLastUse>();
   readonly deleted: string[] = [];
   /** Every key ever created, deleted or not. */
   readonly created: FakeKey[] = [];
@@ -100,7 +110,34 @@ export class FakeIam {
       );
     }
     this.deleted.push(input.AccessKeyId);
+    this.lastUse.delete(input.AccessKeyId);
     return {};
+  }
+
+  /** Records a use of the key, as IAM does when a request signed with it reaches a service. */
+  recordUse(accessKeyId: string, use: FakeLastUse): void {
+    if (!this.keys.has(accessKeyId)) throw new Error(`fake IAM: no key ${accessKeyId} to use`);
+    this.lastUse.set(accessKeyId, use);
+  }
+
+  getAccessKeyLastUsed(input: { AccessKeyId?: string }) {
+    this.faults.check('GetAccessKeyLastUsed');
+    const key = input.AccessKeyId ? this.keys.get(input.AccessKeyId) : undefined;
+    if (!key) {
+      throw awsError(
+        'NoSuchEntityException',
+        `The Access Key with id ${input.AccessKeyId} cannot be found.`,
+        404,
+      );
+    }
+    const use = this.lastUse.get(key.id);
+    // IAM's shape for a key never used: no LastUsedDate, "N/A" for service and Region.
+    return {
+      UserName: this.userName,
+      AccessKeyLastUsed: use
+        ? { LastUsedDate: use.date, ServiceName: use.service, Region: use.region }
+        : { ServiceName: 'N/A', Region: 'N/A' },
+    };
   }
 
   private checkUser(userName: string | undefined) {
@@ -118,6 +155,9 @@ export class FakeSecretsManager {
   readonly faults = new Faults();
   readonly versions = new Map<string, Version>();
   rotationEnabled = true;
+  /** What DescribeSecret reports (Secrets Manager sets them when a rotation succeeds). */
+  lastRotatedDate?: Date;
+  nextRotationDate?: Date;
   /** Errors thrown by PutSecretValue *after* it stored the value (a timeout after commit). */
   readonly failAfterCommit: Error[] = [];
   constructor(
@@ -150,6 +190,8 @@ export class FakeSecretsManager {
     return {
       ARN: this.arn,
       RotationEnabled: this.rotationEnabled,
+      ...(this.lastRotatedDate && { LastRotatedDate: this.lastRotatedDate }),
+      ...(this.nextRotationDate && { NextRotationDate: this.nextRotationDate }),
       VersionIdsToStages: Object.fromEntries(
         [...this.versions.entries()].filter(([, v]) => v.stages.size).map(([id, v]) => [id, [...v.stages]]),
       ),
@@ -237,5 +279,147 @@ export class FakeSecretsManager {
   private checkId(id: string | undefined) {
     if (id !== this.arn)
       throw awsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret: ${id}`);
+  }
+}
+
+export interface FakeIdentity {
+  verifiedForSending: boolean;
+  dkimStatus: 'SUCCESS' | 'PENDING' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED';
+  tokens: string[];
+  mailFromDomain?: string;
+  mailFromStatus?: 'SUCCESS' | 'PENDING' | 'FAILED' | 'TEMPORARY_FAILURE';
+}
+
+export interface FakeAccount {
+  productionAccessEnabled: boolean;
+  sendingEnabled: boolean;
+  enforcementStatus: 'HEALTHY' | 'PROBATION' | 'SHUTDOWN';
+  reviewStatus?: 'PENDING' | 'FAILED' | 'GRANTED' | 'DENIED';
+  max24HourSend: number;
+  maxSendRate: number;
+}
+
+/**
+ * The SES v2 state the health checks read: identities with their DKIM and MAIL FROM status,
+ * configuration sets with their sending switch, the account (sandbox, sending, enforcement,
+ * quota). `send` records messages the way SES counts them for SentLast24Hours.
+ */
+export class FakeSes {
+  readonly faults = new Faults();
+  readonly identities = new Map<string, FakeIdentity>();
+  readonly configurationSets = new Map<string, { sendingEnabled: boolean }>();
+  /** Timestamps of sent messages. */
+  readonly sent: number[] = [];
+  account: FakeAccount = {
+    productionAccessEnabled: true,
+    sendingEnabled: true,
+    enforcementStatus: 'HEALTHY',
+    max24HourSend: 50_000,
+    maxSendRate: 14,
+  };
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  send(count: number, at = this.clock()): void {
+    for (let i = 0; i < count; i++) this.sent.push(at);
+  }
+
+  getEmailIdentity(input: { EmailIdentity?: string }) {
+    this.faults.check('GetEmailIdentity');
+    const identity = input.EmailIdentity ? this.identities.get(input.EmailIdentity) : undefined;
+    if (!identity)
+      throw awsError('NotFoundException', `Email identity ${input.EmailIdentity} does not exist.`, 404);
+    return {
+      IdentityType: 'DOMAIN' as const,
+      VerifiedForSendingStatus: identity.verifiedForSending,
+      DkimAttributes: {
+        SigningEnabled: true,
+        Status: identity.dkimStatus,
+        Tokens: identity.tokens,
+        SigningAttributesOrigin: 'AWS_SES' as const,
+      },
+      ...(identity.mailFromDomain && {
+        MailFromAttributes: {
+          MailFromDomain: identity.mailFromDomain,
+          MailFromDomainStatus: identity.mailFromStatus ?? 'PENDING',
+          BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' as const,
+        },
+      }),
+    };
+  }
+
+  getConfigurationSet(input: { ConfigurationSetName?: string }) {
+    this.faults.check('GetConfigurationSet');
+    const set = input.ConfigurationSetName
+      ? this.configurationSets.get(input.ConfigurationSetName)
+      : undefined;
+    if (!set)
+      throw awsError(
+        'NotFoundException',
+        `Configuration set <${input.ConfigurationSetName}> does not exist.`,
+        404,
+      );
+    return {
+      ConfigurationSetName: input.ConfigurationSetName,
+      SendingOptions: { SendingEnabled: set.sendingEnabled },
+    };
+  }
+
+  getAccount() {
+    this.faults.check('GetAccount');
+    const a = this.account;
+    const dayAgo = this.clock() - 86_400_000;
+    return {
+      ProductionAccessEnabled: a.productionAccessEnabled,
+      SendingEnabled: a.sendingEnabled,
+      EnforcementStatus: a.enforcementStatus,
+      SendQuota: {
+        Max24HourSend: a.max24HourSend,
+        MaxSendRate: a.maxSendRate,
+        SentLast24Hours: this.sent.filter((t) => t > dayAgo).length,
+      },
+      ...(a.reviewStatus && { Details: { ReviewDetails: { Status: a.reviewStatus, CaseId: '1234' } } }),
+    };
+  }
+}
+
+/**
+ * CloudWatch GetMetricData over the AWS/SES Send metric of a FakeSes: sums per period, like
+ * CloudWatch returns them (newest first, periods without sends left out).
+ */
+export class FakeCloudWatch {
+  readonly faults = new Faults();
+  constructor(private readonly ses: FakeSes) {}
+
+  getMetricData(input: {
+    StartTime?: Date;
+    EndTime?: Date;
+    MetricDataQueries?: {
+      Id?: string;
+      MetricStat?: { Metric?: { Namespace?: string; MetricName?: string }; Period?: number; Stat?: string };
+    }[];
+  }) {
+    this.faults.check('GetMetricData');
+    const start = input.StartTime!.getTime();
+    const end = input.EndTime!.getTime();
+    return {
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        const m = q.MetricStat?.Metric;
+        if (m?.Namespace !== 'AWS/SES' || m.MetricName !== 'Send' || q.MetricStat?.Stat !== 'Sum')
+          return { Id: q.Id, Values: [], Timestamps: [], StatusCode: 'Complete' };
+        const period = (q.MetricStat.Period ?? 60) * 1000;
+        const sums = new Map<number, number>();
+        for (const t of this.ses.sent.filter((t) => t >= start && t < end)) {
+          const bucket = start + Math.floor((t - start) / period) * period;
+          sums.set(bucket, (sums.get(bucket) ?? 0) + 1);
+        }
+        const buckets = [...sums.keys()].sort((a, b) => b - a);
+        return {
+          Id: q.Id,
+          Timestamps: buckets.map((b) => new Date(b)),
+          Values: buckets.map((b) => sums.get(b)!),
+          StatusCode: 'Complete',
+        };
+      }),
+    };
   }
 }

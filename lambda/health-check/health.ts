@@ -1,0 +1,81 @@
+import { CHECKS, CheckOutcome, CheckRun, HealthTarget, QUOTA_CHECKS, runChecks } from '../shared/checks';
+import { CHECK_METRIC, emfLine, MetricValue, QUOTA_METRICS } from '../shared/health-metrics';
+import { Logger } from '../shared/logger';
+
+/*
+ * The scheduled health check: the doctor's checks, each turned into a metric (1 passed, 0 failed
+ * or warned) that an alarm watches, plus the quota figures. Failing checks are logged with their
+ * fix; the invocation itself succeeds, because a failing check is reported through its alarm.
+ * It fails only when the event or its settings are wrong.
+ */
+
+/** What EventBridge sends: which set of checks to run. */
+export interface HealthEvent {
+  readonly checks?: 'all' | 'quota';
+}
+
+/** The target from the HEALTH_TARGET variable the HealthChecks construct writes. */
+export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
+  const text = env.HEALTH_TARGET;
+  if (!text) throw new Error('HEALTH_TARGET is not set: the HealthChecks construct sets it');
+  let target: HealthTarget;
+  try {
+    target = JSON.parse(text) as HealthTarget;
+  } catch {
+    throw new Error('HEALTH_TARGET is not JSON: the HealthChecks construct writes it');
+  }
+  for (const field of ['environmentName', 'stackName', 'region', 'identity', 'secretId'] as const) {
+    if (typeof target[field] !== 'string' || !target[field])
+      throw new Error(
+        `HEALTH_TARGET.${field} must be a non-empty string, got: ${JSON.stringify(target[field])}`,
+      );
+  }
+  for (const field of ['rotationDays', 'previousKeyQuietDays', 'sendRatePercent'] as const) {
+    if (typeof target[field] !== 'number')
+      throw new Error(`HEALTH_TARGET.${field} must be a number, got: ${JSON.stringify(target[field])}`);
+  }
+  return target;
+}
+
+export interface HealthResult {
+  readonly checks: number;
+  readonly failed: string[];
+}
+
+/** Runs the checks the event names, writes one EMF line per check and one for the quota. */
+export async function runHealth(
+  event: HealthEvent,
+  run: CheckRun,
+  emitMetric: (line: string) => void,
+  log: Logger,
+): Promise<HealthResult> {
+  const which = event.checks ?? 'all';
+  if (which !== 'all' && which !== 'quota')
+    throw new Error(`event.checks must be "all" or "quota", got: ${JSON.stringify(event.checks)}`);
+  const environment = run.target.environmentName;
+  const outcomes: CheckOutcome[] = await runChecks(run, which === 'all' ? CHECKS : QUOTA_CHECKS);
+  for (const { check, results, passed } of outcomes) {
+    emitMetric(
+      emfLine({ Environment: environment, Check: check.id }, [
+        { name: CHECK_METRIC, value: passed ? 1 : 0, unit: 'None' },
+      ]),
+    );
+    const problems = results.filter((r) => r.status === 'fail' || r.status === 'warn');
+    if (problems.length) log.warn(`health check ${check.id} did not pass`, { check: check.id, problems });
+  }
+  const q = run.quota;
+  if (q) {
+    const values: MetricValue[] = [
+      { name: QUOTA_METRICS.max24HourSend, value: q.max24HourSend, unit: 'Count' },
+      { name: QUOTA_METRICS.sentLast24Hours, value: q.sentLast24Hours, unit: 'Count' },
+      { name: QUOTA_METRICS.maxSendRate, value: q.maxSendRate, unit: 'Count/Second' },
+      { name: QUOTA_METRICS.quotaUsedPercent, value: q.quotaUsedPercent, unit: 'Percent' },
+    ];
+    if (q.peakSendRatePercent !== undefined)
+      values.push({ name: QUOTA_METRICS.peakSendRatePercent, value: q.peakSendRatePercent, unit: 'Percent' });
+    emitMetric(emfLine({ Environment: environment }, values));
+  }
+  const failed = outcomes.filter((o) => !o.passed).map((o) => o.check.id);
+  log.info('health checks done', { checks: which, ran: outcomes.length, failed });
+  return { checks: outcomes.length, failed };
+}

@@ -1,0 +1,82 @@
+/*
+ * The catalog of health checks: stable ids (the metric's Check dimension) and what a failure means
+ * and what to do (the alarm descriptions). Kept apart from the checks themselves so the CDK
+ * constructs read it without loading the AWS SDK.
+ */
+
+export interface CheckInfo {
+  /** Stable id: the metric's Check dimension and part of the alarm's name. */
+  readonly id: string;
+  /** What a failure means and what to do, for the alarm description and the runbook. */
+  readonly runbook: string;
+}
+
+export const IDENTITY: CheckInfo = {
+  id: 'identity',
+  runbook:
+    'SES no longer considers the sending domain verified, so every send from it is refused. SES verifies the domain through its DKIM CNAMEs: run `npx ses-smtp doctor` (or `ses-smtp dns --check`) to see which record is missing, publish it, and wait (up to 72 hours).',
+};
+
+export const DKIM: CheckInfo = {
+  id: 'dkim',
+  runbook:
+    'Easy DKIM is not verified or a DKIM CNAME is missing or wrong: mail is unsigned or fails DMARC and lands in spam, and SES may revoke the identity. Run `npx ses-smtp doctor` for the exact record, publish the three CNAMEs exactly as `ses-smtp dns` prints them.',
+};
+
+export const MAIL_FROM: CheckInfo = {
+  id: 'mail-from',
+  runbook:
+    'The custom MAIL FROM domain is not verified or its MX/SPF record is missing: SES falls back to amazonses.com as envelope sender (SPF no longer aligns for DMARC) or rejects mail if behaviorOnMxFailure is REJECT_MESSAGE. Run `npx ses-smtp doctor` and publish the MX and SPF TXT it names.',
+};
+
+export const DMARC: CheckInfo = {
+  id: 'dmarc',
+  runbook:
+    'The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it.',
+};
+
+export const SENDING: CheckInfo = {
+  id: 'sending',
+  runbook:
+    'Sending is disabled for the account or the configuration set, or AWS put the account under review: no mail goes out (SMTP answers "Account/Configuration set sending paused"). If you paused it (`ses-smtp pause`), run `ses-smtp resume`; otherwise read the SES console account dashboard and your AWS support cases, fix the cause (bounce/complaint rates), then resume.',
+};
+
+export const SANDBOX: CheckInfo = {
+  id: 'sandbox',
+  runbook:
+    'The account is still in the SES sandbox in this Region: mail reaches only verified addresses, at most 200 a day. Run `npx ses-smtp request-production-access` (or answer the open case); for a staging environment that only mails verified addresses, set health.expectProductionAccess to false.',
+};
+
+export const QUOTA: CheckInfo = {
+  id: 'quota',
+  runbook:
+    'Sending is close to the 24-hour quota or the maximum send rate: past it SES answers "Daily message quota exceeded" / "Maximum sending rate exceeded" and the app fails to send. Find what sends more than usual (a loop, a bulk job, or a leaked password: see the runbook), and ask for a higher quota in Service Quotas before you hit it.',
+};
+
+export const CREDENTIALS: CheckInfo = {
+  id: 'credentials',
+  runbook:
+    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), or its rotation is off or behind the schedule: a rotation is failing. Read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate`; with rotation off, redeploy the stack.",
+};
+
+export const PREVIOUS_KEY: CheckInfo = {
+  id: 'previous-key',
+  runbook:
+    'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
+};
+
+/** Every check, in the order doctor prints them. */
+export const CHECK_CATALOG: readonly CheckInfo[] = [
+  IDENTITY,
+  DKIM,
+  MAIL_FROM,
+  DMARC,
+  SENDING,
+  SANDBOX,
+  QUOTA,
+  CREDENTIALS,
+  PREVIOUS_KEY,
+];
+
+/** Checked on the quota schedule too (a day's quota can go in hours). */
+export const QUOTA_CHECK_IDS: readonly string[] = [QUOTA.id];

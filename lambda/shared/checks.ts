@@ -1,0 +1,631 @@
+import type { promises as dns } from 'node:dns';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
+  GetAccountCommand,
+  GetAccountCommandOutput,
+  GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
+import { checkRecord } from '../../lib/cli/dns-check';
+import {
+  apexTxtRecord,
+  ApexSpfOptions,
+  dkimRecords,
+  DmarcRecordOptions,
+  DnsRecord,
+  dmarcRecord,
+  mailFromRecords,
+} from '../../lib/dns-records';
+import * as catalog from './check-catalog';
+import { describeUse, keyLastUse, usedBySesWithin } from './key-last-use';
+import { parseSecret } from './smtp-secret';
+
+/*
+ * The health checks of an environment, as one module: `ses-smtp doctor` prints them, the scheduled
+ * health-check function turns each into a metric with an alarm. A check returns results (one per
+ * thing it looked at) with what to do when one is not ok; it never returns or logs a secret.
+ */
+
+export type CheckStatus = 'ok' | 'fail' | 'warn' | 'info';
+
+export interface CheckResult {
+  readonly id: string;
+  readonly status: CheckStatus;
+  readonly title: string;
+  /** What was found. */
+  readonly detail?: string;
+  /** What to do about it, for fail and warn. */
+  readonly fix?: string;
+}
+
+/** What the checks look at: the deployed environment and the levels it is held to. */
+export interface HealthTarget {
+  readonly environmentName: string;
+  readonly stackName: string;
+  readonly region: string;
+  /** The SES domain identity. */
+  readonly identity: string;
+  /** @default - the configuration-set check is skipped */
+  readonly configurationSetName?: string;
+  readonly secretId: string;
+  readonly rotationDays: number;
+  /** A previous key SES used within this many days is reported (the rotation would stop on it). */
+  readonly previousKeyQuietDays: number;
+  /** Fail (not only report) an account still in the SES sandbox. */
+  readonly expectProductionAccess: boolean;
+  readonly quotaPercent: { readonly warning: number; readonly critical: number };
+  /** Share of the maximum send rate that the peak minute may reach before the check warns. */
+  readonly sendRatePercent: number;
+  readonly dns: {
+    readonly mailFromSubdomain: string;
+    /** The DMARC record the stack manages; undefined: one well-formed record is expected. */
+    readonly dmarc?: DmarcRecordOptions;
+    readonly apexSpf?: ApexSpfOptions;
+  };
+}
+
+export interface HealthClients {
+  readonly ses: SESv2Client;
+  readonly secrets: SecretsManagerClient;
+  readonly iam: IAMClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly resolver: dns.Resolver;
+  readonly now: () => Date;
+}
+
+/** SES's view of the identity, read once per run. */
+export interface LiveIdentity {
+  readonly found: boolean;
+  readonly verifiedForSending: boolean;
+  readonly tokens: string[];
+  readonly dkimStatus?: string;
+  readonly mailFromDomain?: string;
+  readonly mailFromStatus?: string;
+}
+
+/** The quota figures a run publishes as metrics. */
+export interface QuotaFigures {
+  readonly max24HourSend: number;
+  readonly sentLast24Hours: number;
+  readonly maxSendRate: number;
+  readonly quotaUsedPercent: number;
+  /** The busiest minute of the last hour, as a share of the maximum send rate; undefined: no data. */
+  readonly peakSendRatePercent?: number;
+}
+
+/** One run: clients, target, and what several checks read once. */
+export class CheckRun {
+  private identityRead?: Promise<LiveIdentity>;
+  private accountRead?: Promise<GetAccountCommandOutput>;
+  /** Set by the quota check, for the caller to publish. */
+  quota?: QuotaFigures;
+
+  constructor(
+    readonly target: HealthTarget,
+    readonly clients: HealthClients,
+  ) {}
+
+  identity(): Promise<LiveIdentity> {
+    this.identityRead ??= this.readIdentity();
+    return this.identityRead;
+  }
+
+  account(): Promise<GetAccountCommandOutput> {
+    this.accountRead ??= this.readAccount();
+    return this.accountRead;
+  }
+
+  private async readIdentity(): Promise<LiveIdentity> {
+    try {
+      const r = await this.clients.ses.send(
+        new GetEmailIdentityCommand({ EmailIdentity: this.target.identity }),
+      );
+      return {
+        found: true,
+        verifiedForSending: r.VerifiedForSendingStatus === true,
+        tokens: r.DkimAttributes?.Tokens ?? [],
+        dkimStatus: r.DkimAttributes?.Status,
+        mailFromDomain: r.MailFromAttributes?.MailFromDomain,
+        mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
+      };
+    } catch (e) {
+      if ((e as Error).name === 'NotFoundException')
+        return { found: false, verifiedForSending: false, tokens: [] };
+      throw e;
+    }
+  }
+
+  private async readAccount(): Promise<GetAccountCommandOutput> {
+    return this.clients.ses.send(new GetAccountCommand({}));
+  }
+}
+
+export interface Check extends catalog.CheckInfo {
+  readonly run: (run: CheckRun) => Promise<CheckResult[]>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Every record the environment needs, DKIM from the live tokens (one source with the stack's records). */
+export function expectedRecords(target: HealthTarget, identity: LiveIdentity): DnsRecord[] {
+  const domain = target.identity;
+  const subdomain = identity.mailFromDomain?.endsWith(`.${domain}`)
+    ? identity.mailFromDomain.slice(0, -domain.length - 1)
+    : target.dns.mailFromSubdomain;
+  return [
+    ...dkimRecords(domain, identity.tokens),
+    ...mailFromRecords(domain, subdomain, target.region),
+    ...(target.dns.dmarc ? [dmarcRecord(domain, target.dns.dmarc)] : []),
+    ...(target.dns.apexSpf ? [apexTxtRecord(domain, target.dns.apexSpf)] : []),
+  ];
+}
+
+const noIdentity = (run: CheckRun): CheckResult => ({
+  id: 'identity',
+  status: 'fail',
+  title: `SES has no identity ${run.target.identity} in ${run.target.region}`,
+  fix: `deploy the stack (npx cdk deploy ${run.target.stackName})`,
+});
+
+const identityCheck: Check = {
+  ...catalog.IDENTITY,
+  run: async (run) => {
+    const identity = await run.identity();
+    if (!identity.found) return [noIdentity(run)];
+    const domain = run.target.identity;
+    return [
+      identity.verifiedForSending
+        ? { id: 'identity', status: 'ok', title: `identity ${domain} verified for sending` }
+        : {
+            id: 'identity',
+            status: 'fail',
+            title: `identity ${domain} not verified for sending`,
+            detail: `DKIM ${identity.dkimStatus ?? 'unknown'}`,
+            fix: 'SES verifies the domain through its DKIM records: check them below (ses-smtp dns --check); verification can take up to 72 hours after they appear',
+          },
+    ];
+  },
+};
+
+const dkimCheck: Check = {
+  ...catalog.DKIM,
+  run: async (run) => {
+    const identity = await run.identity();
+    if (!identity.found) return [noIdentity(run)];
+    const status: CheckResult =
+      identity.dkimStatus === 'SUCCESS'
+        ? { id: 'dkim', status: 'ok', title: 'DKIM signing verified (Easy DKIM)' }
+        : {
+            id: 'dkim',
+            status: 'fail',
+            title: 'DKIM not verified',
+            detail: `status ${identity.dkimStatus ?? 'unknown'}`,
+            fix: 'publish the three CNAMEs below exactly; SES checks them periodically',
+          };
+    const records = expectedRecords(run.target, identity).filter((r) => r.type === 'CNAME');
+    return [status, ...(await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r))))];
+  },
+};
+
+const mailFromCheck: Check = {
+  ...catalog.MAIL_FROM,
+  run: async (run) => {
+    const identity = await run.identity();
+    if (!identity.found) return [noIdentity(run)];
+    const status: CheckResult =
+      identity.mailFromStatus === 'SUCCESS'
+        ? {
+            id: 'mail-from',
+            status: 'ok',
+            title: `MAIL FROM domain ${identity.mailFromDomain} verified (SPF aligns for DMARC)`,
+          }
+        : {
+            id: 'mail-from',
+            status: 'fail',
+            title: `MAIL FROM domain ${identity.mailFromDomain ?? '(none)'} not verified`,
+            detail: `status ${identity.mailFromStatus ?? 'not set'}`,
+            fix: 'publish its MX and SPF TXT (below); until then SES sends with amazonses.com as envelope sender and SPF does not align',
+          };
+    const records = expectedRecords(run.target, identity).filter((r) => r.key.startsWith('MailFrom'));
+    return [status, ...(await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r))))];
+  },
+};
+
+const dmarcCheck: Check = {
+  ...catalog.DMARC,
+  run: async (run) => {
+    const { target, clients } = run;
+    const results: CheckResult[] = [];
+    if (target.dns.dmarc) {
+      results.push(await checkRecord(clients.resolver, dmarcRecord(target.identity, target.dns.dmarc)));
+    } else {
+      results.push(await dmarcManagedElsewhere(clients.resolver, target.identity));
+    }
+    if (target.dns.apexSpf)
+      results.push(await checkRecord(clients.resolver, apexTxtRecord(target.identity, target.dns.apexSpf)));
+    return results;
+  },
+};
+
+/** DMARC managed outside the stack: exactly one well-formed record must exist. */
+async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Promise<CheckResult> {
+  const title = `DMARC record at _dmarc.${domain}`;
+  let records: string[];
+  try {
+    records = (await resolver.resolveTxt(`_dmarc.${domain}`))
+      .map((c) => c.join(''))
+      .filter((v) => /^v=DMARC1\b/i.test(v));
+  } catch {
+    records = [];
+  }
+  if (records.length !== 1) {
+    return {
+      id: 'DmarcTxt',
+      status: 'fail',
+      title,
+      detail: `${records.length} DMARC records`,
+      fix: 'publish exactly one TXT "v=DMARC1; p=quarantine; ..." (or set dmarc.enabled to let the stack do it)',
+    };
+  }
+  const policy = /(?:^|;)\s*p=(none|quarantine|reject)\s*(?:;|$)/i.exec(records[0])?.[1];
+  return policy
+    ? {
+        id: 'DmarcTxt',
+        status: policy === 'none' ? 'warn' : 'ok',
+        title,
+        detail: records[0],
+        fix: 'p=none only monitors: move to quarantine once reports look clean',
+      }
+    : {
+        id: 'DmarcTxt',
+        status: 'fail',
+        title,
+        detail: records[0],
+        fix: 'the record needs a p= tag of none, quarantine or reject right after v=DMARC1',
+      };
+}
+
+const sendingCheck: Check = {
+  ...catalog.SENDING,
+  run: async (run) => {
+    const a = await run.account();
+    const results: CheckResult[] = [
+      a.SendingEnabled === false
+        ? {
+            id: 'sending',
+            status: 'fail',
+            title: 'sending is disabled for the account',
+            fix: 'if you paused it: ses-smtp resume --account; otherwise AWS paused it: see the SES console account dashboard and your support cases',
+          }
+        : { id: 'sending', status: 'ok', title: 'sending is enabled' },
+    ];
+    if (a.EnforcementStatus && a.EnforcementStatus !== 'HEALTHY') {
+      results.push({
+        id: 'enforcement',
+        status: a.EnforcementStatus === 'SHUTDOWN' ? 'fail' : 'warn',
+        title: `account enforcement status ${a.EnforcementStatus}`,
+        fix: 'AWS is reviewing the account: bring bounce and complaint rates down and answer the review case',
+      });
+    }
+    const setName = run.target.configurationSetName;
+    if (setName) {
+      let set;
+      try {
+        set = await run.clients.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }));
+      } catch (e) {
+        if ((e as Error).name !== 'NotFoundException') throw e;
+      }
+      results.push(
+        !set
+          ? {
+              id: 'configuration-set',
+              status: 'fail',
+              title: `configuration set ${setName} not found`,
+              fix: `redeploy the stack (npx cdk deploy ${run.target.stackName})`,
+            }
+          : set.SendingOptions?.SendingEnabled === false
+            ? {
+                id: 'configuration-set',
+                status: 'fail',
+                title: `sending is disabled for the configuration set ${setName}`,
+                fix: 'if you paused it: ses-smtp resume --configuration-set; otherwise find who disabled it in CloudTrail (UpdateConfigurationSetSendingOptions)',
+              }
+            : {
+                id: 'configuration-set',
+                status: 'ok',
+                title: `sending is enabled for the configuration set ${setName}`,
+              },
+      );
+    }
+    return results;
+  },
+};
+
+const sandboxCheck: Check = {
+  ...catalog.SANDBOX,
+  run: async (run) => {
+    const a = await run.account();
+    const review = a.Details?.ReviewDetails;
+    if (a.ProductionAccessEnabled)
+      return [
+        { id: 'sandbox', status: 'ok', title: `account has production access in ${run.target.region}` },
+      ];
+    return [
+      {
+        id: 'sandbox',
+        status: run.target.expectProductionAccess ? 'warn' : 'info',
+        title: `account is in the SES sandbox in ${run.target.region}`,
+        detail: `only verified recipients, at most 200 messages a day and 1 a second${review?.Status ? `; production access request ${review.Status}${review.CaseId ? ` (case ${review.CaseId})` : ''}` : ''}`,
+        fix:
+          review?.Status === 'PENDING'
+            ? 'AWS is reviewing the request; answer the support case if they ask'
+            : 'run: ses-smtp request-production-access (meanwhile add test recipients to verifiedEmailAddresses)',
+      },
+    ];
+  },
+};
+
+const quotaCheck: Check = {
+  ...catalog.QUOTA,
+  run: async (run) => {
+    const { target, clients } = run;
+    const q = (await run.account()).SendQuota;
+    if (q?.Max24HourSend === undefined) return [];
+    const used = q.SentLast24Hours ?? 0;
+    // SES reports -1 for an unlimited quota.
+    const unlimited = q.Max24HourSend < 0;
+    const share = q.Max24HourSend > 0 ? (used / q.Max24HourSend) * 100 : 0;
+    const maxRate = q.MaxSendRate ?? 0;
+    const peak = maxRate > 0 ? await peakSendsPerSecond(clients.cloudwatch, clients.now()) : undefined;
+    const peakPercent = peak !== undefined ? (peak / maxRate) * 100 : undefined;
+    run.quota = {
+      max24HourSend: q.Max24HourSend,
+      sentLast24Hours: used,
+      maxSendRate: maxRate,
+      quotaUsedPercent: share,
+      ...(peakPercent !== undefined && { peakSendRatePercent: peakPercent }),
+    };
+    const { warning, critical } = target.quotaPercent;
+    const quotaFix =
+      'near the quota SES answers "Daily message quota exceeded": ask for more in Service Quotas before you hit it';
+    const results: CheckResult[] = [
+      {
+        id: 'quota',
+        status: share >= critical ? 'fail' : share >= warning ? 'warn' : 'ok',
+        title: 'sending quota',
+        detail: unlimited
+          ? `${used} in the last 24 h (no 24-hour quota), max ${q.MaxSendRate ?? '?'} per second`
+          : `${used} of ${q.Max24HourSend} in the last 24 h (${share.toFixed(0)} %), max ${q.MaxSendRate ?? '?'} per second`,
+        fix: quotaFix,
+      },
+    ];
+    if (peakPercent !== undefined) {
+      results.push({
+        id: 'send-rate',
+        status: peakPercent >= target.sendRatePercent ? 'warn' : 'ok',
+        title: 'peak send rate in the last hour',
+        detail: `${peak!.toFixed(2)} per second at the busiest minute (${peakPercent.toFixed(0)} % of ${maxRate} per second)`,
+        fix: 'past the maximum rate SES answers "Maximum sending rate exceeded": spread bulk sends out, or ask for a higher rate in Service Quotas',
+      });
+    }
+    return results;
+  },
+};
+
+/** The busiest minute of the last hour (AWS/SES Send, account-wide), in messages per second. */
+async function peakSendsPerSecond(cloudwatch: CloudWatchClient, now: Date): Promise<number | undefined> {
+  const r = await cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(now.getTime() - 3_600_000),
+      EndTime: now,
+      MetricDataQueries: [
+        {
+          Id: 'sends',
+          MetricStat: { Metric: { Namespace: 'AWS/SES', MetricName: 'Send' }, Period: 60, Stat: 'Sum' },
+        },
+      ],
+    }),
+  );
+  const values = r.MetricDataResults?.find((d) => d.Id === 'sends')?.Values ?? [];
+  return values.length ? Math.max(...values) / 60 : 0;
+}
+
+/** The secret value at `stage`, or undefined when no version holds it. */
+async function secretAt(run: CheckRun, stage: string): Promise<string | undefined> {
+  try {
+    const r = await run.clients.secrets.send(
+      new GetSecretValueCommand({ SecretId: run.target.secretId, VersionStage: stage }),
+    );
+    return r.SecretString;
+  } catch (e) {
+    if (e instanceof ResourceNotFoundException || (e as Error).name === 'ResourceNotFoundException')
+      return undefined;
+    throw e;
+  }
+}
+
+const credentialsCheck: Check = {
+  ...catalog.CREDENTIALS,
+  run: async (run) => {
+    const { target, clients } = run;
+    const results: CheckResult[] = [];
+    let current;
+    try {
+      current = parseSecret(await secretAt(run, 'AWSCURRENT'));
+    } catch {
+      current = undefined;
+    }
+    results.push(
+      current
+        ? {
+            id: 'secret',
+            status: 'ok',
+            title: 'the secret holds SMTP credentials',
+            detail: `user ${current.username}`,
+          }
+        : {
+            id: 'secret',
+            status: 'fail',
+            title: 'the secret holds no SMTP credentials (the placeholder, or not the credentials JSON)',
+            fix: `the first rotation has not finished: read the rotation function's logs, then run: ses-smtp rotate --env ${target.environmentName}`,
+          },
+    );
+    const s = await clients.secrets.send(new DescribeSecretCommand({ SecretId: target.secretId }));
+    const days = target.rotationDays;
+    if (!s.RotationEnabled) {
+      results.push({
+        id: 'rotation',
+        status: 'fail',
+        title: 'credential rotation is off',
+        fix: `redeploy the stack (npx cdk deploy ${target.stackName}) to restore the schedule`,
+      });
+      return results;
+    }
+    const last = s.LastRotatedDate;
+    const next = s.NextRotationDate;
+    const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
+    const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
+    if (age === undefined) {
+      results.push({
+        id: 'rotation',
+        status: 'fail',
+        title: 'credentials never rotated',
+        detail,
+        fix: `run: ses-smtp rotate --env ${target.environmentName}`,
+      });
+    } else if (age > days + 7) {
+      results.push({
+        id: 'rotation',
+        status: 'warn',
+        title: `credentials older than the ${days}-day schedule`,
+        detail,
+        fix: `a rotation is failing: read the rotation function's logs, then run: ses-smtp rotate --env ${target.environmentName}`,
+      });
+    } else {
+      results.push({ id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail });
+    }
+    return results;
+  },
+};
+
+const previousKeyCheck: Check = {
+  ...catalog.PREVIOUS_KEY,
+  run: async (run) => {
+    const { target, clients } = run;
+    let previous;
+    try {
+      previous = parseSecret(await secretAt(run, 'AWSPREVIOUS'));
+    } catch {
+      previous = undefined;
+    }
+    if (!previous) {
+      return [
+        { id: 'previous-key', status: 'ok', title: 'no previous credentials (fewer than two rotations)' },
+      ];
+    }
+    const now = clients.now();
+    const use = await keyLastUse(clients.iam, previous.username).catch((e: Error) => {
+      // The key is already gone (deleted by a rotation or by hand): nobody can use it.
+      if (e.name === 'NoSuchEntityException') return undefined;
+      throw e;
+    });
+    if (!use) {
+      return [
+        {
+          id: 'previous-key',
+          status: 'ok',
+          title: `previous key ${previous.username} no longer exists`,
+        },
+      ];
+    }
+    const quiet = target.previousKeyQuietDays;
+    if (quiet > 0 && usedBySesWithin(use, now, quiet)) {
+      return [
+        {
+          id: 'previous-key',
+          status: 'warn',
+          title: `an app still sends with the previous key ${previous.username}`,
+          detail: describeUse(use, now),
+          fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (ses-smtp env); the next rotation stops until the key is unused for ${quiet} days`,
+        },
+      ];
+    }
+    return [
+      {
+        id: 'previous-key',
+        status: 'ok',
+        title: `previous key ${previous.username} not used by SES in the last ${quiet} days`,
+        detail: describeUse(use, now),
+      },
+    ];
+  },
+};
+
+/** Every check, in the order doctor prints them. */
+export const CHECKS: readonly Check[] = [
+  identityCheck,
+  dkimCheck,
+  mailFromCheck,
+  dmarcCheck,
+  sendingCheck,
+  sandboxCheck,
+  quotaCheck,
+  credentialsCheck,
+  previousKeyCheck,
+];
+
+/** The checks a quota-only run does (its own, shorter schedule). */
+export const QUOTA_CHECKS: readonly Check[] = [quotaCheck];
+
+export interface CheckOutcome {
+  readonly check: Check;
+  readonly results: CheckResult[];
+  /** True when no result is fail or warn: the metric's value is 1. */
+  readonly passed: boolean;
+}
+
+/**
+ * Runs `checks` one after another (a user watching doctor sees progress). A check that throws
+ * becomes one failed result naming the error (name and message only, never request parameters).
+ */
+export async function runChecks(
+  run: CheckRun,
+  checks: readonly Check[] = CHECKS,
+  onProgress: (check: Check) => void = () => undefined,
+  onDone: (outcome: CheckOutcome) => void = () => undefined,
+): Promise<CheckOutcome[]> {
+  const outcomes: CheckOutcome[] = [];
+  for (const check of checks) {
+    onProgress(check);
+    let results: CheckResult[];
+    try {
+      results = await check.run(run);
+    } catch (e) {
+      results = [
+        {
+          id: check.id,
+          status: 'fail',
+          title: `${check.id} check could not run`,
+          detail: `${(e as Error).name}: ${(e as Error).message}`,
+          fix: 'check the AWS credentials, Region and permissions',
+        },
+      ];
+    }
+    const outcome = {
+      check,
+      results,
+      passed: results.every((r) => r.status !== 'fail' && r.status !== 'warn'),
+    };
+    onDone(outcome);
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}

@@ -1,0 +1,73 @@
+import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+
+/*
+ * When and where an access key was last used, as IAM reports it (GetAccessKeyLastUsed), and
+ * whether that means an app still sends mail with it.
+ *
+ * What AWS documents, and what this code assumes:
+ * - GetAccessKeyLastUsed returns "the date and time of last use, along with the AWS service and
+ *   Region that were specified in the last request made with that key"; LastUsedDate is null and
+ *   ServiceName and Region are "N/A" when the key "has not been used since IAM began tracking this
+ *   information" (April 22, 2015) or "there is no sign-in data associated with the user".
+ *   https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
+ *   https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKeyLastUsed.html
+ * - The IAM credential report names the service by its namespace ("s3", "ec2") and records only the
+ *   first use within 15 minutes, so the date can be up to 15 minutes old.
+ *   https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
+ * - An SMTP login to SES is authorized by IAM as ses:SendRawEmail for the key's user (the SMTP
+ *   user's policy allows that action only), so we expect an SMTP send to show as ServiceName "ses".
+ *   No AWS page we found states in so many words that SMTP AUTH updates the last-used data; we
+ *   could not observe it without an AWS account. If it does not, LastUsedDate stays absent and the
+ *   guard lets the rotation proceed, exactly as it did before the guard existed (it never makes a
+ *   rotation less safe, it can only stop one).
+ */
+
+/** IAM's last-use record of one key; "N/A" and a missing date are normalised to undefined. */
+export interface KeyLastUse {
+  readonly accessKeyId: string;
+  readonly lastUsed?: Date;
+  /** The service namespace, like "ses". */
+  readonly service?: string;
+  readonly region?: string;
+}
+
+/** The service namespace that SES SMTP and API sends are recorded under. */
+export const SES_SERVICE = 'ses';
+
+const DAY_MS = 86_400_000;
+
+export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<KeyLastUse> {
+  const r = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+  const used = r.AccessKeyLastUsed;
+  const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
+  const lastUsed = used?.LastUsedDate ? new Date(used.LastUsedDate) : undefined;
+  return {
+    accessKeyId,
+    ...(lastUsed && !Number.isNaN(lastUsed.getTime()) && { lastUsed }),
+    ...(known(used?.ServiceName) && { service: known(used?.ServiceName) }),
+    ...(known(used?.Region) && { region: known(used?.Region) }),
+  };
+}
+
+/** Whole days since the last use (0 for a date in the future: clocks differ). */
+export function daysSinceUse(use: KeyLastUse, now: Date): number | undefined {
+  if (!use.lastUsed) return undefined;
+  return Math.max(0, (now.getTime() - use.lastUsed.getTime()) / DAY_MS);
+}
+
+/** True when SES recorded a use of the key within the last `quietDays` days. */
+export function usedBySesWithin(use: KeyLastUse, now: Date, quietDays: number): boolean {
+  const age = daysSinceUse(use, now);
+  return use.service === SES_SERVICE && age !== undefined && age < quietDays;
+}
+
+/** One phrase for messages: "last used with ses in eu-west-1 at <ISO> (1 day ago)". */
+export function describeUse(use: KeyLastUse, now: Date): string {
+  const age = daysSinceUse(use, now);
+  if (!use.lastUsed || age === undefined) {
+    return 'no last-use data in IAM (never used since IAM began tracking on 2015-04-22, or no data)';
+  }
+  const days = Math.floor(age);
+  const ago = days === 0 ? 'less than a day ago' : days === 1 ? '1 day ago' : `${days} days ago`;
+  return `last used with ${use.service ?? 'an unknown service'} in ${use.region ?? 'an unknown Region'} at ${use.lastUsed.toISOString()} (${ago})`;
+}

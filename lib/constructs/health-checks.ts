@@ -1,0 +1,406 @@
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
+import type { HealthTarget } from '../../lambda/shared/checks';
+import {
+  CHECK_METRIC,
+  HEALTH_NAMESPACE,
+  QUOTA_METRICS,
+  ROTATION_BLOCKED_METRIC,
+} from '../../lambda/shared/health-metrics';
+import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
+import { NodeFunction } from './node-function';
+
+/** Warning and critical levels, in percent. */
+export interface PercentLevels {
+  readonly warning: number;
+  readonly critical: number;
+}
+
+export interface HealthChecksProps {
+  /** Name of the environment: the metrics' Environment dimension and the alarm descriptions. */
+  readonly environmentName: string;
+  /** Where every alarm notifies (on ALARM and back to OK). */
+  readonly topic: sns.ITopic;
+  /** The sending domain's identity. */
+  readonly identity: ses.IEmailIdentity;
+  /**
+   * The configuration set whose sending status is checked.
+   * @default - only the account's sending status is checked
+   */
+  readonly configurationSet?: ses.IConfigurationSet;
+  /** The SMTP credentials secret (read to check it holds credentials and to find the previous key). */
+  readonly secret: secretsmanager.ISecret;
+  /** The SMTP user whose previous key's last use is read. */
+  readonly smtpUser: iam.IUser;
+  /** Days between rotations: a secret older than this plus a week is reported. */
+  readonly rotationDays: number;
+  /**
+   * A previous key SES used within this many days is reported weeks before the rotation stops on it.
+   * @default 7
+   */
+  readonly previousKeyQuietDays?: number;
+  /** MAIL FROM label and the DNS records the stack manages, to check them in live DNS. */
+  readonly dns: {
+    readonly mailFromSubdomain: string;
+    /** @default - DMARC is managed elsewhere: one well-formed record is expected */
+    readonly dmarc?: DmarcRecordOptions;
+    /** @default - the apex SPF record is not checked */
+    readonly apexSpf?: ApexSpfOptions;
+  };
+  /**
+   * When every check runs.
+   * @default events.Schedule.rate(Duration.days(1))
+   */
+  readonly schedule?: events.Schedule;
+  /**
+   * When the quota check runs on its own (a day's quota can be used up within hours).
+   * @default events.Schedule.rate(Duration.hours(1))
+   */
+  readonly quotaSchedule?: events.Schedule;
+  /**
+   * An account in the SES sandbox fails the sandbox check; false for a staging environment.
+   * @default true
+   */
+  readonly expectProductionAccess?: boolean;
+  /**
+   * Shares of the 24-hour sending quota that raise the warning and critical alarms, percent.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas.html
+   * @default { warning: 80, critical: 95 }
+   */
+  readonly quotaPercent?: PercentLevels;
+  /**
+   * Share of the maximum send rate (the busiest minute of the last hour) that raises an alarm, percent.
+   * @default 80
+   */
+  readonly sendRatePercent?: number;
+  /**
+   * An anomaly-detection alarm on the account's send volume (AWS/SES Send): a leaked SMTP
+   * password is typically used to send spam in bulk.
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Anomaly_Detection.html
+   * @default true
+   */
+  readonly sendAnomalyDetection?: boolean;
+}
+
+/** The leaked-credential steps, for every alarm that may mean one. */
+export const LEAKED_CREDENTIAL_STEPS =
+  'If nobody expects this volume, treat the SMTP password as leaked: 1) stop the sending: npx ses-smtp pause --configuration-set (or --account); ' +
+  '2) deactivate every key of the SMTP user: npx ses-smtp revoke; 3) issue new credentials: npx ses-smtp rotate, and give them to the apps (npx ses-smtp env); ' +
+  '4) npx ses-smtp resume. Then find where the password leaked (repositories, logs, CI variables).';
+
+/**
+ * The doctor's checks on a schedule: a function (daily by default, the quota hourly) that runs the
+ * shared checks module, publishes one metric per check in the SesSmtp/Health namespace (1 passed,
+ * 0 failed) and the quota figures, and an alarm per check whose description says what to do.
+ * Also the quota and send-rate alarms and an anomaly-detection alarm on the account's send volume.
+ * The stale-use guard's alarm is made apart (metricRotationBlocked, rotationBlockedAlarmOptions):
+ * it must exist even when the scheduled checks are turned off.
+ */
+export class HealthChecks extends Construct {
+  public readonly function: NodeFunction;
+  /** Every alarm this construct made, for a dashboard's alarm panel. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The alarm of each check, by check id (the quota check's is the critical quota alarm). */
+  public readonly checkAlarms: Record<string, cloudwatch.Alarm> = {};
+  private readonly environmentName: string;
+  private readonly topic: sns.ITopic;
+
+  constructor(scope: Construct, id: string, props: HealthChecksProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const env = props.environmentName;
+    this.environmentName = env;
+    this.topic = props.topic;
+    const quotaPercent = props.quotaPercent ?? { warning: 80, critical: 95 };
+    const sendRatePercent = props.sendRatePercent ?? 80;
+    const { warning, critical } = quotaPercent;
+    if (!(warning > 0 && warning < critical && critical <= 100)) {
+      throw new Error(
+        `quotaPercent must have 0 < warning < critical <= 100, got: warning ${warning}, critical ${critical}`,
+      );
+    }
+    if (!Token.isUnresolved(sendRatePercent) && !(sendRatePercent > 0 && sendRatePercent <= 100)) {
+      throw new Error(`sendRatePercent must be more than 0 and at most 100, got: ${sendRatePercent}`);
+    }
+
+    const target: HealthTarget = {
+      environmentName: env,
+      stackName: stack.stackName,
+      region: stack.region,
+      identity: props.identity.emailIdentityName,
+      ...(props.configurationSet && { configurationSetName: props.configurationSet.configurationSetName }),
+      secretId: props.secret.secretArn,
+      rotationDays: props.rotationDays,
+      previousKeyQuietDays: props.previousKeyQuietDays ?? 7,
+      expectProductionAccess: props.expectProductionAccess ?? true,
+      quotaPercent,
+      sendRatePercent,
+      dns: props.dns,
+    };
+    this.function = new NodeFunction(this, 'Function', {
+      handlerDir: 'health-check',
+      description:
+        'Runs the ses-smtp doctor checks on a schedule and publishes one CloudWatch metric per check',
+      timeout: Duration.minutes(1),
+      environment: { HEALTH_TARGET: stack.toJsonString(target) },
+    });
+    this.grantChecks(props);
+
+    const run = (ruleId: string, schedule: events.Schedule, checks: 'all' | 'quota', description: string) =>
+      new events.Rule(this, ruleId, {
+        description,
+        schedule,
+        targets: [
+          new targets.LambdaFunction(this.function, {
+            event: events.RuleTargetInput.fromObject({ checks }),
+            retryAttempts: 2,
+          }),
+        ],
+      });
+    run(
+      'Schedule',
+      props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      'all',
+      `Runs every SES SMTP health check of environment ${env}`,
+    );
+    run(
+      'QuotaSchedule',
+      props.quotaSchedule ?? events.Schedule.rate(Duration.hours(1)),
+      'quota',
+      `Runs the SES quota check of environment ${env}`,
+    );
+
+    this.addAlarms(props, quotaPercent, sendRatePercent);
+  }
+
+  /** The CheckPassed metric of one check (1 passed, 0 failed or warned). */
+  public metricCheck(checkId: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: HEALTH_NAMESPACE,
+      metricName: CHECK_METRIC,
+      dimensionsMap: { Environment: this.environmentName, Check: checkId },
+      statistic: 'Minimum',
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /** A quota figure the function publishes (see QUOTA_METRICS). */
+  public metricQuota(
+    metricName: (typeof QUOTA_METRICS)[keyof typeof QUOTA_METRICS],
+    props: cloudwatch.MetricOptions = {},
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: HEALTH_NAMESPACE,
+      metricName,
+      dimensionsMap: { Environment: this.environmentName },
+      statistic: 'Maximum',
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /** Read-only calls, on the environment's own resources where the action has a resource type. */
+  private grantChecks(props: HealthChecksProps) {
+    const fn = this.function;
+    const stack = Stack.of(this);
+    const sesResources = [props.identity.emailIdentityArn];
+    const sesActions = ['ses:GetEmailIdentity'];
+    if (props.configurationSet) {
+      sesActions.push('ses:GetConfigurationSet');
+      sesResources.push(
+        stack.formatArn({
+          service: 'ses',
+          resource: 'configuration-set',
+          resourceName: props.configurationSet.configurationSetName,
+        }),
+      );
+    }
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheIdentityAndConfigurationSet',
+        actions: sesActions,
+        resources: sesResources,
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAccountStatusAndSendMetrics',
+        // Neither action has a resource type: IAM accepts only "*".
+        actions: ['ses:GetAccount', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheSmtpUsersKeyLastUse',
+        actions: ['iam:GetAccessKeyLastUsed'],
+        resources: [props.smtpUser.userArn],
+      }),
+    );
+    // The secret's value shows whether it holds credentials and which key AWSPREVIOUS holds; the
+    // function never logs it. Decrypt only through Secrets Manager, in the role's own policy (the
+    // key policy is left alone: it trusts the account's IAM policies).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadOnlyThisSecret',
+        actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        resources: [props.secret.secretArn],
+      }),
+    );
+    if (props.secret.encryptionKey) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptTheSecretThroughSecretsManager',
+          actions: ['kms:Decrypt'],
+          resources: [props.secret.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` },
+          },
+        }),
+      );
+    }
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ses:GetAccount (account-level sending status and quota) and cloudwatch:GetMetricData (the AWS/SES Send metric) have no resource type, so IAM only accepts "*"; both are read-only.',
+    });
+  }
+
+  private alarm(id: string, metric: cloudwatch.IMetric, props: cloudwatch.CreateAlarmOptions) {
+    const alarm = new cloudwatch.Alarm(this, id, { ...props, metric, actionsEnabled: true });
+    return this.notify(alarm);
+  }
+
+  private notify<T extends cloudwatch.Alarm>(alarm: T): T {
+    // The topic is read through its interface: any ITopic works (CloudWatch needs the topic's key
+    // to allow cloudwatch.amazonaws.com, which OperatorAlarms grants for its own topic).
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private addAlarms(props: HealthChecksProps, quotaPercent: PercentLevels, sendRatePercent: number) {
+    const env = props.environmentName;
+    const checkAlarm = (check: CheckInfo) =>
+      this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
+        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook} The function's log (${this.function.logGroup.logGroupName}) and npx ses-smtp doctor --env ${env} show the details.`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        // A check runs once a day: between runs the alarm keeps the state of the last run.
+        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      });
+    for (const check of CHECK_CATALOG) {
+      if (check.id === QUOTA.id) continue;
+      this.checkAlarms[check.id] = checkAlarm(check);
+    }
+
+    for (const level of ['warning', 'critical'] as const) {
+      const percent = quotaPercent[level];
+      const alarm = this.alarm(
+        `Quota${level === 'warning' ? 'Warning' : 'Critical'}Alarm`,
+        this.metricQuota(QUOTA_METRICS.quotaUsedPercent),
+        {
+          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the SES 24-hour sending quota is used (environment ${env}). ${QUOTA.runbook} ${LEAKED_CREDENTIAL_STEPS}`,
+          threshold: percent,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        },
+      );
+      if (level === 'critical') this.checkAlarms[QUOTA.id] = alarm;
+    }
+    this.alarm('SendRateAlarm', this.metricQuota(QUOTA_METRICS.peakSendRatePercent), {
+      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the SES maximum send rate (environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and the app's sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${LEAKED_CREDENTIAL_STEPS}`,
+      threshold: sendRatePercent,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+
+    this.alarm(
+      'NotRunningAlarm',
+      this.function.metricInvocations({ period: Duration.days(1), statistic: 'Sum' }),
+      {
+        alarmDescription: `The SES SMTP health-check function did not run in the last day (environment ${env}): the health alarms above show stale states. Check that its EventBridge schedules are enabled and read the function's log (${this.function.logGroup.logGroupName}).`,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      },
+    );
+    this.alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), {
+      alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): its checks did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    if (props.sendAnomalyDetection ?? true) {
+      this.notify(
+        new cloudwatch.AnomalyDetectionAlarm(this, 'SendAnomalyAlarm', {
+          metric: new cloudwatch.Metric({
+            namespace: 'AWS/SES',
+            metricName: 'Send',
+            statistic: 'Sum',
+            period: Duration.minutes(15),
+          }),
+          stdDevs: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          // No mail sent is not an anomaly to page for.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          actionsEnabled: true,
+          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, environment ${env}; the model needs about two weeks of history to be accurate). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${LEAKED_CREDENTIAL_STEPS} To turn this alarm off, set health.sendAnomalyDetection to false.`,
+        }),
+      );
+    }
+  }
+}
+
+/**
+ * Rotations the stale-use guard stopped (the rotation function publishes it). Alarmed on even when
+ * the scheduled checks are off: see rotationBlockedAlarmOptions.
+ */
+export function metricRotationBlocked(
+  environmentName: string,
+  props: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: HEALTH_NAMESPACE,
+    metricName: ROTATION_BLOCKED_METRIC,
+    dimensionsMap: { Environment: environmentName },
+    statistic: 'Sum',
+    period: Duration.hours(1),
+    ...props,
+  });
+}
+
+/** The stale-use guard's alarm: any rotation it stopped, with what to do. */
+export function rotationBlockedAlarmOptions(environmentName: string): cloudwatch.CreateAlarmOptions {
+  const env = environmentName;
+  return {
+    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env --env ${env}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate --env ${env}. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
+    threshold: 1,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  };
+}
+
+function pascal(id: string): string {
+  return id.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+}

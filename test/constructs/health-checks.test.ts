@@ -1,0 +1,268 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { HealthChecks, HealthChecksProps } from '../../lib/constructs/health-checks';
+import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
+import { synthStack, testApp } from '../helpers';
+
+function build(props: Partial<HealthChecksProps> = {}) {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const identity = new ses.EmailIdentity(stack, 'Identity', { identity: ses.Identity.domain('example.com') });
+  const configurationSet = new ses.ConfigurationSet(stack, 'Set', { configurationSetName: 'smtp-default' });
+  const key = new kms.Key(stack, 'SecretKey');
+  const health = new HealthChecks(stack, 'Health', {
+    environmentName: 'prod',
+    topic: new sns.Topic(stack, 'Topic'),
+    identity,
+    configurationSet,
+    secret: new secretsmanager.Secret(stack, 'Secret', { encryptionKey: key }),
+    smtpUser: new iam.User(stack, 'User'),
+    rotationDays: 90,
+    dns: { mailFromSubdomain: 'mail' },
+    ...props,
+  });
+  return { stack, health, template: Template.fromStack(stack) };
+}
+
+type Alarm = { Properties: Record<string, unknown> & { AlarmDescription: unknown } };
+/** An alarm description as text, with each token (a log group name) as "<token>". */
+const text = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : ((value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1] ?? [])
+        .map((part) => (typeof part === 'string' ? part : '<token>'))
+        .join('');
+const alarmsOf = (template: Template) =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+const dimension = (alarm: Alarm, name: string) =>
+  ((alarm.Properties.Dimensions ?? []) as { Name: string; Value: unknown }[]).find((d) => d.Name === name)
+    ?.Value;
+
+describe('HealthChecks', () => {
+  test('every check in the catalog has an alarm on its metric, with an actionable description, to the topic', () => {
+    const { template } = build();
+    const alarms = alarmsOf(template);
+    for (const check of CHECK_CATALOG) {
+      const alarm =
+        check.id === 'quota'
+          ? alarms.find(
+              (a) => a.Properties.MetricName === 'QuotaUsedPercent' && a.Properties.Threshold === 95,
+            )
+          : alarms.find(
+              (a) => a.Properties.MetricName === 'CheckPassed' && dimension(a, 'Check') === check.id,
+            );
+      expect({ check: check.id, found: alarm !== undefined }).toEqual({ check: check.id, found: true });
+      expect(alarm!.Properties).toMatchObject({
+        Namespace: 'SesSmtp/Health',
+        AlarmActions: [{ Ref: expect.stringMatching(/^Topic/) }],
+        OKActions: [{ Ref: expect.stringMatching(/^Topic/) }],
+      });
+      const description = text(alarm!.Properties.AlarmDescription);
+      expect(description).toContain(check.runbook);
+      expect(description).toContain('environment prod');
+      // Says what to do: names a command or a setting to run or change.
+      expect(description).toMatch(/npx ses-smtp|ses-smtp \w+|Service Quotas|set health\.|credentials\./);
+    }
+  });
+
+  test('check alarms: the last run decides (Minimum < 1 over an hour, missing data keeps the state)', () => {
+    build().template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CheckPassed',
+      Namespace: 'SesSmtp/Health',
+      Dimensions: [
+        { Name: 'Check', Value: 'dkim' },
+        { Name: 'Environment', Value: 'prod' },
+      ],
+      Statistic: 'Minimum',
+      Period: 3600,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'missing',
+    });
+  });
+
+  test('quota alarms at 80 % and 95 % by default, configurable; the send-rate alarm at 80 %', () => {
+    const defaults = alarmsOf(build().template);
+    const quota = (alarms: Alarm[]) =>
+      alarms
+        .filter((a) => a.Properties.MetricName === 'QuotaUsedPercent')
+        .map((a) => [a.Properties.Threshold, a.Properties.ComparisonOperator]);
+    expect(quota(defaults)).toEqual([
+      [80, 'GreaterThanOrEqualToThreshold'],
+      [95, 'GreaterThanOrEqualToThreshold'],
+    ]);
+    const rate = defaults.find((a) => a.Properties.MetricName === 'PeakSendRatePercent')!;
+    expect(rate.Properties.Threshold).toBe(80);
+    expect(text(rate.Properties.AlarmDescription)).toMatch(/Maximum sending rate exceeded/);
+    const custom = alarmsOf(
+      build({ quotaPercent: { warning: 50, critical: 70 }, sendRatePercent: 60 }).template,
+    );
+    expect(quota(custom).map(([t]) => t)).toEqual([50, 70]);
+    expect(custom.find((a) => a.Properties.MetricName === 'PeakSendRatePercent')!.Properties.Threshold).toBe(
+      60,
+    );
+  });
+
+  test.each([
+    [
+      { warning: 95, critical: 80 },
+      /quotaPercent must have 0 < warning < critical <= 100, got: warning 95, critical 80/,
+    ],
+    [{ warning: 80, critical: 120 }, /got: warning 80, critical 120/],
+  ])('quotaPercent %j is refused', (quotaPercent, message) => {
+    expect(() => build({ quotaPercent })).toThrow(message);
+  });
+
+  test('sendRatePercent outside (0, 100] is refused', () => {
+    expect(() => build({ sendRatePercent: 0 })).toThrow(
+      /sendRatePercent must be more than 0 and at most 100, got: 0/,
+    );
+  });
+
+  test('anomaly detection on the account send volume, pointing to the leaked-credential steps; can be off', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ComparisonOperator: 'GreaterThanUpperThreshold',
+      ThresholdMetricId: 'expr_1',
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: Match.stringLikeRegexp(
+        'ses-smtp pause --configuration-set.*ses-smtp revoke.*ses-smtp rotate.*ses-smtp resume',
+      ),
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'ANOMALY_DETECTION_BAND(m0, 3)' }),
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'AWS/SES', MetricName: 'Send' },
+            Period: 900,
+            Stat: 'Sum',
+          }),
+        }),
+      ]),
+    });
+    const off = build({ sendAnomalyDetection: false }).template;
+    expect(alarmsOf(off).some((a) => a.Properties.ComparisonOperator === 'GreaterThanUpperThreshold')).toBe(
+      false,
+    );
+  });
+
+  test('two schedules: every check daily, the quota hourly; both configurable', () => {
+    const { template } = build();
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r) => [
+      r.Properties.ScheduleExpression,
+      JSON.parse(r.Properties.Targets[0].Input),
+    ]);
+    expect(rules).toEqual([
+      ['rate(1 day)', { checks: 'all' }],
+      ['rate(1 hour)', { checks: 'quota' }],
+    ]);
+    const custom = build({
+      schedule: events.Schedule.expression('cron(0 6 * * ? *)'),
+      quotaSchedule: events.Schedule.rate(Duration.minutes(15)),
+    }).template;
+    expect(
+      Object.values(custom.findResources('AWS::Events::Rule')).map((r) => r.Properties.ScheduleExpression),
+    ).toEqual(['cron(0 6 * * ? *)', 'rate(15 minutes)']);
+  });
+
+  test('the role reads only: this identity and set, the account status, this user, this secret', () => {
+    const { template } = build();
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HealthFunctionRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'ses:GetEmailIdentity',
+        'ses:GetConfigurationSet',
+        'ses:GetAccount',
+        'cloudwatch:GetMetricData',
+        'iam:GetAccessKeyLastUsed',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'kms:Decrypt',
+      ].sort(),
+    );
+    const star = statements.filter((s) => s.Resource === '*');
+    expect(star).toEqual([
+      {
+        Sid: 'ReadAccountStatusAndSendMetrics',
+        Effect: 'Allow',
+        Action: ['ses:GetAccount', 'cloudwatch:GetMetricData'],
+        Resource: '*',
+      },
+    ]);
+    expect(statements).toContainEqual({
+      Sid: 'ReadTheSmtpUsersKeyLastUse',
+      Effect: 'Allow',
+      Action: 'iam:GetAccessKeyLastUsed',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^User/), 'Arn'] },
+    });
+    const decrypt = statements.find((s) => s.Action === 'kms:Decrypt');
+    expect(decrypt.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^SecretKey/), 'Arn'] });
+    expect(decrypt.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] },
+      },
+    });
+    for (const s of statements.filter((s) => String(s.Action).startsWith('ses:Get') && s.Resource !== '*'))
+      expect(JSON.stringify(s.Resource)).toMatch(/identity\/|configuration-set\/smtp-default/);
+  });
+
+  test('the function gets the target as JSON: identity, set, secret, levels, records', () => {
+    const { template } = build({ previousKeyQuietDays: 10, expectProductionAccess: false });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Runs the ses-smtp doctor checks'),
+    )!;
+    const joined = fn.Properties.Environment.Variables.HEALTH_TARGET['Fn::Join'][1]
+      .map((part: unknown) => (typeof part === 'string' ? part : `"<${JSON.stringify(part).length}>"`))
+      .join('');
+    // Tokens become placeholders; everything else is the JSON the handler parses.
+    const target = JSON.parse(joined.replace(/""<\d+>""/g, '"token"').replace(/"<\d+>"/g, 'token'));
+    expect(target).toMatchObject({
+      environmentName: 'prod',
+      region: 'eu-west-1',
+      rotationDays: 90,
+      previousKeyQuietDays: 10,
+      expectProductionAccess: false,
+      quotaPercent: { warning: 80, critical: 95 },
+      sendRatePercent: 80,
+      dns: { mailFromSubdomain: 'mail' },
+    });
+  });
+});
+
+describe('HealthChecks in the stack', () => {
+  test('wired from config; its alarms appear in the dashboard alarm panel', () => {
+    const { stack, template } = synthStack({ health: { quotaPercent: { warning: 70, critical: 90 } } });
+    expect(stack.health).toBeDefined();
+    const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
+      id.startsWith('HealthChecks'),
+    );
+    expect(ids.length).toBeGreaterThanOrEqual(CHECK_CATALOG.length + 4);
+    for (const id of ids) expect(body).toContain(id);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'QuotaUsedPercent',
+      Threshold: 70,
+    });
+  });
+
+  test('health.enabled false builds no health function and no health alarm', () => {
+    const { stack, template } = synthStack({ health: { enabled: false } });
+    expect(stack.health).toBeUndefined();
+    expect(
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>
+        id.startsWith('HealthChecks'),
+      ),
+    ).toEqual([]);
+  });
+});

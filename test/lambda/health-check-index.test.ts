@@ -1,0 +1,75 @@
+import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { HealthTarget } from '../../lambda/shared/checks';
+
+const TARGET: HealthTarget = {
+  environmentName: 'prod',
+  stackName: 'SesSmtp-prod',
+  region: 'eu-west-1',
+  identity: 'example.com',
+  secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf',
+  rotationDays: 90,
+  previousKeyQuietDays: 7,
+  expectProductionAccess: true,
+  quotaPercent: { warning: 80, critical: 95 },
+  sendRatePercent: 80,
+  dns: { mailFromSubdomain: 'mail' },
+};
+
+const ses = mockClient(SESv2Client);
+const cw = mockClient(CloudWatchClient);
+
+type HandlerModule = typeof import('../../lambda/health-check/index');
+const savedEnv = process.env;
+afterEach(() => {
+  process.env = savedEnv;
+});
+
+/**
+ * Loads the handler module with `env` (kept until the test ends), as an execution environment
+ * starts. `fresh` loads it in an isolated registry: its SDK clients are then not the mocked ones.
+ */
+function load(env: NodeJS.ProcessEnv, fresh = false): HandlerModule {
+  process.env = { ...savedEnv, AWS_REGION: 'eu-west-1', ...env };
+  let mod!: HandlerModule;
+  if (fresh) jest.isolateModules(() => (mod = jest.requireActual('../../lambda/health-check/index')));
+  else mod = jest.requireActual('../../lambda/health-check/index');
+  return mod;
+}
+
+describe('health-check handler', () => {
+  beforeEach(() => {
+    ses.reset();
+    cw.reset();
+  });
+
+  test('reads its target on the first invocation and writes the quota metrics as EMF on stdout', async () => {
+    ses.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: true,
+      SendingEnabled: true,
+      SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 190 },
+    });
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'sends', Values: [30, 12] }] });
+    const { handler } = load({ HEALTH_TARGET: JSON.stringify(TARGET) });
+    const printed: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    try {
+      const result = await handler({ checks: 'quota' }, {} as Context, () => undefined);
+      expect(result).toEqual({ checks: 1, failed: ['quota'] });
+    } finally {
+      spy.mockRestore();
+    }
+    const docs = printed.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    expect(docs).toContainEqual(expect.objectContaining({ Check: 'quota', CheckPassed: 0 }));
+    expect(docs).toContainEqual(
+      expect.objectContaining({ QuotaUsedPercent: 95, SentLast24Hours: 190, PeakSendRatePercent: 50 }),
+    );
+  });
+
+  test('a missing target fails the invocation, naming the variable', async () => {
+    const { handler } = load({ HEALTH_TARGET: '' }, true);
+    await expect(handler({}, {} as Context, () => undefined)).rejects.toThrow('HEALTH_TARGET is not set');
+  });
+});

@@ -1,0 +1,428 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
+import { promises as dnsPromises } from 'node:dns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { runHealth, targetFromEnv } from '../../lambda/health-check/health';
+import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
+import { CheckRun, HealthTarget } from '../../lambda/shared/checks';
+import { createLogger } from '../../lambda/shared/logger';
+import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
+import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
+import {
+  awsError,
+  FakeCloudWatch,
+  FakeIam,
+  FakeSecretsManager,
+  FakeSes,
+  serviceUnavailable,
+} from '../support/fake-aws';
+
+const REGION = 'eu-west-1';
+const DOMAIN = 'example.com';
+const SET = 'SendingFeedbackConfigurationSet-abc';
+const USER = 'SesSmtp-prod-SmtpUser-1A2B3C';
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+const TOKENS = ['tokone', 'toktwo', 'tokthree'];
+const NOW = new Date('2026-11-29T12:00:00Z');
+const DAY = 86_400_000;
+const DMARC = {
+  policy: 'quarantine' as const,
+  percentage: 100,
+  aggregateReportUris: ['mailto:dmarc@example.com'],
+  forensicReportUris: [],
+  dkimAlignment: 'relaxed' as const,
+  spfAlignment: 'relaxed' as const,
+};
+
+const TARGET: HealthTarget = {
+  environmentName: 'prod',
+  stackName: 'SesSmtp-prod',
+  region: REGION,
+  identity: DOMAIN,
+  configurationSetName: SET,
+  secretId: ARN,
+  rotationDays: 90,
+  previousKeyQuietDays: 7,
+  expectProductionAccess: true,
+  quotaPercent: { warning: 80, critical: 95 },
+  sendRatePercent: 80,
+  dns: { mailFromSubdomain: 'mail', dmarc: DMARC },
+};
+
+const sesMock = mockClient(SESv2Client);
+const smMock = mockClient(SecretsManagerClient);
+const iamMock = mockClient(IAMClient);
+const cwMock = mockClient(CloudWatchClient);
+
+let dns: TestDnsServer;
+let ses: FakeSes;
+let sm: FakeSecretsManager;
+let iam: FakeIam;
+let cw: FakeCloudWatch;
+let metricLines: string[];
+let logLines: string[];
+let target: HealthTarget;
+/** The keys the fake secret holds: AWSCURRENT's and AWSPREVIOUS's. */
+let keys: { current: string; previous: string; secrets: string[] };
+
+function healthyZone(): Zone {
+  const zone: Zone = {
+    'mail.example.com': {
+      MX: [{ priority: 10, exchange: `feedback-smtp.${REGION}.amazonses.com` }],
+      TXT: [[`v=spf1 ${SES_SPF_INCLUDE} ~all`]],
+    },
+    '_dmarc.example.com': { TXT: [[dmarcValue(DMARC)]] },
+  };
+  for (const r of dkimRecords(DOMAIN, TOKENS)) zone[r.name.replace(/\.$/, '')] = { CNAME: r.values[0] };
+  return zone;
+}
+
+const secretJson = (username: string) =>
+  JSON.stringify({
+    username,
+    password: `B-password-of-${username}-must-never-leak`,
+    host: `email-smtp.${REGION}.amazonaws.com`,
+    port: 587,
+    region: REGION,
+    fromAddress: 'no-reply@example.com',
+  });
+
+beforeAll(async () => {
+  dns = await startDnsServer(healthyZone());
+});
+afterAll(() => dns.close());
+
+beforeEach(() => {
+  for (const key of Object.keys(dns.zone)) delete dns.zone[key];
+  Object.assign(dns.zone, healthyZone());
+  const clock = () => NOW.getTime();
+  ses = new FakeSes(clock);
+  ses.identities.set(DOMAIN, {
+    verifiedForSending: true,
+    dkimStatus: 'SUCCESS',
+    tokens: TOKENS,
+    mailFromDomain: 'mail.example.com',
+    mailFromStatus: 'SUCCESS',
+  });
+  ses.configurationSets.set(SET, { sendingEnabled: true });
+  ses.send(900, NOW.getTime() - 2 * 3_600_000);
+  ses.send(300, NOW.getTime() - 30 * 60_000);
+  iam = new FakeIam(USER, clock);
+  const previous = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+  const current = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+  keys = { current, previous, secrets: iam.created.map((k) => k.secret) };
+  sm = new FakeSecretsManager(ARN, secretJson(previous));
+  sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'v2', SecretString: secretJson(current) });
+  sm.versions.get('initial-version')!.stages.add('AWSPREVIOUS');
+  sm.lastRotatedDate = new Date(NOW.getTime() - 10 * DAY);
+  sm.nextRotationDate = new Date(NOW.getTime() + 80 * DAY);
+  cw = new FakeCloudWatch(ses);
+
+  for (const m of [sesMock, smMock, iamMock, cwMock]) m.reset();
+  sesMock.on(GetEmailIdentityCommand).callsFake((input) => ses.getEmailIdentity(input));
+  sesMock.on(GetConfigurationSetCommand).callsFake((input) => ses.getConfigurationSet(input));
+  sesMock.on(GetAccountCommand).callsFake(() => ses.getAccount());
+  smMock.on(GetSecretValueCommand).callsFake((input) => sm.getSecretValue(input));
+  smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
+  iamMock.on(GetAccessKeyLastUsedCommand).callsFake((input) => iam.getAccessKeyLastUsed(input));
+  cwMock.on(GetMetricDataCommand).callsFake((input) => cw.getMetricData(input));
+
+  metricLines = [];
+  logLines = [];
+  target = TARGET;
+});
+
+async function check(event: { checks?: 'all' | 'quota' } = {}) {
+  const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([dns.address]);
+  const run = new CheckRun(target, {
+    ses: new SESv2Client({ region: REGION, maxAttempts: 1 }),
+    secrets: new SecretsManagerClient({ region: REGION, maxAttempts: 1 }),
+    iam: new IAMClient({ region: REGION, maxAttempts: 1 }),
+    cloudwatch: new CloudWatchClient({ region: REGION, maxAttempts: 1 }),
+    resolver,
+    now: () => NOW,
+  });
+  const result = await runHealth(
+    event,
+    run,
+    (line) => metricLines.push(line),
+    createLogger({}, (line) => logLines.push(line)),
+  );
+  return { result, run };
+}
+
+/** CheckPassed per check id, from the EMF lines. */
+function passed(): Record<string, number> {
+  return Object.fromEntries(
+    metricLines
+      .map((l) => JSON.parse(l))
+      .filter((d) => 'CheckPassed' in d)
+      .map((d) => [d.Check, d.CheckPassed]),
+  );
+}
+
+const allPass = () => Object.fromEntries(CHECK_CATALOG.map((c) => [c.id, 1]));
+const warnings = () => logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 'WARN');
+
+describe('scheduled health checks', () => {
+  test('a healthy environment: every check publishes 1, the quota figures are published', async () => {
+    const { result } = await check();
+    expect(passed()).toEqual(allPass());
+    expect(result).toEqual({ checks: CHECK_CATALOG.length, failed: [] });
+    const doc = JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!);
+    expect(doc).toMatchObject({
+      Environment: 'prod',
+      Max24HourSend: 50000,
+      SentLast24Hours: 1200,
+      MaxSendRate: 14,
+      QuotaUsedPercent: 2.4,
+      PeakSendRatePercent: (300 / 60 / 14) * 100,
+    });
+    expect(doc._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'SesSmtp/Health',
+      Dimensions: [['Environment']],
+      Metrics: [
+        { Name: 'Max24HourSend', Unit: 'Count' },
+        { Name: 'SentLast24Hours', Unit: 'Count' },
+        { Name: 'MaxSendRate', Unit: 'Count/Second' },
+        { Name: 'QuotaUsedPercent', Unit: 'Percent' },
+        { Name: 'PeakSendRatePercent', Unit: 'Percent' },
+      ],
+    });
+    const dkim = JSON.parse(metricLines.find((l) => l.includes('"Check":"dkim"'))!);
+    expect(dkim._aws.CloudWatchMetrics[0].Dimensions).toEqual([['Environment', 'Check']]);
+    expect(warnings()).toEqual([]);
+  });
+
+  test.each<[string, string, () => void, RegExp]>([
+    [
+      'identity',
+      'identity not verified',
+      () => (ses.identities.get(DOMAIN)!.verifiedForSending = false),
+      /not verified for sending/,
+    ],
+    [
+      'dkim',
+      'DKIM status FAILED',
+      () => (ses.identities.get(DOMAIN)!.dkimStatus = 'FAILED'),
+      /DKIM not verified/,
+    ],
+    [
+      'dkim',
+      'a DKIM CNAME removed',
+      () => delete dns.zone['toktwo._domainkey.example.com'],
+      /add CNAME toktwo\.dkim\.amazonses\.com/,
+    ],
+    [
+      'mail-from',
+      'MAIL FROM pending',
+      () => (ses.identities.get(DOMAIN)!.mailFromStatus = 'PENDING'),
+      /MAIL FROM domain mail\.example\.com not verified/,
+    ],
+    [
+      'mail-from',
+      'MX pointing to another Region',
+      () =>
+        (dns.zone['mail.example.com'].MX = [
+          { priority: 10, exchange: 'feedback-smtp.us-east-1.amazonses.com' },
+        ]),
+      /add MX 10 feedback-smtp\.eu-west-1\.amazonses\.com/,
+    ],
+    [
+      'dmarc',
+      'DMARC record removed',
+      () => delete dns.zone['_dmarc.example.com'],
+      /add TXT v=DMARC1; p=quarantine/,
+    ],
+    [
+      'dmarc',
+      'two DMARC records',
+      () => dns.zone['_dmarc.example.com'].TXT!.push(['v=DMARC1; p=none']),
+      /2 DMARC records/,
+    ],
+    [
+      'sending',
+      'account sending paused',
+      () => (ses.account.sendingEnabled = false),
+      /sending is disabled for the account/,
+    ],
+    [
+      'sending',
+      'configuration set paused',
+      () => ses.configurationSets.set(SET, { sendingEnabled: false }),
+      /ses-smtp resume --configuration-set/,
+    ],
+    [
+      'sending',
+      'configuration set gone',
+      () => ses.configurationSets.delete(SET),
+      /configuration set .* not found/,
+    ],
+    [
+      'sending',
+      'account under review',
+      () => (ses.account.enforcementStatus = 'PROBATION'),
+      /enforcement status PROBATION/,
+    ],
+    [
+      'sandbox',
+      'still in the sandbox',
+      () => (ses.account.productionAccessEnabled = false),
+      /request-production-access/,
+    ],
+    [
+      'quota',
+      '95 % of the quota used',
+      () => ses.send(50_000 * 0.95 - 1200, NOW.getTime() - 3 * 3_600_000),
+      /Daily message quota exceeded/,
+    ],
+    [
+      'quota',
+      'busiest minute at 90 % of the send rate',
+      () => ses.send(14 * 60 * 0.9, NOW.getTime() - 60_000),
+      /Maximum sending rate exceeded/,
+    ],
+    [
+      'credentials',
+      'the secret still holds the placeholder',
+      () =>
+        sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'p', SecretString: '{"placeholder":"x"}' }),
+      /holds no SMTP credentials/,
+    ],
+    ['credentials', 'rotation turned off', () => (sm.rotationEnabled = false), /credential rotation is off/],
+    [
+      'credentials',
+      'last rotation 120 days ago',
+      () => (sm.lastRotatedDate = new Date(NOW.getTime() - 120 * DAY)),
+      /older than the 90-day schedule/,
+    ],
+    ['credentials', 'never rotated', () => (sm.lastRotatedDate = undefined), /never rotated/],
+    [
+      'previous-key',
+      'an app still sends with the previous key',
+      () =>
+        iam.recordUse(keys.previous, { date: new Date(NOW.getTime() - DAY), service: 'ses', region: REGION }),
+      /an app still sends with the previous key AKIAFAKE0+1/,
+    ],
+  ])('%s fails: %s', async (id, _case, breakIt, logged) => {
+    breakIt();
+    const { result } = await check();
+    expect(passed()).toEqual({ ...allPass(), [id]: 0 });
+    expect(result.failed).toEqual([id]);
+    const warned = warnings();
+    expect(warned.map((w) => w.check)).toEqual([id]);
+    expect(JSON.stringify(warned[0].problems)).toMatch(logged);
+  });
+
+  test('an identity that no longer exists fails identity, DKIM and MAIL FROM, each saying to deploy', async () => {
+    ses.identities.delete(DOMAIN);
+    const { result } = await check();
+    expect(result.failed).toEqual(['identity', 'dkim', 'mail-from']);
+    for (const w of warnings())
+      expect(w.problems).toEqual([
+        expect.objectContaining({
+          title: 'SES has no identity example.com in eu-west-1',
+          fix: 'deploy the stack (npx cdk deploy SesSmtp-prod)',
+        }),
+      ]);
+  });
+
+  test('previous key: never used, used outside the quiet period, used by another service, or gone: passes', async () => {
+    await check();
+    iam.recordUse(keys.previous, { date: new Date(NOW.getTime() - 8 * DAY), service: 'ses', region: REGION });
+    await check();
+    iam.recordUse(keys.previous, { date: new Date(NOW.getTime() - DAY), service: 'sts', region: REGION });
+    await check();
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
+    await check();
+    expect(
+      metricLines.filter((l) => l.includes('"Check":"previous-key"')).map((l) => JSON.parse(l).CheckPassed),
+    ).toEqual([1, 1, 1, 1]);
+    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(4);
+  });
+
+  test('an unlimited 24-hour quota (SES reports -1) passes and publishes 0 %', async () => {
+    ses.account.max24HourSend = -1;
+    await check();
+    expect(passed().quota).toBe(1);
+    expect(JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!).QuotaUsedPercent).toBe(0);
+  });
+
+  test('a staging environment in the sandbox passes when production access is not expected', async () => {
+    ses.account.productionAccessEnabled = false;
+    target = { ...TARGET, expectProductionAccess: false };
+    await check();
+    expect(passed().sandbox).toBe(1);
+  });
+
+  test('a check whose API fails publishes 0 and names the error; the others still run', async () => {
+    ses.faults.failNext('GetAccount', serviceUnavailable());
+    iam.faults.failNext(
+      'GetAccessKeyLastUsed',
+      awsError('AccessDenied', 'not authorized to perform iam:GetAccessKeyLastUsed', 403),
+    );
+    const { result } = await check();
+    // GetAccount is read once per run: sending, sandbox and quota all report its failure.
+    expect(result.failed).toEqual(['sending', 'sandbox', 'quota', 'previous-key']);
+    expect(passed().identity).toBe(1);
+    expect(logLines.join('\n')).toContain('ServiceUnavailable: Service is unavailable');
+    expect(logLines.join('\n')).toContain('AccessDenied: not authorized to perform iam:GetAccessKeyLastUsed');
+  });
+
+  test('the quota run checks only the quota and publishes its figures', async () => {
+    const { result } = await check({ checks: 'quota' });
+    expect(passed()).toEqual({ quota: 1 });
+    expect(result.checks).toBe(1);
+    expect(sesMock.commandCalls(GetEmailIdentityCommand)).toHaveLength(0);
+    expect(smMock.calls()).toHaveLength(0);
+    expect(metricLines.some((l) => l.includes('"SentLast24Hours":1200'))).toBe(true);
+  });
+
+  test('an unknown event is an error', async () => {
+    await expect(check({ checks: 'everything' as 'all' })).rejects.toThrow(
+      'event.checks must be "all" or "quota", got: "everything"',
+    );
+  });
+
+  test('no password or secret key reaches a log line or a metric', async () => {
+    iam.recordUse(keys.previous, { date: new Date(NOW.getTime() - DAY), service: 'ses', region: REGION });
+    sm.rotationEnabled = false;
+    await check();
+    const text = [...logLines, ...metricLines].join('\n');
+    expect(text).toContain(keys.previous);
+    expect(text).not.toMatch(/must-never-leak/);
+    for (const secret of keys.secrets) expect(text).not.toContain(secret);
+  });
+});
+
+describe('targetFromEnv', () => {
+  test('parses the JSON the construct writes', () => {
+    expect(targetFromEnv({ HEALTH_TARGET: JSON.stringify(TARGET) })).toEqual(TARGET);
+  });
+  test.each([
+    [{}, 'HEALTH_TARGET is not set'],
+    [{ HEALTH_TARGET: '{' }, 'HEALTH_TARGET is not JSON'],
+    [
+      { HEALTH_TARGET: JSON.stringify({ ...TARGET, identity: '' }) },
+      'HEALTH_TARGET.identity must be a non-empty string, got: ""',
+    ],
+    [
+      { HEALTH_TARGET: JSON.stringify({ ...TARGET, rotationDays: '90' }) },
+      'HEALTH_TARGET.rotationDays must be a number, got: "90"',
+    ],
+  ])('refuses %j', (env, message) => {
+    expect(() => targetFromEnv(env)).toThrow(message);
+  });
+});
