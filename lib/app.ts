@@ -1,6 +1,6 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
 import { SesSmtpStack } from './ses-smtp-stack';
 
 /** The stack name of an environment: `cdk deploy SesSmtp-production`. */
@@ -9,15 +9,44 @@ export function stackName(environmentName: string): string {
 }
 
 /**
+ * Props for the app's `App`: aws-cdk-lib's built-in CloudFormation validation is off (it only
+ * prints warnings, and costs more than the rest of the synth); cfn-lint checks the templates in
+ * CI instead. `-c validate=true` turns the built-in validation back on (see buildApp).
+ */
+export const APP_PROPS = { builtinCloudFormationValidation: false } as const;
+
+/** A boolean switch from CDK context (`-c name=true|false`); a command line gives strings. */
+function contextSwitch(app: App, name: string, fallback: boolean): boolean {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError([
+    `context "${name}": got ${JSON.stringify(value)}, expected true or false (-c ${name}=true)`,
+  ]);
+}
+
+/**
  * Builds one stack per environment of the environments file onto `app`, with cdk-nag's
  * AwsSolutions checks on every synth. Context: `-c config=PATH` picks another file, `-c env=NAME`
- * builds only that environment. Throws ConfigError for a bad file.
+ * builds only that environment, `-c validate=true` runs aws-cdk-lib's CloudFormation validation
+ * engine as well, `-c nag=false` skips cdk-nag for a quick local synth (refused when `CI` is set:
+ * CI and `npm test` always run it). Throws ConfigError for a bad file or switch.
  */
-export function buildApp(app: App): SesSmtpStack[] {
+export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmtpStack[] {
   const configPath = (app.node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_PATH;
   const only = app.node.tryGetContext('env') as string | undefined;
+  const nag = contextSwitch(app, 'nag', true);
+  if (!nag && env.CI && env.CI !== 'false') {
+    throw new ConfigError([
+      `context "nag": got false with CI=${env.CI}; cdk-nag always runs in CI: remove -c nag=false`,
+    ]);
+  }
+  const validate = contextSwitch(app, 'validate', false);
   const { environments } = loadConfig(configPath, only);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Registered explicitly, the engine runs whatever the App's builtinCloudFormationValidation says.
+  if (validate) Validations.of(app).addPlugins(new CloudFormationValidatePlugin());
   return environments.map(
     ({ name, config }) =>
       new SesSmtpStack(app, stackName(name), { stackName: stackName(name), environmentName: name, config }),
