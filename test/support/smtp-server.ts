@@ -29,7 +29,7 @@ export interface TestSmtpServerOptions {
 let certificate: Promise<{ cert: string; private: string }> | undefined;
 
 /** One self-signed certificate for 127.0.0.1 and localhost, made once per test process. */
-function testCertificate() {
+export function testCertificate() {
   certificate ??= selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     extensions: [
