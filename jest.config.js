@@ -1,3 +1,5 @@
+const os = require('node:os');
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
@@ -7,6 +9,8 @@ module.exports = {
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
-  // Construct tests synthesize CDK apps: give them room on a 2-core machine.
+  // One worker per core (jest's default leaves one core idle: one worker on a 2-core machine).
+  maxWorkers: os.availableParallelism(),
+  // Construct tests synthesize CDK apps: give them room on a busy 2-core machine.
   testTimeout: 60000,
 };

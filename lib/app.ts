@@ -1,7 +1,7 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { deployAccessPlan } from './config/github';
-import { DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
 import { DeployAccessStack } from './deploy-access-stack';
 import { SesSmtpStack } from './ses-smtp-stack';
 import { stackName } from './stack-name';
@@ -15,17 +15,46 @@ export function deployAccessStackName(account: string): string {
 }
 
 /**
+ * Props for the app's `App`: aws-cdk-lib's built-in CloudFormation validation is off (it only
+ * prints warnings, and costs more than the rest of the synth); cfn-lint checks the templates in
+ * CI instead. `-c validate=true` turns the built-in validation back on (see buildApp).
+ */
+export const APP_PROPS = { builtinCloudFormationValidation: false } as const;
+
+/** A boolean switch from CDK context (`-c name=true|false`); a command line gives strings. */
+function contextSwitch(app: App, name: string, fallback: boolean): boolean {
+  const value: unknown = app.node.tryGetContext(name);
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError([
+    `context "${name}": got ${JSON.stringify(value)}, expected true or false (-c ${name}=true)`,
+  ]);
+}
+
+/**
  * Builds one stack per environment of the environments file onto `app`, with cdk-nag's
  * AwsSolutions checks on every synth. Context: `-c config=PATH` picks another file, `-c env=NAME`
- * builds only that environment. With a top-level "github" in the file, it also builds one
+ * builds only that environment, `-c validate=true` runs aws-cdk-lib's CloudFormation validation
+ * engine as well, `-c nag=false` skips cdk-nag for a quick local synth (refused when `CI` is set:
+ * CI and `npm test` always run it). With a top-level "github" in the file, it also builds one
  * deploy-access stack per account, always from every environment of the file (a stack built from
- * a selection would drop the other environments' roles). Throws ConfigError for a bad file.
+ * a selection would drop the other environments' roles). Throws ConfigError for a bad file or switch.
  */
-export function buildApp(app: App): SesSmtpStack[] {
+export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmtpStack[] {
   const configPath = (app.node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_PATH;
   const only = app.node.tryGetContext('env') as string | undefined;
+  const nag = contextSwitch(app, 'nag', true);
+  if (!nag && env.CI && env.CI !== 'false') {
+    throw new ConfigError([
+      `context "nag": got false with CI=${env.CI}; cdk-nag always runs in CI: remove -c nag=false`,
+    ]);
+  }
+  const validate = contextSwitch(app, 'validate', false);
   const { environments, file } = loadConfig(configPath, only);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Registered explicitly, the engine runs whatever the App's builtinCloudFormationValidation says.
+  if (validate) Validations.of(app).addPlugins(new CloudFormationValidatePlugin());
   for (const access of deployAccessPlan(file)) {
     const name = deployAccessStackName(access.account);
     new DeployAccessStack(app, name, { stackName: name, access });

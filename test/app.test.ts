@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, CfnResource } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import { buildApp, deployAccessStackName, stackName } from '../lib/app';
+import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
 import { BASE_ENV } from './helpers';
@@ -19,6 +19,7 @@ function configFile(environments: Record<string, unknown>): string {
 }
 const appWith = (context: Record<string, unknown>) =>
   new App({
+    ...APP_PROPS,
     context: { 'aws:cdk:bundling-stacks': [], ...context },
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });
@@ -83,10 +84,74 @@ describe('buildApp', () => {
 
   test('an environment synthesizes offline and passes cdk-nag (validation runs on synth)', () => {
     const app = appWith({ config: FIXTURE });
-    buildApp(app);
+    buildApp(app, {});
     const assembly = app.synth();
     expect(assembly.stacks.map((s) => s.stackName)).toEqual(['SesSmtp-qa']);
   });
+});
+
+const STRICT_VALIDATION = '@aws-cdk/core:validateAgainstDefaultRules';
+
+describe('switches', () => {
+  /** The example app with a topic property CloudFormation does not know: only the validation engine sees it. */
+  function withUnknownProperty(context: Record<string, unknown>): App {
+    const app = appWith({ [STRICT_VALIDATION]: true, nag: 'false', ...context });
+    const [stack] = buildApp(app, {});
+    new CfnResource(stack, 'Odd', { type: 'AWS::SNS::Topic', properties: { NotAProperty: 1 } });
+    return app;
+  }
+
+  test('the CloudFormation validation engine is off by default', () => {
+    expect(() => withUnknownProperty({}).synth()).not.toThrow();
+  });
+
+  test('-c validate=true runs it: the example app has no finding, an unknown property is one', () => {
+    // The one synth in the tests that runs aws-cdk-lib's validation engine (it costs seconds).
+    const app = withUnknownProperty({ validate: 'true' });
+    expect(() => app.synth()).toThrow(/NotAProperty/);
+    const report = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: {
+        pluginName: string;
+        violations: { violatingConstructs: { constructPath: string }[] }[];
+      }[];
+    };
+    const found = report.pluginReports
+      .filter((r) => r.pluginName === 'CloudFormation Validate')
+      .flatMap((r) => r.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath)));
+    expect(found).toEqual(['SesSmtp-example/Odd']);
+  });
+
+  test('-c validate=false keeps it off', () => {
+    expect(() => withUnknownProperty({ validate: false }).synth()).not.toThrow();
+  });
+
+  test('-c nag=false skips cdk-nag for a local synth', () => {
+    const app = appWith({ nag: 'false' });
+    const [stack] = buildApp(app, {});
+    new Topic(stack, 'Unsafe');
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test.each([['true'], ['1']])('-c nag=false is refused with CI=%s', (ci) => {
+    const app = appWith({ nag: 'false' });
+    expect(() => buildApp(app, { CI: ci })).toThrow(
+      `context "nag": got false with CI=${ci}; cdk-nag always runs in CI: remove -c nag=false`,
+    );
+    expect(app.node.children).toHaveLength(0);
+  });
+
+  test('CI=false does not count as CI', () => {
+    expect(buildApp(appWith({ nag: 'false' }), { CI: 'false' })).toHaveLength(1);
+  });
+
+  test.each([['nag'], ['validate']])(
+    'a switch that is not true or false is one line naming it (%s)',
+    (name) => {
+      expect(() => buildApp(appWith({ [name]: 'yes' }), {})).toThrow(
+        new ConfigError([`context "${name}": got "yes", expected true or false (-c ${name}=true)`]),
+      );
+    },
+  );
 });
 
 describe('bin/app.ts', () => {
@@ -110,7 +175,7 @@ describe('bin/app.ts', () => {
 describe('cdk-nag on synth', () => {
   test('an unacknowledged finding fails synth', () => {
     const app = appWith({ config: FIXTURE });
-    const [stack] = buildApp(app);
+    const [stack] = buildApp(app, { CI: 'true' });
     // A topic that accepts plain HTTP publishers violates AwsSolutions-SNS3.
     new Topic(stack, 'Unsafe');
     expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);

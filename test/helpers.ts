@@ -18,9 +18,13 @@ export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig 
   return parseConfig({ environments: { test: { ...BASE_ENV, ...env } } }, 'test.json').environments.test;
 }
 
-/** An App that skips Lambda bundling: construct tests check templates, handler tests check code. */
+/**
+ * An App that skips Lambda bundling (construct tests check templates, handler tests check code)
+ * and aws-cdk-lib's CloudFormation validation engine, as the app does by default: the engine
+ * costs more than the rest of a construct test. test/app.test.ts runs it on the example app.
+ */
 export function testApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
 }
 
 export function synthStack(env: Record<string, unknown> = {}): { stack: SesSmtpStack; template: Template } {

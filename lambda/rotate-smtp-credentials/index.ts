@@ -1,7 +1,7 @@
 import type { SecretsManagerRotationHandler } from 'aws-lambda';
 import { iam, secretsManager } from '../shared/clients';
 import { createLogger, describeError } from '../shared/logger';
-import { retryUntil, smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
+import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 import { rotate, RotationDeps, RotationSettings } from './rotation';
 
 const log = createLogger({ function: 'rotate-smtp-credentials' });
@@ -27,27 +27,29 @@ if (!Number.isInteger(settings.previousKeyQuietDays) || settings.previousKeyQuie
   );
 }
 
-const deps: RotationDeps = {
+const deps: Omit<RotationDeps, 'verifyLogin'> = {
   secrets: secretsManager,
   iam,
   settings,
   smtp: smtpEndpointFromEnv(process.env),
-  verifyLogin: (endpoint, credentials) =>
+  log,
+  emitMetric: (line) => console.log(line),
+};
+
+export const handler: SecretsManagerRotationHandler = async (event, context) => {
+  // testSecret retries until the new key reaches SES, within this invocation's time.
+  const verifyLogin: RotationDeps['verifyLogin'] = (endpoint, credentials) =>
     retryUntil(() => smtpLogin(endpoint, credentials), {
+      deadlineMs: retryDeadlineMs(context.getRemainingTimeInMillis(), { attemptMs: endpoint.timeoutMs }),
       onRetry: (attempt, delayMs, error) =>
         log.info('SMTP login not accepted yet; new IAM keys take a while to reach SES', {
           attempt,
           retryInMs: delayMs,
           ...describeError(error),
         }),
-    }),
-  log,
-  emitMetric: (line) => console.log(line),
-};
-
-export const handler: SecretsManagerRotationHandler = async (event) => {
+    });
   try {
-    await rotate(event, deps);
+    await rotate(event, { ...deps, verifyLogin });
   } catch (error) {
     // Logged for the operator, then rethrown: Secrets Manager marks the rotation failed and retries.
     log.error('rotation step failed', {

@@ -1,12 +1,12 @@
 import type { ConnectionOptions } from 'node:tls';
-import { createTransport } from 'nodemailer';
+import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
 
 export interface SmtpEndpoint {
   readonly host: string;
   readonly port: number;
   /** Extra TLS options (a private CA for a test server or a proxy). @default - Node's defaults */
   readonly tls?: ConnectionOptions;
-  /** @default 10000 */
+  /** Longest wait for the server at each step, and for a whole login. @default 10000 */
   readonly timeoutMs?: number;
 }
 
@@ -25,45 +25,92 @@ export function smtpEndpointFromEnv(env: NodeJS.ProcessEnv): SmtpEndpoint {
   return { host, port };
 }
 
-/**
- * One SMTP login: connect, STARTTLS (required: credentials never cross in clear text), AUTH,
- * QUIT. Resolves on success; rejects with nodemailer's error (its message carries the server's
- * reply, like "535 Authentication Credentials Invalid", never the credentials).
- */
-export async function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredentials): Promise<void> {
-  const transport = createSmtpTransport(endpoint, credentials);
-  try {
-    await transport.verify();
-  } finally {
-    transport.close();
-  }
-}
+const DEFAULT_TIMEOUT_MS = 10_000;
 
-/** A nodemailer transport for SES's STARTTLS ports: TLS 1.2+ required before AUTH, bounded waits. */
-export function createSmtpTransport(endpoint: SmtpEndpoint, credentials: SmtpCredentials) {
-  const timeout = endpoint.timeoutMs ?? 10_000;
-  return createTransport({
+/**
+ * nodemailer connection options for SES's STARTTLS ports: TLS 1.2+ required before AUTH
+ * (credentials never cross in clear text), bounded waits, no protocol logging.
+ */
+export function smtpConnectionOptions(endpoint: SmtpEndpoint): SMTPConnectionOptions {
+  const timeout = endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
     host: endpoint.host,
     port: endpoint.port,
     secure: false,
     requireTLS: true,
-    auth: { user: credentials.username, pass: credentials.password },
     tls: { minVersion: 'TLSv1.2', ...endpoint.tls },
     connectionTimeout: timeout,
     greetingTimeout: timeout,
     socketTimeout: timeout,
     logger: false,
     debug: false,
+  };
+}
+
+/**
+ * One SMTP login with nodemailer's SMTP connection (not the full mail transport: the Lambda
+ * bundle stays small): connect, STARTTLS, AUTH (LOGIN or PLAIN, as the server offers), QUIT.
+ * Resolves on success; rejects with nodemailer's error (its message carries the server's reply,
+ * like "535 Authentication Credentials Invalid", never the credentials). The whole login takes
+ * at most `timeoutMs`.
+ */
+export function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredentials): Promise<void> {
+  const timeout = endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return new Promise<void>((resolve, reject) => {
+    const connection = new SMTPConnection(smtpConnectionOptions(endpoint));
+    let settled = false;
+    const finish = (error?: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) {
+        connection.close();
+        reject(error);
+      } else {
+        connection.quit();
+        resolve();
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        finish(
+          Object.assign(
+            new Error(`SMTP login to ${endpoint.host}:${endpoint.port} took over ${timeout} ms`),
+            {
+              code: 'ETIMEDOUT',
+            },
+          ),
+        ),
+      timeout,
+    );
+    // Kept for the connection's lifetime: an error after the login is settled must not crash.
+    connection.on('error', (error: Error) => finish(error));
+    connection.once('end', () => finish(new Error(`SMTP server ${endpoint.host} closed the connection`)));
+    connection.connect((error) => {
+      if (error) return finish(error);
+      connection.login({ user: credentials.username, pass: credentials.password }, (loginError) =>
+        finish(loginError),
+      );
+    });
   });
 }
 
 export interface RetryOptions {
-  /** Keep trying for at least this long. @default 150000 */
+  /**
+   * Keep trying until this long after the first attempt: the last attempt starts at the
+   * deadline, not one backoff before it. @default 150000
+   */
   readonly deadlineMs?: number;
-  /** @default 2000 */
+  /** The shortest wait between attempts. @default 500 */
   readonly initialDelayMs?: number;
-  /** @default 15000 */
+  /** The longest wait between attempts. @default 5000 */
   readonly maxDelayMs?: number;
+  /**
+   * Each wait is this share of the time spent so far (between the two bounds above), so an
+   * attempt that succeeds comes at most this share after the first moment it could have.
+   * @default 0.1
+   */
+  readonly backoffRatio?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
   /** Called before each wait, for progress logs. */
@@ -71,22 +118,40 @@ export interface RetryOptions {
 }
 
 /**
- * Runs `attempt` until it succeeds or the deadline passes, waiting with exponential backoff
- * in between. New IAM keys take seconds to tens of seconds before SES accepts them.
+ * Runs `attempt` until it succeeds or the deadline passes. New IAM keys take seconds to tens of
+ * seconds before SES accepts them; the wait between attempts grows with the time spent (a tenth
+ * of it by default, from 0.5 s to 5 s), so the rotation finishes within about 10 % of the time
+ * the key took to propagate, with few attempts while it is young and no long sleep later.
  */
 export async function retryUntil<T>(attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const deadline = now() + (options.deadlineMs ?? 150_000);
-  let delay = options.initialDelayMs ?? 2_000;
+  const minDelay = options.initialDelayMs ?? 500;
+  const maxDelay = options.maxDelayMs ?? 5_000;
+  const ratio = options.backoffRatio ?? 0.1;
+  const started = now();
+  const deadline = started + (options.deadlineMs ?? 150_000);
   for (let n = 1; ; n++) {
     try {
       return await attempt();
     } catch (error) {
-      if (now() + delay > deadline) throw error;
+      const left = deadline - now();
+      if (left <= 0) throw error;
+      const delay = Math.min(left, maxDelay, Math.max(minDelay, Math.round((now() - started) * ratio)));
       options.onRetry?.(n, delay, error);
       await sleep(delay);
-      delay = Math.min(delay * 2, options.maxDelayMs ?? 15_000);
     }
   }
+}
+
+/**
+ * The retry deadline for a function with `remainingMs` left before its timeout: at most
+ * `preferredMs`, and early enough that the last attempt (at most `attemptMs`) and `marginMs` for
+ * logging and returning still fit, so the function never runs into its timeout mid-login.
+ */
+export function retryDeadlineMs(
+  remainingMs: number,
+  { preferredMs = 150_000, attemptMs = DEFAULT_TIMEOUT_MS, marginMs = 2_000 } = {},
+): number {
+  return Math.max(0, Math.min(preferredMs, remainingMs - attemptMs - marginMs));
 }

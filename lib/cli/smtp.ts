@@ -1,4 +1,5 @@
-import { createSmtpTransport, SmtpCredentials, SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { SmtpCredentials, SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { createSmtpTransport } from '../../lambda/shared/smtp-transport';
 
 /** What went wrong talking to SES over SMTP, with the fix from the troubleshooting guide. */
 export interface SmtpDiagnosis {

@@ -20,12 +20,16 @@ export interface TestSmtpServerOptions {
   readonly rejectRecipient?: (address: string) => { code: number; message: string } | undefined;
   /** Reply to DATA, like SES's "Ok <message-id>". @default 'Ok 010001test-message-id-000000' */
   readonly dataReply?: string;
+  /** AUTH mechanisms the server offers. @default ['PLAIN', 'LOGIN'] (as SES) */
+  readonly authMethods?: string[];
+  /** Commands the server refuses ('STARTTLS', 'AUTH'), as a misconfigured relay might. @default - none */
+  readonly disabledCommands?: string[];
 }
 
 let certificate: Promise<{ cert: string; private: string }> | undefined;
 
 /** One self-signed certificate for 127.0.0.1 and localhost, made once per test process. */
-function testCertificate() {
+export function testCertificate() {
   certificate ??= selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
     keySize: 2048,
     extensions: [
@@ -54,7 +58,8 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
     secure: false,
     key,
     cert,
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: options.authMethods ?? ['PLAIN', 'LOGIN'],
+    disabledCommands: options.disabledCommands ?? [],
     allowInsecureAuth: false,
     logger: false,
     onAuth(auth, _session, callback) {

@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { throttling } from '../support/fake-aws';
+
+/* The feedback function's handler as Lambda runs it: an SQS batch in, partial batch failures and EMF metrics out. */
+
+process.env.AWS_REGION = 'eu-west-1';
+process.env.ENVIRONMENT_NAME = 'staging';
+let handler: typeof import('../../lambda/ses-feedback/index').handler;
+beforeAll(async () => {
+  ({ handler } = await import('../../lambda/ses-feedback/index'));
+});
+
+const sesMock = mockClient(SESv2Client);
+let printed: string[];
+beforeEach(() => {
+  sesMock.reset();
+  printed = [];
+  jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+});
+afterEach(() => jest.restoreAllMocks());
+
+const bounce = JSON.parse(
+  fs.readFileSync(
+    path.join(__dirname, '..', 'fixtures', 'ses-events', 'ses_event_bounce_permanent.json'),
+    'utf8',
+  ),
+).payload;
+const record = (messageId: string, body: string): SQSRecord =>
+  ({ messageId, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
+const run = (records: SQSRecord[]) =>
+  (handler as (e: SQSEvent, c: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>)(
+    { Records: records },
+    {} as Context,
+  );
+
+/** The EMF documents the handler printed. */
+const emf = () =>
+  printed
+    .map(
+      (l) =>
+        JSON.parse(l) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: { Namespace: string }[] } },
+    )
+    .filter((d) => d._aws);
+
+describe('ses-feedback handler', () => {
+  test('suppresses the bounced address, reports no failure and prints its metrics', async () => {
+    sesMock.on(PutSuppressedDestinationCommand).resolves({});
+    await expect(run([record('m1', JSON.stringify(bounce))])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand).map((c) => c.args[0].input)).toEqual([
+      { EmailAddress: 'nobody@example.net', Reason: 'BOUNCE' },
+    ]);
+    const docs = emf();
+    expect(docs.length).toBeGreaterThan(0);
+    for (const d of docs) {
+      expect(d._aws!.CloudWatchMetrics[0].Namespace).toBe('SesSmtp/Feedback');
+      expect(d.Environment).toBe('staging');
+    }
+    expect(docs.find((d) => d.RecipientsSuppressed !== undefined)?.RecipientsSuppressed).toBe(1);
+  });
+
+  test('a throttled suppression fails that record alone; the metrics still go out', async () => {
+    sesMock.on(PutSuppressedDestinationCommand).rejectsOnce(throttling()).resolves({});
+    const other = { ...bounce, bounce: { ...bounce.bounce, feedbackId: 'another-feedback-id' } };
+    await expect(
+      run([record('m1', JSON.stringify(bounce)), record('m2', JSON.stringify(other))]),
+    ).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(2);
+    expect(emf().find((d) => d.SuppressionFailures !== undefined)?.SuppressionFailures).toBe(1);
+  });
+
+  test('a malformed record is a batch item failure, counted', async () => {
+    await expect(run([record('bad', '{"not":"ses"}')])).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'bad' }],
+    });
+    expect(sesMock.calls()).toHaveLength(0);
+    expect(emf().find((d) => d.MalformedMessages !== undefined)?.MalformedMessages).toBe(1);
+  });
+});

@@ -1,0 +1,158 @@
+import {
+  CreateAccessKeyCommand,
+  DeleteAccessKeyCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+} from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context, SecretsManagerRotationEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type * as SmtpLogin from '../../lambda/shared/smtp-login';
+import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
+import { parseSecret } from '../../lambda/shared/smtp-secret';
+import { FakeIam, FakeSecretsManager } from '../support/fake-aws';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
+
+/*
+ * The rotation function's handler as Lambda runs it: settings from the environment, module-scope
+ * clients, a real SMTP login (to a local server) retried within the invocation's remaining time.
+ */
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+const USER = 'SesSmtp-test-SmtpUser-1A2B3C';
+const REGION = 'eu-west-1';
+
+// The handler's endpoint has no CA option (SES has a public certificate): trust the local server's.
+let serverCa = '';
+const logins: { endpoint: SmtpLogin.SmtpEndpoint; username: string }[] = [];
+jest.mock('../../lambda/shared/smtp-login', () => {
+  const actual = jest.requireActual<typeof SmtpLogin>('../../lambda/shared/smtp-login');
+  return {
+    ...actual,
+    smtpLogin: (endpoint: SmtpLogin.SmtpEndpoint, credentials: SmtpLogin.SmtpCredentials) => {
+      logins.push({ endpoint, username: credentials.username });
+      return actual.smtpLogin({ ...endpoint, tls: { ca: serverCa } }, credentials);
+    },
+  };
+});
+
+const iamMock = mockClient(IAMClient);
+const smMock = mockClient(SecretsManagerClient);
+let iam: FakeIam;
+let sm: FakeSecretsManager;
+let server: TestSmtpServer;
+let accepting = true;
+let printed: string[];
+let handler: typeof import('../../lambda/rotate-smtp-credentials/index').handler;
+
+const ENV = {
+  AWS_REGION: REGION,
+  SMTP_USER_NAME: USER,
+  SES_REGION: REGION,
+  FROM_ADDRESS: 'no-reply@example.com',
+  PUBLISHED_SMTP_PORT: '587',
+  SMTP_HOST: '127.0.0.1',
+};
+
+beforeAll(async () => {
+  server = await startSmtpServer({
+    accept: (u, p) => {
+      const key = iam.keys.get(u);
+      return accepting && key !== undefined && smtpPasswordFromSecretKey(key.secret, REGION) === p;
+    },
+  });
+  serverCa = server.ca;
+  Object.assign(process.env, ENV, { SMTP_PORT: String(server.port) });
+  ({ handler } = await import('../../lambda/rotate-smtp-credentials/index'));
+});
+afterAll(() => server.close());
+
+beforeEach(() => {
+  iamMock.reset();
+  smMock.reset();
+  iam = new FakeIam(USER);
+  sm = new FakeSecretsManager(ARN, JSON.stringify({ placeholder: 'none yet' }));
+  accepting = true;
+  logins.length = 0;
+  iamMock.on(ListAccessKeysCommand).callsFake((i) => iam.listAccessKeys(i));
+  iamMock.on(CreateAccessKeyCommand).callsFake((i) => iam.createAccessKey(i));
+  iamMock.on(DeleteAccessKeyCommand).callsFake((i) => iam.deleteAccessKey(i));
+  smMock.on(DescribeSecretCommand).callsFake((i) => sm.describeSecret(i));
+  smMock.on(GetSecretValueCommand).callsFake((i) => sm.getSecretValue(i));
+  smMock.on(PutSecretValueCommand).callsFake((i) => sm.putSecretValue(i));
+  smMock.on(UpdateSecretVersionStageCommand).callsFake((i) => sm.updateSecretVersionStage(i));
+  printed = [];
+  jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+});
+afterEach(() => jest.restoreAllMocks());
+
+const context = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
+const step = (Step: string, remainingMs = 300_000) =>
+  (handler as (e: SecretsManagerRotationEvent, c: Context) => Promise<void>)(
+    { Step, SecretId: ARN, ClientRequestToken: 'v1' } as SecretsManagerRotationEvent,
+    context(remainingMs),
+  );
+
+describe('rotate-smtp-credentials handler', () => {
+  test('runs the four steps with the settings from its environment', async () => {
+    sm.startRotation('v1');
+    for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) await step(s);
+    expect(iamMock.commandCalls(CreateAccessKeyCommand).map((c) => c.args[0].input)).toEqual([
+      { UserName: USER },
+    ]);
+    const secret = parseSecret(sm.valueAt('AWSCURRENT'))!;
+    expect(secret).toMatchObject({ host: 'email-smtp.eu-west-1.amazonaws.com', port: 587, region: REGION });
+    expect(secret.fromAddress).toBe('no-reply@example.com');
+    expect(logins).toEqual([
+      { endpoint: { host: '127.0.0.1', port: server.port }, username: secret.username },
+    ]);
+    expect(server.authAttempts).toEqual([{ username: secret.username, accepted: true }]);
+  });
+
+  test('testSecret gives up within the invocation, logs the failure without secrets and rethrows', async () => {
+    sm.startRotation('v1');
+    await step('createSecret');
+    accepting = false;
+    // 12.5 s left: 10 s for the last login and 2 s to return leave 0.5 s of retries.
+    const started = Date.now();
+    await expect(step('testSecret', 12_500)).rejects.toThrow('535');
+    expect(Date.now() - started).toBeLessThan(12_500 - 2_000);
+    expect(logins.length).toBeGreaterThanOrEqual(2);
+    const lines = printed.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.message?.toString().startsWith('SMTP login not accepted yet'))).toHaveLength(
+      logins.length - 1,
+    );
+    expect(lines.at(-1)).toMatchObject({
+      level: 'ERROR',
+      message: 'rotation step failed',
+      step: 'testSecret',
+    });
+    const key = iam.created[0];
+    for (const l of printed) {
+      expect(l).not.toContain(key.secret);
+      expect(l).not.toContain(smtpPasswordFromSecretKey(key.secret, REGION));
+    }
+    expect(sm.stagesOf('AWSCURRENT')).not.toBe('v1');
+  });
+
+  test.each(['SMTP_USER_NAME', 'SES_REGION', 'FROM_ADDRESS', 'PUBLISHED_SMTP_PORT', 'SMTP_HOST'])(
+    'without %s the function refuses to start, naming it',
+    async (name) => {
+      const saved = process.env[name];
+      delete process.env[name];
+      try {
+        await jest.isolateModulesAsync(async () => {
+          await expect(import('../../lambda/rotate-smtp-credentials/index')).rejects.toThrow(name);
+        });
+      } finally {
+        process.env[name] = saved;
+      }
+    },
+  );
+});

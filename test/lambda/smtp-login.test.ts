@@ -1,0 +1,91 @@
+import { createServer, Server } from 'node:net';
+import { AddressInfo } from 'node:net';
+import { smtpConnectionOptions, smtpLogin } from '../../lambda/shared/smtp-login';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
+
+const USER = 'AKIAEXAMPLEUSER00001';
+const PASSWORD = 'BExamplePasswordValue0123456789';
+const accept = (u: string, p: string) => u === USER && p === PASSWORD;
+
+describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
+  let server: TestSmtpServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  const endpoint = (s: TestSmtpServer) => ({ host: '127.0.0.1', port: s.port, tls: { ca: s.ca } });
+
+  test.each([[['PLAIN']], [['LOGIN']], [['PLAIN', 'LOGIN']]])(
+    'logs in with the mechanism the server offers (%j)',
+    async (authMethods) => {
+      server = await startSmtpServer({ accept, authMethods });
+      await expect(
+        smtpLogin(endpoint(server), { username: USER, password: PASSWORD }),
+      ).resolves.toBeUndefined();
+      expect(server.authAttempts).toEqual([{ username: USER, accepted: true }]);
+    },
+  );
+
+  test('a server that offers no STARTTLS gets no credentials', async () => {
+    server = await startSmtpServer({ accept, disabledCommands: ['STARTTLS'] });
+    await expect(smtpLogin(endpoint(server), { username: USER, password: PASSWORD })).rejects.toThrow(
+      /STARTTLS/,
+    );
+    expect(server.authAttempts).toHaveLength(0);
+  });
+
+  test('a server that offers no AUTH is no successful login (nodemailer verify() would pass it)', async () => {
+    server = await startSmtpServer({ accept, disabledCommands: ['AUTH'] });
+    await expect(smtpLogin(endpoint(server), { username: USER, password: PASSWORD })).rejects.toThrow();
+    expect(server.authAttempts.filter((a) => a.accepted)).toHaveLength(0);
+  });
+
+  test('a refused login rejects with the server reply and no credentials in the error', async () => {
+    server = await startSmtpServer({ accept });
+    const error = (await smtpLogin(endpoint(server), {
+      username: USER,
+      password: 'BWrongPassword0000',
+    }).catch((e: unknown) => e)) as Error & { responseCode?: number };
+    expect(error.responseCode).toBe(535);
+    expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toContain(
+      'BWrongPassword0000',
+    );
+  });
+
+  describe('a server that accepts the connection and never greets', () => {
+    let silent: Server;
+    let port: number;
+    beforeAll(async () => {
+      silent = createServer(() => undefined);
+      await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+      port = (silent.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((r) => silent.close(() => r())));
+
+    test('the login gives up after timeoutMs', async () => {
+      const started = Date.now();
+      await expect(
+        smtpLogin({ host: '127.0.0.1', port, timeoutMs: 300 }, { username: USER, password: PASSWORD }),
+      ).rejects.toThrow(/Greeting never received|took over 300 ms/);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+  });
+});
+
+describe('smtpConnectionOptions', () => {
+  test('STARTTLS required with TLS 1.2 or later, one timeout for every wait, no protocol log', () => {
+    expect(smtpConnectionOptions({ host: 'h', port: 587, timeoutMs: 1234, tls: { ca: 'CA' } })).toEqual({
+      host: 'h',
+      port: 587,
+      secure: false,
+      requireTLS: true,
+      tls: { minVersion: 'TLSv1.2', ca: 'CA' },
+      connectionTimeout: 1234,
+      greetingTimeout: 1234,
+      socketTimeout: 1234,
+      logger: false,
+      debug: false,
+    });
+    expect(smtpConnectionOptions({ host: 'h', port: 587 }).socketTimeout).toBe(10_000);
+  });
+});
