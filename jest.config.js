@@ -8,6 +8,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.js',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testMatch: ['**/*.test.ts'],
+  // The CLI loads its commands with import('./x.js') (the compiled CommonJS runs them as files): map to the sources.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
   // One worker per core (jest's default leaves one core idle: one worker on a 2-core machine).
   maxWorkers: os.availableParallelism(),

@@ -2,6 +2,7 @@ import { Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EnvironmentConfig } from './config/schema';
+import { HealthChecks } from './constructs/health-checks';
 import { OperatorAlarms } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
@@ -30,6 +31,8 @@ export class SesSmtpStack extends Stack {
   public readonly feedback: SendingFeedback;
   public readonly monitoring: ReputationMonitoring;
   public readonly messagingKey: kms.Key;
+  /** The doctor's checks on a schedule; undefined with health.enabled false. */
+  public readonly health?: HealthChecks;
 
   constructor(scope: Construct, id: string, props: SesSmtpStackProps) {
     const { config, environmentName } = props;
@@ -38,7 +41,7 @@ export class SesSmtpStack extends Stack {
       env: { account: config.account, region: config.region },
       description: `SES SMTP sending for ${config.domain} (environment ${environmentName})`,
     });
-    const { account, region, ...settings } = config;
+    const { account, region, terminationProtection, github, ...settings } = config;
     // "Default" is left out of logical ids: the resources keep the ids they had when the stack
     // built them itself (a changed id would replace the IAM user, secret, keys and identity).
     this.sesSmtp = new SesSmtp(this, 'Default', { ...settings, environmentName });
@@ -49,6 +52,7 @@ export class SesSmtpStack extends Stack {
       feedback: this.feedback,
       monitoring: this.monitoring,
       messagingKey: this.messagingKey,
+      health: this.health,
     } = this.sesSmtp);
 
     Tags.of(this).add('ses-smtp:environment', environmentName);

@@ -24,10 +24,20 @@ import { SmtpCredentials } from './constructs/smtp-credentials';
 import { smtpContainerSecrets } from './ecs-secrets';
 
 /**
- * One environment's settings, spelled as in the environments file (see README "Configuration")
- * minus `account` and `region`, which come from the Stack the construct is added to.
+ * Fields of an environment that belong to the app around the construct, not to it: the Stack's
+ * account and Region, its termination protection, and the GitHub deploy access of the JSON-file app.
  */
-export type SesSmtpSettings = Omit<z.input<typeof EnvironmentSchema>, 'account' | 'region'>;
+type AppFields = 'account' | 'region' | 'terminationProtection' | 'github';
+
+/**
+ * One environment's settings, spelled as in the environments file (see README "Configuration")
+ * minus `account` and `region` (they come from the Stack the construct is added to) and the
+ * file-app's `terminationProtection` and `github` (set those on your own Stack and pipeline).
+ */
+export type SesSmtpSettings = Omit<z.input<typeof EnvironmentSchema>, AppFields>;
+
+/** The validated settings of a SesSmtp construct, defaults applied, with the Stack's account and Region. */
+export type SesSmtpConfig = Omit<EnvironmentConfig, 'terminationProtection' | 'github'>;
 
 export interface SesSmtpProps extends SesSmtpSettings {
   /**
@@ -44,10 +54,23 @@ export interface SesSmtpProps extends SesSmtpSettings {
 }
 
 /** The settings SesSmtp validates: the environment's, with account and Region taken from the Stack. */
-const SettingsSchema = EnvironmentSchema.omit({ account: true, region: true }).extend({
+const SettingsSchema = EnvironmentSchema.omit({
+  account: true,
+  region: true,
+  terminationProtection: true,
+  github: true,
+}).extend({
   environmentName: environmentNameSchema,
   additionalSmtpRegions: z.array(awsRegion).default([]),
 });
+
+/** What to do instead of passing an environments-file field that belongs to the app. */
+const APP_FIELD_FIXES: Record<AppFields, string> = {
+  account: "the account comes from the Stack's env",
+  region: "the Region comes from the Stack's env",
+  terminationProtection: 'set terminationProtection on your Stack',
+  github: 'the deploy access is part of the JSON-file app (see README "Deploy from GitHub Actions")',
+};
 
 /** Where the props are named in error messages. */
 const SOURCE = 'SesSmtp props';
@@ -63,7 +86,7 @@ const SOURCE = 'SesSmtp props';
  */
 export class SesSmtp extends Construct {
   /** The validated settings, defaults applied. */
-  public readonly config: EnvironmentConfig;
+  public readonly config: SesSmtpConfig;
   public readonly sendingDomain: SendingDomain;
   public readonly credentials: SmtpCredentials;
   public readonly operatorAlarms: OperatorAlarms;
@@ -237,20 +260,17 @@ export class SesSmtp extends Construct {
 }
 
 /** Validates the props with the environments file's schema and rules; throws ConfigError naming each prop. */
-function validate(props: SesSmtpProps, stack: Stack): { environmentName: string; config: EnvironmentConfig } {
+function validate(props: SesSmtpProps, stack: Stack): { environmentName: string; config: SesSmtpConfig } {
   const region = stack.region;
   if (Token.isUnresolved(region)) {
     throw new ConfigError([
       `${SOURCE}: the Stack has no explicit Region, expected a Stack with env: { region: "eu-west-1" } (the SMTP endpoint and the MAIL FROM MX name the Region)`,
     ]);
   }
-  const misplaced = (['account', 'region'] as const).filter((key) => key in props);
+  const misplaced = Object.entries(APP_FIELD_FIXES).filter(([key]) => key in props);
   if (misplaced.length) {
     throw new ConfigError(
-      misplaced.map(
-        (key) =>
-          `${SOURCE}: field "${key}": got a value, expected none: the ${key} comes from the Stack's env`,
-      ),
+      misplaced.map(([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`),
     );
   }
   const result = SettingsSchema.safeParse(props, { reportInput: true });

@@ -152,7 +152,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   doctor: {
     summary: 'check everything the guide troubleshoots, with the fix for each problem',
     options: [],
-    run: async (ctx) => (await import('./commands/doctor')).doctorCommand(ctx),
+    run: async (ctx) => (await import('./commands/doctor.js')).doctorCommand(ctx),
   },
   env: {
     summary: "print the app's settings (AWS_SES_SMTP_* variables) from the current credentials",
@@ -180,7 +180,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
       { name: 'force', type: 'boolean', description: 'with --write: write even into a file git tracks' },
     ],
     run: async (ctx, v, deps) =>
-      (await import('./commands/env')).envCommand(ctx, {
+      (await import('./commands/env.js')).envCommand(ctx, {
         format: v.string('format') as EnvFormat | undefined,
         reveal: v.flag('reveal'),
         write: v.string('write'),
@@ -200,7 +200,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
       { name: 'subject', type: 'string', placeholder: 'TEXT', description: 'the subject line' },
     ],
     run: async (ctx, v) =>
-      (await import('./commands/send-test')).sendTestCommand(ctx, {
+      (await import('./commands/send-test.js')).sendTestCommand(ctx, {
         to: v.string('to'),
         subject: v.string('subject'),
       }),
@@ -208,7 +208,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
   dns: {
     summary: 'print every DNS record the environment needs (zone-file form); --check compares with live DNS',
     options: [{ name: 'check', type: 'boolean', description: 'compare with live DNS (see --resolver)' }],
-    run: async (ctx, v) => (await import('./commands/dns')).dnsCommand(ctx, { check: v.flag('check') }),
+    run: async (ctx, v) => (await import('./commands/dns.js')).dnsCommand(ctx, { check: v.flag('check') }),
   },
   'request-production-access': {
     summary: 'ask AWS to take the account out of the SES sandbox',
@@ -251,7 +251,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
       yes,
     ],
     run: async (ctx, v, deps) =>
-      (await import('./commands/production-access')).productionAccessCommand(ctx, {
+      (await import('./commands/production-access.js')).productionAccessCommand(ctx, {
         mailType: v.string('mail-type'),
         websiteUrl: v.string('website-url'),
         useCase: v.string('use-case'),
@@ -264,7 +264,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
     summary: 'rotate the SMTP credentials now and wait for the new ones',
     options: [timeout],
     run: async (ctx, v, deps) =>
-      (await import('./commands/rotate')).rotateCommand(ctx, {
+      (await import('./commands/rotate.js')).rotateCommand(ctx, {
         timeoutSeconds: seconds(v),
         pollMs: deps.pollMs,
         sleep: deps.sleep,
@@ -278,7 +278,7 @@ stops every sender of the account in the Region. Messages sent while paused are 
 Undo: ses-smtp resume (with the same --scope). Asks first; --yes when not on a terminal.`,
     options: [scope, configurationSet, yes],
     run: async (ctx, v, deps) =>
-      (await import('./commands/sending')).setSendingCommand(ctx, {
+      (await import('./commands/sending.js')).setSendingCommand(ctx, {
         enabled: false,
         scope: (v.string('scope') ?? 'configuration-set') as Scope,
         confirm: (q) => deps.confirm(q, v.flag('yes')),
@@ -290,7 +290,7 @@ Undo: ses-smtp resume (with the same --scope). Asks first; --yes when not on a t
 the review case in the AWS console. Asks first; --yes when not on a terminal.`,
     options: [scope, configurationSet, yes],
     run: async (ctx, v, deps) =>
-      (await import('./commands/sending')).setSendingCommand(ctx, {
+      (await import('./commands/sending.js')).setSendingCommand(ctx, {
         enabled: true,
         scope: (v.string('scope') ?? 'configuration-set') as Scope,
         confirm: (q) => deps.confirm(q, v.flag('yes')),
@@ -314,7 +314,7 @@ deletes the older one): aws iam update-access-key --user-name USER --access-key-
       yes,
     ],
     run: async (ctx, v, deps) =>
-      (await import('./commands/revoke')).revokeCommand(ctx, {
+      (await import('./commands/revoke.js')).revokeCommand(ctx, {
         confirm: (q) => deps.confirm(q, v.flag('yes')),
         timeoutSeconds: seconds(v),
         pollMs: deps.pollMs,

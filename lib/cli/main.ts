@@ -164,7 +164,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     resolver: values.string('resolver'),
   };
   try {
-    const { CliContext } = await import('./context');
+    const { CliContext } = await import('./context.js');
     const ctx = new CliContext(global, out);
     return await command.run(ctx, values, {
       env: deps.env,

@@ -1,4 +1,4 @@
-import { ConfigFile, EnvironmentConfig } from './schema';
+import { ConfigFile, EnvironmentConfig, ParsedConfigFile } from './schema';
 
 /*
  * GitHub Actions access, derived from the environments file: which GitHub environment deploys and
@@ -82,7 +82,7 @@ export interface GitHubProblem {
 }
 
 /** Rules across environments for the "github" fields; run by the loader on a well-formed file. */
-export function gitHubProblems(file: ConfigFile): GitHubProblem[] {
+export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
   const problems: GitHubProblem[] = [];
   const entries = Object.entries(file.environments);
   if (file.github === undefined) {

@@ -135,7 +135,7 @@ function resolveDefaults(file: ParsedConfigFile): ConfigFile {
  * An environment with the defaults that depend on its other fields applied: the senders (every
  * address at the domain) and whether it owns the account-level reputation alarms.
  */
-export function resolveEnvironment<T extends Omit<ParsedEnvironment, 'account' | 'region'>>(
+export function resolveEnvironment<T extends Omit<ParsedEnvironment, AppOnlyFields>>(
   env: T,
   accountAlarms: boolean,
 ): T & Pick<EnvironmentConfig, 'credentials' | 'alarms'> {
@@ -169,6 +169,9 @@ function accountAlarmOwners(environments: Record<string, ParsedEnvironment>): Se
   }
   return owners;
 }
+
+/** Fields of an environment that the app around the SesSmtp construct sets, not the construct. */
+type AppOnlyFields = 'account' | 'region' | 'terminationProtection' | 'github';
 
 /** A value that breaks a rule: where it is, what it was, and what the rule allows. */
 export interface Problem {
@@ -248,7 +251,7 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
  * environment. `smtpRegions` are the Regions accepted for `region`.
  */
 export function checkEnvironment(
-  env: Omit<ParsedEnvironment, 'account'>,
+  env: Omit<ParsedEnvironment, Exclude<AppOnlyFields, 'region'>>,
   smtpRegions: readonly string[],
 ): Problem[] {
   const problems: Problem[] = [];

@@ -95,7 +95,9 @@ describe('ReputationMonitoring', () => {
     });
     // Counts that should stay zero: no data means nothing failed. Rates: no data means no mail.
     const ours = alarms.filter(
-      (a) => a.MetricName && !/HealthCheck|SesSmtp\/Health|RotationBlocked|SesSmtp\/Rotation/.test(JSON.stringify(a)),
+      (a) =>
+        a.MetricName &&
+        !/HealthCheck|SesSmtp\/Health|RotationBlocked|SesSmtp\/Rotation/.test(JSON.stringify(a)),
     );
     for (const a of ours) {
       const isRate = String(a.MetricName).startsWith('Reputation.');

@@ -14,7 +14,7 @@ import { testCertificate } from '../support/smtp-server';
  */
 
 process.env.AWS_REGION = 'eu-west-1';
-let handler: typeof import('../../lambda/smtp-user-cleanup/index').handler;
+let handler: typeof import('../../lambda/smtp-user-cleanup/index.js').handler;
 
 const USER = 'SesSmtp-test-SmtpUser';
 const iamMock = mockClient(IAMClient);
@@ -32,7 +32,7 @@ let answer: number;
 let printed: string[];
 
 beforeAll(async () => {
-  ({ handler } = await import('../../lambda/smtp-user-cleanup/index'));
+  ({ handler } = await import('../../lambda/smtp-user-cleanup/index.js'));
   const { cert, private: key } = await testCertificate();
   // Trust the local server as Lambda trusts S3's certificate.
   globalAgent.options.ca = cert;

@@ -9,9 +9,9 @@ import { throttling } from '../support/fake-aws';
 
 process.env.AWS_REGION = 'eu-west-1';
 process.env.ENVIRONMENT_NAME = 'staging';
-let handler: typeof import('../../lambda/ses-feedback/index').handler;
+let handler: typeof import('../../lambda/ses-feedback/index.js').handler;
 beforeAll(async () => {
-  ({ handler } = await import('../../lambda/ses-feedback/index'));
+  ({ handler } = await import('../../lambda/ses-feedback/index.js'));
 });
 
 const sesMock = mockClient(SESv2Client);

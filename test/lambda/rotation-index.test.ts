@@ -49,7 +49,7 @@ let sm: FakeSecretsManager;
 let server: TestSmtpServer;
 let accepting = true;
 let printed: string[];
-let handler: typeof import('../../lambda/rotate-smtp-credentials/index').handler;
+let handler: typeof import('../../lambda/rotate-smtp-credentials/index.js').handler;
 
 const ENV = {
   AWS_REGION: REGION,
@@ -69,7 +69,7 @@ beforeAll(async () => {
   });
   serverCa = server.ca;
   Object.assign(process.env, ENV, { SMTP_PORT: String(server.port) });
-  ({ handler } = await import('../../lambda/rotate-smtp-credentials/index'));
+  ({ handler } = await import('../../lambda/rotate-smtp-credentials/index.js'));
 });
 afterAll(() => server.close());
 
@@ -148,7 +148,7 @@ describe('rotate-smtp-credentials handler', () => {
       delete process.env[name];
       try {
         await jest.isolateModulesAsync(async () => {
-          await expect(import('../../lambda/rotate-smtp-credentials/index')).rejects.toThrow(name);
+          await expect(import('../../lambda/rotate-smtp-credentials/index.js')).rejects.toThrow(name);
         });
       } finally {
         process.env[name] = saved;

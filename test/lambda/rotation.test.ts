@@ -464,13 +464,6 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   });
 });
 
-describe('retryUntil', () => {
-  function fakeClock() {
-    let t = 0;
-    const waits: number[] = [];
-    return { now: () => t, sleep: async (ms: number) => void (waits.push(ms), (t += ms)), waits };
-  }
-
 /** A clock that only moves when the code sleeps or a test says time passed. */
 function fakeClock() {
   let t = 0;
