@@ -62,8 +62,14 @@ describe('buildApp', () => {
   test('with "github", one deploy-access stack per account, built from every environment even with -c env', () => {
     const config = configFile({
       a: BASE_ENV,
-      b: { ...BASE_ENV, region: 'us-east-1' },
-      c: { ...BASE_ENV, account: '210987654321' },
+      b: { ...BASE_ENV, region: 'us-east-1', mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } },
+      c: {
+        ...BASE_ENV,
+        account: '210987654321',
+        domain: 'example.net',
+        fromAddress: 'no-reply@example.net',
+        dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
+      },
     });
     const file = JSON.parse(fs.readFileSync(config, 'utf8'));
     fs.writeFileSync(config, JSON.stringify({ github: { repository: 'acme/web-app' }, ...file }));

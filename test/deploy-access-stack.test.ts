@@ -32,7 +32,13 @@ describe('DeployAccessStack', () => {
     { repository: 'acme/web-app' },
     {
       staging: STAGING,
-      'staging-us': { ...STAGING, region: 'us-east-1', github: { environment: 'staging' } },
+      'staging-us': {
+        ...STAGING,
+        region: 'us-east-1',
+        mailFrom: { subdomain: 'mail-us' },
+        dmarc: { enabled: false },
+        github: { environment: 'staging' },
+      },
     },
   );
 

@@ -39,8 +39,13 @@ describe.each([
     // Each alarm notifies on ALARM and on OK.
     expect(count('alarm')).toBe(2 * alarms.length);
     expect(alarms.length).toBeGreaterThan(0);
-    // RotationSucceeded -> rotated topic, RotationFailed -> operator topic.
-    expect(count('rule')).toBe(2);
+    // One wire per rule target: RotationSucceeded -> rotated topic, RotationFailed -> operator
+    // topic, and the health checks' schedules -> their function.
+    const targets = Object.values(t.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .flatMap((r) => (r.Properties?.Targets as unknown[]) ?? []);
+    expect(count('rule')).toBe(targets.length);
+    expect(wires.filter((w) => w.action === 'lambda:InvokeFunction').length).toBeGreaterThan(0);
     expect(count('ses')).toBe(1);
     expect(count('subscription')).toBe('feedback' in config ? 2 : 1);
   });
@@ -152,13 +157,15 @@ describe('the wire checker itself', () => {
 
     const denied = structuredClone(t);
     keyStatements(denied).push({ Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*' });
-    expect(brokenWires(denied, ENV).length).toBe(findWires(denied, ENV).length);
+    // Every wire through the key breaks (a Lambda target has no key).
+    const throughKey = findWires(denied, ENV).filter((w) => w.action !== 'lambda:InvokeFunction');
+    expect(brokenWires(denied, ENV).length).toBe(throughKey.length);
   });
 
   test('a target outside the template is reported, not skipped', () => {
     const copy = structuredClone(t);
     const alarm = Object.values(copy.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm')!;
     alarm.Properties!.AlarmActions = ['arn:aws:sns:eu-west-1:123456789012:elsewhere'];
-    expect(() => findWires(copy, ENV)).toThrow(/is not a topic or queue of this template/);
+    expect(() => findWires(copy, ENV)).toThrow(/is not a topic, queue or function of this template/);
   });
 });

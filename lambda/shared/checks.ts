@@ -24,6 +24,7 @@ import {
   dmarcRecord,
   mailFromRecords,
 } from '../../lib/dns-records';
+import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import { describeUse, keyLastUse, usedBySesWithin } from './key-last-use';
 import { parseSecret } from './smtp-secret';
@@ -87,6 +88,8 @@ export interface LiveIdentity {
   readonly verifiedForSending: boolean;
   readonly tokens: string[];
   readonly dkimStatus?: string;
+  /** The zone the Easy DKIM CNAMEs point to, as SES reports it for the identity. */
+  readonly signingHostedZone?: string;
   readonly mailFromDomain?: string;
   readonly mailFromStatus?: string;
 }
@@ -133,6 +136,7 @@ export class CheckRun {
         verifiedForSending: r.VerifiedForSendingStatus === true,
         tokens: r.DkimAttributes?.Tokens ?? [],
         dkimStatus: r.DkimAttributes?.Status,
+        signingHostedZone: r.DkimAttributes?.SigningHostedZone,
         mailFromDomain: r.MailFromAttributes?.MailFromDomain,
         mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
       };
@@ -161,7 +165,8 @@ export function expectedRecords(target: HealthTarget, identity: LiveIdentity): D
     ? identity.mailFromDomain.slice(0, -domain.length - 1)
     : target.dns.mailFromSubdomain;
   return [
-    ...dkimRecords(domain, identity.tokens),
+    // Not dkim.amazonses.com in every Region: SES names the zone; the Region table is the fallback.
+    ...dkimRecords(domain, identity.tokens, identity.signingHostedZone ?? easyDkimDomain(target.region)),
     ...mailFromRecords(domain, subdomain, target.region),
     ...(target.dns.dmarc ? [dmarcRecord(domain, target.dns.dmarc)] : []),
     ...(target.dns.apexSpf ? [apexTxtRecord(domain, target.dns.apexSpf)] : []),

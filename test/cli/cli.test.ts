@@ -214,7 +214,9 @@ describe('usage', () => {
   });
 
   test('the bin prints the package version', () => {
-    const result = spawnSync(process.execPath, ['bin/ses-smtp.cjs', '--version'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/ses-smtp.ts', '--version'], {
+      encoding: 'utf8',
+    });
     expect(result.stdout).toBe(`${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}\n`);
   });
 

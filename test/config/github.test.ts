@@ -15,7 +15,15 @@ function problemsOf(raw: Record<string, unknown>): string[] {
   throw new Error('expected a ConfigError');
 }
 
-const other = { ...BASE_ENV, account: '210987654321' };
+const other = {
+  ...BASE_ENV,
+  account: '210987654321',
+  domain: 'example.net',
+  fromAddress: 'no-reply@example.net',
+  dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
+};
+/** The same domain in a second Region: its own MAIL FROM name, DMARC left to the first. */
+const SECOND_REGION = { region: 'us-east-1', mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } };
 
 describe('github config', () => {
   test('GitHub environments default to the name and "<deploy>-preview"', () => {
@@ -115,7 +123,7 @@ describe('github config', () => {
           staging: BASE_ENV,
           'staging-us': {
             ...BASE_ENV,
-            region: 'us-east-1',
+            ...SECOND_REGION,
             github: { environment: 'staging', previewEnvironment: 'staging-preview' },
           },
           production: { ...other, region: 'eu-central-1', terminationProtection: true },

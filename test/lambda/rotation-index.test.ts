@@ -58,6 +58,9 @@ const ENV = {
   FROM_ADDRESS: 'no-reply@example.com',
   PUBLISHED_SMTP_PORT: '587',
   SMTP_HOST: '127.0.0.1',
+  ENVIRONMENT_NAME: 'test',
+  PREVIOUS_KEY_QUIET_DAYS: '7',
+  ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'false',
 };
 
 beforeAll(async () => {
@@ -141,7 +144,16 @@ describe('rotate-smtp-credentials handler', () => {
     expect(sm.stagesOf('AWSCURRENT')).not.toBe('v1');
   });
 
-  test.each(['SMTP_USER_NAME', 'SES_REGION', 'FROM_ADDRESS', 'PUBLISHED_SMTP_PORT', 'SMTP_HOST'])(
+  test.each([
+    'SMTP_USER_NAME',
+    'SES_REGION',
+    'FROM_ADDRESS',
+    'PUBLISHED_SMTP_PORT',
+    'SMTP_HOST',
+    'ENVIRONMENT_NAME',
+    'PREVIOUS_KEY_QUIET_DAYS',
+    'ROTATE_WHILE_PREVIOUS_KEY_IN_USE',
+  ])(
     'without %s the function refuses to start, naming it',
     async (name) => {
       const saved = process.env[name];

@@ -5,7 +5,7 @@
  * encrypts it. Wires are found by walking the template, never from a list kept by hand:
  *
  * - CloudWatch alarm actions (AlarmActions, OKActions, InsufficientDataActions) -> SNS topic
- * - EventBridge rule targets -> SNS topic or SQS queue
+ * - EventBridge rule targets -> SNS topic, SQS queue or Lambda function (its AWS::Lambda::Permission)
  * - SES configuration set event destinations -> SNS topic
  * - SNS subscriptions with protocol sqs -> SQS queue
  *
@@ -46,8 +46,8 @@ export interface Wire {
   readonly name: string;
   readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription';
   readonly principal: string;
-  readonly action: 'sns:Publish' | 'sqs:SendMessage';
-  /** Logical id of the topic or queue. */
+  readonly action: 'sns:Publish' | 'sqs:SendMessage' | 'lambda:InvokeFunction';
+  /** Logical id of the topic, queue or function. */
   readonly target: string;
   readonly sourceArn: string;
   readonly sourceAccount: string;
@@ -139,6 +139,13 @@ function pointsAt(value: unknown): string | undefined {
   return undefined;
 }
 
+/** What a service does to each kind of target. */
+const ACTIONS: Record<string, Wire['action']> = {
+  'AWS::SNS::Topic': 'sns:Publish',
+  'AWS::SQS::Queue': 'sqs:SendMessage',
+  'AWS::Lambda::Function': 'lambda:InvokeFunction',
+};
+
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Every wire in the template. Throws on one it cannot follow (a target outside the template). */
@@ -147,13 +154,14 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
   const target = (value: unknown, from: string): string => {
     const id = pointsAt(value);
     const type = id ? t.Resources[id]?.Type : undefined;
-    if (!id || (type !== 'AWS::SNS::Topic' && type !== 'AWS::SQS::Queue')) {
-      throw new Error(`${from}: target ${JSON.stringify(value)} is not a topic or queue of this template`);
+    if (!id || !(type! in ACTIONS)) {
+      throw new Error(
+        `${from}: target ${JSON.stringify(value)} is not a topic, queue or function of this template`,
+      );
     }
     return id;
   };
-  const actionFor = (id: string) =>
-    t.Resources[id].Type === 'AWS::SNS::Topic' ? ('sns:Publish' as const) : ('sqs:SendMessage' as const);
+  const actionFor = (id: string) => ACTIONS[t.Resources[id].Type];
 
   for (const [id, r] of Object.entries(t.Resources)) {
     const p = r.Properties ?? {};
@@ -319,8 +327,36 @@ function statementsOf(t: CfnTemplate, resource: string, path: string) {
   }));
 }
 
+/**
+ * A function's resource policy: each AWS::Lambda::Permission naming it, read as the statement
+ * Lambda makes of it (SourceArn as ArnLike aws:SourceArn, SourceAccount as aws:SourceAccount).
+ * https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
+ */
+function permissionStatements(t: CfnTemplate, fn: string) {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Permission' && pointsAt(r.Properties?.FunctionName) === fn)
+    .map(([id, r]) => {
+      const p = r.Properties!;
+      const condition: Record<string, Record<string, unknown>> = {};
+      if (p.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
+      if (p.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
+      const statement: Statement = {
+        Effect: 'Allow',
+        Principal: { Service: p.Principal },
+        Action: p.Action,
+        Resource: '*',
+        Condition: condition,
+      };
+      return { statement, ref: { resource: id, path: PERMISSION, index: 0 } };
+    });
+}
+
+/** StatementRef.path of a whole AWS::Lambda::Permission resource. */
+const PERMISSION = '(permission)';
+
 /** The statements of every topic or queue policy attached to `target`. */
 function resourcePolicyStatements(t: CfnTemplate, target: string) {
+  if (t.Resources[target].Type === 'AWS::Lambda::Function') return permissionStatements(t, target);
   const [policyType, listProp] =
     t.Resources[target].Type === 'AWS::SNS::Topic'
       ? ['AWS::SNS::TopicPolicy', 'Topics']
@@ -342,9 +378,7 @@ export interface Source {
 export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source: Source = wire): WireResult {
   const targetResource = t.Resources[wire.target];
   const targetArn =
-    t.Resources[wire.target].Type === 'AWS::SNS::Topic'
-      ? ref(wire.target, t, env)
-      : arnOf(wire.target, t, env);
+    targetResource.Type === 'AWS::SNS::Topic' ? ref(wire.target, t, env) : arnOf(wire.target, t, env);
   const fromSource = {
     'aws:sourcearn': source.sourceArn,
     'aws:sourceaccount': source.sourceAccount,
@@ -407,9 +441,13 @@ export function brokenWires(t: CfnTemplate, env: Environment): string[] {
     ]);
 }
 
-/** A deep copy of `t` without one statement. */
+/** A deep copy of `t` without one statement (a Lambda permission: without that resource). */
 export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTemplate {
   const copy = structuredClone(t);
+  if (statement.path === PERMISSION) {
+    delete copy.Resources[statement.resource];
+    return copy;
+  }
   const parts = statement.path.split('.');
   const holder = parts
     .slice(0, -1)
