@@ -8,6 +8,9 @@
  * - EventBridge rule targets -> SNS topic or SQS queue
  * - SES configuration set event destinations -> SNS topic
  * - SNS subscriptions with protocol sqs -> SQS queue
+ * - Lambda SQS event source mappings: the function's role (identity policy) -> the queue, and the
+ *   queue's key (identity policy, and a key policy that delegates to the account's IAM policies)
+ * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission)
  *
  * Policies are evaluated, not pattern-matched: principal, action, resource, and every condition
  * (StringEquals/StringLike/ArnEquals/ArnLike/Bool, with IfExists) against the request context the
@@ -44,9 +47,9 @@ export interface StatementRef {
 export interface Wire {
   /** Human description: "alarm X (OKActions) -> topic Y". */
   readonly name: string;
-  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription';
+  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke';
   readonly principal: string;
-  readonly action: 'sns:Publish' | 'sqs:SendMessage';
+  readonly action: string;
   /** Logical id of the topic or queue. */
   readonly target: string;
   readonly sourceArn: string;
@@ -281,8 +284,14 @@ function conditionsHold(conditions: unknown, req: Request, t: CfnTemplate, env: 
   return true;
 }
 
-function statementMatches(s: Statement, req: Request, t: CfnTemplate, env: Environment): boolean {
-  if (!principalMatches(s.Principal, req.principal)) return false;
+function statementMatches(
+  s: Statement,
+  req: Request,
+  t: CfnTemplate,
+  env: Environment,
+  anyPrincipal = false,
+): boolean {
+  if (!anyPrincipal && !principalMatches(s.Principal, req.principal)) return false;
   if (!asList(s.Action as string | string[]).some((a) => glob(a.toLowerCase(), req.action.toLowerCase())))
     return false;
   if (!asList(s.Resource).some((r) => glob(resolve(r, t, env), req.resourceArn))) return false;
@@ -295,8 +304,12 @@ function evaluate(
   req: Request,
   t: CfnTemplate,
   env: Environment,
+  /** Identity policies (and key-policy statements already picked by principal) name no principal. */
+  anyPrincipal = false,
 ): HopResult {
-  const matching = statements.filter(({ statement }) => statementMatches(statement, req, t, env));
+  const matching = statements.filter(({ statement }) =>
+    statementMatches(statement, req, t, env, anyPrincipal),
+  );
   const deny = matching.find(({ statement }) => statement.Effect === 'Deny');
   if (deny) return { allowed: false, grants: [], reason: `denied by ${describe(deny.ref)}` };
   const grants = matching.filter(({ statement }) => statement.Effect === 'Allow').map(({ ref }) => ref);
@@ -399,17 +412,19 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
 
 /** The wires that AWS would refuse, each as one line. */
 export function brokenWires(t: CfnTemplate, env: Environment): string[] {
-  return findWires(t, env)
-    .map((wire) => followWire(t, env, wire))
-    .flatMap((r) => [
-      ...(r.resourcePolicy.allowed ? [] : [`${r.wire.name}: resource policy: ${r.resourcePolicy.reason}`]),
-      ...(r.keyPolicy && !r.keyPolicy.allowed ? [`${r.wire.name}: key policy: ${r.keyPolicy.reason}`] : []),
-    ]);
+  return followAll(t, env).flatMap((r) => [
+    ...(r.resourcePolicy.allowed ? [] : [`${r.wire.name}: resource policy: ${r.resourcePolicy.reason}`]),
+    ...(r.keyPolicy && !r.keyPolicy.allowed ? [`${r.wire.name}: key policy: ${r.keyPolicy.reason}`] : []),
+  ]);
 }
 
 /** A deep copy of `t` without one statement. */
 export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTemplate {
   const copy = structuredClone(t);
+  if (statement.index < 0) {
+    delete copy.Resources[statement.resource];
+    return copy;
+  }
   const parts = statement.path.split('.');
   const holder = parts
     .slice(0, -1)
@@ -419,4 +434,129 @@ export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTe
     );
   (holder[parts[parts.length - 1]] as unknown[]).splice(statement.index, 1);
   return copy;
+}
+
+/** Every wire of the template, followed: publishers, queue consumers and rotation invocations. */
+export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
+  return [
+    ...findWires(t, env).map((wire) => followWire(t, env, wire)),
+    ...followConsumers(t, env),
+    ...followInvocations(t, env),
+  ];
+}
+
+const SQS_CONSUME = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+];
+
+/**
+ * Lambda polling an encrypted queue: its role's identity policies must allow the SQS calls on the
+ * queue and kms:Decrypt on the queue's key, and the key policy must let the account's IAM policies
+ * grant it (the "Enable IAM policies" statement for the account root).
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+ */
+function followConsumers(t: CfnTemplate, env: Environment): WireResult[] {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')
+    .map(([id, r]) => {
+      const queue = pointsAt(r.Properties?.EventSourceArn)!;
+      const fn = pointsAt(r.Properties?.FunctionName)!;
+      const role = pointsAt(t.Resources[fn].Properties?.Role)!;
+      const wire: Wire = {
+        name: `event source ${id}: ${fn} reads ${queue}`,
+        kind: 'consumer',
+        principal: role,
+        action: SQS_CONSUME.join(','),
+        target: queue,
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      const identity = Object.entries(t.Resources)
+        .filter(
+          ([, p]) =>
+            p.Type === 'AWS::IAM::Policy' && asList(p.Properties?.Roles).some((x) => pointsAt(x) === role),
+        )
+        .flatMap(([pid]) => statementsOf(t, pid, 'PolicyDocument.Statement'));
+      const allowAll = (actions: string[], resourceArn: string): HopResult => {
+        const results = actions.map((action) =>
+          evaluate(identity, { principal: '', action, resourceArn, context: {} }, t, env, true),
+        );
+        const refused = results.find((x) => !x.allowed);
+        return refused
+          ? { allowed: false, grants: [], reason: `role ${role}: ${refused.reason}` }
+          : { allowed: true, grants: results.flatMap((x) => x.grants) };
+      };
+      const resourcePolicy = allowAll(SQS_CONSUME, arnOf(queue, t, env));
+      const key = pointsAt(t.Resources[queue].Properties?.KmsMasterKeyId);
+      if (!key) return { wire, resourcePolicy };
+      const viaRole = allowAll(['kms:Decrypt'], arnOf(key, t, env));
+      const root = `arn:${env.partition}:iam::${env.account}:root`;
+      // The account's delegation statement, and any Deny that applies to every principal.
+      const delegation = statementsOf(t, key, 'KeyPolicy.Statement').filter(
+        ({ statement }) =>
+          asList((statement.Principal as { AWS?: unknown } | undefined)?.AWS).some(
+            (p) => resolve(p, t, env) === root,
+          ) ||
+          (statement.Effect === 'Deny' && principalMatches(statement.Principal, '')),
+      );
+      const keyHop = evaluate(
+        delegation,
+        { principal: '', action: 'kms:Decrypt', resourceArn: arnOf(key, t, env), context: {} },
+        t,
+        env,
+        true,
+      );
+      const keyPolicy: HopResult =
+        viaRole.allowed && keyHop.allowed
+          ? { allowed: true, grants: [...viaRole.grants, ...keyHop.grants] }
+          : {
+              allowed: false,
+              grants: [],
+              reason:
+                viaRole.reason ?? `key ${key}: the key policy does not let IAM policies grant kms:Decrypt`,
+            };
+      return { wire, resourcePolicy, keyPolicy };
+    });
+}
+
+/** Secrets Manager invoking the rotation function: the function's resource policy (Lambda permission). */
+function followInvocations(t: CfnTemplate, env: Environment): WireResult[] {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::SecretsManager::RotationSchedule' && r.Properties?.RotationLambdaARN)
+    .map(([id, r]) => {
+      const fn = pointsAt(r.Properties!.RotationLambdaARN)!;
+      const wire: Wire = {
+        name: `rotation schedule ${id} invokes ${fn}`,
+        kind: 'invoke',
+        principal: 'secretsmanager.amazonaws.com',
+        action: 'lambda:InvokeFunction',
+        target: fn,
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      const permission = Object.entries(t.Resources).find(
+        ([, p]) =>
+          p.Type === 'AWS::Lambda::Permission' &&
+          pointsAt(p.Properties?.FunctionName) === fn &&
+          p.Properties?.Principal === 'secretsmanager.amazonaws.com' &&
+          p.Properties?.Action === 'lambda:InvokeFunction' &&
+          p.Properties?.SourceAccount === env.account,
+      );
+      return {
+        wire,
+        resourcePolicy: permission
+          ? { allowed: true, grants: [{ resource: permission[0], path: '', index: -1 }] }
+          : {
+              allowed: false,
+              grants: [],
+              reason: `no Lambda permission lets Secrets Manager (this account) invoke ${fn}`,
+            },
+      };
+    });
 }
