@@ -4,6 +4,7 @@ import {
   CfnTemplate,
   describe as describeStatement,
   findWires,
+  followAll,
   followWire,
   StatementRef,
   withoutStatement,
@@ -39,18 +40,23 @@ describe.each([
     // Each alarm notifies on ALARM and on OK.
     expect(count('alarm')).toBe(2 * alarms.length);
     expect(alarms.length).toBeGreaterThan(0);
-    // One wire per rule target: RotationSucceeded -> rotated topic, RotationFailed -> operator
-    // topic, and the health checks' schedules -> their function.
-    const targets = Object.values(t.Resources)
-      .filter((r) => r.Type === 'AWS::Events::Rule')
-      .flatMap((r) => (r.Properties?.Targets as unknown[]) ?? []);
-    expect(count('rule')).toBe(targets.length);
-    expect(wires.filter((w) => w.action === 'lambda:InvokeFunction').length).toBeGreaterThan(0);
+    // RotationSucceeded -> rotated topic, RotationFailed -> operator topic.
+    expect(count('rule')).toBe(2);
     expect(count('ses')).toBe(1);
     expect(count('subscription')).toBe('feedback' in config ? 2 : 1);
+    const followed = followAll(t, ENV).map((r) => r.wire.kind);
+    // The feedback handler polls its queue; Secrets Manager invokes the rotation function, and
+    // each rule that targets a function (the health checks' schedules) invokes it.
+    const functionTargets = Object.values(t.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .flatMap((r) => (r.Properties?.Targets as { Arn: { 'Fn::GetAtt'?: string[] } }[]) ?? [])
+      .filter((tg) => t.Resources[tg.Arn['Fn::GetAtt']?.[0] ?? '']?.Type === 'AWS::Lambda::Function');
+    expect(functionTargets.length).toBeGreaterThan(0);
+    expect(followed.filter((k) => k === 'consumer')).toHaveLength(1);
+    expect(followed.filter((k) => k === 'invoke')).toHaveLength(1 + functionTargets.length);
   });
 
-  test('at every hop the publishing service is allowed: resource policy and key policy', () => {
+  test('at every hop the publishing service (or consuming role) is allowed: resource, identity and key policy', () => {
     expect(brokenWires(t, ENV)).toEqual([]);
   });
 
@@ -81,13 +87,13 @@ describe.each([
 
   test('removing any single granting statement (from a copy of the template) breaks a wire', () => {
     const grants = new Map<string, StatementRef>();
-    for (const wire of findWires(t, ENV)) {
-      const result = followWire(t, ENV, wire);
+    for (const result of followAll(t, ENV)) {
       for (const ref of [...result.resourcePolicy.grants, ...(result.keyPolicy?.grants ?? [])])
         grants.set(describeStatement(ref), ref);
     }
-    // Resource and key grants for each publisher: cloudwatch, events (2 topics), ses, sns (queues).
-    expect(grants.size).toBeGreaterThanOrEqual(8);
+    // Resource and key grants for each publisher: cloudwatch, events (2 topics), ses, sns (queues);
+    // the handler role's SQS and KMS statements and the key's delegation; the rotation permission.
+    expect(grants.size).toBeGreaterThanOrEqual(12);
     const survivors = [...grants.entries()]
       .filter(([, ref]) => brokenWires(withoutStatement(t, ref), ENV).length === 0)
       .map(([name]) => name);
@@ -157,15 +163,15 @@ describe('the wire checker itself', () => {
 
     const denied = structuredClone(t);
     keyStatements(denied).push({ Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*' });
-    // Every wire through the key breaks (a Lambda target has no key).
-    const throughKey = findWires(denied, ENV).filter((w) => w.action !== 'lambda:InvokeFunction');
-    expect(brokenWires(denied, ENV).length).toBe(throughKey.length);
+    // Every wire through an encrypted topic or queue: the publishers and the queue's consumer.
+    expect(brokenWires(denied, ENV)).toHaveLength(followAll(denied, ENV).filter((r) => r.keyPolicy).length);
+    expect(brokenWires(denied, ENV).some((line) => line.startsWith('event source'))).toBe(true);
   });
 
   test('a target outside the template is reported, not skipped', () => {
     const copy = structuredClone(t);
     const alarm = Object.values(copy.Resources).find((r) => r.Type === 'AWS::CloudWatch::Alarm')!;
     alarm.Properties!.AlarmActions = ['arn:aws:sns:eu-west-1:123456789012:elsewhere'];
-    expect(() => findWires(copy, ENV)).toThrow(/is not a topic, queue or function of this template/);
+    expect(() => findWires(copy, ENV)).toThrow(/is not a topic or queue of this template/);
   });
 });

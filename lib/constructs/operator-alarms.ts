@@ -22,7 +22,11 @@ export interface IAlarmSink {
 }
 
 export interface OperatorAlarmsProps {
-  /** Customer-managed key that encrypts the topic. */
+  /**
+   * Customer-managed key that encrypts the topic. CloudWatch gets its grant in the key policy; a key
+   * imported from elsewhere has no policy here to change, so its owner must grant
+   * cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (or no alarm notification arrives).
+   */
   readonly encryptionKey: kms.IKey;
   /** Addresses subscribed to the topic (each confirms by email). @default - none */
   readonly emails?: string[];

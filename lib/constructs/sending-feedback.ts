@@ -16,7 +16,11 @@ import { allowServiceToUseKey, fromSource } from './service-access';
 export type AdditionalFeedbackEvent = 'REJECT' | 'DELIVERY_DELAY' | 'RENDERING_FAILURE';
 
 export interface SendingFeedbackProps {
-  /** Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. */
+  /**
+   * Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. A key
+   * imported from elsewhere has no policy here to change: its owner must grant ses.amazonaws.com
+   * and sns.amazonaws.com kms:GenerateDataKey* and kms:Decrypt.
+   */
   readonly encryptionKey: kms.IKey;
   /** Name of the environment, a dimension of the handler's metrics. */
   readonly environmentName: string;

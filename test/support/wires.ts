@@ -5,9 +5,14 @@
  * encrypts it. Wires are found by walking the template, never from a list kept by hand:
  *
  * - CloudWatch alarm actions (AlarmActions, OKActions, InsufficientDataActions) -> SNS topic
- * - EventBridge rule targets -> SNS topic, SQS queue or Lambda function (its AWS::Lambda::Permission)
+ * - EventBridge rule targets -> SNS topic or SQS queue
  * - SES configuration set event destinations -> SNS topic
  * - SNS subscriptions with protocol sqs -> SQS queue
+ * - Lambda SQS event source mappings: the function's role (identity policy) -> the queue, and the
+ *   queue's key (identity policy, and a key policy that delegates to the account's IAM policies)
+ * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission)
+ * - EventBridge rule targets that are Lambda functions -> the function (its Lambda permission,
+ *   which must name the rule as its source)
  *
  * Policies are evaluated, not pattern-matched: principal, action, resource, and every condition
  * (StringEquals/StringLike/ArnEquals/ArnLike/Bool, with IfExists) against the request context the
@@ -44,10 +49,10 @@ export interface StatementRef {
 export interface Wire {
   /** Human description: "alarm X (OKActions) -> topic Y". */
   readonly name: string;
-  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription';
+  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke';
   readonly principal: string;
-  readonly action: 'sns:Publish' | 'sqs:SendMessage' | 'lambda:InvokeFunction';
-  /** Logical id of the topic, queue or function. */
+  readonly action: string;
+  /** Logical id of the topic or queue. */
   readonly target: string;
   readonly sourceArn: string;
   readonly sourceAccount: string;
@@ -139,13 +144,6 @@ function pointsAt(value: unknown): string | undefined {
   return undefined;
 }
 
-/** What a service does to each kind of target. */
-const ACTIONS: Record<string, Wire['action']> = {
-  'AWS::SNS::Topic': 'sns:Publish',
-  'AWS::SQS::Queue': 'sqs:SendMessage',
-  'AWS::Lambda::Function': 'lambda:InvokeFunction',
-};
-
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Every wire in the template. Throws on one it cannot follow (a target outside the template). */
@@ -154,14 +152,13 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
   const target = (value: unknown, from: string): string => {
     const id = pointsAt(value);
     const type = id ? t.Resources[id]?.Type : undefined;
-    if (!id || !(type! in ACTIONS)) {
-      throw new Error(
-        `${from}: target ${JSON.stringify(value)} is not a topic, queue or function of this template`,
-      );
+    if (!id || (type !== 'AWS::SNS::Topic' && type !== 'AWS::SQS::Queue')) {
+      throw new Error(`${from}: target ${JSON.stringify(value)} is not a topic or queue of this template`);
     }
     return id;
   };
-  const actionFor = (id: string) => ACTIONS[t.Resources[id].Type];
+  const actionFor = (id: string) =>
+    t.Resources[id].Type === 'AWS::SNS::Topic' ? ('sns:Publish' as const) : ('sqs:SendMessage' as const);
 
   for (const [id, r] of Object.entries(t.Resources)) {
     const p = r.Properties ?? {};
@@ -184,6 +181,8 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
     }
     if (r.Type === 'AWS::Events::Rule') {
       for (const tg of asList(p.Targets as Record<string, unknown>[])) {
+        // A function target is followed through its Lambda permission (followInvocations).
+        if (t.Resources[pointsAt(tg.Arn) ?? '']?.Type === 'AWS::Lambda::Function') continue;
         const to = target(tg.Arn, `rule ${id}`);
         wires.push({
           name: `rule ${id} -> ${to}`,
@@ -289,8 +288,14 @@ function conditionsHold(conditions: unknown, req: Request, t: CfnTemplate, env: 
   return true;
 }
 
-function statementMatches(s: Statement, req: Request, t: CfnTemplate, env: Environment): boolean {
-  if (!principalMatches(s.Principal, req.principal)) return false;
+function statementMatches(
+  s: Statement,
+  req: Request,
+  t: CfnTemplate,
+  env: Environment,
+  anyPrincipal = false,
+): boolean {
+  if (!anyPrincipal && !principalMatches(s.Principal, req.principal)) return false;
   if (!asList(s.Action as string | string[]).some((a) => glob(a.toLowerCase(), req.action.toLowerCase())))
     return false;
   if (!asList(s.Resource).some((r) => glob(resolve(r, t, env), req.resourceArn))) return false;
@@ -303,8 +308,12 @@ function evaluate(
   req: Request,
   t: CfnTemplate,
   env: Environment,
+  /** Identity policies (and key-policy statements already picked by principal) name no principal. */
+  anyPrincipal = false,
 ): HopResult {
-  const matching = statements.filter(({ statement }) => statementMatches(statement, req, t, env));
+  const matching = statements.filter(({ statement }) =>
+    statementMatches(statement, req, t, env, anyPrincipal),
+  );
   const deny = matching.find(({ statement }) => statement.Effect === 'Deny');
   if (deny) return { allowed: false, grants: [], reason: `denied by ${describe(deny.ref)}` };
   const grants = matching.filter(({ statement }) => statement.Effect === 'Allow').map(({ ref }) => ref);
@@ -327,36 +336,8 @@ function statementsOf(t: CfnTemplate, resource: string, path: string) {
   }));
 }
 
-/**
- * A function's resource policy: each AWS::Lambda::Permission naming it, read as the statement
- * Lambda makes of it (SourceArn as ArnLike aws:SourceArn, SourceAccount as aws:SourceAccount).
- * https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
- */
-function permissionStatements(t: CfnTemplate, fn: string) {
-  return Object.entries(t.Resources)
-    .filter(([, r]) => r.Type === 'AWS::Lambda::Permission' && pointsAt(r.Properties?.FunctionName) === fn)
-    .map(([id, r]) => {
-      const p = r.Properties!;
-      const condition: Record<string, Record<string, unknown>> = {};
-      if (p.SourceArn !== undefined) condition.ArnLike = { 'aws:SourceArn': p.SourceArn };
-      if (p.SourceAccount !== undefined) condition.StringEquals = { 'aws:SourceAccount': p.SourceAccount };
-      const statement: Statement = {
-        Effect: 'Allow',
-        Principal: { Service: p.Principal },
-        Action: p.Action,
-        Resource: '*',
-        Condition: condition,
-      };
-      return { statement, ref: { resource: id, path: PERMISSION, index: 0 } };
-    });
-}
-
-/** StatementRef.path of a whole AWS::Lambda::Permission resource. */
-const PERMISSION = '(permission)';
-
 /** The statements of every topic or queue policy attached to `target`. */
 function resourcePolicyStatements(t: CfnTemplate, target: string) {
-  if (t.Resources[target].Type === 'AWS::Lambda::Function') return permissionStatements(t, target);
   const [policyType, listProp] =
     t.Resources[target].Type === 'AWS::SNS::Topic'
       ? ['AWS::SNS::TopicPolicy', 'Topics']
@@ -378,7 +359,9 @@ export interface Source {
 export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source: Source = wire): WireResult {
   const targetResource = t.Resources[wire.target];
   const targetArn =
-    targetResource.Type === 'AWS::SNS::Topic' ? ref(wire.target, t, env) : arnOf(wire.target, t, env);
+    t.Resources[wire.target].Type === 'AWS::SNS::Topic'
+      ? ref(wire.target, t, env)
+      : arnOf(wire.target, t, env);
   const fromSource = {
     'aws:sourcearn': source.sourceArn,
     'aws:sourceaccount': source.sourceAccount,
@@ -433,18 +416,16 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
 
 /** The wires that AWS would refuse, each as one line. */
 export function brokenWires(t: CfnTemplate, env: Environment): string[] {
-  return findWires(t, env)
-    .map((wire) => followWire(t, env, wire))
-    .flatMap((r) => [
-      ...(r.resourcePolicy.allowed ? [] : [`${r.wire.name}: resource policy: ${r.resourcePolicy.reason}`]),
-      ...(r.keyPolicy && !r.keyPolicy.allowed ? [`${r.wire.name}: key policy: ${r.keyPolicy.reason}`] : []),
-    ]);
+  return followAll(t, env).flatMap((r) => [
+    ...(r.resourcePolicy.allowed ? [] : [`${r.wire.name}: resource policy: ${r.resourcePolicy.reason}`]),
+    ...(r.keyPolicy && !r.keyPolicy.allowed ? [`${r.wire.name}: key policy: ${r.keyPolicy.reason}`] : []),
+  ]);
 }
 
-/** A deep copy of `t` without one statement (a Lambda permission: without that resource). */
+/** A deep copy of `t` without one statement. */
 export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTemplate {
   const copy = structuredClone(t);
-  if (statement.path === PERMISSION) {
+  if (statement.index < 0) {
     delete copy.Resources[statement.resource];
     return copy;
   }
@@ -457,4 +438,171 @@ export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTe
     );
   (holder[parts[parts.length - 1]] as unknown[]).splice(statement.index, 1);
   return copy;
+}
+
+/** Every wire of the template, followed: publishers, queue consumers and rotation invocations. */
+export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
+  return [
+    ...findWires(t, env).map((wire) => followWire(t, env, wire)),
+    ...followConsumers(t, env),
+    ...followInvocations(t, env),
+    ...followRuleInvocations(t, env),
+  ];
+}
+
+const SQS_CONSUME = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+];
+
+/**
+ * Lambda polling an encrypted queue: its role's identity policies must allow the SQS calls on the
+ * queue and kms:Decrypt on the queue's key, and the key policy must let the account's IAM policies
+ * grant it (the "Enable IAM policies" statement for the account root).
+ * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+ */
+function followConsumers(t: CfnTemplate, env: Environment): WireResult[] {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')
+    .map(([id, r]) => {
+      const queue = pointsAt(r.Properties?.EventSourceArn)!;
+      const fn = pointsAt(r.Properties?.FunctionName)!;
+      const role = pointsAt(t.Resources[fn].Properties?.Role)!;
+      const wire: Wire = {
+        name: `event source ${id}: ${fn} reads ${queue}`,
+        kind: 'consumer',
+        principal: role,
+        action: SQS_CONSUME.join(','),
+        target: queue,
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      const identity = Object.entries(t.Resources)
+        .filter(
+          ([, p]) =>
+            p.Type === 'AWS::IAM::Policy' && asList(p.Properties?.Roles).some((x) => pointsAt(x) === role),
+        )
+        .flatMap(([pid]) => statementsOf(t, pid, 'PolicyDocument.Statement'));
+      const allowAll = (actions: string[], resourceArn: string): HopResult => {
+        const results = actions.map((action) =>
+          evaluate(identity, { principal: '', action, resourceArn, context: {} }, t, env, true),
+        );
+        const refused = results.find((x) => !x.allowed);
+        return refused
+          ? { allowed: false, grants: [], reason: `role ${role}: ${refused.reason}` }
+          : { allowed: true, grants: results.flatMap((x) => x.grants) };
+      };
+      const resourcePolicy = allowAll(SQS_CONSUME, arnOf(queue, t, env));
+      const key = pointsAt(t.Resources[queue].Properties?.KmsMasterKeyId);
+      if (!key) return { wire, resourcePolicy };
+      const viaRole = allowAll(['kms:Decrypt'], arnOf(key, t, env));
+      const root = `arn:${env.partition}:iam::${env.account}:root`;
+      // The account's delegation statement, and any Deny that applies to every principal.
+      const delegation = statementsOf(t, key, 'KeyPolicy.Statement').filter(
+        ({ statement }) =>
+          asList((statement.Principal as { AWS?: unknown } | undefined)?.AWS).some(
+            (p) => resolve(p, t, env) === root,
+          ) ||
+          (statement.Effect === 'Deny' && principalMatches(statement.Principal, '')),
+      );
+      const keyHop = evaluate(
+        delegation,
+        { principal: '', action: 'kms:Decrypt', resourceArn: arnOf(key, t, env), context: {} },
+        t,
+        env,
+        true,
+      );
+      const keyPolicy: HopResult =
+        viaRole.allowed && keyHop.allowed
+          ? { allowed: true, grants: [...viaRole.grants, ...keyHop.grants] }
+          : {
+              allowed: false,
+              grants: [],
+              reason:
+                viaRole.reason ?? `key ${key}: the key policy does not let IAM policies grant kms:Decrypt`,
+            };
+      return { wire, resourcePolicy, keyPolicy };
+    });
+}
+
+/**
+ * EventBridge invoking a function a rule targets: a Lambda permission for events.amazonaws.com
+ * whose SourceArn is that rule (without it any rule of any account could invoke the function).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
+ */
+function followRuleInvocations(t: CfnTemplate, env: Environment): WireResult[] {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+    .flatMap(([id, r]) =>
+      asList(r.Properties?.Targets as Record<string, unknown>[])
+        .map((tg) => pointsAt(tg.Arn))
+        .filter((fn): fn is string => t.Resources[fn ?? '']?.Type === 'AWS::Lambda::Function')
+        .map((fn) => {
+          const ruleArn = arnOf(id, t, env);
+          const wire: Wire = {
+            name: `rule ${id} invokes ${fn}`,
+            kind: 'invoke',
+            principal: 'events.amazonaws.com',
+            action: 'lambda:InvokeFunction',
+            target: fn,
+            sourceArn: ruleArn,
+            sourceAccount: env.account,
+            kmsCarriesSource: false,
+          };
+          const permission = Object.entries(t.Resources).find(
+            ([, p]) =>
+              p.Type === 'AWS::Lambda::Permission' &&
+              pointsAt(p.Properties?.FunctionName) === fn &&
+              p.Properties?.Principal === 'events.amazonaws.com' &&
+              p.Properties?.Action === 'lambda:InvokeFunction' &&
+              p.Properties?.SourceArn !== undefined &&
+              resolve(p.Properties.SourceArn, t, env) === ruleArn,
+          );
+          const resourcePolicy: HopResult = permission
+            ? { allowed: true, grants: [{ resource: permission[0], path: '', index: -1 }] }
+            : { allowed: false, grants: [], reason: `no Lambda permission lets rule ${id} invoke ${fn}` };
+          return { wire, resourcePolicy };
+        }),
+    );
+}
+
+/** Secrets Manager invoking the rotation function: the function's resource policy (Lambda permission). */
+function followInvocations(t: CfnTemplate, env: Environment): WireResult[] {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::SecretsManager::RotationSchedule' && r.Properties?.RotationLambdaARN)
+    .map(([id, r]) => {
+      const fn = pointsAt(r.Properties!.RotationLambdaARN)!;
+      const wire: Wire = {
+        name: `rotation schedule ${id} invokes ${fn}`,
+        kind: 'invoke',
+        principal: 'secretsmanager.amazonaws.com',
+        action: 'lambda:InvokeFunction',
+        target: fn,
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      const permission = Object.entries(t.Resources).find(
+        ([, p]) =>
+          p.Type === 'AWS::Lambda::Permission' &&
+          pointsAt(p.Properties?.FunctionName) === fn &&
+          p.Properties?.Principal === 'secretsmanager.amazonaws.com' &&
+          p.Properties?.Action === 'lambda:InvokeFunction' &&
+          p.Properties?.SourceAccount === env.account,
+      );
+      return {
+        wire,
+        resourcePolicy: permission
+          ? { allowed: true, grants: [{ resource: permission[0], path: '', index: -1 }] }
+          : {
+              allowed: false,
+              grants: [],
+              reason: `no Lambda permission lets Secrets Manager (this account) invoke ${fn}`,
+            },
+      };
+    });
 }

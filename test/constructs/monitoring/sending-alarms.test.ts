@@ -1,0 +1,127 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { SendingAlarms, SendingAlarmsProps } from '../../../lib/constructs/monitoring/sending-alarms';
+import { SendingDashboard } from '../../../lib/constructs/monitoring/sending-dashboard';
+import { metricReputationRate } from '../../../lib/constructs/monitoring/ses-metrics';
+import { OperatorAlarms } from '../../../lib/constructs/operator-alarms';
+import { IFeedbackMonitoring } from '../../../lib/constructs/sending-feedback';
+import { IRotationMonitoring } from '../../../lib/constructs/smtp-credentials';
+import { testApp } from '../../helpers';
+
+// The monitoring constructs take interfaces: anything that exposes these metrics can be watched.
+const count = (metricName: string) =>
+  new cloudwatch.Metric({ namespace: 'Test', metricName, statistic: 'Sum' });
+const feedback: IFeedbackMonitoring = {
+  configurationSetName: 'my-set',
+  metricReputationRate: (rate, options) =>
+    metricReputationRate(rate, { configurationSetName: 'my-set' }, options),
+  metricDeadLetters: () => count('DeadLetters'),
+  metricQueueDepth: () => count('QueueDepth'),
+  metricHandlerErrors: () => count('HandlerErrors'),
+  metricHandled: (name) => count(name),
+};
+const credentials: IRotationMonitoring = {
+  rotationLogGroupName: '/aws/lambda/rotation',
+  metricRotationFailures: () => count('RotationFailures'),
+  metricRotationErrors: () => count('RotationErrors'),
+  metricRotationSteps: () => count('RotationSteps'),
+};
+
+function build(props: Partial<SendingAlarmsProps> = {}) {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const sink = new OperatorAlarms(stack, 'Ops', { encryptionKey: new kms.Key(stack, 'Key') });
+  const alarms = new SendingAlarms(stack, 'Alarms', {
+    environmentName: 'prod',
+    alarms: sink,
+    feedback,
+    credentials,
+    ...props,
+  });
+  new SendingDashboard(stack, 'Dashboard', {
+    environmentName: 'prod',
+    feedback,
+    credentials,
+    rateThresholds: {
+      Bounce: { warning: 2, critical: 5 },
+      Complaint: { warning: 0.05, critical: 0.1 },
+    },
+    alarms: sink.alarms,
+  });
+  return { alarms, template: Template.fromStack(stack) };
+}
+
+const alarmList = (template: Template) =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+    (a) => a.Properties as Record<string, unknown>,
+  );
+
+describe('SendingAlarms', () => {
+  test('rates for the account and the configuration set, then pipeline and rotation alarms', () => {
+    const { alarms, template } = build();
+    expect(alarms.alarms).toHaveLength(12);
+    const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
+    expect(rates.filter((a) => a.Dimensions === undefined)).toHaveLength(4);
+    expect(rates.filter((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toHaveLength(4);
+    for (const name of ['DeadLetters', 'HandlerErrors', 'RotationFailures', 'RotationErrors']) {
+      expect(alarmList(template).find((a) => a.MetricName === name)).toMatchObject({
+        Namespace: 'Test',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
+  });
+
+  test.each([
+    ['Reputation.BounceRate', 'bounce', 'AWS reviews an account at 5 % and may pause its sending at 10 %'],
+    [
+      'Reputation.ComplaintRate',
+      'complaint',
+      'AWS reviews an account at 0.1 % and may pause its sending at 0.5 %',
+    ],
+  ])('%s alarms say what the level means and what to do', (metricName, word, levels) => {
+    for (const a of alarmList(build().template).filter((x) => x.MetricName === metricName)) {
+      expect(a.AlarmDescription).toMatch(
+        new RegExp(
+          `^(WARNING|CRITICAL): SES ${word} rate \\((account|configuration set), environment prod\\)`,
+        ),
+      );
+      expect(a.AlarmDescription).toContain(levels);
+      expect(a.AlarmDescription).toMatch(/feedback handler logs/);
+      expect(a.TreatMissingData).toBe('ignore');
+    }
+  });
+
+  test('rotation alarms name the log group and the command to run', () => {
+    for (const a of alarmList(build().template).filter((x) => String(x.MetricName).startsWith('Rotation'))) {
+      expect(a.AlarmDescription).toContain('/aws/lambda/rotation');
+      expect(a.AlarmDescription).toContain('npx ses-smtp rotate --env prod');
+    }
+  });
+
+  test('accountAlarms: false keeps only the configuration set rate alarms', () => {
+    const { alarms, template } = build({ accountAlarms: false });
+    expect(alarms.alarms).toHaveLength(8);
+    const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
+    expect(rates).toHaveLength(4);
+    expect(rates.every((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toBe(true);
+  });
+
+  test.each([
+    [{ warning: 0.2, critical: 0.1 }, 'complaintRatePercent must have 0 < warning < critical < 0.5'],
+    [{ warning: 0.1, critical: 0.5 }, 'complaintRatePercent must have 0 < warning < critical < 0.5'],
+  ])('refuses complaint levels %j', (complaintRatePercent, message) => {
+    expect(() => build({ complaintRatePercent })).toThrow(message);
+  });
+
+  test('the dashboard lists every alarm of the sink', () => {
+    const { template } = build();
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(ids).toHaveLength(12);
+    for (const id of ids) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
+    expect(dashboard.Properties.DashboardName).toBe('SesSmtp-prod');
+  });
+});

@@ -1,0 +1,75 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { EncryptedTopicTarget } from '../../lib/constructs/service-access';
+import { testApp } from '../helpers';
+
+function build(masterKey: (stack: Stack) => kms.IKey | undefined) {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const topic = new sns.Topic(stack, 'Topic', { masterKey: masterKey(stack) });
+  for (const id of ['First', 'Second']) {
+    new events.Rule(stack, id, {
+      eventPattern: { source: ['test'] },
+      targets: [new EncryptedTopicTarget(topic, events.RuleTargetInput.fromText(id))],
+    });
+  }
+  return Template.fromStack(stack);
+}
+
+describe('EncryptedTopicTarget', () => {
+  test('the topic admits each rule by its ARN and this account only', () => {
+    const template = build((s) => new kms.Key(s, 'Key'));
+    const statements = Object.values(template.findResources('AWS::SNS::TopicPolicy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    expect(statements).toEqual(
+      ['First', 'Second'].map((rule) =>
+        expect.objectContaining({
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sns:Publish',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(`^${rule}`), 'Arn'] } },
+          },
+        }),
+      ),
+    );
+  });
+
+  test("one key grant for EventBridge however many rules target the key's topics, with no Source* condition", () => {
+    const template = build((s) => new kms.Key(s, 'Key'));
+    const [key] = Object.values(template.findResources('AWS::KMS::Key'));
+    const forEvents = (key.Properties.KeyPolicy.Statement as Record<string, unknown>[]).filter(
+      (s) => JSON.stringify(s.Principal) === '{"Service":"events.amazonaws.com"}',
+    );
+    expect(forEvents).toEqual([
+      {
+        Sid: 'AllowEventBridgeToEncryptForTopics',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        Resource: '*',
+      },
+    ]);
+  });
+
+  test('an unencrypted topic gets the topic policy and no key statement', () => {
+    const template = build(() => undefined);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })]),
+      },
+    });
+  });
+
+  test('the rule publishes the given message to the topic', () => {
+    const template = build((s) => new kms.Key(s, 'Key'));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [{ Arn: { Ref: Match.stringLikeRegexp('^Topic') }, Id: 'Target0', Input: '"First"' }],
+    });
+  });
+});
