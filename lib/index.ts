@@ -6,6 +6,7 @@ export * from './config/schema';
 export * from './config/load';
 export * from './config/smtp-regions';
 export * from './dns-records';
+export * from './constructs/health-checks';
 export * from './constructs/node-function';
 export * from './constructs/operator-alarms';
 export * from './constructs/monitoring';

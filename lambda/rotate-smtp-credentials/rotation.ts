@@ -135,12 +135,19 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
   // Make room under IAM's 2-key limit: every key except AWSCURRENT's goes (the previous
   // rotation's key, or an orphan from an attempt that crashed before storing its key).
   const keys = await deps.iam.send(new ListAccessKeysCommand({ UserName: userName }));
-  const doomed = (keys.AccessKeyMetadata ?? [])
-    .map((key) => key.AccessKeyId)
-    .filter((id): id is string => id !== undefined && id !== currentKeyId);
-  // Nothing is deleted or created until every doomed key passed the stale-use guard.
-  await guardAgainstDeletingKeysInUse(secretId, doomed, deps, log);
-  for (const accessKeyId of doomed) {
+  const doomed = (keys.AccessKeyMetadata ?? []).filter(
+    (key): key is typeof key & { AccessKeyId: string } =>
+      key.AccessKeyId !== undefined && key.AccessKeyId !== currentKeyId,
+  );
+  // Nothing is deleted or created until every doomed key passed the stale-use guard. An inactive
+  // key (ses-smtp revoke deactivates them all) sends nothing, whatever its last use: not guarded.
+  await guardAgainstDeletingKeysInUse(
+    secretId,
+    doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
+    deps,
+    log,
+  );
+  for (const { AccessKeyId: accessKeyId } of doomed) {
     await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
     log.info('deleted access key that is not AWSCURRENT', { accessKeyId });
   }

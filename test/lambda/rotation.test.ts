@@ -432,6 +432,16 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(iam.deleted).toEqual([previous.username]);
   });
 
+  test('a deactivated previous key (ses-smtp revoke) is deleted even though SES used it yesterday', async () => {
+    const { previous } = await twoRotations();
+    iam.recordUse(previous.username, sesUse(1));
+    iam.inactive.add(previous.username);
+    await runRotation('v3');
+    expect(iam.deleted).toEqual([previous.username]);
+    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);
+    expect(metricLines).toEqual([]);
+  });
+
   test('quiet period 0 turns the guard off: no last-use lookups', async () => {
     const { previous } = await twoRotations();
     iam.recordUse(previous.username, sesUse(0));

@@ -54,6 +54,8 @@ export interface FakeLastUse {
 export class FakeIam {
   readonly faults = new Faults();
   readonly keys = new Map<string, FakeKey>();
+  /** Ids of deactivated keys (Status Inactive); every other key is Active. */
+  readonly inactive = new Set<string>();
   /** Last use per key id; a key without an entry was never used (IAM answers N/A). */
   readonly lastUse = new Map<string, FakeLastUse>();
   readonly deleted: string[] = [];
@@ -72,7 +74,7 @@ export class FakeIam {
       AccessKeyMetadata: [...this.keys.values()].map((k) => ({
         AccessKeyId: k.id,
         UserName: this.userName,
-        Status: 'Active',
+        Status: this.inactive.has(k.id) ? 'Inactive' : 'Active',
       })),
     };
   }
