@@ -153,18 +153,15 @@ describe('rotate-smtp-credentials handler', () => {
     'ENVIRONMENT_NAME',
     'PREVIOUS_KEY_QUIET_DAYS',
     'ROTATE_WHILE_PREVIOUS_KEY_IN_USE',
-  ])(
-    'without %s the function refuses to start, naming it',
-    async (name) => {
-      const saved = process.env[name];
-      delete process.env[name];
-      try {
-        await jest.isolateModulesAsync(async () => {
-          await expect(import('../../lambda/rotate-smtp-credentials/index.js')).rejects.toThrow(name);
-        });
-      } finally {
-        process.env[name] = saved;
-      }
-    },
-  );
+  ])('without %s the function refuses to start, naming it', async (name) => {
+    const saved = process.env[name];
+    delete process.env[name];
+    try {
+      await jest.isolateModulesAsync(async () => {
+        await expect(import('../../lambda/rotate-smtp-credentials/index.js')).rejects.toThrow(name);
+      });
+    } finally {
+      process.env[name] = saved;
+    }
+  });
 });
