@@ -51,6 +51,7 @@ export class SesSmtpStack extends Stack {
       messagingKey: this.messagingKey,
     } = this.sesSmtp);
 
+    // SesSmtp tags its resources; these make them the stack's tags too (CloudFormation stack tags).
     Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
   }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -136,6 +136,9 @@ export class SesSmtp extends Construct {
       complaintRatePercent: config.alarms.complaintRatePercent,
     });
     this.addOutputs();
+
+    Tags.of(this).add('ses-smtp:environment', environmentName);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
   }
 
   /**
