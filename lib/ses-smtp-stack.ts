@@ -55,6 +55,7 @@ export class SesSmtpStack extends Stack {
       health: this.health,
     } = this.sesSmtp);
 
+    // SesSmtp tags its resources; these make them the stack's tags too (CloudFormation stack tags).
     Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
   }

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -206,6 +206,9 @@ export class SesSmtp extends Construct {
       this.operatorAlarms.alarms.push(...this.health.alarms);
     }
     this.addOutputs();
+
+    Tags.of(this).add('ses-smtp:environment', environmentName);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
   }
 
   /**

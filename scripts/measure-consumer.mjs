@@ -42,13 +42,15 @@ export function measureConsumer(appDir, { cliRuns = 10, synthRuns = 5 } = {}) {
   const record = (name, method, samples) =>
     results.push({ name, method, runs: samples.length, medianMs: median(samples), samplesMs: samples });
 
-  const cli = { node: [], shim: [], npx: [] };
+  const cli = { floor: [], node: [], shim: [], npx: [] };
   for (let i = 0; i < cliRuns; i++) {
+    cli.floor.push(timed(process.execPath, ['-e', '0'], { cwd: appDir, env }));
     cli.node.push(timed(process.execPath, [bin, '--help'], { cwd: appDir, env }));
     cli.shim.push(timed(shim, ['--help'], { cwd: appDir, env }));
     if (i < Math.ceil(cliRuns / 2))
       cli.npx.push(timed('npx', ['--no-install', 'ses-smtp', '--help'], { cwd: appDir, env }));
   }
+  record('node -e 0 (process start, the floor)', 'wall time of the process', cli.floor);
   record('CLI --help, node <installed bin>', 'wall time of the process', cli.node);
   record('CLI --help, installed bin (shebang)', 'wall time of the process', cli.shim);
   record('CLI --help, npx ses-smtp', 'wall time of the process', cli.npx);

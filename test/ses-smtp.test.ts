@@ -65,6 +65,17 @@ describe('SesSmtp', () => {
     expect(ids).toEqual([expect.stringMatching(/^MailSmtpCredentialsSecret[0-9A-F]{8}$/)]);
   });
 
+  test('tags and the environment tag reach its resources in a consumer stack', () => {
+    const stack = appStack();
+    new SesSmtp(stack, 'Mail', { ...PROPS, tags: { team: 'mail' } });
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::Secret', {
+      Tags: [
+        { Key: 'ses-smtp:environment', Value: 'prod' },
+        { Key: 'team', Value: 'mail' },
+      ],
+    });
+  });
+
   test.each([
     [
       { dmarc: { policy: 'block' } },
