@@ -6,6 +6,8 @@
  *   npm run bench -- --npm-test          # also time `npm test` once
  *   npm run bench -- --baseline <ref>    # also measure <ref> in a temporary worktree, side by side
  *   npm run bench -- --runs 3            # synth samples per app (default 5)
+ *   npm run bench -- --only synth,rotation   # some sections: synth bundles prebuilt rotation
+ *                                            # scaling cli feedback npm-test
  *
  * Competing measurements run interleaved in the same loop (example, bare, floor, baseline), so a
  * busy machine slows them alike; figures are medians. The "previous" column is not measured here:
@@ -290,6 +292,66 @@ function benchBundles(baseline: string | undefined): void {
   }
 }
 
+/**
+ * The same entry points bundled as the package build does it (esbuild, ES module entry points
+ * first: mainFields module,main), to show what the prebuilt bundles weigh before they ship.
+ */
+async function benchPrebuilt(): Promise<void> {
+  const { build } = await import('esbuild');
+  for (const dir of fs.readdirSync(path.join(ROOT, 'lambda'))) {
+    const entry = path.join(ROOT, 'lambda', dir, 'index.ts');
+    const k = kind(
+      dir
+        .replace('rotate-smtp-credentials', 'rotation')
+        .replace('ses-feedback', 'feedback')
+        .replace('health-check', 'health'),
+    );
+    if (!k || !fs.existsSync(entry)) continue;
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'cjs',
+      minify: true,
+      mainFields: ['module', 'main'],
+      write: false,
+      logLevel: 'error',
+    });
+    const size = result.outputFiles[0].contents.length;
+    const outDir = path.join(TMP, `prebuilt-${dir}`);
+    fs.mkdirSync(outDir);
+    fs.writeFileSync(path.join(outDir, 'index.js'), result.outputFiles[0].contents);
+    const init = coldInit({ name: dir, dir: outDir, env: PLACEHOLDER_ENV }, false);
+    rows.push({
+      figure: `Bundle, ${k.label}, esbuild mainFields module,main`,
+      method: `lambda/${dir}/index.ts, minified (the package build's settings)`,
+      previous: '—',
+      value: kib(size),
+      goal: k.sizeGoal ? `<= ${k.sizeGoal} KiB` : '—',
+      pass: k.sizeGoal ? size <= k.sizeGoal * 1024 : undefined,
+    });
+    rows.push({
+      figure: `Cold init, ${k.label}, that bundle`,
+      method: 'require() in a fresh node, median of 10 (no source map)',
+      previous: '—',
+      value: `${init.toFixed(0)} ms`,
+      goal: '<= 50 ms',
+      pass: init <= 50,
+    });
+  }
+}
+
+/** What the functions read from their environment at init, with placeholder values. */
+const PLACEHOLDER_ENV = {
+  SMTP_USER_NAME: 'bench-user',
+  SES_REGION: 'us-east-1',
+  FROM_ADDRESS: 'no-reply@example.com',
+  PUBLISHED_SMTP_PORT: '587',
+  SMTP_HOST: 'email-smtp.us-east-1.amazonaws.com',
+  ENVIRONMENT_NAME: 'bench',
+};
+
 // ---------------------------------------------------------------------------------------------
 // 3. npm test wall time (optional: it is the slowest figure).
 
@@ -480,14 +542,19 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')}, ${new Date().toISOString()}\n`,
   );
+  const sections: Record<string, () => unknown> = {
+    synth: () => benchSynth(baseline),
+    bundles: () => benchBundles(baseline),
+    prebuilt: () => benchPrebuilt(),
+    rotation: () => benchRotation(baseline),
+    scaling: () => benchScaling(baseline),
+    cli: () => benchCliHelp(baseline),
+    feedback: () => benchFeedback(),
+    'npm-test': () => benchNpmTest(),
+  };
+  const only = option('--only')?.split(',');
   try {
-    benchSynth(baseline);
-    benchBundles(baseline);
-    await benchRotation(baseline);
-    benchScaling(baseline);
-    benchCliHelp(baseline);
-    benchFeedback();
-    benchNpmTest();
+    for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
   } finally {
     if (baseline)
       execFileSync('git', ['worktree', 'remove', '--force', baseline], { cwd: ROOT, stdio: 'pipe' });
