@@ -1,7 +1,7 @@
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { SmtpSecret } from '../lambda/shared/smtp-secret';
+import { SMTP_VARIABLES } from '../lambda/shared/smtp-secret';
 
 /** What the ECS helper needs: the credentials secret and a grant that works across stacks. */
 export interface ISmtpCredentialsSecret {
@@ -11,18 +11,8 @@ export interface ISmtpCredentialsSecret {
   grantRead(grantee: iam.IGrantable): iam.Grant;
 }
 
-/**
- * The environment variable names a Rails app reads (as the manual SES SMTP setup names them),
- * each with the key of the secret's JSON that holds its value.
- */
-export const SMTP_CONTAINER_VARIABLES = {
-  AWS_SES_SMTP_USERNAME: 'username',
-  AWS_SES_SMTP_PASSWORD: 'password',
-  AWS_SES_SMTP_ADDRESS: 'host',
-  AWS_SES_SMTP_PORT: 'port',
-  AWS_SES_REGION: 'region',
-  DEFAULT_FROM_EMAIL: 'fromAddress',
-} as const satisfies Record<string, keyof SmtpSecret>;
+/** The variables a Rails app reads, each with the secret's JSON key that holds its value. */
+export const SMTP_CONTAINER_VARIABLES = SMTP_VARIABLES;
 
 /**
  * The SMTP settings as ECS container secrets (`secrets` of a container definition), each read

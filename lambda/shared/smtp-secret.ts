@@ -8,6 +8,20 @@ export interface SmtpSecret {
   readonly fromAddress: string;
 }
 
+/**
+ * The environment variables a Rails app reads (as the manual SES SMTP setup names them), each with
+ * the key of the secret's JSON that holds its value: `ses-smtp env` prints them, the ECS helper
+ * injects them.
+ */
+export const SMTP_VARIABLES = {
+  AWS_SES_SMTP_USERNAME: 'username',
+  AWS_SES_SMTP_PASSWORD: 'password',
+  AWS_SES_SMTP_ADDRESS: 'host',
+  AWS_SES_SMTP_PORT: 'port',
+  AWS_SES_REGION: 'region',
+  DEFAULT_FROM_EMAIL: 'fromAddress',
+} as const satisfies Record<string, keyof SmtpSecret>;
+
 /** Credentials from a secret value; undefined for the placeholder the stack creates. */
 export function parseSecret(text: string | undefined): SmtpSecret | undefined {
   if (!text) return undefined;

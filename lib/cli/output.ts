@@ -3,17 +3,9 @@
  * progress and warnings on stderr, and with --json one JSON document on stdout instead.
  */
 
-export type CheckStatus = 'ok' | 'fail' | 'warn' | 'info';
-
-export interface CheckResult {
-  readonly id: string;
-  readonly status: CheckStatus;
-  readonly title: string;
-  /** What was found. */
-  readonly detail?: string;
-  /** What to do about it, for fail and warn. */
-  readonly fix?: string;
-}
+// One shape for a check's result, shared with the scheduled health checks (type-only: loads nothing).
+import type { CheckResult, CheckStatus } from '../../lambda/shared/checks';
+export type { CheckResult, CheckStatus };
 
 export interface Streams {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean };

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { SmtpSecret } from '../../../lambda/shared/smtp-secret';
+import { SMTP_VARIABLES, SmtpSecret } from '../../../lambda/shared/smtp-secret';
 import { ENV_FORMATS, EnvFormat } from '../command-table';
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
@@ -32,16 +32,6 @@ export function appVariables(secret: SmtpSecret): Record<string, string> {
     DEFAULT_FROM_EMAIL: secret.fromAddress,
   };
 }
-
-/** Each variable's key in the secret's JSON (the kamal lines extract them by these names). */
-const SECRET_KEYS: Record<string, keyof SmtpSecret> = {
-  AWS_SES_SMTP_USERNAME: 'username',
-  AWS_SES_SMTP_PASSWORD: 'password',
-  AWS_SES_SMTP_ADDRESS: 'host',
-  AWS_SES_SMTP_PORT: 'port',
-  AWS_SES_REGION: 'region',
-  DEFAULT_FROM_EMAIL: 'fromAddress',
-};
 
 const PASSWORD = 'AWS_SES_SMTP_PASSWORD';
 const MASKED = '(masked on a terminal: add --reveal, or pipe the output)';
@@ -131,7 +121,7 @@ export function renderKamal(options: {
   environment: string;
 }): string {
   const fetch = `kamal secrets fetch --adapter aws_secrets_manager --account ${shellWord(options.profile)} ${shellWord(options.secretId)}`;
-  const lines = Object.entries(SECRET_KEYS).map(([name, key]) =>
+  const lines = Object.entries(SMTP_VARIABLES).map(([name, key]) =>
     key === 'port' ? `${name}=${options.port}` : `${name}=$(kamal secrets extract ${key} $SES_SMTP_SECRETS)`,
   );
   return `# .kamal/secrets (environment ${options.environment}): the SMTP credentials, fetched from AWS Secrets Manager
