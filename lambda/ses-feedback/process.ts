@@ -4,7 +4,7 @@ import { describeError, Logger } from '../shared/logger';
 import { MetricBatch } from '../shared/metrics';
 import { decide, FeedbackDecision, MalformedMessageError, unwrap } from './feedback';
 
-export const METRIC_NAMESPACE = 'SesSmtp/Feedback';
+export { FEEDBACK_NAMESPACE as METRIC_NAMESPACE } from '../shared/metrics';
 
 export interface ProcessDeps {
   readonly ses: SESv2Client;

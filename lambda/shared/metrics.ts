@@ -5,6 +5,9 @@
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
  */
 
+/** Namespace of the feedback handler's metrics (the handler writes them, the dashboard reads them). */
+export const FEEDBACK_NAMESPACE = 'SesSmtp/Feedback';
+
 export class MetricBatch {
   private readonly counts = new Map<
     string,

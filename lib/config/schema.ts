@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { DMARC_URI_RE, EMAIL_RE, HOST_NAME, localPartFits, SENDER_RE, spfTermProblem } from './syntax';
+import {
+  DMARC_URI_RE,
+  DNS_LABEL_RE,
+  EMAIL_RE,
+  HOST_NAME,
+  localPartFits,
+  SENDER_RE,
+  spfTermProblem,
+} from './syntax';
 
 /*
  * The environments file, as one zod schema. The app validates with it, and
@@ -47,7 +55,6 @@ function uniqueList<T extends z.ZodType>(item: T, key: (value: z.output<T>) => s
 
 /** A host name in any letter case, with an optional trailing dot (the absolute form). */
 const DOMAIN_RE = new RegExp(`^(?=.{1,254}$)${HOST_NAME}\\.?$`);
-const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 /**
  * A domain name. DNS compares names case-insensitively (RFC 4343) and "example.com." is the
@@ -114,7 +121,7 @@ const ManualDns = strict({
 
 const MailFrom = strict({
   /** Label under the domain used as the MAIL FROM (envelope sender) domain. */
-  subdomain: text(LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
+  subdomain: text(DNS_LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
     .transform((label) => label.toLowerCase())
     .default('mail'),
   /** What SES does when the MAIL FROM MX record cannot be found at send time. */

@@ -19,6 +19,9 @@ const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])';
 /** A host name in any letter case (DNS compares names case-insensitively, RFC 4343). */
 export const HOST_NAME = `(?:${LABEL}\\.)+${TOP_LABEL}`;
 
+/** One DNS label (RFC 1035 letters, digits and "-"; any letter case, RFC 4343). */
+export const DNS_LABEL_RE = new RegExp(`^${LABEL}$`);
+
 /**
  * An email address as SES takes it: a dot-atom or quoted local part of at most 64 octets, "@",
  * and a host name (SES does not send to address literals; non-ASCII domains go in as punycode).

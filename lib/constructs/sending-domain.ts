@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-li
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import { DNS_LABEL_RE } from '../config/syntax';
 import {
   ApexSpfOptions,
   apexTxtRecord,
@@ -66,10 +67,12 @@ export class SendingDomain extends Construct {
 
   constructor(scope: Construct, id: string, props: SendingDomainProps) {
     super(scope, id);
-    const subdomain = props.mailFromSubdomain ?? 'mail';
-    if (!Token.isUnresolved(subdomain) && !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(subdomain)) {
-      throw new Error(`mailFromSubdomain must be one DNS label (a-z, 0-9, "-"), got: ${subdomain}`);
+    const label = props.mailFromSubdomain ?? 'mail';
+    if (!Token.isUnresolved(label) && !DNS_LABEL_RE.test(label)) {
+      throw new Error(`mailFromSubdomain must be one DNS label (letters, digits, "-"), got: ${label}`);
     }
+    // DNS names compare case-insensitively (RFC 4343): written in lower case, as the config does.
+    const subdomain = Token.isUnresolved(label) ? label : label.toLowerCase();
     const ttl = props.recordTtl ?? Duration.hours(1);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const region = Stack.of(this).region;

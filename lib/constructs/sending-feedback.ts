@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
 import { allowServiceToUseKey, fromSource } from './service-access';
@@ -43,8 +44,8 @@ export interface SendingFeedbackProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** Namespace of the handler's own metrics (lambda/ses-feedback/process.ts METRIC_NAMESPACE; a test keeps them equal). */
-export const FEEDBACK_METRICS_NAMESPACE = 'SesSmtp/Feedback';
+/** Namespace of the handler's own metrics, defined once with the handler's metric writer. */
+export const FEEDBACK_METRICS_NAMESPACE = FEEDBACK_NAMESPACE;
 
 /** The metrics of a feedback pipeline, for alarms and dashboards. */
 export interface IFeedbackMonitoring {

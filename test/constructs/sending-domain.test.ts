@@ -184,10 +184,16 @@ describe('SendingDomain', () => {
     }
   });
 
-  test.each(['a.b', 'Mail', '-x', ''])('rejects MAIL FROM subdomain %j', (mailFromSubdomain) => {
+  test.each(['a.b', '-x', 'x-', ''])('rejects MAIL FROM subdomain %j', (mailFromSubdomain) => {
     expect(() => build({ mailFromSubdomain })).toThrow(
-      `mailFromSubdomain must be one DNS label (a-z, 0-9, "-"), got: ${mailFromSubdomain}`,
+      `mailFromSubdomain must be one DNS label (letters, digits, "-"), got: ${mailFromSubdomain}`,
     );
+  });
+
+  test('a MAIL FROM label in capitals is the same DNS name, written in lower case (RFC 4343)', () => {
+    build({ mailFromSubdomain: 'Mail' }).template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      MailFromAttributes: Match.objectLike({ MailFromDomain: 'mail.example.com' }),
+    });
   });
 
   test('needs a concrete region', () => {
