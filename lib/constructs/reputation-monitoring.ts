@@ -1,37 +1,9 @@
 import { Construct } from 'constructs';
-import { rateThresholds, SendingAlarms } from './monitoring/sending-alarms';
+import { rateThresholds, SendingAlarms, SendingAlarmsProps } from './monitoring/sending-alarms';
 import { SendingDashboard } from './monitoring/sending-dashboard';
-import { RateThresholds } from './monitoring/ses-metrics';
-import { IAlarmSink } from './operator-alarms';
-import { IFeedbackMonitoring } from './sending-feedback';
-import { IRotationMonitoring } from './smtp-credentials';
 
-export interface ReputationMonitoringProps {
-  /** Name of the environment: in alarm descriptions and the dashboard name. */
-  readonly environmentName: string;
-  /** Where every alarm goes; its alarm list is what the dashboard's alarm panel shows. */
-  readonly alarms: IAlarmSink;
-  /** The feedback pipeline whose configuration set, queues and handler are watched. */
-  readonly feedback: IFeedbackMonitoring;
-  /** The credentials whose rotation is alarmed on and shown. */
-  readonly credentials: IRotationMonitoring;
-  /**
-   * Bounce rate levels, percent. AWS reviews an account at 5 % and may pause sending at 10 %.
-   * @see https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html
-   * @default { warning: 2, critical: 5 }
-   */
-  readonly bounceRatePercent?: RateThresholds;
-  /**
-   * Complaint rate levels, percent. AWS reviews an account at 0.1 % and may pause sending at 0.5 %.
-   * @default { warning: 0.05, critical: 0.1 }
-   */
-  readonly complaintRatePercent?: RateThresholds;
-  /**
-   * Alarm on the account-wide rates too (one environment per account and Region should).
-   * @default true
-   */
-  readonly accountAlarms?: boolean;
-}
+/** The alarms' settings; the dashboard shows the same rate levels and lists every alarm of the sink. */
+export type ReputationMonitoringProps = SendingAlarmsProps;
 
 /**
  * The monitoring of one environment: its alarms (SendingAlarms) and its dashboard

@@ -530,6 +530,29 @@ function followConsumers(t: CfnTemplate, env: Environment): WireResult[] {
 }
 
 /**
+ * A function's resource policy for one wire: a Lambda permission for the wire's principal to
+ * invoke the wire's target whose source properties pass `sourceHolds`.
+ */
+function lambdaPermission(
+  t: CfnTemplate,
+  wire: Wire,
+  sourceHolds: (permission: Record<string, unknown>) => boolean,
+  refused: string,
+): HopResult {
+  const permission = Object.entries(t.Resources).find(
+    ([, p]) =>
+      p.Type === 'AWS::Lambda::Permission' &&
+      pointsAt(p.Properties?.FunctionName) === wire.target &&
+      p.Properties?.Principal === wire.principal &&
+      p.Properties?.Action === wire.action &&
+      sourceHolds(p.Properties),
+  );
+  return permission
+    ? { allowed: true, grants: [{ resource: permission[0], path: '', index: -1 }] }
+    : { allowed: false, grants: [], reason: refused };
+}
+
+/**
  * EventBridge invoking a function a rule targets: a Lambda permission for events.amazonaws.com
  * whose SourceArn is that rule (without it any rule of any account could invoke the function).
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html
@@ -553,18 +576,12 @@ function followRuleInvocations(t: CfnTemplate, env: Environment): WireResult[] {
             sourceAccount: env.account,
             kmsCarriesSource: false,
           };
-          const permission = Object.entries(t.Resources).find(
-            ([, p]) =>
-              p.Type === 'AWS::Lambda::Permission' &&
-              pointsAt(p.Properties?.FunctionName) === fn &&
-              p.Properties?.Principal === 'events.amazonaws.com' &&
-              p.Properties?.Action === 'lambda:InvokeFunction' &&
-              p.Properties?.SourceArn !== undefined &&
-              resolve(p.Properties.SourceArn, t, env) === ruleArn,
+          const resourcePolicy = lambdaPermission(
+            t,
+            wire,
+            (p) => p.SourceArn !== undefined && resolve(p.SourceArn, t, env) === ruleArn,
+            `no Lambda permission lets rule ${id} invoke ${fn}`,
           );
-          const resourcePolicy: HopResult = permission
-            ? { allowed: true, grants: [{ resource: permission[0], path: '', index: -1 }] }
-            : { allowed: false, grants: [], reason: `no Lambda permission lets rule ${id} invoke ${fn}` };
           return { wire, resourcePolicy };
         }),
     );
@@ -586,23 +603,14 @@ function followInvocations(t: CfnTemplate, env: Environment): WireResult[] {
         sourceAccount: env.account,
         kmsCarriesSource: false,
       };
-      const permission = Object.entries(t.Resources).find(
-        ([, p]) =>
-          p.Type === 'AWS::Lambda::Permission' &&
-          pointsAt(p.Properties?.FunctionName) === fn &&
-          p.Properties?.Principal === 'secretsmanager.amazonaws.com' &&
-          p.Properties?.Action === 'lambda:InvokeFunction' &&
-          p.Properties?.SourceAccount === env.account,
-      );
       return {
         wire,
-        resourcePolicy: permission
-          ? { allowed: true, grants: [{ resource: permission[0], path: '', index: -1 }] }
-          : {
-              allowed: false,
-              grants: [],
-              reason: `no Lambda permission lets Secrets Manager (this account) invoke ${fn}`,
-            },
+        resourcePolicy: lambdaPermission(
+          t,
+          wire,
+          (p) => p.SourceAccount === env.account,
+          `no Lambda permission lets Secrets Manager (this account) invoke ${fn}`,
+        ),
       };
     });
 }
