@@ -14,7 +14,6 @@ import {
   GetEmailIdentityCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { checkRecord } from '../../lib/cli/dns-check';
 import {
   apexTxtRecord,
   ApexSpfOptions,
@@ -26,6 +25,7 @@ import {
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
+import { checkRecord } from './dns-check';
 import { describeUse, keyLastUse, usedBySesWithin } from './key-last-use';
 import { parseSecret } from './smtp-secret';
 
@@ -117,7 +117,7 @@ export class CheckRun {
   ) {}
 
   identity(): Promise<LiveIdentity> {
-    this.identityRead ??= this.readIdentity();
+    this.identityRead ??= readIdentity(this.clients.ses, this.target.identity);
     return this.identityRead;
   }
 
@@ -126,29 +126,28 @@ export class CheckRun {
     return this.accountRead;
   }
 
-  private async readIdentity(): Promise<LiveIdentity> {
-    try {
-      const r = await this.clients.ses.send(
-        new GetEmailIdentityCommand({ EmailIdentity: this.target.identity }),
-      );
-      return {
-        found: true,
-        verifiedForSending: r.VerifiedForSendingStatus === true,
-        tokens: r.DkimAttributes?.Tokens ?? [],
-        dkimStatus: r.DkimAttributes?.Status,
-        signingHostedZone: r.DkimAttributes?.SigningHostedZone,
-        mailFromDomain: r.MailFromAttributes?.MailFromDomain,
-        mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
-      };
-    } catch (e) {
-      if ((e as Error).name === 'NotFoundException')
-        return { found: false, verifiedForSending: false, tokens: [] };
-      throw e;
-    }
-  }
-
   private async readAccount(): Promise<GetAccountCommandOutput> {
     return this.clients.ses.send(new GetAccountCommand({}));
+  }
+}
+
+/** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
+export async function readIdentity(ses: SESv2Client, identity: string): Promise<LiveIdentity> {
+  try {
+    const r = await ses.send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+    return {
+      found: true,
+      verifiedForSending: r.VerifiedForSendingStatus === true,
+      tokens: r.DkimAttributes?.Tokens ?? [],
+      dkimStatus: r.DkimAttributes?.Status,
+      signingHostedZone: r.DkimAttributes?.SigningHostedZone,
+      mailFromDomain: r.MailFromAttributes?.MailFromDomain,
+      mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
+    };
+  } catch (e) {
+    if ((e as Error).name === 'NotFoundException')
+      return { found: false, verifiedForSending: false, tokens: [] };
+    throw e;
   }
 }
 
@@ -159,7 +158,10 @@ export interface Check extends catalog.CheckInfo {
 const DAY_MS = 86_400_000;
 
 /** Every record the environment needs, DKIM from the live tokens (one source with the stack's records). */
-export function expectedRecords(target: HealthTarget, identity: LiveIdentity): DnsRecord[] {
+export function expectedRecords(
+  target: Pick<HealthTarget, 'identity' | 'region' | 'dns'>,
+  identity: LiveIdentity,
+): DnsRecord[] {
   const domain = target.identity;
   const subdomain = identity.mailFromDomain?.endsWith(`.${domain}`)
     ? identity.mailFromDomain.slice(0, -domain.length - 1)

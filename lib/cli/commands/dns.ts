@@ -1,6 +1,8 @@
 import { toZoneFile } from '../../dns-records';
 import { CliContext } from '../context';
-import { checkRecord, expectedRecords, liveIdentity } from '../dns-check';
+import { expectedRecords } from '../../../lambda/shared/checks';
+import { checkRecord } from '../../../lambda/shared/dns-check';
+import { liveIdentity, recordTarget } from '../dns-check';
 
 export interface DnsOptions {
   readonly check?: boolean;
@@ -8,14 +10,15 @@ export interface DnsOptions {
 
 /** Every record the environment needs, in zone-file form; --check compares them with live DNS. */
 export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<number> {
-  const identity = await liveIdentity(ctx);
-  const records = expectedRecords(ctx, identity);
+  const target = await recordTarget(ctx);
+  const domain = target.identity;
+  const records = expectedRecords(target, await liveIdentity(ctx, domain));
   const ttl = ctx.config.dns.ttlSeconds;
   if (!options.check) {
-    if (ctx.out.json) ctx.out.document({ domain: identity.domain, ttl, records });
+    if (ctx.out.json) ctx.out.document({ domain: domain, ttl, records });
     else
       ctx.out.raw(
-        `; ${identity.domain}: records for SES (environment ${ctx.environmentName})\n${toZoneFile(records, ttl)}\n`,
+        `; ${domain}: records for SES (environment ${ctx.environmentName})\n${toZoneFile(records, ttl)}\n`,
       );
     return 0;
   }
@@ -24,7 +27,7 @@ export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<
   const results = await Promise.all(records.map((r) => checkRecord(resolver, r)));
   ctx.out.progressDone();
   if (ctx.out.json)
-    ctx.out.document({ domain: identity.domain, ok: results.every((r) => r.status === 'ok'), results });
+    ctx.out.document({ domain: domain, ok: results.every((r) => r.status === 'ok'), results });
   results.forEach((r) => ctx.out.check(r));
   return results.every((r) => r.status === 'ok') ? 0 : 1;
 }

@@ -5,6 +5,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { smtpLogin } from '../../../lambda/shared/smtp-login';
 import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/shared/checks';
 import { CliContext } from '../context';
+import { recordTarget } from '../dns-check';
 import { CheckFailed, UsageError } from '../errors';
 import { CheckResult } from '../output';
 import { currentCredentials } from '../secret';
@@ -17,14 +18,12 @@ export interface DoctorOptions {
 /** The environment as the shared checks see it, from the config file and the stack's outputs. */
 export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
   const { config } = ctx;
-  const identity = await ctx.resource('identity');
   const secretId = await ctx.resource('secretId');
   const configurationSetName = (await ctx.stackOutputs().catch(() => undefined))?.ConfigurationSetName;
   return {
+    ...(await recordTarget(ctx)),
     environmentName: ctx.environmentName,
     stackName: ctx.stackName,
-    region: ctx.region,
-    identity,
     ...(configurationSetName && { configurationSetName }),
     secretId,
     rotationDays: config.credentials.rotationDays,
@@ -32,11 +31,6 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
     expectProductionAccess: config.health.expectProductionAccess,
     quotaPercent: config.health.quotaPercent,
     sendRatePercent: config.health.sendRatePercent,
-    dns: {
-      mailFromSubdomain: config.mailFrom.subdomain,
-      ...(config.dmarc.enabled && { dmarc: config.dmarc }),
-      ...(config.apexSpf.enabled && { apexSpf: config.apexSpf }),
-    },
   };
 }
 
