@@ -368,22 +368,51 @@ function benchNpmTest(): void {
     });
     return;
   }
-  let status = 0;
-  const ms = timed(() => {
-    status =
-      spawnSync('npm', ['test'], {
+  /** One `npm test`: wall time, exit status and the per-check times of the runner's summary. */
+  const once = () => {
+    let result: ReturnType<typeof spawnSync> | undefined;
+    const ms = timed(() => {
+      result = spawnSync('npm', ['test'], {
         cwd: ROOT,
-        stdio: 'pipe',
+        encoding: 'utf8',
         env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-      }).status ?? 1;
+      });
+    });
+    const checks = [...String(result!.stdout).matchAll(/^ {2}(?:passed|FAILED) {2}(\S+) +([\d.]+ s)/gm)]
+      .map(([, name, time]) => `${name} ${time}`)
+      .join(', ');
+    return { ms, ok: result!.status === 0, checks };
+  };
+  // A clean CI machine has no eslint, prettier or jest cache: clear them before each cold run.
+  const clearCaches = () => {
+    for (const dir of ['eslint', 'prettier'])
+      fs.rmSync(path.join(ROOT, 'node_modules', '.cache', dir), { recursive: true, force: true });
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'jest'), ['--clearCache'], {
+      cwd: ROOT,
+      stdio: 'pipe',
+    });
+  };
+  const cold = Array.from({ length: Math.max(1, Math.min(RUNS, 3)) }, () => {
+    clearCaches();
+    return once();
   });
+  const warm = once();
+  const mid = [...cold].sort((a, b) => a.ms - b.ms)[Math.floor(cold.length / 2)];
+  const ok = cold.every((r) => r.ok);
   rows.push({
     figure: '`npm test` wall time',
-    method: `one run from a warm \`npm ci\`, ${os.availableParallelism()} cores${status === 0 ? '' : ' (FAILED)'}`,
+    method: `from a warm \`npm ci\` with no eslint/prettier/jest cache (as CI), ${os.availableParallelism()} cores, median of ${cold.length}; that run: ${mid.checks}${ok ? '' : ' (FAILED)'}`,
     previous: '50 s',
-    value: seconds(ms),
+    value: seconds(mid.ms),
     goal: '<= 30 s',
-    pass: status === 0 && ms <= 30_000,
+    pass: ok && mid.ms <= 30_000,
+  });
+  rows.push({
+    figure: '`npm test` wall time, caches warm',
+    method: `the next run (a developer's second run: eslint, prettier and jest caches kept): ${warm.checks}${warm.ok ? '' : ' (FAILED)'}`,
+    previous: '—',
+    value: seconds(warm.ms),
+    goal: '—',
   });
 }
 

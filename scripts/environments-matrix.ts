@@ -9,22 +9,30 @@ import { stackName } from '../lib/app';
 import { gitHubEnvironmentsOf } from '../lib/config/github';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load';
 
-try {
-  const { environments } = loadConfig(process.argv[2] ?? DEFAULT_CONFIG_PATH);
-  const include = environments.map(({ name, config }) => {
-    const github = gitHubEnvironmentsOf(name, config);
-    return {
-      name,
-      stack: stackName(name),
-      account: config.account,
-      region: config.region,
-      deployEnvironment: github.deploy,
-      previewEnvironment: github.preview,
-    };
-  });
-  console.log(JSON.stringify({ include }));
-} catch (e) {
-  if (!(e instanceof ConfigError)) throw e;
-  console.error(e.message);
-  process.exit(2);
+/** The matrix of the environments file at `file`; throws ConfigError on a mistake in it. */
+export function environmentsMatrix(file: string) {
+  const { environments } = loadConfig(file);
+  return {
+    include: environments.map(({ name, config }) => {
+      const github = gitHubEnvironmentsOf(name, config);
+      return {
+        name,
+        stack: stackName(name),
+        account: config.account,
+        region: config.region,
+        deployEnvironment: github.deploy,
+        previewEnvironment: github.preview,
+      };
+    }),
+  };
+}
+
+if (require.main === module) {
+  try {
+    console.log(JSON.stringify(environmentsMatrix(process.argv[2] ?? DEFAULT_CONFIG_PATH)));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.message);
+    process.exit(2);
+  }
 }

@@ -7,7 +7,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
-import { BASE_ENV } from './helpers';
+import { BASE_ENV, TEST_APP_PROPS } from './helpers';
 
 /** The tests' own environments file: the user's config/environments.json is theirs to edit. */
 const FIXTURE = 'test/fixtures/config/single.json';
@@ -20,7 +20,8 @@ function configFile(environments: Record<string, unknown>): string {
 const appWith = (context: Record<string, unknown>) =>
   new App({
     ...APP_PROPS,
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    stackTraces: TEST_APP_PROPS.stackTraces,
+    context: { ...TEST_APP_PROPS.context, ...context },
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });
 

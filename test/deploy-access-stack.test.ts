@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { deployAccessPlan } from '../lib/config/github';
 import { parseConfig } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
-import { BASE_ENV } from './helpers';
+import { BASE_ENV, TEST_APP_PROPS } from './helpers';
 
 const STAGING = {
   ...BASE_ENV,
@@ -15,7 +15,11 @@ const STAGING = {
 function synth(github: Record<string, unknown>, environments: Record<string, unknown>, context = {}) {
   const [access] = deployAccessPlan(parseConfig({ github, environments }, 'test.json'));
   // The built-in CloudFormation rules cost seconds per synth; `cdk synth` of a file with "github" runs them.
-  const app = new App({ context, builtinCloudFormationValidation: false });
+  const app = new App({
+    stackTraces: TEST_APP_PROPS.stackTraces,
+    context: { ...TEST_APP_PROPS.context, ...context },
+    builtinCloudFormationValidation: false,
+  });
   const stack = new DeployAccessStack(app, 'Access', { access });
   return { stack, template: Template.fromStack(stack) };
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app';
+import { TEST_APP_PROPS } from './support/app-props';
 
 const REPO = path.resolve(__dirname, '..');
 const CONTEXT: Record<string, unknown> = JSON.parse(
@@ -50,7 +51,8 @@ type Resource = {
 /** The stateful resources of every stack, with what would replace them (absent values as null). */
 function statefulResources(context: Record<string, unknown>) {
   const app = new App({
-    context: { ...context, 'aws:cdk:bundling-stacks': [], config: 'test/fixtures/config/single.json' },
+    stackTraces: TEST_APP_PROPS.stackTraces,
+    context: { ...context, ...TEST_APP_PROPS.context, config: 'test/fixtures/config/single.json' },
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-flags-')),
     builtinCloudFormationValidation: false,
   });

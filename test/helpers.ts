@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../lib/config/load';
 import { EnvironmentConfig } from '../lib/config/schema';
 import { SesSmtpStack } from '../lib/ses-smtp-stack';
+import { TEST_APP_PROPS } from './support/app-props';
 
 /** A minimal valid environment, as a user would write it in the environments file. */
 export const BASE_ENV = {
@@ -18,13 +19,15 @@ export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig 
   return parseConfig({ environments: { test: { ...BASE_ENV, ...env } } }, 'test.json').environments.test;
 }
 
+export { TEST_APP_PROPS };
+
 /**
- * An App that skips Lambda bundling (construct tests check templates, handler tests check code)
- * and aws-cdk-lib's CloudFormation validation engine, as the app does by default: the engine
- * costs more than the rest of a construct test. test/app.test.ts runs it on the example app.
+ * An App as the tests build them, without aws-cdk-lib's CloudFormation validation engine, as the
+ * app does by default: the engine costs more than the rest of a construct test.
+ * test/app.test.ts runs it on the example app.
  */
 export function testApp(): App {
-  return new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:bundling-stacks': [] } });
+  return new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: false });
 }
 
 export function synthStack(env: Record<string, unknown> = {}): { stack: SesSmtpStack; template: Template } {

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: every check of the repository, side by side.
+ *
+ *   node scripts/test.js                    # all checks (what `npm test` and CI run)
+ *   node scripts/test.js jest lint:code     # some of them
+ *
+ * The checks are package.json scripts, run as `npm run` would run them (a shell with
+ * node_modules/.bin on the PATH) but without an npm process each. They run at the same time:
+ * alone, each leaves a core idle for part of its run (eslint, prettier and the CDK CLI use one
+ * core; jest's last suites use one). The output keeps the order of a sequential run (lint, format
+ * check, type-check, jest, synth): each check's output is printed in one piece once it and the
+ * checks before it have ended, then a summary. The exit code is 1 when any check failed.
+ */
+const { Buffer } = require('node:buffer');
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** In the order of the output (the house CI order). */
+const CHECKS = ['lint:code', 'lint:format', 'typecheck', 'jest', 'synth'];
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Runs one package.json script; resolves with its result and its whole output. */
+function runScript(root, name, command, env) {
+  return new Promise((resolve) => {
+    const began = Date.now();
+    const child = spawn(command, { cwd: root, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('error', (e) => output.push(Buffer.from(`${e.message}\n`)));
+    child.on('close', (code, signal) =>
+      resolve({
+        name,
+        ok: code === 0,
+        ms: Date.now() - began,
+        status: signal ?? code,
+        output: Buffer.concat(output),
+      }),
+    );
+  });
+}
+
+/**
+ * Runs `checks` (script names of `root`'s package.json) at the same time, `first` started first,
+ * and writes their outputs in the order of `checks`. Resolves with the exit code: 0 when all passed.
+ */
+async function runChecks({
+  root,
+  checks,
+  first,
+  write = (text) => process.stdout.write(text),
+  env = process.env,
+}) {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const missing = checks.filter((name) => !scripts?.[name]);
+  if (missing.length) {
+    write(`package.json has no script ${missing.join(', ')}: add it or leave it out of the checks\n`);
+    return 2;
+  }
+  const childEnv = { ...env, PATH: `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${env.PATH}` };
+  const start = Date.now();
+  write(`npm test: ${checks.join(', ')}, side by side\n`);
+  const order = [...checks].sort((a, b) => Number(b === first) - Number(a === first));
+  const running = new Map(order.map((name) => [name, runScript(root, name, scripts[name], childEnv)]));
+  const results = [];
+  for (const name of checks) {
+    const result = await running.get(name);
+    results.push(result);
+    write(`\n── ${name} (${scripts[name]}): ${result.ok ? 'passed' : 'FAILED'} in ${seconds(result.ms)}\n`);
+    const text = result.output.toString('utf8').trimEnd();
+    if (text) write(`${text}\n`);
+  }
+  const failed = results.filter((r) => !r.ok);
+  write(
+    `\nnpm test: ${results.length - failed.length} of ${results.length} checks passed in ${seconds(Date.now() - start)}\n`,
+  );
+  for (const r of results)
+    write(
+      `  ${r.ok ? 'passed' : 'FAILED'}  ${r.name.padEnd(12)} ${seconds(r.ms).padStart(7)}${r.ok ? '' : `  (exit ${r.status})`}\n`,
+    );
+  return failed.length ? 1 : 0;
+}
+
+async function main() {
+  const root = path.resolve(__dirname, '..');
+  const requested = process.argv.slice(2);
+  const unknown = requested.filter((name) => !CHECKS.includes(name));
+  if (unknown.length) {
+    process.stderr.write(`unknown check: ${unknown.join(', ')}; the checks are: ${CHECKS.join(', ')}\n`);
+    return 2;
+  }
+  // Jest's global setup and the CDK CLI's build hook would both rebuild stale Lambda bundles, into
+  // the same folder: build them once, before either starts.
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', 'lambdas', '--if-stale'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) return 1;
+  // Children write into pipes: keep colours when the terminal shows them.
+  const env = { ...process.env, ...(process.stdout.isTTY && !process.env.NO_COLOR && { FORCE_COLOR: '1' }) };
+  return runChecks({
+    root,
+    checks: CHECKS.filter((name) => !requested.length || requested.includes(name)),
+    // The longest check: started first, it has the cores before the others take them.
+    first: 'jest',
+    env,
+  });
+}
+
+module.exports = { CHECKS, runChecks };
+
+if (require.main === module) main().then((code) => (process.exitCode = code));

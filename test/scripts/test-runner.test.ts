@@ -1,0 +1,81 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** scripts/test.js: plain CommonJS, so that `npm test` needs no TypeScript loader. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { CHECKS, runChecks } = require('../../scripts/test.js') as {
+  CHECKS: string[];
+  runChecks(options: {
+    root: string;
+    checks: string[];
+    first?: string;
+    write?: (text: string) => void;
+  }): Promise<number>;
+};
+
+/** A repository whose package.json holds `scripts`, and what the runner writes for `checks` there. */
+async function run(scripts: Record<string, string>, checks: string[], first?: string) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-runner-'));
+  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ scripts }));
+  let output = '';
+  const code = await runChecks({ root, checks, first, write: (text: string) => (output += text) });
+  return { code, output, root };
+}
+
+test('every check runs; one failure makes the exit code 1 and is named in the summary', async () => {
+  const { code, output } = await run({ a: 'echo out-a', b: 'echo err-b >&2; exit 3', c: 'echo out-c' }, [
+    'a',
+    'b',
+    'c',
+  ]);
+  expect(code).toBe(1);
+  expect(output).toMatch(/── b \(echo err-b >&2; exit 3\): FAILED in [\d.]+ s\nerr-b\n/);
+  expect(output).toMatch(/2 of 3 checks passed/);
+  expect(output).toMatch(/ {2}FAILED {2}b +[\d.]+ s {2}\(exit 3\)/);
+  expect(output).toContain('out-c');
+});
+
+test('all passing gives 0', async () => {
+  expect((await run({ a: 'true', b: 'true' }, ['a', 'b'])).code).toBe(0);
+});
+
+test('the checks run at the same time, and the output keeps their order whatever ends first', async () => {
+  // "slow" passes only once "fast" has started: run one after the other, it would fail after 10 s.
+  const { code, output } = await run(
+    {
+      slow: 'for i in $(seq 200); do [ -e started ] && echo slow-done && exit 0; sleep 0.05; done; exit 1',
+      fast: 'touch started; echo fast-done',
+    },
+    ['slow', 'fast'],
+  );
+  expect(code).toBe(0);
+  expect(output.indexOf('slow-done')).toBeGreaterThan(-1);
+  expect(output.indexOf('slow-done')).toBeLessThan(output.indexOf('fast-done'));
+});
+
+test('the scripts run with node_modules/.bin on the PATH, as npm run does', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-runner-'));
+  fs.mkdirSync(path.join(root, 'node_modules/.bin'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'node_modules/.bin/local-tool'), '#!/bin/sh\necho from-local-bin\n', {
+    mode: 0o755,
+  });
+  fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ scripts: { t: 'local-tool' } }));
+  let output = '';
+  expect(await runChecks({ root, checks: ['t'], write: (text: string) => (output += text) })).toBe(0);
+  expect(output).toContain('from-local-bin');
+});
+
+test('a check missing from package.json is one line and exit code 2, before anything runs', async () => {
+  const { code, output, root } = await run({ a: 'touch ran' }, ['a', 'nope']);
+  expect(code).toBe(2);
+  expect(output).toBe('package.json has no script nope: add it or leave it out of the checks\n');
+  expect(fs.existsSync(path.join(root, 'ran'))).toBe(false);
+});
+
+test("npm test's checks are this repository's scripts, in the house CI order", () => {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+  expect(CHECKS).toEqual(['lint:code', 'lint:format', 'typecheck', 'jest', 'synth']);
+  for (const name of CHECKS) expect(scripts[name]).toEqual(expect.any(String));
+  expect(scripts.test).toBe('node scripts/test.js');
+});
