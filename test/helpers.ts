@@ -30,7 +30,24 @@ export function testApp(): App {
   return new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: false });
 }
 
+/** The stack of `env` (merged over BASE_ENV), not synthesized. */
+export function buildStack(env: Record<string, unknown> = {}): SesSmtpStack {
+  return new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig(env) });
+}
+
+const synthesized = new Map<string, { stack: SesSmtpStack; template: Template }>();
+
+/**
+ * The stack of `env` and its template. A test file synthesizes each config once and its tests
+ * share the result: read it, never add to it (a test that adds constructs uses buildStack).
+ */
 export function synthStack(env: Record<string, unknown> = {}): { stack: SesSmtpStack; template: Template } {
-  const stack = new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig(env) });
-  return { stack, template: Template.fromStack(stack) };
+  const key = JSON.stringify(env);
+  let result = synthesized.get(key);
+  if (!result) {
+    const stack = buildStack(env);
+    result = { stack, template: Template.fromStack(stack) };
+    synthesized.set(key, result);
+  }
+  return result;
 }

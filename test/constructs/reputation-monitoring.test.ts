@@ -3,8 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRIC_NAMESPACE } from '../../lambda/ses-feedback/process';
 import { ReputationMonitoring } from '../../lib/constructs/reputation-monitoring';
 import { FEEDBACK_METRICS_NAMESPACE } from '../../lib/constructs/sending-feedback';
-import { SesSmtpStack } from '../../lib/ses-smtp-stack';
-import { envConfig, synthStack, testApp } from '../helpers';
+import { buildStack, synthStack } from '../helpers';
 
 type Alarm = Record<string, unknown> & { Dimensions?: { Name: string; Value: unknown }[] };
 const alarmsOf = (template: Template): Alarm[] =>
@@ -147,7 +146,7 @@ describe('ReputationMonitoring', () => {
       'bounceRatePercent must have 0 < warning < critical < 10 (the rate at which AWS may pause sending), got: warning 5, critical 12',
     ],
   ])('refuses bounce levels %j', (bounceRatePercent, message) => {
-    const { stack } = synthStack();
+    const stack = buildStack();
     expect(
       () =>
         new ReputationMonitoring(stack, 'Again', {
@@ -172,7 +171,7 @@ describe('ReputationMonitoring', () => {
   });
 
   test("the alarm panel also lists alarms added after the dashboard (it reads the sink's live list)", () => {
-    const stack = new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig() });
+    const stack = buildStack();
     const late = stack.operatorAlarms.alarmOnAny(
       'LateAlarm',
       new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }),
