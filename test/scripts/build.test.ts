@@ -1,0 +1,153 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+/*
+ * The bundles scripts/build.mjs ships (jest's global setup builds them), run as Lambda runs them:
+ * in a fresh Node process, credentials in the environment, the AWS APIs behind local endpoints
+ * (AWS_ENDPOINT_URL_<SERVICE>). What the build changes in the AWS SDK and the files it splits off
+ * exist only there: the handler tests run the TypeScript sources.
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BUNDLES = path.join(ROOT, 'dist', 'lambda-bundles');
+const ROLE = { key: 'ASIABUNDLETESTROLE01', secret: 'bundle-test-role-secret', token: 'bundle-test-session' };
+const REGION = 'eu-west-1';
+
+interface SeenRequest {
+  readonly method: string;
+  readonly path: string;
+  /** X-Amz-Target (JSON protocols) or the Action of a query request. */
+  readonly operation: string;
+  readonly body: string;
+  readonly authorization: string;
+  readonly securityToken: string;
+}
+
+interface Reply {
+  readonly status?: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** A local HTTP endpoint standing in for AWS APIs: `reply` answers each request, all are recorded. */
+async function fakeAws(reply: (request: SeenRequest) => Reply) {
+  const requests: SeenRequest[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const seen: SeenRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        operation: String(req.headers['x-amz-target'] ?? new URLSearchParams(body).get('Action') ?? ''),
+        body,
+        authorization: String(req.headers.authorization ?? ''),
+        securityToken: String(req.headers['x-amz-security-token'] ?? ''),
+      };
+      requests.push(seen);
+      const { status = 200, contentType, body: out } = reply(seen);
+      res.writeHead(status, { 'content-type': contentType }).end(out);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Each step of a run: what the handler returned or threw, and which files of the asset were loaded. */
+interface Step {
+  readonly result?: unknown;
+  readonly error?: string;
+  readonly loaded: string[];
+}
+
+const DRIVER = `
+const path = require('node:path');
+const [bundle, events] = [process.argv[1], JSON.parse(process.argv[2])];
+const loaded = () => Object.keys(require.cache).filter((f) => path.dirname(f) === path.dirname(bundle)).map((f) => path.basename(f)).sort();
+(async () => {
+  const { handler } = require(bundle);
+  const steps = [{ loaded: loaded() }];
+  for (const event of events) {
+    try {
+      const result = await handler(event, { getRemainingTimeInMillis: () => 30000 });
+      steps.push({ result: result ?? null, loaded: loaded() });
+    } catch (error) {
+      steps.push({ error: error.message, loaded: loaded() });
+    }
+  }
+  process.stdout.write('RESULT ' + JSON.stringify(steps) + '\\n');
+})();
+`;
+
+/**
+ * Loads a function's bundle in a fresh Node process and calls its handler with each event in
+ * turn; the first step is the load itself.
+ */
+async function runBundle(name: string, env: Record<string, string>, events: unknown[]): Promise<Step[]> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-home-'));
+  try {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['-e', DRIVER, path.join(BUNDLES, name, 'index.js'), JSON.stringify(events)],
+      {
+        // Only what Lambda would set, and an empty home: no shared AWS config of this machine.
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          AWS_REGION: REGION,
+          AWS_ACCESS_KEY_ID: ROLE.key,
+          AWS_SECRET_ACCESS_KEY: ROLE.secret,
+          AWS_SESSION_TOKEN: ROLE.token,
+          ...env,
+        },
+        timeout: 60_000,
+      },
+    );
+    const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) throw new Error(`no result from the ${name} bundle:\n${stdout}`);
+    return JSON.parse(line.slice('RESULT '.length)) as Step[];
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** Signed with the execution role's credentials from the environment. */
+const signedByRole = (r: SeenRequest) =>
+  r.authorization.includes(`Credential=${ROLE.key}/`) && r.securityToken === ROLE.token;
+
+describe('ses-feedback bundle', () => {
+  test('a permanent bounce puts the address on the suppression list, signed with the role from the environment', async () => {
+    const ses = await fakeAws(() => ({ contentType: 'application/json', body: '{}' }));
+    try {
+      const bounce = fs.readFileSync(
+        path.join(__dirname, '..', 'fixtures', 'ses-events', 'ses_event_bounce_permanent.json'),
+        'utf8',
+      );
+      const body = JSON.stringify(JSON.parse(bounce).payload);
+      const steps = await runBundle(
+        'ses-feedback',
+        { ENVIRONMENT_NAME: 'test', AWS_ENDPOINT_URL_SESV2: ses.url },
+        [{ Records: [{ messageId: 'm1', body, attributes: { ApproximateReceiveCount: '1' } }] }],
+      );
+      expect(steps[1]).toMatchObject({ result: { batchItemFailures: [] } });
+      expect(ses.requests).toHaveLength(1);
+      const [put] = ses.requests;
+      expect(put).toMatchObject({ method: 'PUT', path: '/v2/email/suppression/addresses' });
+      expect(JSON.parse(put.body)).toEqual({ EmailAddress: 'nobody@example.net', Reason: 'BOUNCE' });
+      expect(signedByRole(put)).toBe(true);
+    } finally {
+      await ses.close();
+    }
+  });
+});
