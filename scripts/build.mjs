@@ -61,10 +61,54 @@ function inputsHash(names) {
  * What the AWS SDK would make every cold start load for nothing, and how the bundles leave it out
  * (`npm run bench -- --only bundles` measures the init time this saves):
  *
- * - the credential chain beyond its first link: see lambda/shared/lambda-credentials.ts.
+ * - the credential chain beyond its first link: see lambda/shared/lambda-credentials.ts;
+ * - event streams: @smithy/core loads its event-stream code (codec, CRC32 over zlib) with
+ *   import() for operations that stream events, and no operation of our clients does
+ *   (test/scripts/build.test.ts checks every one). Bundled, that import() also made esbuild
+ *   turn most of the SDK core into lazily initialised modules (functions called at load,
+ *   __esm), which all ran at init anyway and cost more there than plain top-level code. The
+ *   bundles leave it out: the import() rejects, naming this file;
+ * - schemas of operations we never call: a client's schemas_0.js declares every operation's
+ *   schema with computed keys (`{ [_h]: ... }` where `const _h = "http"`), which esbuild
+ *   cannot prove free of side effects, so it keeps them all (SESv2: over 100 operations,
+ *   47 KB). Written as the plain keys they are, the unused ones are tree-shaken.
+ *
+ * Each rewrite fails the build when the SDK code no longer has the expected shape.
  */
 const LAMBDA_ALIASES = {
   '@aws-sdk/credential-provider-node': path.join(lambdaDir, 'shared', 'lambda-credentials.ts'),
+};
+
+const sdkRewrites = {
+  name: 'sdk-rewrites',
+  setup(build) {
+    const eventStreams = 'await import("@smithy/core/event-streams")';
+    build.onLoad(
+      { filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]protocols[\\/]HttpProtocol\.js$/ },
+      async (args) => {
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        if (!source.includes(eventStreams)) throw new Error(`${args.path}: no ${eventStreams} to leave out`);
+        const refusal =
+          'await Promise.reject(new Error("event streams are not in the Lambda bundles (scripts/build.mjs)"))';
+        return { contents: source.replace(eventStreams, refusal), loader: 'js' };
+      },
+    );
+    build.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+      async (args) => {
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        const strings = new Map(
+          [...source.matchAll(/^const (_\w+) = ("[^"\\]*");$/gm)].map((m) => [m[1], m[2]]),
+        );
+        if (!strings.size) throw new Error(`${args.path}: no string constants to inline`);
+        // An own "__proto__" property needs the computed form: a literal "__proto__" key sets the prototype.
+        const contents = source.replace(/\[(_\w+)\]:/g, (key, name) =>
+          strings.has(name) && strings.get(name) !== '"__proto__"' ? `${strings.get(name)}:` : key,
+        );
+        return { contents, loader: 'js' };
+      },
+    );
+  },
 };
 
 const BUNDLE_OPTIONS = {
@@ -87,6 +131,7 @@ export function lambdaBuildOptions(name) {
     ...BUNDLE_OPTIONS,
     entryPoints: [path.join(lambdaDir, name, 'index.ts')],
     alias: LAMBDA_ALIASES,
+    plugins: [sdkRewrites],
   };
 }
 

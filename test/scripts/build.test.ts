@@ -5,6 +5,7 @@ import { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { NormalizedSchema } from '@smithy/core/schema';
 
 /*
  * The bundles scripts/build.mjs ships (jest's global setup builds them), run as Lambda runs them:
@@ -149,5 +150,56 @@ describe('ses-feedback bundle', () => {
     } finally {
       await ses.close();
     }
+  });
+});
+
+describe('event streams, which the bundles leave out', () => {
+  /** The AWS SDK clients the Lambda code imports. */
+  const lambdaClients = () => {
+    const files = fs.readdirSync(path.join(ROOT, 'lambda'), { recursive: true }).map(String);
+    const sources = files.filter((f) => f.endsWith('.ts'));
+    const names = sources.flatMap((f) =>
+      [
+        ...fs
+          .readFileSync(path.join(ROOT, 'lambda', f), 'utf8')
+          .matchAll(/from '(@aws-sdk\/client-[\w-]+)'/g),
+      ].map((m) => m[1]),
+    );
+    return [...new Set(names)].sort();
+  };
+
+  /** The operations of a client's schemas (exported as `<Name>$`) whose input or output streams events. */
+  const eventStreamOperations = (exports: Record<string, unknown>) =>
+    Object.entries(exports)
+      .filter(([name, value]) => name.endsWith('$') && Array.isArray(value) && value[0] === 9)
+      .filter(([, op]) =>
+        [(op as unknown[])[4], (op as unknown[])[5]].some(
+          (io) => NormalizedSchema.of(io as never).getEventStreamMember() !== '',
+        ),
+      )
+      .map(([name]) => name.slice(0, -1));
+
+  test('no operation of the clients the Lambda functions use streams events', () => {
+    const clients = lambdaClients();
+    expect(clients).toEqual(expect.arrayContaining(['@aws-sdk/client-sesv2', '@aws-sdk/client-iam']));
+    for (const client of clients) {
+      const exports = jest.requireActual<Record<string, unknown>>(client);
+      const operations = Object.values(exports).filter((v) => Array.isArray(v) && v[0] === 9);
+      expect(operations.length).toBeGreaterThan(5);
+      expect({ client, eventStreams: eventStreamOperations(exports) }).toEqual({ client, eventStreams: [] });
+    }
+  });
+
+  test('the check finds an operation that streams events', () => {
+    const tick = [3, 'test', 'Tick', 0, [], []];
+    const events = [4, 'test', 'Events', { streaming: 1 }, ['tick'], [tick]];
+    const input = [3, 'test', 'SubscribeInput', 0, ['events'], [events]];
+    const output = [3, 'test', 'SubscribeOutput', 0, [], []];
+    expect(
+      eventStreamOperations({
+        Subscribe$: [9, 'test', 'Subscribe', 0, () => input, () => output],
+        Get$: [9, 'test', 'Get', 0, () => output, () => output],
+      }),
+    ).toEqual(['Subscribe']);
   });
 });
