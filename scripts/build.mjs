@@ -111,6 +111,24 @@ const sdkRewrites = {
   },
 };
 
+/*
+ * Modules a handler loads with import() only on the invocations that need them ship as files of
+ * their own next to index.js, so a cold start of the other invocations neither parses nor runs
+ * them: nodemailer's SMTP client, which the rotation loads for its testSecret step only
+ * (lambda/shared/smtp-login.ts).
+ */
+const LAZY_FILES = { 'nodemailer/lib/smtp-connection': 'smtp-connection.js' };
+
+const lazyFiles = {
+  name: 'lazy-files',
+  setup(build) {
+    const specifiers = Object.keys(LAZY_FILES).map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${specifiers.join('|')})$`) }, (args) =>
+      args.kind === 'dynamic-import' ? { path: `./${LAZY_FILES[args.path]}`, external: true } : undefined,
+    );
+  },
+};
+
 const BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
@@ -118,6 +136,8 @@ const BUNDLE_OPTIONS = {
   format: 'cjs',
   // ES module entry points first: smaller bundles and better tree shaking (the AWS SDK ships both).
   mainFields: ['module', 'main'],
+  // import() becomes a require(): a lazy file loads as CommonJS, without the ES module loader.
+  supported: { 'dynamic-import': false },
   minify: true,
   sourcemap: true,
   sourcesContent: false,
@@ -131,14 +151,14 @@ export function lambdaBuildOptions(name) {
     ...BUNDLE_OPTIONS,
     entryPoints: [path.join(lambdaDir, name, 'index.ts')],
     alias: LAMBDA_ALIASES,
-    plugins: [sdkRewrites],
+    plugins: [sdkRewrites, lazyFiles],
   };
 }
 
 /**
  * Bundles each function as the Lambda runtime loads it: dist/lambda-bundles/<name>/index.js
- * (CommonJS, handler export `handler`) with its source map. The AWS SDK is bundled in, so the
- * deployed code runs the versions the tests ran.
+ * (CommonJS, handler export `handler`) with its source map, and the lazy files it imports. The
+ * AWS SDK is bundled in, so the deployed code runs the versions the tests ran.
  */
 export async function buildLambdas({ ifStale = false } = {}) {
   const names = lambdaNames();
@@ -147,9 +167,25 @@ export async function buildLambdas({ ifStale = false } = {}) {
   fs.rmSync(STAMP, { force: true });
   fs.rmSync(BUNDLES_DIR, { recursive: true, force: true });
   await Promise.all(
-    names.map((name) =>
-      build({ ...lambdaBuildOptions(name), outfile: path.join(BUNDLES_DIR, name, 'index.js') }),
-    ),
+    names.map(async (name) => {
+      const outdir = path.join(BUNDLES_DIR, name);
+      const { metafile } = await build({
+        ...lambdaBuildOptions(name),
+        outfile: path.join(outdir, 'index.js'),
+        metafile: true,
+      });
+      const imported = new Set(
+        Object.values(metafile.inputs).flatMap((input) => input.imports.map((i) => i.path)),
+      );
+      for (const [spec, file] of Object.entries(LAZY_FILES)) {
+        if (!imported.has(`./${file}`)) continue;
+        await build({
+          ...BUNDLE_OPTIONS,
+          stdin: { contents: `export { default } from ${JSON.stringify(spec)};`, resolveDir: root },
+          outfile: path.join(outdir, file),
+        });
+      }
+    }),
   );
   fs.writeFileSync(STAMP, hash);
   return { built: names };

@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { NormalizedSchema } from '@smithy/core/schema';
+import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 
 /*
  * The bundles scripts/build.mjs ships (jest's global setup builds them), run as Lambda runs them:
@@ -149,6 +151,108 @@ describe('ses-feedback bundle', () => {
       expect(signedByRole(put)).toBe(true);
     } finally {
       await ses.close();
+    }
+  });
+});
+
+describe('rotate-smtp-credentials bundle', () => {
+  const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+  const TOKEN = 'rotation-token-1';
+  const NEW_KEY = { id: 'AKIABUNDLETESTNEWKEY', secret: 'bundle-test-new-secret-access-key' };
+  let smtp: TestSmtpServer;
+  let caFile: string;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({
+      accept: (u, p) => u === NEW_KEY.id && p === smtpPasswordFromSecretKey(NEW_KEY.secret, REGION),
+    });
+    caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-ca-')), 'ca.pem');
+    fs.writeFileSync(caFile, smtp.ca);
+  });
+  afterAll(async () => {
+    await smtp.close();
+    fs.rmSync(path.dirname(caFile), { recursive: true, force: true });
+  });
+
+  test('createSecret and setSecret run without the SMTP client; testSecret loads it and logs in with the new key', async () => {
+    let pending: string | undefined;
+    const json = (body: unknown, status = 200): Reply => ({
+      status,
+      contentType: 'application/x-amz-json-1.1',
+      body: JSON.stringify(body),
+    });
+    const secrets = await fakeAws((r) => {
+      const input = JSON.parse(r.body || '{}') as { VersionStage?: string; SecretString?: string };
+      switch (r.operation) {
+        case 'secretsmanager.DescribeSecret':
+          return json({
+            ARN: SECRET,
+            RotationEnabled: true,
+            VersionIdsToStages: { [TOKEN]: ['AWSPENDING'], 'version-0': ['AWSCURRENT'] },
+          });
+        case 'secretsmanager.GetSecretValue':
+          if (input.VersionStage === 'AWSCURRENT') return json({ ARN: SECRET, SecretString: '{}' });
+          return pending
+            ? json({ ARN: SECRET, SecretString: pending })
+            : json({ __type: 'ResourceNotFoundException', message: 'no AWSPENDING version' }, 400);
+        case 'secretsmanager.PutSecretValue':
+          pending = input.SecretString;
+          return json({ ARN: SECRET, VersionId: TOKEN });
+        default:
+          return json({ __type: 'InvalidRequestException', message: r.operation }, 400);
+      }
+    });
+    const xml = (action: string, result: string): Reply => ({
+      contentType: 'text/xml',
+      body: `<${action}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></${action}Response>`,
+    });
+    const iam = await fakeAws((r) => {
+      if (r.operation === 'ListAccessKeys')
+        return xml('ListAccessKeys', '<AccessKeyMetadata/><IsTruncated>false</IsTruncated>');
+      if (r.operation === 'CreateAccessKey')
+        return xml(
+          'CreateAccessKey',
+          `<AccessKey><UserName>SmtpUser</UserName><AccessKeyId>${NEW_KEY.id}</AccessKeyId><Status>Active</Status><SecretAccessKey>${NEW_KEY.secret}</SecretAccessKey></AccessKey>`,
+        );
+      return {
+        status: 400,
+        contentType: 'text/xml',
+        body: `<ErrorResponse><Error><Code>InvalidAction</Code><Message>${r.operation}</Message></Error></ErrorResponse>`,
+      };
+    });
+    try {
+      const step = (Step: string) => ({ Step, SecretId: SECRET, ClientRequestToken: TOKEN });
+      const steps = await runBundle(
+        'rotate-smtp-credentials',
+        {
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+          AWS_ENDPOINT_URL_IAM: iam.url,
+          NODE_EXTRA_CA_CERTS: caFile,
+          SMTP_USER_NAME: 'SmtpUser',
+          SES_REGION: REGION,
+          FROM_ADDRESS: 'no-reply@example.com',
+          PUBLISHED_SMTP_PORT: '587',
+          SMTP_HOST: 'localhost',
+          SMTP_PORT: String(smtp.port),
+          ENVIRONMENT_NAME: 'test',
+          PREVIOUS_KEY_QUIET_DAYS: '7',
+          ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'false',
+        },
+        [step('createSecret'), step('setSecret'), step('testSecret')],
+      );
+      expect(steps.map((s) => s.error)).toEqual([undefined, undefined, undefined, undefined]);
+      // Loaded with the module: index.js only; the SMTP client file comes with testSecret.
+      expect(steps.map((s) => s.loaded)).toEqual([
+        ['index.js'],
+        ['index.js'],
+        ['index.js'],
+        ['index.js', 'smtp-connection.js'],
+      ]);
+      expect(iam.requests.map((r) => r.operation)).toEqual(['ListAccessKeys', 'CreateAccessKey']);
+      expect(JSON.parse(pending!)).toMatchObject({ username: NEW_KEY.id, region: REGION });
+      expect(smtp.authAttempts).toEqual([{ username: NEW_KEY.id, accepted: true }]);
+      expect([...secrets.requests, ...iam.requests].every(signedByRole)).toBe(true);
+    } finally {
+      await Promise.all([secrets.close(), iam.close()]);
     }
   });
 });
