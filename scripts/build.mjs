@@ -145,7 +145,7 @@ const BUNDLE_OPTIONS = {
   logLevel: 'warning',
 };
 
-/** esbuild options for a function's index.js. */
+/** esbuild options for a function's index.js; scripts/bench.ts builds with them too. */
 export function lambdaBuildOptions(name) {
   return {
     ...BUNDLE_OPTIONS,
