@@ -34,7 +34,7 @@ export function lambdaNames() {
     .sort();
 }
 
-/** A hash of everything a bundle is made from: the Lambda sources and the locked dependency versions. */
+/** A hash of everything a bundle is made from: the Lambda sources, the locked dependency versions and this build. */
 function inputsHash(names) {
   const hash = createHash('sha256');
   const files = [];
@@ -46,17 +46,119 @@ function inputsHash(names) {
     }
   };
   walk(lambdaDir);
-  for (const file of [...files.sort(), path.join(root, 'package-lock.json')]) {
+  for (const file of [
+    ...files.sort(),
+    path.join(root, 'package-lock.json'),
+    fileURLToPath(import.meta.url),
+  ]) {
     hash.update(path.relative(root, file)).update('\0').update(fs.readFileSync(file)).update('\0');
   }
   hash.update(names.join(','));
   return hash.digest('hex');
 }
 
+/*
+ * What the AWS SDK would make every cold start load for nothing, and how the bundles leave it out
+ * (`npm run bench -- --only bundles` measures the init time this saves):
+ *
+ * - the credential chain beyond its first link: see lambda/shared/lambda-credentials.ts;
+ * - event streams: @smithy/core loads its event-stream code (codec, CRC32 over zlib) with
+ *   import() for operations that stream events, and no operation of our clients does
+ *   (test/scripts/build.test.ts checks every one). Bundled, that import() also made esbuild
+ *   turn most of the SDK core into lazily initialised modules (functions called at load,
+ *   __esm), which all ran at init anyway and cost more there than plain top-level code. The
+ *   bundles leave it out: the import() rejects, naming this file;
+ * - schemas of operations we never call: a client's schemas_0.js declares every operation's
+ *   schema with computed keys (`{ [_h]: ... }` where `const _h = "http"`), which esbuild
+ *   cannot prove free of side effects, so it keeps them all (SESv2: over 100 operations,
+ *   47 KB). Written as the plain keys they are, the unused ones are tree-shaken.
+ *
+ * Each rewrite fails the build when the SDK code no longer has the expected shape.
+ */
+const LAMBDA_ALIASES = {
+  '@aws-sdk/credential-provider-node': path.join(lambdaDir, 'shared', 'lambda-credentials.ts'),
+};
+
+const sdkRewrites = {
+  name: 'sdk-rewrites',
+  setup(build) {
+    const eventStreams = 'await import("@smithy/core/event-streams")';
+    build.onLoad(
+      { filter: /[\\/]@smithy[\\/]core[\\/]dist-es[\\/]submodules[\\/]protocols[\\/]HttpProtocol\.js$/ },
+      async (args) => {
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        if (!source.includes(eventStreams)) throw new Error(`${args.path}: no ${eventStreams} to leave out`);
+        const refusal =
+          'await Promise.reject(new Error("event streams are not in the Lambda bundles (scripts/build.mjs)"))';
+        return { contents: source.replace(eventStreams, refusal), loader: 'js' };
+      },
+    );
+    build.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+      async (args) => {
+        const source = await fs.promises.readFile(args.path, 'utf8');
+        const strings = new Map(
+          [...source.matchAll(/^const (_\w+) = ("[^"\\]*");$/gm)].map((m) => [m[1], m[2]]),
+        );
+        if (!strings.size) throw new Error(`${args.path}: no string constants to inline`);
+        // An own "__proto__" property needs the computed form: a literal "__proto__" key sets the prototype.
+        const contents = source.replace(/\[(_\w+)\]:/g, (key, name) =>
+          strings.has(name) && strings.get(name) !== '"__proto__"' ? `${strings.get(name)}:` : key,
+        );
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
+
+/*
+ * Modules a handler loads with import() only on the invocations that need them ship as files of
+ * their own next to index.js, so a cold start of the other invocations neither parses nor runs
+ * them: nodemailer's SMTP client, which the rotation loads for its testSecret step only
+ * (lambda/shared/smtp-login.ts).
+ */
+const LAZY_FILES = { 'nodemailer/lib/smtp-connection': 'smtp-connection.js' };
+
+const lazyFiles = {
+  name: 'lazy-files',
+  setup(build) {
+    const specifiers = Object.keys(LAZY_FILES).map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    build.onResolve({ filter: new RegExp(`^(${specifiers.join('|')})$`) }, (args) =>
+      args.kind === 'dynamic-import' ? { path: `./${LAZY_FILES[args.path]}`, external: true } : undefined,
+    );
+  },
+};
+
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  // ES module entry points first: smaller bundles and better tree shaking (the AWS SDK ships both).
+  mainFields: ['module', 'main'],
+  // import() becomes a require(): a lazy file loads as CommonJS, without the ES module loader.
+  supported: { 'dynamic-import': false },
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+/** esbuild options for a function's index.js; scripts/bench.ts builds with them too. */
+export function lambdaBuildOptions(name) {
+  return {
+    ...BUNDLE_OPTIONS,
+    entryPoints: [path.join(lambdaDir, name, 'index.ts')],
+    alias: LAMBDA_ALIASES,
+    plugins: [sdkRewrites, lazyFiles],
+  };
+}
+
 /**
  * Bundles each function as the Lambda runtime loads it: dist/lambda-bundles/<name>/index.js
- * (CommonJS, handler export `handler`) with its source map. The AWS SDK is bundled in, so the
- * deployed code runs the versions the tests ran.
+ * (CommonJS, handler export `handler`) with its source map, and the lazy files it imports. The
+ * AWS SDK is bundled in, so the deployed code runs the versions the tests ran.
  */
 export async function buildLambdas({ ifStale = false } = {}) {
   const names = lambdaNames();
@@ -65,23 +167,25 @@ export async function buildLambdas({ ifStale = false } = {}) {
   fs.rmSync(STAMP, { force: true });
   fs.rmSync(BUNDLES_DIR, { recursive: true, force: true });
   await Promise.all(
-    names.map((name) =>
-      build({
-        entryPoints: [path.join(lambdaDir, name, 'index.ts')],
-        outfile: path.join(BUNDLES_DIR, name, 'index.js'),
-        bundle: true,
-        platform: 'node',
-        target: 'node24',
-        format: 'cjs',
-        // ES module entry points first: smaller bundles and better tree shaking (the AWS SDK ships both).
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourcemap: true,
-        sourcesContent: false,
-        legalComments: 'none',
-        logLevel: 'warning',
-      }),
-    ),
+    names.map(async (name) => {
+      const outdir = path.join(BUNDLES_DIR, name);
+      const { metafile } = await build({
+        ...lambdaBuildOptions(name),
+        outfile: path.join(outdir, 'index.js'),
+        metafile: true,
+      });
+      const imported = new Set(
+        Object.values(metafile.inputs).flatMap((input) => input.imports.map((i) => i.path)),
+      );
+      for (const [spec, file] of Object.entries(LAZY_FILES)) {
+        if (!imported.has(`./${file}`)) continue;
+        await build({
+          ...BUNDLE_OPTIONS,
+          stdin: { contents: `export { default } from ${JSON.stringify(spec)};`, resolveDir: root },
+          outfile: path.join(outdir, file),
+        });
+      }
+    }),
   );
   fs.writeFileSync(STAMP, hash);
   return { built: names };

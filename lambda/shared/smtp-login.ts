@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
-import SMTPConnection, { type SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
 
 export interface SmtpEndpoint {
   readonly host: string;
@@ -47,6 +48,17 @@ export function smtpConnectionOptions(endpoint: SmtpEndpoint): SMTPConnectionOpt
   };
 }
 
+let smtpConnection: Promise<typeof SMTPConnection> | undefined;
+
+/**
+ * nodemailer's SMTP client, loaded on the first login rather than with the module: of the
+ * rotation function's four steps only testSecret logs in, so createSecret (the step that meets a
+ * cold start: the others follow it within seconds) does not parse and run it at init.
+ */
+function loadSmtpConnection(): Promise<typeof SMTPConnection> {
+  return (smtpConnection ??= import('nodemailer/lib/smtp-connection').then((m) => m.default));
+}
+
 /**
  * One SMTP login with nodemailer's SMTP connection (not the full mail transport: the Lambda
  * bundle stays small): connect, STARTTLS, AUTH (LOGIN or PLAIN, as the server offers), QUIT.
@@ -54,10 +66,11 @@ export function smtpConnectionOptions(endpoint: SmtpEndpoint): SMTPConnectionOpt
  * like "535 Authentication Credentials Invalid", never the credentials). The whole login takes
  * at most `timeoutMs`.
  */
-export function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredentials): Promise<void> {
+export async function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredentials): Promise<void> {
+  const Connection = await loadSmtpConnection();
   const timeout = endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise<void>((resolve, reject) => {
-    const connection = new SMTPConnection(smtpConnectionOptions(endpoint));
+    const connection = new Connection(smtpConnectionOptions(endpoint));
     let settled = false;
     const finish = (error?: Error | null) => {
       if (settled) return;
