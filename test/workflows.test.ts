@@ -74,11 +74,12 @@ describe('workflow properties', () => {
     expect(deploy.on.push).toEqual({ branches: ['main'] });
   });
 
-  test('every job runs npm test first, on Node 20', () => {
+  test('every test job runs npm test first, then the validation engine on every environment, on Node 20', () => {
     for (const wf of [pr, deploy]) {
       expect(wf.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual([
         'npm ci --no-audit --no-fund',
         'npm test',
+        'npx cdk synth --quiet -c validate=true',
         'echo "matrix=$(npx tsx scripts/environments-matrix.ts)" >> "$GITHUB_OUTPUT"',
       ]);
       for (const [name, job] of Object.entries(wf.jobs)) {
