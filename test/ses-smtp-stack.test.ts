@@ -1,3 +1,4 @@
+import { CfnElement, Stack } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { synthStack } from './helpers';
 
@@ -12,6 +13,21 @@ describe('SesSmtpStack', () => {
     expect(ids('AWS::KMS::Key').sort()).toEqual(
       ['MessagingKey9A79A2B1', 'SmtpCredentialsSecretKeyD0764CED'].sort(),
     );
+  });
+
+  test('each logical id is allocated once, however many synth passes ask for it', () => {
+    const allocate = jest.spyOn(
+      Stack.prototype as unknown as { allocateLogicalId(element: CfnElement): string },
+      'allocateLogicalId',
+    );
+    try {
+      const { stack } = synthStack();
+      const elements = stack.node.findAll().filter(CfnElement.isCfnElement);
+      const allocated = allocate.mock.calls.map(([element]) => element.node.path);
+      expect(allocated.sort()).toEqual(elements.map((element) => element.node.path).sort());
+    } finally {
+      allocate.mockRestore();
+    }
   });
 
   test('outputs tell an operator where the credentials are, never what they are', () => {
