@@ -1,4 +1,4 @@
-import { Stack, StackProps, Tags } from 'aws-cdk-lib';
+import { CfnElement, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EnvironmentConfig } from './config/schema';
@@ -33,6 +33,8 @@ export class SesSmtpStack extends Stack {
   public readonly messagingKey: kms.Key;
   /** The doctor's checks on a schedule; undefined with health.enabled false. */
   public readonly health?: HealthChecks;
+  /** Logical ids already allocated, by element (see allocateLogicalId). */
+  private readonly logicalIds = new Map<CfnElement, string>();
 
   constructor(scope: Construct, id: string, props: SesSmtpStackProps) {
     const { config, environmentName } = props;
@@ -58,5 +60,19 @@ export class SesSmtpStack extends Stack {
     // SesSmtp tags its resources; these make them the stack's tags too (CloudFormation stack tags).
     Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+  }
+
+  /**
+   * The logical id aws-cdk-lib allocates, computed once per element. An id depends only on the
+   * element's path, which never changes; without the cache every Ref and GetAtt hashes the path
+   * again in each synth pass (references, template, tree, cdk-nag).
+   */
+  protected override allocateLogicalId(cfnElement: CfnElement): string {
+    let logicalId = this.logicalIds.get(cfnElement);
+    if (logicalId === undefined) {
+      logicalId = super.allocateLogicalId(cfnElement);
+      this.logicalIds.set(cfnElement, logicalId);
+    }
+    return logicalId;
   }
 }

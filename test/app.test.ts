@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, CfnResource, CloudFormationValidatePlugin } from 'aws-cdk-lib';
+import { App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
@@ -21,7 +22,7 @@ const appWith = (context: Record<string, unknown>) =>
   new App({
     ...APP_PROPS,
     stackTraces: TEST_APP_PROPS.stackTraces,
-    context: { ...TEST_APP_PROPS.context, ...context },
+    context: { ...APP_PROPS.context, ...TEST_APP_PROPS.context, ...context },
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });
 
@@ -108,15 +109,44 @@ describe('switches', () => {
     return app;
   }
 
+  test('construct creation stack traces are off; --debug (CDK_DEBUG=true) records them', () => {
+    const traced = () => {
+      // The app's own props only: the tests' App props turn the traces off on their own.
+      const app = new App({
+        ...APP_PROPS,
+        context: { ...APP_PROPS.context, 'aws:cdk:bundling-stacks': [], config: FIXTURE },
+        outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
+      });
+      const [stack] = buildApp(app, {});
+      return [stack, ...stack.node.findAll()].filter((c) =>
+        c.node.metadata.some((m) => m.type === ArtifactMetadataEntryType.CREATION_STACK),
+      ).length;
+    };
+    expect(traced()).toBe(0);
+    const debug = process.env.CDK_DEBUG;
+    process.env.CDK_DEBUG = 'true';
+    try {
+      expect(traced()).toBeGreaterThan(80);
+    } finally {
+      if (debug === undefined) delete process.env.CDK_DEBUG;
+      else process.env.CDK_DEBUG = debug;
+    }
+  });
+
   test('the CloudFormation validation engine is off by default', () => {
     expect(() => withUnknownProperty({}).synth()).not.toThrow();
   });
 
   /** The names of the validation plugins buildApp registers for `context` (cdk-nag off). */
   const pluginsFor = (context: Record<string, unknown>) => {
-    const app = appWith({ nag: 'false', ...context });
-    buildApp(app, {});
-    return app.policyValidationBeta1.map((p) => p.name);
+    // Stage#policyValidationBeta1 would list them, but it is deprecated: watch the registration.
+    const addPlugins = jest.spyOn(Validations.prototype, 'addPlugins');
+    try {
+      buildApp(appWith({ nag: 'false', ...context }), {});
+      return addPlugins.mock.calls.flat().map((p) => p.name);
+    } finally {
+      addPlugins.mockRestore();
+    }
   };
 
   test('-c validate=true registers the engine, which then runs on synth whatever the App props say', () => {

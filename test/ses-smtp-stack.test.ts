@@ -1,5 +1,7 @@
+import { CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { synthStack } from './helpers';
+import { buildStack, synthStack } from './helpers';
 
 describe('SesSmtpStack', () => {
   test('stateful resources keep their logical ids (a rename would replace them)', () => {
@@ -12,6 +14,23 @@ describe('SesSmtpStack', () => {
     expect(ids('AWS::KMS::Key').sort()).toEqual(
       ['MessagingKey9A79A2B1', 'SmtpCredentialsSecretKeyD0764CED'].sort(),
     );
+  });
+
+  test('each logical id is allocated once, however many synth passes ask for it', () => {
+    const allocate = jest.spyOn(
+      Stack.prototype as unknown as { allocateLogicalId(element: CfnElement): string },
+      'allocateLogicalId',
+    );
+    try {
+      // A stack of its own: synthStack() may return one a test before synthesized.
+      const stack = buildStack();
+      Template.fromStack(stack);
+      const elements = stack.node.findAll().filter(CfnElement.isCfnElement);
+      const allocated = allocate.mock.calls.map(([element]) => element.node.path);
+      expect(allocated.sort()).toEqual(elements.map((element) => element.node.path).sort());
+    } finally {
+      allocate.mockRestore();
+    }
   });
 
   test('outputs tell an operator where the credentials are, never what they are', () => {
