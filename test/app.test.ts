@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnResource } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
@@ -20,7 +21,7 @@ function configFile(environments: Record<string, unknown>): string {
 const appWith = (context: Record<string, unknown>) =>
   new App({
     ...APP_PROPS,
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    context: { ...APP_PROPS.context, 'aws:cdk:bundling-stacks': [], ...context },
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });
 
@@ -106,6 +107,24 @@ describe('switches', () => {
     new CfnResource(stack, 'Odd', { type: 'AWS::SNS::Topic', properties: { NotAProperty: 1 } });
     return app;
   }
+
+  test('construct creation stack traces are off; --debug (CDK_DEBUG=true) records them', () => {
+    const traced = () => {
+      const [stack] = buildApp(appWith({ config: FIXTURE }), {});
+      return [stack, ...stack.node.findAll()].filter((c) =>
+        c.node.metadata.some((m) => m.type === ArtifactMetadataEntryType.CREATION_STACK),
+      ).length;
+    };
+    expect(traced()).toBe(0);
+    const debug = process.env.CDK_DEBUG;
+    process.env.CDK_DEBUG = 'true';
+    try {
+      expect(traced()).toBeGreaterThan(80);
+    } finally {
+      if (debug === undefined) delete process.env.CDK_DEBUG;
+      else process.env.CDK_DEBUG = debug;
+    }
+  });
 
   test('the CloudFormation validation engine is off by default', () => {
     expect(() => withUnknownProperty({}).synth()).not.toThrow();
