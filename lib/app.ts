@@ -21,7 +21,7 @@ export function deployAccessStackName(account: string): string {
  * CI instead. `-c validate=true` turns the built-in validation back on (see buildApp).
  *
  * Construct creation stack traces are off too: aws-cdk-lib would capture one for every resource,
- * output and stack (about 90 per environment) into cdk.out's metadata, a tenth of the time each
+ * output and stack (about 90 per environment) into cdk.out's metadata, about 7 % of the time each
  * environment adds to a synth. The templates are the same; `--debug` (`CDK_DEBUG=true`) records
  * them again, and the CLI then names the source line of a resource that fails to deploy.
  */
