@@ -624,6 +624,9 @@ function baselineWorktree(ref: string): string {
   const dir = path.join(TMP, 'baseline');
   execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { cwd: ROOT, stdio: 'pipe' });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  // Its compiled CLI and Lambda bundles, as `npm ci` (prepare) builds them.
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  if (scripts?.build) execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'pipe' });
   return dir;
 }
 
@@ -649,7 +652,22 @@ async function main(): Promise<void> {
   };
   const only = option('--only')?.split(',');
   try {
-    for (const [name, run] of Object.entries(sections)) if (!only || only.includes(name)) await run();
+    for (const [name, run] of Object.entries(sections)) {
+      if (only && !only.includes(name)) continue;
+      // One section's failure costs its figures, not the whole run's.
+      try {
+        await run();
+      } catch (e) {
+        rows.push({
+          figure: `section ${name}`,
+          method: `FAILED: ${(e as Error).message.split('\n')[0]}`,
+          previous: '—',
+          value: '—',
+          goal: '—',
+          pass: false,
+        });
+      }
+    }
   } finally {
     if (baseline)
       execFileSync('git', ['worktree', 'remove', '--force', baseline], { cwd: ROOT, stdio: 'pipe' });
