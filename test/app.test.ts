@@ -8,7 +8,8 @@ import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
-import { BASE_ENV, TEST_APP_PROPS } from './helpers';
+import { BASE_ENV } from './helpers';
+import { TEST_APP_PROPS } from './support/app-props';
 
 /** The tests' own environments file: the user's config/environments.json is theirs to edit. */
 const FIXTURE = 'test/fixtures/config/single.json';

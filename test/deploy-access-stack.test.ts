@@ -3,7 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { deployAccessPlan } from '../lib/config/github';
 import { parseConfig } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
-import { BASE_ENV, TEST_APP_PROPS } from './helpers';
+import { BASE_ENV } from './helpers';
+import { TEST_APP_PROPS } from './support/app-props';
 
 const STAGING = {
   ...BASE_ENV,
@@ -14,7 +15,7 @@ const STAGING = {
 
 function synth(github: Record<string, unknown>, environments: Record<string, unknown>, context = {}) {
   const [access] = deployAccessPlan(parseConfig({ github, environments }, 'test.json'));
-  // The built-in CloudFormation rules cost seconds per synth; `cdk synth` of a file with "github" runs them.
+  // The built-in CloudFormation rules cost seconds per synth; CI's `cdk synth -c validate=true` runs them.
   const app = new App({
     stackTraces: TEST_APP_PROPS.stackTraces,
     context: { ...TEST_APP_PROPS.context, ...context },

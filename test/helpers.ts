@@ -19,12 +19,10 @@ export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig 
   return parseConfig({ environments: { test: { ...BASE_ENV, ...env } } }, 'test.json').environments.test;
 }
 
-export { TEST_APP_PROPS };
-
 /**
  * An App as the tests build them, without aws-cdk-lib's CloudFormation validation engine, as the
- * app does by default: the engine costs more than the rest of a construct test.
- * test/app.test.ts runs it on the example app.
+ * app does by default: the engine costs more than the rest of a construct test. CI runs it once
+ * on every environment (.ci/run: `cdk synth -c validate=true`).
  */
 export function testApp(): App {
   return new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: false });
