@@ -619,9 +619,15 @@ describe('testSecret against a real SMTP server on 127.0.0.1', () => {
   const ACCEPTANCE_DELAY_MS = 400;
 
   beforeEach(async () => {
-    // SES accepts a new key only some seconds after IAM created it.
+    // SES accepts a new key only some seconds after IAM created it. The window is counted from the
+    // key's first login rather than its creation: on a busy machine the steps between the two can
+    // take longer than the window, and the test would then see no refusal at all.
+    const firstLogin = new Map<string, number>();
     server = await startSmtpServer({
-      accept: (u, p) => sesAccepts(u, p) && Date.now() - iam.keys.get(u)!.createdAt >= ACCEPTANCE_DELAY_MS,
+      accept: (u, p) => {
+        if (!firstLogin.has(u)) firstLogin.set(u, Date.now());
+        return sesAccepts(u, p) && Date.now() - firstLogin.get(u)! >= ACCEPTANCE_DELAY_MS;
+      },
     });
     deps = {
       ...deps,
