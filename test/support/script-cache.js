@@ -1,0 +1,54 @@
+// Compiles each module's source once per jest worker and runs it in every test file's context.
+//
+// jest gives each test file a fresh vm context and compiles every module it loads again with
+// vm.compileFunction, which V8 does not cache: each construct test re-parsed aws-cdk-lib, and
+// compiling was a third of jest's CPU. A vm.Script is compiled once and can run in any context;
+// running it yields a new module function per context, so each test file still gets its own
+// module instances and state, as before. Only the compiled code (bytecode included) is shared.
+const vm = require('node:vm');
+
+/**
+ * @param {object} options
+ * @param {string[]} options.parameters the module function's parameter names, in order
+ * @param {(source: string, filename: string) => Function | null} options.fallback jest's own
+ *   compile, used for a source vm.Script refuses, so its errors stay jest's
+ * @param {(specifier: string, filename: string, attributes: object) => Promise<unknown>} options.importModuleDynamically
+ *   import() from a module: a Script outlives the test file that compiled it, so this must
+ *   resolve against the test file running now
+ */
+function createScriptCompiler({ parameters, fallback, importModuleDynamically }) {
+  // The wrapper shares line 1 with the source; the column offset keeps stack positions exact.
+  const prefix = `(function (${parameters.join(', ')}) {`;
+  /** @type {Map<string, { source: string, script: vm.Script }>} */
+  const scripts = new Map();
+  const stats = { compiled: 0, reused: 0 };
+
+  /** The module function of `source` in `context`, or null when the context is gone. */
+  function compile(source, filename, context) {
+    if (context == null) return null;
+    let entry = scripts.get(filename);
+    if (entry === undefined || entry.source !== source) {
+      let script;
+      try {
+        script = new vm.Script(`${prefix}${source}\n})`, {
+          filename,
+          columnOffset: -prefix.length,
+          importModuleDynamically: (specifier, _script, attributes) =>
+            importModuleDynamically(specifier, filename, attributes),
+        });
+      } catch {
+        return fallback(source, filename);
+      }
+      entry = { source, script };
+      scripts.set(filename, entry);
+      stats.compiled += 1;
+    } else {
+      stats.reused += 1;
+    }
+    return entry.script.runInContext(context);
+  }
+
+  return { compile, stats };
+}
+
+module.exports = { createScriptCompiler };

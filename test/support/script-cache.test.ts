@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { createScriptCompiler } = require('./script-cache') as typeof import('./script-cache');
+
+const PARAMETERS = ['module', 'exports', 'require'];
+type ModuleFunction = (
+  module: { exports: Record<string, unknown> },
+  exports: object,
+  require: unknown,
+) => void;
+
+function compiler(fallback = jest.fn()) {
+  return createScriptCompiler({ parameters: PARAMETERS, fallback, importModuleDynamically: jest.fn() });
+}
+/** Loads `fn` as a module the way jest does: a fresh module object, `this` = its exports. */
+function load(fn: ModuleFunction) {
+  const module = { exports: {} as Record<string, unknown> };
+  fn.call(module.exports, module, module.exports, undefined);
+  return module.exports;
+}
+
+const COUNTER = 'let n = 0; exports.next = () => ++n; exports.self = this === exports;';
+
+test('a module is compiled once and runs in each context with its own state', () => {
+  const { compile, stats } = compiler();
+  const first = load(compile(COUNTER, '/m/counter.js', vm.createContext({})));
+  const second = load(compile(COUNTER, '/m/counter.js', vm.createContext({})));
+
+  expect(stats).toEqual({ compiled: 1, reused: 1 });
+  expect([(first.next as () => number)(), (first.next as () => number)()]).toEqual([1, 2]);
+  expect((second.next as () => number)()).toBe(1);
+  expect(first.self).toBe(true);
+});
+
+test('the module runs in the context it is loaded into', () => {
+  const { compile } = compiler();
+  const source = 'exports.answer = globalThis.answer;';
+  const a = load(compile(source, '/m/global.js', vm.createContext({ answer: 'a' })));
+  const b = load(compile(source, '/m/global.js', vm.createContext({ answer: 'b' })));
+  expect([a.answer, b.answer]).toEqual(['a', 'b']);
+});
+
+test('a changed source for the same file is compiled again', () => {
+  const { compile, stats } = compiler();
+  load(compile('exports.v = 1;', '/m/v.js', vm.createContext({})));
+  const changed = load(compile('exports.v = 2;', '/m/v.js', vm.createContext({})));
+  expect(changed.v).toBe(2);
+  expect(stats).toEqual({ compiled: 2, reused: 0 });
+});
+
+test.each([
+  ['on line 1', 'exports.f = () => { throw new Error("x"); };'],
+  ['on a later line', '"use strict";\n\nexports.f = function () {\n    throw new Error("x");\n};'],
+])('stack positions are those of the source as written (%s)', (_, source) => {
+  const { compile } = compiler();
+  const frame = (fn: ModuleFunction) => {
+    try {
+      (load(fn).f as () => void)();
+    } catch (error) {
+      return (error as Error).stack!.split('\n')[1];
+    }
+  };
+  const reference = vm.compileFunction(source, PARAMETERS, { filename: '/m/throws.js' }) as ModuleFunction;
+  expect(frame(compile(source, '/m/throws.js', vm.createContext({})))).toBe(frame(reference));
+  expect(frame(reference)).toMatch(/\/m\/throws\.js:\d+:\d+\)$/);
+});
+
+test("a source vm.Script refuses goes to jest's own compile, and is not kept", () => {
+  const fallback = jest.fn().mockReturnValue('from jest');
+  const { compile, stats } = compiler(fallback);
+  expect(compile('export const x = 1;', '/m/esm.js', vm.createContext({}))).toBe('from jest');
+  expect(fallback).toHaveBeenCalledWith('export const x = 1;', '/m/esm.js');
+  expect(stats).toEqual({ compiled: 0, reused: 0 });
+});
+
+test('a disposed context (null) gives null, as jest expects', () => {
+  expect(compiler().compile('exports.x = 1;', '/m/x.js', null)).toBeNull();
+});
+
+test('import() in a module reaches the importer with the specifier, the module file and the attributes', () => {
+  // Node passes import() to the callback only with --experimental-vm-modules (as jest needs for ESM).
+  const script = `
+    const vm = require('node:vm');
+    const { createScriptCompiler } = require(${JSON.stringify(path.join(__dirname, 'script-cache.js'))});
+    const calls = [];
+    const { compile } = createScriptCompiler({
+      parameters: ['module', 'exports'],
+      fallback: () => null,
+      importModuleDynamically: async (...args) => {
+        calls.push(args);
+        const loaded = new vm.SyntheticModule([], () => {});
+        await loaded.link(() => {});
+        await loaded.evaluate();
+        return loaded;
+      },
+    });
+    const module = { exports: {} };
+    compile('exports.load = () => import("./data.json", { with: { type: "json" } });', '/m/importer.js', vm.createContext({}))
+      .call(module.exports, module, module.exports);
+    module.exports.load().then(() => process.stdout.write(JSON.stringify(calls)), (e) => process.stdout.write(e.message));`;
+  const result = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', '-e', script], {
+    encoding: 'utf8',
+  });
+  expect(JSON.parse(result.stdout)).toEqual([['./data.json', '/m/importer.js', { type: 'json' }]]);
+});
