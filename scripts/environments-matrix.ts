@@ -5,7 +5,7 @@
  *   npx tsx scripts/environments-matrix.ts [path/to/environments.json]
  * A mistake in the file prints its lines and exits 2, like `cdk synth`'s app.
  */
-import { stackName } from '../lib/app';
+import { stackName } from '../lib/stack-name';
 import { gitHubEnvironmentsOf } from '../lib/config/github';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../lib/config/load';
 

@@ -22,7 +22,7 @@ function configFile(environments: Record<string, unknown>): string {
 const appWith = (context: Record<string, unknown>) =>
   new App({
     ...APP_PROPS,
-    stackTraces: TEST_APP_PROPS.stackTraces,
+    ...TEST_APP_PROPS,
     context: { ...APP_PROPS.context, ...TEST_APP_PROPS.context, ...context },
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });

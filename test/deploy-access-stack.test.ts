@@ -17,7 +17,7 @@ function synth(github: Record<string, unknown>, environments: Record<string, unk
   const [access] = deployAccessPlan(parseConfig({ github, environments }, 'test.json'));
   // The built-in CloudFormation rules cost seconds per synth; CI's `cdk synth -c validate=true` runs them.
   const app = new App({
-    stackTraces: TEST_APP_PROPS.stackTraces,
+    ...TEST_APP_PROPS,
     context: { ...TEST_APP_PROPS.context, ...context },
     builtinCloudFormationValidation: false,
   });

@@ -51,7 +51,7 @@ type Resource = {
 /** The stateful resources of every stack, with what would replace them (absent values as null). */
 function statefulResources(context: Record<string, unknown>) {
   const app = new App({
-    stackTraces: TEST_APP_PROPS.stackTraces,
+    ...TEST_APP_PROPS,
     context: { ...context, ...TEST_APP_PROPS.context, config: 'test/fixtures/config/single.json' },
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-flags-')),
     builtinCloudFormationValidation: false,

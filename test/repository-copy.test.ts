@@ -53,7 +53,7 @@ test('every environment of another valid config synthesizes with cdk-nag, from t
   );
   const { context } = JSON.parse(fs.readFileSync(path.join(copy, 'cdk.json'), 'utf8'));
   const app = new App({
-    stackTraces: TEST_APP_PROPS.stackTraces,
+    ...TEST_APP_PROPS,
     context: { ...context, ...TEST_APP_PROPS.context, config: configPath },
     outdir: path.join(copy, 'cdk.out'),
     // CloudFormation's built-in template rules do not depend on the config; `npm run synth` runs

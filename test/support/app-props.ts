@@ -2,10 +2,14 @@ import type { AppProps } from 'aws-cdk-lib';
 
 /**
  * What tests leave out of an App: Lambda bundling (construct tests check templates, handler tests
- * check code) and the stack traces aws-cdk-lib records for every construct in the assembly's
- * metadata (no test reads them; under jest's source maps they cost a fifth of a construct test's CPU).
+ * check code), the stack traces aws-cdk-lib records for every construct in the assembly's metadata
+ * (under jest's source maps they cost a fifth of a construct test's CPU), and the two files of
+ * aws-cdk-lib's own that no test reads: tree.json and the CDKMetadata resource (a fifth of a
+ * synth's CPU together). CI's `cdk synth` and cfn-lint check the templates with both.
  */
 export const TEST_APP_PROPS = {
   stackTraces: false,
+  treeMetadata: false,
+  analyticsReporting: false,
   context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-creation-stack-traces': true },
 } satisfies AppProps;

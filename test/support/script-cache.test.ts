@@ -1,8 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
+
+interface ScriptCompiler {
+  compile(source: string, filename: string, context: vm.Context | null): ModuleFunction | null;
+  stats: { compiled: number; reused: number };
+}
+// Plain CommonJS: jest loads its runtime without transforming it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { createScriptCompiler } = require('./script-cache') as typeof import('./script-cache');
+const { createScriptCompiler } = require('./script-cache') as {
+  createScriptCompiler(options: {
+    parameters: string[];
+    fallback: (source: string, filename: string) => unknown;
+    importModuleDynamically: (...args: unknown[]) => Promise<unknown>;
+  }): ScriptCompiler;
+};
 
 const PARAMETERS = ['module', 'exports', 'require'];
 type ModuleFunction = (
@@ -15,7 +27,8 @@ function compiler(fallback = jest.fn()) {
   return createScriptCompiler({ parameters: PARAMETERS, fallback, importModuleDynamically: jest.fn() });
 }
 /** Loads `fn` as a module the way jest does: a fresh module object, `this` = its exports. */
-function load(fn: ModuleFunction) {
+function load(fn: ModuleFunction | null) {
+  if (fn === null) throw new Error('no module function');
   const module = { exports: {} as Record<string, unknown> };
   fn.call(module.exports, module, module.exports, undefined);
   return module.exports;
@@ -55,12 +68,13 @@ test.each([
   ['on a later line', '"use strict";\n\nexports.f = function () {\n    throw new Error("x");\n};'],
 ])('stack positions are those of the source as written (%s)', (_, source) => {
   const { compile } = compiler();
-  const frame = (fn: ModuleFunction) => {
+  const frame = (fn: ModuleFunction | null) => {
     try {
       (load(fn).f as () => void)();
     } catch (error) {
       return (error as Error).stack!.split('\n')[1];
     }
+    return 'no error';
   };
   const reference = vm.compileFunction(source, PARAMETERS, { filename: '/m/throws.js' }) as ModuleFunction;
   expect(frame(compile(source, '/m/throws.js', vm.createContext({})))).toBe(frame(reference));
