@@ -7,10 +7,14 @@
  *
  * The checks are package.json scripts, run as `npm run` would run them (a shell with
  * node_modules/.bin on the PATH) but without an npm process each. They run at the same time:
- * alone, each leaves a core idle for part of its run (eslint, prettier and the CDK CLI use one
- * core; jest's last suites use one). The output keeps the order of a sequential run (lint, format
- * check, type-check, jest, synth): each check's output is printed in one piece once it and the
- * checks before it have ended, then a summary. The exit code is 1 when any check failed.
+ * alone, each leaves a core idle for part of its run (eslint, prettier and tsc use one core;
+ * jest's last suites use one). The output keeps the order of a sequential run (lint, format
+ * check, type-check, jest): each check's output is printed in one piece once it and the checks
+ * before it have ended, then a summary. The exit code is 1 when any check failed.
+ *
+ * No `cdk synth`: jest synthesizes every environment of config/environments.json with cdk-nag
+ * (test/app.test.ts), without the CDK CLI's start, which cost as much CPU as the app it ran. CI
+ * runs the CLI after `npm test` (`cdk synth -c validate=true`).
  */
 const { Buffer } = require('node:buffer');
 const { spawn, spawnSync } = require('node:child_process');
@@ -18,7 +22,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 /** In the order of the output (the house CI order). */
-const CHECKS = ['lint:code', 'lint:format', 'typecheck', 'jest', 'synth'];
+const CHECKS = ['lint:code', 'lint:format', 'typecheck', 'jest'];
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -92,8 +96,8 @@ async function main() {
     process.stderr.write(`unknown check: ${unknown.join(', ')}; the checks are: ${CHECKS.join(', ')}\n`);
     return 2;
   }
-  // Jest's global setup and the CDK CLI's build hook would both rebuild stale Lambda bundles, into
-  // the same folder: build them once, before either starts.
+  // Jest's global setup would rebuild stale Lambda bundles; so would a `cdk synth` started beside
+  // `npm test`, into the same folder: build them once, before the checks start.
   const build = spawnSync(process.execPath, ['scripts/build.mjs', 'lambdas', '--if-stale'], {
     cwd: root,
     stdio: 'inherit',

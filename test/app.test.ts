@@ -99,6 +99,31 @@ describe('buildApp', () => {
   });
 });
 
+describe("config/environments.json, the team's own file", () => {
+  // What `cdk synth` would find in it, without the CDK CLI (npm test runs none; CI's
+  // `cdk synth -c validate=true` does): each environment builds, with the repository's cdk.json
+  // context, and synthesizes under cdk-nag, whose findings throw.
+  test('every environment synthesizes with cdk-nag, and no stack carries an error', () => {
+    const { context } = JSON.parse(fs.readFileSync('cdk.json', 'utf8'));
+    const app = new App({
+      ...APP_PROPS,
+      context: { ...context, ...APP_PROPS.context },
+      outdir: fs.mkdtempSync(path.join(tmp, 'own-')),
+    });
+    const stacks = buildApp(app, {});
+    const assembly = app.synth();
+
+    const { environments } = JSON.parse(fs.readFileSync('config/environments.json', 'utf8'));
+    expect(stacks.map((s) => s.stackName)).toEqual(Object.keys(environments).map(stackName));
+    const errors = assembly.stacks.flatMap((s) =>
+      s.messages
+        .filter((m) => m.level === 'error')
+        .map((m) => `${s.stackName}${m.id}: ${String(m.entry.data)}`),
+    );
+    expect(errors).toEqual([]);
+  });
+});
+
 const STRICT_VALIDATION = '@aws-cdk/core:validateAgainstDefaultRules';
 
 describe('switches', () => {

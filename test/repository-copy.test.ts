@@ -7,8 +7,8 @@ import { TEST_APP_PROPS } from './support/app-props';
 
 /*
  * A team edits config/environments.json for its own domains and runs `npm test`. The checks of
- * `npm test` that read that file are the format check and the synth of every environment in it
- * (with cdk-nag); no test names an environment. This runs those checks on a copy of the repository
+ * `npm test` that read that file are the format check and the test that synthesizes every
+ * environment in it with cdk-nag (test/app.test.ts); no test names an environment. This runs those checks on a copy of the repository
  * whose file holds a different valid config, written on one line as a hurried user might.
  */
 
@@ -56,8 +56,8 @@ test('every environment of another valid config synthesizes with cdk-nag, from t
     ...TEST_APP_PROPS,
     context: { ...context, ...TEST_APP_PROPS.context, config: configPath },
     outdir: path.join(copy, 'cdk.out'),
-    // CloudFormation's built-in template rules do not depend on the config; `npm run synth` runs
-    // them on the user's file. cdk-nag (registered by buildApp) runs here.
+    // CloudFormation's built-in template rules do not depend on the config; CI's
+    // `cdk synth -c validate=true` runs them on the user's file. cdk-nag (registered by buildApp) runs here.
     builtinCloudFormationValidation: false,
   });
   const stacks = buildApp(app);

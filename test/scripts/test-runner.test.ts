@@ -73,9 +73,16 @@ test('a check missing from package.json is one line and exit code 2, before anyt
   expect(fs.existsSync(path.join(root, 'ran'))).toBe(false);
 });
 
-test("npm test's checks are this repository's scripts, in the house CI order", () => {
-  const { scripts } = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
-  expect(CHECKS).toEqual(['lint:code', 'lint:format', 'typecheck', 'jest', 'synth']);
+test("npm test's checks are this repository's scripts, in the house CI order, and CI's synth follows", () => {
+  const repo = path.join(__dirname, '../..');
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+  expect(CHECKS).toEqual(['lint:code', 'lint:format', 'typecheck', 'jest']);
   for (const name of CHECKS) expect(scripts[name]).toEqual(expect.any(String));
   expect(scripts.test).toBe('node scripts/test.js');
+  // The last step of the house order, `cdk synth` of every environment, is CI's, after npm test.
+  const ci = fs.readFileSync(path.join(repo, '.ci/run'), 'utf8');
+  expect(ci.indexOf('\nnpx cdk synth --quiet -c validate=true\n')).toBeGreaterThan(
+    ci.indexOf('\nnpm test\n'),
+  );
+  expect(ci.indexOf('\nnpm test\n')).toBeGreaterThan(0);
 });
