@@ -448,18 +448,19 @@ function benchNpmTest(baseline: string | undefined): void {
       stdio: 'pipe',
     });
   };
-  // This tree and the baseline take turns, each from cold caches, so a busy machine slows both alike.
+  // The baseline and this tree take turns, each from cold caches, so a busy machine slows both
+  // alike; this tree goes second, so the warm run below follows its own cold run.
   const cold: { this: ReturnType<typeof once>[]; baseline: ReturnType<typeof once>[] } = {
     this: [],
     baseline: [],
   };
   for (let i = 0; i < Math.max(1, Math.min(RUNS, 3)); i++) {
-    clearCaches(ROOT);
-    cold.this.push(once(ROOT));
     if (baseline) {
       clearCaches(baseline);
       cold.baseline.push(once(baseline));
     }
+    clearCaches(ROOT);
+    cold.this.push(once(ROOT));
   }
   const middle = (runs: ReturnType<typeof once>[]) =>
     [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
