@@ -33,11 +33,19 @@ const fixture = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
 const configPath = path.join(copy, 'config', 'environments.json');
 fs.writeFileSync(configPath, JSON.stringify(fixture));
 
+// Without --cache, prettier deletes the cache file it finds from its working directory: the
+// copy's node_modules is the repository's, and so would be the developer's cache of `npm test`.
 const prettier = (args: string[]) =>
-  spawnSync(process.execPath, [path.join(REPO, 'node_modules/prettier/bin/prettier.cjs'), ...args], {
-    cwd: copy,
-    encoding: 'utf8',
-  });
+  spawnSync(
+    process.execPath,
+    [
+      path.join(REPO, 'node_modules/prettier/bin/prettier.cjs'),
+      '--cache-location',
+      path.join(copy, 'prettier-cache'),
+      ...args,
+    ],
+    { cwd: copy, encoding: 'utf8' },
+  );
 
 test('the format check passes with the user formatting of config/environments.json', () => {
   // `prettier --check .` reads the same ignore file for every path: asking about this one file is
