@@ -90,6 +90,25 @@ describe('workflow properties', () => {
     }
   });
 
+  test("every test job restores the checks' caches between npm ci and npm test, keyed by the lock file", () => {
+    for (const wf of [pr, deploy]) {
+      const list = wf.jobs.test.steps;
+      const at = (pred: (s: Step) => boolean) => list.findIndex(pred);
+      const cache = at((s) => s.uses === 'actions/cache@v4');
+      expect(cache).toBeGreaterThan(at((s) => s.run === 'npm ci --no-audit --no-fund'));
+      expect(cache).toBeLessThan(at((s) => s.run === 'npm test'));
+      expect(list[cache].with).toEqual({
+        path: 'node_modules/.cache',
+        key: "checks-${{ runner.os }}-${{ hashFiles('package-lock.json') }}-${{ github.sha }}",
+        'restore-keys': "checks-${{ runner.os }}-${{ hashFiles('package-lock.json') }}-",
+      });
+    }
+    // jest keeps its cache there too, beside eslint's and prettier's (package.json scripts).
+    expect(fs.readFileSync(path.join(__dirname, '../jest.config.js'), 'utf8')).toContain(
+      "cacheDirectory: '<rootDir>/node_modules/.cache/jest'",
+    );
+  });
+
   test('AWS credentials only through OIDC, from the GitHub environment variable', () => {
     for (const wf of [pr, deploy]) {
       expect(wf.permissions).toEqual({ contents: 'read' });
