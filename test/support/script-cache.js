@@ -5,40 +5,44 @@
 // compiling was a third of jest's CPU. A vm.Script is compiled once and can run in any context;
 // running it yields a new module function per context, so each test file still gets its own
 // module instances and state, as before. Only the compiled code (bytecode included) is shared.
+// A worker keeps each module's source (to see a change) and its Script until it exits.
 const vm = require('node:vm');
 
 /**
  * @param {object} options
  * @param {string[]} options.parameters the module function's parameter names, in order
- * @param {(source: string, filename: string) => Function | null} options.fallback jest's own
- *   compile, used for a source vm.Script refuses, so its errors stay jest's
- * @param {(specifier: string, filename: string, attributes: object) => Promise<unknown>} options.importModuleDynamically
+ * @param {(specifier: string, filename: string, attributes: object, phase?: string) => Promise<unknown>} options.importModuleDynamically
  *   import() from a module: a Script outlives the test file that compiled it, so this must
  *   resolve against the test file running now
  */
-function createScriptCompiler({ parameters, fallback, importModuleDynamically }) {
+function createScriptCompiler({ parameters, importModuleDynamically }) {
   // The wrapper shares line 1 with the source; the column offset keeps stack positions exact.
   const prefix = `(function (${parameters.join(', ')}) {`;
   /** @type {Map<string, { source: string, script: vm.Script }>} */
   const scripts = new Map();
   const stats = { compiled: 0, reused: 0 };
 
-  /** The module function of `source` in `context`, or null when the context is gone. */
-  function compile(source, filename, context) {
+  /**
+   * The module function of `source` in `context`, or null when the context is gone. `fallback`
+   * (jest's own compile) gets a source that is not a valid function body, so its error is jest's.
+   */
+  function compile(source, filename, context, fallback) {
     if (context == null) return null;
     let entry = scripts.get(filename);
     if (entry === undefined || entry.source !== source) {
-      let script;
       try {
-        script = new vm.Script(`${prefix}${source}\n})`, {
-          filename,
-          columnOffset: -prefix.length,
-          importModuleDynamically: (specifier, _script, attributes) =>
-            importModuleDynamically(specifier, filename, attributes),
-        });
+        // Only a valid function body keeps the wrapper whole: `}); x(); (function () {` would
+        // otherwise compile, run x() and hand back the wrong function.
+        vm.compileFunction(source, parameters, { filename });
       } catch {
         return fallback(source, filename);
       }
+      const script = new vm.Script(`${prefix}${source}\n})`, {
+        filename,
+        columnOffset: -prefix.length,
+        importModuleDynamically: (specifier, _script, attributes, phase) =>
+          importModuleDynamically(specifier, filename, attributes, phase),
+      });
       entry = { source, script };
       scripts.set(filename, entry);
       stats.compiled += 1;

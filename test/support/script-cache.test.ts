@@ -2,8 +2,14 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 
+type Fallback = (source: string, filename: string) => unknown;
 interface ScriptCompiler {
-  compile(source: string, filename: string, context: vm.Context | null): ModuleFunction | null;
+  compile(
+    source: string,
+    filename: string,
+    context: vm.Context | null,
+    fallback?: Fallback,
+  ): ModuleFunction | null;
   stats: { compiled: number; reused: number };
 }
 // Plain CommonJS: jest loads its runtime without transforming it.
@@ -11,7 +17,6 @@ interface ScriptCompiler {
 const { createScriptCompiler } = require('./script-cache') as {
   createScriptCompiler(options: {
     parameters: string[];
-    fallback: (source: string, filename: string) => unknown;
     importModuleDynamically: (...args: unknown[]) => Promise<unknown>;
   }): ScriptCompiler;
 };
@@ -23,8 +28,8 @@ type ModuleFunction = (
   require: unknown,
 ) => void;
 
-function compiler(fallback = jest.fn()) {
-  return createScriptCompiler({ parameters: PARAMETERS, fallback, importModuleDynamically: jest.fn() });
+function compiler() {
+  return createScriptCompiler({ parameters: PARAMETERS, importModuleDynamically: jest.fn() });
 }
 /** Loads `fn` as a module the way jest does: a fresh module object, `this` = its exports. */
 function load(fn: ModuleFunction | null) {
@@ -81,11 +86,18 @@ test.each([
   expect(frame(reference)).toMatch(/\/m\/throws\.js:\d+:\d+\)$/);
 });
 
-test("a source vm.Script refuses goes to jest's own compile, and is not kept", () => {
+test.each([
+  ['a syntax error', 'exports.x = ;'],
+  ['ES module syntax', 'export const x = 1;'],
+  // Valid inside the wrapper only: it would close the wrapper, run code and return another function.
+  ['a source that would close the wrapper', 'exports.x = 1;\n}); globalThis.escaped = 1; (function () {'],
+])("%s goes to jest's own compile, is not run, and is not kept", (_, source) => {
   const fallback = jest.fn().mockReturnValue('from jest');
-  const { compile, stats } = compiler(fallback);
-  expect(compile('export const x = 1;', '/m/esm.js', vm.createContext({}))).toBe('from jest');
-  expect(fallback).toHaveBeenCalledWith('export const x = 1;', '/m/esm.js');
+  const { compile, stats } = compiler();
+  const context = vm.createContext({});
+  expect(compile(source, '/m/bad.js', context, fallback)).toBe('from jest');
+  expect(fallback).toHaveBeenCalledWith(source, '/m/bad.js');
+  expect(context.escaped).toBeUndefined();
   expect(stats).toEqual({ compiled: 0, reused: 0 });
 });
 
@@ -101,7 +113,6 @@ test('import() in a module reaches the importer with the specifier, the module f
     const calls = [];
     const { compile } = createScriptCompiler({
       parameters: ['module', 'exports'],
-      fallback: () => null,
       importModuleDynamically: async (...args) => {
         calls.push(args);
         const loaded = new vm.SyntheticModule([], () => {});
@@ -113,7 +124,7 @@ test('import() in a module reaches the importer with the specifier, the module f
     const module = { exports: {} };
     compile('exports.load = () => import("./data.json", { with: { type: "json" } });', '/m/importer.js', vm.createContext({}))
       .call(module.exports, module, module.exports);
-    module.exports.load().then(() => process.stdout.write(JSON.stringify(calls)), (e) => process.stdout.write(e.message));`;
+    module.exports.load().then(() => process.stdout.write(JSON.stringify(calls.map((c) => c.slice(0, 3)))), (e) => process.stdout.write(e.message));`;
   const result = spawnSync(process.execPath, ['--experimental-vm-modules', '--no-warnings', '-e', script], {
     encoding: 'utf8',
   });
