@@ -217,21 +217,40 @@ describe('switches', () => {
   );
 });
 
-describe('bin/app.ts', () => {
+describe('bin/app.ts, bundled as cdk.json runs it (.build/app.js under plain Node)', () => {
+  // jest's global setup builds .build/app.js (scripts/build.mjs app), as cdk.json's build hook does.
+  const runApp = (config: string, outdir = fs.mkdtempSync(path.join(tmp, 'bin-'))) => {
+    const { context } = JSON.parse(fs.readFileSync('cdk.json', 'utf8'));
+    return {
+      outdir,
+      result: spawnSync(process.execPath, ['.build/app.js'], {
+        encoding: 'utf8',
+        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ ...context, config }), CDK_OUTDIR: outdir },
+      }),
+    };
+  };
+
   test('a config mistake prints one line and exits 2, without a stack trace', () => {
     const config = configFile({ prod: { ...BASE_ENV, dmarc: { policy: 'block' } } });
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
-      encoding: 'utf8',
-      env: {
-        ...process.env,
-        CDK_CONTEXT_JSON: JSON.stringify({ config }),
-        CDK_OUTDIR: fs.mkdtempSync(path.join(tmp, 'bin-')),
-      },
-    });
+    const { result } = runApp(config);
     expect(result.status).toBe(2);
     expect(result.stderr.trim()).toBe(
       `${config}: environment "prod", field "dmarc.policy": got "block", expected one of: "none", "quarantine", "reject"`,
     );
+  });
+
+  test('it synthesizes an environment with cdk-nag, and stages each function from the prebuilt bundles', () => {
+    const { result, outdir } = runApp(FIXTURE);
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    const assets = JSON.parse(fs.readFileSync(path.join(outdir, 'SesSmtp-qa.assets.json'), 'utf8'));
+    const staged = Object.values(
+      assets.files as Record<string, { source: { path: string; packaging: string } }>,
+    )
+      .filter((f) => f.source.packaging === 'zip')
+      .map((f) => fs.existsSync(path.join(outdir, f.source.path, 'index.js')));
+    expect(staged.length).toBeGreaterThanOrEqual(3);
+    expect(staged.every(Boolean)).toBe(true);
   });
 });
 

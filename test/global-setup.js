@@ -1,12 +1,13 @@
 // Construct tests synthesize NodeFunctions, which use the prebuilt Lambda bundles: build them
 // once before the tests when a Lambda source or the lock file changed since the last build.
+// Also the app as cdk.json runs it (.build/app.js): a test runs it under plain Node.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 module.exports = () => {
   execFileSync(
     process.execPath,
-    [path.join(__dirname, '..', 'scripts', 'build.mjs'), 'lambdas', '--if-stale'],
+    [path.join(__dirname, '..', 'scripts', 'build.mjs'), 'lambdas', 'app', '--if-stale'],
     {
       stdio: 'inherit',
     },
