@@ -470,7 +470,7 @@ function benchNpmTest(baseline: string | undefined): void {
   const old = baseline ? middle(cold.baseline) : undefined;
   rows.push({
     figure: '`npm test` wall time',
-    method: `from a warm \`npm ci\` with no eslint/prettier/jest cache (as CI), ${os.availableParallelism()} cores, median of ${cold.this.length}, taking turns with the baseline; that run: ${mid.checks}${ok ? '' : ' (FAILED)'}`,
+    method: `from a warm \`npm ci\` with no eslint/prettier/jest cache (as a first CI run), ${os.availableParallelism()} cores, median of ${cold.this.length}, taking turns with the baseline; that run: ${mid.checks}${ok ? '' : ' (FAILED)'}`,
     previous: '50 s',
     baseline: old ? `${seconds(old.ms)}${cold.baseline.every((r) => r.ok) ? '' : ' (FAILED)'}` : undefined,
     value: seconds(mid.ms),
