@@ -17,7 +17,7 @@
  * runs the CLI after `npm test` (`cdk synth -c validate=true`).
  */
 const { Buffer } = require('node:buffer');
-const { spawn, spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -96,13 +96,6 @@ async function main() {
     process.stderr.write(`unknown check: ${unknown.join(', ')}; the checks are: ${CHECKS.join(', ')}\n`);
     return 2;
   }
-  // Jest's global setup would rebuild stale Lambda bundles; so would a `cdk synth` started beside
-  // `npm test`, into the same folder: build them once, before the checks start.
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', 'lambdas', '--if-stale'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (build.status !== 0) return 1;
   // Children write into pipes: keep colours when the terminal shows them.
   const env = { ...process.env, ...(process.stdout.isTTY && !process.env.NO_COLOR && { FORCE_COLOR: '1' }) };
   return runChecks({

@@ -15,12 +15,7 @@ const STAGING = {
 
 function synth(github: Record<string, unknown>, environments: Record<string, unknown>, context = {}) {
   const [access] = deployAccessPlan(parseConfig({ github, environments }, 'test.json'));
-  // The built-in CloudFormation rules cost seconds per synth; CI's `cdk synth -c validate=true` runs them.
-  const app = new App({
-    ...TEST_APP_PROPS,
-    context: { ...TEST_APP_PROPS.context, ...context },
-    builtinCloudFormationValidation: false,
-  });
+  const app = new App({ ...TEST_APP_PROPS, context: { ...TEST_APP_PROPS.context, ...context } });
   const stack = new DeployAccessStack(app, 'Access', { access });
   return { stack, template: Template.fromStack(stack) };
 }

@@ -54,7 +54,6 @@ function statefulResources(context: Record<string, unknown>) {
     ...TEST_APP_PROPS,
     context: { ...context, ...TEST_APP_PROPS.context, config: 'test/fixtures/config/single.json' },
     outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-flags-')),
-    builtinCloudFormationValidation: false,
   });
   buildApp(app);
   const assembly = app.synth();

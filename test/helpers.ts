@@ -19,13 +19,9 @@ export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig 
   return parseConfig({ environments: { test: { ...BASE_ENV, ...env } } }, 'test.json').environments.test;
 }
 
-/**
- * An App as the tests build them, without aws-cdk-lib's CloudFormation validation engine, as the
- * app does by default: the engine costs more than the rest of a construct test. CI runs it once
- * on every environment (.ci/run: `cdk synth -c validate=true`).
- */
+/** An App as the tests build them (test/support/app-props.ts says what they leave out). */
 export function testApp(): App {
-  return new App({ ...TEST_APP_PROPS, builtinCloudFormationValidation: false });
+  return new App(TEST_APP_PROPS);
 }
 
 /** The stack of `env` (merged over BASE_ENV), not synthesized. */

@@ -64,9 +64,6 @@ test('every environment of another valid config synthesizes with cdk-nag, from t
     ...TEST_APP_PROPS,
     context: { ...context, ...TEST_APP_PROPS.context, config: configPath },
     outdir: path.join(copy, 'cdk.out'),
-    // CloudFormation's built-in template rules do not depend on the config; CI's
-    // `cdk synth -c validate=true` runs them on the user's file. cdk-nag (registered by buildApp) runs here.
-    builtinCloudFormationValidation: false,
   });
   const stacks = buildApp(app);
   const assembly = app.synth();
