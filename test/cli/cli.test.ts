@@ -505,29 +505,36 @@ describe('doctor', () => {
     expect(r.stdout + r.stderr).not.toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
   });
 
-  test('"connection timeout": the firewall advice', async () => {
+  test('"connection timeout": the firewall advice (fake clock; the socket is real)', async () => {
     // A server that accepts TCP and never greets, like a filtered port behind a proxy.
     const silent = net.createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const connected = new Promise<void>((resolve) => silent.once('connection', () => resolve()));
+    // Only the timers: sockets, DNS queries and the promises between them run for real.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
     try {
       const port = (silent.address() as net.AddressInfo).port;
-      const r = await cli([
+      const pending = cli([
         'doctor',
         '--smtp-host',
         '127.0.0.1',
         '--smtp-port',
         String(port),
         '--smtp-timeout',
-        '1',
+        '10',
         '--resolver',
         dns.address,
       ]);
+      await connected;
+      await jest.advanceTimersByTimeAsync(10_000);
+      const r = await pending;
       expect(r.code).toBe(1);
       expect(r.stdout).toMatch(
         /✗ SMTP 127\.0\.0\.1:\d+: .*connect: no answer from 127\.0\.0\.1:\d+ \(connection timeout\)/,
       );
       expect(r.stdout).toMatch(/→ outbound port \d+ is probably blocked by a firewall/);
     } finally {
+      jest.useRealTimers();
       silent.close();
     }
   });

@@ -1,6 +1,14 @@
 import { AddressInfo } from 'node:net';
 import * as selfsigned from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
+
+// smtp-server waits 100 ms after accepting a connection before it greets, to catch clients that
+// talk first (spam bots). No client here does, and the suites open dozens of connections: greet
+// at once. (Each test file loads its own copy of smtp-server, so this reaches only these servers.)
+SMTPConnection.prototype.init = function init(this: SMTPConnection) {
+  this._setListeners(() => this.connectionReady());
+};
 
 export interface TestSmtpServer {
   readonly port: number;
@@ -61,6 +69,9 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
     authMethods: options.authMethods ?? ['PLAIN', 'LOGIN'],
     disabledCommands: options.disabledCommands ?? [],
     allowInsecureAuth: false,
+    // SES greets without a reverse lookup; asking the machine's resolver about 127.0.0.1 can take
+    // smtp-server's full 1.5 s on a CI runner whose DNS is slow.
+    disableReverseLookup: true,
     logger: false,
     onAuth(auth, _session, callback) {
       const accepted = options.accept(auth.username ?? '', auth.password ?? '');
