@@ -21,6 +21,7 @@ const NOT_COPIED = new Set([
   'cdk.out',
   '.build',
   'coverage',
+  'dist',
   'test',
   '.jest-summary',
 ]);
@@ -55,7 +56,7 @@ test('the format check passes with the user formatting of config/environments.js
   expect(prettier(['--check', '--ignore-path', '', 'config/environments.json']).status).toBe(1);
 });
 
-test("every environment of another valid config synthesizes with cdk-nag, from the copy's files", async () => {
+test("every environment of another valid config synthesizes with cdk-nag, with the copy's cdk.json and config", async () => {
   // The copy's lib/ is the repository's: the repository's modules, already loaded and compiled, build it.
   const { buildApp, stackName, deployAccessStackName } = await import('../lib/app');
   const { context } = JSON.parse(fs.readFileSync(path.join(copy, 'cdk.json'), 'utf8'));

@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:net';
+import { createServer, Server, Socket } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { smtpConnectionOptions, smtpLogin } from '../../lambda/shared/smtp-login';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
@@ -55,13 +55,18 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
   describe('a server that accepts the connection and never greets', () => {
     let silent: Server;
     let port: number;
+    const accepted: Socket[] = [];
     beforeAll(async () => {
-      silent = createServer(() => undefined);
+      silent = createServer((socket) => void accepted.push(socket));
       await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
       port = (silent.address() as AddressInfo).port;
     });
     afterAll(() => new Promise<void>((r) => silent.close(() => r())));
-    afterEach(() => jest.useRealTimers());
+    afterEach(() => {
+      jest.useRealTimers();
+      // A login that never gave up would keep its socket (and this server) open.
+      for (const socket of accepted.splice(0)) socket.destroy();
+    });
 
     test('the login gives up at timeoutMs, not before (fake clock; the socket is real)', async () => {
       const connected = new Promise<void>((r) => silent.once('connection', () => r()));
@@ -75,7 +80,8 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
         () => (outcome = 'logged in'),
         (e: Error) => (outcome = e),
       );
-      await connected;
+      // A login that fails before it connects settles `login` instead: no wait for a connection.
+      await Promise.race([connected, login]);
       await jest.advanceTimersByTimeAsync(29_999);
       expect(outcome).toBeUndefined();
       await jest.advanceTimersByTimeAsync(1);

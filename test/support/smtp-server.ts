@@ -6,6 +6,8 @@ import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 // smtp-server waits 100 ms after accepting a connection before it greets, to catch clients that
 // talk first (spam bots). No client here does, and the suites open dozens of connections: greet
 // at once. (Each test file loads its own copy of smtp-server, so this reaches only these servers.)
+// The original init also checks `maxClients`, which these servers do not set. smtp-server is
+// pinned (package.json); test/support/smtp-server.test.ts fails if an upgrade brings the wait back.
 SMTPConnection.prototype.init = function init(this: SMTPConnection) {
   this._setListeners(() => this.connectionReady());
 };
