@@ -442,7 +442,7 @@ function benchNpmTest(baseline: string | undefined): void {
   // A clean CI machine has no eslint, prettier or jest cache: clear them before each cold run.
   const clearCaches = (root: string) => {
     for (const dir of ['eslint', 'prettier'])
-      fs.rmSync(path.join(ROOT, 'node_modules', '.cache', dir), { recursive: true, force: true });
+      fs.rmSync(path.join(root, 'node_modules', '.cache', dir), { recursive: true, force: true });
     execFileSync(path.join(ROOT, 'node_modules', '.bin', 'jest'), ['--clearCache'], {
       cwd: root,
       stdio: 'pipe',

@@ -8,8 +8,9 @@ import { TEST_APP_PROPS } from './support/app-props';
 /*
  * A team edits config/environments.json for its own domains and runs `npm test`. The checks of
  * `npm test` that read that file are the format check and the test that synthesizes every
- * environment in it with cdk-nag (test/app.test.ts); no test names an environment. This runs those checks on a copy of the repository
- * whose file holds a different valid config, written on one line as a hurried user might.
+ * environment in it with cdk-nag (test/app.test.ts); no test names an environment. This runs those
+ * checks on a copy of the repository whose file holds a different valid config, written on one
+ * line as a hurried user might.
  */
 
 const REPO = path.resolve(__dirname, '..');
@@ -57,7 +58,7 @@ test('the format check passes with the user formatting of config/environments.js
 });
 
 test("every environment of another valid config synthesizes with cdk-nag, with the copy's cdk.json and config", async () => {
-  // The copy's lib/ is the repository's: the repository's modules, already loaded and compiled, build it.
+  // The copy's lib/ is the repository's: the modules jest has already compiled build it.
   const { buildApp, stackName, deployAccessStackName } = await import('../lib/app');
   const { context } = JSON.parse(fs.readFileSync(path.join(copy, 'cdk.json'), 'utf8'));
   const app = new App({

@@ -104,8 +104,8 @@ describe('workflow properties', () => {
       });
     }
     // jest keeps its cache there too, beside eslint's and prettier's (package.json scripts).
-    expect(fs.readFileSync(path.join(__dirname, '../jest.config.js'), 'utf8')).toContain(
-      "cacheDirectory: '<rootDir>/node_modules/.cache/jest'",
+    expect(createRequire(__filename)('../jest.config.js').cacheDirectory).toBe(
+      '<rootDir>/node_modules/.cache/jest',
     );
   });
 

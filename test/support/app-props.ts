@@ -1,12 +1,14 @@
 import type { AppProps } from 'aws-cdk-lib';
 
 /**
- * What tests leave out of an App: aws-cdk-lib's CloudFormation validation engine (its start costs
- * more than the rest of a construct test; CI's `cdk synth -c validate=true` runs it), Lambda bundling (construct tests check templates, handler tests
- * check code), the stack traces aws-cdk-lib records for every construct in the assembly's metadata
- * (under jest's source maps they cost a fifth of a construct test's CPU), and the two files of
- * aws-cdk-lib's own that no test reads: tree.json and the CDKMetadata resource (a fifth of a
- * synth's CPU together). CI's `cdk synth` and cfn-lint check the templates with both.
+ * What tests leave out of an App:
+ * - aws-cdk-lib's CloudFormation validation engine: its start costs more than the rest of a
+ *   construct test (CI's `cdk synth -c validate=true` runs it);
+ * - Lambda bundling: construct tests check templates, handler tests check code;
+ * - the stack traces aws-cdk-lib records for every construct in the assembly's metadata: under
+ *   jest's source maps they cost a fifth of a construct test's CPU;
+ * - tree.json and the CDKMetadata resource, which no test reads: a fifth of a synth's CPU
+ *   together (CI's `cdk synth` and cfn-lint check the templates with both).
  */
 export const TEST_APP_PROPS = {
   builtinCloudFormationValidation: false,
