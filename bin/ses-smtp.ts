@@ -4,7 +4,7 @@
 // The SDK's notice that it will need Node.js 22 from 2027 would precede every answer on Node 20.
 // Set before the CLI (and with it any AWS SDK client) is loaded, hence the require below.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// oxlint-disable-next-line typescript/no-require-imports
 const { main } = require('../lib/cli/main') as typeof import('../lib/cli/main');
 
 main(process.argv.slice(2)).then((code) => {

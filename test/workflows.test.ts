@@ -103,7 +103,7 @@ describe('workflow properties', () => {
         'restore-keys': "checks-${{ runner.os }}-${{ hashFiles('package-lock.json') }}-",
       });
     }
-    // jest keeps its cache there too, beside eslint's and prettier's (package.json scripts).
+    // jest keeps its cache there too, beside prettier's (package.json scripts).
     expect(createRequire(__filename)('../jest.config.js').cacheDirectory).toBe(
       '<rootDir>/node_modules/.cache/jest',
     );

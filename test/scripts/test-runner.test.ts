@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** scripts/test.js: plain CommonJS, so that `npm test` needs no TypeScript loader. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// oxlint-disable-next-line typescript/no-require-imports
 const { CHECKS, runChecks } = require('../../scripts/test.js') as {
   CHECKS: string[];
   runChecks(options: {

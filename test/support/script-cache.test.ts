@@ -13,7 +13,7 @@ interface ScriptCompiler {
   stats: { compiled: number; reused: number };
 }
 // Plain CommonJS: jest loads its runtime without transforming it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// oxlint-disable-next-line typescript/no-require-imports
 const { createScriptCompiler } = require('./script-cache') as {
   createScriptCompiler(options: {
     parameters: string[];
