@@ -657,7 +657,7 @@ function baselineWorktree(ref: string): string {
 
 async function main(): Promise<void> {
   const ref = option('--baseline');
-  const baseline = ref ? baselineWorktree(ref) : undefined;
+  let baseline: string | undefined;
   const cpus = os.cpus();
   console.log(
     `node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, load average ${os
@@ -677,6 +677,8 @@ async function main(): Promise<void> {
   };
   const only = option('--only')?.split(',');
   try {
+    // Inside the try: a failed npm ci or build still removes the worktree below.
+    if (ref) baseline = baselineWorktree(ref);
     for (const [name, run] of Object.entries(sections)) {
       if (only && !only.includes(name)) continue;
       // One section's failure costs its figures, not the whole run's.
@@ -694,8 +696,12 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    if (baseline)
-      execFileSync('git', ['worktree', 'remove', '--force', baseline], { cwd: ROOT, stdio: 'pipe' });
+    if (ref) {
+      const dir = path.join(TMP, 'baseline');
+      if (fs.existsSync(dir))
+        execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'pipe' });
+      execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'pipe' });
+    }
     fs.rmSync(TMP, { recursive: true, force: true });
   }
   printTable(ref);

@@ -89,20 +89,21 @@ const CASES: Record<string, { source: string; rule?: string }> = {
   },
   // oxlint's default category, "correctness".
   'no-debugger.ts': { source: 'debugger;\nexport {};\n', rule: 'eslint(no-debugger)' },
-  // JavaScript: Node's globals, names checked, require() allowed in CommonJS only.
-  'no-undef.js': { source: 'module.exports = () => missing();\n', rule: 'eslint(no-undef)' },
+  // JavaScript: names checked; Node's CommonJS globals (require, __dirname) in .js and .cjs only.
+  'no-undef.js': {
+    source: "const fs = require('node:fs');\nmodule.exports = () => missing(fs, __dirname);\n",
+    rule: 'eslint(no-undef)',
+  },
   'no-redeclare.js': {
     source: 'function a() {}\nfunction a() {}\nmodule.exports = a;\n',
     rule: 'eslint(no-redeclare)',
   },
   'require.cjs': { source: "const fs = require('node:fs');\nmodule.exports = { fs, dir: __dirname };\n" },
-  'require.mjs': {
-    source: "export const fs = require('node:fs');\n",
-    rule: 'typescript(no-require-imports)',
-  },
-  // Unused arguments named _x and rest siblings are allowed.
+  'dirname.mjs': { source: 'export const here = __dirname;\n', rule: 'eslint(no-undef)' },
+  'globals.mjs': { source: 'export const f = () => console.log(process.argv);\n' },
+  // An unused last argument named _x and rest siblings are allowed.
   'unused-allowed.ts': {
-    source: 'export const f = (_a: number, { b, ...rest }: { b: number; c: number }) => rest;\n',
+    source: 'export const f = ({ b, ...rest }: { b: number; c: number }, _unused: number) => rest;\n',
   },
   'unused-directive.ts': {
     source: '// oxlint-disable-next-line no-var\nexport const x = 1;\n',
@@ -112,6 +113,7 @@ const CASES: Record<string, { source: string; rule?: string }> = {
 };
 
 interface Diagnostic {
+  readonly severity: string;
   readonly code?: string;
   readonly message: string;
   readonly filename: string;
@@ -131,7 +133,7 @@ function lint(): { status: number | null; byFile: Record<string, string[]> } {
   fs.rmSync(dir, { recursive: true, force: true });
   const byFile: Record<string, string[]> = {};
   for (const d of (JSON.parse(result.stdout) as { diagnostics: Diagnostic[] }).diagnostics)
-    (byFile[path.basename(d.filename)] ??= []).push(d.code ?? d.message);
+    (byFile[path.basename(d.filename)] ??= []).push(`${d.severity} ${d.code ?? d.message}`);
   return { status: result.status, byFile };
 }
 
@@ -140,10 +142,10 @@ test('every rule the config names, outside its default category, has a case', ()
   const text = fs.readFileSync(path.join(ROOT, '.oxlintrc.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
   const config = JSON.parse(text) as {
     rules: Record<string, unknown>;
-    overrides: { rules: Record<string, unknown> }[];
+    overrides: { rules?: Record<string, unknown> }[];
   };
   const named = [config.rules, ...config.overrides.map((o) => o.rules)]
-    .flatMap((rules) => Object.entries(rules))
+    .flatMap((rules) => Object.entries(rules ?? {}))
     .filter(([, level]) => (Array.isArray(level) ? level[0] : level) !== 'off')
     .map(([name]) => (name.includes('/') ? name.replace(/^(.*)\/(.*)$/, '$1($2)') : `eslint(${name})`));
   const covered = new Set(Object.values(CASES).map((c) => c.rule));
@@ -151,10 +153,10 @@ test('every rule the config names, outside its default category, has a case', ()
   expect(named.length).toBeGreaterThan(20);
 });
 
-test('each case reports its one rule, and nothing else', () => {
+test('each case reports its one rule as an error (a warning would not fail npm test), and nothing else', () => {
   const { status, byFile } = lint();
   const expected = Object.fromEntries(
-    Object.entries(CASES).map(([name, { rule }]) => [name, rule ? [rule] : []]),
+    Object.entries(CASES).map(([name, { rule }]) => [name, rule ? [`error ${rule}`] : []]),
   );
   const actual = Object.fromEntries(Object.keys(CASES).map((name) => [name, byFile[name] ?? []]));
   expect(actual).toEqual(expected);
