@@ -25,6 +25,8 @@ const flag = (name: string) => args.includes(name);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const RUNS = Number(option('--runs') ?? 5);
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+/** Where `--baseline <ref>` is checked out. */
+const BASELINE = path.join(TMP, 'baseline');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -635,24 +637,25 @@ function benchFeedback(): void {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * `--baseline <ref>`: that commit in a temporary worktree. With the same lock file it shares this
- * checkout's node_modules; with another, it gets its own `npm ci` (from npm's cache when it can),
- * so its checks run the tools it was written for.
+ * `--baseline <ref>`: that commit in a temporary worktree, with its compiled CLI and Lambda
+ * bundles. With the same lock file it shares this checkout's node_modules; with another, it gets
+ * its own `npm ci` (from npm's cache when it can), so its checks run the tools it was written for.
  */
 function baselineWorktree(ref: string): string {
-  const dir = path.join(TMP, 'baseline');
-  execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync('git', ['worktree', 'add', '--detach', BASELINE, ref], { cwd: ROOT, stdio: 'pipe' });
   const lock = (root: string) => fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8');
-  if (lock(dir) !== lock(ROOT)) {
-    // `prepare` builds its compiled CLI and Lambda bundles.
-    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, stdio: 'pipe' });
-    return dir;
+  if (lock(BASELINE) === lock(ROOT)) {
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(BASELINE, 'node_modules'), 'dir');
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(BASELINE, 'package.json'), 'utf8'));
+    if (scripts?.build) execFileSync('npm', ['run', 'build'], { cwd: BASELINE, stdio: 'pipe' });
+  } else {
+    // `prepare` builds it.
+    execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: BASELINE,
+      stdio: 'pipe',
+    });
   }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  // Its compiled CLI and Lambda bundles, as `npm ci` (prepare) builds them.
-  const { scripts } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  if (scripts?.build) execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'pipe' });
-  return dir;
+  return BASELINE;
 }
 
 async function main(): Promise<void> {
@@ -697,9 +700,8 @@ async function main(): Promise<void> {
     }
   } finally {
     if (ref) {
-      const dir = path.join(TMP, 'baseline');
-      if (fs.existsSync(dir))
-        execFileSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT, stdio: 'pipe' });
+      if (fs.existsSync(BASELINE))
+        execFileSync('git', ['worktree', 'remove', '--force', BASELINE], { cwd: ROOT, stdio: 'pipe' });
       execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'pipe' });
     }
     fs.rmSync(TMP, { recursive: true, force: true });

@@ -13,6 +13,8 @@ import { TEST_APP_PROPS } from './support/app-props';
 
 /** The tests' own environments file: the user's config/environments.json is theirs to edit. */
 const FIXTURE = 'test/fixtures/config/single.json';
+/** The repository's cdk.json context: feature flags, as `cdk synth` passes them to the app. */
+const CDK_JSON_CONTEXT = JSON.parse(fs.readFileSync('cdk.json', 'utf8')).context;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-app-'));
 function configFile(environments: Record<string, unknown>): string {
   const file = path.join(tmp, `${Object.keys(environments).join('-') || 'none'}.json`);
@@ -104,10 +106,9 @@ describe("config/environments.json, the team's own file", () => {
   // `cdk synth -c validate=true` does): each environment builds, with the repository's cdk.json
   // context, and synthesizes under cdk-nag, whose findings throw.
   test('every environment synthesizes with cdk-nag, and no stack carries an error', () => {
-    const { context } = JSON.parse(fs.readFileSync('cdk.json', 'utf8'));
     const app = new App({
       ...APP_PROPS,
-      context: { ...context, ...APP_PROPS.context },
+      context: { ...CDK_JSON_CONTEXT, ...APP_PROPS.context },
       outdir: fs.mkdtempSync(path.join(tmp, 'own-')),
     });
     const stacks = buildApp(app, {});
@@ -220,12 +221,15 @@ describe('switches', () => {
 describe('bin/app.ts, bundled as cdk.json runs it (.build/app.js under plain Node)', () => {
   // jest's global setup builds .build/app.js (scripts/build.mjs app), as cdk.json's build hook does.
   const runApp = (config: string, outdir = fs.mkdtempSync(path.join(tmp, 'bin-'))) => {
-    const { context } = JSON.parse(fs.readFileSync('cdk.json', 'utf8'));
     return {
       outdir,
       result: spawnSync(process.execPath, ['.build/app.js'], {
         encoding: 'utf8',
-        env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ ...context, config }), CDK_OUTDIR: outdir },
+        env: {
+          ...process.env,
+          CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON_CONTEXT, config }),
+          CDK_OUTDIR: outdir,
+        },
       }),
     };
   };
