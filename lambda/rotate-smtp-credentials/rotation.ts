@@ -124,26 +124,40 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
 }
 
 async function createSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
-  if (await pendingValue(deps.secrets, secretId, token)) {
+  const { userName, region } = deps.settings;
+  const pending = await pendingValue(deps.secrets, secretId, token);
+  if (pending) {
+    await failIfPendingKeyIsGone(secretId, token, pending, deps, log);
     log.info('AWSPENDING already holds credentials for this version: nothing to do');
     return;
   }
-  const { userName, region } = deps.settings;
   const current = parseSecret(await secretString(deps.secrets, secretId, { VersionStage: CURRENT }));
   const currentKeyId = current?.username;
+  const previousKeyId = parseSecret(
+    await secretString(deps.secrets, secretId, { VersionStage: PREVIOUS }),
+  )?.username;
 
-  // Make room under IAM's 2-key limit: every key except AWSCURRENT's goes (the previous
-  // rotation's key, or an orphan from an attempt that crashed before storing its key).
-  const keys = await deps.iam.send(new ListAccessKeysCommand({ UserName: userName }));
-  const doomed = (keys.AccessKeyMetadata ?? []).filter(
-    (key): key is typeof key & { AccessKeyId: string } =>
-      key.AccessKeyId !== undefined && key.AccessKeyId !== currentKeyId,
-  );
+  // Make room under IAM's 2-key limit. AWSCURRENT's key always stays; every other key goes (the
+  // previous rotation's key, or an orphan from an attempt that crashed before storing its key).
+  // If AWSCURRENT's key is gone (deleted outside a rotation), its slot keeps AWSPREVIOUS's key:
+  // an app may still send with it, and this rotation is what repairs AWSCURRENT.
+  const keys = (
+    (await deps.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []
+  ).filter((key): key is typeof key & { AccessKeyId: string } => key.AccessKeyId !== undefined);
+  const currentExists = keys.some((key) => key.AccessKeyId === currentKeyId);
+  const kept = currentExists ? undefined : keys.find((key) => key.AccessKeyId === previousKeyId);
+  if (currentKeyId && !currentExists) {
+    log.warn("AWSCURRENT's access key no longer exists in IAM: this rotation replaces it", {
+      accessKeyId: currentKeyId,
+      keptPreviousKey: kept?.AccessKeyId,
+    });
+  }
+  const doomed = keys.filter((key) => key.AccessKeyId !== currentKeyId && key !== kept);
   // Nothing is deleted or created until every doomed key passed the stale-use guard. An inactive
   // key (ses-smtp revoke deactivates them all) sends nothing, whatever its last use: not guarded.
   await guardAgainstDeletingKeysInUse(
-    secretId,
     doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
+    previousKeyId,
     deps,
     log,
   );
@@ -172,26 +186,73 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
       }),
     );
   } catch (error) {
-    // The put may have landed before the error (a timeout after commit): keep the key then.
-    const stored = await pendingValue(deps.secrets, secretId, token).catch(() => undefined);
-    if (stored?.username !== created.AccessKeyId) {
-      try {
-        await deps.iam.send(
-          new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: created.AccessKeyId }),
-        );
-        log.warn('storing AWSPENDING failed: deleted the new access key', {
-          accessKeyId: created.AccessKeyId,
-        });
-      } catch (cleanupError) {
-        log.error(
-          'could not delete the new access key; the next attempt removes it',
-          describeError(cleanupError),
-        );
-      }
-    }
+    await deleteUnlessStored(secretId, token, created.AccessKeyId, deps, log);
     throw error;
   }
   log.info('created access key and stored it as AWSPENDING', { accessKeyId: created.AccessKeyId });
+}
+
+/**
+ * After a failed PutSecretValue: the put may have landed before the error (a timeout after the
+ * commit). The new key is deleted only when AWSPENDING is known not to hold it; if that cannot be
+ * read either, it stays (the next attempt removes it as an orphan if it was not stored).
+ */
+async function deleteUnlessStored(
+  secretId: string,
+  token: string,
+  accessKeyId: string,
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
+  let stored: SmtpSecret | undefined;
+  try {
+    stored = await pendingValue(deps.secrets, secretId, token);
+  } catch (readError) {
+    log.warn('storing AWSPENDING failed and reading it back failed too: the new access key stays', {
+      accessKeyId,
+      ...describeError(readError),
+    });
+    return;
+  }
+  if (stored?.username === accessKeyId) return;
+  try {
+    await deps.iam.send(
+      new DeleteAccessKeyCommand({ UserName: deps.settings.userName, AccessKeyId: accessKeyId }),
+    );
+    log.warn('storing AWSPENDING failed: deleted the new access key', { accessKeyId });
+  } catch (cleanupError) {
+    log.error(
+      'could not delete the new access key; the next attempt removes it',
+      describeError(cleanupError),
+    );
+  }
+}
+
+/**
+ * AWSPENDING names a key that IAM no longer has: an overlapping or failed attempt deleted it.
+ * The version cannot be given another key (a version's value never changes), and every later
+ * step would fail on it, while Secrets Manager refuses a new rotation as long as AWSPENDING sits
+ * on it. So the label is cleared and the step fails with what to do.
+ */
+async function failIfPendingKeyIsGone(
+  secretId: string,
+  token: string,
+  pending: SmtpSecret,
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
+  const { AccessKeyMetadata: keys = [] } = await deps.iam.send(
+    new ListAccessKeysCommand({ UserName: deps.settings.userName }),
+  );
+  if (keys.some((key) => key.AccessKeyId === pending.username)) return;
+  await clearPending(deps.secrets, secretId, token);
+  log.error('the AWSPENDING access key no longer exists: cleared AWSPENDING', {
+    accessKeyId: pending.username,
+  });
+  throw new Error(
+    `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
+      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env ${deps.settings.environmentName}).`,
+  );
 }
 
 /**
@@ -202,17 +263,14 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
  * none) and keys last used by another service are deleted: see key-last-use.ts for why.
  */
 async function guardAgainstDeletingKeysInUse(
-  secretId: string,
   accessKeyIds: string[],
+  previousKeyId: string | undefined,
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
   const { previousKeyQuietDays: quietDays, rotateWhilePreviousKeyInUse: force } = deps.settings;
   if (accessKeyIds.length === 0 || quietDays <= 0) return;
   const now = deps.now?.() ?? new Date();
-  const previousKeyId = parseSecret(
-    await secretString(deps.secrets, secretId, { VersionStage: PREVIOUS }),
-  )?.username;
   const inUse: { use: KeyLastUse; label: string }[] = [];
   for (const accessKeyId of accessKeyIds) {
     const use = await keyLastUse(deps.iam, accessKeyId);
@@ -254,6 +312,8 @@ async function guardAgainstDeletingKeysInUse(
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
   const pending = await pendingValue(deps.secrets, secretId, token);
   if (!pending) throw new Error(`No AWSPENDING credentials for version ${token} of secret ${secretId}`);
+  // A deleted key would only fail every login until the deadline: say why at once instead.
+  await failIfPendingKeyIsGone(secretId, token, pending, deps, log);
   const started = Date.now();
   await deps.verifyLogin(deps.smtp, pending);
   log.info('SMTP login with the AWSPENDING credentials succeeded', {

@@ -1,3 +1,4 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -14,3 +15,4 @@ export const iam = /* @__PURE__ */ new IAMClient({});
 // when SES throttles, instead of failing the batch item at once.
 export const sesv2 = /* @__PURE__ */ new SESv2Client({ retryMode: 'adaptive', maxAttempts: 5 });
 export const cloudwatch = /* @__PURE__ */ new CloudWatchClient({});
+export const cloudformation = /* @__PURE__ */ new CloudFormationClient({});

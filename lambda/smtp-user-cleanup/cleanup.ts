@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describeError, Logger } from '../shared/logger';
@@ -6,7 +7,16 @@ import { describeError, Logger } from '../shared/logger';
  * Custom resource that removes the SMTP user's access keys when the stack deletes the user.
  * The keys are made by the rotation function, not by CloudFormation, and IAM refuses to delete
  * a user that still has keys: without this, `cdk destroy` fails after the first rotation.
+ *
+ * CloudFormation also sends Delete when only this resource goes while the user stays: the
+ * removal policy changed to retain (the resource leaves the template), a failed deploy rolls back
+ * the resource it had just created, a refactor changed its logical id. Deleting the keys then
+ * would stop every app. So the keys go only while the whole stack is deleted (cdk destroy, or the
+ * rollback of a failed first deploy); in every other case they stay.
  */
+
+/** Stack states in which CloudFormation deletes every resource of the stack, the user with it. */
+const WHOLE_STACK_DELETED = new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']);
 
 export interface CleanupResult {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -14,27 +24,58 @@ export interface CleanupResult {
   readonly PhysicalResourceId: string;
 }
 
+export interface CleanupClients {
+  readonly iam: IAMClient;
+  readonly cloudformation: CloudFormationClient;
+}
+
 export async function handleEvent(
   event: CloudFormationCustomResourceEvent,
-  iam: IAMClient,
+  clients: CleanupClients,
   log: Logger,
 ): Promise<CleanupResult> {
   const userName = String(event.ResourceProperties.UserName ?? '');
   const physicalId = `access-keys-of-${userName}`;
   if (event.RequestType !== 'Delete') return { Status: 'SUCCESS', PhysicalResourceId: physicalId };
+  const kept = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId } as const;
+
+  let stackStatus: string | undefined;
   try {
-    const { AccessKeyMetadata: keys = [] } = await iam.send(
+    const { Stacks: stacks = [] } = await clients.cloudformation.send(
+      new DescribeStacksCommand({ StackName: event.StackId }),
+    );
+    stackStatus = stacks[0]?.StackStatus;
+  } catch (error) {
+    // Keeping keys is the safe side: a stack deletion then stops at the user (DeleteConflict),
+    // and is retried; deleting them in an update would stop every app at once.
+    log.warn('could not read the stack status: the access keys stay', { userName, ...describeError(error) });
+    return kept;
+  }
+  if (!stackStatus || !WHOLE_STACK_DELETED.has(stackStatus)) {
+    log.info('the stack is not being deleted, so the user stays: its access keys stay', {
+      userName,
+      stackStatus,
+    });
+    return kept;
+  }
+
+  try {
+    const { AccessKeyMetadata: keys = [] } = await clients.iam.send(
       new ListAccessKeysCommand({ UserName: userName }),
     );
     for (const key of keys) {
-      await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }));
-      log.info('deleted access key before the user is deleted', { userName, accessKeyId: key.AccessKeyId });
+      await clients.iam.send(
+        new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }),
+      );
+      log.info('deleted access key before the user is deleted', {
+        userName,
+        accessKeyId: key.AccessKeyId,
+        stackStatus,
+      });
     }
-    return { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
+    return kept;
   } catch (error) {
-    if ((error as Error).name === 'NoSuchEntityException') {
-      return { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
-    }
+    if ((error as Error).name === 'NoSuchEntityException') return kept;
     log.error('could not delete the access keys', { userName, ...describeError(error) });
     return {
       Status: 'FAILED',

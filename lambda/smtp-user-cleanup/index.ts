@@ -1,6 +1,6 @@
 import { request } from 'node:https';
 import type { CloudFormationCustomResourceHandler } from 'aws-lambda';
-import { iam } from '../shared/clients';
+import { cloudformation, iam } from '../shared/clients';
 import { createLogger } from '../shared/logger';
 import { handleEvent, responseBody } from './cleanup';
 
@@ -25,6 +25,6 @@ function send(url: string, body: string): Promise<void> {
 }
 
 export const handler: CloudFormationCustomResourceHandler = async (event, context) => {
-  const result = await handleEvent(event, iam, log);
+  const result = await handleEvent(event, { iam, cloudformation }, log);
   await send(event.ResponseURL, responseBody(event, result, context.logStreamName));
 };

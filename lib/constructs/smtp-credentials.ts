@@ -382,6 +382,14 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         resources: [this.user.userArn],
       }),
     );
+    // The keys go only when the whole stack is deleted: the function reads the stack's status.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadThisStacksStatus',
+        actions: ['cloudformation:DescribeStacks'],
+        resources: [Stack.of(this).stackId],
+      }),
+    );
     return new CustomResource(this, 'KeyCleanup', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::SmtpUserKeyCleanup',

@@ -464,6 +464,13 @@ describe('SmtpCredentials', () => {
       Action: ['iam:ListAccessKeys', 'iam:DeleteAccessKey'],
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SmtpCredentialsUser/), 'Arn'] },
     });
+    // It deletes keys only while the whole stack is deleted, which it reads from this stack alone.
+    expect(statements).toContainEqual({
+      Sid: 'ReadThisStacksStatus',
+      Effect: 'Allow',
+      Action: 'cloudformation:DescribeStacks',
+      Resource: { Ref: 'AWS::StackId' },
+    });
   });
 
   test.each([[Duration.hours(36)], [Duration.days(1001)]])(

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:https';
 import { globalAgent } from 'node:https';
 import { AddressInfo } from 'node:net';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,6 +19,7 @@ let handler: typeof import('../../lambda/smtp-user-cleanup/index.js').handler;
 
 const USER = 'SesSmtp-test-SmtpUser';
 const iamMock = mockClient(IAMClient);
+const cfnMock = mockClient(CloudFormationClient);
 let iam: FakeIam;
 
 interface Received {
@@ -61,6 +63,11 @@ beforeEach(() => {
   received = [];
   answer = 200;
   iamMock.reset();
+  cfnMock.reset();
+  // `cdk destroy`: the only time the keys go (cleanup.test.ts covers the other states).
+  cfnMock.on(DescribeStacksCommand).resolves({
+    Stacks: [{ StackName: 'SesSmtp-test', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date() }],
+  });
   iam = new FakeIam(USER);
   iamMock.on(ListAccessKeysCommand).callsFake((i) => iam.listAccessKeys(i));
   iamMock.on(DeleteAccessKeyCommand).callsFake((i) => iam.deleteAccessKey(i));
@@ -101,6 +108,9 @@ describe('smtp-user-cleanup handler', () => {
   test('Delete: removes every key, then PUTs SUCCESS with the physical id CloudFormation knows', async () => {
     const keys = [iam.createAccessKey({ UserName: USER }), iam.createAccessKey({ UserName: USER })];
     await run(event('Delete'));
+    expect(cfnMock.commandCalls(DescribeStacksCommand).map((c) => c.args[0].input)).toEqual([
+      { StackName: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-test/1' },
+    ]);
     expect(iamMock.commandCalls(DeleteAccessKeyCommand).map((c) => c.args[0].input)).toEqual(
       keys.map((k) => ({ UserName: USER, AccessKeyId: k.AccessKey.AccessKeyId })),
     );

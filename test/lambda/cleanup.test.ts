@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,16 +7,28 @@ import { createLogger } from '../../lambda/shared/logger';
 import { FakeIam, serviceUnavailable } from '../support/fake-aws';
 
 const iamMock = mockClient(IAMClient);
+const cfnMock = mockClient(CloudFormationClient);
 const USER = 'SesSmtp-test-SmtpUser';
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-test/1';
 let iam: FakeIam;
-const log = createLogger({}, () => undefined);
+let logged: string[];
+const log = createLogger({}, (line) => void logged.push(line));
+const clients = () => ({ iam: new IAMClient({}), cloudformation: new CloudFormationClient({}) });
+
+/** CloudFormation answers DescribeStacks for this stack only, with `status`. */
+function stackStatus(status: string) {
+  cfnMock.on(DescribeStacksCommand).callsFake(({ StackName }: { StackName?: string }) => {
+    if (StackName !== STACK_ID) throw new Error(`unexpected stack ${StackName}`);
+    return { Stacks: [{ StackName: 'SesSmtp-test', StackStatus: status, CreationTime: new Date() }] };
+  });
+}
 
 const event = (RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent =>
   ({
     RequestType,
     ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:cleanup',
     ResponseURL: 'https://cloudformation-custom-resource-response.example/x',
-    StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-test/1',
+    StackId: STACK_ID,
     RequestId: 'req-1',
     LogicalResourceId: 'SmtpUserKeyCleanup',
     ResourceType: 'Custom::SmtpUserKeyCleanup',
@@ -24,6 +37,9 @@ const event = (RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
   }) as CloudFormationCustomResourceEvent;
 
 beforeEach(() => {
+  logged = [];
+  cfnMock.reset();
+  stackStatus('DELETE_IN_PROGRESS');
   iamMock.reset();
   iam = new FakeIam(USER);
   iamMock.on(ListAccessKeysCommand).callsFake((i) => iam.listAccessKeys(i));
@@ -31,25 +47,59 @@ beforeEach(() => {
 });
 
 describe('SMTP user key cleanup', () => {
-  test('on Delete, every key of the user goes so IAM can delete the user', async () => {
-    iam.createAccessKey({ UserName: USER });
-    iam.createAccessKey({ UserName: USER });
-    const result = await handleEvent(event('Delete'), new IAMClient({}), log);
+  test.each(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS'])(
+    'on Delete while the stack is deleted (%s), every key of the user goes so IAM can delete the user',
+    async (status) => {
+      stackStatus(status);
+      iam.createAccessKey({ UserName: USER });
+      iam.createAccessKey({ UserName: USER });
+      const result = await handleEvent(event('Delete'), clients(), log);
+      expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
+      expect(iam.keys.size).toBe(0);
+    },
+  );
+
+  // The user stays in each of these; deleting its keys would stop every app that sends mail.
+  test.each([
+    [
+      'the removal policy changed to retain, so the resource left the template',
+      'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+    ],
+    ['a failed deploy rolls back the resource it created', 'UPDATE_ROLLBACK_IN_PROGRESS'],
+    ['a rolled-back deploy cleans up', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'],
+  ])('on Delete when %s (%s), the keys stay', async (_why, status) => {
+    stackStatus(status);
+    const keys = [iam.createAccessKey({ UserName: USER }), iam.createAccessKey({ UserName: USER })];
+    const result = await handleEvent(event('Delete'), clients(), log);
     expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
-    expect(iam.keys.size).toBe(0);
+    expect([...iam.keys.keys()]).toEqual(keys.map((k) => k.AccessKey.AccessKeyId));
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(logged.join('\n')).toContain(`"stackStatus":"${status}"`);
+  });
+
+  test('when the stack status cannot be read, the keys stay and the answer is SUCCESS', async () => {
+    cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
+    iam.createAccessKey({ UserName: USER });
+    const result = await handleEvent(event('Delete'), clients(), log);
+    expect(result.Status).toBe('SUCCESS');
+    expect(iam.keys.size).toBe(1);
+    expect(logged.some((l) => l.includes('could not read the stack status: the access keys stay'))).toBe(
+      true,
+    );
   });
 
   test.each(['Create', 'Update'] as const)('on %s nothing is touched', async (type) => {
     iam.createAccessKey({ UserName: USER });
-    expect((await handleEvent(event(type), new IAMClient({}), log)).Status).toBe('SUCCESS');
+    expect((await handleEvent(event(type), clients(), log)).Status).toBe('SUCCESS');
     expect(iam.keys.size).toBe(1);
     expect(iamMock.calls()).toHaveLength(0);
+    expect(cfnMock.calls()).toHaveLength(0);
   });
 
   test('a user that is already gone is fine', async () => {
     const result = await handleEvent(
       { ...event('Delete'), ResourceProperties: { ServiceToken: 'x', UserName: 'gone' } },
-      new IAMClient({}),
+      clients(),
       log,
     );
     expect(result.Status).toBe('SUCCESS');
@@ -58,7 +108,7 @@ describe('SMTP user key cleanup', () => {
   test('an IAM failure reports FAILED with a reason instead of hanging the stack', async () => {
     iam.createAccessKey({ UserName: USER });
     iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
-    const result = await handleEvent(event('Delete'), new IAMClient({}), log);
+    const result = await handleEvent(event('Delete'), clients(), log);
     expect(result).toMatchObject({
       Status: 'FAILED',
       Reason: `Could not delete the access keys of ${USER}: Service is unavailable`,
@@ -73,7 +123,7 @@ describe('SMTP user key cleanup', () => {
       Status: 'SUCCESS',
       Reason: 'See CloudWatch log stream stream',
       PhysicalResourceId: 'p',
-      StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-test/1',
+      StackId: STACK_ID,
       RequestId: 'req-1',
       LogicalResourceId: 'SmtpUserKeyCleanup',
     });

@@ -213,6 +213,71 @@ describe('rotation of SMTP credentials', () => {
     expectCurrentLogsIn();
   });
 
+  test('a store that failed, and whose read-back failed too, keeps the key: the retry converges on it', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    sm.failAfterCommit.push(serviceUnavailable());
+    // The read-back after the failed put (the 4th read: AWSPENDING, AWSCURRENT and AWSPREVIOUS
+    // come first) is throttled: whether the put landed is unknown.
+    sm.faults.failNext('GetSecretValue', throttling(), 3);
+    await expect(step('createSecret', 'v2')).rejects.toThrow('Service is unavailable');
+    const stored = parseSecret(sm.versions.get('v2')?.value)!;
+    expect(iam.keys.has(stored.username)).toBe(true);
+    expect(logLines.some((l) => l.includes('reading it back failed too: the new access key stays'))).toBe(
+      true,
+    );
+    await runRotation('v2', 1);
+    expect(current()!.username).toBe(stored.username);
+    expectCurrentLogsIn();
+  });
+
+  test.each(['createSecret', 'testSecret'] as const)(
+    'AWSPENDING naming a key IAM no longer has: %s clears AWSPENDING and says to rotate again',
+    async (failing) => {
+      await runRotation('v1');
+      const before = current()!;
+      sm.startRotation('v2');
+      await step('createSecret', 'v2');
+      // An overlapping attempt deleted the key this version holds.
+      const pending = parseSecret(sm.versions.get('v2')?.value)!;
+      iam.deleteAccessKey({ UserName: USER, AccessKeyId: pending.username });
+      const login = jest.fn(deps.verifyLogin);
+      deps = { ...deps, verifyLogin: login };
+
+      await expect(step(failing, 'v2')).rejects.toThrow(
+        `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
+          'AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env test).',
+      );
+      expect(login).not.toHaveBeenCalled();
+      expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+      expect(current()!.username).toBe(before.username);
+      // What the message says to do works: a new rotation starts and completes.
+      await runRotation('v3');
+      expectCurrentLogsIn();
+      expect(iam.keys.has(before.username)).toBe(true);
+    },
+  );
+
+  test("AWSCURRENT's key deleted outside a rotation: the rotation repairs it and keeps the previous key an app uses", async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: current()!.username });
+    iam.recordUse(previous.username, { date: new Date(NOW.getTime() - DAY), service: 'ses', region: REGION });
+
+    await runRotation('v3');
+    expectCurrentLogsIn();
+    expect(iam.keys.has(previous.username)).toBe(true);
+    expect(sesAccepts(previous.username, previous.password)).toBe(true);
+    expect(logLines.some((l) => l.includes("AWSCURRENT's access key no longer exists in IAM"))).toBe(true);
+    // The kept key is in no label now, and the stale-use guard still protects it next time.
+    sm.startRotation('v4');
+    await expect(step('createSecret', 'v4')).rejects.toThrow(
+      new RegExp(`access key ${previous.username} \\(not in the secret\\) last used with ses`),
+    );
+    expect(iam.keys.has(previous.username)).toBe(true);
+  });
+
   const CALLS = [
     ['secrets', 'DescribeSecret'],
     ['secrets', 'GetSecretValue'],
