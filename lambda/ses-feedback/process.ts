@@ -52,6 +52,7 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       failures.push({ itemIdentifier: record.messageId });
       continue;
     }
+    // Dimensions as FEEDBACK_METRIC_DIMENSIONS lists them (the dashboard searches exactly those).
     deps.metrics.add('Events', 1, { EventType: decision.eventType, BounceType: decision.bounceType });
     deps.metrics.add('RecipientsSuppressed', decision.suppress.length, { EventType: decision.eventType });
     deps.metrics.add('RecipientsRedacted', decision.redacted, { EventType: decision.eventType });

@@ -8,6 +8,18 @@
 /** Namespace of the feedback handler's metrics (the handler writes them, the dashboard reads them). */
 export const FEEDBACK_NAMESPACE = 'SesSmtp/Feedback';
 
+/**
+ * The dimensions of each counted feedback metric, after Environment. The dashboard's SEARCH names
+ * them as its schema, and a schema matches only metrics with exactly its dimensions: the handler
+ * and the dashboard both take them from here.
+ */
+export const FEEDBACK_METRIC_DIMENSIONS = {
+  Events: ['EventType', 'BounceType'],
+  RecipientsSuppressed: ['EventType'],
+  RecipientsRedacted: ['EventType'],
+} as const;
+export type FeedbackMetric = keyof typeof FEEDBACK_METRIC_DIMENSIONS;
+
 export class MetricBatch {
   private readonly counts = new Map<
     string,

@@ -299,7 +299,10 @@ export class HealthChecks extends Construct {
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         // A check runs once a day: between runs the alarm keeps the state of the last run.
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
+        // (MISSING would turn it INSUFFICIENT_DATA an hour after each run, since every data point
+        // of its evaluation range is missing then.) NotRunningAlarm covers runs that stop.
+        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       });
     for (const check of CHECK_CATALOG) {
       if (check.id === QUOTA.id) continue;
@@ -316,7 +319,8 @@ export class HealthChecks extends Construct {
           threshold: percent,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.MISSING,
+          // Hourly runs, hourly periods: a run late by a minute leaves a period empty. Keep the state.
+          treatMissingData: cloudwatch.TreatMissingData.IGNORE,
         },
       );
       if (level === 'critical') this.checkAlarms[QUOTA.id] = alarm;
@@ -326,7 +330,7 @@ export class HealthChecks extends Construct {
       threshold: sendRatePercent,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
 
     this.alarm(

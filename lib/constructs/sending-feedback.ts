@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
+import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
 import { allowServiceToUseKey, fromSource } from './service-access';
@@ -271,9 +271,11 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     metricName: 'Events' | 'RecipientsSuppressed',
     options: cloudwatch.MathExpressionOptions = {},
   ): cloudwatch.IMetric {
-    // The handler adds dimensions (EventType, BounceType): SEARCH sums them all.
+    // The handler adds dimensions (EventType, and BounceType for Events): SEARCH finds every
+    // combination and SUM adds them. Its schema must name exactly the dimensions written.
+    const schema = [FEEDBACK_METRICS_NAMESPACE, 'Environment', ...FEEDBACK_METRIC_DIMENSIONS[metricName]];
     return new cloudwatch.MathExpression({
-      expression: `SUM(SEARCH('{${FEEDBACK_METRICS_NAMESPACE},Environment,EventType} MetricName="${metricName}" Environment="${this.environmentName}"', 'Sum', 3600))`,
+      expression: `SUM(SEARCH('{${schema.join(',')}} MetricName="${metricName}" Environment="${this.environmentName}"', 'Sum', 3600))`,
       period: Duration.hours(1),
       ...options,
     });

@@ -70,7 +70,7 @@ describe('HealthChecks', () => {
     }
   });
 
-  test('check alarms: the last run decides (Minimum < 1 over an hour, missing data keeps the state)', () => {
+  test('check alarms: the last run decides (Minimum < 1 over an hour, the state kept between runs)', () => {
     build().template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'CheckPassed',
       Namespace: 'SesSmtp/Health',
@@ -82,8 +82,18 @@ describe('HealthChecks', () => {
       Period: 3600,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'missing',
+      TreatMissingData: 'ignore',
     });
+  });
+
+  // The checks run daily and the quota hourly, into hourly periods: with "missing" an alarm would
+  // fall to INSUFFICIENT_DATA between runs. Whether the runs happen at all is NotRunningAlarm's job.
+  test('every alarm on the scheduled results keeps its state between runs', () => {
+    const onResults = alarmsOf(build().template).filter((a) =>
+      ['CheckPassed', 'QuotaUsedPercent', 'PeakSendRatePercent'].includes(a.Properties.MetricName as string),
+    );
+    expect(onResults.length).toBeGreaterThanOrEqual(CHECK_CATALOG.length + 1);
+    for (const alarm of onResults) expect(alarm.Properties.TreatMissingData).toBe('ignore');
   });
 
   test('quota alarms at 80 % and 95 % by default, configurable; the send-rate alarm at 80 %', () => {
