@@ -121,9 +121,10 @@ const ManualDns = strict({
 
 const MailFrom = strict({
   /** Label under the domain used as the MAIL FROM (envelope sender) domain. */
+  // The default before the transform: the JSON Schema (input side) shows it then.
   subdomain: text(DNS_LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
-    .transform((label) => label.toLowerCase())
-    .default('mail'),
+    .default('mail')
+    .transform((label) => label.toLowerCase()),
   /** What SES does when the MAIL FROM MX record cannot be found at send time. */
   behaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).default('USE_DEFAULT_VALUE'),
 });
