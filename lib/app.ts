@@ -74,6 +74,7 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
         stackName: stackName(name),
         environmentName: name,
         config,
+        additionalSmtpRegions: file.additionalSmtpRegions,
         terminationProtection: config.terminationProtection,
       }),
   );

@@ -15,6 +15,11 @@ export interface SesSmtpStackProps extends StackProps {
   readonly environmentName: string;
   /** The environment's validated configuration. */
   readonly config: EnvironmentConfig;
+  /**
+   * The environments file's `additionalSmtpRegions`: Regions accepted besides the built-in list.
+   * @default - none
+   */
+  readonly additionalSmtpRegions?: string[];
 }
 
 /**
@@ -37,7 +42,7 @@ export class SesSmtpStack extends Stack {
   private readonly logicalIds = new Map<CfnElement, string>();
 
   constructor(scope: Construct, id: string, props: SesSmtpStackProps) {
-    const { config, environmentName } = props;
+    const { config, environmentName, additionalSmtpRegions } = props;
     super(scope, id, {
       ...props,
       env: { account: config.account, region: config.region },
@@ -46,7 +51,7 @@ export class SesSmtpStack extends Stack {
     const { account, region, terminationProtection, github, ...settings } = config;
     // "Default" is left out of logical ids: the resources keep the ids they had when the stack
     // built them itself (a changed id would replace the IAM user, secret, keys and identity).
-    this.sesSmtp = new SesSmtp(this, 'Default', { ...settings, environmentName });
+    this.sesSmtp = new SesSmtp(this, 'Default', { ...settings, environmentName, additionalSmtpRegions });
     ({
       sendingDomain: this.sendingDomain,
       credentials: this.credentials,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
@@ -51,6 +52,23 @@ describe('buildApp', () => {
     expect(buildApp(appWith({ config, env: 'b' })).map((s) => [s.stackName, s.region])).toEqual([
       [stackName('b'), 'us-east-1'],
     ]);
+  });
+
+  test('a Region from the top-level additionalSmtpRegions is accepted by the stack too', () => {
+    const file = path.join(tmp, 'additional-regions.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        additionalSmtpRegions: ['eu-central-9'],
+        environments: { a: { ...BASE_ENV, region: 'eu-central-9' } },
+      }),
+    );
+    const [stack] = buildApp(appWith({ config: file }));
+    expect(stack.region).toBe('eu-central-9');
+    // The rotation function writes that Region's SMTP endpoint into the secret.
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SMTP_HOST: 'email-smtp.eu-central-9.amazonaws.com' }) },
+    });
   });
 
   test('termination protection is per environment', () => {
