@@ -32,7 +32,7 @@ export interface FeedbackDecision {
   readonly suppress: { readonly address: string; readonly reason: SuppressionReason }[];
   /** Recipients named by the event but not suppressed (transient bounce, already suppressed, ...). */
   readonly notSuppressed: number;
-  /** Complaint recipients whose address the ISP redacted. */
+  /** Recipients without a usable address: redacted by the ISP (complaints), or not an address. */
   readonly redacted: number;
   /** Stable identity of the feedback, for de-duplicating redeliveries within a batch. */
   readonly feedbackId: string;
@@ -148,6 +148,7 @@ export function decide(event: Json): FeedbackDecision {
     if (!BOUNCE_TYPES.has(bounceType))
       throw new MalformedMessageError(`unknown bounceType ${JSON.stringify(bounceType.slice(0, 40))}`);
     const subType = typeof bounce.bounceSubType === 'string' ? bounce.bounceSubType : undefined;
+    // One unusable entry must not keep its co-recipients off the suppression list: it is counted.
     const recipients = addresses(field(bounce, 'bouncedRecipients', isArray, 'bounce'), 'bouncedRecipients');
     const feedbackId = typeof bounce.feedbackId === 'string' ? bounce.feedbackId : sesMessageId;
     const act = bounceType === 'Permanent' && subType !== ALREADY_SUPPRESSED;
@@ -156,13 +157,16 @@ export function decide(event: Json): FeedbackDecision {
       bounceType,
       subType,
       feedbackId,
+      redacted: recipients.redacted,
       suppress: act ? recipients.valid.map((address) => ({ address, reason: 'BOUNCE' as const })) : [],
       notSuppressed: act ? 0 : recipients.valid.length,
-      note: act
-        ? undefined
-        : subType === ALREADY_SUPPRESSED
+      note: !act
+        ? subType === ALREADY_SUPPRESSED
           ? 'already on the account suppression list'
-          : `${bounceType} bounce: counted, not suppressed`,
+          : `${bounceType} bounce: counted, not suppressed`
+        : recipients.redacted > 0
+          ? `${recipients.redacted} bounced recipient(s) without a usable address: counted, not suppressed`
+          : undefined,
     };
   }
 
@@ -172,10 +176,11 @@ export function decide(event: Json): FeedbackDecision {
     const recipients = addresses(
       field(complaint, 'complainedRecipients', isArray, 'complaint'),
       'complainedRecipients',
-      true,
     );
     const feedbackId = typeof complaint.feedbackId === 'string' ? complaint.feedbackId : sesMessageId;
-    const act = subType !== ALREADY_SUPPRESSED;
+    // "not-spam" (RFC 5965 §7.3): the reporter says the mail is not spam, a correction: no suppression.
+    const notSpam = complaint.complaintFeedbackType === 'not-spam';
+    const act = subType !== ALREADY_SUPPRESSED && !notSpam;
     return {
       ...base,
       bounceType: 'None',
@@ -185,11 +190,13 @@ export function decide(event: Json): FeedbackDecision {
       redacted: recipients.valid.length === 0 ? Math.max(recipients.redacted, 1) : recipients.redacted,
       suppress: act ? recipients.valid.map((address) => ({ address, reason: 'COMPLAINT' as const })) : [],
       notSuppressed: act ? 0 : recipients.valid.length,
-      note: !act
-        ? 'already on the account suppression list'
-        : recipients.valid.length === 0
-          ? 'complaint without a usable recipient address (redacted by the ISP)'
-          : undefined,
+      note: notSpam
+        ? 'not-spam feedback report: counted, not suppressed'
+        : !act
+          ? 'already on the account suppression list'
+          : recipients.valid.length === 0
+            ? 'complaint without a usable recipient address (redacted by the ISP)'
+            : undefined,
     };
   }
 
@@ -204,25 +211,16 @@ export function decide(event: Json): FeedbackDecision {
   };
 }
 
-/** Valid addresses of a recipient list; with `allowRedacted`, unusable entries are counted instead of refused. */
-function addresses(
-  list: unknown[],
-  what: string,
-  allowRedacted = false,
-): { valid: string[]; redacted: number } {
+/** Valid addresses of a recipient list; entries without a usable address are counted, not refused. */
+function addresses(list: unknown[], what: string): { valid: string[]; redacted: number } {
   if (list.length > MAX_RECIPIENTS)
     throw new MalformedMessageError(`${what} has ${list.length} entries, more than ${MAX_RECIPIENTS}`);
   const valid: string[] = [];
   let redacted = 0;
-  list.forEach((entry, i) => {
+  for (const entry of list) {
     const address = isObject(entry) ? entry.emailAddress : undefined;
-    if (typeof address === 'string' && ADDRESS.test(address.trim())) {
-      valid.push(address.trim());
-    } else if (allowRedacted) {
-      redacted++;
-    } else {
-      throw new MalformedMessageError(`${what}[${i}].emailAddress is missing or not an email address`);
-    }
-  });
+    if (typeof address === 'string' && ADDRESS.test(address.trim())) valid.push(address.trim());
+    else redacted++;
+  }
   return { valid: [...new Set(valid)], redacted };
 }

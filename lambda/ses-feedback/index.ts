@@ -7,10 +7,15 @@ import { METRIC_NAMESPACE, processBatch } from './process';
 const environment = process.env.ENVIRONMENT_NAME ?? 'unknown';
 const log = createLogger({ function: 'ses-feedback', environment });
 
-export const handler: SQSHandler = async (event) => {
+export const handler: SQSHandler = async (event, context) => {
   const metrics = new MetricBatch(METRIC_NAMESPACE, { Environment: environment });
   try {
-    const batchItemFailures = await processBatch(event.Records, { ses: sesv2, log, metrics });
+    const batchItemFailures = await processBatch(event.Records, {
+      ses: sesv2,
+      log,
+      metrics,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
+    });
     return { batchItemFailures };
   } finally {
     for (const line of metrics.flush()) console.log(line);

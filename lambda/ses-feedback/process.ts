@@ -10,7 +10,19 @@ export interface ProcessDeps {
   readonly ses: SESv2Client;
   readonly log: Logger;
   readonly metrics: MetricBatch;
+  /** Milliseconds the invocation has left (Lambda's context.getRemainingTimeInMillis). */
+  readonly timeLeftMs?: () => number;
 }
+
+/**
+ * No suppression call starts with less time left than this. A batch of bounces to many
+ * recipients can need hundreds of calls that SES may throttle; a timeout would fail the whole
+ * batch, done records included, and bring each one nearer the dead-letter queue.
+ */
+export const TIME_RESERVE_MS = 5_000;
+
+/** The invocation's time is nearly up: this record and the rest go back to the queue. */
+class OutOfTimeError extends Error {}
 
 /**
  * Processes one SQS batch and returns the records to retry. A record fails alone: a malformed
@@ -21,7 +33,17 @@ export interface ProcessDeps {
 export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Promise<SQSBatchItemFailure[]> {
   const failures: SQSBatchItemFailure[] = [];
   const applied = new Set<string>();
-  for (const record of records) {
+  const outOfTime = () => deps.timeLeftMs !== undefined && deps.timeLeftMs() < TIME_RESERVE_MS;
+  for (const [index, record] of records.entries()) {
+    if (outOfTime()) {
+      const deferred = records.slice(index);
+      deps.metrics.add('DeferredRecords', deferred.length);
+      deps.log.warn('the invocation is nearly out of time: the rest of the batch goes back to the queue', {
+        deferred: deferred.length,
+      });
+      failures.push(...deferred.map((r) => ({ itemIdentifier: r.messageId })));
+      break;
+    }
     const log = deps.log.child({ sqsMessageId: record.messageId });
     let decision: FeedbackDecision | undefined;
     try {
@@ -42,14 +64,16 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       continue;
     }
     try {
-      await apply(decision, applied, deps.ses);
+      await apply(decision, applied, deps.ses, outOfTime);
     } catch (error) {
+      // Calls already made are upserts: the retry repeats them harmlessly.
+      failures.push({ itemIdentifier: record.messageId });
+      if (error instanceof OutOfTimeError) continue; // the next record is deferred with the rest
       deps.metrics.add('SuppressionFailures', 1);
       log.warn('suppression call failed: the message will be retried', {
         sesMessageId: decision.sesMessageId,
         ...describeError(error),
       });
-      failures.push({ itemIdentifier: record.messageId });
       continue;
     }
     // Dimensions as FEEDBACK_METRIC_DIMENSIONS lists them (the dashboard searches exactly those).
@@ -72,10 +96,16 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
   return failures;
 }
 
-async function apply(decision: FeedbackDecision, applied: Set<string>, ses: SESv2Client): Promise<void> {
+async function apply(
+  decision: FeedbackDecision,
+  applied: Set<string>,
+  ses: SESv2Client,
+  outOfTime: () => boolean,
+): Promise<void> {
   for (const { address, reason } of decision.suppress) {
     const key = `${decision.feedbackId}|${address}|${reason}`;
     if (applied.has(key)) continue;
+    if (outOfTime()) throw new OutOfTimeError();
     await ses.send(new PutSuppressedDestinationCommand({ EmailAddress: address, Reason: reason }));
     applied.add(key);
   }

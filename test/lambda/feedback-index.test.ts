@@ -34,7 +34,7 @@ const record = (messageId: string, body: string): SQSRecord =>
 const run = (records: SQSRecord[]) =>
   (handler as (e: SQSEvent, c: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>)(
     { Records: records },
-    {} as Context,
+    { getRemainingTimeInMillis: () => 30_000 } as Context,
   );
 
 /** The EMF documents the handler printed. */
