@@ -37,6 +37,7 @@ interface Job {
 interface Workflow {
   on: Record<string, unknown>;
   permissions: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
   jobs: Record<string, Job>;
 }
 const workflow = (file: string): Workflow => parse(text(file));
@@ -138,6 +139,8 @@ describe('workflow properties', () => {
       group: 'ses-smtp-deploy-${{ matrix.name }}',
       'cancel-in-progress': false,
     });
+    // Runs in push order: an older push whose tests finish last never deploys over a newer one.
+    expect(deploy.concurrency).toEqual({ group: 'ses-smtp-deploy', 'cancel-in-progress': false });
     expect(job.steps.at(-1)?.run).toBe(
       'npx cdk deploy "$STACK" -c env="$ENVIRONMENT" --require-approval never --no-color',
     );
