@@ -53,8 +53,11 @@ function uniqueList<T extends z.ZodType>(item: T, key: (value: z.output<T>) => s
   });
 }
 
-/** A host name in any letter case, with an optional trailing dot (the absolute form). */
-const DOMAIN_RE = new RegExp(`^(?=.{1,254}$)${HOST_NAME}\\.?$`);
+/**
+ * A host name in any letter case, with an optional trailing dot (the absolute form): at most 253
+ * characters without that dot (RFC 1035's 255 octets on the wire, less the length octets).
+ */
+const DOMAIN_RE = new RegExp(`^(?=.{1,253}\\.?$)${HOST_NAME}\\.?$`);
 
 /**
  * A domain name. DNS compares names case-insensitively (RFC 4343) and "example.com." is the

@@ -886,6 +886,23 @@ describe('domain names', () => {
   );
 
   test.each([
+    // 253 characters, the longest name; and the same with its trailing dot.
+    `${`${'a'.repeat(62)}.`.repeat(3)}${'b'.repeat(60)}.com`,
+    `${`${'a'.repeat(62)}.`.repeat(3)}${'b'.repeat(60)}.com.`,
+  ])('accepts a %#. name of the longest length', (domain) => {
+    expect(domain.replace(/\.$/, '')).toHaveLength(253);
+    expect(problemsOf2({ domain })).not.toContainEqual(expect.stringContaining('field "domain"'));
+  });
+
+  test('refuses a name of 254 characters, one more than a name may have without its trailing dot', () => {
+    const domain = `${`${'a'.repeat(62)}.`.repeat(3)}${'b'.repeat(61)}.com`;
+    expect(domain).toHaveLength(254);
+    expect(problemsOf2({ domain })).toContainEqual(
+      expect.stringMatching(/field "domain": got "a+\.a+\.\.\., expected a domain name like "example.com"/),
+    );
+  });
+
+  test.each([
     'example..com',
     '-example.com',
     'example.com..',
