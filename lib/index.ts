@@ -3,6 +3,7 @@ export * from './ses-smtp-stack';
 export * from './ecs-secrets';
 export * from './app';
 export * from './config/schema';
+export * from './config/settings';
 export * from './config/load';
 export * from './config/smtp-regions';
 export * from './dns-records';

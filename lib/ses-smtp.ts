@@ -14,6 +14,7 @@ import {
   EnvironmentSchema,
   environmentName as environmentNameSchema,
 } from './config/schema';
+import { SesSmtpSettings } from './config/settings';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { OperatorAlarms } from './constructs/operator-alarms';
@@ -28,13 +29,6 @@ import { smtpContainerSecrets } from './ecs-secrets';
  * account and Region, its termination protection, and the GitHub deploy access of the JSON-file app.
  */
 type AppFields = 'account' | 'region' | 'terminationProtection' | 'github';
-
-/**
- * One environment's settings, spelled as in the environments file (see README "Configuration")
- * minus `account` and `region` (they come from the Stack the construct is added to) and the
- * file-app's `terminationProtection` and `github` (set those on your own Stack and pipeline).
- */
-export type SesSmtpSettings = Omit<z.input<typeof EnvironmentSchema>, AppFields>;
 
 /** The validated settings of a SesSmtp construct, defaults applied, with the Stack's account and Region. */
 export type SesSmtpConfig = Omit<EnvironmentConfig, 'terminationProtection' | 'github'>;

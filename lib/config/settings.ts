@@ -1,0 +1,284 @@
+/*
+ * The settings of one environment as a library user writes them (SesSmtp's props), spelled out
+ * with their documentation and defaults for editors. The zod schema in schema.ts is what checks
+ * them; `SettingsMatchTheSchema` below fails the type-check when the two differ in any field.
+ */
+import type { z } from 'zod';
+import type { EnvironmentSchema } from './schema';
+
+/** Warning and critical alarm levels, percent: 0 < warning < critical < the limit named. */
+export interface AlarmLevels {
+  readonly warning: number;
+  readonly critical: number;
+}
+
+/** DNS records written into a Route53 public hosted zone. */
+export interface Route53DnsSettings {
+  readonly mode: 'route53';
+  /**
+   * Id of the public hosted zone that holds the domain, like "Z0123456789ABCDEFGHIJ" (no lookup
+   * happens at synth); the "/hostedzone/Z..." form of `aws route53 list-hosted-zones` is accepted.
+   */
+  readonly hostedZoneId: string;
+  /** Name of that hosted zone: the domain itself or one of its parents. */
+  readonly zoneName: string;
+  /**
+   * TTL of every record written, in seconds (60 to 172800).
+   * @default 3600
+   */
+  readonly ttlSeconds?: number;
+}
+
+/** DNS records printed (stack outputs, `ses-smtp dns`) for another DNS provider. */
+export interface ManualDnsSettings {
+  readonly mode: 'manual';
+  /**
+   * TTL suggested in the zone-file lines, in seconds (60 to 172800).
+   * @default 3600
+   */
+  readonly ttlSeconds?: number;
+}
+
+export interface MailFromSettings {
+  /**
+   * One DNS label under the domain: the MAIL FROM (envelope sender) domain, so SPF aligns for DMARC.
+   * @default "mail"
+   */
+  readonly subdomain?: string;
+  /**
+   * What SES does when the MAIL FROM MX record is missing at send time.
+   * @default "USE_DEFAULT_VALUE"
+   */
+  readonly behaviorOnMxFailure?: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE';
+}
+
+export interface DmarcSettings {
+  /**
+   * Write the `_dmarc` record; false when the domain already publishes one managed elsewhere.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * `p=`.
+   * @default "quarantine"
+   */
+  readonly policy?: 'none' | 'quarantine' | 'reject';
+  /**
+   * `sp=`; left out of the record when not set, so subdomains inherit `policy`.
+   * @default - inherits `policy`
+   */
+  readonly subdomainPolicy?: 'none' | 'quarantine' | 'reject';
+  /**
+   * `pct=`, 0 to 100.
+   * @default 100
+   */
+  readonly percentage?: number;
+  /**
+   * `rua=`: report URIs (RFC 7489 §6.4, any scheme) like "mailto:dmarc@example.com!10m"; at most 10.
+   * @default []
+   */
+  readonly aggregateReportUris?: string[];
+  /**
+   * `ruf=`: failure report URIs, as `aggregateReportUris`.
+   * @default []
+   */
+  readonly forensicReportUris?: string[];
+  /**
+   * `adkim=`.
+   * @default "relaxed"
+   */
+  readonly dkimAlignment?: 'relaxed' | 'strict';
+  /**
+   * `aspf=`.
+   * @default "relaxed"
+   */
+  readonly spfAlignment?: 'relaxed' | 'strict';
+}
+
+export interface ApexSpfSettings {
+  /**
+   * Write the domain's apex TXT record set: SPF with `include:amazonses.com`, and `otherTxtValues`.
+   * @default false
+   */
+  readonly enabled?: boolean;
+  /**
+   * SPF terms for the domain's other senders (RFC 7208), like "include:_spf.google.com".
+   * @default []
+   */
+  readonly otherMechanisms?: string[];
+  /**
+   * The record's final `all`.
+   * @default "~all"
+   */
+  readonly all?: '~all' | '-all' | '?all';
+  /**
+   * Every other TXT value published at the apex (site verifications...): Route53 holds one TXT
+   * record set per name.
+   * @default []
+   */
+  readonly otherTxtValues?: string[];
+}
+
+export interface CredentialsSettings {
+  /**
+   * Days between automatic rotations of the SMTP credentials (1 to 1000).
+   * @default 90
+   */
+  readonly rotationDays?: number;
+  /**
+   * Addresses the SMTP user may send from (IAM `ses:FromAddress`): exact addresses,
+   * "*@example.com" or "*@*.example.com".
+   * @default - every address at `domain`, and at `fromAddress`'s domain when that is a subdomain
+   */
+  readonly allowedFromAddresses?: string[];
+  /**
+   * A rotation does not delete a previous key SES used within this many days (it stops and
+   * alarms: an app still sends with it); 0 turns this guard off.
+   * @default 7
+   */
+  readonly previousKeyQuietDays?: number;
+  /**
+   * Rotate even when the previous key is in use: the app still using it stops sending.
+   * @default false
+   */
+  readonly rotateWhilePreviousKeyInUse?: boolean;
+}
+
+export interface FeedbackSettings {
+  /**
+   * Events published besides bounces and complaints (always on).
+   * @default []
+   */
+  readonly additionalEvents?: ('REJECT' | 'DELIVERY_DELAY' | 'RENDERING_FAILURE')[];
+  /**
+   * SES's JSON in the queue without the SNS envelope.
+   * @default true
+   */
+  readonly rawMessageDelivery?: boolean;
+  /**
+   * Your app's https:// endpoint, subscribed to the feedback topic (SNS envelopes: verify them).
+   * @default - none
+   */
+  readonly webhookUrl?: string;
+  /**
+   * An encrypted SQS queue for your app with the same events.
+   * @default false
+   */
+  readonly appQueue?: boolean;
+}
+
+export interface AlarmsSettings {
+  /**
+   * Addresses subscribed to the operator alarm topic (each confirms the subscription).
+   * @default []
+   */
+  readonly emails?: string[];
+  /**
+   * Create the account-level reputation alarms (SES's rates are per account and Region): at most
+   * one environment of an account and Region may.
+   * @default - true for a SesSmtp construct; in the environments file, the first environment of its account and Region
+   */
+  readonly accountAlarms?: boolean;
+  /**
+   * Bounce rate levels, percent, below 10 (AWS reviews an account at 5 %, may pause it at 10 %).
+   * @default { warning: 2, critical: 5 }
+   */
+  readonly bounceRatePercent?: AlarmLevels;
+  /**
+   * Complaint rate levels, percent, below 0.5 (AWS reviews at 0.1 %, may pause at 0.5 %).
+   * @default { warning: 0.05, critical: 0.1 }
+   */
+  readonly complaintRatePercent?: AlarmLevels;
+}
+
+export interface HealthSettings {
+  /**
+   * The doctor's checks on a schedule, with an alarm per check.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * EventBridge schedule expression of every check, like "rate(1 day)" or "cron(0 6 * * ? *)".
+   * @default "rate(1 day)"
+   */
+  readonly schedule?: string;
+  /**
+   * Schedule of the quota check on its own: a day's quota can be used up within hours.
+   * @default "rate(1 hour)"
+   */
+  readonly quotaSchedule?: string;
+  /**
+   * An account in the SES sandbox fails the "sandbox" check; false for a staging environment.
+   * @default true
+   */
+  readonly expectProductionAccess?: boolean;
+  /**
+   * Shares of the 24-hour sending quota that alarm, percent (critical at most 100).
+   * @default { warning: 80, critical: 95 }
+   */
+  readonly quotaPercent?: AlarmLevels;
+  /**
+   * Share of the maximum send rate (busiest minute of the last hour) that alarms, percent.
+   * @default 80
+   */
+  readonly sendRatePercent?: number;
+  /**
+   * Anomaly-detection alarm on the account's send volume (a leaked password sending spam).
+   * @default true
+   */
+  readonly sendAnomalyDetection?: boolean;
+}
+
+/**
+ * One environment's settings, as in the environments file (README "Configuration") minus
+ * `account` and `region` (they come from the Stack the construct is added to) and the file app's
+ * `terminationProtection` and `github`.
+ */
+export interface SesSmtpSettings {
+  /** The sending domain (an SES domain identity), any letter case; punycode for a non-ASCII name. */
+  readonly domain: string;
+  /** Where the DNS records go: a Route53 hosted zone, or printed for another DNS provider. */
+  readonly dns: Route53DnsSettings | ManualDnsSettings;
+  /** Default sender address, at the domain or one of its subdomains (RFC 5321). */
+  readonly fromAddress: string;
+  /** @default { subdomain: "mail", behaviorOnMxFailure: "USE_DEFAULT_VALUE" } */
+  readonly mailFrom?: MailFromSettings;
+  /** @default - a `_dmarc` record with p=quarantine, relaxed alignment, no report URIs */
+  readonly dmarc?: DmarcSettings;
+  /** @default - no apex TXT record */
+  readonly apexSpf?: ApexSpfSettings;
+  /**
+   * Recipient addresses verified as SES email identities, to test while the account is in the
+   * sandbox (the SMTP user may send to them).
+   * @default []
+   */
+  readonly verifiedEmailAddresses?: string[];
+  /** @default - rotation every 90 days, the stale-use guard at 7 days */
+  readonly credentials?: CredentialsSettings;
+  /** @default - bounces and complaints to the queue, raw */
+  readonly feedback?: FeedbackSettings;
+  /** @default - rate alarms at their default levels, no email subscription */
+  readonly alarms?: AlarmsSettings;
+  /** @default - every check daily, the quota hourly */
+  readonly health?: HealthSettings;
+  /**
+   * Tags on every resource: at most 49; keys not starting with "aws:".
+   * @default {}
+   */
+  readonly tags?: Record<string, string>;
+  /**
+   * `retain` keeps the identity, DNS records, SMTP user and keys, secret and its key when the
+   * stack is deleted (the domain keeps sending); `destroy` removes them, keys first.
+   * @default "retain"
+   */
+  readonly removalPolicy?: 'retain' | 'destroy';
+}
+
+type SchemaSettings = Omit<
+  z.input<typeof EnvironmentSchema>,
+  'account' | 'region' | 'terminationProtection' | 'github'
+>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+/** Fails the type-check when SesSmtpSettings and the schema's input type differ in any field. */
+export type SettingsMatchTheSchema = Assert<Same<SesSmtpSettings, SchemaSettings>>;
