@@ -205,10 +205,17 @@ describe('rotate-smtp-credentials bundle', () => {
       contentType: 'text/xml',
       body: `<${action}Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></${action}Response>`,
     });
+    // IAM as it is: a created key is listed from then on (testSecret checks it still exists).
+    let created = false;
     const iam = await fakeAws((r) => {
       if (r.operation === 'ListAccessKeys')
-        return xml('ListAccessKeys', '<AccessKeyMetadata/><IsTruncated>false</IsTruncated>');
-      if (r.operation === 'CreateAccessKey')
+        return xml(
+          'ListAccessKeys',
+          created
+            ? `<AccessKeyMetadata><member><UserName>SmtpUser</UserName><AccessKeyId>${NEW_KEY.id}</AccessKeyId><Status>Active</Status></member></AccessKeyMetadata><IsTruncated>false</IsTruncated>`
+            : '<AccessKeyMetadata/><IsTruncated>false</IsTruncated>',
+        );
+      if (r.operation === 'CreateAccessKey' && (created = true))
         return xml(
           'CreateAccessKey',
           `<AccessKey><UserName>SmtpUser</UserName><AccessKeyId>${NEW_KEY.id}</AccessKeyId><Status>Active</Status><SecretAccessKey>${NEW_KEY.secret}</SecretAccessKey></AccessKey>`,
@@ -247,7 +254,12 @@ describe('rotate-smtp-credentials bundle', () => {
         ['index.js'],
         ['index.js', 'smtp-connection.js'],
       ]);
-      expect(iam.requests.map((r) => r.operation)).toEqual(['ListAccessKeys', 'CreateAccessKey']);
+      // createSecret lists and creates; testSecret checks the pending key still exists.
+      expect(iam.requests.map((r) => r.operation)).toEqual([
+        'ListAccessKeys',
+        'CreateAccessKey',
+        'ListAccessKeys',
+      ]);
       expect(JSON.parse(pending!)).toMatchObject({ username: NEW_KEY.id, region: REGION });
       expect(smtp.authAttempts).toEqual([{ username: NEW_KEY.id, accepted: true }]);
       expect([...secrets.requests, ...iam.requests].every(signedByRole)).toBe(true);
