@@ -1,5 +1,6 @@
 import { synthStack } from './helpers';
 import {
+  arnLike,
   brokenWires,
   CfnTemplate,
   describe as describeStatement,
@@ -166,6 +167,28 @@ describe('the wire checker itself', () => {
     // Every wire through an encrypted topic or queue: the publishers and the queue's consumer.
     expect(brokenWires(denied, ENV)).toHaveLength(followAll(denied, ENV).filter((r) => r.keyPolicy).length);
     expect(brokenWires(denied, ENV).some((line) => line.startsWith('event source'))).toBe(true);
+  });
+
+  test.each([
+    ['arn:aws:sns:eu-west-1:123456789012:*', 'arn:aws:sns:eu-west-1:123456789012:Topic', true],
+    ['arn:aws:sns:*:123456789012:Topic', 'arn:aws:sns:eu-west-1:123456789012:Topic', true],
+    ['arn:aws:sns:eu-west-?:123456789012:Topic', 'arn:aws:sns:eu-west-1:123456789012:Topic', true],
+    // A `*` matches within one part only: it cannot stand for the Region, the account and the resource.
+    ['arn:aws:sns:*', 'arn:aws:sns:eu-west-1:123456789012:Topic', false],
+    ['arn:aws:sns:*:Topic', 'arn:aws:sns:eu-west-1:123456789012:Topic', false],
+    ['arn:aws:*:123456789012:Topic', 'arn:aws:sns:eu-west-1:123456789012:Topic', false],
+    ['arn:aws:sns:eu-west-1:123456789012:Topic', 'arn:aws:sns:eu-west-1:123456789012:topic', false],
+  ])('ArnLike %s against %s: %s (each colon-separated part on its own)', (pattern, arn, matches) => {
+    expect(arnLike(pattern, arn)).toBe(matches);
+  });
+
+  test('an ArnLike condition whose `*` would run across colons grants nothing', () => {
+    const copy = structuredClone(t);
+    const sns = keyStatements(copy).find((s) => s.Sid === 'AllowSnsDeliveryToQueues')!;
+    sns.Condition = { ...(sns.Condition as object), ArnLike: { 'aws:SourceArn': 'arn:aws:sns:*' } };
+    expect(brokenWires(copy, ENV)).toEqual([
+      expect.stringMatching(/^subscription SendingFeedbackQueue.*key policy: key MessagingKey/),
+    ]);
   });
 
   test('a target outside the template is reported, not skipped', () => {

@@ -240,6 +240,22 @@ function glob(pattern: string, value: string): boolean {
   return new RegExp(`^${re}$`, 's').test(value);
 }
 
+/**
+ * ArnEquals and ArnLike (they behave identically): each of the six colon-separated parts of the
+ * ARN is matched on its own, so a `*` never runs across a colon; the sixth part (the resource)
+ * keeps any colons of its own. A pattern or value with fewer than six parts matches nothing.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+ */
+export function arnLike(pattern: string, arn: string): boolean {
+  const parts = (s: string): string[] | undefined => {
+    const p = s.split(':');
+    return p.length < 6 ? undefined : [...p.slice(0, 5), p.slice(5).join(':')];
+  };
+  const want = parts(pattern);
+  const got = parts(arn);
+  return want !== undefined && got !== undefined && want.every((w, i) => glob(w, got[i]));
+}
+
 interface Request {
   readonly principal: string;
   readonly action: string;
@@ -273,9 +289,10 @@ function conditionsHold(conditions: unknown, req: Request, t: CfnTemplate, env: 
           case 'StringEquals':
             return v === actual;
           case 'StringLike':
+            return glob(v, actual);
           case 'ArnEquals':
           case 'ArnLike':
-            return glob(v, actual);
+            return arnLike(v, actual);
           case 'Bool':
             return v.toLowerCase() === actual.toLowerCase();
           default:
