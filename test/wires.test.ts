@@ -7,6 +7,7 @@ import {
   findWires,
   followAll,
   followWire,
+  pointsAt,
   StatementRef,
   withoutStatement,
 } from './support/wires';
@@ -165,8 +166,106 @@ describe('the wire checker itself', () => {
     const denied = structuredClone(t);
     keyStatements(denied).push({ Effect: 'Deny', Principal: '*', Action: 'kms:Decrypt', Resource: '*' });
     // Every wire through an encrypted topic or queue: the publishers and the queue's consumer.
-    expect(brokenWires(denied, ENV)).toHaveLength(followAll(denied, ENV).filter((r) => r.keyPolicy).length);
+    expect(brokenWires(denied, ENV)).toHaveLength(
+      followAll(denied, ENV).filter((r) => r.key === keyId()).length,
+    );
     expect(brokenWires(denied, ENV).some((line) => line.startsWith('event source'))).toBe(true);
+  });
+
+  /** Removes (in place) the statements of `principal`'s policies that `which` picks; returns how many. */
+  const removeStatements = (
+    tt: CfnTemplate,
+    principal: string,
+    which: (s: Record<string, unknown>) => boolean,
+  ) => {
+    let removed = 0;
+    for (const r of Object.values(tt.Resources)) {
+      const attached = [...asArray(r.Properties?.Roles), ...asArray(r.Properties?.Users)];
+      if (r.Type !== 'AWS::IAM::Policy' || !attached.some((x) => pointsAt(x) === principal)) continue;
+      const doc = r.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] };
+      const kept = doc.Statement.filter((statement) => !which(statement));
+      removed += doc.Statement.length - kept.length;
+      doc.Statement = kept;
+    }
+    return removed;
+  };
+  const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+  /** The queue the feedback handler polls, its queue policy's statements and the handler's role. */
+  const consumer = (tt: CfnTemplate) => {
+    const mapping = Object.values(tt.Resources).find((r) => r.Type === 'AWS::Lambda::EventSourceMapping')!;
+    const queue = pointsAt(mapping.Properties!.EventSourceArn)!;
+    const role = pointsAt(tt.Resources[pointsAt(mapping.Properties!.FunctionName)!].Properties!.Role)!;
+    const queuePolicy = Object.values(tt.Resources).find(
+      (r) =>
+        r.Type === 'AWS::SQS::QueuePolicy' &&
+        (r.Properties!.Queues as unknown[]).some((q) => pointsAt(q) === queue),
+    )!;
+    const queueStatements = (
+      queuePolicy.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }
+    ).Statement;
+    return { queue, role, queueStatements };
+  };
+
+  test('a Deny in the queue policy stops the consumer (the TLS-only Deny does not: Lambda polls over HTTPS)', () => {
+    const copy = structuredClone(t);
+    consumer(copy).queueStatements.push({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:ReceiveMessage',
+      Resource: '*',
+    });
+    expect(brokenWires(copy, ENV)).toEqual([
+      expect.stringMatching(
+        /^event source .*: resource policy: role .*: sqs:ReceiveMessage denied by SendingFeedbackQueuePolicy/,
+      ),
+    ]);
+  });
+
+  test('a key-policy Deny naming the consumer role stops it; one naming another role does not', () => {
+    const denyTo = (principal: unknown) => {
+      const copy = structuredClone(t);
+      keyStatements(copy).push({
+        Effect: 'Deny',
+        Principal: { AWS: principal },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+      });
+      return brokenWires(copy, ENV);
+    };
+    const { role } = consumer(t);
+    expect(denyTo({ 'Fn::GetAtt': [role, 'Arn'] })).toEqual([
+      expect.stringMatching(
+        new RegExp(`^event source .*: key policy: key MessagingKey.*: kms:Decrypt denied by`),
+      ),
+    ]);
+    const otherRole = Object.keys(t.Resources).find(
+      (id) => t.Resources[id].Type === 'AWS::IAM::Role' && id !== role,
+    )!;
+    expect(denyTo({ 'Fn::GetAtt': [otherRole, 'Arn'] })).toEqual([]);
+  });
+
+  test('a queue policy that names the consumer role grants it without an identity statement (one account)', () => {
+    const copy = structuredClone(t);
+    const { queue, role, queueStatements } = consumer(copy);
+    expect(removeStatements(copy, role, (s) => JSON.stringify(s.Action).includes('sqs:ReceiveMessage'))).toBe(
+      1,
+    );
+    expect(brokenWires(copy, ENV)).toEqual([
+      expect.stringMatching(/^event source .*: role .*: no statement allows/),
+    ]);
+    queueStatements.push({
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::GetAtt': [role, 'Arn'] } },
+      Action: [
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueAttributes',
+      ],
+      Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+    });
+    expect(brokenWires(copy, ENV)).toEqual([]);
   });
 
   test.each([

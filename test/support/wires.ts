@@ -8,8 +8,9 @@
  * - EventBridge rule targets -> SNS topic or SQS queue
  * - SES configuration set event destinations -> SNS topic
  * - SNS subscriptions with protocol sqs -> SQS queue
- * - Lambda SQS event source mappings: the function's role (identity policy) -> the queue, and the
- *   queue's key (identity policy, and a key policy that delegates to the account's IAM policies)
+ * - Lambda SQS event source mappings: the function's role (identity and queue policy) -> the queue,
+ *   and the queue's key (a key policy that names the role or delegates to the account's IAM
+ *   policies); a Deny in any of them that names the role, its account or everyone stops it
  * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission)
  * - EventBridge rule targets that are Lambda functions -> the function (its Lambda permission,
  *   which must name the rule as its source)
@@ -72,6 +73,8 @@ export interface WireResult {
   readonly resourcePolicy: HopResult;
   /** Undefined when the target is not encrypted. */
   readonly keyPolicy?: HopResult;
+  /** Logical id of the key whose policy `keyPolicy` evaluated. */
+  readonly key?: string;
 }
 
 const KMS_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'];
@@ -128,6 +131,8 @@ function arnOf(id: string, t: CfnTemplate, env: Environment): string {
     'AWS::KMS::Key': `kms:${here}:key/${id}`,
     'AWS::SecretsManager::Secret': `secretsmanager:${here}:secret:${id}-AbCdEf`,
     'AWS::Lambda::Function': `lambda:${here}:function:${id}`,
+    'AWS::IAM::Role': `iam::${env.account}:role/${id}`,
+    'AWS::IAM::User': `iam::${env.account}:user/${id}`,
   };
   const type = t.Resources[id]?.Type;
   if (!arns[type]) throw new Error(`no ARN form for ${id} (${type})`);
@@ -135,7 +140,7 @@ function arnOf(id: string, t: CfnTemplate, env: Environment): string {
 }
 
 /** The logical id a `{Ref}` or `{Fn::GetAtt: [id, 'Arn']}` points at, if it is one. */
-function pointsAt(value: unknown): string | undefined {
+export function pointsAt(value: unknown): string | undefined {
   if (value && typeof value === 'object') {
     const v = value as Record<string, unknown>;
     if (typeof v.Ref === 'string') return v.Ref;
@@ -425,6 +430,7 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
   return {
     wire,
     resourcePolicy,
+    key,
     keyPolicy: refused
       ? { allowed: false, grants: [], reason: `key ${key}: ${refused.reason}` }
       : { allowed: true, grants: perAction.flatMap((r) => r.grants) },
@@ -467,6 +473,134 @@ export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
   ];
 }
 
+/** A statement of a policy in the template, with where it lives. */
+type PolicyStatement = { statement: Statement; ref: StatementRef };
+
+/** A role or user of this template making a request itself (not a service acting for a source). */
+interface Caller {
+  /** Logical id of the role or user. */
+  readonly id: string;
+  readonly arn: string;
+  /** The statements of every policy attached to it. */
+  readonly identity: PolicyStatement[];
+}
+
+function callerOf(t: CfnTemplate, env: Environment, id: string): Caller {
+  const attachedTo = t.Resources[id].Type === 'AWS::IAM::User' ? 'Users' : 'Roles';
+  const identity = Object.entries(t.Resources)
+    .filter(
+      ([, p]) =>
+        (p.Type === 'AWS::IAM::Policy' || p.Type === 'AWS::IAM::ManagedPolicy') &&
+        asList(p.Properties?.[attachedTo]).some((x) => pointsAt(x) === id),
+    )
+    .flatMap(([pid]) => statementsOf(t, pid, 'PolicyDocument.Statement'));
+  return { id, arn: arnOf(id, t, env), identity };
+}
+
+/** The role a function runs as, as a caller. */
+function functionCaller(t: CfnTemplate, env: Environment, fn: string): Caller {
+  return callerOf(t, env, pointsAt(t.Resources[fn].Properties?.Role)!);
+}
+
+/**
+ * Whom a resource-policy statement's Principal names, for `caller`: the caller itself (its ARN, or
+ * everyone), its account (the root ARN or the account id), or neither.
+ */
+function namesCaller(principal: unknown, caller: Caller, t: CfnTemplate, env: Environment) {
+  if (principal === '*') return 'caller';
+  const aws = asList((principal as { AWS?: unknown } | undefined)?.AWS).map((p) => resolve(p, t, env));
+  if (aws.includes('*') || aws.includes(caller.arn)) return 'caller';
+  if (aws.includes(`arn:${env.partition}:iam::${env.account}:root`) || aws.includes(env.account))
+    return 'account';
+  return undefined;
+}
+
+interface CallerRequest {
+  readonly action: string;
+  readonly resourceArn: string;
+  /** Condition keys, lower-cased. */
+  readonly context: Record<string, string>;
+}
+
+/** Every request goes over TLS (the SDKs and the services' pollers use HTTPS). */
+const HTTPS = { 'aws:securetransport': 'true' };
+
+/**
+ * One request of a role or user of this account, evaluated as AWS does: an explicit Deny in the
+ * identity policies or in the resource policy wins; otherwise an Allow in either grants it (within
+ * one account, a resource policy that names the caller grants on its own). A KMS key is stricter:
+ * its key policy must allow the request, by naming the caller, or by naming the account, which
+ * lets the identity policies grant it.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+ * https://docs.aws.amazon.com/kms/latest/developerguide/determining-access.html
+ */
+function authorize(
+  t: CfnTemplate,
+  env: Environment,
+  caller: Caller,
+  req: CallerRequest,
+  resourcePolicy: { statements: PolicyStatement[]; isKeyPolicy: boolean },
+): HopResult {
+  const request = { principal: caller.id, ...req };
+  const identity = caller.identity.filter(({ statement }) =>
+    statementMatches(statement, request, t, env, true),
+  );
+  const resource = resourcePolicy.statements.flatMap((s) => {
+    const names = namesCaller(s.statement.Principal, caller, t, env);
+    return names && statementMatches(s.statement, request, t, env, true) ? [{ ...s, names }] : [];
+  });
+  const deny = [...identity, ...resource].find(({ statement }) => statement.Effect === 'Deny');
+  if (deny) return { allowed: false, grants: [], reason: `${req.action} denied by ${describe(deny.ref)}` };
+  const allows = <T extends PolicyStatement>(list: T[]) =>
+    list.filter(({ statement }) => statement.Effect === 'Allow');
+  const byIdentity = allows(identity).map(({ ref }) => ref);
+  const byName = allows(resource.filter((s) => s.names === 'caller')).map(({ ref }) => ref);
+  const delegations = allows(resource.filter((s) => s.names === 'account')).map(({ ref }) => ref);
+  if (byName.length > 0) return { allowed: true, grants: [...byIdentity, ...byName] };
+  if (!resourcePolicy.isKeyPolicy && byIdentity.length > 0) return { allowed: true, grants: byIdentity };
+  if (resourcePolicy.isKeyPolicy && byIdentity.length > 0 && delegations.length > 0)
+    return { allowed: true, grants: [...byIdentity, ...delegations] };
+  const reason =
+    resourcePolicy.isKeyPolicy && byIdentity.length > 0
+      ? `the key policy neither names ${caller.id} nor lets IAM policies grant ${req.action}`
+      : `no statement allows ${caller.id} ${req.action}`;
+  return { allowed: false, grants: [], reason };
+}
+
+/** One hop made of several requests: allowed when each is. */
+function allOf(results: HopResult[], prefix = ''): HopResult {
+  const refused = results.find((r) => !r.allowed);
+  return refused
+    ? { allowed: false, grants: [], reason: `${prefix}${refused.reason}` }
+    : { allowed: true, grants: results.flatMap((r) => r.grants) };
+}
+
+/** `caller` using `key` through a service, which sends its own request context to KMS. */
+function keyHop(
+  t: CfnTemplate,
+  env: Environment,
+  caller: Caller,
+  key: string,
+  actions: string[],
+  context: Record<string, string>,
+): HopResult {
+  const statements = statementsOf(t, key, 'KeyPolicy.Statement');
+  const results = actions.map((action) =>
+    authorize(
+      t,
+      env,
+      caller,
+      {
+        action,
+        resourceArn: arnOf(key, t, env),
+        context: { ...HTTPS, 'kms:calleraccount': env.account, ...context },
+      },
+      { statements, isKeyPolicy: true },
+    ),
+  );
+  return allOf(results, `key ${key}: `);
+}
+
 const SQS_CONSUME = [
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
@@ -475,10 +609,13 @@ const SQS_CONSUME = [
 ];
 
 /**
- * Lambda polling an encrypted queue: its role's identity policies must allow the SQS calls on the
- * queue and kms:Decrypt on the queue's key, and the key policy must let the account's IAM policies
- * grant it (the "Enable IAM policies" statement for the account root).
+ * Lambda polling an encrypted queue as the function's role: the role's identity policies or the
+ * queue policy must allow the SQS calls on the queue, with no Deny in either (the queue policy's
+ * TLS-only Deny does not match: the poller uses HTTPS); SQS decrypts with the queue's key for the
+ * role (kms:ViaService is SQS), so the key policy must allow kms:Decrypt, naming the role or
+ * delegating to the account's IAM policies, with no Deny naming the role, its account or everyone.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
  * https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
  */
 function followConsumers(t: CfnTemplate, env: Environment): WireResult[] {
@@ -487,62 +624,36 @@ function followConsumers(t: CfnTemplate, env: Environment): WireResult[] {
     .map(([id, r]) => {
       const queue = pointsAt(r.Properties?.EventSourceArn)!;
       const fn = pointsAt(r.Properties?.FunctionName)!;
-      const role = pointsAt(t.Resources[fn].Properties?.Role)!;
+      const caller = functionCaller(t, env, fn);
       const wire: Wire = {
         name: `event source ${id}: ${fn} reads ${queue}`,
         kind: 'consumer',
-        principal: role,
+        principal: caller.id,
         action: SQS_CONSUME.join(','),
         target: queue,
         sourceArn: '',
         sourceAccount: env.account,
         kmsCarriesSource: false,
       };
-      const identity = Object.entries(t.Resources)
-        .filter(
-          ([, p]) =>
-            p.Type === 'AWS::IAM::Policy' && asList(p.Properties?.Roles).some((x) => pointsAt(x) === role),
-        )
-        .flatMap(([pid]) => statementsOf(t, pid, 'PolicyDocument.Statement'));
-      const allowAll = (actions: string[], resourceArn: string): HopResult => {
-        const results = actions.map((action) =>
-          evaluate(identity, { principal: '', action, resourceArn, context: {} }, t, env, true),
-        );
-        const refused = results.find((x) => !x.allowed);
-        return refused
-          ? { allowed: false, grants: [], reason: `role ${role}: ${refused.reason}` }
-          : { allowed: true, grants: results.flatMap((x) => x.grants) };
-      };
-      const resourcePolicy = allowAll(SQS_CONSUME, arnOf(queue, t, env));
+      const queuePolicy = { statements: resourcePolicyStatements(t, queue), isKeyPolicy: false };
+      const resourcePolicy = allOf(
+        SQS_CONSUME.map((action) =>
+          authorize(
+            t,
+            env,
+            caller,
+            { action, resourceArn: arnOf(queue, t, env), context: HTTPS },
+            queuePolicy,
+          ),
+        ),
+        `role ${caller.id}: `,
+      );
       const key = pointsAt(t.Resources[queue].Properties?.KmsMasterKeyId);
       if (!key) return { wire, resourcePolicy };
-      const viaRole = allowAll(['kms:Decrypt'], arnOf(key, t, env));
-      const root = `arn:${env.partition}:iam::${env.account}:root`;
-      // The account's delegation statement, and any Deny that applies to every principal.
-      const delegation = statementsOf(t, key, 'KeyPolicy.Statement').filter(
-        ({ statement }) =>
-          asList((statement.Principal as { AWS?: unknown } | undefined)?.AWS).some(
-            (p) => resolve(p, t, env) === root,
-          ) ||
-          (statement.Effect === 'Deny' && principalMatches(statement.Principal, '')),
-      );
-      const keyHop = evaluate(
-        delegation,
-        { principal: '', action: 'kms:Decrypt', resourceArn: arnOf(key, t, env), context: {} },
-        t,
-        env,
-        true,
-      );
-      const keyPolicy: HopResult =
-        viaRole.allowed && keyHop.allowed
-          ? { allowed: true, grants: [...viaRole.grants, ...keyHop.grants] }
-          : {
-              allowed: false,
-              grants: [],
-              reason:
-                viaRole.reason ?? `key ${key}: the key policy does not let IAM policies grant kms:Decrypt`,
-            };
-      return { wire, resourcePolicy, keyPolicy };
+      const keyPolicy = keyHop(t, env, caller, key, ['kms:Decrypt'], {
+        'kms:viaservice': `sqs.${env.region}.amazonaws.com`,
+      });
+      return { wire, resourcePolicy, keyPolicy, key };
     });
 }
 
