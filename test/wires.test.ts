@@ -269,6 +269,31 @@ describe('the wire checker itself', () => {
   });
 
   test.each([
+    ['another secret', false, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf'],
+    ['another account', false, 'arn:aws:secretsmanager:eu-west-1:999999999999:secret:*'],
+    ['this secret', true, { Ref: 'SECRET' }],
+    ['any secret of this account', true, 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:*'],
+  ])(
+    'a rotation permission whose SourceArn names %s lets Secrets Manager invoke the function: %s',
+    (_, works, sourceArn) => {
+      const copy = structuredClone(t);
+      const secret = Object.keys(copy.Resources).find(
+        (id) => copy.Resources[id].Type === 'AWS::SecretsManager::Secret',
+      )!;
+      const permission = Object.values(copy.Resources).find(
+        (r) =>
+          r.Type === 'AWS::Lambda::Permission' && r.Properties!.Principal === 'secretsmanager.amazonaws.com',
+      )!;
+      permission.Properties!.SourceArn = JSON.parse(JSON.stringify(sourceArn).replace('SECRET', secret));
+      expect(brokenWires(copy, ENV)).toEqual(
+        works
+          ? []
+          : [expect.stringMatching(/^rotation schedule .*: no Lambda permission lets Secrets Manager/)],
+      );
+    },
+  );
+
+  test.each([
     ['arn:aws:sns:eu-west-1:123456789012:*', 'arn:aws:sns:eu-west-1:123456789012:Topic', true],
     ['arn:aws:sns:*:123456789012:Topic', 'arn:aws:sns:eu-west-1:123456789012:Topic', true],
     ['arn:aws:sns:eu-west-?:123456789012:Topic', 'arn:aws:sns:eu-west-1:123456789012:Topic', true],

@@ -11,7 +11,8 @@
  * - Lambda SQS event source mappings: the function's role (identity and queue policy) -> the queue,
  *   and the queue's key (a key policy that names the role or delegates to the account's IAM
  *   policies); a Deny in any of them that names the role, its account or everyone stops it
- * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission)
+ * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission, scoped to
+ *   this account and, when it names a source, to the schedule's secret)
  * - EventBridge rule targets that are Lambda functions -> the function (its Lambda permission,
  *   which must name the rule as its source)
  *
@@ -659,7 +660,9 @@ function followConsumers(t: CfnTemplate, env: Environment): WireResult[] {
 
 /**
  * A function's resource policy for one wire: a Lambda permission for the wire's principal to
- * invoke the wire's target whose source properties pass `sourceHolds`.
+ * invoke the wire's target whose source properties pass `sourceHolds`. Lambda turns a
+ * permission's SourceArn into an ArnLike condition on aws:SourceArn.
+ * https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
  */
 function lambdaPermission(
   t: CfnTemplate,
@@ -707,7 +710,7 @@ function followRuleInvocations(t: CfnTemplate, env: Environment): WireResult[] {
           const resourcePolicy = lambdaPermission(
             t,
             wire,
-            (p) => p.SourceArn !== undefined && resolve(p.SourceArn, t, env) === ruleArn,
+            (p) => p.SourceArn !== undefined && arnLike(resolve(p.SourceArn, t, env), ruleArn),
             `no Lambda permission lets rule ${id} invoke ${fn}`,
           );
           return { wire, resourcePolicy };
@@ -715,19 +718,26 @@ function followRuleInvocations(t: CfnTemplate, env: Environment): WireResult[] {
     );
 }
 
-/** Secrets Manager invoking the rotation function: the function's resource policy (Lambda permission). */
+/**
+ * Secrets Manager invoking the rotation function for the schedule's secret: a Lambda permission
+ * for secretsmanager.amazonaws.com scoped to this account (SourceAccount); Secrets Manager sends
+ * the secret's ARN as the source, so a SourceArn, if present, must match that secret.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html
+ */
 function followInvocations(t: CfnTemplate, env: Environment): WireResult[] {
   return Object.entries(t.Resources)
     .filter(([, r]) => r.Type === 'AWS::SecretsManager::RotationSchedule' && r.Properties?.RotationLambdaARN)
     .map(([id, r]) => {
       const fn = pointsAt(r.Properties!.RotationLambdaARN)!;
+      // Ref of a secret is its ARN.
+      const secretArn = resolve(r.Properties!.SecretId, t, env);
       const wire: Wire = {
         name: `rotation schedule ${id} invokes ${fn}`,
         kind: 'invoke',
         principal: 'secretsmanager.amazonaws.com',
         action: 'lambda:InvokeFunction',
         target: fn,
-        sourceArn: '',
+        sourceArn: secretArn,
         sourceAccount: env.account,
         kmsCarriesSource: false,
       };
@@ -736,8 +746,10 @@ function followInvocations(t: CfnTemplate, env: Environment): WireResult[] {
         resourcePolicy: lambdaPermission(
           t,
           wire,
-          (p) => p.SourceAccount === env.account,
-          `no Lambda permission lets Secrets Manager (this account) invoke ${fn}`,
+          (p) =>
+            p.SourceAccount === env.account &&
+            (p.SourceArn === undefined || arnLike(resolve(p.SourceArn, t, env), secretArn)),
+          `no Lambda permission lets Secrets Manager (this account, this secret) invoke ${fn}`,
         ),
       };
     });
