@@ -10,6 +10,7 @@ import {
   pointsAt,
   StatementRef,
   withoutStatement,
+  withoutStatements,
 } from './support/wires';
 
 const ENV = { partition: 'aws', region: 'eu-west-1', account: '123456789012' };
@@ -48,7 +49,8 @@ describe.each([
     expect(count('subscription')).toBe('feedback' in config ? 2 : 1);
     const followed = followAll(t, ENV).map((r) => r.wire.kind);
     // The feedback handler polls its queue; Secrets Manager invokes the rotation function, and
-    // each rule that targets a function (the health checks' schedules) invokes it.
+    // each rule that targets a function (the health checks' schedules) invokes it; the rotation
+    // function rotates the secret and the health check reads it.
     const functionTargets = Object.values(t.Resources)
       .filter((r) => r.Type === 'AWS::Events::Rule')
       .flatMap((r) => (r.Properties?.Targets as { Arn: { 'Fn::GetAtt'?: string[] } }[]) ?? [])
@@ -56,6 +58,14 @@ describe.each([
     expect(functionTargets.length).toBeGreaterThan(0);
     expect(followed.filter((k) => k === 'consumer')).toHaveLength(1);
     expect(followed.filter((k) => k === 'invoke')).toHaveLength(1 + functionTargets.length);
+    expect(
+      followAll(t, ENV)
+        .filter((r) => r.wire.kind === 'secret')
+        .map((r) => r.wire.name.replace(/[0-9A-F]{8}\b/g, '')),
+    ).toEqual([
+      'SmtpCredentialsRotationFunction rotates secret SmtpCredentialsSecret',
+      'HealthChecksFunction reads secret SmtpCredentialsSecret',
+    ]);
   });
 
   test('at every hop the publishing service (or consuming role) is allowed: resource, identity and key policy', () => {
@@ -87,19 +97,36 @@ describe.each([
     }
   });
 
-  test('removing any single granting statement (from a copy of the template) breaks a wire', () => {
+  test('removing any granting statement (from a copy of the template) breaks a wire, or, where one policy grants a hop twice, removing both does', () => {
     const grants = new Map<string, StatementRef>();
+    const hops: StatementRef[][] = [];
     for (const result of followAll(t, ENV)) {
-      for (const ref of [...result.resourcePolicy.grants, ...(result.keyPolicy?.grants ?? [])])
-        grants.set(describeStatement(ref), ref);
+      for (const hop of [result.resourcePolicy, result.keyPolicy]) {
+        if (!hop) continue;
+        hops.push(hop.grants);
+        for (const ref of hop.grants) grants.set(describeStatement(ref), ref);
+      }
     }
     // Resource and key grants for each publisher: cloudwatch, events (2 topics), ses, sns (queues);
-    // the handler role's SQS and KMS statements and the key's delegation; the rotation permission.
-    expect(grants.size).toBeGreaterThanOrEqual(12);
-    const survivors = [...grants.entries()]
-      .filter(([, ref]) => brokenWires(withoutStatement(t, ref), ENV).length === 0)
-      .map(([name]) => name);
-    expect(survivors).toEqual([]);
+    // the handler role's SQS and KMS statements and the key's delegation; the rotation permission;
+    // the secret users' Secrets Manager and KMS statements and the secret key's delegation.
+    expect(grants.size).toBeGreaterThanOrEqual(16);
+    const survivors = [...grants.values()].filter(
+      (ref) => brokenWires(withoutStatement(t, ref), ENV).length === 0,
+    );
+    // The secret's key has two statements that delegate to the account (the default one and the
+    // ViaService one CDK's Secret adds): each grants the secret users' KMS hop on its own.
+    for (const ref of survivors) {
+      const sameHop = hops.filter((hop) => hop.some((g) => describeStatement(g) === describeStatement(ref)));
+      const samePolicy = new Map(
+        sameHop
+          .flat()
+          .filter((g) => g.resource === ref.resource && g.path === ref.path)
+          .map((g) => [describeStatement(g), g]),
+      );
+      expect([describeStatement(ref), samePolicy.size > 1]).toEqual([describeStatement(ref), true]);
+      expect(brokenWires(withoutStatements(t, [...samePolicy.values()]), ENV)).not.toEqual([]);
+    }
   });
 
   test('every service principal statement is scoped to a source, except EventBridge on a key (AWS: not supported)', () => {
@@ -172,6 +199,17 @@ describe('the wire checker itself', () => {
     expect(brokenWires(denied, ENV).some((line) => line.startsWith('event source'))).toBe(true);
   });
 
+  /** The policy documents attached to a role or user (by reference: a test edits them in its copy). */
+  const policyDocumentsOf = (tt: CfnTemplate, principal: string) =>
+    Object.values(tt.Resources)
+      .filter(
+        (r) =>
+          r.Type === 'AWS::IAM::Policy' &&
+          [...asArray(r.Properties!.Roles), ...asArray(r.Properties!.Users)].some(
+            (x) => pointsAt(x) === principal,
+          ),
+      )
+      .map((r) => r.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] });
   /** Removes (in place) the statements of `principal`'s policies that `which` picks; returns how many. */
   const removeStatements = (
     tt: CfnTemplate,
@@ -179,10 +217,7 @@ describe('the wire checker itself', () => {
     which: (s: Record<string, unknown>) => boolean,
   ) => {
     let removed = 0;
-    for (const r of Object.values(tt.Resources)) {
-      const attached = [...asArray(r.Properties?.Roles), ...asArray(r.Properties?.Users)];
-      if (r.Type !== 'AWS::IAM::Policy' || !attached.some((x) => pointsAt(x) === principal)) continue;
-      const doc = r.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] };
+    for (const doc of policyDocumentsOf(tt, principal)) {
       const kept = doc.Statement.filter((statement) => !which(statement));
       removed += doc.Statement.length - kept.length;
       doc.Statement = kept;
@@ -266,6 +301,148 @@ describe('the wire checker itself', () => {
       Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
     });
     expect(brokenWires(copy, ENV)).toEqual([]);
+  });
+
+  /** The rotation function's role, the role of the function whose environment names the secret, and its key. */
+  const secretUsers = (tt: CfnTemplate) => {
+    const roleOf = (fn: string) => pointsAt(tt.Resources[fn].Properties!.Role)!;
+    const schedule = Object.values(tt.Resources).find(
+      (r) => r.Type === 'AWS::SecretsManager::RotationSchedule',
+    )!;
+    const secret = pointsAt(schedule.Properties!.SecretId)!;
+    const reader = Object.keys(tt.Resources).find(
+      (id) =>
+        tt.Resources[id].Type === 'AWS::Lambda::Function' &&
+        JSON.stringify(tt.Resources[id].Properties!.Environment ?? {}).includes(`"${secret}"`),
+    )!;
+    const key = pointsAt(tt.Resources[secret].Properties!.KmsKeyId)!;
+    return {
+      rotator: roleOf(pointsAt(schedule.Properties!.RotationLambdaARN)!),
+      reader: roleOf(reader),
+      key,
+    };
+  };
+  const bySid =
+    (...sids: string[]) =>
+    (s: Record<string, unknown>) =>
+      sids.includes(s.Sid as string);
+
+  test.each([
+    [
+      'RotateOnlyThisSecret',
+      /rotates secret .*: resource policy: role .*: no statement allows .* secretsmanager:DescribeSecret/,
+    ],
+    [
+      'UseTheSecretKeyThroughSecretsManager',
+      /rotates secret .*: key policy: key SmtpCredentialsSecretKey.*: no identity policy of .* allows kms:Decrypt/,
+    ],
+  ])('the rotation function without its %s statement cannot rotate the secret', (sid, reported) => {
+    const copy = structuredClone(t);
+    expect(removeStatements(copy, secretUsers(copy).rotator, bySid(sid))).toBe(1);
+    expect(brokenWires(copy, ENV)).toEqual([expect.stringMatching(reported)]);
+  });
+
+  test('the health check without DecryptTheSecretThroughSecretsManager cannot read the secret', () => {
+    const copy = structuredClone(t);
+    expect(
+      removeStatements(copy, secretUsers(copy).reader, bySid('DecryptTheSecretThroughSecretsManager')),
+    ).toBe(1);
+    expect(brokenWires(copy, ENV)).toEqual([
+      expect.stringMatching(
+        /^HealthChecksFunction.* reads secret .*: key policy: key SmtpCredentialsSecretKey.*kms:Decrypt/,
+      ),
+    ]);
+  });
+
+  test('a rotation role allowed to read but not to store a version, or to decrypt but not to encrypt, cannot rotate', () => {
+    const narrowed = (sid: string, keep: string[]) => {
+      const copy = structuredClone(t);
+      const { rotator } = secretUsers(copy);
+      const statement = policyDocumentsOf(copy, rotator)
+        .flatMap((doc) => doc.Statement)
+        .find(bySid(sid))!;
+      statement.Action = keep;
+      return brokenWires(copy, ENV);
+    };
+    expect(
+      narrowed('RotateOnlyThisSecret', ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']),
+    ).toEqual([expect.stringMatching(/rotates secret .*secretsmanager:PutSecretValue/)]);
+    expect(narrowed('UseTheSecretKeyThroughSecretsManager', ['kms:Decrypt'])).toEqual([
+      expect.stringMatching(/rotates secret .*: key policy: .*kms:GenerateDataKey/),
+    ]);
+  });
+
+  test('a secret key policy emptied of its statements breaks every secret user (nothing delegates to IAM policies)', () => {
+    const emptied = structuredClone(t);
+    const keyPolicy = (tt: CfnTemplate) =>
+      tt.Resources[secretUsers(tt).key].Properties!.KeyPolicy as { Statement: Record<string, unknown>[] };
+    keyPolicy(emptied).Statement = [];
+    expect(brokenWires(emptied, ENV)).toEqual([
+      expect.stringMatching(
+        /rotates secret .*: key policy: .*neither names .* nor lets IAM policies grant kms:Decrypt/,
+      ),
+      expect.stringMatching(
+        /reads secret .*: key policy: .*neither names .* nor lets IAM policies grant kms:Decrypt/,
+      ),
+    ]);
+  });
+
+  test('the secret key policy: a Deny naming a reader stops it, a Deny outside Secrets Manager does not', () => {
+    const withStatement = (statement: Record<string, unknown>) => {
+      const copy = structuredClone(t);
+      (
+        copy.Resources[secretUsers(copy).key].Properties!.KeyPolicy as { Statement: unknown[] }
+      ).Statement.push(statement);
+      return brokenWires(copy, ENV);
+    };
+    const { reader } = secretUsers(t);
+    expect(
+      withStatement({
+        Effect: 'Deny',
+        Principal: { AWS: { 'Fn::GetAtt': [reader, 'Arn'] } },
+        Action: 'kms:Decrypt',
+        Resource: '*',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^HealthChecksFunction.* reads secret .*: key policy: .*kms:Decrypt denied by/),
+    ]);
+    expect(
+      withStatement({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'kms:*',
+        Resource: '*',
+        Condition: { StringNotEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      }),
+    ).toEqual([]);
+    // Secrets Manager names the secret in the encryption context: a Deny for this secret matches,
+    // one for another secret does not.
+    const secret = Object.keys(t.Resources).find(
+      (id) => t.Resources[id].Type === 'AWS::SecretsManager::Secret',
+    )!;
+    expect(
+      withStatement({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: { StringEquals: { 'kms:EncryptionContext:SecretARN': { Ref: secret } } },
+      }),
+    ).toHaveLength(2);
+    expect(
+      withStatement({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'kms:Decrypt',
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            'kms:EncryptionContext:SecretARN':
+              'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf',
+          },
+        },
+      }),
+    ).toEqual([]);
   });
 
   test.each([

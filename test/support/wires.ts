@@ -11,14 +11,16 @@
  * - Lambda SQS event source mappings: the function's role (identity and queue policy) -> the queue,
  *   and the queue's key (a key policy that names the role or delegates to the account's IAM
  *   policies); a Deny in any of them that names the role, its account or everyone stops it
+ * - Functions that rotate or read a secret: the function's role -> the secret (identity and secret
+ *   policy), and the secret's key as Secrets Manager uses it for the role (ViaService, SecretARN)
  * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission, scoped to
  *   this account and, when it names a source, to the schedule's secret)
  * - EventBridge rule targets that are Lambda functions -> the function (its Lambda permission,
  *   which must name the rule as its source)
  *
  * Policies are evaluated, not pattern-matched: principal, action, resource, and every condition
- * (StringEquals/StringLike/ArnEquals/ArnLike/Bool, with IfExists) against the request context the
- * service sends. An explicit Deny wins. A condition on a key the context lacks does not hold, so a
+ * (StringEquals/StringLike/ArnEquals/ArnLike, their Not forms, Bool; with IfExists) against the
+ * request context the service sends. An explicit Deny wins. A condition on a key the context lacks does not hold, so a
  * statement conditioned on aws:SourceArn does not grant EventBridge the key: AWS documents that
  * EventBridge's KMS requests for an encrypted topic carry no aws:SourceArn/aws:SourceAccount.
  * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
@@ -51,7 +53,7 @@ export interface StatementRef {
 export interface Wire {
   /** Human description: "alarm X (OKActions) -> topic Y". */
   readonly name: string;
-  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke';
+  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke' | 'secret';
   readonly principal: string;
   readonly action: string;
   /** Logical id of the topic or queue. */
@@ -283,15 +285,19 @@ function conditionsHold(conditions: unknown, req: Request, t: CfnTemplate, env: 
   )) {
     const ifExists = operator.endsWith('IfExists');
     const op = operator.replace(/IfExists$/, '');
+    // A negated operator (StringNotEquals, ArnNotLike, ...) holds when no value matches, and when
+    // the key is missing from the request context.
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    const negated = /^(String|Arn)Not/.test(op);
     for (const [key, expected] of Object.entries(entries)) {
       const actual = req.context[key.toLowerCase()];
       if (actual === undefined) {
-        if (ifExists) continue;
+        if (ifExists || negated) continue;
         return false;
       }
       const values = asList(expected).map((v) => resolve(v, t, env));
       const match = (v: string): boolean => {
-        switch (op) {
+        switch (op.replace(/^(String|Arn)Not/, '$1')) {
           case 'StringEquals':
             return v === actual;
           case 'StringLike':
@@ -305,7 +311,7 @@ function conditionsHold(conditions: unknown, req: Request, t: CfnTemplate, env: 
             throw new Error(`condition operator ${operator} is not evaluated by this checker`);
         }
       };
-      if (!values.some(match)) return false;
+      if (values.some(match) === negated) return false;
     }
   }
   return true;
@@ -464,11 +470,20 @@ export function withoutStatement(t: CfnTemplate, statement: StatementRef): CfnTe
   return copy;
 }
 
-/** Every wire of the template, followed: publishers, queue consumers and rotation invocations. */
+/** A deep copy of `t` without some statements. */
+export function withoutStatements(t: CfnTemplate, statements: StatementRef[]): CfnTemplate {
+  // Highest index first: each removal leaves the indexes of those still to remove as they were.
+  return [...statements]
+    .sort((a, b) => b.index - a.index)
+    .reduce((copy, ref) => withoutStatement(copy, ref), t);
+}
+
+/** Every wire of the template, followed: publishers, queue consumers, secret users and invocations. */
 export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
   return [
     ...findWires(t, env).map((wire) => followWire(t, env, wire)),
     ...followConsumers(t, env),
+    ...followSecretAccess(t, env),
     ...followInvocations(t, env),
     ...followRuleInvocations(t, env),
   ];
@@ -561,10 +576,13 @@ function authorize(
   if (!resourcePolicy.isKeyPolicy && byIdentity.length > 0) return { allowed: true, grants: byIdentity };
   if (resourcePolicy.isKeyPolicy && byIdentity.length > 0 && delegations.length > 0)
     return { allowed: true, grants: [...byIdentity, ...delegations] };
-  const reason =
-    resourcePolicy.isKeyPolicy && byIdentity.length > 0
+  const reason = !resourcePolicy.isKeyPolicy
+    ? `no statement allows ${caller.id} ${req.action}`
+    : byIdentity.length > 0
       ? `the key policy neither names ${caller.id} nor lets IAM policies grant ${req.action}`
-      : `no statement allows ${caller.id} ${req.action}`;
+      : delegations.length > 0
+        ? `no identity policy of ${caller.id} allows ${req.action} (the key policy leaves it to IAM policies)`
+        : `neither the key policy nor an identity policy allows ${caller.id} ${req.action}`;
   return { allowed: false, grants: [], reason };
 }
 
@@ -753,4 +771,99 @@ function followInvocations(t: CfnTemplate, env: Environment): WireResult[] {
         ),
       };
     });
+}
+
+/** The Lambda rotation protocol's calls on the secret. */
+const SECRET_ROTATE = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+];
+/** What a function that names the secret calls: the value, and its versions' stages (the health check). */
+const SECRET_READ = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+
+/** Whether `value` holds a Ref or Fn::GetAtt of `id` anywhere inside it. */
+function mentions(value: unknown, id: string): boolean {
+  if (pointsAt(value) === id) return true;
+  if (value && typeof value === 'object') return Object.values(value).some((v) => mentions(v, id));
+  return false;
+}
+
+/**
+ * The functions that use a secret, as their roles: the rotation function of each rotation
+ * schedule rotates it (DescribeSecret, GetSecretValue, PutSecretValue, UpdateSecretVersionStage);
+ * a function whose environment names it reads it. Each call needs the identity policy (or the
+ * secret's resource policy) with no Deny. Secrets Manager calls KMS for the role with its own
+ * context (kms:ViaService secretsmanager.<region>.amazonaws.com, encryption context SecretARN):
+ * kms:Decrypt to read, kms:GenerateDataKey too to store a new version; the key policy must allow
+ * them (naming the role, or delegating to the account's IAM policies) with no Deny that matches.
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+ */
+function followSecretAccess(t: CfnTemplate, env: Environment): WireResult[] {
+  const results: WireResult[] = [];
+  for (const [secret, s] of Object.entries(t.Resources)) {
+    if (s.Type !== 'AWS::SecretsManager::Secret') continue;
+    const users = new Map<string, 'rotates' | 'reads'>();
+    for (const r of Object.values(t.Resources)) {
+      if (r.Type === 'AWS::SecretsManager::RotationSchedule' && pointsAt(r.Properties?.SecretId) === secret) {
+        const fn = pointsAt(r.Properties?.RotationLambdaARN);
+        if (fn) users.set(fn, 'rotates');
+      }
+    }
+    for (const [fn, r] of Object.entries(t.Resources)) {
+      if (r.Type === 'AWS::Lambda::Function' && !users.has(fn) && mentions(r.Properties?.Environment, secret))
+        users.set(fn, 'reads');
+    }
+    const secretArn = arnOf(secret, t, env);
+    const secretPolicy = {
+      statements: Object.entries(t.Resources)
+        .filter(
+          ([, r]) =>
+            r.Type === 'AWS::SecretsManager::ResourcePolicy' && pointsAt(r.Properties?.SecretId) === secret,
+        )
+        .flatMap(([id]) => statementsOf(t, id, 'ResourcePolicy.Statement')),
+      isKeyPolicy: false,
+    };
+    for (const [fn, use] of users) {
+      const caller = functionCaller(t, env, fn);
+      const actions = use === 'rotates' ? SECRET_ROTATE : SECRET_READ;
+      const wire: Wire = {
+        name: `${fn} ${use} secret ${secret}`,
+        kind: 'secret',
+        principal: caller.id,
+        action: actions.join(','),
+        target: secret,
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      const resourcePolicy = allOf(
+        actions.map((action) =>
+          authorize(t, env, caller, { action, resourceArn: secretArn, context: HTTPS }, secretPolicy),
+        ),
+        `role ${caller.id}: `,
+      );
+      const keyRef = s.Properties?.KmsKeyId;
+      // Without KmsKeyId the secret uses aws/secretsmanager, whose policy AWS manages.
+      if (keyRef === undefined) {
+        results.push({ wire, resourcePolicy });
+        continue;
+      }
+      const key = pointsAt(keyRef);
+      if (!key || t.Resources[key]?.Type !== 'AWS::KMS::Key') {
+        const reason = `key ${JSON.stringify(keyRef)} is not a key of this template`;
+        results.push({ wire, resourcePolicy, keyPolicy: { allowed: false, grants: [], reason } });
+        continue;
+      }
+      const kmsActions = use === 'rotates' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
+      const keyPolicy = keyHop(t, env, caller, key, kmsActions, {
+        'kms:viaservice': `secretsmanager.${env.region}.amazonaws.com`,
+        'kms:encryptioncontext:secretarn': secretArn,
+      });
+      results.push({ wire, resourcePolicy, keyPolicy, key });
+    }
+  }
+  return results;
 }
