@@ -1,4 +1,4 @@
-import { synthStack } from './helpers';
+import { BASE_ENV, synthStack } from './helpers';
 import {
   arnLike,
   brokenWires,
@@ -13,7 +13,12 @@ import {
   withoutStatements,
 } from './support/wires';
 
-const ENV = { partition: 'aws', region: 'eu-west-1', account: '123456789012' };
+const ENV = {
+  partition: 'aws',
+  region: 'eu-west-1',
+  account: '123456789012',
+  fromAddress: BASE_ENV.fromAddress,
+};
 const EVERYTHING_ON = {
   feedback: {
     appQueue: true,
@@ -58,6 +63,8 @@ describe.each([
     expect(functionTargets.length).toBeGreaterThan(0);
     expect(followed.filter((k) => k === 'consumer')).toHaveLength(1);
     expect(followed.filter((k) => k === 'invoke')).toHaveLength(1 + functionTargets.length);
+    // The SMTP user sends as fromAddress.
+    expect(followed.filter((k) => k === 'send')).toHaveLength(1);
     expect(
       followAll(t, ENV)
         .filter((r) => r.wire.kind === 'secret')
@@ -443,6 +450,57 @@ describe('the wire checker itself', () => {
         },
       }),
     ).toEqual([]);
+  });
+
+  /** The SMTP user's statement that lets it send, and that statement's resources. */
+  const smtpUser = (tt: CfnTemplate) => {
+    const user = Object.keys(tt.Resources).find((id) => tt.Resources[id].Type === 'AWS::IAM::User')!;
+    const send = policyDocumentsOf(tt, user)
+      .flatMap((doc) => doc.Statement)
+      .find((s) => JSON.stringify(s.Action).includes('ses:SendRawEmail'))!;
+    return { send, resources: send.Resource as unknown[] };
+  };
+
+  test.each([
+    ['the default configuration set', 'configuration-set/'],
+    ['the sending identity', 'identity/'],
+  ])('an SMTP user not allowed to send through %s cannot send', (_, resourceType) => {
+    const copy = structuredClone(t);
+    const { send, resources } = smtpUser(copy);
+    send.Resource = resources.filter((r) => !JSON.stringify(r).includes(resourceType));
+    expect((send.Resource as unknown[]).length).toBe(resources.length - 1);
+    expect(brokenWires(copy, ENV)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^SmtpCredentialsUser.* sends as no-reply@example.com: .*:${resourceType}`),
+      ),
+    ]);
+  });
+
+  test('in the sandbox an SMTP user must be allowed to send to each verified recipient identity', () => {
+    const withRecipients = structuredClone(synth({ ...EVERYTHING_ON, removalPolicy: 'retain' }));
+    expect(brokenWires(withRecipients, ENV)).toEqual([]);
+    const { send, resources } = smtpUser(withRecipients);
+    send.Resource = resources.filter((r) => !JSON.stringify(r).includes('VerifiedAddress'));
+    expect((send.Resource as unknown[]).length).toBe(resources.length - 1);
+    expect(brokenWires(withRecipients, ENV)).toEqual([
+      expect.stringMatching(
+        /^SmtpCredentialsUser.* sends as .*:identity\/dev@example.com: no statement allows/,
+      ),
+    ]);
+  });
+
+  test('the ses:FromAddress condition is evaluated, and the From address must be covered by an identity', () => {
+    // sub.example.com is covered by the example.com identity, but the condition allows *@example.com only.
+    expect(brokenWires(t, { ...ENV, fromAddress: 'no-reply@sub.example.com' })).toEqual([
+      expect.stringMatching(
+        /^SmtpCredentialsUser.* sends as no-reply@sub.example.com: .*identity\/example.com: no statement allows/,
+      ),
+    ]);
+    expect(brokenWires(t, { ...ENV, fromAddress: 'no-reply@example.org' })).toEqual([
+      expect.stringMatching(
+        /sends as no-reply@example.org: .*no email identity of this template covers no-reply@example.org/,
+      ),
+    ]);
   });
 
   test.each([

@@ -13,6 +13,8 @@
  *   policies); a Deny in any of them that names the role, its account or everyone stops it
  * - Functions that rotate or read a secret: the function's role -> the secret (identity and secret
  *   policy), and the secret's key as Secrets Manager uses it for the role (ViaService, SecretARN)
+ * - The SMTP user sending as fromAddress: its identity policy -> the sending identity, its default
+ *   configuration set and each sandbox recipient's identity
  * - Secrets Manager rotation schedules -> the rotation function (its Lambda permission, scoped to
  *   this account and, when it names a source, to the schedule's secret)
  * - EventBridge rule targets that are Lambda functions -> the function (its Lambda permission,
@@ -40,6 +42,8 @@ export interface Environment {
   readonly partition: string;
   readonly region: string;
   readonly account: string;
+  /** The address apps send from (the environment's fromAddress): SES sees it as ses:FromAddress. */
+  readonly fromAddress: string;
 }
 
 /** One statement of one policy: where it lives in the template. */
@@ -53,7 +57,7 @@ export interface StatementRef {
 export interface Wire {
   /** Human description: "alarm X (OKActions) -> topic Y". */
   readonly name: string;
-  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke' | 'secret';
+  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke' | 'secret' | 'send';
   readonly principal: string;
   readonly action: string;
   /** Logical id of the topic or queue. */
@@ -115,6 +119,8 @@ function ref(id: string, t: CfnTemplate, env: Environment): string {
   if (type === 'AWS::SNS::Topic') return arnOf(id, t, env);
   if (type === 'AWS::SQS::Queue') return `https://sqs.${env.region}.amazonaws.com/${env.account}/${id}`;
   if (type === 'AWS::SecretsManager::Secret') return arnOf(id, t, env);
+  // Ref of an email identity is the identity itself (the domain or the address).
+  if (type === 'AWS::SES::EmailIdentity') return resolve(t.Resources[id].Properties?.EmailIdentity, t, env);
   return id;
 }
 
@@ -484,6 +490,7 @@ export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
     ...findWires(t, env).map((wire) => followWire(t, env, wire)),
     ...followConsumers(t, env),
     ...followSecretAccess(t, env),
+    ...followSending(t, env),
     ...followInvocations(t, env),
     ...followRuleInvocations(t, env),
   ];
@@ -866,4 +873,68 @@ function followSecretAccess(t: CfnTemplate, env: Environment): WireResult[] {
     }
   }
   return results;
+}
+
+/**
+ * The SMTP user sending as the environment's fromAddress (an SMTP send is ses:SendRawEmail, with
+ * ses:FromAddress the From address). SES authorizes a send against the identity that covers the
+ * From address (the address itself, else its domain or a parent domain), against the
+ * configuration set it uses (the identity's default one), and, while the account is in the
+ * sandbox, against each recipient's identity (the verified test addresses). Each IAM user of the
+ * template is an SMTP user: the stack creates users for nothing else.
+ * https://docs.aws.amazon.com/ses/latest/dg/control-user-access.html
+ * https://docs.aws.amazon.com/ses/latest/dg/request-production-access.html
+ */
+function followSending(t: CfnTemplate, env: Environment): WireResult[] {
+  const identities = Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::SES::EmailIdentity')
+    .map(([id, r]) => ({ id, name: resolve(r.Properties?.EmailIdentity, t, env).toLowerCase() }));
+  const from = env.fromAddress.toLowerCase();
+  const domain = from.slice(from.lastIndexOf('@') + 1);
+  const sender =
+    identities.find((i) => i.name === from) ??
+    identities
+      .filter((i) => !i.name.includes('@') && (domain === i.name || domain.endsWith(`.${i.name}`)))
+      .sort((a, b) => b.name.length - a.name.length)[0];
+  const ses = `arn:${env.partition}:ses:${env.region}:${env.account}`;
+  const resources = new Set<string>();
+  if (sender) {
+    resources.add(`${ses}:identity/${sender.name}`);
+    const set = (
+      t.Resources[sender.id].Properties?.ConfigurationSetAttributes as Record<string, unknown> | undefined
+    )?.ConfigurationSetName;
+    if (set !== undefined) resources.add(`${ses}:configuration-set/${resolve(set, t, env)}`);
+  }
+  for (const recipient of identities.filter((i) => i.name.includes('@')))
+    resources.add(`${ses}:identity/${recipient.name}`);
+
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::User')
+    .map(([user]) => {
+      const caller = callerOf(t, env, user);
+      const wire: Wire = {
+        name: `${user} sends as ${env.fromAddress}`,
+        kind: 'send',
+        principal: caller.id,
+        action: 'ses:SendRawEmail',
+        target: sender?.id ?? '',
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      if (!sender) {
+        const reason = `no email identity of this template covers ${env.fromAddress}`;
+        return { wire, resourcePolicy: { allowed: false, grants: [], reason } };
+      }
+      const context = { ...HTTPS, 'ses:fromaddress': env.fromAddress };
+      const noPolicy = { statements: [], isKeyPolicy: false };
+      const resourcePolicy = allOf(
+        [...resources].map((resourceArn) => {
+          const r = authorize(t, env, caller, { action: wire.action, resourceArn, context }, noPolicy);
+          return r.allowed ? r : { ...r, reason: `${resourceArn}: ${r.reason}` };
+        }),
+        `user ${caller.id}: `,
+      );
+      return { wire, resourcePolicy };
+    });
 }
