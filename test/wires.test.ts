@@ -63,8 +63,9 @@ describe.each([
     expect(functionTargets.length).toBeGreaterThan(0);
     expect(followed.filter((k) => k === 'consumer')).toHaveLength(1);
     expect(followed.filter((k) => k === 'invoke')).toHaveLength(1 + functionTargets.length);
-    // The SMTP user sends as fromAddress.
+    // The SMTP user sends as fromAddress; the feedback handler suppresses recipients.
     expect(followed.filter((k) => k === 'send')).toHaveLength(1);
+    expect(followed.filter((k) => k === 'suppress')).toHaveLength(1);
     expect(
       followAll(t, ENV)
         .filter((r) => r.wire.kind === 'secret')
@@ -450,6 +451,27 @@ describe('the wire checker itself', () => {
         },
       }),
     ).toEqual([]);
+  });
+
+  test('the feedback handler without ses:PutSuppressedDestination, or with it on a resource ARN only, cannot suppress', () => {
+    const withoutIt = structuredClone(t);
+    const { role } = consumer(withoutIt);
+    expect(
+      removeStatements(withoutIt, role, (s) =>
+        JSON.stringify(s.Action).includes('ses:PutSuppressedDestination'),
+      ),
+    ).toBe(1);
+    expect(brokenWires(withoutIt, ENV)).toEqual([
+      expect.stringMatching(
+        /^SendingFeedbackHandler.* suppresses recipients: .*no statement allows .* ses:PutSuppressedDestination/,
+      ),
+    ]);
+    const scoped = structuredClone(t);
+    const statement = policyDocumentsOf(scoped, role)
+      .flatMap((doc) => doc.Statement)
+      .find((s) => JSON.stringify(s.Action).includes('ses:PutSuppressedDestination'))!;
+    statement.Resource = 'arn:aws:ses:eu-west-1:123456789012:*';
+    expect(brokenWires(scoped, ENV)).toHaveLength(1);
   });
 
   /** The SMTP user's statement that lets it send, and that statement's resources. */

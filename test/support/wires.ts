@@ -11,6 +11,8 @@
  * - Lambda SQS event source mappings: the function's role (identity and queue policy) -> the queue,
  *   and the queue's key (a key policy that names the role or delegates to the account's IAM
  *   policies); a Deny in any of them that names the role, its account or everyone stops it
+ * - The SES feedback handler (the consumer of a queue an SES event destination feeds): its role ->
+ *   the account's suppression list (ses:PutSuppressedDestination)
  * - Functions that rotate or read a secret: the function's role -> the secret (identity and secret
  *   policy), and the secret's key as Secrets Manager uses it for the role (ViaService, SecretARN)
  * - The SMTP user sending as fromAddress: its identity policy -> the sending identity, its default
@@ -57,7 +59,8 @@ export interface StatementRef {
 export interface Wire {
   /** Human description: "alarm X (OKActions) -> topic Y". */
   readonly name: string;
-  readonly kind: 'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke' | 'secret' | 'send';
+  readonly kind:
+    'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke' | 'secret' | 'send' | 'suppress';
   readonly principal: string;
   readonly action: string;
   /** Logical id of the topic or queue. */
@@ -491,6 +494,7 @@ export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
     ...followConsumers(t, env),
     ...followSecretAccess(t, env),
     ...followSending(t, env),
+    ...followSuppression(t, env),
     ...followInvocations(t, env),
     ...followRuleInvocations(t, env),
   ];
@@ -936,5 +940,53 @@ function followSending(t: CfnTemplate, env: Environment): WireResult[] {
         `user ${caller.id}: `,
       );
       return { wire, resourcePolicy };
+    });
+}
+
+/**
+ * The SES feedback handler: a function polling a queue that an SES event destination's topic feeds
+ * puts bouncing and complaining recipients on the account's suppression list. Its role must be
+ * allowed ses:PutSuppressedDestination, an action with no resource type: only a statement whose
+ * Resource is "*" grants it.
+ * https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html
+ */
+function followSuppression(t: CfnTemplate, env: Environment): WireResult[] {
+  const of = (type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
+  const feedbackTopics = new Set(
+    of('AWS::SES::ConfigurationSetEventDestination').map((r) => {
+      const destination = r.Properties?.EventDestination as
+        { SnsDestination?: { TopicARN?: unknown } } | undefined;
+      return pointsAt(destination?.SnsDestination?.TopicARN);
+    }),
+  );
+  const feedbackQueues = new Set(
+    of('AWS::SNS::Subscription')
+      .filter((r) => r.Properties?.Protocol === 'sqs' && feedbackTopics.has(pointsAt(r.Properties?.TopicArn)))
+      .map((r) => pointsAt(r.Properties?.Endpoint)),
+  );
+  return of('AWS::Lambda::EventSourceMapping')
+    .filter((r) => feedbackQueues.has(pointsAt(r.Properties?.EventSourceArn)))
+    .map((r) => {
+      const fn = pointsAt(r.Properties?.FunctionName)!;
+      const caller = functionCaller(t, env, fn);
+      const wire: Wire = {
+        name: `${fn} suppresses recipients`,
+        kind: 'suppress',
+        principal: caller.id,
+        action: 'ses:PutSuppressedDestination',
+        target: fn,
+        sourceArn: '',
+        sourceAccount: env.account,
+        kmsCarriesSource: false,
+      };
+      const resourcePolicy = authorize(
+        t,
+        env,
+        caller,
+        { action: wire.action, resourceArn: '*', context: HTTPS },
+        { statements: [], isKeyPolicy: false },
+      );
+      return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
     });
 }
