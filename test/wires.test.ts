@@ -76,7 +76,7 @@ describe.each([
     ]);
   });
 
-  test('at every hop the publishing service (or consuming role) is allowed: resource, identity and key policy', () => {
+  test('at every hop the publishing service (or the calling role or user) is allowed: resource, identity and key policy', () => {
     expect(brokenWires(t, ENV)).toEqual([]);
   });
 
@@ -260,7 +260,7 @@ describe('the wire checker itself', () => {
     });
     expect(brokenWires(copy, ENV)).toEqual([
       expect.stringMatching(
-        /^event source .*: resource policy: role .*: sqs:ReceiveMessage denied by SendingFeedbackQueuePolicy/,
+        /^event source .*: permissions: role .*: sqs:ReceiveMessage denied by SendingFeedbackQueuePolicy/,
       ),
     ]);
   });
@@ -338,7 +338,7 @@ describe('the wire checker itself', () => {
   test.each([
     [
       'RotateOnlyThisSecret',
-      /rotates secret .*: resource policy: role .*: no statement allows .* secretsmanager:DescribeSecret/,
+      /rotates secret .*: permissions: role .*: no statement allows .* secretsmanager:DescribeSecret/,
     ],
     [
       'UseTheSecretKeyThroughSecretsManager',

@@ -71,6 +71,9 @@ export interface Wire {
   readonly kmsCarriesSource: boolean;
 }
 
+/** The kinds of wire a role or user of this account makes itself, rather than a service. */
+const ACCOUNT_CALLERS: Wire['kind'][] = ['consumer', 'secret', 'send', 'suppress'];
+
 export interface HopResult {
   readonly allowed: boolean;
   /** The Allow statements that granted it. */
@@ -80,6 +83,10 @@ export interface HopResult {
 
 export interface WireResult {
   readonly wire: Wire;
+  /**
+   * The target's resource policy; for a wire a role or user of the account makes itself (see
+   * ACCOUNT_CALLERS), its identity policies and the resource policy together.
+   */
   readonly resourcePolicy: HopResult;
   /** Undefined when the target is not encrypted. */
   readonly keyPolicy?: HopResult;
@@ -456,7 +463,11 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
 /** The wires that AWS would refuse, each as one line. */
 export function brokenWires(t: CfnTemplate, env: Environment): string[] {
   return followAll(t, env).flatMap((r) => [
-    ...(r.resourcePolicy.allowed ? [] : [`${r.wire.name}: resource policy: ${r.resourcePolicy.reason}`]),
+    ...(r.resourcePolicy.allowed
+      ? []
+      : [
+          `${r.wire.name}: ${ACCOUNT_CALLERS.includes(r.wire.kind) ? 'permissions' : 'resource policy'}: ${r.resourcePolicy.reason}`,
+        ]),
     ...(r.keyPolicy && !r.keyPolicy.allowed ? [`${r.wire.name}: key policy: ${r.keyPolicy.reason}`] : []),
   ]);
 }
