@@ -428,29 +428,16 @@ describe('the wire checker itself', () => {
     const secret = Object.keys(t.Resources).find(
       (id) => t.Resources[id].Type === 'AWS::SecretsManager::Secret',
     )!;
-    expect(
+    const denyDecryptFor = (secretArn: unknown) =>
       withStatement({
         Effect: 'Deny',
         Principal: '*',
         Action: 'kms:Decrypt',
         Resource: '*',
-        Condition: { StringEquals: { 'kms:EncryptionContext:SecretARN': { Ref: secret } } },
-      }),
-    ).toHaveLength(2);
-    expect(
-      withStatement({
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 'kms:Decrypt',
-        Resource: '*',
-        Condition: {
-          StringEquals: {
-            'kms:EncryptionContext:SecretARN':
-              'arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf',
-          },
-        },
-      }),
-    ).toEqual([]);
+        Condition: { StringEquals: { 'kms:EncryptionContext:SecretARN': secretArn } },
+      });
+    expect(denyDecryptFor({ Ref: secret })).toHaveLength(2);
+    expect(denyDecryptFor('arn:aws:secretsmanager:eu-west-1:123456789012:secret:other-AbCdEf')).toEqual([]);
   });
 
   test('the feedback handler without ses:PutSuppressedDestination, or with it on a resource ARN only, cannot suppress', () => {
