@@ -67,6 +67,10 @@ const NETWORK = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ECONNABORTED',
+  'EPIPE',
 ]);
 
 const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0].trim().slice(0, 300);
@@ -110,6 +114,13 @@ export function describeError(error: unknown, command: string): Failure {
       message: `AWS does not accept these credentials (${name}: ${text}): check AWS_PROFILE or the exported keys`,
     };
   }
+  // Checked before AWS's answers: the SDK adds $metadata (attempts) to errors that never reached AWS too.
+  if ((e.code && NETWORK.has(e.code)) || name === 'TimeoutError') {
+    return {
+      exit: EXIT.failed,
+      message: `cannot reach AWS (${e.code ?? name}: ${text}): check the network, proxy settings and any AWS_ENDPOINT_URL_* variable`,
+    };
+  }
   if (e.$metadata !== undefined) {
     const status = e.$metadata.httpStatusCode;
     if (ACCESS_DENIED.has(name) || status === 403) {
@@ -131,12 +142,6 @@ export function describeError(error: unknown, command: string): Failure {
       };
     }
     return { exit: EXIT.failed, message: `AWS refused ${command}: ${name}: ${text}${request}` };
-  }
-  if (e.code && NETWORK.has(e.code)) {
-    return {
-      exit: EXIT.failed,
-      message: `cannot reach AWS (${e.code}: ${text}): check the network, proxy settings and any AWS_ENDPOINT_URL_* variable`,
-    };
   }
   return {
     exit: EXIT.failed,

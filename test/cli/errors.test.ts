@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckFailed, describeError, EXIT, UsageError } from '../../lib/cli/errors';
 import { awsError, serviceUnavailable, throttling } from '../support/fake-aws';
-import { healthyAws, run, sm, writeConfig } from './harness';
+import { healthyAws, run, sm, tmp, writeConfig } from './harness';
 
 const withRequestId = (error: Error, requestId = 'req-1234') =>
   Object.assign(error, { $metadata: { ...(error as { $metadata?: object }).$metadata, requestId } });
@@ -109,6 +111,36 @@ describe('describeError', () => {
       /^cannot reach AWS \(ENOTFOUND: .*\): check the network/,
     ],
     [
+      'no network, as the SDK throws it (with $metadata from its retries)',
+      Object.assign(new Error('getaddrinfo ENOTFOUND cloudformation.us-east-1.amazonaws.com'), {
+        code: 'ENOTFOUND',
+        errno: -3008,
+        syscall: 'getaddrinfo',
+        $metadata: { attempts: 3, totalRetryDelay: 312 },
+      }),
+      EXIT.failed,
+      /^cannot reach AWS \(ENOTFOUND: getaddrinfo ENOTFOUND cloudformation\.us-east-1\.amazonaws\.com\): check the network, proxy settings/,
+    ],
+    ...['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].map(
+      (code): [string, unknown, number, RegExp] => [
+        `${code} with $metadata`,
+        Object.assign(new Error(`connect ${code} 203.0.113.1:443`), { code, $metadata: { attempts: 1 } }),
+        EXIT.failed,
+        new RegExp(`^cannot reach AWS \\(${code}: `),
+      ],
+    ),
+    [
+      "the SDK's connection timeout (TimeoutError, no code)",
+      Object.assign(
+        new Error(
+          '@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 1000 ms.',
+        ),
+        { name: 'TimeoutError', $metadata: { attempts: 3 } },
+      ),
+      EXIT.failed,
+      /^cannot reach AWS \(TimeoutError: @smithy\/node-http-handler - the request socket did not establish/,
+    ],
+    [
       'anything else',
       new TypeError("Cannot read properties of undefined (reading 'x')\n    at somewhere"),
       EXIT.failed,
@@ -168,5 +200,36 @@ describe('through the CLI: one line on stderr, the exit code, no stack trace', (
     const r = await run(['env', '--config', config, '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: expect.stringMatching(/^AWS throttled env/) });
+  });
+});
+
+describe('with the real AWS SDK (no mocks): a separate process', () => {
+  test('AWS out of reach is "cannot reach AWS", not "AWS refused"', async () => {
+    // A local port that was just free: connecting to it is refused (ECONNREFUSED).
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'bin/ses-smtp.ts', 'env', '--config', writeConfig()],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: tmp,
+          AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEFAKE00001',
+          AWS_SECRET_ACCESS_KEY: 'fake',
+          AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+          AWS_MAX_ATTEMPTS: '1',
+        },
+      },
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^ses-smtp: cannot reach AWS \\(ECONNREFUSED: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\): check the network, proxy settings and any AWS_ENDPOINT_URL_\\* variable\\n$`,
+      ),
+    );
+    expect(result.status).toBe(1);
   });
 });
