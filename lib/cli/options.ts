@@ -60,7 +60,7 @@ export function parseOptions(specs: readonly OptionSpec[], args: string[]): Opti
   try {
     ({ values } = parseArgs({ args, options: config, strict: true, allowPositionals: false }));
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError(oneLine((e as Error).message, args));
   }
   for (const s of specs) {
     if (!s.choices || values[s.name] === undefined) continue;
@@ -76,6 +76,22 @@ export function parseOptions(specs: readonly OptionSpec[], args: string[]): Opti
     values[s.name] = Array.isArray(given) ? given.map(pick) : pick(given);
   }
   return new OptionValues(values);
+}
+
+/**
+ * parseArgs's message on one line: its later lines carry the fix ("use '--smtp-timeout=-XYZ'"),
+ * shown with the value that was given ("'--smtp-timeout=-1'").
+ */
+function oneLine(message: string, args: readonly string[]): string {
+  const text = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  return text.replace(/'(--?[^'=\s]+)=-XYZ'/, (whole, option: string) => {
+    const at = args.findIndex((arg, i) => arg === option && args[i + 1]?.startsWith('-'));
+    return at < 0 ? whole : `'${option}=${args[at + 1]}'`;
+  });
 }
 
 /** The help lines for a table: "  -y, --yes  description (one of: ...; default ...)". */

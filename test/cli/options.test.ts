@@ -1,6 +1,7 @@
 import { COMMANDS, GLOBAL_OPTIONS } from '../../lib/cli/command-table';
 import { UsageError } from '../../lib/cli/errors';
 import { OptionSpec, optionsHelp, parseOptions } from '../../lib/cli/options';
+import { run } from './harness';
 
 const TABLE: OptionSpec[] = [
   {
@@ -34,9 +35,23 @@ describe('parseOptions', () => {
     [['--bogus'], /^Unknown option '--bogus'/],
     [['--format'], /^Option '--format <value>' argument missing/],
     [['stray'], /^Unexpected argument 'stray'/],
+    [['--format', '-1'], /^Option '--format' argument is ambiguous\. .* use '--format=-1'\.$/],
   ])('%j: a UsageError naming the option', (args, message) => {
     expect(() => parseOptions(TABLE, args)).toThrow(UsageError);
     expect(() => parseOptions(TABLE, args)).toThrow(message);
+  });
+
+  test('a value starting with "-": one line that keeps parseArgs\'s fix, through the CLI too', async () => {
+    expect(() =>
+      parseOptions(TABLE, ['--format', 'dotenv', '--contact', 'a@x.org', '--format', '-x']),
+    ).toThrow(
+      "Option '--format' argument is ambiguous. Did you forget to specify the option argument for '--format'? To specify an option argument starting with a dash use '--format=-x'.",
+    );
+    const r = await run(['doctor', '--smtp-timeout', '-1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^ses-smtp: doctor: Option '--smtp-timeout' argument is ambiguous\. .* use '--smtp-timeout=-1'\. \(ses-smtp help doctor\)\n$/,
+    );
   });
 });
 
