@@ -53,12 +53,12 @@ export class CliContext {
     const configPath = options.config ?? DEFAULT_CONFIG_PATH;
     if (!fs.existsSync(configPath)) {
       throw new UsageError(
-        `${configPath}: no such environments file; create it (see README "Configuration") or pass --config PATH`,
+        `${configPath || '(empty path)'}: no such environments file; create it (see README "Configuration") or pass --config PATH`,
       );
     }
     let environments;
     try {
-      environments = loadConfig(configPath).environments;
+      environments = loadConfig(configPath, undefined, '--config PATH').environments;
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(e.message);
       throw e;

@@ -43,14 +43,32 @@ export interface LoadedConfig {
   readonly file: ConfigFile;
 }
 
-/** Reads, parses and validates an environments file. Throws ConfigError on any problem. */
-export function loadConfig(path: string = DEFAULT_CONFIG_PATH, only?: string): LoadedConfig {
+/** Why a file could not be read, in words, from the error's code. */
+const READ_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+/**
+ * Reads, parses and validates an environments file. Throws ConfigError on any problem.
+ * `pathOption` is how the caller's user passes another path, for the message when the file cannot
+ * be read: the CDK app's context `-c config=PATH` by default, the CLI's `--config PATH`.
+ */
+export function loadConfig(
+  path: string = DEFAULT_CONFIG_PATH,
+  only?: string,
+  pathOption = '-c config=PATH',
+): LoadedConfig {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(path);
-  } catch {
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why = READ_PROBLEMS[code] ?? code;
     throw new ConfigError([
-      `${path}: cannot read the environments file; create it (see README "Configuration") or pass -c config=PATH`,
+      `${path || '(empty path)'}: cannot read the environments file${why && ` (${why})`}; create it (see README "Configuration") or pass ${pathOption}`,
     ]);
   }
   let text: string;

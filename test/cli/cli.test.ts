@@ -196,6 +196,17 @@ describe('usage', () => {
     expect(r.stderr).not.toContain('-c config=');
   });
 
+  test.each<[string, () => string, string]>([
+    ['a directory', () => tmp, `${tmp}: cannot read the environments file (a directory, not a file)`],
+    ['an empty path', () => '', '(empty path): no such environments file'],
+  ])("--config naming %s: one line with the CLI's own --config flag", async (_, file, start) => {
+    const r = await run(['doctor', '--config', file()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ses-smtp: ${start}; create it (see README "Configuration") or pass --config PATH\n`,
+    );
+  });
+
   test('--help, help <command> and --version load no command, config loader or AWS client', () => {
     const script = `
       import('tsx').then(async () => {

@@ -289,10 +289,26 @@ describe('loadConfig', () => {
 
   test('a missing file and broken JSON are one line each', () => {
     expect(() => loadConfig(path.join(dir, 'nope.json'))).toThrow(
-      /nope\.json: cannot read the environments file; create it .* or pass -c config=PATH$/,
+      /nope\.json: cannot read the environments file \(no such file\); create it .* or pass -c config=PATH$/,
     );
     expect(() => loadConfig(write('bad.json', '{"environments": '))).toThrow(
       /bad\.json: not valid JSON \(.*\); fix the syntax$/,
+    );
+  });
+
+  test('an unreadable path says why, and how the caller passes another one', () => {
+    expect(() => loadConfig(dir)).toThrow(
+      new ConfigError([
+        `${dir}: cannot read the environments file (a directory, not a file); create it (see README "Configuration") or pass -c config=PATH`,
+      ]),
+    );
+    expect(() => loadConfig('')).toThrow(
+      new ConfigError([
+        '(empty path): cannot read the environments file (no such file); create it (see README "Configuration") or pass -c config=PATH',
+      ]),
+    );
+    expect(() => loadConfig(dir, undefined, '--config PATH')).toThrow(
+      /^[^\n]*: cannot read the environments file \(a directory, not a file\); create it \(see README "Configuration"\) or pass --config PATH$/,
     );
   });
 
