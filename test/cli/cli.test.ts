@@ -112,7 +112,15 @@ describe('usage', () => {
     ],
     [
       ['send-test', '--to', 'nobody'],
-      /^ses-smtp: --to: got "nobody", expected the recipient's email address\n$/,
+      /^ses-smtp: --to: got "nobody", expected an email address like "no-reply@example\.com" \(RFC 5321: .*\)\n$/,
+    ],
+    [
+      ['send-test', '--to', 'a..b@example.com'],
+      /^ses-smtp: --to: got "a\.\.b@example\.com", expected an email address/,
+    ],
+    [
+      ['send-test'],
+      /^ses-smtp: --to is missing: pass --to ADDRESS, the recipient's email address \(like --to dev@example\.com\)\n$/,
     ],
     [
       ['send-test', '--to', 'a@example.org', '--smtp-port', 'x'],
@@ -402,6 +410,20 @@ describe('send-test', () => {
     neverLeaks(r.stdout + r.stderr);
   });
 
+  test('a quoted local part (RFC 5321), as the config accepts it, goes to SMTP as it is', async () => {
+    const r = await cli(['send-test', '--to', '"john doe"@example.org', '--json', ...local()]);
+    // The test server (smtp-server) cuts RCPT TO at the space and answers 501; what matters here
+    // is that the CLI took the address and sent it, unchanged, in RCPT TO.
+    expect(JSON.parse(r.stdout)).toEqual({
+      ok: false,
+      to: '"john doe"@example.org',
+      stage: 'send',
+      detail: '501 Error: Bad recipient address syntax',
+      fix: expect.any(String),
+    });
+    expect(r.code).toBe(1);
+  });
+
   test('--json gives the message id', async () => {
     const r = await cli(['send-test', '--to', 'dev@example.org', '--json', ...local()]);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, messageId: '010001test-message-id-000000' });
@@ -686,6 +708,15 @@ describe('request-production-access', () => {
     });
   });
 
+  test('a contact with a quoted local part (RFC 5321), as the config accepts it', async () => {
+    const r = await cli(['request-production-access', '--yes', '--contact', '"john doe"@example.com']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      AdditionalContactEmailAddresses: ['"john doe"@example.com'],
+    });
+  });
+
   test('asks first; "no" sends nothing', async () => {
     const r = await cli(['request-production-access'], { answer: false });
     expect(r.code).toBe(1);
@@ -706,6 +737,10 @@ describe('request-production-access', () => {
     [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected one of: TRANSACTIONAL, MARKETING/],
     [['--website-url', 'example.com'], /--website-url: got "example.com", expected an http\(s\):\/\/ URL/],
     [['--contact', 'ops'], /--contact: got "ops", expected an email address/],
+    [
+      ['--contact', 'ops..team@example.com'],
+      /--contact: got "ops\.\.team@example\.com", expected an email address/,
+    ],
   ])('bad %j: exit 2, nothing sent', async (flags, message) => {
     const r = await cli(['request-production-access', '--yes', ...flags]);
     expect(r.code).toBe(2);

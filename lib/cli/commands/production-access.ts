@@ -1,6 +1,7 @@
 import { GetAccountCommand, PutAccountDetailsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
+import { checkEmailAddress } from '../validate';
 
 export interface ProductionAccessOptions {
   /** TRANSACTIONAL or MARKETING (the option table checks it). @default TRANSACTIONAL */
@@ -41,9 +42,7 @@ export async function productionAccessCommand(
       `--website-url: got ${JSON.stringify(websiteUrl)}, expected an http(s):// URL of your site`,
     );
   const contacts = options.contacts ?? [];
-  const badContact = contacts.find((c) => !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(c));
-  if (badContact !== undefined)
-    throw new UsageError(`--contact: got ${JSON.stringify(badContact)}, expected an email address`);
+  contacts.forEach((contact) => checkEmailAddress('--contact', contact));
   if (contacts.length > 4)
     throw new UsageError(`--contact: got ${contacts.length} addresses, expected at most 4`);
   const useCase = options.useCase ?? defaultUseCase(ctx.config.domain, ctx.config.fromAddress, mailType);

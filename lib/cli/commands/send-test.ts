@@ -1,6 +1,7 @@
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
+import { checkEmailAddress } from '../validate';
 import { currentCredentials } from '../secret';
 import { diagnose, sendMail } from '../smtp';
 
@@ -9,13 +10,14 @@ export interface SendTestOptions {
   readonly subject?: string;
 }
 
-const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** The guide's step 4: one real message over SMTP with the current credentials. */
 export async function sendTestCommand(ctx: CliContext, options: SendTestOptions): Promise<number> {
   const to = options.to;
-  if (!to || !ADDRESS.test(to))
-    throw new UsageError(`--to: got ${JSON.stringify(to ?? null)}, expected the recipient's email address`);
+  if (to === undefined)
+    throw new UsageError(
+      "--to is missing: pass --to ADDRESS, the recipient's email address (like --to dev@example.com)",
+    );
+  checkEmailAddress('--to', to);
   const [credentials, endpoint] = await Promise.all([currentCredentials(ctx), ctx.smtp()]);
 
   const account = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
