@@ -7,7 +7,37 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
+import { checkRegion } from './validate';
 import { Output } from './output';
+
+/** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
+function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
+  const host = options.smtpHost ?? smtpEndpoint(region);
+  const portText = options.smtpPort ?? '587';
+  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw new UsageError(
+      `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
+    );
+  }
+  const timeoutSeconds = options.smtpTimeout === undefined ? 10 : Number(options.smtpTimeout);
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
+    throw new UsageError(
+      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds above 0 and at most 300`,
+    );
+  }
+  let ca: string | undefined;
+  if (options.smtpCa !== undefined) {
+    try {
+      ca = fs.readFileSync(options.smtpCa, 'utf8');
+    } catch {
+      throw new UsageError(
+        `--smtp-ca: cannot read ${JSON.stringify(options.smtpCa)}; pass a PEM file of the CA to trust`,
+      );
+    }
+  }
+  return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
+}
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -44,6 +74,7 @@ export class CliContext {
   readonly region: string;
   readonly stackName: string;
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
+  private readonly smtpEndpoint: SmtpEndpoint;
   private outputs?: Promise<Record<string, string> | undefined>;
 
   constructor(
@@ -77,9 +108,12 @@ export class CliContext {
       );
     this.environmentName = found.name;
     this.config = found.config;
+    if (options.region !== undefined) checkRegion('--region', options.region);
     this.region = options.region ?? found.config.region;
     this.stackName = options.stack ?? stackName(found.name);
-    if (options.resolver) this.resolver(); // validates --resolver before any AWS call
+    // Every flag is checked here, before any command talks to AWS.
+    this.smtpEndpoint = smtpSettings(options, this.region);
+    if (options.resolver) this.resolver();
   }
 
   /**
@@ -135,30 +169,7 @@ export class CliContext {
 
   /** Where to talk SMTP: --smtp-host/--smtp-port, else the Region's SES endpoint on 587. */
   async smtp(): Promise<SmtpEndpoint> {
-    const host = this.options.smtpHost ?? smtpEndpoint(this.region);
-    const port = this.options.smtpPort === undefined ? 587 : Number(this.options.smtpPort);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new UsageError(
-        `--smtp-port: got ${JSON.stringify(this.options.smtpPort)}, expected a TCP port number (SES offers 25, 587 and 2587 for STARTTLS)`,
-      );
-    }
-    const timeoutSeconds = this.options.smtpTimeout === undefined ? 10 : Number(this.options.smtpTimeout);
-    if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
-      throw new UsageError(
-        `--smtp-timeout: got ${JSON.stringify(this.options.smtpTimeout)}, expected seconds from 1 to 300`,
-      );
-    }
-    let ca: string | undefined;
-    if (this.options.smtpCa) {
-      try {
-        ca = fs.readFileSync(this.options.smtpCa, 'utf8');
-      } catch {
-        throw new UsageError(
-          `--smtp-ca: cannot read ${this.options.smtpCa}; pass a PEM file of the CA to trust`,
-        );
-      }
-    }
-    return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
+    return this.smtpEndpoint;
   }
 
   /** A DNS resolver: --resolver IP[:PORT], else the system's. */

@@ -124,7 +124,7 @@ describe('usage', () => {
     ],
     [
       ['send-test', '--to', 'a@example.org', '--smtp-port', 'x'],
-      /^ses-smtp: --smtp-port: got "x", expected a TCP port number.*\n$/,
+      /^ses-smtp: --smtp-port: got "x", expected a TCP port number from 1 to 65535 .*\n$/,
     ],
     [['rotate', '--timeout=-1'], /^ses-smtp: --timeout: got "-1", expected a number of seconds\n$/],
   ])('%j -> one line, exit 2', async (args, expected) => {
@@ -133,6 +133,40 @@ describe('usage', () => {
     expect(r.stderr).toMatch(expected);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  test.each<[string[], string]>([
+    [
+      ['--smtp-port', 'abc'],
+      '--smtp-port: got "abc", expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)',
+    ],
+    [['--smtp-port', '70000'], '--smtp-port: got "70000", expected a TCP port number from 1 to 65535'],
+    [['--smtp-port', '0x24B'], '--smtp-port: got "0x24B", expected a TCP port number from 1 to 65535'],
+    [
+      ['--smtp-timeout', '0'],
+      '--smtp-timeout: got "0", expected a number of seconds above 0 and at most 300',
+    ],
+    [['--smtp-timeout', '301'], '--smtp-timeout: got "301", expected a number of seconds above 0'],
+    [
+      ['--smtp-ca', '/nonexistent.pem'],
+      '--smtp-ca: cannot read "/nonexistent.pem"; pass a PEM file of the CA to trust',
+    ],
+    [
+      ['--region', 'eu-west'],
+      '--region: got "eu-west", expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)',
+    ],
+    [['--region', 'xx-yy-1'], '--region: got "xx-yy-1", expected an AWS Region name like "eu-west-1"'],
+  ])(
+    '%j on doctor, rotate and pause: one line naming the flag, exit 2, before any AWS call',
+    async (flags, message) => {
+      for (const command of [['doctor'], ['rotate'], ['pause', '--yes']]) {
+        const r = await cli([...command, ...flags]);
+        expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
+        expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
+        expect(r.code).toBe(2);
+        expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
+      }
+    },
+  );
 
   test('a missing stack is one clear line and exit 2', async () => {
     cfn.on(DescribeStacksCommand).rejects(

@@ -19,3 +19,12 @@ test('clients are made on first use, one per class, in the environment Region (o
   const other = new CliContext({ config: writeConfig(), region: 'us-east-1' }, out());
   expect(await other.client(SESv2Client).config.region()).toBe('us-east-1');
 });
+
+test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'])(
+  '--region %s: a Region of any partition is taken, for the clients and the SMTP endpoint',
+  async (region) => {
+    const ctx = new CliContext({ config: writeConfig(), region }, out());
+    expect(await ctx.client(SESv2Client).config.region()).toBe(region);
+    expect((await ctx.smtp()).host).toBe(`email-smtp.${region}.amazonaws.com`);
+  },
+);

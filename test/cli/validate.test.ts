@@ -1,5 +1,6 @@
 import { UsageError } from '../../lib/cli/errors';
-import { checkEmailAddress } from '../../lib/cli/validate';
+import { checkEmailAddress, checkRegion } from '../../lib/cli/validate';
+import { SES_REGIONS } from '../../lib/config/smtp-regions';
 import { envConfig } from '../helpers';
 
 /** The environments file takes the address in verifiedEmailAddresses. */
@@ -45,4 +46,37 @@ describe('checkEmailAddress', () => {
       `--contact: got ${JSON.stringify(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     );
   });
+});
+
+describe('checkRegion', () => {
+  /** Every Region in the AWS SDK's endpoint data (@aws-sdk/core 3.1164), all partitions. */
+  const SDK_REGIONS = [
+    ...['af-south-1', 'ap-east-1', 'ap-east-2', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
+    ...['ap-south-1', 'ap-south-2', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3'],
+    ...['ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7', 'ca-central-1'],
+    ...['ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2'],
+    ...['eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1'],
+    ...['me-west-1', 'mx-central-1', 'sa-east-1', 'sa-west-1', 'us-east-1', 'us-east-2', 'us-west-1'],
+    ...['us-west-2', 'cn-north-1', 'cn-northwest-1', 'eusc-de-east-1', 'us-iso-east-1'],
+    ...['us-iso-west-1', 'us-isob-east-1', 'us-isob-west-1', 'eu-isoe-west-1', 'us-isof-east-1'],
+    ...['us-isof-south-1', 'us-gov-east-1', 'us-gov-west-1'],
+  ];
+
+  test.each([...SDK_REGIONS, ...Object.keys(SES_REGIONS), 'ap-southeast-12', 'eusc-de-west-2'])(
+    'accepts %s (every Region AWS and the environments file know, and later ones of the same form)',
+    (region) => {
+      expect(() => checkRegion('--region', region)).not.toThrow();
+    },
+  );
+
+  test.each(['eu-west', 'xx-yy-1', 'EU-WEST-1', 'eu-west-1a', ' eu-west-1', 'euwest1', 'eu--1', ''])(
+    'refuses %j: one line naming the option, the value and the form',
+    (region) => {
+      expect(() => checkRegion('--region', region)).toThrow(
+        new UsageError(
+          `--region: got ${JSON.stringify(region)}, expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)`,
+        ),
+      );
+    },
+  );
 });
