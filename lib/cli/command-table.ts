@@ -21,6 +21,11 @@ export interface CommandSpec {
   /** Paragraphs printed after the options in `help <command>`. */
   readonly details?: string;
   readonly options: readonly OptionSpec[];
+  /**
+   * It reads the environment's settings (DNS, alarm and health settings), which only the
+   * environments file has. @default false - the flags can name what it works on instead
+   */
+  readonly needsConfig?: boolean;
   readonly run: (ctx: CliContext, values: OptionValues, deps: RunDeps) => Promise<number>;
 }
 
@@ -80,9 +85,13 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     placeholder: 'PATH',
     defaultText: 'config/environments.json',
-    description: 'environments file',
+    description: 'environments file (a stack of your own needs none: see below)',
   },
-  { name: 'region', type: 'string', description: "override the environment's Region" },
+  {
+    name: 'region',
+    type: 'string',
+    description: "the stack's Region, instead of the environment's (required without an environments file)",
+  },
   {
     name: 'stack',
     type: 'string',
@@ -145,6 +154,8 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 ];
 
 export const GLOBAL_NOTES = `AWS access uses the standard credential chain (AWS_PROFILE, SSO, roles...) and AWS_ENDPOINT_URL_*.
+Without an environments file (a stack of your own with the SesSmtp construct): --region, and --stack
+NAME or the resource's own flag (--secret-id, --identity, ...); doctor and dns need the file.
 Exit codes: 0 ok; 1 a check or an action failed (AWS refused, throttled or failed included);
 2 a usage or configuration error (missing or expired AWS credentials included).`;
 
@@ -152,6 +163,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   doctor: {
     summary: 'check everything the guide troubleshoots, with the fix for each problem',
     options: [],
+    needsConfig: true,
     run: async (ctx) => (await import('./commands/doctor.js')).doctorCommand(ctx),
   },
   env: {
@@ -208,6 +220,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
   dns: {
     summary: 'print every DNS record the environment needs (zone-file form); --check compares with live DNS',
     options: [{ name: 'check', type: 'boolean', description: 'compare with live DNS (see --resolver)' }],
+    needsConfig: true,
     run: async (ctx, v) => (await import('./commands/dns.js')).dnsCommand(ctx, { check: v.flag('check') }),
   },
   'request-production-access': {

@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, NamedEnvironment } from '../config/load';
 import { EnvironmentConfig } from '../config/schema';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { stackName } from '../stack-name';
@@ -9,35 +9,6 @@ import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
 import { checkRegion } from './validate';
 import { Output } from './output';
-
-/** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
-function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
-  const host = options.smtpHost ?? smtpEndpoint(region);
-  const portText = options.smtpPort ?? '587';
-  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    throw new UsageError(
-      `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
-    );
-  }
-  const timeoutSeconds = options.smtpTimeout === undefined ? 10 : Number(options.smtpTimeout);
-  if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
-    throw new UsageError(
-      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds above 0 and at most 300`,
-    );
-  }
-  let ca: string | undefined;
-  if (options.smtpCa !== undefined) {
-    try {
-      ca = fs.readFileSync(options.smtpCa, 'utf8');
-    } catch {
-      throw new UsageError(
-        `--smtp-ca: cannot read ${JSON.stringify(options.smtpCa)}; pass a PEM file of the CA to trust`,
-      );
-    }
-  }
-  return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
-}
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -59,20 +30,47 @@ export interface GlobalOptions {
 /** An AWS SDK v3 client class: `new X({ region })`. */
 export type ClientClass<T> = new (config: { region: string }) => T;
 
-/** The deployed resources a command works on: flag (GlobalOptions key) -> stack output. */
-const RESOURCE_OUTPUTS = {
-  secretId: 'SmtpSecretArn',
-  identity: 'IdentityName',
-  configurationSet: 'ConfigurationSetName',
-  userName: 'SmtpUserName',
-} as const;
-export type Resource = keyof typeof RESOURCE_OUTPUTS;
+/** What the context needs to know about the command it runs. */
+export interface CommandNeeds {
+  /** The command's name, for messages. */
+  readonly name: string;
+  /** It reads the environment's settings, which only the environments file has. @default false */
+  readonly config?: boolean;
+}
 
+/**
+ * The deployed resources a command works on, by flag (GlobalOptions key): the stack output that
+ * names it, and its noun and value placeholder in messages.
+ */
+const RESOURCES = {
+  secretId: { output: 'SmtpSecretArn', noun: 'secret', value: 'ID' },
+  identity: { output: 'IdentityName', noun: 'identity', value: 'DOMAIN' },
+  configurationSet: { output: 'ConfigurationSetName', noun: 'configuration set', value: 'NAME' },
+  userName: { output: 'SmtpUserName', noun: 'SMTP user', value: 'NAME' },
+} as const;
+export type Resource = keyof typeof RESOURCES;
+
+const flagOf = (name: Resource) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The Region in a Secrets Manager ARN. */
+const arnRegion = (id: string | undefined) => /^arn:[a-z-]+:secretsmanager:([^:]+):/.exec(id ?? '')?.[1];
+
+/**
+ * What a command works on: an environment of the environments file (--env, or its only one), or,
+ * without that file (an app that uses the SesSmtp construct in a stack of its own), the stack and
+ * resources the flags name. Every option is checked here, before any AWS call.
+ */
 export class CliContext {
-  readonly environmentName: string;
-  readonly config: EnvironmentConfig;
+  /** The environment's name; undefined without an environments file. */
+  readonly environmentName?: string;
   readonly region: string;
-  readonly stackName: string;
+  /** The stack to read outputs from: --stack, else the environment's; undefined without either. */
+  readonly stackName?: string;
+  /** What the command works on, in messages: "environment prod", or "stack Mail" without the file. */
+  readonly subject: string;
+  private readonly settings?: EnvironmentConfig;
+  /** Where the environments file was looked for. */
+  private readonly configPath: string;
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
   private readonly smtpEndpoint: SmtpEndpoint;
   private outputs?: Promise<Record<string, string> | undefined>;
@@ -80,40 +78,105 @@ export class CliContext {
   constructor(
     readonly options: GlobalOptions,
     readonly out: Output,
+    private readonly command: CommandNeeds = { name: 'this command' },
   ) {
-    const configPath = options.config ?? DEFAULT_CONFIG_PATH;
-    if (!fs.existsSync(configPath)) {
-      throw new UsageError(
-        `${configPath || '(empty path)'}: no such environments file; create it (see README "Configuration") or pass --config PATH`,
-      );
+    this.configPath = options.config ?? DEFAULT_CONFIG_PATH;
+    const environments = this.readEnvironments();
+    if (options.region !== undefined) checkRegion('--region', options.region);
+    if (environments) {
+      const names = environments.map((e) => e.name);
+      const chosen = options.env ?? (names.length === 1 ? names[0] : undefined);
+      if (chosen === undefined) {
+        throw new UsageError(
+          `--env is required: ${this.configPath} has several environments (${names.join(', ')}); pick one with --env NAME`,
+        );
+      }
+      const found = environments.find((e) => e.name === chosen);
+      if (!found)
+        throw new UsageError(
+          `--env ${chosen}: no such environment in ${this.configPath}; known: ${names.join(', ')}`,
+        );
+      this.environmentName = found.name;
+      this.settings = found.config;
+      this.region = options.region ?? found.config.region;
+      this.stackName = options.stack ?? stackName(found.name);
+      this.subject = `environment ${found.name}`;
+    } else {
+      const fromArn = options.region === undefined ? arnRegion(options.secretId) : undefined;
+      if (fromArn !== undefined) checkRegion(`the Region of --secret-id ${options.secretId}`, fromArn);
+      const region = options.region ?? fromArn;
+      if (region === undefined) {
+        throw new UsageError(
+          `--region is missing: without an environments file (${this.configPath} not found) pass --region REGION, the Region of the stack (or --config PATH)`,
+        );
+      }
+      this.region = region;
+      this.stackName = options.stack;
+      const given = (Object.keys(RESOURCES) as Resource[]).find((r) => options[r] !== undefined);
+      this.subject = options.stack
+        ? `stack ${options.stack}`
+        : given
+          ? `${RESOURCES[given].noun} ${options[given]}`
+          : `Region ${region}`;
     }
-    let environments;
+    this.smtpEndpoint = smtpSettings(options, this.region);
+    if (options.resolver) this.resolver();
+  }
+
+  /**
+   * The environments of the file, or undefined when the default file does not exist and the
+   * command can do without it. A UsageError when the file is needed: --config or --env given,
+   * or a command that reads the environment's settings.
+   */
+  private readEnvironments(): NamedEnvironment[] | undefined {
+    const { options, configPath } = this;
+    if (options.config === undefined && !fs.existsSync(configPath)) {
+      if (options.env !== undefined) {
+        throw new UsageError(
+          `--env ${options.env}: ${configPath} not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead`,
+        );
+      }
+      if (this.command.config) throw new UsageError(this.needsFile());
+      return undefined;
+    }
     try {
-      environments = loadConfig(configPath, undefined, '--config PATH').environments;
+      return loadConfig(configPath, undefined, '--config PATH').environments;
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(e.message);
       throw e;
     }
-    const names = environments.map((e) => e.name);
-    const chosen = options.env ?? (names.length === 1 ? names[0] : undefined);
-    if (chosen === undefined) {
-      throw new UsageError(
-        `--env is required: ${configPath} has several environments (${names.join(', ')}); pick one with --env NAME`,
-      );
+  }
+
+  /** The environment of the environments file and its stack; a UsageError without that file. */
+  environment(): { readonly name: string; readonly config: EnvironmentConfig; readonly stackName: string } {
+    if (this.environmentName === undefined || this.settings === undefined || this.stackName === undefined) {
+      throw new UsageError(this.needsFile());
     }
-    const found = environments.find((e) => e.name === chosen);
-    if (!found)
-      throw new UsageError(
-        `--env ${chosen}: no such environment in ${configPath}; known: ${names.join(', ')}`,
-      );
-    this.environmentName = found.name;
-    this.config = found.config;
-    if (options.region !== undefined) checkRegion('--region', options.region);
-    this.region = options.region ?? found.config.region;
-    this.stackName = options.stack ?? stackName(found.name);
-    // Every flag is checked here, before any command talks to AWS.
-    this.smtpEndpoint = smtpSettings(options, this.region);
-    if (options.resolver) this.resolver();
+    return { name: this.environmentName, config: this.settings, stackName: this.stackName };
+  }
+
+  /** The environment's settings from the environments file; a UsageError without that file. */
+  get config(): EnvironmentConfig {
+    return this.environment().config;
+  }
+
+  private needsFile(): string {
+    return `${this.command.name} reads the environment's settings from the environments file: ${this.configPath} not found; run it where that file is, or pass --config PATH`;
+  }
+
+  /**
+   * The command line that runs `command` on the same environment or stack: "ses-smtp rotate
+   * --env prod"; without an environments file, the flags of the stack, of the `resources` given
+   * and the Region.
+   */
+  rerun(command: string, resources: readonly Resource[] = []): string {
+    if (this.environmentName !== undefined) return `ses-smtp ${command} --env ${this.environmentName}`;
+    const flags = [
+      ...(this.stackName ? [`--stack ${this.stackName}`] : []),
+      ...resources.flatMap((r) => (this.options[r] ? [`${flagOf(r)} ${this.options[r]}`] : [])),
+      `--region ${this.region}`,
+    ];
+    return `ses-smtp ${command} ${flags.join(' ')}`;
   }
 
   /**
@@ -130,11 +193,13 @@ export class CliContext {
     return client;
   }
 
-  /** The stack's outputs, read once; undefined when the stack does not exist. */
+  /** The stack's outputs, read once; undefined when the stack does not exist, or without a stack. */
   stackOutputs(): Promise<Record<string, string> | undefined> {
+    const stack = this.stackName;
+    if (stack === undefined) return Promise.resolve(undefined);
     this.outputs ??= import('@aws-sdk/client-cloudformation')
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
-        this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: this.stackName })),
+        this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
       .then((r) =>
         Object.fromEntries(
@@ -152,11 +217,16 @@ export class CliContext {
   async resource(name: Resource): Promise<string> {
     const flag = this.options[name];
     if (flag) return flag;
+    const flagName = flagOf(name);
+    if (this.stackName === undefined) {
+      throw new UsageError(
+        `${flagName} is missing: without an environments file (${this.configPath} not found) pass ${flagName} ${RESOURCES[name].value}, or --stack NAME to read it from the stack's outputs`,
+      );
+    }
     const outputs = await this.stackOutputs();
-    const output = RESOURCE_OUTPUTS[name];
+    const { output } = RESOURCES[name];
     const value = outputs?.[output];
     if (value) return value;
-    const flagName = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
     if (!outputs) {
       throw new UsageError(
         `stack ${this.stackName} not found in ${this.region}: deploy it (npx cdk deploy ${this.stackName}), or pass ${flagName} (and --stack or --region if it lives elsewhere)`,
@@ -189,4 +259,33 @@ export class CliContext {
     }
     return resolver;
   }
+}
+
+/** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
+function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
+  const host = options.smtpHost ?? smtpEndpoint(region);
+  const portText = options.smtpPort ?? '587';
+  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw new UsageError(
+      `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
+    );
+  }
+  const timeoutSeconds = options.smtpTimeout === undefined ? 10 : Number(options.smtpTimeout);
+  if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
+    throw new UsageError(
+      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds above 0 and at most 300`,
+    );
+  }
+  let ca: string | undefined;
+  if (options.smtpCa !== undefined) {
+    try {
+      ca = fs.readFileSync(options.smtpCa, 'utf8');
+    } catch {
+      throw new UsageError(
+        `--smtp-ca: cannot read ${JSON.stringify(options.smtpCa)}; pass a PEM file of the CA to trust`,
+      );
+    }
+  }
+  return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
 }

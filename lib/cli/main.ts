@@ -89,6 +89,9 @@ function commandHelp(name: string, command: CommandSpec): string {
     `Usage: ses-smtp ${name} [options]`,
     ...(command.options.length ? [`Options:\n${optionsHelp(command.options)}`] : []),
     ...(command.details ? [command.details] : []),
+    ...(command.needsConfig
+      ? [`It reads the environment's settings: it needs the environments file (--config).`]
+      : []),
     `Options for every command:\n${optionsHelp(GLOBAL_OPTIONS)}`,
     GLOBAL_NOTES,
   ].join('\n\n');
@@ -165,7 +168,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
   };
   try {
     const { CliContext } = await import('./context.js');
-    const ctx = new CliContext(global, out);
+    const ctx = new CliContext(global, out, { name, config: command.needsConfig });
     return await command.run(ctx, values, {
       env: deps.env,
       pollMs: deps.pollMs,

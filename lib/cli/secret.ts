@@ -12,7 +12,7 @@ export async function currentCredentials(ctx: CliContext): Promise<SmtpSecret> {
   const secret = parseSecret(SecretString);
   if (!secret) {
     throw new CheckFailed(
-      `secret ${secretId} holds no credentials yet: the first rotation has not finished (check the rotation alarm and the rotation function's logs, or run: ses-smtp rotate --env ${ctx.environmentName})`,
+      `secret ${secretId} holds no credentials yet: the first rotation has not finished (check the rotation alarm and the rotation function's logs, or run: ${ctx.rerun('rotate', ['secretId'])})`,
     );
   }
   return secret;

@@ -233,14 +233,14 @@ describe('usage', () => {
     const r = await run(['doctor', '--config', path.join(tmp, 'nope.json')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      `ses-smtp: ${path.join(tmp, 'nope.json')}: no such environments file; create it (see README "Configuration") or pass --config PATH\n`,
+      `ses-smtp: ${path.join(tmp, 'nope.json')}: cannot read the environments file (no such file); create it (see README "Configuration") or pass --config PATH\n`,
     );
     expect(r.stderr).not.toContain('-c config=');
   });
 
   test.each<[string, () => string, string]>([
     ['a directory', () => tmp, `${tmp}: cannot read the environments file (a directory, not a file)`],
-    ['an empty path', () => '', '(empty path): no such environments file'],
+    ['an empty path', () => '', '(empty path): cannot read the environments file (no such file)'],
   ])("--config naming %s: one line with the CLI's own --config flag", async (_, file, start) => {
     const r = await run(['doctor', '--config', file()]);
     expect(r.code).toBe(2);

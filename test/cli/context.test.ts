@@ -1,8 +1,35 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
+import {
+  GetAccountCommand,
+  PutAccountDetailsCommand,
+  PutConfigurationSetSendingOptionsCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { CliContext } from '../../lib/cli/context';
 import { Output } from '../../lib/cli/output';
-import { writeConfig } from './harness';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
+import {
+  cfn,
+  CONFIGURATION_SET,
+  CREDENTIALS,
+  cw,
+  healthyAws,
+  iam,
+  run,
+  SECRET_ARN,
+  ses,
+  sm,
+  tmp,
+  writeConfig,
+} from './harness';
 
 const out = () =>
   new Output(
@@ -28,3 +55,144 @@ test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'
     expect((await ctx.smtp()).host).toBe(`email-smtp.${region}.amazonaws.com`);
   },
 );
+
+describe('without an environments file: a stack of your own (the SesSmtp construct in an app)', () => {
+  const home = process.cwd();
+  const app = fs.mkdtempSync(path.join(tmp, 'app-'));
+  let smtp: TestSmtpServer;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({
+      accept: (u, p) => u === CREDENTIALS.username && p === CREDENTIALS.password,
+    });
+    process.chdir(app); // no config/environments.json here
+  });
+  afterAll(async () => {
+    process.chdir(home);
+    await smtp.close();
+  });
+  beforeEach(() => healthyAws());
+  const noAwsCalls = () =>
+    expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
+  const ca = path.join(tmp, 'own-stack-ca.pem');
+
+  test('env --stack Mail --region eu-west-1: the secret from the stack outputs, in that Region', async () => {
+    const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`AWS_SES_SMTP_USERNAME="${CREDENTIALS.username}"`);
+    const [describe] = cfn.commandCalls(DescribeStacksCommand);
+    expect(describe.args[0].input).toEqual({ StackName: 'Mail' });
+    expect(await (describe.thisValue as CloudFormationClient).config.region()).toBe('eu-west-1');
+    expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
+  });
+
+  test("env --secret-id ARN: no stack to read, the Region is the ARN's", async () => {
+    const r = await run(['env', '--secret-id', SECRET_ARN, '--format', 'kamal']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^# \\.kamal/secrets \\(secret ${SECRET_ARN}\\)`));
+    expect(r.stdout).toContain('in eu-west-1');
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  test("send-test --stack Mail --region eu-west-1 --to ...: sends with the stack's credentials", async () => {
+    fs.writeFileSync(ca, smtp.ca);
+    const r = await run([
+      'send-test',
+      ...['--stack', 'Mail', '--region', 'eu-west-1', '--to', 'dev@example.org'],
+      ...['--smtp-host', '127.0.0.1', '--smtp-port', String(smtp.port), '--smtp-ca', ca],
+    ]);
+    expect(r.code).toBe(0);
+    expect(smtp.messages.at(-1)?.raw).toContain('Subject: SES SMTP test from stack Mail');
+  });
+
+  test('request-production-access --identity: the defaults come from the identity', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false });
+    ses.on(PutAccountDetailsCommand).resolves({});
+    const r = await run([
+      'request-production-access',
+      '--identity',
+      'example.net',
+      '--region',
+      'eu-west-1',
+      '-y',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Production access request for eu-west-1 (identity example.net):');
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      WebsiteURL: 'https://example.net',
+      UseCaseDescription: expect.stringContaining('from our web application at example.net, over SES SMTP'),
+    });
+  });
+
+  test('rotate --secret-id ARN, and a secret without credentials names the same flags to rerun', async () => {
+    sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+    sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v2: ['AWSCURRENT'] } });
+    expect((await run(['rotate', '--secret-id', SECRET_ARN])).code).toBe(0);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
+    const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('run: ses-smtp rotate --stack Mail --region eu-west-1)');
+  });
+
+  test('pause --stack Mail: the undo names the stack and the Region', async () => {
+    ses.on(PutConfigurationSetSendingOptionsCommand).resolves({});
+    const r = await run(['pause', '--stack', 'Mail', '--region', 'eu-west-1', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      `✓ paused sending for configuration set ${CONFIGURATION_SET}: sends are refused until you run: ses-smtp resume --scope configuration-set --stack Mail --region eu-west-1`,
+    );
+  });
+
+  test.each<[string[], string]>([
+    [
+      ['env', '--stack', 'Mail'],
+      '--region is missing: without an environments file (config/environments.json not found) pass --region REGION, the Region of the stack (or --config PATH)',
+    ],
+    [
+      ['env', '--region', 'eu-west-1'],
+      "--secret-id is missing: without an environments file (config/environments.json not found) pass --secret-id ID, or --stack NAME to read it from the stack's outputs",
+    ],
+    [
+      ['request-production-access', '--region', 'eu-west-1', '-y'],
+      '--identity is missing: without an environments file (config/environments.json not found) pass --identity DOMAIN, or --stack NAME',
+    ],
+    [
+      ['doctor', '--stack', 'Mail', '--region', 'eu-west-1'],
+      "doctor reads the environment's settings from the environments file: config/environments.json not found; run it where that file is, or pass --config PATH",
+    ],
+    [
+      ['dns', '--stack', 'Mail', '--region', 'eu-west-1'],
+      "dns reads the environment's settings from the environments file",
+    ],
+    [
+      ['env', '--env', 'prod'],
+      '--env prod: config/environments.json not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead',
+    ],
+    [
+      ['env', '--stack', 'Mail', '--region', 'eu-west'],
+      '--region: got "eu-west", expected an AWS Region name',
+    ],
+  ])('%j: one line naming the missing flag, exit 2, no AWS call', async (args, message) => {
+    const r = await run(args);
+    expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
+    expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
+    expect(r.code).toBe(2);
+    noAwsCalls();
+  });
+
+  test('--config PATH that does not exist is still an error (the file was asked for)', async () => {
+    const r = await run([
+      'env',
+      '--stack',
+      'Mail',
+      '--region',
+      'eu-west-1',
+      '--config',
+      'config/environments.json',
+    ]);
+    expect(r.stderr).toBe(
+      'ses-smtp: config/environments.json: cannot read the environments file (no such file); create it (see README "Configuration") or pass --config PATH\n',
+    );
+    expect(r.code).toBe(2);
+  });
+});

@@ -16,10 +16,7 @@ export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<
   const ttl = ctx.config.dns.ttlSeconds;
   if (!options.check) {
     if (ctx.out.json) ctx.out.document({ domain: domain, ttl, records });
-    else
-      ctx.out.raw(
-        `; ${domain}: records for SES (environment ${ctx.environmentName})\n${toZoneFile(records, ttl)}\n`,
-      );
+    else ctx.out.raw(`; ${domain}: records for SES (${ctx.subject})\n${toZoneFile(records, ttl)}\n`);
     return 0;
   }
   const resolver = ctx.resolver();

@@ -17,13 +17,13 @@ export interface DoctorOptions {
 
 /** The environment as the shared checks see it, from the config file and the stack's outputs. */
 export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
-  const { config } = ctx;
+  const { name, config, stackName } = ctx.environment();
   const secretId = await ctx.resource('secretId');
   const configurationSetName = (await ctx.stackOutputs().catch(() => undefined))?.ConfigurationSetName;
   return {
     ...(await recordTarget(ctx)),
-    environmentName: ctx.environmentName,
-    stackName: ctx.stackName,
+    environmentName: name,
+    stackName,
     ...(configurationSetName && { configurationSetName }),
     secretId,
     rotationDays: config.credentials.rotationDays,

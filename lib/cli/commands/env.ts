@@ -118,13 +118,14 @@ export function renderKamal(options: {
   region: string;
   port: string;
   profile: string;
-  environment: string;
+  /** What the secret belongs to, for the header: "environment prod", "stack Mail". */
+  subject: string;
 }): string {
   const fetch = `kamal secrets fetch --adapter aws_secrets_manager --account ${shellWord(options.profile)} ${shellWord(options.secretId)}`;
   const lines = Object.entries(SMTP_VARIABLES).map(([name, key]) =>
     key === 'port' ? `${name}=${options.port}` : `${name}=$(kamal secrets extract ${key} $SES_SMTP_SECRETS)`,
   );
-  return `# .kamal/secrets (environment ${options.environment}): the SMTP credentials, fetched from AWS Secrets Manager
+  return `# .kamal/secrets (${options.subject}): the SMTP credentials, fetched from AWS Secrets Manager
 # when kamal deploys; no password is stored here. Needs the AWS CLI signed in with profile
 # "${options.profile}" in ${options.region} (the profile's Region, or AWS_REGION=${options.region} for kamal).
 # List these names under env: secret: in config/deploy.yml. After a rotation, kamal deploy again.
@@ -169,7 +170,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         region: ctx.region,
         port: outputs?.SmtpPort ?? '587',
         profile: options.awsProfile || 'default',
-        environment: ctx.environmentName,
+        subject: ctx.subject,
       }),
     );
     return 0;

@@ -15,14 +15,21 @@ export interface ProductionAccessOptions {
   readonly confirm: (question: string) => Promise<boolean>;
 }
 
+function checkWebsiteUrl(url: string): void {
+  if (!/^https?:\/\/\S+$/.test(url))
+    throw new UsageError(
+      `--website-url: got ${JSON.stringify(url)}, expected an http(s):// URL of your site`,
+    );
+}
+
 /** The default use-case text (edit it with --use-case): what AWS reviewers look for. */
-export function defaultUseCase(domain: string, fromAddress: string, mailType: string): string {
+export function defaultUseCase(domain: string, fromAddress: string | undefined, mailType: string): string {
   const kind =
     mailType === 'MARKETING'
       ? 'newsletters and product updates to customers who opted in at signup, each with a one-click unsubscribe link'
       : 'transactional email only: account confirmation, password reset, and notifications users asked for';
   return [
-    `We send ${kind} from our web application at ${domain} (sender ${fromAddress}), over SES SMTP from Rails/ActionMailer.`,
+    `We send ${kind} from our web application at ${domain}${fromAddress ? ` (sender ${fromAddress})` : ''}, over SES SMTP from Rails/ActionMailer.`,
     'Recipients are our own users who gave us their address; we never buy or rent lists.',
     'Bounces and complaints are handled automatically: SES events go through SNS to a handler that adds the recipients to the account suppression list, and CloudWatch alarms warn us well below the 5 % bounce and 0.1 % complaint review levels.',
     'The domain is authenticated with DKIM (2048-bit), SPF through a custom MAIL FROM domain, and DMARC.',
@@ -36,16 +43,16 @@ export async function productionAccessCommand(
 ): Promise<number> {
   const mailType = options.mailType ?? 'TRANSACTIONAL';
   const language = options.language ?? 'EN';
-  const websiteUrl = options.websiteUrl ?? `https://${ctx.config.domain}`;
-  if (!/^https?:\/\/\S+$/.test(websiteUrl))
-    throw new UsageError(
-      `--website-url: got ${JSON.stringify(websiteUrl)}, expected an http(s):// URL of your site`,
-    );
+  if (options.websiteUrl !== undefined) checkWebsiteUrl(options.websiteUrl);
   const contacts = options.contacts ?? [];
   contacts.forEach((contact) => checkEmailAddress('--contact', contact));
   if (contacts.length > 4)
     throw new UsageError(`--contact: got ${contacts.length} addresses, expected at most 4`);
-  const useCase = options.useCase ?? defaultUseCase(ctx.config.domain, ctx.config.fromAddress, mailType);
+  // The defaults come from the environment, or without an environments file from the identity.
+  const domain = ctx.environmentName ? ctx.config.domain : await ctx.resource('identity');
+  const fromAddress = ctx.environmentName ? ctx.config.fromAddress : undefined;
+  const websiteUrl = options.websiteUrl ?? `https://${domain}`;
+  const useCase = options.useCase ?? defaultUseCase(domain, fromAddress, mailType);
 
   const account = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
   if (account.ProductionAccessEnabled) {
@@ -67,7 +74,7 @@ export async function productionAccessCommand(
     ProductionAccessEnabled: true,
   };
   if (!ctx.out.json) {
-    ctx.out.line(`Production access request for ${ctx.region} (environment ${ctx.environmentName}):`);
+    ctx.out.line(`Production access request for ${ctx.region} (${ctx.subject}):`);
     ctx.out.line(`  mail type:   ${request.MailType}`);
     ctx.out.line(`  website:     ${request.WebsiteURL}`);
     ctx.out.line(`  language:    ${request.ContactLanguage}`);

@@ -26,7 +26,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
   const keys = (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
   const active = keys.filter((k) => k.Status === 'Active').map((k) => k.AccessKeyId!);
   if (!ctx.out.json) {
-    ctx.out.line(`SMTP user ${userName} (environment ${ctx.environmentName}, ${ctx.region}):`);
+    ctx.out.line(`SMTP user ${userName} (${ctx.subject}, ${ctx.region}):`);
     for (const k of keys)
       ctx.out.line(
         `  ${k.AccessKeyId} ${k.Status}, created ${k.CreateDate?.toISOString().slice(0, 10) ?? '?'}`,
@@ -84,7 +84,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     id: 'revoke',
     status: 'ok',
     title: 'rotated',
-    detail: `new access key id ${rotated.accessKeyId} (version ${rotated.versionId}): give the app the new credentials (ses-smtp env --env ${ctx.environmentName}, or redeploy/restart apps that read the secret)`,
+    detail: `new access key id ${rotated.accessKeyId} (version ${rotated.versionId}): give the app the new credentials (${ctx.rerun('env', ['secretId'])}, or redeploy/restart apps that read the secret)`,
   });
   return 0;
 }

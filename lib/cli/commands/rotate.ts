@@ -76,7 +76,7 @@ export async function rotateAndWait(
       );
     }
     ctx.out.progress(
-      `rotating ${ctx.environmentName}: version ${versionId} is ${stages.join(', ') || 'being created'} (${waited} s; new keys take up to a few minutes to pass the SMTP login test)`,
+      `rotating ${ctx.environmentName ?? ctx.subject}: version ${versionId} is ${stages.join(', ') || 'being created'} (${waited} s; new keys take up to a few minutes to pass the SMTP login test)`,
     );
     await sleep(options.pollMs ?? 5000);
   }

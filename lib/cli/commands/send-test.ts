@@ -33,8 +33,8 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
     const result = await sendMail(endpoint, credentials, {
       from: credentials.fromAddress,
       to,
-      subject: options.subject ?? `SES SMTP test from ${ctx.environmentName}`,
-      text: `This message was sent by "ses-smtp send-test" through ${endpoint.host}:${endpoint.port} with the current credentials of environment ${ctx.environmentName}.\n`,
+      subject: options.subject ?? `SES SMTP test from ${ctx.environmentName ?? ctx.subject}`,
+      text: `This message was sent by "ses-smtp send-test" through ${endpoint.host}:${endpoint.port} with the current credentials of ${ctx.subject}.\n`,
     });
     ctx.out.progressDone();
     if (ctx.out.json)

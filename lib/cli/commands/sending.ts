@@ -42,7 +42,9 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
   } else {
     const name = await ctx.resource('configurationSet');
     const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
-    target = `configuration set ${name} (mail of environment ${ctx.environmentName})`;
+    target = ctx.environmentName
+      ? `configuration set ${name} (mail of environment ${ctx.environmentName})`
+      : `configuration set ${name}`;
     current = set.SendingOptions?.SendingEnabled !== false;
     apply = () =>
       ses.send(
@@ -54,11 +56,9 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
   }
   const undo =
     options.scope === 'account'
-      ? 'ses-smtp resume --scope account'
-      : 'ses-smtp resume --scope configuration-set';
-  const after = options.enabled
-    ? 'sending is on again'
-    : `sends are refused until you run: ${undo} --env ${ctx.environmentName}`;
+      ? ctx.rerun('resume --scope account')
+      : ctx.rerun('resume --scope configuration-set', ['configurationSet']);
+  const after = options.enabled ? 'sending is on again' : `sends are refused until you run: ${undo}`;
   if (current === options.enabled) {
     if (ctx.out.json) ctx.out.document({ changed: false, scope: options.scope, sendingEnabled: current });
     ctx.out.check({
