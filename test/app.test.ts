@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
@@ -66,9 +65,7 @@ describe('buildApp', () => {
     const [stack] = buildApp(appWith({ config: file }));
     expect(stack.region).toBe('eu-central-9');
     // The rotation function writes that Region's SMTP endpoint into the secret.
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SMTP_HOST: 'email-smtp.eu-central-9.amazonaws.com' }) },
-    });
+    expect(stack.credentials.smtpHost).toBe('email-smtp.eu-central-9.amazonaws.com');
   });
 
   test('termination protection is per environment', () => {
