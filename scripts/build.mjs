@@ -8,6 +8,8 @@
  *                                                --if-stale: only when a source or the lock changed
  *   node scripts/build.mjs app                   bin/app.ts and lib/ as one file for `cdk synth`
  *                                                here (.build/app.js; packages stay external)
+ *   node scripts/build.mjs cli                   bin/ses-smtp.ts likewise (.build/ses-smtp.js), for
+ *                                                the tests that run the CLI in its own process
  *
  * `npm run build` runs tsc (dist/ JS and declarations for the package) and then `lambdas`.
  */
@@ -191,11 +193,14 @@ export async function buildLambdas({ ifStale = false } = {}) {
   return { built: names };
 }
 
-/** The CDK app of this repository as one CommonJS file, for `cdk synth` without a TypeScript loader. */
-export async function buildApp() {
+/**
+ * A bin of this repository as one CommonJS file under .build/, run without a TypeScript loader:
+ * the CDK app (`cdk synth`), and the CLI as the tests start it in a process of its own.
+ */
+async function buildBin(name) {
   await build({
-    entryPoints: [path.join(root, 'bin', 'app.ts')],
-    outfile: path.join(root, '.build', 'app.js'),
+    entryPoints: [path.join(root, 'bin', `${name}.ts`)],
+    outfile: path.join(root, '.build', `${name}.js`),
     bundle: true,
     packages: 'external',
     platform: 'node',
@@ -206,11 +211,13 @@ export async function buildApp() {
   });
 }
 
+export const buildApp = () => buildBin('app');
+
 const args = process.argv.slice(2);
 const commands = args.filter((a) => !a.startsWith('--'));
 if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? '')) {
-  if (!commands.length || commands.some((c) => c !== 'lambdas' && c !== 'app')) {
-    console.error('usage: node scripts/build.mjs [lambdas] [app] [--if-stale]');
+  if (!commands.length || commands.some((c) => !['lambdas', 'app', 'cli'].includes(c))) {
+    console.error('usage: node scripts/build.mjs [lambdas] [app] [cli] [--if-stale]');
     process.exit(2);
   }
   if (commands.includes('lambdas')) {
@@ -218,4 +225,5 @@ if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? '')) {
     if (built.length) console.error(`Lambda bundles built in dist/lambda-bundles/: ${built.join(', ')}`);
   }
   if (commands.includes('app')) await buildApp();
+  if (commands.includes('cli')) await buildBin('ses-smtp');
 }

@@ -267,16 +267,15 @@ describe('usage', () => {
   });
 
   test('the bin prints the package version', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/ses-smtp.ts', '--version'], {
-      encoding: 'utf8',
-    });
+    // The bin bundled by the tests' global setup (no TypeScript loader to start).
+    const result = spawnSync(process.execPath, ['.build/ses-smtp.js', '--version'], { encoding: 'utf8' });
     expect(result.stdout).toBe(`${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}\n`);
   });
 
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {
     const result = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'bin/ses-smtp.ts', 'env', '--format', 'xml', '--config', config],
+      ['.build/ses-smtp.js', 'env', '--format', 'xml', '--config', config],
       { encoding: 'utf8' },
     );
     expect(result.status).toBe(2);

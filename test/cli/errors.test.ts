@@ -212,7 +212,8 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
     await new Promise((resolve) => server.close(resolve));
     const result = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'bin/ses-smtp.ts', 'env', '--config', writeConfig()],
+      // The bin bundled by the tests' global setup (no TypeScript loader to start).
+      ['.build/ses-smtp.js', 'env', '--config', writeConfig()],
       {
         encoding: 'utf8',
         env: {
