@@ -125,9 +125,7 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
 
 async function createSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
   const { userName, region } = deps.settings;
-  const pending = await pendingValue(deps.secrets, secretId, token);
-  if (pending) {
-    await failIfPendingKeyIsGone(secretId, token, pending, deps, log);
+  if (await pendingValue(deps.secrets, secretId, token)) {
     log.info('AWSPENDING already holds credentials for this version: nothing to do');
     return;
   }
@@ -230,9 +228,9 @@ async function deleteUnlessStored(
 
 /**
  * AWSPENDING names a key that IAM no longer has: an overlapping or failed attempt deleted it.
- * The version cannot be given another key (a version's value never changes), and every later
- * step would fail on it, while Secrets Manager refuses a new rotation as long as AWSPENDING sits
- * on it. So the label is cleared and the step fails with what to do.
+ * The version cannot be given another key (a version's value never changes), and every retry
+ * would fail on it, while Secrets Manager refuses a new rotation as long as AWSPENDING sits on
+ * it. So the label is cleared and the step fails with what to do.
  */
 async function failIfPendingKeyIsGone(
   secretId: string,
@@ -251,7 +249,7 @@ async function failIfPendingKeyIsGone(
   });
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
-      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env ${deps.settings.environmentName}).`,
+      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --secret-id ${secretId}).`,
   );
 }
 
@@ -312,10 +310,15 @@ async function guardAgainstDeletingKeysInUse(
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
   const pending = await pendingValue(deps.secrets, secretId, token);
   if (!pending) throw new Error(`No AWSPENDING credentials for version ${token} of secret ${secretId}`);
-  // A deleted key would only fail every login until the deadline: say why at once instead.
-  await failIfPendingKeyIsGone(secretId, token, pending, deps, log);
   const started = Date.now();
-  await deps.verifyLogin(deps.smtp, pending);
+  try {
+    await deps.verifyLogin(deps.smtp, pending);
+  } catch (error) {
+    // Asked only now: IAM lists a new key with a delay (eventual consistency), and the logins
+    // have given it time. A key that is gone explains the refusals.
+    await failIfPendingKeyIsGone(secretId, token, pending, deps, log);
+    throw error;
+  }
   log.info('SMTP login with the AWSPENDING credentials succeeded', {
     accessKeyId: pending.username,
     smtpHost: deps.smtp.host,
