@@ -249,7 +249,7 @@ async function failIfPendingKeyIsGone(
   });
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
-      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --secret-id ${secretId}).`,
+      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env ${deps.settings.environmentName}; without an environments file: ses-smtp rotate --secret-id ${secretId}).`,
   );
 }
 

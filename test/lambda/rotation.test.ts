@@ -244,7 +244,7 @@ describe('rotation of SMTP credentials', () => {
 
     await expect(step('testSecret', 'v2')).rejects.toThrow(
       `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
-        `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --secret-id ${ARN}).`,
+        `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env test; without an environments file: ses-smtp rotate --secret-id ${ARN}).`,
     );
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
     expect(current()!.username).toBe(before.username);
