@@ -11,12 +11,19 @@ import { describeError, Logger } from '../shared/logger';
  * CloudFormation also sends Delete when only this resource goes while the user stays: the
  * removal policy changed to retain (the resource leaves the template), a failed deploy rolls back
  * the resource it had just created, a refactor changed its logical id. Deleting the keys then
- * would stop every app. So the keys go only while the whole stack is deleted (cdk destroy, or the
- * rollback of a failed first deploy); in every other case they stay.
+ * would stop every app. So the keys go while the whole stack is deleted (cdk destroy, or the
+ * rollback of a failed first deploy), and in the rollback of an update that created the user
+ * together with this resource (SesSmtp added to a stack whose update then failed: the rollback
+ * deletes that user, which must not be left behind with a live key). In every other case they stay.
+ *
+ * Whether the user came with this resource is known at Create: a user made in the same deploy has
+ * no keys yet (the rotation that makes them waits for this resource). The physical id records it.
  */
 
 /** Stack states in which CloudFormation deletes every resource of the stack, the user with it. */
 const WHOLE_STACK_DELETED = new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']);
+/** The physical id's suffix when the user already had keys at Create: it is older than this resource. */
+export const USER_PREDATES = '/user-predates-this-resource';
 
 export interface CleanupResult {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -35,8 +42,12 @@ export async function handleEvent(
   log: Logger,
 ): Promise<CleanupResult> {
   const userName = String(event.ResourceProperties.UserName ?? '');
-  const physicalId = `access-keys-of-${userName}`;
-  if (event.RequestType !== 'Delete') return { Status: 'SUCCESS', PhysicalResourceId: physicalId };
+  if (event.RequestType === 'Update' && event.OldResourceProperties.UserName === userName) {
+    return { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
+  }
+  if (event.RequestType !== 'Delete') {
+    return { Status: 'SUCCESS', PhysicalResourceId: await physicalIdFor(userName, clients.iam, log) };
+  }
   const kept = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId } as const;
 
   let stackStatus: string | undefined;
@@ -51,7 +62,11 @@ export async function handleEvent(
     log.warn('could not read the stack status: the access keys stay', { userName, ...describeError(error) });
     return kept;
   }
-  if (!stackStatus || !WHOLE_STACK_DELETED.has(stackStatus)) {
+  const userGoes =
+    (stackStatus !== undefined && WHOLE_STACK_DELETED.has(stackStatus)) ||
+    (stackStatus?.startsWith('UPDATE_ROLLBACK') === true &&
+      !event.PhysicalResourceId.endsWith(USER_PREDATES));
+  if (!userGoes) {
     log.info('the stack is not being deleted, so the user stays: its access keys stay', {
       userName,
       stackStatus,
@@ -82,6 +97,26 @@ export async function handleEvent(
       Reason: `Could not delete the access keys of ${userName}: ${(error as Error).message}`,
       PhysicalResourceId: event.PhysicalResourceId,
     };
+  }
+}
+
+/** The physical id for a user: with USER_PREDATES when it has keys already (or that is unknown). */
+async function physicalIdFor(userName: string, iam: IAMClient, log: Logger): Promise<string> {
+  const id = `access-keys-of-${userName}`;
+  try {
+    const { AccessKeyMetadata: keys = [] } = await iam.send(
+      new ListAccessKeysCommand({ UserName: userName }),
+    );
+    return keys.length ? id + USER_PREDATES : id;
+  } catch (error) {
+    // A user created seconds ago may not be visible yet: it has no keys then.
+    if ((error as Error).name === 'NoSuchEntityException') return id;
+    // Unknown: the safe side is "older", so that no rollback deletes keys of a user that stays.
+    log.warn('could not list the access keys: the user counts as older than this resource', {
+      userName,
+      ...describeError(error),
+    });
+    return id + USER_PREDATES;
   }
 }
 

@@ -128,8 +128,13 @@ describe('smtp-user-cleanup handler', () => {
   test('Create: PUTs SUCCESS with a physical id of its own and touches no key', async () => {
     iam.createAccessKey({ UserName: USER });
     await run(event('Create'));
-    expect(iamMock.calls()).toHaveLength(0);
-    expect(onePut()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
+    // It only lists the keys: the user has some, so it is older than this resource.
+    expect(iamMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['ListAccessKeysCommand']);
+    expect(iam.keys.size).toBe(1);
+    expect(onePut()).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `access-keys-of-${USER}/user-predates-this-resource`,
+    });
   });
 
   test('an IAM failure PUTs FAILED with a reason that names the user, and no key material', async () => {

@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handleEvent, responseBody } from '../../lambda/smtp-user-cleanup/cleanup';
+import { handleEvent, responseBody, USER_PREDATES } from '../../lambda/smtp-user-cleanup/cleanup';
 import { createLogger } from '../../lambda/shared/logger';
 import { FakeIam, serviceUnavailable } from '../support/fake-aws';
 
@@ -64,18 +64,45 @@ describe('SMTP user key cleanup', () => {
     [
       'the removal policy changed to retain, so the resource left the template',
       'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS',
+      `access-keys-of-${USER}`,
     ],
-    ['a failed deploy rolls back the resource it created', 'UPDATE_ROLLBACK_IN_PROGRESS'],
-    ['a rolled-back deploy cleans up', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'],
-  ])('on Delete when %s (%s), the keys stay', async (_why, status) => {
+    [
+      'a failed deploy rolls back this resource, which it created for an older user (switch to destroy, rename)',
+      'UPDATE_ROLLBACK_IN_PROGRESS',
+      `access-keys-of-${USER}${USER_PREDATES}`,
+    ],
+    [
+      'a rolled-back deploy cleans up that resource',
+      'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS',
+      `access-keys-of-${USER}${USER_PREDATES}`,
+    ],
+  ])('on Delete when %s (%s), the keys stay', async (_why, status, physicalId) => {
     stackStatus(status);
     const keys = [iam.createAccessKey({ UserName: USER }), iam.createAccessKey({ UserName: USER })];
-    const result = await handleEvent(event('Delete'), clients(), log);
-    expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
+    const result = await handleEvent({ ...event('Delete'), PhysicalResourceId: physicalId }, clients(), log);
+    expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
     expect([...iam.keys.keys()]).toEqual(keys.map((k) => k.AccessKey.AccessKeyId));
     expect(iamMock.calls()).toHaveLength(0);
     expect(logged.join('\n')).toContain(`"stackStatus":"${status}"`);
   });
+
+  // SesSmtp added to a stack, the rotation made a key, a later resource failed: the rollback
+  // deletes the user made with this resource, which must not stay behind with a live key.
+  test.each(['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])(
+    'on Delete in %s of the deploy that made the user with this resource, its keys go',
+    async (status) => {
+      const created = await handleEvent(event('Create'), clients(), log);
+      expect(created.PhysicalResourceId).toBe(`access-keys-of-${USER}`);
+      iam.createAccessKey({ UserName: USER });
+      stackStatus(status);
+      await handleEvent(
+        { ...event('Delete'), PhysicalResourceId: created.PhysicalResourceId },
+        clients(),
+        log,
+      );
+      expect(iam.keys.size).toBe(0);
+    },
+  );
 
   test('when the stack status cannot be read, the keys stay and the answer is SUCCESS', async () => {
     cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
@@ -88,10 +115,38 @@ describe('SMTP user key cleanup', () => {
     );
   });
 
-  test.each(['Create', 'Update'] as const)('on %s nothing is touched', async (type) => {
+  test('on Create the physical id records whether the user is older than this resource (has keys)', async () => {
+    expect(await handleEvent(event('Create'), clients(), log)).toEqual({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `access-keys-of-${USER}`,
+    });
     iam.createAccessKey({ UserName: USER });
-    expect((await handleEvent(event(type), clients(), log)).Status).toBe('SUCCESS');
+    expect((await handleEvent(event('Create'), clients(), log)).PhysicalResourceId).toBe(
+      `access-keys-of-${USER}${USER_PREDATES}`,
+    );
+    // Not visible yet (a user made seconds ago): no keys. Unknown: counted as older (keys stay).
+    const unseen = { ...event('Create'), ResourceProperties: { ServiceToken: 'x', UserName: 'just-made' } };
+    expect((await handleEvent(unseen, clients(), log)).PhysicalResourceId).toBe('access-keys-of-just-made');
+    iam.faults.failNext('ListAccessKeys', serviceUnavailable());
+    expect((await handleEvent(event('Create'), clients(), log)).PhysicalResourceId).toBe(
+      `access-keys-of-${USER}${USER_PREDATES}`,
+    );
     expect(iam.keys.size).toBe(1);
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(0);
+    expect(cfnMock.calls()).toHaveLength(0);
+  });
+
+  test('on Update of the same user the physical id stays (a new one would replace the resource)', async () => {
+    iam.createAccessKey({ UserName: USER });
+    const update = {
+      ...event('Update'),
+      PhysicalResourceId: `access-keys-of-${USER}`,
+      OldResourceProperties: { ServiceToken: 'x', UserName: USER },
+    } as CloudFormationCustomResourceEvent;
+    expect(await handleEvent(update, clients(), log)).toEqual({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `access-keys-of-${USER}`,
+    });
     expect(iamMock.calls()).toHaveLength(0);
     expect(cfnMock.calls()).toHaveLength(0);
   });
