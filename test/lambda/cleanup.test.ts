@@ -36,6 +36,10 @@ const event = (RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCusto
     PhysicalResourceId: `access-keys-of-${USER}`,
   }) as CloudFormationCustomResourceEvent;
 
+/** A Delete of the resource CloudFormation knows by `physicalId`. */
+const deleting = (physicalId: string) =>
+  ({ ...event('Delete'), PhysicalResourceId: physicalId }) as CloudFormationCustomResourceEvent;
+
 beforeEach(() => {
   logged = [];
   cfnMock.reset();
@@ -79,7 +83,7 @@ describe('SMTP user key cleanup', () => {
   ])('on Delete when %s (%s), the keys stay', async (_why, status, physicalId) => {
     stackStatus(status);
     const keys = [iam.createAccessKey({ UserName: USER }), iam.createAccessKey({ UserName: USER })];
-    const result = await handleEvent({ ...event('Delete'), PhysicalResourceId: physicalId }, clients(), log);
+    const result = await handleEvent(deleting(physicalId), clients(), log);
     expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
     expect([...iam.keys.keys()]).toEqual(keys.map((k) => k.AccessKey.AccessKeyId));
     expect(iamMock.calls()).toHaveLength(0);
