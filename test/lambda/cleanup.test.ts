@@ -99,11 +99,7 @@ describe('SMTP user key cleanup', () => {
       expect(created.PhysicalResourceId).toBe(`access-keys-of-${USER}`);
       iam.createAccessKey({ UserName: USER });
       stackStatus(status);
-      await handleEvent(
-        { ...event('Delete'), PhysicalResourceId: created.PhysicalResourceId },
-        clients(),
-        log,
-      );
+      await handleEvent(deleting(created.PhysicalResourceId), clients(), log);
       expect(iam.keys.size).toBe(0);
     },
   );
