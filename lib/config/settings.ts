@@ -279,6 +279,22 @@ type SchemaSettings = Omit<
   'account' | 'region' | 'terminationProtection' | 'github'
 >;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Every field path of an object type ("dmarc.policy"), through unions; a list or a scalar has none. */
+type Paths<T> = T extends readonly unknown[]
+  ? never
+  : T extends object
+    ? { [K in keyof T & string]-?: K | `${K}.${Paths<NonNullable<T[K]>>}` }[keyof T & string]
+    : never;
 type Assert<T extends true> = T;
-/** Fails the type-check when SesSmtpSettings and the schema's input type differ in any field. */
-export type SettingsMatchTheSchema = Assert<Same<SesSmtpSettings, SchemaSettings>>;
+/**
+ * Fails the type-check when SesSmtpSettings and the schema's input type differ: in a field's type,
+ * or in the fields there are (assignability alone lets an optional field be missing on one side).
+ */
+export type SettingsMatchTheSchema = Assert<
+  [Same<SesSmtpSettings, SchemaSettings>, Same<Paths<SesSmtpSettings>, Paths<SchemaSettings>>] extends [
+    true,
+    true,
+  ]
+    ? true
+    : false
+>;
