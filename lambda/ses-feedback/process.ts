@@ -20,6 +20,8 @@ export interface ProcessDeps {
  * batch, done records included, and bring each one nearer the dead-letter queue.
  */
 export const TIME_RESERVE_MS = 5_000;
+/** A call still running (retries and backoff included) is aborted this long before the timeout. */
+export const ABORT_BEFORE_TIMEOUT_MS = 2_000;
 
 /** The invocation's time is nearly up: this record and the rest go back to the queue. */
 class OutOfTimeError extends Error {}
@@ -64,7 +66,7 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       continue;
     }
     try {
-      await apply(decision, applied, deps.ses, outOfTime);
+      await apply(decision, applied, deps.ses, outOfTime, deps.timeLeftMs);
     } catch (error) {
       // Calls already made are upserts: the retry repeats them harmlessly.
       failures.push({ itemIdentifier: record.messageId });
@@ -101,12 +103,25 @@ async function apply(
   applied: Set<string>,
   ses: SESv2Client,
   outOfTime: () => boolean,
+  timeLeftMs?: () => number,
 ): Promise<void> {
   for (const { address, reason } of decision.suppress) {
     const key = `${decision.feedbackId}|${address}|${reason}`;
     if (applied.has(key)) continue;
     if (outOfTime()) throw new OutOfTimeError();
-    await ses.send(new PutSuppressedDestinationCommand({ EmailAddress: address, Reason: reason }));
+    // The SDK retries (adaptive, up to 5 attempts) within one send: the signal bounds them all.
+    const abort = new AbortController();
+    const timer = timeLeftMs && setTimeout(() => abort.abort(), timeLeftMs() - ABORT_BEFORE_TIMEOUT_MS);
+    try {
+      await ses.send(new PutSuppressedDestinationCommand({ EmailAddress: address, Reason: reason }), {
+        abortSignal: abort.signal,
+      });
+    } catch (error) {
+      if (abort.signal.aborted) throw new OutOfTimeError();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     applied.add(key);
   }
 }

@@ -4,7 +4,7 @@ import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-se
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { decide, MAX_BODY_BYTES, unwrap } from '../../lambda/ses-feedback/feedback';
-import { processBatch, TIME_RESERVE_MS } from '../../lambda/ses-feedback/process';
+import { ABORT_BEFORE_TIMEOUT_MS, processBatch, TIME_RESERVE_MS } from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
 import { MetricBatch } from '../../lambda/shared/metrics';
 import { awsError, Faults, throttling } from '../support/fake-aws';
@@ -228,6 +228,44 @@ describe('processBatch', () => {
       }),
     ).toEqual([]);
     expect(list.entries.size).toBe(500);
+  });
+
+  test('a suppression call still running near the timeout is aborted: its record and the rest go back', async () => {
+    // SES does not answer; the SDK would retry with backoff past the function's timeout.
+    const signals: AbortSignal[] = [];
+    const silent = {
+      send: (_command: unknown, options: { abortSignal: AbortSignal }) =>
+        new Promise((_resolve, reject) => {
+          signals.push(options.abortSignal);
+          options.abortSignal.addEventListener('abort', () =>
+            reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+          );
+        }),
+    } as unknown as SESv2Client;
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const invocationEnds = TIME_RESERVE_MS + 1_000;
+      const batch = processBatch(
+        [
+          record(JSON.stringify(fixture('ses_event_bounce_permanent')), 'm1'),
+          record(JSON.stringify(fixture('ses_event_complaint')), 'm2'),
+        ],
+        {
+          ses: silent,
+          log: createLogger({}, (l) => logs.push(l)),
+          metrics,
+          timeLeftMs: () => invocationEnds - Date.now(),
+        },
+      );
+      await jest.advanceTimersByTimeAsync(invocationEnds - ABORT_BEFORE_TIMEOUT_MS - 1);
+      expect(signals.map((signal) => signal.aborted)).toEqual([false]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(await batch).toEqual([{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }]);
+      expect(Date.now()).toBe(invocationEnds - ABORT_BEFORE_TIMEOUT_MS);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(metricTotals()).toEqual({ DeferredRecords: 1 });
   });
 
   test('a complaint whose recipient was redacted reaches the RecipientsRedacted metric', async () => {
