@@ -51,7 +51,13 @@ export class SesSmtpStack extends Stack {
     const { account, region, terminationProtection, github, ...settings } = config;
     // "Default" is left out of logical ids: the resources keep the ids they had when the stack
     // built them itself (a changed id would replace the IAM user, secret, keys and identity).
-    this.sesSmtp = new SesSmtp(this, 'Default', { ...settings, environmentName, additionalSmtpRegions });
+    // Alarm texts give commands with --env: the CLI finds this stack through the environments file.
+    this.sesSmtp = new SesSmtp(this, 'Default', {
+      ...settings,
+      environmentName,
+      additionalSmtpRegions,
+      cliOptions: `--env ${environmentName}`,
+    });
     ({
       sendingDomain: this.sendingDomain,
       credentials: this.credentials,

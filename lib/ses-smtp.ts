@@ -45,6 +45,12 @@ export interface SesSmtpProps extends SesSmtpSettings {
    * @default - none
    */
   readonly additionalSmtpRegions?: string[];
+  /**
+   * The `ses-smtp` options that pick this environment, in the commands alarm texts give a paged
+   * operator. The environments-file app's stacks pass "--env NAME".
+   * @default - "--stack" and "--region" of the construct's Stack (works without an environments file)
+   */
+  readonly cliOptions?: string;
 }
 
 /** The settings SesSmtp validates: the environment's, with account and Region taken from the Stack. */
@@ -56,6 +62,7 @@ const SettingsSchema = EnvironmentSchema.omit({
 }).extend({
   environmentName: environmentNameSchema,
   additionalSmtpRegions: z.array(awsRegion).default([]),
+  cliOptions: z.string().min(1).optional(),
 });
 
 /** What to do instead of passing an environments-file field that belongs to the app. */
@@ -95,6 +102,7 @@ export class SesSmtp extends Construct {
     // Validated before anything is added to the tree: a mistake leaves the stack as it was.
     const stack = Stack.of(scope);
     const { environmentName, config } = validate(props, stack);
+    const cliOptions = props.cliOptions ?? `--stack ${stack.stackName} --region ${stack.region}`;
     super(scope, id);
     this.config = config;
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
@@ -149,6 +157,7 @@ export class SesSmtp extends Construct {
       rotationInterval: Duration.days(config.credentials.rotationDays),
       notificationKey: this.messagingKey,
       environmentName,
+      cliOptions,
       previousKeyQuietPeriod: Duration.days(config.credentials.previousKeyQuietDays),
       rotateWhilePreviousKeyInUse: config.credentials.rotateWhilePreviousKeyInUse,
       // In the SES sandbox the recipients' identities are authorized too.
@@ -159,6 +168,7 @@ export class SesSmtp extends Construct {
     });
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
       environmentName,
+      cliOptions,
       alarms: this.operatorAlarms,
       feedback: this.feedback,
       credentials: this.credentials,
@@ -173,11 +183,12 @@ export class SesSmtp extends Construct {
     this.operatorAlarms.addAlarm(
       'RotationBlockedAlarm',
       metricRotationBlocked(environmentName),
-      rotationBlockedAlarmOptions(environmentName),
+      rotationBlockedAlarmOptions(environmentName, cliOptions),
     );
     if (config.health.enabled) {
       this.health = new HealthChecks(this, 'HealthChecks', {
         environmentName,
+        cliOptions,
         topic: this.operatorAlarms.topic,
         identity: this.sendingDomain.identity,
         configurationSet: this.feedback.configurationSet,
@@ -272,7 +283,7 @@ function validate(props: SesSmtpProps, stack: Stack): { environmentName: string;
   }
   const result = SettingsSchema.safeParse(props, { reportInput: true });
   if (!result.success) throw new ConfigError(issueLines(SOURCE, result.error.issues));
-  const { environmentName, additionalSmtpRegions, ...settings } = result.data;
+  const { environmentName, additionalSmtpRegions, cliOptions: _cliOptions, ...settings } = result.data;
   const parsed = { ...settings, account: stack.account, region };
   const problems = problemLines(
     SOURCE,

@@ -25,6 +25,24 @@ function errorOf(props: object, stack = appStack()): string | undefined {
 }
 
 describe('SesSmtp', () => {
+  // An operator paged at night runs the command the alarm gives: it must work for this stack.
+  test("alarm texts give commands that pick this stack: --stack and --region, or the file app's --env", () => {
+    const texts = (template: Template) => JSON.stringify(template.toJSON().Resources);
+    const own = appStack();
+    new SesSmtp(own, 'Mail', PROPS);
+    const ownTexts = texts(Template.fromStack(own));
+    expect(ownTexts).toContain('npx ses-smtp rotate --stack App --region eu-west-1');
+    expect(ownTexts).toContain('npx ses-smtp env --stack App --region eu-west-1');
+    // No command that needs the environments file (doctor with this stack's options, --env).
+    expect(ownTexts).not.toMatch(/--env |ses-smtp doctor --/);
+
+    // The environments-file app's stack (SesSmtpStack, environment "test").
+    const fileTexts = texts(synthStack().template);
+    expect(fileTexts).toContain('npx ses-smtp rotate --env test');
+    expect(fileTexts).toContain('npx ses-smtp doctor --env test show the details');
+    expect(fileTexts).not.toContain('--stack ');
+  });
+
   test('goes into an existing stack and takes account and Region from it', () => {
     const stack = appStack({ account: '210987654321', region: 'us-east-2' });
     const mail = new SesSmtp(stack, 'Mail', PROPS);

@@ -28,6 +28,12 @@ export interface PercentLevels {
 export interface HealthChecksProps {
   /** Name of the environment: the metrics' Environment dimension and the alarm descriptions. */
   readonly environmentName: string;
+  /**
+   * The `ses-smtp` options that pick this environment, in the commands alarm texts give, like
+   * "--env prod" (with the environments file) or "--stack Mail --region eu-west-1".
+   * @default - "--env " and the environment name
+   */
+  readonly cliOptions?: string;
   /** Where every alarm notifies (on ALARM and back to OK). */
   readonly topic: sns.ITopic;
   /** The sending domain's identity. */
@@ -292,9 +298,15 @@ export class HealthChecks extends Construct {
 
   private addAlarms(props: HealthChecksProps, quotaPercent: PercentLevels, sendRatePercent: number) {
     const env = props.environmentName;
+    // doctor compares with the environment's settings: only the environments file has them.
+    const cli = props.cliOptions ?? `--env ${env}`;
+    const log = `The function's log (${this.function.logGroup.logGroupName})`;
+    const details = cli.startsWith('--env ')
+      ? `${log} and npx ses-smtp doctor ${cli} show the details.`
+      : `${log} shows the details.`;
     const checkAlarm = (check: CheckInfo) =>
       this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
-        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook} The function's log (${this.function.logGroup.logGroupName}) and npx ses-smtp doctor --env ${env} show the details.`,
+        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook} ${details}`,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -394,10 +406,13 @@ export function metricRotationBlocked(
 }
 
 /** The stale-use guard's alarm: any rotation it stopped, with what to do. */
-export function rotationBlockedAlarmOptions(environmentName: string): cloudwatch.CreateAlarmOptions {
+export function rotationBlockedAlarmOptions(
+  environmentName: string,
+  cliOptions = `--env ${environmentName}`,
+): cloudwatch.CreateAlarmOptions {
   const env = environmentName;
   return {
-    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env --env ${env}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate --env ${env}. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
+    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env ${cliOptions}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate ${cliOptions}. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
     threshold: 1,
     evaluationPeriods: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

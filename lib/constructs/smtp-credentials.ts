@@ -62,6 +62,12 @@ export interface SmtpCredentialsProps {
    */
   readonly environmentName?: string;
   /**
+   * The `ses-smtp` options that pick this environment, in the commands alarm texts give, like
+   * "--env prod" (with the environments file) or "--stack Mail --region eu-west-1".
+   * @default - "--env " and the environment name
+   */
+  readonly cliOptions?: string;
+  /**
    * A rotation does not delete the previous key while SES used it within this period (an app still
    * sends with it): the rotation fails and alarms instead. Duration.days(0) turns the guard off.
    * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
@@ -315,7 +321,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
                   `Secret: ${this.secret.secretArn}`,
                   `Secrets Manager says: ${events.EventField.fromPath('$.detail.errorMessage')}`,
                   'Apps keep working: the current credentials are never deleted before new ones pass an SMTP login.',
-                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate --env ENVIRONMENT`,
+                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? `--env ${props.environmentName ?? stack.stackName}`}`,
                 ].join('\n'),
               ),
             ),

@@ -8,6 +8,12 @@ import { metricReputationRate, RateThresholds, REPUTATION_RATES, ReputationRate 
 export interface SendingAlarmsProps {
   /** Name of the environment, in alarm descriptions and the rotate command they give. */
   readonly environmentName: string;
+  /**
+   * The `ses-smtp` options that pick this environment, in the commands alarm texts give, like
+   * "--env prod" (with the environments file) or "--stack Mail --region eu-west-1".
+   * @default - "--env " and the environment name
+   */
+  readonly cliOptions?: string;
   /** Where every alarm goes. */
   readonly alarms: IAlarmSink;
   /** The feedback pipeline whose configuration set, queues and handler are watched. */
@@ -123,7 +129,7 @@ export class SendingAlarms extends Construct {
     );
     const retry =
       `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
-      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate --env ${environmentName}`;
+      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? `--env ${environmentName}`}`;
     add(
       alarms.alarmOnAny(
         'RotationFailedAlarm',
