@@ -9,6 +9,7 @@ import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { SmtpCredentials } from './constructs/smtp-credentials';
 import { SesSmtp } from './ses-smtp';
+import { cliOptions } from './stack-name';
 
 export interface SesSmtpStackProps extends StackProps {
   /** The environment's name in the environments file, like "production". */
@@ -56,7 +57,7 @@ export class SesSmtpStack extends Stack {
       ...settings,
       environmentName,
       additionalSmtpRegions,
-      cliOptions: `--env ${environmentName}`,
+      cliOptions: cliOptions({ environmentName }),
     });
     ({
       sendingDomain: this.sendingDomain,

@@ -17,7 +17,7 @@ import {
 import { SesSmtpSettings } from './config/settings';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
-import { OperatorAlarms } from './constructs/operator-alarms';
+import { OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
@@ -48,7 +48,7 @@ export interface SesSmtpProps extends SesSmtpSettings {
   /**
    * The `ses-smtp` options that pick this environment, in the commands alarm texts give a paged
    * operator. The environments-file app's stacks pass "--env NAME".
-   * @default - "--stack" and "--region" of the construct's Stack (works without an environments file)
+   * @default - the Stack's name and Region: "--stack NAME --region REGION" (works without an environments file)
    */
   readonly cliOptions?: string;
 }
@@ -101,8 +101,7 @@ export class SesSmtp extends Construct {
   constructor(scope: Construct, id: string, props: SesSmtpProps) {
     // Validated before anything is added to the tree: a mistake leaves the stack as it was.
     const stack = Stack.of(scope);
-    const { environmentName, config } = validate(props, stack);
-    const cliOptions = props.cliOptions ?? `--stack ${stack.stackName} --region ${stack.region}`;
+    const { environmentName, config, cliOptions = stackCliOptions(stack) } = validate(props, stack);
     super(scope, id);
     this.config = config;
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
@@ -268,7 +267,10 @@ export class SesSmtp extends Construct {
 }
 
 /** Validates the props with the environments file's schema and rules; throws ConfigError naming each prop. */
-function validate(props: SesSmtpProps, stack: Stack): { environmentName: string; config: SesSmtpConfig } {
+function validate(
+  props: SesSmtpProps,
+  stack: Stack,
+): { environmentName: string; config: SesSmtpConfig; cliOptions?: string } {
   const region = stack.region;
   if (Token.isUnresolved(region)) {
     throw new ConfigError([
@@ -283,7 +285,7 @@ function validate(props: SesSmtpProps, stack: Stack): { environmentName: string;
   }
   const result = SettingsSchema.safeParse(props, { reportInput: true });
   if (!result.success) throw new ConfigError(issueLines(SOURCE, result.error.issues));
-  const { environmentName, additionalSmtpRegions, cliOptions: _cliOptions, ...settings } = result.data;
+  const { environmentName, additionalSmtpRegions, cliOptions, ...settings } = result.data;
   const parsed = { ...settings, account: stack.account, region };
   const problems = problemLines(
     SOURCE,
@@ -291,5 +293,9 @@ function validate(props: SesSmtpProps, stack: Stack): { environmentName: string;
   );
   if (problems.length) throw new ConfigError(problems);
   // A construct alone in its account and Region owns the account-level alarms unless told not to.
-  return { environmentName, config: resolveEnvironment(parsed, parsed.alarms.accountAlarms ?? true) };
+  return {
+    environmentName,
+    config: resolveEnvironment(parsed, parsed.alarms.accountAlarms ?? true),
+    cliOptions,
+  };
 }

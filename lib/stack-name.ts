@@ -2,3 +2,15 @@
 export function stackName(environmentName: string): string {
   return `SesSmtp-${environmentName}`;
 }
+
+/**
+ * The `ses-smtp` options that pick a stack in the commands alarm texts give an operator: with the
+ * environments file "--env NAME", for a stack of your own its name and Region (no file needed).
+ */
+export function cliOptions(
+  target: { environmentName: string } | { stackName: string; region: string },
+): string {
+  return 'environmentName' in target
+    ? `--env ${target.environmentName}`
+    : `--stack ${target.stackName} --region ${target.region}`;
+}

@@ -26,6 +26,9 @@ export const ABORT_BEFORE_TIMEOUT_MS = 2_000;
 /** The invocation's time is nearly up: this record and the rest go back to the queue. */
 class OutOfTimeError extends Error {}
 
+/** Less than TIME_RESERVE_MS left: start no more calls. Without a clock (tests), never. */
+const outOfTime = (timeLeftMs?: () => number) => timeLeftMs !== undefined && timeLeftMs() < TIME_RESERVE_MS;
+
 /**
  * Processes one SQS batch and returns the records to retry. A record fails alone: a malformed
  * one goes to the DLQ after the queue's receive limit, a throttled suppression call is retried,
@@ -35,9 +38,8 @@ class OutOfTimeError extends Error {}
 export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Promise<SQSBatchItemFailure[]> {
   const failures: SQSBatchItemFailure[] = [];
   const applied = new Set<string>();
-  const outOfTime = () => deps.timeLeftMs !== undefined && deps.timeLeftMs() < TIME_RESERVE_MS;
   for (const [index, record] of records.entries()) {
-    if (outOfTime()) {
+    if (outOfTime(deps.timeLeftMs)) {
       const deferred = records.slice(index);
       deps.metrics.add('DeferredRecords', deferred.length);
       deps.log.warn('the invocation is nearly out of time: the rest of the batch goes back to the queue', {
@@ -66,7 +68,7 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       continue;
     }
     try {
-      await apply(decision, applied, deps.ses, outOfTime, deps.timeLeftMs);
+      await apply(decision, applied, deps.ses, deps.timeLeftMs);
     } catch (error) {
       // Calls already made are upserts: the retry repeats them harmlessly.
       failures.push({ itemIdentifier: record.messageId });
@@ -102,13 +104,12 @@ async function apply(
   decision: FeedbackDecision,
   applied: Set<string>,
   ses: SESv2Client,
-  outOfTime: () => boolean,
   timeLeftMs?: () => number,
 ): Promise<void> {
   for (const { address, reason } of decision.suppress) {
     const key = `${decision.feedbackId}|${address}|${reason}`;
     if (applied.has(key)) continue;
-    if (outOfTime()) throw new OutOfTimeError();
+    if (outOfTime(timeLeftMs)) throw new OutOfTimeError();
     // The SDK retries (adaptive, up to 5 attempts) within one send: the signal bounds them all.
     const abort = new AbortController();
     const timer = timeLeftMs && setTimeout(() => abort.abort(), timeLeftMs() - ABORT_BEFORE_TIMEOUT_MS);

@@ -48,7 +48,7 @@ export async function handleEvent(
   if (event.RequestType !== 'Delete') {
     return { Status: 'SUCCESS', PhysicalResourceId: await physicalIdFor(userName, clients.iam, log) };
   }
-  const kept = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId } as const;
+  const success = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId } as const;
 
   let stackStatus: string | undefined;
   try {
@@ -60,7 +60,7 @@ export async function handleEvent(
     // Keeping keys is the safe side: a stack deletion then stops at the user (DeleteConflict),
     // and is retried; deleting them in an update would stop every app at once.
     log.warn('could not read the stack status: the access keys stay', { userName, ...describeError(error) });
-    return kept;
+    return success;
   }
   const userGoes =
     (stackStatus !== undefined && WHOLE_STACK_DELETED.has(stackStatus)) ||
@@ -71,7 +71,7 @@ export async function handleEvent(
       userName,
       stackStatus,
     });
-    return kept;
+    return success;
   }
 
   try {
@@ -88,9 +88,9 @@ export async function handleEvent(
         stackStatus,
       });
     }
-    return kept;
+    return success;
   } catch (error) {
-    if ((error as Error).name === 'NoSuchEntityException') return kept;
+    if ((error as Error).name === 'NoSuchEntityException') return success;
     log.error('could not delete the access keys', { userName, ...describeError(error) });
     return {
       Status: 'FAILED',

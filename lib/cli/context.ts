@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, NamedEnvironment } from '../config/load';
 import { EnvironmentConfig } from '../config/schema';
 import { smtpEndpoint } from '../config/smtp-regions';
-import { stackName } from '../stack-name';
+import { cliOptions, stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
 import { checkRegion } from './validate';
@@ -170,7 +170,8 @@ export class CliContext {
    * and the Region.
    */
   rerun(command: string, resources: readonly Resource[] = []): string {
-    if (this.environmentName !== undefined) return `ses-smtp ${command} --env ${this.environmentName}`;
+    if (this.environmentName !== undefined)
+      return `ses-smtp ${command} ${cliOptions({ environmentName: this.environmentName })}`;
     const flags = [
       ...(this.stackName ? [`--stack ${this.stackName}`] : []),
       ...resources.flatMap((r) => (this.options[r] ? [`${flagOf(r)} ${this.options[r]}`] : [])),

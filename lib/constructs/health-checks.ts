@@ -29,9 +29,8 @@ export interface HealthChecksProps {
   /** Name of the environment: the metrics' Environment dimension and the alarm descriptions. */
   readonly environmentName: string;
   /**
-   * The `ses-smtp` options that pick this environment, in the commands alarm texts give, like
-   * "--env prod" (with the environments file) or "--stack Mail --region eu-west-1".
-   * @default - "--env " and the environment name
+   * The `ses-smtp` options that pick this environment in the commands alarm texts give.
+   * @default - the Stack's name and Region: "--stack NAME --region REGION" (see cliOptions())
    */
   readonly cliOptions?: string;
   /** Where every alarm notifies (on ALARM and back to OK). */
@@ -298,15 +297,9 @@ export class HealthChecks extends Construct {
 
   private addAlarms(props: HealthChecksProps, quotaPercent: PercentLevels, sendRatePercent: number) {
     const env = props.environmentName;
-    // doctor compares with the environment's settings: only the environments file has them.
-    const cli = props.cliOptions ?? `--env ${env}`;
-    const log = `The function's log (${this.function.logGroup.logGroupName})`;
-    const details = cli.startsWith('--env ')
-      ? `${log} and npx ses-smtp doctor ${cli} show the details.`
-      : `${log} shows the details.`;
     const checkAlarm = (check: CheckInfo) =>
       this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
-        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook} ${details}`,
+        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -408,7 +401,7 @@ export function metricRotationBlocked(
 /** The stale-use guard's alarm: any rotation it stopped, with what to do. */
 export function rotationBlockedAlarmOptions(
   environmentName: string,
-  cliOptions = `--env ${environmentName}`,
+  cliOptions: string,
 ): cloudwatch.CreateAlarmOptions {
   const env = environmentName;
   return {

@@ -4,8 +4,18 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { cliOptions } from '../stack-name';
 import { allowServiceToPublish, allowServiceToUseKey, fromSource } from './service-access';
+
+/**
+ * The `ses-smtp` options that pick `scope`'s Stack by its name and Region, for the commands alarm
+ * texts give an operator: they work without an environments file.
+ */
+export function stackCliOptions(scope: IConstruct): string {
+  const { stackName, region } = Stack.of(scope);
+  return cliOptions({ stackName, region });
+}
 
 /** Where alarms go: the part of OperatorAlarms that alarm constructs use. */
 export interface IAlarmSink {

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { domainOf, everyAddressAt } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { NodeFunction } from './node-function';
+import { stackCliOptions } from './operator-alarms';
 import { EncryptedTopicTarget } from './service-access';
 
 export interface SmtpCredentialsProps {
@@ -62,9 +63,8 @@ export interface SmtpCredentialsProps {
    */
   readonly environmentName?: string;
   /**
-   * The `ses-smtp` options that pick this environment, in the commands alarm texts give, like
-   * "--env prod" (with the environments file) or "--stack Mail --region eu-west-1".
-   * @default - "--env " and the environment name
+   * The `ses-smtp` options that pick this environment in the commands alarm texts give.
+   * @default - the Stack's name and Region: "--stack NAME --region REGION" (see cliOptions())
    */
   readonly cliOptions?: string;
   /**
@@ -321,7 +321,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
                   `Secret: ${this.secret.secretArn}`,
                   `Secrets Manager says: ${events.EventField.fromPath('$.detail.errorMessage')}`,
                   'Apps keep working: the current credentials are never deleted before new ones pass an SMTP login.',
-                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? `--env ${props.environmentName ?? stack.stackName}`}`,
+                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? stackCliOptions(this)}`,
                 ].join('\n'),
               ),
             ),

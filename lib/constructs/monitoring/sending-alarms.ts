@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { IAlarmSink } from '../operator-alarms';
+import { IAlarmSink, stackCliOptions } from '../operator-alarms';
 import { IFeedbackMonitoring } from '../sending-feedback';
 import { IRotationMonitoring } from '../smtp-credentials';
 import { metricReputationRate, RateThresholds, REPUTATION_RATES, ReputationRate } from './ses-metrics';
@@ -9,9 +9,8 @@ export interface SendingAlarmsProps {
   /** Name of the environment, in alarm descriptions and the rotate command they give. */
   readonly environmentName: string;
   /**
-   * The `ses-smtp` options that pick this environment, in the commands alarm texts give, like
-   * "--env prod" (with the environments file) or "--stack Mail --region eu-west-1".
-   * @default - "--env " and the environment name
+   * The `ses-smtp` options that pick this environment in the commands alarm texts give.
+   * @default - the Stack's name and Region: "--stack NAME --region REGION" (see cliOptions())
    */
   readonly cliOptions?: string;
   /** Where every alarm goes. */
@@ -129,7 +128,7 @@ export class SendingAlarms extends Construct {
     );
     const retry =
       `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
-      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? `--env ${environmentName}`}`;
+      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? stackCliOptions(this)}`;
     add(
       alarms.alarmOnAny(
         'RotationFailedAlarm',

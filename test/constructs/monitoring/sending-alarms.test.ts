@@ -93,10 +93,17 @@ describe('SendingAlarms', () => {
     }
   });
 
-  test('rotation alarms name the log group and the command to run', () => {
-    for (const a of alarmList(build().template).filter((x) => String(x.MetricName).startsWith('Rotation'))) {
+  test.each([
+    [undefined, 'npx ses-smtp rotate --stack Test --region eu-west-1'],
+    ['--env prod', 'npx ses-smtp rotate --env prod'],
+  ])('rotation alarms name the log group and the command to run (cliOptions %s)', (cliOptions, command) => {
+    const rotation = alarmList(build({ cliOptions }).template).filter((x) =>
+      String(x.MetricName).startsWith('Rotation'),
+    );
+    expect(rotation.length).toBeGreaterThan(0);
+    for (const a of rotation) {
       expect(a.AlarmDescription).toContain('/aws/lambda/rotation');
-      expect(a.AlarmDescription).toContain('npx ses-smtp rotate --env prod');
+      expect(a.AlarmDescription).toContain(command);
     }
   });
 
