@@ -47,7 +47,7 @@ export interface SesSmtpProps extends SesSmtpSettings {
   readonly additionalSmtpRegions?: string[];
   /**
    * The `ses-smtp` options that pick this environment, in the commands alarm texts give a paged
-   * operator. The environments-file app's stacks pass "--env NAME".
+   * operator. The environments-file app's stacks pass "--env NAME". At most 160 characters.
    * @default - the Stack's name and Region: "--stack NAME --region REGION" (works without an environments file)
    */
   readonly cliOptions?: string;
@@ -62,7 +62,13 @@ const SettingsSchema = EnvironmentSchema.omit({
 }).extend({
   environmentName: environmentNameSchema,
   additionalSmtpRegions: z.array(awsRegion).default([]),
-  cliOptions: z.string().min(1).optional(),
+  // As long as the default can be ("--stack" with a 128-character name, "--region"): CloudWatch
+  // takes alarm descriptions of at most 1024 characters, and some give the options twice.
+  cliOptions: z
+    .string()
+    .min(1)
+    .max(160, 'at most 160 characters (alarm descriptions that give them are limited to 1024)')
+    .optional(),
 });
 
 /** What to do instead of passing an environments-file field that belongs to the app. */

@@ -42,6 +42,36 @@ describe('SesSmtp', () => {
     expect(fileTexts).not.toContain('--stack ');
   });
 
+  // CloudWatch refuses a description over 1024 characters, and only at deploy: check the longest
+  // names the construct accepts, with each log group name as long as CloudFormation makes it.
+  test('every alarm description fits CloudWatch (1024 characters) with the longest names', () => {
+    const name = `S${'x'.repeat(127)}`; // CloudFormation's longest stack name
+    const stack = new Stack(testApp(), name, { env: { account: '123456789012', region: 'ap-southeast-1' } });
+    new SesSmtp(stack, 'Mail', { ...PROPS, environmentName: `e${'x'.repeat(30)}` });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    // A name CloudFormation generates: "<stack>-<logical id>-<12 random characters>".
+    const text = (value: unknown): string => {
+      if (typeof value === 'string') return value;
+      const { Ref, 'Fn::Join': join } = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+      if (Ref && resources[Ref]?.Type === 'AWS::Logs::LogGroup') return `${name}-${Ref}-ABCDEFGHIJKL`;
+      if (join) return join[1].map(text).join(join[0]);
+      throw new Error(`an alarm description holds ${JSON.stringify(value)}: give its longest value here`);
+    };
+    const lengths = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map(([id, r]) => [id, text(r.Properties.AlarmDescription).length] as const);
+    expect(lengths.length).toBeGreaterThan(20);
+    expect(lengths.filter(([, length]) => length > 1024)).toEqual([]);
+    // Every alarm with a command in its text names this stack in it.
+    const withCommands = Object.values(resources).filter((r) =>
+      text(r.Properties.AlarmDescription ?? '').includes('ses-smtp '),
+    );
+    for (const r of withCommands) expect(text(r.Properties.AlarmDescription)).toContain(`--stack ${name}`);
+  });
+
   test('goes into an existing stack and takes account and Region from it', () => {
     const stack = appStack({ account: '210987654321', region: 'us-east-2' });
     const mail = new SesSmtp(stack, 'Mail', PROPS);
@@ -114,6 +144,7 @@ describe('SesSmtp', () => {
       { account: '123456789012' },
       `SesSmtp props: field "account": got a value, expected none: the account comes from the Stack's env`,
     ],
+    [{ cliOptions: `--env ${'x'.repeat(155)}` }, 'SesSmtp props: field "cliOptions": got "--env xxx'],
   ])('a schema mistake names the prop: %j', (change, message) => {
     expect(errorOf({ ...PROPS, ...change })).toContain(message);
   });

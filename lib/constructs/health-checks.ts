@@ -18,6 +18,7 @@ import {
 } from '../../lambda/shared/health-metrics';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NodeFunction } from './node-function';
+import { stackCliOptions } from './operator-alarms';
 
 /** Warning and critical levels, in percent. */
 export interface PercentLevels {
@@ -96,11 +97,18 @@ export interface HealthChecksProps {
   readonly sendAnomalyDetection?: boolean;
 }
 
-/** The leaked-credential steps, for every alarm that may mean one. */
-export const LEAKED_CREDENTIAL_STEPS =
-  'If nobody expects this volume, treat the SMTP password as leaked: 1) stop the sending: npx ses-smtp pause --configuration-set (or --account); ' +
-  '2) deactivate every key of the SMTP user: npx ses-smtp revoke; 3) issue new credentials: npx ses-smtp rotate, and give them to the apps (npx ses-smtp env); ' +
-  '4) npx ses-smtp resume. Then find where the password leaked (repositories, logs, CI variables).';
+/**
+ * The leaked-credential steps, for every alarm that may mean one. The options that pick the stack
+ * are named once: five copies of a long stack name would pass CloudWatch's 1024 characters.
+ */
+export function leakedCredentialSteps(cliOptions: string): string {
+  return (
+    `If nobody expects this volume, treat the SMTP password as leaked and run npx ses-smtp COMMAND ${cliOptions} with: ` +
+    '1) pause --configuration-set (or --account) to stop the sending; 2) revoke to deactivate every key of the SMTP user; ' +
+    '3) rotate for new credentials, and env to give them to the apps; 4) resume. ' +
+    'Then find where the password leaked (repositories, logs, CI variables).'
+  );
+}
 
 /**
  * The doctor's checks on a schedule: a function (daily by default, the quota hourly) that runs the
@@ -297,9 +305,12 @@ export class HealthChecks extends Construct {
 
   private addAlarms(props: HealthChecksProps, quotaPercent: PercentLevels, sendRatePercent: number) {
     const env = props.environmentName;
+    const cliOptions = props.cliOptions ?? stackCliOptions(this);
+    const leaked = leakedCredentialSteps(cliOptions);
+    // The catalog's runbooks are the doctor's too (run for one environment): name the options once.
     const checkAlarm = (check: CheckInfo) =>
       this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
-        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
+        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook}${check.runbook.includes('ses-smtp ') ? ` (ses-smtp options for this environment: ${cliOptions})` : ''} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -320,7 +331,7 @@ export class HealthChecks extends Construct {
         `Quota${level === 'warning' ? 'Warning' : 'Critical'}Alarm`,
         this.metricQuota(QUOTA_METRICS.quotaUsedPercent),
         {
-          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the SES 24-hour sending quota is used (environment ${env}). ${QUOTA.runbook} ${LEAKED_CREDENTIAL_STEPS}`,
+          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the SES 24-hour sending quota is used (environment ${env}): past 100 % SES answers "Daily message quota exceeded" and the app's sends fail. Find what sends more than usual (a loop, a bulk job), and ask for a higher quota in Service Quotas before you reach it. ${leaked}`,
           threshold: percent,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -331,7 +342,7 @@ export class HealthChecks extends Construct {
       if (level === 'critical') this.checkAlarms[QUOTA.id] = alarm;
     }
     this.alarm('SendRateAlarm', this.metricQuota(QUOTA_METRICS.peakSendRatePercent), {
-      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the SES maximum send rate (environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and the app's sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${LEAKED_CREDENTIAL_STEPS}`,
+      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the SES maximum send rate (environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and the app's sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${leaked}`,
       threshold: sendRatePercent,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -373,7 +384,7 @@ export class HealthChecks extends Construct {
           // No mail sent is not an anomaly to page for.
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           actionsEnabled: true,
-          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, environment ${env}; the model needs about two weeks of history to be accurate). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${LEAKED_CREDENTIAL_STEPS} To turn this alarm off, set health.sendAnomalyDetection to false.`,
+          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, environment ${env}; the model needs about two weeks of history to be accurate). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${leaked} To turn this alarm off, set health.sendAnomalyDetection to false.`,
         }),
       );
     }
@@ -405,7 +416,7 @@ export function rotationBlockedAlarmOptions(
 ): cloudwatch.CreateAlarmOptions {
   const env = environmentName;
   return {
-    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env ${cliOptions}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate ${cliOptions}. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
+    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env ${cliOptions}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate with the same options. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
     threshold: 1,
     evaluationPeriods: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
