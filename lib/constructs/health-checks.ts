@@ -16,6 +16,7 @@ import {
   QUOTA_METRICS,
   ROTATION_BLOCKED_METRIC,
 } from '../../lambda/shared/health-metrics';
+import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
@@ -98,6 +99,36 @@ export interface HealthChecksProps {
 }
 
 /**
+ * What Lambda takes for a function's environment variables, keys and values together; more fails
+ * the deploy, not the synth.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+const LAMBDA_ENVIRONMENT_BYTES = 4096;
+/**
+ * The most a token in the target resolves to: the secret's ARN (a GovCloud Region, a generated
+ * name); the identity is a domain (at most 253), the configuration set a name (at most 64).
+ */
+const LONGEST_TOKEN_VALUE = 256;
+/** The room NodeFunction's own variables take (NODE_OPTIONS). */
+const NODE_FUNCTION_VARIABLE_BYTES = 64;
+
+/** The bytes `variables` will take at deploy, each token counted at its longest value. */
+function environmentBytes(stack: Stack, variables: Record<string, string>): number {
+  let bytes = NODE_FUNCTION_VARIABLE_BYTES;
+  for (const [name, value] of Object.entries(variables)) {
+    const resolved: unknown = stack.resolve(value);
+    const parts =
+      typeof resolved === 'string'
+        ? [resolved]
+        : (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    bytes += Buffer.byteLength(name);
+    for (const part of parts)
+      bytes += typeof part === 'string' ? Buffer.byteLength(part) : LONGEST_TOKEN_VALUE;
+  }
+  return bytes;
+}
+
+/**
  * The leaked-credential steps, for every alarm that may mean one. The options that pick the stack
  * are named once: five copies of a long stack name would pass CloudWatch's 1024 characters.
  */
@@ -159,12 +190,20 @@ export class HealthChecks extends Construct {
       sendRatePercent,
       dns: props.dns,
     };
+    const environment = { HEALTH_TARGET: stack.toJsonString(target) };
+    const bytes = environmentBytes(stack, environment);
+    if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
+      throw new ConfigError([
+        `environment "${env}": health: the health check's settings take about ${bytes} bytes, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
+          'they carry the DNS values the check compares; shorten apexSpf.otherTxtValues or the DMARC report URIs, or set health.enabled to false',
+      ]);
+    }
     this.function = new NodeFunction(this, 'Function', {
       handlerDir: 'health-check',
       description:
         'Runs the ses-smtp doctor checks on a schedule and publishes one CloudWatch metric per check',
       timeout: Duration.minutes(1),
-      environment: { HEALTH_TARGET: stack.toJsonString(target) },
+      environment,
     });
     this.grantChecks(props);
 

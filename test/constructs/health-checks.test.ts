@@ -8,6 +8,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { HealthChecks, HealthChecksProps, leakedCredentialSteps } from '../../lib/constructs/health-checks';
 import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
+import { ConfigError } from '../../lib/config/load';
 import { synthStack, testApp } from '../helpers';
 
 function build(props: Partial<HealthChecksProps> = {}) {
@@ -29,11 +30,11 @@ function build(props: Partial<HealthChecksProps> = {}) {
   return { stack, health, template: Template.fromStack(stack) };
 }
 
-type Alarm = { Properties: Record<string, unknown> & { AlarmDescription: unknown } };
-/** An alarm description as text, with each token (a log group name) as "<token>". */
 /** The default `ses-smtp` options of the stack build() makes. */
 const OPTIONS = '--stack Test --region eu-west-1';
 
+type Alarm = { Properties: Record<string, unknown> & { AlarmDescription: unknown } };
+/** An alarm description as text, with each token (a log group name) as "<token>". */
 const text = (value: unknown): string =>
   typeof value === 'string'
     ? value
@@ -47,6 +48,31 @@ const dimension = (alarm: Alarm, name: string) =>
     ?.Value;
 
 describe('HealthChecks', () => {
+  // Lambda refuses more than 4 KB of environment variables, and says so only at deploy; the
+  // target carries the apex TXT values and DMARC URIs the DNS check compares.
+  test("settings that would pass Lambda's 4 KB of environment variables are one line at synth", () => {
+    const apexSpf = (values: number) => ({
+      enabled: true,
+      otherMechanisms: [],
+      all: '~all' as const,
+      otherTxtValues: Array.from({ length: values }, (_, i) => `verification-${i}=${'x'.repeat(80)}`),
+    });
+    // 20 verification records (a busy apex) still fit, with every token at its longest.
+    expect(() => build({ dns: { mailFromSubdomain: 'mail', apexSpf: apexSpf(20) } })).not.toThrow();
+    let error: unknown;
+    try {
+      build({ dns: { mailFromSubdomain: 'mail', apexSpf: apexSpf(40) } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^environment "prod": health: the health check's settings take about \d+ bytes, more than the 4096 bytes Lambda allows for environment variables: .*apexSpf\.otherTxtValues.*health\.enabled to false/,
+      ),
+    ]);
+  });
+
   test('every check in the catalog has an alarm on its metric, with an actionable description, to the topic', () => {
     const { template } = build();
     const alarms = alarmsOf(template);
