@@ -343,7 +343,7 @@ const sendingCheck: Check = {
                 id: 'configuration-set',
                 status: 'fail',
                 title: `sending is disabled for the configuration set ${setName}`,
-                fix: 'if you paused it: ses-smtp resume --configuration-set; otherwise find who disabled it in CloudTrail (UpdateConfigurationSetSendingOptions)',
+                fix: 'if you paused it: ses-smtp resume --configuration-set; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)',
               }
             : {
                 id: 'configuration-set',

@@ -59,6 +59,8 @@ export interface IFeedbackMonitoring {
   metricQueueDepth(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Failed invocations of the handler. */
   metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Age of the oldest message in the feedback queue, seconds: grows when nothing takes them. */
+  metricOldestMessageAge(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** A count the handler publishes: events handled, or recipients it suppressed. */
   metricHandled(
     metricName: 'Events' | 'RecipientsSuppressed',
@@ -257,6 +259,14 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
 
   public metricQueueDepth(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.queue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+      statistic: 'Maximum',
+      ...options,
+    });
+  }
+
+  public metricOldestMessageAge(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({
       period: Duration.minutes(5),
       statistic: 'Maximum',
       ...options,

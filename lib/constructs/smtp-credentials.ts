@@ -277,23 +277,17 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       masterKey: props.notificationKey,
       enforceSSL: true,
     });
-    // Secrets Manager's rotation results reach EventBridge as CloudTrail service events: detail-type
-    // "AWS Service Event via CloudTrail", the secret's full ARN in detail.additionalEventData.SecretId
-    // (what Ref of the secret gives).
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html#cloudtrail_log_entries_rotation
-    const rotationEvent = (eventName: string) => ({
-      source: ['aws.secretsmanager'],
-      detailType: ['AWS Service Event via CloudTrail'],
-      detail: {
-        eventSource: ['secretsmanager.amazonaws.com'],
-        eventName: [eventName],
-        additionalEventData: { SecretId: [this.secret.secretArn] },
-      },
-    });
+    // New credentials: Secrets Manager's own event when AWSCURRENT moves to a new version (a
+    // rotation, or a value put by hand). Sent straight to EventBridge: it needs no CloudTrail trail.
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
     new events.Rule(this, 'RotationSucceededRule', {
       description: 'Tells apps that the SES SMTP credentials were rotated',
-      eventPattern: rotationEvent('RotationSucceeded'),
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['Secret Label Updated'],
+        resources: [this.secret.secretArn],
+        detail: { labelUpdated: ['AWSCURRENT'] },
+      },
       targets: [
         new EncryptedTopicTarget(
           this.rotatedTopic,
@@ -306,11 +300,26 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         ),
       ],
     });
+    // A failed rotation has no such event: it reaches EventBridge only as a CloudTrail service
+    // event (detail-type "AWS Service Event via CloudTrail", the secret's full ARN, what Ref of the
+    // secret gives, in detail.additionalEventData.SecretId), which needs a trail that logs the
+    // Region's management events (an organization trail counts). Without one, the rotation
+    // function's error alarm and the credentials health check still catch a failing rotation.
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html#cloudtrail_log_entries_rotation
+    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
     const logGroup = this.rotationFunction.logGroup.logGroupName;
     this.rotationFailedRule = new events.Rule(this, 'RotationFailedRule', {
       description:
         'Matches failed rotations of the SES SMTP credentials (alarmed on, and told to the operators)',
-      eventPattern: rotationEvent('RotationFailed'),
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: ['RotationFailed'],
+          additionalEventData: { SecretId: [this.secret.secretArn] },
+        },
+      },
       targets: props.alarmTopic
         ? [
             new EncryptedTopicTarget(

@@ -11,6 +11,7 @@ import {
   SmtpCredentialsProps,
 } from '../../lib/constructs/smtp-credentials';
 import rotationFailed from '../fixtures/eventbridge/secretsmanager-rotation-failed.json';
+import labelUpdated from '../fixtures/eventbridge/secretsmanager-secret-label-updated.json';
 import { testApp } from '../helpers';
 
 /** EventBridge matching for patterns made of exact values: every key matches, a list is any-of. */
@@ -307,12 +308,9 @@ describe('SmtpCredentials', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.secretsmanager'],
-        'detail-type': ['AWS Service Event via CloudTrail'],
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: ['RotationSucceeded'],
-          additionalEventData: { SecretId: [{ Ref: Match.stringLikeRegexp('^SmtpCredentialsSecret') }] },
-        },
+        'detail-type': ['Secret Label Updated'],
+        resources: [{ Ref: Match.stringLikeRegexp('^SmtpCredentialsSecret') }],
+        detail: { labelUpdated: ['AWSCURRENT'] },
       },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^SmtpCredentialsRotatedTopic') } })],
     });
@@ -361,7 +359,7 @@ describe('SmtpCredentials', () => {
   test('with an alarm topic, RotationFailed goes to it as a readable message (secret, time, error, what to do)', () => {
     const { template } = build((s) => ({ alarmTopic: new sns.Topic(s, 'Alarms') }));
     const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
-      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+      (r) => r.Properties.EventPattern.detail.eventName?.[0] === 'RotationFailed',
     );
     const [target] = rule.Properties.Targets;
     expect(target.Arn).toEqual({ Ref: expect.stringMatching(/^Alarms/) });
@@ -384,13 +382,54 @@ describe('SmtpCredentials', () => {
     expect(new Set(placeholders)).toEqual(new Set(Object.keys(target.InputTransformer.InputPathsMap)));
   });
 
+  // Secrets Manager sends this event itself: apps hear of new credentials without a CloudTrail trail.
+  test('the rotated pattern matches the Secret Label Updated event AWS documents, for AWSCURRENT of this secret only', () => {
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
+    const { stack, credentials, template } = build();
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern['detail-type'][0] === 'Secret Label Updated',
+    );
+    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+    const pattern = JSON.parse(
+      JSON.stringify(rule.Properties.EventPattern).replace(
+        JSON.stringify({ Ref: stack.getLogicalId(credentials.secret.node.defaultChild as CfnElement) }),
+        JSON.stringify(secretArn),
+      ),
+    );
+    const event = (changes: (e: typeof labelUpdated) => void = () => {}) => {
+      const e = structuredClone(labelUpdated);
+      e.resources = [secretArn];
+      changes(e);
+      return e;
+    };
+    expect(matches(pattern, event())).toBe(true);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e.detail.labelUpdated = 'MYLABEL')),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e.resources = [`${secretArn}x`])),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        pattern,
+        event((e) => (e['detail-type'] = 'AWS Service Event via CloudTrail')),
+      ),
+    ).toBe(false);
+  });
+
   test('the RotationFailed pattern matches the event AWS documents, for this secret only', () => {
     // Shape of a RotationFailed service event, per
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html and
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
     const { stack, credentials, template } = build();
     const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
-      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+      (r) => r.Properties.EventPattern.detail.eventName?.[0] === 'RotationFailed',
     );
     const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
     // The pattern names the secret by Ref, which CloudFormation resolves to its ARN.
@@ -434,7 +473,7 @@ describe('SmtpCredentials', () => {
 
   test('without an alarm topic, the RotationFailed rule has no target (the alarm still counts it)', () => {
     const [rule] = Object.values(build().template.findResources('AWS::Events::Rule')).filter(
-      (r) => r.Properties.EventPattern.detail.eventName[0] === 'RotationFailed',
+      (r) => r.Properties.EventPattern.detail.eventName?.[0] === 'RotationFailed',
     );
     expect(rule.Properties.Targets).toBeUndefined();
   });

@@ -118,6 +118,20 @@ export class SendingAlarms extends Construct {
           `Read the ERROR lines of the feedback handler's logs for the reason, fix it, then move the messages back with: aws sqs start-message-move-task --source-arn <DeadLetterQueueArn>.`,
       ),
     );
+    // A handler that takes no messages fails none and dead-letters none. Retries of a failing
+    // message take at most maxReceiveCount x 3 minutes (its visibility timeout) before the DLQ.
+    add(
+      alarms.addAlarm('FeedbackQueueAgeAlarm', feedback.metricOldestMessageAge(), {
+        alarmDescription:
+          `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
+          `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name <handler>), that its role may decrypt the queue's key, and read its logs.`,
+        threshold: 3600,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // SQS publishes the age while the queue holds messages: an empty queue is not late.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
     add(
       alarms.alarmOnAny(
         'FeedbackHandlerErrorsAlarm',

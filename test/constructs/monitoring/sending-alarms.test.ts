@@ -20,6 +20,8 @@ const feedback: IFeedbackMonitoring = {
   metricDeadLetters: () => count('DeadLetters'),
   metricQueueDepth: () => count('QueueDepth'),
   metricHandlerErrors: () => count('HandlerErrors'),
+  metricOldestMessageAge: () =>
+    new cloudwatch.Metric({ namespace: 'Test', metricName: 'OldestAge', statistic: 'Maximum' }),
   metricHandled: (name) => count(name),
 };
 const credentials: IRotationMonitoring = {
@@ -58,9 +60,22 @@ const alarmList = (template: Template) =>
   );
 
 describe('SendingAlarms', () => {
+  // A handler that takes nothing (its event source mapping off, its role unable to decrypt the
+  // queue) fails nothing and dead-letters nothing: only the age of what waits shows it.
+  test('feedback that waits an hour or more in the queue raises an alarm', () => {
+    const alarm = alarmList(build().template).find((a) => a.MetricName === 'OldestAge');
+    expect(alarm).toMatchObject({
+      Threshold: 3600,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringMatching(/an hour or more.*not suppressed.*event source mapping/),
+    });
+  });
+
   test('rates for the account and the configuration set, then pipeline and rotation alarms', () => {
     const { alarms, template } = build();
-    expect(alarms.alarms).toHaveLength(12);
+    expect(alarms.alarms).toHaveLength(13);
     const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
     expect(rates.filter((a) => a.Dimensions === undefined)).toHaveLength(4);
     expect(rates.filter((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toHaveLength(4);
@@ -109,7 +124,7 @@ describe('SendingAlarms', () => {
 
   test('accountAlarms: false keeps only the configuration set rate alarms', () => {
     const { alarms, template } = build({ accountAlarms: false });
-    expect(alarms.alarms).toHaveLength(8);
+    expect(alarms.alarms).toHaveLength(9);
     const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
     expect(rates).toHaveLength(4);
     expect(rates.every((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toBe(true);
@@ -127,7 +142,7 @@ describe('SendingAlarms', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(ids).toHaveLength(12);
+    expect(ids).toHaveLength(13);
     for (const id of ids) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     expect(dashboard.Properties.DashboardName).toBe('SesSmtp-prod');
   });
