@@ -21,11 +21,12 @@ function configFile(environments: Record<string, unknown>): string {
   fs.writeFileSync(file, JSON.stringify({ environments }));
   return file;
 }
+/** An App as the CLI runs it, with the tests' environments file unless `context` names one. */
 const appWith = (context: Record<string, unknown>) =>
   new App({
     ...APP_PROPS,
     ...TEST_APP_PROPS,
-    context: { ...APP_PROPS.context, ...TEST_APP_PROPS.context, ...context },
+    context: { ...APP_PROPS.context, ...TEST_APP_PROPS.context, config: FIXTURE, ...context },
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });
 

@@ -310,7 +310,7 @@ const sendingCheck: Check = {
             id: 'sending',
             status: 'fail',
             title: 'sending is disabled for the account',
-            fix: 'if you paused it: ses-smtp resume --account; otherwise AWS paused it: see the SES console account dashboard and your support cases',
+            fix: 'if you paused it: ses-smtp resume --scope account; otherwise AWS paused it: see the SES console account dashboard and your support cases',
           }
         : { id: 'sending', status: 'ok', title: 'sending is enabled' },
     ];
@@ -343,7 +343,7 @@ const sendingCheck: Check = {
                 id: 'configuration-set',
                 status: 'fail',
                 title: `sending is disabled for the configuration set ${setName}`,
-                fix: 'if you paused it: ses-smtp resume --configuration-set; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)',
+                fix: 'if you paused it: ses-smtp resume --scope configuration-set; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)',
               }
             : {
                 id: 'configuration-set',

@@ -134,10 +134,10 @@ function environmentBytes(stack: Stack, variables: Record<string, string>): numb
  */
 export function leakedCredentialSteps(cliOptions: string): string {
   return (
-    `If nobody expects this volume, treat the SMTP password as leaked and run npx ses-smtp COMMAND ${cliOptions} with: ` +
-    '1) pause --configuration-set (or --account) to stop the sending; 2) revoke to deactivate every key of the SMTP user; ' +
-    '3) rotate for new credentials, and env to give them to the apps; 4) resume. ' +
-    'Then find where the password leaked (repositories, logs, CI variables).'
+    `If nobody expects this volume, treat the SMTP password as leaked. Run each command with ${cliOptions}: ` +
+    "1) npx ses-smtp pause stops this stack's sending (npx ses-smtp pause --scope account: all of the account in the Region); " +
+    '2) npx ses-smtp revoke deactivates every key of the SMTP user; 3) npx ses-smtp rotate issues new credentials, npx ses-smtp env prints them for the apps; ' +
+    '4) npx ses-smtp resume (with the same --scope). Then find where the password leaked (repositories, logs, CI variables).'
   );
 }
 
@@ -349,7 +349,7 @@ export class HealthChecks extends Construct {
     // The catalog's runbooks are the doctor's too (run for one environment): name the options once.
     const checkAlarm = (check: CheckInfo) =>
       this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
-        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook}${check.runbook.includes('ses-smtp ') ? ` (ses-smtp options for this environment: ${cliOptions})` : ''} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
+        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook}${check.runbook.includes('ses-smtp ') ? ` (options for this environment: ${cliOptions})` : ''} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -177,7 +177,7 @@ describe('HealthChecks', () => {
       DatapointsToAlarm: 2,
       TreatMissingData: 'notBreaching',
       AlarmDescription: Match.stringLikeRegexp(
-        'npx ses-smtp COMMAND --stack Test --region eu-west-1 with: 1\\) pause --configuration-set.*revoke.*rotate.*resume',
+        'Run each command with --stack Test --region eu-west-1: 1\\) npx ses-smtp pause .*npx ses-smtp revoke.*npx ses-smtp rotate.*npx ses-smtp resume',
       ),
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'ANOMALY_DETECTION_BAND(m0, 3)' }),
