@@ -1,5 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
+import { RESOURCES, sesSmtpOutputs } from '../lib/cli/context';
 import { ConfigError } from '../lib/config/load';
 import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
 import { BASE_ENV, synthStack, testApp } from './helpers';
@@ -103,6 +105,31 @@ describe('SesSmtp', () => {
   test('inside SesSmtpStack, outputs keep their plain names', () => {
     const outputs = Object.keys(synthStack().template.findOutputs('*'));
     expect(outputs).toEqual(expect.arrayContaining(['SmtpSecretArn', 'SmtpHost', 'DashboardName']));
+  });
+
+  // The CLI reads a stack's outputs (ses-smtp env --stack App --region ...): in a stack of your
+  // own their keys carry the construct's path and a hash, which it must see through.
+  test('the CLI finds every output it reads in a stack of your own, at any depth; two constructs are one clear line', () => {
+    const outputsOf = (stack: Stack) =>
+      Object.fromEntries(Object.keys(Template.fromStack(stack).findOutputs('*')).map((key) => [key, key]));
+    const names = Object.values(RESOURCES).map((r) => r.output);
+    const top = appStack();
+    new SesSmtp(top, 'Mail', PROPS);
+    const nested = appStack();
+    new SesSmtp(new Construct(nested, 'Infra'), 'Mail', PROPS);
+    for (const stack of [top, nested]) {
+      const found = sesSmtpOutputs('App', outputsOf(stack));
+      for (const name of names) expect(found[name]).toMatch(new RegExp(`^(Infra)?Mail${name}[0-9A-F]{8}$`));
+    }
+    // The environments-file app's stacks keep the plain names.
+    const plain = Object.fromEntries(Object.keys(synthStack().template.findOutputs('*')).map((k) => [k, k]));
+    for (const name of names) expect(sesSmtpOutputs('SesSmtp-test', plain)[name]).toBe(name);
+
+    // Two constructs in one stack: keys of the shape checked above (a synth of two costs a second).
+    const two = { MailSmtpSecretArn0A1B2C3D: 'a', OtherSmtpSecretArn4E5F6A7B: 'b' };
+    expect(() => sesSmtpOutputs('App', two)).toThrow(
+      "stack App holds 2 SesSmtp constructs (Mail, Other): pass the resource's own flag (--secret-id, --identity, --configuration-set, --user-name)",
+    );
   });
 
   test('in a consumer stack, resources are named after the construct id', () => {

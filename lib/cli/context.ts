@@ -42,7 +42,7 @@ export interface CommandNeeds {
  * The deployed resources a command works on, by flag (GlobalOptions key): the stack output that
  * names it, and its noun and value placeholder in messages.
  */
-const RESOURCES = {
+export const RESOURCES = {
   secretId: { output: 'SmtpSecretArn', noun: 'secret', value: 'ID' },
   identity: { output: 'IdentityName', noun: 'identity', value: 'DOMAIN' },
   configurationSet: { output: 'ConfigurationSetName', noun: 'configuration set', value: 'NAME' },
@@ -203,8 +203,11 @@ export class CliContext {
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
       .then((r) =>
-        Object.fromEntries(
-          (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+        sesSmtpOutputs(
+          stack,
+          Object.fromEntries(
+            (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+          ),
         ),
       )
       .catch((e: Error) => {
@@ -289,4 +292,30 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
     }
   }
   return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
+}
+
+/**
+ * A stack's outputs by the names SesSmtp gives them. The environments-file app's stacks use the
+ * names as keys; a SesSmtp construct in a stack of your own gets keys CDK derives from each
+ * output's path: "<construct path><Name><8 hex digits>", like MailSmtpSecretArn46B3BB99. Throws a
+ * UsageError when the stack holds several SesSmtp constructs (which one is meant is not known).
+ */
+export function sesSmtpOutputs(stack: string, outputs: Record<string, string>): Record<string, string> {
+  if (Object.hasOwn(outputs, 'SmtpSecretArn')) return outputs;
+  const prefixes = Object.keys(outputs).flatMap(
+    (key) => /^([A-Za-z0-9]*)SmtpSecretArn[0-9A-F]{8}$/.exec(key)?.[1] ?? [],
+  );
+  if (prefixes.length > 1) {
+    throw new UsageError(
+      `stack ${stack} holds ${prefixes.length} SesSmtp constructs (${prefixes.join(', ')}): pass the resource's own flag (--secret-id, --identity, --configuration-set, --user-name)`,
+    );
+  }
+  if (prefixes.length === 0) return outputs;
+  const named = new RegExp(`^${prefixes[0]}([A-Za-z0-9]+)[0-9A-F]{8}$`);
+  return Object.fromEntries(
+    Object.entries(outputs).flatMap(([key, value]) => {
+      const name = named.exec(key)?.[1];
+      return name ? [[name, value]] : [];
+    }),
+  );
 }

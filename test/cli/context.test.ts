@@ -70,7 +70,27 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     process.chdir(home);
     await smtp.close();
   });
-  beforeEach(() => healthyAws());
+  beforeEach(() => {
+    healthyAws();
+    // A SesSmtp construct's outputs in a stack of your own: keys from its path, with a hash
+    // (test/ses-smtp.test.ts checks this shape against a synthesized stack).
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Mail',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN },
+            { OutputKey: 'MailIdentityName5EBAFF55', OutputValue: 'example.com' },
+            { OutputKey: 'MailConfigurationSetName8276147A', OutputValue: CONFIGURATION_SET },
+            { OutputKey: 'MailSmtpUserName9B18179A', OutputValue: 'smtp-user' },
+            { OutputKey: 'OtherOutput', OutputValue: 'x' },
+          ],
+        },
+      ],
+    });
+  });
   const noAwsCalls = () =>
     expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
   const ca = path.join(tmp, 'own-stack-ca.pem');
