@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 
@@ -21,6 +23,7 @@ const FILES = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
 const text = (file: string) => fs.readFileSync(path.join(DIR, file), 'utf8');
 
 interface Step {
+  id?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -28,6 +31,7 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
+  if?: string;
   environment?: { name: string };
   permissions?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
@@ -81,7 +85,7 @@ describe('workflow properties', () => {
         'npm ci --no-audit --no-fund',
         'npm test',
         'npx cdk synth --quiet -c validate=true',
-        'echo "matrix=$(npx tsx scripts/environments-matrix.ts)" >> "$GITHUB_OUTPUT"',
+        'matrix=$(npx tsx scripts/environments-matrix.ts)\necho "matrix=$matrix" >> "$GITHUB_OUTPUT"\n',
       ]);
       for (const [name, job] of Object.entries(wf.jobs)) {
         if (name !== 'test') expect(job.needs).toBe('test');
@@ -108,6 +112,28 @@ describe('workflow properties', () => {
     expect(createRequire(__filename)('../jest.config.js').cacheDirectory).toBe(
       '<rootDir>/node_modules/.cache/jest',
     );
+  });
+
+  // GitHub runs a bash step as `bash --noprofile --norc -eo pipefail {0}`.
+  test('a matrix script that fails fails its step (bash -e sees it)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-matrix-step-'));
+    fs.writeFileSync(path.join(dir, 'npx'), '#!/bin/sh\necho "config/environments.json: bad" >&2\nexit 2\n', {
+      mode: 0o755,
+    });
+    for (const wf of [pr, deploy]) {
+      const step = wf.jobs.test.steps.find((s) => s.id === 'matrix')!;
+      const run = (script: string) =>
+        spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+          env: { PATH: `${dir}:${process.env.PATH}`, GITHUB_OUTPUT: path.join(dir, 'output') },
+        }).status;
+      expect(run(step.run!)).not.toBe(0);
+      // The check can fail: the echo form it replaced hid the failure.
+      expect(run('echo "matrix=$(npx tsx scripts/environments-matrix.ts)" >> "$GITHUB_OUTPUT"')).toBe(0);
+    }
+  });
+
+  test('only main deploys, whatever branch a manual run names', () => {
+    expect(deploy.jobs.deploy.if).toBe("github.ref == 'refs/heads/main'");
   });
 
   test('AWS credentials only through OIDC, from the GitHub environment variable', () => {
