@@ -42,14 +42,14 @@ const yes: OptionSpec = {
   type: 'boolean',
   description: 'do it without asking (required when not on a terminal)',
 };
-const scope: OptionSpec = {
+/** --scope of pause and resume: `verb` is what the command does to the sending. */
+const scope = (verb: 'pause' | 'resume'): OptionSpec => ({
   name: 'scope',
   type: 'string',
   choices: SCOPES,
   defaultText: 'configuration-set',
-  description:
-    "what to pause: the stack's configuration set (this app's mail only) or all sending of the account in the Region",
-};
+  description: `what to ${verb}: the stack's configuration set (this app's mail only) or all sending of the account in the Region`,
+});
 const configurationSet: OptionSpec = {
   name: 'configuration-set',
   type: 'string',
@@ -289,7 +289,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
 SMTP user may send only with it): pausing it stops this app's mail and nothing else. --scope account
 stops every sender of the account in the Region. Messages sent while paused are refused, not queued.
 Undo: ses-smtp resume (with the same --scope). Asks first; --yes when not on a terminal.`,
-    options: [scope, configurationSet, yes],
+    options: [scope('pause'), configurationSet, yes],
     run: async (ctx, v, deps) =>
       (await import('./commands/sending.js')).setSendingCommand(ctx, {
         enabled: false,
@@ -301,7 +301,7 @@ Undo: ses-smtp resume (with the same --scope). Asks first; --yes when not on a t
     summary: 'undo pause: let the configuration set, or the account, send again',
     details: `An account that AWS itself paused (enforcement status SHUTDOWN) cannot be resumed from here: answer
 the review case in the AWS console. Asks first; --yes when not on a terminal.`,
-    options: [scope, configurationSet, yes],
+    options: [scope('resume'), configurationSet, yes],
     run: async (ctx, v, deps) =>
       (await import('./commands/sending.js')).setSendingCommand(ctx, {
         enabled: true,

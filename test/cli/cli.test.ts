@@ -225,6 +225,11 @@ describe('usage', () => {
     expect(unknown.stderr).toMatch(/^ses-smtp: unknown command "frobnicate"; commands: doctor, /);
   });
 
+  test('pause and resume each say what their --scope does', async () => {
+    expect((await run(['help', 'pause'])).stdout).toContain('--scope SCOPE             what to pause:');
+    expect((await run(['help', 'resume'])).stdout).toContain('--scope SCOPE             what to resume:');
+  });
+
   test('--version prints the version', async () => {
     expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${TEST_VERSION}\n` });
   });
