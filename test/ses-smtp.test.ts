@@ -89,6 +89,27 @@ describe('SesSmtp', () => {
     expect(mail.config.dmarc.policy).toBe('quarantine');
   });
 
+  // IAM compares ses:FromAddress case-sensitively: the default sender must match the policy's pattern.
+  test('the default sender in the rotation function and the sender condition spell the domain alike', () => {
+    const stack = appStack();
+    new SesSmtp(stack, 'Mail', {
+      ...PROPS,
+      domain: 'staging.example.com',
+      fromAddress: 'No-Reply@STAGING.Example.com',
+    });
+    const template = Template.fromStack(stack);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    expect(policy.Properties.PolicyDocument.Statement[0].Condition).toEqual({
+      StringLike: { 'ses:FromAddress': ['*@staging.example.com'] },
+    });
+    const fromAddresses = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables?.FROM_ADDRESS)
+      .filter(Boolean);
+    expect(fromAddresses).toEqual(['No-Reply@staging.example.com']);
+  });
+
   test('an account-agnostic stack is accepted (only the Region must be explicit)', () => {
     const stack = appStack({ region: 'eu-west-1' });
     expect(() => new SesSmtp(stack, 'Mail', PROPS)).not.toThrow();

@@ -80,10 +80,19 @@ const addressKey = (address: string) => {
   return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
 };
 
+/**
+ * An address the SMTP user sends from. The IAM `ses:FromAddress` condition compares case-sensitively
+ * and its default patterns name the domain in lower case, so the domain part is normalized to lower
+ * case (as `domain` is); the local part stays as written (RFC 5321 §2.4: it may be case-sensitive).
+ */
+const senderAddress = emailAddress.transform(addressKey);
+
 const SENDER_EXPECTED =
   'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)';
-/** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain. */
-const senderEntry = text(SENDER_RE, SENDER_EXPECTED).refine(localPartFits, { error: SENDER_EXPECTED });
+/** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain; normalized as senderAddress. */
+const senderEntry = text(SENDER_RE, SENDER_EXPECTED)
+  .refine(localPartFits, { error: SENDER_EXPECTED })
+  .transform(addressKey);
 
 const TAG_KEY_EXPECTED = 'a tag key of 1-128 letters, digits, spaces and _ . : / = + - @';
 const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces and _ . : / = + - @';
@@ -283,7 +292,7 @@ export const EnvironmentSchema = strict({
     error: 'an object with "mode": "route53" (plus hostedZoneId and zoneName) or "mode": "manual"',
   }),
   /** Default sender address, at the domain or one of its subdomains. */
-  fromAddress: emailAddress,
+  fromAddress: senderAddress,
   mailFrom: MailFrom.default({ subdomain: 'mail', behaviorOnMxFailure: 'USE_DEFAULT_VALUE' }),
   dmarc: Dmarc.default({
     enabled: true,

@@ -620,6 +620,20 @@ describe('credentials.allowedFromAddresses', () => {
     expect(envConfig(env).credentials.allowedFromAddresses).toEqual(expected);
   });
 
+  // IAM compares ses:FromAddress case-sensitively: the sender, its default pattern and the listed
+  // entries must spell the domain alike (lower case, as "domain"); a local part may be case-sensitive.
+  test('the domain part of fromAddress and of each entry is in lower case, the local part as written', () => {
+    const env = envConfig({
+      domain: 'staging.example.com',
+      fromAddress: 'No-Reply@STAGING.Example.com',
+      credentials: { allowedFromAddresses: ['No-Reply@STAGING.Example.com', '*@*.Staging.EXAMPLE.com'] },
+    });
+    expect([env.fromAddress, env.credentials.allowedFromAddresses]).toEqual([
+      'No-Reply@staging.example.com',
+      ['No-Reply@staging.example.com', '*@*.staging.example.com'],
+    ]);
+  });
+
   test.each([
     ['*@*.other.org', 'an address at example.com or one of its subdomains'],
     [
