@@ -184,6 +184,10 @@ describe('SesSmtp', () => {
       'field "alarms.bounceRatePercent.warning": got 5, expected a warning level below the critical level (4)',
     ],
     [
+      { health: { quotaPercent: { warning: 95, critical: 80 } } },
+      'field "health.quotaPercent.warning": got 95, expected a warning level below the critical level (80)',
+    ],
+    [
       { apexSpf: { otherTxtValues: ['v=spf1 -all'] } },
       'field "apexSpf.otherTxtValues[0]": got "v=spf1 -all", expected a non-SPF value',
     ],
@@ -193,6 +197,10 @@ describe('SesSmtp', () => {
     ],
   ])('a rule across fields names the prop: %j', (change, message) => {
     expect(errorOf({ ...PROPS, ...change })).toContain(`SesSmtp props: ${message}`);
+  });
+
+  test('the critical quota level may be the whole quota, as HealthChecks allows', () => {
+    expect(errorOf({ ...PROPS, health: { quotaPercent: { warning: 80, critical: 100 } } })).toBeUndefined();
   });
 
   test('the Region rule applies to the Stack Region, and additionalSmtpRegions extends it', () => {

@@ -207,10 +207,11 @@ const Credentials = strict({
   rotateWhilePreviousKeyInUse: z.boolean().default(false),
 });
 
-const Threshold = (what: string, max: number) =>
+/** Warning and critical levels below `max`; with `criticalAtMax` the critical level may be `max` itself. */
+const Threshold = (what: string, max: number, criticalAtMax = false) =>
   strict({
     warning: z.number().gt(0).lt(max),
-    critical: z.number().gt(0).lt(max),
+    critical: criticalAtMax ? z.number().gt(0).max(max) : z.number().gt(0).lt(max),
   }).describe(what);
 
 const Alarms = strict({
@@ -243,7 +244,7 @@ const Health = strict({
   /** An account still in the SES sandbox fails the "sandbox" check (false for a staging environment). */
   expectProductionAccess: z.boolean().default(true),
   /** Shares of the 24-hour sending quota that raise the warning and critical alarms, percent. */
-  quotaPercent: Threshold('24-hour quota used, percent', 100).default({ warning: 80, critical: 95 }),
+  quotaPercent: Threshold('24-hour quota used, percent', 100, true).default({ warning: 80, critical: 95 }),
   /** Share of the maximum send rate (peak minute of the last hour) that raises an alarm, percent. */
   sendRatePercent: z.number().gt(0).max(100).default(80),
   /** Anomaly-detection alarm on the account's send volume (a leaked password sending spam). */

@@ -162,6 +162,16 @@ describe('environment config validation', () => {
       `${at('alarms.complaintRatePercent.critical')}got 0.6, expected a number < 0.5`,
     ],
     [
+      'quota levels order',
+      { health: { quotaPercent: { warning: 95, critical: 80 } } },
+      `${at('health.quotaPercent.warning')}got 95, expected a warning level below the critical level (80)`,
+    ],
+    [
+      'quota past the whole quota',
+      { health: { quotaPercent: { warning: 80, critical: 101 } } },
+      `${at('health.quotaPercent.critical')}got 101, expected a number <= 100`,
+    ],
+    [
       'alarm email',
       { alarms: { emails: ['ops'] } },
       `${at('alarms.emails[0]')}got "ops", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
@@ -649,6 +659,10 @@ describe('credentials.allowedFromAddresses', () => {
       `${at('credentials.allowedFromAddresses[0]')}got ${JSON.stringify(entry)}, expected ${expected}`,
     ]);
   });
+});
+
+test('the whole 24-hour quota is a valid critical quota level', () => {
+  valid({ health: { quotaPercent: { warning: 99.5, critical: 100 } } });
 });
 
 describe('email addresses per RFC 5321/5322, as SES takes them', () => {
