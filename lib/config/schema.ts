@@ -229,10 +229,30 @@ const Alarms = strict({
   complaintRatePercent: Threshold('complaint rate, percent', 0.5).default({ warning: 0.05, critical: 0.1 }),
 });
 
-const SCHEDULE = text(
-  /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
-  'an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"',
-);
+const SCHEDULE_EXPECTED =
+  'an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"';
+
+/** What a rate expression of the right shape but the wrong value or unit should be; else SCHEDULE_EXPECTED. */
+function scheduleExpected(input: unknown): string {
+  const rate = typeof input === 'string' ? /^rate\((\d+) (minute|hour|day)s?\)$/.exec(input) : null;
+  if (!rate) return SCHEDULE_EXPECTED;
+  const value = Number(rate[1]);
+  const unit = rate[2];
+  return value < 1
+    ? `a rate of at least 1, like "rate(1 ${unit})"`
+    : `"rate(${value} ${value === 1 ? unit : `${unit}s`})": EventBridge takes the unit in the singular for 1 and in the plural above 1, like "rate(1 ${unit})" or "rate(2 ${unit}s)"`;
+}
+
+/**
+ * An EventBridge schedule expression: a rate of at least 1 with its unit singular for 1 and plural
+ * above ("rate(1 day)", "rate(2 days)"; EventBridge refuses "rate(1 days)" and "rate(2 day)"), or a cron.
+ */
+const SCHEDULE = z
+  .string({ error: SCHEDULE_EXPECTED })
+  .regex(
+    /^(rate\(0*(1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
+    { error: (issue) => scheduleExpected(issue.input) },
+  );
 
 const Health = strict({
   /** Run the health checks on a schedule, with an alarm per check. */

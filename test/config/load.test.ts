@@ -665,6 +665,39 @@ test('the whole 24-hour quota is a valid critical quota level', () => {
   valid({ health: { quotaPercent: { warning: 99.5, critical: 100 } } });
 });
 
+describe('health schedules: EventBridge rate expressions take a singular unit for 1, a plural above', () => {
+  test.each([
+    'rate(1 minute)',
+    'rate(1 hour)',
+    'rate(1 day)',
+    'rate(2 minutes)',
+    'rate(6 hours)',
+    'rate(10 days)',
+    'rate(365 days)',
+    'cron(0 6 * * ? *)',
+  ])('accepts %s', (schedule) => valid({ health: { schedule, quotaSchedule: schedule } }));
+
+  const unit = (right: string, singular: string) =>
+    `expected "${right}": EventBridge takes the unit in the singular for 1 and in the plural above 1, like "rate(1 ${singular})" or "rate(2 ${singular}s)"`;
+  test.each([
+    ['rate(1 days)', unit('rate(1 day)', 'day')],
+    ['rate(1 hours)', unit('rate(1 hour)', 'hour')],
+    ['rate(2 day)', unit('rate(2 days)', 'day')],
+    ['rate(15 minute)', unit('rate(15 minutes)', 'minute')],
+    ['rate(0 days)', 'expected a rate of at least 1, like "rate(1 day)"'],
+    ['rate(0 minute)', 'expected a rate of at least 1, like "rate(1 minute)"'],
+    [
+      'every day',
+      'expected an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"',
+    ],
+  ])('refuses %s, saying the fix', (schedule, expected) => {
+    expect(problemsOf2({ health: { schedule, quotaSchedule: schedule } })).toEqual([
+      `${at('health.schedule')}got ${JSON.stringify(schedule)}, ${expected}`,
+      `${at('health.quotaSchedule')}got ${JSON.stringify(schedule)}, ${expected}`,
+    ]);
+  });
+});
+
 describe('email addresses per RFC 5321/5322, as SES takes them', () => {
   test.each([
     'user+tag@example.org',
