@@ -203,6 +203,12 @@ describe('SesSmtp', () => {
     expect(errorOf({ ...PROPS, health: { quotaPercent: { warning: 80, critical: 100 } } })).toBeUndefined();
   });
 
+  test("an unknown field's message lists the construct's own fields, not the app's", () => {
+    expect(errorOf({ ...PROPS, fromAdress: 'no-reply@example.com' })).toBe(
+      'SesSmtp props: field "fromAdress": got unknown field with value "no-reply@example.com", expected a known field (one of: domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, environmentName, additionalSmtpRegions, cliOptions)',
+    );
+  });
+
   test('the Region rule applies to the Stack Region, and additionalSmtpRegions extends it', () => {
     const stack = () => appStack({ account: '123456789012', region: 'xx-north-9' });
     expect(errorOf(PROPS, stack())).toMatch(

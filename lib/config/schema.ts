@@ -18,11 +18,16 @@ import {
  * the loader prints every problem as `got <value>, expected <text>`.
  */
 
-/** z.strictObject whose unknown-key error lists the fields that are allowed. */
+/**
+ * z.strictObject whose unknown-key error lists the fields that are allowed: those of the object
+ * that parsed (a schema derived with .omit() or .extend() keeps this error, not its fields).
+ */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
-  const allowed = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'unrecognized_keys' ? `a known field (one of: ${allowed})` : undefined),
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `a known field (one of: ${Object.keys((issue.inst as z.ZodObject).shape).join(', ')})`
+        : undefined,
   });
 }
 
