@@ -104,6 +104,27 @@ describe('SesSmtp', () => {
     expect(mail.config.dmarc.policy).toBe('quarantine');
   });
 
+  // IAM compares ses:FromAddress case-sensitively: the default sender must match the policy's pattern.
+  test('the default sender in the rotation function and the sender condition spell the domain alike', () => {
+    const stack = appStack();
+    new SesSmtp(stack, 'Mail', {
+      ...PROPS,
+      domain: 'staging.example.com',
+      fromAddress: 'No-Reply@STAGING.Example.com',
+    });
+    const template = Template.fromStack(stack);
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    expect(policy.Properties.PolicyDocument.Statement[0].Condition).toEqual({
+      StringLike: { 'ses:FromAddress': ['*@staging.example.com'] },
+    });
+    const fromAddresses = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Environment?.Variables?.FROM_ADDRESS)
+      .filter(Boolean);
+    expect(fromAddresses).toEqual(['No-Reply@staging.example.com']);
+  });
+
   test('an account-agnostic stack is accepted (only the Region must be explicit)', () => {
     const stack = appStack({ region: 'eu-west-1' });
     expect(() => new SesSmtp(stack, 'Mail', PROPS)).not.toThrow();
@@ -209,6 +230,10 @@ describe('SesSmtp', () => {
       'field "alarms.bounceRatePercent.warning": got 5, expected a warning level below the critical level (4)',
     ],
     [
+      { health: { quotaPercent: { warning: 95, critical: 80 } } },
+      'field "health.quotaPercent.warning": got 95, expected a warning level below the critical level (80)',
+    ],
+    [
       { apexSpf: { otherTxtValues: ['v=spf1 -all'] } },
       'field "apexSpf.otherTxtValues[0]": got "v=spf1 -all", expected a non-SPF value',
     ],
@@ -218,6 +243,16 @@ describe('SesSmtp', () => {
     ],
   ])('a rule across fields names the prop: %j', (change, message) => {
     expect(errorOf({ ...PROPS, ...change })).toContain(`SesSmtp props: ${message}`);
+  });
+
+  test('the critical quota level may be the whole quota, as HealthChecks allows', () => {
+    expect(errorOf({ ...PROPS, health: { quotaPercent: { warning: 80, critical: 100 } } })).toBeUndefined();
+  });
+
+  test("an unknown field's message lists the construct's own fields, not the app's", () => {
+    expect(errorOf({ ...PROPS, fromAdress: 'no-reply@example.com' })).toBe(
+      'SesSmtp props: field "fromAdress": got unknown field with value "no-reply@example.com", expected a known field (one of: domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, environmentName, additionalSmtpRegions, cliOptions)',
+    );
   });
 
   test('the Region rule applies to the Stack Region, and additionalSmtpRegions extends it', () => {

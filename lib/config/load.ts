@@ -302,11 +302,15 @@ export function checkEnvironment(
       `the hosted zone of ${env.domain}: that name or one of its parents`,
     );
   }
-  for (const key of ['bounceRatePercent', 'complaintRatePercent'] as const) {
-    const level = env.alarms[key];
+  const levels = [
+    [['alarms', 'bounceRatePercent'], env.alarms.bounceRatePercent],
+    [['alarms', 'complaintRatePercent'], env.alarms.complaintRatePercent],
+    [['health', 'quotaPercent'], env.health.quotaPercent],
+  ] as const;
+  for (const [path, level] of levels) {
     if (level.warning >= level.critical) {
       add(
-        ['alarms', key, 'warning'],
+        [...path, 'warning'],
         level.warning,
         `a warning level below the critical level (${level.critical})`,
       );

@@ -18,11 +18,16 @@ import {
  * the loader prints every problem as `got <value>, expected <text>`.
  */
 
-/** z.strictObject whose unknown-key error lists the fields that are allowed. */
+/**
+ * z.strictObject whose unknown-key error lists the fields that are allowed: those of the object
+ * that parsed (a schema derived with .omit() or .extend() keeps this error, not its fields).
+ */
 function strict<T extends z.core.$ZodLooseShape>(shape: T) {
-  const allowed = Object.keys(shape).join(', ');
   return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'unrecognized_keys' ? `a known field (one of: ${allowed})` : undefined),
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `a known field (one of: ${Object.keys((issue.inst as z.ZodObject).shape).join(', ')})`
+        : undefined,
   });
 }
 
@@ -80,10 +85,19 @@ const addressKey = (address: string) => {
   return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
 };
 
+/**
+ * An address the SMTP user sends from. The IAM `ses:FromAddress` condition compares case-sensitively
+ * and its default patterns name the domain in lower case, so the domain part is normalized to lower
+ * case (as `domain` is); the local part stays as written (RFC 5321 §2.4: it may be case-sensitive).
+ */
+const senderAddress = emailAddress.transform(addressKey);
+
 const SENDER_EXPECTED =
   'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)';
-/** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain. */
-const senderEntry = text(SENDER_RE, SENDER_EXPECTED).refine(localPartFits, { error: SENDER_EXPECTED });
+/** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain; normalized as senderAddress. */
+const senderEntry = text(SENDER_RE, SENDER_EXPECTED)
+  .refine(localPartFits, { error: SENDER_EXPECTED })
+  .transform(addressKey);
 
 const TAG_KEY_EXPECTED = 'a tag key of 1-128 letters, digits, spaces and _ . : / = + - @';
 const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces and _ . : / = + - @';
@@ -198,10 +212,11 @@ const Credentials = strict({
   rotateWhilePreviousKeyInUse: z.boolean().default(false),
 });
 
-const Threshold = (what: string, max: number) =>
+/** Warning and critical levels below `max`; with `criticalAtMax` the critical level may be `max` itself. */
+const Threshold = (what: string, max: number, criticalAtMax = false) =>
   strict({
     warning: z.number().gt(0).lt(max),
-    critical: z.number().gt(0).lt(max),
+    critical: criticalAtMax ? z.number().gt(0).max(max) : z.number().gt(0).lt(max),
   }).describe(what);
 
 const Alarms = strict({
@@ -219,10 +234,30 @@ const Alarms = strict({
   complaintRatePercent: Threshold('complaint rate, percent', 0.5).default({ warning: 0.05, critical: 0.1 }),
 });
 
-const SCHEDULE = text(
-  /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
-  'an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"',
-);
+const SCHEDULE_EXPECTED =
+  'an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"';
+
+/** What a rate expression of the right shape but the wrong value or unit should be; else SCHEDULE_EXPECTED. */
+function scheduleExpected(input: unknown): string {
+  const rate = typeof input === 'string' ? /^rate\((\d+) (minute|hour|day)s?\)$/.exec(input) : null;
+  if (!rate) return SCHEDULE_EXPECTED;
+  const value = Number(rate[1]);
+  const unit = rate[2];
+  return value < 1
+    ? `a rate of at least 1, like "rate(1 ${unit})"`
+    : `"rate(${value} ${value === 1 ? unit : `${unit}s`})": EventBridge takes the unit in the singular for 1 and in the plural above 1, like "rate(1 ${unit})" or "rate(2 ${unit}s)"`;
+}
+
+/**
+ * An EventBridge schedule expression: a rate of at least 1 with its unit singular for 1 and plural
+ * above ("rate(1 day)", "rate(2 days)"; EventBridge refuses "rate(1 days)" and "rate(2 day)"), or a cron.
+ */
+const SCHEDULE = z
+  .string({ error: SCHEDULE_EXPECTED })
+  .regex(
+    /^(rate\(0*(1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
+    { error: (issue) => scheduleExpected(issue.input) },
+  );
 
 const Health = strict({
   /** Run the health checks on a schedule, with an alarm per check. */
@@ -234,7 +269,7 @@ const Health = strict({
   /** An account still in the SES sandbox fails the "sandbox" check (false for a staging environment). */
   expectProductionAccess: z.boolean().default(true),
   /** Shares of the 24-hour sending quota that raise the warning and critical alarms, percent. */
-  quotaPercent: Threshold('24-hour quota used, percent', 100).default({ warning: 80, critical: 95 }),
+  quotaPercent: Threshold('24-hour quota used, percent', 100, true).default({ warning: 80, critical: 95 }),
   /** Share of the maximum send rate (peak minute of the last hour) that raises an alarm, percent. */
   sendRatePercent: z.number().gt(0).max(100).default(80),
   /** Anomaly-detection alarm on the account's send volume (a leaked password sending spam). */
@@ -283,7 +318,7 @@ export const EnvironmentSchema = strict({
     error: 'an object with "mode": "route53" (plus hostedZoneId and zoneName) or "mode": "manual"',
   }),
   /** Default sender address, at the domain or one of its subdomains. */
-  fromAddress: emailAddress,
+  fromAddress: senderAddress,
   mailFrom: MailFrom.default({ subdomain: 'mail', behaviorOnMxFailure: 'USE_DEFAULT_VALUE' }),
   dmarc: Dmarc.default({
     enabled: true,

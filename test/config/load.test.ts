@@ -162,6 +162,16 @@ describe('environment config validation', () => {
       `${at('alarms.complaintRatePercent.critical')}got 0.6, expected a number < 0.5`,
     ],
     [
+      'quota levels order',
+      { health: { quotaPercent: { warning: 95, critical: 80 } } },
+      `${at('health.quotaPercent.warning')}got 95, expected a warning level below the critical level (80)`,
+    ],
+    [
+      'quota past the whole quota',
+      { health: { quotaPercent: { warning: 80, critical: 101 } } },
+      `${at('health.quotaPercent.critical')}got 101, expected a number <= 100`,
+    ],
+    [
       'alarm email',
       { alarms: { emails: ['ops'] } },
       `${at('alarms.emails[0]')}got "ops", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
@@ -620,6 +630,20 @@ describe('credentials.allowedFromAddresses', () => {
     expect(envConfig(env).credentials.allowedFromAddresses).toEqual(expected);
   });
 
+  // IAM compares ses:FromAddress case-sensitively: the sender, its default pattern and the listed
+  // entries must spell the domain alike (lower case, as "domain"); a local part may be case-sensitive.
+  test('the domain part of fromAddress and of each entry is in lower case, the local part as written', () => {
+    const env = envConfig({
+      domain: 'staging.example.com',
+      fromAddress: 'No-Reply@STAGING.Example.com',
+      credentials: { allowedFromAddresses: ['No-Reply@STAGING.Example.com', '*@*.Staging.EXAMPLE.com'] },
+    });
+    expect([env.fromAddress, env.credentials.allowedFromAddresses]).toEqual([
+      'No-Reply@staging.example.com',
+      ['No-Reply@staging.example.com', '*@*.staging.example.com'],
+    ]);
+  });
+
   test.each([
     ['*@*.other.org', 'an address at example.com or one of its subdomains'],
     [
@@ -633,6 +657,43 @@ describe('credentials.allowedFromAddresses', () => {
   ])('refuses %s', (entry, expected) => {
     expect(problemsOf2({ credentials: { allowedFromAddresses: [entry] } })).toEqual([
       `${at('credentials.allowedFromAddresses[0]')}got ${JSON.stringify(entry)}, expected ${expected}`,
+    ]);
+  });
+});
+
+test('the whole 24-hour quota is a valid critical quota level', () => {
+  valid({ health: { quotaPercent: { warning: 99.5, critical: 100 } } });
+});
+
+describe('health schedules: EventBridge rate expressions take a singular unit for 1, a plural above', () => {
+  test.each([
+    'rate(1 minute)',
+    'rate(1 hour)',
+    'rate(1 day)',
+    'rate(2 minutes)',
+    'rate(6 hours)',
+    'rate(10 days)',
+    'rate(365 days)',
+    'cron(0 6 * * ? *)',
+  ])('accepts %s', (schedule) => valid({ health: { schedule, quotaSchedule: schedule } }));
+
+  const unit = (right: string, singular: string) =>
+    `expected "${right}": EventBridge takes the unit in the singular for 1 and in the plural above 1, like "rate(1 ${singular})" or "rate(2 ${singular}s)"`;
+  test.each([
+    ['rate(1 days)', unit('rate(1 day)', 'day')],
+    ['rate(1 hours)', unit('rate(1 hour)', 'hour')],
+    ['rate(2 day)', unit('rate(2 days)', 'day')],
+    ['rate(15 minute)', unit('rate(15 minutes)', 'minute')],
+    ['rate(0 days)', 'expected a rate of at least 1, like "rate(1 day)"'],
+    ['rate(0 minute)', 'expected a rate of at least 1, like "rate(1 minute)"'],
+    [
+      'every day',
+      'expected an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"',
+    ],
+  ])('refuses %s, saying the fix', (schedule, expected) => {
+    expect(problemsOf2({ health: { schedule, quotaSchedule: schedule } })).toEqual([
+      `${at('health.schedule')}got ${JSON.stringify(schedule)}, ${expected}`,
+      `${at('health.quotaSchedule')}got ${JSON.stringify(schedule)}, ${expected}`,
     ]);
   });
 });
