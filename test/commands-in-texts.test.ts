@@ -40,6 +40,19 @@ function refusal(command: string, args: string[]): string | undefined {
   }
 }
 
+/** The text of every TypeScript file under `dirs` (folders of the repository). */
+function sourceTexts(dirs: string[]): string[] {
+  return dirs.flatMap((dir) =>
+    fs
+      .readdirSync(path.join(__dirname, '..', dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts'))
+      // A template literal's ${...} stands for a value.
+      .map((file) =>
+        fs.readFileSync(path.join(__dirname, '..', dir, file), 'utf8').replace(/\$\{[^}]*\}/g, 'VALUE'),
+      ),
+  );
+}
+
 /** A template's texts: alarm descriptions and EventBridge inputs, tokens as "<token>". */
 function templateTexts(template: Template): string[] {
   const flat = (value: unknown): string =>
@@ -50,7 +63,13 @@ function templateTexts(template: Template): string[] {
         : value && typeof value === 'object' && 'Fn::Join' in value
           ? flat((value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
           : '<token>';
-  const resources = Object.values(template.toJSON().Resources) as { Type: string; Properties: any }[];
+  const resources = Object.values(template.toJSON().Resources) as {
+    Type: string;
+    Properties: {
+      AlarmDescription?: unknown;
+      Targets?: { Input?: unknown; InputTransformer?: { InputTemplate: unknown } }[];
+    };
+  }[];
   return [
     ...resources
       .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
@@ -58,9 +77,7 @@ function templateTexts(template: Template): string[] {
     ...resources
       .filter((r) => r.Type === 'AWS::Events::Rule')
       .flatMap((r) =>
-        (r.Properties.Targets ?? []).map((t: any) =>
-          flat(t.InputTransformer?.InputTemplate ?? t.Input ?? ''),
-        ),
+        (r.Properties.Targets ?? []).map((t) => flat(t.InputTransformer?.InputTemplate ?? t.Input ?? '')),
       ),
   ];
 }
@@ -74,6 +91,8 @@ describe('every ses-smtp command a text gives parses', () => {
     ['alarms and events of a SesSmtp in a stack of your own', templateTexts(Template.fromStack(own))],
     ['the health-check runbooks', CHECK_CATALOG.map((check) => check.runbook)],
     ['README.md', [fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')]],
+    // Messages built in code (the checks' fixes, the CLI's hints): their literal parts.
+    ['the sources of lib/ and lambda/', sourceTexts(['lib', 'lambda'])],
   ];
 
   test.each(sources)('%s', (_source, texts) => {

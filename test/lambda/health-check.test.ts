@@ -262,7 +262,7 @@ describe('scheduled health checks', () => {
       'sending',
       'configuration set paused',
       () => ses.configurationSets.set(SET, { sendingEnabled: false }),
-      /ses-smtp resume --configuration-set/,
+      /ses-smtp resume --scope configuration-set/,
     ],
     [
       'sending',
