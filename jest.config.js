@@ -16,6 +16,6 @@ module.exports = {
   maxWorkers: os.availableParallelism(),
   // Construct tests synthesize CDK apps: give them room on a busy 2-core machine.
   testTimeout: 60000,
-  // Beside prettier's: one folder for CI to keep between runs, emptied by npm ci.
+  // In node_modules/.cache: one folder for CI to keep between runs, emptied by npm ci.
   cacheDirectory: '<rootDir>/node_modules/.cache/jest',
 };

@@ -441,8 +441,8 @@ function benchNpmTest(baseline: string | undefined): void {
       .join(', ');
     return { ms, ok: result!.status === 0, checks };
   };
-  // A clean CI machine has no lint, prettier or jest cache: clear them before each cold run (a
-  // baseline from before oxlint kept eslint's cache there too).
+  // A clean CI machine has no tool cache: clear jest's before each cold run (a baseline from
+  // before oxlint and oxfmt kept eslint's and prettier's there too).
   const clearCaches = (root: string) => {
     for (const dir of ['eslint', 'prettier'])
       fs.rmSync(path.join(root, 'node_modules', '.cache', dir), { recursive: true, force: true });
@@ -473,7 +473,7 @@ function benchNpmTest(baseline: string | undefined): void {
   const old = baseline ? middle(cold.baseline) : undefined;
   rows.push({
     figure: '`npm test` wall time',
-    method: `from a warm \`npm ci\` with no lint/prettier/jest cache (as a first CI run), ${os.availableParallelism()} cores, median of ${cold.this.length}, taking turns with the baseline; that run: ${mid.checks}${ok ? '' : ' (FAILED)'}`,
+    method: `from a warm \`npm ci\` with no tool cache (as a first CI run), ${os.availableParallelism()} cores, median of ${cold.this.length}, taking turns with the baseline; that run: ${mid.checks}${ok ? '' : ' (FAILED)'}`,
     previous: '50 s',
     baseline: old ? `${seconds(old.ms)}${cold.baseline.every((r) => r.ok) ? '' : ' (FAILED)'}` : undefined,
     value: seconds(mid.ms),
@@ -482,7 +482,7 @@ function benchNpmTest(baseline: string | undefined): void {
   });
   rows.push({
     figure: '`npm test` wall time, caches warm',
-    method: `the next run (a developer's second run: prettier's and jest's caches kept): ${warm.checks}${warm.ok ? '' : ' (FAILED)'}`,
+    method: `the next run (a developer's second run: jest's cache kept): ${warm.checks}${warm.ok ? '' : ' (FAILED)'}`,
     previous: '—',
     value: seconds(warm.ms),
     goal: '—',

@@ -7,7 +7,7 @@
  *
  * The checks are package.json scripts, run as `npm run` would run them (a shell with
  * node_modules/.bin on the PATH) but without an npm process each. They run at the same time:
- * alone, each leaves a core idle for part of its run (prettier and tsc use one core;
+ * alone, each leaves a core idle for part of its run (tsc uses one core;
  * jest's last suites use one). The output keeps the order of a sequential run (lint, format
  * check, type-check, jest): each check's output is printed in one piece once it and the checks
  * before it have ended, then a summary. The exit code is 1 when any check failed.

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 /*
  * The README's configuration reference against the JSON Schema the validator generates: every
  * field of an environment has one row, every row names a field that exists, and a default written
- * as a JSON literal is the schema's default. Also: no merge-conflict markers anywhere (prettier
- * turns them into table rows and quotes, so they survive the format check).
+ * as a JSON literal is the schema's default. Also: no merge-conflict markers anywhere (a
+ * formatter turns them into table rows and quotes, so they survive the format check).
  */
 
 const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');

@@ -141,7 +141,8 @@ describe.each([
     const unscoped: string[] = [];
     for (const [id, r] of Object.entries(t.Resources)) {
       const doc = (r.Properties?.PolicyDocument ?? r.Properties?.KeyPolicy) as
-        { Statement: Record<string, unknown>[] } | undefined;
+        | { Statement: Record<string, unknown>[] }
+        | undefined;
       if (!doc || !['AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy', 'AWS::KMS::Key'].includes(r.Type))
         continue;
       for (const s of doc.Statement) {

@@ -108,7 +108,7 @@ describe('workflow properties', () => {
         'restore-keys': "checks-${{ runner.os }}-${{ hashFiles('package-lock.json') }}-",
       });
     }
-    // jest keeps its cache there too, beside prettier's (package.json scripts).
+    // jest keeps its cache there (jest.config.js).
     expect(createRequire(__filename)('../jest.config.js').cacheDirectory).toBe(
       '<rootDir>/node_modules/.cache/jest',
     );

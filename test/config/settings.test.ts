@@ -5,7 +5,7 @@ import * as path from 'node:path';
  * SesSmtp's props as a library user's editor shows them: every field of lib/config/settings.ts
  * has a documentation comment right above it, and every optional one says its default. (That the
  * interfaces match the zod schema is the type-check's job: SettingsMatchTheSchema.) The file is
- * prettier-formatted, so a field is one `readonly name?: type;` line.
+ * formatted (oxfmt), so a field is one `readonly name?: type;` line.
  */
 
 const LINES = fs

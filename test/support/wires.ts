@@ -60,7 +60,15 @@ export interface Wire {
   /** Human description: "alarm X (OKActions) -> topic Y". */
   readonly name: string;
   readonly kind:
-    'alarm' | 'rule' | 'ses' | 'subscription' | 'consumer' | 'invoke' | 'secret' | 'send' | 'suppress';
+    | 'alarm'
+    | 'rule'
+    | 'ses'
+    | 'subscription'
+    | 'consumer'
+    | 'invoke'
+    | 'secret'
+    | 'send'
+    | 'suppress';
   readonly principal: string;
   readonly action: string;
   /** Logical id of the topic or queue. */
@@ -967,7 +975,8 @@ function followSuppression(t: CfnTemplate, env: Environment): WireResult[] {
   const feedbackTopics = new Set(
     of('AWS::SES::ConfigurationSetEventDestination').map((r) => {
       const destination = r.Properties?.EventDestination as
-        { SnsDestination?: { TopicARN?: unknown } } | undefined;
+        | { SnsDestination?: { TopicARN?: unknown } }
+        | undefined;
       return pointsAt(destination?.SnsDestination?.TopicARN);
     }),
   );
