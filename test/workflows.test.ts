@@ -24,6 +24,8 @@ const text = (file: string) => fs.readFileSync(path.join(DIR, file), 'utf8');
 
 interface Step {
   id?: string;
+  name?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -81,7 +83,8 @@ describe('workflow properties', () => {
 
   test('every test job runs npm test first, then the validation engine on every environment, on Node 20', () => {
     for (const wf of [pr, deploy]) {
-      expect(wf.jobs.test.steps.map((s) => s.run).filter(Boolean)).toEqual([
+      const runs = wf.jobs.test.steps.filter((s) => s.name !== 'main only').map((s) => s.run);
+      expect(runs.filter(Boolean)).toEqual([
         'npm ci --no-audit --no-fund',
         'npm test',
         'npx cdk synth --quiet -c validate=true',
@@ -132,8 +135,25 @@ describe('workflow properties', () => {
     }
   });
 
-  test('only main deploys, whatever branch a manual run names', () => {
-    expect(deploy.jobs.deploy.if).toBe("github.ref == 'refs/heads/main'");
+  test('only main deploys: a manual run from another branch fails at once, without replacing a waiting run of main', () => {
+    const [guard] = deploy.jobs.test.steps;
+    expect(guard).toMatchObject({ name: 'main only', if: "github.ref != 'refs/heads/main'" });
+    const run = (ref: string) =>
+      spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', guard.run!], {
+        env: { ...process.env, GITHUB_REF: ref },
+        encoding: 'utf8',
+      });
+    expect(run('refs/heads/feature')).toMatchObject({
+      status: 1,
+      stdout: '::error::deploy runs only from main (this run: refs/heads/feature): start it from main\n',
+    });
+    // The deploy job needs the test job: it never starts after the guard fails.
+    expect(deploy.jobs.deploy.needs).toBe('test');
+    // Runs of main queue in their own group: another branch's run does not cancel main's waiting one.
+    expect(deploy.concurrency).toEqual({
+      group: 'ses-smtp-deploy-${{ github.ref }}',
+      'cancel-in-progress': false,
+    });
   });
 
   test('AWS credentials only through OIDC, from the GitHub environment variable', () => {
@@ -166,7 +186,7 @@ describe('workflow properties', () => {
       'cancel-in-progress': false,
     });
     // Runs in push order: an older push whose tests finish last never deploys over a newer one.
-    expect(deploy.concurrency).toEqual({ group: 'ses-smtp-deploy', 'cancel-in-progress': false });
+    expect(deploy.concurrency?.['cancel-in-progress']).toBe(false);
     expect(job.steps.at(-1)?.run).toBe(
       'npx cdk deploy "$STACK" -c env="$ENVIRONMENT" --require-approval never --no-color',
     );
