@@ -18,7 +18,7 @@ import {
 } from '../../lambda/shared/health-metrics';
 import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
-import { NodeFunction } from './node-function';
+import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
 
 /** Warning and critical levels, in percent. */
@@ -104,28 +104,41 @@ export interface HealthChecksProps {
  * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
  */
 const LAMBDA_ENVIRONMENT_BYTES = 4096;
-/**
- * The most a token in the target resolves to: the secret's ARN (a GovCloud Region, a generated
- * name); the identity is a domain (at most 253), the configuration set a name (at most 64).
- */
-const LONGEST_TOKEN_VALUE = 256;
-/** The room NodeFunction's own variables take (NODE_OPTIONS). */
-const NODE_FUNCTION_VARIABLE_BYTES = 64;
+/** `value`, or `longest` characters when it is known only at deploy (a token). */
+const atMost = (value: string, longest: number) => (Token.isUnresolved(value) ? 'x'.repeat(longest) : value);
 
-/** The bytes `variables` will take at deploy, each token counted at its longest value. */
-function environmentBytes(stack: Stack, variables: Record<string, string>): number {
-  let bytes = NODE_FUNCTION_VARIABLE_BYTES;
-  for (const [name, value] of Object.entries(variables)) {
-    const resolved: unknown = stack.resolve(value);
-    const parts =
-      typeof resolved === 'string'
-        ? [resolved]
-        : (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    bytes += Buffer.byteLength(name);
-    for (const part of parts)
-      bytes += typeof part === 'string' ? Buffer.byteLength(part) : LONGEST_TOKEN_VALUE;
-  }
-  return bytes;
+/**
+ * The longest the target can be at deploy: each value known only then at the longest it can be,
+ * the rest as it is. The identity's domain and the set's and secret's names, when the template
+ * states them, count as written.
+ */
+function longestTarget(target: HealthTarget, props: HealthChecksProps): HealthTarget {
+  const domain = (props.identity.node.defaultChild as ses.CfnEmailIdentity | undefined)?.emailIdentity;
+  const setName = (props.configurationSet?.node.defaultChild as ses.CfnConfigurationSet | undefined)?.name;
+  const secretName = (props.secret.node.defaultChild as secretsmanager.CfnSecret | undefined)?.name;
+  const region = atMost(target.region, 14); // "ap-southeast-1"
+  return {
+    ...target,
+    stackName: atMost(target.stackName, 128),
+    region,
+    identity: atMost(domain ?? target.identity, 253),
+    ...(target.configurationSetName && {
+      configurationSetName: atMost(setName ?? target.configurationSetName, 64),
+    }),
+    // arn:<partition>:secretsmanager:<Region>:<account>:secret:<name>-<6 characters>; a name
+    // CloudFormation generates is the logical id and a random suffix.
+    secretId: Token.isUnresolved(target.secretId)
+      ? `arn:aws-us-gov:secretsmanager:${region}:123456789012:secret:${atMost(secretName ?? 'x', 128)}-AbCdEf`
+      : target.secretId,
+  };
+}
+
+/**
+ * The bytes a function's `variables` take as Lambda measures them: the JSON of the whole map, with
+ * NodeFunction's own, each quote in a value escaped (its error quotes this "String measured").
+ */
+function environmentBytes(variables: Record<string, string>): number {
+  return Buffer.byteLength(JSON.stringify({ ...NODE_FUNCTION_ENVIRONMENT, ...variables }));
 }
 
 /**
@@ -190,11 +203,10 @@ export class HealthChecks extends Construct {
       sendRatePercent,
       dns: props.dns,
     };
-    const environment = { HEALTH_TARGET: stack.toJsonString(target) };
-    const bytes = environmentBytes(stack, environment);
+    const bytes = environmentBytes({ HEALTH_TARGET: JSON.stringify(longestTarget(target, props)) });
     if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
       throw new ConfigError([
-        `environment "${env}": health: the health check's settings take about ${bytes} bytes, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
+        `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
           'they carry the DNS values the check compares; shorten apexSpf.otherTxtValues or the DMARC report URIs, or set health.enabled to false',
       ]);
     }
@@ -203,7 +215,7 @@ export class HealthChecks extends Construct {
       description:
         'Runs the ses-smtp doctor checks on a schedule and publishes one CloudWatch metric per check',
       timeout: Duration.minutes(1),
-      environment,
+      environment: { HEALTH_TARGET: stack.toJsonString(target) },
     });
     this.grantChecks(props);
 
