@@ -90,14 +90,15 @@ const addressKey = (address: string) => {
  * and its default patterns name the domain in lower case, so the domain part is normalized to lower
  * case (as `domain` is); the local part stays as written (RFC 5321 §2.4: it may be case-sensitive).
  */
-const senderAddress = emailAddress.transform(addressKey);
+// overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
+const senderAddress = emailAddress.overwrite(addressKey);
 
 const SENDER_EXPECTED =
   'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)';
 /** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain; normalized as senderAddress. */
 const senderEntry = text(SENDER_RE, SENDER_EXPECTED)
   .refine(localPartFits, { error: SENDER_EXPECTED })
-  .transform(addressKey);
+  .overwrite(addressKey);
 
 const TAG_KEY_EXPECTED = 'a tag key of 1-128 letters, digits, spaces and _ . : / = + - @';
 const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces and _ . : / = + - @';
@@ -138,10 +139,10 @@ const ManualDns = strict({
 
 const MailFrom = strict({
   /** Label under the domain used as the MAIL FROM (envelope sender) domain. */
-  // The default before the transform: the JSON Schema (input side) shows it then.
+  // overwrite, not transform: the JSON Schema then keeps this default and the group's.
   subdomain: text(DNS_LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
-    .default('mail')
-    .transform((label) => label.toLowerCase()),
+    .overwrite((label) => label.toLowerCase())
+    .default('mail'),
   /** What SES does when the MAIL FROM MX record cannot be found at send time. */
   behaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).default('USE_DEFAULT_VALUE'),
 });

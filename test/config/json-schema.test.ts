@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { schemaJson, SCHEMA_PATH } from '../../lib/config/json-schema';
+import { EnvironmentSchema } from '../../lib/config/schema';
 
 describe('environments JSON Schema', () => {
   const schema = JSON.parse(schemaJson());
@@ -13,5 +14,26 @@ describe('environments JSON Schema', () => {
     expect(env.additionalProperties).toBe(false);
     expect(env.required).toEqual(['account', 'region', 'domain', 'dns', 'fromAddress']);
     expect(env.properties.dmarc.properties.policy.enum).toEqual(['none', 'quarantine', 'reject']);
+  });
+
+  // An editor shows a group's default from the schema. zod leaves it out of the JSON Schema when
+  // the group holds a transform (the credentials group lost it so once): every group the
+  // validator fills in when it is missing states that default.
+  test('every group with a default states it, as the validator fills it in', () => {
+    const env = schema.properties.environments.additionalProperties;
+    const minimal = {
+      account: '123456789012',
+      region: 'eu-west-1',
+      domain: 'example.com',
+      dns: { mode: 'manual' },
+      fromAddress: 'a@example.com',
+    };
+    const parsed = EnvironmentSchema.parse(minimal) as Record<string, unknown>;
+    const groups = Object.keys(env.properties).filter(
+      (key) => !(key in minimal) && typeof parsed[key] === 'object' && !Array.isArray(parsed[key]),
+    );
+    expect(groups).toEqual(expect.arrayContaining(['credentials', 'dmarc', 'health', 'alarms']));
+    for (const key of groups)
+      expect({ key, default: env.properties[key].default }).toEqual({ key, default: parsed[key] });
   });
 });
