@@ -285,8 +285,9 @@ describe('SesSmtp', () => {
 /** Every "ses-smtp <command> [--option [value]]..." in `text`, as the command and its arguments. */
 function commandsIn(text: string): { command: string; args: string[]; at: string }[] {
   const found = [];
+  // `help` takes the command it explains: one word, which the options part would not read.
   for (const match of text.matchAll(
-    /ses-smtp ([a-z][a-z-]*)((?: --?[a-z][a-z-]*(?: (?!-)[\w.:/@<>-]+)?)*)/g,
+    /ses-smtp (help(?= [a-z])|[a-z][a-z-]*)((?: [a-z][a-z-]*(?<=help [a-z-]*))?(?: --?[a-z][a-z-]*(?: (?!-)[\w.:/@<>-]+)?)*)/g,
   )) {
     const args = match[2]
       .trim()
@@ -300,7 +301,9 @@ function commandsIn(text: string): { command: string; args: string[]; at: string
 
 /** Why the CLI refuses `command args` at the parsing stage, or undefined when it takes them. */
 function refusal(command: string, args: string[]): string | undefined {
-  if (command === 'help') return args.every((a) => Object.hasOwn(COMMANDS, a)) ? undefined : `help ${args}`;
+  // `help` alone prints the overview; `help <command>` needs a command (a placeholder reads as none).
+  if (command === 'help')
+    return !args.length || Object.hasOwn(COMMANDS, args[0]) ? undefined : `help ${args[0]}`;
   const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!spec) return `unknown command ${command}`;
   try {
@@ -380,5 +383,9 @@ describe('every ses-smtp command a text gives parses', () => {
     const [resume] = commandsIn('then `ses-smtp resume --account`');
     expect(refusal(resume.command, resume.args)).toMatch(/account/);
     expect(refusal('restart', [])).toBe('unknown command restart');
+    const [help] = commandsIn('see `ses-smtp help frobnicate`');
+    expect(help).toMatchObject({ command: 'help', args: ['frobnicate'] });
+    expect(refusal(help.command, help.args)).toBe('help frobnicate');
+    expect(commandsIn('`ses-smtp help rotate`').map((c) => refusal(c.command, c.args))).toEqual([undefined]);
   });
 });
