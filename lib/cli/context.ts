@@ -74,6 +74,8 @@ export class CliContext {
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
   private readonly smtpEndpoint: SmtpEndpoint;
   private outputs?: Promise<Record<string, string> | undefined>;
+  /** The SesSmtp constructs the stack's outputs show (their paths), once they are read. */
+  private constructs: string[] = [];
 
   constructor(
     readonly options: GlobalOptions,
@@ -202,14 +204,15 @@ export class CliContext {
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
-      .then((r) =>
-        sesSmtpOutputs(
-          stack,
+      .then((r) => {
+        const { outputs, constructs } = sesSmtpOutputs(
           Object.fromEntries(
             (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
           ),
-        ),
-      )
+        );
+        this.constructs = constructs;
+        return outputs;
+      })
       .catch((e: Error) => {
         if (e.name === 'ValidationError' && /does not exist/.test(e.message)) return undefined;
         throw e;
@@ -231,6 +234,11 @@ export class CliContext {
     const { output } = RESOURCES[name];
     const value = outputs?.[output];
     if (value) return value;
+    if (this.constructs.length > 1) {
+      throw new UsageError(
+        `stack ${this.stackName} holds ${this.constructs.length} SesSmtp constructs (${this.constructs.join(', ')}): pass ${flagName} (which one is meant is not known)`,
+      );
+    }
     if (!outputs) {
       throw new UsageError(
         `stack ${this.stackName} not found in ${this.region}: deploy it (npx cdk deploy ${this.stackName}), or pass ${flagName} (and --stack or --region if it lives elsewhere)`,
@@ -295,27 +303,29 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
 }
 
 /**
- * A stack's outputs by the names SesSmtp gives them. The environments-file app's stacks use the
- * names as keys; a SesSmtp construct in a stack of your own gets keys CDK derives from each
- * output's path: "<construct path><Name><8 hex digits>", like MailSmtpSecretArn46B3BB99. Throws a
- * UsageError when the stack holds several SesSmtp constructs (which one is meant is not known).
+ * A stack's outputs by the names SesSmtp gives them, and the paths of the SesSmtp constructs found.
+ * The environments-file app's stacks use the names as keys; a SesSmtp construct in a stack of your
+ * own gets keys CDK derives from each output's path: "<construct path><Name><8 hex digits>", like
+ * MailSmtpSecretArn46B3BB99. With several constructs in one stack no key is renamed: which one a
+ * command means is not known (resource() says so when it needs one).
  */
-export function sesSmtpOutputs(stack: string, outputs: Record<string, string>): Record<string, string> {
-  if (Object.hasOwn(outputs, 'SmtpSecretArn')) return outputs;
-  const prefixes = Object.keys(outputs).flatMap(
+export function sesSmtpOutputs(outputs: Record<string, string>): {
+  outputs: Record<string, string>;
+  constructs: string[];
+} {
+  if (Object.hasOwn(outputs, 'SmtpSecretArn')) return { outputs, constructs: [''] };
+  const constructs = Object.keys(outputs).flatMap(
     (key) => /^([A-Za-z0-9]*)SmtpSecretArn[0-9A-F]{8}$/.exec(key)?.[1] ?? [],
   );
-  if (prefixes.length > 1) {
-    throw new UsageError(
-      `stack ${stack} holds ${prefixes.length} SesSmtp constructs (${prefixes.join(', ')}): pass the resource's own flag (--secret-id, --identity, --configuration-set, --user-name)`,
-    );
-  }
-  if (prefixes.length === 0) return outputs;
-  const named = new RegExp(`^${prefixes[0]}([A-Za-z0-9]+)[0-9A-F]{8}$`);
-  return Object.fromEntries(
-    Object.entries(outputs).flatMap(([key, value]) => {
-      const name = named.exec(key)?.[1];
-      return name ? [[name, value]] : [];
-    }),
-  );
+  if (constructs.length !== 1) return { outputs, constructs };
+  const named = new RegExp(`^${constructs[0]}([A-Za-z0-9]+)[0-9A-F]{8}$`);
+  return {
+    outputs: Object.fromEntries(
+      Object.entries(outputs).flatMap(([key, value]) => {
+        const name = named.exec(key)?.[1];
+        return name ? [[name, value]] : [];
+      }),
+    ),
+    constructs,
+  };
 }

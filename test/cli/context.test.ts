@@ -106,6 +106,42 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
   });
 
+  test('a stack with two SesSmtp constructs: a command that needs one asks for its flag, one given works', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'App',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN },
+            { OutputKey: 'OtherSmtpSecretArn0A1B2C3D', OutputValue: `${SECRET_ARN}x` },
+          ],
+        },
+      ],
+    });
+    const ambiguous = await run(['env', '--stack', 'App', '--region', 'eu-west-1']);
+    expect(ambiguous).toMatchObject({
+      code: 2,
+      stderr:
+        'ses-smtp: stack App holds 2 SesSmtp constructs (Mail, Other): pass --secret-id (which one is meant is not known)\n',
+    });
+    // kamal reads the stack's outputs too (for the port): with --secret-id it works all the same.
+    const given = await run([
+      'env',
+      '--stack',
+      'App',
+      '--region',
+      'eu-west-1',
+      '--secret-id',
+      SECRET_ARN,
+      '--format',
+      'kamal',
+    ]);
+    expect(given).toMatchObject({ code: 0, stderr: '' });
+    expect(given.stdout).toContain(SECRET_ARN);
+  });
+
   test("env --secret-id ARN: no stack to read, the Region is the ARN's", async () => {
     const r = await run(['env', '--secret-id', SECRET_ARN, '--format', 'kamal']);
     expect(r.code).toBe(0);
