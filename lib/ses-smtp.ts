@@ -17,7 +17,7 @@ import {
 import { SesSmtpSettings } from './config/settings';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
-import { OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
+import { CLI_OPTIONS_MAX_LENGTH, OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
@@ -62,12 +62,13 @@ const SettingsSchema = EnvironmentSchema.omit({
 }).extend({
   environmentName: environmentNameSchema,
   additionalSmtpRegions: z.array(awsRegion).default([]),
-  // As long as the default can be ("--stack" with a 128-character name, "--region"): CloudWatch
-  // takes alarm descriptions of at most 1024 characters, and some give the options twice.
   cliOptions: z
     .string()
     .min(1)
-    .max(160, 'at most 160 characters (alarm descriptions that give them are limited to 1024)')
+    .max(
+      CLI_OPTIONS_MAX_LENGTH,
+      `at most ${CLI_OPTIONS_MAX_LENGTH} characters (alarm descriptions that give them are limited to 1024)`,
+    )
     .optional(),
 });
 

@@ -19,7 +19,7 @@ import {
 import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
-import { stackCliOptions } from './operator-alarms';
+import { alarmCliOptions } from './operator-alarms';
 
 /** Warning and critical levels, in percent. */
 export interface PercentLevels {
@@ -356,7 +356,7 @@ export class HealthChecks extends Construct {
 
   private addAlarms(props: HealthChecksProps, quotaPercent: PercentLevels, sendRatePercent: number) {
     const env = props.environmentName;
-    const cliOptions = props.cliOptions ?? stackCliOptions(this);
+    const cliOptions = alarmCliOptions(this, props.cliOptions);
     const leaked = leakedCredentialSteps(cliOptions);
     // The catalog's runbooks are the doctor's too (run for one environment): name the options once.
     const checkAlarm = (check: CheckInfo) =>

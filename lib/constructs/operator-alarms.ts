@@ -17,6 +17,23 @@ export function stackCliOptions(scope: IConstruct): string {
   return cliOptions({ stackName, region });
 }
 
+/**
+ * The most characters the `cliOptions` of an alarm construct may have: as long as the default can
+ * be ("--stack" with a 128-character name, "--region"). CloudWatch takes alarm descriptions of at
+ * most 1024 characters, and some give the options twice.
+ */
+export const CLI_OPTIONS_MAX_LENGTH = 160;
+
+/** `given`, or `scope`'s Stack's options; throws when `given` is longer than CLI_OPTIONS_MAX_LENGTH. */
+export function alarmCliOptions(scope: IConstruct, given: string | undefined): string {
+  if (given !== undefined && given.length > CLI_OPTIONS_MAX_LENGTH) {
+    throw new Error(
+      `cliOptions must be at most ${CLI_OPTIONS_MAX_LENGTH} characters (alarm descriptions are limited to 1024), got ${given.length}: ${given.slice(0, 40)}...`,
+    );
+  }
+  return given ?? stackCliOptions(scope);
+}
+
 /** Where alarms go: the part of OperatorAlarms that alarm constructs use. */
 export interface IAlarmSink {
   /** Every alarm created through this sink, in creation order (a live list). */

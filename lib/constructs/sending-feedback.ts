@@ -59,8 +59,11 @@ export interface IFeedbackMonitoring {
   metricQueueDepth(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Failed invocations of the handler. */
   metricHandlerErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  /** Age of the oldest message in the feedback queue, seconds: grows when nothing takes them. */
-  metricOldestMessageAge(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Age of the oldest message in the feedback queue, seconds: grows when nothing takes them.
+   * Optional so that an implementation written before it still compiles; without it, no alarm.
+   */
+  metricOldestMessageAge?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** A count the handler publishes: events handled, or recipients it suppressed. */
   metricHandled(
     metricName: 'Events' | 'RecipientsSuppressed',

@@ -48,6 +48,13 @@ const dimension = (alarm: Alarm, name: string) =>
     ?.Value;
 
 describe('HealthChecks', () => {
+  test('cliOptions longer than 160 characters are refused (they would take alarm texts past 1024)', () => {
+    expect(() => build({ cliOptions: `--env ${'x'.repeat(155)}` })).toThrow(
+      /^cliOptions must be at most 160 characters \(alarm descriptions are limited to 1024\), got 161: --env x+\.\.\.$/,
+    );
+    expect(() => build({ cliOptions: `--env ${'x'.repeat(154)}` })).not.toThrow();
+  });
+
   // Lambda refuses more than 4 KB of environment variables, and says so only at deploy; the
   // target carries the apex TXT values and DMARC URIs the DNS check compares.
   test("settings that would pass Lambda's 4 KB of environment variables are one line at synth", () => {

@@ -1,6 +1,6 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { IAlarmSink, stackCliOptions } from '../operator-alarms';
+import { alarmCliOptions, IAlarmSink } from '../operator-alarms';
 import { IFeedbackMonitoring } from '../sending-feedback';
 import { IRotationMonitoring } from '../smtp-credentials';
 import { metricReputationRate, RateThresholds, REPUTATION_RATES, ReputationRate } from './ses-metrics';
@@ -120,18 +120,21 @@ export class SendingAlarms extends Construct {
     );
     // A handler that takes no messages fails none and dead-letters none. Retries of a failing
     // message take at most maxReceiveCount x 3 minutes (its visibility timeout) before the DLQ.
-    add(
-      alarms.addAlarm('FeedbackQueueAgeAlarm', feedback.metricOldestMessageAge(), {
-        alarmDescription:
-          `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
-          `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name <handler>), that its role may decrypt the queue's key, and read its logs.`,
-        threshold: 3600,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // SQS publishes the age while the queue holds messages: an empty queue is not late.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    );
+    const oldestMessageAge = feedback.metricOldestMessageAge?.();
+    if (oldestMessageAge) {
+      add(
+        alarms.addAlarm('FeedbackQueueAgeAlarm', oldestMessageAge, {
+          alarmDescription:
+            `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
+            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name <handler>), that its role may decrypt the queue's key, and read its logs.`,
+          threshold: 3600,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          // SQS publishes the age while the queue holds messages: an empty queue is not late.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
     add(
       alarms.alarmOnAny(
         'FeedbackHandlerErrorsAlarm',
@@ -142,7 +145,7 @@ export class SendingAlarms extends Construct {
     );
     const retry =
       `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
-      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? stackCliOptions(this)}`;
+      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`;
     add(
       alarms.alarmOnAny(
         'RotationFailedAlarm',
