@@ -51,6 +51,8 @@ export const FEEDBACK_METRICS_NAMESPACE = FEEDBACK_NAMESPACE;
 export interface IFeedbackMonitoring {
   /** Name of the configuration set whose events the pipeline handles. */
   readonly configurationSetName: string;
+  /** Name of the function that handles the feedback queue, for the commands alarm texts give. */
+  readonly handlerFunctionName?: string;
   /** The configuration set's bounce or complaint rate (a fraction), maximum per hour. */
   metricReputationRate(rate: ReputationRate, options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
@@ -90,6 +92,9 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   /** The event types published, as configured on the event destination. */
   public readonly events: ses.EmailSendingEvent[];
   public readonly configurationSetName: string;
+  public get handlerFunctionName(): string {
+    return this.handler.functionName;
+  }
   private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: SendingFeedbackProps) {

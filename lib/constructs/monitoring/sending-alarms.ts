@@ -126,7 +126,7 @@ export class SendingAlarms extends Construct {
         alarms.addAlarm('FeedbackQueueAgeAlarm', oldestMessageAge, {
           alarmDescription:
             `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
-            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name <handler>), that its role may decrypt the queue's key, and read its logs.`,
+            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'}), that its role may decrypt the queue's key, and read its logs.`,
           threshold: 3600,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
