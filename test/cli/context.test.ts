@@ -27,6 +27,7 @@ import {
   SECRET_ARN,
   ses,
   sm,
+  stackWithOutputs,
   tmp,
   writeConfig,
 } from './harness';
@@ -74,21 +75,12 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     healthyAws();
     // A SesSmtp construct's outputs in a stack of your own: keys from its path, with a hash
     // (test/ses-smtp.test.ts checks this shape against a synthesized stack).
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'Mail',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN },
-            { OutputKey: 'MailIdentityName5EBAFF55', OutputValue: 'example.com' },
-            { OutputKey: 'MailConfigurationSetName8276147A', OutputValue: CONFIGURATION_SET },
-            { OutputKey: 'MailSmtpUserName9B18179A', OutputValue: 'smtp-user' },
-            { OutputKey: 'OtherOutput', OutputValue: 'x' },
-          ],
-        },
-      ],
+    stackWithOutputs('Mail', {
+      MailSmtpSecretArn46B3BB99: SECRET_ARN,
+      MailIdentityName5EBAFF55: 'example.com',
+      MailConfigurationSetName8276147A: CONFIGURATION_SET,
+      MailSmtpUserName9B18179A: 'smtp-user',
+      OtherOutput: 'x',
     });
   });
   const noAwsCalls = () =>
@@ -107,18 +99,9 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
   });
 
   test('a stack with two SesSmtp constructs: a command that needs one asks for its flag, one given works', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'App',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN },
-            { OutputKey: 'OtherSmtpSecretArn0A1B2C3D', OutputValue: `${SECRET_ARN}x` },
-          ],
-        },
-      ],
+    stackWithOutputs('App', {
+      MailSmtpSecretArn46B3BB99: SECRET_ARN,
+      OtherSmtpSecretArn0A1B2C3D: `${SECRET_ARN}x`,
     });
     const ambiguous = await run(['env', '--stack', 'App', '--region', 'eu-west-1']);
     expect(ambiguous).toMatchObject({

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeSecretCommand,
@@ -62,6 +62,24 @@ export function writeConfig(env: Record<string, unknown> = {}): string {
   return file;
 }
 
+/** CloudFormation reports `stackName` with these outputs (key: value). */
+export function stackWithOutputs(
+  stackName: string,
+  outputs: Record<string, string>,
+  status = 'CREATE_COMPLETE',
+) {
+  cfn.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: stackName,
+        CreationTime: new Date(),
+        StackStatus: status as StackStatus,
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+}
+
 /** The healthy state of a deployed environment, as the AWS APIs report it. */
 export function healthyAws(): void {
   cfn.reset();
@@ -69,21 +87,12 @@ export function healthyAws(): void {
   ses.reset();
   cw.reset();
   iam.reset();
-  cfn.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'SesSmtp-prod',
-        CreationTime: new Date(),
-        StackStatus: 'CREATE_COMPLETE',
-        Outputs: [
-          { OutputKey: 'SmtpSecretArn', OutputValue: SECRET_ARN },
-          { OutputKey: 'IdentityName', OutputValue: 'example.com' },
-          { OutputKey: 'ConfigurationSetName', OutputValue: CONFIGURATION_SET },
-          { OutputKey: 'SmtpUserName', OutputValue: USER_NAME },
-          { OutputKey: 'SmtpPort', OutputValue: '587' },
-        ],
-      },
-    ],
+  stackWithOutputs('SesSmtp-prod', {
+    SmtpSecretArn: SECRET_ARN,
+    IdentityName: 'example.com',
+    ConfigurationSetName: CONFIGURATION_SET,
+    SmtpUserName: USER_NAME,
+    SmtpPort: '587',
   });
   sm.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: JSON.stringify(CREDENTIALS) });
   sm.on(DescribeSecretCommand).resolves({

@@ -1,4 +1,3 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
@@ -6,7 +5,17 @@ import {
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { awsError } from '../support/fake-aws';
-import { cfn, CREDENTIALS, healthyAws, iam, run, SECRET_ARN, sm, USER_NAME, writeConfig } from './harness';
+import {
+  CREDENTIALS,
+  healthyAws,
+  iam,
+  run,
+  SECRET_ARN,
+  sm,
+  stackWithOutputs,
+  USER_NAME,
+  writeConfig,
+} from './harness';
 
 /** The SMTP user's keys with their status, as IAM lists and updates them; a log of the calls in order. */
 class FakeKeys {
@@ -119,16 +128,7 @@ test('an inactive key is left alone; --user-name replaces the stack output', asy
 });
 
 test('a stack without the SmtpUserName output: one line naming --user-name, nothing changed', async () => {
-  cfn.on(DescribeStacksCommand).resolves({
-    Stacks: [
-      {
-        StackName: 'SesSmtp-prod',
-        CreationTime: new Date(),
-        StackStatus: 'UPDATE_COMPLETE',
-        Outputs: [{ OutputKey: 'SmtpSecretArn', OutputValue: SECRET_ARN }],
-      },
-    ],
-  });
+  stackWithOutputs('SesSmtp-prod', { SmtpSecretArn: SECRET_ARN }, 'UPDATE_COMPLETE');
   const r = await cli(['revoke', '--yes']);
   expect(r.code).toBe(2);
   expect(r.stderr).toBe(
