@@ -104,33 +104,75 @@ export interface HealthChecksProps {
  * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
  */
 const LAMBDA_ENVIRONMENT_BYTES = 4096;
-/** `value`, or `longest` characters when it is known only at deploy (a token). */
-const atMost = (value: string, longest: number) => (Token.isUnresolved(value) ? 'x'.repeat(longest) : value);
+/** The longest each pseudo parameter resolves to: aws-us-gov, ap-southeast-1, an account, amazonaws.com.cn. */
+const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
+  'AWS::Partition': 10,
+  'AWS::Region': 14,
+  'AWS::AccountId': 12,
+  'AWS::URLSuffix': 16,
+  'AWS::StackName': 128,
+};
+/**
+ * A value known only at deploy that nothing here bounds (a parameter, an import, another
+ * resource's attribute): counted at this length. Secrets Manager's longest secret name is 512.
+ */
+const UNBOUNDED_VALUE_LONGEST = 512;
+/** A secret name CloudFormation generates: the logical id (at most 255) and a random suffix. */
+const GENERATED_SECRET_NAME_LONGEST = 255 + 13;
 
 /**
- * The longest the target can be at deploy: each value known only then at the longest it can be,
- * the rest as it is. The identity's domain and the set's and secret's names, when the template
- * states them, count as written.
+ * `value` at its longest at deploy: its literal parts as written, each part known only then at the
+ * longest it can be (`longest` gives it for a part, or a pseudo parameter's, or the unbounded length).
  */
-function longestTarget(target: HealthTarget, props: HealthChecksProps): HealthTarget {
+function atLongest(
+  stack: Stack,
+  value: string,
+  longest: (part: unknown) => number | undefined = () => undefined,
+) {
+  if (!Token.isUnresolved(value)) return value;
+  const resolved: unknown = stack.resolve(value);
+  const join = (resolved as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  const [separator, parts] = join ?? ['', [resolved]];
+  return parts
+    .map((part) =>
+      typeof part === 'string'
+        ? part
+        : 'x'.repeat(
+            longest(part) ??
+              PSEUDO_PARAMETER_LONGEST[(part as { Ref?: string }).Ref ?? ''] ??
+              UNBOUNDED_VALUE_LONGEST,
+          ),
+    )
+    .join(separator);
+}
+
+/**
+ * The longest the target can be at deploy. The identity's domain and the set's and secret's names
+ * count as the template states them; what is known only at deploy, at the longest it can be; a
+ * value of any other field that is a token, at the unbounded length.
+ */
+function longestTarget(stack: Stack, target: HealthTarget, props: HealthChecksProps): string {
   const domain = (props.identity.node.defaultChild as ses.CfnEmailIdentity | undefined)?.emailIdentity;
   const setName = (props.configurationSet?.node.defaultChild as ses.CfnConfigurationSet | undefined)?.name;
-  const secretName = (props.secret.node.defaultChild as secretsmanager.CfnSecret | undefined)?.name;
-  const region = atMost(target.region, 14); // "ap-southeast-1"
-  return {
+  const secret = props.secret.node.defaultChild as secretsmanager.CfnSecret | undefined;
+  const region = atLongest(stack, target.region);
+  const name = (value: string | undefined, longest: number) =>
+    value === undefined ? 'x'.repeat(longest) : atLongest(stack, value, () => longest);
+  const longest: HealthTarget = {
     ...target,
-    stackName: atMost(target.stackName, 128),
+    stackName: atLongest(stack, target.stackName),
     region,
-    identity: atMost(domain ?? target.identity, 253),
+    identity: name(domain ?? target.identity, 253), // a domain name
     ...(target.configurationSetName && {
-      configurationSetName: atMost(setName ?? target.configurationSetName, 64),
+      configurationSetName: name(setName ?? target.configurationSetName, 64), // SES's longest set name
     }),
-    // arn:<partition>:secretsmanager:<Region>:<account>:secret:<name>-<6 characters>; a name
-    // CloudFormation generates is the logical id and a random suffix.
-    secretId: Token.isUnresolved(target.secretId)
-      ? `arn:aws-us-gov:secretsmanager:${region}:123456789012:secret:${atMost(secretName ?? 'x', 128)}-AbCdEf`
-      : target.secretId,
+    // A secret of this stack: arn:<partition>:secretsmanager:<Region>:<account>:secret:<name>-<6>;
+    // another one (imported): its ARN as given, each deploy-time part at its longest.
+    secretId: secret
+      ? `arn:aws-us-gov:secretsmanager:${region}:123456789012:secret:${name(secret.name, GENERATED_SECRET_NAME_LONGEST)}-AbCdEf`
+      : atLongest(stack, target.secretId),
   };
+  return JSON.stringify(longest).replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(UNBOUNDED_VALUE_LONGEST));
 }
 
 /**
@@ -203,7 +245,7 @@ export class HealthChecks extends Construct {
       sendRatePercent,
       dns: props.dns,
     };
-    const bytes = environmentBytes({ HEALTH_TARGET: JSON.stringify(longestTarget(target, props)) });
+    const bytes = environmentBytes({ HEALTH_TARGET: longestTarget(stack, target, props) });
     if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
       throw new ConfigError([
         `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +

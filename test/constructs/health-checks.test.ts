@@ -11,7 +11,10 @@ import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
 import { ConfigError } from '../../lib/config/load';
 import { synthStack, testApp } from '../helpers';
 
-function build(props: Partial<HealthChecksProps> = {}) {
+function build({
+  withSecret,
+  ...props
+}: Partial<HealthChecksProps> & { withSecret?: (stack: Stack) => secretsmanager.ISecret } = {}) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const identity = new ses.EmailIdentity(stack, 'Identity', { identity: ses.Identity.domain('example.com') });
   const configurationSet = new ses.ConfigurationSet(stack, 'Set', { configurationSetName: 'smtp-default' });
@@ -21,7 +24,9 @@ function build(props: Partial<HealthChecksProps> = {}) {
     topic: new sns.Topic(stack, 'Topic'),
     identity,
     configurationSet,
-    secret: new secretsmanager.Secret(stack, 'Secret', { encryptionKey: key }),
+    secret: withSecret
+      ? withSecret(stack)
+      : new secretsmanager.Secret(stack, 'Secret', { encryptionKey: key }),
     smtpUser: new iam.User(stack, 'User'),
     rotationDays: 90,
     dns: { mailFromSubdomain: 'mail' },
@@ -48,6 +53,79 @@ const dimension = (alarm: Alarm, name: string) =>
     ?.Value;
 
 describe('HealthChecks', () => {
+  // The check must be an upper bound of what Lambda measures: the largest settings it accepts, with
+  // every Ref at its longest real value, must still fit 4096 bytes.
+  test.each([
+    [
+      'a secret of this stack, its name generated',
+      (stack: Stack) => new secretsmanager.Secret(stack, 'Secret'),
+    ],
+    [
+      'a secret of this stack with a long name',
+      (stack: Stack) =>
+        new secretsmanager.Secret(stack, 'Secret', { secretName: `ses-smtp/${'n'.repeat(300)}` }),
+    ],
+    [
+      'an imported secret, named by its name',
+      (stack: Stack) =>
+        secretsmanager.Secret.fromSecretNameV2(stack, 'Secret', `ses-smtp/${'n'.repeat(200)}`),
+    ],
+  ])('the largest settings accepted fit Lambda at deploy: %s', (_case, secret) => {
+    const make = (length: number) =>
+      build({
+        dns: {
+          mailFromSubdomain: 'mail',
+          apexSpf: {
+            otherMechanisms: [],
+            all: '~all',
+            otherTxtValues: [`v=${'x'.repeat(length)}`],
+          },
+        },
+        // build() makes its own secret unless given one: this case's, in the same stack.
+        withSecret: secret,
+      });
+    // The message says how many bytes the check counts; each character of the value adds one.
+    let counted = 0;
+    try {
+      make(4096);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      counted = Number(/can take up to (\d+) bytes/.exec((e as Error).message)?.[1]);
+    }
+    const accepted = 4096 - (counted - 4096);
+    expect(() => make(accepted + 1)).toThrow(ConfigError);
+    expect(accepted).toBeGreaterThan(2500);
+    // What Lambda measures: the JSON of the variables, each Ref at the longest it can be.
+    const { template } = make(accepted);
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: Record<string, unknown> }
+    >;
+    const value = (part: unknown): string => {
+      if (typeof part === 'string') return part;
+      const { Ref, 'Fn::Join': join } = part as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+      if (join) return join[1].map(value).join(join[0]);
+      if (Ref === 'AWS::Partition') return 'aws-us-gov';
+      const resource = resources[Ref!];
+      if (resource?.Type === 'AWS::SES::EmailIdentity') return resource.Properties!.EmailIdentity as string;
+      if (resource?.Type === 'AWS::SES::ConfigurationSet') return resource.Properties!.Name as string;
+      if (resource?.Type === 'AWS::SecretsManager::Secret') {
+        // CloudFormation's name when none is given: the logical id and a random suffix.
+        const name = (resource.Properties!.Name as string | undefined) ?? `${Ref}-${'r'.repeat(12)}`;
+        return `arn:aws-us-gov:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+      }
+      throw new Error(`no longest value for ${JSON.stringify(part)}`);
+    };
+    const [fn] = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    const variables = (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const measured = JSON.stringify(
+      Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, value(v)])),
+    );
+    expect(Buffer.byteLength(measured)).toBeLessThanOrEqual(4096);
+    // And the check does not refuse much that would deploy.
+    expect(Buffer.byteLength(measured)).toBeGreaterThan(3700);
+  });
+
   test('cliOptions longer than 160 characters are refused (they would take alarm texts past 1024)', () => {
     expect(() => build({ cliOptions: `--env ${'x'.repeat(155)}` })).toThrow(
       /^cliOptions must be at most 160 characters \(alarm descriptions are limited to 1024\), got 161: --env x+\.\.\.$/,
