@@ -48,7 +48,7 @@ describe.each([
     // Each alarm notifies on ALARM and on OK.
     expect(count('alarm')).toBe(2 * alarms.length);
     expect(alarms.length).toBeGreaterThan(0);
-    // RotationSucceeded -> rotated topic, RotationFailed -> operator topic.
+    // Secret Label Updated (AWSCURRENT) -> rotated topic, RotationFailed -> operator topic.
     expect(count('rule')).toBe(2);
     expect(count('ses')).toBe(1);
     expect(count('subscription')).toBe('feedback' in config ? 2 : 1);

@@ -280,6 +280,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     // New credentials: Secrets Manager's own event when AWSCURRENT moves to a new version (a
     // rotation, or a value put by hand). Sent straight to EventBridge: it needs no CloudTrail trail.
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
+    // The id is the one of the CloudTrail rule it replaces: a deployed stack updates it in place.
     new events.Rule(this, 'RotationSucceededRule', {
       description: 'Tells apps that the SES SMTP credentials were rotated',
       eventPattern: {
