@@ -19,7 +19,7 @@ import {
 import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
-import { alarmCliOptions } from './operator-alarms';
+import { alarmCliOptions, checkCliOptions } from './operator-alarms';
 
 /** Warning and critical levels, in percent. */
 export interface PercentLevels {
@@ -507,6 +507,7 @@ export function rotationBlockedAlarmOptions(
   environmentName: string,
   cliOptions: string,
 ): cloudwatch.CreateAlarmOptions {
+  checkCliOptions(cliOptions);
   const env = environmentName;
   return {
     alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key, because SES used that key within the quiet period: an app still sends with the previous credentials (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR line "rotation step failed") names the key id (the app's SMTP username) and when and where it was last used. Give that app the current credentials (npx ses-smtp env ${cliOptions}), wait until the old key is unused for the quiet period (credentials.previousKeyQuietDays), then run npx ses-smtp rotate with the same options. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,

@@ -24,14 +24,19 @@ export function stackCliOptions(scope: IConstruct): string {
  */
 export const CLI_OPTIONS_MAX_LENGTH = 160;
 
-/** `given`, or `scope`'s Stack's options; throws when `given` is longer than CLI_OPTIONS_MAX_LENGTH. */
-export function alarmCliOptions(scope: IConstruct, given: string | undefined): string {
-  if (given !== undefined && given.length > CLI_OPTIONS_MAX_LENGTH) {
+/** `options`, if they fit alarm texts: throws when longer than CLI_OPTIONS_MAX_LENGTH. */
+export function checkCliOptions(options: string): string {
+  if (options.length > CLI_OPTIONS_MAX_LENGTH) {
     throw new Error(
-      `cliOptions must be at most ${CLI_OPTIONS_MAX_LENGTH} characters (alarm descriptions are limited to 1024), got ${given.length}: ${given.slice(0, 40)}...`,
+      `cliOptions must be at most ${CLI_OPTIONS_MAX_LENGTH} characters (alarm descriptions are limited to 1024), got ${options.length}: ${options.slice(0, 40)}...`,
     );
   }
-  return given ?? stackCliOptions(scope);
+  return options;
+}
+
+/** `given` (checked), or `scope`'s Stack's options. */
+export function alarmCliOptions(scope: IConstruct, given: string | undefined): string {
+  return given === undefined ? stackCliOptions(scope) : checkCliOptions(given);
 }
 
 /** Where alarms go: the part of OperatorAlarms that alarm constructs use. */

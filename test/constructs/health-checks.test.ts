@@ -6,7 +6,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { HealthChecks, HealthChecksProps, leakedCredentialSteps } from '../../lib/constructs/health-checks';
+import {
+  HealthChecks,
+  HealthChecksProps,
+  leakedCredentialSteps,
+  rotationBlockedAlarmOptions,
+} from '../../lib/constructs/health-checks';
 import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
 import { ConfigError } from '../../lib/config/load';
 import { synthStack, testApp } from '../helpers';
@@ -131,6 +136,10 @@ describe('HealthChecks', () => {
       /^cliOptions must be at most 160 characters \(alarm descriptions are limited to 1024\), got 161: --env x+\.\.\.$/,
     );
     expect(() => build({ cliOptions: `--env ${'x'.repeat(154)}` })).not.toThrow();
+    // The stale-use guard's alarm options, made apart from the construct, check them too.
+    expect(() => rotationBlockedAlarmOptions('prod', `--env ${'x'.repeat(155)}`)).toThrow(
+      /at most 160 characters/,
+    );
   });
 
   // Lambda refuses more than 4 KB of environment variables, and says so only at deploy; the
