@@ -7,6 +7,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   globalSetup: '<rootDir>/test/global-setup.js',
+  globalTeardown: '<rootDir>/test/global-teardown.js',
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   testMatch: ['**/*.test.ts'],
   // The CLI loads its commands with import('./x.js') (the compiled CommonJS runs them as files): map to the sources.

@@ -24,6 +24,8 @@ if [ "$cdk_lib" = "$ours" ]; then
 fi
 work="${CONSUMER_DIR:-$(mktemp -d -t ses-smtp-consumer-XXXXXX)}"
 mkdir -p "$work"
+# A folder of its own (not CONSUMER_DIR, kept to look into) goes when the test ends: about 280 MB.
+if [ -z "${CONSUMER_DIR:-}" ]; then trap 'rm -rf "$work"' EXIT; fi
 app="$work/app"
 rm -rf "$app" "$work"/*.tgz
 
