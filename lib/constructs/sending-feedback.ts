@@ -66,6 +66,11 @@ export interface IFeedbackMonitoring {
    * Optional so that an implementation written before it still compiles; without it, no alarm.
    */
   metricOldestMessageAge?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Notifications the feedback topic failed to deliver (to the queue, or an app's webhook or
+   * queue). Optional, as metricOldestMessageAge; without it, no alarm.
+   */
+  metricDeliveryFailures?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** A count the handler publishes: events handled, or recipients it suppressed. */
   metricHandled(
     metricName: 'Events' | 'RecipientsSuppressed',
@@ -269,6 +274,14 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     return this.queue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(5),
       statistic: 'Maximum',
+      ...options,
+    });
+  }
+
+  public metricDeliveryFailures(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.topic.metricNumberOfNotificationsFailed({
+      period: Duration.minutes(5),
+      statistic: 'Sum',
       ...options,
     });
   }

@@ -102,11 +102,11 @@ describe('ReputationMonitoring', () => {
       const isRate = String(a.MetricName).startsWith('Reputation.');
       expect([a.MetricName, a.TreatMissingData]).toEqual([a.MetricName, isRate ? 'ignore' : 'notBreaching']);
     }
-    expect(ours).toHaveLength(13);
-    // 8 reputation + DLQ + queue age + handler errors + 2 rotation alarms + the stale-use guard + 14 health
+    expect(ours).toHaveLength(14);
+    // 8 reputation + DLQ + queue age + SNS delivery + handler errors + 2 rotation alarms + the stale-use guard + 14 health
     // alarms (8 checks, 2 quota levels, send rate, send anomaly, not running, errors), all to the
     // operator topic.
-    expect(alarms).toHaveLength(28);
+    expect(alarms).toHaveLength(29);
 
     for (const a of alarms)
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
@@ -119,7 +119,7 @@ describe('ReputationMonitoring', () => {
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     // The alarm panel lists every alarm of the environment, rotation alarms included.
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(28);
+    expect(alarmIds).toHaveLength(29);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',

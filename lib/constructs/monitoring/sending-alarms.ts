@@ -135,6 +135,20 @@ export class SendingAlarms extends Construct {
         }),
       );
     }
+    // A queue policy or key that no longer lets SNS in is a client-side error: SNS does not retry
+    // it, and the notification is lost. (A server-side error is retried for days before it counts.)
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
+    const deliveryFailures = feedback.metricDeliveryFailures?.();
+    if (deliveryFailures) {
+      add(
+        alarms.alarmOnAny(
+          'FeedbackDeliveryFailuresAlarm',
+          deliveryFailures,
+          `SNS could not deliver bounce/complaint notifications (environment ${environmentName}): to the feedback queue (its queue policy or KMS key no longer lets SNS in; those notifications are lost, their recipients not suppressed), or to the app's webhook or queue if configured. ` +
+            `Compare the queue policy and the key policy with the deployed template (redeploy the stack to restore them), and check the app's webhook if there is one.`,
+        ),
+      );
+    }
     add(
       alarms.alarmOnAny(
         'FeedbackHandlerErrorsAlarm',

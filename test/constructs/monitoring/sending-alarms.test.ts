@@ -20,6 +20,7 @@ const feedback: IFeedbackMonitoring = {
   metricDeadLetters: () => count('DeadLetters'),
   metricQueueDepth: () => count('QueueDepth'),
   metricHandlerErrors: () => count('HandlerErrors'),
+  metricDeliveryFailures: () => count('DeliveryFailures'),
   metricOldestMessageAge: () =>
     new cloudwatch.Metric({ namespace: 'Test', metricName: 'OldestAge', statistic: 'Maximum' }),
   metricHandled: (name) => count(name),
@@ -62,6 +63,19 @@ const alarmList = (template: Template) =>
 describe('SendingAlarms', () => {
   // A handler that takes nothing (its event source mapping off, its role unable to decrypt the
   // queue) fails nothing and dead-letters nothing: only the age of what waits shows it.
+  // A queue or key policy that shuts SNS out is a client-side error: SNS drops the notification
+  // at once, so nothing reaches the queue (no age, no dead letter, no handler error).
+  test('a notification SNS fails to deliver raises an alarm at once', () => {
+    const alarm = alarmList(build().template).find((a) => a.MetricName === 'DeliveryFailures');
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringMatching(/SNS could not deliver.*queue policy or KMS key.*redeploy/),
+    });
+  });
+
   test('feedback that waits an hour or more in the queue raises an alarm', () => {
     const alarm = alarmList(build().template).find((a) => a.MetricName === 'OldestAge');
     expect(alarm).toMatchObject({
@@ -75,7 +89,7 @@ describe('SendingAlarms', () => {
 
   test('rates for the account and the configuration set, then pipeline and rotation alarms', () => {
     const { alarms, template } = build();
-    expect(alarms.alarms).toHaveLength(13);
+    expect(alarms.alarms).toHaveLength(14);
     const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
     expect(rates.filter((a) => a.Dimensions === undefined)).toHaveLength(4);
     expect(rates.filter((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toHaveLength(4);
@@ -124,7 +138,7 @@ describe('SendingAlarms', () => {
 
   test('accountAlarms: false keeps only the configuration set rate alarms', () => {
     const { alarms, template } = build({ accountAlarms: false });
-    expect(alarms.alarms).toHaveLength(9);
+    expect(alarms.alarms).toHaveLength(10);
     const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
     expect(rates).toHaveLength(4);
     expect(rates.every((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toBe(true);
@@ -142,7 +156,7 @@ describe('SendingAlarms', () => {
     const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(ids).toHaveLength(13);
+    expect(ids).toHaveLength(14);
     for (const id of ids) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     expect(dashboard.Properties.DashboardName).toBe('SesSmtp-prod');
   });
