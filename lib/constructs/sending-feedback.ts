@@ -78,6 +78,13 @@ export interface IFeedbackMonitoring {
   ): cloudwatch.IMetric;
 }
 
+/** A metric's options over 5 minutes with `statistic`, which `options` may override. */
+const fiveMinutes = (statistic: string, options: cloudwatch.MetricOptions): cloudwatch.MetricOptions => ({
+  period: Duration.minutes(5),
+  statistic,
+  ...options,
+});
+
 /**
  * The feedback loop of one environment: a configuration set (the identity's default, so SMTP
  * mail uses it) that publishes bounces and complaints to an encrypted SNS topic, a queue with a
@@ -263,39 +270,23 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   }
 
   public metricDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(5),
-      statistic: 'Maximum',
-      ...options,
-    });
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(fiveMinutes('Maximum', options));
   }
 
   public metricQueueDepth(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.queue.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(5),
-      statistic: 'Maximum',
-      ...options,
-    });
+    return this.queue.metricApproximateNumberOfMessagesVisible(fiveMinutes('Maximum', options));
   }
 
   public metricDeliveryFailures(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.topic.metricNumberOfNotificationsFailed({
-      period: Duration.minutes(5),
-      statistic: 'Sum',
-      ...options,
-    });
+    return this.topic.metricNumberOfNotificationsFailed(fiveMinutes('Sum', options));
   }
 
   public metricOldestMessageAge(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.queue.metricApproximateAgeOfOldestMessage({
-      period: Duration.minutes(5),
-      statistic: 'Maximum',
-      ...options,
-    });
+    return this.queue.metricApproximateAgeOfOldestMessage(fiveMinutes('Maximum', options));
   }
 
   public metricHandlerErrors(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.handler.metricErrors({ period: Duration.minutes(5), statistic: 'Sum', ...options });
+    return this.handler.metricErrors(fiveMinutes('Sum', options));
   }
 
   public metricHandled(

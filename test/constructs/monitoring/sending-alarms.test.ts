@@ -61,29 +61,31 @@ const alarmList = (template: Template) =>
   );
 
 describe('SendingAlarms', () => {
-  // A handler that takes nothing (its event source mapping off, its role unable to decrypt the
-  // queue) fails nothing and dead-letters nothing: only the age of what waits shows it.
-  // A queue or key policy that shuts SNS out is a client-side error: SNS drops the notification
-  // at once, so nothing reaches the queue (no age, no dead letter, no handler error).
-  test('a notification SNS fails to deliver raises an alarm at once', () => {
-    const alarm = alarmList(build().template).find((a) => a.MetricName === 'DeliveryFailures');
+  // Failures that reach no other alarm: a handler that takes nothing (its event source mapping
+  // off, its role unable to decrypt the queue) fails nothing and dead-letters nothing, only the age
+  // of what waits shows it; a queue or key policy that shuts SNS out is a client-side error, which
+  // SNS drops at once, so nothing reaches the queue.
+  test.each([
+    [
+      'feedback that waits an hour or more in the queue',
+      'OldestAge',
+      3600,
+      /an hour or more.*not suppressed.*event source mapping/,
+    ],
+    [
+      'a notification SNS fails to deliver',
+      'DeliveryFailures',
+      1,
+      /SNS could not deliver.*queue policy or KMS key.*redeploy/,
+    ],
+  ])('%s raises an alarm', (_what, metricName, threshold, text) => {
+    const alarm = alarmList(build().template).find((a) => a.MetricName === metricName);
     expect(alarm).toMatchObject({
-      Threshold: 1,
+      Threshold: threshold,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
-      AlarmDescription: expect.stringMatching(/SNS could not deliver.*queue policy or KMS key.*redeploy/),
-    });
-  });
-
-  test('feedback that waits an hour or more in the queue raises an alarm', () => {
-    const alarm = alarmList(build().template).find((a) => a.MetricName === 'OldestAge');
-    expect(alarm).toMatchObject({
-      Threshold: 3600,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-      AlarmDescription: expect.stringMatching(/an hour or more.*not suppressed.*event source mapping/),
+      AlarmDescription: expect.stringMatching(text),
     });
   });
 
