@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { schemaJson, SCHEMA_PATH } from '../../lib/config/json-schema';
 import { EnvironmentSchema } from '../../lib/config/schema';
 
@@ -21,13 +22,10 @@ describe('environments JSON Schema', () => {
   // validator fills in when it is missing states that default.
   test('every group with a default states it, as the validator fills it in', () => {
     const env = schema.properties.environments.additionalProperties;
-    const minimal = {
-      account: '123456789012',
-      region: 'eu-west-1',
-      domain: 'example.com',
-      dns: { mode: 'manual' },
-      fromAddress: 'a@example.com',
-    };
+    // An environment with only the required fields.
+    const minimal = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../fixtures/config/single.json'), 'utf8'),
+    ).environments.qa;
     const parsed = EnvironmentSchema.parse(minimal) as Record<string, unknown>;
     const groups = Object.keys(env.properties).filter(
       (key) => !(key in minimal) && typeof parsed[key] === 'object' && !Array.isArray(parsed[key]),

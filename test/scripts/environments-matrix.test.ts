@@ -53,14 +53,10 @@ test('each entry carries what the jobs need, with the GitHub environment default
 
 test('a config mistake prints one line and exits 2, with no matrix', () => {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-matrix-')), 'bad.json');
-  const env = {
-    account: 'x',
-    region: 'eu-west-1',
-    domain: 'example.com',
-    dns: { mode: 'manual' },
-    fromAddress: 'a@example.com',
-  };
-  fs.writeFileSync(file, JSON.stringify({ environments: { prod: env } }));
+  const { qa } = JSON.parse(
+    fs.readFileSync(path.join(REPO, 'test/fixtures/config/single.json'), 'utf8'),
+  ).environments;
+  fs.writeFileSync(file, JSON.stringify({ environments: { prod: { ...qa, account: 'x' } } }));
   const result = matrix(file);
   expect(result.status).toBe(2);
   expect(result.stdout).toBe('');
