@@ -73,9 +73,8 @@ export class CliContext {
   private readonly configPath: string;
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
   private readonly smtpEndpoint: SmtpEndpoint;
-  private outputs?: Promise<Record<string, string> | undefined>;
-  /** The SesSmtp constructs the stack's outputs show (their paths), once they are read. */
-  private constructs: string[] = [];
+  /** The stack's outputs by SesSmtp's names and the constructs they show, read once. */
+  private outputs?: Promise<ReturnType<typeof sesSmtpOutputs> | undefined>;
 
   constructor(
     readonly options: GlobalOptions,
@@ -197,22 +196,24 @@ export class CliContext {
   }
 
   /** The stack's outputs, read once; undefined when the stack does not exist, or without a stack. */
-  stackOutputs(): Promise<Record<string, string> | undefined> {
+  async stackOutputs(): Promise<Record<string, string> | undefined> {
+    return (await this.readOutputs())?.outputs;
+  }
+
+  private readOutputs(): Promise<ReturnType<typeof sesSmtpOutputs> | undefined> {
     const stack = this.stackName;
     if (stack === undefined) return Promise.resolve(undefined);
     this.outputs ??= import('@aws-sdk/client-cloudformation')
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
-      .then((r) => {
-        const { outputs, constructs } = sesSmtpOutputs(
+      .then((r) =>
+        sesSmtpOutputs(
           Object.fromEntries(
             (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
           ),
-        );
-        this.constructs = constructs;
-        return outputs;
-      })
+        ),
+      )
       .catch((e: Error) => {
         if (e.name === 'ValidationError' && /does not exist/.test(e.message)) return undefined;
         throw e;
@@ -230,22 +231,21 @@ export class CliContext {
         `${flagName} is missing: without an environments file (${this.configPath} not found) pass ${flagName} ${RESOURCES[name].value}, or --stack NAME to read it from the stack's outputs`,
       );
     }
-    const outputs = await this.stackOutputs();
-    const { output } = RESOURCES[name];
-    const value = outputs?.[output];
+    const read = await this.readOutputs();
+    const value = read?.outputs[RESOURCES[name].output];
     if (value) return value;
-    if (this.constructs.length > 1) {
+    if (read && read.constructs.length > 1) {
       throw new UsageError(
-        `stack ${this.stackName} holds ${this.constructs.length} SesSmtp constructs (${this.constructs.join(', ')}): pass ${flagName} (which one is meant is not known)`,
+        `stack ${this.stackName} holds ${read.constructs.length} SesSmtp constructs (${read.constructs.join(', ')}): pass ${flagName} (which one is meant is not known)`,
       );
     }
-    if (!outputs) {
+    if (!read) {
       throw new UsageError(
         `stack ${this.stackName} not found in ${this.region}: deploy it (npx cdk deploy ${this.stackName}), or pass ${flagName} (and --stack or --region if it lives elsewhere)`,
       );
     }
     throw new UsageError(
-      `stack ${this.stackName} has no output ${output}: redeploy it with this version, or pass ${flagName}`,
+      `stack ${this.stackName} has no output ${RESOURCES[name].output}: redeploy it with this version, or pass ${flagName}`,
     );
   }
 
