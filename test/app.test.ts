@@ -269,7 +269,7 @@ describe('bin/app.ts, bundled as cdk.json runs it (.build/app.js under plain Nod
 
 describe('cdk-nag on synth', () => {
   test('an unacknowledged finding fails synth', () => {
-    const app = appWith({ config: FIXTURE });
+    const app = appWith({});
     const [stack] = buildApp(app, { CI: 'true' });
     // A topic that accepts plain HTTP publishers violates AwsSolutions-SNS3.
     new Topic(stack, 'Unsafe');

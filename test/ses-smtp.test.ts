@@ -21,6 +21,17 @@ function appStack(
   return new Stack(testApp(), 'App', { env });
 }
 
+let ownTemplate: Template | undefined;
+/** The template of a SesSmtp "Mail" with PROPS in a stack of your own ("App"), synthesized once. */
+function ownStackTemplate(): Template {
+  if (!ownTemplate) {
+    const stack = appStack();
+    new SesSmtp(stack, 'Mail', PROPS);
+    ownTemplate = Template.fromStack(stack);
+  }
+  return ownTemplate;
+}
+
 /** The message SesSmtp throws for `props`, or undefined. */
 function errorOf(props: object, stack = appStack()): string | undefined {
   try {
@@ -36,9 +47,7 @@ describe('SesSmtp', () => {
   // An operator paged at night runs the command the alarm gives: it must work for this stack.
   test("alarm texts give commands that pick this stack: --stack and --region, or the file app's --env", () => {
     const texts = (template: Template) => JSON.stringify(template.toJSON().Resources);
-    const own = appStack();
-    new SesSmtp(own, 'Mail', PROPS);
-    const ownTexts = texts(Template.fromStack(own));
+    const ownTexts = texts(ownStackTemplate());
     expect(ownTexts).toContain('npx ses-smtp rotate --stack App --region eu-west-1');
     expect(ownTexts).toContain('npx ses-smtp env --stack App --region eu-west-1');
     expect(ownTexts).not.toContain('--env ');
@@ -90,6 +99,7 @@ describe('SesSmtp', () => {
     const withCommands = Object.values(resources).filter((r) =>
       text(r.Properties.AlarmDescription ?? '').includes('ses-smtp '),
     );
+    expect(withCommands.length).toBeGreaterThan(5);
     for (const r of withCommands) expect(text(r.Properties.AlarmDescription)).toContain(`--stack ${name}`);
   });
 
@@ -179,9 +189,7 @@ describe('SesSmtp', () => {
   });
 
   test('in a consumer stack, resources are named after the construct id', () => {
-    const stack = appStack();
-    new SesSmtp(stack, 'Mail', PROPS);
-    const ids = Object.keys(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret'));
+    const ids = Object.keys(ownStackTemplate().findResources('AWS::SecretsManager::Secret'));
     expect(ids).toEqual([expect.stringMatching(/^MailSmtpCredentialsSecret[0-9A-F]{8}$/)]);
   });
 
@@ -358,11 +366,9 @@ function templateTexts(template: Template): string[] {
 }
 
 describe('every ses-smtp command a text gives parses', () => {
-  const own = appStack();
-  new SesSmtp(own, 'Mail', PROPS);
   const sources: [string, string[]][] = [
     ['alarms and events of the environments-file stack', templateTexts(synthStack().template)],
-    ['alarms and events of a SesSmtp in a stack of your own', templateTexts(Template.fromStack(own))],
+    ['alarms and events of a SesSmtp in a stack of your own', templateTexts(ownStackTemplate())],
     ['the health-check runbooks', CHECK_CATALOG.map((check) => check.runbook)],
     ['README.md', [fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8')]],
     // Messages built in code (the checks' fixes, the CLI's hints): their literal parts.

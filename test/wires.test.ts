@@ -52,7 +52,8 @@ describe.each([
     expect(count('rule')).toBe(2);
     expect(count('ses')).toBe(1);
     expect(count('subscription')).toBe('feedback' in config ? 2 : 1);
-    const followed = followAll(t, ENV).map((r) => r.wire.kind);
+    const results = followAll(t, ENV);
+    const followed = results.map((r) => r.wire.kind);
     // The feedback handler polls its queue; Secrets Manager invokes the rotation function, and
     // each rule that targets a function (the health checks' schedules) invokes it; the rotation
     // function rotates the secret and the health check reads it.
@@ -67,9 +68,7 @@ describe.each([
     expect(followed.filter((k) => k === 'send')).toHaveLength(1);
     expect(followed.filter((k) => k === 'suppress')).toHaveLength(1);
     expect(
-      followAll(t, ENV)
-        .filter((r) => r.wire.kind === 'secret')
-        .map((r) => r.wire.name.replace(/[0-9A-F]{8}\b/g, '')),
+      results.filter((r) => r.wire.kind === 'secret').map((r) => r.wire.name.replace(/[0-9A-F]{8}\b/g, '')),
     ).toEqual([
       'SmtpCredentialsRotationFunction rotates secret SmtpCredentialsSecret',
       'HealthChecksFunction reads secret SmtpCredentialsSecret',

@@ -22,6 +22,7 @@ import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
   cfn,
+  expectNoAwsCalls,
   CREDENTIALS,
   healthyAws,
   healthyZone,
@@ -163,7 +164,7 @@ describe('usage', () => {
         expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
         expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
         expect(r.code).toBe(2);
-        expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
+        expectNoAwsCalls();
       }
     },
   );

@@ -20,13 +20,12 @@ import {
   cfn,
   CONFIGURATION_SET,
   CREDENTIALS,
-  cw,
   healthyAws,
-  iam,
   run,
   SECRET_ARN,
   ses,
   sm,
+  expectNoAwsCalls,
   stackWithOutputs,
   tmp,
   writeConfig,
@@ -83,8 +82,6 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       OtherOutput: 'x',
     });
   });
-  const noAwsCalls = () =>
-    expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
   const ca = path.join(tmp, 'own-stack-ca.pem');
 
   test('env --stack Mail --region eu-west-1: the secret from the stack outputs, in that Region', async () => {
@@ -216,7 +213,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
     expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
     expect(r.code).toBe(2);
-    noAwsCalls();
+    expectNoAwsCalls();
   });
 
   test('--config PATH that does not exist is still an error (the file was asked for)', async () => {

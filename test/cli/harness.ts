@@ -62,6 +62,11 @@ export function writeConfig(env: Record<string, unknown> = {}): string {
   return file;
 }
 
+/** No AWS client of the CLI was called (the command stopped before any request). */
+export function expectNoAwsCalls(): void {
+  expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
+}
+
 /** CloudFormation reports `stackName` with these outputs (key: value). */
 export function stackWithOutputs(
   stackName: string,

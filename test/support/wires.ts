@@ -361,12 +361,8 @@ function evaluate(
   req: Request,
   t: CfnTemplate,
   env: Environment,
-  /** Identity policies (and key-policy statements already picked by principal) name no principal. */
-  anyPrincipal = false,
 ): HopResult {
-  const matching = statements.filter(({ statement }) =>
-    statementMatches(statement, req, t, env, anyPrincipal),
-  );
+  const matching = statements.filter(({ statement }) => statementMatches(statement, req, t, env));
   const deny = matching.find(({ statement }) => statement.Effect === 'Deny');
   if (deny) return { allowed: false, grants: [], reason: `denied by ${describe(deny.ref)}` };
   const grants = matching.filter(({ statement }) => statement.Effect === 'Allow').map(({ ref }) => ref);
@@ -457,15 +453,7 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
       env,
     ),
   );
-  const refused = perAction.find((r) => !r.allowed);
-  return {
-    wire,
-    resourcePolicy,
-    key,
-    keyPolicy: refused
-      ? { allowed: false, grants: [], reason: `key ${key}: ${refused.reason}` }
-      : { allowed: true, grants: perAction.flatMap((r) => r.grants) },
-  };
+  return { wire, resourcePolicy, key, keyPolicy: allOf(perAction, `key ${key}: `) };
 }
 
 /** The wires that AWS would refuse, each as one line. */
