@@ -385,18 +385,34 @@ function statementsOf(t: CfnTemplate, resource: string, path: string) {
   }));
 }
 
-/** The statements of every topic or queue policy attached to `target`. */
+/** Each resource type's policy resource: its type, the property naming the target, its statements. */
+const RESOURCE_POLICIES: Record<string, [policyType: string, targetProp: string, statements: string]> = {
+  'AWS::SNS::Topic': ['AWS::SNS::TopicPolicy', 'Topics', 'PolicyDocument.Statement'],
+  'AWS::SQS::Queue': ['AWS::SQS::QueuePolicy', 'Queues', 'PolicyDocument.Statement'],
+  'AWS::SecretsManager::Secret': [
+    'AWS::SecretsManager::ResourcePolicy',
+    'SecretId',
+    'ResourcePolicy.Statement',
+  ],
+};
+
+/** The statements of every resource policy attached to `target` (a topic, queue or secret). */
 function resourcePolicyStatements(t: CfnTemplate, target: string) {
-  const [policyType, listProp] =
-    t.Resources[target].Type === 'AWS::SNS::Topic'
-      ? ['AWS::SNS::TopicPolicy', 'Topics']
-      : ['AWS::SQS::QueuePolicy', 'Queues'];
+  const [policyType, targetProp, statements] = RESOURCE_POLICIES[t.Resources[target].Type];
   return Object.entries(t.Resources)
     .filter(
       ([, r]) =>
-        r.Type === policyType && asList(r.Properties?.[listProp]).some((x) => pointsAt(x) === target),
+        r.Type === policyType && asList(r.Properties?.[targetProp]).some((x) => pointsAt(x) === target),
     )
-    .flatMap(([id]) => statementsOf(t, id, 'PolicyDocument.Statement'));
+    .flatMap(([id]) => statementsOf(t, id, statements));
+}
+
+/** The KMS key of this template that `keyRef` points at, or the refused hop when it points elsewhere. */
+function templateKey(t: CfnTemplate, keyRef: unknown): string | HopResult {
+  const key = pointsAt(keyRef);
+  return key && t.Resources[key]?.Type === 'AWS::KMS::Key'
+    ? key
+    : { allowed: false, grants: [], reason: `key ${JSON.stringify(keyRef)} is not a key of this template` };
 }
 
 export interface Source {
@@ -431,18 +447,8 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
 
   const keyRef = targetResource.Properties?.KmsMasterKeyId;
   if (keyRef === undefined) return { wire, resourcePolicy };
-  const key = pointsAt(keyRef);
-  if (!key || t.Resources[key]?.Type !== 'AWS::KMS::Key') {
-    return {
-      wire,
-      resourcePolicy,
-      keyPolicy: {
-        allowed: false,
-        grants: [],
-        reason: `key ${JSON.stringify(keyRef)} is not a key of this template`,
-      },
-    };
-  }
+  const key = templateKey(t, keyRef);
+  if (typeof key !== 'string') return { wire, resourcePolicy, keyPolicy: key };
   const keyStatements = statementsOf(t, key, 'KeyPolicy.Statement');
   const kmsContext = wire.kmsCarriesSource ? fromSource : { 'aws:securetransport': 'true' };
   const perAction = KMS_ACTIONS.map((action) =>
@@ -835,15 +841,7 @@ function followSecretAccess(t: CfnTemplate, env: Environment): WireResult[] {
         users.set(fn, 'reads');
     }
     const secretArn = arnOf(secret, t, env);
-    const secretPolicy = {
-      statements: Object.entries(t.Resources)
-        .filter(
-          ([, r]) =>
-            r.Type === 'AWS::SecretsManager::ResourcePolicy' && pointsAt(r.Properties?.SecretId) === secret,
-        )
-        .flatMap(([id]) => statementsOf(t, id, 'ResourcePolicy.Statement')),
-      isKeyPolicy: false,
-    };
+    const secretPolicy = { statements: resourcePolicyStatements(t, secret), isKeyPolicy: false };
     for (const [fn, use] of users) {
       const caller = functionCaller(t, env, fn);
       const actions = use === 'rotates' ? SECRET_ROTATE : SECRET_READ;
@@ -869,10 +867,9 @@ function followSecretAccess(t: CfnTemplate, env: Environment): WireResult[] {
         results.push({ wire, resourcePolicy });
         continue;
       }
-      const key = pointsAt(keyRef);
-      if (!key || t.Resources[key]?.Type !== 'AWS::KMS::Key') {
-        const reason = `key ${JSON.stringify(keyRef)} is not a key of this template`;
-        results.push({ wire, resourcePolicy, keyPolicy: { allowed: false, grants: [], reason } });
+      const key = templateKey(t, keyRef);
+      if (typeof key !== 'string') {
+        results.push({ wire, resourcePolicy, keyPolicy: key });
         continue;
       }
       const kmsActions = use === 'rotates' ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
