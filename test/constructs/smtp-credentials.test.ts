@@ -382,26 +382,43 @@ describe('SmtpCredentials', () => {
     expect(new Set(placeholders)).toEqual(new Set(Object.keys(target.InputTransformer.InputPathsMap)));
   });
 
-  // Secrets Manager sends this event itself: apps hear of new credentials without a CloudTrail trail.
-  test('the rotated pattern matches the Secret Label Updated event AWS documents, for AWSCURRENT of this secret only', () => {
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
+  const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+  /**
+   * The event pattern of the rule `isRule` picks, with the secret's Ref as CloudFormation resolves
+   * it (its ARN), and a copy of `sample` for this secret, changed by each test's `changes`.
+   */
+  function patternAndEvent<E>(
+    isRule: (pattern: { 'detail-type': string[]; detail: { eventName?: string[] } }) => boolean,
+    sample: E,
+    forSecret: (event: E, secretArn: string) => void,
+  ) {
     const { stack, credentials, template } = build();
-    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
-      (r) => r.Properties.EventPattern['detail-type'][0] === 'Secret Label Updated',
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter((r) =>
+      isRule(r.Properties.EventPattern),
     );
-    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
     const pattern = JSON.parse(
       JSON.stringify(rule.Properties.EventPattern).replace(
         JSON.stringify({ Ref: stack.getLogicalId(credentials.secret.node.defaultChild as CfnElement) }),
-        JSON.stringify(secretArn),
+        JSON.stringify(SECRET_ARN),
       ),
     );
-    const event = (changes: (e: typeof labelUpdated) => void = () => {}) => {
-      const e = structuredClone(labelUpdated);
-      e.resources = [secretArn];
+    const event = (changes: (e: E) => void = () => {}) => {
+      const e = structuredClone(sample);
+      forSecret(e, SECRET_ARN);
       changes(e);
       return e;
     };
+    return { pattern, event };
+  }
+
+  // Secrets Manager sends this event itself: apps hear of new credentials without a CloudTrail trail.
+  test('the rotated pattern matches the Secret Label Updated event AWS documents, for AWSCURRENT of this secret only', () => {
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
+    const { pattern, event } = patternAndEvent(
+      (p) => p['detail-type'][0] === 'Secret Label Updated',
+      labelUpdated,
+      (e, arn) => (e.resources = [arn]),
+    );
     expect(matches(pattern, event())).toBe(true);
     expect(
       matches(
@@ -412,7 +429,7 @@ describe('SmtpCredentials', () => {
     expect(
       matches(
         pattern,
-        event((e) => (e.resources = [`${secretArn}x`])),
+        event((e) => (e.resources = [`${SECRET_ARN}x`])),
       ),
     ).toBe(false);
     expect(
@@ -427,30 +444,12 @@ describe('SmtpCredentials', () => {
     // Shape of a RotationFailed service event, per
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html and
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
-    const { stack, credentials, template } = build();
-    const [rule] = Object.values(template.findResources('AWS::Events::Rule')).filter(
-      (r) => r.Properties.EventPattern.detail.eventName?.[0] === 'RotationFailed',
+    const { pattern, event } = patternAndEvent(
+      (p) => p.detail.eventName?.[0] === 'RotationFailed',
+      rotationFailed,
+      (e, arn) => (e.detail.additionalEventData.SecretId = arn),
     );
-    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
-    // The pattern names the secret by Ref, which CloudFormation resolves to its ARN.
-    const pattern = JSON.parse(
-      JSON.stringify(rule.Properties.EventPattern).replace(
-        JSON.stringify({ Ref: stack.getLogicalId(credentials.secret.node.defaultChild as CfnElement) }),
-        JSON.stringify(secretArn),
-      ),
-    );
-    const event = (changes: (e: typeof rotationFailed) => void) => {
-      const e = structuredClone(rotationFailed);
-      e.detail.additionalEventData.SecretId = secretArn;
-      changes(e);
-      return e;
-    };
-    expect(
-      matches(
-        pattern,
-        event(() => {}),
-      ),
-    ).toBe(true);
+    expect(matches(pattern, event())).toBe(true);
     expect(
       matches(
         pattern,
@@ -460,7 +459,7 @@ describe('SmtpCredentials', () => {
     expect(
       matches(
         pattern,
-        event((e) => (e.detail.additionalEventData.SecretId = `${secretArn}x`)),
+        event((e) => (e.detail.additionalEventData.SecretId = `${SECRET_ARN}x`)),
       ),
     ).toBe(false);
     expect(

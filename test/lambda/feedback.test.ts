@@ -199,15 +199,16 @@ describe('processBatch', () => {
       elapsed += 100;
       return list.put(input);
     });
-    const withTime = (timeLeftMs: () => number) =>
-      processBatch(bounces, {
+    /** One invocation of 30 s on the fake clock. */
+    const invoke = (records: typeof bounces) =>
+      processBatch(records, {
         ses: new SESv2Client({ region: 'eu-west-1' }),
         log: createLogger({}, (l) => logs.push(l)),
         metrics,
-        timeLeftMs,
+        timeLeftMs: () => 30_000 - elapsed,
       });
 
-    const failures = await withTime(() => 30_000 - elapsed);
+    const failures = await invoke(bounces);
     // Five records done (250 calls), the sixth started (its retry repeats upserts), four deferred.
     expect(failures.map((f) => f.itemIdentifier)).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
     expect(Math.min(...leftAtEachCall)).toBeGreaterThanOrEqual(TIME_RESERVE_MS);
@@ -219,14 +220,7 @@ describe('processBatch', () => {
 
     elapsed = 0;
     const retried = bounces.filter((b) => failures.some((f) => f.itemIdentifier === b.messageId));
-    expect(
-      await processBatch(retried, {
-        ses: new SESv2Client({ region: 'eu-west-1' }),
-        log: createLogger({}, () => undefined),
-        metrics,
-        timeLeftMs: () => 30_000 - elapsed,
-      }),
-    ).toEqual([]);
+    expect(await invoke(retried)).toEqual([]);
     expect(list.entries.size).toBe(500);
   });
 
