@@ -384,10 +384,10 @@ describe('SmtpCredentials', () => {
 
   const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
   /**
-   * The event pattern of the rule `isRule` picks, with the secret's Ref as CloudFormation resolves
-   * it (its ARN), and a copy of `sample` for this secret, changed by each test's `changes`.
+   * A matcher of the rule `isRule` picks: its pattern, with the secret's Ref as CloudFormation
+   * resolves it (its ARN), against a copy of `sample` for this secret, changed by `changes`.
    */
-  function patternAndEvent<E>(
+  function eventMatcher<E>(
     isRule: (pattern: { 'detail-type': string[]; detail: { eventName?: string[] } }) => boolean,
     sample: E,
     forSecret: (event: E, secretArn: string) => void,
@@ -408,66 +408,43 @@ describe('SmtpCredentials', () => {
       changes(e);
       return e;
     };
-    return { pattern, event };
+    /** Whether the pattern matches the sample for this secret, after `changes`. */
+    return (changes: (e: E) => void = () => {}) => matches(pattern, event(changes));
   }
 
   // Secrets Manager sends this event itself: apps hear of new credentials without a CloudTrail trail.
   test('the rotated pattern matches the Secret Label Updated event AWS documents, for AWSCURRENT of this secret only', () => {
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
-    const { pattern, event } = patternAndEvent(
+    const matchesWith = eventMatcher(
       (p) => p['detail-type'][0] === 'Secret Label Updated',
       labelUpdated,
       (e, arn) => (e.resources = [arn]),
     );
-    expect(matches(pattern, event())).toBe(true);
-    expect(
-      matches(
-        pattern,
-        event((e) => (e.detail.labelUpdated = 'MYLABEL')),
-      ),
-    ).toBe(false);
-    expect(
-      matches(
-        pattern,
-        event((e) => (e.resources = [`${SECRET_ARN}x`])),
-      ),
-    ).toBe(false);
-    expect(
-      matches(
-        pattern,
-        event((e) => (e['detail-type'] = 'AWS Service Event via CloudTrail')),
-      ),
-    ).toBe(false);
+    expect(matchesWith()).toBe(true);
+    const others: ((e: typeof labelUpdated) => void)[] = [
+      (e) => (e.detail.labelUpdated = 'MYLABEL'),
+      (e) => (e.resources = [`${SECRET_ARN}x`]),
+      (e) => (e['detail-type'] = 'AWS Service Event via CloudTrail'),
+    ];
+    expect(others.map((change) => matchesWith(change))).toEqual([false, false, false]);
   });
 
   test('the RotationFailed pattern matches the event AWS documents, for this secret only', () => {
     // Shape of a RotationFailed service event, per
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/cloudtrail_log_entries.html and
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/monitoring-eventbridge.html
-    const { pattern, event } = patternAndEvent(
+    const matchesWith = eventMatcher(
       (p) => p.detail.eventName?.[0] === 'RotationFailed',
       rotationFailed,
       (e, arn) => (e.detail.additionalEventData.SecretId = arn),
     );
-    expect(matches(pattern, event())).toBe(true);
-    expect(
-      matches(
-        pattern,
-        event((e) => (e.detail.eventName = 'RotationSucceeded')),
-      ),
-    ).toBe(false);
-    expect(
-      matches(
-        pattern,
-        event((e) => (e.detail.additionalEventData.SecretId = `${SECRET_ARN}x`)),
-      ),
-    ).toBe(false);
-    expect(
-      matches(
-        pattern,
-        event((e) => (e['detail-type'] = 'AWS API Call via CloudTrail')),
-      ),
-    ).toBe(false);
+    expect(matchesWith()).toBe(true);
+    const others: ((e: typeof rotationFailed) => void)[] = [
+      (e) => (e.detail.eventName = 'RotationSucceeded'),
+      (e) => (e.detail.additionalEventData.SecretId = `${SECRET_ARN}x`),
+      (e) => (e['detail-type'] = 'AWS API Call via CloudTrail'),
+    ];
+    expect(others.map((change) => matchesWith(change))).toEqual([false, false, false]);
   });
 
   test('without an alarm topic, the RotationFailed rule has no target (the alarm still counts it)', () => {
