@@ -3,6 +3,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetTrailStatusCommand,
+} from '@aws-sdk/client-cloudtrail';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeSecretCommand,
@@ -34,6 +39,8 @@ import {
   TEST_VERSION,
   iam,
   tmp,
+  trail,
+  TRAIL_ARN,
   writeConfig,
 } from './harness';
 
@@ -545,6 +552,7 @@ describe('doctor', () => {
       '✓ credentials rotate every 90 days',
       '✓ bounce rate: 0.400 % (warning 2 %, critical 5 %)',
       '✓ complaint rate: 0.010 % (warning 0.05 %, critical 0.1 %)',
+      "✓ a CloudTrail trail records eu-west-1's management events (RotationFailed reaches EventBridge): trail management-events",
     ]) {
       expect(r.stdout).toContain(text);
     }
@@ -702,6 +710,155 @@ describe('doctor', () => {
       AccessKeyId: CREDENTIALS.username,
     });
     neverLeaks(r.stdout + r.stderr);
+  });
+});
+
+describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
+  const doctor = () => cli(['doctor', ...local()]);
+  const TRAIL_LINE = /^(.) .*CloudTrail trail.*$/m;
+  const trailLine = async () => {
+    const r = await doctor();
+    return { ...r, line: r.stdout.match(TRAIL_LINE)?.[0] };
+  };
+  const OTHER_ARN = 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/audit';
+  /** The account has these trails (name, and what DescribeTrails says of them). */
+  const trails = (
+    ...list: { Name: string; TrailARN: string; HomeRegion: string; IsMultiRegionTrail?: boolean }[]
+  ) => trail.on(DescribeTrailsCommand).resolves({ trailList: list });
+
+  test('no trail: a warning that names what then still watches a rotation; doctor still passes', async () => {
+    trails();
+    const r = await trailLine();
+    expect(r.line).toBe(
+      "! no CloudTrail trail records eu-west-1's management events: a failed rotation sends no RotationFailed event",
+    );
+    expect(r.stdout).toMatch(
+      /→ create a trail that logs management events .* error alarm and the daily credentials check/,
+    );
+    expect(r.code).toBe(0);
+  });
+
+  test('a trail that is not logging, or that records read events only, does not count; each is named', async () => {
+    trails(
+      { Name: 'stopped', TrailARN: OTHER_ARN, HomeRegion: 'eu-west-1' },
+      { Name: 'management-events', TrailARN: TRAIL_ARN, HomeRegion: 'us-east-1', IsMultiRegionTrail: true },
+    );
+    trail.on(GetTrailStatusCommand, { Name: OTHER_ARN }).resolves({ IsLogging: false });
+    trail
+      .on(GetEventSelectorsCommand, { TrailName: TRAIL_ARN })
+      .resolves({ EventSelectors: [{ ReadWriteType: 'ReadOnly', IncludeManagementEvents: true }] });
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      "! no CloudTrail trail records eu-west-1's management events: a failed rotation sends no RotationFailed event: trails: stopped (not logging), management-events (no write management events)",
+    );
+  });
+
+  test.each([
+    [
+      'basic, management events off',
+      { EventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: false }] },
+      '!',
+    ],
+    [
+      'basic, write-only',
+      { EventSelectors: [{ ReadWriteType: 'WriteOnly', IncludeManagementEvents: true }] },
+      '✓',
+    ],
+    ['basic, no selector at all', { EventSelectors: [] }, '!'],
+    [
+      'advanced, management',
+      { AdvancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] }] },
+      '✓',
+    ],
+    [
+      'advanced, management writes',
+      {
+        AdvancedEventSelectors: [
+          {
+            FieldSelectors: [
+              { Field: 'eventCategory', Equals: ['Management'] },
+              { Field: 'readOnly', Equals: ['false'] },
+            ],
+          },
+        ],
+      },
+      '✓',
+    ],
+    [
+      'advanced, management reads only',
+      {
+        AdvancedEventSelectors: [
+          {
+            FieldSelectors: [
+              { Field: 'eventCategory', Equals: ['Management'] },
+              { Field: 'readOnly', Equals: ['true'] },
+            ],
+          },
+        ],
+      },
+      '!',
+    ],
+    [
+      'advanced, management minus the writes',
+      {
+        AdvancedEventSelectors: [
+          {
+            FieldSelectors: [
+              { Field: 'eventCategory', Equals: ['Management'] },
+              { Field: 'readOnly', NotEquals: ['false'] },
+            ],
+          },
+        ],
+      },
+      '!',
+    ],
+    [
+      'advanced, data events only',
+      {
+        AdvancedEventSelectors: [
+          {
+            FieldSelectors: [
+              { Field: 'eventCategory', Equals: ['Data'] },
+              { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
+            ],
+          },
+        ],
+      },
+      '!',
+    ],
+  ])('event selectors: %s', async (_, selectors, mark) => {
+    trail.on(GetEventSelectorsCommand, { TrailName: TRAIL_ARN }).resolves(selectors as object);
+    expect((await trailLine()).line?.[0]).toBe(mark);
+  });
+
+  test('an organization trail is asked by its full ARN; a single-Region trail of another Region is skipped', async () => {
+    const elsewhere = 'arn:aws:cloudtrail:us-west-2:123456789012:trail/oregon';
+    trails(
+      { Name: 'oregon', TrailARN: elsewhere, HomeRegion: 'us-west-2' },
+      { Name: 'management-events', TrailARN: TRAIL_ARN, HomeRegion: 'us-east-1', IsMultiRegionTrail: true },
+    );
+    expect((await trailLine()).line?.[0]).toBe('✓');
+    expect(trail.commandCalls(GetTrailStatusCommand).map((c) => c.args[0].input.Name)).toEqual([TRAIL_ARN]);
+  });
+
+  test('no permission to read trails: "could not tell", naming the error and the actions; doctor still passes', async () => {
+    trail
+      .on(DescribeTrailsCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    const r = await trailLine();
+    expect(r.line).toBe(
+      "· a CloudTrail trail records eu-west-1's management events (RotationFailed reaches EventBridge): could not tell: AccessDeniedException (it reads cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors)",
+    );
+    expect(r.code).toBe(0);
+  });
+
+  test('a trail whose selectors cannot be read: "could not tell", not a warning', async () => {
+    trail
+      .on(GetEventSelectorsCommand)
+      .rejects(Object.assign(new Error('no'), { name: 'AccessDeniedException' }));
+    expect((await trailLine()).line).toBe(
+      "· a CloudTrail trail records eu-west-1's management events (RotationFailed reaches EventBridge): could not tell: trails: management-events (AccessDeniedException)",
+    );
   });
 });
 

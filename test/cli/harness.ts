@@ -2,6 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetTrailStatusCommand,
+} from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeSecretCommand,
@@ -38,6 +44,8 @@ export const sm = mockClient(SecretsManagerClient);
 export const ses = mockClient(SESv2Client);
 export const cw = mockClient(CloudWatchClient);
 export const iam = mockClient(IAMClient);
+export const trail = mockClient(CloudTrailClient);
+export const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events';
 export const USER_NAME = 'SesSmtp-prod-SmtpCredentialsUser1A2B3C4D-EXAMPLE';
 export const CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
 
@@ -64,7 +72,7 @@ export function writeConfig(env: Record<string, unknown> = {}): string {
 
 /** No AWS client of the CLI was called (the command stopped before any request). */
 export function expectNoAwsCalls(): void {
-  expect([cfn, sm, ses, cw, iam].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0]);
+  expect([cfn, sm, ses, cw, iam, trail].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0, 0]);
 }
 
 /** CloudFormation reports `stackName` with these outputs (key: value). */
@@ -92,6 +100,7 @@ export function healthyAws(): void {
   ses.reset();
   cw.reset();
   iam.reset();
+  trail.reset();
   stackWithOutputs('SesSmtp-prod', {
     SmtpSecretArn: SECRET_ARN,
     IdentityName: 'example.com',
@@ -132,6 +141,16 @@ export function healthyAws(): void {
       { Id: 'm1', Values: [0.0001] },
     ],
   });
+  // A multi-Region trail of another home Region (a shadow trail here), logging every management event.
+  trail.on(DescribeTrailsCommand, { includeShadowTrails: true }).resolves({
+    trailList: [
+      { Name: 'management-events', TrailARN: TRAIL_ARN, HomeRegion: 'us-east-1', IsMultiRegionTrail: true },
+    ],
+  });
+  trail.on(GetTrailStatusCommand, { Name: TRAIL_ARN }).resolves({ IsLogging: true });
+  trail
+    .on(GetEventSelectorsCommand, { TrailName: TRAIL_ARN })
+    .resolves({ EventSelectors: [{ ReadWriteType: 'All', IncludeManagementEvents: true }] });
 }
 
 /** DNS exactly as the example environment needs it. */

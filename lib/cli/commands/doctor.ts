@@ -1,3 +1,11 @@
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetEventSelectorsCommand,
+  GetEventSelectorsCommandOutput,
+  GetTrailStatusCommand,
+  Trail,
+} from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -37,7 +45,7 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
 /**
  * Walks the manual guide's troubleshooting list: the shared health checks (the scheduled
  * health-check function runs the same module), then what only a workstation checks: an SMTP login
- * from here and the reputation rates. Every check prints ✓ / ✗ / ! and, when it is not ✓, the fix.
+ * from here, the reputation rates and a CloudTrail trail for the rotation-failed events. Every check prints ✓ / ✗ / ! and, when it is not ✓, the fix.
  * Exit 1 when any check fails.
  */
 export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}): Promise<number> {
@@ -67,6 +75,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
   const local: [string, () => Promise<CheckResult[]>][] = [
     ['smtp', () => checkSmtp(ctx)],
     ['rates', () => checkRates(ctx, now())],
+    ['trail', () => checkTrail(ctx)],
   ];
   for (const [id, check] of local) {
     ctx.out.progress(`checking ${id} ...`);
@@ -171,4 +180,78 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       };
     return { id: m.id, status: 'ok', title: m.label, detail };
   });
+}
+
+/**
+ * Does a trail that is logging record this Region's management events? Secrets Manager's
+ * RotationFailed reaches EventBridge only as a CloudTrail service event, and only from a trail
+ * (EventBridge User Guide, "Events from AWS services"): without one, the stack's RotationFailed
+ * rule and its alarm can never fire. A warning, not a failure: the rotation function's error
+ * alarm and the daily credentials check still see a rotation that fails, and a trail is the
+ * account's choice.
+ */
+async function checkTrail(ctx: CliContext): Promise<CheckResult[]> {
+  const title = `a CloudTrail trail records ${ctx.region}'s management events (RotationFailed reaches EventBridge)`;
+  const couldNotTell = (detail: string): CheckResult[] => [
+    { id: 'trail', status: 'info', title: `${title}: could not tell`, detail },
+  ];
+  const cloudtrail = ctx.client(CloudTrailClient);
+  let trails: Trail[];
+  try {
+    // Shadow trails too: multi-Region and organization trails from other home Regions log here.
+    trails =
+      (await cloudtrail.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList ?? [];
+  } catch (e) {
+    return couldNotTell(
+      `${(e as Error).name} (it reads cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors)`,
+    );
+  }
+  const seen: string[] = [];
+  let unread = false;
+  for (const trail of trails) {
+    // An organization trail answers a member account to its full ARN only.
+    const arn = trail.TrailARN;
+    if (!arn || !(trail.IsMultiRegionTrail || trail.HomeRegion === ctx.region)) continue;
+    const name = trail.Name ?? arn;
+    try {
+      const { IsLogging } = await cloudtrail.send(new GetTrailStatusCommand({ Name: arn }));
+      if (!IsLogging) {
+        seen.push(`${name} (not logging)`);
+        continue;
+      }
+      if (recordsManagementWrites(await cloudtrail.send(new GetEventSelectorsCommand({ TrailName: arn }))))
+        return [{ id: 'trail', status: 'ok', title, detail: `trail ${name}` }];
+      seen.push(`${name} (no write management events)`);
+    } catch (e) {
+      unread = true;
+      seen.push(`${name} (${(e as Error).name})`);
+    }
+  }
+  if (unread) return couldNotTell(`trails: ${seen.join(', ')}`);
+  return [
+    {
+      id: 'trail',
+      status: 'warn',
+      title: `no CloudTrail trail records ${ctx.region}'s management events: a failed rotation sends no RotationFailed event`,
+      ...(seen.length > 0 && { detail: `trails: ${seen.join(', ')}` }),
+      fix: "create a trail that logs management events (CloudTrail console, Trails, Create trail; the first copy of management events is free), or rely on the rotation function's error alarm and the daily credentials check",
+    },
+  ];
+}
+
+/** A trail's selectors take the write management events, where CloudTrail puts service events. */
+function recordsManagementWrites(selectors: GetEventSelectorsCommandOutput): boolean {
+  // Basic selectors: management events are on unless turned off, read and write unless narrowed.
+  const basic = (selectors.EventSelectors ?? []).some(
+    (s) => s.IncludeManagementEvents !== false && s.ReadWriteType !== 'ReadOnly',
+  );
+  // Advanced selectors: a management selector, unless its readOnly field keeps read events only.
+  const advanced = (selectors.AdvancedEventSelectors ?? []).some(({ FieldSelectors: fields = [] }) => {
+    const field = (name: string) => fields.find((f) => f.Field === name);
+    const readOnly = field('readOnly');
+    const keepsWrites =
+      !readOnly || ((readOnly.Equals?.includes('false') ?? true) && !readOnly.NotEquals?.includes('false'));
+    return (field('eventCategory')?.Equals ?? []).includes('Management') && keepsWrites;
+  });
+  return basic || advanced;
 }
