@@ -2,6 +2,7 @@ import { promises as dns } from 'node:dns';
 import type { Handler } from 'aws-lambda';
 import { CheckRun, HealthTarget } from '../shared/checks';
 import { cloudwatch, iam, secretsManager, sesv2 } from '../shared/clients';
+import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
 import { HealthEvent, HealthResult, runHealth, targetFromEnv } from './health';
 
@@ -21,5 +22,5 @@ export const handler: Handler<HealthEvent, HealthResult> = async (event) => {
     resolver,
     now: () => new Date(),
   });
-  return runHealth(event ?? {}, run, (line) => console.log(line), log);
+  return runHealth(event ?? {}, run, (line) => writeEmf([line]), log);
 };

@@ -1,5 +1,6 @@
 import type { SecretsManagerRotationHandler } from 'aws-lambda';
 import { iam, secretsManager } from '../shared/clients';
+import { writeEmf } from '../shared/emf-output';
 import { createLogger, describeError } from '../shared/logger';
 import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 import { rotate, RotationDeps, RotationSettings } from './rotation';
@@ -33,7 +34,7 @@ const deps: Omit<RotationDeps, 'verifyLogin'> = {
   settings,
   smtp: smtpEndpointFromEnv(process.env),
   log,
-  emitMetric: (line) => console.log(line),
+  emitMetric: (line) => writeEmf([line]),
 };
 
 export const handler: SecretsManagerRotationHandler = async (event, context) => {

@@ -1,5 +1,6 @@
 import type { SQSHandler } from 'aws-lambda';
 import { sesv2 } from '../shared/clients';
+import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
 import { MetricBatch } from '../shared/metrics';
 import { METRIC_NAMESPACE, processBatch } from './process';
@@ -18,6 +19,6 @@ export const handler: SQSHandler = async (event, context) => {
     });
     return { batchItemFailures };
   } finally {
-    for (const line of metrics.flush()) console.log(line);
+    writeEmf(metrics.flush());
   }
 };

@@ -4,6 +4,7 @@ import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-se
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { throttling } from '../support/fake-aws';
+import { captureLambdaLogs } from '../support/lambda-logs';
 
 /* The feedback function's handler as Lambda runs it: an SQS batch in, partial batch failures and EMF metrics out. */
 
@@ -15,11 +16,10 @@ beforeAll(async () => {
 });
 
 const sesMock = mockClient(SESv2Client);
-let printed: string[];
+let logs: ReturnType<typeof captureLambdaLogs>;
 beforeEach(() => {
   sesMock.reset();
-  printed = [];
-  jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+  logs = captureLambdaLogs();
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -37,14 +37,9 @@ const run = (records: SQSRecord[]) =>
     { getRemainingTimeInMillis: () => 30_000 } as Context,
   );
 
-/** The EMF documents the handler printed. */
+/** The EMF documents CloudWatch takes metrics from. */
 const emf = () =>
-  printed
-    .map(
-      (l) =>
-        JSON.parse(l) as Record<string, unknown> & { _aws?: { CloudWatchMetrics: { Namespace: string }[] } },
-    )
-    .filter((d) => d._aws);
+  logs.metrics() as (Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string }[] } })[];
 
 describe('ses-feedback handler', () => {
   test('suppresses the bounced address, reports no failure and prints its metrics', async () => {
@@ -56,7 +51,7 @@ describe('ses-feedback handler', () => {
     const docs = emf();
     expect(docs.length).toBeGreaterThan(0);
     for (const d of docs) {
-      expect(d._aws!.CloudWatchMetrics[0].Namespace).toBe('SesSmtp/Feedback');
+      expect(d._aws.CloudWatchMetrics[0].Namespace).toBe('SesSmtp/Feedback');
       expect(d.Environment).toBe('staging');
     }
     expect(docs.find((d) => d.RecipientsSuppressed !== undefined)?.RecipientsSuppressed).toBe(1);

@@ -3,6 +3,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
+import { captureLambdaLogs } from '../support/lambda-logs';
 
 const TARGET: HealthTarget = {
   environmentName: 'prod',
@@ -53,15 +54,14 @@ describe('health-check handler', () => {
     });
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'sends', Values: [30, 12] }] });
     const { handler } = load({ HEALTH_TARGET: JSON.stringify(TARGET) });
-    const printed: string[] = [];
-    const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+    const logs = captureLambdaLogs();
     try {
       const result = await handler({ checks: 'quota' }, {} as Context, () => undefined);
       expect(result).toEqual({ checks: 1, failed: ['quota'] });
     } finally {
-      spy.mockRestore();
+      jest.restoreAllMocks();
     }
-    const docs = printed.filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const docs = logs.metrics();
     expect(docs).toContainEqual(expect.objectContaining({ Check: 'quota', CheckPassed: 0 }));
     expect(docs).toContainEqual(
       expect.objectContaining({ QuotaUsedPercent: 95, SentLast24Hours: 190, PeakSendRatePercent: 50 }),

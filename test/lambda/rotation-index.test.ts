@@ -1,6 +1,7 @@
 import {
   CreateAccessKeyCommand,
   DeleteAccessKeyCommand,
+  GetAccessKeyLastUsedCommand,
   IAMClient,
   ListAccessKeysCommand,
 } from '@aws-sdk/client-iam';
@@ -18,6 +19,7 @@ import type * as SmtpLogin from '../../lambda/shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
 import { parseSecret } from '../../lambda/shared/smtp-secret';
 import { FakeIam, FakeSecretsManager } from '../support/fake-aws';
+import { captureLambdaLogs } from '../support/lambda-logs';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 
 /*
@@ -49,7 +51,7 @@ let iam: FakeIam;
 let sm: FakeSecretsManager;
 let server: TestSmtpServer;
 let accepting = true;
-let printed: string[];
+let logs: ReturnType<typeof captureLambdaLogs>;
 let handler: typeof import('../../lambda/rotate-smtp-credentials/index.js').handler;
 
 const ENV = {
@@ -87,12 +89,12 @@ beforeEach(() => {
   iamMock.on(ListAccessKeysCommand).callsFake((i) => iam.listAccessKeys(i));
   iamMock.on(CreateAccessKeyCommand).callsFake((i) => iam.createAccessKey(i));
   iamMock.on(DeleteAccessKeyCommand).callsFake((i) => iam.deleteAccessKey(i));
+  iamMock.on(GetAccessKeyLastUsedCommand).callsFake((i) => iam.getAccessKeyLastUsed(i));
   smMock.on(DescribeSecretCommand).callsFake((i) => sm.describeSecret(i));
   smMock.on(GetSecretValueCommand).callsFake((i) => sm.getSecretValue(i));
   smMock.on(PutSecretValueCommand).callsFake((i) => sm.putSecretValue(i));
   smMock.on(UpdateSecretVersionStageCommand).callsFake((i) => sm.updateSecretVersionStage(i));
-  printed = [];
-  jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
+  logs = captureLambdaLogs();
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -108,9 +110,9 @@ async function until(done: () => boolean): Promise<void> {
 }
 
 const context = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs }) as Context;
-const step = (Step: string, remainingMs = 300_000) =>
+const step = (Step: string, remainingMs = 300_000, token = 'v1') =>
   (handler as (e: SecretsManagerRotationEvent, c: Context) => Promise<void>)(
-    { Step, SecretId: ARN, ClientRequestToken: 'v1' } as SecretsManagerRotationEvent,
+    { Step, SecretId: ARN, ClientRequestToken: token } as SecretsManagerRotationEvent,
     context(remainingMs),
   );
 
@@ -130,11 +132,30 @@ describe('rotate-smtp-credentials handler', () => {
     expect(server.authAttempts).toEqual([{ username: secret.username, accepted: true }]);
   });
 
+  test('a rotation the stale-use guard stops counts in CloudWatch, whatever the log format', async () => {
+    for (const token of ['v1', 'v2']) {
+      sm.startRotation(token);
+      for (const s of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'])
+        await step(s, undefined, token);
+    }
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.recordUse(previous.username, {
+      date: new Date(Date.now() - 86_400_000),
+      service: 'ses',
+      region: REGION,
+    });
+    sm.startRotation('v3');
+    await expect(step('createSecret', undefined, 'v3')).rejects.toThrow('rotation stopped before any change');
+    expect(logs.metrics()).toEqual([
+      expect.objectContaining({ Environment: 'test', RotationBlockedPreviousKeyInUse: 1 }),
+    ]);
+  });
+
   test('testSecret gives up within the invocation, logs the failure without secrets and rethrows (fake clock; logins are real)', async () => {
     sm.startRotation('v1');
     await step('createSecret');
     accepting = false;
-    const lines = () => printed.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = logs.entries;
     const retries = () =>
       lines().filter((l) => l.message?.toString().startsWith('SMTP login not accepted yet'));
     // Only the timers and Date: the SMTP sockets and the promises between their events run for real.
@@ -168,7 +189,7 @@ describe('rotate-smtp-credentials handler', () => {
       step: 'testSecret',
     });
     const key = iam.created[0];
-    for (const l of printed) {
+    for (const l of logs.events) {
       expect(l).not.toContain(key.secret);
       expect(l).not.toContain(smtpPasswordFromSecretKey(key.secret, REGION));
     }
