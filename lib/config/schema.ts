@@ -356,7 +356,8 @@ export const EnvironmentSchema = strict({
   /**
    * Tags put on every resource of the environment's stack: at most 49 (AWS allows 50 per resource
    * and the stack adds "ses-smtp:environment"); keys of 1-128 and values of 0-256 letters, digits,
-   * spaces and _ . : / = + - @; keys may not start with "aws:" (reserved for AWS, any case).
+   * spaces and _ . : / = + - @; keys may not start with "aws:" (reserved for AWS, any case), and
+   * no two keys (nor a key and the stack's) may be equal ignoring letter case, as IAM compares them.
    */
   tags: z
     .record(
@@ -368,8 +369,9 @@ export const EnvironmentSchema = strict({
         .refine((k) => !/^aws:/i.test(k), {
           error: 'a tag key that does not start with "aws:" (AWS reserves that prefix in any letter case)',
         })
-        .refine((k) => k !== 'ses-smtp:environment', {
-          error: 'a tag key other than "ses-smtp:environment" (the stack sets it to the environment name)',
+        .refine((k) => k.toLowerCase() !== 'ses-smtp:environment', {
+          error:
+            'a tag key other than "ses-smtp:environment" in any letter case (the stack sets it to the environment name; IAM compares tag keys case-insensitively)',
         }),
       z
         .string({ error: 'a text' })
@@ -378,6 +380,23 @@ export const EnvironmentSchema = strict({
     )
     .refine((tags) => Object.keys(tags).length <= 49, {
       error: 'at most 49 tags (AWS allows 50 per resource; the stack adds "ses-smtp:environment")',
+    })
+    .superRefine((tags, ctx) => {
+      // IAM refuses "Duplicate tag keys" on the user and roles for keys equal ignoring case.
+      const seen = new Map<string, string>();
+      for (const key of Object.keys(tags)) {
+        const first = seen.get(key.toLowerCase());
+        if (first === undefined) seen.set(key.toLowerCase(), key);
+        else
+          ctx.addIssue({
+            code: 'invalid_key',
+            origin: 'record',
+            path: [key],
+            input: key,
+            issues: [],
+            message: `a tag key that differs from ${JSON.stringify(first)} in more than letter case (IAM compares tag keys case-insensitively); remove or rename one`,
+          });
+      }
     })
     .default({}),
   /** "retain" keeps the identity, DNS records, secret and keys when the stack is deleted. */

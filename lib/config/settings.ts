@@ -262,7 +262,8 @@ export interface SesSmtpSettings {
   /** @default - every check daily, the quota hourly */
   readonly health?: HealthSettings;
   /**
-   * Tags on every resource: at most 49; keys not starting with "aws:".
+   * Tags on every resource: at most 49; keys not starting with "aws:", no two equal ignoring
+   * letter case (IAM compares tag keys case-insensitively).
    * @default {}
    */
   readonly tags?: Record<string, string>;

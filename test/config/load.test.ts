@@ -456,10 +456,29 @@ describe('tags follow the AWS tag rules', () => {
     [
       "the stack's own key",
       { 'ses-smtp:environment': 'x' },
-      'got the name "ses-smtp:environment", expected a tag key other than "ses-smtp:environment" (the stack sets it to the environment name)',
+      'got the name "ses-smtp:environment", expected a tag key other than "ses-smtp:environment" in any letter case (the stack sets it to the environment name; IAM compares tag keys case-insensitively)',
+    ],
+    [
+      "the stack's own key in another letter case",
+      { 'SES-SMTP:Environment': 'x' },
+      'got the name "SES-SMTP:Environment", expected a tag key other than "ses-smtp:environment" in any letter case (the stack sets it to the environment name; IAM compares tag keys case-insensitively)',
+    ],
+    [
+      'key equal to another ignoring letter case',
+      { Team: 'a', cost: 'b', team: 'c' },
+      'got the name "team", expected a tag key that differs from "Team" in more than letter case (IAM compares tag keys case-insensitively); remove or rename one',
     ],
   ])('refuses a %s', (_name, tags, expected) => {
     expect(problemsOf2({ tags })).toEqual([`${at('tags')}${expected}`]);
+  });
+
+  test('keys equal ignoring letter case: one line per repeat, each naming the first key', () => {
+    expect(problemsOf2({ tags: { Team: 'a', team: 'b', TEAM: 'c' } })).toEqual(
+      ['team', 'TEAM'].map(
+        (key) =>
+          `${at('tags')}got the name "${key}", expected a tag key that differs from "Team" in more than letter case (IAM compares tag keys case-insensitively); remove or rename one`,
+      ),
+    );
   });
 
   test('refuses a value of 257 characters, and one with a comma', () => {
