@@ -42,6 +42,15 @@ export interface ApexSpfOptions {
 /** The SPF mechanism that authorizes SES's sending servers. */
 export const SES_SPF_INCLUDE = 'include:amazonses.com';
 
+/**
+ * Whether an SPF term is SES_SPF_INCLUDE in another spelling: names in any case (RFC 7208 §4.6.1,
+ * RFC 4343), the default "+" qualifier written out, the absolute domain with its trailing dot.
+ * The apex record writes SES's include once, so such a term is left out and costs no lookup.
+ */
+export function isSesSpfInclude(term: string): boolean {
+  return /^\+?include:amazonses\.com\.?$/i.test(term);
+}
+
 /** The absolute form of a DNS name: exactly one trailing dot. */
 export function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
@@ -96,7 +105,7 @@ export function apexSpfValue(options: ApexSpfOptions): string {
   return [
     'v=spf1',
     SES_SPF_INCLUDE,
-    ...options.otherMechanisms.filter((m) => m !== SES_SPF_INCLUDE),
+    ...options.otherMechanisms.filter((m) => !isSesSpfInclude(m)),
     options.all,
   ].join(' ');
 }

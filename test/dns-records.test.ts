@@ -68,6 +68,21 @@ describe('dns records', () => {
     ).toBe('v=spf1 include:amazonses.com include:_spf.google.com ip4:192.0.2.0/24 -all');
   });
 
+  test.each(['INCLUDE:amazonses.com', '+include:amazonses.com', 'include:AmazonSES.com.'])(
+    "apex SPF writes SES's include once when the other mechanisms spell it %s",
+    (ses) => {
+      expect(apexSpfValue({ otherMechanisms: [ses, 'mx'], all: '~all', otherTxtValues: [] })).toBe(
+        'v=spf1 include:amazonses.com mx ~all',
+      );
+    },
+  );
+
+  test('a term with another qualifier than "+" is its own term', () => {
+    expect(
+      apexSpfValue({ otherMechanisms: ['?include:amazonses.com'], all: '~all', otherTxtValues: [] }),
+    ).toBe('v=spf1 include:amazonses.com ?include:amazonses.com ~all');
+  });
+
   test('apex TXT record set holds the SPF value and every other apex value', () => {
     const record = apexTxtRecord('example.com', {
       otherMechanisms: [],

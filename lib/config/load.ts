@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { apexTxtRecord, dmarcRecord, DnsRecord, mailFromRecords } from '../dns-records';
+import { apexTxtRecord, dmarcRecord, DnsRecord, isSesSpfInclude, mailFromRecords } from '../dns-records';
 import {
   ConfigFile,
   ConfigFileSchema,
@@ -337,7 +337,8 @@ export function checkEnvironment(
         `at most one "exp=" modifier (RFC 7208 §6; the first is [${explanations[0][1]}])`,
       ),
     );
-  const lookups = spfLookupCount(env.apexSpf.otherMechanisms) + 1; // +1: include:amazonses.com
+  // The record writes include:amazonses.com once, whether or not the list repeats it.
+  const lookups = spfLookupCount(env.apexSpf.otherMechanisms.filter((t) => !isSesSpfInclude(t))) + 1;
   if (env.apexSpf.enabled && lookups > 10) {
     add(
       ['apexSpf', 'otherMechanisms'],

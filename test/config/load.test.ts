@@ -878,6 +878,16 @@ describe('SPF terms per RFC 7208', () => {
       ]),
     ).toBe(5);
   });
+
+  test.each([
+    'include:amazonses.com',
+    'INCLUDE:AmazonSES.com',
+    '+include:amazonses.com',
+    'include:amazonses.com.',
+  ])("%s with 9 other lookups is valid: the record writes SES's include once", (ses) => {
+    const others = Array.from({ length: 9 }, (_, i) => `include:s${i}.example.net`);
+    valid({ apexSpf: { enabled: true, otherMechanisms: [...others, ses] } });
+  });
 });
 
 describe('the JSON file per RFC 8259', () => {
