@@ -1,6 +1,13 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
-import { apexTxtRecord, dmarcRecord, DnsRecord, isSesSpfInclude, mailFromRecords } from '../dns-records';
+import {
+  apexTxtRecord,
+  dmarcRecord,
+  DnsRecord,
+  isSesSpfInclude,
+  mailFromDomain,
+  mailFromRecords,
+} from '../dns-records';
 import {
   ConfigFile,
   ConfigFileSchema,
@@ -283,8 +290,13 @@ export function checkEnvironment(
       `a Region with an SES SMTP endpoint (${smtpRegions.join(', ')}); a newer one can be added under "additionalSmtpRegions"`,
     );
   }
+  // SES: the MAIL FROM domain must not send or receive mail (its MX is SES's feedback endpoint).
+  const mailFrom = mailFromDomain(env.domain, env.mailFrom.subdomain);
+  const notAtMailFrom = `an address outside the MAIL FROM domain ${mailFrom} (SES takes its bounces there: it must not send or receive mail); use another subdomain, or give mailFrom.subdomain another label like "bounce"`;
   if (!isAtDomain(env.fromAddress, env.domain)) {
     add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);
+  } else if (domainOf(env.fromAddress) === mailFrom) {
+    add(['fromAddress'], env.fromAddress, notAtMailFrom);
   }
   env.credentials.allowedFromAddresses?.forEach((address, i) => {
     if (!isAtDomain(address.replace(/@\*\./, '@'), env.domain)) {
@@ -293,6 +305,8 @@ export function checkEnvironment(
         address,
         `an address at ${env.domain} or one of its subdomains`,
       );
+    } else if (domainOf(address) === mailFrom) {
+      add(['credentials', 'allowedFromAddresses', i], address, notAtMailFrom);
     }
   });
   if (env.dns.mode === 'route53' && !isAtOrUnder(env.domain, env.dns.zoneName)) {

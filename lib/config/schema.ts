@@ -318,7 +318,7 @@ export const EnvironmentSchema = strict({
   dns: z.discriminatedUnion('mode', [Route53Dns, ManualDns], {
     error: 'an object with "mode": "route53" (plus hostedZoneId and zoneName) or "mode": "manual"',
   }),
-  /** Default sender address, at the domain or one of its subdomains. */
+  /** Default sender address, at the domain or one of its subdomains other than the MAIL FROM domain. */
   fromAddress: senderAddress,
   mailFrom: MailFrom.default({ subdomain: 'mail', behaviorOnMxFailure: 'USE_DEFAULT_VALUE' }),
   dmarc: Dmarc.default({

@@ -239,7 +239,10 @@ export interface SesSmtpSettings {
   readonly domain: string;
   /** Where the DNS records go: a Route53 hosted zone, or printed for another DNS provider. */
   readonly dns: Route53DnsSettings | ManualDnsSettings;
-  /** Default sender address, at the domain or one of its subdomains (RFC 5321). */
+  /**
+   * Default sender address, at the domain or one of its subdomains (RFC 5321), not at the MAIL FROM
+   * domain: SES takes bounces there, it must not send or receive mail.
+   */
   readonly fromAddress: string;
   /** @default { subdomain: "mail", behaviorOnMxFailure: "USE_DEFAULT_VALUE" } */
   readonly mailFrom?: MailFromSettings;

@@ -638,7 +638,7 @@ describe('alarms.accountAlarms: one owner per account and Region', () => {
 describe('credentials.allowedFromAddresses', () => {
   test.each<[Record<string, unknown>, string[]]>([
     [{}, ['*@example.com']],
-    [{ fromAddress: 'no-reply@mail.example.com' }, ['*@example.com', '*@mail.example.com']],
+    [{ fromAddress: 'no-reply@news.example.com' }, ['*@example.com', '*@news.example.com']],
     [{ fromAddress: 'No-Reply@Example.COM' }, ['*@example.com']],
     [{ credentials: { allowedFromAddresses: ['no-reply@example.com'] } }, ['no-reply@example.com']],
     [
@@ -678,6 +678,37 @@ describe('credentials.allowedFromAddresses', () => {
       `${at('credentials.allowedFromAddresses[0]')}got ${JSON.stringify(entry)}, expected ${expected}`,
     ]);
   });
+});
+
+describe('no sender at the MAIL FROM domain (SES: it must not send or receive mail)', () => {
+  const notAt = (domain: string) =>
+    `expected an address outside the MAIL FROM domain ${domain} (SES takes its bounces there: it must not send or receive mail); use another subdomain, or give mailFrom.subdomain another label like "bounce"`;
+
+  test.each<[Record<string, unknown>, string]>([
+    [{ fromAddress: 'no-reply@mail.example.com' }, 'mail.example.com'],
+    [{ fromAddress: 'no-reply@Mail.Example.com' }, 'mail.example.com'],
+    [{ fromAddress: 'no-reply@bounce.example.com', mailFrom: { subdomain: 'Bounce' } }, 'bounce.example.com'],
+  ])('fromAddress %j', (env, domain) => {
+    expect(problemsOf2(env)).toEqual([
+      `${at('fromAddress')}got ${JSON.stringify(`no-reply@${domain}`)}, ${notAt(domain)}`,
+    ]);
+  });
+
+  test('credentials.allowedFromAddresses: an address or every address there', () => {
+    const allowedFromAddresses = ['a@example.com', 'b@mail.example.com', '*@MAIL.example.com'];
+    expect(problemsOf2({ credentials: { allowedFromAddresses } })).toEqual([
+      `${at('credentials.allowedFromAddresses[1]')}got "b@mail.example.com", ${notAt('mail.example.com')}`,
+      `${at('credentials.allowedFromAddresses[2]')}got "*@mail.example.com", ${notAt('mail.example.com')}`,
+    ]);
+  });
+
+  test.each<Record<string, unknown>>([
+    { fromAddress: 'no-reply@mail.example.com', mailFrom: { subdomain: 'bounce' } },
+    { fromAddress: 'no-reply@news.mail.example.com' },
+    { credentials: { allowedFromAddresses: ['*@*.example.com', '*@*.mail.example.com'] } },
+  ])('a sender elsewhere, or at a name under the MAIL FROM domain (its own domain), is valid: %j', (env) =>
+    valid(env),
+  );
 });
 
 test('the whole 24-hour quota is a valid critical quota level', () => {
