@@ -124,6 +124,9 @@ export function apexTxtRecord(domain: string, options: ApexSpfOptions): DnsRecor
   };
 }
 
+/** Characters of an Easy DKIM token, the first label of each DKIM CNAME's name. */
+export const DKIM_TOKEN_LENGTH = 32;
+
 /**
  * Easy DKIM CNAMEs from the identity's tokens. `signingHostedZone` is the zone they point to: SES
  * reports it per identity (DkimAttributes.SigningHostedZone), and `easyDkimDomain(region)` knows

@@ -4,6 +4,7 @@ import {
   apexTxtRecord,
   dmarcRecord,
   DnsRecord,
+  DKIM_TOKEN_LENGTH,
   isSesSpfInclude,
   mailFromDomain,
   mailFromRecords,
@@ -292,6 +293,21 @@ export function checkEnvironment(
   }
   // SES: the MAIL FROM domain must not send or receive mail (its MX is SES's feedback endpoint).
   const mailFrom = mailFromDomain(env.domain, env.mailFrom.subdomain);
+  // A DNS name has at most 253 characters (RFC 1035 §2.3.4): so must the names the stack writes.
+  const dkimName = DKIM_TOKEN_LENGTH + '._domainkey.'.length + env.domain.length;
+  if (dkimName > 253) {
+    add(
+      ['domain'],
+      env.domain,
+      `a domain of at most ${253 - dkimName + env.domain.length} characters: the Easy DKIM CNAMEs "<${DKIM_TOKEN_LENGTH}-character token>._domainkey.<domain>" would have ${dkimName} (a DNS name has at most 253)`,
+    );
+  } else if (mailFrom.length > 253) {
+    add(
+      ['domain'],
+      env.domain,
+      `a domain of at most ${253 - mailFrom.length + env.domain.length} characters with mailFrom.subdomain "${env.mailFrom.subdomain}": the MAIL FROM records "${env.mailFrom.subdomain}.<domain>" would have ${mailFrom.length} (a DNS name has at most 253); shorten the domain or mailFrom.subdomain`,
+    );
+  }
   const notAtMailFrom = `an address outside the MAIL FROM domain ${mailFrom} (SES takes its bounces there: it must not send or receive mail); use another subdomain, or give mailFrom.subdomain another label like "bounce"`;
   if (!isAtDomain(env.fromAddress, env.domain)) {
     add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);

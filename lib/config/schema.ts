@@ -312,7 +312,10 @@ export const EnvironmentSchema = strict({
   account: text(/^\d{12}$/, 'a 12-digit AWS account id'),
   /** AWS Region; SES must offer SMTP there. */
   region: awsRegion,
-  /** The sending domain (an SES domain identity). */
+  /**
+   * The sending domain (an SES domain identity): at most 209 characters, as the DKIM CNAMEs
+   * "<32-character token>._domainkey.<domain>" and the MAIL FROM name must fit DNS's 253.
+   */
   domain: domainName,
   /** Where the DNS records go: a Route53 hosted zone, or printed for another DNS provider. */
   dns: z.discriminatedUnion('mode', [Route53Dns, ManualDns], {

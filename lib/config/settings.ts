@@ -235,7 +235,10 @@ export interface HealthSettings {
  * `terminationProtection` and `github`.
  */
 export interface SesSmtpSettings {
-  /** The sending domain (an SES domain identity), any letter case; punycode for a non-ASCII name. */
+  /**
+   * The sending domain (an SES domain identity), any letter case; punycode for a non-ASCII name. At
+   * most 209 characters, as its DKIM CNAMEs and MAIL FROM name must fit DNS's 253.
+   */
   readonly domain: string;
   /** Where the DNS records go: a Route53 hosted zone, or printed for another DNS provider. */
   readonly dns: Route53DnsSettings | ManualDnsSettings;

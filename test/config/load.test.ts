@@ -1026,9 +1026,51 @@ describe('domain names', () => {
     // 253 characters, the longest name; and the same with its trailing dot.
     `${`${'a'.repeat(62)}.`.repeat(3)}${'b'.repeat(60)}.com`,
     `${`${'a'.repeat(62)}.`.repeat(3)}${'b'.repeat(60)}.com.`,
-  ])('accepts a %#. name of the longest length', (domain) => {
-    expect(domain.replace(/\.$/, '')).toHaveLength(253);
-    expect(problemsOf2({ domain })).not.toContainEqual(expect.stringContaining('field "domain"'));
+  ])(
+    'accepts a %#. name of the longest length (as a zoneName: the domain of the records is shorter)',
+    (name) => {
+      expect(name.replace(/\.$/, '')).toHaveLength(253);
+      // The only problem is across fields: the name itself is valid.
+      expect(problemsOf2({ dns: { mode: 'route53', hostedZoneId: 'Z1', zoneName: name } })).toEqual([
+        `${at('dns.zoneName')}got ${formatted(name.replace(/\.$/, ''))}, expected the hosted zone of example.com: that name or one of its parents`,
+      ]);
+    },
+  );
+
+  /** A valid name of `length` characters ending in ".com". */
+  const nameOf = (length: number) => {
+    let name = 'com';
+    while (name.length < length) name = `${'a'.repeat(Math.min(63, length - name.length - 1))}.${name}`;
+    return name;
+  };
+  const withDomain = (domain: string, subdomain = 'mail') => ({
+    domain,
+    fromAddress: `a@${domain}`,
+    dns: { mode: 'manual' },
+    mailFrom: { subdomain },
+  });
+
+  test.each([
+    [209, 'mail'],
+    [199, 'm'.repeat(53)],
+  ])(
+    'a domain of %i characters with mailFrom.subdomain %s is valid: every name written has at most 253',
+    (length, label) => valid(withDomain(nameOf(length), label)),
+  );
+
+  test('a domain of 210 characters is refused: its DKIM CNAMEs would have 254', () => {
+    const domain = nameOf(210);
+    expect(problemsOf2(withDomain(domain))).toEqual([
+      `${at('domain')}got ${formatted(domain)}, expected a domain of at most 209 characters: the Easy DKIM CNAMEs "<32-character token>._domainkey.<domain>" would have 254 (a DNS name has at most 253)`,
+    ]);
+  });
+
+  test('a domain whose MAIL FROM name would have 254 characters is refused', () => {
+    const domain = nameOf(200);
+    const label = 'm'.repeat(53);
+    expect(problemsOf2(withDomain(domain, label))).toEqual([
+      `${at('domain')}got ${formatted(domain)}, expected a domain of at most 199 characters with mailFrom.subdomain "${label}": the MAIL FROM records "${label}.<domain>" would have 254 (a DNS name has at most 253); shorten the domain or mailFrom.subdomain`,
+    ]);
   });
 
   test('refuses a name of 254 characters, one more than a name may have without its trailing dot', () => {
