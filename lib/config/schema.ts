@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  cronProblem,
   DMARC_URI_RE,
   DNS_LABEL_RE,
   EMAIL_RE,
@@ -238,8 +239,13 @@ const Alarms = strict({
 const SCHEDULE_EXPECTED =
   'an EventBridge schedule expression like "rate(1 day)", "rate(6 hours)" or "cron(0 6 * * ? *)"';
 
-/** What a rate expression of the right shape but the wrong value or unit should be; else SCHEDULE_EXPECTED. */
+/**
+ * What a rate expression of the right shape but the wrong value or unit should be, or a cron of the
+ * wrong number of fields; else SCHEDULE_EXPECTED.
+ */
 function scheduleExpected(input: unknown): string {
+  const cron = typeof input === 'string' ? /^cron\((.*)\)$/.exec(input) : null;
+  if (cron) return cronProblem(cron[1].trim().split(/\s+/)) ?? SCHEDULE_EXPECTED;
   const rate = typeof input === 'string' ? /^rate\((\d+) (minute|hour|day)s?\)$/.exec(input) : null;
   if (!rate) return SCHEDULE_EXPECTED;
   const value = Number(rate[1]);
@@ -251,14 +257,20 @@ function scheduleExpected(input: unknown): string {
 
 /**
  * An EventBridge schedule expression: a rate of at least 1 with its unit singular for 1 and plural
- * above ("rate(1 day)", "rate(2 days)"; EventBridge refuses "rate(1 days)" and "rate(2 day)"), or a cron.
+ * above ("rate(1 day)", "rate(2 days)"; EventBridge refuses "rate(1 days)" and "rate(2 day)"), or a
+ * cron whose six fields EventBridge takes (see cronProblem).
  */
 const SCHEDULE = z
   .string({ error: SCHEDULE_EXPECTED })
   .regex(
     /^(rate\(0*(1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$/,
     { error: (issue) => scheduleExpected(issue.input) },
-  );
+  )
+  .superRefine((expression, ctx) => {
+    const cron = /^cron\((\S+(?: \S+){5})\)$/.exec(expression);
+    const problem = cron && cronProblem(cron[1].split(' '));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: expression });
+  });
 
 const Health = strict({
   /** Run the health checks on a schedule, with an alarm per check. */

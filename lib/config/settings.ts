@@ -198,7 +198,8 @@ export interface HealthSettings {
    */
   readonly enabled?: boolean;
   /**
-   * EventBridge schedule expression of every check, like "rate(1 day)" or "cron(0 6 * * ? *)".
+   * EventBridge schedule expression of every check, like "rate(1 day)" or "cron(0 6 * * ? *)" (six
+   * fields, "?" in exactly one of day-of-month and day-of-week).
    * @default "rate(1 day)"
    */
   readonly schedule?: string;

@@ -2,7 +2,8 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /*
  * What the standards say is valid, for the values of the environments file that end up in mail
- * headers, DNS records and IAM conditions. Each pattern is defined once here; the schema uses it.
+ * headers, DNS records, IAM conditions and EventBridge rules. Each pattern is defined once here;
+ * the schema uses it.
  */
 
 // --- Email addresses (RFC 5321 §4.1.2 and §4.5.3.1, RFC 5322 §3.2.3 and §3.4.1) ---------------
@@ -130,6 +131,97 @@ export function spfLookupCount(terms: readonly string[]): number {
   return terms.filter((t) =>
     /^[+?~-]?(include:|a(?![^:/])|mx(?![^:/])|ptr(?![^:])|exists:|redirect=)/i.test(t),
   ).length;
+}
+
+// --- EventBridge cron expressions (Amazon EventBridge User Guide, "Cron expressions reference") ---
+
+interface CronField {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  /** Names that stand for min, min + 1, ... (any letter case). */
+  readonly names?: readonly string[];
+  /** The wildcards of the field as EventBridge documents them, for the message. */
+  readonly wildcards: string;
+  /** An item made with the field's own wildcards (L, W, #), besides values, ranges and "*". */
+  readonly special?: (item: string, field: CronField) => boolean;
+}
+
+const DAY_NAMES = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+const MONTH_NAMES = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+
+/** The six fields of cron(minutes hours day-of-month month day-of-week year). */
+const CRON_FIELDS: readonly CronField[] = [
+  { name: 'minutes', min: 0, max: 59, wildcards: ', - * /' },
+  { name: 'hours', min: 0, max: 23, wildcards: ', - * /' },
+  {
+    name: 'day-of-month',
+    min: 1,
+    max: 31,
+    wildcards: ', - * ? / L W',
+    // L: the last day (L-3: three days before it; LW: the last weekday); 15W: the weekday nearest the 15th.
+    special: (item, field) =>
+      /^(L(-[0-9]{1,2})?|LW)$/.test(item) ||
+      (/^[0-9]{1,2}W$/.test(item) && cronValue(field, item.slice(0, -1))),
+  },
+  { name: 'month', min: 1, max: 12, names: MONTH_NAMES, wildcards: ', - * /' },
+  {
+    name: 'day-of-week',
+    min: 1,
+    max: 7,
+    names: DAY_NAMES,
+    // "/" is not documented here but taken in every field: better than refusing a schedule that works.
+    wildcards: ', - * ? L #',
+    // L: the last day of the week; 6L: the last Friday of the month.
+    special: (item, field) => item === 'L' || (/L$/.test(item) && cronValue(field, item.slice(0, -1))),
+  },
+  { name: 'year', min: 1970, max: 2199, wildcards: ', - * /' },
+];
+
+const CRON_EXAMPLE = 'like "cron(0 6 * * ? *)" (06:00 UTC daily) or "cron(0/15 8-17 ? * MON-FRI *)"';
+
+/**
+ * Why the six fields of an EventBridge cron expression are not valid, as the "expected ..." half
+ * of a message; undefined when they are. Each field takes its values and wildcards, and exactly one
+ * of day-of-month and day-of-week is "?": EventBridge takes no value nor "*" in both.
+ */
+export function cronProblem(fields: readonly string[]): string | undefined {
+  if (fields.length !== CRON_FIELDS.length) {
+    return `an EventBridge cron of six fields (minutes hours day-of-month month day-of-week year), ${CRON_EXAMPLE}`;
+  }
+  for (const [i, field] of CRON_FIELDS.entries()) {
+    if (!cronFieldValid(field, fields[i])) {
+      const names = field.names ? ` or ${field.names[0]}-${field.names[field.names.length - 1]}` : '';
+      return `an EventBridge cron whose ${field.name} field takes ${field.min}-${field.max}${names} and the wildcards ${field.wildcards} (not "${fields[i]}"), ${CRON_EXAMPLE}`;
+    }
+  }
+  if ((fields[2] === '?') === (fields[4] === '?')) {
+    return `an EventBridge cron with "?" in exactly one of day-of-month and day-of-week (the other says which days), ${CRON_EXAMPLE}`;
+  }
+  return undefined;
+}
+
+function cronFieldValid(field: CronField, text: string): boolean {
+  if (text === '?') return field.wildcards.includes('?');
+  // "#" picks one weekday of the month (3#2: the second Tuesday) and stands alone in its field.
+  if (text.includes('#')) {
+    const [day, nth, ...rest] = text.split('#');
+    return field.wildcards.includes('#') && rest.length === 0 && cronValue(field, day) && /^[1-5]$/.test(nth);
+  }
+  return text.split(',').every((item) => {
+    if (field.special?.(item, field)) return true;
+    const [range, step, ...rest] = item.split('/');
+    if (rest.length > 0 || (step !== undefined && !/^[0-9]+$/.test(step))) return false;
+    if (range === '*') return true;
+    const [from, to, ...more] = range.split('-');
+    return more.length === 0 && cronValue(field, from) && (to === undefined || cronValue(field, to));
+  });
+}
+
+/** One value of a cron field: a number in its range, or one of its names. */
+function cronValue(field: CronField, text: string): boolean {
+  if (/^[0-9]+$/.test(text)) return Number(text) >= field.min && Number(text) <= field.max;
+  return field.names?.includes(text.toUpperCase()) ?? false;
 }
 
 // --- JSON (RFC 8259) --------------------------------------------------------------------------

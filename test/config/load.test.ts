@@ -748,6 +748,57 @@ describe('health schedules: EventBridge rate expressions take a singular unit fo
   });
 });
 
+describe('health schedules: EventBridge cron expressions, field by field, "?" in one day field', () => {
+  test.each([
+    'cron(0 6 * * ? *)',
+    'cron(0 6 ? * * *)',
+    'cron(0/15 8-17 ? * MON-FRI *)',
+    'cron(*/5 * ? jan-mar mon,wed,fri *)',
+    'cron(0 6 1,15 JAN,JUL ? 2026/2)',
+    'cron(59 23 31 12 ? 2199)',
+    'cron(0 0 1 1 ? 1970-1980)',
+    'cron(0 6 L * ? *)',
+    'cron(0 6 L-3 * ? *)',
+    'cron(0 6 LW * ? *)',
+    'cron(0 6 15W * ? *)',
+    'cron(0 6 ? * L *)',
+    'cron(0 6 ? * 6L *)',
+    'cron(0 6 ? * 3#2 *)',
+    'cron(0 6 ? * MON#1 *)',
+    'cron(0 6 1-7/2 * ? *)',
+  ])('accepts %s', (schedule) => valid({ health: { schedule, quotaSchedule: schedule } }));
+
+  const example = 'like "cron(0 6 * * ? *)" (06:00 UTC daily) or "cron(0/15 8-17 ? * MON-FRI *)"';
+  const field = (name: string, takes: string, got: string) =>
+    `an EventBridge cron whose ${name} field takes ${takes} (not "${got}"), ${example}`;
+  const oneQuestionMark = `an EventBridge cron with "?" in exactly one of day-of-month and day-of-week (the other says which days), ${example}`;
+  test.each([
+    ['cron(0 6 * * * *)', oneQuestionMark],
+    ['cron(0 6 ? * ? *)', oneQuestionMark],
+    ['cron(0 6 1 * MON *)', oneQuestionMark],
+    [
+      'cron(0 6 * * ?)',
+      `an EventBridge cron of six fields (minutes hours day-of-month month day-of-week year), ${example}`,
+    ],
+    ['cron(60 6 * * ? *)', field('minutes', '0-59 and the wildcards , - * /', '60')],
+    ['cron(0 ? * * ? *)', field('hours', '0-23 and the wildcards , - * /', '?')],
+    ['cron(0 6 32W * ? *)', field('day-of-month', '1-31 and the wildcards , - * ? / L W', '32W')],
+    ['cron(0 6 0 * ? *)', field('day-of-month', '1-31 and the wildcards , - * ? / L W', '0')],
+    ['cron(0 6 * 13 ? *)', field('month', '1-12 or JAN-DEC and the wildcards , - * /', '13')],
+    ['cron(0 6 ? * 8 *)', field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '8')],
+    [
+      'cron(0 6 ? * 3#1,6#3 *)',
+      field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '3#1,6#3'),
+    ],
+    ['cron(0 6 ? * 15W *)', field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '15W')],
+    ['cron(0 6 * * ? 1969)', field('year', '1970-2199 and the wildcards , - * /', '1969')],
+  ])('refuses %s, saying the rule and an example', (schedule, expected) => {
+    expect(problemsOf2({ health: { quotaSchedule: schedule } })).toEqual([
+      `${at('health.quotaSchedule')}got ${JSON.stringify(schedule)}, expected ${expected}`,
+    ]);
+  });
+});
+
 describe('email addresses per RFC 5321/5322, as SES takes them', () => {
   test.each([
     'user+tag@example.org',
