@@ -114,6 +114,15 @@ describe('SesSmtpStack', () => {
     expect(report.success).toBe(true);
   });
 
+  test('addresses that constructs would give one construct id ("/" is "--") synthesize, each its own resource', () => {
+    const addresses = ['a/b@gmail.com', 'a--b@gmail.com'];
+    const { template } = synthStack({ verifiedEmailAddresses: addresses, alarms: { emails: addresses } });
+    for (const address of addresses) {
+      template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: address });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: address });
+    }
+  });
+
   test('sandbox: the SMTP user may send to the verified test recipients, from any address at the domain', () => {
     const { template } = synthStack({ verifiedEmailAddresses: ['dev@example.org', 'qa@example.net'] });
     const [userPolicy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(

@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
 import { cliOptions } from '../stack-name';
+import { addressIds } from './address-ids';
 import { allowServiceToPublish, allowServiceToUseKey, fromSource } from './service-access';
 
 /**
@@ -80,8 +81,14 @@ export class OperatorAlarms extends Construct implements IAlarmSink {
       masterKey: props.encryptionKey,
       enforceSSL: true,
     });
-    for (const email of props.emails ?? [])
-      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    const emails = props.emails ?? [];
+    const ids = addressIds(emails);
+    emails.forEach((email, i) => {
+      const subscription = new subscriptions.EmailSubscription(email);
+      if (ids[i] === email) this.topic.addSubscription(subscription);
+      // What addSubscription creates, under the id constructs does not merge with an earlier one.
+      else new sns.Subscription(this.topic, ids[i], { topic: this.topic, ...subscription.bind(this.topic) });
+    });
 
     // A topic policy replaces SNS's default policy: without this statement CloudWatch is refused
     // SNS:Publish ("not authorized") and no alarm ever mails anyone. Scoped to this account's

@@ -13,6 +13,7 @@ import {
   mailFromRecords,
   rdata,
 } from '../dns-records';
+import { addressIds } from './address-ids';
 
 export interface SendingDomainProps {
   /** The domain mail is sent from, like "example.com". */
@@ -146,8 +147,10 @@ export class SendingDomain extends Construct {
       );
     }
 
-    this.verifiedAddresses = (props.verifiedEmailAddresses ?? []).map((address) => {
-      const identity = new ses.EmailIdentity(this, `VerifiedAddress-${address}`, {
+    const addresses = props.verifiedEmailAddresses ?? [];
+    const ids = addressIds(addresses);
+    this.verifiedAddresses = addresses.map((address, i) => {
+      const identity = new ses.EmailIdentity(this, `VerifiedAddress-${ids[i]}`, {
         identity: ses.Identity.email(address),
       });
       identity.applyRemovalPolicy(removalPolicy);

@@ -2,15 +2,22 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { OperatorAlarms } from '../../lib/constructs/operator-alarms';
 import { testApp } from '../helpers';
 
-function build() {
+/** The stack of an OperatorAlarms with `emails`, before synth: a test may still add to it. */
+function withEmails(emails: string[]) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const alarms = new OperatorAlarms(stack, 'OperatorAlarms', {
     encryptionKey: new kms.Key(stack, 'Key'),
-    emails: ['ops@example.com'],
+    emails,
   });
+  return { stack, alarms };
+}
+
+function build() {
+  const { stack, alarms } = withEmails(['ops@example.com']);
   const alarm = alarms.alarmOnAny(
     'Any',
     new cloudwatch.Metric({ namespace: 'X', metricName: 'Y' }),
@@ -28,6 +35,34 @@ const fromAlarmsHere = {
 };
 
 describe('OperatorAlarms', () => {
+  test('the email subscriptions synthesize the template they always did (topic.addSubscription of each)', () => {
+    const emails = ['ops@example.com', 'a-b@example.org', 'a/b@example.org', "o'hara+x@example.net"];
+    const before = withEmails([]);
+    for (const email of emails)
+      before.alarms.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    expect(Template.fromStack(withEmails(emails).stack).toJSON()).toEqual(
+      Template.fromStack(before.stack).toJSON(),
+    );
+  });
+
+  test('two addresses whose construct ids constructs would merge ("/" is "--") are two email subscriptions', () => {
+    const template = Template.fromStack(withEmails(['a/b@gmail.com', 'a--b@gmail.com']).stack);
+    const subscriptionsOf = Object.entries(template.findResources('AWS::SNS::Subscription')).map(
+      ([id, r]) => [id, r.Properties],
+    );
+    const topic = { Ref: expect.stringMatching(/^OperatorAlarmsTopic/) };
+    expect(subscriptionsOf).toEqual([
+      [
+        expect.stringMatching(/^OperatorAlarmsTopicabgmailcom[0-9A-F]{8}$/),
+        { Protocol: 'email', TopicArn: topic, Endpoint: 'a/b@gmail.com' },
+      ],
+      [
+        expect.stringMatching(/^OperatorAlarmsTopica2D2Db40gmailcom[0-9A-F]{8}$/),
+        { Protocol: 'email', TopicArn: topic, Endpoint: 'a--b@gmail.com' },
+      ],
+    ]);
+  });
+
   test("CloudWatch may publish to the topic for this account's alarms in this Region (a topic policy replaces the default)", () => {
     const [policy] = Object.values(build().template.findResources('AWS::SNS::TopicPolicy'));
     expect(policy.Properties.PolicyDocument.Statement).toContainEqual(

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as ses from 'aws-cdk-lib/aws-ses';
 import { SendingDomain, SendingDomainProps } from '../../lib/constructs/sending-domain';
 import { testApp } from '../helpers';
 
@@ -14,6 +15,12 @@ const DMARC = {
 };
 
 function build(props: Partial<SendingDomainProps> = {}, zone = true) {
+  const { stack, domain } = unsynthesized(props, zone);
+  return { stack, domain, template: Template.fromStack(stack) };
+}
+
+/** The stack of a SendingDomain, before synth: a test may still add to it. */
+function unsynthesized(props: Partial<SendingDomainProps> = {}, zone = true) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const hostedZone = zone
     ? route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
@@ -27,7 +34,7 @@ function build(props: Partial<SendingDomainProps> = {}, zone = true) {
     dmarc: DMARC,
     ...props,
   });
-  return { stack, domain, template: Template.fromStack(stack) };
+  return { stack, domain };
 }
 
 const records = (template: Template) =>
@@ -169,6 +176,35 @@ describe('SendingDomain', () => {
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'dev@example.com' });
     template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'qa@example.org' });
     template.resourceCountIs('AWS::SES::EmailIdentity', 3);
+  });
+
+  test('the recipients synthesize the template they always did (the construct id is "VerifiedAddress-" and the address)', () => {
+    const verifiedEmailAddresses = [
+      'dev@example.com',
+      'a-b@example.org',
+      'a/b@example.org',
+      "o'hara+x@example.net",
+    ];
+    const before = unsynthesized({ verifiedEmailAddresses: [] });
+    for (const address of verifiedEmailAddresses) {
+      new ses.EmailIdentity(before.domain, `VerifiedAddress-${address}`, {
+        identity: ses.Identity.email(address),
+      }).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    }
+    expect(build({ verifiedEmailAddresses }).template.toJSON()).toEqual(
+      Template.fromStack(before.stack).toJSON(),
+    );
+  });
+
+  test('two recipients whose construct ids constructs would merge ("/" is "--") are two identities', () => {
+    const { template } = build({ verifiedEmailAddresses: ['a/b@gmail.com', 'a--b@gmail.com'] });
+    const identities = Object.entries(template.findResources('AWS::SES::EmailIdentity'))
+      .map(([id, r]) => [r.Properties.EmailIdentity, id])
+      .filter(([address]) => address !== 'example.com');
+    expect(identities).toEqual([
+      ['a/b@gmail.com', expect.stringMatching(/^SendingDomainVerifiedAddressabgmailcom[0-9A-F]{8}$/)],
+      ['a--b@gmail.com', expect.stringMatching(/^SendingDomainVerifiedAddressa2D2Db40gmailcom[0-9A-F]{8}$/)],
+    ]);
   });
 
   test.each([
