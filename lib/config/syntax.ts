@@ -117,9 +117,12 @@ export function spfTermProblem(term: string): string | undefined {
       const value = /^[+?~-]?ip6:(.*)$/is.exec(term)?.[1] ?? '';
       const slash = value.lastIndexOf('/');
       const [address, len] = slash < 0 ? [value, undefined] : [value.slice(0, slash), value.slice(slash + 1)];
-      return isIPv6(address) && (len === undefined || (/^[0-9]{1,3}$/.test(len) && Number(len) <= 128))
+      // RFC 7208 §5.6 takes an RFC 4291 address: Node's isIPv6 also takes a zone index ("%eth0").
+      return isIPv6(address) &&
+        !address.includes('%') &&
+        (len === undefined || (/^[0-9]{1,3}$/.test(len) && Number(len) <= 128))
         ? undefined
-        : `"ip6:" and an IPv6 address with an optional prefix length /0-128, ${example}`;
+        : `"ip6:" and an IPv6 address (RFC 4291, no "%" zone index) with an optional prefix length /0-128, ${example}`;
     }
     default:
       return `an SPF mechanism (all, include, a, mx, ptr, ip4, ip6, exists) or modifier (name=value), ${example}`;
