@@ -150,7 +150,7 @@ const MailFrom = strict({
 
 const DmarcReportUri = text(
   DMARC_URI_RE,
-  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4; write "," ";" "!" inside it as %2C %3B %21)',
+  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C)',
 );
 
 const Dmarc = strict({
@@ -191,8 +191,20 @@ const ApexSpf = strict({
   ).default([]),
   /** The final "all" qualifier. */
   all: z.enum(['~all', '-all', '?all']).default('~all'),
-  /** Every other TXT value already published at the apex (site verifications...), kept in the same record set. */
-  otherTxtValues: uniqueList(z.string().min(1).max(4000)).default([]),
+  /**
+   * Every other TXT value already published at the apex (site verifications...), kept in the same
+   * record set: printable ASCII, as the zone-file output splits a value into 255-byte strings.
+   */
+  otherTxtValues: uniqueList(
+    z
+      .string()
+      .min(1)
+      .max(4000)
+      .regex(/^[\x20-\x7e]*$/, {
+        error:
+          'a TXT value of printable ASCII characters (letters, digits, space and punctuation), like "google-site-verification=abc123"',
+      }),
+  ).default([]),
 });
 
 const Credentials = strict({

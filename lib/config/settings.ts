@@ -74,7 +74,8 @@ export interface DmarcSettings {
    */
   readonly percentage?: number;
   /**
-   * `rua=`: report URIs (RFC 7489 §6.4, any scheme) like "mailto:dmarc@example.com!10m"; at most 10.
+   * `rua=`: report URIs (RFC 7489 §6.4, any scheme; RFC 3986 ASCII, other characters %-encoded)
+   * like "mailto:dmarc@example.com!10m"; at most 10.
    * @default []
    */
   readonly aggregateReportUris?: string[];
@@ -112,8 +113,8 @@ export interface ApexSpfSettings {
    */
   readonly all?: '~all' | '-all' | '?all';
   /**
-   * Every other TXT value published at the apex (site verifications...): Route53 holds one TXT
-   * record set per name.
+   * Every other TXT value published at the apex (site verifications...), in printable ASCII:
+   * Route53 holds one TXT record set per name.
    * @default []
    */
   readonly otherTxtValues?: string[];

@@ -49,9 +49,12 @@ export function localPartFits(address: string): boolean {
  * One `dmarc-uri`: an absolute URI, optionally followed by "!" and a size limit with an optional
  * unit (k, m, g, t; any case). Commas, semicolons and "!" inside the URI must be %-encoded, as
  * they separate URIs, tags and the size limit. Any scheme is valid; receivers must support
- * "mailto:" (RFC 7489 §6.2), and scheme names are case-insensitive.
+ * "mailto:" (RFC 7489 §6.2), and scheme names are case-insensitive. The URI is RFC 3986's: ASCII
+ * letters, digits and - . _ ~ : / ? # [ ] @ $ & ' ( ) * + =, every other character %-encoded
+ * (a space, <>"\^`{|}, non-ASCII text as its UTF-8 bytes).
  */
-export const DMARC_URI_RE = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s,;!]+(?:![0-9]+[kmgtKMGT]?)?$/;
+export const DMARC_URI_RE =
+  /^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#[\]@$&'()*+=]|%[0-9A-Fa-f]{2})+(?:![0-9]+[kmgtKMGT]?)?$/;
 
 // --- SPF terms (RFC 7208 §4.6.1, §5, §6, §7.1) ------------------------------------------------
 

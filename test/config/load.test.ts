@@ -17,6 +17,8 @@ function problemsOf(env: Record<string, unknown>, top: Record<string, unknown> =
 }
 
 const at = (field: string) => `${FILE}: environment "prod", field "${field}": `;
+const DMARC_URI_EXPECTED =
+  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C)';
 
 describe('environment config validation', () => {
   test.each<[string, Record<string, unknown>, string]>([
@@ -94,7 +96,7 @@ describe('environment config validation', () => {
     [
       'dmarc rua',
       { dmarc: { aggregateReportUris: ['dmarc@example.com'] } },
-      `${at('dmarc.aggregateReportUris[0]')}got "dmarc@example.com", expected a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4; write "," ";" "!" inside it as %2C %3B %21)`,
+      `${at('dmarc.aggregateReportUris[0]')}got "dmarc@example.com", expected ${DMARC_URI_EXPECTED}`,
     ],
     [
       'dmarc alignment',
@@ -125,6 +127,16 @@ describe('environment config validation', () => {
       'second spf record',
       { apexSpf: { otherTxtValues: ['v=spf1 -all'] } },
       `${at('apexSpf.otherTxtValues[0]')}got "v=spf1 -all", expected a non-SPF value: put SPF mechanisms in "apexSpf.otherMechanisms", the stack writes the one SPF record`,
+    ],
+    [
+      'non-ASCII TXT value',
+      { apexSpf: { otherTxtValues: ['ünïcode'] } },
+      `${at('apexSpf.otherTxtValues[0]')}got "ünïcode", expected a TXT value of printable ASCII characters (letters, digits, space and punctuation), like "google-site-verification=abc123"`,
+    ],
+    [
+      'TXT value with a control character',
+      { apexSpf: { otherTxtValues: ['a\tb'] } },
+      `${at('apexSpf.otherTxtValues[0]')}got "a\\tb", expected a TXT value of printable ASCII characters (letters, digits, space and punctuation), like "google-site-verification=abc123"`,
     ],
     [
       'spf lookups',
@@ -857,6 +869,9 @@ describe('DMARC values per RFC 7489', () => {
     'mailto:dmarc@example.com!500',
     'mailto:a%2Cb@example.com',
     'https://reports.example.com/dmarc',
+    "https://r.example.com/a/b?x=1&y=2+3#f~_.-'()*$@:=",
+    'mailto:d%C3%A4rc@example.com',
+    'mailto:dmarc@[192.0.2.1]',
   ])('accepts the report URI %s', (uri) =>
     valid({ dmarc: { aggregateReportUris: [uri], forensicReportUris: [uri] } }),
   );
@@ -868,9 +883,15 @@ describe('DMARC values per RFC 7489', () => {
     'mailto:a;b@example.com',
     'd@example.com',
     'mailto: d@example.com',
+    'mailto:dmärc@example.com',
+    'mailto:<dmarc@example.com>',
+    'mailto:"d"@example.com',
+    'https://r.example.com/{x}|^\\`',
+    'mailto:a%2@example.com',
+    'mailto:a%zzb@example.com',
   ])('refuses the report URI %s', (uri) => {
     expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
-      `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4; write "," ";" "!" inside it as %2C %3B %21)`,
+      `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}`,
     ]);
   });
 
@@ -885,6 +906,11 @@ describe('DMARC values per RFC 7489', () => {
       expected ? [`${at('dmarc.percentage')}got ${percentage}, expected ${expected}`] : [],
     );
   });
+});
+
+test('an apex TXT value may hold every printable ASCII character', () => {
+  const printable = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+  valid({ apexSpf: { otherTxtValues: [printable] } });
 });
 
 describe('SPF terms per RFC 7208', () => {
