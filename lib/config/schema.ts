@@ -5,6 +5,8 @@ import {
   DNS_LABEL_RE,
   EMAIL_RE,
   HOST_NAME,
+  HTTPS_URL_RE,
+  isHttpsUrl,
   localPartFits,
   SENDER_RE,
   spfTermProblem,
@@ -301,13 +303,22 @@ const Health = strict({
   sendAnomalyDetection: z.boolean().default(true),
 });
 
+const WEBHOOK_URL_EXPECTED =
+  'an https:// URL whose host is a domain name or an IP address, like "https://app.example.com/ses"';
+
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */
   additionalEvents: uniqueList(z.enum(['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'])).default([]),
   /** Deliver SES's JSON to the queue without the SNS envelope. */
   rawMessageDelivery: z.boolean().default(true),
-  /** The app's own HTTPS endpoint subscribed to the feedback topic. */
-  webhookUrl: text(/^https:\/\/[^\s/]+(\/\S*)?$/, 'an https:// URL').optional(),
+  /**
+   * The app's own HTTPS endpoint subscribed to the feedback topic. The scheme is case-insensitive
+   * (RFC 3986 §3.1) and written in lower case, the form aws-cdk-lib's UrlSubscription takes.
+   */
+  webhookUrl: text(HTTPS_URL_RE, WEBHOOK_URL_EXPECTED)
+    .refine(isHttpsUrl, { error: WEBHOOK_URL_EXPECTED })
+    .overwrite((url) => `https${url.slice('https'.length)}`)
+    .optional(),
   /** Also create a queue for the app that receives the same events. */
   appQueue: z.boolean().default(false),
 });

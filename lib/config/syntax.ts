@@ -15,8 +15,11 @@ const DOT_ATOM = `${ATEXT}+(?:\\.${ATEXT}+)*`;
 /** RFC 5321 Quoted-string: printable ASCII and space, with backslash pairs. */
 const QUOTED = '"(?:[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\x20-\\x7e])*"';
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-/** A top-level label starts with a letter (no all-numeric TLD); "xn--" IDN labels qualify. */
-const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])';
+/**
+ * A top-level label starts with a letter (no all-numeric TLD); "xn--" IDN labels qualify, and so
+ * does one letter (RFC 1123 §2.1 sets no minimum).
+ */
+const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 /** A host name in any letter case (DNS compares names case-insensitively, RFC 4343). */
 export const HOST_NAME = `(?:${LABEL}\\.)+${TOP_LABEL}`;
 
@@ -41,6 +44,26 @@ export const SENDER_RE = new RegExp(
 /** RFC 5321 §4.5.3.1.1: the local part is at most 64 octets. */
 export function localPartFits(address: string): boolean {
   return address.lastIndexOf('@') <= 64;
+}
+
+// --- HTTPS URLs (RFC 3986 §3, RFC 9110 §4.2.2) -----------------------------------------------
+
+const IPV4 =
+  '(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+
+/**
+ * An https URL: the scheme in any letter case (RFC 3986 §3.1), an optional user, a host name, an
+ * IPv4 address or a bracketed IPv6 address, an optional port, then a path, query or fragment.
+ * The IPv6 address is checked by isHttpsUrl.
+ */
+export const HTTPS_URL_RE = new RegExp(
+  `^[Hh][Tt][Tt][Pp][Ss]://(?:[^\\s/?#@]*@)?(?:${HOST_NAME}\\.?|${IPV4}|\\[([0-9A-Fa-f:.]+)\\])(?::[0-9]*)?(?:[/?#]\\S*)?$`,
+);
+
+/** Whether `url` matches HTTPS_URL_RE with a valid IPv6 address, when its host is one. */
+export function isHttpsUrl(url: string): boolean {
+  const match = HTTPS_URL_RE.exec(url);
+  return match !== null && (match[1] === undefined || isIPv6(match[1]));
 }
 
 // --- DMARC report URIs (RFC 7489 §6.4, RFC 3986 §3.1) ----------------------------------------

@@ -191,7 +191,7 @@ describe('environment config validation', () => {
     [
       'webhook',
       { feedback: { webhookUrl: 'http://app.example.com/ses' } },
-      `${at('feedback.webhookUrl')}got "http://app.example.com/ses", expected an https:// URL`,
+      `${at('feedback.webhookUrl')}got "http://app.example.com/ses", expected an https:// URL whose host is a domain name or an IP address, like "https://app.example.com/ses"`,
     ],
     [
       'extra events',
@@ -1085,6 +1085,7 @@ describe('domain names', () => {
     ['Example.COM', 'example.com'],
     ['example.com.', 'example.com'],
     ['xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ['QA.Example.X', 'qa.example.x'],
   ])(
     '%s is the domain %s (RFC 4343: case-insensitive; a trailing dot is the absolute form)',
     (given, domain) => {
@@ -1171,6 +1172,38 @@ describe('domain names', () => {
   ])('refuses %s', (domain) => {
     expect(problemsOf2({ domain })).toEqual([
       `${at('domain')}got ${JSON.stringify(domain)}, expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
+    ]);
+  });
+});
+
+describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', () => {
+  test.each([
+    ['https://app.example.com/ses', 'https://app.example.com/ses'],
+    ['HTTPS://App.example.com/ses', 'https://App.example.com/ses'],
+    ['Https://app.example.com', 'https://app.example.com'],
+    ['https://app.example.com:8443/a?b=c#d', 'https://app.example.com:8443/a?b=c#d'],
+    ['https://app.example.com?x=1', 'https://app.example.com?x=1'],
+    ['https://user:pa%20ss@app.example.com/', 'https://user:pa%20ss@app.example.com/'],
+    ['https://app.example.com./ses', 'https://app.example.com./ses'],
+    ['https://hooks.example.x/ses', 'https://hooks.example.x/ses'],
+    ['https://192.0.2.10/ses', 'https://192.0.2.10/ses'],
+    ['https://[2001:db8::1]:443/ses', 'https://[2001:db8::1]:443/ses'],
+  ])('accepts %s as %s (a scheme in any case is written in lower case)', (webhookUrl, written) => {
+    expect(envConfig({ feedback: { webhookUrl } }).feedback.webhookUrl).toBe(written);
+  });
+
+  test.each([
+    'https://a<b>/',
+    'https://exa mple.com/',
+    'https:///ses',
+    'https://[zz]/',
+    'https://[fe80::1%25eth0]/',
+    'https://256.1.1.1/',
+    'https://app_1.example.com/',
+    'ftp://app.example.com/',
+  ])('refuses %s', (webhookUrl) => {
+    expect(problemsOf2({ feedback: { webhookUrl } })).toEqual([
+      `${at('feedback.webhookUrl')}got ${JSON.stringify(webhookUrl)}, expected an https:// URL whose host is a domain name or an IP address, like "https://app.example.com/ses"`,
     ]);
   });
 });
