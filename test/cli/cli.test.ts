@@ -753,6 +753,11 @@ describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
     );
   });
 
+  /** One advanced event selector of these field selectors. */
+  const advanced = (...FieldSelectors: { Field: string; Equals?: string[]; NotEquals?: string[] }[]) => ({
+    AdvancedEventSelectors: [{ FieldSelectors }],
+  });
+  const management = { Field: 'eventCategory', Equals: ['Management'] };
   test.each([
     [
       'basic, management events off',
@@ -765,65 +770,20 @@ describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
       '✓',
     ],
     ['basic, no selector at all', { EventSelectors: [] }, '!'],
-    [
-      'advanced, management',
-      { AdvancedEventSelectors: [{ FieldSelectors: [{ Field: 'eventCategory', Equals: ['Management'] }] }] },
-      '✓',
-    ],
-    [
-      'advanced, management writes',
-      {
-        AdvancedEventSelectors: [
-          {
-            FieldSelectors: [
-              { Field: 'eventCategory', Equals: ['Management'] },
-              { Field: 'readOnly', Equals: ['false'] },
-            ],
-          },
-        ],
-      },
-      '✓',
-    ],
-    [
-      'advanced, management reads only',
-      {
-        AdvancedEventSelectors: [
-          {
-            FieldSelectors: [
-              { Field: 'eventCategory', Equals: ['Management'] },
-              { Field: 'readOnly', Equals: ['true'] },
-            ],
-          },
-        ],
-      },
-      '!',
-    ],
+    ['advanced, management', advanced(management), '✓'],
+    ['advanced, management writes', advanced(management, { Field: 'readOnly', Equals: ['false'] }), '✓'],
+    ['advanced, management reads only', advanced(management, { Field: 'readOnly', Equals: ['true'] }), '!'],
     [
       'advanced, management minus the writes',
-      {
-        AdvancedEventSelectors: [
-          {
-            FieldSelectors: [
-              { Field: 'eventCategory', Equals: ['Management'] },
-              { Field: 'readOnly', NotEquals: ['false'] },
-            ],
-          },
-        ],
-      },
+      advanced(management, { Field: 'readOnly', NotEquals: ['false'] }),
       '!',
     ],
     [
       'advanced, data events only',
-      {
-        AdvancedEventSelectors: [
-          {
-            FieldSelectors: [
-              { Field: 'eventCategory', Equals: ['Data'] },
-              { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
-            ],
-          },
-        ],
-      },
+      advanced(
+        { Field: 'eventCategory', Equals: ['Data'] },
+        { Field: 'resources.type', Equals: ['AWS::S3::Object'] },
+      ),
       '!',
     ],
   ])('event selectors: %s', async (_, selectors, mark) => {
