@@ -20,6 +20,11 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** The value's name in the help. @default - the upper-cased option name */
   readonly placeholder?: string;
+  /**
+   * What a value is, completing "expected ..." in messages ("a CloudFormation stack name").
+   * @default - "one of: " and the choices, else "a" and the placeholder
+   */
+  readonly expects?: string;
   /** The default shown in the help (the command applies it). */
   readonly defaultText?: string;
 }
@@ -43,9 +48,15 @@ export class OptionValues {
   }
 }
 
+const placeholder = (s: OptionSpec) => s.placeholder ?? s.name.toUpperCase().replace(/-/g, '_');
+/** What the option takes, completing "expected ...". */
+const expected = (s: OptionSpec) =>
+  s.choices ? `one of: ${s.choices.join(', ')}` : (s.expects ?? `a ${placeholder(s)}`);
+
 /**
- * Parses `args` against the table: unknown options, missing values and values outside `choices`
- * throw a UsageError naming the option, the value and what is accepted.
+ * Parses `args` against the table: unknown options, missing or empty values and values outside
+ * `choices` throw a UsageError naming the option, the value and what is accepted. An empty value
+ * never stands for "not given" (which would mean the default: the stack's own user, set or file).
  */
 export function parseOptions(specs: readonly OptionSpec[], args: string[]): OptionValues {
   const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
@@ -63,14 +74,17 @@ export function parseOptions(specs: readonly OptionSpec[], args: string[]): Opti
     throw new UsageError(oneLine((e as Error).message, args));
   }
   for (const s of specs) {
+    const given = values[s.name];
+    if (given === '' || (Array.isArray(given) && given.includes('')))
+      throw new UsageError(`--${s.name}: got "", expected ${expected(s)}`);
+  }
+  for (const s of specs) {
     if (!s.choices || values[s.name] === undefined) continue;
     const given = values[s.name] as string | string[];
     const pick = (v: string) => {
       const found = s.choices!.find((c) => c.toLowerCase() === v.toLowerCase());
       if (found === undefined)
-        throw new UsageError(
-          `--${s.name}: got ${JSON.stringify(v)}, expected one of: ${s.choices!.join(', ')}`,
-        );
+        throw new UsageError(`--${s.name}: got ${JSON.stringify(v)}, expected ${expected(s)}`);
       return found;
     };
     values[s.name] = Array.isArray(given) ? given.map(pick) : pick(given);
@@ -97,7 +111,7 @@ function oneLine(message: string, args: readonly string[]): string {
 /** The help lines for a table: "  -y, --yes  description (one of: ...; default ...)". */
 export function optionsHelp(specs: readonly OptionSpec[]): string {
   const heads = specs.map((s) => {
-    const value = s.type === 'string' ? ` ${s.placeholder ?? s.name.toUpperCase().replace(/-/g, '_')}` : '';
+    const value = s.type === 'string' ? ` ${placeholder(s)}` : '';
     return `${s.short ? `-${s.short}, ` : '    '}--${s.name}${value}${s.multiple ? '...' : ''}`;
   });
   const width = Math.min(30, Math.max(...heads.map((h) => h.length)));

@@ -253,7 +253,6 @@ describe('usage', () => {
 
   test.each<[string, () => string, string]>([
     ['a directory', () => tmp, `${tmp}: cannot read the environments file (a directory, not a file)`],
-    ['an empty path', () => '', '(empty path): cannot read the environments file (no such file)'],
   ])("--config naming %s: one line with the CLI's own --config flag", async (_, file, start) => {
     const r = await run(['doctor', '--config', file()]);
     expect(r.code).toBe(2);
