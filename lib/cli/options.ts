@@ -54,8 +54,9 @@ const expected = (s: OptionSpec) =>
   s.choices ? `one of: ${s.choices.join(', ')}` : (s.expects ?? `a ${placeholder(s)}`);
 
 /**
- * Parses `args` against the table: unknown options, missing or empty values and values outside
- * `choices` throw a UsageError naming the option, the value and what is accepted. An empty value
+ * Parses `args` against the table: unknown options, missing or empty values, values outside
+ * `choices` and a single-value option given twice throw a UsageError naming the option, the value
+ * and what is accepted. An empty value
  * never stands for "not given" (which would mean the default: the stack's own user, set or file).
  */
 export function parseOptions(specs: readonly OptionSpec[], args: string[]): OptionValues {
@@ -67,11 +68,21 @@ export function parseOptions(specs: readonly OptionSpec[], args: string[]): Opti
       ...(s.multiple && { multiple: true }),
     };
   }
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({ args, options: config, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError(oneLine((e as Error).message, args));
+  const { values, tokens } = (() => {
+    try {
+      return parseArgs({ args, options: config, strict: true, allowPositionals: false, tokens: true });
+    } catch (e) {
+      throw new UsageError(oneLine((e as Error).message, args));
+    }
+  })();
+  // parseArgs keeps the last of a repeated option: "--to a --to b" would silently send to b only.
+  for (const s of specs) {
+    if (s.type !== 'string' || s.multiple) continue;
+    const given = tokens.flatMap((t) => (t.kind === 'option' && t.name === s.name ? [t.value] : []));
+    if (given.length > 1)
+      throw new UsageError(
+        `--${s.name}: got ${given.length} values (${given.map((v) => JSON.stringify(v)).join(', ')}), expected one; give it once`,
+      );
   }
   for (const s of specs) {
     const given = values[s.name];

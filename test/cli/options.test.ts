@@ -49,6 +49,33 @@ describe('parseOptions', () => {
     expect(() => parseOptions(TABLE, args)).toThrow(new UsageError(message));
   });
 
+  test('a single-value option given twice is refused (parseArgs would keep the last); a list or a flag may repeat', () => {
+    expect(() => parseOptions(TABLE, ['--format', 'dotenv', '-y', '--format=JSON'])).toThrow(
+      new UsageError('--format: got 2 values ("dotenv", "JSON"), expected one; give it once'),
+    );
+    expect(
+      parseOptions(TABLE, ['--contact', 'a@x.org', '--contact', 'b@x.org']).list('contact'),
+    ).toHaveLength(2);
+    expect(parseOptions(TABLE, ['-y', '--yes']).flag('yes')).toBe(true);
+  });
+
+  test.each<[string[], string]>([
+    [
+      ['send-test', '--to', 'a@example.com', '--to', 'b@example.com'],
+      'send-test: --to: got 2 values ("a@example.com", "b@example.com"), expected one; give it once (ses-smtp help send-test)',
+    ],
+    [
+      ['revoke', '--yes', '--env', 'prod', '--env', 'staging'],
+      'revoke: --env: got 2 values ("prod", "staging"), expected one; give it once (ses-smtp help revoke)',
+    ],
+  ])('%j: one line, exit 2, before any AWS call', async (args, message) => {
+    healthyAws();
+    const r = await run([...args, '--config', writeConfig()]);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
   test('a value starting with "-": one line that keeps parseArgs\'s fix, through the CLI too', async () => {
     expect(() =>
       parseOptions(TABLE, ['--format', 'dotenv', '--contact', 'a@x.org', '--format', '-x']),
