@@ -186,7 +186,8 @@ carries the real values. kamal prints .kamal/secrets lines that fetch the values
 Manager at deploy time (no password in the file); docker prints an env-file for docker run
 --env-file (values unquoted); rails prints the ActionMailer settings that read the variables.
 --write FILE writes a dotenv file with mode 0600 and adds it to .gitignore if git would track it;
-it refuses a file git already tracks (untrack it with git rm --cached FILE) unless --force.`,
+it refuses a file git already tracks (untrack it with git rm --cached FILE) unless --force.
+--json is --format json; --write takes neither --json nor another --format.`,
     options: [
       {
         name: 'format',

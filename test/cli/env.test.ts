@@ -253,3 +253,41 @@ describe('--write', () => {
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('options that cannot go together: one line saying what works, exit 2, nothing read or written', () => {
+  test.each<[string[], string]>([
+    [
+      ['--format', 'kamal'],
+      '--format kamal with --write: --write writes a dotenv file; drop --format kamal, or print that format and redirect it (> FILE)',
+    ],
+    [
+      ['--format', 'shell'],
+      '--format shell with --write: --write writes a dotenv file; drop --format shell, or print that format and redirect it (> FILE)',
+    ],
+    [['--json'], '--json with --write: --write writes a dotenv file and prints nothing; drop --json'],
+  ])('--write FILE %j', async (flags, message) => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
+    const r = await cli(['env', '--write', file, ...flags]);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(file)).toBe(false);
+    expectNoAwsCalls();
+  });
+
+  test.each(['kamal', 'rails', 'dotenv', 'docker'])('--json --format %s', async (format) => {
+    const r = await cli(['env', '--json', '--format', format]);
+    const message = `--json with --format ${format}: --json prints the variables as JSON (as --format json does); drop one of them`;
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: message });
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
+  test('what goes together still works: --write with --format dotenv, --json with --format json', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
+    expect((await cli(['env', '--write', file, '--format', 'dotenv'])).code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toContain(CREDENTIALS.password);
+    const json = await cli(['env', '--json', '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ AWS_SES_SMTP_PASSWORD: CREDENTIALS.password });
+  });
+});

@@ -140,6 +140,18 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     throw new UsageError(
       `--format: got ${JSON.stringify(format)}, expected one of: ${ENV_FORMATS.join(', ')}`,
     );
+  // Combinations one of whose options would be ignored: kamal's promise of no password in the file
+  // included (--write writes the dotenv format, with the password).
+  if (options.write && options.format !== undefined && format !== 'dotenv')
+    throw new UsageError(
+      `--format ${format} with --write: --write writes a dotenv file; drop --format ${format}, or print that format and redirect it (> FILE)`,
+    );
+  if (ctx.out.json && options.write)
+    throw new UsageError('--json with --write: --write writes a dotenv file and prints nothing; drop --json');
+  if (ctx.out.json && options.format !== undefined && format !== 'json')
+    throw new UsageError(
+      `--json with --format ${format}: --json prints the variables as JSON (as --format json does); drop one of them`,
+    );
   if (options.write) {
     // Checked before anything is read or written: a refusal leaves everything as it was.
     const file = writeTarget(options.write);
