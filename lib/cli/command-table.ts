@@ -4,7 +4,7 @@
  */
 import type { CliContext } from './context';
 import { UsageError } from './errors';
-import { OptionSpec, OptionValues } from './options';
+import { OptionSpec, OptionValues, wholeNumber } from './options';
 
 /** What a command gets besides its context and options. */
 export interface RunDeps {
@@ -57,11 +57,16 @@ const configurationSet: OptionSpec = {
   expects: 'the name of an SES configuration set',
   description: 'the configuration set, instead of the stack output ConfigurationSetName',
 };
+/**
+ * The longest --timeout, an hour: a rotation is four invocations of a function with a 5-minute
+ * timeout, so a longer wait is for one that will not finish.
+ */
+const MAX_TIMEOUT_SECONDS = 3600;
 const timeout: OptionSpec = {
   name: 'timeout',
   type: 'string',
   placeholder: 'SECONDS',
-  expects: 'a number of seconds',
+  expects: `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`,
   defaultText: '600',
   description: 'how long to wait for the rotation to finish',
 };
@@ -69,9 +74,9 @@ const timeout: OptionSpec = {
 function seconds(values: OptionValues): number | undefined {
   const text = values.string('timeout');
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!(value > 0))
-    throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected a number of seconds`);
+  const value = wholeNumber(text, 1, MAX_TIMEOUT_SECONDS);
+  if (value === undefined)
+    throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected ${timeout.expects}`);
   return value;
 }
 
@@ -145,7 +150,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'smtp-timeout',
     type: 'string',
     placeholder: 'SECONDS',
-    expects: 'a number of seconds',
+    expects: 'a whole number of seconds from 1 to 300',
     defaultText: '10',
     description: 'SMTP connect/greeting/reply timeout',
   },

@@ -7,6 +7,7 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
+import { wholeNumber } from './options';
 import { checkRegion } from './validate';
 import { Output } from './output';
 
@@ -276,17 +277,16 @@ export class CliContext {
 /** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
   const host = options.smtpHost ?? smtpEndpoint(region);
-  const portText = options.smtpPort ?? '587';
-  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
+  const port = wholeNumber(options.smtpPort ?? '587', 1, 65535);
+  if (port === undefined) {
     throw new UsageError(
       `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
     );
   }
-  const timeoutSeconds = options.smtpTimeout === undefined ? 10 : Number(options.smtpTimeout);
-  if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
+  const timeoutSeconds = wholeNumber(options.smtpTimeout ?? '10', 1, 300);
+  if (timeoutSeconds === undefined) {
     throw new UsageError(
-      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds above 0 and at most 300`,
+      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a whole number of seconds from 1 to 300`,
     );
   }
   let ca: string | undefined;

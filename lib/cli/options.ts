@@ -119,6 +119,15 @@ function oneLine(message: string, args: readonly string[]): string {
   });
 }
 
+/**
+ * `text` as a whole decimal number from `min` to `max`, or undefined: "16", not "0x10", "1e3",
+ * " 16", "2.5" or "Infinity" (which Number() would all take).
+ */
+export function wholeNumber(text: string, min: number, max: number): number | undefined {
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  return value >= min && value <= max ? value : undefined;
+}
+
 /** The help lines for a table: "  -y, --yes  description (one of: ...; default ...)". */
 export function optionsHelp(specs: readonly OptionSpec[]): string {
   const heads = specs.map((s) => {

@@ -134,7 +134,6 @@ describe('usage', () => {
       ['send-test', '--to', 'a@example.org', '--smtp-port', 'x'],
       /^ses-smtp: --smtp-port: got "x", expected a TCP port number from 1 to 65535 .*\n$/,
     ],
-    [['rotate', '--timeout=-1'], /^ses-smtp: --timeout: got "-1", expected a number of seconds\n$/],
   ])('%j -> one line, exit 2', async (args, expected) => {
     const r = await cli(args);
     expect(r.code).toBe(2);
@@ -149,11 +148,10 @@ describe('usage', () => {
     ],
     [['--smtp-port', '70000'], '--smtp-port: got "70000", expected a TCP port number from 1 to 65535'],
     [['--smtp-port', '0x24B'], '--smtp-port: got "0x24B", expected a TCP port number from 1 to 65535'],
-    [
-      ['--smtp-timeout', '0'],
-      '--smtp-timeout: got "0", expected a number of seconds above 0 and at most 300',
-    ],
-    [['--smtp-timeout', '301'], '--smtp-timeout: got "301", expected a number of seconds above 0'],
+    ...['0', '301', '0x10', '2.5', 'Infinity'].map((value): [string[], string] => [
+      ['--smtp-timeout', value],
+      `--smtp-timeout: got "${value}", expected a whole number of seconds from 1 to 300`,
+    ]),
     [
       ['--smtp-ca', '/nonexistent.pem'],
       '--smtp-ca: cannot read "/nonexistent.pem"; pass a PEM file of the CA to trust',
@@ -170,6 +168,20 @@ describe('usage', () => {
         const r = await cli([...command, ...flags]);
         expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
         expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
+        expect(r.code).toBe(2);
+        expectNoAwsCalls();
+      }
+    },
+  );
+
+  test.each(['-1', '0', '0.001', 'Infinity', ' 0x10 ', '1e3', '3601'])(
+    '--timeout=%j on rotate and revoke: one line, exit 2, before any AWS call (no key deactivated)',
+    async (value) => {
+      for (const command of [['rotate'], ['revoke', '--yes']]) {
+        const r = await cli([...command, `--timeout=${value}`]);
+        expect(r.stderr).toBe(
+          `ses-smtp: --timeout: got ${JSON.stringify(value)}, expected a whole number of seconds from 1 to 3600\n`,
+        );
         expect(r.code).toBe(2);
         expectNoAwsCalls();
       }
@@ -965,7 +977,10 @@ describe('rotate', () => {
   test('a rotation that does not finish in time: exit 1 and where to look', async () => {
     sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
     sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } });
-    const r = await cli(['rotate', '--timeout', '0.001']);
+    // A clock that moves a second each time it is read: one poll passes the 1-second timeout.
+    let clock = Date.now();
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1000));
+    const r = await cli(['rotate', '--timeout', '1']).finally(() => now.mockRestore());
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work/,
