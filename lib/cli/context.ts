@@ -8,7 +8,7 @@ import { cliOptions, stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
 import { wholeNumber } from './options';
-import { checkRegion } from './validate';
+import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
 
 /** Options every command takes. */
@@ -77,11 +77,20 @@ export class CliContext {
   /** The stack's outputs by SesSmtp's names and the constructs they show, read once. */
   private outputs?: Promise<ReturnType<typeof sesSmtpOutputs> | undefined>;
 
+  /** The options as given, --identity as SES names the identity (lower case, no final dot). */
+  readonly options: GlobalOptions;
+
   constructor(
-    readonly options: GlobalOptions,
+    given: GlobalOptions,
     readonly out: Output,
     private readonly command: CommandNeeds = { name: 'this command' },
   ) {
+    if (given.stack !== undefined) checkStackName('--stack', given.stack);
+    const options =
+      given.identity === undefined
+        ? given
+        : { ...given, identity: checkDomainName('--identity', given.identity) };
+    this.options = options;
     this.configPath = options.config ?? DEFAULT_CONFIG_PATH;
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
@@ -208,10 +217,14 @@ export class CliContext {
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
+      // The stack of that name only: DescribeStacks without a name lists every stack.
       .then((r) =>
         sesSmtpOutputs(
           Object.fromEntries(
-            (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+            (r.Stacks?.find((s) => s.StackName === stack)?.Outputs ?? []).map((o) => [
+              o.OutputKey ?? '',
+              o.OutputValue ?? '',
+            ]),
           ),
         ),
       )
@@ -276,7 +289,8 @@ export class CliContext {
 
 /** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
-  const host = options.smtpHost ?? smtpEndpoint(region);
+  const host =
+    options.smtpHost === undefined ? smtpEndpoint(region) : checkHost('--smtp-host', options.smtpHost);
   const port = wholeNumber(options.smtpPort ?? '587', 1, 65535);
   if (port === undefined) {
     throw new UsageError(

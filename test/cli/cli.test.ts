@@ -161,6 +161,12 @@ describe('usage', () => {
       '--region: got "eu-west", expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)',
     ],
     [['--region', 'xx-yy-1'], '--region: got "xx-yy-1", expected an AWS Region name like "eu-west-1"'],
+    [['--stack', 'my_stack'], '--stack: got "my_stack", expected a CloudFormation stack name'],
+    [['--identity', 'ops@example.com'], '--identity: got "ops@example.com", expected a domain name'],
+    [
+      ['--smtp-host', 'smtp://mail.example.com'],
+      '--smtp-host: got "smtp://mail.example.com", expected a host name or an IP address',
+    ],
   ])(
     '%j on doctor, rotate and pause: one line naming the flag, exit 2, before any AWS call',
     async (flags, message) => {
@@ -948,11 +954,48 @@ describe('request-production-access', () => {
       ['--contact', 'ops..team@example.com'],
       /--contact: got "ops\.\.team@example\.com", expected an email address/,
     ],
-  ])('bad %j: exit 2, nothing sent', async (flags, message) => {
+    [
+      ['--use-case', ' \n '],
+      /^ses-smtp: --use-case: got " \\n ", expected the text of the use case \(leave it out for the default\)\n$/,
+    ],
+  ])('bad %j: exit 2, before any AWS call', async (flags, message) => {
     const r = await cli(['request-production-access', '--yes', ...flags]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+    expectNoAwsCalls();
+  });
+
+  test('a use case or a website URL longer than SES takes: one line with the length, exit 2, before any AWS call', async () => {
+    const useCase = await cli(['request-production-access', '--yes', '--use-case', 'ü'.repeat(5001)]);
+    expect(useCase.stderr).toBe(
+      'ses-smtp: --use-case: got 5001 characters, expected at most 5000 (what SES takes)\n',
+    );
+    expect(useCase.code).toBe(2);
+    const url = `https://example.com/${'x'.repeat(981)}`;
+    const website = await cli(['request-production-access', '--yes', '--website-url', url]);
+    expect(website.stderr).toBe(
+      'ses-smtp: --website-url: got 1001 characters, expected at most 1000 (what SES takes)\n',
+    );
+    expect(website.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
+  test('a use case and a website URL at the limits SES takes are sent', async () => {
+    const useCase = 'ü'.repeat(5000);
+    const websiteUrl = `https://example.com/${'x'.repeat(980)}`;
+    const r = await cli([
+      'request-production-access',
+      '--yes',
+      '--use-case',
+      useCase,
+      '--website-url',
+      websiteUrl,
+    ]);
+    expect(r.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      UseCaseDescription: useCase,
+      WebsiteURL: websiteUrl,
+    });
   });
 });
 
