@@ -273,12 +273,14 @@ export class CliContext {
     const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
     const spec = this.options.resolver;
     if (spec) {
-      const match = /^(?:\[([0-9a-fA-F:]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(spec);
-      const ip = match?.[1] ?? match?.[2];
-      const port = match?.[3] ? Number(match[3]) : 53;
+      // IPv4[:PORT], a bare IPv6 address, or [IPv6]:PORT (the brackets keep the port apart).
+      const bare = isIP(spec) === 6;
+      const match = /^(?:\[([^\]]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(spec);
+      const ip = bare ? spec : (match?.[1] ?? match?.[2]);
+      const port = !bare && match?.[3] ? Number(match[3]) : 53;
       if (!ip || !isIP(ip) || port < 1 || port > 65535) {
         throw new UsageError(
-          `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1 or 127.0.0.1:5353 or [::1]:53`,
+          `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53`,
         );
       }
       resolver.setServers([isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`]);

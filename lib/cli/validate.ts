@@ -16,15 +16,20 @@ export function asciiDomain(domain: string): string {
 
 /**
  * An email address given to `option`, checked as the environments file checks its addresses
- * (RFC 5321/5322: dot-atom or quoted local part, like `"john doe"@example.com`).
+ * (RFC 5321/5322: dot-atom or quoted local part, like `"john doe"@example.com`); returned with a
+ * non-ASCII domain in its punycode form ("user@bücher.example" is "user@xn--bcher-kva.example"),
+ * the local part as written.
  */
-export function checkEmailAddress(option: string, value: string): void {
-  const result = emailAddress.safeParse(value);
+export function checkEmailAddress(option: string, value: string): string {
+  const at = value.lastIndexOf('@');
+  const address = at < 0 ? value : `${value.slice(0, at)}@${asciiDomain(value.slice(at + 1))}`;
+  const result = emailAddress.safeParse(address);
   if (!result.success) {
     throw new UsageError(
       `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}`,
     );
   }
+  return address;
 }
 
 /**

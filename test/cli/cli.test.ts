@@ -487,6 +487,15 @@ describe('send-test', () => {
     expect(r.code).toBe(1);
   });
 
+  test('an address at a non-ASCII domain goes to SMTP with the domain in punycode, the local part as written', async () => {
+    const r = await cli(['send-test', '--to', 'Dev@Bücher.example', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('✓ sent to Dev@xn--bcher-kva.example');
+    // RCPT TO carries the punycode form; the test server (smtp-server) shows its domain decoded.
+    expect(smtp.messages.at(-1)).toMatchObject({ to: ['Dev@bücher.example'] });
+    expect(smtp.messages.at(-1)!.raw).toMatch(/^To: Dev@xn--bcher-kva\.example\r?$/m);
+  });
+
   test('--json gives the message id', async () => {
     const r = await cli(['send-test', '--to', 'dev@example.org', '--json', ...local()]);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, messageId: '010001test-message-id-000000' });
@@ -918,6 +927,23 @@ describe('request-production-access', () => {
       WebsiteURL: 'https://shop.example.com',
       UseCaseDescription: 'Our text.',
       ContactLanguage: 'JA',
+    });
+  });
+
+  test('--website-url takes the scheme in any letter case (RFC 3986 §3.1), a contact a non-ASCII domain', async () => {
+    const r = await cli([
+      'request-production-access',
+      '--yes',
+      '--website-url',
+      'HTTPS://Shop.example.com/',
+      '--contact',
+      'ops@bücher.example',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      WebsiteURL: 'HTTPS://Shop.example.com/',
+      AdditionalContactEmailAddresses: ['ops@xn--bcher-kva.example'],
     });
   });
 

@@ -56,6 +56,25 @@ test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'
   },
 );
 
+test.each([
+  ['::1', '::1'],
+  ['[::1]:5353', '[::1]:5353'],
+  ['1.1.1.1', '1.1.1.1'],
+  ['127.0.0.1:5353', '127.0.0.1:5353'],
+])('--resolver %s: the DNS server %s', (spec, server) => {
+  const ctx = new CliContext({ config: writeConfig(), resolver: spec }, out());
+  expect(ctx.resolver().getServers()).toEqual([server]);
+});
+
+test.each(['[::1', '[1.1.1.1:53', '1.1.1.1:0', 'dns.google'])(
+  '--resolver %s: one line with the forms it takes',
+  (spec) => {
+    expect(() => new CliContext({ config: writeConfig(), resolver: spec }, out())).toThrow(
+      `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53`,
+    );
+  },
+);
+
 describe('without an environments file: a stack of your own (the SesSmtp construct in an app)', () => {
   const home = process.cwd();
   const app = fs.mkdtempSync(path.join(tmp, 'app-'));

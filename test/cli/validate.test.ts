@@ -52,6 +52,26 @@ describe('checkEmailAddress', () => {
       `--contact: got ${JSON.stringify(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     );
   });
+
+  test.each([
+    ['user@bücher.example', 'user@xn--bcher-kva.example'],
+    ['"john doe"@Bücher.Example', '"john doe"@xn--bcher-kva.example'],
+    ['Dev.Ops@EXAMPLE.com', 'Dev.Ops@EXAMPLE.com'],
+  ])(
+    '%s is taken as %s: a non-ASCII domain in its punycode form, the local part as written',
+    (value, address) => {
+      expect(checkEmailAddress('--to', value)).toBe(address);
+    },
+  );
+
+  test.each(['jürgen@example.com', 'user@bü cher.example'])(
+    'refuses %j, naming the address as given',
+    (value) => {
+      expect(() => checkEmailAddress('--to', value)).toThrow(
+        `--to: got ${JSON.stringify(value)}, expected an email address`,
+      );
+    },
+  );
 });
 
 describe('checkRegion', () => {

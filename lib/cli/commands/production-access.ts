@@ -23,7 +23,8 @@ const MAX_WEBSITE_URL = 1000;
 const MAX_USE_CASE = 5000;
 
 function checkWebsiteUrl(url: string): void {
-  if (!/^https?:\/\/\S+$/.test(url))
+  // The scheme in any letter case (RFC 3986 §3.1): "HTTPS://example.com" is the same URL.
+  if (!/^https?:\/\/\S+$/i.test(url))
     throw new UsageError(
       `--website-url: got ${JSON.stringify(url)}, expected an http(s):// URL of your site`,
     );
@@ -67,8 +68,7 @@ export async function productionAccessCommand(
   const language = options.language ?? 'EN';
   if (options.websiteUrl !== undefined) checkWebsiteUrl(options.websiteUrl);
   if (options.useCase !== undefined) checkUseCase(options.useCase);
-  const contacts = options.contacts ?? [];
-  contacts.forEach((contact) => checkEmailAddress('--contact', contact));
+  const contacts = (options.contacts ?? []).map((contact) => checkEmailAddress('--contact', contact));
   if (contacts.length > 4)
     throw new UsageError(`--contact: got ${contacts.length} addresses, expected at most 4`);
   // The defaults come from the environment, or without an environments file from the identity.
