@@ -260,6 +260,60 @@ describe('usage', () => {
     expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${TEST_VERSION}\n` });
   });
 
+  test('no command: the help on stderr, exit 2 (--help prints it on stdout, exit 0)', async () => {
+    const r = await run([]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe((await run(['--help'])).stdout);
+  });
+
+  test('--help and -h take a command as help does', async () => {
+    const doctor = (await run(['help', 'doctor'])).stdout;
+    expect(await run(['--help', 'doctor'])).toMatchObject({ code: 0, stdout: doctor });
+    expect(await run(['-h', 'doctor'])).toMatchObject({ code: 0, stdout: doctor });
+  });
+
+  test.each<[string[], string]>([
+    [
+      ['help', 'doctor', 'extra'],
+      'help takes one command (ses-smtp help <command>); got the extra argument "extra"',
+    ],
+    [
+      ['--help', 'env', '--format'],
+      '--help takes one command (ses-smtp help <command>); got the extra argument "--format"',
+    ],
+    [['--version', 'extra'], '--version takes no argument; got "extra"'],
+    [['--json', 'doctor'], 'options go after the command: ses-smtp doctor --json'],
+    [
+      ['--env', 'prod', '--subject', "it's a test", 'send-test', '--to', 'dev@example.org'],
+      "options go after the command: ses-smtp send-test --env prod --subject 'it'\\''s a test' --to dev@example.org",
+    ],
+    [
+      ['--json'],
+      '"--json" is an option, and options go after the command: ses-smtp <command> [options]; commands: doctor, env, send-test, dns, request-production-access, rotate, pause, resume, revoke',
+    ],
+  ])('%j: one line, exit 2, nothing else done', async (args, message) => {
+    const r = await run(args);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(
+      args.includes('--json') ? `${JSON.stringify({ ok: false, error: message }, null, 2)}\n` : '',
+    );
+    expectNoAwsCalls();
+  });
+
+  test.each<[string[], RegExp]>([
+    [['frobnicate', '--json'], /^unknown command "frobnicate"; commands: doctor, /],
+    [['env', '--json', '--bogus'], /^env: Unknown option '--bogus'.* \(ses-smtp help env\)$/],
+    [['env', '--json', '--format', 'yaml'], /^env: --format: got "yaml", expected one of: /],
+    [['help', 'frobnicate', '--json'], /^help takes one command/],
+  ])('%j: with --json anywhere a usage error is also one JSON document on stdout', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toEqual({ ok: false, error: expect.stringMatching(message) });
+    expect(r.stderr).toBe(`ses-smtp: ${doc.error}\n`);
+  });
+
   test("a missing environments file names the CLI's own --config flag", async () => {
     const r = await run(['doctor', '--config', path.join(tmp, 'nope.json')]);
     expect(r.code).toBe(2);
@@ -438,6 +492,23 @@ describe('env', () => {
     await cli(['env', '--write', file]);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
+  });
+
+  test('a secret without host or fromAddress: one line naming them and the fix, exit 1, no password', async () => {
+    const { host: _host, fromAddress: _from, ...partial } = CREDENTIALS;
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(partial) });
+    for (const command of [
+      ['env'],
+      ['env', '--write', path.join(fs.mkdtempSync(path.join(tmp, 'w-')), '.env')],
+    ]) {
+      const r = await cli(command);
+      expect(r.stderr).toBe(
+        `ses-smtp: secret ${SECRET_ARN} lacks host, fromAddress (or holds them with another type): not credentials the rotation wrote; rotate to store complete ones (run: ses-smtp rotate --env prod)\n`,
+      );
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(1);
+      neverLeaks(r.stderr);
+    }
   });
 
   test('before the first rotation there is nothing to export: exit 1 with the reason', async () => {
