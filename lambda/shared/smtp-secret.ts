@@ -35,3 +35,24 @@ export function parseSecret(text: string | undefined): SmtpSecret | undefined {
     ? (value as SmtpSecret)
     : undefined;
 }
+
+/** The type of each key of SmtpSecret, as the rotation writes it. */
+const KEY_TYPES = {
+  username: 'string',
+  password: 'string',
+  host: 'string',
+  port: 'number',
+  region: 'string',
+  fromAddress: 'string',
+} as const satisfies Record<keyof SmtpSecret, 'string' | 'number'>;
+
+/**
+ * The keys of credentials (from parseSecret) that are missing or not of the type the rotation
+ * writes: none for what the rotation stored. parseSecret itself only needs username and password,
+ * the rotation's own reads; a reader that uses the rest checks it with this first.
+ */
+export function missingKeys(secret: SmtpSecret): (keyof SmtpSecret)[] {
+  return (Object.keys(KEY_TYPES) as (keyof SmtpSecret)[]).filter(
+    (key) => typeof secret[key] !== KEY_TYPES[key] || secret[key] === '',
+  );
+}

@@ -4,7 +4,7 @@
  */
 import type { CliContext } from './context';
 import { UsageError } from './errors';
-import { OptionSpec, OptionValues } from './options';
+import { OptionSpec, OptionValues, wholeNumber } from './options';
 
 /** What a command gets besides its context and options. */
 export interface RunDeps {
@@ -54,12 +54,19 @@ const configurationSet: OptionSpec = {
   name: 'configuration-set',
   type: 'string',
   placeholder: 'NAME',
+  expects: 'the name of an SES configuration set',
   description: 'the configuration set, instead of the stack output ConfigurationSetName',
 };
+/**
+ * The longest --timeout, an hour: a rotation is four invocations of a function with a 5-minute
+ * timeout, so a longer wait is for one that will not finish.
+ */
+const MAX_TIMEOUT_SECONDS = 3600;
 const timeout: OptionSpec = {
   name: 'timeout',
   type: 'string',
   placeholder: 'SECONDS',
+  expects: `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`,
   defaultText: '600',
   description: 'how long to wait for the rotation to finish',
 };
@@ -67,9 +74,9 @@ const timeout: OptionSpec = {
 function seconds(values: OptionValues): number | undefined {
   const text = values.string('timeout');
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!(value > 0))
-    throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected a number of seconds`);
+  const value = wholeNumber(text, 1, MAX_TIMEOUT_SECONDS);
+  if (value === undefined)
+    throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected ${timeout.expects}`);
   return value;
 }
 
@@ -78,24 +85,28 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'env',
     type: 'string',
     placeholder: 'NAME',
+    expects: 'the name of an environment of the environments file',
     description: 'environment from the config file (optional when it has only one)',
   },
   {
     name: 'config',
     type: 'string',
     placeholder: 'PATH',
+    expects: 'the path of the environments file',
     defaultText: 'config/environments.json',
     description: 'environments file (a stack of your own needs none: see below)',
   },
   {
     name: 'region',
     type: 'string',
+    expects: 'an AWS Region name like "eu-west-1"',
     description: "the stack's Region, instead of the environment's (required without an environments file)",
   },
   {
     name: 'stack',
     type: 'string',
     placeholder: 'NAME',
+    expects: 'a CloudFormation stack name',
     defaultText: 'SesSmtp-<env>',
     description: 'stack to read outputs from',
   },
@@ -103,24 +114,28 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'secret-id',
     type: 'string',
     placeholder: 'ID',
+    expects: 'the ARN or name of the credentials secret',
     description: 'the credentials secret, instead of the stack output',
   },
   {
     name: 'identity',
     type: 'string',
     placeholder: 'DOMAIN',
+    expects: 'the domain of the SES identity, like "example.com"',
     description: 'the SES identity, instead of the stack output',
   },
   {
     name: 'smtp-host',
     type: 'string',
     placeholder: 'HOST',
+    expects: 'a host name or an IP address',
     description: 'SMTP endpoint (VPC endpoint, proxy, test server)',
   },
   {
     name: 'smtp-port',
     type: 'string',
     placeholder: 'PORT',
+    expects: 'a TCP port number',
     defaultText: '587, STARTTLS',
     description: 'SMTP port',
   },
@@ -128,12 +143,14 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'smtp-ca',
     type: 'string',
     placeholder: 'FILE',
+    expects: 'the path of a PEM file',
     description: 'PEM of a CA to trust for SMTP TLS (TLS-inspecting proxies)',
   },
   {
     name: 'smtp-timeout',
     type: 'string',
     placeholder: 'SECONDS',
+    expects: 'a whole number of seconds from 1 to 300',
     defaultText: '10',
     description: 'SMTP connect/greeting/reply timeout',
   },
@@ -141,6 +158,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'resolver',
     type: 'string',
     placeholder: 'IP[:PORT]',
+    expects: 'IP[:PORT] of a DNS server, like 1.1.1.1',
     defaultText: "the system's",
     description: 'DNS server for DNS checks',
   },
@@ -173,7 +191,8 @@ carries the real values. kamal prints .kamal/secrets lines that fetch the values
 Manager at deploy time (no password in the file); docker prints an env-file for docker run
 --env-file (values unquoted); rails prints the ActionMailer settings that read the variables.
 --write FILE writes a dotenv file with mode 0600 and adds it to .gitignore if git would track it;
-it refuses a file git already tracks (untrack it with git rm --cached FILE) unless --force.`,
+it refuses a file git already tracks (untrack it with git rm --cached FILE) unless --force.
+--json is --format json; --write takes neither --json nor another --format.`,
     options: [
       {
         name: 'format',
@@ -187,6 +206,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         name: 'write',
         type: 'string',
         placeholder: 'FILE',
+        expects: 'the path of the file to write',
         description: 'write a dotenv file (mode 0600) instead of printing',
       },
       { name: 'force', type: 'boolean', description: 'with --write: write even into a file git tracks' },
@@ -207,9 +227,16 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         name: 'to',
         type: 'string',
         placeholder: 'ADDRESS',
+        expects: "the recipient's email address",
         description: "the recipient's address (required)",
       },
-      { name: 'subject', type: 'string', placeholder: 'TEXT', description: 'the subject line' },
+      {
+        name: 'subject',
+        type: 'string',
+        placeholder: 'TEXT',
+        expects: 'the text of the subject line',
+        description: 'the subject line',
+      },
     ],
     run: async (ctx, v) =>
       (await import('./commands/send-test.js')).sendTestCommand(ctx, {
@@ -238,6 +265,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         name: 'website-url',
         type: 'string',
         placeholder: 'URL',
+        expects: 'an http(s):// URL of your site',
         defaultText: 'https://<domain>',
         description: 'your website',
       },
@@ -245,6 +273,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         name: 'use-case',
         type: 'string',
         placeholder: 'TEXT',
+        expects: 'the text of the use case',
         description: 'the use-case text (default built from the config)',
       },
       {
@@ -259,6 +288,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         type: 'string',
         multiple: true,
         placeholder: 'EMAIL',
+        expects: 'an email address',
         description: 'another address AWS writes to (up to 4)',
       },
       yes,
@@ -321,6 +351,7 @@ deletes the older one): aws iam update-access-key --user-name USER --access-key-
         name: 'user-name',
         type: 'string',
         placeholder: 'NAME',
+        expects: 'the name of an IAM user',
         description: 'the SMTP IAM user, instead of the stack output SmtpUserName',
       },
       timeout,

@@ -7,7 +7,8 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
-import { checkRegion } from './validate';
+import { wholeNumber } from './options';
+import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
 
 /** Options every command takes. */
@@ -76,11 +77,20 @@ export class CliContext {
   /** The stack's outputs by SesSmtp's names and the constructs they show, read once. */
   private outputs?: Promise<ReturnType<typeof sesSmtpOutputs> | undefined>;
 
+  /** The options as given, --identity as SES names the identity (lower case, no final dot). */
+  readonly options: GlobalOptions;
+
   constructor(
-    readonly options: GlobalOptions,
+    given: GlobalOptions,
     readonly out: Output,
     private readonly command: CommandNeeds = { name: 'this command' },
   ) {
+    if (given.stack !== undefined) checkStackName('--stack', given.stack);
+    const options =
+      given.identity === undefined
+        ? given
+        : { ...given, identity: checkDomainName('--identity', given.identity) };
+    this.options = options;
     this.configPath = options.config ?? DEFAULT_CONFIG_PATH;
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
@@ -207,10 +217,14 @@ export class CliContext {
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
+      // The stack of that name only: DescribeStacks without a name lists every stack.
       .then((r) =>
         sesSmtpOutputs(
           Object.fromEntries(
-            (r.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+            (r.Stacks?.find((s) => s.StackName === stack)?.Outputs ?? []).map((o) => [
+              o.OutputKey ?? '',
+              o.OutputValue ?? '',
+            ]),
           ),
         ),
       )
@@ -259,12 +273,14 @@ export class CliContext {
     const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
     const spec = this.options.resolver;
     if (spec) {
-      const match = /^(?:\[([0-9a-fA-F:]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(spec);
-      const ip = match?.[1] ?? match?.[2];
-      const port = match?.[3] ? Number(match[3]) : 53;
+      // IPv4[:PORT], a bare IPv6 address, or [IPv6]:PORT (the brackets keep the port apart).
+      const bare = isIP(spec) === 6;
+      const match = /^(?:\[([^\]]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(spec);
+      const ip = bare ? spec : (match?.[1] ?? match?.[2]);
+      const port = !bare && match?.[3] ? Number(match[3]) : 53;
       if (!ip || !isIP(ip) || port < 1 || port > 65535) {
         throw new UsageError(
-          `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1 or 127.0.0.1:5353 or [::1]:53`,
+          `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53`,
         );
       }
       resolver.setServers([isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`]);
@@ -275,18 +291,18 @@ export class CliContext {
 
 /** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
-  const host = options.smtpHost ?? smtpEndpoint(region);
-  const portText = options.smtpPort ?? '587';
-  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
+  const host =
+    options.smtpHost === undefined ? smtpEndpoint(region) : checkHost('--smtp-host', options.smtpHost);
+  const port = wholeNumber(options.smtpPort ?? '587', 1, 65535);
+  if (port === undefined) {
     throw new UsageError(
       `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
     );
   }
-  const timeoutSeconds = options.smtpTimeout === undefined ? 10 : Number(options.smtpTimeout);
-  if (!(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
+  const timeoutSeconds = wholeNumber(options.smtpTimeout ?? '10', 1, 300);
+  if (timeoutSeconds === undefined) {
     throw new UsageError(
-      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds above 0 and at most 300`,
+      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a whole number of seconds from 1 to 300`,
     );
   }
   let ca: string | undefined;

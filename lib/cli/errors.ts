@@ -80,7 +80,12 @@ const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0].trim
  * are, credential problems as configuration errors (2), AWS refusals and failures as failures (1)
  * with what to do, and anything else as one line (1) without a stack trace.
  */
-export function describeError(error: unknown, command: string): Failure {
+export function describeError(
+  error: unknown,
+  command: string,
+  /** AWS_PROFILE, named when no credentials come from it. */
+  profile?: string,
+): Failure {
   if (error instanceof UsageError) return { message: error.message, exit: EXIT.usage };
   if (error instanceof CheckFailed) return { message: error.message, exit: EXIT.failed };
   const e = (error ?? {}) as AwsLikeError;
@@ -98,8 +103,10 @@ export function describeError(error: unknown, command: string): Failure {
   if (provider || CREDENTIALS_MISSING.test(text)) {
     return {
       exit: EXIT.usage,
-      message:
-        'no AWS credentials found: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
+      // The SDK's message does not name the profile: a misspelt AWS_PROFILE looks like no credentials.
+      message: profile
+        ? `no AWS credentials found for profile ${JSON.stringify(profile)} (AWS_PROFILE): check that it exists (aws configure list-profiles) and is signed in (aws sso login --profile ${profile}), or unset AWS_PROFILE`
+        : 'no AWS credentials found: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
     };
   }
   if (CREDENTIALS_EXPIRED.has(name)) {

@@ -97,50 +97,70 @@ function commandHelp(name: string, command: CommandSpec): string {
   ].join('\n\n');
 }
 
+/** An argument as a shell reads it back: as is when it is a plain word, else single-quoted. */
+const shellWord = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+
 /** Runs the CLI; resolves to the exit code. Never throws for a user's mistake. */
 export async function main(argv: string[], deps: MainDeps = processDeps()): Promise<number> {
   const [name, ...rest] = argv;
   const err = (text: string) => deps.streams.stderr.write(`ses-smtp: ${text}\n`);
   const print = (text: string) => deps.streams.stdout.write(`${text}\n`);
   const lookup = (command: string) => (Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined);
+  /**
+   * A usage error: one line on stderr and exit 2; with --json anywhere in argv, also the document
+   * a failed command prints (Output.document), so a script reading stdout gets JSON either way.
+   */
+  const refuse = (text: string) => {
+    if (argv.includes('--json'))
+      deps.streams.stdout.write(`${JSON.stringify({ ok: false, error: text }, null, 2)}\n`);
+    err(text);
+    return EXIT.usage;
+  };
   const unknown = (command: string) =>
-    err(
-      `unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')} (ses-smtp --help)`,
-    );
+    `unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')} (ses-smtp --help)`;
 
-  if (name === undefined || name === '--help' || name === '-h') {
-    print(topHelp());
-    return name === undefined ? EXIT.usage : EXIT.ok;
+  if (name === undefined) {
+    // No command is a usage error: the help goes to stderr (ses-smtp --help prints it to stdout).
+    deps.streams.stderr.write(`${topHelp()}\n`);
+    return EXIT.usage;
   }
   if (name === '--version') {
+    if (rest.length) return refuse(`--version takes no argument; got ${JSON.stringify(rest[0])}`);
     print(deps.version() ?? 'unknown');
     return EXIT.ok;
   }
-  if (name === 'help') {
-    const topic = rest[0];
+  // help, --help and -h: the overview, or with a command its help.
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const [topic, ...more] = rest;
+    if (more.length)
+      return refuse(
+        `${name} takes one command (ses-smtp help <command>); got the extra argument ${JSON.stringify(more[0])}`,
+      );
     if (topic === undefined) {
       print(topHelp());
       return EXIT.ok;
     }
     const found = lookup(topic);
-    if (!found) {
-      unknown(topic);
-      return EXIT.usage;
-    }
+    if (!found) return refuse(unknown(topic));
     print(commandHelp(topic, found));
     return EXIT.ok;
   }
   const command = lookup(name);
   if (!command) {
-    unknown(name);
-    return EXIT.usage;
+    if (!name.startsWith('-')) return refuse(unknown(name));
+    // An option before the command ("ses-smtp --json doctor"): show the line in the right order.
+    const at = argv.findIndex((arg) => lookup(arg));
+    return refuse(
+      at < 0
+        ? `${JSON.stringify(name)} is an option, and options go after the command: ses-smtp <command> [options]; commands: ${Object.keys(COMMANDS).join(', ')}`
+        : `options go after the command: ses-smtp ${[argv[at], ...argv.slice(0, at), ...argv.slice(at + 1)].map(shellWord).join(' ')}`,
+    );
   }
   let values: OptionValues;
   try {
     values = parseOptions([...command.options, ...GLOBAL_OPTIONS], rest);
   } catch (e) {
-    err(`${name}: ${(e as Error).message} (ses-smtp help ${name})`);
-    return EXIT.usage;
+    return refuse(`${name}: ${(e as Error).message} (ses-smtp help ${name})`);
   }
   if (values.flag('help')) {
     print(commandHelp(name, command));
@@ -182,7 +202,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     });
   } catch (e) {
     out.progressDone();
-    const failure = describeError(e, name);
+    const failure = describeError(e, name, deps.env.AWS_PROFILE);
     if (out.json) out.document({ ok: false, error: failure.message });
     err(failure.message);
     if (failure.unexpected && deps.env.SES_SMTP_DEBUG) deps.streams.stderr.write(`${(e as Error).stack}\n`);

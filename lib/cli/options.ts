@@ -20,6 +20,11 @@ export interface OptionSpec {
   readonly choices?: readonly string[];
   /** The value's name in the help. @default - the upper-cased option name */
   readonly placeholder?: string;
+  /**
+   * What a value is, completing "expected ..." in messages ("a CloudFormation stack name").
+   * @default - "one of: " and the choices, else "a" and the placeholder
+   */
+  readonly expects?: string;
   /** The default shown in the help (the command applies it). */
   readonly defaultText?: string;
 }
@@ -43,9 +48,16 @@ export class OptionValues {
   }
 }
 
+const placeholder = (s: OptionSpec) => s.placeholder ?? s.name.toUpperCase().replace(/-/g, '_');
+/** What the option takes, completing "expected ...". */
+const expected = (s: OptionSpec) =>
+  s.choices ? `one of: ${s.choices.join(', ')}` : (s.expects ?? `a ${placeholder(s)}`);
+
 /**
- * Parses `args` against the table: unknown options, missing values and values outside `choices`
- * throw a UsageError naming the option, the value and what is accepted.
+ * Parses `args` against the table: unknown options, missing or empty values, values outside
+ * `choices` and a single-value option given twice throw a UsageError naming the option, the value
+ * and what is accepted. An empty value
+ * never stands for "not given" (which would mean the default: the stack's own user, set or file).
  */
 export function parseOptions(specs: readonly OptionSpec[], args: string[]): OptionValues {
   const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
@@ -56,11 +68,26 @@ export function parseOptions(specs: readonly OptionSpec[], args: string[]): Opti
       ...(s.multiple && { multiple: true }),
     };
   }
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    ({ values } = parseArgs({ args, options: config, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new UsageError(oneLine((e as Error).message, args));
+  const { values, tokens } = (() => {
+    try {
+      return parseArgs({ args, options: config, strict: true, allowPositionals: false, tokens: true });
+    } catch (e) {
+      throw new UsageError(oneLine((e as Error).message, args));
+    }
+  })();
+  // parseArgs keeps the last of a repeated option: "--to a --to b" would silently send to b only.
+  for (const s of specs) {
+    if (s.type !== 'string' || s.multiple) continue;
+    const given = tokens.flatMap((t) => (t.kind === 'option' && t.name === s.name ? [t.value] : []));
+    if (given.length > 1)
+      throw new UsageError(
+        `--${s.name}: got ${given.length} values (${given.map((v) => JSON.stringify(v)).join(', ')}), expected one; give it once`,
+      );
+  }
+  for (const s of specs) {
+    const given = values[s.name];
+    if (given === '' || (Array.isArray(given) && given.includes('')))
+      throw new UsageError(`--${s.name}: got "", expected ${expected(s)}`);
   }
   for (const s of specs) {
     if (!s.choices || values[s.name] === undefined) continue;
@@ -68,9 +95,7 @@ export function parseOptions(specs: readonly OptionSpec[], args: string[]): Opti
     const pick = (v: string) => {
       const found = s.choices!.find((c) => c.toLowerCase() === v.toLowerCase());
       if (found === undefined)
-        throw new UsageError(
-          `--${s.name}: got ${JSON.stringify(v)}, expected one of: ${s.choices!.join(', ')}`,
-        );
+        throw new UsageError(`--${s.name}: got ${JSON.stringify(v)}, expected ${expected(s)}`);
       return found;
     };
     values[s.name] = Array.isArray(given) ? given.map(pick) : pick(given);
@@ -94,10 +119,19 @@ function oneLine(message: string, args: readonly string[]): string {
   });
 }
 
+/**
+ * `text` as a whole decimal number from `min` to `max`, or undefined: "16", not "0x10", "1e3",
+ * " 16", "2.5" or "Infinity" (which Number() would all take).
+ */
+export function wholeNumber(text: string, min: number, max: number): number | undefined {
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  return value >= min && value <= max ? value : undefined;
+}
+
 /** The help lines for a table: "  -y, --yes  description (one of: ...; default ...)". */
 export function optionsHelp(specs: readonly OptionSpec[]): string {
   const heads = specs.map((s) => {
-    const value = s.type === 'string' ? ` ${s.placeholder ?? s.name.toUpperCase().replace(/-/g, '_')}` : '';
+    const value = s.type === 'string' ? ` ${placeholder(s)}` : '';
     return `${s.short ? `-${s.short}, ` : '    '}--${s.name}${value}${s.multiple ? '...' : ''}`;
   });
   const width = Math.min(30, Math.max(...heads.map((h) => h.length)));

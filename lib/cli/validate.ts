@@ -3,20 +3,33 @@
  * UsageError naming the option, the value and what it accepts. The rules are the environments
  * file's where the file has the same kind of value, so the CLI refuses nothing the file accepts.
  */
-import { emailAddress } from '../config/schema';
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { domainName, emailAddress } from '../config/schema';
 import { UsageError } from './errors';
+
+/** A domain with non-ASCII labels in its punycode form (IDNA, as SES takes it); others as given. */
+export function asciiDomain(domain: string): string {
+  // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
+  return /[^\p{ASCII}]/u.test(domain) ? domainToASCII(domain) || domain : domain;
+}
 
 /**
  * An email address given to `option`, checked as the environments file checks its addresses
- * (RFC 5321/5322: dot-atom or quoted local part, like `"john doe"@example.com`).
+ * (RFC 5321/5322: dot-atom or quoted local part, like `"john doe"@example.com`); returned with a
+ * non-ASCII domain in its punycode form ("user@bücher.example" is "user@xn--bcher-kva.example"),
+ * the local part as written.
  */
-export function checkEmailAddress(option: string, value: string): void {
-  const result = emailAddress.safeParse(value);
+export function checkEmailAddress(option: string, value: string): string {
+  const at = value.lastIndexOf('@');
+  const address = at < 0 ? value : `${value.slice(0, at)}@${asciiDomain(value.slice(at + 1))}`;
+  const result = emailAddress.safeParse(address);
   if (!result.success) {
     throw new UsageError(
       `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}`,
     );
   }
+  return address;
 }
 
 /**
@@ -36,4 +49,51 @@ export function checkRegion(option: string, value: string): void {
       `${option}: got ${JSON.stringify(value)}, expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)`,
     );
   }
+}
+
+/**
+ * A CloudFormation stack name given to `option`: a letter, then letters, digits and "-", at most
+ * 128 characters (what CreateStack takes).
+ */
+export function checkStackName(option: string, value: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(value)) {
+    throw new UsageError(
+      `${option}: got ${JSON.stringify(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters)`,
+    );
+  }
+}
+
+/**
+ * A domain name given to `option`, checked as the environments file checks `domain` (a non-ASCII
+ * name is taken in its punycode form); returned as SES names the identity: lower case, no final dot.
+ */
+export function checkDomainName(option: string, value: string): string {
+  const result = domainName.safeParse(asciiDomain(value));
+  if (!result.success) {
+    throw new UsageError(
+      `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}`,
+    );
+  }
+  return result.data;
+}
+
+/**
+ * A host to connect to given to `option`: an IP address, or a host name of one label or more
+ * ("localhost", "smtp-relay", "email-smtp.eu-west-1.amazonaws.com"; "_" taken, as local resolvers
+ * such as Docker's do; a non-ASCII name in its punycode form). No scheme, port or brackets.
+ */
+export function checkHost(option: string, value: string): string {
+  if (isIP(value)) return value;
+  const host = asciiDomain(value);
+  const labels = host.replace(/\.$/, '').split('.');
+  const valid =
+    host.length <= 254 &&
+    labels.every((l) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l)) &&
+    !/^[0-9]+$/.test(labels[labels.length - 1]);
+  if (!valid) {
+    throw new UsageError(
+      `${option}: got ${JSON.stringify(value)}, expected a host name or an IP address, like email-smtp.eu-west-1.amazonaws.com, localhost, 10.0.0.5 or ::1 (no scheme, port or brackets: the port is --smtp-port)`,
+    );
+  }
+  return host;
 }

@@ -134,7 +134,6 @@ describe('usage', () => {
       ['send-test', '--to', 'a@example.org', '--smtp-port', 'x'],
       /^ses-smtp: --smtp-port: got "x", expected a TCP port number from 1 to 65535 .*\n$/,
     ],
-    [['rotate', '--timeout=-1'], /^ses-smtp: --timeout: got "-1", expected a number of seconds\n$/],
   ])('%j -> one line, exit 2', async (args, expected) => {
     const r = await cli(args);
     expect(r.code).toBe(2);
@@ -149,11 +148,10 @@ describe('usage', () => {
     ],
     [['--smtp-port', '70000'], '--smtp-port: got "70000", expected a TCP port number from 1 to 65535'],
     [['--smtp-port', '0x24B'], '--smtp-port: got "0x24B", expected a TCP port number from 1 to 65535'],
-    [
-      ['--smtp-timeout', '0'],
-      '--smtp-timeout: got "0", expected a number of seconds above 0 and at most 300',
-    ],
-    [['--smtp-timeout', '301'], '--smtp-timeout: got "301", expected a number of seconds above 0'],
+    ...['0', '301', '0x10', '2.5', 'Infinity'].map((value): [string[], string] => [
+      ['--smtp-timeout', value],
+      `--smtp-timeout: got "${value}", expected a whole number of seconds from 1 to 300`,
+    ]),
     [
       ['--smtp-ca', '/nonexistent.pem'],
       '--smtp-ca: cannot read "/nonexistent.pem"; pass a PEM file of the CA to trust',
@@ -163,6 +161,12 @@ describe('usage', () => {
       '--region: got "eu-west", expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)',
     ],
     [['--region', 'xx-yy-1'], '--region: got "xx-yy-1", expected an AWS Region name like "eu-west-1"'],
+    [['--stack', 'my_stack'], '--stack: got "my_stack", expected a CloudFormation stack name'],
+    [['--identity', 'ops@example.com'], '--identity: got "ops@example.com", expected a domain name'],
+    [
+      ['--smtp-host', 'smtp://mail.example.com'],
+      '--smtp-host: got "smtp://mail.example.com", expected a host name or an IP address',
+    ],
   ])(
     '%j on doctor, rotate and pause: one line naming the flag, exit 2, before any AWS call',
     async (flags, message) => {
@@ -170,6 +174,20 @@ describe('usage', () => {
         const r = await cli([...command, ...flags]);
         expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
         expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
+        expect(r.code).toBe(2);
+        expectNoAwsCalls();
+      }
+    },
+  );
+
+  test.each(['-1', '0', '0.001', 'Infinity', ' 0x10 ', '1e3', '3601'])(
+    '--timeout=%j on rotate and revoke: one line, exit 2, before any AWS call (no key deactivated)',
+    async (value) => {
+      for (const command of [['rotate'], ['revoke', '--yes']]) {
+        const r = await cli([...command, `--timeout=${value}`]);
+        expect(r.stderr).toBe(
+          `ses-smtp: --timeout: got ${JSON.stringify(value)}, expected a whole number of seconds from 1 to 3600\n`,
+        );
         expect(r.code).toBe(2);
         expectNoAwsCalls();
       }
@@ -242,6 +260,60 @@ describe('usage', () => {
     expect(await run(['--version'])).toMatchObject({ code: 0, stdout: `${TEST_VERSION}\n` });
   });
 
+  test('no command: the help on stderr, exit 2 (--help prints it on stdout, exit 0)', async () => {
+    const r = await run([]);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toBe((await run(['--help'])).stdout);
+  });
+
+  test('--help and -h take a command as help does', async () => {
+    const doctor = (await run(['help', 'doctor'])).stdout;
+    expect(await run(['--help', 'doctor'])).toMatchObject({ code: 0, stdout: doctor });
+    expect(await run(['-h', 'doctor'])).toMatchObject({ code: 0, stdout: doctor });
+  });
+
+  test.each<[string[], string]>([
+    [
+      ['help', 'doctor', 'extra'],
+      'help takes one command (ses-smtp help <command>); got the extra argument "extra"',
+    ],
+    [
+      ['--help', 'env', '--format'],
+      '--help takes one command (ses-smtp help <command>); got the extra argument "--format"',
+    ],
+    [['--version', 'extra'], '--version takes no argument; got "extra"'],
+    [['--json', 'doctor'], 'options go after the command: ses-smtp doctor --json'],
+    [
+      ['--env', 'prod', '--subject', "it's a test", 'send-test', '--to', 'dev@example.org'],
+      "options go after the command: ses-smtp send-test --env prod --subject 'it'\\''s a test' --to dev@example.org",
+    ],
+    [
+      ['--json'],
+      '"--json" is an option, and options go after the command: ses-smtp <command> [options]; commands: doctor, env, send-test, dns, request-production-access, rotate, pause, resume, revoke',
+    ],
+  ])('%j: one line, exit 2, nothing else done', async (args, message) => {
+    const r = await run(args);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe(
+      args.includes('--json') ? `${JSON.stringify({ ok: false, error: message }, null, 2)}\n` : '',
+    );
+    expectNoAwsCalls();
+  });
+
+  test.each<[string[], RegExp]>([
+    [['frobnicate', '--json'], /^unknown command "frobnicate"; commands: doctor, /],
+    [['env', '--json', '--bogus'], /^env: Unknown option '--bogus'.* \(ses-smtp help env\)$/],
+    [['env', '--json', '--format', 'yaml'], /^env: --format: got "yaml", expected one of: /],
+    [['help', 'frobnicate', '--json'], /^help takes one command/],
+  ])('%j: with --json anywhere a usage error is also one JSON document on stdout', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toEqual({ ok: false, error: expect.stringMatching(message) });
+    expect(r.stderr).toBe(`ses-smtp: ${doc.error}\n`);
+  });
+
   test("a missing environments file names the CLI's own --config flag", async () => {
     const r = await run(['doctor', '--config', path.join(tmp, 'nope.json')]);
     expect(r.code).toBe(2);
@@ -253,7 +325,6 @@ describe('usage', () => {
 
   test.each<[string, () => string, string]>([
     ['a directory', () => tmp, `${tmp}: cannot read the environments file (a directory, not a file)`],
-    ['an empty path', () => '', '(empty path): cannot read the environments file (no such file)'],
   ])("--config naming %s: one line with the CLI's own --config flag", async (_, file, start) => {
     const r = await run(['doctor', '--config', file()]);
     expect(r.code).toBe(2);
@@ -423,6 +494,23 @@ describe('env', () => {
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
   });
 
+  test('a secret without host or fromAddress: one line naming them and the fix, exit 1, no password', async () => {
+    const { host: _host, fromAddress: _from, ...partial } = CREDENTIALS;
+    sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(partial) });
+    for (const command of [
+      ['env'],
+      ['env', '--write', path.join(fs.mkdtempSync(path.join(tmp, 'w-')), '.env')],
+    ]) {
+      const r = await cli(command);
+      expect(r.stderr).toBe(
+        `ses-smtp: secret ${SECRET_ARN} lacks host, fromAddress (or holds them with another type): not credentials the rotation wrote; rotate to store complete ones (run: ses-smtp rotate --env prod)\n`,
+      );
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(1);
+      neverLeaks(r.stderr);
+    }
+  });
+
   test('before the first rotation there is nothing to export: exit 1 with the reason', async () => {
     sm.on(GetSecretValueCommand).resolves({
       SecretString: JSON.stringify({ placeholder: 'No SMTP credentials yet' }),
@@ -468,6 +556,15 @@ describe('send-test', () => {
       fix: expect.any(String),
     });
     expect(r.code).toBe(1);
+  });
+
+  test('an address at a non-ASCII domain goes to SMTP with the domain in punycode, the local part as written', async () => {
+    const r = await cli(['send-test', '--to', 'Dev@Bücher.example', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('✓ sent to Dev@xn--bcher-kva.example');
+    // RCPT TO carries the punycode form; the test server (smtp-server) shows its domain decoded.
+    expect(smtp.messages.at(-1)).toMatchObject({ to: ['Dev@bücher.example'] });
+    expect(smtp.messages.at(-1)!.raw).toMatch(/^To: Dev@xn--bcher-kva\.example\r?$/m);
   });
 
   test('--json gives the message id', async () => {
@@ -864,6 +961,23 @@ describe('request-production-access', () => {
     });
   });
 
+  test('--website-url takes the scheme in any letter case (RFC 3986 §3.1), a contact a non-ASCII domain', async () => {
+    const r = await cli([
+      'request-production-access',
+      '--yes',
+      '--website-url',
+      'HTTPS://Shop.example.com/',
+      '--contact',
+      'ops@bücher.example',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      WebsiteURL: 'HTTPS://Shop.example.com/',
+      AdditionalContactEmailAddresses: ['ops@xn--bcher-kva.example'],
+    });
+  });
+
   test('a contact with a quoted local part (RFC 5321), as the config accepts it', async () => {
     const r = await cli(['request-production-access', '--yes', '--contact', '"john doe"@example.com']);
     expect(r.stderr).toBe('');
@@ -897,11 +1011,48 @@ describe('request-production-access', () => {
       ['--contact', 'ops..team@example.com'],
       /--contact: got "ops\.\.team@example\.com", expected an email address/,
     ],
-  ])('bad %j: exit 2, nothing sent', async (flags, message) => {
+    [
+      ['--use-case', ' \n '],
+      /^ses-smtp: --use-case: got " \\n ", expected the text of the use case \(leave it out for the default\)\n$/,
+    ],
+  ])('bad %j: exit 2, before any AWS call', async (flags, message) => {
     const r = await cli(['request-production-access', '--yes', ...flags]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+    expectNoAwsCalls();
+  });
+
+  test('a use case or a website URL longer than SES takes: one line with the length, exit 2, before any AWS call', async () => {
+    const useCase = await cli(['request-production-access', '--yes', '--use-case', 'ü'.repeat(5001)]);
+    expect(useCase.stderr).toBe(
+      'ses-smtp: --use-case: got 5001 characters, expected at most 5000 (what SES takes)\n',
+    );
+    expect(useCase.code).toBe(2);
+    const url = `https://example.com/${'x'.repeat(981)}`;
+    const website = await cli(['request-production-access', '--yes', '--website-url', url]);
+    expect(website.stderr).toBe(
+      'ses-smtp: --website-url: got 1001 characters, expected at most 1000 (what SES takes)\n',
+    );
+    expect(website.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
+  test('a use case and a website URL at the limits SES takes are sent', async () => {
+    const useCase = 'ü'.repeat(5000);
+    const websiteUrl = `https://example.com/${'x'.repeat(980)}`;
+    const r = await cli([
+      'request-production-access',
+      '--yes',
+      '--use-case',
+      useCase,
+      '--website-url',
+      websiteUrl,
+    ]);
+    expect(r.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      UseCaseDescription: useCase,
+      WebsiteURL: websiteUrl,
+    });
   });
 });
 
@@ -926,7 +1077,10 @@ describe('rotate', () => {
   test('a rotation that does not finish in time: exit 1 and where to look', async () => {
     sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
     sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } });
-    const r = await cli(['rotate', '--timeout', '0.001']);
+    // A clock that moves a second each time it is read: one poll passes the 1-second timeout.
+    let clock = Date.now();
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1000));
+    const r = await cli(['rotate', '--timeout', '1']).finally(() => now.mockRestore());
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work/,

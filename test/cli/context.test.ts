@@ -56,6 +56,25 @@ test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'
   },
 );
 
+test.each([
+  ['::1', '::1'],
+  ['[::1]:5353', '[::1]:5353'],
+  ['1.1.1.1', '1.1.1.1'],
+  ['127.0.0.1:5353', '127.0.0.1:5353'],
+])('--resolver %s: the DNS server %s', (spec, server) => {
+  const ctx = new CliContext({ config: writeConfig(), resolver: spec }, out());
+  expect(ctx.resolver().getServers()).toEqual([server]);
+});
+
+test.each(['[::1', '[1.1.1.1:53', '1.1.1.1:0', 'dns.google'])(
+  '--resolver %s: one line with the forms it takes',
+  (spec) => {
+    expect(() => new CliContext({ config: writeConfig(), resolver: spec }, out())).toThrow(
+      `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53`,
+    );
+  },
+);
+
 describe('without an environments file: a stack of your own (the SesSmtp construct in an app)', () => {
   const home = process.cwd();
   const app = fs.mkdtempSync(path.join(tmp, 'app-'));
@@ -93,6 +112,41 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(describe.args[0].input).toEqual({ StackName: 'Mail' });
     expect(await (describe.thisValue as CloudFormationClient).config.region()).toBe('eu-west-1');
     expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
+  });
+
+  test('only the named stack is read, whatever else DescribeStacks returns', async () => {
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'Other',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'SmtpSecretArn', OutputValue: `${SECRET_ARN}-other` }],
+        },
+      ],
+    });
+    const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
+    expect(r.stderr).toBe(
+      'ses-smtp: stack Mail has no output SmtpSecretArn: redeploy it with this version, or pass --secret-id\n',
+    );
+    expect(r.code).toBe(2);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  test('--identity is taken as SES names the identity: lower case, no final dot, punycode', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false });
+    ses.on(PutAccountDetailsCommand).resolves({});
+    for (const [given, domain] of [
+      ['Example.NET.', 'example.net'],
+      ['bücher.example', 'xn--bcher-kva.example'],
+    ]) {
+      const r = await run(['request-production-access', '--identity', given, '--region', 'eu-west-1', '-y']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`(identity ${domain})`);
+      expect(ses.commandCalls(PutAccountDetailsCommand).at(-1)!.args[0].input.WebsiteURL).toBe(
+        `https://${domain}`,
+      );
+    }
   });
 
   test('a stack with two SesSmtp constructs: a command that needs one asks for its flag, one given works', async () => {

@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { CREDENTIALS, healthyAws, run, SECRET_ARN, sm, tmp, writeConfig } from './harness';
+import { CREDENTIALS, expectNoAwsCalls, healthyAws, run, SECRET_ARN, sm, tmp, writeConfig } from './harness';
+
+// A rename that fails once: a full disk at the last step of --write.
+jest.mock('node:fs', () => {
+  const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
+  return { ...actual, renameSync: jest.fn(actual.renameSync) };
+});
 
 let config: string;
 beforeEach(() => {
@@ -170,5 +176,118 @@ describe('--write', () => {
     const r = await cli(['env', '--write', target]);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/.env.production\n');
+  });
+
+  test.each<[string, () => { path: string; line: (path: string) => string; untouched: () => void }]>([
+    [
+      'an existing directory',
+      () => {
+        const dir = fs.mkdtempSync(path.join(tmp, 'dir-'));
+        fs.chmodSync(dir, 0o755);
+        return {
+          path: dir,
+          line: (p) =>
+            `--write ${p}: a directory, not a file; pass the path of the file to write, like ${path.join(p, '.env.production')}`,
+          untouched: () => expect(fs.statSync(dir).mode & 0o777).toBe(0o755),
+        };
+      },
+    ],
+    [
+      'a path under a file',
+      () => {
+        const file = path.join(fs.mkdtempSync(path.join(tmp, 'parent-')), 'notes.txt');
+        fs.writeFileSync(file, 'notes\n');
+        return {
+          path: path.join(file, 'sub', '.env'),
+          line: () =>
+            `--write ${path.join(file, 'sub', '.env')}: ${file} is a file, not a directory, so nothing can be written under it; pass another path`,
+          untouched: () => expect(fs.readFileSync(file, 'utf8')).toBe('notes\n'),
+        };
+      },
+    ],
+    [
+      'a file in a repository whose .gitignore is a directory',
+      () => {
+        const repo = fs.mkdtempSync(path.join(tmp, 'repo-'));
+        execFileSync('git', ['init', '-q', repo]);
+        fs.mkdirSync(path.join(repo, '.gitignore'));
+        const file = path.join(repo, '.env.production');
+        return {
+          path: file,
+          line: (p) =>
+            `--write ${p}: ${path.join(repo, '.gitignore')} is not a file, so git could not be told to ignore ${p}; make it a file, or write to a path git ignores already`,
+          untouched: () => expect(fs.existsSync(file)).toBe(false),
+        };
+      },
+    ],
+  ])('%s: one line, exit 2, nothing read or written', async (_, setup) => {
+    const { path: target, line, untouched } = setup();
+    const r = await cli(['env', '--write', target]);
+    expect(r.stderr).toBe(`ses-smtp: ${line(target)}\n`);
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+    untouched();
+  });
+
+  test('a write that fails half-way leaves the old file as it was, and no other file', async () => {
+    const { repo, target } = repoWith('.env.production', { track: false, ignore: true });
+    jest.mocked(fs.renameSync).mockImplementationOnce(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ses-smtp: env failed: ENOSPC: no space left on device/);
+    expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
+    expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
+  });
+
+  test('a symbolic link: the file it points to is written, the link stays', async () => {
+    const { repo, target } = repoWith('shared/.env', { track: false, ignore: true });
+    const link = path.join(repo, '.env.production');
+    fs.symlinkSync(target, link);
+    fs.appendFileSync(path.join(repo, '.gitignore'), '/.env.production\n');
+    const r = await cli(['env', '--write', link]);
+    expect(r.code).toBe(0);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(target, 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.statSync(target).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('options that cannot go together: one line saying what works, exit 2, nothing read or written', () => {
+  test.each<[string[], string]>([
+    [
+      ['--format', 'kamal'],
+      '--format kamal with --write: --write writes a dotenv file; drop --format kamal, or print that format and redirect it (> FILE)',
+    ],
+    [
+      ['--format', 'shell'],
+      '--format shell with --write: --write writes a dotenv file; drop --format shell, or print that format and redirect it (> FILE)',
+    ],
+    [['--json'], '--json with --write: --write writes a dotenv file and prints nothing; drop --json'],
+  ])('--write FILE %j', async (flags, message) => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
+    const r = await cli(['env', '--write', file, ...flags]);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(file)).toBe(false);
+    expectNoAwsCalls();
+  });
+
+  test.each(['kamal', 'rails', 'dotenv', 'docker'])('--json --format %s', async (format) => {
+    const r = await cli(['env', '--json', '--format', format]);
+    const message = `--json with --format ${format}: --json prints the variables as JSON (as --format json does); drop one of them`;
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(JSON.parse(r.stdout)).toEqual({ ok: false, error: message });
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
+  test('what goes together still works: --write with --format dotenv, --json with --format json', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
+    expect((await cli(['env', '--write', file, '--format', 'dotenv'])).code).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toContain(CREDENTIALS.password);
+    const json = await cli(['env', '--json', '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ AWS_SES_SMTP_PASSWORD: CREDENTIALS.password });
   });
 });

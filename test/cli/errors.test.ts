@@ -186,6 +186,15 @@ describe('through the CLI: one line on stderr, the exit code, no stack trace', (
     expect(r.stdout).toBe('');
   });
 
+  test('no credentials with AWS_PROFILE set: the line names the profile', async () => {
+    sm.on(GetSecretValueCommand).rejects(credentialsError('Could not load credentials from any providers'));
+    const r = await run(['env', '--config', config], { env: { AWS_PROFILE: 'prod-admni' } });
+    expect(r.stderr).toBe(
+      'ses-smtp: no AWS credentials found for profile "prod-admni" (AWS_PROFILE): check that it exists (aws configure list-profiles) and is signed in (aws sso login --profile prod-admni), or unset AWS_PROFILE\n',
+    );
+    expect(r.code).toBe(2);
+  });
+
   test('SES_SMTP_DEBUG=1 adds the stack trace of an unknown error', async () => {
     sm.on(GetSecretValueCommand).rejects(new RangeError('Invalid time value'));
     const r = await run(['env', '--config', config], { env: { SES_SMTP_DEBUG: '1' } });

@@ -1,7 +1,7 @@
 import { COMMANDS, GLOBAL_OPTIONS } from '../../lib/cli/command-table';
 import { UsageError } from '../../lib/cli/errors';
 import { OptionSpec, optionsHelp, parseOptions } from '../../lib/cli/options';
-import { run } from './harness';
+import { expectNoAwsCalls, healthyAws, run, writeConfig } from './harness';
 
 const TABLE: OptionSpec[] = [
   {
@@ -41,6 +41,41 @@ describe('parseOptions', () => {
     expect(() => parseOptions(TABLE, args)).toThrow(message);
   });
 
+  test.each<[string[], string]>([
+    [['--format', ''], '--format: got "", expected one of: dotenv, JSON'],
+    [['--contact', 'a@x.org', '--contact', ''], '--contact: got "", expected a EMAIL'],
+    [['--contact='], '--contact: got "", expected a EMAIL'],
+  ])('%j: an empty value is refused, never taken as "not given"', (args, message) => {
+    expect(() => parseOptions(TABLE, args)).toThrow(new UsageError(message));
+  });
+
+  test('a single-value option given twice is refused (parseArgs would keep the last); a list or a flag may repeat', () => {
+    expect(() => parseOptions(TABLE, ['--format', 'dotenv', '-y', '--format=JSON'])).toThrow(
+      new UsageError('--format: got 2 values ("dotenv", "JSON"), expected one; give it once'),
+    );
+    expect(
+      parseOptions(TABLE, ['--contact', 'a@x.org', '--contact', 'b@x.org']).list('contact'),
+    ).toHaveLength(2);
+    expect(parseOptions(TABLE, ['-y', '--yes']).flag('yes')).toBe(true);
+  });
+
+  test.each<[string[], string]>([
+    [
+      ['send-test', '--to', 'a@example.com', '--to', 'b@example.com'],
+      'send-test: --to: got 2 values ("a@example.com", "b@example.com"), expected one; give it once (ses-smtp help send-test)',
+    ],
+    [
+      ['revoke', '--yes', '--env', 'prod', '--env', 'staging'],
+      'revoke: --env: got 2 values ("prod", "staging"), expected one; give it once (ses-smtp help revoke)',
+    ],
+  ])('%j: one line, exit 2, before any AWS call', async (args, message) => {
+    healthyAws();
+    const r = await run([...args, '--config', writeConfig()]);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
   test('a value starting with "-": one line that keeps parseArgs\'s fix, through the CLI too', async () => {
     expect(() =>
       parseOptions(TABLE, ['--format', 'dotenv', '--contact', 'a@x.org', '--format', '-x']),
@@ -77,10 +112,46 @@ describe('optionsHelp', () => {
     }
   });
 
+  test('every string option without choices says what it expects (for the messages)', () => {
+    for (const command of Object.values(COMMANDS)) {
+      for (const option of [...command.options, ...GLOBAL_OPTIONS]) {
+        if (option.type === 'string' && !option.choices)
+          expect([option.name, option.expects]).toEqual([option.name, expect.any(String)]);
+      }
+    }
+  });
+
   test('no option is declared twice for a command (parseArgs would silently take the last)', () => {
     for (const command of Object.values(COMMANDS)) {
       const names = [...command.options, ...GLOBAL_OPTIONS].map((o) => o.name);
       expect(new Set(names).size).toBe(names.length);
     }
+  });
+});
+
+describe('an empty value ("") of any string option of any command', () => {
+  beforeEach(() => healthyAws());
+
+  test.each(
+    Object.entries(COMMANDS).flatMap(([name, command]) =>
+      [...command.options, ...GLOBAL_OPTIONS]
+        .filter((o) => o.type === 'string')
+        .map((o): [string, string, string] => [
+          name,
+          o.name,
+          o.choices ? `one of: ${o.choices.join(', ')}` : o.expects!,
+        ]),
+    ),
+  )('%s --%s "": one line, exit 2, before any AWS call', async (name, option, expects) => {
+    // --yes: the commands that ask would act on the default (the stack's own user, set, file).
+    const yes = COMMANDS[name].options.some((o) => o.name === 'yes') ? ['--yes'] : [];
+    const config = option === 'config' ? [] : ['--config', writeConfig()];
+    const r = await run([name, `--${option}`, '', ...yes, ...config]);
+    expect(r.stderr).toBe(
+      `ses-smtp: ${name}: --${option}: got "", expected ${expects} (ses-smtp help ${name})\n`,
+    );
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
   });
 });

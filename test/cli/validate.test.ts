@@ -1,5 +1,11 @@
 import { UsageError } from '../../lib/cli/errors';
-import { checkEmailAddress, checkRegion } from '../../lib/cli/validate';
+import {
+  checkDomainName,
+  checkEmailAddress,
+  checkHost,
+  checkRegion,
+  checkStackName,
+} from '../../lib/cli/validate';
 import { SES_REGIONS } from '../../lib/config/smtp-regions';
 import { envConfig } from '../helpers';
 
@@ -46,6 +52,26 @@ describe('checkEmailAddress', () => {
       `--contact: got ${JSON.stringify(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     );
   });
+
+  test.each([
+    ['user@bücher.example', 'user@xn--bcher-kva.example'],
+    ['"john doe"@Bücher.Example', '"john doe"@xn--bcher-kva.example'],
+    ['Dev.Ops@EXAMPLE.com', 'Dev.Ops@EXAMPLE.com'],
+  ])(
+    '%s is taken as %s: a non-ASCII domain in its punycode form, the local part as written',
+    (value, address) => {
+      expect(checkEmailAddress('--to', value)).toBe(address);
+    },
+  );
+
+  test.each(['jürgen@example.com', 'user@bü cher.example'])(
+    'refuses %j, naming the address as given',
+    (value) => {
+      expect(() => checkEmailAddress('--to', value)).toThrow(
+        `--to: got ${JSON.stringify(value)}, expected an email address`,
+      );
+    },
+  );
 });
 
 describe('checkRegion', () => {
@@ -79,4 +105,82 @@ describe('checkRegion', () => {
       );
     },
   );
+});
+
+describe('checkStackName', () => {
+  test.each(['SesSmtp-prod', 'Mail', 'a', `A${'b'.repeat(127)}`])('accepts %s', (name) => {
+    expect(() => checkStackName('--stack', name)).not.toThrow();
+  });
+
+  test.each(['1stack', '-a', 'my_stack', 'a b', 'SesSmtp/prod', `A${'b'.repeat(128)}`, ''])(
+    'refuses %j: one line with the rule',
+    (name) => {
+      expect(() => checkStackName('--stack', name)).toThrow(
+        new UsageError(
+          `--stack: got ${JSON.stringify(name)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters)`,
+        ),
+      );
+    },
+  );
+});
+
+describe('checkDomainName', () => {
+  test.each([
+    ['example.com', 'example.com'],
+    ['Mail.Example.COM.', 'mail.example.com'],
+    ['qa.example.x', 'qa.example.x'],
+    ['bücher.example', 'xn--bcher-kva.example'],
+  ])('accepts %s as the identity %s', (value, identity) => {
+    expect(checkDomainName('--identity', value)).toBe(identity);
+  });
+
+  test.each([
+    'example',
+    'ops@example.com',
+    'https://example.com',
+    'exa mple.com',
+    '-a.example.com',
+    '1.2.3.4',
+  ])('refuses %j, as the environments file refuses it as domain', (value) => {
+    expect(() => checkDomainName('--identity', value)).toThrow(
+      new UsageError(
+        `--identity: got ${JSON.stringify(value)}, expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
+      ),
+    );
+  });
+});
+
+describe('checkHost', () => {
+  test.each([
+    ['email-smtp.eu-west-1.amazonaws.com', 'email-smtp.eu-west-1.amazonaws.com'],
+    ['localhost', 'localhost'],
+    ['smtp_relay', 'smtp_relay'],
+    [
+      'vpce-0abc.email-smtp.eu-west-1.vpce.amazonaws.com.',
+      'vpce-0abc.email-smtp.eu-west-1.vpce.amazonaws.com.',
+    ],
+    ['127.0.0.1', '127.0.0.1'],
+    ['::1', '::1'],
+    ['fe80::1%eth0', 'fe80::1%eth0'],
+    ['smtp.bücher.example', 'smtp.xn--bcher-kva.example'],
+  ])('accepts %s (connects to %s)', (value, host) => {
+    expect(checkHost('--smtp-host', value)).toBe(host);
+  });
+
+  test.each([
+    'smtp://mail.example.com',
+    'mail.example.com:587',
+    '[::1]',
+    '1.2.3.256',
+    'a..b',
+    '-a',
+    'a b',
+    '',
+  ])('refuses %j: one line saying what it takes', (value) => {
+    expect(() => checkHost('--smtp-host', value)).toThrow(
+      new UsageError(
+        `--smtp-host: got ${JSON.stringify(value)}, expected a host name or an IP address, like email-smtp.eu-west-1.amazonaws.com, localhost, 10.0.0.5 or ::1 (no scheme, port or brackets: the port is --smtp-port)`,
+      ),
+    );
+  });
 });

@@ -140,18 +140,42 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     throw new UsageError(
       `--format: got ${JSON.stringify(format)}, expected one of: ${ENV_FORMATS.join(', ')}`,
     );
+  // Combinations one of whose options would be ignored: kamal's promise of no password in the file
+  // included (--write writes the dotenv format, with the password).
+  if (options.write && options.format !== undefined && format !== 'dotenv')
+    throw new UsageError(
+      `--format ${format} with --write: --write writes a dotenv file; drop --format ${format}, or print that format and redirect it (> FILE)`,
+    );
+  if (ctx.out.json && options.write)
+    throw new UsageError('--json with --write: --write writes a dotenv file and prints nothing; drop --json');
+  if (ctx.out.json && options.format !== undefined && format !== 'json')
+    throw new UsageError(
+      `--json with --format ${format}: --json prints the variables as JSON (as --format json does); drop one of them`,
+    );
   if (options.write) {
+    // Checked before anything is read or written: a refusal leaves everything as it was.
+    const file = writeTarget(options.write);
     const target = path.resolve(options.write);
     const repo = findGitRoot(path.dirname(target));
-    // Checked before anything is read or written: a refusal leaves everything as it was.
     if (repo && isTracked(repo, target) && !options.force) {
       throw new UsageError(
         `--write ${options.write}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${options.write}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
       );
     }
+    // The repository whose .gitignore gets the file: git would add it otherwise.
+    const ignoreIn = repo && !isTracked(repo, target) && !isIgnored(repo, target) ? repo : undefined;
+    const gitignore = ignoreIn && path.join(ignoreIn, '.gitignore');
+    if (gitignore && fs.existsSync(gitignore) && !fs.statSync(gitignore).isFile()) {
+      throw new UsageError(
+        `--write ${options.write}: ${gitignore} is not a file, so git could not be told to ignore ${options.write}; make it a file, or write to a path git ignores already`,
+      );
+    }
     const vars = appVariables(await currentCredentials(ctx));
-    const gitignored = writeDotenv(target, renderEnv(vars, 'dotenv'), repo);
-    ctx.out.warn(`wrote ${options.write} (mode 0600)${gitignored ? `; added it to ${gitignored}` : ''}`);
+    // Ignored before the password is in place: no failure leaves it in a file git would add.
+    writeFileAtomically(file, renderEnv(vars, 'dotenv'), () => {
+      if (ignoreIn) addToGitignore(ignoreIn, target);
+    });
+    ctx.out.warn(`wrote ${options.write} (mode 0600)${gitignore ? `; added it to ${gitignore}` : ''}`);
     if (repo && options.force && isTracked(repo, target))
       ctx.out.warn(
         `git tracks ${options.write}: the password goes into your next commit unless you untrack it`,
@@ -184,20 +208,60 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
 }
 
 /**
- * Writes a dotenv file readable only by its owner and makes sure git ignores it.
- * Returns the .gitignore it added the file to, if any.
+ * The file `--write` writes: the path given, or the file a symbolic link there points to (the link
+ * stays). A UsageError when the path names something other than a file, or a parent is not a
+ * directory; missing parents are created when writing.
  */
-function writeDotenv(target: string, text: string, repo: string | undefined): string | undefined {
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  // Narrow an existing file's mode before the password goes in (mode only applies to new files).
-  if (fs.existsSync(target)) fs.chmodSync(target, 0o600);
-  fs.writeFileSync(target, text, { mode: 0o600 });
-  if (!repo || isTracked(repo, target) || git(repo, ['check-ignore', '-q', target])) return undefined;
+function writeTarget(option: string): string {
+  const target = path.resolve(option);
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.statSync(target);
+  } catch {
+    stat = undefined;
+  }
+  if (stat?.isDirectory())
+    throw new UsageError(
+      `--write ${option}: a directory, not a file; pass the path of the file to write, like ${path.join(option, '.env.production')}`,
+    );
+  if (stat && !stat.isFile())
+    throw new UsageError(
+      `--write ${option}: not a regular file (a device, pipe or socket); pass the path of a file to write, like .env.production`,
+    );
+  if (stat) return fs.realpathSync(target);
+  let parent = path.dirname(target);
+  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+  if (!fs.statSync(parent).isDirectory())
+    throw new UsageError(
+      `--write ${option}: ${parent} is a file, not a directory, so nothing can be written under it; pass another path`,
+    );
+  return target;
+}
+
+/**
+ * Writes `text` to `file` with mode 0600: into a new file in the same directory, renamed over
+ * `file` once complete (after `beforeRename`), so a failure leaves the old file or none, never a
+ * part of one or a file readable by others.
+ */
+function writeFileAtomically(file: string, text: string, beforeRename: () => void): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
+    beforeRename();
+    fs.renameSync(temp, file);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw e;
+  }
+}
+
+/** Adds `target` (a path in `repo`) to the repository's .gitignore, made if missing. */
+function addToGitignore(repo: string, target: string): void {
   const gitignore = path.join(repo, '.gitignore');
   const entry = `/${path.relative(repo, target).split(path.sep).join('/')}`;
   const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : '';
-  fs.writeFileSync(gitignore, `${existing}${existing && !existing.endsWith('\n') ? '\n' : ''}${entry}\n`);
-  return gitignore;
+  fs.appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${entry}\n`);
 }
 
 function findGitRoot(dir: string): string | undefined {
@@ -205,6 +269,11 @@ function findGitRoot(dir: string): string | undefined {
     if (fs.existsSync(path.join(d, '.git'))) return d;
     if (path.dirname(d) === d) return undefined;
   }
+}
+
+/** git ignores the path (which need not exist yet). */
+function isIgnored(repo: string, file: string): boolean {
+  return git(repo, ['check-ignore', '-q', '--', file]);
 }
 
 /** git tracks the file (in the index): .gitignore does not apply to it. */

@@ -15,10 +15,33 @@ export interface ProductionAccessOptions {
   readonly confirm: (question: string) => Promise<boolean>;
 }
 
+/**
+ * SESv2 PutAccountDetails's limits, in characters: WebsiteURL and UseCaseDescription.
+ * @see https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html
+ */
+const MAX_WEBSITE_URL = 1000;
+const MAX_USE_CASE = 5000;
+
 function checkWebsiteUrl(url: string): void {
-  if (!/^https?:\/\/\S+$/.test(url))
+  // The scheme in any letter case (RFC 3986 §3.1): "HTTPS://example.com" is the same URL.
+  if (!/^https?:\/\/\S+$/i.test(url))
     throw new UsageError(
       `--website-url: got ${JSON.stringify(url)}, expected an http(s):// URL of your site`,
+    );
+  if ([...url].length > MAX_WEBSITE_URL)
+    throw new UsageError(
+      `--website-url: got ${[...url].length} characters, expected at most ${MAX_WEBSITE_URL} (what SES takes)`,
+    );
+}
+
+function checkUseCase(text: string): void {
+  if (text.trim() === '')
+    throw new UsageError(
+      `--use-case: got ${JSON.stringify(text)}, expected the text of the use case (leave it out for the default)`,
+    );
+  if ([...text].length > MAX_USE_CASE)
+    throw new UsageError(
+      `--use-case: got ${[...text].length} characters, expected at most ${MAX_USE_CASE} (what SES takes)`,
     );
 }
 
@@ -44,8 +67,8 @@ export async function productionAccessCommand(
   const mailType = options.mailType ?? 'TRANSACTIONAL';
   const language = options.language ?? 'EN';
   if (options.websiteUrl !== undefined) checkWebsiteUrl(options.websiteUrl);
-  const contacts = options.contacts ?? [];
-  contacts.forEach((contact) => checkEmailAddress('--contact', contact));
+  if (options.useCase !== undefined) checkUseCase(options.useCase);
+  const contacts = (options.contacts ?? []).map((contact) => checkEmailAddress('--contact', contact));
   if (contacts.length > 4)
     throw new UsageError(`--contact: got ${contacts.length} addresses, expected at most 4`);
   // The defaults come from the environment, or without an environments file from the identity.

@@ -12,12 +12,11 @@ export interface SendTestOptions {
 
 /** The guide's step 4: one real message over SMTP with the current credentials. */
 export async function sendTestCommand(ctx: CliContext, options: SendTestOptions): Promise<number> {
-  const to = options.to;
-  if (to === undefined)
+  if (options.to === undefined)
     throw new UsageError(
       "--to is missing: pass --to ADDRESS, the recipient's email address (like --to dev@example.com)",
     );
-  checkEmailAddress('--to', to);
+  const to = checkEmailAddress('--to', options.to);
   const [credentials, endpoint] = await Promise.all([currentCredentials(ctx), ctx.smtp()]);
 
   const account = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
