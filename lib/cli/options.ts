@@ -56,8 +56,8 @@ const expected = (s: OptionSpec) =>
 /**
  * Parses `args` against the table: unknown options, missing or empty values, values outside
  * `choices` and a single-value option given twice throw a UsageError naming the option, the value
- * and what is accepted. An empty value
- * never stands for "not given" (which would mean the default: the stack's own user, set or file).
+ * and what is accepted. An empty value never stands for "not given" (which would mean the
+ * default: the stack's own user, set or file).
  */
 export function parseOptions(specs: readonly OptionSpec[], args: string[]): OptionValues {
   const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
