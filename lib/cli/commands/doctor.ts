@@ -239,7 +239,10 @@ async function checkTrail(ctx: CliContext): Promise<CheckResult[]> {
   ];
 }
 
-/** A trail's selectors take the write management events, where CloudTrail puts service events. */
+/**
+ * A trail's selectors take the write management events: a RotationFailed entry is an
+ * AwsServiceEvent with eventCategory "Management" and readOnly false.
+ */
 function recordsManagementWrites(selectors: GetEventSelectorsCommandOutput): boolean {
   // Basic selectors: management events are on unless turned off, read and write unless narrowed.
   const basic = (selectors.EventSelectors ?? []).some(
