@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { domainName, emailAddress } from '../config/schema';
+import { CONNECT_LABEL } from '../config/syntax';
 import { UsageError } from './errors';
 
 /** A domain with non-ASCII labels in its punycode form (IDNA, as SES takes it); others as given. */
@@ -77,6 +78,8 @@ export function checkDomainName(option: string, value: string): string {
   return result.data;
 }
 
+const HOST_LABEL_RE = new RegExp(`^${CONNECT_LABEL}$`);
+
 /**
  * A host to connect to given to `option`: an IP address, or a host name of one label or more
  * ("localhost", "smtp-relay", "email-smtp.eu-west-1.amazonaws.com"; "_" taken, as local resolvers
@@ -88,7 +91,7 @@ export function checkHost(option: string, value: string): string {
   const labels = host.replace(/\.$/, '').split('.');
   const valid =
     host.length <= 254 &&
-    labels.every((l) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l)) &&
+    labels.every((l) => HOST_LABEL_RE.test(l)) &&
     !/^[0-9]+$/.test(labels[labels.length - 1]);
   if (!valid) {
     throw new UsageError(

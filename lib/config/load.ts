@@ -291,7 +291,8 @@ export function checkEnvironment(
       `a Region with an SES SMTP endpoint (${smtpRegions.join(', ')}); a newer one can be added under "additionalSmtpRegions"`,
     );
   }
-  // SES: the MAIL FROM domain must not send or receive mail (its MX is SES's feedback endpoint).
+  // SES: the MAIL FROM domain can't receive mail (its MX is SES's feedback endpoint), nor be a From
+  // domain while email feedback forwarding is on (the identity's default, which the stack keeps).
   const mailFrom = mailFromDomain(env.domain, env.mailFrom.subdomain);
   // A DNS name has at most 253 characters (RFC 1035 §2.3.4): so must the names the stack writes.
   const dkimName = DKIM_TOKEN_LENGTH + '._domainkey.'.length + env.domain.length;
@@ -308,7 +309,7 @@ export function checkEnvironment(
       `a domain of at most ${253 - mailFrom.length + env.domain.length} characters with mailFrom.subdomain "${env.mailFrom.subdomain}": the MAIL FROM records "${env.mailFrom.subdomain}.<domain>" would have ${mailFrom.length} (a DNS name has at most 253); shorten the domain or mailFrom.subdomain`,
     );
   }
-  const notAtMailFrom = `an address outside the MAIL FROM domain ${mailFrom} (SES takes its bounces there: it must not send or receive mail); use another subdomain, or give mailFrom.subdomain another label like "bounce"`;
+  const notAtMailFrom = `an address outside the MAIL FROM domain ${mailFrom} (SES takes bounces there, and refuses it as a From domain while email feedback forwarding is on, as this stack leaves it); use another subdomain, or give mailFrom.subdomain another label like "bounce"`;
   if (!isAtDomain(env.fromAddress, env.domain)) {
     add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);
   } else if (domainOf(env.fromAddress) === mailFrom) {

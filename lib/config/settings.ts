@@ -246,7 +246,8 @@ export interface SesSmtpSettings {
   readonly dns: Route53DnsSettings | ManualDnsSettings;
   /**
    * Default sender address, at the domain or one of its subdomains (RFC 5321), not at the MAIL FROM
-   * domain: SES takes bounces there, it must not send or receive mail.
+   * domain: SES takes bounces there, and refuses it as a From domain while email feedback
+   * forwarding is on (the identity's default, which the stack keeps).
    */
   readonly fromAddress: string;
   /** @default { subdomain: "mail", behaviorOnMxFailure: "USE_DEFAULT_VALUE" } */

@@ -22,6 +22,12 @@ const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 /** A host name in any letter case (DNS compares names case-insensitively, RFC 4343). */
 export const HOST_NAME = `(?:${LABEL}\\.)+${TOP_LABEL}`;
+/**
+ * A label of a host a program connects to (a URL's or an SMTP host): "_" taken too, as RFC 3986's
+ * reg-name and resolvers take it (Docker service names, some internal zones); mail domains keep
+ * LABEL, as SES and receivers do.
+ */
+export const CONNECT_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
 
 /** One DNS label (RFC 1035 letters, digits and "-"; any letter case, RFC 4343). */
 export const DNS_LABEL_RE = new RegExp(`^${LABEL}$`);
@@ -52,12 +58,13 @@ const IPV4 =
   '(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 
 /**
- * An https URL: the scheme in any letter case (RFC 3986 §3.1), an optional user, a host name, an
- * IPv4 address or a bracketed IPv6 address, an optional port, then a path, query or fragment.
+ * An https URL: the scheme in any letter case (RFC 3986 §3.1), an optional user, a host name
+ * (CONNECT_LABEL labels), an IPv4 address or a bracketed IPv6 address, an optional port, then a
+ * path, query or fragment.
  * The IPv6 address is checked by isHttpsUrl.
  */
 export const HTTPS_URL_RE = new RegExp(
-  `^[Hh][Tt][Tt][Pp][Ss]://(?:[^\\s/?#@]*@)?(?:${HOST_NAME}\\.?|${IPV4}|\\[([0-9A-Fa-f:.]+)\\])(?::[0-9]*)?(?:[/?#]\\S*)?$`,
+  `^[Hh][Tt][Tt][Pp][Ss]://(?:[^\\s/?#@]*@)?(?:(?:${CONNECT_LABEL}\\.)+${TOP_LABEL}\\.?|${IPV4}|\\[([0-9A-Fa-f:.]+)\\])(?::[0-9]*)?(?:[/?#]\\S*)?$`,
 );
 
 /** Whether `url` matches HTTPS_URL_RE with a valid IPv6 address, when its host is one. */

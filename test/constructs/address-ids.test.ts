@@ -12,12 +12,14 @@ describe('addressIds', () => {
     expect(addressIds(addresses)).toEqual(addresses);
   });
 
-  test('a later address that constructs would merge with an earlier one ("/" is "--") is escaped', () => {
-    expect(addressIds(['a/b@gmail.com', 'a--b@gmail.com'])).toEqual([
-      'a/b@gmail.com',
-      'a-2D-2Db-40gmail.com',
-    ]);
+  test('of two addresses constructs would merge ("/" is "--"), the one with the "/" is escaped, in any order', () => {
+    expect(addressIds(['a/b@gmail.com', 'a--b@gmail.com'])).toEqual(['a-2Fb-40gmail.com', 'a--b@gmail.com']);
     expect(addressIds(['a--b@gmail.com', 'a/b@gmail.com'])).toEqual(['a--b@gmail.com', 'a-2Fb-40gmail.com']);
+    // Two with a "/" that merge with each other: both escaped, and apart.
+    expect(addressIds(['a/b--c@x.example', 'a--b/c@x.example'])).toEqual([
+      'a-2Fb-2D-2Dc-40x.example',
+      'a-2D-2Db-2Fc-40x.example',
+    ]);
   });
 
   test('an escaped id has no "@", so no address (which has one) can take it', () => {

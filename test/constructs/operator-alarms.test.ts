@@ -53,11 +53,11 @@ describe('OperatorAlarms', () => {
     const topic = { Ref: expect.stringMatching(/^OperatorAlarmsTopic/) };
     expect(subscriptionsOf).toEqual([
       [
-        expect.stringMatching(/^OperatorAlarmsTopicabgmailcom[0-9A-F]{8}$/),
+        expect.stringMatching(/^OperatorAlarmsTopica2Fb40gmailcom[0-9A-F]{8}$/),
         { Protocol: 'email', TopicArn: topic, Endpoint: 'a/b@gmail.com' },
       ],
       [
-        expect.stringMatching(/^OperatorAlarmsTopica2D2Db40gmailcom[0-9A-F]{8}$/),
+        expect.stringMatching(/^OperatorAlarmsTopicabgmailcom[0-9A-F]{8}$/),
         { Protocol: 'email', TopicArn: topic, Endpoint: 'a--b@gmail.com' },
       ],
     ]);

@@ -202,8 +202,8 @@ describe('SendingDomain', () => {
       .map(([id, r]) => [r.Properties.EmailIdentity, id])
       .filter(([address]) => address !== 'example.com');
     expect(identities).toEqual([
-      ['a/b@gmail.com', expect.stringMatching(/^SendingDomainVerifiedAddressabgmailcom[0-9A-F]{8}$/)],
-      ['a--b@gmail.com', expect.stringMatching(/^SendingDomainVerifiedAddressa2D2Db40gmailcom[0-9A-F]{8}$/)],
+      ['a/b@gmail.com', expect.stringMatching(/^SendingDomainVerifiedAddressa2Fb40gmailcom[0-9A-F]{8}$/)],
+      ['a--b@gmail.com', expect.stringMatching(/^SendingDomainVerifiedAddressabgmailcom[0-9A-F]{8}$/)],
     ]);
   });
 

@@ -45,8 +45,8 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
 /**
  * Walks the manual guide's troubleshooting list: the shared health checks (the scheduled
  * health-check function runs the same module), then what only a workstation checks: an SMTP login
- * from here, the reputation rates and a CloudTrail trail for the rotation-failed events. Every check prints ✓ / ✗ / ! and, when it is not ✓, the fix.
- * Exit 1 when any check fails.
+ * from here, the reputation rates and a CloudTrail trail for the rotation-failed events. Every
+ * check prints ✓ / ✗ / ! and, when it is not ✓, the fix. Exit 1 when any check fails.
  */
 export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}): Promise<number> {
   const now = options.now ?? (() => new Date());
