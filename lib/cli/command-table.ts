@@ -4,7 +4,7 @@
  */
 import type { CliContext } from './context';
 import { UsageError } from './errors';
-import { OptionSpec, OptionValues, wholeNumber } from './options';
+import { decimalNumber, OptionSpec, OptionValues } from './options';
 
 /** What a command gets besides its context and options. */
 export interface RunDeps {
@@ -58,15 +58,15 @@ const configurationSet: OptionSpec = {
   description: 'the configuration set, instead of the stack output ConfigurationSetName',
 };
 /**
- * The longest --timeout, an hour: a rotation is four invocations of a function with a 5-minute
- * timeout, so a longer wait is for one that will not finish.
+ * The longest --timeout, a day: a rotation is four invocations of a function with a 5-minute
+ * timeout, so this only refuses what is not a wait at all ("Infinity" waited forever).
  */
-const MAX_TIMEOUT_SECONDS = 3600;
+const MAX_TIMEOUT_SECONDS = 86_400;
 const timeout: OptionSpec = {
   name: 'timeout',
   type: 'string',
   placeholder: 'SECONDS',
-  expects: `a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`,
+  expects: `a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, like 600 or 90.5`,
   defaultText: '600',
   description: 'how long to wait for the rotation to finish',
 };
@@ -74,7 +74,7 @@ const timeout: OptionSpec = {
 function seconds(values: OptionValues): number | undefined {
   const text = values.string('timeout');
   if (text === undefined) return undefined;
-  const value = wholeNumber(text, 1, MAX_TIMEOUT_SECONDS);
+  const value = decimalNumber(text, 1, MAX_TIMEOUT_SECONDS, { fraction: true });
   if (value === undefined)
     throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected ${timeout.expects}`);
   return value;
@@ -150,7 +150,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'smtp-timeout',
     type: 'string',
     placeholder: 'SECONDS',
-    expects: 'a whole number of seconds from 1 to 300',
+    expects: 'a number of seconds from 0.1 to 300, like 10 or 2.5',
     defaultText: '10',
     description: 'SMTP connect/greeting/reply timeout',
   },

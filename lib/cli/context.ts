@@ -7,7 +7,7 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
-import { wholeNumber } from './options';
+import { decimalNumber } from './options';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
 
@@ -293,16 +293,16 @@ export class CliContext {
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
   const host =
     options.smtpHost === undefined ? smtpEndpoint(region) : checkHost('--smtp-host', options.smtpHost);
-  const port = wholeNumber(options.smtpPort ?? '587', 1, 65535);
+  const port = decimalNumber(options.smtpPort ?? '587', 1, 65535);
   if (port === undefined) {
     throw new UsageError(
       `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
     );
   }
-  const timeoutSeconds = wholeNumber(options.smtpTimeout ?? '10', 1, 300);
+  const timeoutSeconds = decimalNumber(options.smtpTimeout ?? '10', 0.1, 300, { fraction: true });
   if (timeoutSeconds === undefined) {
     throw new UsageError(
-      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a whole number of seconds from 1 to 300`,
+      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds from 0.1 to 300, like 10 or 2.5`,
     );
   }
   let ca: string | undefined;

@@ -120,11 +120,16 @@ function oneLine(message: string, args: readonly string[]): string {
 }
 
 /**
- * `text` as a whole decimal number from `min` to `max`, or undefined: "16", not "0x10", "1e3",
- * " 16", "2.5" or "Infinity" (which Number() would all take).
+ * `text` as a decimal number from `min` to `max`, or undefined: "16" or "2.5" (with `fraction`),
+ * not "0x10", "1e3", " 16", ".5" or "Infinity" (which Number() would all take).
  */
-export function wholeNumber(text: string, min: number, max: number): number | undefined {
-  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+export function decimalNumber(
+  text: string,
+  min: number,
+  max: number,
+  { fraction = false } = {},
+): number | undefined {
+  const value = (fraction ? /^[0-9]+(\.[0-9]+)?$/ : /^[0-9]+$/).test(text) ? Number(text) : NaN;
   return value >= min && value <= max ? value : undefined;
 }
 
