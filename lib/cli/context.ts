@@ -217,11 +217,11 @@ export class CliContext {
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
-      // The stack of that name only: DescribeStacks without a name lists every stack.
+      // The stack of that name or id only: DescribeStacks without a name lists every stack.
       .then((r) =>
         sesSmtpOutputs(
           Object.fromEntries(
-            (r.Stacks?.find((s) => s.StackName === stack)?.Outputs ?? []).map((o) => [
+            (r.Stacks?.find((s) => s.StackName === stack || s.StackId === stack)?.Outputs ?? []).map((o) => [
               o.OutputKey ?? '',
               o.OutputValue ?? '',
             ]),

@@ -57,9 +57,12 @@ export function checkRegion(option: string, value: string): void {
  * 128 characters (what CreateStack takes).
  */
 export function checkStackName(option: string, value: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(value)) {
+  const name = '[A-Za-z][A-Za-z0-9-]{0,127}';
+  // DescribeStacks also takes the stack's id, its ARN: arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>.
+  const arn = `arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/${name}/[0-9A-Za-z-]+`;
+  if (!new RegExp(`^(?:${name}|${arn})$`).test(value)) {
     throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters)`,
+      `${option}: got ${JSON.stringify(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN`,
     );
   }
 }

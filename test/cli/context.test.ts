@@ -133,6 +133,26 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.calls()).toHaveLength(0);
   });
 
+  test('--stack takes the stack ARN too, and reads the stack of that id', async () => {
+    const arn =
+      'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f';
+    cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
+      Stacks: [
+        {
+          StackName: 'Mail',
+          StackId: arn,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
+        },
+      ],
+    });
+    const r = await run(['env', '--stack', arn, '--region', 'eu-west-1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
+  });
+
   test('--identity is taken as SES names the identity: lower case, no final dot, punycode', async () => {
     ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false });
     ses.on(PutAccountDetailsCommand).resolves({});

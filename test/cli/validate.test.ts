@@ -108,20 +108,32 @@ describe('checkRegion', () => {
 });
 
 describe('checkStackName', () => {
-  test.each(['SesSmtp-prod', 'Mail', 'a', `A${'b'.repeat(127)}`])('accepts %s', (name) => {
+  test.each([
+    'SesSmtp-prod',
+    'Mail',
+    'a',
+    `A${'b'.repeat(127)}`,
+    'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-prod/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f',
+  ])('accepts %s', (name) => {
     expect(() => checkStackName('--stack', name)).not.toThrow();
   });
 
-  test.each(['1stack', '-a', 'my_stack', 'a b', 'SesSmtp/prod', `A${'b'.repeat(128)}`, ''])(
-    'refuses %j: one line with the rule',
-    (name) => {
-      expect(() => checkStackName('--stack', name)).toThrow(
-        new UsageError(
-          `--stack: got ${JSON.stringify(name)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters)`,
-        ),
-      );
-    },
-  );
+  test.each([
+    '1stack',
+    '-a',
+    'my_stack',
+    'a b',
+    'SesSmtp/prod',
+    `A${'b'.repeat(128)}`,
+    '',
+    'arn:aws:cloudformation:eu-west-1:1234:stack/SesSmtp-prod/5e3c9a10',
+  ])('refuses %j: one line with the rule', (name) => {
+    expect(() => checkStackName('--stack', name)).toThrow(
+      new UsageError(
+        `--stack: got ${JSON.stringify(name)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN`,
+      ),
+    );
+  });
 });
 
 describe('checkDomainName', () => {
