@@ -241,6 +241,44 @@ describe('--write', () => {
     expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
   });
 
+  test.each([
+    ['no .gitignore', undefined],
+    ['a .gitignore of its own', 'node_modules/\n'],
+  ])('a write that fails after .gitignore got the file puts .gitignore back (%s)', async (_, before) => {
+    const { repo, target } = repoWith('.env.production', { track: false });
+    const gitignore = path.join(repo, '.gitignore');
+    if (before !== undefined) fs.writeFileSync(gitignore, before);
+    jest.mocked(fs.renameSync).mockImplementationOnce(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(1);
+    expect(fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : undefined).toBe(before);
+    expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
+  });
+
+  test('a symbolic link to a file git tracks is refused, naming both: the password would be committed', async () => {
+    const { repo, target } = repoWith('shared/.env', { track: true });
+    const link = path.join(repo, '.env.production');
+    fs.symlinkSync(target, link);
+    const r = await cli(['env', '--write', link]);
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${link} (a link to ${target}): git tracks this file, so the password would be committed; untrack it (git rm --cached ${target}; adding it to .gitignore does not untrack it), write another file, or pass --force\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
+    expectNoAwsCalls();
+  });
+
+  test('a symbolic link to a file git does not ignore: .gitignore gets the file written', async () => {
+    const { repo, target } = repoWith('shared/.env', { track: false });
+    const link = path.join(repo, '.env.production');
+    fs.symlinkSync(target, link);
+    const r = await cli(['env', '--write', link]);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
+  });
+
   test('a symbolic link: the file it points to is written, the link stays', async () => {
     const { repo, target } = repoWith('shared/.env', { track: false, ignore: true });
     const link = path.join(repo, '.env.production');

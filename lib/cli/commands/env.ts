@@ -154,29 +154,39 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     );
   if (options.write) {
     // Checked before anything is read or written: a refusal leaves everything as it was.
+    // The file that holds the password (through a symbolic link, the one it points to) is the
+    // one git must not track and must ignore.
     const file = writeTarget(options.write);
-    const target = path.resolve(options.write);
-    const repo = findGitRoot(path.dirname(target));
-    if (repo && isTracked(repo, target) && !options.force) {
+    const named =
+      file === path.resolve(options.write) ? options.write : `${options.write} (a link to ${file})`;
+    const repo = findGitRoot(path.dirname(file));
+    if (repo && isTracked(repo, file) && !options.force) {
       throw new UsageError(
-        `--write ${options.write}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${options.write}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
+        `--write ${named}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${file}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
       );
     }
     // The repository whose .gitignore gets the file: git would add it otherwise.
-    const ignoreIn = repo && !isTracked(repo, target) && !isIgnored(repo, target) ? repo : undefined;
+    const ignoreIn = repo && !isTracked(repo, file) && !isIgnored(repo, file) ? repo : undefined;
     const gitignore = ignoreIn && path.join(ignoreIn, '.gitignore');
     if (gitignore && fs.existsSync(gitignore) && !fs.statSync(gitignore).isFile()) {
       throw new UsageError(
-        `--write ${options.write}: ${gitignore} is not a file, so git could not be told to ignore ${options.write}; make it a file, or write to a path git ignores already`,
+        `--write ${named}: ${gitignore} is not a file, so git could not be told to ignore ${file}; make it a file, or write to a path git ignores already`,
       );
     }
     const vars = appVariables(await currentCredentials(ctx));
-    // Ignored before the password is in place: no failure leaves it in a file git would add.
-    writeFileAtomically(file, renderEnv(vars, 'dotenv'), () => {
-      if (ignoreIn) addToGitignore(ignoreIn, target);
-    });
-    ctx.out.warn(`wrote ${options.write} (mode 0600)${gitignore ? `; added it to ${gitignore}` : ''}`);
-    if (repo && options.force && isTracked(repo, target))
+    // Ignored before the password is in place: no failure leaves it in a file git would add; and
+    // a write that fails puts .gitignore back as it was.
+    let restoreGitignore: (() => void) | undefined;
+    try {
+      writeFileAtomically(file, renderEnv(vars, 'dotenv'), () => {
+        if (ignoreIn) restoreGitignore = addToGitignore(ignoreIn, file);
+      });
+    } catch (e) {
+      restoreGitignore?.();
+      throw e;
+    }
+    ctx.out.warn(`wrote ${named} (mode 0600)${gitignore ? `; added it to ${gitignore}` : ''}`);
+    if (repo && options.force && isTracked(repo, file))
       ctx.out.warn(
         `git tracks ${options.write}: the password goes into your next commit unless you untrack it`,
       );
@@ -256,12 +266,16 @@ function writeFileAtomically(file: string, text: string, beforeRename: () => voi
   }
 }
 
-/** Adds `target` (a path in `repo`) to the repository's .gitignore, made if missing. */
-function addToGitignore(repo: string, target: string): void {
+/**
+ * Adds `target` (a path in `repo`) to the repository's .gitignore, made if missing. Returns what
+ * puts .gitignore back as it was.
+ */
+function addToGitignore(repo: string, target: string): () => void {
   const gitignore = path.join(repo, '.gitignore');
   const entry = `/${path.relative(repo, target).split(path.sep).join('/')}`;
-  const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : '';
+  const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : undefined;
   fs.appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${entry}\n`);
+  return () => (existing === undefined ? fs.rmSync(gitignore) : fs.writeFileSync(gitignore, existing));
 }
 
 function findGitRoot(dir: string): string | undefined {
