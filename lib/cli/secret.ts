@@ -9,7 +9,14 @@ export async function currentCredentials(ctx: CliContext): Promise<SmtpSecret> {
   const { SecretString } = await ctx
     .client(SecretsManagerClient)
     .send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: 'AWSCURRENT' }));
-  const secret = parseSecret(SecretString);
+  let secret: SmtpSecret | undefined;
+  try {
+    secret = parseSecret(SecretString);
+  } catch {
+    throw new CheckFailed(
+      `secret ${secretId} does not hold JSON: not credentials the rotation wrote (a value put by hand?); rotate to store complete ones (run: ${ctx.rerun('rotate', ['secretId'])})`,
+    );
+  }
   if (!secret) {
     throw new CheckFailed(
       `secret ${secretId} holds no credentials yet: the first rotation has not finished (check the rotation alarm and the rotation function's logs, or run: ${ctx.rerun('rotate', ['secretId'])})`,

@@ -511,6 +511,16 @@ describe('env', () => {
     }
   });
 
+  test('a secret that is not JSON (a value put by hand): one line naming the secret and the fix, exit 1', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: `password=${CREDENTIALS.password}` });
+    const r = await cli(['env']);
+    expect(r.stderr).toBe(
+      `ses-smtp: secret ${SECRET_ARN} does not hold JSON: not credentials the rotation wrote (a value put by hand?); rotate to store complete ones (run: ses-smtp rotate --env prod)\n`,
+    );
+    expect(r.code).toBe(1);
+    neverLeaks(r.stdout + r.stderr);
+  });
+
   test('before the first rotation there is nothing to export: exit 1 with the reason', async () => {
     sm.on(GetSecretValueCommand).resolves({
       SecretString: JSON.stringify({ placeholder: 'No SMTP credentials yet' }),

@@ -321,6 +321,33 @@ describe('options that cannot go together: one line saying what works, exit 2, n
     expectNoAwsCalls();
   });
 
+  test.each<[string[], string]>([
+    [['--force'], '--force without --write: it only lets --write write a file git tracks; drop --force'],
+    [
+      ['--reveal', '--format', 'kamal'],
+      '--reveal with --format kamal: it prints no password to reveal; drop --reveal',
+    ],
+    [
+      ['--reveal', '--format', 'rails'],
+      '--reveal with --format rails: it prints no password to reveal; drop --reveal',
+    ],
+  ])('%j', async (flags, message) => {
+    const r = await cli(['env', ...flags]);
+    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
+  test('--write FILE --reveal: the file always holds the password', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
+    const r = await cli(['env', '--write', file, '--reveal']);
+    expect(r.stderr).toBe(
+      'ses-smtp: --reveal with --write: the file always holds the password; drop --reveal\n',
+    );
+    expect(r.code).toBe(2);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
   test('what goes together still works: --write with --format dotenv, --json with --format json', async () => {
     const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
     expect((await cli(['env', '--write', file, '--format', 'dotenv'])).code).toBe(0);

@@ -152,6 +152,14 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     throw new UsageError(
       `--json with --format ${format}: --json prints the variables as JSON (as --format json does); drop one of them`,
     );
+  if (options.force && !options.write)
+    throw new UsageError(
+      '--force without --write: it only lets --write write a file git tracks; drop --force',
+    );
+  if (options.reveal && options.write)
+    throw new UsageError('--reveal with --write: the file always holds the password; drop --reveal');
+  if (options.reveal && (format === 'kamal' || format === 'rails'))
+    throw new UsageError(`--reveal with --format ${format}: it prints no password to reveal; drop --reveal`);
   if (options.write) {
     // Checked before anything is read or written: a refusal leaves everything as it was.
     // The file that holds the password (through a symbolic link, the one it points to) is the
