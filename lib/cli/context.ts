@@ -77,7 +77,10 @@ export class CliContext {
   /** The stack's outputs by SesSmtp's names and the constructs they show, read once. */
   private outputs?: Promise<ReturnType<typeof sesSmtpOutputs> | undefined>;
 
-  /** The options as given, --identity as SES names the identity (lower case, no final dot). */
+  /**
+   * The options as given, --identity as SES names the identity (lower case, no final dot) and
+   * --stack as the stack's name (a stack ARN's name part).
+   */
   readonly options: GlobalOptions;
 
   constructor(
@@ -85,15 +88,22 @@ export class CliContext {
     readonly out: Output,
     private readonly command: CommandNeeds = { name: 'this command' },
   ) {
-    if (given.stack !== undefined) checkStackName('--stack', given.stack);
-    const options =
-      given.identity === undefined
-        ? given
-        : { ...given, identity: checkDomainName('--identity', given.identity) };
+    const stack = given.stack === undefined ? undefined : checkStackName('--stack', given.stack);
+    const options = {
+      ...given,
+      ...(stack && { stack: stack.name }),
+      ...(given.identity !== undefined && { identity: checkDomainName('--identity', given.identity) }),
+    };
     this.options = options;
     this.configPath = options.config ?? DEFAULT_CONFIG_PATH;
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
+    if (stack?.region !== undefined) checkRegion(`the Region of --stack ${given.stack}`, stack.region);
+    if (stack?.region !== undefined && options.region !== undefined && stack.region !== options.region) {
+      throw new UsageError(
+        `--stack ${given.stack}: the stack is in ${stack.region}, --region says ${options.region}; drop one of them`,
+      );
+    }
     if (environments) {
       const names = environments.map((e) => e.name);
       const chosen = options.env ?? (names.length === 1 ? names[0] : undefined);
@@ -109,13 +119,14 @@ export class CliContext {
         );
       this.environmentName = found.name;
       this.settings = found.config;
-      this.region = options.region ?? found.config.region;
+      this.region = options.region ?? stack?.region ?? found.config.region;
       this.stackName = options.stack ?? stackName(found.name);
       this.subject = `environment ${found.name}`;
     } else {
-      const fromArn = options.region === undefined ? arnRegion(options.secretId) : undefined;
-      if (fromArn !== undefined) checkRegion(`the Region of --secret-id ${options.secretId}`, fromArn);
-      const region = options.region ?? fromArn;
+      const fromSecretArn = options.region === undefined ? arnRegion(options.secretId) : undefined;
+      if (fromSecretArn !== undefined)
+        checkRegion(`the Region of --secret-id ${options.secretId}`, fromSecretArn);
+      const region = options.region ?? stack?.region ?? fromSecretArn;
       if (region === undefined) {
         throw new UsageError(
           `--region is missing: without an environments file (${this.configPath} not found) pass --region REGION, the Region of the stack (or --config PATH)`,
@@ -217,11 +228,11 @@ export class CliContext {
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
       )
-      // The stack of that name or id only: DescribeStacks without a name lists every stack.
+      // The stack of that name only: DescribeStacks without a name lists every stack.
       .then((r) =>
         sesSmtpOutputs(
           Object.fromEntries(
-            (r.Stacks?.find((s) => s.StackName === stack || s.StackId === stack)?.Outputs ?? []).map((o) => [
+            (r.Stacks?.find((s) => s.StackName === stack)?.Outputs ?? []).map((o) => [
               o.OutputKey ?? '',
               o.OutputValue ?? '',
             ]),

@@ -56,15 +56,18 @@ export function checkRegion(option: string, value: string): void {
  * A CloudFormation stack name given to `option`: a letter, then letters, digits and "-", at most
  * 128 characters (what CreateStack takes).
  */
-export function checkStackName(option: string, value: string): void {
-  const name = '[A-Za-z][A-Za-z0-9-]{0,127}';
-  // DescribeStacks also takes the stack's id, its ARN: arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>.
-  const arn = `arn:aws[a-z-]*:cloudformation:[a-z0-9-]+:[0-9]{12}:stack/${name}/[0-9A-Za-z-]+`;
-  if (!new RegExp(`^(?:${name}|${arn})$`).test(value)) {
+export function checkStackName(option: string, value: string): { name: string; region?: string } {
+  const name = '([A-Za-z][A-Za-z0-9-]{0,127})';
+  // Or the stack's id, its ARN (arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>):
+  // the name in it is what cdk deploy and DescribeStacks take, and its Region where the stack is.
+  const arn = `arn:aws[a-z-]*:cloudformation:([a-z0-9-]+):[0-9]{12}:stack/${name}/[0-9A-Za-z-]+`;
+  const match = new RegExp(`^(?:${name}|${arn})$`).exec(value);
+  if (!match) {
     throw new UsageError(
       `${option}: got ${JSON.stringify(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN`,
     );
   }
+  return match[1] !== undefined ? { name: match[1] } : { name: match[3], region: match[2] };
 }
 
 /**

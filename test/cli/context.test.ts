@@ -133,24 +133,26 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.calls()).toHaveLength(0);
   });
 
-  test('--stack takes the stack ARN too, and reads the stack of that id', async () => {
+  test('--stack takes the stack ARN too: its name and, without --region, its Region', async () => {
     const arn =
       'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f';
-    cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
-      Stacks: [
-        {
-          StackName: 'Mail',
-          StackId: arn,
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
-        },
-      ],
-    });
-    const r = await run(['env', '--stack', arn, '--region', 'eu-west-1']);
+    const r = await run(['env', '--stack', arn]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    const [describe] = cfn.commandCalls(DescribeStacksCommand);
+    expect(describe.args[0].input).toEqual({ StackName: 'Mail' });
+    expect(await (describe.thisValue as CloudFormationClient).config.region()).toBe('eu-west-1');
     expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
+  });
+
+  test('a stack ARN and another --region: one line, exit 2, no AWS call', async () => {
+    const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
+    const r = await run(['env', '--stack', arn, '--region', 'us-east-1']);
+    expect(r.stderr).toBe(
+      `ses-smtp: --stack ${arn}: the stack is in eu-west-1, --region says us-east-1; drop one of them\n`,
+    );
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
   });
 
   test('--identity is taken as SES names the identity: lower case, no final dot, punycode', async () => {

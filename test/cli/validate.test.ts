@@ -108,6 +108,16 @@ describe('checkRegion', () => {
 });
 
 describe('checkStackName', () => {
+  test('a stack ARN gives the name cdk deploy and DescribeStacks take, and its Region', () => {
+    expect(
+      checkStackName(
+        '--stack',
+        'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-prod/5e3c9a10-8f2b',
+      ),
+    ).toEqual({ name: 'SesSmtp-prod', region: 'eu-west-1' });
+    expect(checkStackName('--stack', 'SesSmtp-prod')).toEqual({ name: 'SesSmtp-prod' });
+  });
+
   test.each([
     'SesSmtp-prod',
     'Mail',
