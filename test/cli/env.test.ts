@@ -243,7 +243,8 @@ describe('--write', () => {
 
   test.each([
     ['no .gitignore', undefined],
-    ['a .gitignore of its own', 'node_modules/\n'],
+    ['a .gitignore of its own', Buffer.from('node_modules/\n')],
+    ['a .gitignore in Latin-1, without a final line break', Buffer.from([0x23, 0x20, 0xe9])],
   ])('a write that fails after .gitignore got the file puts .gitignore back (%s)', async (_, before) => {
     const { repo, target } = repoWith('.env.production', { track: false });
     const gitignore = path.join(repo, '.gitignore');
@@ -253,7 +254,7 @@ describe('--write', () => {
     });
     const r = await cli(['env', '--write', target]);
     expect(r.code).toBe(1);
-    expect(fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : undefined).toBe(before);
+    expect(fs.existsSync(gitignore) ? fs.readFileSync(gitignore) : undefined).toEqual(before);
     expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
   });
 
@@ -277,6 +278,28 @@ describe('--write', () => {
     const r = await cli(['env', '--write', link]);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
+  });
+
+  test('a link to a file not there yet: the link stays, and its target is written and ignored', async () => {
+    const { repo } = repoWith('README', { track: true });
+    const link = path.join(repo, '.env.production');
+    fs.symlinkSync(path.join('shared', '.env'), link);
+    const r = await cli(['env', '--write', link]);
+    expect(r.code).toBe(0);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(repo, 'shared', '.env'), 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
+  });
+
+  test('a new file under a linked directory: the file where it lands is the one ignored', async () => {
+    const { repo } = repoWith('shared/README', { track: true });
+    fs.symlinkSync('shared', path.join(repo, 'conf'));
+    const r = await cli(['env', '--write', path.join(repo, 'conf', '.env')]);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
+    expect(
+      execFileSync('git', ['status', '--porcelain', '--ignored'], { cwd: repo, encoding: 'utf8' }),
+    ).toMatch(/^!! shared\/\.env$/m);
   });
 
   test('a symbolic link: the file it points to is written, the link stays', async () => {

@@ -195,9 +195,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     }
     ctx.out.warn(`wrote ${named} (mode 0600)${gitignore ? `; added it to ${gitignore}` : ''}`);
     if (repo && options.force && isTracked(repo, file))
-      ctx.out.warn(
-        `git tracks ${options.write}: the password goes into your next commit unless you untrack it`,
-      );
+      ctx.out.warn(`git tracks ${named}: the password goes into your next commit unless you untrack it`);
     return 0;
   }
   if (format === 'rails') {
@@ -226,12 +224,16 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
 }
 
 /**
- * The file `--write` writes: the path given, or the file a symbolic link there points to (the link
- * stays). A UsageError when the path names something other than a file, or a parent is not a
- * directory; missing parents are created when writing.
+ * The file `--write` writes, as the file system will find it: the path given, through every
+ * symbolic link on the way (a link to a file not there yet included: the link stays, and its
+ * target is made). A UsageError when the path names something other than a file, or a parent is
+ * not a directory; missing parents are created when writing.
  */
 function writeTarget(option: string): string {
-  const target = path.resolve(option);
+  let target = path.resolve(option);
+  // A link whose target is missing: follow it by hand, as writing through it would (40, as Linux's limit).
+  for (let hops = 0; hops < 40 && isDanglingLink(target); hops++)
+    target = path.resolve(path.dirname(target), fs.readlinkSync(target));
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(target);
@@ -247,13 +249,22 @@ function writeTarget(option: string): string {
       `--write ${option}: not a regular file (a device, pipe or socket); pass the path of a file to write, like .env.production`,
     );
   if (stat) return fs.realpathSync(target);
+  // A new file: its path under the real location of its nearest existing parent (a linked directory).
   let parent = path.dirname(target);
   while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
   if (!fs.statSync(parent).isDirectory())
     throw new UsageError(
       `--write ${option}: ${parent} is a file, not a directory, so nothing can be written under it; pass another path`,
     );
-  return target;
+  return path.join(fs.realpathSync(parent), path.relative(parent, target));
+}
+
+function isDanglingLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink() && !fs.existsSync(file);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -281,8 +292,10 @@ function writeFileAtomically(file: string, text: string, beforeRename: () => voi
 function addToGitignore(repo: string, target: string): () => void {
   const gitignore = path.join(repo, '.gitignore');
   const entry = `/${path.relative(repo, target).split(path.sep).join('/')}`;
-  const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore, 'utf8') : undefined;
-  fs.appendFileSync(gitignore, `${existing && !existing.endsWith('\n') ? '\n' : ''}${entry}\n`);
+  // As bytes: put back exactly as it was, whatever its encoding.
+  const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore) : undefined;
+  const newline = existing?.length && existing[existing.length - 1] !== 0x0a ? '\n' : '';
+  fs.appendFileSync(gitignore, `${newline}${entry}\n`);
   return () => (existing === undefined ? fs.rmSync(gitignore) : fs.writeFileSync(gitignore, existing));
 }
 
