@@ -14,7 +14,7 @@ export async function currentCredentials(ctx: CliContext): Promise<SmtpSecret> {
     secret = parseSecret(SecretString);
   } catch {
     throw new CheckFailed(
-      `secret ${secretId} does not hold JSON: not credentials the rotation wrote (a value put by hand?); rotate to store complete ones (run: ${ctx.rerun('rotate', ['secretId'])})`,
+      `secret ${secretId} does not hold a JSON object: not credentials the rotation wrote (a value put by hand?), and a rotation would fail on it too; make the previous version current again (aws secretsmanager update-secret-version-stage --secret-id ${secretId} --version-stage AWSCURRENT --move-to-version-id <AWSPREVIOUS's id> --remove-from-version-id <AWSCURRENT's id>; aws secretsmanager list-secret-version-ids shows both)`,
     );
   }
   if (!secret) {

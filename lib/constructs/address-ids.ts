@@ -5,9 +5,9 @@
  * "a--b@example.com" (both valid, RFC 5322 atext) would be one id and synth would fail. The address
  * with the "/" then gets its escaped form: "-", "/" and "@" written as "-2D", "-2F" and "-40". The
  * escape is one-to-one and leaves no "@", which every address has: an escaped id never equals
- * another id. The rule does not depend on the order of the list: reordering it, or adding an
- * address without a "/", never moves the id of an address already deployed. The same address
- * twice keeps one id (constructs then refuses it, as before).
+ * another id. The rule does not depend on the order of the list, so reordering it never moves an
+ * id; adding an address moves a deployed one's only when the two merge and the deployed one has the
+ * "/". The same address twice keeps one id (constructs then refuses it, as before).
  */
 export function addressIds(addresses: readonly string[]): string[] {
   const merged = (address: string) => address.replace(/\//g, '--');

@@ -511,15 +511,19 @@ describe('env', () => {
     }
   });
 
-  test('a secret that is not JSON (a value put by hand): one line naming the secret and the fix, exit 1', async () => {
-    sm.on(GetSecretValueCommand).resolves({ SecretString: `password=${CREDENTIALS.password}` });
-    const r = await cli(['env']);
-    expect(r.stderr).toBe(
-      `ses-smtp: secret ${SECRET_ARN} does not hold JSON: not credentials the rotation wrote (a value put by hand?); rotate to store complete ones (run: ses-smtp rotate --env prod)\n`,
-    );
-    expect(r.code).toBe(1);
-    neverLeaks(r.stdout + r.stderr);
-  });
+  test.each([`password=${CREDENTIALS.password}`, 'null'])(
+    'a secret that is not a JSON object (%s): one line naming the secret and a fix that works, exit 1',
+    async (value) => {
+      sm.on(GetSecretValueCommand).resolves({ SecretString: value });
+      const r = await cli(['env']);
+      // Not "rotate": the rotation reads AWSCURRENT first and fails on such a value too.
+      expect(r.stderr).toBe(
+        `ses-smtp: secret ${SECRET_ARN} does not hold a JSON object: not credentials the rotation wrote (a value put by hand?), and a rotation would fail on it too; make the previous version current again (aws secretsmanager update-secret-version-stage --secret-id ${SECRET_ARN} --version-stage AWSCURRENT --move-to-version-id <AWSPREVIOUS's id> --remove-from-version-id <AWSCURRENT's id>; aws secretsmanager list-secret-version-ids shows both)\n`,
+      );
+      expect(r.code).toBe(1);
+      neverLeaks(r.stdout + r.stderr);
+    },
+  );
 
   test('before the first rotation there is nothing to export: exit 1 with the reason', async () => {
     sm.on(GetSecretValueCommand).resolves({
