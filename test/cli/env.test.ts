@@ -280,15 +280,51 @@ describe('--write', () => {
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
   });
 
-  test('a link to a file not there yet: the link stays, and its target is written and ignored', async () => {
+  test.each<[string, (repo: string) => string]>([
+    [
+      'a link to a file not there yet',
+      (repo) => {
+        fs.symlinkSync(path.join('shared', '.env'), path.join(repo, '.env.production'));
+        return path.join(repo, '.env.production');
+      },
+    ],
+    [
+      'a loop of links',
+      (repo) => {
+        fs.symlinkSync('.env.b', path.join(repo, '.env.a'));
+        fs.symlinkSync('.env.a', path.join(repo, '.env.b'));
+        return path.join(repo, '.env.a');
+      },
+    ],
+    [
+      'a new file under a link to nothing',
+      (repo) => {
+        fs.symlinkSync('nowhere', path.join(repo, 'conf'));
+        return path.join(repo, 'conf', '.env');
+      },
+    ],
+  ])('%s: one line, exit 2, nothing read or written', async (_, setup) => {
     const { repo } = repoWith('README', { track: true });
-    const link = path.join(repo, '.env.production');
-    fs.symlinkSync(path.join('shared', '.env'), link);
+    const link = setup(repo);
+    const before = fs.readdirSync(repo).sort();
     const r = await cli(['env', '--write', link]);
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${link}: a symbolic link on the way points at nothing or loops; point it at a file or directory that exists, or pass the file's own path\n`,
+    );
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+    expect(fs.readdirSync(repo).sort()).toEqual(before);
+  });
+
+  test("a link's relative target is resolved where the link really is (under a linked directory)", async () => {
+    const { repo, target } = repoWith('deep/.env', { track: false });
+    fs.mkdirSync(path.join(repo, 'deep', 'sub'));
+    fs.symlinkSync('../.env', path.join(repo, 'deep', 'sub', '.env'));
+    fs.symlinkSync(path.join('deep', 'sub'), path.join(repo, 'conf'));
+    const r = await cli(['env', '--write', path.join(repo, 'conf', '.env')]);
     expect(r.code).toBe(0);
-    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
-    expect(fs.readFileSync(path.join(repo, 'shared', '.env'), 'utf8')).toContain(CREDENTIALS.password);
-    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
+    expect(fs.readFileSync(target, 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/deep/.env\n');
   });
 
   test('a new file under a linked directory: the file where it lands is the one ignored', async () => {

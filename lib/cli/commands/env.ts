@@ -225,20 +225,22 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
 
 /**
  * The file `--write` writes, as the file system will find it: the path given, through every
- * symbolic link on the way (a link to a file not there yet included: the link stays, and its
- * target is made). A UsageError when the path names something other than a file, or a parent is
- * not a directory; missing parents are created when writing.
+ * symbolic link on the way (the link stays), as realpath resolves it. A UsageError, before
+ * anything is read, when the path names something other than a file, a parent is not a
+ * directory, or a link on the way points at nothing or at itself; missing parents are created
+ * when writing.
  */
 function writeTarget(option: string): string {
-  let target = path.resolve(option);
-  // A link whose target is missing: follow it by hand, as writing through it would (40, as Linux's limit).
-  for (let hops = 0; hops < 40 && isDanglingLink(target); hops++)
-    target = path.resolve(path.dirname(target), fs.readlinkSync(target));
+  const target = path.resolve(option);
+  const broken = () =>
+    new UsageError(
+      `--write ${option}: a symbolic link on the way points at nothing or loops; point it at a file or directory that exists, or pass the file's own path`,
+    );
   let stat: fs.Stats | undefined;
   try {
     stat = fs.statSync(target);
-  } catch {
-    stat = undefined;
+  } catch (e) {
+    if (isLink(target) || (e as NodeJS.ErrnoException).code === 'ELOOP') throw broken();
   }
   if (stat?.isDirectory())
     throw new UsageError(
@@ -251,7 +253,10 @@ function writeTarget(option: string): string {
   if (stat) return fs.realpathSync(target);
   // A new file: its path under the real location of its nearest existing parent (a linked directory).
   let parent = path.dirname(target);
-  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) {
+    if (isLink(parent)) throw broken();
+    parent = path.dirname(parent);
+  }
   if (!fs.statSync(parent).isDirectory())
     throw new UsageError(
       `--write ${option}: ${parent} is a file, not a directory, so nothing can be written under it; pass another path`,
@@ -259,9 +264,9 @@ function writeTarget(option: string): string {
   return path.join(fs.realpathSync(parent), path.relative(parent, target));
 }
 
-function isDanglingLink(file: string): boolean {
+function isLink(file: string): boolean {
   try {
-    return fs.lstatSync(file).isSymbolicLink() && !fs.existsSync(file);
+    return fs.lstatSync(file).isSymbolicLink();
   } catch {
     return false;
   }
