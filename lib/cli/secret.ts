@@ -14,7 +14,7 @@ export async function currentCredentials(ctx: CliContext): Promise<SmtpSecret> {
     secret = parseSecret(SecretString);
   } catch {
     throw new CheckFailed(
-      `secret ${secretId} does not hold a JSON object: not credentials the rotation wrote (a value put by hand?), and a rotation would fail on it too; make the previous version current again (aws secretsmanager update-secret-version-stage --secret-id ${secretId} --version-stage AWSCURRENT --move-to-version-id <AWSPREVIOUS's id> --remove-from-version-id <AWSCURRENT's id>; aws secretsmanager list-secret-version-ids shows both)`,
+      `secret ${secretId} does not hold a JSON object: not credentials the rotation wrote (a value put by hand?), and a rotation fails on it too, as AWSCURRENT or AWSPREVIOUS; make the previous version AWSCURRENT again, then take AWSPREVIOUS off this value (aws secretsmanager update-secret-version-stage --region ${ctx.region}, twice; list-secret-version-ids shows the version ids)`,
     );
   }
   if (!secret) {

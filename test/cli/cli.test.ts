@@ -511,14 +511,17 @@ describe('env', () => {
     }
   });
 
-  test.each([`password=${CREDENTIALS.password}`, 'null'])(
+  test.each([
+    ['a value put by hand', `password=${CREDENTIALS.password}`],
+    ['null', 'null'],
+  ])(
     'a secret that is not a JSON object (%s): one line naming the secret and a fix that works, exit 1',
-    async (value) => {
+    async (_, value) => {
       sm.on(GetSecretValueCommand).resolves({ SecretString: value });
       const r = await cli(['env']);
       // Not "rotate": the rotation reads AWSCURRENT first and fails on such a value too.
       expect(r.stderr).toBe(
-        `ses-smtp: secret ${SECRET_ARN} does not hold a JSON object: not credentials the rotation wrote (a value put by hand?), and a rotation would fail on it too; make the previous version current again (aws secretsmanager update-secret-version-stage --secret-id ${SECRET_ARN} --version-stage AWSCURRENT --move-to-version-id <AWSPREVIOUS's id> --remove-from-version-id <AWSCURRENT's id>; aws secretsmanager list-secret-version-ids shows both)\n`,
+        `ses-smtp: secret ${SECRET_ARN} does not hold a JSON object: not credentials the rotation wrote (a value put by hand?), and a rotation fails on it too, as AWSCURRENT or AWSPREVIOUS; make the previous version AWSCURRENT again, then take AWSPREVIOUS off this value (aws secretsmanager update-secret-version-stage --region eu-west-1, twice; list-secret-version-ids shows the version ids)\n`,
       );
       expect(r.code).toBe(1);
       neverLeaks(r.stdout + r.stderr);
