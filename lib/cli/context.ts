@@ -67,6 +67,8 @@ export class CliContext {
   readonly region: string;
   /** The stack to read outputs from: --stack, else the environment's; undefined without either. */
   readonly stackName?: string;
+  /** What DescribeStacks is asked for: --stack's ARN as given (AWS then checks its account), else the name. */
+  private readonly stackId?: string;
   /** What the command works on, in messages: "environment prod", or "stack Mail" without the file. */
   readonly subject: string;
   private readonly settings?: EnvironmentConfig;
@@ -89,6 +91,7 @@ export class CliContext {
     private readonly command: CommandNeeds = { name: 'this command' },
   ) {
     const stack = given.stack === undefined ? undefined : checkStackName('--stack', given.stack);
+    if (stack?.region !== undefined) this.stackId = given.stack;
     const options = {
       ...given,
       ...(stack && { stack: stack.name }),
@@ -124,6 +127,10 @@ export class CliContext {
       this.subject = `environment ${found.name}`;
     } else {
       const fromSecretArn = options.region === undefined ? arnRegion(options.secretId) : undefined;
+      if (stack?.region !== undefined && fromSecretArn !== undefined && fromSecretArn !== stack.region)
+        throw new UsageError(
+          `--stack ${given.stack} is in ${stack.region} and --secret-id ${options.secretId} in ${fromSecretArn}: pass the stack and the secret of one Region`,
+        );
       if (fromSecretArn !== undefined)
         checkRegion(`the Region of --secret-id ${options.secretId}`, fromSecretArn);
       const region = options.region ?? stack?.region ?? fromSecretArn;
@@ -134,11 +141,11 @@ export class CliContext {
       }
       this.region = region;
       this.stackName = options.stack;
-      const given = (Object.keys(RESOURCES) as Resource[]).find((r) => options[r] !== undefined);
+      const resource = (Object.keys(RESOURCES) as Resource[]).find((r) => options[r] !== undefined);
       this.subject = options.stack
         ? `stack ${options.stack}`
-        : given
-          ? `${RESOURCES[given].noun} ${options[given]}`
+        : resource
+          ? `${RESOURCES[resource].noun} ${options[resource]}`
           : `Region ${region}`;
     }
     this.smtpEndpoint = smtpSettings(options, this.region);
@@ -224,15 +231,16 @@ export class CliContext {
   private readOutputs(): Promise<ReturnType<typeof sesSmtpOutputs> | undefined> {
     const stack = this.stackName;
     if (stack === undefined) return Promise.resolve(undefined);
+    const id = this.stackId ?? stack;
     this.outputs ??= import('@aws-sdk/client-cloudformation')
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
-        this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: stack })),
+        this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: id })),
       )
-      // The stack of that name only: DescribeStacks without a name lists every stack.
+      // The stack of that name or id only: DescribeStacks without a name lists every stack.
       .then((r) =>
         sesSmtpOutputs(
           Object.fromEntries(
-            (r.Stacks?.find((s) => s.StackName === stack)?.Outputs ?? []).map((o) => [
+            (r.Stacks?.find((s) => s.StackName === id || s.StackId === id)?.Outputs ?? []).map((o) => [
               o.OutputKey ?? '',
               o.OutputValue ?? '',
             ]),

@@ -133,16 +133,49 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.calls()).toHaveLength(0);
   });
 
-  test('--stack takes the stack ARN too: its name and, without --region, its Region', async () => {
+  test('--stack takes the stack ARN too: asked for by that id (so in its account), in its Region', async () => {
     const arn =
       'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f';
+    cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
+      Stacks: [
+        {
+          StackName: 'Mail',
+          StackId: arn,
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
+        },
+      ],
+    });
     const r = await run(['env', '--stack', arn]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const [describe] = cfn.commandCalls(DescribeStacksCommand);
-    expect(describe.args[0].input).toEqual({ StackName: 'Mail' });
+    expect(describe.args[0].input).toEqual({ StackName: arn });
     expect(await (describe.thisValue as CloudFormationClient).config.region()).toBe('eu-west-1');
     expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
+  });
+
+  test('a stack ARN not found names the stack as cdk deploy takes it', async () => {
+    const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(Object.assign(new Error(`Stack with id ${arn} does not exist`), { name: 'ValidationError' }));
+    const r = await run(['env', '--stack', arn]);
+    expect(r.stderr).toMatch(
+      /^ses-smtp: stack Mail not found in eu-west-1: deploy it \(npx cdk deploy Mail\)/,
+    );
+    expect(r.code).toBe(2);
+  });
+
+  test('a stack ARN and a secret ARN of another Region: one line, exit 2, no AWS call', async () => {
+    const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Mail/5e3c9a10';
+    const r = await run(['env', '--stack', arn, '--secret-id', SECRET_ARN]);
+    expect(r.stderr).toBe(
+      `ses-smtp: --stack ${arn} is in us-east-1 and --secret-id ${SECRET_ARN} in eu-west-1: pass the stack and the secret of one Region\n`,
+    );
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
   });
 
   test('a stack ARN and another --region: one line, exit 2, no AWS call', async () => {

@@ -137,6 +137,7 @@ describe('checkStackName', () => {
     `A${'b'.repeat(128)}`,
     '',
     'arn:aws:cloudformation:eu-west-1:1234:stack/SesSmtp-prod/5e3c9a10',
+    'arn:awsbogus:cloudformation:eu-west-1:123456789012:stack/SesSmtp-prod/5e3c9a10',
   ])('refuses %j: one line with the rule', (name) => {
     expect(() => checkStackName('--stack', name)).toThrow(
       new UsageError(
