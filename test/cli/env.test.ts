@@ -282,9 +282,9 @@ describe('--write', () => {
 
   test.each<[string, (repo: string) => string]>([
     [
-      'a link to a file not there yet',
+      'a link into a directory that does not exist',
       (repo) => {
-        fs.symlinkSync(path.join('shared', '.env'), path.join(repo, '.env.production'));
+        fs.symlinkSync(path.join('missing', '.env'), path.join(repo, '.env.production'));
         return path.join(repo, '.env.production');
       },
     ],
@@ -309,21 +309,33 @@ describe('--write', () => {
     const before = fs.readdirSync(repo).sort();
     const r = await cli(['env', '--write', link]);
     expect(r.stderr).toBe(
-      `ses-smtp: --write ${link}: a symbolic link on the way points at nothing or loops; point it at a file or directory that exists, or pass the file's own path\n`,
+      `ses-smtp: --write ${link}: a symbolic link on the way loops or names a directory that does not exist; point it at a file or directory that exists, or pass the file's own path\n`,
     );
     expect(r.code).toBe(2);
     expectNoAwsCalls();
     expect(fs.readdirSync(repo).sort()).toEqual(before);
   });
 
-  test("a link's relative target is resolved where the link really is (under a linked directory)", async () => {
-    const { repo, target } = repoWith('deep/.env', { track: false });
-    fs.mkdirSync(path.join(repo, 'deep', 'sub'));
+  test('a link to a file not there yet: the link stays, and its target is written and ignored', async () => {
+    const { repo } = repoWith('shared/README', { track: true });
+    const link = path.join(repo, '.env.production');
+    fs.symlinkSync(path.join('shared', '.env'), link);
+    const r = await cli(['env', '--write', link]);
+    expect(r.code).toBe(0);
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(path.join(repo, 'shared', '.env'), 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/shared/.env\n');
+  });
+
+  test("a link's relative target is read where the link really is (the link under a linked directory)", async () => {
+    const { repo } = repoWith('deep/sub/README', { track: true });
+    // deep/sub/.env -> ../.env means deep/.env, wherever the path to the link came from.
     fs.symlinkSync('../.env', path.join(repo, 'deep', 'sub', '.env'));
     fs.symlinkSync(path.join('deep', 'sub'), path.join(repo, 'conf'));
     const r = await cli(['env', '--write', path.join(repo, 'conf', '.env')]);
     expect(r.code).toBe(0);
-    expect(fs.readFileSync(target, 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.readFileSync(path.join(repo, 'deep', '.env'), 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.existsSync(path.join(repo, '.env'))).toBe(false);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/deep/.env\n');
   });
 

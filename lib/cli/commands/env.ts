@@ -225,22 +225,30 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
 
 /**
  * The file `--write` writes, as the file system will find it: the path given, through every
- * symbolic link on the way (the link stays), as realpath resolves it. A UsageError, before
- * anything is read, when the path names something other than a file, a parent is not a
- * directory, or a link on the way points at nothing or at itself; missing parents are created
- * when writing.
+ * symbolic link on the way (the link stays), as realpath resolves it; a link to a file not there
+ * yet leads to that file, made in the directory the link names. A UsageError, before anything is
+ * read, when the path names something other than a file, a parent is not a directory, or a link
+ * on the way loops or names a directory that does not exist; missing parents of a path without
+ * links are created when writing.
  */
 function writeTarget(option: string): string {
-  const target = path.resolve(option);
   const broken = () =>
     new UsageError(
-      `--write ${option}: a symbolic link on the way points at nothing or loops; point it at a file or directory that exists, or pass the file's own path`,
+      `--write ${option}: a symbolic link on the way loops or names a directory that does not exist; point it at a file or directory that exists, or pass the file's own path`,
     );
+  let target = path.resolve(option);
   let stat: fs.Stats | undefined;
-  try {
-    stat = fs.statSync(target);
-  } catch (e) {
-    if (isLink(target) || (e as NodeJS.ErrnoException).code === 'ELOOP') throw broken();
+  for (let hops = 0; ; hops++) {
+    try {
+      stat = fs.statSync(target);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP' || hops === 40) throw broken();
+      if (!isLink(target)) break;
+      // A link to a file not there yet: its target, read from where the link really is.
+      target = path.resolve(fs.realpathSync(path.dirname(target)), fs.readlinkSync(target));
+      if (!fs.existsSync(path.dirname(target))) throw broken();
+    }
   }
   if (stat?.isDirectory())
     throw new UsageError(
