@@ -127,10 +127,6 @@ export class CliContext {
       this.subject = `environment ${found.name}`;
     } else {
       const fromSecretArn = options.region === undefined ? arnRegion(options.secretId) : undefined;
-      if (stack?.region !== undefined && fromSecretArn !== undefined && fromSecretArn !== stack.region)
-        throw new UsageError(
-          `--stack ${given.stack} is in ${stack.region} and --secret-id ${options.secretId} in ${fromSecretArn}: pass the stack and the secret of one Region`,
-        );
       if (fromSecretArn !== undefined)
         checkRegion(`the Region of --secret-id ${options.secretId}`, fromSecretArn);
       const region = options.region ?? stack?.region ?? fromSecretArn;
@@ -147,6 +143,13 @@ export class CliContext {
         : resource
           ? `${RESOURCES[resource].noun} ${options[resource]}`
           : `Region ${region}`;
+    }
+    // A secret ARN names its Region: a command run in another would not find it.
+    const secretRegion = arnRegion(options.secretId);
+    if (secretRegion !== undefined && secretRegion !== this.region) {
+      throw new UsageError(
+        `--secret-id ${options.secretId} is in ${secretRegion}, and this command runs in ${this.region}${stack?.region === this.region && options.region === undefined ? ` (the Region of --stack)` : ''}; pass the secret and the stack of one Region, or --region ${secretRegion}`,
+      );
     }
     this.smtpEndpoint = smtpSettings(options, this.region);
     if (options.resolver) this.resolver();
@@ -236,17 +239,15 @@ export class CliContext {
       .then(({ CloudFormationClient, DescribeStacksCommand }) =>
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: id })),
       )
-      // The stack of that name or id only: DescribeStacks without a name lists every stack.
-      .then((r) =>
-        sesSmtpOutputs(
-          Object.fromEntries(
-            (r.Stacks?.find((s) => s.StackName === id || s.StackId === id)?.Outputs ?? []).map((o) => [
-              o.OutputKey ?? '',
-              o.OutputValue ?? '',
-            ]),
-          ),
-        ),
-      )
+      .then((r) => {
+        // The stack of that name or id only: DescribeStacks without a name lists every stack.
+        const found = r.Stacks?.find((s) => s.StackName === id || s.StackId === id);
+        // Asked for by id, DescribeStacks also returns a deleted stack: that is no stack.
+        if (!found || found.StackStatus === 'DELETE_COMPLETE') return undefined;
+        return sesSmtpOutputs(
+          Object.fromEntries((found.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+        );
+      })
       .catch((e: Error) => {
         if (e.name === 'ValidationError' && /does not exist/.test(e.message)) return undefined;
         throw e;

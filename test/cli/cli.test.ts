@@ -194,6 +194,16 @@ describe('usage', () => {
     },
   );
 
+  test("a secret ARN of another Region than the environment's: one line, exit 2, no AWS call", async () => {
+    const elsewhere = SECRET_ARN.replace('eu-west-1', 'us-east-1');
+    const r = await cli(['env', '--secret-id', elsewhere]);
+    expect(r.stderr).toBe(
+      `ses-smtp: --secret-id ${elsewhere} is in us-east-1, and this command runs in eu-west-1; pass the secret and the stack of one Region, or --region us-east-1\n`,
+    );
+    expect(r.code).toBe(2);
+    expectNoAwsCalls();
+  });
+
   test('a missing stack is one clear line and exit 2', async () => {
     cfn.on(DescribeStacksCommand).rejects(
       Object.assign(new Error('Stack with id SesSmtp-prod does not exist'), {

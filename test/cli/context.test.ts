@@ -127,7 +127,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     });
     const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
     expect(r.stderr).toBe(
-      'ses-smtp: stack Mail has no output SmtpSecretArn: redeploy it with this version, or pass --secret-id\n',
+      'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy Mail), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
     );
     expect(r.code).toBe(2);
     expect(sm.calls()).toHaveLength(0);
@@ -156,6 +156,25 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.commandCalls(GetSecretValueCommand)[0].args[0].input).toMatchObject({ SecretId: SECRET_ARN });
   });
 
+  test('a stack ARN of a deleted stack (DescribeStacks returns it by id) is a stack not found', async () => {
+    const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
+    cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
+      Stacks: [
+        {
+          StackName: 'Mail',
+          StackId: arn,
+          CreationTime: new Date(),
+          StackStatus: 'DELETE_COMPLETE',
+          Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
+        },
+      ],
+    });
+    const r = await run(['env', '--stack', arn]);
+    expect(r.stderr).toMatch(/^ses-smtp: stack Mail not found in eu-west-1: deploy it/);
+    expect(r.code).toBe(2);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
   test('a stack ARN not found names the stack as cdk deploy takes it', async () => {
     const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
     cfn
@@ -172,7 +191,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Mail/5e3c9a10';
     const r = await run(['env', '--stack', arn, '--secret-id', SECRET_ARN]);
     expect(r.stderr).toBe(
-      `ses-smtp: --stack ${arn} is in us-east-1 and --secret-id ${SECRET_ARN} in eu-west-1: pass the stack and the secret of one Region\n`,
+      `ses-smtp: --secret-id ${SECRET_ARN} is in eu-west-1, and this command runs in us-east-1 (the Region of --stack); pass the secret and the stack of one Region, or --region eu-west-1\n`,
     );
     expect(r.code).toBe(2);
     expectNoAwsCalls();

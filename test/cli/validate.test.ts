@@ -124,6 +124,8 @@ describe('checkStackName', () => {
     'a',
     `A${'b'.repeat(127)}`,
     'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-prod/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f',
+    'arn:aws-iso:cloudformation:us-iso-east-1:123456789012:stack/SesSmtp-prod/5e3c9a10',
+    'arn:aws-iso-b:cloudformation:us-isob-east-1:123456789012:stack/SesSmtp-prod/5e3c9a10',
   ])('accepts %s', (name) => {
     expect(() => checkStackName('--stack', name)).not.toThrow();
   });
