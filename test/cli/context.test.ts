@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
@@ -133,20 +133,24 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.calls()).toHaveLength(0);
   });
 
-  test('--stack takes the stack ARN too: asked for by that id (so in its account), in its Region', async () => {
-    const arn =
-      'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f';
+  /** DescribeStacks asked for `arn` answers with the stack "Mail" of that id, in `status`. */
+  const stackById = (arn: string, status: StackStatus) =>
     cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
       Stacks: [
         {
           StackName: 'Mail',
           StackId: arn,
           CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
+          StackStatus: status,
           Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
         },
       ],
     });
+
+  test('--stack takes the stack ARN too: asked for by that id (so in its account), in its Region', async () => {
+    const arn =
+      'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10-8f2b-11ef-9a3c-0a1b2c3d4e5f';
+    stackById(arn, 'CREATE_COMPLETE');
     const r = await run(['env', '--stack', arn]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -158,17 +162,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
 
   test('a stack ARN of a deleted stack (DescribeStacks returns it by id) is a stack not found', async () => {
     const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
-    cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
-      Stacks: [
-        {
-          StackName: 'Mail',
-          StackId: arn,
-          CreationTime: new Date(),
-          StackStatus: 'DELETE_COMPLETE',
-          Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
-        },
-      ],
-    });
+    stackById(arn, 'DELETE_COMPLETE');
     const r = await run(['env', '--stack', arn]);
     expect(r.stderr).toMatch(/^ses-smtp: stack Mail not found in eu-west-1: deploy it/);
     expect(r.code).toBe(2);
