@@ -83,12 +83,15 @@ export class OperatorAlarms extends Construct implements IAlarmSink {
     });
     const emails = props.emails ?? [];
     const ids = addressIds(emails);
-    emails.forEach((email, i) => {
-      const subscription = new subscriptions.EmailSubscription(email);
-      if (ids[i] === email) this.topic.addSubscription(subscription);
-      // What addSubscription creates, under the id constructs does not merge with an earlier one.
-      else new sns.Subscription(this.topic, ids[i], { topic: this.topic, ...subscription.bind(this.topic) });
-    });
+    // What topic.addSubscription creates, but under the id addressIds gives (the address itself
+    // unless constructs would merge it with another's).
+    emails.forEach(
+      (email, i) =>
+        new sns.Subscription(this.topic, ids[i], {
+          topic: this.topic,
+          ...new subscriptions.EmailSubscription(email).bind(this.topic),
+        }),
+    );
 
     // A topic policy replaces SNS's default policy: without this statement CloudWatch is refused
     // SNS:Publish ("not authorized") and no alarm ever mails anyone. Scoped to this account's
