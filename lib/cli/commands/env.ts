@@ -168,13 +168,14 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     const named =
       file === path.resolve(options.write) ? options.write : `${options.write} (a link to ${file})`;
     const repo = findGitRoot(path.dirname(file));
-    if (repo && isTracked(repo, file) && !options.force) {
+    const tracked = repo !== undefined && isTracked(repo, file);
+    if (tracked && !options.force) {
       throw new UsageError(
         `--write ${named}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${file}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
       );
     }
     // The repository whose .gitignore gets the file: git would add it otherwise.
-    const ignoreIn = repo && !isTracked(repo, file) && !isIgnored(repo, file) ? repo : undefined;
+    const ignoreIn = repo && !tracked && !isIgnored(repo, file) ? repo : undefined;
     const gitignore = ignoreIn && path.join(ignoreIn, '.gitignore');
     if (gitignore && fs.existsSync(gitignore) && !fs.statSync(gitignore).isFile()) {
       throw new UsageError(
@@ -194,7 +195,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
       throw e;
     }
     ctx.out.warn(`wrote ${named} (mode 0600)${gitignore ? `; added it to ${gitignore}` : ''}`);
-    if (repo && options.force && isTracked(repo, file))
+    if (tracked)
       ctx.out.warn(`git tracks ${named}: the password goes into your next commit unless you untrack it`);
     return 0;
   }
