@@ -102,11 +102,6 @@ export class CliContext {
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
     if (stack?.region !== undefined) checkRegion(`the Region of --stack ${given.stack}`, stack.region);
-    if (stack?.region !== undefined && options.region !== undefined && stack.region !== options.region) {
-      throw new UsageError(
-        `--stack ${given.stack}: the stack is in ${stack.region}, --region says ${options.region}; drop one of them`,
-      );
-    }
     if (environments) {
       const names = environments.map((e) => e.name);
       const chosen = options.env ?? (names.length === 1 ? names[0] : undefined);
@@ -144,12 +139,21 @@ export class CliContext {
           ? `${RESOURCES[resource].noun} ${options[resource]}`
           : `Region ${region}`;
     }
-    // A secret ARN names its Region: a command run in another would not find it.
-    const secretRegion = arnRegion(options.secretId);
-    if (secretRegion !== undefined && secretRegion !== this.region) {
-      throw new UsageError(
-        `--secret-id ${options.secretId} is in ${secretRegion}, and this command runs in ${this.region}${stack?.region === this.region && options.region === undefined ? ` (the Region of --stack)` : ''}; pass the secret and the stack of one Region, or --region ${secretRegion}`,
-      );
+    // An ARN names its Region: a command run in another would not find what it names.
+    const arns = [
+      ['--stack', given.stack, stack?.region],
+      ['--secret-id', options.secretId, arnRegion(options.secretId)],
+    ] as const;
+    for (const [flag, arn, region] of arns) {
+      if (region !== undefined && region !== this.region) {
+        const from =
+          options.region !== undefined
+            ? '--region'
+            : (arns.find(([, , r]) => r === this.region)?.[0] ?? `environment ${this.environmentName}`);
+        throw new UsageError(
+          `${flag} ${arn} is in ${region}, and this command runs in ${this.region} (from ${from}); pass --region ${region}, or a ${flag} in ${this.region}`,
+        );
+      }
     }
     this.smtpEndpoint = smtpSettings(options, this.region);
     if (options.resolver) this.resolver();

@@ -198,7 +198,7 @@ describe('usage', () => {
     const elsewhere = SECRET_ARN.replace('eu-west-1', 'us-east-1');
     const r = await cli(['env', '--secret-id', elsewhere]);
     expect(r.stderr).toBe(
-      `ses-smtp: --secret-id ${elsewhere} is in us-east-1, and this command runs in eu-west-1; pass the secret and the stack of one Region, or --region us-east-1\n`,
+      `ses-smtp: --secret-id ${elsewhere} is in us-east-1, and this command runs in eu-west-1 (from environment prod); pass --region us-east-1, or a --secret-id in eu-west-1\n`,
     );
     expect(r.code).toBe(2);
     expectNoAwsCalls();

@@ -185,7 +185,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/Mail/5e3c9a10';
     const r = await run(['env', '--stack', arn, '--secret-id', SECRET_ARN]);
     expect(r.stderr).toBe(
-      `ses-smtp: --secret-id ${SECRET_ARN} is in eu-west-1, and this command runs in us-east-1 (the Region of --stack); pass the secret and the stack of one Region, or --region eu-west-1\n`,
+      `ses-smtp: --secret-id ${SECRET_ARN} is in eu-west-1, and this command runs in us-east-1 (from --stack); pass --region eu-west-1, or a --secret-id in us-east-1\n`,
     );
     expect(r.code).toBe(2);
     expectNoAwsCalls();
@@ -195,7 +195,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
     const r = await run(['env', '--stack', arn, '--region', 'us-east-1']);
     expect(r.stderr).toBe(
-      `ses-smtp: --stack ${arn}: the stack is in eu-west-1, --region says us-east-1; drop one of them\n`,
+      `ses-smtp: --stack ${arn} is in eu-west-1, and this command runs in us-east-1 (from --region); pass --region eu-west-1, or a --stack in us-east-1\n`,
     );
     expect(r.code).toBe(2);
     expectNoAwsCalls();
