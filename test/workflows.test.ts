@@ -33,7 +33,6 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
-  if?: string;
   environment?: { name: string };
   permissions?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
@@ -48,6 +47,9 @@ interface Workflow {
 }
 const workflow = (file: string): Workflow => parse(text(file));
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((job) => job.steps);
+/** Runs a step's script as GitHub runs a bash step: `bash --noprofile --norc -eo pipefail {0}`. */
+const bashStep = (script: string, env: NodeJS.ProcessEnv) =>
+  spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { env, encoding: 'utf8' });
 
 describe('actionlint', () => {
   test.each(FILES)('%s has no finding', async (file) => {
@@ -117,32 +119,24 @@ describe('workflow properties', () => {
     );
   });
 
-  // GitHub runs a bash step as `bash --noprofile --norc -eo pipefail {0}`.
   test('a matrix script that fails fails its step (bash -e sees it)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-matrix-step-'));
     fs.writeFileSync(path.join(dir, 'npx'), '#!/bin/sh\necho "config/environments.json: bad" >&2\nexit 2\n', {
       mode: 0o755,
     });
-    for (const wf of [pr, deploy]) {
-      const step = wf.jobs.test.steps.find((s) => s.id === 'matrix')!;
-      const run = (script: string) =>
-        spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
-          env: { PATH: `${dir}:${process.env.PATH}`, GITHUB_OUTPUT: path.join(dir, 'output') },
-        }).status;
-      expect(run(step.run!)).not.toBe(0);
-      // The check can fail: the echo form it replaced hid the failure.
-      expect(run('echo "matrix=$(npx tsx scripts/environments-matrix.ts)" >> "$GITHUB_OUTPUT"')).toBe(0);
-    }
+    const run = (script: string) =>
+      bashStep(script, { PATH: `${dir}:${process.env.PATH}`, GITHUB_OUTPUT: path.join(dir, 'output') })
+        .status;
+    for (const wf of [pr, deploy])
+      expect(run(wf.jobs.test.steps.find((s) => s.id === 'matrix')!.run!)).not.toBe(0);
+    // The check can fail: the echo form it replaced hid the failure.
+    expect(run('echo "matrix=$(npx tsx scripts/environments-matrix.ts)" >> "$GITHUB_OUTPUT"')).toBe(0);
   });
 
   test('only main deploys: a manual run from another branch fails at once, without replacing a waiting run of main', () => {
     const [guard] = deploy.jobs.test.steps;
     expect(guard).toMatchObject({ name: 'main only', if: "github.ref != 'refs/heads/main'" });
-    const run = (ref: string) =>
-      spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', guard.run!], {
-        env: { ...process.env, GITHUB_REF: ref },
-        encoding: 'utf8',
-      });
+    const run = (ref: string) => bashStep(guard.run!, { ...process.env, GITHUB_REF: ref });
     expect(run('refs/heads/feature')).toMatchObject({
       status: 1,
       stdout: '::error::deploy runs only from main (this run: refs/heads/feature): start it from main\n',

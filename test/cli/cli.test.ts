@@ -39,6 +39,7 @@ import {
   TEST_VERSION,
   iam,
   tmp,
+  MANAGEMENT_TRAIL,
   trail,
   TRAIL_ARN,
   writeConfig,
@@ -864,10 +865,7 @@ describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
   });
 
   test('a trail that is not logging, or that records read events only, does not count; each is named', async () => {
-    trails(
-      { Name: 'stopped', TrailARN: OTHER_ARN, HomeRegion: 'eu-west-1' },
-      { Name: 'management-events', TrailARN: TRAIL_ARN, HomeRegion: 'us-east-1', IsMultiRegionTrail: true },
-    );
+    trails({ Name: 'stopped', TrailARN: OTHER_ARN, HomeRegion: 'eu-west-1' }, MANAGEMENT_TRAIL);
     trail.on(GetTrailStatusCommand, { Name: OTHER_ARN }).resolves({ IsLogging: false });
     trail
       .on(GetEventSelectorsCommand, { TrailName: TRAIL_ARN })
@@ -918,10 +916,7 @@ describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
 
   test('an organization trail is asked by its full ARN; a single-Region trail of another Region is skipped', async () => {
     const elsewhere = 'arn:aws:cloudtrail:us-west-2:123456789012:trail/oregon';
-    trails(
-      { Name: 'oregon', TrailARN: elsewhere, HomeRegion: 'us-west-2' },
-      { Name: 'management-events', TrailARN: TRAIL_ARN, HomeRegion: 'us-east-1', IsMultiRegionTrail: true },
-    );
+    trails({ Name: 'oregon', TrailARN: elsewhere, HomeRegion: 'us-west-2' }, MANAGEMENT_TRAIL);
     expect((await trailLine()).line?.[0]).toBe('✓');
     expect(trail.commandCalls(GetTrailStatusCommand).map((c) => c.args[0].input.Name)).toEqual([TRAIL_ARN]);
   });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand, StackStatus } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
@@ -115,16 +115,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
   });
 
   test('only the named stack is read, whatever else DescribeStacks returns', async () => {
-    cfn.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'Other',
-          CreationTime: new Date(),
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [{ OutputKey: 'SmtpSecretArn', OutputValue: `${SECRET_ARN}-other` }],
-        },
-      ],
-    });
+    stackWithOutputs('Other', { SmtpSecretArn: `${SECRET_ARN}-other` });
     const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
     expect(r.stderr).toBe(
       'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy Mail), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
@@ -134,18 +125,8 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
   });
 
   /** DescribeStacks asked for `arn` answers with the stack "Mail" of that id, in `status`. */
-  const stackById = (arn: string, status: StackStatus) =>
-    cfn.on(DescribeStacksCommand, { StackName: arn }).resolves({
-      Stacks: [
-        {
-          StackName: 'Mail',
-          StackId: arn,
-          CreationTime: new Date(),
-          StackStatus: status,
-          Outputs: [{ OutputKey: 'MailSmtpSecretArn46B3BB99', OutputValue: SECRET_ARN }],
-        },
-      ],
-    });
+  const stackById = (arn: string, status: string) =>
+    stackWithOutputs('Mail', { MailSmtpSecretArn46B3BB99: SECRET_ARN }, status, arn);
 
   test('--stack takes the stack ARN too: asked for by that id (so in its account), in its Region', async () => {
     const arn =

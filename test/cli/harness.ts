@@ -46,6 +46,13 @@ export const cw = mockClient(CloudWatchClient);
 export const iam = mockClient(IAMClient);
 export const trail = mockClient(CloudTrailClient);
 export const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events';
+/** A multi-Region trail of another home Region (a shadow trail in eu-west-1): healthyAws's trail. */
+export const MANAGEMENT_TRAIL = {
+  Name: 'management-events',
+  TrailARN: TRAIL_ARN,
+  HomeRegion: 'us-east-1',
+  IsMultiRegionTrail: true,
+};
 export const USER_NAME = 'SesSmtp-prod-SmtpCredentialsUser1A2B3C4D-EXAMPLE';
 export const CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
 
@@ -75,16 +82,21 @@ export function expectNoAwsCalls(): void {
   expect([cfn, sm, ses, cw, iam, trail].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0, 0]);
 }
 
-/** CloudFormation reports `stackName` with these outputs (key: value). */
+/**
+ * CloudFormation reports `stackName` with these outputs (key: value); with `stackId` (a stack
+ * ARN), only when asked for that id, as a stack of that id.
+ */
 export function stackWithOutputs(
   stackName: string,
   outputs: Record<string, string>,
   status = 'CREATE_COMPLETE',
+  stackId?: string,
 ) {
-  cfn.on(DescribeStacksCommand).resolves({
+  cfn.on(DescribeStacksCommand, stackId === undefined ? undefined : { StackName: stackId }).resolves({
     Stacks: [
       {
         StackName: stackName,
+        ...(stackId !== undefined && { StackId: stackId }),
         CreationTime: new Date(),
         StackStatus: status as StackStatus,
         Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
@@ -141,12 +153,8 @@ export function healthyAws(): void {
       { Id: 'm1', Values: [0.0001] },
     ],
   });
-  // A multi-Region trail of another home Region (a shadow trail here), logging every management event.
-  trail.on(DescribeTrailsCommand, { includeShadowTrails: true }).resolves({
-    trailList: [
-      { Name: 'management-events', TrailARN: TRAIL_ARN, HomeRegion: 'us-east-1', IsMultiRegionTrail: true },
-    ],
-  });
+  // MANAGEMENT_TRAIL, logging every management event.
+  trail.on(DescribeTrailsCommand, { includeShadowTrails: true }).resolves({ trailList: [MANAGEMENT_TRAIL] });
   trail.on(GetTrailStatusCommand, { Name: TRAIL_ARN }).resolves({ IsLogging: true });
   trail
     .on(GetEventSelectorsCommand, { TrailName: TRAIL_ARN })
