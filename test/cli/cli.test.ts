@@ -42,6 +42,7 @@ import {
   MANAGEMENT_TRAIL,
   trail,
   TRAIL_ARN,
+  withSteppingClock,
   writeConfig,
 } from './harness';
 
@@ -1100,10 +1101,8 @@ describe('rotate', () => {
   test('a rotation that does not finish in time: exit 1 and where to look', async () => {
     sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
     sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } });
-    // A clock that moves a second each time it is read: one poll passes the 1-second timeout.
-    let clock = Date.now();
-    const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1000));
-    const r = await cli(['rotate', '--timeout', '1']).finally(() => now.mockRestore());
+    // One poll passes the 1-second timeout.
+    const r = await withSteppingClock(() => cli(['rotate', '--timeout', '1']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work/,

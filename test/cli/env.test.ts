@@ -229,11 +229,15 @@ describe('--write', () => {
     untouched();
   });
 
-  test('a write that fails half-way leaves the old file as it was, and no other file', async () => {
-    const { repo, target } = repoWith('.env.production', { track: false, ignore: true });
+  /** The next rename fails as on a full disk: after the new file is written, before it is in place. */
+  const failNextRename = () =>
     jest.mocked(fs.renameSync).mockImplementationOnce(() => {
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     });
+
+  test('a write that fails half-way leaves the old file as it was, and no other file', async () => {
+    const { repo, target } = repoWith('.env.production', { track: false, ignore: true });
+    failNextRename();
     const r = await cli(['env', '--write', target]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^ses-smtp: env failed: ENOSPC: no space left on device/);
@@ -249,9 +253,7 @@ describe('--write', () => {
     const { repo, target } = repoWith('.env.production', { track: false });
     const gitignore = path.join(repo, '.gitignore');
     if (before !== undefined) fs.writeFileSync(gitignore, before);
-    jest.mocked(fs.renameSync).mockImplementationOnce(() => {
-      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-    });
+    failNextRename();
     const r = await cli(['env', '--write', target]);
     expect(r.code).toBe(1);
     expect(fs.existsSync(gitignore) ? fs.readFileSync(gitignore) : undefined).toEqual(before);
@@ -374,6 +376,7 @@ describe('options that cannot go together: one line saying what works, exit 2, n
       '--format shell with --write: --write writes a dotenv file; drop --format shell, or print that format and redirect it (> FILE)',
     ],
     [['--json'], '--json with --write: --write writes a dotenv file and prints nothing; drop --json'],
+    [['--reveal'], '--reveal with --write: the file always holds the password; drop --reveal'],
   ])('--write FILE %j', async (flags, message) => {
     const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
     const r = await cli(['env', '--write', file, ...flags]);
@@ -407,16 +410,6 @@ describe('options that cannot go together: one line saying what works, exit 2, n
     expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
     expect(r.code).toBe(2);
     expectNoAwsCalls();
-  });
-
-  test('--write FILE --reveal: the file always holds the password', async () => {
-    const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
-    const r = await cli(['env', '--write', file, '--reveal']);
-    expect(r.stderr).toBe(
-      'ses-smtp: --reveal with --write: the file always holds the password; drop --reveal\n',
-    );
-    expect(r.code).toBe(2);
-    expect(fs.existsSync(file)).toBe(false);
   });
 
   test('what goes together still works: --write with --format dotenv, --json with --format json', async () => {

@@ -231,3 +231,13 @@ export async function run(args: string[], options: RunOptions = {}): Promise<Cap
   const code = await main(args, deps);
   return { code, stdout, stderr, questions };
 }
+
+/**
+ * Runs `fn` with a clock that moves a second each time it is read (Date.now): a wait of N seconds
+ * passes after N polls, without real time.
+ */
+export async function withSteppingClock<T>(fn: () => Promise<T>): Promise<T> {
+  let clock = Date.now();
+  const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1000));
+  return fn().finally(() => now.mockRestore());
+}

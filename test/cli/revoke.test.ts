@@ -14,6 +14,7 @@ import {
   sm,
   stackWithOutputs,
   USER_NAME,
+  withSteppingClock,
   writeConfig,
 } from './harness';
 
@@ -158,10 +159,8 @@ test('a failure half-way names what was done; running it again finishes the job'
 
 test('a rotation that does not finish: the keys stay inactive and the message says so, exit 1', async () => {
   sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v2: ['AWSCURRENT'], v3: ['AWSPENDING'] } });
-  // A clock that moves a second each time it is read: one poll passes the 1-second timeout.
-  let clock = Date.now();
-  const now = jest.spyOn(Date, 'now').mockImplementation(() => (clock += 1000));
-  const r = await cli(['revoke', '--yes', '--timeout', '1']).finally(() => now.mockRestore());
+  // One poll passes the 1-second timeout.
+  const r = await withSteppingClock(() => cli(['revoke', '--yes', '--timeout', '1']));
   expect(r.code).toBe(1);
   expect(r.stderr.trim().split('\n').at(-1)).toMatch(
     /^ses-smtp: the keys are inactive, but the rotation did not finish: rotation of .* \(version v3\) not finished .*Sending with this user is stopped until it does/,
