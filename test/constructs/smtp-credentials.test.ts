@@ -26,7 +26,16 @@ function matches(pattern: unknown, event: unknown): boolean {
   throw new Error(`unsupported pattern ${JSON.stringify(pattern)}`);
 }
 
-function build(
+let defaults: ReturnType<typeof buildWith> | undefined;
+/**
+ * The stack and template of these props; without any, the one default stack of this file, built
+ * once: read it, never add to it (pass `extend` for that).
+ */
+function build(...args: Parameters<typeof buildWith>) {
+  return args.length === 0 ? (defaults ??= buildWith()) : buildWith(...args);
+}
+
+function buildWith(
   props: Partial<SmtpCredentialsProps> | ((stack: Stack) => Partial<SmtpCredentialsProps>) = {},
   /** Adds to the stack before it is synthesized. */
   extend: (stack: Stack, credentials: SmtpCredentials) => void = () => {},

@@ -32,7 +32,13 @@ const credentials: IRotationMonitoring = {
   metricRotationSteps: () => count('RotationSteps'),
 };
 
-function build(props: Partial<SendingAlarmsProps> = {}) {
+let defaults: ReturnType<typeof buildWith> | undefined;
+/** The stack of these props; without any, the one default stack of this file, built once: read it only. */
+function build(props?: Partial<SendingAlarmsProps>) {
+  return props === undefined ? (defaults ??= buildWith()) : buildWith(props);
+}
+
+function buildWith(props: Partial<SendingAlarmsProps> = {}) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const sink = new OperatorAlarms(stack, 'Ops', { encryptionKey: new kms.Key(stack, 'Key') });
   const alarms = new SendingAlarms(stack, 'Alarms', {
