@@ -80,6 +80,13 @@ function seconds(values: OptionValues): number | undefined {
   return value;
 }
 
+/** --smtp-timeout's range in seconds, and what its messages say it takes (the context checks it). */
+export const SMTP_TIMEOUT = {
+  min: 0.1,
+  max: 300,
+  expects: 'a number of seconds from 0.1 to 300, like 10 or 2.5',
+} as const;
+
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'env',
@@ -150,7 +157,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'smtp-timeout',
     type: 'string',
     placeholder: 'SECONDS',
-    expects: 'a number of seconds from 0.1 to 300, like 10 or 2.5',
+    expects: SMTP_TIMEOUT.expects,
     defaultText: '10',
     description: 'SMTP connect/greeting/reply timeout',
   },

@@ -6,6 +6,7 @@ import { EnvironmentConfig } from '../config/schema';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
 import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { SMTP_TIMEOUT } from './command-table';
 import { UsageError } from './errors';
 import { decimalNumber } from './options';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
@@ -323,10 +324,12 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
       `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
     );
   }
-  const timeoutSeconds = decimalNumber(options.smtpTimeout ?? '10', 0.1, 300, { fraction: true });
+  const timeoutSeconds = decimalNumber(options.smtpTimeout ?? '10', SMTP_TIMEOUT.min, SMTP_TIMEOUT.max, {
+    fraction: true,
+  });
   if (timeoutSeconds === undefined) {
     throw new UsageError(
-      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected a number of seconds from 0.1 to 300, like 10 or 2.5`,
+      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected ${SMTP_TIMEOUT.expects}`,
     );
   }
   let ca: string | undefined;
