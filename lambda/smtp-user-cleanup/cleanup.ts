@@ -79,9 +79,16 @@ export async function handleEvent(
       new ListAccessKeysCommand({ UserName: userName }),
     );
     for (const key of keys) {
-      await clients.iam.send(
-        new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }),
-      );
+      try {
+        await clients.iam.send(
+          new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }),
+        );
+      } catch (error) {
+        // IAM lists a deleted key for a while (eventual consistency): it is gone, the next one is not.
+        if ((error as Error).name !== 'NoSuchEntityException') throw error;
+        log.info('access key already deleted', { userName, accessKeyId: key.AccessKeyId });
+        continue;
+      }
       log.info('deleted access key before the user is deleted', {
         userName,
         accessKeyId: key.AccessKeyId,
@@ -90,6 +97,7 @@ export async function handleEvent(
     }
     return success;
   } catch (error) {
+    // From ListAccessKeys: the user is gone, and its keys with it.
     if ((error as Error).name === 'NoSuchEntityException') return success;
     log.error('could not delete the access keys', { userName, ...describeError(error) });
     return {

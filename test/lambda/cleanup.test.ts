@@ -160,6 +160,19 @@ describe('SMTP user key cleanup', () => {
     expect(result.Status).toBe('SUCCESS');
   });
 
+  test('a key IAM still lists but already deleted is skipped, and the keys after it still go', async () => {
+    const gone = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+    iam.createAccessKey({ UserName: USER });
+    // IAM's list lags a deletion (eventual consistency): it still names the deleted key first.
+    const listed = iam.listAccessKeys({ UserName: USER });
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: gone });
+    iamMock.on(ListAccessKeysCommand).resolves(listed);
+    const result = await handleEvent(event('Delete'), clients(), log);
+    expect(result.Status).toBe('SUCCESS');
+    expect(iam.keys.size).toBe(0);
+    expect(logged.join('\n')).toContain('access key already deleted');
+  });
+
   test('an IAM failure reports FAILED with a reason instead of hanging the stack', async () => {
     iam.createAccessKey({ UserName: USER });
     iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
