@@ -13,7 +13,14 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { emfLine, ROTATION_BLOCKED_METRIC } from '../shared/health-metrics';
-import { describeUse, keyLastUse, KeyLastUse, SES_SERVICE, usedBySesWithin } from '../shared/key-last-use';
+import {
+  describeUse,
+  keyLastUse,
+  KeyLastUse,
+  SES_SERVICE,
+  stillSendsWith,
+  usedBySesWithin,
+} from '../shared/key-last-use';
 import { describeError, Logger } from '../shared/logger';
 import { SmtpCredentials, SmtpEndpoint } from '../shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../shared/smtp-password';
@@ -129,7 +136,8 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
     log.info('AWSPENDING already holds credentials for this version: nothing to do');
     return;
   }
-  const current = parseSecret(await secretString(deps.secrets, secretId, { VersionStage: CURRENT }));
+  const currentVersion = await secretVersion(deps.secrets, secretId, { VersionStage: CURRENT });
+  const current = parseSecret(currentVersion?.SecretString);
   const currentKeyId = current?.username;
   const previousKeyId = parseSecret(
     await secretString(deps.secrets, secretId, { VersionStage: PREVIOUS }),
@@ -155,12 +163,18 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
   // key (ses-smtp revoke deactivates them all) sends nothing, whatever its last use: not guarded.
   await guardAgainstDeletingKeysInUse(
     doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
-    previousKeyId,
+    { keyId: previousKeyId, replacedAt: currentVersion?.CreatedDate },
     deps,
     log,
   );
   for (const { AccessKeyId: accessKeyId } of doomed) {
-    await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+    try {
+      await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      log.info('access key that is not AWSCURRENT already deleted', { accessKeyId });
+      continue;
+    }
     log.info('deleted access key that is not AWSCURRENT', { accessKeyId });
   }
 
@@ -254,28 +268,44 @@ async function failIfPendingKeyIsGone(
 }
 
 /**
- * The stale-use guard: a key that SES used within the quiet period is still configured in an app
- * (the guide's .env / Heroku path keeps the credentials it was given). Deleting it would stop that
- * app's mail without warning, so by default the step fails instead, names the key and what to do,
- * and publishes a metric that raises an alarm. Keys with no last-use data (never used, or IAM has
- * none) and keys last used by another service are deleted: see key-last-use.ts for why.
+ * The stale-use guard: a key that SES used within the quiet period, after the current credentials
+ * replaced it, is still configured in an app (the guide's .env / Heroku path keeps the credentials
+ * it was given). Deleting it would stop that app's mail without warning, so by default the step
+ * fails instead, names the key and what to do, and publishes a metric that raises an alarm.
+ * AWSPREVIOUS's key was the current one until `previous.replacedAt` (the AWSCURRENT version's
+ * CreatedDate), so its uses before then (and a grace after) do not count; any other key was never
+ * handed out by this rotation, so any use counts. Keys with no last-use data (never used, or IAM
+ * has none) and keys last used by another service are deleted: see key-last-use.ts for why.
  */
 async function guardAgainstDeletingKeysInUse(
   accessKeyIds: string[],
-  previousKeyId: string | undefined,
+  previous: { keyId?: string; replacedAt?: Date },
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
   const { previousKeyQuietDays: quietDays, rotateWhilePreviousKeyInUse: force } = deps.settings;
   if (accessKeyIds.length === 0 || quietDays <= 0) return;
   const now = deps.now?.() ?? new Date();
-  const inUse: { use: KeyLastUse; label: string }[] = [];
+  const inUse: { use: KeyLastUse; label: string; replacedAt?: Date }[] = [];
   for (const accessKeyId of accessKeyIds) {
-    const use = await keyLastUse(deps.iam, accessKeyId);
-    const label = accessKeyId === previousKeyId ? 'AWSPREVIOUS' : 'not in the secret';
+    const use = await keyLastUse(deps.iam, accessKeyId).catch((error: unknown) => {
+      if (isGone(error)) return undefined;
+      throw error;
+    });
+    if (!use) continue; // deleted already: nothing sends with it
+    const replacedAt = accessKeyId === previous.keyId ? previous.replacedAt : undefined;
+    const label = accessKeyId === previous.keyId ? 'AWSPREVIOUS' : 'not in the secret';
     const fields = { accessKeyId, heldBy: label, lastUse: describeUse(use, now) };
-    if (usedBySesWithin(use, now, quietDays)) {
-      inUse.push({ use, label });
+    if (stillSendsWith(use, now, quietDays, replacedAt)) {
+      inUse.push({ use, label, replacedAt });
+    } else if (usedBySesWithin(use, now, quietDays)) {
+      log.info(
+        'the key it replaces was last used by SES before the current credentials replaced it: deleting it',
+        {
+          ...fields,
+          replacedAt: replacedAt?.toISOString(),
+        },
+      );
     } else if (!use.lastUsed) {
       log.info('no last-use data for the key it replaces: deleting it', fields);
     } else if (use.service !== SES_SERVICE && use.service !== undefined) {
@@ -287,7 +317,11 @@ async function guardAgainstDeletingKeysInUse(
   }
   if (inUse.length === 0) return;
 
-  const described = inUse.map(({ use, label }) => `${use.accessKeyId} (${label}) ${describeUse(use, now)}`);
+  const described = inUse.map(
+    ({ use, label, replacedAt }) =>
+      `${use.accessKeyId} (${label}) ${describeUse(use, now)}` +
+      (replacedAt ? `, after the current credentials replaced it at ${replacedAt.toISOString()}` : ''),
+  );
   if (force) {
     log.warn(
       'rotateWhilePreviousKeyInUse is set: deleting keys that SES used within the quiet period; apps still using them stop sending',
@@ -360,6 +394,13 @@ function clearPending(client: SecretsManagerClient, secretId: string, token: str
 }
 
 /** The credentials stored as AWSPENDING for `token`, or undefined when there are none yet. */
+/**
+ * IAM has no such key (or user). ListAccessKeys names a deleted key for a while (eventual
+ * consistency), so a key listed a moment ago can be gone: deleted by hand, or by an attempt that
+ * timed out after its DeleteAccessKey.
+ */
+const isGone = (error: unknown) => (error as Error).name === 'NoSuchEntityException';
+
 async function pendingValue(
   client: SecretsManagerClient,
   secretId: string,
@@ -373,8 +414,17 @@ async function secretString(
   secretId: string,
   version: { VersionId?: string; VersionStage: string },
 ): Promise<string | undefined> {
+  return (await secretVersion(client, secretId, version))?.SecretString;
+}
+
+/** The version's value and CreatedDate, or undefined when no version holds the label. */
+async function secretVersion(
+  client: SecretsManagerClient,
+  secretId: string,
+  version: { VersionId?: string; VersionStage: string },
+): Promise<{ SecretString?: string; CreatedDate?: Date } | undefined> {
   try {
-    return (await client.send(new GetSecretValueCommand({ SecretId: secretId, ...version }))).SecretString;
+    return await client.send(new GetSecretValueCommand({ SecretId: secretId, ...version }));
   } catch (error) {
     if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') {
       return undefined;

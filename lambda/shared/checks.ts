@@ -26,7 +26,7 @@ import {
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import { checkRecord } from './dns-check';
-import { describeUse, keyLastUse, usedBySesWithin } from './key-last-use';
+import { describeUse, keyLastUse, stillSendsWith, usedBySesWithin } from './key-last-use';
 import { parseSecret } from './smtp-secret';
 
 /*
@@ -447,11 +447,18 @@ async function peakSendsPerSecond(cloudwatch: CloudWatchClient, now: Date): Prom
 
 /** The secret value at `stage`, or undefined when no version holds it. */
 async function secretAt(run: CheckRun, stage: string): Promise<string | undefined> {
+  return (await secretVersionAt(run, stage))?.SecretString;
+}
+
+/** The version at `stage` (its value and CreatedDate), or undefined when no version holds it. */
+async function secretVersionAt(
+  run: CheckRun,
+  stage: string,
+): Promise<{ SecretString?: string; CreatedDate?: Date } | undefined> {
   try {
-    const r = await run.clients.secrets.send(
+    return await run.clients.secrets.send(
       new GetSecretValueCommand({ SecretId: run.target.secretId, VersionStage: stage }),
     );
-    return r.SecretString;
   } catch (e) {
     if (e instanceof ResourceNotFoundException || (e as Error).name === 'ResourceNotFoundException')
       return undefined;
@@ -554,13 +561,16 @@ const previousKeyCheck: Check = {
       ];
     }
     const quiet = target.previousKeyQuietDays;
-    if (quiet > 0 && usedBySesWithin(use, now, quiet)) {
+    // The key was the current one until AWSCURRENT's version was made: uses before then (and a
+    // grace after) were every app's, and say nothing about an app left behind.
+    const replacedAt = (await secretVersionAt(run, 'AWSCURRENT'))?.CreatedDate;
+    if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
       return [
         {
           id: 'previous-key',
           status: 'warn',
           title: `an app still sends with the previous key ${previous.username}`,
-          detail: describeUse(use, now),
+          detail: `${describeUse(use, now)}${replacedAt ? `, after the current credentials replaced it at ${replacedAt.toISOString()}` : ''}`,
           fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (ses-smtp env); the next rotation stops until the key is unused for ${quiet} days`,
         },
       ];
@@ -569,7 +579,10 @@ const previousKeyCheck: Check = {
       {
         id: 'previous-key',
         status: 'ok',
-        title: `previous key ${previous.username} not used by SES in the last ${quiet} days`,
+        title:
+          replacedAt && usedBySesWithin(use, now, quiet)
+            ? `previous key ${previous.username} not used by SES since the current credentials replaced it at ${replacedAt.toISOString()}`
+            : `previous key ${previous.username} not used by SES in the last ${quiet} days`,
         detail: describeUse(use, now),
       },
     ];

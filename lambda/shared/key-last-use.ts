@@ -55,10 +55,31 @@ export function daysSinceUse(use: KeyLastUse, now: Date): number | undefined {
   return Math.max(0, (now.getTime() - use.lastUsed.getTime()) / DAY_MS);
 }
 
+/**
+ * How long apps have to stop using a key after the current credentials replaced it. The current
+ * version's CreatedDate, which stands for that moment, comes before the stage move by the length of
+ * the rotation (testSecret waits for the new key to work); AWS's Secrets Manager caching clients
+ * refresh a secret every hour by default
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_cache-python.html).
+ * Two hours cover both, with room.
+ */
+export const REPLACEMENT_GRACE_MS = 2 * 3_600_000;
+
 /** True when SES recorded a use of the key within the last `quietDays` days. */
 export function usedBySesWithin(use: KeyLastUse, now: Date, quietDays: number): boolean {
   const age = daysSinceUse(use, now);
   return use.service === SES_SERVICE && age !== undefined && age < quietDays;
+}
+
+/**
+ * True when IAM's record shows an app still sending with the key: SES used it within the last
+ * `quietDays` days and, for a key the current credentials replaced at `replacedAt`, later than
+ * REPLACEMENT_GRACE_MS after that. Before then the key was the current one, and every app rightly
+ * sent with it: a use then says nothing about an app left behind.
+ */
+export function stillSendsWith(use: KeyLastUse, now: Date, quietDays: number, replacedAt?: Date): boolean {
+  if (!usedBySesWithin(use, now, quietDays)) return false;
+  return !replacedAt || use.lastUsed!.getTime() > replacedAt.getTime() + REPLACEMENT_GRACE_MS;
 }
 
 /** One phrase for messages: "last used with ses in eu-west-1 at <ISO> (1 day ago)". */

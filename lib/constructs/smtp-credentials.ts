@@ -68,8 +68,9 @@ export interface SmtpCredentialsProps {
    */
   readonly cliOptions?: string;
   /**
-   * A rotation does not delete the previous key while SES used it within this period (an app still
-   * sends with it): the rotation fails and alarms instead. Duration.days(0) turns the guard off.
+   * A rotation does not delete the previous key while SES used it within this period, over 2 hours
+   * after the last rotation replaced it (an app still sends with it): the rotation fails and alarms
+   * instead. Duration.days(0) turns the guard off.
    * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
    * @default Duration.days(7)
    */

@@ -166,7 +166,7 @@ describe('SMTP user key cleanup', () => {
     // IAM's list lags a deletion (eventual consistency): it still names the deleted key first.
     const listed = iam.listAccessKeys({ UserName: USER });
     iam.deleteAccessKey({ UserName: USER, AccessKeyId: gone });
-    iamMock.on(ListAccessKeysCommand).resolves(listed);
+    iamMock.on(ListAccessKeysCommand).callsFake(() => listed);
     const result = await handleEvent(event('Delete'), clients(), log);
     expect(result.Status).toBe('SUCCESS');
     expect(iam.keys.size).toBe(0);

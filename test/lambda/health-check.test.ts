@@ -15,7 +15,7 @@ import { promises as dnsPromises } from 'node:dns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runHealth, targetFromEnv } from '../../lambda/health-check/health';
 import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
-import { CheckRun, HealthTarget } from '../../lambda/shared/checks';
+import { CheckRun, CHECKS, HealthTarget } from '../../lambda/shared/checks';
 import { createLogger } from '../../lambda/shared/logger';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
@@ -122,7 +122,8 @@ beforeEach(() => {
   const previous = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
   const current = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
   keys = { current, previous, secrets: iam.created.map((k) => k.secret) };
-  sm = new FakeSecretsManager(ARN, secretJson(previous));
+  // The last rotation, 10 days ago, made the current version.
+  sm = new FakeSecretsManager(ARN, secretJson(previous), () => NOW.getTime() - 10 * DAY);
   sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'v2', SecretString: secretJson(current) });
   sm.versions.get('initial-version')!.stages.add('AWSPREVIOUS');
   sm.lastRotatedDate = new Date(NOW.getTime() - 10 * DAY);
@@ -337,6 +338,29 @@ describe('scheduled health checks', () => {
           fix: 'deploy the stack (npx cdk deploy SesSmtp-prod)',
         }),
       ]);
+  });
+
+  // Until the last rotation the previous key was the current one: every app sent with it.
+  test.each([
+    [
+      'before the current credentials replaced it',
+      -60_000,
+      1,
+      /not used by SES since the current credentials replaced it at 2026-11-26T12:00:00.000Z/,
+    ],
+    ['more than 2 hours after', 2 * 3_600_000 + 60_000, 0, /an app still sends with the previous key/],
+  ])('previous key last used by SES %s, within the quiet period', async (_when, offset, passes, title) => {
+    sm.versions.get('v2')!.created = new Date(NOW.getTime() - 3 * DAY);
+    iam.recordUse(keys.previous, {
+      date: new Date(NOW.getTime() - 3 * DAY + offset),
+      service: 'ses',
+      region: REGION,
+    });
+    const { run } = await check();
+    expect(passed()['previous-key']).toBe(passes);
+    // The title doctor prints, and the health check logs when the check fails.
+    const [result] = await CHECKS.find((c) => c.id === 'previous-key')!.run(run);
+    expect(result.title).toMatch(title);
   });
 
   test('previous key: never used, used outside the quiet period, used by another service, or gone: passes', async () => {

@@ -139,6 +139,8 @@ describe('rotate-smtp-credentials handler', () => {
         await step(s, undefined, token);
     }
     const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    // The last rotation was 30 days ago; an app sent with the key it replaced yesterday.
+    sm.versions.get('v2')!.created = new Date(Date.now() - 30 * 86_400_000);
     iam.recordUse(previous.username, {
       date: new Date(Date.now() - 86_400_000),
       service: 'ses',

@@ -40,6 +40,8 @@ let deps: RotationDeps;
 /** The test's clock: rotations run "now", key uses are recorded relative to it. */
 const NOW = new Date('2026-11-29T12:00:00Z');
 const DAY = 86_400_000;
+/** The time of Secrets Manager and the rotation; NOW unless a test moves it. */
+let clock: number;
 
 /** SES's view of a login: the key exists and the password is the one derived from its secret. */
 function sesAccepts(username: string, password: string): boolean {
@@ -64,8 +66,9 @@ function wire(): void {
 beforeEach(() => {
   iamMock.reset();
   smMock.reset();
+  clock = NOW.getTime();
   iam = new FakeIam(USER);
-  sm = new FakeSecretsManager(ARN, PLACEHOLDER);
+  sm = new FakeSecretsManager(ARN, PLACEHOLDER, () => clock);
   logLines = [];
   metricLines = [];
   wire();
@@ -87,7 +90,7 @@ beforeEach(() => {
     },
     log: createLogger({}, (line) => logLines.push(line)),
     emitMetric: (line) => metricLines.push(line),
-    now: () => NOW,
+    now: () => new Date(clock),
   };
 });
 
@@ -272,6 +275,21 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSPENDING')).toBe('v2');
   });
 
+  test('a key IAM still lists but already deleted (by hand, or by an attempt that timed out) fails nothing', async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    // IAM's list lags a deletion (eventual consistency): the first list still names the key.
+    const stale = iam.listAccessKeys({ UserName: USER });
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: previous.username });
+    let lists = 0;
+    iamMock.on(ListAccessKeysCommand).callsFake((input) => (lists++ ? iam.listAccessKeys(input) : stale));
+    await runRotation('v3');
+    expectCurrentLogsIn();
+    expect(iam.keys.size).toBe(2);
+    expect(logLines.some((l) => l.includes('already deleted'))).toBe(true);
+  });
+
   test("AWSCURRENT's key deleted outside a rotation: the rotation repairs it and keeps the previous key an app uses", async () => {
     await runRotation('v1');
     await runRotation('v2');
@@ -398,10 +416,16 @@ describe('rotation of SMTP credentials', () => {
 });
 
 describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app sends with it', () => {
-  /** Two rotations: AWSCURRENT and AWSPREVIOUS each hold a key; the next rotation would delete the older. */
+  /**
+   * Two rotations, 60 and 30 days ago: AWSCURRENT and AWSPREVIOUS each hold a key, and the next
+   * rotation would delete the older, which the current credentials replaced 30 days ago.
+   */
   async function twoRotations() {
+    clock = NOW.getTime() - 60 * DAY;
     await runRotation('v1');
+    clock = NOW.getTime() - 30 * DAY;
     await runRotation('v2');
+    clock = NOW.getTime();
     const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
     expect(previous.username).toBe(iam.created[0].id);
     return { previous, current: current()! };
@@ -421,7 +445,7 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(error).toBeInstanceOf(PreviousKeyInUseError);
     const message = (error as Error).message;
     expect(message).toContain(
-      `access key ${previous.username} (AWSPREVIOUS) last used with ses in eu-west-1 at 2026-11-28T12:00:00.000Z (1 day ago), within the 7-day quiet period`,
+      `access key ${previous.username} (AWSPREVIOUS) last used with ses in eu-west-1 at 2026-11-28T12:00:00.000Z (1 day ago), after the current credentials replaced it at 2026-10-30T12:00:00.000Z, within the 7-day quiet period`,
     );
     expect(message).toMatch(/make it read the current credentials from the secret \(ses-smtp env\)/);
     expect(message).toContain('set credentials.rotateWhilePreviousKeyInUse to true');
@@ -493,6 +517,49 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     ).toContain(previous.username);
     expect(iam.deleted).toEqual([previous.username]);
     expect(logLines.some((l) => logged.test(l))).toBe(true);
+    expect(metricLines).toEqual([]);
+  });
+
+  // AWSPREVIOUS's key was the current one until the last rotation: every app sent with it then.
+  test.each([
+    ['a minute before the current credentials replaced it', 'proceeds', -60_000],
+    ['just within the 2-hour grace after', 'proceeds', 2 * 3_600_000 - 60_000],
+    ['just after the grace', 'stops', 2 * 3_600_000 + 60_000],
+  ])('the previous key last used by SES %s: the rotation %s', async (_when, outcome, offset) => {
+    const { previous } = await twoRotations();
+    // The last rotation replaced it 30 days ago: make that 3 days, within the quiet period.
+    sm.versions.get('v2')!.created = new Date(NOW.getTime() - 3 * DAY);
+    iam.recordUse(previous.username, {
+      date: new Date(NOW.getTime() - 3 * DAY + offset),
+      service: 'ses',
+      region: REGION,
+    });
+    const rotation = runRotation('v3');
+    if (outcome === 'stops') {
+      await expect(rotation).rejects.toThrow(PreviousKeyInUseError);
+      expect(iam.deleted).toEqual([]);
+    } else {
+      await rotation;
+      expect(iam.deleted).toEqual([previous.username]);
+      expect(logLines.some((l) => l.includes('before the current credentials replaced it'))).toBe(true);
+    }
+  });
+
+  test('rotating every 5 days with a 7-day quiet period goes on while apps switch within the hour', async () => {
+    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 7 } };
+    const appsSend = () =>
+      iam.recordUse(current()!.username, { date: new Date(clock), service: 'ses', region: REGION });
+    for (const [index, token] of ['v1', 'v2', 'v3', 'v4'].entries()) {
+      if (index > 0) {
+        clock += 5 * DAY - 3_600_000;
+        appsSend(); // an hour before the rotation, with the credentials of the day
+        clock += 3_600_000;
+      }
+      await runRotation(token);
+      clock += 30 * 60_000;
+      appsSend(); // half an hour later every app has the new credentials
+    }
+    expect(iam.deleted).toHaveLength(2);
     expect(metricLines).toEqual([]);
   });
 

@@ -151,6 +151,8 @@ export class FakeIam {
 interface Version {
   value?: string;
   stages: Set<string>;
+  /** CreatedDate: when RotateSecret or PutSecretValue made the version. */
+  created: Date;
 }
 
 export class FakeSecretsManager {
@@ -165,15 +167,20 @@ export class FakeSecretsManager {
   constructor(
     readonly arn: string,
     initialValue: string,
+    private readonly clock: () => number = Date.now,
   ) {
-    this.versions.set('initial-version', { value: initialValue, stages: new Set(['AWSCURRENT']) });
+    this.versions.set('initial-version', {
+      value: initialValue,
+      stages: new Set(['AWSCURRENT']),
+      created: new Date(clock()),
+    });
   }
 
   /** What RotateSecret does before invoking the function: a version with AWSPENDING and no value. */
   startRotation(token: string): void {
     if (!this.versions.has(token)) {
       this.moveStage('AWSPENDING', token);
-      this.versions.set(token, { stages: new Set(['AWSPENDING']) });
+      this.versions.set(token, { stages: new Set(['AWSPENDING']), created: new Date(this.clock()) });
     }
   }
 
@@ -212,7 +219,13 @@ export class FakeSecretsManager {
         400,
       );
     }
-    return { ARN: this.arn, VersionId: id, SecretString: version.value, VersionStages: [...version.stages] };
+    return {
+      ARN: this.arn,
+      VersionId: id,
+      SecretString: version.value,
+      VersionStages: [...version.stages],
+      CreatedDate: version.created,
+    };
   }
 
   putSecretValue(input: {
@@ -233,7 +246,7 @@ export class FakeSecretsManager {
         );
       return { ARN: this.arn, VersionId: id };
     }
-    const version = existing ?? { stages: new Set<string>() };
+    const version = existing ?? { stages: new Set<string>(), created: new Date(this.clock()) };
     version.value = input.SecretString;
     this.versions.set(id, version);
     for (const stage of input.VersionStages ?? ['AWSCURRENT']) this.moveStage(stage, id);
