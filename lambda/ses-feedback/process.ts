@@ -26,6 +26,17 @@ export const ABORT_BEFORE_TIMEOUT_MS = 2_000;
 /** The invocation's time is nearly up: this record and the rest go back to the queue. */
 class OutOfTimeError extends Error {}
 
+/** SES refused some of a record's addresses (BadRequest); the record's other addresses were done. */
+class AddressesRefusedError extends Error {
+  constructor(
+    readonly refused: string[],
+    cause: unknown,
+  ) {
+    super(`SES refused to suppress ${refused.length} address(es): ${(cause as Error).message}`, { cause });
+    this.name = (cause as Error).name;
+  }
+}
+
 /** Less than TIME_RESERVE_MS left: start no more calls. Without a clock (tests), never. */
 const outOfTime = (timeLeftMs?: () => number) => timeLeftMs !== undefined && timeLeftMs() < TIME_RESERVE_MS;
 
@@ -77,6 +88,7 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       log.warn('suppression call failed: the message will be retried', {
         sesMessageId: decision.sesMessageId,
         ...describeError(error),
+        ...(error instanceof AddressesRefusedError && { refused: error.refused }),
       });
       continue;
     }
@@ -106,6 +118,8 @@ async function apply(
   ses: SESv2Client,
   timeLeftMs?: () => number,
 ): Promise<void> {
+  const refused: string[] = [];
+  let refusal: unknown;
   for (const { address, reason } of decision.suppress) {
     const key = `${decision.feedbackId}|${address}|${reason}`;
     if (applied.has(key)) continue;
@@ -119,10 +133,16 @@ async function apply(
       });
     } catch (error) {
       if (abort.signal.aborted) throw new OutOfTimeError();
-      throw error;
+      // This address's own problem: the addresses after it are still suppressed, then the record
+      // fails. Throttling and server errors stop the record (the retry does the rest).
+      if ((error as Error).name !== 'BadRequestException') throw error;
+      refused.push(address);
+      refusal ??= error;
+      continue;
     } finally {
       clearTimeout(timer);
     }
     applied.add(key);
   }
+  if (refused.length) throw new AddressesRefusedError(refused, refusal);
 }

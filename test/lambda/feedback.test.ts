@@ -385,6 +385,27 @@ describe('processBatch', () => {
     });
   });
 
+  test('an address SES refuses (BadRequest) fails the record, after its other addresses are suppressed', async () => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients = ['first', 'refused', 'third'].map((name) => ({
+      emailAddress: `${name}@example.net`,
+    }));
+    sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
+      if (input.EmailAddress === 'refused@example.net')
+        throw awsError('BadRequestException', 'The input you provided is invalid.');
+      return list.put(input);
+    });
+    expect(await run([record(JSON.stringify(event), 'b')])).toEqual([{ itemIdentifier: 'b' }]);
+    expect([...list.entries.keys()]).toEqual(['first@example.net', 'third@example.net']);
+    const logged = logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 'b');
+    expect(logged).toMatchObject({
+      level: 'WARN',
+      errorName: 'BadRequestException',
+      errorMessage: 'SES refused to suppress 1 address(es): The input you provided is invalid.',
+      refused: ['refused@example.net'],
+    });
+  });
+
   test('a 5xx from SES is retried the same way', async () => {
     list.faults.failNext('PutSuppressedDestination', awsError('InternalFailure', 'internal error', 500));
     expect(await run([record(JSON.stringify(fixture('ses_event_complaint')), 'x')])).toEqual([
