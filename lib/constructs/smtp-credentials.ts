@@ -249,11 +249,15 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         },
       }),
     );
+    // The secret's ARN as well: then the function rotates this secret only, not any secret of the
+    // account someone points at it (each such failure would count on the rotation error alarm).
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html
     const invoke = new lambda.CfnPermission(this, 'SecretsManagerInvoke', {
       action: 'lambda:InvokeFunction',
       functionName: fn.functionArn,
       principal: 'secretsmanager.amazonaws.com',
       sourceAccount: stack.account,
+      sourceArn: this.secret.secretArn,
     });
 
     const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {

@@ -208,7 +208,7 @@ describe('SmtpCredentials', () => {
     );
   });
 
-  test('the schedule waits for the invoke permission and the function (its first rotation starts at once)', () => {
+  test('the schedule waits for the invoke permission (this secret only) and the function (its first rotation starts at once)', () => {
     const { template } = build();
     const [schedule] = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
     expect(schedule.DependsOn).toEqual(
@@ -217,10 +217,13 @@ describe('SmtpCredentials', () => {
         expect.stringMatching(/^SmtpCredentialsRotationFunction[0-9A-F]{8}$/),
       ]),
     );
+    // This secret only: any other secret pointed at the function is refused by Lambda.
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'secretsmanager.amazonaws.com',
       SourceAccount: '123456789012',
+      SourceArn: { Ref: secretId },
     });
   });
 
