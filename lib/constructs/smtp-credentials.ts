@@ -98,6 +98,8 @@ export interface IRotationMonitoring {
   metricRotationErrors(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Invocations of the rotation function (each is one step of a rotation). */
   metricRotationSteps(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** Credential events EventBridge could not deliver to their topics. */
+  metricEventDeliveryFailures?(options?: cloudwatch.MathExpressionOptions): cloudwatch.IMetric;
 }
 
 /** Value the secret holds until the first rotation: no credentials, and a pointer to what comes. */
@@ -121,6 +123,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public readonly rotatedTopic: sns.Topic;
   /** Matches Secrets Manager's RotationFailed events for the secret. */
   public readonly rotationFailedRule: events.Rule;
+  /** Tells the rotated topic when AWSCURRENT moves to a new version. */
+  public readonly rotationSucceededRule: events.Rule;
   /** The Region's SES SMTP endpoint, as written into the secret. */
   public readonly smtpHost: string;
   /** The STARTTLS port written into the secret. */
@@ -286,7 +290,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     // rotation, or a value put by hand). Sent straight to EventBridge: it needs no CloudTrail trail.
     // https://docs.aws.amazon.com/secretsmanager/latest/userguide/event-detail-secret-label-updated-secretsmanager.html
     // The id is the one of the CloudTrail rule it replaces: a deployed stack updates it in place.
-    new events.Rule(this, 'RotationSucceededRule', {
+    this.rotationSucceededRule = new events.Rule(this, 'RotationSucceededRule', {
       description: 'Tells apps that the SES SMTP credentials were rotated',
       eventPattern: {
         source: ['aws.secretsmanager'],
@@ -377,6 +381,30 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       metricName: 'TriggeredRules',
       dimensionsMap: { RuleName: this.rotationFailedRule.ruleName },
       statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /**
+   * Credential events EventBridge could not deliver to their topics (FailedInvocations of both
+   * rules): a topic policy or key policy that no longer lets EventBridge publish. Such a failure is
+   * permanent, not retried, and the apps (new credentials) or the operators (a failed rotation) are
+   * never told. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html
+   */
+  public metricEventDeliveryFailures(props: cloudwatch.MathExpressionOptions = {}): cloudwatch.IMetric {
+    const failed = (rule: events.Rule) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensionsMap: { RuleName: rule.ruleName },
+        statistic: 'Sum',
+      });
+    return new cloudwatch.MathExpression({
+      // A rule that matched nothing publishes no data point: FILL counts it as 0.
+      expression: 'FILL(rotated, 0) + FILL(failed, 0)',
+      usingMetrics: { rotated: failed(this.rotationSucceededRule), failed: failed(this.rotationFailedRule) },
+      label: 'Credential events not delivered',
       period: Duration.minutes(5),
       ...props,
     });

@@ -103,13 +103,48 @@ describe('ReputationMonitoring', () => {
       expect([a.MetricName, a.TreatMissingData]).toEqual([a.MetricName, isRate ? 'ignore' : 'notBreaching']);
     }
     expect(ours).toHaveLength(14);
-    // 8 reputation + DLQ + queue age + SNS delivery + handler errors + 2 rotation alarms + the stale-use guard + 14 health
-    // alarms (8 checks, 2 quota levels, send rate, send anomaly, not running, errors), all to the
-    // operator topic.
-    expect(alarms).toHaveLength(29);
+    // 8 reputation + DLQ + queue age + SNS delivery + handler errors + 2 rotation alarms + credential
+    // event delivery + the stale-use guard + 14 health alarms (8 checks, 2 quota levels, send rate,
+    // send anomaly, not running, errors), all to the operator topic.
+    expect(alarms).toHaveLength(30);
 
     for (const a of alarms)
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
+  });
+
+  test('credential events EventBridge could not deliver (either rule, FailedInvocations) are alarmed on', () => {
+    const { template } = synthStack();
+    const rules = template.findResources('AWS::Events::Rule');
+    const ruleId = (prefix: string) => Object.keys(rules).find((id) => id.startsWith(prefix))!;
+    const [alarm] = Object.entries(template.findResources('AWS::CloudWatch::Alarm'))
+      .filter(([id]) => id.startsWith('OperatorAlarmsCredentialEventDeliveryFailuresAlarm'))
+      .map(([, a]) => a.Properties);
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }],
+    });
+    const failedInvocations = (ruleName: string) =>
+      expect.objectContaining({
+        MetricStat: expect.objectContaining({
+          Metric: {
+            Namespace: 'AWS/Events',
+            MetricName: 'FailedInvocations',
+            Dimensions: [{ Name: 'RuleName', Value: { Ref: ruleName } }],
+          },
+          Stat: 'Sum',
+        }),
+        ReturnData: false,
+      });
+    expect(alarm.Metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Expression: 'FILL(rotated, 0) + FILL(failed, 0)', ReturnData: true }),
+        failedInvocations(ruleId('SmtpCredentialsRotationSucceededRule')),
+        failedInvocations(ruleId('SmtpCredentialsRotationFailedRule')),
+      ]),
+    );
+    expect(alarm.Metrics).toHaveLength(3);
   });
 
   test('dashboard per environment shows sending, both rates against the levels, queues and rotation', () => {
@@ -119,7 +154,7 @@ describe('ReputationMonitoring', () => {
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     // The alarm panel lists every alarm of the environment, rotation alarms included.
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(29);
+    expect(alarmIds).toHaveLength(30);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',

@@ -174,5 +174,16 @@ export class SendingAlarms extends Construct {
         `The SES SMTP rotation function raised errors in the last hour (a step failed; Secrets Manager retries it). ${retry}`,
       ),
     );
+    const eventDeliveryFailures = credentials.metricEventDeliveryFailures?.();
+    if (eventDeliveryFailures) {
+      add(
+        alarms.alarmOnAny(
+          'CredentialEventDeliveryFailuresAlarm',
+          eventDeliveryFailures,
+          `EventBridge could not deliver a credentials event to its SNS topic (environment ${environmentName}): the "credentials rotated" message to the apps' topic, or a failed rotation to the operators. The topic policy or the KMS key policy no longer lets EventBridge publish; such an event is lost. ` +
+            `Compare both with the deployed template (redeploy the stack to restore them); an app that missed a rotation reads the secret again (npx ses-smtp env ${alarmCliOptions(this, props.cliOptions)}).`,
+        ),
+      );
+    }
   }
 }
