@@ -1,7 +1,7 @@
 import { Aws, CfnOutput, DefaultStackSynthesizer, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { AccessKind, AccountAccess } from './config/github';
+import { AccountAccess } from './config/github';
 
 /** GitHub Actions' OIDC issuer (without the scheme, as IAM writes it in condition keys and ARNs). */
 export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -9,17 +9,29 @@ export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
 export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 
 /**
- * The CDK bootstrap roles each kind of access may assume (names from the bootstrap template:
- * `cdk-<qualifier>-<role>-<account>-<region>`). Deploying needs the deploy role (CloudFormation,
- * which passes the execution role), the file-publishing role (Lambda code to the staging bucket) and
- * the lookup role; previewing (`cdk diff --method=template`) reads the deployed template with the
- * lookup role only. No image-publishing role: the stacks have no container images.
+ * The CDK bootstrap roles a deploy role may assume (names from the bootstrap template:
+ * `cdk-<qualifier>-<role>-<account>-<region>`): the deploy role (CloudFormation, which passes the
+ * execution role), the file-publishing role (Lambda code to the staging bucket) and the lookup
+ * role. No image-publishing role: the stacks have no container images.
  * @see https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
  */
-export const BOOTSTRAP_ROLES: Record<AccessKind, readonly string[]> = {
-  deploy: ['deploy-role', 'file-publishing-role', 'lookup-role'],
-  preview: ['lookup-role'],
-};
+export const DEPLOY_BOOTSTRAP_ROLES: readonly string[] = [
+  'deploy-role',
+  'file-publishing-role',
+  'lookup-role',
+];
+
+/**
+ * What a preview role may do: read its environments' deployed templates, which is all
+ * `cdk diff --method=template` asks of CloudFormation (DescribeStacks, then GetTemplate). Not the
+ * bootstrap lookup role: that one holds the ReadOnlyAccess managed policy, which would let any
+ * branch's pull request read the account (S3 objects, DynamoDB items, logs). The CDK CLI tries the
+ * lookup role, is refused, and goes on with the preview role's own credentials (it warns so).
+ */
+export const PREVIEW_ACTIONS: readonly string[] = [
+  'cloudformation:DescribeStacks',
+  'cloudformation:GetTemplate',
+];
 
 export interface DeployAccessStackProps extends StackProps {
   /** What the account's stack holds (lib/config/github.ts `deployAccessPlan`). */
@@ -29,8 +41,9 @@ export interface DeployAccessStackProps extends StackProps {
 /**
  * One per account: GitHub's OIDC provider (created, or referenced when it exists) and one role per
  * GitHub environment, trusted only by tokens whose `sub` is exactly
- * `repo:OWNER/REPO:environment:NAME` and whose `aud` is sts.amazonaws.com, allowed only to assume
- * this account's CDK bootstrap roles in the Regions that GitHub environment deploys to.
+ * `repo:OWNER/REPO:environment:NAME` and whose `aud` is sts.amazonaws.com. A deploy role may only
+ * assume this account's CDK bootstrap roles in the Regions that GitHub environment deploys to; a
+ * preview role may only read its environments' deployed templates.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
  */
 export class DeployAccessStack extends Stack {
@@ -72,21 +85,36 @@ export class DeployAccessStack extends Stack {
             [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
           },
         }),
-        inlinePolicies: {
-          AssumeCdkBootstrapRoles: new iam.PolicyDocument({
-            statements: [
-              new iam.PolicyStatement({
-                actions: ['sts:AssumeRole'],
-                resources: env.regions.flatMap((region) =>
-                  BOOTSTRAP_ROLES[env.kind].map(
-                    (role) =>
-                      `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,
-                  ),
-                ),
-              }),
-            ],
-          }),
-        },
+        inlinePolicies:
+          env.kind === 'deploy'
+            ? {
+                AssumeCdkBootstrapRoles: new iam.PolicyDocument({
+                  statements: [
+                    new iam.PolicyStatement({
+                      actions: ['sts:AssumeRole'],
+                      resources: env.regions.flatMap((region) =>
+                        DEPLOY_BOOTSTRAP_ROLES.map(
+                          (role) =>
+                            `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,
+                        ),
+                      ),
+                    }),
+                  ],
+                }),
+              }
+            : {
+                ReadDeployedTemplates: new iam.PolicyDocument({
+                  statements: [
+                    new iam.PolicyStatement({
+                      actions: [...PREVIEW_ACTIONS],
+                      resources: env.stacks.map(
+                        (stack) =>
+                          `arn:${Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`,
+                      ),
+                    }),
+                  ],
+                }),
+              },
       });
       this.roles[env.name] = role;
       new CfnOutput(this, `RoleArn-${env.name}`, {

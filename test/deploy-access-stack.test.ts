@@ -72,7 +72,7 @@ describe('DeployAccessStack', () => {
     expect(trustPolicies(template)).toEqual([expected('staging'), expected('staging-preview')]);
   });
 
-  test('the deploy role may only assume the deploy, file-publishing and lookup roles of its Regions', () => {
+  test('the deploy role may only assume the deploy, file-publishing and lookup roles of its Regions; the preview role may only read its stacks', () => {
     const role = (account: string, name: string, region: string) => ({
       'Fn::Join': [
         '',
@@ -106,11 +106,33 @@ describe('DeployAccessStack', () => {
         },
       },
     ]);
-    expect(policyOf('staging-preview')[0].PolicyDocument.Statement).toEqual([
+    // Not the lookup role (ReadOnlyAccess on the whole account, for any branch's pull request):
+    // only the two calls `cdk diff --method=template` makes, on its environments' stacks.
+    expect(policyOf('staging-preview')).toEqual([
       {
-        Action: 'sts:AssumeRole',
-        Effect: 'Allow',
-        Resource: ['eu-west-1', 'us-east-1'].map((region) => role('111111111111', 'lookup-role', region)),
+        PolicyName: 'ReadDeployedTemplates',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Action: ['cloudformation:DescribeStacks', 'cloudformation:GetTemplate'],
+              Effect: 'Allow',
+              Resource: [
+                ['eu-west-1', 'SesSmtp-staging'],
+                ['us-east-1', 'SesSmtp-staging-us'],
+              ].map(([region, stackName]) => ({
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    `:cloudformation:${region}:111111111111:stack/${stackName}/*`,
+                  ],
+                ],
+              })),
+            },
+          ],
+        },
       },
     ]);
     template.resourceCountIs('AWS::IAM::Policy', 0);

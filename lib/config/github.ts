@@ -1,4 +1,5 @@
 import { ConfigFile, EnvironmentConfig, ParsedConfigFile } from './schema';
+import { stackName } from '../stack-name';
 
 /*
  * GitHub Actions access, derived from the environments file: which GitHub environment deploys and
@@ -26,6 +27,8 @@ export interface GitHubEnvironmentAccess {
   readonly regions: string[];
   /** The environments (file keys) this GitHub environment serves. */
   readonly environments: string[];
+  /** Their CloudFormation stacks, by name and Region (what a preview reads). */
+  readonly stacks: { readonly name: string; readonly region: string }[];
 }
 
 /** Everything one account's deploy-access stack holds. */
@@ -56,11 +59,12 @@ export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
       for (const kind of ['deploy', 'preview'] as const) {
         let access = gitHubEnvironments.find((a) => a.name === names[kind]);
         if (access === undefined) {
-          access = { name: names[kind], kind, regions: [], environments: [] };
+          access = { name: names[kind], kind, regions: [], environments: [], stacks: [] };
           gitHubEnvironments.push(access);
         }
         if (!access.regions.includes(env.region)) access.regions.push(env.region);
         access.environments.push(name);
+        access.stacks.push({ name: stackName(name), region: env.region });
       }
     }
     return {

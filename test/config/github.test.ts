@@ -131,6 +131,11 @@ describe('github config', () => {
       },
       FILE,
     );
+    const STAGING_STACKS = [
+      { name: 'SesSmtp-staging', region: 'eu-west-1' },
+      { name: 'SesSmtp-staging-us', region: 'us-east-1' },
+    ];
+    const PRODUCTION_STACKS = [{ name: 'SesSmtp-production', region: 'eu-central-1' }];
     expect(deployAccessPlan(file)).toEqual([
       {
         account: '123456789012',
@@ -144,12 +149,14 @@ describe('github config', () => {
             kind: 'deploy',
             regions: ['eu-west-1', 'us-east-1'],
             environments: ['staging', 'staging-us'],
+            stacks: STAGING_STACKS,
           },
           {
             name: 'staging-preview',
             kind: 'preview',
             regions: ['eu-west-1', 'us-east-1'],
             environments: ['staging', 'staging-us'],
+            stacks: STAGING_STACKS,
           },
         ],
       },
@@ -160,12 +167,19 @@ describe('github config', () => {
         existingOidcProvider: true,
         terminationProtection: true,
         gitHubEnvironments: [
-          { name: 'production', kind: 'deploy', regions: ['eu-central-1'], environments: ['production'] },
+          {
+            name: 'production',
+            kind: 'deploy',
+            regions: ['eu-central-1'],
+            environments: ['production'],
+            stacks: PRODUCTION_STACKS,
+          },
           {
             name: 'production-preview',
             kind: 'preview',
             regions: ['eu-central-1'],
             environments: ['production'],
+            stacks: PRODUCTION_STACKS,
           },
         ],
       },
