@@ -46,9 +46,9 @@ function contextSwitch(app: App, name: string, fallback: boolean): boolean {
  * AwsSolutions checks on every synth. Context: `-c config=PATH` picks another file, `-c env=NAME`
  * builds only that environment, `-c validate=true` runs aws-cdk-lib's CloudFormation validation
  * engine as well, `-c nag=false` skips cdk-nag for a quick local synth (refused when `CI` is set:
- * CI and `npm test` always run it). With a top-level "github" in the file, it also builds one
- * deploy-access stack per account, always from every environment of the file (a stack built from
- * a selection would drop the other environments' roles). Throws ConfigError for a bad file or switch.
+ * CI and `npm test` always run it). With a top-level "github" in the file and no `-c env`, it also
+ * builds one deploy-access stack per account, from every environment of the file. Throws
+ * ConfigError for a bad file or switch.
  */
 export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmtpStack[] {
   const configPath = (app.node.tryGetContext('config') as string | undefined) ?? DEFAULT_CONFIG_PATH;
@@ -64,9 +64,13 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Registered explicitly, the engine runs whatever the App's builtinCloudFormationValidation says.
   if (validate) Validations.of(app).addPlugins(new CloudFormationValidatePlugin());
-  for (const access of deployAccessPlan(file)) {
-    const name = deployAccessStackName(access.account);
-    new DeployAccessStack(app, name, { stackName: name, access });
+  // Not with -c env: `cdk deploy -c env=NAME` then has that environment's stack only to deploy
+  // (and needs no credentials of other accounts).
+  if (only === undefined) {
+    for (const access of deployAccessPlan(file)) {
+      const name = deployAccessStackName(access.account);
+      new DeployAccessStack(app, name, { stackName: name, access });
+    }
   }
   return environments.map(
     ({ name, config }) =>

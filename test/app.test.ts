@@ -80,7 +80,7 @@ describe('buildApp', () => {
     ]);
   });
 
-  test('with "github", one deploy-access stack per account, built from every environment even with -c env', () => {
+  test('with "github", one deploy-access stack per account, from every environment; none with -c env', () => {
     const config = configFile({
       a: BASE_ENV,
       b: { ...BASE_ENV, region: 'us-east-1', mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } },
@@ -94,13 +94,18 @@ describe('buildApp', () => {
     });
     const file = JSON.parse(fs.readFileSync(config, 'utf8'));
     fs.writeFileSync(config, JSON.stringify({ github: { repository: 'acme/web-app' }, ...file }));
-    const app = appWith({ config, env: 'c' });
-    expect(buildApp(app).map((s) => s.stackName)).toEqual(['SesSmtp-c']);
-    const access = app.node.children.filter((c): c is DeployAccessStack => c instanceof DeployAccessStack);
-    expect(access.map((s) => [s.stackName, Object.keys(s.roles)])).toEqual([
+    const accessOf = (app: App) =>
+      app.node.children.filter((c): c is DeployAccessStack => c instanceof DeployAccessStack);
+    const app = appWith({ config });
+    expect(buildApp(app).map((s) => s.stackName)).toEqual(['SesSmtp-a', 'SesSmtp-b', 'SesSmtp-c']);
+    expect(accessOf(app).map((s) => [s.stackName, Object.keys(s.roles)])).toEqual([
       [deployAccessStackName('123456789012'), ['a', 'a-preview', 'b', 'b-preview']],
       [deployAccessStackName('210987654321'), ['c', 'c-preview']],
     ]);
+    // `cdk deploy -c env=c` (and `cdk diff -c env=c`) then has exactly one stack to work on.
+    const one = appWith({ config, env: 'c' });
+    expect(buildApp(one).map((s) => s.stackName)).toEqual(['SesSmtp-c']);
+    expect(one.node.children.map((c) => c.node.id)).toEqual(['SesSmtp-c']);
   });
 
   test('a bad file throws a ConfigError before any stack exists', () => {
