@@ -290,7 +290,10 @@ function validate(
       misplaced.map(([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`),
     );
   }
-  const result = SettingsSchema.safeParse(props, { reportInput: true });
+  const deferred = deferredZone(props);
+  const result = SettingsSchema.safeParse(deferred ? { ...props, dns: deferred.checked } : props, {
+    reportInput: true,
+  });
   if (!result.success) throw new ConfigError(issueLines(SOURCE, result.error.issues));
   const { environmentName, additionalSmtpRegions, cliOptions, ...settings } = result.data;
   const parsed = { ...settings, account: stack.account, region };
@@ -300,9 +303,38 @@ function validate(
   );
   if (problems.length) throw new ConfigError(problems);
   // A construct alone in its account and Region owns the account-level alarms unless told not to.
+  const config = resolveEnvironment(parsed, parsed.alarms.accountAlarms ?? true);
   return {
     environmentName,
-    config: resolveEnvironment(parsed, parsed.alarms.accountAlarms ?? true),
+    config:
+      deferred && config.dns.mode === 'route53'
+        ? { ...config, dns: { ...config.dns, ...deferred.zone } }
+        : config,
     cliOptions,
   };
+}
+
+/** The hosted zone id HostedZone.fromLookup gives until the CDK CLI has looked the zone up. */
+const LOOKUP_PLACEHOLDER_ZONE_ID = 'DUMMY';
+
+/**
+ * A hosted zone of the app (its id a token) or from HostedZone.fromLookup ("DUMMY" on the first
+ * pass, before the CDK CLI looks it up and synthesizes again): its id, and a token zone name,
+ * cannot be checked at construction. They are checked as stand-ins (an id of the right form, the
+ * domain as the zone) and put back after; the record names are absolute, so they need neither.
+ */
+function deferredZone(props: SesSmtpProps) {
+  const dns = props.dns;
+  if (dns?.mode !== 'route53') return undefined;
+  const zone: { hostedZoneId?: string; zoneName?: string } = {};
+  if (Token.isUnresolved(dns.hostedZoneId) || dns.hostedZoneId === LOOKUP_PLACEHOLDER_ZONE_ID)
+    zone.hostedZoneId = dns.hostedZoneId;
+  if (Token.isUnresolved(dns.zoneName)) zone.zoneName = dns.zoneName;
+  if (!Object.keys(zone).length) return undefined;
+  const checked = {
+    ...dns,
+    ...(zone.hostedZoneId !== undefined && { hostedZoneId: 'ZDEFERRED' }),
+    ...(zone.zoneName !== undefined && { zoneName: props.domain }),
+  };
+  return { zone, checked };
 }

@@ -20,8 +20,8 @@ export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig 
 }
 
 /** An App as the tests build them (test/support/app-props.ts says what they leave out). */
-export function testApp(): App {
-  return new App(TEST_APP_PROPS);
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ ...TEST_APP_PROPS, context: { ...TEST_APP_PROPS.context, ...context } });
 }
 
 /** The stack of `env` (merged over BASE_ENV), not synthesized. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnOutput, CfnResource, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
@@ -144,6 +145,60 @@ describe('SesSmtp', () => {
   test('an account-agnostic stack is accepted (only the Region must be explicit)', () => {
     const stack = appStack({ region: 'eu-west-1' });
     expect(() => new SesSmtp(stack, 'Mail', PROPS)).not.toThrow();
+  });
+
+  describe('a hosted zone of the app, or from HostedZone.fromLookup', () => {
+    const recordZones = (template: Template) =>
+      Object.values(template.findResources('AWS::Route53::RecordSet')).map((r) => r.Properties.HostedZoneId);
+
+    test('a zone the app creates: its id and name are tokens, the records go into it', () => {
+      const stack = appStack();
+      const zone = new route53.PublicHostedZone(stack, 'Zone', { zoneName: 'example.com' });
+      const zoneName = Lazy.string({ produce: () => zone.zoneName });
+      new SesSmtp(stack, 'Mail', {
+        ...PROPS,
+        dns: { mode: 'route53', hostedZoneId: zone.hostedZoneId, zoneName },
+      });
+      const template = Template.fromStack(stack);
+      const [zoneId] = Object.keys(template.findResources('AWS::Route53::HostedZone'));
+      expect(recordZones(template)).toEqual(Array(6).fill({ Ref: zoneId }));
+    });
+
+    test('a looked-up zone: accepted before the CDK CLI looks it up ("DUMMY"), and written once it has', () => {
+      const lookup = (context: Record<string, unknown> = {}) => {
+        const stack = new Stack(testApp(context), 'App', {
+          env: { account: '123456789012', region: 'eu-west-1' },
+        });
+        const zone = route53.HostedZone.fromLookup(stack, 'Zone', { domainName: 'example.com' });
+        new SesSmtp(stack, 'Mail', {
+          ...PROPS,
+          dns: { mode: 'route53', hostedZoneId: zone.hostedZoneId, zoneName: zone.zoneName },
+        });
+        return Template.fromStack(stack);
+      };
+      expect(recordZones(lookup())).toEqual(Array(6).fill('DUMMY'));
+      const found = {
+        'hosted-zone:account=123456789012:domainName=example.com:region=eu-west-1': {
+          Id: '/hostedzone/Z0987654321LOOKEDUP',
+          Name: 'example.com.',
+        },
+      };
+      expect(recordZones(lookup(found))).toEqual(Array(6).fill('Z0987654321LOOKEDUP'));
+    });
+
+    test('a literal id is still checked, and a literal zone name must still hold the domain', () => {
+      expect(errorOf({ ...PROPS, dns: { ...PROPS.dns, hostedZoneId: 'dummy' } })).toMatch(
+        /field "dns.hostedZoneId": got "dummy", expected a Route53 hosted zone id/,
+      );
+      const stack = appStack();
+      const zone = new route53.PublicHostedZone(stack, 'Zone', { zoneName: 'example.org' });
+      expect(
+        errorOf(
+          { ...PROPS, dns: { mode: 'route53', hostedZoneId: zone.hostedZoneId, zoneName: zone.zoneName } },
+          stack,
+        ),
+      ).toMatch(/dns.zoneName/);
+    });
   });
 
   test('a stack without a Region is refused with what to set', () => {
