@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 
@@ -7,6 +8,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   private?: boolean;
   main: string;
   types: string;
+  name: string;
   exports: Record<string, { types: string; default: string } | string>;
   bin: Record<string, string>;
   files: string[];
@@ -71,6 +73,15 @@ describe('package.json', () => {
     expect(pkg.main).toBe('dist/lib/index.js');
     expect(pkg.types).toBe('dist/lib/index.d.ts');
     expect(pkg.exports['.']).toEqual({ types: './dist/lib/index.d.ts', default: './dist/lib/index.js' });
+    // The schema, for an app's own validation or editor: `ses-smtp-cdk/config/environments.schema.json`
+    // (Node resolves a package's own name through its exports, as it will in an app).
+    const resolved = execFileSync(
+      process.execPath,
+      ['-p', `require.resolve('${pkg.name}/config/environments.schema.json')`],
+      { cwd: root, encoding: 'utf8' },
+    ).trim();
+    expect(resolved).toBe(path.join(root, 'config', 'environments.schema.json'));
+    expect(pkg.files).toContain('config/environments.schema.json');
     for (const file of [pkg.main, pkg.types, ...Object.values(pkg.bin)]) {
       expect(fs.existsSync(sourceOf(file))).toBe(true);
     }
