@@ -80,7 +80,7 @@ describe('workflow properties', () => {
   test('the two workflows: pull requests and main', () => {
     expect(FILES.sort()).toEqual(['deploy.yml', 'pull-request.yml']);
     expect(Object.keys(pr.on)).toEqual(['pull_request']);
-    expect(deploy.on.push).toEqual({ branches: ['main'] });
+    expect(deploy.on.push).toEqual({ branches: ['main'], 'paths-ignore': ['**/*.md'] });
   });
 
   test('every test job runs npm test first, then the validation engine on every environment, on Node 20', () => {
