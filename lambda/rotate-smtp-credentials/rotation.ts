@@ -393,7 +393,6 @@ function clearPending(client: SecretsManagerClient, secretId: string, token: str
   );
 }
 
-/** The credentials stored as AWSPENDING for `token`, or undefined when there are none yet. */
 /**
  * IAM has no such key (or user). ListAccessKeys names a deleted key for a while (eventual
  * consistency), so a key listed a moment ago can be gone: deleted by hand, or by an attempt that
@@ -401,6 +400,7 @@ function clearPending(client: SecretsManagerClient, secretId: string, token: str
  */
 const isGone = (error: unknown) => (error as Error).name === 'NoSuchEntityException';
 
+/** The credentials stored as AWSPENDING for `token`, or undefined when there are none yet. */
 async function pendingValue(
   client: SecretsManagerClient,
   secretId: string,
