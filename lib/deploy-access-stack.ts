@@ -1,4 +1,12 @@
-import { Aws, CfnOutput, DefaultStackSynthesizer, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import {
+  Aws,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  RemovalPolicy,
+  Stack,
+  StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { AccountAccess } from './config/github';
@@ -116,6 +124,13 @@ export class DeployAccessStack extends Stack {
                 }),
               },
       });
+      for (const stack of env.kind === 'preview' ? env.stacks : []) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*]`,
+          reason:
+            "A stack's ARN ends with the id CloudFormation gives it when it creates the stack: the * stands for that id, within this one stack name and Region.",
+        });
+      }
       this.roles[env.name] = role;
       new CfnOutput(this, `RoleArn-${env.name}`, {
         value: role.roleArn,
