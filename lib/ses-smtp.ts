@@ -270,6 +270,10 @@ export class SesSmtp extends Construct {
     if (this.feedback.appQueue)
       new CfnOutput(this, 'AppFeedbackQueueUrl', { value: this.feedback.appQueue.queueUrl });
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    // The health-check function, whose settings `ses-smtp doctor` and `dns` read for a stack
+    // without an environments file.
+    if (this.health)
+      new CfnOutput(this, 'HealthCheckFunctionName', { value: this.health.function.functionName });
   }
 }
 
