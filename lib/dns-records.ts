@@ -167,9 +167,13 @@ export function rdata(type: RecordType, value: string): string {
   return `${priority} ${fqdn(host)}`;
 }
 
-/** Records in zone-file form, one line per resource record. */
-export function toZoneFile(records: readonly DnsRecord[], ttlSeconds: number): string {
+/**
+ * Records in zone-file form, one line per resource record; without `ttlSeconds` the lines have no
+ * TTL field, and the zone's default applies (RFC 1035 section 5.1).
+ */
+export function toZoneFile(records: readonly DnsRecord[], ttlSeconds?: number): string {
+  const ttl = ttlSeconds === undefined ? '' : ` ${ttlSeconds}`;
   return records
-    .flatMap((r) => r.values.map((v) => `${r.name} ${ttlSeconds} IN ${r.type} ${rdata(r.type, v)}`))
+    .flatMap((r) => r.values.map((v) => `${r.name}${ttl} IN ${r.type} ${rdata(r.type, v)}`))
     .join('\n');
 }

@@ -121,4 +121,10 @@ describe('dns records', () => {
       't1._domainkey.example.com. 600 IN CNAME t1.dkim.amazonses.com.',
     ]);
   });
+
+  test('without a TTL the lines have no TTL field (the zone default applies)', () => {
+    expect(toZoneFile(dkimRecords('example.com', ['t1']))).toBe(
+      't1._domainkey.example.com. IN CNAME t1.dkim.amazonses.com.',
+    );
+  });
 });
