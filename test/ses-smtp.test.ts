@@ -7,7 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { CHECK_CATALOG } from '../lambda/shared/check-catalog';
 import { COMMANDS, GLOBAL_OPTIONS } from '../lib/cli/command-table';
-import { RESOURCES, sesSmtpOutputs } from '../lib/cli/context';
+import { HEALTH_FUNCTION_OUTPUT, RESOURCES, sesSmtpOutputs } from '../lib/cli/context';
 import { parseOptions } from '../lib/cli/options';
 import { ConfigError } from '../lib/config/load';
 import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
@@ -223,7 +223,7 @@ describe('SesSmtp', () => {
           .filter((c): c is CfnOutput => c instanceof CfnOutput)
           .map((output) => [stack.getLogicalId(output), stack.getLogicalId(output)]),
       );
-    const names = Object.values(RESOURCES).map((r) => r.output);
+    const names = [...Object.values(RESOURCES).map((r) => r.output), HEALTH_FUNCTION_OUTPUT];
     const top = appStack();
     new SesSmtp(top, 'Mail', PROPS);
     const nested = appStack();

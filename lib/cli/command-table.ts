@@ -22,8 +22,9 @@ export interface CommandSpec {
   readonly details?: string;
   readonly options: readonly OptionSpec[];
   /**
-   * It reads the environment's settings (DNS, alarm and health settings), which only the
-   * environments file has. @default false - the flags can name what it works on instead
+   * It reads the environment's settings (DNS, alarm and health settings): from the environments
+   * file, else from the health-check function of the stack --stack names.
+   * @default false - the flags can name what it works on instead
    */
   readonly needsConfig?: boolean;
   readonly run: (ctx: CliContext, values: OptionValues, deps: RunDeps) => Promise<number>;
@@ -180,7 +181,8 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
 
 export const GLOBAL_NOTES = `AWS access uses the standard credential chain (AWS_PROFILE, SSO, roles...) and AWS_ENDPOINT_URL_*.
 Without an environments file (a stack of your own with the SesSmtp construct): --region, and --stack
-NAME or the resource's own flag (--secret-id, --identity, ...); doctor and dns need the file.
+NAME or the resource's own flag (--secret-id, --identity, ...); doctor and dns need --stack (they
+read the settings from the stack's health-check function: lambda:GetFunctionConfiguration).
 Exit codes: 0 ok; 1 a check or an action failed (AWS refused, throttled or failed included);
 2 a usage or configuration error (missing or expired AWS credentials included).`;
 

@@ -36,7 +36,10 @@ export type ClientClass<T> = new (config: { region: string }) => T;
 export interface CommandNeeds {
   /** The command's name, for messages. */
   readonly name: string;
-  /** It reads the environment's settings, which only the environments file has. @default false */
+  /**
+   * It reads the environment's settings: from the environments file, else from the health-check
+   * function of the stack --stack names. @default false
+   */
   readonly config?: boolean;
 }
 
@@ -51,6 +54,12 @@ export const RESOURCES = {
   userName: { output: 'SmtpUserName', noun: 'SMTP user', value: 'NAME' },
 } as const;
 export type Resource = keyof typeof RESOURCES;
+
+/**
+ * The stack output that names the health-check function, whose settings doctor and dns read
+ * without an environments file.
+ */
+export const HEALTH_FUNCTION_OUTPUT = 'HealthCheckFunctionName';
 
 const flagOf = (name: Resource) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -163,7 +172,7 @@ export class CliContext {
   /**
    * The environments of the file, or undefined when the default file does not exist and the
    * command can do without it. A UsageError when the file is needed: --config or --env given,
-   * or a command that reads the environment's settings.
+   * or a command that reads the environment's settings without a --stack to read them from.
    */
   private readEnvironments(): NamedEnvironment[] | undefined {
     const { options, configPath } = this;
@@ -173,7 +182,11 @@ export class CliContext {
           `--env ${options.env}: ${configPath} not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead`,
         );
       }
-      if (this.command.config) throw new UsageError(this.needsFile());
+      if (this.command.config && options.stack === undefined) {
+        throw new UsageError(
+          `${this.command.name} reads the environment's settings from the environments file (${configPath} not found) or from the health-check function of a stack: name a stack of your own with --stack NAME --region REGION, run it where that file is, or pass --config PATH`,
+        );
+      }
       return undefined;
     }
     try {
@@ -285,6 +298,33 @@ export class CliContext {
     }
     throw new UsageError(
       `stack ${this.stackName} has no output ${RESOURCES[name].output}: redeploy it with this version, or pass ${flagName}`,
+    );
+  }
+
+  /**
+   * The name of the stack's health-check function (its output HealthCheckFunctionName): without an
+   * environments file, doctor and dns read the environment's settings from that function's. A
+   * UsageError that says what to do when the stack has none.
+   */
+  async healthFunctionName(): Promise<string> {
+    const stack = this.stackName;
+    const name = this.command.name;
+    if (stack === undefined) throw new UsageError(this.needsFile());
+    const read = await this.readOutputs();
+    const value = read?.outputs[HEALTH_FUNCTION_OUTPUT];
+    if (value) return value;
+    if (!read) {
+      throw new UsageError(
+        `stack ${stack} not found in ${this.region}: deploy it (npx cdk deploy ${stack}), or pass the --stack and --region where it lives`,
+      );
+    }
+    if (read.constructs.length > 1) {
+      throw new UsageError(
+        `stack ${stack} holds ${read.constructs.length} SesSmtp constructs (${read.constructs.join(', ')}): which one's settings ${name} should read is not known; without an environments file (--config PATH) it works on a stack with one SesSmtp construct`,
+      );
+    }
+    throw new UsageError(
+      `stack ${stack} has no health-check function (no output ${HEALTH_FUNCTION_OUTPUT}), and without an environments file ${name} reads the environment's settings from it: deploy the stack with this version and health.enabled true (the default), or run ${name} where the environments file is (or pass --config PATH)`,
     );
   }
 

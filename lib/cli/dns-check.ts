@@ -1,7 +1,9 @@
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { targetFromEnv } from '../../lambda/health-check/health';
 import { HealthTarget, LiveIdentity, readIdentity } from '../../lambda/shared/checks';
 import { CliContext } from './context';
-import { CheckFailed } from './errors';
+import { CheckFailed, UsageError } from './errors';
 
 /*
  * The CLI's view of the records to check: the records themselves (`expectedRecords`), the live
@@ -9,10 +11,33 @@ import { CheckFailed } from './errors';
  * `doctor` and the scheduled health-check function.
  */
 
-/** What the expected records are derived from: the identity and DNS settings of the environment. */
+/**
+ * The settings of a stack without an environments file, as its health-check function runs the
+ * checks with them: the function's HEALTH_TARGET variable, read by the function's own parser.
+ */
+export async function deployedTarget(ctx: CliContext): Promise<HealthTarget> {
+  const name = await ctx.healthFunctionName();
+  const fn = await ctx.client(LambdaClient).send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  try {
+    return targetFromEnv(fn.Environment?.Variables ?? {});
+  } catch (e) {
+    throw new UsageError(
+      `health-check function ${name} of ${ctx.subject}: ${(e as Error).message}; deploy the stack again (npx cdk deploy ${ctx.stackName})`,
+    );
+  }
+}
+
+/**
+ * What the expected records are derived from: the identity and DNS settings of the environment,
+ * or, without an environments file, of the stack's health-check function.
+ */
 export async function recordTarget(
   ctx: CliContext,
 ): Promise<Pick<HealthTarget, 'identity' | 'region' | 'dns'>> {
+  if (ctx.environmentName === undefined) {
+    const { identity, region, dns } = await deployedTarget(ctx);
+    return { identity, region, dns };
+  }
   const { config } = ctx;
   return {
     identity: await ctx.resource('identity'),

@@ -90,7 +90,10 @@ function commandHelp(name: string, command: CommandSpec): string {
     ...(command.options.length ? [`Options:\n${optionsHelp(command.options)}`] : []),
     ...(command.details ? [command.details] : []),
     ...(command.needsConfig
-      ? [`It reads the environment's settings: it needs the environments file (--config).`]
+      ? [
+          `It reads the environment's settings from the environments file (--config), or for a stack of
+your own (--stack NAME --region REGION) from the stack's health-check function.`,
+        ]
       : []),
     `Options for every command:\n${optionsHelp(GLOBAL_OPTIONS)}`,
     GLOBAL_NOTES,

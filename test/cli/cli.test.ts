@@ -21,6 +21,7 @@ import {
   GetEmailIdentityCommand,
   PutAccountDetailsCommand,
 } from '@aws-sdk/client-sesv2';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
@@ -36,6 +37,12 @@ import {
   sm,
   ses,
   cw,
+  CONFIGURATION_SET,
+  HEALTH_FUNCTION,
+  HEALTH_TARGET,
+  healthFunction,
+  lambda,
+  stackWithOutputs,
   TEST_VERSION,
   iam,
   tmp,
@@ -638,6 +645,8 @@ describe('dns', () => {
       'mail.example.com. 3600 IN TXT "v=spf1 include:amazonses.com ~all"',
       '_dmarc.example.com. 3600 IN TXT "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r"',
     ]);
+    // The environments file is the source of the settings: no health-check function is read.
+    expect(lambda.calls()).toHaveLength(0);
   });
 
   test('--check against live DNS: all present', async () => {
@@ -684,6 +693,7 @@ describe('doctor', () => {
     }
     expect(r.stdout).toMatch(/\n\d+ ok, 0 warnings, 0 failed\n$/);
     neverLeaks(r.stdout + r.stderr);
+    expect(lambda.calls()).toHaveLength(0);
   });
 
   test('--json is one document with every check', async () => {
@@ -837,6 +847,128 @@ describe('doctor', () => {
       AccessKeyId: CREDENTIALS.username,
     });
     neverLeaks(r.stdout + r.stderr);
+  });
+});
+
+describe('doctor and dns for a stack of your own: the settings of its health-check function', () => {
+  const home = process.cwd();
+  const own = (args: string[]) => run([...args, '--stack', 'Mail', '--region', 'eu-west-1']);
+  /** The outputs of a SesSmtp "Mail" in a stack of your own "Mail" (test/ses-smtp.test.ts: their shape). */
+  const OUTPUTS = {
+    MailSmtpSecretArn46B3BB99: SECRET_ARN,
+    MailIdentityName5EBAFF55: 'example.com',
+    MailConfigurationSetName8276147A: CONFIGURATION_SET,
+    MailHealthCheckFunctionName0F1E2D3C: HEALTH_FUNCTION,
+  };
+  beforeAll(() => process.chdir(fs.mkdtempSync(path.join(tmp, 'app-')))); // no environments file
+  afterAll(() => process.chdir(home));
+  beforeEach(() => {
+    stackWithOutputs('Mail', OUTPUTS);
+    healthFunction();
+  });
+
+  test('doctor --stack Mail --region eu-west-1: the checks run with the function’s settings', async () => {
+    healthFunction({ ...HEALTH_TARGET, expectProductionAccess: false });
+    ses.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: false,
+      SendingEnabled: true,
+      SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 12 },
+    });
+    const r = await own(['doctor', ...local()]);
+    expect(r.stderr).not.toMatch(/^ses-smtp:/m);
+    expect(r.code).toBe(0);
+    const [read] = lambda.commandCalls(GetFunctionConfigurationCommand);
+    expect(read.args[0].input).toEqual({ FunctionName: HEALTH_FUNCTION });
+    expect(await (read.thisValue as LambdaClient).config.region()).toBe('eu-west-1');
+    for (const text of [
+      '✓ identity example.com verified for sending',
+      '✓ DMARC policy (TXT _dmarc.example.com)',
+      // The function's expectProductionAccess false: the sandbox is reported, not failed.
+      '· account is in the SES sandbox in eu-west-1',
+      `✓ SMTP 127.0.0.1:${smtp.port}: connect, STARTTLS, AUTH with the current credentials: user ${CREDENTIALS.username}`,
+      '✓ credentials rotate every 90 days',
+      // The alarm levels are not among the function's settings: the rates are reported as they are.
+      "· bounce rate: 0.400 % (the warning and critical levels are in the stack's bounce rate alarms)",
+    ]) {
+      expect(r.stdout).toContain(text);
+    }
+    expect(ses.commandCalls(GetConfigurationSetCommand)[0].args[0].input).toEqual({
+      ConfigurationSetName: CONFIGURATION_SET,
+    });
+    neverLeaks(r.stdout + r.stderr);
+    const json = JSON.parse((await own(['doctor', '--json', ...local()])).stdout);
+    expect(json).toMatchObject({ environment: 'prod', region: 'eu-west-1', ok: true });
+  });
+
+  test('dns --check compares live DNS with the function’s records; dns prints them without a TTL', async () => {
+    const check = await own(['dns', '--check', '--resolver', dns.address]);
+    expect(check.stderr).not.toMatch(/^ses-smtp:/m);
+    expect(check.stdout.match(/✓/g)).toHaveLength(6);
+    expect(check.code).toBe(0);
+
+    // A DMARC policy of the function's own: the record it expects follows it.
+    healthFunction({
+      ...HEALTH_TARGET,
+      dns: { ...HEALTH_TARGET.dns, dmarc: { ...HEALTH_TARGET.dns.dmarc, policy: 'reject' } },
+    });
+    const differs = await own(['dns', '--check', '--resolver', dns.address]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/✗ DMARC policy \(TXT _dmarc\.example\.com\).*\n.*p=reject/);
+
+    const printed = await own(['dns']);
+    expect(printed.code).toBe(0);
+    expect(printed.stdout.split('\n').slice(0, 3)).toEqual([
+      '; example.com: records for SES (stack Mail)',
+      "; no TTL: ttlSeconds is not among the health-check function's settings, so the zone's default applies",
+      'tokone._domainkey.example.com. IN CNAME tokone.dkim.amazonses.com.',
+    ]);
+    expect(printed.stdout).toContain('_dmarc.example.com. IN TXT "v=DMARC1; p=reject;');
+  });
+
+  test.each([['doctor'], ['dns', '--check']])(
+    '%s for a stack without a health-check function (health.enabled false): one line with what to do, exit 2',
+    async (...command) => {
+      const { MailHealthCheckFunctionName0F1E2D3C: _none, ...withoutFunction } = OUTPUTS;
+      stackWithOutputs('Mail', withoutFunction);
+      const r = await own(command);
+      expect(r.stderr).toBe(
+        `ses-smtp: stack Mail has no health-check function (no output HealthCheckFunctionName), and without an environments file ${command[0]} reads the environment's settings from it: deploy the stack with this version and health.enabled true (the default), or run ${command[0]} where the environments file is (or pass --config PATH)\n`,
+      );
+      expect(r.code).toBe(2);
+      expect(lambda.calls()).toHaveLength(0);
+      expect(ses.calls()).toHaveLength(0);
+    },
+  );
+
+  test('a function whose settings do not parse: one line naming the field, exit 2', async () => {
+    healthFunction({ ...HEALTH_TARGET, identity: '' });
+    const r = await own(['doctor']);
+    expect(r.stderr).toBe(
+      `ses-smtp: health-check function ${HEALTH_FUNCTION} of stack Mail: HEALTH_TARGET.identity must be a non-empty string, got: ""; deploy the stack again (npx cdk deploy Mail)\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(ses.calls()).toHaveLength(0);
+  });
+
+  test('a stack that does not exist, or holds two SesSmtp constructs: one line each, exit 2', async () => {
+    stackWithOutputs('Other', OUTPUTS);
+    expect(await own(['doctor'])).toMatchObject({
+      code: 2,
+      stderr:
+        'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy Mail), or pass the --stack and --region where it lives\n',
+    });
+    stackWithOutputs('Mail', { ...OUTPUTS, OtherSmtpSecretArn0A1B2C3D: `${SECRET_ARN}x` });
+    expect((await own(['dns'])).stderr).toBe(
+      "ses-smtp: stack Mail holds 2 SesSmtp constructs (Mail, Other): which one's settings dns should read is not known; without an environments file (--config PATH) it works on a stack with one SesSmtp construct\n",
+    );
+    expect(lambda.calls()).toHaveLength(0);
+  });
+
+  test('with an environments file (--config), the file stays the source: no function is read', async () => {
+    const r = await run(['dns', '--config', config, '--stack', 'Mail']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('mail.example.com. 3600 IN MX 10 feedback-smtp.eu-west-1.amazonses.com.');
+    expect(lambda.calls()).toHaveLength(0);
   });
 });
 

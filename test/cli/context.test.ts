@@ -277,12 +277,12 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       '--identity is missing: without an environments file (config/environments.json not found) pass --identity DOMAIN, or --stack NAME',
     ],
     [
-      ['doctor', '--stack', 'Mail', '--region', 'eu-west-1'],
-      "doctor reads the environment's settings from the environments file: config/environments.json not found; run it where that file is, or pass --config PATH",
+      ['doctor', '--region', 'eu-west-1'],
+      "doctor reads the environment's settings from the environments file (config/environments.json not found) or from the health-check function of a stack: name a stack of your own with --stack NAME --region REGION, run it where that file is, or pass --config PATH",
     ],
     [
-      ['dns', '--stack', 'Mail', '--region', 'eu-west-1'],
-      "dns reads the environment's settings from the environments file",
+      ['dns', '--check', '--identity', 'example.com', '--region', 'eu-west-1'],
+      "dns reads the environment's settings from the environments file (config/environments.json not found) or from the health-check function of a stack: name a stack of your own",
     ],
     [
       ['env', '--env', 'prod'],

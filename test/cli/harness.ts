@@ -15,6 +15,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
@@ -22,8 +23,9 @@ import {
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { HealthTarget } from '../../lambda/shared/checks';
 import { main, MainDeps } from '../../lib/cli/main';
-import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
+import { dkimRecords, DmarcRecordOptions, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { BASE_ENV } from '../helpers';
 import { Zone } from '../support/dns-server';
 
@@ -45,6 +47,7 @@ export const ses = mockClient(SESv2Client);
 export const cw = mockClient(CloudWatchClient);
 export const iam = mockClient(IAMClient);
 export const trail = mockClient(CloudTrailClient);
+export const lambda = mockClient(LambdaClient);
 export const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events';
 /** A multi-Region trail of another home Region (a shadow trail in eu-west-1): healthyAws's trail. */
 export const MANAGEMENT_TRAIL = {
@@ -55,6 +58,43 @@ export const MANAGEMENT_TRAIL = {
 };
 export const USER_NAME = 'SesSmtp-prod-SmtpCredentialsUser1A2B3C4D-EXAMPLE';
 export const CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
+/** The example environment's DMARC record (writeConfig's settings). */
+const DMARC: DmarcRecordOptions = {
+  policy: 'quarantine',
+  percentage: 100,
+  aggregateReportUris: ['mailto:dmarc@example.com'],
+  forensicReportUris: [],
+  dkimAlignment: 'relaxed',
+  spfAlignment: 'relaxed',
+};
+
+/** The health-check function of a SesSmtp "Mail" in a stack of your own, "Mail". */
+export const HEALTH_FUNCTION = 'Mail-MailHealthChecksFunction1A2B3C4D-AbCdEfGhIjKl';
+/** Its settings (HEALTH_TARGET) with the example environment's values, as HealthChecks writes them. */
+export const HEALTH_TARGET: HealthTarget = {
+  environmentName: 'prod',
+  stackName: 'Mail',
+  region: REGION,
+  identity: 'example.com',
+  configurationSetName: CONFIGURATION_SET,
+  secretId: SECRET_ARN,
+  rotationDays: 90,
+  previousKeyQuietDays: 7,
+  expectProductionAccess: true,
+  quotaPercent: { warning: 80, critical: 95 },
+  sendRatePercent: 80,
+  dns: { mailFromSubdomain: 'mail', dmarc: DMARC },
+};
+
+/** Lambda reports HEALTH_FUNCTION with these settings as its HEALTH_TARGET variable. */
+export function healthFunction(target: unknown = HEALTH_TARGET): void {
+  lambda.on(GetFunctionConfigurationCommand, { FunctionName: HEALTH_FUNCTION }).resolves({
+    FunctionName: HEALTH_FUNCTION,
+    Environment: {
+      Variables: { NODE_OPTIONS: '--enable-source-maps', HEALTH_TARGET: JSON.stringify(target) },
+    },
+  });
+}
 
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-cli-'));
 
@@ -79,7 +119,9 @@ export function writeConfig(env: Record<string, unknown> = {}): string {
 
 /** No AWS client of the CLI was called (the command stopped before any request). */
 export function expectNoAwsCalls(): void {
-  expect([cfn, sm, ses, cw, iam, trail].map((mock) => mock.calls().length)).toEqual([0, 0, 0, 0, 0, 0]);
+  expect([cfn, sm, ses, cw, iam, trail, lambda].map((mock) => mock.calls().length)).toEqual([
+    0, 0, 0, 0, 0, 0, 0,
+  ]);
 }
 
 /**
@@ -113,6 +155,7 @@ export function healthyAws(): void {
   cw.reset();
   iam.reset();
   trail.reset();
+  lambda.reset();
   stackWithOutputs('SesSmtp-prod', {
     SmtpSecretArn: SECRET_ARN,
     IdentityName: 'example.com',
@@ -169,18 +212,7 @@ export function healthyZone(): Zone {
       TXT: [[`v=spf1 ${SES_SPF_INCLUDE} ~all`]],
     },
     '_dmarc.example.com': {
-      TXT: [
-        [
-          dmarcValue({
-            policy: 'quarantine',
-            percentage: 100,
-            aggregateReportUris: ['mailto:dmarc@example.com'],
-            forensicReportUris: [],
-            dkimAlignment: 'relaxed',
-            spfAlignment: 'relaxed',
-          }),
-        ],
-      ],
+      TXT: [[dmarcValue(DMARC)]],
     },
   };
   for (const r of dkimRecords('example.com', TOKENS))

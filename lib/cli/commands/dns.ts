@@ -8,15 +8,23 @@ export interface DnsOptions {
   readonly check?: boolean;
 }
 
-/** Every record the environment needs, in zone-file form; --check compares them with live DNS. */
+/**
+ * Every record the environment needs, in zone-file form; --check compares them with live DNS.
+ * Without an environments file the TTL is not known (the health-check function's settings do not
+ * hold it): the lines have none.
+ */
 export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<number> {
   const target = await recordTarget(ctx);
   const domain = target.identity;
   const records = expectedRecords(target, await liveIdentity(ctx, domain));
-  const ttl = ctx.config.dns.ttlSeconds;
+  const ttl = ctx.environmentName === undefined ? undefined : ctx.config.dns.ttlSeconds;
   if (!options.check) {
+    const noTtl =
+      ttl === undefined
+        ? "; no TTL: ttlSeconds is not among the health-check function's settings, so the zone's default applies\n"
+        : '';
     if (ctx.out.json) ctx.out.document({ domain: domain, ttl, records });
-    else ctx.out.raw(`; ${domain}: records for SES (${ctx.subject})\n${toZoneFile(records, ttl)}\n`);
+    else ctx.out.raw(`; ${domain}: records for SES (${ctx.subject})\n${noTtl}${toZoneFile(records, ttl)}\n`);
     return 0;
   }
   const resolver = ctx.resolver();

@@ -13,7 +13,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { smtpLogin } from '../../../lambda/shared/smtp-login';
 import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/shared/checks';
 import { CliContext } from '../context';
-import { recordTarget } from '../dns-check';
+import { deployedTarget, recordTarget } from '../dns-check';
 import { CheckFailed, UsageError } from '../errors';
 import { CheckResult } from '../output';
 import { currentCredentials } from '../secret';
@@ -23,8 +23,12 @@ export interface DoctorOptions {
   readonly now?: () => Date;
 }
 
-/** The environment as the shared checks see it, from the config file and the stack's outputs. */
+/**
+ * The environment as the shared checks see it: from the config file and the stack's outputs, or,
+ * without that file, as the stack's health-check function runs them.
+ */
 export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
+  if (ctx.environmentName === undefined) return deployedTarget(ctx);
   const { name, config, stackName } = ctx.environment();
   const secretId = await ctx.resource('secretId');
   const configurationSetName = (await ctx.stackOutputs().catch(() => undefined))?.ConfigurationSetName;
@@ -105,7 +109,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
   const failed = count('fail');
   if (ctx.out.json)
     ctx.out.document({
-      environment: ctx.environmentName,
+      environment: target.environmentName,
       region: ctx.region,
       ok: failed === 0,
       checks: results,
@@ -127,19 +131,25 @@ async function checkSmtp(ctx: CliContext): Promise<CheckResult[]> {
   }
 }
 
+/**
+ * The reputation rates of the last 24 hours against the alarm levels of the environments file.
+ * Without that file the levels are not known (the health-check function's settings do not hold
+ * them): the rates are reported, and the stack's alarms judge them.
+ */
 async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
+  const alarms = ctx.environmentName === undefined ? undefined : ctx.config.alarms;
   const metrics = [
     {
       id: 'bounce-rate',
       name: 'Reputation.BounceRate',
       label: 'bounce rate',
-      levels: ctx.config.alarms.bounceRatePercent,
+      levels: alarms?.bounceRatePercent,
     },
     {
       id: 'complaint-rate',
       name: 'Reputation.ComplaintRate',
       label: 'complaint rate',
-      levels: ctx.config.alarms.complaintRatePercent,
+      levels: alarms?.complaintRatePercent,
     },
   ];
   const r = await ctx.client(CloudWatchClient).send(
@@ -161,6 +171,13 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
         title: `${m.label}: no data in the last 24 h (nothing sent, or too little to rate)`,
       };
     const percent = Math.max(...values) * 100;
+    if (!m.levels)
+      return {
+        id: m.id,
+        status: 'info',
+        title: m.label,
+        detail: `${percent.toFixed(3)} % (the warning and critical levels are in the stack's ${m.label} alarms)`,
+      };
     const detail = `${percent.toFixed(3)} % (warning ${m.levels.warning} %, critical ${m.levels.critical} %)`;
     if (percent >= m.levels.critical)
       return {
