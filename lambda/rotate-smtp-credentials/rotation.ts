@@ -17,9 +17,11 @@ import {
   describeUse,
   keyLastUse,
   KeyLastUse,
+  REPLACEMENT_GRACE_MS,
   SES_SERVICE,
   stillSendsWith,
   usedBySesWithin,
+  withinGrace,
 } from '../shared/key-last-use';
 import { describeError, Logger } from '../shared/logger';
 import { SmtpCredentials, SmtpEndpoint } from '../shared/smtp-login';
@@ -300,11 +302,8 @@ async function guardAgainstDeletingKeysInUse(
       inUse.push({ use, label, replacedAt });
     } else if (usedBySesWithin(use, now, quietDays)) {
       log.info(
-        'the key it replaces was last used by SES before the current credentials replaced it: deleting it',
-        {
-          ...fields,
-          replacedAt: replacedAt?.toISOString(),
-        },
+        'the key it replaces was last used by SES before, or within 2 hours after, the current credentials replaced it: deleting it',
+        { ...fields, replacedAt: replacedAt?.toISOString() },
       );
     } else if (!use.lastUsed) {
       log.info('no last-use data for the key it replaces: deleting it', fields);
@@ -320,7 +319,7 @@ async function guardAgainstDeletingKeysInUse(
   const described = inUse.map(
     ({ use, label, replacedAt }) =>
       `${use.accessKeyId} (${label}) ${describeUse(use, now)}` +
-      (replacedAt ? `, after the current credentials replaced it at ${replacedAt.toISOString()}` : ''),
+      (replacedAt ? `, ${sinceReplaced(replacedAt, now)}` : ''),
   );
   if (force) {
     log.warn(
@@ -339,6 +338,14 @@ async function guardAgainstDeletingKeysInUse(
       `Find that app (the key id is its SMTP username), make it read the current credentials from the secret (ses-smtp env), wait until the key is unused for ${quietDays} days, then rotate again (ses-smtp rotate). ` +
       `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
   );
+}
+
+/** When a use of a replaced key counts, for messages: after the grace, or since the replacement. */
+function sinceReplaced(replacedAt: Date, now: Date): string {
+  const at = replacedAt.toISOString();
+  if (!withinGrace(now, replacedAt)) return `over 2 hours after the current credentials replaced it at ${at}`;
+  const retry = new Date(replacedAt.getTime() + REPLACEMENT_GRACE_MS).toISOString();
+  return `since the current credentials replaced it at ${at}, less than 2 hours ago (an app may not have switched yet; if it has, rotate again after ${retry})`;
 }
 
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {

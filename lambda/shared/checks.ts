@@ -26,7 +26,7 @@ import {
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import { checkRecord } from './dns-check';
-import { describeUse, keyLastUse, stillSendsWith, usedBySesWithin } from './key-last-use';
+import { describeUse, keyLastUse, stillSendsWith, usedBySesWithin, withinGrace } from './key-last-use';
 import { parseSecret } from './smtp-secret';
 
 /*
@@ -564,13 +564,25 @@ const previousKeyCheck: Check = {
     // The key was the current one until AWSCURRENT's version was made: uses before then (and a
     // grace after) were every app's, and say nothing about an app left behind.
     const replacedAt = (await secretVersionAt(run, 'AWSCURRENT'))?.CreatedDate;
+    const at = replacedAt?.toISOString();
+    if (replacedAt && withinGrace(now, replacedAt) && use.lastUsed && use.lastUsed > replacedAt) {
+      // A check run right after a rotation: the apps have until the grace ends to switch.
+      return [
+        {
+          id: 'previous-key',
+          status: 'info',
+          title: `previous key ${previous.username} used since the current credentials replaced it at ${at}, less than 2 hours ago: apps may still be switching`,
+          detail: describeUse(use, now),
+        },
+      ];
+    }
     if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
       return [
         {
           id: 'previous-key',
           status: 'warn',
           title: `an app still sends with the previous key ${previous.username}`,
-          detail: `${describeUse(use, now)}${replacedAt ? `, after the current credentials replaced it at ${replacedAt.toISOString()}` : ''}`,
+          detail: `${describeUse(use, now)}${at ? `, over 2 hours after the current credentials replaced it at ${at}` : ''}`,
           fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (ses-smtp env); the next rotation stops until the key is unused for ${quiet} days`,
         },
       ];
@@ -580,8 +592,8 @@ const previousKeyCheck: Check = {
         id: 'previous-key',
         status: 'ok',
         title:
-          replacedAt && usedBySesWithin(use, now, quiet)
-            ? `previous key ${previous.username} not used by SES since the current credentials replaced it at ${replacedAt.toISOString()}`
+          at && usedBySesWithin(use, now, quiet)
+            ? `previous key ${previous.username} not used by SES later than 2 hours after the current credentials replaced it at ${at}`
             : `previous key ${previous.username} not used by SES in the last ${quiet} days`,
         detail: describeUse(use, now),
       },

@@ -56,10 +56,12 @@ export function daysSinceUse(use: KeyLastUse, now: Date): number | undefined {
 }
 
 /**
- * How long apps have to stop using a key after the current credentials replaced it. The current
- * version's CreatedDate, which stands for that moment, comes before the stage move by the length of
- * the rotation (testSecret waits for the new key to work); AWS's Secrets Manager caching clients
- * refresh a secret every hour by default
+ * How long apps have to stop using a key after the current credentials replaced it. The moment
+ * stands as the AWSCURRENT version's CreatedDate: RotateSecret makes the version when the rotation
+ * starts, so it comes before the stage move by the rotation's length (testSecret waits for the new
+ * key to work), or by much more for a rotation retried later or a stage moved back by hand. It is
+ * never later than the move, so an error there only stops a rotation that could have gone on.
+ * AWS's Secrets Manager caching clients refresh a secret every hour by default
  * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_cache-python.html).
  * Two hours cover both, with room.
  */
@@ -75,11 +77,21 @@ export function usedBySesWithin(use: KeyLastUse, now: Date, quietDays: number): 
  * True when IAM's record shows an app still sending with the key: SES used it within the last
  * `quietDays` days and, for a key the current credentials replaced at `replacedAt`, later than
  * REPLACEMENT_GRACE_MS after that. Before then the key was the current one, and every app rightly
- * sent with it: a use then says nothing about an app left behind.
+ * sent with it: a use then says nothing about an app left behind. While the grace runs (`now`
+ * within it), any use since the replacement counts: an app may not have switched yet, and a key
+ * is not deleted on that hope. IAM keeps only the last use: an app left behind whose last send
+ * fell within the grace, and that has not sent since, looks switched.
  */
 export function stillSendsWith(use: KeyLastUse, now: Date, quietDays: number, replacedAt?: Date): boolean {
   if (!usedBySesWithin(use, now, quietDays)) return false;
-  return !replacedAt || use.lastUsed!.getTime() > replacedAt.getTime() + REPLACEMENT_GRACE_MS;
+  if (!replacedAt) return true;
+  const graceEnd = replacedAt.getTime() + REPLACEMENT_GRACE_MS;
+  return use.lastUsed!.getTime() > (withinGrace(now, replacedAt) ? replacedAt.getTime() : graceEnd);
+}
+
+/** True while apps still have time to switch from a key the current credentials replaced. */
+export function withinGrace(now: Date, replacedAt: Date): boolean {
+  return now.getTime() <= replacedAt.getTime() + REPLACEMENT_GRACE_MS;
 }
 
 /** One phrase for messages: "last used with ses in eu-west-1 at <ISO> (1 day ago)". */

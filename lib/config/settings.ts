@@ -133,9 +133,9 @@ export interface CredentialsSettings {
    */
   readonly allowedFromAddresses?: string[];
   /**
-   * A rotation does not delete a previous key SES used within this many days, over 2 hours after
-   * the last rotation replaced it (it stops and alarms: an app still sends with it); 0 turns this
-   * guard off. Keep it below `rotationDays`: an app that switches later than those 2 hours stops
+   * A rotation does not delete a previous key SES used within this many days after the last
+   * rotation replaced it, past a 2-hour grace (it stops and alarms: an app still sends with it); 0
+   * turns this guard off. Keep it below `rotationDays`: an app that switches later than those 2 hours stops
    * the next rotation until the key is unused this long.
    * @default 7
    */

@@ -68,9 +68,9 @@ export interface SmtpCredentialsProps {
    */
   readonly cliOptions?: string;
   /**
-   * A rotation does not delete the previous key while SES used it within this period, over 2 hours
-   * after the last rotation replaced it (an app still sends with it): the rotation fails and alarms
-   * instead. Duration.days(0) turns the guard off.
+   * A rotation does not delete the previous key while SES used it within this period after the
+   * last rotation replaced it, past a 2-hour grace (an app still sends with it): the rotation fails
+   * and alarms instead. Duration.days(0) turns the guard off.
    * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
    * @default Duration.days(7)
    */
@@ -255,7 +255,9 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     );
     // The secret's ARN as well: then the function rotates this secret only, not any secret of the
     // account someone points at it (each such failure would count on the rotation error alarm).
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets-required-permissions-function.html
+    // Secrets Manager invokes a rotation function with the secret's ARN as the source, which a
+    // permission's SourceArn matches.
+    // https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html
     const invoke = new lambda.CfnPermission(this, 'SecretsManagerInvoke', {
       action: 'lambda:InvokeFunction',
       functionName: fn.functionArn,

@@ -445,7 +445,7 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(error).toBeInstanceOf(PreviousKeyInUseError);
     const message = (error as Error).message;
     expect(message).toContain(
-      `access key ${previous.username} (AWSPREVIOUS) last used with ses in eu-west-1 at 2026-11-28T12:00:00.000Z (1 day ago), after the current credentials replaced it at 2026-10-30T12:00:00.000Z, within the 7-day quiet period`,
+      `access key ${previous.username} (AWSPREVIOUS) last used with ses in eu-west-1 at 2026-11-28T12:00:00.000Z (1 day ago), over 2 hours after the current credentials replaced it at 2026-10-30T12:00:00.000Z, within the 7-day quiet period`,
     );
     expect(message).toMatch(/make it read the current credentials from the secret \(ses-smtp env\)/);
     expect(message).toContain('set credentials.rotateWhilePreviousKeyInUse to true');
@@ -541,9 +541,42 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     } else {
       await rotation;
       expect(iam.deleted).toEqual([previous.username]);
-      expect(logLines.some((l) => l.includes('before the current credentials replaced it'))).toBe(true);
+      expect(
+        logLines.some((l) =>
+          l.includes('before, or within 2 hours after, the current credentials replaced it'),
+        ),
+      ).toBe(true);
     }
   });
+
+  // A rotation right after another (an operator trying `ses-smtp rotate` twice, say): apps may
+  // not have switched yet, so any use since the replacement stops it.
+  test.each([
+    ['since the replacement', 'stops', 10 * 60_000],
+    ['only before the replacement', 'proceeds', -60_000],
+  ])(
+    '40 minutes after a rotation, the previous key used by SES %s: the rotation %s',
+    async (_when, outcome, offset) => {
+      const { previous } = await twoRotations();
+      const replacedAt = NOW.getTime() - 40 * 60_000;
+      sm.versions.get('v2')!.created = new Date(replacedAt);
+      iam.recordUse(previous.username, {
+        date: new Date(replacedAt + offset),
+        service: 'ses',
+        region: REGION,
+      });
+      const rotation = runRotation('v3');
+      if (outcome === 'proceeds') {
+        await rotation;
+        expect(iam.deleted).toEqual([previous.username]);
+        return;
+      }
+      await expect(rotation).rejects.toThrow(
+        `since the current credentials replaced it at 2026-11-29T11:20:00.000Z, less than 2 hours ago (an app may not have switched yet; if it has, rotate again after 2026-11-29T13:20:00.000Z)`,
+      );
+      expect(iam.deleted).toEqual([]);
+    },
+  );
 
   test('rotating every 5 days with a 7-day quiet period goes on while apps switch within the hour', async () => {
     deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 7 } };
