@@ -174,16 +174,18 @@ describe('SesSmtp', () => {
           ...PROPS,
           dns: { mode: 'route53', hostedZoneId: zone.hostedZoneId, zoneName: zone.zoneName },
         });
-        return Template.fromStack(stack);
+        return stack;
       };
-      expect(recordZones(lookup())).toEqual(Array(6).fill('DUMMY'));
+      // The first pass (the zone id is "DUMMY"): the CLI looks the zone up after it, then
+      // synthesizes again.
+      expect(() => lookup()).not.toThrow();
       const found = {
         'hosted-zone:account=123456789012:domainName=example.com:region=eu-west-1': {
           Id: '/hostedzone/Z0987654321LOOKEDUP',
           Name: 'example.com.',
         },
       };
-      expect(recordZones(lookup(found))).toEqual(Array(6).fill('Z0987654321LOOKEDUP'));
+      expect(recordZones(Template.fromStack(lookup(found)))).toEqual(Array(6).fill('Z0987654321LOOKEDUP'));
     });
 
     test('a literal id is still checked, and a literal zone name must still hold the domain', () => {
