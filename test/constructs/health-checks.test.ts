@@ -394,7 +394,7 @@ describe('HealthChecks in the stack', () => {
     });
   });
 
-  test('health.enabled false builds no health function and no health alarm', () => {
+  test('health.enabled false builds no health function, no health alarm and no output naming it', () => {
     const { stack, template } = synthStack({ health: { enabled: false } });
     expect(stack.health).toBeUndefined();
     expect(
@@ -402,5 +402,9 @@ describe('HealthChecks in the stack', () => {
         id.startsWith('HealthChecks'),
       ),
     ).toEqual([]);
+    // ses-smtp doctor and dns then say the stack has no health-check function to read.
+    const outputs = template.findOutputs('*');
+    expect(outputs.HealthCheckFunctionName).toBeUndefined();
+    expect(outputs.SmtpSecretArn).toBeDefined();
   });
 });
