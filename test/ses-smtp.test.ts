@@ -10,6 +10,7 @@ import { COMMANDS, GLOBAL_OPTIONS } from '../lib/cli/command-table';
 import { HEALTH_FUNCTION_OUTPUT, RESOURCES, sesSmtpOutputs } from '../lib/cli/context';
 import { parseOptions } from '../lib/cli/options';
 import { ConfigError } from '../lib/config/load';
+import * as api from '../lib/index';
 import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
 import { BASE_ENV, synthStack, testApp } from './helpers';
 
@@ -43,6 +44,17 @@ function errorOf(props: object, stack = appStack()): string | undefined {
     return (e as Error).message;
   }
 }
+
+describe('the package API (lib/index.ts)', () => {
+  test('exports the constructs, their settings and the config loader, not the internals they use', () => {
+    const names = Object.keys(api);
+    expect(names).toEqual(
+      expect.arrayContaining(['SesSmtp', 'SesSmtpStack', 'ConfigError', 'smtpContainerSecrets', 'buildApp']),
+    );
+    for (const internal of ['NodeFunction', 'NODE_RUNTIME', 'allowServiceToPublish', 'EncryptedTopicTarget'])
+      expect(names).not.toContain(internal);
+  });
+});
 
 describe('SesSmtp', () => {
   // An operator paged at night runs the command the alarm gives: it must work for this stack.
