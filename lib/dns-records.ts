@@ -169,7 +169,8 @@ export function rdata(type: RecordType, value: string): string {
 
 /**
  * Records in zone-file form, one line per resource record; without `ttlSeconds` the lines have no
- * TTL field, and the zone's default applies (RFC 1035 section 5.1).
+ * TTL field (RFC 1035 section 5.1): the zone's `$TTL` applies (RFC 2308 section 4), or else the
+ * TTL of the record before them.
  */
 export function toZoneFile(records: readonly DnsRecord[], ttlSeconds?: number): string {
   const ttl = ttlSeconds === undefined ? '' : ` ${ttlSeconds}`;

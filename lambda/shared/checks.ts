@@ -565,18 +565,19 @@ const previousKeyCheck: Check = {
     // grace after) were every app's, and say nothing about an app left behind.
     const replacedAt = (await secretVersionAt(run, 'AWSCURRENT'))?.CreatedDate;
     const at = replacedAt?.toISOString();
-    if (replacedAt && withinGrace(now, replacedAt) && use.lastUsed && use.lastUsed > replacedAt) {
-      // A check run right after a rotation: the apps have until the grace ends to switch.
-      return [
-        {
-          id: 'previous-key',
-          status: 'info',
-          title: `previous key ${previous.username} used since the current credentials replaced it at ${at}, less than 2 hours ago: apps may still be switching`,
-          detail: describeUse(use, now),
-        },
-      ];
-    }
+    const graceRuns = replacedAt !== undefined && withinGrace(now, replacedAt);
     if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
+      // A check run right after a rotation: the apps have until the grace ends to switch.
+      if (graceRuns) {
+        return [
+          {
+            id: 'previous-key',
+            status: 'info',
+            title: `previous key ${previous.username} used since the current credentials replaced it at ${at}, less than 2 hours ago: apps may still be switching`,
+            detail: describeUse(use, now),
+          },
+        ];
+      }
       return [
         {
           id: 'previous-key',
@@ -593,7 +594,7 @@ const previousKeyCheck: Check = {
         status: 'ok',
         title:
           at && usedBySesWithin(use, now, quiet)
-            ? `previous key ${previous.username} not used by SES later than 2 hours after the current credentials replaced it at ${at}`
+            ? `previous key ${previous.username} not used by SES ${graceRuns ? 'since' : 'later than 2 hours after'} the current credentials replaced it at ${at}`
             : `previous key ${previous.username} not used by SES in the last ${quiet} days`,
         detail: describeUse(use, now),
       },

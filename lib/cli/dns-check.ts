@@ -17,14 +17,38 @@ import { CheckFailed, UsageError } from './errors';
  */
 export async function deployedTarget(ctx: CliContext): Promise<HealthTarget> {
   const name = await ctx.healthFunctionName();
-  const fn = await ctx.client(LambdaClient).send(new GetFunctionConfigurationCommand({ FunctionName: name }));
-  try {
-    return targetFromEnv(fn.Environment?.Variables ?? {});
-  } catch (e) {
+  const redeploy = `deploy the stack again (npx cdk deploy ${ctx.stackName})`;
+  const fn = await ctx
+    .client(LambdaClient)
+    .send(new GetFunctionConfigurationCommand({ FunctionName: name }))
+    .catch((e: Error) => {
+      if (e.name !== 'ResourceNotFoundException') throw e;
+      throw new UsageError(
+        `the stack's output HealthCheckFunctionName names function ${name}, which does not exist in ${ctx.region}: ${redeploy}`,
+      );
+    });
+  // Lambda answers an error instead of the variables when it cannot decrypt them.
+  const error = fn.Environment?.Error;
+  if (error) {
     throw new UsageError(
-      `health-check function ${name} of ${ctx.subject}: ${(e as Error).message}; deploy the stack again (npx cdk deploy ${ctx.stackName})`,
+      `health-check function ${name} of ${ctx.subject}: Lambda could not read its environment variables (${error.ErrorCode}: ${error.Message}); check the function's KMS key, or ${redeploy}`,
     );
   }
+  let target: HealthTarget;
+  try {
+    target = targetFromEnv(fn.Environment?.Variables ?? {});
+  } catch (e) {
+    throw new UsageError(
+      `health-check function ${name} of ${ctx.subject}: ${(e as Error).message}; ${redeploy}`,
+    );
+  }
+  // The flags that name a resource win over the function's settings, as over the stack's outputs.
+  const { identity, secretId } = ctx.options;
+  return {
+    ...target,
+    ...(identity !== undefined && { identity }),
+    ...(secretId !== undefined && { secretId }),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -205,7 +206,7 @@ export function leakedCredentialSteps(cliOptions: string): string {
  * it must exist even when the scheduled checks are turned off.
  */
 export class HealthChecks extends Construct {
-  public readonly function: NodeFunction;
+  public readonly function: lambda.Function;
   /** Every alarm this construct made, for a dashboard's alarm panel. */
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The alarm of each check, by check id (the quota check's is the critical quota alarm). */

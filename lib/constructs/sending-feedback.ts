@@ -1,6 +1,7 @@
 import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
@@ -98,7 +99,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly topic: sns.Topic;
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly handler: NodeFunction;
+  public readonly handler: lambda.Function;
   /** The app's own copy of the events, when asked for. */
   public readonly appQueue?: sqs.Queue;
   /** The event types published, as configured on the event destination. */

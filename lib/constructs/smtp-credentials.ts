@@ -118,7 +118,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public readonly user: iam.User;
   public readonly secret: secretsmanager.Secret;
   public readonly encryptionKey: kms.Key;
-  public readonly rotationFunction: NodeFunction;
+  public readonly rotationFunction: lambda.Function;
   /** Receives a message after every successful rotation, for apps that cache credentials. */
   public readonly rotatedTopic: sns.Topic;
   /** Matches Secrets Manager's RotationFailed events for the secret. */

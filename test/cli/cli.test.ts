@@ -888,7 +888,7 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
       `✓ SMTP 127.0.0.1:${smtp.port}: connect, STARTTLS, AUTH with the current credentials: user ${CREDENTIALS.username}`,
       '✓ credentials rotate every 90 days',
       // The alarm levels are not among the function's settings: the rates are reported as they are.
-      "· bounce rate: 0.400 % (the warning and critical levels are in the stack's bounce rate alarms)",
+      "· bounce rate: 0.400 % (its warning and critical levels are in the account's reputation alarms)",
     ]) {
       expect(r.stdout).toContain(text);
     }
@@ -919,10 +919,47 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     expect(printed.code).toBe(0);
     expect(printed.stdout.split('\n').slice(0, 3)).toEqual([
       '; example.com: records for SES (stack Mail)',
-      "; no TTL: ttlSeconds is not among the health-check function's settings, so the zone's default applies",
+      "; no TTL: ttlSeconds is not among the health-check function's settings; the zone's $TTL applies, or else the TTL of the record before them",
       'tokone._domainkey.example.com. IN CNAME tokone.dkim.amazonses.com.',
     ]);
     expect(printed.stdout).toContain('_dmarc.example.com. IN TXT "v=DMARC1; p=reject;');
+    expect(JSON.parse((await own(['dns', '--json'])).stdout)).toMatchObject({
+      domain: 'example.com',
+      ttl: null,
+    });
+  });
+
+  test('--identity and --secret-id win over the function’s settings, as over the stack’s outputs', async () => {
+    ses.on(GetEmailIdentityCommand, { EmailIdentity: 'other.example' }).resolves({
+      DkimAttributes: { Status: 'SUCCESS', Tokens: ['tokother'], SigningEnabled: true },
+    });
+    const printed = await own(['dns', '--identity', 'Other.Example.']);
+    expect(printed.stdout.split('\n')[0]).toBe('; other.example: records for SES (stack Mail)');
+    const other = `${SECRET_ARN}x`;
+    await own(['doctor', '--secret-id', other, ...local()]);
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toContain(other);
+  });
+
+  test('a function the output names but Lambda does not have, or whose variables Lambda cannot read: one line, exit 2', async () => {
+    lambda.on(GetFunctionConfigurationCommand).rejects(
+      Object.assign(new Error(`Function not found: ${HEALTH_FUNCTION}`), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
+    expect(await own(['doctor'])).toMatchObject({
+      code: 2,
+      stderr: `ses-smtp: the stack's output HealthCheckFunctionName names function ${HEALTH_FUNCTION}, which does not exist in eu-west-1: deploy the stack again (npx cdk deploy Mail)\n`,
+    });
+    lambda.on(GetFunctionConfigurationCommand).resolves({
+      FunctionName: HEALTH_FUNCTION,
+      Environment: {
+        Error: { ErrorCode: 'KMSAccessDeniedException', Message: 'Lambda was unable to decrypt' },
+      },
+    });
+    expect(await own(['dns'])).toMatchObject({
+      code: 2,
+      stderr: `ses-smtp: health-check function ${HEALTH_FUNCTION} of stack Mail: Lambda could not read its environment variables (KMSAccessDeniedException: Lambda was unable to decrypt); check the function's KMS key, or deploy the stack again (npx cdk deploy Mail)\n`,
+    });
   });
 
   test.each([['doctor'], ['dns', '--check']])(

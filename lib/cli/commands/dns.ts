@@ -21,9 +21,9 @@ export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<
   if (!options.check) {
     const noTtl =
       ttl === undefined
-        ? "; no TTL: ttlSeconds is not among the health-check function's settings, so the zone's default applies\n"
+        ? "; no TTL: ttlSeconds is not among the health-check function's settings; the zone's $TTL applies, or else the TTL of the record before them\n"
         : '';
-    if (ctx.out.json) ctx.out.document({ domain: domain, ttl, records });
+    if (ctx.out.json) ctx.out.document({ domain: domain, ttl: ttl ?? null, records });
     else ctx.out.raw(`; ${domain}: records for SES (${ctx.subject})\n${noTtl}${toZoneFile(records, ttl)}\n`);
     return 0;
   }

@@ -176,7 +176,7 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
         id: m.id,
         status: 'info',
         title: m.label,
-        detail: `${percent.toFixed(3)} % (the warning and critical levels are in the stack's ${m.label} alarms)`,
+        detail: `${percent.toFixed(3)} % (its warning and critical levels are in the account's reputation alarms)`,
       };
     const detail = `${percent.toFixed(3)} % (warning ${m.levels.warning} %, critical ${m.levels.critical} %)`;
     if (percent >= m.levels.critical)
