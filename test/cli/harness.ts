@@ -25,9 +25,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
 import { main, MainDeps } from '../../lib/cli/main';
-import { dkimRecords, DmarcRecordOptions, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
+import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { BASE_ENV } from '../helpers';
 import { Zone } from '../support/dns-server';
+import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
 
 export const REGION = 'eu-west-1';
 export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
@@ -59,32 +60,12 @@ export const MANAGEMENT_TRAIL = {
 export const USER_NAME = 'SesSmtp-prod-SmtpCredentialsUser1A2B3C4D-EXAMPLE';
 export const CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
 /** The example environment's DMARC record (writeConfig's settings). */
-const DMARC: DmarcRecordOptions = {
-  policy: 'quarantine',
-  percentage: 100,
-  aggregateReportUris: ['mailto:dmarc@example.com'],
-  forensicReportUris: [],
-  dkimAlignment: 'relaxed',
-  spfAlignment: 'relaxed',
-};
+const DMARC = EXAMPLE_DMARC;
 
 /** The health-check function of a SesSmtp "Mail" in a stack of your own, "Mail". */
 export const HEALTH_FUNCTION = 'Mail-MailHealthChecksFunction1A2B3C4D-AbCdEfGhIjKl';
 /** Its settings (HEALTH_TARGET) with the example environment's values, as HealthChecks writes them. */
-export const HEALTH_TARGET: HealthTarget = {
-  environmentName: 'prod',
-  stackName: 'Mail',
-  region: REGION,
-  identity: 'example.com',
-  configurationSetName: CONFIGURATION_SET,
-  secretId: SECRET_ARN,
-  rotationDays: 90,
-  previousKeyQuietDays: 7,
-  expectProductionAccess: true,
-  quotaPercent: { warning: 80, critical: 95 },
-  sendRatePercent: 80,
-  dns: { mailFromSubdomain: 'mail', dmarc: DMARC },
-};
+export const HEALTH_TARGET: HealthTarget = exampleHealthTarget('Mail');
 
 /** Lambda reports HEALTH_FUNCTION with these settings as its HEALTH_TARGET variable. */
 export function healthFunction(target: unknown = HEALTH_TARGET): void {

@@ -3,21 +3,10 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
+import { exampleHealthTarget } from '../support/health-target';
 import { captureLambdaLogs } from '../support/lambda-logs';
 
-const TARGET: HealthTarget = {
-  environmentName: 'prod',
-  stackName: 'SesSmtp-prod',
-  region: 'eu-west-1',
-  identity: 'example.com',
-  secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf',
-  rotationDays: 90,
-  previousKeyQuietDays: 7,
-  expectProductionAccess: true,
-  quotaPercent: { warning: 80, critical: 95 },
-  sendRatePercent: 80,
-  dns: { mailFromSubdomain: 'mail' },
-};
+const TARGET: HealthTarget = exampleHealthTarget('SesSmtp-prod');
 
 const ses = mockClient(SESv2Client);
 const cw = mockClient(CloudWatchClient);

@@ -19,6 +19,7 @@ import { CheckRun, CHECKS, HealthTarget } from '../../lambda/shared/checks';
 import { createLogger } from '../../lambda/shared/logger';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
+import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
 import {
   awsError,
   FakeCloudWatch,
@@ -36,29 +37,8 @@ const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredential
 const TOKENS = ['tokone', 'toktwo', 'tokthree'];
 const NOW = new Date('2026-11-29T12:00:00Z');
 const DAY = 86_400_000;
-const DMARC = {
-  policy: 'quarantine' as const,
-  percentage: 100,
-  aggregateReportUris: ['mailto:dmarc@example.com'],
-  forensicReportUris: [],
-  dkimAlignment: 'relaxed' as const,
-  spfAlignment: 'relaxed' as const,
-};
-
-const TARGET: HealthTarget = {
-  environmentName: 'prod',
-  stackName: 'SesSmtp-prod',
-  region: REGION,
-  identity: DOMAIN,
-  configurationSetName: SET,
-  secretId: ARN,
-  rotationDays: 90,
-  previousKeyQuietDays: 7,
-  expectProductionAccess: true,
-  quotaPercent: { warning: 80, critical: 95 },
-  sendRatePercent: 80,
-  dns: { mailFromSubdomain: 'mail', dmarc: DMARC },
-};
+const DMARC = EXAMPLE_DMARC;
+const TARGET: HealthTarget = exampleHealthTarget('SesSmtp-prod');
 
 const sesMock = mockClient(SESv2Client);
 const smMock = mockClient(SecretsManagerClient);
