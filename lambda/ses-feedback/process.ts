@@ -70,10 +70,13 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       decision = decide(event);
     } catch (error) {
       if (!(error instanceof MalformedMessageError)) throw error;
-      deps.metrics.add('MalformedMessages', 1);
+      // Counted once per message, on its first receive: SQS hands it over up to maxReceiveCount
+      // times before the dead-letter queue, and each time it is as malformed.
+      const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+      if (receiveCount <= 1) deps.metrics.add('MalformedMessages', 1);
       log.error('malformed feedback message: it goes to the dead-letter queue after its retries', {
         reason: error.message,
-        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+        receiveCount,
       });
       failures.push({ itemIdentifier: record.messageId });
       continue;

@@ -360,6 +360,11 @@ describe('processBatch', () => {
       const logged = logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 'bad');
       expect(logged).toMatchObject({ level: 'ERROR', message: expect.stringContaining('dead-letter queue') });
       expect(JSON.stringify(logged).length).toBeLessThan(1000);
+      // Its retries (SQS receives it again) log again but count no second malformed message.
+      const again = { ...bad, attributes: { ...bad.attributes, ApproximateReceiveCount: '2' } };
+      expect(await run([again])).toEqual([{ itemIdentifier: 'bad' }]);
+      expect(metricTotals().MalformedMessages ?? 0).toBe(0);
+      expect(logs.filter((l) => JSON.parse(l).sqsMessageId === 'bad')).toHaveLength(2);
     },
   );
 
