@@ -283,22 +283,11 @@ export class CliContext {
         `${flagName} is missing: without an environments file (${this.configPath} not found) pass ${flagName} ${RESOURCES[name].value}, or --stack NAME to read it from the stack's outputs`,
       );
     }
-    const read = await this.readOutputs();
-    const value = read?.outputs[RESOURCES[name].output];
-    if (value) return value;
-    if (read && read.constructs.length > 1) {
-      throw new UsageError(
-        `stack ${this.stackName} holds ${read.constructs.length} SesSmtp constructs (${read.constructs.join(', ')}): pass ${flagName} (which one is meant is not known)`,
-      );
-    }
-    if (!read) {
-      throw new UsageError(
-        `stack ${this.stackName} not found in ${this.region}: deploy it (npx cdk deploy ${this.stackName}), or pass ${flagName} (and --stack or --region if it lives elsewhere)`,
-      );
-    }
-    throw new UsageError(
-      `stack ${this.stackName} has no output ${RESOURCES[name].output}: redeploy it with this version, or pass ${flagName}`,
-    );
+    return this.stackOutput(RESOURCES[name].output, {
+      notFound: `pass ${flagName} (and --stack or --region if it lives elsewhere)`,
+      several: `pass ${flagName} (which one is meant is not known)`,
+      missing: `redeploy it with this version, or pass ${flagName}`,
+    });
   }
 
   /**
@@ -307,25 +296,38 @@ export class CliContext {
    * UsageError that says what to do when the stack has none.
    */
   async healthFunctionName(): Promise<string> {
-    const stack = this.stackName;
     const name = this.command.name;
-    if (stack === undefined) throw new UsageError(this.needsFile());
+    if (this.stackName === undefined) throw new UsageError(this.needsFile());
+    return this.stackOutput(HEALTH_FUNCTION_OUTPUT, {
+      notFound: 'pass the --stack and --region where it lives',
+      several: `which one's settings ${name} should read is not known; without an environments file (--config PATH) it works on a stack with one SesSmtp construct`,
+      missing: `it has no health-check function, whose settings ${name} reads without an environments file; deploy the stack with this version and health.enabled true (the default), or run ${name} where the environments file is (or pass --config PATH)`,
+    });
+  }
+
+  /**
+   * The value of the stack's output `output`; when there is none, a UsageError that names why (no
+   * such stack, several SesSmtp constructs in it, or no such output) and then the caller's fix.
+   */
+  private async stackOutput(
+    output: string,
+    fix: { readonly notFound: string; readonly several: string; readonly missing: string },
+  ): Promise<string> {
+    const stack = this.stackName;
     const read = await this.readOutputs();
-    const value = read?.outputs[HEALTH_FUNCTION_OUTPUT];
+    const value = read?.outputs[output];
     if (value) return value;
     if (!read) {
       throw new UsageError(
-        `stack ${stack} not found in ${this.region}: deploy it (npx cdk deploy ${stack}), or pass the --stack and --region where it lives`,
+        `stack ${stack} not found in ${this.region}: deploy it (npx cdk deploy ${stack}), or ${fix.notFound}`,
       );
     }
     if (read.constructs.length > 1) {
       throw new UsageError(
-        `stack ${stack} holds ${read.constructs.length} SesSmtp constructs (${read.constructs.join(', ')}): which one's settings ${name} should read is not known; without an environments file (--config PATH) it works on a stack with one SesSmtp construct`,
+        `stack ${stack} holds ${read.constructs.length} SesSmtp constructs (${read.constructs.join(', ')}): ${fix.several}`,
       );
     }
-    throw new UsageError(
-      `stack ${stack} has no health-check function (no output ${HEALTH_FUNCTION_OUTPUT}), and without an environments file ${name} reads the environment's settings from it: deploy the stack with this version and health.enabled true (the default), or run ${name} where the environments file is (or pass --config PATH)`,
-    );
+    throw new UsageError(`stack ${stack} has no output ${output}: ${fix.missing}`);
   }
 
   /** Where to talk SMTP: --smtp-host/--smtp-port, else the Region's SES endpoint on 587. */

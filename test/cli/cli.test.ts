@@ -969,7 +969,7 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
       stackWithOutputs('Mail', withoutFunction);
       const r = await own(command);
       expect(r.stderr).toBe(
-        `ses-smtp: stack Mail has no health-check function (no output HealthCheckFunctionName), and without an environments file ${command[0]} reads the environment's settings from it: deploy the stack with this version and health.enabled true (the default), or run ${command[0]} where the environments file is (or pass --config PATH)\n`,
+        `ses-smtp: stack Mail has no output HealthCheckFunctionName: it has no health-check function, whose settings ${command[0]} reads without an environments file; deploy the stack with this version and health.enabled true (the default), or run ${command[0]} where the environments file is (or pass --config PATH)\n`,
       );
       expect(r.code).toBe(2);
       expect(lambda.calls()).toHaveLength(0);
