@@ -41,6 +41,13 @@ export const PREVIEW_ACTIONS: readonly string[] = [
   'cloudformation:GetTemplate',
 ];
 
+/** An inline policy of one statement: `actions` on `resources`. */
+function policy(actions: string | readonly string[], resources: string[]): iam.PolicyDocument {
+  return new iam.PolicyDocument({
+    statements: [new iam.PolicyStatement({ actions: [actions].flat(), resources })],
+  });
+}
+
 export interface DeployAccessStackProps extends StackProps {
   /** What the account's stack holds (lib/config/github.ts `deployAccessPlan`). */
   readonly access: AccountAccess;
@@ -85,6 +92,16 @@ export class DeployAccessStack extends Stack {
 
     for (const env of access.gitHubEnvironments) {
       const subject = `repo:${access.repository}:environment:${env.name}`;
+      const assumable = env.regions.flatMap((region) =>
+        DEPLOY_BOOTSTRAP_ROLES.map(
+          (role) =>
+            `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,
+        ),
+      );
+      const stackArns = env.stacks.map(
+        (stack) =>
+          `arn:${Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`,
+      );
       const role = new iam.Role(this, `${env.kind === 'deploy' ? 'Deploy' : 'Preview'}-${env.name}`, {
         description: `${env.kind === 'deploy' ? 'Deploys' : 'Previews (cdk diff)'} ${env.environments.join(', ')} from GitHub environment ${env.name} of ${access.repository}`,
         assumedBy: new iam.WebIdentityPrincipal(this.provider.oidcProviderArn, {
@@ -95,41 +112,17 @@ export class DeployAccessStack extends Stack {
         }),
         inlinePolicies:
           env.kind === 'deploy'
-            ? {
-                AssumeCdkBootstrapRoles: new iam.PolicyDocument({
-                  statements: [
-                    new iam.PolicyStatement({
-                      actions: ['sts:AssumeRole'],
-                      resources: env.regions.flatMap((region) =>
-                        DEPLOY_BOOTSTRAP_ROLES.map(
-                          (role) =>
-                            `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,
-                        ),
-                      ),
-                    }),
-                  ],
-                }),
-              }
-            : {
-                ReadDeployedTemplates: new iam.PolicyDocument({
-                  statements: [
-                    new iam.PolicyStatement({
-                      actions: [...PREVIEW_ACTIONS],
-                      resources: env.stacks.map(
-                        (stack) =>
-                          `arn:${Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`,
-                      ),
-                    }),
-                  ],
-                }),
-              },
+            ? { AssumeCdkBootstrapRoles: policy('sts:AssumeRole', assumable) }
+            : { ReadDeployedTemplates: policy(PREVIEW_ACTIONS, stackArns) },
       });
-      for (const stack of env.kind === 'preview' ? env.stacks : []) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*]`,
-          reason:
-            "A stack's ARN ends with the id CloudFormation gives it when it creates the stack: the * stands for that id, within this one stack name and Region.",
-        });
+      if (env.kind === 'preview') {
+        for (const stack of env.stacks) {
+          Validations.of(role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*]`,
+            reason:
+              "A stack's ARN ends with the id CloudFormation gives it when it creates the stack: the * stands for that id, within this one stack name and Region.",
+          });
+        }
       }
       this.roles[env.name] = role;
       new CfnOutput(this, `RoleArn-${env.name}`, {

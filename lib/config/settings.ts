@@ -135,8 +135,8 @@ export interface CredentialsSettings {
   /**
    * A rotation does not delete a previous key SES used within this many days after the last
    * rotation replaced it, past a 2-hour grace (it stops and alarms: an app still sends with it); 0
-   * turns this guard off. Keep it below `rotationDays`: an app that switches later than those 2 hours stops
-   * the next rotation until the key is unused this long.
+   * turns this guard off. Keep it below `rotationDays`: an app that switches later than those 2
+   * hours stops the next rotation until the key is unused this long.
    * @default 7
    */
   readonly previousKeyQuietDays?: number;
