@@ -108,6 +108,7 @@ export interface QuotaFigures {
 export class CheckRun {
   private identityRead?: Promise<LiveIdentity>;
   private accountRead?: Promise<GetAccountCommandOutput>;
+  private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
   /** Set by the quota check, for the caller to publish. */
   quota?: QuotaFigures;
 
@@ -129,7 +130,35 @@ export class CheckRun {
   private async readAccount(): Promise<GetAccountCommandOutput> {
     return this.clients.ses.send(new GetAccountCommand({}));
   }
+
+  /**
+   * The secret's version at `stage` (its value and CreatedDate), read once per run: the
+   * credentials and previous-key checks both read AWSCURRENT. Undefined when no version holds it.
+   */
+  secretVersion(stage: string): Promise<SecretVersion | undefined> {
+    let read = this.secretReads.get(stage);
+    if (!read) {
+      read = this.readSecretVersion(stage);
+      this.secretReads.set(stage, read);
+    }
+    return read;
+  }
+
+  private async readSecretVersion(stage: string): Promise<SecretVersion | undefined> {
+    try {
+      return await this.clients.secrets.send(
+        new GetSecretValueCommand({ SecretId: this.target.secretId, VersionStage: stage }),
+      );
+    } catch (e) {
+      if (e instanceof ResourceNotFoundException || (e as Error).name === 'ResourceNotFoundException')
+        return undefined;
+      throw e;
+    }
+  }
 }
+
+/** What the checks read of a secret version. */
+type SecretVersion = { readonly SecretString?: string; readonly CreatedDate?: Date };
 
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
 export async function readIdentity(ses: SESv2Client, identity: string): Promise<LiveIdentity> {
@@ -447,23 +476,7 @@ async function peakSendsPerSecond(cloudwatch: CloudWatchClient, now: Date): Prom
 
 /** The secret value at `stage`, or undefined when no version holds it. */
 async function secretAt(run: CheckRun, stage: string): Promise<string | undefined> {
-  return (await secretVersionAt(run, stage))?.SecretString;
-}
-
-/** The version at `stage` (its value and CreatedDate), or undefined when no version holds it. */
-async function secretVersionAt(
-  run: CheckRun,
-  stage: string,
-): Promise<{ SecretString?: string; CreatedDate?: Date } | undefined> {
-  try {
-    return await run.clients.secrets.send(
-      new GetSecretValueCommand({ SecretId: run.target.secretId, VersionStage: stage }),
-    );
-  } catch (e) {
-    if (e instanceof ResourceNotFoundException || (e as Error).name === 'ResourceNotFoundException')
-      return undefined;
-    throw e;
-  }
+  return (await run.secretVersion(stage))?.SecretString;
 }
 
 const credentialsCheck: Check = {
@@ -563,7 +576,7 @@ const previousKeyCheck: Check = {
     const quiet = target.previousKeyQuietDays;
     // The key was the current one until AWSCURRENT's version was made: uses before then (and a
     // grace after) were every app's, and say nothing about an app left behind.
-    const replacedAt = (await secretVersionAt(run, 'AWSCURRENT'))?.CreatedDate;
+    const replacedAt = (await run.secretVersion('AWSCURRENT'))?.CreatedDate;
     const at = replacedAt?.toISOString();
     const graceRuns = replacedAt !== undefined && withinGrace(now, replacedAt);
     if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
