@@ -229,6 +229,10 @@ describe('--write', () => {
     untouched();
   });
 
+  // A test that ends before its rename would leave the failure queued for the next test.
+  afterEach(() =>
+    jest.mocked(fs.renameSync).mockReset().mockImplementation(jest.requireActual('node:fs').renameSync),
+  );
   /** The next rename fails as on a full disk: after the new file is written, before it is in place. */
   const failNextRename = () =>
     jest.mocked(fs.renameSync).mockImplementationOnce(() => {

@@ -28,10 +28,15 @@ import { main, MainDeps } from '../../lib/cli/main';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { BASE_ENV } from '../helpers';
 import { Zone } from '../support/dns-server';
-import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
+import {
+  EXAMPLE_CONFIGURATION_SET,
+  EXAMPLE_DMARC,
+  EXAMPLE_SECRET_ARN,
+  exampleHealthTarget,
+} from '../support/health-target';
 
 export const REGION = 'eu-west-1';
-export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+export const SECRET_ARN = EXAMPLE_SECRET_ARN;
 export const TOKENS = ['tokone', 'toktwo', 'tokthree'];
 export const CREDENTIALS = {
   username: 'AKIAEXAMPLEKEY000001',
@@ -58,9 +63,7 @@ export const MANAGEMENT_TRAIL = {
   IsMultiRegionTrail: true,
 };
 export const USER_NAME = 'SesSmtp-prod-SmtpCredentialsUser1A2B3C4D-EXAMPLE';
-export const CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
-/** The example environment's DMARC record (writeConfig's settings). */
-const DMARC = EXAMPLE_DMARC;
+export const CONFIGURATION_SET = EXAMPLE_CONFIGURATION_SET;
 
 /** The health-check function of a SesSmtp "Mail" in a stack of your own, "Mail". */
 export const HEALTH_FUNCTION = 'Mail-MailHealthChecksFunction1A2B3C4D-AbCdEfGhIjKl';
@@ -193,7 +196,7 @@ export function healthyZone(): Zone {
       TXT: [[`v=spf1 ${SES_SPF_INCLUDE} ~all`]],
     },
     '_dmarc.example.com': {
-      TXT: [[dmarcValue(DMARC)]],
+      TXT: [[dmarcValue(EXAMPLE_DMARC)]],
     },
   };
   for (const r of dkimRecords('example.com', TOKENS))

@@ -130,6 +130,8 @@ describe('optionsHelp', () => {
 });
 
 describe('an empty value ("") of any string option of any command', () => {
+  let configPath: string;
+  beforeAll(() => (configPath = writeConfig()));
   beforeEach(() => healthyAws());
 
   test.each(
@@ -145,7 +147,7 @@ describe('an empty value ("") of any string option of any command', () => {
   )('%s --%s "": one line, exit 2, before any AWS call', async (name, option, expects) => {
     // --yes: the commands that ask would act on the default (the stack's own user, set, file).
     const yes = COMMANDS[name].options.some((o) => o.name === 'yes') ? ['--yes'] : [];
-    const config = option === 'config' ? [] : ['--config', writeConfig()];
+    const config = option === 'config' ? [] : ['--config', configPath];
     const r = await run([name, `--${option}`, '', ...yes, ...config]);
     expect(r.stderr).toBe(
       `ses-smtp: ${name}: --${option}: got "", expected ${expects} (ses-smtp help ${name})\n`,

@@ -19,7 +19,12 @@ import { CheckRun, CHECKS, HealthTarget } from '../../lambda/shared/checks';
 import { createLogger } from '../../lambda/shared/logger';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
-import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
+import {
+  EXAMPLE_CONFIGURATION_SET,
+  EXAMPLE_DMARC,
+  EXAMPLE_SECRET_ARN,
+  exampleHealthTarget,
+} from '../support/health-target';
 import {
   awsError,
   FakeCloudWatch,
@@ -31,13 +36,12 @@ import {
 
 const REGION = 'eu-west-1';
 const DOMAIN = 'example.com';
-const SET = 'SendingFeedbackConfigurationSet-abc';
+const SET = EXAMPLE_CONFIGURATION_SET;
 const USER = 'SesSmtp-prod-SmtpUser-1A2B3C';
-const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+const ARN = EXAMPLE_SECRET_ARN;
 const TOKENS = ['tokone', 'toktwo', 'tokthree'];
 const NOW = new Date('2026-11-29T12:00:00Z');
 const DAY = 86_400_000;
-const DMARC = EXAMPLE_DMARC;
 const TARGET: HealthTarget = exampleHealthTarget('SesSmtp-prod');
 
 const sesMock = mockClient(SESv2Client);
@@ -62,7 +66,7 @@ function healthyZone(): Zone {
       MX: [{ priority: 10, exchange: `feedback-smtp.${REGION}.amazonses.com` }],
       TXT: [[`v=spf1 ${SES_SPF_INCLUDE} ~all`]],
     },
-    '_dmarc.example.com': { TXT: [[dmarcValue(DMARC)]] },
+    '_dmarc.example.com': { TXT: [[dmarcValue(EXAMPLE_DMARC)]] },
   };
   for (const r of dkimRecords(DOMAIN, TOKENS)) zone[r.name.replace(/\.$/, '')] = { CNAME: r.values[0] };
   return zone;

@@ -1,6 +1,11 @@
 import type { HealthTarget } from '../../lambda/shared/checks';
 import type { DmarcRecordOptions } from '../../lib/dns-records';
 
+/** The example environment's credentials secret and configuration set, as the tests' fakes name them. */
+export const EXAMPLE_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
+export const EXAMPLE_CONFIGURATION_SET = 'SendingFeedbackConfigurationSet-abc';
+
 /** The example environment's DMARC record (test/helpers.ts BASE_ENV's settings). */
 export const EXAMPLE_DMARC: DmarcRecordOptions = {
   policy: 'quarantine',
@@ -21,8 +26,8 @@ export function exampleHealthTarget(stackName: string): HealthTarget {
     stackName,
     region: 'eu-west-1',
     identity: 'example.com',
-    configurationSetName: 'SendingFeedbackConfigurationSet-abc',
-    secretId: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf',
+    configurationSetName: EXAMPLE_CONFIGURATION_SET,
+    secretId: EXAMPLE_SECRET_ARN,
     rotationDays: 90,
     previousKeyQuietDays: 7,
     expectProductionAccess: true,
