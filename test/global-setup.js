@@ -3,10 +3,14 @@
 // Also the app as cdk.json runs it (.build/app.js): a test runs it under plain Node; and the CLI
 // (.build/ses-smtp.js), which tests start in a process of its own without a TypeScript loader.
 //
+// One self-signed certificate for the test SMTP and HTTPS servers on 127.0.0.1 (given to the
+// workers in SES_SMTP_TEST_CERTIFICATE; test/support/smtp-server.ts): made in each test file, it
+// cost loading selfsigned and a key pair there. ECDSA P-256: the tests need TLS, not RSA.
+//
 // Every temporary file of the run goes into one folder (TMPDIR, which os.tmpdir() and the
 // processes the tests start read), removed by global-teardown.js: the tests' cdk.out folders,
 // repository copies and configs took about 40 MB of /tmp per run, and filled a disk.
-const { execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -14,15 +18,39 @@ const path = require('node:path');
 /** The prefix of a run's folder: global-teardown.js removes only a folder named so. */
 const RUN_TMP_PREFIX = 'ses-smtp-tests-';
 
-module.exports = () => {
-  execFileSync(
-    process.execPath,
-    [path.join(__dirname, '..', 'scripts', 'build.mjs'), 'lambdas', 'app', 'cli', '--if-stale'],
-    {
+/** Runs the build (stale parts only); rejects when it fails. */
+const build = () =>
+  new Promise((resolve, reject) => {
+    const script = path.join(__dirname, '..', 'scripts', 'build.mjs');
+    const child = spawn(process.execPath, [script, 'lambdas', 'app', 'cli', '--if-stale'], {
       stdio: 'inherit',
-    },
-  );
-  // Set before jest starts its workers, which inherit it.
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`scripts/build.mjs exited with ${code}`)),
+    );
+  });
+
+const certificate = () =>
+  require('selfsigned').generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
+  });
+
+module.exports = async () => {
+  const [, { cert, private: key }] = await Promise.all([build(), certificate()]);
+  // Set before jest starts its workers, which inherit them.
+  process.env.SES_SMTP_TEST_CERTIFICATE = JSON.stringify({ cert, private: key });
   process.env.TMPDIR = fs.mkdtempSync(path.join(os.tmpdir(), RUN_TMP_PREFIX));
 };
 

@@ -35,7 +35,7 @@ let printed: string[];
 
 beforeAll(async () => {
   ({ handler } = await import('../../lambda/smtp-user-cleanup/index.js'));
-  const { cert, private: key } = await testCertificate();
+  const { cert, private: key } = testCertificate();
   // Trust the local server as Lambda trusts S3's certificate.
   globalAgent.options.ca = cert;
   server = createServer({ cert, key }, (req, res) => {

@@ -101,6 +101,31 @@ test.each([
   expect(stats).toEqual({ compiled: 0, reused: 0 });
 });
 
+test("a package's file is compiled once; a file of this repository is checked first", () => {
+  // The vm module script-cache.js calls (swc's `import * as vm` is a copy of it).
+  // oxlint-disable-next-line typescript/no-require-imports
+  const compileFunction = jest.spyOn(require('node:vm') as typeof vm, 'compileFunction');
+  try {
+    const { compile } = compiler();
+    const packageFile = path.join(path.sep, 'app', 'node_modules', 'p', 'index.js');
+    expect(load(compile('exports.x = 1;', packageFile, vm.createContext({})))).toEqual({ x: 1 });
+    expect(compileFunction).not.toHaveBeenCalled();
+    expect(load(compile('exports.x = 2;', '/m/x.js', vm.createContext({})))).toEqual({ x: 2 });
+    expect(compileFunction).toHaveBeenCalledTimes(1);
+  } finally {
+    compileFunction.mockRestore();
+  }
+});
+
+test("a package's file with ES module syntax goes to jest's own compile", () => {
+  const fallback = jest.fn().mockReturnValue('from jest');
+  const { compile, stats } = compiler();
+  const packageFile = path.join(path.sep, 'app', 'node_modules', 'p', 'index.mjs');
+  expect(compile('export const x = 1;', packageFile, vm.createContext({}), fallback)).toBe('from jest');
+  expect(fallback).toHaveBeenCalledWith('export const x = 1;', packageFile);
+  expect(stats).toEqual({ compiled: 0, reused: 0 });
+});
+
 test('a disposed context (null) gives null, as jest expects', () => {
   expect(compiler().compile('exports.x = 1;', '/m/x.js', null)).toBeNull();
 });

@@ -1,7 +1,9 @@
 import { AddressInfo } from 'node:net';
-import * as selfsigned from 'selfsigned';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
+
+/** Set by test/global-setup.js. */
+const TEST_CERTIFICATE_VARIABLE = 'SES_SMTP_TEST_CERTIFICATE';
 
 // smtp-server waits 100 ms after accepting a connection before it greets, to catch clients that
 // talk first (spam bots). No client here does, and the suites open dozens of connections: greet
@@ -36,23 +38,15 @@ export interface TestSmtpServerOptions {
   readonly disabledCommands?: string[];
 }
 
-let certificate: Promise<{ cert: string; private: string }> | undefined;
-
-/** One self-signed certificate for 127.0.0.1 and localhost, made once per test process. */
-export function testCertificate() {
-  certificate ??= selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
-    keySize: 2048,
-    extensions: [
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 7, ip: '127.0.0.1' },
-        ],
-      },
-    ],
-  });
-  return certificate;
+/**
+ * The self-signed certificate for 127.0.0.1 and localhost that test/global-setup.js makes once
+ * per run (making it cost each test file about 0.1 s of CPU, loading selfsigned as much again).
+ */
+export function testCertificate(): { cert: string; private: string } {
+  const certificate = process.env[TEST_CERTIFICATE_VARIABLE];
+  if (!certificate)
+    throw new Error(`${TEST_CERTIFICATE_VARIABLE} is not set: run the tests with jest (npm test)`);
+  return JSON.parse(certificate);
 }
 
 /**
@@ -61,7 +55,7 @@ export function testCertificate() {
  * "535 Authentication Credentials Invalid" for credentials it does not accept.
  */
 export async function startSmtpServer(options: TestSmtpServerOptions): Promise<TestSmtpServer> {
-  const { cert, private: key } = await testCertificate();
+  const { cert, private: key } = testCertificate();
   const authAttempts: TestSmtpServer['authAttempts'] = [];
   const messages: TestSmtpServer['messages'] = [];
   const server = new SMTPServer({
