@@ -1,6 +1,7 @@
-// jest's module runtime, with each module compiled once per worker (see script-cache.js).
+// jest's module runtime, with each module compiled once per worker and each package file read once
+// (see script-cache.js).
 const Runtime = require('jest-runtime').default;
-const { createScriptCompiler } = require('./script-cache');
+const { createScriptCompiler, createPackageSources } = require('./script-cache');
 
 /**
  * jest runs one test file at a time in a worker: the runtime created last is the one running.
@@ -10,6 +11,8 @@ const { createScriptCompiler } = require('./script-cache');
 const running = {};
 /** One compiler per module parameter list (a jest config option can add parameters). */
 const compilers = new Map();
+/** Each package file's source, read once per worker. */
+const packageSources = createPackageSources();
 
 class CachedScriptRuntime extends Runtime {
   constructor(...args) {
@@ -18,10 +21,20 @@ class CachedScriptRuntime extends Runtime {
     // V8 coverage maps positions in what V8 compiled: leave coverage runs to jest's own compile.
     if (this._coverageOptions?.collectCoverage) return;
     const executor = this.executor;
-    if (typeof executor?.compile !== 'function' || !Array.isArray(executor.injectedModuleParameters)) {
-      // jest-runtime 30 keeps its compile step on `executor`: fail loudly rather than run slow.
-      throw new Error('test/support/jest-runtime.js: jest-runtime has no executor.compile; update this file');
+    const fileCache = this.fileCache;
+    if (
+      typeof executor?.compile !== 'function' ||
+      !Array.isArray(executor.injectedModuleParameters) ||
+      typeof fileCache?.readFile !== 'function'
+    ) {
+      // jest-runtime 30 keeps its compile step on `executor` and its file reads on `fileCache`:
+      // fail loudly rather than run slow.
+      throw new Error(
+        'test/support/jest-runtime.js: jest-runtime has no executor.compile or fileCache; update this file',
+      );
     }
+    const read = fileCache.readFile.bind(fileCache);
+    fileCache.readFile = (filename) => packageSources(filename, read);
     const jestCompile = executor.compile.bind(executor);
     const parameters = executor.injectedModuleParameters;
     const key = parameters.join();

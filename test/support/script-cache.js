@@ -35,7 +35,7 @@ function createScriptCompiler({ parameters, importModuleDynamically }) {
       // otherwise compile, run x() and hand back the wrong function. A package's file needs no
       // check: Node loads it as a function body (compileFunction), so a package whose file is not
       // one fails everywhere; checking each package file doubled the compile time of the tests.
-      if (!filename.includes(`${path.sep}node_modules${path.sep}`)) {
+      if (!isPackageFile(filename)) {
         try {
           vm.compileFunction(source, parameters, { filename });
         } catch {
@@ -66,4 +66,29 @@ function createScriptCompiler({ parameters, importModuleDynamically }) {
   return { compile, stats };
 }
 
-module.exports = { createScriptCompiler };
+/** A path inside a package: Node, like jest, finds packages in node_modules folders. */
+const isPackageFile = (filename) => filename.includes(`${path.sep}node_modules${path.sep}`);
+
+/**
+ * A worker's sources of package files. jest reads a module's file again in every test file, even
+ * when its transform result is cached (most of jest's own time in loading a test file's modules);
+ * a package does not change while the tests run. A file of this repository is read each time, as
+ * jest reads it.
+ * @returns {(filename: string, read: (filename: string) => string) => string} the source of
+ *   `filename`: `read(filename)`, unless it is a package file read before
+ */
+function createPackageSources() {
+  /** @type {Map<string, string>} */
+  const sources = new Map();
+  return (filename, read) => {
+    if (!isPackageFile(filename)) return read(filename);
+    let source = sources.get(filename);
+    if (source === undefined) {
+      source = read(filename);
+      sources.set(filename, source);
+    }
+    return source;
+  };
+}
+
+module.exports = { createScriptCompiler, createPackageSources };

@@ -14,11 +14,12 @@ interface ScriptCompiler {
 }
 // Plain CommonJS: jest loads its runtime without transforming it.
 // oxlint-disable-next-line typescript/no-require-imports
-const { createScriptCompiler } = require('./script-cache') as {
+const { createScriptCompiler, createPackageSources } = require('./script-cache') as {
   createScriptCompiler(options: {
     parameters: string[];
     importModuleDynamically: (...args: unknown[]) => Promise<unknown>;
   }): ScriptCompiler;
+  createPackageSources(): (filename: string, read: (filename: string) => string) => string;
 };
 
 const PARAMETERS = ['module', 'exports', 'require'];
@@ -124,6 +125,20 @@ test("a package's file with ES module syntax goes to jest's own compile", () => 
   expect(compile('export const x = 1;', packageFile, vm.createContext({}), fallback)).toBe('from jest');
   expect(fallback).toHaveBeenCalledWith('export const x = 1;', packageFile);
   expect(stats).toEqual({ compiled: 0, reused: 0 });
+});
+
+test("a package's file is read once per worker (by the first test file's read); a file of this repository each time", () => {
+  const sources = createPackageSources();
+  const packageFile = path.join(path.sep, 'app', 'node_modules', 'p', 'index.js');
+  const ownFile = path.join(path.sep, 'app', 'lib', 'x.js');
+  const firstFile = jest.fn((filename: string) => `first ${filename}`);
+  const secondFile = jest.fn((filename: string) => `second ${filename}`);
+  expect(sources(packageFile, firstFile)).toBe(`first ${packageFile}`);
+  expect(sources(ownFile, firstFile)).toBe(`first ${ownFile}`);
+  expect(sources(packageFile, secondFile)).toBe(`first ${packageFile}`);
+  expect(sources(ownFile, secondFile)).toBe(`second ${ownFile}`);
+  expect(firstFile.mock.calls).toEqual([[packageFile], [ownFile]]);
+  expect(secondFile.mock.calls).toEqual([[ownFile]]);
 });
 
 test('a disposed context (null) gives null, as jest expects', () => {
