@@ -264,12 +264,20 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
 
 type Statement = Record<string, unknown>;
 
+/** Each pattern's expression, made once: the breakage tests evaluate every wire hundreds of times. */
+const globs = new Map<string, RegExp>();
+
 function glob(pattern: string, value: string): boolean {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 's').test(value);
+  let re = globs.get(pattern);
+  if (!re) {
+    const source = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
+    re = new RegExp(`^${source}$`, 's');
+    globs.set(pattern, re);
+  }
+  return re.test(value);
 }
 
 /**
