@@ -27,12 +27,22 @@ export function environmentsMatrix(file: string) {
   };
 }
 
-if (require.main === module) {
+/** Prints the matrix of `file` (default: the environments file), or the mistake in it; the exit code. */
+export function main(
+  [file = DEFAULT_CONFIG_PATH]: string[],
+  write: { out(text: string): void; err(text: string): void } = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  },
+): number {
   try {
-    console.log(JSON.stringify(environmentsMatrix(process.argv[2] ?? DEFAULT_CONFIG_PATH)));
+    write.out(`${JSON.stringify(environmentsMatrix(file))}\n`);
+    return 0;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    console.error(e.message);
-    process.exit(2);
+    write.err(`${e.message}\n`);
+    return 2;
   }
 }
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { environmentsMatrix } from '../../scripts/environments-matrix';
+import { environmentsMatrix, main } from '../../scripts/environments-matrix';
 
 const REPO = path.resolve(__dirname, '../..');
-/** The script as the workflows run it (only for what a process shows: output and exit code). */
-const matrix = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/environments-matrix.ts', ...args], {
+/** The script as the workflows run it: no argument, under tsx. */
+const matrix = () =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/environments-matrix.ts'], {
     cwd: REPO,
     encoding: 'utf8',
   });
@@ -15,7 +15,9 @@ const environmentsOf = (file: string) => Object.keys(JSON.parse(fs.readFileSync(
 
 // The user's own file: whatever it holds, the matrix is its environments in file order.
 test('the matrix of config/environments.json (the default) is its environments, in file order', () => {
-  const { include } = JSON.parse(matrix().stdout);
+  const result = matrix();
+  expect(result).toMatchObject({ status: 0, stderr: '' });
+  const { include } = JSON.parse(result.stdout);
   expect(include.map((e: { name: string }) => e.name)).toEqual(
     environmentsOf(path.join(REPO, 'config/environments.json')),
   );
@@ -57,10 +59,11 @@ test('a config mistake prints one line and exits 2, with no matrix', () => {
     fs.readFileSync(path.join(REPO, 'test/fixtures/config/single.json'), 'utf8'),
   ).environments;
   fs.writeFileSync(file, JSON.stringify({ environments: { prod: { ...qa, account: 'x' } } }));
-  const result = matrix(file);
-  expect(result.status).toBe(2);
-  expect(result.stdout).toBe('');
-  expect(result.stderr.trim()).toBe(
-    `${file}: environment "prod", field "account": got "x", expected a 12-digit AWS account id`,
-  );
+  const written = { out: '', err: '' };
+  const code = main([file], { out: (t) => (written.out += t), err: (t) => (written.err += t) });
+  expect(code).toBe(2);
+  expect(written).toEqual({
+    out: '',
+    err: `${file}: environment "prod", field "account": got "x", expected a 12-digit AWS account id\n`,
+  });
 });
