@@ -93,6 +93,19 @@ describe('SesSmtpStack', () => {
     });
   });
 
+  test("the dead-letter alarm's command names this stack's dead-letter queue", () => {
+    const { template } = synthStack();
+    const [queue] = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) =>
+      id.startsWith('SendingFeedbackDeadLetterQueue'),
+    );
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      JSON.stringify(a.Properties.Dimensions ?? []).includes(queue),
+    );
+    expect(alarm?.Properties.AlarmDescription).toEqual({
+      'Fn::Join': ['', [expect.stringMatching(/--source-arn $/), { 'Fn::GetAtt': [queue, 'Arn'] }, '.']],
+    });
+  });
+
   test('alarm emails subscribe to the operator topic', () => {
     const { template } = synthStack({ alarms: { emails: ['ops@example.com', 'oncall@example.com'] } });
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'email' }, 2);

@@ -97,9 +97,16 @@ describe('SesSmtp', () => {
     // A name CloudFormation generates: "<stack>-<logical id>-<12 random characters>".
     const text = (value: unknown): string => {
       if (typeof value === 'string') return value;
-      const { Ref, 'Fn::Join': join } = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+      const {
+        Ref,
+        'Fn::GetAtt': getAtt,
+        'Fn::Join': join,
+      } = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
       if (Ref && resources[Ref]?.Type === 'AWS::Logs::LogGroup') return `${name}-${Ref}-ABCDEFGHIJKL`;
       if (Ref && resources[Ref]?.Type === 'AWS::Lambda::Function') return 'f'.repeat(64); // Lambda's longest name
+      // SQS's longest queue name, in the longest partition and Region names.
+      if (getAtt?.[1] === 'Arn' && resources[getAtt[0]]?.Type === 'AWS::SQS::Queue')
+        return `arn:aws-us-gov:sqs:ap-southeast-5:123456789012:${'q'.repeat(80)}`;
       if (join) return join[1].map(text).join(join[0]);
       throw new Error(`an alarm description holds ${JSON.stringify(value)}: give its longest value here`);
     };

@@ -83,13 +83,14 @@ describe('workflow properties', () => {
     expect(deploy.on.push).toEqual({ branches: ['main'], 'paths-ignore': ['**/*.md'] });
   });
 
-  test('every test job runs npm test first, then the validation engine on every environment, on Node 20', () => {
+  test('every test job runs npm test first, then the validation engine and cfn-lint on every environment, on Node 20', () => {
     for (const wf of [pr, deploy]) {
       const runs = wf.jobs.test.steps.filter((s) => s.name !== 'main only').map((s) => s.run);
       expect(runs.filter(Boolean)).toEqual([
         'npm ci --no-audit --no-fund',
         'npm test',
         'npx cdk synth --quiet -c validate=true',
+        "pip install --disable-pip-version-check 'cfn-lint==1.51.*'\nnpm run lint:cfn\n",
         'matrix=$(npx tsx scripts/environments-matrix.ts)\necho "matrix=$matrix" >> "$GITHUB_OUTPUT"\n',
       ]);
       for (const [name, job] of Object.entries(wf.jobs)) {

@@ -54,6 +54,8 @@ export interface IFeedbackMonitoring {
   readonly configurationSetName: string;
   /** Name of the function that handles the feedback queue, for the commands alarm texts give. */
   readonly handlerFunctionName?: string;
+  /** ARN of the dead-letter queue, for the command the dead-letter alarm's text gives. */
+  readonly deadLetterQueueArn?: string;
   /** The configuration set's bounce or complaint rate (a fraction), maximum per hour. */
   metricReputationRate(rate: ReputationRate, options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
@@ -107,6 +109,9 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly configurationSetName: string;
   public get handlerFunctionName(): string {
     return this.handler.functionName;
+  }
+  public get deadLetterQueueArn(): string {
+    return this.deadLetterQueue.queueArn;
   }
   private readonly environmentName: string;
 

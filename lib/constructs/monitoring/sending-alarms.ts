@@ -115,7 +115,7 @@ export class SendingAlarms extends Construct {
         'FeedbackDeadLettersAlarm',
         feedback.metricDeadLetters(),
         `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
-          `Read the feedback handler's logs for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back with: aws sqs start-message-move-task --source-arn <DeadLetterQueueArn>.`,
+          `Read the feedback handler's logs for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back with: aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'}.`,
       ),
     );
     // A handler that takes no messages fails none and dead-letters none. Retries of a failing

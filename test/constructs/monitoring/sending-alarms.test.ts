@@ -95,6 +95,19 @@ describe('SendingAlarms', () => {
     });
   });
 
+  test("the dead-letter alarm gives the command that moves the messages back, with the queue's ARN", () => {
+    const description = (template: Template) =>
+      alarmList(template).find((a) => a.MetricName === 'DeadLetters')?.AlarmDescription;
+    const arn = 'arn:aws:sqs:eu-west-1:123456789012:dead-letters';
+    expect(description(build({ feedback: { ...feedback, deadLetterQueueArn: arn } }).template)).toContain(
+      `aws sqs start-message-move-task --source-arn ${arn}.`,
+    );
+    // An implementation without the ARN: the output that holds it.
+    expect(description(build().template)).toContain(
+      'aws sqs start-message-move-task --source-arn <FeedbackDeadLetterQueueArn output>.',
+    );
+  });
+
   test('rates for the account and the configuration set, then pipeline and rotation alarms', () => {
     const { alarms, template } = build();
     expect(alarms.alarms).toHaveLength(14);
