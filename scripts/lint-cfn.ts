@@ -3,17 +3,23 @@
  * stack deploys to (from cdk.out/manifest.json). Errors fail; warnings and informational findings
  * are printed. Findings listed in .cfnlint-exceptions.json (each with its reason) are accepted.
  * Synthesizes first when cdk.out holds no template; run `npm run synth` to refresh an old one.
+ * A cfn-lint that fails to lint (crashes, refuses its arguments) fails this too: no output is not
+ * "no findings".
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 interface Finding {
-  readonly Filename: string;
+  readonly Filename: string | null;
   readonly Level: 'Error' | 'Warning' | 'Informational';
   readonly Message: string;
   readonly Rule: { readonly Id: string };
-  readonly Location: { readonly Start: { readonly LineNumber: number }; readonly Path: (string | number)[] };
+  readonly Location: {
+    readonly Start: { readonly LineNumber: number };
+    /** null for a finding about the whole file (one that does not parse). */
+    readonly Path: (string | number)[] | null;
+  };
 }
 interface Exception {
   readonly rule: string;
@@ -22,11 +28,38 @@ interface Exception {
   readonly reason: string;
 }
 
-const OUT = 'cdk.out';
-const EXCEPTIONS = '.cfnlint-exceptions.json';
+/** One cfn-lint run: its exit code (null when a signal ended it) and output. */
+export interface CfnLintRun {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Set when cfn-lint could not be started (not installed). */
+  readonly error?: Error;
+}
 
-function stacks(): { template: string; region?: string }[] {
-  const manifestPath = path.join(OUT, 'manifest.json');
+export interface LintOptions {
+  /** The cloud assembly folder. @default 'cdk.out' */
+  readonly out?: string;
+  /** @default '.cfnlint-exceptions.json' */
+  readonly exceptionsFile?: string;
+  /** Runs cfn-lint with these arguments. @default the cfn-lint on the PATH */
+  readonly cfnLint?: (args: string[]) => CfnLintRun;
+  readonly log?: (line: string) => void;
+}
+
+/** cfn-lint's exit code has one bit per level of finding; any other bit means it did not lint. */
+const FINDING_BITS = 2 | 4 | 8;
+const linted = (run: CfnLintRun) =>
+  run.error === undefined && run.status !== null && (run.status & ~FINDING_BITS) === 0;
+
+const runCfnLint = (args: string[]): CfnLintRun => {
+  const run = spawnSync('cfn-lint', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? '', error: run.error };
+};
+
+/** The templates of `out`, each with the Region its stack deploys to when the manifest says. */
+export function stacks(out: string): { template: string; region?: string }[] {
+  const manifestPath = path.join(out, 'manifest.json');
   if (!fs.existsSync(manifestPath)) return [];
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
     artifacts?: Record<
@@ -36,45 +69,64 @@ function stacks(): { template: string; region?: string }[] {
   };
   return Object.values(manifest.artifacts ?? {})
     .filter((a) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile)
-    .map((a) => ({
-      template: path.join(OUT, a.properties!.templateFile!),
-      region: /^aws:\/\/[^/]+\/([a-z0-9-]+)$/.exec(a.environment ?? '')?.[1],
-    }))
+    .map((a) => {
+      const region = /^aws:\/\/[^/]+\/([a-z0-9-]+)$/.exec(a.environment ?? '')?.[1];
+      return {
+        template: path.join(out, a.properties!.templateFile!),
+        // An environment-agnostic stack's Region is "unknown-region": cfn-lint's default Regions then.
+        region: region === 'unknown-region' ? undefined : region,
+      };
+    })
     .filter((s) => fs.existsSync(s.template));
 }
 
-function main(): number {
-  if (stacks().length === 0) {
-    console.log('cdk.out holds no template: running cdk synth first');
-    const synth = spawnSync('npx', ['cdk', 'synth', '--quiet'], { stdio: 'inherit' });
-    if (synth.status !== 0) return synth.status ?? 1;
-  }
-  const version = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
-  if (version.error) {
-    console.error(
-      'cfn-lint is not installed: pip install cfn-lint (https://github.com/aws-cloudformation/cfn-lint)',
-    );
+/** Lints every template of `out`; the exit code (0 when no error outside the exceptions). */
+export function lintTemplates({
+  out = 'cdk.out',
+  exceptionsFile = '.cfnlint-exceptions.json',
+  cfnLint = runCfnLint,
+  log = (line) => console.log(line),
+}: LintOptions = {}): number {
+  const templates = stacks(out);
+  if (templates.length === 0) {
+    log(`${out} holds no template: run npx cdk synth first`);
     return 1;
   }
-  const exceptions = (JSON.parse(fs.readFileSync(EXCEPTIONS, 'utf8')) as { exceptions: Exception[] })
+  const exceptions = (JSON.parse(fs.readFileSync(exceptionsFile, 'utf8')) as { exceptions: Exception[] })
     .exceptions;
   const used = new Set<Exception>();
   let errors = 0;
-  for (const { template, region } of stacks()) {
+  for (const { template, region } of templates) {
     const resources = (
       JSON.parse(fs.readFileSync(template, 'utf8')) as { Resources: Record<string, { Type: string }> }
     ).Resources;
-    const args = ['--format', 'json', ...(region ? ['--regions', region] : []), '--', template];
-    const run = spawnSync('cfn-lint', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    let findings: Finding[];
+    const lint = (regions: string[]) => cfnLint(['--format', 'json', ...regions, '--', template]);
+    let run = lint(region ? ['--regions', region] : []);
+    // A Region younger than this cfn-lint (it refuses the name): lint against its default Region's
+    // schemas rather than not at all, and say so.
+    if (region && run.status === 32 && /unsupported/i.test(run.stderr)) {
+      log(
+        `note: this cfn-lint does not know ${region}: ${template} linted against its default Region (update cfn-lint)`,
+      );
+      run = lint([]);
+    }
+    if (run.error) {
+      log(`cfn-lint is not installed: pip install 'cfn-lint==1.51.*' (${run.error.message})`);
+      return 1;
+    }
+    let findings: Finding[] | undefined;
     try {
-      findings = JSON.parse(run.stdout || '[]') as Finding[];
+      findings = linted(run) ? (JSON.parse(run.stdout || '[]') as Finding[]) : undefined;
     } catch {
-      console.error(`cfn-lint gave no JSON for ${template}: ${run.stderr.trim()}`);
+      findings = undefined;
+    }
+    if (findings === undefined) {
+      const why = run.stderr.trim().split('\n').at(-1) || 'no output';
+      log(`cfn-lint failed on ${template} (exit ${run.status ?? 'by a signal'}): ${why}`);
       return 1;
     }
     const accepted = (f: Finding) => {
-      const [section, id] = f.Location.Path;
+      const [section, id] = f.Location.Path ?? [];
       const type = section === 'Resources' ? resources[String(id)]?.Type : undefined;
       const match = exceptions.find(
         (e) => e.rule === f.Rule.Id && e.resourceType === type && f.Message.includes(e.message),
@@ -84,22 +136,29 @@ function main(): number {
     };
     const shown = findings.filter((f) => !accepted(f));
     for (const f of shown) {
-      console.log(
-        `${f.Level.toUpperCase()} ${f.Rule.Id} ${f.Filename}:${f.Location.Start.LineNumber} ${f.Location.Path.join('/')}: ${f.Message}`,
+      log(
+        `${f.Level.toUpperCase()} ${f.Rule.Id} ${f.Filename ?? template}:${f.Location.Start.LineNumber} ${(f.Location.Path ?? []).join('/')}: ${f.Message}`,
       );
     }
     const templateErrors = shown.filter((f) => f.Level === 'Error').length;
     errors += templateErrors;
-    console.log(
-      `${template} (${region ?? 'default Regions'}): ${templateErrors} error(s), ${shown.length - templateErrors} other finding(s), ${findings.length - shown.length} accepted (${EXCEPTIONS})`,
+    log(
+      `${template} (${region ?? 'default Regions'}): ${templateErrors} error(s), ${shown.length - templateErrors} other finding(s), ${findings.length - shown.length} accepted (${exceptionsFile})`,
     );
   }
   for (const e of exceptions.filter((x) => !used.has(x))) {
-    console.log(
-      `note: ${EXCEPTIONS} entry ${e.rule} on ${e.resourceType} matched nothing: remove it if cfn-lint has caught up`,
+    log(
+      `note: ${exceptionsFile} entry ${e.rule} on ${e.resourceType} matched nothing: remove it if cfn-lint has caught up`,
     );
   }
   return errors > 0 ? 1 : 0;
 }
 
-process.exit(main());
+if (require.main === module) {
+  if (stacks('cdk.out').length === 0) {
+    console.log('cdk.out holds no template: running cdk synth first');
+    const synth = spawnSync('npx', ['cdk', 'synth', '--quiet'], { stdio: 'inherit' });
+    if (synth.status !== 0) process.exit(synth.status ?? 1);
+  }
+  process.exitCode = lintTemplates();
+}

@@ -15,6 +15,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
+/** The variable that gives the workers the certificate (test/support/smtp-server.ts reads it). */
+const TEST_CERTIFICATE_VARIABLE = 'SES_SMTP_TEST_CERTIFICATE';
+
 /** The prefix of a run's folder: global-teardown.js removes only a folder named so. */
 const RUN_TMP_PREFIX = 'ses-smtp-tests-';
 
@@ -26,8 +29,10 @@ const build = () =>
       stdio: 'inherit',
     });
     child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`scripts/build.mjs exited with ${code}`)),
+    child.on('close', (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`scripts/build.mjs ${signal ? `was ended by ${signal}` : `exited with ${code}`}`)),
     );
   });
 
@@ -50,8 +55,9 @@ const certificate = () =>
 module.exports = async () => {
   const [, { cert, private: key }] = await Promise.all([build(), certificate()]);
   // Set before jest starts its workers, which inherit them.
-  process.env.SES_SMTP_TEST_CERTIFICATE = JSON.stringify({ cert, private: key });
+  process.env[TEST_CERTIFICATE_VARIABLE] = JSON.stringify({ cert, private: key });
   process.env.TMPDIR = fs.mkdtempSync(path.join(os.tmpdir(), RUN_TMP_PREFIX));
 };
 
 module.exports.RUN_TMP_PREFIX = RUN_TMP_PREFIX;
+module.exports.TEST_CERTIFICATE_VARIABLE = TEST_CERTIFICATE_VARIABLE;

@@ -105,7 +105,7 @@ describe('workflow properties', () => {
     for (const wf of [pr, deploy]) {
       const list = wf.jobs.test.steps;
       const at = (pred: (s: Step) => boolean) => list.findIndex(pred);
-      const cache = at((s) => s.uses === 'actions/cache@v4');
+      const cache = at((s) => s.uses === 'actions/cache@v5');
       expect(cache).toBeGreaterThan(at((s) => s.run === 'npm ci --no-audit --no-fund'));
       expect(cache).toBeLessThan(at((s) => s.run === 'npm test'));
       expect(list[cache].with).toEqual({
@@ -206,5 +206,25 @@ describe('workflow properties', () => {
     const uses = FILES.flatMap((f) => steps(workflow(f)).flatMap((s) => (s.uses ? [s.uses] : [])));
     expect(uses.length).toBeGreaterThan(0);
     for (const u of uses) expect(u).toMatch(/^[\w.-]+\/[\w.-]+@(v\d+|[0-9a-f]{40})$/);
+    // Each the first major version that runs on Node.js 24: GitHub's runners dropped Node.js 20
+    // (2026-09-16) and run older majors on 24 with a deprecation warning.
+    expect([...new Set(uses)].sort()).toEqual([
+      'actions/cache@v5',
+      'actions/checkout@v5',
+      'actions/setup-node@v5',
+      'actions/setup-python@v6',
+      'aws-actions/configure-aws-credentials@v6',
+    ]);
+  });
+
+  test('cfn-lint runs on the templates of the validation synth, with the Python set up before it', () => {
+    for (const wf of [pr, deploy]) {
+      const list = wf.jobs.test.steps;
+      const at = (pred: (s: Step) => boolean) => list.findIndex(pred);
+      const lint = at((s) => s.name === 'cfn-lint');
+      expect(at((s) => s.uses === 'actions/setup-python@v6')).toBe(lint - 1);
+      expect(at((s) => s.run === 'npx cdk synth --quiet -c validate=true')).toBeLessThan(lint);
+      expect(list[lint].run).toMatch(/^pip install .*'cfn-lint==1\.51\.\*'\nnpm run lint:cfn\n$/);
+    }
   });
 });

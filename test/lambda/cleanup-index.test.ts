@@ -29,6 +29,7 @@ interface Received {
   body: string;
 }
 let server: Server;
+let trustedBefore: typeof globalAgent.options.ca;
 let received: Received[];
 let answer: number;
 let printed: string[];
@@ -36,7 +37,9 @@ let printed: string[];
 beforeAll(async () => {
   ({ handler } = await import('../../lambda/smtp-user-cleanup/index.js'));
   const { cert, private: key } = testCertificate();
-  // Trust the local server as Lambda trusts S3's certificate.
+  // Trust the local server as Lambda trusts S3's certificate (until this file ends: the agent is
+  // the worker's, shared by the test files after this one).
+  trustedBefore = globalAgent.options.ca;
   globalAgent.options.ca = cert;
   server = createServer({ cert, key }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -55,7 +58,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 });
 afterEach(() => jest.restoreAllMocks());
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  globalAgent.options.ca = trustedBefore;
+  await new Promise<void>((r) => server.close(() => r()));
+});
 
 beforeEach(() => {
   printed = [];

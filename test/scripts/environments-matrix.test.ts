@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { environmentsMatrix, main } from '../../scripts/environments-matrix';
 
 const REPO = path.resolve(__dirname, '../..');
-/** The script as the workflows run it: no argument, under tsx. */
-const matrix = () =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/environments-matrix.ts'], {
+/** The script as the workflows run it (under tsx), with `args`. */
+const matrix = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', 'scripts/environments-matrix.ts', ...args], {
     cwd: REPO,
     encoding: 'utf8',
   });
@@ -15,10 +15,10 @@ const environmentsOf = (file: string) => Object.keys(JSON.parse(fs.readFileSync(
 
 // The user's own file: whatever it holds, the matrix is its environments in file order.
 test('the matrix of config/environments.json (the default) is its environments, in file order', () => {
-  const result = matrix();
-  expect(result).toMatchObject({ status: 0, stderr: '' });
-  const { include } = JSON.parse(result.stdout);
-  expect(include.map((e: { name: string }) => e.name)).toEqual(
+  const written = { out: '', err: '' };
+  expect(main([], { out: (t) => (written.out += t), err: (t) => (written.err += t) })).toBe(0);
+  expect(written.err).toBe('');
+  expect(JSON.parse(written.out).include.map((e: { name: string }) => e.name)).toEqual(
     environmentsOf(path.join(REPO, 'config/environments.json')),
   );
 });
@@ -59,11 +59,11 @@ test('a config mistake prints one line and exits 2, with no matrix', () => {
     fs.readFileSync(path.join(REPO, 'test/fixtures/config/single.json'), 'utf8'),
   ).environments;
   fs.writeFileSync(file, JSON.stringify({ environments: { prod: { ...qa, account: 'x' } } }));
-  const written = { out: '', err: '' };
-  const code = main([file], { out: (t) => (written.out += t), err: (t) => (written.err += t) });
-  expect(code).toBe(2);
-  expect(written).toEqual({
-    out: '',
-    err: `${file}: environment "prod", field "account": got "x", expected a 12-digit AWS account id\n`,
+  // A process, as the workflow's step runs it: bash -e fails the step on the exit code.
+  const result = matrix(file);
+  expect(result).toMatchObject({
+    status: 2,
+    stdout: '',
+    stderr: `${file}: environment "prod", field "account": got "x", expected a 12-digit AWS account id\n`,
   });
 });

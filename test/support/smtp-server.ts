@@ -2,8 +2,9 @@ import { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection';
 
-/** Set by test/global-setup.js. */
-const TEST_CERTIFICATE_VARIABLE = 'SES_SMTP_TEST_CERTIFICATE';
+// Plain CommonJS, which jest runs untransformed as its global setup.
+// oxlint-disable-next-line typescript/no-require-imports
+const { TEST_CERTIFICATE_VARIABLE } = require('../global-setup') as { TEST_CERTIFICATE_VARIABLE: string };
 
 // smtp-server waits 100 ms after accepting a connection before it greets, to catch clients that
 // talk first (spam bots). No client here does, and the suites open dozens of connections: greet

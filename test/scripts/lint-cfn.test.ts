@@ -1,0 +1,171 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CfnLintRun, lintTemplates } from '../../scripts/lint-cfn';
+
+/*
+ * `npm run lint:cfn` against a cloud assembly of one stack in eu-west-1 and a cfn-lint stand-in
+ * that answers as cfn-lint 1.51 does: JSON findings on stdout, an exit code with a bit per level
+ * of finding (2 error, 4 warning, 8 informational), 32 for arguments it refuses.
+ */
+
+const EXCEPTION = {
+  rule: 'E3002',
+  resourceType: 'AWS::CloudWatch::Dashboard',
+  message: "'Tags' was unexpected",
+  reason: 'the schema lags',
+};
+
+function assembly(templates: Record<string, string | undefined> = { 'Mail.template.json': 'eu-west-1' }) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-cfn-'));
+  const artifacts: Record<string, unknown> = {};
+  for (const [file, region] of Object.entries(templates)) {
+    fs.writeFileSync(
+      path.join(out, file),
+      JSON.stringify({
+        Resources: { Board: { Type: 'AWS::CloudWatch::Dashboard' }, Key: { Type: 'AWS::KMS::Key' } },
+      }),
+    );
+    artifacts[file] = {
+      type: 'aws:cloudformation:stack',
+      environment: region ? `aws://123456789012/${region}` : 'aws://unknown-account/unknown-region',
+      properties: { templateFile: file },
+    };
+  }
+  fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ artifacts }));
+  const exceptionsFile = path.join(out, 'exceptions.json');
+  fs.writeFileSync(exceptionsFile, JSON.stringify({ exceptions: [EXCEPTION] }));
+  return { out, exceptionsFile, template: path.join(out, Object.keys(templates)[0]) };
+}
+
+const finding = (level: string, rule: string, resource: string | null, message: string) => ({
+  Filename: 'x.json',
+  Level: level,
+  Message: message,
+  Rule: { Id: rule },
+  Location: {
+    Start: { LineNumber: 7 },
+    Path: resource === null ? null : ['Resources', resource, 'Properties'],
+  },
+});
+
+/** Lints with `answer` as cfn-lint's reply to each run; the exit code, the lines and the arguments. */
+function lint(answer: (args: string[]) => CfnLintRun, templates?: Record<string, string | undefined>) {
+  const { out, exceptionsFile, template } = assembly(templates);
+  const lines: string[] = [];
+  const runs: string[][] = [];
+  const code = lintTemplates({
+    out,
+    exceptionsFile,
+    cfnLint: (args) => {
+      runs.push(args);
+      return answer(args);
+    },
+    log: (line) => lines.push(line),
+  });
+  return { code, lines, runs, template };
+}
+
+const reply = (status: number, findings: unknown[] | string, stderr = ''): CfnLintRun => ({
+  status,
+  stdout: typeof findings === 'string' ? findings : JSON.stringify(findings),
+  stderr,
+});
+
+test("an error fails; a warning is printed; the stack's Region is passed", () => {
+  const { code, lines, runs, template } = lint(() =>
+    reply(6, [finding('Error', 'E3012', 'Key', 'bad type'), finding('Warning', 'W3005', 'Key', 'already')]),
+  );
+  expect(code).toBe(1);
+  expect(runs).toEqual([['--format', 'json', '--regions', 'eu-west-1', '--', template]]);
+  expect(lines).toContain('ERROR E3012 x.json:7 Resources/Key/Properties: bad type');
+  expect(lines).toContain('WARNING W3005 x.json:7 Resources/Key/Properties: already');
+  expect(lines).toContain(
+    `${template} (eu-west-1): 1 error(s), 1 other finding(s), 0 accepted (${path.dirname(template)}/exceptions.json)`,
+  );
+});
+
+test('an accepted finding (rule, resource type and message) does not count; warnings alone pass', () => {
+  const { code, lines } = lint(() =>
+    reply(6, [
+      finding('Error', 'E3002', 'Board', "Additional properties are not allowed ('Tags' was unexpected)"),
+      finding('Warning', 'W3005', 'Key', 'already'),
+    ]),
+  );
+  expect(code).toBe(0);
+  expect(lines.at(-1)).toMatch(/: 0 error\(s\), 1 other finding\(s\), 1 accepted /);
+  // The same rule on another resource type is not accepted.
+  expect(lint(() => reply(2, [finding('Error', 'E3002', 'Key', "'Tags' was unexpected")])).code).toBe(1);
+});
+
+test('an exception that matched nothing is named, to be removed', () => {
+  const { code, lines } = lint(() => reply(0, []));
+  expect(code).toBe(0);
+  expect(lines.at(-1)).toMatch(/entry E3002 on AWS::CloudWatch::Dashboard matched nothing: remove it/);
+});
+
+test.each([
+  [
+    'crashes (exit 1, a traceback)',
+    reply(1, '', 'Traceback (most recent call last):\nKeyError: x'),
+    'exit 1): KeyError: x',
+  ],
+  [
+    'refuses its arguments (exit 32)',
+    reply(32, '', 'cfnlint - ERROR - bad option'),
+    'exit 32): cfnlint - ERROR - bad option',
+  ],
+  ['is ended by a signal', { status: null, stdout: '', stderr: '' }, 'exit by a signal): no output'],
+  ['prints no JSON', reply(2, 'not json'), 'exit 2): no output'],
+])('a cfn-lint that %s fails the lint, though it printed no finding', (_, run, why) => {
+  const { code, lines, template } = lint(() => run);
+  expect(code).toBe(1);
+  expect(lines).toEqual([`cfn-lint failed on ${template} (${why}`]);
+});
+
+test("a Region this cfn-lint does not know: linted against cfn-lint's default Region, with a note", () => {
+  const { code, lines, runs, template } = lint(
+    (args) =>
+      args.includes('--regions')
+        ? reply(32, '', "cfnlint.runner.cli - ERROR - Regions ['eu-central-9'] are unsupported.")
+        : reply(2, [finding('Error', 'E3012', 'Key', 'bad type')]),
+    { 'Mail.template.json': 'eu-central-9' },
+  );
+  expect(runs).toEqual([
+    ['--format', 'json', '--regions', 'eu-central-9', '--', template],
+    ['--format', 'json', '--', template],
+  ]);
+  expect(lines[0]).toBe(
+    `note: this cfn-lint does not know eu-central-9: ${template} linted against its default Region (update cfn-lint)`,
+  );
+  expect(code).toBe(1);
+});
+
+test('a finding about the whole file (no path) is printed, not a crash; a stack without a Region gets none', () => {
+  const { code, lines, runs, template } = lint(
+    () => reply(2, [finding('Error', 'E0000', null, 'Null value')]),
+    {
+      'Mail.template.json': undefined,
+    },
+  );
+  expect(runs[0]).toEqual(['--format', 'json', '--', template]);
+  expect(lines).toContain('ERROR E0000 x.json:7 : Null value');
+  expect(code).toBe(1);
+});
+
+test('cfn-lint not installed, or no template: one line, exit 1', () => {
+  const missing = lint(() => ({
+    status: null,
+    stdout: '',
+    stderr: '',
+    error: new Error('spawnSync cfn-lint ENOENT'),
+  }));
+  expect(missing).toMatchObject({
+    code: 1,
+    lines: ["cfn-lint is not installed: pip install 'cfn-lint==1.51.*' (spawnSync cfn-lint ENOENT)"],
+  });
+  const lines: string[] = [];
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lint-cfn-'));
+  expect(lintTemplates({ out, cfnLint: () => reply(0, []), log: (l) => lines.push(l) })).toBe(1);
+  expect(lines).toEqual([`${out} holds no template: run npx cdk synth first`]);
+});
