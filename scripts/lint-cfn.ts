@@ -52,6 +52,15 @@ const FINDING_BITS = 2 | 4 | 8;
 const linted = (run: CfnLintRun) =>
   run.error === undefined && run.status !== null && (run.status & ~FINDING_BITS) === 0;
 
+/** cfn-lint's JSON findings, or undefined when `stdout` is not JSON. */
+function parseFindings(stdout: string): Finding[] | undefined {
+  try {
+    return JSON.parse(stdout || '[]') as Finding[];
+  } catch {
+    return undefined;
+  }
+}
+
 const runCfnLint = (args: string[]): CfnLintRun => {
   const run = spawnSync('cfn-lint', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { status: run.status, stdout: run.stdout ?? '', stderr: run.stderr ?? '', error: run.error };
@@ -100,26 +109,24 @@ export function lintTemplates({
     const resources = (
       JSON.parse(fs.readFileSync(template, 'utf8')) as { Resources: Record<string, { Type: string }> }
     ).Resources;
-    const lint = (regions: string[]) => cfnLint(['--format', 'json', ...regions, '--', template]);
-    let run = lint(region ? ['--regions', region] : []);
+    const lint = (lintRegion?: string) =>
+      cfnLint(['--format', 'json', ...(lintRegion ? ['--regions', lintRegion] : []), '--', template]);
+    let lintRegion = region;
+    let run = lint(lintRegion);
     // A Region younger than this cfn-lint (it refuses the name): lint against its default Region's
     // schemas rather than not at all, and say so.
-    if (region && run.status === 32 && /unsupported/i.test(run.stderr)) {
+    if (lintRegion && run.status === 32 && /unsupported/i.test(run.stderr)) {
       log(
-        `note: this cfn-lint does not know ${region}: ${template} linted against its default Region (update cfn-lint)`,
+        `note: this cfn-lint does not know ${lintRegion}: ${template} linted against its default Region (update cfn-lint)`,
       );
-      run = lint([]);
+      lintRegion = undefined;
+      run = lint(lintRegion);
     }
     if (run.error) {
       log(`cfn-lint is not installed: pip install 'cfn-lint==1.51.*' (${run.error.message})`);
       return 1;
     }
-    let findings: Finding[] | undefined;
-    try {
-      findings = linted(run) ? (JSON.parse(run.stdout || '[]') as Finding[]) : undefined;
-    } catch {
-      findings = undefined;
-    }
+    const findings = linted(run) ? parseFindings(run.stdout) : undefined;
     if (findings === undefined) {
       const why = run.stderr.trim().split('\n').at(-1) || 'no output';
       log(`cfn-lint failed on ${template} (exit ${run.status ?? 'by a signal'}): ${why}`);
@@ -143,7 +150,7 @@ export function lintTemplates({
     const templateErrors = shown.filter((f) => f.Level === 'Error').length;
     errors += templateErrors;
     log(
-      `${template} (${region ?? 'default Regions'}): ${templateErrors} error(s), ${shown.length - templateErrors} other finding(s), ${findings.length - shown.length} accepted (${exceptionsFile})`,
+      `${template} (${lintRegion ?? 'default Regions'}): ${templateErrors} error(s), ${shown.length - templateErrors} other finding(s), ${findings.length - shown.length} accepted (${exceptionsFile})`,
     );
   }
   for (const e of exceptions.filter((x) => !used.has(x))) {

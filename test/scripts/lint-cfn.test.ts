@@ -138,6 +138,9 @@ test("a Region this cfn-lint does not know: linted against cfn-lint's default Re
   expect(lines[0]).toBe(
     `note: this cfn-lint does not know eu-central-9: ${template} linted against its default Region (update cfn-lint)`,
   );
+  expect(lines).toContain(
+    `${template} (default Regions): 1 error(s), 0 other finding(s), 0 accepted (${path.dirname(template)}/exceptions.json)`,
+  );
   expect(code).toBe(1);
 });
 
