@@ -56,7 +56,8 @@ export interface DeployAccessStackProps extends StackProps {
 /**
  * One per account: GitHub's OIDC provider (created, or referenced when it exists) and one role per
  * GitHub environment, trusted only by tokens whose `sub` is exactly
- * `repo:OWNER/REPO:environment:NAME` and whose `aud` is sts.amazonaws.com. A deploy role may only
+ * `repo:OWNER/REPO:environment:NAME` (or, with the repository's ids, GitHub's immutable
+ * `repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:NAME`) and whose `aud` is sts.amazonaws.com. A deploy role may only
  * assume this account's CDK bootstrap roles in the Regions that GitHub environment deploys to; a
  * preview role may only read its environments' deployed templates.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
@@ -91,7 +92,7 @@ export class DeployAccessStack extends Stack {
         });
 
     for (const env of access.gitHubEnvironments) {
-      const subject = `repo:${access.repository}:environment:${env.name}`;
+      const subject = `repo:${access.subjectRepository}:environment:${env.name}`;
       const assumable = env.regions.flatMap((region) =>
         DEPLOY_BOOTSTRAP_ROLES.map(
           (role) =>

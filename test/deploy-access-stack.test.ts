@@ -160,6 +160,20 @@ describe('DeployAccessStack', () => {
     ]);
   });
 
+  test("with the repository's ids, each role trusts GitHub's immutable subject only", () => {
+    const { template: t } = synth(
+      { repository: 'acme/web-app', ownerId: 1234, repositoryId: 5678 },
+      { prod: STAGING },
+    );
+    const subjects = trustPolicies(t).map(
+      (trust) => trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'],
+    );
+    expect(subjects).toEqual([
+      'repo:acme@1234/web-app@5678:environment:prod',
+      'repo:acme@1234/web-app@5678:environment:prod-preview',
+    ]);
+  });
+
   test('reuses an existing provider by ARN and follows a custom bootstrap qualifier', () => {
     const { stack: other, template: t } = synth(
       { repository: 'acme/web-app', existingOidcProviderAccounts: ['111111111111'] },

@@ -38,11 +38,23 @@ export interface AccountAccess {
   readonly region: string;
   /** The repository as "owner/name". */
   readonly repository: string;
+  /**
+   * The repository as the OIDC `sub` claim names it: "owner/name", or with the immutable ids
+   * "owner@OWNER_ID/name@REPO_ID".
+   */
+  readonly subjectRepository: string;
   /** Reference the account's existing GitHub OIDC provider instead of creating one. */
   readonly existingOidcProvider: boolean;
   /** On when any environment of the account has termination protection. */
   readonly terminationProtection: boolean;
   readonly gitHubEnvironments: GitHubEnvironmentAccess[];
+}
+
+/** The repository as GitHub's OIDC subject writes it: with the immutable ids when the file gives them. */
+function subjectRepository(github: NonNullable<ConfigFile['github']>): string {
+  if (github.ownerId === undefined || github.repositoryId === undefined) return github.repository;
+  const [owner, name] = github.repository.split('/');
+  return `${owner}@${github.ownerId}/${name}@${github.repositoryId}`;
 }
 
 /** The deploy-access stacks the file asks for, one per account in order of first use; none without "github". */
@@ -71,6 +83,7 @@ export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
       account,
       region: inAccount[0][1].region,
       repository: github.repository,
+      subjectRepository: subjectRepository(github),
       existingOidcProvider: github.existingOidcProviderAccounts.includes(account),
       terminationProtection: inAccount.some(([, env]) => env.terminationProtection),
       gitHubEnvironments,
@@ -130,6 +143,17 @@ export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
         });
       }
     }
+  }
+  // The immutable subject names both ids: one alone would make roles no token matches.
+  const { ownerId, repositoryId } = file.github;
+  if ((ownerId === undefined) !== (repositoryId === undefined)) {
+    const [given, missing] =
+      ownerId === undefined ? ['repositoryId', 'ownerId'] : ['ownerId', 'repositoryId'];
+    problems.push({
+      path: ['github', missing],
+      input: undefined,
+      expected: `the ${missing === 'ownerId' ? "owner's" : "repository's"} numeric id too, as "${given}" is given (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]')`,
+    });
   }
   const accounts = new Set(entries.map(([, env]) => env.account));
   file.github.existingOidcProviderAccounts.forEach((account, i) => {

@@ -459,6 +459,15 @@ const GitHub = strict({
    * access stack uses it instead of creating one (an account holds at most one per URL).
    */
   existingOidcProviderAccounts: z.array(text(/^\d{12}$/, 'a 12-digit AWS account id')).default([]),
+  /**
+   * The numeric ids of the repository's owner and of the repository, for a repository whose OIDC
+   * tokens carry GitHub's immutable subject, "repo:OWNER@OWNER_ID/REPO@REPO_ID:..." (the default
+   * for repositories created or renamed on or after 2026-07-15; older ones can opt in). The roles
+   * then trust that subject: a new repository that takes the name later has other ids. Both or
+   * neither; `gh api repos/OWNER/REPO --jq '[.owner.id, .id]'` prints them.
+   */
+  ownerId: z.number().int().min(1).optional(),
+  repositoryId: z.number().int().min(1).optional(),
 });
 
 export const ConfigFileSchema = strict({

@@ -52,7 +52,7 @@ describe('github config', () => {
     [
       'unknown field',
       { repository: 'acme/web-app', branch: 'main' },
-      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts)`,
+      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts, ownerId, repositoryId)`,
     ],
   ])('%s', (_name, github, expected) => {
     expect(problemsOf({ github, environments: { prod: BASE_ENV } })).toEqual([expected]);
@@ -73,6 +73,35 @@ describe('github config', () => {
     expect(problemsOf({ github: GITHUB, environments: { prod: { ...BASE_ENV, github } } })).toEqual([
       expected,
     ]);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    [
+      'an owner id without the repository id',
+      { ownerId: 1234 },
+      `${FILE}: field "github.repositoryId": nothing (the field is required), expected the repository's numeric id too, as "ownerId" is given (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]')`,
+    ],
+    [
+      'a repository id without the owner id',
+      { repositoryId: 5678 },
+      `${FILE}: field "github.ownerId": nothing (the field is required), expected the owner's numeric id too, as "repositoryId" is given (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]')`,
+    ],
+    [
+      'an id that is not a positive integer',
+      { ownerId: 0, repositoryId: 5678 },
+      `${FILE}: field "github.ownerId": got 0, expected a number >= 1`,
+    ],
+  ])('%s', (_name, ids, expected) => {
+    expect(problemsOf({ github: { ...GITHUB, ...ids }, environments: { prod: BASE_ENV } })).toEqual([
+      expected,
+    ]);
+  });
+
+  test("the OIDC subject's repository: the name, or with both ids GitHub's immutable form", () => {
+    const plan = (github: Record<string, unknown>) =>
+      deployAccessPlan(parseConfig({ github, environments: { prod: BASE_ENV } }, FILE))[0].subjectRepository;
+    expect(plan(GITHUB)).toBe('acme/web-app');
+    expect(plan({ ...GITHUB, ownerId: 1234, repositoryId: 5678 })).toBe('acme@1234/web-app@5678');
   });
 
   test('per-environment GitHub fields need the top-level repository', () => {
@@ -141,6 +170,7 @@ describe('github config', () => {
         account: '123456789012',
         region: 'eu-west-1',
         repository: 'acme/web-app',
+        subjectRepository: 'acme/web-app',
         existingOidcProvider: false,
         terminationProtection: false,
         gitHubEnvironments: [
@@ -164,6 +194,7 @@ describe('github config', () => {
         account: '210987654321',
         region: 'eu-central-1',
         repository: 'acme/web-app',
+        subjectRepository: 'acme/web-app',
         existingOidcProvider: true,
         terminationProtection: true,
         gitHubEnvironments: [
