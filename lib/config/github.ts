@@ -150,9 +150,9 @@ export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
     const [given, missing] =
       ownerId === undefined ? ['repositoryId', 'ownerId'] : ['ownerId', 'repositoryId'];
     problems.push({
-      path: ['github', missing],
-      input: undefined,
-      expected: `the ${missing === 'ownerId' ? "owner's" : "repository's"} numeric id too, as "${given}" is given (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]')`,
+      path: ['github', given],
+      input: ownerId ?? repositoryId,
+      expected: `"${missing}" beside it (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]' prints them)`,
     });
   }
   const accounts = new Set(entries.map(([, env]) => env.account));

@@ -79,12 +79,12 @@ describe('github config', () => {
     [
       'an owner id without the repository id',
       { ownerId: 1234 },
-      `${FILE}: field "github.repositoryId": nothing (the field is required), expected the repository's numeric id too, as "ownerId" is given (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]')`,
+      `${FILE}: field "github.ownerId": got 1234, expected "repositoryId" beside it (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]' prints them)`,
     ],
     [
       'a repository id without the owner id',
       { repositoryId: 5678 },
-      `${FILE}: field "github.ownerId": nothing (the field is required), expected the owner's numeric id too, as "repositoryId" is given (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]')`,
+      `${FILE}: field "github.repositoryId": got 5678, expected "ownerId" beside it (both or neither: gh api repos/OWNER/REPO --jq '[.owner.id, .id]' prints them)`,
     ],
     [
       'an id that is not a positive integer',
