@@ -52,14 +52,27 @@ const FINDING_BITS = 2 | 4 | 8;
 const linted = (run: CfnLintRun) =>
   run.error === undefined && run.status !== null && (run.status & ~FINDING_BITS) === 0;
 
-/** cfn-lint's JSON findings, or undefined when `stdout` is not JSON. */
-function parseFindings(stdout: string): Finding[] | undefined {
+/**
+ * cfn-lint's JSON findings, or undefined when `run` did not lint or its output is not theirs: an
+ * exit code with a bit other than the finding bits, output that is not a JSON list (cfn-lint
+ * prints `[]` for a clean template; nothing means it wrote elsewhere, as a `.cfnlintrc` with an
+ * output file makes it), or an error bit with no error among the findings.
+ */
+function findingsOf(run: CfnLintRun): Finding[] | undefined {
+  if (!linted(run)) return undefined;
+  let findings: unknown;
   try {
-    return JSON.parse(stdout || '[]') as Finding[];
+    findings = JSON.parse(run.stdout);
   } catch {
     return undefined;
   }
+  if (!Array.isArray(findings)) return undefined;
+  const hasError = findings.some((f: Finding) => f?.Level === 'Error');
+  return (run.status! & 2) === 0 || hasError ? (findings as Finding[]) : undefined;
 }
+
+/** Linted against when the manifest names no Region or cfn-lint does not know it (cfn-lint's own default). */
+export const FALLBACK_REGION = 'us-east-1';
 
 const runCfnLint = (args: string[]): CfnLintRun => {
   const run = spawnSync('cfn-lint', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -82,7 +95,7 @@ export function stacks(out: string): { template: string; region?: string }[] {
       const region = /^aws:\/\/[^/]+\/([a-z0-9-]+)$/.exec(a.environment ?? '')?.[1];
       return {
         template: path.join(out, a.properties!.templateFile!),
-        // An environment-agnostic stack's Region is "unknown-region": cfn-lint's default Regions then.
+        // An environment-agnostic stack's Region is "unknown-region": FALLBACK_REGION then.
         region: region === 'unknown-region' ? undefined : region,
       };
     })
@@ -106,29 +119,38 @@ export function lintTemplates({
   const used = new Set<Exception>();
   let errors = 0;
   for (const { template, region } of templates) {
-    const resources = (
-      JSON.parse(fs.readFileSync(template, 'utf8')) as { Resources: Record<string, { Type: string }> }
-    ).Resources;
-    const lint = (lintRegion?: string) =>
-      cfnLint(['--format', 'json', ...(lintRegion ? ['--regions', lintRegion] : []), '--', template]);
-    let lintRegion = region;
+    let resources: Record<string, { Type: string }>;
+    try {
+      resources = (
+        JSON.parse(fs.readFileSync(template, 'utf8')) as { Resources: Record<string, { Type: string }> }
+      ).Resources;
+    } catch (e) {
+      log(`${template} is not a JSON template (${(e as Error).message}): run npx cdk synth again`);
+      return 1;
+    }
+    // Always an explicit Region: without one, cfn-lint takes AWS_REGION from the shell.
+    const lint = (lintRegion: string) =>
+      cfnLint(['--format', 'json', '--regions', lintRegion, '--', template]);
+    let lintRegion = region ?? FALLBACK_REGION;
     let run = lint(lintRegion);
-    // A Region younger than this cfn-lint (it refuses the name): lint against its default Region's
+    // A Region younger than this cfn-lint (it refuses the name): lint against FALLBACK_REGION's
     // schemas rather than not at all, and say so.
-    if (lintRegion && run.status === 32 && /unsupported/i.test(run.stderr)) {
+    if (lintRegion !== FALLBACK_REGION && run.status === 32 && /unsupported/i.test(run.stderr)) {
       log(
-        `note: this cfn-lint does not know ${lintRegion}: ${template} linted against its default Region (update cfn-lint)`,
+        `note: this cfn-lint does not know ${lintRegion}: ${template} linted against ${FALLBACK_REGION} (update cfn-lint)`,
       );
-      lintRegion = undefined;
+      lintRegion = FALLBACK_REGION;
       run = lint(lintRegion);
     }
     if (run.error) {
       log(`cfn-lint is not installed: pip install 'cfn-lint==1.51.*' (${run.error.message})`);
       return 1;
     }
-    const findings = linted(run) ? parseFindings(run.stdout) : undefined;
+    const findings = findingsOf(run);
     if (findings === undefined) {
-      const why = run.stderr.trim().split('\n').at(-1) || 'no output';
+      const why =
+        run.stderr.trim().split('\n').at(-1) ||
+        (run.stdout.trim() ? "output not cfn-lint's JSON findings" : 'no output');
       log(`cfn-lint failed on ${template} (exit ${run.status ?? 'by a signal'}): ${why}`);
       return 1;
     }
@@ -150,7 +172,7 @@ export function lintTemplates({
     const templateErrors = shown.filter((f) => f.Level === 'Error').length;
     errors += templateErrors;
     log(
-      `${template} (${lintRegion ?? 'default Regions'}): ${templateErrors} error(s), ${shown.length - templateErrors} other finding(s), ${findings.length - shown.length} accepted (${exceptionsFile})`,
+      `${template} (${lintRegion}): ${templateErrors} error(s), ${shown.length - templateErrors} other finding(s), ${findings.length - shown.length} accepted (${exceptionsFile})`,
     );
   }
   for (const e of exceptions.filter((x) => !used.has(x))) {

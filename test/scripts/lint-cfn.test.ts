@@ -5,8 +5,9 @@ import { CfnLintRun, lintTemplates } from '../../scripts/lint-cfn';
 
 /*
  * `npm run lint:cfn` against a cloud assembly of one stack in eu-west-1 and a cfn-lint stand-in
- * that answers as cfn-lint 1.51 does: JSON findings on stdout, an exit code with a bit per level
- * of finding (2 error, 4 warning, 8 informational), 32 for arguments it refuses.
+ * that answers as cfn-lint 1.51 does: JSON findings on stdout (`[]` for none), an exit code with a
+ * bit per level of finding (2 error, 4 warning, 8 informational), 1 for an argument it does not
+ * know (or a crash), 32 for a Region it does not know.
  */
 
 const EXCEPTION = {
@@ -111,49 +112,81 @@ test.each([
     'exit 1): KeyError: x',
   ],
   [
-    'refuses its arguments (exit 32)',
-    reply(32, '', 'cfnlint - ERROR - bad option'),
-    'exit 32): cfnlint - ERROR - bad option',
+    'refuses an argument (exit 1)',
+    reply(1, '', 'cfn-lint: error: unrecognized arguments: --x'),
+    'exit 1): cfn-lint: error: unrecognized arguments: --x',
   ],
   ['is ended by a signal', { status: null, stdout: '', stderr: '' }, 'exit by a signal): no output'],
-  ['prints no JSON', reply(2, 'not json'), 'exit 2): no output'],
-])('a cfn-lint that %s fails the lint, though it printed no finding', (_, run, why) => {
+  ['prints no JSON', reply(2, 'not json'), "exit 2): output not cfn-lint's JSON findings"],
+  ['prints JSON that is not a list', reply(0, '{}'), "exit 0): output not cfn-lint's JSON findings"],
+  // A .cfnlintrc with an output file: the findings go there, stdout stays empty.
+  ['prints nothing, with an error exit', reply(2, ''), 'exit 2): no output'],
+  ['prints nothing, with exit 0', reply(0, ''), 'exit 0): no output'],
+  [
+    'exits with its error bit but lists no error',
+    reply(6, [finding('Warning', 'W3005', 'Key', 'already')]),
+    "exit 6): output not cfn-lint's JSON findings",
+  ],
+])('a cfn-lint that %s fails the lint, though it printed no error finding', (_, run, why) => {
   const { code, lines, template } = lint(() => run);
   expect(code).toBe(1);
   expect(lines).toEqual([`cfn-lint failed on ${template} (${why}`]);
 });
 
-test("a Region this cfn-lint does not know: linted against cfn-lint's default Region, with a note", () => {
+test('a Region this cfn-lint does not know: linted against us-east-1, with a note', () => {
   const { code, lines, runs, template } = lint(
     (args) =>
-      args.includes('--regions')
+      args.includes('eu-central-9')
         ? reply(32, '', "cfnlint.runner.cli - ERROR - Regions ['eu-central-9'] are unsupported.")
         : reply(2, [finding('Error', 'E3012', 'Key', 'bad type')]),
     { 'Mail.template.json': 'eu-central-9' },
   );
   expect(runs).toEqual([
     ['--format', 'json', '--regions', 'eu-central-9', '--', template],
-    ['--format', 'json', '--', template],
+    ['--format', 'json', '--regions', 'us-east-1', '--', template],
   ]);
   expect(lines[0]).toBe(
-    `note: this cfn-lint does not know eu-central-9: ${template} linted against its default Region (update cfn-lint)`,
+    `note: this cfn-lint does not know eu-central-9: ${template} linted against us-east-1 (update cfn-lint)`,
   );
   expect(lines).toContain(
-    `${template} (default Regions): 1 error(s), 0 other finding(s), 0 accepted (${path.dirname(template)}/exceptions.json)`,
+    `${template} (us-east-1): 1 error(s), 0 other finding(s), 0 accepted (${path.dirname(template)}/exceptions.json)`,
   );
   expect(code).toBe(1);
 });
 
-test('a finding about the whole file (no path) is printed, not a crash; a stack without a Region gets none', () => {
+test('us-east-1 refused too: no second try, the lint fails', () => {
+  const { code, runs, lines, template } = lint(
+    () => reply(32, '', "cfnlint.runner.cli - ERROR - Regions ['us-east-1'] are unsupported."),
+    { 'Mail.template.json': 'us-east-1' },
+  );
+  expect(runs).toHaveLength(1);
+  expect(lines).toEqual([
+    `cfn-lint failed on ${template} (exit 32): cfnlint.runner.cli - ERROR - Regions ['us-east-1'] are unsupported.`,
+  ]);
+  expect(code).toBe(1);
+});
+
+test('a finding about the whole file (no path) is printed, not a crash; a stack without a Region is linted for us-east-1', () => {
   const { code, lines, runs, template } = lint(
     () => reply(2, [finding('Error', 'E0000', null, 'Null value')]),
-    {
-      'Mail.template.json': undefined,
-    },
+    { 'Mail.template.json': undefined },
   );
-  expect(runs[0]).toEqual(['--format', 'json', '--', template]);
+  // Explicit: without --regions, cfn-lint would take AWS_REGION from the shell.
+  expect(runs[0]).toEqual(['--format', 'json', '--regions', 'us-east-1', '--', template]);
   expect(lines).toContain('ERROR E0000 x.json:7 : Null value');
   expect(code).toBe(1);
+});
+
+test('a template that is not JSON: one line, before cfn-lint runs', () => {
+  const { out, exceptionsFile, template } = assembly();
+  fs.writeFileSync(template, '{"Resources": ');
+  const lines: string[] = [];
+  const cfnLint = jest.fn(() => reply(0, []));
+  expect(lintTemplates({ out, exceptionsFile, cfnLint, log: (l) => lines.push(l) })).toBe(1);
+  expect(cfnLint).not.toHaveBeenCalled();
+  expect(lines).toEqual([
+    expect.stringMatching(/^\S+Mail\.template\.json is not a JSON template \(.+\): run npx cdk synth again$/),
+  ]);
 });
 
 test('cfn-lint not installed, or no template: one line, exit 1', () => {
