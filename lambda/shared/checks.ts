@@ -27,7 +27,7 @@ import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import { checkRecord } from './dns-check';
 import { describeUse, keyLastUse, stillSendsWith, usedBySesWithin, withinGrace } from './key-last-use';
-import { parseSecret } from './smtp-secret';
+import { parseSecret, SmtpSecret } from './smtp-secret';
 
 /*
  * The health checks of an environment, as one module: `ses-smtp doctor` prints them, the scheduled
@@ -474,9 +474,18 @@ async function peakSendsPerSecond(cloudwatch: CloudWatchClient, now: Date): Prom
   return values.length ? Math.max(...values) / 60 : 0;
 }
 
-/** The secret value at `stage`, or undefined when no version holds it. */
-async function secretAt(run: CheckRun, stage: string): Promise<string | undefined> {
-  return (await run.secretVersion(stage))?.SecretString;
+/**
+ * The credentials at `stage`: undefined when no version holds it or it is not the credentials
+ * JSON (the placeholder). A read that AWS refuses throws: the check then fails as "could not run",
+ * never passes on credentials it could not see.
+ */
+async function credentialsAt(run: CheckRun, stage: string): Promise<SmtpSecret | undefined> {
+  const text = (await run.secretVersion(stage))?.SecretString;
+  try {
+    return parseSecret(text);
+  } catch {
+    return undefined;
+  }
 }
 
 const credentialsCheck: Check = {
@@ -484,12 +493,7 @@ const credentialsCheck: Check = {
   run: async (run) => {
     const { target, clients } = run;
     const results: CheckResult[] = [];
-    let current;
-    try {
-      current = parseSecret(await secretAt(run, 'AWSCURRENT'));
-    } catch {
-      current = undefined;
-    }
+    const current = await credentialsAt(run, 'AWSCURRENT');
     results.push(
       current
         ? {
@@ -547,12 +551,7 @@ const previousKeyCheck: Check = {
   ...catalog.PREVIOUS_KEY,
   run: async (run) => {
     const { target, clients } = run;
-    let previous;
-    try {
-      previous = parseSecret(await secretAt(run, 'AWSPREVIOUS'));
-    } catch {
-      previous = undefined;
-    }
+    const previous = await credentialsAt(run, 'AWSPREVIOUS');
     if (!previous) {
       return [
         { id: 'previous-key', status: 'ok', title: 'no previous credentials (fewer than two rotations)' },

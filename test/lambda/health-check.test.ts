@@ -15,7 +15,7 @@ import { promises as dnsPromises } from 'node:dns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { runHealth, targetFromEnv } from '../../lambda/health-check/health';
 import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
-import { CheckRun, CHECKS, HealthTarget } from '../../lambda/shared/checks';
+import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../lambda/shared/checks';
 import { createLogger } from '../../lambda/shared/logger';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
@@ -384,6 +384,27 @@ describe('scheduled health checks', () => {
     ).toEqual([1, 1, 1, 1]);
     expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(4);
   });
+
+  test.each(['AWSCURRENT', 'AWSPREVIOUS'])(
+    'a refused read of %s fails the credentials and previous-key checks as "could not run", never passes them',
+    async (stage) => {
+      // A role or key policy that no longer lets the function read the secret (KMS refuses the decrypt).
+      smMock
+        .on(GetSecretValueCommand, { VersionStage: stage })
+        .rejects(Object.assign(new Error('Access to KMS is not allowed'), { name: 'AccessDeniedException' }));
+      const { run } = await check();
+      const checks = stage === 'AWSCURRENT' ? ['credentials', 'previous-key'] : ['previous-key'];
+      for (const id of checks) {
+        expect(passed()[id]).toBe(0);
+        const [result] = await runChecks(run, [CHECKS.find((c) => c.id === id)!]).then(([o]) => o.results);
+        expect(result).toMatchObject({
+          status: 'fail',
+          title: `${id} check could not run`,
+          detail: 'AccessDeniedException: Access to KMS is not allowed',
+        });
+      }
+    },
+  );
 
   test('an unlimited 24-hour quota (SES reports -1) passes and publishes 0 %', async () => {
     ses.account.max24HourSend = -1;
