@@ -73,6 +73,35 @@ describe.each([
       'SmtpCredentialsRotationFunction rotates secret SmtpCredentialsSecret',
       'HealthChecksFunction reads secret SmtpCredentialsSecret',
     ]);
+    // The functions' own calls: the rotation on the user's keys, the health check's reads, and
+    // with removalPolicy destroy the key cleanup's.
+    const user = `arn:aws:iam::123456789012:user/${Object.keys(t.Resources).find((id) => t.Resources[id].Type === 'AWS::IAM::User')}`;
+    const calls = results
+      .filter((r) => r.wire.kind === 'call')
+      .map(
+        (r) => `${r.wire.principal.replace(/[0-9A-F]{8}$/, '')} ${r.wire.name.replace(/^\S+ calls /, '')}`,
+      );
+    const ses = 'arn:aws:ses:eu-west-1:123456789012';
+    const configurationSet = Object.keys(t.Resources).find(
+      (id) => t.Resources[id].Type === 'AWS::SES::ConfigurationSet',
+    );
+    expect(calls).toEqual([
+      ...['ListAccessKeys', 'CreateAccessKey', 'DeleteAccessKey', 'GetAccessKeyLastUsed'].map(
+        (a) => `SmtpCredentialsRotationFunctionRole iam:${a} on ${user}`,
+      ),
+      `HealthChecksFunctionRole ses:GetEmailIdentity on ${ses}:identity/example.com`,
+      `HealthChecksFunctionRole ses:GetConfigurationSet on ${ses}:configuration-set/${configurationSet}`,
+      'HealthChecksFunctionRole ses:GetAccount on *',
+      'HealthChecksFunctionRole cloudwatch:GetMetricData on *',
+      `HealthChecksFunctionRole iam:GetAccessKeyLastUsed on ${user}`,
+      ...('removalPolicy' in config && config.removalPolicy === 'destroy'
+        ? [
+            `SmtpCredentialsKeyCleanupFunctionRole iam:ListAccessKeys on ${user}`,
+            `SmtpCredentialsKeyCleanupFunctionRole iam:DeleteAccessKey on ${user}`,
+            'SmtpCredentialsKeyCleanupFunctionRole cloudformation:DescribeStacks on arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/5f0c1a60-0000-4000-8000-000000000000',
+          ]
+        : []),
+    ]);
   });
 
   test('at every hop the publishing service (or the calling role or user) is allowed: resource, identity and key policy', () => {

@@ -68,7 +68,8 @@ export interface Wire {
     | 'invoke'
     | 'secret'
     | 'send'
-    | 'suppress';
+    | 'suppress'
+    | 'call';
   readonly principal: string;
   readonly action: string;
   /** Logical id of the topic or queue. */
@@ -129,6 +130,7 @@ function ref(id: string, t: CfnTemplate, env: Environment): string {
     'AWS::Region': env.region,
     'AWS::AccountId': env.account,
     'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackId': stackArn(env),
   };
   if (id in pseudo) return pseudo[id];
   const type = t.Resources[id]?.Type;
@@ -140,6 +142,11 @@ function ref(id: string, t: CfnTemplate, env: Environment): string {
   // Ref of an email identity is the identity itself (the domain or the address).
   if (type === 'AWS::SES::EmailIdentity') return resolve(t.Resources[id].Properties?.EmailIdentity, t, env);
   return id;
+}
+
+/** The stack's ARN (`AWS::StackId`): CloudFormation ends it with an id it generates. */
+function stackArn(env: Environment): string {
+  return `arn:${env.partition}:cloudformation:${env.region}:${env.account}:stack/Stack/5f0c1a60-0000-4000-8000-000000000000`;
 }
 
 function getAtt(id: string, attr: string, t: CfnTemplate, env: Environment): string {
@@ -516,6 +523,7 @@ export function followAll(t: CfnTemplate, env: Environment): WireResult[] {
     ...followSecretAccess(t, env),
     ...followSending(t, env),
     ...followSuppression(t, env),
+    ...followApiCalls(t, env),
     ...followInvocations(t, env),
     ...followRuleInvocations(t, env),
   ];
@@ -1002,4 +1010,80 @@ function followSuppression(t: CfnTemplate, env: Environment): WireResult[] {
       );
       return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
     });
+}
+
+/** The rotation function's calls on the SMTP user's access keys. */
+const KEY_ROTATION = [
+  'iam:ListAccessKeys',
+  'iam:CreateAccessKey',
+  'iam:DeleteAccessKey',
+  'iam:GetAccessKeyLastUsed',
+];
+/** The key cleanup's calls when the stack deletes the user. */
+const KEY_CLEANUP = ['iam:ListAccessKeys', 'iam:DeleteAccessKey'];
+
+/**
+ * The other AWS calls the functions make as their roles, each needing an identity policy (none of
+ * these resources has a resource policy):
+ * - the rotation function (of a rotation schedule) on the keys of the user its environment names;
+ * - the health check (a function whose environment names a configuration set): the identity and
+ *   the configuration set it names, the account (ses:GetAccount and cloudwatch:GetMetricData,
+ *   which take no resource), and the last use of the SMTP user's keys (IAM authorizes
+ *   GetAccessKeyLastUsed on the key's user);
+ * - the key cleanup (the function of a custom resource that names a user): that user's keys, and
+ *   cloudformation:DescribeStacks on this stack (the event's StackId).
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html
+ */
+function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
+  const here = `${env.partition}:ses:${env.region}:${env.account}`;
+  const ofType = (type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
+  const users = ofType('AWS::IAM::User');
+  const calls: { fn: string; action: string; resourceArn: string }[] = [];
+  const call = (fn: string, actions: string[], resourceArn: string) =>
+    calls.push(...actions.map((action) => ({ fn, action, resourceArn })));
+  for (const schedule of ofType('AWS::SecretsManager::RotationSchedule')) {
+    const fn = pointsAt(t.Resources[schedule].Properties?.RotationLambdaARN)!;
+    for (const user of users.filter((u) => mentions(t.Resources[fn].Properties?.Environment, u)))
+      call(fn, KEY_ROTATION, arnOf(user, t, env));
+  }
+  for (const fn of ofType('AWS::Lambda::Function')) {
+    const environment = t.Resources[fn].Properties?.Environment;
+    const sets = ofType('AWS::SES::ConfigurationSet').filter((c) => mentions(environment, c));
+    if (sets.length === 0) continue;
+    for (const identity of ofType('AWS::SES::EmailIdentity').filter((i) => mentions(environment, i)))
+      call(fn, ['ses:GetEmailIdentity'], `arn:${here}:identity/${ref(identity, t, env)}`);
+    for (const set of sets) call(fn, ['ses:GetConfigurationSet'], `arn:${here}:configuration-set/${set}`);
+    call(fn, ['ses:GetAccount', 'cloudwatch:GetMetricData'], '*');
+    for (const user of users) call(fn, ['iam:GetAccessKeyLastUsed'], arnOf(user, t, env));
+  }
+  for (const r of Object.values(t.Resources)) {
+    if (!r.Type.startsWith('Custom::') && r.Type !== 'AWS::CloudFormation::CustomResource') continue;
+    const user = pointsAt(r.Properties?.UserName);
+    const fn = pointsAt(r.Properties?.ServiceToken);
+    if (!user || !fn || t.Resources[user]?.Type !== 'AWS::IAM::User') continue;
+    call(fn, KEY_CLEANUP, arnOf(user, t, env));
+    call(fn, ['cloudformation:DescribeStacks'], stackArn(env));
+  }
+  return calls.map(({ fn, action, resourceArn }) => {
+    const caller = functionCaller(t, env, fn);
+    const wire: Wire = {
+      name: `${fn} calls ${action} on ${resourceArn}`,
+      kind: 'call',
+      principal: caller.id,
+      action,
+      target: fn,
+      sourceArn: '',
+      sourceAccount: env.account,
+      kmsCarriesSource: false,
+    };
+    const resourcePolicy = authorize(
+      t,
+      env,
+      caller,
+      { action, resourceArn, context: HTTPS },
+      { statements: [], isKeyPolicy: false },
+    );
+    return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
+  });
 }
