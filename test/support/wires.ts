@@ -81,7 +81,7 @@ export interface Wire {
 }
 
 /** The kinds of wire a role or user of this account makes itself, rather than a service. */
-const ACCOUNT_CALLERS: Wire['kind'][] = ['consumer', 'secret', 'send', 'suppress'];
+const ACCOUNT_CALLERS: Wire['kind'][] = ['consumer', 'secret', 'send', 'suppress', 'call'];
 
 export interface HopResult {
   readonly allowed: boolean;
