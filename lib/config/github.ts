@@ -144,7 +144,7 @@ export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
       }
     }
   }
-  // The immutable subject names both ids: one alone would make roles no token matches.
+  // The immutable subject names both ids: with one alone, no token would carry the subject.
   const { ownerId, repositoryId } = file.github;
   if ((ownerId === undefined) !== (repositoryId === undefined)) {
     const [given, missing] =
