@@ -990,25 +990,10 @@ function followSuppression(t: CfnTemplate, env: Environment): WireResult[] {
     .filter((r) => feedbackQueues.has(pointsAt(r.Properties?.EventSourceArn)))
     .map((r) => {
       const fn = pointsAt(r.Properties?.FunctionName)!;
-      const caller = functionCaller(t, env, fn);
-      const wire: Wire = {
+      return functionCall(t, env, fn, 'ses:PutSuppressedDestination', '*', {
         name: `${fn} suppresses recipients`,
         kind: 'suppress',
-        principal: caller.id,
-        action: 'ses:PutSuppressedDestination',
-        target: fn,
-        sourceArn: '',
-        sourceAccount: env.account,
-        kmsCarriesSource: false,
-      };
-      const resourcePolicy = authorize(
-        t,
-        env,
-        caller,
-        { action: wire.action, resourceArn: '*', context: HTTPS },
-        { statements: [], isKeyPolicy: false },
-      );
-      return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
+      });
     });
 }
 
@@ -1065,25 +1050,40 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
     call(fn, KEY_CLEANUP, arnOf(user, t, env));
     call(fn, ['cloudformation:DescribeStacks'], stackArn(env));
   }
-  return calls.map(({ fn, action, resourceArn }) => {
-    const caller = functionCaller(t, env, fn);
-    const wire: Wire = {
+  return calls.map(({ fn, action, resourceArn }) =>
+    functionCall(t, env, fn, action, resourceArn, {
       name: `${fn} calls ${action} on ${resourceArn}`,
       kind: 'call',
-      principal: caller.id,
-      action,
-      target: fn,
-      sourceArn: '',
-      sourceAccount: env.account,
-      kmsCarriesSource: false,
-    };
-    const resourcePolicy = authorize(
-      t,
-      env,
-      caller,
-      { action, resourceArn, context: HTTPS },
-      { statements: [], isKeyPolicy: false },
-    );
-    return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
-  });
+    }),
+  );
+}
+
+/** Function `fn` calling `action` on `resourceArn` as its role, on a resource with no resource policy. */
+function functionCall(
+  t: CfnTemplate,
+  env: Environment,
+  fn: string,
+  action: string,
+  resourceArn: string,
+  { name, kind }: Pick<Wire, 'name' | 'kind'>,
+): WireResult {
+  const caller = functionCaller(t, env, fn);
+  const wire: Wire = {
+    name,
+    kind,
+    principal: caller.id,
+    action,
+    target: fn,
+    sourceArn: '',
+    sourceAccount: env.account,
+    kmsCarriesSource: false,
+  };
+  const resourcePolicy = authorize(
+    t,
+    env,
+    caller,
+    { action, resourceArn, context: HTTPS },
+    { statements: [], isKeyPolicy: false },
+  );
+  return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
 }
