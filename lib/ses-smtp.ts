@@ -288,17 +288,21 @@ function validate(
       `${SOURCE}: the Stack has no explicit Region, expected a Stack with env: { region: "eu-west-1" } (the SMTP endpoint and the MAIL FROM MX name the Region)`,
     ]);
   }
+  // The app's fields are named with their fix, and the rest is still checked: every problem at once.
   const misplaced = Object.entries(APP_FIELD_FIXES).filter(([key]) => key in props);
-  if (misplaced.length) {
-    throw new ConfigError(
-      misplaced.map(([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`),
-    );
-  }
+  const misplacedLines = misplaced.map(
+    ([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`,
+  );
+  const rest = Object.fromEntries(Object.entries(props).filter(([key]) => !(key in APP_FIELD_FIXES)));
   const deferred = deferredZone(props);
-  const result = SettingsSchema.safeParse(deferred ? { ...props, dns: deferred.checked } : props, {
+  const result = SettingsSchema.safeParse(deferred ? { ...rest, dns: deferred.checked } : rest, {
     reportInput: true,
   });
-  if (!result.success) throw new ConfigError(issueLines(SOURCE, result.error.issues));
+  if (!result.success || misplacedLines.length)
+    throw new ConfigError([
+      ...misplacedLines,
+      ...(result.success ? [] : issueLines(SOURCE, result.error.issues)),
+    ]);
   const { environmentName, additionalSmtpRegions, cliOptions, ...settings } = result.data;
   const parsed = { ...settings, account: stack.account, region };
   const problems = problemLines(

@@ -309,6 +309,15 @@ describe('SesSmtp', () => {
     expect(errorOf({ ...PROPS, ...change })).toContain(message);
   });
 
+  test("an app's field and a schema mistake together: both named, one line each", () => {
+    expect(errorOf({ ...PROPS, region: 'eu-west-1', fromAddress: 'No Reply <no-reply@example.com>' })).toBe(
+      [
+        `SesSmtp props: field "region": got a value, expected none: the Region comes from the Stack's env`,
+        `SesSmtp props: field "fromAddress": got "No Reply <no-reply@example.com>", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): the address alone, "no-reply@example.com" (a display name goes in the app's mailer)`,
+      ].join('\n'),
+    );
+  });
+
   test.each([
     [
       { fromAddress: 'a@example.org' },

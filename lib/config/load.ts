@@ -132,7 +132,12 @@ function jsonErrorText(error: Error, text: string): string {
   const before = text.slice(0, Number(position[1]));
   const line = before.split('\n').length;
   const column = before.length - before.lastIndexOf('\n');
-  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}`;
+  // JSON allows no comma before a closing bracket; the parser reports the bracket, not the comma.
+  const trailingComma =
+    /,\s*$/.test(before) && /^\s*[}\]]/.test(text.slice(before.length))
+      ? ': a comma before a closing bracket (remove it)'
+      : '';
+  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}${trailingComma}`;
 }
 
 /** Validates an already-parsed environments document; `source` names it in messages. */

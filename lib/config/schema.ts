@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import {
   cronProblem,
@@ -79,8 +80,29 @@ export const domainName = text(
 const EMAIL_EXPECTED =
   'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
 
+/**
+ * EMAIL_EXPECTED, with the fix for two inputs people write: "Name <address>" (the address alone:
+ * a display name belongs in the app's mailer) and a non-ASCII domain (its punycode form, as SES
+ * takes it; the CLI converts one itself, the file names what it sends).
+ */
+function emailExpected(input: unknown): string {
+  if (typeof input !== 'string') return EMAIL_EXPECTED;
+  const named = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(input);
+  if (named)
+    return `${EMAIL_EXPECTED}: the address alone, "${named[1]}" (a display name goes in the app's mailer)`;
+  const at = input.lastIndexOf('@');
+  const domain = input.slice(at + 1);
+  const ascii = at > 0 && /[^\x00-\x7f]/.test(domain) ? domainToASCII(domain) : '';
+  return ascii
+    ? `${EMAIL_EXPECTED}: its domain in punycode form, "${input.slice(0, at)}@${ascii}"`
+    : EMAIL_EXPECTED;
+}
+
 /** An email address as SES takes it (see syntax.ts); the domain part is compared case-insensitively. */
-export const emailAddress = text(EMAIL_RE, EMAIL_EXPECTED).refine(localPartFits, { error: EMAIL_EXPECTED });
+export const emailAddress = z
+  .string({ error: EMAIL_EXPECTED })
+  .regex(EMAIL_RE, { error: (issue) => emailExpected(issue.input) })
+  .refine(localPartFits, { error: EMAIL_EXPECTED });
 
 /** The identity of an address: its local part exactly, its domain in lower case. */
 const addressKey = (address: string) => {

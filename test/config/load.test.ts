@@ -69,6 +69,16 @@ describe('environment config validation', () => {
       `${at('fromAddress')}got "not-an-address", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
     ],
     [
+      'from address with a display name',
+      { fromAddress: 'Shop <no-reply@example.com>' },
+      `${at('fromAddress')}got "Shop <no-reply@example.com>", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): the address alone, "no-reply@example.com" (a display name goes in the app's mailer)`,
+    ],
+    [
+      'alarm email at a non-ASCII domain',
+      { alarms: { emails: ['ops@bücher.example'] } },
+      `${at('alarms.emails[0]')}got "ops@bücher.example", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): its domain in punycode form, "ops@xn--bcher-kva.example"`,
+    ],
+    [
       'mail from label',
       { mailFrom: { subdomain: 'a.b' } },
       `${at('mailFrom.subdomain')}got "a.b", expected one DNS label like "mail" (letters, digits, "-")`,
@@ -1009,13 +1019,17 @@ describe('the JSON file per RFC 8259', () => {
     return file;
   };
 
-  test('a syntax error names its line and column', () => {
+  test('a syntax error names its line and column; a trailing comma is named as the cause', () => {
     const file = write('trailing-comma.json', '{\n  "environments": {\n    "a": 1,\n  }\n}\n');
     expect(() => loadConfig(file)).toThrow(
       new ConfigError([
-        `${file}: not valid JSON (Expected double-quoted property name at line 4, column 3); fix the syntax`,
+        `${file}: not valid JSON (Expected double-quoted property name at line 4, column 3: a comma before a closing bracket (remove it)); fix the syntax`,
       ]),
     );
+    // A closing bracket after something else than a comma: no such hint.
+    const missing = write('missing-value.json', '{\n  "environments": {\n    "a": \n  }\n}\n');
+    expect(() => loadConfig(missing)).toThrow(/not valid JSON \(.*\); fix the syntax$/s);
+    expect(() => loadConfig(missing)).not.toThrow(/comma/);
   });
 
   test('a UTF-8 byte order mark is ignored (§8.1)', () => {
