@@ -92,7 +92,7 @@ function emailExpected(input: unknown): string {
     return `${EMAIL_EXPECTED}: the address alone, "${named[1]}" (a display name goes in the app's mailer)`;
   const at = input.lastIndexOf('@');
   const domain = input.slice(at + 1);
-  const ascii = at > 0 && /[^\x00-\x7f]/.test(domain) ? domainToASCII(domain) : '';
+  const ascii = at > 0 && /[^ -~]/.test(domain) ? domainToASCII(domain) : '';
   return ascii
     ? `${EMAIL_EXPECTED}: its domain in punycode form, "${input.slice(0, at)}@${ascii}"`
     : EMAIL_EXPECTED;
