@@ -6,9 +6,7 @@ import {
 } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
-  GetSecretValueCommand,
   PutSecretValueCommand,
-  ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -26,6 +24,7 @@ import {
 import { describeError, Logger } from '../shared/logger';
 import { SmtpCredentials, SmtpEndpoint } from '../shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../shared/smtp-password';
+import { readSecretVersion } from '../shared/secret-version';
 import { parseSecret, SmtpSecret } from '../shared/smtp-secret';
 import { smtpEndpoint } from '../../lib/config/smtp-regions';
 
@@ -138,7 +137,7 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
     log.info('AWSPENDING already holds credentials for this version: nothing to do');
     return;
   }
-  const currentVersion = await secretVersion(deps.secrets, secretId, { VersionStage: CURRENT });
+  const currentVersion = await readSecretVersion(deps.secrets, secretId, { VersionStage: CURRENT });
   const current = parseSecret(currentVersion?.SecretString);
   const currentKeyId = current?.username;
   const previousKeyId = parseSecret(
@@ -290,10 +289,7 @@ async function guardAgainstDeletingKeysInUse(
   const now = deps.now?.() ?? new Date();
   const inUse: { use: KeyLastUse; label: string; replacedAt?: Date }[] = [];
   for (const accessKeyId of accessKeyIds) {
-    const use = await keyLastUse(deps.iam, accessKeyId).catch((error: unknown) => {
-      if (isGone(error)) return undefined;
-      throw error;
-    });
+    const use = await keyLastUse(deps.iam, accessKeyId);
     if (!use) continue; // deleted already: nothing sends with it
     const replacedAt = accessKeyId === previous.keyId ? previous.replacedAt : undefined;
     const label = accessKeyId === previous.keyId ? 'AWSPREVIOUS' : 'not in the secret';
@@ -421,21 +417,5 @@ async function secretString(
   secretId: string,
   version: { VersionId?: string; VersionStage: string },
 ): Promise<string | undefined> {
-  return (await secretVersion(client, secretId, version))?.SecretString;
-}
-
-/** The version's value and CreatedDate, or undefined when no version holds the label. */
-async function secretVersion(
-  client: SecretsManagerClient,
-  secretId: string,
-  version: { VersionId?: string; VersionStage: string },
-): Promise<{ SecretString?: string; CreatedDate?: Date } | undefined> {
-  try {
-    return await client.send(new GetSecretValueCommand({ SecretId: secretId, ...version }));
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException') {
-      return undefined;
-    }
-    throw error;
-  }
+  return (await readSecretVersion(client, secretId, version))?.SecretString;
 }

@@ -1,12 +1,7 @@
 import type { promises as dns } from 'node:dns';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   GetAccountCommand,
   GetAccountCommandOutput,
@@ -27,6 +22,7 @@ import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import { checkRecord } from './dns-check';
 import { describeUse, keyLastUse, stillSendsWith, usedBySesWithin, withinGrace } from './key-last-use';
+import { readSecretVersion, SecretVersion } from './secret-version';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 
 /*
@@ -138,27 +134,12 @@ export class CheckRun {
   secretVersion(stage: string): Promise<SecretVersion | undefined> {
     let read = this.secretReads.get(stage);
     if (!read) {
-      read = this.readSecretVersion(stage);
+      read = readSecretVersion(this.clients.secrets, this.target.secretId, { VersionStage: stage });
       this.secretReads.set(stage, read);
     }
     return read;
   }
-
-  private async readSecretVersion(stage: string): Promise<SecretVersion | undefined> {
-    try {
-      return await this.clients.secrets.send(
-        new GetSecretValueCommand({ SecretId: this.target.secretId, VersionStage: stage }),
-      );
-    } catch (e) {
-      if (e instanceof ResourceNotFoundException || (e as Error).name === 'ResourceNotFoundException')
-        return undefined;
-      throw e;
-    }
-  }
 }
-
-/** What the checks read of a secret version. */
-type SecretVersion = { readonly SecretString?: string; readonly CreatedDate?: Date };
 
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
 export async function readIdentity(ses: SESv2Client, identity: string): Promise<LiveIdentity> {
@@ -558,11 +539,8 @@ const previousKeyCheck: Check = {
       ];
     }
     const now = clients.now();
-    const use = await keyLastUse(clients.iam, previous.username).catch((e: Error) => {
-      // The key is already gone (deleted by a rotation or by hand): nobody can use it.
-      if (e.name === 'NoSuchEntityException') return undefined;
-      throw e;
-    });
+    // Undefined: the key is already gone (deleted by a rotation or by hand), nobody can use it.
+    const use = await keyLastUse(clients.iam, previous.username);
     if (!use) {
       return [
         {

@@ -36,8 +36,18 @@ export const SES_SERVICE = 'ses';
 
 const DAY_MS = 86_400_000;
 
-export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<KeyLastUse> {
-  const r = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+/**
+ * IAM's last-use record of `accessKeyId`, or undefined when IAM has no such key (deleted by a
+ * rotation or by hand: nothing can send with it).
+ */
+export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<KeyLastUse | undefined> {
+  let r;
+  try {
+    r = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }));
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchEntityException') return undefined;
+    throw error;
+  }
   const used = r.AccessKeyLastUsed;
   const known = (v: string | undefined) => (v && v !== 'N/A' ? v : undefined);
   const lastUsed = used?.LastUsedDate ? new Date(used.LastUsedDate) : undefined;

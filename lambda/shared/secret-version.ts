@@ -1,0 +1,26 @@
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+
+/** What the functions read of a secret version: its value and when the version was made. */
+export type SecretVersion = { readonly SecretString?: string; readonly CreatedDate?: Date };
+
+/**
+ * The secret's version with `version`'s stage (and id, when given), or undefined when no version
+ * holds it. Any other error, a refused read included, is thrown.
+ */
+export async function readSecretVersion(
+  client: SecretsManagerClient,
+  secretId: string,
+  version: { VersionId?: string; VersionStage: string },
+): Promise<SecretVersion | undefined> {
+  try {
+    return await client.send(new GetSecretValueCommand({ SecretId: secretId, ...version }));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException || (error as Error).name === 'ResourceNotFoundException')
+      return undefined;
+    throw error;
+  }
+}
