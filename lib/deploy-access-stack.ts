@@ -93,7 +93,9 @@ export class DeployAccessStack extends Stack {
 
     for (const env of access.gitHubEnvironments) {
       const subject = `repo:${access.subjectRepository}:environment:${env.name}`;
-      const assumable = env.regions.flatMap((region) =>
+      // The bootstrap roles of each Region its stacks deploy to.
+      const regions = [...new Set(env.stacks.map((stack) => stack.region))];
+      const assumable = regions.flatMap((region) =>
         DEPLOY_BOOTSTRAP_ROLES.map(
           (role) =>
             `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,

@@ -72,7 +72,7 @@ function findingsOf(run: CfnLintRun): Finding[] | undefined {
 }
 
 /** Linted against when the manifest names no Region or cfn-lint does not know it (cfn-lint's own default). */
-export const FALLBACK_REGION = 'us-east-1';
+const FALLBACK_REGION = 'us-east-1';
 
 const runCfnLint = (args: string[]): CfnLintRun => {
   const run = spawnSync('cfn-lint', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -80,7 +80,7 @@ const runCfnLint = (args: string[]): CfnLintRun => {
 };
 
 /** The templates of `out`, each with the Region its stack deploys to when the manifest says. */
-export function stacks(out: string): { template: string; region?: string }[] {
+function stacks(out: string): { template: string; region?: string }[] {
   const manifestPath = path.join(out, 'manifest.json');
   if (!fs.existsSync(manifestPath)) return [];
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {

@@ -23,8 +23,6 @@ export interface GitHubEnvironmentAccess {
   /** The GitHub environment name, as in the OIDC "sub" claim `repo:OWNER/REPO:environment:NAME`. */
   readonly name: string;
   readonly kind: AccessKind;
-  /** Regions whose CDK bootstrap roles the role may assume, in file order. */
-  readonly regions: string[];
   /** The environments (file keys) this GitHub environment serves. */
   readonly environments: string[];
   /** Their CloudFormation stacks, by name and Region (what a preview reads). */
@@ -71,10 +69,9 @@ export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
       for (const kind of ['deploy', 'preview'] as const) {
         let access = gitHubEnvironments.find((a) => a.name === names[kind]);
         if (access === undefined) {
-          access = { name: names[kind], kind, regions: [], environments: [], stacks: [] };
+          access = { name: names[kind], kind, environments: [], stacks: [] };
           gitHubEnvironments.push(access);
         }
-        if (!access.regions.includes(env.region)) access.regions.push(env.region);
         access.environments.push(name);
         access.stacks.push({ name: stackName(name), region: env.region });
       }

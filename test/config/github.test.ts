@@ -177,14 +177,12 @@ describe('github config', () => {
           {
             name: 'staging',
             kind: 'deploy',
-            regions: ['eu-west-1', 'us-east-1'],
             environments: ['staging', 'staging-us'],
             stacks: STAGING_STACKS,
           },
           {
             name: 'staging-preview',
             kind: 'preview',
-            regions: ['eu-west-1', 'us-east-1'],
             environments: ['staging', 'staging-us'],
             stacks: STAGING_STACKS,
           },
@@ -201,14 +199,12 @@ describe('github config', () => {
           {
             name: 'production',
             kind: 'deploy',
-            regions: ['eu-central-1'],
             environments: ['production'],
             stacks: PRODUCTION_STACKS,
           },
           {
             name: 'production-preview',
             kind: 'preview',
-            regions: ['eu-central-1'],
             environments: ['production'],
             stacks: PRODUCTION_STACKS,
           },

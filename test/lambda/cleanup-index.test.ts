@@ -6,7 +6,7 @@ import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-s
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeIam, awsError } from '../support/fake-aws';
-import { testCertificate } from '../support/smtp-server';
+import { testCertificate } from '../support/certificate';
 
 /*
  * The cleanup function's handler as Lambda runs it: the response document is PUT to

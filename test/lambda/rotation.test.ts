@@ -579,7 +579,6 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   );
 
   test('rotating every 5 days with a 7-day quiet period goes on while apps switch within the hour', async () => {
-    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 7 } };
     const appsSend = () =>
       iam.recordUse(current()!.username, { date: new Date(clock), service: 'ses', region: REGION });
     for (const [index, token] of ['v1', 'v2', 'v3', 'v4'].entries()) {

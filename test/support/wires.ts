@@ -183,6 +183,10 @@ export function pointsAt(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The logical ids of the template's resources of `type`. */
+const idsOfType = (t: CfnTemplate, type: string) =>
+  Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
+
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Every wire in the template. Throws on one it cannot follow (a target outside the template). */
@@ -972,7 +976,7 @@ function followSending(t: CfnTemplate, env: Environment): WireResult[] {
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html
  */
 function followSuppression(t: CfnTemplate, env: Environment): WireResult[] {
-  const of = (type: string) => Object.values(t.Resources).filter((r) => r.Type === type);
+  const of = (type: string) => idsOfType(t, type).map((id) => t.Resources[id]);
   const feedbackTopics = new Set(
     of('AWS::SES::ConfigurationSetEventDestination').map((r) => {
       const destination = r.Properties?.EventDestination as
@@ -1022,8 +1026,10 @@ const KEY_CLEANUP = ['iam:ListAccessKeys', 'iam:DeleteAccessKey'];
  */
 function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
   const here = `${env.partition}:ses:${env.region}:${env.account}`;
-  const ofType = (type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
+  const ofType = (type: string) => idsOfType(t, type);
   const users = ofType('AWS::IAM::User');
+  const configurationSets = ofType('AWS::SES::ConfigurationSet');
+  const identities = ofType('AWS::SES::EmailIdentity');
   const calls: { fn: string; action: string; resourceArn: string }[] = [];
   const call = (fn: string, actions: string[], resourceArn: string) =>
     calls.push(...actions.map((action) => ({ fn, action, resourceArn })));
@@ -1034,11 +1040,12 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
   }
   for (const fn of ofType('AWS::Lambda::Function')) {
     const environment = t.Resources[fn].Properties?.Environment;
-    const sets = ofType('AWS::SES::ConfigurationSet').filter((c) => mentions(environment, c));
+    const sets = configurationSets.filter((c) => mentions(environment, c));
     if (sets.length === 0) continue;
-    for (const identity of ofType('AWS::SES::EmailIdentity').filter((i) => mentions(environment, i)))
+    for (const identity of identities.filter((i) => mentions(environment, i)))
       call(fn, ['ses:GetEmailIdentity'], `arn:${here}:identity/${ref(identity, t, env)}`);
-    for (const set of sets) call(fn, ['ses:GetConfigurationSet'], `arn:${here}:configuration-set/${set}`);
+    for (const set of sets)
+      call(fn, ['ses:GetConfigurationSet'], `arn:${here}:configuration-set/${ref(set, t, env)}`);
     call(fn, ['ses:GetAccount', 'cloudwatch:GetMetricData'], '*');
     for (const user of users) call(fn, ['iam:GetAccessKeyLastUsed'], arnOf(user, t, env));
   }
