@@ -15,7 +15,7 @@ import {
   describeUse,
   keyLastUse,
   KeyLastUse,
-  REPLACEMENT_GRACE_MS,
+  quietPeriodEnd,
   SES_SERVICE,
   stillSendsWith,
   usedBySesWithin,
@@ -89,6 +89,18 @@ export class PreviousKeyInUseError extends Error {
   }
 }
 
+/**
+ * createSecret stopped because the key it would delete was replaced less than the quiet period
+ * ago (a rotation started by hand, or by a deploy, soon after the last one): an app that keeps
+ * the credentials it was given may not have sent since, so IAM's last use cannot vouch for it.
+ */
+export class PreviousKeyReplacedRecentlyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreviousKeyReplacedRecentlyError';
+  }
+}
+
 const CURRENT = 'AWSCURRENT';
 const PENDING = 'AWSPENDING';
 const PREVIOUS = 'AWSPREVIOUS';
@@ -100,7 +112,11 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   const meta = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
   if (!meta.RotationEnabled) throw new Error(`Secret ${secretId} is not enabled for rotation`);
   const stages = meta.VersionIdsToStages?.[token];
-  if (!stages) throw new Error(`Secret version ${token} has no stage for rotation of secret ${secretId}`);
+  if (!stages) {
+    throw new Error(
+      `Secret version ${token} has no stage for rotation of secret ${secretId} (a stopped rotation clears its AWSPENDING label: the first error of this rotation says why; start a new one with ses-smtp rotate)`,
+    );
+  }
   if (stages.includes(CURRENT)) {
     // A finishSecret that failed after moving AWSCURRENT is retried here: finish clearing AWSPENDING.
     if (step === 'finishSecret' && stages.includes(PENDING)) {
@@ -162,12 +178,27 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
   const doomed = keys.filter((key) => key.AccessKeyId !== currentKeyId && key !== kept);
   // Nothing is deleted or created until every doomed key passed the stale-use guard. An inactive
   // key (ses-smtp revoke deactivates them all) sends nothing, whatever its last use: not guarded.
-  await guardAgainstDeletingKeysInUse(
-    doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
-    { keyId: previousKeyId, replacedAt: currentVersion?.CreatedDate },
-    deps,
-    log,
-  );
+  try {
+    await guardAgainstDeletingKeysInUse(
+      doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
+      { keyId: previousKeyId, replacedAt: currentVersion?.CreatedDate },
+      deps,
+      log,
+    );
+  } catch (error) {
+    if (!(error instanceof PreviousKeyInUseError || error instanceof PreviousKeyReplacedRecentlyError)) {
+      throw error; // an AWS error: Secrets Manager's retry of this version tries again
+    }
+    // Secrets Manager labelled this empty version AWSPENDING when the rotation started, and
+    // refuses every new rotation while the label stays: cleared, so that `ses-smtp rotate` (or
+    // the next scheduled rotation) can start once the key may go.
+    try {
+      await clearPending(deps.secrets, secretId, token);
+    } catch (clearError) {
+      log.warn('could not clear AWSPENDING of the stopped rotation', describeError(clearError));
+    }
+    throw error;
+  }
   for (const { AccessKeyId: accessKeyId } of doomed) {
     try {
       await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));
@@ -242,12 +273,13 @@ async function deleteUnlessStored(
 }
 
 /**
- * AWSPENDING names a key that IAM no longer has: an overlapping or failed attempt deleted it.
- * The version cannot be given another key (a version's value never changes), and every retry
- * would fail on it, while Secrets Manager refuses a new rotation as long as AWSPENDING sits on
- * it. So the label is cleared and the step fails with what to do.
+ * AWSPENDING names a key that IAM no longer has (an overlapping or failed attempt deleted it), or
+ * one that was deactivated (`ses-smtp revoke` deactivates every key, the pending one too). The
+ * version cannot be given another key (a version's value never changes), and every retry would
+ * fail on it, while Secrets Manager refuses a new rotation as long as AWSPENDING sits on it. So
+ * the label is cleared and the step fails with what to do.
  */
-async function failIfPendingKeyIsGone(
+async function failIfPendingKeyIsUnusable(
   secretId: string,
   token: string,
   pending: SmtpSecret,
@@ -257,13 +289,16 @@ async function failIfPendingKeyIsGone(
   const { AccessKeyMetadata: keys = [] } = await deps.iam.send(
     new ListAccessKeysCommand({ UserName: deps.settings.userName }),
   );
-  if (keys.some((key) => key.AccessKeyId === pending.username)) return;
+  const key = keys.find((k) => k.AccessKeyId === pending.username);
+  if (key && key.Status !== 'Inactive') return;
   await clearPending(deps.secrets, secretId, token);
-  log.error('the AWSPENDING access key no longer exists: cleared AWSPENDING', {
-    accessKeyId: pending.username,
-  });
+  const state = key ? 'is deactivated' : 'no longer exists';
+  log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
+  const cause = key
+    ? 'which is deactivated (ses-smtp revoke deactivates every key of the user)'
+    : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
   throw new Error(
-    `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
+    `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, ${cause}. ` +
       `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env ${deps.settings.environmentName}; without an environments file: ses-smtp rotate --secret-id ${secretId}).`,
   );
 }
@@ -277,6 +312,12 @@ async function failIfPendingKeyIsGone(
  * CreatedDate), so its uses before then (and a grace after) do not count; any other key was never
  * handed out by this rotation, so any use counts. Keys with no last-use data (never used, or IAM
  * has none) and keys last used by another service are deleted: see key-last-use.ts for why.
+ *
+ * IAM's last use vouches for a key only once the key had the whole quiet period to show a use: an
+ * app that sends a few mails a week with the credentials it booted with has not sent an hour
+ * after a rotation. So AWSPREVIOUS's key is not deleted within the quiet period after it was
+ * replaced either (a rotation by hand or by a deploy soon after the last one; the config keeps
+ * the quiet period below the scheduled interval, so scheduled rotations never meet this).
  */
 async function guardAgainstDeletingKeysInUse(
   accessKeyIds: string[],
@@ -288,14 +329,18 @@ async function guardAgainstDeletingKeysInUse(
   if (accessKeyIds.length === 0 || quietDays <= 0) return;
   const now = deps.now?.() ?? new Date();
   const inUse: { use: KeyLastUse; label: string; replacedAt?: Date }[] = [];
+  let replacedRecently: { accessKeyId: string; replacedAt: Date; deletableFrom: Date } | undefined;
   for (const accessKeyId of accessKeyIds) {
     const use = await keyLastUse(deps.iam, accessKeyId);
     if (!use) continue; // deleted already: nothing sends with it
     const replacedAt = accessKeyId === previous.keyId ? previous.replacedAt : undefined;
     const label = accessKeyId === previous.keyId ? 'AWSPREVIOUS' : 'not in the secret';
     const fields = { accessKeyId, heldBy: label, lastUse: describeUse(use, now) };
+    const deletableFrom = replacedAt && quietPeriodEnd(replacedAt, quietDays);
     if (stillSendsWith(use, now, quietDays, replacedAt)) {
       inUse.push({ use, label, replacedAt });
+    } else if (replacedAt && deletableFrom && now < deletableFrom) {
+      replacedRecently = { accessKeyId, replacedAt, deletableFrom };
     } else if (usedBySesWithin(use, now, quietDays)) {
       log.info(
         'the key it replaces was last used by SES before, or within 2 hours after, the current credentials replaced it: deleting it',
@@ -310,7 +355,7 @@ async function guardAgainstDeletingKeysInUse(
       log.info(`the key it replaces was not used by SES in the last ${quietDays} days: deleting it`, fields);
     }
   }
-  if (inUse.length === 0) return;
+  if (inUse.length === 0 && !replacedRecently) return;
 
   const described = inUse.map(
     ({ use, label, replacedAt }) =>
@@ -319,10 +364,21 @@ async function guardAgainstDeletingKeysInUse(
   );
   if (force) {
     log.warn(
-      'rotateWhilePreviousKeyInUse is set: deleting keys that SES used within the quiet period; apps still using them stop sending',
-      { keys: described, quietDays },
+      'rotateWhilePreviousKeyInUse is set: deleting keys that SES used, or that were replaced, within the quiet period; apps still using them stop sending',
+      { keys: described, replacedRecently: replacedRecently?.accessKeyId, quietDays },
     );
     return;
+  }
+  const forceHint = `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`;
+  if (inUse.length === 0 && replacedRecently) {
+    const { accessKeyId, replacedAt, deletableFrom } = replacedRecently;
+    const { userName, environmentName } = deps.settings;
+    throw new PreviousKeyReplacedRecentlyError(
+      `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, within the ${quietDays}-day quiet period, and this rotation would delete it. ` +
+        `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
+        `Rotate again after ${deletableFrom.toISOString()} (ses-smtp rotate --env ${environmentName}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
+        forceHint,
+    );
   }
   deps.emitMetric(
     emfLine({ Environment: deps.settings.environmentName }, [
@@ -332,7 +388,7 @@ async function guardAgainstDeletingKeysInUse(
   throw new PreviousKeyInUseError(
     `rotation stopped before any change: access key ${described.join('; ')}, within the ${quietDays}-day quiet period, so an app still sends with the previous SMTP credentials and deleting the key would stop its mail. ` +
       `Find that app (the key id is its SMTP username), make it read the current credentials from the secret (ses-smtp env), wait until the key is unused for ${quietDays} days, then rotate again (ses-smtp rotate). ` +
-      `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
+      forceHint,
   );
 }
 
@@ -340,8 +396,7 @@ async function guardAgainstDeletingKeysInUse(
 function sinceReplaced(replacedAt: Date, now: Date): string {
   const at = replacedAt.toISOString();
   if (!withinGrace(now, replacedAt)) return `over 2 hours after the current credentials replaced it at ${at}`;
-  const retry = new Date(replacedAt.getTime() + REPLACEMENT_GRACE_MS).toISOString();
-  return `since the current credentials replaced it at ${at}, less than 2 hours ago (an app may not have switched yet; if it has, rotate again after ${retry})`;
+  return `since the current credentials replaced it at ${at}, less than 2 hours ago (an app may not have switched yet)`;
 }
 
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
@@ -352,8 +407,8 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps, l
     await deps.verifyLogin(deps.smtp, pending);
   } catch (error) {
     // Asked only now: IAM lists a new key with a delay (eventual consistency), and the logins
-    // have given it time. A key that is gone explains the refusals.
-    await failIfPendingKeyIsGone(secretId, token, pending, deps, log);
+    // have given it time. A key that is gone or deactivated explains the refusals.
+    await failIfPendingKeyIsUnusable(secretId, token, pending, deps, log);
     throw error;
   }
   log.info('SMTP login with the AWSPENDING credentials succeeded', {

@@ -21,7 +21,14 @@ import {
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import { checkRecord } from './dns-check';
-import { describeUse, keyLastUse, stillSendsWith, usedBySesWithin, withinGrace } from './key-last-use';
+import {
+  accessKeyState,
+  describeUse,
+  keyLastUse,
+  stillSendsWith,
+  usedBySesWithin,
+  withinGrace,
+} from './key-last-use';
 import { readSecretVersion, SecretVersion } from './secret-version';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 
@@ -475,21 +482,43 @@ const credentialsCheck: Check = {
     const { target, clients } = run;
     const results: CheckResult[] = [];
     const current = await credentialsAt(run, 'AWSCURRENT');
-    results.push(
-      current
-        ? {
-            id: 'secret',
-            status: 'ok',
-            title: 'the secret holds SMTP credentials',
-            detail: `user ${current.username}`,
-          }
-        : {
-            id: 'secret',
-            status: 'fail',
-            title: 'the secret holds no SMTP credentials (the placeholder, or not the credentials JSON)',
-            fix: `the first rotation has not finished: read the rotation function's logs, then run: ses-smtp rotate --env ${target.environmentName}`,
-          },
-    );
+    const rotate = `ses-smtp rotate --env ${target.environmentName}`;
+    if (!current) {
+      results.push({
+        id: 'secret',
+        status: 'fail',
+        title: 'the secret holds no SMTP credentials (the placeholder, or not the credentials JSON)',
+        fix: `the first rotation has not finished: read the rotation function's logs, then run: ${rotate}`,
+      });
+    } else {
+      // A key deleted or deactivated by hand (or by a revoke whose rotation never finished)
+      // strands every app that reads the secret, while the secret itself looks fine.
+      const key = current.username;
+      const state = await accessKeyState(clients.iam, key);
+      const refused = 'SES refuses every app that reads the secret';
+      results.push(
+        state.status === 'Active'
+          ? {
+              id: 'secret',
+              status: 'ok',
+              title: 'the secret holds SMTP credentials',
+              detail: `access key ${key}, active in IAM`,
+            }
+          : state.status === 'deleted'
+            ? {
+                id: 'secret',
+                status: 'fail',
+                title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
+                fix: `make new credentials now: ${rotate}`,
+              }
+            : {
+                id: 'secret',
+                status: 'fail',
+                title: `the secret's access key ${key} is deactivated in IAM: ${refused}`,
+                fix: `if ses-smtp revoke stopped half-way, run it again; otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
+              },
+      );
+    }
     const s = await clients.secrets.send(new DescribeSecretCommand({ SecretId: target.secretId }));
     const days = target.rotationDays;
     if (!s.RotationEnabled) {

@@ -1,4 +1,4 @@
-import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 
 /*
  * When and where an access key was last used, as IAM reports it (GetAccessKeyLastUsed), and
@@ -59,6 +59,29 @@ export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<K
   };
 }
 
+/** An access key as IAM has it now: its user, and whether SES would accept it. */
+export type AccessKeyState =
+  | { readonly status: 'Active' | 'Inactive'; readonly userName: string }
+  | { readonly status: 'deleted' };
+
+/**
+ * Whether IAM still has the key and it is active: GetAccessKeyLastUsed names the key's user (or
+ * answers NoSuchEntity for a deleted key), ListAccessKeys of that user gives its status.
+ */
+export async function accessKeyState(iam: IAMClient, accessKeyId: string): Promise<AccessKeyState> {
+  let userName: string | undefined;
+  try {
+    ({ UserName: userName } = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId })));
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchEntityException') return { status: 'deleted' };
+    throw error;
+  }
+  const { AccessKeyMetadata: keys = [] } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  const key = keys.find((k) => k.AccessKeyId === accessKeyId);
+  if (!key || !userName) return { status: 'deleted' };
+  return { status: key.Status === 'Inactive' ? 'Inactive' : 'Active', userName };
+}
+
 /** Whole days since the last use (0 for a date in the future: clocks differ). */
 export function daysSinceUse(use: KeyLastUse, now: Date): number | undefined {
   if (!use.lastUsed) return undefined;
@@ -97,6 +120,14 @@ export function stillSendsWith(use: KeyLastUse, now: Date, quietDays: number, re
   if (!replacedAt) return true;
   const graceEnd = replacedAt.getTime() + REPLACEMENT_GRACE_MS;
   return use.lastUsed!.getTime() > (withinGrace(now, replacedAt) ? replacedAt.getTime() : graceEnd);
+}
+
+/**
+ * When a key replaced at `replacedAt` has had the whole quiet period to show a use: before then,
+ * no use since the replacement says little (an app sending a few mails a week has not sent yet).
+ */
+export function quietPeriodEnd(replacedAt: Date, quietDays: number): Date {
+  return new Date(replacedAt.getTime() + quietDays * DAY_MS);
 }
 
 /** True while apps still have time to switch from a key the current credentials replaced. */

@@ -17,6 +17,7 @@ import {
   ParsedEnvironment,
 } from './schema';
 import { defaultAllowedFromAddresses, domainOf } from './senders';
+import { defaultQuietDays, quietDaysProblem } from './quiet-period';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
 import { duplicateKeys, spfLookupCount } from './syntax';
@@ -164,7 +165,8 @@ function resolveDefaults(file: ParsedConfigFile): ConfigFile {
 
 /**
  * An environment with the defaults that depend on its other fields applied: the senders (every
- * address at the domain) and whether it owns the account-level reputation alarms.
+ * address at the domain), the quiet period (below the rotation interval) and whether it owns the
+ * account-level reputation alarms.
  */
 export function resolveEnvironment<T extends Omit<ParsedEnvironment, AppOnlyFields>>(
   env: T,
@@ -176,6 +178,8 @@ export function resolveEnvironment<T extends Omit<ParsedEnvironment, AppOnlyFiel
       ...env.credentials,
       allowedFromAddresses:
         env.credentials.allowedFromAddresses ?? defaultAllowedFromAddresses(env.domain, env.fromAddress),
+      previousKeyQuietDays:
+        env.credentials.previousKeyQuietDays ?? defaultQuietDays(env.credentials.rotationDays),
     },
     alarms: { ...env.alarms, accountAlarms },
   };
@@ -331,6 +335,10 @@ export function checkEnvironment(
       add(['credentials', 'allowedFromAddresses', i], address, notAtMailFrom);
     }
   });
+  const { previousKeyQuietDays, rotationDays } = env.credentials;
+  const quietProblem =
+    previousKeyQuietDays !== undefined && quietDaysProblem(previousKeyQuietDays, rotationDays);
+  if (quietProblem) add(['credentials', 'previousKeyQuietDays'], previousKeyQuietDays, quietProblem);
   if (env.dns.mode === 'route53' && !isAtOrUnder(env.domain, env.dns.zoneName)) {
     add(
       ['dns', 'zoneName'],

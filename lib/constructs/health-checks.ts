@@ -18,6 +18,7 @@ import {
   ROTATION_BLOCKED_METRIC,
 } from '../../lambda/shared/health-metrics';
 import { ConfigError } from '../config/load';
+import { defaultQuietDays } from '../config/quiet-period';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { alarmCliOptions, checkCliOptions } from './operator-alarms';
@@ -53,7 +54,7 @@ export interface HealthChecksProps {
   readonly rotationDays: number;
   /**
    * A previous key SES used within this many days is reported weeks before the rotation stops on it.
-   * @default 7
+   * @default - 7, or one less than a `rotationDays` of 7 or less (as SmtpCredentials)
    */
   readonly previousKeyQuietDays?: number;
   /** MAIL FROM label and the DNS records the stack manages, to check them in live DNS. */
@@ -240,7 +241,7 @@ export class HealthChecks extends Construct {
       ...(props.configurationSet && { configurationSetName: props.configurationSet.configurationSetName }),
       secretId: props.secret.secretArn,
       rotationDays: props.rotationDays,
-      previousKeyQuietDays: props.previousKeyQuietDays ?? 7,
+      previousKeyQuietDays: props.previousKeyQuietDays ?? defaultQuietDays(props.rotationDays),
       expectProductionAccess: props.expectProductionAccess ?? true,
       quotaPercent,
       sendRatePercent,
@@ -349,8 +350,9 @@ export class HealthChecks extends Construct {
     );
     fn.addToRolePolicy(
       new iam.PolicyStatement({
-        sid: 'ReadTheSmtpUsersKeyLastUse',
-        actions: ['iam:GetAccessKeyLastUsed'],
+        sid: 'ReadTheSmtpUsersKeys',
+        // Last use (the previous key's check), and whether the current key still exists and is active.
+        actions: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'],
         resources: [props.smtpUser.userArn],
       }),
     );

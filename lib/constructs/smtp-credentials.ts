@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { defaultQuietDays, quietDaysProblem } from '../config/quiet-period';
 import { domainOf, everyAddressAt } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { NodeFunction } from './node-function';
@@ -68,11 +69,12 @@ export interface SmtpCredentialsProps {
    */
   readonly cliOptions?: string;
   /**
-   * A rotation does not delete the previous key while SES used it within this period after the
-   * last rotation replaced it, past a 2-hour grace (an app still sends with it): the rotation fails
-   * and alarms instead. Duration.days(0) turns the guard off.
+   * A rotation does not delete the previous key within this period after the last rotation
+   * replaced it, nor while SES used it within the period, past a 2-hour grace (an app still sends
+   * with it): the rotation fails and alarms instead. Shorter than `rotationInterval` by a day at
+   * least (a scheduled rotation can come a day early). Duration.days(0) turns the guard off.
    * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
-   * @default Duration.days(7)
+   * @default - 7 days, or a day less than a `rotationInterval` of 7 days or less
    */
   readonly previousKeyQuietPeriod?: Duration;
   /**
@@ -143,13 +145,22 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         `rotationInterval must be a whole number of days from 1 to 1000, got: ${interval.toHumanString()}`,
       );
     }
-    const quietDays = (props.previousKeyQuietPeriod ?? Duration.days(7)).toDays({ integral: false });
+    const quietDays =
+      props.previousKeyQuietPeriod?.toDays({ integral: false }) ??
+      (Token.isUnresolved(days) ? 7 : defaultQuietDays(days));
     if (
       !Token.isUnresolved(quietDays) &&
       (!Number.isInteger(quietDays) || quietDays < 0 || quietDays > 365)
     ) {
       throw new Error(
         `previousKeyQuietPeriod must be a whole number of days from 0 to 365, got: ${props.previousKeyQuietPeriod?.toHumanString()}`,
+      );
+    }
+    const quietProblem =
+      !Token.isUnresolved(quietDays) && !Token.isUnresolved(days) && quietDaysProblem(quietDays, days);
+    if (quietProblem) {
+      throw new Error(
+        `previousKeyQuietPeriod must be ${quietProblem}, got: ${props.previousKeyQuietPeriod?.toHumanString()}`,
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;

@@ -1278,6 +1278,32 @@ describe('rotate', () => {
     );
   });
 
+  // The rotation function stops a rotation that would delete a key an app may still use, and
+  // clears its AWSPENDING label: the version loses its labels.
+  test.each([
+    [
+      'after showing it as AWSPENDING',
+      [{ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] }, { v1: ['AWSCURRENT'] }],
+      2,
+    ],
+    ['never listed (cleared before the first poll), after 3 polls', [{ v1: ['AWSCURRENT'] }], 3],
+  ])(
+    'a rotation stopped by the function %s: exit 1 at once, where to read why',
+    async (_when, answers, polls) => {
+      sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+      let call = 0;
+      sm.on(DescribeSecretCommand).callsFake(() => ({
+        VersionIdsToStages: answers[Math.min(call++, answers.length - 1)],
+      }));
+      const r = await withSteppingClock(() => cli(['rotate']));
+      expect(r.code).toBe(1);
+      expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(polls);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(
+        `ses-smtp: rotation of ${SECRET_ARN} (version v2) stopped without changing the credentials (the current ones still work): the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic`,
+      );
+    },
+  );
+
   test('a rotation already in progress is reported, exit 1', async () => {
     sm.on(RotateSecretCommand).rejects(
       Object.assign(new Error("A previous rotation isn't complete. That rotation will be reattempted."), {

@@ -14,7 +14,7 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetAccountCommand,
@@ -172,8 +172,15 @@ export function healthyAws(): void {
   ses
     .on(GetConfigurationSetCommand, { ConfigurationSetName: 'SendingFeedbackConfigurationSet-abc' })
     .resolves({ SendingOptions: { SendingEnabled: true } });
-  // The previous key (here the same JSON as the current one) has no SES use on record.
-  iam.on(GetAccessKeyLastUsedCommand).resolves({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
+  // The previous key (here the same JSON as the current one) has no SES use on record; the
+  // current one is active.
+  iam.on(GetAccessKeyLastUsedCommand).resolves({
+    UserName: USER_NAME,
+    AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' },
+  });
+  iam.on(ListAccessKeysCommand, { UserName: USER_NAME }).resolves({
+    AccessKeyMetadata: [{ AccessKeyId: 'AKIAEXAMPLEKEY000001', Status: 'Active' }],
+  });
   cw.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
       { Id: 'm0', Values: [0.004, 0.003] },

@@ -3,6 +3,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   RotateSecretCommand,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { awsError } from '../support/fake-aws';
 import {
@@ -179,4 +180,76 @@ test('--json: the keys deactivated, their undo commands and the new key', async 
     OLD,
     CREDENTIALS.username,
   ]);
+});
+
+// A rotation was waiting for its new key (its login test retrying) when the revoke began: the
+// revoke deactivated that key too, so that rotation can never finish, and Secrets Manager refuses
+// a new one while its AWSPENDING label stays.
+describe('a rotation in progress when the revoke starts', () => {
+  const PENDING_KEY = 'AKIAPENDINGKEY000003';
+  let stages: Record<string, string[]>;
+  let rotations: number;
+
+  beforeEach(() => {
+    keys = new FakeKeys({ [CREDENTIALS.username]: 'Active', [PENDING_KEY]: 'Active' });
+    keys.wire();
+    stages = { v2: ['AWSCURRENT'], v3: ['AWSPENDING'] };
+    rotations = 0;
+    sm.on(DescribeSecretCommand).callsFake(() => ({ VersionIdsToStages: structuredClone(stages) }));
+    sm.on(GetSecretValueCommand).callsFake((input) => {
+      const username =
+        input.VersionId === 'v3'
+          ? PENDING_KEY
+          : stages.v4?.includes('AWSCURRENT')
+            ? 'AKIANEWKEY0000000004'
+            : CREDENTIALS.username;
+      return { SecretString: JSON.stringify({ ...CREDENTIALS, username }) };
+    });
+    sm.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+      keys.log.push(`UpdateSecretVersionStage ${input.VersionStage} off ${input.RemoveFromVersionId}`);
+      stages[input.RemoveFromVersionId!] = stages[input.RemoveFromVersionId!].filter(
+        (s) => s !== input.VersionStage,
+      );
+      return {};
+    });
+    sm.on(RotateSecretCommand).callsFake(() => {
+      keys.log.push('RotateSecret');
+      if (Object.values(stages).some((s) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT')))
+        throw awsError(
+          'InvalidRequestException',
+          "A previous rotation isn't complete. That rotation will be reattempted.",
+          400,
+        );
+      rotations++;
+      // The new rotation finishes at once here: v4 becomes AWSCURRENT.
+      stages = { v2: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
+      return { ARN: SECRET_ARN, VersionId: 'v4' };
+    });
+  });
+
+  test('its key deactivated: its AWSPENDING is cleared and the revoke rotates', async () => {
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(0);
+    expect(keys.log).toEqual([
+      `UpdateAccessKey ${CREDENTIALS.username} Inactive`,
+      `UpdateAccessKey ${PENDING_KEY} Inactive`,
+      'RotateSecret',
+      'UpdateSecretVersionStage AWSPENDING off v3',
+      'RotateSecret',
+    ]);
+    expect(rotations).toBe(1);
+    expect(r.stdout).toContain(
+      `✓ stopped the rotation in progress (version v3): it waited for ${PENDING_KEY}, deactivated above; starting a new one`,
+    );
+    expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
+  });
+
+  test('its key made after the revoke listed the keys (still active): left alone, the refusal said, exit 1', async () => {
+    keys.status.delete(PENDING_KEY);
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(1);
+    expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
+    expect(r.stderr).toContain('a rotation of');
+    expect(r.stderr).toContain('is already in progress');
+  });
 });

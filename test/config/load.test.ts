@@ -169,6 +169,11 @@ describe('environment config validation', () => {
       `${at('credentials.rotationDays')}got 0, expected a number >= 1`,
     ],
     [
+      'quiet period not below the rotation interval',
+      { credentials: { rotationDays: 5, previousKeyQuietDays: 5 } },
+      `${at('credentials.previousKeyQuietDays')}got 5, expected at most 4 days with a rotation every 5 days, or 0 to turn the guard off: a rotation keeps the previous key for the quiet period after the last one replaced it, and a scheduled rotation can come a day early (Secrets Manager rotates anywhere within the due day), so a longer period would stop every scheduled rotation`,
+    ],
+    [
       'allowed from',
       { credentials: { allowedFromAddresses: ['*@other.org'] } },
       `${at('credentials.allowedFromAddresses[0]')}got "*@other.org", expected an address at example.com or one of its subdomains`,
@@ -271,9 +276,20 @@ describe('environment config validation', () => {
     });
     expect(env.apexSpf.enabled).toBe(false);
     expect(env.credentials.rotationDays).toBe(90);
+    expect(env.credentials.previousKeyQuietDays).toBe(7);
     expect(env.alarms.bounceRatePercent).toEqual({ warning: 2, critical: 5 });
     expect(env.alarms.complaintRatePercent).toEqual({ warning: 0.05, critical: 0.1 });
     expect(env.removalPolicy).toBe('retain');
+  });
+
+  test.each([
+    [{ rotationDays: 5 }, 4],
+    [{ rotationDays: 1 }, 0],
+    [{ rotationDays: 5, previousKeyQuietDays: 0 }, 0],
+    [{ rotationDays: 5, previousKeyQuietDays: 2 }, 2],
+    [{ previousKeyQuietDays: 30 }, 30],
+  ])('credentials %j: the quiet period is %i days', (credentials, quiet) => {
+    expect(envConfig({ credentials }).credentials.previousKeyQuietDays).toBe(quiet);
   });
 
   test('SPF lookup counting follows RFC 7208', () => {

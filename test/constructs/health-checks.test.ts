@@ -324,6 +324,7 @@ describe('HealthChecks', () => {
         'ses:GetAccount',
         'cloudwatch:GetMetricData',
         'iam:GetAccessKeyLastUsed',
+        'iam:ListAccessKeys',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'kms:Decrypt',
@@ -339,9 +340,9 @@ describe('HealthChecks', () => {
       },
     ]);
     expect(statements).toContainEqual({
-      Sid: 'ReadTheSmtpUsersKeyLastUse',
+      Sid: 'ReadTheSmtpUsersKeys',
       Effect: 'Allow',
-      Action: 'iam:GetAccessKeyLastUsed',
+      Action: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'],
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/^User/), 'Arn'] },
     });
     const decrypt = statements.find((s) => s.Action === 'kms:Decrypt');

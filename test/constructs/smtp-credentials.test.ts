@@ -265,6 +265,27 @@ describe('SmtpCredentials', () => {
     });
   });
 
+  test.each([
+    [90, '7'],
+    [5, '4'],
+    [1, '0'],
+  ])('rotating every %i days, the quiet period defaults to %s days (below the interval)', (days, quiet) => {
+    build({ rotationInterval: Duration.days(days) }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ PREVIOUS_KEY_QUIET_DAYS: quiet }) },
+    });
+  });
+
+  test('a quiet period as long as the rotation interval is refused (it would stop every scheduled rotation)', () => {
+    expect(() =>
+      build({ rotationInterval: Duration.days(30), previousKeyQuietPeriod: Duration.days(30) }),
+    ).toThrow(
+      'previousKeyQuietPeriod must be at most 29 days with a rotation every 30 days, or 0 to turn the guard off: ',
+    );
+    expect(() =>
+      build({ rotationInterval: Duration.days(30), previousKeyQuietPeriod: Duration.days(29) }),
+    ).not.toThrow();
+  });
+
   test.each([Duration.hours(36), Duration.days(366)])('previousKeyQuietPeriod %s is refused', (period) => {
     expect(() => build({ previousKeyQuietPeriod: period })).toThrow(
       /previousKeyQuietPeriod must be a whole number of days from 0 to 365, got: /,

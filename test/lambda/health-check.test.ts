@@ -1,5 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { GetAccessKeyLastUsedCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -121,6 +121,7 @@ beforeEach(() => {
   smMock.on(GetSecretValueCommand).callsFake((input) => sm.getSecretValue(input));
   smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
   iamMock.on(GetAccessKeyLastUsedCommand).callsFake((input) => iam.getAccessKeyLastUsed(input));
+  iamMock.on(ListAccessKeysCommand).callsFake((input) => iam.listAccessKeys(input));
   cwMock.on(GetMetricDataCommand).callsFake((input) => cw.getMetricData(input));
 
   metricLines = [];
@@ -382,7 +383,41 @@ describe('scheduled health checks', () => {
     expect(
       metricLines.filter((l) => l.includes('"Check":"previous-key"')).map((l) => JSON.parse(l).CheckPassed),
     ).toEqual([1, 1, 1, 1]);
-    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(4);
+    expect(
+      iamMock
+        .commandCalls(GetAccessKeyLastUsedCommand)
+        .filter((c) => c.args[0].input.AccessKeyId === keys.previous),
+    ).toHaveLength(4);
+  });
+
+  // Every app reads the secret, and SES refuses the key it names: nothing else would say so
+  // until the next rotation (up to rotationDays away) repairs it.
+  test.each([
+    [
+      'deleted',
+      () => iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current }),
+      () =>
+        `the secret's access key ${keys.current} no longer exists in IAM: SES refuses every app that reads the secret`,
+      'make new credentials now: ses-smtp rotate --env prod',
+    ],
+    [
+      'deactivated',
+      () => iam.inactive.add(keys.current),
+      () =>
+        `the secret's access key ${keys.current} is deactivated in IAM: SES refuses every app that reads the secret`,
+      `if ses-smtp revoke stopped half-way, run it again; otherwise reactivate the key (aws iam update-access-key --user-name ${USER} --access-key-id `,
+    ],
+  ])('the current key %s in IAM fails the credentials check', async (_state, change, title, fix) => {
+    await check();
+    expect(passed().credentials).toBe(1);
+    change();
+    const { run, result } = await check();
+    expect(result.failed).toEqual(['credentials']);
+    const [secret] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]).then(
+      ([o]) => o.results,
+    );
+    expect(secret).toMatchObject({ id: 'secret', status: 'fail', title: title() });
+    expect(secret.fix).toContain(fix);
   });
 
   test.each(['AWSCURRENT', 'AWSPREVIOUS'])(
@@ -428,7 +463,7 @@ describe('scheduled health checks', () => {
     );
     const { result } = await check();
     // GetAccount is read once per run: sending, sandbox and quota all report its failure.
-    expect(result.failed).toEqual(['sending', 'sandbox', 'quota', 'previous-key']);
+    expect(result.failed).toEqual(['sending', 'sandbox', 'quota', 'credentials']);
     expect(passed().identity).toBe(1);
     expect(logLines.join('\n')).toContain('ServiceUnavailable: Service is unavailable');
     expect(logLines.join('\n')).toContain('AccessDenied: not authorized to perform iam:GetAccessKeyLastUsed');

@@ -13,7 +13,12 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { PreviousKeyInUseError, rotate, RotationDeps } from '../../lambda/rotate-smtp-credentials/rotation';
+import {
+  PreviousKeyInUseError,
+  PreviousKeyReplacedRecentlyError,
+  rotate,
+  RotationDeps,
+} from '../../lambda/rotate-smtp-credentials/rotation';
 import { parseSecret, SmtpSecret } from '../../lambda/shared/smtp-secret';
 import { createLogger } from '../../lambda/shared/logger';
 import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
@@ -43,10 +48,14 @@ const DAY = 86_400_000;
 /** The time of Secrets Manager and the rotation; NOW unless a test moves it. */
 let clock: number;
 
-/** SES's view of a login: the key exists and the password is the one derived from its secret. */
+/** SES's view of a login: the key exists, is active, and the password is derived from its secret. */
 function sesAccepts(username: string, password: string): boolean {
   const key = iam.keys.get(username);
-  return key !== undefined && smtpPasswordFromSecretKey(key.secret, REGION) === password;
+  return (
+    key !== undefined &&
+    !iam.inactive.has(username) &&
+    smtpPasswordFromSecretKey(key.secret, REGION) === password
+  );
 }
 
 const rejectLikeSes = () =>
@@ -98,12 +107,20 @@ const current = (): SmtpSecret | undefined => parseSecret(sm.valueAt('AWSCURRENT
 const step = (Step: string, token: string) =>
   rotate({ Step, SecretId: ARN, ClientRequestToken: token }, deps);
 
-/** Runs the four steps like Secrets Manager: a failed attempt is retried from createSecret with the same token. */
-async function runRotation(token: string, retries = 0): Promise<void> {
+/** The time a test lets pass after each successful rotation: a scheduled interval. */
+const INTERVAL = 30 * DAY;
+
+/**
+ * Runs the four steps like Secrets Manager: a failed attempt is retried from createSecret with the
+ * same token. After a success, `thenWait` passes (the next rotation comes a scheduled interval
+ * later unless a test says otherwise: one soon after the last keeps the key it would delete).
+ */
+async function runRotation(token: string, retries = 0, thenWait = INTERVAL): Promise<void> {
   sm.startRotation(token);
   for (let attempt = 0; ; attempt++) {
     try {
       for (const s of STEPS) await step(s, token);
+      clock += thenWait;
       return;
     } catch (error) {
       if (attempt >= retries) throw error;
@@ -153,6 +170,7 @@ describe('rotation of SMTP credentials', () => {
   test('ten consecutive rotations: never more than two keys, AWSCURRENT always logs in', async () => {
     for (let n = 1; n <= 10; n++) {
       const before = current();
+      clock += INTERVAL;
       sm.startRotation(`v${n}`);
       for (const s of STEPS) {
         await step(s, `v${n}`);
@@ -257,6 +275,26 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.keys.has(before.username)).toBe(true);
   });
 
+  // `ses-smtp revoke` while a rotation waits for its new key: revoke deactivates every key, the
+  // pending one too, and Secrets Manager refuses revoke's own rotation while AWSPENDING stays.
+  test('AWSPENDING naming a deactivated key: testSecret clears AWSPENDING, and the next rotation deletes the key', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    const pending = parseSecret(sm.versions.get('v2')?.value)!;
+    for (const { AccessKeyId } of iam.listAccessKeys({ UserName: USER }).AccessKeyMetadata)
+      iam.inactive.add(AccessKeyId);
+
+    await expect(step('testSecret', 'v2')).rejects.toThrow(
+      `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which is deactivated (ses-smtp revoke deactivates every key of the user). ` +
+        `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again`,
+    );
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    await runRotation('v3');
+    expectCurrentLogsIn();
+    expect(iam.deleted).toEqual([pending.username]);
+  });
+
   test('IAM listing a new key late (eventual consistency) fails nothing: testSecret asks IAM only after a refused login', async () => {
     // ListAccessKeys would not show the key created for v1 yet.
     iamMock.on(ListAccessKeysCommand).callsFake((input) => {
@@ -295,9 +333,9 @@ describe('rotation of SMTP credentials', () => {
     await runRotation('v2');
     const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
     iam.deleteAccessKey({ UserName: USER, AccessKeyId: current()!.username });
-    iam.recordUse(previous.username, { date: new Date(NOW.getTime() - DAY), service: 'ses', region: REGION });
+    iam.recordUse(previous.username, { date: new Date(clock - DAY), service: 'ses', region: REGION });
 
-    await runRotation('v3');
+    await runRotation('v3', 0, 0);
     expectCurrentLogsIn();
     expect(iam.keys.has(previous.username)).toBe(true);
     expect(sesAccepts(previous.username, previous.password)).toBe(true);
@@ -454,6 +492,8 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(iamMock.commandCalls(CreateAccessKeyCommand)).toHaveLength(2);
     expect([...iam.keys.keys()].sort()).toEqual([previous.username, before.username].sort());
     expect(sm.versions.get('v3')?.value).toBeUndefined();
+    // AWSPENDING is cleared: Secrets Manager would refuse every new rotation while it stayed.
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
     // The alarm's metric: one EMF document, count 1, dimension Environment.
     expect(metricLines.map((l) => JSON.parse(l))).toEqual([
       {
@@ -471,8 +511,12 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
         RotationBlockedPreviousKeyInUse: 1,
       },
     ]);
-    // The retry of the whole rotation (Secrets Manager's, or the operator's) stops the same way.
-    await expect(runRotation('v3', 2)).rejects.toThrow(PreviousKeyInUseError);
+    // Secrets Manager's retry of the stopped version is told what happened and what to do...
+    await expect(step('createSecret', 'v3')).rejects.toThrow(
+      /has no stage for rotation .*a stopped rotation clears its AWSPENDING label: the first error of this rotation says why; start a new one with ses-smtp rotate/,
+    );
+    // ...and the operator's new rotation (a new version) stops the same way while the app sends.
+    await expect(runRotation('v4')).rejects.toThrow(PreviousKeyInUseError);
     expect(current()!.username).toBe(before.username);
   });
 
@@ -521,19 +565,27 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   });
 
   // AWSPREVIOUS's key was the current one until the last rotation: every app sent with it then.
+  // The last rotation replaced it 7 days and 1 hour ago: the quiet period since is over, and a
+  // use an hour either side of the grace's end lies within the last 7 days.
   test.each([
-    ['a minute before the current credentials replaced it', 'proceeds', -60_000],
-    ['just within the 2-hour grace after', 'proceeds', 2 * 3_600_000 - 60_000],
-    ['just after the grace', 'stops', 2 * 3_600_000 + 60_000],
-  ])('the previous key last used by SES %s: the rotation %s', async (_when, outcome, offset) => {
+    [
+      'a minute before the current credentials replaced it',
+      'proceeds',
+      -60_000,
+      /not used by SES in the last 7 days/,
+    ],
+    [
+      'just within the 2-hour grace after',
+      'proceeds',
+      2 * 3_600_000 - 60_000,
+      /before, or within 2 hours after, the current credentials replaced it/,
+    ],
+    ['just after the grace', 'stops', 2 * 3_600_000 + 60_000, undefined],
+  ])('the previous key last used by SES %s: the rotation %s', async (_when, outcome, offset, logged) => {
     const { previous } = await twoRotations();
-    // The last rotation replaced it 30 days ago: make that 3 days, within the quiet period.
-    sm.versions.get('v2')!.created = new Date(NOW.getTime() - 3 * DAY);
-    iam.recordUse(previous.username, {
-      date: new Date(NOW.getTime() - 3 * DAY + offset),
-      service: 'ses',
-      region: REGION,
-    });
+    const replacedAt = NOW.getTime() - 7 * DAY - 3_600_000;
+    sm.versions.get('v2')!.created = new Date(replacedAt);
+    iam.recordUse(previous.username, { date: new Date(replacedAt + offset), service: 'ses', region: REGION });
     const rotation = runRotation('v3');
     if (outcome === 'stops') {
       await expect(rotation).rejects.toThrow(PreviousKeyInUseError);
@@ -541,53 +593,104 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     } else {
       await rotation;
       expect(iam.deleted).toEqual([previous.username]);
-      expect(
-        logLines.some((l) =>
-          l.includes('before, or within 2 hours after, the current credentials replaced it'),
-        ),
-      ).toBe(true);
+      expect(logLines.some((l) => logged!.test(l))).toBe(true);
     }
   });
 
-  // A rotation right after another (an operator trying `ses-smtp rotate` twice, say): apps may
-  // not have switched yet, so any use since the replacement stops it.
+  // A rotation soon after another (`ses-smtp rotate` by hand, or a deploy that changed the
+  // schedule): an app that keeps the credentials it booted with may not have sent since, so the
+  // key is kept whatever IAM says, and a use since the replacement is named as one.
+  test('40 minutes after a rotation, the previous key used by SES since: stops, naming the use', async () => {
+    const { previous } = await twoRotations();
+    const replacedAt = NOW.getTime() - 40 * 60_000;
+    sm.versions.get('v2')!.created = new Date(replacedAt);
+    iam.recordUse(previous.username, {
+      date: new Date(replacedAt + 10 * 60_000),
+      service: 'ses',
+      region: REGION,
+    });
+    await expect(runRotation('v3')).rejects.toThrow(
+      `since the current credentials replaced it at 2026-11-29T11:20:00.000Z, less than 2 hours ago (an app may not have switched yet), within the 7-day quiet period`,
+    );
+    expect(iam.deleted).toEqual([]);
+    expect(metricLines).toHaveLength(1);
+  });
+
   test.each([
-    ['since the replacement', 'stops', 10 * 60_000],
-    ['only before the replacement', 'proceeds', -60_000],
+    ['40 minutes', 40 * 60_000, undefined],
+    ['6 days', 6 * DAY, undefined],
+    ['40 minutes (the key never used)', 40 * 60_000, 'never'],
   ])(
-    '40 minutes after a rotation, the previous key used by SES %s: the rotation %s',
-    async (_when, outcome, offset) => {
-      const { previous } = await twoRotations();
-      const replacedAt = NOW.getTime() - 40 * 60_000;
-      sm.versions.get('v2')!.created = new Date(replacedAt);
-      iam.recordUse(previous.username, {
-        date: new Date(replacedAt + offset),
-        service: 'ses',
-        region: REGION,
-      });
-      const rotation = runRotation('v3');
-      if (outcome === 'proceeds') {
-        await rotation;
-        expect(iam.deleted).toEqual([previous.username]);
-        return;
-      }
-      await expect(rotation).rejects.toThrow(
-        `since the current credentials replaced it at 2026-11-29T11:20:00.000Z, less than 2 hours ago (an app may not have switched yet; if it has, rotate again after 2026-11-29T13:20:00.000Z)`,
+    'a rotation %s after the last, the previous key not used by SES since: the key is kept, AWSPENDING cleared, no alarm metric',
+    async (_when, ago, never) => {
+      const { previous, current: before } = await twoRotations();
+      const replacedAt = new Date(NOW.getTime() - ago);
+      sm.versions.get('v2')!.created = replacedAt;
+      if (!never)
+        iam.recordUse(previous.username, {
+          date: new Date(replacedAt.getTime() - 60_000),
+          service: 'ses',
+          region: REGION,
+        });
+      const error = await runRotation('v3').catch((e: Error) => e);
+
+      expect(error).toBeInstanceOf(PreviousKeyReplacedRecentlyError);
+      const retryAfter = new Date(replacedAt.getTime() + 7 * DAY).toISOString();
+      expect((error as Error).message).toBe(
+        `rotation stopped before any change: access key ${previous.username} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, within the 7-day quiet period, and this rotation would delete it. ` +
+          `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
+          `Rotate again after ${retryAfter} (ses-smtp rotate --env test). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${USER} --access-key-id ${previous.username} --status Inactive; --status Active undoes it) and rotate again. ` +
+          `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
       );
-      expect(iam.deleted).toEqual([]);
+      expect([...iam.keys.keys()].sort()).toEqual([previous.username, before.username].sort());
+      expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+      // Not the in-use alarm: nothing says an app sends with it (the failed rotation alarms).
+      expect(metricLines).toEqual([]);
+      // An app that booted with the previous credentials still sends.
+      expect(sesAccepts(previous.username, previous.password)).toBe(true);
+
+      // The way out it names: deactivate the key, rotate again.
+      iam.inactive.add(previous.username);
+      await runRotation('v4');
+      expect(iam.deleted).toEqual([previous.username]);
+      expectCurrentLogsIn();
     },
   );
 
-  test('rotating every 5 days with a 7-day quiet period goes on while apps switch within the hour', async () => {
+  test('a rotation right after the quiet period since the last one goes on', async () => {
+    const { previous } = await twoRotations();
+    sm.versions.get('v2')!.created = new Date(NOW.getTime() - 7 * DAY);
+    await runRotation('v3');
+    expect(iam.deleted).toEqual([previous.username]);
+  });
+
+  test('with rotateWhilePreviousKeyInUse a rotation soon after the last deletes the key and warns', async () => {
+    const { previous } = await twoRotations();
+    sm.versions.get('v2')!.created = new Date(NOW.getTime() - 60 * 60_000);
+    deps = { ...deps, settings: { ...deps.settings, rotateWhilePreviousKeyInUse: true } };
+    await runRotation('v3');
+    expect(iam.deleted).toEqual([previous.username]);
+    const warning = logLines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
+    expect(warning.message).toMatch(/rotateWhilePreviousKeyInUse is set/);
+    expect(warning.replacedRecently).toBe(previous.username);
+  });
+
+  // Scheduled rotations: the config keeps the quiet period below the interval, and Secrets
+  // Manager rotates anywhere within the UTC day a rotation is due (the window of a schedule in
+  // days), so two rotations can come a day less the interval apart.
+  test('rotating every 5 days with a 4-day quiet period goes on while apps switch within the hour', async () => {
+    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 4 } };
     const appsSend = () =>
       iam.recordUse(current()!.username, { date: new Date(clock), service: 'ses', region: REGION });
+    // Each rotation comes at the start of its due day after one at the end of the day before.
+    const gaps = [5 * DAY, 4 * DAY + 60_000, 5 * DAY];
     for (const [index, token] of ['v1', 'v2', 'v3', 'v4'].entries()) {
       if (index > 0) {
-        clock += 5 * DAY - 3_600_000;
+        clock += gaps[index - 1] - 30 * 60_000 - 3_600_000;
         appsSend(); // an hour before the rotation, with the credentials of the day
         clock += 3_600_000;
       }
-      await runRotation(token);
+      await runRotation(token, 0, 0);
       clock += 30 * 60_000;
       appsSend(); // half an hour later every app has the new credentials
     }
@@ -606,7 +709,7 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
       service: 'N/A',
       region: 'N/A',
     });
-    await runRotation('v3');
+    await runRotation('v4');
     expect(iam.deleted).toEqual([previous.username]);
   });
 
@@ -630,7 +733,7 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   });
 
   test('an orphan key that SES used is protected too, labelled as not in the secret', async () => {
-    await runRotation('v1');
+    await runRotation('v1', 0, 0);
     const first = current()!;
     sm.faults.failNext('PutSecretValue', serviceUnavailable());
     iam.faults.failNext('DeleteAccessKey', serviceUnavailable());

@@ -1,7 +1,14 @@
 import { IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import {
+  DescribeSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
 import { CheckFailed } from '../errors';
-import { rotateAndWait, RotateOptions } from './rotate';
+import { readSecretVersion } from '../../../lambda/shared/secret-version';
+import { parseSecret } from '../../../lambda/shared/smtp-secret';
+import { rotateAndWait, RotateOptions, RotationInProgress } from './rotate';
 
 export interface RevokeOptions extends RotateOptions {
   /** Asks the operator (true at once with --yes); resolves true to go ahead. */
@@ -64,7 +71,13 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
 
   let rotated: { versionId: string; accessKeyId: string };
   try {
-    rotated = await rotateAndWait(ctx, secretId, options);
+    try {
+      rotated = await rotateAndWait(ctx, secretId, options);
+    } catch (e) {
+      const listed = new Set(keys.map((k) => k.AccessKeyId));
+      if (!(e instanceof RotationInProgress && (await clearStalledRotation(ctx, secretId, listed)))) throw e;
+      rotated = await rotateAndWait(ctx, secretId, options);
+    }
   } catch (e) {
     if (e instanceof CheckFailed) {
       throw new CheckFailed(
@@ -87,4 +100,43 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     detail: `new access key id ${rotated.accessKeyId} (version ${rotated.versionId}): give the app the new credentials (${ctx.rerun('env', ['secretId'])}, or redeploy/restart apps that read the secret)`,
   });
   return 0;
+}
+
+/**
+ * A rotation that was waiting for its new key when the revoke began: the revoke deactivated that
+ * key too (it was listed), so the rotation's login test can never pass, and Secrets Manager
+ * refuses the revoke's rotation while the label stays. Its AWSPENDING label is removed; true when
+ * it was. A pending key the listing did not name was made after it (still active): that
+ * rotation may finish, and is left alone.
+ */
+async function clearStalledRotation(ctx: CliContext, secretId: string, listed: Set<string | undefined>) {
+  const sm = ctx.client(SecretsManagerClient);
+  const versions =
+    (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
+  const pending = Object.keys(versions).find(
+    (id) => versions[id].includes('AWSPENDING') && !versions[id].includes('AWSCURRENT'),
+  );
+  if (!pending) return false;
+  const version = await readSecretVersion(sm, secretId, { VersionId: pending, VersionStage: 'AWSPENDING' });
+  let key: string | undefined;
+  try {
+    key = parseSecret(version?.SecretString)?.username;
+  } catch {
+    return false; // not the credentials JSON: not a rotation of ours to stop
+  }
+  if (!key || !listed.has(key)) return false;
+  await sm.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretId,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: pending,
+    }),
+  );
+  ctx.out.check({
+    id: 'revoke',
+    status: 'ok',
+    title: `stopped the rotation in progress (version ${pending})`,
+    detail: `it waited for ${key}, deactivated above; starting a new one`,
+  });
+  return true;
 }

@@ -16,6 +16,9 @@ export interface RotateOptions {
   readonly now?: () => number;
 }
 
+/** RotateSecret refused: a rotation of the secret has not finished (AWSPENDING is on a version). */
+export class RotationInProgress extends CheckFailed {}
+
 /** Starts an immediate rotation, waits for the new version to become AWSCURRENT, names its key. */
 export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}): Promise<number> {
   const { versionId, accessKeyId } = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
@@ -53,7 +56,7 @@ export async function rotateAndWait(
       (e as Error).name === 'InvalidRequestException' &&
       /previous rotation|isn't complete/i.test((e as Error).message)
     ) {
-      throw new CheckFailed(
+      throw new RotationInProgress(
         `a rotation of ${secretId} is already in progress; wait for it (or read the rotation function's logs if it is stuck)`,
       );
     }
@@ -62,12 +65,24 @@ export async function rotateAndWait(
   if (!versionId) throw new CheckFailed('RotateSecret returned no version id');
 
   const started = now();
+  // A version that loses its labels was stopped: the rotation function clears AWSPENDING when it
+  // refuses to go on (the stale-use guard), and Secrets Manager drops a version without labels.
+  let seen = false;
+  let unseen = 0;
   for (;;) {
     const meta = await ctx
       .client(SecretsManagerClient)
       .send(new DescribeSecretCommand({ SecretId: secretId }));
     const stages = meta.VersionIdsToStages?.[versionId] ?? [];
     if (stages.includes('AWSCURRENT')) break;
+    seen ||= stages.length > 0;
+    unseen = stages.length > 0 ? 0 : unseen + 1;
+    if ((seen && stages.length === 0) || unseen >= 3) {
+      ctx.out.progressDone();
+      throw new CheckFailed(
+        `rotation of ${secretId} (version ${versionId}) stopped without changing the credentials (the current ones still work): the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic`,
+      );
+    }
     const waited = Math.round((now() - started) / 1000);
     if (now() - started >= timeoutMs) {
       ctx.out.progressDone();
