@@ -148,6 +148,19 @@ export function dkimRecords(
   }));
 }
 
+/** The longest value Route 53 takes in a resource record. */
+export const ROUTE53_VALUE_MAX = 4000;
+
+/**
+ * A TXT value's length as the stack writes it to Route 53: aws-cdk-lib's TxtRecord splits it
+ * into strings of 255 characters, quotes each and escapes `"` and `\`, with nothing between.
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecord.html
+ */
+export function route53TxtLength(value: string): number {
+  const strings = Math.max(1, Math.ceil(value.length / 255));
+  return value.length + 2 * strings + (value.match(/["\\]/g)?.length ?? 0);
+}
+
 /** TXT rdata: quoted strings of at most 255 bytes each, as DNS requires. */
 export function quoteTxt(value: string): string {
   const chunks: string[] = [];

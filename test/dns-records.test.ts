@@ -6,8 +6,13 @@ import {
   fqdn,
   mailFromRecords,
   quoteTxt,
+  route53TxtLength,
   toZoneFile,
 } from '../lib/dns-records';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { TEST_APP_PROPS } from './support/app-props';
 
 const DMARC = {
   policy: 'quarantine' as const,
@@ -127,4 +132,27 @@ describe('dns records', () => {
       't1._domainkey.example.com. IN CNAME t1.dkim.amazonses.com.',
     );
   });
+});
+
+test("route53TxtLength is the length of the value aws-cdk-lib's TxtRecord writes", () => {
+  const values = [
+    'v=spf1 ~all',
+    'a'.repeat(255),
+    'a'.repeat(256),
+    'a'.repeat(4000),
+    'say "hi" \\ bye '.repeat(40),
+  ];
+  const stack = new Stack(new App(TEST_APP_PROPS), 'Txt');
+  const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+    hostedZoneId: 'Z0123456789EXAMPLE0AB',
+    zoneName: 'example.com',
+  });
+  values.forEach(
+    (value, i) => new route53.TxtRecord(stack, `T${i}`, { zone, recordName: `t${i}`, values: [value] }),
+  );
+  const written = Object.values(Template.fromStack(stack).findResources('AWS::Route53::RecordSet')).map(
+    (r) => (r.Properties.ResourceRecords as string[])[0],
+  );
+  expect(written.map((w) => w.length)).toEqual(values.map(route53TxtLength));
+  expect(written[1]).toBe(`"${'a'.repeat(255)}"`);
 });

@@ -9,7 +9,15 @@ export interface SmtpEndpoint {
   readonly tls?: ConnectionOptions;
   /** Longest wait for the server at each step, and for a whole login. @default 10000 */
   readonly timeoutMs?: number;
+  /**
+   * TLS from the first byte (SES's "TLS Wrapper" ports 465 and 2465) instead of STARTTLS.
+   * @default false
+   */
+  readonly implicitTls?: boolean;
 }
+
+/** SES's ports that speak TLS from the first byte; its others (25, 587, 2587) upgrade with STARTTLS. */
+export const IMPLICIT_TLS_PORTS: readonly number[] = [465, 2465];
 
 export interface SmtpCredentials {
   readonly username: string;
@@ -29,16 +37,18 @@ export function smtpEndpointFromEnv(env: NodeJS.ProcessEnv): SmtpEndpoint {
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * nodemailer connection options for SES's STARTTLS ports: TLS 1.2+ required before AUTH
- * (credentials never cross in clear text), bounded waits, no protocol logging.
+ * nodemailer connection options: STARTTLS required before AUTH, or TLS from the start on an
+ * implicit-TLS port; TLS 1.2+ either way (credentials never cross in clear text), bounded waits,
+ * no protocol logging.
+ * https://docs.aws.amazon.com/ses/latest/dg/smtp-connect.html
  */
 export function smtpConnectionOptions(endpoint: SmtpEndpoint): SMTPConnectionOptions {
   const timeout = endpoint.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     host: endpoint.host,
     port: endpoint.port,
-    secure: false,
-    requireTLS: true,
+    secure: endpoint.implicitTls ?? false,
+    requireTLS: !endpoint.implicitTls,
     tls: { minVersion: 'TLSv1.2', ...endpoint.tls },
     connectionTimeout: timeout,
     greetingTimeout: timeout,

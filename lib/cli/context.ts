@@ -5,7 +5,7 @@ import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, NamedEnvironment } from '
 import { EnvironmentConfig } from '../config/schema';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
-import type { SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { SMTP_TIMEOUT } from './command-table';
 import { UsageError } from './errors';
 import { decimalNumber } from './options';
@@ -363,7 +363,7 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
   const port = decimalNumber(options.smtpPort ?? '587', 1, 65535);
   if (port === undefined) {
     throw new UsageError(
-      `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)`,
+      `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS, 465 and 2465 for TLS from the start)`,
     );
   }
   const timeoutSeconds = decimalNumber(options.smtpTimeout ?? '10', SMTP_TIMEOUT.min, SMTP_TIMEOUT.max, {
@@ -384,7 +384,13 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
       );
     }
   }
-  return { host, port, timeoutMs: timeoutSeconds * 1000, ...(ca && { tls: { ca } }) };
+  return {
+    host,
+    port,
+    timeoutMs: timeoutSeconds * 1000,
+    ...(IMPLICIT_TLS_PORTS.includes(port) && { implicitTls: true }),
+    ...(ca && { tls: { ca } }),
+  };
 }
 
 /**

@@ -117,7 +117,7 @@ export function diagnose(
   if (e.code === 'ETLS' || /certificate|TLS|SSL/i.test(e.message)) {
     return {
       stage: 'tls',
-      detail: `STARTTLS failed: ${e.message.slice(0, 120)}`,
+      detail: `${endpoint.implicitTls ? 'TLS' : 'STARTTLS'} failed: ${e.message.slice(0, 120)}`,
       fix: 'a proxy or firewall may intercept TLS; trust its CA with --smtp-ca FILE, or connect directly',
     };
   }

@@ -1,13 +1,17 @@
 import * as fs from 'node:fs';
 import { z } from 'zod';
 import {
+  apexSpfValue,
   apexTxtRecord,
   dmarcRecord,
+  dmarcValue,
   DnsRecord,
   DKIM_TOKEN_LENGTH,
   isSesSpfInclude,
   mailFromDomain,
   mailFromRecords,
+  ROUTE53_VALUE_MAX,
+  route53TxtLength,
 } from '../dns-records';
 import {
   ConfigFile,
@@ -16,11 +20,11 @@ import {
   ParsedConfigFile,
   ParsedEnvironment,
 } from './schema';
-import { defaultAllowedFromAddresses, domainOf } from './senders';
+import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
 import { defaultQuietDays, quietDaysProblem } from './quiet-period';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
-import { duplicateKeys, spfLookupCount } from './syntax';
+import { duplicateKeys, INVISIBLE_RE, spfLookupCount } from './syntax';
 
 export { spfLookupCount };
 
@@ -126,19 +130,51 @@ export function loadConfig(
   };
 }
 
-/** JSON.parse's message, with the line and column when it names a position. */
+/**
+ * JSON.parse's complaint in one line, at a line and column. V8 names the position for most
+ * errors; for "Unexpected token" it quotes the text instead (newlines and all), so the position
+ * is found as the end of the shortest prefix JSON.parse refuses (a prefix that only stops short,
+ * like `{"a": tr`, is not refused).
+ */
 function jsonErrorText(error: Error, text: string): string {
-  const position = /at position (\d+)/.exec(error.message);
-  if (!position) return error.message;
-  const before = text.slice(0, Number(position[1]));
+  const at = errorPosition(error.message, text);
+  const before = text.slice(0, at);
   const line = before.split('\n').length;
   const column = before.length - before.lastIndexOf('\n');
+  const token = /^Unexpected token '(.*?)', /s.exec(error.message);
+  const what = token
+    ? `unexpected ${JSON.stringify(token[1])}`
+    : error.message.replace(/ (in|after) JSON at position \d+.*$/s, '').replace(/\s+/g, ' ');
+  let hint = '';
   // JSON allows no comma before a closing bracket; the parser reports the bracket, not the comma.
-  const trailingComma =
-    /,\s*$/.test(before) && /^\s*[}\]]/.test(text.slice(before.length))
-      ? ': a comma before a closing bracket (remove it)'
-      : '';
-  return `${error.message.replace(/ in JSON at position \d+.*$/, '')} at line ${line}, column ${column}${trailingComma}`;
+  if (/,\s*$/.test(before) && /^\s*[}\]]/.test(text.slice(at)))
+    hint = ': a comma before a closing bracket (remove it)';
+  else if (token?.[1] === '/') hint = ': JSON has no comments (remove them)';
+  else if (/after JSON at position/.test(error.message)) hint = ': text after the end of the JSON document';
+  return `${what} at line ${line}, column ${column}${hint}`;
+}
+
+function errorPosition(message: string, text: string): number {
+  const named = /at position (\d+)/.exec(message);
+  if (named) return Number(named[1]);
+  if (/Unexpected end of JSON input/.test(message)) return text.length;
+  const refused = (n: number) => {
+    try {
+      JSON.parse(text.slice(0, n));
+      return false;
+    } catch (e) {
+      const m = (e as Error).message;
+      const position = /at position (\d+)/.exec(m);
+      return position ? Number(position[1]) < n : !/Unexpected end of JSON input/.test(m);
+    }
+  };
+  let [low, high] = [0, text.length];
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (refused(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return Math.max(0, low - 1);
 }
 
 /** Validates an already-parsed environments document; `source` names it in messages. */
@@ -319,22 +355,33 @@ export function checkEnvironment(
     );
   }
   const notAtMailFrom = `an address outside the MAIL FROM domain ${mailFrom} (SES takes bounces there, and refuses it as a From domain while email feedback forwarding is on, as this stack leaves it); use another subdomain, or give mailFrom.subdomain another label like "bounce"`;
+  const senders = env.credentials.allowedFromAddresses;
+  let fromOk = false;
   if (!isAtDomain(env.fromAddress, env.domain)) {
     add(['fromAddress'], env.fromAddress, `an address at ${env.domain} or one of its subdomains`);
   } else if (domainOf(env.fromAddress) === mailFrom) {
     add(['fromAddress'], env.fromAddress, notAtMailFrom);
+  } else {
+    fromOk = true;
   }
+  let listOk = true;
   env.credentials.allowedFromAddresses?.forEach((address, i) => {
     if (!isAtDomain(address.replace(/@\*\./, '@'), env.domain)) {
+      listOk = false;
       add(
         ['credentials', 'allowedFromAddresses', i],
         address,
         `an address at ${env.domain} or one of its subdomains`,
       );
     } else if (domainOf(address) === mailFrom) {
+      listOk = false;
       add(['credentials', 'allowedFromAddresses', i], address, notAtMailFrom);
     }
   });
+  // Checked against a well-formed sender and list only: a wrong entry is the one line to fix.
+  if (senders && fromOk && listOk && !allowsSender(senders, env.fromAddress)) {
+    add(['fromAddress'], env.fromAddress, senderNotAllowed(senders));
+  }
   const { previousKeyQuietDays, rotationDays } = env.credentials;
   const quietProblem =
     previousKeyQuietDays !== undefined && quietDaysProblem(previousKeyQuietDays, rotationDays);
@@ -381,6 +428,30 @@ export function checkEnvironment(
         `at most one "exp=" modifier (RFC 7208 §6; the first is [${explanations[0][1]}])`,
       ),
     );
+  if (env.dns.mode === 'route53') {
+    const tooLong = (value: string) =>
+      route53TxtLength(value) > ROUTE53_VALUE_MAX &&
+      `Route 53 stores at most ${ROUTE53_VALUE_MAX} characters of a record value, and this one takes ${route53TxtLength(value)} once split into quoted strings of 255 characters`;
+    env.apexSpf.otherTxtValues.forEach((value, i) => {
+      const problem = tooLong(value);
+      if (problem) add(['apexSpf', 'otherTxtValues', i], value, `a shorter value: ${problem}`);
+    });
+    const spf = env.apexSpf.enabled && tooLong(apexSpfValue(env.apexSpf));
+    if (spf)
+      add(
+        ['apexSpf', 'otherMechanisms'],
+        env.apexSpf.otherMechanisms,
+        `fewer or shorter terms: the SPF record ${spf}`,
+      );
+    const dmarc = env.dmarc.enabled && tooLong(dmarcValue(env.dmarc));
+    if (dmarc) {
+      add(
+        ['dmarc'],
+        env.dmarc,
+        `fewer or shorter report URIs (aggregateReportUris, forensicReportUris): the DMARC record ${dmarc}`,
+      );
+    }
+  }
   // The record writes include:amazonses.com once, whether or not the list repeats it.
   const lookups = spfLookupCount(env.apexSpf.otherMechanisms.filter((t) => !isSesSpfInclude(t))) + 1;
   if (env.apexSpf.enabled && lookups > 10) {
@@ -497,7 +568,17 @@ function formatPath(path: PropertyKey[]): string {
 }
 
 function formatValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return 'a value nested too deeply to show'; // JSON.stringify recurses: thousands of [[[...]]]
+  }
+  // JSON.stringify escapes control characters, not the other invisible ones: show those too.
+  const text = (json ?? String(value)).replace(
+    new RegExp(INVISIBLE_RE.source, 'g'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -7,6 +7,7 @@ import {
   EMAIL_RE,
   HOST_NAME,
   HTTPS_URL_RE,
+  invisibleCharacter,
   isHttpsUrl,
   localPartFits,
   SENDER_RE,
@@ -90,10 +91,13 @@ function emailExpected(input: unknown): string {
   const named = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(input);
   if (named)
     return `${EMAIL_EXPECTED}: the address alone, "${named[1]}" (a display name goes in the app's mailer)`;
+  const invisible = invisibleCharacter(input);
+  if (invisible)
+    return `${EMAIL_EXPECTED}: remove the invisible character ${invisible} (pasted text often carries one)`;
   const at = input.lastIndexOf('@');
   const domain = input.slice(at + 1);
   const ascii = at > 0 && /[^ -~]/.test(domain) ? domainToASCII(domain) : '';
-  return ascii
+  return /(^|\.)xn--/.test(ascii)
     ? `${EMAIL_EXPECTED}: its domain in punycode form, "${input.slice(0, at)}@${ascii}"`
     : EMAIL_EXPECTED;
 }
@@ -328,7 +332,7 @@ const Health = strict({
 });
 
 const WEBHOOK_URL_EXPECTED =
-  'an https:// URL whose host is a domain name or an IP address, like "https://app.example.com/ses"';
+  'an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"';
 
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */

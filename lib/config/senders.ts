@@ -25,3 +25,31 @@ export function everyAddressAt(...domains: string[]): string[] {
 export function defaultAllowedFromAddresses(domain: string, fromAddress: string): string[] {
   return everyAddressAt(domain, domainOf(fromAddress));
 }
+
+/**
+ * Whether the sender list lets the SMTP user send from `address`, as IAM compares the
+ * `ses:FromAddress` condition: "*@example.com" allows every address at exactly that domain,
+ * "*@*.example.com" at every subdomain, any other entry that address only (IAM compares strings
+ * case-sensitively, so the local part must match exactly; domains are lower-cased on both sides).
+ */
+export function allowsSender(entries: readonly string[], address: string): boolean {
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  const domain = domainOf(address);
+  return entries.some((entry) => {
+    const entryLocal = entry.slice(0, entry.lastIndexOf('@'));
+    const entryDomain = domainOf(entry);
+    const domainMatches = entryDomain.startsWith('*.')
+      ? domain.endsWith(entryDomain.slice(1))
+      : domain === entryDomain;
+    return domainMatches && (entryLocal === '*' || entryLocal === local);
+  });
+}
+
+/** What a default sender outside the list must be, for messages. */
+export function senderNotAllowed(
+  entries: readonly string[],
+  field = 'credentials.allowedFromAddresses',
+): string {
+  return `an address that ${field} (${entries.join(', ')}) allows: the SMTP user may send only from those, and apps send from fromAddress by default (the secret holds it); add it to the list or use one of them`;
+}

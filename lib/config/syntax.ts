@@ -61,16 +61,19 @@ const IPV4 =
  * An https URL: the scheme in any letter case (RFC 3986 §3.1), an optional user, a host name
  * (CONNECT_LABEL labels), an IPv4 address or a bracketed IPv6 address, an optional port, then a
  * path, query or fragment.
- * The IPv6 address is checked by isHttpsUrl.
+ * The IPv6 address and the port number are checked by isHttpsUrl.
  */
 export const HTTPS_URL_RE = new RegExp(
-  `^[Hh][Tt][Tt][Pp][Ss]://(?:[^\\s/?#@]*@)?(?:(?:${CONNECT_LABEL}\\.)+${TOP_LABEL}\\.?|${IPV4}|\\[([0-9A-Fa-f:.]+)\\])(?::[0-9]*)?(?:[/?#]\\S*)?$`,
+  `^[Hh][Tt][Tt][Pp][Ss]://(?:[^\\s/?#@]*@)?(?:(?:${CONNECT_LABEL}\\.)+${TOP_LABEL}\\.?|${IPV4}|\\[([0-9A-Fa-f:.]+)\\])(?::([0-9]*))?(?:[/?#]\\S*)?$`,
 );
 
-/** Whether `url` matches HTTPS_URL_RE with a valid IPv6 address, when its host is one. */
+/**
+ * Whether `url` matches HTTPS_URL_RE with a valid IPv6 address, when its host is one, and a TCP
+ * port (at most 65535, RFC 9293 §3.1; empty is the default port, RFC 3986 §3.2.3).
+ */
 export function isHttpsUrl(url: string): boolean {
   const match = HTTPS_URL_RE.exec(url);
-  return match !== null && (match[1] === undefined || isIPv6(match[1]));
+  return match !== null && (match[1] === undefined || isIPv6(match[1])) && !(Number(match[2] ?? '') > 65535);
 }
 
 // --- DMARC report URIs (RFC 7489 §6.4, RFC 3986 §3.1) ----------------------------------------
@@ -316,4 +319,20 @@ export function duplicateKeys(text: string): DuplicateKey[] {
     const top = frames[frames.length - 1];
     if (top?.kind === 'array') top.index++;
   }
+}
+
+/**
+ * Characters a person cannot see: C0/C1 controls, the soft hyphen, zero-width and direction marks,
+ * line and paragraph separators, word joiners and the byte order mark. Pasted text often carries
+ * one, and a message that quotes the value shows nothing wrong.
+ */
+// oxlint-disable-next-line eslint/no-control-regex -- finding control characters is the point
+export const INVISIBLE_RE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/;
+
+/** "U+200B at character 21" for the first invisible character of `text`, or undefined. */
+export function invisibleCharacter(text: string): string | undefined {
+  const match = INVISIBLE_RE.exec(text);
+  if (!match) return undefined;
+  const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+  return `U+${code} at character ${match.index + 1}`;
 }

@@ -9,7 +9,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { defaultQuietDays, quietDaysProblem } from '../config/quiet-period';
-import { domainOf, everyAddressAt } from '../config/senders';
+import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
@@ -138,6 +138,11 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     const stack = Stack.of(this);
     const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
     if (allowed.length === 0) throw new Error('allowedFromAddresses must name at least one address, got: []');
+    if (!Token.isUnresolved(props.fromAddress) && !allowsSender(allowed, props.fromAddress)) {
+      throw new Error(
+        `fromAddress must be ${senderNotAllowed(allowed, 'allowedFromAddresses')}, got: ${props.fromAddress}`,
+      );
+    }
     const interval = props.rotationInterval ?? Duration.days(90);
     const days = interval.toDays({ integral: false });
     if (!Token.isUnresolved(days) && (!Number.isInteger(days) || days < 1 || days > 1000)) {

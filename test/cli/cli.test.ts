@@ -153,7 +153,7 @@ describe('usage', () => {
   test.each<[string[], string]>([
     [
       ['--smtp-port', 'abc'],
-      '--smtp-port: got "abc", expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS)',
+      '--smtp-port: got "abc", expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS, 465 and 2465 for TLS from the start)',
     ],
     [['--smtp-port', '70000'], '--smtp-port: got "70000", expected a TCP port number from 1 to 65535'],
     [['--smtp-port', '0x24B'], '--smtp-port: got "0x24B", expected a TCP port number from 1 to 65535'],

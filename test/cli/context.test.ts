@@ -57,6 +57,21 @@ test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'
 );
 
 test.each([
+  ['587', undefined],
+  ['2587', undefined],
+  ['25', undefined],
+  ['465', true],
+  ['2465', true],
+])(
+  '--smtp-port %s: TLS from the first byte is %s (SES: 465 and 2465; STARTTLS on the others)',
+  async (port, implicit) => {
+    const ctx = new CliContext({ config: writeConfig(), smtpPort: port }, out());
+    expect(await ctx.smtp()).toMatchObject({ port: Number(port) });
+    expect((await ctx.smtp()).implicitTls).toBe(implicit);
+  },
+);
+
+test.each([
   ['::1', '::1'],
   ['[::1]:5353', '[::1]:5353'],
   ['1.1.1.1', '1.1.1.1'],

@@ -206,7 +206,7 @@ describe('environment config validation', () => {
     [
       'webhook',
       { feedback: { webhookUrl: 'http://app.example.com/ses' } },
-      `${at('feedback.webhookUrl')}got "http://app.example.com/ses", expected an https:// URL whose host is a domain name or an IP address, like "https://app.example.com/ses"`,
+      `${at('feedback.webhookUrl')}got "http://app.example.com/ses", expected an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"`,
     ],
     [
       'extra events',
@@ -680,7 +680,10 @@ describe('credentials.allowedFromAddresses', () => {
     [{ fromAddress: 'No-Reply@Example.COM' }, ['*@example.com']],
     [{ credentials: { allowedFromAddresses: ['no-reply@example.com'] } }, ['no-reply@example.com']],
     [
-      { credentials: { allowedFromAddresses: ['*@*.example.com', 'a@example.com'] } },
+      {
+        fromAddress: 'a@example.com',
+        credentials: { allowedFromAddresses: ['*@*.example.com', 'a@example.com'] },
+      },
       ['*@*.example.com', 'a@example.com'],
     ],
   ])('%j gives %j', (env, expected) => {
@@ -689,6 +692,25 @@ describe('credentials.allowedFromAddresses', () => {
 
   // IAM compares ses:FromAddress case-sensitively: the sender, its default pattern and the listed
   // entries must spell the domain alike (lower case, as "domain"); a local part may be case-sensitive.
+  // The secret holds fromAddress for apps to send from: the SMTP user must be allowed to.
+  test.each([
+    [['*@example.com'], 'no-reply@example.com', true],
+    [['no-reply@example.com'], 'no-reply@example.com', true],
+    [['*@*.example.com'], 'no-reply@news.example.com', true],
+    [['*@*.example.com'], 'no-reply@a.news.example.com', true],
+    [['*@*.example.com'], 'no-reply@example.com', false],
+    [['*@example.com'], 'no-reply@news.example.com', false],
+    [['billing@example.com'], 'no-reply@example.com', false],
+    [['No-Reply@example.com'], 'no-reply@example.com', false], // IAM compares case-sensitively
+  ])('allowedFromAddresses %j and fromAddress %s: valid %s', (allowedFromAddresses, fromAddress, ok) => {
+    const problems = problemsOf2({ fromAddress, credentials: { allowedFromAddresses } });
+    if (ok) expect(problems).toEqual([]);
+    else
+      expect(problems).toEqual([
+        `config/environments.json: environment "prod", field "fromAddress": got "${fromAddress}", expected an address that credentials.allowedFromAddresses (${allowedFromAddresses.join(', ')}) allows: the SMTP user may send only from those, and apps send from fromAddress by default (the secret holds it); add it to the list or use one of them`,
+      ]);
+  });
+
   test('the domain part of fromAddress and of each entry is in lower case, the local part as written', () => {
     const env = envConfig({
       domain: 'staging.example.com',
@@ -743,7 +765,10 @@ describe('no sender at the MAIL FROM domain (SES: not a From domain with feedbac
   test.each<Record<string, unknown>>([
     { fromAddress: 'no-reply@mail.example.com', mailFrom: { subdomain: 'bounce' } },
     { fromAddress: 'no-reply@news.mail.example.com' },
-    { credentials: { allowedFromAddresses: ['*@*.example.com', '*@*.mail.example.com'] } },
+    {
+      fromAddress: 'no-reply@news.example.com',
+      credentials: { allowedFromAddresses: ['*@*.example.com', '*@*.mail.example.com'] },
+    },
   ])('a sender elsewhere, or at a name under the MAIL FROM domain (its own domain), is valid: %j', (env) =>
     valid(env),
   );
@@ -1048,6 +1073,31 @@ describe('the JSON file per RFC 8259', () => {
     expect(() => loadConfig(missing)).not.toThrow(/comma/);
   });
 
+  // V8 quotes the text for an unexpected token (newlines and all) instead of naming a position.
+  test.each([
+    [
+      'a comment',
+      '// prod\n{"environments": {}}',
+      'unexpected "/" at line 1, column 1: JSON has no comments (remove them)',
+    ],
+    ['a bad literal', '{\n  "environments": tru\n}', 'unexpected "\\n" at line 2, column 22'],
+    [
+      'a comma before "]"',
+      '{"environments": [1,\n]}',
+      'unexpected "]" at line 2, column 1: a comma before a closing bracket (remove it)',
+    ],
+    [
+      'text after the document',
+      '{"environments": {}}\nmore',
+      'Unexpected non-whitespace character at line 2, column 1: text after the end of the JSON document',
+    ],
+  ])('%s: one line at its line and column', (_name, text, expected) => {
+    const file = write('syntax.json', text);
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([`${file}: not valid JSON (${expected}); fix the syntax`]),
+    );
+  });
+
   test('a UTF-8 byte order mark is ignored (§8.1)', () => {
     const file = write('bom.json', `\uFEFF${JSON.stringify({ environments: { a: BASE_ENV } })}`);
     expect(loadConfig(file).environments.map((e) => e.name)).toEqual(['a']);
@@ -1220,6 +1270,7 @@ describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', 
     ['https://my_app.example.com/ses', 'https://my_app.example.com/ses'],
     ['https://192.0.2.10/ses', 'https://192.0.2.10/ses'],
     ['https://[2001:db8::1]:443/ses', 'https://[2001:db8::1]:443/ses'],
+    ['https://app.example.com:65535/ses', 'https://app.example.com:65535/ses'],
   ])('accepts %s as %s (a scheme in any case is written in lower case)', (webhookUrl, written) => {
     expect(envConfig({ feedback: { webhookUrl } }).feedback.webhookUrl).toBe(written);
   });
@@ -1231,10 +1282,12 @@ describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', 
     'https://[zz]/',
     'https://[fe80::1%25eth0]/',
     'https://256.1.1.1/',
+    'https://app.example.com:65536/ses',
+    'https://app.example.com:99999/ses',
     'ftp://app.example.com/',
   ])('refuses %s', (webhookUrl) => {
     expect(problemsOf2({ feedback: { webhookUrl } })).toEqual([
-      `${at('feedback.webhookUrl')}got ${JSON.stringify(webhookUrl)}, expected an https:// URL whose host is a domain name or an IP address, like "https://app.example.com/ses"`,
+      `${at('feedback.webhookUrl')}got ${JSON.stringify(webhookUrl)}, expected an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"`,
     ]);
   });
 });
@@ -1251,5 +1304,70 @@ describe('Regions', () => {
         environments: { prod: { ...BASE_ENV, region: 'af-south-1' } },
       }),
     ).toEqual([]);
+  });
+});
+
+// Route 53 takes at most 4000 characters of a record value, counted as the stack writes it:
+// strings of 255 characters, each quoted (see route53TxtLength, pinned to aws-cdk-lib's output).
+describe('TXT values fit Route 53', () => {
+  const health = { enabled: false }; // its own 4 KB environment-variable check would speak first
+  test('an apex TXT value of 3968 characters fits (16 quoted strings: 4000), one more does not', () => {
+    const apexSpf = (value: string) => ({ enabled: true, otherTxtValues: [value] });
+    valid({ health, apexSpf: apexSpf('a'.repeat(3968)) });
+    expect(problemsOf2({ health, apexSpf: apexSpf('a'.repeat(3969)) })).toEqual([
+      expect.stringMatching(
+        /field "apexSpf\.otherTxtValues\[0\]": got "a{20,}\.\.\., expected a shorter value: Route 53 stores at most 4000 characters of a record value, and this one takes 4001 once split into quoted strings of 255 characters$/,
+      ),
+    ]);
+    // With DNS outside Route 53 the stack writes nothing: the value is printed for another host.
+    valid({
+      health,
+      dns: { mode: 'manual' },
+      apexSpf: apexSpf('a'.repeat(3969)),
+    });
+  });
+
+  test('the DMARC record with 20 long report URIs: one line naming the record', () => {
+    const uris = (kind: string) =>
+      Array.from({ length: 10 }, (_, i) => `mailto:${kind}-${i}-${'x'.repeat(180)}@reports.example.org`);
+    const problems = problemsOf2({
+      health,
+      dmarc: { aggregateReportUris: uris('rua'), forensicReportUris: uris('ruf') },
+    });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /field "dmarc": got .*, expected fewer or shorter report URIs \(aggregateReportUris, forensicReportUris\): the DMARC record Route 53 stores at most 4000 characters of a record value, and this one takes \d{4} once/,
+    );
+  });
+});
+
+describe('values a person cannot see, or that nest too deeply to show', () => {
+  test.each([
+    ['\u200b', 'U+200B'],
+    ['\u00ad', 'U+00AD'],
+    ['\t', 'U+0009'],
+  ])('an invisible %j in an address is named, and shown in the value', (char, code) => {
+    const fromAddress = `no-reply@example.com${char}`;
+    const [problem] = problemsOf2({ fromAddress });
+    // JSON's own escape where it has one (\t), \uXXXX for the others.
+    const shown = char === '\t' ? '\\t' : `\\u${code.slice(2).toLowerCase()}`;
+    expect(problem).toContain(`field "fromAddress": got "no-reply@example.com${shown}"`);
+    expect(problem).toContain(
+      `remove the invisible character ${code} at character 21 (pasted text often carries one)`,
+    );
+    expect(problem).not.toContain('punycode');
+  });
+
+  test('a real internationalized domain still gets its punycode form', () => {
+    expect(problemsOf2({ fromAddress: 'no-reply@bücher.example.com' })[0]).toContain(
+      'its domain in punycode form, "no-reply@xn--bcher-kva.example.com"',
+    );
+  });
+
+  test('thousands of nested brackets: one line per field, no stack overflow', () => {
+    const tags = JSON.parse('['.repeat(5000) + ']'.repeat(5000));
+    expect(problemsOf2({ tags })).toEqual([
+      expect.stringContaining('field "tags": got a value nested too deeply to show, expected an object'),
+    ]);
   });
 });

@@ -568,4 +568,10 @@ describe('SmtpCredentials', () => {
       'allowedFromAddresses must name at least one address, got: []',
     );
   });
+
+  test('refuses a default sender the sender list does not allow (the app could not send from it)', () => {
+    expect(() => build({ allowedFromAddresses: ['billing@example.com'] })).toThrow(
+      'fromAddress must be an address that allowedFromAddresses (billing@example.com) allows: the SMTP user may send only from those, and apps send from fromAddress by default (the secret holds it); add it to the list or use one of them, got: no-reply@example.com',
+    );
+  });
 });

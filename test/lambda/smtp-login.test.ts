@@ -26,6 +26,17 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
     },
   );
 
+  test('TLS from the first byte (SES ports 465 and 2465): logs in with implicitTls, and STARTTLS gets no answer', async () => {
+    server = await startSmtpServer({ accept, implicitTls: true });
+    await smtpLogin({ ...endpoint(server), implicitTls: true }, { username: USER, password: PASSWORD });
+    expect(server.authAttempts).toEqual([{ username: USER, accepted: true }]);
+    // A STARTTLS client waits for a greeting in clear text that never comes.
+    await expect(
+      smtpLogin({ ...endpoint(server), timeoutMs: 300 }, { username: USER, password: PASSWORD }),
+    ).rejects.toThrow(`SMTP login to 127.0.0.1:${server.port} took over 300 ms`);
+    expect(server.authAttempts).toHaveLength(1);
+  });
+
   test('a server that offers no STARTTLS gets no credentials', async () => {
     server = await startSmtpServer({ accept, disabledCommands: ['STARTTLS'] });
     await expect(smtpLogin(endpoint(server), { username: USER, password: PASSWORD })).rejects.toThrow(
@@ -107,5 +118,13 @@ describe('smtpConnectionOptions', () => {
       debug: false,
     });
     expect(smtpConnectionOptions({ host: 'h', port: 587 }).socketTimeout).toBe(10_000);
+  });
+
+  test('implicit TLS: TLS from the start instead of STARTTLS, still TLS 1.2 or later', () => {
+    expect(smtpConnectionOptions({ host: 'h', port: 465, implicitTls: true })).toMatchObject({
+      secure: true,
+      requireTLS: false,
+      tls: { minVersion: 'TLSv1.2' },
+    });
   });
 });

@@ -34,6 +34,8 @@ export interface TestSmtpServerOptions {
   readonly authMethods?: string[];
   /** Commands the server refuses ('STARTTLS', 'AUTH'), as a misconfigured relay might. @default - none */
   readonly disabledCommands?: string[];
+  /** TLS from the first byte, as SES's ports 465 and 2465. @default false (STARTTLS) */
+  readonly implicitTls?: boolean;
 }
 
 /**
@@ -46,7 +48,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
   const authAttempts: TestSmtpServer['authAttempts'] = [];
   const messages: TestSmtpServer['messages'] = [];
   const server = new SMTPServer({
-    secure: false,
+    secure: options.implicitTls ?? false,
     key,
     cert,
     authMethods: options.authMethods ?? ['PLAIN', 'LOGIN'],
@@ -82,6 +84,9 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
       });
     },
   });
+  // A client that gives up mid-handshake (a STARTTLS client on an implicit-TLS port) makes the
+  // server emit an error: the client's result is what a test checks.
+  server.on('error', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
