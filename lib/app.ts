@@ -1,4 +1,5 @@
-import { App, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
+import * as cdk from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { deployAccessPlan } from './config/github';
@@ -63,7 +64,7 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
   const { environments, file } = loadConfig(configPath, only);
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Registered explicitly, the engine runs whatever the App's builtinCloudFormationValidation says.
-  if (validate) Validations.of(app).addPlugins(new CloudFormationValidatePlugin());
+  if (validate) Validations.of(app).addPlugins(new (validatePlugin())());
   // Not with -c env: `cdk deploy -c env=NAME` then has that environment's stack only to deploy
   // (and needs no credentials of other accounts).
   if (only === undefined) {
@@ -82,4 +83,25 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
         terminationProtection: config.terminationProtection,
       }),
   );
+}
+
+/**
+ * aws-cdk-lib's CloudFormation validation plugin: exported from 2.262.0, while the package takes
+ * aws-cdk-lib from 2.258.0 (the constructs need no more). An app on an older one gets one line.
+ */
+export function validatePlugin(lib: Partial<typeof cdk> = cdk): typeof cdk.CloudFormationValidatePlugin {
+  const plugin = lib.CloudFormationValidatePlugin;
+  if (typeof plugin === 'function') return plugin;
+  throw new ConfigError([
+    `context "validate": got true, but aws-cdk-lib ${cdkVersion()} has no CloudFormationValidatePlugin (2.262.0 and later do): upgrade aws-cdk-lib, or leave validate off and check the templates with cfn-lint`,
+  ]);
+}
+
+function cdkVersion(): string {
+  try {
+    // oxlint-disable-next-line typescript/no-require-imports
+    return (require('aws-cdk-lib/package.json') as { version: string }).version;
+  } catch {
+    return '(version unknown)';
+  }
 }

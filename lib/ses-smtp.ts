@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import { ConfigError, checkEnvironment, issueLines, problemLines, resolveEnvironment } from './config/load';
 import {
@@ -37,6 +37,8 @@ export interface SesSmtpProps extends SesSmtpSettings {
   /**
    * Name of the environment, like "production": in alarm descriptions, the dashboard name and the
    * feedback handler's metric dimensions. Lower-case letters, digits and "-", starting with a letter.
+   * One per account and Region: two SesSmtp with one name would share a dashboard name and metrics
+   * (the app refuses it for constructs it can see: one account and Region, or one stack).
    */
   readonly environmentName: string;
   /**
@@ -109,7 +111,9 @@ export class SesSmtp extends Construct {
     // Validated before anything is added to the tree: a mistake leaves the stack as it was.
     const stack = Stack.of(scope);
     const { environmentName, config, cliOptions = stackCliOptions(stack) } = validate(props, stack);
+    const claim = claimEnvironmentName(scope, stack, environmentName, `${scope.node.path}/${id}`);
     super(scope, id);
+    claim();
     this.config = config;
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const hostedZone =
@@ -277,6 +281,32 @@ export class SesSmtp extends Construct {
   }
 }
 
+/** The environment names of an App's SesSmtp constructs: where each is, by account and Region. */
+const namesInUse = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Refuses a second SesSmtp with `environmentName` in the same account and Region (in the same
+ * stack when the account is not known at synth: an environment-agnostic stack may go to any).
+ * Returns the function that records this one, to call once it is added to the tree.
+ */
+function claimEnvironmentName(scope: IConstruct, stack: Stack, environmentName: string, path: string) {
+  const names = namesInUse.get(scope.node.root) ?? new Map<string, string>();
+  const where = Token.isUnresolved(stack.account)
+    ? { key: `stack ${stack.node.path}`, text: `stack ${stack.node.path}` }
+    : {
+        key: `${stack.account} ${stack.region}`,
+        text: `account ${stack.account} and Region ${stack.region}`,
+      };
+  const key = `${where.key} ${environmentName}`;
+  const other = names.get(key);
+  if (other) {
+    throw new ConfigError([
+      `${SOURCE}: field "environmentName": got "${environmentName}", expected a name no other SesSmtp uses in ${where.text} (${other} has it): its dashboard "SesSmtp-${environmentName}", metrics and alarms are named by it`,
+    ]);
+  }
+  return () => namesInUse.set(scope.node.root, names.set(key, path));
+}
+
 /** Validates the props with the environments file's schema and rules; throws ConfigError naming each prop. */
 function validate(
   props: SesSmtpProps,
@@ -288,11 +318,18 @@ function validate(
       `${SOURCE}: the Stack has no explicit Region, expected a Stack with env: { region: "eu-west-1" } (the SMTP endpoint and the MAIL FROM MX name the Region)`,
     ]);
   }
-  // The app's fields are named with their fix, and the rest is still checked: every problem at once.
+  // The app's fields and tokens are named with their fix, and the rest is still checked: every
+  // problem at once, one line per field.
   const misplaced = Object.entries(APP_FIELD_FIXES).filter(([key]) => key in props);
-  const misplacedLines = misplaced.map(
-    ([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`,
-  );
+  const tokens = tokenFields(props);
+  const misplacedLines = [
+    ...misplaced.map(([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`),
+    ...tokens.map(
+      ({ field, value }) =>
+        `${SOURCE}: field "${field}": got a token (${value}), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens`,
+    ),
+  ];
+  const notToken = (line: string) => !tokens.some(({ field }) => line.includes(`field "${field}":`));
   const rest = Object.fromEntries(Object.entries(props).filter(([key]) => !(key in APP_FIELD_FIXES)));
   const deferred = deferredZone(props);
   const result = SettingsSchema.safeParse(deferred ? { ...rest, dns: deferred.checked } : rest, {
@@ -301,7 +338,7 @@ function validate(
   if (!result.success || misplacedLines.length)
     throw new ConfigError([
       ...misplacedLines,
-      ...(result.success ? [] : issueLines(SOURCE, result.error.issues)),
+      ...(result.success ? [] : issueLines(SOURCE, result.error.issues).filter(notToken)),
     ]);
   const { environmentName, additionalSmtpRegions, cliOptions, ...settings } = result.data;
   const parsed = { ...settings, account: stack.account, region };
@@ -331,6 +368,32 @@ const LOOKUP_PLACEHOLDER_ZONE_ID = 'DUMMY';
  * cannot be checked at construction. They are checked as stand-ins (an id of the right form, the
  * domain as the zone) and put back after; the record names are absolute, so they need neither.
  */
+/**
+ * A token (a CfnParameter, an SSM parameter, another resource's attribute) where a literal is
+ * needed: SesSmtp checks the settings and builds names, records and policies from them at synth.
+ * The hosted zone is the exception (deferredZone). Without this, the schema would say a token
+ * like "${Token[TOKEN.15]}" is not a domain name.
+ */
+function tokenFields(props: SesSmtpProps): { field: string; value: string }[] {
+  const found: { field: string; value: string }[] = [];
+  const visit = (value: unknown, field: string) => {
+    if (field === 'dns.hostedZoneId' || field === 'dns.zoneName') return;
+    if ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value)) {
+      found.push({ field, value: Token.asString(value) });
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, `${field}[${i}]`));
+    } else if (
+      value !== null &&
+      typeof value === 'object' &&
+      Object.getPrototypeOf(value) === Object.prototype
+    ) {
+      for (const [key, item] of Object.entries(value)) visit(item, `${field}.${key}`);
+    }
+  };
+  for (const [key, value] of Object.entries(props)) visit(value, key);
+  return found;
+}
+
 function deferredZone(props: SesSmtpProps) {
   const dns = props.dns;
   if (dns?.mode !== 'route53') return undefined;

@@ -10,6 +10,8 @@
  *                                                here (.build/app.js; packages stay external)
  *   node scripts/build.mjs cli                   bin/ses-smtp.ts likewise (.build/ses-smtp.js), for
  *                                                the tests that run the CLI in its own process
+ *   node scripts/build.mjs clean                 removes dist/ (`npm pack` runs it as prepack, then
+ *                                                prepare builds anew: no output of a deleted source ships)
  *
  * `npm run build` runs tsc (dist/ JS and declarations for the package) and then `lambdas`.
  */
@@ -216,10 +218,11 @@ export const buildApp = () => buildBin('app');
 const args = process.argv.slice(2);
 const commands = args.filter((a) => !a.startsWith('--'));
 if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? '')) {
-  if (!commands.length || commands.some((c) => !['lambdas', 'app', 'cli'].includes(c))) {
-    console.error('usage: node scripts/build.mjs [lambdas] [app] [cli] [--if-stale]');
+  if (!commands.length || commands.some((c) => !['clean', 'lambdas', 'app', 'cli'].includes(c))) {
+    console.error('usage: node scripts/build.mjs [clean] [lambdas] [app] [cli] [--if-stale]');
     process.exit(2);
   }
+  if (commands.includes('clean')) fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
   if (commands.includes('lambdas')) {
     const { built } = await buildLambdas({ ifStale: args.includes('--if-stale') });
     if (built.length) console.error(`Lambda bundles built in dist/lambda-bundles/: ${built.join(', ')}`);

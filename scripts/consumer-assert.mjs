@@ -63,7 +63,15 @@ function tarball(file) {
   ]) {
     check(entries.includes(needed), `ships ${needed}`);
   }
-  const lambdaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'lambda');
+  // tsc leaves the output of a deleted source in dist/: every compiled file has its source.
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const orphans = entries
+    .filter((e) => /^dist\/(lib|bin)\/.*\.(js|d\.ts)$/.test(e))
+    .filter(
+      (e) => !fs.existsSync(path.join(root, e.slice('dist/'.length).replace(/(\.d\.ts|\.js)$/, '.ts'))),
+    );
+  check(orphans.length === 0, `no compiled file without its source (found: ${orphans.join(', ') || 'none'})`);
+  const lambdaDir = path.join(root, 'lambda');
   const functions = fs
     .readdirSync(lambdaDir)
     .filter((n) => n !== 'shared' && fs.existsSync(path.join(lambdaDir, n, 'index.ts')));

@@ -5,10 +5,11 @@ import * as path from 'node:path';
 import { App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
-import { APP_PROPS, buildApp, deployAccessStackName, stackName } from '../lib/app';
+import { APP_PROPS, buildApp, deployAccessStackName, stackName, validatePlugin } from '../lib/app';
 import { ConfigError } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
 import { BASE_ENV } from './helpers';
+import { version as CDK_VERSION } from 'aws-cdk-lib/package.json';
 import { TEST_APP_PROPS } from './support/app-props';
 
 /** The tests' own environments file: the user's config/environments.json is theirs to edit. */
@@ -199,6 +200,16 @@ describe('switches', () => {
     // A context file or cdk.json gives a boolean, not a string.
     expect(pluginsFor({ validate: false })).toEqual([]);
     expect(APP_PROPS.builtinCloudFormationValidation).toBe(false);
+  });
+
+  // The package takes aws-cdk-lib from 2.258.0; the plugin is exported from 2.262.0.
+  test('-c validate=true on an aws-cdk-lib without the validation plugin: one line, what to do', () => {
+    expect(validatePlugin()).toBe(CloudFormationValidatePlugin);
+    expect(() => validatePlugin({})).toThrow(
+      new ConfigError([
+        `context "validate": got true, but aws-cdk-lib ${CDK_VERSION} has no CloudFormationValidatePlugin (2.262.0 and later do): upgrade aws-cdk-lib, or leave validate off and check the templates with cfn-lint`,
+      ]),
+    );
   });
 
   test('-c nag=false skips cdk-nag for a local synth', () => {

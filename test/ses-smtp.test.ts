@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnOutput, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, CfnParameter, CfnResource, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -159,6 +159,88 @@ describe('SesSmtp', () => {
       .map((f) => f.Properties.Environment?.Variables?.FROM_ADDRESS)
       .filter(Boolean);
     expect(fromAddresses).toEqual(['No-Reply@staging.example.com']);
+  });
+
+  // Its dashboard ("SesSmtp-<name>"), metric dimensions and alarms take the name.
+  test('a second SesSmtp with the same environmentName in the same account and Region is refused, nothing added', () => {
+    const app = testApp();
+    const env = { account: '210987654321', region: 'us-east-2' };
+    const first = new Stack(app, 'First', { env });
+    new SesSmtp(first, 'Mail', PROPS);
+    const second = new Stack(app, 'Second', { env });
+    const message = `SesSmtp props: field "environmentName": got "prod", expected a name no other SesSmtp uses in account 210987654321 and Region us-east-2 (First/Mail has it): its dashboard "SesSmtp-prod", metrics and alarms are named by it`;
+    expect(
+      () =>
+        new SesSmtp(second, 'Mail', {
+          ...PROPS,
+          domain: 'news.example.com',
+          fromAddress: 'a@news.example.com',
+        }),
+    ).toThrow(new ConfigError([message]));
+    expect(
+      () =>
+        new SesSmtp(first, 'Other', {
+          ...PROPS,
+          domain: 'news.example.com',
+          fromAddress: 'a@news.example.com',
+        }),
+    ).toThrow(new ConfigError([message]));
+    expect(second.node.children).toHaveLength(0);
+    // Another name, or another Region, is another environment.
+    new SesSmtp(second, 'Mail', {
+      ...PROPS,
+      environmentName: 'prod-b',
+      domain: 'news.example.com',
+      fromAddress: 'a@news.example.com',
+    });
+    new SesSmtp(new Stack(app, 'Third', { env: { ...env, region: 'eu-west-1' } }), 'Mail', PROPS);
+    // Account-agnostic stacks may go to any account: only one stack's constructs are compared.
+    new SesSmtp(new Stack(app, 'A', { env: { region: 'us-east-2' } }), 'Mail', PROPS);
+    const agnostic = new Stack(app, 'B', { env: { region: 'us-east-2' } });
+    new SesSmtp(agnostic, 'Mail', PROPS);
+    expect(
+      () =>
+        new SesSmtp(agnostic, 'Other', {
+          ...PROPS,
+          domain: 'news.example.com',
+          fromAddress: 'a@news.example.com',
+        }),
+    ).toThrow('expected a name no other SesSmtp uses in stack B (B/Mail has it)');
+  });
+
+  test('a token where SesSmtp needs a literal: one line per field saying so, nothing added', () => {
+    const stack = appStack();
+    const domain = new CfnParameter(stack, 'Domain').valueAsString;
+    const percentage = new CfnParameter(stack, 'Percent', { type: 'Number' }).valueAsNumber;
+    const error = (() => {
+      try {
+        new SesSmtp(stack, 'Mail', {
+          ...PROPS,
+          domain,
+          dmarc: { percentage },
+          alarms: { emails: ['ops@example.com', Fn.ref('Email')] },
+        });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    const fields = error!.problems.map((line) => /field "([^"]+)"/.exec(line)?.[1]);
+    expect(fields).toEqual(['domain', 'dmarc.percentage', 'alarms.emails[1]']);
+    for (const line of error!.problems)
+      expect(line).toMatch(
+        /got a token \(\$\{Token\[.*\]\}\), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens$/,
+      );
+    expect(stack.node.tryFindChild('Mail')).toBeUndefined();
+  });
+
+  test('a construct where a setting goes (plain JavaScript, or a cast): its type is named, no crash', () => {
+    const stack = appStack();
+    const zone = new route53.PublicHostedZone(stack, 'Zone', { zoneName: 'example.com' });
+    expect(
+      () => new SesSmtp(stack, 'Mail', { ...PROPS, tags: zone as unknown as Record<string, string> }),
+    ).toThrow('field "tags": got a PublicHostedZone, expected an object');
   });
 
   test('an account-agnostic stack is accepted (only the Region must be explicit)', () => {

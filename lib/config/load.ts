@@ -571,8 +571,14 @@ function formatValue(value: unknown): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
-  } catch {
-    return 'a value nested too deeply to show'; // JSON.stringify recurses: thousands of [[[...]]]
+  } catch (error) {
+    // A construct (circular) passed for a setting in code, or thousands of [[[...]]] in a file.
+    // aws-cdk-lib's classes carry their jsii name (their JavaScript names may end in a digit).
+    const type = (value as object | null)?.constructor as
+      | { name: string; [key: symbol]: { fqn?: string } | undefined }
+      | undefined;
+    const name = type?.[Symbol.for('jsii.rtti')]?.fqn?.split('.').at(-1) ?? type?.name;
+    return error instanceof RangeError || !name ? 'a value nested too deeply to show' : `a ${name}`;
   }
   // JSON.stringify escapes control characters, not the other invisible ones: show those too.
   const text = (json ?? String(value)).replace(

@@ -1,10 +1,9 @@
 /*
  * The settings of one environment as a library user writes them (SesSmtp's props), spelled out
  * with their documentation and defaults for editors. The zod schema in schema.ts is what checks
- * them; `SettingsMatchTheSchema` below fails the type-check when the two differ in any field.
+ * them; `SettingsMatchTheSchema` (test/config/settings.test.ts, outside the package's declarations)
+ * fails the type-check when the two differ in any field.
  */
-import type { z } from 'zod';
-import type { EnvironmentSchema } from './schema';
 
 /** Warning and critical alarm levels, percent: 0 < warning < critical < the limit named. */
 export interface AlarmLevels {
@@ -286,28 +285,3 @@ export interface SesSmtpSettings {
    */
   readonly removalPolicy?: 'retain' | 'destroy';
 }
-
-type SchemaSettings = Omit<
-  z.input<typeof EnvironmentSchema>,
-  'account' | 'region' | 'terminationProtection' | 'github'
->;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-/** Every field path of an object type ("dmarc.policy"), through unions; a list or a scalar has none. */
-type Paths<T> = T extends readonly unknown[]
-  ? never
-  : T extends object
-    ? { [K in keyof T & string]-?: K | `${K}.${Paths<NonNullable<T[K]>>}` }[keyof T & string]
-    : never;
-type Assert<T extends true> = T;
-/**
- * Fails the type-check when SesSmtpSettings and the schema's input type differ: in a field's type,
- * or in the fields there are (assignability alone lets an optional field be missing on one side).
- */
-export type SettingsMatchTheSchema = Assert<
-  [Same<SesSmtpSettings, SchemaSettings>, Same<Paths<SesSmtpSettings>, Paths<SchemaSettings>>] extends [
-    true,
-    true,
-  ]
-    ? true
-    : false
->;

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -22,6 +22,7 @@ import { defaultQuietDays } from '../config/quiet-period';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { alarmCliOptions, checkCliOptions } from './operator-alarms';
+import { acknowledgeNagFinding } from './nag';
 
 /** Warning and critical levels, in percent. */
 export interface PercentLevels {
@@ -378,7 +379,7 @@ export class HealthChecks extends Construct {
         }),
       );
     }
-    Validations.of(fn.role!).acknowledge({
+    acknowledgeNagFinding(fn.role!, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'ses:GetAccount (account-level sending status and quota) and cloudwatch:GetMetricData (the AWS/SES Send metric) have no resource type, so IAM only accepts "*"; both are read-only.',

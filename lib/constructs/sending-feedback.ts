@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +13,7 @@ import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/sha
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
 import { allowServiceToUseKey, fromSource } from './service-access';
+import { acknowledgeNagFinding } from './nag';
 
 /** Events published besides BOUNCE and COMPLAINT, which are always on. */
 export type AdditionalFeedbackEvent = 'REJECT' | 'DELIVERY_DELAY' | 'RENDERING_FAILURE';
@@ -213,7 +214,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
         resources: ['*'],
       }),
     );
-    Validations.of(this.handler.role!).acknowledge({
+    acknowledgeNagFinding(this.handler.role!, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'ses:PutSuppressedDestination acts on the account-level suppression list and has no resource type, so IAM only accepts "*"; it is the only action with "*" in this role.',

@@ -1,5 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { z } from 'zod';
+import type { EnvironmentSchema } from '../../lib/config/schema';
+import type { SesSmtpSettings } from '../../lib/config/settings';
 
 /*
  * SesSmtp's props as a library user's editor shows them: every field of lib/config/settings.ts
@@ -43,3 +46,29 @@ test("every field of SesSmtp's settings is documented, and every optional one na
   expect(undocumented.map((f) => f.name)).toEqual([]);
   expect(all.filter((f) => f.optional && !f.doc.includes('@default')).map((f) => f.name)).toEqual([]);
 });
+
+// The type-check's half (npm run typecheck covers test/; the package's declarations never hold it).
+type SchemaSettings = Omit<
+  z.input<typeof EnvironmentSchema>,
+  'account' | 'region' | 'terminationProtection' | 'github'
+>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Every field path of an object type ("dmarc.policy"), through unions; a list or a scalar has none. */
+type Paths<T> = T extends readonly unknown[]
+  ? never
+  : T extends object
+    ? { [K in keyof T & string]-?: K | `${K}.${Paths<NonNullable<T[K]>>}` }[keyof T & string]
+    : never;
+type Assert<T extends true> = T;
+/**
+ * Fails the type-check when SesSmtpSettings and the schema's input type differ: in a field's type,
+ * or in the fields there are (assignability alone lets an optional field be missing on one side).
+ */
+export type SettingsMatchTheSchema = Assert<
+  [Same<SesSmtpSettings, SchemaSettings>, Same<Paths<SesSmtpSettings>, Paths<SchemaSettings>>] extends [
+    true,
+    true,
+  ]
+    ? true
+    : false
+>;

@@ -1,0 +1,23 @@
+import { CfnResource, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * Acknowledges a cdk-nag finding ("AwsSolutions-IAM5[Resource::*]") with its reason on the
+ * CloudFormation resources under `scope`, for both ways an app runs cdk-nag:
+ * - cdk-nag 3, a validation plugin: aws-cdk-lib's `Validations.of(scope).acknowledge`;
+ * - cdk-nag 2, an Aspect (`Aspects.of(app).add(new AwsSolutionsChecks())`): it reads each
+ *   resource's `cdk_nag` metadata, `rules_to_suppress` entries of id, reason and `applies_to`
+ *   (the finding in brackets), as its NagSuppressions writes them.
+ * Call it once the resources exist (after the grants that make a role's policy).
+ */
+export function acknowledgeNagFinding(scope: IConstruct, finding: { id: string; reason: string }): void {
+  Validations.of(scope).acknowledge(finding);
+  const [, rule, appliesTo] = /^([^[]+)(?:\[(.*)\])?$/.exec(finding.id)!;
+  const suppression = { reason: finding.reason, id: rule, ...(appliesTo && { applies_to: [appliesTo] }) };
+  for (const child of scope.node.findAll()) {
+    if (!CfnResource.isCfnResource(child)) continue;
+    const existing = (child.getMetadata('cdk_nag') as { rules_to_suppress?: unknown[] } | undefined)
+      ?.rules_to_suppress;
+    child.addMetadata('cdk_nag', { rules_to_suppress: [...(existing ?? []), suppression] });
+  }
+}
