@@ -45,8 +45,10 @@ describe.each([
     const wires = findWires(t, ENV);
     const count = (kind: string) => wires.filter((w) => w.kind === kind).length;
     const alarms = Object.values(t.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
-    // Each alarm notifies on ALARM and on OK.
-    expect(count('alarm')).toBe(2 * alarms.length);
+    // Each alarm notifies on ALARM and on OK; the watchers of the health runs on INSUFFICIENT_DATA too.
+    const watchers = alarms.filter((a) => a.Properties?.InsufficientDataActions);
+    expect(watchers).toHaveLength(2);
+    expect(count('alarm')).toBe(2 * alarms.length + watchers.length);
     expect(alarms.length).toBeGreaterThan(0);
     // Secret Label Updated (AWSCURRENT) -> rotated topic, RotationFailed -> operator topic.
     expect(count('rule')).toBe(2);
@@ -94,6 +96,7 @@ describe.each([
       'HealthChecksFunctionRole ses:GetAccount on *',
       'HealthChecksFunctionRole cloudwatch:GetMetricData on *',
       `HealthChecksFunctionRole iam:GetAccessKeyLastUsed on ${user}`,
+      `HealthChecksFunctionRole iam:ListAccessKeys on ${user}`,
       ...('removalPolicy' in config && config.removalPolicy === 'destroy'
         ? [
             `SmtpCredentialsKeyCleanupFunctionRole iam:ListAccessKeys on ${user}`,

@@ -20,12 +20,14 @@ const settings: RotationSettings = {
   publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
   environmentName: required('ENVIRONMENT_NAME'),
   previousKeyQuietDays: Number(required('PREVIOUS_KEY_QUIET_DAYS')),
+  replacedKeyHoldDays: Number(required('REPLACED_KEY_HOLD_DAYS')),
   rotateWhilePreviousKeyInUse: required('ROTATE_WHILE_PREVIOUS_KEY_IN_USE') === 'true',
 };
-if (!Number.isInteger(settings.previousKeyQuietDays) || settings.previousKeyQuietDays < 0) {
-  throw new Error(
-    `PREVIOUS_KEY_QUIET_DAYS must be a whole number of days, got: ${process.env.PREVIOUS_KEY_QUIET_DAYS}`,
-  );
+for (const name of ['PREVIOUS_KEY_QUIET_DAYS', 'REPLACED_KEY_HOLD_DAYS']) {
+  const days = Number(process.env[name]);
+  if (!Number.isInteger(days) || days < 0) {
+    throw new Error(`${name} must be a whole number of days, got: ${process.env[name]}`);
+  }
 }
 
 const deps: Omit<RotationDeps, 'verifyLogin'> = {

@@ -15,7 +15,7 @@ import {
   describeUse,
   keyLastUse,
   KeyLastUse,
-  quietPeriodEnd,
+  daysAfter,
   SES_SERVICE,
   stillSendsWith,
   usedBySesWithin,
@@ -59,6 +59,11 @@ export interface RotationSettings {
    * 0 turns the guard off.
    */
   readonly previousKeyQuietDays: number;
+  /**
+   * AWSPREVIOUS's key is kept this many days after the current credentials replaced it, whatever
+   * IAM says of its use: the quiet period, at most the rotation interval less a day.
+   */
+  readonly replacedKeyHoldDays: number;
   /** Delete the previous key even when SES used it within the quiet period (cuts that app off). */
   readonly rotateWhilePreviousKeyInUse: boolean;
 }
@@ -313,11 +318,11 @@ async function failIfPendingKeyIsUnusable(
  * handed out by this rotation, so any use counts. Keys with no last-use data (never used, or IAM
  * has none) and keys last used by another service are deleted: see key-last-use.ts for why.
  *
- * IAM's last use vouches for a key only once the key had the whole quiet period to show a use: an
- * app that sends a few mails a week with the credentials it booted with has not sent an hour
- * after a rotation. So AWSPREVIOUS's key is not deleted within the quiet period after it was
- * replaced either (a rotation by hand or by a deploy soon after the last one; the config keeps
- * the quiet period below the scheduled interval, so scheduled rotations never meet this).
+ * IAM's last use vouches for a key only once the key had time to show a use: an app that sends a
+ * few mails a week with the credentials it booted with has not sent an hour after a rotation. So
+ * AWSPREVIOUS's key is also kept for `replacedKeyHoldDays` after it was replaced (a rotation by
+ * hand, or by a deploy, soon after the last one); that hold is at most the rotation interval less
+ * a day, so scheduled rotations never meet it (see lib/config/quiet-period.ts).
  */
 async function guardAgainstDeletingKeysInUse(
   accessKeyIds: string[],
@@ -325,7 +330,11 @@ async function guardAgainstDeletingKeysInUse(
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
-  const { previousKeyQuietDays: quietDays, rotateWhilePreviousKeyInUse: force } = deps.settings;
+  const {
+    previousKeyQuietDays: quietDays,
+    replacedKeyHoldDays: holdDays,
+    rotateWhilePreviousKeyInUse: force,
+  } = deps.settings;
   if (accessKeyIds.length === 0 || quietDays <= 0) return;
   const now = deps.now?.() ?? new Date();
   const inUse: { use: KeyLastUse; label: string; replacedAt?: Date }[] = [];
@@ -336,7 +345,7 @@ async function guardAgainstDeletingKeysInUse(
     const replacedAt = accessKeyId === previous.keyId ? previous.replacedAt : undefined;
     const label = accessKeyId === previous.keyId ? 'AWSPREVIOUS' : 'not in the secret';
     const fields = { accessKeyId, heldBy: label, lastUse: describeUse(use, now) };
-    const deletableFrom = replacedAt && quietPeriodEnd(replacedAt, quietDays);
+    const deletableFrom = replacedAt && holdDays > 0 && daysAfter(replacedAt, holdDays);
     if (stillSendsWith(use, now, quietDays, replacedAt)) {
       inUse.push({ use, label, replacedAt });
     } else if (replacedAt && deletableFrom && now < deletableFrom) {
@@ -374,7 +383,7 @@ async function guardAgainstDeletingKeysInUse(
     const { accessKeyId, replacedAt, deletableFrom } = replacedRecently;
     const { userName, environmentName } = deps.settings;
     throw new PreviousKeyReplacedRecentlyError(
-      `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, within the ${quietDays}-day quiet period, and this rotation would delete it. ` +
+      `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than ${holdDays} days ago, and this rotation would delete it. ` +
         `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
         `Rotate again after ${deletableFrom.toISOString()} (ses-smtp rotate --env ${environmentName}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
         forceHint,

@@ -77,6 +77,3 @@ export const CHECK_CATALOG: readonly CheckInfo[] = [
   CREDENTIALS,
   PREVIOUS_KEY,
 ];
-
-/** Checked on the quota schedule too (a day's quota can go in hours). */
-export const QUOTA_CHECK_IDS: readonly string[] = [QUOTA.id];

@@ -634,8 +634,11 @@ export const CHECKS: readonly Check[] = [
   previousKeyCheck,
 ];
 
-/** The checks a quota-only run does (its own, shorter schedule). */
-export const QUOTA_CHECKS: readonly Check[] = [quotaCheck];
+/**
+ * The checks the hourly run does too (its own, shorter schedule): the quota (a day's can go in
+ * hours) and sending (AWS can pause an account at any hour; the quota's GetAccount read serves both).
+ */
+export const QUOTA_CHECKS: readonly Check[] = [sendingCheck, quotaCheck];
 
 export interface CheckOutcome {
   readonly check: Check;

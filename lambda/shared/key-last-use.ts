@@ -122,12 +122,9 @@ export function stillSendsWith(use: KeyLastUse, now: Date, quietDays: number, re
   return use.lastUsed!.getTime() > (withinGrace(now, replacedAt) ? replacedAt.getTime() : graceEnd);
 }
 
-/**
- * When a key replaced at `replacedAt` has had the whole quiet period to show a use: before then,
- * no use since the replacement says little (an app sending a few mails a week has not sent yet).
- */
-export function quietPeriodEnd(replacedAt: Date, quietDays: number): Date {
-  return new Date(replacedAt.getTime() + quietDays * DAY_MS);
+/** The moment `days` days after `from`. */
+export function daysAfter(from: Date, days: number): Date {
+  return new Date(from.getTime() + days * DAY_MS);
 }
 
 /** True while apps still have time to switch from a key the current credentials replaced. */

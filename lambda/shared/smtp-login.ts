@@ -31,7 +31,7 @@ export function smtpEndpointFromEnv(env: NodeJS.ProcessEnv): SmtpEndpoint {
   if (!host) throw new Error('SMTP_HOST is not set: the construct sets it to the Region SMTP endpoint');
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw new Error(`SMTP_PORT must be a TCP port, got: ${env.SMTP_PORT}`);
-  return { host, port };
+  return { host, port, ...(IMPLICIT_TLS_PORTS.includes(port) && { implicitTls: true }) };
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;

@@ -21,7 +21,6 @@ import {
   ParsedEnvironment,
 } from './schema';
 import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
-import { defaultQuietDays, quietDaysProblem } from './quiet-period';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
 import { duplicateKeys, INVISIBLE_RE, spfLookupCount } from './syntax';
@@ -149,7 +148,7 @@ function jsonErrorText(error: Error, text: string): string {
   // JSON allows no comma before a closing bracket; the parser reports the bracket, not the comma.
   if (/,\s*$/.test(before) && /^\s*[}\]]/.test(text.slice(at)))
     hint = ': a comma before a closing bracket (remove it)';
-  else if (token?.[1] === '/') hint = ': JSON has no comments (remove them)';
+  else if (/^\/[/*]/.test(text.slice(at))) hint = ': JSON has no comments (remove them)';
   else if (/after JSON at position/.test(error.message)) hint = ': text after the end of the JSON document';
   return `${what} at line ${line}, column ${column}${hint}`;
 }
@@ -201,8 +200,7 @@ function resolveDefaults(file: ParsedConfigFile): ConfigFile {
 
 /**
  * An environment with the defaults that depend on its other fields applied: the senders (every
- * address at the domain), the quiet period (below the rotation interval) and whether it owns the
- * account-level reputation alarms.
+ * address at the domain) and whether it owns the account-level reputation alarms.
  */
 export function resolveEnvironment<T extends Omit<ParsedEnvironment, AppOnlyFields>>(
   env: T,
@@ -214,8 +212,6 @@ export function resolveEnvironment<T extends Omit<ParsedEnvironment, AppOnlyFiel
       ...env.credentials,
       allowedFromAddresses:
         env.credentials.allowedFromAddresses ?? defaultAllowedFromAddresses(env.domain, env.fromAddress),
-      previousKeyQuietDays:
-        env.credentials.previousKeyQuietDays ?? defaultQuietDays(env.credentials.rotationDays),
     },
     alarms: { ...env.alarms, accountAlarms },
   };
@@ -382,10 +378,6 @@ export function checkEnvironment(
   if (senders && fromOk && listOk && !allowsSender(senders, env.fromAddress)) {
     add(['fromAddress'], env.fromAddress, senderNotAllowed(senders));
   }
-  const { previousKeyQuietDays, rotationDays } = env.credentials;
-  const quietProblem =
-    previousKeyQuietDays !== undefined && quietDaysProblem(previousKeyQuietDays, rotationDays);
-  if (quietProblem) add(['credentials', 'previousKeyQuietDays'], previousKeyQuietDays, quietProblem);
   if (env.dns.mode === 'route53' && !isAtOrUnder(env.domain, env.dns.zoneName)) {
     add(
       ['dns', 'zoneName'],

@@ -246,12 +246,12 @@ const Credentials = strict({
    */
   allowedFromAddresses: uniqueList(senderEntry, addressKey).min(1).optional(),
   /**
-   * Days without SES use after which the previous key may be deleted by a rotation, counted from
-   * the rotation that replaced it. A key SES used more recently is still in an app: the rotation
-   * stops and alarms instead. 0 turns the guard off. Below rotationDays. Default: 7, or one less
-   * than a rotationDays of 7 or less.
+   * Days without SES use after which the previous key may be deleted by a rotation. A key SES used
+   * more recently is still in an app: the rotation stops and alarms instead. A rotation also keeps
+   * the key this long after the last rotation replaced it (at most rotationDays - 1). 0 turns the
+   * guard off.
    */
-  previousKeyQuietDays: z.number().int().min(0).max(365).optional(),
+  previousKeyQuietDays: z.number().int().min(0).max(365).default(7),
   /** Rotate even when the previous key is still in use (the app using it stops sending). */
   rotateWhilePreviousKeyInUse: z.boolean().default(false),
 });
@@ -401,6 +401,7 @@ export const EnvironmentSchema = strict({
   verifiedEmailAddresses: uniqueList(emailAddress, addressKey).default([]),
   credentials: Credentials.default({
     rotationDays: 90,
+    previousKeyQuietDays: 7,
     rotateWhilePreviousKeyInUse: false,
   }),
   feedback: Feedback.default({ additionalEvents: [], rawMessageDelivery: true, appQueue: false }),
@@ -517,10 +518,7 @@ export type ParsedConfigFile = z.output<typeof ConfigFileSchema>;
  * fields (or other environments) resolved by the loader.
  */
 export type EnvironmentConfig = Omit<ParsedEnvironment, 'credentials' | 'alarms'> & {
-  readonly credentials: ParsedEnvironment['credentials'] & {
-    readonly allowedFromAddresses: string[];
-    readonly previousKeyQuietDays: number;
-  };
+  readonly credentials: ParsedEnvironment['credentials'] & { readonly allowedFromAddresses: string[] };
   readonly alarms: Omit<ParsedEnvironment['alarms'], 'accountAlarms'> & {
     /** True for the one environment of its account and Region that owns the account-level alarms. */
     readonly accountAlarms: boolean;

@@ -132,12 +132,12 @@ export interface CredentialsSettings {
    */
   readonly allowedFromAddresses?: string[];
   /**
-   * A rotation does not delete the previous key within this many days after the last rotation
-   * replaced it (an app that keeps the credentials it booted with may not have sent since), nor
-   * while SES used it within this many days, past a 2-hour grace (it stops and alarms: an app
-   * still sends with it); 0 turns this guard off. At most `rotationDays` - 1: a scheduled rotation
-   * can come a day early (Secrets Manager rotates anywhere within the due day).
-   * @default - 7, or `rotationDays` - 1 when that is less
+   * A rotation does not delete a previous key SES used within this many days after the last
+   * rotation replaced it, past a 2-hour grace (it stops and alarms: an app still sends with it),
+   * nor one replaced less than this many days ago (an app that keeps the credentials it booted
+   * with may not have sent since; this hold is at most `rotationDays` - 1, so a scheduled rotation,
+   * which can come a day early, never meets it). 0 turns this guard off.
+   * @default 7
    */
   readonly previousKeyQuietDays?: number;
   /**

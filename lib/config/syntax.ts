@@ -263,6 +263,75 @@ function cronValue(field: CronField, text: string): boolean {
   return field.names?.includes(text.toUpperCase()) ?? false;
 }
 
+/**
+ * The values a cron field takes (day-of-week: 1 = Sunday), or undefined for the wildcards that
+ * depend on the month (L, W, #): those schedules are not simulated.
+ */
+function cronFieldValues(field: CronField, text: string): number[] | undefined {
+  if (text === '?' || text === '*') return range(field.min, field.max, 1);
+  if (text.includes('#') || text.split(',').some((item) => field.special?.(item, field))) return undefined;
+  const number = (value: string) =>
+    /^[0-9]+$/.test(value) ? Number(value) : field.min + field.names!.indexOf(value.toUpperCase());
+  const values = new Set<number>();
+  for (const item of text.split(',')) {
+    const [span, step] = item.split('/');
+    const [from, to] = span === '*' ? [field.min, field.max] : span.split('-').map(number);
+    const last = to ?? (step === undefined ? from : field.max);
+    const stride = step === undefined ? 1 : Number(step);
+    // A range that wraps ("FRI-MON") runs to the end of the field and on from its start.
+    const items =
+      last >= from
+        ? range(from, last, stride)
+        : [...range(from, field.max, stride), ...range(field.min, last, stride)];
+    for (const value of items) values.add(value);
+  }
+  return [...values].sort((x, y) => x - y);
+}
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += Math.max(1, step)) out.push(v);
+  return out;
+}
+
+const HOUR_MS = 3_600_000;
+const RATE_UNIT_HOURS: Record<string, number> = { minute: 1 / 60, hour: 1, day: 24 };
+
+/**
+ * The longest time between two runs of an EventBridge schedule, in hours: exact for rate(),
+ * found for cron() by listing its runs over two years from 2027 (a leap year and one that is not).
+ * Undefined when it cannot be told: L, W or # (the days depend on the month), a year field that
+ * is not "*" (the schedule ends), or an expression that is not one of these.
+ */
+export function scheduleGapHours(expression: string): number | undefined {
+  const rate = /^rate\(([0-9]+) (minute|hour|day)s?\)$/.exec(expression);
+  if (rate) return Number(rate[1]) * RATE_UNIT_HOURS[rate[2]];
+  const cron = /^cron\((.*)\)$/.exec(expression)?.[1].trim().split(/\s+/);
+  if (!cron || cronProblem(cron) || cron[5] !== '*') return undefined;
+  const [minutes, hours, days, months, weekdays] = CRON_FIELDS.slice(0, 5).map((f, i) =>
+    cronFieldValues(f, cron[i]),
+  );
+  if (!minutes || !hours || !days || !months || !weekdays) return undefined;
+  const start = Date.UTC(2027, 0, 1);
+  let previous: number | undefined;
+  let longest = 0;
+  for (let day = 0; day < 731; day++) {
+    const date = new Date(start + day * 24 * HOUR_MS);
+    const matches =
+      months.includes(date.getUTCMonth() + 1) &&
+      (cron[2] === '?' ? weekdays.includes(date.getUTCDay() + 1) : days.includes(date.getUTCDate()));
+    if (!matches) continue;
+    for (const hour of hours) {
+      for (const minute of minutes) {
+        const at = date.getTime() + hour * HOUR_MS + minute * 60_000;
+        if (previous !== undefined) longest = Math.max(longest, at - previous);
+        previous = at;
+      }
+    }
+  }
+  return longest > 0 ? longest / HOUR_MS : undefined;
+}
+
 // --- JSON (RFC 8259) --------------------------------------------------------------------------
 
 /** A key that appears a second time in one object of a JSON text, with the path of that object. */

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,7 +9,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
+import { CHECK_CATALOG, CheckInfo, IDENTITY, QUOTA } from '../../lambda/shared/check-catalog';
+import { scheduleGapHours } from '../config/syntax';
 import type { HealthTarget } from '../../lambda/shared/checks';
 import {
   CHECK_METRIC,
@@ -18,7 +19,6 @@ import {
   ROTATION_BLOCKED_METRIC,
 } from '../../lambda/shared/health-metrics';
 import { ConfigError } from '../config/load';
-import { defaultQuietDays } from '../config/quiet-period';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { alarmCliOptions, checkCliOptions } from './operator-alarms';
@@ -55,7 +55,7 @@ export interface HealthChecksProps {
   readonly rotationDays: number;
   /**
    * A previous key SES used within this many days is reported weeks before the rotation stops on it.
-   * @default - 7, or one less than a `rotationDays` of 7 or less (as SmtpCredentials)
+   * @default 7
    */
   readonly previousKeyQuietDays?: number;
   /** MAIL FROM label and the DNS records the stack manages, to check them in live DNS. */
@@ -199,8 +199,11 @@ export function leakedCredentialSteps(cliOptions: string): string {
   );
 }
 
+/** CloudWatch evaluates at most 7 days of 1-hour periods. */
+const MAX_EVALUATION_HOURS = 168;
+
 /**
- * The doctor's checks on a schedule: a function (daily by default, the quota hourly) that runs the
+ * The doctor's checks on a schedule: a function (daily by default; sending and the quota hourly) that runs the
  * shared checks module, publishes one metric per check in the SesSmtp/Health namespace (1 passed,
  * 0 failed) and the quota figures, and an alarm per check whose description says what to do.
  * Also the quota and send-rate alarms and an anomaly-detection alarm on the account's send volume.
@@ -242,7 +245,7 @@ export class HealthChecks extends Construct {
       ...(props.configurationSet && { configurationSetName: props.configurationSet.configurationSetName }),
       secretId: props.secret.secretArn,
       rotationDays: props.rotationDays,
-      previousKeyQuietDays: props.previousKeyQuietDays ?? defaultQuietDays(props.rotationDays),
+      previousKeyQuietDays: props.previousKeyQuietDays ?? 7,
       expectProductionAccess: props.expectProductionAccess ?? true,
       quotaPercent,
       sendRatePercent,
@@ -275,20 +278,55 @@ export class HealthChecks extends Construct {
           }),
         ],
       });
-    run(
-      'Schedule',
-      props.schedule ?? events.Schedule.rate(Duration.days(1)),
-      'all',
-      `Runs every SES SMTP health check of environment ${env}`,
-    );
+    const schedules = {
+      all: props.schedule ?? events.Schedule.rate(Duration.days(1)),
+      quota: props.quotaSchedule ?? events.Schedule.rate(Duration.hours(1)),
+    };
+    run('Schedule', schedules.all, 'all', `Runs every SES SMTP health check of environment ${env}`);
     run(
       'QuotaSchedule',
-      props.quotaSchedule ?? events.Schedule.rate(Duration.hours(1)),
+      schedules.quota,
       'quota',
-      `Runs the SES quota check of environment ${env}`,
+      `Runs the SES sending and quota checks of environment ${env}`,
     );
 
     this.addAlarms(props, quotaPercent, sendRatePercent);
+    // Each run is watched by a metric only it publishes (the hourly run's checks are the daily
+    // run's too, but the identity check is the daily run's alone).
+    this.watchRuns('NotRunningAlarm', 'every check', schedules.all, IDENTITY.id);
+    this.watchRuns('QuotaNotRunningAlarm', 'the sending and quota checks', schedules.quota, QUOTA.id);
+  }
+
+  /**
+   * An alarm that says when the runs of `schedule` stop: no CheckPassed point of `checkId` for the
+   * schedule's longest gap and two hours. The check alarms keep their last state between runs
+   * (IGNORE), so without this a rule disabled, a permission removed, every invocation failing or
+   * the metrics' log group deleted would leave them green. It tells by INSUFFICIENT_DATA (every
+   * point of its range missing, TreatMissingData MISSING), which it notifies like ALARM: a new
+   * alarm starts there, so a new environment is not reported before its first run. CloudWatch
+   * evaluates at most 7 days; a schedule with longer gaps (or one it cannot tell) gets a warning.
+   */
+  private watchRuns(id: string, what: string, schedule: events.Schedule, checkId: string) {
+    const expression = schedule.expressionString;
+    const gap = Token.isUnresolved(expression) ? undefined : scheduleGapHours(expression);
+    const periods = gap === undefined ? undefined : Math.ceil(gap) + 2;
+    if (periods === undefined || periods > MAX_EVALUATION_HOURS) {
+      Annotations.of(this).addWarningV2(
+        'ses-smtp:health-schedule-unwatched',
+        `health checks schedule "${expression}": ${gap === undefined ? 'its longest gap between runs cannot be told (L, W or #, or a year)' : `runs up to ${Math.round(gap)} hours apart`}, longer than CloudWatch can watch (7 days), so no alarm says when ${what} stop running`,
+      );
+      return;
+    }
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric: this.metricCheck(checkId, { statistic: 'SampleCount', period: Duration.hours(1) }),
+      alarmDescription: `INSUFFICIENT_DATA here means the SES SMTP health function has not run ${what} for ${periods} hours (environment ${this.environmentName}; schedule ${expression}): their alarms show stale states. Check that the function's EventBridge rules are enabled and that its invocations succeed (AWS/Events FailedInvocations), and read the function's log (${this.function.logGroup.logGroupName}).`,
+      threshold: 1,
+      evaluationPeriods: periods,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+      actionsEnabled: true,
+    });
+    this.notify(alarm).addInsufficientDataAction(new actions.SnsAction(this.topic));
   }
 
   /** The CheckPassed metric of one check (1 passed, 0 failed or warned). */
@@ -446,17 +484,6 @@ export class HealthChecks extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
 
-    this.alarm(
-      'NotRunningAlarm',
-      this.function.metricInvocations({ period: Duration.days(1), statistic: 'Sum' }),
-      {
-        alarmDescription: `The SES SMTP health-check function did not run in the last day (environment ${env}): the health alarms above show stale states. Check that its EventBridge schedules are enabled and read the function's log (${this.function.logGroup.logGroupName}).`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      },
-    );
     this.alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), {
       alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): its checks did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
       threshold: 1,

@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { defaultQuietDays, quietDaysProblem } from '../config/quiet-period';
+import { replacedKeyHoldDays } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { NodeFunction } from './node-function';
@@ -69,12 +69,12 @@ export interface SmtpCredentialsProps {
    */
   readonly cliOptions?: string;
   /**
-   * A rotation does not delete the previous key within this period after the last rotation
-   * replaced it, nor while SES used it within the period, past a 2-hour grace (an app still sends
-   * with it): the rotation fails and alarms instead. Shorter than `rotationInterval` by a day at
-   * least (a scheduled rotation can come a day early). Duration.days(0) turns the guard off.
+   * A rotation does not delete the previous key while SES used it within this period after the
+   * last rotation replaced it, past a 2-hour grace (an app still sends with it), nor within this
+   * period after that rotation (at most `rotationInterval` less a day, so a scheduled rotation
+   * never meets it): the rotation fails instead. Duration.days(0) turns the guard off.
    * @see https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccessKeyLastUsed.html
-   * @default - 7 days, or a day less than a `rotationInterval` of 7 days or less
+   * @default Duration.days(7)
    */
   readonly previousKeyQuietPeriod?: Duration;
   /**
@@ -150,22 +150,13 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         `rotationInterval must be a whole number of days from 1 to 1000, got: ${interval.toHumanString()}`,
       );
     }
-    const quietDays =
-      props.previousKeyQuietPeriod?.toDays({ integral: false }) ??
-      (Token.isUnresolved(days) ? 7 : defaultQuietDays(days));
+    const quietDays = (props.previousKeyQuietPeriod ?? Duration.days(7)).toDays({ integral: false });
     if (
       !Token.isUnresolved(quietDays) &&
       (!Number.isInteger(quietDays) || quietDays < 0 || quietDays > 365)
     ) {
       throw new Error(
         `previousKeyQuietPeriod must be a whole number of days from 0 to 365, got: ${props.previousKeyQuietPeriod?.toHumanString()}`,
-      );
-    }
-    const quietProblem =
-      !Token.isUnresolved(quietDays) && !Token.isUnresolved(days) && quietDaysProblem(quietDays, days);
-    if (quietProblem) {
-      throw new Error(
-        `previousKeyQuietPeriod must be ${quietProblem}, got: ${props.previousKeyQuietPeriod?.toHumanString()}`,
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -229,6 +220,12 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         SMTP_PORT: String(this.smtpPort),
         ENVIRONMENT_NAME: props.environmentName ?? stack.stackName,
         PREVIOUS_KEY_QUIET_DAYS: String(quietDays),
+        // Unknown at synth (a token): no hold, so that no scheduled rotation can meet it.
+        REPLACED_KEY_HOLD_DAYS: String(
+          Token.isUnresolved(quietDays) || Token.isUnresolved(days)
+            ? 0
+            : replacedKeyHoldDays(quietDays, days),
+        ),
         ROTATE_WHILE_PREVIOUS_KEY_IN_USE: String(props.rotateWhilePreviousKeyInUse ?? false),
       },
     });

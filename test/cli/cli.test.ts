@@ -22,6 +22,7 @@ import {
   PutAccountDetailsCommand,
 } from '@aws-sdk/client-sesv2';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
@@ -51,6 +52,8 @@ import {
   TRAIL_ARN,
   withSteppingClock,
   writeConfig,
+  sns,
+  ALARM_TOPIC_ARN,
 } from './harness';
 
 let config: string;
@@ -1009,6 +1012,82 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
   });
 });
 
+// Every alarm publishes to the operator topic: with no confirmed subscription it reaches nobody.
+describe('doctor: someone receives the alarms', () => {
+  const line = async () => {
+    const r = await cli(['doctor', ...local()]);
+    return {
+      ...r,
+      line: r.stdout.match(/^(.) .*the alarms reach.*$/m)?.[0],
+      fix: r.stdout.match(/^ +→ .*aws sns subscribe.*$/m)?.[0],
+    };
+  };
+  const subscriptions = (...list: { SubscriptionArn: string; Protocol: string; Endpoint: string }[]) =>
+    sns.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: list });
+
+  test('a confirmed subscription: ✓, naming it', async () => {
+    const r = await line();
+    expect(r.line).toBe(
+      '✓ the alarms reach someone (a confirmed subscription to the operator topic): email ops@example.com',
+    );
+    expect(sns.commandCalls(ListSubscriptionsByTopicCommand)[0].args[0].input.TopicArn).toBe(ALARM_TOPIC_ARN);
+  });
+
+  test('no subscription: a warning with how to subscribe; doctor still passes', async () => {
+    subscriptions();
+    const r = await line();
+    expect(r.line).toBe('! the alarms reach nobody: the operator topic has no subscription');
+    expect(r.fix).toContain(
+      `set alarms.emails and deploy (then confirm the email AWS sends), or subscribe: aws sns subscribe --topic-arn ${ALARM_TOPIC_ARN} --protocol email`,
+    );
+    expect(r.code).toBe(0);
+  });
+
+  test('only subscriptions waiting for confirmation: a warning naming them', async () => {
+    subscriptions(
+      { SubscriptionArn: 'PendingConfirmation', Protocol: 'email', Endpoint: 'ops@example.com' },
+      { SubscriptionArn: 'PendingConfirmation', Protocol: 'email', Endpoint: 'oncall@example.com' },
+    );
+    const r = await line();
+    expect(r.line).toBe(
+      '! the alarms reach nobody yet: 2 subscription(s) of the operator topic wait for confirmation: email ops@example.com, email oncall@example.com',
+    );
+  });
+
+  test('a page token: every page is read', async () => {
+    sns
+      .on(ListSubscriptionsByTopicCommand)
+      .resolvesOnce({
+        Subscriptions: [
+          { SubscriptionArn: 'PendingConfirmation', Protocol: 'email', Endpoint: 'a@example.com' },
+        ],
+        NextToken: 't',
+      })
+      .resolves({
+        Subscriptions: [
+          {
+            SubscriptionArn: `${ALARM_TOPIC_ARN}:1`,
+            Protocol: 'https',
+            Endpoint: 'https://hooks.example.com/x',
+          },
+        ],
+      });
+    expect((await line()).line).toBe(
+      '✓ the alarms reach someone (a confirmed subscription to the operator topic): https https://hooks.example.com/x',
+    );
+  });
+
+  test('not allowed to list them: "could not tell", naming the action', async () => {
+    sns
+      .on(ListSubscriptionsByTopicCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
+    const r = await cli(['doctor', ...local()]);
+    expect(r.stdout).toContain(
+      `· the alarms reach someone (a confirmed subscription to the operator topic): could not tell: AuthorizationErrorException (it reads sns:ListSubscriptionsByTopic on ${ALARM_TOPIC_ARN})`,
+    );
+  });
+});
+
 describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
   const doctor = () => cli(['doctor', ...local()]);
   const TRAIL_LINE = /^(.) .*CloudTrail trail.*$/m;
@@ -1274,7 +1353,7 @@ describe('rotate', () => {
     const r = await withSteppingClock(() => cli(['rotate', '--timeout', '1']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work/,
+      /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work$/m,
     );
   });
 
@@ -1299,7 +1378,7 @@ describe('rotate', () => {
       expect(r.code).toBe(1);
       expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(polls);
       expect(r.stderr.trim().split('\n').at(-1)).toBe(
-        `ses-smtp: rotation of ${SECRET_ARN} (version v2) stopped without changing the credentials (the current ones still work): the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic`,
+        `ses-smtp: rotation of ${SECRET_ARN} (version v2) stopped without changing the secret: the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic; the current credentials still work`,
       );
     },
   );

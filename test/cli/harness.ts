@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
@@ -54,6 +55,8 @@ export const cw = mockClient(CloudWatchClient);
 export const iam = mockClient(IAMClient);
 export const trail = mockClient(CloudTrailClient);
 export const lambda = mockClient(LambdaClient);
+export const sns = mockClient(SNSClient);
+export const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:SesSmtp-prod-OperatorAlarmsTopic-EXAMPLE';
 export const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events';
 /** A multi-Region trail of another home Region (a shadow trail in eu-west-1): healthyAws's trail. */
 export const MANAGEMENT_TRAIL = {
@@ -103,8 +106,8 @@ export function writeConfig(env: Record<string, unknown> = {}): string {
 
 /** No AWS client of the CLI was called (the command stopped before any request). */
 export function expectNoAwsCalls(): void {
-  expect([cfn, sm, ses, cw, iam, trail, lambda].map((mock) => mock.calls().length)).toEqual([
-    0, 0, 0, 0, 0, 0, 0,
+  expect([cfn, sm, ses, cw, iam, trail, lambda, sns].map((mock) => mock.calls().length)).toEqual([
+    0, 0, 0, 0, 0, 0, 0, 0,
   ]);
 }
 
@@ -140,12 +143,20 @@ export function healthyAws(): void {
   iam.reset();
   trail.reset();
   lambda.reset();
+  sns.reset();
   stackWithOutputs('SesSmtp-prod', {
     SmtpSecretArn: SECRET_ARN,
     IdentityName: 'example.com',
     ConfigurationSetName: CONFIGURATION_SET,
     SmtpUserName: USER_NAME,
     SmtpPort: '587',
+    OperatorAlarmTopicArn: ALARM_TOPIC_ARN,
+  });
+  // One confirmed email subscription to the operator topic.
+  sns.on(ListSubscriptionsByTopicCommand, { TopicArn: ALARM_TOPIC_ARN }).resolves({
+    Subscriptions: [
+      { SubscriptionArn: `${ALARM_TOPIC_ARN}:0f1e2d3c`, Protocol: 'email', Endpoint: 'ops@example.com' },
+    ],
   });
   sm.on(GetSecretValueCommand).resolves({ ARN: SECRET_ARN, SecretString: JSON.stringify(CREDENTIALS) });
   sm.on(DescribeSecretCommand).resolves({

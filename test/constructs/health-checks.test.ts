@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -215,13 +215,83 @@ describe('HealthChecks', () => {
   });
 
   // The checks run daily and the quota hourly, into hourly periods: with "missing" an alarm would
-  // fall to INSUFFICIENT_DATA between runs. Whether the runs happen at all is NotRunningAlarm's job.
+  // fall to INSUFFICIENT_DATA between runs. Whether the runs happen at all is the watchers' job.
   test('every alarm on the scheduled results keeps its state between runs', () => {
-    const onResults = alarmsOf(build().template).filter((a) =>
-      ['CheckPassed', 'QuotaUsedPercent', 'PeakSendRatePercent'].includes(a.Properties.MetricName as string),
+    const onResults = alarmsOf(build().template).filter(
+      (a) =>
+        ['CheckPassed', 'QuotaUsedPercent', 'PeakSendRatePercent'].includes(
+          a.Properties.MetricName as string,
+        ) && a.Properties.Statistic !== 'SampleCount',
     );
     expect(onResults.length).toBeGreaterThanOrEqual(CHECK_CATALOG.length + 1);
     for (const alarm of onResults) expect(alarm.Properties.TreatMissingData).toBe('ignore');
+  });
+
+  // A run that stops (rule disabled, permission gone, every invocation failing, the metrics' log
+  // group deleted) publishes nothing, and the check alarms keep their last state: each schedule is
+  // watched by a point only its runs publish. INSUFFICIENT_DATA is the signal (a new alarm starts
+  // there, so a new environment is not reported before its first run).
+  test.each<[string, events.Schedule | undefined, events.Schedule | undefined, number, number]>([
+    ['the defaults (daily, hourly)', undefined, undefined, 26, 3],
+    [
+      'every 6 hours, every 30 minutes',
+      events.Schedule.rate(Duration.hours(6)),
+      events.Schedule.rate(Duration.minutes(30)),
+      8,
+      3,
+    ],
+    [
+      'weekdays 08:00-17:45 every 15 minutes',
+      events.Schedule.expression('cron(0/15 8-17 ? * MON-FRI *)'),
+      undefined,
+      65,
+      3,
+    ],
+  ])('runs that stop are reported: %s', (_name, schedule, quotaSchedule, allPeriods, quotaPeriods) => {
+    const { template } = build({ ...(schedule && { schedule }), ...(quotaSchedule && { quotaSchedule }) });
+    const watcher = (check: string, periods: number) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'SesSmtp/Health',
+        MetricName: 'CheckPassed',
+        Dimensions: [
+          { Name: 'Check', Value: check },
+          { Name: 'Environment', Value: 'prod' },
+        ],
+        Statistic: 'SampleCount',
+        Period: 3600,
+        EvaluationPeriods: periods,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'missing',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
+        InsufficientDataActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
+      });
+    watcher('identity', allPeriods);
+    watcher('quota', quotaPeriods);
+    const descriptions = alarmsOf(template)
+      .filter((a) => a.Properties.Statistic === 'SampleCount')
+      .map((a) => text(a.Properties.AlarmDescription));
+    expect(descriptions).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^INSUFFICIENT_DATA here means the SES SMTP health function has not run every check for ${allPeriods} hours \\(environment prod; schedule .*\\): their alarms show stale states\\. Check that the function's EventBridge rules are enabled`,
+        ),
+      ),
+      expect.stringMatching(new RegExp(`has not run the sending and quota checks for ${quotaPeriods} hours`)),
+    ]);
+  });
+
+  test('a schedule whose runs CloudWatch cannot watch (over 7 days apart, or L/W/#): no watcher, a warning', () => {
+    const { stack, template } = build({ schedule: events.Schedule.expression('cron(0 6 1 * ? *)') });
+    expect(
+      Object.values(alarmsOf(template)).filter((a) => a.Properties.Statistic === 'SampleCount'),
+    ).toHaveLength(1);
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Health',
+      Match.stringLikeRegexp(
+        'health checks schedule "cron\\(0 6 1 \\* \\? \\*\\)": runs up to 744 hours apart, longer than CloudWatch can watch',
+      ),
+    );
   });
 
   test('quota alarms at 80 % and 95 % by default, configurable; the send-rate alarm at 80 %', () => {

@@ -1,4 +1,4 @@
-import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, GetConfigurationSetCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -39,14 +39,16 @@ describe('health-check handler', () => {
     ses.on(GetAccountCommand).resolves({
       ProductionAccessEnabled: true,
       SendingEnabled: true,
+      EnforcementStatus: 'HEALTHY',
       SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 190 },
     });
+    ses.on(GetConfigurationSetCommand).resolves({ SendingOptions: { SendingEnabled: true } });
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'sends', Values: [30, 12] }] });
     const { handler } = load({ HEALTH_TARGET: JSON.stringify(TARGET) });
     const logs = captureLambdaLogs();
     try {
       const result = await handler({ checks: 'quota' }, {} as Context, () => undefined);
-      expect(result).toEqual({ checks: 1, failed: ['quota'] });
+      expect(result).toEqual({ checks: 2, failed: ['quota'] });
     } finally {
       jest.restoreAllMocks();
     }

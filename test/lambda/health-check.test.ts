@@ -469,13 +469,23 @@ describe('scheduled health checks', () => {
     expect(logLines.join('\n')).toContain('AccessDenied: not authorized to perform iam:GetAccessKeyLastUsed');
   });
 
-  test('the quota run checks only the quota and publishes its figures', async () => {
+  test('the hourly run checks sending and the quota, and publishes the quota figures', async () => {
     const { result } = await check({ checks: 'quota' });
-    expect(passed()).toEqual({ quota: 1 });
-    expect(result.checks).toBe(1);
+    expect(passed()).toEqual({ sending: 1, quota: 1 });
+    expect(result.checks).toBe(2);
+    // One GetAccount for both.
+    expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(1);
     expect(sesMock.commandCalls(GetEmailIdentityCommand)).toHaveLength(0);
     expect(smMock.calls()).toHaveLength(0);
     expect(metricLines.some((l) => l.includes('"SentLast24Hours":1200'))).toBe(true);
+  });
+
+  // A pause by AWS (a review, an enforcement) stops every send: found within the hour.
+  test('AWS paused sending: the hourly run fails the sending check', async () => {
+    ses.account.sendingEnabled = false;
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual(['sending']);
+    expect(passed()).toEqual({ sending: 0, quota: 1 });
   });
 
   test('an unknown event is an error', async () => {

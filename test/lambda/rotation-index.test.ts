@@ -63,6 +63,7 @@ const ENV = {
   SMTP_HOST: '127.0.0.1',
   ENVIRONMENT_NAME: 'test',
   PREVIOUS_KEY_QUIET_DAYS: '7',
+  REPLACED_KEY_HOLD_DAYS: '7',
   ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'false',
 };
 
@@ -206,6 +207,7 @@ describe('rotate-smtp-credentials handler', () => {
     'SMTP_HOST',
     'ENVIRONMENT_NAME',
     'PREVIOUS_KEY_QUIET_DAYS',
+    'REPLACED_KEY_HOLD_DAYS',
     'ROTATE_WHILE_PREVIOUS_KEY_IN_USE',
   ])('without %s the function refuses to start, naming it', async (name) => {
     const saved = process.env[name];

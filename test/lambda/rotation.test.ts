@@ -91,6 +91,7 @@ beforeEach(() => {
       publishedPort: 587,
       environmentName: 'test',
       previousKeyQuietDays: 7,
+      replacedKeyHoldDays: 7,
       rotateWhilePreviousKeyInUse: false,
     },
     smtp: { host: '127.0.0.1', port: 2587 },
@@ -637,7 +638,7 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
       expect(error).toBeInstanceOf(PreviousKeyReplacedRecentlyError);
       const retryAfter = new Date(replacedAt.getTime() + 7 * DAY).toISOString();
       expect((error as Error).message).toBe(
-        `rotation stopped before any change: access key ${previous.username} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, within the 7-day quiet period, and this rotation would delete it. ` +
+        `rotation stopped before any change: access key ${previous.username} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than 7 days ago, and this rotation would delete it. ` +
           `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
           `Rotate again after ${retryAfter} (ses-smtp rotate --env test). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${USER} --access-key-id ${previous.username} --status Inactive; --status Active undoes it) and rotate again. ` +
           `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
@@ -678,8 +679,8 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   // Scheduled rotations: the config keeps the quiet period below the interval, and Secrets
   // Manager rotates anywhere within the UTC day a rotation is due (the window of a schedule in
   // days), so two rotations can come a day less the interval apart.
-  test('rotating every 5 days with a 4-day quiet period goes on while apps switch within the hour', async () => {
-    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 4 } };
+  test('rotating every 5 days (a 4-day hold) with a 7-day quiet period goes on while apps switch within the hour', async () => {
+    deps = { ...deps, settings: { ...deps.settings, replacedKeyHoldDays: 4 } };
     const appsSend = () =>
       iam.recordUse(current()!.username, { date: new Date(clock), service: 'ses', region: REGION });
     // Each rotation comes at the start of its due day after one at the end of the day before.
@@ -723,10 +724,33 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(metricLines).toEqual([]);
   });
 
+  // Rotating daily: no hold (a scheduled rotation comes a day after the last, or sooner), and a
+  // use by SES after the 2-hour grace still stops the rotation: the look-back is not capped.
+  test('rotating daily (hold 0): a key SES used 20 hours ago, after the grace, is kept', async () => {
+    const { previous } = await twoRotations();
+    deps = { ...deps, settings: { ...deps.settings, replacedKeyHoldDays: 0 } };
+    sm.versions.get('v2')!.created = new Date(NOW.getTime() - DAY);
+    iam.recordUse(previous.username, {
+      date: new Date(NOW.getTime() - 20 * 3_600_000),
+      service: 'ses',
+      region: REGION,
+    });
+    await expect(runRotation('v3')).rejects.toThrow(PreviousKeyInUseError);
+    expect(iam.deleted).toEqual([]);
+    // Unused since the replacement: deleted, a day after it (no hold).
+    iam.recordUse(previous.username, {
+      date: new Date(NOW.getTime() - DAY - 60_000),
+      service: 'ses',
+      region: REGION,
+    });
+    await runRotation('v4');
+    expect(iam.deleted).toEqual([previous.username]);
+  });
+
   test('quiet period 0 turns the guard off: no last-use lookups', async () => {
     const { previous } = await twoRotations();
     iam.recordUse(previous.username, sesUse(0));
-    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 0 } };
+    deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays: 0, replacedKeyHoldDays: 0 } };
     await runRotation('v3');
     expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);
     expect(iam.deleted).toEqual([previous.username]);
@@ -888,6 +912,14 @@ describe('smtpEndpointFromEnv', () => {
       port: 2525,
     });
     expect(smtpEndpointFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com' }).port).toBe(587);
+  });
+  // SmtpCredentials' smtpPort may be one of SES's TLS Wrapper ports: testSecret logs in there.
+  test.each([
+    ['465', true],
+    ['2465', true],
+    ['587', undefined],
+  ])('SMTP_PORT %s: TLS from the first byte is %s', (port, implicit) => {
+    expect(smtpEndpointFromEnv({ SMTP_HOST: 'h', SMTP_PORT: port }).implicitTls).toBe(implicit);
   });
   test.each([[{}], [{ SMTP_HOST: 'h', SMTP_PORT: 'abc' }]])('refuses %j', (env) => {
     expect(() => smtpEndpointFromEnv(env)).toThrow(/SMTP_(HOST|PORT)/);

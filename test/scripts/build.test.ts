@@ -242,6 +242,7 @@ describe('rotate-smtp-credentials bundle', () => {
           SMTP_PORT: String(smtp.port),
           ENVIRONMENT_NAME: 'test',
           PREVIOUS_KEY_QUIET_DAYS: '7',
+          REPLACED_KEY_HOLD_DAYS: '7',
           ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'false',
         },
         [step('createSecret'), step('setSecret'), step('testSecret')],

@@ -1047,7 +1047,9 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
     for (const set of sets)
       call(fn, ['ses:GetConfigurationSet'], `arn:${here}:configuration-set/${ref(set, t, env)}`);
     call(fn, ['ses:GetAccount', 'cloudwatch:GetMetricData'], '*');
-    for (const user of users) call(fn, ['iam:GetAccessKeyLastUsed'], arnOf(user, t, env));
+    // The previous key's last use; whether the current key still exists and is active.
+    for (const user of users)
+      call(fn, ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'], arnOf(user, t, env));
   }
   for (const r of Object.values(t.Resources)) {
     if (!r.Type.startsWith('Custom::') && r.Type !== 'AWS::CloudFormation::CustomResource') continue;

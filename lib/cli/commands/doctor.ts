@@ -10,6 +10,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { ListSubscriptionsByTopicCommand, SNSClient, Subscription } from '@aws-sdk/client-sns';
 import { smtpLogin } from '../../../lambda/shared/smtp-login';
 import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/shared/checks';
 import { CliContext } from '../context';
@@ -80,6 +81,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
     ['smtp', () => checkSmtp(ctx)],
     ['rates', () => checkRates(ctx, now())],
     ['trail', () => checkTrail(ctx)],
+    ['alarm-topic', () => checkAlarmTopic(ctx)],
   ];
   for (const [id, check] of local) {
     ctx.out.progress(`checking ${id} ...`);
@@ -197,6 +199,70 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       };
     return { id: m.id, status: 'ok', title: m.label, detail };
   });
+}
+
+/**
+ * Does anyone receive the alarms? Every alarm of the stack publishes to the operator topic; with
+ * no confirmed subscription (alarms.emails empty, an email never confirmed: its link lasts three
+ * days, or an unsubscribe, which any recipient can do) they reach nobody. Checked here, not on a
+ * schedule: an alarm about it would go to the same topic. A warning, not a failure.
+ */
+async function checkAlarmTopic(ctx: CliContext): Promise<CheckResult[]> {
+  const title = 'the alarms reach someone (a confirmed subscription to the operator topic)';
+  const topicArn = (await ctx.stackOutputs().catch(() => undefined))?.OperatorAlarmTopicArn;
+  if (!topicArn) {
+    return [
+      {
+        id: 'alarm-topic',
+        status: 'info',
+        title: `${title}: could not tell`,
+        detail: 'no stack output OperatorAlarmTopicArn',
+      },
+    ];
+  }
+  const subscriptions: Subscription[] = [];
+  try {
+    let NextToken: string | undefined;
+    do {
+      const page = await ctx
+        .client(SNSClient)
+        .send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
+      subscriptions.push(...(page.Subscriptions ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  } catch (e) {
+    return [
+      {
+        id: 'alarm-topic',
+        status: 'info',
+        title: `${title}: could not tell`,
+        detail: `${(e as Error).name} (it reads sns:ListSubscriptionsByTopic on ${topicArn})`,
+      },
+    ];
+  }
+  // A subscription's ARN is "PendingConfirmation" until the endpoint confirms it.
+  const confirmed = subscriptions.filter((s) => s.SubscriptionArn?.startsWith('arn:'));
+  const pending = subscriptions.filter((s) => s.SubscriptionArn === 'PendingConfirmation');
+  const describe = (list: Subscription[]) => list.map((s) => `${s.Protocol} ${s.Endpoint}`).join(', ');
+  if (confirmed.length > 0) {
+    return [{ id: 'alarm-topic', status: 'ok', title, detail: describe(confirmed) }];
+  }
+  const subscribe = `aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint YOU@EXAMPLE.COM`;
+  return [
+    {
+      id: 'alarm-topic',
+      status: 'warn',
+      title:
+        pending.length > 0
+          ? `the alarms reach nobody yet: ${pending.length} subscription(s) of the operator topic wait for confirmation`
+          : 'the alarms reach nobody: the operator topic has no subscription',
+      ...(pending.length > 0 && { detail: describe(pending) }),
+      fix:
+        pending.length > 0
+          ? `open the link in the email AWS sent each address (it lasts three days), or subscribe again: ${subscribe}`
+          : `set alarms.emails and deploy (then confirm the email AWS sends), or subscribe: ${subscribe}`,
+    },
+  ];
 }
 
 /**

@@ -21,7 +21,15 @@ export class RotationInProgress extends CheckFailed {}
 
 /** Starts an immediate rotation, waits for the new version to become AWSCURRENT, names its key. */
 export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}): Promise<number> {
-  const { versionId, accessKeyId } = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
+  let rotated: { versionId: string; accessKeyId: string };
+  try {
+    rotated = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
+  } catch (e) {
+    // (Not said by rotateAndWait: after a revoke the current credentials do not work.)
+    if (e instanceof CheckFailed) throw new CheckFailed(`${e.message}; the current credentials still work`);
+    throw e;
+  }
+  const { versionId, accessKeyId } = rotated;
   if (ctx.out.json) ctx.out.document({ rotated: true, versionId, accessKeyId });
   ctx.out.check({
     id: 'rotate',
@@ -80,14 +88,14 @@ export async function rotateAndWait(
     if ((seen && stages.length === 0) || unseen >= 3) {
       ctx.out.progressDone();
       throw new CheckFailed(
-        `rotation of ${secretId} (version ${versionId}) stopped without changing the credentials (the current ones still work): the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic`,
+        `rotation of ${secretId} (version ${versionId}) stopped without changing the secret: the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic`,
       );
     }
     const waited = Math.round((now() - started) / 1000);
     if (now() - started >= timeoutMs) {
       ctx.out.progressDone();
       throw new CheckFailed(
-        `rotation of ${secretId} (version ${versionId}) not finished after ${waited} s: read the rotation function's logs; the current credentials still work`,
+        `rotation of ${secretId} (version ${versionId}) not finished after ${waited} s: read the rotation function's logs`,
       );
     }
     ctx.out.progress(
