@@ -168,44 +168,22 @@ describe('SesSmtp', () => {
     const first = new Stack(app, 'First', { env });
     new SesSmtp(first, 'Mail', PROPS);
     const second = new Stack(app, 'Second', { env });
+    // Another domain of the same zone, so that only the name clashes.
+    const news = { ...PROPS, domain: 'news.example.com', fromAddress: 'a@news.example.com' };
     const message = `SesSmtp props: field "environmentName": got "prod", expected a name no other SesSmtp uses in account 210987654321 and Region us-east-2 (First/Mail has it): its dashboard "SesSmtp-prod", metrics and alarms are named by it`;
-    expect(
-      () =>
-        new SesSmtp(second, 'Mail', {
-          ...PROPS,
-          domain: 'news.example.com',
-          fromAddress: 'a@news.example.com',
-        }),
-    ).toThrow(new ConfigError([message]));
-    expect(
-      () =>
-        new SesSmtp(first, 'Other', {
-          ...PROPS,
-          domain: 'news.example.com',
-          fromAddress: 'a@news.example.com',
-        }),
-    ).toThrow(new ConfigError([message]));
+    expect(() => new SesSmtp(second, 'Mail', news)).toThrow(new ConfigError([message]));
+    expect(() => new SesSmtp(first, 'Other', news)).toThrow(new ConfigError([message]));
     expect(second.node.children).toHaveLength(0);
     // Another name, or another Region, is another environment.
-    new SesSmtp(second, 'Mail', {
-      ...PROPS,
-      environmentName: 'prod-b',
-      domain: 'news.example.com',
-      fromAddress: 'a@news.example.com',
-    });
+    new SesSmtp(second, 'Mail', { ...news, environmentName: 'prod-b' });
     new SesSmtp(new Stack(app, 'Third', { env: { ...env, region: 'eu-west-1' } }), 'Mail', PROPS);
     // Account-agnostic stacks may go to any account: only one stack's constructs are compared.
     new SesSmtp(new Stack(app, 'A', { env: { region: 'us-east-2' } }), 'Mail', PROPS);
     const agnostic = new Stack(app, 'B', { env: { region: 'us-east-2' } });
     new SesSmtp(agnostic, 'Mail', PROPS);
-    expect(
-      () =>
-        new SesSmtp(agnostic, 'Other', {
-          ...PROPS,
-          domain: 'news.example.com',
-          fromAddress: 'a@news.example.com',
-        }),
-    ).toThrow('expected a name no other SesSmtp uses in stack B (B/Mail has it)');
+    expect(() => new SesSmtp(agnostic, 'Other', news)).toThrow(
+      'expected a name no other SesSmtp uses in stack B (B/Mail has it)',
+    );
   });
 
   test('a token where SesSmtp needs a literal: one line per field saying so, nothing added', () => {
