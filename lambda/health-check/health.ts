@@ -1,5 +1,5 @@
 import { CHECKS, CheckOutcome, CheckRun, HealthTarget, QUOTA_CHECKS, runChecks } from '../shared/checks';
-import { CHECK_METRIC, emfLine, MetricValue, QUOTA_METRICS } from '../shared/health-metrics';
+import { CHECK_METRIC, emfLine, MetricValue, QUOTA_METRICS, RUN_METRIC } from '../shared/health-metrics';
 import { Logger } from '../shared/logger';
 
 /*
@@ -75,6 +75,9 @@ export async function runHealth(
       values.push({ name: QUOTA_METRICS.peakSendRatePercent, value: q.peakSendRatePercent, unit: 'Percent' });
     emitMetric(emfLine({ Environment: environment }, values));
   }
+  emitMetric(
+    emfLine({ Environment: environment, Run: which }, [{ name: RUN_METRIC, value: 1, unit: 'Count' }]),
+  );
   const failed = outcomes.filter((o) => !o.passed).map((o) => o.check.id);
   log.info('health checks done', { checks: which, ran: outcomes.length, failed });
   return { checks: outcomes.length, failed };

@@ -20,6 +20,13 @@ export const QUOTA_METRICS = {
   peakSendRatePercent: 'PeakSendRatePercent',
 } as const;
 
+/**
+ * One point per finished run of the scheduled checks, 1. Dimensions Environment, Run ("all" or
+ * "quota"): what tells whether each schedule still runs (the daily run publishes every check,
+ * the hourly run's too).
+ */
+export const RUN_METRIC = 'RunFinished';
+
 /** Count of rotations the stale-use guard stopped. Dimension Environment. */
 export const ROTATION_BLOCKED_METRIC = 'RotationBlockedPreviousKeyInUse';
 

@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CHECK_CATALOG, CheckInfo, IDENTITY, QUOTA } from '../../lambda/shared/check-catalog';
+import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
 import { scheduleGapHours } from '../config/syntax';
 import type { HealthTarget } from '../../lambda/shared/checks';
 import {
@@ -17,6 +17,7 @@ import {
   HEALTH_NAMESPACE,
   QUOTA_METRICS,
   ROTATION_BLOCKED_METRIC,
+  RUN_METRIC,
 } from '../../lambda/shared/health-metrics';
 import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
@@ -291,14 +292,13 @@ export class HealthChecks extends Construct {
     );
 
     this.addAlarms(props, quotaPercent, sendRatePercent);
-    // Each run is watched by a metric only it publishes (the hourly run's checks are the daily
-    // run's too, but the identity check is the daily run's alone).
-    this.watchRuns('NotRunningAlarm', 'every check', schedules.all, IDENTITY.id);
-    this.watchRuns('QuotaNotRunningAlarm', 'the sending and quota checks', schedules.quota, QUOTA.id);
+    // Each schedule is watched by its runs' own point (the daily run publishes every check).
+    this.watchRuns('NotRunningAlarm', 'every check', schedules.all, 'all');
+    this.watchRuns('QuotaNotRunningAlarm', 'the sending and quota checks', schedules.quota, 'quota');
   }
 
   /**
-   * An alarm that says when the runs of `schedule` stop: no CheckPassed point of `checkId` for the
+   * An alarm that says when the runs of `schedule` stop: no RunFinished point of `run` for the
    * schedule's longest gap and two hours. The check alarms keep their last state between runs
    * (IGNORE), so without this a rule disabled, a permission removed, every invocation failing or
    * the metrics' log group deleted would leave them green. It tells by INSUFFICIENT_DATA (every
@@ -306,7 +306,7 @@ export class HealthChecks extends Construct {
    * alarm starts there, so a new environment is not reported before its first run. CloudWatch
    * evaluates at most 7 days; a schedule with longer gaps (or one it cannot tell) gets a warning.
    */
-  private watchRuns(id: string, what: string, schedule: events.Schedule, checkId: string) {
+  private watchRuns(id: string, what: string, schedule: events.Schedule, run: 'all' | 'quota') {
     const expression = schedule.expressionString;
     const gap = Token.isUnresolved(expression) ? undefined : scheduleGapHours(expression);
     const periods = gap === undefined ? undefined : Math.ceil(gap) + 2;
@@ -318,7 +318,13 @@ export class HealthChecks extends Construct {
       return;
     }
     const alarm = new cloudwatch.Alarm(this, id, {
-      metric: this.metricCheck(checkId, { statistic: 'SampleCount', period: Duration.hours(1) }),
+      metric: new cloudwatch.Metric({
+        namespace: HEALTH_NAMESPACE,
+        metricName: RUN_METRIC,
+        dimensionsMap: { Environment: this.environmentName, Run: run },
+        statistic: 'SampleCount',
+        period: Duration.hours(1),
+      }),
       alarmDescription: `INSUFFICIENT_DATA here means the SES SMTP health function has not run ${what} for ${periods} hours (environment ${this.environmentName}; schedule ${expression}): their alarms show stale states. Check that the function's EventBridge rules are enabled and that its invocations succeed (AWS/Events FailedInvocations), and read the function's log (${this.function.logGroup.logGroupName}).`,
       threshold: 1,
       evaluationPeriods: periods,

@@ -249,13 +249,13 @@ describe('HealthChecks', () => {
     ],
   ])('runs that stop are reported: %s', (_name, schedule, quotaSchedule, allPeriods, quotaPeriods) => {
     const { template } = build({ ...(schedule && { schedule }), ...(quotaSchedule && { quotaSchedule }) });
-    const watcher = (check: string, periods: number) =>
+    const watcher = (run: string, periods: number) =>
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'SesSmtp/Health',
-        MetricName: 'CheckPassed',
+        MetricName: 'RunFinished',
         Dimensions: [
-          { Name: 'Check', Value: check },
           { Name: 'Environment', Value: 'prod' },
+          { Name: 'Run', Value: run },
         ],
         Statistic: 'SampleCount',
         Period: 3600,
@@ -266,7 +266,7 @@ describe('HealthChecks', () => {
         AlarmActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
         InsufficientDataActions: [{ Ref: Match.stringLikeRegexp('^Topic') }],
       });
-    watcher('identity', allPeriods);
+    watcher('all', allPeriods);
     watcher('quota', quotaPeriods);
     const descriptions = alarmsOf(template)
       .filter((a) => a.Properties.Statistic === 'SampleCount')

@@ -488,6 +488,25 @@ describe('scheduled health checks', () => {
     expect(passed()).toEqual({ sending: 0, quota: 1 });
   });
 
+  // What the watchers of the schedules alarm on: one point per finished run, by run.
+  test('each run ends with its RunFinished point, after its checks', async () => {
+    await check();
+    await check({ checks: 'quota' });
+    const docs = metricLines.map((l) => JSON.parse(l));
+    const runs = docs.filter((d) => 'RunFinished' in d);
+    expect(runs.map((d) => [d.Environment, d.Run, d.RunFinished])).toEqual([
+      ['prod', 'all', 1],
+      ['prod', 'quota', 1],
+    ]);
+    expect(runs[0]._aws.CloudWatchMetrics[0]).toEqual({
+      Namespace: 'SesSmtp/Health',
+      Dimensions: [['Environment', 'Run']],
+      Metrics: [{ Name: 'RunFinished', Unit: 'Count' }],
+    });
+    // Written last: a run that dies on the way writes none.
+    expect(docs.indexOf(runs[0])).toBeGreaterThan(docs.findIndex((d) => d.Check === 'previous-key'));
+  });
+
   test('an unknown event is an error', async () => {
     await expect(check({ checks: 'everything' as 'all' })).rejects.toThrow(
       'event.checks must be "all" or "quota", got: "everything"',
