@@ -404,6 +404,7 @@ async function benchPrebuilt(): Promise<void> {
 const PLACEHOLDER_ENV = {
   ENVIRONMENT_NAME: 'bench',
   PREVIOUS_KEY_QUIET_DAYS: '7',
+  REPLACED_KEY_HOLD_DAYS: '7',
   ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'false',
   SMTP_USER_NAME: 'bench-user',
   SES_REGION: 'us-east-1',

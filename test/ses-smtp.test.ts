@@ -1,17 +1,22 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnOutput, CfnParameter, CfnResource, Fn, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Aspects, CfnOutput, CfnParameter, CfnResource, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+// cdk-nag 2, as apps that run it as an Aspect have it (the package's own checks use cdk-nag 3).
+import { AwsSolutionsChecks as AwsSolutionsChecksV2 } from 'cdk-nag-2';
 import { Construct } from 'constructs';
 import { CHECK_CATALOG } from '../lambda/shared/check-catalog';
 import { COMMANDS, GLOBAL_OPTIONS } from '../lib/cli/command-table';
 import { HEALTH_FUNCTION_OUTPUT, RESOURCES, sesSmtpOutputs } from '../lib/cli/context';
 import { parseOptions } from '../lib/cli/options';
-import { ConfigError } from '../lib/config/load';
+import { ConfigError, parseConfig } from '../lib/config/load';
 import * as api from '../lib/index';
 import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
+import { TEST_APP_PROPS } from './support/app-props';
+import { DeployAccessStack } from '../lib/deploy-access-stack';
+import { deployAccessPlan } from '../lib/config/github';
 import { BASE_ENV, synthStack, testApp } from './helpers';
 
 const { account: _account, region: _region, ...BASE_PROPS } = BASE_ENV;
@@ -23,16 +28,21 @@ function appStack(
   return new Stack(testApp(), 'App', { env });
 }
 
-let ownTemplate: Template | undefined;
-/** The template of a SesSmtp "Mail" with PROPS in a stack of your own ("App"), synthesized once. */
-function ownStackTemplate(): Template {
-  if (!ownTemplate) {
+let own: { stack: Stack; template: Template } | undefined;
+/**
+ * A SesSmtp "Mail" with PROPS in a stack of your own ("App"), synthesized once, checked by cdk-nag
+ * 2 as an Aspect on the way (as apps that run it so have it; its findings are annotations).
+ */
+function ownStack(): { stack: Stack; template: Template } {
+  if (!own) {
     const stack = appStack();
     new SesSmtp(stack, 'Mail', PROPS);
-    ownTemplate = Template.fromStack(stack);
+    Aspects.of(stack.node.root).add(new AwsSolutionsChecksV2());
+    own = { stack, template: Template.fromStack(stack) };
   }
-  return ownTemplate;
+  return own;
 }
+const ownStackTemplate = () => ownStack().template;
 
 /** The message SesSmtp throws for `props`, or undefined. */
 function errorOf(props: object, stack = appStack()): string | undefined {
@@ -221,6 +231,37 @@ describe('SesSmtp', () => {
     expect(
       () => new SesSmtp(stack, 'Mail', { ...PROPS, tags: zone as unknown as Record<string, string> }),
     ).toThrow('field "tags": got a PublicHostedZone, expected an object');
+  });
+
+  // An app that checks itself with cdk-nag 2 (`Aspects.of(app).add(new AwsSolutionsChecks())`)
+  // can take the construct unchanged: each acknowledgement is written for both versions.
+  test('cdk-nag 2 as an Aspect reports no error on SesSmtp in a stack of your own', () => {
+    const { stack } = ownStack();
+    const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-'));
+    expect(errors.map((e) => `${e.id} ${String(e.entry.data).split(':')[0]}`)).toEqual([]);
+    // What cdk-nag 2 read: the acknowledgement on the roles' policies, with the finding it covers.
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+      Metadata: { cdk_nag: Match.anyValue() },
+    });
+    expect(Object.values(policies).map((p) => p.Metadata.cdk_nag.rules_to_suppress)).toEqual([
+      [expect.objectContaining({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] })],
+      [expect.objectContaining({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] })],
+    ]);
+  });
+
+  // (Here too, not in its own test file: cdk-nag 2 is loaded once.)
+  test('cdk-nag 2 as an Aspect reports no error on the GitHub deploy access stack', () => {
+    const environments = {
+      staging: { ...BASE_ENV, account: '111111111111', github: { environment: 'staging' } },
+    };
+    const [access] = deployAccessPlan(
+      parseConfig({ github: { repository: 'acme/web-app' }, environments }, 'test.json'),
+    );
+    const app = new App(TEST_APP_PROPS);
+    const stack = new DeployAccessStack(app, 'Access', { access });
+    Aspects.of(app).add(new AwsSolutionsChecksV2());
+    app.synth();
+    expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-'))).toEqual([]);
   });
 
   test('an account-agnostic stack is accepted (only the Region must be explicit)', () => {
