@@ -90,14 +90,23 @@ function checkName(check: (v: unknown) => boolean): string {
 }
 
 /**
+ * What SES publishes, as plain text, to a topic when an event destination is created for it: no
+ * event. (It reaches the queue whenever the subscription exists first; as JSON it would fail
+ * every receive and end in the dead-letter queue, setting off its alarm.)
+ */
+export const SES_DESTINATION_NOTICE = 'Successfully validated SNS topic for Amazon SES event publishing.';
+
+/**
  * The SES event inside an SQS body: the body itself (raw message delivery) or the `Message` of
- * an SNS envelope. Returns undefined for SNS housekeeping messages that carry no SES event.
+ * an SNS envelope. Returns undefined for SNS housekeeping messages and SES's notice that an
+ * event destination was set up, which carry no SES event.
  */
 export function unwrap(body: string): Json | undefined {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
     throw new MalformedMessageError(`message body is larger than ${MAX_BODY_BYTES} bytes`);
   }
   if (body.trim() === '') throw new MalformedMessageError('message body is empty');
+  if (body.trim() === SES_DESTINATION_NOTICE) return undefined;
   const outer = parseJson(body, 'message body');
   if (!isObject(outer)) throw new MalformedMessageError('message body is not a JSON object');
   if (!('Type' in outer)) return outer;
@@ -105,6 +114,7 @@ export function unwrap(body: string): Json | undefined {
   if (outer.Type !== 'Notification')
     throw new MalformedMessageError(`SNS envelope of unknown Type ${JSON.stringify(outer.Type)}`);
   const message = field(outer, 'Message', isString, 'SNS envelope');
+  if (message.trim() === SES_DESTINATION_NOTICE) return undefined;
   const inner = parseJson(message, 'SNS Message');
   if (!isObject(inner)) throw new MalformedMessageError('SNS Message is not a JSON object');
   return inner;

@@ -64,7 +64,7 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
     try {
       const event = unwrap(record.body);
       if (!event) {
-        log.info('SNS housekeeping message: nothing to do');
+        log.info('SNS housekeeping message, or SES setting up its event destination: nothing to do');
         continue;
       }
       decision = decide(event);

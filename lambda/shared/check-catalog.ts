@@ -56,7 +56,7 @@ export const QUOTA: CheckInfo = {
 export const CREDENTIALS: CheckInfo = {
   id: 'credentials',
   runbook:
-    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), or its rotation is off or behind the schedule: a rotation is failing. Read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate`; with rotation off, redeploy the stack.",
+    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), its access key was deleted or deactivated in IAM (SES refuses every app that reads the secret), or its rotation is off or behind the schedule: a rotation is failing. Read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate` (for a deactivated key, the function's log names the command that reactivates it); with rotation off, redeploy the stack.",
 };
 
 export const PREVIOUS_KEY: CheckInfo = {

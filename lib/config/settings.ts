@@ -270,7 +270,7 @@ export interface SesSmtpSettings {
   readonly feedback?: FeedbackSettings;
   /** @default - rate alarms at their default levels, no email subscription */
   readonly alarms?: AlarmsSettings;
-  /** @default - every check daily, the quota hourly */
+  /** @default - every check daily, sending and the quota hourly */
   readonly health?: HealthSettings;
   /**
    * Tags on every resource: at most 49; keys not starting with "aws:", no two equal ignoring

@@ -3,7 +3,13 @@ import * as path from 'node:path';
 import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { decide, MAX_BODY_BYTES, unwrap } from '../../lambda/ses-feedback/feedback';
+import {
+  decide,
+  MalformedMessageError,
+  MAX_BODY_BYTES,
+  SES_DESTINATION_NOTICE,
+  unwrap,
+} from '../../lambda/ses-feedback/feedback';
 import { ABORT_BEFORE_TIMEOUT_MS, processBatch, TIME_RESERVE_MS } from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
 import { MetricBatch } from '../../lambda/shared/metrics';
@@ -144,6 +150,20 @@ describe('feedback decisions on the sample events', () => {
     const lambdaSns = (fixture('lambda_sns_event_complaint') as { Records: { Sns: unknown }[] }).Records[0]
       .Sns;
     expect(unwrap(JSON.stringify(lambdaSns))).toEqual(fixture('ses_event_complaint'));
+  });
+
+  // SES publishes this plain text to the topic when the configuration set's event destination is
+  // created (as quoted in ope-tech/laravel-ses#10): with the queue subscribed first, it arrives.
+  test.each([
+    ['raw delivery', SES_DESTINATION_NOTICE],
+    [
+      'SNS envelope',
+      JSON.stringify({ Type: 'Notification', MessageId: 'm', Message: SES_DESTINATION_NOTICE }),
+    ],
+  ])("SES's notice that the event destination is set up carries no event (%s)", (_name, body) => {
+    expect(unwrap(body)).toBeUndefined();
+    // Anything else that is not JSON is still malformed.
+    expect(() => unwrap(body.replace('Successfully', 'Unsuccessfully'))).toThrow(MalformedMessageError);
   });
 
   test('SNS subscription confirmations carry no event', () => {
