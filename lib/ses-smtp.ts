@@ -329,7 +329,9 @@ function validate(
         `${SOURCE}: field "${field}": got a token (${value}), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens`,
     ),
   ];
-  const notToken = (line: string) => !tokens.some(({ field }) => line.includes(`field "${field}":`));
+  // The schema's lines for a token's field, or for the items under it, say less than the token's.
+  const notToken = (line: string) =>
+    !tokens.some(({ field }) => ['":', '[', '.'].some((next) => line.includes(`field "${field}${next}`)));
   const rest = Object.fromEntries(Object.entries(props).filter(([key]) => !(key in APP_FIELD_FIXES)));
   const deferred = deferredZone(props);
   const result = SettingsSchema.safeParse(deferred ? { ...rest, dns: deferred.checked } : rest, {

@@ -201,6 +201,7 @@ describe('SesSmtp', () => {
     const domain = new CfnParameter(stack, 'Domain').valueAsString;
     const percentage = new CfnParameter(stack, 'Percent', { type: 'Number' }).valueAsNumber;
     const txt = new CfnParameter(stack, 'Txt', { type: 'CommaDelimitedList' }).valueAsList;
+    const emails = new CfnParameter(stack, 'Emails', { type: 'CommaDelimitedList' }).valueAsList;
     const error = (() => {
       try {
         new SesSmtp(stack, 'Mail', {
@@ -209,6 +210,8 @@ describe('SesSmtp', () => {
           dmarc: { percentage },
           apexSpf: { enabled: true, otherTxtValues: txt },
           alarms: { emails: ['ops@example.com', Fn.ref('Email')] },
+          feedback: { webhookUrl: Fn.ref('Hook') },
+          verifiedEmailAddresses: emails,
         });
       } catch (e) {
         return e as ConfigError;
@@ -217,7 +220,15 @@ describe('SesSmtp', () => {
     })();
     expect(error).toBeInstanceOf(ConfigError);
     const fields = error!.problems.map((line) => /field "([^"]+)"/.exec(line)?.[1]);
-    expect(fields).toEqual(['domain', 'dmarc.percentage', 'apexSpf.otherTxtValues', 'alarms.emails[1]']);
+    // One line per field: a list token's items get no schema line of their own.
+    expect(fields).toEqual([
+      'domain',
+      'dmarc.percentage',
+      'apexSpf.otherTxtValues',
+      'alarms.emails[1]',
+      'feedback.webhookUrl',
+      'verifiedEmailAddresses',
+    ]);
     for (const line of error!.problems)
       expect(line).toMatch(
         /got a token \([$#]\{Token\[.*\]\}\), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens$/,

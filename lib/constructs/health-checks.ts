@@ -292,9 +292,12 @@ export class HealthChecks extends Construct {
     );
 
     this.addAlarms(props, quotaPercent, sendRatePercent);
-    // Each schedule is watched by its runs' own point (the daily run publishes every check).
-    this.watchRuns('NotRunningAlarm', 'every check', schedules.all, 'all');
-    this.watchRuns('QuotaNotRunningAlarm', 'the sending and quota checks', schedules.quota, 'quota');
+    // Each schedule is watched by its runs' own point (the daily run publishes every check). New
+    // ids, not the invocation-count alarm's "NotRunningAlarm": CloudFormation replaces the alarm,
+    // and a new alarm starts in INSUFFICIENT_DATA without notifying, where one updated in place
+    // keeps its state (PutMetricAlarm) and would report the stopped runs of a metric just born.
+    this.watchRuns('AllRunsStoppedAlarm', 'every check', schedules.all, 'all');
+    this.watchRuns('QuotaRunsStoppedAlarm', 'the sending and quota checks', schedules.quota, 'quota');
   }
 
   /**
@@ -457,7 +460,7 @@ export class HealthChecks extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         // A check runs once a day: between runs the alarm keeps the state of the last run.
         // (MISSING would turn it INSUFFICIENT_DATA an hour after each run, since every data point
-        // of its evaluation range is missing then.) NotRunningAlarm covers runs that stop.
+        // of its evaluation range is missing then.) The RunsStopped alarms cover runs that stop.
         // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
         treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       });

@@ -261,6 +261,12 @@ describe('HealthChecks', () => {
       });
     watcher('all', allPeriods);
     watcher('quota', quotaPeriods);
+    // Not the id of the invocation-count alarm they replace: CloudFormation makes them anew, and a
+    // new alarm starts in INSUFFICIENT_DATA without notifying (one updated in place keeps OK, then
+    // would report the runs of its new metric as stopped).
+    const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(ids.filter((id) => /NotRunning/.test(id))).toEqual([]);
+    expect(ids.filter((id) => /RunsStoppedAlarm/.test(id))).toHaveLength(2);
     const descriptions = alarmsOf(template)
       .filter((a) => a.Properties.Statistic === 'SampleCount')
       .map((a) => text(a.Properties.AlarmDescription));
