@@ -319,19 +319,22 @@ function validate(
     ]);
   }
   // The app's fields and tokens are named with their fix, and the rest is still checked: every
-  // problem at once, one line per field.
+  // problem at once, one line per field (the schema's issues under a token's path say less).
   const misplaced = Object.entries(APP_FIELD_FIXES).filter(([key]) => key in props);
-  const tokens = tokenFields(props);
+  const tokens = tokenPaths(props);
   const misplacedLines = [
     ...misplaced.map(([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`),
-    ...tokens.map(
-      ({ field, value }) =>
-        `${SOURCE}: field "${field}": got a token (${value}), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens`,
+    ...problemLines(
+      SOURCE,
+      tokens.map(({ path, value }) => ({
+        path,
+        input: value,
+        expected: `a literal value, not a token: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens`,
+      })),
     ),
   ];
-  // The schema's lines for a token's field, or for the items under it, say less than the token's.
-  const notToken = (line: string) =>
-    !tokens.some(({ field }) => ['":', '[', '.'].some((next) => line.includes(`field "${field}${next}`)));
+  const underToken = (issue: { path: PropertyKey[] }) =>
+    tokens.some(({ path }) => path.every((key, i) => issue.path[i] === key));
   const rest = Object.fromEntries(Object.entries(props).filter(([key]) => !(key in APP_FIELD_FIXES)));
   const deferred = deferredZone(props);
   const result = SettingsSchema.safeParse(deferred ? { ...rest, dns: deferred.checked } : rest, {
@@ -340,7 +343,12 @@ function validate(
   if (!result.success || misplacedLines.length)
     throw new ConfigError([
       ...misplacedLines,
-      ...(result.success ? [] : issueLines(SOURCE, result.error.issues).filter(notToken)),
+      ...(result.success
+        ? []
+        : issueLines(
+            SOURCE,
+            result.error.issues.filter((i) => !underToken(i)),
+          )),
     ]);
   const { environmentName, additionalSmtpRegions, cliOptions, ...settings } = result.data;
   const parsed = { ...settings, account: stack.account, region };
@@ -376,25 +384,25 @@ const LOOKUP_PLACEHOLDER_ZONE_ID = 'DUMMY';
  * The hosted zone is the exception (deferredZone). Without this, the schema would say a token
  * like "${Token[TOKEN.15]}" is not a domain name.
  */
-function tokenFields(props: SesSmtpProps): { field: string; value: string }[] {
-  const found: { field: string; value: string }[] = [];
-  const visit = (value: unknown, field: string) => {
-    if (field === 'dns.hostedZoneId' || field === 'dns.zoneName') return;
+function tokenPaths(props: SesSmtpProps): { path: PropertyKey[]; value: string }[] {
+  const found: { path: PropertyKey[]; value: string }[] = [];
+  const visit = (value: unknown, path: PropertyKey[]) => {
+    if (path[0] === 'dns' && (path[1] === 'hostedZoneId' || path[1] === 'zoneName')) return;
     // A list token (Token.asList, a parameter of type List) is a list of one encoded string.
     const list = Array.isArray(value) && Token.isUnresolved(value);
     if (list || ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value))) {
-      found.push({ field, value: list ? String(value) : Token.asString(value) });
+      found.push({ path, value: list ? String(value) : Token.asString(value) });
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => visit(item, `${field}[${i}]`));
+      value.forEach((item, i) => visit(item, [...path, i]));
     } else if (
       value !== null &&
       typeof value === 'object' &&
       Object.getPrototypeOf(value) === Object.prototype
     ) {
-      for (const [key, item] of Object.entries(value)) visit(item, `${field}.${key}`);
+      for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
     }
   };
-  for (const [key, value] of Object.entries(props)) visit(value, key);
+  for (const [key, value] of Object.entries(props)) visit(value, [key]);
   return found;
 }
 

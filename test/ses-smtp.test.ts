@@ -231,7 +231,7 @@ describe('SesSmtp', () => {
     ]);
     for (const line of error!.problems)
       expect(line).toMatch(
-        /got a token \([$#]\{Token\[.*\]\}\), expected a literal value: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens$/,
+        /got "[$#]\{Token\[.*\]\}", expected a literal value, not a token: SesSmtp checks it and builds names, records and policies from it at synth; of the settings only dns.hostedZoneId and dns.zoneName may be tokens$/,
       );
     expect(stack.node.tryFindChild('Mail')).toBeUndefined();
   });

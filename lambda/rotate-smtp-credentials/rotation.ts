@@ -15,6 +15,7 @@ import {
   describeUse,
   keyLastUse,
   KeyLastUse,
+  accessKeyState,
   daysAfter,
   SES_SERVICE,
   stillSendsWith,
@@ -291,17 +292,15 @@ async function failIfPendingKeyIsUnusable(
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
-  const { AccessKeyMetadata: keys = [] } = await deps.iam.send(
-    new ListAccessKeysCommand({ UserName: deps.settings.userName }),
-  );
-  const key = keys.find((k) => k.AccessKeyId === pending.username);
-  if (key && key.Status !== 'Inactive') return;
+  const { status } = await accessKeyState(deps.iam, pending.username, deps.settings.userName);
+  if (status === 'Active') return;
   await clearPending(deps.secrets, secretId, token);
-  const state = key ? 'is deactivated' : 'no longer exists';
+  const state = status === 'Inactive' ? 'is deactivated' : 'no longer exists';
   log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
-  const cause = key
-    ? 'which is deactivated (ses-smtp revoke deactivates every key of the user)'
-    : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
+  const cause =
+    status === 'Inactive'
+      ? 'which is deactivated (ses-smtp revoke deactivates every key of the user)'
+      : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, ${cause}. ` +
       `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env ${deps.settings.environmentName}; without an environments file: ses-smtp rotate --secret-id ${secretId}).`,

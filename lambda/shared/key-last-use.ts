@@ -65,16 +65,24 @@ export type AccessKeyState =
   | { readonly status: 'deleted' };
 
 /**
- * Whether IAM still has the key and it is active: GetAccessKeyLastUsed names the key's user (or
- * answers NoSuchEntity for a deleted key), ListAccessKeys of that user gives its status.
+ * Whether IAM still has the key and it is active: ListAccessKeys of its user gives its status.
+ * Without `userName`, GetAccessKeyLastUsed names the user (or answers NoSuchEntity for a deleted
+ * key).
  */
-export async function accessKeyState(iam: IAMClient, accessKeyId: string): Promise<AccessKeyState> {
-  let userName: string | undefined;
-  try {
-    ({ UserName: userName } = await iam.send(new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId })));
-  } catch (error) {
-    if ((error as Error).name === 'NoSuchEntityException') return { status: 'deleted' };
-    throw error;
+export async function accessKeyState(
+  iam: IAMClient,
+  accessKeyId: string,
+  userName?: string,
+): Promise<AccessKeyState> {
+  if (userName === undefined) {
+    try {
+      ({ UserName: userName } = await iam.send(
+        new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }),
+      ));
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchEntityException') return { status: 'deleted' };
+      throw error;
+    }
   }
   const { AccessKeyMetadata: keys = [] } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
   const key = keys.find((k) => k.AccessKeyId === accessKeyId);

@@ -321,13 +321,7 @@ export class HealthChecks extends Construct {
       return;
     }
     const alarm = new cloudwatch.Alarm(this, id, {
-      metric: new cloudwatch.Metric({
-        namespace: HEALTH_NAMESPACE,
-        metricName: RUN_METRIC,
-        dimensionsMap: { Environment: this.environmentName, Run: run },
-        statistic: 'SampleCount',
-        period: Duration.hours(1),
-      }),
+      metric: this.metricRunFinished(run),
       alarmDescription: `INSUFFICIENT_DATA here means the SES SMTP health function has not run ${what} for ${periods} hours (environment ${this.environmentName}; schedule ${expression}): their alarms show stale states. Check that the function's EventBridge rules are enabled and that its invocations succeed (AWS/Events FailedInvocations), and read the function's log (${this.function.logGroup.logGroupName}).`,
       threshold: 1,
       evaluationPeriods: periods,
@@ -345,6 +339,18 @@ export class HealthChecks extends Construct {
       metricName: CHECK_METRIC,
       dimensionsMap: { Environment: this.environmentName, Check: checkId },
       statistic: 'Minimum',
+      period: Duration.hours(1),
+      ...props,
+    });
+  }
+
+  /** One point per finished run of a schedule: `all` (every check) or `quota` (the hourly run). */
+  public metricRunFinished(run: 'all' | 'quota', props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: HEALTH_NAMESPACE,
+      metricName: RUN_METRIC,
+      dimensionsMap: { Environment: this.environmentName, Run: run },
+      statistic: 'SampleCount',
       period: Duration.hours(1),
       ...props,
     });
