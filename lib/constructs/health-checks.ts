@@ -334,26 +334,12 @@ export class HealthChecks extends Construct {
 
   /** The CheckPassed metric of one check (1 passed, 0 failed or warned). */
   public metricCheck(checkId: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: HEALTH_NAMESPACE,
-      metricName: CHECK_METRIC,
-      dimensionsMap: { Environment: this.environmentName, Check: checkId },
-      statistic: 'Minimum',
-      period: Duration.hours(1),
-      ...props,
-    });
+    return this.healthMetric(CHECK_METRIC, { Check: checkId }, 'Minimum', props);
   }
 
   /** One point per finished run of a schedule: `all` (every check) or `quota` (the hourly run). */
   public metricRunFinished(run: 'all' | 'quota', props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: HEALTH_NAMESPACE,
-      metricName: RUN_METRIC,
-      dimensionsMap: { Environment: this.environmentName, Run: run },
-      statistic: 'SampleCount',
-      period: Duration.hours(1),
-      ...props,
-    });
+    return this.healthMetric(RUN_METRIC, { Run: run }, 'SampleCount', props);
   }
 
   /** A quota figure the function publishes (see QUOTA_METRICS). */
@@ -361,11 +347,21 @@ export class HealthChecks extends Construct {
     metricName: (typeof QUOTA_METRICS)[keyof typeof QUOTA_METRICS],
     props: cloudwatch.MetricOptions = {},
   ): cloudwatch.Metric {
+    return this.healthMetric(metricName, {}, 'Maximum', props);
+  }
+
+  /** A metric of the function's EMF lines: hourly, by environment and `dimensions`. */
+  private healthMetric(
+    metricName: string,
+    dimensions: Record<string, string>,
+    statistic: string,
+    props: cloudwatch.MetricOptions,
+  ): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: HEALTH_NAMESPACE,
       metricName,
-      dimensionsMap: { Environment: this.environmentName },
-      statistic: 'Maximum',
+      dimensionsMap: { Environment: this.environmentName, ...dimensions },
+      statistic,
       period: Duration.hours(1),
       ...props,
     });
