@@ -20,6 +20,7 @@ import {
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
+import { dmarcPolicy, isDmarcRecord, isMisspeltDmarcRecord } from './auth-records';
 import { checkRecord } from './dns-check';
 import {
   accessKeyState,
@@ -279,31 +280,33 @@ const dmarcCheck: Check = {
   },
 };
 
-/** DMARC managed outside the stack: exactly one well-formed record must exist. */
+/** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
 async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Promise<CheckResult> {
   const title = `DMARC record at _dmarc.${domain}`;
-  let records: string[];
+  let found: string[];
   try {
-    records = (await resolver.resolveTxt(`_dmarc.${domain}`))
-      .map((c) => c.join(''))
-      .filter((v) => /^v=DMARC1\b/i.test(v));
+    found = (await resolver.resolveTxt(`_dmarc.${domain}`)).map((c) => c.join(''));
   } catch {
-    records = [];
+    found = [];
   }
+  const records = found.filter(isDmarcRecord);
   if (records.length !== 1) {
+    const misspelt = records.length === 0 ? found.find(isMisspeltDmarcRecord) : undefined;
     return {
       id: 'DmarcTxt',
       status: 'fail',
       title,
-      detail: `${records.length} DMARC records`,
-      fix: 'publish exactly one TXT "v=DMARC1; p=quarantine; ..." (or set dmarc.enabled to let the stack do it)',
+      detail: misspelt ? `"${misspelt}" is not DMARC to receivers` : `${records.length} DMARC records`,
+      fix: misspelt
+        ? 'write the version as "v=DMARC1", in upper case (RFC 7489 §6.3: receivers ignore the record otherwise)'
+        : 'publish exactly one TXT "v=DMARC1; p=quarantine; ..." (or set dmarc.enabled to let the stack do it)',
     };
   }
-  const policy = /(?:^|;)\s*p=(none|quarantine|reject)\s*(?:;|$)/i.exec(records[0])?.[1];
-  return policy
+  const policy = dmarcPolicy(records[0]);
+  return 'tags' in policy
     ? {
         id: 'DmarcTxt',
-        status: policy === 'none' ? 'warn' : 'ok',
+        status: policy.tags.p === 'none' ? 'warn' : 'ok',
         title,
         detail: records[0],
         fix: 'p=none only monitors: move to quarantine once reports look clean',
@@ -312,7 +315,7 @@ async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Pr
         id: 'DmarcTxt',
         status: 'fail',
         title,
-        detail: records[0],
+        detail: `${records[0]} (${policy.problem})`,
         fix: 'the record needs a p= tag of none, quarantine or reject right after v=DMARC1',
       };
 }

@@ -1,5 +1,6 @@
 import type { promises as dns } from 'node:dns';
 import type { DnsRecord } from '../../lib/dns-records';
+import { sameTxtValue, singleRecordKind } from './auth-records';
 import type { CheckResult } from './checks';
 
 /*
@@ -7,12 +8,14 @@ import type { CheckResult } from './checks';
  * scheduled health checks alike.
  */
 
-const SINGLE_RECORD_KINDS: [string, RegExp, string][] = [
-  ['SPF', /^v=spf1\b/i, 'several make SPF fail with permerror'],
-  ['DMARC', /^v=DMARC1\b/i, 'several make receivers ignore DMARC'],
-];
+/** What a second SPF or DMARC record at one name does: receivers give up on both. */
+const SECOND_RECORD_EFFECT = {
+  SPF: 'several make SPF fail with permerror',
+  DMARC: 'several make receivers ignore DMARC',
+};
 
 const bare = (name: string) => name.replace(/\.$/, '').toLowerCase();
+const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join(' ');
 
 /** Compares one expected record with live DNS. */
 export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Promise<CheckResult> {
@@ -34,44 +37,65 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
     }
     if (record.type === 'MX') {
       const found = await resolver.resolveMx(name);
-      const missing = record.values.filter((v) => {
+      const wanted = record.values.map((v) => {
         const [priority, host] = v.split(' ');
-        return !found.some((m) => m.priority === Number(priority) && bare(m.exchange) === bare(host));
+        return { priority: Number(priority), host: bare(host) };
       });
-      return missing.length === 0
-        ? { id: record.key, status: 'ok', title, detail: record.values.join(', ') }
-        : {
-            id: record.key,
-            status: 'fail',
-            title,
-            detail: `found ${found.map((m) => `${m.priority} ${m.exchange}`).join(', ') || 'nothing'}`,
-            fix: `add MX ${missing.join(', ')}`,
-          };
+      const listed = (m: { priority: number; exchange: string }) =>
+        wanted.some((w) => w.priority === m.priority && w.host === bare(m.exchange));
+      const missing = record.values.filter(
+        (_, i) =>
+          !found.some((m) => m.priority === wanted[i].priority && bare(m.exchange) === wanted[i].host),
+      );
+      // Another mail server at the MAIL FROM domain takes bounces from SES (all of them, when it is
+      // preferred): SES requires that the domain not receive mail (SetIdentityMailFromDomain).
+      const extra = found.filter((m) => !listed(m)).map((m) => `${m.priority} ${bare(m.exchange)}`);
+      if (missing.length === 0 && extra.length === 0) {
+        return { id: record.key, status: 'ok', title, detail: record.values.join(', ') };
+      }
+      return {
+        id: record.key,
+        status: 'fail',
+        title,
+        detail: `found ${found.map((m) => `${m.priority} ${m.exchange}`).join(', ') || 'nothing'}`,
+        fix: [
+          ...(missing.length ? [`add MX ${missing.join(', ')}`] : []),
+          ...(extra.length
+            ? [
+                `remove MX ${extra.join(', ')} (bounces would go there, not to SES; this domain must not receive mail)`,
+              ]
+            : []),
+        ].join('; '),
+      };
     }
     const found = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
-    const missing = record.values.filter((v) => !found.includes(v));
-    // A second SPF or DMARC record at one name breaks the first: receivers give up on both.
-    for (const [kind, pattern, effect] of SINGLE_RECORD_KINDS) {
-      const count = found.filter((v) => pattern.test(v)).length;
+    for (const kind of ['SPF', 'DMARC'] as const) {
+      const count = found.filter((v) => singleRecordKind(v) === kind).length;
       if (count > 1) {
         return {
           id: record.key,
           status: 'fail',
           title,
           detail: `${count} ${kind} records`,
-          fix: `keep exactly one ${kind} record (${effect})`,
+          fix: `keep exactly one ${kind} record (${SECOND_RECORD_EFFECT[kind]})`,
         };
       }
     }
-    return missing.length === 0
-      ? { id: record.key, status: 'ok', title, detail: record.values.map((v) => `"${v}"`).join(' ') }
-      : {
-          id: record.key,
-          status: 'fail',
-          title,
-          detail: found.length ? `found ${found.map((v) => `"${v}"`).join(' ')}` : 'no TXT record',
-          fix: `publish TXT ${missing.map((v) => `"${v}"`).join(' ')}`,
-        };
+    const missing = record.values.filter((v) => !found.some((f) => sameTxtValue(v, f)));
+    if (missing.length === 0) return { id: record.key, status: 'ok', title, detail: quoted(record.values) };
+    // An SPF or DMARC record that says something else is to be replaced: a second one breaks both.
+    const fixes = missing.map((v) => {
+      const kind = singleRecordKind(v);
+      const other = kind && found.find((f) => singleRecordKind(f) === kind);
+      return other === undefined ? `publish TXT "${v}"` : `replace TXT "${other}" with "${v}"`;
+    });
+    return {
+      id: record.key,
+      status: 'fail',
+      title,
+      detail: found.length ? `found ${quoted(found)}` : 'no TXT record',
+      fix: fixes.join('; '),
+    };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTFOUND' || code === 'ENODATA') {

@@ -91,7 +91,8 @@ export const DMARC_URI_RE =
 
 // --- SPF terms (RFC 7208 §4.6.1, §5, §6, §7.1) ------------------------------------------------
 
-const MACRO_EXPAND = '%\\{[slodiphcrtvSLODIPHCRTV][0-9]*[rR]?[-.+,/_=]*\\}|%%|%_|%-';
+/** A macro of a term: c, r and t are for explanation text only (RFC 7208 §7.2), not for terms. */
+const MACRO_EXPAND = '%\\{[slodiphvSLODIPHV][0-9]*[rR]?[-.+,/_=]*\\}|%%|%_|%-';
 /** macro-string: visible characters except "%", which only starts a macro. */
 const MACRO_STRING = `(?:${MACRO_EXPAND}|[\\x21-\\x24\\x26-\\x7e])*`;
 /** RFC 7208 toplabel: not all-numeric; a hyphen only inside. */
@@ -99,6 +100,23 @@ const SPF_TOP_LABEL = '(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0
 /** domain-spec: a macro-string ending in "." and a top label (a trailing dot allowed) or a macro. */
 const DOMAIN_SPEC = new RegExp(`^${MACRO_STRING}(?:\\.${SPF_TOP_LABEL}\\.?|${MACRO_EXPAND})$`);
 const DUAL_CIDR = /(?:\/([0-9]{1,2}))?(?:\/\/([0-9]{1,3}))?$/;
+/** A prefix length without leading zeros (RFC 7208 §5.6: ip4-cidr-length, ip6-cidr-length). */
+const PREFIX_LENGTH = /^(?:0|[1-9][0-9]{0,2})$/;
+
+/**
+ * Whether `spec` is a domain-spec whose literal labels a receiver can look up: besides the syntax,
+ * every label without a macro 1 to 63 characters and a name without macros at most 253 (RFC 7208
+ * §4.3: a malformed name makes check_host() return "none", and an include of it a permerror).
+ */
+function isDomainSpec(spec: string): boolean {
+  if (!DOMAIN_SPEC.test(spec)) return false;
+  const name = spec.replace(/\.$/, '');
+  const labels = name.replace(/%\{[^}]*\}|%[%_-]/g, '%').split('.');
+  return (
+    labels.every((label) => label.includes('%') || (label.length >= 1 && label.length <= 63)) &&
+    (name.includes('%') || name.length <= 253)
+  );
+}
 
 /**
  * Why one term of an SPF record (other than "v=spf1" and the final "all") is not valid, as the
@@ -107,14 +125,16 @@ const DUAL_CIDR = /(?:\/([0-9]{1,2}))?(?:\/\/([0-9]{1,3}))?$/;
  */
 export function spfTermProblem(term: string): string | undefined {
   const example = 'like "include:_spf.google.com", "ip4:192.0.2.0/24", "a/24//64" or "exists:%{i}._spf.%{d}"';
+  if (/%\{[crtCRT]/.test(term)) {
+    return `no macro %{c}, %{r} or %{t} in a term: RFC 7208 §7.2 allows them in explanation text only (receivers return permerror), ${example}`;
+  }
   const modifier = /^([A-Za-z][A-Za-z0-9_.-]*)=(.*)$/s.exec(term);
   if (modifier) {
     const name = modifier[1].toLowerCase();
     if (name === 'v') return 'an SPF term without "v=spf1": the stack writes the version tag itself';
     if (name === 'redirect')
       return 'no "redirect=" modifier: the stack writes its own "all", and RFC 7208 §6.1 ignores redirect when "all" is present';
-    return new RegExp(`^${MACRO_STRING}$`).test(modifier[2]) &&
-      (name !== 'exp' || DOMAIN_SPEC.test(modifier[2]))
+    return new RegExp(`^${MACRO_STRING}$`).test(modifier[2]) && (name !== 'exp' || isDomainSpec(modifier[2]))
       ? undefined
       : `a modifier "name=value" whose value is a macro-string (RFC 7208 §6, §7.1), ${example}`;
   }
@@ -123,29 +143,32 @@ export function spfTermProblem(term: string): string | undefined {
   const arg = m?.[3];
   const cidr = DUAL_CIDR.exec(term)!;
   const [ip4Len, ip6Len] = [cidr[1], cidr[2]].map((v) => (v === undefined ? undefined : Number(v)));
-  const cidrOk = (ip4Len === undefined || ip4Len <= 32) && (ip6Len === undefined || ip6Len <= 128);
+  const cidrOk =
+    [cidr[1], cidr[2]].every((v) => v === undefined || PREFIX_LENGTH.test(v)) &&
+    (ip4Len === undefined || ip4Len <= 32) &&
+    (ip6Len === undefined || ip6Len <= 128);
   switch (mechanism) {
     case 'all':
       return 'no "all" here: set "apexSpf.all" ("~all", "-all" or "?all"), it ends the record';
     case 'include':
     case 'exists':
-      return arg !== undefined && cidr[0] === '' && DOMAIN_SPEC.test(arg)
+      return arg !== undefined && cidr[0] === '' && isDomainSpec(arg)
         ? undefined
         : `"${mechanism}:" and a domain (macros allowed), ${example}`;
     case 'ptr':
-      return (arg === undefined || DOMAIN_SPEC.test(arg)) && cidr[0] === ''
+      return (arg === undefined || isDomainSpec(arg)) && cidr[0] === ''
         ? undefined
         : `"ptr" or "ptr:" and a domain, ${example}`;
     case 'a':
     case 'mx':
-      return (arg === undefined || DOMAIN_SPEC.test(arg)) && cidrOk
+      return (arg === undefined || isDomainSpec(arg)) && cidrOk
         ? undefined
         : `"${mechanism}", an optional ":domain" and optional prefix lengths "/0-32" and "//0-128", ${example}`;
     case 'ip4': {
       const [address, len, ...rest] = (/^[+?~-]?ip4:(.*)$/is.exec(term)?.[1] ?? '').split('/');
       return isIPv4(address) &&
         rest.length === 0 &&
-        (len === undefined || (/^[0-9]{1,2}$/.test(len) && Number(len) <= 32))
+        (len === undefined || (PREFIX_LENGTH.test(len) && Number(len) <= 32))
         ? undefined
         : `"ip4:" and an IPv4 address with an optional prefix length /0-32, ${example}`;
     }
@@ -156,7 +179,7 @@ export function spfTermProblem(term: string): string | undefined {
       // RFC 7208 §5.6 takes an RFC 4291 address: Node's isIPv6 also takes a zone index ("%eth0").
       return isIPv6(address) &&
         !address.includes('%') &&
-        (len === undefined || (/^[0-9]{1,3}$/.test(len) && Number(len) <= 128))
+        (len === undefined || (PREFIX_LENGTH.test(len) && Number(len) <= 128))
         ? undefined
         : `"ip6:" and an IPv6 address (RFC 4291, no "%" zone index) with an optional prefix length /0-128, ${example}`;
     }

@@ -985,6 +985,10 @@ describe('SPF terms per RFC 7208', () => {
     'include:%{d2}.spf.example.net',
     'exp=explain._spf.%{d}',
     'custom-modifier=value',
+    'a/0//0',
+    'ip6:2001:db8::/0',
+    `a:${'x'.repeat(63)}.example.com`,
+    'include:%{d}.%{l}.spf.example.net.',
   ])('accepts %s', (term) => valid({ apexSpf: { enabled: true, otherMechanisms: [term] } }));
 
   test.each<[string, RegExp]>([
@@ -1000,6 +1004,19 @@ describe('SPF terms per RFC 7208', () => {
     ['include:', /"include:" and a domain/],
     ['include:example.com/24', /"include:" and a domain/],
     ['exists:%{x}.example.com', /"exists:" and a domain/],
+    // RFC 7208 §7.2: c, r and t are for explanation text only; the test suite's exp-only-macro-char.
+    ['exists:%{t}.%{d}.rate.example.net', /no macro %\{c\}, %\{r\} or %\{t\} in a term/],
+    ['exp=%{r}.example.com', /no macro %\{c\}, %\{r\} or %\{t\} in a term/],
+    ['include:%{C}.example.com', /no macro %\{c\}, %\{r\} or %\{t\} in a term/],
+    // RFC 7208 §4.3: an empty or over-long label makes the name malformed.
+    ['include:spf..example.com', /"include:" and a domain/],
+    [`a:${'x'.repeat(64)}.example.com`, /"a", an optional ":domain"/],
+    ['exp=explain..example.com', /a modifier "name=value"/],
+    // RFC 7208 §5.6: prefix lengths without leading zeros.
+    ['a/01', /"a", an optional ":domain"/],
+    ['mx//064', /"mx", an optional ":domain"/],
+    ['ip4:192.0.2.0/024', /"ip4:" and an IPv4 address/],
+    ['ip6:2001:db8::/032', /"ip6:" and an IPv6 address/],
     ['~all', /no "all" here: set "apexSpf.all"/],
     ['redirect=_spf.example.com', /no "redirect=" modifier/],
     ['v=spf1', /without "v=spf1"/],
@@ -1012,6 +1029,14 @@ describe('SPF terms per RFC 7208', () => {
       `${at('apexSpf.otherMechanisms[0]')}got ${JSON.stringify(term)}, expected `,
     );
     expect(problems[0]).toMatch(expected);
+  });
+
+  test('a name of more than 253 characters is refused (RFC 7208 §4.3)', () => {
+    const name = `${'abcdefgh.'.repeat(27)}com`;
+    const valid = (n: string) => problemsOf2({ apexSpf: { otherMechanisms: [`include:${n}`] } });
+    expect(name).toHaveLength(246);
+    expect(valid(name)).toEqual([]);
+    expect(valid(`abcdefgh.${name}`)).toEqual([expect.stringMatching(/expected "include:" and a domain/)]);
   });
 
   test('at most one exp= modifier', () => {

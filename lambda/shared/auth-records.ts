@@ -1,0 +1,114 @@
+/*
+ * SPF and DMARC records as receivers read them, so that a live record is compared by meaning, not
+ * by its text: a DNS provider's console, or a person, may space, order or spell a record another
+ * way than the stack prints it.
+ */
+
+/** An SPF record: "v=spf1" in any case, then a space or the end (RFC 7208 §4.5, §4.6.1). */
+export function isSpfRecord(txt: string): boolean {
+  return /^v=spf1(?: |$)/i.test(txt);
+}
+
+/**
+ * The terms of an SPF record in one spelling: split at runs of spaces (RFC 7208 §4.6.1 allows
+ * several, and trailing ones), names and domains in lower case with the macros as written ("%{I}"
+ * and "%{i}" expand differently, §7.3), the default "+" qualifier left out, and a domain's trailing
+ * dot dropped (absolute and relative names are one name to SPF). The order is kept: receivers
+ * evaluate the mechanisms from left to right (§4.6.2).
+ */
+export function spfTerms(txt: string): string[] {
+  return txt
+    .split(/ +/)
+    .filter(Boolean)
+    .slice(1)
+    .map((term) => {
+      const lower = term.replace(
+        /(%\{[^}]*\})|[^%]+|%/g,
+        (part, macro?: string) => macro ?? part.toLowerCase(),
+      );
+      const unqualified = lower.replace(/^\+/, '');
+      return /^(?:ip4|ip6):/.test(unqualified) ? unqualified : unqualified.replace(/\.(?=\/|$)/, '');
+    });
+}
+
+/**
+ * A DMARC record: "v" "=" "DMARC1" with optional spaces around "=", then ";" or the end (RFC 7489
+ * §6.4). The version is case-sensitive: receivers ignore a record with "v=dmarc1" (§6.3).
+ */
+export function isDmarcRecord(txt: string): boolean {
+  return /^[vV][ \t]*=[ \t]*DMARC1[ \t]*(?:;|$)/.test(txt);
+}
+
+/** A DMARC record whose version is spelt in another case: receivers ignore it. */
+export function isMisspeltDmarcRecord(txt: string): boolean {
+  return !isDmarcRecord(txt) && /^v[ \t]*=[ \t]*dmarc1[ \t]*(?:;|$)/i.test(txt);
+}
+
+/** The tags of a DMARC record with RFC 7489 §6.3's defaults, or why receivers would not apply it. */
+export type DmarcPolicy = { readonly tags: Readonly<Record<string, string>> } | { readonly problem: string };
+
+const DMARC_DEFAULTS: Readonly<Record<string, string>> = {
+  pct: '100',
+  adkim: 'r',
+  aspf: 'r',
+  fo: '0',
+  rf: 'afrf',
+  ri: '86400',
+  rua: '',
+  ruf: '',
+};
+
+/**
+ * Reads a DMARC record as a receiver does (RFC 7489 §6.3, §6.4): tags separated by ";" with
+ * optional spaces around it and around "=", a final ";" allowed, "v" first and "p" second, the
+ * other tags in any order, tag names and policy words in any case, unknown tags ignored. Absent
+ * tags take their defaults ("sp" that of "p"), so that two records that ask receivers for the same
+ * compare equal.
+ */
+export function dmarcPolicy(txt: string): DmarcPolicy {
+  if (!isDmarcRecord(txt)) return { problem: 'not a DMARC record: it must start with "v=DMARC1"' };
+  const parts = txt
+    .split(';')
+    .map((p) => p.replace(/^[ \t]+|[ \t]+$/g, ''))
+    .filter(Boolean);
+  const tags: Record<string, string> = {};
+  for (const [i, part] of parts.entries()) {
+    const tag = /^([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*)$/.exec(part);
+    if (!tag) return { problem: `"${part}" is not a tag=value pair` };
+    const name = tag[1].toLowerCase();
+    if (i === 1 && name !== 'p') return { problem: '"p=" must come right after "v=DMARC1"' };
+    // A tag given twice: the first counts. Unknown tags are ignored (§6.3).
+    if (name in tags || !(name in DMARC_DEFAULTS || /^(?:v|p|sp)$/.test(name))) continue;
+    tags[name] = /^(?:p|sp|adkim|aspf|rf|fo)$/.test(name)
+      ? tag[2].toLowerCase()
+      : /^ru[af]$/.test(name)
+        ? tag[2].split(/[ \t]*,[ \t]*/).join(',')
+        : tag[2];
+  }
+  if (!('p' in tags)) return { problem: '"p=" must come right after "v=DMARC1"' };
+  if (!/^(?:none|quarantine|reject)$/.test(tags.p)) {
+    return { problem: `p=${tags.p} is not a policy: none, quarantine or reject` };
+  }
+  const { v: _version, ...policy } = tags;
+  return { tags: { ...DMARC_DEFAULTS, sp: tags.p, ...policy } };
+}
+
+/** Whether a live TXT value says what the expected one says: SPF and DMARC by meaning, the rest by text. */
+export function sameTxtValue(expected: string, found: string): boolean {
+  if (isSpfRecord(expected)) {
+    const [want, got] = [spfTerms(expected), spfTerms(found)];
+    return isSpfRecord(found) && want.length === got.length && want.every((t, i) => t === got[i]);
+  }
+  if (isDmarcRecord(expected)) {
+    const [want, got] = [dmarcPolicy(expected), dmarcPolicy(found)];
+    if (!('tags' in want) || !('tags' in got)) return false;
+    const names = new Set([...Object.keys(want.tags), ...Object.keys(got.tags)]);
+    return [...names].every((n) => want.tags[n] === got.tags[n]);
+  }
+  return expected === found;
+}
+
+/** The record kind a TXT value has only one of at a name (SPF, DMARC), if it is one. */
+export function singleRecordKind(txt: string): 'SPF' | 'DMARC' | undefined {
+  return isSpfRecord(txt) ? 'SPF' : isDmarcRecord(txt) ? 'DMARC' : undefined;
+}

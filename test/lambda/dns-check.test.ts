@@ -1,0 +1,215 @@
+import { promises as dnsPromises } from 'node:dns';
+import { dmarcPolicy, isDmarcRecord, sameTxtValue, spfTerms } from '../../lambda/shared/auth-records';
+import { CheckRun, CHECKS, HealthClients } from '../../lambda/shared/checks';
+import { checkRecord } from '../../lambda/shared/dns-check';
+import { dmarcRecord, mailFromRecords } from '../../lib/dns-records';
+import { startDnsServer, TestDnsServer } from '../support/dns-server';
+import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
+
+/*
+ * Live SPF, DMARC and MX records against the expected ones, through a real DNS server: a record
+ * that receivers read as the stack's passes however it is spaced, ordered or spelt; one that they
+ * read otherwise fails with the fix that leaves one record at the name.
+ */
+
+let dns: TestDnsServer;
+let resolver: dnsPromises.Resolver;
+beforeAll(async () => {
+  dns = await startDnsServer({});
+  resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([dns.address]);
+});
+afterAll(() => dns.close());
+beforeEach(() => {
+  for (const key of Object.keys(dns.zone)) delete dns.zone[key];
+});
+
+const [MX, SPF] = mailFromRecords('example.com', 'mail', 'eu-west-1');
+const DMARC = dmarcRecord('example.com', EXAMPLE_DMARC);
+const FEEDBACK = 'feedback-smtp.eu-west-1.amazonses.com';
+
+test('the expected values are the ones these tests vary', () => {
+  expect(SPF.values).toEqual(['v=spf1 include:amazonses.com ~all']);
+  expect(DMARC.values).toEqual([
+    'v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r',
+  ]);
+});
+
+describe('SPF by meaning (RFC 7208 §4.6.1)', () => {
+  test.each([
+    ['the same text', 'v=spf1 include:amazonses.com ~all'],
+    ['several spaces', 'v=spf1  include:amazonses.com   ~all'],
+    ['a trailing space', 'v=spf1 include:amazonses.com ~all '],
+    ['names in upper case', 'V=SPF1 INCLUDE:AmazonSES.com ~ALL'],
+    ['an absolute domain', 'v=spf1 include:amazonses.com. ~all'],
+    ['the default qualifier written out', 'v=spf1 +include:amazonses.com ~all'],
+  ])('passes %s', async (_case, live) => {
+    dns.zone['mail.example.com'] = { TXT: [[live]] };
+    expect(await checkRecord(resolver, SPF)).toMatchObject({ status: 'ok' });
+  });
+
+  test.each([
+    ['another qualifier for all', 'v=spf1 include:amazonses.com -all'],
+    ['a mechanism more', 'v=spf1 include:amazonses.com a ~all'],
+    ['the mechanisms in another order', 'v=spf1 ~all include:amazonses.com'],
+  ])('replaces %s: a second record would break both', async (_case, live) => {
+    dns.zone['mail.example.com'] = { TXT: [[live], ['google-site-verification=abc']] };
+    expect(await checkRecord(resolver, SPF)).toMatchObject({
+      status: 'fail',
+      fix: `replace TXT "${live}" with "v=spf1 include:amazonses.com ~all"`,
+    });
+  });
+
+  test("publishes a missing record beside the name's other TXT values", async () => {
+    dns.zone['mail.example.com'] = { TXT: [['google-site-verification=abc']] };
+    expect(await checkRecord(resolver, SPF)).toMatchObject({
+      status: 'fail',
+      fix: 'publish TXT "v=spf1 include:amazonses.com ~all"',
+    });
+  });
+
+  test('a macro keeps its letter case: %{I} and %{i} expand differently (§7.3)', () => {
+    expect(spfTerms('v=spf1 EXISTS:%{I}.Example.com. -all')).toEqual(['exists:%{I}.example.com', '-all']);
+    expect(sameTxtValue('v=spf1 exists:%{i}.example.com -all', 'v=spf1 exists:%{I}.example.com -all')).toBe(
+      false,
+    );
+  });
+
+  test('"v=spf1" starts an SPF record only before a space or the end (§4.5)', async () => {
+    dns.zone['mail.example.com'] = { TXT: [['v=spf1 include:amazonses.com ~all'], ['v=spf10 -all']] };
+    expect(await checkRecord(resolver, SPF)).toMatchObject({ status: 'ok' });
+    dns.zone['mail.example.com'].TXT!.push(['v=spf1']);
+    expect(await checkRecord(resolver, SPF)).toMatchObject({ status: 'fail', detail: '2 SPF records' });
+  });
+});
+
+describe('DMARC by meaning (RFC 7489 §6.3, §6.4)', () => {
+  test.each([
+    ['the same text', 'v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r'],
+    [
+      'no spaces and a final ";"',
+      'v=DMARC1;p=quarantine;pct=100;rua=mailto:dmarc@example.com;adkim=r;aspf=r;',
+    ],
+    ['spaces around "="', 'v = DMARC1 ; p = quarantine ; rua = mailto:dmarc@example.com'],
+    [
+      'tags after p in another order',
+      'v=DMARC1; p=quarantine; aspf=r; rua=mailto:dmarc@example.com; adkim=r; pct=100',
+    ],
+    ['the defaults left out', 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com'],
+    [
+      'tag names and policy words in upper case',
+      'v=DMARC1; P=Quarantine; RUA=mailto:dmarc@example.com; ADKIM=R',
+    ],
+    ['an unknown tag', 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com; future=1'],
+  ])('passes %s', async (_case, live) => {
+    dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
+    expect(await checkRecord(resolver, DMARC)).toMatchObject({ status: 'ok' });
+  });
+
+  test.each([
+    ['another policy', 'v=DMARC1; p=none; rua=mailto:dmarc@example.com'],
+    ['no reports', 'v=DMARC1; p=quarantine'],
+    ['strict alignment', 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com; adkim=s'],
+    ['a lower percentage', 'v=DMARC1; p=quarantine; pct=50; rua=mailto:dmarc@example.com'],
+    ['"p" not second', 'v=DMARC1; rua=mailto:dmarc@example.com; p=quarantine'],
+    ['a subdomain policy of its own', 'v=DMARC1; p=quarantine; sp=none; rua=mailto:dmarc@example.com'],
+  ])('replaces %s', async (_case, live) => {
+    dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
+    expect(await checkRecord(resolver, DMARC)).toMatchObject({
+      status: 'fail',
+      fix: `replace TXT "${live}" with "${DMARC.values[0]}"`,
+    });
+  });
+
+  test('the version is case-sensitive: receivers ignore "v=dmarc1", so it is not the record', async () => {
+    const live = 'v=dmarc1; p=quarantine; rua=mailto:dmarc@example.com';
+    expect(isDmarcRecord(live)).toBe(false);
+    dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
+    expect(await checkRecord(resolver, DMARC)).toMatchObject({
+      status: 'fail',
+      fix: `publish TXT "${DMARC.values[0]}"`,
+    });
+  });
+
+  test('a record whose p is not a policy word is not applied', () => {
+    expect(dmarcPolicy('v=DMARC1; p=block')).toEqual({
+      problem: 'p=block is not a policy: none, quarantine or reject',
+    });
+    expect(dmarcPolicy('v=DMARC1; rua=mailto:a@example.com')).toEqual({
+      problem: '"p=" must come right after "v=DMARC1"',
+    });
+  });
+});
+
+describe('MAIL FROM MX: SES alone receives the bounces', () => {
+  test('passes the feedback endpoint, in any case, with or without the final dot', async () => {
+    dns.zone['mail.example.com'] = { MX: [{ priority: 10, exchange: `${FEEDBACK.toUpperCase()}.` }] };
+    expect(await checkRecord(resolver, MX)).toMatchObject({ status: 'ok' });
+  });
+
+  test.each([
+    ['a preferred one', 5],
+    ['a backup', 20],
+  ])('fails another mail server, %s', async (_case, priority) => {
+    dns.zone['mail.example.com'] = {
+      MX: [
+        { priority: 10, exchange: FEEDBACK },
+        { priority, exchange: 'mx.example.net' },
+      ],
+    };
+    expect(await checkRecord(resolver, MX)).toMatchObject({
+      status: 'fail',
+      fix: `remove MX ${priority} mx.example.net (bounces would go there, not to SES; this domain must not receive mail)`,
+    });
+  });
+
+  test('names what to add and what to remove at once', async () => {
+    dns.zone['mail.example.com'] = { MX: [{ priority: 10, exchange: 'mx.example.net' }] };
+    expect((await checkRecord(resolver, MX)).fix).toBe(
+      `add MX 10 ${FEEDBACK}; remove MX 10 mx.example.net (bounces would go there, not to SES; this domain must not receive mail)`,
+    );
+  });
+});
+
+describe('DMARC managed outside the stack', () => {
+  /** The dmarc check's result for a target without dmarc settings; the check reads DNS only. */
+  async function dmarcCheck() {
+    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
+    const run = new CheckRun(target, { resolver } as unknown as HealthClients);
+    const [result] = await CHECKS.find((c) => c.id === 'dmarc')!.run(run);
+    return result;
+  }
+
+  test.each([
+    ['ok', 'v=DMARC1; p=reject; rua=mailto:d@example.com'],
+    ['ok', 'v = DMARC1;P = Reject;'],
+    ['warn', 'v=DMARC1; p=none'],
+  ])('%s: %s', async (status, live) => {
+    dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
+    expect(await dmarcCheck()).toMatchObject({ status, detail: live });
+  });
+
+  test.each([
+    ['"p" not second', 'v=DMARC1; sp=none; p=reject', /"p=" must come right after "v=DMARC1"/],
+    ['no policy word', 'v=DMARC1; p=block', /p=block is not a policy/],
+  ])('fails %s', async (_case, live, detail) => {
+    dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
+    const result = await dmarcCheck();
+    expect(result.status).toBe('fail');
+    expect(result.detail).toMatch(detail);
+  });
+
+  test('fails a version in lower case, which receivers ignore, and says so', async () => {
+    dns.zone['_dmarc.example.com'] = { TXT: [['v=dmarc1; p=reject']] };
+    expect(await dmarcCheck()).toMatchObject({
+      status: 'fail',
+      detail: '"v=dmarc1; p=reject" is not DMARC to receivers',
+      fix: 'write the version as "v=DMARC1", in upper case (RFC 7489 §6.3: receivers ignore the record otherwise)',
+    });
+  });
+
+  test('fails two records', async () => {
+    dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=reject'], ['v=DMARC1; p=none']] };
+    expect(await dmarcCheck()).toMatchObject({ status: 'fail', detail: '2 DMARC records' });
+  });
+});
