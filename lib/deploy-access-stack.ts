@@ -1,4 +1,12 @@
-import { Aws, CfnOutput, DefaultStackSynthesizer, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  DefaultStackSynthesizer,
+  RemovalPolicy,
+  Stack,
+  StackProps,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { AccountAccess } from './config/github';
@@ -70,6 +78,7 @@ export class DeployAccessStack extends Stack {
       description: `GitHub Actions deploy access for ${access.repository} in account ${access.account} (ses-smtp-cdk)`,
     });
     const qualifier = this.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+    warnAboutSharing(this, access);
 
     this.provider = access.existingOidcProvider
       ? iam.OidcProviderNative.fromOidcProviderArn(
@@ -126,5 +135,32 @@ export class DeployAccessStack extends Stack {
         description: `Set as variable AWS_ROLE_ARN of GitHub environment "${env.name}" (${env.kind})`,
       });
     }
+  }
+}
+
+/**
+ * Synth warnings for two choices a team may make knowingly, but should know about:
+ * - An account deployed from several GitHub environments: each deploy role assumes the account's
+ *   CDK bootstrap roles, and CloudFormation's execution role may do anything (AdministratorAccess
+ *   unless bootstrapped with --cloudformation-execution-policies), IAM included, which is global.
+ *   So a job of any of them can change every environment of the account: the required reviewers
+ *   of one GitHub environment guard it only in an account of its own.
+ * - Environments in several Regions without "github.accessRegion": the stack goes to the first
+ *   one's Region, and moves when the file changes.
+ */
+function warnAboutSharing(stack: Stack, access: AccountAccess): void {
+  const deployers = access.gitHubEnvironments.filter((g) => g.kind === 'deploy').map((g) => g.name);
+  if (deployers.length > 1) {
+    Annotations.of(stack).addWarningV2(
+      'ses-smtp:deployersShareAccount',
+      `account ${access.account} is deployed from the GitHub environments ${deployers.join(', ')}: each deploy role reaches the account's CDK bootstrap roles, whose execution role may change anything in the account (IAM included), so a job of any of them can change the others' environments; the required reviewers of one guard it only in an account of its own`,
+    );
+  }
+  const regions = new Set(access.gitHubEnvironments.flatMap((g) => g.stacks.map((s) => s.region)));
+  if (regions.size > 1 && !access.regionPinned) {
+    Annotations.of(stack).addWarningV2(
+      'ses-smtp:accessRegionFollowsFile',
+      `this stack is in ${access.region}, the Region of account ${access.account}'s first environment in the file: removing or moving that environment moves the stack, and a new stack fails on the OIDC provider the old one holds; set "github.accessRegion": "${access.region}" to keep it there`,
+    );
   }
 }

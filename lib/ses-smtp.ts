@@ -37,8 +37,9 @@ export interface SesSmtpProps extends SesSmtpSettings {
   /**
    * Name of the environment, like "production": in alarm descriptions, the dashboard name and the
    * feedback handler's metric dimensions. Lower-case letters, digits and "-", starting with a letter.
-   * One per account and Region: two SesSmtp with one name would share a dashboard name and metrics
-   * (the app refuses it for constructs it can see: one account and Region, or one stack).
+   * One per account: two SesSmtp with one name would share a dashboard (CloudWatch dashboards are
+   * global to an account) and, in one Region, metrics (the app refuses it for constructs it can
+   * see: one account, or one stack).
    */
   readonly environmentName: string;
   /**
@@ -115,7 +116,10 @@ export class SesSmtp extends Construct {
     super(scope, id);
     claim();
     this.config = config;
-    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // Retained, except by the rollback of the deploy that created them: a failed first deploy (a
+    // DNS record that exists already) then leaves nothing behind that would fail the next one.
+    const removalPolicy =
+      config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE : RemovalPolicy.DESTROY;
     const hostedZone =
       config.dns.mode === 'route53'
         ? route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
@@ -281,11 +285,11 @@ export class SesSmtp extends Construct {
   }
 }
 
-/** The environment names of an App's SesSmtp constructs: where each is, by account and Region. */
+/** The environment names of an App's SesSmtp constructs: where each is, by account. */
 const namesInUse = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
- * Refuses a second SesSmtp with `environmentName` in the same account and Region (in the same
+ * Refuses a second SesSmtp with `environmentName` in the same account (in the same
  * stack when the account is not known at synth: an environment-agnostic stack may go to any).
  * Returns the function that records this one, to call once it is added to the tree.
  */
@@ -293,15 +297,13 @@ function claimEnvironmentName(scope: IConstruct, stack: Stack, environmentName: 
   const names = namesInUse.get(scope.node.root) ?? new Map<string, string>();
   const where = Token.isUnresolved(stack.account)
     ? { key: `stack ${stack.node.path}`, text: `stack ${stack.node.path}` }
-    : {
-        key: `${stack.account} ${stack.region}`,
-        text: `account ${stack.account} and Region ${stack.region}`,
-      };
+    : // The account, not the Region: CloudWatch dashboards are global to an account.
+      { key: stack.account, text: `account ${stack.account}` };
   const key = `${where.key} ${environmentName}`;
   const other = names.get(key);
   if (other) {
     throw new ConfigError([
-      `${SOURCE}: field "environmentName": got "${environmentName}", expected a name no other SesSmtp uses in ${where.text} (${other} has it): its dashboard "SesSmtp-${environmentName}", metrics and alarms are named by it`,
+      `${SOURCE}: field "environmentName": got "${environmentName}", expected a name no other SesSmtp uses in ${where.text} (${other} has it): its dashboard "SesSmtp-${environmentName}" (one per account, in every Region), metrics and alarms are named by it`,
     ]);
   }
   return () => namesInUse.set(scope.node.root, names.set(key, path));

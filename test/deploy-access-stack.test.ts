@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { deployAccessPlan } from '../lib/config/github';
 import { parseConfig } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
@@ -18,6 +18,13 @@ function synth(github: Record<string, unknown>, environments: Record<string, unk
   const app = new App({ ...TEST_APP_PROPS, context: { ...TEST_APP_PROPS.context, ...context } });
   const stack = new DeployAccessStack(app, 'Access', { access });
   return { stack, template: Template.fromStack(stack) };
+}
+
+/** The stack's synth warnings. */
+function warnings(stack: DeployAccessStack): string[] {
+  return Annotations.fromStack(stack)
+    .findWarning('*', Match.anyValue())
+    .map((m) => String(m.entry.data));
 }
 
 /** Every role's trust policy, in construction order. */
@@ -152,11 +159,54 @@ describe('DeployAccessStack', () => {
     ]);
   });
 
-  test('lives in the account and Region of its first environment', () => {
+  test('lives in the account and Region of its first environment, and warns that this follows the file', () => {
     expect([stack.account, stack.region, stack.terminationProtection]).toEqual([
       '111111111111',
       'eu-west-1',
       false,
+    ]);
+    expect(warnings(stack)).toEqual([
+      `this stack is in eu-west-1, the Region of account 111111111111's first environment in the file: removing or moving that environment moves the stack, and a new stack fails on the OIDC provider the old one holds; set "github.accessRegion": "eu-west-1" to keep it there [ack: ses-smtp:accessRegionFollowsFile]`,
+    ]);
+  });
+
+  test('"github.accessRegion" pins the Region whatever the order of the environments', () => {
+    const environments = {
+      'staging-us': {
+        ...STAGING,
+        region: 'us-east-1',
+        mailFrom: { subdomain: 'mail-us' },
+        dmarc: { enabled: false },
+        github: { environment: 'staging' },
+      },
+      staging: STAGING,
+    };
+    const moved = synth({ repository: 'acme/web-app' }, environments).stack;
+    expect(moved.region).toBe('us-east-1');
+    const pinned = synth({ repository: 'acme/web-app', accessRegion: 'eu-west-1' }, environments).stack;
+    expect([pinned.region, warnings(pinned)]).toEqual(['eu-west-1', []]);
+  });
+
+  test('one Region, one GitHub environment: no warning', () => {
+    expect(warnings(synth({ repository: 'acme/web-app' }, { staging: STAGING }).stack)).toEqual([]);
+  });
+
+  // The reviewers of "production" guard nothing if a "staging" job reaches the same account.
+  test('an account deployed from two GitHub environments is warned about', () => {
+    const { stack: shared } = synth(
+      { repository: 'acme/web-app' },
+      {
+        staging: STAGING,
+        production: {
+          ...STAGING,
+          domain: 'example.com',
+          fromAddress: 'a@example.com',
+          github: { environment: 'production' },
+        },
+      },
+    );
+    expect(warnings(shared)).toEqual([
+      `account 111111111111 is deployed from the GitHub environments staging, production: each deploy role reaches the account's CDK bootstrap roles, whose execution role may change anything in the account (IAM included), so a job of any of them can change the others' environments; the required reviewers of one guard it only in an account of its own [ack: ses-smtp:deployersShareAccount]`,
     ]);
   });
 

@@ -26,6 +26,9 @@ function references(value: unknown, out = new Set<string>()): Set<string> {
   return out;
 }
 
+/** Kept by a stack deletion: Retain, or RetainExceptOnCreate (deleted only by the rollback of its creation). */
+const kept = (policy: string | undefined) => policy === 'Retain' || policy === 'RetainExceptOnCreate';
+
 function dependencies(t: CfnTemplate, id: string): string[] {
   const r = t.Resources[id];
   const deps = references(r.Properties ?? {});
@@ -61,13 +64,13 @@ describe.each([
 
   test('every Ref/GetAtt/DependsOn target and every attached policy of a retained resource is retained', () => {
     const template = t();
-    const retained = Object.keys(template.Resources).filter(
-      (id) => template.Resources[id].DeletionPolicy === 'Retain',
+    const retained = Object.keys(template.Resources).filter((id) =>
+      kept(template.Resources[id].DeletionPolicy),
     );
     const problems: string[] = [];
     for (const id of retained) {
       for (const dep of [...dependencies(template, id), ...attachments(template, id)]) {
-        if (template.Resources[dep].DeletionPolicy !== 'Retain') {
+        if (!kept(template.Resources[dep].DeletionPolicy)) {
           problems.push(`${id} (retained) needs ${dep} (${template.Resources[dep].Type}), which is deleted`);
         }
       }
@@ -75,11 +78,18 @@ describe.each([
     expect(problems).toEqual([]);
   });
 
+  // A failed first deploy (an apex TXT record that exists already) rolls back: with plain Retain it
+  // would keep the identity, records, user and secret, and the retry would fail on them.
+  test('the rollback of the deploy that created them deletes them: RetainExceptOnCreate, never Retain', () => {
+    const policies = new Set(Object.values(t().Resources).map((r) => r.DeletionPolicy ?? 'Delete'));
+    expect([...policies].sort()).toEqual(['Delete', 'RetainExceptOnCreate']);
+  });
+
   test('the retained set is what a live sender needs', () => {
     const template = t();
     const types = new Set(
       Object.values(template.Resources)
-        .filter((r) => r.DeletionPolicy === 'Retain')
+        .filter((r) => kept(r.DeletionPolicy))
         .map((r) => r.Type),
     );
     for (const type of [
@@ -100,7 +110,7 @@ test('removalPolicy destroy retains nothing', () => {
   const template = synthStack({ removalPolicy: 'destroy' }).template.toJSON() as CfnTemplate;
   expect(
     Object.entries(template.Resources)
-      .filter(([, r]) => r.DeletionPolicy === 'Retain')
+      .filter(([, r]) => kept(r.DeletionPolicy))
       .map(([id]) => id),
   ).toEqual([]);
 });

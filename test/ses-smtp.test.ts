@@ -180,13 +180,20 @@ describe('SesSmtp', () => {
     const second = new Stack(app, 'Second', { env });
     // Another domain of the same zone, so that only the name clashes.
     const news = { ...PROPS, domain: 'news.example.com', fromAddress: 'a@news.example.com' };
-    const message = `SesSmtp props: field "environmentName": got "prod", expected a name no other SesSmtp uses in account 210987654321 and Region us-east-2 (First/Mail has it): its dashboard "SesSmtp-prod", metrics and alarms are named by it`;
+    const message = `SesSmtp props: field "environmentName": got "prod", expected a name no other SesSmtp uses in account 210987654321 (First/Mail has it): its dashboard "SesSmtp-prod" (one per account, in every Region), metrics and alarms are named by it`;
     expect(() => new SesSmtp(second, 'Mail', news)).toThrow(new ConfigError([message]));
     expect(() => new SesSmtp(first, 'Other', news)).toThrow(new ConfigError([message]));
     expect(second.node.children).toHaveLength(0);
-    // Another name, or another Region, is another environment.
+    // Another name is another environment; another Region is not (dashboards are global).
     new SesSmtp(second, 'Mail', { ...news, environmentName: 'prod-b' });
-    new SesSmtp(new Stack(app, 'Third', { env: { ...env, region: 'eu-west-1' } }), 'Mail', PROPS);
+    const third = new Stack(app, 'Third', { env: { ...env, region: 'eu-west-1' } });
+    expect(() => new SesSmtp(third, 'Mail', PROPS)).toThrow(new ConfigError([message]));
+    new SesSmtp(third, 'Mail', { ...PROPS, environmentName: 'prod-eu' });
+    new SesSmtp(
+      new Stack(app, 'Fourth', { env: { account: '111111111111', region: 'us-east-2' } }),
+      'Mail',
+      PROPS,
+    );
     // Account-agnostic stacks may go to any account: only one stack's constructs are compared.
     new SesSmtp(new Stack(app, 'A', { env: { region: 'us-east-2' } }), 'Mail', PROPS);
     const agnostic = new Stack(app, 'B', { env: { region: 'us-east-2' } });

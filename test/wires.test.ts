@@ -76,7 +76,7 @@ describe.each([
       'HealthChecksFunction reads secret SmtpCredentialsSecret',
     ]);
     // The functions' own calls: the rotation on the user's keys, the health check's reads, and
-    // with removalPolicy destroy the key cleanup's.
+    // the key cleanup's.
     const user = `arn:aws:iam::123456789012:user/${Object.keys(t.Resources).find((id) => t.Resources[id].Type === 'AWS::IAM::User')}`;
     const calls = results
       .filter((r) => r.wire.kind === 'call')
@@ -97,13 +97,9 @@ describe.each([
       'HealthChecksFunctionRole cloudwatch:GetMetricData on *',
       `HealthChecksFunctionRole iam:GetAccessKeyLastUsed on ${user}`,
       `HealthChecksFunctionRole iam:ListAccessKeys on ${user}`,
-      ...('removalPolicy' in config && config.removalPolicy === 'destroy'
-        ? [
-            `SmtpCredentialsKeyCleanupFunctionRole iam:ListAccessKeys on ${user}`,
-            `SmtpCredentialsKeyCleanupFunctionRole iam:DeleteAccessKey on ${user}`,
-            'SmtpCredentialsKeyCleanupFunctionRole cloudformation:DescribeStacks on arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/5f0c1a60-0000-4000-8000-000000000000',
-          ]
-        : []),
+      `SmtpCredentialsKeyCleanupFunctionRole iam:ListAccessKeys on ${user}`,
+      `SmtpCredentialsKeyCleanupFunctionRole iam:DeleteAccessKey on ${user}`,
+      'SmtpCredentialsKeyCleanupFunctionRole cloudformation:DescribeStacks on arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/5f0c1a60-0000-4000-8000-000000000000',
     ]);
   });
 

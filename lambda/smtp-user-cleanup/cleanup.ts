@@ -2,6 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describeError, Logger } from '../shared/logger';
+import { KEEP_KEYS_ON_STACK_DELETE } from './properties';
 
 /*
  * Custom resource that removes the SMTP user's access keys when the stack deletes the user.
@@ -18,10 +19,12 @@ import { describeError, Logger } from '../shared/logger';
  *
  * Whether the user came with this resource is known at Create: a user made in the same deploy has
  * no keys yet (the rotation that makes them waits for this resource). The physical id records it.
+ *
+ * With a retain policy (KEEP_KEYS_ON_STACK_DELETE), a stack deletion keeps the user, and its keys
+ * stay with it; the rollback of the deploy that created the user still deletes it (CloudFormation's
+ * RetainExceptOnCreate), and its keys go first.
  */
 
-/** Stack states in which CloudFormation deletes every resource of the stack, the user with it. */
-const WHOLE_STACK_DELETED = new Set(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS']);
 /** The physical id's suffix when the user already had keys at Create: it is older than this resource. */
 export const USER_PREDATES = '/user-predates-this-resource';
 
@@ -57,13 +60,21 @@ export async function handleEvent(
     );
     stackStatus = stacks[0]?.StackStatus;
   } catch (error) {
-    // Keeping keys is the safe side: a stack deletion then stops at the user (DeleteConflict),
-    // and is retried; deleting them in an update would stop every app at once.
+    // Unknown: the keys stay (deleting them in an update would stop every app at once), and the
+    // deletion fails here, to be retried: CloudFormation sends Delete again to a resource whose
+    // deletion failed, while a stack deletion that went on would stop at the user (DeleteConflict)
+    // with this resource gone, the keys left for a person to delete.
     log.warn('could not read the stack status: the access keys stay', { userName, ...describeError(error) });
-    return success;
+    return {
+      Status: 'FAILED',
+      Reason: `Could not read the status of the stack (${(error as Error).name}), so the access keys of ${userName} stay: retry the operation`,
+      PhysicalResourceId: event.PhysicalResourceId,
+    };
   }
+  const keepOnStackDelete = event.ResourceProperties[KEEP_KEYS_ON_STACK_DELETE] === 'true';
   const userGoes =
-    (stackStatus !== undefined && WHOLE_STACK_DELETED.has(stackStatus)) ||
+    (stackStatus === 'DELETE_IN_PROGRESS' && !keepOnStackDelete) ||
+    stackStatus === 'ROLLBACK_IN_PROGRESS' ||
     (stackStatus?.startsWith('UPDATE_ROLLBACK') === true &&
       !event.PhysicalResourceId.endsWith(USER_PREDATES));
   if (!userGoes) {

@@ -32,8 +32,13 @@ export interface GitHubEnvironmentAccess {
 /** Everything one account's deploy-access stack holds. */
 export interface AccountAccess {
   readonly account: string;
-  /** Where the stack itself is deployed: the Region of the account's first environment (IAM is global). */
+  /**
+   * Where the stack itself is deployed (IAM is global): "github.accessRegion", else the Region of
+   * the account's first environment.
+   */
   readonly region: string;
+  /** Whether "github.accessRegion" set the Region (else it moves with the file's order). */
+  readonly regionPinned: boolean;
   /** The repository as "owner/name". */
   readonly repository: string;
   /**
@@ -78,7 +83,8 @@ export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
     }
     return {
       account,
-      region: inAccount[0][1].region,
+      region: github.accessRegion ?? inAccount[0][1].region,
+      regionPinned: github.accessRegion !== undefined,
       repository: github.repository,
       subjectRepository: subjectRepository(github),
       existingOidcProvider: github.existingOidcProviderAccounts.includes(account),

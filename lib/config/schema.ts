@@ -488,6 +488,13 @@ const GitHub = strict({
    */
   existingOidcProviderAccounts: z.array(text(/^\d{12}$/, 'a 12-digit AWS account id')).default([]),
   /**
+   * The Region of every account's access stack (its roles and the OIDC provider are global, the
+   * stack is not). Without it, each account's stack goes to the Region of its first environment in
+   * the file, and moves when that environment is removed or reordered: a moved stack is a new
+   * stack, which fails on the OIDC provider the old one holds.
+   */
+  accessRegion: awsRegion.optional(),
+  /**
    * The numeric ids of the repository's owner and of the repository, for a repository whose OIDC
    * tokens carry GitHub's immutable subject, "repo:OWNER@OWNER_ID/REPO@REPO_ID:..." (the default
    * for repositories created or renamed on or after 2026-07-15; older ones can opt in). The roles

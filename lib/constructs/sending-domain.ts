@@ -1,4 +1,13 @@
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import {
+  CfnDeletionPolicy,
+  CfnOutput,
+  CfnResource,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
@@ -48,7 +57,11 @@ export interface SendingDomainProps {
   readonly configurationSet?: ses.IConfigurationSet;
   /** Addresses to verify as email identities, so the sandbox lets mail reach them. @default - none */
   readonly verifiedEmailAddresses?: string[];
-  /** Applied to the identities and DNS records. @default RemovalPolicy.RETAIN */
+  /**
+   * Applied to the identities and DNS records. A replaced record (a new name) is deleted whatever
+   * the policy: its old name would otherwise stay in the zone, unmanaged.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+   */
   readonly removalPolicy?: RemovalPolicy;
 }
 
@@ -75,7 +88,7 @@ export class SendingDomain extends Construct {
     // DNS names compare case-insensitively (RFC 4343): written in lower case, as the config does.
     const subdomain = Token.isUnresolved(label) ? label : label.toLowerCase();
     const ttl = props.recordTtl ?? Duration.hours(1);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     const region = Stack.of(this).region;
     if (Token.isUnresolved(region)) {
       throw new Error(
@@ -120,12 +133,10 @@ export class SendingDomain extends Construct {
     if (props.hostedZone) {
       const zone = props.hostedZone;
       for (const { n, name, value } of dkim) {
-        new route53.CnameRecord(this, `DkimRecord${n}`, {
-          zone,
-          recordName: name,
-          domainName: value,
-          ttl,
-        }).applyRemovalPolicy(removalPolicy);
+        keepOnlyTheCurrentName(
+          new route53.CnameRecord(this, `DkimRecord${n}`, { zone, recordName: name, domainName: value, ttl }),
+          removalPolicy,
+        );
       }
       this.staticRecords.forEach((record) => this.writeRecord(zone, record, ttl, removalPolicy));
     } else {
@@ -176,6 +187,16 @@ export class SendingDomain extends Construct {
             }),
           })
         : new route53.TxtRecord(this, id, { ...common, values: record.values });
-    resource.applyRemovalPolicy(removalPolicy);
+    keepOnlyTheCurrentName(resource, removalPolicy);
   }
+}
+
+/**
+ * Applies `removalPolicy` to a record, except when CloudFormation replaces it (its name or zone
+ * changed, like a new mailFrom.subdomain): the record of the old name is then deleted, as a kept
+ * one would be left in the zone unmanaged, and would make changing the name back fail.
+ */
+function keepOnlyTheCurrentName(record: route53.RecordSet, removalPolicy: RemovalPolicy): void {
+  record.applyRemovalPolicy(removalPolicy);
+  (record.node.defaultChild as CfnResource).cfnOptions.updateReplacePolicy = CfnDeletionPolicy.DELETE;
 }

@@ -134,7 +134,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       tlsPolicy: ses.ConfigurationSetTlsPolicy.REQUIRE,
       suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
     });
-    this.configurationSet.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
+    this.configurationSet.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.configurationSetName = this.configurationSet.configurationSetName;
 
     this.topic = new sns.Topic(this, 'Topic', {

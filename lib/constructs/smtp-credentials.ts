@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { replacedKeyHoldDays } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
+import { KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
 import { NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
 import { EncryptedTopicTarget } from './service-access';
@@ -83,9 +84,11 @@ export interface SmtpCredentialsProps {
    */
   readonly rotateWhilePreviousKeyInUse?: boolean;
   /**
-   * Applied to the user, its policy, the secret and its key. With DESTROY, the user's access keys (made by the
-   * rotation function, not CloudFormation) are deleted first so IAM can delete the user.
-   * @default RemovalPolicy.RETAIN
+   * Applied to the user, its policy, the secret and its key. Whenever CloudFormation deletes the
+   * user (a stack deletion with DESTROY, the rollback of the deploy that created it with any
+   * policy but RETAIN), its access keys (made by the rotation function, not CloudFormation) are
+   * deleted first, so that IAM can delete the user.
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -159,7 +162,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         `previousKeyQuietPeriod must be a whole number of days from 0 to 365, got: ${props.previousKeyQuietPeriod?.toHumanString()}`,
       );
     }
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     this.smtpHost = smtpEndpoint(stack.region);
     this.smtpPort = props.smtpPort ?? 587;
 
@@ -289,12 +292,12 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     // Secrets Manager invokes the function as soon as the schedule exists.
     schedule.node.addDependency(invoke, fn);
 
-    if (removalPolicy === RemovalPolicy.DESTROY) {
-      const cleanup = this.keyCleanup();
-      // Deleted before the user (it depends on it) and after the schedule (which depends on it).
-      cleanup.node.addDependency(this.user);
-      schedule.node.addDependency(cleanup);
-    }
+    // With every policy: the rollback of the deploy that created the user deletes it (with
+    // RETAIN_ON_UPDATE_OR_DELETE too), and IAM refuses to delete a user that has keys.
+    const cleanup = this.keyCleanup(removalPolicy !== RemovalPolicy.DESTROY);
+    // Deleted before the user (it depends on it) and after the schedule (which depends on it).
+    cleanup.node.addDependency(this.user);
+    schedule.node.addDependency(cleanup);
 
     this.rotatedTopic = new sns.Topic(this, 'RotatedTopic', {
       displayName: 'SES SMTP credentials rotated',
@@ -433,7 +436,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     return this.rotationFunction.metricInvocations({ statistic: 'Sum', period: Duration.hours(1), ...props });
   }
 
-  private keyCleanup(): CustomResource {
+  /** `keepOnStackDelete`: the user outlives a stack deletion, and its keys with it. */
+  private keyCleanup(keepOnStackDelete: boolean): CustomResource {
     const fn = new NodeFunction(this, 'KeyCleanupFunction', {
       handlerDir: 'smtp-user-cleanup',
       description: 'Deletes the SMTP user access keys when the stack deletes the user',
@@ -457,7 +461,12 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     return new CustomResource(this, 'KeyCleanup', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::SmtpUserKeyCleanup',
-      properties: { UserName: this.user.userName },
+      properties: {
+        UserName: this.user.userName,
+        ...(keepOnStackDelete && { [KEEP_KEYS_ON_STACK_DELETE]: 'true' }),
+      },
+      // Without an answer (a crash before it), CloudFormation would wait an hour.
+      serviceTimeout: Duration.minutes(5),
     });
   }
 }

@@ -52,7 +52,7 @@ describe('github config', () => {
     [
       'unknown field',
       { repository: 'acme/web-app', branch: 'main' },
-      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts, ownerId, repositoryId)`,
+      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts, accessRegion, ownerId, repositoryId)`,
     ],
   ])('%s', (_name, github, expected) => {
     expect(problemsOf({ github, environments: { prod: BASE_ENV } })).toEqual([expected]);
@@ -169,6 +169,7 @@ describe('github config', () => {
       {
         account: '123456789012',
         region: 'eu-west-1',
+        regionPinned: false,
         repository: 'acme/web-app',
         subjectRepository: 'acme/web-app',
         existingOidcProvider: false,
@@ -191,6 +192,7 @@ describe('github config', () => {
       {
         account: '210987654321',
         region: 'eu-central-1',
+        regionPinned: false,
         repository: 'acme/web-app',
         subjectRepository: 'acme/web-app',
         existingOidcProvider: true,

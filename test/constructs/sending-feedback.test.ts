@@ -211,7 +211,7 @@ describe('SendingFeedback', () => {
   });
 
   test.each([
-    [undefined, 'Retain'],
+    [undefined, 'RetainExceptOnCreate'],
     [RemovalPolicy.RETAIN, 'Retain'],
     [RemovalPolicy.DESTROY, 'Delete'],
   ])('removalPolicy %p applies to the configuration set only (%s)', (removalPolicy, expected) => {

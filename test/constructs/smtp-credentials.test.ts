@@ -486,14 +486,27 @@ describe('SmtpCredentials', () => {
     expect(rule.Properties.Targets).toBeUndefined();
   });
 
-  test('RETAIN (default): user, secret and key are kept, no key cleanup function', () => {
-    const { template } = build();
-    for (const type of ['AWS::IAM::User', 'AWS::SecretsManager::Secret', 'AWS::KMS::Key']) {
-      const [id] = Object.keys(template.findResources(type)).filter((k) => k.startsWith('SmtpCredentials'));
-      expect(template.toJSON().Resources[id].DeletionPolicy).toBe('Retain');
-    }
-    template.resourceCountIs('Custom::SmtpUserKeyCleanup', 0);
-  });
+  test.each([
+    [undefined, 'RetainExceptOnCreate'],
+    [RemovalPolicy.RETAIN, 'Retain'],
+  ])(
+    'retain policy %s: user, secret and key are kept, and so are the keys on a stack deletion',
+    (removalPolicy, deletionPolicy) => {
+      const { template } = build({ removalPolicy });
+      for (const type of [
+        'AWS::IAM::User',
+        'AWS::IAM::Policy',
+        'AWS::SecretsManager::Secret',
+        'AWS::KMS::Key',
+      ]) {
+        const ids = Object.keys(template.findResources(type)).filter((k) => k.startsWith('SmtpCredentials'));
+        const kept = ids.filter((id) => template.toJSON().Resources[id].DeletionPolicy === deletionPolicy);
+        expect([type, kept.length]).toEqual([type, type === 'AWS::IAM::Policy' ? 1 : ids.length]);
+      }
+      // The rollback of the deploy that made the user still deletes it (RetainExceptOnCreate).
+      template.hasResourceProperties('Custom::SmtpUserKeyCleanup', { KeepKeysOnStackDelete: 'true' });
+    },
+  );
 
   test('DESTROY: keys are deleted before the user, after the schedule is gone', () => {
     const { template } = build({ removalPolicy: RemovalPolicy.DESTROY });

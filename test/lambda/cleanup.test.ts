@@ -104,16 +104,49 @@ describe('SMTP user key cleanup', () => {
     },
   );
 
-  test('when the stack status cannot be read, the keys stay and the answer is SUCCESS', async () => {
+  // FAILED, not SUCCESS: CloudFormation sends Delete again when the operation is retried, while
+  // a stack deletion that went on would stop at the user (DeleteConflict) with this resource gone.
+  test('when the stack status cannot be read, the keys stay and the deletion fails, to be retried', async () => {
     cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
     iam.createAccessKey({ UserName: USER });
     const result = await handleEvent(event('Delete'), clients(), log);
-    expect(result.Status).toBe('SUCCESS');
+    expect(result).toEqual({
+      Status: 'FAILED',
+      Reason: `Could not read the status of the stack (ServiceUnavailable), so the access keys of ${USER} stay: retry the operation`,
+      PhysicalResourceId: `access-keys-of-${USER}`,
+    });
     expect(iam.keys.size).toBe(1);
     expect(logged.some((l) => l.includes('could not read the stack status: the access keys stay'))).toBe(
       true,
     );
+    cfnMock.reset();
+    stackStatus('DELETE_IN_PROGRESS');
+    expect(await handleEvent(event('Delete'), clients(), log)).toMatchObject({ Status: 'SUCCESS' });
+    expect(iam.keys.size).toBe(0);
   });
+
+  // A retain policy: the user outlives a stack deletion, and keeps its keys (the apps go on
+  // sending); the rollback of the deploy that created it deletes it (RetainExceptOnCreate).
+  test.each([
+    ['DELETE_IN_PROGRESS', 2],
+    ['ROLLBACK_IN_PROGRESS', 0],
+  ])(
+    'with KeepKeysOnStackDelete, on Delete while the stack is %s, %d keys are left',
+    async (status, left) => {
+      stackStatus(status);
+      iam.createAccessKey({ UserName: USER });
+      iam.createAccessKey({ UserName: USER });
+      const retained = {
+        ...event('Delete'),
+        ResourceProperties: { ServiceToken: 'x', UserName: USER, KeepKeysOnStackDelete: 'true' },
+      } as CloudFormationCustomResourceEvent;
+      expect(await handleEvent(retained, clients(), log)).toEqual({
+        Status: 'SUCCESS',
+        PhysicalResourceId: `access-keys-of-${USER}`,
+      });
+      expect(iam.keys.size).toBe(left);
+    },
+  );
 
   test('on Create the physical id records whether the user is older than this resource (has keys)', async () => {
     expect(await handleEvent(event('Create'), clients(), log)).toEqual({
