@@ -29,6 +29,10 @@ export interface GlobalOptions {
   readonly resolver?: string;
 }
 
+/** A word the shell reads as itself: as it is, or in single quotes. */
+const shellWord = (value: string) =>
+  /^[A-Za-z0-9_.,:/+=@%-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+
 /** An AWS SDK v3 client class: `new X({ region })`. */
 export type ClientClass<T> = new (config: { region: string }) => T;
 
@@ -215,18 +219,25 @@ export class CliContext {
   }
 
   /**
-   * The command line that runs `command` on the same environment or stack: "ses-smtp rotate
-   * --env prod"; without an environments file, the flags of the stack, of the `resources` given
-   * and the Region.
+   * The command line that runs `command` on what this one worked on: "ses-smtp rotate --env prod"
+   * with the flags given that changed it (--config, --stack, the `resources` given, a --region
+   * other than the environment's); without an environments file, the flags of the stack, of the
+   * `resources` given and the Region. Values the shell would change are quoted.
    */
   rerun(command: string, resources: readonly Resource[] = []): string {
-    if (this.environmentName !== undefined)
-      return `ses-smtp ${command} ${cliOptions({ environmentName: this.environmentName })}`;
-    const flags = [
-      ...(this.stackName ? [`--stack ${this.stackName}`] : []),
-      ...resources.flatMap((r) => (this.options[r] ? [`${flagOf(r)} ${this.options[r]}`] : [])),
-      `--region ${this.region}`,
-    ];
+    const given = resources.flatMap((r) =>
+      this.options[r] ? [`${flagOf(r)} ${shellWord(this.options[r])}`] : [],
+    );
+    const flags =
+      this.environmentName !== undefined
+        ? [
+            cliOptions({ environmentName: this.environmentName }),
+            ...(this.options.config !== undefined ? [`--config ${shellWord(this.options.config)}`] : []),
+            ...(this.options.stack !== undefined ? [`--stack ${this.stackName}`] : []),
+            ...given,
+            ...(this.region !== this.settings?.region ? [`--region ${this.region}`] : []),
+          ]
+        : [...(this.stackName ? [`--stack ${this.stackName}`] : []), ...given, `--region ${this.region}`];
     return `ses-smtp ${command} ${flags.join(' ')}`;
   }
 

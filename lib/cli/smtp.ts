@@ -93,32 +93,39 @@ export function diagnose(
   const fullReply = (e.response ?? e.message ?? '').split('\n')[0];
   const reply = fullReply.slice(0, 400);
   const where = `${endpoint.host}:${endpoint.port}`;
-  if (e.code === 'ETIMEDOUT' || e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'EDNS') {
-    if (/ENOTFOUND|EAI_AGAIN|EDNS/.test(`${e.code} ${e.message}`)) {
-      return {
-        stage: 'connect',
-        detail: `cannot resolve ${endpoint.host}`,
-        fix: 'check the host name (email-smtp.<region>.amazonaws.com) and the DNS of this machine',
-      };
-    }
-    if (/ECONNREFUSED/.test(e.message)) {
-      return {
-        stage: 'connect',
-        detail: `connection refused by ${where}`,
-        fix: 'check the host and port; SES listens on 25, 587 and 2587 (STARTTLS) and 465/2465 (TLS)',
-      };
-    }
+  const network = ['ETIMEDOUT', 'ECONNECTION', 'ESOCKET', 'EDNS'].includes(e.code ?? '');
+  if (network && /ENOTFOUND|EAI_AGAIN|EDNS/.test(`${e.code} ${e.message}`)) {
+    return {
+      stage: 'connect',
+      detail: `cannot resolve ${endpoint.host}`,
+      fix: 'check the host name (email-smtp.<region>.amazonaws.com) and the DNS of this machine',
+    };
+  }
+  if (network && /ECONNREFUSED/.test(e.message)) {
+    return {
+      stage: 'connect',
+      detail: `connection refused by ${where}`,
+      fix: 'check the host and port; SES listens on 25, 587 and 2587 (STARTTLS) and 465/2465 (TLS)',
+    };
+  }
+  // Before the firewall's answer: nodemailer reports a certificate it does not trust, and a
+  // handshake that fails, as ESOCKET too.
+  if (e.code === 'ETLS' || /certificate|TLS|SSL/i.test(e.message)) {
+    // OpenSSL's "wrong version number": one side spoke TLS at once, the other plain SMTP first.
+    const wrongMode = /wrong version number|packet length too long/i.test(e.message);
+    return {
+      stage: 'tls',
+      detail: `${endpoint.implicitTls ? 'TLS' : 'STARTTLS'} failed: ${e.message.slice(0, 120)}`,
+      fix: wrongMode
+        ? `port ${endpoint.port} does not speak ${endpoint.implicitTls ? 'TLS from the first byte' : 'STARTTLS'}: SES speaks STARTTLS on 25, 587 and 2587 and TLS from the first byte on 465 and 2465`
+        : 'a proxy or firewall may intercept TLS; trust its CA with --smtp-ca FILE, or connect directly',
+    };
+  }
+  if (network) {
     return {
       stage: 'connect',
       detail: `no answer from ${where} (${e.code === 'ETIMEDOUT' ? 'connection timeout' : e.message.slice(0, 80)})`,
       fix: `outbound port ${endpoint.port} is probably blocked by a firewall, security group or your host (many block 25; some block 587): allow egress to ${endpoint.host}:${endpoint.port}, or use port 2587`,
-    };
-  }
-  if (e.code === 'ETLS' || /certificate|TLS|SSL/i.test(e.message)) {
-    return {
-      stage: 'tls',
-      detail: `${endpoint.implicitTls ? 'TLS' : 'STARTTLS'} failed: ${e.message.slice(0, 120)}`,
-      fix: 'a proxy or firewall may intercept TLS; trust its CA with --smtp-ca FILE, or connect directly',
     };
   }
   if (e.code === 'EAUTH' || e.responseCode === 535) {

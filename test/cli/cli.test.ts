@@ -18,6 +18,7 @@ import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
+  PutConfigurationSetSendingOptionsCommand,
   GetEmailIdentityCommand,
   PutAccountDetailsCommand,
 } from '@aws-sdk/client-sesv2';
@@ -525,7 +526,7 @@ describe('env', () => {
     ]) {
       const r = await cli(command);
       expect(r.stderr).toBe(
-        `ses-smtp: secret ${SECRET_ARN} lacks host, fromAddress (or holds them with another type): not credentials the rotation wrote; rotate to store complete ones (run: ses-smtp rotate --env prod)\n`,
+        `ses-smtp: secret ${SECRET_ARN} lacks host, fromAddress (or holds them with another type): not credentials the rotation wrote; rotate to store complete ones (run: ses-smtp rotate --env prod --config ${config})\n`,
       );
       expect(r.stdout).toBe('');
       expect(r.code).toBe(1);
@@ -626,6 +627,31 @@ describe('send-test', () => {
     );
   });
 
+  test('the mailbox simulator needs no verification in the sandbox: no warning', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    const r = await cli(['send-test', '--to', 'success@simulator.amazonses.com', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('not a verified identity');
+  });
+
+  test('sending paused for the account: said before the send', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: false });
+    const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.stderr).toContain(
+      'sending is disabled for the account in eu-west-1: SES will refuse the message (if you paused it: ses-smtp resume --scope account; else see ses-smtp doctor)',
+    );
+  });
+
+  test('without ses:GetAccount the test mail still goes, without the sandbox check', async () => {
+    ses.on(GetAccountCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'could not read the SES account (AccessDeniedException): sending without the sandbox check',
+    );
+    expect(r.stdout).toContain('✓ sent to dev@example.org');
+  });
+
   test('"daily quota exceeded" gets the quota advice', async () => {
     ses
       .on(GetEmailIdentityCommand, { EmailIdentity: 'quota@example.org' })
@@ -633,6 +659,42 @@ describe('send-test', () => {
     const r = await cli(['send-test', '--to', 'quota@example.org', ...local()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/→ the 24-hour sending quota is used up/);
+  });
+});
+
+describe('pause: the undo command is the one that undoes it', () => {
+  test.each<[string[], string]>([
+    [[], 'ses-smtp resume --scope configuration-set --env prod --config CONFIG'],
+    [
+      ['--configuration-set', 'other-set'],
+      'ses-smtp resume --scope configuration-set --env prod --config CONFIG --configuration-set other-set',
+    ],
+    [
+      ['--region', 'us-east-1'],
+      'ses-smtp resume --scope configuration-set --env prod --config CONFIG --region us-east-1',
+    ],
+    [['--region', 'eu-west-1'], 'ses-smtp resume --scope configuration-set --env prod --config CONFIG'],
+  ])('pause %j prints: %s', async (flags, undo) => {
+    ses.on(GetConfigurationSetCommand).resolves({ SendingOptions: { SendingEnabled: true } });
+    ses.on(PutConfigurationSetSendingOptionsCommand).resolves({});
+    const r = await cli(['pause', '--yes', ...flags]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`sends are refused until you run: ${undo.replace('CONFIG', config)}`);
+    const [put] = ses.commandCalls(PutConfigurationSetSendingOptionsCommand);
+    expect(put.args[0].input.ConfigurationSetName).toBe(
+      flags[0] === '--configuration-set' ? 'other-set' : 'SendingFeedbackConfigurationSet-abc',
+    );
+    // Another set than the environment's is not called the environment's mail.
+    expect(r.stdout.includes('(mail of environment prod)')).toBe(flags[0] !== '--configuration-set');
+  });
+
+  test('--scope account with --configuration-set: one line, exit 2, nothing read or changed', async () => {
+    const r = await cli(['pause', '--yes', '--scope', 'account', '--configuration-set', 'other-set']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'ses-smtp: --configuration-set with --scope account: the account scope pauses every sender in eu-west-1, not one configuration set; drop one of them\n',
+    );
+    expect(ses.calls()).toHaveLength(0);
   });
 });
 
@@ -1272,6 +1334,20 @@ describe('request-production-access', () => {
     ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
     const r = await cli(['request-production-access', '--yes']);
     expect(r.stdout).toContain('already has production access');
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+  });
+
+  // SES refuses a second request while one is under review (ConflictException).
+  test('a request under review: says so, with its case, and sends nothing', async () => {
+    ses.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: false,
+      Details: { ReviewDetails: { Status: 'PENDING', CaseId: '1234' } },
+    });
+    const r = await cli(['request-production-access', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      '! a production access request for eu-west-1 is under review (case 1234)\n    → AWS answers it in the Support Center case (answer its questions there); a second request is refused until then\n',
+    );
     expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
   });
 

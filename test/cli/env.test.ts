@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { mergeDotenv } from '../../lib/cli/commands/env';
 import { CREDENTIALS, expectNoAwsCalls, healthyAws, run, SECRET_ARN, sm, tmp, writeConfig } from './harness';
 
 // A rename that fails once: a full disk at the last step of --write.
@@ -169,6 +170,74 @@ describe('--write', () => {
     expect(r.stderr).toContain('the password goes into your next commit unless you untrack it');
     // Useless for a tracked file: .gitignore is not touched.
     expect(fs.existsSync(path.join(repo, '.gitignore'))).toBe(false);
+  });
+
+  // The README sends operators back to --write after every rotation: the app's other settings in
+  // the file must survive it.
+  test("an existing file keeps the app's other settings: only these variables' lines change", async () => {
+    const { target } = repoWith('.env.production', { track: false, ignore: true });
+    fs.writeFileSync(
+      target,
+      [
+        '# production settings',
+        'DATABASE_URL=postgres://db.example.com/app',
+        'export AWS_SES_SMTP_PASSWORD="old-password"',
+        'PRIVATE_KEY="-----BEGIN KEY-----',
+        'AWS_SES_SMTP_USERNAME=not-a-definition-but-part-of-the-key',
+        '-----END KEY-----"',
+        '',
+        'AWS_SES_REGION = us-east-1',
+        'SECRET_KEY_BASE=abc123',
+        'AWS_SES_REGION=us-west-2',
+      ].join('\n'),
+    );
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(`! wrote ${target} (mode 0600, kept its 3 other variables)\n`);
+    expect(fs.readFileSync(target, 'utf8')).toBe(
+      [
+        '# production settings',
+        'DATABASE_URL=postgres://db.example.com/app',
+        `export AWS_SES_SMTP_PASSWORD="${CREDENTIALS.password}"`,
+        'PRIVATE_KEY="-----BEGIN KEY-----',
+        'AWS_SES_SMTP_USERNAME=not-a-definition-but-part-of-the-key',
+        '-----END KEY-----"',
+        '',
+        `AWS_SES_REGION="${CREDENTIALS.region}"`,
+        'SECRET_KEY_BASE=abc123',
+        `AWS_SES_SMTP_USERNAME="${CREDENTIALS.username}"`,
+        `AWS_SES_SMTP_ADDRESS="${CREDENTIALS.host}"`,
+        'AWS_SES_SMTP_PORT="587"',
+        `DEFAULT_FROM_EMAIL="${CREDENTIALS.fromAddress}"`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test.each([
+    [
+      'CRLF line ends stay CRLF',
+      'A=1\r\nAWS_SES_SMTP_PORT=25\r\n',
+      'A=1\r\nAWS_SES_SMTP_PORT="587"\r\nB="2"\r\n',
+    ],
+    [
+      'a quote never closed is one line',
+      'A="open\nAWS_SES_SMTP_PORT=25\nC=3',
+      'A="open\nAWS_SES_SMTP_PORT="587"\nC=3\nB="2"\n',
+    ],
+    [
+      'an escaped quote does not close a value',
+      'A="x\\"\nAWS_SES_SMTP_PORT=25"\n',
+      'A="x\\"\nAWS_SES_SMTP_PORT=25"\nAWS_SES_SMTP_PORT="587"\nB="2"\n',
+    ],
+    [
+      'single quotes have no escapes',
+      "A='x\\'\nAWS_SES_SMTP_PORT=25\n",
+      'A=\'x\\\'\nAWS_SES_SMTP_PORT="587"\nB="2"\n',
+    ],
+    ['an empty file', '', 'AWS_SES_SMTP_PORT="587"\nB="2"\n'],
+  ])('mergeDotenv: %s', (_case, existing, merged) => {
+    expect(mergeDotenv(existing, { AWS_SES_SMTP_PORT: '587', B: '2' }).text).toBe(merged);
   });
 
   test('an untracked file is written and git-ignored', async () => {

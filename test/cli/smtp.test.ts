@@ -83,6 +83,32 @@ describe('diagnoseRefusal', () => {
   });
 });
 
+describe('diagnose: TLS before the firewall', () => {
+  const endpoint = { host: 'email-smtp.eu-west-1.amazonaws.com', port: 465, implicitTls: true };
+  const socketError = (message: string) => Object.assign(new Error(message), { code: 'ESOCKET' });
+
+  test('TLS from the first byte on a port that speaks STARTTLS: names which port speaks which', () => {
+    const d = diagnose(socketError('C0F7:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), {
+      ...endpoint,
+      port: 587,
+      implicitTls: true,
+    });
+    expect([d.stage, d.fix]).toEqual([
+      'tls',
+      'port 587 does not speak TLS from the first byte: SES speaks STARTTLS on 25, 587 and 2587 and TLS from the first byte on 465 and 2465',
+    ]);
+  });
+
+  test.each([
+    ['self-signed certificate in certificate chain', 'tls'],
+    ['unable to verify the first certificate', 'tls'],
+    ['connect ECONNREFUSED 192.0.2.1:465', 'connect'],
+    ['read ECONNRESET', 'connect'],
+  ])('ESOCKET "%s" is a %s failure', (message, stage) => {
+    expect(diagnose(socketError(message), endpoint).stage).toBe(stage);
+  });
+});
+
 describe('send-test against a server that refuses like SES', () => {
   let smtp: TestSmtpServer;
   let caFile: string;
@@ -119,6 +145,26 @@ describe('send-test against a server that refuses like SES', () => {
       '--smtp-ca',
       caFile,
     ]);
+
+  // nodemailer reports an untrusted certificate as ESOCKET, like a connection that never opened:
+  // the advice is the CA to trust, not a firewall.
+  test('a certificate not trusted (no --smtp-ca): a TLS failure, with the CA to trust', async () => {
+    const r = await run([
+      'send-test',
+      '--to',
+      'dev@example.org',
+      '--config',
+      config,
+      '--smtp-host',
+      '127.0.0.1',
+      '--smtp-port',
+      String(smtp.port),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✗ sending to dev@example.org failed at tls: STARTTLS failed: .*certificate/);
+    expect(r.stdout).toContain('→ a proxy or firewall may intercept TLS; trust its CA with --smtp-ca FILE');
+    expect(r.stdout).not.toContain('blocked by a firewall');
+  });
 
   test('a sender the policy does not allow: names credentials.allowedFromAddresses', async () => {
     const r = await send('anyone@example.org');

@@ -107,6 +107,55 @@ export function renderEnv(
   }
 }
 
+/** A variable's definition in a dotenv file: `KEY=`, `export KEY=`, spaces around "=" allowed. */
+const DOTENV_DEFINITION = /^[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.?)/;
+
+/**
+ * `vars` written into a dotenv file's text: each one's first definition replaced in place (its
+ * `export ` kept), later ones of the same name dropped (dotenv takes the last), missing ones
+ * appended; every other line (the app's other settings, comments, blank lines) as it was. A
+ * quoted value may span lines (dotenv reads "..." and '...' across line breaks): its lines are
+ * one definition. `kept` counts the other variables.
+ */
+export function mergeDotenv(
+  existing: string | undefined,
+  vars: Record<string, string>,
+): { text: string; kept: number } {
+  if (!existing) return { text: renderEnv(vars, 'dotenv'), kept: 0 };
+  const newline = existing.includes('\r\n') ? '\r\n' : '\n';
+  const lines = existing.split(/\r?\n/);
+  if (lines.at(-1) === '') lines.pop();
+  const out: string[] = [];
+  const written = new Set<string>();
+  const others = new Set<string>();
+  for (let i = 0; i < lines.length; i++) {
+    const definition = DOTENV_DEFINITION.exec(lines[i]);
+    let end = i;
+    const quote = definition?.[3];
+    if (quote === '"' || quote === "'") {
+      // The closing quote: the first unescaped one after the opening (no escapes in '...'). A
+      // value never closed is read as one line, so no later line is taken for part of it.
+      const closing = quote === '"' ? /(?<!\\)(?:\\\\)*"/ : /'/;
+      const rest = (n: number) => (n === i ? lines[n].slice(definition![0].length) : lines[n]);
+      while (end < lines.length && !closing.test(rest(end))) end++;
+      if (end === lines.length) end = i;
+    }
+    const name = definition?.[2];
+    if (name === undefined || !(name in vars)) {
+      if (name !== undefined) others.add(name);
+      out.push(...lines.slice(i, end + 1));
+    } else if (!written.has(name)) {
+      written.add(name);
+      out.push(`${definition![1] ?? ''}${name}=${doubleQuote(vars[name])}`);
+    }
+    i = end;
+  }
+  for (const [name, value] of Object.entries(vars)) {
+    if (!written.has(name)) out.push(`${name}=${doubleQuote(value)}`);
+  }
+  return { text: `${out.join(newline)}${newline}`, kept: others.size };
+}
+
 /**
  * Lines for Kamal 2's `.kamal/secrets`: one `kamal secrets fetch` of the secret (adapter
  * aws_secrets_manager, which runs `aws secretsmanager batch-get-secret-value` at deploy time) and
@@ -183,18 +232,24 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
       );
     }
     const vars = appVariables(await currentCredentials(ctx));
+    // The app's other settings in the file stay: only these variables' lines change.
+    const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+    const merged = mergeDotenv(existing, vars);
     // Ignored before the password is in place: no failure leaves it in a file git would add; and
     // a write that fails puts .gitignore back as it was.
     let restoreGitignore: (() => void) | undefined;
     try {
-      writeFileAtomically(file, renderEnv(vars, 'dotenv'), () => {
+      writeFileAtomically(file, merged.text, () => {
         if (ignoreIn) restoreGitignore = addToGitignore(ignoreIn, file);
       });
     } catch (e) {
       restoreGitignore?.();
       throw e;
     }
-    ctx.out.warn(`wrote ${named} (mode 0600)${gitignore ? `; added it to ${gitignore}` : ''}`);
+    const kept = merged.kept
+      ? `, kept its ${merged.kept} other ${merged.kept === 1 ? 'variable' : 'variables'}`
+      : '';
+    ctx.out.warn(`wrote ${named} (mode 0600${kept})${gitignore ? `; added it to ${gitignore}` : ''}`);
     if (tracked)
       ctx.out.warn(`git tracks ${named}: the password goes into your next commit unless you untrack it`);
     return 0;

@@ -87,6 +87,18 @@ export async function productionAccessCommand(
     });
     return 0;
   }
+  // SES refuses a second request while one is under review (ConflictException): say so before asking.
+  const review = account.Details?.ReviewDetails;
+  if (review?.Status === 'PENDING') {
+    if (ctx.out.json) ctx.out.document({ sent: false, reason: 'under review', caseId: review.CaseId });
+    ctx.out.check({
+      id: 'production',
+      status: 'warn',
+      title: `a production access request for ${ctx.region} is under review${review.CaseId ? ` (case ${review.CaseId})` : ''}`,
+      fix: 'AWS answers it in the Support Center case (answer its questions there); a second request is refused until then',
+    });
+    return 0;
+  }
 
   const request = {
     MailType: mailType as 'TRANSACTIONAL' | 'MARKETING',

@@ -1,6 +1,7 @@
 import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
 import { UsageError } from '../errors';
+import { domainOf } from '../../config/senders';
 import { checkEmailAddress } from '../validate';
 import { currentCredentials } from '../secret';
 import { diagnose, sendMail } from '../smtp';
@@ -19,11 +20,26 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
   const to = checkEmailAddress('--to', options.to);
   const [credentials, endpoint] = await Promise.all([currentCredentials(ctx), ctx.smtp()]);
 
-  const account = await ctx.client(SESv2Client).send(new GetAccountCommand({}));
-  const sandbox = account.ProductionAccessEnabled !== true;
-  if (sandbox && !(await isVerified(ctx, to))) {
+  // Hints before the send; the send itself needs none of these reads.
+  const account = await ctx
+    .client(SESv2Client)
+    .send(new GetAccountCommand({}))
+    .catch((e: Error) => {
+      ctx.out.warn(`could not read the SES account (${e.name}): sending without the sandbox check`);
+      return undefined;
+    });
+  if (account?.SendingEnabled === false) {
     ctx.out.warn(
-      `the account is in the SES sandbox and ${to} is not a verified identity: SES will reject it (add it to verifiedEmailAddresses, or request production access)`,
+      `sending is disabled for the account in ${ctx.region}: SES will refuse the message (if you paused it: ses-smtp resume --scope account; else see ses-smtp doctor)`,
+    );
+  }
+  // The mailbox simulator's addresses need no verification, in the sandbox too (SES Developer
+  // Guide, "Verified identities": "unless you're sending to test inboxes provided by the Amazon
+  // SES mailbox simulator").
+  const simulator = domainOf(to) === MAILBOX_SIMULATOR;
+  if (account && account.ProductionAccessEnabled !== true && !simulator && !(await isVerified(ctx, to))) {
+    ctx.out.warn(
+      `the account is in the SES sandbox and ${to} is not a verified identity: SES will reject it (add it to verifiedEmailAddresses, send to success@${MAILBOX_SIMULATOR}, or request production access)`,
     );
   }
 
@@ -65,6 +81,9 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
     return 1;
   }
 }
+
+/** The domain of SES's mailbox simulator (success@, bounce@, complaint@, ...). */
+const MAILBOX_SIMULATOR = 'simulator.amazonses.com';
 
 /** The address, or its domain, is a verified SES identity. */
 async function isVerified(ctx: CliContext, address: string): Promise<boolean> {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import type { Scope } from '../command-table';
 import { CliContext } from '../context';
-import { CheckFailed } from '../errors';
+import { CheckFailed, UsageError } from '../errors';
 
 export interface SetSendingOptions {
   /** false pauses sending, true resumes it. */
@@ -24,8 +24,13 @@ export interface SetSendingOptions {
  * @see https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountSendingAttributes.html
  */
 export async function setSendingCommand(ctx: CliContext, options: SetSendingOptions): Promise<number> {
-  const ses = ctx.client(SESv2Client);
   const verb = options.enabled ? 'resume' : 'pause';
+  if (options.scope === 'account' && ctx.options.configurationSet !== undefined) {
+    throw new UsageError(
+      `--configuration-set with --scope account: the account scope ${verb}s every sender in ${ctx.region}, not one configuration set; drop one of them`,
+    );
+  }
+  const ses = ctx.client(SESv2Client);
   let target: string;
   let current: boolean;
   let apply: () => Promise<unknown>;
@@ -42,9 +47,11 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
   } else {
     const name = await ctx.resource('configurationSet');
     const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
-    target = ctx.environmentName
-      ? `configuration set ${name} (mail of environment ${ctx.environmentName})`
-      : `configuration set ${name}`;
+    // Another set named by --configuration-set is not the environment's.
+    target =
+      ctx.environmentName && ctx.options.configurationSet === undefined
+        ? `configuration set ${name} (mail of environment ${ctx.environmentName})`
+        : `configuration set ${name}`;
     current = set.SendingOptions?.SendingEnabled !== false;
     apply = () =>
       ses.send(
