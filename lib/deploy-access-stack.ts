@@ -145,8 +145,8 @@ export class DeployAccessStack extends Stack {
  *   unless bootstrapped with --cloudformation-execution-policies), IAM included, which is global.
  *   So a job of any of them can change every environment of the account: the required reviewers
  *   of one GitHub environment guard it only in an account of its own.
- * - Environments in several Regions without "github.accessRegion": the stack goes to the first
- *   one's Region, and moves when the file changes.
+ * - No "github.accessRegion": the stack goes to the Region of the account's first environment,
+ *   and moves when the file changes.
  */
 function warnAboutSharing(stack: Stack, access: AccountAccess): void {
   const deployers = access.gitHubEnvironments.filter((g) => g.kind === 'deploy').map((g) => g.name);
@@ -156,11 +156,12 @@ function warnAboutSharing(stack: Stack, access: AccountAccess): void {
       `account ${access.account} is deployed from the GitHub environments ${deployers.join(', ')}: each deploy role reaches the account's CDK bootstrap roles, whose execution role may change anything in the account (IAM included), so a job of any of them can change the others' environments; the required reviewers of one guard it only in an account of its own`,
     );
   }
-  const regions = new Set(access.gitHubEnvironments.flatMap((g) => g.stacks.map((s) => s.region)));
-  if (regions.size > 1 && !access.regionPinned) {
+  // Whatever the Regions: an environment added above the first one moves the stack too. And only
+  // before that edit is the Region synth picks the one the stack is deployed in.
+  if (!access.regionPinned) {
     Annotations.of(stack).addWarningV2(
       'ses-smtp:accessRegionFollowsFile',
-      `this stack is in ${access.region}, the Region of account ${access.account}'s first environment in the file: removing or moving that environment moves the stack, and a new stack fails on the OIDC provider the old one holds; set "github.accessRegion": "${access.region}" to keep it there`,
+      `this stack goes to ${access.region}, the Region of account ${access.account}'s first environment in the file: adding, removing or moving environments can move it, and a moved stack is a new stack, which fails on the OIDC provider the old one holds; set "github.accessRegion" to the Region it is deployed in (${access.region}, if it was deployed from this file as it is)`,
     );
   }
 }

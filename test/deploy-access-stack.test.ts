@@ -20,6 +20,10 @@ function synth(github: Record<string, unknown>, environments: Record<string, unk
   return { stack, template: Template.fromStack(stack) };
 }
 
+/** The warning of an access stack whose Region follows the file. */
+const regionWarning = (region: string, account: string) =>
+  `this stack goes to ${region}, the Region of account ${account}'s first environment in the file: adding, removing or moving environments can move it, and a moved stack is a new stack, which fails on the OIDC provider the old one holds; set "github.accessRegion" to the Region it is deployed in (${region}, if it was deployed from this file as it is) [ack: ses-smtp:accessRegionFollowsFile]`;
+
 /** The stack's synth warnings. */
 function warnings(stack: DeployAccessStack): string[] {
   return Annotations.fromStack(stack)
@@ -165,9 +169,7 @@ describe('DeployAccessStack', () => {
       'eu-west-1',
       false,
     ]);
-    expect(warnings(stack)).toEqual([
-      `this stack is in eu-west-1, the Region of account 111111111111's first environment in the file: removing or moving that environment moves the stack, and a new stack fails on the OIDC provider the old one holds; set "github.accessRegion": "eu-west-1" to keep it there [ack: ses-smtp:accessRegionFollowsFile]`,
-    ]);
+    expect(warnings(stack)).toEqual([regionWarning('eu-west-1', '111111111111')]);
   });
 
   test('"github.accessRegion" pins the Region whatever the order of the environments', () => {
@@ -187,14 +189,20 @@ describe('DeployAccessStack', () => {
     expect([pinned.region, warnings(pinned)]).toEqual(['eu-west-1', []]);
   });
 
-  test('one Region, one GitHub environment: no warning', () => {
-    expect(warnings(synth({ repository: 'acme/web-app' }, { staging: STAGING }).stack)).toEqual([]);
+  // One Region today: an environment added above this one would move the stack, and only now is
+  // the Region synth names the one the stack is deployed in.
+  test('one Region, one GitHub environment: the Region warning alone; none once it is pinned', () => {
+    expect(warnings(synth({ repository: 'acme/web-app' }, { staging: STAGING }).stack)).toEqual([
+      regionWarning('eu-west-1', '111111111111'),
+    ]);
+    const pinned = synth({ repository: 'acme/web-app', accessRegion: 'eu-west-1' }, { staging: STAGING });
+    expect(warnings(pinned.stack)).toEqual([]);
   });
 
   // The reviewers of "production" guard nothing if a "staging" job reaches the same account.
   test('an account deployed from two GitHub environments is warned about', () => {
     const { stack: shared } = synth(
-      { repository: 'acme/web-app' },
+      { repository: 'acme/web-app', accessRegion: 'eu-west-1' },
       {
         staging: STAGING,
         production: {

@@ -74,6 +74,8 @@ export function dmarcPolicy(txt: string): DmarcPolicy {
   const tags: Record<string, string> = {};
   for (const [i, part] of parts.entries()) {
     const tag = /^([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*)$/.exec(part);
+    // After v and p, receivers skip what they cannot read, as an unknown tag (§6.3).
+    if (!tag && i > 1) continue;
     if (!tag) return { problem: `"${part}" is not a tag=value pair` };
     const name = tag[1].toLowerCase();
     if (i === 1 && name !== 'p') return { problem: '"p=" must come right after "v=DMARC1"' };

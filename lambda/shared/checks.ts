@@ -315,8 +315,8 @@ async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Pr
         id: 'DmarcTxt',
         status: 'fail',
         title,
-        detail: `${records[0]} (${policy.problem})`,
-        fix: 'the record needs a p= tag of none, quarantine or reject right after v=DMARC1',
+        detail: records[0],
+        fix: `${policy.problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
       };
 }
 

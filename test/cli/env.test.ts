@@ -236,8 +236,28 @@ describe('--write', () => {
       'A=\'x\\\'\nAWS_SES_SMTP_PORT="587"\nB="2"\n',
     ],
     ['an empty file', '', 'AWS_SES_SMTP_PORT="587"\nB="2"\n'],
+    ['"KEY: value", which dotenv reads too', 'AWS_SES_SMTP_PORT: 25\n', 'AWS_SES_SMTP_PORT="587"\nB="2"\n'],
+    [
+      'a byte-order mark stays, and the first line is still read',
+      '\uFEFFAWS_SES_SMTP_PORT=25\n',
+      '\uFEFFAWS_SES_SMTP_PORT="587"\nB="2"\n',
+    ],
   ])('mergeDotenv: %s', (_case, existing, merged) => {
-    expect(mergeDotenv(existing, { AWS_SES_SMTP_PORT: '587', B: '2' }).text).toBe(merged);
+    const vars = { AWS_SES_SMTP_PORT: '587', B: '2' };
+    expect(mergeDotenv(Buffer.from(existing), vars).bytes.toString()).toBe(merged);
+  });
+
+  test('mergeDotenv: the bytes of other lines come back as they were, in any encoding', () => {
+    const latin1 = Buffer.from([
+      ...Buffer.from('GREETING=caf'),
+      0xe9,
+      ...Buffer.from('\nAWS_SES_SMTP_PORT=25\n'),
+    ]);
+    expect(mergeDotenv(latin1, { AWS_SES_SMTP_PORT: '587' }).bytes).toEqual(
+      Buffer.from([...Buffer.from('GREETING=caf'), 0xe9, ...Buffer.from('\nAWS_SES_SMTP_PORT="587"\n')]),
+    );
+    // A value of ours beyond ASCII is written as UTF-8.
+    expect(mergeDotenv(Buffer.from('A=é\n'), { B: 'ü' }).bytes.toString('utf8')).toBe('A=é\nB="ü"\n');
   });
 
   test('an untracked file is written and git-ignored', async () => {

@@ -107,23 +107,30 @@ export function renderEnv(
   }
 }
 
-/** A variable's definition in a dotenv file: `KEY=`, `export KEY=`, spaces around "=" allowed. */
-const DOTENV_DEFINITION = /^[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)[ \t]*=[ \t]*(.?)/;
+/**
+ * A variable's definition in a dotenv file: `KEY=`, `export KEY=`, spaces around "=" allowed, or
+ * `KEY: ` (the dotenv gem reads both).
+ */
+const DOTENV_DEFINITION = /^[ \t]*(export[ \t]+)?([A-Za-z_][A-Za-z0-9_.]*)(?:[ \t]*=[ \t]*|:[ \t]+)(.?)/;
+const BOM = '\xEF\xBB\xBF';
 
 /**
- * `vars` written into a dotenv file's text: each one's first definition replaced in place (its
+ * `vars` written into a dotenv file's bytes: each one's first definition replaced in place (its
  * `export ` kept), later ones of the same name dropped (dotenv takes the last), missing ones
- * appended; every other line (the app's other settings, comments, blank lines) as it was. A
- * quoted value may span lines (dotenv reads "..." and '...' across line breaks): its lines are
- * one definition. `kept` counts the other variables.
+ * appended; every other byte (the app's other settings, comments, blank lines, a byte-order mark,
+ * text in any encoding) as it was. A quoted value may span lines (dotenv reads "..." and '...'
+ * across line breaks): its lines are one definition. `kept` counts the other variables.
  */
 export function mergeDotenv(
-  existing: string | undefined,
+  existing: Buffer | undefined,
   vars: Record<string, string>,
-): { text: string; kept: number } {
-  if (!existing) return { text: renderEnv(vars, 'dotenv'), kept: 0 };
-  const newline = existing.includes('\r\n') ? '\r\n' : '\n';
-  const lines = existing.split(/\r?\n/);
+): { bytes: Buffer; kept: number } {
+  const line = (name: string, prefix = '') => `${prefix}${name}=${doubleQuote(vars[name])}`;
+  // As Latin-1, one character per byte: every marker is ASCII, and the rest goes back unchanged.
+  const text = existing?.toString('latin1') ?? '';
+  const bom = text.startsWith(BOM) ? BOM : '';
+  const newline = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = text.slice(bom.length).split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   const out: string[] = [];
   const written = new Set<string>();
@@ -146,14 +153,14 @@ export function mergeDotenv(
       out.push(...lines.slice(i, end + 1));
     } else if (!written.has(name)) {
       written.add(name);
-      out.push(`${definition![1] ?? ''}${name}=${doubleQuote(vars[name])}`);
+      out.push(Buffer.from(line(name, definition![1]), 'utf8').toString('latin1'));
     }
     i = end;
   }
-  for (const [name, value] of Object.entries(vars)) {
-    if (!written.has(name)) out.push(`${name}=${doubleQuote(value)}`);
+  for (const name of Object.keys(vars)) {
+    if (!written.has(name)) out.push(Buffer.from(line(name), 'utf8').toString('latin1'));
   }
-  return { text: `${out.join(newline)}${newline}`, kept: others.size };
+  return { bytes: Buffer.from(`${bom}${out.join(newline)}${newline}`, 'latin1'), kept: others.size };
 }
 
 /**
@@ -233,13 +240,12 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     }
     const vars = appVariables(await currentCredentials(ctx));
     // The app's other settings in the file stay: only these variables' lines change.
-    const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-    const merged = mergeDotenv(existing, vars);
+    const merged = mergeDotenv(fs.existsSync(file) ? fs.readFileSync(file) : undefined, vars);
     // Ignored before the password is in place: no failure leaves it in a file git would add; and
     // a write that fails puts .gitignore back as it was.
     let restoreGitignore: (() => void) | undefined;
     try {
-      writeFileAtomically(file, merged.text, () => {
+      writeFileAtomically(file, merged.bytes, () => {
         if (ignoreIn) restoreGitignore = addToGitignore(ignoreIn, file);
       });
     } catch (e) {
@@ -341,7 +347,7 @@ function isLink(file: string): boolean {
  * `file` once complete (after `beforeRename`), so a failure leaves the old file or none, never a
  * part of one or a file readable by others.
  */
-function writeFileAtomically(file: string, text: string, beforeRename: () => void): void {
+function writeFileAtomically(file: string, text: string | Buffer, beforeRename: () => void): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
