@@ -221,6 +221,8 @@ export class SesSmtp extends Construct {
         quotaPercent: config.health.quotaPercent,
         sendRatePercent: config.health.sendRatePercent,
         sendAnomalyDetection: config.health.sendAnomalyDetection,
+        // The quota, send-rate and anomaly alarms watch account-wide figures, as the rate alarms.
+        accountAlarms: config.alarms.accountAlarms ?? true,
       });
       this.operatorAlarms.alarms.push(...this.health.alarms);
     }

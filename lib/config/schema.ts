@@ -267,9 +267,10 @@ const Alarms = strict({
   /** Email addresses subscribed to the operator alarm topic (each must confirm the subscription). */
   emails: uniqueList(emailAddress, addressKey).default([]),
   /**
-   * Whether this environment creates the account-level reputation alarms (SES's bounce and
-   * complaint rates are per account and Region). When no environment of an account and Region
-   * sets it, the first one listed in the file does; at most one may set it to true.
+   * Whether this environment creates the alarms on account-wide figures: the account's bounce
+   * and complaint rates (per account and Region in SES), and the quota, send-rate and send
+   * anomaly alarms. When no environment of an account and Region sets it, the first one listed
+   * in the file does; at most one may set it to true.
    */
   accountAlarms: z.boolean().optional(),
   /** Bounce rate alarm levels in percent (AWS reviews an account at 5 %, may pause it at 10 %). */

@@ -177,8 +177,9 @@ export interface AlarmsSettings {
    */
   readonly emails?: string[];
   /**
-   * Create the account-level reputation alarms (SES's rates are per account and Region): at most
-   * one environment of an account and Region may.
+   * Create the alarms on account-wide figures: the account's reputation rates (SES's rates are
+   * per account and Region), and the quota, send-rate and send anomaly alarms. One environment of
+   * an account and Region should, or every alert arrives once per environment.
    * @default - true for a SesSmtp construct; in the environments file, the first environment of its account and Region
    */
   readonly accountAlarms?: boolean;

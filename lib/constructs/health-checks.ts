@@ -100,6 +100,14 @@ export interface HealthChecksProps {
    * @default true
    */
   readonly sendAnomalyDetection?: boolean;
+  /**
+   * Creates the alarms on account-wide figures: the quota and send-rate alarms (their figures are
+   * the account's, from GetAccount and AWS/SES Send) and the send anomaly alarm. One environment
+   * of an account and Region should (see SendingAlarms' accountAlarms), or every alert arrives
+   * once per environment. The checks run and publish either way.
+   * @default true
+   */
+  readonly accountAlarms?: boolean;
 }
 
 /**
@@ -471,13 +479,33 @@ export class HealthChecks extends Construct {
       this.checkAlarms[check.id] = checkAlarm(check);
     }
 
+    // Account-wide figures: alarmed on by one environment of the account and Region.
+    if (props.accountAlarms ?? true) this.addAccountAlarms(props, quotaPercent, sendRatePercent, leaked);
+
+    this.alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), {
+      alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): its checks did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** The alarms on the account's figures: quota, send rate, send anomaly. */
+  private addAccountAlarms(
+    props: HealthChecksProps,
+    quotaPercent: PercentLevels,
+    sendRatePercent: number,
+    leaked: string,
+  ) {
+    const env = props.environmentName;
     for (const level of ['warning', 'critical'] as const) {
       const percent = quotaPercent[level];
       const alarm = this.alarm(
         `Quota${level === 'warning' ? 'Warning' : 'Critical'}Alarm`,
         this.metricQuota(QUOTA_METRICS.quotaUsedPercent),
         {
-          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the SES 24-hour sending quota is used (environment ${env}): past 100 % SES answers "Daily message quota exceeded" and the app's sends fail. Find what sends more than usual (a loop, a bulk job), and ask for a higher quota in Service Quotas before you reach it. ${leaked}`,
+          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the account's SES 24-hour sending quota is used (account-wide; watched by environment ${env}): past 100 % SES answers "Daily message quota exceeded" and the app's sends fail. Find what sends more than usual (a loop, a bulk job), and ask for a higher quota in Service Quotas before you reach it. ${leaked}`,
           threshold: percent,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -488,19 +516,11 @@ export class HealthChecks extends Construct {
       if (level === 'critical') this.checkAlarms[QUOTA.id] = alarm;
     }
     this.alarm('SendRateAlarm', this.metricQuota(QUOTA_METRICS.peakSendRatePercent), {
-      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the SES maximum send rate (environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and the app's sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${leaked}`,
+      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the account's SES maximum send rate (account-wide; watched by environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and the app's sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${leaked}`,
       threshold: sendRatePercent,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-    });
-
-    this.alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), {
-      alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): its checks did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
     if (props.sendAnomalyDetection ?? true) {
@@ -519,7 +539,7 @@ export class HealthChecks extends Construct {
           // No mail sent is not an anomaly to page for.
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           actionsEnabled: true,
-          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, environment ${env}; the model needs about two weeks of history to be accurate). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${leaked} To turn this alarm off, set health.sendAnomalyDetection to false.`,
+          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, watched by environment ${env}; the model needs about two weeks of history to be accurate). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${leaked} To turn this alarm off, set health.sendAnomalyDetection to false.`,
         }),
       );
     }

@@ -57,7 +57,11 @@ export interface SmtpCredentialsProps {
    * @default - no direct message; metricRotationFailures() is still there to alarm on
    */
   readonly alarmTopic?: sns.ITopic;
-  /** @default 587 */
+  /**
+   * The port written into the secret, and the one the rotation logs in on: STARTTLS on 25, 587
+   * or 2587, TLS from the first byte on 465 or 2465 (the ports of SES's SMTP interface).
+   * @default 587
+   */
   readonly smtpPort?: number;
   /**
    * Name of the environment: the dimension of the rotation function's metrics.
@@ -132,7 +136,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public readonly rotationSucceededRule: events.Rule;
   /** The Region's SES SMTP endpoint, as written into the secret. */
   public readonly smtpHost: string;
-  /** The STARTTLS port written into the secret. */
+  /** The port written into the secret (STARTTLS on 25, 587, 2587; TLS on 465, 2465). */
   public readonly smtpPort: number;
   public readonly rotationLogGroupName: string;
 
@@ -165,6 +169,11 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     this.smtpHost = smtpEndpoint(stack.region);
     this.smtpPort = props.smtpPort ?? 587;
+    if (!Token.isUnresolved(this.smtpPort) && !SES_SMTP_PORTS.includes(this.smtpPort)) {
+      throw new Error(
+        `smtpPort must be a port of SES's SMTP interface (25, 587 or 2587 for STARTTLS; 465 or 2465 for TLS from the first byte), got: ${this.smtpPort}`,
+      );
+    }
 
     this.user = new iam.User(this, 'User');
     this.user.applyRemovalPolicy(removalPolicy);
@@ -372,10 +381,23 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    * key only through Secrets Manager (`kms:ViaService`). Only the grantee's identity policy
    * changes (the key policy already lets the account's IAM policies grant use of the key), so a
    * role in another stack gets the grant without a reference back to it: no dependency cycle.
+   *
+   * A grantee in another account needs the grant on both sides (Secrets Manager User Guide,
+   * "Access AWS Secrets Manager secrets from a different account"): the secret's resource policy
+   * and the key policy name it too, as the secret's own `grantRead` writes them.
    * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
+    const account = grantee.grantPrincipal.principalAccount;
+    if (
+      account !== undefined &&
+      !Token.isUnresolved(account) &&
+      !Token.isUnresolved(stack.account) &&
+      account !== stack.account
+    ) {
+      return this.secret.grantRead(grantee);
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -470,6 +492,9 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     });
   }
 }
+
+/** The ports SES's SMTP interface listens on (SES Developer Guide, "Connecting to an SMTP endpoint"). */
+const SES_SMTP_PORTS: readonly number[] = [25, 587, 2587, 465, 2465];
 
 /** True for a sender pattern: "*" as the whole local part, or a leading "*." label of the domain. */
 export function isSenderPattern(entry: string): boolean {

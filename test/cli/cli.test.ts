@@ -466,8 +466,14 @@ describe('env', () => {
     // assets:precompile runs without these variables: nothing may raise when one is missing
     // (ENV.fetch without a default raises KeyError; Integer("") raises ArgumentError).
     expect(r.stdout).not.toMatch(/ENV\.fetch\("[A-Z_]+"\)/);
-    expect(r.stdout).toContain('port: Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587,');
-    expect(r.stdout).toContain('enable_starttls_auto: true');
+    expect(r.stdout).toContain(
+      'ses_port = Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587\n',
+    );
+    // STARTTLS required, never "if offered": a stripped STARTTLS would send the login in clear text.
+    // TLS from the first byte on SES's TLS Wrapper ports.
+    expect(r.stdout).toContain('ses_tls = [465, 2465].include?(ses_port)\n');
+    expect(r.stdout).toContain('  tls: ses_tls,\n  enable_starttls: !ses_tls,\n');
+    expect(r.stdout).not.toContain('enable_starttls_auto');
     neverLeaks(r.stdout);
   });
 

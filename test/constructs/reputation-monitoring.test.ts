@@ -194,15 +194,23 @@ describe('ReputationMonitoring', () => {
     ).toThrow(message);
   });
 
-  test('accountAlarms: false leaves out the account-wide rate alarms; the configuration set keeps its own', () => {
+  // One leak pages once, not once per environment of the account and Region.
+  test('accountAlarms: false leaves out every alarm on account-wide figures; the configuration set keeps its own', () => {
     const alarms = alarmsOf(synthStack({ alarms: { accountAlarms: false } }).template);
     const rates = alarms.filter((a) => String(a.MetricName).startsWith('Reputation.'));
     expect(rates).toHaveLength(4);
     for (const a of rates) {
       expect(a.Dimensions).toEqual([{ Name: 'ses:configuration-set', Value: expect.anything() }]);
     }
-    // The rest is unchanged: the 12 alarms of the default minus the 4 account-wide rate alarms.
-    expect(alarms).toHaveLength(alarmsOf(synthStack().template).length - 4);
+    const accountWide = (a: (typeof alarms)[number]) =>
+      (String(a.MetricName).startsWith('Reputation.') && a.Dimensions === undefined) ||
+      ['QuotaUsedPercent', 'PeakSendRatePercent'].includes(String(a.MetricName)) ||
+      JSON.stringify(a.Metrics ?? '').includes('"MetricName":"Send"');
+    const all = alarmsOf(synthStack().template);
+    // The 4 account rate alarms, the 2 quota alarms, the send-rate and the send anomaly alarms.
+    expect(all.filter(accountWide)).toHaveLength(8);
+    expect(alarms.filter(accountWide)).toEqual([]);
+    expect(alarms).toHaveLength(all.length - 8);
   });
 
   test("the alarm panel also lists alarms added after the dashboard (it reads the sink's live list)", () => {

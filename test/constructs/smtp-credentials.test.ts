@@ -542,6 +542,51 @@ describe('SmtpCredentials', () => {
     },
   );
 
+  // A port SES does not listen on would fail every rotation's login, and no credentials would ever exist.
+  test.each([0, 443, 2525, 99999])('refuses smtpPort %p', (smtpPort) => {
+    expect(() => build({ smtpPort })).toThrow(
+      `smtpPort must be a port of SES's SMTP interface (25, 587 or 2587 for STARTTLS; 465 or 2465 for TLS from the first byte), got: ${smtpPort}`,
+    );
+  });
+
+  test.each([25, 587, 2587, 465, 2465])(
+    'takes smtpPort %p, for the secret and the rotation login',
+    (smtpPort) => {
+      build({ smtpPort }).template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({ SMTP_PORT: String(smtpPort), PUBLISHED_SMTP_PORT: String(smtpPort) }),
+        },
+      });
+    },
+  );
+
+  // Identity policy alone: a role in another account would deploy, then get AccessDenied.
+  test('grantRead to a role in another account: the secret and key policies name it too', () => {
+    const { template } = build({}, (scope, creds) => {
+      creds.grantRead(iam.Role.fromRoleArn(scope, 'Remote', 'arn:aws:iam::210987654321:role/app'));
+    });
+    template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      ResourcePolicy: {
+        Statement: [
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Principal: { AWS: 'arn:aws:iam::210987654321:role/app' },
+          }),
+        ],
+      },
+    });
+    const [key] = Object.values(template.findResources('AWS::KMS::Key')).filter((k) =>
+      JSON.stringify(k).includes('210987654321'),
+    );
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({
+        Action: 'kms:Decrypt',
+        Principal: { AWS: 'arn:aws:iam::210987654321:role/app' },
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      }),
+    );
+  });
+
   test('grantRead: the grantee reads this secret only, and decrypts with its key only through Secrets Manager', () => {
     const { stack, credentials, template } = build({}, (scope, creds) => {
       const role = new iam.Role(scope, 'AppRole', {

@@ -43,17 +43,25 @@ const shellWord = (v: string) => (/^[A-Za-z0-9_.,:/+=@%-]+$/.test(v) ? v : singl
 /**
  * ActionMailer settings reading the variables above (no values in it). ENV[...] and a guarded
  * port: `assets:precompile` in a Docker or Kamal build loads this file without the variables.
+ * STARTTLS is required, not taken when offered (`enable_starttls_auto` would log in in clear text
+ * if someone on the path struck STARTTLS from the server's answer); the mail gem reads
+ * `enable_starttls` from 2.8, and 2.7 ignores it and still upgrades when offered.
  */
 export const RAILS_SMTP_SETTINGS = `# config/environments/production.rb (inside Rails.application.configure do ... end)
 # ENV[...] rather than ENV.fetch: assets:precompile in a Docker/Kamal build runs without these variables.
+ses_port = Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587
+# SES speaks TLS from the first byte on 465 and 2465, STARTTLS on 25, 587 and 2587: required
+# (enable_starttls, mail 2.8+), so the password never crosses in clear text.
+ses_tls = [465, 2465].include?(ses_port)
 config.action_mailer.delivery_method = :smtp
 config.action_mailer.smtp_settings = {
   address: ENV["AWS_SES_SMTP_ADDRESS"],
-  port: Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587,
+  port: ses_port,
   user_name: ENV["AWS_SES_SMTP_USERNAME"],
   password: ENV["AWS_SES_SMTP_PASSWORD"],
   authentication: :login,
-  enable_starttls_auto: true,
+  tls: ses_tls,
+  enable_starttls: !ses_tls,
   open_timeout: 5,
   read_timeout: 5
 }

@@ -59,8 +59,9 @@ export function rateThresholds(
 
 /**
  * Every alarm of an environment, each with a description a paged human can act on: bounce and
- * complaint rates (configuration set, and account-wide unless turned off) at a warning and a
- * critical level before AWS would act, the feedback pipeline (dead letters, handler errors) and
+ * complaint rates (configuration set, and account-wide unless turned off) at a warning level
+ * before AWS reviews the account and a critical one at its review level, before AWS would pause
+ * sending, the feedback pipeline (dead letters, handler errors) and
  * credential rotation (failed rotations, rotation function errors).
  */
 export class SendingAlarms extends Construct {
