@@ -38,19 +38,19 @@ function trustPolicies(template: Template) {
   );
 }
 
+/** STAGING's twin in us-east-1, deployed from the same GitHub environment. */
+const STAGING_US = {
+  ...STAGING,
+  region: 'us-east-1',
+  mailFrom: { subdomain: 'mail-us' },
+  dmarc: { enabled: false },
+  github: { environment: 'staging' },
+};
+
 describe('DeployAccessStack', () => {
   const { stack, template } = synth(
     { repository: 'acme/web-app' },
-    {
-      staging: STAGING,
-      'staging-us': {
-        ...STAGING,
-        region: 'us-east-1',
-        mailFrom: { subdomain: 'mail-us' },
-        dmarc: { enabled: false },
-        github: { environment: 'staging' },
-      },
-    },
+    { staging: STAGING, 'staging-us': STAGING_US },
   );
 
   test('creates the GitHub OIDC provider for the sts.amazonaws.com audience, kept on stack deletion', () => {
@@ -173,16 +173,7 @@ describe('DeployAccessStack', () => {
   });
 
   test('"github.accessRegion" pins the Region whatever the order of the environments', () => {
-    const environments = {
-      'staging-us': {
-        ...STAGING,
-        region: 'us-east-1',
-        mailFrom: { subdomain: 'mail-us' },
-        dmarc: { enabled: false },
-        github: { environment: 'staging' },
-      },
-      staging: STAGING,
-    };
+    const environments = { 'staging-us': STAGING_US, staging: STAGING };
     const moved = synth({ repository: 'acme/web-app' }, environments).stack;
     expect(moved.region).toBe('us-east-1');
     const pinned = synth({ repository: 'acme/web-app', accessRegion: 'eu-west-1' }, environments).stack;
