@@ -218,8 +218,10 @@ export function resolveEnvironment<T extends Omit<ParsedEnvironment, AppOnlyFiel
 }
 
 /**
- * The environments that create the account-level reputation alarms, one per account and Region:
- * the one that sets `alarms.accountAlarms` to true, else the first listed that does not set false.
+ * The environments that create the account-level alarms, one per account and Region: the one that
+ * sets `alarms.accountAlarms` to true, else the first listed that does not set false, among those
+ * whose health checks are on if any are (the quota, send-rate and send anomaly alarms live in the
+ * health checks; the reputation rate alarms go anywhere).
  */
 function accountAlarmOwners(environments: Record<string, ParsedEnvironment>): Set<string> {
   const byAccountRegion = new Map<string, [string, ParsedEnvironment][]>();
@@ -231,6 +233,7 @@ function accountAlarmOwners(environments: Record<string, ParsedEnvironment>): Se
   for (const group of byAccountRegion.values()) {
     const owner =
       group.find(([, env]) => env.alarms.accountAlarms === true) ??
+      group.find(([, env]) => env.alarms.accountAlarms === undefined && env.health.enabled) ??
       group.find(([, env]) => env.alarms.accountAlarms === undefined);
     if (owner) owners.add(owner[0]);
   }
@@ -279,6 +282,18 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
           `false or no value: environment "${owner}" already creates the account-level reputation alarms of account ${accountRegion} (two would send every alert twice)`,
         );
       } else alarmOwners.set(accountRegion, name);
+      // The account's quota, send-rate and send anomaly alarms live in the owner's health checks.
+      const checked = Object.entries(file.environments).find(
+        ([other, e]) =>
+          other !== name && e.account === env.account && e.region === env.region && e.health.enabled,
+      );
+      if (!env.health.enabled && checked) {
+        add(
+          ['alarms', 'accountAlarms'],
+          true,
+          `an environment with health checks: this one has health.enabled false, so account ${accountRegion} would have no quota, send-rate or send anomaly alarm (they live in the owner's health checks); set it on "${checked[0]}" instead, or turn health checks on here`,
+        );
+      }
     }
 
     // Two environments writing one record set into one hosted zone collide at deploy time:

@@ -196,15 +196,17 @@ function environmentBytes(variables: Record<string, string>): number {
 }
 
 /**
- * The leaked-credential steps, for every alarm that may mean one. The options that pick the stack
- * are named once: five copies of a long stack name would pass CloudWatch's 1024 characters.
+ * The leaked-credential steps, for the alarms on account-wide figures (quota, send rate, send
+ * anomaly). The figure counts every sender of the account in the Region, and one environment
+ * holds these alarms, so the steps are for the environment that sends, named by the operator; this
+ * one's options are given as an example. Named once: five copies of a long stack name would pass
+ * CloudWatch's 1024 characters.
  */
 export function leakedCredentialSteps(cliOptions: string): string {
   return (
-    `If nobody expects this volume, treat the SMTP password as leaked. Run each command with ${cliOptions}: ` +
-    "1) npx ses-smtp pause stops this stack's sending (npx ses-smtp pause --scope account: all of the account in the Region); " +
-    '2) npx ses-smtp revoke deactivates every key of the SMTP user; 3) npx ses-smtp rotate issues new credentials, npx ses-smtp env prints them for the apps; ' +
-    '4) npx ses-smtp resume (with the same --scope). Then find where the password leaked (repositories, logs, CI variables).'
+    `Unexpected volume? Treat an SMTP password as leaked. The figure counts every sender of the account in this Region: find the environment that sends (its dashboard), then run with its options (this one's: ${cliOptions}): ` +
+    "1) npx ses-smtp pause (--scope account: the whole account); 2) npx ses-smtp revoke deactivates its SMTP user's keys; " +
+    '3) npx ses-smtp rotate, then npx ses-smtp env for the apps; 4) npx ses-smtp resume (same --scope). Then find where it leaked (repositories, logs, CI variables).'
   );
 }
 
@@ -223,7 +225,10 @@ export class HealthChecks extends Construct {
   public readonly function: lambda.Function;
   /** Every alarm this construct made, for a dashboard's alarm panel. */
   public readonly alarms: cloudwatch.Alarm[] = [];
-  /** The alarm of each check, by check id (the quota check's is the critical quota alarm). */
+  /**
+   * The alarm of each check, by check id. The quota check's is the critical quota alarm, made
+   * only with accountAlarms (the quota is the account's).
+   */
   public readonly checkAlarms: Record<string, cloudwatch.Alarm> = {};
   private readonly environmentName: string;
   private readonly topic: sns.ITopic;
@@ -505,7 +510,7 @@ export class HealthChecks extends Construct {
         `Quota${level === 'warning' ? 'Warning' : 'Critical'}Alarm`,
         this.metricQuota(QUOTA_METRICS.quotaUsedPercent),
         {
-          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the account's SES 24-hour sending quota is used (account-wide; watched by environment ${env}): past 100 % SES answers "Daily message quota exceeded" and the app's sends fail. Find what sends more than usual (a loop, a bulk job), and ask for a higher quota in Service Quotas before you reach it. ${leaked}`,
+          alarmDescription: `${level.toUpperCase()}: ${percent} % or more of the account's SES 24-hour sending quota is used (watched by environment ${env}): past 100 % SES answers "Daily message quota exceeded" and sends fail. Find what sends more than usual (a loop, a bulk job); ask for a higher quota in Service Quotas before you reach it. ${leaked}`,
           threshold: percent,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -516,7 +521,7 @@ export class HealthChecks extends Construct {
       if (level === 'critical') this.checkAlarms[QUOTA.id] = alarm;
     }
     this.alarm('SendRateAlarm', this.metricQuota(QUOTA_METRICS.peakSendRatePercent), {
-      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the account's SES maximum send rate (account-wide; watched by environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and the app's sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${leaked}`,
+      alarmDescription: `The busiest minute of the last hour reached ${sendRatePercent} % or more of the account's SES maximum send rate (watched by environment ${env}): past 100 % SES answers "Maximum sending rate exceeded" and sends fail. Spread bulk sends out (a queue with a rate limit), or ask for a higher rate in Service Quotas. ${leaked}`,
       threshold: sendRatePercent,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -238,6 +238,16 @@ describe('--write', () => {
     ['an empty file', '', 'AWS_SES_SMTP_PORT="587"\nB="2"\n'],
     ['"KEY: value", which dotenv reads too', 'AWS_SES_SMTP_PORT: 25\n', 'AWS_SES_SMTP_PORT="587"\nB="2"\n'],
     [
+      'each line keeps its own line end, and a last line without one stays so',
+      'A=1\r\nC=2\nAWS_SES_SMTP_PORT=25\nB=1',
+      'A=1\r\nC=2\nAWS_SES_SMTP_PORT="587"\nB="2"',
+    ],
+    [
+      'a line appended after a last line without a line end starts on a line of its own',
+      'A=1\r\nAWS_SES_SMTP_PORT=25',
+      'A=1\r\nAWS_SES_SMTP_PORT="587"\r\nB="2"\r\n',
+    ],
+    [
       'a byte-order mark stays, and the first line is still read',
       '\uFEFFAWS_SES_SMTP_PORT=25\n',
       '\uFEFFAWS_SES_SMTP_PORT="587"\nB="2"\n',
@@ -245,6 +255,19 @@ describe('--write', () => {
   ])('mergeDotenv: %s', (_case, existing, merged) => {
     const vars = { AWS_SES_SMTP_PORT: '587', B: '2' };
     expect(mergeDotenv(Buffer.from(existing), vars).bytes.toString()).toBe(merged);
+  });
+
+  test('a UTF-16 file (PowerShell 5\'s ">"): one line, exit 2, nothing read or written', async () => {
+    const { target } = repoWith('.env.production', { track: false, ignore: true });
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('A=1\r\n', 'utf16le')]);
+    fs.writeFileSync(target, utf16);
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${target}: the file is UTF-16 (its byte-order mark), which dotenv does not read; save it as UTF-8, or write another file\n`,
+    );
+    expect(fs.readFileSync(target)).toEqual(utf16);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
   test('mergeDotenv: the bytes of other lines come back as they were, in any encoding', () => {

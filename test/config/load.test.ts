@@ -659,6 +659,34 @@ describe('alarms.accountAlarms: one owner per account and Region', () => {
     ]);
   });
 
+  // The account's quota, send-rate and send anomaly alarms live in the owner's health checks.
+  const unchecked = (e: Record<string, unknown>) => ({ ...e, health: { enabled: false } });
+
+  test('unset: the first listed environment whose health checks are on owns them', () => {
+    expect(owners({ a: unchecked(env('eu-west-1')), b: env('eu-west-1'), c: env('eu-west-1') })).toEqual([
+      ['a', false],
+      ['b', true],
+      ['c', false],
+    ]);
+    // None has health checks: the first listed, as before (the rate alarms need none).
+    expect(owners({ a: unchecked(env('eu-west-1')), b: unchecked(env('eu-west-1')) })).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+  });
+
+  test('set to true where health checks are off while another has them: one line', () => {
+    expect(
+      fileProblems({ environments: { a: unchecked(env('eu-west-1', true)), b: env('eu-west-1') } }),
+    ).toEqual([
+      `${FILE}: environment "a", field "alarms.accountAlarms": got true, expected an environment with health checks: this one has health.enabled false, so account 123456789012 in eu-west-1 would have no quota, send-rate or send anomaly alarm (they live in the owner's health checks); set it on "b" instead, or turn health checks on here`,
+    ]);
+    // Alone in its account and Region, or beside others without checks: nothing is lost.
+    expect(
+      fileProblems({ environments: { a: unchecked(env('eu-west-1', true)), b: env('us-east-1') } }),
+    ).toEqual([]);
+  });
+
   test('-c env=NAME still sees the whole file: the owner does not move', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-owner-'));
     const file = path.join(dir, 'e.json');

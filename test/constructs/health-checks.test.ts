@@ -340,7 +340,8 @@ describe('HealthChecks', () => {
       DatapointsToAlarm: 2,
       TreatMissingData: 'notBreaching',
       AlarmDescription: Match.stringLikeRegexp(
-        'Run each command with --stack Test --region eu-west-1: 1\\) npx ses-smtp pause .*npx ses-smtp revoke.*npx ses-smtp rotate.*npx ses-smtp resume',
+        // The figure is the account's: the steps are for the environment that sends.
+        "every sender of the account in this Region: find the environment that sends \\(its dashboard\\), then run with its options \\(this one's: --stack Test --region eu-west-1\\): 1\\) npx ses-smtp pause .*npx ses-smtp revoke.*npx ses-smtp rotate.*npx ses-smtp resume",
       ),
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'ANOMALY_DETECTION_BAND(m0, 3)' }),

@@ -133,25 +133,28 @@ export function mergeDotenv(
   existing: Buffer | undefined,
   vars: Record<string, string>,
 ): { bytes: Buffer; kept: number } {
-  const line = (name: string, prefix = '') => `${prefix}${name}=${doubleQuote(vars[name])}`;
   // As Latin-1, one character per byte: every marker is ASCII, and the rest goes back unchanged.
   const text = existing?.toString('latin1') ?? '';
   const bom = text.startsWith(BOM) ? BOM : '';
-  const newline = text.includes('\r\n') ? '\r\n' : '\n';
-  const lines = text.slice(bom.length).split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
+  // Each line with its own line end (none for a last line without one), so that it goes back as it was.
+  const lines = text.slice(bom.length).match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const content = (l: string) => l.replace(/\r?\n$/, '');
+  const ending = (l: string | undefined) => /\r?\n$/.exec(l ?? '')?.[0];
+  const usual = ending(lines[0]) ?? '\n';
+  const line = (name: string, prefix = '', end = usual) =>
+    `${Buffer.from(`${prefix}${name}=${doubleQuote(vars[name])}`, 'utf8').toString('latin1')}${end}`;
   const out: string[] = [];
   const written = new Set<string>();
   const others = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
-    const definition = DOTENV_DEFINITION.exec(lines[i]);
+    const definition = DOTENV_DEFINITION.exec(content(lines[i]));
     let end = i;
     const quote = definition?.[3];
     if (quote === '"' || quote === "'") {
       // The closing quote: the first unescaped one after the opening (no escapes in '...'). A
       // value never closed is read as one line, so no later line is taken for part of it.
       const closing = quote === '"' ? /(?<!\\)(?:\\\\)*"/ : /'/;
-      const rest = (n: number) => (n === i ? lines[n].slice(definition![0].length) : lines[n]);
+      const rest = (n: number) => content(lines[n]).slice(n === i ? definition![0].length : 0);
       while (end < lines.length && !closing.test(rest(end))) end++;
       if (end === lines.length) end = i;
     }
@@ -161,14 +164,15 @@ export function mergeDotenv(
       out.push(...lines.slice(i, end + 1));
     } else if (!written.has(name)) {
       written.add(name);
-      out.push(Buffer.from(line(name, definition![1]), 'utf8').toString('latin1'));
+      out.push(line(name, definition![1], ending(lines[end]) ?? ''));
     }
     i = end;
   }
-  for (const name of Object.keys(vars)) {
-    if (!written.has(name)) out.push(Buffer.from(line(name), 'utf8').toString('latin1'));
-  }
-  return { bytes: Buffer.from(`${bom}${out.join(newline)}${newline}`, 'latin1'), kept: others.size };
+  const missing = Object.keys(vars).filter((name) => !written.has(name));
+  // A last line without a line end gets one before anything is appended after it.
+  if (missing.length && out.length && ending(out.at(-1)) === undefined) out.push(usual);
+  out.push(...missing.map((name) => line(name)));
+  return { bytes: Buffer.from(`${bom}${out.join('')}`, 'latin1'), kept: others.size };
 }
 
 /**
@@ -246,9 +250,15 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         `--write ${named}: ${gitignore} is not a file, so git could not be told to ignore ${file}; make it a file, or write to a path git ignores already`,
       );
     }
-    const vars = appVariables(await currentCredentials(ctx));
     // The app's other settings in the file stay: only these variables' lines change.
-    const merged = mergeDotenv(fs.existsSync(file) ? fs.readFileSync(file) : undefined, vars);
+    const existing = fs.existsSync(file) ? fs.readFileSync(file) : undefined;
+    // UTF-16 (what Windows PowerShell 5's ">" writes): dotenv reads UTF-8, and so does the merge.
+    if (existing && /^(?:\xFF\xFE|\xFE\xFF)/.test(existing.subarray(0, 2).toString('latin1'))) {
+      throw new UsageError(
+        `--write ${named}: the file is UTF-16 (its byte-order mark), which dotenv does not read; save it as UTF-8, or write another file`,
+      );
+    }
+    const merged = mergeDotenv(existing, appVariables(await currentCredentials(ctx)));
     // Ignored before the password is in place: no failure leaves it in a file git would add; and
     // a write that fails puts .gitignore back as it was.
     let restoreGitignore: (() => void) | undefined;
