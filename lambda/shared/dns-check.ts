@@ -107,12 +107,16 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
         fix: `add ${record.type} ${record.values.join(' / ')} (DNS changes can take up to the TTL to appear)`,
       };
     }
+    // SERVFAIL is the zone's own failure, seen through any resolver; the rest is the way there.
     return {
       id: record.key,
       status: 'fail',
       title,
       detail: `DNS lookup failed (${code ?? (e as Error).message})`,
-      fix: 'check the resolver (--resolver IP[:PORT]) and the network',
+      fix:
+        code === 'ESERVFAIL'
+          ? `the name servers of ${name}'s zone gave no valid answer (SERVFAIL: a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace ${name}`
+          : 'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
     };
   }
 }

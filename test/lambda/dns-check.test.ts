@@ -171,6 +171,26 @@ describe('MAIL FROM MX: SES alone receives the bounces', () => {
   });
 });
 
+describe('lookups that fail', () => {
+  test.each([
+    [
+      2,
+      'ESERVFAIL',
+      "the name servers of mail.example.com's zone gave no valid answer (SERVFAIL: a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace mail.example.com",
+    ],
+    [5, 'EREFUSED', 'check the resolver (--resolver IP[:PORT] with the CLI) and the network'],
+  ])('rcode %d: %s, with the fix for it', async (rcode, code, fix) => {
+    dns.zone['mail.example.com'] = { RCODE: rcode };
+    expect(await checkRecord(resolver, SPF)).toEqual({
+      id: 'MailFromTxt',
+      status: 'fail',
+      title: `${SPF.purpose} (TXT mail.example.com)`,
+      detail: `DNS lookup failed (${code})`,
+      fix,
+    });
+  });
+});
+
 describe('DMARC managed outside the stack', () => {
   /** The dmarc check's result for a target without dmarc settings; the check reads DNS only. */
   async function dmarcCheck() {

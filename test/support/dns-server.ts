@@ -4,7 +4,13 @@ import dns2 from 'dns2';
 const { Packet } = dns2;
 
 export interface Zone {
-  [name: string]: { CNAME?: string; MX?: { priority: number; exchange: string }[]; TXT?: string[][] };
+  [name: string]: {
+    CNAME?: string;
+    MX?: { priority: number; exchange: string }[];
+    TXT?: string[][];
+    /** An error answer instead of records: 2 SERVFAIL, 5 REFUSED. */
+    RCODE?: number;
+  };
 }
 
 export interface TestDnsServer {
@@ -26,8 +32,8 @@ export async function startDnsServer(zone: Zone): Promise<TestDnsServer> {
       const [question] = request.questions;
       const name = question.name.toLowerCase().replace(/\.$/, '');
       const entry = zone[name];
-      if (!entry) {
-        response.header.rcode = 3; // NXDOMAIN
+      if (!entry || entry.RCODE !== undefined) {
+        response.header.rcode = entry?.RCODE ?? 3; // NXDOMAIN
         send(response);
         return;
       }
