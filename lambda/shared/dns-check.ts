@@ -107,7 +107,8 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
         fix: `add ${record.type} ${record.values.join(' / ')} (DNS changes can take up to the TTL to appear)`,
       };
     }
-    // SERVFAIL is the zone's own failure, seen through any resolver; the rest is the way there.
+    // SERVFAIL: the zone's name servers (or DNSSEC) failed the resolver, or the resolver itself
+    // fails every name; ask which, and how to look at the zone.
     return {
       id: record.key,
       status: 'fail',
@@ -115,7 +116,7 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
       detail: `DNS lookup failed (${code ?? (e as Error).message})`,
       fix:
         code === 'ESERVFAIL'
-          ? `the name servers of ${name}'s zone gave no valid answer (SERVFAIL: a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace ${name}`
+          ? `if other names resolve through this resolver, the zone of ${name} gave no valid answer (a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace ${record.type} ${name}, and for DNSSEC dig +cd ${record.type} ${name} (answers only without validation) or delv ${record.type} ${name}; else check the resolver`
           : 'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
     };
   }

@@ -275,25 +275,31 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
     if (env.alarms.accountAlarms === true) {
       const accountRegion = `${env.account} in ${env.region}`;
       const owner = alarmOwners.get(accountRegion);
-      if (owner !== undefined) {
+      // The account's quota, send-rate and send anomaly alarms live in the owner's health checks:
+      // refused where they are off while another environment that may own them has them on.
+      const checked = env.health.enabled
+        ? undefined
+        : Object.entries(file.environments).find(
+            ([other, e]) =>
+              other !== name &&
+              e.account === env.account &&
+              e.region === env.region &&
+              e.health.enabled &&
+              e.alarms.accountAlarms !== false,
+          );
+      if (checked) {
+        add(
+          ['alarms', 'accountAlarms'],
+          true,
+          `an environment with health checks: this one has health.enabled false, so account ${accountRegion} would have no quota, send-rate or send anomaly alarm (they live in the owner's health checks); set it on "${checked[0]}" instead, or turn health checks on here`,
+        );
+      } else if (owner !== undefined) {
         add(
           ['alarms', 'accountAlarms'],
           true,
           `false or no value: environment "${owner}" already creates the account-level reputation alarms of account ${accountRegion} (two would send every alert twice)`,
         );
       } else alarmOwners.set(accountRegion, name);
-      // The account's quota, send-rate and send anomaly alarms live in the owner's health checks.
-      const checked = Object.entries(file.environments).find(
-        ([other, e]) =>
-          other !== name && e.account === env.account && e.region === env.region && e.health.enabled,
-      );
-      if (!env.health.enabled && checked) {
-        add(
-          ['alarms', 'accountAlarms'],
-          true,
-          `an environment with health checks: this one has health.enabled false, so account ${accountRegion} would have no quota, send-rate or send anomaly alarm (they live in the owner's health checks); set it on "${checked[0]}" instead, or turn health checks on here`,
-        );
-      }
     }
 
     // Two environments writing one record set into one hosted zone collide at deploy time:

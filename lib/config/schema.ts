@@ -270,7 +270,8 @@ const Alarms = strict({
    * Whether this environment creates the alarms on account-wide figures: the account's bounce
    * and complaint rates (per account and Region in SES), and the quota, send-rate and send
    * anomaly alarms. When no environment of an account and Region sets it, the first one listed
-   * in the file does; at most one may set it to true.
+   * in the file that does not set false does, among those with health checks if any has them (the
+   * quota, send-rate and anomaly alarms live in the health checks); at most one may set it to true.
    */
   accountAlarms: z.boolean().optional(),
   /** Bounce rate alarm levels in percent (AWS reviews an account at 5 %, may pause it at 10 %). */

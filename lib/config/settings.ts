@@ -180,7 +180,7 @@ export interface AlarmsSettings {
    * Create the alarms on account-wide figures: the account's reputation rates (SES's rates are
    * per account and Region), and the quota, send-rate and send anomaly alarms. One environment of
    * an account and Region should, or every alert arrives once per environment.
-   * @default - true for a SesSmtp construct; in the environments file, the first environment of its account and Region
+   * @default - true for a SesSmtp construct (keep it on one whose health checks are on: the quota, send-rate and anomaly alarms live in them); in the environments file, the first environment of its account and Region, among those with health checks if any has them
    */
   readonly accountAlarms?: boolean;
   /**

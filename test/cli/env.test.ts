@@ -248,6 +248,11 @@ describe('--write', () => {
       'A=1\r\nAWS_SES_SMTP_PORT="587"\r\nB="2"\r\n',
     ],
     [
+      'a lone CR ends a line (old Mac files, as dotenv reads them): the other lines stay',
+      'AWS_SES_SMTP_PORT=25\rOTHER=keep\rSECRET_KEY_BASE=abc\r',
+      'AWS_SES_SMTP_PORT="587"\rOTHER=keep\rSECRET_KEY_BASE=abc\rB="2"\r',
+    ],
+    [
       'a byte-order mark stays, and the first line is still read',
       '\uFEFFAWS_SES_SMTP_PORT=25\n',
       '\uFEFFAWS_SES_SMTP_PORT="587"\nB="2"\n',

@@ -681,10 +681,22 @@ describe('alarms.accountAlarms: one owner per account and Region', () => {
     ).toEqual([
       `${FILE}: environment "a", field "alarms.accountAlarms": got true, expected an environment with health checks: this one has health.enabled false, so account 123456789012 in eu-west-1 would have no quota, send-rate or send anomaly alarm (they live in the owner's health checks); set it on "b" instead, or turn health checks on here`,
     ]);
-    // Alone in its account and Region, or beside others without checks: nothing is lost.
+    // Alone in its account and Region, or beside others without checks, or beside one that opted
+    // out: no environment that may own them has them.
     expect(
       fileProblems({ environments: { a: unchecked(env('eu-west-1', true)), b: env('us-east-1') } }),
     ).toEqual([]);
+    expect(
+      fileProblems({ environments: { a: unchecked(env('eu-west-1', true)), b: env('eu-west-1', false) } }),
+    ).toEqual([]);
+  });
+
+  test('two set to true, the first without health checks: one line, on the first', () => {
+    expect(
+      fileProblems({ environments: { a: unchecked(env('eu-west-1', true)), b: env('eu-west-1', true) } }),
+    ).toEqual([
+      `${FILE}: environment "a", field "alarms.accountAlarms": got true, expected an environment with health checks: this one has health.enabled false, so account 123456789012 in eu-west-1 would have no quota, send-rate or send anomaly alarm (they live in the owner's health checks); set it on "b" instead, or turn health checks on here`,
+    ]);
   });
 
   test('-c env=NAME still sees the whole file: the owner does not move', () => {

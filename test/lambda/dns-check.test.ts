@@ -176,7 +176,7 @@ describe('lookups that fail', () => {
     [
       2,
       'ESERVFAIL',
-      "the name servers of mail.example.com's zone gave no valid answer (SERVFAIL: a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace mail.example.com",
+      'if other names resolve through this resolver, the zone of mail.example.com gave no valid answer (a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace TXT mail.example.com, and for DNSSEC dig +cd TXT mail.example.com (answers only without validation) or delv TXT mail.example.com; else check the resolver',
     ],
     [5, 'EREFUSED', 'check the resolver (--resolver IP[:PORT] with the CLI) and the network'],
   ])('rcode %d: %s, with the fix for it', async (rcode, code, fix) => {

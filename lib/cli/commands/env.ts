@@ -137,9 +137,10 @@ export function mergeDotenv(
   const text = existing?.toString('latin1') ?? '';
   const bom = text.startsWith(BOM) ? BOM : '';
   // Each line with its own line end (none for a last line without one), so that it goes back as it was.
-  const lines = text.slice(bom.length).match(/[^\n]*\n|[^\n]+$/g) ?? [];
-  const content = (l: string) => l.replace(/\r?\n$/, '');
-  const ending = (l: string | undefined) => /\r?\n$/.exec(l ?? '')?.[0];
+  // A lone CR ends a line too (old Mac files; dotenv reads it so).
+  const lines = text.slice(bom.length).match(/[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$/g) ?? [];
+  const content = (l: string) => l.replace(/(?:\r\n|\r|\n)$/, '');
+  const ending = (l: string | undefined) => /(?:\r\n|\r|\n)$/.exec(l ?? '')?.[0];
   const usual = ending(lines[0]) ?? '\n';
   const line = (name: string, prefix = '', end = usual) =>
     `${Buffer.from(`${prefix}${name}=${doubleQuote(vars[name])}`, 'utf8').toString('latin1')}${end}`;
