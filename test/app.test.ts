@@ -109,6 +109,30 @@ describe('buildApp', () => {
     expect(one.node.children.map((c) => c.node.id)).toEqual(['SesSmtp-c']);
   });
 
+  // The loader refuses a named owner without health checks; an owner by default is warned about.
+  test('an account left without quota alarms by an opted-out environment: a warning on the owner', () => {
+    const b = {
+      ...BASE_ENV,
+      domain: 'b.example.com',
+      fromAddress: 'a@b.example.com',
+      dns: { mode: 'manual' },
+    };
+    const config = configFile({
+      a: { ...BASE_ENV, health: { enabled: false } },
+      b: { ...b, alarms: { accountAlarms: false } },
+    });
+    const [a, bStack] = buildApp(appWith({ config }));
+    const warnings = (stack: App['node']['children'][number]) =>
+      stack.node.metadata.filter((m) => m.type === ArtifactMetadataEntryType.WARN).map((m) => m.data);
+    expect(warnings(a)).toEqual([
+      'account 123456789012 in eu-west-1 has no quota, send-rate or send anomaly alarm: this environment owns its account alarms but has health checks off, and b, which has them, sets alarms.accountAlarms to false; drop that false, or turn health checks on here [ack: ses-smtp:accountQuotaAlarmsLost]',
+    ]);
+    expect(warnings(bStack)).toEqual([]);
+    // Without the false, b owns them, and nothing is lost.
+    const fine = configFile({ a2: { ...BASE_ENV, health: { enabled: false } }, b2: b });
+    expect(buildApp(appWith({ config: fine })).flatMap(warnings)).toEqual([]);
+  });
+
   test('a bad file throws a ConfigError before any stack exists', () => {
     const app = appWith({ config: configFile({ prod: { ...BASE_ENV, account: 'x' } }) });
     expect(() => buildApp(app)).toThrow(ConfigError);

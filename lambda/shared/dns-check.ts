@@ -1,6 +1,6 @@
 import type { promises as dns } from 'node:dns';
 import type { DnsRecord } from '../../lib/dns-records';
-import { sameTxtValue, singleRecordKind } from './auth-records';
+import { isMisspeltDmarcRecord, sameTxtValue, singleRecordKind } from './auth-records';
 import type { CheckResult } from './checks';
 
 /*
@@ -86,7 +86,10 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
     // An SPF or DMARC record that says something else is to be replaced: a second one breaks both.
     const fixes = missing.map((v) => {
       const kind = singleRecordKind(v);
-      const other = kind && found.find((f) => singleRecordKind(f) === kind);
+      // A DMARC record with its version in lower case is ignored by receivers, but replaced all the same.
+      const other =
+        kind &&
+        found.find((f) => singleRecordKind(f) === kind || (kind === 'DMARC' && isMisspeltDmarcRecord(f)));
       return other === undefined ? `publish TXT "${v}"` : `replace TXT "${other}" with "${v}"`;
     });
     return {

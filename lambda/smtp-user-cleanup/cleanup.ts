@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describeError, Logger } from '../shared/logger';
-import { KEEP_KEYS_ON_STACK_DELETE } from './properties';
+import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from './properties';
 
 /*
  * Custom resource that removes the SMTP user's access keys when the stack deletes the user.
@@ -39,10 +39,17 @@ export interface CleanupClients {
   readonly cloudformation: CloudFormationClient;
 }
 
+/** Waits between reads of the stack's status; a test passes one that does not wait. */
+export type Sleep = (ms: number) => Promise<void>;
+const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits before each new read of the stack status: 14 s in all, within the function's minute. */
+const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
+
 export async function handleEvent(
   event: CloudFormationCustomResourceEvent,
   clients: CleanupClients,
   log: Logger,
+  wait: Sleep = sleep,
 ): Promise<CleanupResult> {
   const userName = String(event.ResourceProperties.UserName ?? '');
   if (event.RequestType === 'Update' && event.OldResourceProperties.UserName === userName) {
@@ -53,30 +60,44 @@ export async function handleEvent(
   }
   const success = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId } as const;
 
-  let stackStatus: string | undefined;
-  try {
-    const { Stacks: stacks = [] } = await clients.cloudformation.send(
-      new DescribeStacksCommand({ StackName: event.StackId }),
-    );
-    stackStatus = stacks[0]?.StackStatus;
-  } catch (error) {
-    // Unknown: the keys stay (deleting them in an update would stop every app at once), and the
-    // deletion fails here, to be retried: CloudFormation sends Delete again to a resource whose
-    // deletion failed, while a stack deletion that went on would stop at the user (DeleteConflict)
-    // with this resource gone, the keys left for a person to delete.
-    log.warn('could not read the stack status: the access keys stay', { userName, ...describeError(error) });
-    return {
-      Status: 'FAILED',
-      Reason: `Could not read the status of the stack (${(error as Error).name}), so the access keys of ${userName} stay: retry the operation`,
-      PhysicalResourceId: event.PhysicalResourceId,
-    };
-  }
   const keepOnStackDelete = event.ResourceProperties[KEEP_KEYS_ON_STACK_DELETE] === 'true';
+  const keepOnRollback = event.ResourceProperties[KEEP_KEYS_ON_ROLLBACK] === 'true';
+  const userPredates = event.PhysicalResourceId.endsWith(USER_PREDATES);
+  let stackStatus: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { Stacks: stacks = [] } = await clients.cloudformation.send(
+        new DescribeStacksCommand({ StackName: event.StackId }),
+      );
+      stackStatus = stacks[0]?.StackStatus;
+      break;
+    } catch (error) {
+      // A role made in this very deploy may not be usable yet (IAM is eventually consistent).
+      if (attempt < STATUS_RETRY_WAITS_MS.length) {
+        await wait(STATUS_RETRY_WAITS_MS[attempt]);
+        continue;
+      }
+      // Unknown. When no stack operation could delete the user with keys (retain, and a user
+      // older than this resource or kept by rollbacks too), keeping them is right whatever the status. Otherwise the
+      // deletion fails here, to be retried: CloudFormation sends Delete again to a resource whose
+      // deletion failed, while a stack deletion that went on would stop at the user
+      // (DeleteConflict) with this resource gone, the keys left for a person to delete.
+      log.warn('could not read the stack status: the access keys stay', {
+        userName,
+        ...describeError(error),
+      });
+      if (keepOnStackDelete && (userPredates || keepOnRollback)) return success;
+      return {
+        Status: 'FAILED',
+        Reason: `Could not read the status of the stack (${(error as Error).name}), so the access keys of ${userName} stay: retry the operation`,
+        PhysicalResourceId: event.PhysicalResourceId,
+      };
+    }
+  }
   const userGoes =
     (stackStatus === 'DELETE_IN_PROGRESS' && !keepOnStackDelete) ||
-    stackStatus === 'ROLLBACK_IN_PROGRESS' ||
-    (stackStatus?.startsWith('UPDATE_ROLLBACK') === true &&
-      !event.PhysicalResourceId.endsWith(USER_PREDATES));
+    (stackStatus === 'ROLLBACK_IN_PROGRESS' && !keepOnRollback) ||
+    (stackStatus?.startsWith('UPDATE_ROLLBACK') === true && !userPredates && !keepOnRollback);
   if (!userGoes) {
     log.info('the stack is not being deleted, so the user stays: its access keys stay', {
       userName,

@@ -484,8 +484,10 @@ export class HealthChecks extends Construct {
       this.checkAlarms[check.id] = checkAlarm(check);
     }
 
-    // Account-wide figures: alarmed on by one environment of the account and Region.
-    if (props.accountAlarms ?? true) this.addAccountAlarms(props, quotaPercent, sendRatePercent, leaked);
+    // Account-wide figures: alarmed on by one environment of the account and Region (in the
+    // order they always had, so that an upgrade leaves the dashboard's alarm panel as it was).
+    const accountWide = props.accountAlarms ?? true;
+    if (accountWide) this.addQuotaAlarms(props, quotaPercent, sendRatePercent, leaked);
 
     this.alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), {
       alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): its checks did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
@@ -494,10 +496,12 @@ export class HealthChecks extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+
+    if (accountWide) this.addSendAnomalyAlarm(props, leaked);
   }
 
-  /** The alarms on the account's figures: quota, send rate, send anomaly. */
-  private addAccountAlarms(
+  /** The alarms on the account's quota and send rate. */
+  private addQuotaAlarms(
     props: HealthChecksProps,
     quotaPercent: PercentLevels,
     sendRatePercent: number,
@@ -527,7 +531,11 @@ export class HealthChecks extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
+  }
 
+  /** The anomaly alarm on the account's send volume. */
+  private addSendAnomalyAlarm(props: HealthChecksProps, leaked: string) {
+    const env = props.environmentName;
     if (props.sendAnomalyDetection ?? true) {
       this.notify(
         new cloudwatch.AnomalyDetectionAlarm(this, 'SendAnomalyAlarm', {

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { replacedKeyHoldDays } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
-import { KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
+import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
 import { NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
 import { EncryptedTopicTarget } from './service-access';
@@ -90,8 +90,8 @@ export interface SmtpCredentialsProps {
   /**
    * Applied to the user, its policy, the secret and its key. Whenever CloudFormation deletes the
    * user (a stack deletion with DESTROY, the rollback of the deploy that created it with any
-   * policy but RETAIN), its access keys (made by the rotation function, not CloudFormation) are
-   * deleted first, so that IAM can delete the user.
+   * policy but RETAIN, which keeps the user and its keys then too), its access keys (made by the
+   * rotation function, not CloudFormation) are deleted first, so that IAM can delete the user.
    * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -303,7 +303,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
 
     // With every policy: the rollback of the deploy that created the user deletes it (with
     // RETAIN_ON_UPDATE_OR_DELETE too), and IAM refuses to delete a user that has keys.
-    const cleanup = this.keyCleanup(removalPolicy !== RemovalPolicy.DESTROY);
+    const cleanup = this.keyCleanup(removalPolicy);
     // Deleted before the user (it depends on it) and after the schedule (which depends on it).
     cleanup.node.addDependency(this.user);
     schedule.node.addDependency(cleanup);
@@ -458,8 +458,11 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     return this.rotationFunction.metricInvocations({ statistic: 'Sum', period: Duration.hours(1), ...props });
   }
 
-  /** `keepOnStackDelete`: the user outlives a stack deletion, and its keys with it. */
-  private keyCleanup(keepOnStackDelete: boolean): CustomResource {
+  /**
+   * The keys go whenever CloudFormation deletes the user, by `removalPolicy`: a stack deletion
+   * (DESTROY), the rollback of the deploy that created it (all but RETAIN, which keeps it).
+   */
+  private keyCleanup(removalPolicy: RemovalPolicy): CustomResource {
     const fn = new NodeFunction(this, 'KeyCleanupFunction', {
       handlerDir: 'smtp-user-cleanup',
       description: 'Deletes the SMTP user access keys when the stack deletes the user',
@@ -485,7 +488,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       resourceType: 'Custom::SmtpUserKeyCleanup',
       properties: {
         UserName: this.user.userName,
-        ...(keepOnStackDelete && { [KEEP_KEYS_ON_STACK_DELETE]: 'true' }),
+        ...(removalPolicy !== RemovalPolicy.DESTROY && { [KEEP_KEYS_ON_STACK_DELETE]: 'true' }),
+        ...(removalPolicy === RemovalPolicy.RETAIN && { [KEEP_KEYS_ON_ROLLBACK]: 'true' }),
       },
       // Without an answer (a crash before it), CloudFormation would wait an hour.
       serviceTimeout: Duration.minutes(5),

@@ -503,8 +503,12 @@ describe('SmtpCredentials', () => {
         const kept = ids.filter((id) => template.toJSON().Resources[id].DeletionPolicy === deletionPolicy);
         expect([type, kept.length]).toEqual([type, type === 'AWS::IAM::Policy' ? 1 : ids.length]);
       }
-      // The rollback of the deploy that made the user still deletes it (RetainExceptOnCreate).
-      template.hasResourceProperties('Custom::SmtpUserKeyCleanup', { KeepKeysOnStackDelete: 'true' });
+      // The rollback of the deploy that made the user deletes it (RetainExceptOnCreate), and its
+      // keys first; plain Retain keeps the user then too, and its keys.
+      template.hasResourceProperties('Custom::SmtpUserKeyCleanup', {
+        KeepKeysOnStackDelete: 'true',
+        KeepKeysOnRollback: deletionPolicy === 'Retain' ? 'true' : Match.absent(),
+      });
     },
   );
 

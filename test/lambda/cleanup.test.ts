@@ -14,6 +14,8 @@ let iam: FakeIam;
 let logged: string[];
 const log = createLogger({}, (line) => void logged.push(line));
 const clients = () => ({ iam: new IAMClient({}), cloudformation: new CloudFormationClient({}) });
+/** Waits between status reads without waiting. */
+const noWait = async () => {};
 
 /** CloudFormation answers DescribeStacks for this stack only, with `status`. */
 function stackStatus(status: string) {
@@ -109,21 +111,70 @@ describe('SMTP user key cleanup', () => {
   test('when the stack status cannot be read, the keys stay and the deletion fails, to be retried', async () => {
     cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
     iam.createAccessKey({ UserName: USER });
-    const result = await handleEvent(event('Delete'), clients(), log);
+    const waits: number[] = [];
+    const result = await handleEvent(event('Delete'), clients(), log, async (ms) => void waits.push(ms));
     expect(result).toEqual({
       Status: 'FAILED',
       Reason: `Could not read the status of the stack (ServiceUnavailable), so the access keys of ${USER} stay: retry the operation`,
       PhysicalResourceId: `access-keys-of-${USER}`,
     });
+    // Read four times, 14 s apart in all: a role made in the same deploy may need that.
+    expect(cfnMock.commandCalls(DescribeStacksCommand)).toHaveLength(4);
+    expect(waits).toEqual([2000, 4000, 8000]);
     expect(iam.keys.size).toBe(1);
     expect(logged.some((l) => l.includes('could not read the stack status: the access keys stay'))).toBe(
       true,
     );
     cfnMock.reset();
     stackStatus('DELETE_IN_PROGRESS');
-    expect(await handleEvent(event('Delete'), clients(), log)).toMatchObject({ Status: 'SUCCESS' });
+    expect(await handleEvent(event('Delete'), clients(), log, noWait)).toMatchObject({ Status: 'SUCCESS' });
     expect(iam.keys.size).toBe(0);
   });
+
+  test('a status that can be read on a later try decides as usual', async () => {
+    cfnMock
+      .on(DescribeStacksCommand)
+      .rejectsOnce(Object.assign(new Error('not yet'), { name: 'AccessDenied' }))
+      .resolves({
+        Stacks: [{ StackName: 'SesSmtp-test', StackStatus: 'DELETE_IN_PROGRESS', CreationTime: new Date() }],
+      });
+    iam.createAccessKey({ UserName: USER });
+    expect(await handleEvent(event('Delete'), clients(), log, noWait)).toMatchObject({ Status: 'SUCCESS' });
+    expect(iam.keys.size).toBe(0);
+  });
+
+  // Retain, with a user older than this resource: no stack operation deletes that user, so its
+  // keys stay whatever the status, and a rollback (an upgrade that added this resource) goes on.
+  test('status unknown, retain and a user older than this resource: SUCCESS, the keys stay', async () => {
+    cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
+    iam.createAccessKey({ UserName: USER });
+    const retained = {
+      ...deleting(`access-keys-of-${USER}${USER_PREDATES}`),
+      ResourceProperties: { ServiceToken: 'x', UserName: USER, KeepKeysOnStackDelete: 'true' },
+    } as CloudFormationCustomResourceEvent;
+    expect(await handleEvent(retained, clients(), log, noWait)).toMatchObject({ Status: 'SUCCESS' });
+    expect(iam.keys.size).toBe(1);
+  });
+
+  // Plain RETAIN keeps the user through the rollback of the deploy that made it: its keys stay.
+  test.each(['ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'DELETE_IN_PROGRESS'])(
+    'with KeepKeysOnRollback (RETAIN), on Delete while the stack is %s, the keys stay',
+    async (status) => {
+      stackStatus(status);
+      iam.createAccessKey({ UserName: USER });
+      const kept = {
+        ...event('Delete'),
+        ResourceProperties: {
+          ServiceToken: 'x',
+          UserName: USER,
+          KeepKeysOnStackDelete: 'true',
+          KeepKeysOnRollback: 'true',
+        },
+      } as CloudFormationCustomResourceEvent;
+      expect(await handleEvent(kept, clients(), log, noWait)).toMatchObject({ Status: 'SUCCESS' });
+      expect(iam.keys.size).toBe(1);
+    },
+  );
 
   // A retain policy: the user outlives a stack deletion, and keeps its keys (the apps go on
   // sending); the rollback of the deploy that created it deletes it (RetainExceptOnCreate).
