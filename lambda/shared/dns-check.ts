@@ -89,7 +89,8 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
       // A DMARC record with its version in lower case is ignored by receivers, but replaced all the same.
       const other =
         kind &&
-        found.find((f) => singleRecordKind(f) === kind || (kind === 'DMARC' && isMisspeltDmarcRecord(f)));
+        (found.find((f) => singleRecordKind(f) === kind) ??
+          (kind === 'DMARC' ? found.find(isMisspeltDmarcRecord) : undefined));
       return other === undefined ? `publish TXT "${v}"` : `replace TXT "${other}" with "${v}"`;
     });
     return {

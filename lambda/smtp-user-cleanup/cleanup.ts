@@ -27,6 +27,11 @@ import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from './properties';
 
 /** The physical id's suffix when the user already had keys at Create: it is older than this resource. */
 export const USER_PREDATES = '/user-predates-this-resource';
+/**
+ * The physical id's suffix when the user's keys could not be listed at Create: counted as older
+ * (no rollback deletes keys of a user that may stay), but not trusted where that is not enough.
+ */
+export const USER_AGE_UNKNOWN = '/user-age-unknown';
 
 export interface CleanupResult {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -62,7 +67,8 @@ export async function handleEvent(
 
   const keepOnStackDelete = event.ResourceProperties[KEEP_KEYS_ON_STACK_DELETE] === 'true';
   const keepOnRollback = event.ResourceProperties[KEEP_KEYS_ON_ROLLBACK] === 'true';
-  const userPredates = event.PhysicalResourceId.endsWith(USER_PREDATES);
+  const userHadKeys = event.PhysicalResourceId.endsWith(USER_PREDATES);
+  const userPredates = userHadKeys || event.PhysicalResourceId.endsWith(USER_AGE_UNKNOWN);
   let stackStatus: string | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -77,8 +83,9 @@ export async function handleEvent(
         await wait(STATUS_RETRY_WAITS_MS[attempt]);
         continue;
       }
-      // Unknown. When no stack operation could delete the user with keys (retain, and a user
-      // older than this resource or kept by rollbacks too), keeping them is right whatever the status. Otherwise the
+      // Unknown. When no stack operation could delete the user with keys (retain, and a user that
+      // had keys before this resource, or one kept by rollbacks too), keeping them is right
+      // whatever the status. Otherwise the
       // deletion fails here, to be retried: CloudFormation sends Delete again to a resource whose
       // deletion failed, while a stack deletion that went on would stop at the user
       // (DeleteConflict) with this resource gone, the keys left for a person to delete.
@@ -86,7 +93,7 @@ export async function handleEvent(
         userName,
         ...describeError(error),
       });
-      if (keepOnStackDelete && (userPredates || keepOnRollback)) return success;
+      if (keepOnStackDelete && (userHadKeys || keepOnRollback)) return success;
       return {
         Status: 'FAILED',
         Reason: `Could not read the status of the stack (${(error as Error).name}), so the access keys of ${userName} stay: retry the operation`,
@@ -140,7 +147,7 @@ export async function handleEvent(
   }
 }
 
-/** The physical id for a user: with USER_PREDATES when it has keys already (or that is unknown). */
+/** The physical id for a user: with USER_PREDATES when it has keys already, USER_AGE_UNKNOWN when that is unknown. */
 async function physicalIdFor(userName: string, iam: IAMClient, log: Logger): Promise<string> {
   const id = `access-keys-of-${userName}`;
   try {
@@ -156,7 +163,7 @@ async function physicalIdFor(userName: string, iam: IAMClient, log: Logger): Pro
       userName,
       ...describeError(error),
     });
-    return id + USER_PREDATES;
+    return id + USER_AGE_UNKNOWN;
   }
 }
 

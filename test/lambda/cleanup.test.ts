@@ -2,7 +2,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handleEvent, responseBody, USER_PREDATES } from '../../lambda/smtp-user-cleanup/cleanup';
+import {
+  handleEvent,
+  responseBody,
+  USER_AGE_UNKNOWN,
+  USER_PREDATES,
+} from '../../lambda/smtp-user-cleanup/cleanup';
 import { createLogger } from '../../lambda/shared/logger';
 import { FakeIam, serviceUnavailable } from '../support/fake-aws';
 
@@ -145,14 +150,27 @@ describe('SMTP user key cleanup', () => {
 
   // Retain, with a user older than this resource: no stack operation deletes that user, so its
   // keys stay whatever the status, and a rollback (an upgrade that added this resource) goes on.
-  test('status unknown, retain and a user older than this resource: SUCCESS, the keys stay', async () => {
+  // A user whose keys could not be listed at Create may be one made in that deploy, which its
+  // rollback deletes: only a user that had keys is known to stay.
+  test.each([
+    [USER_PREDATES, 'SUCCESS'],
+    [USER_AGE_UNKNOWN, 'FAILED'],
+  ])('status unknown, retain, physical id ending %s: %s', async (suffix, status) => {
     cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
     iam.createAccessKey({ UserName: USER });
     const retained = {
-      ...deleting(`access-keys-of-${USER}${USER_PREDATES}`),
+      ...deleting(`access-keys-of-${USER}${suffix}`),
       ResourceProperties: { ServiceToken: 'x', UserName: USER, KeepKeysOnStackDelete: 'true' },
     } as CloudFormationCustomResourceEvent;
-    expect(await handleEvent(retained, clients(), log, noWait)).toMatchObject({ Status: 'SUCCESS' });
+    expect(await handleEvent(retained, clients(), log, noWait)).toMatchObject({ Status: status });
+    expect(iam.keys.size).toBe(1);
+  });
+
+  test('a user of unknown age counts as older when the status is known: an update rollback keeps its keys', async () => {
+    stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    iam.createAccessKey({ UserName: USER });
+    const unknown = deleting(`access-keys-of-${USER}${USER_AGE_UNKNOWN}`);
+    expect(await handleEvent(unknown, clients(), log, noWait)).toMatchObject({ Status: 'SUCCESS' });
     expect(iam.keys.size).toBe(1);
   });
 
@@ -208,12 +226,12 @@ describe('SMTP user key cleanup', () => {
     expect((await handleEvent(event('Create'), clients(), log)).PhysicalResourceId).toBe(
       `access-keys-of-${USER}${USER_PREDATES}`,
     );
-    // Not visible yet (a user made seconds ago): no keys. Unknown: counted as older (keys stay).
+    // Not visible yet (a user made seconds ago): no keys. Unknown: a suffix of its own.
     const unseen = { ...event('Create'), ResourceProperties: { ServiceToken: 'x', UserName: 'just-made' } };
     expect((await handleEvent(unseen, clients(), log)).PhysicalResourceId).toBe('access-keys-of-just-made');
     iam.faults.failNext('ListAccessKeys', serviceUnavailable());
     expect((await handleEvent(event('Create'), clients(), log)).PhysicalResourceId).toBe(
-      `access-keys-of-${USER}${USER_PREDATES}`,
+      `access-keys-of-${USER}${USER_AGE_UNKNOWN}`,
     );
     expect(iam.keys.size).toBe(1);
     expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(0);

@@ -132,6 +132,17 @@ describe('DMARC by meaning (RFC 7489 §6.3, §6.4)', () => {
     });
   });
 
+  // The valid one is the one to replace: replacing the misspelt one would leave two.
+  test.each([
+    [['v=dmarc1; p=none'], ['v=DMARC1; p=reject']],
+    [['v=DMARC1; p=reject'], ['v=dmarc1; p=none']],
+  ])('beside a misspelt record, the valid one is replaced (%j first)', async (first, second) => {
+    dns.zone['_dmarc.example.com'] = { TXT: [first, second] };
+    expect((await checkRecord(resolver, DMARC)).fix).toBe(
+      `replace TXT "v=DMARC1; p=reject" with "${DMARC.values[0]}"`,
+    );
+  });
+
   test('a record whose p is not a policy word is not applied', () => {
     expect(dmarcPolicy('v=DMARC1; p=block')).toEqual({
       problem: 'p=block is not a policy: none, quarantine or reject',
