@@ -38,7 +38,11 @@ export function lambdaNames() {
     .sort();
 }
 
-/** A hash of everything a bundle is made from: the Lambda sources, the locked dependency versions and this build. */
+/**
+ * A hash of everything a bundle is made from: the Lambda sources and the lib/ sources they import
+ * (the Region table, the DNS records: all of lib/ is hashed, a superset), the locked dependency
+ * versions and this build.
+ */
 function inputsHash(names) {
   const hash = createHash('sha256');
   const files = [];
@@ -50,6 +54,7 @@ function inputsHash(names) {
     }
   };
   walk(lambdaDir);
+  walk(path.join(root, 'lib'));
   for (const file of [
     ...files.sort(),
     path.join(root, 'package-lock.json'),

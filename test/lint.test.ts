@@ -98,6 +98,8 @@ const CASES: Record<string, { source: string; rule?: string }> = {
     source: 'function a() {}\nfunction a() {}\nmodule.exports = a;\n',
     rule: 'eslint(no-redeclare)',
   },
+  // A focused test skips the rest of its file: the run would stay green.
+  'focused.test.ts': { source: "test.only('x', () => {});\n", rule: 'jest(no-focused-tests)' },
   'require.cjs': { source: "const fs = require('node:fs');\nmodule.exports = { fs, dir: __dirname };\n" },
   'dirname.mjs': { source: 'export const here = __dirname;\n', rule: 'eslint(no-undef)' },
   'globals.mjs': { source: 'export const f = () => console.log(process.argv);\n' },
