@@ -30,7 +30,7 @@ export interface GlobalOptions {
 }
 
 /** A word the shell reads as itself: as it is, or in single quotes. */
-const shellWord = (value: string) =>
+export const shellWord = (value: string) =>
   /^[A-Za-z0-9_.,:/+=@%-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 
 /** An AWS SDK v3 client class: `new X({ region })`. */

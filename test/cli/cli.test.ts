@@ -26,6 +26,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
+import { shellWord } from '../../lib/cli/context';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
@@ -532,7 +533,7 @@ describe('env', () => {
     ]) {
       const r = await cli(command);
       expect(r.stderr).toBe(
-        `ses-smtp: secret ${SECRET_ARN} lacks host, fromAddress (or holds them with another type): not credentials the rotation wrote; rotate to store complete ones (run: ses-smtp rotate --env prod --config ${config})\n`,
+        `ses-smtp: secret ${SECRET_ARN} lacks host, fromAddress (or holds them with another type): not credentials the rotation wrote; rotate to store complete ones (run: ses-smtp rotate --env prod --config ${shellWord(config)})\n`,
       );
       expect(r.stdout).toBe('');
       expect(r.code).toBe(1);
@@ -685,7 +686,9 @@ describe('pause: the undo command is the one that undoes it', () => {
     ses.on(PutConfigurationSetSendingOptionsCommand).resolves({});
     const r = await cli(['pause', '--yes', ...flags]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`sends are refused until you run: ${undo.replace('CONFIG', config)}`);
+    expect(r.stdout).toContain(
+      `sends are refused until you run: ${undo.replace('CONFIG', shellWord(config))}`,
+    );
     const [put] = ses.commandCalls(PutConfigurationSetSendingOptionsCommand);
     expect(put.args[0].input.ConfigurationSetName).toBe(
       flags[0] === '--configuration-set' ? 'other-set' : 'SendingFeedbackConfigurationSet-abc',
