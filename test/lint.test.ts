@@ -98,8 +98,9 @@ const CASES: Record<string, { source: string; rule?: string }> = {
     source: 'function a() {}\nfunction a() {}\nmodule.exports = a;\n',
     rule: 'eslint(no-redeclare)',
   },
-  // A focused test skips the rest of its file: the run would stay green.
-  'focused.test.ts': { source: "test.only('x', () => {});\n", rule: 'jest(no-focused-tests)' },
+  // A focused test skips the rest of its file: the run would stay green. (The source is built so
+  // that this file, a fixture for the linter, holds no focused test of its own.)
+  'focused.test.ts': { source: `test.${'only'}('x', () => {});\n`, rule: 'jest(no-focused-tests)' },
   'require.cjs': { source: "const fs = require('node:fs');\nmodule.exports = { fs, dir: __dirname };\n" },
   'dirname.mjs': { source: 'export const here = __dirname;\n', rule: 'eslint(no-undef)' },
   'globals.mjs': { source: 'export const f = () => console.log(process.argv);\n' },

@@ -29,9 +29,12 @@ export interface GlobalOptions {
   readonly resolver?: string;
 }
 
-/** A word the shell reads as itself: as it is, or in single quotes. */
+/** `value` in single quotes, for a POSIX shell: a quote inside as '\''. */
+export const singleQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+
+/** A word the shell, and Ruby's shellsplit in Kamal, read as itself: as it is, or in single quotes. */
 export const shellWord = (value: string) =>
-  /^[A-Za-z0-9_.,:/+=@%-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  /^[A-Za-z0-9_.,:/+=@%-]+$/.test(value) ? value : singleQuote(value);
 
 /** An AWS SDK v3 client class: `new X({ region })`. */
 export type ClientClass<T> = new (config: { region: string }) => T;

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SMTP_VARIABLES, SmtpSecret } from '../../../lambda/shared/smtp-secret';
 import { ENV_FORMATS, EnvFormat } from '../command-table';
-import { CliContext } from '../context';
+import { CliContext, shellWord, singleQuote } from '../context';
 import { CheckFailed, UsageError } from '../errors';
 import { currentCredentials } from '../secret';
 
@@ -35,10 +35,7 @@ export function appVariables(secret: SmtpSecret): Record<string, string> {
 
 const PASSWORD = 'AWS_SES_SMTP_PASSWORD';
 const MASKED = '(masked on a terminal: add --reveal, or pipe the output)';
-const singleQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 const doubleQuote = (v: string) => `"${v.replace(/(["\\$`])/g, '\\$1')}"`;
-/** A word the shell, and Ruby's shellsplit in Kamal, read as itself. */
-const shellWord = (v: string) => (/^[A-Za-z0-9_.,:/+=@%-]+$/.test(v) ? v : singleQuote(v));
 
 /**
  * ActionMailer settings reading the variables above (no values in it). ENV[...] and a guarded
