@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -107,6 +107,15 @@ export class SesSmtp extends Construct {
   public readonly health?: HealthChecks;
   /** Encrypts the topics and queues. */
   public readonly messagingKey: kms.Key;
+  /**
+   * Exists once the first rotation has stored tested SMTP credentials. A resource of this stack
+   * that reads the secret at deploy time (an ECS service, a dynamic reference) should depend on
+   * it: `service.node.addDependency(sesSmtp.credentialsReady)`. Stacks that reference the secret
+   * deploy after this stack, so after it, anyway.
+   */
+  public get credentialsReady(): CustomResource {
+    return this.credentials.credentialsReady;
+  }
 
   constructor(scope: Construct, id: string, props: SesSmtpProps) {
     // Validated before anything is added to the tree: a mistake leaves the stack as it was.

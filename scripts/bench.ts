@@ -234,6 +234,8 @@ function kind(
       previousInit: '124 ms; 138 ms with source maps',
     };
   if (/Health/i.test(name)) return { label: 'health check', previousSize: '—', previousInit: '—' };
+  if (/Cleanup/i.test(name)) return { label: 'key cleanup', previousSize: '—', previousInit: '—' };
+  if (/Ready/i.test(name)) return { label: 'credentials wait', previousSize: '—', previousInit: '—' };
   return undefined;
 }
 
@@ -367,7 +369,9 @@ async function benchPrebuilt(): Promise<void> {
       dir
         .replace('rotate-smtp-credentials', 'rotation')
         .replace('ses-feedback', 'feedback')
-        .replace('health-check', 'health'),
+        .replace('health-check', 'health')
+        .replace('smtp-user-cleanup', 'cleanup')
+        .replace('credentials-ready', 'ready'),
     );
     if (!k || !fs.existsSync(entry)) continue;
     const result = await build({

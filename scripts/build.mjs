@@ -72,8 +72,8 @@ function inputsHash(names) {
  *
  * - the credential chain beyond its first link: see lambda/shared/lambda-credentials.ts;
  * - event streams: @smithy/core loads its event-stream code (codec, CRC32 over zlib) with
- *   import() for operations that stream events, and no operation of our clients does
- *   (test/scripts/build.test.ts checks every one). Bundled, that import() also made esbuild
+ *   import() for operations that stream events, and no operation our functions call does
+ *   (test/scripts/build.test.ts checks every one; CloudWatch Logs' StartLiveTail would). Bundled, that import() also made esbuild
  *   turn most of the SDK core into lazily initialised modules (functions called at load,
  *   __esm), which all ran at init anyway and cost more there than plain top-level code. The
  *   bundles leave it out: the import() rejects, naming this file;

@@ -135,6 +135,25 @@ describe('containerSecrets (ECS)', () => {
     expect(taskDef.Properties.ContainerDefinitions[0].Environment).toBeUndefined();
   });
 
+  // A task started before the first rotation has finished would find no credentials in the secret.
+  test('in the mail stack itself, a task definition can wait for the first credentials', () => {
+    const { mailStack, mail } = twoStacks();
+    const task = new ecs.FargateTaskDefinition(mailStack, 'Task');
+    task.addContainer('rails', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/ruby:3.4'),
+      secrets: mail.containerSecrets(),
+    });
+    task.node.addDependency(mail.credentialsReady);
+    const resources = Template.fromStack(mailStack).toJSON().Resources as Record<
+      string,
+      { Type: string; DependsOn?: string[] }
+    >;
+    const id = (type: string) => Object.keys(resources).find((k) => resources[k].Type === type)!;
+    const ready = id('Custom::SmtpCredentialsReady');
+    expect(resources[id('AWS::ECS::TaskDefinition')].DependsOn).toContain(ready);
+    expect(resources[ready].DependsOn).toContain(id('AWS::SecretsManager::RotationSchedule'));
+  });
+
   test('the JSON keys are the ones the rotation function writes', () => {
     // SmtpSecret (lambda/shared/smtp-secret.ts) types the keys; this pins the mapping a Rails app relies on.
     expect(SMTP_CONTAINER_VARIABLES).toEqual({

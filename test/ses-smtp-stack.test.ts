@@ -185,8 +185,9 @@ describe('SesSmtpStack', () => {
     const descriptions = Object.values(template.findResources('AWS::Lambda::Function')).map(
       (f) => f.Properties.Description as string,
     );
-    expect(descriptions).toHaveLength(4);
+    expect(descriptions).toHaveLength(5);
     expect(descriptions.some((d) => d.startsWith('Rotates the SES SMTP credentials'))).toBe(true);
+    expect(descriptions.some((d) => d.startsWith('Holds the first deploy'))).toBe(true);
     expect(descriptions.some((d) => d.startsWith('Puts permanently bounced'))).toBe(true);
     expect(descriptions.some((d) => d.startsWith('Runs the ses-smtp doctor checks'))).toBe(true);
     expect(descriptions.some((d) => d.startsWith('Deletes the SMTP user access keys'))).toBe(true);

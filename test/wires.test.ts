@@ -84,6 +84,10 @@ describe.each([
         (r) => `${r.wire.principal.replace(/[0-9A-F]{8}$/, '')} ${r.wire.name.replace(/^\S+ calls /, '')}`,
       );
     const ses = 'arn:aws:ses:eu-west-1:123456789012';
+    const idOf = (type: string, prefix = '') =>
+      Object.keys(t.Resources).find((id) => t.Resources[id].Type === type && id.startsWith(prefix));
+    const secret = idOf('AWS::SecretsManager::Secret');
+    const rotationLog = idOf('AWS::Logs::LogGroup', 'SmtpCredentialsRotationFunctionLogs');
     const configurationSet = Object.keys(t.Resources).find(
       (id) => t.Resources[id].Type === 'AWS::SES::ConfigurationSet',
     );
@@ -100,6 +104,8 @@ describe.each([
       `SmtpCredentialsKeyCleanupFunctionRole iam:ListAccessKeys on ${user}`,
       `SmtpCredentialsKeyCleanupFunctionRole iam:DeleteAccessKey on ${user}`,
       'SmtpCredentialsKeyCleanupFunctionRole cloudformation:DescribeStacks on arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/5f0c1a60-0000-4000-8000-000000000000',
+      `SmtpCredentialsCredentialsReadyFunctionRole secretsmanager:DescribeSecret on arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret}-AbCdEf`,
+      `SmtpCredentialsCredentialsReadyFunctionRole logs:FilterLogEvents on arn:aws:logs:eu-west-1:123456789012:log-group:${rotationLog}:*`,
     ]);
   });
 

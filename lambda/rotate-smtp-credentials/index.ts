@@ -2,6 +2,7 @@ import type { SecretsManagerRotationHandler } from 'aws-lambda';
 import { iam, secretsManager } from '../shared/clients';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger, describeError } from '../shared/logger';
+import { ROTATION_STEP_FAILED } from '../shared/rotation-log';
 import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 import { rotate, RotationDeps, RotationSettings } from './rotation';
 
@@ -55,7 +56,7 @@ export const handler: SecretsManagerRotationHandler = async (event, context) => 
     await rotate(event, { ...deps, verifyLogin });
   } catch (error) {
     // Logged for the operator, then rethrown: Secrets Manager marks the rotation failed and retries.
-    log.error('rotation step failed', {
+    log.error(ROTATION_STEP_FAILED, {
       step: event.Step,
       secretId: event.SecretId,
       ...describeError(error),

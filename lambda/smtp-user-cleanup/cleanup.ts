@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { CustomResourceResult } from '../shared/custom-resource';
 import { describeError, Logger } from '../shared/logger';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from './properties';
 
@@ -33,11 +34,7 @@ export const USER_PREDATES = '/user-predates-this-resource';
  */
 export const USER_AGE_UNKNOWN = '/user-age-unknown';
 
-export interface CleanupResult {
-  readonly Status: 'SUCCESS' | 'FAILED';
-  readonly Reason?: string;
-  readonly PhysicalResourceId: string;
-}
+export type CleanupResult = CustomResourceResult;
 
 export interface CleanupClients {
   readonly iam: IAMClient;
@@ -165,20 +162,4 @@ async function physicalIdFor(userName: string, iam: IAMClient, log: Logger): Pro
     });
     return id + USER_AGE_UNKNOWN;
   }
-}
-
-/** CloudFormation's response document for the pre-signed ResponseURL. */
-export function responseBody(
-  event: CloudFormationCustomResourceEvent,
-  result: CleanupResult,
-  logStream: string,
-): string {
-  return JSON.stringify({
-    Status: result.Status,
-    Reason: result.Reason ?? `See CloudWatch log stream ${logStream}`,
-    PhysicalResourceId: result.PhysicalResourceId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
-  });
 }

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { replacedKeyHoldDays } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
+import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/properties';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
 import { NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
@@ -139,6 +140,13 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   /** The port written into the secret (STARTTLS on 25, 587, 2587; TLS on 465, 2465). */
   public readonly smtpPort: number;
   public readonly rotationLogGroupName: string;
+  /**
+   * Created once the first rotation has stored SMTP credentials that passed an SMTP login: the
+   * stack's first deploy ends only then (or fails, with the rotation's last error). An app in
+   * another stack that reads the secret deploys after it anyway (the secret's reference makes its
+   * stack depend on this one); in the same stack, add a dependency on this.
+   */
+  public readonly credentialsReady: CustomResource;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
@@ -308,6 +316,9 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     cleanup.node.addDependency(this.user);
     schedule.node.addDependency(cleanup);
 
+    this.credentialsReady = this.waitForFirstCredentials();
+    this.credentialsReady.node.addDependency(schedule);
+
     this.rotatedTopic = new sns.Topic(this, 'RotatedTopic', {
       displayName: 'SES SMTP credentials rotated',
       masterKey: props.notificationKey,
@@ -456,6 +467,42 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
 
   public metricRotationSteps(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.rotationFunction.metricInvocations({ statistic: 'Sum', period: Duration.hours(1), ...props });
+  }
+
+  /** The custom resource that holds the first deploy until the secret holds tested credentials. */
+  private waitForFirstCredentials(): CustomResource {
+    const fn = new NodeFunction(this, 'CredentialsReadyFunction', {
+      handlerDir: 'credentials-ready',
+      description: 'Holds the first deploy until the first rotation has stored tested SMTP credentials',
+      // A rotation takes tens of seconds; one that fails (Secrets Manager retries it) gets the rest.
+      timeout: Duration.minutes(15),
+    });
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // DescribeSecret shows the staging labels, not the value: this role never reads the password.
+        sid: 'DescribeOnlyThisSecret',
+        actions: ['secretsmanager:DescribeSecret'],
+        resources: [this.secret.secretArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // The last failed step's message, for the reason CloudFormation (and cdk deploy) shows.
+        sid: 'ReadOnlyTheRotationLog',
+        actions: ['logs:FilterLogEvents'],
+        resources: [this.rotationFunction.logGroup.logGroupArn],
+      }),
+    );
+    return new CustomResource(this, 'CredentialsReady', {
+      serviceToken: fn.functionArn,
+      resourceType: 'Custom::SmtpCredentialsReady',
+      properties: {
+        [SECRET_ID]: this.secret.secretArn,
+        [ROTATION_LOG_GROUP]: this.rotationLogGroupName,
+      },
+      // The function's 15 minutes, and CloudFormation's delivery around them.
+      serviceTimeout: Duration.minutes(20),
+    });
   }
 
   /**

@@ -537,6 +537,47 @@ describe('SmtpCredentials', () => {
     });
   });
 
+  // The first deploy ends when apps can send: an app stack that reads the secret deploys after it.
+  test('the first deploy waits for tested credentials, with a role that cannot read the password', () => {
+    const { template } = build();
+    const [readyId, ready] = Object.entries(template.findResources('Custom::SmtpCredentialsReady'))[0];
+    const [scheduleId] = Object.keys(template.findResources('AWS::SecretsManager::RotationSchedule'));
+    expect(ready.DependsOn).toContain(scheduleId);
+    const logGroup = { Ref: expect.stringMatching(/^SmtpCredentialsRotationFunctionLogs/) };
+    expect(ready.Properties).toEqual({
+      ServiceToken: {
+        'Fn::GetAtt': [expect.stringMatching(/^SmtpCredentialsCredentialsReadyFunction/), 'Arn'],
+      },
+      SecretId: { Ref: expect.stringMatching(/^SmtpCredentialsSecret/) },
+      RotationLogGroupName: logGroup,
+      ServiceTimeout: '1200',
+    });
+    const [fn] = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+      f.Properties.Role['Fn::GetAtt'][0].startsWith('SmtpCredentialsCredentialsReadyFunctionRole'),
+    );
+    // The function answers within the resource's service timeout, after up to 14.5 minutes of waiting.
+    expect(fn.Properties.Timeout).toBe(900);
+    const statements = rolePolicies(template, 'SmtpCredentialsCredentialsReadyFunctionRole');
+    const granted = statements.filter((st) => st.Sid);
+    expect(granted).toEqual([
+      {
+        Sid: 'DescribeOnlyThisSecret',
+        Effect: 'Allow',
+        Action: 'secretsmanager:DescribeSecret',
+        Resource: { Ref: expect.stringMatching(/^SmtpCredentialsSecret/) },
+      },
+      {
+        Sid: 'ReadOnlyTheRotationLog',
+        Effect: 'Allow',
+        Action: 'logs:FilterLogEvents',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SmtpCredentialsRotationFunctionLogs/), 'Arn'] },
+      },
+    ]);
+    // Beyond those, only the writes to its own log group: no GetSecretValue, no kms:Decrypt.
+    expect(JSON.stringify(statements)).not.toMatch(/GetSecretValue|kms:/);
+    expect(readyId).toMatch(/^SmtpCredentialsCredentialsReady/);
+  });
+
   test.each([[Duration.hours(36)], [Duration.days(1001)]])(
     'refuses rotation interval %s',
     (rotationInterval) => {

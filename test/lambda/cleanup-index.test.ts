@@ -1,12 +1,9 @@
-import { createServer, Server } from 'node:https';
-import { globalAgent } from 'node:https';
-import { AddressInfo } from 'node:net';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeIam, awsError } from '../support/fake-aws';
-import { testCertificate } from '../support/certificate';
+import { ResponseServer } from '../support/response-server';
 
 /*
  * The cleanup function's handler as Lambda runs it: the response document is PUT to
@@ -22,52 +19,20 @@ const iamMock = mockClient(IAMClient);
 const cfnMock = mockClient(CloudFormationClient);
 let iam: FakeIam;
 
-interface Received {
-  method: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-let server: Server;
-let trustedBefore: typeof globalAgent.options.ca;
-let received: Received[];
-let answer: number;
+let server: ResponseServer;
 let printed: string[];
 
 beforeAll(async () => {
   ({ handler } = await import('../../lambda/smtp-user-cleanup/index.js'));
-  const { cert, private: key } = testCertificate();
-  // Trust the local server as Lambda trusts S3's certificate (until this file ends: the agent is
-  // the worker's, shared by the test files after this one).
-  trustedBefore = globalAgent.options.ca;
-  globalAgent.options.ca = cert;
-  server = createServer({ cert, key }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      });
-      res.statusCode = answer;
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  server = await ResponseServer.start();
 });
 afterEach(() => jest.restoreAllMocks());
-afterAll(async () => {
-  globalAgent.options.ca = trustedBefore;
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => server.stop());
 
 beforeEach(() => {
   printed = [];
   jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
-  received = [];
-  answer = 200;
+  server.reset();
   iamMock.reset();
   cfnMock.reset();
   // `cdk destroy`: the only time the keys go (cleanup.test.ts covers the other states).
@@ -79,14 +44,11 @@ beforeEach(() => {
   iamMock.on(DeleteAccessKeyCommand).callsFake((i) => iam.deleteAccessKey(i));
 });
 
-const PATH = '/cloudformation-custom-resource-response-euwest1/arn%3Aaws%3Acloudformation%3Astack/req-1';
-const QUERY = '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc123';
-
 function event(RequestType: 'Create' | 'Update' | 'Delete'): CloudFormationCustomResourceEvent {
   return {
     RequestType,
     ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:cleanup',
-    ResponseURL: `https://127.0.0.1:${(server.address() as AddressInfo).port}${PATH}${QUERY}`,
+    ResponseURL: server.url,
     StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-test/1',
     RequestId: 'req-1',
     LogicalResourceId: 'SmtpUserKeyCleanup',
@@ -99,17 +61,6 @@ const context = { logStreamName: '2026/11/29/[$LATEST]abc' } as Context;
 const run = (e: CloudFormationCustomResourceEvent) =>
   (handler as (e: CloudFormationCustomResourceEvent, c: Context) => Promise<void>)(e, context);
 
-function onePut(): Record<string, unknown> {
-  expect(received).toHaveLength(1);
-  const [put] = received;
-  expect(put.method).toBe('PUT');
-  expect(put.url).toBe(PATH + QUERY);
-  // The pre-signed URL is signed without a content type: any other value is refused by S3.
-  expect(put.headers['content-type']).toBe('');
-  expect(Number(put.headers['content-length'])).toBe(Buffer.byteLength(put.body));
-  return JSON.parse(put.body) as Record<string, unknown>;
-}
-
 describe('smtp-user-cleanup handler', () => {
   test('Delete: removes every key, then PUTs SUCCESS with the physical id CloudFormation knows', async () => {
     const keys = [iam.createAccessKey({ UserName: USER }), iam.createAccessKey({ UserName: USER })];
@@ -121,7 +72,7 @@ describe('smtp-user-cleanup handler', () => {
       keys.map((k) => ({ UserName: USER, AccessKeyId: k.AccessKey.AccessKeyId })),
     );
     expect(printed.filter((l) => l.includes('deleted access key'))).toHaveLength(2);
-    expect(onePut()).toEqual({
+    expect(server.onePut()).toEqual({
       Status: 'SUCCESS',
       Reason: 'See CloudWatch log stream 2026/11/29/[$LATEST]abc',
       PhysicalResourceId: `access-keys-of-${USER}`,
@@ -137,7 +88,7 @@ describe('smtp-user-cleanup handler', () => {
     // It only lists the keys: the user has some, so it is older than this resource.
     expect(iamMock.calls().map((c) => c.args[0].constructor.name)).toEqual(['ListAccessKeysCommand']);
     expect(iam.keys.size).toBe(1);
-    expect(onePut()).toMatchObject({
+    expect(server.onePut()).toMatchObject({
       Status: 'SUCCESS',
       PhysicalResourceId: `access-keys-of-${USER}/user-predates-this-resource`,
     });
@@ -150,19 +101,20 @@ describe('smtp-user-cleanup handler', () => {
       awsError('AccessDenied', `User is not authorized to perform: iam:DeleteAccessKey`, 403),
     );
     await run(event('Delete'));
-    const body = onePut();
+    const body = server.onePut();
     expect(body).toMatchObject({
       Status: 'FAILED',
       Reason: `Could not delete the access keys of ${USER}: User is not authorized to perform: iam:DeleteAccessKey`,
       PhysicalResourceId: `access-keys-of-${USER}`,
     });
     expect(printed.some((l) => l.includes('could not delete the access keys'))).toBe(true);
-    for (const text of [received[0].body, ...printed]) expect(text).not.toContain(AccessKey.SecretAccessKey);
+    for (const text of [server.received[0].body, ...printed])
+      expect(text).not.toContain(AccessKey.SecretAccessKey);
   });
 
   test('a refused PUT fails the invocation, so Lambda retries it', async () => {
-    answer = 403;
+    server.answer = 403;
     await expect(run(event('Create'))).rejects.toThrow('ResponseURL answered 403');
-    expect(received).toHaveLength(1);
+    expect(server.received).toHaveLength(1);
   });
 });

@@ -2,12 +2,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  handleEvent,
-  responseBody,
-  USER_AGE_UNKNOWN,
-  USER_PREDATES,
-} from '../../lambda/smtp-user-cleanup/cleanup';
+import { responseBody } from '../../lambda/shared/custom-resource';
+import { handleEvent, USER_AGE_UNKNOWN, USER_PREDATES } from '../../lambda/smtp-user-cleanup/cleanup';
 import { createLogger } from '../../lambda/shared/logger';
 import { FakeIam, serviceUnavailable } from '../support/fake-aws';
 

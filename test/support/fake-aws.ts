@@ -164,11 +164,14 @@ export class FakeSecretsManager {
   nextRotationDate?: Date;
   /** Errors thrown by PutSecretValue *after* it stored the value (a timeout after commit). */
   readonly failAfterCommit: Error[] = [];
+  /** When the secret was created, with its first version (DescribeSecret's CreatedDate). */
+  createdDate: Date;
   constructor(
     readonly arn: string,
     initialValue: string,
     private readonly clock: () => number = Date.now,
   ) {
+    this.createdDate = new Date(clock());
     this.versions.set('initial-version', {
       value: initialValue,
       stages: new Set(['AWSCURRENT']),
@@ -198,6 +201,7 @@ export class FakeSecretsManager {
     this.checkId(input.SecretId);
     return {
       ARN: this.arn,
+      CreatedDate: this.createdDate,
       RotationEnabled: this.rotationEnabled,
       ...(this.lastRotatedDate && { LastRotatedDate: this.lastRotatedDate }),
       ...(this.nextRotationDate && { NextRotationDate: this.nextRotationDate }),

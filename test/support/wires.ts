@@ -167,6 +167,9 @@ function arnOf(id: string, t: CfnTemplate, env: Environment): string {
     'AWS::Lambda::Function': `lambda:${here}:function:${id}`,
     'AWS::IAM::Role': `iam::${env.account}:role/${id}`,
     'AWS::IAM::User': `iam::${env.account}:user/${id}`,
+    // With the trailing ":*" AWS documents for IAM policies on a log group's events (the
+    // LogGroup "arn" of the CloudWatch Logs API reference), as CloudFormation's Arn gives it.
+    'AWS::Logs::LogGroup': `logs:${here}:log-group:${id}:*`,
   };
   const type = t.Resources[id]?.Type;
   if (!arns[type]) throw new Error(`no ARN form for ${id} (${type})`);
@@ -1010,6 +1013,9 @@ const KEY_ROTATION = [
 ];
 /** The key cleanup's calls when the stack deletes the user. */
 const KEY_CLEANUP = ['iam:ListAccessKeys', 'iam:DeleteAccessKey'];
+/** The credentials-ready wait's calls: the secret's staging labels, the rotation log's failures. */
+const READY_SECRET = ['secretsmanager:DescribeSecret'];
+const READY_LOG = ['logs:FilterLogEvents'];
 
 /**
  * The other AWS calls the functions make as their roles, each needing an identity policy (none of
@@ -1020,7 +1026,9 @@ const KEY_CLEANUP = ['iam:ListAccessKeys', 'iam:DeleteAccessKey'];
  *   which take no resource), and the last use of the SMTP user's keys (IAM authorizes
  *   GetAccessKeyLastUsed on the key's user);
  * - the key cleanup (the function of a custom resource that names a user): that user's keys, and
- *   cloudformation:DescribeStacks on this stack (the event's StackId).
+ *   cloudformation:DescribeStacks on this stack (the event's StackId);
+ * - the credentials-ready wait (the function of a custom resource that names a secret):
+ *   DescribeSecret on it, and FilterLogEvents on the log group the resource names.
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsimpleemailservicev2.html
  */
@@ -1053,11 +1061,20 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
   }
   for (const r of Object.values(t.Resources)) {
     if (!r.Type.startsWith('Custom::') && r.Type !== 'AWS::CloudFormation::CustomResource') continue;
-    const user = pointsAt(r.Properties?.UserName);
     const fn = pointsAt(r.Properties?.ServiceToken);
-    if (!user || !fn || t.Resources[user]?.Type !== 'AWS::IAM::User') continue;
-    call(fn, KEY_CLEANUP, arnOf(user, t, env));
-    call(fn, ['cloudformation:DescribeStacks'], stackArn(env));
+    if (!fn) continue;
+    const [user, secret, logGroup] = ['UserName', 'SecretId', 'RotationLogGroupName'].map((p) =>
+      pointsAt(r.Properties?.[p]),
+    );
+    if (user && t.Resources[user]?.Type === 'AWS::IAM::User') {
+      call(fn, KEY_CLEANUP, arnOf(user, t, env));
+      call(fn, ['cloudformation:DescribeStacks'], stackArn(env));
+    }
+    if (secret && t.Resources[secret]?.Type === 'AWS::SecretsManager::Secret') {
+      call(fn, READY_SECRET, arnOf(secret, t, env));
+      if (logGroup && t.Resources[logGroup]?.Type === 'AWS::Logs::LogGroup')
+        call(fn, READY_LOG, arnOf(logGroup, t, env));
+    }
   }
   return calls.map(({ fn, action, resourceArn }) =>
     functionCall(t, env, fn, action, resourceArn, {

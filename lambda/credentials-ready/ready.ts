@@ -1,0 +1,177 @@
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { CustomResourceResult } from '../shared/custom-resource';
+import { describeError, Logger } from '../shared/logger';
+import { ROTATION_STEP_FAILED } from '../shared/rotation-log';
+import { ROTATION_LOG_GROUP, SECRET_ID } from './properties';
+
+/*
+ * Custom resource that holds the stack's first deploy until the first rotation has stored SMTP
+ * credentials that passed an SMTP login. The secret starts as a placeholder, and the rotation the
+ * schedule starts runs asynchronously: without this, `cdk deploy` would end (and an app stack that
+ * reads the secret would deploy and boot) before any credentials exist.
+ *
+ * Ready means AWSPREVIOUS exists: Secrets Manager puts it on the version AWSCURRENT leaves, which
+ * happens first when the rotation's finishSecret moves AWSCURRENT to the tested version. Read with
+ * DescribeSecret, so this function never reads the password.
+ *
+ * Only a secret made in this deploy is waited on. A secret older than this resource (a stack
+ * upgraded to a release that adds it) is not: a rotation that stopped long ago would otherwise
+ * fail, and roll back, the very deploy that brings its fix. The credentials health check reports
+ * such a secret.
+ */
+
+/** Between reads of the secret: a rotation takes tens of seconds (new IAM keys reach SES slowly). */
+export const POLL_MS = 5000;
+/** A secret created longer ago than this predates the deploy that creates this resource. */
+export const NEW_SECRET_MS = 60 * 60 * 1000;
+/** What Lambda logs for an invocation that reached its timeout. */
+const TIMED_OUT = 'Task timed out';
+/** At most this much of a logged error message goes into the failure reason. */
+const REASON_ERROR_CHARS = 500;
+
+export interface ReadyClients {
+  readonly secretsManager: SecretsManagerClient;
+  readonly logs: CloudWatchLogsClient;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export async function handleEvent(
+  event: CloudFormationCustomResourceEvent,
+  clients: ReadyClients,
+  log: Logger,
+  clock: Clock,
+  /** When to stop waiting (epoch ms): the function must still answer CloudFormation after it. */
+  deadline: number,
+): Promise<CustomResourceResult> {
+  const secretId = String(event.ResourceProperties[SECRET_ID] ?? '');
+  const physicalId = `credentials-ready-${secretId}`;
+  if (
+    event.RequestType === 'Delete' ||
+    (event.RequestType === 'Update' && event.OldResourceProperties[SECRET_ID] === secretId)
+  ) {
+    return { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
+  }
+
+  const started = clock.now();
+  let createdAt: number | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const secret = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
+      createdAt = secret.CreatedDate?.getTime();
+      const stages = Object.values(secret.VersionIdsToStages ?? {}).flat();
+      if (stages.includes('AWSPREVIOUS')) {
+        log.info('the secret holds tested SMTP credentials', {
+          secretId,
+          waitedSeconds: Math.round((clock.now() - started) / 1000),
+        });
+        return ready(physicalId, clock);
+      }
+      if (createdAt !== undefined && started - createdAt > NEW_SECRET_MS) {
+        log.warn('the secret predates this resource and holds no credentials yet: not waiting for them', {
+          secretId,
+          createdAt: new Date(createdAt).toISOString(),
+        });
+        return { Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { Ready: 'false' } };
+      }
+    } catch (error) {
+      // A role made in this deploy may not be usable for some seconds (IAM is eventually consistent).
+      lastError = error;
+      log.warn('could not read the secret: trying again', { secretId, ...describeError(error) });
+    }
+    if (clock.now() + POLL_MS > deadline) break;
+    await clock.sleep(POLL_MS);
+  }
+
+  const minutes = Number(((clock.now() - started) / 60_000).toFixed(1));
+  const logGroup = String(event.ResourceProperties[ROTATION_LOG_GROUP] ?? '');
+  const cause =
+    (await lastStepFailure(clients.logs, logGroup, createdAt ?? started, log)) ??
+    (lastError === undefined
+      ? undefined
+      : `could not read the secret: ${(lastError as Error).name}: ${(lastError as Error).message}`);
+  const reason =
+    `The first rotation did not store SMTP credentials in ${secretId} within ${minutes} minutes` +
+    (cause ? `; the last error: ${cause}` : '') +
+    `. Read the rotation function's log group ${logGroup} for the cause and fix it; the rollback removes what this deploy created, then deploy again.`;
+  log.error('the secret still holds no SMTP credentials', { secretId, minutes, cause });
+  return { Status: 'FAILED', Reason: reason, PhysicalResourceId: physicalId };
+}
+
+function ready(physicalId: string, clock: Clock): CustomResourceResult {
+  return {
+    Status: 'SUCCESS',
+    PhysicalResourceId: physicalId,
+    Data: { Ready: 'true', ReadyAt: new Date(clock.now()).toISOString() },
+  };
+}
+
+/**
+ * The step and message of the last failed rotation step logged since `since`, as
+ * "testSecret: <message>", or the timeout that stopped the function; undefined when none was logged or the log cannot be read. Rotation
+ * logs hold no secret (the logger redacts fields that could): the message is what the operator
+ * reads in that log anyway.
+ */
+async function lastStepFailure(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  since: number,
+  log: Logger,
+): Promise<string | undefined> {
+  if (!logGroupName) return undefined;
+  let last: string | undefined;
+  let nextToken: string | undefined;
+  try {
+    // Phrases, not a JSON selector: Lambda's text log format puts a prefix before the JSON. A few
+    // pages at most: they match only the failed steps and timeouts of this secret's function.
+    for (let page = 0; page < 10; page++) {
+      const result = await logs.send(
+        new FilterLogEventsCommand({
+          logGroupName,
+          startTime: since,
+          filterPattern: `?"${ROTATION_STEP_FAILED}" ?"${TIMED_OUT}"`,
+          nextToken,
+        }),
+      );
+      for (const e of result.events ?? []) last = e.message ?? last;
+      nextToken = result.nextToken;
+      if (!nextToken) break;
+    }
+  } catch (error) {
+    log.warn('could not read the rotation log', { logGroupName, ...describeError(error) });
+    return undefined;
+  }
+  if (last === undefined) return undefined;
+  // Lambda's own line when the function ran out of time (no step could log its failure).
+  const timedOut = last.match(/Task timed out after [\d.]+ seconds/);
+  if (timedOut) return `the rotation function stopped: ${timedOut[0]}`;
+  const entry = loggedEntry(last);
+  if (!entry) return undefined;
+  const text = `${String(entry.step ?? 'a step')}: ${String(entry.errorMessage ?? entry.errorName ?? 'no message')}`;
+  return text.length > REASON_ERROR_CHARS ? `${text.slice(0, REASON_ERROR_CHARS - 1)}…` : text;
+}
+
+/**
+ * The logger's JSON object in a log event: behind Lambda's timestamp, request id and level in the
+ * text log format, or as the string "message" of Lambda's own object in the JSON log format.
+ */
+function loggedEntry(line: string): Record<string, unknown> | undefined {
+  const start = line.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    const parsed = JSON.parse(line.slice(start)) as Record<string, unknown>;
+    const inner = parsed.message;
+    if (parsed.step === undefined && typeof inner === 'string' && inner.startsWith('{')) {
+      return loggedEntry(inner);
+    }
+    return parsed;
+  } catch {
+    return undefined;
+  }
+}
