@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -39,6 +39,9 @@ export function checkCliOptions(options: string): string {
 export function alarmCliOptions(scope: IConstruct, given: string | undefined): string {
   return given === undefined ? stackCliOptions(scope) : checkCliOptions(given);
 }
+
+/** The id of the synth warning for an operator topic without a subscriber. */
+export const NO_ALARM_RECIPIENTS = 'ses-smtp:no-alarm-recipients';
 
 /** Where alarms go: the part of OperatorAlarms that alarm constructs use. */
 export interface IAlarmSink {
@@ -112,6 +115,19 @@ export class OperatorAlarms extends Construct implements IAlarmSink {
       'AllowCloudWatchAlarms',
       fromAlarms,
     );
+    // An alarm nobody receives is a suspension learnt of too late. Checked at synth, after the
+    // app has had its chance to subscribe the topic (a subscription in this stack is its child).
+    this.node.addValidation({
+      validate: () => {
+        if (!this.topic.node.children.some((c) => c instanceof sns.Subscription)) {
+          Annotations.of(this).addWarningV2(
+            NO_ALARM_RECIPIENTS,
+            `the operator alarm topic has no subscriber: no alarm (bounce or complaint rate, quota, failed rotation) reaches anyone. List addresses in alarms.emails, or subscribe the topic (stack output OperatorAlarmTopicArn) to your pager; if you subscribe it in another stack, acknowledge this warning (${NO_ALARM_RECIPIENTS})`,
+          );
+        }
+        return [];
+      },
+    });
   }
 
   public alarmOnAny(id: string, metric: cloudwatch.IMetric, alarmDescription: string) {

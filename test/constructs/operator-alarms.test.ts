@@ -1,5 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations as CdkAnnotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -35,6 +35,41 @@ const fromAlarmsHere = {
 };
 
 describe('OperatorAlarms', () => {
+  // Alarms that reach nobody: the suspension the product exists to announce is learnt of too late.
+  test.each([
+    ['no subscriber: warns', () => withEmails([]), true],
+    ['an email subscriber: quiet', () => withEmails(['ops@example.com']), false],
+    [
+      'a subscriber the app adds to the topic: quiet',
+      () => {
+        const built = withEmails([]);
+        built.alarms.topic.addSubscription(
+          new subscriptions.UrlSubscription('https://pager.example.com/hook'),
+        );
+        return built;
+      },
+      false,
+    ],
+    [
+      'acknowledged, as the README says for a subscriber in another stack: quiet',
+      () => {
+        const built = withEmails([]);
+        CdkAnnotations.of(built.alarms).acknowledgeWarning('ses-smtp:no-alarm-recipients');
+        return built;
+      },
+      false,
+    ],
+  ])('%s', (_, make, warns) => {
+    const { stack } = make();
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('no subscriber'));
+    expect(warnings.map((w) => w.id)).toEqual(warns ? ['/Test/OperatorAlarms'] : []);
+    if (warns) {
+      expect(String(warnings[0].entry.data)).toContain(
+        'List addresses in alarms.emails, or subscribe the topic (stack output OperatorAlarmTopicArn)',
+      );
+    }
+  });
+
   test('the email subscriptions synthesize the template they always did (topic.addSubscription of each)', () => {
     const emails = ['ops@example.com', 'a-b@example.org', 'a/b@example.org', "o'hara+x@example.net"];
     const before = withEmails([]);
