@@ -40,7 +40,24 @@ export interface FeedbackDecision {
   readonly format: 'event' | 'notification';
   /** Why nothing was suppressed, when nothing was. */
   readonly note?: string;
+  /** For bounces and complaints: which mail it was, for an operator who looks for the cause. */
+  readonly mail?: MailSummary;
 }
+
+/**
+ * What tells one mail from another in the log: the sender and the app's own message tags (an
+ * `X-SES-MESSAGE-TAGS: mailer=UserMailer` header from the app arrives as `tags.mailer`; SES's own
+ * `ses:` tags are left out). SES gives each mail a Message-ID of its own, so the app's logs cannot
+ * be matched on that. Not the subject: it may carry a person's data, as a body does.
+ */
+export interface MailSummary {
+  readonly from?: string;
+  readonly tags?: Record<string, string[]>;
+}
+
+/** SES message tags: at most 50 a message, names and values of at most 256 ASCII characters. */
+const MAX_TAGS = 50;
+const TAG_CHARS = 256;
 
 const EVENT_TYPES = new Map<string, string>([
   ['Bounce', 'Bounce'],
@@ -151,6 +168,7 @@ export function decide(event: Json): FeedbackDecision {
   const mail = field(event, 'mail', isObject, 'event');
   const sesMessageId = field(mail, 'messageId', isString, 'mail');
   const base = { eventType, format, sesMessageId, redacted: 0 } as const;
+  const about = { mail: summary(mail) };
 
   if (eventType === 'Bounce') {
     const bounce = field(event, 'bounce', isObject, 'event');
@@ -164,6 +182,7 @@ export function decide(event: Json): FeedbackDecision {
     const act = bounceType === 'Permanent' && subType !== ALREADY_SUPPRESSED;
     return {
       ...base,
+      ...about,
       bounceType,
       subType,
       feedbackId,
@@ -193,6 +212,7 @@ export function decide(event: Json): FeedbackDecision {
     const act = subType !== ALREADY_SUPPRESSED && !notSpam;
     return {
       ...base,
+      ...about,
       bounceType: 'None',
       subType,
       feedbackId,
@@ -219,6 +239,23 @@ export function decide(event: Json): FeedbackDecision {
     notSuppressed: 0,
     note: 'counted only',
   };
+}
+
+/** The sender and app tags of an event's `mail`, each only when present and well formed. */
+function summary(mail: Json): MailSummary | undefined {
+  const from = isString(mail.source) ? mail.source.slice(0, TAG_CHARS) : undefined;
+  const appTags = Object.entries(isObject(mail.tags) ? mail.tags : {})
+    .filter(([name, values]) => !name.startsWith('ses:') && isArray(values))
+    .slice(0, MAX_TAGS)
+    .map(([name, values]) => [
+      name.slice(0, TAG_CHARS),
+      (values as unknown[]).filter(isString).map((v) => v.slice(0, TAG_CHARS)),
+    ]);
+  const result = {
+    ...(from && { from }),
+    ...(appTags.length > 0 && { tags: Object.fromEntries(appTags) }),
+  };
+  return Object.keys(result).length ? result : undefined;
 }
 
 /** Valid addresses of a recipient list; entries without a usable address are counted, not refused. */

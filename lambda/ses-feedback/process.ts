@@ -110,6 +110,7 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       notSuppressed: decision.notSuppressed,
       redacted: decision.redacted,
       note: decision.note,
+      ...decision.mail,
     });
   }
   return failures;

@@ -91,6 +91,23 @@ describe('feedback decisions on the sample events', () => {
     expect(decision.suppress.map((s) => [s.address, s.reason])).toEqual(suppress);
   });
 
+  // SES gives each mail a Message-ID of its own: the app's logs cannot be matched on it.
+  test('a complaint says which mail it was: sender and the app tags, not SES own tags nor the subject', () => {
+    const event = fixture('ses_event_complaint') as { mail: { tags: Record<string, string[]> } };
+    expect(decide(event).mail).toEqual({ from: 'Example App <no-reply@mail.example.com>' });
+    event.mail.tags.mailer = ['UserMailer'];
+    event.mail.tags.action = ['password_reset'];
+    expect(decide(event).mail?.tags).toEqual({ mailer: ['UserMailer'], action: ['password_reset'] });
+  });
+
+  test('a mail without sender or tags has no summary, and a delivery carries none', () => {
+    const event = fixture('ses_event_bounce_permanent') as { mail: { source?: string; tags?: unknown } };
+    event.mail.tags = { 'ses:configuration-set': ['set'], broken: 'not a list' };
+    delete event.mail.source;
+    expect(decide(event).mail).toBeUndefined();
+    expect(decide(fixture('own_event_delivery')).mail).toBeUndefined();
+  });
+
   test('transient bounce: both recipients counted, none suppressed', () => {
     expect(decide(fixture('ses_event_bounce_transient'))).toMatchObject({
       notSuppressed: 2,
@@ -194,6 +211,20 @@ describe('processBatch', () => {
       'annoyed@example.com': 'COMPLAINT',
     });
     expect(metricTotals()).toEqual({ Events: 4, RecipientsSuppressed: 2 });
+  });
+
+  test("the log line of a complaint names the mail: the operator's way to find what draws complaints", async () => {
+    const event = fixture('ses_event_complaint') as { mail: { tags: Record<string, string[]> } };
+    event.mail.tags.mailer = ['UserMailer'];
+    await run([record(JSON.stringify(event))]);
+    const processed = logs.map((l) => JSON.parse(l)).find((l) => l.message === 'feedback processed');
+    expect(processed).toMatchObject({
+      eventType: 'Complaint',
+      suppressed: ['annoyed@example.com'],
+      from: 'Example App <no-reply@mail.example.com>',
+      tags: { mailer: ['UserMailer'] },
+    });
+    expect(processed).not.toHaveProperty('subject');
   });
 
   test('fifty recipients of one bounce are all suppressed', async () => {

@@ -50,7 +50,7 @@ export const REPUTATION_RATES: Record<ReputationRate, ReputationRateInfo> = {
     pause: 0.5,
     defaults: { warning: 0.05, critical: 0.1 },
     advice:
-      'Find which mail draws complaints in the feedback handler logs; send only mail people asked for, make unsubscribing one click (List-Unsubscribe), and lower the frequency.',
+      "Find which mail draws complaints: the feedback handler's log names each complaint's sender and the app's message tags (X-SES-MESSAGE-TAGS, see the README). Send only mail people asked for, make unsubscribing one click (List-Unsubscribe), and lower the frequency.",
   },
 };
 

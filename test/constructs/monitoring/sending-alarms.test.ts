@@ -138,7 +138,7 @@ describe('SendingAlarms', () => {
         ),
       );
       expect(a.AlarmDescription).toContain(levels);
-      expect(a.AlarmDescription).toMatch(/feedback handler logs/);
+      expect(a.AlarmDescription).toMatch(/the feedback handler('s log| logs)/);
       expect(a.TreatMissingData).toBe('ignore');
     }
   });
