@@ -205,8 +205,8 @@ function environmentBytes(variables: Record<string, string>): number {
 export function leakedCredentialSteps(cliOptions: string): string {
   return (
     `Unexpected volume? Treat an SMTP password as leaked. The figure counts every sender of the account in this Region: find the environment that sends (its dashboard), then run with its options (this one's: ${cliOptions}): ` +
-    "1) npx ses-smtp pause (--scope account: the whole account); 2) npx ses-smtp revoke deactivates its SMTP user's keys; " +
-    '3) npx ses-smtp rotate, then npx ses-smtp env for the apps; 4) npx ses-smtp resume (same --scope). Then find where it leaked (repositories, logs, CI variables).'
+    "1) npx ses-smtp pause (--scope account: the whole account); 2) npx ses-smtp revoke deactivates its SMTP user's keys and rotates; " +
+    '3) npx ses-smtp env for the apps; 4) npx ses-smtp resume (same --scope). Then find where it leaked (repositories, logs, CI variables).'
   );
 }
 

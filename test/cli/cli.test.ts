@@ -20,6 +20,7 @@ import {
   GetConfigurationSetCommand,
   PutConfigurationSetSendingOptionsCommand,
   GetEmailIdentityCommand,
+  GetSuppressedDestinationCommand,
   PutAccountDetailsCommand,
 } from '@aws-sdk/client-sesv2';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -632,6 +633,61 @@ describe('send-test', () => {
     expect(r.stdout).toMatch(
       /→ the account is in the SES sandbox, where SES authorizes recipients too: add the recipient to verifiedEmailAddresses .* or request production access/,
     );
+  });
+
+  // The sandbox test recipient of verifiedEmailAddresses: listed, deployed, and still refused.
+  test.each([
+    [
+      'PENDING',
+      'the account is in the SES sandbox and pending@example.org has not confirmed its verification yet: SES will reject it until someone clicks the link AWS mailed to pending@example.org (it lasts 24 hours)',
+    ],
+    [
+      'FAILED',
+      'the account is in the SES sandbox and pending@example.org is not verified (its verification is FAILED; an unclicked link expires after 24 hours): SES will reject it. Send a new link: aws ses verify-email-identity --email-address pending@example.org --region eu-west-1, and click it',
+    ],
+  ])(
+    'a listed recipient whose verification is %s: the warning says what to click',
+    async (status, warning) => {
+      ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+      ses
+        .on(GetEmailIdentityCommand, { EmailIdentity: 'pending@example.org' })
+        .resolves({ VerifiedForSendingStatus: false, VerificationStatus: status as 'PENDING' });
+      const r = await cli(['send-test', '--to', 'pending@example.org', ...local()]);
+      expect(r.stderr).toContain(warning);
+      expect(r.stderr).not.toContain('add it to verifiedEmailAddresses');
+    },
+  );
+
+  // "The password reset never arrives": SES took the mail (250) and dropped it.
+  test('a suppressed recipient: warned before the send, with the reason and the way out', async () => {
+    ses.on(GetSuppressedDestinationCommand, { EmailAddress: 'dev@example.org' }).resolves({
+      SuppressedDestination: {
+        EmailAddress: 'dev@example.org',
+        Reason: 'BOUNCE',
+        LastUpdateTime: new Date('2026-11-02T10:00:00Z'),
+      },
+    });
+    const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      'dev@example.org is on the account suppression list (BOUNCE since 2026-11-02): SES accepts the message and drops it. Once the address works again: aws sesv2 delete-suppressed-destination --email-address dev@example.org --region eu-west-1',
+    );
+  });
+
+  test('not suppressed (NotFoundException): no warning; an unreadable list is said, and the mail still goes', async () => {
+    ses
+      .on(GetSuppressedDestinationCommand)
+      .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
+    let r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.stderr).not.toContain('suppression list');
+    ses
+      .on(GetSuppressedDestinationCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.stderr).toContain(
+      'could not read the suppression list (AccessDeniedException): sending without that check',
+    );
+    expect(r.stdout).toContain('✓ sent to dev@example.org');
   });
 
   test('the mailbox simulator needs no verification in the sandbox: no warning', async () => {

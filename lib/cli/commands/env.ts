@@ -64,6 +64,8 @@ config.action_mailer.smtp_settings = {
 }
 config.action_mailer.default_options = { from: ENV["DEFAULT_FROM_EMAIL"] }
 # Devise: config.mailer_sender = ENV["DEFAULT_FROM_EMAIL"] in config/initializers/devise.rb
+# app/mailers/application_mailer.rb: \`rails new\` wrote default from: "from@example.com" there, which
+# overrides default_options and which SES refuses: remove that line (or use ENV["DEFAULT_FROM_EMAIL"]).
 `;
 
 /**

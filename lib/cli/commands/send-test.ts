@@ -1,5 +1,10 @@
-import { GetAccountCommand, GetEmailIdentityCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { CliContext } from '../context';
+import {
+  GetAccountCommand,
+  GetEmailIdentityCommand,
+  GetSuppressedDestinationCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
+import { CliContext, shellWord } from '../context';
 import { UsageError } from '../errors';
 import { domainOf } from '../../config/senders';
 import { checkEmailAddress } from '../validate';
@@ -37,11 +42,11 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
   // Guide, "Verified identities": "unless you're sending to test inboxes provided by the Amazon
   // SES mailbox simulator").
   const simulator = domainOf(to) === MAILBOX_SIMULATOR;
-  if (account && account.ProductionAccessEnabled !== true && !simulator && !(await isVerified(ctx, to))) {
-    ctx.out.warn(
-      `the account is in the SES sandbox and ${to} is not a verified identity: SES will reject it (add it to verifiedEmailAddresses, send to success@${MAILBOX_SIMULATOR}, or request production access)`,
-    );
+  if (account && account.ProductionAccessEnabled !== true && !simulator) {
+    const recipient = await recipientIdentity(ctx, to);
+    if (recipient !== 'verified') ctx.out.warn(sandboxWarning(ctx, to, recipient));
   }
+  if (!simulator) await warnIfSuppressed(ctx, to);
 
   ctx.out.progress(`sending to ${to} through ${endpoint.host}:${endpoint.port} ...`);
   try {
@@ -85,15 +90,51 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
 /** The domain of SES's mailbox simulator (success@, bounce@, complaint@, ...). */
 const MAILBOX_SIMULATOR = 'simulator.amazonses.com';
 
-/** The address, or its domain, is a verified SES identity. */
-async function isVerified(ctx: CliContext, address: string): Promise<boolean> {
+/**
+ * "verified" when the address or its domain is a verified SES identity; else the verification
+ * status of the address's own identity (PENDING: its link not clicked yet), or "absent".
+ */
+async function recipientIdentity(ctx: CliContext, address: string): Promise<string> {
+  let own = 'absent';
   for (const identity of [address, address.slice(address.lastIndexOf('@') + 1)]) {
     try {
       const r = await ctx.client(SESv2Client).send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-      if (r.VerifiedForSendingStatus) return true;
+      if (r.VerifiedForSendingStatus) return 'verified';
+      if (identity === address) own = r.VerificationStatus ?? 'NOT_STARTED';
     } catch (e) {
       if ((e as Error).name !== 'NotFoundException') throw e;
     }
   }
-  return false;
+  return own;
+}
+
+/** What the sandbox will do to a recipient that is not verified, and the way out for its state. */
+function sandboxWarning(ctx: CliContext, to: string, state: string): string {
+  const refused = `the account is in the SES sandbox and ${to}`;
+  // An email identity stays PENDING until someone clicks the link SES mailed to it, for 24 hours;
+  // then FAILED, and only a new verification sends a new link.
+  if (state === 'PENDING')
+    return `${refused} has not confirmed its verification yet: SES will reject it until someone clicks the link AWS mailed to ${to} (it lasts 24 hours)`;
+  if (state !== 'absent')
+    return `${refused} is not verified (its verification is ${state}; an unclicked link expires after 24 hours): SES will reject it. Send a new link: aws ses verify-email-identity --email-address ${shellWord(to)} --region ${ctx.region}, and click it`;
+  return `${refused} is not a verified identity: SES will reject it (add it to verifiedEmailAddresses, send to success@${MAILBOX_SIMULATOR}, or request production access)`;
+}
+
+/**
+ * A recipient on the account suppression list (a hard bounce or a complaint put it there): SES
+ * accepts the message and drops it, so the send looks fine. Said before the send, with the way out.
+ */
+async function warnIfSuppressed(ctx: CliContext, to: string): Promise<void> {
+  try {
+    const r = await ctx.client(SESv2Client).send(new GetSuppressedDestinationCommand({ EmailAddress: to }));
+    const found = r?.SuppressedDestination;
+    if (!found) return;
+    const since = found.LastUpdateTime ? ` since ${found.LastUpdateTime.toISOString().slice(0, 10)}` : '';
+    ctx.out.warn(
+      `${to} is on the account suppression list (${found.Reason ?? 'reason unknown'}${since}): SES accepts the message and drops it. Once the address works again: aws sesv2 delete-suppressed-destination --email-address ${shellWord(to)} --region ${ctx.region}`,
+    );
+  } catch (e) {
+    if ((e as Error).name === 'NotFoundException') return;
+    ctx.out.warn(`could not read the suppression list (${(e as Error).name}): sending without that check`);
+  }
 }
