@@ -26,6 +26,8 @@ import { ROTATION_LOG_GROUP, SECRET_ID } from './properties';
 export const POLL_MS = 5000;
 /** A secret created longer ago than this predates the deploy that creates this resource. */
 export const NEW_SECRET_MS = 60 * 60 * 1000;
+/** How long reading the rotation log may take: the answer to CloudFormation must still go out. */
+export const LOG_READ_MS = 15_000;
 /** What Lambda logs for an invocation that reached its timeout. */
 const TIMED_OUT = 'Task timed out';
 /** At most this much of a logged error message goes into the failure reason. */
@@ -59,28 +61,34 @@ export async function handleEvent(
   }
 
   const started = clock.now();
+  const success = { Status: 'SUCCESS', PhysicalResourceId: physicalId } as const;
   let createdAt: number | undefined;
   let lastError: unknown;
   for (;;) {
     try {
       const secret = await clients.secretsManager.send(new DescribeSecretCommand({ SecretId: secretId }));
+      lastError = undefined;
       createdAt = secret.CreatedDate?.getTime();
+      // Deleted under the wait: CloudFormation cancelled this Create (another resource failed) and
+      // rolls back. Nothing is left to wait for.
+      if (secret.DeletedDate) return gone(physicalId, secretId, log);
       const stages = Object.values(secret.VersionIdsToStages ?? {}).flat();
       if (stages.includes('AWSPREVIOUS')) {
         log.info('the secret holds tested SMTP credentials', {
           secretId,
           waitedSeconds: Math.round((clock.now() - started) / 1000),
         });
-        return ready(physicalId, clock);
+        return success;
       }
       if (createdAt !== undefined && started - createdAt > NEW_SECRET_MS) {
         log.warn('the secret predates this resource and holds no credentials yet: not waiting for them', {
           secretId,
           createdAt: new Date(createdAt).toISOString(),
         });
-        return { Status: 'SUCCESS', PhysicalResourceId: physicalId, Data: { Ready: 'false' } };
+        return success;
       }
     } catch (error) {
+      if ((error as Error).name === 'ResourceNotFoundException') return gone(physicalId, secretId, log);
       // A role made in this deploy may not be usable for some seconds (IAM is eventually consistent).
       lastError = error;
       log.warn('could not read the secret: trying again', { secretId, ...describeError(error) });
@@ -92,7 +100,7 @@ export async function handleEvent(
   const minutes = Number(((clock.now() - started) / 60_000).toFixed(1));
   const logGroup = String(event.ResourceProperties[ROTATION_LOG_GROUP] ?? '');
   const cause =
-    (await lastStepFailure(clients.logs, logGroup, createdAt ?? started, log)) ??
+    (await lastStepFailure(clients.logs, logGroup, createdAt ?? started, log, clock)) ??
     (lastError === undefined
       ? undefined
       : `could not read the secret: ${(lastError as Error).name}: ${(lastError as Error).message}`);
@@ -104,33 +112,39 @@ export async function handleEvent(
   return { Status: 'FAILED', Reason: reason, PhysicalResourceId: physicalId };
 }
 
-function ready(physicalId: string, clock: Clock): CustomResourceResult {
+function gone(physicalId: string, secretId: string, log: Logger): CustomResourceResult {
+  log.warn('the secret was deleted while waiting for it: the stack is rolling back', { secretId });
   return {
-    Status: 'SUCCESS',
+    Status: 'FAILED',
+    Reason: `The secret ${secretId} was deleted before it held SMTP credentials (the deploy is rolling back)`,
     PhysicalResourceId: physicalId,
-    Data: { Ready: 'true', ReadyAt: new Date(clock.now()).toISOString() },
   };
 }
 
 /**
  * The step and message of the last failed rotation step logged since `since`, as
- * "testSecret: <message>", or the timeout that stopped the function; undefined when none was logged or the log cannot be read. Rotation
- * logs hold no secret (the logger redacts fields that could): the message is what the operator
- * reads in that log anyway.
+ * "testSecret: <message>", or the timeout that stopped the function; undefined when none was
+ * logged or the log cannot be read in time. Only those two fields are copied: the logger redacts
+ * fields that could hold a secret, and the message is what the operator reads in that log anyway.
  */
 async function lastStepFailure(
   logs: CloudWatchLogsClient,
   logGroupName: string,
   since: number,
   log: Logger,
+  clock: Clock,
 ): Promise<string | undefined> {
   if (!logGroupName) return undefined;
   let last: string | undefined;
   let nextToken: string | undefined;
+  // Within LOG_READ_MS, whatever the SDK's retries do: the answer goes out after this.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), LOG_READ_MS);
+  const stopAt = clock.now() + LOG_READ_MS;
   try {
     // Phrases, not a JSON selector: Lambda's text log format puts a prefix before the JSON. A few
     // pages at most: they match only the failed steps and timeouts of this secret's function.
-    for (let page = 0; page < 10; page++) {
+    for (let page = 0; page < 10 && clock.now() < stopAt; page++) {
       const result = await logs.send(
         new FilterLogEventsCommand({
           logGroupName,
@@ -138,6 +152,7 @@ async function lastStepFailure(
           filterPattern: `?"${ROTATION_STEP_FAILED}" ?"${TIMED_OUT}"`,
           nextToken,
         }),
+        { abortSignal: abort.signal },
       );
       for (const e of result.events ?? []) last = e.message ?? last;
       nextToken = result.nextToken;
@@ -146,6 +161,8 @@ async function lastStepFailure(
   } catch (error) {
     log.warn('could not read the rotation log', { logGroupName, ...describeError(error) });
     return undefined;
+  } finally {
+    clearTimeout(timer);
   }
   if (last === undefined) return undefined;
   // Lambda's own line when the function ran out of time (no step could log its failure).

@@ -1,5 +1,6 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -16,3 +17,4 @@ export const iam = /* @__PURE__ */ new IAMClient({});
 export const sesv2 = /* @__PURE__ */ new SESv2Client({ retryMode: 'adaptive', maxAttempts: 5 });
 export const cloudwatch = /* @__PURE__ */ new CloudWatchClient({});
 export const cloudformation = /* @__PURE__ */ new CloudFormationClient({});
+export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});

@@ -7,8 +7,6 @@ export interface CustomResourceResult {
   /** Shown in the stack's events (and by `cdk deploy`) when the resource fails. */
   readonly Reason?: string;
   readonly PhysicalResourceId: string;
-  /** Attributes for Fn::GetAtt. Never a secret: CloudFormation shows them to anyone who reads the stack. */
-  readonly Data?: Record<string, string>;
 }
 
 /** CloudFormation's response document for the pre-signed ResponseURL. */
@@ -24,7 +22,6 @@ export function responseBody(
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
-    ...(result.Data && { Data: result.Data }),
   });
 }
 

@@ -46,6 +46,8 @@ export type Sleep = (ms: number) => Promise<void>;
 const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Waits before each new read of the stack status: 14 s in all, within the function's minute. */
 const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
+/** Before listing the keys a second time: longer than a rotation step takes to make a key. */
+export const RELIST_AFTER_MS = 10_000;
 
 export async function handleEvent(
   event: CloudFormationCustomResourceEvent,
@@ -111,26 +113,11 @@ export async function handleEvent(
   }
 
   try {
-    const { AccessKeyMetadata: keys = [] } = await clients.iam.send(
-      new ListAccessKeysCommand({ UserName: userName }),
-    );
-    for (const key of keys) {
-      try {
-        await clients.iam.send(
-          new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }),
-        );
-      } catch (error) {
-        // IAM lists a deleted key for a while (eventual consistency): it is gone, the next one is not.
-        if ((error as Error).name !== 'NoSuchEntityException') throw error;
-        log.info('access key already deleted', { userName, accessKeyId: key.AccessKeyId });
-        continue;
-      }
-      log.info('deleted access key before the user is deleted', {
-        userName,
-        accessKeyId: key.AccessKeyId,
-        stackStatus,
-      });
-    }
+    await deleteKeys(userName, clients.iam, log, stackStatus);
+    // A rotation step already past its check when the schedule went (a rollback cancels it just
+    // before this) can still make a key: then IAM would refuse to delete the user. Listed again.
+    await wait(RELIST_AFTER_MS);
+    await deleteKeys(userName, clients.iam, log, stackStatus);
     return success;
   } catch (error) {
     // From ListAccessKeys: the user is gone, and its keys with it.
@@ -141,6 +128,26 @@ export async function handleEvent(
       Reason: `Could not delete the access keys of ${userName}: ${(error as Error).message}`,
       PhysicalResourceId: event.PhysicalResourceId,
     };
+  }
+}
+
+/** Deletes every access key of the user (ListAccessKeys, then DeleteAccessKey each). */
+async function deleteKeys(userName: string, iam: IAMClient, log: Logger, stackStatus?: string) {
+  const { AccessKeyMetadata: keys = [] } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+  for (const key of keys) {
+    try {
+      await iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: key.AccessKeyId }));
+    } catch (error) {
+      // IAM lists a deleted key for a while (eventual consistency): it is gone, the next one is not.
+      if ((error as Error).name !== 'NoSuchEntityException') throw error;
+      log.info('access key already deleted', { userName, accessKeyId: key.AccessKeyId });
+      continue;
+    }
+    log.info('deleted access key before the user is deleted', {
+      userName,
+      accessKeyId: key.AccessKeyId,
+      stackStatus,
+    });
   }
 }
 

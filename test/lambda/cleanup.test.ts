@@ -3,7 +3,12 @@ import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-s
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { responseBody } from '../../lambda/shared/custom-resource';
-import { handleEvent, USER_AGE_UNKNOWN, USER_PREDATES } from '../../lambda/smtp-user-cleanup/cleanup';
+import {
+  handleEvent,
+  RELIST_AFTER_MS,
+  USER_AGE_UNKNOWN,
+  USER_PREDATES,
+} from '../../lambda/smtp-user-cleanup/cleanup';
 import { createLogger } from '../../lambda/shared/logger';
 import { FakeIam, serviceUnavailable } from '../support/fake-aws';
 
@@ -60,11 +65,26 @@ describe('SMTP user key cleanup', () => {
       stackStatus(status);
       iam.createAccessKey({ UserName: USER });
       iam.createAccessKey({ UserName: USER });
-      const result = await handleEvent(event('Delete'), clients(), log);
+      const result = await handleEvent(event('Delete'), clients(), log, noWait);
       expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
       expect(iam.keys.size).toBe(0);
     },
   );
+
+  // The rollback cancels the rotation schedule just before this resource is deleted, but a rotation
+  // step already past its check can still make a key; IAM would then refuse to delete the user.
+  test('a key made while the keys are deleted (a rotation step in flight) goes too, on a second listing', async () => {
+    iam.createAccessKey({ UserName: USER });
+    const waits: number[] = [];
+    const result = await handleEvent(event('Delete'), clients(), log, async (ms) => {
+      waits.push(ms);
+      iam.createAccessKey({ UserName: USER });
+    });
+    expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
+    expect(waits).toEqual([RELIST_AFTER_MS]);
+    expect(iam.keys.size).toBe(0);
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(2);
+  });
 
   // The user stays in each of these; deleting its keys would stop every app that sends mail.
   test.each([
@@ -86,7 +106,7 @@ describe('SMTP user key cleanup', () => {
   ])('on Delete when %s (%s), the keys stay', async (_why, status, physicalId) => {
     stackStatus(status);
     const keys = [iam.createAccessKey({ UserName: USER }), iam.createAccessKey({ UserName: USER })];
-    const result = await handleEvent(deleting(physicalId), clients(), log);
+    const result = await handleEvent(deleting(physicalId), clients(), log, noWait);
     expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: physicalId });
     expect([...iam.keys.keys()]).toEqual(keys.map((k) => k.AccessKey.AccessKeyId));
     expect(iamMock.calls()).toHaveLength(0);
@@ -98,11 +118,11 @@ describe('SMTP user key cleanup', () => {
   test.each(['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])(
     'on Delete in %s of the deploy that made the user with this resource, its keys go',
     async (status) => {
-      const created = await handleEvent(event('Create'), clients(), log);
+      const created = await handleEvent(event('Create'), clients(), log, noWait);
       expect(created.PhysicalResourceId).toBe(`access-keys-of-${USER}`);
       iam.createAccessKey({ UserName: USER });
       stackStatus(status);
-      await handleEvent(deleting(created.PhysicalResourceId), clients(), log);
+      await handleEvent(deleting(created.PhysicalResourceId), clients(), log, noWait);
       expect(iam.keys.size).toBe(0);
     },
   );
@@ -205,7 +225,7 @@ describe('SMTP user key cleanup', () => {
         ...event('Delete'),
         ResourceProperties: { ServiceToken: 'x', UserName: USER, KeepKeysOnStackDelete: 'true' },
       } as CloudFormationCustomResourceEvent;
-      expect(await handleEvent(retained, clients(), log)).toEqual({
+      expect(await handleEvent(retained, clients(), log, noWait)).toEqual({
         Status: 'SUCCESS',
         PhysicalResourceId: `access-keys-of-${USER}`,
       });
@@ -214,19 +234,21 @@ describe('SMTP user key cleanup', () => {
   );
 
   test('on Create the physical id records whether the user is older than this resource (has keys)', async () => {
-    expect(await handleEvent(event('Create'), clients(), log)).toEqual({
+    expect(await handleEvent(event('Create'), clients(), log, noWait)).toEqual({
       Status: 'SUCCESS',
       PhysicalResourceId: `access-keys-of-${USER}`,
     });
     iam.createAccessKey({ UserName: USER });
-    expect((await handleEvent(event('Create'), clients(), log)).PhysicalResourceId).toBe(
+    expect((await handleEvent(event('Create'), clients(), log, noWait)).PhysicalResourceId).toBe(
       `access-keys-of-${USER}${USER_PREDATES}`,
     );
     // Not visible yet (a user made seconds ago): no keys. Unknown: a suffix of its own.
     const unseen = { ...event('Create'), ResourceProperties: { ServiceToken: 'x', UserName: 'just-made' } };
-    expect((await handleEvent(unseen, clients(), log)).PhysicalResourceId).toBe('access-keys-of-just-made');
+    expect((await handleEvent(unseen, clients(), log, noWait)).PhysicalResourceId).toBe(
+      'access-keys-of-just-made',
+    );
     iam.faults.failNext('ListAccessKeys', serviceUnavailable());
-    expect((await handleEvent(event('Create'), clients(), log)).PhysicalResourceId).toBe(
+    expect((await handleEvent(event('Create'), clients(), log, noWait)).PhysicalResourceId).toBe(
       `access-keys-of-${USER}${USER_AGE_UNKNOWN}`,
     );
     expect(iam.keys.size).toBe(1);
@@ -241,7 +263,7 @@ describe('SMTP user key cleanup', () => {
       PhysicalResourceId: `access-keys-of-${USER}`,
       OldResourceProperties: { ServiceToken: 'x', UserName: USER },
     } as CloudFormationCustomResourceEvent;
-    expect(await handleEvent(update, clients(), log)).toEqual({
+    expect(await handleEvent(update, clients(), log, noWait)).toEqual({
       Status: 'SUCCESS',
       PhysicalResourceId: `access-keys-of-${USER}`,
     });
@@ -265,7 +287,7 @@ describe('SMTP user key cleanup', () => {
     const listed = iam.listAccessKeys({ UserName: USER });
     iam.deleteAccessKey({ UserName: USER, AccessKeyId: gone });
     iamMock.on(ListAccessKeysCommand).callsFake(() => listed);
-    const result = await handleEvent(event('Delete'), clients(), log);
+    const result = await handleEvent(event('Delete'), clients(), log, noWait);
     expect(result.Status).toBe('SUCCESS');
     expect(iam.keys.size).toBe(0);
     expect(logged.join('\n')).toContain('access key already deleted');
@@ -274,7 +296,7 @@ describe('SMTP user key cleanup', () => {
   test('an IAM failure reports FAILED with a reason instead of hanging the stack', async () => {
     iam.createAccessKey({ UserName: USER });
     iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
-    const result = await handleEvent(event('Delete'), clients(), log);
+    const result = await handleEvent(event('Delete'), clients(), log, noWait);
     expect(result).toMatchObject({
       Status: 'FAILED',
       Reason: `Could not delete the access keys of ${USER}: Service is unavailable`,

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { handleEvent, NEW_SECRET_MS, POLL_MS } from '../../lambda/credentials-ready/ready';
+import { handleEvent, LOG_READ_MS, NEW_SECRET_MS, POLL_MS } from '../../lambda/credentials-ready/ready';
 import { rotate } from '../../lambda/rotate-smtp-credentials/rotation';
 import { createLogger } from '../../lambda/shared/logger';
 import { ROTATION_STEP_FAILED } from '../../lambda/shared/rotation-log';
@@ -191,15 +191,10 @@ describe('credentials-ready', () => {
   test('Create: answers SUCCESS once the rotation function has stored and tested the first credentials', async () => {
     meanwhile = firstRotationMeanwhile(20_000);
     const result = await run(event('Create'));
-    expect(result).toEqual({
-      Status: 'SUCCESS',
-      PhysicalResourceId: `credentials-ready-${ARN}`,
-      Data: { Ready: 'true', ReadyAt: new Date(now).toISOString() },
-    });
-    // The secret holds real credentials now, and the wait ended at the first poll that saw them.
-    expect(parseSecret(sm.valueAt('AWSCURRENT'))?.username).toMatch(/^AKIA/);
-    expect(now - START).toBe((waitReads - 1) * POLL_MS);
+    expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `credentials-ready-${ARN}` });
+    // The wait ended at the first poll after the rotation's finishSecret, once the key had reached SES.
     expect(now).toBe(meanwhile.finishedAt);
+    expect(now - START).toBe((waitReads - 1) * POLL_MS);
     expect(now - START).toBeGreaterThanOrEqual(20_000);
   });
 
@@ -214,18 +209,43 @@ describe('credentials-ready', () => {
   test('Create: a secret older than this resource that holds no credentials is not waited on', async () => {
     sm.createdDate = new Date(START - NEW_SECRET_MS - 1000);
     const result = await run(event('Create'));
-    expect(result).toEqual({
-      Status: 'SUCCESS',
-      PhysicalResourceId: `credentials-ready-${ARN}`,
-      Data: { Ready: 'false' },
-    });
+    expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `credentials-ready-${ARN}` });
     expect(now).toBe(START);
     expect(logLines.some((l) => l.includes('"level":"WARN"') && l.includes('predates this resource'))).toBe(
       true,
     );
   });
 
+  test('Create: a secret made 20 minutes before the wait (a slow deploy) is still waited on', async () => {
+    sm.createdDate = new Date(START - 20 * 60_000);
+    meanwhile = firstRotationMeanwhile(5000);
+    const result = await run(event('Create'));
+    expect(result.Status).toBe('SUCCESS');
+    expect(now).toBe(meanwhile.finishedAt);
+  });
+
+  // CloudFormation cancels a Create in progress when another resource fails, and rolls back.
+  test.each([
+    ['deleted (DeletedDate)', () => (sm.deletedDate = new Date(START))],
+    [
+      'gone (ResourceNotFoundException)',
+      () => (waitReadFaults = [awsError('ResourceNotFoundException', 'not found')]),
+    ],
+  ])('Create: a secret %s under the wait fails at once', async (_, remove) => {
+    meanwhile = async (elapsed) => {
+      if (elapsed === POLL_MS) remove();
+    };
+    const result = await run(event('Create'));
+    expect(result).toEqual({
+      Status: 'FAILED',
+      PhysicalResourceId: `credentials-ready-${ARN}`,
+      Reason: `The secret ${ARN} was deleted before it held SMTP credentials (the deploy is rolling back)`,
+    });
+    expect(now).toBe(START + POLL_MS);
+  });
+
   test('Create: no credentials by the deadline fails with the last failed step the rotation logged', async () => {
+    sm.createdDate = new Date(START - 5 * 60_000);
     logsMock.on(FilterLogEventsCommand).resolves({
       events: [
         { message: textLine({ step: 'createSecret', errorMessage: 'Rate exceeded' }) },
@@ -251,7 +271,7 @@ describe('credentials-ready', () => {
     expect(logsMock.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input)).toEqual([
       {
         logGroupName: LOG_GROUP,
-        startTime: START,
+        startTime: START - 5 * 60_000,
         filterPattern: `?"${ROTATION_STEP_FAILED}" ?"Task timed out"`,
       },
     ]);
@@ -323,6 +343,13 @@ describe('credentials-ready', () => {
     expect(logLines.filter((l) => l.includes('could not read the secret'))).toHaveLength(2);
   });
 
+  test('a read that failed once and then succeeded is not the reason of a later timeout', async () => {
+    waitReadFaults = [awsError('AccessDeniedException', 'not authorized', 400)];
+    const result = await run(event('Create'));
+    expect(result.Status).toBe('FAILED');
+    expect(result.Reason).not.toContain('could not read the secret');
+  });
+
   test('a secret it can never read fails with that reason', async () => {
     smMock
       .on(DescribeSecretCommand)
@@ -331,6 +358,27 @@ describe('credentials-ready', () => {
     expect(result.Reason).toContain(
       '; the last error: could not read the secret: AccessDeniedException: not authorized to DescribeSecret. Read',
     );
+  });
+
+  // Only the step and the message: a field that holds a secret never reaches the stack's events.
+  test('the failure reason copies no other field of the log entry', async () => {
+    logsMock.on(FilterLogEventsCommand).resolves({
+      events: [
+        { message: textLine({ step: 'testSecret', errorMessage: 'refused', detail: 'BSecretValue123' }) },
+      ],
+    });
+    const result = await run(event('Create'));
+    expect(result.Reason).toContain('; the last error: testSecret: refused.');
+    expect(result.Reason).not.toContain('BSecretValue123');
+    expect(logLines.join('\n')).not.toContain('BSecretValue123');
+  });
+
+  test('an Update for the same secret answers with the physical id CloudFormation has', async () => {
+    const update = { ...event('Update'), PhysicalResourceId: 'an-id-of-an-older-release' };
+    expect(await run(update as CloudFormationCustomResourceEvent)).toEqual({
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'an-id-of-an-older-release',
+    });
   });
 
   test('Delete, and an Update for the same secret, answer at once without a call', async () => {
@@ -351,9 +399,11 @@ describe('credentials-ready', () => {
 describe('credentials-ready handler', () => {
   let server: ResponseServer;
   let handler: typeof import('../../lambda/credentials-ready/index.js').handler;
+  let waitDeadline: typeof import('../../lambda/credentials-ready/index.js').waitDeadline;
+  let ANSWER_MS: number;
   beforeAll(async () => {
     process.env.AWS_REGION = 'eu-west-1';
-    ({ handler } = await import('../../lambda/credentials-ready/index.js'));
+    ({ handler, waitDeadline, ANSWER_MS } = await import('../../lambda/credentials-ready/index.js'));
     server = await ResponseServer.start();
   });
   afterAll(() => server.stop());
@@ -375,7 +425,26 @@ describe('credentials-ready handler', () => {
       StackId: STACK_ID,
       RequestId: 'req-1',
       LogicalResourceId: 'SmtpCredentialsCredentialsReady',
-      Data: { Ready: 'true', ReadyAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
     });
+  });
+
+  test('an event it cannot read still gets an answer: FAILED, not an hour of waiting', async () => {
+    jest.spyOn(console, 'log').mockImplementation(() => {});
+    const context = { logStreamName: 'stream', getRemainingTimeInMillis: () => 900_000 } as Context;
+    const broken = { ...event('Create'), ResponseURL: server.url, ResourceProperties: undefined };
+    await (handler as (e: CloudFormationCustomResourceEvent, c: Context) => Promise<void>)(
+      broken as unknown as CloudFormationCustomResourceEvent,
+      context,
+    );
+    expect(server.onePut()).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'The wait for the first SMTP credentials failed: TypeError',
+      PhysicalResourceId: 'credentials-ready-SmtpCredentialsCredentialsReady',
+    });
+  });
+
+  test('the wait stops early enough to read the log and answer (30 s before the timeout)', () => {
+    expect(waitDeadline(1_000, 900_000)).toBe(1_000 + 900_000 - 30_000);
+    expect(ANSWER_MS).toBe(LOG_READ_MS + 15_000);
   });
 });

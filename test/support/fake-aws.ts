@@ -166,6 +166,8 @@ export class FakeSecretsManager {
   readonly failAfterCommit: Error[] = [];
   /** When the secret was created, with its first version (DescribeSecret's CreatedDate). */
   createdDate: Date;
+  /** Set when the secret is scheduled for deletion (DescribeSecret's DeletedDate). */
+  deletedDate?: Date;
   constructor(
     readonly arn: string,
     initialValue: string,
@@ -202,6 +204,7 @@ export class FakeSecretsManager {
     return {
       ARN: this.arn,
       CreatedDate: this.createdDate,
+      ...(this.deletedDate && { DeletedDate: this.deletedDate }),
       RotationEnabled: this.rotationEnabled,
       ...(this.lastRotatedDate && { LastRotatedDate: this.lastRotatedDate }),
       ...(this.nextRotationDate && { NextRotationDate: this.nextRotationDate }),
