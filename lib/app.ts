@@ -62,7 +62,7 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
     ]);
   }
   const validate = contextSwitch(app, 'validate', false);
-  const { environments, file } = loadConfig(configPath, only);
+  const { environments, file, warnings } = loadConfig(configPath, only);
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   // Registered explicitly, the engine runs whatever the App's builtinCloudFormationValidation says.
   if (validate) Validations.of(app).addPlugins(new (validatePlugin())());
@@ -84,6 +84,8 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
     });
     const lost = quotaAlarmsLost(name, file);
     if (lost) Annotations.of(stack).addWarningV2('ses-smtp:accountQuotaAlarmsLost', lost);
+    for (const w of warnings.filter((x) => x.environment === name))
+      Annotations.of(stack).addWarningV2(w.id, w.text);
     return stack;
   });
 }

@@ -133,6 +133,40 @@ describe('buildApp', () => {
     expect(buildApp(appWith({ config: fine })).flatMap(warnings)).toEqual([]);
   });
 
+  // Staging listed first owns the account alarms; production's on-call would never hear of them.
+  test("account-wide alarms that miss a sibling environment's recipients: a warning on the owner, unless it is named", () => {
+    const warnings = (stack: App['node']['children'][number]) =>
+      stack.node.metadata.filter((m) => m.type === ArtifactMetadataEntryType.WARN).map((m) => m.data);
+    const production = {
+      ...BASE_ENV,
+      domain: 'b.example.com',
+      fromAddress: 'a@b.example.com',
+      dns: { mode: 'manual' },
+      alarms: { emails: ['oncall@example.com', 'Dev@example.com'] },
+    };
+    const staging = { ...BASE_ENV, alarms: { emails: ['dev@example.com'] } };
+    const [stagingStack, productionStack] = buildApp(
+      appWith({ config: configFile({ staging, production }) }),
+    );
+    expect(warnings(stagingStack)).toEqual([
+      "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) go to this environment's alarms.emails only (dev@example.com), as the first listed; production's oncall@example.com does not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here) [ack: ses-smtp:account-alarms-audience]",
+    ]);
+    expect(warnings(productionStack)).toEqual([]);
+    // Named, on either: a choice, not a default.
+    for (const config of [
+      configFile({ staging: { ...staging, alarms: { ...staging.alarms, accountAlarms: true } }, production }),
+      configFile({
+        staging,
+        production: { ...production, alarms: { ...production.alarms, accountAlarms: true } },
+      }),
+    ]) {
+      expect(buildApp(appWith({ config })).flatMap(warnings)).toEqual([]);
+    }
+    // Another account: nothing shared.
+    const apart = configFile({ staging, production: { ...production, account: '210987654321' } });
+    expect(buildApp(appWith({ config: apart })).flatMap(warnings)).toEqual([]);
+  });
+
   test('a bad file throws a ConfigError before any stack exists', () => {
     const app = appWith({ config: configFile({ prod: { ...BASE_ENV, account: 'x' } }) });
     expect(() => buildApp(app)).toThrow(ConfigError);

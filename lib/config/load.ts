@@ -53,6 +53,15 @@ export interface LoadedConfig {
   readonly environments: NamedEnvironment[];
   /** The whole validated file, whatever `only` selects. */
   readonly file: ConfigFile;
+  /** What a valid file may still get wrong, for the environment each is about (synth warnings). */
+  readonly warnings: ConfigWarning[];
+}
+
+export interface ConfigWarning {
+  readonly environment: string;
+  /** The warning's id, to acknowledge it. */
+  readonly id: string;
+  readonly text: string;
 }
 
 /** Why a file could not be read, in words, from the error's code. */
@@ -123,6 +132,7 @@ export function loadConfig(
   return {
     path,
     file,
+    warnings: accountAlarmAudience(file, raw),
     environments: names
       .filter((name) => only === undefined || name === only)
       .map((name) => ({ name, config: file.environments[name] })),
@@ -238,6 +248,35 @@ function accountAlarmOwners(environments: Record<string, ParsedEnvironment>): Se
     if (owner) owners.add(owner[0]);
   }
   return owners;
+}
+
+/**
+ * The account-wide alarms (the account's reputation rates, quota, send rate, send volume) notify
+ * their owner's alarms.emails only. Where the owner was chosen by default (the first listed, often
+ * staging) and another environment of its account and Region has recipients it lacks (production's
+ * on-call), those never hear that the account, which production shares, nears an SES review. Said
+ * as a warning on the owner; naming one with accountAlarms true settles it.
+ */
+function accountAlarmAudience(file: ConfigFile, raw: unknown): ConfigWarning[] {
+  const rawEnvironments = (raw as { environments: Record<string, { alarms?: { accountAlarms?: unknown } }> })
+    .environments;
+  const warnings: ConfigWarning[] = [];
+  const entries = Object.entries(file.environments);
+  for (const [owner, env] of entries) {
+    if (!env.alarms.accountAlarms || rawEnvironments[owner]?.alarms?.accountAlarms === true) continue;
+    const heard = new Set(env.alarms.emails.map((e) => e.toLowerCase()));
+    const missed = entries
+      .filter(([name, e]) => name !== owner && e.account === env.account && e.region === env.region)
+      .map(([name, e]) => [name, e.alarms.emails.filter((m) => !heard.has(m.toLowerCase()))] as const)
+      .filter(([, emails]) => emails.length > 0);
+    if (missed.length === 0) continue;
+    warnings.push({
+      environment: owner,
+      id: 'ses-smtp:account-alarms-audience',
+      text: `the account-wide alarms of account ${env.account} in ${env.region} (its bounce and complaint rates, quota, send rate and volume) go to this environment's alarms.emails only (${env.alarms.emails.join(', ') || 'nobody'}), as the first listed; ${missed.map(([name, emails]) => `${name}'s ${emails.join(', ')}`).join('; ')} ${missed.length > 1 || missed[0][1].length > 1 ? 'do' : 'does'} not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here)`,
+    });
+  }
+  return warnings;
 }
 
 /** Fields of an environment that the app around the SesSmtp construct sets, not the construct. */
