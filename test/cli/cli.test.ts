@@ -1416,6 +1416,31 @@ describe('request-production-access', () => {
     expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
   });
 
+  // The same generic text again would be denied again: AWS wants its case's questions answered.
+  test('after a DENIED request the default text is not sent again; with --use-case it is', async () => {
+    ses.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: false,
+      Details: { ReviewDetails: { Status: 'DENIED', CaseId: '5678' } },
+    });
+    const r = await cli(['request-production-access', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      '✗ the last production access request for eu-west-1 was DENIED (case 5678): not sent again with the default text',
+    );
+    expect(r.stdout).toContain(
+      "→ read AWS's reasons in that Support Center case, then ask again in your own words with --use-case TEXT",
+    );
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
+    const own = await cli([
+      'request-production-access',
+      '--yes',
+      '--use-case',
+      'Password resets and receipts to signed-up users only, about 2000 a day; bounces and complaints are suppressed automatically.',
+    ]);
+    expect(own.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(1);
+  });
+
   test.each<[string[], RegExp]>([
     [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected one of: TRANSACTIONAL, MARKETING/],
     [['--website-url', 'example.com'], /--website-url: got "example.com", expected an http\(s\):\/\/ URL/],

@@ -100,6 +100,20 @@ export async function productionAccessCommand(
     return 0;
   }
 
+  // A denied request sent again with the same generic text is denied again: AWS wants the
+  // answers its case asked for, in the team's own words.
+  if ((review?.Status === 'DENIED' || review?.Status === 'FAILED') && options.useCase === undefined) {
+    if (ctx.out.json)
+      ctx.out.document({ sent: false, reason: `last request ${review.Status}`, caseId: review.CaseId });
+    ctx.out.check({
+      id: 'production',
+      status: 'fail',
+      title: `the last production access request for ${ctx.region} was ${review.Status}${review.CaseId ? ` (case ${review.CaseId})` : ''}: not sent again with the default text`,
+      fix: "read AWS's reasons in that Support Center case, then ask again in your own words with --use-case TEXT: how recipients sign up, what you send and how often (expected daily volume), how bounces and complaints are handled (this stack suppresses them), how people unsubscribe",
+    });
+    return 1;
+  }
+
   const request = {
     MailType: mailType as 'TRANSACTIONAL' | 'MARKETING',
     WebsiteURL: websiteUrl,
