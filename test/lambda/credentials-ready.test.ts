@@ -410,7 +410,7 @@ describe('credentials-ready handler', () => {
   beforeEach(() => server.reset());
   afterEach(() => jest.restoreAllMocks());
 
-  test('PUTs SUCCESS with the Ready attribute to the ResponseURL', async () => {
+  test('PUTs SUCCESS to the ResponseURL once the secret holds credentials', async () => {
     jest.spyOn(console, 'log').mockImplementation(() => {});
     await rotatedAlready();
     const context = { logStreamName: 'stream', getRemainingTimeInMillis: () => 900_000 } as Context;
