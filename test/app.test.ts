@@ -17,8 +17,10 @@ const FIXTURE = 'test/fixtures/config/single.json';
 /** The repository's cdk.json context: feature flags, as `cdk synth` passes them to the app. */
 const CDK_JSON_CONTEXT = JSON.parse(fs.readFileSync('cdk.json', 'utf8')).context;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-app-'));
+let files = 0;
+/** A file of its own for `environments`: two made before either is read must not share one. */
 function configFile(environments: Record<string, unknown>): string {
-  const file = path.join(tmp, `${Object.keys(environments).join('-') || 'none'}.json`);
+  const file = path.join(tmp, `${Object.keys(environments).join('-') || 'none'}-${++files}.json`);
   fs.writeFileSync(file, JSON.stringify({ environments }));
   return file;
 }
@@ -151,7 +153,12 @@ describe('buildApp', () => {
     expect(warnings(stagingStack)).toEqual([
       "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) go to this environment's alarms.emails only (dev@example.com), as the first listed; production's oncall@example.com does not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here) [ack: ses-smtp:account-alarms-audience]",
     ]);
-    expect(warnings(productionStack)).toEqual([]);
+    // And on the environment that misses out: `-c env=production` synthesizes only that one.
+    expect(warnings(productionStack)).toEqual([
+      "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) do not reach this environment's oncall@example.com: staging, the first listed, owns them and notifies its own alarms.emails only. Set alarms.accountAlarms to true here to move them here [ack: ses-smtp:account-alarms-audience]",
+    ]);
+    const alone = buildApp(appWith({ config: configFile({ staging, production }), env: 'production' }));
+    expect(alone.flatMap(warnings)).toHaveLength(1);
     // Named, on either: a choice, not a default.
     for (const config of [
       configFile({ staging: { ...staging, alarms: { ...staging.alarms, accountAlarms: true } }, production }),
@@ -162,9 +169,11 @@ describe('buildApp', () => {
     ]) {
       expect(buildApp(appWith({ config })).flatMap(warnings)).toEqual([]);
     }
-    // Another account: nothing shared.
-    const apart = configFile({ staging, production: { ...production, account: '210987654321' } });
-    expect(buildApp(appWith({ config: apart })).flatMap(warnings)).toEqual([]);
+    // Another account, or another Region: nothing shared.
+    for (const other of [{ account: '210987654321' }, { region: 'us-east-1' }]) {
+      const apart = configFile({ staging, production: { ...production, ...other } });
+      expect(buildApp(appWith({ config: apart })).flatMap(warnings)).toEqual([]);
+    }
   });
 
   test('a bad file throws a ConfigError before any stack exists', () => {

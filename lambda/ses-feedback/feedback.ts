@@ -58,6 +58,8 @@ export interface MailSummary {
 /** SES message tags: at most 50 a message, names and values of at most 256 ASCII characters. */
 const MAX_TAGS = 50;
 const TAG_CHARS = 256;
+/** An app's tag has one value; SES's own may have a few. More are not logged. */
+const MAX_TAG_VALUES = 10;
 
 const EVENT_TYPES = new Map<string, string>([
   ['Bounce', 'Bounce'],
@@ -249,7 +251,10 @@ function summary(mail: Json): MailSummary | undefined {
     .slice(0, MAX_TAGS)
     .map(([name, values]) => [
       name.slice(0, TAG_CHARS),
-      (values as unknown[]).filter(isString).map((v) => v.slice(0, TAG_CHARS)),
+      (values as unknown[])
+        .filter(isString)
+        .slice(0, MAX_TAG_VALUES)
+        .map((v) => v.slice(0, TAG_CHARS)),
     ]);
   const result = {
     ...(from && { from }),

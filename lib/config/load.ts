@@ -270,11 +270,21 @@ function accountAlarmAudience(file: ConfigFile, raw: unknown): ConfigWarning[] {
       .map(([name, e]) => [name, e.alarms.emails.filter((m) => !heard.has(m.toLowerCase()))] as const)
       .filter(([, emails]) => emails.length > 0);
     if (missed.length === 0) continue;
+    const id = 'ses-smtp:account-alarms-audience';
+    const what = `the account-wide alarms of account ${env.account} in ${env.region} (its bounce and complaint rates, quota, send rate and volume)`;
     warnings.push({
       environment: owner,
-      id: 'ses-smtp:account-alarms-audience',
-      text: `the account-wide alarms of account ${env.account} in ${env.region} (its bounce and complaint rates, quota, send rate and volume) go to this environment's alarms.emails only (${env.alarms.emails.join(', ') || 'nobody'}), as the first listed; ${missed.map(([name, emails]) => `${name}'s ${emails.join(', ')}`).join('; ')} ${missed.length > 1 || missed[0][1].length > 1 ? 'do' : 'does'} not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here)`,
+      id,
+      text: `${what} go to this environment's alarms.emails only (${env.alarms.emails.join(', ') || 'nobody'}), as the first listed; ${missed.map(([name, emails]) => `${name}'s ${emails.join(', ')}`).join('; ')} ${missed.length > 1 || missed[0][1].length > 1 ? 'do' : 'does'} not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here)`,
     });
+    // Said on each environment that misses out too: `-c env=production` synthesizes only that one.
+    for (const [name, emails] of missed) {
+      warnings.push({
+        environment: name,
+        id,
+        text: `${what} do not reach this environment's ${emails.join(', ')}: ${owner}, the first listed, owns them and notifies its own alarms.emails only. Set alarms.accountAlarms to true here to move them here`,
+      });
+    }
   }
   return warnings;
 }

@@ -116,10 +116,17 @@ export class OperatorAlarms extends Construct implements IAlarmSink {
       fromAlarms,
     );
     // An alarm nobody receives is a suspension learnt of too late. Checked at synth, after the
-    // app has had its chance to subscribe the topic (a subscription in this stack is its child).
+    // app has had its chance to subscribe the topic: any subscription to it in this stack counts
+    // (topic.addSubscription, an sns.Subscription or a CfnSubscription anywhere in the stack).
     this.node.addValidation({
       validate: () => {
-        if (!this.topic.node.children.some((c) => c instanceof sns.Subscription)) {
+        const topicArn = JSON.stringify(stack.resolve(this.topic.topicArn));
+        const subscribed = stack.node
+          .findAll()
+          .some(
+            (c) => c instanceof sns.CfnSubscription && JSON.stringify(stack.resolve(c.topicArn)) === topicArn,
+          );
+        if (!subscribed) {
           Annotations.of(this).addWarningV2(
             NO_ALARM_RECIPIENTS,
             `the operator alarm topic has no subscriber: no alarm (bounce or complaint rate, quota, failed rotation) reaches anyone. List addresses in alarms.emails, or subscribe the topic (stack output OperatorAlarmTopicArn) to your pager; if you subscribe it in another stack, acknowledge this warning (${NO_ALARM_RECIPIENTS})`,

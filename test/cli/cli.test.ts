@@ -695,6 +695,8 @@ describe('send-test', () => {
     const r = await cli(['send-test', '--to', 'success@simulator.amazonses.com', ...local()]);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain('not a verified identity');
+    // Nor does SES keep its addresses on the account suppression list: not asked.
+    expect(ses.commandCalls(GetSuppressedDestinationCommand)).toHaveLength(0);
   });
 
   test('sending paused for the account: said before the send', async () => {
@@ -1438,6 +1440,16 @@ describe('request-production-access', () => {
       'Password resets and receipts to signed-up users only, about 2000 a day; bounces and complaints are suppressed automatically.',
     ]);
     expect(own.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(1);
+  });
+
+  test('after a FAILED request (AWS did not receive it) the request goes again as it was', async () => {
+    ses.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: false,
+      Details: { ReviewDetails: { Status: 'FAILED', CaseId: '5679' } },
+    });
+    const r = await cli(['request-production-access', '--yes']);
+    expect(r.code).toBe(0);
     expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(1);
   });
 

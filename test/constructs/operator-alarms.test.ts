@@ -2,6 +2,7 @@ import { Annotations as CdkAnnotations, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { OperatorAlarms } from '../../lib/constructs/operator-alarms';
 import { testApp } from '../helpers';
@@ -49,6 +50,43 @@ describe('OperatorAlarms', () => {
         return built;
       },
       false,
+    ],
+    [
+      'an sns.Subscription elsewhere in the stack: quiet',
+      () => {
+        const built = withEmails([]);
+        new sns.Subscription(built.stack, 'Pager', {
+          topic: built.alarms.topic,
+          protocol: sns.SubscriptionProtocol.HTTPS,
+          endpoint: 'https://pager.example.com/hook',
+        });
+        return built;
+      },
+      false,
+    ],
+    [
+      'a CfnSubscription elsewhere in the stack: quiet',
+      () => {
+        const built = withEmails([]);
+        new sns.CfnSubscription(built.stack, 'Pager', {
+          topicArn: built.alarms.topic.topicArn,
+          protocol: 'https',
+          endpoint: 'https://pager.example.com/hook',
+        });
+        return built;
+      },
+      false,
+    ],
+    [
+      'a subscription to another topic: still warns',
+      () => {
+        const built = withEmails([]);
+        new sns.Topic(built.stack, 'Other').addSubscription(
+          new subscriptions.UrlSubscription('https://pager.example.com/hook'),
+        );
+        return built;
+      },
+      true,
     ],
     [
       'acknowledged, as the README says for a subscriber in another stack: quiet',

@@ -100,6 +100,16 @@ describe('feedback decisions on the sample events', () => {
     expect(decide(event).mail?.tags).toEqual({ mailer: ['UserMailer'], action: ['password_reset'] });
   });
 
+  test('what a forged event could make long is capped: 50 tags, 10 values each, 256 characters', () => {
+    const event = fixture('ses_event_complaint') as { mail: { tags: Record<string, string[]> } };
+    for (let i = 0; i < 60; i++) event.mail.tags[`t${i}`] = [`v${i}`];
+    event.mail.tags.t0 = Array.from({ length: 20 }, (_, i) => `${'x'.repeat(300)}${i}`);
+    const tags = decide(event).mail?.tags ?? {};
+    expect(Object.keys(tags)).toHaveLength(50);
+    expect(tags.t0).toHaveLength(10);
+    expect(tags.t0[0]).toHaveLength(256);
+  });
+
   test('a mail without sender or tags has no summary, and a delivery carries none', () => {
     const event = fixture('ses_event_bounce_permanent') as { mail: { source?: string; tags?: unknown } };
     event.mail.tags = { 'ses:configuration-set': ['set'], broken: 'not a list' };

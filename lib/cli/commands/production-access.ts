@@ -101,8 +101,9 @@ export async function productionAccessCommand(
   }
 
   // A denied request sent again with the same generic text is denied again: AWS wants the
-  // answers its case asked for, in the team's own words.
-  if ((review?.Status === 'DENIED' || review?.Status === 'FAILED') && options.useCase === undefined) {
+  // answers its case asked for, in the team's own words. (FAILED is AWS's own error: "we didn't
+  // receive your appeal", ReviewDetails in the SESv2 API reference; it may be sent again as it was.)
+  if (review?.Status === 'DENIED' && options.useCase === undefined) {
     if (ctx.out.json)
       ctx.out.document({ sent: false, reason: `last request ${review.Status}`, caseId: review.CaseId });
     ctx.out.check({
