@@ -3,8 +3,15 @@
  * table; a command's module (and the AWS clients it uses) loads only when that command runs.
  */
 import type { CliContext } from './context';
-import { UsageError } from './errors';
-import { decimalNumber, OptionSpec, OptionValues } from './options';
+import {
+  resolverAddress,
+  SMTP_TIMEOUT,
+  smtpPort,
+  smtpTimeoutSeconds,
+  TIMEOUT_EXPECTS,
+  timeoutSeconds,
+} from './option-checks';
+import { OptionSpec, OptionValues } from './options';
 
 /** What a command gets besides its context and options. */
 export interface RunDeps {
@@ -58,35 +65,20 @@ const configurationSet: OptionSpec = {
   expects: 'the name of an SES configuration set',
   description: 'the configuration set, instead of the stack output ConfigurationSetName',
 };
-/**
- * The longest --timeout, a day: a rotation is four invocations of a function with a 5-minute
- * timeout, so this only refuses what is not a wait at all ("Infinity" waited forever).
- */
-const MAX_TIMEOUT_SECONDS = 86_400;
 const timeout: OptionSpec = {
   name: 'timeout',
   type: 'string',
   placeholder: 'SECONDS',
-  expects: `a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, like 600 or 90.5`,
+  expects: TIMEOUT_EXPECTS,
   defaultText: '600',
   description: 'how long to wait for the rotation to finish',
+  check: timeoutSeconds,
 };
 
 function seconds(values: OptionValues): number | undefined {
   const text = values.string('timeout');
-  if (text === undefined) return undefined;
-  const value = decimalNumber(text, 1, MAX_TIMEOUT_SECONDS, { fraction: true });
-  if (value === undefined)
-    throw new UsageError(`--timeout: got ${JSON.stringify(text)}, expected ${timeout.expects}`);
-  return value;
+  return text === undefined ? undefined : timeoutSeconds(text);
 }
-
-/** --smtp-timeout's range in seconds, and what its messages say it takes (the context checks it). */
-export const SMTP_TIMEOUT = {
-  min: 0.1,
-  max: 300,
-  expects: 'a number of seconds from 0.1 to 300, like 10 or 2.5',
-} as const;
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
@@ -146,6 +138,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     expects: 'a TCP port number',
     defaultText: '587, STARTTLS',
     description: 'SMTP port',
+    check: smtpPort,
   },
   {
     name: 'smtp-ca',
@@ -161,6 +154,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     expects: SMTP_TIMEOUT.expects,
     defaultText: '10',
     description: 'SMTP connect/greeting/reply timeout',
+    check: smtpTimeoutSeconds,
   },
   {
     name: 'resolver',
@@ -169,6 +163,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     expects: 'IP[:PORT] of a DNS server, like 1.1.1.1',
     defaultText: "the system's",
     description: 'DNS server for DNS checks',
+    check: resolverAddress,
   },
   { name: 'json', type: 'boolean', description: 'machine-readable output' },
   {

@@ -6,9 +6,8 @@ import { EnvironmentConfig } from '../config/schema';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
-import { SMTP_TIMEOUT } from './command-table';
 import { UsageError } from './errors';
-import { decimalNumber } from './options';
+import { resolverAddress, smtpPort, smtpTimeoutSeconds } from './option-checks';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
 
@@ -354,16 +353,7 @@ export class CliContext {
     const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
     const spec = this.options.resolver;
     if (spec) {
-      // IPv4[:PORT], a bare IPv6 address, or [IPv6]:PORT (the brackets keep the port apart).
-      const bare = isIP(spec) === 6;
-      const match = /^(?:\[([^\]]+)\]|([0-9.]+))(?::(\d{1,5}))?$/.exec(spec);
-      const ip = bare ? spec : (match?.[1] ?? match?.[2]);
-      const port = !bare && match?.[3] ? Number(match[3]) : 53;
-      if (!ip || !isIP(ip) || port < 1 || port > 65535) {
-        throw new UsageError(
-          `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53`,
-        );
-      }
+      const { ip, port } = resolverAddress(spec);
       resolver.setServers([isIP(ip) === 6 ? `[${ip}]:${port}` : `${ip}:${port}`]);
     }
     return resolver;
@@ -374,20 +364,8 @@ export class CliContext {
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
   const host =
     options.smtpHost === undefined ? smtpEndpoint(region) : checkHost('--smtp-host', options.smtpHost);
-  const port = decimalNumber(options.smtpPort ?? '587', 1, 65535);
-  if (port === undefined) {
-    throw new UsageError(
-      `--smtp-port: got ${JSON.stringify(options.smtpPort)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS, 465 and 2465 for TLS from the start)`,
-    );
-  }
-  const timeoutSeconds = decimalNumber(options.smtpTimeout ?? '10', SMTP_TIMEOUT.min, SMTP_TIMEOUT.max, {
-    fraction: true,
-  });
-  if (timeoutSeconds === undefined) {
-    throw new UsageError(
-      `--smtp-timeout: got ${JSON.stringify(options.smtpTimeout)}, expected ${SMTP_TIMEOUT.expects}`,
-    );
-  }
+  const port = smtpPort(options.smtpPort ?? '587');
+  const timeoutSeconds = smtpTimeoutSeconds(options.smtpTimeout ?? '10');
   let ca: string | undefined;
   if (options.smtpCa !== undefined) {
     try {

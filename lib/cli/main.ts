@@ -190,6 +190,11 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     resolver: values.string('resolver'),
   };
   try {
+    // Every given value first: a bad one is reported even when the context would fail too.
+    for (const spec of [...command.options, ...GLOBAL_OPTIONS]) {
+      const value = spec.type === 'string' ? values.string(spec.name) : undefined;
+      if (value !== undefined) spec.check?.(value);
+    }
     const { CliContext } = await import('./context.js');
     const ctx = new CliContext(global, out, { name, config: command.needsConfig });
     return await command.run(ctx, values, {

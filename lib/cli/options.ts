@@ -27,6 +27,11 @@ export interface OptionSpec {
   readonly expects?: string;
   /** The default shown in the help (the command applies it). */
   readonly defaultText?: string;
+  /**
+   * Checks a given value, throwing a UsageError (one line) for a bad one: run for every option
+   * given before the command reads the environments file or AWS.
+   */
+  readonly check?: (value: string) => unknown;
 }
 
 /** Parsed values, typed by the accessor used. */

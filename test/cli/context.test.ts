@@ -315,6 +315,20 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       ['env', '--stack', STACK_ARN_US, '--region', 'eu-west-1'],
       `--stack ${STACK_ARN_US} is in us-east-1, and this command runs in eu-west-1 (from --region); pass --region us-east-1, or a --stack in eu-west-1`,
     ],
+    // A bad value comes before a missing --region: one run names what its own flags got wrong.
+    [
+      ['rotate', '--timeout', 'abc'],
+      '--timeout: got "abc", expected a number of seconds from 1 to 86400, like 600 or 90.5',
+    ],
+    [
+      ['send-test', '--to', 'a@example.org', '--smtp-port', 'x'],
+      '--smtp-port: got "x", expected a TCP port number from 1 to 65535',
+    ],
+    [
+      ['doctor', '--smtp-timeout', '0'],
+      '--smtp-timeout: got "0", expected a number of seconds from 0.1 to 300',
+    ],
+    [['dns', '--check', '--resolver', '1.1.1'], '--resolver: got "1.1.1", expected IP[:PORT]'],
   ])('%j: one line naming the missing or mismatched flag, exit 2, no AWS call', async (args, message) => {
     const r = await run(args);
     expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);
