@@ -658,6 +658,19 @@ describe('send-test', () => {
     },
   );
 
+  test('in the sandbox without ses:GetEmailIdentity the test mail still goes, without that check', async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'dev@example.org' })
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "could not read the recipient's SES identity (AccessDeniedException): sending without the sandbox check",
+    );
+    expect(r.stdout).toContain('✓ sent to dev@example.org');
+  });
+
   // "The password reset never arrives": SES took the mail (250) and dropped it.
   test('a suppressed recipient: warned before the send, with the reason and the way out', async () => {
     ses.on(GetSuppressedDestinationCommand, { EmailAddress: 'dev@example.org' }).resolves({
