@@ -35,6 +35,8 @@ export const USER_PREDATES = '/user-predates-this-resource';
 export const USER_AGE_UNKNOWN = '/user-age-unknown';
 
 export type CleanupResult = CustomResourceResult;
+/** Where it was before the wait shared it. */
+export { responseBody } from '../shared/custom-resource';
 
 export interface CleanupClients {
   readonly iam: IAMClient;
@@ -114,10 +116,14 @@ export async function handleEvent(
 
   try {
     await deleteKeys(userName, clients.iam, log, stackStatus);
-    // A rotation step already past its check when the schedule went (a rollback cancels it just
-    // before this) can still make a key: then IAM would refuse to delete the user. Listed again.
-    await wait(RELIST_AFTER_MS);
-    await deleteKeys(userName, clients.iam, log, stackStatus);
+    // In a rollback the first rotation may still be running (the deploy failed while it retried):
+    // a step already past its check when the schedule went can still make a key, and IAM would
+    // then refuse to delete the user. Listed again. (A stack deletion meets no rotation in flight
+    // but by a rare coincidence, and is not made to wait for it.)
+    if (stackStatus?.includes('ROLLBACK')) {
+      await wait(RELIST_AFTER_MS);
+      await deleteKeys(userName, clients.iam, log, stackStatus);
+    }
     return success;
   } catch (error) {
     // From ListAccessKeys: the user is gone, and its keys with it.

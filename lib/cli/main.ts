@@ -190,8 +190,9 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     resolver: values.string('resolver'),
   };
   try {
-    // Every given value first: a bad one is reported even when the context would fail too.
-    for (const spec of [...command.options, ...GLOBAL_OPTIONS]) {
+    // Every given value first: a bad one is reported even when the context would fail too. The
+    // global options before the command's, in the order the context reads them.
+    for (const spec of [...GLOBAL_OPTIONS, ...command.options]) {
       const value = spec.type === 'string' ? values.string(spec.name) : undefined;
       if (value !== undefined) spec.check?.(value);
     }

@@ -329,6 +329,8 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       '--smtp-timeout: got "0", expected a number of seconds from 0.1 to 300',
     ],
     [['dns', '--check', '--resolver', '1.1.1'], '--resolver: got "1.1.1", expected IP[:PORT]'],
+    // Two bad values: the global option's first, as the last release reported them.
+    [['rotate', '--timeout', '0', '--smtp-port', '0'], '--smtp-port: got "0", expected a TCP port'],
   ])('%j: one line naming the missing or mismatched flag, exit 2, no AWS call', async (args, message) => {
     const r = await run(args);
     expect(r.stderr).toMatch(/^ses-smtp: [^\n]+\n$/);

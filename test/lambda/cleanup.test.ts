@@ -72,7 +72,8 @@ describe('SMTP user key cleanup', () => {
 
   // The rollback cancels the rotation schedule just before this resource is deleted, but a rotation
   // step already past its check can still make a key; IAM would then refuse to delete the user.
-  test('a key made while the keys are deleted (a rotation step in flight) goes too, on a second listing', async () => {
+  test('in a rollback, a key made while the keys are deleted (a rotation step in flight) goes too, on a second listing', async () => {
+    stackStatus('ROLLBACK_IN_PROGRESS');
     iam.createAccessKey({ UserName: USER });
     const waits: number[] = [];
     const result = await handleEvent(event('Delete'), clients(), log, async (ms) => {
@@ -83,6 +84,15 @@ describe('SMTP user key cleanup', () => {
     expect(waits).toEqual([RELIST_AFTER_MS]);
     expect(iam.keys.size).toBe(0);
     expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(2);
+  });
+
+  test('a stack deletion lists the keys once and does not wait', async () => {
+    iam.createAccessKey({ UserName: USER });
+    const waits: number[] = [];
+    const result = await handleEvent(event('Delete'), clients(), log, async (ms) => void waits.push(ms));
+    expect(result.Status).toBe('SUCCESS');
+    expect(waits).toEqual([]);
+    expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(1);
   });
 
   // The user stays in each of these; deleting its keys would stop every app that sends mail.
