@@ -16,10 +16,10 @@ import { ROTATION_LOG_GROUP, SECRET_ID } from './properties';
  * happens first when the rotation's finishSecret moves AWSCURRENT to the tested version. Read with
  * DescribeSecret, so this function never reads the password.
  *
- * Only a secret made in this deploy is waited on. A secret older than this resource (a stack
- * upgraded to a release that adds it) is not: a rotation that stopped long ago would otherwise
- * fail, and roll back, the very deploy that brings its fix. The credentials health check reports
- * such a secret.
+ * Only a secret created less than an hour before the wait starts is waited on, as in the deploy
+ * that creates both. An older one (a stack upgraded to a release that adds this) is not: a rotation
+ * that stopped long ago would otherwise fail, and roll back, the very deploy that brings its fix.
+ * The credentials health check reports such a secret.
  */
 
 /** Between reads of the secret: a rotation takes tens of seconds (new IAM keys reach SES slowly). */
