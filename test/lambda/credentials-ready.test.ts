@@ -23,6 +23,7 @@ import { parseSecret } from '../../lambda/shared/smtp-secret';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
 import { PLACEHOLDER_SECRET } from '../../lib/constructs/smtp-credentials';
 import { awsError, FakeIam, FakeSecretsManager } from '../support/fake-aws';
+import { testRotationSettings } from '../support/rotation-settings';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
 const USER = 'SesSmtp-test-SmtpUser-1A2B3C';
@@ -135,16 +136,7 @@ function firstRotationMeanwhile(
   const deps = {
     secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
     iam: new IAMClient({ region: 'eu-west-1' }),
-    settings: {
-      userName: USER,
-      region: 'eu-west-1',
-      fromAddress: 'no-reply@example.com',
-      publishedPort: 587,
-      environmentName: 'test',
-      previousKeyQuietDays: 7,
-      replacedKeyHoldDays: 7,
-      rotateWhilePreviousKeyInUse: false,
-    },
+    settings: testRotationSettings(USER, 'eu-west-1'),
     smtp: { host: '127.0.0.1', port: 2587 },
     verifyLogin: async (_e: unknown, { username, password }: { username: string; password: string }) => {
       const key = iam.keys.get(username);

@@ -24,6 +24,7 @@ import { createLogger } from '../../lambda/shared/logger';
 import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
 import { FakeIam, FakeSecretsManager, serviceUnavailable, throttling } from '../support/fake-aws';
+import { testRotationSettings } from '../support/rotation-settings';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
@@ -84,16 +85,7 @@ beforeEach(() => {
   deps = {
     secrets: new SecretsManagerClient({ region: REGION }),
     iam: new IAMClient({ region: REGION }),
-    settings: {
-      userName: USER,
-      region: REGION,
-      fromAddress: 'no-reply@example.com',
-      publishedPort: 587,
-      environmentName: 'test',
-      previousKeyQuietDays: 7,
-      replacedKeyHoldDays: 7,
-      rotateWhilePreviousKeyInUse: false,
-    },
+    settings: testRotationSettings(USER, REGION),
     smtp: { host: '127.0.0.1', port: 2587 },
     verifyLogin: async (_endpoint, { username, password }) => {
       if (!sesAccepts(username, password)) throw rejectLikeSes();
