@@ -9,17 +9,17 @@ const SummaryReporter = require('./summary-reporter') as {
   summaryLine(results: Record<string, number>): string;
 };
 
-test('the closing line counts the tests, and names test files that could not run', () => {
+test('the closing line counts the tests, and names test files that failed outside any test', () => {
   expect(SummaryReporter.summaryLine({ numPassedTests: 1753, numFailedTests: 0 })).toBe(
     '1753 passed, 0 failed',
   );
   // A crashed worker or a syntax error: no failed test, and still a failed run.
   expect(
     SummaryReporter.summaryLine({ numPassedTests: 1700, numFailedTests: 0, numRuntimeErrorTestSuites: 2 }),
-  ).toBe('1700 passed, 0 failed, 2 test files could not run');
+  ).toBe('1700 passed, 0 failed, 2 test files failed outside any test');
   expect(
     SummaryReporter.summaryLine({ numPassedTests: 1, numFailedTests: 1, numRuntimeErrorTestSuites: 1 }),
-  ).toBe('1 passed, 1 failed, 1 test file could not run');
+  ).toBe('1 passed, 1 failed, 1 test file failed outside any test');
 });
 
 test('it writes the line where it is told, for .ci/run to repeat', () => {

@@ -4,7 +4,9 @@
  */
 import type { CliContext } from './context';
 import {
+  RESOLVER_EXPECTS,
   resolverAddress,
+  SMTP_PORT_EXPECTS,
   SMTP_TIMEOUT,
   smtpPort,
   smtpTimeoutSeconds,
@@ -80,6 +82,9 @@ function seconds(values: OptionValues): number | undefined {
   return text === undefined ? undefined : timeoutSeconds(text);
 }
 
+/** The name checks, loaded when a value is given (they load the config schema; --help does not). */
+const validate = () => import('./validate.js');
+
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
     name: 'env',
@@ -101,6 +106,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     expects: 'an AWS Region name like "eu-west-1"',
     description: "the stack's Region, instead of the environment's (required without an environments file)",
+    check: async (v) => (await validate()).checkRegion('--region', v),
   },
   {
     name: 'stack',
@@ -109,6 +115,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     expects: 'a CloudFormation stack name',
     defaultText: 'SesSmtp-<env>',
     description: 'stack to read outputs from',
+    check: async (v) => (await validate()).checkStackName('--stack', v),
   },
   {
     name: 'secret-id',
@@ -123,6 +130,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     placeholder: 'DOMAIN',
     expects: 'the domain of the SES identity, like "example.com"',
     description: 'the SES identity, instead of the stack output',
+    check: async (v) => (await validate()).checkDomainName('--identity', v),
   },
   {
     name: 'smtp-host',
@@ -130,12 +138,13 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     placeholder: 'HOST',
     expects: 'a host name or an IP address',
     description: 'SMTP endpoint (VPC endpoint, proxy, test server)',
+    check: async (v) => (await validate()).checkHost('--smtp-host', v),
   },
   {
     name: 'smtp-port',
     type: 'string',
     placeholder: 'PORT',
-    expects: 'a TCP port number',
+    expects: SMTP_PORT_EXPECTS,
     defaultText: '587, STARTTLS',
     description: 'SMTP port',
     check: smtpPort,
@@ -160,7 +169,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     name: 'resolver',
     type: 'string',
     placeholder: 'IP[:PORT]',
-    expects: 'IP[:PORT] of a DNS server, like 1.1.1.1',
+    expects: RESOLVER_EXPECTS,
     defaultText: "the system's",
     description: 'DNS server for DNS checks',
     check: resolverAddress,

@@ -194,7 +194,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     // global options before the command's, in the order the context reads them.
     for (const spec of [...GLOBAL_OPTIONS, ...command.options]) {
       const value = spec.type === 'string' ? values.string(spec.name) : undefined;
-      if (value !== undefined) spec.check?.(value);
+      if (value !== undefined) await spec.check?.(value);
     }
     const { CliContext } = await import('./context.js');
     const ctx = new CliContext(global, out, { name, config: command.needsConfig });

@@ -2,7 +2,8 @@
  * The values of the options that take a number or an address, parsed where the option is
  * declared (command-table.ts) and where it is used (context.ts): main.ts checks every given value
  * before the command reads the environments file or AWS, so one run reports a bad value even when
- * something else (a missing --region) is wrong too. Loads nothing but node:net and the options.
+ * something else (a missing --region) is wrong too. Loads nothing but node:net and the options;
+ * the name checks of validate.ts (which loads the config schema) are imported when a value comes.
  */
 import { isIP } from 'node:net';
 import { UsageError } from './errors';
@@ -38,16 +39,18 @@ export function smtpTimeoutSeconds(text: string): number {
   return value;
 }
 
+export const SMTP_PORT_EXPECTS =
+  'a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS, 465 and 2465 for TLS from the start)';
+
 /** --smtp-port's port. */
 export function smtpPort(text: string): number {
   const port = decimalNumber(text, 1, 65535);
-  if (port === undefined) {
-    throw new UsageError(
-      `--smtp-port: got ${JSON.stringify(text)}, expected a TCP port number from 1 to 65535 (SES offers 25, 587 and 2587 for STARTTLS, 465 and 2465 for TLS from the start)`,
-    );
-  }
+  if (port === undefined)
+    throw new UsageError(`--smtp-port: got ${JSON.stringify(text)}, expected ${SMTP_PORT_EXPECTS}`);
   return port;
 }
+
+export const RESOLVER_EXPECTS = 'IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53';
 
 /** --resolver's server: IPv4[:PORT], a bare IPv6 address, or [IPv6]:PORT (the brackets keep the port apart). */
 export function resolverAddress(spec: string): { ip: string; port: number } {
@@ -56,9 +59,7 @@ export function resolverAddress(spec: string): { ip: string; port: number } {
   const ip = bare ? spec : (match?.[1] ?? match?.[2]);
   const port = !bare && match?.[3] ? Number(match[3]) : 53;
   if (!ip || !isIP(ip) || port < 1 || port > 65535) {
-    throw new UsageError(
-      `--resolver: got ${JSON.stringify(spec)}, expected IP[:PORT] like 1.1.1.1, 127.0.0.1:5353, ::1 or [::1]:53`,
-    );
+    throw new UsageError(`--resolver: got ${JSON.stringify(spec)}, expected ${RESOLVER_EXPECTS}`);
   }
   return { ip, port };
 }

@@ -668,6 +668,8 @@ describe('send-test', () => {
     expect(r.stderr).toContain(
       "could not read the recipient's SES identity (AccessDeniedException): sending without the sandbox check",
     );
+    // Unknown is not unverified: no sandbox warning on top.
+    expect(r.stderr).not.toContain('the account is in the SES sandbox and');
     expect(r.stdout).toContain('✓ sent to dev@example.org');
   });
 

@@ -75,6 +75,7 @@ export class FakeIam {
         AccessKeyId: k.id,
         UserName: this.userName,
         Status: this.inactive.has(k.id) ? 'Inactive' : 'Active',
+        CreateDate: new Date(k.createdAt),
       })),
     };
   }
