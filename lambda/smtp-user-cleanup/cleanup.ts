@@ -1,10 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import {
-  type AccessKeyMetadata,
-  DeleteAccessKeyCommand,
-  IAMClient,
-  ListAccessKeysCommand,
-} from '@aws-sdk/client-iam';
+import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import type { CustomResourceResult } from '../shared/custom-resource';
 import { describeError, Logger } from '../shared/logger';
@@ -55,15 +50,12 @@ const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
 /** Before listing the keys a second time: longer than a rotation step takes to make a key. */
 export const RELIST_AFTER_MS = 10_000;
-/** A key made this recently may come from a rotation that is still running. */
-export const RECENT_KEY_MS = 15 * 60_000;
 
 export async function handleEvent(
   event: CloudFormationCustomResourceEvent,
   clients: CleanupClients,
   log: Logger,
   wait: Sleep = sleep,
-  now: () => number = Date.now,
 ): Promise<CleanupResult> {
   const userName = String(event.ResourceProperties.UserName ?? '');
   if (event.RequestType === 'Update' && event.OldResourceProperties.UserName === userName) {
@@ -123,16 +115,13 @@ export async function handleEvent(
   }
 
   try {
-    const listed = await deleteKeys(userName, clients.iam, log, stackStatus);
-    // A rotation may still be running: in a rollback (the first deploy failed while it retried),
-    // or when a key is minutes old (a stack deleted soon after a failed first deploy kept with
-    // --no-rollback, or a rotation just run). A step already past its check when the schedule
-    // went can still make a key, and IAM would then refuse to delete the user: listed again. A
-    // stack whose keys are older is deleted without waiting.
-    const recent = listed.some(
-      (k) => k.CreateDate !== undefined && now() - k.CreateDate.getTime() < RECENT_KEY_MS,
-    );
-    if (stackStatus?.includes('ROLLBACK') || recent) {
+    await deleteKeys(userName, clients.iam, log, stackStatus);
+    // In a rollback the first rotation may still be running (the deploy failed while it retried):
+    // a step already past its check when the schedule went can still make a key, and IAM would
+    // then refuse to delete the user. Listed again. A stack deletion is not made to wait: it meets
+    // a rotation in flight only by a rare coincidence, and then fails on the user (DeleteConflict),
+    // to be retried once the rotation has ended.
+    if (stackStatus?.includes('ROLLBACK')) {
       await wait(RELIST_AFTER_MS);
       await deleteKeys(userName, clients.iam, log, stackStatus);
     }
@@ -149,13 +138,8 @@ export async function handleEvent(
   }
 }
 
-/** Deletes every access key of the user (ListAccessKeys, then DeleteAccessKey each); returns the list. */
-async function deleteKeys(
-  userName: string,
-  iam: IAMClient,
-  log: Logger,
-  stackStatus?: string,
-): Promise<AccessKeyMetadata[]> {
+/** Deletes every access key of the user (ListAccessKeys, then DeleteAccessKey each). */
+async function deleteKeys(userName: string, iam: IAMClient, log: Logger, stackStatus?: string) {
   const { AccessKeyMetadata: keys = [] } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
   for (const key of keys) {
     try {
@@ -172,7 +156,6 @@ async function deleteKeys(
       stackStatus,
     });
   }
-  return keys;
 }
 
 /** The physical id for a user: with USER_PREDATES when it has keys already, USER_AGE_UNKNOWN when that is unknown. */

@@ -2,7 +2,6 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { RELIST_AFTER_MS } from '../../lambda/smtp-user-cleanup/cleanup';
 import { FakeIam, awsError } from '../support/fake-aws';
 import { ResponseServer } from '../support/response-server';
 
@@ -31,13 +30,6 @@ afterEach(() => jest.restoreAllMocks());
 afterAll(() => server.stop());
 
 beforeEach(() => {
-  // Its keys are just made, so a Delete lists them a second time after RELIST_AFTER_MS: at once
-  // here (cleanup.test.ts times that wait).
-  const realSetTimeout = global.setTimeout;
-  jest
-    .spyOn(global, 'setTimeout')
-    .mockImplementation(((fn: () => void, ms?: number) =>
-      realSetTimeout(fn, ms === RELIST_AFTER_MS ? 0 : ms)) as unknown as typeof setTimeout);
   printed = [];
   jest.spyOn(console, 'log').mockImplementation((line: string) => void printed.push(line));
   server.reset();
