@@ -119,8 +119,8 @@ export async function handleEvent(
     // In a rollback the first rotation may still be running (the deploy failed while it retried):
     // a step already past its check when the schedule went can still make a key, and IAM would
     // then refuse to delete the user. Listed again. A stack deletion is not made to wait: it meets
-    // a rotation in flight only by a rare coincidence, and then fails on the user (DeleteConflict),
-    // to be retried once the rotation has ended.
+    // a rotation in flight only by a rare coincidence (minutes after a first deploy kept with
+    // --no-rollback), and then fails on the user (DeleteConflict) until that key is deleted by hand.
     if (stackStatus?.includes('ROLLBACK')) {
       await wait(RELIST_AFTER_MS);
       await deleteKeys(userName, clients.iam, log, stackStatus);
