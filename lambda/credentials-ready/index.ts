@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudFormationCustomResourceHandler } from 'aws-lambda';
 import { logs, secretsManager } from '../shared/clients';
 import { CustomResourceResult, responseBody, sendResponse } from '../shared/custom-resource';
@@ -12,10 +13,7 @@ export const ANSWER_MS = LOG_READ_MS + 15_000;
 export const waitDeadline = (now: number, remainingMs: number) => now + remainingMs - ANSWER_MS;
 
 export const handler: CloudFormationCustomResourceHandler = async (event, context) => {
-  const clock = {
-    now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-  };
+  const clock = { now: () => Date.now(), sleep };
   const deadline = waitDeadline(Date.now(), context.getRemainingTimeInMillis());
   // Always an answer: without one CloudFormation waits out the resource's service timeout.
   const result: CustomResourceResult = await handleEvent(

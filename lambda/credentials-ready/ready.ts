@@ -40,7 +40,7 @@ export interface ReadyClients {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  sleep(ms: number): Promise<unknown>;
 }
 
 export async function handleEvent(

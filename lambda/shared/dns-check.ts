@@ -41,15 +41,14 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
         const [priority, host] = v.split(' ');
         return { priority: Number(priority), host: bare(host) };
       });
-      const listed = (m: { priority: number; exchange: string }) =>
-        wanted.some((w) => w.priority === m.priority && w.host === bare(m.exchange));
-      const missing = record.values.filter(
-        (_, i) =>
-          !found.some((m) => m.priority === wanted[i].priority && bare(m.exchange) === wanted[i].host),
-      );
+      const same = (m: { priority: number; exchange: string }, w: (typeof wanted)[number]) =>
+        m.priority === w.priority && bare(m.exchange) === w.host;
+      const missing = record.values.filter((_, i) => !found.some((m) => same(m, wanted[i])));
       // Another mail server at the MAIL FROM domain takes bounces from SES (all of them, when it is
       // preferred): SES requires that the domain not receive mail (SetIdentityMailFromDomain).
-      const extra = found.filter((m) => !listed(m)).map((m) => `${m.priority} ${bare(m.exchange)}`);
+      const extra = found
+        .filter((m) => !wanted.some((w) => same(m, w)))
+        .map((m) => `${m.priority} ${bare(m.exchange)}`);
       if (missing.length === 0 && extra.length === 0) {
         return { id: record.key, status: 'ok', title, detail: record.values.join(', ') };
       }

@@ -18,6 +18,8 @@ export interface SmtpEndpoint {
 
 /** SES's ports that speak TLS from the first byte; its others (25, 587, 2587) upgrade with STARTTLS. */
 export const IMPLICIT_TLS_PORTS: readonly number[] = [465, 2465];
+/** The ports SES's SMTP interface listens on (SES Developer Guide, "Connecting to an SMTP endpoint"). */
+export const SES_SMTP_PORTS: readonly number[] = [25, 587, 2587, ...IMPLICIT_TLS_PORTS];
 
 export interface SmtpCredentials {
   readonly username: string;

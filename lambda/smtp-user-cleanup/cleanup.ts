@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
@@ -44,8 +45,7 @@ export interface CleanupClients {
 }
 
 /** Waits between reads of the stack's status; a test passes one that does not wait. */
-export type Sleep = (ms: number) => Promise<void>;
-const sleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export type Sleep = (ms: number) => Promise<unknown>;
 /** Waits before each new read of the stack status: 14 s in all, within the function's minute. */
 const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
 /** Before listing the keys a second time: longer than a rotation step takes to make a key. */

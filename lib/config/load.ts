@@ -24,6 +24,7 @@ import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed }
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
 import { duplicateKeys, INVISIBLE_RE, spfLookupCount } from './syntax';
+import { isSpfRecord } from '../../lambda/shared/auth-records';
 
 export { spfLookupCount };
 
@@ -470,7 +471,7 @@ export function checkEnvironment(
     }
   }
   env.apexSpf.otherTxtValues.forEach((value, i) => {
-    if (/^"?v=spf1\b/i.test(value)) {
+    if (isSpfRecord(value.replace(/^"/, ''))) {
       add(
         ['apexSpf', 'otherTxtValues', i],
         value,

@@ -12,6 +12,7 @@ import { replacedKeyHoldDays } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/properties';
+import { SES_SMTP_PORTS } from '../../lambda/shared/smtp-login';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
 import { NodeFunction } from './node-function';
 import { stackCliOptions } from './operator-alarms';
@@ -543,9 +544,6 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     });
   }
 }
-
-/** The ports SES's SMTP interface listens on (SES Developer Guide, "Connecting to an SMTP endpoint"). */
-const SES_SMTP_PORTS: readonly number[] = [25, 587, 2587, 465, 2465];
 
 /** True for a sender pattern: "*" as the whole local part, or a leading "*." label of the domain. */
 export function isSenderPattern(entry: string): boolean {
