@@ -4,7 +4,6 @@ import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { deployAccessPlan } from './config/github';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
-import type { ConfigFile } from './config/schema';
 import { DeployAccessStack } from './deploy-access-stack';
 import { SesSmtpStack } from './ses-smtp-stack';
 import { stackName } from './stack-name';
@@ -82,29 +81,10 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
       additionalSmtpRegions: file.additionalSmtpRegions,
       terminationProtection: config.terminationProtection,
     });
-    const lost = quotaAlarmsLost(name, file);
-    if (lost) Annotations.of(stack).addWarningV2('ses-smtp:accountQuotaAlarmsLost', lost);
     for (const w of warnings.filter((x) => x.environment === name))
       Annotations.of(stack).addWarningV2(w.id, w.text);
     return stack;
   });
-}
-
-/**
- * Why the account of environment `name` has no quota, send-rate or send anomaly alarm, if so: the
- * environment owns the account alarms with its health checks off (where they live), while one of
- * its account and Region has them on but sets accountAlarms to false. The loader refuses this
- * when the owner was named with true; when it became the owner by default, a warning says it.
- */
-function quotaAlarmsLost(name: string, file: ConfigFile): string | undefined {
-  const env = file.environments[name];
-  if (!env.alarms.accountAlarms || env.health.enabled) return undefined;
-  const checked = Object.entries(file.environments)
-    .filter(([other, e]) => other !== name && e.account === env.account && e.region === env.region)
-    .filter(([, e]) => e.health.enabled)
-    .map(([other]) => other);
-  if (checked.length === 0) return undefined;
-  return `account ${env.account} in ${env.region} has no quota, send-rate or send anomaly alarm: this environment owns its account alarms but has health checks off, and ${checked.join(', ')}, which ${checked.length > 1 ? 'have' : 'has'} them, ${checked.length > 1 ? 'set' : 'sets'} alarms.accountAlarms to false; drop that false, or turn health checks on here`;
 }
 
 /**

@@ -33,6 +33,10 @@ const appWith = (context: Record<string, unknown>) =>
     outdir: fs.mkdtempSync(path.join(tmp, 'out-')),
   });
 
+/** The warnings buildApp put on a stack (its synth warnings). */
+const warnings = (stack: App['node']['children'][number]) =>
+  stack.node.metadata.filter((m) => m.type === ArtifactMetadataEntryType.WARN).map((m) => m.data);
+
 describe('buildApp', () => {
   test('one stack per environment, named after it', () => {
     const config = configFile({
@@ -124,8 +128,6 @@ describe('buildApp', () => {
       b: { ...b, alarms: { accountAlarms: false } },
     });
     const [a, bStack] = buildApp(appWith({ config }));
-    const warnings = (stack: App['node']['children'][number]) =>
-      stack.node.metadata.filter((m) => m.type === ArtifactMetadataEntryType.WARN).map((m) => m.data);
     expect(warnings(a)).toEqual([
       'account 123456789012 in eu-west-1 has no quota, send-rate or send anomaly alarm: this environment owns its account alarms but has health checks off, and b, which has them, sets alarms.accountAlarms to false; drop that false, or turn health checks on here [ack: ses-smtp:accountQuotaAlarmsLost]',
     ]);
@@ -137,8 +139,6 @@ describe('buildApp', () => {
 
   // Staging listed first owns the account alarms; production's on-call would never hear of them.
   test("account-wide alarms that miss a sibling environment's recipients: a warning on the owner, unless it is named", () => {
-    const warnings = (stack: App['node']['children'][number]) =>
-      stack.node.metadata.filter((m) => m.type === ArtifactMetadataEntryType.WARN).map((m) => m.data);
     const production = {
       ...BASE_ENV,
       domain: 'b.example.com',
@@ -151,11 +151,11 @@ describe('buildApp', () => {
       appWith({ config: configFile({ staging, production }) }),
     );
     expect(warnings(stagingStack)).toEqual([
-      "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) go to this environment's alarms.emails only (dev@example.com), as the first listed; production's oncall@example.com does not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here) [ack: ses-smtp:account-alarms-audience]",
+      "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) go to this environment's alarms.emails only (dev@example.com), which owns them by default; production's oncall@example.com does not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here) [ack: ses-smtp:account-alarms-audience]",
     ]);
     // And on the environment that misses out: `-c env=production` synthesizes only that one.
     expect(warnings(productionStack)).toEqual([
-      "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) do not reach this environment's oncall@example.com: staging, the first listed, owns them and notifies its own alarms.emails only. Set alarms.accountAlarms to true here to move them here [ack: ses-smtp:account-alarms-audience]",
+      "the account-wide alarms of account 123456789012 in eu-west-1 (its bounce and complaint rates, quota, send rate and volume) do not reach this environment's oncall@example.com: staging owns them by default and notifies its own alarms.emails only. Set alarms.accountAlarms to true here to move them here [ack: ses-smtp:account-alarms-audience]",
     ]);
     const alone = buildApp(appWith({ config: configFile({ staging, production }), env: 'production' }));
     expect(alone.flatMap(warnings)).toHaveLength(1);
@@ -169,6 +169,14 @@ describe('buildApp', () => {
     ]) {
       expect(buildApp(appWith({ config })).flatMap(warnings)).toEqual([]);
     }
+    // Production without health checks beside staging with them: `true` there would be refused.
+    const unchecked = configFile({ staging, production: { ...production, health: { enabled: false } } });
+    const [, quiet] = buildApp(appWith({ config: unchecked }));
+    expect(warnings(quiet)).toEqual([
+      expect.stringContaining(
+        "Add them to staging's alarms.emails, or turn health checks on here and set alarms.accountAlarms to true",
+      ),
+    ]);
     // Another account, or another Region: nothing shared.
     for (const other of [{ account: '210987654321' }, { region: 'us-east-1' }]) {
       const apart = configFile({ staging, production: { ...production, ...other } });

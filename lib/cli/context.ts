@@ -10,6 +10,7 @@ import { UsageError } from './errors';
 import { resolverAddress, smtpPort, smtpTimeoutSeconds } from './option-checks';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
+import { shellWord } from './shell';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -27,13 +28,6 @@ export interface GlobalOptions {
   readonly smtpTimeout?: string;
   readonly resolver?: string;
 }
-
-/** `value` in single quotes, for a POSIX shell: a quote inside as '\''. */
-export const singleQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-
-/** A word the shell, and Ruby's shellsplit in Kamal, read as itself: as it is, or in single quotes. */
-export const shellWord = (value: string) =>
-  /^[A-Za-z0-9_.,:/+=@%-]+$/.test(value) ? value : singleQuote(value);
 
 /** An AWS SDK v3 client class: `new X({ region })`. */
 export type ClientClass<T> = new (config: { region: string }) => T;
@@ -230,16 +224,14 @@ export class CliContext {
     const given = resources.flatMap((r) =>
       this.options[r] ? [`${flagOf(r)} ${shellWord(this.options[r])}`] : [],
     );
-    const flags =
-      this.environmentName !== undefined
-        ? [
-            cliOptions({ environmentName: this.environmentName }),
-            ...(this.options.config !== undefined ? [`--config ${shellWord(this.options.config)}`] : []),
-            ...(this.options.stack !== undefined ? [`--stack ${this.stackName}`] : []),
-            ...given,
-            ...(this.region !== this.settings?.region ? [`--region ${this.region}`] : []),
-          ]
-        : [...(this.stackName ? [`--stack ${this.stackName}`] : []), ...given, `--region ${this.region}`];
+    // Without an environments file there is no --config, and no environment's Region to leave out.
+    const flags = [
+      ...(this.environmentName !== undefined ? [cliOptions({ environmentName: this.environmentName })] : []),
+      ...(this.options.config !== undefined ? [`--config ${shellWord(this.options.config)}`] : []),
+      ...(this.options.stack !== undefined ? [`--stack ${this.stackName}`] : []),
+      ...given,
+      ...(this.region !== this.settings?.region ? [`--region ${this.region}`] : []),
+    ];
     return `ses-smtp ${command} ${flags.join(' ')}`;
   }
 

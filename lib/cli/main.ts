@@ -10,6 +10,7 @@ import type { GlobalOptions } from './context';
 import { describeError, EXIT, UsageError } from './errors';
 import { OptionValues, optionsHelp, parseOptions } from './options';
 import { Output, Streams } from './output';
+import { shellWord } from './shell';
 
 export interface MainDeps {
   readonly streams: Streams;
@@ -99,9 +100,6 @@ your own (--stack NAME --region REGION) from the stack's health-check function.`
     GLOBAL_NOTES,
   ].join('\n\n');
 }
-
-/** An argument as a shell reads it back: as is when it is a plain word, else single-quoted. */
-const shellWord = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 /** Runs the CLI; resolves to the exit code. Never throws for a user's mistake. */
 export async function main(argv: string[], deps: MainDeps = processDeps()): Promise<number> {

@@ -13,7 +13,7 @@ import { decimalNumber } from './options';
  * The longest --timeout, a day: a rotation is four invocations of a function with a 5-minute
  * timeout, so this only refuses what is not a wait at all ("Infinity" waited forever).
  */
-export const MAX_TIMEOUT_SECONDS = 86_400;
+const MAX_TIMEOUT_SECONDS = 86_400;
 export const TIMEOUT_EXPECTS = `a number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}, like 600 or 90.5`;
 
 /** --timeout's seconds. */

@@ -123,7 +123,7 @@ export function loadConfig(
       ),
     );
   }
-  const file = parseConfig(raw, path);
+  const { file, warnings } = parseConfigFile(raw, path);
   const names = Object.keys(file.environments);
   if (only !== undefined && !names.includes(only)) {
     throw new ConfigError([
@@ -133,7 +133,7 @@ export function loadConfig(
   return {
     path,
     file,
-    warnings: accountAlarmAudience(file, raw),
+    warnings,
     environments: names
       .filter((name) => only === undefined || name === only)
       .map((name) => ({ name, config: file.environments[name] })),
@@ -189,6 +189,11 @@ function errorPosition(message: string, text: string): number {
 
 /** Validates an already-parsed environments document; `source` names it in messages. */
 export function parseConfig(raw: unknown, source: string): ConfigFile {
+  return parseConfigFile(raw, source).file;
+}
+
+/** The validated file, defaults applied, and what a valid file may still get wrong. */
+function parseConfigFile(raw: unknown, source: string): { file: ConfigFile; warnings: ConfigWarning[] } {
   const result = ConfigFileSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     throw new ConfigError(issueLines(source, result.error.issues));
@@ -196,17 +201,31 @@ export function parseConfig(raw: unknown, source: string): ConfigFile {
   // Rules across fields run only on a well-formed file, so they never report a follow-on error.
   const problems = problemLines(source, checkAcrossFields(result.data));
   if (problems.length) throw new ConfigError(problems);
-  return resolveDefaults(result.data);
+  const owners = accountAlarmOwners(result.data.environments);
+  return {
+    file: resolveDefaults(result.data, owners),
+    warnings: accountAlarmWarnings(result.data.environments, owners),
+  };
 }
 
 /** Fills the defaults that depend on other fields, or on the other environments of the file. */
-function resolveDefaults(file: ParsedConfigFile): ConfigFile {
-  const owners = accountAlarmOwners(file.environments);
+function resolveDefaults(file: ParsedConfigFile, owners: Set<string>): ConfigFile {
   const environments: Record<string, EnvironmentConfig> = {};
   for (const [name, env] of Object.entries(file.environments)) {
     environments[name] = resolveEnvironment(env, owners.has(name));
   }
   return { ...file, environments };
+}
+
+/** The other environments of `name`'s account and Region, in file order. */
+function siblings(
+  environments: Record<string, ParsedEnvironment>,
+  name: string,
+): [string, ParsedEnvironment][] {
+  const env = environments[name];
+  return Object.entries(environments).filter(
+    ([other, e]) => other !== name && e.account === env.account && e.region === env.region,
+  );
 }
 
 /**
@@ -252,38 +271,57 @@ function accountAlarmOwners(environments: Record<string, ParsedEnvironment>): Se
 }
 
 /**
- * The account-wide alarms (the account's reputation rates, quota, send rate, send volume) notify
- * their owner's alarms.emails only. Where the owner was chosen by default (the first listed, often
- * staging) and another environment of its account and Region has recipients it lacks (production's
- * on-call), those never hear that the account, which production shares, nears an SES review. Said
- * as a warning on the owner; naming one with accountAlarms true settles it.
+ * What the owners of the account-wide alarms may leave unsaid, as synth warnings:
+ * - `ses-smtp:accountQuotaAlarmsLost`: an owner by default with health checks off (where the
+ *   quota, send-rate and anomaly alarms live) while one of its account and Region has them on
+ *   but sets accountAlarms to false: the account has none of those alarms. (Named with true,
+ *   such an owner is refused; see checkAcrossFields.)
+ * - `ses-smtp:account-alarms-audience`: the alarms notify their owner's alarms.emails only. An
+ *   owner by default (often staging, listed first) whose recipients miss another environment's
+ *   (production's on-call) leaves those never hearing that the shared account nears an SES
+ *   review. Said on the owner and on each environment that misses out (`-c env=production`
+ *   synthesizes only that one); naming an owner with accountAlarms true settles it.
  */
-function accountAlarmAudience(file: ConfigFile, raw: unknown): ConfigWarning[] {
-  const rawEnvironments = (raw as { environments: Record<string, { alarms?: { accountAlarms?: unknown } }> })
-    .environments;
+function accountAlarmWarnings(
+  environments: Record<string, ParsedEnvironment>,
+  owners: Set<string>,
+): ConfigWarning[] {
   const warnings: ConfigWarning[] = [];
-  const entries = Object.entries(file.environments);
-  for (const [owner, env] of entries) {
-    if (!env.alarms.accountAlarms || rawEnvironments[owner]?.alarms?.accountAlarms === true) continue;
+  for (const owner of owners) {
+    const env = environments[owner];
+    if (env.alarms.accountAlarms === true) continue;
+    const others = siblings(environments, owner);
+    const checked = others.filter(([, e]) => e.health.enabled).map(([name]) => name);
+    if (!env.health.enabled && checked.length > 0) {
+      const many = checked.length > 1;
+      warnings.push({
+        environment: owner,
+        id: 'ses-smtp:accountQuotaAlarmsLost',
+        text: `account ${env.account} in ${env.region} has no quota, send-rate or send anomaly alarm: this environment owns its account alarms but has health checks off, and ${checked.join(', ')}, which ${many ? 'have' : 'has'} them, ${many ? 'set' : 'sets'} alarms.accountAlarms to false; drop that false, or turn health checks on here`,
+      });
+    }
     const heard = new Set(env.alarms.emails.map((e) => e.toLowerCase()));
-    const missed = entries
-      .filter(([name, e]) => name !== owner && e.account === env.account && e.region === env.region)
-      .map(([name, e]) => [name, e.alarms.emails.filter((m) => !heard.has(m.toLowerCase()))] as const)
-      .filter(([, emails]) => emails.length > 0);
+    const missed = others
+      .map(([name, e]) => [name, e, e.alarms.emails.filter((m) => !heard.has(m.toLowerCase()))] as const)
+      .filter(([, , emails]) => emails.length > 0);
     if (missed.length === 0) continue;
     const id = 'ses-smtp:account-alarms-audience';
     const what = `the account-wide alarms of account ${env.account} in ${env.region} (its bounce and complaint rates, quota, send rate and volume)`;
     warnings.push({
       environment: owner,
       id,
-      text: `${what} go to this environment's alarms.emails only (${env.alarms.emails.join(', ') || 'nobody'}), as the first listed; ${missed.map(([name, emails]) => `${name}'s ${emails.join(', ')}`).join('; ')} ${missed.length > 1 || missed[0][1].length > 1 ? 'do' : 'does'} not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here)`,
+      text: `${what} go to this environment's alarms.emails only (${env.alarms.emails.join(', ') || 'nobody'}), which owns them by default; ${missed.map(([name, , emails]) => `${name}'s ${emails.join(', ')}`).join('; ')} ${missed.length > 1 || missed[0][2].length > 1 ? 'do' : 'does'} not get them. Set alarms.accountAlarms to true on the environment whose operators should get them (on this one, to keep them here)`,
     });
-    // Said on each environment that misses out too: `-c env=production` synthesizes only that one.
-    for (const [name, emails] of missed) {
+    for (const [name, e, emails] of missed) {
+      // `true` is refused on an environment without health checks beside one with them.
+      const move =
+        e.health.enabled || (!env.health.enabled && checked.length === 0)
+          ? 'Set alarms.accountAlarms to true here to move them here'
+          : `Add them to ${owner}'s alarms.emails, or turn health checks on here and set alarms.accountAlarms to true`;
       warnings.push({
         environment: name,
         id,
-        text: `${what} do not reach this environment's ${emails.join(', ')}: ${owner}, the first listed, owns them and notifies its own alarms.emails only. Set alarms.accountAlarms to true here to move them here`,
+        text: `${what} do not reach this environment's ${emails.join(', ')}: ${owner} owns them by default and notifies its own alarms.emails only. ${move}`,
       });
     }
   }

@@ -27,7 +27,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
-import { shellWord } from '../../lib/cli/context';
+import { shellWord } from '../../lib/cli/shell';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
@@ -718,7 +718,8 @@ describe('send-test', () => {
     ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: false });
     const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
     expect(r.stderr).toContain(
-      'sending is disabled for the account in eu-west-1: SES will refuse the message (if you paused it: ses-smtp resume --scope account; else see ses-smtp doctor)',
+      // The commands carry the options that picked this environment (its --config here).
+      `sending is disabled for the account in eu-west-1: SES will refuse the message (if you paused it: ses-smtp resume --scope account --env prod --config ${shellWord(config)}; else see ses-smtp doctor --env prod --config ${shellWord(config)})`,
     );
   });
 

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SMTP_VARIABLES, SmtpSecret } from '../../../lambda/shared/smtp-secret';
 import { ENV_FORMATS, EnvFormat } from '../command-table';
-import { CliContext, shellWord, singleQuote } from '../context';
+import { CliContext } from '../context';
+import { shellWord, singleQuote } from '../shell';
 import { CheckFailed, UsageError } from '../errors';
 import { currentCredentials } from '../secret';
 

@@ -89,12 +89,13 @@ export async function productionAccessCommand(
   }
   // SES refuses a second request while one is under review (ConflictException): say so before asking.
   const review = account.Details?.ReviewDetails;
+  const caseText = review?.CaseId ? ` (case ${review.CaseId})` : '';
   if (review?.Status === 'PENDING') {
     if (ctx.out.json) ctx.out.document({ sent: false, reason: 'under review', caseId: review.CaseId });
     ctx.out.check({
       id: 'production',
       status: 'warn',
-      title: `a production access request for ${ctx.region} is under review${review.CaseId ? ` (case ${review.CaseId})` : ''}`,
+      title: `a production access request for ${ctx.region} is under review${caseText}`,
       fix: 'AWS answers it in the Support Center case (answer its questions there); a second request is refused until then',
     });
     return 0;
@@ -104,12 +105,11 @@ export async function productionAccessCommand(
   // answers its case asked for, in the team's own words. (FAILED is AWS's own error: "we didn't
   // receive your appeal", ReviewDetails in the SESv2 API reference; it may be sent again as it was.)
   if (review?.Status === 'DENIED' && options.useCase === undefined) {
-    if (ctx.out.json)
-      ctx.out.document({ sent: false, reason: `last request ${review.Status}`, caseId: review.CaseId });
+    if (ctx.out.json) ctx.out.document({ sent: false, reason: 'last request DENIED', caseId: review.CaseId });
     ctx.out.check({
       id: 'production',
       status: 'fail',
-      title: `the last production access request for ${ctx.region} was ${review.Status}${review.CaseId ? ` (case ${review.CaseId})` : ''}: not sent again with the default text`,
+      title: `the last production access request for ${ctx.region} was DENIED${caseText}: not sent again with the default text`,
       fix: "read AWS's reasons in that Support Center case, then ask again in your own words with --use-case TEXT: how recipients sign up, what you send and how often (expected daily volume), how bounces and complaints are handled (this stack suppresses them), how people unsubscribe",
     });
     return 1;

@@ -4,7 +4,8 @@ import {
   GetSuppressedDestinationCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { CliContext, shellWord } from '../context';
+import { CliContext } from '../context';
+import { shellWord } from '../shell';
 import { UsageError } from '../errors';
 import { domainOf } from '../../config/senders';
 import { checkEmailAddress } from '../validate';
@@ -35,7 +36,7 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
     });
   if (account?.SendingEnabled === false) {
     ctx.out.warn(
-      `sending is disabled for the account in ${ctx.region}: SES will refuse the message (if you paused it: ses-smtp resume --scope account; else see ses-smtp doctor)`,
+      `sending is disabled for the account in ${ctx.region}: SES will refuse the message (if you paused it: ${ctx.rerun('resume --scope account')}; else see ${ctx.rerun('doctor')})`,
     );
   }
   // The mailbox simulator's addresses need no verification, in the sandbox too (SES Developer
@@ -101,7 +102,7 @@ const MAILBOX_SIMULATOR = 'simulator.amazonses.com';
  */
 async function recipientIdentity(ctx: CliContext, address: string): Promise<string> {
   let own = 'absent';
-  for (const identity of [address, address.slice(address.lastIndexOf('@') + 1)]) {
+  for (const identity of [address, domainOf(address)]) {
     try {
       const r = await ctx.client(SESv2Client).send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
       if (r.VerifiedForSendingStatus) return 'verified';
