@@ -378,4 +378,36 @@ deletes the older one): aws iam update-access-key --user-name USER --access-key-
         sleep: deps.sleep,
       }),
   },
+  'test-alarm': {
+    summary: "fire one of the stack's alarms as a test and show whether CloudWatch could notify its topic",
+    details: `An alarm that fires but cannot publish (a topic or key policy that refuses CloudWatch) tells no
+one, and shows only in the alarm's history. This sets an alarm that is not in ALARM (the shortest
+period first; --alarm NAME picks one) to ALARM with a reason that says it is a test, then reads the
+history until CloudWatch records each action: published, or refused with AWS's error (exit 1).
+Subscribers get the notification; CloudWatch sets the alarm back at its next evaluation. Asks
+first; --yes when not on a terminal.`,
+    options: [
+      {
+        name: 'alarm',
+        type: 'string',
+        placeholder: 'NAME',
+        expects: 'the name of a CloudWatch alarm',
+        description: "the alarm to fire, instead of one of the stack's",
+      },
+      {
+        ...timeout,
+        defaultText: '120',
+        description: 'how long to wait for CloudWatch to record the outcome',
+      },
+      yes,
+    ],
+    run: async (ctx, v, deps) =>
+      (await import('./commands/test-alarm.js')).testAlarmCommand(ctx, {
+        alarm: v.string('alarm'),
+        timeoutSeconds: seconds(v),
+        confirm: (q) => deps.confirm(q, v.flag('yes')),
+        pollMs: deps.pollMs,
+        sleep: deps.sleep,
+      }),
+  },
 };

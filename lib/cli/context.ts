@@ -232,7 +232,7 @@ export class CliContext {
       ...given,
       ...(this.region !== this.settings?.region ? [`--region ${this.region}`] : []),
     ];
-    return `ses-smtp ${command} ${flags.join(' ')}`;
+    return ['ses-smtp', command, ...flags].join(' ');
   }
 
   /**

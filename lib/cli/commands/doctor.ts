@@ -82,6 +82,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
     ['rates', () => checkRates(ctx, now())],
     ['trail', () => checkTrail(ctx)],
     ['alarm-topic', () => checkAlarmTopic(ctx)],
+    ['alarm-delivery', () => checkAlarmNotified(ctx, now())],
   ];
   for (const [id, check] of local) {
     ctx.out.progress(`checking ${id} ...`);
@@ -199,6 +200,17 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       };
     return { id: m.id, status: 'ok', title: m.label, detail };
   });
+}
+
+/**
+ * Can the alarms publish at all? CloudWatch records each alarm action's outcome in the alarm's
+ * history, and a refusal (the topic's or its key's policy) nowhere else (see test-alarm.ts).
+ */
+async function checkAlarmNotified(ctx: CliContext, now: Date): Promise<CheckResult[]> {
+  const topicArn = (await ctx.stackOutputs().catch(() => undefined))?.OperatorAlarmTopicArn;
+  if (!topicArn) return [];
+  const { checkAlarmDelivery } = await import('./test-alarm.js');
+  return [await checkAlarmDelivery(ctx, topicArn, now)];
 }
 
 /**

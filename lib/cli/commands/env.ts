@@ -69,6 +69,9 @@ config.action_mailer.default_options = { from: ENV["DEFAULT_FROM_EMAIL"] }
 # overrides default_options and which SES refuses: remove that line (or use ENV["DEFAULT_FROM_EMAIL"]).
 `;
 
+/** One variable as a dotenv line writes it (`--format dotenv`, and `--write` into a file). */
+const dotenvDefinition = (name: string, value: string) => `${name}=${doubleQuote(value)}`;
+
 /**
  * The variables in a format. With `masked`, the password's line is commented out (or the whole
  * command, for heroku): masked output never runs as something that sets the password to a mask.
@@ -83,7 +86,7 @@ export function renderEnv(
   switch (format) {
     case 'dotenv':
       return entries
-        .map(([k, v]) => (hidden(k) ? `# ${k}= ${MASKED}\n` : `${k}=${doubleQuote(v)}\n`))
+        .map(([k, v]) => (hidden(k) ? `# ${k}= ${MASKED}\n` : `${dotenvDefinition(k, v)}\n`))
         .join('');
     case 'shell':
       return entries
@@ -143,7 +146,7 @@ export function mergeDotenv(
   const ending = (l: string | undefined) => /(?:\r\n|\r|\n)$/.exec(l ?? '')?.[0];
   const usual = ending(lines[0]) ?? '\n';
   const line = (name: string, prefix = '', end = usual) =>
-    `${Buffer.from(`${prefix}${name}=${doubleQuote(vars[name])}`, 'utf8').toString('latin1')}${end}`;
+    `${Buffer.from(`${prefix}${dotenvDefinition(name, vars[name])}`, 'utf8').toString('latin1')}${end}`;
   const out: string[] = [];
   const written = new Set<string>();
   const others = new Set<string>();

@@ -1,0 +1,364 @@
+import {
+  AlarmHistoryItem,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+  MetricAlarm,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
+import { actionOutcome, pickAlarm } from '../../lib/cli/commands/test-alarm';
+import { awsError } from '../support/fake-aws';
+import {
+  ALARM_TOPIC_ARN,
+  cw,
+  expectNoAwsCalls,
+  healthyAws,
+  healthyZone,
+  REGION,
+  run,
+  tmp,
+  withSteppingClock,
+  writeConfig,
+} from './harness';
+import { startDnsServer } from '../support/dns-server';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const KMS_DENIED =
+  'null (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException; Request ID: 4fea0cd9-2182-432e-a0a0-5442996cc605; Proxy: null)';
+
+/**
+ * CloudWatch's alarms and their action history, as DescribeAlarms and DescribeAlarmHistory report
+ * them. SetAlarmState moves an alarm; a change of state runs the actions of the new state, and each
+ * action's outcome is written to the history in CloudWatch's words: published, or `refusal` (what
+ * the topic's or its key's policy makes SNS answer), or nothing at all with `silent`.
+ */
+class FakeCloudWatch {
+  readonly alarms: MetricAlarm[] = [];
+  readonly history: AlarmHistoryItem[] = [];
+  refusal?: string;
+  silent = false;
+  /** History reads after SetAlarmState before its outcomes show (CloudWatch runs actions async). */
+  lag = 0;
+  private pending: (() => void)[] = [];
+  private clock = Date.now();
+
+  alarm(name: string, state: MetricAlarm['StateValue'], period: number, actions = [ALARM_TOPIC_ARN]) {
+    this.alarms.push({
+      AlarmName: name,
+      StateValue: state,
+      Period: period,
+      AlarmActions: actions,
+      ActionsEnabled: true,
+    });
+  }
+
+  /** An outcome already in the history (from before the test). */
+  record(name: string, arn: string, refusal?: string, at = new Date(this.clock - 3_600_000)) {
+    this.history.push({
+      AlarmName: name,
+      Timestamp: at,
+      HistoryItemType: 'Action',
+      HistorySummary:
+        refusal === undefined
+          ? `Successfully executed action ${arn}`
+          : `Failed to execute action ${arn}. Received error: "${refusal}"`,
+    });
+  }
+
+  wire(): void {
+    cw.on(DescribeAlarmsCommand).callsFake((input) => ({
+      MetricAlarms: this.alarms.filter(
+        (a) =>
+          (!input.AlarmNames || input.AlarmNames.includes(a.AlarmName!)) &&
+          (!input.ActionPrefix || (a.AlarmActions ?? []).some((x) => x.startsWith(input.ActionPrefix))),
+      ),
+    }));
+    cw.on(DescribeAlarmHistoryCommand).callsFake((input) => {
+      if (this.pending.length && this.lag-- <= 0) this.pending.splice(0).forEach((show) => show());
+      return {
+        AlarmHistoryItems: this.history
+          .filter(
+            (i) =>
+              (!input.AlarmName || i.AlarmName === input.AlarmName) &&
+              (!input.HistoryItemType || i.HistoryItemType === input.HistoryItemType) &&
+              (!input.StartDate || i.Timestamp! >= input.StartDate),
+          )
+          .sort((a, b) => b.Timestamp!.getTime() - a.Timestamp!.getTime()),
+      };
+    });
+    cw.on(SetAlarmStateCommand).callsFake((input) => {
+      const alarm = this.alarms.find((a) => a.AlarmName === input.AlarmName);
+      if (!alarm) throw awsError('ResourceNotFound', `alarm ${input.AlarmName} does not exist`, 404);
+      const changed = alarm.StateValue !== input.StateValue;
+      alarm.StateValue = input.StateValue;
+      alarm.StateReason = input.StateReason;
+      this.clock += 2000;
+      if (changed && input.StateValue === 'ALARM' && !this.silent) {
+        const at = new Date(this.clock);
+        for (const arn of alarm.AlarmActions ?? [])
+          this.pending.push(() => this.record(alarm.AlarmName!, arn, this.refusal, at));
+      }
+      return {};
+    });
+  }
+}
+
+let config: string;
+let aws: FakeCloudWatch;
+beforeEach(() => {
+  healthyAws();
+  config = writeConfig();
+  aws = new FakeCloudWatch();
+  aws.wire();
+});
+const cli = (args: string[], options = {}) => run(['test-alarm', ...args, '--config', config], options);
+const setCalls = () => cw.commandCalls(SetAlarmStateCommand).map((c) => c.args[0].input);
+
+describe('test-alarm', () => {
+  test("fires the stack's OK alarm with the shortest period, after asking, and reports the publish", async () => {
+    aws.alarm('SesSmtp-prod-QueueAge-1', 'OK', 300);
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.alarm('SesSmtp-prod-Dlq-3', 'INSUFFICIENT_DATA', 60);
+    aws.alarm('SesSmtp-prod-Bounce-4', 'ALARM', 60);
+    aws.alarm('Other-app-alarm', 'OK', 10, ['arn:aws:sns:eu-west-1:123456789012:other']);
+    const r = await cli([], { answer: true });
+    expect(r.code).toBe(0);
+    expect(r.questions).toEqual([
+      `Set alarm SesSmtp-prod-Errors-2 to ALARM for a test? Its actions run (${ALARM_TOPIC_ARN}): everyone subscribed gets a notification that says it is a test. CloudWatch sets the alarm back at its next evaluation (its period: 60 s). [y/N] `,
+    ]);
+    expect(setCalls()).toEqual([
+      expect.objectContaining({ AlarmName: 'SesSmtp-prod-Errors-2', StateValue: 'ALARM' }),
+    ]);
+    expect(setCalls()[0].StateReason).toMatch(/^A test by ses-smtp test-alarm, not a real alarm/);
+    expect(r.stdout).toBe(
+      `✓ CloudWatch published the test of SesSmtp-prod-Errors-2 to ${ALARM_TOPIC_ARN}: each confirmed subscriber gets it (doctor lists them)\n`,
+    );
+  });
+
+  test("a KMS refusal fails (exit 1) with AWS's error and the key policy to fix", async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.refusal = KMS_DENIED;
+    const r = await cli(['--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `✗ CloudWatch could not publish the test of SesSmtp-prod-Errors-2 to ${ALARM_TOPIC_ARN}: ${KMS_DENIED}\n` +
+        "    → the topic's KMS key policy must let cloudwatch.amazonaws.com use kms:GenerateDataKey* and kms:Decrypt (this stack's key does: redeploy it with this version, and look for a change made outside CloudFormation)\n",
+    );
+  });
+
+  test('a topic policy refusal points at the topic policy', async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.refusal = `CloudWatch Alarms is not authorized to perform: SNS:Publish on resource: ${ALARM_TOPIC_ARN}`;
+    const r = await cli(['--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("→ the topic's policy must let cloudwatch.amazonaws.com sns:Publish");
+  });
+
+  test("an outcome recorded before the test is not taken for the test's", async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.record('SesSmtp-prod-Errors-2', ALARM_TOPIC_ARN, KMS_DENIED, new Date(Date.now() - 60_000));
+    aws.lag = 2; // the old outcome is all there is at the first reads
+    const ok = await cli(['--yes']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('✓ CloudWatch published the test');
+
+    // And the other way round: an old success does not hide the test's refusal.
+    aws.alarms[0].StateValue = 'OK';
+    aws.refusal = KMS_DENIED;
+    aws.lag = 2;
+    const refused = await cli(['--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain('✗ CloudWatch could not publish the test');
+  });
+
+  test('no outcome within --timeout: exit 1 with the command that reads the history', async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.silent = true;
+    const r = await withSteppingClock(() => cli(['--yes', '--timeout', '30']));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      `✗ no outcome recorded for ${ALARM_TOPIC_ARN} within 30 s\n` +
+        `    → read the alarm's history: aws cloudwatch describe-alarm-history --alarm-name SesSmtp-prod-Errors-2 --history-item-type Action --region ${REGION}\n`,
+    );
+    // It read the history more than once before it gave up.
+    expect(cw.commandCalls(DescribeAlarmHistoryCommand).length).toBeGreaterThan(3);
+  });
+
+  test('every alarm in ALARM: exit 1, nothing set', async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'ALARM', 60);
+    const r = await cli(['--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`every alarm that publishes to ${ALARM_TOPIC_ARN} is in ALARM now`);
+    expect(setCalls()).toEqual([]);
+  });
+
+  test('no alarm publishes to the topic: exit 1, nothing set', async () => {
+    const r = await cli(['--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no alarm in ${REGION} publishes to ${ALARM_TOPIC_ARN}`);
+    expect(setCalls()).toEqual([]);
+  });
+
+  test('--alarm NAME fires that alarm, and is checked first', async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.alarm('Mine', 'OK', 300, ['arn:aws:sns:eu-west-1:123456789012:pager']);
+    const r = await cli(['--alarm', 'Mine', '--yes']);
+    expect(r.code).toBe(0);
+    expect(setCalls()).toEqual([expect.objectContaining({ AlarmName: 'Mine' })]);
+    expect(r.stdout).toContain('published the test of Mine to arn:aws:sns:eu-west-1:123456789012:pager');
+
+    const missing = await cli(['--alarm', 'Nope', '--yes']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `ses-smtp: --alarm Nope: no such metric alarm in ${REGION}; pass the name as the CloudWatch console shows it (or --region)\n`,
+    );
+
+    aws.alarm('Quiet', 'OK', 60, []);
+    const quiet = await cli(['--alarm', 'Quiet', '--yes']);
+    expect(quiet.code).toBe(2);
+    expect(quiet.stderr).toContain('--alarm Quiet: it has no alarm action to test');
+
+    const firing = await cli(['--alarm', 'Mine', '--yes']);
+    expect(firing.code).toBe(1);
+    expect(firing.stderr).toContain('--alarm Mine is in ALARM already');
+    expect(setCalls()).toHaveLength(1);
+  });
+
+  test('"no" changes nothing, exit 1; not on a terminal without --yes, exit 2', async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    const no = await cli([], { answer: false });
+    expect(no.code).toBe(1);
+    expect(no.stderr).toContain('nothing changed (test-alarm not confirmed)');
+    const batch = await cli([], { interactive: false, answer: true });
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain('not on a terminal, so it cannot ask for confirmation: add --yes');
+    expect(setCalls()).toEqual([]);
+  });
+
+  test('--json: the alarm and each action', async () => {
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    aws.refusal = KMS_DENIED;
+    const r = await cli(['--yes', '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      alarm: 'SesSmtp-prod-Errors-2',
+      actions: [{ arn: ALARM_TOPIC_ARN, result: 'failed', error: KMS_DENIED }],
+    });
+  });
+
+  test('without an environments file and --stack: one line, exit 2, no AWS call', async () => {
+    const home = process.cwd();
+    process.chdir(fs.mkdtempSync(path.join(tmp, 'app-'))); // no config/environments.json here
+    try {
+      const r = await run(['test-alarm', '--region', REGION, '--yes']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        'ses-smtp: --stack is missing: without an environments file pass --stack NAME (its output OperatorAlarmTopicArn names the alarms), or --alarm NAME\n',
+      );
+      expectNoAwsCalls();
+    } finally {
+      process.chdir(home);
+    }
+  });
+});
+
+describe('actionOutcome', () => {
+  const item = (summary: string): AlarmHistoryItem => ({ AlarmName: 'a', HistorySummary: summary });
+  test("reads CloudWatch's two summaries", () => {
+    expect(actionOutcome(item(`Successfully executed action ${ALARM_TOPIC_ARN}`), ALARM_TOPIC_ARN)).toEqual({
+      alarmName: 'a',
+      actionArn: ALARM_TOPIC_ARN,
+      succeeded: true,
+      at: undefined,
+    });
+    expect(
+      actionOutcome(
+        item(`Failed to execute action ${ALARM_TOPIC_ARN}. Received error: "${KMS_DENIED}"`),
+        ALARM_TOPIC_ARN,
+      ),
+    ).toEqual({
+      alarmName: 'a',
+      actionArn: ALARM_TOPIC_ARN,
+      succeeded: false,
+      at: undefined,
+      error: KMS_DENIED,
+    });
+  });
+  test('another topic whose ARN starts with this one is not this one', () => {
+    expect(
+      actionOutcome(item(`Successfully executed action ${ALARM_TOPIC_ARN}-2`), ALARM_TOPIC_ARN),
+    ).toBeUndefined();
+    expect(actionOutcome(item('Alarm updated from OK to ALARM'), ALARM_TOPIC_ARN)).toBeUndefined();
+  });
+  test('pickAlarm: OK before INSUFFICIENT_DATA, then the shortest period, then the name', () => {
+    const a = (AlarmName: string, StateValue: MetricAlarm['StateValue'], Period: number): MetricAlarm => ({
+      AlarmName,
+      StateValue,
+      Period,
+      AlarmActions: [ALARM_TOPIC_ARN],
+    });
+    expect(
+      pickAlarm([a('z', 'INSUFFICIENT_DATA', 60), a('b', 'OK', 300), a('a', 'OK', 300)], ALARM_TOPIC_ARN)
+        ?.AlarmName,
+    ).toBe('a');
+    expect(
+      pickAlarm([a('z', 'INSUFFICIENT_DATA', 60), a('y', 'ALARM', 10)], ALARM_TOPIC_ARN)?.AlarmName,
+    ).toBe('z');
+  });
+});
+
+describe('doctor: the alarms can notify', () => {
+  let dns: Awaited<ReturnType<typeof startDnsServer>>;
+  beforeAll(async () => {
+    dns = await startDnsServer(healthyZone());
+  });
+  afterAll(() => dns.close());
+  const doctor = () => run(['doctor', '--config', config, '--resolver', dns.address]);
+  const line = (stdout: string) => stdout.match(/^.*the alarms (can notify|fire but).*$/m)?.[0];
+  const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000);
+
+  test('the newest outcome is a publish: ✓ with its time and alarm', async () => {
+    aws.record('SesSmtp-prod-Errors-2', ALARM_TOPIC_ARN, KMS_DENIED, new Date('2026-11-20T10:00:00Z'));
+    aws.record('SesSmtp-prod-Dlq-3', ALARM_TOPIC_ARN, undefined, new Date('2026-11-25T10:00:00Z'));
+    aws.record(
+      'Other',
+      'arn:aws:sns:eu-west-1:123456789012:other',
+      KMS_DENIED,
+      new Date('2026-11-28T10:00:00Z'),
+    );
+    const r = await doctor();
+    expect(line(r.stdout)).toBe(
+      '✓ the alarms can notify (CloudWatch published to the operator topic): last (2026-11-25T10:00:00.000Z, SesSmtp-prod-Dlq-3)',
+    );
+  });
+
+  test('the newest outcome is a refusal: ✗, exit 1, with the fix and test-alarm', async () => {
+    aws.record('SesSmtp-prod-Dlq-3', ALARM_TOPIC_ARN, undefined, daysAgo(10));
+    const last = daysAgo(5);
+    aws.record('SesSmtp-prod-Errors-2', ALARM_TOPIC_ARN, KMS_DENIED, last);
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(line(r.stdout)).toBe(
+      `✗ the alarms fire but tell no one: CloudWatch could not publish to the operator topic (${last.toISOString()}, SesSmtp-prod-Errors-2): ${KMS_DENIED}`,
+    );
+    expect(r.stdout).toMatch(
+      /→ the topic's KMS key policy must let .*; then prove it: ses-smtp test-alarm --env prod/,
+    );
+  });
+
+  test('no outcome in 30 days: information, and how to prove the path', async () => {
+    aws.record('SesSmtp-prod-Errors-2', ALARM_TOPIC_ARN, KMS_DENIED, daysAgo(31));
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      '· the alarms can notify (CloudWatch published to the operator topic): no alarm notified in the last 30 days: to prove the path, fire one: ses-smtp test-alarm --env prod',
+    );
+  });
+
+  test('history refused: could not tell', async () => {
+    cw.on(DescribeAlarmHistoryCommand).rejects(awsError('AccessDenied', 'not authorized', 403));
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      '· the alarms can notify (CloudWatch published to the operator topic): could not tell: AccessDenied (it reads cloudwatch:DescribeAlarmHistory)',
+    );
+  });
+});
