@@ -182,6 +182,16 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
     });
   }
   const doomed = keys.filter((key) => key.AccessKeyId !== currentKeyId && key !== kept);
+  // A key that is neither AWSCURRENT's nor AWSPREVIOUS's is an orphan of a crashed attempt, or the
+  // key an overlapping attempt of this version (a retry while this one still ran) stored since the
+  // check above: deleting that one would leave AWSPENDING naming a key IAM no longer has.
+  if (
+    doomed.some((key) => key.AccessKeyId !== previousKeyId) &&
+    (await pendingValue(deps.secrets, secretId, token))
+  ) {
+    log.info('AWSPENDING was filled by an overlapping attempt of this version: nothing to do');
+    return;
+  }
   // Nothing is deleted or created until every doomed key passed the stale-use guard. An inactive
   // key (ses-smtp revoke deactivates them all) sends nothing, whatever its last use: not guarded.
   try {

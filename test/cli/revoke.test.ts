@@ -246,6 +246,42 @@ describe('a rotation in progress when the revoke starts', () => {
     expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
   });
 
+  test('its key not stored yet: the revoke reads again, and clears it once the stored key is one it deactivated', async () => {
+    let reads = 0;
+    sm.on(GetSecretValueCommand, { VersionId: 'v3' }).callsFake(() => {
+      // The rotation stores its key (made before the listing) on the third read.
+      if (++reads < 3)
+        throw awsError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for VersionId: v3",
+          400,
+        );
+      return { SecretString: JSON.stringify({ ...CREDENTIALS, username: PENDING_KEY }) };
+    });
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(0);
+    expect(reads).toBe(3);
+    expect(keys.log).toContain('UpdateSecretVersionStage AWSPENDING off v3');
+    expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
+  });
+
+  test('its key never stored: left alone after 10 s, and the message says to revoke again if it fails, exit 1', async () => {
+    sm.on(GetSecretValueCommand, { VersionId: 'v3' }).rejects(
+      awsError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for VersionId: v3",
+        400,
+      ),
+    );
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(1);
+    expect(sm.commandCalls(GetSecretValueCommand, { VersionId: 'v3' })).toHaveLength(11);
+    expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
+    expect(r.stderr).toMatch(
+      /is already in progress and was left alone \(its new key is not one this revoke deactivated, or it was not stored within 10 s\): if it finishes, its key is active and the apps need it \(ses-smtp env --env prod --config \S+\); if it fails, run ses-smtp revoke --env prod --config \S+ again\./,
+    );
+  });
+
   test('its key made after the revoke listed the keys (still active): left alone, the refusal said, exit 1', async () => {
     keys.status.delete(PENDING_KEY);
     const r = await cli(['revoke', '--yes']);

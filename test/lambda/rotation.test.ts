@@ -268,6 +268,26 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.keys.has(before.username)).toBe(true);
   });
 
+  test('an overlapping createSecret of the same version stores its key first: the other one leaves it and ends', async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    sm.startRotation('v3');
+    // The first attempt waits at its ListAccessKeys while a second one of the same version runs
+    // to the end (a retry while the first still ran).
+    let twin: Promise<void> | undefined;
+    iamMock.on(ListAccessKeysCommand).callsFake(async (input) => {
+      if (!twin) await (twin = step('createSecret', 'v3'));
+      return iam.listAccessKeys(input);
+    });
+    await step('createSecret', 'v3');
+    const pending = parseSecret(sm.versions.get('v3')?.value)!;
+    expect(iam.keys.has(pending.username)).toBe(true);
+    expect(iam.keys.size).toBe(2);
+    expect(logLines.some((l) => l.includes('AWSPENDING was filled by an overlapping attempt'))).toBe(true);
+    for (const s of STEPS.slice(1)) await step(s, 'v3');
+    expect(expectCurrentLogsIn().username).toBe(pending.username);
+  });
+
   // `ses-smtp revoke` while a rotation waits for its new key: revoke deactivates every key, the
   // pending one too, and Secrets Manager refuses revoke's own rotation while AWSPENDING stays.
   test('AWSPENDING naming a deactivated key: testSecret clears AWSPENDING, and the next rotation deletes the key', async () => {

@@ -75,7 +75,12 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
       rotated = await rotateAndWait(ctx, secretId, options);
     } catch (e) {
       const listed = new Set(keys.map((k) => k.AccessKeyId));
-      if (!(e instanceof RotationInProgress && (await clearStalledRotation(ctx, secretId, listed)))) throw e;
+      if (!(e instanceof RotationInProgress)) throw e;
+      if (!(await clearStalledRotation(ctx, secretId, listed, options))) {
+        throw new CheckFailed(
+          `a rotation of ${secretId} is already in progress and was left alone (its new key is not one this revoke deactivated, or it was not stored within 10 s): if it finishes, its key is active and the apps need it (${ctx.rerun('env', ['secretId'])}); if it fails, run ${ctx.rerun('revoke')} again`,
+        );
+      }
       rotated = await rotateAndWait(ctx, secretId, options);
     }
   } catch (e) {
@@ -109,7 +114,12 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
  * it was. A pending key the listing did not name was made after it (still active): that
  * rotation may finish, and is left alone.
  */
-async function clearStalledRotation(ctx: CliContext, secretId: string, listed: Set<string | undefined>) {
+async function clearStalledRotation(
+  ctx: CliContext,
+  secretId: string,
+  listed: Set<string | undefined>,
+  options: RevokeOptions,
+) {
   const sm = ctx.client(SecretsManagerClient);
   const versions =
     (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
@@ -117,7 +127,15 @@ async function clearStalledRotation(ctx: CliContext, secretId: string, listed: S
     (id) => versions[id].includes('AWSPENDING') && !versions[id].includes('AWSCURRENT'),
   );
   if (!pending) return false;
-  const version = await readSecretVersion(sm, secretId, { VersionId: pending, VersionStage: 'AWSPENDING' });
+  const read = () => readSecretVersion(sm, secretId, { VersionId: pending, VersionStage: 'AWSPENDING' });
+  // A version without a value yet: its createSecret is between CreateAccessKey and PutSecretValue,
+  // and the key it stores may be one listed above. Read again for up to 10 s before leaving it.
+  let version = await read();
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 0; version === undefined && attempt < 10; attempt++) {
+    await sleep(1000);
+    version = await read();
+  }
   let key: string | undefined;
   try {
     key = parseSecret(version?.SecretString)?.username;
