@@ -1,4 +1,13 @@
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Tags, Token } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Token,
+} from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +16,15 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
-import { ConfigError, checkEnvironment, issueLines, problemLines, resolveEnvironment } from './config/load';
+import {
+  ConfigError,
+  checkEnvironment,
+  issueLines,
+  problemLines,
+  RECORD_FIELDS,
+  resolveEnvironment,
+  zoneRecordsOf,
+} from './config/load';
 import {
   awsRegion,
   EnvironmentConfig,
@@ -15,6 +32,7 @@ import {
   environmentName as environmentNameSchema,
 } from './config/schema';
 import { SesSmtpSettings } from './config/settings';
+import type { DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { CLI_OPTIONS_MAX_LENGTH, OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
@@ -121,9 +139,9 @@ export class SesSmtp extends Construct {
     // Validated before anything is added to the tree: a mistake leaves the stack as it was.
     const stack = Stack.of(scope);
     const { environmentName, config, cliOptions = stackCliOptions(stack) } = validate(props, stack);
-    const claim = claimEnvironmentName(scope, stack, environmentName, `${scope.node.path}/${id}`);
+    const claim = claimInApp(scope, stack, environmentName, config, `${scope.node.path}/${id}`);
     super(scope, id);
-    claim();
+    claim(this);
     this.config = config;
     // Retained, except by the rollback of the deploy that created them: a failed first deploy (a
     // DNS record that exists already) then leaves nothing behind that would fail the next one.
@@ -296,28 +314,92 @@ export class SesSmtp extends Construct {
   }
 }
 
-/** The environment names of an App's SesSmtp constructs: where each is, by account. */
-const namesInUse = new WeakMap<IConstruct, Map<string, string>>();
+/**
+ * What an App's SesSmtp constructs hold, each mapped to the path of the construct that has it:
+ * the environment name (per account), the SES identity (per account and Region), the records
+ * written into a hosted zone, and the account-level alarms (per account and Region).
+ */
+const claimsInApp = new WeakMap<IConstruct, Map<string, string>>();
 
 /**
- * Refuses a second SesSmtp with `environmentName` in the same account (in the same
- * stack when the account is not known at synth: an environment-agnostic stack may go to any).
- * Returns the function that records this one, to call once it is added to the tree.
+ * Refuses a SesSmtp whose environment name another SesSmtp of the app has in the same account
+ * (in the same stack when the account is not known at synth: an environment-agnostic stack may
+ * go to any). Returns the function that records this one once it is in the tree, and warns when
+ * it shares with another one what a deploy of both would fight over: the SES identity, a record
+ * of the hosted zone (the second deploy fails: it exists), or the account-level alarms (every
+ * alert twice). Warnings, not errors: an app may build two variants of one environment to
+ * compare their templates, and deploy one. The environments file's loader refuses all of these.
  */
-function claimEnvironmentName(scope: IConstruct, stack: Stack, environmentName: string, path: string) {
-  const names = namesInUse.get(scope.node.root) ?? new Map<string, string>();
+function claimInApp(
+  scope: IConstruct,
+  stack: Stack,
+  environmentName: string,
+  config: SesSmtpConfig,
+  path: string,
+) {
+  const claims = claimsInApp.get(scope.node.root) ?? new Map<string, string>();
   const where = Token.isUnresolved(stack.account)
     ? { key: `stack ${stack.node.path}`, text: `stack ${stack.node.path}` }
-    : // The account, not the Region: CloudWatch dashboards are global to an account.
-      { key: stack.account, text: `account ${stack.account}` };
-  const key = `${where.key} ${environmentName}`;
-  const other = names.get(key);
-  if (other) {
+    : { key: stack.account, text: `account ${stack.account}` };
+  const region = stack.region;
+  // The account, not the Region: CloudWatch dashboards are global to an account.
+  const nameKey = `name ${where.key} ${environmentName}`;
+  const named = claims.get(nameKey);
+  if (named) {
     throw new ConfigError([
-      `${SOURCE}: field "environmentName": got "${environmentName}", expected a name no other SesSmtp uses in ${where.text} (${other} has it): its dashboard "SesSmtp-${environmentName}" (one per account, in every Region), metrics and alarms are named by it`,
+      `${SOURCE}: field "environmentName": got "${environmentName}", expected a name no other SesSmtp uses in ${where.text} (${named} has it): its dashboard "SesSmtp-${environmentName}" (one per account, in every Region), metrics and alarms are named by it`,
     ]);
   }
-  return () => namesInUse.set(scope.node.root, names.set(key, path));
+  const warnings: [id: string, text: string][] = [];
+  const identityKey = `identity ${where.key} ${region} ${config.domain.toLowerCase()}`;
+  const identity = claims.get(identityKey);
+  if (identity) {
+    warnings.push([
+      'ses-smtp:identity-in-use',
+      `${identity} has the SES identity ${config.domain} in ${where.text}, ${region} too (an account has one per domain in a Region): the second deploy fails. Give one of them another domain, or another account or Region.`,
+    ]);
+  }
+  // Hosted zone ids are unique across AWS: compared app-wide. A zone still to be looked up
+  // (the "DUMMY" of the first pass) or a token id is not known yet.
+  const zoneId = config.dns.mode === 'route53' ? config.dns.hostedZoneId : undefined;
+  const records =
+    zoneId === undefined || Token.isUnresolved(zoneId) || zoneId === LOOKUP_PLACEHOLDER_ZONE_ID
+      ? []
+      : zoneRecordsOf({ ...config, region }).map((record) => ({
+          record,
+          key: `record ${zoneId} ${record.name.toLowerCase()} ${record.type}`,
+        }));
+  const clashes = new Map<string, DnsRecord[]>();
+  for (const { record, key } of records) {
+    const other = claims.get(key);
+    if (other) clashes.set(other, [...(clashes.get(other) ?? []), record]);
+  }
+  for (const [other, shared] of clashes) {
+    const names = [...new Set(shared.map((r) => `${r.name.replace(/\.$/, '')} ${r.type}`))];
+    const fixes = [...new Set(shared.map((r) => RECORD_FIELDS[r.key].fix))]
+      .join('; ')
+      .replaceAll('one of them', 'one of the two');
+    warnings.push([
+      'ses-smtp:zone-records-in-use',
+      `${other} writes ${names.join(', ')} into hosted zone ${zoneId} too: the second deploy fails (the record exists): ${fixes}.`,
+    ]);
+  }
+  const alarmsKey = `account alarms ${where.key} ${region}`;
+  const alarmsOwner = config.alarms.accountAlarms ? claims.get(alarmsKey) : undefined;
+  if (alarmsOwner) {
+    warnings.push([
+      'ses-smtp:account-alarms-twice',
+      `${alarmsOwner} creates the account-level alarms of ${where.text} in ${region} (reputation rates, quota, send rate) too: every such alert comes twice. Set alarms.accountAlarms to false on one of the two.`,
+    ]);
+  }
+  return (construct: IConstruct) => {
+    claims.set(nameKey, path);
+    if (!identity) claims.set(identityKey, path);
+    for (const { key } of records) if (!claims.has(key)) claims.set(key, path);
+    if (config.alarms.accountAlarms && !alarmsOwner) claims.set(alarmsKey, path);
+    claimsInApp.set(scope.node.root, claims);
+    for (const [id, text] of warnings) Annotations.of(construct).addWarningV2(id, text);
+  };
 }
 
 /** Validates the props with the environments file's schema and rules; throws ConfigError naming each prop. */
@@ -325,6 +407,11 @@ function validate(
   props: SesSmtpProps,
   stack: Stack,
 ): { environmentName: string; config: SesSmtpConfig; cliOptions?: string } {
+  if (typeof props !== 'object' || props === null) {
+    throw new ConfigError([
+      `${SOURCE}: got ${JSON.stringify(props) ?? 'undefined'}, expected an object of settings like { environmentName: "prod", domain: "example.com", fromAddress: "no-reply@example.com", dns: { mode: "route53", hostedZoneId: "Z...", zoneName: "example.com" } }`,
+    ]);
+  }
   const region = stack.region;
   if (Token.isUnresolved(region)) {
     throw new ConfigError([

@@ -203,6 +203,90 @@ describe('SesSmtp', () => {
     );
   });
 
+  // What two deploys would fight over: warned at synth (the environments file's loader refuses
+  // it), not refused, so that an app may still build two variants of one environment to compare.
+  describe('two SesSmtp that share what a deploy of both would fight over: a warning on the second', () => {
+    const warnings = (stack: Stack) =>
+      Annotations.fromStack(stack)
+        .findWarning('*', Match.anyValue())
+        // The construct's own (not its parts', like the operator topic's "no subscriber").
+        .filter((w) => w.id.endsWith('/Mail'))
+        .map((w) => `${w.id}: ${String(w.entry.data).replace(/ \[ack: .*\]$/, '')}`);
+    const env = { account: '210987654321', region: 'us-east-2' };
+
+    test('the same domain in the same account and Region: the identity, its zone records and the account alarms', () => {
+      const app = testApp();
+      new SesSmtp(new Stack(app, 'Transactional', { env }), 'Mail', PROPS);
+      const marketing = new Stack(app, 'Marketing', { env });
+      new SesSmtp(marketing, 'Mail', { ...PROPS, environmentName: 'marketing' });
+      expect(warnings(marketing)).toEqual([
+        '/Marketing/Mail: Transactional/Mail has the SES identity example.com in account 210987654321, us-east-2 too (an account has one per domain in a Region): the second deploy fails. Give one of them another domain, or another account or Region.',
+        '/Marketing/Mail: Transactional/Mail writes mail.example.com MX, mail.example.com TXT, _dmarc.example.com TXT into hosted zone Z0123456789EXAMPLE0AB too: the second deploy fails (the record exists): give one of the two another mailFrom.subdomain (like "mail-eu"); set dmarc.enabled to false in one of the two (a name holds one DMARC record).',
+        '/Marketing/Mail: Transactional/Mail creates the account-level alarms of account 210987654321 in us-east-2 (reputation rates, quota, send rate) too: every such alert comes twice. Set alarms.accountAlarms to false on one of the two.',
+      ]);
+    });
+
+    test('another Region of the same account: only the records of the shared hosted zone', () => {
+      const app = testApp();
+      new SesSmtp(new Stack(app, 'MailEu', { env: { ...env, region: 'eu-west-1' } }), 'Mail', {
+        ...PROPS,
+        environmentName: 'eu',
+      });
+      const us = new Stack(app, 'MailUs', { env });
+      new SesSmtp(us, 'Mail', { ...PROPS, environmentName: 'us' });
+      expect(warnings(us)).toEqual([
+        '/MailUs/Mail: MailEu/Mail writes mail.example.com MX, mail.example.com TXT, _dmarc.example.com TXT into hosted zone Z0123456789EXAMPLE0AB too: the second deploy fails (the record exists): give one of the two another mailFrom.subdomain (like "mail-eu"); set dmarc.enabled to false in one of the two (a name holds one DMARC record).',
+      ]);
+    });
+
+    test('what the warnings advise: quiet', () => {
+      const app = testApp();
+      new SesSmtp(new Stack(app, 'MailEu', { env: { ...env, region: 'eu-west-1' } }), 'Mail', {
+        ...PROPS,
+        environmentName: 'eu',
+      });
+      const us = new Stack(app, 'MailUs', { env });
+      new SesSmtp(us, 'Mail', {
+        ...PROPS,
+        environmentName: 'us',
+        mailFrom: { subdomain: 'mail-us' },
+        dmarc: { enabled: false },
+      });
+      const second = new Stack(app, 'Second', { env });
+      new SesSmtp(second, 'Mail', {
+        ...PROPS,
+        environmentName: 'news',
+        domain: 'news.example.com',
+        fromAddress: 'a@news.example.com',
+        alarms: { accountAlarms: false },
+      });
+      // Zones still to be looked up are not compared: every one is "DUMMY" on the CDK CLI's first
+      // pass (here two environments of one domain in two accounts, whose zones may differ).
+      const lookup = (name: string, account: string) => {
+        const stack = new Stack(app, name, { env: { ...env, account } });
+        new SesSmtp(stack, 'Mail', {
+          ...PROPS,
+          environmentName: 'lookup',
+          dns: { mode: 'route53', hostedZoneId: 'DUMMY', zoneName: 'example.com' },
+        });
+        return stack;
+      };
+      lookup('LookupA', '111111111111');
+      const lookupB = lookup('LookupB', '222222222222');
+      expect([us, second, lookupB].flatMap(warnings)).toEqual([]);
+    });
+  });
+
+  test('props that are not an object (plain JavaScript): one line, nothing added', () => {
+    const stack = appStack();
+    for (const props of [undefined, null, 'prod']) {
+      expect(errorOf(props as unknown as object, stack)).toBe(
+        `SesSmtp props: got ${JSON.stringify(props) ?? 'undefined'}, expected an object of settings like { environmentName: "prod", domain: "example.com", fromAddress: "no-reply@example.com", dns: { mode: "route53", hostedZoneId: "Z...", zoneName: "example.com" } }`,
+      );
+    }
+    expect(stack.node.children).toHaveLength(0);
+  });
+
   test('a token where SesSmtp needs a literal: one line per field saying so, nothing added', () => {
     const stack = appStack();
     const domain = new CfnParameter(stack, 'Domain').valueAsString;

@@ -584,12 +584,16 @@ export function issueLines(source: string, issues: readonly z.core.$ZodIssue[]):
 /** Which field of an environment makes it write a record, and how to avoid a collision. */
 const MAIL_FROM_FIELD = {
   path: 'mailFrom.subdomain',
-  value: (env: ParsedEnvironment) => env.mailFrom.subdomain,
+  value: (env: Pick<ParsedEnvironment, 'mailFrom'>) => env.mailFrom.subdomain,
   fix: 'give one of them another mailFrom.subdomain (like "mail-eu")',
 };
-const RECORD_FIELDS: Record<
+export const RECORD_FIELDS: Record<
   string,
-  { path: string; value: (env: ParsedEnvironment) => unknown; fix: string }
+  {
+    path: string;
+    value: (env: Pick<ParsedEnvironment, 'mailFrom' | 'dmarc' | 'apexSpf'>) => unknown;
+    fix: string;
+  }
 > = {
   MailFromMx: MAIL_FROM_FIELD,
   MailFromTxt: MAIL_FROM_FIELD,
@@ -606,7 +610,9 @@ const RECORD_FIELDS: Record<
 };
 
 /** The records an environment writes into its hosted zone, besides the DKIM CNAMEs (unique per identity). */
-function zoneRecordsOf(env: ParsedEnvironment): DnsRecord[] {
+export function zoneRecordsOf(
+  env: Pick<ParsedEnvironment, 'domain' | 'mailFrom' | 'region' | 'dmarc' | 'apexSpf'>,
+): DnsRecord[] {
   return [
     ...mailFromRecords(env.domain, env.mailFrom.subdomain, env.region),
     ...(env.dmarc.enabled ? [dmarcRecord(env.domain, env.dmarc)] : []),

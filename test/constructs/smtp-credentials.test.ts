@@ -13,6 +13,7 @@ import {
 import rotationFailed from '../fixtures/eventbridge/secretsmanager-rotation-failed.json';
 import labelUpdated from '../fixtures/eventbridge/secretsmanager-secret-label-updated.json';
 import { testApp } from '../helpers';
+import { ConfigError } from '../../lib/config/load';
 
 /** EventBridge matching for patterns made of exact values: every key matches, a list is any-of. */
 function matches(pattern: unknown, event: unknown): boolean {
@@ -629,6 +630,34 @@ describe('SmtpCredentials', () => {
         Principal: { AWS: 'arn:aws:iam::210987654321:role/app' },
         Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
       }),
+    );
+  });
+
+  // aws-cdk-lib cannot reference the secret's generated name across accounts: it would fail deep in
+  // the synth with CannotUseCrossEnvironment, naming a resource the app does not own.
+  test("grantRead to a role another account's stack builds: one line with what works, nothing granted", () => {
+    const app = testApp();
+    const mail = new Stack(app, 'Mail', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const credentials = new SmtpCredentials(mail, 'SmtpCredentials', {
+      identity: new ses.EmailIdentity(mail, 'Identity', { identity: ses.Identity.domain('example.com') }),
+      fromAddress: 'no-reply@example.com',
+      notificationKey: new kms.Key(mail, 'Key'),
+    });
+    const web = new Stack(app, 'Web', { env: { account: '210987654321', region: 'eu-west-1' } });
+    const role = new iam.Role(web, 'Worker', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+    expect(() => credentials.grantRead(role)).toThrow(
+      new ConfigError([
+        "SesSmtp grantRead: got Web/Worker of stack Web in account 210987654321, expected a grantee in account 123456789012 or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::210987654321:role/NAME'), and grant that; in account 210987654321 allow the role secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt",
+      ]),
+    );
+    expect(role.node.tryFindChild('DefaultPolicy')).toBeUndefined();
+    // What the message says works: the role imported into the mail stack, granted there; both synthesize.
+    credentials.grantRead(iam.Role.fromRoleArn(mail, 'Worker', 'arn:aws:iam::210987654321:role/worker'));
+    expect(() => app.synth()).not.toThrow();
+    expect(JSON.stringify(Template.fromStack(mail).toJSON())).toContain(
+      'arn:aws:iam::210987654321:role/worker',
     );
   });
 
