@@ -359,11 +359,12 @@ function claimInApp(
       `${identity} has the SES identity ${config.domain} in ${where.text}, ${region} too (an account has one per domain in a Region): the second deploy fails. Give one of them another domain, or another account or Region.`,
     ]);
   }
-  // Hosted zone ids are unique across AWS: compared app-wide. A zone still to be looked up
-  // (the "DUMMY" of the first pass) or a token id is not known yet.
+  // Hosted zone ids are unique across AWS: compared app-wide. A zone of the app gives each use the
+  // same token; a zone still to be looked up (the "DUMMY" of the first pass) is not known yet.
   const zoneId = config.dns.mode === 'route53' ? config.dns.hostedZoneId : undefined;
+  const zoneText = zoneId && Token.isUnresolved(zoneId) ? 'the same hosted zone' : `hosted zone ${zoneId}`;
   const records =
-    zoneId === undefined || Token.isUnresolved(zoneId) || zoneId === LOOKUP_PLACEHOLDER_ZONE_ID
+    zoneId === undefined || zoneId === LOOKUP_PLACEHOLDER_ZONE_ID
       ? []
       : zoneRecordsOf({ ...config, region }).map((record) => ({
           record,
@@ -381,7 +382,7 @@ function claimInApp(
       .replaceAll('one of them', 'one of the two');
     warnings.push([
       'ses-smtp:zone-records-in-use',
-      `${other} writes ${names.join(', ')} into hosted zone ${zoneId} too: the second deploy fails (the record exists): ${fixes}.`,
+      `${other} writes ${names.join(', ')} into ${zoneText} too: the second deploy fails (the record exists): ${fixes}.`,
     ]);
   }
   const alarmsKey = `account alarms ${where.key} ${region}`;

@@ -239,6 +239,23 @@ describe('SesSmtp', () => {
       ]);
     });
 
+    test("a hosted zone of the app (its id a token), shared by two Regions' constructs", () => {
+      const app = testApp();
+      const zones = new Stack(app, 'Zones', { env });
+      const zone = new route53.PublicHostedZone(zones, 'Zone', { zoneName: 'example.com' });
+      const dns = { mode: 'route53', hostedZoneId: zone.hostedZoneId, zoneName: 'example.com' } as const;
+      new SesSmtp(new Stack(app, 'MailEu', { env: { ...env, region: 'eu-west-1' } }), 'Mail', {
+        ...PROPS,
+        environmentName: 'eu',
+        dns,
+      });
+      const us = new Stack(app, 'MailUs', { env });
+      new SesSmtp(us, 'Mail', { ...PROPS, environmentName: 'us', dns, dmarc: { enabled: false } });
+      expect(warnings(us)).toEqual([
+        '/MailUs/Mail: MailEu/Mail writes mail.example.com MX, mail.example.com TXT into the same hosted zone too: the second deploy fails (the record exists): give one of the two another mailFrom.subdomain (like "mail-eu").',
+      ]);
+    });
+
     test('what the warnings advise: quiet', () => {
       const app = testApp();
       new SesSmtp(new Stack(app, 'MailEu', { env: { ...env, region: 'eu-west-1' } }), 'Mail', {

@@ -1,4 +1,4 @@
-import { CustomResource, Duration, RemovalPolicy, Resource, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -409,16 +409,17 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       !Token.isUnresolved(stack.account) &&
       account !== stack.account
     ) {
-      // A role built by another stack of that account would read the secret's and the key's ARNs
-      // from this stack, which aws-cdk-lib cannot reference across accounts (their names are
-      // generated): it fails at synth deep inside aws-cdk-lib. Said here, with what works.
+      // A role of another account's stack (built there, or imported there) would read the secret's
+      // and the key's ARNs from this stack, which aws-cdk-lib cannot reference across accounts
+      // (their names are generated): it fails at synth deep inside aws-cdk-lib. Said here, with
+      // what works: the principal imported into this stack.
       const principal = [grantee, grantee.grantPrincipal].find((g): g is iam.IGrantable & Construct =>
         Construct.isConstruct(g),
       );
       const owner = principal && Stack.of(principal);
-      if (principal && owner !== stack && Resource.isOwnedResource(principal)) {
+      if (principal && owner !== stack) {
         throw new ConfigError([
-          `SesSmtp grantRead: got ${principal.node.path} of stack ${owner!.stackName} in account ${account}, expected a grantee in account ${stack.account} or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::${account}:role/NAME'), and grant that; in account ${account} allow the role secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt`,
+          `SesSmtp grantRead: got ${principal.node.path} of stack ${owner!.stackName} in account ${account}, expected a grantee in account ${stack.account} or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role (or user) here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::${account}:role/NAME'), and grant that; in account ${account} allow it secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt`,
         ]);
       }
       return this.secret.grantRead(grantee);

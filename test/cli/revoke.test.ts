@@ -246,6 +246,31 @@ describe('a rotation in progress when the revoke starts', () => {
     expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
   });
 
+  test('the rotation that refused ends before the revoke looks: no AWSPENDING left, so it rotates again', async () => {
+    let refused = false;
+    sm.on(RotateSecretCommand).callsFake(() => {
+      keys.log.push('RotateSecret');
+      if (!refused) {
+        refused = true;
+        // That rotation finishes meanwhile: v3 is AWSCURRENT (with its key deactivated above).
+        stages = { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] };
+        throw awsError(
+          'InvalidRequestException',
+          "A previous rotation isn't complete. That rotation will be reattempted.",
+          400,
+        );
+      }
+      rotations++;
+      stages = { v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
+      return { ARN: SECRET_ARN, VersionId: 'v4' };
+    });
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(0);
+    expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(2);
+    expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
+    expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
+  });
+
   test('its key not stored yet: the revoke reads again, and clears it once the stored key is one it deactivated', async () => {
     let reads = 0;
     sm.on(GetSecretValueCommand, { VersionId: 'v3' }).callsFake(() => {

@@ -118,6 +118,11 @@ describe('test-alarm', () => {
   test("fires the stack's OK alarm with the shortest period, after asking, and reports the publish", async () => {
     aws.alarm('SesSmtp-prod-QueueAge-1', 'OK', 300);
     aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
+    // Someone added a Lambda action to this one: firing it would invoke the function.
+    aws.alarm('SesSmtp-prod-Fast-0', 'OK', 10, [
+      ALARM_TOPIC_ARN,
+      'arn:aws:lambda:eu-west-1:123456789012:function:f',
+    ]);
     aws.alarm('SesSmtp-prod-Dlq-3', 'INSUFFICIENT_DATA', 60);
     aws.alarm('SesSmtp-prod-Bounce-4', 'ALARM', 60);
     aws.alarm('Other-app-alarm', 'OK', 10, ['arn:aws:sns:eu-west-1:123456789012:other']);
@@ -210,13 +215,22 @@ describe('test-alarm', () => {
     const missing = await cli(['--alarm', 'Nope', '--yes']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(
-      `ses-smtp: --alarm Nope: no such metric alarm in ${REGION}; pass the name as the CloudWatch console shows it (or --region)\n`,
+      `ses-smtp: --alarm Nope: no metric alarm of that name in ${REGION} (a composite alarm is not tested: name one of its metric alarms); pass the name as the CloudWatch console shows it (or --region)\n`,
     );
 
     aws.alarm('Quiet', 'OK', 60, []);
     const quiet = await cli(['--alarm', 'Quiet', '--yes']);
     expect(quiet.code).toBe(2);
     expect(quiet.stderr).toContain('--alarm Quiet: it has no alarm action to test');
+
+    // Actions that are not SNS topics would stop, scale or run things: refused before any change.
+    const terminate = 'arn:aws:automate:eu-west-1:ec2:terminate';
+    aws.alarm('Fleet', 'OK', 60, [ALARM_TOPIC_ARN, terminate]);
+    const fleet = await cli(['--alarm', 'Fleet', '--yes']);
+    expect(fleet.code).toBe(2);
+    expect(fleet.stderr).toBe(
+      `ses-smtp: --alarm Fleet: it has actions that are not SNS topics (${terminate}), which firing it would run: pick an alarm whose actions only notify\n`,
+    );
 
     const firing = await cli(['--alarm', 'Mine', '--yes']);
     expect(firing.code).toBe(1);

@@ -649,10 +649,13 @@ describe('SmtpCredentials', () => {
     });
     expect(() => credentials.grantRead(role)).toThrow(
       new ConfigError([
-        "SesSmtp grantRead: got Web/Worker of stack Web in account 210987654321, expected a grantee in account 123456789012 or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::210987654321:role/NAME'), and grant that; in account 210987654321 allow the role secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt",
+        "SesSmtp grantRead: got Web/Worker of stack Web in account 210987654321, expected a grantee in account 123456789012 or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role (or user) here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::210987654321:role/NAME'), and grant that; in account 210987654321 allow it secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt",
       ]),
     );
     expect(role.node.tryFindChild('DefaultPolicy')).toBeUndefined();
+    // Imported into the other account's stack, it would still add a policy there that reads the secret's ARN.
+    const imported = iam.Role.fromRoleArn(web, 'Imported', 'arn:aws:iam::210987654321:role/worker');
+    expect(() => credentials.grantRead(imported)).toThrow('SesSmtp grantRead: got Web/Imported of stack Web');
     // What the message says works: the role imported into the mail stack, granted there; both synthesize.
     credentials.grantRead(iam.Role.fromRoleArn(mail, 'Worker', 'arn:aws:iam::210987654321:role/worker'));
     expect(() => app.synth()).not.toThrow();

@@ -76,7 +76,8 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     } catch (e) {
       const listed = new Set(keys.map((k) => k.AccessKeyId));
       if (!(e instanceof RotationInProgress)) throw e;
-      if (!(await clearStalledRotation(ctx, secretId, listed, options))) {
+      // 'none': the rotation that refused ended since (its key may be one deactivated above).
+      if ((await clearStalledRotation(ctx, secretId, listed, options)) === 'left') {
         throw new CheckFailed(
           `a rotation of ${secretId} is already in progress and was left alone (its new key is not one this revoke deactivated, or it was not stored within 10 s): if it finishes, its key is active and the apps need it (${ctx.rerun('env', ['secretId'])}); if it fails, run ${ctx.rerun('revoke')} again`,
         );
@@ -110,23 +111,23 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
 /**
  * A rotation that was waiting for its new key when the revoke began: the revoke deactivated that
  * key too (it was listed), so the rotation's login test can never pass, and Secrets Manager
- * refuses the revoke's rotation while the label stays. Its AWSPENDING label is removed; true when
- * it was. A pending key the listing did not name was made after it (still active): that
- * rotation may finish, and is left alone.
+ * refuses the revoke's rotation while the label stays. Its AWSPENDING label is removed
+ * ('cleared'). A pending key the listing did not name was made after it (still active): that
+ * rotation may finish, and is left alone ('left'). 'none': no version is pending any more.
  */
 async function clearStalledRotation(
   ctx: CliContext,
   secretId: string,
   listed: Set<string | undefined>,
   options: RevokeOptions,
-) {
+): Promise<'cleared' | 'left' | 'none'> {
   const sm = ctx.client(SecretsManagerClient);
   const versions =
     (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
   const pending = Object.keys(versions).find(
     (id) => versions[id].includes('AWSPENDING') && !versions[id].includes('AWSCURRENT'),
   );
-  if (!pending) return false;
+  if (!pending) return 'none';
   const read = () => readSecretVersion(sm, secretId, { VersionId: pending, VersionStage: 'AWSPENDING' });
   // A version without a value yet: its createSecret is between CreateAccessKey and PutSecretValue,
   // and the key it stores may be one listed above. Read again for up to 10 s before leaving it.
@@ -140,9 +141,9 @@ async function clearStalledRotation(
   try {
     key = parseSecret(version?.SecretString)?.username;
   } catch {
-    return false; // not the credentials JSON: not a rotation of ours to stop
+    return 'left'; // not the credentials JSON: not a rotation of ours to stop
   }
-  if (!key || !listed.has(key)) return false;
+  if (!key || !listed.has(key)) return 'left';
   await sm.send(
     new UpdateSecretVersionStageCommand({
       SecretId: secretId,
@@ -156,5 +157,5 @@ async function clearStalledRotation(
     title: `stopped the rotation in progress (version ${pending})`,
     detail: `it waited for ${key}, deactivated above; starting a new one`,
   });
-  return true;
+  return 'cleared';
 }

@@ -9,6 +9,10 @@ import {
 import type { CheckResult } from '../output';
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
+import { shellWord } from '../shell';
+
+/** An SNS topic's ARN: the only kind of alarm action this fires (others stop, scale or run things). */
+const SNS_ARN = /^arn:aws[a-z-]*:sns:/;
 
 /*
  * An alarm that fires but cannot publish looks like coverage and tells no one: CloudWatch needs the
@@ -51,7 +55,7 @@ export function actionOutcome(item: AlarmHistoryItem, actionArn: string): Action
 }
 
 /** What to change for an action CloudWatch could not run, from its error text. */
-export function actionFix(outcome: ActionOutcome): string {
+export function actionFix(outcome: ActionOutcome, region: string): string {
   const error = outcome.error ?? '';
   if (/KMS|encryption key/i.test(error)) {
     return "the topic's KMS key policy must let cloudwatch.amazonaws.com use kms:GenerateDataKey* and kms:Decrypt (this stack's key does: redeploy it with this version, and look for a change made outside CloudFormation)";
@@ -59,7 +63,12 @@ export function actionFix(outcome: ActionOutcome): string {
   if (/SNS:Publish|not authorized/i.test(error)) {
     return "the topic's policy must let cloudwatch.amazonaws.com sns:Publish for this account's alarms (redeploy the stack with this version, and look for a policy changed outside CloudFormation)";
   }
-  return `read the alarm's history: aws cloudwatch describe-alarm-history --alarm-name ${outcome.alarmName} --history-item-type Action`;
+  return historyCommand(outcome.alarmName, region);
+}
+
+/** Where CloudWatch says what became of an alarm's actions. */
+function historyCommand(alarmName: string, region: string): string {
+  return `read the alarm's history: aws cloudwatch describe-alarm-history --alarm-name ${shellWord(alarmName)} --history-item-type Action --region ${region}`;
 }
 
 /** The stack's alarms that publish to `topicArn` (DescribeAlarms by action prefix, every page). */
@@ -121,6 +130,7 @@ export function pickAlarm(alarms: readonly MetricAlarm[], topicArn: string): Met
   return alarms
     .filter((a) => a.StateValue !== 'ALARM' && a.ActionsEnabled !== false)
     .filter((a) => (a.AlarmActions ?? []).includes(topicArn))
+    .filter((a) => (a.AlarmActions ?? []).every((arn) => SNS_ARN.test(arn)))
     .sort(
       (a, b) =>
         rank(a) - rank(b) ||
@@ -154,12 +164,19 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
     alarm = found?.MetricAlarms?.[0];
     if (!alarm) {
       throw new UsageError(
-        `--alarm ${options.alarm}: no such metric alarm in ${ctx.region}; pass the name as the CloudWatch console shows it (or --region)`,
+        `--alarm ${options.alarm}: no metric alarm of that name in ${ctx.region} (a composite alarm is not tested: name one of its metric alarms); pass the name as the CloudWatch console shows it (or --region)`,
       );
     }
     if (!alarm.AlarmActions?.length || alarm.ActionsEnabled === false) {
       throw new UsageError(
         `--alarm ${options.alarm}: it has no alarm action to test (or its actions are disabled); pick an alarm that notifies a topic`,
+      );
+    }
+    // Other actions would stop, scale or reboot things, or run an SSM action, not notify.
+    const others = alarm.AlarmActions.filter((arn) => !SNS_ARN.test(arn));
+    if (others.length) {
+      throw new UsageError(
+        `--alarm ${options.alarm}: it has actions that are not SNS topics (${others.join(', ')}), which firing it would run: pick an alarm whose actions only notify`,
       );
     }
     if (alarm.StateValue === 'ALARM') {
@@ -175,7 +192,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
       throw new CheckFailed(
         alarms.length === 0
           ? `no alarm in ${ctx.region} publishes to ${topicArn}: is the stack deployed in this Region?`
-          : `every alarm that publishes to ${topicArn} is in ALARM now (or has its actions disabled), and staying in ALARM runs no action: fix what they report, or pass --alarm NAME`,
+          : `every alarm that publishes to ${topicArn} is in ALARM now, has its actions disabled, or has an action that is not an SNS topic (firing it would run that): fix what they report, or pass --alarm NAME`,
       );
     }
   }
@@ -225,7 +242,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
         id: 'test-alarm',
         status: 'fail',
         title: `no outcome recorded for ${arn} within ${options.timeoutSeconds ?? 120} s`,
-        fix: `read the alarm's history: aws cloudwatch describe-alarm-history --alarm-name ${name} --history-item-type Action --region ${ctx.region}`,
+        fix: historyCommand(name, ctx.region),
       };
     }
     return outcome.succeeded
@@ -240,7 +257,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
           status: 'fail',
           title: `CloudWatch could not publish the test of ${name} to ${arn}`,
           detail: outcome.error,
-          fix: actionFix(outcome),
+          fix: actionFix(outcome, ctx.region),
         };
   });
   if (ctx.out.json) {
@@ -312,6 +329,6 @@ export async function checkAlarmDelivery(
     status: 'fail',
     title: `the alarms fire but tell no one: CloudWatch could not publish to the operator topic${when}`,
     detail: newest.error,
-    fix: `${actionFix(newest)}; then prove it: ${test}`,
+    fix: `${actionFix(newest, ctx.region)}; then prove it: ${test}`,
   };
 }
