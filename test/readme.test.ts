@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { COMMANDS } from '../lib/cli/command-table';
 
 /*
  * The README's configuration reference against the JSON Schema the validator generates: every
@@ -79,4 +80,47 @@ test("a default written as a JSON literal is the schema's default", () => {
     });
   }
   expect(compared).toBeGreaterThan(25);
+});
+
+/*
+ * The operator's IAM permissions: each command's row names every AWS action its own module calls
+ * (the SDK commands it sends), so a command that starts calling something new needs its row.
+ * What the modules share (the secret read, the health checks) is described once above the table.
+ */
+describe("the operator's IAM permissions table", () => {
+  const section = README.slice(README.indexOf("### The operator's IAM permissions"));
+  const rows = new Map(
+    [
+      ...section
+        .slice(0, section.indexOf('\n\n', section.indexOf('| Command')))
+        .matchAll(/^\| ([^|]+?) +\| (.+?) +\|$/gm),
+    ]
+      .slice(2)
+      .flatMap(([, commands, calls]) => [...commands.matchAll(/`([a-z-]+)`/g)].map(([, c]) => [c, calls])),
+  );
+  /** The module a command runs: the first file imported after its key in the command table. */
+  const table = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cli', 'command-table.ts'), 'utf8');
+  const moduleOf = (name: string) => {
+    const at = table.search(new RegExp(`\\n  '?${name}'?: \\{`));
+    return /import\('\.\/commands\/([a-z-]+)\.js'\)/.exec(table.slice(at))![1];
+  };
+  /** The actions a module calls: its `new XxxCommand(` names. */
+  const actions = (file: string) =>
+    [
+      ...fs
+        .readFileSync(path.join(__dirname, '..', 'lib', 'cli', 'commands', `${file}.ts`), 'utf8')
+        .matchAll(/new ([A-Z][A-Za-z]+)Command\(/g),
+    ].map(([, action]) => action);
+
+  test('every command has a row', () => {
+    expect([...rows.keys()].sort()).toEqual(Object.keys(COMMANDS).sort());
+  });
+
+  test.each(Object.keys(COMMANDS))('%s: its row names each action its module calls', (name) => {
+    // "then as `rotate`": the row of that command counts too.
+    const row = rows.get(name)!;
+    const text = [row, ...[...row.matchAll(/as `([a-z-]+)`/g)].map(([, other]) => rows.get(other))].join(' ');
+    for (const action of actions(moduleOf(name)))
+      expect(`${name}: ${text}`).toMatch(new RegExp(`:${action}\\b|\`${action}\``));
+  });
 });
