@@ -91,9 +91,12 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
  * aws-cdk-lib's CloudFormation validation plugin: exported from 2.262.0, while the package takes
  * aws-cdk-lib from 2.258.0 (the constructs need no more). An app on an older one gets one line.
  */
-export function validatePlugin(lib: Partial<typeof cdk> = cdk): typeof cdk.CloudFormationValidatePlugin {
+export function validatePlugin(
+  // Typed without naming the class, so that the declarations also hold for an aws-cdk-lib without it.
+  lib: { readonly CloudFormationValidatePlugin?: unknown } = cdk,
+): new () => cdk.IPolicyValidationPlugin {
   const plugin = lib.CloudFormationValidatePlugin;
-  if (typeof plugin === 'function') return plugin;
+  if (typeof plugin === 'function') return plugin as new () => cdk.IPolicyValidationPlugin;
   throw new ConfigError([
     `context "validate": got true, but aws-cdk-lib ${cdkVersion()} has no CloudFormationValidatePlugin (2.262.0 and later do): upgrade aws-cdk-lib, or leave validate off and check the templates with cfn-lint`,
   ]);

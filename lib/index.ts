@@ -5,7 +5,23 @@ export * from './ses-smtp';
 export * from './ses-smtp-stack';
 export * from './ecs-secrets';
 export * from './app';
-export * from './config/schema';
+// The settings' types, not the zod schemas: the declarations stay free of zod's (see config/types.ts).
+export type {
+  AlarmLevelsConfig,
+  AlarmsConfig,
+  ApexSpfConfig,
+  ConfigFile,
+  DmarcConfig,
+  DmarcPolicy,
+  DnsConfig,
+  EnvironmentConfig,
+  FeedbackConfig,
+  GitHubConfig,
+  HealthConfig,
+  MailFromConfig,
+  ParsedConfigFile,
+  ParsedEnvironment,
+} from './config/types';
 export * from './config/settings';
 export * from './config/load';
 export * from './config/smtp-regions';

@@ -1,7 +1,7 @@
 import { CfnElement, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EnvironmentConfig } from './config/schema';
+import type { EnvironmentConfig } from './config/types';
 import { HealthChecks } from './constructs/health-checks';
 import { OperatorAlarms } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';

@@ -25,12 +25,8 @@ import {
   resolveEnvironment,
   zoneRecordsOf,
 } from './config/load';
-import {
-  awsRegion,
-  EnvironmentConfig,
-  EnvironmentSchema,
-  environmentName as environmentNameSchema,
-} from './config/schema';
+import { awsRegion, EnvironmentSchema, environmentName as environmentNameSchema } from './config/schema';
+import type { EnvironmentConfig } from './config/types';
 import { SesSmtpSettings } from './config/settings';
 import type { DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';

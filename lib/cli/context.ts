@@ -2,7 +2,7 @@ import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, NamedEnvironment } from '../config/load';
-import { EnvironmentConfig } from '../config/schema';
+import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';

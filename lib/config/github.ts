@@ -1,4 +1,4 @@
-import { ConfigFile, EnvironmentConfig, ParsedConfigFile } from './schema';
+import type { ConfigFile, EnvironmentConfig, ParsedConfigFile } from './types';
 import { stackName } from '../stack-name';
 
 /*

@@ -13,13 +13,8 @@ import {
   ROUTE53_VALUE_MAX,
   route53TxtLength,
 } from '../dns-records';
-import {
-  ConfigFile,
-  ConfigFileSchema,
-  EnvironmentConfig,
-  ParsedConfigFile,
-  ParsedEnvironment,
-} from './schema';
+import { ConfigFileSchema } from './schema';
+import type { ConfigFile, EnvironmentConfig, ParsedConfigFile, ParsedEnvironment } from './types';
 import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
@@ -570,8 +565,19 @@ export function problemLines(source: string, problems: readonly Problem[]): stri
   return problems.map((p) => line(source, p.path, p.input, p.expected));
 }
 
+/**
+ * An issue of a zod parse, as issueLines takes it: declared without zod's types, so that the
+ * package's declarations never reach zod's (see types.ts). Every zod issue is one.
+ */
+export interface SchemaIssue {
+  readonly code: string;
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
 /** One line per zod issue, in the same form as problemLines. */
-export function issueLines(source: string, issues: readonly z.core.$ZodIssue[]): string[] {
+export function issueLines(source: string, schemaIssues: readonly SchemaIssue[]): string[] {
+  const issues = schemaIssues as readonly z.core.$ZodIssue[];
   // One value, one line: a value that breaks two rules (a pattern and a length) is reported once.
   const seen = new Set<string>();
   const first = issues.filter((issue) => {

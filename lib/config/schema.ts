@@ -518,28 +518,18 @@ export const ConfigFileSchema = strict({
     .refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
 });
 
-/** An environment as the schema gives it, before the loader resolves the cross-field defaults. */
-export type ParsedEnvironment = z.output<typeof EnvironmentSchema>;
-export type ParsedConfigFile = z.output<typeof ConfigFileSchema>;
-
-/**
- * An environment after loading: what the schema gives, with the defaults that depend on other
- * fields (or other environments) resolved by the loader.
- */
-export type EnvironmentConfig = Omit<ParsedEnvironment, 'credentials' | 'alarms'> & {
-  readonly credentials: ParsedEnvironment['credentials'] & { readonly allowedFromAddresses: string[] };
-  readonly alarms: Omit<ParsedEnvironment['alarms'], 'accountAlarms'> & {
-    /** True for the one environment of its account and Region that owns the account-level alarms. */
-    readonly accountAlarms: boolean;
-  };
-};
-export type DnsConfig = EnvironmentConfig['dns'];
-export type DmarcConfig = EnvironmentConfig['dmarc'];
-export type ApexSpfConfig = EnvironmentConfig['apexSpf'];
-export type AlarmsConfig = EnvironmentConfig['alarms'];
-export type FeedbackConfig = EnvironmentConfig['feedback'];
-export type HealthConfig = EnvironmentConfig['health'];
-export type GitHubConfig = z.output<typeof GitHub>;
-export type ConfigFile = Omit<z.output<typeof ConfigFileSchema>, 'environments'> & {
-  readonly environments: Record<string, EnvironmentConfig>;
-};
+// The types of what it gives are plain, in types.ts (test/config/settings.test.ts checks them
+// against z.output of these schemas): the package's declarations then never reach zod's.
+export type {
+  AlarmsConfig,
+  ApexSpfConfig,
+  ConfigFile,
+  DmarcConfig,
+  DnsConfig,
+  EnvironmentConfig,
+  FeedbackConfig,
+  GitHubConfig,
+  HealthConfig,
+  ParsedConfigFile,
+  ParsedEnvironment,
+} from './types';

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
-import type { EnvironmentSchema } from '../../lib/config/schema';
+import type { ConfigFileSchema, EnvironmentSchema } from '../../lib/config/schema';
+import type { GitHubConfig, ParsedConfigFile, ParsedEnvironment } from '../../lib/config/types';
 import type { SesSmtpSettings } from '../../lib/config/settings';
 
 /*
@@ -69,6 +70,22 @@ export type SettingsMatchTheSchema = Assert<
     true,
     true,
   ]
+    ? true
+    : false
+>;
+
+/** Exactly the same type, readonly and optional modifiers included. */
+type Identical<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/**
+ * Fails the type-check when the plain types of types.ts (the package's declarations use them, not
+ * zod's) differ from what the schemas give.
+ */
+export type ConfigTypesMatchTheSchema = Assert<
+  [
+    Identical<ParsedEnvironment, z.output<typeof EnvironmentSchema>>,
+    Identical<ParsedConfigFile, z.output<typeof ConfigFileSchema>>,
+    Identical<GitHubConfig, NonNullable<z.output<typeof ConfigFileSchema>['github']>>,
+  ] extends [true, true, true]
     ? true
     : false
 >;
