@@ -362,9 +362,9 @@ function claimInApp(
   const records =
     zoneId === undefined || zoneId === LOOKUP_PLACEHOLDER_ZONE_ID
       ? []
-      : zoneRecordsOf({ ...config, region }).map((record) => ({
+      : zoneRecordsOf(zoneId, { ...config, region }).map(({ record, key }) => ({
           record,
-          key: `record ${zoneId} ${record.name.toLowerCase()} ${record.type}`,
+          key: `record ${key}`,
         }));
   const clashes = new Map<string, DnsRecord[]>();
   for (const { record, key } of records) {

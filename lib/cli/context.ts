@@ -314,7 +314,7 @@ export class CliContext {
    * The value of the stack's output `output`; when there is none, a UsageError that names why (no
    * such stack, several SesSmtp constructs in it, or no such output) and then the caller's fix.
    */
-  private async stackOutput(
+  async stackOutput(
     output: string,
     fix: { readonly notFound: string; readonly several: string; readonly missing: string },
   ): Promise<string> {

@@ -390,8 +390,7 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
     if (env.dns.mode === 'route53') {
       const zone = env.dns.hostedZoneId;
       const clashes = new Map<string, DnsRecord[]>();
-      for (const record of zoneRecordsOf(env)) {
-        const key = `${zone} ${record.name.toLowerCase()} ${record.type}`;
+      for (const { record, key } of zoneRecordsOf(zone, env)) {
         const other = zoneRecords.get(key);
         if (other === undefined) zoneRecords.set(key, name);
         else clashes.set(other, [...(clashes.get(other) ?? []), record]);
@@ -615,15 +614,19 @@ export const RECORD_FIELDS: Record<
   },
 };
 
-/** The records an environment writes into its hosted zone, besides the DKIM CNAMEs (unique per identity). */
+/**
+ * The records an environment writes into hosted zone `zoneId`, besides the DKIM CNAMEs (unique
+ * per identity), each with the key two writers of one record set share (zone, name, type).
+ */
 export function zoneRecordsOf(
+  zoneId: string,
   env: Pick<ParsedEnvironment, 'domain' | 'mailFrom' | 'region' | 'dmarc' | 'apexSpf'>,
-): DnsRecord[] {
+): { record: DnsRecord; key: string }[] {
   return [
     ...mailFromRecords(env.domain, env.mailFrom.subdomain, env.region),
     ...(env.dmarc.enabled ? [dmarcRecord(env.domain, env.dmarc)] : []),
     ...(env.apexSpf.enabled ? [apexTxtRecord(env.domain, env.apexSpf)] : []),
-  ];
+  ].map((record) => ({ record, key: `${zoneId} ${record.name.toLowerCase()} ${record.type}` }));
 }
 
 function isAtOrUnder(name: string, parent: string): boolean {

@@ -15,6 +15,7 @@ import {
   healthyZone,
   REGION,
   run,
+  stackWithOutputs,
   tmp,
   withSteppingClock,
   writeConfig,
@@ -258,6 +259,18 @@ describe('test-alarm', () => {
       alarm: 'SesSmtp-prod-Errors-2',
       actions: [{ arn: ALARM_TOPIC_ARN, result: 'failed', error: KMS_DENIED }],
     });
+  });
+
+  test('a stack without the output OperatorAlarmTopicArn: one line with the fix, exit 2, nothing set', async () => {
+    stackWithOutputs('SesSmtp-prod', {
+      SmtpSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x',
+    });
+    const r = await cli(['--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'ses-smtp: stack SesSmtp-prod has no output OperatorAlarmTopicArn: redeploy it with this version, or pass --alarm NAME\n',
+    );
+    expect(setCalls()).toEqual([]);
   });
 
   test('without an environments file and --stack: one line, exit 2, no AWS call', async () => {

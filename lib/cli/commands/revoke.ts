@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { IAMClient, ListAccessKeysCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
@@ -132,7 +133,7 @@ async function clearStalledRotation(
   // A version without a value yet: its createSecret is between CreateAccessKey and PutSecretValue,
   // and the key it stores may be one listed above. Read again for up to 10 s before leaving it.
   let version = await read();
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? delay;
   for (let attempt = 0; version === undefined && attempt < 10; attempt++) {
     await sleep(1000);
     version = await read();

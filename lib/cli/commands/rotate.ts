@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   DescribeSecretCommand,
   RotateSecretCommand,
@@ -49,7 +50,7 @@ export async function rotateAndWait(
   secretId: string,
   options: RotateOptions = {},
 ): Promise<{ versionId: string; accessKeyId: string }> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? delay;
   const now = options.now ?? Date.now;
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   AlarmHistoryItem,
   CloudWatchClient,
@@ -105,19 +106,16 @@ async function actionHistory(
 
 /** The operator topic of the stack: its output OperatorAlarmTopicArn. */
 async function operatorTopic(ctx: CliContext): Promise<string> {
-  const outputs = await ctx.stackOutputs();
-  const topicArn = outputs?.OperatorAlarmTopicArn;
-  if (topicArn) return topicArn;
   if (ctx.stackName === undefined) {
     throw new UsageError(
       '--stack is missing: without an environments file pass --stack NAME (its output OperatorAlarmTopicArn names the alarms), or --alarm NAME',
     );
   }
-  throw new UsageError(
-    outputs
-      ? `stack ${ctx.stackName} has no output OperatorAlarmTopicArn: redeploy it with this version, or pass --alarm NAME`
-      : `stack ${ctx.stackName} not found in ${ctx.region}: deploy it (npx cdk deploy ${ctx.stackName}), or pass --alarm NAME (and --region)`,
-  );
+  return ctx.stackOutput('OperatorAlarmTopicArn', {
+    notFound: 'pass --alarm NAME (and --region), or --stack where it lives',
+    several: 'pass --alarm NAME (which one is meant is not known)',
+    missing: 'redeploy it with this version, or pass --alarm NAME',
+  });
 }
 
 /**
@@ -217,7 +215,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
     }),
   );
 
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? delay;
   const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
   const outcomes = new Map<string, ActionOutcome>();
   for (;;) {
