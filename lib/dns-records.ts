@@ -91,6 +91,11 @@ export function dmarcValue(options: DmarcRecordOptions): string {
   return tags.join('; ');
 }
 
+/** The rua= and ruf= URIs of the record, in that order. */
+export function dmarcReportUris(options: DmarcRecordOptions): string[] {
+  return [...options.aggregateReportUris, ...options.forensicReportUris];
+}
+
 export function dmarcRecord(domain: string, options: DmarcRecordOptions): DnsRecord {
   return {
     key: 'DmarcTxt',

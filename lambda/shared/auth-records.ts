@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 /*
  * SPF and DMARC records as receivers read them, so that a live record is compared by meaning, not
  * by its text: a DNS provider's console, or a person, may space, order or spell a record another
@@ -113,4 +114,76 @@ export function sameTxtValue(expected: string, found: string): boolean {
 /** The record kind a TXT value has only one of at a name (SPF, DMARC), if it is one. */
 export function singleRecordKind(txt: string): 'SPF' | 'DMARC' | undefined {
   return isSpfRecord(txt) ? 'SPF' : isDmarcRecord(txt) ? 'DMARC' : undefined;
+}
+
+/** One report destination's domain and the report URIs that name it. */
+export interface ReportDestination {
+  readonly host: string;
+  readonly uris: readonly string[];
+}
+
+/**
+ * The domains of the mailto: report URIs (rua=, ruf=), in lower case and ASCII (a %-encoded
+ * non-ASCII domain in its punycode form), each once with the URIs that name it. A size limit
+ * ("!10m") and header fields ("?subject=...") are not part of the address; an address literal
+ * ("[192.0.2.1]") has no domain to ask about, and a URI that does not parse names none. Other
+ * schemes are left out: receivers send reports by mail (RFC 7489 §6.2 makes only mailto: required).
+ */
+export function reportDestinations(uris: readonly string[]): ReportDestination[] {
+  const byHost = new Map<string, string[]>();
+  for (const uri of uris) {
+    const mailto = /^mailto:([^?]*)/i.exec(uri.replace(/![0-9]+[kmgt]?$/i, ''));
+    if (!mailto) continue;
+    let to: string;
+    try {
+      to = decodeURIComponent(mailto[1]);
+    } catch {
+      continue;
+    }
+    // RFC 6068: several addresses separated by commas (in a DMARC URI, %2C).
+    for (const address of to.split(',')) {
+      const at = address.lastIndexOf('@');
+      const domain = address.slice(at + 1).replace(/\.$/, '');
+      if (at < 1 || !domain || domain.startsWith('[')) continue;
+      const host = domainToASCII(domain).toLowerCase();
+      if (!host) continue;
+      const named = byHost.get(host) ?? [];
+      if (!named.includes(uri)) named.push(uri);
+      byHost.set(host, named);
+    }
+  }
+  return [...byHost].map(([host, named]) => ({ host, uris: named }));
+}
+
+/**
+ * Registry suffixes of two labels under a country code ("co.uk", "com.au", "ac.jp", "ne.jp"): two
+ * names that share only such a suffix belong to different organizations.
+ */
+const SECOND_LEVEL_REGISTRY = /^(?:ac|co|com|edu|go|gob|gov|gv|ltd|mil|ne|net|nom|or|org|plc|sch)\.[a-z]{2}$/;
+
+/**
+ * Whether reports for `domain` may go to `host` without its consent: both in one Organizational
+ * Domain (RFC 7489 §3.2, §7.1). That needs the Public Suffix List; without it, this errs towards
+ * one organization. Names that share fewer than two trailing labels, or only a registry suffix like
+ * "co.uk", belong to two (an Organizational Domain is a public suffix and one label more); names
+ * under one other suffix of two or more labels ("example.com", "app.github.io") count as one.
+ */
+export function sameOrganization(domain: string, host: string): boolean {
+  const a = domain.toLowerCase().replace(/\.$/, '').split('.').reverse();
+  const b = host.toLowerCase().replace(/\.$/, '').split('.').reverse();
+  let shared = 0;
+  while (shared < Math.min(a.length, b.length) && a[shared] === b[shared]) shared++;
+  if (shared < 2) return false;
+  const suffix = a.slice(0, shared).reverse().join('.');
+  return !(shared === 2 && SECOND_LEVEL_REGISTRY.test(suffix));
+}
+
+/** The report destinations of `domain`'s DMARC record that must consent to its reports. */
+export function externalReportDestinations(domain: string, uris: readonly string[]): ReportDestination[] {
+  return reportDestinations(uris).filter((d) => !sameOrganization(domain, d.host));
+}
+
+/** The name where `host` consents to reports about `domain` (RFC 7489 §7.1), "v=DMARC1" in a TXT. */
+export function reportAuthorizationName(domain: string, host: string): string {
+  return `${domain.toLowerCase().replace(/\.$/, '')}._report._dmarc.${host}`;
 }

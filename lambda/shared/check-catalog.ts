@@ -32,7 +32,7 @@ export const MAIL_FROM: CheckInfo = {
 export const DMARC: CheckInfo = {
   id: 'dmarc',
   runbook:
-    'The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it.',
+    "The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it. Or a report address at another organization's domain has not consented in its DNS (RFC 7489 §7.1): mail flows, but receivers send it no DMARC report; doctor names the record that domain must publish.",
 };
 
 export const SENDING: CheckInfo = {

@@ -16,11 +16,19 @@ import {
   DmarcRecordOptions,
   DnsRecord,
   dmarcRecord,
+  dmarcReportUris,
   mailFromRecords,
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
-import { dmarcPolicy, isDmarcRecord, isMisspeltDmarcRecord } from './auth-records';
+import {
+  dmarcPolicy,
+  isDmarcRecord,
+  isMisspeltDmarcRecord,
+  externalReportDestinations,
+  reportAuthorizationName,
+  ReportDestination,
+} from './auth-records';
 import { checkRecord } from './dns-check';
 import {
   accessKeyState,
@@ -268,12 +276,18 @@ const dmarcCheck: Check = {
   ...catalog.DMARC,
   run: async (run) => {
     const { target, clients } = run;
+    const { dmarc } = target.dns;
     const results: CheckResult[] = [];
-    if (target.dns.dmarc) {
-      results.push(await checkRecord(clients.resolver, dmarcRecord(target.identity, target.dns.dmarc)));
+    let uris: readonly string[];
+    if (dmarc) {
+      results.push(await checkRecord(clients.resolver, dmarcRecord(target.identity, dmarc)));
+      uris = dmarcReportUris(dmarc);
     } else {
-      results.push(await dmarcManagedElsewhere(clients.resolver, target.identity));
+      const live = await dmarcManagedElsewhere(clients.resolver, target.identity);
+      results.push(live.result);
+      uris = live.uris;
     }
+    results.push(...(await reportAuthorizations(clients.resolver, target.identity, uris)));
     if (target.dns.apexSpf)
       results.push(await checkRecord(clients.resolver, apexTxtRecord(target.identity, target.dns.apexSpf)));
     return results;
@@ -281,7 +295,10 @@ const dmarcCheck: Check = {
 };
 
 /** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
-async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Promise<CheckResult> {
+async function dmarcManagedElsewhere(
+  resolver: dns.Resolver,
+  domain: string,
+): Promise<{ result: CheckResult; uris: string[] }> {
   const title = `DMARC record at _dmarc.${domain}`;
   let found: string[];
   try {
@@ -292,7 +309,7 @@ async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Pr
   const records = found.filter(isDmarcRecord);
   if (records.length !== 1) {
     const misspelt = records.length === 0 ? found.find(isMisspeltDmarcRecord) : undefined;
-    return {
+    const result: CheckResult = {
       id: 'DmarcTxt',
       status: 'fail',
       title,
@@ -301,23 +318,79 @@ async function dmarcManagedElsewhere(resolver: dns.Resolver, domain: string): Pr
         ? 'write the version as "v=DMARC1", in upper case (RFC 7489 §6.3: receivers ignore the record otherwise)'
         : 'publish exactly one TXT "v=DMARC1; p=quarantine; ..." (or set dmarc.enabled to let the stack do it)',
     };
+    return { result, uris: [] };
   }
   const policy = dmarcPolicy(records[0]);
-  return 'tags' in policy
-    ? {
-        id: 'DmarcTxt',
-        status: policy.tags.p === 'none' ? 'warn' : 'ok',
-        title,
-        detail: records[0],
-        fix: 'p=none only monitors: move to quarantine once reports look clean',
-      }
-    : {
-        id: 'DmarcTxt',
-        status: 'fail',
-        title,
-        detail: records[0],
-        fix: `${policy.problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
-      };
+  if (!('tags' in policy)) {
+    const result: CheckResult = {
+      id: 'DmarcTxt',
+      status: 'fail',
+      title,
+      detail: records[0],
+      fix: `${policy.problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
+    };
+    return { result, uris: [] };
+  }
+  const { tags } = policy;
+  const result: CheckResult = {
+    id: 'DmarcTxt',
+    status: tags.p === 'none' ? 'warn' : 'ok',
+    title,
+    detail: records[0],
+    fix: 'p=none only monitors: move to quarantine once reports look clean',
+  };
+  return { result, uris: [tags.rua, tags.ruf].flatMap((list) => list.split(',')).filter(Boolean) };
+}
+
+/**
+ * The report destinations of `domain`'s DMARC record at another organization's domain: each must
+ * consent in its own DNS, or receivers send it no report (RFC 7489 §7.1), and nothing tells the
+ * domain's owner. A warning: mail flows either way, but the reports asked for never come.
+ */
+export async function reportAuthorizations(
+  resolver: dns.Resolver,
+  domain: string,
+  uris: readonly string[],
+): Promise<CheckResult[]> {
+  const external = externalReportDestinations(domain, uris);
+  return Promise.all(external.map((d) => reportAuthorization(resolver, domain, d)));
+}
+
+async function reportAuthorization(
+  resolver: dns.Resolver,
+  domain: string,
+  { host, uris }: ReportDestination,
+): Promise<CheckResult> {
+  const name = reportAuthorizationName(domain, host);
+  const result = (status: CheckStatus, detail: string, fix?: string): CheckResult => ({
+    id: 'DmarcReportAuthorization',
+    status,
+    title: `DMARC reports to ${host} (TXT ${name})`,
+    detail,
+    ...(fix !== undefined && { fix }),
+  });
+  let found: string[];
+  try {
+    found = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTFOUND' && code !== 'ENODATA') {
+      return result(
+        'warn',
+        `DNS lookup failed (${code ?? (e as Error).message})`,
+        'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
+      );
+    }
+    found = [];
+  }
+  // A wildcard (*._report._dmarc.HOST) answers this name too, as DNS resolves it.
+  const consent = found.find(isDmarcRecord);
+  if (consent) return result('ok', `"${consent}"`);
+  return result(
+    'warn',
+    found.length ? `found ${found.map((v) => `"${v}"`).join(' ')}` : 'not found in DNS',
+    `receivers send no report to ${uris.join(', ')} until ${host} publishes TXT "v=DMARC1" at ${name} (RFC 7489 §7.1; a report service does this when the domain is added to its account), or send the reports to an address at ${domain}`,
+  );
 }
 
 const sendingCheck: Check = {

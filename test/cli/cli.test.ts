@@ -816,6 +816,59 @@ describe('dns', () => {
   });
 });
 
+describe("dns: a DMARC report address at another organization's domain (RFC 7489 §7.1)", () => {
+  const VENDOR = 'example.com._report._dmarc.dmarc-vendor.net';
+  beforeEach(() => {
+    const dmarc = { aggregateReportUris: ['mailto:dmarc@example.com', 'mailto:rua@dmarc-vendor.net'] };
+    config = writeConfig({ dmarc });
+    dns.zone['_dmarc.example.com'].TXT = [
+      [
+        'v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com,mailto:rua@dmarc-vendor.net; adkim=r; aspf=r',
+      ],
+    ];
+  });
+
+  test('dns prints the record that domain must publish, as a comment after the zone lines', async () => {
+    const r = await cli(['dns']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').slice(-3)).toEqual([
+      '; DMARC reports to dmarc-vendor.net: receivers send them only once dmarc-vendor.net publishes this in its own zone (RFC 7489 §7.1):',
+      `; ${VENDOR}. IN TXT "v=DMARC1"`,
+      '',
+    ]);
+    expect(JSON.parse((await cli(['dns', '--json'])).stdout).reportAuthorizations).toEqual([
+      { host: 'dmarc-vendor.net', name: `${VENDOR}.`, type: 'TXT', value: 'v=DMARC1' },
+    ]);
+  });
+
+  test('dns --check warns while it is missing (exit 0: mail flows), and passes once it is there', async () => {
+    const missing = await cli(['dns', '--check', '--resolver', dns.address]);
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toContain(`! DMARC reports to dmarc-vendor.net (TXT ${VENDOR}): not found in DNS`);
+    expect(missing.stdout).toContain(
+      `→ receivers send no report to mailto:rua@dmarc-vendor.net until dmarc-vendor.net publishes TXT "v=DMARC1" at ${VENDOR}`,
+    );
+    expect(
+      JSON.parse((await cli(['dns', '--check', '--json', '--resolver', dns.address])).stdout),
+    ).toMatchObject({
+      ok: true,
+      results: expect.arrayContaining([expect.objectContaining({ status: 'warn' })]),
+    });
+    dns.zone[VENDOR] = { TXT: [['v=DMARC1']] };
+    const present = await cli(['dns', '--check', '--resolver', dns.address]);
+    expect(present.stdout).toContain(`✓ DMARC reports to dmarc-vendor.net (TXT ${VENDOR}): "v=DMARC1"`);
+    expect(present.stdout).not.toMatch(/^[!✗]/m);
+    expect(present.code).toBe(0);
+  });
+
+  test('doctor warns in its dmarc section, and still exits 0', async () => {
+    const r = await cli(['doctor', ...local()]);
+    expect(r.stdout).toContain(`! DMARC reports to dmarc-vendor.net (TXT ${VENDOR}): not found in DNS`);
+    expect(r.stdout).toMatch(/\n\d+ ok, 1 warnings, 0 failed\n/);
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('doctor', () => {
   const doctor = (extra: string[] = [], options = {}) => cli(['doctor', ...local(), ...extra], options);
   afterEach(() => jest.useRealTimers());

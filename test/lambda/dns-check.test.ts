@@ -1,5 +1,12 @@
 import { promises as dnsPromises } from 'node:dns';
-import { dmarcPolicy, isDmarcRecord, sameTxtValue, spfTerms } from '../../lambda/shared/auth-records';
+import {
+  dmarcPolicy,
+  isDmarcRecord,
+  reportDestinations,
+  sameOrganization,
+  sameTxtValue,
+  spfTerms,
+} from '../../lambda/shared/auth-records';
 import { CheckRun, CHECKS, HealthClients } from '../../lambda/shared/checks';
 import { checkRecord } from '../../lambda/shared/dns-check';
 import { dmarcRecord, mailFromRecords } from '../../lib/dns-records';
@@ -251,5 +258,130 @@ describe('DMARC managed outside the stack', () => {
   test('fails two records', async () => {
     dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=reject'], ['v=DMARC1; p=none']] };
     expect(await dmarcCheck()).toMatchObject({ status: 'fail', detail: '2 DMARC records' });
+  });
+});
+
+describe('DMARC report addresses at another domain (RFC 7489 §7.1)', () => {
+  const VENDOR = 'example.com._report._dmarc.dmarc-vendor.net';
+
+  test.each<[string, string[], { host: string; uris: string[] }[]]>([
+    [
+      'a size limit and header fields',
+      ['mailto:d@Vendor.NET!10m', 'mailto:r@vendor.net?subject=dmarc'],
+      [{ host: 'vendor.net', uris: ['mailto:d@Vendor.NET!10m', 'mailto:r@vendor.net?subject=dmarc'] }],
+    ],
+    [
+      'two addresses in one URI (%2C), an absolute domain',
+      ['MAILTO:a@one.org%2Cb@two.org.'],
+      [
+        { host: 'one.org', uris: ['MAILTO:a@one.org%2Cb@two.org.'] },
+        { host: 'two.org', uris: ['MAILTO:a@one.org%2Cb@two.org.'] },
+      ],
+    ],
+    [
+      'a %-encoded non-ASCII domain, in punycode',
+      ['mailto:d@b%C3%BCcher.example'],
+      [{ host: 'xn--bcher-kva.example', uris: ['mailto:d@b%C3%BCcher.example'] }],
+    ],
+    [
+      'a quoted local part with "@" in it',
+      ['mailto:%22a@b%22@vendor.net'],
+      [{ host: 'vendor.net', uris: ['mailto:%22a@b%22@vendor.net'] }],
+    ],
+    [
+      'other schemes, address literals and bad %-encoding name no domain',
+      [
+        'https://reports.example.net/dmarc',
+        'mailto:d@[192.0.2.1]',
+        'mailto:d@vendor.net%E0%A4%A',
+        'mailto:nobody',
+      ],
+      [],
+    ],
+  ])('reads the domains: %s', (_case, uris, expected) => {
+    expect(reportDestinations(uris)).toEqual(expected);
+  });
+
+  test.each([
+    ['example.com', 'example.com', true],
+    ['example.com', 'Reports.Example.COM.', true],
+    ['mail.example.com', 'example.com', true],
+    ['app.example.com', 'reports.example.com', true],
+    ['example.co.uk', 'mail.example.co.uk', true],
+    ['example.com', 'dmarc-vendor.net', false],
+    ['example.com', 'other.com', false],
+    ['example.co.uk', 'vendor.co.uk', false],
+    ['example.com.au', 'vendor.com.au', false],
+  ])('%s and %s in one organization: %s', (domain, host, same) => {
+    expect(sameOrganization(domain, host)).toBe(same);
+  });
+
+  /** The dmarc check's results for the example's record with these report URIs, after the record's. */
+  async function consents(aggregateReportUris: string[], forensicReportUris: string[] = []) {
+    const dmarc = { ...EXAMPLE_DMARC, aggregateReportUris, forensicReportUris };
+    dns.zone['_dmarc.example.com'] = { TXT: [[dmarcRecord('example.com', dmarc).values[0]]] };
+    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail', dmarc } };
+    const run = new CheckRun(target, { resolver } as unknown as HealthClients);
+    const [record, ...rest] = await CHECKS.find((c) => c.id === 'dmarc')!.run(run);
+    expect(record).toMatchObject({ id: 'DmarcTxt', status: 'ok' });
+    return rest;
+  }
+
+  test('an address of the domain, or of its organization, needs no consent: nothing is looked up', async () => {
+    expect(await consents(['mailto:dmarc@example.com', 'mailto:d@reports.example.com'])).toEqual([]);
+  });
+
+  test('warns when the other domain has not consented, naming the record and the addresses', async () => {
+    const uris = ['mailto:rua@dmarc-vendor.net', 'mailto:d@example.com'];
+    expect(await consents(uris, ['mailto:ruf@dmarc-vendor.net!1m'])).toEqual([
+      {
+        id: 'DmarcReportAuthorization',
+        status: 'warn',
+        title: `DMARC reports to dmarc-vendor.net (TXT ${VENDOR})`,
+        detail: 'not found in DNS',
+        fix: `receivers send no report to mailto:rua@dmarc-vendor.net, mailto:ruf@dmarc-vendor.net!1m until dmarc-vendor.net publishes TXT "v=DMARC1" at ${VENDOR} (RFC 7489 §7.1; a report service does this when the domain is added to its account), or send the reports to an address at example.com`,
+      },
+    ]);
+  });
+
+  test.each([
+    ['its consent', [['v=DMARC1']], 'ok', '"v=DMARC1"'],
+    ['its consent beside other text', [['google-site-verification=x'], ['v=DMARC1;']], 'ok', '"v=DMARC1;"'],
+    ['a version in lower case, which receivers do not read', [['v=dmarc1']], 'warn', 'found "v=dmarc1"'],
+  ])('the other domain publishes %s', async (_case, txt, status, detail) => {
+    dns.zone[VENDOR] = { TXT: txt };
+    expect(await consents(['mailto:rua@dmarc-vendor.net'])).toEqual([
+      expect.objectContaining({ status, detail }),
+    ]);
+  });
+
+  test('a lookup that fails is a warning that says so', async () => {
+    dns.zone[VENDOR] = { RCODE: 2 };
+    expect(await consents(['mailto:rua@dmarc-vendor.net'])).toEqual([
+      expect.objectContaining({ status: 'warn', detail: 'DNS lookup failed (ESERVFAIL)' }),
+    ]);
+  });
+
+  test('a record managed elsewhere: its rua and ruf addresses are checked too', async () => {
+    dns.zone['_dmarc.example.com'] = {
+      TXT: [['v=DMARC1; p=reject; rua=mailto:a@example.com , mailto:b@vendor.org; ruf=mailto:c@other.net']],
+    };
+    dns.zone['example.com._report._dmarc.vendor.org'] = { TXT: [['v=DMARC1']] };
+    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
+    const run = new CheckRun(target, { resolver } as unknown as HealthClients);
+    const results = await CHECKS.find((c) => c.id === 'dmarc')!.run(run);
+    expect(results.map((r) => [r.id, r.status, r.title])).toEqual([
+      ['DmarcTxt', 'ok', 'DMARC record at _dmarc.example.com'],
+      [
+        'DmarcReportAuthorization',
+        'ok',
+        'DMARC reports to vendor.org (TXT example.com._report._dmarc.vendor.org)',
+      ],
+      [
+        'DmarcReportAuthorization',
+        'warn',
+        'DMARC reports to other.net (TXT example.com._report._dmarc.other.net)',
+      ],
+    ]);
   });
 });

@@ -239,6 +239,16 @@ describe('scheduled health checks', () => {
       /2 DMARC records/,
     ],
     [
+      'dmarc',
+      'reports to another domain that has not consented',
+      () => {
+        const dmarc = { ...EXAMPLE_DMARC, aggregateReportUris: ['mailto:rua@dmarc-vendor.net'] };
+        target = { ...TARGET, dns: { ...TARGET.dns, dmarc } };
+        dns.zone['_dmarc.example.com'].TXT = [[dmarcValue(dmarc)]];
+      },
+      /"status":"warn","title":"DMARC reports to dmarc-vendor\.net \(TXT example\.com\._report\._dmarc\.dmarc-vendor\.net\)"/,
+    ],
+    [
       'sending',
       'account sending paused',
       () => (ses.account.sendingEnabled = false),
