@@ -56,6 +56,11 @@ export function fqdn(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
 }
 
+/** A DNS name as names compare: lower case, without the final dot (RFC 4343; absolute and relative names are one). */
+export function bareName(name: string): string {
+  return name.replace(/\.$/, '').toLowerCase();
+}
+
 export function mailFromDomain(domain: string, subdomain: string): string {
   return `${subdomain}.${domain}`;
 }
@@ -94,6 +99,21 @@ export function dmarcValue(options: DmarcRecordOptions): string {
 /** The rua= and ruf= URIs of the record, in that order. */
 export function dmarcReportUris(options: DmarcRecordOptions): string[] {
   return [...options.aggregateReportUris, ...options.forensicReportUris];
+}
+
+/**
+ * The consent of `host`, in its own zone, to DMARC reports about `domain` (RFC 7489 §7.1): a
+ * report address at another organization's domain gets none without it. A wildcard
+ * (`*._report._dmarc.HOST`) gives it for every domain.
+ */
+export function reportAuthorizationRecord(domain: string, host: string): DnsRecord {
+  return {
+    key: 'DmarcReportAuthorization',
+    name: fqdn(`${bareName(domain)}._report._dmarc.${host}`),
+    type: 'TXT',
+    values: ['v=DMARC1'],
+    purpose: `DMARC reports to ${host}`,
+  };
 }
 
 export function dmarcRecord(domain: string, options: DmarcRecordOptions): DnsRecord {

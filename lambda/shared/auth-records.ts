@@ -1,9 +1,13 @@
-import { domainToASCII } from 'node:url';
 /*
  * SPF and DMARC records as receivers read them, so that a live record is compared by meaning, not
  * by its text: a DNS provider's console, or a person, may space, order or spell a record another
  * way than the stack prints it.
  */
+
+import { isIPv4 } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { DMARC_URI_SIZE_RE } from '../../lib/config/syntax';
+import { bareName } from '../../lib/dns-records';
 
 /** An SPF record: "v=spf1" in any case, then a space or the end (RFC 7208 §4.5, §4.6.1). */
 export function isSpfRecord(txt: string): boolean {
@@ -124,32 +128,36 @@ export interface ReportDestination {
 
 /**
  * The domains of the mailto: report URIs (rua=, ruf=), in lower case and ASCII (a %-encoded
- * non-ASCII domain in its punycode form), each once with the URIs that name it. A size limit
- * ("!10m") and header fields ("?subject=...") are not part of the address; an address literal
- * ("[192.0.2.1]") has no domain to ask about, and a URI that does not parse names none. Other
- * schemes are left out: receivers send reports by mail (RFC 7489 §6.2 makes only mailto: required).
+ * non-ASCII domain in its punycode form), each once with the URIs that name it. A URI's addresses
+ * are those before "?" (several separated by %2C) and those of its "to=" header field (RFC 6068);
+ * a size limit ("!10m") is not part of them. An address literal ("[192.0.2.1]", or an IPv4
+ * address written as a domain) has no domain to ask about, and a URI that does not parse names
+ * none. Other schemes are left out: receivers send reports by mail (RFC 7489 §6.2 makes only
+ * mailto: required).
  */
 export function reportDestinations(uris: readonly string[]): ReportDestination[] {
   const byHost = new Map<string, string[]>();
   for (const uri of uris) {
-    const mailto = /^mailto:([^?]*)/i.exec(uri.replace(/![0-9]+[kmgt]?$/i, ''));
+    const mailto = /^mailto:([^?]*)(?:\?(.*))?$/i.exec(uri.replace(DMARC_URI_SIZE_RE, ''));
     if (!mailto) continue;
-    let to: string;
-    try {
-      to = decodeURIComponent(mailto[1]);
-    } catch {
-      continue;
-    }
-    // RFC 6068: several addresses separated by commas (in a DMARC URI, %2C).
-    for (const address of to.split(',')) {
-      const at = address.lastIndexOf('@');
-      const domain = address.slice(at + 1).replace(/\.$/, '');
-      if (at < 1 || !domain || domain.startsWith('[')) continue;
-      const host = domainToASCII(domain).toLowerCase();
-      if (!host) continue;
-      const named = byHost.get(host) ?? [];
-      if (!named.includes(uri)) named.push(uri);
-      byHost.set(host, named);
+    const [, to, query = ''] = mailto;
+    const fields = query.split('&').filter((field) => /^to=/i.test(field));
+    for (const list of [to, ...fields.map((field) => field.slice(3))]) {
+      let addresses: string[];
+      try {
+        addresses = decodeURIComponent(list).split(',');
+      } catch {
+        continue;
+      }
+      for (const address of addresses) {
+        const at = address.lastIndexOf('@');
+        // domainToASCII: "" for a name it cannot convert, an address literal among them.
+        const host = at > 0 ? domainToASCII(bareName(address.slice(at + 1).trim())) : '';
+        if (!host || isIPv4(host)) continue;
+        const named = byHost.get(host) ?? [];
+        if (!named.includes(uri)) named.push(uri);
+        byHost.set(host, named);
+      }
     }
   }
   return [...byHost].map(([host, named]) => ({ host, uris: named }));
@@ -157,24 +165,26 @@ export function reportDestinations(uris: readonly string[]): ReportDestination[]
 
 /**
  * Registry suffixes of two labels under a country code ("co.uk", "com.au", "ac.jp", "ne.jp"): two
- * names that share only such a suffix belong to different organizations.
+ * names that share only such a suffix, neither inside the other, belong to different organizations.
  */
 const SECOND_LEVEL_REGISTRY = /^(?:ac|co|com|edu|go|gob|gov|gv|ltd|mil|ne|net|nom|or|org|plc|sch)\.[a-z]{2}$/;
 
 /**
  * Whether reports for `domain` may go to `host` without its consent: both in one Organizational
  * Domain (RFC 7489 §3.2, §7.1). That needs the Public Suffix List; without it, this errs towards
- * one organization. Names that share fewer than two trailing labels, or only a registry suffix like
- * "co.uk", belong to two (an Organizational Domain is a public suffix and one label more); names
- * under one other suffix of two or more labels ("example.com", "app.github.io") count as one.
+ * one organization, so that it never asks a domain's own addresses for consent. A name and the
+ * names under it are one; names that share fewer than two trailing labels, or only a registry
+ * suffix like "co.uk", are two (an Organizational Domain is a public suffix and one label more);
+ * names under one other suffix of two or more labels ("example.com", "app.github.io") count as one.
  */
 export function sameOrganization(domain: string, host: string): boolean {
-  const a = domain.toLowerCase().replace(/\.$/, '').split('.').reverse();
-  const b = host.toLowerCase().replace(/\.$/, '').split('.').reverse();
+  const [a, b] = [bareName(domain), bareName(host)];
+  if (a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`)) return true;
+  const [left, right] = [a.split('.').reverse(), b.split('.').reverse()];
   let shared = 0;
-  while (shared < Math.min(a.length, b.length) && a[shared] === b[shared]) shared++;
+  while (shared < Math.min(left.length, right.length) && left[shared] === right[shared]) shared++;
   if (shared < 2) return false;
-  const suffix = a.slice(0, shared).reverse().join('.');
+  const suffix = left.slice(0, shared).reverse().join('.');
   return !(shared === 2 && SECOND_LEVEL_REGISTRY.test(suffix));
 }
 
@@ -183,7 +193,18 @@ export function externalReportDestinations(domain: string, uris: readonly string
   return reportDestinations(uris).filter((d) => !sameOrganization(domain, d.host));
 }
 
-/** The name where `host` consents to reports about `domain` (RFC 7489 §7.1), "v=DMARC1" in a TXT. */
-export function reportAuthorizationName(domain: string, host: string): string {
-  return `${domain.toLowerCase().replace(/\.$/, '')}._report._dmarc.${host}`;
+/**
+ * What a consent record at `host` says (RFC 7489 §7.1): its own "rua=" or "ruf=" replace the
+ * domain's, but only with addresses at `host`; one elsewhere makes receivers send no report to
+ * either. The first such URI, or undefined.
+ */
+export function consentRedirect(consent: string, host: string): string | undefined {
+  for (const part of consent.split(';')) {
+    const tag = /^[ \t]*ru[af][ \t]*=[ \t]*(.*)$/i.exec(part);
+    if (!tag) continue;
+    const uris = tag[1].split(',').map((uri) => uri.trim());
+    const elsewhere = uris.find((uri) => reportDestinations([uri]).some((d) => d.host !== host));
+    if (elsewhere) return elsewhere;
+  }
+  return undefined;
 }

@@ -32,7 +32,13 @@ export const MAIL_FROM: CheckInfo = {
 export const DMARC: CheckInfo = {
   id: 'dmarc',
   runbook:
-    "The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it. Or a report address at another organization's domain has not consented in its DNS (RFC 7489 §7.1): mail flows, but receivers send it no DMARC report; doctor names the record that domain must publish.",
+    'The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it.',
+};
+
+export const DMARC_REPORTS: CheckInfo = {
+  id: 'dmarc-reports',
+  runbook:
+    "A DMARC report address (rua=, ruf=) at another organization's domain has not consented in that domain's DNS (RFC 7489 §7.1): mail flows, but receivers send that address no report, and nothing else tells you. Run `npx ses-smtp dns` for the TXT record that domain must publish (a report service adds it when your domain is added to its account), or send the reports to an address of your own domain.",
 };
 
 export const SENDING: CheckInfo = {
@@ -71,6 +77,7 @@ export const CHECK_CATALOG: readonly CheckInfo[] = [
   DKIM,
   MAIL_FROM,
   DMARC,
+  DMARC_REPORTS,
   SENDING,
   SANDBOX,
   QUOTA,

@@ -15,21 +15,24 @@ import {
   dkimRecords,
   DmarcRecordOptions,
   DnsRecord,
+  bareName,
   dmarcRecord,
   dmarcReportUris,
   mailFromRecords,
+  reportAuthorizationRecord,
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import * as catalog from './check-catalog';
 import {
+  consentRedirect,
+  DmarcPolicy,
   dmarcPolicy,
+  externalReportDestinations,
   isDmarcRecord,
   isMisspeltDmarcRecord,
-  externalReportDestinations,
-  reportAuthorizationName,
   ReportDestination,
 } from './auth-records';
-import { checkRecord } from './dns-check';
+import { checkRecord, isNoRecord, lookupFailure } from './dns-check';
 import {
   accessKeyState,
   describeUse,
@@ -120,6 +123,7 @@ export interface QuotaFigures {
 export class CheckRun {
   private identityRead?: Promise<LiveIdentity>;
   private accountRead?: Promise<GetAccountCommandOutput>;
+  private dmarcRead?: Promise<string[]>;
   private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
   /** Set by the quota check, for the caller to publish. */
   quota?: QuotaFigures;
@@ -132,6 +136,12 @@ export class CheckRun {
   identity(): Promise<LiveIdentity> {
     this.identityRead ??= readIdentity(this.clients.ses, this.target.identity);
     return this.identityRead;
+  }
+
+  /** The TXT values at `_dmarc.<identity>`, read once per run; none when the lookup fails. */
+  dmarcTxt(): Promise<string[]> {
+    this.dmarcRead ??= readDmarcTxt(this.clients.resolver, this.target.identity);
+    return this.dmarcRead;
   }
 
   account(): Promise<GetAccountCommandOutput> {
@@ -155,6 +165,12 @@ export class CheckRun {
     }
     return read;
   }
+}
+
+/** The TXT values at `_dmarc.<domain>`; none when the lookup fails. */
+export async function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<string[]> {
+  const records = await resolver.resolveTxt(`_dmarc.${domain}`).catch(() => []);
+  return records.map((chunks) => chunks.join(''));
 }
 
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
@@ -276,76 +292,86 @@ const dmarcCheck: Check = {
   ...catalog.DMARC,
   run: async (run) => {
     const { target, clients } = run;
-    const { dmarc } = target.dns;
     const results: CheckResult[] = [];
-    let uris: readonly string[];
-    if (dmarc) {
-      results.push(await checkRecord(clients.resolver, dmarcRecord(target.identity, dmarc)));
-      uris = dmarcReportUris(dmarc);
+    if (target.dns.dmarc) {
+      results.push(await checkRecord(clients.resolver, dmarcRecord(target.identity, target.dns.dmarc)));
     } else {
-      const live = await dmarcManagedElsewhere(clients.resolver, target.identity);
-      results.push(live.result);
-      uris = live.uris;
+      results.push(dmarcManagedElsewhere(target.identity, await run.dmarcTxt()));
     }
-    results.push(...(await reportAuthorizations(clients.resolver, target.identity, uris)));
     if (target.dns.apexSpf)
       results.push(await checkRecord(clients.resolver, apexTxtRecord(target.identity, target.dns.apexSpf)));
     return results;
   },
 };
 
-/** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
-async function dmarcManagedElsewhere(
-  resolver: dns.Resolver,
-  domain: string,
-): Promise<{ result: CheckResult; uris: string[] }> {
-  const title = `DMARC record at _dmarc.${domain}`;
-  let found: string[];
-  try {
-    found = (await resolver.resolveTxt(`_dmarc.${domain}`)).map((c) => c.join(''));
-  } catch {
-    found = [];
-  }
+/** The one DMARC record receivers apply among `found`, with its tags; or why there is none. */
+function liveDmarcPolicy(found: string[]): { record: string; policy: DmarcPolicy } | { count: number } {
   const records = found.filter(isDmarcRecord);
-  if (records.length !== 1) {
-    const misspelt = records.length === 0 ? found.find(isMisspeltDmarcRecord) : undefined;
-    const result: CheckResult = {
+  return records.length === 1
+    ? { record: records[0], policy: dmarcPolicy(records[0]) }
+    : { count: records.length };
+}
+
+/** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
+function dmarcManagedElsewhere(domain: string, found: string[]): CheckResult {
+  const title = `DMARC record at _dmarc.${domain}`;
+  const live = liveDmarcPolicy(found);
+  if ('count' in live) {
+    const misspelt = live.count === 0 ? found.find(isMisspeltDmarcRecord) : undefined;
+    return {
       id: 'DmarcTxt',
       status: 'fail',
       title,
-      detail: misspelt ? `"${misspelt}" is not DMARC to receivers` : `${records.length} DMARC records`,
+      detail: misspelt ? `"${misspelt}" is not DMARC to receivers` : `${live.count} DMARC records`,
       fix: misspelt
         ? 'write the version as "v=DMARC1", in upper case (RFC 7489 §6.3: receivers ignore the record otherwise)'
         : 'publish exactly one TXT "v=DMARC1; p=quarantine; ..." (or set dmarc.enabled to let the stack do it)',
     };
-    return { result, uris: [] };
   }
-  const policy = dmarcPolicy(records[0]);
-  if (!('tags' in policy)) {
-    const result: CheckResult = {
-      id: 'DmarcTxt',
-      status: 'fail',
-      title,
-      detail: records[0],
-      fix: `${policy.problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
-    };
-    return { result, uris: [] };
-  }
-  const { tags } = policy;
-  const result: CheckResult = {
-    id: 'DmarcTxt',
-    status: tags.p === 'none' ? 'warn' : 'ok',
-    title,
-    detail: records[0],
-    fix: 'p=none only monitors: move to quarantine once reports look clean',
-  };
-  return { result, uris: [tags.rua, tags.ruf].flatMap((list) => list.split(',')).filter(Boolean) };
+  const { record, policy } = live;
+  return 'tags' in policy
+    ? {
+        id: 'DmarcTxt',
+        status: policy.tags.p === 'none' ? 'warn' : 'ok',
+        title,
+        detail: record,
+        fix: 'p=none only monitors: move to quarantine once reports look clean',
+      }
+    : {
+        id: 'DmarcTxt',
+        status: 'fail',
+        title,
+        detail: record,
+        fix: `${policy.problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
+      };
 }
 
 /**
- * The report destinations of `domain`'s DMARC record at another organization's domain: each must
+ * The report URIs (rua=, ruf=) of the environment's DMARC record: the stack's, or those of the one
+ * record receivers apply when it is managed elsewhere (none when there is no such record).
+ */
+export function liveReportUris(target: Pick<HealthTarget, 'dns'>, found: string[]): string[] {
+  if (target.dns.dmarc) return dmarcReportUris(target.dns.dmarc);
+  const live = liveDmarcPolicy(found);
+  if ('count' in live || !('tags' in live.policy)) return [];
+  const { rua, ruf } = live.policy.tags;
+  return [rua, ruf].flatMap((list) => list.split(',')).filter(Boolean);
+}
+
+const dmarcReportsCheck: Check = {
+  ...catalog.DMARC_REPORTS,
+  run: async (run) => {
+    const { target, clients } = run;
+    const found = target.dns.dmarc ? [] : await run.dmarcTxt();
+    return reportAuthorizations(clients.resolver, target.identity, liveReportUris(target, found));
+  },
+};
+
+/**
+ * The report addresses of `domain`'s DMARC record at another organization's domain: each must
  * consent in its own DNS, or receivers send it no report (RFC 7489 §7.1), and nothing tells the
- * domain's owner. A warning: mail flows either way, but the reports asked for never come.
+ * domain's owner. A missing consent is a warning (mail flows either way); a lookup that fails is
+ * "could not tell" (info): a report service's name servers failing once should not raise an alarm.
  */
 export async function reportAuthorizations(
   resolver: dns.Resolver,
@@ -361,35 +387,48 @@ async function reportAuthorization(
   domain: string,
   { host, uris }: ReportDestination,
 ): Promise<CheckResult> {
-  const name = reportAuthorizationName(domain, host);
+  const record = reportAuthorizationRecord(domain, host);
+  const name = bareName(record.name);
   const result = (status: CheckStatus, detail: string, fix?: string): CheckResult => ({
-    id: 'DmarcReportAuthorization',
+    id: record.key,
     status,
-    title: `DMARC reports to ${host} (TXT ${name})`,
+    title: `${record.purpose} (TXT ${name})`,
     detail,
     ...(fix !== undefined && { fix }),
   });
+  const instead = `or send the reports to an address at ${domain}`;
+  // RFC 1035 §3.1: 255 octets on the wire, 253 characters as text.
+  if (name.length > 253) {
+    return result(
+      'warn',
+      `the name is ${name.length} characters long, more than DNS allows (253): receivers cannot ask for it`,
+      `receivers send no report to ${uris.join(', ')}; ${instead}`,
+    );
+  }
   let found: string[];
   try {
     found = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTFOUND' && code !== 'ENODATA') {
-      return result(
-        'warn',
-        `DNS lookup failed (${code ?? (e as Error).message})`,
-        'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
-      );
+    if (!isNoRecord(e)) {
+      const failure = lookupFailure(e, 'TXT', name);
+      return result('info', `could not tell: ${failure.detail}`, failure.fix);
     }
     found = [];
   }
-  // A wildcard (*._report._dmarc.HOST) answers this name too, as DNS resolves it.
   const consent = found.find(isDmarcRecord);
-  if (consent) return result('ok', `"${consent}"`);
+  const redirect = consent === undefined ? undefined : consentRedirect(consent, host);
+  if (consent !== undefined && redirect === undefined) return result('ok', `"${consent}"`);
+  if (consent !== undefined) {
+    return result(
+      'warn',
+      `"${consent}" sends the reports on to ${redirect}, at another domain`,
+      `receivers send no report to ${uris.join(', ')} nor to ${redirect} (RFC 7489 §7.1: a consent may name other addresses only at ${host}); ${host} must change that record, ${instead}`,
+    );
+  }
   return result(
     'warn',
     found.length ? `found ${found.map((v) => `"${v}"`).join(' ')}` : 'not found in DNS',
-    `receivers send no report to ${uris.join(', ')} until ${host} publishes TXT "v=DMARC1" at ${name} (RFC 7489 §7.1; a report service does this when the domain is added to its account), or send the reports to an address at ${domain}`,
+    `receivers send no report to ${uris.join(', ')} until ${host} publishes TXT "v=DMARC1" at ${name} (RFC 7489 §7.1; a report service does this when the domain is added to its account), ${instead}`,
   );
 }
 
@@ -703,6 +742,7 @@ export const CHECKS: readonly Check[] = [
   dkimCheck,
   mailFromCheck,
   dmarcCheck,
+  dmarcReportsCheck,
   sendingCheck,
   sandboxCheck,
   quotaCheck,

@@ -1,5 +1,5 @@
 import type { promises as dns } from 'node:dns';
-import type { DnsRecord } from '../../lib/dns-records';
+import { bareName as bare, DnsRecord } from '../../lib/dns-records';
 import { isMisspeltDmarcRecord, sameTxtValue, singleRecordKind } from './auth-records';
 import type { CheckResult } from './checks';
 
@@ -14,7 +14,6 @@ const SECOND_RECORD_EFFECT = {
   DMARC: 'several make receivers ignore DMARC',
 };
 
-const bare = (name: string) => name.replace(/\.$/, '').toLowerCase();
 const quoted = (values: readonly string[]) => values.map((v) => `"${v}"`).join(' ');
 
 /** Compares one expected record with live DNS. */
@@ -100,8 +99,7 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
       fix: fixes.join('; '),
     };
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTFOUND' || code === 'ENODATA') {
+    if (isNoRecord(e)) {
       return {
         id: record.key,
         status: 'fail',
@@ -110,17 +108,26 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
         fix: `add ${record.type} ${record.values.join(' / ')} (DNS changes can take up to the TTL to appear)`,
       };
     }
-    // SERVFAIL: the zone's name servers (or DNSSEC) failed the resolver, or the resolver itself
-    // fails every name; ask which, and how to look at the zone.
-    return {
-      id: record.key,
-      status: 'fail',
-      title,
-      detail: `DNS lookup failed (${code ?? (e as Error).message})`,
-      fix:
-        code === 'ESERVFAIL'
-          ? `if other names resolve through this resolver, the zone of ${name} gave no valid answer (a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace ${record.type} ${name}, and for DNSSEC dig +cd ${record.type} ${name} (answers only without validation) or delv ${record.type} ${name}; else check the resolver`
-          : 'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
-    };
+    return { id: record.key, status: 'fail', title, ...lookupFailure(e, record.type, name) };
   }
+}
+
+/** A lookup's answer that the name has no such record (NXDOMAIN, or no data of that type). */
+export function isNoRecord(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOTFOUND' || code === 'ENODATA';
+}
+
+/** What a lookup that got no answer says, and how to find out why. */
+export function lookupFailure(e: unknown, type: string, name: string): { detail: string; fix: string } {
+  const code = (e as NodeJS.ErrnoException).code;
+  // SERVFAIL: the zone's name servers (or DNSSEC) failed the resolver, or the resolver itself
+  // fails every name; ask which, and how to look at the zone.
+  return {
+    detail: `DNS lookup failed (${code ?? (e as Error).message})`,
+    fix:
+      code === 'ESERVFAIL'
+        ? `if other names resolve through this resolver, the zone of ${name} gave no valid answer (a broken delegation, unreachable name servers, or DNSSEC that does not validate): check with dig +trace ${type} ${name}, and for DNSSEC dig +cd ${type} ${name} (answers only without validation) or delv ${type} ${name}; else check the resolver`
+        : 'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
+  };
 }

@@ -86,8 +86,13 @@ export function isHttpsUrl(url: string): boolean {
  * letters, digits and - . _ ~ : / ? # [ ] @ $ & ' ( ) * + =, every other character %-encoded
  * (a space, <>"\^`{|}, non-ASCII text as its UTF-8 bytes).
  */
-export const DMARC_URI_RE =
-  /^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~:/?#[\]@$&'()*+=]|%[0-9A-Fa-f]{2})+(?:![0-9]+[kmgtKMGT]?)?$/;
+const DMARC_URI_SIZE = '![0-9]+[kmgtKMGT]?';
+export const DMARC_URI_RE = new RegExp(
+  `^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\\-._~:/?#[\\]@$&'()*+=]|%[0-9A-Fa-f]{2})+(?:${DMARC_URI_SIZE})?$`,
+);
+
+/** The size limit that may end a `dmarc-uri`, to take the URI alone. */
+export const DMARC_URI_SIZE_RE = new RegExp(`${DMARC_URI_SIZE}$`);
 
 // --- SPF terms (RFC 7208 §4.6.1, §5, §6, §7.1) ------------------------------------------------
 

@@ -837,7 +837,13 @@ describe("dns: a DMARC report address at another organization's domain (RFC 7489
       '',
     ]);
     expect(JSON.parse((await cli(['dns', '--json'])).stdout).reportAuthorizations).toEqual([
-      { host: 'dmarc-vendor.net', name: `${VENDOR}.`, type: 'TXT', value: 'v=DMARC1' },
+      {
+        key: 'DmarcReportAuthorization',
+        name: `${VENDOR}.`,
+        type: 'TXT',
+        values: ['v=DMARC1'],
+        purpose: 'DMARC reports to dmarc-vendor.net',
+      },
     ]);
   });
 
@@ -861,7 +867,17 @@ describe("dns: a DMARC report address at another organization's domain (RFC 7489
     expect(present.code).toBe(0);
   });
 
-  test('doctor warns in its dmarc section, and still exits 0', async () => {
+  test('dns --check reads the addresses of a DMARC record managed elsewhere', async () => {
+    config = writeConfig({ dmarc: { enabled: false } });
+    dns.zone['_dmarc.example.com'].TXT = [['v=DMARC1; p=reject; ruf=mailto:ruf@dmarc-vendor.net']];
+    const r = await cli(['dns', '--check', '--resolver', dns.address]);
+    expect(r.stdout).toContain(`! DMARC reports to dmarc-vendor.net (TXT ${VENDOR}): not found in DNS`);
+    expect(r.code).toBe(0);
+    // Nothing to print for it: the stack does not write that record.
+    expect((await cli(['dns'])).stdout).not.toContain('_report._dmarc');
+  });
+
+  test('doctor warns in its dmarc-reports section, and still exits 0', async () => {
     const r = await cli(['doctor', ...local()]);
     expect(r.stdout).toContain(`! DMARC reports to dmarc-vendor.net (TXT ${VENDOR}): not found in DNS`);
     expect(r.stdout).toMatch(/\n\d+ ok, 1 warnings, 0 failed\n/);

@@ -1,12 +1,5 @@
 import { promises as dnsPromises } from 'node:dns';
-import {
-  dmarcPolicy,
-  isDmarcRecord,
-  reportDestinations,
-  sameOrganization,
-  sameTxtValue,
-  spfTerms,
-} from '../../lambda/shared/auth-records';
+import { dmarcPolicy, isDmarcRecord, sameTxtValue, spfTerms } from '../../lambda/shared/auth-records';
 import { CheckRun, CHECKS, HealthClients } from '../../lambda/shared/checks';
 import { checkRecord } from '../../lambda/shared/dns-check';
 import { dmarcRecord, mailFromRecords } from '../../lib/dns-records';
@@ -261,70 +254,23 @@ describe('DMARC managed outside the stack', () => {
   });
 });
 
-describe('DMARC report addresses at another domain (RFC 7489 §7.1)', () => {
+describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §7.1)', () => {
   const VENDOR = 'example.com._report._dmarc.dmarc-vendor.net';
 
-  test.each<[string, string[], { host: string; uris: string[] }[]]>([
-    [
-      'a size limit and header fields',
-      ['mailto:d@Vendor.NET!10m', 'mailto:r@vendor.net?subject=dmarc'],
-      [{ host: 'vendor.net', uris: ['mailto:d@Vendor.NET!10m', 'mailto:r@vendor.net?subject=dmarc'] }],
-    ],
-    [
-      'two addresses in one URI (%2C), an absolute domain',
-      ['MAILTO:a@one.org%2Cb@two.org.'],
-      [
-        { host: 'one.org', uris: ['MAILTO:a@one.org%2Cb@two.org.'] },
-        { host: 'two.org', uris: ['MAILTO:a@one.org%2Cb@two.org.'] },
-      ],
-    ],
-    [
-      'a %-encoded non-ASCII domain, in punycode',
-      ['mailto:d@b%C3%BCcher.example'],
-      [{ host: 'xn--bcher-kva.example', uris: ['mailto:d@b%C3%BCcher.example'] }],
-    ],
-    [
-      'a quoted local part with "@" in it',
-      ['mailto:%22a@b%22@vendor.net'],
-      [{ host: 'vendor.net', uris: ['mailto:%22a@b%22@vendor.net'] }],
-    ],
-    [
-      'other schemes, address literals and bad %-encoding name no domain',
-      [
-        'https://reports.example.net/dmarc',
-        'mailto:d@[192.0.2.1]',
-        'mailto:d@vendor.net%E0%A4%A',
-        'mailto:nobody',
-      ],
-      [],
-    ],
-  ])('reads the domains: %s', (_case, uris, expected) => {
-    expect(reportDestinations(uris)).toEqual(expected);
-  });
-
-  test.each([
-    ['example.com', 'example.com', true],
-    ['example.com', 'Reports.Example.COM.', true],
-    ['mail.example.com', 'example.com', true],
-    ['app.example.com', 'reports.example.com', true],
-    ['example.co.uk', 'mail.example.co.uk', true],
-    ['example.com', 'dmarc-vendor.net', false],
-    ['example.com', 'other.com', false],
-    ['example.co.uk', 'vendor.co.uk', false],
-    ['example.com.au', 'vendor.com.au', false],
-  ])('%s and %s in one organization: %s', (domain, host, same) => {
-    expect(sameOrganization(domain, host)).toBe(same);
-  });
-
-  /** The dmarc check's results for the example's record with these report URIs, after the record's. */
-  async function consents(aggregateReportUris: string[], forensicReportUris: string[] = []) {
+  /** The dmarc-reports check's results for the example's record with these report URIs. */
+  async function consents(
+    aggregateReportUris: string[],
+    forensicReportUris: string[] = [],
+    domain = 'example.com',
+  ) {
     const dmarc = { ...EXAMPLE_DMARC, aggregateReportUris, forensicReportUris };
-    dns.zone['_dmarc.example.com'] = { TXT: [[dmarcRecord('example.com', dmarc).values[0]]] };
-    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail', dmarc } };
+    const target = {
+      ...exampleHealthTarget('SesSmtp-prod'),
+      identity: domain,
+      dns: { mailFromSubdomain: 'mail', dmarc },
+    };
     const run = new CheckRun(target, { resolver } as unknown as HealthClients);
-    const [record, ...rest] = await CHECKS.find((c) => c.id === 'dmarc')!.run(run);
-    expect(record).toMatchObject({ id: 'DmarcTxt', status: 'ok' });
-    return rest;
+    return CHECKS.find((c) => c.id === 'dmarc-reports')!.run(run);
   }
 
   test('an address of the domain, or of its organization, needs no consent: nothing is looked up', async () => {
@@ -347,7 +293,19 @@ describe('DMARC report addresses at another domain (RFC 7489 §7.1)', () => {
   test.each([
     ['its consent', [['v=DMARC1']], 'ok', '"v=DMARC1"'],
     ['its consent beside other text', [['google-site-verification=x'], ['v=DMARC1;']], 'ok', '"v=DMARC1;"'],
+    [
+      'its consent, sending the reports on at its own domain',
+      [['v=DMARC1; rua=mailto:in@Dmarc-Vendor.net']],
+      'ok',
+      '"v=DMARC1; rua=mailto:in@Dmarc-Vendor.net"',
+    ],
     ['a version in lower case, which receivers do not read', [['v=dmarc1']], 'warn', 'found "v=dmarc1"'],
+    [
+      'a consent that sends the reports on to a third domain, which receivers refuse',
+      [['v=DMARC1; rua=mailto:in@third.example']],
+      'warn',
+      '"v=DMARC1; rua=mailto:in@third.example" sends the reports on to mailto:in@third.example, at another domain',
+    ],
   ])('the other domain publishes %s', async (_case, txt, status, detail) => {
     dns.zone[VENDOR] = { TXT: txt };
     expect(await consents(['mailto:rua@dmarc-vendor.net'])).toEqual([
@@ -355,21 +313,37 @@ describe('DMARC report addresses at another domain (RFC 7489 §7.1)', () => {
     ]);
   });
 
-  test('a lookup that fails is a warning that says so', async () => {
+  test('a lookup that fails is "could not tell" (info: no alarm), with the way to look at the zone', async () => {
     dns.zone[VENDOR] = { RCODE: 2 };
     expect(await consents(['mailto:rua@dmarc-vendor.net'])).toEqual([
-      expect.objectContaining({ status: 'warn', detail: 'DNS lookup failed (ESERVFAIL)' }),
+      expect.objectContaining({
+        status: 'info',
+        detail: 'could not tell: DNS lookup failed (ESERVFAIL)',
+        fix: expect.stringContaining(`check with dig +trace TXT ${VENDOR}`),
+      }),
     ]);
   });
 
-  test('a record managed elsewhere: its rua and ruf addresses are checked too', async () => {
+  test('a name longer than DNS allows is a warning without a lookup: receivers cannot ask for it', async () => {
+    const domain = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(30)}.example.com`;
+    const [result] = await consents(['mailto:rua@dmarc-vendor.net'], [], domain);
+    expect(result).toMatchObject({
+      status: 'warn',
+      detail: 'the name is 266 characters long, more than DNS allows (253): receivers cannot ask for it',
+      fix: `receivers send no report to mailto:rua@dmarc-vendor.net; or send the reports to an address at ${domain}`,
+    });
+  });
+
+  test('a record managed elsewhere: its rua and ruf addresses are checked, its dmarc check as before', async () => {
     dns.zone['_dmarc.example.com'] = {
       TXT: [['v=DMARC1; p=reject; rua=mailto:a@example.com , mailto:b@vendor.org; ruf=mailto:c@other.net']],
     };
     dns.zone['example.com._report._dmarc.vendor.org'] = { TXT: [['v=DMARC1']] };
     const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
     const run = new CheckRun(target, { resolver } as unknown as HealthClients);
-    const results = await CHECKS.find((c) => c.id === 'dmarc')!.run(run);
+    const results = [];
+    for (const id of ['dmarc', 'dmarc-reports'])
+      results.push(...(await CHECKS.find((c) => c.id === id)!.run(run)));
     expect(results.map((r) => [r.id, r.status, r.title])).toEqual([
       ['DmarcTxt', 'ok', 'DMARC record at _dmarc.example.com'],
       [
@@ -383,5 +357,12 @@ describe('DMARC report addresses at another domain (RFC 7489 §7.1)', () => {
         'DMARC reports to other.net (TXT example.com._report._dmarc.other.net)',
       ],
     ]);
+  });
+
+  test('a record managed elsewhere that receivers do not apply has no addresses to check', async () => {
+    dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; sp=none; p=reject; rua=mailto:b@vendor.org']] };
+    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
+    const run = new CheckRun(target, { resolver } as unknown as HealthClients);
+    expect(await CHECKS.find((c) => c.id === 'dmarc-reports')!.run(run)).toEqual([]);
   });
 });

@@ -239,7 +239,7 @@ describe('scheduled health checks', () => {
       /2 DMARC records/,
     ],
     [
-      'dmarc',
+      'dmarc-reports',
       'reports to another domain that has not consented',
       () => {
         const dmarc = { ...EXAMPLE_DMARC, aggregateReportUris: ['mailto:rua@dmarc-vendor.net'] };
@@ -320,6 +320,20 @@ describe('scheduled health checks', () => {
     const warned = warnings();
     expect(warned.map((w) => w.check)).toEqual([id]);
     expect(JSON.stringify(warned[0].problems)).toMatch(logged);
+  });
+
+  test("a report service's name servers failing once raise no alarm: the consent is only not known", async () => {
+    const dmarc = { ...EXAMPLE_DMARC, aggregateReportUris: ['mailto:rua@dmarc-vendor.net'] };
+    target = { ...TARGET, dns: { ...TARGET.dns, dmarc } };
+    dns.zone['_dmarc.example.com'].TXT = [[dmarcValue(dmarc)]];
+    dns.zone['example.com._report._dmarc.dmarc-vendor.net'] = { RCODE: 2 };
+    const { result } = await check();
+    expect(passed()).toEqual(allPass());
+    expect(result.failed).toEqual([]);
+    dns.zone['example.com._report._dmarc.dmarc-vendor.net'] = { TXT: [['v=DMARC1']] };
+    metricLines = [];
+    await check();
+    expect(passed()).toEqual(allPass());
   });
 
   test('an identity that no longer exists fails identity, DKIM and MAIL FROM, each saying to deploy', async () => {
