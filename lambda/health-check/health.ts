@@ -1,6 +1,15 @@
-import { CHECKS, CheckOutcome, CheckRun, HealthTarget, QUOTA_CHECKS, runChecks } from '../shared/checks';
+import {
+  CHECKS,
+  CheckOutcome,
+  CheckRun,
+  HealthTarget,
+  QUOTA_CHECKS,
+  runChecks,
+  SmtpLoginClient,
+} from '../shared/checks';
 import { CHECK_METRIC, emfLine, MetricValue, QUOTA_METRICS, RUN_METRIC } from '../shared/health-metrics';
 import { Logger } from '../shared/logger';
+import { smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 
 /*
  * The scheduled health check: the doctor's checks, each turned into a metric (1 passed, 0 failed
@@ -35,6 +44,14 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
       throw new Error(`HEALTH_TARGET.${field} must be a number, got: ${JSON.stringify(target[field])}`);
   }
   return target;
+}
+
+/**
+ * The daily SMTP login's endpoint, from SMTP_HOST and SMTP_PORT (the HealthChecks construct sets
+ * them); undefined without SMTP_HOST (a function deployed before the check existed).
+ */
+export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient | undefined {
+  return env.SMTP_HOST ? { endpoint: smtpEndpointFromEnv(env), login: smtpLogin } : undefined;
 }
 
 export interface HealthResult {

@@ -4,7 +4,7 @@ import { CheckRun, HealthTarget } from '../shared/checks';
 import { cloudwatch, iam, secretsManager, sesv2 } from '../shared/clients';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
-import { HealthEvent, HealthResult, runHealth, targetFromEnv } from './health';
+import { HealthEvent, HealthResult, runHealth, smtpLoginFromEnv, targetFromEnv } from './health';
 
 const log = createLogger({ function: 'health-check' });
 // Read on the first invocation and kept: a bad value fails that invocation, naming the field.
@@ -14,6 +14,8 @@ const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
 
 export const handler: Handler<HealthEvent, HealthResult> = async (event) => {
   target ??= targetFromEnv(process.env);
+  // The endpoint the rotation's login test uses too, from the construct's SMTP_HOST and SMTP_PORT.
+  const smtp = smtpLoginFromEnv(process.env);
   const run = new CheckRun(target, {
     ses: sesv2,
     secrets: secretsManager,
@@ -21,6 +23,7 @@ export const handler: Handler<HealthEvent, HealthResult> = async (event) => {
     cloudwatch,
     resolver,
     now: () => new Date(),
+    ...(smtp && { smtp }),
   });
   return runHealth(event ?? {}, run, (line) => writeEmf([line]), log);
 };

@@ -71,7 +71,13 @@ export const PREVIOUS_KEY: CheckInfo = {
     'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
 };
 
-/** Every check, in the order doctor prints them. */
+export const SMTP_LOGIN: CheckInfo = {
+  id: 'smtp-login',
+  runbook:
+    "The daily SMTP login with the current credentials (connect, STARTTLS, AUTH at the Region's SMTP endpoint, as an app does) failed: apps that read the secret cannot send. 535 Authentication Credentials Invalid: the secret's password is not its key's SMTP password (edited by hand? it is derived from the secret access key, not the key itself): run `npx ses-smtp rotate`, which writes a matching pair. A connection failure: the function's log names the stage; run `npx ses-smtp doctor`, which logs in from your machine.",
+};
+
+/** Every check, in the order doctor prints them (the SMTP login: doctor's own, from where it runs). */
 export const CHECK_CATALOG: readonly CheckInfo[] = [
   IDENTITY,
   DKIM,
@@ -83,4 +89,5 @@ export const CHECK_CATALOG: readonly CheckInfo[] = [
   QUOTA,
   CREDENTIALS,
   PREVIOUS_KEY,
+  SMTP_LOGIN,
 ];

@@ -43,6 +43,8 @@ import {
 } from './key-last-use';
 import { readSecretVersion, SecretVersion } from './secret-version';
 import { parseSecret, SmtpSecret } from './smtp-secret';
+import { diagnose } from './smtp-diagnosis';
+import type { SmtpCredentials, SmtpEndpoint } from './smtp-login';
 
 /*
  * The health checks of an environment, as one module: `ses-smtp doctor` prints them, the scheduled
@@ -88,6 +90,12 @@ export interface HealthTarget {
   };
 }
 
+/** The scheduled SMTP login: where to, and how (the health-check function's; doctor logs in itself). */
+export interface SmtpLoginClient {
+  readonly endpoint: SmtpEndpoint;
+  readonly login: (endpoint: SmtpEndpoint, credentials: SmtpCredentials) => Promise<void>;
+}
+
 export interface HealthClients {
   readonly ses: SESv2Client;
   readonly secrets: SecretsManagerClient;
@@ -95,6 +103,8 @@ export interface HealthClients {
   readonly cloudwatch: CloudWatchClient;
   readonly resolver: dns.Resolver;
   readonly now: () => Date;
+  /** @default - no SMTP login check */
+  readonly smtp?: SmtpLoginClient;
 }
 
 /** SES's view of the identity, read once per run. */
@@ -736,6 +746,46 @@ const previousKeyCheck: Check = {
   },
 };
 
+/**
+ * The 535 of the guide, watched: a login with AWSCURRENT's credentials, as an app does. The
+ * credentials check sees a key deleted or deactivated in IAM; only a login sees a password that
+ * does not match its key (a secret edited by hand) or a refusal by SES. A connection that fails
+ * is tried once more at once (a reset on the way should not raise an alarm for a day); an AUTH
+ * refusal is not.
+ */
+const smtpLoginCheck: Check = {
+  ...catalog.SMTP_LOGIN,
+  run: async (run) => {
+    const { smtp } = run.clients;
+    if (!smtp) return [];
+    const { endpoint } = smtp;
+    const title = `SMTP ${endpoint.host}:${endpoint.port}: connect, ${endpoint.implicitTls ? 'TLS' : 'STARTTLS'}, AUTH with the current credentials`;
+    const current = await credentialsAt(run, 'AWSCURRENT');
+    if (!current) {
+      return [
+        {
+          id: 'smtp-login',
+          status: 'info',
+          title: `${title}: nothing to log in with`,
+          detail: 'the secret holds no SMTP credentials (the credentials check says why)',
+        },
+      ];
+    }
+    let diagnosis: ReturnType<typeof diagnose> | undefined;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        await smtp.login(endpoint, current);
+        return [{ id: 'smtp-login', status: 'ok', title, detail: `user ${current.username}` }];
+      } catch (e) {
+        diagnosis = diagnose(e, endpoint, current.region);
+        if (diagnosis.stage !== 'connect') break;
+      }
+    }
+    const d = diagnosis!;
+    return [{ id: 'smtp-login', status: 'fail', title, detail: `${d.stage}: ${d.detail}`, fix: d.fix }];
+  },
+};
+
 /** Every check, in the order doctor prints them. */
 export const CHECKS: readonly Check[] = [
   identityCheck,
@@ -748,6 +798,7 @@ export const CHECKS: readonly Check[] = [
   quotaCheck,
   credentialsCheck,
   previousKeyCheck,
+  smtpLoginCheck,
 ];
 
 /**

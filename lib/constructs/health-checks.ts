@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
 import { scheduleGapHours } from '../config/syntax';
+import { smtpEndpoint } from '../config/smtp-regions';
 import type { HealthTarget } from '../../lambda/shared/checks';
 import {
   CHECK_METRIC,
@@ -52,6 +53,11 @@ export interface HealthChecksProps {
   readonly secret: secretsmanager.ISecret;
   /** The SMTP user whose previous key's last use is read. */
   readonly smtpUser: iam.IUser;
+  /**
+   * Where the daily SMTP login check logs in with the current credentials.
+   * @default - the stack's Region's SMTP endpoint, port 587
+   */
+  readonly smtp?: { readonly host: string; readonly port: number };
   /** Days between rotations: a secret older than this plus a week is reported. */
   readonly rotationDays: number;
   /**
@@ -265,7 +271,13 @@ export class HealthChecks extends Construct {
       sendRatePercent,
       dns: props.dns,
     };
-    const bytes = environmentBytes({ HEALTH_TARGET: longestTarget(stack, target, props) });
+    const smtp = {
+      SMTP_HOST: props.smtp?.host ?? smtpEndpoint(stack.region),
+      SMTP_PORT: String(props.smtp?.port ?? 587),
+    };
+    // The endpoint at its longest, as the target: a Region known only at deploy is a token here.
+    const longestSmtp = { SMTP_HOST: atLongest(stack, smtp.SMTP_HOST), SMTP_PORT: '65535' };
+    const bytes = environmentBytes({ HEALTH_TARGET: longestTarget(stack, target, props), ...longestSmtp });
     if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
       throw new ConfigError([
         `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
@@ -277,7 +289,7 @@ export class HealthChecks extends Construct {
       description:
         'Runs the ses-smtp doctor checks on a schedule and publishes one CloudWatch metric per check',
       timeout: Duration.minutes(1),
-      environment: { HEALTH_TARGET: stack.toJsonString(target) },
+      environment: { HEALTH_TARGET: stack.toJsonString(target), ...smtp },
     });
     this.grantChecks(props);
 

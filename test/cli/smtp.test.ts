@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
-import { diagnose, diagnoseRefusal } from '../../lib/cli/smtp';
+import { diagnose, diagnoseRefusal } from '../../lambda/shared/smtp-diagnosis';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import { CREDENTIALS, healthyAws, run, ses, tmp, writeConfig } from './harness';
 

@@ -131,6 +131,21 @@ describe('HealthChecks', () => {
     expect(Buffer.byteLength(measured)).toBeGreaterThan(3700);
   });
 
+  test("the daily SMTP login goes where the rotation's login test goes: the Region's endpoint, or the one given", () => {
+    const variables = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties.Environment.Variables;
+    expect(variables(build().template)).toMatchObject({
+      SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
+      SMTP_PORT: '587',
+    });
+    expect(
+      variables(build({ smtp: { host: 'email-smtp.eu-west-1.amazonaws.com', port: 2465 } }).template),
+    ).toMatchObject({
+      SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com',
+      SMTP_PORT: '2465',
+    });
+  });
+
   test('cliOptions longer than 160 characters are refused (they would take alarm texts past 1024)', () => {
     expect(() => build({ cliOptions: `--env ${'x'.repeat(155)}` })).toThrow(
       /^cliOptions must be at most 160 characters \(alarm descriptions are limited to 1024\), got 161: --env x+\.\.\.$/,

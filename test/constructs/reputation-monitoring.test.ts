@@ -104,9 +104,9 @@ describe('ReputationMonitoring', () => {
     }
     expect(ours).toHaveLength(14);
     // 8 reputation + DLQ + queue age + SNS delivery + handler errors + 2 rotation alarms + credential
-    // event delivery + the stale-use guard + 16 health alarms (9 checks, 2 quota levels, send rate,
+    // event delivery + the stale-use guard + 17 health alarms (10 checks, 2 quota levels, send rate,
     // send anomaly, 2 watchers of the runs, errors), all to the operator topic.
-    expect(alarms).toHaveLength(32);
+    expect(alarms).toHaveLength(33);
 
     for (const a of alarms)
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
@@ -154,7 +154,7 @@ describe('ReputationMonitoring', () => {
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     // The alarm panel lists every alarm of the environment, rotation alarms included.
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(32);
+    expect(alarmIds).toHaveLength(33);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',

@@ -13,12 +13,15 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { promises as dnsPromises } from 'node:dns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { runHealth, targetFromEnv } from '../../lambda/health-check/health';
+import { createServer } from 'node:net';
+import { runHealth, smtpLoginFromEnv, targetFromEnv } from '../../lambda/health-check/health';
 import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
-import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../lambda/shared/checks';
+import { CheckRun, CHECKS, HealthTarget, runChecks, SmtpLoginClient } from '../../lambda/shared/checks';
+import { smtpLogin } from '../../lambda/shared/smtp-login';
 import { createLogger } from '../../lambda/shared/logger';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
+import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
   EXAMPLE_CONFIGURATION_SET,
   EXAMPLE_DMARC,
@@ -129,7 +132,7 @@ beforeEach(() => {
   target = TARGET;
 });
 
-async function check(event: { checks?: 'all' | 'quota' } = {}) {
+async function check(event: { checks?: 'all' | 'quota' } = {}, smtp?: SmtpLoginClient) {
   const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
   resolver.setServers([dns.address]);
   const run = new CheckRun(target, {
@@ -139,6 +142,7 @@ async function check(event: { checks?: 'all' | 'quota' } = {}) {
     cloudwatch: new CloudWatchClient({ region: REGION, maxAttempts: 1 }),
     resolver,
     now: () => NOW,
+    ...(smtp && { smtp }),
   });
   const result = await runHealth(
     event,
@@ -565,5 +569,117 @@ describe('targetFromEnv', () => {
     ],
   ])('refuses %j', (env, message) => {
     expect(() => targetFromEnv(env)).toThrow(message);
+  });
+});
+
+describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () => {
+  let server: TestSmtpServer;
+  let accept: (username: string, password: string) => boolean;
+  beforeAll(async () => {
+    server = await startSmtpServer({ accept: (username, password) => accept(username, password) });
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    server.authAttempts.length = 0;
+    // SES: the key exists and the password is its SMTP password.
+    accept = (username, password) =>
+      username === keys.current && password === JSON.parse(secretJson(username)).password;
+  });
+
+  /** The test server's endpoint, its certificate trusted; `login` counts the attempts. */
+  function client(endpoint: Partial<SmtpLoginClient['endpoint']> = {}, fail: Error[] = []) {
+    const attempts: string[] = [];
+    const login: SmtpLoginClient['login'] = async (at, credentials) => {
+      attempts.push(credentials.username);
+      const error = fail.shift();
+      if (error) throw error;
+      return smtpLogin(at, credentials);
+    };
+    return {
+      attempts,
+      smtp: {
+        endpoint: { host: '127.0.0.1', port: server.port, tls: { ca: server.ca }, ...endpoint },
+        login,
+      },
+    };
+  }
+
+  test("logs in with AWSCURRENT's credentials, as an app does: passes", async () => {
+    const { smtp } = client();
+    await check({}, smtp);
+    expect(passed()).toEqual(allPass());
+    expect(server.authAttempts).toEqual([{ username: keys.current, accepted: true }]);
+    expect(warnings()).toEqual([]);
+  });
+
+  test("a password that is not its key's (a secret edited by hand): fails with the guide's fix, once, no password logged", async () => {
+    accept = () => false;
+    const { smtp, attempts } = client();
+    const { result } = await check({}, smtp);
+    expect(passed()).toEqual({ ...allPass(), 'smtp-login': 0 });
+    expect(result.failed).toEqual(['smtp-login']);
+    expect(attempts).toHaveLength(1);
+    const [warned] = warnings();
+    expect(warned.problems).toEqual([
+      expect.objectContaining({
+        status: 'fail',
+        detail: expect.stringMatching(/^auth: authentication rejected \(535 /),
+        fix: expect.stringContaining('derived from the IAM secret access key, not the key itself'),
+      }),
+    ]);
+    expect(logLines.join('\n')).not.toContain('must-never-leak');
+  });
+
+  test('a connection that fails once is tried again at once, and passes', async () => {
+    const reset = Object.assign(new Error('Connection closed unexpectedly'), { code: 'ESOCKET' });
+    const { smtp, attempts } = client({}, [reset]);
+    await check({}, smtp);
+    expect(passed()).toEqual(allPass());
+    expect(attempts).toEqual([keys.current, keys.current]);
+  });
+
+  test('a connection refused twice fails at the connect stage', async () => {
+    // A port nothing listens on: one the system gave a server that is closed again.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise((resolve) => closed.close(resolve));
+    const { smtp, attempts } = client({ port });
+    await check({}, smtp);
+    expect(passed()).toEqual({ ...allPass(), 'smtp-login': 0 });
+    expect(attempts).toHaveLength(2);
+    expect(warnings()[0].problems[0].detail).toBe(`connect: connection refused by 127.0.0.1:${port}`);
+  });
+
+  test('a secret without credentials: nothing to log in with (the credentials check fails for it)', async () => {
+    sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'p', SecretString: '{"placeholder":"x"}' });
+    const { smtp, attempts } = client();
+    const { result } = await check({}, smtp);
+    expect(result.failed).toEqual(['credentials']);
+    expect(attempts).toEqual([]);
+  });
+
+  test('the hourly quota run does not log in', async () => {
+    const { smtp, attempts } = client();
+    await check({ checks: 'quota' }, smtp);
+    expect(attempts).toEqual([]);
+  });
+
+  test("the function's endpoint: SMTP_HOST and SMTP_PORT, none without SMTP_HOST", () => {
+    expect(smtpLoginFromEnv({})).toBeUndefined();
+    expect(smtpLoginFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '2587' })).toEqual({
+      endpoint: { host: 'email-smtp.eu-west-1.amazonaws.com', port: 2587 },
+      login: smtpLogin,
+    });
+    expect(
+      smtpLoginFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '465' })?.endpoint,
+    ).toEqual({
+      host: 'email-smtp.eu-west-1.amazonaws.com',
+      port: 465,
+      implicitTls: true,
+    });
+    expect(() => smtpLoginFromEnv({ SMTP_HOST: 'h', SMTP_PORT: 'x' })).toThrow(
+      'SMTP_PORT must be a TCP port, got: x',
+    );
   });
 });

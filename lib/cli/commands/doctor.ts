@@ -18,7 +18,7 @@ import { deployedTarget, recordTarget } from '../dns-check';
 import { CheckFailed, UsageError } from '../errors';
 import { CheckResult } from '../output';
 import { currentCredentials } from '../secret';
-import { diagnose } from '../smtp';
+import { diagnose } from '../../../lambda/shared/smtp-diagnosis';
 
 export interface DoctorOptions {
   readonly now?: () => Date;

@@ -10,7 +10,8 @@ import { UsageError } from '../errors';
 import { domainOf } from '../../config/senders';
 import { checkEmailAddress } from '../validate';
 import { currentCredentials } from '../secret';
-import { diagnose, sendMail } from '../smtp';
+import { diagnose } from '../../../lambda/shared/smtp-diagnosis';
+import { sendMail } from '../smtp';
 
 export interface SendTestOptions {
   readonly to?: string;
