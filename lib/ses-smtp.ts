@@ -231,7 +231,6 @@ export class SesSmtp extends Construct {
         configurationSet: this.feedback.configurationSet,
         secret: this.credentials.secret,
         smtpUser: this.credentials.user,
-        smtp: { host: this.credentials.smtpHost, port: this.credentials.smtpPort },
         rotationDays: config.credentials.rotationDays,
         previousKeyQuietDays: config.credentials.previousKeyQuietDays,
         dns: {

@@ -47,11 +47,12 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
 }
 
 /**
- * The daily SMTP login's endpoint, from SMTP_HOST and SMTP_PORT (the HealthChecks construct sets
- * them); undefined without SMTP_HOST (a function deployed before the check existed).
+ * The daily SMTP login, at SMTP_HOST and SMTP_PORT (the HealthChecks construct sets them). Read
+ * when the check runs: a missing or bad value fails that check, naming the variable, not the
+ * whole function (the hourly quota run does not log in).
  */
-export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient | undefined {
-  return env.SMTP_HOST ? { endpoint: smtpEndpointFromEnv(env), login: smtpLogin } : undefined;
+export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient {
+  return { endpoint: () => smtpEndpointFromEnv(env), login: smtpLogin };
 }
 
 export interface HealthResult {
@@ -70,16 +71,21 @@ export async function runHealth(
   if (which !== 'all' && which !== 'quota')
     throw new Error(`event.checks must be "all" or "quota", got: ${JSON.stringify(event.checks)}`);
   const environment = run.target.environmentName;
-  const outcomes: CheckOutcome[] = await runChecks(run, which === 'all' ? CHECKS : QUOTA_CHECKS);
-  for (const { check, results, passed } of outcomes) {
-    emitMetric(
-      emfLine({ Environment: environment, Check: check.id }, [
-        { name: CHECK_METRIC, value: passed ? 1 : 0, unit: 'None' },
-      ]),
-    );
-    const problems = results.filter((r) => r.status === 'fail' || r.status === 'warn');
-    if (problems.length) log.warn(`health check ${check.id} did not pass`, { check: check.id, problems });
-  }
+  // Each check's metric as it finishes: a run cut short by the timeout keeps those it has.
+  const outcomes: CheckOutcome[] = await runChecks(
+    run,
+    which === 'all' ? CHECKS : QUOTA_CHECKS,
+    () => undefined,
+    ({ check, results, passed }) => {
+      emitMetric(
+        emfLine({ Environment: environment, Check: check.id }, [
+          { name: CHECK_METRIC, value: passed ? 1 : 0, unit: 'None' },
+        ]),
+      );
+      const problems = results.filter((r) => r.status === 'fail' || r.status === 'warn');
+      if (problems.length) log.warn(`health check ${check.id} did not pass`, { check: check.id, problems });
+    },
+  );
   const q = run.quota;
   if (q) {
     const values: MetricValue[] = [

@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import type { Handler } from 'aws-lambda';
-import { CheckRun, HealthTarget } from '../shared/checks';
+import { CheckRun, HealthClients, HealthTarget } from '../shared/checks';
 import { cloudwatch, iam, secretsManager, sesv2 } from '../shared/clients';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
@@ -12,18 +12,20 @@ let target: HealthTarget | undefined;
 // The Region's resolver, as any receiving mail server would see the records.
 const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
 
-export const handler: Handler<HealthEvent, HealthResult> = async (event) => {
-  target ??= targetFromEnv(process.env);
-  // The endpoint the rotation's login test uses too, from the construct's SMTP_HOST and SMTP_PORT.
-  const smtp = smtpLoginFromEnv(process.env);
-  const run = new CheckRun(target, {
+/** The clients of one run: the SDK's, the Region's resolver, the SMTP login. */
+export function runClients(env: NodeJS.ProcessEnv = process.env): HealthClients {
+  return {
     ses: sesv2,
     secrets: secretsManager,
     iam,
     cloudwatch,
     resolver,
     now: () => new Date(),
-    ...(smtp && { smtp }),
-  });
-  return runHealth(event ?? {}, run, (line) => writeEmf([line]), log);
+    smtp: smtpLoginFromEnv(env),
+  };
+}
+
+export const handler: Handler<HealthEvent, HealthResult> = async (event) => {
+  target ??= targetFromEnv(process.env);
+  return runHealth(event ?? {}, new CheckRun(target, runClients()), (line) => writeEmf([line]), log);
 };

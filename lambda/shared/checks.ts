@@ -44,7 +44,7 @@ import {
 import { readSecretVersion, SecretVersion } from './secret-version';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 import { diagnose } from './smtp-diagnosis';
-import type { SmtpCredentials, SmtpEndpoint } from './smtp-login';
+import { SmtpCredentials, SmtpEndpoint, smtpLoginTitle } from './smtp-login';
 
 /*
  * The health checks of an environment, as one module: `ses-smtp doctor` prints them, the scheduled
@@ -92,7 +92,8 @@ export interface HealthTarget {
 
 /** The scheduled SMTP login: where to, and how (the health-check function's; doctor logs in itself). */
 export interface SmtpLoginClient {
-  readonly endpoint: SmtpEndpoint;
+  /** Where to log in; throws when the function's settings lack it (the check then fails, saying so). */
+  readonly endpoint: () => SmtpEndpoint;
   readonly login: (endpoint: SmtpEndpoint, credentials: SmtpCredentials) => Promise<void>;
 }
 
@@ -593,9 +594,13 @@ async function peakSendsPerSecond(cloudwatch: CloudWatchClient, now: Date): Prom
  * never passes on credentials it could not see.
  */
 async function credentialsAt(run: CheckRun, stage: string): Promise<SmtpSecret | undefined> {
-  const text = (await run.secretVersion(stage))?.SecretString;
+  return credentialsIn(await run.secretVersion(stage));
+}
+
+/** The credentials a version holds; undefined for none or the placeholder. */
+function credentialsIn(version: SecretVersion | undefined): SmtpSecret | undefined {
   try {
-    return parseSecret(text);
+    return parseSecret(version?.SecretString);
   } catch {
     return undefined;
   }
@@ -746,43 +751,98 @@ const previousKeyCheck: Check = {
   },
 };
 
+/** A rotation that wrote AWSPENDING this recently may still move AWSCURRENT: the login waits a day. */
+const ROTATION_IN_PROGRESS_MS = 3_600_000;
+
 /**
- * The 535 of the guide, watched: a login with AWSCURRENT's credentials, as an app does. The
- * credentials check sees a key deleted or deactivated in IAM; only a login sees a password that
- * does not match its key (a secret edited by hand) or a refusal by SES. A connection that fails
- * is tried once more at once (a reset on the way should not raise an alarm for a day); an AUTH
- * refusal is not.
+ * AWSCURRENT's credentials as they are now, or why the login should not happen: none stored, or a
+ * rotation in progress. Read right before each login, not taken from the run's earlier read: a key
+ * that a rotation replaced in between and then logged in with would look to the stale-use guard
+ * and the previous-key check like an app still using it. Stages move only in finishSecret, after
+ * its own login test, long after AWSPENDING appears, so no AWSPENDING of the last hour here means
+ * AWSCURRENT stays put for the login.
+ */
+async function loginCredentials(run: CheckRun): Promise<{ credentials: SmtpSecret } | { skip: string }> {
+  const { secrets, now } = run.clients;
+  const { secretId } = run.target;
+  const pending = await readSecretVersion(secrets, secretId, { VersionStage: 'AWSPENDING' });
+  const since = pending?.CreatedDate;
+  if (since && now().getTime() - since.getTime() < ROTATION_IN_PROGRESS_MS) {
+    return {
+      skip: `a rotation is in progress (AWSPENDING since ${since.toISOString()}): it tests its own login`,
+    };
+  }
+  const credentials = credentialsIn(
+    await readSecretVersion(secrets, secretId, { VersionStage: 'AWSCURRENT' }),
+  );
+  return credentials
+    ? { credentials }
+    : { skip: 'the secret holds no SMTP credentials (the credentials check says why)' };
+}
+
+/** An SMTP reply code of 4xx: SES's "try again later" (throttling, a temporary failure), not a verdict. */
+function isTemporaryReply(error: unknown): boolean {
+  const e = error as { responseCode?: number; response?: string };
+  const code = e.responseCode ?? Number(/^(\d{3})/.exec(e.response ?? '')?.[1]);
+  return code >= 400 && code < 500;
+}
+
+/**
+ * The 535 of the guide, watched: a login with AWSCURRENT's credentials, as an app does, at the
+ * Region's endpoint. The credentials check sees a key deleted or deactivated in IAM; only a login
+ * sees a password that does not match its key (a secret edited by hand) or SES refusing the key.
+ * A connection that fails, or a temporary answer (4xx), is tried once more at once; an AUTH
+ * refusal is not. A temporary answer twice is "could not tell", not an alarm.
  */
 const smtpLoginCheck: Check = {
   ...catalog.SMTP_LOGIN,
   run: async (run) => {
     const { smtp } = run.clients;
     if (!smtp) return [];
-    const { endpoint } = smtp;
-    const title = `SMTP ${endpoint.host}:${endpoint.port}: connect, ${endpoint.implicitTls ? 'TLS' : 'STARTTLS'}, AUTH with the current credentials`;
-    const current = await credentialsAt(run, 'AWSCURRENT');
-    if (!current) {
-      return [
-        {
-          id: 'smtp-login',
-          status: 'info',
-          title: `${title}: nothing to log in with`,
-          detail: 'the secret holds no SMTP credentials (the credentials check says why)',
-        },
-      ];
-    }
-    let diagnosis: ReturnType<typeof diagnose> | undefined;
+    const endpoint = smtp.endpoint();
+    const title = smtpLoginTitle(endpoint);
+    const rotate = `ses-smtp rotate --env ${run.target.environmentName}`;
+    // What the last of two attempts that may be retried found.
+    let failed: CheckResult | undefined;
     for (let attempt = 1; attempt <= 2; attempt++) {
+      const current = await loginCredentials(run);
+      if ('skip' in current) {
+        return [{ id: 'smtp-login', status: 'info', title: `${title}: not logged in`, detail: current.skip }];
+      }
+      const { credentials } = current;
       try {
-        await smtp.login(endpoint, current);
-        return [{ id: 'smtp-login', status: 'ok', title, detail: `user ${current.username}` }];
+        await smtp.login(endpoint, credentials);
+        return [{ id: 'smtp-login', status: 'ok', title, detail: `user ${credentials.username}` }];
       } catch (e) {
-        diagnosis = diagnose(e, endpoint, current.region);
-        if (diagnosis.stage !== 'connect') break;
+        const d = diagnose(e, endpoint, credentials.region);
+        const detail = `${d.stage}: ${d.detail}`;
+        if (isTemporaryReply(e)) {
+          failed = {
+            id: 'smtp-login',
+            status: 'info',
+            title: `${title}: could not tell`,
+            detail: `${detail} (a temporary answer, twice)`,
+          };
+          continue;
+        }
+        if (d.stage === 'connect' || d.stage === 'tls') {
+          failed = {
+            id: 'smtp-login',
+            status: 'fail',
+            title,
+            detail,
+            fix: `the health-check function (on Lambda's network, outside any VPC) could not reach ${endpoint.host}:${endpoint.port} twice: look for an SES event in AWS Health for this Region; ses-smtp doctor logs in from where you run it`,
+          };
+          continue;
+        }
+        const fix =
+          d.stage === 'auth'
+            ? `the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ${rotate} writes a new key with its password (apps then read it: ses-smtp env)`
+            : d.fix;
+        return [{ id: 'smtp-login', status: 'fail', title, detail, fix }];
       }
     }
-    const d = diagnosis!;
-    return [{ id: 'smtp-login', status: 'fail', title, detail: `${d.stage}: ${d.detail}`, fix: d.fix }];
+    return failed ? [failed] : [];
   },
 };
 

@@ -22,6 +22,11 @@ export const IMPLICIT_TLS_PORTS: readonly number[] = [465, 2465];
 /** The ports SES's SMTP interface listens on (SES Developer Guide, "Connecting to an SMTP endpoint"). */
 export const SES_SMTP_PORTS: readonly number[] = [25, 587, 2587, ...IMPLICIT_TLS_PORTS];
 
+/** What a login does, for doctor's line and the scheduled check's. */
+export function smtpLoginTitle(endpoint: SmtpEndpoint): string {
+  return `SMTP ${endpoint.host}:${endpoint.port}: connect, ${endpoint.implicitTls ? 'TLS' : 'STARTTLS'}, AUTH with the current credentials`;
+}
+
 export interface SmtpCredentials {
   readonly username: string;
   readonly password: string;

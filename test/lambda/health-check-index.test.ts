@@ -59,6 +59,11 @@ describe('health-check handler', () => {
     );
   });
 
+  test("a run's clients log in at the function's SMTP_HOST and SMTP_PORT", () => {
+    const { runClients } = load({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '587' });
+    expect(runClients().smtp?.endpoint()).toEqual({ host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 });
+  });
+
   test('a missing target fails the invocation, naming the variable', async () => {
     const { handler } = load({ HEALTH_TARGET: '' }, true);
     await expect(handler({}, {} as Context, () => undefined)).rejects.toThrow('HEALTH_TARGET is not set');

@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { runHealth, smtpLoginFromEnv, targetFromEnv } from '../../lambda/health-check/health';
 import { CHECK_CATALOG } from '../../lambda/shared/check-catalog';
 import { CheckRun, CHECKS, HealthTarget, runChecks, SmtpLoginClient } from '../../lambda/shared/checks';
-import { smtpLogin } from '../../lambda/shared/smtp-login';
+import { SmtpEndpoint, smtpLogin } from '../../lambda/shared/smtp-login';
 import { createLogger } from '../../lambda/shared/logger';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer, Zone } from '../support/dns-server';
@@ -583,11 +583,11 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     server.authAttempts.length = 0;
     // SES: the key exists and the password is its SMTP password.
     accept = (username, password) =>
-      username === keys.current && password === JSON.parse(secretJson(username)).password;
+      iam.created.some((k) => k.id === username) && password === JSON.parse(secretJson(username)).password;
   });
 
-  /** The test server's endpoint, its certificate trusted; `login` counts the attempts. */
-  function client(endpoint: Partial<SmtpLoginClient['endpoint']> = {}, fail: Error[] = []) {
+  /** The test server's endpoint, its certificate trusted; `login` counts the attempts, throws `fail` first. */
+  function client(endpoint: Partial<SmtpEndpoint> = {}, fail: Error[] = []) {
     const attempts: string[] = [];
     const login: SmtpLoginClient['login'] = async (at, credentials) => {
       attempts.push(credentials.username);
@@ -595,14 +595,15 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
       if (error) throw error;
       return smtpLogin(at, credentials);
     };
-    return {
-      attempts,
-      smtp: {
-        endpoint: { host: '127.0.0.1', port: server.port, tls: { ca: server.ca }, ...endpoint },
-        login,
-      },
-    };
+    const at = { host: '127.0.0.1', port: server.port, tls: { ca: server.ca }, ...endpoint };
+    return { attempts, smtp: { endpoint: () => at, login } };
   }
+  const reply = (response: string) =>
+    Object.assign(new Error(`Invalid login: ${response}`), {
+      code: 'EAUTH',
+      response,
+      responseCode: Number(response.slice(0, 3)),
+    });
 
   test("logs in with AWSCURRENT's credentials, as an app does: passes", async () => {
     const { smtp } = client();
@@ -612,19 +613,18 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(warnings()).toEqual([]);
   });
 
-  test("a password that is not its key's (a secret edited by hand): fails with the guide's fix, once, no password logged", async () => {
+  test("a password that is not its key's (a secret edited by hand): fails, once, says to rotate, logs no password", async () => {
     accept = () => false;
     const { smtp, attempts } = client();
     const { result } = await check({}, smtp);
     expect(passed()).toEqual({ ...allPass(), 'smtp-login': 0 });
     expect(result.failed).toEqual(['smtp-login']);
     expect(attempts).toHaveLength(1);
-    const [warned] = warnings();
-    expect(warned.problems).toEqual([
+    expect(warnings()[0].problems).toEqual([
       expect.objectContaining({
         status: 'fail',
         detail: expect.stringMatching(/^auth: authentication rejected \(535 /),
-        fix: expect.stringContaining('derived from the IAM secret access key, not the key itself'),
+        fix: "the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ses-smtp rotate --env prod writes a new key with its password (apps then read it: ses-smtp env)",
       }),
     ]);
     expect(logLines.join('\n')).not.toContain('must-never-leak');
@@ -638,7 +638,7 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(attempts).toEqual([keys.current, keys.current]);
   });
 
-  test('a connection refused twice fails at the connect stage', async () => {
+  test("a connection refused twice fails at the connect stage, with the function's own advice", async () => {
     // A port nothing listens on: one the system gave a server that is closed again.
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -648,7 +648,76 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     await check({}, smtp);
     expect(passed()).toEqual({ ...allPass(), 'smtp-login': 0 });
     expect(attempts).toHaveLength(2);
-    expect(warnings()[0].problems[0].detail).toBe(`connect: connection refused by 127.0.0.1:${port}`);
+    expect(warnings()[0].problems[0]).toMatchObject({
+      detail: `connect: connection refused by 127.0.0.1:${port}`,
+      fix: `the health-check function (on Lambda's network, outside any VPC) could not reach 127.0.0.1:${port} twice: look for an SES event in AWS Health for this Region; ses-smtp doctor logs in from where you run it`,
+    });
+  });
+
+  test('a temporary answer (4xx) is tried again; twice, it is "could not tell", no alarm', async () => {
+    const throttled = () => reply('454 Throttling failure: Maximum SigV4 authentication rate exceeded');
+    const once = client({}, [throttled()]);
+    await check({}, once.smtp);
+    expect(passed()).toEqual(allPass());
+    expect(once.attempts).toHaveLength(2);
+
+    metricLines = [];
+    const twice = client({}, [throttled(), reply('421 Too many concurrent SMTP connections')]);
+    const { run } = await check({}, twice.smtp);
+    expect(passed()).toEqual(allPass());
+    expect(twice.attempts).toHaveLength(2);
+    const [result] = await CHECKS.find((c) => c.id === 'smtp-login')!.run(
+      new CheckRun(run.target, { ...run.clients, smtp: client({}, [throttled(), throttled()]).smtp }),
+    );
+    expect(result).toMatchObject({
+      status: 'info',
+      detail: expect.stringMatching(/\(a temporary answer, twice\)$/),
+    });
+  });
+
+  // The stale-use guard and the previous-key check take a use of the key AWSPREVIOUS holds for an
+  // app's: the check must never log in with a key a rotation has just replaced.
+  test('reads AWSCURRENT right before it logs in: a rotation that moved it since the run began', async () => {
+    let rotated: string | undefined;
+    // IAM's keys are listed after the run's first read of AWSCURRENT: the rotation finishes there.
+    iamMock.on(ListAccessKeysCommand).callsFake((input) => {
+      if (!rotated) {
+        // IAM's two keys: the rotation deletes the oldest first.
+        iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
+        rotated = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+        sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'v3', SecretString: secretJson(rotated) });
+      }
+      return iam.listAccessKeys(input);
+    });
+    const { smtp } = client();
+    await check({}, smtp);
+    expect(server.authAttempts.map((a) => a.username)).toEqual([rotated]);
+  });
+
+  test('a rotation in progress (AWSPENDING within the hour): no login, "not logged in"; an older one does not stop it', async () => {
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
+    const pending = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+    sm.putSecretValue({
+      SecretId: ARN,
+      ClientRequestToken: 'v3',
+      SecretString: secretJson(pending),
+      VersionStages: ['AWSPENDING'],
+    });
+    sm.versions.get('v3')!.created = new Date(NOW.getTime() - 30 * 60_000);
+    const recent = client();
+    const { run } = await check({}, recent.smtp);
+    expect(passed()).toEqual(allPass());
+    expect(recent.attempts).toEqual([]);
+    const [skipped] = await CHECKS.find((c) => c.id === 'smtp-login')!.run(run);
+    expect(skipped).toMatchObject({
+      status: 'info',
+      detail: 'a rotation is in progress (AWSPENDING since 2026-11-29T11:30:00.000Z): it tests its own login',
+    });
+
+    sm.versions.get('v3')!.created = new Date(NOW.getTime() - 2 * 3_600_000);
+    const stale = client();
+    await check({}, stale.smtp);
+    expect(stale.attempts).toEqual([keys.current]);
   });
 
   test('a secret without credentials: nothing to log in with (the credentials check fails for it)', async () => {
@@ -665,21 +734,19 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(attempts).toEqual([]);
   });
 
-  test("the function's endpoint: SMTP_HOST and SMTP_PORT, none without SMTP_HOST", () => {
-    expect(smtpLoginFromEnv({})).toBeUndefined();
-    expect(smtpLoginFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '2587' })).toEqual({
-      endpoint: { host: 'email-smtp.eu-west-1.amazonaws.com', port: 2587 },
-      login: smtpLogin,
-    });
+  test("the function's endpoint: SMTP_HOST and SMTP_PORT, read when the check runs; a missing one fails only that check", async () => {
     expect(
-      smtpLoginFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '465' })?.endpoint,
-    ).toEqual({
-      host: 'email-smtp.eu-west-1.amazonaws.com',
+      smtpLoginFromEnv({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '587' }).endpoint(),
+    ).toEqual({ host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 });
+    expect(smtpLoginFromEnv({ SMTP_HOST: 'h', SMTP_PORT: '465' }).endpoint()).toEqual({
+      host: 'h',
       port: 465,
       implicitTls: true,
     });
-    expect(() => smtpLoginFromEnv({ SMTP_HOST: 'h', SMTP_PORT: 'x' })).toThrow(
-      'SMTP_PORT must be a TCP port, got: x',
+    const { result } = await check({}, smtpLoginFromEnv({}));
+    expect(result.failed).toEqual(['smtp-login']);
+    expect(warnings()[0].problems[0].detail).toBe(
+      'Error: SMTP_HOST is not set: the construct sets it to the Region SMTP endpoint',
     );
   });
 });

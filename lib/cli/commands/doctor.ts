@@ -11,8 +11,9 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ListSubscriptionsByTopicCommand, SNSClient, Subscription } from '@aws-sdk/client-sns';
-import { smtpLogin } from '../../../lambda/shared/smtp-login';
+import { smtpLogin, smtpLoginTitle } from '../../../lambda/shared/smtp-login';
 import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/shared/checks';
+import { SMTP_LOGIN } from '../../../lambda/shared/check-catalog';
 import { CliContext } from '../context';
 import { deployedTarget, recordTarget } from '../dns-check';
 import { CheckFailed, UsageError } from '../errors';
@@ -68,7 +69,8 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
 
   await runChecks(
     run,
-    CHECKS,
+    // Doctor logs in itself (below), from where it runs, at the endpoint its options name.
+    CHECKS.filter((check) => check.id !== SMTP_LOGIN.id),
     (check) => ctx.out.progress(`checking ${check.id} ...`),
     ({ results: found }) => {
       ctx.out.progressDone();
@@ -124,7 +126,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
 async function checkSmtp(ctx: CliContext): Promise<CheckResult[]> {
   const endpoint = await ctx.smtp();
   const credentials = await currentCredentials(ctx);
-  const title = `SMTP ${endpoint.host}:${endpoint.port}: connect, STARTTLS, AUTH with the current credentials`;
+  const title = smtpLoginTitle(endpoint);
   try {
     await smtpLogin(endpoint, credentials);
     return [{ id: 'smtp', status: 'ok', title, detail: `user ${credentials.username}` }];
