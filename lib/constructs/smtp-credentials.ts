@@ -62,7 +62,8 @@ export interface SmtpCredentialsProps {
   readonly alarmTopic?: sns.ITopic;
   /**
    * The port written into the secret, and the one the rotation logs in on: STARTTLS on 25, 587
-   * or 2587, TLS from the first byte on 465 or 2465 (the ports of SES's SMTP interface).
+   * or 2587, TLS from the first byte on 465 or 2465 (the ports of SES's SMTP interface). With 25
+   * the rotation logs in on 587: AWS blocks outbound 25 from Lambda functions outside a VPC.
    * @default 587
    */
   readonly smtpPort?: number;
@@ -239,7 +240,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         FROM_ADDRESS: props.fromAddress,
         PUBLISHED_SMTP_PORT: String(this.smtpPort),
         SMTP_HOST: this.smtpHost,
-        SMTP_PORT: String(this.smtpPort),
+        // The same credentials on another port: Lambda cannot reach SES on 25.
+        SMTP_PORT: String(this.smtpPort === 25 ? 587 : this.smtpPort),
         ENVIRONMENT_NAME: props.environmentName ?? stack.stackName,
         PREVIOUS_KEY_QUIET_DAYS: String(quietDays),
         // Unknown at synth (a token): no hold, so that no scheduled rotation can meet it.
