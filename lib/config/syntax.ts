@@ -78,6 +78,9 @@ export function isHttpsUrl(url: string): boolean {
 
 // --- DMARC report URIs (RFC 7489 §6.4, RFC 3986 §3.1) ----------------------------------------
 
+/** The size limit that may end a `dmarc-uri` ("!10m"). */
+const DMARC_URI_SIZE = '![0-9]+[kmgtKMGT]?';
+
 /**
  * One `dmarc-uri`: an absolute URI, optionally followed by "!" and a size limit with an optional
  * unit (k, m, g, t; any case). Commas, semicolons and "!" inside the URI must be %-encoded, as
@@ -86,7 +89,6 @@ export function isHttpsUrl(url: string): boolean {
  * letters, digits and - . _ ~ : / ? # [ ] @ $ & ' ( ) * + =, every other character %-encoded
  * (a space, <>"\^`{|}, non-ASCII text as its UTF-8 bytes).
  */
-const DMARC_URI_SIZE = '![0-9]+[kmgtKMGT]?';
 export const DMARC_URI_RE = new RegExp(
   `^[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\\-._~:/?#[\\]@$&'()*+=]|%[0-9A-Fa-f]{2})+(?:${DMARC_URI_SIZE})?$`,
 );
