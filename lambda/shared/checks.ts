@@ -134,7 +134,7 @@ export interface QuotaFigures {
 export class CheckRun {
   private identityRead?: Promise<LiveIdentity>;
   private accountRead?: Promise<GetAccountCommandOutput>;
-  private dmarcRead?: Promise<string[]>;
+  private dmarcRead?: Promise<DmarcTxt>;
   private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
   /** Set by the quota check, for the caller to publish. */
   quota?: QuotaFigures;
@@ -149,8 +149,8 @@ export class CheckRun {
     return this.identityRead;
   }
 
-  /** The TXT values at `_dmarc.<identity>`, read once per run; none when the lookup fails. */
-  dmarcTxt(): Promise<string[]> {
+  /** The TXT values at `_dmarc.<identity>`, or the lookup's error, read once per run. */
+  dmarcTxt(): Promise<DmarcTxt> {
     this.dmarcRead ??= readDmarcTxt(this.clients.resolver, this.target.identity);
     return this.dmarcRead;
   }
@@ -178,10 +178,15 @@ export class CheckRun {
   }
 }
 
-/** The TXT values at `_dmarc.<domain>`; none when the lookup fails. */
-export async function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<string[]> {
-  const records = await resolver.resolveTxt(`_dmarc.${domain}`).catch(() => []);
-  return records.map((chunks) => chunks.join(''));
+/** What `_dmarc.<domain>` holds: its TXT values (none for a name without any), or why the lookup failed. */
+export type DmarcTxt = { readonly values: string[] } | { readonly error: unknown };
+
+export async function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<DmarcTxt> {
+  try {
+    return { values: (await resolver.resolveTxt(`_dmarc.${domain}`)).map((chunks) => chunks.join('')) };
+  } catch (e) {
+    return isNoRecord(e) ? { values: [] } : { error: e };
+  }
 }
 
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
@@ -324,8 +329,12 @@ function liveDmarcPolicy(found: string[]): { record: string; policy: DmarcPolicy
 }
 
 /** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
-function dmarcManagedElsewhere(domain: string, found: string[]): CheckResult {
+function dmarcManagedElsewhere(domain: string, read: DmarcTxt): CheckResult {
   const title = `DMARC record at _dmarc.${domain}`;
+  // A lookup that failed says nothing of the record: not "0 records, publish one".
+  if ('error' in read)
+    return { id: 'DmarcTxt', status: 'fail', title, ...lookupFailure(read.error, 'TXT', `_dmarc.${domain}`) };
+  const found = read.values;
   const live = liveDmarcPolicy(found);
   if ('count' in live) {
     const misspelt = live.count === 0 ? found.find(isMisspeltDmarcRecord) : undefined;
@@ -361,9 +370,10 @@ function dmarcManagedElsewhere(domain: string, found: string[]): CheckResult {
  * The report URIs (rua=, ruf=) of the environment's DMARC record: the stack's, or those of the one
  * record receivers apply when it is managed elsewhere (none when there is no such record).
  */
-export function liveReportUris(target: Pick<HealthTarget, 'dns'>, found: string[]): string[] {
+export function liveReportUris(target: Pick<HealthTarget, 'dns'>, read: DmarcTxt): string[] {
   if (target.dns.dmarc) return dmarcReportUris(target.dns.dmarc);
-  const live = liveDmarcPolicy(found);
+  if ('error' in read) return [];
+  const live = liveDmarcPolicy(read.values);
   if ('count' in live || !('tags' in live.policy)) return [];
   const { rua, ruf } = live.policy.tags;
   return [rua, ruf].flatMap((list) => list.split(',')).filter(Boolean);
@@ -373,8 +383,8 @@ const dmarcReportsCheck: Check = {
   ...catalog.DMARC_REPORTS,
   run: async (run) => {
     const { target, clients } = run;
-    const found = target.dns.dmarc ? [] : await run.dmarcTxt();
-    return reportAuthorizations(clients.resolver, target.identity, liveReportUris(target, found));
+    const read = target.dns.dmarc ? { values: [] } : await run.dmarcTxt();
+    return reportAuthorizations(clients.resolver, target.identity, liveReportUris(target, read));
   },
 };
 

@@ -252,6 +252,17 @@ describe('DMARC managed outside the stack', () => {
     dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=reject'], ['v=DMARC1; p=none']] };
     expect(await dmarcCheck()).toMatchObject({ status: 'fail', detail: '2 DMARC records' });
   });
+
+  test('a lookup that fails says so, not "0 records, publish one"; a name without records does', async () => {
+    dns.zone['_dmarc.example.com'] = { RCODE: 2 };
+    expect(await dmarcCheck()).toMatchObject({
+      status: 'fail',
+      detail: 'DNS lookup failed (ESERVFAIL)',
+      fix: expect.stringContaining('check with dig +trace TXT _dmarc.example.com'),
+    });
+    delete dns.zone['_dmarc.example.com'];
+    expect(await dmarcCheck()).toMatchObject({ status: 'fail', detail: '0 DMARC records' });
+  });
 });
 
 describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §7.1)', () => {

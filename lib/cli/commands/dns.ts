@@ -53,10 +53,10 @@ export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<
   }
   const resolver = ctx.resolver();
   ctx.out.progress(`checking ${records.length} records ...`);
-  const found = target.dns.dmarc ? [] : await readDmarcTxt(resolver, domain);
+  const read = target.dns.dmarc ? { values: [] } : await readDmarcTxt(resolver, domain);
   const results = [
     ...(await Promise.all(records.map((r) => checkRecord(resolver, r)))),
-    ...(await reportAuthorizations(resolver, domain, liveReportUris(target, found))),
+    ...(await reportAuthorizations(resolver, domain, liveReportUris(target, read))),
   ];
   ctx.out.progressDone();
   // A report address without consent is a warning, as in doctor: mail flows, the reports do not.
