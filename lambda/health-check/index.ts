@@ -12,7 +12,7 @@ let target: HealthTarget | undefined;
 // The Region's resolver, as any receiving mail server would see the records.
 const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
 
-/** The clients of one run: the SDK's, the Region's resolver, the SMTP login. */
+/** The clients of one run: the SDK's, the Region's resolver, the SMTP login (exported for its test). */
 export function runClients(env: NodeJS.ProcessEnv = process.env): HealthClients {
   return {
     ses: sesv2,

@@ -384,9 +384,32 @@ const dmarcReportsCheck: Check = {
   run: async (run) => {
     const { target, clients } = run;
     const read = target.dns.dmarc ? { values: [] } : await run.dmarcTxt();
-    return reportAuthorizations(clients.resolver, target.identity, liveReportUris(target, read));
+    return reportChecks(clients.resolver, target, read);
   },
 };
+
+/**
+ * The report consent checks of the environment's DMARC record: those of its addresses, or, when
+ * the record is managed elsewhere and its lookup failed, "could not tell" (the dmarc check fails
+ * for the lookup itself).
+ */
+export async function reportChecks(
+  resolver: dns.Resolver,
+  target: Pick<HealthTarget, 'identity' | 'dns'>,
+  read: DmarcTxt,
+): Promise<CheckResult[]> {
+  if (!target.dns.dmarc && 'error' in read) {
+    return [
+      {
+        id: 'DmarcReportAuthorization',
+        status: 'info',
+        title: `DMARC report addresses of _dmarc.${target.identity}: could not tell`,
+        detail: 'the lookup of the DMARC record failed (the dmarc check says how)',
+      },
+    ];
+  }
+  return reportAuthorizations(resolver, target.identity, liveReportUris(target, read));
+}
 
 /**
  * The report addresses of `domain`'s DMARC record at another organization's domain: each must
@@ -761,25 +784,24 @@ const previousKeyCheck: Check = {
   },
 };
 
-/** A rotation that wrote AWSPENDING this recently may still move AWSCURRENT: the login waits a day. */
-const ROTATION_IN_PROGRESS_MS = 3_600_000;
-
 /**
  * AWSCURRENT's credentials as they are now, or why the login should not happen: none stored, or a
- * rotation in progress. Read right before each login, not taken from the run's earlier read: a key
- * that a rotation replaced in between and then logged in with would look to the stale-use guard
- * and the previous-key check like an app still using it. Stages move only in finishSecret, after
- * its own login test, long after AWSPENDING appears, so no AWSPENDING of the last hour here means
- * AWSCURRENT stays put for the login.
+ * rotation not finished. Read right before each login, not taken from the run's earlier read: a
+ * key that a rotation replaced in between and then logged in with would look to the stale-use
+ * guard and the previous-key check like an app still using it. Stages move only in finishSecret,
+ * which then clears AWSPENDING; while another version holds AWSPENDING (a rotation running, or
+ * one that stopped half-way and may be resumed days later: the replacement time those checks read
+ * is then that version's old CreatedDate), a login with AWSCURRENT's key could be that. A rotation
+ * that does not finish is the rotation alarms' and the credentials check's to report.
  */
 async function loginCredentials(run: CheckRun): Promise<{ credentials: SmtpSecret } | { skip: string }> {
-  const { secrets, now } = run.clients;
+  const { secrets } = run.clients;
   const { secretId } = run.target;
   const pending = await readSecretVersion(secrets, secretId, { VersionStage: 'AWSPENDING' });
-  const since = pending?.CreatedDate;
-  if (since && now().getTime() - since.getTime() < ROTATION_IN_PROGRESS_MS) {
+  if (pending && !pending.VersionStages?.includes('AWSCURRENT')) {
+    const since = pending.CreatedDate ? ` since ${pending.CreatedDate.toISOString()}` : '';
     return {
-      skip: `a rotation is in progress (AWSPENDING since ${since.toISOString()}): it tests its own login`,
+      skip: `a rotation has not finished (AWSPENDING${since}): no login with a key it may replace; the credentials check reports a rotation that stays unfinished`,
     };
   }
   const credentials = credentialsIn(
@@ -809,7 +831,20 @@ const smtpLoginCheck: Check = {
   run: async (run) => {
     const { smtp } = run.clients;
     if (!smtp) return [];
-    const endpoint = smtp.endpoint();
+    let endpoint: SmtpEndpoint;
+    try {
+      endpoint = smtp.endpoint();
+    } catch (e) {
+      return [
+        {
+          id: 'smtp-login',
+          status: 'fail',
+          title: 'SMTP login: no endpoint',
+          detail: (e as Error).message,
+          fix: `deploy the stack again (npx cdk deploy ${run.target.stackName}): the HealthChecks construct sets SMTP_HOST and SMTP_PORT`,
+        },
+      ];
+    }
     const title = smtpLoginTitle(endpoint);
     const rotate = `ses-smtp rotate --env ${run.target.environmentName}`;
     // What the last of two attempts that may be retried found.

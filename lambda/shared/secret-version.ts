@@ -4,8 +4,12 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 
-/** What the functions read of a secret version: its value and when the version was made. */
-export type SecretVersion = { readonly SecretString?: string; readonly CreatedDate?: Date };
+/** What the functions read of a secret version: its value, when it was made, and its stages. */
+export type SecretVersion = {
+  readonly SecretString?: string;
+  readonly CreatedDate?: Date;
+  readonly VersionStages?: string[];
+};
 
 /**
  * The secret's version with `version`'s stage (and id, when given), or undefined when no version

@@ -53,7 +53,6 @@ export interface HealthChecksProps {
   readonly secret: secretsmanager.ISecret;
   /** The SMTP user whose previous key's last use is read. */
   readonly smtpUser: iam.IUser;
-
   /** Days between rotations: a secret older than this plus a week is reported. */
   readonly rotationDays: number;
   /**

@@ -370,6 +370,20 @@ describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §
     ]);
   });
 
+  test('a record managed elsewhere whose lookup fails: "could not tell" (the dmarc check fails for the lookup)', async () => {
+    dns.zone['_dmarc.example.com'] = { RCODE: 2 };
+    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
+    const run = new CheckRun(target, { resolver } as unknown as HealthClients);
+    expect(await CHECKS.find((c) => c.id === 'dmarc-reports')!.run(run)).toEqual([
+      {
+        id: 'DmarcReportAuthorization',
+        status: 'info',
+        title: 'DMARC report addresses of _dmarc.example.com: could not tell',
+        detail: 'the lookup of the DMARC record failed (the dmarc check says how)',
+      },
+    ]);
+  });
+
   test('a record managed elsewhere that receivers do not apply has no addresses to check', async () => {
     dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; sp=none; p=reject; rua=mailto:b@vendor.org']] };
     const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };

@@ -630,12 +630,39 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(logLines.join('\n')).not.toContain('must-never-leak');
   });
 
-  test('a connection that fails once is tried again at once, and passes', async () => {
-    const reset = Object.assign(new Error('Connection closed unexpectedly'), { code: 'ESOCKET' });
-    const { smtp, attempts } = client({}, [reset]);
+  test.each([
+    ['at the connection', Object.assign(new Error('Connection closed unexpectedly'), { code: 'ESOCKET' })],
+    [
+      'in the TLS handshake',
+      Object.assign(
+        new Error('Client network socket disconnected before secure TLS connection was established'),
+        {
+          code: 'ESOCKET',
+        },
+      ),
+    ],
+  ])('a connection that fails once %s is tried again at once, and passes', async (_where, error) => {
+    const { smtp, attempts } = client({}, [error]);
     await check({}, smtp);
     expect(passed()).toEqual(allPass());
     expect(attempts).toEqual([keys.current, keys.current]);
+  });
+
+  test("each check's metric is written as it finishes: the earlier ones before the login", async () => {
+    const { smtp } = client();
+    let writtenBeforeLogin: string[] = [];
+    const login = smtp.login;
+    await check(
+      {},
+      {
+        ...smtp,
+        login: (at, credentials) => {
+          writtenBeforeLogin = Object.keys(passed());
+          return login(at, credentials);
+        },
+      },
+    );
+    expect(writtenBeforeLogin).toEqual(CHECK_CATALOG.map((c) => c.id).filter((id) => id !== 'smtp-login'));
   });
 
   test("a connection refused twice fails at the connect stage, with the function's own advice", async () => {
@@ -662,7 +689,12 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(once.attempts).toHaveLength(2);
 
     metricLines = [];
-    const twice = client({}, [throttled(), reply('421 Too many concurrent SMTP connections')]);
+    // A greeting's 421: nodemailer gives the reply text, not always its code.
+    const greeting = Object.assign(new Error('421 Too many concurrent SMTP connections'), {
+      code: 'EPROTOCOL',
+      response: '421 Too many concurrent SMTP connections',
+    });
+    const twice = client({}, [throttled(), greeting]);
     const { run } = await check({}, twice.smtp);
     expect(passed()).toEqual(allPass());
     expect(twice.attempts).toHaveLength(2);
@@ -694,7 +726,37 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(server.authAttempts.map((a) => a.username)).toEqual([rotated]);
   });
 
-  test('a rotation in progress (AWSPENDING within the hour): no login, "not logged in"; an older one does not stop it', async () => {
+  test('reads AWSCURRENT again before the second attempt', async () => {
+    const { smtp, attempts } = client();
+    let rotated: string | undefined;
+    const reset = Object.assign(new Error('Connection closed unexpectedly'), { code: 'ESOCKET' });
+    await check(
+      {},
+      {
+        ...smtp,
+        login: async (at, credentials) => {
+          if (!rotated) {
+            // A rotation finishes while the first attempt fails.
+            iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
+            rotated = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+            sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'v3', SecretString: secretJson(rotated) });
+            attempts.push(credentials.username);
+            throw reset;
+          }
+          return smtp.login(at, credentials);
+        },
+      },
+    );
+    expect(attempts).toEqual([keys.current, rotated]);
+  });
+
+  // A rotation that stopped half-way may be resumed days later; the replacement time the guard
+  // reads is then the pending version's old CreatedDate, so a login with AWSCURRENT's key
+  // meanwhile would count as a use after the replacement.
+  test.each([
+    ['running (30 minutes old)', 30 * 60_000],
+    ['stopped half-way (3 days old)', 3 * DAY],
+  ])('a rotation not finished, %s: no login, "not logged in"', async (_case, age) => {
     iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
     const pending = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
     sm.putSecretValue({
@@ -703,21 +765,23 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
       SecretString: secretJson(pending),
       VersionStages: ['AWSPENDING'],
     });
-    sm.versions.get('v3')!.created = new Date(NOW.getTime() - 30 * 60_000);
-    const recent = client();
-    const { run } = await check({}, recent.smtp);
+    sm.versions.get('v3')!.created = new Date(NOW.getTime() - age);
+    const { smtp, attempts } = client();
+    const { run } = await check({}, smtp);
     expect(passed()).toEqual(allPass());
-    expect(recent.attempts).toEqual([]);
+    expect(attempts).toEqual([]);
     const [skipped] = await CHECKS.find((c) => c.id === 'smtp-login')!.run(run);
     expect(skipped).toMatchObject({
       status: 'info',
-      detail: 'a rotation is in progress (AWSPENDING since 2026-11-29T11:30:00.000Z): it tests its own login',
+      detail: `a rotation has not finished (AWSPENDING since ${new Date(NOW.getTime() - age).toISOString()}): no login with a key it may replace; the credentials check reports a rotation that stays unfinished`,
     });
+  });
 
-    sm.versions.get('v3')!.created = new Date(NOW.getTime() - 2 * 3_600_000);
-    const stale = client();
-    await check({}, stale.smtp);
-    expect(stale.attempts).toEqual([keys.current]);
+  test('AWSPENDING on the AWSCURRENT version (finishSecret moved the stage, not yet cleared): logs in', async () => {
+    sm.versions.get('v2')!.stages.add('AWSPENDING');
+    const { smtp, attempts } = client();
+    await check({}, smtp);
+    expect(attempts).toEqual([keys.current]);
   });
 
   test('a secret without credentials: nothing to log in with (the credentials check fails for it)', async () => {
@@ -745,8 +809,9 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     });
     const { result } = await check({}, smtpLoginFromEnv({}));
     expect(result.failed).toEqual(['smtp-login']);
-    expect(warnings()[0].problems[0].detail).toBe(
-      'Error: SMTP_HOST is not set: the construct sets it to the Region SMTP endpoint',
-    );
+    expect(warnings()[0].problems[0]).toMatchObject({
+      detail: 'SMTP_HOST is not set: the construct sets it to the Region SMTP endpoint',
+      fix: 'deploy the stack again (npx cdk deploy SesSmtp-prod): the HealthChecks construct sets SMTP_HOST and SMTP_PORT',
+    });
   });
 });

@@ -1,11 +1,6 @@
 import { dmarcReportUris, reportAuthorizationRecord, toZoneFile } from '../../dns-records';
 import { CliContext } from '../context';
-import {
-  expectedRecords,
-  liveReportUris,
-  readDmarcTxt,
-  reportAuthorizations,
-} from '../../../lambda/shared/checks';
+import { expectedRecords, readDmarcTxt, reportChecks } from '../../../lambda/shared/checks';
 import { checkRecord } from '../../../lambda/shared/dns-check';
 import { externalReportDestinations } from '../../../lambda/shared/auth-records';
 import { liveIdentity, recordTarget } from '../dns-check';
@@ -56,7 +51,7 @@ export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<
   const read = target.dns.dmarc ? { values: [] } : await readDmarcTxt(resolver, domain);
   const results = [
     ...(await Promise.all(records.map((r) => checkRecord(resolver, r)))),
-    ...(await reportAuthorizations(resolver, domain, liveReportUris(target, read))),
+    ...(await reportChecks(resolver, target, read)),
   ];
   ctx.out.progressDone();
   // A report address without consent is a warning, as in doctor: mail flows, the reports do not.
