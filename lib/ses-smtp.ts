@@ -28,7 +28,7 @@ import {
 import { awsRegion, EnvironmentSchema, environmentName as environmentNameSchema } from './config/schema';
 import type { EnvironmentConfig } from './config/types';
 import { SesSmtpSettings } from './config/settings';
-import type { DnsRecord } from './dns-records';
+import { bareName, type DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { CLI_OPTIONS_MAX_LENGTH, OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
@@ -372,7 +372,7 @@ function claimInApp(
     if (other) clashes.set(other, [...(clashes.get(other) ?? []), record]);
   }
   for (const [other, shared] of clashes) {
-    const names = [...new Set(shared.map((r) => `${r.name.replace(/\.$/, '')} ${r.type}`))];
+    const names = [...new Set(shared.map((r) => `${bareName(r.name)} ${r.type}`))];
     const fixes = [...new Set(shared.map((r) => RECORD_FIELDS[r.key].fix))]
       .join('; ')
       .replaceAll('one of them', 'one of the two');

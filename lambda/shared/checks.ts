@@ -366,14 +366,9 @@ function dmarcManagedElsewhere(domain: string, read: DmarcTxt): CheckResult {
       };
 }
 
-/**
- * The report URIs (rua=, ruf=) of the environment's DMARC record: the stack's, or those of the one
- * record receivers apply when it is managed elsewhere (none when there is no such record).
- */
-export function liveReportUris(target: Pick<HealthTarget, 'dns'>, read: DmarcTxt): string[] {
-  if (target.dns.dmarc) return dmarcReportUris(target.dns.dmarc);
-  if ('error' in read) return [];
-  const live = liveDmarcPolicy(read.values);
+/** The report URIs (rua=, ruf=) of the one DMARC record receivers apply among `found`; none without one. */
+function liveReportUris(found: string[]): string[] {
+  const live = liveDmarcPolicy(found);
   if ('count' in live || !('tags' in live.policy)) return [];
   const { rua, ruf } = live.policy.tags;
   return [rua, ruf].flatMap((list) => list.split(',')).filter(Boolean);
@@ -381,34 +376,37 @@ export function liveReportUris(target: Pick<HealthTarget, 'dns'>, read: DmarcTxt
 
 const dmarcReportsCheck: Check = {
   ...catalog.DMARC_REPORTS,
-  run: async (run) => {
-    const { target, clients } = run;
-    const read = target.dns.dmarc ? { values: [] } : await run.dmarcTxt();
-    return reportChecks(clients.resolver, target, read);
-  },
+  run: (run) => reportChecks(run.clients.resolver, run.target, () => run.dmarcTxt()),
 };
 
 /**
- * The report consent checks of the environment's DMARC record: those of its addresses, or, when
- * the record is managed elsewhere and its lookup failed, "could not tell" (the dmarc check fails
- * for the lookup itself).
+ * The report consent checks of the environment's DMARC record: the stack's, or the live record's
+ * when it is managed elsewhere (`readLive` reads it: only then). When that lookup fails, "could not
+ * tell" (the dmarc check fails for the lookup itself).
  */
 export async function reportChecks(
   resolver: dns.Resolver,
   target: Pick<HealthTarget, 'identity' | 'dns'>,
-  read: DmarcTxt,
+  readLive: () => Promise<DmarcTxt>,
 ): Promise<CheckResult[]> {
-  if (!target.dns.dmarc && 'error' in read) {
-    return [
-      {
-        id: 'DmarcReportAuthorization',
-        status: 'info',
-        title: `DMARC report addresses of _dmarc.${target.identity}: could not tell`,
-        detail: 'the lookup of the DMARC record failed (the dmarc check says how)',
-      },
-    ];
+  let uris: string[];
+  if (target.dns.dmarc) {
+    uris = dmarcReportUris(target.dns.dmarc);
+  } else {
+    const read = await readLive();
+    if ('error' in read) {
+      return [
+        {
+          id: 'DmarcReportAuthorization',
+          status: 'info',
+          title: `DMARC report addresses of _dmarc.${target.identity}: could not tell`,
+          detail: 'the lookup of the DMARC record failed (the dmarc check says how)',
+        },
+      ];
+    }
+    uris = liveReportUris(read.values);
   }
-  return reportAuthorizations(resolver, target.identity, liveReportUris(target, read));
+  return reportAuthorizations(resolver, target.identity, uris);
 }
 
 /**
@@ -417,7 +415,7 @@ export async function reportChecks(
  * domain's owner. A missing consent is a warning (mail flows either way); a lookup that fails is
  * "could not tell" (info): a report service's name servers failing once should not raise an alarm.
  */
-export async function reportAuthorizations(
+async function reportAuthorizations(
   resolver: dns.Resolver,
   domain: string,
   uris: readonly string[],

@@ -6,6 +6,7 @@ import {
   dmarcRecord,
   dmarcValue,
   DnsRecord,
+  bareName,
   DKIM_TOKEN_LENGTH,
   isSesSpfInclude,
   mailFromDomain,
@@ -397,10 +398,10 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
       }
       for (const [other, records] of clashes) {
         const fields = [...new Set(records.map((r) => RECORD_FIELDS[r.key]))];
-        const shared = [...new Set(records.map((r) => r.name.replace(/\.$/, '')))].map(
+        const shared = [...new Set(records.map((r) => bareName(r.name)))].map(
           (n) =>
             `${n} (${records
-              .filter((r) => r.name.replace(/\.$/, '') === n)
+              .filter((r) => bareName(r.name) === n)
               .map((r) => r.type)
               .join(', ')})`,
         );

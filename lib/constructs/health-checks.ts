@@ -430,9 +430,9 @@ export class HealthChecks extends Construct {
       }),
     );
     // The secret's value shows whether it holds credentials and which key AWSPREVIOUS holds, and
-    // the daily SMTP login uses AWSCURRENT's (AWSPENDING's date says whether a rotation runs); the
-    // function never logs it. Decrypt only through Secrets Manager, in the role's own policy (the
-    // key policy is left alone: it trusts the account's IAM policies).
+    // the daily SMTP login uses AWSCURRENT's (AWSPENDING's version says whether a rotation runs);
+    // the function never logs it. Decrypt only through Secrets Manager, in the role's own policy
+    // (the key policy is left alone: it trusts the account's IAM policies).
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadOnlyThisSecret',

@@ -48,10 +48,9 @@ export async function dnsCommand(ctx: CliContext, options: DnsOptions): Promise<
   }
   const resolver = ctx.resolver();
   ctx.out.progress(`checking ${records.length} records ...`);
-  const read = target.dns.dmarc ? { values: [] } : await readDmarcTxt(resolver, domain);
   const results = [
     ...(await Promise.all(records.map((r) => checkRecord(resolver, r)))),
-    ...(await reportChecks(resolver, target, read)),
+    ...(await reportChecks(resolver, target, () => readDmarcTxt(resolver, domain))),
   ];
   ctx.out.progressDone();
   // A report address without consent is a warning, as in doctor: mail flows, the reports do not.
