@@ -223,6 +223,22 @@ describe('the wire checker itself', () => {
     ]);
   });
 
+  test("refuses a service's key grant conditioned on aws:SourceAccount, which no AWS page says reaches KMS", () => {
+    const copy = structuredClone(t);
+    for (const sid of ['AllowCloudWatchAlarms', 'AllowSesEventPublishing', 'AllowSnsDeliveryToQueues']) {
+      const statement = keyStatements(copy).find((s) => s.Sid === sid)!;
+      statement.Condition = {
+        ...(statement.Condition as object),
+        StringEquals: { 'aws:SourceAccount': ENV.account },
+      };
+    }
+    const broken = brokenWires(copy, ENV);
+    expect(broken.length).toBeGreaterThan(0);
+    expect(broken.every((line) => line.includes('key policy: key MessagingKey'))).toBe(true);
+    for (const kind of [/^alarm /, /^SES event destination /, /^subscription /])
+      expect([kind, broken.some((line) => kind.test(line))]).toEqual([kind, true]);
+  });
+
   test('a topic with no policy, or a Deny that matches, breaks its wires', () => {
     const noPolicy = structuredClone(t);
     for (const [id, r] of Object.entries(noPolicy.Resources)) {

@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
-import { allowServiceToUseKey, fromSource } from './service-access';
+import { allowServiceToUseKey, fromSourceArn } from './service-access';
 import { acknowledgeNagFinding } from './nag';
 
 /** Events published besides BOUNCE and COMPLAINT, which are always on. */
@@ -153,7 +153,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       key,
       'ses.amazonaws.com',
       'AllowSesEventPublishing',
-      fromSource(this, configurationSetArn),
+      fromSourceArn(configurationSetArn),
     );
     // SNS delivering to the queues, which share the key. Naming the topic here would make a cycle
     // (the topic names the key), so the key trusts this account's topics in this Region; each
@@ -163,7 +163,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       key,
       'sns.amazonaws.com',
       'AllowSnsDeliveryToQueues',
-      fromSource(this, stack.formatArn({ service: 'sns', resource: '*' })),
+      fromSourceArn(stack.formatArn({ service: 'sns', resource: '*' })),
     );
 
     this.events = [

@@ -32,6 +32,18 @@ export function fromSource(scope: IConstruct, sourceArn: string): Conditions {
   };
 }
 
+/**
+ * The confused-deputy guard for a key statement: the source ARN only, which names this account
+ * and Region. AWS's key policies for services publishing to an encrypted topic condition on
+ * aws:SourceArn (the SNS developer guide's example, as the GameLift FlexMatch guide's); no AWS
+ * page says aws:SourceAccount reaches KMS with those requests, and a condition on a key the
+ * request lacks refuses every message, silently. The topic and queue policies keep both keys, as
+ * AWS documents them there.
+ */
+export function fromSourceArn(sourceArn: string): Conditions {
+  return { ArnLike: { 'aws:SourceArn': sourceArn } };
+}
+
 /** Lets `service` publish to `topic` (its topic policy), under `conditions`. */
 export function allowServiceToPublish(topic: sns.ITopic, service: string, conditions: Conditions): void {
   topic.addToResourcePolicy(

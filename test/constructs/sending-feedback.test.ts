@@ -76,7 +76,7 @@ describe('SendingFeedback', () => {
     });
   });
 
-  test('key policy lets SES publish (scoped by account and configuration set) and SNS deliver to the queues', () => {
+  test('key policy lets SES publish (scoped by its configuration set) and SNS deliver to the queues (from this account and Region)', () => {
     const statements = keyStatements(build().template);
     expect(statements).toContainEqual({
       Sid: 'AllowSesEventPublishing',
@@ -85,7 +85,6 @@ describe('SendingFeedback', () => {
       Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       Resource: '*',
       Condition: {
-        StringEquals: { 'aws:SourceAccount': '123456789012' },
         ArnLike: {
           'aws:SourceArn': {
             'Fn::Join': [
@@ -106,6 +105,13 @@ describe('SendingFeedback', () => {
         Sid: 'AllowSnsDeliveryToQueues',
         Principal: { Service: 'sns.amazonaws.com' },
         Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+        Condition: {
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:eu-west-1:123456789012:*']],
+            },
+          },
+        },
       }),
     );
   });

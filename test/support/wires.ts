@@ -24,9 +24,11 @@
  *
  * Policies are evaluated, not pattern-matched: principal, action, resource, and every condition
  * (StringEquals/StringLike/ArnEquals/ArnLike, their Not forms, Bool; with IfExists) against the
- * request context the service sends. An explicit Deny wins. A condition on a key the context lacks does not hold, so a
- * statement conditioned on aws:SourceArn does not grant EventBridge the key: AWS documents that
- * EventBridge's KMS requests for an encrypted topic carry no aws:SourceArn/aws:SourceAccount.
+ * request context the service sends. An explicit Deny wins. A condition on a key the context lacks
+ * does not hold, so a statement conditioned on aws:SourceArn does not grant EventBridge the key:
+ * AWS documents that EventBridge's KMS requests for an encrypted topic carry no
+ * aws:SourceArn/aws:SourceAccount. The KMS requests of SNS, SES and CloudWatch carry aws:SourceArn
+ * (AWS's key policies for them condition on it) and are not assumed to carry aws:SourceAccount.
  * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
  */
 
@@ -76,7 +78,11 @@ export interface Wire {
   readonly target: string;
   readonly sourceArn: string;
   readonly sourceAccount: string;
-  /** Whether the service's KMS requests carry aws:SourceArn/aws:SourceAccount. */
+  /**
+   * Whether the service's KMS requests carry aws:SourceArn. aws:SourceAccount is never assumed
+   * there: AWS's key policies for these services condition on the source ARN only, and no AWS page
+   * says the account reaches KMS with those requests.
+   */
   readonly kmsCarriesSource: boolean;
 }
 
@@ -472,7 +478,9 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
   const key = templateKey(t, keyRef);
   if (typeof key !== 'string') return { wire, resourcePolicy, keyPolicy: key };
   const keyStatements = statementsOf(t, key, 'KeyPolicy.Statement');
-  const kmsContext = wire.kmsCarriesSource ? fromSource : { 'aws:securetransport': 'true' };
+  const kmsContext: Record<string, string> = wire.kmsCarriesSource
+    ? { 'aws:sourcearn': source.sourceArn, 'aws:securetransport': 'true' }
+    : { 'aws:securetransport': 'true' };
   const perAction = KMS_ACTIONS.map((action) =>
     evaluate(
       keyStatements,
