@@ -66,6 +66,7 @@ const configurationSet: OptionSpec = {
   placeholder: 'NAME',
   expects: 'the name of an SES configuration set',
   description: 'the configuration set, instead of the stack output ConfigurationSetName',
+  check: async (v) => (await validate()).checkConfigurationSetName('--configuration-set', v),
 };
 const timeout: OptionSpec = {
   name: 'timeout',
@@ -242,6 +243,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         placeholder: 'ADDRESS',
         expects: "the recipient's email address",
         description: "the recipient's address (required)",
+        check: async (v) => (await validate()).checkEmailAddress('--to', v),
       },
       {
         name: 'subject',
@@ -281,6 +283,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         expects: 'an http(s):// URL of your site',
         defaultText: 'https://<domain>',
         description: 'your website',
+        check: async (v) => (await import('./commands/production-access.js')).checkWebsiteUrl(v),
       },
       {
         name: 'use-case',
@@ -288,6 +291,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         placeholder: 'TEXT',
         expects: 'the text of the use case',
         description: 'the use-case text (default built from the config)',
+        check: async (v) => (await import('./commands/production-access.js')).checkUseCase(v),
       },
       {
         name: 'language',
@@ -303,6 +307,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         placeholder: 'EMAIL',
         expects: 'an email address',
         description: 'another address AWS writes to (up to 4)',
+        check: async (v) => (await validate()).checkEmailAddress('--contact', v),
       },
       yes,
     ],
@@ -366,6 +371,7 @@ deletes the older one): aws iam update-access-key --user-name USER --access-key-
         placeholder: 'NAME',
         expects: 'the name of an IAM user',
         description: 'the SMTP IAM user, instead of the stack output SmtpUserName',
+        check: async (v) => (await validate()).checkIamUserName('--user-name', v),
       },
       timeout,
       yes,
@@ -393,6 +399,7 @@ first; --yes when not on a terminal.`,
         placeholder: 'NAME',
         expects: 'the name of a CloudWatch alarm',
         description: "the alarm to fire, instead of one of the stack's",
+        check: async (v) => (await validate()).checkAlarmName('--alarm', v),
       },
       {
         ...timeout,

@@ -191,8 +191,9 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     // Every given value first: a bad one is reported even when the context would fail too. The
     // global options before the command's, in the order the context reads them.
     for (const spec of [...GLOBAL_OPTIONS, ...command.options]) {
-      const value = spec.type === 'string' ? values.string(spec.name) : undefined;
-      if (value !== undefined) await spec.check?.(value);
+      if (spec.type !== 'string' || !spec.check) continue;
+      const given = spec.multiple ? (values.list(spec.name) ?? []) : [values.string(spec.name)];
+      for (const value of given) if (value !== undefined) await spec.check(value);
     }
     const { CliContext } = await import('./context.js');
     const ctx = new CliContext(global, out, { name, config: command.needsConfig });

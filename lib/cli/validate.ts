@@ -43,6 +43,34 @@ export function checkEmailAddress(option: string, value: string): string {
 export const AWS_REGION_RE =
   /^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:(?:gov|iso[a-z]?)-)?|eusc-de-)[a-z]+-[0-9]+$/;
 
+/**
+ * Refuses `value` given to `option`: it is not `expects`, what AWS takes (refused here rather than
+ * by AWS once the command has begun).
+ */
+function refuse(option: string, value: string, expects: string): never {
+  throw new UsageError(`${option}: got ${JSON.stringify(value)}, expected ${expects}`);
+}
+
+/** An SES configuration set name (SESv2 CreateConfigurationSet: 1-64 of A-Z a-z 0-9 _ -). */
+export function checkConfigurationSetName(option: string, value: string): void {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value))
+    refuse(option, value, 'an SES configuration set name: 1 to 64 letters, digits, "_" and "-"');
+}
+
+/** An IAM user name (IAM CreateUser: 1-64 of letters, digits and + = , . @ _ -). */
+export function checkIamUserName(option: string, value: string): void {
+  if (!/^[\w+=,.@-]{1,64}$/.test(value))
+    refuse(option, value, 'an IAM user name: 1 to 64 letters, digits and "+=,.@_-"');
+}
+
+/** A CloudWatch alarm name (PutMetricAlarm: 1-255 characters, no ASCII control character). */
+export function checkAlarmName(option: string, value: string): void {
+  const characters = [...value];
+  const control = characters.some((c) => c.charCodeAt(0) < 0x20 || c === '\x7f');
+  if (characters.length > 255 || control)
+    refuse(option, value, 'a CloudWatch alarm name: 1 to 255 characters, none of them a control character');
+}
+
 /** A Region name given to `option`. */
 export function checkRegion(option: string, value: string): void {
   if (!AWS_REGION_RE.test(value)) {

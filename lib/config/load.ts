@@ -702,7 +702,9 @@ function formatValue(value: unknown): string {
     new RegExp(INVISIBLE_RE.source, 'g'),
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  // A URL's password (a refused webhookUrl) is not repeated in an error line.
+  const shown = text.replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"/?#@:]*:)[^\s"/?#@]*@/g, '$1***@');
+  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
 }
 
 const TYPE_NAMES: Record<string, string> = {

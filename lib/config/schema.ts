@@ -82,9 +82,10 @@ const EMAIL_EXPECTED =
   'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
 
 /**
- * EMAIL_EXPECTED, with the fix for two inputs people write: "Name <address>" (the address alone:
- * a display name belongs in the app's mailer) and a non-ASCII domain (its punycode form, as SES
- * takes it; the CLI converts one itself, the file names what it sends).
+ * EMAIL_EXPECTED, with the fix for the inputs people write: "Name <address>" (the address alone:
+ * a display name belongs in the app's mailer), an invisible character, a non-ASCII local part (SES
+ * takes none) and a non-ASCII domain (its punycode form, as SES takes it; the CLI converts one
+ * itself, the file names what it sends).
  */
 function emailExpected(input: unknown): string {
   if (typeof input !== 'string') return EMAIL_EXPECTED;
@@ -95,6 +96,9 @@ function emailExpected(input: unknown): string {
   if (invisible)
     return `${EMAIL_EXPECTED}: remove the invisible character ${invisible} (pasted text often carries one)`;
   const at = input.lastIndexOf('@');
+  // SES does not support SMTPUTF8 (RFC 6531): a local part is 7-bit ASCII (SES API reference, Destination).
+  if (at > 0 && /[^ -~]/.test(input.slice(0, at)))
+    return `${EMAIL_EXPECTED}: a local part in ASCII (SES takes no international characters before the "@")`;
   const domain = input.slice(at + 1);
   const ascii = at > 0 && /[^ -~]/.test(domain) ? domainToASCII(domain) : '';
   return /(^|\.)xn--/.test(ascii)
@@ -135,8 +139,13 @@ const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces a
 /** The AWS tag character set: Unicode letters, digits and spaces, and _ . : / = + - @. */
 const TAG_TEXT = /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]*$/u;
 
-/** An AWS Region name, like "eu-west-1". */
-export const awsRegion = text(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS Region like "eu-west-1"');
+/**
+ * An AWS Region name, like "eu-west-1": an area of 2 to 4 letters, a partition's part if any
+ * ("gov", "isob", "de": "us-gov-west-1", "eusc-de-east-1"), a direction and a number. Every form
+ * the CLI's --region takes (AWS_REGION_RE, which knows the areas) and more: a Region AWS opens in a
+ * new area can still be added under additionalSmtpRegions.
+ */
+export const awsRegion = text(/^[a-z]{2,4}(?:-[a-z]+)?-[a-z]+-[0-9]+$/, 'an AWS Region like "eu-west-1"');
 
 /** The name of an environment, like "production": a key of the environments file. */
 export const environmentName = text(
@@ -181,6 +190,27 @@ const DmarcReportUri = text(
   'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C)',
 );
 
+/**
+ * What makes two report URIs the same destination: equal once the scheme and the host are in lower
+ * case (RFC 3986 §6.2.2.1), and a mailto address's domain (RFC 5321 §2.4: its local part may be
+ * case-sensitive, so "Rua@" and "rua@" can be two mailboxes).
+ */
+function reportUriKey(uri: string): string {
+  const colon = uri.indexOf(':');
+  const scheme = uri.slice(0, colon).toLowerCase();
+  const rest = uri.slice(colon + 1);
+  if (scheme === 'mailto') {
+    // The address ends where its header fields ("?") or the size limit ("!") begin.
+    const end = rest.search(/[?!]|$/);
+    const at = rest.lastIndexOf('@', end);
+    return at < 0
+      ? `${scheme}:${rest}`
+      : `${scheme}:${rest.slice(0, at)}${rest.slice(at, end).toLowerCase()}${rest.slice(end)}`;
+  }
+  const authority = /^\/\/[^/?#]*/.exec(rest)?.[0] ?? '';
+  return `${scheme}:${authority.toLowerCase()}${rest.slice(authority.length)}`;
+}
+
 const Dmarc = strict({
   /** Set to false when the domain already publishes a DMARC record managed elsewhere. */
   enabled: z.boolean().default(true),
@@ -190,13 +220,9 @@ const Dmarc = strict({
   /** Percentage of failing mail the policy applies to ("pct="). */
   percentage: z.number().int().min(0).max(100).default(100),
   /** Aggregate report destinations ("rua="), each optionally with a size limit like "!10m". */
-  aggregateReportUris: uniqueList(DmarcReportUri, (u) => u.toLowerCase())
-    .max(10)
-    .default([]),
+  aggregateReportUris: uniqueList(DmarcReportUri, reportUriKey).max(10).default([]),
   /** Forensic (failure) report destinations ("ruf="), each optionally with a size limit like "!10m". */
-  forensicReportUris: uniqueList(DmarcReportUri, (u) => u.toLowerCase())
-    .max(10)
-    .default([]),
+  forensicReportUris: uniqueList(DmarcReportUri, reportUriKey).max(10).default([]),
   /** DKIM alignment ("adkim="): relaxed or strict. */
   dkimAlignment: z.enum(['relaxed', 'strict']).default('relaxed'),
   /** SPF alignment ("aspf="): relaxed or strict. */
@@ -336,6 +362,9 @@ const Health = strict({
 const WEBHOOK_URL_EXPECTED =
   'an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"';
 
+/** A password in a URL's user part (RFC 3986 §3.2.1: "user:password@"). */
+const URL_PASSWORD_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:[^\s/?#@]*@/;
+
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */
   additionalEvents: uniqueList(z.enum(['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'])).default([]),
@@ -345,7 +374,16 @@ const Feedback = strict({
    * The app's own HTTPS endpoint subscribed to the feedback topic. The scheme is case-insensitive
    * (RFC 3986 §3.1) and written in lower case, the form aws-cdk-lib's UrlSubscription takes.
    */
-  webhookUrl: text(HTTPS_URL_RE, WEBHOOK_URL_EXPECTED)
+  webhookUrl: z
+    .string({ error: WEBHOOK_URL_EXPECTED })
+    // SNS would send it as basic auth, but the template (and CloudFormation's console) would show
+    // it to anyone who can read the stack: the app checks each message's SNS signature instead.
+    .refine((url) => !URL_PASSWORD_RE.test(url), {
+      error:
+        'an https:// URL without a password: the template would hold it in plain text; leave the user and password out and verify the SNS signature of each message in the app',
+      abort: true,
+    })
+    .regex(HTTPS_URL_RE, { error: WEBHOOK_URL_EXPECTED })
     .refine(isHttpsUrl, { error: WEBHOOK_URL_EXPECTED })
     .overwrite((url) => `https${url.slice('https'.length)}`)
     .optional(),

@@ -162,6 +162,7 @@ export interface FeedbackSettings {
   readonly rawMessageDelivery?: boolean;
   /**
    * Your app's https:// endpoint, subscribed to the feedback topic (SNS envelopes: verify them).
+   * No password in it (`user:password@`): the template would hold it in plain text.
    * @default - none
    */
   readonly webhookUrl?: string;

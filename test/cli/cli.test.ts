@@ -195,6 +195,42 @@ describe('usage', () => {
     },
   );
 
+  test.each<[string[], string]>([
+    [['send-test', '--to', 'bad'], '--to: got "bad", expected an email address'],
+    [
+      ['request-production-access', '--contact', 'ops@example.com', '--contact', 'bad'],
+      '--contact: got "bad", expected an email address',
+    ],
+    [
+      ['request-production-access', '--website-url', 'ftp://example.com'],
+      '--website-url: got "ftp://example.com", expected an http(s):// URL of your site',
+    ],
+    [
+      ['request-production-access', '--use-case', ' '],
+      '--use-case: got " ", expected the text of the use case',
+    ],
+    [
+      ['pause', '--yes', '--configuration-set', 'bad name!'],
+      '--configuration-set: got "bad name!", expected an SES configuration set name: 1 to 64 letters, digits, "_" and "-"',
+    ],
+    [
+      ['revoke', '--yes', '--user-name', 'smtp/user'],
+      '--user-name: got "smtp/user", expected an IAM user name: 1 to 64 letters, digits and "+=,.@_-"',
+    ],
+    [
+      ['test-alarm', '--yes', '--alarm', 'a\u0007b'],
+      '--alarm: got "a\\u0007b", expected a CloudWatch alarm name: 1 to 255 characters, none of them a control character',
+    ],
+  ])(
+    "%j: the command's own value is checked first, before the environments file is read (here it is missing)",
+    async (args, message) => {
+      const r = await run([...args, '--config', path.join(tmp, 'missing.json')]);
+      expect(r.stderr.startsWith(`ses-smtp: ${message}`)).toBe(true);
+      expect(r.code).toBe(2);
+      expectNoAwsCalls();
+    },
+  );
+
   test.each(['-1', '0', '0.001', 'Infinity', ' 0x10 ', '1e3', '86401'])(
     '--timeout=%j on rotate and revoke: one line, exit 2, before any AWS call (no key deactivated)',
     async (value) => {
@@ -1476,6 +1512,12 @@ describe('request-production-access', () => {
   test('asks first; "no" sends nothing', async () => {
     const r = await cli(['request-production-access'], { answer: false });
     expect(r.code).toBe(1);
+    expect(r.stderr).toBe('! not sent (request-production-access not confirmed)\n');
+    const json = await cli(['request-production-access', '--json'], { answer: false });
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([
+      1,
+      { ok: false, error: 'not sent (request-production-access not confirmed)' },
+    ]);
     expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(0);
     const yes = await cli(['request-production-access'], { answer: true });
     expect(yes.code).toBe(0);

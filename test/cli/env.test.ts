@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { mergeDotenv } from '../../lib/cli/commands/env';
+import { gitignoreLiteral, mergeDotenv } from '../../lib/cli/commands/env';
 import { CREDENTIALS, expectNoAwsCalls, healthyAws, run, SECRET_ARN, sm, tmp, writeConfig } from './harness';
 
 // A rename that fails once: a full disk at the last step of --write.
@@ -293,6 +293,44 @@ describe('--write', () => {
     const r = await cli(['env', '--write', target]);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/.env.production\n');
+  });
+
+  test.each([
+    ['.env[prod]', '/.env\\[prod]'],
+    ['.env*', '/.env\\*'],
+    ['config/a?b.env', '/config/a\\?b.env'],
+    ['back\\slash.env', '/back\\\\slash.env'],
+    ['trailing.env  ', '/trailing.env\\ \\ '],
+  ])(
+    'a name with a character .gitignore reads as a pattern (%s) is git-ignored as written: %s',
+    async (name, entry) => {
+      const { repo, target } = repoWith(name, { track: false });
+      const r = await cli(['env', '--write', target]);
+      expect(r.code).toBe(0);
+      expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe(`${entry}\n`);
+      // git would not add it: `git add --dry-run` lists only .gitignore.
+      const added = execFileSync('git', ['add', '--all', '--dry-run'], { cwd: repo, encoding: 'utf8' });
+      expect(added).toBe("add '.gitignore'\n");
+    },
+  );
+
+  test('the pattern matches that path only: a wildcard in the name is not one', () => {
+    expect(gitignoreLiteral('a*b?[c]\\d ')).toBe('a\\*b\\?\\[c]\\\\d\\ ');
+    expect(gitignoreLiteral('dir/.env.production')).toBe('dir/.env.production');
+  });
+
+  test('a .gitignore nearer the file that takes it back with "!" is reported, and nothing is written', async () => {
+    const { repo, target } = repoWith('app/.env.production', { track: false });
+    fs.writeFileSync(path.join(repo, 'app', '.gitignore'), '!.env.production\n');
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(2);
+    const entry = '"/app/.env.production"';
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${target}: git would not ignore ${target} even with ${entry} in ${path.join(repo, '.gitignore')} (a .gitignore nearer to it takes it back with "!", or its name has a line break); write to a path git ignores, or fix that rule\n`,
+    );
+    expect(fs.existsSync(path.join(repo, '.gitignore'))).toBe(false);
+    expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
+    expect(fs.readdirSync(path.join(repo, 'app')).sort()).toEqual(['.env.production', '.gitignore']);
   });
 
   test.each<[string, () => { path: string; line: (path: string) => string; untouched: () => void }]>([

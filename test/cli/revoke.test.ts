@@ -104,9 +104,14 @@ test('asks, deactivates every active key, then rotates; prints how to undo each'
   expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
 });
 
-test('"no" changes nothing, exit 1', async () => {
+test('"no" changes nothing, exit 1 (with --json, a document that says so)', async () => {
   const r = await cli(['revoke'], { answer: false });
   expect(r.code).toBe(1);
+  const json = await cli(['revoke', '--json'], { answer: false });
+  expect([json.code, JSON.parse(json.stdout)]).toEqual([
+    1,
+    { ok: false, error: 'nothing changed (revoke not confirmed)' },
+  ]);
   expect(updates()).toEqual([]);
   expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
 });

@@ -102,10 +102,15 @@ describe('pause', () => {
     expect(setCalls()).toEqual([{ ConfigurationSetName: 'other-set', SendingEnabled: false }]);
   });
 
-  test('"no" changes nothing, exit 1', async () => {
+  test('"no" changes nothing, exit 1 (with --json, a document that says so)', async () => {
     const r = await cli(['pause'], { answer: false });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('nothing changed (pause not confirmed)');
+    const json = await cli(['pause', '--json'], { answer: false });
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([
+      1,
+      { ok: false, error: 'nothing changed (pause not confirmed)' },
+    ]);
     expect(setCalls()).toEqual([]);
   });
 

@@ -244,6 +244,11 @@ describe('test-alarm', () => {
     const no = await cli([], { answer: false });
     expect(no.code).toBe(1);
     expect(no.stderr).toContain('nothing changed (test-alarm not confirmed)');
+    const json = await cli(['--json'], { answer: false });
+    expect([json.code, JSON.parse(json.stdout)]).toEqual([
+      1,
+      { ok: false, error: 'nothing changed (test-alarm not confirmed)' },
+    ]);
     const batch = await cli([], { interactive: false, answer: true });
     expect(batch.code).toBe(2);
     expect(batch.stderr).toContain('not on a terminal, so it cannot ask for confirmation: add --yes');

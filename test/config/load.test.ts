@@ -80,6 +80,11 @@ describe('environment config validation', () => {
       `${at('alarms.emails[0]')}got "ops@bücher.example", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): its domain in punycode form, "ops@xn--bcher-kva.example"`,
     ],
     [
+      'from address with a non-ASCII local part (SES has no SMTPUTF8)',
+      { fromAddress: 'jöe@example.com' },
+      `${at('fromAddress')}got "jöe@example.com", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): a local part in ASCII (SES takes no international characters before the "@")`,
+    ],
+    [
       'mail from label',
       { mailFrom: { subdomain: 'a.b' } },
       `${at('mailFrom.subdomain')}got "a.b", expected one DNS label like "mail" (letters, digits, "-")`,
@@ -406,6 +411,22 @@ describe('a list entry given twice is one line at the repeat', () => {
       '"MAILTO:d@example.com"',
     ],
     [
+      'dmarc.aggregateReportUris, a mailto domain in another case',
+      { dmarc: { aggregateReportUris: ['mailto:d@Example.COM!10m', 'mailto:d@example.com!10m'] } },
+      'dmarc.aggregateReportUris[1]',
+      '"mailto:d@example.com!10m"',
+    ],
+    [
+      'dmarc.aggregateReportUris, an https host in another case',
+      {
+        dmarc: {
+          aggregateReportUris: ['https://Reports.example.com/rua', 'HTTPS://reports.example.com/rua'],
+        },
+      },
+      'dmarc.aggregateReportUris[1]',
+      '"HTTPS://reports.example.com/rua"',
+    ],
+    [
       'dmarc.forensicReportUris',
       { dmarc: { forensicReportUris: ['mailto:f@example.com', 'mailto:f@example.com'] } },
       'dmarc.forensicReportUris[1]',
@@ -433,6 +454,13 @@ describe('a list entry given twice is one line at the repeat', () => {
     expect(problemsOf2(env)).toEqual([
       `${at(field)}got ${value}, expected each entry once (the same as entry [0]); remove the repeat`,
     ]);
+  });
+
+  test.each([
+    ['mailto:Rua@example.com', 'mailto:rua@example.com'],
+    ['https://reports.example.com/Rua', 'https://reports.example.com/rua'],
+  ])('%s and %s are two report destinations (a local part and a path may be case-sensitive)', (a, b) => {
+    valid({ dmarc: { aggregateReportUris: [a, b], forensicReportUris: [a, b] } });
   });
 
   test('additionalSmtpRegions (top level)', () => {
@@ -918,7 +946,6 @@ describe('email addresses per RFC 5321/5322, as SES takes them', () => {
     'dev@localhost',
     'dev@[192.0.2.1]',
     'dev@example.123',
-    'dév@example.org',
     `a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(57)}.org`,
   ])('refuses %s', (address) => {
     expect(problemsOf2({ verifiedEmailAddresses: [address] })).toEqual([
@@ -1332,7 +1359,7 @@ describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', 
     ['Https://app.example.com', 'https://app.example.com'],
     ['https://app.example.com:8443/a?b=c#d', 'https://app.example.com:8443/a?b=c#d'],
     ['https://app.example.com?x=1', 'https://app.example.com?x=1'],
-    ['https://user:pa%20ss@app.example.com/', 'https://user:pa%20ss@app.example.com/'],
+    ['https://user@app.example.com/', 'https://user@app.example.com/'],
     ['https://app.example.com./ses', 'https://app.example.com./ses'],
     ['https://hooks.example.x/ses', 'https://hooks.example.x/ses'],
     // RFC 3986's reg-name takes "_", as it took before the host was checked.
@@ -1361,7 +1388,37 @@ describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', 
   });
 });
 
+test.each([
+  ['https://hook:S3cr3t@app.example.com/ses', 'https://hook:***@app.example.com/ses'],
+  ['HTTPS://:S3cr3t@app.example.com:70000/ses', 'HTTPS://:***@app.example.com:70000/ses'],
+  ['https://hook:pa%20ss@[2001:db8::1]/', 'https://hook:***@[2001:db8::1]/'],
+])(
+  'feedback.webhookUrl with a password (%s) is refused, and the line does not repeat the password',
+  (webhookUrl, shown) => {
+    expect(problemsOf2({ feedback: { webhookUrl } })).toEqual([
+      `${at('feedback.webhookUrl')}got "${shown}", expected an https:// URL without a password: the template would hold it in plain text; leave the user and password out and verify the SNS signature of each message in the app`,
+    ]);
+  },
+);
+
 describe('Regions', () => {
+  test.each(['eusc-de-east-1', 'us-isob-east-1', 'us-gov-east-1', 'ap-southeast-12'])(
+    'a Region of any partition, in the form the CLI takes (%s), can be added under additionalSmtpRegions',
+    (region) => {
+      expect(
+        fileProblems({ additionalSmtpRegions: [region], environments: { prod: { ...BASE_ENV, region } } }),
+      ).toEqual([]);
+    },
+  );
+
+  test.each(['EU-west-1', 'eu-west', 'eu-west-1a', 'eu_west_1'])('%s is not a Region', (region) => {
+    expect(fileProblems({ additionalSmtpRegions: [region], environments: { prod: BASE_ENV } })).toEqual([
+      expect.stringContaining(
+        `field "additionalSmtpRegions[0]": got "${region}", expected an AWS Region like "eu-west-1"`,
+      ),
+    ]);
+  });
+
   test('a Region where SES has an API but no SMTP endpoint is refused with the escape hatch named', () => {
     const [problem] = problemsOf2({ region: 'af-south-1' });
     expect(problem).toMatch(

@@ -268,7 +268,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     let restoreGitignore: (() => void) | undefined;
     try {
       writeFileAtomically(file, merged.bytes, () => {
-        if (ignoreIn) restoreGitignore = addToGitignore(ignoreIn, file);
+        if (ignoreIn) restoreGitignore = addToGitignore(ignoreIn, file, named);
       });
     } catch (e) {
       restoreGitignore?.();
@@ -383,17 +383,36 @@ function writeFileAtomically(file: string, text: string | Buffer, beforeRename: 
 }
 
 /**
- * Adds `target` (a path in `repo`) to the repository's .gitignore, made if missing. Returns what
- * puts .gitignore back as it was.
+ * Adds `target` (a path in `repo`) to the repository's .gitignore, made if missing, then asks git
+ * whether it now ignores it: a deeper .gitignore can take it back with "!", and a name with a line
+ * break has no pattern. If not, puts .gitignore back and refuses. Returns what puts .gitignore
+ * back as it was.
  */
-function addToGitignore(repo: string, target: string): () => void {
+function addToGitignore(repo: string, target: string, named: string): () => void {
   const gitignore = path.join(repo, '.gitignore');
-  const entry = `/${path.relative(repo, target).split(path.sep).join('/')}`;
+  const entry = `/${gitignoreLiteral(path.relative(repo, target).split(path.sep).join('/'))}`;
   // As bytes: put back exactly as it was, whatever its encoding.
   const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore) : undefined;
   const newline = existing?.length && existing[existing.length - 1] !== 0x0a ? '\n' : '';
   fs.appendFileSync(gitignore, `${newline}${entry}\n`);
-  return () => (existing === undefined ? fs.rmSync(gitignore) : fs.writeFileSync(gitignore, existing));
+  const restore = () =>
+    existing === undefined ? fs.rmSync(gitignore) : fs.writeFileSync(gitignore, existing);
+  // Without git there is nothing to ask (and nothing that would commit the file).
+  if (git(repo, ['--version']) && !isIgnored(repo, target)) {
+    restore();
+    throw new UsageError(
+      `--write ${named}: git would not ignore ${target} even with ${JSON.stringify(entry)} in ${gitignore} (a .gitignore nearer to it takes it back with "!", or its name has a line break); write to a path git ignores, or fix that rule`,
+    );
+  }
+  return restore;
+}
+
+/**
+ * A path as a .gitignore pattern that matches that path only: "\\" escapes the wildcards `*`, `?`
+ * and `[`, itself, and trailing spaces, which git would drop (gitignore(5), "PATTERN FORMAT").
+ */
+export function gitignoreLiteral(relativePath: string): string {
+  return relativePath.replace(/[\\*?[]/g, '\\$&').replace(/ +$/, (spaces) => spaces.replace(/ /g, '\\ '));
 }
 
 function findGitRoot(dir: string): string | undefined {

@@ -22,7 +22,7 @@ export interface ProductionAccessOptions {
 const MAX_WEBSITE_URL = 1000;
 const MAX_USE_CASE = 5000;
 
-function checkWebsiteUrl(url: string): void {
+export function checkWebsiteUrl(url: string): void {
   // The scheme in any letter case (RFC 3986 §3.1): "HTTPS://example.com" is the same URL.
   if (!/^https?:\/\/\S+$/i.test(url))
     throw new UsageError(
@@ -34,7 +34,7 @@ function checkWebsiteUrl(url: string): void {
     );
 }
 
-function checkUseCase(text: string): void {
+export function checkUseCase(text: string): void {
   if (text.trim() === '')
     throw new UsageError(
       `--use-case: got ${JSON.stringify(text)}, expected the text of the use case (leave it out for the default)`,
@@ -132,7 +132,7 @@ export async function productionAccessCommand(
     ctx.out.line(`  use case:    ${useCase}`);
   }
   if (!(await options.confirm('Send this request to AWS? [y/N] '))) {
-    ctx.out.warn('not sent');
+    ctx.out.declined('not sent (request-production-access not confirmed)');
     return 1;
   }
   await ctx.client(SESv2Client).send(new PutAccountDetailsCommand(request));

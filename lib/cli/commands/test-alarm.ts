@@ -199,7 +199,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   const period = alarm.Period ? ` (its period: ${alarm.Period} s)` : '';
   const question = `Set alarm ${name} to ALARM for a test? Its actions run (${actions.join(', ')}): everyone subscribed gets a notification that says it is a test. CloudWatch sets the alarm back at its next evaluation${period}. [y/N] `;
   if (!(await options.confirm(question))) {
-    ctx.out.warn('nothing changed (test-alarm not confirmed)');
+    ctx.out.declined('nothing changed (test-alarm not confirmed)');
     return 1;
   }
 
