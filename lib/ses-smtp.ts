@@ -417,7 +417,8 @@ function validate(
   }
   // The app's fields and tokens are named with their fix, and the rest is still checked: every
   // problem at once, one line per field (the schema's issues under a token's path say less).
-  const misplaced = Object.entries(APP_FIELD_FIXES).filter(([key]) => key in props);
+  // An app field left undefined (an EnvironmentConfig spread with `account: undefined`) is not set.
+  const misplaced = Object.entries(APP_FIELD_FIXES).filter(([key]) => Reflect.get(props, key) !== undefined);
   const tokens = tokenPaths(props);
   const misplacedLines = [
     ...misplaced.map(([key, fix]) => `${SOURCE}: field "${key}": got a value, expected none: ${fix}`),

@@ -531,6 +531,12 @@ describe('SesSmtp', () => {
     expect(errorOf({ ...PROPS, ...change })).toContain(message);
   });
 
+  test("an app's field left undefined (an EnvironmentConfig spread without it) is not set", () => {
+    expect(
+      errorOf({ ...PROPS, account: undefined, region: undefined, terminationProtection: undefined }),
+    ).toBeUndefined();
+  });
+
   test("an app's field and a schema mistake together: both named, one line each", () => {
     expect(errorOf({ ...PROPS, region: 'eu-west-1', fromAddress: 'No Reply <no-reply@example.com>' })).toBe(
       [
