@@ -102,7 +102,14 @@ describe('SesSmtpStack', () => {
       JSON.stringify(a.Properties.Dimensions ?? []).includes(queue),
     );
     expect(alarm?.Properties.AlarmDescription).toEqual({
-      'Fn::Join': ['', [expect.stringMatching(/--source-arn $/), { 'Fn::GetAtt': [queue, 'Arn'] }, '.']],
+      'Fn::Join': [
+        '',
+        [
+          expect.stringMatching(/--source-arn $/),
+          { 'Fn::GetAtt': [queue, 'Arn'] },
+          expect.stringMatching(/^ --region [a-z]{2}-[a-z]+-\d\)\.$/),
+        ],
+      ],
     });
   });
 

@@ -55,6 +55,8 @@ export interface RotationSettings {
   readonly publishedPort: number;
   /** Environment name: the dimension of the metric the stale-use guard publishes. */
   readonly environmentName: string;
+  /** The CLI options that name this environment ("--env prod", "--stack Mail --region eu-west-1"). */
+  readonly cliOptions: string;
   /**
    * A key SES used within this many days is still in an app: createSecret does not delete it.
    * 0 turns the guard off.
@@ -313,7 +315,7 @@ async function failIfPendingKeyIsUnusable(
       : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, ${cause}. ` +
-      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env ${deps.settings.environmentName}; without an environments file: ses-smtp rotate --secret-id ${secretId}).`,
+      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate ${deps.settings.cliOptions}).`,
   );
 }
 
@@ -390,11 +392,11 @@ async function guardAgainstDeletingKeysInUse(
   const forceHint = `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`;
   if (inUse.length === 0 && replacedRecently) {
     const { accessKeyId, replacedAt, deletableFrom } = replacedRecently;
-    const { userName, environmentName } = deps.settings;
+    const { userName, cliOptions } = deps.settings;
     throw new PreviousKeyReplacedRecentlyError(
       `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than ${holdDays} days ago, and this rotation would delete it. ` +
         `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
-        `Rotate again after ${deletableFrom.toISOString()} (ses-smtp rotate --env ${environmentName}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
+        `Rotate again after ${deletableFrom.toISOString()} (ses-smtp rotate ${cliOptions}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
         forceHint,
     );
   }

@@ -67,6 +67,12 @@ export interface CheckResult {
 /** What the checks look at: the deployed environment and the levels it is held to. */
 export interface HealthTarget {
   readonly environmentName: string;
+  /**
+   * The CLI options that name this environment in the commands a fix gives: "--env prod" for a
+   * stack of the environments file, "--stack Mail --region eu-west-1" for one of your own app.
+   * @default - "--env <environmentName>"
+   */
+  readonly cliOptions?: string;
   readonly stackName: string;
   readonly region: string;
   /** The SES domain identity. */
@@ -637,13 +643,18 @@ function credentialsIn(version: SecretVersion | undefined): SmtpSecret | undefin
   }
 }
 
+/** `ses-smtp <command>` with the options that name the target's environment. */
+export function cliCommand(target: HealthTarget, command: string): string {
+  return `ses-smtp ${command} ${target.cliOptions ?? `--env ${target.environmentName}`}`;
+}
+
 const credentialsCheck: Check = {
   ...catalog.CREDENTIALS,
   run: async (run) => {
     const { target, clients } = run;
     const results: CheckResult[] = [];
     const current = await credentialsAt(run, 'AWSCURRENT');
-    const rotate = `ses-smtp rotate --env ${target.environmentName}`;
+    const rotate = cliCommand(target, 'rotate');
     if (!current) {
       results.push({
         id: 'secret',
@@ -701,7 +712,7 @@ const credentialsCheck: Check = {
         status: 'fail',
         title: 'credentials never rotated',
         detail,
-        fix: `run: ses-smtp rotate --env ${target.environmentName}`,
+        fix: `run: ${rotate}`,
       });
     } else if (age > days + 7) {
       results.push({
@@ -709,7 +720,7 @@ const credentialsCheck: Check = {
         status: 'warn',
         title: `credentials older than the ${days}-day schedule`,
         detail,
-        fix: `a rotation is failing: read the rotation function's logs, then run: ses-smtp rotate --env ${target.environmentName}`,
+        fix: `a rotation is failing: read the rotation function's logs, then run: ${rotate}`,
       });
     } else {
       results.push({ id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail });
@@ -844,7 +855,7 @@ const smtpLoginCheck: Check = {
       ];
     }
     const title = smtpLoginTitle(endpoint);
-    const rotate = `ses-smtp rotate --env ${run.target.environmentName}`;
+    const rotate = cliCommand(run.target, 'rotate');
     // What the last of two attempts that may be retried found.
     let failed: CheckResult | undefined;
     for (let attempt = 1; attempt <= 2; attempt++) {

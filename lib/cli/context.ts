@@ -221,6 +221,11 @@ export class CliContext {
    * `resources` given and the Region. Values the shell would change are quoted.
    */
   rerun(command: string, resources: readonly Resource[] = []): string {
+    return ['ses-smtp', command, this.cliOptions(resources)].join(' ');
+  }
+
+  /** The options of `rerun`: those that name what this command worked on. */
+  cliOptions(resources: readonly Resource[] = []): string {
     const given = resources.flatMap((r) =>
       this.options[r] ? [`${flagOf(r)} ${shellWord(this.options[r])}`] : [],
     );
@@ -232,7 +237,7 @@ export class CliContext {
       ...given,
       ...(this.region !== this.settings?.region ? [`--region ${this.region}`] : []),
     ];
-    return ['ses-smtp', command, ...flags].join(' ');
+    return flags.join(' ');
   }
 
   /**

@@ -46,6 +46,8 @@ export async function deployedTarget(ctx: CliContext): Promise<HealthTarget> {
   const { identity, secretId } = ctx.options;
   return {
     ...target,
+    // The fixes name what this command was given (the function's own options name the stack).
+    cliOptions: ctx.cliOptions(['secretId', 'identity']),
     ...(identity !== undefined && { identity }),
     ...(secretId !== undefined && { secretId }),
   };

@@ -19,7 +19,7 @@ import type { ConfigFile, EnvironmentConfig, ParsedConfigFile, ParsedEnvironment
 import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
-import { duplicateKeys, INVISIBLE_RE, spfLookupCount } from './syntax';
+import { duplicateKeys, INVISIBLE_RE, maskUrlPassword, spfLookupCount } from './syntax';
 import { isSpfRecord } from '../../lambda/shared/auth-records';
 
 export { spfLookupCount };
@@ -687,7 +687,8 @@ function formatPath(path: PropertyKey[]): string {
 function formatValue(value: unknown): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(value);
+    // A URL's password (a refused webhookUrl) is not repeated in an error line.
+    json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? maskUrlPassword(v) : v));
   } catch (error) {
     // A construct (circular) passed for a setting in code, or thousands of [[[...]]] in a file.
     // aws-cdk-lib's classes carry their jsii name (their JavaScript names may end in a digit).
@@ -702,9 +703,7 @@ function formatValue(value: unknown): string {
     new RegExp(INVISIBLE_RE.source, 'g'),
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-  // A URL's password (a refused webhookUrl) is not repeated in an error line.
-  const shown = text.replace(/(\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"/?#@:]*:)[^\s"/?#@]*@/g, '$1***@');
-  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 const TYPE_NAMES: Record<string, string> = {

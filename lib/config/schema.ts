@@ -12,6 +12,7 @@ import {
   localPartFits,
   SENDER_RE,
   spfTermProblem,
+  URL_PASSWORD_RE,
 } from './syntax';
 
 /*
@@ -207,8 +208,10 @@ function reportUriKey(uri: string): string {
       ? `${scheme}:${rest}`
       : `${scheme}:${rest.slice(0, at)}${rest.slice(at, end).toLowerCase()}${rest.slice(end)}`;
   }
+  // The host, after any user part (which may be case-sensitive).
   const authority = /^\/\/[^/?#]*/.exec(rest)?.[0] ?? '';
-  return `${scheme}:${authority.toLowerCase()}${rest.slice(authority.length)}`;
+  const host = authority.lastIndexOf('@') + 1 || 2;
+  return `${scheme}:${authority.slice(0, host)}${authority.slice(host).toLowerCase()}${rest.slice(authority.length)}`;
 }
 
 const Dmarc = strict({
@@ -361,9 +364,6 @@ const Health = strict({
 
 const WEBHOOK_URL_EXPECTED =
   'an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"';
-
-/** A password in a URL's user part (RFC 3986 §3.2.1: "user:password@"). */
-const URL_PASSWORD_RE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/?#@:]*:[^\s/?#@]*@/;
 
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */

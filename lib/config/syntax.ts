@@ -68,6 +68,18 @@ export const HTTPS_URL_RE = new RegExp(
 );
 
 /**
+ * A password in a URL's user part (RFC 3986 §3.2.1, "user:password@"), read as a browser does:
+ * up to the last "@" before the path, query or fragment, whatever it holds (a quote, a space,
+ * another "@"), after a scheme and any number of slashes. Group 1 is what comes before it.
+ */
+export const URL_PASSWORD_RE = /^([A-Za-z][A-Za-z0-9+.-]*:\/*[^/?#@:]*:)[^/?#]*@/;
+
+/** `text` with the password of a URL in it (URL_PASSWORD_RE) shown as "***". */
+export function maskUrlPassword(text: string): string {
+  return text.replace(URL_PASSWORD_RE, '$1***@');
+}
+
+/**
  * Whether `url` matches HTTPS_URL_RE with a valid IPv6 address, when its host is one, and a TCP
  * port (at most 65535, RFC 9293 §3.1; empty is the default port, RFC 3986 §3.2.3).
  */

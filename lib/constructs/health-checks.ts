@@ -254,6 +254,8 @@ export class HealthChecks extends Construct {
 
     const target: HealthTarget = {
       environmentName: env,
+      // The checks' fixes name the environment as the alarms do.
+      cliOptions: alarmCliOptions(this, props.cliOptions),
       stackName: stack.stackName,
       region: stack.region,
       identity: props.identity.emailIdentityName,

@@ -16,7 +16,7 @@ import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/pr
 import { SES_SMTP_PORTS } from '../../lambda/shared/smtp-login';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
 import { NodeFunction } from './node-function';
-import { stackCliOptions } from './operator-alarms';
+import { alarmCliOptions } from './operator-alarms';
 import { EncryptedTopicTarget } from './service-access';
 
 export interface SmtpCredentialsProps {
@@ -243,6 +243,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         // The same credentials on another port: Lambda cannot reach SES on 25.
         SMTP_PORT: String(this.smtpPort === 25 ? 587 : this.smtpPort),
         ENVIRONMENT_NAME: props.environmentName ?? stack.stackName,
+        // How its messages name this environment to the CLI (ses-smtp rotate ...), as the alarms do.
+        CLI_OPTIONS: alarmCliOptions(this, props.cliOptions),
         PREVIOUS_KEY_QUIET_DAYS: String(quietDays),
         // Unknown at synth (a token): no hold, so that no scheduled rotation can meet it.
         REPLACED_KEY_HOLD_DAYS: String(
@@ -382,7 +384,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
                   `Secret: ${this.secret.secretArn}`,
                   `Secrets Manager says: ${events.EventField.fromPath('$.detail.errorMessage')}`,
                   'Apps keep working: the current credentials are never deleted before new ones pass an SMTP login.',
-                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${props.cliOptions ?? stackCliOptions(this)}`,
+                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`,
                 ].join('\n'),
               ),
             ),

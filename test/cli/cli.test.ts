@@ -1288,7 +1288,7 @@ describe('doctor: someone receives the alarms', () => {
     const r = await line();
     expect(r.line).toBe('! the alarms reach nobody: the operator topic has no subscription');
     expect(r.fix).toContain(
-      `set alarms.emails and deploy (then confirm the email AWS sends), or subscribe: aws sns subscribe --topic-arn ${ALARM_TOPIC_ARN} --protocol email`,
+      `set alarms.emails and deploy (then confirm the email AWS sends), or subscribe: aws sns subscribe --topic-arn ${ALARM_TOPIC_ARN} --protocol email --notification-endpoint YOU@EXAMPLE.COM --region eu-west-1`,
     );
     expect(r.code).toBe(0);
   });

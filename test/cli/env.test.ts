@@ -314,6 +314,30 @@ describe('--write', () => {
     },
   );
 
+  test('git failing to read the repository (a worktree whose link is broken: exit 128) is no refusal: written and git-ignored, as before the check', async () => {
+    const repo = fs.mkdtempSync(path.join(tmp, 'broken-'));
+    fs.writeFileSync(path.join(repo, '.git'), 'gitdir: /nonexistent/worktree\n');
+    const target = path.join(repo, '.env.production');
+    const r = await cli(['env', '--write', target]);
+    expect([r.code, r.stderr]).toEqual([
+      0,
+      expect.stringContaining(`added it to ${path.join(repo, '.gitignore')}`),
+    ]);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/.env.production\n');
+    expect(fs.readFileSync(target, 'utf8')).toContain('AWS_SES_SMTP_PASSWORD=');
+  });
+
+  test("git's own ignore file is not an env file: refused, nothing written", async () => {
+    const { repo } = repoWith('.env', { track: false });
+    fs.writeFileSync(path.join(repo, '.gitignore'), 'node_modules/\n');
+    const r = await cli(['env', '--write', path.join(repo, '.gitignore')]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `ses-smtp: --write ${path.join(repo, '.gitignore')}: that is git's ignore file, not an env file; write another file\n`,
+    ]);
+    expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('node_modules/\n');
+  });
+
   test('the pattern matches that path only: a wildcard in the name is not one', () => {
     expect(gitignoreLiteral('a*b?[c]\\d ')).toBe('a\\*b\\?\\[c]\\\\d\\ ');
     expect(gitignoreLiteral('dir/.env.production')).toBe('dir/.env.production');

@@ -295,22 +295,33 @@ describe('a rotation in progress when the revoke starts', () => {
     expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
   });
 
-  test('its key never stored: left alone after 10 s, and the message says to revoke again if it fails, exit 1', async () => {
-    sm.on(GetSecretValueCommand, { VersionId: 'v3' }).rejects(
-      awsError(
-        'ResourceNotFoundException',
-        "Secrets Manager can't find the specified secret value for VersionId: v3",
-        400,
-      ),
-    );
-    const r = await cli(['revoke', '--yes']);
-    expect(r.code).toBe(1);
-    expect(sm.commandCalls(GetSecretValueCommand, { VersionId: 'v3' })).toHaveLength(11);
-    expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
-    expect(r.stderr).toMatch(
-      /is already in progress and was left alone \(its new key is not one this revoke deactivated, or it was not stored within 10 s\): if it finishes, its key is active and the apps need it \(ses-smtp env --env prod --config \S+\); if it fails, run ses-smtp revoke --env prod --config \S+ again\./,
-    );
-  });
+  test.each<[string, string[], string]>([
+    ['', [], ''],
+    [
+      ' (the flags that named the user and the secret repeated)',
+      ['--user-name', USER_NAME, '--secret-id', SECRET_ARN],
+      ` --user-name ${USER_NAME} --secret-id ${SECRET_ARN}`,
+    ],
+  ])(
+    'its key never stored: left alone after 10 s, and the message says to revoke again if it fails, exit 1%s',
+    async (_, flags, repeated) => {
+      sm.on(GetSecretValueCommand, { VersionId: 'v3' }).rejects(
+        awsError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for VersionId: v3",
+          400,
+        ),
+      );
+      const r = await cli(['revoke', '--yes', ...flags]);
+      expect(r.code).toBe(1);
+      expect(sm.commandCalls(GetSecretValueCommand, { VersionId: 'v3' })).toHaveLength(11);
+      expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
+      expect(r.stderr).toMatch(
+        /is already in progress and was left alone \(its new key is not one this revoke deactivated, or it was not stored within 10 s\): if it finishes, its key is active and the apps need it \(ses-smtp env --env prod --config \S+( --secret-id \S+)?\); if it fails, run ses-smtp revoke --env prod --config \S+(.*) again\./,
+      );
+      expect(/run ses-smtp revoke --env prod --config \S+(.*) again\./.exec(r.stderr)?.[1]).toBe(repeated);
+    },
+  );
 
   test('its key made after the revoke listed the keys (still active): left alone, the refusal said, exit 1', async () => {
     keys.status.delete(PENDING_KEY);

@@ -459,6 +459,7 @@ describe('a list entry given twice is one line at the repeat', () => {
   test.each([
     ['mailto:Rua@example.com', 'mailto:rua@example.com'],
     ['https://reports.example.com/Rua', 'https://reports.example.com/rua'],
+    ['https://User@reports.example.com/rua', 'https://user@reports.example.com/rua'],
   ])('%s and %s are two report destinations (a local part and a path may be case-sensitive)', (a, b) => {
     valid({ dmarc: { aggregateReportUris: [a, b], forensicReportUris: [a, b] } });
   });
@@ -1392,6 +1393,11 @@ test.each([
   ['https://hook:S3cr3t@app.example.com/ses', 'https://hook:***@app.example.com/ses'],
   ['HTTPS://:S3cr3t@app.example.com:70000/ses', 'HTTPS://:***@app.example.com:70000/ses'],
   ['https://hook:pa%20ss@[2001:db8::1]/', 'https://hook:***@[2001:db8::1]/'],
+  // Read as a browser reads it: up to the last "@" before the path, a quote or a space included.
+  ['https://u:p@ss@app.example.com/', 'https://u:***@app.example.com/'],
+  ['https://u:pa"ss@app.example.com/', 'https://u:***@app.example.com/'],
+  ['https://u:pa ss@app.example.com/', 'https://u:***@app.example.com/'],
+  ['https:/u:secret@app.example.com', 'https:/u:***@app.example.com'],
 ])(
   'feedback.webhookUrl with a password (%s) is refused, and the line does not repeat the password',
   (webhookUrl, shown) => {

@@ -448,6 +448,8 @@ describe('HealthChecks', () => {
     const target = JSON.parse(joined.replace(/""<\d+>""/g, '"token"').replace(/"<\d+>"/g, 'token'));
     expect(target).toMatchObject({
       environmentName: 'prod',
+      // The stack's name and Region, as its alarms name it (no cliOptions given).
+      cliOptions: '--stack Test --region eu-west-1',
       region: 'eu-west-1',
       rotationDays: 90,
       previousKeyQuietDays: 10,

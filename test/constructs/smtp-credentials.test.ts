@@ -250,6 +250,17 @@ describe('SmtpCredentials', () => {
     });
   });
 
+  test("the rotation function's messages name the environment as the alarms do (CLI_OPTIONS)", () => {
+    const cliOptionsOf = (props: Parameters<typeof build>[0]) =>
+      Object.values(build(props).template.findResources('AWS::Lambda::Function'))
+        .map((f) => f.Properties.Environment?.Variables?.CLI_OPTIONS)
+        .filter((v) => v !== undefined);
+    expect(cliOptionsOf({ environmentName: 'prod', cliOptions: '--env prod' })).toEqual(['--env prod']);
+    expect(cliOptionsOf({ environmentName: 'prod' })).toEqual([
+      expect.stringMatching(/^--stack \S+ --region eu-west-1$/),
+    ]);
+  });
+
   test('the stale-use guard settings reach the rotation function', () => {
     build({
       environmentName: 'prod',

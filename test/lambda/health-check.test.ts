@@ -448,6 +448,16 @@ describe('scheduled health checks', () => {
     expect(secret.fix).toContain(fix);
   });
 
+  test("a stack of an app's own: the fixes name it as its alarms do (the target's cliOptions), not by --env", async () => {
+    target = { ...TARGET, cliOptions: '--stack Mail --region eu-west-1' };
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current });
+    const { run } = await check();
+    const [secret] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]).then(
+      ([o]) => o.results,
+    );
+    expect(secret.fix).toBe('make new credentials now: ses-smtp rotate --stack Mail --region eu-west-1');
+  });
+
   test.each(['AWSCURRENT', 'AWSPREVIOUS'])(
     'a refused read of %s fails the credentials and previous-key checks as "could not run", never passes them',
     async (stage) => {
@@ -566,6 +576,10 @@ describe('targetFromEnv', () => {
     [
       { HEALTH_TARGET: JSON.stringify({ ...TARGET, rotationDays: '90' }) },
       'HEALTH_TARGET.rotationDays must be a number, got: "90"',
+    ],
+    [
+      { HEALTH_TARGET: JSON.stringify({ ...TARGET, cliOptions: 7 }) },
+      'HEALTH_TARGET.cliOptions must be a string, got: 7',
     ],
   ])('refuses %j', (env, message) => {
     expect(() => targetFromEnv(env)).toThrow(message);

@@ -258,7 +258,7 @@ describe('rotation of SMTP credentials', () => {
 
     await expect(step('testSecret', 'v2')).rejects.toThrow(
       `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
-        `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --env test; without an environments file: ses-smtp rotate --secret-id ${ARN}).`,
+        `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --stack Mail --region eu-west-1).`,
     );
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
     expect(current()!.username).toBe(before.username);
@@ -652,7 +652,7 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
       expect((error as Error).message).toBe(
         `rotation stopped before any change: access key ${previous.username} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than 7 days ago, and this rotation would delete it. ` +
           `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
-          `Rotate again after ${retryAfter} (ses-smtp rotate --env test). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${USER} --access-key-id ${previous.username} --status Inactive; --status Active undoes it) and rotate again. ` +
+          `Rotate again after ${retryAfter} (ses-smtp rotate --stack Mail --region eu-west-1). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${USER} --access-key-id ${previous.username} --status Inactive; --status Active undoes it) and rotate again. ` +
           `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`,
       );
       expect([...iam.keys.keys()].sort()).toEqual([previous.username, before.username].sort());

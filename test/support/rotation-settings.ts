@@ -8,6 +8,7 @@ export function testRotationSettings(userName: string, region: string): Rotation
     fromAddress: 'no-reply@example.com',
     publishedPort: 587,
     environmentName: 'test',
+    cliOptions: '--stack Mail --region eu-west-1',
     previousKeyQuietDays: 7,
     replacedKeyHoldDays: 7,
     rotateWhilePreviousKeyInUse: false,

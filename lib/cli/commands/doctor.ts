@@ -37,6 +37,7 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
   return {
     ...(await recordTarget(ctx)),
     environmentName: name,
+    cliOptions: ctx.cliOptions(['secretId', 'identity']),
     stackName,
     ...(configurationSetName && { configurationSetName }),
     secretId,
@@ -261,7 +262,7 @@ async function checkAlarmTopic(ctx: CliContext): Promise<CheckResult[]> {
   if (confirmed.length > 0) {
     return [{ id: 'alarm-topic', status: 'ok', title, detail: describe(confirmed) }];
   }
-  const subscribe = `aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint YOU@EXAMPLE.COM`;
+  const subscribe = `aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint YOU@EXAMPLE.COM --region ${ctx.region}`;
   return [
     {
       id: 'alarm-topic',

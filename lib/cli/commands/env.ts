@@ -239,6 +239,11 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     const file = writeTarget(options.write);
     const named =
       file === path.resolve(options.write) ? options.write : `${options.write} (a link to ${file})`;
+    // git's own ignore file would hold the password and lose its rules (and be committed).
+    if (path.basename(file) === '.gitignore')
+      throw new UsageError(
+        `--write ${named}: that is git's ignore file, not an env file; write another file`,
+      );
     const repo = findGitRoot(path.dirname(file));
     const tracked = repo !== undefined && isTracked(repo, file);
     if (tracked && !options.force) {
@@ -397,8 +402,9 @@ function addToGitignore(repo: string, target: string, named: string): () => void
   fs.appendFileSync(gitignore, `${newline}${entry}\n`);
   const restore = () =>
     existing === undefined ? fs.rmSync(gitignore) : fs.writeFileSync(gitignore, existing);
-  // Without git there is nothing to ask (and nothing that would commit the file).
-  if (git(repo, ['--version']) && !isIgnored(repo, target)) {
+  // Exit 1 is git's "not ignored"; without git, or when git cannot read the repository (another
+  // user's, a broken worktree link: exit 128), there is nothing to ask, as before the entry.
+  if (git(repo, ['check-ignore', '-q', '--', target]) === 1) {
     restore();
     throw new UsageError(
       `--write ${named}: git would not ignore ${target} even with ${JSON.stringify(entry)} in ${gitignore} (a .gitignore nearer to it takes it back with "!", or its name has a line break); write to a path git ignores, or fix that rule`,
@@ -424,20 +430,21 @@ function findGitRoot(dir: string): string | undefined {
 
 /** git ignores the path (which need not exist yet). */
 function isIgnored(repo: string, file: string): boolean {
-  return git(repo, ['check-ignore', '-q', '--', file]);
+  return git(repo, ['check-ignore', '-q', '--', file]) === 0;
 }
 
 /** git tracks the file (in the index): .gitignore does not apply to it. */
 function isTracked(repo: string, file: string): boolean {
-  return git(repo, ['ls-files', '--error-unmatch', '--', file]);
+  return git(repo, ['ls-files', '--error-unmatch', '--', file]) === 0;
 }
 
-/** Runs git quietly; true when it exits 0 (false too when git is not installed). */
-function git(repo: string, args: string[]): boolean {
+/** Runs git quietly: its exit code, or undefined when it could not start (not installed). */
+function git(repo: string, args: string[]): number | undefined {
   try {
     execFileSync('git', args, { cwd: repo, stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+    return 0;
+  } catch (e) {
+    const { status } = e as { status?: number | null };
+    return typeof status === 'number' ? status : undefined;
   }
 }

@@ -80,7 +80,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
       // 'none': the rotation that refused ended since (its key may be one deactivated above).
       if ((await clearStalledRotation(ctx, secretId, listed, options)) === 'left') {
         throw new CheckFailed(
-          `a rotation of ${secretId} is already in progress and was left alone (its new key is not one this revoke deactivated, or it was not stored within 10 s): if it finishes, its key is active and the apps need it (${ctx.rerun('env', ['secretId'])}); if it fails, run ${ctx.rerun('revoke')} again`,
+          `a rotation of ${secretId} is already in progress and was left alone (its new key is not one this revoke deactivated, or it was not stored within 10 s): if it finishes, its key is active and the apps need it (${ctx.rerun('env', ['secretId'])}); if it fails, run ${ctx.rerun('revoke', ['userName', 'secretId'])} again`,
         );
       }
       rotated = await rotateAndWait(ctx, secretId, options);

@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { alarmCliOptions, IAlarmSink } from '../operator-alarms';
@@ -116,7 +117,7 @@ export class SendingAlarms extends Construct {
         'FeedbackDeadLettersAlarm',
         feedback.metricDeadLetters(),
         `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
-          `Read the feedback handler's logs for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back with: aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'}.`,
+          `Read the feedback handler's logs for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
       ),
     );
     // A handler that takes no messages fails none and dead-letters none. Retries of a failing
@@ -127,7 +128,7 @@ export class SendingAlarms extends Construct {
         alarms.addAlarm('FeedbackQueueAgeAlarm', oldestMessageAge, {
           alarmDescription:
             `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
-            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'}), that its role may decrypt the queue's key, and read its logs.`,
+            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}), that its role may decrypt the queue's key, and read its logs.`,
           threshold: 3600,
           evaluationPeriods: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -95,16 +95,25 @@ describe('SendingAlarms', () => {
     });
   });
 
-  test("the dead-letter alarm gives the command that moves the messages back, with the queue's ARN", () => {
+  test("the dead-letter alarm gives the command that moves the messages back, with the queue's ARN and Region", () => {
     const description = (template: Template) =>
       alarmList(template).find((a) => a.MetricName === 'DeadLetters')?.AlarmDescription;
     const arn = 'arn:aws:sqs:eu-west-1:123456789012:dead-letters';
     expect(description(build({ feedback: { ...feedback, deadLetterQueueArn: arn } }).template)).toContain(
-      `aws sqs start-message-move-task --source-arn ${arn}.`,
+      `(aws sqs start-message-move-task --source-arn ${arn} --region eu-west-1).`,
     );
     // An implementation without the ARN: the output that holds it.
     expect(description(build().template)).toContain(
-      'aws sqs start-message-move-task --source-arn <FeedbackDeadLetterQueueArn output>.',
+      '(aws sqs start-message-move-task --source-arn <FeedbackDeadLetterQueueArn output> --region eu-west-1).',
+    );
+  });
+
+  test("the queue-age alarm names the handler's event source mappings in the stack's Region", () => {
+    const description = alarmList(
+      build({ feedback: { ...feedback, handlerFunctionName: 'handler-fn' } }).template,
+    ).find((a) => a.MetricName === 'OldestAge')?.AlarmDescription;
+    expect(description).toContain(
+      '(aws lambda list-event-source-mappings --function-name handler-fn --region eu-west-1)',
     );
   });
 
