@@ -698,7 +698,8 @@ const credentialsCheck: Check = {
         id: 'rotation',
         status: 'fail',
         title: 'credential rotation is off',
-        fix: `redeploy the stack (npx cdk deploy ${target.stackName}) to restore the schedule`,
+        // A deploy of the unchanged template would not: CloudFormation leaves a change made outside it.
+        fix: `turn it back on (it rotates now, then every ${days} days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${target.secretId}${s.RotationLambdaARN ? ` --rotation-lambda-arn ${s.RotationLambdaARN}` : ''} --rotation-rules AutomaticallyAfterDays=${days} --region ${target.region}`,
       });
       return results;
     }

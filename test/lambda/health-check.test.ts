@@ -448,6 +448,25 @@ describe('scheduled health checks', () => {
     expect(secret.fix).toContain(fix);
   });
 
+  test.each([
+    [
+      'names the function when Secrets Manager still does',
+      'arn:aws:lambda:eu-west-1:123456789012:function:Rotate',
+    ],
+    ['without it when it does not', undefined],
+  ])("rotation turned off: the fix turns it back on with the stack's schedule, %s", async (_, lambdaArn) => {
+    sm.rotationEnabled = false;
+    sm.rotationLambdaArn = lambdaArn;
+    const { run } = await check();
+    const [, rotation] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]).then(
+      ([o]) => o.results,
+    );
+    expect(rotation).toMatchObject({ id: 'rotation', status: 'fail', title: 'credential rotation is off' });
+    expect(rotation.fix).toBe(
+      `turn it back on (it rotates now, then every 90 days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${TARGET.secretId}${lambdaArn ? ` --rotation-lambda-arn ${lambdaArn}` : ''} --rotation-rules AutomaticallyAfterDays=90 --region ${REGION}`,
+    );
+  });
+
   test("a stack of an app's own: the fixes name it as its alarms do (the target's cliOptions), not by --env", async () => {
     target = { ...TARGET, cliOptions: '--stack Mail --region eu-west-1' };
     iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current });

@@ -160,6 +160,8 @@ export class FakeSecretsManager {
   readonly faults = new Faults();
   readonly versions = new Map<string, Version>();
   rotationEnabled = true;
+  /** The rotation function DescribeSecret names (kept when rotation is turned off). */
+  rotationLambdaArn: string | undefined;
   /** What DescribeSecret reports (Secrets Manager sets them when a rotation succeeds). */
   lastRotatedDate?: Date;
   nextRotationDate?: Date;
@@ -207,6 +209,7 @@ export class FakeSecretsManager {
       CreatedDate: this.createdDate,
       ...(this.deletedDate && { DeletedDate: this.deletedDate }),
       RotationEnabled: this.rotationEnabled,
+      ...(this.rotationLambdaArn && { RotationLambdaARN: this.rotationLambdaArn }),
       ...(this.lastRotatedDate && { LastRotatedDate: this.lastRotatedDate }),
       ...(this.nextRotationDate && { NextRotationDate: this.nextRotationDate }),
       VersionIdsToStages: Object.fromEntries(
