@@ -260,7 +260,7 @@ const identityCheck: Check = {
             status: 'fail',
             title: `identity ${domain} not verified for sending`,
             detail: `DKIM ${identity.dkimStatus ?? 'unknown'}`,
-            fix: 'SES verifies the domain through its DKIM records: check them below (ses-smtp dns --check); verification can take up to 72 hours after they appear',
+            fix: `SES verifies the domain through its DKIM records: check them below (${cliCommand(run.target, 'dns --check')}); verification can take up to 72 hours after they appear`,
           },
     ];
   },
@@ -490,7 +490,7 @@ const sendingCheck: Check = {
             id: 'sending',
             status: 'fail',
             title: 'sending is disabled for the account',
-            fix: 'if you paused it: ses-smtp resume --scope account; otherwise AWS paused it: see the SES console account dashboard and your support cases',
+            fix: `if you paused it: ${cliCommand(run.target, 'resume --scope account')}; otherwise AWS paused it: see the SES console account dashboard and your support cases`,
           }
         : { id: 'sending', status: 'ok', title: 'sending is enabled' },
     ];
@@ -523,7 +523,7 @@ const sendingCheck: Check = {
                 id: 'configuration-set',
                 status: 'fail',
                 title: `sending is disabled for the configuration set ${setName}`,
-                fix: 'if you paused it: ses-smtp resume --scope configuration-set; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)',
+                fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
               }
             : {
                 id: 'configuration-set',
@@ -554,7 +554,7 @@ const sandboxCheck: Check = {
         fix:
           review?.Status === 'PENDING'
             ? 'AWS is reviewing the request; answer the support case if they ask'
-            : 'run: ses-smtp request-production-access (meanwhile add test recipients to verifiedEmailAddresses)',
+            : `run: ${cliCommand(run.target, 'request-production-access')} (meanwhile add test recipients to verifiedEmailAddresses)`,
       },
     ];
   },
@@ -687,7 +687,7 @@ const credentialsCheck: Check = {
                 id: 'secret',
                 status: 'fail',
                 title: `the secret's access key ${key} is deactivated in IAM: ${refused}`,
-                fix: `if ses-smtp revoke stopped half-way, run it again; otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
+                fix: `if a revoke stopped half-way, run it again (${cliCommand(target, 'revoke')}); otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
               },
       );
     }
@@ -776,7 +776,7 @@ const previousKeyCheck: Check = {
           status: 'warn',
           title: `an app still sends with the previous key ${previous.username}`,
           detail: `${describeUse(use, now)}${at ? `, over 2 hours after the current credentials replaced it at ${at}` : ''}`,
-          fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (ses-smtp env); the next rotation stops until the key is unused for ${quiet} days`,
+          fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (${cliCommand(run.target, 'env')}); the next rotation stops until the key is unused for ${quiet} days`,
         },
       ];
     }
@@ -886,13 +886,13 @@ const smtpLoginCheck: Check = {
             status: 'fail',
             title,
             detail,
-            fix: `the health-check function (on Lambda's network, outside any VPC) could not reach ${endpoint.host}:${endpoint.port} twice: look for an SES event in AWS Health for this Region; ses-smtp doctor logs in from where you run it`,
+            fix: `the health-check function (on Lambda's network, outside any VPC) could not reach ${endpoint.host}:${endpoint.port} twice: look for an SES event in AWS Health for this Region; ${cliCommand(run.target, 'doctor')} logs in from where you run it`,
           };
           continue;
         }
         const fix =
           d.stage === 'auth'
-            ? `the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ${rotate} writes a new key with its password (apps then read it: ses-smtp env)`
+            ? `the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ${rotate} writes a new key with its password (apps then read it: ${cliCommand(run.target, 'env')})`
             : d.fix;
         return [{ id: 'smtp-login', status: 'fail', title, detail, fix }];
       }

@@ -433,7 +433,7 @@ describe('scheduled health checks', () => {
       () => iam.inactive.add(keys.current),
       () =>
         `the secret's access key ${keys.current} is deactivated in IAM: SES refuses every app that reads the secret`,
-      `if ses-smtp revoke stopped half-way, run it again; otherwise reactivate the key (aws iam update-access-key --user-name ${USER} --access-key-id `,
+      `if a revoke stopped half-way, run it again (ses-smtp revoke --env prod); otherwise reactivate the key (aws iam update-access-key --user-name ${USER} --access-key-id `,
     ],
   ])('the current key %s in IAM fails the credentials check', async (_state, change, title, fix) => {
     await check();
@@ -657,7 +657,7 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
       expect.objectContaining({
         status: 'fail',
         detail: expect.stringMatching(/^auth: authentication rejected \(535 /),
-        fix: "the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ses-smtp rotate --env prod writes a new key with its password (apps then read it: ses-smtp env)",
+        fix: "the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ses-smtp rotate --env prod writes a new key with its password (apps then read it: ses-smtp env --env prod)",
       }),
     ]);
     expect(logLines.join('\n')).not.toContain('must-never-leak');
@@ -710,7 +710,7 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(attempts).toHaveLength(2);
     expect(warnings()[0].problems[0]).toMatchObject({
       detail: `connect: connection refused by 127.0.0.1:${port}`,
-      fix: `the health-check function (on Lambda's network, outside any VPC) could not reach 127.0.0.1:${port} twice: look for an SES event in AWS Health for this Region; ses-smtp doctor logs in from where you run it`,
+      fix: `the health-check function (on Lambda's network, outside any VPC) could not reach 127.0.0.1:${port} twice: look for an SES event in AWS Health for this Region; ses-smtp doctor --env prod logs in from where you run it`,
     });
   });
 
