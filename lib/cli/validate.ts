@@ -6,11 +6,16 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { domainName, emailAddress } from '../config/schema';
-import { CONNECT_LABEL } from '../config/syntax';
+import { CONNECT_LABEL, invisibleCharacter } from '../config/syntax';
 import { UsageError } from './errors';
 
-/** A domain with non-ASCII labels in its punycode form (IDNA, as SES takes it); others as given. */
+/**
+ * A domain with non-ASCII labels in its punycode form (IDNA, as SES takes it); others as given. A
+ * name with an invisible character stays as given: IDNA would drop some (U+200B) silently, and the
+ * checks refuse it, naming the character, as the environments file does.
+ */
 export function asciiDomain(domain: string): string {
+  if (invisibleCharacter(domain)) return domain;
   // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
   return /[^\p{ASCII}]/u.test(domain) ? domainToASCII(domain) || domain : domain;
 }

@@ -142,6 +142,11 @@ describe('usage', () => {
       /^ses-smtp: --to: got "a\.\.b@example\.com", expected an email address/,
     ],
     [
+      // IDNA would drop it and send to dev@example.com: refused, named, as the environments file does.
+      ['send-test', '--to', 'dev@example.com\u200b'],
+      /^ses-smtp: --to: got .*, expected an email address .*: remove the invisible character U\+200B at character 16/,
+    ],
+    [
       ['send-test'],
       /^ses-smtp: --to is missing: pass --to ADDRESS, the recipient's email address \(like --to dev@example\.com\)\n$/,
     ],
