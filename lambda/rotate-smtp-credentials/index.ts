@@ -20,8 +20,8 @@ const settings: RotationSettings = {
   fromAddress: required('FROM_ADDRESS'),
   publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
   environmentName: required('ENVIRONMENT_NAME'),
-  // Set by the construct; a function deployed before it was, or set up by hand, names the environment.
-  cliOptions: process.env.CLI_OPTIONS || `--env ${required('ENVIRONMENT_NAME')}`,
+  // Set by the construct; without it (a function set up by hand) the messages name both ways.
+  cliOptions: process.env.CLI_OPTIONS || undefined,
   previousKeyQuietDays: Number(required('PREVIOUS_KEY_QUIET_DAYS')),
   replacedKeyHoldDays: Number(required('REPLACED_KEY_HOLD_DAYS')),
   rotateWhilePreviousKeyInUse: required('ROTATE_WHILE_PREVIOUS_KEY_IN_USE') === 'true',

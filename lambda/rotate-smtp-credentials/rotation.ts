@@ -55,8 +55,11 @@ export interface RotationSettings {
   readonly publishedPort: number;
   /** Environment name: the dimension of the metric the stale-use guard publishes. */
   readonly environmentName: string;
-  /** The CLI options that name this environment ("--env prod", "--stack Mail --region eu-west-1"). */
-  readonly cliOptions: string;
+  /**
+   * The CLI options that name this environment ("--env prod", "--stack Mail --region eu-west-1").
+   * @default - "--env <environmentName>", or without an environments file "--secret-id <the secret>"
+   */
+  readonly cliOptions?: string;
   /**
    * A key SES used within this many days is still in an app: createSecret does not delete it.
    * 0 turns the guard off.
@@ -315,7 +318,7 @@ async function failIfPendingKeyIsUnusable(
       : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, ${cause}. ` +
-      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate ${deps.settings.cliOptions}).`,
+      `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (${rotateCommand(deps.settings, secretId)}).`,
   );
 }
 
@@ -392,11 +395,11 @@ async function guardAgainstDeletingKeysInUse(
   const forceHint = `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`;
   if (inUse.length === 0 && replacedRecently) {
     const { accessKeyId, replacedAt, deletableFrom } = replacedRecently;
-    const { userName, cliOptions } = deps.settings;
+    const { userName } = deps.settings;
     throw new PreviousKeyReplacedRecentlyError(
       `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than ${holdDays} days ago, and this rotation would delete it. ` +
         `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
-        `Rotate again after ${deletableFrom.toISOString()} (ses-smtp rotate ${cliOptions}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
+        `Rotate again after ${deletableFrom.toISOString()} (${rotateCommand(deps.settings)}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
         forceHint,
     );
   }
@@ -493,4 +496,10 @@ async function secretString(
   version: { VersionId?: string; VersionStage: string },
 ): Promise<string | undefined> {
   return (await readSecretVersion(client, secretId, version))?.SecretString;
+}
+/** The command that rotates this secret again, as the CLI options of the settings name it. */
+function rotateCommand(settings: RotationSettings, secretId?: string): string {
+  if (settings.cliOptions) return `ses-smtp rotate ${settings.cliOptions}`;
+  const env = `ses-smtp rotate --env ${settings.environmentName}`;
+  return secretId ? `${env}; without an environments file: ses-smtp rotate --secret-id ${secretId}` : env;
 }

@@ -645,7 +645,9 @@ function credentialsIn(version: SecretVersion | undefined): SmtpSecret | undefin
 
 /** `ses-smtp <command>` with the options that name the target's environment. */
 export function cliCommand(target: HealthTarget, command: string): string {
-  return `ses-smtp ${command} ${target.cliOptions ?? `--env ${target.environmentName}`}`;
+  return ['ses-smtp', command, target.cliOptions ?? `--env ${target.environmentName}`]
+    .filter(Boolean)
+    .join(' ');
 }
 
 const credentialsCheck: Check = {
@@ -699,7 +701,7 @@ const credentialsCheck: Check = {
         status: 'fail',
         title: 'credential rotation is off',
         // A deploy of the unchanged template would not: CloudFormation leaves a change made outside it.
-        fix: `turn it back on (it rotates now, then every ${days} days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${target.secretId}${s.RotationLambdaARN ? ` --rotation-lambda-arn ${s.RotationLambdaARN}` : ''} --rotation-rules AutomaticallyAfterDays=${days} --region ${target.region}`,
+        fix: `turn it back on (it rotates now, then every ${days} days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${target.secretId}${s.RotationLambdaARN ? ` --rotation-lambda-arn ${s.RotationLambdaARN}` : " --rotation-lambda-arn <the ARN of the stack's rotation function>"} --rotation-rules AutomaticallyAfterDays=${days} --region ${target.region}`,
       });
       return results;
     }

@@ -221,7 +221,7 @@ export class CliContext {
    * `resources` given and the Region. Values the shell would change are quoted.
    */
   rerun(command: string, resources: readonly Resource[] = []): string {
-    return ['ses-smtp', command, this.cliOptions(resources)].join(' ');
+    return ['ses-smtp', command, this.cliOptions(resources)].filter(Boolean).join(' ');
   }
 
   /** The options of `rerun`: those that name what this command worked on. */

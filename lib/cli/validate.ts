@@ -110,8 +110,9 @@ export function checkStackName(option: string, value: string): { name: string; r
 export function checkDomainName(option: string, value: string): string {
   const result = domainName.safeParse(asciiDomain(value));
   if (!result.success) {
+    const invisible = invisibleCharacter(value);
     throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}`,
+      `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}${invisible ? `: remove the invisible character ${invisible} (pasted text often carries one)` : ''}`,
     );
   }
   return result.data;

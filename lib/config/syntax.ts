@@ -74,9 +74,15 @@ export const HTTPS_URL_RE = new RegExp(
  */
 export const URL_PASSWORD_RE = /^([A-Za-z][A-Za-z0-9+.-]*:\/*[^/?#@:]*:)[^/?#]*@/;
 
-/** `text` with the password of a URL in it (URL_PASSWORD_RE) shown as "***". */
+/**
+ * The password of a URL anywhere in a text, for masking: after a scheme and at least one slash
+ * (so that "Alerts: Ops: no-reply@example.com" is no URL), wherever the URL begins.
+ */
+const URL_PASSWORD_IN_TEXT_RE = /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\\/?#@:]*:)[^\\/?#]*@/g;
+
+/** `text` with the password of every URL in it shown as "***". */
 export function maskUrlPassword(text: string): string {
-  return text.replace(URL_PASSWORD_RE, '$1***@');
+  return text.replace(URL_PASSWORD_IN_TEXT_RE, '$1***@');
 }
 
 /**

@@ -174,6 +174,8 @@ function longestTarget(stack: Stack, target: HealthTarget, props: HealthChecksPr
   const longest: HealthTarget = {
     ...target,
     stackName: atLongest(stack, target.stackName),
+    // The default names the stack and the Region, each at its longest when a token.
+    ...(target.cliOptions !== undefined && { cliOptions: atLongest(stack, target.cliOptions) }),
     region,
     identity: name(domain ?? target.identity, 253), // a domain name
     ...(target.configurationSetName && {

@@ -184,6 +184,10 @@ describe('usage', () => {
     [['--stack', 'my_stack'], '--stack: got "my_stack", expected a CloudFormation stack name'],
     [['--identity', 'ops@example.com'], '--identity: got "ops@example.com", expected a domain name'],
     [
+      ['--identity', 'example.com\u00ad'],
+      '--identity: got "example.com\u00ad", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--..."): remove the invisible character U+00AD at character 12',
+    ],
+    [
       ['--smtp-host', 'smtp://mail.example.com'],
       '--smtp-host: got "smtp://mail.example.com", expected a host name or an IP address',
     ],
@@ -930,6 +934,14 @@ describe('doctor', () => {
   const doctor = (extra: string[] = [], options = {}) => cli(['doctor', ...local(), ...extra], options);
   afterEach(() => jest.useRealTimers());
 
+  test("a check's fix names the environment with the flags doctor was given (--config too), as the command to run", async () => {
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      `    → run: ses-smtp request-production-access --env prod --config ${shellWord(config)} (meanwhile add test recipients to verifiedEmailAddresses)\n`,
+    );
+  });
+
   test('a healthy environment: every check ✓, exit 0', async () => {
     const r = await doctor();
     expect(r.code).toBe(0);
@@ -1156,6 +1168,15 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     neverLeaks(r.stdout + r.stderr);
     const json = JSON.parse((await own(['doctor', '--json', ...local()])).stdout);
     expect(json).toMatchObject({ environment: 'prod', region: 'eu-west-1', ok: true });
+  });
+
+  test("doctor's fixes name the stack as doctor was given it, not as the function's settings do", async () => {
+    healthFunction({ ...HEALTH_TARGET, cliOptions: '--stack FromTheFunction --region eu-west-1' });
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+    const r = await own(['doctor', '--secret-id', SECRET_ARN, ...local()]);
+    expect(r.stdout).toContain(
+      `    → run: ses-smtp request-production-access --stack Mail --secret-id ${SECRET_ARN} --region eu-west-1 (meanwhile`,
+    );
   });
 
   test('dns --check compares live DNS with the function’s records; dns prints them without a TTL', async () => {

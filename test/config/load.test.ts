@@ -1407,6 +1407,22 @@ test.each([
   },
 );
 
+test.each([
+  // Refused as no URL at all: the generic line still shows no password.
+  [' https://hook:S3cr3t@app.example.com/ses', ' https://hook:***@app.example.com/ses'],
+  ['<https://hook:S3cr3t@app.example.com/ses>', '<https://hook:***@app.example.com/ses>'],
+])('a webhookUrl that is no URL (%j) is shown without its password', (webhookUrl, shown) => {
+  const [problem] = problemsOf2({ feedback: { webhookUrl } });
+  expect(problem).toContain(`got ${JSON.stringify(shown)}, expected an https:// URL`);
+  expect(problem).not.toContain('S3cr3t');
+});
+
+test('text that only looks like "scheme:user:password@" is shown as written (no slash after the scheme)', () => {
+  expect(problemsOf2({ fromAddress: 'Alerts: Ops: no-reply@example.com' })).toEqual([
+    expect.stringContaining('got "Alerts: Ops: no-reply@example.com", expected an email address'),
+  ]);
+});
+
 describe('Regions', () => {
   test.each(['eusc-de-east-1', 'us-isob-east-1', 'us-gov-east-1', 'ap-southeast-12'])(
     'a Region of any partition, in the form the CLI takes (%s), can be added under additionalSmtpRegions',

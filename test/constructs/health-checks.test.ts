@@ -18,9 +18,13 @@ import { synthStack, testApp } from '../helpers';
 
 function build({
   withSecret,
+  env = { account: '123456789012', region: 'eu-west-1' },
   ...props
-}: Partial<HealthChecksProps> & { withSecret?: (stack: Stack) => secretsmanager.ISecret } = {}) {
-  const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+}: Partial<HealthChecksProps> & {
+  withSecret?: (stack: Stack) => secretsmanager.ISecret;
+  env?: { account?: string; region?: string };
+} = {}) {
+  const stack = new Stack(testApp(), 'Test', { env });
   const identity = new ses.EmailIdentity(stack, 'Identity', { identity: ses.Identity.domain('example.com') });
   const configurationSet = new ses.ConfigurationSet(stack, 'Set', { configurationSetName: 'smtp-default' });
   const key = new kms.Key(stack, 'SecretKey');
@@ -37,7 +41,14 @@ function build({
     dns: { mailFromSubdomain: 'mail' },
     ...props,
   });
-  return { stack, health, template: Template.fromStack(stack) };
+  // Synthesized when read: a test of what the constructor refuses needs no template.
+  return {
+    stack,
+    health,
+    get template() {
+      return Template.fromStack(stack);
+    },
+  };
 }
 
 /** The default `ses-smtp` options of the stack build() makes. */
@@ -175,6 +186,33 @@ describe('HealthChecks', () => {
         /^environment "prod": health: the health check's settings can take up to \d+ bytes at deploy, more than the 4096 bytes Lambda allows for environment variables: .*apexSpf\.otherTxtValues.*health\.enabled to false/,
       ),
     ]);
+  });
+
+  test('in a stack whose Region is known only at deploy, the default options count that Region at its longest (14), not as an unbounded value', () => {
+    const apexSpf = (values: number) => ({
+      enabled: true,
+      otherMechanisms: [],
+      all: '~all' as const,
+      otherTxtValues: Array.from({ length: values }, (_, i) => `verification-${i}=${'x'.repeat(80)}`),
+    });
+    // The most 95-character values that fit the 4 KB, found by adding one at a time.
+    const fits = (cliOptions?: string) => {
+      for (let n = 28; ; n++) {
+        try {
+          build({
+            env: {},
+            ...(cliOptions && { cliOptions }),
+            dns: { mailFromSubdomain: 'mail', apexSpf: apexSpf(n) },
+          });
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          return n - 1;
+        }
+      }
+    };
+    const atLongest = fits(`--stack Test --region ${'x'.repeat(14)}`);
+    expect(atLongest).toBeGreaterThan(28);
+    expect(fits()).toBe(atLongest);
   });
 
   test('every check in the catalog has an alarm on its metric, with an actionable description, to the topic', () => {

@@ -417,7 +417,8 @@ describe('SmtpCredentials', () => {
       'SmtpCredentialsSecret',
       '<detail-errorMessage>',
       'Apps keep working',
-      'npx ses-smtp rotate',
+      // The stack's default options (no cliOptions given): its name and Region.
+      'npx ses-smtp rotate --stack ',
     ]) {
       expect(text).toContain(part);
     }

@@ -453,7 +453,7 @@ describe('scheduled health checks', () => {
       'names the function when Secrets Manager still does',
       'arn:aws:lambda:eu-west-1:123456789012:function:Rotate',
     ],
-    ['without it when it does not', undefined],
+    ['with a placeholder for it when it does not', undefined],
   ])("rotation turned off: the fix turns it back on with the stack's schedule, %s", async (_, lambdaArn) => {
     sm.rotationEnabled = false;
     sm.rotationLambdaArn = lambdaArn;
@@ -463,7 +463,7 @@ describe('scheduled health checks', () => {
     );
     expect(rotation).toMatchObject({ id: 'rotation', status: 'fail', title: 'credential rotation is off' });
     expect(rotation.fix).toBe(
-      `turn it back on (it rotates now, then every 90 days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${TARGET.secretId}${lambdaArn ? ` --rotation-lambda-arn ${lambdaArn}` : ''} --rotation-rules AutomaticallyAfterDays=90 --region ${REGION}`,
+      `turn it back on (it rotates now, then every 90 days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${TARGET.secretId} --rotation-lambda-arn ${lambdaArn ?? "<the ARN of the stack's rotation function>"} --rotation-rules AutomaticallyAfterDays=90 --region ${REGION}`,
     );
   });
 

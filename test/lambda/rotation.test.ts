@@ -245,28 +245,43 @@ describe('rotation of SMTP credentials', () => {
     expectCurrentLogsIn();
   });
 
-  test('AWSPENDING naming a key IAM no longer has: testSecret clears AWSPENDING and says to rotate again', async () => {
-    await runRotation('v1');
-    const before = current()!;
-    sm.startRotation('v2');
-    await step('createSecret', 'v2');
-    // An overlapping attempt deleted the key this version holds; a retried createSecret cannot see it.
-    const pending = parseSecret(sm.versions.get('v2')?.value)!;
-    iam.deleteAccessKey({ UserName: USER, AccessKeyId: pending.username });
-    await step('createSecret', 'v2');
-    await step('setSecret', 'v2');
+  test.each([
+    [
+      'names the environment with its CLI options',
+      '--stack Mail --region eu-west-1',
+      'ses-smtp rotate --stack Mail --region eu-west-1',
+    ],
+    [
+      'without them (a function set up by hand), names it both ways',
+      undefined,
+      `ses-smtp rotate --env test; without an environments file: ses-smtp rotate --secret-id ${ARN}`,
+    ],
+  ])(
+    'AWSPENDING naming a key IAM no longer has: testSecret clears AWSPENDING and says to rotate again (%s)',
+    async (_, cliOptions, command) => {
+      deps = { ...deps, settings: { ...deps.settings, cliOptions } };
+      await runRotation('v1');
+      const before = current()!;
+      sm.startRotation('v2');
+      await step('createSecret', 'v2');
+      // An overlapping attempt deleted the key this version holds; a retried createSecret cannot see it.
+      const pending = parseSecret(sm.versions.get('v2')?.value)!;
+      iam.deleteAccessKey({ UserName: USER, AccessKeyId: pending.username });
+      await step('createSecret', 'v2');
+      await step('setSecret', 'v2');
 
-    await expect(step('testSecret', 'v2')).rejects.toThrow(
-      `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
-        `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (ses-smtp rotate --stack Mail --region eu-west-1).`,
-    );
-    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
-    expect(current()!.username).toBe(before.username);
-    // What the message says to do works: a new rotation starts and completes.
-    await runRotation('v3');
-    expectCurrentLogsIn();
-    expect(iam.keys.has(before.username)).toBe(true);
-  });
+      await expect(step('testSecret', 'v2')).rejects.toThrow(
+        `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which IAM no longer has (an overlapping or failed attempt deleted it). ` +
+          `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (${command}).`,
+      );
+      expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+      expect(current()!.username).toBe(before.username);
+      // What the message says to do works: a new rotation starts and completes.
+      await runRotation('v3');
+      expectCurrentLogsIn();
+      expect(iam.keys.has(before.username)).toBe(true);
+    },
+  );
 
   test('an overlapping createSecret of the same version stores its key first: the other one leaves it and ends', async () => {
     await runRotation('v1');
