@@ -63,8 +63,9 @@ export interface SesSmtpProps extends SesSmtpSettings {
    */
   readonly additionalSmtpRegions?: string[];
   /**
-   * The `ses-smtp` options that pick this environment, in the commands alarm texts give a paged
-   * operator. The environments-file app's stacks pass "--env NAME". At most 160 characters.
+   * The `ses-smtp` options that pick this environment, in the commands the alarm texts, the health
+   * checks' fixes and the rotation function's errors give a paged operator. The environments-file
+   * app's stacks pass "--env NAME". At most 160 characters.
    * @default - the Stack's name and Region: "--stack NAME --region REGION" (works without an environments file)
    */
   readonly cliOptions?: string;

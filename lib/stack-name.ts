@@ -4,8 +4,9 @@ export function stackName(environmentName: string): string {
 }
 
 /**
- * The `ses-smtp` options that pick a stack in the commands alarm texts give an operator: with the
- * environments file "--env NAME", for a stack of your own its name and Region (no file needed).
+ * The `ses-smtp` options that pick a stack in the commands the texts give an operator (alarms,
+ * checks' fixes, errors): with the environments file "--env NAME", for a stack of your own its
+ * name and Region (no file needed).
  */
 export function cliOptions(
   target: { environmentName: string } | { stackName: string; region: string },
@@ -13,4 +14,9 @@ export function cliOptions(
   return 'environmentName' in target
     ? `--env ${target.environmentName}`
     : `--stack ${target.stackName} --region ${target.region}`;
+}
+
+/** The command line `ses-smtp <command> <options>`, as the texts print it (no options: none). */
+export function sesSmtpCommand(command: string, options?: string): string {
+  return ['ses-smtp', command, options].filter(Boolean).join(' ');
 }

@@ -20,7 +20,8 @@ const settings: RotationSettings = {
   fromAddress: required('FROM_ADDRESS'),
   publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
   environmentName: required('ENVIRONMENT_NAME'),
-  // Set by the construct; without it (a function set up by hand) the messages name both ways.
+  // Set by the construct; without it (a function set up by hand) the messages give --env and,
+  // for a stack without an environments file, --secret-id.
   cliOptions: process.env.CLI_OPTIONS || undefined,
   previousKeyQuietDays: Number(required('PREVIOUS_KEY_QUIET_DAYS')),
   replacedKeyHoldDays: Number(required('REPLACED_KEY_HOLD_DAYS')),

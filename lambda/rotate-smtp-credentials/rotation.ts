@@ -28,6 +28,7 @@ import { smtpPasswordFromSecretKey } from '../shared/smtp-password';
 import { readSecretVersion } from '../shared/secret-version';
 import { parseSecret, SmtpSecret } from '../shared/smtp-secret';
 import { smtpEndpoint } from '../../lib/config/smtp-regions';
+import { cliOptions, sesSmtpCommand } from '../../lib/stack-name';
 
 /*
  * Secrets Manager rotation of SES SMTP credentials, one IAM access key per secret version.
@@ -203,6 +204,7 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
     await guardAgainstDeletingKeysInUse(
       doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
       { keyId: previousKeyId, replacedAt: currentVersion?.CreatedDate },
+      secretId,
       deps,
       log,
     );
@@ -341,6 +343,7 @@ async function failIfPendingKeyIsUnusable(
 async function guardAgainstDeletingKeysInUse(
   accessKeyIds: string[],
   previous: { keyId?: string; replacedAt?: Date },
+  secretId: string,
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
@@ -399,7 +402,7 @@ async function guardAgainstDeletingKeysInUse(
     throw new PreviousKeyReplacedRecentlyError(
       `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than ${holdDays} days ago, and this rotation would delete it. ` +
         `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
-        `Rotate again after ${deletableFrom.toISOString()} (${rotateCommand(deps.settings)}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
+        `Rotate again after ${deletableFrom.toISOString()} (${rotateCommand(deps.settings, secretId)}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
         forceHint,
     );
   }
@@ -497,9 +500,9 @@ async function secretString(
 ): Promise<string | undefined> {
   return (await readSecretVersion(client, secretId, version))?.SecretString;
 }
+
 /** The command that rotates this secret again, as the CLI options of the settings name it. */
-function rotateCommand(settings: RotationSettings, secretId?: string): string {
-  if (settings.cliOptions) return `ses-smtp rotate ${settings.cliOptions}`;
-  const env = `ses-smtp rotate --env ${settings.environmentName}`;
-  return secretId ? `${env}; without an environments file: ses-smtp rotate --secret-id ${secretId}` : env;
+function rotateCommand(settings: RotationSettings, secretId: string): string {
+  if (settings.cliOptions !== undefined) return sesSmtpCommand('rotate', settings.cliOptions);
+  return `${sesSmtpCommand('rotate', cliOptions(settings))}; without an environments file: ${sesSmtpCommand('rotate', `--secret-id ${secretId}`)}`;
 }

@@ -38,7 +38,7 @@ export const DMARC: CheckInfo = {
 export const DMARC_REPORTS: CheckInfo = {
   id: 'dmarc-reports',
   runbook:
-    "A DMARC report address (rua=, ruf=) at another organization's domain has not consented in that domain's DNS (RFC 7489 §7.1): mail flows, but receivers send that address no report, and nothing else tells you. `npx ses-smtp dns --check` names the TXT record that domain must publish (so does the function's log; a report service adds it when your domain is added to its account), or send the reports to an address of your own domain.",
+    "A DMARC report address (rua=, ruf=) at another organization's domain has not consented in that domain's DNS (RFC 7489 §7.1): mail flows, but receivers send that address no report, and nothing else tells you. Have that domain publish the TXT record `npx ses-smtp dns --check` names (so does this function's log; a report service adds it when your domain is added to its account), or send the reports to an address of your own domain.",
 };
 
 export const SENDING: CheckInfo = {
@@ -62,7 +62,7 @@ export const QUOTA: CheckInfo = {
 export const CREDENTIALS: CheckInfo = {
   id: 'credentials',
   runbook:
-    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), its access key was deleted or deactivated in IAM (SES refuses every app that reads the secret), or its rotation is off or behind the schedule: a rotation is failing. Read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate` (a deactivated key, or rotation off: the function's log names the command that turns it back on).",
+    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), its access key was deleted or deactivated in IAM (SES refuses every app that reads the secret), or its rotation is off, or behind the schedule (a rotation is failing: read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate`). A deactivated key, or rotation off: the check's fix (this function's log, or doctor) names the command that turns it back on.",
 };
 
 export const PREVIOUS_KEY: CheckInfo = {

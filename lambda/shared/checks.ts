@@ -22,6 +22,7 @@ import {
   reportAuthorizationRecord,
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
+import { cliOptions, sesSmtpCommand } from '../../lib/stack-name';
 import * as catalog from './check-catalog';
 import {
   consentRedirect,
@@ -644,10 +645,8 @@ function credentialsIn(version: SecretVersion | undefined): SmtpSecret | undefin
 }
 
 /** `ses-smtp <command>` with the options that name the target's environment. */
-export function cliCommand(target: HealthTarget, command: string): string {
-  return ['ses-smtp', command, target.cliOptions ?? `--env ${target.environmentName}`]
-    .filter(Boolean)
-    .join(' ');
+function cliCommand(target: HealthTarget, command: string): string {
+  return sesSmtpCommand(command, target.cliOptions ?? cliOptions(target));
 }
 
 const credentialsCheck: Check = {

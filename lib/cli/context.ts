@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, NamedEnvironment } from '../config/load';
 import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
-import { cliOptions, stackName } from '../stack-name';
+import { cliOptions, sesSmtpCommand, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { UsageError } from './errors';
 import { resolverAddress, smtpPort, smtpTimeoutSeconds } from './option-checks';
@@ -221,7 +221,7 @@ export class CliContext {
    * `resources` given and the Region. Values the shell would change are quoted.
    */
   rerun(command: string, resources: readonly Resource[] = []): string {
-    return ['ses-smtp', command, this.cliOptions(resources)].filter(Boolean).join(' ');
+    return sesSmtpCommand(command, this.cliOptions(resources));
   }
 
   /** The options of `rerun`: those that name what this command worked on. */

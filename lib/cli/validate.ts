@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { domainName, emailAddress } from '../config/schema';
-import { CONNECT_LABEL, invisibleCharacter } from '../config/syntax';
+import { AWS_REGION_RE, CONNECT_LABEL, invisibleCharacter, quoted } from '../config/syntax';
 import { UsageError } from './errors';
 
 /**
@@ -31,22 +31,10 @@ export function checkEmailAddress(option: string, value: string): string {
   const address = at < 0 ? value : `${value.slice(0, at)}@${asciiDomain(value.slice(at + 1))}`;
   const result = emailAddress.safeParse(address);
   if (!result.success) {
-    throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}`,
-    );
+    throw new UsageError(`${option}: got ${quoted(value)}, expected ${result.error.issues[0].message}`);
   }
   return address;
 }
-
-/**
- * An AWS Region name in the forms of AWS's partitions (the regionRegex of each partition in the
- * SDK's endpoint data): a commercial area (us, eu, ap, sa, ca, me, af, il, mx) or China (cn),
- * optionally GovCloud or an isolated partition (us-gov, us-iso, us-isob, us-isof, eu-isoe), or the
- * European Sovereign Cloud (eusc-de); then a direction and a number. Regions AWS opens later in
- * these partitions match too ("ap-southeast-7", "us-isob-east-1", "eusc-de-east-1").
- */
-export const AWS_REGION_RE =
-  /^(?:(?:us|eu|ap|sa|ca|me|af|il|mx|cn)-(?:(?:gov|iso[a-z]?)-)?|eusc-de-)[a-z]+-[0-9]+$/;
 
 /**
  * Refuses `value` given to `option`: it is not `expects`, what AWS takes (refused here rather than
@@ -110,10 +98,7 @@ export function checkStackName(option: string, value: string): { name: string; r
 export function checkDomainName(option: string, value: string): string {
   const result = domainName.safeParse(asciiDomain(value));
   if (!result.success) {
-    const invisible = invisibleCharacter(value);
-    throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected ${result.error.issues[0].message}${invisible ? `: remove the invisible character ${invisible} (pasted text often carries one)` : ''}`,
-    );
+    throw new UsageError(`${option}: got ${quoted(value)}, expected ${result.error.issues[0].message}`);
   }
   return result.data;
 }

@@ -19,7 +19,7 @@ import type { ConfigFile, EnvironmentConfig, ParsedConfigFile, ParsedEnvironment
 import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
-import { duplicateKeys, INVISIBLE_RE, maskUrlPassword, spfLookupCount } from './syntax';
+import { duplicateKeys, escapeInvisible, maskUrlPassword, spfLookupCount } from './syntax';
 import { isSpfRecord } from '../../lambda/shared/auth-records';
 
 export { spfLookupCount };
@@ -698,11 +698,7 @@ function formatValue(value: unknown): string {
     const name = type?.[Symbol.for('jsii.rtti')]?.fqn?.split('.').at(-1) ?? type?.name;
     return error instanceof RangeError || !name ? 'a value nested too deeply to show' : `a ${name}`;
   }
-  // JSON.stringify escapes control characters, not the other invisible ones: show those too.
-  const text = (json ?? String(value)).replace(
-    new RegExp(INVISIBLE_RE.source, 'g'),
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  const text = escapeInvisible(json ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

@@ -1,6 +1,7 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import {
+  AWS_REGION_RE,
   cronProblem,
   DMARC_URI_RE,
   DNS_LABEL_RE,
@@ -8,6 +9,7 @@ import {
   HOST_NAME,
   HTTPS_URL_RE,
   invisibleCharacter,
+  invisibleHint,
   isHttpsUrl,
   localPartFits,
   SENDER_RE,
@@ -74,10 +76,12 @@ const DOMAIN_RE = new RegExp(`^(?=.{1,253}\\.?$)${HOST_NAME}\\.?$`);
  * A domain name. DNS compares names case-insensitively (RFC 4343) and "example.com." is the
  * absolute form of "example.com": both are accepted and normalized to lower case without the dot.
  */
-export const domainName = text(
-  DOMAIN_RE,
-  'a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")',
-).transform((name) => name.toLowerCase().replace(/\.$/, ''));
+const DOMAIN_EXPECTED =
+  'a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")';
+export const domainName = z
+  .string({ error: DOMAIN_EXPECTED })
+  .regex(DOMAIN_RE, { error: (issue) => `${DOMAIN_EXPECTED}${invisibleHint(issue.input)}` })
+  .transform((name) => name.toLowerCase().replace(/\.$/, ''));
 
 const EMAIL_EXPECTED =
   'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
@@ -93,9 +97,7 @@ function emailExpected(input: unknown): string {
   const named = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(input);
   if (named)
     return `${EMAIL_EXPECTED}: the address alone, "${named[1]}" (a display name goes in the app's mailer)`;
-  const invisible = invisibleCharacter(input);
-  if (invisible)
-    return `${EMAIL_EXPECTED}: remove the invisible character ${invisible} (pasted text often carries one)`;
+  if (invisibleCharacter(input)) return `${EMAIL_EXPECTED}${invisibleHint(input)}`;
   const at = input.lastIndexOf('@');
   // SES does not support SMTPUTF8 (RFC 6531): a local part is 7-bit ASCII (SES API reference, Destination).
   if (at > 0 && /[^ -~]/.test(input.slice(0, at)))
@@ -140,13 +142,8 @@ const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces a
 /** The AWS tag character set: Unicode letters, digits and spaces, and _ . : / = + - @. */
 const TAG_TEXT = /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]*$/u;
 
-/**
- * An AWS Region name, like "eu-west-1": an area of 2 to 4 letters, a partition's part if any
- * ("gov", "isob", "de": "us-gov-west-1", "eusc-de-east-1"), a direction and a number. Every form
- * the CLI's --region takes (AWS_REGION_RE, which knows the areas) and more: a Region AWS opens in a
- * new area can still be added under additionalSmtpRegions.
- */
-export const awsRegion = text(/^[a-z]{2,4}(?:-[a-z]+)?-[a-z]+-[0-9]+$/, 'an AWS Region like "eu-west-1"');
+/** An AWS Region name, like "eu-west-1" (AWS_REGION_RE: the CLI's --region takes the same). */
+export const awsRegion = text(AWS_REGION_RE, 'an AWS Region like "eu-west-1"');
 
 /** The name of an environment, like "production": a key of the environments file. */
 export const environmentName = text(

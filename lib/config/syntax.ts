@@ -68,21 +68,25 @@ export const HTTPS_URL_RE = new RegExp(
 );
 
 /**
- * A password in a URL's user part (RFC 3986 §3.2.1, "user:password@"), read as a browser does:
- * up to the last "@" before the path, query or fragment, whatever it holds (a quote, a space,
- * another "@"), after a scheme and any number of slashes. Group 1 is what comes before it.
+ * A password in the user part of an http(s) URL (RFC 3986 §3.2.1, "user:password@"), read as a
+ * browser reads it: after the scheme and any number of slashes, up to the last "@" before the
+ * path, query or fragment, whatever it holds (a quote, a space, a backslash, another "@").
+ * Group 1 is what comes before the password.
  */
-export const URL_PASSWORD_RE = /^([A-Za-z][A-Za-z0-9+.-]*:\/*[^/?#@:]*:)[^/?#]*@/;
+export const URL_PASSWORD_RE = /^([Hh][Tt][Tt][Pp][Ss]?:\/*[^/?#@:]*:)[^/?#]*@/;
 
 /**
- * The password of a URL anywhere in a text, for masking: after a scheme and at least one slash
+ * The password of a URL of any scheme anywhere in a text: after a scheme and at least one slash
  * (so that "Alerts: Ops: no-reply@example.com" is no URL), wherever the URL begins.
  */
 const URL_PASSWORD_IN_TEXT_RE = /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\\/?#@:]*:)[^\\/?#]*@/g;
 
-/** `text` with the password of every URL in it shown as "***". */
+/**
+ * `text` with the password of a URL in it shown as "***": every password URL_PASSWORD_RE finds (a
+ * value it refuses is never shown with its password), then any other URL's.
+ */
 export function maskUrlPassword(text: string): string {
-  return text.replace(URL_PASSWORD_IN_TEXT_RE, '$1***@');
+  return text.replace(URL_PASSWORD_RE, '$1***@').replace(URL_PASSWORD_IN_TEXT_RE, '$1***@');
 }
 
 /**
@@ -453,3 +457,32 @@ export function invisibleCharacter(text: string): string | undefined {
   const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
   return `U+${code} at character ${match.index + 1}`;
 }
+
+/** The fix for a value with an invisible character, to end an "expected ..." text; else "". */
+export function invisibleHint(value: unknown): string {
+  const invisible = typeof value === 'string' ? invisibleCharacter(value) : undefined;
+  return invisible ? `: remove the invisible character ${invisible} (pasted text often carries one)` : '';
+}
+
+/** `text` with each invisible character written as \\uXXXX (JSON.stringify escapes only controls). */
+export function escapeInvisible(text: string): string {
+  return text.replace(
+    new RegExp(INVISIBLE_RE.source, 'g'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** `value` in double quotes as JSON has it, each invisible character shown (escapeInvisible). */
+export function quoted(value: string): string {
+  return escapeInvisible(JSON.stringify(value));
+}
+
+// --- AWS Regions --------------------------------------------------------------------------------
+
+/**
+ * An AWS Region name, for the environments file and the CLI's --region alike: an area of 2 to 4
+ * letters, a partition's part if any (GovCloud "us-gov-west-1", the isolated "us-isob-east-1",
+ * the European Sovereign Cloud "eusc-de-east-1"), a direction and a number. No list of areas: a
+ * Region AWS opens in a new one can be added under additionalSmtpRegions and named to the CLI.
+ */
+export const AWS_REGION_RE = /^[a-z]{2,4}(?:-[a-z]+)?-[a-z]+-[0-9]+$/;

@@ -36,7 +36,8 @@ export interface HealthChecksProps {
   /** Name of the environment: the metrics' Environment dimension and the alarm descriptions. */
   readonly environmentName: string;
   /**
-   * The `ses-smtp` options that pick this environment in the commands alarm texts give.
+   * The `ses-smtp` options that pick this environment in the commands the alarm texts and the
+   * checks' fixes (the function's log, HEALTH_TARGET.cliOptions) give.
    * @default - the Stack's name and Region: "--stack NAME --region REGION" (see cliOptions())
    */
   readonly cliOptions?: string;

@@ -34,11 +34,13 @@ export function fromSource(scope: IConstruct, sourceArn: string): Conditions {
 
 /**
  * The confused-deputy guard for a key statement: the source ARN only, which names this account
- * and Region. AWS's key policies for services publishing to an encrypted topic condition on
- * aws:SourceArn (the SNS developer guide's example, as the GameLift FlexMatch guide's); no AWS
- * page says aws:SourceAccount reaches KMS with those requests, and a condition on a key the
- * request lacks refuses every message, silently. The topic and queue policies keep both keys, as
- * AWS documents them there.
+ * and Region. Key policies for a service publishing to an encrypted topic or queue condition on
+ * aws:SourceArn (the GameLift FlexMatch guide's key policy; aws-cdk-lib's SNS-to-SQS key grant
+ * under @aws-cdk/aws-sns-subscriptions:restrictSqsDescryption); no AWS page says
+ * aws:SourceAccount reaches KMS with those requests, and a condition on a key the request lacks
+ * refuses every message, silently. The topic and queue policies keep both keys, as AWS documents
+ * them there.
+ * @see https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
  */
 export function fromSourceArn(sourceArn: string): Conditions {
   return { ArnLike: { 'aws:SourceArn': sourceArn } };

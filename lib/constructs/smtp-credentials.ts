@@ -73,7 +73,8 @@ export interface SmtpCredentialsProps {
    */
   readonly environmentName?: string;
   /**
-   * The `ses-smtp` options that pick this environment in the commands alarm texts give.
+   * The `ses-smtp` options that pick this environment in the commands the RotationFailed message
+   * and the rotation function's errors (CLI_OPTIONS) give.
    * @default - the Stack's name and Region: "--stack NAME --region REGION" (see cliOptions())
    */
   readonly cliOptions?: string;

@@ -180,12 +180,12 @@ describe('usage', () => {
       ['--region', 'eu-west'],
       '--region: got "eu-west", expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)',
     ],
-    [['--region', 'xx-yy-1'], '--region: got "xx-yy-1", expected an AWS Region name like "eu-west-1"'],
+    [['--region', 'eu-west-1a'], '--region: got "eu-west-1a", expected an AWS Region name like "eu-west-1"'],
     [['--stack', 'my_stack'], '--stack: got "my_stack", expected a CloudFormation stack name'],
     [['--identity', 'ops@example.com'], '--identity: got "ops@example.com", expected a domain name'],
     [
       ['--identity', 'example.com\u00ad'],
-      '--identity: got "example.com\u00ad", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--..."): remove the invisible character U+00AD at character 12',
+      '--identity: got "example.com\\u00ad", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--..."): remove the invisible character U+00AD at character 12',
     ],
     [
       ['--smtp-host', 'smtp://mail.example.com'],

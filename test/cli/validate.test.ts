@@ -88,14 +88,20 @@ describe('checkRegion', () => {
     ...['us-isof-south-1', 'us-gov-east-1', 'us-gov-west-1'],
   ];
 
-  test.each([...SDK_REGIONS, ...Object.keys(SES_REGIONS), 'ap-southeast-12', 'eusc-de-west-2'])(
-    'accepts %s (every Region AWS and the environments file know, and later ones of the same form)',
+  test.each([
+    ...SDK_REGIONS,
+    ...Object.keys(SES_REGIONS),
+    'ap-southeast-12',
+    'eusc-de-west-2',
+    'xy-central-1',
+  ])(
+    'accepts %s (every Region AWS and the environments file know, and later ones of the same form, in a new area too)',
     (region) => {
       expect(() => checkRegion('--region', region)).not.toThrow();
     },
   );
 
-  test.each(['eu-west', 'xx-yy-1', 'EU-WEST-1', 'eu-west-1a', ' eu-west-1', 'euwest1', 'eu--1', ''])(
+  test.each(['eu-west', 'EU-WEST-1', 'eu-west-1a', ' eu-west-1', 'euwest1', 'eu--1', ''])(
     'refuses %j: one line naming the option, the value and the form',
     (region) => {
       expect(() => checkRegion('--region', region)).toThrow(

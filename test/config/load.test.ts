@@ -1398,6 +1398,8 @@ test.each([
   ['https://u:pa"ss@app.example.com/', 'https://u:***@app.example.com/'],
   ['https://u:pa ss@app.example.com/', 'https://u:***@app.example.com/'],
   ['https:/u:secret@app.example.com', 'https:/u:***@app.example.com'],
+  ['https:user:s3cret@app.example.com/h', 'https:user:***@app.example.com/h'],
+  ['https://user:p\\q@app.example.com', 'https://user:***@app.example.com'],
 ])(
   'feedback.webhookUrl with a password (%s) is refused, and the line does not repeat the password',
   (webhookUrl, shown) => {
@@ -1417,9 +1419,12 @@ test.each([
   expect(problem).not.toContain('S3cr3t');
 });
 
-test('text that only looks like "scheme:user:password@" is shown as written (no slash after the scheme)', () => {
+test('text that only looks like "scheme:user:password@" is shown as written, and is no URL with a password', () => {
   expect(problemsOf2({ fromAddress: 'Alerts: Ops: no-reply@example.com' })).toEqual([
     expect.stringContaining('got "Alerts: Ops: no-reply@example.com", expected an email address'),
+  ]);
+  expect(problemsOf2({ feedback: { webhookUrl: 'Alerts: Ops: no-reply@example.com' } })).toEqual([
+    expect.stringContaining('got "Alerts: Ops: no-reply@example.com", expected an https:// URL whose host'),
   ]);
 });
 
@@ -1504,6 +1509,14 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
       `remove the invisible character ${code} at character 21 (pasted text often carries one)`,
     );
     expect(problem).not.toContain('punycode');
+  });
+
+  test('an invisible character in the domain is named too', () => {
+    expect(problemsOf2({ domain: 'exam\u200bple.com' })).toEqual([
+      expect.stringContaining(
+        'field "domain": got "exam\\u200bple.com", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--..."): remove the invisible character U+200B at character 5 (pasted text often carries one)',
+      ),
+    ]);
   });
 
   test('a real internationalized domain still gets its punycode form', () => {

@@ -28,7 +28,8 @@
  * does not hold, so a statement conditioned on aws:SourceArn does not grant EventBridge the key:
  * AWS documents that EventBridge's KMS requests for an encrypted topic carry no
  * aws:SourceArn/aws:SourceAccount. The KMS requests of SNS, SES and CloudWatch carry aws:SourceArn
- * (AWS's key policies for them condition on it) and are not assumed to carry aws:SourceAccount.
+ * (the key policies AWS and aws-cdk-lib give for publishers condition on it; see fromSourceArn)
+ * and are not assumed to carry aws:SourceAccount.
  * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
  */
 
@@ -80,8 +81,7 @@ export interface Wire {
   readonly sourceAccount: string;
   /**
    * Whether the service's KMS requests carry aws:SourceArn. aws:SourceAccount is never assumed
-   * there: AWS's key policies for these services condition on the source ARN only, and no AWS page
-   * says the account reaches KMS with those requests.
+   * there: no AWS page says the account reaches KMS with those requests (see fromSourceArn).
    */
   readonly kmsCarriesSource: boolean;
 }
