@@ -126,7 +126,7 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   const stages = meta.VersionIdsToStages?.[token];
   if (!stages) {
     throw new Error(
-      `Secret version ${token} has no stage for rotation of secret ${secretId} (a stopped rotation clears its AWSPENDING label: the first error of this rotation says why; start a new one with ses-smtp rotate)`,
+      `Secret version ${token} has no stage for rotation of secret ${secretId} (a stopped rotation clears its AWSPENDING label: the first error of this rotation says why; start a new one with ${rotateCommand(deps.settings, secretId)})`,
     );
   }
   if (stages.includes(CURRENT)) {
@@ -413,7 +413,7 @@ async function guardAgainstDeletingKeysInUse(
   );
   throw new PreviousKeyInUseError(
     `rotation stopped before any change: access key ${described.join('; ')}, within the ${quietDays}-day quiet period, so an app still sends with the previous SMTP credentials and deleting the key would stop its mail. ` +
-      `Find that app (the key id is its SMTP username), make it read the current credentials from the secret (ses-smtp env), wait until the key is unused for ${quietDays} days, then rotate again (ses-smtp rotate). ` +
+      `Find that app (the key id is its SMTP username), make it read the current credentials from the secret (${sesSmtpCommand('env', deps.settings.cliOptions ?? cliOptions(deps.settings))}), wait until the key is unused for ${quietDays} days, then rotate again (${rotateCommand(deps.settings, secretId)}). ` +
       forceHint,
   );
 }

@@ -28,6 +28,8 @@ interface AwsLikeError {
   readonly name?: string;
   readonly message?: string;
   readonly code?: string;
+  /** The host a network error names (Node's getaddrinfo errors). */
+  readonly hostname?: string;
   readonly $fault?: 'client' | 'server';
   readonly $retryable?: { throttling?: boolean };
   readonly $metadata?: { httpStatusCode?: number; requestId?: string };
@@ -123,9 +125,16 @@ export function describeError(
   }
   // Checked before AWS's answers: the SDK adds $metadata (attempts) to errors that never reached AWS too.
   if ((e.code && NETWORK.has(e.code)) || name === 'TimeoutError') {
+    // An endpoint that does not resolve may name a Region AWS does not have (a typo in --region):
+    // one SES has no SMTP endpoint in is named.
+    const named =
+      e.code === 'ENOTFOUND'
+        ? /\.([a-z]{2,4}(?:-[a-z]+)?-[a-z]+-\d+)\.amazonaws\.com/.exec(`${e.hostname ?? ''} ${text}`)?.[1]
+        : undefined;
+    const region = named && !sesSmtpRegions().includes(named) ? named : undefined;
     return {
       exit: EXIT.failed,
-      message: `cannot reach AWS (${e.code ?? name}: ${text}): check the network, proxy settings and any AWS_ENDPOINT_URL_* variable`,
+      message: `cannot reach AWS (${e.code ?? name}: ${text}): check ${region ? `that ${region} is an AWS Region (--region), ` : ''}the network, proxy settings and any AWS_ENDPOINT_URL_* variable`,
     };
   }
   if (e.$metadata !== undefined) {
@@ -155,4 +164,10 @@ export function describeError(
     unexpected: true,
     message: `${command} failed: ${text || name} (set SES_SMTP_DEBUG=1 for details)`,
   };
+}
+
+/** SES's SMTP Regions, loaded when an error needs them: `--help` loads no config module. */
+function sesSmtpRegions(): readonly string[] {
+  // oxlint-disable-next-line typescript/no-require-imports
+  return (require('../config/smtp-regions') as typeof import('../config/smtp-regions')).SES_SMTP_REGIONS;
 }

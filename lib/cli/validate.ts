@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { domainName, emailAddress } from '../config/schema';
-import { AWS_REGION_RE, CONNECT_LABEL, invisibleCharacter, quoted } from '../config/syntax';
+import { AWS_REGION_RE, CONNECT_LABEL, invisibleCharacter, invisibleHint, quoted } from '../config/syntax';
 import { UsageError } from './errors';
 
 /**
@@ -41,7 +41,7 @@ export function checkEmailAddress(option: string, value: string): string {
  * by AWS once the command has begun).
  */
 function refuse(option: string, value: string, expects: string): never {
-  throw new UsageError(`${option}: got ${JSON.stringify(value)}, expected ${expects}`);
+  throw new UsageError(`${option}: got ${quoted(value)}, expected ${expects}${invisibleHint(value)}`);
 }
 
 /** An SES configuration set name (SESv2 CreateConfigurationSet: 1-64 of A-Z a-z 0-9 _ -). */
@@ -68,7 +68,7 @@ export function checkAlarmName(option: string, value: string): void {
 export function checkRegion(option: string, value: string): void {
   if (!AWS_REGION_RE.test(value)) {
     throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)`,
+      `${option}: got ${quoted(value)}, expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)${invisibleHint(value)}`,
     );
   }
 }
@@ -85,7 +85,7 @@ export function checkStackName(option: string, value: string): { name: string; r
   const match = new RegExp(`^(?:${name}|${arn})$`).exec(value);
   if (!match) {
     throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN`,
+      `${option}: got ${quoted(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN${invisibleHint(value)}`,
     );
   }
   return match[1] !== undefined ? { name: match[1] } : { name: match[3], region: match[2] };
@@ -120,7 +120,7 @@ export function checkHost(option: string, value: string): string {
     !/^[0-9]+$/.test(labels[labels.length - 1]);
   if (!valid) {
     throw new UsageError(
-      `${option}: got ${JSON.stringify(value)}, expected a host name or an IP address, like email-smtp.eu-west-1.amazonaws.com, localhost, 10.0.0.5 or ::1 (no scheme, port or brackets: the port is --smtp-port)`,
+      `${option}: got ${quoted(value)}, expected a host name or an IP address, like email-smtp.eu-west-1.amazonaws.com, localhost, 10.0.0.5 or ::1 (no scheme, port or brackets: the port is --smtp-port)`,
     );
   }
   return host;

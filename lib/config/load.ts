@@ -675,7 +675,8 @@ function line(
       ? `environment "${String(path[1])}", field "${formatPath(path.slice(2)) || '(whole environment)'}"`
       : `field "${formatPath(path) || '(top level)'}"`;
   const got = input === undefined ? 'nothing (the field is required)' : `${gotLabel} ${formatValue(input)}`;
-  return `${source}: ${where}: ${got}, expected ${expected}`;
+  // A URL's password in a field's name or an object's key too (values are masked before quoting).
+  return maskUrlPassword(`${source}: ${where}: ${got}, expected ${expected}`);
 }
 
 function formatPath(path: PropertyKey[]): string {

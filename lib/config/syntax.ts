@@ -69,24 +69,30 @@ export const HTTPS_URL_RE = new RegExp(
 
 /**
  * A password in the user part of an http(s) URL (RFC 3986 §3.2.1, "user:password@"), read as a
- * browser reads it: after the scheme and any number of slashes, up to the last "@" before the
- * path, query or fragment, whatever it holds (a quote, a space, a backslash, another "@").
- * Group 1 is what comes before the password.
+ * browser reads it: after the scheme and any number of slashes, the user up to the first ":", the
+ * password up to the last "@" before the path, query or fragment, whatever either holds (a quote,
+ * a space, a backslash, an "@"). Group 2 is what comes before the password.
  */
-export const URL_PASSWORD_RE = /^([Hh][Tt][Tt][Pp][Ss]?:\/*[^/?#@:]*:)[^/?#]*@/;
+const HTTP_PASSWORD = '([Hh][Tt][Tt][Pp][Ss]?:\\/*[^/?#:]*:)[^/?#]*@';
+
+/** A value that is an http(s) URL with a password (HTTP_PASSWORD at its start). */
+export const URL_PASSWORD_RE = new RegExp(`^()${HTTP_PASSWORD}`);
+
+/** The same anywhere in a text, where a scheme can begin. */
+const HTTP_PASSWORD_IN_TEXT_RE = new RegExp(`(^|[^A-Za-z0-9+.-])${HTTP_PASSWORD}`, 'g');
 
 /**
  * The password of a URL of any scheme anywhere in a text: after a scheme and at least one slash
- * (so that "Alerts: Ops: no-reply@example.com" is no URL), wherever the URL begins.
+ * (so that "Alerts: Ops: no-reply@example.com" is no URL).
  */
 const URL_PASSWORD_IN_TEXT_RE = /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\\/?#@:]*:)[^\\/?#]*@/g;
 
 /**
- * `text` with the password of a URL in it shown as "***": every password URL_PASSWORD_RE finds (a
- * value it refuses is never shown with its password), then any other URL's.
+ * `text` with the password of every URL in it shown as "***": http(s) ones as URL_PASSWORD_RE
+ * reads them (a value it refuses is never shown with its password), then those of other schemes.
  */
 export function maskUrlPassword(text: string): string {
-  return text.replace(URL_PASSWORD_RE, '$1***@').replace(URL_PASSWORD_IN_TEXT_RE, '$1***@');
+  return text.replace(HTTP_PASSWORD_IN_TEXT_RE, '$1$2***@').replace(URL_PASSWORD_IN_TEXT_RE, '$1***@');
 }
 
 /**

@@ -121,6 +121,15 @@ describe('describeError', () => {
       EXIT.failed,
       /^cannot reach AWS \(ENOTFOUND: getaddrinfo ENOTFOUND cloudformation\.us-east-1\.amazonaws\.com\): check the network, proxy settings/,
     ],
+    [
+      'an endpoint of a Region SES has no SMTP endpoint in (a typo in --region) does not resolve',
+      Object.assign(new Error('getaddrinfo ENOTFOUND secretsmanager.ue-west-1.amazonaws.com'), {
+        code: 'ENOTFOUND',
+        hostname: 'secretsmanager.ue-west-1.amazonaws.com',
+      }),
+      EXIT.failed,
+      /^cannot reach AWS \(ENOTFOUND: getaddrinfo ENOTFOUND secretsmanager\.ue-west-1\.amazonaws\.com\): check that ue-west-1 is an AWS Region \(--region\), the network, proxy settings/,
+    ],
     ...['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].map(
       (code): [string, unknown, number, RegExp] => [
         `${code} with $metadata`,

@@ -1400,6 +1400,8 @@ test.each([
   ['https:/u:secret@app.example.com', 'https:/u:***@app.example.com'],
   ['https:user:s3cret@app.example.com/h', 'https:user:***@app.example.com/h'],
   ['https://user:p\\q@app.example.com', 'https://user:***@app.example.com'],
+  // A user with an "@" in it: a browser reads "u@h" as the user, "PW" as the password.
+  ['https://u@h:S3cr3t@app.example.com', 'https://u@h:***@app.example.com'],
 ])(
   'feedback.webhookUrl with a password (%s) is refused, and the line does not repeat the password',
   (webhookUrl, shown) => {
@@ -1413,9 +1415,17 @@ test.each([
   // Refused as no URL at all: the generic line still shows no password.
   [' https://hook:S3cr3t@app.example.com/ses', ' https://hook:***@app.example.com/ses'],
   ['<https://hook:S3cr3t@app.example.com/ses>', '<https://hook:***@app.example.com/ses>'],
+  [' https:user:S3cr3t@app.example.com/h', ' https:user:***@app.example.com/h'],
+  [' https://user:S3c\\r3t@app.example.com', ' https://user:***@app.example.com'],
 ])('a webhookUrl that is no URL (%j) is shown without its password', (webhookUrl, shown) => {
   const [problem] = problemsOf2({ feedback: { webhookUrl } });
   expect(problem).toContain(`got ${JSON.stringify(shown)}, expected an https:// URL`);
+  expect(problem).not.toContain('S3cr3t');
+});
+
+test("a URL's password in a field's name (an unknown field) is not repeated either", () => {
+  const [problem] = problemsOf2({ feedback: { 'https://u:S3cr3t@h.example.com': 1 } });
+  expect(problem).toContain('https://u:***@h.example.com');
   expect(problem).not.toContain('S3cr3t');
 });
 

@@ -513,7 +513,9 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(message).toContain(
       `access key ${previous.username} (AWSPREVIOUS) last used with ses in eu-west-1 at 2026-11-28T12:00:00.000Z (1 day ago), over 2 hours after the current credentials replaced it at 2026-10-30T12:00:00.000Z, within the 7-day quiet period`,
     );
-    expect(message).toMatch(/make it read the current credentials from the secret \(ses-smtp env\)/);
+    expect(message).toContain(
+      'make it read the current credentials from the secret (ses-smtp env --stack Mail --region eu-west-1), wait until the key is unused for 7 days, then rotate again (ses-smtp rotate --stack Mail --region eu-west-1).',
+    );
     expect(message).toContain('set credentials.rotateWhilePreviousKeyInUse to true');
     // Nothing changed: both keys live, no new key, no AWSPENDING value.
     expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(0);
