@@ -165,13 +165,14 @@ describe('HealthChecks', () => {
 
   // Lambda refuses more than 4 KB of environment variables, and says so only at deploy; the
   // target carries the apex TXT values and DMARC URIs the DNS check compares.
+  /** Apex settings with `values` verification records of about 95 characters each. */
+  const apexSpf = (values: number) => ({
+    enabled: true,
+    otherMechanisms: [],
+    all: '~all' as const,
+    otherTxtValues: Array.from({ length: values }, (_, i) => `verification-${i}=${'x'.repeat(80)}`),
+  });
   test("settings that would pass Lambda's 4 KB of environment variables are one line at synth", () => {
-    const apexSpf = (values: number) => ({
-      enabled: true,
-      otherMechanisms: [],
-      all: '~all' as const,
-      otherTxtValues: Array.from({ length: values }, (_, i) => `verification-${i}=${'x'.repeat(80)}`),
-    });
     // 30 verification records of about 95 characters (a busy apex: 3.6 KB as Lambda measures it) still fit.
     expect(() => build({ dns: { mailFromSubdomain: 'mail', apexSpf: apexSpf(30) } })).not.toThrow();
     let error: unknown;
@@ -189,12 +190,6 @@ describe('HealthChecks', () => {
   });
 
   test('in a stack whose Region is known only at deploy, the default options count that Region at its longest (14), not as an unbounded value', () => {
-    const apexSpf = (values: number) => ({
-      enabled: true,
-      otherMechanisms: [],
-      all: '~all' as const,
-      otherTxtValues: Array.from({ length: values }, (_, i) => `verification-${i}=${'x'.repeat(80)}`),
-    });
     // The most 95-character values that fit the 4 KB, found by adding one at a time.
     const fits = (cliOptions?: string) => {
       for (let n = 28; ; n++) {
