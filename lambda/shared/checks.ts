@@ -33,7 +33,7 @@ import {
   isMisspeltDmarcRecord,
   ReportDestination,
 } from './auth-records';
-import { checkRecord, isNoRecord, lookupFailure } from './dns-check';
+import { checkRecord, lookupFailure, readTxt, TxtRead } from './dns-check';
 import {
   accessKeyState,
   describeUse,
@@ -141,7 +141,7 @@ export interface QuotaFigures {
 export class CheckRun {
   private identityRead?: Promise<LiveIdentity>;
   private accountRead?: Promise<GetAccountCommandOutput>;
-  private dmarcRead?: Promise<DmarcTxt>;
+  private dmarcRead?: Promise<TxtRead>;
   private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
   /** Set by the quota check, for the caller to publish. */
   quota?: QuotaFigures;
@@ -157,7 +157,7 @@ export class CheckRun {
   }
 
   /** The TXT values at `_dmarc.<identity>`, or the lookup's error, read once per run. */
-  dmarcTxt(): Promise<DmarcTxt> {
+  dmarcTxt(): Promise<TxtRead> {
     this.dmarcRead ??= readDmarcTxt(this.clients.resolver, this.target.identity);
     return this.dmarcRead;
   }
@@ -185,15 +185,9 @@ export class CheckRun {
   }
 }
 
-/** What `_dmarc.<domain>` holds: its TXT values (none for a name without any), or why the lookup failed. */
-export type DmarcTxt = { readonly values: string[] } | { readonly error: unknown };
-
-export async function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<DmarcTxt> {
-  try {
-    return { values: (await resolver.resolveTxt(`_dmarc.${domain}`)).map((chunks) => chunks.join('')) };
-  } catch (e) {
-    return isNoRecord(e) ? { values: [] } : { error: e };
-  }
+/** What `_dmarc.<domain>` holds: its TXT values, or why the lookup failed. */
+export function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<TxtRead> {
+  return readTxt(resolver, `_dmarc.${domain}`);
 }
 
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
@@ -336,7 +330,7 @@ function liveDmarcPolicy(found: string[]): { record: string; policy: DmarcPolicy
 }
 
 /** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
-function dmarcManagedElsewhere(domain: string, read: DmarcTxt): CheckResult {
+function dmarcManagedElsewhere(domain: string, read: TxtRead): CheckResult {
   const title = `DMARC record at _dmarc.${domain}`;
   // A lookup that failed says nothing of the record: not "0 records, publish one".
   if ('error' in read)
@@ -394,7 +388,7 @@ const dmarcReportsCheck: Check = {
 export async function reportChecks(
   resolver: dns.Resolver,
   target: Pick<HealthTarget, 'identity' | 'dns'>,
-  readLive: () => Promise<DmarcTxt>,
+  readLive: () => Promise<TxtRead>,
 ): Promise<CheckResult[]> {
   let uris: string[];
   if (target.dns.dmarc) {
@@ -454,16 +448,12 @@ async function reportAuthorization(
       `receivers send no report to ${uris.join(', ')}; ${instead}`,
     );
   }
-  let found: string[];
-  try {
-    found = (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
-  } catch (e) {
-    if (!isNoRecord(e)) {
-      const failure = lookupFailure(e, 'TXT', name);
-      return result('info', `could not tell: ${failure.detail}`, failure.fix);
-    }
-    found = [];
+  const read = await readTxt(resolver, name);
+  if ('error' in read) {
+    const failure = lookupFailure(read.error, 'TXT', name);
+    return result('info', `could not tell: ${failure.detail}`, failure.fix);
   }
+  const found = read.values;
   const consent = found.find(isDmarcRecord);
   const redirect = consent === undefined ? undefined : consentRedirect(consent, host);
   if (consent !== undefined && redirect === undefined) return result('ok', `"${consent}"`);

@@ -112,6 +112,18 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
   }
 }
 
+/** What a TXT name holds: its values (none for a name without any), or why the lookup failed. */
+export type TxtRead = { readonly values: string[] } | { readonly error: unknown };
+
+/** The TXT values at `name`, each a record's strings joined (RFC 7208 §3.3), or the lookup's error. */
+export async function readTxt(resolver: dns.Resolver, name: string): Promise<TxtRead> {
+  try {
+    return { values: (await resolver.resolveTxt(name)).map((chunks) => chunks.join('')) };
+  } catch (e) {
+    return isNoRecord(e) ? { values: [] } : { error: e };
+  }
+}
+
 /** A lookup's answer that the name has no such record (NXDOMAIN, or no data of that type). */
 export function isNoRecord(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;

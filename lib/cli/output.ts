@@ -45,15 +45,6 @@ export class Output {
     this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
-  /**
-   * A question answered "no": `text` on stderr, and with --json a document on stdout too, as for
-   * any failure (`{"ok": false, "error": ...}`), so that a script reads why nothing happened.
-   */
-  declined(text: string): void {
-    if (this.json) this.document({ ok: false, error: text });
-    this.warn(text);
-  }
-
   warn(text: string): void {
     this.streams.stderr.write(`${this.stderrColour ? '\x1b[33m!\x1b[0m' : '!'} ${text}\n`);
   }

@@ -31,14 +31,15 @@ export function checkEmailAddress(option: string, value: string): string {
   const address = at < 0 ? value : `${value.slice(0, at)}@${asciiDomain(value.slice(at + 1))}`;
   const result = emailAddress.safeParse(address);
   if (!result.success) {
+    // The schema's message names an invisible character itself.
     throw new UsageError(`${option}: got ${quoted(value)}, expected ${result.error.issues[0].message}`);
   }
   return address;
 }
 
 /**
- * Refuses `value` given to `option`: it is not `expects`, what AWS takes (refused here rather than
- * by AWS once the command has begun).
+ * Refuses `value` given to `option` in one line: what it got (an invisible character shown and
+ * named) and what it `expects`; before any AWS call, so that AWS never refuses it mid-command.
  */
 function refuse(option: string, value: string, expects: string): never {
   throw new UsageError(`${option}: got ${quoted(value)}, expected ${expects}${invisibleHint(value)}`);
@@ -67,9 +68,7 @@ export function checkAlarmName(option: string, value: string): void {
 /** A Region name given to `option`. */
 export function checkRegion(option: string, value: string): void {
   if (!AWS_REGION_RE.test(value)) {
-    throw new UsageError(
-      `${option}: got ${quoted(value)}, expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)${invisibleHint(value)}`,
-    );
+    refuse(option, value, 'an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)');
   }
 }
 
@@ -84,8 +83,10 @@ export function checkStackName(option: string, value: string): { name: string; r
   const arn = `arn:aws(?:-[a-z]+)*:cloudformation:([a-z0-9-]+):[0-9]{12}:stack/${name}/[0-9A-Za-z-]+`;
   const match = new RegExp(`^(?:${name}|${arn})$`).exec(value);
   if (!match) {
-    throw new UsageError(
-      `${option}: got ${quoted(value)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN${invisibleHint(value)}`,
+    refuse(
+      option,
+      value,
+      'a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN',
     );
   }
   return match[1] !== undefined ? { name: match[1] } : { name: match[3], region: match[2] };
@@ -98,6 +99,7 @@ export function checkStackName(option: string, value: string): { name: string; r
 export function checkDomainName(option: string, value: string): string {
   const result = domainName.safeParse(asciiDomain(value));
   if (!result.success) {
+    // The schema's message names an invisible character itself.
     throw new UsageError(`${option}: got ${quoted(value)}, expected ${result.error.issues[0].message}`);
   }
   return result.data;
@@ -119,8 +121,10 @@ export function checkHost(option: string, value: string): string {
     labels.every((l) => HOST_LABEL_RE.test(l)) &&
     !/^[0-9]+$/.test(labels[labels.length - 1]);
   if (!valid) {
-    throw new UsageError(
-      `${option}: got ${quoted(value)}, expected a host name or an IP address, like email-smtp.eu-west-1.amazonaws.com, localhost, 10.0.0.5 or ::1 (no scheme, port or brackets: the port is --smtp-port)`,
+    refuse(
+      option,
+      value,
+      'a host name or an IP address, like email-smtp.eu-west-1.amazonaws.com, localhost, 10.0.0.5 or ::1 (no scheme, port or brackets: the port is --smtp-port)',
     );
   }
   return host;

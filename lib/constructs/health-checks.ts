@@ -255,10 +255,11 @@ export class HealthChecks extends Construct {
       throw new Error(`sendRatePercent must be more than 0 and at most 100, got: ${sendRatePercent}`);
     }
 
+    // The checks' fixes name the environment as the alarms do.
+    const cliOptions = alarmCliOptions(this, props.cliOptions);
     const target: HealthTarget = {
       environmentName: env,
-      // The checks' fixes name the environment as the alarms do.
-      cliOptions: alarmCliOptions(this, props.cliOptions),
+      cliOptions,
       stackName: stack.stackName,
       region: stack.region,
       identity: props.identity.emailIdentityName,
@@ -319,7 +320,7 @@ export class HealthChecks extends Construct {
       `Runs the SES sending and quota checks of environment ${env}`,
     );
 
-    this.addAlarms(props, quotaPercent, sendRatePercent);
+    this.addAlarms(props, quotaPercent, sendRatePercent, cliOptions);
     // Each schedule is watched by its runs' own point (the daily run publishes every check). New
     // ids, not the invocation-count alarm's "NotRunningAlarm": CloudFormation replaces the alarm,
     // and a new alarm starts in INSUFFICIENT_DATA without notifying, where one updated in place
@@ -478,9 +479,13 @@ export class HealthChecks extends Construct {
     return alarm;
   }
 
-  private addAlarms(props: HealthChecksProps, quotaPercent: PercentLevels, sendRatePercent: number) {
+  private addAlarms(
+    props: HealthChecksProps,
+    quotaPercent: PercentLevels,
+    sendRatePercent: number,
+    cliOptions: string,
+  ) {
     const env = props.environmentName;
-    const cliOptions = alarmCliOptions(this, props.cliOptions);
     const leaked = leakedCredentialSteps(cliOptions);
     // The catalog's runbooks are the doctor's too (run for one environment): name the options once.
     const checkAlarm = (check: CheckInfo) =>

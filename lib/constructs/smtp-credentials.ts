@@ -155,6 +155,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    // How the rotation's errors and the RotationFailed message name this environment to the CLI.
+    const cliOptions = alarmCliOptions(this, props.cliOptions);
     const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
     if (allowed.length === 0) throw new Error('allowedFromAddresses must name at least one address, got: []');
     if (!Token.isUnresolved(props.fromAddress) && !allowsSender(allowed, props.fromAddress)) {
@@ -244,8 +246,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         // The same credentials on another port: Lambda cannot reach SES on 25.
         SMTP_PORT: String(this.smtpPort === 25 ? 587 : this.smtpPort),
         ENVIRONMENT_NAME: props.environmentName ?? stack.stackName,
-        // How its messages name this environment to the CLI (ses-smtp rotate ...), as the alarms do.
-        CLI_OPTIONS: alarmCliOptions(this, props.cliOptions),
+        CLI_OPTIONS: cliOptions,
         PREVIOUS_KEY_QUIET_DAYS: String(quietDays),
         // Unknown at synth (a token): no hold, so that no scheduled rotation can meet it.
         REPLACED_KEY_HOLD_DAYS: String(
@@ -385,7 +386,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
                   `Secret: ${this.secret.secretArn}`,
                   `Secrets Manager says: ${events.EventField.fromPath('$.detail.errorMessage')}`,
                   'Apps keep working: the current credentials are never deleted before new ones pass an SMTP login.',
-                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`,
+                  `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx ses-smtp rotate ${cliOptions}`,
                 ].join('\n'),
               ),
             ),

@@ -1538,7 +1538,7 @@ describe('request-production-access', () => {
   test('asks first; "no" sends nothing', async () => {
     const r = await cli(['request-production-access'], { answer: false });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('! not sent (request-production-access not confirmed)\n');
+    expect(r.stderr).toBe('ses-smtp: not sent (request-production-access not confirmed)\n');
     const json = await cli(['request-production-access', '--json'], { answer: false });
     expect([json.code, JSON.parse(json.stdout)]).toEqual([
       1,

@@ -1,6 +1,6 @@
 import { GetAccountCommand, PutAccountDetailsCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
-import { UsageError } from '../errors';
+import { CheckFailed, UsageError } from '../errors';
 import { checkEmailAddress } from '../validate';
 
 export interface ProductionAccessOptions {
@@ -132,8 +132,7 @@ export async function productionAccessCommand(
     ctx.out.line(`  use case:    ${useCase}`);
   }
   if (!(await options.confirm('Send this request to AWS? [y/N] '))) {
-    ctx.out.declined('not sent (request-production-access not confirmed)');
-    return 1;
+    throw new CheckFailed('not sent (request-production-access not confirmed)');
   }
   await ctx.client(SESv2Client).send(new PutAccountDetailsCommand(request));
   if (ctx.out.json) ctx.out.document({ sent: true, request });

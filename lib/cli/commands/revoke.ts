@@ -46,8 +46,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
       ? `Deactivate ${active.length} active key(s) now (every app using them stops sending) and rotate? [y/N] `
       : 'No key is active. Rotate to make new credentials? [y/N] ';
   if (!(await options.confirm(question))) {
-    ctx.out.declined('nothing changed (revoke not confirmed)');
-    return 1;
+    throw new CheckFailed('nothing changed (revoke not confirmed)');
   }
 
   const done: string[] = [];

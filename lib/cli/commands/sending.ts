@@ -76,8 +76,7 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
     return 0;
   }
   if (!(await options.confirm(`${options.enabled ? 'Resume' : 'Pause'} sending for ${target}? [y/N] `))) {
-    ctx.out.declined(`nothing changed (${verb} not confirmed)`);
-    return 1;
+    throw new CheckFailed(`nothing changed (${verb} not confirmed)`);
   }
   await apply();
   if (ctx.out.json)

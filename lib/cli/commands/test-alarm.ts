@@ -199,8 +199,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   const period = alarm.Period ? ` (its period: ${alarm.Period} s)` : '';
   const question = `Set alarm ${name} to ALARM for a test? Its actions run (${actions.join(', ')}): everyone subscribed gets a notification that says it is a test. CloudWatch sets the alarm back at its next evaluation${period}. [y/N] `;
   if (!(await options.confirm(question))) {
-    ctx.out.declined('nothing changed (test-alarm not confirmed)');
-    return 1;
+    throw new CheckFailed('nothing changed (test-alarm not confirmed)');
   }
 
   // The newest outcome already recorded: the test's are those after it (CloudWatch's clock, not this one's).
