@@ -79,13 +79,23 @@ export async function runHealth(
     which === 'all' ? CHECKS : QUOTA_CHECKS,
     () => undefined,
     ({ check, results, passed }) => {
-      emitMetric(
-        emfLine({ Environment: environment, Check: check.id }, [
-          { name: CHECK_METRIC, value: passed ? 1 : 0, unit: 'None' },
-        ]),
-      );
-      const problems = results.filter((r) => r.status === 'fail' || r.status === 'warn');
-      if (problems.length) log.warn(`health check ${check.id} did not pass`, { check: check.id, problems });
+      // A check that could not tell publishes nothing: a 1 would clear an alarm that is still
+      // due, a 0 would raise one with a runbook for a fault nobody found.
+      if (passed !== undefined) {
+        emitMetric(
+          emfLine({ Environment: environment, Check: check.id }, [
+            { name: CHECK_METRIC, value: passed ? 1 : 0, unit: 'None' },
+          ]),
+        );
+      }
+      const problems = results.filter((r) => r.status === 'fail' || r.status === 'warn' || r.undetermined);
+      if (passed === undefined) {
+        log.warn(`health check ${check.id} could not tell: no data point, its alarm keeps its state`, {
+          check: check.id,
+          problems,
+        });
+      } else if (problems.length)
+        log.warn(`health check ${check.id} did not pass`, { check: check.id, problems });
     },
   );
   const q = run.quota;
@@ -103,7 +113,8 @@ export async function runHealth(
   emitMetric(
     emfLine({ Environment: environment, Run: which }, [{ name: RUN_METRIC, value: 1, unit: 'Count' }]),
   );
-  const failed = outcomes.filter((o) => !o.passed).map((o) => o.check.id);
-  log.info('health checks done', { checks: which, ran: outcomes.length, failed });
+  const failed = outcomes.filter((o) => o.passed === false).map((o) => o.check.id);
+  const undetermined = outcomes.filter((o) => o.passed === undefined).map((o) => o.check.id);
+  log.info('health checks done', { checks: which, ran: outcomes.length, failed, undetermined });
   return { checks: outcomes.length, failed };
 }

@@ -17,6 +17,7 @@ import {
   KeyLastUse,
   accessKeyState,
   daysAfter,
+  replacementTime,
   SES_SERVICE,
   stillSendsWith,
   usedBySesWithin,
@@ -145,7 +146,7 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
 
   switch (step) {
     case 'createSecret':
-      return createSecret(secretId, token, deps, log);
+      return createSecret(secretId, token, meta.LastRotatedDate, deps, log);
     case 'setSecret':
       // Nothing to set: the IAM access key is live from the moment createSecret made it.
       log.info('setSecret: nothing to do for IAM access keys');
@@ -159,7 +160,13 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   }
 }
 
-async function createSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
+async function createSecret(
+  secretId: string,
+  token: string,
+  lastRotated: Date | undefined,
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
   const { userName, region } = deps.settings;
   if (await pendingValue(deps.secrets, secretId, token)) {
     log.info('AWSPENDING already holds credentials for this version: nothing to do');
@@ -203,7 +210,7 @@ async function createSecret(secretId: string, token: string, deps: RotationDeps,
   try {
     await guardAgainstDeletingKeysInUse(
       doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
-      { keyId: previousKeyId, replacedAt: currentVersion?.CreatedDate },
+      { keyId: previousKeyId, replacedAt: replacementTime(currentVersion?.CreatedDate, lastRotated) },
       secretId,
       deps,
       log,

@@ -1,7 +1,11 @@
 import type { promises as dns } from 'node:dns';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  DescribeSecretCommandOutput,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import {
   GetAccountCommand,
   GetAccountCommandOutput,
@@ -23,6 +27,7 @@ import {
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import { cliOptions, sesSmtpCommand } from '../../lib/stack-name';
+import { isTransientAwsError } from './aws-errors';
 import * as catalog from './check-catalog';
 import {
   consentRedirect,
@@ -38,6 +43,7 @@ import {
   accessKeyState,
   describeUse,
   keyLastUse,
+  replacementTime,
   stillSendsWith,
   usedBySesWithin,
   withinGrace,
@@ -63,6 +69,13 @@ export interface CheckResult {
   readonly detail?: string;
   /** What to do about it, for fail and warn. */
   readonly fix?: string;
+  /**
+   * The check could not look (AWS throttled or failed after the SDK's retries, the resolver did
+   * not answer, SES answered "try later"): the result says nothing of the environment. doctor
+   * prints it as it is; the health-check function publishes no data point for a check whose only
+   * problems are these, so its alarm keeps its state until a run can tell.
+   */
+  readonly undetermined?: true;
 }
 
 /** What the checks look at: the deployed environment and the levels it is held to. */
@@ -121,6 +134,8 @@ export interface LiveIdentity {
   readonly verifiedForSending: boolean;
   readonly tokens: string[];
   readonly dkimStatus?: string;
+  /** Whether SES signs the identity's mail with DKIM (false: turned off outside the stack). */
+  readonly dkimSigning?: boolean;
   /** The zone the Easy DKIM CNAMEs point to, as SES reports it for the identity. */
   readonly signingHostedZone?: string;
   readonly mailFromDomain?: string;
@@ -143,6 +158,7 @@ export class CheckRun {
   private accountRead?: Promise<GetAccountCommandOutput>;
   private dmarcRead?: Promise<TxtRead>;
   private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
+  private secretDescribed?: Promise<DescribeSecretCommandOutput>;
   /** Set by the quota check, for the caller to publish. */
   quota?: QuotaFigures;
 
@@ -175,6 +191,14 @@ export class CheckRun {
    * The secret's version at `stage` (its value and CreatedDate), read once per run: the
    * credentials and previous-key checks both read AWSCURRENT. Undefined when no version holds it.
    */
+  /** The secret's DescribeSecret (rotation settings, LastRotatedDate), read once per run. */
+  secretDescription(): Promise<DescribeSecretCommandOutput> {
+    this.secretDescribed ??= this.clients.secrets.send(
+      new DescribeSecretCommand({ SecretId: this.target.secretId }),
+    );
+    return this.secretDescribed;
+  }
+
   secretVersion(stage: string): Promise<SecretVersion | undefined> {
     let read = this.secretReads.get(stage);
     if (!read) {
@@ -199,6 +223,7 @@ export async function readIdentity(ses: SESv2Client, identity: string): Promise<
       verifiedForSending: r.VerifiedForSendingStatus === true,
       tokens: r.DkimAttributes?.Tokens ?? [],
       dkimStatus: r.DkimAttributes?.Status,
+      dkimSigning: r.DkimAttributes?.SigningEnabled,
       signingHostedZone: r.DkimAttributes?.SigningHostedZone,
       mailFromDomain: r.MailFromAttributes?.MailFromDomain,
       mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
@@ -266,16 +291,27 @@ const dkimCheck: Check = {
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
+    const { identity: domain, region } = run.target;
     const status: CheckResult =
-      identity.dkimStatus === 'SUCCESS'
-        ? { id: 'dkim', status: 'ok', title: 'DKIM signing verified (Easy DKIM)' }
-        : {
+      identity.dkimStatus !== 'SUCCESS'
+        ? {
             id: 'dkim',
             status: 'fail',
             title: 'DKIM not verified',
             detail: `status ${identity.dkimStatus ?? 'unknown'}`,
             fix: 'publish the three CNAMEs below exactly; SES checks them periodically',
-          };
+          }
+        : identity.dkimSigning === false
+          ? {
+              // Verified, but SES sends unsigned (turned off in the console or the API); the
+              // stack's template is unchanged by it, so a deploy does not turn it back on.
+              id: 'dkim',
+              status: 'fail',
+              title: `DKIM signing turned off for ${domain}: SES sends its mail unsigned`,
+              detail: 'status SUCCESS, signing disabled',
+              fix: `aws sesv2 put-email-identity-dkim-attributes --email-identity ${domain} --signing-enabled --region ${region}`,
+            }
+          : { id: 'dkim', status: 'ok', title: 'DKIM signing verified (Easy DKIM)' };
     const records = expectedRecords(run.target, identity).filter((r) => r.type === 'CNAME');
     return [status, ...(await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r))))];
   },
@@ -353,10 +389,14 @@ function dmarcManagedElsewhere(domain: string, read: TxtRead): CheckResult {
   return 'tags' in policy
     ? {
         id: 'DmarcTxt',
-        status: policy.tags.p === 'none' ? 'warn' : 'ok',
+        // p=none is a policy a team chooses while it reads the reports (as dmarc.policy can be
+        // for the stack's own record): noted, not an alarm that stays on until it changes.
+        status: policy.tags.p === 'none' ? 'info' : 'ok',
         title,
-        detail: record,
-        fix: 'p=none only monitors: move to quarantine once reports look clean',
+        detail:
+          policy.tags.p === 'none'
+            ? `${record} (p=none only monitors: move to quarantine once reports look clean)`
+            : record,
       }
     : {
         id: 'DmarcTxt',
@@ -402,6 +442,7 @@ export async function reportChecks(
           status: 'info',
           title: `DMARC report addresses of _dmarc.${target.identity}: could not tell`,
           detail: 'the lookup of the DMARC record failed (the dmarc check says how)',
+          undetermined: true,
         },
       ];
     }
@@ -451,7 +492,7 @@ async function reportAuthorization(
   const read = await readTxt(resolver, name);
   if ('error' in read) {
     const failure = lookupFailure(read.error, 'TXT', name);
-    return result('info', `could not tell: ${failure.detail}`, failure.fix);
+    return { ...result('info', `could not tell: ${failure.detail}`, failure.fix), undetermined: true };
   }
   const found = read.values;
   const consent = found.find(isDmarcRecord);
@@ -682,7 +723,7 @@ const credentialsCheck: Check = {
               },
       );
     }
-    const s = await clients.secrets.send(new DescribeSecretCommand({ SecretId: target.secretId }));
+    const s = await run.secretDescription();
     const days = target.rotationDays;
     if (!s.RotationEnabled) {
       results.push({
@@ -744,9 +785,12 @@ const previousKeyCheck: Check = {
       ];
     }
     const quiet = target.previousKeyQuietDays;
-    // The key was the current one until AWSCURRENT's version was made: uses before then (and a
-    // grace after) were every app's, and say nothing about an app left behind.
-    const replacedAt = (await run.secretVersion('AWSCURRENT'))?.CreatedDate;
+    // The key was the current one until the replacement: uses before then (and a grace after)
+    // were every app's, and say nothing about an app left behind.
+    const replacedAt = replacementTime(
+      (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
+      (await run.secretDescription()).LastRotatedDate,
+    );
     const at = replacedAt?.toISOString();
     const graceRuns = replacedAt !== undefined && withinGrace(now, replacedAt);
     if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
@@ -853,7 +897,15 @@ const smtpLoginCheck: Check = {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const current = await loginCredentials(run);
       if ('skip' in current) {
-        return [{ id: 'smtp-login', status: 'info', title: `${title}: not logged in`, detail: current.skip }];
+        return [
+          {
+            id: 'smtp-login',
+            status: 'info',
+            title: `${title}: not logged in`,
+            detail: current.skip,
+            undetermined: true,
+          },
+        ];
       }
       const { credentials } = current;
       try {
@@ -868,6 +920,7 @@ const smtpLoginCheck: Check = {
             status: 'info',
             title: `${title}: could not tell`,
             detail: `${detail} (a temporary answer, twice)`,
+            undetermined: true,
           };
           continue;
         }
@@ -916,8 +969,19 @@ export const QUOTA_CHECKS: readonly Check[] = [sendingCheck, quotaCheck];
 export interface CheckOutcome {
   readonly check: Check;
   readonly results: CheckResult[];
-  /** True when no result is fail or warn: the metric's value is 1. */
-  readonly passed: boolean;
+  /** The metric's value: see checkPassed. */
+  readonly passed: boolean | undefined;
+}
+
+/**
+ * Whether a check's results pass: false when one is fail or warn, unless every such result only
+ * could not look (undetermined); then, or when an info result could not tell, undefined (no
+ * verdict: the health-check function publishes no data point); true otherwise.
+ */
+export function checkPassed(results: readonly CheckResult[]): boolean | undefined {
+  const problems = results.filter((r) => r.status === 'fail' || r.status === 'warn');
+  if (problems.some((r) => !r.undetermined)) return false;
+  return results.some((r) => r.undetermined) ? undefined : true;
 }
 
 /**
@@ -944,14 +1008,11 @@ export async function runChecks(
           title: `${check.id} check could not run`,
           detail: `${(e as Error).name}: ${(e as Error).message}`,
           fix: 'check the AWS credentials, Region and permissions',
+          ...(isTransientAwsError(e) && { undetermined: true as const }),
         },
       ];
     }
-    const outcome = {
-      check,
-      results,
-      passed: results.every((r) => r.status !== 'fail' && r.status !== 'warn'),
-    };
+    const outcome = { check, results, passed: checkPassed(results) };
     onDone(outcome);
     outcomes.push(outcome);
   }

@@ -130,12 +130,23 @@ export function isNoRecord(e: unknown): boolean {
   return code === 'ENOTFOUND' || code === 'ENODATA';
 }
 
-/** What a lookup that got no answer says, and how to find out why. */
-export function lookupFailure(e: unknown, type: string, name: string): { detail: string; fix: string } {
+/** Codes of a lookup the resolver never answered (timed out, refused the connection). */
+const UNANSWERED = new Set(['ETIMEOUT', 'ECONNREFUSED']);
+
+/**
+ * What a lookup that got no answer says, and how to find out why. A resolver that did not answer
+ * says nothing of the zone (undetermined); a SERVFAIL does: receivers' resolvers fail it too.
+ */
+export function lookupFailure(
+  e: unknown,
+  type: string,
+  name: string,
+): { detail: string; fix: string; undetermined?: true } {
   const code = (e as NodeJS.ErrnoException).code;
   // SERVFAIL: the zone's name servers (or DNSSEC) failed the resolver, or the resolver itself
   // fails every name; ask which, and how to look at the zone.
   return {
+    ...(UNANSWERED.has(code ?? '') && { undetermined: true as const }),
     detail: `DNS lookup failed (${code ?? (e as Error).message})`,
     fix:
       code === 'ESERVFAIL'

@@ -97,12 +97,9 @@ export function daysSinceUse(use: KeyLastUse, now: Date): number | undefined {
 }
 
 /**
- * How long apps have to stop using a key after the current credentials replaced it. The moment
- * stands as the AWSCURRENT version's CreatedDate: RotateSecret makes the version when the rotation
- * starts, so it comes before the stage move by the rotation's length (testSecret waits for the new
- * key to work), or by much more for a rotation retried later or a stage moved back by hand. It is
- * never later than the move, so an error there only stops a rotation that could have gone on.
- * AWS's Secrets Manager caching clients refresh a secret every hour by default
+ * How long apps have to stop using a key after the current credentials replaced it (the moment
+ * replacementTime gives). AWS's Secrets Manager caching clients refresh a secret every hour by
+ * default
  * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets_cache-python.html).
  * Two hours cover both, with room.
  */
@@ -128,6 +125,22 @@ export function stillSendsWith(use: KeyLastUse, now: Date, quietDays: number, re
   if (!replacedAt) return true;
   const graceEnd = replacedAt.getTime() + REPLACEMENT_GRACE_MS;
   return use.lastUsed!.getTime() > (withinGrace(now, replacedAt) ? replacedAt.getTime() : graceEnd);
+}
+
+/**
+ * When the current credentials replaced the previous ones, as AWS records it: the later of the
+ * AWSCURRENT version's CreatedDate and the secret's LastRotatedDate. RotateSecret makes the
+ * version when a rotation starts, before the stage move by the rotation's length (testSecret
+ * waits for the new key to work), or by days for a rotation Secrets Manager retried later; the
+ * rotation's end (LastRotatedDate) comes right after its move. The later of the two is then the
+ * move, so the hold on the replaced key runs from it, and the key's uses while it was still
+ * current (before the move, plus the grace) are not taken for an app left behind. A stage moved
+ * back by hand (no rotation) leaves both dates before the move: the hold is shorter then, as it
+ * always was for that case, and the stale-use guard counts more uses, not fewer.
+ */
+export function replacementTime(currentCreated?: Date, lastRotated?: Date): Date | undefined {
+  if (!currentCreated || !lastRotated) return currentCreated ?? lastRotated;
+  return currentCreated > lastRotated ? currentCreated : lastRotated;
 }
 
 /** The moment `days` days after `from`. */

@@ -62,7 +62,7 @@ export async function handleEvent(
     return { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId };
   }
   if (event.RequestType !== 'Delete') {
-    return { Status: 'SUCCESS', PhysicalResourceId: await physicalIdFor(userName, clients.iam, log) };
+    return { Status: 'SUCCESS', PhysicalResourceId: await physicalIdFor(userName, clients.iam, log, wait) };
   }
   const success = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId } as const;
 
@@ -158,22 +158,33 @@ async function deleteKeys(userName: string, iam: IAMClient, log: Logger, stackSt
   }
 }
 
-/** The physical id for a user: with USER_PREDATES when it has keys already, USER_AGE_UNKNOWN when that is unknown. */
-async function physicalIdFor(userName: string, iam: IAMClient, log: Logger): Promise<string> {
+/**
+ * The physical id for a user: with USER_PREDATES when it has keys already, USER_AGE_UNKNOWN when
+ * that stays unknown. A refusal is read again after the waits the status read takes: this
+ * function's role may be minutes old (SesSmtp added to a stack), and an unknown age keeps the
+ * keys of a user an update's rollback deletes (IAM then refuses to delete the user).
+ */
+async function physicalIdFor(userName: string, iam: IAMClient, log: Logger, wait: Sleep): Promise<string> {
   const id = `access-keys-of-${userName}`;
-  try {
-    const { AccessKeyMetadata: keys = [] } = await iam.send(
-      new ListAccessKeysCommand({ UserName: userName }),
-    );
-    return keys.length ? id + USER_PREDATES : id;
-  } catch (error) {
-    // A user created seconds ago may not be visible yet: it has no keys then.
-    if ((error as Error).name === 'NoSuchEntityException') return id;
-    // Unknown: the safe side is "older", so that no rollback deletes keys of a user that stays.
-    log.warn('could not list the access keys: the user counts as older than this resource', {
-      userName,
-      ...describeError(error),
-    });
-    return id + USER_AGE_UNKNOWN;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { AccessKeyMetadata: keys = [] } = await iam.send(
+        new ListAccessKeysCommand({ UserName: userName }),
+      );
+      return keys.length ? id + USER_PREDATES : id;
+    } catch (error) {
+      // A user created seconds ago may not be visible yet: it has no keys then.
+      if ((error as Error).name === 'NoSuchEntityException') return id;
+      if (attempt < STATUS_RETRY_WAITS_MS.length) {
+        await wait(STATUS_RETRY_WAITS_MS[attempt]);
+        continue;
+      }
+      // Unknown: the safe side is "older", so that no rollback deletes keys of a user that stays.
+      log.warn('could not list the access keys: the user counts as older than this resource', {
+        userName,
+        ...describeError(error),
+      });
+      return id + USER_AGE_UNKNOWN;
+    }
   }
 }

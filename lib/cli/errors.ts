@@ -1,3 +1,5 @@
+import { NETWORK_ERRORS, THROTTLING_ERRORS } from '../../lambda/shared/aws-errors';
+
 /** A mistake in how the CLI was called or configured: one line, exit code 2. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -55,25 +57,6 @@ const ACCESS_DENIED = new Set([
   'UnauthorizedOperation',
   'NotAuthorized',
 ]);
-const THROTTLED = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-]);
-const NETWORK = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ECONNABORTED',
-  'EPIPE',
-]);
 
 const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0].trim().slice(0, 300);
 
@@ -124,7 +107,7 @@ export function describeError(
     };
   }
   // Checked before AWS's answers: the SDK adds $metadata (attempts) to errors that never reached AWS too.
-  if ((e.code && NETWORK.has(e.code)) || name === 'TimeoutError') {
+  if ((e.code && NETWORK_ERRORS.has(e.code)) || name === 'TimeoutError') {
     // An endpoint that does not resolve may name a Region AWS does not have (a typo in --region):
     // one SES has no SMTP endpoint in is named.
     const named =
@@ -145,7 +128,7 @@ export function describeError(
         message: `AWS denied ${command} (${name}: ${text}${request}): run it as an identity allowed to do this (AWS_PROFILE, or add the permission)`,
       };
     }
-    if (THROTTLED.has(name) || e.$retryable?.throttling) {
+    if (THROTTLING_ERRORS.has(name) || e.$retryable?.throttling) {
       return {
         exit: EXIT.failed,
         message: `AWS throttled ${command} after the SDK's retries (${name}${request}): wait a minute and run it again`,

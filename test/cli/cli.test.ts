@@ -1107,7 +1107,7 @@ describe('doctor', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
       new RegExp(
-        `! an app still sends with the previous key ${CREDENTIALS.username}: last used with ses in eu-west-1 at .* \\(1 day ago\\)\n {4}→ find the app whose SMTP username is ${CREDENTIALS.username}`,
+        `! an app still sends with the previous key ${CREDENTIALS.username}: last used with ses in eu-west-1 at .* \\(1 day ago\\), over 2 hours after the current credentials replaced it at .*\n {4}→ find the app whose SMTP username is ${CREDENTIALS.username}`,
       ),
     );
     expect(r.stdout).toContain(

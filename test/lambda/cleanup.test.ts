@@ -9,7 +9,7 @@ import {
   USER_PREDATES,
 } from '../../lambda/smtp-user-cleanup/cleanup';
 import { createLogger } from '../../lambda/shared/logger';
-import { FakeIam, serviceUnavailable } from '../support/fake-aws';
+import { awsError, FakeIam, serviceUnavailable } from '../support/fake-aws';
 
 const iamMock = mockClient(IAMClient);
 const cfnMock = mockClient(CloudFormationClient);
@@ -265,7 +265,17 @@ describe('SMTP user key cleanup', () => {
     expect((await handleEvent(unseen, clients(), log, noWait)).PhysicalResourceId).toBe(
       'access-keys-of-just-made',
     );
+    // Refused at first (a role minutes old), then read: the waits of the status read.
+    const waits: number[] = [];
+    const recordWait = async (ms: number) => waits.push(ms);
+    const denied = () => awsError('AccessDenied', 'not authorized to perform iam:ListAccessKeys', 403);
+    iam.faults.failNext('ListAccessKeys', denied());
     iam.faults.failNext('ListAccessKeys', serviceUnavailable());
+    expect((await handleEvent(event('Create'), clients(), log, recordWait)).PhysicalResourceId).toBe(
+      `access-keys-of-${USER}${USER_PREDATES}`,
+    );
+    expect(waits).toEqual([2000, 4000]);
+    for (let i = 0; i < 4; i++) iam.faults.failNext('ListAccessKeys', denied());
     expect((await handleEvent(event('Create'), clients(), log, noWait)).PhysicalResourceId).toBe(
       `access-keys-of-${USER}${USER_AGE_UNKNOWN}`,
     );

@@ -1,7 +1,8 @@
+import * as dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { dmarcPolicy, isDmarcRecord, sameTxtValue, spfTerms } from '../../lambda/shared/auth-records';
 import { CheckRun, CHECKS, HealthClients } from '../../lambda/shared/checks';
-import { checkRecord } from '../../lambda/shared/dns-check';
+import { checkRecord, lookupFailure } from '../../lambda/shared/dns-check';
 import { dmarcRecord, mailFromRecords } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
@@ -184,6 +185,35 @@ describe('MAIL FROM MX: SES alone receives the bounces', () => {
 });
 
 describe('lookups that fail', () => {
+  // The health-check function publishes no data point for these (checkPassed): a resolver that
+  // did not answer says nothing of the zone, where a SERVFAIL or REFUSED is the zone's answer.
+  test('a resolver that refuses the connection: the lookup failed, undetermined', async () => {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const { port } = socket.address();
+    await new Promise<void>((resolve) => socket.close(resolve));
+    const closed = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
+    closed.setServers([`127.0.0.1:${port}`]);
+    expect(await checkRecord(closed, SPF)).toEqual({
+      id: 'MailFromTxt',
+      status: 'fail',
+      title: `${SPF.purpose} (TXT mail.example.com)`,
+      detail: 'DNS lookup failed (ECONNREFUSED)',
+      fix: 'check the resolver (--resolver IP[:PORT] with the CLI) and the network',
+      undetermined: true,
+    });
+  });
+
+  test.each([
+    ['ETIMEOUT', true],
+    ['ECONNREFUSED', true],
+    ['ESERVFAIL', undefined],
+    ['EREFUSED', undefined],
+  ])('%s: undetermined %s', (code, undetermined) => {
+    const error = Object.assign(new Error(`query ${code}`), { code });
+    expect(lookupFailure(error, 'TXT', 'mail.example.com').undetermined).toBe(undetermined);
+  });
+
   test.each([
     [
       2,
@@ -215,10 +245,21 @@ describe('DMARC managed outside the stack', () => {
   test.each([
     ['ok', 'v=DMARC1; p=reject; rua=mailto:d@example.com'],
     ['ok', 'v = DMARC1;P = Reject;'],
-    ['warn', 'v=DMARC1; p=none'],
   ])('%s: %s', async (status, live) => {
     dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
     expect(await dmarcCheck()).toMatchObject({ status, detail: live });
+  });
+
+  // A team's own choice while it reads the reports, as dmarc.policy "none" is for the stack's
+  // record: a warning would hold the dmarc alarm on until the policy changes.
+  test('p=none is noted (info), not a warning', async () => {
+    dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
+    expect(await dmarcCheck()).toEqual({
+      id: 'DmarcTxt',
+      status: 'info',
+      title: 'DMARC record at _dmarc.example.com',
+      detail: 'v=DMARC1; p=none (p=none only monitors: move to quarantine once reports look clean)',
+    });
   });
 
   test.each([
@@ -380,6 +421,7 @@ describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §
         status: 'info',
         title: 'DMARC report addresses of _dmarc.example.com: could not tell',
         detail: 'the lookup of the DMARC record failed (the dmarc check says how)',
+        undetermined: true,
       },
     ]);
   });

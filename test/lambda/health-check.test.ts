@@ -35,6 +35,7 @@ import {
   FakeSecretsManager,
   FakeSes,
   serviceUnavailable,
+  throttling,
 } from '../support/fake-aws';
 
 const REGION = 'eu-west-1';
@@ -164,6 +165,8 @@ function passed(): Record<string, number> {
 }
 
 const allPass = () => Object.fromEntries(CHECK_CATALOG.map((c) => [c.id, 1]));
+/** Every check's 1 but `id`'s: a check that could not tell publishes no data point. */
+const allPassBut = (id: string) => Object.fromEntries(Object.entries(allPass()).filter(([c]) => c !== id));
 const warnings = () => logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 'WARN');
 
 describe('scheduled health checks', () => {
@@ -208,6 +211,12 @@ describe('scheduled health checks', () => {
       'DKIM status FAILED',
       () => (ses.identities.get(DOMAIN)!.dkimStatus = 'FAILED'),
       /DKIM not verified/,
+    ],
+    [
+      'dkim',
+      'DKIM signing turned off (the status stays SUCCESS)',
+      () => (ses.identities.get(DOMAIN)!.dkimSigning = false),
+      /DKIM signing turned off for example\.com.*aws sesv2 put-email-identity-dkim-attributes --email-identity example\.com --signing-enabled --region eu-west-1/,
     ],
     [
       'dkim',
@@ -332,8 +341,12 @@ describe('scheduled health checks', () => {
     dns.zone['_dmarc.example.com'].TXT = [[dmarcValue(dmarc)]];
     dns.zone['example.com._report._dmarc.dmarc-vendor.net'] = { RCODE: 2 };
     const { result } = await check();
-    expect(passed()).toEqual(allPass());
+    // No data point either: a 1 would clear the alarm of a consent that was missing yesterday.
+    expect(passed()).toEqual(allPassBut('dmarc-reports'));
     expect(result.failed).toEqual([]);
+    expect(warnings().map((w) => w.message)).toEqual([
+      'health check dmarc-reports could not tell: no data point, its alarm keeps its state',
+    ]);
     dns.zone['example.com._report._dmarc.dmarc-vendor.net'] = { TXT: [['v=DMARC1']] };
     metricLines = [];
     await check();
@@ -399,6 +412,25 @@ describe('scheduled health checks', () => {
       expect(result.title).toMatch(title);
     },
   );
+
+  // RotateSecret made the version 6 days ago; Secrets Manager's retry of its rotation moved
+  // AWSCURRENT yesterday: the previous key was the current one until then.
+  test('previous key used before the switch of a rotation finished days after it started: passes', async () => {
+    sm.versions.get('v2')!.created = new Date(NOW.getTime() - 6 * DAY);
+    sm.lastRotatedDate = new Date(NOW.getTime() - DAY);
+    iam.recordUse(keys.previous, { date: new Date(NOW.getTime() - 2 * DAY), service: 'ses', region: REGION });
+    await check();
+    expect(passed()['previous-key']).toBe(1);
+    // The same use after the switch (and its grace) is an app left behind.
+    iam.recordUse(keys.previous, {
+      date: new Date(NOW.getTime() - DAY + 3 * 3_600_000),
+      service: 'ses',
+      region: REGION,
+    });
+    metricLines = [];
+    await check();
+    expect(passed()['previous-key']).toBe(0);
+  });
 
   test('previous key: never used, used outside the quiet period, used by another service, or gone: passes', async () => {
     await check();
@@ -512,19 +544,37 @@ describe('scheduled health checks', () => {
     expect(passed().sandbox).toBe(1);
   });
 
-  test('a check whose API fails publishes 0 and names the error; the others still run', async () => {
-    ses.faults.failNext('GetAccount', serviceUnavailable());
+  test('a check whose API refuses publishes 0 and names the error; the others still run', async () => {
     iam.faults.failNext(
       'GetAccessKeyLastUsed',
       awsError('AccessDenied', 'not authorized to perform iam:GetAccessKeyLastUsed', 403),
     );
     const { result } = await check();
-    // GetAccount is read once per run: sending, sandbox and quota all report its failure.
-    expect(result.failed).toEqual(['sending', 'sandbox', 'quota', 'credentials']);
-    expect(passed().identity).toBe(1);
-    expect(logLines.join('\n')).toContain('ServiceUnavailable: Service is unavailable');
+    expect(result.failed).toEqual(['credentials']);
+    expect(passed()).toEqual({ ...allPass(), credentials: 0 });
     expect(logLines.join('\n')).toContain('AccessDenied: not authorized to perform iam:GetAccessKeyLastUsed');
   });
+
+  // After the SDK's retries: a throttle or an AWS outage says nothing of the account, and a 0
+  // would page with the runbook of an account AWS paused.
+  test.each([
+    ['ServiceUnavailable (503)', serviceUnavailable],
+    ['ThrottlingException', throttling],
+    ['a network error', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+  ])(
+    'a check whose API fails for now (%s) publishes no data point, and names the error',
+    async (_case, error) => {
+      ses.faults.failNext('GetAccount', error());
+      const { result } = await check();
+      // GetAccount is read once per run: sending, sandbox and quota all report its failure.
+      expect(result.failed).toEqual([]);
+      const { sending, sandbox, quota, ...rest } = allPass();
+      expect([sending, sandbox, quota]).toEqual([1, 1, 1]);
+      expect(passed()).toEqual(rest);
+      expect(warnings().map((w) => w.check)).toEqual(['sending', 'sandbox', 'quota']);
+      expect(logLines.join('\n')).toContain(`${error().name}: ${error().message}`);
+    },
+  );
 
   test('the hourly run checks sending and the quota, and publishes the quota figures', async () => {
     const { result } = await check({ checks: 'quota' });
@@ -714,7 +764,7 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     });
   });
 
-  test('a temporary answer (4xx) is tried again; twice, it is "could not tell", no alarm', async () => {
+  test('a temporary answer (4xx) is tried again; twice, it is "could not tell": no data point', async () => {
     const throttled = () => reply('454 Throttling failure: Maximum SigV4 authentication rate exceeded');
     const once = client({}, [throttled()]);
     await check({}, once.smtp);
@@ -729,7 +779,7 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     });
     const twice = client({}, [throttled(), greeting]);
     const { run } = await check({}, twice.smtp);
-    expect(passed()).toEqual(allPass());
+    expect(passed()).toEqual(allPassBut('smtp-login'));
     expect(twice.attempts).toHaveLength(2);
     const [result] = await CHECKS.find((c) => c.id === 'smtp-login')!.run(
       new CheckRun(run.target, { ...run.clients, smtp: client({}, [throttled(), throttled()]).smtp }),
@@ -737,7 +787,18 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(result).toMatchObject({
       status: 'info',
       detail: expect.stringMatching(/\(a temporary answer, twice\)$/),
+      undetermined: true,
     });
+  });
+
+  // The guide's 535 found yesterday, then SES throttling today's login: the alarm must not clear.
+  test('a 535 one day, temporary answers the next: the 0 stands (no 1 that would clear the alarm)', async () => {
+    await check({}, client({}, [reply('535 Authentication Credentials Invalid')]).smtp);
+    expect(passed()['smtp-login']).toBe(0);
+    metricLines = [];
+    const throttled = () => reply('454 Throttling failure: Maximum SigV4 authentication rate exceeded');
+    await check({}, client({}, [throttled(), throttled()]).smtp);
+    expect(passed()).toEqual(allPassBut('smtp-login'));
   });
 
   // The stale-use guard and the previous-key check take a use of the key AWSPREVIOUS holds for an
@@ -801,11 +862,12 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     sm.versions.get('v3')!.created = new Date(NOW.getTime() - age);
     const { smtp, attempts } = client();
     const { run } = await check({}, smtp);
-    expect(passed()).toEqual(allPass());
+    expect(passed()).toEqual(allPassBut('smtp-login'));
     expect(attempts).toEqual([]);
     const [skipped] = await CHECKS.find((c) => c.id === 'smtp-login')!.run(run);
     expect(skipped).toMatchObject({
       status: 'info',
+      undetermined: true,
       detail: `a rotation has not finished (AWSPENDING since ${new Date(NOW.getTime() - age).toISOString()}): no login with a key it may replace; the credentials check reports a rotation that stays unfinished`,
     });
   });

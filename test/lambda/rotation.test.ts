@@ -113,6 +113,8 @@ async function runRotation(token: string, retries = 0, thenWait = INTERVAL): Pro
   for (let attempt = 0; ; attempt++) {
     try {
       for (const s of STEPS) await step(s, token);
+      // What Secrets Manager records when a rotation succeeds (DescribeSecret's LastRotatedDate).
+      sm.lastRotatedDate = new Date(clock);
       clock += thenWait;
       return;
     } catch (error) {
@@ -686,6 +688,33 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
       expectCurrentLogsIn();
     },
   );
+
+  // RotateSecret made v2 on day 0; its testSecret failed, and Secrets Manager's retry finished it
+  // on day 5: the key v1 holds was current until then, and an app that read it then keeps it.
+  test('a rotation finished days after it started: the hold and the grace run from the switch', async () => {
+    clock = NOW.getTime() - 60 * DAY;
+    await runRotation('v1');
+    const k1 = current()!;
+    clock = NOW.getTime();
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    await step('setSecret', 'v2');
+    clock += 5 * DAY;
+    // The app sends with k1 an hour before the switch, while k1 is still AWSCURRENT's key.
+    iam.recordUse(k1.username, { date: new Date(clock - 3_600_000), service: 'ses', region: REGION });
+    await runRotation('v2', 0, 2.5 * DAY);
+    expect(sm.versions.get('v2')!.created.getTime()).toBe(NOW.getTime());
+
+    const error = await runRotation('v3').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(PreviousKeyReplacedRecentlyError);
+    expect((error as Error).message).toContain(
+      `was replaced by the current credentials at ${new Date(NOW.getTime() + 5 * DAY).toISOString()}, less than 7 days ago`,
+    );
+    expect(iam.keys.has(k1.username)).toBe(true);
+    expect(sesAccepts(k1.username, k1.password)).toBe(true);
+    // Its use before the switch is not an app left behind: no in-use alarm.
+    expect(metricLines).toEqual([]);
+  });
 
   test('a rotation right after the quiet period since the last one goes on', async () => {
     const { previous } = await twoRotations();

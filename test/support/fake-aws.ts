@@ -311,6 +311,8 @@ export class FakeSecretsManager {
 export interface FakeIdentity {
   verifiedForSending: boolean;
   dkimStatus: 'SUCCESS' | 'PENDING' | 'FAILED' | 'TEMPORARY_FAILURE' | 'NOT_STARTED';
+  /** PutEmailIdentityDkimAttributes' switch; SES keeps the status when signing is turned off. */
+  dkimSigning?: boolean;
   tokens: string[];
   mailFromDomain?: string;
   mailFromStatus?: 'SUCCESS' | 'PENDING' | 'FAILED' | 'TEMPORARY_FAILURE';
@@ -358,7 +360,7 @@ export class FakeSes {
       IdentityType: 'DOMAIN' as const,
       VerifiedForSendingStatus: identity.verifiedForSending,
       DkimAttributes: {
-        SigningEnabled: true,
+        SigningEnabled: identity.dkimSigning ?? true,
         Status: identity.dkimStatus,
         Tokens: identity.tokens,
         SigningAttributesOrigin: 'AWS_SES' as const,
