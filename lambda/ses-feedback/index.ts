@@ -6,6 +6,8 @@ import { MetricBatch } from '../shared/metrics';
 import { METRIC_NAMESPACE, processBatch } from './process';
 
 const environment = process.env.ENVIRONMENT_NAME ?? 'unknown';
+// Optional: a function deployed before it was set falls back to SendingFeedback's default.
+const maxReceiveCount = Number(process.env.MAX_RECEIVE_COUNT) || undefined;
 const log = createLogger({ function: 'ses-feedback', environment });
 
 export const handler: SQSHandler = async (event, context) => {
@@ -16,6 +18,7 @@ export const handler: SQSHandler = async (event, context) => {
       log,
       metrics,
       timeLeftMs: () => context.getRemainingTimeInMillis(),
+      maxReceiveCount,
     });
     return { batchItemFailures };
   } finally {

@@ -12,6 +12,11 @@ export interface ProcessDeps {
   readonly metrics: MetricBatch;
   /** Milliseconds the invocation has left (Lambda's context.getRemainingTimeInMillis). */
   readonly timeLeftMs?: () => number;
+  /**
+   * The queue's receive limit before the dead-letter queue (its redrive policy's maxReceiveCount).
+   * @default 5 (SendingFeedback's default)
+   */
+  readonly maxReceiveCount?: number;
 }
 
 /**
@@ -49,6 +54,8 @@ const outOfTime = (timeLeftMs?: () => number) => timeLeftMs !== undefined && tim
 export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Promise<SQSBatchItemFailure[]> {
   const failures: SQSBatchItemFailure[] = [];
   const applied = new Set<string>();
+  /** Feedback already counted in this batch (SNS may deliver one notification twice). */
+  const counted = new Set<string>();
   for (const [index, record] of records.entries()) {
     if (outOfTime(deps.timeLeftMs)) {
       const deferred = records.slice(index);
@@ -81,8 +88,13 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       failures.push({ itemIdentifier: record.messageId });
       continue;
     }
+    const receive = {
+      count: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+      limit: deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+    };
+    let suppressed: number;
     try {
-      await apply(decision, applied, deps.ses, deps.timeLeftMs);
+      suppressed = await apply(decision, applied, deps.ses, receive, deps.timeLeftMs);
     } catch (error) {
       // Calls already made are upserts: the retry repeats them harmlessly.
       failures.push({ itemIdentifier: record.messageId });
@@ -96,9 +108,12 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       continue;
     }
     // Dimensions as FEEDBACK_METRIC_DIMENSIONS lists them (the dashboard searches exactly those).
-    deps.metrics.add('Events', 1, { EventType: decision.eventType, BounceType: decision.bounceType });
-    deps.metrics.add('RecipientsSuppressed', decision.suppress.length, { EventType: decision.eventType });
-    deps.metrics.add('RecipientsRedacted', decision.redacted, { EventType: decision.eventType });
+    if (!counted.has(decision.feedbackId)) {
+      counted.add(decision.feedbackId);
+      deps.metrics.add('Events', 1, { EventType: decision.eventType, BounceType: decision.bounceType });
+      deps.metrics.add('RecipientsRedacted', decision.redacted, { EventType: decision.eventType });
+    }
+    deps.metrics.add('RecipientsSuppressed', suppressed, { EventType: decision.eventType });
     log.info('feedback processed', {
       format: decision.format,
       eventType: decision.eventType,
@@ -116,15 +131,33 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
   return failures;
 }
 
+/** SendingFeedback's maxReceiveCount when the function is not told its queue's. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 5;
+
+/**
+ * The record's suppressions in the order this receive makes them: the Nth receive of the
+ * message starts (N - 1) / limit of the way along, wrapping. A bounce to more recipients than
+ * one invocation has time for (50, with SES throttling each call) gets each recipient near the
+ * front of one of its receives, instead of the first ones every time and the last ones never.
+ */
+export function suppressionOrder<T>(suppress: readonly T[], receive: { count: number; limit: number }): T[] {
+  const step = Math.ceil(suppress.length / Math.max(1, receive.limit));
+  const start = suppress.length ? (Math.max(0, receive.count - 1) * step) % suppress.length : 0;
+  return [...suppress.slice(start), ...suppress.slice(0, start)];
+}
+
+/** Suppresses the decision's addresses; returns how many it suppressed (not done earlier in the batch). */
 async function apply(
   decision: FeedbackDecision,
   applied: Set<string>,
   ses: SESv2Client,
+  receive: { count: number; limit: number },
   timeLeftMs?: () => number,
-): Promise<void> {
+): Promise<number> {
   const refused: string[] = [];
   let refusal: unknown;
-  for (const { address, reason } of decision.suppress) {
+  let suppressed = 0;
+  for (const { address, reason } of suppressionOrder(decision.suppress, receive)) {
     const key = `${decision.feedbackId}|${address}|${reason}`;
     if (applied.has(key)) continue;
     if (outOfTime(timeLeftMs)) throw new OutOfTimeError();
@@ -147,6 +180,8 @@ async function apply(
       clearTimeout(timer);
     }
     applied.add(key);
+    suppressed++;
   }
   if (refused.length) throw new AddressesRefusedError(refused, refusal);
+  return suppressed;
 }

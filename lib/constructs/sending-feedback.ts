@@ -186,7 +186,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       handlerDir: 'ses-feedback',
       description: 'Puts permanently bounced and complaining recipients on the SES account suppression list',
       timeout: Duration.seconds(30),
-      environment: { ENVIRONMENT_NAME: props.environmentName },
+      environment: { ENVIRONMENT_NAME: props.environmentName, MAX_RECEIVE_COUNT: String(maxReceiveCount) },
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryptionMasterKey: key,

@@ -10,7 +10,12 @@ import {
   SES_DESTINATION_NOTICE,
   unwrap,
 } from '../../lambda/ses-feedback/feedback';
-import { ABORT_BEFORE_TIMEOUT_MS, processBatch, TIME_RESERVE_MS } from '../../lambda/ses-feedback/process';
+import {
+  ABORT_BEFORE_TIMEOUT_MS,
+  processBatch,
+  suppressionOrder,
+  TIME_RESERVE_MS,
+} from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
 import { MetricBatch } from '../../lambda/shared/metrics';
 import { awsError, Faults, throttling } from '../support/fake-aws';
@@ -285,6 +290,47 @@ describe('processBatch', () => {
     expect(list.entries.size).toBe(500);
   });
 
+  // SES throttling each call to 600 ms: one 30 s invocation gets through 42 of a bounce's 50, and
+  // the record goes back each time; every recipient must still be suppressed within its receives.
+  test('a bounce with more recipients than one invocation has time for: each is suppressed within its receives', async () => {
+    let elapsed = 0;
+    sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
+      elapsed += 600;
+      return list.put(input);
+    });
+    const body = JSON.stringify(fixture('own_bounce_permanent_50_recipients'));
+    const suppressedAfter: number[] = [];
+    for (const count of [1, 2]) {
+      elapsed = 0;
+      const received = {
+        ...record(body, 'm1'),
+        attributes: { ApproximateReceiveCount: String(count) },
+      } as unknown as SQSRecord;
+      const failures = await processBatch([received], {
+        ses: new SESv2Client({ region: 'eu-west-1' }),
+        log: createLogger({}, (l) => logs.push(l)),
+        metrics,
+        timeLeftMs: () => 30_000 - elapsed,
+        maxReceiveCount: 5,
+      });
+      expect(failures).toEqual([{ itemIdentifier: 'm1' }]);
+      suppressedAfter.push(list.entries.size);
+    }
+    // The first receive suppresses the first 42; the second starts 10 along and reaches the last 8.
+    expect(suppressedAfter).toEqual([42, 50]);
+  });
+
+  test.each([
+    [1, 0],
+    [2, 10],
+    [5, 40],
+    [6, 0],
+  ])('receive %d of a 50-recipient record with a limit of 5 starts at recipient %d', (count, start) => {
+    const recipients = Array.from({ length: 50 }, (_, i) => i);
+    expect(suppressionOrder(recipients, { count, limit: 5 })[0]).toBe(start);
+    expect(suppressionOrder(recipients, { count, limit: 5 }).sort((a, b) => a - b)).toEqual(recipients);
+  });
+
   test('a suppression call still running near the timeout is aborted: its record and the rest go back', async () => {
     // SES does not answer; the SDK would retry with backoff past the function's timeout.
     const signals: AbortSignal[] = [];
@@ -335,11 +381,15 @@ describe('processBatch', () => {
   });
 
   test('metrics are split by event type and bounce type', () => {
-    return run(
-      ['ses_event_bounce_permanent', 'ses_event_bounce_transient', 'ses_event_bounce_transient'].map((n) =>
+    // Two transient bounces: the second one's own feedback id (the same one twice counts once).
+    const another = fixture('ses_event_bounce_transient') as { bounce: { feedbackId: string } };
+    another.bounce.feedbackId = `${another.bounce.feedbackId}-another`;
+    return run([
+      ...['ses_event_bounce_permanent', 'ses_event_bounce_transient'].map((n) =>
         record(JSON.stringify(fixture(n))),
       ),
-    ).then(() => {
+      record(JSON.stringify(another)),
+    ]).then(() => {
       const docs = metrics.flush().map((l) => JSON.parse(l));
       const events = docs
         .filter((d) => 'Events' in d)
@@ -487,6 +537,8 @@ describe('processBatch', () => {
     expect(first).toHaveLength(50);
     expect(new Set(first.map((i) => i.EmailAddress)).size).toBe(50);
     expect(first.every((i) => i.Reason === 'BOUNCE')).toBe(true);
+    // And counted once: one bounce, 50 recipients suppressed.
+    expect(metricTotals()).toEqual({ Events: 1, RecipientsSuppressed: 50 });
 
     // A later invocation has no memory of the first: SQS redelivery calls SES again, with exactly
     // the same (address, reason) pairs, which the suppression list stores as an upsert.
