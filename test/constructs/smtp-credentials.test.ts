@@ -189,6 +189,18 @@ describe('SmtpCredentials', () => {
     });
   });
 
+  // The placeholder is the secret's template value: CloudFormation writes a changed SecretString
+  // as a new AWSCURRENT version, over the rotated credentials every deployed environment holds
+  // (every app would then fail to log in until the next rotation). Written out here, not taken
+  // from PLACEHOLDER_SECRET, so that an edit of its text fails this test first.
+  test('the placeholder text never changes: a new one would overwrite live credentials on deploy', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      SecretString:
+        '{"placeholder":"No SMTP credentials yet: the rotation function creates them on the first rotation, which starts when the rotation schedule is created."}',
+    });
+  });
+
   test('rotation every 90 days by default, immediately when the schedule is created', () => {
     build().template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
       SecretId: { Ref: Match.stringLikeRegexp('^SmtpCredentialsSecret') },
