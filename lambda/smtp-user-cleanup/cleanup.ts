@@ -46,7 +46,7 @@ export interface CleanupClients {
 
 /** Waits between reads of the stack's status; a test passes one that does not wait. */
 export type Sleep = (ms: number) => Promise<unknown>;
-/** Waits before each new read of the stack status: 14 s in all, within the function's minute. */
+/** Waits before each new read of the stack status or the keys: 14 s in all, within the function's minute. */
 const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
 /** Before listing the keys a second time: longer than a rotation step takes to make a key. */
 export const RELIST_AFTER_MS = 10_000;
@@ -71,36 +71,29 @@ export async function handleEvent(
   const userHadKeys = event.PhysicalResourceId.endsWith(USER_PREDATES);
   const userPredates = userHadKeys || event.PhysicalResourceId.endsWith(USER_AGE_UNKNOWN);
   let stackStatus: string | undefined;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const { Stacks: stacks = [] } = await clients.cloudformation.send(
-        new DescribeStacksCommand({ StackName: event.StackId }),
-      );
-      stackStatus = stacks[0]?.StackStatus;
-      break;
-    } catch (error) {
-      // A role made in this very deploy may not be usable yet (IAM is eventually consistent).
-      if (attempt < STATUS_RETRY_WAITS_MS.length) {
-        await wait(STATUS_RETRY_WAITS_MS[attempt]);
-        continue;
-      }
-      // Unknown. When no stack operation could delete the user with keys (retain, and a user that
-      // had keys before this resource, or one kept by rollbacks too), keeping them is right
-      // whatever the status. Otherwise the
-      // deletion fails here, to be retried: CloudFormation sends Delete again to a resource whose
-      // deletion failed, while a stack deletion that went on would stop at the user
-      // (DeleteConflict) with this resource gone, the keys left for a person to delete.
-      log.warn('could not read the stack status: the access keys stay', {
-        userName,
-        ...describeError(error),
-      });
-      if (keepOnStackDelete && (userHadKeys || keepOnRollback)) return success;
-      return {
-        Status: 'FAILED',
-        Reason: `Could not read the status of the stack (${(error as Error).name}), so the access keys of ${userName} stay: retry the operation`,
-        PhysicalResourceId: event.PhysicalResourceId,
-      };
-    }
+  try {
+    const { Stacks: stacks = [] } = await retried(
+      () => clients.cloudformation.send(new DescribeStacksCommand({ StackName: event.StackId })),
+      wait,
+    );
+    stackStatus = stacks[0]?.StackStatus;
+  } catch (error) {
+    // Unknown. When no stack operation could delete the user with keys (retain, and a user that
+    // had keys before this resource, or one kept by rollbacks too), keeping them is right
+    // whatever the status. Otherwise the deletion fails here, to be retried: CloudFormation sends
+    // Delete again to a resource whose deletion failed, while a stack deletion that went on would
+    // stop at the user (DeleteConflict) with this resource gone, the keys left for a person to
+    // delete.
+    log.warn('could not read the stack status: the access keys stay', {
+      userName,
+      ...describeError(error),
+    });
+    if (keepOnStackDelete && (userHadKeys || keepOnRollback)) return success;
+    return {
+      Status: 'FAILED',
+      Reason: `Could not read the status of the stack (${(error as Error).name}), so the access keys of ${userName} stay: retry the operation`,
+      PhysicalResourceId: event.PhysicalResourceId,
+    };
   }
   const userGoes =
     (stackStatus === 'DELETE_IN_PROGRESS' && !keepOnStackDelete) ||
@@ -159,32 +152,46 @@ async function deleteKeys(userName: string, iam: IAMClient, log: Logger, stackSt
 }
 
 /**
+ * `read`, tried again after each of STATUS_RETRY_WAITS_MS when it fails: this function's role may
+ * be minutes old (SesSmtp added to a stack in this deploy), and IAM is eventually consistent.
+ * Throws the last error.
+ */
+async function retried<T>(read: () => Promise<T>, wait: Sleep): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt >= STATUS_RETRY_WAITS_MS.length) throw error;
+      await wait(STATUS_RETRY_WAITS_MS[attempt]);
+    }
+  }
+}
+
+/**
  * The physical id for a user: with USER_PREDATES when it has keys already, USER_AGE_UNKNOWN when
- * that stays unknown. A refusal is read again after the waits the status read takes: this
- * function's role may be minutes old (SesSmtp added to a stack), and an unknown age keeps the
- * keys of a user an update's rollback deletes (IAM then refuses to delete the user).
+ * that stays unknown (read with retries: an unknown age keeps the keys of a user an update's
+ * rollback deletes, and IAM then refuses to delete the user).
  */
 async function physicalIdFor(userName: string, iam: IAMClient, log: Logger, wait: Sleep): Promise<string> {
   const id = `access-keys-of-${userName}`;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const { AccessKeyMetadata: keys = [] } = await iam.send(
-        new ListAccessKeysCommand({ UserName: userName }),
-      );
-      return keys.length ? id + USER_PREDATES : id;
-    } catch (error) {
-      // A user created seconds ago may not be visible yet: it has no keys then.
-      if ((error as Error).name === 'NoSuchEntityException') return id;
-      if (attempt < STATUS_RETRY_WAITS_MS.length) {
-        await wait(STATUS_RETRY_WAITS_MS[attempt]);
-        continue;
+  try {
+    const keys = await retried(async () => {
+      try {
+        const listed = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+        return listed.AccessKeyMetadata ?? [];
+      } catch (error) {
+        // A user created seconds ago may not be visible yet: it has no keys then.
+        if ((error as Error).name === 'NoSuchEntityException') return [];
+        throw error;
       }
-      // Unknown: the safe side is "older", so that no rollback deletes keys of a user that stays.
-      log.warn('could not list the access keys: the user counts as older than this resource', {
-        userName,
-        ...describeError(error),
-      });
-      return id + USER_AGE_UNKNOWN;
-    }
+    }, wait);
+    return keys.length ? id + USER_PREDATES : id;
+  } catch (error) {
+    // Unknown: the safe side is "older", so that no rollback deletes keys of a user that stays.
+    log.warn('could not list the access keys: the user counts as older than this resource', {
+      userName,
+      ...describeError(error),
+    });
+    return id + USER_AGE_UNKNOWN;
   }
 }
