@@ -336,8 +336,9 @@ async function failIfPendingKeyIsUnusable(
  * replaced it, is still configured in an app (the guide's .env / Heroku path keeps the credentials
  * it was given). Deleting it would stop that app's mail without warning, so by default the step
  * fails instead, names the key and what to do, and publishes a metric that raises an alarm.
- * AWSPREVIOUS's key was the current one until `previous.replacedAt` (the AWSCURRENT version's
- * CreatedDate), so its uses before then (and a grace after) do not count; any other key was never
+ * AWSPREVIOUS's key was the current one until `previous.replacedAt` (replacementTime: the later
+ * of the AWSCURRENT version's CreatedDate and the secret's LastRotatedDate), so its uses before
+ * then (and a grace after) do not count; any other key was never
  * handed out by this rotation, so any use counts. Keys with no last-use data (never used, or IAM
  * has none) and keys last used by another service are deleted: see key-last-use.ts for why.
  *

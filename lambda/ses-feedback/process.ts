@@ -54,7 +54,7 @@ const outOfTime = (timeLeftMs?: () => number) => timeLeftMs !== undefined && tim
 export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Promise<SQSBatchItemFailure[]> {
   const failures: SQSBatchItemFailure[] = [];
   const applied = new Set<string>();
-  /** Feedback already counted in this batch (SNS may deliver one notification twice). */
+  /** Bounces and complaints already counted in this batch (SNS may deliver one twice). */
   const counted = new Set<string>();
   for (const [index, record] of records.entries()) {
     if (outOfTime(deps.timeLeftMs)) {
@@ -92,10 +92,12 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       count: Number(record.attributes?.ApproximateReceiveCount ?? 1),
       limit: deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
     };
-    let suppressed: number;
+    // Addresses this record put on the list, counted whether or not the record then fails.
+    const tally = { suppressed: 0 };
     try {
-      suppressed = await apply(decision, applied, deps.ses, receive, deps.timeLeftMs);
+      await apply(decision, applied, deps.ses, receive, tally, deps.timeLeftMs);
     } catch (error) {
+      addSuppressed(deps.metrics, decision, tally.suppressed);
       // Calls already made are upserts: the retry repeats them harmlessly.
       failures.push({ itemIdentifier: record.messageId });
       if (error instanceof OutOfTimeError) continue; // the next record is deferred with the rest
@@ -108,12 +110,16 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       continue;
     }
     // Dimensions as FEEDBACK_METRIC_DIMENSIONS lists them (the dashboard searches exactly those).
-    if (!counted.has(decision.feedbackId)) {
-      counted.add(decision.feedbackId);
+    // A bounce or complaint has an id of its own (SES's feedbackId): seen again in the batch, it
+    // is the same feedback delivered twice. Other events (several DeliveryDelay events of one
+    // message, say) have none, and count each time.
+    const feedback = decision.eventType === 'Bounce' || decision.eventType === 'Complaint';
+    if (!feedback || !counted.has(decision.feedbackId)) {
+      if (feedback) counted.add(decision.feedbackId);
       deps.metrics.add('Events', 1, { EventType: decision.eventType, BounceType: decision.bounceType });
       deps.metrics.add('RecipientsRedacted', decision.redacted, { EventType: decision.eventType });
     }
-    deps.metrics.add('RecipientsSuppressed', suppressed, { EventType: decision.eventType });
+    addSuppressed(deps.metrics, decision, tally.suppressed);
     log.info('feedback processed', {
       format: decision.format,
       eventType: decision.eventType,
@@ -146,17 +152,24 @@ export function suppressionOrder<T>(suppress: readonly T[], receive: { count: nu
   return [...suppress.slice(start), ...suppress.slice(0, start)];
 }
 
-/** Suppresses the decision's addresses; returns how many it suppressed (not done earlier in the batch). */
+function addSuppressed(metrics: MetricBatch, decision: FeedbackDecision, count: number): void {
+  if (count > 0) metrics.add('RecipientsSuppressed', count, { EventType: decision.eventType });
+}
+
+/**
+ * Suppresses the decision's addresses, counting in `tally` each one it put on the list (not those
+ * done earlier in the batch).
+ */
 async function apply(
   decision: FeedbackDecision,
   applied: Set<string>,
   ses: SESv2Client,
   receive: { count: number; limit: number },
+  tally: { suppressed: number },
   timeLeftMs?: () => number,
-): Promise<number> {
+): Promise<void> {
   const refused: string[] = [];
   let refusal: unknown;
-  let suppressed = 0;
   for (const { address, reason } of suppressionOrder(decision.suppress, receive)) {
     const key = `${decision.feedbackId}|${address}|${reason}`;
     if (applied.has(key)) continue;
@@ -180,8 +193,7 @@ async function apply(
       clearTimeout(timer);
     }
     applied.add(key);
-    suppressed++;
+    tally.suppressed++;
   }
   if (refused.length) throw new AddressesRefusedError(refused, refusal);
-  return suppressed;
 }

@@ -187,10 +187,6 @@ export class CheckRun {
     return this.clients.ses.send(new GetAccountCommand({}));
   }
 
-  /**
-   * The secret's version at `stage` (its value and CreatedDate), read once per run: the
-   * credentials and previous-key checks both read AWSCURRENT. Undefined when no version holds it.
-   */
   /** The secret's DescribeSecret (rotation settings, LastRotatedDate), read once per run. */
   secretDescription(): Promise<DescribeSecretCommandOutput> {
     this.secretDescribed ??= this.clients.secrets.send(
@@ -199,6 +195,10 @@ export class CheckRun {
     return this.secretDescribed;
   }
 
+  /**
+   * The secret's version at `stage` (its value and CreatedDate), read once per run: the
+   * credentials and previous-key checks both read AWSCURRENT. Undefined when no version holds it.
+   */
   secretVersion(stage: string): Promise<SecretVersion | undefined> {
     let read = this.secretReads.get(stage);
     if (!read) {
@@ -535,38 +535,44 @@ const sendingCheck: Check = {
       });
     }
     const setName = run.target.configurationSetName;
-    if (setName) {
-      let set;
-      try {
-        set = await run.clients.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }));
-      } catch (e) {
-        if ((e as Error).name !== 'NotFoundException') throw e;
-      }
-      results.push(
-        !set
-          ? {
-              id: 'configuration-set',
-              status: 'fail',
-              title: `configuration set ${setName} not found`,
-              fix: `redeploy the stack (npx cdk deploy ${run.target.stackName})`,
-            }
-          : set.SendingOptions?.SendingEnabled === false
-            ? {
-                id: 'configuration-set',
-                status: 'fail',
-                title: `sending is disabled for the configuration set ${setName}`,
-                fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
-              }
-            : {
-                id: 'configuration-set',
-                status: 'ok',
-                title: `sending is enabled for the configuration set ${setName}`,
-              },
-      );
-    }
+    if (setName)
+      results.push(...(await partly('configuration-set', () => configurationSetResults(run, setName))));
     return results;
   },
 };
+
+/** The sending check's configuration-set part: it exists, and sends. */
+async function configurationSetResults(run: CheckRun, setName: string): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  let set;
+  try {
+    set = await run.clients.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }));
+  } catch (e) {
+    if ((e as Error).name !== 'NotFoundException') throw e;
+  }
+  results.push(
+    !set
+      ? {
+          id: 'configuration-set',
+          status: 'fail',
+          title: `configuration set ${setName} not found`,
+          fix: `redeploy the stack (npx cdk deploy ${run.target.stackName})`,
+        }
+      : set.SendingOptions?.SendingEnabled === false
+        ? {
+            id: 'configuration-set',
+            status: 'fail',
+            title: `sending is disabled for the configuration set ${setName}`,
+            fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
+          }
+        : {
+            id: 'configuration-set',
+            status: 'ok',
+            title: `sending is enabled for the configuration set ${setName}`,
+          },
+  );
+  return results;
+}
 
 const sandboxCheck: Check = {
   ...catalog.SANDBOX,
@@ -603,7 +609,16 @@ const quotaCheck: Check = {
     const unlimited = q.Max24HourSend < 0;
     const share = q.Max24HourSend > 0 ? (used / q.Max24HourSend) * 100 : 0;
     const maxRate = q.MaxSendRate ?? 0;
-    const peak = maxRate > 0 ? await peakSendsPerSecond(clients.cloudwatch, clients.now()) : undefined;
+    // A peak that could not be read for now leaves the quota figures standing.
+    let peakUnread: CheckResult[] = [];
+    const peak =
+      maxRate > 0
+        ? await peakSendsPerSecond(clients.cloudwatch, clients.now()).catch((e: unknown) => {
+            if (!isTransientAwsError(e)) throw e;
+            peakUnread = [couldNotRun('send-rate', e)];
+            return undefined;
+          })
+        : undefined;
     const peakPercent = peak !== undefined ? (peak / maxRate) * 100 : undefined;
     run.quota = {
       max24HourSend: q.Max24HourSend,
@@ -635,7 +650,7 @@ const quotaCheck: Check = {
         fix: 'past the maximum rate SES answers "Maximum sending rate exceeded": spread bulk sends out, or ask for a higher rate in Service Quotas',
       });
     }
-    return results;
+    return [...results, ...peakUnread];
   },
 };
 
@@ -682,85 +697,99 @@ function cliCommand(target: HealthTarget, command: string): string {
 
 const credentialsCheck: Check = {
   ...catalog.CREDENTIALS,
-  run: async (run) => {
-    const { target, clients } = run;
-    const results: CheckResult[] = [];
-    const current = await credentialsAt(run, 'AWSCURRENT');
-    const rotate = cliCommand(target, 'rotate');
-    if (!current) {
-      results.push({
-        id: 'secret',
-        status: 'fail',
-        title: 'the secret holds no SMTP credentials (the placeholder, or not the credentials JSON)',
-        fix: `the first rotation has not finished: read the rotation function's logs, then run: ${rotate}`,
-      });
-    } else {
-      // A key deleted or deactivated by hand (or by a revoke whose rotation never finished)
-      // strands every app that reads the secret, while the secret itself looks fine.
-      const key = current.username;
-      const state = await accessKeyState(clients.iam, key);
-      const refused = 'SES refuses every app that reads the secret';
-      results.push(
-        state.status === 'Active'
+  run: async (run) => [
+    ...(await partly('secret', () => secretResults(run))),
+    ...(await partly('rotation', () => rotationResults(run))),
+  ],
+};
+
+/** The credentials check's secret part: AWSCURRENT holds credentials whose key IAM has, active. */
+async function secretResults(run: CheckRun): Promise<CheckResult[]> {
+  const { target, clients } = run;
+  const results: CheckResult[] = [];
+  const current = await credentialsAt(run, 'AWSCURRENT');
+  const rotate = cliCommand(target, 'rotate');
+  if (!current) {
+    results.push({
+      id: 'secret',
+      status: 'fail',
+      title: 'the secret holds no SMTP credentials (the placeholder, or not the credentials JSON)',
+      fix: `the first rotation has not finished: read the rotation function's logs, then run: ${rotate}`,
+    });
+  } else {
+    // A key deleted or deactivated by hand (or by a revoke whose rotation never finished)
+    // strands every app that reads the secret, while the secret itself looks fine.
+    const key = current.username;
+    const state = await accessKeyState(clients.iam, key);
+    const refused = 'SES refuses every app that reads the secret';
+    results.push(
+      state.status === 'Active'
+        ? {
+            id: 'secret',
+            status: 'ok',
+            title: 'the secret holds SMTP credentials',
+            detail: `access key ${key}, active in IAM`,
+          }
+        : state.status === 'deleted'
           ? {
               id: 'secret',
-              status: 'ok',
-              title: 'the secret holds SMTP credentials',
-              detail: `access key ${key}, active in IAM`,
+              status: 'fail',
+              title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
+              fix: `make new credentials now: ${rotate}`,
             }
-          : state.status === 'deleted'
-            ? {
-                id: 'secret',
-                status: 'fail',
-                title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
-                fix: `make new credentials now: ${rotate}`,
-              }
-            : {
-                id: 'secret',
-                status: 'fail',
-                title: `the secret's access key ${key} is deactivated in IAM: ${refused}`,
-                fix: `if a revoke stopped half-way, run it again (${cliCommand(target, 'revoke')}); otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
-              },
-      );
-    }
-    const s = await run.secretDescription();
-    const days = target.rotationDays;
-    if (!s.RotationEnabled) {
-      results.push({
-        id: 'rotation',
-        status: 'fail',
-        title: 'credential rotation is off',
-        // A deploy of the unchanged template would not: CloudFormation leaves a change made outside it.
-        fix: `turn it back on (it rotates now, then every ${days} days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${target.secretId}${s.RotationLambdaARN ? ` --rotation-lambda-arn ${s.RotationLambdaARN}` : " --rotation-lambda-arn <the ARN of the stack's rotation function>"} --rotation-rules AutomaticallyAfterDays=${days} --region ${target.region}`,
-      });
-      return results;
-    }
-    const last = s.LastRotatedDate;
-    const next = s.NextRotationDate;
-    const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
-    const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
-    if (age === undefined) {
-      results.push({
-        id: 'rotation',
-        status: 'fail',
-        title: 'credentials never rotated',
-        detail,
-        fix: `run: ${rotate}`,
-      });
-    } else if (age > days + 7) {
-      results.push({
-        id: 'rotation',
-        status: 'warn',
-        title: `credentials older than the ${days}-day schedule`,
-        detail,
-        fix: `a rotation is failing: read the rotation function's logs, then run: ${rotate}`,
-      });
-    } else {
-      results.push({ id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail });
-    }
+          : {
+              id: 'secret',
+              status: 'fail',
+              title: `the secret's access key ${key} is deactivated in IAM: ${refused}`,
+              fix: `if a revoke stopped half-way, run it again (${cliCommand(target, 'revoke')}); otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
+            },
+    );
+  }
+  return results;
+}
+
+/** The credentials check's rotation part: on, and not behind its schedule. */
+async function rotationResults(run: CheckRun): Promise<CheckResult[]> {
+  const { target, clients } = run;
+  const results: CheckResult[] = [];
+  const rotate = cliCommand(target, 'rotate');
+  const s = await run.secretDescription();
+  const days = target.rotationDays;
+  if (!s.RotationEnabled) {
+    results.push({
+      id: 'rotation',
+      status: 'fail',
+      title: 'credential rotation is off',
+      // A deploy of the unchanged template would not: CloudFormation leaves a change made outside it.
+      fix: `turn it back on (it rotates now, then every ${days} days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${target.secretId}${s.RotationLambdaARN ? ` --rotation-lambda-arn ${s.RotationLambdaARN}` : " --rotation-lambda-arn <the ARN of the stack's rotation function>"} --rotation-rules AutomaticallyAfterDays=${days} --region ${target.region}`,
+    });
     return results;
-  },
-};
+  }
+  const last = s.LastRotatedDate;
+  const next = s.NextRotationDate;
+  const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
+  const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
+  if (age === undefined) {
+    results.push({
+      id: 'rotation',
+      status: 'fail',
+      title: 'credentials never rotated',
+      detail,
+      fix: `run: ${rotate}`,
+    });
+  } else if (age > days + 7) {
+    results.push({
+      id: 'rotation',
+      status: 'warn',
+      title: `credentials older than the ${days}-day schedule`,
+      detail,
+      fix: `a rotation is failing: read the rotation function's logs, then run: ${rotate}`,
+    });
+  } else {
+    results.push({ id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail });
+  }
+  return results;
+}
 
 const previousKeyCheck: Check = {
   ...catalog.PREVIOUS_KEY,
@@ -973,6 +1002,33 @@ export interface CheckOutcome {
   readonly passed: boolean | undefined;
 }
 
+/** A check, or a part of one, that an AWS call failed; undetermined when it failed for now. */
+function couldNotRun(id: string, e: unknown): CheckResult {
+  return {
+    id,
+    status: 'fail',
+    title: `${id} check could not run`,
+    detail: `${(e as Error).name}: ${(e as Error).message}`,
+    fix: 'check the AWS credentials, Region and permissions',
+    ...(isTransientAwsError(e) && { undetermined: true as const }),
+  };
+}
+
+/**
+ * `part`'s results; when an AWS call in it fails for now (throttled, a server or network error
+ * after the SDK's retries), one undetermined result for `id` instead, so that what the rest of
+ * the check found still stands (a paused account beside a throttled configuration-set read).
+ * Any other error fails the whole check, as before.
+ */
+async function partly(id: string, part: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+  try {
+    return await part();
+  } catch (e) {
+    if (!isTransientAwsError(e)) throw e;
+    return [couldNotRun(id, e)];
+  }
+}
+
 /**
  * Whether a check's results pass: false when one is fail or warn, unless every such result only
  * could not look (undetermined); then, or when an info result could not tell, undefined (no
@@ -1001,16 +1057,7 @@ export async function runChecks(
     try {
       results = await check.run(run);
     } catch (e) {
-      results = [
-        {
-          id: check.id,
-          status: 'fail',
-          title: `${check.id} check could not run`,
-          detail: `${(e as Error).name}: ${(e as Error).message}`,
-          fix: 'check the AWS credentials, Region and permissions',
-          ...(isTransientAwsError(e) && { undetermined: true as const }),
-        },
-      ];
+      results = [couldNotRun(check.id, e)];
     }
     const outcome = { check, results, passed: checkPassed(results) };
     onDone(outcome);

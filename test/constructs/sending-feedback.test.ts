@@ -143,7 +143,18 @@ describe('SendingFeedback', () => {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Timeout: 30,
-      Environment: { Variables: Match.objectLike({ ENVIRONMENT_NAME: 'test' }) },
+      Environment: { Variables: Match.objectLike({ ENVIRONMENT_NAME: 'test', MAX_RECEIVE_COUNT: '5' }) },
+    });
+  });
+
+  // The handler spreads a large bounce's calls over the receives it has (suppressionOrder).
+  test("the function is told its queue's receive limit", () => {
+    const { template } = build({ maxReceiveCount: 2 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 2 }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_RECEIVE_COUNT: '2' }) },
     });
   });
 

@@ -10,6 +10,7 @@ import { captureLambdaLogs } from '../support/lambda-logs';
 
 process.env.AWS_REGION = 'eu-west-1';
 process.env.ENVIRONMENT_NAME = 'staging';
+process.env.MAX_RECEIVE_COUNT = '2';
 let handler: typeof import('../../lambda/ses-feedback/index.js').handler;
 beforeAll(async () => {
   ({ handler } = await import('../../lambda/ses-feedback/index.js'));
@@ -55,6 +56,22 @@ describe('ses-feedback handler', () => {
       expect(d.Environment).toBe('staging');
     }
     expect(docs.find((d) => d.RecipientsSuppressed !== undefined)?.RecipientsSuppressed).toBe(1);
+  });
+
+  test("the queue's receive limit (MAX_RECEIVE_COUNT) sets where a receive starts", async () => {
+    sesMock.on(PutSuppressedDestinationCommand).resolves({});
+    const fifty = JSON.parse(
+      fs.readFileSync(
+        path.join(__dirname, '..', 'fixtures', 'ses-events', 'own_bounce_permanent_50_recipients.json'),
+        'utf8',
+      ),
+    ).payload;
+    const second = { ...record('m1', JSON.stringify(fifty)), attributes: { ApproximateReceiveCount: '2' } };
+    await run([second as unknown as SQSRecord]);
+    // Receive 2 of 2 starts halfway (of 5, it would start a fifth of the way).
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)[0].args[0].input.EmailAddress).toBe(
+      'user25@example.net',
+    );
   });
 
   test('a throttled suppression fails that record alone; the metrics still go out', async () => {

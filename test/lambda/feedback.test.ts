@@ -279,7 +279,8 @@ describe('processBatch', () => {
     expect(failures.map((f) => f.itemIdentifier)).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
     expect(Math.min(...leftAtEachCall)).toBeGreaterThanOrEqual(TIME_RESERVE_MS);
     expect(list.entries.size).toBe(251);
-    expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 250, DeferredRecords: 4 });
+    // The sixth record's first address is on the list too: counted, though its record goes back.
+    expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 251, DeferredRecords: 4 });
     expect(
       logs.some((l) => l.includes('nearly out of time: the rest of the batch goes back to the queue')),
     ).toBe(true);
@@ -405,6 +406,41 @@ describe('processBatch', () => {
         Dimensions: [['Environment', 'EventType', 'BounceType']],
       });
     });
+  });
+
+  // SES publishes a DeliveryDelay event per delay: they share the message id, not the event.
+  test('two DeliveryDelay events of one message count as two; one bounce delivered twice as one', async () => {
+    const delay = (at: string) => ({
+      eventType: 'DeliveryDelay',
+      mail: { messageId: 'delayed-message', timestamp: '2026-11-29T10:00:00.000Z', source: 'a@example.com' },
+      deliveryDelay: {
+        timestamp: at,
+        delayType: 'TransientCommunicationFailure',
+        delayedRecipients: [{ emailAddress: 'slow@example.org', status: '4.4.1' }],
+      },
+    });
+    const same = JSON.stringify(fixture('ses_event_bounce_permanent'));
+    await run([
+      record(JSON.stringify(delay('2026-11-29T10:15:00.000Z'))),
+      record(JSON.stringify(delay('2026-11-29T11:15:00.000Z'))),
+      record(same),
+      record(same),
+    ]);
+    const docs = metrics.flush().map((l) => JSON.parse(l));
+    const events = Object.fromEntries(docs.filter((d) => 'Events' in d).map((d) => [d.EventType, d.Events]));
+    expect(events).toEqual({ DeliveryDelay: 2, Bounce: 1 });
+  });
+
+  test('addresses suppressed by a record that then fails (one address refused) are counted', async () => {
+    sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
+      if (input.EmailAddress === 'user07@example.net')
+        throw Object.assign(new Error('Invalid address'), { name: 'BadRequestException' });
+      return list.put(input);
+    });
+    const failures = await run([record(JSON.stringify(fixture('own_bounce_permanent_50_recipients')), 'm1')]);
+    expect(failures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(list.entries.size).toBe(49);
+    expect(metricTotals()).toEqual({ RecipientsSuppressed: 49, SuppressionFailures: 1 });
   });
 
   const bounce = () => JSON.parse(JSON.stringify(fixture('ses_event_bounce_permanent')));

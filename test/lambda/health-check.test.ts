@@ -576,6 +576,43 @@ describe('scheduled health checks', () => {
     },
   );
 
+  // What a check found before an AWS call failed for now still stands: a 0 for a fault found.
+  test.each<[string, string, () => void]>([
+    [
+      'sending',
+      'the account paused, the configuration set read throttled',
+      () => {
+        ses.account.sendingEnabled = false;
+        ses.faults.failNext('GetConfigurationSet', throttling());
+      },
+    ],
+    [
+      'credentials',
+      "the secret's key deleted, the rotation status read throttled",
+      () => {
+        iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current });
+        sm.faults.failNext('DescribeSecret', throttling());
+      },
+    ],
+  ])('%s publishes 0 for %s', async (id, _case, breakIt) => {
+    breakIt();
+    const { result } = await check();
+    expect(passed()[id]).toBe(0);
+    expect(result.failed).toContain(id);
+  });
+
+  test('a peak send rate that could not be read for now: the quota figures and the quota verdict stand', async () => {
+    ses.account.max24HourSend = 1250;
+    cw.faults.failNext('GetMetricData', serviceUnavailable());
+    const { result } = await check({ checks: 'quota' });
+    // 1200 of 1250 sent: over the critical level, whatever the peak.
+    expect(passed()).toEqual({ sending: 1, quota: 0 });
+    expect(result.failed).toEqual(['quota']);
+    const figures = JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!);
+    expect(figures.QuotaUsedPercent).toBe(96);
+    expect(figures.PeakSendRatePercent).toBeUndefined();
+  });
+
   test('the hourly run checks sending and the quota, and publishes the quota figures', async () => {
     const { result } = await check({ checks: 'quota' });
     expect(passed()).toEqual({ sending: 1, quota: 1 });
