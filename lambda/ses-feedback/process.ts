@@ -92,12 +92,13 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       count: Number(record.attributes?.ApproximateReceiveCount ?? 1),
       limit: deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
     };
-    // Addresses this record put on the list, counted whether or not the record then fails.
     const tally = { suppressed: 0 };
     try {
       await apply(decision, applied, deps.ses, receive, tally, deps.timeLeftMs);
     } catch (error) {
-      addSuppressed(deps.metrics, decision, tally.suppressed);
+      // A record that goes back is counted by the receive that finishes it (its calls repeat
+      // then); on its last receive, before the dead-letter queue, by this one.
+      if (receive.count >= receive.limit) addSuppressed(deps.metrics, decision, tally.suppressed);
       // Calls already made are upserts: the retry repeats them harmlessly.
       failures.push({ itemIdentifier: record.messageId });
       if (error instanceof OutOfTimeError) continue; // the next record is deferred with the rest

@@ -609,12 +609,12 @@ const quotaCheck: Check = {
     const unlimited = q.Max24HourSend < 0;
     const share = q.Max24HourSend > 0 ? (used / q.Max24HourSend) * 100 : 0;
     const maxRate = q.MaxSendRate ?? 0;
-    // A peak that could not be read for now leaves the quota figures standing.
+    // A peak that could not be read fails alone (undetermined when for now): the quota figures
+    // and the quota's verdict stand.
     let peakUnread: CheckResult[] = [];
     const peak =
       maxRate > 0
         ? await peakSendsPerSecond(clients.cloudwatch, clients.now()).catch((e: unknown) => {
-            if (!isTransientAwsError(e)) throw e;
             peakUnread = [couldNotRun('send-rate', e)];
             return undefined;
           })

@@ -279,8 +279,8 @@ describe('processBatch', () => {
     expect(failures.map((f) => f.itemIdentifier)).toEqual(['m5', 'm6', 'm7', 'm8', 'm9']);
     expect(Math.min(...leftAtEachCall)).toBeGreaterThanOrEqual(TIME_RESERVE_MS);
     expect(list.entries.size).toBe(251);
-    // The sixth record's first address is on the list too: counted, though its record goes back.
-    expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 251, DeferredRecords: 4 });
+    // The sixth record's first address is on the list too: counted by the receive that finishes it.
+    expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 250, DeferredRecords: 4 });
     expect(
       logs.some((l) => l.includes('nearly out of time: the rest of the batch goes back to the queue')),
     ).toBe(true);
@@ -289,6 +289,8 @@ describe('processBatch', () => {
     const retried = bounces.filter((b) => failures.some((f) => f.itemIdentifier === b.messageId));
     expect(await invoke(retried)).toEqual([]);
     expect(list.entries.size).toBe(500);
+    // Each address counted once over both invocations.
+    expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 250 });
   });
 
   // SES throttling each call to 600 ms: one 30 s invocation gets through 42 of a bounce's 50, and
@@ -431,15 +433,27 @@ describe('processBatch', () => {
     expect(events).toEqual({ DeliveryDelay: 2, Bounce: 1 });
   });
 
-  test('addresses suppressed by a record that then fails (one address refused) are counted', async () => {
+  // Counted once: by the receive that finishes the record, or by its last before the dead-letter queue.
+  test('addresses a record suppressed before it failed (one address refused) count on its last receive', async () => {
     sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
       if (input.EmailAddress === 'user07@example.net')
         throw Object.assign(new Error('Invalid address'), { name: 'BadRequestException' });
       return list.put(input);
     });
-    const failures = await run([record(JSON.stringify(fixture('own_bounce_permanent_50_recipients')), 'm1')]);
-    expect(failures).toEqual([{ itemIdentifier: 'm1' }]);
+    const body = JSON.stringify(fixture('own_bounce_permanent_50_recipients'));
+    const receive = (count: number) =>
+      processBatch(
+        [{ ...record(body, 'm1'), attributes: { ApproximateReceiveCount: String(count) } } as SQSRecord],
+        {
+          ses: new SESv2Client({ region: 'eu-west-1' }),
+          log: createLogger({}, (l) => logs.push(l)),
+          metrics,
+        },
+      );
+    expect(await receive(1)).toEqual([{ itemIdentifier: 'm1' }]);
     expect(list.entries.size).toBe(49);
+    expect(metricTotals()).toEqual({ SuppressionFailures: 1 });
+    expect(await receive(5)).toEqual([{ itemIdentifier: 'm1' }]);
     expect(metricTotals()).toEqual({ RecipientsSuppressed: 49, SuppressionFailures: 1 });
   });
 

@@ -594,6 +594,14 @@ describe('scheduled health checks', () => {
         sm.faults.failNext('DescribeSecret', throttling());
       },
     ],
+    [
+      'credentials',
+      "the secret's read throttled, rotation turned off",
+      () => {
+        sm.rotationEnabled = false;
+        sm.faults.failNext('GetSecretValue', throttling());
+      },
+    ],
   ])('%s publishes 0 for %s', async (id, _case, breakIt) => {
     breakIt();
     const { result } = await check();
@@ -611,6 +619,34 @@ describe('scheduled health checks', () => {
     const figures = JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!);
     expect(figures.QuotaUsedPercent).toBe(96);
     expect(figures.PeakSendRatePercent).toBeUndefined();
+  });
+
+  test('a quota within its levels beside a peak rate read that failed for now: no quota point; refused: 0, the figures stand', async () => {
+    cw.faults.failNext('GetMetricData', serviceUnavailable());
+    const { run } = await check({ checks: 'quota' });
+    expect(passed()).toEqual({ sending: 1 });
+    expect(JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!).QuotaUsedPercent).toBe(2.4);
+    cw.faults.failNext('GetMetricData', serviceUnavailable());
+    const [quota] = await runChecks(run, [CHECKS.find((c) => c.id === 'quota')!]);
+    expect(quota.results.map((r) => [r.id, r.status, r.undetermined])).toEqual([
+      ['quota', 'ok', undefined],
+      ['send-rate', 'fail', true],
+    ]);
+
+    metricLines = [];
+    const refused = () => awsError('AccessDenied', 'not authorized to perform cloudwatch:GetMetricData', 403);
+    cw.faults.failNext('GetMetricData', refused());
+    await check({ checks: 'quota' });
+    expect(passed()).toEqual({ sending: 1, quota: 0 });
+    expect(metricLines.some((l) => l.includes('QuotaUsedPercent'))).toBe(true);
+    cw.faults.failNext('GetMetricData', refused());
+    const [again] = await runChecks(run, [CHECKS.find((c) => c.id === 'quota')!]);
+    expect(again.results[1]).toMatchObject({
+      id: 'send-rate',
+      status: 'fail',
+      title: 'send-rate check could not run',
+    });
+    expect(again.results[1].undetermined).toBeUndefined();
   });
 
   test('the hourly run checks sending and the quota, and publishes the quota figures', async () => {
