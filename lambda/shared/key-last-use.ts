@@ -132,11 +132,13 @@ export function stillSendsWith(use: KeyLastUse, now: Date, quietDays: number, re
  * AWSCURRENT version's CreatedDate and the secret's LastRotatedDate. RotateSecret makes the
  * version when a rotation starts, before the stage move by the rotation's length (testSecret
  * waits for the new key to work), or by days for a rotation Secrets Manager retried later; the
- * rotation's end (LastRotatedDate) comes right after its move. The later of the two is then the
- * move, so the hold on the replaced key runs from it, and the key's uses while it was still
- * current (before the move, plus the grace) are not taken for an app left behind. A stage moved
- * back by hand (no rotation) leaves both dates before the move: the hold is shorter then, as it
- * always was for that case, and the stale-use guard counts more uses, not fewer.
+ * rotation's end comes right after its move (LastRotatedDate: "the most recent date and time that
+ * the Secrets Manager rotation process was successfully completed", in the API reference's
+ * SecretListEntry). The later of the two is then the move, so the hold on the replaced key runs
+ * from it, and the key's uses while it was still current (before the move, plus the grace) are
+ * not taken for an app left behind. A stage moved back by hand (no rotation) leaves both dates
+ * before the move: the hold is shorter then, as it always was for that case, and the stale-use
+ * guard counts more uses, not fewer.
  */
 export function replacementTime(currentCreated?: Date, lastRotated?: Date): Date | undefined {
   if (!currentCreated || !lastRotated) return currentCreated ?? lastRotated;
