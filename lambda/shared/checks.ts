@@ -535,43 +535,40 @@ const sendingCheck: Check = {
       });
     }
     const setName = run.target.configurationSetName;
-    if (setName)
-      results.push(...(await partly('configuration-set', () => configurationSetResults(run, setName))));
+    if (setName) results.push(await partly('configuration-set', () => configurationSetResult(run, setName)));
     return results;
   },
 };
 
 /** The sending check's configuration-set part: it exists, and sends. */
-async function configurationSetResults(run: CheckRun, setName: string): Promise<CheckResult[]> {
-  const results: CheckResult[] = [];
+async function configurationSetResult(run: CheckRun, setName: string): Promise<CheckResult> {
   let set;
   try {
     set = await run.clients.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }));
   } catch (e) {
     if ((e as Error).name !== 'NotFoundException') throw e;
   }
-  results.push(
-    !set
-      ? {
-          id: 'configuration-set',
-          status: 'fail',
-          title: `configuration set ${setName} not found`,
-          fix: `redeploy the stack (npx cdk deploy ${run.target.stackName})`,
-        }
-      : set.SendingOptions?.SendingEnabled === false
-        ? {
-            id: 'configuration-set',
-            status: 'fail',
-            title: `sending is disabled for the configuration set ${setName}`,
-            fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
-          }
-        : {
-            id: 'configuration-set',
-            status: 'ok',
-            title: `sending is enabled for the configuration set ${setName}`,
-          },
-  );
-  return results;
+  if (!set) {
+    return {
+      id: 'configuration-set',
+      status: 'fail',
+      title: `configuration set ${setName} not found`,
+      fix: `redeploy the stack (npx cdk deploy ${run.target.stackName})`,
+    };
+  }
+  if (set.SendingOptions?.SendingEnabled === false) {
+    return {
+      id: 'configuration-set',
+      status: 'fail',
+      title: `sending is disabled for the configuration set ${setName}`,
+      fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
+    };
+  }
+  return {
+    id: 'configuration-set',
+    status: 'ok',
+    title: `sending is enabled for the configuration set ${setName}`,
+  };
 }
 
 const sandboxCheck: Check = {
@@ -611,15 +608,14 @@ const quotaCheck: Check = {
     const maxRate = q.MaxSendRate ?? 0;
     // A peak that could not be read fails alone (undetermined when for now): the quota figures
     // and the quota's verdict stand.
-    let peakUnread: CheckResult[] = [];
-    const peak =
+    const peak: { value?: number; error?: unknown } =
       maxRate > 0
-        ? await peakSendsPerSecond(clients.cloudwatch, clients.now()).catch((e: unknown) => {
-            peakUnread = [couldNotRun('send-rate', e)];
-            return undefined;
-          })
-        : undefined;
-    const peakPercent = peak !== undefined ? (peak / maxRate) * 100 : undefined;
+        ? await peakSendsPerSecond(clients.cloudwatch, clients.now()).then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error }),
+          )
+        : {};
+    const peakPercent = peak.value !== undefined ? (peak.value / maxRate) * 100 : undefined;
     run.quota = {
       max24HourSend: q.Max24HourSend,
       sentLast24Hours: used,
@@ -646,11 +642,12 @@ const quotaCheck: Check = {
         id: 'send-rate',
         status: peakPercent >= target.sendRatePercent ? 'warn' : 'ok',
         title: 'peak send rate in the last hour',
-        detail: `${peak!.toFixed(2)} per second at the busiest minute (${peakPercent.toFixed(0)} % of ${maxRate} per second)`,
+        detail: `${peak.value!.toFixed(2)} per second at the busiest minute (${peakPercent.toFixed(0)} % of ${maxRate} per second)`,
         fix: 'past the maximum rate SES answers "Maximum sending rate exceeded": spread bulk sends out, or ask for a higher rate in Service Quotas',
       });
     }
-    return [...results, ...peakUnread];
+    if ('error' in peak) results.push(couldNotRun('send-rate', peak.error));
+    return results;
   },
 };
 
@@ -698,97 +695,89 @@ function cliCommand(target: HealthTarget, command: string): string {
 const credentialsCheck: Check = {
   ...catalog.CREDENTIALS,
   run: async (run) => [
-    ...(await partly('secret', () => secretResults(run))),
-    ...(await partly('rotation', () => rotationResults(run))),
+    await partly('secret', () => secretResult(run)),
+    await partly('rotation', () => rotationResult(run)),
   ],
 };
 
 /** The credentials check's secret part: AWSCURRENT holds credentials whose key IAM has, active. */
-async function secretResults(run: CheckRun): Promise<CheckResult[]> {
+async function secretResult(run: CheckRun): Promise<CheckResult> {
   const { target, clients } = run;
-  const results: CheckResult[] = [];
   const current = await credentialsAt(run, 'AWSCURRENT');
   const rotate = cliCommand(target, 'rotate');
   if (!current) {
-    results.push({
+    return {
       id: 'secret',
       status: 'fail',
       title: 'the secret holds no SMTP credentials (the placeholder, or not the credentials JSON)',
       fix: `the first rotation has not finished: read the rotation function's logs, then run: ${rotate}`,
-    });
-  } else {
-    // A key deleted or deactivated by hand (or by a revoke whose rotation never finished)
-    // strands every app that reads the secret, while the secret itself looks fine.
-    const key = current.username;
-    const state = await accessKeyState(clients.iam, key);
-    const refused = 'SES refuses every app that reads the secret';
-    results.push(
-      state.status === 'Active'
-        ? {
-            id: 'secret',
-            status: 'ok',
-            title: 'the secret holds SMTP credentials',
-            detail: `access key ${key}, active in IAM`,
-          }
-        : state.status === 'deleted'
-          ? {
-              id: 'secret',
-              status: 'fail',
-              title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
-              fix: `make new credentials now: ${rotate}`,
-            }
-          : {
-              id: 'secret',
-              status: 'fail',
-              title: `the secret's access key ${key} is deactivated in IAM: ${refused}`,
-              fix: `if a revoke stopped half-way, run it again (${cliCommand(target, 'revoke')}); otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
-            },
-    );
+    };
   }
-  return results;
+  // A key deleted or deactivated by hand (or by a revoke whose rotation never finished) strands
+  // every app that reads the secret, while the secret itself looks fine.
+  const key = current.username;
+  const state = await accessKeyState(clients.iam, key);
+  const refused = 'SES refuses every app that reads the secret';
+  if (state.status === 'Active')
+    return {
+      id: 'secret',
+      status: 'ok',
+      title: 'the secret holds SMTP credentials',
+      detail: `access key ${key}, active in IAM`,
+    };
+  if (state.status === 'deleted') {
+    return {
+      id: 'secret',
+      status: 'fail',
+      title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
+      fix: `make new credentials now: ${rotate}`,
+    };
+  }
+  return {
+    id: 'secret',
+    status: 'fail',
+    title: `the secret's access key ${key} is deactivated in IAM: ${refused}`,
+    fix: `if a revoke stopped half-way, run it again (${cliCommand(target, 'revoke')}); otherwise reactivate the key (aws iam update-access-key --user-name ${state.userName} --access-key-id ${key} --status Active) or make new credentials: ${rotate}`,
+  };
 }
 
 /** The credentials check's rotation part: on, and not behind its schedule. */
-async function rotationResults(run: CheckRun): Promise<CheckResult[]> {
+async function rotationResult(run: CheckRun): Promise<CheckResult> {
   const { target, clients } = run;
-  const results: CheckResult[] = [];
   const rotate = cliCommand(target, 'rotate');
   const s = await run.secretDescription();
   const days = target.rotationDays;
   if (!s.RotationEnabled) {
-    results.push({
+    return {
       id: 'rotation',
       status: 'fail',
       title: 'credential rotation is off',
       // A deploy of the unchanged template would not: CloudFormation leaves a change made outside it.
       fix: `turn it back on (it rotates now, then every ${days} days, as the stack set it): aws secretsmanager rotate-secret --secret-id ${target.secretId}${s.RotationLambdaARN ? ` --rotation-lambda-arn ${s.RotationLambdaARN}` : " --rotation-lambda-arn <the ARN of the stack's rotation function>"} --rotation-rules AutomaticallyAfterDays=${days} --region ${target.region}`,
-    });
-    return results;
+    };
   }
   const last = s.LastRotatedDate;
   const next = s.NextRotationDate;
   const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
   const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
-  if (age === undefined) {
-    results.push({
+  if (age === undefined)
+    return {
       id: 'rotation',
       status: 'fail',
       title: 'credentials never rotated',
       detail,
       fix: `run: ${rotate}`,
-    });
-  } else if (age > days + 7) {
-    results.push({
+    };
+  if (age > days + 7) {
+    return {
       id: 'rotation',
       status: 'warn',
       title: `credentials older than the ${days}-day schedule`,
       detail,
       fix: `a rotation is failing: read the rotation function's logs, then run: ${rotate}`,
-    });
-  } else {
-    results.push({ id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail });
+    };
   }
-  return results;
+  return { id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail };
 }
 
 const previousKeyCheck: Check = {
@@ -1015,17 +1004,17 @@ function couldNotRun(id: string, e: unknown): CheckResult {
 }
 
 /**
- * `part`'s results; when an AWS call in it fails for now (throttled, a server or network error
- * after the SDK's retries), one undetermined result for `id` instead, so that what the rest of
- * the check found still stands (a paused account beside a throttled configuration-set read).
- * Any other error fails the whole check, as before.
+ * `part`'s result; when an AWS call in it fails for now (throttled, a server or network error
+ * after the SDK's retries), an undetermined result for `id` instead, so that what the rest of the
+ * check found still stands (a paused account beside a throttled configuration-set read). Any
+ * other error fails the whole check, as before.
  */
-async function partly(id: string, part: () => Promise<CheckResult[]>): Promise<CheckResult[]> {
+async function partly(id: string, part: () => Promise<CheckResult>): Promise<CheckResult> {
   try {
     return await part();
   } catch (e) {
     if (!isTransientAwsError(e)) throw e;
-    return [couldNotRun(id, e)];
+    return couldNotRun(id, e);
   }
 }
 
