@@ -34,8 +34,12 @@ export interface FeedbackDecision {
   readonly notSuppressed: number;
   /** Recipients without a usable address: redacted by the ISP (complaints), or not an address. */
   readonly redacted: number;
-  /** Stable identity of the feedback, for de-duplicating redeliveries within a batch. */
-  readonly feedbackId: string;
+  /**
+   * A bounce's or complaint's identity (SES's feedbackId, else the message id), for de-duplicating
+   * a redelivery within a batch; none for other events, which SES gives no id of their own (a
+   * message has several DeliveryDelay events, say).
+   */
+  readonly feedbackId?: string;
   readonly sesMessageId: string;
   readonly format: 'event' | 'notification';
   /** Why nothing was suppressed, when nothing was. */
@@ -161,7 +165,6 @@ export function decide(event: Json): FeedbackDecision {
       suppress: [],
       notSuppressed: 0,
       redacted: 0,
-      feedbackId: 'subscription',
       sesMessageId: '',
       format,
       note: 'SNS subscription notice',
@@ -236,7 +239,6 @@ export function decide(event: Json): FeedbackDecision {
   return {
     ...base,
     bounceType: 'None',
-    feedbackId: `${eventType}:${sesMessageId}`,
     suppress: [],
     notSuppressed: 0,
     note: 'counted only',

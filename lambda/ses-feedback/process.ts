@@ -111,12 +111,11 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       continue;
     }
     // Dimensions as FEEDBACK_METRIC_DIMENSIONS lists them (the dashboard searches exactly those).
-    // A bounce or complaint has an id of its own (SES's feedbackId): seen again in the batch, it
-    // is the same feedback delivered twice. Other events (several DeliveryDelay events of one
-    // message, say) have none, and count each time.
-    const feedback = decision.eventType === 'Bounce' || decision.eventType === 'Complaint';
-    if (!feedback || !counted.has(decision.feedbackId)) {
-      if (feedback) counted.add(decision.feedbackId);
+    // A feedback id seen again in the batch is the same feedback delivered twice; an event
+    // without one counts each time.
+    const { feedbackId } = decision;
+    if (feedbackId === undefined || !counted.has(feedbackId)) {
+      if (feedbackId !== undefined) counted.add(feedbackId);
       deps.metrics.add('Events', 1, { EventType: decision.eventType, BounceType: decision.bounceType });
       deps.metrics.add('RecipientsRedacted', decision.redacted, { EventType: decision.eventType });
     }
