@@ -7,7 +7,14 @@ import {
   runChecks,
   SmtpLoginClient,
 } from '../shared/checks';
-import { CHECK_METRIC, emfLine, MetricValue, QUOTA_METRICS, RUN_METRIC } from '../shared/health-metrics';
+import {
+  CHECK_METRIC,
+  emfLine,
+  MetricValue,
+  QUOTA_METRICS,
+  RUN_METRIC,
+  UNDETERMINED_METRIC,
+} from '../shared/health-metrics';
 import { Logger } from '../shared/logger';
 import { smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 
@@ -110,11 +117,16 @@ export async function runHealth(
       values.push({ name: QUOTA_METRICS.peakSendRatePercent, value: q.peakSendRatePercent, unit: 'Percent' });
     emitMetric(emfLine({ Environment: environment }, values));
   }
-  emitMetric(
-    emfLine({ Environment: environment, Run: which }, [{ name: RUN_METRIC, value: 1, unit: 'Count' }]),
-  );
   const failed = outcomes.filter((o) => o.passed === false).map((o) => o.check.id);
   const undetermined = outcomes.filter((o) => o.passed === undefined).map((o) => o.check.id);
+  // Last, so a run that dies on the way writes none; with the count of checks that could not tell
+  // (an alarm says when they keep not telling: their own alarms would stay as they were).
+  emitMetric(
+    emfLine({ Environment: environment, Run: which }, [
+      { name: RUN_METRIC, value: 1, unit: 'Count' },
+      { name: UNDETERMINED_METRIC, value: undetermined.length, unit: 'Count' },
+    ]),
+  );
   log.info('health checks done', { checks: which, ran: outcomes.length, failed, undetermined });
   return { checks: outcomes.length, failed };
 }

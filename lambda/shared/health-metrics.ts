@@ -27,6 +27,12 @@ export const QUOTA_METRICS = {
  */
 export const RUN_METRIC = 'RunFinished';
 
+/**
+ * In the same line as RUN_METRIC: how many of the run's checks could not tell (they publish no
+ * CheckPassed point, so their alarms keep their state). What tells a check blind for days.
+ */
+export const UNDETERMINED_METRIC = 'ChecksUndetermined';
+
 /** Count of rotations the stale-use guard stopped. Dimension Environment. */
 export const ROTATION_BLOCKED_METRIC = 'RotationBlockedPreviousKeyInUse';
 

@@ -19,6 +19,7 @@ import {
   QUOTA_METRICS,
   ROTATION_BLOCKED_METRIC,
   RUN_METRIC,
+  UNDETERMINED_METRIC,
 } from '../../lambda/shared/health-metrics';
 import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
@@ -216,6 +217,14 @@ export function leakedCredentialSteps(cliOptions: string): string {
 
 /** CloudWatch evaluates at most 7 days of 1-hour periods. */
 const MAX_EVALUATION_HOURS = 168;
+/** Runs of every check that could not tell, within as many gaps, before the alarm (3 days by default). */
+const UNDETERMINED_RUNS = 3;
+
+/** A schedule's longest gap between runs, in hours; undefined when it cannot be told. */
+function scheduleGap(schedule: events.Schedule): number | undefined {
+  const expression = schedule.expressionString;
+  return Token.isUnresolved(expression) ? undefined : scheduleGapHours(expression);
+}
 
 /**
  * The doctor's checks on a schedule: a function (daily by default; sending and the quota hourly) that runs the
@@ -325,8 +334,16 @@ export class HealthChecks extends Construct {
     // ids, not the invocation-count alarm's "NotRunningAlarm": CloudFormation replaces the alarm,
     // and a new alarm starts in INSUFFICIENT_DATA without notifying, where one updated in place
     // keeps its state (PutMetricAlarm) and would report the stopped runs of a metric just born.
-    this.watchRuns('AllRunsStoppedAlarm', 'every check', schedules.all, 'all');
-    this.watchRuns('QuotaRunsStoppedAlarm', 'the sending and quota checks', schedules.quota, 'quota');
+    const gapAll = scheduleGap(schedules.all);
+    this.watchRuns('AllRunsStoppedAlarm', 'every check', schedules.all, gapAll, 'all');
+    this.watchRuns(
+      'QuotaRunsStoppedAlarm',
+      'the sending and quota checks',
+      schedules.quota,
+      scheduleGap(schedules.quota),
+      'quota',
+    );
+    this.watchUndetermined(gapAll, cliOptions);
   }
 
   /**
@@ -338,9 +355,14 @@ export class HealthChecks extends Construct {
    * alarm starts there, so a new environment is not reported before its first run. CloudWatch
    * evaluates at most 7 days; a schedule with longer gaps (or one it cannot tell) gets a warning.
    */
-  private watchRuns(id: string, what: string, schedule: events.Schedule, run: 'all' | 'quota') {
+  private watchRuns(
+    id: string,
+    what: string,
+    schedule: events.Schedule,
+    gap: number | undefined,
+    run: 'all' | 'quota',
+  ) {
     const expression = schedule.expressionString;
-    const gap = Token.isUnresolved(expression) ? undefined : scheduleGapHours(expression);
     const periods = gap === undefined ? undefined : Math.ceil(gap) + 2;
     if (periods === undefined || periods > MAX_EVALUATION_HOURS) {
       Annotations.of(this).addWarningV2(
@@ -361,6 +383,29 @@ export class HealthChecks extends Construct {
     this.notify(alarm).addInsufficientDataAction(new actions.SnsAction(this.topic));
   }
 
+  /**
+   * An alarm on checks that keep failing to tell (throttled or failing AWS calls, a resolver that
+   * does not answer, SMTP's temporary answers, a consent lookup that fails): such a check publishes
+   * no point, so its alarm keeps the last state, which is right for a day and blind for a week.
+   * ALARM when UNDETERMINED_RUNS runs of every check within as many of the schedule's longest gaps
+   * (72 hours by default) each had a check that could not tell (fewer runs where 3 gaps pass
+   * CloudWatch's 7 days). A run that did not finish writes no point: the watchers' case.
+   */
+  private watchUndetermined(gap: number | undefined, cliOptions: string) {
+    const hours = gap === undefined ? undefined : Math.ceil(gap);
+    // The runs-stopped watcher of this schedule already warns when CloudWatch cannot span its gap.
+    if (hours === undefined || hours > MAX_EVALUATION_HOURS) return;
+    const runs = Math.min(UNDETERMINED_RUNS, Math.floor(MAX_EVALUATION_HOURS / hours));
+    this.alarm('UndeterminedAlarm', this.metricChecksUndetermined('all'), {
+      alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${runs * hours} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
+      threshold: 1,
+      evaluationPeriods: runs * hours,
+      datapointsToAlarm: runs,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   /** The CheckPassed metric of one check (1 passed, 0 failed or warned). */
   public metricCheck(checkId: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.healthMetric(CHECK_METRIC, { Check: checkId }, 'Minimum', props);
@@ -369,6 +414,14 @@ export class HealthChecks extends Construct {
   /** One point per finished run of a schedule: `all` (every check) or `quota` (the hourly run). */
   public metricRunFinished(run: 'all' | 'quota', props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.healthMetric(RUN_METRIC, { Run: run }, 'SampleCount', props);
+  }
+
+  /** Per finished run of a schedule, how many checks could not tell (published no CheckPassed point). */
+  public metricChecksUndetermined(
+    run: 'all' | 'quota',
+    props: cloudwatch.MetricOptions = {},
+  ): cloudwatch.Metric {
+    return this.healthMetric(UNDETERMINED_METRIC, { Run: run }, 'Minimum', props);
   }
 
   /** A quota figure the function publishes (see QUOTA_METRICS). */

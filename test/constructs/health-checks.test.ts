@@ -328,11 +328,81 @@ describe('HealthChecks', () => {
     expect(
       Object.values(alarmsOf(template)).filter((a) => a.Properties.Statistic === 'SampleCount'),
     ).toHaveLength(1);
+    // Nor one on checks that keep not telling: three runs would span three months.
+    expect(alarmsOf(template).filter((a) => a.Properties.MetricName === 'ChecksUndetermined')).toEqual([]);
     Annotations.fromStack(stack).hasWarning(
       '/Test/Health',
       Match.stringLikeRegexp(
         'health checks schedule "cron\\(0 6 1 \\* \\? \\*\\)": runs up to 744 hours apart, longer than CloudWatch can watch',
       ),
+    );
+  });
+
+  /**
+   * CloudWatch's state for an M-of-N alarm whose missing data is not breaching, given one point per
+   * hour (`points`, by hour): ALARM when at least DatapointsToAlarm of the last EvaluationPeriods
+   * periods, up to `hour`, breach; OK otherwise.
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html ("Evaluating an alarm")
+   */
+  function stateAt(alarm: Alarm, points: Map<number, number>, hour: number): 'ALARM' | 'OK' {
+    const p = alarm.Properties as Record<string, number | string>;
+    expect([p.Period, p.ComparisonOperator, p.TreatMissingData]).toEqual([
+      3600,
+      'GreaterThanOrEqualToThreshold',
+      'notBreaching',
+    ]);
+    let breaching = 0;
+    for (let h = hour - Number(p.EvaluationPeriods) + 1; h <= hour; h++) {
+      const value = points.get(h);
+      if (value !== undefined && value >= Number(p.Threshold)) breaching++;
+    }
+    return breaching >= Number(p.DatapointsToAlarm) ? 'ALARM' : 'OK';
+  }
+
+  // A check that could not tell publishes no point, so its own alarm keeps its state: right for a
+  // day (SES throttling one login), blind for a week (a resolver that never answers the function).
+  test.each<[string, (number | undefined)[], ('ALARM' | 'OK')[]]>([
+    ['three daily runs in a row', [1, 1, 1, 0], ['OK', 'OK', 'ALARM', 'OK']],
+    ['a run that could tell between them', [1, 1, 0, 1, 1], ['OK', 'OK', 'OK', 'OK', 'OK']],
+    ['a run that did not finish between them', [1, undefined, 1, 1, 1], ['OK', 'OK', 'OK', 'OK', 'ALARM']],
+    ['two checks at once, on two days', [2, 2, 0], ['OK', 'OK', 'OK']],
+  ])('checks that keep not telling raise an alarm: %s', (_name, days, states) => {
+    const alarm = alarmsOf(build().template).find((a) => a.Properties.MetricName === 'ChecksUndetermined')!;
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'SesSmtp/Health',
+      Dimensions: [
+        { Name: 'Environment', Value: 'prod' },
+        { Name: 'Run', Value: 'all' },
+      ],
+      Statistic: 'Minimum',
+      EvaluationPeriods: 72,
+      DatapointsToAlarm: 3,
+      AlarmActions: [{ Ref: expect.stringMatching(/^Topic/) }],
+      OKActions: [{ Ref: expect.stringMatching(/^Topic/) }],
+    });
+    expect(text(alarm.Properties.AlarmDescription)).toBe(
+      `SES SMTP health checks could not tell in 3 runs of every check within 72 hours (environment prod): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (<token>) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${OPTIONS} runs the same checks from where you are.`,
+    );
+    // The daily run at 06:00 of each day; CloudWatch's verdict right after it.
+    const points = new Map<number, number>();
+    const seen = days.map((value, day) => {
+      if (value !== undefined) points.set(day * 24 + 6, value);
+      return stateAt(alarm, points, day * 24 + 6);
+    });
+    expect(seen).toEqual(states);
+  });
+
+  test.each([
+    ['every 6 hours', events.Schedule.rate(Duration.hours(6)), 18, 3],
+    // 62.25 hours from Friday 17:45 to Monday 08:00: three such gaps pass CloudWatch's 7 days.
+    ['weekdays every 15 minutes', events.Schedule.expression('cron(0/15 8-17 ? * MON-FRI *)'), 126, 2],
+  ])('the alarm on checks that keep not telling spans the schedule: %s', (_name, schedule, periods, runs) => {
+    const alarm = alarmsOf(build({ schedule }).template).find(
+      (a) => a.Properties.MetricName === 'ChecksUndetermined',
+    )!;
+    expect([alarm.Properties.EvaluationPeriods, alarm.Properties.DatapointsToAlarm]).toEqual([periods, runs]);
+    expect(text(alarm.Properties.AlarmDescription)).toMatch(
+      `could not tell in ${runs} runs of every check within ${periods} hours`,
     );
   });
 

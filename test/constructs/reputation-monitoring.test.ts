@@ -104,9 +104,10 @@ describe('ReputationMonitoring', () => {
     }
     expect(ours).toHaveLength(14);
     // 8 reputation + DLQ + queue age + SNS delivery + handler errors + 2 rotation alarms + credential
-    // event delivery + the stale-use guard + 17 health alarms (10 checks, 2 quota levels, send rate,
-    // send anomaly, 2 watchers of the runs, errors), all to the operator topic.
-    expect(alarms).toHaveLength(33);
+    // event delivery + the stale-use guard + 18 health alarms (10 checks, 2 quota levels, send rate,
+    // send anomaly, 2 watchers of the runs, checks that keep not telling, errors), all to the
+    // operator topic.
+    expect(alarms).toHaveLength(34);
 
     for (const a of alarms)
       expect(a.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
@@ -154,7 +155,7 @@ describe('ReputationMonitoring', () => {
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     // The alarm panel lists every alarm of the environment, rotation alarms included.
     const alarmIds = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarmIds).toHaveLength(33);
+    expect(alarmIds).toHaveLength(34);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
       'Sending (account, per hour)',

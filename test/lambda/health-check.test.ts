@@ -674,14 +674,17 @@ describe('scheduled health checks', () => {
     await check({ checks: 'quota' });
     const docs = metricLines.map((l) => JSON.parse(l));
     const runs = docs.filter((d) => 'RunFinished' in d);
-    expect(runs.map((d) => [d.Environment, d.Run, d.RunFinished])).toEqual([
-      ['prod', 'all', 1],
-      ['prod', 'quota', 1],
+    expect(runs.map((d) => [d.Environment, d.Run, d.RunFinished, d.ChecksUndetermined])).toEqual([
+      ['prod', 'all', 1, 0],
+      ['prod', 'quota', 1, 0],
     ]);
     expect(runs[0]._aws.CloudWatchMetrics[0]).toEqual({
       Namespace: 'SesSmtp/Health',
       Dimensions: [['Environment', 'Run']],
-      Metrics: [{ Name: 'RunFinished', Unit: 'Count' }],
+      Metrics: [
+        { Name: 'RunFinished', Unit: 'Count' },
+        { Name: 'ChecksUndetermined', Unit: 'Count' },
+      ],
     });
     // Written last: a run that dies on the way writes none.
     expect(docs.indexOf(runs[0])).toBeGreaterThan(docs.findIndex((d) => d.Check === 'previous-key'));
@@ -854,6 +857,9 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     const { run } = await check({}, twice.smtp);
     expect(passed()).toEqual(allPassBut('smtp-login'));
     expect(twice.attempts).toHaveLength(2);
+    // Counted in the run's last line: the alarm on checks that keep not telling reads it.
+    const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
+    expect(finished).toMatchObject({ Run: 'all', ChecksUndetermined: 1 });
     const [result] = await CHECKS.find((c) => c.id === 'smtp-login')!.run(
       new CheckRun(run.target, { ...run.clients, smtp: client({}, [throttled(), throttled()]).smtp }),
     );
