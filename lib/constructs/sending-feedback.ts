@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
-import { allowServiceToUseKey, fromSourceArn } from './service-access';
+import { allowPublisherToUseKey, allowServiceToUseKey, fromSourceArn } from './service-access';
 import { acknowledgeNagFinding } from './nag';
 
 /** Events published besides BOUNCE and COMPLAINT, which are always on. */
@@ -142,19 +142,10 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       masterKey: key,
       enforceSSL: true,
     });
-    const configurationSetArn = stack.formatArn({
-      service: 'ses',
-      resource: 'configuration-set',
-      resourceName: this.configurationSet.configurationSetName,
-    });
-    // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn).
+    // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn of the
+    // configuration set): the guard, as the key half has no condition (allowPublisherToUseKey).
     // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-sns.html
-    allowServiceToUseKey(
-      key,
-      'ses.amazonaws.com',
-      'AllowSesEventPublishing',
-      fromSourceArn(configurationSetArn),
-    );
+    allowPublisherToUseKey(key, 'ses.amazonaws.com', 'AllowSesEventPublishing');
     // SNS delivering to the queues, which share the key. Naming the topic here would make a cycle
     // (the topic names the key), so the key trusts this account's topics in this Region; each
     // queue's own policy admits this topic only (subscribe() below).

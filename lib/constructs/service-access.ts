@@ -33,14 +33,14 @@ export function fromSource(scope: IConstruct, sourceArn: string): Conditions {
 }
 
 /**
- * The confused-deputy guard for a key statement: the source ARN only, which names this account
- * and Region. Key policies for a service publishing to an encrypted topic or queue condition on
- * aws:SourceArn (the GameLift FlexMatch guide's key policy; aws-cdk-lib's SNS-to-SQS key grant
- * under @aws-cdk/aws-sns-subscriptions:restrictSqsDescryption); no AWS page says
+ * The confused-deputy guard for SNS's key statement (delivering to encrypted queues): the source
+ * topic's ARN only, which names this account and Region. aws-cdk-lib's SNS-to-SQS key grant
+ * conditions on it (@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption); no AWS page says
  * aws:SourceAccount reaches KMS with those requests, and a condition on a key the request lacks
- * refuses every message, silently. The topic and queue policies keep both keys, as AWS documents
- * them there.
- * @see https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
+ * refuses every message, silently. The queue policies keep both keys, as AWS documents them there.
+ * Services that publish to an encrypted topic get theirs without a condition: see
+ * allowPublisherToUseKey.
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html
  */
 export function fromSourceArn(sourceArn: string): Conditions {
   return { ArnLike: { 'aws:SourceArn': sourceArn } };
@@ -81,6 +81,24 @@ export function allowServiceToUseKey(
   );
 }
 
+/**
+ * Lets `service`, which publishes to a topic that `key` encrypts, use the key: with no condition.
+ * AWS gives these key statements without one (the SNS developer guide's "compatibility between
+ * event sources from AWS services and encrypted topics"; for CloudWatch, the knowledge-center
+ * article on alarms and encrypted topics), documents for EventBridge that aws:SourceArn and
+ * aws:SourceAccount are not supported there, and says for no such service that they reach KMS. A
+ * condition on a key the request lacks drops every notification, silently (only an alarm's history
+ * shows "Failed to execute action"). The topic policy is the guard: only the one source (this
+ * account's alarms, the configuration set, the rule) may publish to the topic. A condition here
+ * would only keep another account from encrypting with this key for a topic of its own, which
+ * reads nothing of this one.
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+ * @see https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns
+ */
+export function allowPublisherToUseKey(key: kms.IKey, service: string, sid: string): void {
+  allowServiceToUseKey(key, service, sid, undefined);
+}
+
 const eventBridgeKeys = new WeakSet<kms.IKey>();
 
 /**
@@ -91,7 +109,7 @@ const eventBridgeKeys = new WeakSet<kms.IKey>();
  * The key statement carries no aws:SourceAccount / aws:SourceArn condition on purpose: "Adding the
  * aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for EventBridge-to-
  * encrypted topics" (SNS developer guide, sns-key-management.html); with one, every delivery fails.
- * The topic policy is what limits the key's use to this rule.
+ * The topic policy is what limits the key's use to this rule (allowPublisherToUseKey).
  *
  * Used instead of aws-events-targets' SnsTopic, which grants events.amazonaws.com on the topic
  * without any condition.
@@ -111,7 +129,7 @@ export class EncryptedTopicTarget implements events.IRuleTarget {
     const key = this.topic.masterKey;
     if (key && !eventBridgeKeys.has(key)) {
       eventBridgeKeys.add(key);
-      allowServiceToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics', undefined);
+      allowPublisherToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics');
     }
     return { arn: this.topic.topicArn, input: this.message };
   }
