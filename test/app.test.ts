@@ -6,7 +6,7 @@ import { App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName, validatePlugin } from '../lib/app';
-import { ConfigError } from '../lib/config/load';
+import { ConfigError, projectConfigPath } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
 import { BASE_ENV } from './helpers';
 import { version as CDK_VERSION } from 'aws-cdk-lib/package.json';
@@ -184,6 +184,17 @@ describe('buildApp', () => {
     }
   });
 
+  test.each([[5], [''], [{ path: 'x.json' }]])(
+    'context "config" %j is one line saying what it takes',
+    (config) => {
+      expect(() => buildApp(appWith({ config }))).toThrow(
+        new ConfigError([
+          `context "config": got ${JSON.stringify(config)}, expected the path of the environments file, like "config/environments.json"`,
+        ]),
+      );
+    },
+  );
+
   test('a bad file throws a ConfigError before any stack exists', () => {
     const app = appWith({ config: configFile({ prod: { ...BASE_ENV, account: 'x' } }) });
     expect(() => buildApp(app)).toThrow(ConfigError);
@@ -191,7 +202,7 @@ describe('buildApp', () => {
   });
 });
 
-describe("config/environments.json, the team's own file", () => {
+describe("config/environments.json (or the file cdk.json names), the team's own file", () => {
   // What `cdk synth` would find in it, without the CDK CLI (npm test runs none; CI's
   // `cdk synth -c validate=true` does): each environment builds, with the repository's cdk.json
   // context, and synthesizes under cdk-nag, whose findings throw.
@@ -204,7 +215,8 @@ describe("config/environments.json, the team's own file", () => {
     const stacks = buildApp(app, {});
     const assembly = app.synth();
 
-    const { environments } = JSON.parse(fs.readFileSync('config/environments.json', 'utf8'));
+    // The file cdk.json's context names, else config/environments.json (what the app read above).
+    const { environments } = JSON.parse(fs.readFileSync(projectConfigPath(), 'utf8'));
     expect(stacks.map((s) => s.stackName)).toEqual(Object.keys(environments).map(stackName));
     const errors = assembly.stacks.flatMap((s) =>
       s.messages

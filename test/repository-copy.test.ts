@@ -39,15 +39,66 @@ fs.writeFileSync(configPath, JSON.stringify(fixture));
 const formatCheck = () =>
   spawnSync(path.join(REPO, 'node_modules', '.bin', 'oxfmt'), ['--check'], { cwd: copy, encoding: 'utf8' });
 
-test('the format check passes with the user formatting of config/environments.json', () => {
+test('the format check passes with the user formatting of config/environments.json, or of another file there', () => {
   expect(formatCheck()).toMatchObject({ status: 0 });
-  // The same JSON anywhere else fails it: the check passes because the file is the user's.
-  const other = path.join(copy, 'config', 'other.json');
+  const own = path.join(copy, 'config', 'acme.json');
+  fs.copyFileSync(configPath, own);
+  try {
+    expect(formatCheck()).toMatchObject({ status: 0 });
+  } finally {
+    fs.rmSync(own);
+  }
+  // The same JSON outside config/ fails it: the check passes because the file is the user's.
+  const other = path.join(copy, 'other.json');
   fs.copyFileSync(configPath, other);
   try {
-    expect(formatCheck()).toMatchObject({ status: 1, stdout: expect.stringContaining('config/other.json') });
+    expect(formatCheck()).toMatchObject({ status: 1, stdout: expect.stringContaining('other.json') });
   } finally {
     fs.rmSync(other);
+  }
+});
+
+// A team keeps the example and names its own file once, in cdk.json: the app (its context), the
+// CLI's default (test/cli/context.test.ts) and the workflows' matrix read the same file.
+test('cdk.json\'s context "config" names the environments file for the workflows\' matrix', async () => {
+  const { projectConfigPath } = await import('../lib/config/load');
+  const { main } = await import('../scripts/environments-matrix');
+  const cdkJson = path.join(copy, 'cdk.json');
+  const original = fs.readFileSync(cdkJson, 'utf8');
+  const matrix = () => {
+    let out = '';
+    const status = main([], { out: (t) => (out += t), err: (t) => (out += t) }, copy);
+    return { status, out };
+  };
+  const names = (out: string) =>
+    (JSON.parse(out) as { include: { name: string }[] }).include.map((e: { name: string }) => e.name);
+  const acme = { environments: { staging: fixture.environments[Object.keys(fixture.environments)[0]] } };
+  fs.writeFileSync(path.join(copy, 'config', 'acme.json'), JSON.stringify(acme));
+  try {
+    expect(projectConfigPath(copy)).toBe(path.join(copy, 'config/environments.json'));
+    expect(names(matrix().out)).toEqual(Object.keys(fixture.environments));
+
+    const withConfig = (config: unknown) => {
+      const json = JSON.parse(original);
+      fs.writeFileSync(cdkJson, JSON.stringify({ ...json, context: { ...json.context, config } }));
+    };
+    withConfig('config/acme.json');
+    expect(projectConfigPath(copy)).toBe(path.join(copy, 'config/acme.json'));
+    expect(names(matrix().out)).toEqual(['staging']);
+
+    withConfig(5);
+    expect(matrix()).toEqual({
+      status: 2,
+      out: `${cdkJson}: context "config": got 5, expected the path of the environments file, like "config/environments.json"\n`,
+    });
+    fs.writeFileSync(cdkJson, '{ "context": ');
+    expect(matrix()).toMatchObject({
+      status: 2,
+      out: expect.stringMatching(/^.*cdk\.json: not JSON \(.*\): fix its syntax\n$/),
+    });
+  } finally {
+    fs.writeFileSync(cdkJson, original);
+    fs.rmSync(path.join(copy, 'config', 'acme.json'));
   }
 });
 

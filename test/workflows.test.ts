@@ -110,7 +110,9 @@ describe('workflow properties', () => {
     expect(deploy.on.push).toEqual({ branches: ['main'], 'paths-ignore': ['**/*.md'] });
   });
 
-  test('every test job runs npm test first, then the validation engine and cfn-lint on every environment, on Node 20', () => {
+  // Node.js 24: the functions' Lambda runtime, and a version the CDK supports (its support for 20
+  // ended on 2026-10-30, aws/aws-cdk#37762). The project is also tested on 20 (README).
+  test('every test job runs npm test first, then the validation engine and cfn-lint on every environment, on Node 24', () => {
     for (const wf of [pr, deploy]) {
       const runs = wf.jobs.test.steps.filter((s) => s.name !== 'main only').map((s) => s.run);
       expect(runs.filter(Boolean)).toEqual([
@@ -129,7 +131,7 @@ describe('workflow properties', () => {
         if (name !== 'test') expect(job.needs).toBe('test');
       }
       const nodes = steps(wf).filter((s) => s.uses?.startsWith('actions/setup-node@'));
-      expect(nodes.map((s) => s.with?.['node-version'])).toEqual(nodes.map(() => 20));
+      expect(nodes.map((s) => s.with?.['node-version'])).toEqual(nodes.map(() => 24));
     }
   });
 
@@ -197,6 +199,80 @@ describe('workflow properties', () => {
     }
     for (const file of FILES)
       expect(text(file)).not.toMatch(/aws-access-key-id|aws-secret-access-key|secrets\./);
+  });
+
+  test('a deploy job of an older commit (a re-run) stops unless main has only Markdown after it', () => {
+    const guard = deploy.jobs.deploy.steps[0];
+    expect(guard.name).toBe('main has nothing newer');
+    expect(guard.env).toEqual({
+      GH_TOKEN: '${{ github.token }}',
+      REPO: '${{ github.repository }}',
+      SHA: '${{ github.sha }}',
+    });
+    // A fake gh that prints what the compare API and the step's --jq give, and records its arguments.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-tip-'));
+    fs.writeFileSync(
+      path.join(dir, 'gh'),
+      '#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS"\n[ -n "$FAIL" ] && exit 1\nprintf "%b\\n" "$ANSWER"\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const run = (answer: string, fail = '') =>
+      bashStep(guard.run!, {
+        PATH: `${dir}:${process.env.PATH}`,
+        REPO: 'acme/mail',
+        SHA: 'abc123',
+        ANSWER: answer,
+        FAIL: fail,
+        ARGS: path.join(dir, 'args'),
+      });
+    expect(run('identical\t0')).toMatchObject({ status: 0, stdout: '' });
+    expect(fs.readFileSync(path.join(dir, 'args'), 'utf8').split('\n').slice(0, 2)).toEqual([
+      'api',
+      'repos/acme/mail/compare/abc123...main',
+    ]);
+    expect(run('ahead\t0')).toMatchObject({ status: 0 });
+    expect(run('ahead\t2')).toMatchObject({
+      status: 1,
+      stdout:
+        "::error::this run is for abc123, and main has moved on (ahead; 2 files other than Markdown): it would deploy older code. The run of main's latest commit deploys it; to deploy again, run Deploy from main\n",
+    });
+    expect(run('diverged\t0').status).toBe(1);
+    expect(run('behind\t0').status).toBe(1);
+    // GitHub's API unreachable: the step fails rather than deploy unchecked.
+    expect(run('', '1').status).not.toBe(0);
+  });
+
+  // An empty variable makes configure-aws-credentials fail with "Could not load credentials from
+  // any providers", which names neither the environment nor the variable.
+  test('a GitHub environment without AWS_ROLE_ARN stops its job with one line that names both', () => {
+    for (const wf of [pr, deploy]) {
+      for (const job of Object.values(wf.jobs)) {
+        const aws = job.steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+        if (aws === -1) continue;
+        const guard = job.steps[aws - 1];
+        expect(guard.name).toBe('AWS_ROLE_ARN is set');
+        expect(guard.env).toEqual({
+          ROLE: '${{ vars.AWS_ROLE_ARN }}',
+          TARGET_ENVIRONMENT: job.environment!.name,
+          ACCOUNT: '${{ matrix.account }}',
+        });
+        const run = (role: string) =>
+          bashStep(guard.run!, {
+            PATH: process.env.PATH,
+            ROLE: role,
+            TARGET_ENVIRONMENT: 'production',
+            ACCOUNT: '111122223333',
+          });
+        expect(run('')).toMatchObject({
+          status: 1,
+          stdout:
+            '::error::GitHub environment production has no variable AWS_ROLE_ARN: set it to the role ARN that stack SesSmtpDeployAccess-111122223333 prints for production (README: One-time setup, step 4)\n',
+        });
+        expect(run('arn:aws:iam::111122223333:role/x')).toMatchObject({ status: 0, stdout: '' });
+      }
+    }
   });
 
   test('deploys one environment at a time in file order, one concurrency group per environment', () => {

@@ -99,7 +99,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     placeholder: 'PATH',
     expects: 'the path of the environments file',
-    defaultText: 'config/environments.json',
+    defaultText: 'the file cdk.json\'s context "config" names, else config/environments.json',
     description: 'environments file (a stack of your own needs none: see below)',
   },
   {

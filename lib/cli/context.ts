@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, NamedEnvironment } from '../config/load';
+import { ConfigError, loadConfig, NamedEnvironment, projectConfigPath } from '../config/load';
 import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, sesSmtpCommand, stackName } from '../stack-name';
@@ -108,7 +108,7 @@ export class CliContext {
       ...(given.identity !== undefined && { identity: checkDomainName('--identity', given.identity) }),
     };
     this.options = options;
-    this.configPath = options.config ?? DEFAULT_CONFIG_PATH;
+    this.configPath = options.config ?? projectConfigPath();
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
     if (stack?.region !== undefined) checkRegion(`the Region of --stack ${given.stack}`, stack.region);

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { z } from 'zod';
 import {
   apexSpfValue,
@@ -26,6 +27,40 @@ export { spfLookupCount };
 
 /** Default location of the environments file, relative to the working directory. */
 export const DEFAULT_CONFIG_PATH = 'config/environments.json';
+
+/**
+ * The environments file of the project in `dir`: the one its cdk.json names (context "config",
+ * what the CDK app reads unless `-c config=PATH` overrides it), else DEFAULT_CONFIG_PATH; relative
+ * to `dir`. One switch for the app, the CLI and the workflows' matrix: a team keeps its own file
+ * beside the example and names it there once.
+ */
+export function projectConfigPath(dir = '.'): string {
+  const cdkJson = nodePath.join(dir, 'cdk.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(cdkJson, 'utf8');
+  } catch {
+    return nodePath.join(dir, DEFAULT_CONFIG_PATH);
+  }
+  let config: unknown;
+  try {
+    config = (JSON.parse(text) as { context?: { config?: unknown } } | null)?.context?.config;
+  } catch (e) {
+    throw new ConfigError([`${cdkJson}: not JSON (${(e as Error).message}): fix its syntax`]);
+  }
+  if (config === undefined) return nodePath.join(dir, DEFAULT_CONFIG_PATH);
+  return nodePath.join(dir, configPathValue(config, `${cdkJson}: context "config"`));
+}
+
+/** `value`, a path of the environments file given as `where`, or a ConfigError saying what it must be. */
+export function configPathValue(value: unknown, where: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError([
+      `${where}: got ${JSON.stringify(value)}, expected the path of the environments file, like "${DEFAULT_CONFIG_PATH}"`,
+    ]);
+  }
+  return value;
+}
 
 /**
  * A user's mistake in the environments file. Each entry of `problems` is one complete line

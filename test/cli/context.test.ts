@@ -37,6 +37,33 @@ const out = () =>
     { json: false, noColour: true, env: {} },
   );
 
+// The default file is the one the project's cdk.json names (context "config"), as the app reads it.
+test('without --config: the environments file cdk.json names in the working directory; --config wins', () => {
+  const home = process.cwd();
+  const project = fs.mkdtempSync(path.join(tmp, 'project-'));
+  fs.mkdirSync(path.join(project, 'config'));
+  fs.copyFileSync(writeConfig({ region: 'us-east-2' }), path.join(project, 'config', 'acme.json'));
+  fs.writeFileSync(
+    path.join(project, 'cdk.json'),
+    JSON.stringify({ app: 'node app.js', context: { config: 'config/acme.json' } }),
+  );
+  process.chdir(project);
+  try {
+    expect([new CliContext({}, out()).environmentName, new CliContext({}, out()).region]).toEqual([
+      'prod',
+      'us-east-2',
+    ]);
+    expect(new CliContext({ config: writeConfig() }, out()).region).toBe('eu-west-1');
+    // The file it names, missing: the same line as a missing default file, naming that path.
+    fs.rmSync(path.join(project, 'config', 'acme.json'));
+    expect(() => new CliContext({ env: 'prod' }, out())).toThrow(
+      '--env prod: config/acme.json not found, so there is no environment to pick',
+    );
+  } finally {
+    process.chdir(home);
+  }
+});
+
 test('clients are made on first use, one per class, in the environment Region (or --region)', async () => {
   const ctx = new CliContext({ config: writeConfig() }, out());
   const ses = ctx.client(SESv2Client);
