@@ -5,6 +5,12 @@ export * from './ses-smtp';
 export * from './ses-smtp-stack';
 export * from './ecs-secrets';
 export * from './app';
+// GitHub Actions' OIDC roles, for a pipeline of an app of your own: one DeployAccessStack per
+// account of deployAccessPlan(file) (buildApp makes them for the environments file).
+export { DeployAccessStack, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from './deploy-access-stack';
+export type { DeployAccessStackProps } from './deploy-access-stack';
+export { deployAccessPlan, gitHubEnvironmentsOf } from './config/github';
+export type { AccountAccess, GitHubEnvironmentAccess } from './config/github';
 // The settings' types, not the zod schemas: the declarations stay free of zod's (see config/types.ts).
 export type {
   AlarmLevelsConfig,

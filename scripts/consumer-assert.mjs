@@ -120,6 +120,17 @@ function synth(appDir, cdkLib) {
     );
   }
 
+  // The exported access stack: one role, trusted by that GitHub environment's OIDC tokens only.
+  const access = readJson(path.join(out, 'GitHubAccess.template.json'));
+  const trusts = resources(access, 'AWS::IAM::Role').map(([, r]) =>
+    JSON.stringify(r.Properties.AssumeRolePolicyDocument),
+  );
+  check(
+    trusts.length === 1 &&
+      trusts[0].includes('"token.actions.githubusercontent.com:sub":"repo:acme/web:environment:production"'),
+    'GitHubAccess stack: the deploy role, trusted by repo:acme/web:environment:production only',
+  );
+
   // Cross-stack: Web depends on Mail, never the other way round (that would be the cycle).
   const deps = (name) => manifest.artifacts[name].dependencies ?? [];
   check(deps('Web').includes('Mail'), 'Web depends on Mail (it imports the secret and key ARNs)');

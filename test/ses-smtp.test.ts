@@ -59,7 +59,17 @@ describe('the package API (lib/index.ts)', () => {
   test('exports the constructs, their settings and the config loader, not the internals they use', () => {
     const names = Object.keys(api);
     expect(names).toEqual(
-      expect.arrayContaining(['SesSmtp', 'SesSmtpStack', 'ConfigError', 'smtpContainerSecrets', 'buildApp']),
+      expect.arrayContaining([
+        'SesSmtp',
+        'SesSmtpStack',
+        'ConfigError',
+        'smtpContainerSecrets',
+        'buildApp',
+        // A pipeline of an app of your own: the OIDC roles, from the environments file's plan.
+        'DeployAccessStack',
+        'deployAccessPlan',
+        'projectConfigPath',
+      ]),
     );
     for (const internal of ['NodeFunction', 'NODE_RUNTIME', 'allowServiceToPublish', 'EncryptedTopicTarget'])
       expect(names).not.toContain(internal);

@@ -7,7 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { SesSmtp } from 'ses-smtp-cdk';
+import { DeployAccessStack, SesSmtp } from 'ses-smtp-cdk';
 
 const app = new App();
 // cdk-nag's AwsSolutions pack on every synth: an unacknowledged finding fails the synth.
@@ -38,6 +38,27 @@ const worker = new iam.Role(web, 'WorkerRole', {
   assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
 });
 mail.grantRead(worker);
+
+// GitHub Actions' OIDC role that deploys the Mail stack from the "production" GitHub environment.
+new DeployAccessStack(app, 'GitHubAccess', {
+  access: {
+    account: env.account,
+    region: env.region,
+    regionPinned: true,
+    repository: 'acme/web',
+    subjectRepository: 'acme/web',
+    existingOidcProvider: false,
+    terminationProtection: false,
+    gitHubEnvironments: [
+      {
+        name: 'production',
+        kind: 'deploy',
+        environments: ['production'],
+        stacks: [{ name: 'Mail', region: env.region }],
+      },
+    ],
+  },
+});
 
 // The consumer test's proof that cdk-nag runs: with -c nag-probe=true, a topic that accepts plain
 // HTTP publishers (AwsSolutions-SNS3) must fail the synth.
