@@ -121,8 +121,7 @@ describe.each([
       };
       const result = followWire(t, ENV, wire, foreign);
       expect([wire.name, result.resourcePolicy.allowed]).toEqual([wire.name, false]);
-      // EventBridge's, CloudWatch's and SES's KMS requests are not assumed to carry a source (see
-      // findWires): their topic policies are the guard.
+      // EventBridge's KMS requests carry no source to check (see findWires): its topic policy is the guard.
       if (wire.kmsCarriesSource) expect([wire.name, result.keyPolicy?.allowed]).toEqual([wire.name, false]);
     }
   });
@@ -171,10 +170,7 @@ describe.each([
     }
   });
 
-  const PUBLISHERS_TO_TOPICS = ['events.amazonaws.com', 'cloudwatch.amazonaws.com', 'ses.amazonaws.com'];
-  // A key statement for a service that publishes to a topic has none: AWS documents no source key
-  // reaching KMS from them (allowPublisherToUseKey); the topic policy names the source.
-  test('every service principal statement is scoped to a source, except a publisher to a topic on a key', () => {
+  test('every service principal statement is scoped to a source, except EventBridge on a key (AWS: not supported)', () => {
     const unscoped: string[] = [];
     for (const [id, r] of Object.entries(t.Resources)) {
       const doc = (r.Properties?.PolicyDocument ?? r.Properties?.KeyPolicy) as
@@ -185,8 +181,8 @@ describe.each([
       for (const s of doc.Statement) {
         const service = (s.Principal as { Service?: string } | undefined)?.Service;
         if (s.Effect !== 'Allow' || !service) continue;
-        if (r.Type === 'AWS::KMS::Key' && PUBLISHERS_TO_TOPICS.includes(service)) {
-          expect([service, s.Condition]).toEqual([service, undefined]);
+        if (r.Type === 'AWS::KMS::Key' && service === 'events.amazonaws.com') {
+          expect(s.Condition).toBeUndefined();
           continue;
         }
         const keys = Object.values((s.Condition ?? {}) as Record<string, object>).flatMap((c) =>

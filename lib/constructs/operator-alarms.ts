@@ -7,7 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
 import { cliOptions } from '../stack-name';
 import { addressIds } from './address-ids';
-import { allowPublisherToUseKey, allowServiceToPublish, fromSource } from './service-access';
+import { allowServiceToPublish, allowServiceToUseKey, fromSource, fromSourceArn } from './service-access';
 
 /**
  * The `ses-smtp` options that pick `scope`'s Stack by its name and Region, for the commands alarm
@@ -108,7 +108,12 @@ export class OperatorAlarms extends Construct implements IAlarmSink {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     allowServiceToPublish(this.topic, 'cloudwatch.amazonaws.com', fromSource(this, alarmsHere));
-    allowPublisherToUseKey(props.encryptionKey, 'cloudwatch.amazonaws.com', 'AllowCloudWatchAlarms');
+    allowServiceToUseKey(
+      props.encryptionKey,
+      'cloudwatch.amazonaws.com',
+      'AllowCloudWatchAlarms',
+      fromSourceArn(alarmsHere),
+    );
     // An alarm nobody receives is a suspension learnt of too late. Checked at synth, after the
     // app has had its chance to subscribe the topic: any subscription to it in this stack counts
     // (topic.addSubscription, an sns.Subscription or a CfnSubscription anywhere in the stack).

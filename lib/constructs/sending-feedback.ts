@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
-import { allowPublisherToUseKey, allowServiceToUseKey, fromSourceArn } from './service-access';
+import { allowServiceToUseKey, fromSourceArn } from './service-access';
 import { acknowledgeNagFinding } from './nag';
 
 /** Events published besides BOUNCE and COMPLAINT, which are always on. */
@@ -142,10 +142,19 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       masterKey: key,
       enforceSSL: true,
     });
-    // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn of the
-    // configuration set): the guard, as the key half has no condition (allowPublisherToUseKey).
+    const configurationSetArn = stack.formatArn({
+      service: 'ses',
+      resource: 'configuration-set',
+      resourceName: this.configurationSet.configurationSetName,
+    });
+    // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn).
     // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-sns.html
-    allowPublisherToUseKey(key, 'ses.amazonaws.com', 'AllowSesEventPublishing');
+    allowServiceToUseKey(
+      key,
+      'ses.amazonaws.com',
+      'AllowSesEventPublishing',
+      fromSourceArn(configurationSetArn),
+    );
     // SNS delivering to the queues, which share the key. Naming the topic here would make a cycle
     // (the topic names the key), so the key trusts this account's topics in this Region; each
     // queue's own policy admits this topic only (subscribe() below).

@@ -33,14 +33,17 @@ export function fromSource(scope: IConstruct, sourceArn: string): Conditions {
 }
 
 /**
- * The confused-deputy guard for SNS's key statement (delivering to encrypted queues): the source
- * topic's ARN only, which names this account and Region. aws-cdk-lib's SNS-to-SQS key grant
- * conditions on it (@aws-cdk/aws-sns-subscriptions:restrictSqsDescryption); no AWS page says
- * aws:SourceAccount reaches KMS with those requests, and a condition on a key the request lacks
- * refuses every message, silently. The queue policies keep both keys, as AWS documents them there.
- * Services that publish to an encrypted topic get theirs without a condition: see
- * allowPublisherToUseKey.
- * @see https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html
+ * The confused-deputy guard for a key statement: the source ARN only, which names this account
+ * and Region. The SNS developer guide recommends aws:SourceAccount and aws:SourceArn in the key
+ * policy for an AWS service that publishes to an encrypted topic (all but EventBridge, where they
+ * are not supported: EncryptedTopicTarget), GameLift's guide gives aws:SourceArn, and
+ * aws-cdk-lib's SNS-to-SQS key grant conditions on it (restrictSqsDescryption). aws:SourceAccount
+ * is left out: the ARN names the account already, and a condition on a key a request lacks would
+ * refuse every message, silently, so the statement depends on one key only. The topic and queue
+ * policies keep both keys, as AWS documents them there. `ses-smtp test-alarm` and a send to SES's
+ * bounce simulator prove the two published paths after a deploy (README).
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+ * @see https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
  */
 export function fromSourceArn(sourceArn: string): Conditions {
   return { ArnLike: { 'aws:SourceArn': sourceArn } };
@@ -81,24 +84,6 @@ export function allowServiceToUseKey(
   );
 }
 
-/**
- * Lets `service`, which publishes to a topic that `key` encrypts, use the key: with no condition.
- * AWS gives these key statements without one (the SNS developer guide's "compatibility between
- * event sources from AWS services and encrypted topics"; for CloudWatch, the knowledge-center
- * article on alarms and encrypted topics), documents for EventBridge that aws:SourceArn and
- * aws:SourceAccount are not supported there, and says for no such service that they reach KMS. A
- * condition on a key the request lacks drops every notification, silently (only an alarm's history
- * shows "Failed to execute action"). The topic policy is the guard: only the one source (this
- * account's alarms, the configuration set, the rule) may publish to the topic. A condition here
- * would only keep another account from encrypting with this key for a topic of its own, which
- * reads nothing of this one.
- * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
- * @see https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns
- */
-export function allowPublisherToUseKey(key: kms.IKey, service: string, sid: string): void {
-  allowServiceToUseKey(key, service, sid, undefined);
-}
-
 const eventBridgeKeys = new WeakSet<kms.IKey>();
 
 /**
@@ -109,7 +94,7 @@ const eventBridgeKeys = new WeakSet<kms.IKey>();
  * The key statement carries no aws:SourceAccount / aws:SourceArn condition on purpose: "Adding the
  * aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for EventBridge-to-
  * encrypted topics" (SNS developer guide, sns-key-management.html); with one, every delivery fails.
- * The topic policy is what limits the key's use to this rule (allowPublisherToUseKey).
+ * The topic policy is what limits the key's use to this rule.
  *
  * Used instead of aws-events-targets' SnsTopic, which grants events.amazonaws.com on the topic
  * without any condition.
@@ -129,7 +114,7 @@ export class EncryptedTopicTarget implements events.IRuleTarget {
     const key = this.topic.masterKey;
     if (key && !eventBridgeKeys.has(key)) {
       eventBridgeKeys.add(key);
-      allowPublisherToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics');
+      allowServiceToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics', undefined);
     }
     return { arn: this.topic.topicArn, input: this.message };
   }

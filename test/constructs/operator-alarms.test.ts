@@ -148,9 +148,7 @@ describe('OperatorAlarms', () => {
     );
   });
 
-  // As AWS gives it (allowPublisherToUseKey): a condition on a key CloudWatch's KMS requests may
-  // lack would drop every notification, silently. The topic policy above admits only these alarms.
-  test('... and encrypt with the key (no condition: the topic policy names the alarms)', () => {
+  test('... and encrypt with the key, for those alarms (the source ARN only: no AWS page says the account reaches KMS)', () => {
     const [key] = Object.values(build().template.findResources('AWS::KMS::Key'));
     expect(key.Properties.KeyPolicy.Statement).toContainEqual({
       Sid: 'AllowCloudWatchAlarms',
@@ -158,6 +156,7 @@ describe('OperatorAlarms', () => {
       Principal: { Service: 'cloudwatch.amazonaws.com' },
       Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       Resource: '*',
+      Condition: { ArnLike: { 'aws:SourceArn': alarmsHere } },
     });
   });
 

@@ -76,41 +76,30 @@ describe('SendingFeedback', () => {
     });
   });
 
-  // The key half without a condition, as AWS gives it (allowPublisherToUseKey); the topic policy
-  // admits this configuration set only.
-  test('key policy lets SES publish (no condition: the topic policy names the set) and SNS deliver to the queues (from this account and Region)', () => {
-    const { template } = build();
-    const statements = keyStatements(template);
+  test('key policy lets SES publish (scoped by its configuration set) and SNS deliver to the queues (from this account and Region)', () => {
+    const statements = keyStatements(build().template);
     expect(statements).toContainEqual({
       Sid: 'AllowSesEventPublishing',
       Effect: 'Allow',
       Principal: { Service: 'ses.amazonaws.com' },
       Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       Resource: '*',
-    });
-    const [topicPolicy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
-    expect(topicPolicy.Properties.PolicyDocument.Statement).toContainEqual(
-      expect.objectContaining({
-        Principal: { Service: 'ses.amazonaws.com' },
-        Action: 'sns:Publish',
-        Condition: {
-          StringEquals: {
-            'AWS:SourceAccount': '123456789012',
-            'AWS:SourceArn': {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':ses:eu-west-1:123456789012:configuration-set/',
-                  { Ref: expect.stringMatching(/^SendingFeedbackConfigurationSet/) },
-                ],
+      Condition: {
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':ses:eu-west-1:123456789012:configuration-set/',
+                { Ref: expect.stringMatching(/^SendingFeedbackConfigurationSet/) },
               ],
-            },
+            ],
           },
         },
-      }),
-    );
+      },
+    });
     expect(statements).toContainEqual(
       expect.objectContaining({
         Sid: 'AllowSnsDeliveryToQueues',

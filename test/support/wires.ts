@@ -27,11 +27,9 @@
  * request context the service sends. An explicit Deny wins. A condition on a key the context lacks
  * does not hold, so a statement conditioned on aws:SourceArn does not grant EventBridge the key:
  * AWS documents that EventBridge's KMS requests for an encrypted topic carry no
- * aws:SourceArn/aws:SourceAccount. Nor are those of CloudWatch and SES assumed to carry them: AWS
- * gives their key statements without a condition and documents no source key reaching KMS (see
- * allowPublisherToUseKey). SNS's, delivering to an encrypted queue, carry aws:SourceArn
- * (aws-cdk-lib's SNS-to-SQS key grant conditions on it; see fromSourceArn) and are not assumed to
- * carry aws:SourceAccount.
+ * aws:SourceArn/aws:SourceAccount. The KMS requests of SNS, SES and CloudWatch carry aws:SourceArn
+ * (the key policies AWS and aws-cdk-lib give for publishers condition on it; see fromSourceArn)
+ * and are not assumed to carry aws:SourceAccount.
  * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
  */
 
@@ -228,7 +226,7 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
             target: to,
             sourceArn: arnOf(id, t, env),
             sourceAccount: env.account,
-            kmsCarriesSource: false,
+            kmsCarriesSource: true,
           });
         }
       }
@@ -263,7 +261,7 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
           target: to,
           sourceArn: `arn:${env.partition}:ses:${env.region}:${env.account}:configuration-set/${setName}`,
           sourceAccount: env.account,
-          kmsCarriesSource: false,
+          kmsCarriesSource: true,
         });
       }
     }
