@@ -12,7 +12,7 @@
  * check, type-check, jest): each check's output is printed in one piece once it and the checks
  * before it have ended, then a summary. The exit code is 1 when any check failed.
  *
- * No `cdk synth`: jest synthesizes every environment of config/environments.json with cdk-nag
+ * No `cdk synth`: jest synthesizes every environment of the environments file with cdk-nag
  * (test/app.test.ts), without the CDK CLI's start, which cost as much CPU as the app it ran. CI
  * runs the CLI after `npm test` (`cdk synth -c validate=true`).
  */

@@ -85,6 +85,10 @@ test('cdk.json\'s context "config" names the environments file for the workflows
     withConfig('config/acme.json');
     expect(projectConfigPath(copy)).toBe(path.join(copy, 'config/acme.json'));
     expect(names(matrix().out)).toEqual(['staging']);
+    // An absolute path, as the app takes it.
+    withConfig(path.join(copy, 'config', 'acme.json'));
+    expect(projectConfigPath(copy)).toBe(path.join(copy, 'config/acme.json'));
+    expect(names(matrix().out)).toEqual(['staging']);
 
     withConfig(5);
     expect(matrix()).toEqual({

@@ -202,46 +202,64 @@ describe('workflow properties', () => {
   });
 
   test('a deploy job of an older commit (a re-run) stops unless main has only Markdown after it', () => {
-    const guard = deploy.jobs.deploy.steps[0];
-    expect(guard.name).toBe('main has nothing newer');
+    const steps = deploy.jobs.deploy.steps;
+    const at = steps.findIndex((s) => s.name === 'main has nothing newer');
+    const guard = steps[at];
+    // Before anything reaches AWS, with the job's own Node.js.
+    expect(at).toBeGreaterThan(steps.findIndex((s) => s.uses?.startsWith('actions/setup-node@')));
+    expect(at).toBeLessThan(
+      steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@')),
+    );
     expect(guard.env).toEqual({
       GH_TOKEN: '${{ github.token }}',
       REPO: '${{ github.repository }}',
       SHA: '${{ github.sha }}',
     });
-    // A fake gh that prints what the compare API and the step's --jq give, and records its arguments.
+    // A fake gh that answers as GitHub's compare API would, and records its arguments; the step's
+    // own script judges the answer.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-tip-'));
     fs.writeFileSync(
       path.join(dir, 'gh'),
-      '#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS"\n[ -n "$FAIL" ] && exit 1\nprintf "%b\\n" "$ANSWER"\n',
-      {
-        mode: 0o755,
-      },
+      '#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS"\n[ -n "$FAIL" ] && exit 1\nprintf "%s" "$ANSWER"\n',
+      { mode: 0o755 },
     );
-    const run = (answer: string, fail = '') =>
+    const run = (answer: unknown, fail = '') =>
       bashStep(guard.run!, {
-        PATH: `${dir}:${process.env.PATH}`,
+        PATH: `${dir}:${path.dirname(process.execPath)}:${process.env.PATH}`,
         REPO: 'acme/mail',
         SHA: 'abc123',
-        ANSWER: answer,
+        ANSWER: JSON.stringify(answer),
         FAIL: fail,
         ARGS: path.join(dir, 'args'),
       });
-    expect(run('identical\t0')).toMatchObject({ status: 0, stdout: '' });
-    expect(fs.readFileSync(path.join(dir, 'args'), 'utf8').split('\n').slice(0, 2)).toEqual([
-      'api',
-      'repos/acme/mail/compare/abc123...main',
-    ]);
-    expect(run('ahead\t0')).toMatchObject({ status: 0 });
-    expect(run('ahead\t2')).toMatchObject({
+    const files = (...names: string[]) => names.map((filename) => ({ filename, status: 'modified' }));
+    expect(run({ status: 'identical', files: [] })).toMatchObject({ status: 0, stdout: '' });
+    expect(fs.readFileSync(path.join(dir, 'args'), 'utf8')).toBe(
+      'api\nrepos/acme/mail/compare/abc123...main\n',
+    );
+    expect(run({ status: 'ahead', files: files('README.md', 'docs/runbook.md') })).toMatchObject({
+      status: 0,
+    });
+    expect(
+      run({ status: 'ahead', files: files('README.md', 'lib/app.ts', 'config/environments.json') }),
+    ).toMatchObject({
       status: 1,
       stdout:
         "::error::this run is for abc123, and main has moved on (ahead; 2 files other than Markdown): it would deploy older code. The run of main's latest commit deploys it; to deploy again, run Deploy from main\n",
     });
-    expect(run('diverged\t0').status).toBe(1);
-    expect(run('behind\t0').status).toBe(1);
+    // A force push, a branch that went back: stop.
+    expect(run({ status: 'diverged', files: files('README.md') }).status).toBe(1);
+    expect(run({ status: 'behind', files: [] }).status).toBe(1);
+    // No file list, or 300 files (all the API gives): the change cannot be told, stop.
+    expect(run({ status: 'ahead' })).toMatchObject({
+      status: 1,
+      stdout: expect.stringContaining('(ahead; no file list)'),
+    });
+    const many = Array.from({ length: 300 }, (_, i) => `notes/${i}.md`);
+    expect(run({ status: 'ahead', files: files(...many) }).status).toBe(1);
+    expect(run({ status: 'ahead', files: files(...many.slice(1)) }).status).toBe(0);
     // GitHub's API unreachable: the step fails rather than deploy unchecked.
-    expect(run('', '1').status).not.toBe(0);
+    expect(run({}, '1').status).not.toBe(0);
   });
 
   // An empty variable makes configure-aws-credentials fail with "Could not load credentials from

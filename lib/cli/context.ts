@@ -108,7 +108,7 @@ export class CliContext {
       ...(given.identity !== undefined && { identity: checkDomainName('--identity', given.identity) }),
     };
     this.options = options;
-    this.configPath = options.config ?? projectConfigPath();
+    this.configPath = options.config ?? defaultConfigPath();
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
     if (stack?.region !== undefined) checkRegion(`the Region of --stack ${given.stack}`, stack.region);
@@ -408,4 +408,14 @@ export function sesSmtpOutputs(outputs: Record<string, string>): {
     ),
     constructs,
   };
+}
+
+/** The file cdk.json names, or the default; a mistake in cdk.json is the user's: one line, exit 2. */
+function defaultConfigPath(): string {
+  try {
+    return projectConfigPath();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
+  }
 }

@@ -31,8 +31,8 @@ export const DEFAULT_CONFIG_PATH = 'config/environments.json';
 /**
  * The environments file of the project in `dir`: the one its cdk.json names (context "config",
  * what the CDK app reads unless `-c config=PATH` overrides it), else DEFAULT_CONFIG_PATH; relative
- * to `dir`. One switch for the app, the CLI and the workflows' matrix: a team keeps its own file
- * beside the example and names it there once.
+ * to `dir`, or absolute as given. One switch for the app, the CLI and the workflows' matrix: a
+ * team keeps its own file beside the example and names it there once.
  */
 export function projectConfigPath(dir = '.'): string {
   const cdkJson = nodePath.join(dir, 'cdk.json');
@@ -49,7 +49,9 @@ export function projectConfigPath(dir = '.'): string {
     throw new ConfigError([`${cdkJson}: not JSON (${(e as Error).message}): fix its syntax`]);
   }
   if (config === undefined) return nodePath.join(dir, DEFAULT_CONFIG_PATH);
-  return nodePath.join(dir, configPathValue(config, `${cdkJson}: context "config"`));
+  const value = configPathValue(config, `${cdkJson}: context "config"`);
+  // As the app reads it: relative to the project directory, or absolute.
+  return nodePath.isAbsolute(value) ? value : nodePath.join(dir, value);
 }
 
 /** `value`, a path of the environments file given as `where`, or a ConfigError saying what it must be. */

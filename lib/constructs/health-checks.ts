@@ -217,7 +217,7 @@ export function leakedCredentialSteps(cliOptions: string): string {
 
 /** CloudWatch evaluates at most 7 days of 1-hour periods. */
 const MAX_EVALUATION_HOURS = 168;
-/** Runs of every check that could not tell, within as many gaps, before the alarm (3 days by default). */
+/** Runs of every check in a row that could not tell before the alarm (3 days by default). */
 const UNDETERMINED_RUNS = 3;
 
 /** A schedule's longest gap between runs, in hours; undefined when it cannot be told. */
@@ -387,19 +387,24 @@ export class HealthChecks extends Construct {
    * An alarm on checks that keep failing to tell (throttled or failing AWS calls, a resolver that
    * does not answer, SMTP's temporary answers, a consent lookup that fails): such a check publishes
    * no point, so its alarm keeps the last state, which is right for a day and blind for a week.
-   * ALARM when UNDETERMINED_RUNS runs of every check within as many of the schedule's longest gaps
-   * (72 hours by default) each had a check that could not tell (fewer runs where 3 gaps pass
-   * CloudWatch's 7 days). A run that did not finish writes no point: the watchers' case.
+   * ALARM when UNDETERMINED_RUNS runs of every check (fewer where they do not fit CloudWatch's 7
+   * days; none below 2) each had a check that could not tell, within the span of those runs and
+   * half a gap: for rate(1 day), 3 days in a row in 60 hours. The half gap keeps the run before
+   * them out although CloudWatch counts every real point of its evaluation range, which reaches a
+   * little beyond EvaluationPeriods, and although a run's time drifts. A run that did not finish
+   * writes no point: the watchers' case.
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html
    */
   private watchUndetermined(gap: number | undefined, cliOptions: string) {
-    const hours = gap === undefined ? undefined : Math.ceil(gap);
-    // The runs-stopped watcher of this schedule already warns when CloudWatch cannot span its gap.
-    if (hours === undefined || hours > MAX_EVALUATION_HOURS) return;
-    const runs = Math.min(UNDETERMINED_RUNS, Math.floor(MAX_EVALUATION_HOURS / hours));
+    if (gap === undefined) return; // the runs-stopped watcher warns about such a schedule
+    const hours = Math.ceil(gap);
+    const runs = Math.min(UNDETERMINED_RUNS, Math.floor(MAX_EVALUATION_HOURS / hours + 0.5));
+    if (runs < 2) return;
+    const periods = Math.ceil((runs - 0.5) * hours);
     this.alarm('UndeterminedAlarm', this.metricChecksUndetermined('all'), {
-      alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${runs * hours} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
+      alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${periods} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
       threshold: 1,
-      evaluationPeriods: runs * hours,
+      evaluationPeriods: periods,
       datapointsToAlarm: runs,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

@@ -14,6 +14,7 @@ import {
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../../lib/cli/context';
+import { UsageError } from '../../lib/cli/errors';
 import { Output } from '../../lib/cli/output';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
@@ -58,6 +59,20 @@ test('without --config: the environments file cdk.json names in the working dire
     fs.rmSync(path.join(project, 'config', 'acme.json'));
     expect(() => new CliContext({ env: 'prod' }, out())).toThrow(
       '--env prod: config/acme.json not found, so there is no environment to pick',
+    );
+    // A mistake there is the user's: a usage error (one line, exit 2), not a failure.
+    fs.writeFileSync(path.join(project, 'cdk.json'), JSON.stringify({ context: { config: 5 } }));
+    const thrown = ((): unknown => {
+      try {
+        new CliContext({}, out());
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toBe(
+      'cdk.json: context "config": got 5, expected the path of the environments file, like "config/environments.json"',
     );
   } finally {
     process.chdir(home);

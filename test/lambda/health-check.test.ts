@@ -666,6 +666,9 @@ describe('scheduled health checks', () => {
     const { result } = await check({ checks: 'quota' });
     expect(result.failed).toEqual(['sending']);
     expect(passed()).toEqual({ sending: 0, quota: 1 });
+    // A check that failed told: it is no "could not tell".
+    const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
+    expect(finished).toMatchObject({ Run: 'quota', ChecksUndetermined: 0 });
   });
 
   // What the watchers of the schedules alarm on: one point per finished run, by run.
