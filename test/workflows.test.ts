@@ -247,6 +247,10 @@ describe('workflow properties', () => {
       stdout:
         "::error::this run is for abc123, and main has moved on (ahead; 2 files other than Markdown): it would deploy older code. The run of main's latest commit deploys it; to deploy again, run Deploy from main\n",
     });
+    // Code renamed into a Markdown name is still code.
+    const renamed = { filename: 'docs/x.md', previous_filename: 'lib/x.ts', status: 'renamed' };
+    expect(run({ status: 'ahead', files: [renamed] }).status).toBe(1);
+    expect(run({ status: 'ahead', files: [{ ...renamed, previous_filename: 'docs/y.md' }] }).status).toBe(0);
     // A force push, a branch that went back: stop.
     expect(run({ status: 'diverged', files: files('README.md') }).status).toBe(1);
     expect(run({ status: 'behind', files: [] }).status).toBe(1);

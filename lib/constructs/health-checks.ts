@@ -387,20 +387,22 @@ export class HealthChecks extends Construct {
    * An alarm on checks that keep failing to tell (throttled or failing AWS calls, a resolver that
    * does not answer, SMTP's temporary answers, a consent lookup that fails): such a check publishes
    * no point, so its alarm keeps the last state, which is right for a day and blind for a week.
-   * ALARM when UNDETERMINED_RUNS runs of every check (fewer where they do not fit CloudWatch's 7
-   * days; none below 2) each had a check that could not tell, within the span of those runs and
-   * half a gap: for rate(1 day), 3 days in a row in 60 hours. The half gap keeps the run before
-   * them out although CloudWatch counts every real point of its evaluation range, which reaches a
-   * little beyond EvaluationPeriods, and although a run's time drifts. A run that did not finish
-   * writes no point: the watchers' case.
+   * ALARM when UNDETERMINED_RUNS runs of every check within as many of the schedule's longest gaps
+   * (72 hours for rate(1 day)) each had a check that could not tell: 3 in a row, held while they go
+   * on (the window always holds the last 3 runs) and cleared by a run that tells. Fewer runs where
+   * 3 gaps pass CloudWatch's 7 days; none below 2. CloudWatch counts every real point of its
+   * evaluation range, which reaches a little beyond EvaluationPeriods when points are few, so at
+   * the edge a fourth run back may count (3 of the last 4). Points are hourly (Minimum): a run
+   * every few minutes counts by the hour. A run that did not finish writes no point: the
+   * watchers' case.
    * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html
    */
   private watchUndetermined(gap: number | undefined, cliOptions: string) {
     if (gap === undefined) return; // the runs-stopped watcher warns about such a schedule
-    const hours = Math.ceil(gap);
-    const runs = Math.min(UNDETERMINED_RUNS, Math.floor(MAX_EVALUATION_HOURS / hours + 0.5));
+    const hoursPerRun = Math.max(1, gap);
+    const runs = Math.min(UNDETERMINED_RUNS, Math.floor(MAX_EVALUATION_HOURS / hoursPerRun));
     if (runs < 2) return;
-    const periods = Math.ceil((runs - 0.5) * hours);
+    const periods = Math.ceil(runs * hoursPerRun);
     this.alarm('UndeterminedAlarm', this.metricChecksUndetermined('all'), {
       alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${periods} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
       threshold: 1,

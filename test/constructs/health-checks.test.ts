@@ -344,7 +344,7 @@ describe('HealthChecks', () => {
    * evaluation range, up to `hour`, breach; OK otherwise. With fewer real points than
    * EvaluationPeriods, CloudWatch counts every real point of its evaluation range, which reaches
    * `extra` periods further back than EvaluationPeriods (by how much for 1-hour periods, AWS does
-   * not say): the tests below hold for no extra and for up to half a gap less one.
+   * not say).
    * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html
    */
   function stateAt(alarm: Alarm, points: Map<number, number>, hour: number, extra: number): 'ALARM' | 'OK' {
@@ -362,15 +362,22 @@ describe('HealthChecks', () => {
     return breaching >= Number(p.DatapointsToAlarm) ? 'ALARM' : 'OK';
   }
 
+  /** The hours in ALARM up to `until`, for daily runs at 06:00 whose counts are `days` (undefined: no run finished). */
+  function alarmHours(alarm: Alarm, days: (number | undefined)[], extra: number, until: number): number[] {
+    const points = new Map<number, number>();
+    days.forEach((value, day) => value !== undefined && points.set(day * 24 + 6, value));
+    return Array.from({ length: until + 1 }, (_, hour) => hour).filter(
+      (hour) => stateAt(alarm, points, hour, extra) === 'ALARM',
+    );
+  }
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const undeterminedAlarm = (template: Template) =>
+    alarmsOf(template).find((a) => a.Properties.MetricName === 'ChecksUndetermined')!;
+
   // A check that could not tell publishes no point, so its own alarm keeps its state: right for a
   // day (SES throttling one login), blind for a week (a resolver that never answers the function).
-  test.each<[string, (number | undefined)[], ('ALARM' | 'OK')[]]>([
-    ['three daily runs in a row', [1, 1, 1, 0], ['OK', 'OK', 'ALARM', 'OK']],
-    ['a run that could tell between them', [1, 1, 0, 1, 1], ['OK', 'OK', 'OK', 'OK', 'OK']],
-    ['a run that did not finish between them', [1, undefined, 1, 1, 1], ['OK', 'OK', 'OK', 'OK', 'ALARM']],
-    ['two checks at once, on two days', [2, 2, 0], ['OK', 'OK', 'OK']],
-  ])('checks that keep not telling raise an alarm: %s', (_name, days, states) => {
-    const alarm = alarmsOf(build().template).find((a) => a.Properties.MetricName === 'ChecksUndetermined')!;
+  test('checks that keep not telling: ALARM on the third daily run, held every hour while they go on, cleared by a run that tells', () => {
+    const alarm = undeterminedAlarm(build().template);
     expect(alarm.Properties).toMatchObject({
       Namespace: 'SesSmtp/Health',
       Dimensions: [
@@ -378,32 +385,40 @@ describe('HealthChecks', () => {
         { Name: 'Run', Value: 'all' },
       ],
       Statistic: 'Minimum',
-      EvaluationPeriods: 60,
+      EvaluationPeriods: 72,
       DatapointsToAlarm: 3,
       AlarmActions: [{ Ref: expect.stringMatching(/^Topic/) }],
       OKActions: [{ Ref: expect.stringMatching(/^Topic/) }],
     });
     expect(text(alarm.Properties.AlarmDescription)).toBe(
-      `SES SMTP health checks could not tell in 3 runs of every check within 60 hours (environment prod): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (<token>) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${OPTIONS} runs the same checks from where you are.`,
+      `SES SMTP health checks could not tell in 3 runs of every check within 72 hours (environment prod): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (<token>) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${OPTIONS} runs the same checks from where you are.`,
     );
-    // The daily run at 06:00 of each day; CloudWatch's verdict right after it.
-    for (const extra of [0, 11]) {
-      const points = new Map<number, number>();
-      const seen = days.map((value, day) => {
-        if (value !== undefined) points.set(day * 24 + 6, value);
-        return stateAt(alarm, points, day * 24 + 6, extra);
-      });
-      expect([extra, seen]).toEqual([extra, states]);
-    }
+    // Five days that could not tell, then runs that tell (06:00 on day 5 is hour 126).
+    const days = [1, 1, 1, 1, 1, 0, 0];
+    expect(alarmHours(alarm, days, 0, 200)).toEqual(range(54, 125));
+    // CloudWatch looking a few hours further back: the same ALARM, cleared that much later.
+    expect(alarmHours(alarm, days, 3, 200)).toEqual(range(54, 128));
+    // Two checks at once count as one run.
+    expect(alarmHours(alarm, [2, 2, 0, 0], 0, 120)).toEqual([]);
+  });
+
+  test.each<[string, (number | undefined)[]]>([
+    ['a run that could tell between them', [1, 1, 0, 1, 1, 0]],
+    ['a run that did not finish between them', [1, undefined, 1, 1, 0]],
+  ])('checks that keep not telling: no ALARM with %s (within 72 hours, 2 runs)', (_name, days) => {
+    expect(alarmHours(undeterminedAlarm(build().template), days, 0, days.length * 24)).toEqual([]);
   });
 
   test.each<[string, events.Schedule, [number, number] | undefined]>([
-    ['every 6 hours', events.Schedule.rate(Duration.hours(6)), [15, 3]],
-    // Up to 62.25 hours apart (Friday 17:45 to Monday 08:00): 3 runs in 158 hours.
-    ['weekdays every 15 minutes', events.Schedule.expression('cron(0/15 8-17 ? * MON-FRI *)'), [158, 3]],
-    ['every 4 days', events.Schedule.rate(Duration.days(4)), [144, 2]],
-    // 2 runs and half a gap pass 7 days: one run that could not tell is no alarm.
-    ['every 5 days', events.Schedule.rate(Duration.days(5)), undefined],
+    ['every 6 hours', events.Schedule.rate(Duration.hours(6)), [18, 3]],
+    // Several runs an hour: hourly points (Minimum), so 3 hours in which every run could not tell.
+    ['every 15 minutes', events.Schedule.rate(Duration.minutes(15)), [3, 3]],
+    ['every 90 minutes', events.Schedule.rate(Duration.minutes(90)), [5, 3]],
+    // Up to 62.25 hours apart (Friday 17:45 to Monday 08:00): 3 gaps pass 7 days, 2 runs.
+    ['weekdays every 15 minutes', events.Schedule.expression('cron(0/15 8-17 ? * MON-FRI *)'), [125, 2]],
+    ['every 3 days', events.Schedule.rate(Duration.days(3)), [144, 2]],
+    // 2 gaps pass 7 days: one run that could not tell is no alarm.
+    ['every 4 days', events.Schedule.rate(Duration.days(4)), undefined],
   ])('the alarm on checks that keep not telling spans the schedule: %s', (_name, schedule, expected) => {
     const alarms = alarmsOf(build({ schedule }).template).filter(
       (a) => a.Properties.MetricName === 'ChecksUndetermined',
