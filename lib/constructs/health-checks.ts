@@ -388,21 +388,22 @@ export class HealthChecks extends Construct {
    * does not answer, SMTP's temporary answers, a consent lookup that fails): such a check publishes
    * no point, so its alarm keeps the last state, which is right for a day and blind for a week.
    * ALARM when UNDETERMINED_RUNS runs of every check within as many of the schedule's longest gaps
-   * (72 hours for rate(1 day)) each had a check that could not tell: 3 in a row, held while they go
-   * on (the window always holds the last 3 runs) and cleared by a run that tells. Fewer runs where
-   * 3 gaps pass CloudWatch's 7 days; none below 2. CloudWatch counts every real point of its
-   * evaluation range, which reaches a little beyond EvaluationPeriods when points are few, so at
-   * the edge a fourth run back may count (3 of the last 4). Points are hourly (Minimum): a run
-   * every few minutes counts by the hour. A run that did not finish writes no point: the
-   * watchers' case.
+   * and an hour (73 hours for rate(1 day)) each had a check that could not tell. The window always
+   * holds the last 3 runs, so the alarm stays on while they go on, even when a run's time crosses
+   * an hour's edge; it may hold a fourth (3 of the last 4 runs alarm), as CloudWatch counts every
+   * real point of its evaluation range, which reaches a little further when points are few. A run
+   * that tells clears it within about an hour. Fewer runs where 3 gaps pass CloudWatch's 7 days;
+   * none below 2. Points are hourly (Minimum): a run every few minutes counts by the hour. A run
+   * that did not finish writes no point: the watchers' case.
    * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html
    */
   private watchUndetermined(gap: number | undefined, cliOptions: string) {
     if (gap === undefined) return; // the runs-stopped watcher warns about such a schedule
     const hoursPerRun = Math.max(1, gap);
-    const runs = Math.min(UNDETERMINED_RUNS, Math.floor(MAX_EVALUATION_HOURS / hoursPerRun));
+    // The hour more keeps the oldest of the runs in while a later run lands an hour later.
+    const runs = Math.min(UNDETERMINED_RUNS, Math.floor((MAX_EVALUATION_HOURS - 1) / hoursPerRun));
     if (runs < 2) return;
-    const periods = Math.ceil(runs * hoursPerRun);
+    const periods = Math.ceil(runs * hoursPerRun) + 1;
     this.alarm('UndeterminedAlarm', this.metricChecksUndetermined('all'), {
       alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${periods} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
       threshold: 1,
