@@ -3,7 +3,7 @@ import { Annotations, App, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { deployAccessPlan } from './config/github';
-import { ConfigError, configPathValue, DEFAULT_CONFIG_PATH, loadConfig } from './config/load';
+import { ConfigError, configPathValue, loadConfig } from './config/load';
 import { DeployAccessStack } from './deploy-access-stack';
 import { SesSmtpStack } from './ses-smtp-stack';
 import { stackName } from './stack-name';
@@ -52,8 +52,7 @@ function contextSwitch(app: App, name: string, fallback: boolean): boolean {
  * ConfigError for a bad file or switch.
  */
 export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmtpStack[] {
-  const given: unknown = app.node.tryGetContext('config');
-  const configPath = given === undefined ? DEFAULT_CONFIG_PATH : configPathValue(given, 'context "config"');
+  const configPath = configPathValue(app.node.tryGetContext('config'), 'context "config"');
   const only = app.node.tryGetContext('env') as string | undefined;
   const nag = contextSwitch(app, 'nag', true);
   if (!nag && env.CI && env.CI !== 'false') {

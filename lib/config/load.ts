@@ -48,14 +48,17 @@ export function projectConfigPath(dir = '.'): string {
   } catch (e) {
     throw new ConfigError([`${cdkJson}: not JSON (${(e as Error).message}): fix its syntax`]);
   }
-  if (config === undefined) return nodePath.join(dir, DEFAULT_CONFIG_PATH);
   const value = configPathValue(config, `${cdkJson}: context "config"`);
   // As the app reads it: relative to the project directory, or absolute.
   return nodePath.isAbsolute(value) ? value : nodePath.join(dir, value);
 }
 
-/** `value`, a path of the environments file given as `where`, or a ConfigError saying what it must be. */
+/**
+ * The environments file `value` names (given as `where`): DEFAULT_CONFIG_PATH when it is not set,
+ * a ConfigError saying what it must be when it is not a path.
+ */
 export function configPathValue(value: unknown, where: string): string {
+  if (value === undefined) return DEFAULT_CONFIG_PATH;
   if (typeof value !== 'string' || value.trim() === '') {
     throw new ConfigError([
       `${where}: got ${JSON.stringify(value)}, expected the path of the environments file, like "${DEFAULT_CONFIG_PATH}"`,
