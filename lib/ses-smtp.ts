@@ -301,8 +301,12 @@ export class SesSmtp extends Construct {
     });
     new CfnOutput(this, 'FeedbackTopicArn', { value: this.feedback.topic.topicArn });
     new CfnOutput(this, 'FeedbackDeadLetterQueueArn', { value: this.feedback.deadLetterQueue.queueArn });
-    if (this.feedback.appQueue)
+    if (this.feedback.appQueue && this.feedback.appDeadLetterQueue) {
       new CfnOutput(this, 'AppFeedbackQueueUrl', { value: this.feedback.appQueue.queueUrl });
+      new CfnOutput(this, 'AppFeedbackDeadLetterQueueArn', {
+        value: this.feedback.appDeadLetterQueue.queueArn,
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     // The health-check function, whose settings `ses-smtp doctor` and `dns` read for a stack
     // without an environments file.

@@ -53,6 +53,32 @@ describe('SesSmtpStack', () => {
     expect(JSON.stringify(outputs)).not.toMatch(/password|SecretAccessKey|AKIA/i);
   });
 
+  test("with an app queue: its URL and its dead-letter queue's ARN are outputs, and the dead letters alarm", () => {
+    const { template } = synthStack({ feedback: { appQueue: true } });
+    const outputs = template.findOutputs('*');
+    const queueId = (suffix: string) =>
+      Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+        new RegExp(`^SendingFeedback${suffix}[0-9A-F]{8}$`).test(id),
+      );
+    const deadLetters = { 'Fn::GetAtt': [queueId('AppDeadLetterQueue'), 'Arn'] };
+    expect(outputs.AppFeedbackQueueUrl.Value).toEqual({ Ref: queueId('AppQueue') });
+    expect(outputs.AppFeedbackDeadLetterQueueArn.Value).toEqual(deadLetters);
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      a.Properties.AlarmDescription?.['Fn::Join']?.[1]?.[0]?.startsWith?.(
+        "Bounce/complaint events in the app's",
+      ),
+    );
+    expect(alarm?.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('AppDeadLetterQueue'), 'QueueName'] } },
+      ],
+      AlarmActions: [{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }],
+    });
+    expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toContain(JSON.stringify(deadLetters));
+    expect(synthStack().template.findOutputs('*').AppFeedbackDeadLetterQueueArn).toBeUndefined();
+  });
+
   // Without an environments file, ses-smtp doctor and dns read the settings from that function
   // (with health.enabled false there is none: test/constructs/health-checks.test.ts).
   test("the health-check function's name is an output", () => {

@@ -97,7 +97,12 @@ describe('SesSmtp', () => {
   test('every alarm description fits CloudWatch (1024 characters) with the longest names', () => {
     const name = `S${'x'.repeat(127)}`; // CloudFormation's longest stack name
     const stack = new Stack(testApp(), name, { env: { account: '123456789012', region: 'ap-southeast-1' } });
-    new SesSmtp(stack, 'Mail', { ...PROPS, environmentName: `e${'x'.repeat(30)}` });
+    // With the app queue: its dead-letter alarm too.
+    new SesSmtp(stack, 'Mail', {
+      ...PROPS,
+      environmentName: `e${'x'.repeat(30)}`,
+      feedback: { appQueue: true },
+    } as SesSmtpProps);
     // The alarms' descriptions resolved as a synth would (without the rest of the synth).
     const resources = Object.fromEntries(
       stack.node

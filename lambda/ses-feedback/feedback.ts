@@ -7,6 +7,8 @@
  * @see https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html
  */
 
+import { EMAIL_RE } from '../../lib/config/syntax';
+
 /** SQS bodies above this are refused before parsing (SES events are a few KiB; 256 KiB is SNS's limit). */
 export const MAX_BODY_BYTES = 256 * 1024;
 /** SES sends to at most 50 recipients per message; more is not an SES event. */
@@ -84,7 +86,6 @@ const NOTIFICATION_TYPES = new Map<string, string>([
   ['AmazonSnsSubscriptionSucceeded', 'SubscriptionSucceeded'],
 ]);
 const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
-const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
 /** SES marks feedback for an address that is already on the account suppression list. */
 const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
 
@@ -265,7 +266,12 @@ function summary(mail: Json): MailSummary | undefined {
   return Object.keys(result).length ? result : undefined;
 }
 
-/** Valid addresses of a recipient list; entries without a usable address are counted, not refused. */
+/**
+ * Valid addresses of a recipient list; entries without a usable address are counted, not refused.
+ * An address is what SES sends to (EMAIL_RE, the environments file's rule): a quoted local part
+ * ("john doe"@example.com) is one; a redaction placeholder, a bare name or a UTF-8 local part (SES
+ * has no SMTPUTF8) is not.
+ */
 function addresses(list: unknown[], what: string): { valid: string[]; redacted: number } {
   if (list.length > MAX_RECIPIENTS)
     throw new MalformedMessageError(`${what} has ${list.length} entries, more than ${MAX_RECIPIENTS}`);
@@ -273,7 +279,7 @@ function addresses(list: unknown[], what: string): { valid: string[]; redacted: 
   let redacted = 0;
   for (const entry of list) {
     const address = isObject(entry) ? entry.emailAddress : undefined;
-    if (typeof address === 'string' && ADDRESS.test(address.trim())) valid.push(address.trim());
+    if (typeof address === 'string' && EMAIL_RE.test(address.trim())) valid.push(address.trim());
     else redacted++;
   }
   return { valid: [...new Set(valid)], redacted };

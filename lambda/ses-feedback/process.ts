@@ -60,8 +60,11 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
     if (outOfTime(deps.timeLeftMs)) {
       const deferred = records.slice(index);
       deps.metrics.add('DeferredRecords', deferred.length);
+      // Their ids: a message deferred on each of its receives reaches the dead-letter queue never
+      // tried, and this line is the only one that names it (at most a batch, 10 ids).
       deps.log.warn('the invocation is nearly out of time: the rest of the batch goes back to the queue', {
         deferred: deferred.length,
+        sqsMessageIds: deferred.map((r) => r.messageId),
       });
       failures.push(...deferred.map((r) => ({ itemIdentifier: r.messageId })));
       break;

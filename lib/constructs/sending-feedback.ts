@@ -46,6 +46,9 @@ export interface SendingFeedbackProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** How long the app queue keeps an event its app has not taken (its dead-letter queue: 14 days). */
+export const APP_QUEUE_RETENTION_DAYS = 7;
+
 /** Namespace of the handler's own metrics, defined once with the handler's metric writer. */
 export const FEEDBACK_METRICS_NAMESPACE = FEEDBACK_NAMESPACE;
 
@@ -57,6 +60,8 @@ export interface IFeedbackMonitoring {
   readonly handlerFunctionName?: string;
   /** ARN of the dead-letter queue, for the command the dead-letter alarm's text gives. */
   readonly deadLetterQueueArn?: string;
+  /** ARN of the app queue's dead-letter queue, when there is an app queue: for its alarm's text. */
+  readonly appDeadLetterQueueArn?: string;
   /** The configuration set's bounce or complaint rate (a fraction), maximum per hour. */
   metricReputationRate(rate: ReputationRate, options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
@@ -75,6 +80,11 @@ export interface IFeedbackMonitoring {
    * queue). Optional, as metricOldestMessageAge; without it, no alarm.
    */
   metricDeliveryFailures?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Messages in the app queue's dead-letter queue: events the app's consumer failed on every
+   * receive. Undefined without an app queue; optional, as metricOldestMessageAge.
+   */
+  metricAppDeadLetters?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
   /** A count the handler publishes: events handled, or recipients it suppressed. */
   metricHandled(
     metricName: 'Events' | 'RecipientsSuppressed',
@@ -105,6 +115,8 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly handler: lambda.Function;
   /** The app's own copy of the events, when asked for. */
   public readonly appQueue?: sqs.Queue;
+  /** Where the app queue's messages go after the app failed on them `maxReceiveCount` times. */
+  public readonly appDeadLetterQueue?: sqs.Queue;
   /** The event types published, as configured on the event destination. */
   public readonly events: ses.EmailSendingEvent[];
   public readonly configurationSetName: string;
@@ -226,16 +238,21 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       );
     }
     if (props.appQueue) {
-      const appDeadLetterQueue = new sqs.Queue(this, 'AppDeadLetterQueue', {
+      this.appDeadLetterQueue = new sqs.Queue(this, 'AppDeadLetterQueue', {
         encryptionMasterKey: key,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
+      // A message keeps its first enqueue time in a standard queue's dead-letter queue, which
+      // expires it by that time: with both at 14 days, an event the app fails on late in its
+      // fortnight would vanish from the dead-letter queue soon after it arrives. 7 days here leave
+      // it at least 7 there, as AWS advises (dead-letter retention longer than the source's).
+      // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
       this.appQueue = new sqs.Queue(this, 'AppQueue', {
         encryptionMasterKey: key,
         enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-        deadLetterQueue: { queue: appDeadLetterQueue, maxReceiveCount },
+        retentionPeriod: Duration.days(APP_QUEUE_RETENTION_DAYS),
+        deadLetterQueue: { queue: this.appDeadLetterQueue, maxReceiveCount },
       });
       this.subscribe(this.appQueue, raw);
     }
@@ -286,6 +303,14 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
 
   public metricDeliveryFailures(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.topic.metricNumberOfNotificationsFailed(fiveMinutes('Sum', options));
+  }
+
+  public get appDeadLetterQueueArn(): string | undefined {
+    return this.appDeadLetterQueue?.queueArn;
+  }
+
+  public metricAppDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
+    return this.appDeadLetterQueue?.metricApproximateNumberOfMessagesVisible(fiveMinutes('Maximum', options));
   }
 
   public metricOldestMessageAge(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

@@ -2,10 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSRecord } from 'aws-lambda';
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { processBatch } from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
@@ -218,6 +219,25 @@ describe('SendingFeedback', () => {
     expect(feedback.appQueue).toBeDefined();
   });
 
+  // A standard queue's dead-letter queue expires a message by its first enqueue time: it must keep
+  // messages longer than the queue it takes them from, or they vanish soon after they arrive.
+  test('each dead-letter queue keeps messages longer than the queue it takes them from', () => {
+    const { template, feedback } = build({ appQueue: true });
+    const queues = template.findResources('AWS::SQS::Queue');
+    const retention = (queue: sqs.IQueue | undefined) =>
+      queues[Stack.of(queue!).getLogicalId(queue!.node.defaultChild as CfnElement)].Properties
+        .MessageRetentionPeriod as number;
+    for (const [source, deadLetters] of [
+      [feedback.queue, feedback.deadLetterQueue],
+      [feedback.appQueue, feedback.appDeadLetterQueue],
+    ]) {
+      expect(retention(deadLetters)).toBe(14 * 86400);
+      expect(retention(source)).toBeLessThan(retention(deadLetters));
+    }
+    expect(feedback.metricAppDeadLetters()).toBeDefined();
+    expect(build().feedback.metricAppDeadLetters()).toBeUndefined();
+  });
+
   test('without them, no extra subscription or queue', () => {
     const { template, feedback } = build();
     template.resourceCountIs('AWS::SNS::Subscription', 1);
@@ -301,7 +321,12 @@ test("every feedback metric the handler writes is found by the dashboard's SEARC
 
   for (const name of ['Events', 'RecipientsSuppressed'] as const) {
     const expression = (feedback.metricHandled(name) as cloudwatch.MathExpression).expression;
-    const search = /SEARCH\('\{([^}]+)\} MetricName="([^"]+)" Environment="([^"]+)"'/.exec(expression);
+    // The total over every dimension combination: SUM of the series, each the Sum of an hour's points
+    // (MAX or Average would graph one combination's count, or a mean of them, as the total).
+    const search =
+      /^SUM\(SEARCH\('\{([^}]+)\} MetricName="([^"]+)" Environment="([^"]+)"', 'Sum', 3600\)\)$/.exec(
+        expression,
+      );
     expect(search).not.toBeNull();
     const [namespace, ...schema] = search![1].split(',');
     expect([namespace, search![2], search![3]]).toEqual([FEEDBACK_NAMESPACE, name, 'test']);

@@ -123,6 +123,78 @@ describe('feedback decisions on the sample events', () => {
     expect(decide(fixture('own_event_delivery')).mail).toBeUndefined();
   });
 
+  // The strings of the SES guide's "Contents of event data" and "Notification contents" pages, as
+  // SES writes them ("Rendering Failure" with a space), to the EventType dimension of the metrics.
+  // An event type the handler did not know would fail every receive and end in the dead-letter
+  // queue: REJECT and RENDERING_FAILURE are `feedback.additionalEvents` choices.
+  test.each([
+    ['eventType', 'Bounce', 'Bounce'],
+    ['eventType', 'Complaint', 'Complaint'],
+    ['eventType', 'Delivery', 'Delivery'],
+    ['eventType', 'Send', 'Send'],
+    ['eventType', 'Reject', 'Reject'],
+    ['eventType', 'Open', 'Open'],
+    ['eventType', 'Click', 'Click'],
+    ['eventType', 'Rendering Failure', 'RenderingFailure'],
+    ['eventType', 'DeliveryDelay', 'DeliveryDelay'],
+    ['eventType', 'Subscription', 'Subscription'],
+    ['notificationType', 'Bounce', 'Bounce'],
+    ['notificationType', 'Complaint', 'Complaint'],
+    ['notificationType', 'Delivery', 'Delivery'],
+    ['notificationType', 'AmazonSnsSubscriptionSucceeded', 'SubscriptionSucceeded'],
+  ])('%s "%s" is the event type %s', (key, value, eventType) => {
+    const base = fixture(
+      value === 'Complaint' ? 'ses_event_complaint' : 'ses_event_bounce_permanent',
+    ) as Record<string, unknown>;
+    const { eventType: _e, ...rest } = base;
+    expect(decide({ ...rest, [key]: value }).eventType).toBe(eventType);
+  });
+
+  test('an Undetermined bounce is counted, not suppressed: only a Permanent one is', () => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: Record<string, unknown> };
+    event.bounce.bounceType = 'Undetermined';
+    event.bounce.bounceSubType = 'Undetermined';
+    expect(decide(event)).toMatchObject({
+      bounceType: 'Undetermined',
+      suppress: [],
+      notSuppressed: 1,
+      note: 'Undetermined bounce: counted, not suppressed',
+    });
+  });
+
+  // EMAIL_RE, the environments file's rule: what SES sends to. A quoted local part (RFC 5321
+  // §4.1.2) is an address; SES has no SMTPUTF8, so a UTF-8 local part cannot be one it sent to.
+  test.each([
+    ['"john doe"@example.com', true],
+    ['"a,b@c"@example.com', true],
+    ['First.Last+tag@Example.COM', true],
+    ["o'brien@example.co.uk", true],
+    ['user@xn--bcher-kva.example', true],
+    ['josé@example.com', false],
+    ['Name <user@example.com>', false],
+    ['user@example', false],
+    ['user@[192.0.2.1]', false],
+    ['a@b@example.com', false],
+    ['redacted', false],
+  ])('the bounced recipient %s is an address: %s', (address, valid) => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients = [{ emailAddress: address, status: '5.1.1' }];
+    expect(decide(event)).toMatchObject({
+      suppress: valid ? [{ address, reason: 'BOUNCE' }] : [],
+      redacted: valid ? 0 : 1,
+    });
+  });
+
+  test('a recipient named twice in one bounce is suppressed once (surrounding spaces trimmed)', () => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients = [
+      { emailAddress: 'twice@example.org' },
+      { emailAddress: ' twice@example.org ' },
+      { emailAddress: 'once@example.org' },
+    ];
+    expect(decide(event).suppress.map((s) => s.address)).toEqual(['twice@example.org', 'once@example.org']);
+  });
+
   test('transient bounce: both recipients counted, none suppressed', () => {
     expect(decide(fixture('ses_event_bounce_transient'))).toMatchObject({
       notSuppressed: 2,
@@ -281,9 +353,11 @@ describe('processBatch', () => {
     expect(list.entries.size).toBe(251);
     // The sixth record's first address is on the list too: counted by the receive that finishes it.
     expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 250, DeferredRecords: 4 });
-    expect(
-      logs.some((l) => l.includes('nearly out of time: the rest of the batch goes back to the queue')),
-    ).toBe(true);
+    const deferredLine = logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.message?.includes('nearly out of time: the rest of the batch goes back to the queue'));
+    // The ids of the records never tried: the one line that names them, for the dead-letter runbook.
+    expect(deferredLine).toMatchObject({ deferred: 4, sqsMessageIds: ['m6', 'm7', 'm8', 'm9'] });
 
     elapsed = 0;
     const retried = bounces.filter((b) => failures.some((f) => f.itemIdentifier === b.messageId));

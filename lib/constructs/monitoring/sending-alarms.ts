@@ -120,6 +120,19 @@ export class SendingAlarms extends Construct {
           `Read the feedback handler's logs for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
       ),
     );
+    // The app's own copy of the events: its consumer is the app's, its dead-letter queue is ours,
+    // and nobody else looks there before SQS deletes what it holds.
+    const appDeadLetters = feedback.metricAppDeadLetters?.();
+    if (appDeadLetters) {
+      add(
+        alarms.alarmOnAny(
+          'AppFeedbackDeadLettersAlarm',
+          appDeadLetters,
+          `Bounce/complaint events in the app's feedback queue failed every receive of the app's consumer and wait in the app queue's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it reached the app queue. ` +
+            `The suppression list is not affected (the stack's own handler takes its own copy). Read the app consumer's logs, fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.appDeadLetterQueueArn ?? '<AppFeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
+        ),
+      );
+    }
     // A handler that takes no messages fails none and dead-letters none. Retries of a failing
     // message take at most maxReceiveCount x 3 minutes (its visibility timeout) before the DLQ.
     const oldestMessageAge = feedback.metricOldestMessageAge?.();

@@ -108,6 +108,32 @@ describe('SendingAlarms', () => {
     );
   });
 
+  test("an app queue's dead letters raise an alarm that gives the move command; none without an app queue", () => {
+    const arn = 'arn:aws:sqs:eu-west-1:123456789012:app-dead-letters';
+    const withApp = build({
+      feedback: {
+        ...feedback,
+        appDeadLetterQueueArn: arn,
+        metricAppDeadLetters: () => count('AppDeadLetters'),
+      },
+    });
+    expect(withApp.alarms.alarms).toHaveLength(15);
+    expect(alarmList(withApp.template).find((a) => a.MetricName === 'AppDeadLetters')).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringMatching(
+        new RegExp(
+          `^Bounce/complaint events in the app's feedback queue failed every receive .*deletes each 14 days .*` +
+            `\\(aws sqs start-message-move-task --source-arn ${arn} --region eu-west-1\\)\\.$`,
+        ),
+      ),
+    });
+    // A SendingFeedback without an app queue answers undefined: no alarm.
+    const without = build({ feedback: { ...feedback, metricAppDeadLetters: () => undefined } });
+    expect(without.alarms.alarms).toHaveLength(14);
+  });
+
   test("the queue-age alarm names the handler's event source mappings in the stack's Region", () => {
     const description = alarmList(
       build({ feedback: { ...feedback, handlerFunctionName: 'handler-fn' } }).template,
