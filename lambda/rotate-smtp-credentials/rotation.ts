@@ -332,6 +332,65 @@ async function failIfPendingKeyIsUnusable(
 }
 
 /**
+ * How long a rotation may keep failing its SMTP login before testSecret gives it up: far past IAM's
+ * propagation of a new key (seconds to tens of seconds; each testSecret retries for 150 s).
+ */
+export const PENDING_GIVE_UP_MS = 60 * 60_000;
+
+/**
+ * AWSPENDING's key exists and is active, yet SES still refuses it (or cannot be reached) an hour
+ * after the rotation started: not propagation. A version's value never changes, and Secrets
+ * Manager retries and reattempts only this version while AWSPENDING sits on it, refusing every new
+ * rotation (`ses-smtp rotate` too): a password derived wrongly, or an SMTP port the function cannot
+ * reach, would hold the secret there for good, fixed or not. So the version is given up: AWSPENDING
+ * cleared and its key deleted (no app has it: it never was AWSCURRENT), and the step fails with
+ * what to do. Secrets Manager's own retries within the hour keep their chance.
+ */
+async function giveUpIfPendingIsOld(
+  secretId: string,
+  token: string,
+  pending: SmtpSecret,
+  createdAt: Date | undefined,
+  loginError: unknown,
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
+  const now = deps.now?.() ?? new Date();
+  if (!createdAt || now.getTime() - createdAt.getTime() < PENDING_GIVE_UP_MS) return;
+  await clearPending(deps.secrets, secretId, token);
+  const accessKeyId = pending.username;
+  // A key AWSCURRENT or AWSPREVIOUS also names is one an app may have: never deleted here.
+  const named = await Promise.all(
+    [CURRENT, PREVIOUS].map(async (VersionStage) =>
+      parseSecret(await secretString(deps.secrets, secretId, { VersionStage })),
+    ),
+  );
+  let deleted = false;
+  if (!named.some((secret) => secret?.username === accessKeyId)) {
+    try {
+      await deps.iam.send(
+        new DeleteAccessKeyCommand({ UserName: deps.settings.userName, AccessKeyId: accessKeyId }),
+      );
+      deleted = true;
+    } catch (error) {
+      // The next rotation's createSecret deletes it as a key of no version.
+      if (!isGone(error))
+        log.warn('could not delete the given-up AWSPENDING key', { accessKeyId, ...describeError(error) });
+    }
+  }
+  const minutes = Math.round((now.getTime() - createdAt.getTime()) / 60_000);
+  log.error('AWSPENDING still fails its SMTP login long after the rotation started: gave it up', {
+    accessKeyId,
+    startedAt: createdAt.toISOString(),
+    deletedKey: deleted,
+  });
+  throw new Error(
+    `AWSPENDING version ${token} of secret ${secretId} (access key ${accessKeyId}) still fails its SMTP login ${minutes} minutes after the rotation started, longer than IAM takes to make a key work: ${(loginError as Error).message}. ` +
+      `AWSPENDING is cleared${deleted ? ' and its key deleted' : ''}; AWSCURRENT is unchanged. Fix the cause (this function's log has each attempt), then rotate again (${rotateCommand(deps.settings, secretId)}).`,
+  );
+}
+
+/**
  * The stale-use guard: a key that SES used within the quiet period, after the current credentials
  * replaced it, is still configured in an app (the guide's .env / Heroku path keeps the credentials
  * it was given). Deleting it would stop that app's mail without warning, so by default the step
@@ -434,7 +493,11 @@ function sinceReplaced(replacedAt: Date, now: Date): string {
 }
 
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
-  const pending = await pendingValue(deps.secrets, secretId, token);
+  const version = await readSecretVersion(deps.secrets, secretId, {
+    VersionId: token,
+    VersionStage: PENDING,
+  });
+  const pending = parseSecret(version?.SecretString);
   if (!pending) throw new Error(`No AWSPENDING credentials for version ${token} of secret ${secretId}`);
   const started = Date.now();
   try {
@@ -443,6 +506,7 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps, l
     // Asked only now: IAM lists a new key with a delay (eventual consistency), and the logins
     // have given it time. A key that is gone or deactivated explains the refusals.
     await failIfPendingKeyIsUnusable(secretId, token, pending, deps, log);
+    await giveUpIfPendingIsOld(secretId, token, pending, version?.CreatedDate, error, deps, log);
     throw error;
   }
   log.info('SMTP login with the AWSPENDING credentials succeeded', {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  PENDING_GIVE_UP_MS,
   PreviousKeyInUseError,
   PreviousKeyReplacedRecentlyError,
   rotate,
@@ -422,6 +423,60 @@ describe('rotation of SMTP credentials', () => {
     await expect(runRotation('v2')).rejects.toThrow('535 Authentication Credentials Invalid');
     expect(sm.stagesOf('AWSCURRENT')).toBe(before);
     expectCurrentLogsIn();
+  });
+
+  // Secrets Manager retries and reattempts only the version AWSPENDING sits on, and refuses every
+  // new rotation while it does: a stored value SES never takes would hold the secret there for good.
+  test('a pending version SES never accepts (password derived for another Region) is given up after an hour; fixed, the next rotation works', async () => {
+    await runRotation('v1');
+    const before = current()!;
+    deps = { ...deps, settings: { ...deps.settings, region: 'us-east-1' } };
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    await step('setSecret', 'v2');
+    const pending = parseSecret(sm.versions.get('v2')?.value)!;
+    deps = { ...deps, settings: { ...deps.settings, region: REGION } };
+
+    // Within the hour, each retry keeps the version: a new key may still be propagating.
+    clock += PENDING_GIVE_UP_MS - 60_000;
+    await expect(step('testSecret', 'v2')).rejects.toThrow('535 Authentication Credentials Invalid');
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
+    expect(iam.keys.has(pending.username)).toBe(true);
+
+    clock += 60_000;
+    await expect(step('testSecret', 'v2')).rejects.toThrow(
+      `AWSPENDING version v2 of secret ${ARN} (access key ${pending.username}) still fails its SMTP login 60 minutes after the rotation started, longer than IAM takes to make a key work: Invalid login: 535 Authentication Credentials Invalid. ` +
+        `AWSPENDING is cleared and its key deleted; AWSCURRENT is unchanged. Fix the cause (this function's log has each attempt), then rotate again (ses-smtp rotate --stack Mail --region eu-west-1).`,
+    );
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    expect(iam.deleted).toEqual([pending.username]);
+    expect(current()).toEqual(before);
+    expectCurrentLogsIn();
+    // Secrets Manager's later retries of v2 end at once, naming why.
+    await expect(step('testSecret', 'v2')).rejects.toThrow('has no stage for rotation');
+
+    await runRotation('v3');
+    expect(expectCurrentLogsIn().username).not.toBe(before.username);
+    expect(sesAccepts(before.username, before.password)).toBe(true);
+    expect(iam.keys.size).toBe(2);
+  });
+
+  test('giving up a pending version never deletes a key AWSCURRENT names', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    sm.putSecretValue({
+      SecretId: ARN,
+      ClientRequestToken: 'v2',
+      SecretString: sm.valueAt('AWSCURRENT'),
+      VersionStages: ['AWSPENDING'],
+    });
+    deps = { ...deps, verifyLogin: async () => Promise.reject(rejectLikeSes()) };
+    clock += PENDING_GIVE_UP_MS;
+    await expect(step('testSecret', 'v2')).rejects.toThrow(
+      /still fails its SMTP login 60 minutes after the rotation started, .* AWSPENDING is cleared; AWSCURRENT is unchanged/,
+    );
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    expect(iam.deleted).toEqual([]);
   });
 
   describe('standard checks on every step', () => {
