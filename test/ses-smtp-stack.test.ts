@@ -70,12 +70,19 @@ describe('SesSmtpStack', () => {
     );
     expect(alarm?.Properties).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
       Dimensions: [
         { Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId('AppDeadLetterQueue'), 'QueueName'] } },
       ],
       AlarmActions: [{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }],
     });
     expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toContain(JSON.stringify(deadLetters));
+    const age = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) =>
+        a.Properties.MetricName === 'ApproximateAgeOfOldestMessage' &&
+        JSON.stringify(a.Properties.Dimensions).includes(queueId('AppQueue')!),
+    );
+    expect(age?.Properties).toMatchObject({ Statistic: 'Maximum', Threshold: 3 * 86400, Period: 300 });
     expect(synthStack().template.findOutputs('*').AppFeedbackDeadLetterQueueArn).toBeUndefined();
   });
 

@@ -7,7 +7,7 @@
  * @see https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html
  */
 
-import { EMAIL_RE } from '../../lib/config/syntax';
+import { QUOTED } from '../../lib/config/syntax';
 
 /** SQS bodies above this are refused before parsing (SES events are a few KiB; 256 KiB is SNS's limit). */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -86,6 +86,13 @@ const NOTIFICATION_TYPES = new Map<string, string>([
   ['AmazonSnsSubscriptionSucceeded', 'SubscriptionSucceeded'],
 ]);
 const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
+/**
+ * A recipient address as SES reports it: SES sent to it, so its own syntax is taken (legacy
+ * addresses like "taro.@docomo.ne.jp", a final dot), and a quoted local part (RFC 5321 §4.1.2,
+ * "john doe"@example.com) may hold spaces, commas and "@". Not a redaction placeholder, a bare
+ * name or a display-name form.
+ */
+const ADDRESS = new RegExp(`^(?:[^\\s@<>",;]+|${QUOTED})@[^\\s@<>",;]+\\.[^\\s@<>",;]+$`);
 /** SES marks feedback for an address that is already on the account suppression list. */
 const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
 
@@ -266,12 +273,7 @@ function summary(mail: Json): MailSummary | undefined {
   return Object.keys(result).length ? result : undefined;
 }
 
-/**
- * Valid addresses of a recipient list; entries without a usable address are counted, not refused.
- * An address is what SES sends to (EMAIL_RE, the environments file's rule): a quoted local part
- * ("john doe"@example.com) is one; a redaction placeholder, a bare name or a UTF-8 local part (SES
- * has no SMTPUTF8) is not.
- */
+/** Valid addresses of a recipient list; entries without a usable address are counted, not refused. */
 function addresses(list: unknown[], what: string): { valid: string[]; redacted: number } {
   if (list.length > MAX_RECIPIENTS)
     throw new MalformedMessageError(`${what} has ${list.length} entries, more than ${MAX_RECIPIENTS}`);
@@ -279,7 +281,7 @@ function addresses(list: unknown[], what: string): { valid: string[]; redacted: 
   let redacted = 0;
   for (const entry of list) {
     const address = isObject(entry) ? entry.emailAddress : undefined;
-    if (typeof address === 'string' && EMAIL_RE.test(address.trim())) valid.push(address.trim());
+    if (typeof address === 'string' && ADDRESS.test(address.trim())) valid.push(address.trim());
     else redacted++;
   }
   return { valid: [...new Set(valid)], redacted };

@@ -13,7 +13,7 @@ const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
 /** dot-atom: atext runs joined by single dots (no leading, trailing or doubled dot). */
 const DOT_ATOM = `${ATEXT}+(?:\\.${ATEXT}+)*`;
 /** RFC 5321 Quoted-string: printable ASCII and space, with backslash pairs. */
-const QUOTED = '"(?:[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\x20-\\x7e])*"';
+export const QUOTED = '"(?:[\\x20\\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\x20-\\x7e])*"';
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 /**
  * A top-level label starts with a letter (no all-numeric TLD); "xn--" IDN labels qualify, and so

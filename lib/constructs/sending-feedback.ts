@@ -85,6 +85,11 @@ export interface IFeedbackMonitoring {
    * receive. Undefined without an app queue; optional, as metricOldestMessageAge.
    */
   metricAppDeadLetters?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
+  /**
+   * Age of the oldest event in the app queue, seconds: grows while the app takes none. Undefined
+   * without an app queue; optional, as metricOldestMessageAge.
+   */
+  metricAppOldestMessageAge?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
   /** A count the handler publishes: events handled, or recipients it suppressed. */
   metricHandled(
     metricName: 'Events' | 'RecipientsSuppressed',
@@ -311,6 +316,10 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
 
   public metricAppDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
     return this.appDeadLetterQueue?.metricApproximateNumberOfMessagesVisible(fiveMinutes('Maximum', options));
+  }
+
+  public metricAppOldestMessageAge(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
+    return this.appQueue?.metricApproximateAgeOfOldestMessage(fiveMinutes('Maximum', options));
   }
 
   public metricOldestMessageAge(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { alarmCliOptions, IAlarmSink } from '../operator-alarms';
-import { IFeedbackMonitoring } from '../sending-feedback';
+import { APP_QUEUE_RETENTION_DAYS, IFeedbackMonitoring } from '../sending-feedback';
 import { IRotationMonitoring } from '../smtp-credentials';
 import { metricReputationRate, RateThresholds, REPUTATION_RATES, ReputationRate } from './ses-metrics';
 
@@ -131,6 +131,22 @@ export class SendingAlarms extends Construct {
           `Bounce/complaint events in the app's feedback queue failed every receive of the app's consumer and wait in the app queue's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it reached the app queue. ` +
             `The suppression list is not affected (the stack's own handler takes its own copy). Read the app consumer's logs, fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.appDeadLetterQueueArn ?? '<AppFeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
         ),
+      );
+    }
+    // An app that takes nothing fails nothing either: its events expire unseen.
+    const appOldest = feedback.metricAppOldestMessageAge?.();
+    if (appOldest) {
+      add(
+        alarms.addAlarm('AppFeedbackQueueAgeAlarm', appOldest, {
+          alarmDescription:
+            `Bounce/complaint events have waited 3 days or more in the app's feedback queue (environment ${environmentName}): the app's consumer takes none, and SQS deletes each ${APP_QUEUE_RETENTION_DAYS} days after it arrived. ` +
+            `The suppression list is not affected. Start the app's consumer, or check that it may receive from the queue and decrypt with its KMS key, or turn feedback.appQueue off if no app reads it.`,
+          threshold: 3 * 86400,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          // SQS publishes the age while the queue holds messages: an empty queue is not late.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
       );
     }
     // A handler that takes no messages fails none and dead-letters none. Retries of a failing

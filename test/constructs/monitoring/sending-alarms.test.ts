@@ -115,9 +115,21 @@ describe('SendingAlarms', () => {
         ...feedback,
         appDeadLetterQueueArn: arn,
         metricAppDeadLetters: () => count('AppDeadLetters'),
+        metricAppOldestMessageAge: () =>
+          new cloudwatch.Metric({ namespace: 'Test', metricName: 'AppOldestAge', statistic: 'Maximum' }),
       },
     });
-    expect(withApp.alarms.alarms).toHaveLength(15);
+    expect(withApp.alarms.alarms).toHaveLength(16);
+    // An app that takes nothing fails nothing: only the age of what waits shows it, days before
+    // SQS deletes the events (7 days).
+    expect(alarmList(withApp.template).find((a) => a.MetricName === 'AppOldestAge')).toMatchObject({
+      Threshold: 3 * 86400,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmDescription: expect.stringMatching(
+        /waited 3 days or more .*SQS deletes each 7 days after it arrived/,
+      ),
+    });
     expect(alarmList(withApp.template).find((a) => a.MetricName === 'AppDeadLetters')).toMatchObject({
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
@@ -130,7 +142,13 @@ describe('SendingAlarms', () => {
       ),
     });
     // A SendingFeedback without an app queue answers undefined: no alarm.
-    const without = build({ feedback: { ...feedback, metricAppDeadLetters: () => undefined } });
+    const without = build({
+      feedback: {
+        ...feedback,
+        metricAppDeadLetters: () => undefined,
+        metricAppOldestMessageAge: () => undefined,
+      },
+    });
     expect(without.alarms.alarms).toHaveLength(14);
   });
 
