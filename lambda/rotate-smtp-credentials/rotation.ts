@@ -315,9 +315,10 @@ async function failIfPendingKeyIsUnusable(
   pending: SmtpSecret,
   deps: RotationDeps,
   log: Logger,
-): Promise<void> {
-  const { status } = await accessKeyState(deps.iam, pending.username, deps.settings.userName);
-  if (status === 'Active') return;
+): Promise<{ keyCreatedAt?: Date }> {
+  const key = await accessKeyState(deps.iam, pending.username, deps.settings.userName);
+  const { status } = key;
+  if (status === 'Active') return { keyCreatedAt: key.createdAt };
   await clearPending(deps.secrets, secretId, token);
   const state = status === 'Inactive' ? 'is deactivated' : 'no longer exists';
   log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
@@ -332,61 +333,45 @@ async function failIfPendingKeyIsUnusable(
 }
 
 /**
- * How long a rotation may keep failing its SMTP login before testSecret gives it up: far past IAM's
- * propagation of a new key (seconds to tens of seconds; each testSecret retries for 150 s).
+ * How long a rotation's key may keep failing its SMTP login before testSecret gives the rotation
+ * up: far past IAM's propagation of a new key (seconds to tens of seconds; each testSecret retries
+ * for 150 s).
  */
 export const PENDING_GIVE_UP_MS = 60 * 60_000;
 
 /**
  * AWSPENDING's key exists and is active, yet SES still refuses it (or cannot be reached) an hour
- * after the rotation started: not propagation. A version's value never changes, and Secrets
- * Manager retries and reattempts only this version while AWSPENDING sits on it, refusing every new
+ * after the key was made: not propagation. A version's value never changes, and Secrets Manager
+ * retries and reattempts only this version while AWSPENDING sits on it, refusing every new
  * rotation (`ses-smtp rotate` too): a password derived wrongly, or an SMTP port the function cannot
- * reach, would hold the secret there for good, fixed or not. So the version is given up: AWSPENDING
- * cleared and its key deleted (no app has it: it never was AWSCURRENT), and the step fails with
- * what to do. Secrets Manager's own retries within the hour keep their chance.
+ * reach, would hold the secret there for good, fixed or not. So AWSPENDING is cleared and the step
+ * fails with what to do. The key is left: no label names it, and the next rotation's createSecret
+ * deletes it with any other key no version holds (deleting it here could race an overlapping
+ * attempt's finishSecret that just made it AWSCURRENT). The hour runs from the later of the
+ * version's creation (when the rotation started) and the key's: a createSecret retried later
+ * makes a new key, which gets its own hour.
  */
 async function giveUpIfPendingIsOld(
   secretId: string,
   token: string,
   pending: SmtpSecret,
-  createdAt: Date | undefined,
+  started: (Date | undefined)[],
   loginError: unknown,
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
-  const now = deps.now?.() ?? new Date();
-  if (!createdAt || now.getTime() - createdAt.getTime() < PENDING_GIVE_UP_MS) return;
+  const since = Math.max(...started.map((date) => date?.getTime() ?? Number.NaN));
+  const waited = (deps.now?.() ?? new Date()).getTime() - since;
+  if (!(waited >= PENDING_GIVE_UP_MS)) return; // NaN (a date missing) never gives up
   await clearPending(deps.secrets, secretId, token);
-  const accessKeyId = pending.username;
-  // A key AWSCURRENT or AWSPREVIOUS also names is one an app may have: never deleted here.
-  const named = await Promise.all(
-    [CURRENT, PREVIOUS].map(async (VersionStage) =>
-      parseSecret(await secretString(deps.secrets, secretId, { VersionStage })),
-    ),
-  );
-  let deleted = false;
-  if (!named.some((secret) => secret?.username === accessKeyId)) {
-    try {
-      await deps.iam.send(
-        new DeleteAccessKeyCommand({ UserName: deps.settings.userName, AccessKeyId: accessKeyId }),
-      );
-      deleted = true;
-    } catch (error) {
-      // The next rotation's createSecret deletes it as a key of no version.
-      if (!isGone(error))
-        log.warn('could not delete the given-up AWSPENDING key', { accessKeyId, ...describeError(error) });
-    }
-  }
-  const minutes = Math.round((now.getTime() - createdAt.getTime()) / 60_000);
-  log.error('AWSPENDING still fails its SMTP login long after the rotation started: gave it up', {
-    accessKeyId,
-    startedAt: createdAt.toISOString(),
-    deletedKey: deleted,
+  const minutes = Math.round(waited / 60_000);
+  log.error('the AWSPENDING key still fails its SMTP login long after it was made: cleared AWSPENDING', {
+    accessKeyId: pending.username,
+    since: new Date(since).toISOString(),
   });
   throw new Error(
-    `AWSPENDING version ${token} of secret ${secretId} (access key ${accessKeyId}) still fails its SMTP login ${minutes} minutes after the rotation started, longer than IAM takes to make a key work: ${(loginError as Error).message}. ` +
-      `AWSPENDING is cleared${deleted ? ' and its key deleted' : ''}; AWSCURRENT is unchanged. Fix the cause (this function's log has each attempt), then rotate again (${rotateCommand(deps.settings, secretId)}).`,
+    `AWSPENDING version ${token} of secret ${secretId} (access key ${pending.username}) still fails its SMTP login ${minutes} minutes after the key was made, longer than IAM takes to make a key work: ${(loginError as Error).message}. ` +
+      `AWSPENDING is cleared and AWSCURRENT is unchanged; the next rotation deletes the key. Fix the cause (this function's log has each attempt), then rotate again (${rotateCommand(deps.settings, secretId)}).`,
   );
 }
 
@@ -505,8 +490,16 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps, l
   } catch (error) {
     // Asked only now: IAM lists a new key with a delay (eventual consistency), and the logins
     // have given it time. A key that is gone or deactivated explains the refusals.
-    await failIfPendingKeyIsUnusable(secretId, token, pending, deps, log);
-    await giveUpIfPendingIsOld(secretId, token, pending, version?.CreatedDate, error, deps, log);
+    const { keyCreatedAt } = await failIfPendingKeyIsUnusable(secretId, token, pending, deps, log);
+    await giveUpIfPendingIsOld(
+      secretId,
+      token,
+      pending,
+      [version?.CreatedDate, keyCreatedAt],
+      error,
+      deps,
+      log,
+    );
     throw error;
   }
   log.info('SMTP login with the AWSPENDING credentials succeeded', {

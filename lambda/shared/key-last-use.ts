@@ -61,7 +61,12 @@ export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<K
 
 /** An access key as IAM has it now: its user, and whether SES would accept it. */
 export type AccessKeyState =
-  | { readonly status: 'Active' | 'Inactive'; readonly userName: string }
+  | {
+      readonly status: 'Active' | 'Inactive';
+      readonly userName: string;
+      /** When IAM created the key (ListAccessKeys' CreateDate). */
+      readonly createdAt?: Date;
+    }
   | { readonly status: 'deleted' };
 
 /**
@@ -87,7 +92,11 @@ export async function accessKeyState(
   const { AccessKeyMetadata: keys = [] } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
   const key = keys.find((k) => k.AccessKeyId === accessKeyId);
   if (!key || !userName) return { status: 'deleted' };
-  return { status: key.Status === 'Inactive' ? 'Inactive' : 'Active', userName };
+  return {
+    status: key.Status === 'Inactive' ? 'Inactive' : 'Active',
+    userName,
+    ...(key.CreateDate && { createdAt: key.CreateDate }),
+  };
 }
 
 /** Whole days since the last use (0 for a date in the future: clocks differ). */

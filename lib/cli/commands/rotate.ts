@@ -66,7 +66,7 @@ export async function rotateAndWait(
       /previous rotation|isn't complete/i.test((e as Error).message)
     ) {
       throw new RotationInProgress(
-        `a rotation of ${secretId} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up an hour after it started (the rotation function's log says why), and Secrets Manager takes a new one then`,
+        `a rotation of ${secretId} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up on its first attempt an hour after its key was made (the rotation function's log says why), and Secrets Manager takes a new one then`,
       );
     }
     throw e;
