@@ -1031,13 +1031,16 @@ export function checkPassed(results: readonly CheckResult[]): boolean | undefine
 
 /**
  * Runs `checks` one after another (a user watching doctor sees progress). A check that throws
- * becomes one failed result naming the error (name and message only, never request parameters).
+ * becomes one failed result naming the error (name and message only, never request parameters),
+ * unless `stops` says the error ends the run (doctor: no credentials, where every check would fail
+ * the same way): then it is thrown.
  */
 export async function runChecks(
   run: CheckRun,
   checks: readonly Check[] = CHECKS,
   onProgress: (check: Check) => void = () => undefined,
   onDone: (outcome: CheckOutcome) => void = () => undefined,
+  stops: (error: unknown) => boolean = () => false,
 ): Promise<CheckOutcome[]> {
   const outcomes: CheckOutcome[] = [];
   for (const check of checks) {
@@ -1046,6 +1049,7 @@ export async function runChecks(
     try {
       results = await check.run(run);
     } catch (e) {
+      if (stops(e)) throw e;
       results = [couldNotRun(check.id, e)];
     }
     const outcome = { check, results, passed: checkPassed(results) };

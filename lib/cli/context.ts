@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
@@ -29,8 +30,27 @@ export interface GlobalOptions {
   readonly resolver?: string;
 }
 
-/** An AWS SDK v3 client class: `new X({ region })`. */
-export type ClientClass<T> = new (config: { region: string }) => T;
+/** How long an AWS call may take to connect, and in all, before it fails (each SDK attempt). */
+export interface AwsHttpOptions {
+  readonly connectionTimeout: number;
+  readonly requestTimeout: number;
+  readonly throwOnRequestTimeout: true;
+}
+
+/**
+ * The SDK waits forever by default: an endpoint that accepts the connection and never answers (a
+ * stuck proxy, a TLS-inspecting box, a wrong AWS_ENDPOINT_URL) would hang every command, past its
+ * --timeout. No call of the CLI runs long on AWS's side (no Lambda Invoke), so 15 s is plenty; the
+ * SDK's 3 attempts then fail in about a minute with "cannot reach AWS".
+ */
+export const AWS_HTTP_OPTIONS: AwsHttpOptions = {
+  connectionTimeout: 5_000,
+  requestTimeout: 15_000,
+  throwOnRequestTimeout: true,
+};
+
+/** An AWS SDK v3 client class: `new X({ region, requestHandler })`. */
+export type ClientClass<T> = new (config: { region: string; requestHandler: AwsHttpOptions }) => T;
 
 /** What the context needs to know about the command it runs. */
 export interface CommandNeeds {
@@ -99,6 +119,7 @@ export class CliContext {
     given: GlobalOptions,
     readonly out: Output,
     private readonly command: CommandNeeds = { name: 'this command' },
+    private readonly http: AwsHttpOptions = AWS_HTTP_OPTIONS,
   ) {
     const stack = given.stack === undefined ? undefined : checkStackName('--stack', given.stack);
     if (stack?.region !== undefined) this.stackId = given.stack;
@@ -248,7 +269,7 @@ export class CliContext {
   client<T>(Client: ClientClass<T>): T {
     let client = this.clients.get(Client) as T | undefined;
     if (client === undefined) {
-      client = new Client({ region: this.region });
+      client = new Client({ region: this.region, requestHandler: this.http });
       this.clients.set(Client, client);
     }
     return client;
@@ -357,6 +378,28 @@ export class CliContext {
   }
 }
 
+/**
+ * Node's TLS ignores what in `ca` is not a PEM certificate: a DER file, an empty one or a key
+ * would leave the CA untrusted, and the TLS failure would then advise the very flag given.
+ */
+function checkPemCertificates(file: string, text: string): void {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new UsageError(
+      `--smtp-ca: ${JSON.stringify(file)} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block); pass the CA's certificate in PEM form (openssl x509 -inform der -in FILE -out ca.pem converts a DER one)`,
+    );
+  }
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new UsageError(
+        `--smtp-ca: certificate ${i + 1} of ${blocks.length} in ${JSON.stringify(file)} is not a valid PEM certificate; pass the CA's certificate as the CA or proxy vendor gives it`,
+      );
+    }
+  });
+}
+
 /** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
   const host =
@@ -372,6 +415,7 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
         `--smtp-ca: cannot read ${JSON.stringify(options.smtpCa)}; pass a PEM file of the CA to trust`,
       );
     }
+    checkPemCertificates(options.smtpCa, ca);
   }
   return {
     host,

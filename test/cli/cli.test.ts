@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -28,6 +29,7 @@ import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
 import { shellWord } from '../../lib/cli/shell';
+import { testCertificate } from '../support/certificate';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
@@ -201,6 +203,31 @@ describe('usage', () => {
         expect(r.code).toBe(2);
         expectNoAwsCalls();
       }
+    },
+  );
+
+  // Node's TLS ignores what in its `ca` is not a PEM certificate: the CA would stay untrusted, and
+  // the TLS failure would advise the flag already given.
+  test.each<[string, string | Buffer, string]>([
+    ['empty', '', 'holds no PEM certificate'],
+    ['text', 'trust me\n', 'holds no PEM certificate'],
+    ['DER', new X509Certificate(testCertificate().cert).raw, 'holds no PEM certificate'],
+    [
+      'a damaged PEM',
+      `${testCertificate().cert.trim()}\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n`,
+      'certificate 2 of 2 in',
+    ],
+  ])(
+    '--smtp-ca with %s: one line naming the file, exit 2, before any AWS call',
+    async (name, content, message) => {
+      const file = path.join(tmp, `ca-${name.replace(/\W/g, '-')}.pem`);
+      fs.writeFileSync(file, content);
+      const r = await cli(['doctor', '--smtp-ca', file]);
+      expect(r.stderr).toMatch(/^ses-smtp: --smtp-ca: [^\n]+\n$/);
+      expect(r.stderr).toContain(`${message}`);
+      expect(r.stderr).toContain(JSON.stringify(file));
+      expect(r.code).toBe(2);
+      expectNoAwsCalls();
     },
   );
 
@@ -424,6 +451,34 @@ describe('usage', () => {
     // The bin bundled by the tests' global setup (no TypeScript loader to start).
     const result = spawnSync(process.execPath, ['.build/ses-smtp.js', '--version'], { encoding: 'utf8' });
     expect(result.stdout).toBe(`${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}\n`);
+  });
+
+  test('output to a full disk: one line, exit 1, no stack trace', () => {
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const result = spawnSync(process.execPath, ['.build/ses-smtp.js', 'help', 'doctor'], {
+        encoding: 'utf8',
+        stdio: ['ignore', full, 'pipe'],
+      });
+      expect(result.stderr).toBe(
+        'ses-smtp: cannot write the output: ENOSPC: no space left on device, write\n',
+      );
+      expect(result.status).toBe(1);
+    } finally {
+      fs.closeSync(full);
+    }
+  });
+
+  test('a reader that goes away (| head): the command ends quietly, exit 0', async () => {
+    const child = spawn(process.execPath, ['.build/ses-smtp.js', 'help', 'doctor'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Closed before the bin starts (tens of milliseconds): its first write meets EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect([code, stderr]).toEqual([0, '']);
   });
 
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {
@@ -1724,7 +1779,7 @@ describe('rotate', () => {
     const r = await cli(['rotate']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
-      `ses-smtp: a rotation of ${SECRET_ARN} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up an hour after it started (the rotation function's log says why), and Secrets Manager takes a new one then; the current credentials still work`,
+      `ses-smtp: a rotation of ${SECRET_ARN} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up on its first attempt an hour after its key was made (the rotation function's log says why), and Secrets Manager takes a new one then; the current credentials still work`,
     );
   });
 });

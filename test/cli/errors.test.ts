@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckFailed, describeError, EXIT, UsageError } from '../../lib/cli/errors';
 import { awsError, serviceUnavailable, throttling } from '../support/fake-aws';
-import { healthyAws, run, sm, tmp, writeConfig } from './harness';
+import { cfn, cw, healthyAws, iam, lambda, run, ses, sm, sns, tmp, trail, writeConfig } from './harness';
 
 const withRequestId = (error: Error, requestId = 'req-1234') =>
   Object.assign(error, { $metadata: { ...(error as { $metadata?: object }).$metadata, requestId } });
@@ -202,6 +202,46 @@ describe('through the CLI: one line on stderr, the exit code, no stack trace', (
       'ses-smtp: no AWS credentials found for profile "prod-admni" (AWS_PROFILE): check that it exists (aws configure list-profiles) and is signed in (aws sso login --profile prod-admni), or unset AWS_PROFILE\n',
     );
     expect(r.code).toBe(2);
+  });
+
+  // Every check of doctor calls AWS: without credentials each one failed as "could not run"
+  // (11 failures, exit 1) where one line and exit 2 say what to do.
+  test.each([
+    [
+      'no credentials, resources named by flags',
+      credentialsError('Could not load credentials from any providers'),
+      ['--secret-id', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x', '--identity', 'example.com'],
+      false,
+    ],
+    [
+      'expired credentials, the environments file',
+      awsError('ExpiredToken', 'The security token included in the request is expired'),
+      [],
+      false,
+    ],
+    [
+      'credentials that expire once the stack was read',
+      awsError('ExpiredToken', 'The security token included in the request is expired'),
+      [],
+      true,
+    ],
+  ])('doctor with %s: one line, exit 2', async (_, error, flags, stackRead) => {
+    const mocks: { onAnyCommand(): { rejects(e: unknown): unknown } }[] = [
+      sm,
+      ses,
+      cw,
+      iam,
+      trail,
+      lambda,
+      sns,
+    ];
+    for (const mock of stackRead ? mocks : [cfn, ...mocks]) mock.onAnyCommand().rejects(error);
+    const r = await run(['doctor', '--config', config, ...flags]);
+    // (Progress lines before it: stderr is not a terminal here.)
+    expect(r.stderr).toMatch(/(^|\n)ses-smtp: (no AWS credentials found|AWS credentials expired)[^\n]+\n$/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toContain('could not run');
   });
 
   test('SES_SMTP_DEBUG=1 adds the stack trace of an unknown error', async () => {

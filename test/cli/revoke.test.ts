@@ -169,11 +169,34 @@ test('a rotation that does not finish: the keys stay inactive and the message sa
   const r = await withSteppingClock(() => cli(['revoke', '--yes', '--timeout', '1']));
   expect(r.code).toBe(1);
   expect(r.stderr.trim().split('\n').at(-1)).toMatch(
-    /^ses-smtp: the keys are inactive, but the rotation did not finish: rotation of .* \(version v3\) not finished .*Sending with this user is stopped until it does/,
+    /^ses-smtp: the keys are inactive \(undo: aws iam update-access-key .*\), but the rotation did not finish: rotation of .* \(version v3\) not finished .*Sending with this user is stopped until it does/,
   );
   // (rotate alone adds that the current credentials still work: here they do not.)
   expect(r.stderr).not.toContain('still work');
 });
+
+// The likeliest stop after the keys went inactive: an operator allowed UpdateAccessKey but not
+// RotateSecret (or lambda:InvokeFunction). The error must not read as "nothing changed".
+test.each([[[]], [['--json']]])(
+  'keys deactivated, then AWS refuses the rotation: the message says the keys are inactive, with the undo (%j)',
+  async (flags) => {
+    sm.on(RotateSecretCommand).rejects(
+      awsError(
+        'AccessDeniedException',
+        'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: secretsmanager:RotateSecret',
+        400,
+      ),
+    );
+    const r = await cli(['revoke', '--yes', ...flags]);
+    expect(r.code).toBe(1);
+    expect([...keys.status.values()]).toEqual(['Inactive', 'Inactive']);
+    const message = flags.length ? JSON.parse(r.stdout).error : r.stderr.trim().split('\n').at(-1);
+    expect(message).toBe(
+      `${flags.length ? '' : 'ses-smtp: '}the keys are inactive (undo: aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${OLD} --status Active; aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${CREDENTIALS.username} --status Active), ` +
+        `but the rotation did not finish: AWS denied revoke (AccessDeniedException: User: arn:aws:iam::123456789012:user/ops is not authorized to perform: secretsmanager:RotateSecret): run it as an identity allowed to do this (AWS_PROFILE, or add the permission). Sending with this user is stopped until it does (or until you reactivate a key)`,
+    );
+  },
+);
 
 test('--json: the keys deactivated, their undo commands and the new key', async () => {
   const r = await cli(['revoke', '--yes', '--json']);

@@ -117,7 +117,7 @@ const setCalls = () => cw.commandCalls(SetAlarmStateCommand).map((c) => c.args[0
 
 describe('test-alarm', () => {
   test("fires the stack's OK alarm with the shortest period, after asking, and reports the publish", async () => {
-    aws.alarm('SesSmtp-prod-QueueAge-1', 'OK', 300);
+    aws.alarm('SesSmtp-prod-AQueueAge-1', 'OK', 300);
     aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
     // Someone added a Lambda action to this one: firing it would invoke the function.
     aws.alarm('SesSmtp-prod-Fast-0', 'OK', 10, [
@@ -335,6 +335,11 @@ describe('actionOutcome', () => {
     ).toBe('a');
     expect(
       pickAlarm([a('z', 'INSUFFICIENT_DATA', 60), a('y', 'ALARM', 10)], ALARM_TOPIC_ARN)?.AlarmName,
+    ).toBe('z');
+    // The shorter period wins over the name: "z" at 60 s before "b" at 300 s.
+    expect(
+      pickAlarm([a('b', 'OK', 300), a('z', 'OK', 60), a('c', 'INSUFFICIENT_DATA', 10)], ALARM_TOPIC_ARN)
+        ?.AlarmName,
     ).toBe('z');
   });
 });

@@ -16,7 +16,7 @@ import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/share
 import { SMTP_LOGIN } from '../../../lambda/shared/check-catalog';
 import { CliContext } from '../context';
 import { deployedTarget, recordTarget } from '../dns-check';
-import { CheckFailed, UsageError } from '../errors';
+import { CheckFailed, describeError, EXIT, UsageError } from '../errors';
 import { CheckResult } from '../output';
 import { currentCredentials } from '../secret';
 import { diagnose } from '../../../lambda/shared/smtp-diagnosis';
@@ -33,7 +33,7 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
   if (ctx.environmentName === undefined) return deployedTarget(ctx);
   const { name, config, stackName } = ctx.environment();
   const secretId = await ctx.resource('secretId');
-  const configurationSetName = (await ctx.stackOutputs().catch(() => undefined))?.ConfigurationSetName;
+  const configurationSetName = (await outputsIfReadable(ctx))?.ConfigurationSetName;
   return {
     ...(await recordTarget(ctx)),
     environmentName: name,
@@ -48,6 +48,20 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
     sendRatePercent: config.health.sendRatePercent,
   };
 }
+
+/**
+ * No credentials, or expired or refused ones: the user's to fix (one line, exit 2), where every
+ * check would otherwise fail on it as "could not run" (exit 1).
+ */
+const isCredentialsProblem = (e: unknown) =>
+  !(e instanceof CheckFailed) && describeError(e, 'doctor').exit === EXIT.usage;
+
+/** The stack's outputs; undefined when they cannot be read, unless for want of credentials. */
+const outputsIfReadable = (ctx: CliContext) =>
+  ctx.stackOutputs().catch((e: unknown) => {
+    if (isCredentialsProblem(e)) throw e;
+    return undefined;
+  });
 
 /**
  * Walks the manual guide's troubleshooting list: the shared health checks (the scheduled
@@ -78,6 +92,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
       found.forEach((r) => ctx.out.check(r));
       results.push(...found);
     },
+    isCredentialsProblem,
   );
 
   const local: [string, () => Promise<CheckResult[]>][] = [
@@ -93,7 +108,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
     try {
       found = await check();
     } catch (e) {
-      if (e instanceof UsageError) throw e;
+      if (e instanceof UsageError || isCredentialsProblem(e)) throw e;
       found = [
         e instanceof CheckFailed
           ? { id, status: 'fail', title: `${id} check failed`, detail: e.message }
@@ -210,7 +225,7 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
  * history, and a refusal (the topic's or its key's policy) nowhere else (see test-alarm.ts).
  */
 async function checkAlarmNotified(ctx: CliContext, now: Date): Promise<CheckResult[]> {
-  const topicArn = (await ctx.stackOutputs().catch(() => undefined))?.OperatorAlarmTopicArn;
+  const topicArn = (await outputsIfReadable(ctx))?.OperatorAlarmTopicArn;
   if (!topicArn) return [];
   const { checkAlarmDelivery } = await import('./test-alarm.js');
   return [await checkAlarmDelivery(ctx, topicArn, now)];
@@ -224,7 +239,7 @@ async function checkAlarmNotified(ctx: CliContext, now: Date): Promise<CheckResu
  */
 async function checkAlarmTopic(ctx: CliContext): Promise<CheckResult[]> {
   const title = 'the alarms reach someone (a confirmed subscription to the operator topic)';
-  const topicArn = (await ctx.stackOutputs().catch(() => undefined))?.OperatorAlarmTopicArn;
+  const topicArn = (await outputsIfReadable(ctx))?.OperatorAlarmTopicArn;
   if (!topicArn) {
     return [
       {

@@ -6,7 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
-import { CheckFailed } from '../errors';
+import { CheckFailed, describeError } from '../errors';
 import { readSecretVersion } from '../../../lambda/shared/secret-version';
 import { parseSecret } from '../../../lambda/shared/smtp-secret';
 import { rotateAndWait, RotateOptions, RotationInProgress } from './rotate';
@@ -85,12 +85,13 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
       rotated = await rotateAndWait(ctx, secretId, options);
     }
   } catch (e) {
-    if (e instanceof CheckFailed) {
-      throw new CheckFailed(
-        `the keys are inactive, but the rotation did not finish: ${e.message}. Sending with this user is stopped until it does (or until you reactivate a key)`,
-      );
-    }
-    throw e;
+    // Whatever stopped the rotation (AWS refusing RotateSecret is the likeliest), the keys were
+    // changed: said first, with the undo, so that no reader (a script on --json) takes the error
+    // for "nothing changed".
+    const undo = done.length > 0 ? ` (undo: ${done.map((key) => reactivate(userName, key)).join('; ')})` : '';
+    throw new CheckFailed(
+      `the keys are inactive${undo}, but the rotation did not finish: ${describeError(e, 'revoke').message}. Sending with this user is stopped until it does (or until you reactivate a key)`,
+    );
   }
   if (ctx.out.json)
     ctx.out.document({
