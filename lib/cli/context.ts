@@ -7,6 +7,7 @@ import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cliOptions, sesSmtpCommand, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
+import { quoted } from '../config/syntax';
 import { UsageError } from './errors';
 import { resolverAddress, smtpPort, smtpTimeoutSeconds } from './option-checks';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
@@ -144,7 +145,7 @@ export class CliContext {
       const found = environments.find((e) => e.name === chosen);
       if (!found)
         throw new UsageError(
-          `--env ${chosen}: no such environment in ${this.configPath}; known: ${names.join(', ')}`,
+          `--env ${quoted(chosen)}: no such environment in ${this.configPath}; known: ${names.join(', ')}`,
         );
       this.environmentName = found.name;
       this.settings = found.config;
@@ -200,7 +201,7 @@ export class CliContext {
     if (options.config === undefined && !fs.existsSync(configPath)) {
       if (options.env !== undefined) {
         throw new UsageError(
-          `--env ${options.env}: ${configPath} not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead`,
+          `--env ${quoted(options.env)}: ${configPath} not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead`,
         );
       }
       if (this.command.config && options.stack === undefined) {

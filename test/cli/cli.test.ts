@@ -130,7 +130,12 @@ describe('usage', () => {
       ['env', '--format', 'yaml'],
       /^ses-smtp: env: --format: got "yaml", expected one of: dotenv, shell, heroku, json, docker, kamal, rails \(ses-smtp help env\)\n$/,
     ],
-    [['doctor', '--env', 'staging'], /^ses-smtp: --env staging: no such environment in .*; known: prod\n$/],
+    [['doctor', '--env', 'staging'], /^ses-smtp: --env "staging": no such environment in .*; known: prod\n$/],
+    // Quoted: a line break or a terminal escape in the value stays on the one line, inert.
+    [
+      ['doctor', '--env', 'x\ny\u001b[31m'],
+      /^ses-smtp: --env "x\\ny\\u001b\[31m": no such environment in .*\n$/,
+    ],
     [
       ['dns', '--resolver', 'dns.google'],
       /^ses-smtp: --resolver: got "dns.google", expected IP\[:PORT\] like .*\n$/,
@@ -1032,6 +1037,9 @@ describe('doctor', () => {
     expect((await doctor()).stdout).not.toContain('\x1b[');
     expect((await doctor([], { tty: true })).stdout).toContain('\x1b[32m✓\x1b[0m');
     expect((await doctor(['--no-color'], { tty: true })).stdout).not.toContain('\x1b[');
+    // https://no-color.org (any value, even empty), and a terminal that says it has none.
+    for (const env of [{ NO_COLOR: '' }, { NO_COLOR: '1' }, { TERM: 'dumb' }])
+      expect((await doctor([], { tty: true, env })).stdout).not.toContain('\x1b[');
   });
 
   test('"535 Authentication Credentials Invalid": SMTP password vs access key, and the Region', async () => {

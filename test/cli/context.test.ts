@@ -58,7 +58,7 @@ test('without --config: the environments file cdk.json names in the working dire
     // The file it names, missing: the same line as a missing default file, naming that path.
     fs.rmSync(path.join(project, 'config', 'acme.json'));
     expect(() => new CliContext({ env: 'prod' }, out())).toThrow(
-      '--env prod: config/acme.json not found, so there is no environment to pick',
+      '--env "prod": config/acme.json not found, so there is no environment to pick',
     );
     // A mistake there is the user's: a usage error (one line, exit 2), not a failure.
     fs.writeFileSync(path.join(project, 'cdk.json'), JSON.stringify({ context: { config: 5 } }));
@@ -343,7 +343,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     ],
     [
       ['env', '--env', 'prod'],
-      '--env prod: config/environments.json not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead',
+      '--env "prod": config/environments.json not found, so there is no environment to pick; run it where that file is, pass --config PATH, or name a stack of your own with --stack NAME --region REGION instead',
     ],
     [
       ['env', '--stack', 'Mail', '--region', 'eu-west'],
