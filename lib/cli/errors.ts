@@ -51,6 +51,13 @@ const CREDENTIALS_INVALID = new Set([
   'SignatureDoesNotMatch',
   'IncompleteSignature',
 ]);
+/** A resource AWS does not have: a name mistyped, another Region or account, or deleted. */
+const NOT_FOUND = new Set([
+  'ResourceNotFoundException',
+  'NotFoundException',
+  'NoSuchEntity',
+  'NoSuchEntityException',
+]);
 const ACCESS_DENIED = new Set([
   'AccessDenied',
   'AccessDeniedException',
@@ -138,6 +145,12 @@ export function describeError(
       return {
         exit: EXIT.failed,
         message: `AWS failed during ${command} (${name}, HTTP ${status ?? '?'}${request}): run it again; if it persists, check the AWS Health Dashboard`,
+      };
+    }
+    if (NOT_FOUND.has(name)) {
+      return {
+        exit: EXIT.failed,
+        message: `AWS has no such resource for ${command} (${name}: ${text}${request}): check the names given (--secret-id, --identity, --configuration-set, --user-name, --stack), the Region (--region) and that the credentials are for the account that has it`,
       };
     }
     return { exit: EXIT.failed, message: `AWS refused ${command}: ${name}: ${text}${request}` };

@@ -97,10 +97,16 @@ describe('describeError', () => {
       /^AWS failed during env \(ServiceUnavailable, HTTP 503, request id req-1234\): run it again/,
     ],
     [
-      'another AWS refusal',
+      'a resource AWS does not have (a mistyped --secret-id)',
       awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.\nmore", 400),
       EXIT.failed,
-      /^AWS refused env: ResourceNotFoundException: Secrets Manager can't find the specified secret\.$/,
+      /^AWS has no such resource for env \(ResourceNotFoundException: Secrets Manager can't find the specified secret\.\): check the names given \(--secret-id, .*\), the Region \(--region\) and that the credentials are for the account that has it$/,
+    ],
+    [
+      'another AWS refusal',
+      awsError('InvalidParameterException', 'You provided a parameter value that is not valid.\nmore', 400),
+      EXIT.failed,
+      /^AWS refused env: InvalidParameterException: You provided a parameter value that is not valid\.$/,
     ],
     [
       'no network',
