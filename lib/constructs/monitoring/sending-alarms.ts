@@ -74,6 +74,16 @@ export class SendingAlarms extends Construct {
     const { alarms, feedback, credentials, environmentName } = props;
     const levels = rateThresholds(props);
     const add = (alarm: cloudwatch.Alarm) => this.alarms.push(alarm);
+    /** A queue's oldest message has waited `seconds` or more. */
+    const waitedAlarm = (id: string, age: cloudwatch.IMetric, seconds: number, alarmDescription: string) =>
+      alarms.addAlarm(id, age, {
+        alarmDescription,
+        threshold: seconds,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // SQS publishes the age while the queue holds messages: an empty queue is not late.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
 
     const scopes = [
       ...((props.accountAlarms ?? true)
@@ -137,16 +147,13 @@ export class SendingAlarms extends Construct {
     const appOldest = feedback.metricAppOldestMessageAge?.();
     if (appOldest) {
       add(
-        alarms.addAlarm('AppFeedbackQueueAgeAlarm', appOldest, {
-          alarmDescription:
-            `Bounce/complaint events have waited 3 days or more in the app's feedback queue (environment ${environmentName}): the app's consumer takes none, and SQS deletes each ${APP_QUEUE_RETENTION_DAYS} days after it arrived. ` +
+        waitedAlarm(
+          'AppFeedbackQueueAgeAlarm',
+          appOldest,
+          3 * 86400,
+          `Bounce/complaint events have waited 3 days or more in the app's feedback queue (environment ${environmentName}): the app's consumer takes none, and SQS deletes each ${APP_QUEUE_RETENTION_DAYS} days after it arrived. ` +
             `The suppression list is not affected. Start the app's consumer, or check that it may receive from the queue and decrypt with its KMS key, or turn feedback.appQueue off if no app reads it.`,
-          threshold: 3 * 86400,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          // SQS publishes the age while the queue holds messages: an empty queue is not late.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        ),
       );
     }
     // A handler that takes no messages fails none and dead-letters none. Retries of a failing
@@ -154,16 +161,13 @@ export class SendingAlarms extends Construct {
     const oldestMessageAge = feedback.metricOldestMessageAge?.();
     if (oldestMessageAge) {
       add(
-        alarms.addAlarm('FeedbackQueueAgeAlarm', oldestMessageAge, {
-          alarmDescription:
-            `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
+        waitedAlarm(
+          'FeedbackQueueAgeAlarm',
+          oldestMessageAge,
+          3600,
+          `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
             `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}), that its role may decrypt the queue's key, and read its logs.`,
-          threshold: 3600,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          // SQS publishes the age while the queue holds messages: an empty queue is not late.
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
+        ),
       );
     }
     // A queue policy or key that no longer lets SNS in is a client-side error: SNS does not retry
