@@ -7,15 +7,16 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 // oxlint-disable-next-line typescript/no-require-imports
 const { main } = require('../lib/cli/main') as typeof import('../lib/cli/main');
 
-// A reader that went away (`ses-smtp doctor | head -3`) ends the command quietly: it wants
-// no more; any other failure to write (a full disk) is one line, exit 1, not Node's stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
-    if (stream === process.stdout) process.stderr.write(`ses-smtp: cannot write the output: ${e.message}\n`);
-    process.exit(1);
-  });
-}
+// A reader that went away (`ses-smtp doctor | head -3`) wants no more output: the command still
+// runs to its end and exits with its own code (a revoke cut off half-way must not report success);
+// the lines it writes after that go nowhere. Any other failure to write stdout (a full disk) is
+// one line, exit 1, not Node's stack trace. Errors of stderr itself have no one left to tell.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') return;
+  process.stderr.write(`ses-smtp: cannot write the output: ${e.message}\n`);
+  process.exit(1);
+});
+process.stderr.on('error', () => undefined);
 
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

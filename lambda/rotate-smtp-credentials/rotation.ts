@@ -347,27 +347,27 @@ export const PENDING_GIVE_UP_MS = 60 * 60_000;
  * reach, would hold the secret there for good, fixed or not. So AWSPENDING is cleared and the step
  * fails with what to do. The key is left: no label names it, and the next rotation's createSecret
  * deletes it with any other key no version holds (deleting it here could race an overlapping
- * attempt's finishSecret that just made it AWSCURRENT). The hour runs from the later of the
- * version's creation (when the rotation started) and the key's: a createSecret retried later
- * makes a new key, which gets its own hour.
+ * attempt's finishSecret that just made it AWSCURRENT). The hour runs from the key's creation
+ * (IAM's CreateDate), not the rotation's start: a createSecret retried hours later makes a key
+ * that gets its own hour. Without that date it never gives up, as before.
  */
 async function giveUpIfPendingIsOld(
   secretId: string,
   token: string,
   pending: SmtpSecret,
-  started: (Date | undefined)[],
+  keyCreatedAt: Date | undefined,
   loginError: unknown,
   deps: RotationDeps,
   log: Logger,
 ): Promise<void> {
-  const since = Math.max(...started.map((date) => date?.getTime() ?? Number.NaN));
-  const waited = (deps.now?.() ?? new Date()).getTime() - since;
-  if (!(waited >= PENDING_GIVE_UP_MS)) return; // NaN (a date missing) never gives up
+  if (!keyCreatedAt) return;
+  const waited = (deps.now?.() ?? new Date()).getTime() - keyCreatedAt.getTime();
+  if (waited < PENDING_GIVE_UP_MS) return;
   await clearPending(deps.secrets, secretId, token);
   const minutes = Math.round(waited / 60_000);
   log.error('the AWSPENDING key still fails its SMTP login long after it was made: cleared AWSPENDING', {
     accessKeyId: pending.username,
-    since: new Date(since).toISOString(),
+    keyCreatedAt: keyCreatedAt.toISOString(),
   });
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} (access key ${pending.username}) still fails its SMTP login ${minutes} minutes after the key was made, longer than IAM takes to make a key work: ${(loginError as Error).message}. ` +
@@ -478,11 +478,7 @@ function sinceReplaced(replacedAt: Date, now: Date): string {
 }
 
 async function testSecret(secretId: string, token: string, deps: RotationDeps, log: Logger): Promise<void> {
-  const version = await readSecretVersion(deps.secrets, secretId, {
-    VersionId: token,
-    VersionStage: PENDING,
-  });
-  const pending = parseSecret(version?.SecretString);
+  const pending = await pendingValue(deps.secrets, secretId, token);
   if (!pending) throw new Error(`No AWSPENDING credentials for version ${token} of secret ${secretId}`);
   const started = Date.now();
   try {
@@ -491,15 +487,7 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps, l
     // Asked only now: IAM lists a new key with a delay (eventual consistency), and the logins
     // have given it time. A key that is gone or deactivated explains the refusals.
     const { keyCreatedAt } = await failIfPendingKeyIsUnusable(secretId, token, pending, deps, log);
-    await giveUpIfPendingIsOld(
-      secretId,
-      token,
-      pending,
-      [version?.CreatedDate, keyCreatedAt],
-      error,
-      deps,
-      log,
-    );
+    await giveUpIfPendingIsOld(secretId, token, pending, keyCreatedAt, error, deps, log);
     throw error;
   }
   log.info('SMTP login with the AWSPENDING credentials succeeded', {

@@ -92,7 +92,10 @@ const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
  * "john doe"@example.com) may hold spaces, commas and "@". Not a redaction placeholder, a bare
  * name or a display-name form.
  */
-const ADDRESS = new RegExp(`^(?:[^\\s@<>",;]+|${QUOTED})@[^\\s@<>",;]+\\.[^\\s@<>",;]+$`);
+// The domain's first dot is matched as the first one (no "." before it after its first character):
+// "label.rest" with a character class that also takes dots backtracks quadratically on a long run of
+// dots, minutes for a 256 KiB body anyone who may publish to the topic could send.
+const ADDRESS = new RegExp(`^(?:[^\\s@<>",;]+|${QUOTED})@[^\\s@<>",;][^\\s@<>",;.]*\\.[^\\s@<>",;]+$`);
 /** SES marks feedback for an address that is already on the account suppression list. */
 const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
 

@@ -42,7 +42,7 @@ export interface AwsHttpOptions {
  * The SDK waits forever by default: an endpoint that accepts the connection and never answers (a
  * stuck proxy, a TLS-inspecting box, a wrong AWS_ENDPOINT_URL) would hang every command, past its
  * --timeout. No call of the CLI runs long on AWS's side (no Lambda Invoke), so 15 s is plenty; the
- * SDK's 3 attempts then fail in about a minute with "cannot reach AWS".
+ * SDK's 3 attempts then fail in about 45 s with "cannot reach AWS".
  */
 export const AWS_HTTP_OPTIONS: AwsHttpOptions = {
   connectionTimeout: 5_000,
@@ -384,7 +384,9 @@ export class CliContext {
  * would leave the CA untrusted, and the TLS failure would then advise the very flag given.
  */
 function checkPemCertificates(file: string, text: string): void {
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  // OpenSSL's "TRUSTED CERTIFICATE" (-addtrust) and the older "X509 CERTIFICATE" too: Node takes both.
+  const blocks =
+    text.match(/-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----[\s\S]*?-----END \1CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) {
     throw new UsageError(
       `--smtp-ca: ${JSON.stringify(file)} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block); pass the CA's certificate in PEM form (openssl x509 -inform der -in FILE -out ca.pem converts a DER one)`,

@@ -44,12 +44,26 @@ const out = () =>
     { json: false, noColour: true, env: {} },
   );
 
-test('the default timeouts: a connection within 5 s, an answer within 15 s, then an error', () => {
+test("a command's clients get the default timeouts: a connection within 5 s, an answer within 15 s", async () => {
   expect(AWS_HTTP_OPTIONS).toEqual({
     connectionTimeout: 5000,
     requestTimeout: 15000,
     throwOnRequestTimeout: true,
   });
+  // The handler's settings, as the SDK resolved them for a call (to a port nothing listens on).
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as net.AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${closedPort}`;
+  try {
+    const client = new CliContext({ region: 'eu-west-1' }, out()).client(SecretsManagerClient);
+    await expect(client.send(new DescribeSecretCommand({ SecretId: 'x' }))).rejects.toThrow(/ECONNREFUSED/);
+    const handler = client.config.requestHandler as { httpHandlerConfigs(): Record<string, unknown> };
+    expect(handler.httpHandlerConfigs()).toMatchObject(AWS_HTTP_OPTIONS);
+  } finally {
+    process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${port}`;
+  }
 });
 
 test('an endpoint that never answers fails the call with "cannot reach AWS" instead of hanging', async () => {

@@ -474,16 +474,39 @@ describe('usage', () => {
     }
   });
 
-  test('a reader that goes away (| head): the command ends quietly, exit 0', async () => {
-    const child = spawn(process.execPath, ['.build/ses-smtp.js', 'help', 'doctor'], {
+  /** The bin's exit code and stderr with its stdout closed before it starts (a reader that left). */
+  async function withStdoutClosed(args: string[]): Promise<[number | null, string]> {
+    const child = spawn(process.execPath, ['.build/ses-smtp.js', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // Closed before the bin starts (tens of milliseconds): its first write meets EPIPE.
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const code = await new Promise((resolve) => child.on('close', resolve));
-    expect([code, stderr]).toEqual([0, '']);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    return [code, stderr];
+  }
+
+  // As `ses-smtp doctor | head -3`: the command runs on, its output dropped, and exits with its own
+  // code (a revoke cut off half-way must not report success).
+  test('a reader that goes away: the command ends quietly with its own exit code', async () => {
+    expect(await withStdoutClosed(['help', 'doctor'])).toEqual([0, '']);
+    // --json puts the usage error on stdout as a document too; the line on stderr and exit 2 stay.
+    const [code, stderr] = await withStdoutClosed(['env', '--format', 'xml', '--json']);
+    expect([code, stderr]).toEqual([2, expect.stringMatching(/^ses-smtp: env: --format: got "xml"/)]);
+  });
+
+  test('a stderr that cannot be written does not turn a usage error into a crash', () => {
+    const full = fs.openSync('/dev/full', 'w');
+    try {
+      const result = spawnSync(process.execPath, ['.build/ses-smtp.js', 'env', '--format', 'xml'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', full],
+      });
+      expect([result.status, result.stdout]).toEqual([2, '']);
+    } finally {
+      fs.closeSync(full);
+    }
   });
 
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {

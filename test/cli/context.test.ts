@@ -16,6 +16,7 @@ import {
 import { CliContext } from '../../lib/cli/context';
 import { UsageError } from '../../lib/cli/errors';
 import { Output } from '../../lib/cli/output';
+import { testCertificate } from '../support/certificate';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
   cfn,
@@ -77,6 +78,19 @@ test('without --config: the environments file cdk.json names in the working dire
   } finally {
     process.chdir(home);
   }
+});
+
+// What Node's TLS takes as a CA file, --smtp-ca takes: CRLF line ends, text between certificates
+// (as distributions ship bundles), OpenSSL's "TRUSTED CERTIFICATE" and the older "X509 CERTIFICATE".
+test.each([
+  ['CRLF line ends', (pem: string) => pem.replace(/\n/g, '\r\n')],
+  ['a bundle with titles and comments', (pem: string) => `# Proxy CA\n=========\n${pem}\n# another\n${pem}`],
+  ['TRUSTED CERTIFICATE', (pem: string) => pem.replace(/CERTIFICATE-----/g, 'TRUSTED CERTIFICATE-----')],
+  ['X509 CERTIFICATE', (pem: string) => pem.replace(/CERTIFICATE-----/g, 'X509 CERTIFICATE-----')],
+])('--smtp-ca takes a PEM file with %s', (name, form) => {
+  const file = path.join(tmp, `ca-${name.replace(/\W/g, '-')}.pem`);
+  fs.writeFileSync(file, form(testCertificate().cert));
+  expect(() => new CliContext({ config: writeConfig(), smtpCa: file }, out())).not.toThrow();
 });
 
 test('clients are made on first use, one per class, in the environment Region (or --region)', async () => {

@@ -211,37 +211,40 @@ describe('through the CLI: one line on stderr, the exit code, no stack trace', (
   });
 
   // Every check of doctor calls AWS: without credentials each one failed as "could not run"
-  // (11 failures, exit 1) where one line and exit 2 say what to do.
-  test.each([
+  // (11 failures, exit 1) where one line and exit 2 say what to do. Wherever the first call that
+  // meets them is: the stack's outputs, a shared check, or one of doctor's own (the trail).
+  type Mock = { onAnyCommand(): { rejects(e: unknown): unknown } };
+  const expired = () => awsError('ExpiredToken', 'The security token included in the request is expired');
+  const SECRET_FLAGS = ['--secret-id', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x'];
+  test.each<[string, Error, string[], Mock[]]>([
     [
       'no credentials, resources named by flags',
       credentialsError('Could not load credentials from any providers'),
-      ['--secret-id', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:x', '--identity', 'example.com'],
-      false,
+      [...SECRET_FLAGS, '--identity', 'example.com'],
+      [cfn, sm, ses, cw, iam, trail, lambda, sns],
     ],
     [
       'expired credentials, the environments file',
-      awsError('ExpiredToken', 'The security token included in the request is expired'),
+      expired(),
       [],
-      false,
+      [cfn, sm, ses, cw, iam, trail, lambda, sns],
     ],
     [
       'credentials that expire once the stack was read',
-      awsError('ExpiredToken', 'The security token included in the request is expired'),
+      expired(),
       [],
-      true,
+      [sm, ses, cw, iam, trail, lambda, sns],
     ],
-  ])('doctor with %s: one line, exit 2', async (_, error, flags, stackRead) => {
-    const mocks: { onAnyCommand(): { rejects(e: unknown): unknown } }[] = [
-      sm,
-      ses,
-      cw,
-      iam,
-      trail,
-      lambda,
-      sns,
-    ];
-    for (const mock of stackRead ? mocks : [cfn, ...mocks]) mock.onAnyCommand().rejects(error);
+    ['credentials that expire at the trail check, after the shared checks', expired(), [], [trail]],
+    ['credentials that expire at the alarm-topic check', expired(), [], [sns]],
+    [
+      'credentials that expire at the stack read, resources named by flags',
+      expired(),
+      [...SECRET_FLAGS, '--identity', 'example.com'],
+      [cfn],
+    ],
+  ])('doctor with %s: one line, exit 2', async (_, error, flags, failing) => {
+    for (const mock of failing) mock.onAnyCommand().rejects(error);
     const r = await run(['doctor', '--config', config, ...flags]);
     // (Progress lines before it: stderr is not a terminal here.)
     expect(r.stderr).toMatch(/(^|\n)ses-smtp: (no AWS credentials found|AWS credentials expired)[^\n]+\n$/);

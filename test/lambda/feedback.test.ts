@@ -174,6 +174,7 @@ describe('feedback decisions on the sample events', () => {
     ['taro..yamada@ezweb.ne.jp', true],
     ['user@example.com.', true],
     ['Name <user@example.com>', false],
+    ['a<b@example.com', false],
     ['"unterminated@example.com', false],
     ['user@example', false],
     ['a@b@example.com', false],
@@ -185,6 +186,21 @@ describe('feedback decisions on the sample events', () => {
       suppress: valid ? [{ address, reason: 'BOUNCE' }] : [],
       redacted: valid ? 0 : 1,
     });
+  });
+
+  // Anyone who may publish to the topic or the queue can send any body of up to 256 KiB: the address
+  // check must stay linear (a domain of dots backtracked quadratically: minutes, past the timeout).
+  test.each([
+    ['a domain of dots', `a@${'.'.repeat(250_000)};`],
+    ['a local part of dots', `${'.'.repeat(250_000)}@`],
+    ['an unterminated quote', `"${'a'.repeat(250_000)}`],
+    ['backslashes in a quote', `"${'\\'.repeat(125_000)}`],
+  ])('a recipient of %s is checked in linear time', (_name, address) => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients = [{ emailAddress: address }];
+    const began = performance.now();
+    expect(decide(event).redacted).toBe(1);
+    expect(performance.now() - began).toBeLessThan(500);
   });
 
   test('a recipient named twice in one bounce is suppressed once (surrounding spaces trimmed)', () => {

@@ -448,6 +448,8 @@ describe('rotation of SMTP credentials', () => {
         `AWSPENDING is cleared and AWSCURRENT is unchanged; the next rotation deletes the key. Fix the cause (this function's log has each attempt), then rotate again (ses-smtp rotate --stack Mail --region eu-west-1).`,
     );
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    // The key stays until the next rotation (an overlapping finishSecret may have just made it current).
+    expect(iam.keys.has(pending.username)).toBe(true);
     expect(current()).toEqual(before);
     expectCurrentLogsIn();
     // Secrets Manager's later retries of v2 end at once, naming why.
@@ -469,6 +471,19 @@ describe('rotation of SMTP credentials', () => {
     await step('createSecret', 'v2');
     // The new key is not working yet.
     deps = { ...deps, verifyLogin: async () => Promise.reject(rejectLikeSes()) };
+    await expect(step('testSecret', 'v2')).rejects.toThrow(/^Invalid login: 535/);
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
+  });
+
+  test("without the key's creation date (IAM always gives it) the rotation is never given up", async () => {
+    await runRotation('v1');
+    iamMock.on(ListAccessKeysCommand).callsFake((input) => ({
+      AccessKeyMetadata: iam.listAccessKeys(input).AccessKeyMetadata.map(({ CreateDate: _, ...key }) => key),
+    }));
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    deps = { ...deps, verifyLogin: async () => Promise.reject(rejectLikeSes()) };
+    clock += 2 * PENDING_GIVE_UP_MS;
     await expect(step('testSecret', 'v2')).rejects.toThrow(/^Invalid login: 535/);
     expect(sm.stagesOf('AWSPENDING')).toBe('v2');
   });

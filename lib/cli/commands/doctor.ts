@@ -261,6 +261,7 @@ async function checkAlarmTopic(ctx: CliContext): Promise<CheckResult[]> {
       NextToken = page.NextToken;
     } while (NextToken);
   } catch (e) {
+    if (isCredentialsProblem(e)) throw e;
     return [
       {
         id: 'alarm-topic',
@@ -315,6 +316,7 @@ async function checkTrail(ctx: CliContext): Promise<CheckResult[]> {
     trails =
       (await cloudtrail.send(new DescribeTrailsCommand({ includeShadowTrails: true }))).trailList ?? [];
   } catch (e) {
+    if (isCredentialsProblem(e)) throw e;
     return couldNotTell(
       `${(e as Error).name} (it reads cloudtrail:DescribeTrails, GetTrailStatus, GetEventSelectors)`,
     );
@@ -336,6 +338,7 @@ async function checkTrail(ctx: CliContext): Promise<CheckResult[]> {
         return [{ id: 'trail', status: 'ok', title, detail: `trail ${name}` }];
       seen.push(`${name} (no write management events)`);
     } catch (e) {
+      if (isCredentialsProblem(e)) throw e;
       unread = true;
       seen.push(`${name} (${(e as Error).name})`);
     }

@@ -124,6 +124,7 @@ describe('SendingAlarms', () => {
     // SQS deletes the events (7 days).
     expect(alarmList(withApp.template).find((a) => a.MetricName === 'AppOldestAge')).toMatchObject({
       Threshold: 3 * 86400,
+      EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
       AlarmDescription: expect.stringMatching(
