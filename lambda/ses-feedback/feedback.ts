@@ -90,11 +90,10 @@ const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
  * A recipient address as SES reports it: SES sent to it, so its own syntax is taken (legacy
  * addresses like "taro.@docomo.ne.jp", a final dot), and a quoted local part (RFC 5321 §4.1.2,
  * "john doe"@example.com) may hold spaces, commas and "@". Not a redaction placeholder, a bare
- * name or a display-name form.
+ * name or a display-name form. The domain's dot is matched as its first one after its first
+ * character: a class that also takes dots before it backtracks quadratically on a run of dots
+ * (minutes for a 256 KiB body, which anyone who may publish to the topic can send).
  */
-// The domain's first dot is matched as the first one (no "." before it after its first character):
-// "label.rest" with a character class that also takes dots backtracks quadratically on a long run of
-// dots, minutes for a 256 KiB body anyone who may publish to the topic could send.
 const ADDRESS = new RegExp(`^(?:[^\\s@<>",;]+|${QUOTED})@[^\\s@<>",;][^\\s@<>",;.]*\\.[^\\s@<>",;]+$`);
 /** SES marks feedback for an address that is already on the account suppression list. */
 const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
