@@ -188,6 +188,17 @@ export function sameOrganization(domain: string, host: string): boolean {
   return !(shared === 2 && SECOND_LEVEL_REGISTRY.test(suffix));
 }
 
+/**
+ * The Organizational Domain of `domain` (RFC 7489 §3.2), by the same rule as sameOrganization
+ * without the Public Suffix List: its last two labels, or three under a registry suffix like
+ * "co.uk" ("mail.example.co.uk" is example.co.uk's).
+ */
+export function organizationalDomain(domain: string): string {
+  const labels = bareName(domain).split('.');
+  const two = labels.slice(-2).join('.');
+  return labels.slice(SECOND_LEVEL_REGISTRY.test(two) ? -3 : -2).join('.');
+}
+
 /** The report destinations of `domain`'s DMARC record that must consent to its reports. */
 export function externalReportDestinations(domain: string, uris: readonly string[]): ReportDestination[] {
   return reportDestinations(uris).filter((d) => !sameOrganization(domain, d.host));

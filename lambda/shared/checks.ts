@@ -36,6 +36,7 @@ import {
   externalReportDestinations,
   isDmarcRecord,
   isMisspeltDmarcRecord,
+  organizationalDomain,
   ReportDestination,
 } from './auth-records';
 import { checkRecord, lookupFailure, readTxt, TxtRead } from './dns-check';
@@ -156,7 +157,7 @@ export interface QuotaFigures {
 export class CheckRun {
   private identityRead?: Promise<LiveIdentity>;
   private accountRead?: Promise<GetAccountCommandOutput>;
-  private dmarcRead?: Promise<TxtRead>;
+  private dmarcRead?: Promise<DmarcRead>;
   private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
   private secretDescribed?: Promise<DescribeSecretCommandOutput>;
   /** Set by the quota check, for the caller to publish. */
@@ -172,8 +173,8 @@ export class CheckRun {
     return this.identityRead;
   }
 
-  /** The TXT values at `_dmarc.<identity>`, or the lookup's error, read once per run. */
-  dmarcTxt(): Promise<TxtRead> {
+  /** The DMARC record receivers apply to the identity (readDmarcTxt), read once per run. */
+  dmarcTxt(): Promise<DmarcRead> {
     this.dmarcRead ??= readDmarcTxt(this.clients.resolver, this.target.identity);
     return this.dmarcRead;
   }
@@ -209,9 +210,22 @@ export class CheckRun {
   }
 }
 
-/** What `_dmarc.<domain>` holds: its TXT values, or why the lookup failed. */
-export function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<TxtRead> {
-  return readTxt(resolver, `_dmarc.${domain}`);
+/** What a DMARC lookup found, and the domain whose `_dmarc` name held it (`at`). */
+export type DmarcRead = TxtRead & { readonly at: string };
+
+/**
+ * The DMARC record receivers apply to `domain`: `_dmarc.<domain>`'s TXT values, or, when that name
+ * holds no DMARC record, its Organizational Domain's (RFC 7489 §6.6.3: a subdomain identity such as
+ * notify.example.com gets example.com's record, with its "sp=" policy). Or why a lookup failed.
+ */
+export async function readDmarcTxt(resolver: dns.Resolver, domain: string): Promise<DmarcRead> {
+  const own = await readTxt(resolver, `_dmarc.${domain}`);
+  const organization = organizationalDomain(domain);
+  if ('error' in own || own.values.some(isDmarcRecord) || organization === bareName(domain))
+    return { ...own, at: domain };
+  const parent = await readTxt(resolver, `_dmarc.${organization}`);
+  if ('error' in parent || parent.values.some(isDmarcRecord)) return { ...parent, at: organization };
+  return { ...own, at: domain };
 }
 
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
@@ -365,12 +379,21 @@ function liveDmarcPolicy(found: string[]): { record: string; policy: DmarcPolicy
     : { count: records.length };
 }
 
-/** DMARC managed outside the stack: exactly one record that receivers apply must exist. */
-function dmarcManagedElsewhere(domain: string, read: TxtRead): CheckResult {
-  const title = `DMARC record at _dmarc.${domain}`;
+/**
+ * DMARC managed outside the stack: exactly one record that receivers apply must exist, at the
+ * identity's name or its Organizational Domain's (whose "sp=" policy, "p=" by default, applies).
+ */
+function dmarcManagedElsewhere(domain: string, read: DmarcRead): CheckResult {
+  const inherited = bareName(read.at) !== bareName(domain);
+  const title = `DMARC record at _dmarc.${read.at}${inherited ? ` (the Organizational Domain's, which receivers apply to ${domain})` : ''}`;
   // A lookup that failed says nothing of the record: not "0 records, publish one".
   if ('error' in read)
-    return { id: 'DmarcTxt', status: 'fail', title, ...lookupFailure(read.error, 'TXT', `_dmarc.${domain}`) };
+    return {
+      id: 'DmarcTxt',
+      status: 'fail',
+      title,
+      ...lookupFailure(read.error, 'TXT', `_dmarc.${read.at}`),
+    };
   const found = read.values;
   const live = liveDmarcPolicy(found);
   if ('count' in live) {
@@ -386,16 +409,19 @@ function dmarcManagedElsewhere(domain: string, read: TxtRead): CheckResult {
     };
   }
   const { record, policy } = live;
+  // A subdomain gets the Organizational Domain's "sp=" ("p=" when it has none).
+  const applied = 'tags' in policy ? (inherited ? policy.tags.sp : policy.tags.p) : undefined;
+  const tag = inherited ? 'sp' : 'p';
   return 'tags' in policy
     ? {
         id: 'DmarcTxt',
         // p=none is a policy a team chooses while it reads the reports (as dmarc.policy can be
         // for the stack's own record): noted, not an alarm that stays on until it changes.
-        status: policy.tags.p === 'none' ? 'info' : 'ok',
+        status: applied === 'none' ? 'info' : 'ok',
         title,
         detail:
-          policy.tags.p === 'none'
-            ? `${record} (p=none only monitors: move to quarantine once reports look clean)`
+          applied === 'none'
+            ? `${record} (${tag}=none only monitors: move to quarantine once reports look clean)`
             : record,
       }
     : {
@@ -428,9 +454,10 @@ const dmarcReportsCheck: Check = {
 export async function reportChecks(
   resolver: dns.Resolver,
   target: Pick<HealthTarget, 'identity' | 'dns'>,
-  readLive: () => Promise<TxtRead>,
+  readLive: () => Promise<DmarcRead>,
 ): Promise<CheckResult[]> {
   let uris: string[];
+  let owner = target.identity;
   if (target.dns.dmarc) {
     uris = dmarcReportUris(target.dns.dmarc);
   } else {
@@ -447,8 +474,10 @@ export async function reportChecks(
       ];
     }
     uris = liveReportUris(read.values);
+    // The Organizational Domain's record: its report addresses consent to that domain's reports.
+    owner = read.at;
   }
-  return reportAuthorizations(resolver, target.identity, uris);
+  return reportAuthorizations(resolver, owner, uris);
 }
 
 /**

@@ -40,8 +40,10 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
         const [priority, host] = v.split(' ');
         return { priority: Number(priority), host: bare(host) };
       });
+      // By host: a preference only orders a domain's mail servers (RFC 5321 §5.1), and SES's must
+      // be the only one; another number is noted, not a failure.
       const same = (m: { priority: number; exchange: string }, w: (typeof wanted)[number]) =>
-        m.priority === w.priority && bare(m.exchange) === w.host;
+        bare(m.exchange) === w.host;
       const missing = record.values.filter((_, i) => !found.some((m) => same(m, wanted[i])));
       // Another mail server at the MAIL FROM domain takes bounces from SES (all of them, when it is
       // preferred): SES requires that the domain not receive mail (SetIdentityMailFromDomain).
@@ -49,7 +51,15 @@ export async function checkRecord(resolver: dns.Resolver, record: DnsRecord): Pr
         .filter((m) => !wanted.some((w) => same(m, w)))
         .map((m) => `${m.priority} ${bare(m.exchange)}`);
       if (missing.length === 0 && extra.length === 0) {
-        return { id: record.key, status: 'ok', title, detail: record.values.join(', ') };
+        const live = found.map((m) => `${m.priority} ${bare(m.exchange)}`).join(', ');
+        return live === record.values.map((v) => v.replace(/\.$/, '')).join(', ')
+          ? { id: record.key, status: 'ok', title, detail: record.values.join(', ') }
+          : {
+              id: record.key,
+              status: 'info',
+              title,
+              detail: `found ${live}: another preference than ${record.values.join(', ')}, which changes nothing while SES's is the only mail server`,
+            };
       }
       return {
         id: record.key,
@@ -130,8 +140,20 @@ export function isNoRecord(e: unknown): boolean {
   return code === 'ENOTFOUND' || code === 'ENODATA';
 }
 
-/** Codes of a lookup the resolver never answered (timed out, refused the connection). */
-const UNANSWERED = new Set(['ETIMEOUT', 'ECONNREFUSED']);
+/**
+ * Codes that say something of the resolver, not the zone (RFC 1035 §4.1.1): it did not answer,
+ * refused the query, does not implement it, could not read it, or answered something unreadable.
+ */
+const UNANSWERED = new Set([
+  'ETIMEOUT',
+  'ECONNREFUSED',
+  'EREFUSED',
+  'ENOTIMP',
+  'EFORMERR',
+  'EBADRESP',
+  'EOF',
+  'ECANCELLED',
+]);
 
 /**
  * What a lookup that got no answer says, and how to find out why. A resolver that did not answer

@@ -160,6 +160,18 @@ describe('MAIL FROM MX: SES alone receives the bounces', () => {
     expect(await checkRecord(resolver, MX)).toMatchObject({ status: 'ok' });
   });
 
+  // A preference only orders a domain's mail servers (RFC 5321 §5.1): with SES's the only one, its
+  // number changes nothing, and the fix must not say to remove SES's own MX.
+  test('another preference for the feedback endpoint is noted, not failed', async () => {
+    dns.zone['mail.example.com'] = { MX: [{ priority: 5, exchange: FEEDBACK }] };
+    expect(await checkRecord(resolver, MX)).toEqual({
+      id: MX.key,
+      status: 'info',
+      title: expect.any(String),
+      detail: `found 5 ${FEEDBACK}: another preference than 10 ${FEEDBACK}, which changes nothing while SES's is the only mail server`,
+    });
+  });
+
   test.each([
     ['a preferred one', 5],
     ['a backup', 20],
@@ -186,7 +198,7 @@ describe('MAIL FROM MX: SES alone receives the bounces', () => {
 
 describe('lookups that fail', () => {
   // The health-check function publishes no data point for these (checkPassed): a resolver that
-  // did not answer says nothing of the zone, where a SERVFAIL or REFUSED is the zone's answer.
+  // did not answer, or refused, says nothing of the zone, where a SERVFAIL is the zone's answer.
   test('a resolver that refuses the connection: the lookup failed, undetermined', async () => {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
@@ -204,11 +216,16 @@ describe('lookups that fail', () => {
     });
   });
 
+  // What says something of the resolver, not of the zone (RFC 1035 §4.1.1), is "could not tell":
+  // a recursive resolver answers SERVFAIL for a zone that fails it, and REFUSED for its own policy.
   test.each([
     ['ETIMEOUT', true],
     ['ECONNREFUSED', true],
+    ['EREFUSED', true],
+    ['ENOTIMP', true],
+    ['EFORMERR', true],
+    ['EBADRESP', true],
     ['ESERVFAIL', undefined],
-    ['EREFUSED', undefined],
   ])('%s: undetermined %s', (code, undetermined) => {
     const error = Object.assign(new Error(`query ${code}`), { code });
     expect(lookupFailure(error, 'TXT', 'mail.example.com').undetermined).toBe(undetermined);
@@ -229,18 +246,86 @@ describe('lookups that fail', () => {
       title: `${SPF.purpose} (TXT mail.example.com)`,
       detail: `DNS lookup failed (${code})`,
       fix,
+      ...(code === 'EREFUSED' && { undetermined: true }),
     });
   });
 });
 
 describe('DMARC managed outside the stack', () => {
   /** The dmarc check's result for a target without dmarc settings; the check reads DNS only. */
-  async function dmarcCheck() {
-    const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
+  async function dmarcCheck(identity = 'example.com') {
+    const target = { ...exampleHealthTarget('SesSmtp-prod'), identity, dns: { mailFromSubdomain: 'mail' } };
     const run = new CheckRun(target, { resolver } as unknown as HealthClients);
     const [result] = await CHECKS.find((c) => c.id === 'dmarc')!.run(run);
     return result;
   }
+
+  // RFC 7489 §6.6.3: a name without a DMARC record gets its Organizational Domain's, with "sp=".
+  describe('a subdomain identity without a record of its own', () => {
+    const INHERITED =
+      "DMARC record at _dmarc.example.com (the Organizational Domain's, which receivers apply to notify.example.com)";
+    beforeEach(() => delete dns.zone['_dmarc.notify.example.com']);
+
+    test.each([
+      ['ok', 'v=DMARC1; p=reject'],
+      ['ok', 'v=DMARC1; p=none; sp=quarantine'],
+      ['info', 'v=DMARC1; p=reject; sp=none'],
+      ['info', 'v=DMARC1; p=none'],
+    ])("is %s with the Organizational Domain's %s (its sp=, else p=)", async (status, live) => {
+      dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
+      expect(await dmarcCheck('notify.example.com')).toMatchObject({ status, title: INHERITED });
+    });
+
+    test("its own record wins over the Organizational Domain's", async () => {
+      dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
+      dns.zone['_dmarc.notify.example.com'] = { TXT: [['v=DMARC1; p=reject']] };
+      expect(await dmarcCheck('notify.example.com')).toMatchObject({
+        status: 'ok',
+        title: 'DMARC record at _dmarc.notify.example.com',
+      });
+    });
+
+    test("neither has one: it fails at its own name; the parent's failed lookup is a lookup failure", async () => {
+      delete dns.zone['_dmarc.example.com'];
+      expect(await dmarcCheck('notify.example.com')).toMatchObject({
+        status: 'fail',
+        title: 'DMARC record at _dmarc.notify.example.com',
+        detail: '0 DMARC records',
+      });
+      dns.zone['_dmarc.example.com'] = { RCODE: 2 };
+      expect(await dmarcCheck('notify.example.com')).toMatchObject({
+        status: 'fail',
+        title: INHERITED,
+        detail: 'DNS lookup failed (ESERVFAIL)',
+      });
+    });
+
+    // The report addresses are the Organizational Domain's: they consent to that domain's reports.
+    test("the reports check asks consent for the Organizational Domain's record", async () => {
+      dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=reject; rua=mailto:r@dmarc-vendor.net']] };
+      dns.zone['example.com._report._dmarc.dmarc-vendor.net'] = { TXT: [['v=DMARC1']] };
+      const target = {
+        ...exampleHealthTarget('SesSmtp-prod'),
+        identity: 'notify.example.com',
+        dns: { mailFromSubdomain: 'mail' },
+      };
+      const run = new CheckRun(target, { resolver } as unknown as HealthClients);
+      expect(await CHECKS.find((c) => c.id === 'dmarc-reports')!.run(run)).toEqual([
+        expect.objectContaining({
+          status: 'ok',
+          title: expect.stringContaining('(TXT example.com._report._dmarc.dmarc-vendor.net)'),
+        }),
+      ]);
+    });
+
+    test("the Organizational Domain under a registry suffix: mail.example.co.uk gets example.co.uk's", async () => {
+      dns.zone['_dmarc.example.co.uk'] = { TXT: [['v=DMARC1; p=reject']] };
+      expect(await dmarcCheck('mail.example.co.uk')).toMatchObject({
+        status: 'ok',
+        title: expect.stringMatching(/^DMARC record at _dmarc\.example\.co\.uk \(/),
+      });
+    });
+  });
 
   test.each([
     ['ok', 'v=DMARC1; p=reject; rua=mailto:d@example.com'],

@@ -18,6 +18,7 @@ import {
 } from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
 import { MetricBatch } from '../../lambda/shared/metrics';
+import { emfProblems } from '../support/emf';
 import { awsError, Faults, throttling } from '../support/fake-aws';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'ses-events');
@@ -73,6 +74,7 @@ const run = (records: SQSRecord[]) =>
 function metricTotals(): Record<string, number> {
   const totals: Record<string, number> = {};
   for (const line of metrics.flush()) {
+    expect(emfProblems(line)).toEqual([]);
     const doc = JSON.parse(line);
     for (const { Name } of doc._aws.CloudWatchMetrics[0].Metrics)
       totals[Name] = (totals[Name] ?? 0) + doc[Name];

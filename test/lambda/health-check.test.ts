@@ -37,6 +37,7 @@ import {
   serviceUnavailable,
   throttling,
 } from '../support/fake-aws';
+import { assertValidEmf } from '../support/emf';
 
 const REGION = 'eu-west-1';
 const DOMAIN = 'example.com';
@@ -132,6 +133,10 @@ beforeEach(() => {
   logLines = [];
   target = TARGET;
 });
+
+// Every line a test made the function write is a document CloudWatch keeps: one it drops takes
+// every metric it declares with it, and the alarms on them go quiet.
+afterEach(() => assertValidEmf(metricLines));
 
 async function check(event: { checks?: 'all' | 'quota' } = {}, smtp?: SmtpLoginClient) {
   const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });

@@ -25,6 +25,7 @@ import { createLogger } from '../../lambda/shared/logger';
 import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
 import { FakeIam, FakeSecretsManager, serviceUnavailable, throttling } from '../support/fake-aws';
+import { assertValidEmf } from '../support/emf';
 import { testRotationSettings } from '../support/rotation-settings';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 
@@ -96,6 +97,9 @@ beforeEach(() => {
     now: () => new Date(clock),
   };
 });
+
+// Every metric line the rotation wrote is a document CloudWatch keeps (the stale-use alarm's).
+afterEach(() => assertValidEmf(metricLines));
 
 const current = (): SmtpSecret | undefined => parseSecret(sm.valueAt('AWSCURRENT'));
 const step = (Step: string, token: string) =>
