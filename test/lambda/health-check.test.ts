@@ -614,6 +614,31 @@ describe('scheduled health checks', () => {
     expect(result.failed).toContain(id);
   });
 
+  // 1200 sent in the last 24 hours: a share exactly at a level is at it ("at or above").
+  test.each([
+    [1500, { warning: 80, critical: 95 }, 'warn'],
+    [1250, { warning: 80, critical: 96 }, 'fail'],
+    [1520, { warning: 80, critical: 95 }, 'ok'],
+  ])('a quota of %d with levels %j: %s', async (max, quotaPercent, status) => {
+    ses.account.max24HourSend = max;
+    target = { ...TARGET, quotaPercent };
+    const { run } = await check({ checks: 'quota' });
+    const [quota] = await runChecks(run, [CHECKS.find((c) => c.id === 'quota')!]);
+    expect(quota.results.find((r) => r.id === 'quota')?.status).toBe(status);
+  });
+
+  test('an account AWS shut down fails; one under review warns', async () => {
+    const enforcement = async () => {
+      const { run } = await check({ checks: 'quota' });
+      const [sending] = await runChecks(run, [CHECKS.find((c) => c.id === 'sending')!]);
+      return sending.results.find((r) => r.id === 'enforcement')?.status;
+    };
+    ses.account.enforcementStatus = 'SHUTDOWN';
+    expect(await enforcement()).toBe('fail');
+    ses.account.enforcementStatus = 'PROBATION';
+    expect(await enforcement()).toBe('warn');
+  });
+
   test('a peak send rate that could not be read for now: the quota figures and the quota verdict stand', async () => {
     ses.account.max24HourSend = 1250;
     cw.faults.failNext('GetMetricData', serviceUnavailable());
