@@ -16,6 +16,7 @@ import {
   keyLastUse,
   KeyLastUse,
   accessKeyState,
+  AccessKeyState,
   daysAfter,
   replacementTime,
   SES_SERVICE,
@@ -313,12 +314,11 @@ async function failIfPendingKeyIsUnusable(
   secretId: string,
   token: string,
   pending: SmtpSecret,
+  { status }: AccessKeyState,
   deps: RotationDeps,
   log: Logger,
-): Promise<{ keyCreatedAt?: Date }> {
-  const key = await accessKeyState(deps.iam, pending.username, deps.settings.userName);
-  const { status } = key;
-  if (status === 'Active') return { keyCreatedAt: key.createdAt };
+): Promise<void> {
+  if (status === 'Active') return;
   await clearPending(deps.secrets, secretId, token);
   const state = status === 'Inactive' ? 'is deactivated' : 'no longer exists';
   log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
@@ -486,8 +486,10 @@ async function testSecret(secretId: string, token: string, deps: RotationDeps, l
   } catch (error) {
     // Asked only now: IAM lists a new key with a delay (eventual consistency), and the logins
     // have given it time. A key that is gone or deactivated explains the refusals.
-    const { keyCreatedAt } = await failIfPendingKeyIsUnusable(secretId, token, pending, deps, log);
-    await giveUpIfPendingIsOld(secretId, token, pending, keyCreatedAt, error, deps, log);
+    const key = await accessKeyState(deps.iam, pending.username, deps.settings.userName);
+    await failIfPendingKeyIsUnusable(secretId, token, pending, key, deps, log);
+    if (key.status === 'Active')
+      await giveUpIfPendingIsOld(secretId, token, pending, key.createdAt, error, deps, log);
     throw error;
   }
   log.info('SMTP login with the AWSPENDING credentials succeeded', {

@@ -170,33 +170,30 @@ export function reportDestinations(uris: readonly string[]): ReportDestination[]
 const SECOND_LEVEL_REGISTRY = /^(?:ac|co|com|edu|go|gob|gov|gv|ltd|mil|ne|net|nom|or|org|plc|sch)\.[a-z]{2}$/;
 
 /**
- * Whether reports for `domain` may go to `host` without its consent: both in one Organizational
- * Domain (RFC 7489 §3.2, §7.1). That needs the Public Suffix List; without it, this errs towards
- * one organization, so that it never asks a domain's own addresses for consent. A name and the
- * names under it are one; names that share fewer than two trailing labels, or only a registry
- * suffix like "co.uk", are two (an Organizational Domain is a public suffix and one label more);
- * names under one other suffix of two or more labels ("example.com", "app.github.io") count as one.
- */
-export function sameOrganization(domain: string, host: string): boolean {
-  const [a, b] = [bareName(domain), bareName(host)];
-  if (a === b || a.endsWith(`.${b}`) || b.endsWith(`.${a}`)) return true;
-  const [left, right] = [a.split('.').reverse(), b.split('.').reverse()];
-  let shared = 0;
-  while (shared < Math.min(left.length, right.length) && left[shared] === right[shared]) shared++;
-  if (shared < 2) return false;
-  const suffix = left.slice(0, shared).reverse().join('.');
-  return !(shared === 2 && SECOND_LEVEL_REGISTRY.test(suffix));
-}
-
-/**
- * The Organizational Domain of `domain` (RFC 7489 §3.2), by the same rule as sameOrganization
- * without the Public Suffix List: its last two labels, or three under a registry suffix like
- * "co.uk" ("mail.example.co.uk" is example.co.uk's).
+ * The Organizational Domain of `domain` (RFC 7489 §3.2), without the Public Suffix List: its last
+ * two labels, or three under a registry suffix like "co.uk" ("mail.example.co.uk" is
+ * example.co.uk's). It errs towards one organization: names under one other suffix of two or more
+ * labels ("app.github.io") share "github.io".
  */
 export function organizationalDomain(domain: string): string {
   const labels = bareName(domain).split('.');
   const two = labels.slice(-2).join('.');
   return labels.slice(SECOND_LEVEL_REGISTRY.test(two) ? -3 : -2).join('.');
+}
+
+/**
+ * Whether reports for `domain` may go to `host` without its consent: both in one Organizational
+ * Domain (RFC 7489 §3.2, §7.1), as organizationalDomain finds it, so that it never asks a domain's
+ * own addresses for consent; a name and the names under it are one.
+ */
+export function sameOrganization(domain: string, host: string): boolean {
+  const [a, b] = [bareName(domain), bareName(host)];
+  return (
+    a === b ||
+    a.endsWith(`.${b}`) ||
+    b.endsWith(`.${a}`) ||
+    organizationalDomain(a) === organizationalDomain(b)
+  );
 }
 
 /** The report destinations of `domain`'s DMARC record that must consent to its reports. */

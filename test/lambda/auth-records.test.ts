@@ -2,6 +2,7 @@ import {
   consentRedirect,
   externalReportDestinations,
   reportDestinations,
+  organizationalDomain,
   sameOrganization,
 } from '../../lambda/shared/auth-records';
 
@@ -88,10 +89,23 @@ describe('one organization or two (RFC 7489 §3.2), without the Public Suffix Li
     ['example.com', 'other.com', false],
     ['example.co.uk', 'vendor.co.uk', false],
     ['example.com.au', 'vendor.com.au', false],
+    ['a.example.co.uk', 'b.example.co.uk', true],
+    ['one.app.github.io', 'two.app.github.io', true],
   ])('%s and %s: %s', (domain, host, same) => {
     expect(sameOrganization(domain, host)).toBe(same);
     expect(externalReportDestinations(domain, [`mailto:d@${host}`]).length).toBe(same ? 0 : 1);
   });
+});
+
+test.each([
+  ['example.com', 'example.com'],
+  ['Notify.Example.COM.', 'example.com'],
+  ['a.b.example.com', 'example.com'],
+  ['mail.example.co.uk', 'example.co.uk'],
+  ['example.co.uk', 'example.co.uk'],
+  ['x.example.com.au', 'example.com.au'],
+])('the Organizational Domain of %s is %s', (domain, organization) => {
+  expect(organizationalDomain(domain)).toBe(organization);
 });
 
 describe("a consent's own report addresses (RFC 7489 §7.1)", () => {
