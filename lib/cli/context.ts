@@ -107,8 +107,8 @@ export class CliContext {
   private readonly configPath: string;
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
   private readonly smtpEndpoint: SmtpEndpoint;
-  /** The stack's outputs by SesSmtp's names and the constructs they show, read once. */
-  private outputs?: Promise<ReturnType<typeof sesSmtpOutputs> | undefined>;
+  /** The stack's outputs by SesSmtp's names, the constructs they show and its status, read once. */
+  private outputs?: Promise<StackRead | undefined>;
 
   /**
    * The options as given, --identity as SES names the identity (lower case, no final dot) and
@@ -281,7 +281,12 @@ export class CliContext {
     return (await this.readOutputs())?.outputs;
   }
 
-  private readOutputs(): Promise<ReturnType<typeof sesSmtpOutputs> | undefined> {
+  /** The stack's status (CREATE_COMPLETE, ROLLBACK_COMPLETE, ...); undefined when it does not exist. */
+  async stackStatus(): Promise<string | undefined> {
+    return (await this.readOutputs())?.status;
+  }
+
+  private readOutputs(): Promise<StackRead | undefined> {
     const stack = this.stackName;
     if (stack === undefined) return Promise.resolve(undefined);
     const id = this.stackId ?? stack;
@@ -294,9 +299,12 @@ export class CliContext {
         const found = r.Stacks?.find((s) => s.StackName === id || s.StackId === id);
         // Asked for by id, DescribeStacks also returns a deleted stack: that is no stack.
         if (!found || found.StackStatus === 'DELETE_COMPLETE') return undefined;
-        return sesSmtpOutputs(
-          Object.fromEntries((found.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
-        );
+        return {
+          ...sesSmtpOutputs(
+            Object.fromEntries((found.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+          ),
+          status: found.StackStatus ?? 'UNKNOWN',
+        };
       })
       .catch((e: Error) => {
         if (e.name === 'ValidationError' && /does not exist/.test(e.message)) return undefined;
@@ -428,6 +436,8 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
     ...(ca && { tls: { ca } }),
   };
 }
+
+type StackRead = ReturnType<typeof sesSmtpOutputs> & { readonly status: string };
 
 /**
  * A stack's outputs by the names SesSmtp gives them, and the paths of the SesSmtp constructs found.

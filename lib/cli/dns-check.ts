@@ -64,9 +64,17 @@ export async function recordTarget(
     const { identity, region, dns } = await deployedTarget(ctx);
     return { identity, region, dns };
   }
+  return environmentRecordTarget(ctx, await ctx.resource('identity'));
+}
+
+/** The records' settings of the environment of the environments file, for `identity`. */
+export function environmentRecordTarget(
+  ctx: CliContext,
+  identity: string,
+): Pick<HealthTarget, 'identity' | 'region' | 'dns'> {
   const { config } = ctx;
   return {
-    identity: await ctx.resource('identity'),
+    identity,
     region: ctx.region,
     dns: {
       mailFromSubdomain: config.mailFrom.subdomain,

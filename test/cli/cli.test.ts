@@ -391,7 +391,7 @@ describe('usage', () => {
     ],
     [
       ['--json'],
-      '"--json" is an option, and options go after the command: ses-smtp <command> [options]; commands: doctor, env, send-test, dns, request-production-access, rotate, pause, resume, revoke, test-alarm',
+      '"--json" is an option, and options go after the command: ses-smtp <command> [options]; commands: doctor, env, send-test, preflight, dns, request-production-access, rotate, pause, resume, revoke, test-alarm',
     ],
   ])('%j: one line, exit 2, nothing else done', async (args, message) => {
     const r = await run(args);
