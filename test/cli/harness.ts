@@ -22,6 +22,7 @@ import {
   GetConfigurationSetCommand,
   GetEmailIdentityCommand,
   SESv2Client,
+  type GetEmailIdentityCommandOutput,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -134,6 +135,18 @@ export function stackWithOutputs(
   });
 }
 
+/** SES's answer for example.com, verified with Easy DKIM and its MAIL FROM domain. */
+export const VERIFIED_IDENTITY: GetEmailIdentityCommandOutput = {
+  $metadata: {},
+  VerifiedForSendingStatus: true,
+  DkimAttributes: { Status: 'SUCCESS', Tokens: TOKENS, SigningEnabled: true },
+  MailFromAttributes: {
+    MailFromDomain: 'mail.example.com',
+    MailFromDomainStatus: 'SUCCESS',
+    BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
+  },
+};
+
 /** The healthy state of a deployed environment, as the AWS APIs report it. */
 export function healthyAws(): void {
   cfn.reset();
@@ -165,15 +178,7 @@ export function healthyAws(): void {
     LastRotatedDate: new Date(Date.now() - 10 * 86_400_000),
     NextRotationDate: new Date(Date.now() + 80 * 86_400_000),
   });
-  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
-    VerifiedForSendingStatus: true,
-    DkimAttributes: { Status: 'SUCCESS', Tokens: TOKENS, SigningEnabled: true },
-    MailFromAttributes: {
-      MailFromDomain: 'mail.example.com',
-      MailFromDomainStatus: 'SUCCESS',
-      BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
-    },
-  });
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves(VERIFIED_IDENTITY);
   ses.on(GetAccountCommand).resolves({
     ProductionAccessEnabled: true,
     SendingEnabled: true,

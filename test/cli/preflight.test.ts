@@ -1,7 +1,17 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
-import { cfn, healthyAws, healthyZone, run, ses, stackWithOutputs, TOKENS, writeConfig } from './harness';
+import {
+  cfn,
+  healthyAws,
+  healthyZone,
+  run,
+  ses,
+  stackWithOutputs,
+  TOKENS,
+  VERIFIED_IDENTITY,
+  writeConfig,
+} from './harness';
 
 /*
  * `preflight`: before the first deploy, what already exists where the stack creates. Against the
@@ -32,12 +42,9 @@ beforeEach(() => {
 const preflight = (env: Record<string, unknown> = {}, extra: string[] = []) =>
   run(['preflight', '--config', writeConfig(env), '--resolver', dns.address, ...extra]);
 
-/** The manual guide's setup: a verified identity with Easy DKIM, and its records in DNS. */
+/** The manual guide's setup: a verified identity with Easy DKIM and MAIL FROM, and its records in DNS. */
 function manualSetup(): void {
-  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
-    VerifiedForSendingStatus: true,
-    DkimAttributes: { Status: 'SUCCESS', Tokens: TOKENS, SigningEnabled: true },
-  });
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves(VERIFIED_IDENTITY);
   Object.assign(dns.zone, healthyZone());
 }
 
@@ -149,15 +156,6 @@ test('an identity not verified: nothing sends with it, so deleting it is the fix
 
 test("the stack's MAIL FROM subdomain is checked, not the one the identity has now", async () => {
   manualSetup();
-  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
-    VerifiedForSendingStatus: true,
-    DkimAttributes: { Status: 'SUCCESS', Tokens: TOKENS, SigningEnabled: true },
-    MailFromAttributes: {
-      MailFromDomain: 'mail.example.com',
-      MailFromDomainStatus: 'SUCCESS',
-      BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
-    },
-  });
   const r = await preflight({ mailFrom: { subdomain: 'bounce' } });
   expect(r.stdout).toContain('✓ MX bounce.example.com');
   expect(r.stdout).toContain('✓ TXT bounce.example.com');
