@@ -188,6 +188,10 @@ export class SendingDomain extends Construct {
           })
         : new route53.TxtRecord(this, id, { ...common, values: record.values });
     keepOnlyTheCurrentName(resource, removalPolicy);
+    // After the identity: a domain whose identity exists already (set up by hand) then fails the
+    // deploy before any record is written. CloudFormation takes over an existing record with the
+    // same values and TTL, and the rollback would delete it from the live domain.
+    resource.node.addDependency(this.identity);
   }
 }
 

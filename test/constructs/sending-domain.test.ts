@@ -91,6 +91,22 @@ describe('SendingDomain', () => {
     ]);
   });
 
+  // An identity that exists already (set up by hand) must fail the deploy before a record is
+  // written: CloudFormation takes over a record with the same values and TTL, and the rollback
+  // would then delete it from the live domain. The DKIM CNAMEs wait for it through their names.
+  test('every record is created after the identity', () => {
+    const { template } = build({
+      apexSpf: { otherMechanisms: [], all: '~all', otherTxtValues: [] },
+    });
+    const [identity] = Object.keys(template.findResources('AWS::SES::EmailIdentity'));
+    const waits = Object.values(template.findResources('AWS::Route53::RecordSet')).map((r) => [
+      r.Properties.Name,
+      (r.DependsOn ?? []).includes(identity) || JSON.stringify(r.Properties).includes(identity),
+    ]);
+    expect(waits).toHaveLength(7);
+    expect(waits.filter(([, waits]) => !waits)).toEqual([]);
+  });
+
   test('a subdomain identity in a parent zone gets names under the subdomain, never doubled', () => {
     const names = records(build({ domainName: 'staging.example.com', mailFromSubdomain: 'bounce' }).template)
       .filter((r) => r.Type !== 'CNAME')
