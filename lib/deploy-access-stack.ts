@@ -59,8 +59,9 @@ export interface DeployAccessStackProps extends StackProps {
  * GitHub environment, trusted only by tokens whose `sub` is exactly
  * `repo:OWNER/REPO:environment:NAME` (or, with the repository's ids, GitHub's immutable
  * `repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:NAME`) and whose `aud` is sts.amazonaws.com. A deploy role may only
- * assume this account's CDK bootstrap roles in the Regions that GitHub environment deploys to; a
- * preview role may only read its environments' deployed templates.
+ * assume this account's CDK bootstrap roles in the Regions that GitHub environment deploys to, and
+ * read what `ses-smtp preflight` reads (its stacks' status, their SES identities); a preview role
+ * may only read its environments' deployed templates.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
  */
 export class DeployAccessStack extends Stack {
@@ -117,17 +118,37 @@ export class DeployAccessStack extends Stack {
         }),
         inlinePolicies:
           env.kind === 'deploy'
-            ? { AssumeCdkBootstrapRoles: policy('sts:AssumeRole', assumable) }
+            ? {
+                AssumeCdkBootstrapRoles: policy('sts:AssumeRole', assumable),
+                // `ses-smtp preflight` before `cdk deploy`: whether the stack exists, and whether
+                // its SES identities do (made by hand, they would fail a first deploy).
+                PreflightReads: new iam.PolicyDocument({
+                  statements: [
+                    new iam.PolicyStatement({
+                      actions: ['cloudformation:DescribeStacks'],
+                      resources: stackArns,
+                    }),
+                    new iam.PolicyStatement({
+                      actions: ['ses:GetEmailIdentity'],
+                      resources: env.stacks.flatMap((stack) =>
+                        stack.identities.map(
+                          (identity) =>
+                            `arn:${Aws.PARTITION}:ses:${stack.region}:${access.account}:identity/${identity}`,
+                        ),
+                      ),
+                    }),
+                  ],
+                }),
+              }
             : { ReadDeployedTemplates: policy(PREVIEW_ACTIONS, stackArns) },
       });
-      if (env.kind === 'preview') {
-        for (const stack of env.stacks) {
-          acknowledgeNagFinding(role, {
-            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*]`,
-            reason:
-              "A stack's ARN ends with the id CloudFormation gives it when it creates the stack: the * stands for that id, within this one stack name and Region.",
-          });
-        }
+      // Both kinds read their stacks (a preview its templates, a deploy's preflight its status).
+      for (const stack of env.stacks) {
+        acknowledgeNagFinding(role, {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*]`,
+          reason:
+            "A stack's ARN ends with the id CloudFormation gives it when it creates the stack: the * stands for that id, within this one stack name and Region.",
+        });
       }
       this.roles[env.name] = role;
       new CfnOutput(this, `RoleArn-${env.name}`, {

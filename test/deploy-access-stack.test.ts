@@ -98,6 +98,9 @@ describe('DeployAccessStack', () => {
       Object.values(template.findResources('AWS::IAM::Role')).find((r) =>
         JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(`environment:${environment}"`),
       )!.Properties.Policies;
+    const arn = (service: string, region: string, resource: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:${region}:111111111111:${resource}`]],
+    });
     expect(policyOf('staging')).toEqual([
       {
         PolicyName: 'AssumeCdkBootstrapRoles',
@@ -112,6 +115,31 @@ describe('DeployAccessStack', () => {
                   role('111111111111', name, region),
                 ),
               ),
+            },
+          ],
+        },
+      },
+      // What `ses-smtp preflight` reads before `cdk deploy`: its stacks' status and their identities.
+      {
+        PolicyName: 'PreflightReads',
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Action: 'cloudformation:DescribeStacks',
+              Effect: 'Allow',
+              Resource: [
+                arn('cloudformation', 'eu-west-1', 'stack/SesSmtp-staging/*'),
+                arn('cloudformation', 'us-east-1', 'stack/SesSmtp-staging-us/*'),
+              ],
+            },
+            {
+              Action: 'ses:GetEmailIdentity',
+              Effect: 'Allow',
+              Resource: [
+                arn('ses', 'eu-west-1', 'identity/staging.example.com'),
+                arn('ses', 'us-east-1', 'identity/staging.example.com'),
+              ],
             },
           ],
         },

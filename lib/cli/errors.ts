@@ -65,6 +65,15 @@ const ACCESS_DENIED = new Set([
   'NotAuthorized',
 ]);
 
+/** An AWS refusal of the call itself (a policy), not of the credentials (missing, expired, invalid). */
+export function isAccessDenied(error: unknown): boolean {
+  const e = error as AwsLikeError | undefined;
+  if (e?.$metadata === undefined) return false;
+  const name = e.name ?? e.code ?? '';
+  if (CREDENTIALS_EXPIRED.has(name) || CREDENTIALS_INVALID.has(name)) return false;
+  return ACCESS_DENIED.has(name) || e.$metadata.httpStatusCode === 403;
+}
+
 const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0].trim().slice(0, 300);
 
 /**
@@ -129,7 +138,7 @@ export function describeError(
   }
   if (e.$metadata !== undefined) {
     const status = e.$metadata.httpStatusCode;
-    if (ACCESS_DENIED.has(name) || status === 403) {
+    if (isAccessDenied(e)) {
       return {
         exit: EXIT.failed,
         message: `AWS denied ${command} (${name}: ${text}${request}): run it as an identity allowed to do this (AWS_PROFILE, or add the permission)`,

@@ -25,8 +25,11 @@ export interface GitHubEnvironmentAccess {
   readonly kind: AccessKind;
   /** The environments (file keys) this GitHub environment serves. */
   readonly environments: string[];
-  /** Their CloudFormation stacks, by name and Region (what a preview reads). */
-  readonly stacks: { readonly name: string; readonly region: string }[];
+  /**
+   * Their CloudFormation stacks, by name and Region (what a preview reads), each with its SES
+   * identities (the domain, then `verifiedEmailAddresses`: what `ses-smtp preflight` reads).
+   */
+  readonly stacks: { readonly name: string; readonly region: string; readonly identities: string[] }[];
 }
 
 /** Everything one account's deploy-access stack holds. */
@@ -78,7 +81,11 @@ export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
           gitHubEnvironments.push(access);
         }
         access.environments.push(name);
-        access.stacks.push({ name: stackName(name), region: env.region });
+        access.stacks.push({
+          name: stackName(name),
+          region: env.region,
+          identities: [env.domain, ...env.verifiedEmailAddresses],
+        });
       }
     }
     return {

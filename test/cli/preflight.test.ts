@@ -262,3 +262,59 @@ test('--json: one document with every result and ok', async () => {
     'DmarcTxt warn',
   ]);
 });
+
+/** An AWS refusal of the call, as the SDK throws it. */
+const denied = (name: string) =>
+  Object.assign(new Error('User is not authorized to perform this action'), {
+    name,
+    $metadata: { httpStatusCode: 403 },
+  });
+
+// A GitHub deploy role from before preflight has neither read: the deploy goes on as it did.
+test('the stack status refused: nothing can be told (an identity found may be its own), a warning and exit 0', async () => {
+  manualSetup();
+  cfn.on(DescribeStacksCommand).rejects(denied('AccessDenied'));
+  const r = await preflight();
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe(
+    [
+      '! stack SesSmtp-prod: could not tell whether it exists, so nothing was checked: AWS denied cloudformation:DescribeStacks',
+      '    → allow it on the stack (a GitHub Actions deploy role has it once stack SesSmtpDeployAccess-123456789012 is deployed again)',
+      '',
+    ].join('\n'),
+  );
+  expect(ses.calls()).toHaveLength(0);
+});
+
+test('an identity read refused: could not tell, a warning; the other checks still run', async () => {
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).rejects(denied('AccessDeniedException'));
+  dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
+  const r = await preflight();
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain(
+    '! SES identity example.com: could not tell whether it exists: AWS denied ses:GetEmailIdentity',
+  );
+  expect(r.stdout).toContain(
+    '✗ TXT _dmarc.example.com (DMARC policy): TXT "v=DMARC1; p=none" is there already',
+  );
+});
+
+test('missing credentials are not a refusal: one line, exit 2', async () => {
+  cfn.on(DescribeStacksCommand).rejects(
+    Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    }),
+  );
+  const r = await preflight();
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(/^ses-smtp: .*credentials.*\n$/);
+  // Nor are expired ones, though AWS answers them with a 403 too.
+  cfn.on(DescribeStacksCommand).rejects(
+    Object.assign(new Error('The security token included in the request is expired'), {
+      name: 'ExpiredToken',
+      $metadata: { httpStatusCode: 403 },
+    }),
+  );
+  expect((await preflight()).code).toBe(2);
+});

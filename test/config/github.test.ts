@@ -155,16 +155,24 @@ describe('github config', () => {
             ...SECOND_REGION,
             github: { environment: 'staging', previewEnvironment: 'staging-preview' },
           },
-          production: { ...other, region: 'eu-central-1', terminationProtection: true },
+          production: {
+            ...other,
+            region: 'eu-central-1',
+            terminationProtection: true,
+            verifiedEmailAddresses: ['qa@example.org'],
+          },
         },
       },
       FILE,
     );
+    // Each stack with its SES identities: the domain, then the verified addresses.
     const STAGING_STACKS = [
-      { name: 'SesSmtp-staging', region: 'eu-west-1' },
-      { name: 'SesSmtp-staging-us', region: 'us-east-1' },
+      { name: 'SesSmtp-staging', region: 'eu-west-1', identities: ['example.com'] },
+      { name: 'SesSmtp-staging-us', region: 'us-east-1', identities: ['example.com'] },
     ];
-    const PRODUCTION_STACKS = [{ name: 'SesSmtp-production', region: 'eu-central-1' }];
+    const PRODUCTION_STACKS = [
+      { name: 'SesSmtp-production', region: 'eu-central-1', identities: ['example.net', 'qa@example.org'] },
+    ];
     expect(deployAccessPlan(file)).toEqual([
       {
         account: '123456789012',

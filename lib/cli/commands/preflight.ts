@@ -5,6 +5,7 @@ import { isNoRecord, lookupFailure } from '../../../lambda/shared/dns-check';
 import { isSpfRecord } from '../../../lambda/shared/auth-records';
 import { DnsRecord } from '../../dns-records';
 import { CliContext } from '../context';
+import { isAccessDenied } from '../errors';
 import { CheckResult } from '../output';
 import { environmentRecordTarget } from '../dns-check';
 
@@ -20,7 +21,24 @@ const NOT_YET_CREATED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'REVIEW
 
 export async function preflightCommand(ctx: CliContext): Promise<number> {
   const { config, stackName } = ctx.environment();
-  const status = await ctx.stackStatus();
+  // Refused (a GitHub deploy role from before preflight): whether the stack exists is not known,
+  // and an identity found could be its own, so nothing below would mean anything.
+  const status = await ctx.stackStatus().catch((e: unknown) => {
+    if (!isAccessDenied(e)) throw e;
+    return null;
+  });
+  if (status === null) {
+    const result: CheckResult = {
+      id: 'stack',
+      status: 'warn',
+      title: `stack ${stackName}: could not tell whether it exists, so nothing was checked`,
+      detail: 'AWS denied cloudformation:DescribeStacks',
+      fix: `allow it on the stack (a GitHub Actions deploy role has it once stack SesSmtpDeployAccess-${config.account} is deployed again)`,
+    };
+    if (ctx.out.json) ctx.out.document({ stack: stackName, ok: true, results: [result] });
+    ctx.out.check(result);
+    return 0;
+  }
   if (status !== undefined && !NOT_YET_CREATED.has(status)) {
     const result: CheckResult = {
       id: 'stack',
@@ -36,11 +54,11 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
   const ses = ctx.client(SESv2Client);
   ctx.out.progress('checking the SES identities ...');
   const domain = config.domain;
-  const identity = await readIdentity(ses, domain);
+  const identity = await readIdentityIfAllowed(ses, domain);
   const addresses = await Promise.all(
     config.verifiedEmailAddresses.map(async (address) => ({
       address,
-      found: (await readIdentity(ses, address)).found,
+      found: (await readIdentityIfAllowed(ses, address)).found,
     })),
   );
   const results: CheckResult[] = [
@@ -63,6 +81,7 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     // (the stack sets it), not one the identity has now.
     const records = expectedRecords(environmentRecordTarget(ctx, domain), {
       ...identity,
+      found: identity.found === true,
       mailFromDomain: undefined,
     });
     const resolver = ctx.resolver();
@@ -95,7 +114,36 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
   return ok ? 0 : 1;
 }
 
-function identityResult(ctx: CliContext, domain: string, identity: LiveIdentity): CheckResult {
+/** The identity as readIdentity reads it, or found 'denied' when AWS refused the read. */
+async function readIdentityIfAllowed(
+  ses: SESv2Client,
+  identity: string,
+): Promise<Omit<LiveIdentity, 'found'> & { found: boolean | 'denied' }> {
+  try {
+    return await readIdentity(ses, identity);
+  } catch (e) {
+    if (!isAccessDenied(e)) throw e;
+    return { found: 'denied', verifiedForSending: false, tokens: [] };
+  }
+}
+
+/** A refused identity read: could not tell. */
+function deniedResult(id: string, identity: string): CheckResult {
+  return {
+    id,
+    status: 'warn',
+    title: `SES identity ${identity}: could not tell whether it exists`,
+    detail: 'AWS denied ses:GetEmailIdentity',
+    fix: 'allow it on the identity (a GitHub Actions deploy role has it once its SesSmtpDeployAccess stack is deployed again)',
+  };
+}
+
+function identityResult(
+  ctx: CliContext,
+  domain: string,
+  identity: Awaited<ReturnType<typeof readIdentityIfAllowed>>,
+): CheckResult {
+  if (identity.found === 'denied') return deniedResult('identity', domain);
   if (!identity.found) {
     return { id: 'identity', status: 'ok', title: `no SES identity ${domain} in ${ctx.region} yet` };
   }
@@ -110,7 +158,8 @@ function identityResult(ctx: CliContext, domain: string, identity: LiveIdentity)
   };
 }
 
-function addressResult(ctx: CliContext, address: string, found: boolean): CheckResult {
+function addressResult(ctx: CliContext, address: string, found: boolean | 'denied'): CheckResult {
+  if (found === 'denied') return deniedResult('address', address);
   if (!found) return { id: 'address', status: 'ok', title: `no SES identity ${address} yet` };
   return {
     id: 'address',
