@@ -318,3 +318,23 @@ test('missing credentials are not a refusal: one line, exit 2', async () => {
   );
   expect((await preflight()).code).toBe(2);
 });
+
+// A wildcard answers for every name that does not exist (RFC 4592): Route 53 has no record at
+// the name itself, and creates the stack's beside the wildcard.
+test('an answer that only a wildcard gives is not a record in the way', async () => {
+  dns.zone['example.com'] = { MX: [{ priority: 10, exchange: 'mx.example.com' }] };
+  dns.zone['*.example.com'] = { TXT: [['wildcard=1']] };
+  const r = await preflight();
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(
+    "✓ TXT _dmarc.example.com (DMARC policy): nothing at this name yet (what DNS answers is the wildcard *.example.com's, which the stack's record will override)",
+  );
+  expect(r.stdout).not.toContain('✗');
+  // A record of its own beside the wildcard is in the way.
+  dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
+  const again = await preflight();
+  expect(again.code).toBe(1);
+  expect(again.stdout).toContain(
+    '✗ TXT _dmarc.example.com (DMARC policy): TXT "v=DMARC1; p=none" is there already',
+  );
+});

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type * as dns from 'node:dns/promises';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { expectedRecords, LiveIdentity, readIdentity } from '../../../lambda/shared/checks';
@@ -221,10 +222,33 @@ function recordFix(record: DnsRecord, found: string[], keptApexValues: readonly 
 
 /** Whether DNS holds exactly the values the stack writes (host names in any case, with or without the final dot). */
 function sameValues(record: DnsRecord, found: readonly string[]): boolean {
-  const normal = (v: string) => (record.type === 'TXT' ? v : v.toLowerCase().replace(/\.$/, ''));
-  const want = new Set(record.values.map(normal));
-  const have = new Set(found.map(normal));
-  return want.size === have.size && [...want].every((v) => have.has(v));
+  return sameSet(record.type, record.values, found);
+}
+
+/** Two answers of `type` hold the same values (host names in any case, with or without the final dot). */
+function sameSet(type: string, a: readonly string[], b: readonly string[]): boolean {
+  const normal = (v: string) => (type === 'TXT' ? v : v.toLowerCase().replace(/\.$/, ''));
+  const [one, other] = [new Set(a.map(normal)), new Set(b.map(normal))];
+  return one.size === other.size && [...one].every((v) => other.has(v));
+}
+
+/**
+ * Whether a wildcard (`*.` and the parent) gives `found` for `record`'s name: a made-up name beside
+ * it gets the same answer (RFC 4592). Route 53 then has nothing at the name itself, and creates
+ * the record beside the wildcard. Not for the apex: a wildcard never answers for its own parent.
+ */
+async function wildcardAnswer(
+  resolver: dns.Resolver,
+  record: DnsRecord,
+  found: { type: string; values: string[] },
+): Promise<string | undefined> {
+  if (record.key === 'ApexTxt') return undefined;
+  const parent = record.name.replace(/\.$/, '').replace(/^[^.]*\./, '');
+  const probe = { ...record, name: `_preflight-${randomBytes(6).toString('hex')}.${parent}` };
+  const sibling = await lookUp(resolver, probe).catch(() => undefined);
+  return sibling?.type === found.type && sameSet(found.type, sibling.values, found.values)
+    ? `*.${parent}`
+    : undefined;
 }
 
 async function recordResult(
@@ -244,6 +268,15 @@ async function recordResult(
   }
   if (!found.values.length)
     return { id: record.key, status: 'ok', title, detail: 'nothing at this name yet' };
+  const wildcard = await wildcardAnswer(resolver, record, found);
+  if (wildcard) {
+    return {
+      id: record.key,
+      status: 'ok',
+      title,
+      detail: `nothing at this name yet (what DNS answers is the wildcard ${wildcard}'s, which the stack's record will override)`,
+    };
+  }
   const quoted = found.values.map((v) => (found.type === 'TXT' ? JSON.stringify(v) : v)).join(', ');
   if (found.type !== record.type) {
     return {
