@@ -60,7 +60,8 @@ export interface DeployAccessStackProps extends StackProps {
  * `repo:OWNER/REPO:environment:NAME` (or, with the repository's ids, GitHub's immutable
  * `repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:NAME`) and whose `aud` is sts.amazonaws.com. A deploy role may only
  * assume this account's CDK bootstrap roles in the Regions that GitHub environment deploys to, and
- * read what `ses-smtp preflight` reads (its stacks' status, their SES identities); a preview role
+ * read what `ses-smtp preflight` reads (its stacks' status, their SES identities and hosted zones'
+ * record sets); a preview role
  * may only read its environments' deployed templates.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
  */
@@ -108,6 +109,7 @@ export class DeployAccessStack extends Stack {
         (stack) =>
           `arn:${Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`,
       );
+      const zones = [...new Set(env.stacks.flatMap((stack) => stack.hostedZoneId ?? []))];
       const role = new iam.Role(this, `${env.kind === 'deploy' ? 'Deploy' : 'Preview'}-${env.name}`, {
         description: `${env.kind === 'deploy' ? 'Deploys' : 'Previews (cdk diff)'} ${env.environments.join(', ')} from GitHub environment ${env.name} of ${access.repository}`,
         assumedBy: new iam.WebIdentityPrincipal(this.provider.oidcProviderArn, {
@@ -121,7 +123,7 @@ export class DeployAccessStack extends Stack {
             ? {
                 AssumeCdkBootstrapRoles: policy('sts:AssumeRole', assumable),
                 // `ses-smtp preflight` before `cdk deploy`: whether the stack exists, and whether
-                // its SES identities do (made by hand, they would fail a first deploy).
+                // its SES identities and record sets do (made by hand, they would fail a first deploy).
                 PreflightReads: new iam.PolicyDocument({
                   statements: [
                     new iam.PolicyStatement({
@@ -137,6 +139,16 @@ export class DeployAccessStack extends Stack {
                         ),
                       ),
                     }),
+                    ...(zones.length
+                      ? [
+                          new iam.PolicyStatement({
+                            actions: ['route53:ListResourceRecordSets'],
+                            resources: zones.map(
+                              (zone) => `arn:${Aws.PARTITION}:route53:::hostedzone/${zone}`,
+                            ),
+                          }),
+                        ]
+                      : []),
                   ],
                 }),
               }

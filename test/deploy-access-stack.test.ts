@@ -141,6 +141,17 @@ describe('DeployAccessStack', () => {
                 arn('ses', 'us-east-1', 'identity/staging.example.com'),
               ],
             },
+            // One hosted zone for both: one resource.
+            {
+              Action: 'route53:ListResourceRecordSets',
+              Effect: 'Allow',
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':route53:::hostedzone/Z0123456789EXAMPLE0AB'],
+                ],
+              },
+            },
           ],
         },
       },
@@ -181,6 +192,20 @@ describe('DeployAccessStack', () => {
         (r) => r.Properties.ManagedPolicyArns === undefined,
       ),
     ).toBe(true);
+  });
+
+  test('DNS managed elsewhere: the deploy role reads no hosted zone', () => {
+    const manual = synth(
+      { repository: 'acme/web-app' },
+      { staging: { ...STAGING, dns: { mode: 'manual' } } },
+    );
+    const preflight = Object.values(manual.template.findResources('AWS::IAM::Role'))
+      .flatMap((r) => r.Properties.Policies)
+      .find((p) => p.PolicyName === 'PreflightReads');
+    expect(preflight.PolicyDocument.Statement.map((st: { Action: string }) => st.Action)).toEqual([
+      'cloudformation:DescribeStacks',
+      'ses:GetEmailIdentity',
+    ]);
   });
 
   test('outputs each role ARN for the GitHub environment variable', () => {

@@ -318,7 +318,7 @@ describe('workflow properties', () => {
   test("ses-smtp preflight runs right before cdk deploy, on the deploy's environment, with its credentials", () => {
     const job = deploy.jobs.deploy;
     const preflight = job.steps.at(-2)!;
-    expect(preflight.run).toBe('npx ses-smtp preflight --env "$ENVIRONMENT" --no-color');
+    expect(preflight.run).toBe('npm run --silent ses-smtp -- preflight --env "$ENVIRONMENT" --no-color');
     expect(preflight.env).toEqual({ ENVIRONMENT: '${{ matrix.name }}' });
     expect(job.steps.at(-1)?.env).toMatchObject({ ENVIRONMENT: '${{ matrix.name }}' });
     const aws = job.steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));

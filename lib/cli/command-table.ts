@@ -263,14 +263,14 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
     summary:
       'before the first deploy: what exists already where the stack creates (SES identity, DNS records)',
     details: `A domain that sends through SES already (the manual guide's setup) has an identity, and often
-DNS records, where the stack creates its own. CloudFormation does not adopt them: the first deploy
-would stop at the first one ("already exists", ✗) and roll back. A record with the very values the
-stack writes is a warning (!): CloudFormation takes it over when its TTL is the same too, and the
-rollback of a failed first deploy then deletes it. Each comes with what to do; see "Coming from the
-manual setup" in the README. Reads only: SES identities (ses:GetEmailIdentity), the stack's status
-and public DNS (or --resolver), which shows the zone only once it is delegated. Exit 1 while
-something is in the way; once the stack exists it says so and exits 0 (doctor checks a deployed
-stack).`,
+record sets in its hosted zone, where the stack creates its own. CloudFormation does not adopt
+them: the first deploy would stop at the first one ("already exists", ✗) and roll back. A record
+set with the very values and TTL the stack writes is a warning (!): CloudFormation takes it over,
+and the rollback of a failed first deploy then deletes it. Each comes with what to do; see "Coming
+from the manual setup" in the README. Reads only: SES identities (ses:GetEmailIdentity), the
+stack's status (cloudformation:DescribeStacks) and the hosted zone's record sets
+(route53:ListResourceRecordSets); a read AWS refuses is a warning. Exit 1 while something is in
+the way; once the stack exists it says so and exits 0 (doctor checks a deployed stack).`,
     options: [],
     run: async (ctx) => (await import('./commands/preflight.js')).preflightCommand(ctx),
   },

@@ -26,10 +26,16 @@ export interface GitHubEnvironmentAccess {
   /** The environments (file keys) this GitHub environment serves. */
   readonly environments: string[];
   /**
-   * Their CloudFormation stacks, by name and Region (what a preview reads), each with its SES
-   * identities (the domain, then `verifiedEmailAddresses`: what `ses-smtp preflight` reads).
+   * Their CloudFormation stacks, by name and Region (what a preview reads), each with what
+   * `ses-smtp preflight` reads: its SES identities (the domain, then `verifiedEmailAddresses`) and
+   * its Route 53 hosted zone (none with DNS managed elsewhere).
    */
-  readonly stacks: { readonly name: string; readonly region: string; readonly identities: string[] }[];
+  readonly stacks: {
+    readonly name: string;
+    readonly region: string;
+    readonly identities: string[];
+    readonly hostedZoneId?: string;
+  }[];
 }
 
 /** Everything one account's deploy-access stack holds. */
@@ -85,6 +91,7 @@ export function deployAccessPlan(file: ConfigFile): AccountAccess[] {
           name: stackName(name),
           region: env.region,
           identities: [env.domain, ...env.verifiedEmailAddresses],
+          ...(env.dns.mode === 'route53' && { hostedZoneId: env.dns.hostedZoneId }),
         });
       }
     }

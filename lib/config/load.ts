@@ -394,6 +394,19 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
       );
     }
     seenIdentities.set(identity, name);
+    // An address is one SES identity per account and Region too: a second stack's would fail.
+    for (const [i, address] of env.verifiedEmailAddresses.entries()) {
+      const key = `${env.account}/${env.region}/${address.toLowerCase()}`;
+      const owner = seenIdentities.get(key);
+      if (owner === undefined) seenIdentities.set(key, name);
+      else {
+        add(
+          ['verifiedEmailAddresses', i],
+          address,
+          `an address not already verified by environment "${owner}" in the same account and Region (SES holds one identity per address there, and it serves every environment of them): list it in "${owner}" only`,
+        );
+      }
+    }
 
     // SES's reputation metrics are per account and Region: one environment there alarms on them.
     if (env.alarms.accountAlarms === true) {

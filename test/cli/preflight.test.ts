@@ -1,10 +1,17 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ListResourceRecordSetsCommand,
+  ListResourceRecordSetsCommandInput,
+  ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
-import { startDnsServer, TestDnsServer } from '../support/dns-server';
+import { mockClient } from 'aws-sdk-client-mock';
+import { dkimRecords, dmarcValue } from '../../lib/dns-records';
+import { EXAMPLE_DMARC } from '../support/health-target';
 import {
   cfn,
   healthyAws,
-  healthyZone,
   run,
   ses,
   stackWithOutputs,
@@ -15,38 +22,80 @@ import {
 
 /*
  * `preflight`: before the first deploy, what already exists where the stack creates. Against the
- * CLI's AWS mocks and a real DNS server on 127.0.0.1.
+ * CLI's AWS mocks, with a hosted zone that lists its record sets as Route 53 does.
  */
 
-let dns: TestDnsServer;
-beforeAll(async () => {
-  dns = await startDnsServer({});
+const ZONE_ID = 'Z0123456789EXAMPLE0AB';
+const route53 = mockClient(Route53Client);
+/** The hosted zone's record sets. */
+let zone: ResourceRecordSet[];
+
+/** Route 53's order: by name with its labels reversed, then by type. */
+const order = (set: { Name?: string; Type?: string }) =>
+  `${(set.Name ?? '').toLowerCase().replace(/\.$/, '').split('.').reverse().join('.')} ${set.Type ?? ''}`;
+
+/** ListResourceRecordSets as Route 53 answers it: from StartRecordName (and type) on, MaxItems a page. */
+function listRecordSets(input: ListResourceRecordSetsCommandInput) {
+  if (input.HostedZoneId !== ZONE_ID)
+    throw Object.assign(new Error('No hosted zone'), { name: 'NoSuchHostedZone' });
+  const start = order({ Name: input.StartRecordName, Type: input.StartRecordType });
+  const from = [...zone].sort((a, b) => order(a).localeCompare(order(b))).filter((s) => order(s) >= start);
+  const page = from.slice(0, input.MaxItems ?? 300);
+  const next = from[page.length];
+  return {
+    ResourceRecordSets: page,
+    IsTruncated: next !== undefined,
+    ...(next && { NextRecordName: next.Name, NextRecordType: next.Type }),
+    MaxItems: input.MaxItems,
+  };
+}
+
+/** A record set as Route 53 lists it (TXT values quoted, as Route 53 holds them). */
+const set = (name: string, type: string, values: string[], ttl = 3600): ResourceRecordSet => ({
+  Name: `${name}.`,
+  Type: type as ResourceRecordSet['Type'],
+  TTL: ttl,
+  ResourceRecords: values.map((Value) => ({ Value })),
 });
-afterAll(() => dns.close());
+const quoted = (text: string) => JSON.stringify(text);
 
 const NO_STACK = Object.assign(new Error('Stack with id SesSmtp-prod does not exist'), {
   name: 'ValidationError',
 });
 
-/** A fresh account: no stack, no SES identity, nothing in DNS. */
+/** A fresh account: no stack, no SES identity, an empty hosted zone. */
 beforeEach(() => {
   healthyAws();
+  route53.reset();
+  route53.on(ListResourceRecordSetsCommand).callsFake(listRecordSets);
+  zone = [];
   cfn.on(DescribeStacksCommand).rejects(NO_STACK);
   ses
     .on(GetEmailIdentityCommand)
     .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
-  for (const key of Object.keys(dns.zone)) delete dns.zone[key];
 });
 
-/** The environment `prod` of a file with `env` merged in, checked against the test DNS server. */
+/** The environment `prod` of a file with `env` merged in. */
 const preflight = (env: Record<string, unknown> = {}, extra: string[] = []) =>
-  run(['preflight', '--config', writeConfig(env), '--resolver', dns.address, ...extra]);
+  run(['preflight', '--config', writeConfig(env), ...extra]);
 
-/** The manual guide's setup: a verified identity with Easy DKIM and MAIL FROM, and its records in DNS. */
-function manualSetup(): void {
+/** The manual guide's setup, as the stack would write it: a verified identity, and its records (TTL `ttl`). */
+function manualSetup(ttl = 3600): void {
   ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves(VERIFIED_IDENTITY);
-  Object.assign(dns.zone, healthyZone());
+  zone.push(
+    ...dkimRecords('example.com', TOKENS).map((r) => set(r.name.replace(/\.$/, ''), 'CNAME', r.values, ttl)),
+    set('mail.example.com', 'MX', ['10 feedback-smtp.eu-west-1.amazonses.com'], ttl),
+    set('mail.example.com', 'TXT', [quoted('v=spf1 include:amazonses.com ~all')], ttl),
+    set('_dmarc.example.com', 'TXT', [quoted(dmarcValue(EXAMPLE_DMARC))], ttl),
+  );
 }
+
+/** The lines of a result, without the details: mark and title. */
+const marks = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => /^[✗!✓·]/.test(l))
+    .map((l) => (l.includes('): ') ? l.replace(/\): .*/, ')') : l.replace(/: .*/, '')));
 
 test('a fresh account: nothing in the way, exit 0', async () => {
   const r = await preflight();
@@ -62,18 +111,20 @@ test('a fresh account: nothing in the way, exit 0', async () => {
       '',
     ].join('\n'),
   );
+  expect(route53.commandCalls(ListResourceRecordSetsCommand)[0].args[0].input).toMatchObject({
+    HostedZoneId: ZONE_ID,
+  });
 });
 
-test("the manual guide's setup: the identity is in the way; records like the stack's are warned of, exit 1", async () => {
+test("the manual guide's setup: the identity is in the way; records like the stack's (values and TTL) are warned of, exit 1", async () => {
   manualSetup();
   const r = await preflight();
   expect(r.code).toBe(1);
-  const lines = r.stdout.split('\n');
-  expect(lines.filter((l) => /^[✗!✓]/.test(l)).map((l) => l.replace(/: .*/, ''))).toEqual([
+  expect(marks(r.stdout)).toEqual([
     '✗ SES identity example.com exists in eu-west-1, made outside this stack',
     ...TOKENS.map((t, i) => `! CNAME ${t}._domainkey.example.com (Easy DKIM key ${i + 1})`),
-    '! MX mail.example.com (MAIL FROM',
-    '! TXT mail.example.com (MAIL FROM',
+    '! MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES)',
+    '! TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain)',
     '! TXT _dmarc.example.com (DMARC policy)',
   ]);
   expect(r.stdout).toContain(
@@ -83,74 +134,145 @@ test("the manual guide's setup: the identity is in the way; records like the sta
   expect(r.stdout).toContain(
     '→ apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity example.com --region eu-west-1) and deploy at once, as SES refuses the domain\'s mail until the new identity is verified; or adopt it with npx cdk import SesSmtp-prod (README: "Coming from the manual setup")',
   );
-  // The same values as the stack's: CloudFormation takes such a record over when its TTL is the same.
+  // CloudFormation takes over a record set with the same values and TTL; a rollback deletes it.
   expect(r.stdout).toContain(
-    '! CNAME tokone._domainkey.example.com (Easy DKIM key 1): CNAME tokone.dkim.amazonses.com is there already, the same as the stack writes: CloudFormation takes over a record set whose values and TTL are all the same (as users report; AWS does not document it), and the rollback of a failed first deploy then deletes it',
+    '! TXT _dmarc.example.com (DMARC policy): TXT "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r" (TTL 3600 s) is there already, what the stack writes: CloudFormation takes over a record set whose values and TTL are all the same (as users report; AWS does not document it), and the rollback of a failed first deploy then deletes it',
   );
   expect(r.stdout).toContain(
-    '→ its TTL must be dns.ttlSeconds (3600 s), else the deploy fails on it (already exists): set that, or delete it right before the deploy; and deploy once nothing else here is ✗, so that the deploy does not roll back',
+    '    → deploy once nothing else here is ✗, so that the deploy does not roll back; or delete it right before the deploy',
   );
-  expect(lines.at(-2)).toBe(
+  // The DKIM names are the identity's: they matter only to a deploy that imports it.
+  expect(r.stdout).toContain(
+    '    → if you import the identity: deploy once nothing else here is ✗, so that the deploy does not roll back; or delete it right before the deploy',
+  );
+  expect(r.stdout.split('\n').at(-2)).toBe(
     '1 in the way of the first deploy of SesSmtp-prod: see "Coming from the manual setup" in the README',
   );
 });
 
+test('the same values with another TTL: CloudFormation does not take it over; set dns.ttlSeconds to it', async () => {
+  manualSetup(300);
+  const r = await preflight();
+  expect(r.stdout).toContain(
+    "✗ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES): MX 10 feedback-smtp.eu-west-1.amazonses.com (TTL 300 s) is there already, the stack's values with another TTL than dns.ttlSeconds (3600 s); the deploy would fail on it (already exists)",
+  );
+  expect(r.stdout).toContain(
+    '    → set dns.ttlSeconds to 300 (CloudFormation then takes it over), or delete it right before the deploy',
+  );
+  // With that TTL, what is left is the identity.
+  const again = await preflight({
+    dns: { mode: 'route53', hostedZoneId: ZONE_ID, zoneName: 'example.com', ttlSeconds: 300 },
+  });
+  expect(marks(again.stdout).filter((l) => l.startsWith('✗'))).toEqual([
+    '✗ SES identity example.com exists in eu-west-1, made outside this stack',
+  ]);
+});
+
 test('records with other values than the stack writes are in the way, each with its fix', async () => {
-  dns.zone['mail.example.com'] = {
-    MX: [{ priority: 10, exchange: 'feedback-smtp.us-east-1.amazonses.com' }],
+  zone.push(
+    set('mail.example.com', 'MX', ['10 feedback-smtp.us-east-1.amazonses.com']),
     // The stack's value and another: not the same set.
-    TXT: [['v=spf1 include:amazonses.com ~all'], ['other=1']],
-  };
-  dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
+    set('mail.example.com', 'TXT', [quoted('v=spf1 include:amazonses.com ~all'), quoted('other=1')]),
+    set('_dmarc.example.com', 'TXT', [quoted('v=DMARC1; p=none')]),
+  );
   const r = await preflight();
   expect(r.code).toBe(1);
   expect(r.stdout).toContain(
-    '✗ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES): MX 10 feedback-smtp.us-east-1.amazonses.com is there already; the deploy would fail on it (already exists)',
+    '✗ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES): MX 10 feedback-smtp.us-east-1.amazonses.com (TTL 3600 s) is there already; the deploy would fail on it (already exists)',
   );
   expect(r.stdout).toContain(
-    "→ delete it right before the deploy, which writes MX 10 feedback-smtp.eu-west-1.amazonses.com there; or set mailFrom.subdomain to a name without records, and delete these once the stack's MAIL FROM domain is verified",
+    "    → set mailFrom.subdomain to a name without records, and delete these once the stack's MAIL FROM domain is verified; or delete it right before the deploy, which writes MX 10 feedback-smtp.eu-west-1.amazonses.com there",
   );
   expect(r.stdout).toContain(
-    '✗ TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain): TXT "v=spf1 include:amazonses.com ~all", "other=1" is there already; the deploy would fail on it (already exists)',
+    '✗ TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain): TXT "v=spf1 include:amazonses.com ~all", "other=1" (TTL 3600 s) is there already',
   );
   expect(r.stdout).toContain(
-    '→ delete it right before the deploy, which writes "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r" there; or keep yours, unmanaged, with dmarc.enabled: false',
+    '    → keep yours, unmanaged, with dmarc.enabled: false; or delete it right before the deploy, which writes "v=DMARC1; p=quarantine; pct=100; rua=mailto:dmarc@example.com; adkim=r; aspf=r" there',
   );
   expect(r.stdout.split('\n').at(-2)).toBe(
     '3 in the way of the first deploy of SesSmtp-prod: see "Coming from the manual setup" in the README',
   );
 });
 
-test('host names compare in any case and with the final dot: still the same values', async () => {
-  dns.zone['mail.example.com'] = {
-    MX: [{ priority: 10, exchange: 'FEEDBACK-SMTP.EU-WEST-1.AMAZONSES.COM.' }],
-  };
-  const r = await preflight();
-  expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(
-    /^! MX mail\.example\.com \(.*\): MX 10 feedback-smtp\.eu-west-1\.amazonses\.com is there already, the same as the stack writes/im,
+test('TXT values compare string by string and case by case; host names in any case, with or without the final dot', async () => {
+  zone.push(
+    // The same text in two strings: another value to Route 53.
+    set('mail.example.com', 'TXT', ['"v=spf1 include:amazonses.com" " ~all"']),
+    // Another case in a TXT value: another value.
+    set('_dmarc.example.com', 'TXT', [quoted(dmarcValue(EXAMPLE_DMARC).replace('quarantine', 'Quarantine'))]),
+    set('mail.example.com', 'MX', ['10 FEEDBACK-SMTP.EU-WEST-1.AMAZONSES.COM.']),
   );
-  expect(r.stdout.split('\n').at(-2)).toBe(
-    'nothing in the way of the first deploy of SesSmtp-prod, once the 1 warnings above are seen to',
+  const r = await preflight();
+  expect(marks(r.stdout)).toEqual([
+    '✓ no SES identity example.com in eu-west-1 yet',
+    '! MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES)',
+    '✗ TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain)',
+    '✗ TXT _dmarc.example.com (DMARC policy)',
+  ]);
+});
+
+test('a TXT value escaped as Route 53 holds it (\\" and \\ddd) is read as its text', async () => {
+  zone.push(set('mail.example.com', 'TXT', ['"v=spf1 include:amazonses.com\\040~all"']));
+  const r = await preflight();
+  expect(marks(r.stdout)).toContain(
+    '! TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain)',
   );
 });
 
-test('an identity not verified: nothing sends with it, so deleting it is the fix', async () => {
-  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
-    VerifiedForSendingStatus: false,
-    DkimAttributes: { Status: 'PENDING', Tokens: TOKENS },
+test("only the name's own record sets count: not a name below it, nor a wildcard's", async () => {
+  zone.push(
+    set('x.mail.example.com', 'TXT', [quoted('below')]),
+    set('\\052.example.com', 'TXT', [quoted('wildcard')]),
+    set('mailer.example.com', 'MX', ['10 mx.example.net']),
+  );
+  const r = await preflight();
+  expect(r.code).toBe(0);
+  expect(r.stdout).not.toContain('✗');
+});
+
+test('the apex TXT set: the mechanisms and values not yet in apexSpf are named, so none is lost', async () => {
+  zone.push(
+    set('example.com', 'TXT', [
+      quoted('v=spf1 include:_spf.google.com include:amazonses.com ip4:192.0.2.1 ~all'),
+      quoted('google-site-verification=abc'),
+      quoted('kept=1'),
+    ]),
+  );
+  const r = await preflight({
+    apexSpf: { enabled: true, otherTxtValues: ['kept=1'], otherMechanisms: ['ip4:192.0.2.1'] },
   });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain(
+    '    → the stack writes the whole TXT set at example.com (its SPF and apexSpf.otherTxtValues): add include:_spf.google.com to apexSpf.otherMechanisms, and "google-site-verification=abc" to apexSpf.otherTxtValues first; then delete the set right before the deploy, or turn apexSpf off',
+  );
+});
+
+test('a CNAME where the stack writes another type: no other record may be beside it', async () => {
+  zone.push(
+    set('mail.example.com', 'CNAME', ['ghs.googlehosted.com']),
+    set('_dmarc.example.com', 'CNAME', ['example.com.dmarc.vendor.example.net']),
+  );
   const r = await preflight();
   expect(r.code).toBe(1);
   expect(r.stdout).toContain(
-    '✗ SES identity example.com exists in eu-west-1, made outside this stack: not verified for sending, DKIM PENDING',
+    '✗ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES): a CNAME is there (ghs.googlehosted.com), and no other record may be beside one (RFC 1034 §3.6.2)',
   );
+  expect(r.stdout).toContain('    → set mailFrom.subdomain to a name without records\n');
+  // A DMARC service that hosts the policy: keep it.
   expect(r.stdout).toContain(
-    '→ nothing can send with it: delete it (aws sesv2 delete-email-identity --email-identity example.com --region eu-west-1), then deploy',
+    '    → keep it (a DMARC service that hosts your policy), unmanaged, with dmarc.enabled: false; or delete it before the deploy',
   );
-  // Its DKIM names are checked too: nothing there, so they are in no one's way.
-  expect(r.stdout).toContain(
-    '✓ CNAME tokone._domainkey.example.com (Easy DKIM key 1): nothing at this name yet',
+});
+
+test('a record set of a routing policy is never taken over, even with the same values', async () => {
+  zone.push({
+    ...set('mail.example.com', 'TXT', [quoted('v=spf1 include:amazonses.com ~all')]),
+    SetIdentifier: 'primary',
+    Weight: 1,
+  });
+  const r = await preflight();
+  expect(marks(r.stdout)).toContain(
+    '✗ TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain)',
   );
 });
 
@@ -163,40 +285,10 @@ test("the stack's MAIL FROM subdomain is checked, not the one the identity has n
 });
 
 test("dmarc.enabled false: the stack writes no DMARC record, so yours is in no one's way", async () => {
-  dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
+  zone.push(set('_dmarc.example.com', 'TXT', [quoted('v=DMARC1; p=none')]));
   const r = await preflight({ dmarc: { enabled: false } });
   expect(r.code).toBe(0);
   expect(r.stdout).not.toContain('_dmarc');
-});
-
-test('the apex TXT set: the values not yet in apexSpf.otherTxtValues are named', async () => {
-  dns.zone['example.com'] = {
-    TXT: [['v=spf1 include:_spf.google.com ~all'], ['google-site-verification=abc'], ['kept=1']],
-  };
-  const r = await preflight({ apexSpf: { enabled: true, otherTxtValues: ['kept=1'] } });
-  expect(r.code).toBe(1);
-  expect(r.stdout).toContain(
-    '→ the stack writes the whole TXT set at example.com (its SPF and apexSpf.otherTxtValues): add "google-site-verification=abc" to apexSpf.otherTxtValues first; delete the set right before the deploy, or turn apexSpf off',
-  );
-});
-
-test('a CNAME where the stack writes another type: no other record may be beside it', async () => {
-  dns.zone['mail.example.com'] = { CNAME: 'elsewhere.example.net' };
-  const r = await preflight();
-  expect(r.code).toBe(1);
-  expect(r.stdout).toContain(
-    '✗ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES): a CNAME is there (elsewhere.example.net), and no other record may be beside one (RFC 1034 §3.6.2)',
-  );
-  expect(r.stdout).toContain('→ delete the CNAME mail.example.com before the deploy');
-});
-
-test('a resolver that refuses: could not tell (a warning), not a record in the way', async () => {
-  dns.zone['_dmarc.example.com'] = { RCODE: 5 };
-  const r = await preflight();
-  expect(r.code).toBe(0);
-  expect(r.stdout).toContain(
-    '! TXT _dmarc.example.com (DMARC policy): could not tell: DNS lookup failed (EREFUSED)',
-  );
 });
 
 test('a verified address of verifiedEmailAddresses that exists: delete it or drop it from the list', async () => {
@@ -210,21 +302,23 @@ test('a verified address of verifiedEmailAddresses that exists: delete it or dro
   expect(r.stdout).toContain('✓ no SES identity dev@example.org yet');
 });
 
-test('dns.mode manual: the stack writes no records, so DNS is not read', async () => {
-  // Records that would each fail the check, were they read.
-  Object.assign(dns.zone, healthyZone());
+test('dns.mode manual: the stack writes no records, so the zone is not read', async () => {
+  manualSetup();
+  ses
+    .on(GetEmailIdentityCommand)
+    .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
   const r = await preflight({ dns: { mode: 'manual' } });
   expect(r.code).toBe(0);
-  expect(r.stdout.split('\n').slice(0, 3)).toEqual([
+  expect(r.stdout.split('\n').slice(0, 2)).toEqual([
     '✓ no SES identity example.com in eu-west-1 yet',
     expect.stringMatching(
       /^· DNS records: none written by the stack \(dns.mode "manual"\): after the deploy, ses-smtp dns --check --env prod --config \S+ compares yours with what SES needs$/,
     ),
-    '',
   ]);
+  expect(route53.calls()).toHaveLength(0);
 });
 
-test('a deployed stack: its deploys are updates, nothing to check (exit 0, no SES call)', async () => {
+test('a deployed stack: its deploys are updates, nothing to check (exit 0, no other call)', async () => {
   manualSetup();
   stackWithOutputs('SesSmtp-prod', {}, 'UPDATE_COMPLETE');
   const r = await preflight();
@@ -232,17 +326,28 @@ test('a deployed stack: its deploys are updates, nothing to check (exit 0, no SE
   expect(r.stdout).toMatch(
     /^· stack SesSmtp-prod exists \(UPDATE_COMPLETE\): its deploys update what it made; ses-smtp doctor --env prod --config \S+ checks it\n$/,
   );
-  expect(ses.calls()).toHaveLength(0);
+  expect([ses.calls().length, route53.calls().length]).toEqual([0, 0]);
 });
 
-test('a failed first deploy (ROLLBACK_COMPLETE) is checked as not created: cdk deploy creates it anew', async () => {
+test.each([
+  [
+    'ROLLBACK_COMPLETE',
+    'is a failed creation (ROLLBACK_COMPLETE): cdk deploy deletes it and creates the stack anew',
+  ],
+  [
+    'ROLLBACK_FAILED',
+    'is a failed creation whose rollback failed (ROLLBACK_FAILED): cdk deploy deletes it, with what it still holds, and creates the stack anew; what is found below may be its own',
+  ],
+  [
+    'REVIEW_IN_PROGRESS',
+    'is only a change set never executed (REVIEW_IN_PROGRESS): cdk deploy creates the stack',
+  ],
+])('a stack in %s is checked as not created yet', async (status, says) => {
   manualSetup();
-  stackWithOutputs('SesSmtp-prod', {}, 'ROLLBACK_COMPLETE');
+  stackWithOutputs('SesSmtp-prod', {}, status);
   const r = await preflight();
   expect(r.code).toBe(1);
-  expect(r.stdout.split('\n')[0]).toBe(
-    '· stack SesSmtp-prod is a failed creation (ROLLBACK_COMPLETE): cdk deploy deletes it and creates the stack anew',
-  );
+  expect(r.stdout.split('\n')[0]).toBe(`· stack SesSmtp-prod ${says}`);
   expect(r.stdout).toContain('✗ SES identity example.com exists');
 });
 
@@ -270,7 +375,7 @@ const denied = (name: string) =>
     $metadata: { httpStatusCode: 403 },
   });
 
-// A GitHub deploy role from before preflight has neither read: the deploy goes on as it did.
+// A GitHub deploy role from before preflight has none of the reads: the deploy goes on as it did.
 test('the stack status refused: nothing can be told (an identity found may be its own), a warning and exit 0', async () => {
   manualSetup();
   cfn.on(DescribeStacksCommand).rejects(denied('AccessDenied'));
@@ -283,23 +388,33 @@ test('the stack status refused: nothing can be told (an identity found may be it
       '',
     ].join('\n'),
   );
-  expect(ses.calls()).toHaveLength(0);
+  expect([ses.calls().length, route53.calls().length]).toEqual([0, 0]);
 });
 
-test('an identity read refused: could not tell, a warning; the other checks still run', async () => {
-  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).rejects(denied('AccessDeniedException'));
-  dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
-  const r = await preflight();
-  expect(r.code).toBe(1);
+test('identity and zone reads refused: could not tell, warnings; exit 0 when nothing else is in the way', async () => {
+  ses.on(GetEmailIdentityCommand).rejects(denied('AccessDeniedException'));
+  route53.on(ListResourceRecordSetsCommand).rejects(denied('AccessDenied'));
+  const r = await preflight({ verifiedEmailAddresses: ['qa@example.org'] });
+  expect(r.code).toBe(0);
+  expect(marks(r.stdout)).toEqual([
+    '! SES identity example.com',
+    '! SES identity qa@example.org',
+    '! MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES)',
+    '! TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain)',
+    '! TXT _dmarc.example.com (DMARC policy)',
+  ]);
   expect(r.stdout).toContain(
     '! SES identity example.com: could not tell whether it exists: AWS denied ses:GetEmailIdentity',
   );
   expect(r.stdout).toContain(
-    '✗ TXT _dmarc.example.com (DMARC policy): TXT "v=DMARC1; p=none" is there already',
+    '! TXT _dmarc.example.com (DMARC policy): could not tell: AWS denied route53:ListResourceRecordSets on hosted zone Z0123456789EXAMPLE0AB',
+  );
+  expect(r.stdout.split('\n').at(-2)).toBe(
+    'nothing in the way of the first deploy of SesSmtp-prod, once the 5 warnings above are seen to',
   );
 });
 
-test('missing credentials are not a refusal: one line, exit 2', async () => {
+test('missing or expired credentials are not a refusal: one line, exit 2', async () => {
   cfn.on(DescribeStacksCommand).rejects(
     Object.assign(new Error('Could not load credentials from any providers'), {
       name: 'CredentialsProviderError',
@@ -319,22 +434,16 @@ test('missing credentials are not a refusal: one line, exit 2', async () => {
   expect((await preflight()).code).toBe(2);
 });
 
-// A wildcard answers for every name that does not exist (RFC 4592): Route 53 has no record at
-// the name itself, and creates the stack's beside the wildcard.
-test('an answer that only a wildcard gives is not a record in the way', async () => {
-  dns.zone['example.com'] = { MX: [{ priority: 10, exchange: 'mx.example.com' }] };
-  dns.zone['*.example.com'] = { TXT: [['wildcard=1']] };
+test("a name's record sets over more than one page are all read", async () => {
+  // Twenty weighted A record sets first (Route 53 lists by type), the MX on the next page.
+  for (let i = 1; i <= 20; i++) {
+    zone.push({ ...set('mail.example.com', 'A', [`192.0.2.${i}`]), SetIdentifier: `web-${i}`, Weight: 1 });
+  }
+  zone.push(set('mail.example.com', 'MX', ['10 mx.example.net']));
   const r = await preflight();
-  expect(r.code).toBe(0);
-  expect(r.stdout).toContain(
-    "✓ TXT _dmarc.example.com (DMARC policy): nothing at this name yet (what DNS answers is the wildcard *.example.com's, which the stack's record will override)",
+  expect(marks(r.stdout)).toContain(
+    '✗ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES)',
   );
-  expect(r.stdout).not.toContain('✗');
-  // A record of its own beside the wildcard is in the way.
-  dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
-  const again = await preflight();
-  expect(again.code).toBe(1);
-  expect(again.stdout).toContain(
-    '✗ TXT _dmarc.example.com (DMARC policy): TXT "v=DMARC1; p=none" is there already',
-  );
+  // One read of _dmarc, two pages of mail.
+  expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(3);
 });

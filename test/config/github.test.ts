@@ -166,12 +166,28 @@ describe('github config', () => {
       FILE,
     );
     // Each stack with its SES identities: the domain, then the verified addresses.
+    const zone = (hostedZoneId: string) => ({ hostedZoneId });
     const STAGING_STACKS = [
-      { name: 'SesSmtp-staging', region: 'eu-west-1', identities: ['example.com'] },
-      { name: 'SesSmtp-staging-us', region: 'us-east-1', identities: ['example.com'] },
+      {
+        name: 'SesSmtp-staging',
+        region: 'eu-west-1',
+        identities: ['example.com'],
+        ...zone('Z0123456789EXAMPLE0AB'),
+      },
+      {
+        name: 'SesSmtp-staging-us',
+        region: 'us-east-1',
+        identities: ['example.com'],
+        ...zone('Z0123456789EXAMPLE0AB'),
+      },
     ];
     const PRODUCTION_STACKS = [
-      { name: 'SesSmtp-production', region: 'eu-central-1', identities: ['example.net', 'qa@example.org'] },
+      {
+        name: 'SesSmtp-production',
+        region: 'eu-central-1',
+        identities: ['example.net', 'qa@example.org'],
+        ...zone('Z0123456789EXAMPLE0CD'),
+      },
     ];
     expect(deployAccessPlan(file)).toEqual([
       {

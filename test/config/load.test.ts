@@ -246,6 +246,26 @@ describe('environment config validation', () => {
     problems.forEach((p) => expect(p).not.toContain('\n'));
   });
 
+  test('two environments of one account and Region may not both verify one address', () => {
+    const a = { ...BASE_ENV, verifiedEmailAddresses: ['qa@example.org'] };
+    const b = {
+      ...BASE_ENV,
+      domain: 'mail2.example.com',
+      fromAddress: 'no-reply@mail2.example.com',
+      verifiedEmailAddresses: ['dev@example.org', 'QA@example.org'],
+    };
+    expect(() => parseConfig({ environments: { a, b } }, FILE)).toThrow(
+      `${FILE}: environment "b", field "verifiedEmailAddresses[1]": got "QA@example.org", expected an address not already verified by environment "a" in the same account and Region (SES holds one identity per address there, and it serves every environment of them): list it in "a" only`,
+    );
+    // In another Region, or another account, it is another identity.
+    expect(() =>
+      parseConfig(
+        { environments: { a, b: { ...b, region: 'us-east-1', mailFrom: { subdomain: 'mail-us' } } } },
+        FILE,
+      ),
+    ).not.toThrow();
+  });
+
   test('two environments may not share one identity', () => {
     expect(() => parseConfig({ environments: { a: BASE_ENV, b: BASE_ENV } }, FILE)).toThrow(
       `${FILE}: environment "b", field "domain": got "example.com", expected a domain not already used by environment "a" in the same account and Region`,

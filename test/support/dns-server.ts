@@ -21,24 +21,8 @@ export interface TestDnsServer {
 }
 
 /**
- * The entry that answers for `name`: its own, or else a wildcard's (`*.` and the closest encloser,
- * the nearest ancestor that exists, as its own name or above another's: RFC 4592 §3.3.1).
- */
-function entryFor(zone: Zone, name: string): Zone[string] | undefined {
-  if (zone[name]) return zone[name];
-  const names = Object.keys(zone).filter((k) => !k.startsWith('*.'));
-  const labels = name.split('.');
-  for (let i = 1; i < labels.length; i++) {
-    const ancestor = labels.slice(i).join('.');
-    if (names.some((k) => k === ancestor || k.endsWith(`.${ancestor}`))) return zone[`*.${ancestor}`];
-  }
-  return undefined;
-}
-
-/**
  * A real DNS server on 127.0.0.1 (UDP) answering from `zone`, which tests may change between
- * queries. Unknown names get NXDOMAIN (unless a wildcard `*.` name answers for them), known names
- * without the asked type an empty answer.
+ * queries. Unknown names get NXDOMAIN, known names without the asked type an empty answer.
  */
 export async function startDnsServer(zone: Zone): Promise<TestDnsServer> {
   const server = dns2.createServer({
@@ -47,7 +31,7 @@ export async function startDnsServer(zone: Zone): Promise<TestDnsServer> {
       const response = Packet.createResponseFromRequest(request);
       const [question] = request.questions;
       const name = question.name.toLowerCase().replace(/\.$/, '');
-      const entry = entryFor(zone, name);
+      const entry = zone[name];
       if (!entry || entry.RCODE !== undefined) {
         response.header.rcode = entry?.RCODE ?? 3; // NXDOMAIN
         send(response);

@@ -1,24 +1,35 @@
-import { randomBytes } from 'node:crypto';
-import type * as dns from 'node:dns/promises';
+import { ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { expectedRecords, LiveIdentity, readIdentity } from '../../../lambda/shared/checks';
-import { isNoRecord, lookupFailure } from '../../../lambda/shared/dns-check';
-import { isSpfRecord } from '../../../lambda/shared/auth-records';
-import { DnsRecord } from '../../dns-records';
+import { isSpfRecord, spfTerms } from '../../../lambda/shared/auth-records';
+import { DnsRecord, fqdn, isSesSpfInclude } from '../../dns-records';
 import { CliContext } from '../context';
 import { isAccessDenied } from '../errors';
 import { CheckResult } from '../output';
 import { environmentRecordTarget } from '../dns-check';
 
 /*
- * Before the first deploy: what exists already at a name the stack creates. CloudFormation
- * creates resources, it does not adopt them, so the first deploy of a domain that sends through
- * SES already (the manual guide's setup) stops at the first of these ("already exists") and
- * rolls back. Read-only: SES identities, the stack's status, and DNS.
+ * Before the first deploy: what exists already where the stack creates. CloudFormation creates
+ * resources, it does not adopt them, so the first deploy of a domain that sends through SES
+ * already (the manual guide's setup) stops at the first of these ("already exists") and rolls
+ * back. Read-only: SES identities, the stack's status, and the hosted zone's record sets (what
+ * CloudFormation will meet, exactly: values, strings, TTL; not public DNS, which a wildcard or an
+ * undelegated zone would mislead).
  */
 
-/** Statuses in which the next `cdk deploy` creates the stack anew (the CDK CLI deletes a failed creation first). */
-const NOT_YET_CREATED = new Set(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'REVIEW_IN_PROGRESS']);
+/**
+ * Statuses in which the next `cdk deploy` creates the stack: the CDK CLI deletes a failed
+ * creation (ROLLBACK_COMPLETE, ROLLBACK_FAILED) first, and treats a change set never executed
+ * (REVIEW_IN_PROGRESS) as no stack.
+ */
+const NOT_YET_CREATED: Record<string, string> = {
+  ROLLBACK_COMPLETE:
+    'is a failed creation (ROLLBACK_COMPLETE): cdk deploy deletes it and creates the stack anew',
+  ROLLBACK_FAILED:
+    'is a failed creation whose rollback failed (ROLLBACK_FAILED): cdk deploy deletes it, with what it still holds, and creates the stack anew; what is found below may be its own',
+  REVIEW_IN_PROGRESS:
+    'is only a change set never executed (REVIEW_IN_PROGRESS): cdk deploy creates the stack',
+};
 
 export async function preflightCommand(ctx: CliContext): Promise<number> {
   const { config, stackName } = ctx.environment();
@@ -40,7 +51,7 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     ctx.out.check(result);
     return 0;
   }
-  if (status !== undefined && !NOT_YET_CREATED.has(status)) {
+  if (status !== undefined && !(status in NOT_YET_CREATED)) {
     const result: CheckResult = {
       id: 'stack',
       status: 'info',
@@ -65,14 +76,7 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
   const results: CheckResult[] = [
     ...(status === undefined
       ? []
-      : [
-          {
-            id: 'stack',
-            status: 'info' as const,
-            title: `stack ${stackName} is a failed creation (${status})`,
-            detail: 'cdk deploy deletes it and creates the stack anew',
-          },
-        ]),
+      : [{ id: 'stack', status: 'info' as const, title: `stack ${stackName} ${NOT_YET_CREATED[status]}` }]),
     identityResult(ctx, domain, identity),
     ...addresses.map(({ address, found }) => addressResult(ctx, address, found)),
   ];
@@ -85,12 +89,29 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
       found: identity.found === true,
       mailFromDomain: undefined,
     });
-    const resolver = ctx.resolver();
-    ctx.out.progress(`checking ${records.length} DNS names ...`);
+    ctx.out.progress(`reading hosted zone ${config.dns.hostedZoneId} ...`);
+    const route53 = ctx.client(Route53Client);
+    const zoneId = config.dns.hostedZoneId;
+    const read = await Promise.all(
+      [...new Set(records.map((r) => r.name))].map(async (name) => {
+        try {
+          return [name, await recordSetsAt(route53, zoneId, name)] as const;
+        } catch (e) {
+          if (!isAccessDenied(e)) throw e;
+          return [name, 'denied' as const] as const;
+        }
+      }),
+    );
+    const zone = new Map<string, ResourceRecordSet[] | 'denied'>(read);
     results.push(
-      ...(await Promise.all(
-        records.map((r) => recordResult(resolver, r, config.apexSpf.otherTxtValues, config.dns.ttlSeconds)),
-      )),
+      ...records.map((r) =>
+        recordResult(r, zone.get(r.name)!, {
+          zoneId,
+          ttl: config.dns.ttlSeconds,
+          apexSpf: config.apexSpf,
+          identityFound: identity.found === true,
+        }),
+      ),
     );
   } else {
     results.push({
@@ -110,7 +131,7 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
   ctx.out.line(
     failed
       ? `\n${failed} in the way of the first deploy of ${stackName}: see "Coming from the manual setup" in the README`
-      : `\nnothing in the way of the first deploy of ${stackName}${warned ? `, once the ${warned} warnings above are seen to` : ''}`,
+      : `\nnothing in the way of the first deploy of ${stackName}${warned ? `, once the ${warned === 1 ? 'warning' : `${warned} warnings`} above ${warned === 1 ? 'is' : 'are'} seen to` : ''}`,
   );
   return ok ? 0 : 1;
 }
@@ -171,136 +192,180 @@ function addressResult(ctx: CliContext, address: string, found: boolean | 'denie
   };
 }
 
-/** What is at `record`'s name in DNS: a CNAME (which excludes every other type), or the record's type. */
-async function lookUp(
-  resolver: dns.Resolver,
-  record: DnsRecord,
-): Promise<{ type: string; values: string[] }> {
-  const name = record.name.replace(/\.$/, '');
-  const read = async (type: string, lookup: () => Promise<string[]>) => {
-    try {
-      return { type, values: await lookup() };
-    } catch (e) {
-      if (isNoRecord(e)) return { type, values: [] };
-      throw Object.assign(e as Error, { type });
-    }
-  };
-  if (record.type !== 'CNAME') {
-    const cname = await read('CNAME', () => resolver.resolveCname(name));
-    if (cname.values.length) return cname;
-  }
-  switch (record.type) {
-    case 'MX':
-      return read('MX', async () =>
-        (await resolver.resolveMx(name)).map((mx) => `${mx.priority} ${mx.exchange}`),
-      );
-    case 'TXT':
-      return read('TXT', async () => (await resolver.resolveTxt(name)).map((chunks) => chunks.join('')));
-    default:
-      return read(record.type, () => resolver.resolveCname(name));
-  }
+/** The record sets at `name` (absolute, lower case) in the hosted zone, of every type. */
+async function recordSetsAt(
+  route53: Route53Client,
+  zoneId: string,
+  name: string,
+): Promise<ResourceRecordSet[]> {
+  // Route 53 lists from StartRecordName on, a name's record sets together: the first page holds
+  // them unless a name has more types than a page.
+  const found: ResourceRecordSet[] = [];
+  let next: { name?: string; type?: string; identifier?: string } = { name };
+  do {
+    const page = await route53.send(
+      new ListResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        StartRecordName: next.name,
+        ...(next.type && { StartRecordType: next.type as ResourceRecordSet['Type'] }),
+        ...(next.identifier && { StartRecordIdentifier: next.identifier }),
+        MaxItems: 20,
+      }),
+    );
+    const sets = page.ResourceRecordSets ?? [];
+    const here = sets.filter((set) => sameName(set.Name, name));
+    found.push(...here);
+    if (!page.IsTruncated || here.length < sets.length) break;
+    next = { name: page.NextRecordName, type: page.NextRecordType, identifier: page.NextRecordIdentifier };
+  } while (sameName(next.name, name));
+  return found;
 }
 
-/** The fix for a record set in the way, by what the stack writes there. */
-function recordFix(record: DnsRecord, found: string[], keptApexValues: readonly string[]): string {
+/** Route 53 answers names absolute, in lower case, with "*" and the like escaped (\052). */
+function sameName(listed: string | undefined, name: string): boolean {
+  const normal = (n: string) =>
+    fqdn(n.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))).toLowerCase();
+  return listed !== undefined && normal(listed) === normal(name);
+}
+
+/** The character strings of a TXT value as Route 53 holds it ("a" "b"), unescaped. */
+export function txtStrings(value: string): string[] {
+  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, inner]) =>
+    inner.replace(/\\(\d{3}|.)/g, (_, c: string) =>
+      c.length === 3 ? String.fromCharCode(Number.parseInt(c, 8)) : c,
+    ),
+  );
+}
+
+/** The strings aws-cdk-lib's TxtRecord writes for a value: 255 characters each. */
+function stackTxtStrings(value: string): string[] {
+  const strings: string[] = [];
+  for (let at = 0; at < value.length || at === 0; at += 255) strings.push(value.slice(at, at + 255));
+  return strings;
+}
+
+/**
+ * Whether the record set holds exactly what the stack writes: the same TXT strings, or host
+ * names in any case, with or without the final dot.
+ */
+function sameValues(record: DnsRecord, set: ResourceRecordSet): boolean {
+  const values = (set.ResourceRecords ?? []).map((r) => r.Value ?? '');
+  const normal =
+    record.type === 'TXT'
+      ? (v: string) => JSON.stringify(txtStrings(v))
+      : (v: string) => v.trim().split(/\s+/).join(' ').toLowerCase().replace(/\.$/, '');
+  const want = new Set(
+    record.type === 'TXT'
+      ? record.values.map((v) => JSON.stringify(stackTxtStrings(v)))
+      : record.values.map(normal),
+  );
+  const have = new Set(values.map(normal));
+  return want.size === have.size && [...want].every((v) => have.has(v));
+}
+
+/** A record set's values as a person reads them. */
+function shown(set: ResourceRecordSet): string {
+  if (set.AliasTarget) return `an alias to ${set.AliasTarget.DNSName}`;
+  return (set.ResourceRecords ?? []).map((r) => r.Value).join(', ');
+}
+
+interface RecordContext {
+  readonly zoneId: string;
+  readonly ttl: number;
+  readonly apexSpf: {
+    readonly otherTxtValues: readonly string[];
+    readonly otherMechanisms: readonly string[];
+  };
+  readonly identityFound: boolean;
+}
+
+function recordResult(
+  record: DnsRecord,
+  sets: ResourceRecordSet[] | 'denied',
+  context: RecordContext,
+): CheckResult {
+  const name = record.name.replace(/\.$/, '');
+  const title = `${record.type} ${name} (${record.purpose})`;
+  const base = { id: record.key, title };
+  if (sets === 'denied') {
+    return {
+      ...base,
+      status: 'warn',
+      detail: `could not tell: AWS denied route53:ListResourceRecordSets on hosted zone ${context.zoneId}`,
+      fix: 'allow it on the zone (a GitHub Actions deploy role has it once its SesSmtpDeployAccess stack is deployed again)',
+    };
+  }
+  const dkim = record.key.startsWith('Dkim');
+  // Easy DKIM names come from the identity's tokens: only a deploy after importing it writes them.
+  const ifImported = dkim ? 'if you import the identity: ' : '';
+  const cname = record.type !== 'CNAME' && sets.find((set) => set.Type === 'CNAME');
+  if (cname) {
+    return {
+      ...base,
+      status: 'fail',
+      detail: `a CNAME is there (${shown(cname)}), and no other record may be beside one (RFC 1034 §3.6.2)`,
+      fix:
+        record.key === 'DmarcTxt'
+          ? 'keep it (a DMARC service that hosts your policy), unmanaged, with dmarc.enabled: false; or delete it before the deploy'
+          : record.key.startsWith('MailFrom')
+            ? 'set mailFrom.subdomain to a name without records'
+            : `delete the CNAME ${name} before the deploy`,
+    };
+  }
+  const set = sets.find((s) => s.Type === record.type);
+  if (!set) return { ...base, status: 'ok', detail: 'nothing at this name yet' };
+  const found = `${record.type} ${shown(set)}${set.TTL === undefined ? '' : ` (TTL ${set.TTL} s)`}`;
+  const routed = set.SetIdentifier !== undefined || set.AliasTarget !== undefined;
+  if (!routed && sameValues(record, set)) {
+    if (set.TTL === context.ttl) {
+      return {
+        ...base,
+        status: 'warn',
+        detail: `${found} is there already, what the stack writes: CloudFormation takes over a record set whose values and TTL are all the same (as users report; AWS does not document it), and the rollback of a failed first deploy then deletes it`,
+        fix: `${ifImported}deploy once nothing else here is ✗, so that the deploy does not roll back; or delete it right before the deploy`,
+      };
+    }
+    return {
+      ...base,
+      status: 'fail',
+      detail: `${found} is there already, the stack's values with another TTL than dns.ttlSeconds (${context.ttl} s); the deploy would fail on it (already exists)`,
+      fix: `${ifImported}set dns.ttlSeconds to ${set.TTL} (CloudFormation then takes it over), or delete it right before the deploy`,
+    };
+  }
+  return {
+    ...base,
+    status: 'fail',
+    detail: `${found} is there already; the deploy would fail on it (already exists)`,
+    fix: ifImported + recordFix(record, set, context),
+  };
+}
+
+/** The fix for a record set with other values, by what the stack writes there. */
+function recordFix(record: DnsRecord, set: ResourceRecordSet, context: RecordContext): string {
   const name = record.name.replace(/\.$/, '');
   switch (record.key) {
     case 'MailFromMx':
     case 'MailFromTxt':
-      return `delete it right before the deploy, which writes ${record.type} ${record.values.join(', ')} there; or set mailFrom.subdomain to a name without records, and delete these once the stack's MAIL FROM domain is verified`;
+      return `set mailFrom.subdomain to a name without records, and delete these once the stack's MAIL FROM domain is verified; or delete it right before the deploy, which writes ${record.type} ${record.values.join(', ')} there`;
     case 'DmarcTxt':
-      return `delete it right before the deploy, which writes "${record.values[0]}" there; or keep yours, unmanaged, with dmarc.enabled: false`;
+      return `keep yours, unmanaged, with dmarc.enabled: false; or delete it right before the deploy, which writes "${record.values[0]}" there`;
     case 'ApexTxt': {
-      const missing = found.filter((v) => !isSpfRecord(v) && !keptApexValues.includes(v));
-      return `the stack writes the whole TXT set at ${name} (its SPF and apexSpf.otherTxtValues)${missing.length ? `: add ${missing.map((v) => JSON.stringify(v)).join(', ')} to apexSpf.otherTxtValues first` : ''}; delete the set right before the deploy, or turn apexSpf off`;
+      const values = (set.ResourceRecords ?? []).map((r) => txtStrings(r.Value ?? '').join(''));
+      const kept = values.filter((v) => !isSpfRecord(v) && !context.apexSpf.otherTxtValues.includes(v));
+      const mechanisms = values
+        .filter(isSpfRecord)
+        .flatMap((v) => spfTerms(v))
+        .filter((t) => !/^[-~?]?all$/.test(t) && !isSesSpfInclude(t))
+        .filter((t) => !context.apexSpf.otherMechanisms.map((m) => spfTerms(`v=spf1 ${m}`)[0]).includes(t));
+      const add = [
+        ...(mechanisms.length ? [`${mechanisms.join(' ')} to apexSpf.otherMechanisms`] : []),
+        ...(kept.length
+          ? [`${kept.map((v) => JSON.stringify(v)).join(', ')} to apexSpf.otherTxtValues`]
+          : []),
+      ];
+      return `the stack writes the whole TXT set at ${name} (its SPF and apexSpf.otherTxtValues)${add.length ? `: add ${add.join(', and ')} first` : ''}; then delete the set right before the deploy, or turn apexSpf off`;
     }
     default:
-      // Easy DKIM: its names come from the identity's tokens, so only an imported identity meets them.
-      return `Route 53 records cannot be imported: delete it right before the deploy that imports the identity (which writes it again, the same); a new identity has new names, and this record is then stale`;
+      return 'delete it right before that deploy, which writes the CNAME SES names';
   }
-}
-
-/** Whether DNS holds exactly the values the stack writes (host names in any case, with or without the final dot). */
-function sameValues(record: DnsRecord, found: readonly string[]): boolean {
-  return sameSet(record.type, record.values, found);
-}
-
-/** Two answers of `type` hold the same values (host names in any case, with or without the final dot). */
-function sameSet(type: string, a: readonly string[], b: readonly string[]): boolean {
-  const normal = (v: string) => (type === 'TXT' ? v : v.toLowerCase().replace(/\.$/, ''));
-  const [one, other] = [new Set(a.map(normal)), new Set(b.map(normal))];
-  return one.size === other.size && [...one].every((v) => other.has(v));
-}
-
-/**
- * Whether a wildcard (`*.` and the parent) gives `found` for `record`'s name: a made-up name beside
- * it gets the same answer (RFC 4592). Route 53 then has nothing at the name itself, and creates
- * the record beside the wildcard. Not for the apex: a wildcard never answers for its own parent.
- */
-async function wildcardAnswer(
-  resolver: dns.Resolver,
-  record: DnsRecord,
-  found: { type: string; values: string[] },
-): Promise<string | undefined> {
-  if (record.key === 'ApexTxt') return undefined;
-  const parent = record.name.replace(/\.$/, '').replace(/^[^.]*\./, '');
-  const probe = { ...record, name: `_preflight-${randomBytes(6).toString('hex')}.${parent}` };
-  const sibling = await lookUp(resolver, probe).catch(() => undefined);
-  return sibling?.type === found.type && sameSet(found.type, sibling.values, found.values)
-    ? `*.${parent}`
-    : undefined;
-}
-
-async function recordResult(
-  resolver: dns.Resolver,
-  record: DnsRecord,
-  keptApexValues: readonly string[],
-  ttl: number,
-): Promise<CheckResult> {
-  const name = record.name.replace(/\.$/, '');
-  const title = `${record.type} ${name} (${record.purpose})`;
-  let found: { type: string; values: string[] };
-  try {
-    found = await lookUp(resolver, record);
-  } catch (e) {
-    const { detail, fix } = lookupFailure(e, (e as { type?: string }).type ?? record.type, name);
-    return { id: record.key, status: 'warn', title, detail: `could not tell: ${detail}`, fix };
-  }
-  if (!found.values.length)
-    return { id: record.key, status: 'ok', title, detail: 'nothing at this name yet' };
-  const wildcard = await wildcardAnswer(resolver, record, found);
-  if (wildcard) {
-    return {
-      id: record.key,
-      status: 'ok',
-      title,
-      detail: `nothing at this name yet (what DNS answers is the wildcard ${wildcard}'s, which the stack's record will override)`,
-    };
-  }
-  const quoted = found.values.map((v) => (found.type === 'TXT' ? JSON.stringify(v) : v)).join(', ');
-  if (found.type !== record.type) {
-    return {
-      id: record.key,
-      status: 'fail',
-      title,
-      detail: `a CNAME is there (${quoted}), and no other record may be beside one (RFC 1034 §3.6.2)`,
-      fix: `delete the CNAME ${name} before the deploy`,
-    };
-  }
-  if (sameValues(record, found.values)) {
-    return {
-      id: record.key,
-      status: 'warn',
-      title,
-      detail: `${found.type} ${quoted} is there already, the same as the stack writes: CloudFormation takes over a record set whose values and TTL are all the same (as users report; AWS does not document it), and the rollback of a failed first deploy then deletes it`,
-      fix: `its TTL must be dns.ttlSeconds (${ttl} s), else the deploy fails on it (already exists): set that, or delete it right before the deploy; and deploy once nothing else here is ✗, so that the deploy does not roll back`,
-    };
-  }
-  return {
-    id: record.key,
-    status: 'fail',
-    title,
-    detail: `${found.type} ${quoted} is there already; the deploy would fail on it (already exists)`,
-    fix: recordFix(record, found.values, keptApexValues),
-  };
 }
