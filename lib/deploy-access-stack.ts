@@ -109,7 +109,14 @@ export class DeployAccessStack extends Stack {
         (stack) =>
           `arn:${Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`,
       );
-      const zones = [...new Set(env.stacks.flatMap((stack) => stack.hostedZoneId ?? []))];
+      const identityArns = env.stacks.flatMap((stack) =>
+        (stack.identities ?? []).map(
+          (identity) => `arn:${Aws.PARTITION}:ses:${stack.region}:${access.account}:identity/${identity}`,
+        ),
+      );
+      const zoneArns = [...new Set(env.stacks.flatMap((stack) => stack.hostedZoneId ?? []))].map(
+        (zone) => `arn:${Aws.PARTITION}:route53:::hostedzone/${zone}`,
+      );
       const role = new iam.Role(this, `${env.kind === 'deploy' ? 'Deploy' : 'Preview'}-${env.name}`, {
         description: `${env.kind === 'deploy' ? 'Deploys' : 'Previews (cdk diff)'} ${env.environments.join(', ')} from GitHub environment ${env.name} of ${access.repository}`,
         assumedBy: new iam.WebIdentityPrincipal(this.provider.oidcProviderArn, {
@@ -125,31 +132,16 @@ export class DeployAccessStack extends Stack {
                 // `ses-smtp preflight` before `cdk deploy`: whether the stack exists, and whether
                 // its SES identities and record sets do (made by hand, they would fail a first deploy).
                 PreflightReads: new iam.PolicyDocument({
-                  statements: [
-                    new iam.PolicyStatement({
-                      actions: ['cloudformation:DescribeStacks'],
-                      resources: stackArns,
-                    }),
-                    new iam.PolicyStatement({
-                      actions: ['ses:GetEmailIdentity'],
-                      resources: env.stacks.flatMap((stack) =>
-                        stack.identities.map(
-                          (identity) =>
-                            `arn:${Aws.PARTITION}:ses:${stack.region}:${access.account}:identity/${identity}`,
-                        ),
-                      ),
-                    }),
-                    ...(zones.length
-                      ? [
-                          new iam.PolicyStatement({
-                            actions: ['route53:ListResourceRecordSets'],
-                            resources: zones.map(
-                              (zone) => `arn:${Aws.PARTITION}:route53:::hostedzone/${zone}`,
-                            ),
-                          }),
-                        ]
-                      : []),
-                  ],
+                  // An action without resources gets no statement: IAM refuses an empty Resource.
+                  statements: (
+                    [
+                      ['cloudformation:DescribeStacks', stackArns],
+                      ['ses:GetEmailIdentity', identityArns],
+                      ['route53:ListResourceRecordSets', zoneArns],
+                    ] as const
+                  ).flatMap(([action, resources]) =>
+                    resources.length ? [new iam.PolicyStatement({ actions: [action], resources })] : [],
+                  ),
                 }),
               }
             : { ReadDeployedTemplates: policy(PREVIEW_ACTIONS, stackArns) },

@@ -208,6 +208,35 @@ describe('DeployAccessStack', () => {
     ]);
   });
 
+  // A stack of your own (no environments file, so no preflight): its access names the stack only.
+  test('a stack given without identities or zone: the deploy role reads its status only', () => {
+    const own = new DeployAccessStack(new App(TEST_APP_PROPS), 'Own', {
+      access: {
+        account: '111111111111',
+        region: 'eu-west-1',
+        regionPinned: true,
+        repository: 'acme/web',
+        subjectRepository: 'acme/web',
+        existingOidcProvider: false,
+        terminationProtection: false,
+        gitHubEnvironments: [
+          {
+            name: 'production',
+            kind: 'deploy',
+            environments: ['production'],
+            stacks: [{ name: 'Mail', region: 'eu-west-1' }],
+          },
+        ],
+      },
+    });
+    const preflight = Object.values(Template.fromStack(own).findResources('AWS::IAM::Role'))
+      .flatMap((r) => r.Properties.Policies)
+      .find((p) => p.PolicyName === 'PreflightReads');
+    expect(preflight.PolicyDocument.Statement.map((st: { Action: string }) => st.Action)).toEqual([
+      'cloudformation:DescribeStacks',
+    ]);
+  });
+
   test('outputs each role ARN for the GitHub environment variable', () => {
     const outputs = Object.values(template.toJSON().Outputs as Record<string, { Description: string }>);
     expect(outputs.map((o) => o.Description)).toEqual([

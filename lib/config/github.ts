@@ -28,12 +28,13 @@ export interface GitHubEnvironmentAccess {
   /**
    * Their CloudFormation stacks, by name and Region (what a preview reads), each with what
    * `ses-smtp preflight` reads: its SES identities (the domain, then `verifiedEmailAddresses`) and
-   * its Route 53 hosted zone (none with DNS managed elsewhere).
+   * its Route 53 hosted zone (none with DNS managed elsewhere). Both optional for a stack of your
+   * own, which preflight (it reads an environments file) does not check.
    */
   readonly stacks: {
     readonly name: string;
     readonly region: string;
-    readonly identities: string[];
+    readonly identities?: readonly string[];
     readonly hostedZoneId?: string;
   }[];
 }
