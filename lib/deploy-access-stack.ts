@@ -8,6 +8,7 @@ import {
   StackProps,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { AccountAccess } from './config/github';
 import { acknowledgeNagFinding } from './constructs/nag';
@@ -95,6 +96,11 @@ export class DeployAccessStack extends Stack {
           removalPolicy: RemovalPolicy.RETAIN,
         });
 
+    // A stack's ARN, with its Region's partition written out where aws-cdk-lib knows it: the
+    // cdk-nag finding on its "/*" is acknowledged by name, and aws-cdk-lib 2.258 (the oldest this
+    // package supports) refuses a name with a token in it ("<AWS::Partition>": a second "::").
+    const stackArn = (stack: { name: string; region: string }) =>
+      `arn:${RegionInfo.get(stack.region).partition ?? Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`;
     for (const env of access.gitHubEnvironments) {
       const subject = `repo:${access.subjectRepository}:environment:${env.name}`;
       // The bootstrap roles of each Region its stacks deploy to.
@@ -105,10 +111,7 @@ export class DeployAccessStack extends Stack {
             `arn:${Aws.PARTITION}:iam::${access.account}:role/cdk-${qualifier}-${role}-${access.account}-${region}`,
         ),
       );
-      const stackArns = env.stacks.map(
-        (stack) =>
-          `arn:${Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`,
-      );
+      const stackArns = env.stacks.map(stackArn);
       const identityArns = env.stacks.flatMap((stack) =>
         (stack.identities ?? []).map(
           (identity) => `arn:${Aws.PARTITION}:ses:${stack.region}:${access.account}:identity/${identity}`,
@@ -149,7 +152,7 @@ export class DeployAccessStack extends Stack {
       // Both kinds read their stacks (a preview its templates, a deploy's preflight its status).
       for (const stack of env.stacks) {
         acknowledgeNagFinding(role, {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*]`,
+          id: `AwsSolutions-IAM5[Resource::${stackArn(stack).replace(Aws.PARTITION, '<AWS::Partition>')}]`,
           reason:
             "A stack's ARN ends with the id CloudFormation gives it when it creates the stack: the * stands for that id, within this one stack name and Region.",
         });
