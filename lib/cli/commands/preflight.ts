@@ -26,7 +26,7 @@ const NOT_YET_CREATED: Record<string, string> = {
   ROLLBACK_COMPLETE:
     'is a failed creation (ROLLBACK_COMPLETE): cdk deploy deletes it and creates the stack anew',
   ROLLBACK_FAILED:
-    'is a failed creation whose rollback failed (ROLLBACK_FAILED): cdk deploy deletes it, with what it still holds, and creates the stack anew; what is found below may be its own',
+    'is a failed creation whose rollback failed (ROLLBACK_FAILED): cdk deploy deletes it, with what it still holds, and creates the stack anew; what is found below may be its own, so it is a warning',
   REVIEW_IN_PROGRESS:
     'is only a change set never executed (REVIEW_IN_PROGRESS): cdk deploy creates the stack',
 };
@@ -39,28 +39,28 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     if (!isAccessDenied(e)) throw e;
     return null;
   });
+  /** The one result of a run that checks nothing more: exit 0. */
+  const only = (result: CheckResult) => {
+    if (ctx.out.json) ctx.out.document({ stack: stackName, ok: true, results: [result] });
+    ctx.out.check(result);
+    return 0;
+  };
   if (status === null) {
-    const result: CheckResult = {
+    return only({
       id: 'stack',
       status: 'warn',
       title: `stack ${stackName}: could not tell whether it exists, so nothing was checked`,
       detail: 'AWS denied cloudformation:DescribeStacks',
       fix: `allow it on the stack (a GitHub Actions deploy role has it once stack SesSmtpDeployAccess-${config.account} is deployed again)`,
-    };
-    if (ctx.out.json) ctx.out.document({ stack: stackName, ok: true, results: [result] });
-    ctx.out.check(result);
-    return 0;
+    });
   }
   if (status !== undefined && !(status in NOT_YET_CREATED)) {
-    const result: CheckResult = {
+    return only({
       id: 'stack',
       status: 'info',
       title: `stack ${stackName} exists (${status})`,
       detail: `its deploys update what it made; ${ctx.rerun('doctor')} checks it`,
-    };
-    if (ctx.out.json) ctx.out.document({ stack: stackName, ok: true, results: [result] });
-    ctx.out.check(result);
-    return 0;
+    });
   }
 
   const ses = ctx.client(SESv2Client);
@@ -109,7 +109,6 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
           zoneId,
           ttl: config.dns.ttlSeconds,
           apexSpf: config.apexSpf,
-          identityFound: identity.found === true,
         }),
       ),
     );
@@ -122,6 +121,13 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     });
   }
   ctx.out.progressDone();
+  // What a stack whose rollback failed still holds is found too, and `cdk deploy` deletes it with
+  // the stack: nothing found can be told from its own, so nothing is certain to be in the way.
+  if (status === 'ROLLBACK_FAILED') {
+    results.forEach((r, i) => {
+      if (r.status === 'fail') results[i] = { ...r, status: 'warn' };
+    });
+  }
 
   const ok = results.every((r) => r.status !== 'fail');
   if (ctx.out.json) ctx.out.document({ stack: stackName, ok, results });
@@ -276,7 +282,6 @@ interface RecordContext {
     readonly otherTxtValues: readonly string[];
     readonly otherMechanisms: readonly string[];
   };
-  readonly identityFound: boolean;
 }
 
 function recordResult(
