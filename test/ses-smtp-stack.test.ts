@@ -237,6 +237,160 @@ describe('SesSmtpStack', () => {
     });
   });
 
+  // Every setting of the environments file that SesSmtp hands to a construct, at a value other
+  // than its default: a setting dropped on the way (the construct's default then) fails here.
+  describe('every setting reaches the template', () => {
+    const { template } = synthStack({
+      dns: {
+        mode: 'route53',
+        hostedZoneId: 'Z0123456789EXAMPLE0AB',
+        zoneName: 'example.com',
+        ttlSeconds: 300,
+      },
+      mailFrom: { subdomain: 'bounce', behaviorOnMxFailure: 'REJECT_MESSAGE' },
+      dmarc: { policy: 'reject', dkimAlignment: 'strict', spfAlignment: 'relaxed' },
+      credentials: { rotationDays: 30, previousKeyQuietDays: 3, rotateWhilePreviousKeyInUse: true },
+      feedback: {
+        additionalEvents: ['REJECT', 'DELIVERY_DELAY'],
+        rawMessageDelivery: false,
+        appQueue: true,
+        webhookUrl: 'https://hooks.example.com/ses',
+      },
+      health: {
+        schedule: 'rate(6 hours)',
+        quotaSchedule: 'rate(30 minutes)',
+        expectProductionAccess: false,
+        sendRatePercent: 60,
+        sendAnomalyDetection: false,
+      },
+    });
+    const functionNamed = (start: string) =>
+      Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+        String(f.Properties.Description).startsWith(start),
+      )!.Properties;
+    /** The health-check function's target, tokens as "token". */
+    const healthTarget = () => {
+      const joined = functionNamed('Runs the ses-smtp doctor checks')
+        .Environment.Variables.HEALTH_TARGET['Fn::Join'][1].map((part: unknown) =>
+          typeof part === 'string' ? part : `"<${JSON.stringify(part).length}>"`,
+        )
+        .join('');
+      return JSON.parse(joined.replace(/""<\d+>""/g, '"token"').replace(/"<\d+>"/g, 'token'));
+    };
+
+    test('the rotation: its schedule, quiet period, override and environment name (the dimension its alarm watches)', () => {
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      });
+      const variables = functionNamed('Rotates').Environment.Variables;
+      expect(variables).toMatchObject({
+        ENVIRONMENT_NAME: 'test',
+        PREVIOUS_KEY_QUIET_DAYS: '3',
+        ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'true',
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'RotationBlockedPreviousKeyInUse',
+        Dimensions: [{ Name: 'Environment', Value: variables.ENVIRONMENT_NAME }],
+      });
+    });
+
+    test('the identity and records: MAIL FROM behaviour, TTL, DMARC alignment', () => {
+      template.hasResourceProperties('AWS::SES::EmailIdentity', {
+        MailFromAttributes: { MailFromDomain: 'bounce.example.com', BehaviorOnMxFailure: 'REJECT_MESSAGE' },
+      });
+      const records = Object.values(template.findResources('AWS::Route53::RecordSet')).map(
+        (r) => r.Properties,
+      );
+      expect(new Set(records.map((r) => r.TTL))).toEqual(new Set(['300']));
+      expect(records.find((r) => r.Name === '_dmarc.example.com.')!.ResourceRecords[0]).toMatch(
+        /p=reject;.* adkim=s; aspf=r"$/,
+      );
+    });
+
+    test('feedback: the extra event types, the webhook over HTTPS, the SNS envelope to the app queue', () => {
+      const destination = Object.values(
+        template.findResources('AWS::SES::ConfigurationSetEventDestination'),
+      ).map((d) => d.Properties.EventDestination.MatchingEventTypes)[0];
+      expect(destination).toEqual(expect.arrayContaining(['reject', 'deliveryDelay']));
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'https',
+        Endpoint: 'https://hooks.example.com/ses',
+      });
+      const appQueueSubscription = (t: Template) =>
+        Object.values(t.findResources('AWS::SNS::Subscription')).find((sub) =>
+          JSON.stringify(sub.Properties.Endpoint).includes('SendingFeedbackAppQueue'),
+        )!.Properties;
+      // SNS's envelope to the app queue, as asked (raw delivery is the default).
+      expect(appQueueSubscription(template).RawMessageDelivery).toBe(false);
+      expect(
+        appQueueSubscription(synthStack({ feedback: { appQueue: true } }).template).RawMessageDelivery,
+      ).toBe(true);
+    });
+
+    test('the health checks: schedules, production access, send-rate level, rotation days, no anomaly alarm', () => {
+      const schedules = Object.values(template.findResources('AWS::Events::Rule')).map(
+        (r) => r.Properties.ScheduleExpression,
+      );
+      expect(schedules).toEqual(expect.arrayContaining(['rate(6 hours)', 'rate(30 minutes)']));
+      expect(healthTarget()).toMatchObject({
+        expectProductionAccess: false,
+        sendRatePercent: 60,
+        rotationDays: 30,
+        previousKeyQuietDays: 3,
+        dns: { mailFromSubdomain: 'bounce', dmarc: expect.objectContaining({ policy: 'reject' }) },
+      });
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(JSON.stringify(alarms)).not.toMatch(/ANOMALY_DETECTION_BAND/);
+      // The default does have it: the setting, not chance, removed it.
+      expect(JSON.stringify(synthStack().template.findResources('AWS::CloudWatch::Alarm'))).toMatch(
+        /ANOMALY_DETECTION_BAND/,
+      );
+    });
+  });
+
+  // The defaults as numbers, written out (not computed from the constants the code uses): a
+  // changed level, metric or queue is a changed promise to the operator.
+  test('the default levels, metrics, retention and retries, as numbers', () => {
+    const { template } = synthStack();
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    const thresholds = (metric: string) =>
+      alarms.filter((a) => a.MetricName === metric).map((a) => a.Threshold);
+    // SES reviews an account at 5 % bounces and 0.1 % complaints: critical there, warning before.
+    expect(thresholds('Reputation.BounceRate')).toEqual([0.02, 0.05, 0.02, 0.05]);
+    expect(thresholds('Reputation.ComplaintRate')).toEqual([0.0005, 0.001, 0.0005, 0.001]);
+    // SNS's failed deliveries of the feedback topic, and the age of the handler's own queue.
+    expect(alarms.find((a) => a.MetricName === 'NumberOfNotificationsFailed')!.Dimensions).toEqual([
+      { Name: 'TopicName', Value: { 'Fn::GetAtt': ['SendingFeedbackTopic032FDA89', 'TopicName'] } },
+    ]);
+    expect(alarms.find((a) => a.MetricName === 'ApproximateAgeOfOldestMessage')!.Dimensions).toEqual([
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': ['SendingFeedbackQueue7AF6AC0B', 'QueueName'] } },
+    ]);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 4 * 86400,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+    // Both scheduled health runs are retried; every function's log is kept 90 days.
+    const retries = Object.values(template.findResources('AWS::Events::Rule')).flatMap((r) =>
+      (r.Properties.Targets ?? []).flatMap((t: { RetryPolicy?: unknown }) =>
+        t.RetryPolicy ? [t.RetryPolicy] : [],
+      ),
+    );
+    expect(retries).toEqual([{ MaximumRetryAttempts: 2 }, { MaximumRetryAttempts: 2 }]);
+    const retention = Object.values(template.findResources('AWS::Logs::LogGroup')).map(
+      (g) => g.Properties.RetentionInDays,
+    );
+    expect(new Set(retention)).toEqual(new Set([90]));
+    // The credentials-rotated topic refuses publishers without TLS, as the feedback topic does.
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: Match.stringLikeRegexp('^SmtpCredentialsRotatedTopic') }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      }),
+    });
+  });
+
   test('tags from config and the environment tag reach the resources', () => {
     const { template } = synthStack({ tags: { team: 'mail' } });
     template.hasResourceProperties('AWS::SES::EmailIdentity', {
