@@ -380,6 +380,21 @@ describe('SesSmtpStack', () => {
       (g) => g.Properties.RetentionInDays,
     );
     expect(new Set(retention)).toEqual(new Set([90]));
+    // One blocked rotation is enough to page.
+    expect(
+      alarms
+        .filter((a) => a.MetricName === 'RotationBlockedPreviousKeyInUse')
+        .map((a) => [a.Threshold, a.ComparisonOperator]),
+    ).toEqual([[1, 'GreaterThanOrEqualToThreshold']]);
+    // A key scheduled for deletion by mistake can be cancelled for a week.
+    expect(
+      Object.values(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.PendingWindowInDays),
+    ).toEqual([7, 7]);
+    // The app's queue: 7 days, and an event failed 5 times goes to its dead-letter queue.
+    const appQueue = Object.entries(
+      synthStack({ feedback: { appQueue: true } }).template.findResources('AWS::SQS::Queue'),
+    ).find(([id]) => id.startsWith('SendingFeedbackAppQueue'))![1].Properties;
+    expect([appQueue.MessageRetentionPeriod, appQueue.RedrivePolicy.maxReceiveCount]).toEqual([7 * 86400, 5]);
     // The credentials-rotated topic refuses publishers without TLS, as the feedback topic does.
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: Match.stringLikeRegexp('^SmtpCredentialsRotatedTopic') }],
