@@ -182,8 +182,30 @@ export const ROUTE53_VALUE_MAX = 4000;
  * https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecord.html
  */
 export function route53TxtLength(value: string): number {
-  const strings = Math.max(1, Math.ceil(value.length / 255));
-  return value.length + 2 * strings + (value.match(/["\\]/g)?.length ?? 0);
+  return route53TxtStrings(value).reduce((n, s) => n + s.length + 2 + (s.match(/["\\]/g)?.length ?? 0), 0);
+}
+
+/** The character strings aws-cdk-lib's TxtRecord splits a value into: 255 characters each. */
+export function route53TxtStrings(value: string): string[] {
+  const strings: string[] = [];
+  for (let at = 0; at < value.length || at === 0; at += 255) strings.push(value.slice(at, at + 255));
+  return strings;
+}
+
+/**
+ * Text as Route 53 escapes it, in names and TXT data: `\\ddd`, a three-digit octal code ("*" is
+ * `\\052`; zone files use decimal), and `\\c` for the character c (a quote, a backslash).
+ * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+ */
+export function unescapeDns(text: string): string {
+  return text.replace(/\\(\d{3}|.)/g, (_, c: string) =>
+    c.length === 3 ? String.fromCharCode(Number.parseInt(c, 8)) : c,
+  );
+}
+
+/** The character strings of TXT data as Route 53 lists it (`"a" "b"`), unescaped. */
+export function txtStrings(data: string): string[] {
+  return [...data.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, inner]) => unescapeDns(inner));
 }
 
 /** TXT rdata: quoted strings of at most 255 bytes each, as DNS requires. */

@@ -7,6 +7,9 @@ import {
   mailFromRecords,
   quoteTxt,
   route53TxtLength,
+  route53TxtStrings,
+  txtStrings,
+  unescapeDns,
   toZoneFile,
 } from '../lib/dns-records';
 import { App, Stack } from 'aws-cdk-lib';
@@ -134,7 +137,7 @@ describe('dns records', () => {
   });
 });
 
-test("route53TxtLength is the length of the value aws-cdk-lib's TxtRecord writes", () => {
+test("route53TxtLength and route53TxtStrings are the length and strings of the value aws-cdk-lib's TxtRecord writes", () => {
   const values = [
     'v=spf1 ~all',
     'a'.repeat(255),
@@ -154,5 +157,13 @@ test("route53TxtLength is the length of the value aws-cdk-lib's TxtRecord writes
     (r) => (r.Properties.ResourceRecords as string[])[0],
   );
   expect(written.map((w) => w.length)).toEqual(values.map(route53TxtLength));
+  // Read back as Route 53 holds it: the strings the stack splits each value into.
+  expect(written.map(txtStrings)).toEqual(values.map(route53TxtStrings));
+  expect(written.map((w) => txtStrings(w).join(''))).toEqual(values);
   expect(written[1]).toBe(`"${'a'.repeat(255)}"`);
+});
+
+test('Route 53 escapes: \\ddd is octal (Route 53 lists "*" as \\052), \\c the character itself', () => {
+  expect(unescapeDns('\\052.example.com.')).toBe('*.example.com.');
+  expect(txtStrings('"say \\"hi\\"\\040\\\\" "two"')).toEqual(['say "hi" \\', 'two']);
 });

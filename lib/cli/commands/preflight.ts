@@ -2,7 +2,14 @@ import { ListResourceRecordSetsCommand, ResourceRecordSet, Route53Client } from 
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { expectedRecords, LiveIdentity, readIdentity } from '../../../lambda/shared/checks';
 import { isSpfRecord, spfTerms } from '../../../lambda/shared/auth-records';
-import { DnsRecord, fqdn, isSesSpfInclude } from '../../dns-records';
+import {
+  bareName,
+  DnsRecord,
+  isSesSpfInclude,
+  route53TxtStrings,
+  txtStrings,
+  unescapeDns,
+} from '../../dns-records';
 import { CliContext } from '../context';
 import { isAccessDenied } from '../errors';
 import { CheckResult } from '../output';
@@ -227,27 +234,9 @@ async function recordSetsAt(
   return found;
 }
 
-/** Route 53 answers names absolute, in lower case, with "*" and the like escaped (\052). */
+/** Route 53 lists names absolute, in lower case, with "*" and the like escaped (\052). */
 function sameName(listed: string | undefined, name: string): boolean {
-  const normal = (n: string) =>
-    fqdn(n.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)))).toLowerCase();
-  return listed !== undefined && normal(listed) === normal(name);
-}
-
-/** The character strings of a TXT value as Route 53 holds it ("a" "b"), unescaped. */
-export function txtStrings(value: string): string[] {
-  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, inner]) =>
-    inner.replace(/\\(\d{3}|.)/g, (_, c: string) =>
-      c.length === 3 ? String.fromCharCode(Number.parseInt(c, 8)) : c,
-    ),
-  );
-}
-
-/** The strings aws-cdk-lib's TxtRecord writes for a value: 255 characters each. */
-function stackTxtStrings(value: string): string[] {
-  const strings: string[] = [];
-  for (let at = 0; at < value.length || at === 0; at += 255) strings.push(value.slice(at, at + 255));
-  return strings;
+  return listed !== undefined && bareName(unescapeDns(listed)) === bareName(name);
 }
 
 /**
@@ -259,10 +248,10 @@ function sameValues(record: DnsRecord, set: ResourceRecordSet): boolean {
   const normal =
     record.type === 'TXT'
       ? (v: string) => JSON.stringify(txtStrings(v))
-      : (v: string) => v.trim().split(/\s+/).join(' ').toLowerCase().replace(/\.$/, '');
+      : (v: string) => bareName(v.trim().split(/\s+/).join(' '));
   const want = new Set(
     record.type === 'TXT'
-      ? record.values.map((v) => JSON.stringify(stackTxtStrings(v)))
+      ? record.values.map((v) => JSON.stringify(route53TxtStrings(v)))
       : record.values.map(normal),
   );
   const have = new Set(values.map(normal));
@@ -289,7 +278,7 @@ function recordResult(
   sets: ResourceRecordSet[] | 'denied',
   context: RecordContext,
 ): CheckResult {
-  const name = record.name.replace(/\.$/, '');
+  const name = bareName(record.name);
   const title = `${record.type} ${name} (${record.purpose})`;
   const base = { id: record.key, title };
   if (sets === 'denied') {
@@ -347,7 +336,7 @@ function recordResult(
 
 /** The fix for a record set with other values, by what the stack writes there. */
 function recordFix(record: DnsRecord, set: ResourceRecordSet, context: RecordContext): string {
-  const name = record.name.replace(/\.$/, '');
+  const name = bareName(record.name);
   switch (record.key) {
     case 'MailFromMx':
     case 'MailFromTxt':
