@@ -30,7 +30,7 @@ import type { EnvironmentConfig } from './config/types';
 import { SesSmtpSettings } from './config/settings';
 import { bareName, type DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
-import { HealthChecks, metricRotationBlocked, rotationBlockedAlarmOptions } from './constructs/health-checks';
+import { HealthChecks, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { CLI_OPTIONS_MAX_LENGTH, OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
@@ -220,7 +220,7 @@ export class SesSmtp extends Construct {
     // schedule with their quota and send-anomaly alarms, listed in the dashboard's alarm panel.
     this.operatorAlarms.addAlarm(
       'RotationBlockedAlarm',
-      metricRotationBlocked(environmentName),
+      this.credentials.metricRotationBlocked(),
       rotationBlockedAlarmOptions(environmentName, cliOptions),
     );
     if (config.health.enabled) {

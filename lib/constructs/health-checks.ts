@@ -17,7 +17,6 @@ import {
   CHECK_METRIC,
   HEALTH_NAMESPACE,
   QUOTA_METRICS,
-  ROTATION_BLOCKED_METRIC,
   RUN_METRIC,
   UNDETERMINED_METRIC,
 } from '../../lambda/shared/health-metrics';
@@ -231,8 +230,8 @@ function scheduleGap(schedule: events.Schedule): number | undefined {
  * shared checks module, publishes one metric per check in the SesSmtp/Health namespace (1 passed,
  * 0 failed) and the quota figures, and an alarm per check whose description says what to do.
  * Also the quota and send-rate alarms and an anomaly-detection alarm on the account's send volume.
- * The stale-use guard's alarm is made apart (metricRotationBlocked, rotationBlockedAlarmOptions):
- * it must exist even when the scheduled checks are turned off.
+ * The stale-use guard's alarm is made apart (SmtpCredentials.metricRotationBlocked and
+ * rotationBlockedAlarmOptions): it must exist even when the scheduled checks are turned off.
  */
 export class HealthChecks extends Construct {
   public readonly function: lambda.Function;
@@ -639,24 +638,6 @@ export class HealthChecks extends Construct {
       );
     }
   }
-}
-
-/**
- * Rotations the stale-use guard stopped (the rotation function publishes it). Alarmed on even when
- * the scheduled checks are off: see rotationBlockedAlarmOptions.
- */
-export function metricRotationBlocked(
-  environmentName: string,
-  props: cloudwatch.MetricOptions = {},
-): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: HEALTH_NAMESPACE,
-    metricName: ROTATION_BLOCKED_METRIC,
-    dimensionsMap: { Environment: environmentName },
-    statistic: 'Sum',
-    period: Duration.hours(1),
-    ...props,
-  });
 }
 
 /** The stale-use guard's alarm: any rotation it stopped, with what to do. */

@@ -15,6 +15,7 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/properties';
 import { SES_SMTP_PORTS } from '../../lambda/shared/smtp-login';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
+import { HEALTH_NAMESPACE, ROTATION_BLOCKED_METRIC } from '../../lambda/shared/health-metrics';
 import { NodeFunction } from './node-function';
 import { alarmCliOptions } from './operator-alarms';
 import { EncryptedTopicTarget } from './service-access';
@@ -151,10 +152,13 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    * stack depend on this one); in the same stack, add a dependency on this.
    */
   public readonly credentialsReady: CustomResource;
+  /** The Environment dimension of the rotation function's metric. */
+  private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    this.environmentName = props.environmentName ?? stack.stackName;
     // How the rotation's errors and the RotationFailed message name this environment to the CLI.
     const cliOptions = alarmCliOptions(this, props.cliOptions);
     const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
@@ -245,7 +249,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         SMTP_HOST: this.smtpHost,
         // The same credentials on another port: Lambda cannot reach SES on 25.
         SMTP_PORT: String(this.smtpPort === 25 ? 587 : this.smtpPort),
-        ENVIRONMENT_NAME: props.environmentName ?? stack.stackName,
+        ENVIRONMENT_NAME: this.environmentName,
         CLI_OPTIONS: cliOptions,
         PREVIOUS_KEY_QUIET_DAYS: String(quietDays),
         // Unknown at synth (a token): no hold, so that no scheduled rotation can meet it.
@@ -488,6 +492,22 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
 
   public metricRotationSteps(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.rotationFunction.metricInvocations({ statistic: 'Sum', period: Duration.hours(1), ...props });
+  }
+
+  /**
+   * Rotations the stale-use guard stopped before deleting a previous key SES still saw in use: the
+   * rotation function publishes 1 each time, with this construct's environment name. Alarm on it
+   * even without scheduled health checks (SesSmtp does).
+   */
+  public metricRotationBlocked(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: HEALTH_NAMESPACE,
+      metricName: ROTATION_BLOCKED_METRIC,
+      dimensionsMap: { Environment: this.environmentName },
+      statistic: 'Sum',
+      period: Duration.hours(1),
+      ...props,
+    });
   }
 
   /** The custom resource that holds the first deploy until the secret holds tested credentials. */

@@ -81,7 +81,7 @@ describe('ReputationMonitoring', () => {
         },
       ],
       Threshold: 1,
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: 'ignore',
     });
     const handlerErrors = alarms.find(
       (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('SendingFeedbackHandler'),
@@ -93,14 +93,17 @@ describe('ReputationMonitoring', () => {
       TreatMissingData: 'notBreaching',
     });
     // Counts that should stay zero: no data means nothing failed. Rates: no data means no mail.
+    // The dead-letter queue's depth: no data (a queue nobody touches) keeps the state.
     const ours = alarms.filter(
       (a) =>
         a.MetricName &&
         !/HealthCheck|SesSmtp\/Health|RotationBlocked|SesSmtp\/Rotation/.test(JSON.stringify(a)),
     );
     for (const a of ours) {
-      const isRate = String(a.MetricName).startsWith('Reputation.');
-      expect([a.MetricName, a.TreatMissingData]).toEqual([a.MetricName, isRate ? 'ignore' : 'notBreaching']);
+      const keeps =
+        String(a.MetricName).startsWith('Reputation.') ||
+        a.MetricName === 'ApproximateNumberOfMessagesVisible';
+      expect([a.MetricName, a.TreatMissingData]).toEqual([a.MetricName, keeps ? 'ignore' : 'notBreaching']);
     }
     expect(ours).toHaveLength(14);
     // 8 reputation + DLQ + queue age + SNS delivery + handler errors + 2 rotation alarms + credential
@@ -170,6 +173,103 @@ describe('ReputationMonitoring', () => {
     ]) {
       expect(body).toContain(text);
     }
+  });
+
+  // A graph line on a resource other than the one the alarms watch, or a hard-coded Region, shows
+  // an empty or wrong graph while every alarm is right: follow each line to its resource.
+  test("the dashboard's lines point at the stack's own resources, in the stack's Region", () => {
+    const { stack, template } = synthStack();
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    // The body is a Fn::Join of JSON text and tokens: parse it with each token as a placeholder.
+    const tokens: unknown[] = [];
+    const text = (dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[])
+      .map((part) => (typeof part === 'string' ? part : `«${tokens.push(part) - 1}»`))
+      .join('');
+    const token = (value: unknown) => {
+      const m = /^«(\d+)»$/.exec(String(value));
+      return m ? tokens[Number(m[1])] : value;
+    };
+    const widgets = (
+      JSON.parse(text) as { widgets: { type: string; properties: Record<string, unknown> }[] }
+    ).widgets.map((w) => w.properties);
+    const graphs = widgets.filter((w) => w.metrics);
+    expect(graphs).toHaveLength(6);
+    for (const w of widgets) expect(token(w.region)).toEqual(w.alarms ? undefined : { Ref: 'AWS::Region' });
+
+    /** label -> [namespace, metric name, dimensions] of each plain metric line. */
+    const lines = new Map<string, [unknown, unknown, Record<string, unknown>]>();
+    for (const w of graphs)
+      for (const line of w.metrics as unknown[][]) {
+        const options = line[line.length - 1] as { label: string; expression?: string };
+        if (options.expression) continue;
+        const dims = Object.fromEntries(
+          Array.from({ length: (line.length - 3) / 2 }, (_, i) => [line[2 + 2 * i], token(line[3 + 2 * i])]),
+        );
+        lines.set(options.label, [line[0], line[1], dims]);
+      }
+    const ref = (c: { node: { defaultChild?: unknown } }) => ({
+      Ref: stack.getLogicalId(c.node.defaultChild as never),
+    });
+    const queueName = (q: { node: { defaultChild?: unknown } }) => ({
+      'Fn::GetAtt': [stack.getLogicalId(q.node.defaultChild as never), 'QueueName'],
+    });
+    const set = { 'ses:configuration-set': ref(stack.feedback.configurationSet) };
+    expect(Object.fromEntries(lines)).toEqual({
+      sends: ['AWS/SES', 'Send', {}],
+      deliveries: ['AWS/SES', 'Delivery', {}],
+      bounces: ['AWS/SES', 'Bounce', {}],
+      complaints: ['AWS/SES', 'Complaint', {}],
+      account: expect.anything(),
+      'configuration set': expect.anything(),
+      queue: [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        { QueueName: queueName(stack.feedback.queue) },
+      ],
+      'dead-letter queue': [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        { QueueName: queueName(stack.feedback.deadLetterQueue) },
+      ],
+      'handler errors': ['AWS/Lambda', 'Errors', { FunctionName: ref(stack.feedback.handler) }],
+      'rotation steps run': [
+        'AWS/Lambda',
+        'Invocations',
+        { FunctionName: ref(stack.credentials.rotationFunction) },
+      ],
+      'rotation step errors': [
+        'AWS/Lambda',
+        'Errors',
+        { FunctionName: ref(stack.credentials.rotationFunction) },
+      ],
+      'rotations failed': ['AWS/Events', 'TriggeredRules', { RuleName: expect.anything() }],
+    });
+    // Each rate graph: the account line and the configuration set's, as the rate alarms watch them.
+    const rateLines = graphs
+      .filter((w) => String(w.title).includes(' rate '))
+      .flatMap((w) => (w.metrics as unknown[][]).map((l) => JSON.stringify(l.slice(0, -1).map(token))));
+    expect(rateLines).toEqual(
+      ['Reputation.BounceRate', 'Reputation.ComplaintRate'].flatMap((name) => [
+        JSON.stringify(['AWS/SES', name]),
+        JSON.stringify(['AWS/SES', name, 'ses:configuration-set', set['ses:configuration-set']]),
+      ]),
+    );
+    // The failed-rotation line counts the rule the RotationFailed alarm counts.
+    const failedAlarm = alarmsOf(template).find((a) => a.MetricName === 'TriggeredRules');
+    expect(failedAlarm?.Dimensions).toEqual([
+      { Name: 'RuleName', Value: lines.get('rotations failed')![2].RuleName },
+    ]);
+  });
+
+  // An alarm without a Unit evaluates the data of whatever unit was published; one whose Unit
+  // differs from the published one (our EMF metrics have none or Count, AWS's their own) gets no
+  // data, ever.
+  test('no alarm names a Unit', () => {
+    const alarms = alarmsOf(synthStack().template);
+    expect(alarms.filter((a) => a.Unit !== undefined)).toEqual([]);
+    for (const a of alarms)
+      for (const m of (a.Metrics ?? []) as { MetricStat?: { Unit?: string } }[])
+        expect(m.MetricStat?.Unit).toBeUndefined();
   });
 
   test.each([

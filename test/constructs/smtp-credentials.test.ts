@@ -289,6 +289,33 @@ describe('SmtpCredentials', () => {
     });
   });
 
+  // The guard's metric is published with the function's ENVIRONMENT_NAME: an alarm on any other
+  // Environment would wait for data that never comes.
+  test.each([
+    [{}, 'Test'],
+    [{ environmentName: 'prod' }, 'prod'],
+  ])(
+    'metricRotationBlocked() watches the Environment the rotation function publishes (%j)',
+    (props, name) => {
+      const { template } = build(props, (stack, credentials) => {
+        credentials
+          .metricRotationBlocked()
+          .createAlarm(stack, 'Blocked', { threshold: 1, evaluationPeriods: 1 });
+      });
+      const [fn] = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+        (f) => f.Properties.Environment?.Variables?.ENVIRONMENT_NAME !== undefined,
+      );
+      expect(fn.Properties.Environment.Variables.ENVIRONMENT_NAME).toBe(name);
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'SesSmtp/Health',
+        MetricName: 'RotationBlockedPreviousKeyInUse',
+        Dimensions: [{ Name: 'Environment', Value: name }],
+        Statistic: 'Sum',
+        Period: 3600,
+      });
+    },
+  );
+
   // The quiet period is how far back a use by SES counts; the hold (a key kept after it was
   // replaced, whatever its use) is at most the interval less a day: no scheduled rotation meets it.
   test.each([

@@ -84,6 +84,22 @@ export class SendingAlarms extends Construct {
         // SQS publishes the age while the queue holds messages: an empty queue is not late.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
+    /**
+     * A dead-letter queue's depth, not a count of failures. SQS emits a queue's metrics "only when
+     * the queue is active", and AWS does not say that a queue holding messages nobody touches stays
+     * active: the depth may fall silent while messages still wait. Missing data keeps the state, so
+     * that silence sends no "OK" mail; moving the messages back or deleting them touches the queue,
+     * which then reports 0.
+     * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+     */
+    const heldAlarm = (id: string, depth: cloudwatch.IMetric, alarmDescription: string) =>
+      alarms.addAlarm(id, depth, {
+        alarmDescription,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+      });
 
     const scopes = [
       ...((props.accountAlarms ?? true)
@@ -123,7 +139,7 @@ export class SendingAlarms extends Construct {
     }
 
     add(
-      alarms.alarmOnAny(
+      heldAlarm(
         'FeedbackDeadLettersAlarm',
         feedback.metricDeadLetters(),
         `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
@@ -135,7 +151,7 @@ export class SendingAlarms extends Construct {
     const appDeadLetters = feedback.metricAppDeadLetters?.();
     if (appDeadLetters) {
       add(
-        alarms.alarmOnAny(
+        heldAlarm(
           'AppFeedbackDeadLettersAlarm',
           appDeadLetters,
           `Bounce/complaint events in the app's feedback queue failed every receive of the app's consumer and wait in the app queue's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it reached the app queue. ` +

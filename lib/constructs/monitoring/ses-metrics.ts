@@ -63,6 +63,9 @@ export interface ReputationScope {
 /**
  * A reputation rate (a fraction from 0 to 1), the maximum over each hour.
  * SES publishes it only while mail is sent: quiet hours have no data point.
+ * A configuration set's rates (with ReputationMetricsEnabled) carry the dimension
+ * `ses:configuration-set`, the name of SES's own auto-tag: AWS's pages say SES publishes them but
+ * do not name their dimension (the README's runbook shows how to see them in an account).
  */
 export function metricReputationRate(
   rate: ReputationRate,

@@ -134,7 +134,7 @@ describe('SendingAlarms', () => {
     expect(alarmList(withApp.template).find((a) => a.MetricName === 'AppDeadLetters')).toMatchObject({
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: 'ignore',
       AlarmDescription: expect.stringMatching(
         new RegExp(
           `^Bounce/complaint events in the app's feedback queue failed every receive .*deletes each 14 days .*` +
@@ -168,13 +168,21 @@ describe('SendingAlarms', () => {
     const rates = alarmList(template).filter((a) => String(a.MetricName).startsWith('Reputation.'));
     expect(rates.filter((a) => a.Dimensions === undefined)).toHaveLength(4);
     expect(rates.filter((a) => JSON.stringify(a.Dimensions ?? []).includes('my-set'))).toHaveLength(4);
-    for (const name of ['DeadLetters', 'HandlerErrors', 'RotationFailures', 'RotationErrors']) {
+    for (const name of ['HandlerErrors', 'RotationFailures', 'RotationErrors']) {
       expect(alarmList(template).find((a) => a.MetricName === name)).toMatchObject({
         Namespace: 'Test',
         Threshold: 1,
         TreatMissingData: 'notBreaching',
       });
     }
+    // A dead-letter queue's depth: a queue nobody touches may stop reporting while it still holds
+    // messages, which must not read as "OK".
+    expect(alarmList(template).find((a) => a.MetricName === 'DeadLetters')).toMatchObject({
+      Namespace: 'Test',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
   });
 
   test.each([
