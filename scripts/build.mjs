@@ -12,8 +12,11 @@
  *                                                the tests that run the CLI in its own process
  *   node scripts/build.mjs clean                 removes dist/ (`npm pack` runs it as prepack, then
  *                                                prepare builds anew: no output of a deleted source ships)
+ *   node scripts/build.mjs bin                   makes package.json's bin files executable: tsc writes
+ *                                                them 0644, and npm sets the bit only when it links
+ *                                                them (npm ci), not after `npm pack` rebuilt dist/
  *
- * `npm run build` runs tsc (dist/ JS and declarations for the package) and then `lambdas`.
+ * `npm run build` runs tsc (dist/ JS and declarations for the package), then `bin` and `lambdas`.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -220,14 +223,24 @@ async function buildBin(name) {
 
 export const buildApp = () => buildBin('app');
 
+/** Sets the execute bits of every file package.json's `bin` names (they must exist: tsc wrote them). */
+export function markBinsExecutable() {
+  const { bin = {} } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  for (const file of typeof bin === 'string' ? [bin] : Object.values(bin)) {
+    const target = path.join(root, file);
+    fs.chmodSync(target, fs.statSync(target).mode | 0o111);
+  }
+}
+
 const args = process.argv.slice(2);
 const commands = args.filter((a) => !a.startsWith('--'));
 if (fileURLToPath(import.meta.url) === path.resolve(process.argv[1] ?? '')) {
-  if (!commands.length || commands.some((c) => !['clean', 'lambdas', 'app', 'cli'].includes(c))) {
-    console.error('usage: node scripts/build.mjs [clean] [lambdas] [app] [cli] [--if-stale]');
+  if (!commands.length || commands.some((c) => !['clean', 'bin', 'lambdas', 'app', 'cli'].includes(c))) {
+    console.error('usage: node scripts/build.mjs [clean] [bin] [lambdas] [app] [cli] [--if-stale]');
     process.exit(2);
   }
   if (commands.includes('clean')) fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+  if (commands.includes('bin')) markBinsExecutable();
   if (commands.includes('lambdas')) {
     const { built } = await buildLambdas({ ifStale: args.includes('--if-stale') });
     if (built.length) console.error(`Lambda bundles built in dist/lambda-bundles/: ${built.join(', ')}`);

@@ -33,6 +33,11 @@ echo "== npm pack (runs the build: tsc and the Lambda bundles)"
 tarball="$work/$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 echo "   $tarball ($(du -k "$tarball" | cut -f1) KiB)"
 node scripts/consumer-assert.mjs tarball "$tarball"
+# npm pack rebuilt dist/ here: the repository's own `npx ses-smtp` runs package.json's bin file,
+# which must still be executable.
+echo "== npx ses-smtp --version in the repository, after npm pack"
+test -x dist/bin/ses-smtp.js || { echo "dist/bin/ses-smtp.js is not executable after npm pack" >&2; exit 1; }
+test "$(npx --no -- ses-smtp --version)" = "$(node -p 'require("./package.json").version')"
 
 # The consumer's tsconfig is the older cdk init template's: no skipLibCheck, no esModuleInterop
 # (today's template sets skipLibCheck). tsc then checks every declaration the package reaches: had

@@ -24,6 +24,23 @@ export function testApp(context: Record<string, unknown> = {}): App {
   return new App({ ...TEST_APP_PROPS, context: { ...TEST_APP_PROPS.context, ...context } });
 }
 
+/**
+ * `app.synth()` with the validation report aws-cdk-lib prints for warnings (on stderr, through
+ * console.error) taken instead of printed: the assembly and the acknowledgement ids the report
+ * names ("Annotation::ses-smtp:no-alarm-recipients"), sorted, one per warning.
+ */
+export function synthWarnings(app: App) {
+  const printed: unknown[] = [];
+  const report = jest.spyOn(console, 'error').mockImplementation((...args) => printed.push(...args));
+  try {
+    const assembly = app.synth();
+    const ids = [...printed.join('\n').matchAll(/Acknowledge with '([^']+)'/g)].map((m) => m[1]);
+    return { assembly, warnings: ids.sort() };
+  } finally {
+    report.mockRestore();
+  }
+}
+
 /** The stack of `env` (merged over BASE_ENV), not synthesized. */
 export function buildStack(env: Record<string, unknown> = {}): SesSmtpStack {
   return new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig(env) });

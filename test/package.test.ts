@@ -89,7 +89,10 @@ describe('package.json', () => {
     expect(pkg.files).toEqual(expect.arrayContaining(['dist/lib/', 'dist/bin/', 'dist/lambda-bundles/']));
     // `npm ci` here builds everything: the package, and the Lambda bundles the synth uses.
     expect(pkg.scripts.prepare).toBe('npm run build');
-    expect(pkg.scripts.build).toMatch(/tsc -p tsconfig\.build\.json.*scripts\/build\.mjs lambdas/);
+    // Then bin: tsc writes the CLI 0644, and `npm pack` rebuilds dist/ after npm ci set its bits.
+    expect(pkg.scripts.build).toMatch(
+      /tsc -p tsconfig\.build\.json && node scripts\/build\.mjs bin lambdas$/,
+    );
   });
 
   test('aws-cdk-lib and constructs are peers, and the versions built with here are inside their ranges', () => {

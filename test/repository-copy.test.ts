@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { TEST_APP_PROPS } from './support/app-props';
+import { synthWarnings } from './helpers';
 
 /*
  * A team edits config/environments.json for its own domains and runs `npm test`. The checks of
@@ -116,7 +117,15 @@ test("every environment of another valid config synthesizes with cdk-nag, with t
     outdir: path.join(copy, 'cdk.out'),
   });
   const stacks = buildApp(app);
-  const assembly = app.synth();
+  const { assembly, warnings } = synthWarnings(app);
+  // The warnings this copy's file is meant to draw, and no other.
+  expect(warnings).toEqual([
+    'Annotation::ses-smtp:accessRegionFollowsFile',
+    'Annotation::ses-smtp:accessRegionFollowsFile',
+    'Annotation::ses-smtp:deployersShareAccount',
+    'Annotation::ses-smtp:no-alarm-recipients',
+    'Annotation::ses-smtp:no-alarm-recipients',
+  ]);
 
   const environments = Object.entries(fixture.environments) as [string, { account: string }][];
   const accounts = [...new Set(environments.map(([, env]) => env.account))];

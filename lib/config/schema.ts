@@ -148,7 +148,7 @@ export const awsRegion = text(AWS_REGION_RE, 'an AWS Region like "eu-west-1"');
 /** The name of an environment, like "production": a key of the environments file. */
 export const environmentName = text(
   /^[a-z][a-z0-9-]{0,30}$/,
-  'an environment name: a-z, 0-9 and "-", starting with a letter',
+  'an environment name: 1 to 31 of a-z, 0-9 and "-", starting with a letter',
 );
 
 const Route53Dns = strict({

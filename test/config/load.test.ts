@@ -280,7 +280,11 @@ describe('environment config validation', () => {
     ],
     [
       { environments: { Prod: BASE_ENV } },
-      `${FILE}: field "environments": got the name "Prod", expected an environment name: a-z, 0-9 and "-", starting with a letter`,
+      `${FILE}: field "environments": got the name "Prod", expected an environment name: 1 to 31 of a-z, 0-9 and "-", starting with a letter`,
+    ],
+    [
+      { environments: { ['p'.repeat(32)]: BASE_ENV } },
+      `${FILE}: field "environments": got the name "${'p'.repeat(32)}", expected an environment name: 1 to 31 of a-z, 0-9 and "-", starting with a letter`,
     ],
   ])('file-level problem %#', (raw, expected) => {
     expect(() => parseConfig(raw, FILE)).toThrow(expected);

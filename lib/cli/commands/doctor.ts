@@ -135,7 +135,8 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
       ok: failed === 0,
       checks: results,
     });
-  ctx.out.line(`\n${count('ok')} ok, ${count('warn')} warnings, ${failed} failed`);
+  const warned = count('warn');
+  ctx.out.line(`\n${count('ok')} ok, ${warned} ${warned === 1 ? 'warning' : 'warnings'}, ${failed} failed`);
   return failed === 0 ? 0 : 1;
 }
 
