@@ -16,6 +16,7 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
   devDependencies: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
 };
 
 /** The source file a dist/ path is compiled from (tsconfig.build.json: rootDir ".", outDir "dist"). */
@@ -105,6 +106,21 @@ describe('package.json', () => {
       expect(major).toBe(lmajor);
       expect(minor * 1e6 + patch).toBeGreaterThanOrEqual(lminor * 1e6 + lpatch);
     }
+  });
+
+  // npm 11 lists dependencies whose install scripts package.json's allowScripts does not cover,
+  // and npm 12 skips them. This project needs none (npm ci --ignore-scripts, then the build, the
+  // tests and the synth pass): each is denied, so npm 11 and 12 install alike. A new dependency
+  // with an install script fails here until someone decides.
+  test("no dependency's install script runs: each one in the lock is denied in allowScripts", () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { hasInstallScript?: boolean }>;
+    };
+    const withScripts = Object.entries(lock.packages)
+      .filter(([, p]) => p.hasInstallScript)
+      .map(([key]) => key.replace(/^.*node_modules\//, ''));
+    expect(withScripts.length).toBeGreaterThan(0);
+    expect(pkg.allowScripts).toEqual(Object.fromEntries(withScripts.sort().map((name) => [name, false])));
   });
 
   test('dependencies are exactly what runs at synth or in the CLI', () => {
