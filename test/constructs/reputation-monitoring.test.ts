@@ -213,6 +213,16 @@ describe('ReputationMonitoring', () => {
     const queueName = (q: { node: { defaultChild?: unknown } }) => ({
       'Fn::GetAtt': [stack.getLogicalId(q.node.defaultChild as never), 'QueueName'],
     });
+    const depth = (q: { node: { defaultChild?: unknown } }) => [
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      { QueueName: queueName(q) },
+    ];
+    const ofFunction = (metric: string, fn: { node: { defaultChild?: unknown } }) => [
+      'AWS/Lambda',
+      metric,
+      { FunctionName: ref(fn) },
+    ];
     const set = { 'ses:configuration-set': ref(stack.feedback.configurationSet) };
     expect(Object.fromEntries(lines)).toEqual({
       sends: ['AWS/SES', 'Send', {}],
@@ -221,27 +231,11 @@ describe('ReputationMonitoring', () => {
       complaints: ['AWS/SES', 'Complaint', {}],
       account: expect.anything(),
       'configuration set': expect.anything(),
-      queue: [
-        'AWS/SQS',
-        'ApproximateNumberOfMessagesVisible',
-        { QueueName: queueName(stack.feedback.queue) },
-      ],
-      'dead-letter queue': [
-        'AWS/SQS',
-        'ApproximateNumberOfMessagesVisible',
-        { QueueName: queueName(stack.feedback.deadLetterQueue) },
-      ],
-      'handler errors': ['AWS/Lambda', 'Errors', { FunctionName: ref(stack.feedback.handler) }],
-      'rotation steps run': [
-        'AWS/Lambda',
-        'Invocations',
-        { FunctionName: ref(stack.credentials.rotationFunction) },
-      ],
-      'rotation step errors': [
-        'AWS/Lambda',
-        'Errors',
-        { FunctionName: ref(stack.credentials.rotationFunction) },
-      ],
+      queue: depth(stack.feedback.queue),
+      'dead-letter queue': depth(stack.feedback.deadLetterQueue),
+      'handler errors': ofFunction('Errors', stack.feedback.handler),
+      'rotation steps run': ofFunction('Invocations', stack.credentials.rotationFunction),
+      'rotation step errors': ofFunction('Errors', stack.credentials.rotationFunction),
       'rotations failed': ['AWS/Events', 'TriggeredRules', { RuleName: expect.anything() }],
     });
     // Each rate graph: the account line and the configuration set's, as the rate alarms watch them.
