@@ -16,6 +16,7 @@ import type { HealthTarget } from '../../lambda/shared/checks';
 import {
   CHECK_METRIC,
   HEALTH_NAMESPACE,
+  ROTATION_BLOCKED_METRIC,
   QUOTA_METRICS,
   RUN_METRIC,
   UNDETERMINED_METRIC,
@@ -638,6 +639,25 @@ export class HealthChecks extends Construct {
       );
     }
   }
+}
+
+/**
+ * Rotations the stale-use guard stopped, published by the rotation function of the environment
+ * `environmentName` (its ENVIRONMENT_NAME). SmtpCredentials.metricRotationBlocked() passes the name
+ * its own function publishes: prefer it.
+ */
+export function metricRotationBlocked(
+  environmentName: string,
+  props: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: HEALTH_NAMESPACE,
+    metricName: ROTATION_BLOCKED_METRIC,
+    dimensionsMap: { Environment: environmentName },
+    statistic: 'Sum',
+    period: Duration.hours(1),
+    ...props,
+  });
 }
 
 /** The stale-use guard's alarm: any rotation it stopped, with what to do. */

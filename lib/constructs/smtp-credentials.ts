@@ -15,7 +15,7 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/properties';
 import { SES_SMTP_PORTS } from '../../lambda/shared/smtp-login';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
-import { HEALTH_NAMESPACE, ROTATION_BLOCKED_METRIC } from '../../lambda/shared/health-metrics';
+import { metricRotationBlocked } from './health-checks';
 import { NodeFunction } from './node-function';
 import { alarmCliOptions } from './operator-alarms';
 import { EncryptedTopicTarget } from './service-access';
@@ -500,14 +500,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    * even without scheduled health checks (SesSmtp does).
    */
   public metricRotationBlocked(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: HEALTH_NAMESPACE,
-      metricName: ROTATION_BLOCKED_METRIC,
-      dimensionsMap: { Environment: this.environmentName },
-      statistic: 'Sum',
-      period: Duration.hours(1),
-      ...props,
-    });
+    return metricRotationBlocked(this.environmentName, props);
   }
 
   /** The custom resource that holds the first deploy until the secret holds tested credentials. */

@@ -43,14 +43,25 @@ class FakeCloudWatch {
   private pending: (() => void)[] = [];
   private clock = Date.now();
 
-  alarm(name: string, state: MetricAlarm['StateValue'], period: number, actions = [ALARM_TOPIC_ARN]) {
+  alarm(
+    name: string,
+    state: MetricAlarm['StateValue'],
+    period: number,
+    actions = [ALARM_TOPIC_ARN],
+    treatMissingData = 'notBreaching',
+  ) {
     this.alarms.push({
       AlarmName: name,
       StateValue: state,
       Period: period,
       AlarmActions: actions,
       ActionsEnabled: true,
+      TreatMissingData: treatMissingData,
     });
+  }
+
+  stateOf(name: string) {
+    return this.alarms.find((a) => a.AlarmName === name)?.StateValue;
   }
 
   /** An outcome already in the history (from before the test). */
@@ -188,6 +199,49 @@ describe('test-alarm', () => {
     );
     // It read the history more than once before it gave up.
     expect(cw.commandCalls(DescribeAlarmHistoryCommand).length).toBeGreaterThan(3);
+  });
+
+  // Missing data keeps such an alarm's state: with a quiet metric (a dead-letter queue nobody
+  // touches) the test's ALARM would stay, and the next real breach would notify no one.
+  test('an alarm whose missing data keeps its state is picked last, and set back after the test', async () => {
+    aws.alarm('SesSmtp-prod-DeadLetters-1', 'OK', 60, [ALARM_TOPIC_ARN], 'ignore');
+    aws.alarm('SesSmtp-prod-Errors-2', 'OK', 300);
+    const picked = await cli(['--yes']);
+    expect(picked.code).toBe(0);
+    expect(setCalls()).toEqual([expect.objectContaining({ AlarmName: 'SesSmtp-prod-Errors-2' })]);
+
+    cw.resetHistory();
+    const r = await cli(['--alarm', 'SesSmtp-prod-DeadLetters-1'], { answer: true });
+    expect(r.code).toBe(0);
+    expect(r.questions[0]).toContain(
+      'everyone subscribed gets a notification that says it is a test. Its missing data keeps its state, so test-alarm sets it back to OK after the test. [y/N] ',
+    );
+    expect(setCalls().map((c) => [c.AlarmName, c.StateValue])).toEqual([
+      ['SesSmtp-prod-DeadLetters-1', 'ALARM'],
+      ['SesSmtp-prod-DeadLetters-1', 'OK'],
+    ]);
+    expect(setCalls()[1].StateReason).toMatch(/^The test by ses-smtp test-alarm is over: back to OK/);
+    expect(aws.stateOf('SesSmtp-prod-DeadLetters-1')).toBe('OK');
+    expect(r.stdout).toContain(`✓ CloudWatch published the test of SesSmtp-prod-DeadLetters-1`);
+  });
+
+  test('an alarm that keeps its state is set back even when the wait fails, to the state it had', async () => {
+    aws.alarm('SesSmtp-prod-Rate-1', 'INSUFFICIENT_DATA', 3600, [ALARM_TOPIC_ARN], 'ignore');
+    aws.silent = true;
+    const timedOut = await withSteppingClock(() => cli(['--yes', '--timeout', '30']));
+    expect(timedOut.code).toBe(1);
+    expect(setCalls().map((c) => c.StateValue)).toEqual(['ALARM', 'INSUFFICIENT_DATA']);
+    expect(aws.stateOf('SesSmtp-prod-Rate-1')).toBe('INSUFFICIENT_DATA');
+
+    cw.resetHistory();
+    // The history read before the test answers; the reads after it fail.
+    cw.on(DescribeAlarmHistoryCommand)
+      .resolvesOnce({ AlarmHistoryItems: [] })
+      .rejects(awsError('Throttling', 'Rate exceeded', 400));
+    const refused = await cli(['--alarm', 'SesSmtp-prod-Rate-1', '--yes', '--timeout', '30']);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('AWS throttled test-alarm')]);
+    expect(setCalls().map((c) => c.StateValue)).toEqual(['ALARM', 'INSUFFICIENT_DATA']);
+    expect(aws.stateOf('SesSmtp-prod-Rate-1')).toBe('INSUFFICIENT_DATA');
   });
 
   test('every alarm in ALARM: exit 1, nothing set', async () => {

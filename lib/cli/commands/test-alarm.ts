@@ -119,12 +119,19 @@ async function operatorTopic(ctx: CliContext): Promise<string> {
 }
 
 /**
+ * An alarm whose missing data keeps its state stays in the ALARM a test set while its metric has
+ * no data (a quiet dead-letter queue, a quiet reputation rate): the test must set it back.
+ */
+const keepsState = (a: MetricAlarm) => a.TreatMissingData === 'ignore';
+
+/**
  * The alarm to fire: one not in ALARM (a transition runs the alarm actions; staying in ALARM runs
- * none), OK before INSUFFICIENT_DATA, then the shortest period (CloudWatch sets it back soonest),
- * then by name, so the same alarm is picked each time.
+ * none), one that CloudWatch sets back by itself before one whose missing data keeps its state,
+ * OK before INSUFFICIENT_DATA, then the shortest period (CloudWatch sets it back soonest), then by
+ * name, so the same alarm is picked each time.
  */
 export function pickAlarm(alarms: readonly MetricAlarm[], topicArn: string): MetricAlarm | undefined {
-  const rank = (a: MetricAlarm) => (a.StateValue === 'OK' ? 0 : 1);
+  const rank = (a: MetricAlarm) => (keepsState(a) ? 2 : 0) + (a.StateValue === 'OK' ? 0 : 1);
   return alarms
     .filter((a) => a.StateValue !== 'ALARM' && a.ActionsEnabled !== false)
     .filter((a) => (a.AlarmActions ?? []).includes(topicArn))
@@ -135,6 +142,41 @@ export function pickAlarm(alarms: readonly MetricAlarm[], topicArn: string): Met
         (a.Period ?? Infinity) - (b.Period ?? Infinity) ||
         (a.AlarmName ?? '').localeCompare(b.AlarmName ?? ''),
     )[0];
+}
+
+/** Reads the alarm's history until each action has an outcome after `before`, or the timeout. */
+async function waitForOutcomes(
+  ctx: CliContext,
+  cw: CloudWatchClient,
+  test: {
+    name: string;
+    actions: string[];
+    before: Date;
+    seen: Set<string>;
+    outcomes: Map<string, ActionOutcome>;
+  },
+  options: TestAlarmOptions,
+): Promise<void> {
+  const { name, actions, before, seen, outcomes } = test;
+  const sleep = options.sleep ?? delay;
+  const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
+  try {
+    for (;;) {
+      ctx.out.progress(`waiting for CloudWatch to run the actions of ${name} ...`);
+      const fresh = (await actionHistory(cw, name, before)).filter(
+        (i) => !seen.has(`${i.Timestamp?.toISOString()} ${i.HistorySummary}`),
+      );
+      for (const arn of actions) {
+        if (outcomes.has(arn)) continue;
+        const outcome = fresh.map((i) => actionOutcome(i, arn)).find((o) => o !== undefined);
+        if (outcome) outcomes.set(arn, outcome);
+      }
+      if (outcomes.size === actions.length || Date.now() >= deadline) break;
+      await sleep(options.pollMs ?? 5000);
+    }
+  } finally {
+    ctx.out.progressDone();
+  }
 }
 
 export interface TestAlarmOptions {
@@ -197,7 +239,12 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   const name = alarm.AlarmName ?? '';
   const actions = (alarm.AlarmActions ?? []).filter((a) => a.startsWith('arn:'));
   const period = alarm.Period ? ` (its period: ${alarm.Period} s)` : '';
-  const question = `Set alarm ${name} to ALARM for a test? Its actions run (${actions.join(', ')}): everyone subscribed gets a notification that says it is a test. CloudWatch sets the alarm back at its next evaluation${period}. [y/N] `;
+  // The state to set back: the alarm is OK or INSUFFICIENT_DATA here (one in ALARM was refused).
+  const restore = keepsState(alarm) ? (alarm.StateValue ?? 'INSUFFICIENT_DATA') : undefined;
+  const back = restore
+    ? `Its missing data keeps its state, so test-alarm sets it back to ${restore} after the test`
+    : `CloudWatch sets the alarm back at its next evaluation${period}`;
+  const question = `Set alarm ${name} to ALARM for a test? Its actions run (${actions.join(', ')}): everyone subscribed gets a notification that says it is a test. ${back}. [y/N] `;
   if (!(await options.confirm(question))) {
     throw new CheckFailed('nothing changed (test-alarm not confirmed)');
   }
@@ -210,27 +257,30 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
     new SetAlarmStateCommand({
       AlarmName: name,
       StateValue: 'ALARM',
-      StateReason: `A test by ses-smtp test-alarm, not a real alarm: it checks that CloudWatch can notify. The alarm returns to its real state at its next evaluation.`,
+      StateReason: `A test by ses-smtp test-alarm, not a real alarm: it checks that CloudWatch can notify. ${
+        restore
+          ? `test-alarm sets the alarm back to ${restore} after the test.`
+          : 'The alarm returns to its real state at its next evaluation.'
+      }`,
     }),
   );
 
-  const sleep = options.sleep ?? delay;
-  const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
   const outcomes = new Map<string, ActionOutcome>();
-  for (;;) {
-    ctx.out.progress(`waiting for CloudWatch to run the actions of ${name} ...`);
-    const fresh = (await actionHistory(cw, name, before)).filter(
-      (i) => !seen.has(`${i.Timestamp?.toISOString()} ${i.HistorySummary}`),
-    );
-    for (const arn of actions) {
-      if (outcomes.has(arn)) continue;
-      const outcome = fresh.map((i) => actionOutcome(i, arn)).find((o) => o !== undefined);
-      if (outcome) outcomes.set(arn, outcome);
+  try {
+    await waitForOutcomes(ctx, cw, { name, actions, before, seen, outcomes }, options);
+  } finally {
+    // Even when the wait failed: a test must not leave a red alarm behind, which would also keep
+    // the next real breach from notifying (staying in ALARM runs no action).
+    if (restore) {
+      await cw.send(
+        new SetAlarmStateCommand({
+          AlarmName: name,
+          StateValue: restore,
+          StateReason: `The test by ses-smtp test-alarm is over: back to ${restore}, the state before it. The next evaluation with data sets the real state.`,
+        }),
+      );
     }
-    if (outcomes.size === actions.length || Date.now() >= deadline) break;
-    await sleep(options.pollMs ?? 5000);
   }
-  ctx.out.progressDone();
 
   const results: CheckResult[] = actions.map((arn) => {
     const outcome = outcomes.get(arn);
