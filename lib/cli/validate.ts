@@ -115,9 +115,11 @@ const HOST_LABEL_RE = new RegExp(`^${CONNECT_LABEL}$`);
 export function checkHost(option: string, value: string): string {
   if (isIP(value)) return value;
   const host = asciiDomain(value);
-  const labels = host.replace(/\.$/, '').split('.');
+  const bare = host.replace(/\.$/, '');
+  const labels = bare.split('.');
+  // 253 characters without the final dot (RFC 1035 §2.3.4's 255 octets, written as text).
   const valid =
-    host.length <= 254 &&
+    bare.length <= 253 &&
     labels.every((l) => HOST_LABEL_RE.test(l)) &&
     !/^[0-9]+$/.test(labels[labels.length - 1]);
   if (!valid) {

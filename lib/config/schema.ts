@@ -360,7 +360,7 @@ const Health = strict({
 });
 
 const WEBHOOK_URL_EXPECTED =
-  'an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"';
+  'an https:// URL whose host is a domain name or an IP address (a port, if any, from 1 to 65535), like "https://app.example.com/ses"';
 
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */

@@ -97,11 +97,17 @@ export function maskUrlPassword(text: string): string {
 
 /**
  * Whether `url` matches HTTPS_URL_RE with a valid IPv6 address, when its host is one, and a TCP
- * port (at most 65535, RFC 9293 §3.1; empty is the default port, RFC 3986 §3.2.3).
+ * port (1 to 65535, RFC 9293 §3.1: 0 is reserved and reaches no server; empty is the default
+ * port, RFC 3986 §3.2.3).
  */
 export function isHttpsUrl(url: string): boolean {
   const match = HTTPS_URL_RE.exec(url);
-  return match !== null && (match[1] === undefined || isIPv6(match[1])) && !(Number(match[2] ?? '') > 65535);
+  const port = match?.[2] ?? '';
+  return (
+    match !== null &&
+    (match[1] === undefined || isIPv6(match[1])) &&
+    (port === '' || (Number(port) >= 1 && Number(port) <= 65535))
+  );
 }
 
 // --- DMARC report URIs (RFC 7489 §6.4, RFC 3986 §3.1) ----------------------------------------

@@ -16,8 +16,8 @@ import type { HealthTarget } from '../../lambda/shared/checks';
 import {
   CHECK_METRIC,
   HEALTH_NAMESPACE,
-  ROTATION_BLOCKED_METRIC,
   QUOTA_METRICS,
+  ROTATION_BLOCKED_METRIC,
   RUN_METRIC,
   UNDETERMINED_METRIC,
 } from '../../lambda/shared/health-metrics';

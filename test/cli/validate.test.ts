@@ -181,6 +181,9 @@ describe('checkDomainName', () => {
   });
 });
 
+/** A host name of 253 characters: three labels of 63 and one of 61. */
+const HOST_253 = [...Array(3).fill('a'.repeat(63)), 'b'.repeat(61)].join('.');
+
 describe('checkHost', () => {
   test.each([
     ['email-smtp.eu-west-1.amazonaws.com', 'email-smtp.eu-west-1.amazonaws.com'],
@@ -194,6 +197,9 @@ describe('checkHost', () => {
     ['::1', '::1'],
     ['fe80::1%eth0', 'fe80::1%eth0'],
     ['smtp.bücher.example', 'smtp.xn--bcher-kva.example'],
+    // 253 characters, the most a name has written without its final dot (RFC 1035 §2.3.4), and with it.
+    [HOST_253, HOST_253],
+    [`${HOST_253}.`, `${HOST_253}.`],
   ])('accepts %s (connects to %s)', (value, host) => {
     expect(checkHost('--smtp-host', value)).toBe(host);
   });
@@ -207,6 +213,7 @@ describe('checkHost', () => {
     '-a',
     'a b',
     '',
+    `${HOST_253}b`,
   ])('refuses %j: one line saying what it takes', (value) => {
     expect(() => checkHost('--smtp-host', value)).toThrow(
       new UsageError(

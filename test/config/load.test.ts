@@ -65,6 +65,17 @@ describe('environment config validation', () => {
       `${at('fromAddress')}got "a@other.org", expected an address at example.com or one of its subdomains`,
     ],
     [
+      // A name that ends with the domain's text is not under it: the label boundary counts.
+      'from address at a name that only ends like the domain',
+      { fromAddress: 'no-reply@badexample.com' },
+      `${at('fromAddress')}got "no-reply@badexample.com", expected an address at example.com or one of its subdomains`,
+    ],
+    [
+      'hosted zone that only ends like a parent',
+      { dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0AB', zoneName: 'ample.com' } },
+      `${at('dns.zoneName')}got "ample.com", expected the hosted zone of example.com: that name or one of its parents`,
+    ],
+    [
       'from address syntax',
       { fromAddress: 'not-an-address' },
       `${at('fromAddress')}got "not-an-address", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
@@ -207,7 +218,7 @@ describe('environment config validation', () => {
     [
       'webhook',
       { feedback: { webhookUrl: 'http://app.example.com/ses' } },
-      `${at('feedback.webhookUrl')}got "http://app.example.com/ses", expected an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"`,
+      `${at('feedback.webhookUrl')}got "http://app.example.com/ses", expected an https:// URL whose host is a domain name or an IP address (a port, if any, from 1 to 65535), like "https://app.example.com/ses"`,
     ],
     [
       'extra events',
@@ -1392,6 +1403,9 @@ describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', 
     ['https://192.0.2.10/ses', 'https://192.0.2.10/ses'],
     ['https://[2001:db8::1]:443/ses', 'https://[2001:db8::1]:443/ses'],
     ['https://app.example.com:65535/ses', 'https://app.example.com:65535/ses'],
+    ['https://app.example.com:1/ses', 'https://app.example.com:1/ses'],
+    // An empty port is the default one (RFC 3986 §3.2.3).
+    ['https://app.example.com:/ses', 'https://app.example.com:/ses'],
   ])('accepts %s as %s (a scheme in any case is written in lower case)', (webhookUrl, written) => {
     expect(envConfig({ feedback: { webhookUrl } }).feedback.webhookUrl).toBe(written);
   });
@@ -1405,10 +1419,13 @@ describe('feedback.webhookUrl: an https URL (RFC 3986) that SNS can subscribe', 
     'https://256.1.1.1/',
     'https://app.example.com:65536/ses',
     'https://app.example.com:99999/ses',
+    // Port 0 is reserved: no server listens there (RFC 6335 §6).
+    'https://app.example.com:0/ses',
+    'https://app.example.com:00/ses',
     'ftp://app.example.com/',
   ])('refuses %s', (webhookUrl) => {
     expect(problemsOf2({ feedback: { webhookUrl } })).toEqual([
-      `${at('feedback.webhookUrl')}got ${JSON.stringify(webhookUrl)}, expected an https:// URL whose host is a domain name or an IP address (a port, if any, up to 65535), like "https://app.example.com/ses"`,
+      `${at('feedback.webhookUrl')}got ${JSON.stringify(webhookUrl)}, expected an https:// URL whose host is a domain name or an IP address (a port, if any, from 1 to 65535), like "https://app.example.com/ses"`,
     ]);
   });
 });
@@ -1426,6 +1443,9 @@ test.each([
   ['https://user:p\\q@app.example.com', 'https://user:***@app.example.com'],
   // A user with an "@" in it: a browser reads "u@h" as the user, "PW" as the password.
   ['https://u@h:S3cr3t@app.example.com', 'https://u@h:***@app.example.com'],
+  ['https:user:p@ssSECRET@example.com/x', 'https:user:***@example.com/x'],
+  // A password longer than the line shows a value: masked before the value is cut.
+  [`https://user:${'p'.repeat(80)}@example.com/x`, 'https://user:***@example.com/x'],
 ])(
   'feedback.webhookUrl with a password (%s) is refused, and the line does not repeat the password',
   (webhookUrl, shown) => {
