@@ -144,20 +144,18 @@ export function pickAlarm(alarms: readonly MetricAlarm[], topicArn: string): Met
     )[0];
 }
 
-/** Reads the alarm's history until each action has an outcome after `before`, or the timeout. */
+/**
+ * Reads the alarm's history until each action has an outcome after `before` that is not one of
+ * `seen` (recorded before the test), or the timeout: the outcomes found, by action.
+ */
 async function waitForOutcomes(
   ctx: CliContext,
   cw: CloudWatchClient,
-  test: {
-    name: string;
-    actions: string[];
-    before: Date;
-    seen: Set<string>;
-    outcomes: Map<string, ActionOutcome>;
-  },
+  test: { name: string; actions: string[]; before: Date; seen: Set<string> },
   options: TestAlarmOptions,
-): Promise<void> {
-  const { name, actions, before, seen, outcomes } = test;
+): Promise<Map<string, ActionOutcome>> {
+  const { name, actions, before, seen } = test;
+  const outcomes = new Map<string, ActionOutcome>();
   const sleep = options.sleep ?? delay;
   const deadline = Date.now() + (options.timeoutSeconds ?? 120) * 1000;
   try {
@@ -177,6 +175,7 @@ async function waitForOutcomes(
   } finally {
     ctx.out.progressDone();
   }
+  return outcomes;
 }
 
 export interface TestAlarmOptions {
@@ -265,9 +264,9 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
     }),
   );
 
-  const outcomes = new Map<string, ActionOutcome>();
+  let outcomes: Map<string, ActionOutcome>;
   try {
-    await waitForOutcomes(ctx, cw, { name, actions, before, seen, outcomes }, options);
+    outcomes = await waitForOutcomes(ctx, cw, { name, actions, before, seen }, options);
   } finally {
     // Even when the wait failed: a test must not leave a red alarm behind, which would also keep
     // the next real breach from notifying (staying in ALARM runs no action).
