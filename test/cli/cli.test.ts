@@ -579,6 +579,27 @@ describe('env', () => {
     ).toEqual(expected);
   });
 
+  // "$", "`" and "'" are letters of an address's local part (RFC 5322 atext): quoted, not expanded.
+  test.each(['dotenv', 'shell', 'heroku'])(
+    "%s: a value with $, ` and ' reads back as itself",
+    async (format) => {
+      const fromAddress = "o'brien$HOME`id`@example.com";
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress }),
+      });
+      const r = await cli(['env', '--format', format]);
+      const run = {
+        dotenv: 'set -a',
+        shell: '',
+        heroku: 'heroku() { shift; for a in "$@"; do export "$a"; done; }',
+      };
+      expect(shellVars(`${run[format as keyof typeof run]}\n${r.stdout}`)).toEqual({
+        ...expected,
+        DEFAULT_FROM_EMAIL: fromAddress,
+      });
+    },
+  );
+
   test('json parses back to the secret', async () => {
     const r = await cli(['env', '--format', 'json']);
     expect(JSON.parse(r.stdout)).toEqual(expected);
@@ -623,6 +644,8 @@ describe('env', () => {
       const vars = shellVars(script);
       expect(vars.AWS_SES_SMTP_PASSWORD).toBe('');
       if (format !== 'heroku') expect(vars.AWS_SES_SMTP_USERNAME).toBe(CREDENTIALS.username);
+      // heroku's is one command: all of it commented out, not left to fail on "<masked>".
+      else expect(masked.stdout.split('\n').filter((l) => l && !l.startsWith('# '))).toEqual([]);
       const revealed = await cli(['env', '--format', format, '--reveal'], { tty: true });
       expect(revealed.stdout).toContain(CREDENTIALS.password);
     },
@@ -1174,10 +1197,41 @@ describe('doctor', () => {
     ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: false });
     const r = await doctor();
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('✗ bounce rate above the critical level: 6.000 %');
-    expect(r.stdout).toContain('! complaint rate above the warning level: 0.070 %');
+    expect(r.stdout).toContain('✗ bounce rate at or above the critical level: 6.000 %');
+    expect(r.stdout).toContain('! complaint rate at or above the warning level: 0.070 %');
     expect(r.stdout).toMatch(/! credentials older than the 90-day schedule: last .* \(120 days ago\)/);
     expect(r.stdout).toContain('✗ sending is disabled for the account');
+  });
+
+  test("a rate at a level counts, as the alarms' >= does; the highest hour of the last 24 h is the one read", async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'm0', Values: [0.01, 0.05, 0.02] },
+        { Id: 'm1', Values: [0.0005] },
+      ],
+    });
+    const now = Date.now();
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      '✗ bounce rate at or above the critical level: 5.000 % (warning 2 %, critical 5 %)',
+    );
+    expect(r.stdout).toContain(
+      '! complaint rate at or above the warning level: 0.050 % (warning 0.05 %, critical 0.1 %)',
+    );
+    const rates = cw
+      .commandCalls(GetMetricDataCommand)
+      .map((c) => c.args[0].input)
+      .filter((i) =>
+        i.MetricDataQueries?.some((q) => q.MetricStat?.Metric?.MetricName === 'Reputation.BounceRate'),
+      );
+    expect(rates).toHaveLength(1);
+    const [{ StartTime, EndTime, MetricDataQueries }] = rates;
+    expect(EndTime!.getTime() - StartTime!.getTime()).toBe(86_400_000);
+    expect(Math.abs(EndTime!.getTime() - now)).toBeLessThan(60_000);
+    expect(MetricDataQueries!.map((q) => [q.MetricStat?.Period, q.MetricStat?.Stat])).toEqual([
+      [3600, 'Maximum'],
+      [3600, 'Maximum'],
+    ]);
   });
 
   test('the shared checks: an app still on the previous key, a paused configuration set', async () => {
@@ -1772,6 +1826,17 @@ describe('rotate', () => {
     expect(r.stderr).toMatch(
       /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work$/m,
     );
+  });
+
+  test('without --timeout it gives up after 600 s, as its help says', async () => {
+    sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+    sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } });
+    const r = await withSteppingClock(() => cli(['rotate']));
+    expect(r.code).toBe(1);
+    const waited = Number(/not finished after (\d+) s/.exec(r.stderr)?.[1]);
+    // The clock moves a second at each reading: the message's reading is one before the check's.
+    expect(waited).toBeGreaterThanOrEqual(599);
+    expect(waited).toBeLessThan(605);
   });
 
   // The rotation function stops a rotation that would delete a key an app may still use, and

@@ -112,6 +112,15 @@ test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'
   },
 );
 
+test('without --smtp-* options: port 587 with STARTTLS and a 10 s timeout, as the app connects', async () => {
+  const ctx = new CliContext({ config: writeConfig() }, out());
+  expect(await ctx.smtp()).toEqual({
+    host: 'email-smtp.eu-west-1.amazonaws.com',
+    port: 587,
+    timeoutMs: 10_000,
+  });
+});
+
 test.each([
   ['587', undefined],
   ['2587', undefined],

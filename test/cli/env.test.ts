@@ -74,6 +74,18 @@ describe('docker', () => {
   });
 });
 
+test('mid-rotation it prints the AWSCURRENT credentials, not the pending ones SES may not take yet', async () => {
+  const pending = { ...CREDENTIALS, username: 'AKIAEXAMPLEKEY000002', password: 'BPendingPassword' };
+  sm.on(GetSecretValueCommand, { VersionStage: 'AWSPENDING' }).resolves({
+    SecretString: JSON.stringify(pending),
+  });
+  const r = await cli(['env', '--format', 'json']);
+  expect(JSON.parse(r.stdout)).toEqual(expected);
+  expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input)).toEqual([
+    { SecretId: SECRET_ARN, VersionStage: 'AWSCURRENT' },
+  ]);
+});
+
 describe('kamal', () => {
   /**
    * Resolves the lines as Kamal 2 does: `kamal secrets fetch --adapter aws_secrets_manager` gives
@@ -120,11 +132,14 @@ describe('kamal', () => {
     expect(r.stdout).toContain('in eu-west-1');
   });
 
-  test('the AWS CLI profile comes from AWS_PROFILE, quoted when it needs it', async () => {
-    const r = await cli(['env', '--format', 'kamal'], { env: { AWS_PROFILE: "ops admin's" } });
-    const { fetches } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
-    expect(fetches[0].slice(5, 7)).toEqual(['--account', "ops admin's"]);
-  });
+  test.each([["ops admin's"], ['ops$HOME']])(
+    'the AWS CLI profile comes from AWS_PROFILE, quoted when it needs it (%s)',
+    async (profile) => {
+      const r = await cli(['env', '--format', 'kamal'], { env: { AWS_PROFILE: profile } });
+      const { fetches } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
+      expect(fetches[0].slice(5, 7)).toEqual(['--account', profile]);
+    },
+  );
 
   test('on a terminal it prints the same lines: there is nothing to mask', async () => {
     const piped = await cli(['env', '--format', 'kamal']);

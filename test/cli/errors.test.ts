@@ -91,6 +91,26 @@ describe('describeError', () => {
       /^AWS throttled env/,
     ],
     [
+      'a throttling error by its retry trait, whatever its name',
+      Object.assign(awsError('LimitExceededException', 'Rate of requests exceeds the limit'), {
+        $retryable: { throttling: true },
+      }),
+      EXIT.failed,
+      /^AWS throttled env after the SDK's retries \(LimitExceededException\)/,
+    ],
+    [
+      'a refusal by its HTTP status (403), whatever its name',
+      awsError('ForbiddenException', 'Forbidden', 403),
+      EXIT.failed,
+      /^AWS denied env \(ForbiddenException: Forbidden\)/,
+    ],
+    [
+      'no credentials, told by the message alone (an SDK error of another name)',
+      new Error('Unable to locate credentials. You can configure credentials by running "aws configure".'),
+      EXIT.usage,
+      /^no AWS credentials found: set AWS_PROFILE/,
+    ],
+    [
       'a service error (5xx)',
       withRequestId(serviceUnavailable()),
       EXIT.failed,

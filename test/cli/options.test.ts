@@ -1,5 +1,6 @@
 import { COMMANDS, GLOBAL_OPTIONS } from '../../lib/cli/command-table';
 import { UsageError } from '../../lib/cli/errors';
+import { resolverAddress, smtpPort, timeoutSeconds } from '../../lib/cli/option-checks';
 import { OptionSpec, optionsHelp, parseOptions } from '../../lib/cli/options';
 import { expectNoAwsCalls, healthyAws, run, writeConfig } from './harness';
 
@@ -87,6 +88,27 @@ describe('parseOptions', () => {
     expect(r.stderr).toMatch(
       /^ses-smtp: doctor: Option '--smtp-timeout' argument is ambiguous\. .* use '--smtp-timeout=-1'\. \(ses-smtp help doctor\)\n$/,
     );
+  });
+});
+
+describe('number and address options at their bounds: the bounds the messages name are taken', () => {
+  test('--smtp-port 1 to 65535', () => {
+    expect([smtpPort('1'), smtpPort('65535')]).toEqual([1, 65535]);
+    for (const text of ['0', '65536']) expect(() => smtpPort(text)).toThrow(`--smtp-port: got "${text}"`);
+  });
+
+  test('--timeout 1 to 86400 seconds', () => {
+    expect([timeoutSeconds('1'), timeoutSeconds('86400')]).toEqual([1, 86400]);
+    for (const text of ['0.5', '86400.5'])
+      expect(() => timeoutSeconds(text)).toThrow(`--timeout: got "${text}"`);
+  });
+
+  test('--resolver: a port from 1 to 65535; a bare IPv6 address keeps its last group and port 53', () => {
+    expect(resolverAddress('127.0.0.1:65535')).toEqual({ ip: '127.0.0.1', port: 65535 });
+    expect(resolverAddress('[::1]:1')).toEqual({ ip: '::1', port: 1 });
+    expect(resolverAddress('2001:db8::5353')).toEqual({ ip: '2001:db8::5353', port: 53 });
+    for (const spec of ['127.0.0.1:0', '127.0.0.1:65536', '127.0.0.1:99999', '[::1]:65536'])
+      expect(() => resolverAddress(spec)).toThrow(`--resolver: got "${spec}"`);
   });
 });
 

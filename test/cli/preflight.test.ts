@@ -150,6 +150,18 @@ test("the manual guide's setup: the identity is in the way; records like the sta
   );
 });
 
+test('an identity left unverified (a first try abandoned): nothing sends with it, delete it in its Region', async () => {
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+    VerifiedForSendingStatus: false,
+    DkimAttributes: { Status: 'FAILED', Tokens: TOKENS, SigningEnabled: true },
+  });
+  const r = await preflight();
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain(
+    '✗ SES identity example.com exists in eu-west-1, made outside this stack: not verified for sending, DKIM FAILED; the deploy would fail on it (already exists)\n    → nothing can send with it: delete it (aws sesv2 delete-email-identity --email-identity example.com --region eu-west-1), then deploy\n',
+  );
+});
+
 test('the same values with another TTL: CloudFormation does not take it over; set dns.ttlSeconds to it', async () => {
   manualSetup(300);
   const r = await preflight();

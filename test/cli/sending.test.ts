@@ -95,6 +95,16 @@ describe('pause', () => {
     expect(r.stdout).toContain('ses-smtp resume --scope account --env prod');
   });
 
+  // SES sends unless told not to: a switch its answer leaves out is on.
+  test('a configuration set or account whose answer has no sending switch counts as sending: pause pauses it', async () => {
+    ses.on(GetConfigurationSetCommand).resolves({ ConfigurationSetName: CONFIGURATION_SET });
+    ses.on(GetAccountCommand).resolves({ EnforcementStatus: 'HEALTHY', ProductionAccessEnabled: true });
+    expect((await cli(['pause', '--yes'])).code).toBe(0);
+    expect((await cli(['pause', '--scope', 'account', '--yes'])).code).toBe(0);
+    expect(setCalls()).toEqual([{ ConfigurationSetName: CONFIGURATION_SET, SendingEnabled: false }]);
+    expect(accountCalls()).toEqual([{ SendingEnabled: false }]);
+  });
+
   test('--configuration-set replaces the stack output', async () => {
     aws.sets.set('other-set', true);
     const r = await cli(['pause', '--configuration-set', 'other-set', '--yes']);

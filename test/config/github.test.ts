@@ -150,9 +150,11 @@ describe('github config', () => {
         github: { ...GITHUB, existingOidcProviderAccounts: ['210987654321'] },
         environments: {
           staging: BASE_ENV,
+          // One protected environment of an account protects its deploy-access stack.
           'staging-us': {
             ...BASE_ENV,
             ...SECOND_REGION,
+            terminationProtection: true,
             github: { environment: 'staging', previewEnvironment: 'staging-preview' },
           },
           production: {
@@ -197,7 +199,7 @@ describe('github config', () => {
         repository: 'acme/web-app',
         subjectRepository: 'acme/web-app',
         existingOidcProvider: false,
-        terminationProtection: false,
+        terminationProtection: true,
         gitHubEnvironments: [
           {
             name: 'staging',

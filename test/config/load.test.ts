@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scheduleGapHours } from '../../lib/config/syntax';
+import { duplicateKeys, scheduleGapHours } from '../../lib/config/syntax';
 import { ConfigError, loadConfig, parseConfig, spfLookupCount } from '../../lib/config/load';
 import { BASE_ENV, envConfig } from '../helpers';
 
@@ -1097,6 +1097,7 @@ describe('SPF terms per RFC 7208', () => {
   test.each<[string, RegExp]>([
     ['ip4:192.0.2.0/33', /"ip4:" and an IPv4 address/],
     ['ip4:192.0.2', /"ip4:" and an IPv4 address/],
+    ['ip4:192.0.2.0/24/8', /"ip4:" and an IPv4 address/],
     ['ip6:2001:db8::/129', /"ip6:" and an IPv6 address/],
     ['ip6:192.0.2.1/24x', /"ip6:" and an IPv6 address/],
     ['ip6:fe80::1%eth0', /"ip6:" and an IPv6 address \(RFC 4291, no "%" zone index\)/],
@@ -1290,6 +1291,12 @@ describe('the JSON file per RFC 8259', () => {
     );
     expect(() => loadConfig(escaped)).toThrow(/field "tags.team": got a second member named "team"/);
   });
+});
+
+test('duplicateKeys: an escaped quote does not end a string, so a value that holds a name is a value', () => {
+  const text = JSON.stringify({ 'a"': { note: 'say "hi", "note": 1', b: [{ 'a"': 1 }] }, b: 2 });
+  expect(duplicateKeys(text)).toEqual([]);
+  expect(duplicateKeys(text.replace('"b":2', '"a\\"":2'))).toEqual([{ path: [], key: 'a"' }]);
 });
 
 describe('domain names', () => {

@@ -205,7 +205,7 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       return {
         id: m.id,
         status: 'fail',
-        title: `${m.label} above the critical level`,
+        title: `${m.label} at or above the critical level`,
         detail,
         fix: 'stop bulk sends, find the cause in the feedback handler logs; AWS reviews accounts at 5 % bounces / 0.1 % complaints',
       };
@@ -213,7 +213,7 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       return {
         id: m.id,
         status: 'warn',
-        title: `${m.label} above the warning level`,
+        title: `${m.label} at or above the warning level`,
         detail,
         fix: 'look at recent bounces/complaints in the feedback handler logs before it grows',
       };
