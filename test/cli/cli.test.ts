@@ -125,6 +125,11 @@ describe('usage', () => {
       ['frobnicate'],
       /^ses-smtp: unknown command "frobnicate"; commands: doctor, env, .* \(ses-smtp --help\)\n$/,
     ],
+    // Names every object has (Object.prototype's) are no command either.
+    ...['constructor', 'toString', '__proto__', 'hasOwnProperty'].map((name): [string[], RegExp] => [
+      [name],
+      new RegExp(`^ses-smtp: unknown command "${name}"; commands: doctor, `),
+    ]),
     [['env', '--bogus'], /^ses-smtp: env: Unknown option '--bogus'.* \(ses-smtp help env\)\n$/],
     [
       ['env', '--format', 'yaml'],
@@ -308,6 +313,22 @@ describe('usage', () => {
     expect(r.stderr).toBe(
       'ses-smtp: stack SesSmtp-prod not found in eu-west-1: deploy it (npx cdk deploy SesSmtp-prod), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
     );
+  });
+
+  test('another ValidationError of CloudFormation is its answer, not "stack not found"', async () => {
+    cfn.on(DescribeStacksCommand).rejects(
+      Object.assign(
+        new Error("1 validation error detected: Value 'x' at 'stackName' failed to satisfy constraint"),
+        {
+          name: 'ValidationError',
+          $metadata: { httpStatusCode: 400 },
+        },
+      ),
+    );
+    const r = await cli(['env']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ses-smtp: AWS refused env: ValidationError: 1 validation error detected/);
+    expect(r.stderr).not.toContain('not found');
   });
 
   test('a bad environments file is reported as the app reports it, exit 2', async () => {
@@ -674,6 +695,17 @@ describe('env', () => {
     await cli(['env', '--write', file]);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('/config/.env.production\n');
+  });
+
+  test('a command it suggests runs as printed, with a config path a shell would split or expand', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, "team's configs $HOME "));
+    const file = path.join(dir, 'environments.json');
+    fs.copyFileSync(config, file);
+    sm.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
+    const r = await run(['env', '--config', file]);
+    const command = /run: (ses-smtp rotate .*)\)$/m.exec(r.stderr)?.[1];
+    const argv = execFileSync('bash', ['-c', `printf '%s\\0' ${command}`], { encoding: 'utf8', env: {} });
+    expect(argv.split('\0').slice(0, -1)).toEqual(['ses-smtp', 'rotate', '--env', 'prod', '--config', file]);
   });
 
   test('a secret without host or fromAddress: one line naming them and the fix, exit 1, no password', async () => {
@@ -1049,8 +1081,12 @@ describe('doctor', () => {
   });
 
   test('a healthy environment: every check ✓, exit 0', async () => {
+    const logins = smtp.authAttempts.length;
     const r = await doctor();
     expect(r.code).toBe(0);
+    // One SMTP login, its own: the shared checks' login (the health function's) is left out.
+    expect(smtp.authAttempts.length - logins).toBe(1);
+    expect(r.stdout.match(/^✓ SMTP /gm)).toHaveLength(1);
     expect(r.stdout).not.toMatch(/✗|^!/m);
     for (const text of [
       '✓ identity example.com verified for sending',
@@ -1626,6 +1662,28 @@ describe('request-production-access', () => {
       ProductionAccessEnabled: true,
       UseCaseDescription: expect.stringContaining('transactional email only'),
     });
+  });
+
+  test('the most SES takes: an http:// site in any letter case, four more contacts; a fifth is refused', async () => {
+    const contacts = ['a', 'b', 'c', 'd'].flatMap((c) => ['--contact', `${c}@example.com`]);
+    const r = await cli([
+      'request-production-access',
+      '-y',
+      '--website-url',
+      'HTTP://example.com',
+      ...contacts,
+    ]);
+    expect(r.code).toBe(0);
+    expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
+      WebsiteURL: 'HTTP://example.com',
+      AdditionalContactEmailAddresses: ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'],
+    });
+    const five = await cli(['request-production-access', '-y', ...contacts, '--contact', 'e@example.com']);
+    expect([five.code, five.stderr]).toEqual([
+      2,
+      'ses-smtp: --contact: got 5 addresses, expected at most 4\n',
+    ]);
+    expect(ses.commandCalls(PutAccountDetailsCommand)).toHaveLength(1);
   });
 
   test('flags replace the defaults', async () => {

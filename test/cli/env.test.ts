@@ -3,7 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { gitignoreLiteral, mergeDotenv } from '../../lib/cli/commands/env';
-import { CREDENTIALS, expectNoAwsCalls, healthyAws, run, SECRET_ARN, sm, tmp, writeConfig } from './harness';
+import {
+  ALARM_TOPIC_ARN,
+  CONFIGURATION_SET,
+  CREDENTIALS,
+  expectNoAwsCalls,
+  healthyAws,
+  run,
+  SECRET_ARN,
+  sm,
+  stackWithOutputs,
+  tmp,
+  USER_NAME,
+  writeConfig,
+} from './harness';
 
 // A rename that fails once: a full disk at the last step of --write.
 jest.mock('node:fs', () => {
@@ -61,17 +74,20 @@ describe('docker', () => {
     expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
   });
 
-  test('a value with a line break cannot be carried: one line naming the variable, nothing printed, exit 1', async () => {
-    sm.on(GetSecretValueCommand).resolves({
-      SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress: 'no-reply@example.com\nX=1' }),
-    });
-    const r = await cli(['env', '--format', 'docker']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(
-      'ses-smtp: DEFAULT_FROM_EMAIL holds a line break, which a docker env-file cannot carry: use --format json, or pass it with docker run -e\n',
-    );
-  });
+  test.each([['\n'], ['\r']])(
+    'a value with a line break (%j) cannot be carried: one line naming the variable, nothing printed, exit 1',
+    async (lineBreak) => {
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress: `no-reply@example.com${lineBreak}X=1` }),
+      });
+      const r = await cli(['env', '--format', 'docker']);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(
+        'ses-smtp: DEFAULT_FROM_EMAIL holds a line break, which a docker env-file cannot carry: use --format json, or pass it with docker run -e\n',
+      );
+    },
+  );
 });
 
 test('mid-rotation it prints the AWSCURRENT credentials, not the pending ones SES may not take yet', async () => {
@@ -140,6 +156,19 @@ describe('kamal', () => {
       expect(fetches[0].slice(5, 7)).toEqual(['--account', profile]);
     },
   );
+
+  test("the port is the stack's (SmtpPort): what the app was deployed to use", async () => {
+    stackWithOutputs('SesSmtp-prod', {
+      SmtpSecretArn: SECRET_ARN,
+      IdentityName: 'example.com',
+      ConfigurationSetName: CONFIGURATION_SET,
+      SmtpUserName: USER_NAME,
+      SmtpPort: '2587',
+      OperatorAlarmTopicArn: ALARM_TOPIC_ARN,
+    });
+    const r = await cli(['env', '--format', 'kamal']);
+    expect(resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS).vars.AWS_SES_SMTP_PORT).toBe('2587');
+  });
 
   test('on a terminal it prints the same lines: there is nothing to mask', async () => {
     const piped = await cli(['env', '--format', 'kamal']);
@@ -266,6 +295,11 @@ describe('--write', () => {
       'a lone CR ends a line (old Mac files, as dotenv reads them): the other lines stay',
       'AWS_SES_SMTP_PORT=25\rOTHER=keep\rSECRET_KEY_BASE=abc\r',
       'AWS_SES_SMTP_PORT="587"\rOTHER=keep\rSECRET_KEY_BASE=abc\rB="2"\r',
+    ],
+    [
+      'an indented definition, and one with spaces around "=", are replaced on their own line (dotenv reads both)',
+      'A=1\n  AWS_SES_SMTP_PORT=25\n\tB = 1\nC=3\n',
+      'A=1\nAWS_SES_SMTP_PORT="587"\nB="2"\nC=3\n',
     ],
     [
       'a byte-order mark stays, and the first line is still read',

@@ -282,6 +282,16 @@ describe('through the CLI: one line on stderr, the exit code, no stack trace', (
     );
   });
 
+  test("SES_SMTP_DEBUG=1 leaves a user's mistake and AWS's answers at one line", async () => {
+    sm.on(GetSecretValueCommand).rejects(throttling());
+    const aws = await run(['env', '--config', config], { env: { SES_SMTP_DEBUG: '1' } });
+    const usage = await run(['env', '--config', config, '--format', 'yaml'], {
+      env: { SES_SMTP_DEBUG: '1' },
+    });
+    expect([aws.code, usage.code]).toEqual([1, 2]);
+    for (const r of [aws, usage]) expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
   test('--json: the error is also a JSON document on stdout', async () => {
     sm.on(GetSecretValueCommand).rejects(throttling());
     const r = await run(['env', '--config', config, '--json']);

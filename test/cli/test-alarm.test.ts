@@ -277,6 +277,14 @@ describe('test-alarm', () => {
     const quiet = await cli(['--alarm', 'Quiet', '--yes']);
     expect(quiet.code).toBe(2);
     expect(quiet.stderr).toContain('--alarm Quiet: it has no alarm action to test');
+    // Actions switched off (put-metric-alarm --no-actions-enabled): firing it notifies nobody.
+    aws.alarm('Muted', 'OK', 60);
+    aws.alarms.find((a) => a.AlarmName === 'Muted')!.ActionsEnabled = false;
+    const muted = await cli(['--alarm', 'Muted', '--yes']);
+    expect([muted.code, muted.stderr]).toEqual([
+      2,
+      'ses-smtp: --alarm Muted: it has no alarm action to test (or its actions are disabled); pick an alarm that notifies a topic\n',
+    ]);
 
     // Actions that are not SNS topics would stop, scale or run things: refused before any change.
     const terminate = 'arn:aws:automate:eu-west-1:ec2:terminate';

@@ -1,8 +1,11 @@
 import { UsageError } from '../../lib/cli/errors';
 import {
+  checkAlarmName,
+  checkConfigurationSetName,
   checkDomainName,
   checkEmailAddress,
   checkHost,
+  checkIamUserName,
   checkRegion,
   checkStackName,
 } from '../../lib/cli/validate';
@@ -70,6 +73,38 @@ describe('checkEmailAddress', () => {
       expect(() => checkEmailAddress('--to', value)).toThrow(
         `--to: got ${JSON.stringify(value)}, expected an email address`,
       );
+    },
+  );
+});
+
+// The names AWS takes, up to the last character its API documents, and not one more.
+describe.each<[string, (option: string, value: string) => void, string[], string[]]>([
+  [
+    'checkConfigurationSetName (SESv2: 1-64 of A-Z a-z 0-9 _ -)',
+    checkConfigurationSetName,
+    ['a', 'x'.repeat(64), 'Sending_Feedback-1'],
+    ['', 'x'.repeat(65), 'a.b'],
+  ],
+  [
+    'checkIamUserName (IAM: 1-64 of letters, digits and + = , . @ _ -)',
+    checkIamUserName,
+    ['a', 'x'.repeat(64), 'ses+smtp=a,b.c@d_e-f'],
+    ['', 'x'.repeat(65), 'a b', 'a/b'],
+  ],
+  [
+    'checkAlarmName (CloudWatch: 1-255 characters, no control character)',
+    checkAlarmName,
+    ['x'.repeat(255), '\u00e9'.repeat(255), 'prod: bounce rate (critical)', 'a\x20b'],
+    ['x'.repeat(256), 'a\x1fb', 'a\x00b', 'a\x7fb', 'a\nb'],
+  ],
+])('%s', (_name, check, accepted, refused) => {
+  test.each(accepted.map((v) => [v.length, v]))('takes a name of %i characters', (_length, value) => {
+    expect(() => check('--name', value)).not.toThrow();
+  });
+  test.each(refused.map((v) => [v.length, JSON.stringify(v).slice(0, 40), v]))(
+    'refuses a name of %i characters: %s',
+    (_length, _shown, value) => {
+      expect(() => check('--name', value)).toThrow(UsageError);
     },
   );
 });

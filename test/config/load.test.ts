@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { duplicateKeys, scheduleGapHours } from '../../lib/config/syntax';
-import { ConfigError, loadConfig, parseConfig, spfLookupCount } from '../../lib/config/load';
+import { ConfigError, configPathValue, loadConfig, parseConfig, spfLookupCount } from '../../lib/config/load';
 import { BASE_ENV, envConfig } from '../helpers';
 
 const FILE = 'config/environments.json';
@@ -953,6 +953,12 @@ describe('health schedules: EventBridge cron expressions, field by field, "?" in
     ],
     ['cron(0 6 ? * 15W *)', field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '15W')],
     ['cron(0 6 * * ? 1969)', field('year', '1970-2199 and the wildcards , - * /', '1969')],
+    [
+      'cron(0 6 * * ? * *)',
+      `an EventBridge cron of six fields (minutes hours day-of-month month day-of-week year), ${example}`,
+    ],
+    ['cron(0 6 ? * 3#0 *)', field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '3#0')],
+    ['cron(0/ 6 * * ? *)', field('minutes', '0-59 and the wildcards , - * /', '0/')],
   ])('refuses %s, saying the rule and an example', (schedule, expected) => {
     expect(problemsOf2({ health: { quotaSchedule: schedule } })).toEqual([
       `${at('health.quotaSchedule')}got ${JSON.stringify(schedule)}, expected ${expected}`,
@@ -1297,6 +1303,155 @@ test('duplicateKeys: an escaped quote does not end a string, so a value that hol
   const text = JSON.stringify({ 'a"': { note: 'say "hi", "note": 1', b: [{ 'a"': 1 }] }, b: 2 });
   expect(duplicateKeys(text)).toEqual([]);
   expect(duplicateKeys(text.replace('"b":2', '"a\\"":2'))).toEqual([{ path: [], key: 'a"' }]);
+});
+
+test('a config path of only spaces is no path: one line, before any file is read', () => {
+  expect(() => configPathValue('  ', 'context "config"')).toThrow(
+    new ConfigError([
+      'context "config": got "  ", expected the path of the environments file, like "config/environments.json"',
+    ]),
+  );
+});
+
+describe('each bound of the environments file: the bound is taken, one step past it is refused', () => {
+  /** Whether the file takes `env` (over BASE_ENV) as environment `name`, with `top` beside it. */
+  const takes = (env: Record<string, unknown>, top: Record<string, unknown> = {}, name = 'test') => {
+    try {
+      parseConfig({ ...top, environments: { [name]: { ...BASE_ENV, ...env } } }, 'bounds.json');
+      return true;
+    } catch (e) {
+      if (e instanceof ConfigError) return false;
+      throw e;
+    }
+  };
+  const zone = (dns: Record<string, unknown>) => ({ dns: { ...BASE_ENV.dns, ...dns } });
+  const txt = (value: string) => ({ apexSpf: { enabled: true, otherTxtValues: [value] } });
+  const rua = (n: number) => ({
+    dmarc: { aggregateReportUris: Array.from({ length: n }, (_, i) => `mailto:dmarc${i}@example.com`) },
+  });
+  const senders = (...extra: string[]) => ({
+    credentials: { allowedFromAddresses: ['no-reply@example.com', ...extra] },
+  });
+  const github = { github: { repository: 'acme/web-app' } };
+  /** Three labels of 63 characters: 191 characters of a name, before a last label. */
+  const LONG_NAME = ['a', 'b', 'c'].map((c) => c.repeat(63)).join('.');
+  test.each<
+    [
+      string,
+      [Record<string, unknown>, Record<string, unknown>?, string?],
+      [Record<string, unknown>, Record<string, unknown>?, string?],
+    ]
+  >([
+    ['environment name: 31 characters, not 32', [{}, {}, `a${'b'.repeat(30)}`], [{}, {}, 'a'.repeat(32)]],
+    ['environment name: a letter first', [{}, {}, 'a1'], [{}, {}, '1a']],
+    ['account: 12 digits', [{ account: '123456789012' }], [{ account: '1234567890123' }]],
+    [
+      'dns.hostedZoneId: a Z first',
+      [zone({ hostedZoneId: 'Z0' })],
+      [zone({ hostedZoneId: 'A0123456789EXAMPLE0AB' })],
+    ],
+    ['dns.ttlSeconds (route53): 60', [zone({ ttlSeconds: 60 })], [zone({ ttlSeconds: 59 })]],
+    ['dns.ttlSeconds (route53): 172800', [zone({ ttlSeconds: 172800 })], [zone({ ttlSeconds: 172801 })]],
+    [
+      'dns.ttlSeconds (manual): 172800',
+      [{ dns: { mode: 'manual', ttlSeconds: 172800 } }],
+      [{ dns: { mode: 'manual', ttlSeconds: 172801 } }],
+    ],
+    ['dmarc.aggregateReportUris: 10', [rua(10)], [rua(11)]],
+    [
+      // Route 53's 4000 characters count the value as stored: in 16 quoted strings of 255.
+      'apexSpf.otherTxtValues: 3968 characters (4000 once quoted)',
+      [txt('x'.repeat(3968))],
+      [txt('x'.repeat(3969))],
+    ],
+    ['apexSpf.otherTxtValues: not empty', [txt('~')], [txt('')]],
+    ['apexSpf.otherTxtValues: printable ASCII, no DEL', [txt('a ~')], [txt('a\x7f')]],
+    [
+      'credentials.allowedFromAddresses: not empty',
+      [senders()],
+      [{ credentials: { allowedFromAddresses: [] } }],
+    ],
+    [
+      'credentials.allowedFromAddresses: a 64-character local part',
+      [senders(`${'a'.repeat(64)}@example.com`)],
+      [senders(`${'a'.repeat(65)}@example.com`)],
+    ],
+    [
+      'credentials.previousKeyQuietDays: 365',
+      [{ credentials: { rotationDays: 1000, previousKeyQuietDays: 365 } }],
+      [{ credentials: { rotationDays: 1000, previousKeyQuietDays: 366 } }],
+    ],
+    [
+      'alarms.bounceRatePercent: a warning above 0',
+      [{ alarms: { bounceRatePercent: { warning: 0.001, critical: 5 } } }],
+      [{ alarms: { bounceRatePercent: { warning: 0, critical: 5 } } }],
+    ],
+    [
+      'alarms.bounceRatePercent: a warning below the critical level',
+      [{ alarms: { bounceRatePercent: { warning: 4.9, critical: 5 } } }],
+      [{ alarms: { bounceRatePercent: { warning: 5, critical: 5 } } }],
+    ],
+    [
+      'health.sendRatePercent: above 0',
+      [{ health: { sendRatePercent: 100 } }],
+      [{ health: { sendRatePercent: 0 } }],
+    ],
+    [
+      'a sender of every subdomain: one "*." level',
+      [senders('*@*.example.com')],
+      [senders('*@*.*.example.com')],
+    ],
+    [
+      'feedback.webhookUrl: an IPv6 host that is an IPv6 address',
+      [{ feedback: { webhookUrl: 'https://[2001:db8::1]/hook' } }],
+      [{ feedback: { webhookUrl: 'https://[2001::db8::1]/hook' } }],
+    ],
+    [
+      'apexSpf.otherMechanisms: a domain of 253 characters (RFC 1035)',
+      [{ apexSpf: { enabled: true, otherMechanisms: [`include:${LONG_NAME}.${'d'.repeat(61)}`] } }],
+      [{ apexSpf: { enabled: true, otherMechanisms: [`include:${LONG_NAME}.${'d'.repeat(62)}`] } }],
+    ],
+    [
+      "an environment's github.previewEnvironment: only with a top-level github",
+      [{ github: { previewEnvironment: 'preview' } }, github],
+      [{ github: { previewEnvironment: 'preview' } }],
+    ],
+    [
+      'github.repository: an owner of 39 characters',
+      [{}, { github: { repository: `${'o'.repeat(39)}/web` } }],
+      [{}, { github: { repository: `${'o'.repeat(40)}/web` } }],
+    ],
+    [
+      'github.existingOidcProviderAccounts: 12 digits',
+      [{}, { github: { ...github.github, existingOidcProviderAccounts: ['123456789012'] } }],
+      [{}, { github: { ...github.github, existingOidcProviderAccounts: ['12345678901'] } }],
+    ],
+    [
+      "an environment's github.environment: no space",
+      [{ github: { environment: 'prod.eu_1-a' } }, github],
+      [{ github: { environment: 'prod eu' } }, github],
+    ],
+  ])('%s', (_bound, [env, top, name], [pastEnv, pastTop, pastName]) => {
+    expect([takes(env, top, name), takes(pastEnv, pastTop, pastName)]).toEqual([true, false]);
+  });
+
+  // Refused by a later check too, but the first line should name the rule itself.
+  test('an empty sender list and an 11-digit account id are refused by their own rule', () => {
+    expect(() => envConfig({ credentials: { allowedFromAddresses: [] } })).toThrow(
+      'field "credentials.allowedFromAddresses": got [], expected a list with at least 1 item(s)',
+    );
+    expect(() =>
+      parseConfig(
+        {
+          github: { ...github.github, existingOidcProviderAccounts: ['12345678901'] },
+          environments: { test: BASE_ENV },
+        },
+        'bounds.json',
+      ),
+    ).toThrow(
+      'field "github.existingOidcProviderAccounts[0]": got "12345678901", expected a 12-digit AWS account id',
+    );
+  });
 });
 
 describe('domain names', () => {
