@@ -841,6 +841,27 @@ describe('send-test', () => {
     },
   );
 
+  // In the sandbox SES takes a recipient whose address, or whose domain, is a verified identity.
+  test.each([
+    ['its address', 'dev@example.org', 'example.org'],
+    ['its domain', 'example.org', 'dev@example.org'],
+  ])(
+    'in the sandbox, a recipient verified by %s: no warning, the mail goes',
+    async (_by, verified, absent) => {
+      ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
+      ses
+        .on(GetEmailIdentityCommand, { EmailIdentity: verified })
+        .resolves({ VerifiedForSendingStatus: true });
+      ses
+        .on(GetEmailIdentityCommand, { EmailIdentity: absent })
+        .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
+      const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain('sandbox');
+      expect(r.stdout).toContain('✓ sent to dev@example.org');
+    },
+  );
+
   test('in the sandbox without ses:GetEmailIdentity the test mail still goes, without that check', async () => {
     ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false, SendingEnabled: true });
     ses

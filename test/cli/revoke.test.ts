@@ -190,6 +190,8 @@ test.each([[[]], [['--json']]])(
     const r = await cli(['revoke', '--yes', ...flags]);
     expect(r.code).toBe(1);
     expect([...keys.status.values()]).toEqual(['Inactive', 'Inactive']);
+    // Refused, not in progress: no second try, no look for a stalled rotation.
+    expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
     const message = flags.length ? JSON.parse(r.stdout).error : r.stderr.trim().split('\n').at(-1);
     expect(message).toBe(
       `${flags.length ? '' : 'ses-smtp: '}the keys are inactive (undo: aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${OLD} --status Active; aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${CREDENTIALS.username} --status Active), ` +
@@ -297,6 +299,37 @@ describe('a rotation in progress when the revoke starts', () => {
     expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(2);
     expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
     expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
+  });
+
+  test('the rotation that refused ends with AWSPENDING still on its AWSCURRENT version: that label is left, and it rotates again', async () => {
+    let refused = false;
+    sm.on(RotateSecretCommand).callsFake(() => {
+      keys.log.push('RotateSecret');
+      if (!refused) {
+        refused = true;
+        stages = { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT', 'AWSPENDING'] };
+        throw awsError(
+          'InvalidRequestException',
+          "A previous rotation isn't complete. That rotation will be reattempted.",
+          400,
+        );
+      }
+      stages = { v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
+      return { ARN: SECRET_ARN, VersionId: 'v4' };
+    });
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(0);
+    expect(keys.log.filter((l) => l.startsWith('UpdateSecretVersionStage'))).toEqual([]);
+    expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(2);
+  });
+
+  test('a pending value that is not the credentials JSON is not a rotation of ours: left alone, exit 1', async () => {
+    sm.on(GetSecretValueCommand, { VersionId: 'v3' }).resolves({ SecretString: 'not json' });
+    const r = await cli(['revoke', '--yes']);
+    expect(r.code).toBe(1);
+    expect(keys.log.filter((l) => l.startsWith('UpdateSecretVersionStage'))).toEqual([]);
+    expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(1);
+    expect(r.stderr).toContain('is already in progress and was left alone');
   });
 
   test('its key not stored yet: the revoke reads again, and clears it once the stored key is one it deactivated', async () => {

@@ -40,6 +40,8 @@ class FakeCloudWatch {
   silent = false;
   /** History reads after SetAlarmState before its outcomes show (CloudWatch runs actions async). */
   lag = 0;
+  /** More reads before one action's outcome shows than the others' (a slower target). */
+  readonly actionLag = new Map<string, number>();
   private pending: (() => void)[] = [];
   private clock = Date.now();
 
@@ -107,8 +109,12 @@ class FakeCloudWatch {
       this.clock += 2000;
       if (changed && input.StateValue === 'ALARM' && !this.silent) {
         const at = new Date(this.clock);
-        for (const arn of alarm.AlarmActions ?? [])
-          this.pending.push(() => this.record(alarm.AlarmName!, arn, this.refusal, at));
+        for (const arn of alarm.AlarmActions ?? []) {
+          let later = this.actionLag.get(arn) ?? 0;
+          const show = () =>
+            later-- > 0 ? this.pending.push(show) : this.record(alarm.AlarmName!, arn, this.refusal, at);
+          this.pending.push(show);
+        }
       }
       return {};
     });
@@ -315,6 +321,16 @@ describe('test-alarm', () => {
     expect(batch.code).toBe(2);
     expect(batch.stderr).toContain('not on a terminal, so it cannot ask for confirmation: add --yes');
     expect(setCalls()).toEqual([]);
+  });
+
+  test('an alarm with two topics: it waits for the outcome of each, the slower one too', async () => {
+    const pager = 'arn:aws:sns:eu-west-1:123456789012:pager';
+    aws.alarm('Mine', 'OK', 300, [ALARM_TOPIC_ARN, pager]);
+    aws.actionLag.set(pager, 2);
+    const r = await cli(['--alarm', 'Mine', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`published the test of Mine to ${ALARM_TOPIC_ARN}`);
+    expect(r.stdout).toContain(`published the test of Mine to ${pager}`);
   });
 
   test('--json: the alarm and each action', async () => {
