@@ -112,6 +112,14 @@ test.each(['ap-southeast-7', 'us-isob-east-1', 'eusc-de-east-1', 'us-gov-west-1'
   },
 );
 
+test("--stack ARN beside an environments file: the stack's Region; a --region that differs is refused", () => {
+  const arn = 'arn:aws:cloudformation:us-east-1:123456789012:stack/SesSmtp-prod/5e3c9a10';
+  expect(new CliContext({ config: writeConfig(), stack: arn }, out()).region).toBe('us-east-1');
+  expect(() => new CliContext({ config: writeConfig(), stack: arn, region: 'eu-west-1' }, out())).toThrow(
+    `--stack ${arn} is in us-east-1, and this command runs in eu-west-1 (from --region)`,
+  );
+});
+
 test('without --smtp-* options: port 587 with STARTTLS and a 10 s timeout, as the app connects', async () => {
   const ctx = new CliContext({ config: writeConfig() }, out());
   expect(await ctx.smtp()).toEqual({

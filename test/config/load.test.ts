@@ -1305,6 +1305,21 @@ test('duplicateKeys: an escaped quote does not end a string, so a value that hol
   expect(duplicateKeys(text.replace('"b":2', '"a\\"":2'))).toEqual([{ path: [], key: 'a"' }]);
 });
 
+test('no environment of an account has health checks: no quota alarm was there to lose, no warning', () => {
+  const b = { ...BASE_ENV, domain: 'b.example.com', fromAddress: 'a@b.example.com', dns: { mode: 'manual' } };
+  const off = { health: { enabled: false } };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-off-')), 'off.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      environments: { a: { ...BASE_ENV, ...off }, b: { ...b, ...off, alarms: { accountAlarms: false } } },
+    }),
+  );
+  const { warnings } = loadConfig(file);
+  // Not nothing at all: the check ran (b's recipients are a's, so no audience warning either).
+  expect(warnings).toEqual([]);
+});
+
 test('a config path of only spaces is no path: one line, before any file is read', () => {
   expect(() => configPathValue('  ', 'context "config"')).toThrow(
     new ConfigError([
@@ -1770,6 +1785,8 @@ describe('scheduleGapHours', () => {
     // The 1st of each month: 31 days from a month of 31.
     ['cron(0 6 1 * ? *)', 744],
     ['cron(* * * * ? *)', 1 / 60],
+    // Once a year, across 2028's leap day: both runs are in the two years listed.
+    ['cron(0 6 1 3 ? *)', 366 * 24],
   ])('%s: %d hours', (expression, hours) => {
     expect(scheduleGapHours(expression)).toBeCloseTo(hours, 6);
   });
