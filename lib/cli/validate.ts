@@ -61,7 +61,7 @@ export function checkIamUserName(option: string, value: string): void {
 export function checkAlarmName(option: string, value: string): void {
   const characters = [...value];
   const control = characters.some((c) => c.charCodeAt(0) < 0x20 || c === '\x7f');
-  if (characters.length > 255 || control)
+  if (characters.length === 0 || characters.length > 255 || control)
     refuse(option, value, 'a CloudWatch alarm name: 1 to 255 characters, none of them a control character');
 }
 

@@ -1105,7 +1105,7 @@ describe('doctor', () => {
     const logins = smtp.authAttempts.length;
     const r = await doctor();
     expect(r.code).toBe(0);
-    // One SMTP login, its own: the shared checks' login (the health function's) is left out.
+    // One SMTP login: doctor's own, from here, at the endpoint its options name.
     expect(smtp.authAttempts.length - logins).toBe(1);
     expect(r.stdout.match(/^✓ SMTP /gm)).toHaveLength(1);
     expect(r.stdout).not.toMatch(/✗|^!/m);

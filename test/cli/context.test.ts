@@ -120,7 +120,7 @@ test("--stack ARN beside an environments file: the stack's Region; a --region th
   );
 });
 
-test('without --smtp-* options: port 587 with STARTTLS and a 10 s timeout, as the app connects', async () => {
+test("without --smtp-* options: the Region's endpoint, port 587 with STARTTLS, a 10 s timeout", async () => {
   const ctx = new CliContext({ config: writeConfig() }, out());
   expect(await ctx.smtp()).toEqual({
     host: 'email-smtp.eu-west-1.amazonaws.com',

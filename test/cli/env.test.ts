@@ -51,11 +51,28 @@ function dockerEnvFile(text: string): Record<string, string> {
   return vars;
 }
 
-/** Splits a command line into words as a POSIX shell (and Ruby's shellsplit) does. */
-function words(command: string): string[] {
-  return execFileSync('bash', ['-c', `printf '%s\\0' ${command}`], { encoding: 'utf8', env: {} })
-    .split('\0')
-    .slice(0, -1);
+/**
+ * Ruby's Shellwords.shellsplit, which Kamal gives an inline `kamal secrets` command to: no
+ * expansion, quotes and backslashes only; an unmatched quote is an error.
+ */
+function shellsplit(line: string): string[] {
+  const words: string[] = [];
+  let field = '';
+  // Ruby's (\s|\z)?: a JavaScript group that matches nothing does not count, so the end is told apart.
+  const word = /\s*(?:([^\s\\'"]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|(\\.?)|(\S))(\s)?/sy;
+  for (let m = word.exec(line); m && m[0] !== ''; m = word.exec(line)) {
+    const [, bare, single, double, escaped, garbage, separator] = m;
+    if (garbage !== undefined) throw new Error(`Unmatched quote: ${line}`);
+    field +=
+      bare ??
+      single ??
+      (double !== undefined ? double.replace(/\\([$`"\\\n])/g, '$1') : escaped!.replace(/\\(.)/s, '$1'));
+    if (separator !== undefined || word.lastIndex === line.length) {
+      words.push(field);
+      field = '';
+    }
+  }
+  return words;
 }
 
 describe('docker', () => {
@@ -74,11 +91,12 @@ describe('docker', () => {
     expect(r.stdout + r.stderr).not.toContain(CREDENTIALS.password);
   });
 
+  // Docker's env-file reader splits at "\n" and drops a "\r" that ends a line.
   test.each([['\n'], ['\r']])(
     'a value with a line break (%j) cannot be carried: one line naming the variable, nothing printed, exit 1',
     async (lineBreak) => {
       sm.on(GetSecretValueCommand).resolves({
-        SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress: `no-reply@example.com${lineBreak}X=1` }),
+        SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress: `no-reply@example.com${lineBreak}` }),
       });
       const r = await cli(['env', '--format', 'docker']);
       expect(r.code).toBe(1);
@@ -112,16 +130,46 @@ describe('kamal', () => {
     const fetched = Object.fromEntries(Object.entries(secret).map(([k, v]) => [`${secretName}/${k}`, v]));
     const fetches: string[][] = [];
     const vars: Record<string, string> = {};
-    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) {
-      const [, name, value] = /^([A-Z_]+)=(.*)$/.exec(line)!;
-      const command = /^\$\((.*)\)$/.exec(value)?.[1];
-      if (!command) {
+    // The deployer's environment, which the dotenv gem's $NAME reads too.
+    const env: Record<string, string> = { HOME: '/home/deployer' };
+    /** The variables that hold what a fetch returned (the app's are `vars`). */
+    const fetchedAs: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      // dotenv's LINE: KEY=, then an unquoted value that ends at "#" (our lines quote none).
+      const match = /^([\w.]+)=([^#\r\n]*)/.exec(line.trim());
+      if (!match) continue;
+      const [, name, raw] = match;
+      // parse_value: backslashes dropped (but before "$"), then $NAME and ${NAME} expanded.
+      const value = raw
+        .trim()
+        .replace(/\\([^$])/g, '$1')
+        .replace(/(\\)?\$(?!\()\{?([A-Za-z0-9_]+)?\}?/g, (whole, escaped, key) =>
+          escaped
+            ? whole.slice(1)
+            : key !== undefined
+              ? (vars[key] ?? fetchedAs[key] ?? env[key] ?? '')
+              : whole,
+        );
+      // Kamal's InlineCommandSubstitution: the $( ... ) of balanced parentheses, shellsplit.
+      let command: string | undefined;
+      if (value.startsWith('$(')) {
+        let depth = 0;
+        let end = 1;
+        for (; end < value.length; end++) {
+          depth += value[end] === '(' ? 1 : value[end] === ')' ? -1 : 0;
+          if (depth === 0) break;
+        }
+        expect(end).toBe(value.length - 1);
+        command = value.slice(2, end);
+      }
+      if (command === undefined) {
         vars[name] = value;
         continue;
       }
-      const argv = words(command.replace('$SES_SMTP_SECRETS', 'FETCHED'));
+      const argv = shellsplit(command);
       if (argv[2] === 'fetch') {
         fetches.push(argv);
+        fetchedAs[name] = 'FETCHED';
         continue;
       }
       expect(argv.slice(0, 3)).toEqual(['kamal', 'secrets', 'extract']);
@@ -148,12 +196,25 @@ describe('kamal', () => {
     expect(r.stdout).toContain('in eu-west-1');
   });
 
-  test.each([["ops admin's"], ['ops$HOME']])(
+  test.each([['ops-admin'], ['ops admin'], ['team.prod@acme:eu/1+2=3,%_']])(
     'the AWS CLI profile comes from AWS_PROFILE, quoted when it needs it (%s)',
     async (profile) => {
       const r = await cli(['env', '--format', 'kamal'], { env: { AWS_PROFILE: profile } });
       const { fetches } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
       expect(fetches[0].slice(5, 7)).toEqual(['--account', profile]);
+    },
+  );
+
+  // What the dotenv gem would change on the way to kamal: refused, not written wrong.
+  test.each([["ops admin's"], ['ops$HOME'], ['ops#1'], ['ops\\1'], ['ops)'], ['"ops"']])(
+    'a profile the dotenv gem would change (%s): one line, exit 2, nothing read',
+    async (profile) => {
+      const r = await cli(['env', '--format', 'kamal'], { env: { AWS_PROFILE: profile } });
+      expect([r.code, r.stdout]).toEqual([2, '']);
+      expect(r.stderr).toBe(
+        `ses-smtp: AWS_PROFILE: got ${JSON.stringify(profile)}, expected for --format kamal a profile name of letters, digits, spaces and "_.,:/+=@%-" (the dotenv gem that reads .kamal/secrets would change a quote, "\\", "$", "#" or a parenthesis); use such a profile (aws configure list-profiles)\n`,
+      );
+      expectNoAwsCalls();
     },
   );
 

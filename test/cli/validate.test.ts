@@ -95,7 +95,7 @@ describe.each<[string, (option: string, value: string) => void, string[], string
     'checkAlarmName (CloudWatch: 1-255 characters, no control character)',
     checkAlarmName,
     ['x'.repeat(255), '\u00e9'.repeat(255), 'prod: bounce rate (critical)', 'a\x20b'],
-    ['x'.repeat(256), 'a\x1fb', 'a\x00b', 'a\x7fb', 'a\nb'],
+    ['', 'x'.repeat(256), 'a\x1fb', 'a\x00b', 'a\x7fb', 'a\nb'],
   ],
 ])('%s', (_name, check, accepted, refused) => {
   test.each(accepted.map((v) => [v.length, v]))('takes a name of %i characters', (_length, value) => {

@@ -241,6 +241,27 @@ describe('github config', () => {
     ]);
   });
 
+  test("an account's access stack is protected when any of its environments is, wherever it is listed", () => {
+    const third = {
+      ...BASE_ENV,
+      region: 'eu-central-1',
+      mailFrom: { subdomain: 'mail-de' },
+      dmarc: { enabled: false },
+    };
+    const protectedAt = (i: number) => {
+      const envs = [BASE_ENV, { ...BASE_ENV, ...SECOND_REGION }, third].map((env, j) => ({
+        ...env,
+        terminationProtection: j === i,
+      }));
+      const file = parseConfig(
+        { github: GITHUB, environments: { a: envs[0], b: envs[1], c: envs[2] } },
+        FILE,
+      );
+      return deployAccessPlan(file).map((plan) => plan.terminationProtection);
+    };
+    expect([0, 1, 2, -1].map(protectedAt)).toEqual([[true], [true], [true], [false]]);
+  });
+
   test('no "github", no access stacks', () => {
     expect(deployAccessPlan(parseConfig({ environments: { prod: BASE_ENV } }, FILE))).toEqual([]);
   });

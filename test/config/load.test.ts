@@ -1320,7 +1320,7 @@ test('no environment of an account has health checks: no quota alarm was there t
   expect(warnings).toEqual([]);
 });
 
-test('a config path of only spaces is no path: one line, before any file is read', () => {
+test('a config path of only spaces is no path: one line saying what it takes', () => {
   expect(() => configPathValue('  ', 'context "config"')).toThrow(
     new ConfigError([
       'context "config": got "  ", expected the path of the environments file, like "config/environments.json"',

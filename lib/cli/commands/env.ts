@@ -179,6 +179,9 @@ export function mergeDotenv(
   return { bytes: Buffer.from(`${bom}${out.join('')}`, 'latin1'), kept: others.size };
 }
 
+/** An AWS CLI profile name that goes through .kamal/secrets unchanged (see envCommand). */
+const KAMAL_PROFILE_RE = /^[A-Za-z0-9 _.,:/+=@%-]+$/;
+
 /**
  * Lines for Kamal 2's `.kamal/secrets`: one `kamal secrets fetch` of the secret (adapter
  * aws_secrets_manager, which runs `aws secretsmanager batch-get-secret-value` at deploy time) and
@@ -292,13 +295,21 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     return 0;
   }
   if (format === 'kamal') {
+    const profile = options.awsProfile || 'default';
+    // Kamal reads .kamal/secrets with the dotenv gem before it runs a line's command: an unquoted
+    // value ends at "#", a backslash is dropped, "$NAME" is expanded (inside single quotes too),
+    // and the command ends at its first unbalanced ")". A name of these characters passes as is.
+    if (!KAMAL_PROFILE_RE.test(profile))
+      throw new UsageError(
+        `AWS_PROFILE: got ${JSON.stringify(profile)}, expected for --format kamal a profile name of letters, digits, spaces and "_.,:/+=@%-" (the dotenv gem that reads .kamal/secrets would change a quote, "\\", "$", "#" or a parenthesis); use such a profile (aws configure list-profiles)`,
+      );
     const [secretId, outputs] = [await ctx.resource('secretId'), await ctx.stackOutputs()];
     ctx.out.raw(
       renderKamal({
         secretId,
         region: ctx.region,
         port: outputs?.SmtpPort ?? '587',
-        profile: options.awsProfile || 'default',
+        profile,
         subject: ctx.subject,
       }),
     );
