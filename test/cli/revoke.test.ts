@@ -61,6 +61,13 @@ class FakeKeys {
 }
 
 const OLD = 'AKIAEXAMPLEKEY000000';
+/** Secrets Manager's refusal of RotateSecret while a version is AWSPENDING. */
+const rotationInProgress = () =>
+  awsError(
+    'InvalidRequestException',
+    "A previous rotation isn't complete. That rotation will be reattempted.",
+    400,
+  );
 let config: string;
 let keys: FakeKeys;
 beforeEach(() => {
@@ -247,11 +254,7 @@ describe('a rotation in progress when the revoke starts', () => {
     sm.on(RotateSecretCommand).callsFake(() => {
       keys.log.push('RotateSecret');
       if (Object.values(stages).some((s) => s.includes('AWSPENDING') && !s.includes('AWSCURRENT')))
-        throw awsError(
-          'InvalidRequestException',
-          "A previous rotation isn't complete. That rotation will be reattempted.",
-          400,
-        );
+        throw rotationInProgress();
       rotations++;
       // The new rotation finishes at once here: v4 becomes AWSCURRENT.
       stages = { v2: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
@@ -276,52 +279,33 @@ describe('a rotation in progress when the revoke starts', () => {
     expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
   });
 
-  test('the rotation that refused ends before the revoke looks: no AWSPENDING left, so it rotates again', async () => {
-    let refused = false;
-    sm.on(RotateSecretCommand).callsFake(() => {
-      keys.log.push('RotateSecret');
-      if (!refused) {
-        refused = true;
-        // That rotation finishes meanwhile: v3 is AWSCURRENT (with its key deactivated above).
-        stages = { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] };
-        throw awsError(
-          'InvalidRequestException',
-          "A previous rotation isn't complete. That rotation will be reattempted.",
-          400,
-        );
-      }
-      rotations++;
-      stages = { v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
-      return { ARN: SECRET_ARN, VersionId: 'v4' };
-    });
-    const r = await cli(['revoke', '--yes']);
-    expect(r.code).toBe(0);
-    expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(2);
-    expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
-    expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
-  });
-
-  test('the rotation that refused ends with AWSPENDING still on its AWSCURRENT version: that label is left, and it rotates again', async () => {
-    let refused = false;
-    sm.on(RotateSecretCommand).callsFake(() => {
-      keys.log.push('RotateSecret');
-      if (!refused) {
-        refused = true;
-        stages = { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT', 'AWSPENDING'] };
-        throw awsError(
-          'InvalidRequestException',
-          "A previous rotation isn't complete. That rotation will be reattempted.",
-          400,
-        );
-      }
-      stages = { v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
-      return { ARN: SECRET_ARN, VersionId: 'v4' };
-    });
-    const r = await cli(['revoke', '--yes']);
-    expect(r.code).toBe(0);
-    expect(keys.log.filter((l) => l.startsWith('UpdateSecretVersionStage'))).toEqual([]);
-    expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(2);
-  });
+  // That rotation finishes meanwhile: v3 is AWSCURRENT (with its key deactivated above), its
+  // AWSPENDING label gone or still on it.
+  test.each<[string, Record<string, string[]>]>([
+    ['no AWSPENDING left', { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] }],
+    ['AWSPENDING still on its AWSCURRENT version', { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT', 'AWSPENDING'] }],
+  ])(
+    'the rotation that refused ends before the revoke looks (%s): no label cleared, it rotates again',
+    async (_case, meanwhile) => {
+      let refused = false;
+      sm.on(RotateSecretCommand).callsFake(() => {
+        keys.log.push('RotateSecret');
+        if (!refused) {
+          refused = true;
+          stages = meanwhile;
+          throw rotationInProgress();
+        }
+        rotations++;
+        stages = { v3: ['AWSPREVIOUS'], v4: ['AWSCURRENT'] };
+        return { ARN: SECRET_ARN, VersionId: 'v4' };
+      });
+      const r = await cli(['revoke', '--yes']);
+      expect(r.code).toBe(0);
+      expect(keys.log.filter((l) => l === 'RotateSecret')).toHaveLength(2);
+      expect(keys.log.filter((l) => l.startsWith('UpdateSecretVersionStage'))).toEqual([]);
+      expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000004 (version v4)');
+    },
+  );
 
   test('a pending value that is not the credentials JSON is not a rotation of ours: left alone, exit 1', async () => {
     sm.on(GetSecretValueCommand, { VersionId: 'v3' }).resolves({ SecretString: 'not json' });

@@ -244,9 +244,9 @@ describe('github config', () => {
   test("an account's access stack is protected when any of its environments is, wherever it is listed", () => {
     const third = {
       ...BASE_ENV,
+      ...SECOND_REGION,
       region: 'eu-central-1',
       mailFrom: { subdomain: 'mail-de' },
-      dmarc: { enabled: false },
     };
     const protectedAt = (i: number) => {
       const envs = [BASE_ENV, { ...BASE_ENV, ...SECOND_REGION }, third].map((env, j) => ({
