@@ -704,7 +704,12 @@ describe('env', () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: '{}' });
     const r = await run(['env', '--config', file]);
     const command = /run: (ses-smtp rotate .*)\)$/m.exec(r.stderr)?.[1];
-    const argv = execFileSync('bash', ['-c', `printf '%s\\0' ${command}`], { encoding: 'utf8', env: {} });
+    // No stdin: bash reads ~/.bashrc when its stdin is a socket (as under rshd); Node's pipes are.
+    const argv = execFileSync('bash', ['-c', `printf '%s\\0' ${command}`], {
+      encoding: 'utf8',
+      env: {},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(argv.split('\0').slice(0, -1)).toEqual(['ses-smtp', 'rotate', '--env', 'prod', '--config', file]);
   });
 
