@@ -106,6 +106,14 @@ describe.each([
       'SmtpCredentialsKeyCleanupFunctionRole cloudformation:DescribeStacks on arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/5f0c1a60-0000-4000-8000-000000000000',
       `SmtpCredentialsCredentialsReadyFunctionRole secretsmanager:DescribeSecret on arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret}-AbCdEf`,
       `SmtpCredentialsCredentialsReadyFunctionRole logs:FilterLogEvents on arn:aws:logs:eu-west-1:123456789012:log-group:${rotationLog}:*`,
+      // The queues nothing else touches while all is well: the read keeps SQS reporting them.
+      ...[
+        'SendingFeedbackDeadLetterQueue',
+        ...('feedback' in config ? ['SendingFeedbackAppDeadLetterQueue', 'SendingFeedbackAppQueue'] : []),
+      ].map(
+        (queue) =>
+          `HealthChecksFunctionRole sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:123456789012:${idOf('AWS::SQS::Queue', queue)}`,
+      ),
     ]);
   });
 

@@ -15,7 +15,7 @@ import {
   RUN_METRIC,
   UNDETERMINED_METRIC,
 } from '../shared/health-metrics';
-import { Logger } from '../shared/logger';
+import { describeError, Logger } from '../shared/logger';
 import { smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 
 /*
@@ -62,6 +62,46 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
  */
 export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient {
   return { endpoint: () => smtpEndpointFromEnv(env), login: smtpLogin };
+}
+
+/** The queues of KEEP_REPORTING_QUEUES (the HealthChecks construct writes it): none when unset. */
+export function queuesFromEnv(env: NodeJS.ProcessEnv): string[] {
+  const text = env.KEEP_REPORTING_QUEUES;
+  if (text === undefined) return [];
+  let urls: unknown;
+  try {
+    urls = JSON.parse(text);
+  } catch {
+    urls = undefined;
+  }
+  if (!Array.isArray(urls) || !urls.every((u) => typeof u === 'string' && u.startsWith('https://')))
+    throw new Error(
+      'KEEP_REPORTING_QUEUES must be a JSON array of queue URLs: the HealthChecks construct writes it',
+    );
+  return urls as string[];
+}
+
+/**
+ * Reads each queue's attributes. SQS reports a queue to CloudWatch only while it is active, "for
+ * up to six hours from the last activity (i.e., any API call) on the queue": a dead-letter queue
+ * nobody touches, or an app queue nobody reads, would fall silent, and the alarms on its depth and
+ * age with it. A read that fails is logged, not thrown: the checks' metrics are what the run is for.
+ */
+export async function keepQueuesReporting(
+  urls: readonly string[],
+  readAttributes: (url: string) => Promise<unknown>,
+  log: Logger,
+): Promise<void> {
+  await Promise.all(
+    urls.map((url) =>
+      readAttributes(url).catch((e: unknown) =>
+        log.warn('could not read a queue: SQS may stop reporting it, and its alarms with it', {
+          queue: url,
+          ...describeError(e),
+        }),
+      ),
+    ),
+  );
 }
 
 export interface HealthResult {

@@ -1,10 +1,19 @@
 import { promises as dns } from 'node:dns';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { CheckRun, HealthClients, HealthTarget } from '../shared/checks';
-import { cloudwatch, iam, secretsManager, sesv2 } from '../shared/clients';
+import { cloudwatch, iam, secretsManager, sesv2, sqs } from '../shared/clients';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
-import { HealthEvent, HealthResult, runHealth, smtpLoginFromEnv, targetFromEnv } from './health';
+import {
+  HealthEvent,
+  HealthResult,
+  keepQueuesReporting,
+  queuesFromEnv,
+  runHealth,
+  smtpLoginFromEnv,
+  targetFromEnv,
+} from './health';
 
 const log = createLogger({ function: 'health-check' });
 // Read on the first invocation and kept: a bad value fails that invocation, naming the field.
@@ -25,7 +34,16 @@ export function runClients(env: NodeJS.ProcessEnv = process.env): HealthClients 
   };
 }
 
+/** One read of a queue's attributes: the call is what keeps SQS reporting it. */
+const readQueueAttributes = (url: string) =>
+  sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+
 export const handler: Handler<HealthEvent, HealthResult> = async (event) => {
   target ??= targetFromEnv(process.env);
-  return runHealth(event ?? {}, new CheckRun(target, runClients()), (line) => writeEmf([line]), log);
+  const queues = queuesFromEnv(process.env);
+  const [result] = await Promise.all([
+    runHealth(event ?? {}, new CheckRun(target, runClients()), (line) => writeEmf([line]), log),
+    keepQueuesReporting(queues, readQueueAttributes, log),
+  ]);
+  return result;
 };

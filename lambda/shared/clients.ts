@@ -4,6 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /*
  * SDK clients, created once per execution environment and reused across invocations. The SDK's
@@ -18,3 +19,4 @@ export const sesv2 = /* @__PURE__ */ new SESv2Client({ retryMode: 'adaptive', ma
 export const cloudwatch = /* @__PURE__ */ new CloudWatchClient({});
 export const cloudformation = /* @__PURE__ */ new CloudFormationClient({});
 export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});
+export const sqs = /* @__PURE__ */ new SQSClient({});

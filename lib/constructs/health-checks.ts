@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
 import { scheduleGapHours } from '../config/syntax';
@@ -70,6 +71,14 @@ export interface HealthChecksProps {
     /** @default - the apex SPF record is not checked */
     readonly apexSpf?: ApexSpfOptions;
   };
+  /**
+   * Queues whose CloudWatch metrics alarms need even when nothing else touches them (dead-letter
+   * queues, a queue an app reads). SQS reports a queue only while it is active, for up to six hours
+   * after any call on it: the function reads their attributes at each run (the quota schedule's,
+   * hourly by default), which keeps them reporting.
+   * @default - none
+   */
+  readonly keepReporting?: sqs.IQueue[];
   /**
    * When every check runs.
    * @default events.Schedule.rate(Duration.days(1))
@@ -287,7 +296,20 @@ export class HealthChecks extends Construct {
     const smtp = { SMTP_HOST: smtpEndpoint(stack.region), SMTP_PORT: '587' };
     // The endpoint at its longest, as the target: a Region known only at deploy is a token here.
     const longestSmtp = { ...smtp, SMTP_HOST: atLongest(stack, smtp.SMTP_HOST) };
-    const bytes = environmentBytes({ HEALTH_TARGET: longestTarget(stack, target, props), ...longestSmtp });
+    const queues = props.keepReporting ?? [];
+    const keepReporting: Record<string, string> = queues.length
+      ? { KEEP_REPORTING_QUEUES: stack.toJsonString(queues.map((q) => q.queueUrl)) }
+      : {};
+    // A queue URL at its longest: https://sqs.<Region>.amazonaws.com/<account>/<80-character name>.
+    const longestQueue = `https://sqs.${atLongest(stack, stack.region)}.amazonaws.com/123456789012/${'x'.repeat(80)}`;
+    const longestQueues: Record<string, string> = queues.length
+      ? { KEEP_REPORTING_QUEUES: JSON.stringify(queues.map(() => longestQueue)) }
+      : {};
+    const bytes = environmentBytes({
+      HEALTH_TARGET: longestTarget(stack, target, props),
+      ...longestSmtp,
+      ...longestQueues,
+    });
     if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
       throw new ConfigError([
         `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
@@ -302,7 +324,7 @@ export class HealthChecks extends Construct {
       // with a resolver and an SMTP server that never answer); each finished check's metric is
       // written at once, so a run cut short keeps those.
       timeout: Duration.minutes(2),
-      environment: { HEALTH_TARGET: stack.toJsonString(target), ...smtp },
+      environment: { HEALTH_TARGET: stack.toJsonString(target), ...smtp, ...keepReporting },
     });
     this.grantChecks(props);
 
@@ -461,6 +483,16 @@ export class HealthChecks extends Construct {
   private grantChecks(props: HealthChecksProps) {
     const fn = this.function;
     const stack = Stack.of(this);
+    if (props.keepReporting?.length) {
+      // The attributes only: no message is read, so neither the queue's key nor ReceiveMessage.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadTheQueuesAttributes',
+          actions: ['sqs:GetQueueAttributes'],
+          resources: props.keepReporting.map((q) => q.queueArn),
+        }),
+      );
+    }
     const sesResources = [props.identity.emailIdentityArn];
     const sesActions = ['ses:GetEmailIdentity'];
     if (props.configurationSet) {

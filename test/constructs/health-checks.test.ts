@@ -3,9 +3,11 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   HealthChecks,
   HealthChecksProps,
@@ -18,10 +20,13 @@ import { synthStack, testApp } from '../helpers';
 
 function build({
   withSecret,
+  withQueues,
   env = { account: '123456789012', region: 'eu-west-1' },
   ...props
 }: Partial<HealthChecksProps> & {
   withSecret?: (stack: Stack) => secretsmanager.ISecret;
+  /** Queues of the stack to keep reporting. */
+  withQueues?: (stack: Stack) => sqs.IQueue[];
   env?: { account?: string; region?: string };
 } = {}) {
   const stack = new Stack(testApp(), 'Test', { env });
@@ -39,6 +44,7 @@ function build({
     smtpUser: new iam.User(stack, 'User'),
     rotationDays: 90,
     dns: { mailFromSubdomain: 'mail' },
+    ...(withQueues && { keepReporting: withQueues(stack) }),
     ...props,
   });
   // Synthesized when read: a test of what the constructor refuses needs no template.
@@ -573,6 +579,39 @@ describe('HealthChecks', () => {
       expect(JSON.stringify(s.Resource)).toMatch(/identity\/|configuration-set\/smtp-default/);
   });
 
+  test('queues to keep reporting: their URLs in KEEP_REPORTING_QUEUES, and GetQueueAttributes on them alone', () => {
+    expect(JSON.stringify(build().template.toJSON())).not.toMatch(/KEEP_REPORTING_QUEUES|sqs:/);
+    const { template } = build({
+      withQueues: (stack) => [
+        new sqs.Queue(stack, 'DeadLetters', { encryption: sqs.QueueEncryption.KMS }),
+        new sqs.Queue(stack, 'AppQueue'),
+      ],
+    });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Runs the ses-smtp doctor checks'),
+    )!;
+    const ref = (prefix: string) => ({ Ref: expect.stringMatching(new RegExp(`^${prefix}`)) });
+    expect(fn.Properties.Environment.Variables.KEEP_REPORTING_QUEUES).toEqual({
+      'Fn::Join': ['', ['["', ref('DeadLetters'), '","', ref('AppQueue'), '"]']],
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HealthFunctionRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    // The attributes only: no message is read, so no ReceiveMessage and no key of the queues.
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('sqs:'))).toEqual([
+      {
+        Sid: 'ReadTheQueuesAttributes',
+        Effect: 'Allow',
+        Action: 'sqs:GetQueueAttributes',
+        Resource: [
+          { 'Fn::GetAtt': [expect.stringMatching(/^DeadLetters/), 'Arn'] },
+          { 'Fn::GetAtt': [expect.stringMatching(/^AppQueue/), 'Arn'] },
+        ],
+      },
+    ]);
+    expect(statements.filter((st) => st.Action === 'kms:Decrypt')).toHaveLength(1); // the secret's
+  });
+
   test('the function gets the target as JSON: identity, set, secret, levels, records', () => {
     const { template } = build({ previousKeyQuietDays: 10, expectProductionAccess: false });
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
@@ -599,8 +638,22 @@ describe('HealthChecks', () => {
 });
 
 describe('HealthChecks in the stack', () => {
-  test('wired from config; its alarms appear in the dashboard alarm panel', () => {
-    const { stack, template } = synthStack({ health: { quotaPercent: { warning: 70, critical: 90 } } });
+  test('wired from config; its alarms appear in the dashboard alarm panel; it keeps the quiet queues reporting', () => {
+    const { stack, template } = synthStack({
+      health: { quotaPercent: { warning: 70, critical: 90 } },
+      feedback: { appQueue: true },
+    });
+    // The dead-letter queue, the app's queue and its dead-letter queue: nothing else touches them
+    // while all is well (the feedback queue is polled by its handler).
+    const { feedback } = stack;
+    const queues = [feedback.deadLetterQueue, feedback.appQueue!, feedback.appDeadLetterQueue!];
+    const fn =
+      template.toJSON().Resources[
+        stack.getLogicalId(stack.health!.function.node.defaultChild as CfnFunction)
+      ];
+    expect(fn.Properties.Environment.Variables.KEEP_REPORTING_QUEUES).toEqual(
+      stack.resolve(stack.toJsonString(queues.map((q) => q.queueUrl))),
+    );
     expect(stack.health).toBeDefined();
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
     const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).filter((id) =>

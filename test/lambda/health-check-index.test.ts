@@ -1,5 +1,6 @@
 import { GetAccountCommand, GetConfigurationSetCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -10,6 +11,7 @@ const TARGET: HealthTarget = exampleHealthTarget('SesSmtp-prod');
 
 const ses = mockClient(SESv2Client);
 const cw = mockClient(CloudWatchClient);
+const sqs = mockClient(SQSClient);
 
 type HandlerModule = typeof import('../../lambda/health-check/index');
 const savedEnv = process.env;
@@ -33,6 +35,7 @@ describe('health-check handler', () => {
   beforeEach(() => {
     ses.reset();
     cw.reset();
+    sqs.reset();
   });
 
   test('reads its target on the first invocation and writes the quota metrics as EMF on stdout', async () => {
@@ -62,6 +65,56 @@ describe('health-check handler', () => {
   test("a run's clients log in at the function's SMTP_HOST and SMTP_PORT", () => {
     const { runClients } = load({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '587' });
     expect(runClients().smtp?.endpoint()).toEqual({ host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 });
+  });
+
+  // SQS reports a queue to CloudWatch only for six hours after a call on it: the dead-letter and
+  // app queues' alarms would fall silent on queues nobody touches.
+  test('each run reads the attributes of every queue KEEP_REPORTING_QUEUES names; a refused read is a warning', async () => {
+    const dlq = 'https://sqs.eu-west-1.amazonaws.com/123456789012/SesSmtp-prod-FeedbackDLQ';
+    const app = 'https://sqs.eu-west-1.amazonaws.com/123456789012/SesSmtp-prod-AppQueue';
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: dlq })
+      .resolves({ Attributes: { ApproximateNumberOfMessages: '2' } });
+    sqs.on(GetQueueAttributesCommand, { QueueUrl: app }).rejects(
+      Object.assign(new Error('not authorized to perform: sqs:GetQueueAttributes'), {
+        name: 'AccessDenied',
+      }),
+    );
+    ses.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true, SendingEnabled: true });
+    const { handler } = load(
+      { HEALTH_TARGET: JSON.stringify(TARGET), KEEP_REPORTING_QUEUES: JSON.stringify([dlq, app]) },
+      false,
+    );
+    const logs = captureLambdaLogs();
+    try {
+      await handler({ checks: 'quota' }, {} as Context, () => undefined);
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(sqs.commandCalls(GetQueueAttributesCommand).map((c) => c.args[0].input)).toEqual([
+      { QueueUrl: dlq, AttributeNames: ['ApproximateNumberOfMessages'] },
+      { QueueUrl: app, AttributeNames: ['ApproximateNumberOfMessages'] },
+    ]);
+    expect(logs.entries().filter((e) => e.level === 'WARN' && String(e.message).includes('queue'))).toEqual([
+      expect.objectContaining({
+        message: 'could not read a queue: SQS may stop reporting it, and its alarms with it',
+        queue: app,
+        errorName: 'AccessDenied',
+      }),
+    ]);
+    // The checks ran all the same: their run metric is written.
+    expect(logs.metrics()).toContainEqual(expect.objectContaining({ Run: 'quota', RunFinished: 1 }));
+  });
+
+  test.each([
+    ['not JSON', '[https://sqs'],
+    ['not a list of URLs', JSON.stringify({ queue: 'https://sqs.eu-west-1.amazonaws.com/1/q' })],
+    ['a name, not a URL', JSON.stringify(['SesSmtp-prod-FeedbackDLQ'])],
+  ])('a KEEP_REPORTING_QUEUES that is %s fails the invocation, naming the variable', async (_what, value) => {
+    const { handler } = load({ HEALTH_TARGET: JSON.stringify(TARGET), KEEP_REPORTING_QUEUES: value }, true);
+    await expect(handler({}, {} as Context, () => undefined)).rejects.toThrow(
+      'KEEP_REPORTING_QUEUES must be a JSON array of queue URLs: the HealthChecks construct writes it',
+    );
   });
 
   test('a missing target fails the invocation, naming the variable', async () => {

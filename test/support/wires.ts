@@ -1084,12 +1084,43 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
         call(fn, READY_LOG, arnOf(logGroup, t, env));
     }
   }
-  return calls.map(({ fn, action, resourceArn }) =>
-    functionCall(t, env, fn, action, resourceArn, {
-      name: `${fn} calls ${action} on ${resourceArn}`,
-      kind: 'call',
-    }),
+  // A function that names queues in its environment reads their attributes (the health function:
+  // the read keeps SQS reporting them), as its role and through each queue's policy (its TLS deny).
+  const queueReads = ofType('AWS::Lambda::Function').flatMap((fn) =>
+    ofType('AWS::SQS::Queue')
+      .filter((queue) => mentions(t.Resources[fn].Properties?.Environment, queue))
+      .map((queue) => {
+        const caller = functionCaller(t, env, fn);
+        const action = 'sqs:GetQueueAttributes';
+        const wire: Wire = {
+          name: `${fn} calls ${action} on ${arnOf(queue, t, env)}`,
+          kind: 'call',
+          principal: caller.id,
+          action,
+          target: queue,
+          sourceArn: '',
+          sourceAccount: env.account,
+          kmsCarriesSource: false,
+        };
+        const hop = authorize(
+          t,
+          env,
+          caller,
+          { action, resourceArn: arnOf(queue, t, env), context: HTTPS },
+          { statements: resourcePolicyStatements(t, queue), isKeyPolicy: false },
+        );
+        return { wire, resourcePolicy: allOf([hop], `role ${caller.id}: `) };
+      }),
   );
+  return [
+    ...calls.map(({ fn, action, resourceArn }) =>
+      functionCall(t, env, fn, action, resourceArn, {
+        name: `${fn} calls ${action} on ${resourceArn}`,
+        kind: 'call',
+      }),
+    ),
+    ...queueReads,
+  ];
 }
 
 /** Function `fn` calling `action` on `resourceArn` as its role, on a resource with no resource policy. */

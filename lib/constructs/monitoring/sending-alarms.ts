@@ -88,8 +88,9 @@ export class SendingAlarms extends Construct {
      * A dead-letter queue's depth, not a count of failures. SQS emits a queue's metrics only while
      * the queue is active, which CloudWatch counts "for up to six hours if it contains any messages,
      * or if any action accesses it": the depth may fall silent while messages still wait. Missing
-     * data keeps the state, so that silence sends no "OK" mail; moving the messages back or
-     * deleting them touches the queue, which then reports 0. (test-alarm sets such an alarm back.)
+     * data keeps the state, so that silence sends no "OK" mail. The health function reads the queue's
+     * attributes at each run (HealthChecks' keepReporting), which keeps it reporting; moving the
+     * messages back or deleting them then reports 0 at once. (test-alarm sets such an alarm back.)
      * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-monitoring-using-cloudwatch.html
      */
     const heldAlarm = (id: string, depth: cloudwatch.IMetric, alarmDescription: string) =>
