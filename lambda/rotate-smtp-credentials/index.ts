@@ -8,31 +8,36 @@ import { rotate, RotationDeps, RotationSettings } from './rotation';
 
 const log = createLogger({ function: 'rotate-smtp-credentials' });
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: the SmtpCredentials construct sets it`);
-  return value;
+/** The rotation's settings from the variables the SmtpCredentials construct sets (exported for its test). */
+export function settingsFromEnv(env: NodeJS.ProcessEnv): RotationSettings {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new Error(`${name} is not set: the SmtpCredentials construct sets it`);
+    return value;
+  };
+  // A day count that is not a whole number (NaN from a typo) would turn the guard and the hold off.
+  const days = (name: string): number => {
+    const value = Number(required(name));
+    if (!Number.isInteger(value) || value < 0)
+      throw new Error(`${name} must be a whole number of days, got: ${env[name]}`);
+    return value;
+  };
+  return {
+    userName: required('SMTP_USER_NAME'),
+    region: required('SES_REGION'),
+    fromAddress: required('FROM_ADDRESS'),
+    publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
+    environmentName: required('ENVIRONMENT_NAME'),
+    // Set by the construct; without it (a function set up by hand) the messages give --env and,
+    // for a stack without an environments file, --secret-id.
+    cliOptions: env.CLI_OPTIONS || undefined,
+    previousKeyQuietDays: days('PREVIOUS_KEY_QUIET_DAYS'),
+    replacedKeyHoldDays: days('REPLACED_KEY_HOLD_DAYS'),
+    rotateWhilePreviousKeyInUse: required('ROTATE_WHILE_PREVIOUS_KEY_IN_USE') === 'true',
+  };
 }
 
-const settings: RotationSettings = {
-  userName: required('SMTP_USER_NAME'),
-  region: required('SES_REGION'),
-  fromAddress: required('FROM_ADDRESS'),
-  publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
-  environmentName: required('ENVIRONMENT_NAME'),
-  // Set by the construct; without it (a function set up by hand) the messages give --env and,
-  // for a stack without an environments file, --secret-id.
-  cliOptions: process.env.CLI_OPTIONS || undefined,
-  previousKeyQuietDays: Number(required('PREVIOUS_KEY_QUIET_DAYS')),
-  replacedKeyHoldDays: Number(required('REPLACED_KEY_HOLD_DAYS')),
-  rotateWhilePreviousKeyInUse: required('ROTATE_WHILE_PREVIOUS_KEY_IN_USE') === 'true',
-};
-for (const name of ['PREVIOUS_KEY_QUIET_DAYS', 'REPLACED_KEY_HOLD_DAYS']) {
-  const days = Number(process.env[name]);
-  if (!Number.isInteger(days) || days < 0) {
-    throw new Error(`${name} must be a whole number of days, got: ${process.env[name]}`);
-  }
-}
+const settings = settingsFromEnv(process.env);
 
 const deps: Omit<RotationDeps, 'verifyLogin'> = {
   secrets: secretsManager,

@@ -58,6 +58,26 @@ beforeEach(() => {
 });
 
 describe('SMTP user key cleanup', () => {
+  // A replaced SMTP user (CloudFormation gives the new user's name in an Update): the id, and the
+  // marker of whether the user had keys before this stack, are the new user's.
+  test("an Update to another user takes that user's id; one to the same user keeps its id", async () => {
+    const NEW_USER = `${USER}-2`;
+    iam = new FakeIam(NEW_USER);
+    iamMock.on(ListAccessKeysCommand).callsFake((i) => iam.listAccessKeys(i));
+    const update = (from: string, to: string) =>
+      ({
+        ...event('Update'),
+        OldResourceProperties: { ServiceToken: 'x', UserName: from },
+        ResourceProperties: { ServiceToken: 'x', UserName: to },
+      }) as CloudFormationCustomResourceEvent;
+    expect((await handleEvent(update(USER, NEW_USER), clients(), log, noWait)).PhysicalResourceId).toBe(
+      `access-keys-of-${NEW_USER}`,
+    );
+    expect((await handleEvent(update(USER, USER), clients(), log, noWait)).PhysicalResourceId).toBe(
+      `access-keys-of-${USER}`,
+    );
+  });
+
   test.each(['DELETE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS'])(
     'on Delete while the stack is deleted (%s), every key of the user goes so IAM can delete the user',
     async (status) => {

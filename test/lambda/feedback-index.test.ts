@@ -32,10 +32,10 @@ const bounce = JSON.parse(
 ).payload;
 const record = (messageId: string, body: string): SQSRecord =>
   ({ messageId, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSRecord;
-const run = (records: SQSRecord[]) =>
+const run = (records: SQSRecord[], remainingMs = 30_000) =>
   (handler as (e: SQSEvent, c: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>)(
     { Records: records },
-    { getRemainingTimeInMillis: () => 30_000 } as Context,
+    { getRemainingTimeInMillis: () => remainingMs } as Context,
   );
 
 /** The EMF documents CloudWatch takes metrics from. */
@@ -82,6 +82,19 @@ describe('ses-feedback handler', () => {
     ).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(2);
     expect(emf().find((d) => d.SuppressionFailures !== undefined)?.SuppressionFailures).toBe(1);
+  });
+
+  // The invocation's time left reaches the batch: near the timeout, the records not begun go back
+  // to the queue whole, rather than the timeout failing the batch, finished records too.
+  test('with little of the invocation left, every record not begun is deferred, counted', async () => {
+    sesMock.on(PutSuppressedDestinationCommand).resolves({});
+    const failures = await run(
+      [record('m1', JSON.stringify(bounce)), record('m2', JSON.stringify(bounce))],
+      1_000,
+    );
+    expect(failures).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] });
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);
+    expect(emf().find((d) => d.DeferredRecords !== undefined)?.DeferredRecords).toBe(2);
   });
 
   test('a malformed record is a batch item failure, counted', async () => {

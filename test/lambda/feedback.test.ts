@@ -292,12 +292,15 @@ describe('feedback decisions on the sample events', () => {
     expect(() => unwrap(body.replace('Successfully', 'Unsuccessfully'))).toThrow(MalformedMessageError);
   });
 
-  test('SNS subscription confirmations carry no event', () => {
-    expect(
-      unwrap(
-        JSON.stringify({ Type: 'SubscriptionConfirmation', Message: 'confirm', SubscribeURL: 'https://x' }),
-      ),
-    ).toBeUndefined();
+  test.each(['SubscriptionConfirmation', 'UnsubscribeConfirmation'])('an SNS %s carries no event', (Type) => {
+    expect(unwrap(JSON.stringify({ Type, Message: 'confirm', SubscribeURL: 'https://x' }))).toBeUndefined();
+  });
+
+  test('an SNS envelope of another Type is malformed, whatever its Message holds', () => {
+    const message = JSON.stringify(fixture('ses_event_bounce_permanent'));
+    expect(() => unwrap(JSON.stringify({ Type: 'Bogus', Message: message }))).toThrow(
+      new MalformedMessageError('SNS envelope of unknown Type "Bogus"'),
+    );
   });
 });
 
@@ -479,6 +482,16 @@ describe('processBatch', () => {
     expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);
   });
 
+  // SES's own "OnAccountSuppressionList" bounce: putting the address again would turn a COMPLAINT
+  // entry into a BOUNCE one, and count a suppression that did not happen.
+  test('a bounce SES gave because the address is on the suppression list is not put again', async () => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bounceSubType: string } };
+    event.bounce.bounceSubType = 'OnAccountSuppressionList';
+    expect(await run([record(JSON.stringify(event))])).toEqual([]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);
+    expect(metricTotals().RecipientsSuppressed ?? 0).toBe(0);
+  });
+
   test('metrics are split by event type and bounce type', () => {
     // Two transient bounces: the second one's own feedback id (the same one twice counts once).
     const another = fixture('ses_event_bounce_transient') as { bounce: { feedbackId: string } };
@@ -518,15 +531,21 @@ describe('processBatch', () => {
       },
     });
     const same = JSON.stringify(fixture('ses_event_bounce_permanent'));
+    // Without its feedbackId (SES always sends one; a forged or trimmed event may not), the bounce
+    // is told by its message id.
+    const bare = fixture('ses_event_bounce_permanent') as { bounce: { feedbackId?: string } };
+    delete bare.bounce.feedbackId;
     await run([
       record(JSON.stringify(delay('2026-11-29T10:15:00.000Z'))),
       record(JSON.stringify(delay('2026-11-29T11:15:00.000Z'))),
       record(same),
       record(same),
+      record(JSON.stringify(bare)),
+      record(JSON.stringify(bare)),
     ]);
     const docs = metrics.flush().map((l) => JSON.parse(l));
     const events = Object.fromEntries(docs.filter((d) => 'Events' in d).map((d) => [d.EventType, d.Events]));
-    expect(events).toEqual({ DeliveryDelay: 2, Bounce: 1 });
+    expect(events).toEqual({ DeliveryDelay: 2, Bounce: 2 });
   });
 
   // Counted once: by the receive that finishes the record, or by its last before the dead-letter queue.
@@ -604,6 +623,18 @@ describe('processBatch', () => {
     ['oversized body', JSON.stringify({ ...bounce(), padding: 'x'.repeat(MAX_BODY_BYTES) })],
   ];
 
+  test('a body of exactly the largest size SQS carries is read; one byte more is malformed', () => {
+    const sized = (bytes: number) => {
+      const empty = JSON.stringify({ ...bounce(), padding: '' });
+      return JSON.stringify({ ...bounce(), padding: 'x'.repeat(bytes - Buffer.byteLength(empty)) });
+    };
+    expect(Buffer.byteLength(sized(MAX_BODY_BYTES))).toBe(MAX_BODY_BYTES);
+    expect(unwrap(sized(MAX_BODY_BYTES))).toMatchObject({ eventType: 'Bounce' });
+    expect(() => unwrap(sized(MAX_BODY_BYTES + 1))).toThrow(
+      `message body is larger than ${MAX_BODY_BYTES} bytes`,
+    );
+  });
+
   test.each(MALFORMED)(
     'malformed (%s): only that item fails, the rest of the batch is processed',
     async (_name, body) => {
@@ -666,6 +697,19 @@ describe('processBatch', () => {
       errorMessage: 'SES refused to suppress 1 address(es): The input you provided is invalid.',
       refused: ['refused@example.net'],
     });
+  });
+
+  test('a throttled call stops the record at that address: the rest are not called, and nothing is "refused"', async () => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients = ['first', 'second', 'third'].map((name) => ({
+      emailAddress: `${name}@example.net`,
+    }));
+    list.faults.failNext('PutSuppressedDestination', throttling());
+    expect(await run([record(JSON.stringify(event), 'b')])).toEqual([{ itemIdentifier: 'b' }]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(1);
+    const logged = logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 'b');
+    expect(logged).toMatchObject({ level: 'WARN', errorName: 'ThrottlingException' });
+    expect(logged).not.toHaveProperty('refused');
   });
 
   test('a 5xx from SES is retried the same way', async () => {

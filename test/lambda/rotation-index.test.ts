@@ -53,6 +53,7 @@ let server: TestSmtpServer;
 let accepting = true;
 let logs: ReturnType<typeof captureLambdaLogs>;
 let handler: typeof import('../../lambda/rotate-smtp-credentials/index.js').handler;
+let settingsFromEnv: typeof import('../../lambda/rotate-smtp-credentials/index.js').settingsFromEnv;
 
 const ENV = {
   AWS_REGION: REGION,
@@ -76,7 +77,7 @@ beforeAll(async () => {
   });
   serverCa = server.ca;
   Object.assign(process.env, ENV, { SMTP_PORT: String(server.port) });
-  ({ handler } = await import('../../lambda/rotate-smtp-credentials/index.js'));
+  ({ handler, settingsFromEnv } = await import('../../lambda/rotate-smtp-credentials/index.js'));
 });
 afterAll(() => server.close());
 
@@ -198,6 +199,40 @@ describe('rotate-smtp-credentials handler', () => {
     }
     expect(sm.stagesOf('AWSCURRENT')).not.toBe('v1');
   });
+
+  test('each setting comes from its own variable', () => {
+    expect(
+      settingsFromEnv({
+        ...ENV,
+        PUBLISHED_SMTP_PORT: '2587',
+        PREVIOUS_KEY_QUIET_DAYS: '7',
+        REPLACED_KEY_HOLD_DAYS: '3',
+        ROTATE_WHILE_PREVIOUS_KEY_IN_USE: 'true',
+        CLI_OPTIONS: '--env prod',
+      }),
+    ).toEqual({
+      userName: USER,
+      region: REGION,
+      fromAddress: 'no-reply@example.com',
+      publishedPort: 2587,
+      environmentName: 'test',
+      cliOptions: '--env prod',
+      previousKeyQuietDays: 7,
+      replacedKeyHoldDays: 3,
+      rotateWhilePreviousKeyInUse: true,
+    });
+  });
+
+  // NaN from a typo would turn the stale-use guard and the hold off without a word.
+  test.each(['-1', '7.5', 'x'])(
+    'a day count of %s stops the function at start, naming the variable',
+    (value) => {
+      for (const name of ['PREVIOUS_KEY_QUIET_DAYS', 'REPLACED_KEY_HOLD_DAYS'])
+        expect(() => settingsFromEnv({ ...ENV, [name]: value })).toThrow(
+          `${name} must be a whole number of days, got: ${value}`,
+        );
+    },
+  );
 
   test.each([
     'SMTP_USER_NAME',

@@ -383,6 +383,54 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.keys.has(previous.username)).toBe(true);
   });
 
+  test("AWSCURRENT's key deleted, and an orphan listed before AWSPREVIOUS's key: the slot keeps AWSPREVIOUS's, the orphan goes", async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: current()!.username });
+    const orphan = iam.createAccessKey({ UserName: USER }).AccessKey!.AccessKeyId!;
+    // IAM lists keys in no documented order: put the orphan first.
+    const kept = iam.keys.get(previous.username)!;
+    iam.keys.delete(previous.username);
+    iam.keys.set(previous.username, kept);
+    expect([...iam.keys.keys()]).toEqual([orphan, previous.username]);
+
+    await runRotation('v3');
+    expect(iam.keys.has(previous.username)).toBe(true);
+    expect(iam.keys.has(orphan)).toBe(false);
+    expect(expectCurrentLogsIn().username).not.toBe(previous.username);
+  });
+
+  test('a CreateAccessKey answer without the secret key stores nothing', async () => {
+    iamMock
+      .on(CreateAccessKeyCommand)
+      .resolves({ AccessKey: { AccessKeyId: 'AKIANOSECRET00000001' } as never });
+    sm.startRotation('v1');
+    await expect(step('createSecret', 'v1')).rejects.toThrow('CreateAccessKey returned no key');
+    expect(sm.valueAt('AWSPENDING')).toBeUndefined();
+  });
+
+  test('the secret holds the port the apps were given (publishedPort), not the one the rotation logs in on', async () => {
+    deps = {
+      ...deps,
+      settings: { ...deps.settings, publishedPort: 2587 },
+      smtp: { host: '127.0.0.1', port: 465 },
+    };
+    await runRotation('v1');
+    expect(current()!.port).toBe(2587);
+  });
+
+  test('a DeleteAccessKey that fails for another reason than "already gone" stops createSecret before it makes a key', async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const keys = [...iam.keys.keys()];
+    iam.faults.failNext('DeleteAccessKey', throttling());
+    sm.startRotation('v3');
+    await expect(step('createSecret', 'v3')).rejects.toThrow(/Rate exceeded/);
+    expect([...iam.keys.keys()]).toEqual(keys);
+    expect(sm.valueAt('AWSPENDING')).toBeUndefined();
+  });
+
   const CALLS = [
     ['secrets', 'DescribeSecret'],
     ['secrets', 'GetSecretValue'],
