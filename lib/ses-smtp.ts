@@ -239,13 +239,7 @@ export class SesSmtp extends Construct {
           dmarc: config.dmarc.enabled ? config.dmarc : undefined,
           apexSpf: config.apexSpf.enabled ? config.apexSpf : undefined,
         },
-        // The feedback queue is polled without pause by its handler's event source mapping; these
-        // are touched by nothing else while nothing is wrong, or while an app's consumer is down.
-        keepReporting: [
-          this.feedback.deadLetterQueue,
-          ...(this.feedback.appQueue ? [this.feedback.appQueue] : []),
-          ...(this.feedback.appDeadLetterQueue ? [this.feedback.appDeadLetterQueue] : []),
-        ],
+        keepReporting: this.feedback.quietQueues,
         schedule: events.Schedule.expression(config.health.schedule),
         quotaSchedule: events.Schedule.expression(config.health.quotaSchedule),
         expectProductionAccess: config.health.expectProductionAccess,

@@ -300,10 +300,11 @@ export class HealthChecks extends Construct {
     const keepReporting: Record<string, string> = queues.length
       ? { KEEP_REPORTING_QUEUES: stack.toJsonString(queues.map((q) => q.queueUrl)) }
       : {};
-    // A queue URL at its longest: https://sqs.<Region>.amazonaws.com/<account>/<80-character name>.
-    const longestQueue = `https://sqs.${atLongest(stack, stack.region)}.amazonaws.com/123456789012/${'x'.repeat(80)}`;
+    // Each queue URL at its longest: https://sqs.<Region>.amazonaws.com/<account>/<80-character name>.
+    const longestQueue = () =>
+      `https://sqs.${atLongest(stack, stack.region)}.amazonaws.com/123456789012/${'x'.repeat(80)}`;
     const longestQueues: Record<string, string> = queues.length
-      ? { KEEP_REPORTING_QUEUES: JSON.stringify(queues.map(() => longestQueue)) }
+      ? { KEEP_REPORTING_QUEUES: JSON.stringify(queues.map(longestQueue)) }
       : {};
     const bytes = environmentBytes({
       HEALTH_TARGET: longestTarget(stack, target, props),

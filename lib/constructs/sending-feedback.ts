@@ -131,6 +131,16 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public get deadLetterQueueArn(): string {
     return this.deadLetterQueue.queueArn;
   }
+  /**
+   * The queues only the alarms watch while all is well (the feedback queue is polled by its handler
+   * without pause): SQS stops reporting a queue six hours after the last call on it, so something
+   * must read these for their alarms to keep data (HealthChecks' keepReporting).
+   */
+  public get quietQueues(): sqs.IQueue[] {
+    return [this.deadLetterQueue, this.appQueue, this.appDeadLetterQueue].filter(
+      (q): q is sqs.Queue => q !== undefined,
+    );
+  }
   private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: SendingFeedbackProps) {

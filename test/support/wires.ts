@@ -1090,26 +1090,13 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
     ofType('AWS::SQS::Queue')
       .filter((queue) => mentions(t.Resources[fn].Properties?.Environment, queue))
       .map((queue) => {
-        const caller = functionCaller(t, env, fn);
         const action = 'sqs:GetQueueAttributes';
-        const wire: Wire = {
-          name: `${fn} calls ${action} on ${arnOf(queue, t, env)}`,
+        const resourceArn = arnOf(queue, t, env);
+        return functionCall(t, env, fn, action, resourceArn, {
+          name: `${fn} calls ${action} on ${resourceArn}`,
           kind: 'call',
-          principal: caller.id,
-          action,
-          target: queue,
-          sourceArn: '',
-          sourceAccount: env.account,
-          kmsCarriesSource: false,
-        };
-        const hop = authorize(
-          t,
-          env,
-          caller,
-          { action, resourceArn: arnOf(queue, t, env), context: HTTPS },
-          { statements: resourcePolicyStatements(t, queue), isKeyPolicy: false },
-        );
-        return { wire, resourcePolicy: allOf([hop], `role ${caller.id}: `) };
+          resource: queue,
+        });
       }),
   );
   return [
@@ -1123,14 +1110,17 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
   ];
 }
 
-/** Function `fn` calling `action` on `resourceArn` as its role, on a resource with no resource policy. */
+/**
+ * Function `fn` calling `action` on `resourceArn` as its role: through the resource policies of
+ * `resource` (a resource of this template), or on a resource with none.
+ */
 function functionCall(
   t: CfnTemplate,
   env: Environment,
   fn: string,
   action: string,
   resourceArn: string,
-  { name, kind }: Pick<Wire, 'name' | 'kind'>,
+  { name, kind, resource }: Pick<Wire, 'name' | 'kind'> & { resource?: string },
 ): WireResult {
   const caller = functionCaller(t, env, fn);
   const wire: Wire = {
@@ -1138,7 +1128,7 @@ function functionCall(
     kind,
     principal: caller.id,
     action,
-    target: fn,
+    target: resource ?? fn,
     sourceArn: '',
     sourceAccount: env.account,
     kmsCarriesSource: false,
@@ -1148,7 +1138,7 @@ function functionCall(
     env,
     caller,
     { action, resourceArn, context: HTTPS },
-    { statements: [], isKeyPolicy: false },
+    { statements: resource ? resourcePolicyStatements(t, resource) : [], isKeyPolicy: false },
   );
   return { wire, resourcePolicy: allOf([resourcePolicy], `role ${caller.id}: `) };
 }
