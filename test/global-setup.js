@@ -9,7 +9,9 @@
 //
 // Every temporary file of the run goes into one folder (TMPDIR, which os.tmpdir() and the
 // processes the tests start read), removed by global-teardown.js: the tests' cdk.out folders,
-// repository copies and configs took about 40 MB of /tmp per run, and filled a disk.
+// repository copies and configs took about 40 MB of /tmp per run, and filled a disk. On Linux the
+// folder goes into /dev/shm (memory) when it has room: each synth writes a cdk.out folder of about
+// 165 KB, and on this machine's disk (ext4) the writes cost about 2 s of a 28 s `npm test`.
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -20,6 +22,29 @@ const TEST_CERTIFICATE_VARIABLE = 'SES_SMTP_TEST_CERTIFICATE';
 
 /** The prefix of a run's folder: global-teardown.js removes only a folder named so. */
 const RUN_TMP_PREFIX = 'ses-smtp-tests-';
+
+/** The least free space /dev/shm must have to take the run's folder (a run writes about 40 MB). */
+const SHM_MIN_FREE = 1024 ** 3;
+
+/**
+ * Where the run's folder goes: /dev/shm on Linux when it is writable with SHM_MIN_FREE free (a
+ * container's is often 64 MB), else os.tmpdir().
+ */
+function runTmpBase({
+  platform = process.platform,
+  shm = '/dev/shm',
+  tmpdir = os.tmpdir(),
+  fsApi = fs,
+} = {}) {
+  if (platform !== 'linux') return tmpdir;
+  try {
+    fsApi.accessSync(shm, fs.constants.W_OK);
+    const { bavail, bsize } = fsApi.statfsSync(shm);
+    return bavail * bsize >= SHM_MIN_FREE ? shm : tmpdir;
+  } catch {
+    return tmpdir;
+  }
+}
 
 /** Runs the build (stale parts only); rejects when it fails. */
 const build = () =>
@@ -56,8 +81,10 @@ module.exports = async () => {
   const [, { cert, private: key }] = await Promise.all([build(), certificate()]);
   // Set before jest starts its workers, which inherit them.
   process.env[TEST_CERTIFICATE_VARIABLE] = JSON.stringify({ cert, private: key });
-  process.env.TMPDIR = fs.mkdtempSync(path.join(os.tmpdir(), RUN_TMP_PREFIX));
+  process.env.TMPDIR = fs.mkdtempSync(path.join(runTmpBase(), RUN_TMP_PREFIX));
 };
 
 module.exports.RUN_TMP_PREFIX = RUN_TMP_PREFIX;
 module.exports.TEST_CERTIFICATE_VARIABLE = TEST_CERTIFICATE_VARIABLE;
+module.exports.runTmpBase = runTmpBase;
+module.exports.SHM_MIN_FREE = SHM_MIN_FREE;
