@@ -53,6 +53,9 @@ export async function handleEvent(
 ): Promise<CustomResourceResult> {
   const secretId = String(event.ResourceProperties[SECRET_ID] ?? '');
   const physicalId = `credentials-ready-${secretId}`;
+  // A failed Update answers with the id it was given (as aws-cdk's provider framework does): a new
+  // id reads as a replacement, and CloudFormation keeps it and later deletes it (aws/aws-cdk#30012).
+  const failedId = event.RequestType === 'Update' ? event.PhysicalResourceId : physicalId;
   if (
     event.RequestType === 'Delete' ||
     (event.RequestType === 'Update' && event.OldResourceProperties[SECRET_ID] === secretId)
@@ -71,7 +74,7 @@ export async function handleEvent(
       createdAt = secret.CreatedDate?.getTime();
       // Deleted under the wait: CloudFormation cancelled this Create (another resource failed) and
       // rolls back. Nothing is left to wait for.
-      if (secret.DeletedDate) return gone(physicalId, secretId, log);
+      if (secret.DeletedDate) return gone(failedId, secretId, log);
       const stages = Object.values(secret.VersionIdsToStages ?? {}).flat();
       if (stages.includes('AWSPREVIOUS')) {
         log.info('the secret holds tested SMTP credentials', {
@@ -88,7 +91,7 @@ export async function handleEvent(
         return success;
       }
     } catch (error) {
-      if ((error as Error).name === 'ResourceNotFoundException') return gone(physicalId, secretId, log);
+      if ((error as Error).name === 'ResourceNotFoundException') return gone(failedId, secretId, log);
       // A role made in this deploy may not be usable for some seconds (IAM is eventually consistent).
       lastError = error;
       log.warn('could not read the secret: trying again', { secretId, ...describeError(error) });
@@ -109,7 +112,7 @@ export async function handleEvent(
     (cause ? `; the last error: ${cause}` : '') +
     `. Read the rotation function's log group ${logGroup} for the cause and fix it; the rollback removes what this deploy created, then deploy again.`;
   log.error('the secret still holds no SMTP credentials', { secretId, minutes, cause });
-  return { Status: 'FAILED', Reason: reason, PhysicalResourceId: physicalId };
+  return { Status: 'FAILED', Reason: reason, PhysicalResourceId: failedId };
 }
 
 function gone(physicalId: string, secretId: string, log: Logger): CustomResourceResult {

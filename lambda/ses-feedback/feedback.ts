@@ -193,7 +193,8 @@ export function decide(event: Json): FeedbackDecision {
     const subType = typeof bounce.bounceSubType === 'string' ? bounce.bounceSubType : undefined;
     // One unusable entry must not keep its co-recipients off the suppression list: it is counted.
     const recipients = addresses(field(bounce, 'bouncedRecipients', isArray, 'bounce'), 'bouncedRecipients');
-    const feedbackId = typeof bounce.feedbackId === 'string' ? bounce.feedbackId : sesMessageId;
+    // An empty feedbackId is none: as a key it would make different events one.
+    const feedbackId = isString(bounce.feedbackId) ? bounce.feedbackId : sesMessageId;
     const act = bounceType === 'Permanent' && subType !== ALREADY_SUPPRESSED;
     return {
       ...base,
@@ -221,7 +222,7 @@ export function decide(event: Json): FeedbackDecision {
       field(complaint, 'complainedRecipients', isArray, 'complaint'),
       'complainedRecipients',
     );
-    const feedbackId = typeof complaint.feedbackId === 'string' ? complaint.feedbackId : sesMessageId;
+    const feedbackId = isString(complaint.feedbackId) ? complaint.feedbackId : sesMessageId;
     // "not-spam" (RFC 5965 §7.3): the reporter says the mail is not spam, a correction: no suppression.
     const notSpam = complaint.complaintFeedbackType === 'not-spam';
     const act = subType !== ALREADY_SUPPRESSED && !notSpam;

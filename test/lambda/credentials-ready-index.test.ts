@@ -70,6 +70,22 @@ test('an event it cannot read still gets an answer: FAILED, not the service time
   });
 });
 
+// CloudFormation replaces a resource whose physical id changes: a failed Update keeps its own.
+test('an Update it cannot read fails under the physical id CloudFormation gave it', async () => {
+  const update = {
+    ...create(undefined),
+    RequestType: 'Update',
+    PhysicalResourceId: `credentials-ready-${ARN}`,
+    OldResourceProperties: { ServiceToken: 'x', SecretId: ARN, RotationLogGroupName: 'logs' },
+  } as CloudFormationCustomResourceEvent;
+  await run(update);
+  expect(server.onePut()).toMatchObject({
+    Status: 'FAILED',
+    Reason: 'The wait for the first SMTP credentials failed: TypeError',
+    PhysicalResourceId: `credentials-ready-${ARN}`,
+  });
+});
+
 test('the wait stops early enough to read the log and answer (30 s before the timeout)', () => {
   expect(index.waitDeadline(1_000, 900_000)).toBe(1_000 + 900_000 - 30_000);
   expect(index.ANSWER_MS).toBe(LOG_READ_MS + 15_000);

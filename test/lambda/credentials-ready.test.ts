@@ -414,4 +414,24 @@ describe('credentials-ready', () => {
     expect(result).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: `credentials-ready-${ARN}` });
     expect(now).toBeGreaterThan(START);
   });
+
+  // A new id on a failed Update would read as a replacement: CloudFormation keeps it and later
+  // sends a Delete for it (aws/aws-cdk#30012).
+  test.each([
+    ['deleted (DeletedDate)', () => (sm.deletedDate = new Date(START))],
+    [
+      'gone (ResourceNotFoundException)',
+      () => (waitReadFaults = [awsError('ResourceNotFoundException', 'not found')]),
+    ],
+    ['without credentials by the deadline', () => undefined],
+  ])(
+    'an Update to another secret %s fails under the physical id CloudFormation gave it',
+    async (_, remove) => {
+      meanwhile = async (elapsed) => {
+        if (elapsed === POLL_MS) remove();
+      };
+      const result = await run(event('Update', `${ARN}-old`));
+      expect(result).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `credentials-ready-${ARN}-old` });
+    },
+  );
 });

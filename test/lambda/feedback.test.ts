@@ -548,6 +548,55 @@ describe('processBatch', () => {
     expect(events).toEqual({ DeliveryDelay: 2, Bounce: 2 });
   });
 
+  // As a bounce: a complaint without its feedbackId is told by its message id, so the same one
+  // delivered twice is applied and counted once, and another mail's complaint is its own.
+  test('a complaint without a feedbackId is told by its message id: twice in a batch counts once', async () => {
+    const bare = (messageId: string) => {
+      const event = fixture('ses_event_complaint') as {
+        mail: { messageId: string };
+        complaint: { feedbackId?: string };
+      };
+      delete event.complaint.feedbackId;
+      event.mail.messageId = messageId;
+      return event;
+    };
+    expect(decide(bare('mail-1')).feedbackId).toBe('mail-1');
+    await run([
+      record(JSON.stringify(bare('mail-1'))),
+      record(envelope(bare('mail-1'))),
+      record(JSON.stringify(bare('mail-2'))),
+    ]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand).map((c) => c.args[0].input)).toEqual([
+      { EmailAddress: 'annoyed@example.com', Reason: 'COMPLAINT' },
+      { EmailAddress: 'annoyed@example.com', Reason: 'COMPLAINT' },
+    ]);
+    expect(metricTotals()).toEqual({ Events: 2, RecipientsSuppressed: 2 });
+  });
+
+  test.each([
+    ['ses_event_complaint', 'complaint'],
+    ['ses_event_bounce_permanent', 'bounce'],
+  ] as const)(
+    'an empty feedbackId is none (%s): two events by their message ids, not one',
+    async (name, kind) => {
+      const withEmptyId = (messageId: string) => {
+        const event = fixture(name) as { mail: { messageId: string } } & Record<
+          string,
+          { feedbackId?: string }
+        >;
+        event[kind].feedbackId = '';
+        event.mail.messageId = messageId;
+        return event;
+      };
+      expect(decide(withEmptyId('mail-1')).feedbackId).toBe('mail-1');
+      await run([
+        record(JSON.stringify(withEmptyId('mail-1'))),
+        record(JSON.stringify(withEmptyId('mail-2'))),
+      ]);
+      expect(metricTotals()).toMatchObject({ Events: 2 });
+    },
+  );
+
   // Counted once: by the receive that finishes the record, or by its last before the dead-letter queue.
   test('addresses a record suppressed before it failed (one address refused) count on its last receive', async () => {
     sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
@@ -601,6 +650,12 @@ describe('processBatch', () => {
     ],
     ['mail missing', JSON.stringify({ ...bounce(), mail: undefined })],
     ['mail.messageId wrong type', JSON.stringify({ ...bounce(), mail: { messageId: 42 } })],
+    // An empty message id is no id: malformed, as a missing one (it would be the dedupe key).
+    ['mail.messageId empty', JSON.stringify({ ...bounce(), mail: { ...bounce().mail, messageId: '' } })],
+    [
+      'mail.messageId missing',
+      JSON.stringify({ ...bounce(), mail: { ...bounce().mail, messageId: undefined } }),
+    ],
     ['complaint object missing', JSON.stringify({ eventType: 'Complaint', mail: { messageId: 'x' } })],
     [
       'complainedRecipients not a list',
@@ -735,6 +790,23 @@ describe('processBatch', () => {
     sesMock.resetHistory();
     await run([record(same)]);
     expect(inputs()).toEqual(first);
+  });
+
+  // The key is the feedback (SES's feedbackId) with the address, not the address alone: SNS
+  // delivering one bounce twice makes one call, another bounce of the same recipient its own.
+  test('within a batch a bounce delivered twice is applied once; another bounce of the same recipient again', async () => {
+    const another = fixture('ses_event_bounce_permanent') as { bounce: { feedbackId: string } };
+    another.bounce.feedbackId = `${another.bounce.feedbackId}-another`;
+    await run([
+      record(JSON.stringify(fixture('ses_event_bounce_permanent'))),
+      record(envelope(fixture('ses_event_bounce_permanent'))),
+      record(JSON.stringify(another)),
+    ]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand).map((c) => c.args[0].input)).toEqual([
+      { EmailAddress: 'nobody@example.net', Reason: 'BOUNCE' },
+      { EmailAddress: 'nobody@example.net', Reason: 'BOUNCE' },
+    ]);
+    expect(metricTotals()).toEqual({ Events: 2, RecipientsSuppressed: 2 });
   });
 
   test('logs carry no message bodies, and addresses only of suppressed recipients', async () => {

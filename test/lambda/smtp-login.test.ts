@@ -112,6 +112,50 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
       expect((outcome as Error).message).toMatch(/Greeting never received|took over 30000 ms/);
     });
   });
+
+  // nodemailer's own timers each wait for a silence: a server that keeps sending without ever
+  // finishing a reply (here, EHLO continuation lines, one each 50 ms) passes them all, and only
+  // the login's own timer over the whole dialogue ends it.
+  describe('a server that greets, then never finishes its reply to EHLO', () => {
+    let stalling: Server;
+    let port: number;
+    const accepted: Socket[] = [];
+    beforeAll(async () => {
+      stalling = createServer((socket) => {
+        accepted.push(socket);
+        socket.on('error', () => {});
+        socket.write('220 smtp.example.test ESMTP\r\n');
+        socket.once('data', () => {
+          const trickle = setInterval(() => socket.write('250-still here\r\n'), 50);
+          socket.once('close', () => clearInterval(trickle));
+        });
+      });
+      await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+      port = (stalling.address() as AddressInfo).port;
+    });
+    afterAll(() => new Promise<void>((r) => stalling.close(() => r())));
+    afterEach(() => {
+      for (const socket of accepted.splice(0)) socket.destroy();
+    });
+
+    test('the login ends with a timeout at timeoutMs, though the server never goes silent', async () => {
+      let guard: NodeJS.Timeout | undefined;
+      const began = performance.now();
+      const outcome = await Promise.race([
+        smtpLogin({ host: '127.0.0.1', port, timeoutMs: 500 }, { username: USER, password: PASSWORD }).then(
+          () => 'logged in',
+          (e: Error & { code?: string }) => e,
+        ),
+        new Promise((r) => (guard = setTimeout(() => r('still logging in after 3 s'), 3_000))),
+      ]).finally(() => clearTimeout(guard));
+      expect(outcome).toMatchObject({
+        code: 'ETIMEDOUT',
+        message: `SMTP login to 127.0.0.1:${port} took over 500 ms`,
+      });
+      expect(performance.now() - began).toBeLessThan(1_500);
+      expect(accepted).toHaveLength(1);
+    });
+  });
 });
 
 describe('smtpConnectionOptions', () => {
