@@ -28,6 +28,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
+import { packageVersion } from '../../lib/cli/main';
 import { shellWord } from '../../lib/cli/shell';
 import { testCertificate } from '../support/certificate';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
@@ -477,6 +478,31 @@ describe('usage', () => {
     // The bin bundled by the tests' global setup (no TypeScript loader to start).
     const result = spawnSync(process.execPath, ['.build/ses-smtp.js', '--version'], { encoding: 'utf8' });
     expect(result.stdout).toBe(`${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}\n`);
+  });
+
+  // An install as npm makes it: node_modules/.bin/ses-smtp links to the bin, in an app that is a package too.
+  test('the version is that of the package whose ses-smtp bin runs, found through the link', () => {
+    const app = fs.mkdtempSync(path.join(tmp, 'app-'));
+    const write = (file: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+      fs.writeFileSync(path.join(app, file), text);
+    };
+    const installed = 'node_modules/ses-smtp-cdk';
+    write('package.json', JSON.stringify({ name: 'app', version: '9.0.0', bin: 'cli.js' }));
+    write('cli.js', '');
+    write(
+      `${installed}/package.json`,
+      JSON.stringify({ name: 'ses-smtp-cdk', version: '1.2.3', bin: { 'ses-smtp': 'dist/bin/ses-smtp.js' } }),
+    );
+    // A package.json on the way up that is not the package's (one that sets the module type).
+    write(`${installed}/dist/package.json`, JSON.stringify({ type: 'commonjs' }));
+    write(`${installed}/dist/bin/ses-smtp.js`, '');
+    fs.mkdirSync(path.join(app, 'node_modules/.bin'));
+    fs.symlinkSync('../ses-smtp-cdk/dist/bin/ses-smtp.js', path.join(app, 'node_modules/.bin/ses-smtp'));
+
+    expect(packageVersion(path.join(app, 'node_modules/.bin/ses-smtp'))).toBe('1.2.3');
+    // A script of a package without the ses-smtp bin (its bin a string: a command of its own name) has none.
+    expect(packageVersion(path.join(app, 'cli.js'))).toBeUndefined();
   });
 
   test('output to a full disk: one line, exit 1, no stack trace', () => {
@@ -1480,6 +1506,19 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
       "ses-smtp: stack Mail holds 2 SesSmtp constructs (Mail, Other): which one's settings dns should read is not known; without an environments file (--config PATH) it works on a stack with one SesSmtp construct\n",
     );
     expect(lambda.calls()).toHaveLength(0);
+  });
+
+  // The SMTP login reads the secret's ARN from the stack's outputs (the function's settings are for the shared checks).
+  test("a usage error inside a check of doctor's own (a stack without the output SmtpSecretArn): one line, exit 2", async () => {
+    // The keys of the environments-file app's stack: the names without a hash.
+    stackWithOutputs('Mail', { IdentityName: 'example.com', HealthCheckFunctionName: HEALTH_FUNCTION });
+    const r = await own(['doctor', ...local()]);
+    // One line after the progress lines (stderr is where they go).
+    expect(r.stderr.match(/^ses-smtp: .*$/gm)).toEqual([
+      'ses-smtp: stack Mail has no output SmtpSecretArn: redeploy it with this version, or pass --secret-id',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toContain('smtp check');
   });
 
   test('with an environments file (--config), the file stays the source: no function is read', async () => {

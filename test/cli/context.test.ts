@@ -266,6 +266,18 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     }
   });
 
+  // CDK ends the construct's output keys in 8 hex digits; an output of your own may begin as they do.
+  test("an output key is the construct's only with the hash: one that merely starts like it is not taken", async () => {
+    stackWithOutputs('Mail', {
+      MailSmtpSecretArn46B3BB99: SECRET_ARN,
+      MailSmtpSecretArnBackup: `${SECRET_ARN}-backup`,
+      MailSmtpSecretArnPrevious: `${SECRET_ARN}-previous`,
+    });
+    const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([SECRET_ARN]);
+  });
+
   test('a stack with two SesSmtp constructs: a command that needs one asks for its flag, one given works', async () => {
     stackWithOutputs('App', {
       MailSmtpSecretArn46B3BB99: SECRET_ARN,

@@ -230,6 +230,13 @@ describe('through the CLI: one line on stderr, the exit code, no stack trace', (
     expect(r.code).toBe(2);
   });
 
+  test('a profile name a shell would split is quoted in the command the line suggests', async () => {
+    sm.on(GetSecretValueCommand).rejects(credentialsError('Could not load credentials from any providers'));
+    const r = await run(['env', '--config', config], { env: { AWS_PROFILE: 'prod admin' } });
+    expect(r.stderr).toContain("(aws sso login --profile 'prod admin')");
+    expect(r.code).toBe(2);
+  });
+
   // Every check of doctor calls AWS: without credentials each one failed as "could not run"
   // (11 failures, exit 1) where one line and exit 2 say what to do. Wherever the first call that
   // meets them is: the stack's outputs, a shared check, or one of doctor's own (the trail).

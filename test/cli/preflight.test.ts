@@ -162,6 +162,16 @@ test('an identity left unverified (a first try abandoned): nothing sends with it
   );
 });
 
+test("a DKIM name of the identity's with another value: its fix is for a deploy that imports the identity", async () => {
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves(VERIFIED_IDENTITY);
+  zone.push(set('tokone._domainkey.example.com', 'CNAME', ['tokone.dkim.example.net']));
+  const r = await preflight();
+  expect(r.stdout).toContain(
+    '✗ CNAME tokone._domainkey.example.com (Easy DKIM key 1): CNAME tokone.dkim.example.net (TTL 3600 s) is there already; the deploy would fail on it (already exists)\n' +
+      '    → if you import the identity: delete it right before that deploy, which writes the CNAME SES names\n',
+  );
+});
+
 test('the same values with another TTL: CloudFormation does not take it over; set dns.ttlSeconds to it', async () => {
   manualSetup(300);
   const r = await preflight();
@@ -259,6 +269,15 @@ test('the apex TXT set: the mechanisms and values not yet in apexSpf are named, 
   );
 });
 
+test('a value to keep is named as the environments file (JSON) takes it: its quotes escaped', async () => {
+  // Quotes pasted with the value (a common slip): Route 53 holds them escaped, as part of the text.
+  zone.push(set('example.com', 'TXT', ['"\\"google-site-verification=abc\\""']));
+  const r = await preflight({ apexSpf: { enabled: true } });
+  expect(r.stdout).toContain(
+    '    → the stack writes the whole TXT set at example.com (its SPF and apexSpf.otherTxtValues): add "\\"google-site-verification=abc\\"" to apexSpf.otherTxtValues first;',
+  );
+});
+
 test('a CNAME where the stack writes another type: no other record may be beside it', async () => {
   zone.push(
     set('mail.example.com', 'CNAME', ['ghs.googlehosted.com']),
@@ -312,6 +331,17 @@ test('a verified address of verifiedEmailAddresses that exists: delete it or dro
   expect(r.stdout).toContain('✗ SES identity qa@example.org exists in eu-west-1, made outside this stack');
   expect(r.stdout).toContain('remove it from verifiedEmailAddresses');
   expect(r.stdout).toContain('✓ no SES identity dev@example.org yet');
+});
+
+// RFC 5322 atext allows ' and $ in a local part: the suggested command must pass the address as it is.
+test('the delete command for an address a shell would change quotes it', async () => {
+  const address = "it's$HOME@example.org";
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: address }).resolves({ VerifiedForSendingStatus: true });
+  const r = await preflight({ verifiedEmailAddresses: [address] });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain(
+    `delete it (aws sesv2 delete-email-identity --email-identity 'it'\\''s$HOME@example.org' --region eu-west-1;`,
+  );
 });
 
 test('dns.mode manual: the stack writes no records, so the zone is not read', async () => {

@@ -400,6 +400,13 @@ describe('actionOutcome', () => {
     ).toBeUndefined();
     expect(actionOutcome(item('Alarm updated from OK to ALARM'), ALARM_TOPIC_ARN)).toBeUndefined();
   });
+  test("a refusal is one, whatever its error says: CloudWatch's success text counts at the start only", () => {
+    const refusal = `Failed to execute action ${ALARM_TOPIC_ARN}. Received error: "Successfully executed action ${ALARM_TOPIC_ARN} is not what SNS answered"`;
+    expect(actionOutcome(item(refusal), ALARM_TOPIC_ARN)).toMatchObject({
+      succeeded: false,
+      error: `Successfully executed action ${ALARM_TOPIC_ARN} is not what SNS answered`,
+    });
+  });
   test('pickAlarm: OK before INSUFFICIENT_DATA, then the shortest period, then the name', () => {
     const a = (AlarmName: string, StateValue: MetricAlarm['StateValue'], Period: number): MetricAlarm => ({
       AlarmName,
@@ -467,6 +474,47 @@ describe('doctor: the alarms can notify', () => {
     expect(r.stdout).toContain(
       '· the alarms can notify (CloudWatch published to the operator topic): no alarm notified in the last 30 days: to prove the path, fire one: ses-smtp test-alarm --env prod',
     );
+  });
+
+  // One read of the account's history, newest first: other topics' actions can fill whole pages.
+  test('it reads up to 10 pages: an outcome on the 10th is found, one on the 11th is not', async () => {
+    const last = daysAgo(5);
+    /** The history in pages of one item: other topics' publishes, the operator topic's refusal on page `at`. */
+    const paged = (at: number) =>
+      cw.on(DescribeAlarmHistoryCommand).callsFake(({ NextToken }) => {
+        const page = NextToken === undefined ? 1 : Number(NextToken);
+        const [name, arn] =
+          page === at
+            ? ['SesSmtp-prod-Errors-2', ALARM_TOPIC_ARN]
+            : ['Other', 'arn:aws:sns:eu-west-1:123456789012:other'];
+        const summary =
+          page === at
+            ? `Failed to execute action ${arn}. Received error: "${KMS_DENIED}"`
+            : `Successfully executed action ${arn}`;
+        return {
+          AlarmHistoryItems: [
+            { AlarmName: name, Timestamp: last, HistoryItemType: 'Action', HistorySummary: summary },
+          ],
+          NextToken: String(page + 1),
+        };
+      });
+    const tokens = () => cw.commandCalls(DescribeAlarmHistoryCommand).map((c) => c.args[0].input.NextToken);
+
+    paged(10);
+    const tenth = await doctor();
+    expect(tenth.code).toBe(1);
+    expect(line(tenth.stdout)).toBe(
+      `✗ the alarms fire but tell no one: CloudWatch could not publish to the operator topic (${last.toISOString()}, SesSmtp-prod-Errors-2): ${KMS_DENIED}`,
+    );
+    expect(tokens()).toEqual([undefined, '2', '3', '4', '5', '6', '7', '8', '9', '10']);
+
+    cw.resetHistory();
+    paged(11);
+    const eleventh = await doctor();
+    expect(eleventh.stdout).toContain(
+      '· the alarms can notify (CloudWatch published to the operator topic): no alarm notified in the last 30 days',
+    );
+    expect(tokens()).toHaveLength(10);
   });
 
   test('history refused: could not tell', async () => {
