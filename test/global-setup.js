@@ -20,6 +20,9 @@ const path = require('node:path');
 /** The variable that gives the workers the certificate (test/support/smtp-server.ts reads it). */
 const TEST_CERTIFICATE_VARIABLE = 'SES_SMTP_TEST_CERTIFICATE';
 
+/** The variable that names where the run's folder was made. */
+const RUN_TMP_BASE_VARIABLE = 'SES_SMTP_TEST_TMP_BASE';
+
 /** The prefix of a run's folder: global-teardown.js removes only a folder named so. */
 const RUN_TMP_PREFIX = 'ses-smtp-tests-';
 
@@ -27,22 +30,58 @@ const RUN_TMP_PREFIX = 'ses-smtp-tests-';
 const SHM_MIN_FREE = 1024 ** 3;
 
 /**
- * Where the run's folder goes: /dev/shm on Linux when it is writable with SHM_MIN_FREE free (a
- * container's is often 64 MB), else os.tmpdir().
+ * Whether a program written into `dir` can run: tests write shell scripts into the run's folder and
+ * run them, and a /dev/shm mounted noexec (Docker's, hardened hosts') refuses that.
+ */
+function canExecuteIn(dir) {
+  let probe;
+  try {
+    probe = fs.mkdtempSync(path.join(dir, 'ses-smtp-exec-'));
+    const file = path.join(probe, 'probe.sh');
+    fs.writeFileSync(file, '#!/bin/sh\n', { mode: 0o755 });
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (probe) fs.rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Where the run's folder goes: /dev/shm on Linux when it is writable, lets programs run and has
+ * SHM_MIN_FREE free (a container's is often 64 MB), else os.tmpdir().
  */
 function runTmpBase({
   platform = process.platform,
   shm = '/dev/shm',
   tmpdir = os.tmpdir(),
   fsApi = fs,
+  executable = canExecuteIn,
 } = {}) {
   if (platform !== 'linux') return tmpdir;
   try {
     fsApi.accessSync(shm, fs.constants.W_OK);
     const { bavail, bsize } = fsApi.statfsSync(shm);
-    return bavail * bsize >= SHM_MIN_FREE ? shm : tmpdir;
+    return bavail * bsize >= SHM_MIN_FREE && executable(shm) ? shm : tmpdir;
   } catch {
     return tmpdir;
+  }
+}
+
+/** A run's folder older than this is left from a run that was killed (teardown never ran). */
+const STALE_RUN_MS = 24 * 60 * 60 * 1000;
+
+/** Removes the folders of killed runs in `base`: in /dev/shm they hold memory until a reboot. */
+function removeStaleRuns(base, now = Date.now()) {
+  for (const entry of fs.readdirSync(base, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !entry.name.startsWith(RUN_TMP_PREFIX)) continue;
+    const dir = path.join(base, entry.name);
+    try {
+      if (now - fs.statSync(dir).mtimeMs > STALE_RUN_MS) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another run's teardown got there first, or the folder is not ours to remove.
+    }
   }
 }
 
@@ -81,10 +120,18 @@ module.exports = async () => {
   const [, { cert, private: key }] = await Promise.all([build(), certificate()]);
   // Set before jest starts its workers, which inherit them.
   process.env[TEST_CERTIFICATE_VARIABLE] = JSON.stringify({ cert, private: key });
-  process.env.TMPDIR = fs.mkdtempSync(path.join(runTmpBase(), RUN_TMP_PREFIX));
+  const base = runTmpBase();
+  removeStaleRuns(base);
+  process.env.TMPDIR = fs.mkdtempSync(path.join(base, RUN_TMP_PREFIX));
+  // The folder's parent, for test/support/run-tmp.test.ts (its free space may have changed since).
+  process.env[RUN_TMP_BASE_VARIABLE] = base;
 };
 
 module.exports.RUN_TMP_PREFIX = RUN_TMP_PREFIX;
 module.exports.TEST_CERTIFICATE_VARIABLE = TEST_CERTIFICATE_VARIABLE;
 module.exports.runTmpBase = runTmpBase;
 module.exports.SHM_MIN_FREE = SHM_MIN_FREE;
+module.exports.canExecuteIn = canExecuteIn;
+module.exports.removeStaleRuns = removeStaleRuns;
+module.exports.STALE_RUN_MS = STALE_RUN_MS;
+module.exports.RUN_TMP_BASE_VARIABLE = RUN_TMP_BASE_VARIABLE;

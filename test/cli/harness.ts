@@ -160,15 +160,18 @@ interface Answer {
   readonly output: object;
 }
 
+type SentCommand = { input?: object };
+
 /**
  * Resets `mock` and makes `answers` its default: the first answer whose command and input match,
  * else undefined (what a stub with no matching `on` returns). An `on` a test adds later comes
- * first, as it did over the `on`s these answers once were: aws-sdk-client-mock's `on` makes a
- * sinon fake, which copies the stub's properties, and one fake per answer made healthyAws cost
+ * first, as it did over the `on`s these answers once were; one difference: a test's `on` with only
+ * `resolvesOnce` answers falls back to these once they are used up (sinon's fake takes its
+ * parent's behaviour), where it answered undefined (no test relies on either: each such `on` ends
+ * with a `resolves` or `rejects`). One function instead of one `on` per answer: aws-sdk-client-mock's
+ * `on` makes a sinon fake, which copies the stub's properties, and the fakes made healthyAws cost
  * about 3 ms of each of the CLI's 600-odd tests.
  */
-type SentCommand = { input?: object };
-
 function answerByDefault(
   mock: { reset(): { send: { callsFake(fake: (command: SentCommand) => unknown): unknown } } },
   answers: readonly Answer[],

@@ -1,17 +1,33 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 // Plain CommonJS: jest loads its global setup without transforming it.
 // oxlint-disable-next-line typescript/no-require-imports
-const { runTmpBase, SHM_MIN_FREE } = require('../global-setup') as {
+const setup = require('../global-setup') as {
   runTmpBase(options: {
     platform?: string;
     shm?: string;
     tmpdir?: string;
     fsApi?: Pick<typeof fs, 'accessSync' | 'statfsSync'>;
+    executable?: (dir: string) => boolean;
   }): string;
+  canExecuteIn(dir: string): boolean;
+  removeStaleRuns(base: string, now?: number): void;
   SHM_MIN_FREE: number;
+  STALE_RUN_MS: number;
+  RUN_TMP_PREFIX: string;
+  RUN_TMP_BASE_VARIABLE: string;
 };
+const {
+  runTmpBase,
+  canExecuteIn,
+  removeStaleRuns,
+  SHM_MIN_FREE,
+  STALE_RUN_MS,
+  RUN_TMP_PREFIX,
+  RUN_TMP_BASE_VARIABLE,
+} = setup;
 
 /** A file system whose /dev/shm has `free` bytes free, or is not writable. */
 const shmWith = (free: number, writable = true): Pick<typeof fs, 'accessSync' | 'statfsSync'> => ({
@@ -22,7 +38,7 @@ const shmWith = (free: number, writable = true): Pick<typeof fs, 'accessSync' | 
 });
 
 describe("the run's temporary folder (test/global-setup.js)", () => {
-  const base = { shm: '/dev/shm', tmpdir: '/tmp' };
+  const base = { shm: '/dev/shm', tmpdir: '/tmp', executable: () => true };
 
   test('/dev/shm on Linux with room enough, from its least free space up', () => {
     expect(runTmpBase({ ...base, platform: 'linux', fsApi: shmWith(SHM_MIN_FREE) })).toBe('/dev/shm');
@@ -41,11 +57,38 @@ describe("the run's temporary folder (test/global-setup.js)", () => {
       expect(runTmpBase({ ...base, platform, fsApi: shmWith(SHM_MIN_FREE) })).toBe('/tmp');
   });
 
-  test('the folder of this run is in /dev/shm exactly when runTmpBase picks it here, and is writable', () => {
-    // os.tmpdir() in a worker is the run's folder itself: ask with a stand-in for it.
+  test("os.tmpdir() where /dev/shm is mounted noexec: the tests run scripts from the run's folder", () => {
+    const noexec = { ...base, executable: () => false };
+    expect(runTmpBase({ ...noexec, platform: 'linux', fsApi: shmWith(SHM_MIN_FREE) })).toBe('/tmp');
+  });
+
+  test('a folder programs can run from is told from one they cannot (here: one that is not there)', () => {
+    expect(canExecuteIn(os.tmpdir())).toBe(true);
+    expect(canExecuteIn(path.join(os.tmpdir(), 'no-such-folder'))).toBe(false);
+    // The probe leaves nothing behind.
+    expect(fs.readdirSync(os.tmpdir()).filter((e) => e.startsWith('ses-smtp-exec-'))).toEqual([]);
+  });
+
+  test('the folder of this run is in the place the global setup chose, and is writable', () => {
     const dir = process.env.TMPDIR ?? '';
-    expect(path.dirname(dir) === '/dev/shm').toBe(runTmpBase({ tmpdir: '(os.tmpdir())' }) === '/dev/shm');
+    expect(path.dirname(dir)).toBe(process.env[RUN_TMP_BASE_VARIABLE]);
     fs.writeFileSync(`${dir}/probe`, 'x');
     expect(fs.readFileSync(`${dir}/probe`, 'utf8')).toBe('x');
+  });
+
+  test("a killed run's folder (older than a day) is removed; a running one's, and others, are left", () => {
+    const place = fs.mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+    const now = Date.now();
+    const folder = (name: string, ageMs: number) => {
+      const dir = path.join(place, name);
+      fs.mkdirSync(path.join(dir, 'cdk.out'), { recursive: true });
+      fs.utimesSync(dir, new Date(now - ageMs), new Date(now - ageMs));
+      return dir;
+    };
+    const killed = folder(`${RUN_TMP_PREFIX}killed`, STALE_RUN_MS + 60_000);
+    const running = folder(`${RUN_TMP_PREFIX}running`, STALE_RUN_MS - 60_000);
+    const other = folder('someone-elses', 7 * STALE_RUN_MS);
+    removeStaleRuns(place, now);
+    expect([killed, running, other].map((d) => fs.existsSync(d))).toEqual([false, true, true]);
   });
 });
