@@ -5,7 +5,7 @@ import {
   MetricAlarm,
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { actionOutcome, pickAlarm } from '../../lib/cli/commands/test-alarm';
+import { actionOutcome, alarmPeriod, pickAlarm } from '../../lib/cli/commands/test-alarm';
 import { awsError } from '../support/fake-aws';
 import {
   ALARM_TOPIC_ARN,
@@ -133,6 +133,30 @@ const cli = (args: string[], options = {}) => run(['test-alarm', ...args, '--con
 const setCalls = () => cw.commandCalls(SetAlarmStateCommand).map((c) => c.args[0].input);
 
 describe('test-alarm', () => {
+  // A metric math alarm (the credential events' FILL of two rules) has no Period of its own.
+  test("a metric math alarm counts by its queries' period, and the question names it", async () => {
+    aws.alarm('SesSmtp-prod-AQueueAge-1', 'OK', 300);
+    aws.alarms.push({
+      AlarmName: 'SesSmtp-prod-CredentialEvents-5',
+      StateValue: 'OK',
+      AlarmActions: [ALARM_TOPIC_ARN],
+      ActionsEnabled: true,
+      TreatMissingData: 'notBreaching',
+      Metrics: [
+        { Id: 'expr_1', Expression: 'FILL(rotated, 0) + FILL(failed, 0)', ReturnData: true },
+        { Id: 'rotated', MetricStat: { Metric: {}, Period: 60, Stat: 'Sum' }, ReturnData: false },
+        { Id: 'failed', MetricStat: { Metric: {}, Period: 60, Stat: 'Sum' }, ReturnData: false },
+      ],
+    });
+    const r = await cli([], { answer: true });
+    expect(r.code).toBe(0);
+    expect(r.questions).toEqual([
+      expect.stringMatching(
+        /^Set alarm SesSmtp-prod-CredentialEvents-5 to ALARM .* at its next evaluation \(its period: 60 s\)\. \[y\/N\] $/,
+      ),
+    ]);
+  });
+
   test("fires the stack's OK alarm with the shortest period, after asking, and reports the publish", async () => {
     aws.alarm('SesSmtp-prod-AQueueAge-1', 'OK', 300);
     aws.alarm('SesSmtp-prod-Errors-2', 'OK', 60);
@@ -421,6 +445,22 @@ describe('actionOutcome', () => {
     expect(
       pickAlarm([a('z', 'INSUFFICIENT_DATA', 60), a('y', 'ALARM', 10)], ALARM_TOPIC_ARN)?.AlarmName,
     ).toBe('z');
+    // A metric math alarm's period is its queries' (the longest): here 600 s, after "b" at 300 s.
+    const math = (AlarmName: string, periods: number[]): MetricAlarm => ({
+      AlarmName,
+      StateValue: 'OK',
+      AlarmActions: [ALARM_TOPIC_ARN],
+      Metrics: [
+        { Id: 'e', Expression: 'm0 + m1', ReturnData: true },
+        ...periods.map((Period, i) => ({ Id: `m${i}`, MetricStat: { Metric: {}, Period, Stat: 'Sum' } })),
+      ],
+    });
+    expect(pickAlarm([math('a', [60, 600]), a('b', 'OK', 300)], ALARM_TOPIC_ARN)?.AlarmName).toBe('b');
+    expect(pickAlarm([math('c', [60, 120]), a('b', 'OK', 300)], ALARM_TOPIC_ARN)?.AlarmName).toBe('c');
+    expect(alarmPeriod({ ...math('d', [60]), Metrics: [{ Id: 'e', Expression: 'x', Period: 900 }] })).toBe(
+      900,
+    );
+    expect(alarmPeriod({ AlarmName: 'none' })).toBeUndefined();
     // The shorter period wins over the name: "z" at 60 s before "b" at 300 s.
     expect(
       pickAlarm([a('b', 'OK', 300), a('z', 'OK', 60), a('c', 'INSUFFICIENT_DATA', 10)], ALARM_TOPIC_ARN)

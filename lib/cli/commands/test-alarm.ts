@@ -125,6 +125,18 @@ async function operatorTopic(ctx: CliContext): Promise<string> {
 const keepsState = (a: MetricAlarm) => a.TreatMissingData === 'ignore';
 
 /**
+ * How often CloudWatch evaluates the alarm, in seconds: its Period, or for a metric math alarm
+ * (which has none) the longest period of its queries.
+ */
+export function alarmPeriod(alarm: MetricAlarm): number | undefined {
+  if (alarm.Period) return alarm.Period;
+  const periods = (alarm.Metrics ?? [])
+    .map((m) => m.Period ?? m.MetricStat?.Period ?? 0)
+    .filter((p) => p > 0);
+  return periods.length ? Math.max(...periods) : undefined;
+}
+
+/**
  * The alarm to fire: one not in ALARM (a transition runs the alarm actions; staying in ALARM runs
  * none), one that CloudWatch sets back by itself before one whose missing data keeps its state,
  * OK before INSUFFICIENT_DATA, then the shortest period (CloudWatch sets it back soonest), then by
@@ -139,7 +151,7 @@ export function pickAlarm(alarms: readonly MetricAlarm[], topicArn: string): Met
     .sort(
       (a, b) =>
         rank(a) - rank(b) ||
-        (a.Period ?? Infinity) - (b.Period ?? Infinity) ||
+        (alarmPeriod(a) ?? Infinity) - (alarmPeriod(b) ?? Infinity) ||
         (a.AlarmName ?? '').localeCompare(b.AlarmName ?? ''),
     )[0];
 }
@@ -237,7 +249,8 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   }
   const name = alarm.AlarmName ?? '';
   const actions = (alarm.AlarmActions ?? []).filter((a) => a.startsWith('arn:'));
-  const period = alarm.Period ? ` (its period: ${alarm.Period} s)` : '';
+  const seconds = alarmPeriod(alarm);
+  const period = seconds ? ` (its period: ${seconds} s)` : '';
   // The state to set back: the alarm is OK or INSUFFICIENT_DATA here (one in ALARM was refused).
   const restore = keepsState(alarm) ? (alarm.StateValue ?? 'INSUFFICIENT_DATA') : undefined;
   const back = restore
