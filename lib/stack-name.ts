@@ -1,3 +1,5 @@
+import { shellWord } from './cli/shell';
+
 /** The stack name of an environment: `cdk deploy SesSmtp-production`. */
 export function stackName(environmentName: string): string {
   return `SesSmtp-${environmentName}`;
@@ -14,6 +16,15 @@ export function cliOptions(
   return 'environmentName' in target
     ? `--env ${target.environmentName}`
     : `--stack ${target.stackName} --region ${target.region}`;
+}
+
+/**
+ * `npx cdk deploy` for a stack. The CDK CLI selects a stack by its construct path in the app, not
+ * by its name: `new Stack(app, 'MailStack', { stackName: 'Mail' })` is `MailStack`, and in a Stage
+ * `Stage/MailStack`. An environment's stack has its name as its id.
+ */
+export function deployCommand(target: { readonly stackName: string; readonly stackPath?: string }): string {
+  return `npx cdk deploy ${shellWord(target.stackPath ?? target.stackName)}`;
 }
 
 /** The command line `ses-smtp <command> <options>`, as the texts print it (no options: none). */

@@ -46,8 +46,10 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
         `HEALTH_TARGET.${field} must be a non-empty string, got: ${JSON.stringify(target[field])}`,
       );
   }
-  if (target.cliOptions !== undefined && typeof target.cliOptions !== 'string')
-    throw new Error(`HEALTH_TARGET.cliOptions must be a string, got: ${JSON.stringify(target.cliOptions)}`);
+  for (const field of ['cliOptions', 'stackPath'] as const) {
+    if (target[field] !== undefined && typeof target[field] !== 'string')
+      throw new Error(`HEALTH_TARGET.${field} must be a string, got: ${JSON.stringify(target[field])}`);
+  }
   for (const field of ['rotationDays', 'previousKeyQuietDays', 'sendRatePercent'] as const) {
     if (typeof target[field] !== 'number')
       throw new Error(`HEALTH_TARGET.${field} must be a number, got: ${JSON.stringify(target[field])}`);

@@ -26,7 +26,7 @@ import {
   reportAuthorizationRecord,
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
-import { cliOptions, sesSmtpCommand } from '../../lib/stack-name';
+import { cliOptions, deployCommand, sesSmtpCommand } from '../../lib/stack-name';
 import { isTransientAwsError } from './aws-errors';
 import * as catalog from './check-catalog';
 import {
@@ -89,6 +89,12 @@ export interface HealthTarget {
    */
   readonly cliOptions?: string;
   readonly stackName: string;
+  /**
+   * The stack's construct path in its CDK app, what `cdk deploy` selects it by, where it is not the
+   * stack's name (a stack of your own app named otherwise, or in a Stage).
+   * @default - stackName
+   */
+  readonly stackPath?: string;
   readonly region: string;
   /** The SES domain identity. */
   readonly identity: string;
@@ -277,7 +283,7 @@ const noIdentity = (run: CheckRun): CheckResult => ({
   id: 'identity',
   status: 'fail',
   title: `SES has no identity ${run.target.identity} in ${run.target.region}`,
-  fix: `deploy the stack (npx cdk deploy ${run.target.stackName})`,
+  fix: `deploy the stack (${deployCommand(run.target)})`,
 });
 
 const identityCheck: Check = {
@@ -582,7 +588,7 @@ async function configurationSetResult(run: CheckRun, setName: string): Promise<C
       id: 'configuration-set',
       status: 'fail',
       title: `configuration set ${setName} not found`,
-      fix: `redeploy the stack (npx cdk deploy ${run.target.stackName})`,
+      fix: `redeploy the stack (${deployCommand(run.target)})`,
     };
   }
   if (set.SendingOptions?.SendingEnabled === false) {
@@ -933,7 +939,7 @@ const smtpLoginCheck: Check = {
           status: 'fail',
           title: 'SMTP login: no endpoint',
           detail: (e as Error).message,
-          fix: `deploy the stack again (npx cdk deploy ${run.target.stackName}): the HealthChecks construct sets SMTP_HOST and SMTP_PORT`,
+          fix: `deploy the stack again (${deployCommand(run.target)}): the HealthChecks construct sets SMTP_HOST and SMTP_PORT`,
         },
       ];
     }

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { ConfigError, loadConfig, NamedEnvironment, projectConfigPath } from '../config/load';
 import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
-import { cliOptions, sesSmtpCommand, stackName } from '../stack-name';
+import { cliOptions, deployCommand, sesSmtpCommand, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { quoted } from '../config/syntax';
 import { UsageError } from './errors';
@@ -246,6 +246,16 @@ export class CliContext {
     return sesSmtpCommand(command, this.cliOptions(resources));
   }
 
+  /**
+   * How a fix says to deploy this stack. An environment's stack has its name as its id in the app,
+   * which `cdk deploy` selects by; a stack of your own (`--stack`) may have another id there.
+   */
+  deployCommand(): string {
+    return this.settings !== undefined && this.options.stack === undefined && this.stackName !== undefined
+      ? deployCommand({ stackName: this.stackName })
+      : `npx cdk deploy with the id of stack ${this.stackName} in your CDK app; npx cdk ls lists them`;
+  }
+
   /** The options of `rerun`: those that name what this command worked on. */
   cliOptions(resources: readonly Resource[] = []): string {
     const given = resources.flatMap((r) =>
@@ -359,7 +369,7 @@ export class CliContext {
     if (value) return value;
     if (!read) {
       throw new UsageError(
-        `stack ${stack} not found in ${this.region}: deploy it (npx cdk deploy ${stack}), or ${fix.notFound}`,
+        `stack ${stack} not found in ${this.region}: deploy it (${this.deployCommand()}), or ${fix.notFound}`,
       );
     }
     if (read.constructs.length > 1) {

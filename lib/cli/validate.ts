@@ -79,7 +79,7 @@ export function checkRegion(option: string, value: string): void {
 export function checkStackName(option: string, value: string): { name: string; region?: string } {
   const name = '([A-Za-z][A-Za-z0-9-]{0,127})';
   // Or the stack's id, its ARN (arn:aws:cloudformation:<region>:<account>:stack/<name>/<uuid>):
-  // the name in it is what cdk deploy and DescribeStacks take, and its Region where the stack is.
+  // the name in it is what DescribeStacks takes, and its Region where the stack is.
   const arn = `arn:aws(?:-[a-z]+)*:cloudformation:([a-z0-9-]+):[0-9]{12}:stack/${name}/[0-9A-Za-z-]+`;
   const match = new RegExp(`^(?:${name}|${arn})$`).exec(value);
   if (!match) {

@@ -279,6 +279,8 @@ export class HealthChecks extends Construct {
       environmentName: env,
       cliOptions,
       stackName: stack.stackName,
+      // What `cdk deploy` takes, where the stack's name is not it.
+      ...(stack.node.path !== stack.stackName && { stackPath: stack.node.path }),
       region: stack.region,
       identity: props.identity.emailIdentityName,
       ...(props.configurationSet && { configurationSetName: props.configurationSet.configurationSetName }),

@@ -1455,7 +1455,7 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     );
     expect(await own(['doctor'])).toMatchObject({
       code: 2,
-      stderr: `ses-smtp: the stack's output HealthCheckFunctionName names function ${HEALTH_FUNCTION}, which does not exist in eu-west-1: deploy the stack again (npx cdk deploy Mail)\n`,
+      stderr: `ses-smtp: the stack's output HealthCheckFunctionName names function ${HEALTH_FUNCTION}, which does not exist in eu-west-1: deploy the stack again (npx cdk deploy with the id of stack Mail in your CDK app; npx cdk ls lists them)\n`,
     });
     lambda.on(GetFunctionConfigurationCommand).resolves({
       FunctionName: HEALTH_FUNCTION,
@@ -1465,7 +1465,7 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     });
     expect(await own(['dns'])).toMatchObject({
       code: 2,
-      stderr: `ses-smtp: health-check function ${HEALTH_FUNCTION} of stack Mail: Lambda could not read its environment variables (KMSAccessDeniedException: Lambda was unable to decrypt); check the function's KMS key, or deploy the stack again (npx cdk deploy Mail)\n`,
+      stderr: `ses-smtp: health-check function ${HEALTH_FUNCTION} of stack Mail: Lambda could not read its environment variables (KMSAccessDeniedException: Lambda was unable to decrypt); check the function's KMS key, or deploy the stack again (npx cdk deploy with the id of stack Mail in your CDK app; npx cdk ls lists them)\n`,
     });
   });
 
@@ -1488,7 +1488,7 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     healthFunction({ ...HEALTH_TARGET, identity: '' });
     const r = await own(['doctor']);
     expect(r.stderr).toBe(
-      `ses-smtp: health-check function ${HEALTH_FUNCTION} of stack Mail: HEALTH_TARGET.identity must be a non-empty string, got: ""; deploy the stack again (npx cdk deploy Mail)\n`,
+      `ses-smtp: health-check function ${HEALTH_FUNCTION} of stack Mail: HEALTH_TARGET.identity must be a non-empty string, got: ""; deploy the stack again (npx cdk deploy with the id of stack Mail in your CDK app; npx cdk ls lists them)\n`,
     );
     expect(r.code).toBe(2);
     expect(ses.calls()).toHaveLength(0);
@@ -1499,7 +1499,7 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     expect(await own(['doctor'])).toMatchObject({
       code: 2,
       stderr:
-        'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy Mail), or pass the --stack and --region where it lives\n',
+        'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy with the id of stack Mail in your CDK app; npx cdk ls lists them), or pass the --stack and --region where it lives\n',
     });
     stackWithOutputs('Mail', { ...OUTPUTS, OtherSmtpSecretArn0A1B2C3D: `${SECRET_ARN}x` });
     expect((await own(['dns'])).stderr).toBe(

@@ -206,7 +206,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     stackWithOutputs('Other', { SmtpSecretArn: `${SECRET_ARN}-other` });
     const r = await run(['env', '--stack', 'Mail', '--region', 'eu-west-1']);
     expect(r.stderr).toBe(
-      'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy Mail), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
+      'ses-smtp: stack Mail not found in eu-west-1: deploy it (npx cdk deploy with the id of stack Mail in your CDK app; npx cdk ls lists them), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
     );
     expect(r.code).toBe(2);
     expect(sm.calls()).toHaveLength(0);
@@ -238,14 +238,15 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     expect(sm.calls()).toHaveLength(0);
   });
 
-  test('a stack ARN not found names the stack as cdk deploy takes it', async () => {
+  // cdk deploy selects a stack by its id in the app, which a stack of your own may not share with its name.
+  test('a stack ARN not found names the stack, and how to find what cdk deploy takes', async () => {
     const arn = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Mail/5e3c9a10';
     cfn
       .on(DescribeStacksCommand)
       .rejects(Object.assign(new Error(`Stack with id ${arn} does not exist`), { name: 'ValidationError' }));
     const r = await run(['env', '--stack', arn]);
     expect(r.stderr).toMatch(
-      /^ses-smtp: stack Mail not found in eu-west-1: deploy it \(npx cdk deploy Mail\)/,
+      /^ses-smtp: stack Mail not found in eu-west-1: deploy it \(npx cdk deploy with the id of stack Mail in your CDK app; npx cdk ls lists them\)/,
     );
     expect(r.code).toBe(2);
   });

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,14 +22,17 @@ function build({
   withSecret,
   withQueues,
   env = { account: '123456789012', region: 'eu-west-1' },
+  place = (app, stackEnv) => new Stack(app, 'Test', { env: stackEnv }),
   ...props
 }: Partial<HealthChecksProps> & {
+  /** The stack to build in, in the test's app. */
+  place?: (app: App, env: { account?: string; region?: string }) => Stack;
   withSecret?: (stack: Stack) => secretsmanager.ISecret;
   /** Queues of the stack to keep reporting. */
   withQueues?: (stack: Stack) => sqs.IQueue[];
   env?: { account?: string; region?: string };
 } = {}) {
-  const stack = new Stack(testApp(), 'Test', { env });
+  const stack = place(testApp(), env);
   const identity = new ses.EmailIdentity(stack, 'Identity', { identity: ses.Identity.domain('example.com') });
   const configurationSet = new ses.ConfigurationSet(stack, 'Set', { configurationSetName: 'smtp-default' });
   const key = new kms.Key(stack, 'SecretKey');
@@ -612,8 +615,8 @@ describe('HealthChecks', () => {
     expect(statements.filter((st) => st.Action === 'kms:Decrypt')).toHaveLength(1); // the secret's
   });
 
-  test('the function gets the target as JSON: identity, set, secret, levels, records', () => {
-    const { template } = build({ previousKeyQuietDays: 10, expectProductionAccess: false });
+  /** The health function's HEALTH_TARGET, each token as the string "token". */
+  const healthTarget = (template: Template) => {
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
       String(f.Properties.Description).startsWith('Runs the ses-smtp doctor checks'),
     )!;
@@ -621,7 +624,11 @@ describe('HealthChecks', () => {
       .map((part: unknown) => (typeof part === 'string' ? part : `"<${JSON.stringify(part).length}>"`))
       .join('');
     // Tokens become placeholders; everything else is the JSON the handler parses.
-    const target = JSON.parse(joined.replace(/""<\d+>""/g, '"token"').replace(/"<\d+>"/g, 'token'));
+    return JSON.parse(joined.replace(/""<\d+>""/g, '"token"').replace(/"<\d+>"/g, 'token'));
+  };
+
+  test('the function gets the target as JSON: identity, set, secret, levels, records', () => {
+    const target = healthTarget(build({ previousKeyQuietDays: 10, expectProductionAccess: false }).template);
     expect(target).toMatchObject({
       environmentName: 'prod',
       // The stack's name and Region, as its alarms name it (no cliOptions given).
@@ -634,6 +641,27 @@ describe('HealthChecks', () => {
       sendRatePercent: 80,
       dns: { mailFromSubdomain: 'mail' },
     });
+    // The stack's name is its id in the app: what cdk deploy takes.
+    expect(target.stackPath).toBeUndefined();
+  });
+
+  // The checks' fixes say `npx cdk deploy <stack>`, and the CDK CLI selects a stack by its path.
+  test.each([
+    [
+      'named otherwise',
+      (app: App) => new Stack(app, 'MailStack', { stackName: 'Mail' }),
+      'Mail',
+      'MailStack',
+    ],
+    [
+      'in a Stage',
+      (app: App) => new Stack(new Stage(app, 'Prod'), 'MailStack'),
+      'Prod-MailStack',
+      'Prod/MailStack',
+    ],
+  ])('a stack %s: the target has the path cdk deploy takes', (_, place, stackName, stackPath) => {
+    const target = healthTarget(build({ place }).template);
+    expect([target.stackName, target.stackPath]).toEqual([stackName, stackPath]);
   });
 });
 

@@ -371,6 +371,16 @@ describe('scheduled health checks', () => {
       ]);
   });
 
+  // cdk deploy selects a stack by its construct path: a stack of your own may be named otherwise.
+  test('the fix deploys the stack by its path in the app where that is not its name', async () => {
+    target = { ...TARGET, stackName: 'Mail', stackPath: 'Prod Stage/MailStack' };
+    ses.identities.delete(DOMAIN);
+    await check();
+    expect(warnings()[0].problems).toEqual([
+      expect.objectContaining({ fix: "deploy the stack (npx cdk deploy 'Prod Stage/MailStack')" }),
+    ]);
+  });
+
   // Until the last rotation the previous key was the current one: every app sent with it.
   test.each([
     [
@@ -758,6 +768,10 @@ describe('targetFromEnv', () => {
     [
       { HEALTH_TARGET: JSON.stringify({ ...TARGET, cliOptions: 7 }) },
       'HEALTH_TARGET.cliOptions must be a string, got: 7',
+    ],
+    [
+      { HEALTH_TARGET: JSON.stringify({ ...TARGET, stackPath: ['MailStack'] }) },
+      'HEALTH_TARGET.stackPath must be a string, got: ["MailStack"]',
     ],
   ])('refuses %j', (env, message) => {
     expect(() => targetFromEnv(env)).toThrow(message);
