@@ -267,6 +267,18 @@ describe('--write', () => {
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
   });
 
+  // A path a shell would split or expand: the command in the line, pasted, untracks that file.
+  test('the git rm it suggests, run as printed, untracks a file whose path a shell would change', async () => {
+    const { repo, target } = repoWith('my app/.env $(touch pwned)', { track: true });
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(2);
+    const command = /\((git rm --cached .*); adding it to/.exec(r.stderr)?.[1] ?? '';
+    expect(command).toBe(`git rm --cached '${target}'`);
+    execFileSync('bash', ['-c', command], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8' })).toBe('');
+    expect(fs.existsSync(path.join(repo, 'pwned'))).toBe(false);
+  });
+
   test('--force writes it anyway, and warns', async () => {
     const { repo, target } = repoWith('config/.env', { track: true });
     const r = await cli(['env', '--write', target, '--force']);

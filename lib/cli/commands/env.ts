@@ -251,7 +251,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     const tracked = repo !== undefined && isTracked(repo, file);
     if (tracked && !options.force) {
       throw new UsageError(
-        `--write ${named}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${file}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
+        `--write ${named}: git tracks this file, so the password would be committed; untrack it (git rm --cached ${shellWord(file)}; adding it to .gitignore does not untrack it), write another file, or pass --force`,
       );
     }
     // The repository whose .gitignore gets the file: git would add it otherwise.
