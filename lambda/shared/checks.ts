@@ -95,6 +95,12 @@ export interface HealthTarget {
    * @default - stackName
    */
   readonly stackPath?: string;
+  /**
+   * The command a fix gives to deploy the stack, where it needs more than the stack (the CLI's
+   * `-c config=` for an environments file given with --config).
+   * @default - `npx cdk deploy <stackPath or stackName>`
+   */
+  readonly deployCommand?: string;
   readonly region: string;
   /** The SES domain identity. */
   readonly identity: string;
@@ -116,6 +122,8 @@ export interface HealthTarget {
     readonly apexSpf?: ApexSpfOptions;
   };
 }
+
+const deployCommandOf = (target: HealthTarget) => target.deployCommand ?? deployCommand(target);
 
 /** The scheduled SMTP login: where to, and how (the health-check function's; doctor logs in itself). */
 export interface SmtpLoginClient {
@@ -283,7 +291,7 @@ const noIdentity = (run: CheckRun): CheckResult => ({
   id: 'identity',
   status: 'fail',
   title: `SES has no identity ${run.target.identity} in ${run.target.region}`,
-  fix: `deploy the stack (${deployCommand(run.target)})`,
+  fix: `deploy the stack (${deployCommandOf(run.target)})`,
 });
 
 const identityCheck: Check = {
@@ -588,7 +596,7 @@ async function configurationSetResult(run: CheckRun, setName: string): Promise<C
       id: 'configuration-set',
       status: 'fail',
       title: `configuration set ${setName} not found`,
-      fix: `redeploy the stack (${deployCommand(run.target)})`,
+      fix: `redeploy the stack (${deployCommandOf(run.target)})`,
     };
   }
   if (set.SendingOptions?.SendingEnabled === false) {
@@ -939,7 +947,7 @@ const smtpLoginCheck: Check = {
           status: 'fail',
           title: 'SMTP login: no endpoint',
           detail: (e as Error).message,
-          fix: `deploy the stack again (${deployCommand(run.target)}): the HealthChecks construct sets SMTP_HOST and SMTP_PORT`,
+          fix: `deploy the stack again (${deployCommandOf(run.target)}): the HealthChecks construct sets SMTP_HOST and SMTP_PORT`,
         },
       ];
     }

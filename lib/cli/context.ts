@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { ConfigError, loadConfig, NamedEnvironment, projectConfigPath } from '../config/load';
 import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
-import { cliOptions, deployCommand, sesSmtpCommand, stackName } from '../stack-name';
+import { cdkCommand, cliOptions, sesSmtpCommand, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { quoted } from '../config/syntax';
 import { UsageError } from './errors';
@@ -247,13 +247,20 @@ export class CliContext {
   }
 
   /**
-   * How a fix says to deploy this stack. An environment's stack has its name as its id in the app,
-   * which `cdk deploy` selects by; a stack of your own (`--stack`) may have another id there.
+   * How a fix says to run `npx cdk deploy` (or `import`) on this stack. An environment's stack has
+   * its name as its id in the app, which the CDK CLI selects by, and the app reads the environments
+   * file this command read (--config, as `-c config=`); a stack of your own (`--stack`) may have
+   * another id there.
    */
-  deployCommand(): string {
-    return this.settings !== undefined && this.options.stack === undefined && this.stackName !== undefined
-      ? deployCommand({ stackName: this.stackName })
-      : `npx cdk deploy with the id of stack ${this.stackName} in your CDK app; npx cdk ls lists them`;
+  cdkCommand(verb: 'deploy' | 'import'): string {
+    if (this.settings === undefined || this.options.stack !== undefined || this.stackName === undefined) {
+      return `npx cdk ${verb} with the id of stack ${this.stackName} in your CDK app; npx cdk ls lists them`;
+    }
+    const { config } = this.options;
+    return [
+      cdkCommand(verb, { stackName: this.stackName }),
+      ...(config !== undefined ? [`-c ${shellWord(`config=${config}`)}`] : []),
+    ].join(' ');
   }
 
   /** The options of `rerun`: those that name what this command worked on. */
@@ -369,7 +376,7 @@ export class CliContext {
     if (value) return value;
     if (!read) {
       throw new UsageError(
-        `stack ${stack} not found in ${this.region}: deploy it (${this.deployCommand()}), or ${fix.notFound}`,
+        `stack ${stack} not found in ${this.region}: deploy it (${this.cdkCommand('deploy')}), or ${fix.notFound}`,
       );
     }
     if (read.constructs.length > 1) {

@@ -17,7 +17,7 @@ import { CheckFailed, UsageError } from './errors';
  */
 export async function deployedTarget(ctx: CliContext): Promise<HealthTarget> {
   const name = await ctx.healthFunctionName();
-  const redeploy = `deploy the stack again (${ctx.deployCommand()})`;
+  const redeploy = `deploy the stack again (${ctx.cdkCommand('deploy')})`;
   const fn = await ctx
     .client(LambdaClient)
     .send(new GetFunctionConfigurationCommand({ FunctionName: name }))
@@ -89,7 +89,7 @@ export async function liveIdentity(ctx: CliContext, domain: string): Promise<Liv
   const identity = await readIdentity(ctx.client(SESv2Client), domain);
   if (!identity.found) {
     throw new CheckFailed(
-      `SES has no identity ${domain} in ${ctx.region}: deploy the stack (${ctx.deployCommand()})`,
+      `SES has no identity ${domain} in ${ctx.region}: deploy the stack (${ctx.cdkCommand('deploy')})`,
     );
   }
   return identity;

@@ -312,8 +312,23 @@ describe('usage', () => {
     const r = await cli(['env']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      'ses-smtp: stack SesSmtp-prod not found in eu-west-1: deploy it (npx cdk deploy SesSmtp-prod), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
+      `ses-smtp: stack SesSmtp-prod not found in eu-west-1: deploy it (npx cdk deploy SesSmtp-prod -c ${shellWord(`config=${config}`)}), or pass --secret-id (and --stack or --region if it lives elsewhere)\n`,
     );
+  });
+
+  // cdk.json names the file, for the app as for the CLI: the deploy needs no -c config= then.
+  test('without --config the deploy a fix gives is the stack alone', async () => {
+    cfn.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error('Stack with id SesSmtp-example does not exist'), {
+        name: 'ValidationError',
+        $metadata: {},
+      }),
+    );
+    const r = await run(['env', '--env', 'example']);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      'ses-smtp: stack SesSmtp-example not found in us-east-1: deploy it (npx cdk deploy SesSmtp-example), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
+    ]);
   });
 
   test('another ValidationError of CloudFormation is its answer, not "stack not found"', async () => {
@@ -1129,6 +1144,20 @@ describe('doctor', () => {
     const r = await doctor();
     expect(r.stdout).toContain(
       `    → run: ses-smtp request-production-access --env prod --config ${shellWord(config)} (meanwhile add test recipients to verifiedEmailAddresses)\n`,
+    );
+  });
+
+  // The app reads the file cdk.json names unless told: the deploy a fix gives reads this one.
+  test("a fix that deploys names the environments file doctor was given, as the app's -c config=", async () => {
+    ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).rejects(
+      Object.assign(new Error('Email identity example.com does not exist.'), {
+        name: 'NotFoundException',
+        $metadata: {},
+      }),
+    );
+    const r = await doctor();
+    expect(r.stdout).toContain(
+      `    → deploy the stack (npx cdk deploy SesSmtp-prod -c ${shellWord(`config=${config}`)})\n`,
     );
   });
 

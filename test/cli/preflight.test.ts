@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   ListResourceRecordSetsCommand,
@@ -16,6 +19,7 @@ import {
   ses,
   stackWithOutputs,
   TOKENS,
+  tmp,
   VERIFIED_IDENTITY,
   writeConfig,
 } from './harness';
@@ -90,6 +94,28 @@ function manualSetup(ttl = 3600): void {
   );
 }
 
+// The app reads the file cdk.json names unless told: the import reads the file preflight read.
+test('the import command names the environments file preflight was given, quoted as the shell needs', async () => {
+  manualSetup();
+  const file = path.join(tmp, 'my envs', "it's.json");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.copyFileSync(writeConfig(), file);
+  const r = await run(['preflight', '--config', file]);
+  expect(r.stdout).toContain(
+    `; or adopt it with npx cdk import SesSmtp-prod -c 'config=${file.replace(/'/g, "'\\''")}' (README: `,
+  );
+  expect(
+    execFileSync(
+      'bash',
+      ['-c', `printf '%s\\n' ${/import SesSmtp-prod (-c .*) \(README/.exec(r.stdout)?.[1]}`],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
+  ).toBe(`-c\nconfig=${file}\n`);
+});
+
 /** The lines of a result, without the details: mark and title. */
 const marks = (stdout: string) =>
   stdout
@@ -131,8 +157,8 @@ test("the manual guide's setup: the identity is in the way; records like the sta
     '✗ SES identity example.com exists in eu-west-1, made outside this stack: verified for sending, DKIM SUCCESS; the deploy would fail on it (already exists)',
   );
   // Apps may be sending with a verified identity: delete it knowing mail stops meanwhile, or import it.
-  expect(r.stdout).toContain(
-    '→ apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity example.com --region eu-west-1) and deploy at once, as SES refuses the domain\'s mail until the new identity is verified; or adopt it with npx cdk import SesSmtp-prod (README: "Coming from the manual setup")',
+  expect(r.stdout).toMatch(
+    /\n {4}→ apps may be sending with it: delete it in a quiet hour \(aws sesv2 delete-email-identity --email-identity example\.com --region eu-west-1\) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it with npx cdk import SesSmtp-prod -c config=\S+ \(README: "Coming from the manual setup"\)\n/,
   );
   // CloudFormation takes over a record set with the same values and TTL; a rollback deletes it.
   expect(r.stdout).toContain(

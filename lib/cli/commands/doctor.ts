@@ -39,6 +39,7 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
     environmentName: name,
     cliOptions: ctx.cliOptions(['secretId', 'identity']),
     stackName,
+    deployCommand: ctx.cdkCommand('deploy'),
     ...(configurationSetName && { configurationSetName }),
     secretId,
     rotationDays: config.credentials.rotationDays,
