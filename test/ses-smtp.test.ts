@@ -81,15 +81,29 @@ describe('SesSmtp', () => {
   test("alarm texts give commands that pick this stack: --stack and --region, or the file app's --env", () => {
     const texts = (template: Template) => JSON.stringify(template.toJSON().Resources);
     const ownTexts = texts(ownStackTemplate());
-    expect(ownTexts).toContain('npx ses-smtp rotate --stack App --region eu-west-1');
-    expect(ownTexts).toContain('npx ses-smtp env --stack App --region eu-west-1');
+    expect(ownTexts).toContain('npx --no -- ses-smtp rotate --stack App --region eu-west-1');
+    expect(ownTexts).toContain('npx --no -- ses-smtp env --stack App --region eu-west-1');
     expect(ownTexts).not.toContain('--env ');
 
     // The environments-file app's stack (SesSmtpStack, environment "test").
     const fileTexts = texts(synthStack().template);
-    expect(fileTexts).toContain('npx ses-smtp rotate --env test');
-    expect(fileTexts).toContain('npx ses-smtp env --env test');
+    expect(fileTexts).toContain('npx --no -- ses-smtp rotate --env test');
+    expect(fileTexts).toContain('npx --no -- ses-smtp env --env test');
     expect(fileTexts).not.toContain('--stack ');
+  });
+
+  // Read in an email, away from the project: a bare `npx ses-smtp` there asks to fetch whatever
+  // npm has under that name (not this package) and run it with the reader's AWS credentials.
+  // `--no` refuses; `--` keeps npm from taking the command's flags (`--region`) as its own.
+  test('every ses-smtp command an alarm, event or runbook gives runs only the installed package', () => {
+    const texts = [
+      JSON.stringify(ownStackTemplate().toJSON().Resources),
+      JSON.stringify(synthStack().template.toJSON().Resources),
+      ...CHECK_CATALOG.map((check) => check.runbook),
+    ].join('\n');
+    const npx = texts.match(/\bnpx .{0,24}/g) ?? [];
+    expect(npx.filter((command) => command.startsWith('npx --no -- ses-smtp ')).length).toBeGreaterThan(20);
+    expect(npx.filter((command) => !/^npx (--no -- ses-smtp|cdk) /.test(command))).toEqual([]);
   });
 
   // CloudWatch refuses a description over 1024 characters, and only at deploy: check the longest
@@ -722,7 +736,7 @@ describe('every ses-smtp command a text gives parses', () => {
   });
 
   test('a wrong command or option is caught (the check can fail)', () => {
-    const [pause] = commandsIn('run npx ses-smtp pause --configuration-set (or --account)');
+    const [pause] = commandsIn('run npx --no -- ses-smtp pause --configuration-set (or --account)');
     expect(refusal(pause.command, pause.args)).toMatch(/configuration-set/);
     const [resume] = commandsIn('then `ses-smtp resume --account`');
     expect(refusal(resume.command, resume.args)).toMatch(/account/);

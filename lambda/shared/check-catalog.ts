@@ -14,31 +14,31 @@ export interface CheckInfo {
 export const IDENTITY: CheckInfo = {
   id: 'identity',
   runbook:
-    'SES no longer considers the sending domain verified, so every send from it is refused. SES verifies the domain through its DKIM CNAMEs: run `npx ses-smtp doctor` (or `ses-smtp dns --check`) to see which record is missing, publish it, and wait (up to 72 hours).',
+    'SES no longer considers the sending domain verified, so every send from it is refused. SES verifies the domain through its DKIM CNAMEs: run `npx --no -- ses-smtp doctor` (or `ses-smtp dns --check`) to see which record is missing, publish it, and wait (up to 72 hours).',
 };
 
 export const DKIM: CheckInfo = {
   id: 'dkim',
   runbook:
-    "Easy DKIM is not verified, DKIM signing was turned off on the identity, or a DKIM CNAME is missing or wrong: mail is unsigned or fails DMARC and lands in spam, and SES may revoke the identity. Run `npx ses-smtp doctor` for the exact record, publish the three CNAMEs exactly as `ses-smtp dns` prints them; signing turned off: the fix in the function's log turns it back on (aws sesv2 put-email-identity-dkim-attributes --email-identity <domain> --region <Region> --signing-enabled).",
+    "Easy DKIM is not verified, DKIM signing was turned off on the identity, or a DKIM CNAME is missing or wrong: mail is unsigned or fails DMARC and lands in spam, and SES may revoke the identity. Run `npx --no -- ses-smtp doctor` for the exact record, publish the three CNAMEs exactly as `ses-smtp dns` prints them; signing turned off: the fix in the function's log turns it back on (aws sesv2 put-email-identity-dkim-attributes --email-identity <domain> --region <Region> --signing-enabled).",
 };
 
 export const MAIL_FROM: CheckInfo = {
   id: 'mail-from',
   runbook:
-    'The custom MAIL FROM domain is not verified or its MX/SPF record is missing: SES falls back to amazonses.com as envelope sender (SPF no longer aligns for DMARC) or rejects mail if behaviorOnMxFailure is REJECT_MESSAGE. Run `npx ses-smtp doctor` and publish the MX and SPF TXT it names.',
+    'The custom MAIL FROM domain is not verified or its MX/SPF record is missing: SES falls back to amazonses.com as envelope sender (SPF no longer aligns for DMARC) or rejects mail if behaviorOnMxFailure is REJECT_MESSAGE. Run `npx --no -- ses-smtp doctor` and publish the MX and SPF TXT it names.',
 };
 
 export const DMARC: CheckInfo = {
   id: 'dmarc',
   runbook:
-    'The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it.',
+    'The DMARC record (or the apex SPF record the stack manages) is missing, duplicated or different from the configuration: receivers may quarantine or reject the mail. Run `npx --no -- ses-smtp doctor` and publish exactly one record as `ses-smtp dns` prints it.',
 };
 
 export const DMARC_REPORTS: CheckInfo = {
   id: 'dmarc-reports',
   runbook:
-    "A DMARC report address (rua=, ruf=) at another organization's domain has not consented in that domain's DNS (RFC 7489 §7.1): mail flows, but receivers send that address no report, and nothing else tells you. Have that domain publish the TXT record `npx ses-smtp dns --check` names (so does this function's log; a report service adds it when your domain is added to its account), or send the reports to an address of your own domain.",
+    "A DMARC report address (rua=, ruf=) at another organization's domain has not consented in that domain's DNS (RFC 7489 §7.1): mail flows, but receivers send that address no report, and nothing else tells you. Have that domain publish the TXT record `npx --no -- ses-smtp dns --check` names (so does this function's log; a report service adds it when your domain is added to its account), or send the reports to an address of your own domain.",
 };
 
 export const SENDING: CheckInfo = {
@@ -50,7 +50,7 @@ export const SENDING: CheckInfo = {
 export const SANDBOX: CheckInfo = {
   id: 'sandbox',
   runbook:
-    'The account is still in the SES sandbox in this Region: mail reaches only verified addresses, at most 200 a day. Run `npx ses-smtp request-production-access` (or answer the open case); for a staging environment that only mails verified addresses, set health.expectProductionAccess to false.',
+    'The account is still in the SES sandbox in this Region: mail reaches only verified addresses, at most 200 a day. Run `npx --no -- ses-smtp request-production-access` (or answer the open case); for a staging environment that only mails verified addresses, set health.expectProductionAccess to false.',
 };
 
 export const QUOTA: CheckInfo = {
@@ -62,19 +62,19 @@ export const QUOTA: CheckInfo = {
 export const CREDENTIALS: CheckInfo = {
   id: 'credentials',
   runbook:
-    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), its access key was deleted or deactivated in IAM (SES refuses every app that reads the secret), or its rotation is off, or behind the schedule (a rotation is failing: read the rotation function's logs for the reason, fix it, then run `npx ses-smtp rotate`). A deactivated key, or rotation off: the check's fix (this function's log, or doctor) names the command that turns it back on.",
+    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), its access key was deleted or deactivated in IAM (SES refuses every app that reads the secret), or its rotation is off, or behind the schedule (a rotation is failing: read the rotation function's logs for the reason, fix it, then run `npx --no -- ses-smtp rotate`). A deactivated key, or rotation off: the check's fix (this function's log, or doctor) names the command that turns it back on.",
 };
 
 export const PREVIOUS_KEY: CheckInfo = {
   id: 'previous-key',
   runbook:
-    'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
+    'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx --no -- ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
 };
 
 export const SMTP_LOGIN: CheckInfo = {
   id: 'smtp-login',
   runbook:
-    "The daily SMTP login with the current credentials (connect, STARTTLS, AUTH at the Region's SMTP endpoint, as an app does) failed: apps that read the secret cannot send. 535 Authentication Credentials Invalid: the secret's password is not its key's SMTP password (edited by hand? it is derived from the secret access key, not the key itself): run `npx ses-smtp rotate`, which writes a matching pair. A connection failure: the function's log names the stage; run `npx ses-smtp doctor`, which logs in from your machine.",
+    "The daily SMTP login with the current credentials (connect, STARTTLS, AUTH at the Region's SMTP endpoint, as an app does) failed: apps that read the secret cannot send. 535 Authentication Credentials Invalid: the secret's password is not its key's SMTP password (edited by hand? it is derived from the secret access key): run `npx --no -- ses-smtp rotate`, which writes a matching pair. A connection failure: the function's log names the stage; run `npx --no -- ses-smtp doctor`, which logs in from your machine.",
 };
 
 /** Every check, in the order doctor prints them (the SMTP login: doctor's own, from where it runs). */

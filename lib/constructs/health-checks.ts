@@ -219,8 +219,8 @@ function environmentBytes(variables: Record<string, string>): number {
 export function leakedCredentialSteps(cliOptions: string): string {
   return (
     `Unexpected volume? Treat an SMTP password as leaked. The figure counts every sender of the account in this Region: find the environment that sends (its dashboard), then run with its options (this one's: ${cliOptions}): ` +
-    "1) npx ses-smtp pause (--scope account: the whole account); 2) npx ses-smtp revoke deactivates its SMTP user's keys and rotates; " +
-    '3) npx ses-smtp env for the apps; 4) npx ses-smtp resume (same --scope). Then find where it leaked (repositories, logs, CI variables).'
+    "1) npx --no -- ses-smtp pause (--scope account: the whole account); 2) npx --no -- ses-smtp revoke deactivates its SMTP user's keys and rotates; " +
+    '3) npx --no -- ses-smtp env for the apps; 4) npx --no -- ses-smtp resume (same --scope). Then find where it leaked (repositories, logs, CI variables).'
   );
 }
 
@@ -430,7 +430,7 @@ export class HealthChecks extends Construct {
     if (runs < 2) return;
     const periods = Math.ceil(runs * hoursPerRun) + 1;
     this.alarm('UndeterminedAlarm', this.metricChecksUndetermined('all'), {
-      alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${periods} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
+      alarmDescription: `SES SMTP health checks could not tell in ${runs} runs of every check within ${periods} hours (environment ${this.environmentName}): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (${this.function.logGroup.logGroupName}) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx --no -- ses-smtp doctor ${cliOptions} runs the same checks from where you are.`,
       threshold: 1,
       evaluationPeriods: periods,
       datapointsToAlarm: runs,
@@ -703,7 +703,7 @@ export function rotationBlockedAlarmOptions(
   checkCliOptions(cliOptions);
   const env = environmentName;
   return {
-    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key: SES used it within the quiet period after the last rotation replaced it (environment ${env}). Apps keep sending; nothing was deleted. The rotation function's log (ERROR "rotation step failed") names the key id (the app's SMTP username). Give that app the current credentials (npx ses-smtp env ${cliOptions}); once the old key is unused for credentials.previousKeyQuietDays, run npx ses-smtp rotate with the same options. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy. No app of yours has that key? Someone else sends with it: npx ses-smtp revoke ${cliOptions}.`,
+    alarmDescription: `A credential rotation STOPPED before deleting the previous SMTP key: SES used it within the quiet period after the last rotation replaced it (environment ${env}). Apps keep sending. The rotation function's log (ERROR "rotation step failed") names the key id (the app's SMTP username). Give that app the current credentials (npx --no -- ses-smtp env ${cliOptions}); once the old key is unused for credentials.previousKeyQuietDays, run npx --no -- ses-smtp rotate with the same options. To rotate anyway (that app stops sending), set credentials.rotateWhilePreviousKeyInUse to true and deploy. No app of yours has that key? Someone else sends with it: npx --no -- ses-smtp revoke ${cliOptions}.`,
     threshold: 1,
     evaluationPeriods: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -246,7 +246,9 @@ describe('HealthChecks', () => {
       if (check.runbook.includes('ses-smtp ')) expect(description).toContain(OPTIONS);
       expect(description).toContain('environment prod');
       // Says what to do: names a command or a setting to run or change.
-      expect(description).toMatch(/npx ses-smtp|ses-smtp \w+|Service Quotas|set health\.|credentials\./);
+      expect(description).toMatch(
+        /npx --no -- ses-smtp|ses-smtp \w+|Service Quotas|set health\.|credentials\./,
+      );
     }
   });
 
@@ -400,7 +402,7 @@ describe('HealthChecks', () => {
       OKActions: [{ Ref: expect.stringMatching(/^Topic/) }],
     });
     expect(text(alarm.Properties.AlarmDescription)).toBe(
-      `SES SMTP health checks could not tell in 3 runs of every check within 73 hours (environment prod): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (<token>) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx ses-smtp doctor ${OPTIONS} runs the same checks from where you are.`,
+      `SES SMTP health checks could not tell in 3 runs of every check within 73 hours (environment prod): a check that cannot tell publishes no point and its alarm keeps its last state, so a fault there goes unseen. The function's log (<token>) names each check ("could not tell") and why: AWS calls throttled or failing (its role, AWS Health), a resolver that does not answer, SES's temporary SMTP answers, a rotation left unfinished. npx --no -- ses-smtp doctor ${OPTIONS} runs the same checks from where you are.`,
     );
     // Five days that could not tell, then runs that tell (06:00 on day 5 is hour 126): cleared an
     // hour after.
@@ -497,7 +499,7 @@ describe('HealthChecks', () => {
       TreatMissingData: 'notBreaching',
       AlarmDescription: Match.stringLikeRegexp(
         // The figure is the account's: the steps are for the environment that sends.
-        "every sender of the account in this Region: find the environment that sends \\(its dashboard\\), then run with its options \\(this one's: --stack Test --region eu-west-1\\): 1\\) npx ses-smtp pause .*npx ses-smtp revoke deactivates .* and rotates; 3\\) npx ses-smtp env .*npx ses-smtp resume",
+        "every sender of the account in this Region: find the environment that sends \\(its dashboard\\), then run with its options \\(this one's: --stack Test --region eu-west-1\\): 1\\) npx --no -- ses-smtp pause .*npx --no -- ses-smtp revoke deactivates .* and rotates; 3\\) npx --no -- ses-smtp env .*npx --no -- ses-smtp resume",
       ),
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'ANOMALY_DETECTION_BAND(m0, 3)' }),

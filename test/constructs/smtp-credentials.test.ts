@@ -457,7 +457,7 @@ describe('SmtpCredentials', () => {
       '<detail-errorMessage>',
       'Apps keep working',
       // The stack's default options (no cliOptions given): its name and Region.
-      'npx ses-smtp rotate --stack ',
+      'npx --no -- ses-smtp rotate --stack ',
     ]) {
       expect(text).toContain(part);
     }

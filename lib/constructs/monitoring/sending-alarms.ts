@@ -211,7 +211,7 @@ export class SendingAlarms extends Construct {
     );
     const retry =
       `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
-      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`;
+      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx --no -- ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`;
     add(
       alarms.alarmOnAny(
         'RotationFailedAlarm',
@@ -233,7 +233,7 @@ export class SendingAlarms extends Construct {
           'CredentialEventDeliveryFailuresAlarm',
           eventDeliveryFailures,
           `EventBridge could not deliver a credentials event to its SNS topic (environment ${environmentName}): the "credentials rotated" message to the apps' topic, or a failed rotation to the operators. The topic policy or the KMS key policy no longer lets EventBridge publish; such an event is lost. ` +
-            `Compare both with the deployed template (redeploy the stack to restore them); an app that missed a rotation reads the secret again (npx ses-smtp env ${alarmCliOptions(this, props.cliOptions)}).`,
+            `Compare both with the deployed template (redeploy the stack to restore them); an app that missed a rotation reads the secret again (npx --no -- ses-smtp env ${alarmCliOptions(this, props.cliOptions)}).`,
         ),
       );
     }

@@ -206,8 +206,8 @@ describe('SendingAlarms', () => {
   });
 
   test.each([
-    [undefined, 'npx ses-smtp rotate --stack Test --region eu-west-1'],
-    ['--env prod', 'npx ses-smtp rotate --env prod'],
+    [undefined, 'npx --no -- ses-smtp rotate --stack Test --region eu-west-1'],
+    ['--env prod', 'npx --no -- ses-smtp rotate --env prod'],
   ])('rotation alarms name the log group and the command to run (cliOptions %s)', (cliOptions, command) => {
     const rotation = alarmList(build({ cliOptions }).template).filter((x) =>
       String(x.MetricName).startsWith('Rotation'),
