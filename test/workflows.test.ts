@@ -134,9 +134,12 @@ describe('workflow properties', () => {
       expect(testSteps.findIndex((st) => st.uses === 'actions/setup-python@v6')).toBe(
         testSteps.findIndex((st) => st.name === 'cfn-lint') - 1,
       );
-      for (const [name, job] of Object.entries(wf.jobs)) {
-        if (name !== 'test') expect(job.needs).toBe('test');
-      }
+      // Every other job after the tests; a deploy after every environment's diff too.
+      expect(Object.fromEntries(Object.entries(wf.jobs).map(([name, job]) => [name, job.needs]))).toEqual(
+        wf === pr
+          ? { test: undefined, diff: 'test' }
+          : { test: undefined, diff: 'test', deploy: ['test', 'diff'] },
+      );
       const nodes = steps(wf).filter((s) => s.uses?.startsWith('actions/setup-node@'));
       expect(nodes.map((s) => s.with?.['node-version'])).toEqual(nodes.map(() => 24));
     }
@@ -202,7 +205,7 @@ describe('workflow properties', () => {
             'role-to-assume': '${{ vars.AWS_ROLE_ARN }}',
             'aws-region': '${{ matrix.region }}',
             // Not configure-aws-credentials' "GitHubActions" for every session: CloudTrail names the run.
-            'role-session-name': `ses-smtp-${wf === pr ? 'preview' : 'deploy'}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
+            'role-session-name': `ses-smtp-${job.environment?.name.includes('preview') ? 'preview' : 'deploy'}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
           },
         ]);
         expect(job.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
@@ -352,6 +355,42 @@ describe('workflow properties', () => {
     const run = job.steps.at(-1)?.run ?? '';
     expect(run).toContain('npx cdk diff "$STACK" -c env="$ENVIRONMENT" --method=template');
     expect(run).toContain('>> "$GITHUB_STEP_SUMMARY"');
+  });
+
+  // A reviewer approves a deploy job in its GitHub environment: the run shows what it will change.
+  test('a deploy run previews every environment as a pull request does, before any deploy starts', () => {
+    // The pull request's diff job, but for the fork check (a push has no pull request).
+    const { if: fromFork, ...diff } = pr.jobs.diff as Job & { if?: string };
+    expect(fromFork).toBe('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(deploy.jobs.diff).toEqual(diff);
+    expect(deploy.jobs.deploy.needs).toEqual(['test', 'diff']);
+  });
+
+  test('the diff goes into the summary whole, in a fence no backticks in it can close', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-diff-step-'));
+    const diff =
+      'Resources\n[~] AWS::CloudWatch::Alarm Alarm\n └─ [~] AlarmDescription: run `a` or ```b``` or ````c````\n';
+    // A fake npx that prints the diff as `cdk diff` would.
+    fs.writeFileSync(path.join(dir, 'npx'), `#!/bin/sh\nprintf '%s' '${diff}'\n`, { mode: 0o755 });
+    const summary = path.join(dir, 'summary.md');
+    const r = spawnSync(
+      'bash',
+      ['--noprofile', '--norc', '-eo', 'pipefail', '-c', pr.jobs.diff.steps.at(-1)!.run!],
+      {
+        cwd: dir,
+        env: {
+          PATH: `${dir}:${process.env.PATH}`,
+          GITHUB_STEP_SUMMARY: summary,
+          ENVIRONMENT: 'prod',
+          STACK: 'SesSmtp-prod',
+        },
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(summary, 'utf8')).toBe(
+      `### cdk diff: prod (SesSmtp-prod)\n\`\`\`\`\`\n${diff}\`\`\`\`\`\n`,
+    );
   });
 
   test('actions are pinned to a major version, or to a commit with its release in a comment', () => {
