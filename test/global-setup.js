@@ -85,6 +85,16 @@ function removeStaleRuns(base, now = Date.now()) {
   }
 }
 
+/**
+ * Makes the run's folder where runTmpBase (given `options`) says, after removing killed runs'
+ * folders there; returns it and its parent.
+ */
+function makeRunFolder(options = {}, now = Date.now()) {
+  const base = runTmpBase(options);
+  removeStaleRuns(base, now);
+  return { base, dir: fs.mkdtempSync(path.join(base, RUN_TMP_PREFIX)) };
+}
+
 /** Runs the build (stale parts only); rejects when it fails. */
 const build = () =>
   new Promise((resolve, reject) => {
@@ -120,9 +130,8 @@ module.exports = async () => {
   const [, { cert, private: key }] = await Promise.all([build(), certificate()]);
   // Set before jest starts its workers, which inherit them.
   process.env[TEST_CERTIFICATE_VARIABLE] = JSON.stringify({ cert, private: key });
-  const base = runTmpBase();
-  removeStaleRuns(base);
-  process.env.TMPDIR = fs.mkdtempSync(path.join(base, RUN_TMP_PREFIX));
+  const { base, dir } = makeRunFolder();
+  process.env.TMPDIR = dir;
   // The folder's parent, for test/support/run-tmp.test.ts (its free space may have changed since).
   process.env[RUN_TMP_BASE_VARIABLE] = base;
 };
@@ -133,5 +142,6 @@ module.exports.runTmpBase = runTmpBase;
 module.exports.SHM_MIN_FREE = SHM_MIN_FREE;
 module.exports.canExecuteIn = canExecuteIn;
 module.exports.removeStaleRuns = removeStaleRuns;
+module.exports.makeRunFolder = makeRunFolder;
 module.exports.STALE_RUN_MS = STALE_RUN_MS;
 module.exports.RUN_TMP_BASE_VARIABLE = RUN_TMP_BASE_VARIABLE;

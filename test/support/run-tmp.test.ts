@@ -14,6 +14,7 @@ const setup = require('../global-setup') as {
   }): string;
   canExecuteIn(dir: string): boolean;
   removeStaleRuns(base: string, now?: number): void;
+  makeRunFolder(options: { platform?: string; tmpdir?: string }, now?: number): { base: string; dir: string };
   SHM_MIN_FREE: number;
   STALE_RUN_MS: number;
   RUN_TMP_PREFIX: string;
@@ -23,6 +24,7 @@ const {
   runTmpBase,
   canExecuteIn,
   removeStaleRuns,
+  makeRunFolder,
   SHM_MIN_FREE,
   STALE_RUN_MS,
   RUN_TMP_PREFIX,
@@ -76,19 +78,39 @@ describe("the run's temporary folder (test/global-setup.js)", () => {
     expect(fs.readFileSync(`${dir}/probe`, 'utf8')).toBe('x');
   });
 
-  test("a killed run's folder (older than a day) is removed; a running one's, and others, are left", () => {
-    const place = fs.mkdtempSync(path.join(os.tmpdir(), 'stale-'));
-    const now = Date.now();
+  /** A place with a killed run's folder, a running one's and someone else's, `now`. */
+  function runsIn(place: string, now: number) {
     const folder = (name: string, ageMs: number) => {
       const dir = path.join(place, name);
       fs.mkdirSync(path.join(dir, 'cdk.out'), { recursive: true });
       fs.utimesSync(dir, new Date(now - ageMs), new Date(now - ageMs));
       return dir;
     };
-    const killed = folder(`${RUN_TMP_PREFIX}killed`, STALE_RUN_MS + 60_000);
-    const running = folder(`${RUN_TMP_PREFIX}running`, STALE_RUN_MS - 60_000);
-    const other = folder('someone-elses', 7 * STALE_RUN_MS);
+    return [
+      folder(`${RUN_TMP_PREFIX}killed`, STALE_RUN_MS + 60_000),
+      folder(`${RUN_TMP_PREFIX}running`, STALE_RUN_MS - 60_000),
+      folder('someone-elses', 7 * STALE_RUN_MS),
+    ];
+  }
+
+  test("a killed run's folder (older than a day) is removed; a running one's, and others, are left", () => {
+    const place = fs.mkdtempSync(path.join(os.tmpdir(), 'stale-'));
+    const now = Date.now();
+    const folders = runsIn(place, now);
     removeStaleRuns(place, now);
-    expect([killed, running, other].map((d) => fs.existsSync(d))).toEqual([false, true, true]);
+    expect(folders.map((d) => fs.existsSync(d))).toEqual([false, true, true]);
+  });
+
+  // What the global setup runs: the place runTmpBase picks, swept, then a folder of the run's own.
+  test("the run's folder is made where runTmpBase picks, after the sweep of killed runs there", () => {
+    const place = fs.mkdtempSync(path.join(os.tmpdir(), 'base-'));
+    const now = Date.now();
+    const folders = runsIn(place, now);
+    const { base, dir } = makeRunFolder({ platform: 'darwin', tmpdir: place }, now);
+    expect(base).toBe(place);
+    expect(path.dirname(dir)).toBe(place);
+    expect(path.basename(dir)).toMatch(new RegExp(`^${RUN_TMP_PREFIX}.{6}$`));
+    expect(fs.statSync(dir).isDirectory()).toBe(true);
+    expect(folders.map((d) => fs.existsSync(d))).toEqual([false, true, true]);
   });
 });
