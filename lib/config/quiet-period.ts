@@ -9,3 +9,14 @@
 export function replacedKeyHoldDays(quietDays: number, rotationDays: number): number {
   return Math.max(0, Math.min(quietDays, rotationDays - 1));
 }
+
+/**
+ * The shortest rotation interval: with a daily rotation, Secrets Manager may run two rotations
+ * minutes apart (late on one UTC day, early on the next), and the second would delete the key the
+ * first replaced, with no hold, while an app that read the secret just before still holds it.
+ * From 2 days, the previous key stays at least a day.
+ */
+export const MIN_ROTATION_DAYS = 2;
+
+/** What a rotation interval below MIN_ROTATION_DAYS is told. */
+export const ROTATION_DAYS_EXPECTED = `a whole number of days from ${MIN_ROTATION_DAYS} to 1000 (Secrets Manager may run two daily rotations minutes apart, and the second would delete the key the first replaced while apps still hold it)`;

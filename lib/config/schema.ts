@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { MIN_ROTATION_DAYS, ROTATION_DAYS_EXPECTED } from './quiet-period';
 import {
   AWS_REGION_RE,
   cronProblem,
@@ -262,8 +263,13 @@ const ApexSpf = strict({
 });
 
 const Credentials = strict({
-  /** Days between automatic rotations of the SMTP credentials. */
-  rotationDays: z.number().int().min(1).max(1000).default(90),
+  /** Days between automatic rotations of the SMTP credentials (see MIN_ROTATION_DAYS). */
+  rotationDays: z
+    .number()
+    .int()
+    .min(MIN_ROTATION_DAYS, { error: ROTATION_DAYS_EXPECTED })
+    .max(1000)
+    .default(90),
   /**
    * Addresses the SMTP user may send from (the IAM `ses:FromAddress` condition): exact addresses,
    * "*@example.com" (every address at that domain) or "*@*.example.com" (at every subdomain).

@@ -9,7 +9,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config/load';
-import { replacedKeyHoldDays } from '../config/quiet-period';
+import { MIN_ROTATION_DAYS, replacedKeyHoldDays, ROTATION_DAYS_EXPECTED } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/properties';
@@ -170,10 +170,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     }
     const interval = props.rotationInterval ?? Duration.days(90);
     const days = interval.toDays({ integral: false });
-    if (!Token.isUnresolved(days) && (!Number.isInteger(days) || days < 1 || days > 1000)) {
-      throw new Error(
-        `rotationInterval must be a whole number of days from 1 to 1000, got: ${interval.toHumanString()}`,
-      );
+    if (!Token.isUnresolved(days) && (!Number.isInteger(days) || days < MIN_ROTATION_DAYS || days > 1000)) {
+      throw new Error(`rotationInterval must be ${ROTATION_DAYS_EXPECTED}, got: ${interval.toHumanString()}`);
     }
     const quietDays = (props.previousKeyQuietPeriod ?? Duration.days(7)).toDays({ integral: false });
     if (

@@ -182,8 +182,8 @@ describe('environment config validation', () => {
     ],
     [
       'rotation days',
-      { credentials: { rotationDays: 0 } },
-      `${at('credentials.rotationDays')}got 0, expected a number >= 1`,
+      { credentials: { rotationDays: 1 } },
+      `${at('credentials.rotationDays')}got 1, expected a whole number of days from 2 to 1000 (Secrets Manager may run two daily rotations minutes apart, and the second would delete the key the first replaced while apps still hold it)`,
     ],
     [
       'allowed from',
@@ -319,9 +319,9 @@ describe('environment config validation', () => {
   });
 
   test('the quiet period does not depend on the rotation interval (the rotation caps its hold)', () => {
-    expect(envConfig({ credentials: { rotationDays: 1 } }).credentials.previousKeyQuietDays).toBe(7);
+    expect(envConfig({ credentials: { rotationDays: 2 } }).credentials.previousKeyQuietDays).toBe(7);
     expect(
-      envConfig({ credentials: { rotationDays: 1, previousKeyQuietDays: 30 } }).credentials
+      envConfig({ credentials: { rotationDays: 2, previousKeyQuietDays: 30 } }).credentials
         .previousKeyQuietDays,
     ).toBe(30);
   });

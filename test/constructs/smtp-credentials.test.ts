@@ -321,7 +321,7 @@ describe('SmtpCredentials', () => {
   test.each([
     [90, 7, '7', '7'],
     [5, 7, '7', '4'],
-    [1, 7, '7', '0'],
+    [2, 7, '7', '1'],
   ])(
     'rotating every %i days with a quiet period of %i: quiet %s, hold %s',
     (days, quiet, quietVar, holdVar) => {
@@ -630,11 +630,11 @@ describe('SmtpCredentials', () => {
     expect(readyId).toMatch(/^SmtpCredentialsCredentialsReady/);
   });
 
-  test.each([[Duration.hours(36)], [Duration.days(1001)]])(
+  test.each([[Duration.hours(36)], [Duration.days(1)], [Duration.days(1001)]])(
     'refuses rotation interval %s',
     (rotationInterval) => {
       expect(() => build({ rotationInterval })).toThrow(
-        /rotationInterval must be a whole number of days from 1 to 1000, got: /,
+        `rotationInterval must be a whole number of days from 2 to 1000 (Secrets Manager may run two daily rotations minutes apart, and the second would delete the key the first replaced while apps still hold it), got: ${rotationInterval.toHumanString()}`,
       );
     },
   );
