@@ -13,11 +13,18 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-/** Field names that hold secret values (not names that merely mention one, like secretId). */
-const SECRET_KEY = /^(pass|password|secret|secretAccessKey|secretString|credentials?|authorization|token)$/i;
+/**
+ * Field names that hold secret values, alone or at the end of a name (`smtpPassword`,
+ * `sessionToken`); not names that merely mention one, like secretId.
+ */
+const SECRET_KEY = /(pass|password|secret|secretAccessKey|secretString|credentials?|authorization|token)$/i;
+
+/** How deep redact looks: an object below is logged as "[truncated]", never unread. */
+const REDACT_DEPTH = 5;
 
 function redact(value: unknown, depth = 0): unknown {
-  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > REDACT_DEPTH) return '[truncated]';
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   return Object.fromEntries(
     Object.entries(value as LogFields).map(([k, v]) => [

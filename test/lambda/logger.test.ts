@@ -31,6 +31,12 @@ describe('logger', () => {
     'credentials',
     'authorization',
     'token',
+    // The word at the end of a longer name.
+    'smtpPassword',
+    'SmtpPassword',
+    'smtp_password',
+    'sessionToken',
+    'awsCredentials',
   ])('a field named %s is redacted, also nested', (key) => {
     const { lines, log } = capture();
     log.warn('x', { [key]: 'hunter2', nested: { [key]: 'hunter2' }, list: [{ [key]: 'hunter2' }] });
@@ -46,6 +52,19 @@ describe('logger', () => {
       expect(JSON.parse(lines[0])[key]).toBe('visible');
     },
   );
+
+  // Past the depth it reads, an object is not written unread: a secret could sit inside.
+  test('an object nested deeper than redact looks is written as "[truncated]"', () => {
+    const { lines, log } = capture();
+    const deep = { a: { b: { c: { d: { e: { password: 'hunter2' } } } } } };
+    const shallow = { a: { b: { c: { d: { password: 'hunter2', keep: 1 } } } } };
+    log.info('x', { deep, shallow });
+    expect(lines[0]).not.toContain('hunter2');
+    expect(JSON.parse(lines[0])).toMatchObject({
+      deep: { a: { b: { c: { d: { e: '[truncated]' } } } } },
+      shallow: { a: { b: { c: { d: { password: '[redacted]', keep: 1 } } } } },
+    });
+  });
 
   test('describeError keeps name, code and message only', () => {
     const error = Object.assign(new Error('Invalid login: 535 Authentication Credentials Invalid'), {
