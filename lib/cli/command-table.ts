@@ -201,7 +201,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   env: {
     summary: "print the app's settings (AWS_SES_SMTP_* variables) from the current credentials",
     details: `On a terminal the password is masked (its line commented out) unless --reveal; piped output
-carries the real values. kamal prints .kamal/secrets lines that fetch the values from Secrets
+carries the real values, but in CI (CI set) only with --reveal: a job's log keeps what it prints. kamal prints .kamal/secrets lines that fetch the values from Secrets
 Manager at deploy time (no password in the file); docker prints an env-file for docker run
 --env-file (values unquoted); rails prints the ActionMailer settings that read the variables.
 --write FILE writes a dotenv file with mode 0600 and adds it to .gitignore if git would track it;
@@ -215,7 +215,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         defaultText: 'dotenv',
         description: 'output format',
       },
-      { name: 'reveal', type: 'boolean', description: 'show the password on a terminal too' },
+      { name: 'reveal', type: 'boolean', description: 'print the password on a terminal, and in CI' },
       {
         name: 'write',
         type: 'string',
@@ -232,6 +232,8 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         write: v.string('write'),
         force: v.flag('force'),
         awsProfile: deps.env.AWS_PROFILE,
+        // As CI services set it (GitHub Actions: "true"); "false" or empty says no CI.
+        ci: deps.env.CI && deps.env.CI !== 'false' ? deps.env.CI : undefined,
       }),
   },
   'send-test': {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { gitignoreLiteral, mergeDotenv } from '../../lib/cli/commands/env';
+import { shellWord } from '../../lib/cli/shell';
 import {
   ALARM_TOPIC_ARN,
   CONFIGURATION_SET,
@@ -82,6 +83,36 @@ describe('docker', () => {
     expect(dockerEnvFile(r.stdout)).toEqual(expected);
     expect(r.stdout).toContain(`AWS_SES_SMTP_PASSWORD=${CREDENTIALS.password}\n`);
     expect(r.stdout).not.toMatch(/["']/);
+  });
+
+  // A CI job's log keeps stdout, and GitHub masks only the secrets it was given.
+  test.each([['true'], ['1'], ['woodpecker']])(
+    'in CI (CI=%s) the password is printed only with --reveal: one line, exit 2, nothing read',
+    async (ci) => {
+      const message = `env with CI=${ci}: the job's log would keep the SMTP password it prints; pass --reveal where the output goes into a command or a file (| sh, > FILE), or use --write FILE`;
+      for (const format of [[], ['--format', 'shell']]) {
+        const r = await cli(['env', ...format], { env: { CI: ci } });
+        expect(r).toMatchObject({ code: 2, stdout: '', stderr: `ses-smtp: ${message}\n` });
+      }
+      const json = await cli(['env', '--json'], { env: { CI: ci } });
+      expect([json.code, JSON.parse(json.stdout)]).toEqual([2, { ok: false, error: message }]);
+      expectNoAwsCalls();
+      const revealed = await cli(['env', '--reveal'], { env: { CI: ci } });
+      expect(revealed.code).toBe(0);
+      expect(revealed.stdout).toContain(CREDENTIALS.password);
+    },
+  );
+
+  test('in CI, what prints no password is printed as anywhere; CI=false or empty is no CI', async () => {
+    for (const format of ['kamal', 'rails'])
+      expect((await cli(['env', '--format', format], { env: { CI: 'true' } })).code).toBe(0);
+    // On a terminal (a CI job's interactive shell): masked, as on any terminal.
+    const tty = await cli(['env'], { env: { CI: 'true' }, tty: true });
+    expect([tty.code, tty.stdout.includes(CREDENTIALS.password)]).toEqual([0, false]);
+    for (const ci of ['false', ''])
+      expect((await cli(['env'], { env: { CI: ci } })).stdout).toContain(CREDENTIALS.password);
+    const file = path.join(fs.mkdtempSync(path.join(tmp, 'ci-')), '.env');
+    expect((await cli(['env', '--write', file], { env: { CI: 'true' } })).code).toBe(0);
   });
 
   test('on a terminal the password line is a comment: docker sees no password at all', async () => {
@@ -671,21 +702,26 @@ describe('--write', () => {
 });
 
 describe('options that cannot go together: one line saying what works, exit 2, nothing read or written', () => {
-  test.each<[string[], string]>([
+  // The redirect a user pastes makes a file only they can read: under umask 022 "> FILE" is 0644.
+  const umask = (format: string) =>
+    `(umask 077; ses-smtp env --env prod --config ${shellWord(config)} --format ${format} > FILE)`;
+  test.each<[string[], () => string]>([
     [
       ['--format', 'kamal'],
-      '--format kamal with --write: --write writes a dotenv file; drop --format kamal, or print that format and redirect it (> FILE)',
+      () =>
+        `--format kamal with --write: --write writes a dotenv file; drop --format kamal, or print that format into a file only you can read: ${umask('kamal')}`,
     ],
     [
       ['--format', 'shell'],
-      '--format shell with --write: --write writes a dotenv file; drop --format shell, or print that format and redirect it (> FILE)',
+      () =>
+        `--format shell with --write: --write writes a dotenv file; drop --format shell, or print that format into a file only you can read: ${umask('shell')}`,
     ],
-    [['--json'], '--json with --write: --write writes a dotenv file and prints nothing; drop --json'],
-    [['--reveal'], '--reveal with --write: the file always holds the password; drop --reveal'],
+    [['--json'], () => '--json with --write: --write writes a dotenv file and prints nothing; drop --json'],
+    [['--reveal'], () => '--reveal with --write: the file always holds the password; drop --reveal'],
   ])('--write FILE %j', async (flags, message) => {
     const file = path.join(fs.mkdtempSync(path.join(tmp, 'combo-')), '.env');
     const r = await cli(['env', '--write', file, ...flags]);
-    expect(r.stderr).toBe(`ses-smtp: ${message}\n`);
+    expect(r.stderr).toBe(`ses-smtp: ${message()}\n`);
     expect(r.code).toBe(2);
     expect(fs.existsSync(file)).toBe(false);
     expectNoAwsCalls();

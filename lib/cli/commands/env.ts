@@ -20,6 +20,8 @@ export interface EnvOptions {
   readonly force?: boolean;
   /** The AWS CLI profile the kamal lines use. @default "default" */
   readonly awsProfile?: string;
+  /** The CI variable, where it says a CI job runs (set, and not "false"). */
+  readonly ci?: string;
 }
 
 /** The app's settings under the manual guide's variable names (plus the port). */
@@ -219,7 +221,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
   // included (--write writes the dotenv format, with the password).
   if (options.write && options.format !== undefined && format !== 'dotenv')
     throw new UsageError(
-      `--format ${format} with --write: --write writes a dotenv file; drop --format ${format}, or print that format and redirect it (> FILE)`,
+      `--format ${format} with --write: --write writes a dotenv file; drop --format ${format}, or print that format into a file only you can read: (umask 077; ${ctx.rerun('env')} --format ${format} > FILE)`,
     );
   if (ctx.out.json && options.write)
     throw new UsageError('--json with --write: --write writes a dotenv file and prints nothing; drop --json');
@@ -235,6 +237,13 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     throw new UsageError('--reveal with --write: the file always holds the password; drop --reveal');
   if (options.reveal && (format === 'kamal' || format === 'rails'))
     throw new UsageError(`--reveal with --format ${format}: it prints no password to reveal; drop --reveal`);
+  // A CI job's log keeps what a step prints, and GitHub masks only the secrets it was given: in CI
+  // the password goes to stdout only when asked for, for output that goes into a command or file.
+  const printsPassword = !options.write && format !== 'kamal' && format !== 'rails';
+  if (options.ci !== undefined && printsPassword && !ctx.out.interactive && !options.reveal)
+    throw new UsageError(
+      `env with CI=${options.ci}: the job's log would keep the SMTP password it prints; pass --reveal where the output goes into a command or a file (| sh, > FILE), or use --write FILE`,
+    );
   if (options.write) {
     // Checked before anything is read or written: a refusal leaves everything as it was.
     // The file that holds the password (through a symbolic link, the one it points to) is the
