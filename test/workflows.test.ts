@@ -194,6 +194,10 @@ describe('workflow properties', () => {
     });
   });
 
+  /** The AWS session name of a job's run: CloudTrail ties each call to the run and attempt. */
+  const session = (job: Job) =>
+    `ses-smtp-${job.environment?.name.includes('preview') ? 'preview' : 'deploy'}-\${{ github.run_id }}-\${{ github.run_attempt }}`;
+
   test('AWS credentials only through OIDC, from the GitHub environment variable', () => {
     for (const wf of [pr, deploy]) {
       expect(wf.permissions).toEqual({ contents: 'read' });
@@ -205,9 +209,14 @@ describe('workflow properties', () => {
             'role-to-assume': '${{ vars.AWS_ROLE_ARN }}',
             'aws-region': '${{ matrix.region }}',
             // Not configure-aws-credentials' "GitHubActions" for every session: CloudTrail names the run.
-            'role-session-name': `ses-smtp-${job.environment?.name.includes('preview') ? 'preview' : 'deploy'}-\${{ github.run_id }}-\${{ github.run_attempt }}`,
+            'role-session-name': session(job),
           },
         ]);
+        // The CDK CLI names the sessions of the bootstrap roles it assumes (aws-cdk-<user> unless
+        // CDK_ROLE_SESSION_NAME): its cdk step names them as the job's own session.
+        const cdkSteps = job.steps.filter((s) => /npx cdk (diff|deploy)/.test(s.run ?? ''));
+        expect(cdkSteps).toHaveLength(1);
+        expect(cdkSteps[0].env?.CDK_ROLE_SESSION_NAME).toBe(session(job));
         expect(job.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
         expect(job.environment?.name).toMatch(/^\$\{\{ matrix\.(deploy|preview)Environment \}\}$/);
       }
@@ -364,6 +373,10 @@ describe('workflow properties', () => {
     expect(fromFork).toBe('github.event.pull_request.head.repo.full_name == github.repository');
     expect(deploy.jobs.diff).toEqual(diff);
     expect(deploy.jobs.deploy.needs).toEqual(['test', 'diff']);
+    // After every diff, failed or not (a failed one shows red to the reviewer); only after tests that passed.
+    expect((deploy.jobs.deploy as Job & { if?: string }).if).toBe(
+      "${{ !cancelled() && needs.test.result == 'success' }}",
+    );
   });
 
   test('the diff goes into the summary whole, in a fence no backticks in it can close', () => {

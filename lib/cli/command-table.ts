@@ -201,9 +201,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
   env: {
     summary: "print the app's settings (AWS_SES_SMTP_* variables) from the current credentials",
     details: `On a terminal the password is masked (its line commented out) unless --reveal; piped output
-carries the real values, but in CI (CI set) only with --reveal: a job's log keeps what it prints. kamal prints .kamal/secrets lines that fetch the values from Secrets
-Manager at deploy time (no password in the file); docker prints an env-file for docker run
---env-file (values unquoted); rails prints the ActionMailer settings that read the variables.
+carries the real values, except in CI (CI set and not false, or Jenkins', Azure Pipelines',
+CodeBuild's or TeamCity's variable): a job's log keeps what it prints, so there only --reveal
+prints it. kamal prints .kamal/secrets lines that fetch the values from Secrets Manager at deploy
+time (no password in the file); docker prints an env-file for docker run --env-file (values
+unquoted); rails prints the ActionMailer settings that read the variables.
 --write FILE writes a dotenv file with mode 0600 and adds it to .gitignore if git would track it;
 it refuses a file git already tracks (untrack it with git rm --cached FILE) unless --force.
 --json is --format json; --write takes neither --json nor another --format.`,
@@ -232,8 +234,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         write: v.string('write'),
         force: v.flag('force'),
         awsProfile: deps.env.AWS_PROFILE,
-        // As CI services set it (GitHub Actions: "true"); "false" or empty says no CI.
-        ci: deps.env.CI && deps.env.CI !== 'false' ? deps.env.CI : undefined,
+        ci: ciSignal(deps.env),
       }),
   },
   'send-test': {
@@ -435,3 +436,17 @@ first; --yes when not on a terminal.`,
       }),
   },
 };
+
+/** Services that run CI jobs without setting CI, by a variable each sets (as ci-info tells them). */
+const CI_VARIABLES = ['JENKINS_URL', 'TF_BUILD', 'CODEBUILD_BUILD_ARN', 'TEAMCITY_VERSION'] as const;
+
+/**
+ * What says a CI job runs, for `env`'s messages: CI set, as GitHub Actions, GitLab, CircleCI,
+ * Travis, Bitbucket, Buildkite, Drone and Woodpecker set it ("false" or empty says no CI), or the
+ * variable of Jenkins, Azure Pipelines, AWS CodeBuild or TeamCity, which do not set CI.
+ */
+function ciSignal(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.CI && env.CI !== 'false') return `CI=${env.CI}`;
+  const name = CI_VARIABLES.find((variable) => env[variable]);
+  return name && `${name} is set`;
+}

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
+import * as path from 'node:path';
 import { ConfigError, loadConfig, NamedEnvironment, projectConfigPath } from '../config/load';
 import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
@@ -259,7 +260,8 @@ export class CliContext {
     const { config } = this.options;
     return [
       cdkCommand(verb, { stackName: this.stackName }),
-      ...(config !== undefined ? [`-c ${shellWord(`config=${config}`)}`] : []),
+      // Absolute: --config is relative to where this runs, cdk to the project it runs in.
+      ...(config !== undefined ? [`-c ${shellWord(`config=${path.resolve(config)}`)}`] : []),
     ].join(' ');
   }
 

@@ -123,7 +123,8 @@ export interface ApexSpfSettings {
 
 export interface CredentialsSettings {
   /**
-   * Days between automatic rotations of the SMTP credentials (1 to 1000).
+   * Days between automatic rotations of the SMTP credentials (2 to 1000: Secrets Manager may run
+   * two daily rotations minutes apart).
    * @default 90
    */
   readonly rotationDays?: number;

@@ -48,7 +48,8 @@ export interface SmtpCredentialsProps {
    */
   readonly sandboxRecipients?: ses.IEmailIdentity[];
   /**
-   * Time between rotations.
+   * Time between rotations: whole days, 2 to 1000 (Secrets Manager may run two daily rotations
+   * minutes apart).
    * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html
    * @default Duration.days(90)
    */

@@ -331,6 +331,20 @@ describe('usage', () => {
     ]);
   });
 
+  // cdk runs in the project, this command maybe elsewhere: the path the deploy gets is absolute.
+  test('a relative --config goes into the deploy as an absolute path', async () => {
+    cfn.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error('Stack with id SesSmtp-example does not exist'), {
+        name: 'ValidationError',
+        $metadata: {},
+      }),
+    );
+    const r = await run(['env', '--config', 'config/environments.json']);
+    expect(r.stderr).toContain(
+      `deploy it (npx cdk deploy SesSmtp-example -c config=${path.resolve('config/environments.json')}), `,
+    );
+  });
+
   test('another ValidationError of CloudFormation is its answer, not "stack not found"', async () => {
     cfn.on(DescribeStacksCommand).rejects(
       Object.assign(

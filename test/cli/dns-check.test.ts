@@ -116,3 +116,15 @@ describe('Easy DKIM targets per Region', () => {
     expect(r.stdout).toContain('→ make it a CNAME to tokone.dkim.il-central-1.amazonses.com');
   });
 });
+
+// The app reads the file cdk.json names unless told: the deploy the error gives reads this one.
+test('no identity yet: dns says to deploy the stack, with the environments file it was given', async () => {
+  ses
+    .on(GetEmailIdentityCommand)
+    .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException', $metadata: {} }));
+  const config = writeConfig({ region: 'eu-west-1' });
+  const r = await run(['dns', '--config', config, '--resolver', '127.0.0.1']);
+  expect(r.stdout + r.stderr).toContain(
+    `SES has no identity example.com in eu-west-1: deploy the stack (npx cdk deploy SesSmtp-prod -c config=${config})`,
+  );
+});

@@ -86,18 +86,27 @@ describe('docker', () => {
   });
 
   // A CI job's log keeps stdout, and GitHub masks only the secrets it was given.
-  test.each([['true'], ['1'], ['woodpecker']])(
-    'in CI (CI=%s) the password is printed only with --reveal: one line, exit 2, nothing read',
-    async (ci) => {
-      const message = `env with CI=${ci}: the job's log would keep the SMTP password it prints; pass --reveal where the output goes into a command or a file (| sh, > FILE), or use --write FILE`;
-      for (const format of [[], ['--format', 'shell']]) {
-        const r = await cli(['env', ...format], { env: { CI: ci } });
+  test.each([
+    [{ CI: 'true' }, 'CI=true'],
+    [{ CI: '1' }, 'CI=1'],
+    [{ CI: 'woodpecker' }, 'CI=woodpecker'],
+    // Services that do not set CI.
+    [{ JENKINS_URL: 'https://ci.example.com/', BUILD_ID: '7' }, 'JENKINS_URL is set'],
+    [{ TF_BUILD: 'True' }, 'TF_BUILD is set'],
+    [{ CODEBUILD_BUILD_ARN: 'arn:aws:codebuild:eu-west-1:1:build/p:1' }, 'CODEBUILD_BUILD_ARN is set'],
+    [{ TEAMCITY_VERSION: '2025.07' }, 'TEAMCITY_VERSION is set'],
+  ])(
+    'in CI (%j) the password is printed only with --reveal: one line, exit 2, nothing read',
+    async (ci, signal) => {
+      const message = `env in CI (${signal}): the job's log would keep the SMTP password it prints; pass --reveal where the output goes into a command or a file (| sh, > FILE), or use --write FILE`;
+      for (const format of [[], ['--format', 'shell'], ['--format', 'heroku'], ['--format', 'docker']]) {
+        const r = await cli(['env', ...format], { env: ci });
         expect(r).toMatchObject({ code: 2, stdout: '', stderr: `ses-smtp: ${message}\n` });
       }
-      const json = await cli(['env', '--json'], { env: { CI: ci } });
+      const json = await cli(['env', '--json'], { env: ci });
       expect([json.code, JSON.parse(json.stdout)]).toEqual([2, { ok: false, error: message }]);
       expectNoAwsCalls();
-      const revealed = await cli(['env', '--reveal'], { env: { CI: ci } });
+      const revealed = await cli(['env', '--reveal'], { env: ci });
       expect(revealed.code).toBe(0);
       expect(revealed.stdout).toContain(CREDENTIALS.password);
     },

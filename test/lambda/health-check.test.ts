@@ -381,6 +381,23 @@ describe('scheduled health checks', () => {
     ]);
   });
 
+  // doctor gives its own command (with the environments file it read): every fix that deploys takes it.
+  test("a target's deployCommand is what every fix that deploys gives", async () => {
+    const deploy = "npx cdk deploy SesSmtp-prod -c 'config=/my envs/x.json'";
+    target = { ...TARGET, deployCommand: deploy };
+    ses.identities.delete(DOMAIN);
+    ses.configurationSets.delete(SET);
+    await check({}, smtpLoginFromEnv({}));
+    const fixes = warnings().flatMap((w) => (w.problems as { fix?: string }[]).map((p) => p.fix ?? ''));
+    expect(fixes.filter((fix) => fix.includes('npx cdk'))).toEqual([
+      `deploy the stack (${deploy})`,
+      `deploy the stack (${deploy})`,
+      `deploy the stack (${deploy})`,
+      `redeploy the stack (${deploy})`,
+      `deploy the stack again (${deploy}): the HealthChecks construct sets SMTP_HOST and SMTP_PORT`,
+    ]);
+  });
+
   // Until the last rotation the previous key was the current one: every app sent with it.
   test.each([
     [

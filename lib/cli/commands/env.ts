@@ -20,7 +20,7 @@ export interface EnvOptions {
   readonly force?: boolean;
   /** The AWS CLI profile the kamal lines use. @default "default" */
   readonly awsProfile?: string;
-  /** The CI variable, where it says a CI job runs (set, and not "false"). */
+  /** What says a CI job runs ("CI=true", "JENKINS_URL is set"); undefined outside CI. */
   readonly ci?: string;
 }
 
@@ -242,7 +242,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
   const printsPassword = !options.write && format !== 'kamal' && format !== 'rails';
   if (options.ci !== undefined && printsPassword && !ctx.out.interactive && !options.reveal)
     throw new UsageError(
-      `env with CI=${options.ci}: the job's log would keep the SMTP password it prints; pass --reveal where the output goes into a command or a file (| sh, > FILE), or use --write FILE`,
+      `env in CI (${options.ci}): the job's log would keep the SMTP password it prints; pass --reveal where the output goes into a command or a file (| sh, > FILE), or use --write FILE`,
     );
   if (options.write) {
     // Checked before anything is read or written: a refusal leaves everything as it was.
