@@ -302,13 +302,19 @@ describe('usage', () => {
     expectNoAwsCalls();
   });
 
+  /** CloudFormation's answer for a stack that does not exist. */
+  const noStack = (name: string) =>
+    cfn
+      .on(DescribeStacksCommand)
+      .rejects(
+        Object.assign(new Error(`Stack with id ${name} does not exist`), {
+          name: 'ValidationError',
+          $metadata: {},
+        }),
+      );
+
   test('a missing stack is one clear line and exit 2', async () => {
-    cfn.on(DescribeStacksCommand).rejects(
-      Object.assign(new Error('Stack with id SesSmtp-prod does not exist'), {
-        name: 'ValidationError',
-        $metadata: {},
-      }),
-    );
+    noStack('SesSmtp-prod');
     const r = await cli(['env']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
@@ -318,12 +324,7 @@ describe('usage', () => {
 
   // cdk.json names the file, for the app as for the CLI: the deploy needs no -c config= then.
   test('without --config the deploy a fix gives is the stack alone', async () => {
-    cfn.on(DescribeStacksCommand).rejects(
-      Object.assign(new Error('Stack with id SesSmtp-example does not exist'), {
-        name: 'ValidationError',
-        $metadata: {},
-      }),
-    );
+    noStack('SesSmtp-example');
     const r = await run(['env', '--env', 'example']);
     expect([r.code, r.stderr]).toEqual([
       2,
@@ -333,12 +334,7 @@ describe('usage', () => {
 
   // cdk runs in the project, this command maybe elsewhere: the path the deploy gets is absolute.
   test('a relative --config goes into the deploy as an absolute path', async () => {
-    cfn.on(DescribeStacksCommand).rejects(
-      Object.assign(new Error('Stack with id SesSmtp-example does not exist'), {
-        name: 'ValidationError',
-        $metadata: {},
-      }),
-    );
+    noStack('SesSmtp-example');
     const r = await run(['env', '--config', 'config/environments.json']);
     expect(r.stderr).toContain(
       `deploy it (npx cdk deploy SesSmtp-example -c config=${path.resolve('config/environments.json')}), `,
