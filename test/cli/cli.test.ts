@@ -304,14 +304,12 @@ describe('usage', () => {
 
   /** CloudFormation's answer for a stack that does not exist. */
   const noStack = (name: string) =>
-    cfn
-      .on(DescribeStacksCommand)
-      .rejects(
-        Object.assign(new Error(`Stack with id ${name} does not exist`), {
-          name: 'ValidationError',
-          $metadata: {},
-        }),
-      );
+    cfn.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error(`Stack with id ${name} does not exist`), {
+        name: 'ValidationError',
+        $metadata: {},
+      }),
+    );
 
   test('a missing stack is one clear line and exit 2', async () => {
     noStack('SesSmtp-prod');
