@@ -31,7 +31,12 @@ import { SesSmtpSettings } from './config/settings';
 import { bareName, type DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, rotationBlockedAlarmOptions } from './constructs/health-checks';
-import { CLI_OPTIONS_MAX_LENGTH, OperatorAlarms, stackCliOptions } from './constructs/operator-alarms';
+import {
+  CLI_OPTIONS_MAX_LENGTH,
+  cliOptionsProblem,
+  OperatorAlarms,
+  stackCliOptions,
+} from './constructs/operator-alarms';
 import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
@@ -87,6 +92,11 @@ const SettingsSchema = EnvironmentSchema.omit({
       CLI_OPTIONS_MAX_LENGTH,
       `at most ${CLI_OPTIONS_MAX_LENGTH} characters (alarm descriptions that give them are limited to 1024)`,
     )
+    .superRefine((options, ctx) => {
+      const problem = cliOptionsProblem(options);
+      if (problem !== undefined)
+        ctx.addIssue({ code: 'custom', message: `the CLI's options as "--name VALUE" pairs: ${problem}` });
+    })
     .optional(),
 });
 

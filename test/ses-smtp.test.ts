@@ -566,6 +566,13 @@ describe('SesSmtp', () => {
     expect(errorOf({ ...PROPS, ...change })).toContain(message);
   });
 
+  // The alarm texts give them to a paged operator: the CLI must take them as printed.
+  test('cliOptions the CLI would refuse are one line at synth', () => {
+    expect(errorOf({ ...PROPS, cliOptions: '--stack Mail --region eu-west-1 --profile prod' })).toBe(
+      `SesSmtp props: field "cliOptions": got "--stack Mail --region eu-west-1 --profile prod", expected the CLI's options as "--name VALUE" pairs: "--profile" is not a CLI option that takes a value (--env, --config, --region, --stack, --secret-id, --identity, --smtp-host, --smtp-port, --smtp-ca, --smtp-timeout, --resolver)`,
+    );
+  });
+
   test("an app's field left undefined (an EnvironmentConfig spread without it) is not set", () => {
     expect(
       errorOf({ ...PROPS, account: undefined, region: undefined, terminationProtection: undefined }),

@@ -3,7 +3,13 @@ import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
-import { ConfigError, loadConfig, NamedEnvironment, projectConfigPath } from '../config/load';
+import {
+  ConfigError,
+  DEFAULT_CONFIG_PATH,
+  loadConfig,
+  NamedEnvironment,
+  projectConfigPath,
+} from '../config/load';
 import type { EnvironmentConfig } from '../config/types';
 import { smtpEndpoint } from '../config/smtp-regions';
 import { cdkCommand, cliOptions, sesSmtpCommand, stackName } from '../stack-name';
@@ -106,6 +112,11 @@ export class CliContext {
   private readonly settings?: EnvironmentConfig;
   /** Where the environments file was looked for. */
   private readonly configPath: string;
+  /**
+   * What is wrong with cdk.json's context "config" (not a path): in an app of your own that key
+   * may be another tool's, so it counts only where the environments file does.
+   */
+  private readonly configProblem?: string;
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
   private readonly smtpEndpoint: SmtpEndpoint;
   /** The stack's outputs by SesSmtp's names, the constructs they show and its status, read once. */
@@ -131,7 +142,10 @@ export class CliContext {
       ...(given.identity !== undefined && { identity: checkDomainName('--identity', given.identity) }),
     };
     this.options = options;
-    this.configPath = options.config ?? defaultConfigPath();
+    const { path: configPath, problem } =
+      options.config !== undefined ? { path: options.config, problem: undefined } : defaultConfigPath();
+    this.configPath = configPath;
+    this.configProblem = problem;
     const environments = this.readEnvironments();
     if (options.region !== undefined) checkRegion('--region', options.region);
     if (stack?.region !== undefined) checkRegion(`the Region of --stack ${given.stack}`, stack.region);
@@ -199,6 +213,11 @@ export class CliContext {
    */
   private readEnvironments(): NamedEnvironment[] | undefined {
     const { options, configPath } = this;
+    // A stack of your own needs no file: cdk.json's "config" may then be another tool's.
+    if (this.configProblem !== undefined) {
+      if (options.stack === undefined || options.env !== undefined) throw new UsageError(this.configProblem);
+      return undefined;
+    }
     if (options.config === undefined && !fs.existsSync(configPath)) {
       if (options.env !== undefined) {
         throw new UsageError(
@@ -486,12 +505,15 @@ export function sesSmtpOutputs(outputs: Record<string, string>): {
   };
 }
 
-/** The file cdk.json names, or the default; a mistake in cdk.json is the user's: one line, exit 2. */
-function defaultConfigPath(): string {
+/**
+ * The file cdk.json names, or the default; with what is wrong with cdk.json's "config" (the
+ * user's to fix, one line and exit 2, where the file is needed) and then the default.
+ */
+function defaultConfigPath(): { path: string; problem?: string } {
   try {
-    return projectConfigPath();
+    return { path: projectConfigPath() };
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) return { path: DEFAULT_CONFIG_PATH, problem: e.message };
     throw e;
   }
 }

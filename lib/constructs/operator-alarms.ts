@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
+import { GLOBAL_OPTIONS } from '../cli/command-table';
 import { cliOptions } from '../stack-name';
 import { addressIds } from './address-ids';
 import { allowServiceToPublish, allowServiceToUseKey, fromSource, fromSourceArn } from './service-access';
@@ -25,13 +26,50 @@ export function stackCliOptions(scope: IConstruct): string {
  */
 export const CLI_OPTIONS_MAX_LENGTH = 160;
 
-/** `options`, if they fit alarm texts: throws when longer than CLI_OPTIONS_MAX_LENGTH. */
+/** The CLI's options that take a value, as `--name`: what `cliOptions` may give. */
+const VALUE_OPTIONS: readonly string[] = GLOBAL_OPTIONS.filter((o) => o.type === 'string').map(
+  (o) => `--${o.name}`,
+);
+
+/** A word a shell reads as itself: as it is (shellWord's safe characters), or in single quotes. */
+const SHELL_WORD = /^(?:[A-Za-z0-9_.,:/+=@%-]+|'[^']*')$/;
+
+/**
+ * What is wrong with `options` as the `ses-smtp` options the texts give an operator, who pastes
+ * them after a command into a shell; undefined when nothing is. They must be `--name VALUE` pairs
+ * of the CLI's own options (the CLI refuses one it does not know), each value a word the shell
+ * reads as itself.
+ */
+export function cliOptionsProblem(options: string): string | undefined {
+  // oxlint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(options))
+    return `${JSON.stringify(options)} holds a line break, a tab or another control character`;
+  const words: string[] = options.match(/'[^']*'|\S+/g) ?? [];
+  const bad = words.find((w) => !SHELL_WORD.test(w));
+  if (bad !== undefined)
+    return `${JSON.stringify(bad)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
+  for (let i = 0; i < words.length; i += 2) {
+    const [flag, value] = [words[i], words[i + 1]];
+    if (!VALUE_OPTIONS.includes(flag))
+      return `${JSON.stringify(flag)} is not a CLI option that takes a value (${VALUE_OPTIONS.join(', ')})`;
+    if (value === undefined || value.startsWith('-')) return `${flag} has no value`;
+    if (words.indexOf(flag) !== i) return `${flag} is given twice`;
+  }
+  return words.length === 0 ? 'no option given' : undefined;
+}
+
+/** `options`, if they fit alarm texts and the CLI: throws otherwise. */
 export function checkCliOptions(options: string): string {
   if (options.length > CLI_OPTIONS_MAX_LENGTH) {
     throw new Error(
       `cliOptions must be at most ${CLI_OPTIONS_MAX_LENGTH} characters (alarm descriptions are limited to 1024), got ${options.length}: ${options.slice(0, 40)}...`,
     );
   }
+  const problem = cliOptionsProblem(options);
+  if (problem !== undefined)
+    throw new Error(
+      `cliOptions must be the CLI's options as "--name VALUE" pairs: ${problem}; got: ${options}`,
+    );
   return options;
 }
 

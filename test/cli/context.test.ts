@@ -75,6 +75,18 @@ test('without --config: the environments file cdk.json names in the working dire
     expect((thrown as Error).message).toBe(
       'cdk.json: context "config": got 5, expected the path of the environments file, like "config/environments.json"',
     );
+    // In an app of your own "config" may be another tool's: a stack of your own needs no file.
+    fs.writeFileSync(
+      path.join(project, 'cdk.json'),
+      JSON.stringify({ context: { config: { stage: 'prod' } } }),
+    );
+    const own = new CliContext({ stack: 'Mail', region: 'eu-west-1' }, out());
+    expect([own.environmentName, own.stackName, own.region]).toEqual([undefined, 'Mail', 'eu-west-1']);
+    // With --env, or without --stack, the file is what it would read: the mistake is said.
+    for (const options of [{ stack: 'Mail', region: 'eu-west-1', env: 'prod' }, { region: 'eu-west-1' }])
+      expect(() => new CliContext(options, out())).toThrow(
+        'cdk.json: context "config": got {"stage":"prod"}, expected the path of the environments file',
+      );
   } finally {
     process.chdir(home);
   }

@@ -172,6 +172,35 @@ describe('HealthChecks', () => {
     );
   });
 
+  // An operator pastes them after a command: the CLI must take them, and the shell leave them be.
+  test.each([
+    ['--stack Mail --region eu-west-1 --profile prod', '"--profile" is not a CLI option that takes a value'],
+    ['--stack Mail --json', '"--json" is not a CLI option that takes a value'],
+    ['--stack', '--stack has no value'],
+    ['--stack --region eu-west-1', '--stack has no value'],
+    ['--env a --env b', '--env is given twice'],
+    ['--stack $(id)', '"$(id)" is not a word a shell reads as itself'],
+    ['--config my envs.json', '"envs.json" is not a CLI option that takes a value'],
+    [
+      '--stack Mail\n--region eu-west-1',
+      '"--stack Mail\\n--region eu-west-1" holds a line break, a tab or another control character',
+    ],
+    ['prod', '"prod" is not a CLI option that takes a value'],
+  ])('cliOptions %j are refused: %s', (cliOptions, problem) => {
+    expect(() => build({ cliOptions })).toThrow(
+      `cliOptions must be the CLI's options as "--name VALUE" pairs: ${problem}`,
+    );
+  });
+
+  test.each([
+    ['--env prod'],
+    ["--config 'my envs/prod.json' --env prod"],
+    ['--stack Mail --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:s'],
+    ['--stack  Mail   --region eu-west-1'],
+  ])('cliOptions %j are taken', (cliOptions) => {
+    expect(() => build({ cliOptions })).not.toThrow();
+  });
+
   // Lambda refuses more than 4 KB of environment variables, and says so only at deploy; the
   // target carries the apex TXT values and DMARC URIs the DNS check compares.
   /** Apex settings with `values` verification records of about 95 characters each. */
