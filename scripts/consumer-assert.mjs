@@ -7,7 +7,8 @@
  *   synth APP_DIR CDK_LIB        the consumer's cdk.out: SesSmtp, the cross-stack grant, the ECS
  *                                secrets, prebuilt assets, no cycle, cdk-nag clean, one aws-cdk-lib
  *   same-templates DIR_A DIR_B   two synths of the same app produced the same templates
- *   cli APP_DIR                  the installed `ses-smtp` bin: --version, --help, a user error
+ *   cli APP_DIR                  the installed `ses-smtp` bin: --version, --help, a user error;
+ *                                the package's import, which loads no cdk-nag
  *   probe APP_DIR                a synth with one violating resource added fails on cdk-nag
  *
  * Each failure prints one line naming what was expected and exits 1.
@@ -234,6 +235,19 @@ function cli(appDir) {
   );
   const help = run('--help');
   check(help.status === 0 && /Usage: ses-smtp/.test(help.stdout), 'ses-smtp --help prints the usage');
+  // An app that only uses the constructs loads no cdk-nag (buildApp loads it when it runs).
+  const loaded = spawnSync(
+    process.execPath,
+    [
+      '-e',
+      "require('ses-smtp-cdk'); console.log(Object.keys(require.cache).filter((f) => /[\\\\/]cdk-nag[\\\\/]/.test(f)).length)",
+    ],
+    { cwd: appDir, encoding: 'utf8' },
+  );
+  check(
+    loaded.status === 0 && loaded.stdout.trim() === '0',
+    `require('ses-smtp-cdk') loads no cdk-nag module (loaded: ${loaded.stdout.trim() || loaded.stderr.trim()})`,
+  );
   const bad = run('env', '--format', 'xml');
   check(
     bad.status === 2 && bad.stderr.trim().split('\n').length === 1 && !/\n\s+at /.test(bad.stderr),
