@@ -174,7 +174,7 @@ export class CliContext {
       const region = options.region ?? stack?.region ?? fromSecretArn;
       if (region === undefined) {
         throw new UsageError(
-          `--region is missing: without an environments file (${this.configPath} not found) pass --region REGION, the Region of the stack (or --config PATH)`,
+          `--region is missing: without an environments file (${this.noFile}) pass --region REGION, the Region of the stack (or --config PATH)`,
         );
       }
       this.region = region;
@@ -252,8 +252,15 @@ export class CliContext {
     return this.environment().config;
   }
 
+  /** Why no environments file was read, for messages: not found, or cdk.json's "config" is no path. */
+  private get noFile(): string {
+    return this.configProblem === undefined
+      ? `${this.configPath} not found`
+      : `cdk.json names none: ${this.configProblem}`;
+  }
+
   private needsFile(): string {
-    return `${this.command.name} reads the environment's settings from the environments file: ${this.configPath} not found; run it where that file is, or pass --config PATH`;
+    return `${this.command.name} reads the environment's settings from the environments file: ${this.noFile}; run it where that file is, or pass --config PATH`;
   }
 
   /**
@@ -358,7 +365,7 @@ export class CliContext {
     const flagName = flagOf(name);
     if (this.stackName === undefined) {
       throw new UsageError(
-        `${flagName} is missing: without an environments file (${this.configPath} not found) pass ${flagName} ${RESOURCES[name].value}, or --stack NAME to read it from the stack's outputs`,
+        `${flagName} is missing: without an environments file (${this.noFile}) pass ${flagName} ${RESOURCES[name].value}, or --stack NAME to read it from the stack's outputs`,
       );
     }
     return this.stackOutput(RESOURCES[name].output, {
@@ -513,7 +520,9 @@ function defaultConfigPath(): { path: string; problem?: string } {
   try {
     return { path: projectConfigPath() };
   } catch (e) {
-    if (e instanceof ConfigError) return { path: DEFAULT_CONFIG_PATH, problem: e.message };
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    // A cdk.json that is not JSON is a mistake whatever reads it.
+    if (/^\S*cdk\.json: not JSON \(/.test(e.message)) throw new UsageError(e.message);
+    return { path: DEFAULT_CONFIG_PATH, problem: e.message };
   }
 }

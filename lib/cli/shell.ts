@@ -6,6 +6,9 @@
 /** `value` in single quotes, for a POSIX shell: a quote inside as '\''. */
 export const singleQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
-/** A word the shell, and Ruby's shellsplit in Kamal, read as itself: as it is, or in single quotes. */
+/**
+ * A word the shell, and Ruby's shellsplit in Kamal, read as itself: as it is, or in single quotes
+ * (also one that starts with "=", which zsh expands to a command's path).
+ */
 export const shellWord = (value: string) =>
-  /^[A-Za-z0-9_.,:/+=@%-]+$/.test(value) ? value : singleQuote(value);
+  /^[A-Za-z0-9_.,:/+@%-][A-Za-z0-9_.,:/+=@%-]*$/.test(value) ? value : singleQuote(value);

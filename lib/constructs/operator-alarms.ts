@@ -31,29 +31,48 @@ const VALUE_OPTIONS: readonly string[] = GLOBAL_OPTIONS.filter((o) => o.type ===
   (o) => `--${o.name}`,
 );
 
-/** A word a shell reads as itself: as it is (shellWord's safe characters), or in single quotes. */
-const SHELL_WORD = /^(?:[A-Za-z0-9_.,:/+=@%-]+|'[^']*')$/;
+/**
+ * A word a shell reads as itself: as it is (shellWord's safe characters; not a leading "=", which
+ * zsh expands to a command's path), or in single quotes.
+ */
+const SHELL_WORD = /^(?:[A-Za-z0-9_.,:/+@%-][A-Za-z0-9_.,:/+=@%-]*|'[^']*')$/;
+
+/** A token's encoding in a string (`${Token[AWS.Region.11]}`): a word of its own once resolved. */
+const TOKEN_IN_STRING = /\$\{Token\[[^\]]*\]\}/g;
 
 /**
  * What is wrong with `options` as the `ses-smtp` options the texts give an operator, who pastes
- * them after a command into a shell; undefined when nothing is. They must be `--name VALUE` pairs
- * of the CLI's own options (the CLI refuses one it does not know), each value a word the shell
- * reads as itself.
+ * them after a command into a shell; undefined when nothing is. They must be `--name VALUE` (or
+ * `--name=VALUE`) pairs of the CLI's own options (the CLI refuses one it does not know), each
+ * value a word the shell reads as itself. A token (a Region known only at deploy) counts as such
+ * a word.
  */
 export function cliOptionsProblem(options: string): string | undefined {
   // oxlint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(options))
     return `${JSON.stringify(options)} holds a line break, a tab or another control character`;
-  const words: string[] = options.match(/'[^']*'|\S+/g) ?? [];
-  const bad = words.find((w) => !SHELL_WORD.test(w));
+  // As the shell splits: quoted and unquoted pieces that touch are one word.
+  const words: string[] = options.replace(TOKEN_IN_STRING, 'TOKEN').match(/(?:'[^']*'|[^\s'])+/g) ?? [];
+  const bad = words.find((w) => !SHELL_WORD.test(w) && !/^--[a-z-]+=/.test(w));
   if (bad !== undefined)
     return `${JSON.stringify(bad)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
-  for (let i = 0; i < words.length; i += 2) {
-    const [flag, value] = [words[i], words[i + 1]];
+  const seen = new Set<string>();
+  for (let i = 0; i < words.length; i++) {
+    const equals = words[i].indexOf('=');
+    const [flag, value] =
+      words[i].startsWith('--') && equals > 0
+        ? [words[i].slice(0, equals), words[i].slice(equals + 1)]
+        : [words[i], words[++i]];
     if (!VALUE_OPTIONS.includes(flag))
       return `${JSON.stringify(flag)} is not a CLI option that takes a value (${VALUE_OPTIONS.join(', ')})`;
-    if (value === undefined || value.startsWith('-')) return `${flag} has no value`;
-    if (words.indexOf(flag) !== i) return `${flag} is given twice`;
+    if (value === undefined || value === '') return `${flag} has no value`;
+    if (!SHELL_WORD.test(value))
+      return `${JSON.stringify(value)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
+    // What the CLI gets: the value without its quotes.
+    const given = value.replace(/^'(.*)'$/, '$1');
+    if (given === '' || given.startsWith('-')) return `${flag} has no value`;
+    if (seen.has(flag)) return `${flag} is given twice`;
+    seen.add(flag);
   }
   return words.length === 0 ? 'no option given' : undefined;
 }

@@ -82,6 +82,22 @@ test('without --config: the environments file cdk.json names in the working dire
     );
     const own = new CliContext({ stack: 'Mail', region: 'eu-west-1' }, out());
     expect([own.environmentName, own.stackName, own.region]).toEqual([undefined, 'Mail', 'eu-west-1']);
+    // Where the file is then missed, the message says why there is none (not "not found").
+    const noPath =
+      'cdk.json names none: cdk.json: context "config": got {"stage":"prod"}, expected the path of the environments file';
+    expect(() => new CliContext({ stack: 'Mail' }, out())).toThrow(
+      `--region is missing: without an environments file (${noPath}`,
+    );
+    expect(() => own.environment()).toThrow(`from the environments file: ${noPath}`);
+    // A cdk.json that is not JSON is a mistake whatever reads it, --stack or not.
+    fs.writeFileSync(path.join(project, 'cdk.json'), '{"context":{');
+    expect(() => new CliContext({ stack: 'Mail', region: 'eu-west-1' }, out())).toThrow(
+      /^cdk\.json: not JSON \(.*\): fix its syntax$/,
+    );
+    fs.writeFileSync(
+      path.join(project, 'cdk.json'),
+      JSON.stringify({ context: { config: { stage: 'prod' } } }),
+    );
     // With --env, or without --stack, the file is what it would read: the mistake is said.
     for (const options of [{ stack: 'Mail', region: 'eu-west-1', env: 'prod' }, { region: 'eu-west-1' }])
       expect(() => new CliContext(options, out())).toThrow(

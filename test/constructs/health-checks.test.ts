@@ -1,4 +1,4 @@
-import { App, Duration, Stack, Stage } from 'aws-cdk-lib';
+import { App, Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -186,6 +186,13 @@ describe('HealthChecks', () => {
       '"--stack Mail\\n--region eu-west-1" holds a line break, a tab or another control character',
     ],
     ['prod', '"prod" is not a CLI option that takes a value'],
+    // What the shell makes of it, not what it looks like.
+    ["--stack 'Mail'--region eu-west-1", `"'Mail'--region" is not a word a shell reads as itself`],
+    ["--env ''", '--env has no value'],
+    ["--stack '-Mail' --region eu-west-1", '--stack has no value'],
+    ['--config =envs.json', '"=envs.json" is not a word a shell reads as itself'],
+    ['--config=', '--config has no value'],
+    ['--config=x --config y', '--config is given twice'],
   ])('cliOptions %j are refused: %s', (cliOptions, problem) => {
     expect(() => build({ cliOptions })).toThrow(
       `cliOptions must be the CLI's options as "--name VALUE" pairs: ${problem}`,
@@ -197,8 +204,20 @@ describe('HealthChecks', () => {
     ["--config 'my envs/prod.json' --env prod"],
     ['--stack Mail --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:s'],
     ['--stack  Mail   --region eu-west-1'],
+    // The CLI's parser takes --name=VALUE too.
+    ["--config='my envs/prod.json' --env=prod"],
   ])('cliOptions %j are taken', (cliOptions) => {
     expect(() => build({ cliOptions })).not.toThrow();
+  });
+
+  // A stack whose Region is known only at deploy: its name and Region are tokens until then.
+  test('cliOptions with tokens are taken (each is one word once resolved)', () => {
+    const options = `--stack ${Aws.STACK_NAME} --region ${Aws.REGION}`;
+    expect(() => build({ env: {}, cliOptions: options })).not.toThrow();
+    expect(() => rotationBlockedAlarmOptions('prod', options)).not.toThrow();
+    expect(() => rotationBlockedAlarmOptions('prod', `--profile ${Aws.REGION}`)).toThrow(
+      '"--profile" is not a CLI option that takes a value',
+    );
   });
 
   // Lambda refuses more than 4 KB of environment variables, and says so only at deploy; the
