@@ -2,6 +2,7 @@ import * as cdk from 'aws-cdk-lib';
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as CdkNag from 'cdk-nag';
+import { ciSignal } from './ci';
 import { deployAccessPlan } from './config/github';
 import { ConfigError, configPathValue, loadConfig } from './config/load';
 import { DeployAccessStack } from './deploy-access-stack';
@@ -55,9 +56,10 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
   const configPath = configPathValue(app.node.tryGetContext('config'), 'context "config"');
   const only = app.node.tryGetContext('env') as string | undefined;
   const nag = contextSwitch(app, 'nag', true);
-  if (!nag && env.CI && env.CI !== 'false') {
+  const ci = ciSignal(env);
+  if (!nag && ci) {
     throw new ConfigError([
-      `context "nag": got false with CI=${env.CI}; cdk-nag always runs in CI: remove -c nag=false`,
+      `context "nag": got false with ${ci}; cdk-nag always runs in CI: remove -c nag=false`,
     ]);
   }
   const validate = contextSwitch(app, 'validate', false);

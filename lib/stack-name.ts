@@ -18,21 +18,20 @@ export function cliOptions(
     : `--stack ${target.stackName} --region ${target.region}`;
 }
 
+/** A stack as the commands name it: by its name, or by its construct path where that differs. */
+export interface StackRef {
+  readonly stackName: string;
+  readonly stackPath?: string;
+}
+
 /**
  * `npx cdk deploy` (or `import`) for a stack. The CDK CLI selects a stack by its construct path in
  * the app, not by its name: `new Stack(app, 'MailStack', { stackName: 'Mail' })` is `MailStack`,
  * and in a Stage `Stage/MailStack`. An environment's stack has its name as its id.
  */
-export function cdkCommand(
-  verb: 'deploy' | 'import',
-  target: { readonly stackName: string; readonly stackPath?: string },
-): string {
+export function cdkCommand(verb: 'deploy' | 'import', target: StackRef): string {
   return `npx cdk ${verb} ${shellWord(target.stackPath ?? target.stackName)}`;
 }
-
-/** `npx cdk deploy` for a stack, as `cdkCommand` says. */
-export const deployCommand = (target: { readonly stackName: string; readonly stackPath?: string }) =>
-  cdkCommand('deploy', target);
 
 /** The command line `ses-smtp <command> <options>`, as the texts print it (no options: none). */
 export function sesSmtpCommand(command: string, options?: string): string {

@@ -306,10 +306,15 @@ describe('switches', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  test.each([['true'], ['1']])('-c nag=false is refused with CI=%s', (ci) => {
+  test.each([
+    [{ CI: 'true' }, 'CI=true'],
+    [{ CI: '1' }, 'CI=1'],
+    // CI services that do not set CI: the same rule as the CLI's env (lib/ci.ts).
+    [{ JENKINS_URL: 'https://ci.example.com/' }, 'JENKINS_URL is set'],
+  ])('-c nag=false is refused in CI (%j)', (env, signal) => {
     const app = appWith({ nag: 'false' });
-    expect(() => buildApp(app, { CI: ci })).toThrow(
-      `context "nag": got false with CI=${ci}; cdk-nag always runs in CI: remove -c nag=false`,
+    expect(() => buildApp(app, env)).toThrow(
+      `context "nag": got false with ${signal}; cdk-nag always runs in CI: remove -c nag=false`,
     );
     expect(app.node.children).toHaveLength(0);
   });

@@ -26,7 +26,7 @@ import {
   reportAuthorizationRecord,
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
-import { cliOptions, deployCommand, sesSmtpCommand } from '../../lib/stack-name';
+import { cdkCommand, cliOptions, sesSmtpCommand } from '../../lib/stack-name';
 import { isTransientAwsError } from './aws-errors';
 import * as catalog from './check-catalog';
 import {
@@ -123,7 +123,7 @@ export interface HealthTarget {
   };
 }
 
-const deployCommandOf = (target: HealthTarget) => target.deployCommand ?? deployCommand(target);
+const deployCommandOf = (target: HealthTarget) => target.deployCommand ?? cdkCommand('deploy', target);
 
 /** The scheduled SMTP login: where to, and how (the health-check function's; doctor logs in itself). */
 export interface SmtpLoginClient {

@@ -13,6 +13,7 @@ import {
   TIMEOUT_EXPECTS,
   timeoutSeconds,
 } from './option-checks';
+import { ciSignal } from '../ci';
 import { OptionSpec, OptionValues } from './options';
 
 /** What a command gets besides its context and options. */
@@ -436,17 +437,3 @@ first; --yes when not on a terminal.`,
       }),
   },
 };
-
-/** Services that run CI jobs without setting CI, by a variable each sets (as ci-info tells them). */
-const CI_VARIABLES = ['JENKINS_URL', 'TF_BUILD', 'CODEBUILD_BUILD_ARN', 'TEAMCITY_VERSION'] as const;
-
-/**
- * What says a CI job runs, for `env`'s messages: CI set, as GitHub Actions, GitLab, CircleCI,
- * Travis, Bitbucket, Buildkite, Drone and Woodpecker set it ("false" or empty says no CI), or the
- * variable of Jenkins, Azure Pipelines, AWS CodeBuild or TeamCity, which do not set CI.
- */
-function ciSignal(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.CI && env.CI !== 'false') return `CI=${env.CI}`;
-  const name = CI_VARIABLES.find((variable) => env[variable]);
-  return name && `${name} is set`;
-}
