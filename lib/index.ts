@@ -10,7 +10,7 @@ export * from './app';
 export { DeployAccessStack, GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST } from './deploy-access-stack';
 export type { DeployAccessStackProps } from './deploy-access-stack';
 export { deployAccessPlan, gitHubEnvironmentsOf } from './config/github';
-export type { AccountAccess, GitHubEnvironmentAccess } from './config/github';
+export type { AccessKind, AccountAccess, GitHubEnvironmentAccess } from './config/github';
 // The settings' types, not the zod schemas: the declarations stay free of zod's (see config/types.ts).
 export type {
   AlarmLevelsConfig,

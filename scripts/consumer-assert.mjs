@@ -10,11 +10,14 @@
  *   cli APP_DIR                  the installed `ses-smtp` bin: --version, --help, a user error;
  *                                the package's import, which loads no cdk-nag
  *   probe APP_DIR                a synth with one violating resource added fails on cdk-nag
+ *   api APP_DIR                  every type the installed declarations name in the package's
+ *                                exports is itself exported (a consumer can write it down)
  *
  * Each failure prints one line naming what was expected and exits 1.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -255,6 +258,59 @@ function cli(appDir) {
   );
 }
 
+/**
+ * The installed declarations, read by the consumer's TypeScript: each type named in the public
+ * part of an export (its signature, properties, heritage; not private members or bodies) that is
+ * declared inside the package must be exported too. Otherwise a consumer sees the type in hovers
+ * and errors but cannot import it to annotate a variable of its own.
+ */
+function api(app) {
+  const require = createRequire(path.join(app, 'package.json'));
+  const ts = require('typescript');
+  const pkg = path.join(app, 'node_modules', 'ses-smtp-cdk');
+  const entry = path.join(pkg, 'dist', 'lib', 'index.d.ts');
+  // The package's declarations alone (noResolve): aws-cdk-lib's would add 10 s and no answer.
+  const files = fs
+    .readdirSync(path.join(pkg, 'dist'), { recursive: true })
+    .filter((f) => f.endsWith('.d.ts'))
+    .map((f) => path.join(pkg, 'dist', f));
+  const program = ts.createProgram(files, { noEmit: true, noResolve: true, types: [] });
+  const checker = program.getTypeChecker();
+  const real = (s) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+  const exports = checker
+    .getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)))
+    .map(real);
+  const exported = new Set(exports);
+  const ours = (s) => s.declarations?.some((d) => d.getSourceFile().fileName.startsWith(`${pkg}${path.sep}`));
+  const unexported = new Map();
+  const visit = (node, owner) => {
+    if (ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessor(node)) {
+      const hidden = ts.SyntaxKind.PrivateKeyword;
+      if (node.modifiers?.some((m) => m.kind === hidden)) return;
+    }
+    if (ts.isBlock(node)) return;
+    const name = ts.isTypeReferenceNode(node)
+      ? node.typeName
+      : ts.isExpressionWithTypeArguments(node)
+        ? node.expression
+        : ts.isTypeQueryNode(node)
+          ? node.exprName
+          : undefined;
+    const symbol = name && checker.getSymbolAtLocation(name);
+    if (symbol) {
+      const target = real(symbol);
+      if (!(target.flags & ts.SymbolFlags.TypeParameter) && ours(target) && !exported.has(target))
+        unexported.set(target.name, owner);
+    }
+    ts.forEachChild(node, (child) => visit(child, owner));
+  };
+  for (const symbol of exports)
+    for (const declaration of symbol.declarations ?? []) visit(declaration, symbol.name);
+  check(exports.length > 0, `the package exports names (${exports.length})`);
+  const found = [...unexported].map(([type, owner]) => `${type} (in ${owner})`);
+  check(found.length === 0, `every type the exports name is exported (not: ${found.join(', ') || 'none'})`);
+}
+
 switch (command) {
   case 'tarball':
     tarball(args[0]);
@@ -271,9 +327,12 @@ switch (command) {
   case 'probe':
     probe(args[0]);
     break;
+  case 'api':
+    api(args[0]);
+    break;
   default:
     console.error(
-      'usage: consumer-assert.mjs tarball FILE | synth APP_DIR CDK_LIB | same-templates A B | cli APP_DIR',
+      'usage: consumer-assert.mjs tarball FILE | synth APP_DIR CDK_LIB | same-templates A B | cli APP_DIR | probe APP_DIR | api APP_DIR',
     );
     process.exit(2);
 }

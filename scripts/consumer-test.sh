@@ -68,6 +68,7 @@ npx tsc
 npx cdk synth --quiet -a "node bin/consumer.js" -o cdk.out.js
 node "$root/scripts/consumer-assert.mjs" same-templates "$app/cdk.out" "$app/cdk.out.js"
 node "$root/scripts/consumer-assert.mjs" probe "$app"
+node "$root/scripts/consumer-assert.mjs" api "$app"
 
 echo "== the CLI from the installed package"
 node "$root/scripts/consumer-assert.mjs" cli "$app"

@@ -20,6 +20,9 @@ export const QUOTA_METRICS = {
   peakSendRatePercent: 'PeakSendRatePercent',
 } as const;
 
+/** The name of a quota figure (`HealthChecks.metricQuota`). */
+export type QuotaMetricName = (typeof QUOTA_METRICS)[keyof typeof QUOTA_METRICS];
+
 /**
  * One point per finished run of the scheduled checks, 1. Dimensions Environment, Run ("all" or
  * "quota"): what tells whether each schedule still runs (the daily run publishes every check,

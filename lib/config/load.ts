@@ -365,7 +365,7 @@ function accountAlarmWarnings(
 }
 
 /** Fields of an environment that the app around the SesSmtp construct sets, not the construct. */
-type AppOnlyFields = 'account' | 'region' | 'terminationProtection' | 'github';
+export type AppOnlyFields = 'account' | 'region' | 'terminationProtection' | 'github';
 
 /** A value that breaks a rule: where it is, what it was, and what the rule allows. */
 export interface Problem {

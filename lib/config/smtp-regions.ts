@@ -19,7 +19,8 @@
 /** The Easy DKIM zone of most Regions. */
 export const DEFAULT_EASY_DKIM_DOMAIN = 'dkim.amazonses.com';
 
-interface SesRegion {
+/** What SES offers in one Region. */
+export interface SesRegion {
   /** SES offers its SMTP interface (email-smtp.<region>.amazonaws.com) here. */
   readonly smtp: boolean;
   /** The zone Easy DKIM CNAMEs point to, when it is not dkim.amazonses.com. */

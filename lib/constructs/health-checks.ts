@@ -21,12 +21,16 @@ import {
   ROTATION_BLOCKED_METRIC,
   RUN_METRIC,
   UNDETERMINED_METRIC,
+  type QuotaMetricName,
 } from '../../lambda/shared/health-metrics';
 import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { alarmCliOptions, checkCliOptions } from './operator-alarms';
 import { acknowledgeNagFinding } from './nag';
+
+// The quota figures' names, for metricQuota.
+export { QUOTA_METRICS, type QuotaMetricName } from '../../lambda/shared/health-metrics';
 
 /** Warning and critical levels, in percent. */
 export interface PercentLevels {
@@ -458,10 +462,7 @@ export class HealthChecks extends Construct {
   }
 
   /** A quota figure the function publishes (see QUOTA_METRICS). */
-  public metricQuota(
-    metricName: (typeof QUOTA_METRICS)[keyof typeof QUOTA_METRICS],
-    props: cloudwatch.MetricOptions = {},
-  ): cloudwatch.Metric {
+  public metricQuota(metricName: QuotaMetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.healthMetric(metricName, {}, 'Maximum', props);
   }
 
