@@ -113,8 +113,21 @@ describe('workflow properties', () => {
 
   test('the two workflows: pull requests and main', () => {
     expect(FILES.sort()).toEqual(['deploy.yml', 'pull-request.yml']);
-    expect(Object.keys(pr.on)).toEqual(['pull_request']);
+    expect(pr.on).toEqual({
+      pull_request: { branches: ['main'] },
+      // A merge queue waits for the required check `npm test` on its group's commit.
+      merge_group: { types: ['checks_requested'], branches: ['main'] },
+    });
     expect(deploy.on.push).toEqual({ branches: ['main'], 'paths-ignore': ['**/*.md'] });
+  });
+
+  test("a pull request's new push cancels its older run; merge queue entries never cancel each other", () => {
+    // A queue entry has no pull request number: by ref (gh-readonly-queue/main/pr-N-SHA), not one
+    // group "pull-request-" where each entry would cancel the one before it.
+    expect(pr.concurrency).toEqual({
+      group: 'pull-request-${{ github.event.pull_request.number || github.ref }}',
+      'cancel-in-progress': true,
+    });
   });
 
   // Node.js 24: the functions' Lambda runtime, and a version the CDK supports (its support for 20
@@ -370,7 +383,9 @@ describe('workflow properties', () => {
   test('a deploy run previews every environment as a pull request does, before any deploy starts', () => {
     // The pull request's diff job, but for the fork check (a push has no pull request).
     const { if: fromFork, ...diff } = pr.jobs.diff as Job & { if?: string };
-    expect(fromFork).toBe('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(fromFork).toBe(
+      "github.event_name == 'pull_request' && github.event.pull_request.head.repo.full_name == github.repository",
+    );
     expect(deploy.jobs.diff).toEqual(diff);
     expect(deploy.jobs.deploy.needs).toEqual(['test', 'diff']);
     // After every diff, failed or not (a failed one shows red to the reviewer); only after tests that passed.
