@@ -571,6 +571,10 @@ describe('SesSmtp', () => {
     expect(errorOf({ ...PROPS, cliOptions: '--stack Mail --region eu-west-1 --profile prod' })).toBe(
       `SesSmtp props: field "cliOptions": got "--stack Mail --region eu-west-1 --profile prod", expected the CLI's options as "--name VALUE" pairs: "--profile" is not a CLI option that takes a value (--env, --config, --region, --stack, --secret-id, --identity, --smtp-host, --smtp-port, --smtp-ca, --smtp-timeout, --resolver)`,
     );
+    // A value the CLI refuses too, with the CLI's own words.
+    expect(errorOf({ ...PROPS, cliOptions: '--stack Mail --region eu-west' })).toBe(
+      `SesSmtp props: field "cliOptions": got "--stack Mail --region eu-west", expected the CLI's options as "--name VALUE" pairs: --region: got "eu-west", expected an AWS Region name like "eu-west-1" or "us-gov-west-1" (area, direction, number)`,
+    );
   });
 
   test("an app's field left undefined (an EnvironmentConfig spread without it) is not set", () => {

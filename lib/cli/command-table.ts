@@ -67,7 +67,7 @@ const configurationSet: OptionSpec = {
   placeholder: 'NAME',
   expects: 'the name of an SES configuration set',
   description: 'the configuration set, instead of the stack output ConfigurationSetName',
-  check: async (v) => (await validate()).checkConfigurationSetName('--configuration-set', v),
+  check: (v) => validate().checkConfigurationSetName('--configuration-set', v),
 };
 const timeout: OptionSpec = {
   name: 'timeout',
@@ -84,8 +84,12 @@ function seconds(values: OptionValues): number | undefined {
   return text === undefined ? undefined : timeoutSeconds(text);
 }
 
-/** The name checks, loaded when a value is given (they load the config schema; --help does not). */
-const validate = () => import('./validate.js');
+/**
+ * The name checks, loaded when a value is given (they load the config schema; --help does not).
+ * Synchronous: the constructs run the global options' checks on `cliOptions` at synth.
+ */
+// oxlint-disable-next-line typescript/no-require-imports
+const validate = () => require('./validate') as typeof import('./validate');
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   {
@@ -108,7 +112,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     expects: 'an AWS Region name like "eu-west-1"',
     description: "the stack's Region, instead of the environment's (required without an environments file)",
-    check: async (v) => (await validate()).checkRegion('--region', v),
+    check: (v) => validate().checkRegion('--region', v),
   },
   {
     name: 'stack',
@@ -117,7 +121,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     expects: 'a CloudFormation stack name',
     defaultText: 'SesSmtp-<env>',
     description: 'stack to read outputs from',
-    check: async (v) => (await validate()).checkStackName('--stack', v),
+    check: (v) => validate().checkStackName('--stack', v),
   },
   {
     name: 'secret-id',
@@ -132,7 +136,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     placeholder: 'DOMAIN',
     expects: 'the domain of the SES identity, like "example.com"',
     description: 'the SES identity, instead of the stack output',
-    check: async (v) => (await validate()).checkDomainName('--identity', v),
+    check: (v) => validate().checkDomainName('--identity', v),
   },
   {
     name: 'smtp-host',
@@ -140,7 +144,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     placeholder: 'HOST',
     expects: 'a host name or an IP address',
     description: 'SMTP endpoint (VPC endpoint, proxy, test server)',
-    check: async (v) => (await validate()).checkHost('--smtp-host', v),
+    check: (v) => validate().checkHost('--smtp-host', v),
   },
   {
     name: 'smtp-port',
@@ -247,7 +251,7 @@ it refuses a file git already tracks (untrack it with git rm --cached FILE) unle
         placeholder: 'ADDRESS',
         expects: "the recipient's email address",
         description: "the recipient's address (required)",
-        check: async (v) => (await validate()).checkEmailAddress('--to', v),
+        check: (v) => validate().checkEmailAddress('--to', v),
       },
       {
         name: 'subject',
@@ -326,7 +330,7 @@ the way; once the stack exists it says so and exits 0 (doctor checks a deployed 
         placeholder: 'EMAIL',
         expects: 'an email address',
         description: 'another address AWS writes to (up to 4)',
-        check: async (v) => (await validate()).checkEmailAddress('--contact', v),
+        check: (v) => validate().checkEmailAddress('--contact', v),
       },
       yes,
     ],
@@ -390,7 +394,7 @@ deletes the older one): aws iam update-access-key --user-name USER --access-key-
         placeholder: 'NAME',
         expects: 'the name of an IAM user',
         description: 'the SMTP IAM user, instead of the stack output SmtpUserName',
-        check: async (v) => (await validate()).checkIamUserName('--user-name', v),
+        check: (v) => validate().checkIamUserName('--user-name', v),
       },
       timeout,
       yes,
@@ -418,7 +422,7 @@ first; --yes when not on a terminal.`,
         placeholder: 'NAME',
         expects: 'the name of a CloudWatch alarm',
         description: "the alarm to fire, instead of one of the stack's",
-        check: async (v) => (await validate()).checkAlarmName('--alarm', v),
+        check: (v) => validate().checkAlarmName('--alarm', v),
       },
       {
         ...timeout,

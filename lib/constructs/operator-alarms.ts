@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
 import { GLOBAL_OPTIONS } from '../cli/command-table';
+import { UsageError } from '../cli/errors';
 import { cliOptions } from '../stack-name';
 import { addressIds } from './address-ids';
 import { allowServiceToPublish, allowServiceToUseKey, fromSource, fromSourceArn } from './service-access';
@@ -40,6 +41,9 @@ const SHELL_WORD = /^(?:[A-Za-z0-9_.,:/+@%-][A-Za-z0-9_.,:/+=@%-]*|'[^']*')$/;
 /** A token's encoding in a string (`${Token[AWS.Region.11]}`): a word of its own once resolved. */
 const TOKEN_IN_STRING = /\$\{Token\[[^\]]*\]\}/g;
 
+/** What a token becomes while the words are read: a shell word, whose value is unknown until deploy. */
+const TOKEN_MARK = '%TOKEN%';
+
 /**
  * What is wrong with `options` as the `ses-smtp` options the texts give an operator, who pastes
  * them after a command into a shell; undefined when nothing is. They must be `--name VALUE` (or
@@ -52,7 +56,7 @@ export function cliOptionsProblem(options: string): string | undefined {
   if (/[\x00-\x1f\x7f]/.test(options))
     return `${JSON.stringify(options)} holds a line break, a tab or another control character`;
   // As the shell splits: quoted and unquoted pieces that touch are one word.
-  const words: string[] = options.replace(TOKEN_IN_STRING, 'TOKEN').match(/(?:'[^']*'|[^\s'])+/g) ?? [];
+  const words: string[] = options.replace(TOKEN_IN_STRING, TOKEN_MARK).match(/(?:'[^']*'|[^\s'])+/g) ?? [];
   const bad = words.find((w) => !SHELL_WORD.test(w) && !/^--[a-z-]+=/.test(w));
   if (bad !== undefined)
     return `${JSON.stringify(bad)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
@@ -73,8 +77,23 @@ export function cliOptionsProblem(options: string): string | undefined {
     if (given === '' || given.startsWith('-')) return `${flag} has no value`;
     if (seen.has(flag)) return `${flag} is given twice`;
     seen.add(flag);
+    // The CLI's own check of the value (a Region name, a stack name, a domain...), as it would
+    // refuse it when the alarm's command runs; a value with a token is known only at deploy.
+    const problem = given.includes(TOKEN_MARK) ? undefined : valueProblem(flag, given);
+    if (problem !== undefined) return problem;
   }
   return words.length === 0 ? 'no option given' : undefined;
+}
+
+/** The CLI's refusal of `value` for the global option `flag` (`--region`), if it refuses it. */
+function valueProblem(flag: string, value: string): string | undefined {
+  try {
+    GLOBAL_OPTIONS.find((o) => `--${o.name}` === flag)?.check?.(value);
+    return undefined;
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
 }
 
 /** `options`, if they fit alarm texts and the CLI: throws otherwise. */

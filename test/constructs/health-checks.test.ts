@@ -193,6 +193,17 @@ describe('HealthChecks', () => {
     ['--config =envs.json', '"=envs.json" is not a word a shell reads as itself'],
     ['--config=', '--config has no value'],
     ['--config=x --config y', '--config is given twice'],
+    // A value the CLI's own check refuses (each option's check runs as the CLI runs it).
+    ['--stack Mail --region eu-west', '--region: got "eu-west", expected an AWS Region name'],
+    ['--stack 1Mail', '--stack: got "1Mail", expected a CloudFormation stack name'],
+    ['--identity=exa..mple.com', '--identity: got "exa..mple.com", expected a domain name'],
+    [
+      '--smtp-host https://mail.example.com',
+      '--smtp-host: got "https://mail.example.com", expected a host name',
+    ],
+    ['--smtp-port 0', '--smtp-port: got "0", expected a TCP port number'],
+    ['--smtp-timeout 10s', '--smtp-timeout: got "10s", expected'],
+    ["--resolver '1.1.1.1 53'", '--resolver: got "1.1.1.1 53", expected IP[:PORT]'],
   ])('cliOptions %j are refused: %s', (cliOptions, problem) => {
     expect(() => build({ cliOptions })).toThrow(
       `cliOptions must be the CLI's options as "--name VALUE" pairs: ${problem}`,
@@ -206,6 +217,12 @@ describe('HealthChecks', () => {
     ['--stack  Mail   --region eu-west-1'],
     // The CLI's parser takes --name=VALUE too.
     ["--config='my envs/prod.json' --env=prod"],
+    // Values as the CLI takes them: a stack's ARN, an IDN, an IPv6 resolver.
+    [
+      '--stack arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/SesSmtp-prod/0a1b-2c3d --region us-gov-west-1',
+    ],
+    ["--identity 'bücher.example' --smtp-host vpce-0a1b.email-smtp.eu-west-1.vpce.amazonaws.com"],
+    ["--resolver '[::1]:53' --smtp-port 2587 --smtp-timeout 30.5"],
   ])('cliOptions %j are taken', (cliOptions) => {
     expect(() => build({ cliOptions })).not.toThrow();
   });
@@ -262,7 +279,9 @@ describe('HealthChecks', () => {
         }
       }
     };
-    const atLongest = fits(`--stack Test --region ${'x'.repeat(14)}`);
+    const longest = 'ap-southeast-5';
+    expect(longest).toHaveLength(14);
+    const atLongest = fits(`--stack Test --region ${longest}`);
     expect(atLongest).toBeGreaterThan(28);
     expect(fits()).toBe(atLongest);
   });
