@@ -608,7 +608,7 @@ export class HealthChecks extends Construct {
     if (accountWide) this.addQuotaAlarms(props, quotaPercent, sendRatePercent, leaked);
 
     this.alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }), {
-      alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): its checks did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
+      alarmDescription: `The SES SMTP health-check function failed (crash, timeout or bad settings; environment ${env}): the checks after the failure and the run's RunFinished point did not publish. Read its log (${this.function.logGroup.logGroupName}); a settings error names the field.`,
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

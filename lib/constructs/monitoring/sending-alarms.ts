@@ -206,7 +206,7 @@ export class SendingAlarms extends Construct {
         'FeedbackHandlerErrorsAlarm',
         feedback.metricHandlerErrors(),
         `The bounce/complaint handler failed whole invocations (crash or timeout, environment ${environmentName}); messages are retried and then dead-lettered. ` +
-          `Read its logs; if SES throttles, the retries catch up on their own.`,
+          `Read its logs. A failed suppression call (SES throttling included) retries only its own message and does not count here.`,
       ),
     );
     const retry =
