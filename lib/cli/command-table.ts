@@ -8,6 +8,7 @@ import {
   resolverAddress,
   SMTP_PORT_EXPECTS,
   SMTP_TIMEOUT,
+  smtpCaPem,
   smtpPort,
   smtpTimeoutSeconds,
   TIMEOUT_EXPECTS,
@@ -161,6 +162,8 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     placeholder: 'FILE',
     expects: 'the path of a PEM file',
     description: 'PEM of a CA to trust for SMTP TLS (TLS-inspecting proxies)',
+    check: smtpCaPem,
+    localFile: true,
   },
   {
     name: 'smtp-timeout',

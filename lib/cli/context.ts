@@ -1,4 +1,3 @@
-import { X509Certificate } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import * as fs from 'node:fs';
 import { isIP } from 'node:net';
@@ -15,8 +14,8 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { cdkCommand, cliOptions, sesSmtpCommand, stackName } from '../stack-name';
 import { IMPLICIT_TLS_PORTS, type SmtpEndpoint } from '../../lambda/shared/smtp-login';
 import { quoted } from '../config/syntax';
-import { UsageError } from './errors';
-import { resolverAddress, smtpPort, smtpTimeoutSeconds } from './option-checks';
+import { CheckFailed, UsageError } from './errors';
+import { resolverAddress, smtpCaPem, smtpPort, smtpTimeoutSeconds } from './option-checks';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
 import { shellWord } from './shell';
@@ -340,8 +339,14 @@ export class CliContext {
         this.client(CloudFormationClient).send(new DescribeStacksCommand({ StackName: id })),
       )
       .then((r) => {
+        // AWS answers a missing stack with a ValidationError, never without a list: an answer
+        // without one came from something else (a proxy's page), and "deploy it" would mislead.
+        if (!Array.isArray(r.Stacks))
+          throw new CheckFailed(
+            `the answer to DescribeStacks for ${quoted(id)} holds no stack list: it did not come from CloudFormation (check the network, proxy settings and any AWS_ENDPOINT_URL_* variable)`,
+          );
         // The stack of that name or id only: DescribeStacks without a name lists every stack.
-        const found = r.Stacks?.find((s) => s.StackName === id || s.StackId === id);
+        const found = r.Stacks.find((s) => s.StackName === id || s.StackId === id);
         // Asked for by id, DescribeStacks also returns a deleted stack: that is no stack.
         if (!found || found.StackStatus === 'DELETE_COMPLETE') return undefined;
         return {
@@ -432,47 +437,13 @@ export class CliContext {
   }
 }
 
-/**
- * Node's TLS ignores what in `ca` is not a PEM certificate: a DER file, an empty one or a key
- * would leave the CA untrusted, and the TLS failure would then advise the very flag given.
- */
-function checkPemCertificates(file: string, text: string): void {
-  // OpenSSL's "TRUSTED CERTIFICATE" (-addtrust) and the older "X509 CERTIFICATE" too: Node takes both.
-  const blocks =
-    text.match(/-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----[\s\S]*?-----END \1CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) {
-    throw new UsageError(
-      `--smtp-ca: ${JSON.stringify(file)} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block); pass the CA's certificate in PEM form (openssl x509 -inform der -in FILE -out ca.pem converts a DER one)`,
-    );
-  }
-  blocks.forEach((block, i) => {
-    try {
-      new X509Certificate(block);
-    } catch {
-      throw new UsageError(
-        `--smtp-ca: certificate ${i + 1} of ${blocks.length} in ${JSON.stringify(file)} is not a valid PEM certificate; pass the CA's certificate as the CA or proxy vendor gives it`,
-      );
-    }
-  });
-}
-
 /** The SMTP endpoint of the options (--smtp-*), in `region` unless --smtp-host; a UsageError for a bad one. */
 function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
   const host =
     options.smtpHost === undefined ? smtpEndpoint(region) : checkHost('--smtp-host', options.smtpHost);
   const port = smtpPort(options.smtpPort ?? '587');
   const timeoutSeconds = smtpTimeoutSeconds(options.smtpTimeout ?? '10');
-  let ca: string | undefined;
-  if (options.smtpCa !== undefined) {
-    try {
-      ca = fs.readFileSync(options.smtpCa, 'utf8');
-    } catch {
-      throw new UsageError(
-        `--smtp-ca: cannot read ${JSON.stringify(options.smtpCa)}; pass a PEM file of the CA to trust`,
-      );
-    }
-    checkPemCertificates(options.smtpCa, ca);
-  }
+  const ca = options.smtpCa === undefined ? undefined : smtpCaPem(options.smtpCa);
   return {
     host,
     port,

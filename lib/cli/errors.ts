@@ -33,6 +33,8 @@ interface AwsLikeError {
   readonly code?: string;
   /** The host a network error names (Node's getaddrinfo errors). */
   readonly hostname?: string;
+  /** What `new URL` could not parse (ERR_INVALID_URL). */
+  readonly input?: string;
   readonly $fault?: 'client' | 'server';
   readonly $retryable?: { throttling?: boolean };
   readonly $metadata?: { httpStatusCode?: number; requestId?: string };
@@ -121,6 +123,13 @@ export function describeError(
     return {
       exit: EXIT.usage,
       message: `AWS does not accept these credentials (${name}: ${text}): check AWS_PROFILE or the exported keys`,
+    };
+  }
+  // The CLI checks every URL it is given: one the SDK cannot parse is an endpoint it was set.
+  if (e.code === 'ERR_INVALID_URL') {
+    return {
+      exit: EXIT.usage,
+      message: `the AWS endpoint URL ${JSON.stringify(String(e.input ?? ''))} is not a URL: fix or unset the variable that sets it (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>), or the profile's endpoint_url`,
     };
   }
   // Checked before AWS's answers: the SDK adds $metadata (attempts) to errors that never reached AWS too.

@@ -30,16 +30,31 @@ export function processDeps(): MainDeps {
     streams: { stdout: process.stdout, stderr: process.stderr },
     env: process.env,
     interactive: process.stdin.isTTY === true,
-    ask: async (question) => {
-      const readline = await import('node:readline/promises');
-      const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-      try {
-        return /^y(es)?$/i.test((await rl.question(question)).trim());
-      } finally {
-        rl.close();
-      }
-    },
+    ask: terminalQuestion(process.stdin, process.stderr),
     version: () => packageVersion(process.argv[1]),
+  };
+}
+
+/**
+ * A yes/no question on a terminal: true for "y" or "yes". Ctrl+C or Ctrl+D is a no (readline
+ * rejects the question then): the command says "not confirmed", as for "n", not that it failed.
+ */
+export function terminalQuestion(
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): (question: string) => Promise<boolean> {
+  return async (question) => {
+    const readline = await import('node:readline/promises');
+    const rl = readline.createInterface({ input, output });
+    try {
+      return /^y(es)?$/i.test((await rl.question(question)).trim());
+    } catch (e) {
+      if ((e as Error).name !== 'AbortError') throw e;
+      output.write('\n'); // the next line starts after the "^C" the terminal echoed
+      return false;
+    } finally {
+      rl.close();
+    }
   };
 }
 
@@ -150,7 +165,8 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
   if (!command) {
     if (!name.startsWith('-')) return refuse(unknown(name));
     // An option before the command ("ses-smtp --json doctor"): show the line in the right order.
-    const at = argv.findIndex((arg) => lookup(arg));
+    // The command is the first word that is no option's value ("--env env doctor": doctor).
+    const at = commandIndex(argv);
     return refuse(
       at < 0
         ? `${JSON.stringify(name)} is an option, and options go after the command: ses-smtp <command> [options]; commands: ${Object.keys(COMMANDS).join(', ')}`
@@ -216,4 +232,20 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     if (failure.unexpected && deps.env.SES_SMTP_DEBUG) deps.streams.stderr.write(`${(e as Error).stack}\n`);
     return failure.exit;
   }
+}
+
+/** Every option that takes a value, of any command: the word after it is that value. */
+const VALUE_OPTIONS = new Set(
+  [...GLOBAL_OPTIONS, ...Object.values(COMMANDS).flatMap((c) => c.options)]
+    .filter((o) => o.type === 'string')
+    .map((o) => `--${o.name}`),
+);
+
+/** Where the command is in `argv` given with options before it; -1 when no word is one. */
+function commandIndex(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    if (VALUE_OPTIONS.has(argv[i])) i++;
+    else if (!argv[i].startsWith('-')) return Object.hasOwn(COMMANDS, argv[i]) ? i : -1;
+  }
+  return -1;
 }

@@ -5,6 +5,8 @@
  * something else (a missing --region) is wrong too. Loads nothing but node:net and the options;
  * the name checks of validate.ts (which loads the config schema) are imported when a value comes.
  */
+import { X509Certificate } from 'node:crypto';
+import * as fs from 'node:fs';
 import { isIP } from 'node:net';
 import { UsageError } from './errors';
 import { decimalNumber } from './options';
@@ -62,4 +64,42 @@ export function resolverAddress(spec: string): { ip: string; port: number } {
     throw new UsageError(`--resolver: got ${JSON.stringify(spec)}, expected ${RESOLVER_EXPECTS}`);
   }
   return { ip, port };
+}
+
+/**
+ * Node's TLS ignores what in `ca` is not a PEM certificate: a DER file, an empty one or a key
+ * would leave the CA untrusted, and the TLS failure would then advise the very flag given.
+ */
+function checkPemCertificates(file: string, text: string): void {
+  // OpenSSL's "TRUSTED CERTIFICATE" (-addtrust) and the older "X509 CERTIFICATE" too: Node takes both.
+  const blocks =
+    text.match(/-----BEGIN (TRUSTED |X509 )?CERTIFICATE-----[\s\S]*?-----END \1CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) {
+    throw new UsageError(
+      `--smtp-ca: ${JSON.stringify(file)} holds no PEM certificate (a "-----BEGIN CERTIFICATE-----" block); pass the CA's certificate in PEM form (openssl x509 -inform der -in FILE -out ca.pem converts a DER one)`,
+    );
+  }
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new UsageError(
+        `--smtp-ca: certificate ${i + 1} of ${blocks.length} in ${JSON.stringify(file)} is not a valid PEM certificate; pass the CA's certificate as the CA or proxy vendor gives it`,
+      );
+    }
+  });
+}
+
+/** --smtp-ca's file, read: its PEM text, with at least one certificate and none broken. */
+export function smtpCaPem(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(
+      `--smtp-ca: cannot read ${JSON.stringify(file)}; pass a PEM file of the CA to trust`,
+    );
+  }
+  checkPemCertificates(file, text);
+  return text;
 }

@@ -32,6 +32,11 @@ export interface OptionSpec {
    * given before the command reads the environments file or AWS.
    */
   readonly check?: (value: string) => unknown;
+  /**
+   * The value names a file on the machine the CLI runs on, which `check` reads: a check of the
+   * options elsewhere (`cliOptions`, at synth) leaves it to the CLI.
+   */
+  readonly localFile?: boolean;
 }
 
 /** Parsed values, typed by the accessor used. */

@@ -27,7 +27,8 @@ export class Output {
   ) {
     this.json = options.json;
     this.interactive = streams.stdout.isTTY === true;
-    const allowed = !options.noColour && options.env.NO_COLOR === undefined && options.env.TERM !== 'dumb';
+    // NO_COLOR counts when present and not empty (no-color.org).
+    const allowed = !options.noColour && !options.env.NO_COLOR && options.env.TERM !== 'dumb';
     this.colour = this.interactive && allowed;
     this.stderrColour = streams.stderr.isTTY === true && allowed;
   }

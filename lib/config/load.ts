@@ -20,7 +20,7 @@ import type { ConfigFile, EnvironmentConfig, ParsedConfigFile, ParsedEnvironment
 import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
-import { duplicateKeys, escapeInvisible, maskUrlPassword, spfLookupCount } from './syntax';
+import { duplicateKeys, escapeInvisible, maskUrlPassword, shownPath, spfLookupCount } from './syntax';
 import { isSpfRecord } from '../../lambda/shared/auth-records';
 
 export { spfLookupCount };
@@ -125,8 +125,13 @@ export function loadConfig(
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     const why = READ_PROBLEMS[code] ?? code;
+    // The file is there: creating it is no fix.
+    const fix =
+      code === 'EACCES' || code === 'EPERM'
+        ? `let this user read it (ls -l shows its owner and mode) or pass ${pathOption}`
+        : `create it (see README "Configuration") or pass ${pathOption}`;
     throw new ConfigError([
-      `${path || '(empty path)'}: cannot read the environments file${why && ` (${why})`}; create it (see README "Configuration") or pass ${pathOption}`,
+      `${path ? shownPath(path) : '(empty path)'}: cannot read the environments file${why && ` (${why})`}; ${fix}`,
     ]);
   }
   let text: string;
@@ -136,21 +141,23 @@ export function loadConfig(
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new ConfigError([
-      `${path}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
+      `${shownPath(path)}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
     ]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([`${path}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`]);
+    throw new ConfigError([
+      `${shownPath(path)}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`,
+    ]);
   }
   const duplicates = duplicateKeys(text);
   if (duplicates.length) {
     throw new ConfigError(
       duplicates.map((d) =>
         line(
-          path,
+          shownPath(path),
           [...d.path, d.key],
           d.key,
           'each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one',
@@ -159,11 +166,11 @@ export function loadConfig(
       ),
     );
   }
-  const { file, warnings } = parseConfigFile(raw, path);
+  const { file, warnings } = parseConfigFile(raw, shownPath(path));
   const names = Object.keys(file.environments);
   if (only !== undefined && !names.includes(only)) {
     throw new ConfigError([
-      `${path}: got -c env=${JSON.stringify(only)}, expected one of the environments in the file: ${names.join(', ')}`,
+      `${shownPath(path)}: got -c env=${JSON.stringify(only)}, expected one of the environments in the file: ${names.join(', ')}`,
     ]);
   }
   return {
@@ -739,6 +746,9 @@ function formatPath(path: PropertyKey[]): string {
 }
 
 function formatValue(value: unknown): string {
+  // JSON.parse reads 1e400 as Infinity, which JSON.stringify would show as null.
+  if (typeof value === 'number' && !Number.isFinite(value))
+    return Number.isNaN(value) ? 'NaN' : `${value} (a number beyond 1.8e308, more than JSON parsers hold)`;
   let json: string | undefined;
   try {
     // A URL's password (a refused webhookUrl) is not repeated in an error line.

@@ -88,11 +88,23 @@ const HTTP_PASSWORD_IN_TEXT_RE = new RegExp(`(^|[^A-Za-z0-9+.-])${HTTP_PASSWORD}
 const URL_PASSWORD_IN_TEXT_RE = /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\\/?#@:]*:)[^\\/?#]*@/g;
 
 /**
+ * What a user meant as a password but a browser reads otherwise: "user:" after the scheme, then
+ * a "/", "?" or "#" before an "@" in the same word (`https://hook:pa/ss@app.example.com`, a
+ * generated password with a "/"; no valid URL). Up to the word's last "@": a URL with an "@" in
+ * its path and a port (`https://h.example.com:8443/u/@me`) loses its port and path in the line.
+ */
+const MEANT_PASSWORD_IN_TEXT_RE = /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]*[^\s\\/?#@:]*:)[^\s/?#@]*[/?#]\S*@/g;
+
+/**
  * `text` with the password of every URL in it shown as "***": http(s) ones as URL_PASSWORD_RE
- * reads them (a value it refuses is never shown with its password), then those of other schemes.
+ * reads them (a value it refuses is never shown with its password), then those of other schemes,
+ * then what a user meant as one (MEANT_PASSWORD_IN_TEXT_RE).
  */
 export function maskUrlPassword(text: string): string {
-  return text.replace(HTTP_PASSWORD_IN_TEXT_RE, '$1$2***@').replace(URL_PASSWORD_IN_TEXT_RE, '$1***@');
+  return text
+    .replace(HTTP_PASSWORD_IN_TEXT_RE, '$1$2***@')
+    .replace(URL_PASSWORD_IN_TEXT_RE, '$1***@')
+    .replace(MEANT_PASSWORD_IN_TEXT_RE, '$1***@');
 }
 
 /**
@@ -487,6 +499,15 @@ export function escapeInvisible(text: string): string {
 /** `value` in double quotes as JSON has it, each invisible character shown (escapeInvisible). */
 export function quoted(value: string): string {
   return escapeInvisible(JSON.stringify(value));
+}
+
+/**
+ * A path in a message: as written, unless it holds a control character (a line break would split
+ * the one line; an escape sequence would reach the terminal) or an invisible one: then quoted.
+ */
+export function shownPath(path: string): string {
+  // oxlint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f-\x9f]/.test(path) || invisibleCharacter(path) ? quoted(path) : path;
 }
 
 // --- AWS Regions --------------------------------------------------------------------------------

@@ -88,7 +88,8 @@ export function cliOptionsProblem(options: string): string | undefined {
 /** The CLI's refusal of `value` for the global option `flag` (`--region`), if it refuses it. */
 function valueProblem(flag: string, value: string): string | undefined {
   try {
-    GLOBAL_OPTIONS.find((o) => `--${o.name}` === flag)?.check?.(value);
+    const spec = GLOBAL_OPTIONS.find((o) => `--${o.name}` === flag);
+    if (!spec?.localFile) spec?.check?.(value);
     return undefined;
   } catch (e) {
     if (e instanceof UsageError) return e.message;

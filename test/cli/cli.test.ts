@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   DescribeTrailsCommand,
@@ -28,7 +29,7 @@ import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-l
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../../lib/cli/commands/env';
-import { packageVersion } from '../../lib/cli/main';
+import { packageVersion, terminalQuestion } from '../../lib/cli/main';
 import { shellWord } from '../../lib/cli/shell';
 import { testCertificate } from '../support/certificate';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
@@ -339,6 +340,16 @@ describe('usage', () => {
     );
   });
 
+  // A proxy's login page, answered with 200, parses into an answer without its list.
+  test('an answer that holds no stack list is not "stack not found": one line, exit 1', async () => {
+    cfn.on(DescribeStacksCommand).resolves({ $metadata: { httpStatusCode: 200 } });
+    const r = await cli(['env']);
+    expect([r.code, r.stderr]).toEqual([
+      1,
+      'ses-smtp: the answer to DescribeStacks for "SesSmtp-prod" holds no stack list: it did not come from CloudFormation (check the network, proxy settings and any AWS_ENDPOINT_URL_* variable)\n',
+    ]);
+  });
+
   test('another ValidationError of CloudFormation is its answer, not "stack not found"', async () => {
     cfn.on(DescribeStacksCommand).rejects(
       Object.assign(
@@ -430,6 +441,9 @@ describe('usage', () => {
     ],
     [['--version', 'extra'], '--version takes no argument; got "extra"'],
     [['--json', 'doctor'], 'options go after the command: ses-smtp doctor --json'],
+    // A value that is also a command's name is the option's value: the command comes after it.
+    [['--env', 'env', 'doctor'], 'options go after the command: ses-smtp doctor --env env'],
+    [['--env=env', 'doctor'], 'options go after the command: ses-smtp doctor --env=env'],
     [
       ['--env', 'prod', '--subject', "it's a test", 'send-test', '--to', 'dev@example.org'],
       "options go after the command: ses-smtp send-test --env prod --subject 'it'\\''s a test' --to dev@example.org",
@@ -1208,9 +1222,10 @@ describe('doctor', () => {
     expect((await doctor()).stdout).not.toContain('\x1b[');
     expect((await doctor([], { tty: true })).stdout).toContain('\x1b[32m✓\x1b[0m');
     expect((await doctor(['--no-color'], { tty: true })).stdout).not.toContain('\x1b[');
-    // https://no-color.org (any value, even empty), and a terminal that says it has none.
-    for (const env of [{ NO_COLOR: '' }, { NO_COLOR: '1' }, { TERM: 'dumb' }])
+    // https://no-color.org: present and not empty (any value, "0" too); a terminal that has none.
+    for (const env of [{ NO_COLOR: '1' }, { NO_COLOR: '0' }, { TERM: 'dumb' }])
       expect((await doctor([], { tty: true, env })).stdout).not.toContain('\x1b[');
+    expect((await doctor([], { tty: true, env: { NO_COLOR: '' } })).stdout).toContain('\x1b[32m✓\x1b[0m');
   });
 
   test('"535 Authentication Credentials Invalid": SMTP password vs access key, and the Region', async () => {
@@ -1809,19 +1824,19 @@ describe('request-production-access', () => {
     });
   });
 
-  test('--website-url takes the scheme in any letter case (RFC 3986 §3.1), a contact a non-ASCII domain', async () => {
+  test('--website-url takes the scheme in any letter case (RFC 3986 §3.1) and an "@" in its path, a contact a non-ASCII domain', async () => {
     const r = await cli([
       'request-production-access',
       '--yes',
       '--website-url',
-      'HTTPS://Shop.example.com/',
+      'HTTPS://Shop.example.com/@shop?from=a@b',
       '--contact',
       'ops@bücher.example',
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(ses.commandCalls(PutAccountDetailsCommand)[0].args[0].input).toMatchObject({
-      WebsiteURL: 'HTTPS://Shop.example.com/',
+      WebsiteURL: 'HTTPS://Shop.example.com/@shop?from=a@b',
       AdditionalContactEmailAddresses: ['ops@xn--bcher-kva.example'],
     });
   });
@@ -1909,6 +1924,16 @@ describe('request-production-access', () => {
   test.each<[string[], RegExp]>([
     [['--mail-type', 'bulk'], /--mail-type: got "bulk", expected one of: TRANSACTIONAL, MARKETING/],
     [['--website-url', 'example.com'], /--website-url: got "example.com", expected an http\(s\):\/\/ URL/],
+    // Sent to AWS's reviewers: no credentials, and the line does not repeat the password.
+    [
+      ['--website-url', 'https://admin:S3cr3t@www.example.com/'],
+      /^ses-smtp: --website-url: got "https:\/\/admin:\*\*\*@www\.example\.com\/", expected the URL of your public site, without a user name or password \(SES sends it to AWS's reviewers\)\n$/,
+    ],
+    [
+      ['--website-url', 'https://admin@www.example.com/'],
+      /--website-url: got "https:\/\/admin@www\.example\.com\/", expected the URL of your public site, without a user name or password/,
+    ],
+    [['--website-url', 'https://admin:S3cr3t@ www.example.com/'], /got "https:\/\/admin:\*\*\*@ www/],
     [['--contact', 'ops'], /--contact: got "ops", expected an email address/],
     [
       ['--contact', 'ops..team@example.com'],
@@ -2037,5 +2062,40 @@ describe('rotate', () => {
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
       `ses-smtp: a rotation of ${SECRET_ARN} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up on its first attempt an hour after its key was made (the rotation function's log says why), and Secrets Manager takes a new one then; the current credentials still work`,
     );
+  });
+});
+
+// The prompts of revoke, pause, test-alarm and request-production-access, on a terminal.
+describe('a confirmation question', () => {
+  /** The answer to `typed` on a terminal, and what the terminal shows. */
+  async function answer(typed: string) {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let shown = '';
+    output.on('data', (chunk: Buffer) => (shown += chunk.toString()));
+    Object.assign(input, { isTTY: true }); // readline reads keys (Ctrl+C) only on a terminal
+    Object.assign(output, { isTTY: true, columns: 80 });
+    const asked = terminalQuestion(input, output)('Revoke? [y/N] ');
+    input.write(typed);
+    return { confirmed: await asked, shown };
+  }
+
+  test.each([
+    ['y\r', true],
+    ['YES\r', true],
+    ['n\r', false],
+    ['\r', false],
+  ])('%j: confirmed %s', async (typed, confirmed) => {
+    expect((await answer(typed)).confirmed).toBe(confirmed);
+  });
+
+  // readline rejects the question on these keys: a no, as "n", not the command's failure.
+  test.each([
+    ['Ctrl+C', '\x03'],
+    ['Ctrl+D', '\x04'],
+  ])('%s is a no, and the next line starts on a line of its own', async (_key, typed) => {
+    const { confirmed, shown } = await answer(typed);
+    expect(confirmed).toBe(false);
+    expect(shown).toMatch(/\n$/);
   });
 });

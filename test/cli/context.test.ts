@@ -439,6 +439,10 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       '--smtp-port: got "x", expected a TCP port number from 1 to 65535',
     ],
     [
+      ['send-test', '--to', 'a@example.org', '--smtp-ca', '/nonexistent/ca.pem'],
+      '--smtp-ca: cannot read "/nonexistent/ca.pem"; pass a PEM file of the CA to trust',
+    ],
+    [
       ['doctor', '--smtp-timeout', '0'],
       '--smtp-timeout: got "0", expected a number of seconds from 0.1 to 300',
     ],

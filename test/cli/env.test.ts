@@ -22,7 +22,7 @@ import {
 // A rename that fails once: a full disk at the last step of --write.
 jest.mock('node:fs', () => {
   const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
-  return { ...actual, renameSync: jest.fn(actual.renameSync) };
+  return { ...actual, renameSync: jest.fn(actual.renameSync), accessSync: jest.fn(actual.accessSync) };
 });
 
 let config: string;
@@ -574,6 +574,9 @@ describe('--write', () => {
   afterEach(() =>
     jest.mocked(fs.renameSync).mockReset().mockImplementation(jest.requireActual('node:fs').renameSync),
   );
+  afterEach(() =>
+    jest.mocked(fs.accessSync).mockReset().mockImplementation(jest.requireActual('node:fs').accessSync),
+  );
   /** The next rename fails as on a full disk: after the new file is written, before it is in place. */
   const failNextRename = () =>
     jest.mocked(fs.renameSync).mockImplementationOnce(() => {
@@ -585,9 +588,52 @@ describe('--write', () => {
     failNextRename();
     const r = await cli(['env', '--write', target]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^ses-smtp: env failed: ENOSPC: no space left on device/);
+    // The file asked for, not the temporary one the failure happened to.
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${target}: cannot write it (no space left); nothing was written: pass another path\n`,
+    );
     expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
     expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
+  });
+
+  test('a write that fails takes away the directories it made for the file', async () => {
+    const { repo } = repoWith('.env.production', { track: false, ignore: true });
+    failNextRename();
+    const r = await cli(['env', '--write', path.join(repo, 'deploy', 'production', '.env')]);
+    expect(r.code).toBe(1);
+    expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
+  });
+
+  // The tests may run as root, who may write anywhere: accessSync answers as for another user.
+  test.each(['EACCES', 'EROFS'])(
+    'a directory this user cannot write in (%s): one line naming it, exit 2, before the secret is read',
+    async (code) => {
+      const { repo } = repoWith('.env.production', { track: false, ignore: true });
+      const dir = path.join(repo, 'deploy');
+      fs.mkdirSync(dir);
+      jest.mocked(fs.accessSync).mockImplementationOnce((p) => {
+        if (p !== dir) throw new Error(`accessSync(${String(p)}): the check asked elsewhere`);
+        throw Object.assign(new Error(`${code}: denied`), { code });
+      });
+      const r = await cli(['env', '--write', path.join(dir, 'production', '.env')]);
+      const why = code === 'EROFS' ? 'a read-only file system' : 'permission denied';
+      expect(r.stderr).toBe(
+        `ses-smtp: --write ${path.join(dir, 'production', '.env')}: cannot write in ${dir} (${why}); pass a path in a directory you may write to\n`,
+      );
+      expect(r.code).toBe(2);
+      expectNoAwsCalls();
+    },
+  );
+
+  test('a path with a line break is one line, quoted', async () => {
+    const { repo } = repoWith('.env.production', { track: false, ignore: true });
+    const target = path.join(repo, 'dir\nname');
+    fs.mkdirSync(target);
+    const r = await cli(['env', '--write', target]);
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${JSON.stringify(target)}: a directory, not a file; pass the path of the file to write, like ${JSON.stringify(path.join(target, '.env.production'))}\n`,
+    );
+    expect(r.code).toBe(2);
   });
 
   test.each([

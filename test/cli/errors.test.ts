@@ -182,6 +182,20 @@ describe('describeError', () => {
       /^env failed: Cannot read properties of undefined \(reading 'x'\) \(set SES_SMTP_DEBUG=1 for details\)$/,
     ],
     ['a thrown non-error', 'boom', EXIT.failed, /^env failed: /],
+    [
+      // What the SDK throws for AWS_ENDPOINT_URL='not a url': new URL's own error.
+      'an endpoint URL the SDK cannot parse',
+      (() => {
+        try {
+          new URL('not a url');
+        } catch (e) {
+          return e;
+        }
+        throw new Error('new URL took "not a url"');
+      })(),
+      EXIT.usage,
+      /^the AWS endpoint URL "not a url" is not a URL: fix or unset the variable that sets it \(AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>\), or the profile's endpoint_url$/,
+    ],
   ])('%s', (_, error, exit, message) => {
     const failure = describeError(error, 'env');
     expect(failure.exit).toBe(exit);

@@ -394,6 +394,44 @@ describe('loadConfig', () => {
     );
   });
 
+  // One line whatever the path holds; an escape sequence would reach the terminal.
+  test('a path with a line break or an escape is quoted in the message', () => {
+    const missing = path.join(dir, 'no\nsuch.json');
+    expect(() => loadConfig(missing)).toThrow(
+      new ConfigError([
+        `${JSON.stringify(missing)}: cannot read the environments file (no such file); create it (see README "Configuration") or pass -c config=PATH`,
+      ]),
+    );
+    const broken = write('bad\u001b[2J.json', '{"environments": ');
+    expect(() => loadConfig(broken)).toThrow(`${JSON.stringify(broken)}: not valid JSON`);
+    expect(JSON.stringify(broken)).toContain('bad\\u001b[2J.json');
+    const invalid = write(
+      'bad\nvalue.json',
+      JSON.stringify({ environments: { a: { ...BASE_ENV, region: 'x' } } }),
+    );
+    const [problem] = (() => {
+      try {
+        loadConfig(invalid);
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+      throw new Error('loadConfig took a file with a bad region');
+    })();
+    expect(problem.startsWith(`${JSON.stringify(invalid)}: `)).toBe(true);
+  });
+
+  // JSON.parse reads it as Infinity, which JSON.stringify would show as null.
+  test('a number too large for JSON parsers is shown as such, not as null', () => {
+    const env = JSON.stringify({ ...BASE_ENV, credentials: { rotationDays: 0 } }).replace(
+      '"rotationDays":0',
+      '"rotationDays":1e400',
+    );
+    const file = write('huge.json', `{"environments":{"prod":${env}}}`);
+    expect(() => loadConfig(file)).toThrow(
+      /field "credentials\.rotationDays": got Infinity \(a number beyond 1\.8e308, more than JSON parsers hold\), expected a number$/,
+    );
+  });
+
   test('keeps the environments in file order', () => {
     const file = 'test/fixtures/config/three-environments.json';
     const raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -1638,6 +1676,10 @@ test.each([
   ['<https://hook:S3cr3t@app.example.com/ses>', '<https://hook:***@app.example.com/ses>'],
   [' https:user:S3cr3t@app.example.com/h', ' https:user:***@app.example.com/h'],
   [' https://user:S3c\\r3t@app.example.com', ' https://user:***@app.example.com'],
+  // A password with a "/", "?" or "#" (a generated one): no URL, and still not repeated.
+  ['https://hook:S3cr3t/x@app.example.com/ses', 'https://hook:***@app.example.com/ses'],
+  ['https://hook:S3cr3t?x@app.example.com/ses', 'https://hook:***@app.example.com/ses'],
+  ['https://hook:S3cr3t#x@app.example.com/ses', 'https://hook:***@app.example.com/ses'],
 ])('a webhookUrl that is no URL (%j) is shown without its password', (webhookUrl, shown) => {
   const [problem] = problemsOf2({ feedback: { webhookUrl } });
   expect(problem).toContain(`got ${JSON.stringify(shown)}, expected an https:// URL`);

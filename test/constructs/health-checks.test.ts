@@ -223,6 +223,8 @@ describe('HealthChecks', () => {
     ],
     ["--identity 'bücher.example' --smtp-host vpce-0a1b.email-smtp.eu-west-1.vpce.amazonaws.com"],
     ["--resolver '[::1]:53' --smtp-port 2587 --smtp-timeout 30.5"],
+    // A file on the operator's machine, not this one: the CLI reads it when the command runs.
+    ['--smtp-ca /etc/ssl/corporate-proxy-ca.pem --config /srv/app/environments.json --env prod'],
   ])('cliOptions %j are taken', (cliOptions) => {
     expect(() => build({ cliOptions })).not.toThrow();
   });

@@ -7,6 +7,7 @@ import { CliContext } from '../context';
 import { shellWord, singleQuote } from '../shell';
 import { CheckFailed, UsageError } from '../errors';
 import { currentCredentials } from '../secret';
+import { shownPath } from '../../config/syntax';
 
 export { ENV_FORMATS };
 export type { EnvFormat };
@@ -250,7 +251,9 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     // one git must not track and must ignore.
     const file = writeTarget(options.write);
     const named =
-      file === path.resolve(options.write) ? options.write : `${options.write} (a link to ${file})`;
+      file === path.resolve(options.write)
+        ? shownPath(options.write)
+        : `${shownPath(options.write)} (a link to ${shownPath(file)})`;
     // git's own ignore file would hold the password and lose its rules (and be committed).
     if (path.basename(file) === '.gitignore')
       throw new UsageError(
@@ -268,7 +271,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     const gitignore = ignoreIn && path.join(ignoreIn, '.gitignore');
     if (gitignore && fs.existsSync(gitignore) && !fs.statSync(gitignore).isFile()) {
       throw new UsageError(
-        `--write ${named}: ${gitignore} is not a file, so git could not be told to ignore ${file}; make it a file, or write to a path git ignores already`,
+        `--write ${named}: ${shownPath(gitignore)} is not a file, so git could not be told to ignore ${shownPath(file)}; make it a file, or write to a path git ignores already`,
       );
     }
     // The app's other settings in the file stay: only these variables' lines change.
@@ -284,7 +287,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     // a write that fails puts .gitignore back as it was.
     let restoreGitignore: (() => void) | undefined;
     try {
-      writeFileAtomically(file, merged.bytes, () => {
+      writeFileAtomically(file, named, merged.bytes, () => {
         if (ignoreIn) restoreGitignore = addToGitignore(ignoreIn, file, named);
       });
     } catch (e) {
@@ -294,7 +297,9 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     const kept = merged.kept
       ? `, kept its ${merged.kept} other ${merged.kept === 1 ? 'variable' : 'variables'}`
       : '';
-    ctx.out.warn(`wrote ${named} (mode 0600${kept})${gitignore ? `; added it to ${gitignore}` : ''}`);
+    ctx.out.warn(
+      `wrote ${named} (mode 0600${kept})${gitignore ? `; added it to ${shownPath(gitignore)}` : ''}`,
+    );
     if (tracked)
       ctx.out.warn(`git tracks ${named}: the password goes into your next commit unless you untrack it`);
     return 0;
@@ -340,12 +345,13 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
  * on the way loops or names a directory that does not exist; missing parents of a path without
  * links are created when writing.
  */
-function writeTarget(option: string): string {
+function writeTarget(given: string): string {
+  const option = shownPath(given);
   const broken = () =>
     new UsageError(
       `--write ${option}: a symbolic link on the way loops or names a directory that does not exist; point it at a file or directory that exists, or pass the file's own path`,
     );
-  let target = path.resolve(option);
+  let target = path.resolve(given);
   let stat: fs.Stats | undefined;
   for (let hops = 0; ; hops++) {
     try {
@@ -361,13 +367,17 @@ function writeTarget(option: string): string {
   }
   if (stat?.isDirectory())
     throw new UsageError(
-      `--write ${option}: a directory, not a file; pass the path of the file to write, like ${path.join(option, '.env.production')}`,
+      `--write ${option}: a directory, not a file; pass the path of the file to write, like ${shownPath(path.join(given, '.env.production'))}`,
     );
   if (stat && !stat.isFile())
     throw new UsageError(
       `--write ${option}: not a regular file (a device, pipe or socket); pass the path of a file to write, like .env.production`,
     );
-  if (stat) return fs.realpathSync(target);
+  if (stat) {
+    const file = fs.realpathSync(target);
+    checkWritable(option, path.dirname(file));
+    return file;
+  }
   // A new file: its path under the real location of its nearest existing parent (a linked directory).
   let parent = path.dirname(target);
   while (!fs.existsSync(parent) && path.dirname(parent) !== parent) {
@@ -376,9 +386,33 @@ function writeTarget(option: string): string {
   }
   if (!fs.statSync(parent).isDirectory())
     throw new UsageError(
-      `--write ${option}: ${parent} is a file, not a directory, so nothing can be written under it; pass another path`,
+      `--write ${option}: ${shownPath(parent)} is a file, not a directory, so nothing can be written under it; pass another path`,
     );
+  checkWritable(option, parent);
   return path.join(fs.realpathSync(parent), path.relative(parent, target));
+}
+
+/** Why a file cannot be written, by its error code; undefined for another failure. */
+const WRITE_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'a read-only file system',
+};
+
+/**
+ * Refuses, before the secret is read, a directory this user cannot write in: the file is written
+ * next to its target and renamed over it, so the directory is what must take a new file.
+ */
+function checkWritable(option: string, dir: string): void {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (e) {
+    const why = WRITE_PROBLEMS[(e as NodeJS.ErrnoException).code ?? ''];
+    if (why === undefined) throw e;
+    throw new UsageError(
+      `--write ${option}: cannot write in ${shownPath(dir)} (${why}); pass a path in a directory you may write to`,
+    );
+  }
 }
 
 function isLink(file: string): boolean {
@@ -394,15 +428,30 @@ function isLink(file: string): boolean {
  * `file` once complete (after `beforeRename`), so a failure leaves the old file or none, never a
  * part of one or a file readable by others.
  */
-function writeFileAtomically(file: string, text: string | Buffer, beforeRename: () => void): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+function writeFileAtomically(
+  file: string,
+  named: string,
+  text: string | Buffer,
+  beforeRename: () => void,
+): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  let made: string | undefined;
   try {
+    // The first directory it made, if any: a write that fails takes it away again.
+    made = fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
     beforeRename();
     fs.renameSync(temp, file);
   } catch (e) {
-    fs.rmSync(temp, { force: true });
+    fs.rmSync(made ?? temp, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    const why =
+      WRITE_PROBLEMS[code] ?? (code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : undefined);
+    // The line names the file asked for, not the temporary one next to it.
+    if (why !== undefined)
+      throw new CheckFailed(
+        `--write ${named}: cannot write it (${why}); nothing was written: pass another path`,
+      );
     throw e;
   }
 }
@@ -427,7 +476,7 @@ function addToGitignore(repo: string, target: string, named: string): () => void
   if (git(repo, ['check-ignore', '-q', '--', target]) === 1) {
     restore();
     throw new UsageError(
-      `--write ${named}: git would not ignore ${target} even with ${JSON.stringify(entry)} in ${gitignore} (a .gitignore nearer to it takes it back with "!", or its name has a line break); write to a path git ignores, or fix that rule`,
+      `--write ${named}: git would not ignore ${shownPath(target)} even with ${JSON.stringify(entry)} in ${shownPath(gitignore)} (a .gitignore nearer to it takes it back with "!", or its name has a line break); write to a path git ignores, or fix that rule`,
     );
   }
   return restore;

@@ -2,6 +2,7 @@ import { GetAccountCommand, PutAccountDetailsCommand, SESv2Client } from '@aws-s
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
 import { checkEmailAddress } from '../validate';
+import { maskUrlPassword } from '../../config/syntax';
 
 export interface ProductionAccessOptions {
   /** TRANSACTIONAL or MARKETING (the option table checks it). @default TRANSACTIONAL */
@@ -26,7 +27,12 @@ export function checkWebsiteUrl(url: string): void {
   // The scheme in any letter case (RFC 3986 §3.1): "HTTPS://example.com" is the same URL.
   if (!/^https?:\/\/\S+$/i.test(url))
     throw new UsageError(
-      `--website-url: got ${JSON.stringify(url)}, expected an http(s):// URL of your site`,
+      `--website-url: got ${maskUrlPassword(JSON.stringify(url))}, expected an http(s):// URL of your site`,
+    );
+  // AWS's reviewers open it, and the request would carry the password to them: none belongs here.
+  if (/^https?:\/\/[^/?#]*@/i.test(url))
+    throw new UsageError(
+      `--website-url: got ${maskUrlPassword(JSON.stringify(url))}, expected the URL of your public site, without a user name or password (SES sends it to AWS's reviewers)`,
     );
   if ([...url].length > MAX_WEBSITE_URL)
     throw new UsageError(
