@@ -6,7 +6,13 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { domainName, emailAddress } from '../config/schema';
-import { AWS_REGION_RE, CONNECT_LABEL, invisibleCharacter, invisibleHint, quoted } from '../config/syntax';
+import {
+  AWS_REGION_RE,
+  CONNECT_LABEL,
+  domainInvisibleCharacter,
+  invisibleHint,
+  quoted,
+} from '../config/syntax';
 import { UsageError } from './errors';
 
 /**
@@ -15,7 +21,7 @@ import { UsageError } from './errors';
  * checks refuse it, naming the character, as the environments file does.
  */
 export function asciiDomain(domain: string): string {
-  if (invisibleCharacter(domain)) return domain;
+  if (domainInvisibleCharacter(domain)) return domain;
   // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
   return /[^\p{ASCII}]/u.test(domain) ? domainToASCII(domain) || domain : domain;
 }

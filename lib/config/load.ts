@@ -15,7 +15,7 @@ import {
   ROUTE53_VALUE_MAX,
   route53TxtLength,
 } from '../dns-records';
-import { ConfigFileSchema } from './schema';
+import { addressKey, ConfigFileSchema } from './schema';
 import type { ConfigFile, EnvironmentConfig, ParsedConfigFile, ParsedEnvironment } from './types';
 import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
 import { gitHubProblems } from './github';
@@ -162,6 +162,20 @@ export function loadConfig(
           d.key,
           'each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one',
           'got a second member named',
+        ),
+      ),
+    );
+  }
+  const proto = protoKeys(raw);
+  if (proto.length) {
+    throw new ConfigError(
+      proto.map((at) =>
+        line(
+          shownPath(path),
+          at,
+          '__proto__',
+          'another name: JavaScript drops a "__proto__" key when it reads the settings, so the entry would be lost; rename it',
+          'got the name',
         ),
       ),
     );
@@ -403,7 +417,8 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
     seenIdentities.set(identity, name);
     // An address is one SES identity per account and Region too: a second stack's would fail.
     for (const [i, address] of env.verifiedEmailAddresses.entries()) {
-      const key = `${env.account}/${env.region}/${address.toLowerCase()}`;
+      // The key the list's own repeats are found by: an environment never clashes with itself.
+      const key = `${env.account}/${env.region}/${addressKey(address)}`;
       const owner = seenIdentities.get(key);
       if (owner === undefined) seenIdentities.set(key, name);
       else {
@@ -721,6 +736,23 @@ function describeIssue(issue: z.core.$ZodIssue, source: string): string[] {
       ? (issue.input as Record<string, unknown>)[last]
       : issue.input;
   return [line(source, issue.path, input, expectation(issue))];
+}
+
+/**
+ * Where `raw` (as JSON.parse made it) holds a member named "__proto__": each path to one. A walk
+ * without recursion: a file may nest thousands of levels deep.
+ */
+function protoKeys(raw: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
+  const todo: [unknown, PropertyKey[]][] = [[raw, []]];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    const [value, at] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    const list = Array.isArray(value);
+    if (!list && Object.hasOwn(value, '__proto__')) found.push([...at, '__proto__']);
+    for (const [key, child] of Object.entries(value)) todo.push([child, [...at, list ? Number(key) : key]]);
+  }
+  return found;
 }
 
 function line(

@@ -11,6 +11,7 @@ import {
   HTTPS_URL_RE,
   invisibleCharacter,
   invisibleHint,
+  joinersInContextShown,
   isHttpsUrl,
   localPartFits,
   SENDER_RE,
@@ -79,9 +80,23 @@ const DOMAIN_RE = new RegExp(`^(?=.{1,253}\\.?$)${HOST_NAME}\\.?$`);
  */
 const DOMAIN_EXPECTED =
   'a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")';
+/**
+ * DOMAIN_EXPECTED, with the fix: the invisible character to remove, or the punycode form of a
+ * non-ASCII name (the file names what SES and DNS get; the CLI converts a name itself).
+ */
+function domainExpected(input: unknown): string {
+  if (typeof input !== 'string') return DOMAIN_EXPECTED;
+  const shown = joinersInContextShown(input);
+  if (invisibleCharacter(shown)) return `${DOMAIN_EXPECTED}${invisibleHint(shown)}`;
+  const ascii = /[^\p{ASCII}]/u.test(input) ? domainToASCII(input) : '';
+  return DOMAIN_RE.test(ascii)
+    ? `${DOMAIN_EXPECTED}: its punycode form, "${ascii.toLowerCase().replace(/\.$/, '')}"`
+    : DOMAIN_EXPECTED;
+}
+
 export const domainName = z
   .string({ error: DOMAIN_EXPECTED })
-  .regex(DOMAIN_RE, { error: (issue) => `${DOMAIN_EXPECTED}${invisibleHint(issue.input)}` })
+  .regex(DOMAIN_RE, { error: (issue) => domainExpected(issue.input) })
   .transform((name) => name.toLowerCase().replace(/\.$/, ''));
 
 const EMAIL_EXPECTED =
@@ -98,8 +113,10 @@ function emailExpected(input: unknown): string {
   const named = /<([^<>\s]+@[^<>\s]+)>\s*$/.exec(input);
   if (named)
     return `${EMAIL_EXPECTED}: the address alone, "${named[1]}" (a display name goes in the app's mailer)`;
-  if (invisibleCharacter(input)) return `${EMAIL_EXPECTED}${invisibleHint(input)}`;
   const at = input.lastIndexOf('@');
+  // A joiner IDNA takes in the domain is part of its name (domainInvisibleCharacter).
+  const shown = at < 0 ? input : `${input.slice(0, at + 1)}${joinersInContextShown(input.slice(at + 1))}`;
+  if (invisibleCharacter(shown)) return `${EMAIL_EXPECTED}${invisibleHint(shown)}`;
   // SES does not support SMTPUTF8 (RFC 6531): a local part is 7-bit ASCII (SES API reference, Destination).
   if (at > 0 && /[^ -~]/.test(input.slice(0, at)))
     return `${EMAIL_EXPECTED}: a local part in ASCII (SES takes no international characters before the "@")`;
@@ -117,7 +134,11 @@ export const emailAddress = z
   .refine(localPartFits, { error: EMAIL_EXPECTED });
 
 /** The identity of an address: its local part exactly, its domain in lower case. */
-const addressKey = (address: string) => {
+/**
+ * An address as SES tells identities apart: the domain in any case (DNS), the local part as
+ * written (SES: an address identity is case-sensitive; RFC 5321 §2.4 lets a host tell them apart).
+ */
+export const addressKey = (address: string) => {
   const at = address.lastIndexOf('@');
   return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
 };
@@ -368,6 +389,23 @@ const Health = strict({
 const WEBHOOK_URL_EXPECTED =
   'an https:// URL whose host is a domain name or an IP address (a port, if any, from 1 to 65535), like "https://app.example.com/ses"';
 
+/**
+ * WEBHOOK_URL_EXPECTED, with the form to write for a host in non-ASCII letters (SNS takes the
+ * URL as written: its host in punycode, as a browser would send it).
+ */
+function webhookUrlExpected(input: unknown): string {
+  if (typeof input !== 'string' || !/[^\p{ASCII}]/u.test(input)) return WEBHOOK_URL_EXPECTED;
+  let href = '';
+  try {
+    href = new URL(input).href;
+  } catch {
+    // No URL at all: the plain text says what one looks like.
+  }
+  return HTTPS_URL_RE.test(href) && isHttpsUrl(href)
+    ? `${WEBHOOK_URL_EXPECTED}: its host in punycode form, "${href}"`
+    : WEBHOOK_URL_EXPECTED;
+}
+
 const Feedback = strict({
   /** Events published besides BOUNCE and COMPLAINT (which are always on). */
   additionalEvents: uniqueList(z.enum(['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'])).default([]),
@@ -386,7 +424,7 @@ const Feedback = strict({
         'an https:// URL without a password: the template would hold it in plain text; leave the user and password out and verify the SNS signature of each message in the app',
       abort: true,
     })
-    .regex(HTTPS_URL_RE, { error: WEBHOOK_URL_EXPECTED })
+    .regex(HTTPS_URL_RE, { error: (issue) => webhookUrlExpected(issue.input) })
     .refine(isHttpsUrl, { error: WEBHOOK_URL_EXPECTED })
     .overwrite((url) => `https${url.slice('https'.length)}`)
     .optional(),

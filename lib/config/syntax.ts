@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII } from 'node:url';
 
 /*
  * What the standards say is valid, for the values of the environments file that end up in mail
@@ -480,6 +481,23 @@ export function invisibleCharacter(text: string): string | undefined {
   if (!match) return undefined;
   const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
   return `U+${code} at character ${match.index + 1}`;
+}
+
+const JOINER = /[\u200c\u200d]/;
+
+/**
+ * The first invisible character of a domain name (invisibleCharacter), not counting ZERO WIDTH
+ * NON-JOINER or JOINER where IDNA takes them: some scripts spell words with them (RFC 5892,
+ * Appendix A.1 and A.2: "می‌خواهم.ir"), and IDNA (Node's domainToASCII) refuses them elsewhere.
+ */
+export function domainInvisibleCharacter(domain: string): string | undefined {
+  return invisibleCharacter(joinersInContextShown(domain));
+}
+
+/** `domain` with each joiner IDNA takes there written as "x": what is left invisible is not. */
+export function joinersInContextShown(domain: string): string {
+  const inContext = JOINER.test(domain) && domainToASCII(domain) !== '';
+  return inContext ? domain.replace(new RegExp(JOINER.source, 'g'), 'x') : domain;
 }
 
 /** The fix for a value with an invisible character, to end an "expected ..." text; else "". */

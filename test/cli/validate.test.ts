@@ -196,8 +196,22 @@ describe('checkDomainName', () => {
     ['Mail.Example.COM.', 'mail.example.com'],
     ['qa.example.x', 'qa.example.x'],
     ['bücher.example', 'xn--bcher-kva.example'],
+    // ZERO WIDTH NON-JOINER where IDNA takes it (RFC 5892, Appendix A.1): part of the name.
+    ['می\u200cخواهم.ir', 'xn--mgbn2ecje63gr19l.ir'],
+    // ZERO WIDTH JOINER after a virama (Appendix A.2).
+    ['क्\u200dष.in', 'xn--11b2ezcw70k.in'],
   ])('accepts %s as the identity %s', (value, identity) => {
     expect(checkDomainName('--identity', value)).toBe(identity);
+  });
+
+  test('a joiner IDNA takes is kept in an address too; one out of its context is named', () => {
+    expect(checkEmailAddress('--to', 'dev@می\u200cخواهم.ir')).toBe('dev@xn--mgbn2ecje63gr19l.ir');
+    expect(() => checkEmailAddress('--to', 'dev@exa\u200cmple.com')).toThrow(
+      /remove the invisible character U\+200C at character 8/,
+    );
+    expect(() => checkDomainName('--identity', 'exa\u200dmple.com')).toThrow(
+      /remove the invisible character U\+200D at character 4/,
+    );
   });
 
   test.each([

@@ -37,7 +37,7 @@ describe('environment config validation', () => {
     [
       'domain',
       { domain: 'bücher.example' },
-      `${at('domain')}got "bücher.example", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
+      `${at('domain')}got "bücher.example", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--..."): its punycode form, "xn--bcher-kva.example"`,
     ],
     [
       'dns mode',
@@ -263,11 +263,14 @@ describe('environment config validation', () => {
       ...BASE_ENV,
       domain: 'mail2.example.com',
       fromAddress: 'no-reply@mail2.example.com',
-      verifiedEmailAddresses: ['dev@example.org', 'QA@example.org'],
+      verifiedEmailAddresses: ['dev@example.org', 'qa@EXAMPLE.org'],
     };
     expect(() => parseConfig({ environments: { a, b } }, FILE)).toThrow(
-      `${FILE}: environment "b", field "verifiedEmailAddresses[1]": got "QA@example.org", expected an address not already verified by environment "a" in the same account and Region (SES holds one identity per address there, and it serves every environment of them): list it in "a" only`,
+      `${FILE}: environment "b", field "verifiedEmailAddresses[1]": got "qa@EXAMPLE.org", expected an address not already verified by environment "a" in the same account and Region (SES holds one identity per address there, and it serves every environment of them): list it in "a" only`,
     );
+    // SES tells address identities apart by the local part's case: "QA@" is another identity.
+    const otherCase = { ...b, verifiedEmailAddresses: ['QA@example.org'] };
+    expect(() => parseConfig({ environments: { a, b: otherCase } }, FILE)).not.toThrow();
     // In another Region, or another account, it is another identity.
     expect(() =>
       parseConfig(
@@ -420,6 +423,24 @@ describe('loadConfig', () => {
     expect(problem.startsWith(`${JSON.stringify(invalid)}: `)).toBe(true);
   });
 
+  // JSON.parse keeps it as a member; zod's records (environments, tags) would drop it unseen.
+  test('a member named "__proto__" is one line, not an environment or a tag silently lost', () => {
+    const env = JSON.stringify({ ...BASE_ENV, tags: {} }).replace(
+      '"tags":{}',
+      '"tags":{"__proto__":"x","p":"q"}',
+    );
+    const file = write('proto.json', `{"environments":{"__proto__":${env},"prod":${env}}}`);
+    const problem = (at: string) =>
+      `${file}: ${at}: got the name "__proto__", expected another name: JavaScript drops a "__proto__" key when it reads the settings, so the entry would be lost; rename it`;
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([
+        problem('environment "__proto__", field "(whole environment)"'),
+        problem('environment "prod", field "tags.__proto__"'),
+        problem('environment "__proto__", field "tags.__proto__"'),
+      ]),
+    );
+  });
+
   // JSON.parse reads it as Infinity, which JSON.stringify would show as null.
   test('a number too large for JSON parsers is shown as such, not as null', () => {
     const env = JSON.stringify({ ...BASE_ENV, credentials: { rotationDays: 0 } }).replace(
@@ -456,6 +477,12 @@ function fileProblems(raw: unknown): string[] {
 function problemsOf2(env: Record<string, unknown>): string[] {
   return fileProblems({ environments: { prod: { ...BASE_ENV, ...env } } });
 }
+
+// One rule for the list's repeats and for the check across environments: it never says "list it
+// in this environment only" of an environment's own two entries.
+test("two addresses of one environment that differ in the local part's case are two identities", () => {
+  valid({ verifiedEmailAddresses: ['Dev+Test@Example.com', 'dev+test@example.com'] });
+});
 
 describe('a list entry given twice is one line at the repeat', () => {
   test.each<[string, Record<string, unknown>, string, string]>([
@@ -1795,6 +1822,36 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
   test('a real internationalized domain still gets its punycode form', () => {
     expect(problemsOf2({ fromAddress: 'no-reply@bücher.example.com' })[0]).toContain(
       'its domain in punycode form, "no-reply@xn--bcher-kva.example.com"',
+    );
+    // The domain itself too: the fix to write, as the field is normalized (lower case, no final dot).
+    expect(problemsOf2({ domain: 'Bücher.Example.com.' })[0]).toMatch(
+      /field "domain": got "Bücher\.Example\.com\.", .*: its punycode form, "xn--bcher-kva\.example\.com"$/,
+    );
+    expect(problemsOf2({ domain: 'bücher.example.com' })[0]).toMatch(
+      /field "domain": .*: its punycode form, "xn--bcher-kva\.example\.com"$/,
+    );
+  });
+
+  test("a webhook URL whose host is in non-ASCII letters: the URL with the host's punycode form", () => {
+    expect(problemsOf2({ feedback: { webhookUrl: 'https://Bücher.example/ses?x=ä' } })[0]).toMatch(
+      /field "feedback\.webhookUrl": got "https:\/\/Bücher\.example\/ses\?x=ä", expected an https:\/\/ URL .*: its host in punycode form, "https:\/\/xn--bcher-kva\.example\/ses\?x=%C3%A4"$/,
+    );
+    // A non-ASCII path or query is taken as written.
+    valid({ feedback: { webhookUrl: 'https://app.example.com/rückmeldung?x=ä' } });
+  });
+
+  // IDNA takes ZERO WIDTH NON-JOINER between these Arabic letters (RFC 5892, Appendix A.1): part of
+  // the name, whose punycode form keeps it; removing it would name another domain.
+  test('a joiner that IDNA takes is part of the name: its punycode form, not "remove it"', () => {
+    const [domain, address] = problemsOf2({
+      domain: 'می\u200cخواهم.ir',
+      fromAddress: 'no-reply@می\u200cخواهم.ir',
+    });
+    expect(domain).toMatch(/: its punycode form, "xn--mgbn2ecje63gr19l\.ir"$/);
+    expect(address).toMatch(/: its domain in punycode form, "no-reply@xn--mgbn2ecje63gr19l\.ir"$/);
+    // Between Latin letters it has no place: named, as any invisible character.
+    expect(problemsOf2({ domain: 'exa\u200cmple.com' })[0]).toContain(
+      'remove the invisible character U+200C at character 4',
     );
   });
 
