@@ -57,7 +57,42 @@ export const AWS_HTTP_OPTIONS: AwsHttpOptions = {
 };
 
 /** An AWS SDK v3 client class: `new X({ region, requestHandler })`. */
-export type ClientClass<T> = new (config: { region: string; requestHandler: AwsHttpOptions }) => T;
+export type ClientClass<T> = new (config: {
+  region: string;
+  requestHandler: AwsHttpOptions;
+  logger: SdkLogger;
+}) => T;
+
+/** The AWS SDK's logger interface (@smithy/types Logger). */
+export interface SdkLogger {
+  trace?: (...content: unknown[]) => void;
+  debug: (...content: unknown[]) => void;
+  info: (...content: unknown[]) => void;
+  warn: (...content: unknown[]) => void;
+  error: (...content: unknown[]) => void;
+}
+
+/**
+ * The clients' logger: the SDK's warnings as one line each (its warning that AWS_PROFILE and the
+ * key variables are both set takes nine lines of console output without one). Nothing else: the
+ * SDK logs each call's input and output at info, and on an error at error (a secret's value is one).
+ */
+export function sdkLogger(warn: (line: string) => void): SdkLogger {
+  const ignore = () => undefined;
+  return {
+    debug: ignore,
+    info: ignore,
+    error: ignore,
+    warn: (...content) => {
+      const text = content.filter((c) => typeof c === 'string').join(' ');
+      if (/Multiple credential sources detected/.test(text))
+        warn(
+          'AWS_PROFILE and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are both set: the AWS SDK uses the profile; unset the one you do not mean',
+        );
+      else if (text) warn(text.replace(/\s+/g, ' ').trim());
+    },
+  };
+}
 
 /** What the context needs to know about the command it runs. */
 export interface CommandNeeds {
@@ -117,6 +152,7 @@ export class CliContext {
    */
   private readonly configProblem?: string;
   private readonly clients = new Map<ClientClass<unknown>, unknown>();
+  private readonly sdkLogger = sdkLogger((line) => this.out.warn(line));
   private readonly smtpEndpoint: SmtpEndpoint;
   /** The stack's outputs by SesSmtp's names, the constructs they show and its status, read once. */
   private outputs?: Promise<StackRead | undefined>;
@@ -314,7 +350,7 @@ export class CliContext {
   client<T>(Client: ClientClass<T>): T {
     let client = this.clients.get(Client) as T | undefined;
     if (client === undefined) {
-      client = new Client({ region: this.region, requestHandler: this.http });
+      client = new Client({ region: this.region, requestHandler: this.http, logger: this.sdkLogger });
       this.clients.set(Client, client);
     }
     return client;

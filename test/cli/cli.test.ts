@@ -2,6 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -591,6 +592,33 @@ describe('usage', () => {
     } finally {
       fs.closeSync(full);
     }
+  });
+
+  // The SDK's own warning took nine lines of console output; the credentials are the profile's.
+  test('AWS_PROFILE with the key variables set too: one warning line from the real SDK, then the error', () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'no-aws-'));
+    const result = spawnSync(
+      process.execPath,
+      ['.build/ses-smtp.js', 'env', '--stack', 'Mail', '--region', 'eu-west-1'],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          AWS_CONFIG_FILE: path.join(home, 'config'),
+          AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'credentials'),
+          AWS_PROFILE: 'nowhere',
+          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        },
+      },
+    );
+    expect(result.stderr.split('\n')).toEqual([
+      '! AWS_PROFILE and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are both set: the AWS SDK uses the profile; unset the one you do not mean',
+      expect.stringMatching(/^ses-smtp: no AWS credentials found for profile "nowhere" \(AWS_PROFILE\)/),
+      '',
+    ]);
+    expect(result.status).toBe(2);
   });
 
   test('the installed bin runs the same CLI (exit code and one-line error)', () => {

@@ -13,7 +13,7 @@ import {
   PutConfigurationSetSendingOptionsCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { CliContext } from '../../lib/cli/context';
+import { CliContext, sdkLogger } from '../../lib/cli/context';
 import { UsageError } from '../../lib/cli/errors';
 import { Output } from '../../lib/cli/output';
 import { testCertificate } from '../support/certificate';
@@ -471,5 +471,30 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       'ses-smtp: config/environments.json: cannot read the environments file (no such file); create it (see README "Configuration") or pass --config PATH\n',
     );
     expect(r.code).toBe(2);
+  });
+});
+
+describe("the AWS clients' logger", () => {
+  test('a warning of the SDK is one line; the calls it logs at info and error (a secret is one) are not printed', () => {
+    const lines: string[] = [];
+    const logger = sdkLogger((line) => lines.push(line));
+    logger.info({ commandName: 'GetSecretValueCommand', output: { SecretString: 'S3cr3t' } });
+    logger.error({ commandName: 'PutSecretValueCommand', input: { SecretString: 'S3cr3t' } });
+    logger.debug('S3cr3t');
+    logger.warn('a warning\n    over two lines');
+    logger.warn({ not: 'text' });
+    expect(lines).toEqual(['a warning over two lines']);
+  });
+
+  test('every client the context makes gets it, and its warnings reach stderr', () => {
+    let stderr = '';
+    const output = new Output(
+      { stdout: { write: () => true }, stderr: { write: (text: string) => ((stderr += text), true) } },
+      { json: false, noColour: true, env: {} },
+    );
+    const ctx = new CliContext({ region: 'eu-west-1', stack: 'Mail' }, output);
+    ctx.client(CloudFormationClient).config.logger.warn('a warning\n    over two lines');
+    ctx.client(IAMClient).config.logger.info({ output: { SecretString: 'S3cr3t' } });
+    expect(stderr).toBe('! a warning over two lines\n');
   });
 });
