@@ -1670,7 +1670,28 @@ describe('doctor: someone receives the alarms', () => {
         ],
       });
     expect((await line()).line).toBe(
-      '✓ the alarms reach someone (a confirmed subscription to the operator topic): https https://hooks.example.com/x',
+      '✓ the alarms reach someone (a confirmed subscription to the operator topic): https https://hooks.example.com/...',
+    );
+  });
+
+  // A pager's URL holds its integration key: the origin says where the alarms go.
+  test("an HTTPS subscription is shown by its origin, without the pager's key in its path or query", async () => {
+    subscriptions(
+      {
+        SubscriptionArn: `${ALARM_TOPIC_ARN}:1`,
+        Protocol: 'https',
+        Endpoint: 'https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue',
+      },
+      {
+        SubscriptionArn: `${ALARM_TOPIC_ARN}:2`,
+        Protocol: 'https',
+        Endpoint: 'https://api.opsgenie.com/v1/json/cloudwatch?apiKey=eb243592-faa2-4ba2-a551q-1afdf565c889',
+      },
+      { SubscriptionArn: `${ALARM_TOPIC_ARN}:3`, Protocol: 'https', Endpoint: 'https://pager.example.com' },
+    );
+    const r = await line();
+    expect(r.line).toBe(
+      '✓ the alarms reach someone (a confirmed subscription to the operator topic): https https://events.pagerduty.com/..., https https://api.opsgenie.com/..., https https://pager.example.com',
     );
   });
 

@@ -276,7 +276,8 @@ async function checkAlarmTopic(ctx: CliContext): Promise<CheckResult[]> {
   // A subscription's ARN is "PendingConfirmation" until the endpoint confirms it.
   const confirmed = subscriptions.filter((s) => s.SubscriptionArn?.startsWith('arn:'));
   const pending = subscriptions.filter((s) => s.SubscriptionArn === 'PendingConfirmation');
-  const describe = (list: Subscription[]) => list.map((s) => `${s.Protocol} ${s.Endpoint}`).join(', ');
+  const describe = (list: Subscription[]) =>
+    list.map((s) => `${s.Protocol} ${shownEndpoint(s.Endpoint ?? '')}`).join(', ');
   if (confirmed.length > 0) {
     return [{ id: 'alarm-topic', status: 'ok', title, detail: describe(confirmed) }];
   }
@@ -375,4 +376,19 @@ function recordsManagementWrites(selectors: GetEventSelectorsCommandOutput): boo
     return (field('eventCategory')?.Equals ?? []).includes('Management') && keepsWrites;
   });
   return basic || advanced;
+}
+
+/**
+ * A subscription's endpoint as doctor shows it: an HTTP(S) one as its origin only. A pager's URL
+ * carries its integration key in the path or query (PagerDuty's /integration/KEY/enqueue,
+ * Opsgenie's ?apiKey=), which SNS returns as it was subscribed.
+ */
+export function shownEndpoint(endpoint: string): string {
+  if (!/^https?:\/\//i.test(endpoint)) return endpoint;
+  try {
+    const url = new URL(endpoint);
+    return url.pathname === '/' && !url.search && !url.hash ? url.origin : `${url.origin}/...`;
+  } catch {
+    return endpoint.replace(/^(https?:\/\/[^/?#]*).+$/i, '$1/...');
+  }
 }
