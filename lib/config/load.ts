@@ -152,35 +152,31 @@ export function loadConfig(
       `${shownPath(path)}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`,
     ]);
   }
-  const duplicates = duplicateKeys(text);
-  if (duplicates.length) {
-    throw new ConfigError(
-      duplicates.map((d) =>
-        line(
-          shownPath(path),
-          [...d.path, d.key],
-          d.key,
-          'each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one',
-          'got a second member named',
-        ),
+  // Members the settings would lose without a word: a repeated name (JSON.parse keeps the last)
+  // and "__proto__" (zod's records drop it).
+  const source = shownPath(path);
+  const lost = [
+    ...duplicateKeys(text).map((d) =>
+      line(
+        source,
+        [...d.path, d.key],
+        d.key,
+        'each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one',
+        'got a second member named',
       ),
-    );
-  }
-  const proto = protoKeys(raw);
-  if (proto.length) {
-    throw new ConfigError(
-      proto.map((at) =>
-        line(
-          shownPath(path),
-          at,
-          '__proto__',
-          'another name: JavaScript drops a "__proto__" key when it reads the settings, so the entry would be lost; rename it',
-          'got the name',
-        ),
+    ),
+    ...protoKeys(raw).map((at) =>
+      line(
+        source,
+        at,
+        '__proto__',
+        'another name: JavaScript drops a "__proto__" key when it reads the settings, so the entry would be lost; rename it',
+        'got the name',
       ),
-    );
-  }
-  const { file, warnings } = parseConfigFile(raw, shownPath(path));
+    ),
+  ];
+  if (lost.length) throw new ConfigError(lost);
+  const { file, warnings } = parseConfigFile(raw, source);
   const names = Object.keys(file.environments);
   if (only !== undefined && !names.includes(only)) {
     throw new ConfigError([
