@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FEEDBACK_HANDLER } from '../../lambda/ses-feedback/settings';
 import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
 import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
@@ -212,22 +213,21 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     this.handler = new NodeFunction(this, 'Handler', {
       handlerDir: 'ses-feedback',
       description: 'Puts permanently bounced and complaining recipients on the SES account suppression list',
-      timeout: Duration.seconds(30),
+      timeout: Duration.seconds(FEEDBACK_HANDLER.timeoutSeconds),
       environment: { ENVIRONMENT_NAME: props.environmentName, MAX_RECEIVE_COUNT: String(maxReceiveCount) },
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryptionMasterKey: key,
       enforceSSL: true,
       // Six times the function timeout, as Lambda recommends for SQS event sources.
-      visibilityTimeout: Duration.seconds(180),
+      visibilityTimeout: Duration.seconds(6 * FEEDBACK_HANDLER.timeoutSeconds),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
     this.subscribe(this.queue, raw);
     this.handler.addEventSource(
       new eventSources.SqsEventSource(this.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(5),
+        batchSize: FEEDBACK_HANDLER.batchSize,
         reportBatchItemFailures: true,
         // A burst of bounces must not become a burst of suppression-list calls that SES throttles.
         maxConcurrency: 2,

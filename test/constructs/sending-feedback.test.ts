@@ -121,7 +121,7 @@ describe('SendingFeedback', () => {
     const { template } = build();
     template.hasResourceProperties('AWS::SQS::Queue', {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
-      VisibilityTimeout: 180,
+      VisibilityTimeout: 540,
       RedrivePolicy: {
         deadLetterTargetArn: {
           'Fn::GetAtt': [Match.stringLikeRegexp('^SendingFeedbackDeadLetterQueue'), 'Arn'],
@@ -135,7 +135,7 @@ describe('SendingFeedback', () => {
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 10,
+      BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 2 },
       EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SendingFeedbackQueue'), 'Arn'] },
@@ -143,7 +143,7 @@ describe('SendingFeedback', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Timeout: 30,
+      Timeout: 90,
       Environment: { Variables: Match.objectLike({ ENVIRONMENT_NAME: 'test', MAX_RECEIVE_COUNT: '5' }) },
     });
   });

@@ -16,6 +16,7 @@ import {
   suppressionOrder,
   TIME_RESERVE_MS,
 } from '../../lambda/ses-feedback/process';
+import { FEEDBACK_HANDLER } from '../../lambda/ses-feedback/settings';
 import { createLogger } from '../../lambda/shared/logger';
 import { MetricBatch } from '../../lambda/shared/metrics';
 import { emfProblems } from '../support/emf';
@@ -390,6 +391,87 @@ describe('processBatch', () => {
     expect(list.entries.size).toBe(500);
     // Each address counted once over both invocations.
     expect(metricTotals()).toEqual({ Events: 5, RecipientsSuppressed: 250 });
+  });
+
+  /**
+   * SQS and the event source mapping around processBatch, on an invocation clock: each invocation
+   * takes up to `batchSize` visible messages in queue order and has `timeoutSeconds`; a reported
+   * failure is a receive, and the `maxReceiveCount`th sends the message to the dead-letter queue.
+   * Every suppression call costs `callMs` of the invocation (SES throttling).
+   */
+  async function drain(
+    bodies: string[],
+    settings: { batchSize: number; timeoutSeconds: number; maxReceiveCount: number; callMs: number },
+  ) {
+    let elapsed = 0;
+    sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
+      elapsed += settings.callMs;
+      return list.put(input);
+    });
+    const queue = bodies.map((body, i) => ({ id: `m${i}`, body, receives: 0 }));
+    const deadLetters: string[] = [];
+    let invocations = 0;
+    while (queue.length > 0) {
+      const batch = queue.splice(0, settings.batchSize);
+      for (const message of batch) message.receives++;
+      elapsed = 0;
+      invocations++;
+      const failures = await processBatch(
+        batch.map(
+          (m) =>
+            ({
+              messageId: m.id,
+              body: m.body,
+              attributes: { ApproximateReceiveCount: String(m.receives) },
+            }) as unknown as SQSRecord,
+        ),
+        {
+          ses: new SESv2Client({ region: 'eu-west-1' }),
+          log: createLogger({}, (l) => logs.push(l)),
+          metrics,
+          timeLeftMs: () => settings.timeoutSeconds * 1000 - elapsed,
+          maxReceiveCount: settings.maxReceiveCount,
+        },
+      );
+      for (const message of batch) {
+        if (!failures.some((f) => f.itemIdentifier === message.id)) continue;
+        if (message.receives >= settings.maxReceiveCount) deadLetters.push(message.id);
+        else queue.push(message);
+      }
+    }
+    return { suppressed: list.entries.size, deadLetters, invocations };
+  }
+
+  /** `count` bounces of 50 recipients each, every address its own. */
+  const bigBounces = (count: number) =>
+    Array.from({ length: count }, (_, n) => {
+      const event = structuredClone(fixture('own_bounce_permanent_50_recipients')) as {
+        bounce: { feedbackId: string; bouncedRecipients: { emailAddress: string }[] };
+      };
+      event.bounce.feedbackId = `feedback-${n}`;
+      for (const r of event.bounce.bouncedRecipients) r.emailAddress = `${n}-${r.emailAddress}`;
+      return JSON.stringify(event);
+    });
+
+  // The deployed settings (FEEDBACK_HANDLER, the queue's 5 receives) under SES throttling each call
+  // to 600 ms: a burst of the largest bounces is handled, none reaches the dead-letter queue.
+  test('a burst of 50-recipient bounces under throttling, with the deployed settings: all suppressed, none dead-lettered', async () => {
+    const deployed = { ...FEEDBACK_HANDLER, maxReceiveCount: 5, callMs: 600 };
+    expect(await drain(bigBounces(10), deployed)).toEqual({
+      suppressed: 500,
+      deadLetters: [],
+      invocations: 10,
+    });
+    expect(metricTotals()).toEqual({ Events: 10, RecipientsSuppressed: 500 });
+  });
+
+  // What the settings were: ten a batch in 30 s. The first record used its invocation, deferred
+  // the nine others (a receive each), and went back whole on every receive.
+  test('the earlier settings (10 a batch, 30 s) dead-lettered that burst with every recipient suppressed', async () => {
+    const earlier = { batchSize: 10, timeoutSeconds: 30, maxReceiveCount: 5, callMs: 600 };
+    const { suppressed, deadLetters } = await drain(bigBounces(10), earlier);
+    expect(deadLetters.length).toBe(10);
+    expect(suppressed).toBeLessThan(500);
   });
 
   // SES throttling each call to 600 ms: one 30 s invocation gets through 42 of a bounce's 50, and
