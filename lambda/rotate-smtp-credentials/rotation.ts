@@ -206,11 +206,12 @@ async function createSecret(
     log.info('AWSPENDING was filled by an overlapping attempt of this version: nothing to do');
     return;
   }
-  // Nothing is deleted or created until every doomed key passed the stale-use guard. An inactive
-  // key (ses-smtp revoke deactivates them all) sends nothing, whatever its last use: not guarded.
+  // Nothing is deleted or created until every doomed key passed the stale-use guard. A key that is
+  // not active (ses-smtp revoke deactivates them all; IAM may report one expired) sends nothing,
+  // whatever its last use: not guarded.
   try {
     await guardAgainstDeletingKeysInUse(
-      doomed.filter((key) => key.Status !== 'Inactive').map((key) => key.AccessKeyId),
+      doomed.filter((key) => key.Status === 'Active').map((key) => key.AccessKeyId),
       { keyId: previousKeyId, replacedAt: replacementTime(currentVersion?.CreatedDate, lastRotated) },
       secretId,
       deps,
@@ -320,12 +321,15 @@ async function failIfPendingKeyIsUnusable(
 ): Promise<void> {
   if (status === 'Active') return;
   await clearPending(deps.secrets, secretId, token);
-  const state = status === 'Inactive' ? 'is deactivated' : 'no longer exists';
+  const state =
+    status === 'Inactive' ? 'is deactivated' : status === 'Expired' ? 'has expired' : 'no longer exists';
   log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
   const cause =
     status === 'Inactive'
       ? 'which is deactivated (ses-smtp revoke deactivates every key of the user)'
-      : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
+      : status === 'Expired'
+        ? 'which IAM reports as expired'
+        : 'which IAM no longer has (an overlapping or failed attempt deleted it)';
   throw new Error(
     `AWSPENDING version ${token} of secret ${secretId} holds access key ${pending.username}, ${cause}. ` +
       `AWSPENDING is cleared and AWSCURRENT is unchanged: rotate again (${rotateCommand(deps.settings, secretId)}).`,

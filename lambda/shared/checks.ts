@@ -155,6 +155,8 @@ export interface LiveIdentity {
   readonly signingHostedZone?: string;
   readonly mailFromDomain?: string;
   readonly mailFromStatus?: string;
+  /** The configuration set SES applies to the identity's mail that names none (SMTP mail). */
+  readonly defaultConfigurationSet?: string;
 }
 
 /** The quota figures a run publishes as metrics. */
@@ -255,6 +257,7 @@ export async function readIdentity(ses: SESv2Client, identity: string): Promise<
       signingHostedZone: r.DkimAttributes?.SigningHostedZone,
       mailFromDomain: r.MailFromAttributes?.MailFromDomain,
       mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
+      ...(r.ConfigurationSetName && { defaultConfigurationSet: r.ConfigurationSetName }),
     };
   } catch (e) {
     if ((e as Error).name === 'NotFoundException')
@@ -299,7 +302,7 @@ const identityCheck: Check = {
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
-    const domain = run.target.identity;
+    const { identity: domain, configurationSetName: setName, region } = run.target;
     return [
       identity.verifiedForSending
         ? { id: 'identity', status: 'ok', title: `identity ${domain} verified for sending` }
@@ -310,6 +313,23 @@ const identityCheck: Check = {
             detail: `DKIM ${identity.dkimStatus ?? 'unknown'}`,
             fix: `SES verifies the domain through its DKIM records: check them below (${cliCommand(run.target, 'dns --check')}); verification can take up to 72 hours after they appear`,
           },
+      // SMTP mail names no configuration set: the identity's default is what publishes its
+      // bounces and complaints to the handler. Changed outside the stack, mail still flows, and
+      // the suppression list stops being kept (or every send is refused: the SMTP user may send
+      // through the stack's set only). A deploy of the unchanged template would not set it back.
+      ...(setName === undefined || identity.defaultConfigurationSet === setName
+        ? []
+        : [
+            {
+              id: 'default-configuration-set',
+              status: 'fail' as const,
+              title:
+                identity.defaultConfigurationSet === undefined
+                  ? `identity ${domain} has no default configuration set: its bounces and complaints reach no handler`
+                  : `identity ${domain} sends through configuration set ${identity.defaultConfigurationSet}, not the stack's ${setName}: its bounces and complaints reach no handler, and the SMTP user may be refused`,
+              fix: `aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${domain} --configuration-set-name ${setName} --region ${region}`,
+            },
+          ]),
     ];
   },
 };
@@ -643,7 +663,17 @@ const quotaCheck: Check = {
   run: async (run) => {
     const { target, clients } = run;
     const q = (await run.account()).SendQuota;
-    if (q?.Max24HourSend === undefined) return [];
+    // The figures' alarms keep their state without points: an answer without them could not tell.
+    if (q?.Max24HourSend === undefined)
+      return [
+        {
+          id: 'quota',
+          status: 'info',
+          title: 'sending quota: could not tell',
+          detail: "SES's GetAccount answer holds no SendQuota",
+          undetermined: true,
+        },
+      ];
     const used = q.SentLast24Hours ?? 0;
     // SES reports -1 for an unlimited quota.
     const unlimited = q.Max24HourSend < 0;
@@ -689,7 +719,10 @@ const quotaCheck: Check = {
         fix: 'past the maximum rate SES answers "Maximum sending rate exceeded": spread bulk sends out, or ask for a higher rate in Service Quotas',
       });
     }
-    if ('error' in peak) results.push(couldNotRun('send-rate', peak.error));
+    // Could not tell, even when refused: no alarm watches the quota check's own point (its figures
+    // have theirs), and the send-rate alarm keeps its state without a figure. As undetermined it
+    // counts in ChecksUndetermined, whose alarm names failing AWS calls (the role) among the causes.
+    if ('error' in peak) results.push({ ...couldNotRun('send-rate', peak.error), undetermined: true });
     return results;
   },
 };
@@ -768,11 +801,11 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
       title: 'the secret holds SMTP credentials',
       detail: `access key ${key}, active in IAM`,
     };
-  if (state.status === 'deleted') {
+  if (state.status === 'deleted' || state.status === 'Expired') {
     return {
       id: 'secret',
       status: 'fail',
-      title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
+      title: `the secret's access key ${key} ${state.status === 'deleted' ? 'no longer exists' : 'has expired'} in IAM: ${refused}`,
       fix: `make new credentials now: ${rotate}`,
     };
   }

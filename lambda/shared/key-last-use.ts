@@ -62,7 +62,8 @@ export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<K
 /** An access key as IAM has it now: its user, and whether SES would accept it. */
 export type AccessKeyState =
   | {
-      readonly status: 'Active' | 'Inactive';
+      /** IAM's status: only an Active key signs anything (AccessKeyMetadata: Active | Inactive | Expired). */
+      readonly status: 'Active' | 'Inactive' | 'Expired';
       readonly userName: string;
       /** When IAM created the key (ListAccessKeys' CreateDate). */
       readonly createdAt?: Date;
@@ -93,7 +94,8 @@ export async function accessKeyState(
   const key = keys.find((k) => k.AccessKeyId === accessKeyId);
   if (!key || !userName) return { status: 'deleted' };
   return {
-    status: key.Status === 'Inactive' ? 'Inactive' : 'Active',
+    // Anything but Active is refused, a status IAM adds later too (as Inactive).
+    status: key.Status === 'Active' || key.Status === 'Expired' ? key.Status : 'Inactive',
     userName,
     ...(key.CreateDate && { createdAt: key.CreateDate }),
   };

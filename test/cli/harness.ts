@@ -198,6 +198,8 @@ export const VERIFIED_IDENTITY: GetEmailIdentityCommandOutput = {
     MailFromDomainStatus: 'SUCCESS',
     BehaviorOnMxFailure: 'USE_DEFAULT_VALUE',
   },
+  // The stack's configuration set, the identity's default (what SMTP mail goes through).
+  ConfigurationSetName: CONFIGURATION_SET,
 };
 
 /** The healthy state of a deployed environment, as the AWS APIs report it. */

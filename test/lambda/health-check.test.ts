@@ -103,6 +103,7 @@ beforeEach(() => {
     tokens: TOKENS,
     mailFromDomain: 'mail.example.com',
     mailFromStatus: 'SUCCESS',
+    configurationSet: SET,
   });
   ses.configurationSets.set(SET, { sendingEnabled: true });
   ses.send(900, NOW.getTime() - 2 * 3_600_000);
@@ -265,6 +266,23 @@ describe('scheduled health checks', () => {
         dns.zone['_dmarc.example.com'].TXT = [[dmarcValue(dmarc)]];
       },
       /"status":"warn","title":"DMARC reports to dmarc-vendor\.net \(TXT example\.com\._report\._dmarc\.dmarc-vendor\.net\)"/,
+    ],
+    // SMTP mail names no configuration set: the identity's default publishes its feedback.
+    [
+      'identity',
+      "the identity's default configuration set removed outside the stack",
+      () => delete ses.identities.get(DOMAIN)!.configurationSet,
+      new RegExp(
+        `identity example\\.com has no default configuration set: its bounces and complaints reach no handler","fix":"aws sesv2 put-email-identity-configuration-set-attributes --email-identity example\\.com --configuration-set-name ${SET} --region`,
+      ),
+    ],
+    [
+      'identity',
+      "the identity's default configuration set switched to another",
+      () => (ses.identities.get(DOMAIN)!.configurationSet = 'marketing'),
+      new RegExp(
+        `identity example\\.com sends through configuration set marketing, not the stack's ${SET}: its bounces and complaints reach no handler, and the SMTP user may be refused`,
+      ),
     ],
     [
       'sending',
@@ -492,6 +510,14 @@ describe('scheduled health checks', () => {
         `the secret's access key ${keys.current} no longer exists in IAM: SES refuses every app that reads the secret`,
       'make new credentials now: ses-smtp rotate --env prod',
     ],
+    // IAM's third status (AccessKeyMetadata: Active | Inactive | Expired): only Active signs.
+    [
+      'expired',
+      () => iam.expired.add(keys.current),
+      () =>
+        `the secret's access key ${keys.current} has expired in IAM: SES refuses every app that reads the secret`,
+      'make new credentials now: ses-smtp rotate --env prod',
+    ],
     [
       'deactivated',
       () => iam.inactive.add(keys.current),
@@ -678,7 +704,7 @@ describe('scheduled health checks', () => {
     expect(figures.PeakSendRatePercent).toBeUndefined();
   });
 
-  test('a quota within its levels beside a peak rate read that failed for now: no quota point; refused: 0, the figures stand', async () => {
+  test('a quota within its levels beside a peak rate read that failed, for now or refused: no quota point, counted as could not tell; the figures stand', async () => {
     cw.faults.failNext('GetMetricData', serviceUnavailable());
     const { run } = await check({ checks: 'quota' });
     expect(passed()).toEqual({ sending: 1 });
@@ -690,20 +716,37 @@ describe('scheduled health checks', () => {
       ['send-rate', 'fail', true],
     ]);
 
+    // Refused (an SCP, a permissions boundary): a 0 for the quota check would reach no alarm (its
+    // figures have theirs) while the send-rate alarm kept its state; ChecksUndetermined has one.
     metricLines = [];
     const refused = () => awsError('AccessDenied', 'not authorized to perform cloudwatch:GetMetricData', 403);
     cw.faults.failNext('GetMetricData', refused());
     await check({ checks: 'quota' });
-    expect(passed()).toEqual({ sending: 1, quota: 0 });
+    expect(passed()).toEqual({ sending: 1 });
     expect(metricLines.some((l) => l.includes('QuotaUsedPercent'))).toBe(true);
+    expect(metricLines.some((l) => l.includes('PeakSendRatePercent'))).toBe(false);
+    const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
+    expect(finished).toMatchObject({ Run: 'quota', ChecksUndetermined: 1 });
     cw.faults.failNext('GetMetricData', refused());
     const [again] = await runChecks(run, [CHECKS.find((c) => c.id === 'quota')!]);
     expect(again.results[1]).toMatchObject({
       id: 'send-rate',
       status: 'fail',
       title: 'send-rate check could not run',
+      undetermined: true,
     });
-    expect(again.results[1].undetermined).toBeUndefined();
+  });
+
+  test('a GetAccount answer without SendQuota: the quota check could not tell, not a pass on nothing', async () => {
+    sesMock.on(GetAccountCommand).resolves({
+      ProductionAccessEnabled: true,
+      SendingEnabled: true,
+      EnforcementStatus: 'HEALTHY',
+    });
+    await check({ checks: 'quota' });
+    expect(passed()).toEqual({ sending: 1 });
+    const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
+    expect(finished).toMatchObject({ Run: 'quota', ChecksUndetermined: 1 });
   });
 
   test('the hourly run checks sending and the quota, and publishes the quota figures', async () => {

@@ -898,10 +898,13 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(iam.deleted).toEqual([previous.username]);
   });
 
-  test('a deactivated previous key (ses-smtp revoke) is deleted even though SES used it yesterday', async () => {
+  test.each<[string, (id: string) => void]>([
+    ['deactivated (ses-smtp revoke)', (id) => iam.inactive.add(id)],
+    ['expired in IAM', (id) => iam.expired.add(id)],
+  ])('a previous key %s is deleted even though SES used it yesterday', async (_state, change) => {
     const { previous } = await twoRotations();
     iam.recordUse(previous.username, sesUse(1));
-    iam.inactive.add(previous.username);
+    change(previous.username);
     await runRotation('v3');
     expect(iam.deleted).toEqual([previous.username]);
     expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(0);

@@ -54,8 +54,10 @@ export interface FakeLastUse {
 export class FakeIam {
   readonly faults = new Faults();
   readonly keys = new Map<string, FakeKey>();
-  /** Ids of deactivated keys (Status Inactive); every other key is Active. */
+  /** Ids of deactivated keys (Status Inactive); every other key is Active, but: */
   readonly inactive = new Set<string>();
+  /** Ids of keys IAM reports as Expired (a status of AccessKeyMetadata besides the two). */
+  readonly expired = new Set<string>();
   /** Last use per key id; a key without an entry was never used (IAM answers N/A). */
   readonly lastUse = new Map<string, FakeLastUse>();
   readonly deleted: string[] = [];
@@ -74,7 +76,7 @@ export class FakeIam {
       AccessKeyMetadata: [...this.keys.values()].map((k) => ({
         AccessKeyId: k.id,
         UserName: this.userName,
-        Status: this.inactive.has(k.id) ? 'Inactive' : 'Active',
+        Status: this.inactive.has(k.id) ? 'Inactive' : this.expired.has(k.id) ? 'Expired' : 'Active',
         CreateDate: new Date(k.createdAt),
       })),
     };
@@ -316,6 +318,8 @@ export interface FakeIdentity {
   tokens: string[];
   mailFromDomain?: string;
   mailFromStatus?: 'SUCCESS' | 'PENDING' | 'FAILED' | 'TEMPORARY_FAILURE';
+  /** The identity's default configuration set (ConfigurationSetName), if any. */
+  configurationSet?: string;
 }
 
 export interface FakeAccount {
@@ -365,6 +369,7 @@ export class FakeSes {
         Tokens: identity.tokens,
         SigningAttributesOrigin: 'AWS_SES' as const,
       },
+      ...(identity.configurationSet && { ConfigurationSetName: identity.configurationSet }),
       ...(identity.mailFromDomain && {
         MailFromAttributes: {
           MailFromDomain: identity.mailFromDomain,
