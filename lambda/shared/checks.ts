@@ -314,15 +314,16 @@ const identityCheck: Check = {
             fix: `SES verifies the domain through its DKIM records: check them below (${cliCommand(run.target, 'dns --check')}); verification can take up to 72 hours after they appear`,
           },
       // SMTP mail names no configuration set: the identity's default is what publishes its
-      // bounces and complaints to the handler. Changed outside the stack, mail still flows, and
-      // the suppression list stops being kept (or every send is refused: the SMTP user may send
-      // through the stack's set only). A deploy of the unchanged template would not set it back.
+      // bounces and complaints to the handler. Removed outside the stack, mail still flows (a
+      // warning: the account's own suppression settings still apply) but no feedback reaches the
+      // handler, its metrics or the app; another set's: the SMTP user may send through the
+      // stack's set only. A deploy of the unchanged template would not set it back.
       ...(setName === undefined || identity.defaultConfigurationSet === setName
         ? []
         : [
             {
               id: 'default-configuration-set',
-              status: 'fail' as const,
+              status: identity.defaultConfigurationSet === undefined ? ('warn' as const) : ('fail' as const),
               title:
                 identity.defaultConfigurationSet === undefined
                   ? `identity ${domain} has no default configuration set: its bounces and complaints reach no handler`

@@ -47,6 +47,7 @@ import {
   ses,
   cw,
   CONFIGURATION_SET,
+  VERIFIED_IDENTITY,
   HEALTH_FUNCTION,
   HEALTH_TARGET,
   healthFunction,
@@ -1209,6 +1210,26 @@ describe('doctor', () => {
     expect(r.stdout).toContain(
       `    → deploy the stack (npx cdk deploy SesSmtp-prod -c ${shellWord(`config=${config}`)})\n`,
     );
+  });
+
+  // Mail still flows without the identity's default configuration set; with another set it may not.
+  test("the identity's default configuration set: none is a warning (exit 0), another set a failure (exit 1)", async () => {
+    const { ConfigurationSetName: _set, ...withoutSet } = VERIFIED_IDENTITY;
+    ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves(withoutSet);
+    const none = await doctor();
+    expect(none.stdout).toContain(
+      '! identity example.com has no default configuration set: its bounces and complaints reach no handler\n',
+    );
+    expect(none.code).toBe(0);
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' })
+      .resolves({ ...VERIFIED_IDENTITY, ConfigurationSetName: 'marketing' });
+    const other = await doctor();
+    expect(other.stdout).toContain('✗ identity example.com sends through configuration set marketing');
+    expect(other.stdout).toContain(
+      `    → aws sesv2 put-email-identity-configuration-set-attributes --email-identity example.com --configuration-set-name ${CONFIGURATION_SET} --region eu-west-1\n`,
+    );
+    expect(other.code).toBe(1);
   });
 
   test('a healthy environment: every check ✓, exit 0', async () => {

@@ -273,7 +273,7 @@ describe('scheduled health checks', () => {
       "the identity's default configuration set removed outside the stack",
       () => delete ses.identities.get(DOMAIN)!.configurationSet,
       new RegExp(
-        `identity example\\.com has no default configuration set: its bounces and complaints reach no handler","fix":"aws sesv2 put-email-identity-configuration-set-attributes --email-identity example\\.com --configuration-set-name ${SET} --region`,
+        `"status":"warn","title":"identity example\\.com has no default configuration set: its bounces and complaints reach no handler","fix":"aws sesv2 put-email-identity-configuration-set-attributes --email-identity example\\.com --configuration-set-name ${SET} --region`,
       ),
     ],
     [
@@ -281,7 +281,7 @@ describe('scheduled health checks', () => {
       "the identity's default configuration set switched to another",
       () => (ses.identities.get(DOMAIN)!.configurationSet = 'marketing'),
       new RegExp(
-        `identity example\\.com sends through configuration set marketing, not the stack's ${SET}: its bounces and complaints reach no handler, and the SMTP user may be refused`,
+        `"status":"fail","title":"identity example\\.com sends through configuration set marketing, not the stack's ${SET}: its bounces and complaints reach no handler, and the SMTP user may be refused`,
       ),
     ],
     [
