@@ -125,11 +125,12 @@ export function describeError(
       message: `AWS does not accept these credentials (${name}: ${text}): check AWS_PROFILE or the exported keys`,
     };
   }
-  // The CLI checks every URL it is given: one the SDK cannot parse is an endpoint it was set.
+  // The CLI checks every URL it is given: one the SDK cannot parse comes from its settings (an
+  // endpoint, a container credentials URI), shown without a password it may hold.
   if (e.code === 'ERR_INVALID_URL') {
     return {
       exit: EXIT.usage,
-      message: `the AWS endpoint URL ${JSON.stringify(String(e.input ?? ''))} is not a URL: fix or unset the variable that sets it (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>), or the profile's endpoint_url`,
+      message: `the AWS SDK was given ${maskedUrl(String(e.input ?? ''))}, which is not a URL: fix or unset the setting that holds it (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_CONTAINER_CREDENTIALS_FULL_URI, or the profile's endpoint_url)`,
     };
   }
   // Checked before AWS's answers: the SDK adds $metadata (attempts) to errors that never reached AWS too.
@@ -179,6 +180,13 @@ export function describeError(
     unexpected: true,
     message: `${command} failed: ${text || name} (set SES_SMTP_DEBUG=1 for details)`,
   };
+}
+
+/** `url` quoted, its password hidden; the module loads when an error needs it, as below. */
+function maskedUrl(url: string): string {
+  // oxlint-disable-next-line typescript/no-require-imports
+  const { maskUrlPassword } = require('../config/syntax') as typeof import('../config/syntax');
+  return maskUrlPassword(JSON.stringify(url));
 }
 
 /** SES's SMTP Regions, loaded when an error needs them: `--help` loads no config module. */

@@ -63,6 +63,12 @@ export interface IFeedbackMonitoring {
   readonly deadLetterQueueArn?: string;
   /** ARN of the app queue's dead-letter queue, when there is an app queue: for its alarm's text. */
   readonly appDeadLetterQueueArn?: string;
+  /**
+   * The longest a message the handler keeps failing stays in the feedback queue before the
+   * dead-letter queue (its receives times the visibility timeout), seconds: the age alarm waits
+   * longer. @default - an hour's alarm is taken to be long enough
+   */
+  readonly retrySeconds?: number;
   /** The configuration set's bounce or complaint rate (a fraction), maximum per hour. */
   metricReputationRate(rate: ReputationRate, options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** Messages waiting in the dead-letter queue: feedback that failed every retry. */
@@ -126,6 +132,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   /** The event types published, as configured on the event destination. */
   public readonly events: ses.EmailSendingEvent[];
   public readonly configurationSetName: string;
+  public readonly retrySeconds: number;
   public get handlerFunctionName(): string {
     return this.handler.functionName;
   }
@@ -149,6 +156,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     const stack = Stack.of(this);
     const key = props.encryptionKey;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const visibilitySeconds = 6 * FEEDBACK_HANDLER.timeoutSeconds;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       throw new Error(`maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`);
     }
@@ -164,6 +172,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     });
     this.configurationSet.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
     this.configurationSetName = this.configurationSet.configurationSetName;
+    this.retrySeconds = maxReceiveCount * visibilitySeconds;
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'SES bounces and complaints',
@@ -220,7 +229,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       encryptionMasterKey: key,
       enforceSSL: true,
       // Six times the function timeout, as Lambda recommends for SQS event sources.
-      visibilityTimeout: Duration.seconds(6 * FEEDBACK_HANDLER.timeoutSeconds),
+      visibilityTimeout: Duration.seconds(visibilitySeconds),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });

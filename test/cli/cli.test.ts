@@ -2004,6 +2004,11 @@ describe('request-production-access', () => {
       /--website-url: got "https:\/\/admin@www\.example\.com\/", expected the URL of your public site, without a user name or password/,
     ],
     [['--website-url', 'https://admin:S3cr3t@ www.example.com/'], /got "https:\/\/admin:\*\*\*@ www/],
+    // A generated password with a "/": no valid URL, still a password, still refused and hidden.
+    [
+      ['--website-url', 'https://admin:S3/cr3t@www.example.com/'],
+      /^ses-smtp: --website-url: got "https:\/\/admin:\*\*\*@www\.example\.com\/", expected the URL of your public site/,
+    ],
     [['--contact', 'ops'], /--contact: got "ops", expected an email address/],
     [
       ['--contact', 'ops..team@example.com'],

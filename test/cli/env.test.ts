@@ -22,7 +22,12 @@ import {
 // A rename that fails once: a full disk at the last step of --write.
 jest.mock('node:fs', () => {
   const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
-  return { ...actual, renameSync: jest.fn(actual.renameSync), accessSync: jest.fn(actual.accessSync) };
+  return {
+    ...actual,
+    renameSync: jest.fn(actual.renameSync),
+    accessSync: jest.fn(actual.accessSync),
+    appendFileSync: jest.fn(actual.appendFileSync),
+  };
 });
 
 let config: string;
@@ -577,6 +582,12 @@ describe('--write', () => {
   afterEach(() =>
     jest.mocked(fs.accessSync).mockReset().mockImplementation(jest.requireActual('node:fs').accessSync),
   );
+  afterEach(() =>
+    jest
+      .mocked(fs.appendFileSync)
+      .mockReset()
+      .mockImplementation(jest.requireActual('node:fs').appendFileSync),
+  );
   /** The next rename fails as on a full disk: after the new file is written, before it is in place. */
   const failNextRename = () =>
     jest.mocked(fs.renameSync).mockImplementationOnce(() => {
@@ -594,6 +605,22 @@ describe('--write', () => {
     );
     expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
     expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
+  });
+
+  // The tests may run as root: appendFileSync answers as for another user's .gitignore.
+  test('.gitignore that cannot be written: the line names .gitignore, not the env file; nothing written', async () => {
+    const { repo, target } = repoWith('.env.production', { track: false });
+    const gitignore = path.join(repo, '.gitignore');
+    jest.mocked(fs.appendFileSync).mockImplementationOnce(() => {
+      throw Object.assign(new Error(`EACCES: permission denied, open '${gitignore}'`), { code: 'EACCES' });
+    });
+    const r = await cli(['env', '--write', target]);
+    expect(r.stderr).toBe(
+      `ses-smtp: --write ${target}: cannot add it to ${gitignore} (permission denied), so git would add the password; make that file writable, or write to a path git ignores already\n`,
+    );
+    expect(r.code).toBe(2);
+    expect(fs.readFileSync(target, 'utf8')).toBe('OLD=1\n');
+    expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git']);
   });
 
   test('a write that fails takes away the directories it made for the file', async () => {

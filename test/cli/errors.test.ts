@@ -194,7 +194,17 @@ describe('describeError', () => {
         throw new Error('new URL took "not a url"');
       })(),
       EXIT.usage,
-      /^the AWS endpoint URL "not a url" is not a URL: fix or unset the variable that sets it \(AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE>\), or the profile's endpoint_url$/,
+      /^the AWS SDK was given "not a url", which is not a URL: fix or unset the setting that holds it \(AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_CONTAINER_CREDENTIALS_FULL_URI, or the profile's endpoint_url\)$/,
+    ],
+    [
+      // A container credentials URI with a token in it: not repeated.
+      'an SDK setting that is no URL and holds a password',
+      Object.assign(new TypeError('Invalid URL'), {
+        code: 'ERR_INVALID_URL',
+        input: 'http://u:t0ken@bad host/',
+      }),
+      EXIT.usage,
+      /^the AWS SDK was given "http:\/\/u:\*\*\*@bad host\/", which is not a URL/,
     ],
   ])('%s', (_, error, exit, message) => {
     const failure = describeError(error, 'env');

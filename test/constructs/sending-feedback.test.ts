@@ -159,6 +159,15 @@ describe('SendingFeedback', () => {
     });
   });
 
+  // What the queue-age alarm waits beyond: the receives of a message the handler keeps failing.
+  test('retrySeconds: the receives times the visibility timeout', () => {
+    const { feedback, template } = build({ maxReceiveCount: 7 });
+    const [queue] = Object.values(template.findResources('AWS::SQS::Queue')).filter(
+      (q) => q.Properties.RedrivePolicy !== undefined,
+    );
+    expect(feedback.retrySeconds).toBe(7 * queue.Properties.VisibilityTimeout);
+  });
+
   test.each([
     ['without the app queue', false, 2],
     ['with the app queue', true, 4],

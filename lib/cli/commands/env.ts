@@ -435,23 +435,30 @@ function writeFileAtomically(
   beforeRename: () => void,
 ): void {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  let made: string | undefined;
-  try {
-    // The first directory it made, if any: a write that fails takes it away again.
-    made = fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
-    beforeRename();
-    fs.renameSync(temp, file);
-  } catch (e) {
-    fs.rmSync(made ?? temp, { recursive: true, force: true });
-    const code = (e as NodeJS.ErrnoException).code ?? '';
-    const why =
-      WRITE_PROBLEMS[code] ?? (code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : undefined);
-    // The line names the file asked for, not the temporary one next to it.
-    if (why !== undefined)
+  /** A failure of the file's own writing, named by the file asked for, not its temporary one. */
+  const writing = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      const why =
+        WRITE_PROBLEMS[code] ?? (code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : undefined);
+      if (why === undefined) throw e;
       throw new CheckFailed(
         `--write ${named}: cannot write it (${why}); nothing was written: pass another path`,
       );
+    }
+  };
+  let made: string | undefined;
+  try {
+    // The first directory it made, if any: a write that fails takes it away again.
+    made = writing(() => fs.mkdirSync(path.dirname(file), { recursive: true }));
+    writing(() => fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' }));
+    // Its own failures (.gitignore's) name .gitignore.
+    beforeRename();
+    writing(() => fs.renameSync(temp, file));
+  } catch (e) {
+    fs.rmSync(made ?? temp, { recursive: true, force: true });
     throw e;
   }
 }
@@ -468,7 +475,15 @@ function addToGitignore(repo: string, target: string, named: string): () => void
   // As bytes: put back exactly as it was, whatever its encoding.
   const existing = fs.existsSync(gitignore) ? fs.readFileSync(gitignore) : undefined;
   const newline = existing?.length && existing[existing.length - 1] !== 0x0a ? '\n' : '';
-  fs.appendFileSync(gitignore, `${newline}${entry}\n`);
+  try {
+    fs.appendFileSync(gitignore, `${newline}${entry}\n`);
+  } catch (e) {
+    const why = WRITE_PROBLEMS[(e as NodeJS.ErrnoException).code ?? ''];
+    if (why === undefined) throw e;
+    throw new UsageError(
+      `--write ${named}: cannot add it to ${shownPath(gitignore)} (${why}), so git would add the password; make that file writable, or write to a path git ignores already`,
+    );
+  }
   const restore = () =>
     existing === undefined ? fs.rmSync(gitignore) : fs.writeFileSync(gitignore, existing);
   // Exit 1 is git's "not ignored"; without git, or when git cannot read the repository (another

@@ -29,8 +29,9 @@ export function checkWebsiteUrl(url: string): void {
     throw new UsageError(
       `--website-url: got ${maskUrlPassword(JSON.stringify(url))}, expected an http(s):// URL of your site`,
     );
-  // AWS's reviewers open it, and the request would carry the password to them: none belongs here.
-  if (/^https?:\/\/[^/?#]*@/i.test(url))
+  // AWS's reviewers open it, and the request would carry the password to them: none belongs here
+  // (nor what was meant as one, a password holding "/", "?" or "#": maskUrlPassword finds those).
+  if (/^https?:\/\/[^/?#]*@/i.test(url) || maskUrlPassword(url) !== url)
     throw new UsageError(
       `--website-url: got ${maskUrlPassword(JSON.stringify(url))}, expected the URL of your public site, without a user name or password (SES sends it to AWS's reviewers)`,
     );

@@ -173,16 +173,18 @@ export class SendingAlarms extends Construct {
         ),
       );
     }
-    // A handler that takes no messages fails none and dead-letters none. Retries of a failing
-    // message take at most maxReceiveCount x 3 minutes (its visibility timeout) before the DLQ.
+    // A handler that takes no messages fails none and dead-letters none. A message it fails stays
+    // as long as its receives take (retrySeconds) before the dead-letter queue: the alarm waits an
+    // hour, or longer when those take that long (whole hours, 10 minutes to spare).
     const oldestMessageAge = feedback.metricOldestMessageAge?.();
     if (oldestMessageAge) {
+      const hours = Math.max(1, Math.ceil(((feedback.retrySeconds ?? 0) + 600) / 3600));
       add(
         waitedAlarm(
           'FeedbackQueueAgeAlarm',
           oldestMessageAge,
-          3600,
-          `Bounce/complaint messages have waited an hour or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
+          hours * 3600,
+          `Bounce/complaint messages have waited ${hours === 1 ? 'an hour' : `${hours} hours`} or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
             `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}), that its role may decrypt the queue's key, and read its logs.`,
         ),
       );

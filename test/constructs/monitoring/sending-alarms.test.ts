@@ -95,6 +95,20 @@ describe('SendingAlarms', () => {
     });
   });
 
+  // A message the handler keeps failing stays its receives long (maxReceiveCount x the visibility
+  // timeout) before the dead-letter queue: the age alarm must not take that for "nothing takes them".
+  test.each([
+    [undefined, 3600, 'an hour or more'],
+    [5 * 540, 3600, 'an hour or more'],
+    [7 * 540, 2 * 3600, '2 hours or more'],
+    [10 * 540, 2 * 3600, '2 hours or more'],
+  ])('with retries taking %j s, the age alarm waits %j s', (retrySeconds, threshold, text) => {
+    const alarm = alarmList(build({ feedback: { ...feedback, retrySeconds } }).template).find(
+      (a) => a.MetricName === 'OldestAge',
+    );
+    expect(alarm).toMatchObject({ Threshold: threshold, AlarmDescription: expect.stringContaining(text) });
+  });
+
   test("the dead-letter alarm gives the command that moves the messages back, with the queue's ARN and Region", () => {
     const description = (template: Template) =>
       alarmList(template).find((a) => a.MetricName === 'DeadLetters')?.AlarmDescription;
