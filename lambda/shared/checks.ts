@@ -302,7 +302,8 @@ const identityCheck: Check = {
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
-    const { identity: domain, configurationSetName: setName, region } = run.target;
+    const domain = run.target.identity;
+    const defaultSet = defaultConfigurationSetResult(run.target, identity);
     return [
       identity.verifiedForSending
         ? { id: 'identity', status: 'ok', title: `identity ${domain} verified for sending` }
@@ -313,27 +314,35 @@ const identityCheck: Check = {
             detail: `DKIM ${identity.dkimStatus ?? 'unknown'}`,
             fix: `SES verifies the domain through its DKIM records: check them below (${cliCommand(run.target, 'dns --check')}); verification can take up to 72 hours after they appear`,
           },
-      // SMTP mail names no configuration set: the identity's default is what publishes its
-      // bounces and complaints to the handler. Removed outside the stack, mail still flows (a
-      // warning: the account's own suppression settings still apply) but no feedback reaches the
-      // handler, its metrics or the app; another set's: the SMTP user may send through the
-      // stack's set only. A deploy of the unchanged template would not set it back.
-      ...(setName === undefined || identity.defaultConfigurationSet === setName
-        ? []
-        : [
-            {
-              id: 'default-configuration-set',
-              status: identity.defaultConfigurationSet === undefined ? ('warn' as const) : ('fail' as const),
-              title:
-                identity.defaultConfigurationSet === undefined
-                  ? `identity ${domain} has no default configuration set: its bounces and complaints reach no handler`
-                  : `identity ${domain} sends through configuration set ${identity.defaultConfigurationSet}, not the stack's ${setName}: its bounces and complaints reach no handler, and the SMTP user may be refused`,
-              fix: `aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${domain} --configuration-set-name ${setName} --region ${region}`,
-            },
-          ]),
+      ...(defaultSet ? [defaultSet] : []),
     ];
   },
 };
+
+/**
+ * SMTP mail names no configuration set: the identity's default is what publishes its bounces and
+ * complaints to the handler. Removed outside the stack, mail still flows (a warning: the account's
+ * own suppression settings still apply) but no feedback reaches the handler, its metrics or the
+ * app; another set: the SMTP user may send through the stack's set only. A deploy of the unchanged
+ * template would not set it back. Undefined when it is the stack's (or the stack's is not known).
+ */
+function defaultConfigurationSetResult(
+  target: HealthTarget,
+  identity: LiveIdentity,
+): CheckResult | undefined {
+  const { identity: domain, configurationSetName: setName, region } = target;
+  const actual = identity.defaultConfigurationSet;
+  if (setName === undefined || actual === setName) return undefined;
+  return {
+    id: 'default-configuration-set',
+    status: actual === undefined ? 'warn' : 'fail',
+    title:
+      actual === undefined
+        ? `identity ${domain} has no default configuration set: its bounces and complaints reach no handler`
+        : `identity ${domain} sends through configuration set ${actual}, not the stack's ${setName}: its bounces and complaints reach no handler, and the SMTP user may be refused`,
+    fix: `aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${domain} --configuration-set-name ${setName} --region ${region}`,
+  };
+}
 
 const dkimCheck: Check = {
   ...catalog.DKIM,

@@ -234,17 +234,16 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
   }
 }
 
-/** Every option that takes a value, of any command: the word after it is that value. */
-const VALUE_OPTIONS = new Set(
-  [...GLOBAL_OPTIONS, ...Object.values(COMMANDS).flatMap((c) => c.options)]
-    .filter((o) => o.type === 'string')
-    .map((o) => `--${o.name}`),
-);
-
 /** Where the command is in `argv` given with options before it; -1 when no word is one. */
 function commandIndex(argv: readonly string[]): number {
+  // Every option that takes a value, of any command: the word after it is that value.
+  const takesValue = new Set(
+    [...GLOBAL_OPTIONS, ...Object.values(COMMANDS).flatMap((c) => c.options)]
+      .filter((o) => o.type === 'string')
+      .map((o) => `--${o.name}`),
+  );
   for (let i = 0; i < argv.length; i++) {
-    if (VALUE_OPTIONS.has(argv[i])) i++;
+    if (takesValue.has(argv[i])) i++;
     else if (!argv[i].startsWith('-')) return Object.hasOwn(COMMANDS, argv[i]) ? i : -1;
   }
   return -1;

@@ -119,6 +119,8 @@ export function loadConfig(
   only?: string,
   pathOption = '-c config=PATH',
 ): LoadedConfig {
+  // How the messages name the file: as given, quoted if it holds a line break or an escape.
+  const source = shownPath(path);
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(path);
@@ -131,7 +133,7 @@ export function loadConfig(
         ? `let this user read it (ls -l shows its owner and mode) or pass ${pathOption}`
         : `create it (see README "Configuration") or pass ${pathOption}`;
     throw new ConfigError([
-      `${path ? shownPath(path) : '(empty path)'}: cannot read the environments file${why && ` (${why})`}; ${fix}`,
+      `${path ? source : '(empty path)'}: cannot read the environments file${why && ` (${why})`}; ${fix}`,
     ]);
   }
   let text: string;
@@ -141,20 +143,17 @@ export function loadConfig(
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new ConfigError([
-      `${shownPath(path)}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
+      `${source}: not UTF-8 text (RFC 8259 §8.1 requires UTF-8; a file saved as "Unicode"/UTF-16 is not); save it as UTF-8`,
     ]);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ConfigError([
-      `${shownPath(path)}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`,
-    ]);
+    throw new ConfigError([`${source}: not valid JSON (${jsonErrorText(e as Error, text)}); fix the syntax`]);
   }
   // Members the settings would lose without a word: a repeated name (JSON.parse keeps the last)
   // and "__proto__" (zod's records drop it).
-  const source = shownPath(path);
   const lost = [
     ...duplicateKeys(text).map((d) =>
       line(
@@ -180,7 +179,7 @@ export function loadConfig(
   const names = Object.keys(file.environments);
   if (only !== undefined && !names.includes(only)) {
     throw new ConfigError([
-      `${shownPath(path)}: got -c env=${JSON.stringify(only)}, expected one of the environments in the file: ${names.join(', ')}`,
+      `${source}: got -c env=${JSON.stringify(only)}, expected one of the environments in the file: ${names.join(', ')}`,
     ]);
   }
   return {

@@ -7,6 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct, IConstruct } from 'constructs';
 import { GLOBAL_OPTIONS } from '../cli/command-table';
 import { UsageError } from '../cli/errors';
+import type { OptionSpec } from '../cli/options';
 import { cliOptions } from '../stack-name';
 import { addressIds } from './address-ids';
 import { allowServiceToPublish, allowServiceToUseKey, fromSource, fromSourceArn } from './service-access';
@@ -27,9 +28,9 @@ export function stackCliOptions(scope: IConstruct): string {
  */
 export const CLI_OPTIONS_MAX_LENGTH = 160;
 
-/** The CLI's options that take a value, as `--name`: what `cliOptions` may give. */
-const VALUE_OPTIONS: readonly string[] = GLOBAL_OPTIONS.filter((o) => o.type === 'string').map(
-  (o) => `--${o.name}`,
+/** The CLI's options that take a value, by `--name`: what `cliOptions` may give. */
+const VALUE_OPTIONS = new Map(
+  GLOBAL_OPTIONS.filter((o) => o.type === 'string').map((o) => [`--${o.name}`, o]),
 );
 
 /**
@@ -67,8 +68,9 @@ export function cliOptionsProblem(options: string): string | undefined {
       words[i].startsWith('--') && equals > 0
         ? [words[i].slice(0, equals), words[i].slice(equals + 1)]
         : [words[i], words[++i]];
-    if (!VALUE_OPTIONS.includes(flag))
-      return `${JSON.stringify(flag)} is not a CLI option that takes a value (${VALUE_OPTIONS.join(', ')})`;
+    const spec = VALUE_OPTIONS.get(flag);
+    if (spec === undefined)
+      return `${JSON.stringify(flag)} is not a CLI option that takes a value (${[...VALUE_OPTIONS.keys()].join(', ')})`;
     if (value === undefined || value === '') return `${flag} has no value`;
     if (!SHELL_WORD.test(value))
       return `${JSON.stringify(value)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
@@ -79,17 +81,17 @@ export function cliOptionsProblem(options: string): string | undefined {
     seen.add(flag);
     // The CLI's own check of the value (a Region name, a stack name, a domain...), as it would
     // refuse it when the alarm's command runs; a value with a token is known only at deploy.
-    const problem = given.includes(TOKEN_MARK) ? undefined : valueProblem(flag, given);
+    // A file on the operator's machine (--smtp-ca) is the CLI's to read.
+    const problem = given.includes(TOKEN_MARK) || spec.localFile ? undefined : valueProblem(spec, given);
     if (problem !== undefined) return problem;
   }
   return words.length === 0 ? 'no option given' : undefined;
 }
 
-/** The CLI's refusal of `value` for the global option `flag` (`--region`), if it refuses it. */
-function valueProblem(flag: string, value: string): string | undefined {
+/** The CLI's refusal of `value` for the global option `spec` (`--region`), if it refuses it. */
+function valueProblem(spec: OptionSpec, value: string): string | undefined {
   try {
-    const spec = GLOBAL_OPTIONS.find((o) => `--${o.name}` === flag);
-    if (!spec?.localFile) spec?.check?.(value);
+    spec.check?.(value);
     return undefined;
   } catch (e) {
     if (e instanceof UsageError) return e.message;

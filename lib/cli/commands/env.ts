@@ -392,12 +392,21 @@ function writeTarget(given: string): string {
   return path.join(fs.realpathSync(parent), path.relative(parent, target));
 }
 
-/** Why a file cannot be written, by its error code; undefined for another failure. */
-const WRITE_PROBLEMS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EROFS: 'a read-only file system',
-};
+/** Why a file could not be written, for a failure of this user's or the disk's; else undefined. */
+function whyNotWritten(e: unknown): string | undefined {
+  switch ((e as NodeJS.ErrnoException).code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'a read-only file system';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'no space left';
+    default:
+      return undefined;
+  }
+}
 
 /**
  * Refuses, before the secret is read, a directory this user cannot write in: the file is written
@@ -407,7 +416,7 @@ function checkWritable(option: string, dir: string): void {
   try {
     fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
   } catch (e) {
-    const why = WRITE_PROBLEMS[(e as NodeJS.ErrnoException).code ?? ''];
+    const why = whyNotWritten(e);
     if (why === undefined) throw e;
     throw new UsageError(
       `--write ${option}: cannot write in ${shownPath(dir)} (${why}); pass a path in a directory you may write to`,
@@ -440,9 +449,7 @@ function writeFileAtomically(
     try {
       return step();
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? '';
-      const why =
-        WRITE_PROBLEMS[code] ?? (code === 'ENOSPC' || code === 'EDQUOT' ? 'no space left' : undefined);
+      const why = whyNotWritten(e);
       if (why === undefined) throw e;
       throw new CheckFailed(
         `--write ${named}: cannot write it (${why}); nothing was written: pass another path`,
@@ -478,7 +485,7 @@ function addToGitignore(repo: string, target: string, named: string): () => void
   try {
     fs.appendFileSync(gitignore, `${newline}${entry}\n`);
   } catch (e) {
-    const why = WRITE_PROBLEMS[(e as NodeJS.ErrnoException).code ?? ''];
+    const why = whyNotWritten(e);
     if (why === undefined) throw e;
     throw new UsageError(
       `--write ${named}: cannot add it to ${shownPath(gitignore)} (${why}), so git would add the password; make that file writable, or write to a path git ignores already`,
