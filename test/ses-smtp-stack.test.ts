@@ -113,7 +113,7 @@ describe('SesSmtpStack', () => {
       OKActions: [topic],
     });
     expect(JSON.stringify(failed?.AlarmDescription)).toMatch(
-      /rotation FAILED.*Apps keep working.*npx --no -- ses-smtp rotate --env test/,
+      /rotation FAILED.*The current credentials are unchanged.*npx --no -- ses-smtp rotate --env test/,
     );
     const errors = alarms.find(
       (a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('RotationFunction'),

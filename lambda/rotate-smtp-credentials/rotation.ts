@@ -180,27 +180,31 @@ async function createSecret(
     await secretString(deps.secrets, secretId, { VersionStage: PREVIOUS }),
   )?.username;
 
-  // Make room under IAM's 2-key limit. AWSCURRENT's key always stays; every other key goes (the
+  // Make room under IAM's 2-key limit: one key stays (keptKey), every other key goes (the
   // previous rotation's key, or an orphan from an attempt that crashed before storing its key).
-  // If AWSCURRENT's key is gone (deleted outside a rotation), its slot keeps AWSPREVIOUS's key:
-  // an app may still send with it, and this rotation is what repairs AWSCURRENT.
   const keys = (
     (await deps.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []
   ).filter((key): key is typeof key & { AccessKeyId: string } => key.AccessKeyId !== undefined);
-  const currentExists = keys.some((key) => key.AccessKeyId === currentKeyId);
-  const kept = currentExists ? undefined : keys.find((key) => key.AccessKeyId === previousKeyId);
-  if (currentKeyId && !currentExists) {
-    log.warn("AWSCURRENT's access key no longer exists in IAM: this rotation replaces it", {
+  const currentKey = keys.find((key) => key.AccessKeyId === currentKeyId);
+  const kept = keptKey(
+    currentKey,
+    keys.find((key) => key.AccessKeyId === previousKeyId),
+  );
+  if (currentKeyId && currentKey?.Status !== 'Active') {
+    const state = currentKey
+      ? `is ${currentKey.Status?.toLowerCase() ?? 'not active'}`
+      : 'no longer exists in IAM';
+    log.warn(`AWSCURRENT's access key ${state}: this rotation replaces it`, {
       accessKeyId: currentKeyId,
-      keptPreviousKey: kept?.AccessKeyId,
+      keptKey: kept?.AccessKeyId,
     });
   }
-  const doomed = keys.filter((key) => key.AccessKeyId !== currentKeyId && key !== kept);
+  const doomed = keys.filter((key) => key !== kept);
   // A key that is neither AWSCURRENT's nor AWSPREVIOUS's is an orphan of a crashed attempt, or the
   // key an overlapping attempt of this version (a retry while this one still ran) stored since the
   // check above: deleting that one would leave AWSPENDING naming a key IAM no longer has.
   if (
-    doomed.some((key) => key.AccessKeyId !== previousKeyId) &&
+    doomed.some((key) => key.AccessKeyId !== previousKeyId && key !== currentKey) &&
     (await pendingValue(deps.secrets, secretId, token))
   ) {
     log.info('AWSPENDING was filled by an overlapping attempt of this version: nothing to do');
@@ -224,11 +228,7 @@ async function createSecret(
     // Secrets Manager labelled this empty version AWSPENDING when the rotation started, and
     // refuses every new rotation while the label stays: cleared, so that `ses-smtp rotate` (or
     // the next scheduled rotation) can start once the key may go.
-    try {
-      await clearPending(deps.secrets, secretId, token);
-    } catch (clearError) {
-      log.warn('could not clear AWSPENDING of the stopped rotation', describeError(clearError));
-    }
+    await clearPendingOfStopped(secretId, token, deps, log);
     throw error;
   }
   for (const { AccessKeyId: accessKeyId } of doomed) {
@@ -266,6 +266,17 @@ async function createSecret(
     throw error;
   }
   log.info('created access key and stored it as AWSPENDING', { accessKeyId: created.AccessKeyId });
+}
+
+/**
+ * The one key createSecret keeps beside the new one: AWSCURRENT's when it is active. When it is
+ * not (deleted, or deactivated, outside a rotation: apps reading the secret are refused already),
+ * AWSPREVIOUS's when that one is active: an app may still send with it, and this rotation is what
+ * repairs AWSCURRENT. With neither active (after `ses-smtp revoke`), AWSCURRENT's: reactivating it
+ * undoes the revoke until the next rotation.
+ */
+function keptKey<Key extends { Status?: string }>(current?: Key, previous?: Key): Key | undefined {
+  return [current, previous].find((key) => key?.Status === 'Active') ?? current ?? previous;
 }
 
 /**
@@ -320,7 +331,7 @@ async function failIfPendingKeyIsUnusable(
   log: Logger,
 ): Promise<void> {
   if (status === 'Active') return;
-  await clearPending(deps.secrets, secretId, token);
+  await clearPendingOfStopped(secretId, token, deps, log);
   const state =
     status === 'Inactive' ? 'is deactivated' : status === 'Expired' ? 'has expired' : 'no longer exists';
   log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
@@ -367,7 +378,7 @@ async function giveUpIfPendingIsOld(
   if (!keyCreatedAt) return;
   const waited = (deps.now?.() ?? new Date()).getTime() - keyCreatedAt.getTime();
   if (waited < PENDING_GIVE_UP_MS) return;
-  await clearPending(deps.secrets, secretId, token);
+  await clearPendingOfStopped(secretId, token, deps, log);
   const minutes = Math.round(waited / 60_000);
   log.error('the AWSPENDING key still fails its SMTP login long after it was made: cleared AWSPENDING', {
     accessKeyId: pending.username,
@@ -524,6 +535,24 @@ async function finishSecret(
   log.info('moved AWSCURRENT to the new version; the previous key stays valid until the next rotation', {
     previousVersionId: currentVersion,
   });
+}
+
+/**
+ * Clears AWSPENDING of a rotation this step stops, whose error says why. A failure to clear it
+ * (`ses-smtp revoke` cleared it already, or an AWS error) is logged, not thrown: it would take
+ * the place of that error, and Secrets Manager's retry of the version stops it again.
+ */
+async function clearPendingOfStopped(
+  secretId: string,
+  token: string,
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
+  try {
+    await clearPending(deps.secrets, secretId, token);
+  } catch (clearError) {
+    log.warn('could not clear AWSPENDING of the stopped rotation', describeError(clearError));
+  }
 }
 
 function clearPending(client: SecretsManagerClient, secretId: string, token: string) {

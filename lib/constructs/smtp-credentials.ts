@@ -388,7 +388,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
                   `SES SMTP credential rotation FAILED at ${events.EventField.time} (${stack.stackName}).`,
                   `Secret: ${this.secret.secretArn}`,
                   `Secrets Manager says: ${events.EventField.fromPath('$.detail.errorMessage')}`,
-                  'Apps keep working: the current credentials are never deleted before new ones pass an SMTP login.',
+                  'The current credentials are unchanged: they are never replaced before new ones pass an SMTP login.',
                   `What to do: read the rotation function's logs (${logGroup}), fix the cause, then rotate again: npx --no -- ses-smtp rotate ${cliOptions}`,
                 ].join('\n'),
               ),

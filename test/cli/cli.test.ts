@@ -2084,7 +2084,7 @@ describe('rotate', () => {
     const r = await withSteppingClock(() => cli(['rotate', '--timeout', '1']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials still work$/m,
+      /rotation of .* \(version v2\) not finished after \d+ s: read the rotation function's logs; the current credentials are unchanged$/m,
     );
   });
 
@@ -2120,7 +2120,7 @@ describe('rotate', () => {
       expect(r.code).toBe(1);
       expect(sm.commandCalls(DescribeSecretCommand)).toHaveLength(polls);
       expect(r.stderr.trim().split('\n').at(-1)).toBe(
-        `ses-smtp: rotation of ${SECRET_ARN} (version v2) stopped without changing the secret: the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic; the current credentials still work`,
+        `ses-smtp: rotation of ${SECRET_ARN} (version v2) stopped without changing the secret: the rotation function's log says why (ERROR "rotation step failed"), as does the failed-rotation message on the operator topic; the current credentials are unchanged`,
       );
     },
   );
@@ -2135,7 +2135,7 @@ describe('rotate', () => {
     const r = await cli(['rotate']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n').at(-1)).toBe(
-      `ses-smtp: a rotation of ${SECRET_ARN} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up on its first attempt an hour after its key was made (the rotation function's log says why), and Secrets Manager takes a new one then; the current credentials still work`,
+      `ses-smtp: a rotation of ${SECRET_ARN} is already in progress, and Secrets Manager reattempts it now: wait a few minutes and run this again if it did not finish. One whose SMTP login keeps failing is given up on its first attempt an hour after its key was made (the rotation function's log says why), and Secrets Manager takes a new one then; the current credentials are unchanged`,
     );
   });
 });

@@ -24,6 +24,12 @@ class FakeKeys {
   readonly status = new Map<string, 'Active' | 'Inactive'>();
   readonly log: string[] = [];
   failUpdateOf?: string;
+  /** How many listings after a deactivation still show the key active (IAM lists changes late). */
+  staleListings = 0;
+  private readonly listedLate = new Set<string>();
+  /** The statuses of the last listing before RotateSecret: what the rotation would see. */
+  listedWhenRotated: string[] = [];
+  private lastListed: string[] = [];
 
   constructor(keys: Record<string, 'Active' | 'Inactive'>) {
     for (const [id, s] of Object.entries(keys)) this.status.set(id, s);
@@ -33,14 +39,15 @@ class FakeKeys {
     iam.on(ListAccessKeysCommand).callsFake((input) => {
       if (input.UserName !== USER_NAME)
         throw awsError('NoSuchEntity', `The user with name ${input.UserName} cannot be found.`, 404);
-      return {
-        AccessKeyMetadata: [...this.status].map(([id, s]) => ({
-          UserName: USER_NAME,
-          AccessKeyId: id,
-          Status: s,
-          CreateDate: new Date('2026-09-01T00:00:00Z'),
-        })),
-      };
+      const listed = [...this.status].map(([id, s]) => ({
+        UserName: USER_NAME,
+        AccessKeyId: id,
+        Status: this.listedLate.has(id) ? 'Active' : s,
+        CreateDate: new Date('2026-09-01T00:00:00Z'),
+      }));
+      if (this.listedLate.size > 0 && --this.staleListings <= 0) this.listedLate.clear();
+      this.lastListed = listed.map((k) => k.Status);
+      return { AccessKeyMetadata: listed };
     });
     iam.on(UpdateAccessKeyCommand).callsFake((input) => {
       if (input.AccessKeyId === this.failUpdateOf) {
@@ -51,10 +58,12 @@ class FakeKeys {
         throw awsError('NoSuchEntity', `The Access Key with id ${input.AccessKeyId} cannot be found.`, 404);
       this.log.push(`UpdateAccessKey ${input.AccessKeyId} ${input.Status}`);
       this.status.set(input.AccessKeyId, input.Status);
+      if (this.staleListings > 0 && input.Status === 'Inactive') this.listedLate.add(input.AccessKeyId);
       return {};
     });
     sm.on(RotateSecretCommand).callsFake((input) => {
       this.log.push(`RotateSecret ${input.SecretId}`);
+      this.listedWhenRotated = this.lastListed;
       return { ARN: SECRET_ARN, VersionId: 'v3' };
     });
   }
@@ -170,6 +179,34 @@ test('a failure half-way names what was done; running it again finishes the job'
   expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
 });
 
+// The rotation lists the keys too: one IAM still lists as active may be held as one an app uses.
+test('IAM listing a deactivation late: the revoke rotates once every key it deactivated is listed inactive', async () => {
+  sm.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
+  });
+  keys.staleListings = 3;
+  const r = await withSteppingClock(() => cli(['revoke', '--yes']));
+  expect(r.code).toBe(0);
+  expect(keys.listedWhenRotated).toEqual(['Inactive', 'Inactive']);
+  // The listing before the deactivation, then three late ones and the one that shows them.
+  expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(5);
+  expect(r.stdout).not.toContain('still lists');
+});
+
+test('IAM listing a key active for 30 s after its deactivation: the revoke says so and rotates', async () => {
+  sm.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
+  });
+  keys.staleListings = 100;
+  const r = await withSteppingClock(() => cli(['revoke', '--yes']));
+  expect(r.code).toBe(0);
+  expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(1 + 31);
+  expect(r.stdout).toContain(
+    `! IAM still lists ${OLD}, ${CREDENTIALS.username} as active after 30 s: rotating now; if the rotation stops on that key, run ses-smtp revoke again`,
+  );
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+});
+
 test('a rotation that does not finish: the keys stay inactive and the message says so, exit 1', async () => {
   sm.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { v2: ['AWSCURRENT'], v3: ['AWSPENDING'] } });
   // One poll passes the 1-second timeout.
@@ -178,8 +215,8 @@ test('a rotation that does not finish: the keys stay inactive and the message sa
   expect(r.stderr.trim().split('\n').at(-1)).toMatch(
     /^ses-smtp: the keys are inactive \(undo: aws iam update-access-key .*\), but the rotation did not finish: rotation of .* \(version v3\) not finished .*Sending with this user is stopped until it does/,
   );
-  // (rotate alone adds that the current credentials still work: here they do not.)
-  expect(r.stderr).not.toContain('still work');
+  // (rotate alone adds that the current credentials are unchanged: here they are deactivated.)
+  expect(r.stderr).not.toContain('unchanged');
 });
 
 // The likeliest stop after the keys went inactive: an operator allowed UpdateAccessKey but not

@@ -455,7 +455,7 @@ describe('SmtpCredentials', () => {
       'rotation FAILED at <time>',
       'SmtpCredentialsSecret',
       '<detail-errorMessage>',
-      'Apps keep working',
+      'The current credentials are unchanged',
       // The stack's default options (no cliOptions given): its name and Region.
       'npx --no -- ses-smtp rotate --stack ',
     ]) {

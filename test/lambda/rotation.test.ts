@@ -105,6 +105,13 @@ const current = (): SmtpSecret | undefined => parseSecret(sm.valueAt('AWSCURRENT
 const step = (Step: string, token: string) =>
   rotate({ Step, SecretId: ARN, ClientRequestToken: token }, deps);
 
+/** A use of a key by SES, `days` before the test's clock. */
+const sesUseDaysAgo = (days: number) => ({
+  date: new Date(clock - days * DAY),
+  service: 'ses',
+  region: REGION,
+});
+
 /** The time a test lets pass after each successful rotation: a scheduled interval. */
 const INTERVAL = 30 * DAY;
 
@@ -330,6 +337,30 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.deleted).toEqual([pending.username]);
   });
 
+  test('AWSPENDING cleared by the revoke itself while testSecret logged in: the step still says why it stopped', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    const pending = parseSecret(sm.versions.get('v2')?.value)!;
+    deps = {
+      ...deps,
+      verifyLogin: async () => {
+        // The revoke: every key deactivated, this rotation's AWSPENDING removed.
+        for (const { AccessKeyId } of iam.listAccessKeys({ UserName: USER }).AccessKeyMetadata)
+          iam.inactive.add(AccessKeyId);
+        sm.updateSecretVersionStage({ SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: 'v2' });
+        throw rejectLikeSes();
+      },
+    };
+
+    await expect(step('testSecret', 'v2')).rejects.toThrow(
+      `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which is deactivated`,
+    );
+    const warning = logLines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
+    expect(warning.message).toBe('could not clear AWSPENDING of the stopped rotation');
+    expect(warning.errorName).toBe('InvalidParameterException');
+  });
+
   test('IAM listing a new key late (eventual consistency) fails nothing: testSecret asks IAM only after a refused login', async () => {
     // ListAccessKeys would not show the key created for v1 yet.
     iamMock.on(ListAccessKeysCommand).callsFake((input) => {
@@ -399,6 +430,66 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.keys.has(previous.username)).toBe(true);
     expect(iam.keys.has(orphan)).toBe(false);
     expect(expectCurrentLogsIn().username).not.toBe(previous.username);
+  });
+
+  // Two days after a rotation (a rotate by hand, or a deploy), AWSCURRENT's key is deactivated:
+  // every app reading the secret is refused, and `ses-smtp rotate` is the check's fix. The
+  // replaced key is AWSPREVIOUS's, inside the hold, and perhaps still in an app.
+  test.each([
+    ['replaced two days ago', () => undefined],
+    ['used by SES yesterday', (key: string) => iam.recordUse(key, sesUseDaysAgo(1))],
+  ])(
+    "AWSCURRENT's key deactivated, AWSPREVIOUS's %s: the rotation deletes the dead key and keeps the live one",
+    async (_case, use) => {
+      await runRotation('v1');
+      await runRotation('v2', 0, 2 * DAY);
+      const dead = current()!;
+      const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+      iam.inactive.add(dead.username);
+      use(previous.username);
+
+      await runRotation('v3', 0, 0);
+      expectCurrentLogsIn();
+      expect(iam.deleted).toEqual([dead.username]);
+      expect(sesAccepts(previous.username, previous.password)).toBe(true);
+      expect(logLines.some((l) => l.includes("AWSCURRENT's access key is inactive"))).toBe(true);
+      expect(metricLines).toEqual([]);
+    },
+  );
+
+  test("every key deactivated (ses-smtp revoke): AWSCURRENT's stays for the undo, AWSPREVIOUS's goes", async () => {
+    await runRotation('v1');
+    await runRotation('v2', 0, DAY);
+    const revoked = current()!;
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.inactive.add(revoked.username);
+    iam.inactive.add(previous.username);
+
+    await runRotation('v3');
+    expect(iam.deleted).toEqual([previous.username]);
+    expect(iam.keys.has(revoked.username)).toBe(true);
+    expectCurrentLogsIn();
+  });
+
+  test("after a revoke, IAM still listing AWSPREVIOUS's key as active (it lists changes late): the rotation goes on", async () => {
+    await runRotation('v1');
+    await runRotation('v2', 0, DAY);
+    const revoked = current()!;
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.inactive.add(revoked.username);
+    iam.inactive.add(previous.username);
+    iamMock.on(ListAccessKeysCommand).callsFake((input) => {
+      const listed = iam.listAccessKeys(input).AccessKeyMetadata;
+      return {
+        AccessKeyMetadata: listed.map((k) =>
+          k.AccessKeyId === previous.username ? { ...k, Status: 'Active' } : k,
+        ),
+      };
+    });
+
+    await runRotation('v3');
+    expectCurrentLogsIn();
+    expect(iam.deleted).toEqual([revoked.username]);
   });
 
   test('a CreateAccessKey answer without the secret key stores nothing', async () => {

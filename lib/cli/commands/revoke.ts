@@ -69,6 +69,8 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     });
   }
 
+  if (done.length > 0) await untilListedInactive(ctx, iam, userName, done, options);
+
   let rotated: { versionId: string; accessKeyId: string };
   try {
     try {
@@ -107,6 +109,41 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     detail: `new access key id ${rotated.accessKeyId} (version ${rotated.versionId}): give the app the new credentials (${ctx.rerun('env', ['secretId'])}, or redeploy/restart apps that read the secret)`,
   });
   return 0;
+}
+
+/** How long the revoke waits for IAM to list the keys it deactivated as inactive. */
+const LISTED_INACTIVE_WAIT_SECONDS = 30;
+
+/**
+ * IAM lists a change late (eventually consistent): a rotation started at once may still see a
+ * key deactivated above as active, and keep it from deletion as one an app may still send with
+ * (the rotation's stale-use guard). The keys are listed again, 1 s apart, until IAM lists every
+ * key deactivated above as inactive, or 30 s have passed (the revoke rotates then, saying so).
+ */
+async function untilListedInactive(
+  ctx: CliContext,
+  iam: IAMClient,
+  userName: string,
+  deactivated: string[],
+  options: RevokeOptions,
+): Promise<void> {
+  const sleep = options.sleep ?? delay;
+  let stillActive: string[] = [];
+  for (let second = 0; second <= LISTED_INACTIVE_WAIT_SECONDS; second++) {
+    if (second > 0) await sleep(1000);
+    const listed =
+      (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
+    stillActive = deactivated.filter((key) =>
+      listed.some((k) => k.AccessKeyId === key && k.Status === 'Active'),
+    );
+    if (stillActive.length === 0) return;
+  }
+  ctx.out.check({
+    id: 'revoke',
+    status: 'warn',
+    title: `IAM still lists ${stillActive.join(', ')} as active after ${LISTED_INACTIVE_WAIT_SECONDS} s`,
+    detail: 'rotating now; if the rotation stops on that key, run ses-smtp revoke again',
+  });
 }
 
 /**

@@ -26,8 +26,9 @@ export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}
   try {
     rotated = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
   } catch (e) {
-    // (Not said by rotateAndWait: after a revoke the current credentials do not work.)
-    if (e instanceof CheckFailed) throw new CheckFailed(`${e.message}; the current credentials still work`);
+    // (Not said by rotateAndWait: revoke shares it, and has deactivated them.)
+    if (e instanceof CheckFailed)
+      throw new CheckFailed(`${e.message}; the current credentials are unchanged`);
     throw e;
   }
   const { versionId, accessKeyId } = rotated;

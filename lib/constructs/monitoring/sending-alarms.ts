@@ -212,7 +212,7 @@ export class SendingAlarms extends Construct {
       ),
     );
     const retry =
-      `Apps keep working: the current credentials are never deleted before new ones pass an SMTP login. ` +
+      `The current credentials are unchanged: they are never replaced before new ones pass an SMTP login. ` +
       `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx --no -- ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`;
     add(
       alarms.alarmOnAny(
