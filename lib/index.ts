@@ -39,3 +39,6 @@ export * from './constructs/reputation-monitoring';
 export * from './constructs/sending-domain';
 export * from './constructs/sending-feedback';
 export * from './constructs/smtp-credentials';
+// Acknowledges a cdk-nag finding with its reason for cdk-nag 3 and 2 alike (packs other than
+// AwsSolutions report findings on these constructs: README "Use as a construct library").
+export { acknowledgeNagFinding } from './constructs/nag';

@@ -106,6 +106,10 @@ function synth(appDir, cdkLib) {
     check(!fs.existsSync(path.join(appDir, 'node_modules', tool)), `no ${tool} installed in the consumer`);
   }
 
+  check(
+    resources(web, 'AWS::SNS::Subscription').length === 1,
+    'Web stack: the pager subscribes the alarm topic',
+  );
   check(resources(mail, 'AWS::SES::EmailIdentity').length === 1, 'Mail stack: one SES domain identity');
   check(resources(mail, 'AWS::IAM::User').length === 1, 'Mail stack: the SMTP IAM user');
   const functions = resources(mail, 'AWS::Lambda::Function');

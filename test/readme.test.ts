@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS } from '../lib/cli/command-table';
+import { RAILS_SMTP_SETTINGS } from '../lib/cli/commands/env';
 
 /*
  * The README's configuration reference against the JSON Schema the validator generates: every
@@ -123,4 +124,27 @@ describe("the operator's IAM permissions table", () => {
     for (const action of actions(moduleOf(name)))
       expect(`${name}: ${text}`).toMatch(new RegExp(`:${action}\\b|\`${action}\``));
   });
+});
+
+test('every stack output the README names is one SesSmtp or the access stack makes', () => {
+  const libDir = path.join(__dirname, '..', 'lib');
+  const outputs = new Set<string>();
+  for (const file of fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const source = fs.readFileSync(path.join(libDir, file), 'utf8');
+    for (const [, id] of source.matchAll(/new CfnOutput\(this, [`']([A-Za-z]+)/g)) outputs.add(id);
+  }
+  const named = new Set<string>();
+  for (const [, id, before] of README.matchAll(/outputs? `([A-Za-z]+)`|`([A-Za-z]+)` output/g))
+    named.add(id ?? before);
+  // "`SmtpSecretArn`, `SmtpSecretName`, ... and `GetSmtpCredentialsCommand` (...) are stack outputs"
+  const listed = README.match(/- (`SmtpSecretArn`[^]*?) are stack outputs/)?.[1] ?? '';
+  for (const [, id] of listed.matchAll(/`([A-Z][A-Za-z]+)`/g)) named.add(id);
+  expect(named.size).toBeGreaterThan(10);
+  expect([...named].filter((id) => !outputs.has(id))).toEqual([]);
+});
+
+test("the README's `env --format rails` sample is what the command prints", () => {
+  const sample = README.match(/\$ npx ses-smtp env --env prod --format rails\n([^]*?)```/)?.[1];
+  expect(sample).toBe(RAILS_SMTP_SETTINGS.endsWith('\n') ? RAILS_SMTP_SETTINGS : `${RAILS_SMTP_SETTINGS}\n`);
 });

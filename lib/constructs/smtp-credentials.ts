@@ -433,6 +433,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       }
       return this.secret.grantRead(grantee);
     }
+    checkGranteeEnvironment(grantee, stack);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -596,4 +597,37 @@ export function iamLiteral(entry: string): string {
   const local = entry.slice(0, at);
   const domain = entry.slice(at + 1);
   return `${local === '*' ? '*' : escape(local)}@${domain.startsWith('*.') ? `*.${escape(domain.slice(2))}` : escape(domain)}`;
+}
+
+/**
+ * A grantee whose stack is of another environment than the mail stack (environment-agnostic, or
+ * another Region without crossRegionReferences) would reference the secret's and the key's ARNs
+ * across environments, which aws-cdk-lib refuses deep inside its own code for names it generates
+ * ("CannotUseCrossEnvironment", naming neither stack). Said here, with what works. The test is
+ * aws-cdk-lib's own (Resource.getResourceArnAttribute); crossRegionReferences has no public
+ * getter.
+ */
+function checkGranteeEnvironment(grantee: iam.IGrantable, stack: Stack): void {
+  const principal = [grantee, grantee.grantPrincipal].find((g): g is iam.IGrantable & Construct =>
+    Construct.isConstruct(g),
+  );
+  const owner = principal && Stack.of(principal);
+  if (!owner || owner === stack) return;
+  const crossRegion = (owner as unknown as { _crossRegionReferences?: boolean })._crossRegionReferences;
+  const agnostic = Token.isUnresolved(owner.account) || Token.isUnresolved(owner.region);
+  // Two stacks of "any account" compare equal (the same token), as in aws-cdk-lib's test.
+  const sameRegion = owner.region === stack.region || (crossRegion && !agnostic);
+  if (owner.account === stack.account && sameRegion) return;
+  const env = (s: Stack) =>
+    `${Token.isUnresolved(s.account) ? 'any account' : `account ${s.account}`}, ${Token.isUnresolved(s.region) ? 'any Region' : `Region ${s.region}`}`;
+  const mailEnv = [
+    ...(Token.isUnresolved(stack.account) ? [] : [`account: '${stack.account}'`]),
+    `region: '${stack.region}'`,
+  ].join(', ');
+  const fix = agnostic
+    ? `give stack ${owner.stackName} the mail stack's env ({ ${mailEnv} }), or grant a role imported into the mail stack (iam.Role.fromRoleArn)`
+    : `set crossRegionReferences: true on both stacks, or grant a role imported into the mail stack (iam.Role.fromRoleArn)`;
+  throw new ConfigError([
+    `SesSmtp grantRead: got ${principal.node.path} of stack ${owner.stackName} (${env(owner)}), expected a grantee of the mail stack's environment (${env(stack)}): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. ${fix[0].toUpperCase()}${fix.slice(1)}`,
+  ]);
 }

@@ -100,7 +100,7 @@ describe('OperatorAlarms', () => {
   ])('%s', (_, make, warns) => {
     const { stack } = make();
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('no subscriber'));
-    expect(warnings.map((w) => w.id)).toEqual(warns ? ['/Test/OperatorAlarms'] : []);
+    expect(warnings.map((w) => w.id)).toEqual(warns ? ['/Test/OperatorAlarms/Topic'] : []);
     if (warns) {
       expect(String(warnings[0].entry.data)).toContain(
         'List addresses in alarms.emails, or subscribe the topic (stack output OperatorAlarmTopicArn)',

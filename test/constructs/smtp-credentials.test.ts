@@ -1,4 +1,4 @@
-import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -686,6 +686,110 @@ describe('SmtpCredentials', () => {
         Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
       }),
     );
+  });
+
+  // The same deep failure for the stack most apps already have (`cdk init` leaves env unset), or
+  // one in another Region: said in one line naming both stacks' environments and what works.
+  describe("grantRead to a role of another environment's stack", () => {
+    const mailEnv = { account: '123456789012', region: 'eu-west-1' };
+    function mailAndWeb(webProps: StackProps, mailProps: StackProps = {}) {
+      const app = testApp();
+      const mail = new Stack(app, 'Mail', { env: mailEnv, ...mailProps });
+      const credentials = new SmtpCredentials(mail, 'SmtpCredentials', {
+        identity: new ses.EmailIdentity(mail, 'Identity', { identity: ses.Identity.domain('example.com') }),
+        fromAddress: 'no-reply@example.com',
+        notificationKey: new kms.Key(mail, 'Key'),
+      });
+      const web = new Stack(app, 'Web', webProps);
+      const role = new iam.Role(web, 'Worker', {
+        assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      });
+      return { app, mail, credentials, web, role };
+    }
+
+    test.each<[string, StackProps, string]>([
+      [
+        'environment-agnostic',
+        {},
+        "(any account, any Region), expected a grantee of the mail stack's environment (account 123456789012, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Give stack Web the mail stack's env ({ account: '123456789012', region: 'eu-west-1' }), or grant a role imported into the mail stack (iam.Role.fromRoleArn)",
+      ],
+      [
+        'of a Region only',
+        { env: { region: 'eu-west-1' } },
+        "(any account, Region eu-west-1), expected a grantee of the mail stack's environment",
+      ],
+      [
+        'of another Region',
+        { env: { ...mailEnv, region: 'us-east-1' } },
+        "(account 123456789012, Region us-east-1), expected a grantee of the mail stack's environment (account 123456789012, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Set crossRegionReferences: true on both stacks, or grant a role imported into the mail stack (iam.Role.fromRoleArn)",
+      ],
+    ])('%s: one line with what works, nothing granted', (_case, webProps, message) => {
+      const { credentials, role } = mailAndWeb(webProps);
+      let thrown: unknown;
+      try {
+        credentials.grantRead(role);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as Error).message).toContain(
+        `SesSmtp grantRead: got Web/Worker of stack Web ${message}`,
+      );
+      expect((thrown as Error).message).not.toContain('\n');
+      expect(role.node.tryFindChild('DefaultPolicy')).toBeUndefined();
+    });
+
+    test('another Region with crossRegionReferences: granted, and the synth works', () => {
+      const { app, credentials, web, role } = mailAndWeb(
+        { env: { ...mailEnv, region: 'us-east-1' }, crossRegionReferences: true },
+        { crossRegionReferences: true },
+      );
+      credentials.grantRead(role);
+      expect(() => app.synth()).not.toThrow();
+      // Decrypting through Secrets Manager of the secret's Region, not the role's (the same
+      // partition: the web stack's URL suffix).
+      Template.fromStack(web).hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'kms:Decrypt',
+              Condition: {
+                StringEquals: {
+                  'kms:ViaService': {
+                    'Fn::Join': ['', ['secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]],
+                  },
+                },
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    test('a mail stack of any account and a role of any account, one Region: granted, and the synth works', () => {
+      const { app, credentials, role } = mailAndWeb(
+        { env: { region: 'eu-west-1' } },
+        { env: { region: 'eu-west-1' } },
+      );
+      credentials.grantRead(role);
+      expect(() => app.synth()).not.toThrow();
+    });
+
+    test('a mail stack of any account, a role of another Region: the env to give names the Region only', () => {
+      const { credentials, role } = mailAndWeb({}, { env: { region: 'eu-west-1' } });
+      expect(() => credentials.grantRead(role)).toThrow(
+        "Give stack Web the mail stack's env ({ region: 'eu-west-1' }), or grant",
+      );
+    });
+
+    test('the role imported into the mail stack, as the message says: granted, and the synth works', () => {
+      const { app, mail, credentials } = mailAndWeb({});
+      credentials.grantRead(iam.Role.fromRoleArn(mail, 'Worker', 'arn:aws:iam::123456789012:role/worker'));
+      expect(() => app.synth()).not.toThrow();
+      Template.fromStack(mail).hasResourceProperties('AWS::IAM::Policy', {
+        Roles: ['worker'],
+      });
+    });
   });
 
   // aws-cdk-lib cannot reference the secret's generated name across accounts: it would fail deep in

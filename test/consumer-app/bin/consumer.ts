@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A consumer's CDK app, as `cdk init app --language typescript` sets one up, using the installed
 // package: SES SMTP in its own stack, the web app's task and worker role in another.
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, App, Stack, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -21,7 +21,6 @@ const mail = new SesSmtp(mailStack, 'SesSmtp', {
   dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0AB', zoneName: 'example.com' },
   fromAddress: 'no-reply@example.com',
   dmarc: { policy: 'reject', aggregateReportUris: ['mailto:dmarc@example.com'] },
-  alarms: { emails: ['ops@example.com'] },
 });
 
 const web = new Stack(app, 'Web', { env });
@@ -38,6 +37,15 @@ const worker = new iam.Role(web, 'WorkerRole', {
   assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
 });
 mail.grantRead(worker);
+
+// The operators' pager subscribes the alarm topic from the Web stack: the Mail stack's synth
+// warning that its topic has no subscriber is acknowledged as the README says.
+new sns.Subscription(web, 'Pager', {
+  topic: mail.operatorAlarms.topic,
+  protocol: sns.SubscriptionProtocol.HTTPS,
+  endpoint: 'https://pager.example.com/hook',
+});
+Annotations.of(mail.operatorAlarms).acknowledgeWarning('ses-smtp:no-alarm-recipients');
 
 // GitHub Actions' OIDC role that deploys the Mail stack from the "production" GitHub environment.
 new DeployAccessStack(app, 'GitHubAccess', {
