@@ -330,7 +330,81 @@ describe('workflow properties', () => {
             '::error::GitHub environment production has no variable AWS_ROLE_ARN: set it to the role ARN that stack SesSmtpDeployAccess-111122223333 prints for production (README: One-time setup, step 4)\n',
         });
         expect(run('arn:aws:iam::111122223333:role/x')).toMatchObject({ status: 0, stdout: '' });
+        expect(run('arn:aws-us-gov:iam::111122223333:role/path/x')).toMatchObject({ status: 0, stdout: '' });
+        // An organization's variable of the same name fills an environment without its own.
+        for (const other of ['arn:aws:iam::999988887777:role/ci', 'my-role'])
+          expect(run(other)).toMatchObject({
+            status: 1,
+            stdout: `::error::AWS_ROLE_ARN for GitHub environment production is ${other}, not a role of account 111122223333 (a variable of the organization or repository by that name?): set it in GitHub environment production to the role ARN that stack SesSmtpDeployAccess-111122223333 prints for production (README: One-time setup, step 4)\n`,
+          });
       }
+    }
+  });
+
+  // The CDK CLI only warns when it cannot assume the bootstrap deploy role, goes on with the job's
+  // own role, and fails later on an AccessDenied that names neither the access stack nor the Region.
+  test('a deploy job whose role cannot use the bootstrap deploy role stops with one line naming the fix', () => {
+    const job = deploy.jobs.deploy;
+    const aws = job.steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    const check = job.steps[aws + 1];
+    expect(check.name).toBe('the deploy role may use the bootstrap deploy role');
+    expect(check.env).toEqual({
+      TARGET_ENVIRONMENT: '${{ matrix.deployEnvironment }}',
+      ACCOUNT: '${{ matrix.account }}',
+      REGION: '${{ matrix.region }}',
+      SESSION: 'ses-smtp-check-${{ github.run_id }}-${{ github.run_attempt }}',
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-check-'));
+    // A fake AWS CLI: who the job is, and STS's answer to assume-role (its arguments recorded).
+    fs.writeFileSync(
+      path.join(dir, 'aws'),
+      [
+        '#!/bin/sh',
+        'echo "$@" >> "$CALLS"',
+        'case "$2" in',
+        '  get-caller-identity) echo "arn:aws:sts::111122223333:assumed-role/deploy/s" ;;',
+        '  assume-role) if [ -n "$REFUSE" ]; then echo "" >&2; echo "$REFUSE" >&2; exit 254; fi; echo "arn:aws:sts::x" ;;',
+        'esac',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const run = (cdkJson: object, refuse = '') => {
+      fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify(cdkJson));
+      fs.writeFileSync(path.join(dir, 'calls'), '');
+      const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', check.run!], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          PATH: `${dir}:${process.env.PATH}`,
+          CALLS: path.join(dir, 'calls'),
+          REFUSE: refuse,
+          TARGET_ENVIRONMENT: 'production',
+          ACCOUNT: '111122223333',
+          REGION: 'eu-central-1',
+          SESSION: 'ses-smtp-check-1-1',
+        },
+      });
+      const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8');
+      return { ...result, assumed: /--role-arn (\S+)/.exec(calls)?.[1] };
+    };
+    try {
+      expect(run({ context: {} })).toMatchObject({
+        status: 0,
+        stdout: '',
+        assumed: 'arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-central-1',
+      });
+      // The qualifier the stacks synthesize with.
+      expect(run({ context: { '@aws-cdk/core:bootstrapQualifier': 'acme1' } }).assumed).toBe(
+        'arn:aws:iam::111122223333:role/cdk-acme1-deploy-role-111122223333-eu-central-1',
+      );
+      const refusal =
+        'An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:sts::111122223333:assumed-role/deploy/s is not authorized to perform: sts:AssumeRole';
+      expect(run({}, refusal)).toMatchObject({
+        status: 1,
+        stdout: `::error::the role of GitHub environment production cannot assume arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-central-1 (${refusal}): deploy stack SesSmtpDeployAccess-111122223333 again with administrator credentials from this commit, and bootstrap aws://111122223333/eu-central-1 if it is not (README: Adding an environment)\n`,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -359,7 +433,8 @@ describe('workflow properties', () => {
     expect(preflight.env).toEqual({ ENVIRONMENT: '${{ matrix.name }}' });
     expect(job.steps.at(-1)?.env).toMatchObject({ ENVIRONMENT: '${{ matrix.name }}' });
     const aws = job.steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
-    expect(aws).toBe(job.steps.length - 3);
+    // Between them, the check that the job's role may use the bootstrap deploy role.
+    expect(aws).toBe(job.steps.length - 4);
   });
 
   test('--require-approval never appears only in the deploy job', () => {

@@ -182,9 +182,11 @@ async function createSecret(
 
   // Make room under IAM's 2-key limit: one key stays (keptKey), every other key goes (the
   // previous rotation's key, or an orphan from an attempt that crashed before storing its key).
-  const keys = (
+  // One entry per key id: a key listed twice must not be both kept and deleted.
+  const listed = (
     (await deps.iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? []
   ).filter((key): key is typeof key & { AccessKeyId: string } => key.AccessKeyId !== undefined);
+  const keys = [...new Map(listed.map((key) => [key.AccessKeyId, key])).values()];
   const currentKey = keys.find((key) => key.AccessKeyId === currentKeyId);
   const kept = keptKey(
     currentKey,
@@ -199,12 +201,12 @@ async function createSecret(
       keptKey: kept?.AccessKeyId,
     });
   }
-  const doomed = keys.filter((key) => key !== kept);
+  const doomed = keys.filter((key) => key.AccessKeyId !== kept?.AccessKeyId);
   // A key that is neither AWSCURRENT's nor AWSPREVIOUS's is an orphan of a crashed attempt, or the
   // key an overlapping attempt of this version (a retry while this one still ran) stored since the
   // check above: deleting that one would leave AWSPENDING naming a key IAM no longer has.
   if (
-    doomed.some((key) => key.AccessKeyId !== previousKeyId && key !== currentKey) &&
+    doomed.some((key) => key.AccessKeyId !== previousKeyId && key.AccessKeyId !== currentKeyId) &&
     (await pendingValue(deps.secrets, secretId, token))
   ) {
     log.info('AWSPENDING was filled by an overlapping attempt of this version: nothing to do');
@@ -215,7 +217,9 @@ async function createSecret(
   // whatever its last use: not guarded.
   try {
     await guardAgainstDeletingKeysInUse(
-      doomed.filter((key) => key.Status === 'Active').map((key) => key.AccessKeyId),
+      doomed
+        .filter((key) => key.Status === 'Active')
+        .map((key) => ({ id: key.AccessKeyId, createdAt: key.CreateDate })),
       { keyId: previousKeyId, replacedAt: replacementTime(currentVersion?.CreatedDate, lastRotated) },
       secretId,
       deps,
@@ -228,7 +232,11 @@ async function createSecret(
     // Secrets Manager labelled this empty version AWSPENDING when the rotation started, and
     // refuses every new rotation while the label stays: cleared, so that `ses-smtp rotate` (or
     // the next scheduled rotation) can start once the key may go.
-    await clearPendingOfStopped(secretId, token, deps, log);
+    try {
+      await clearPendingOfStopped(secretId, token, deps);
+    } catch (clearError) {
+      log.warn('could not clear AWSPENDING of the stopped rotation', describeError(clearError));
+    }
     throw error;
   }
   for (const { AccessKeyId: accessKeyId } of doomed) {
@@ -331,7 +339,7 @@ async function failIfPendingKeyIsUnusable(
   log: Logger,
 ): Promise<void> {
   if (status === 'Active') return;
-  await clearPendingOfStopped(secretId, token, deps, log);
+  await clearPendingOfStopped(secretId, token, deps);
   const state =
     status === 'Inactive' ? 'is deactivated' : status === 'Expired' ? 'has expired' : 'no longer exists';
   log.error(`the AWSPENDING access key ${state}: cleared AWSPENDING`, { accessKeyId: pending.username });
@@ -378,7 +386,7 @@ async function giveUpIfPendingIsOld(
   if (!keyCreatedAt) return;
   const waited = (deps.now?.() ?? new Date()).getTime() - keyCreatedAt.getTime();
   if (waited < PENDING_GIVE_UP_MS) return;
-  await clearPendingOfStopped(secretId, token, deps, log);
+  await clearPendingOfStopped(secretId, token, deps);
   const minutes = Math.round(waited / 60_000);
   log.error('the AWSPENDING key still fails its SMTP login long after it was made: cleared AWSPENDING', {
     accessKeyId: pending.username,
@@ -408,7 +416,7 @@ async function giveUpIfPendingIsOld(
  * a day, so scheduled rotations never meet it (see lib/config/quiet-period.ts).
  */
 async function guardAgainstDeletingKeysInUse(
-  accessKeyIds: string[],
+  keys: { id: string; createdAt?: Date }[],
   previous: { keyId?: string; replacedAt?: Date },
   secretId: string,
   deps: RotationDeps,
@@ -419,21 +427,34 @@ async function guardAgainstDeletingKeysInUse(
     replacedKeyHoldDays: holdDays,
     rotateWhilePreviousKeyInUse: force,
   } = deps.settings;
-  if (accessKeyIds.length === 0 || quietDays <= 0) return;
+  if (keys.length === 0 || quietDays <= 0) return;
   const now = deps.now?.() ?? new Date();
   const inUse: { use: KeyLastUse; label: string; replacedAt?: Date }[] = [];
-  let replacedRecently: { accessKeyId: string; replacedAt: Date; deletableFrom: Date } | undefined;
-  for (const accessKeyId of accessKeyIds) {
+  let replacedRecently:
+    | { accessKeyId: string; label: string; replacedAt: Date; deletableFrom: Date }
+    | undefined;
+  for (const { id: accessKeyId, createdAt } of keys) {
     const use = await keyLastUse(deps.iam, accessKeyId);
     if (!use) continue; // deleted already: nothing sends with it
-    const replacedAt = accessKeyId === previous.keyId ? previous.replacedAt : undefined;
-    const label = accessKeyId === previous.keyId ? 'AWSPREVIOUS' : 'not in the secret';
+    // Only AWSPREVIOUS's key was current until the current credentials replaced it: its uses
+    // before then (and a grace after) do not count. Any other key's do.
+    const isPrevious = accessKeyId === previous.keyId;
+    const replacedAt = isPrevious ? previous.replacedAt : undefined;
+    // The hold is for a key an app may have been given and not used since: AWSPREVIOUS's, or one
+    // without a label made before the current credentials (a repair keeps AWSPREVIOUS's key when
+    // AWSCURRENT's is gone, and it loses its label). A key made since is an orphan of a crashed
+    // attempt, never stored: no app has it.
+    const heldFrom =
+      isPrevious || (createdAt && previous.replacedAt && createdAt < previous.replacedAt)
+        ? previous.replacedAt
+        : undefined;
+    const label = isPrevious ? 'AWSPREVIOUS' : 'not in the secret';
     const fields = { accessKeyId, heldBy: label, lastUse: describeUse(use, now) };
-    const deletableFrom = replacedAt && holdDays > 0 && daysAfter(replacedAt, holdDays);
+    const deletableFrom = heldFrom && holdDays > 0 && daysAfter(heldFrom, holdDays);
     if (stillSendsWith(use, now, quietDays, replacedAt)) {
       inUse.push({ use, label, replacedAt });
-    } else if (replacedAt && deletableFrom && now < deletableFrom) {
-      replacedRecently = { accessKeyId, replacedAt, deletableFrom };
+    } else if (heldFrom && deletableFrom && now < deletableFrom) {
+      replacedRecently = { accessKeyId, label, replacedAt: heldFrom, deletableFrom };
     } else if (usedBySesWithin(use, now, quietDays)) {
       log.info(
         'the key it replaces was last used by SES before, or within 2 hours after, the current credentials replaced it: deleting it',
@@ -464,10 +485,10 @@ async function guardAgainstDeletingKeysInUse(
   }
   const forceHint = `To rotate anyway and cut that app off, set credentials.rotateWhilePreviousKeyInUse to true and deploy.`;
   if (inUse.length === 0 && replacedRecently) {
-    const { accessKeyId, replacedAt, deletableFrom } = replacedRecently;
+    const { accessKeyId, label, replacedAt, deletableFrom } = replacedRecently;
     const { userName } = deps.settings;
     throw new PreviousKeyReplacedRecentlyError(
-      `rotation stopped before any change: access key ${accessKeyId} (AWSPREVIOUS) was replaced by the current credentials at ${replacedAt.toISOString()}, less than ${holdDays} days ago, and this rotation would delete it. ` +
+      `rotation stopped before any change: access key ${accessKeyId} (${label}) was replaced by the current credentials at ${replacedAt.toISOString()}, less than ${holdDays} days ago, and this rotation would delete it. ` +
         `An app that keeps the credentials it was given (environment variables read at boot) may still send with it without having sent since, and would stop sending. ` +
         `Rotate again after ${deletableFrom.toISOString()} (${rotateCommand(deps.settings, secretId)}). If no app uses that key, deactivate it first (aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive; --status Active undoes it) and rotate again. ` +
         forceHint,
@@ -538,20 +559,23 @@ async function finishSecret(
 }
 
 /**
- * Clears AWSPENDING of a rotation this step stops, whose error says why. A failure to clear it
- * (`ses-smtp revoke` cleared it already, or an AWS error) is logged, not thrown: it would take
- * the place of that error, and Secrets Manager's retry of the version stops it again.
+ * Clears AWSPENDING of a rotation this step stops, whose error says why. Removed already (by
+ * `ses-smtp revoke`, while this step logged in) is as good: the refusal to remove a label the
+ * version no longer holds would take the place of that error. Any other failure is thrown (the
+ * step fails on it, and Secrets Manager's retry of the version stops it again).
  */
-async function clearPendingOfStopped(
-  secretId: string,
-  token: string,
-  deps: RotationDeps,
-  log: Logger,
-): Promise<void> {
+async function clearPendingOfStopped(secretId: string, token: string, deps: RotationDeps): Promise<void> {
   try {
     await clearPending(deps.secrets, secretId, token);
   } catch (clearError) {
-    log.warn('could not clear AWSPENDING of the stopped rotation', describeError(clearError));
+    let stages: string[] | undefined = [PENDING];
+    try {
+      const meta = await deps.secrets.send(new DescribeSecretCommand({ SecretId: secretId }));
+      stages = meta.VersionIdsToStages?.[token];
+    } catch {
+      // not known to be gone: the error that stopped the clearing stands
+    }
+    if (stages?.includes(PENDING)) throw clearError;
   }
 }
 

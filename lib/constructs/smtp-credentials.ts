@@ -422,7 +422,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       // and the key's ARNs from this stack, which aws-cdk-lib cannot reference across accounts
       // (their names are generated): it fails at synth deep inside aws-cdk-lib. Said here, with
       // what works: the principal imported into this stack.
-      const principal = [grantee, grantee.grantPrincipal].find((g): g is iam.IGrantable & Construct =>
+      const principal = [grantee.grantPrincipal, grantee].find((g): g is iam.IGrantable & Construct =>
         Construct.isConstruct(g),
       );
       const owner = principal && Stack.of(principal);
@@ -600,23 +600,22 @@ export function iamLiteral(entry: string): string {
 }
 
 /**
- * A grantee whose stack is of another environment than the mail stack (environment-agnostic, or
- * another Region without crossRegionReferences) would reference the secret's and the key's ARNs
- * across environments, which aws-cdk-lib refuses deep inside its own code for names it generates
+ * A grantee whose role (the principal whose policy the grant writes) is in a stack of another
+ * environment than the mail stack would reference the secret's and the key's ARNs across
+ * environments, which aws-cdk-lib refuses deep inside its own code for names it generates
  * ("CannotUseCrossEnvironment", naming neither stack). Said here, with what works. The test is
- * aws-cdk-lib's own (Resource.getResourceArnAttribute); crossRegionReferences has no public
- * getter.
+ * aws-cdk-lib's own (Resource.getResourceArnAttribute, in the stack of the policy: account and
+ * Region compared as strings, so two stacks of "any account" are one, and crossRegionReferences
+ * on that stack for another known Region); crossRegionReferences has no public getter.
  */
 function checkGranteeEnvironment(grantee: iam.IGrantable, stack: Stack): void {
-  const principal = [grantee, grantee.grantPrincipal].find((g): g is iam.IGrantable & Construct =>
-    Construct.isConstruct(g),
-  );
-  const owner = principal && Stack.of(principal);
-  if (!owner || owner === stack) return;
+  const principal = grantee.grantPrincipal;
+  if (!Construct.isConstruct(principal)) return;
+  const owner = Stack.of(principal);
+  if (owner === stack) return;
   const crossRegion = (owner as unknown as { _crossRegionReferences?: boolean })._crossRegionReferences;
-  const agnostic = Token.isUnresolved(owner.account) || Token.isUnresolved(owner.region);
-  // Two stacks of "any account" compare equal (the same token), as in aws-cdk-lib's test.
-  const sameRegion = owner.region === stack.region || (crossRegion && !agnostic);
+  const regionKnown = !Token.isUnresolved(owner.region);
+  const sameRegion = owner.region === stack.region || (crossRegion && regionKnown);
   if (owner.account === stack.account && sameRegion) return;
   const env = (s: Stack) =>
     `${Token.isUnresolved(s.account) ? 'any account' : `account ${s.account}`}, ${Token.isUnresolved(s.region) ? 'any Region' : `Region ${s.region}`}`;
@@ -624,10 +623,11 @@ function checkGranteeEnvironment(grantee: iam.IGrantable, stack: Stack): void {
     ...(Token.isUnresolved(stack.account) ? [] : [`account: '${stack.account}'`]),
     `region: '${stack.region}'`,
   ].join(', ');
-  const fix = agnostic
-    ? `give stack ${owner.stackName} the mail stack's env ({ ${mailEnv} }), or grant a role imported into the mail stack (iam.Role.fromRoleArn)`
-    : `set crossRegionReferences: true on both stacks, or grant a role imported into the mail stack (iam.Role.fromRoleArn)`;
+  const fix =
+    owner.account === stack.account && regionKnown
+      ? `Set crossRegionReferences: true on stack ${owner.stackName}`
+      : `Give stack ${owner.stackName} the mail stack's env ({ ${mailEnv} })`;
   throw new ConfigError([
-    `SesSmtp grantRead: got ${principal.node.path} of stack ${owner.stackName} (${env(owner)}), expected a grantee of the mail stack's environment (${env(stack)}): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. ${fix[0].toUpperCase()}${fix.slice(1)}`,
+    `SesSmtp grantRead: got ${principal.node.path} of stack ${owner.stackName} (${env(owner)}), expected a role of the mail stack's environment (${env(stack)}): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. ${fix}, or grant a role imported into the mail stack (iam.Role.fromRoleArn)`,
   ]);
 }

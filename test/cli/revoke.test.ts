@@ -88,13 +88,16 @@ beforeEach(() => {
     VersionIdsToStages: { v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] },
   });
 });
+/** The rotation's new version, as the revoke reads it once the rotation finished. */
+const storesNewKey = () =>
+  sm.on(GetSecretValueCommand).resolves({
+    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
+  });
 const cli = (args: string[], options = {}) => run([...args, '--config', config], options);
 const updates = () => iam.commandCalls(UpdateAccessKeyCommand).map((c) => c.args[0].input);
 
 test('asks, deactivates every active key, then rotates; prints how to undo each', async () => {
-  sm.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
-  });
+  storesNewKey();
   const r = await cli(['revoke'], { answer: true });
   expect(r.code).toBe(0);
   expect(r.questions).toEqual([
@@ -181,9 +184,7 @@ test('a failure half-way names what was done; running it again finishes the job'
 
 // The rotation lists the keys too: one IAM still lists as active may be held as one an app uses.
 test('IAM listing a deactivation late: the revoke rotates once every key it deactivated is listed inactive', async () => {
-  sm.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
-  });
+  storesNewKey();
   keys.staleListings = 3;
   const r = await withSteppingClock(() => cli(['revoke', '--yes']));
   expect(r.code).toBe(0);
@@ -194,17 +195,35 @@ test('IAM listing a deactivation late: the revoke rotates once every key it deac
 });
 
 test('IAM listing a key active for 30 s after its deactivation: the revoke says so and rotates', async () => {
-  sm.on(GetSecretValueCommand).resolves({
-    SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000003' }),
-  });
+  storesNewKey();
   keys.staleListings = 100;
   const r = await withSteppingClock(() => cli(['revoke', '--yes']));
   expect(r.code).toBe(0);
   expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(1 + 31);
   expect(r.stdout).toContain(
-    `! IAM still lists ${OLD}, ${CREDENTIALS.username} as active after 30 s: rotating now; if the rotation stops on that key, run ses-smtp revoke again`,
+    `! IAM still lists ${OLD}, ${CREDENTIALS.username} as active after 30 s: rotating now; if the rotation stops on one of them, run ses-smtp revoke again`,
   );
   expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+});
+
+test('listing the keys again fails after the deactivation: the revoke says so and still rotates', async () => {
+  storesNewKey();
+  let listings = 0;
+  iam.on(ListAccessKeysCommand).callsFake((input) => {
+    if (++listings === 2) throw awsError('ThrottlingException', 'Rate exceeded', 400);
+    return {
+      AccessKeyMetadata: [...keys.status].map(([id, s]) => ({
+        UserName: input.UserName,
+        AccessKeyId: id,
+        Status: s,
+      })),
+    };
+  });
+  const r = await withSteppingClock(() => cli(['revoke', '--yes']));
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^! could not list the keys again \(.*Rate exceeded.*\): rotating now/m);
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+  expect([...keys.status.values()]).toEqual(['Inactive', 'Inactive']);
 });
 
 test('a rotation that does not finish: the keys stay inactive and the message says so, exit 1', async () => {

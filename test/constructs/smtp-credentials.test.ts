@@ -2,6 +2,7 @@ import { CfnElement, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
@@ -711,17 +712,17 @@ describe('SmtpCredentials', () => {
       [
         'environment-agnostic',
         {},
-        "(any account, any Region), expected a grantee of the mail stack's environment (account 123456789012, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Give stack Web the mail stack's env ({ account: '123456789012', region: 'eu-west-1' }), or grant a role imported into the mail stack (iam.Role.fromRoleArn)",
+        "(any account, any Region), expected a role of the mail stack's environment (account 123456789012, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Give stack Web the mail stack's env ({ account: '123456789012', region: 'eu-west-1' }), or grant a role imported into the mail stack (iam.Role.fromRoleArn)",
       ],
       [
         'of a Region only',
         { env: { region: 'eu-west-1' } },
-        "(any account, Region eu-west-1), expected a grantee of the mail stack's environment",
+        "(any account, Region eu-west-1), expected a role of the mail stack's environment",
       ],
       [
         'of another Region',
         { env: { ...mailEnv, region: 'us-east-1' } },
-        "(account 123456789012, Region us-east-1), expected a grantee of the mail stack's environment (account 123456789012, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Set crossRegionReferences: true on both stacks, or grant a role imported into the mail stack (iam.Role.fromRoleArn)",
+        "(account 123456789012, Region us-east-1), expected a role of the mail stack's environment (account 123456789012, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Set crossRegionReferences: true on stack Web, or grant a role imported into the mail stack (iam.Role.fromRoleArn)",
       ],
     ])('%s: one line with what works, nothing granted', (_case, webProps, message) => {
       const { credentials, role } = mailAndWeb(webProps);
@@ -739,11 +740,11 @@ describe('SmtpCredentials', () => {
       expect(role.node.tryFindChild('DefaultPolicy')).toBeUndefined();
     });
 
-    test('another Region with crossRegionReferences: granted, and the synth works', () => {
-      const { app, credentials, web, role } = mailAndWeb(
-        { env: { ...mailEnv, region: 'us-east-1' }, crossRegionReferences: true },
-        { crossRegionReferences: true },
-      );
+    test("another Region with crossRegionReferences on the role's stack: granted, and the synth works", () => {
+      const { app, credentials, web, role } = mailAndWeb({
+        env: { ...mailEnv, region: 'us-east-1' },
+        crossRegionReferences: true,
+      });
       credentials.grantRead(role);
       expect(() => app.synth()).not.toThrow();
       // Decrypting through Secrets Manager of the secret's Region, not the role's (the same
@@ -779,6 +780,42 @@ describe('SmtpCredentials', () => {
       const { credentials, role } = mailAndWeb({}, { env: { region: 'eu-west-1' } });
       expect(() => credentials.grantRead(role)).toThrow(
         "Give stack Web the mail stack's env ({ region: 'eu-west-1' }), or grant",
+      );
+    });
+
+    // What counts is the stack of the policy the grant writes (the role's), not the grantee's.
+    test.each<[string, StackProps]>([
+      ['environment-agnostic', {}],
+      ['of another Region', { env: { ...mailEnv, region: 'us-east-1' } }],
+    ])(
+      'a function of a stack %s whose role is imported into the mail stack: granted, and the synth works',
+      (_case, webProps) => {
+        const { app, mail, credentials, web } = mailAndWeb(webProps);
+        const fn = new lambda.Function(web, 'Job', {
+          runtime: lambda.Runtime.NODEJS_22_X,
+          handler: 'index.handler',
+          code: lambda.Code.fromInline('exports.handler = async () => {}'),
+          role: iam.Role.fromRoleArn(mail, 'JobRole', 'arn:aws:iam::123456789012:role/job'),
+        });
+        credentials.grantRead(fn);
+        expect(() => app.synth()).not.toThrow();
+        Template.fromStack(mail).hasResourceProperties('AWS::IAM::Policy', { Roles: ['job'] });
+      },
+    );
+
+    test('a mail stack of any account and a role of any account in another Region, crossRegionReferences: granted', () => {
+      const { app, credentials, role } = mailAndWeb(
+        { env: { region: 'us-east-1' }, crossRegionReferences: true },
+        { env: { region: 'eu-west-1' } },
+      );
+      credentials.grantRead(role);
+      expect(() => app.synth()).not.toThrow();
+    });
+
+    test('a mail stack of any account, a role of an explicit account in its Region: the env to give, not crossRegionReferences', () => {
+      const { credentials, role } = mailAndWeb({ env: mailEnv }, { env: { region: 'eu-west-1' } });
+      expect(() => credentials.grantRead(role)).toThrow(
+        "(account 123456789012, Region eu-west-1), expected a role of the mail stack's environment (any account, Region eu-west-1): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. Give stack Web the mail stack's env ({ region: 'eu-west-1' }), or grant",
       );
     });
 

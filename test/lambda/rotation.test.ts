@@ -354,11 +354,26 @@ describe('rotation of SMTP credentials', () => {
     };
 
     await expect(step('testSecret', 'v2')).rejects.toThrow(
-      `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which is deactivated`,
+      `AWSPENDING version v2 of secret ${ARN} holds access key ${pending.username}, which is deactivated (ses-smtp revoke deactivates every key of the user). AWSPENDING is cleared`,
     );
-    const warning = logLines.map((l) => JSON.parse(l)).find((l) => l.level === 'WARN');
-    expect(warning.message).toBe('could not clear AWSPENDING of the stopped rotation');
-    expect(warning.errorName).toBe('InvalidParameterException');
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+  });
+
+  test('AWSPENDING that could not be cleared: the step fails on that error, not with "AWSPENDING is cleared"', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    for (const { AccessKeyId } of iam.listAccessKeys({ UserName: USER }).AccessKeyMetadata)
+      iam.inactive.add(AccessKeyId);
+    sm.faults.failNext('UpdateSecretVersionStage', throttling());
+
+    await expect(step('testSecret', 'v2')).rejects.toThrow(throttling().message);
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
+    // Secrets Manager's retry of the version clears it, with the reason.
+    await expect(step('testSecret', 'v2')).rejects.toThrow(
+      'AWSPENDING is cleared and AWSCURRENT is unchanged',
+    );
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
   });
 
   test('IAM listing a new key late (eventual consistency) fails nothing: testSecret asks IAM only after a refused login', async () => {
@@ -457,13 +472,19 @@ describe('rotation of SMTP credentials', () => {
     },
   );
 
-  test("every key deactivated (ses-smtp revoke): AWSCURRENT's stays for the undo, AWSPREVIOUS's goes", async () => {
+  /** Two rotations a day apart, then `ses-smtp revoke`: both keys deactivated. */
+  async function revokedAfterTwoRotations() {
     await runRotation('v1');
     await runRotation('v2', 0, DAY);
     const revoked = current()!;
     const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
     iam.inactive.add(revoked.username);
     iam.inactive.add(previous.username);
+    return { revoked, previous };
+  }
+
+  test("every key deactivated (ses-smtp revoke): AWSCURRENT's stays for the undo, AWSPREVIOUS's goes", async () => {
+    const { revoked, previous } = await revokedAfterTwoRotations();
 
     await runRotation('v3');
     expect(iam.deleted).toEqual([previous.username]);
@@ -472,12 +493,7 @@ describe('rotation of SMTP credentials', () => {
   });
 
   test("after a revoke, IAM still listing AWSPREVIOUS's key as active (it lists changes late): the rotation goes on", async () => {
-    await runRotation('v1');
-    await runRotation('v2', 0, DAY);
-    const revoked = current()!;
-    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
-    iam.inactive.add(revoked.username);
-    iam.inactive.add(previous.username);
+    const { revoked, previous } = await revokedAfterTwoRotations();
     iamMock.on(ListAccessKeysCommand).callsFake((input) => {
       const listed = iam.listAccessKeys(input).AccessKeyMetadata;
       return {
@@ -490,6 +506,53 @@ describe('rotation of SMTP credentials', () => {
     await runRotation('v3');
     expectCurrentLogsIn();
     expect(iam.deleted).toEqual([revoked.username]);
+  });
+
+  test("a key IAM lists twice is one key: AWSCURRENT's stays", async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const kept = current()!;
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iamMock.on(ListAccessKeysCommand).callsFake((input) => {
+      const listed = iam.listAccessKeys(input).AccessKeyMetadata;
+      return { AccessKeyMetadata: [...listed, ...listed.map((k) => ({ ...k }))] };
+    });
+
+    await runRotation('v3');
+    expect(iam.deleted).toEqual([previous.username]);
+    expect(sesAccepts(kept.username, kept.password)).toBe(true);
+    expectCurrentLogsIn();
+  });
+
+  // The key a repair kept has no label afterwards: a second rotation soon after must not take it
+  // as an orphan no app has.
+  test("the previous key a repair kept is held like AWSPREVIOUS's: a rotation right after the repair stops", async () => {
+    await runRotation('v1');
+    await runRotation('v2', 0, 2 * DAY);
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.inactive.add(current()!.username);
+    await runRotation('v3', 0, 0);
+    expect(iam.keys.has(previous.username)).toBe(true);
+
+    const error = await runRotation('v4').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(PreviousKeyReplacedRecentlyError);
+    expect((error as Error).message).toContain(
+      `access key ${previous.username} (not in the secret) was replaced`,
+    );
+    expect(iam.keys.has(previous.username)).toBe(true);
+    expect(sesAccepts(previous.username, previous.password)).toBe(true);
+  });
+
+  test('an orphan made after the current credentials (a crashed attempt) is not held', async () => {
+    await runRotation('v1');
+    await runRotation('v2', 0, DAY);
+    const previous = parseSecret(sm.valueAt('AWSPREVIOUS'))!;
+    iam.deleteAccessKey({ UserName: USER, AccessKeyId: previous.username });
+    const orphan = iam.createAccessKey({ UserName: USER }).AccessKey!.AccessKeyId!;
+
+    await runRotation('v3');
+    expect(iam.deleted).toContain(orphan);
+    expectCurrentLogsIn();
   });
 
   test('a CreateAccessKey answer without the secret key stores nothing', async () => {
