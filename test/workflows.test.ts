@@ -54,6 +54,12 @@ interface Workflow {
 }
 const workflow = (file: string): Workflow => parse(text(file));
 const steps = (wf: Workflow) => Object.values(wf.jobs).flatMap((job) => job.steps);
+/** A new folder holding one executable, `name` (a fake of a CLI a step runs), for the step's PATH. */
+function fakeCommandDir(name: string, script: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `ses-smtp-fake-${name}-`));
+  fs.writeFileSync(path.join(dir, name), script, { mode: 0o755 });
+  return dir;
+}
 /** Runs a step's script as GitHub runs a bash step: `bash --noprofile --norc -eo pipefail {0}`. */
 const bashStep = (script: string, env: NodeJS.ProcessEnv) =>
   spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], { env, encoding: 'utf8' });
@@ -254,11 +260,9 @@ describe('workflow properties', () => {
     });
     // A fake gh that answers as GitHub's compare API would, and records its arguments; the step's
     // own script judges the answer.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-tip-'));
-    fs.writeFileSync(
-      path.join(dir, 'gh'),
+    const dir = fakeCommandDir(
+      'gh',
       '#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS"\n[ -n "$FAIL" ] && exit 1\nprintf "%s" "$ANSWER"\n',
-      { mode: 0o755 },
     );
     const run = (answer: unknown, fail = '') =>
       bashStep(guard.run!, {
@@ -354,10 +358,9 @@ describe('workflow properties', () => {
       REGION: '${{ matrix.region }}',
       SESSION: 'ses-smtp-check-${{ github.run_id }}-${{ github.run_attempt }}',
     });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-check-'));
     // A fake AWS CLI: who the job is, and STS's answer to assume-role (its arguments recorded).
-    fs.writeFileSync(
-      path.join(dir, 'aws'),
+    const dir = fakeCommandDir(
+      'aws',
       [
         '#!/bin/sh',
         'echo "$@" >> "$CALLS"',
@@ -366,7 +369,6 @@ describe('workflow properties', () => {
         '  assume-role) if [ -n "$REFUSE" ]; then echo "" >&2; echo "$REFUSE" >&2; exit 254; fi; echo "arn:aws:sts::x" ;;',
         'esac',
       ].join('\n'),
-      { mode: 0o755 },
     );
     const run = (cdkJson: object, refuse = '') => {
       fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify(cdkJson));
