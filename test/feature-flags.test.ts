@@ -42,6 +42,12 @@ const STATEFUL: Record<string, string[]> = {
   'AWS::SecretsManager::Secret': ['Name'],
   'AWS::KMS::Key': ['KeySpec', 'KeyUsage', 'MultiRegion', 'Origin'],
   'AWS::Route53::RecordSet': ['Name', 'HostedZoneId'],
+  // A schedule under a new logical id: CloudFormation creates the new one, then deletes the old
+  // one in the cleanup, which turns rotation off on the secret (cloudformation-coverage-roadmap#1813).
+  'AWS::SecretsManager::RotationSchedule': ['SecretId'],
+  // Apps and pagers subscribe to the topics, and read the app queue by URL, outside the template.
+  'AWS::SNS::Topic': ['TopicName', 'FifoTopic'],
+  'AWS::SQS::Queue': ['QueueName', 'FifoQueue'],
 };
 const EXPECTED_FILE = path.join(__dirname, 'fixtures/stateful-resources.json');
 

@@ -110,7 +110,7 @@ export async function handleEvent(
   const reason =
     `The first rotation did not store SMTP credentials in ${secretId} within ${minutes} minutes` +
     (cause ? `; the last error: ${cause}` : '') +
-    `. Read the rotation function's log group ${logGroup} for the cause and fix it; the rollback removes what this deploy created, then deploy again.`;
+    `. The rotation function's log group ${logGroup} holds each attempt until the rollback deletes it with what this deploy created: fix the cause, then deploy again.`;
   log.error('the secret still holds no SMTP credentials', { secretId, minutes, cause });
   return { Status: 'FAILED', Reason: reason, PhysicalResourceId: failedId };
 }

@@ -184,6 +184,13 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+    // CloudFormation takes no snapshot of a user, a secret or a key: it deletes them, while the
+    // key cleanup would keep the user's keys (not DESTROY), and IAM refuses to delete the user.
+    if (removalPolicy === RemovalPolicy.SNAPSHOT) {
+      throw new Error(
+        'removalPolicy must be RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY, got: SNAPSHOT (CloudFormation snapshots no IAM user, secret or KMS key)',
+      );
+    }
     this.smtpHost = smtpEndpoint(stack.region);
     this.smtpPort = props.smtpPort ?? 587;
     if (!Token.isUnresolved(this.smtpPort) && !SES_SMTP_PORTS.includes(this.smtpPort)) {

@@ -640,6 +640,14 @@ describe('SmtpCredentials', () => {
     },
   );
 
+  // Without aws-cdk-lib's flag that refuses it, SNAPSHOT reached the template: CloudFormation deletes
+  // the user on a stack deletion, while the key cleanup kept its keys, and the deletion failed.
+  test('refuses removalPolicy SNAPSHOT', () => {
+    expect(() => build({ removalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(
+      'removalPolicy must be RETAIN, RETAIN_ON_UPDATE_OR_DELETE or DESTROY, got: SNAPSHOT (CloudFormation snapshots no IAM user, secret or KMS key)',
+    );
+  });
+
   // A port SES does not listen on would fail every rotation's login, and no credentials would ever exist.
   test.each([0, 443, 2525, 99999])('refuses smtpPort %p', (smtpPort) => {
     expect(() => build({ smtpPort })).toThrow(

@@ -253,7 +253,7 @@ describe('credentials-ready', () => {
     expect(result).toEqual({
       Status: 'FAILED',
       PhysicalResourceId: `credentials-ready-${ARN}`,
-      Reason: `The first rotation did not store SMTP credentials in ${ARN} within 14.5 minutes; the last error: testSecret: Invalid login: 535 Authentication Credentials Invalid. Read the rotation function's log group ${LOG_GROUP} for the cause and fix it; the rollback removes what this deploy created, then deploy again.`,
+      Reason: `The first rotation did not store SMTP credentials in ${ARN} within 14.5 minutes; the last error: testSecret: Invalid login: 535 Authentication Credentials Invalid. The rotation function's log group ${LOG_GROUP} holds each attempt until the rollback deletes it with what this deploy created: fix the cause, then deploy again.`,
     });
     // Polled until the deadline, never past it.
     expect(now).toBeLessThanOrEqual(START + WAIT_MS);
@@ -297,7 +297,7 @@ describe('credentials-ready', () => {
   ])('the failure reason reads %s', async (_, message, cause) => {
     logsMock.on(FilterLogEventsCommand).resolves({ events: [{ message }] });
     const result = await run(event('Create'));
-    expect(result.Reason).toContain(`; the last error: ${cause}. Read`);
+    expect(result.Reason).toContain(`; the last error: ${cause}. The rotation function's log group`);
   });
 
   test('the last failure is on the last page of the log', async () => {
@@ -340,7 +340,9 @@ describe('credentials-ready', () => {
       jest.advanceTimersByTime(1);
       const result = await pending;
       expect(result.Status).toBe('FAILED');
-      expect(result.Reason).toMatch(/within 0 minutes\. Read the rotation function's log group/);
+      expect(result.Reason).toMatch(
+        /within 0 minutes\. The rotation function's log group .* holds each attempt until the rollback deletes it/,
+      );
       expect(logLines.some((l) => l.includes('could not read the rotation log'))).toBe(true);
     } finally {
       jest.useRealTimers();
@@ -351,7 +353,9 @@ describe('credentials-ready', () => {
     logsMock.on(FilterLogEventsCommand).rejects(awsError('AccessDeniedException', 'not authorized', 400));
     const result = await run(event('Create'));
     expect(result.Status).toBe('FAILED');
-    expect(result.Reason).toMatch(/within 14.5 minutes\. Read the rotation function's log group/);
+    expect(result.Reason).toMatch(
+      /within 14.5 minutes\. The rotation function's log group .* holds each attempt until the rollback deletes it/,
+    );
     expect(logLines.some((l) => l.includes('could not read the rotation log'))).toBe(true);
   });
 
@@ -376,7 +380,7 @@ describe('credentials-ready', () => {
       .rejects(awsError('AccessDeniedException', 'not authorized to DescribeSecret', 400));
     const result = await run(event('Create'));
     expect(result.Reason).toContain(
-      '; the last error: could not read the secret: AccessDeniedException: not authorized to DescribeSecret. Read',
+      "; the last error: could not read the secret: AccessDeniedException: not authorized to DescribeSecret. The rotation function's log group",
     );
   });
 
