@@ -361,7 +361,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
             event: 'ses-smtp-credentials-rotated',
             secretArn: this.secret.secretArn,
             time: events.EventField.time,
-            advice: 'Read AWSCURRENT again; the previous credentials stay valid until the next rotation.',
+            advice:
+              'Read AWSCURRENT again. After a scheduled or requested rotation the previous credentials stay valid until the next one; after ses-smtp revoke they no longer work.',
           }),
         ),
       ],

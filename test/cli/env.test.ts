@@ -233,12 +233,31 @@ describe('kamal', () => {
     // The secret value is not even read: only where it is.
     expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
     const { fetches, vars } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
-    expect(fetches).toEqual([
-      ['kamal', 'secrets', 'fetch', '--adapter', 'aws_secrets_manager', '--account', 'default', SECRET_ARN],
-    ]);
+    // No --account (the AWS CLI's --profile): its own credentials order, which a CI job with
+    // OIDC credentials in environment variables, or a host with an instance role, needs.
+    expect(fetches).toEqual([['kamal', 'secrets', 'fetch', '--adapter', 'aws_secrets_manager', SECRET_ARN]]);
     expect(vars).toEqual(expected);
     expect(r.stdout).toMatch(/^# \.kamal\/secrets \(environment prod\)/);
-    expect(r.stdout).toContain('in eu-west-1');
+    expect(r.stdout).toContain(
+      'Needs Kamal 2.5+ and the AWS CLI signed in in eu-west-1 (AWS_REGION=eu-west-1 for kamal)',
+    );
+    expect(r.stderr).toBe('');
+  });
+
+  test('a stack without the SmtpPort output: 587, and a line saying so', async () => {
+    stackWithOutputs('SesSmtp-prod', {
+      SmtpSecretArn: SECRET_ARN,
+      IdentityName: 'example.com',
+      ConfigurationSetName: CONFIGURATION_SET,
+      SmtpUserName: USER_NAME,
+      OperatorAlarmTopicArn: ALARM_TOPIC_ARN,
+    });
+    const r = await cli(['env', '--format', 'kamal']);
+    expect(r.code).toBe(0);
+    expect(resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS).vars.AWS_SES_SMTP_PORT).toBe('587');
+    expect(r.stderr).toBe(
+      '! no stack output SmtpPort to read the port from: wrote AWS_SES_SMTP_PORT=587; if the secret holds another port, change that line\n',
+    );
   });
 
   test.each([['ops-admin'], ['ops admin'], ['team.prod@acme:eu/1+2=3,%_']])(

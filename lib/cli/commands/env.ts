@@ -49,14 +49,15 @@ const doubleQuote = (v: string) => `"${v.replace(/(["\\$`])/g, '\\$1')}"`;
  * `enable_starttls` from 2.8, and 2.7 ignores it and still upgrades when offered.
  */
 export const RAILS_SMTP_SETTINGS = `# config/environments/production.rb (inside Rails.application.configure do ... end)
-# ENV[...] rather than ENV.fetch: assets:precompile in a Docker/Kamal build runs without these variables.
+# ENV[...] or a default, never a bare ENV.fetch: assets:precompile in a Docker/Kamal build runs without these variables.
 ses_port = Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587
 # SES speaks TLS from the first byte on 465 and 2465, STARTTLS on 25, 587 and 2587: required
 # (enable_starttls, mail 2.8+), so the password never crosses in clear text.
 ses_tls = [465, 2465].include?(ses_port)
 config.action_mailer.delivery_method = :smtp
 config.action_mailer.smtp_settings = {
-  address: ENV["AWS_SES_SMTP_ADDRESS"],
+  # Unset, Net::SMTP would connect to localhost: a name that fails and says why instead.
+  address: ENV.fetch("AWS_SES_SMTP_ADDRESS", "aws-ses-smtp-address-unset.invalid"),
   port: ses_port,
   user_name: ENV["AWS_SES_SMTP_USERNAME"],
   password: ENV["AWS_SES_SMTP_PASSWORD"],
@@ -195,17 +196,20 @@ export function renderKamal(options: {
   secretId: string;
   region: string;
   port: string;
-  profile: string;
+  /** AWS_PROFILE when set: without it the AWS CLI signs in as it would (environment, instance role). */
+  profile?: string;
   /** What the secret belongs to, for the header: "environment prod", "stack Mail". */
   subject: string;
 }): string {
-  const fetch = `kamal secrets fetch --adapter aws_secrets_manager --account ${shellWord(options.profile)} ${shellWord(options.secretId)}`;
+  // Kamal 2.5 and later: without --account (the AWS CLI's --profile), the CLI's own order of
+  // credentials, which a job with OIDC credentials (environment variables) or an instance role needs.
+  const account = options.profile ? ` --account ${shellWord(options.profile)}` : '';
+  const fetch = `kamal secrets fetch --adapter aws_secrets_manager${account} ${shellWord(options.secretId)}`;
   const lines = Object.entries(SMTP_VARIABLES).map(([name, key]) =>
     key === 'port' ? `${name}=${options.port}` : `${name}=$(kamal secrets extract ${key} $SES_SMTP_SECRETS)`,
   );
   return `# .kamal/secrets (${options.subject}): the SMTP credentials, fetched from AWS Secrets Manager
-# when kamal deploys; no password is stored here. Needs the AWS CLI signed in with profile
-# "${options.profile}" in ${options.region} (the profile's Region, or AWS_REGION=${options.region} for kamal).
+# when kamal deploys; no password is stored here. Needs Kamal 2.5+ and the AWS CLI signed in${options.profile ? ` with profile\n# "${options.profile}"` : ''} in ${options.region} (${options.profile ? "the profile's Region, or " : ''}AWS_REGION=${options.region} for kamal).
 # List these names under env: secret: in config/deploy.yml. After a rotation, kamal deploy again.
 SES_SMTP_SECRETS=$(${fetch})
 ${lines.join('\n')}
@@ -309,11 +313,11 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
     return 0;
   }
   if (format === 'kamal') {
-    const profile = options.awsProfile || 'default';
+    const profile = options.awsProfile || undefined;
     // Kamal reads .kamal/secrets with the dotenv gem before it runs a line's command: an unquoted
     // value ends at "#", a backslash is dropped, "$NAME" is expanded (inside single quotes too),
     // and the command ends at its first unbalanced ")". A name of these characters passes as is.
-    if (!KAMAL_PROFILE_RE.test(profile))
+    if (profile !== undefined && !KAMAL_PROFILE_RE.test(profile))
       throw new UsageError(
         `AWS_PROFILE: got ${JSON.stringify(profile)}, expected for --format kamal a profile name of letters, digits, spaces and "_.,:/+=@%-" (the dotenv gem that reads .kamal/secrets would change a quote, "\\", "$", "#" or a parenthesis); use such a profile (aws configure list-profiles)`,
       );
@@ -327,6 +331,11 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         subject: ctx.subject,
       }),
     );
+    // Kamal's inline extract cannot return the secret's port (a number): it comes from the stack.
+    if (outputs?.SmtpPort === undefined)
+      ctx.out.warn(
+        'no stack output SmtpPort to read the port from: wrote AWS_SES_SMTP_PORT=587; if the secret holds another port, change that line',
+      );
     return 0;
   }
   const vars = appVariables(await currentCredentials(ctx));
