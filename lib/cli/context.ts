@@ -520,6 +520,24 @@ export function sesSmtpOutputs(outputs: Record<string, string>): {
 }
 
 /**
+ * In the outputs of a stack of several SesSmtp constructs (not renamed: sesSmtpOutputs), the
+ * output `name` of the construct whose SmtpSecretArn is `secretId`; undefined when none is.
+ */
+export function outputOfSecret(
+  outputs: Record<string, string>,
+  secretId: string,
+  name: string,
+): string | undefined {
+  const prefix = Object.entries(outputs)
+    .filter(([, value]) => value === secretId)
+    .map(([key]) => /^([A-Za-z0-9]*)SmtpSecretArn[0-9A-F]{8}$/.exec(key)?.[1])
+    .find((found) => found !== undefined);
+  if (prefix === undefined) return undefined;
+  const output = new RegExp(`^${prefix}${name}[0-9A-F]{8}$`);
+  return Object.entries(outputs).find(([key]) => output.test(key))?.[1];
+}
+
+/**
  * The file cdk.json names, or the default; with what is wrong with cdk.json's "config" (the
  * user's to fix, one line and exit 2, where the file is needed) and then the default.
  */

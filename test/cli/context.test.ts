@@ -13,7 +13,7 @@ import {
   PutConfigurationSetSendingOptionsCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { CliContext, sdkLogger } from '../../lib/cli/context';
+import { CliContext, outputOfSecret, sdkLogger } from '../../lib/cli/context';
 import { UsageError } from '../../lib/cli/errors';
 import { Output } from '../../lib/cli/output';
 import { testCertificate } from '../support/certificate';
@@ -310,7 +310,9 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
   test('a stack with two SesSmtp constructs: a command that needs one asks for its flag, one given works', async () => {
     stackWithOutputs('App', {
       MailSmtpSecretArn46B3BB99: SECRET_ARN,
+      MailSmtpPort9F8E7D6C: '2587',
       OtherSmtpSecretArn0A1B2C3D: `${SECRET_ARN}x`,
+      OtherSmtpPort01234567: '465',
     });
     const ambiguous = await run(['env', '--stack', 'App', '--region', 'eu-west-1']);
     expect(ambiguous).toMatchObject({
@@ -330,13 +332,10 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
       '--format',
       'kamal',
     ]);
-    // Which construct's SmtpPort output is meant is not known: 587, and a line saying so.
-    expect(given).toMatchObject({
-      code: 0,
-      stderr:
-        '! no stack output SmtpPort to read the port from: wrote AWS_SES_SMTP_PORT=587; if the secret holds another port, change that line\n',
-    });
+    expect(given).toMatchObject({ code: 0, stderr: '' });
     expect(given.stdout).toContain(SECRET_ARN);
+    // The port is that construct's (the one whose secret --secret-id names).
+    expect(given.stdout).toContain('\nAWS_SES_SMTP_PORT=2587\n');
   });
 
   test("env --secret-id ARN: no stack to read, the Region is the ARN's", async () => {
@@ -502,4 +501,19 @@ describe("the AWS clients' logger", () => {
     ctx.client(IAMClient).config.logger.info({ output: { SecretString: 'S3cr3t' } });
     expect(stderr).toBe('! a warning over two lines\n');
   });
+});
+
+test('outputOfSecret: the output of the construct whose secret it is, not of one whose path starts the same', () => {
+  const outputs = {
+    MailSmtpSecretArn46B3BB99: 'arn:secret-a',
+    MailSmtpPort9F8E7D6C: '2587',
+    MailXSmtpSecretArn0A1B2C3D: 'arn:secret-b',
+    MailXSmtpPort01234567: '465',
+  };
+  expect(outputOfSecret(outputs, 'arn:secret-a', 'SmtpPort')).toBe('2587');
+  expect(outputOfSecret(outputs, 'arn:secret-b', 'SmtpPort')).toBe('465');
+  expect(outputOfSecret(outputs, 'arn:other', 'SmtpPort')).toBeUndefined();
+  expect(
+    outputOfSecret({ MailSmtpSecretArn46B3BB99: 'arn:secret-a' }, 'arn:secret-a', 'SmtpPort'),
+  ).toBeUndefined();
 });
