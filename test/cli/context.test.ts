@@ -342,7 +342,7 @@ describe('without an environments file: a stack of your own (the SesSmtp constru
     const r = await run(['env', '--secret-id', SECRET_ARN, '--format', 'kamal']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^# \\.kamal/secrets \\(secret ${SECRET_ARN}\\)`));
-    expect(r.stdout).toContain('in eu-west-1');
+    expect(r.stdout).toContain('AWS_REGION=eu-west-1 for kamal');
     expect(cfn.calls()).toHaveLength(0);
   });
 

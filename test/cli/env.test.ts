@@ -239,7 +239,7 @@ describe('kamal', () => {
     expect(vars).toEqual(expected);
     expect(r.stdout).toMatch(/^# \.kamal\/secrets \(environment prod\)/);
     expect(r.stdout).toContain(
-      'Needs Kamal 2.5+ and the AWS CLI signed in in eu-west-1 (AWS_REGION=eu-west-1 for kamal)',
+      'Needs Kamal 2.5+ (no --account:\n# the AWS CLI signs in as it would) and the Region: AWS_REGION=eu-west-1 for kamal.\n',
     );
     expect(r.stderr).toBe('');
   });
@@ -266,6 +266,9 @@ describe('kamal', () => {
       const r = await cli(['env', '--format', 'kamal'], { env: { AWS_PROFILE: profile } });
       const { fetches } = resolveAsKamal(r.stdout, 'SmtpCredentials', CREDENTIALS);
       expect(fetches[0].slice(5, 7)).toEqual(['--account', profile]);
+      // Any Kamal 2 takes --account: the header asks for no version then.
+      expect(r.stdout).toContain(`Needs the AWS CLI signed in with profile\n# "${profile}" in eu-west-1`);
+      expect(r.stdout).not.toContain('2.5+');
     },
   );
 

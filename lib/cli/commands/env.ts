@@ -56,8 +56,8 @@ ses_port = Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587
 ses_tls = [465, 2465].include?(ses_port)
 config.action_mailer.delivery_method = :smtp
 config.action_mailer.smtp_settings = {
-  # Unset, Net::SMTP would connect to localhost: a name that fails and says why instead.
-  address: ENV.fetch("AWS_SES_SMTP_ADDRESS", "aws-ses-smtp-address-unset.invalid"),
+  # Unset or empty, Net::SMTP would connect to localhost: a name that never resolves instead.
+  address: ENV["AWS_SES_SMTP_ADDRESS"].presence || "aws-ses-smtp-address-unset.invalid",
   port: ses_port,
   user_name: ENV["AWS_SES_SMTP_USERNAME"],
   password: ENV["AWS_SES_SMTP_PASSWORD"],
@@ -208,8 +208,11 @@ export function renderKamal(options: {
   const lines = Object.entries(SMTP_VARIABLES).map(([name, key]) =>
     key === 'port' ? `${name}=${options.port}` : `${name}=$(kamal secrets extract ${key} $SES_SMTP_SECRETS)`,
   );
+  const needs = options.profile
+    ? `Needs the AWS CLI signed in with profile\n# "${options.profile}" in ${options.region} (the profile's Region, or AWS_REGION=${options.region} for kamal).`
+    : `Needs Kamal 2.5+ (no --account:\n# the AWS CLI signs in as it would) and the Region: AWS_REGION=${options.region} for kamal.`;
   return `# .kamal/secrets (${options.subject}): the SMTP credentials, fetched from AWS Secrets Manager
-# when kamal deploys; no password is stored here. Needs Kamal 2.5+ and the AWS CLI signed in${options.profile ? ` with profile\n# "${options.profile}"` : ''} in ${options.region} (${options.profile ? "the profile's Region, or " : ''}AWS_REGION=${options.region} for kamal).
+# when kamal deploys; no password is stored here. ${needs}
 # List these names under env: secret: in config/deploy.yml. After a rotation, kamal deploy again.
 SES_SMTP_SECRETS=$(${fetch})
 ${lines.join('\n')}
