@@ -863,6 +863,19 @@ async function rotationResult(run: CheckRun): Promise<CheckResult> {
       fix: `a rotation is failing: read the rotation function's logs, then run: ${rotate}`,
     };
   }
+  // A rotation in progress is no fault (its own alarms say when it fails), but Secrets Manager
+  // refuses another while it runs, and so a deploy that changes the schedule: said here.
+  const versions = s.VersionIdsToStages ?? {};
+  const pending = Object.keys(versions).find(
+    (id) => versions[id].includes('AWSPENDING') && !versions[id].includes('AWSCURRENT'),
+  );
+  if (pending)
+    return {
+      id: 'rotation',
+      status: 'ok',
+      title: `credentials rotate every ${days} days; a rotation is in progress`,
+      detail: `${detail}; version ${pending} is AWSPENDING: another rotation, or a deploy that changes credentials.rotationDays, waits until it ends`,
+    };
   return { id: 'rotation', status: 'ok', title: `credentials rotate every ${days} days`, detail };
 }
 

@@ -557,6 +557,22 @@ describe('scheduled health checks', () => {
     );
   });
 
+  test('a rotation in progress: the rotation part passes and says so (another waits until it ends)', async () => {
+    sm.startRotation('in-progress');
+    const { run } = await check();
+    const [, rotation] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]).then(
+      ([o]) => o.results,
+    );
+    expect(rotation).toMatchObject({
+      id: 'rotation',
+      status: 'ok',
+      title: 'credentials rotate every 90 days; a rotation is in progress',
+    });
+    expect(rotation.detail).toMatch(
+      /; version in-progress is AWSPENDING: another rotation, or a deploy that changes credentials\.rotationDays, waits until it ends$/,
+    );
+  });
+
   test("a stack of an app's own: the fixes name it as its alarms do (the target's cliOptions), not by --env", async () => {
     target = { ...TARGET, cliOptions: '--stack Mail --region eu-west-1' };
     iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current });
