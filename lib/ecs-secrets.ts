@@ -41,18 +41,45 @@ export function smtpContainerSecrets(credentials: ISmtpCredentialsSecret): Recor
   );
 }
 
-/** One JSON key of the credentials secret, granted through the credentials' own grantRead. */
+/** The variable of smtpContainerSecretJson unless the app names another. */
+export const SMTP_CREDENTIALS_JSON_VARIABLE = 'AWS_SES_SMTP_CREDENTIALS';
+
+/**
+ * The SMTP settings as one ECS container secret: the credentials secret's whole JSON (`username`,
+ * `password`, `host`, `port`, `region`, `fromAddress`) in the variable `name`. ECS reads it with
+ * one GetSecretValue when the task starts, so the username and the password are always of one
+ * version, even in the instant a rotation moves AWSCURRENT (smtpContainerSecrets' six variables
+ * are six reads). The app parses the JSON (README: "One variable for ECS").
+ */
+export function smtpContainerSecretJson(
+  credentials: ISmtpCredentialsSecret,
+  name: string = SMTP_CREDENTIALS_JSON_VARIABLE,
+): Record<string, ecs.Secret> {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    throw new Error(
+      `containerSecretJson: got ${JSON.stringify(name)}, expected an environment variable name (letters, digits and "_", not starting with a digit)`,
+    );
+  }
+  return { [name]: new SmtpSecretField(credentials) };
+}
+
+/**
+ * The credentials secret's current version, or one JSON key of it, granted through the
+ * credentials' own grantRead.
+ */
 class SmtpSecretField extends ecs.Secret {
   public readonly arn: string;
-  public readonly hasField = true;
+  public readonly hasField: boolean;
 
   constructor(
     private readonly credentials: ISmtpCredentialsSecret,
-    jsonKey: string,
+    jsonKey?: string,
   ) {
     super();
-    // ECS's valueFrom for a JSON key of the current version: <secret ARN>:<json key>:<stage>:<version id>.
-    this.arn = `${credentials.secret.secretArn}:${jsonKey}::`;
+    // ECS's valueFrom for a JSON key of the current version: <secret ARN>:<json key>:<stage>:<version id>;
+    // the secret's ARN alone for the whole value.
+    this.arn = jsonKey ? `${credentials.secret.secretArn}:${jsonKey}::` : credentials.secret.secretArn;
+    this.hasField = jsonKey !== undefined;
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {

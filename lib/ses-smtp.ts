@@ -41,7 +41,7 @@ import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { SmtpCredentials } from './constructs/smtp-credentials';
-import { smtpContainerSecrets } from './ecs-secrets';
+import { smtpContainerSecretJson, smtpContainerSecrets } from './ecs-secrets';
 
 /**
  * Fields of an environment that belong to the app around the construct, not to it: the Stack's
@@ -283,6 +283,16 @@ export class SesSmtp extends Construct {
    */
   public containerSecrets(): Record<string, ecs.Secret> {
     return smtpContainerSecrets(this.credentials);
+  }
+
+  /**
+   * The SMTP settings as one ECS container secret: the credentials' whole JSON in the variable
+   * `name` (default AWS_SES_SMTP_CREDENTIALS), read with one GetSecretValue at every task start,
+   * so a task that starts while a rotation moves AWSCURRENT never gets the username of one
+   * version and the password of the other. The app parses it; the execution role gets read access.
+   */
+  public containerSecretJson(name?: string): Record<string, ecs.Secret> {
+    return smtpContainerSecretJson(this.credentials, name);
   }
 
   /**

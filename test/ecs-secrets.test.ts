@@ -154,6 +154,40 @@ describe('containerSecrets (ECS)', () => {
     expect(resources[ready].DependsOn).toContain(id('AWS::SecretsManager::RotationSchedule'));
   });
 
+  // Six variables are six reads, and a task that starts in the instant a rotation moves
+  // AWSCURRENT can get the username of one version and the password of the other.
+  test('containerSecretJson: the whole JSON in one variable, one read, granted as the six are', () => {
+    const { app, appStack, mail } = twoStacks();
+    const task = new ecs.FargateTaskDefinition(appStack, 'Task');
+    task.addContainer('rails', {
+      image: ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/ruby:3.4'),
+      secrets: mail.containerSecretJson(),
+    });
+    expect(() => app.synth()).not.toThrow();
+    const template = Template.fromStack(appStack);
+    const [taskDef] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(taskDef.Properties.ContainerDefinitions[0].Secrets).toEqual([
+      { Name: 'AWS_SES_SMTP_CREDENTIALS', ValueFrom: importedSecret },
+    ]);
+    const executionRoleId = appStack.getLogicalId(task.executionRole!.node.defaultChild as iam.CfnRole);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(executionRoleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: importedSecret,
+        }),
+        expect.objectContaining({ Action: 'kms:Decrypt', Condition: expect.anything() }),
+      ]),
+    );
+    expect(mail.containerSecretJson('SMTP_JSON')).toHaveProperty(['SMTP_JSON']);
+    expect(() => mail.containerSecretJson('smtp-json')).toThrow(
+      'containerSecretJson: got "smtp-json", expected an environment variable name (letters, digits and "_", not starting with a digit)',
+    );
+  });
+
   test('the JSON keys are the ones the rotation function writes', () => {
     // SmtpSecret (lambda/shared/smtp-secret.ts) types the keys; this pins the mapping a Rails app relies on.
     expect(SMTP_CONTAINER_VARIABLES).toEqual({

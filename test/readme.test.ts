@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { COMMANDS } from '../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../lib/cli/commands/env';
+import { SMTP_CONTAINER_VARIABLES, SMTP_CREDENTIALS_JSON_VARIABLE } from '../lib/ecs-secrets';
 
 /*
  * The README's configuration reference against the JSON Schema the validator generates: every
@@ -147,4 +148,12 @@ test('every stack output the README names is one SesSmtp or the access stack mak
 test("the README's `env --format rails` sample is what the command prints", () => {
   const sample = README.match(/\$ npx ses-smtp env --env prod --format rails\n([^]*?)```/)?.[1];
   expect(sample).toBe(RAILS_SMTP_SETTINGS.endsWith('\n') ? RAILS_SMTP_SETTINGS : `${RAILS_SMTP_SETTINGS}\n`);
+});
+
+test("the README's Rails settings for containerSecretJson read the variable and JSON keys the package writes", () => {
+  const block = README.match(/One variable for ECS:[^]*?```ruby\n([^]*?)```/)?.[1] ?? '';
+  expect(block).toContain(`ENV["${SMTP_CREDENTIALS_JSON_VARIABLE}"]`);
+  const keys = [...block.matchAll(/ses\["([A-Za-z]+)"\]/g)].map(([, key]) => key);
+  expect(new Set(keys)).toEqual(new Set(['port', 'host', 'username', 'password', 'fromAddress']));
+  for (const key of keys) expect(Object.values(SMTP_CONTAINER_VARIABLES)).toContain(key);
 });
