@@ -49,7 +49,7 @@ import {
   usedBySesWithin,
   withinGrace,
 } from './key-last-use';
-import { readSecretVersion, SecretVersion } from './secret-version';
+import { pendingVersionId, readSecretVersion, SecretVersion } from './secret-version';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 import { diagnose } from './smtp-diagnosis';
 import { SmtpCredentials, SmtpEndpoint, smtpLoginTitle } from './smtp-login';
@@ -865,10 +865,7 @@ async function rotationResult(run: CheckRun): Promise<CheckResult> {
   }
   // A rotation in progress is no fault (its own alarms say when it fails), but Secrets Manager
   // refuses another while it runs, and so a deploy that changes the schedule: said here.
-  const versions = s.VersionIdsToStages ?? {};
-  const pending = Object.keys(versions).find(
-    (id) => versions[id].includes('AWSPENDING') && !versions[id].includes('AWSCURRENT'),
-  );
+  const pending = pendingVersionId(s.VersionIdsToStages);
   if (pending)
     return {
       id: 'rotation',

@@ -28,3 +28,14 @@ export async function readSecretVersion(
     throw error;
   }
 }
+
+/**
+ * The version a rotation in progress holds: AWSPENDING without AWSCURRENT, from DescribeSecret's
+ * VersionIdsToStages (a finished rotation's version may keep AWSPENDING beside AWSCURRENT until
+ * its finishSecret clears it).
+ */
+export function pendingVersionId(versions: Record<string, string[]> | undefined): string | undefined {
+  return Object.entries(versions ?? {}).find(
+    ([, stages]) => stages.includes('AWSPENDING') && !stages.includes('AWSCURRENT'),
+  )?.[0];
+}

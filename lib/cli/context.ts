@@ -388,6 +388,7 @@ export class CliContext {
         return {
           ...sesSmtpOutputs(
             Object.fromEntries((found.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
+            this.options.secretId,
           ),
           status: found.StackStatus ?? 'UNKNOWN',
         };
@@ -491,50 +492,44 @@ function smtpSettings(options: GlobalOptions, region: string): SmtpEndpoint {
 
 type StackRead = ReturnType<typeof sesSmtpOutputs> & { readonly status: string };
 
+/** The key CDK gives a SesSmtp construct's SmtpSecretArn output in a stack of your own; its path. */
+const SECRET_ARN_OUTPUT = /^([A-Za-z0-9]*)SmtpSecretArn[0-9A-F]{8}$/;
+
 /**
  * A stack's outputs by the names SesSmtp gives them, and the paths of the SesSmtp constructs found.
  * The environments-file app's stacks use the names as keys; a SesSmtp construct in a stack of your
  * own gets keys CDK derives from each output's path: "<construct path><Name><8 hex digits>", like
- * MailSmtpSecretArn46B3BB99. With several constructs in one stack no key is renamed: which one a
- * command means is not known (resource() says so when it needs one).
+ * MailSmtpSecretArn46B3BB99. With several constructs in one stack, the one whose secret is
+ * `secretId` (--secret-id) is meant; without it no key is renamed: which one a command means is
+ * not known (resource() says so when it needs one).
  */
-export function sesSmtpOutputs(outputs: Record<string, string>): {
+export function sesSmtpOutputs(
+  outputs: Record<string, string>,
+  secretId?: string,
+): {
   outputs: Record<string, string>;
   constructs: string[];
 } {
   if (Object.hasOwn(outputs, 'SmtpSecretArn')) return { outputs, constructs: [''] };
-  const constructs = Object.keys(outputs).flatMap(
-    (key) => /^([A-Za-z0-9]*)SmtpSecretArn[0-9A-F]{8}$/.exec(key)?.[1] ?? [],
-  );
-  if (constructs.length !== 1) return { outputs, constructs };
-  const named = new RegExp(`^${constructs[0]}([A-Za-z0-9]+)[0-9A-F]{8}$`);
+  const found = Object.entries(outputs).flatMap(([key, value]) => {
+    const path = SECRET_ARN_OUTPUT.exec(key)?.[1];
+    return path === undefined ? [] : [{ path, secretArn: value }];
+  });
+  const constructs = found.map((c) => c.path);
+  const meant = found.length === 1 ? found[0] : found.find((c) => c.secretArn === secretId);
+  if (meant === undefined) return { outputs, constructs };
+  const named = new RegExp(`^${meant.path}([A-Za-z0-9]+)[0-9A-F]{8}$`);
+  // A key of a construct whose path starts with this one's ("MailX" beside "Mail") is not its.
+  const longer = constructs.filter((path) => path.length > meant.path.length && path.startsWith(meant.path));
   return {
     outputs: Object.fromEntries(
       Object.entries(outputs).flatMap(([key, value]) => {
         const name = named.exec(key)?.[1];
-        return name ? [[name, value]] : [];
+        return name && !longer.some((path) => key.startsWith(path)) ? [[name, value]] : [];
       }),
     ),
     constructs,
   };
-}
-
-/**
- * In the outputs of a stack of several SesSmtp constructs (not renamed: sesSmtpOutputs), the
- * output `name` of the construct whose SmtpSecretArn is `secretId`; undefined when none is.
- */
-export function outputOfSecret(
-  outputs: Record<string, string>,
-  secretId: string,
-  name: string,
-): string | undefined {
-  const prefix = Object.entries(outputs)
-    .filter(([, value]) => value === secretId)
-    .map(([key]) => /^([A-Za-z0-9]*)SmtpSecretArn[0-9A-F]{8}$/.exec(key)?.[1])
-    .find((found) => found !== undefined);
-  if (prefix === undefined) return undefined;
-  const output = new RegExp(`^${prefix}${name}[0-9A-F]{8}$`);
-  return Object.entries(outputs).find(([key]) => output.test(key))?.[1];
 }
 
 /**

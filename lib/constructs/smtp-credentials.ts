@@ -420,6 +420,9 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     const stack = Stack.of(this);
     const account = grantee.grantPrincipal.principalAccount;
+    // The grant writes to the principal's policy (a role's, a user's): the stack that references
+    // the secret's and the key's ARNs is that principal's, when it is a construct of this app.
+    const principal = Construct.isConstruct(grantee.grantPrincipal) ? grantee.grantPrincipal : undefined;
     if (
       account !== undefined &&
       !Token.isUnresolved(account) &&
@@ -430,18 +433,14 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       // and the key's ARNs from this stack, which aws-cdk-lib cannot reference across accounts
       // (their names are generated): it fails at synth deep inside aws-cdk-lib. Said here, with
       // what works: the principal imported into this stack.
-      const principal = [grantee.grantPrincipal, grantee].find((g): g is iam.IGrantable & Construct =>
-        Construct.isConstruct(g),
-      );
-      const owner = principal && Stack.of(principal);
-      if (principal && owner !== stack) {
+      if (principal && Stack.of(principal) !== stack) {
         throw new ConfigError([
-          `SesSmtp grantRead: got ${principal.node.path} of stack ${owner!.stackName} in account ${account}, expected a grantee in account ${stack.account} or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role (or user) here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::${account}:role/NAME'), and grant that; in account ${account} allow it secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt`,
+          `SesSmtp grantRead: got ${principal.node.path} of stack ${Stack.of(principal).stackName} in account ${account}, expected a grantee in account ${stack.account} or one imported into this stack: a resource of another account's stack cannot reference this stack's secret (its name is generated). Import the role (or user) here, iam.Role.fromRoleArn(<the mail stack>, 'AppRole', 'arn:aws:iam::${account}:role/NAME'), and grant that; in account ${account} allow it secretsmanager:GetSecretValue on the secret (stack output SmtpSecretArn) and kms:Decrypt`,
         ]);
       }
       return this.secret.grantRead(grantee);
     }
-    checkGranteeEnvironment(grantee, stack);
+    if (principal) checkPrincipalEnvironment(principal, stack);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
@@ -608,7 +607,7 @@ export function iamLiteral(entry: string): string {
 }
 
 /**
- * A grantee whose role (the principal whose policy the grant writes) is in a stack of another
+ * A grantee whose role (`principal`, whose policy the grant writes) is in a stack of another
  * environment than the mail stack would reference the secret's and the key's ARNs across
  * environments, which aws-cdk-lib refuses deep inside its own code for names it generates
  * ("CannotUseCrossEnvironment", naming neither stack). Said here, with what works. The test is
@@ -616,9 +615,7 @@ export function iamLiteral(entry: string): string {
  * Region compared as strings, so two stacks of "any account" are one, and crossRegionReferences
  * on that stack for another known Region); crossRegionReferences has no public getter.
  */
-function checkGranteeEnvironment(grantee: iam.IGrantable, stack: Stack): void {
-  const principal = grantee.grantPrincipal;
-  if (!Construct.isConstruct(principal)) return;
+function checkPrincipalEnvironment(principal: Construct, stack: Stack): void {
   const owner = Stack.of(principal);
   if (owner === stack) return;
   const crossRegion = (owner as unknown as { _crossRegionReferences?: boolean })._crossRegionReferences;

@@ -13,7 +13,7 @@ import {
   PutConfigurationSetSendingOptionsCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
-import { CliContext, outputOfSecret, sdkLogger } from '../../lib/cli/context';
+import { CliContext, sdkLogger, sesSmtpOutputs } from '../../lib/cli/context';
 import { UsageError } from '../../lib/cli/errors';
 import { Output } from '../../lib/cli/output';
 import { testCertificate } from '../support/certificate';
@@ -503,17 +503,23 @@ describe("the AWS clients' logger", () => {
   });
 });
 
-test('outputOfSecret: the output of the construct whose secret it is, not of one whose path starts the same', () => {
+test("sesSmtpOutputs: of several constructs, --secret-id's, not one whose path starts the same", () => {
   const outputs = {
     MailSmtpSecretArn46B3BB99: 'arn:secret-a',
     MailSmtpPort9F8E7D6C: '2587',
     MailXSmtpSecretArn0A1B2C3D: 'arn:secret-b',
     MailXSmtpPort01234567: '465',
   };
-  expect(outputOfSecret(outputs, 'arn:secret-a', 'SmtpPort')).toBe('2587');
-  expect(outputOfSecret(outputs, 'arn:secret-b', 'SmtpPort')).toBe('465');
-  expect(outputOfSecret(outputs, 'arn:other', 'SmtpPort')).toBeUndefined();
-  expect(
-    outputOfSecret({ MailSmtpSecretArn46B3BB99: 'arn:secret-a' }, 'arn:secret-a', 'SmtpPort'),
-  ).toBeUndefined();
+  const constructs = ['Mail', 'MailX'];
+  expect(sesSmtpOutputs(outputs, 'arn:secret-a')).toEqual({
+    outputs: { SmtpSecretArn: 'arn:secret-a', SmtpPort: '2587' },
+    constructs,
+  });
+  expect(sesSmtpOutputs(outputs, 'arn:secret-b').outputs).toEqual({
+    SmtpSecretArn: 'arn:secret-b',
+    SmtpPort: '465',
+  });
+  // Another secret, or none given: which one is meant is not known, nothing is renamed.
+  expect(sesSmtpOutputs(outputs, 'arn:other')).toEqual({ outputs, constructs });
+  expect(sesSmtpOutputs(outputs)).toEqual({ outputs, constructs });
 });

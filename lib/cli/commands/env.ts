@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SMTP_VARIABLES, SmtpSecret } from '../../../lambda/shared/smtp-secret';
 import { ENV_FORMATS, EnvFormat } from '../command-table';
-import { CliContext, outputOfSecret } from '../context';
+import { CliContext } from '../context';
 import { shellWord, singleQuote } from '../shell';
 import { CheckFailed, UsageError } from '../errors';
 import { currentCredentials } from '../secret';
@@ -325,8 +325,7 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         `AWS_PROFILE: got ${JSON.stringify(profile)}, expected for --format kamal a profile name of letters, digits, spaces and "_.,:/+=@%-" (the dotenv gem that reads .kamal/secrets would change a quote, "\\", "$", "#" or a parenthesis); use such a profile (aws configure list-profiles)`,
       );
     const [secretId, outputs] = [await ctx.resource('secretId'), await ctx.stackOutputs()];
-    // With several SesSmtp constructs in the stack, the port of the one --secret-id names.
-    const port = outputs?.SmtpPort ?? (outputs && outputOfSecret(outputs, secretId, 'SmtpPort'));
+    const port = outputs?.SmtpPort;
     ctx.out.raw(
       renderKamal({
         secretId,

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
 import { CheckFailed, describeError } from '../errors';
-import { readSecretVersion } from '../../../lambda/shared/secret-version';
+import { pendingVersionId, readSecretVersion } from '../../../lambda/shared/secret-version';
 import { parseSecret } from '../../../lambda/shared/smtp-secret';
 import { rotateAndWait, RotateOptions, RotationInProgress } from './rotate';
 
@@ -171,10 +171,8 @@ async function clearStalledRotation(
   options: RevokeOptions,
 ): Promise<'cleared' | 'left' | 'none'> {
   const sm = ctx.client(SecretsManagerClient);
-  const versions =
-    (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages ?? {};
-  const pending = Object.keys(versions).find(
-    (id) => versions[id].includes('AWSPENDING') && !versions[id].includes('AWSCURRENT'),
+  const pending = pendingVersionId(
+    (await sm.send(new DescribeSecretCommand({ SecretId: secretId }))).VersionIdsToStages,
   );
   if (!pending) return 'none';
   const read = () => readSecretVersion(sm, secretId, { VersionId: pending, VersionStage: 'AWSPENDING' });
