@@ -109,6 +109,7 @@ describe.each([
       // The queues nothing else touches while all is well: the read keeps SQS reporting them.
       ...[
         'SendingFeedbackDeadLetterQueue',
+        'SendingFeedbackQueue',
         ...('feedback' in config ? ['SendingFeedbackAppDeadLetterQueue', 'SendingFeedbackAppQueue'] : []),
       ].map(
         (queue) =>

@@ -140,12 +140,14 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     return this.deadLetterQueue.queueArn;
   }
   /**
-   * The queues only the alarms watch while all is well (the feedback queue is polled by its handler
-   * without pause): SQS stops reporting a queue six hours after the last call on it, so something
-   * must read these for their alarms to keep data (HealthChecks' keepReporting).
+   * The queues whose alarms must keep data when nothing else calls them (HealthChecks'
+   * keepReporting): SQS stops reporting a queue six hours after the last call on it. The feedback
+   * queue too: its handler polls it without pause while all is well, but its age alarm is for when
+   * nothing polls it, and a queue whose last bounce came 6 hours ago would fall silent, which the
+   * alarm (not breaching on missing data) would take for an "OK".
    */
   public get quietQueues(): sqs.IQueue[] {
-    return [this.deadLetterQueue, this.appQueue, this.appDeadLetterQueue].filter(
+    return [this.queue, this.deadLetterQueue, this.appQueue, this.appDeadLetterQueue].filter(
       (q): q is sqs.Queue => q !== undefined,
     );
   }

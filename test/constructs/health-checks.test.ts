@@ -743,9 +743,14 @@ describe('HealthChecks in the stack', () => {
       feedback: { appQueue: true },
     });
     // The dead-letter queue, the app's queue and its dead-letter queue: nothing else touches them
-    // while all is well (the feedback queue is polled by its handler).
+    // while all is well. The feedback queue too: its age alarm is for when nothing polls it.
     const { feedback } = stack;
-    const queues = [feedback.deadLetterQueue, feedback.appQueue!, feedback.appDeadLetterQueue!];
+    const queues = [
+      feedback.queue,
+      feedback.deadLetterQueue,
+      feedback.appQueue!,
+      feedback.appDeadLetterQueue!,
+    ];
     const fn =
       template.toJSON().Resources[
         stack.getLogicalId(stack.health!.function.node.defaultChild as CfnFunction)

@@ -81,7 +81,9 @@ export class SendingAlarms extends Construct {
         threshold: seconds,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // SQS publishes the age while the queue holds messages: an empty queue is not late.
+        // SQS publishes the age while the queue holds messages: an empty queue is not late. And
+        // only while the queue is active: the health function reads each queue hourly
+        // (SendingFeedback.quietQueues), so messages nobody takes keep their age reported.
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     /**
