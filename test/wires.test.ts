@@ -135,6 +135,26 @@ describe.each([
     }
   });
 
+  test('each key encrypts only for topics and queues of this account and Region', () => {
+    const wires = findWires(t, ENV).filter((w) => t.Resources[w.target].Properties?.KmsMasterKeyId);
+    expect(wires.some((w) => w.kind === 'rule')).toBe(true);
+    for (const wire of wires) {
+      const own = followWire(t, ENV, wire);
+      expect([wire.name, own.keyPolicy?.allowed]).toEqual([wire.name, true]);
+      // Another account's topic or queue that names this key, published to by its own source.
+      const elsewhere = (arn: string) => arn.replace(ENV.account, '999999999999');
+      const ownArn = own.wire.target;
+      const foreign = followWire(t, ENV, wire, {
+        sourceArn: elsewhere(wire.sourceArn),
+        sourceAccount: '999999999999',
+        encryptedFor: elsewhere(
+          `arn:${ENV.partition}:${t.Resources[ownArn].Type === 'AWS::SNS::Topic' ? 'sns' : 'sqs'}:${ENV.region}:${ENV.account}:${ownArn}`,
+        ),
+      });
+      expect([wire.name, foreign.keyPolicy?.allowed]).toEqual([wire.name, false]);
+    }
+  });
+
   test('... and another source in this account is refused where the wire names one source', () => {
     for (const wire of findWires(t, ENV)) {
       const other = {
@@ -179,7 +199,7 @@ describe.each([
     }
   });
 
-  test('every service principal statement is scoped to a source, except EventBridge on a key (AWS: not supported)', () => {
+  test('every service principal statement is scoped to a source; EventBridge on a key (where AWS does not support it) to this account’s topics', () => {
     const unscoped: string[] = [];
     for (const [id, r] of Object.entries(t.Resources)) {
       const doc = (r.Properties?.PolicyDocument ?? r.Properties?.KeyPolicy) as
@@ -191,7 +211,15 @@ describe.each([
         const service = (s.Principal as { Service?: string } | undefined)?.Service;
         if (s.Effect !== 'Allow' || !service) continue;
         if (r.Type === 'AWS::KMS::Key' && service === 'events.amazonaws.com') {
-          expect(s.Condition).toBeUndefined();
+          // No aws:SourceArn / aws:SourceAccount (every delivery would fail); the topic SNS
+          // encrypts for instead.
+          expect(s.Condition).toEqual({
+            ArnLike: {
+              'kms:EncryptionContext:aws:sns:topicArn': {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sns:${ENV.region}:${ENV.account}:*`]],
+              },
+            },
+          });
           continue;
         }
         const keys = Object.values((s.Condition ?? {}) as Record<string, object>).flatMap((c) =>

@@ -6,7 +6,6 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_HANDLER } from '../../lambda/ses-feedback/settings';
@@ -259,9 +258,13 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     });
 
     if (props.webhookUrl) {
-      this.topic.addSubscription(
-        new subscriptions.UrlSubscription(props.webhookUrl, { protocol: sns.SubscriptionProtocol.HTTPS }),
-      );
+      // Not UrlSubscription: it names the subscription after the URL, and a token in its path or
+      // query would then be in the logical id, which every deploy's log prints (a CI job's too).
+      new sns.Subscription(this, 'WebhookSubscription', {
+        topic: this.topic,
+        endpoint: props.webhookUrl,
+        protocol: sns.SubscriptionProtocol.HTTPS,
+      });
     }
     if (props.appQueue) {
       this.appDeadLetterQueue = new sqs.Queue(this, 'AppDeadLetterQueue', {

@@ -94,7 +94,13 @@ const eventBridgeKeys = new WeakSet<kms.IKey>();
  * The key statement carries no aws:SourceAccount / aws:SourceArn condition on purpose: "Adding the
  * aws:SourceAccount and aws:SourceArn to a AWS KMS policy is not supported for EventBridge-to-
  * encrypted topics" (SNS developer guide, sns-key-management.html); with one, every delivery fails.
- * The topic policy is what limits the key's use to this rule.
+ * The topic policy is what limits publishing to this rule. The key statement is limited to the
+ * topics of this account and Region instead, by the topic ARN SNS puts in the encryption context of
+ * each KMS call it makes for a topic (kms:EncryptionContext:aws:sns:topicArn, as GameLift's guide
+ * conditions a service publishing to an encrypted topic): without it, an EventBridge rule of any
+ * account could encrypt with the key, for a topic of its own that names it. Not the topics by name:
+ * they name the key, and the key would then name them (a cycle).
+ * @see https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html
  *
  * Used instead of aws-events-targets' SnsTopic, which grants events.amazonaws.com on the topic
  * without any condition.
@@ -114,7 +120,14 @@ export class EncryptedTopicTarget implements events.IRuleTarget {
     const key = this.topic.masterKey;
     if (key && !eventBridgeKeys.has(key)) {
       eventBridgeKeys.add(key);
-      allowServiceToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics', undefined);
+      allowServiceToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics', {
+        ArnLike: {
+          'kms:EncryptionContext:aws:sns:topicArn': Stack.of(rule).formatArn({
+            service: 'sns',
+            resource: '*',
+          }),
+        },
+      });
     }
     return { arn: this.topic.topicArn, input: this.message };
   }

@@ -216,13 +216,16 @@ describe('SendingFeedback', () => {
 
   test('optional webhook and app queue get the same events', () => {
     const { template, feedback } = build({
-      webhookUrl: 'https://app.example.com/ses/events',
+      webhookUrl: 'https://app.example.com/ses/events?token=T0kenInTheUrl',
       appQueue: true,
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'https',
-      Endpoint: 'https://app.example.com/ses/events',
+      Endpoint: 'https://app.example.com/ses/events?token=T0kenInTheUrl',
+      TopicArn: { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] },
     });
+    // The URL (and what it may hold) is in no logical id: a deploy's log prints those.
+    expect(Object.keys(template.toJSON().Resources).filter((id) => /T0ken|appexample/.test(id))).toEqual([]);
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sqs' }, 2);
     template.resourceCountIs('AWS::SQS::Queue', 4);
     expect(feedback.appQueue).toBeDefined();

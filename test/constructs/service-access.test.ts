@@ -39,7 +39,7 @@ describe('EncryptedTopicTarget', () => {
     );
   });
 
-  test("one key grant for EventBridge however many rules target the key's topics, with no Source* condition", () => {
+  test("one key grant for EventBridge however many rules target the key's topics, for the account's topics, with no Source* condition", () => {
     const template = build((s) => new kms.Key(s, 'Key'));
     const [key] = Object.values(template.findResources('AWS::KMS::Key'));
     const forEvents = (key.Properties.KeyPolicy.Statement as Record<string, unknown>[]).filter(
@@ -52,6 +52,14 @@ describe('EncryptedTopicTarget', () => {
         Principal: { Service: 'events.amazonaws.com' },
         Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         Resource: '*',
+        // No Source* keys: the topic ARN SNS encrypts for, any of the account's in the Region.
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:sns:topicArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:eu-west-1:123456789012:*']],
+            },
+          },
+        },
       },
     ]);
   });

@@ -405,8 +405,9 @@ describe('SmtpCredentials', () => {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
       DisplayName: 'SES SMTP credentials rotated',
     });
-    // EventBridge may use the key with no Source* condition (AWS documents those keys as not
-    // supported for EventBridge-to-encrypted-topic); the topic policy names the rule.
+    // EventBridge may use the key for the account's topics, with no Source* condition (AWS
+    // documents those keys as not supported for EventBridge-to-encrypted-topic); the topic policy
+    // names the rule.
     const keyStatements = Object.values(template.findResources('AWS::KMS::Key'))
       .flatMap((k) => k.Properties.KeyPolicy.Statement as Record<string, unknown>[])
       .filter((s) => JSON.stringify(s.Principal) === '{"Service":"events.amazonaws.com"}');
@@ -417,6 +418,14 @@ describe('SmtpCredentials', () => {
         Principal: { Service: 'events.amazonaws.com' },
         Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
         Resource: '*',
+        // No Source* keys: the topic ARN SNS encrypts for, any of the account's in the Region.
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:sns:topicArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:eu-west-1:123456789012:*']],
+            },
+          },
+        },
       },
     ]);
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {

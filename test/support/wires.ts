@@ -446,6 +446,11 @@ function templateKey(t: CfnTemplate, keyRef: unknown): string | HopResult {
 export interface Source {
   readonly sourceArn: string;
   readonly sourceAccount: string;
+  /**
+   * The resource the key encrypts for, as its KMS calls name it in their encryption context
+   * (SNS: aws:sns:topicArn; SQS: aws:sqs:arn). Default: the wire's target.
+   */
+  readonly encryptedFor?: string;
 }
 
 /** Follows one wire through the resource policy and the key policy, as `source` (default: the wire's own). */
@@ -478,9 +483,17 @@ export function followWire(t: CfnTemplate, env: Environment, wire: Wire, source:
   const key = templateKey(t, keyRef);
   if (typeof key !== 'string') return { wire, resourcePolicy, keyPolicy: key };
   const keyStatements = statementsOf(t, key, 'KeyPolicy.Statement');
-  const kmsContext: Record<string, string> = wire.kmsCarriesSource
-    ? { 'aws:sourcearn': source.sourceArn, 'aws:securetransport': 'true' }
-    : { 'aws:securetransport': 'true' };
+  // SNS and SQS bind each data key to the topic or queue in the encryption context of every KMS
+  // call they make for it, whoever publishes.
+  const contextKey =
+    targetResource.Type === 'AWS::SNS::Topic'
+      ? 'kms:encryptioncontext:aws:sns:topicarn'
+      : 'kms:encryptioncontext:aws:sqs:arn';
+  const kmsContext: Record<string, string> = {
+    'aws:securetransport': 'true',
+    [contextKey]: source.encryptedFor ?? arnOf(wire.target, t, env),
+    ...(wire.kmsCarriesSource && { 'aws:sourcearn': source.sourceArn }),
+  };
   const perAction = KMS_ACTIONS.map((action) =>
     evaluate(
       keyStatements,
