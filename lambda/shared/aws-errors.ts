@@ -21,6 +21,22 @@ export const NETWORK_ERRORS: ReadonlySet<string> = new Set([
   'EPIPE',
 ]);
 
+/**
+ * Node's codes for a TLS connection that failed: a certificate not trusted (a proxy or firewall
+ * that intercepts TLS), or TLS spoken to something that does not speak it (EPROTO).
+ */
+export const TLS_ERRORS: ReadonlySet<string> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
+
 interface AwsLikeError {
   readonly name?: string;
   readonly code?: string;

@@ -130,6 +130,7 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
     placeholder: 'ID',
     expects: 'the ARN or name of the credentials secret',
     description: 'the credentials secret, instead of the stack output',
+    check: (v) => validate().checkSecretId('--secret-id', v),
   },
   {
     name: 'identity',

@@ -1,4 +1,4 @@
-import { NETWORK_ERRORS, THROTTLING_ERRORS } from '../../lambda/shared/aws-errors';
+import { NETWORK_ERRORS, THROTTLING_ERRORS, TLS_ERRORS } from '../../lambda/shared/aws-errors';
 import { shellWord } from './shell';
 
 /** A mistake in how the CLI was called or configured: one line, exit code 2. */
@@ -145,6 +145,17 @@ export function describeError(
     return {
       exit: EXIT.failed,
       message: `cannot reach AWS (${e.code ?? name}: ${text}): check ${region ? `that ${region} is an AWS Region (--region), ` : ''}the network, proxy settings and any AWS_ENDPOINT_URL_* variable`,
+    };
+  }
+  // Also before AWS's answers: no request reached AWS.
+  if (e.code && TLS_ERRORS.has(e.code)) {
+    const fix =
+      e.code === 'EPROTO'
+        ? 'an endpoint that does not speak TLS (an https:// AWS_ENDPOINT_URL* for a plain HTTP port, or a proxy setting): check them'
+        : 'a proxy or firewall that intercepts TLS: trust its CA with NODE_EXTRA_CA_CERTS=FILE (the AWS SDK for JavaScript does not read AWS_CA_BUNDLE), or check any AWS_ENDPOINT_URL* variable';
+    return {
+      exit: EXIT.failed,
+      message: `cannot reach AWS over TLS (${e.code}: ${text}): ${fix}`,
     };
   }
   if (e.$metadata !== undefined) {

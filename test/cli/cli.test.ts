@@ -295,6 +295,40 @@ describe('usage', () => {
     },
   );
 
+  const SECRET_ID_EXPECTED =
+    'expected the name of a secret (ASCII letters, digits and "/_+=.@-", at most 512) or its ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)';
+
+  test.each([
+    [
+      'a line break and a terminal escape',
+      'x\ny\u001b[31mRED',
+      ': remove the invisible character U+000A at character 2 (pasted text often carries one)',
+    ],
+    ['a space', 'my secret', ''],
+    ['an ARN whose Region is no Region name', 'arn:aws:secretsmanager:EU:123456789012:secret:x', ''],
+    ['an ARN of another service', 'arn:aws:ssm:eu-west-1:123456789012:parameter/x', ''],
+    ['too long a name', 'n'.repeat(513), ''],
+  ])('--secret-id with %s: one line naming it, exit 2, no AWS call', async (_case, value, hint) => {
+    const r = await cli(['env', '--secret-id', value]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `ses-smtp: --secret-id: got ${JSON.stringify(value)}, ${SECRET_ID_EXPECTED}${hint}\n`,
+    ]);
+    expectNoAwsCalls();
+  });
+
+  test.each([
+    ['prod/ses-smtp+creds=1.@_-x', []],
+    ['n'.repeat(512), []],
+    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/smtp-AbCdEf', []],
+    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/smtp', []],
+    ['arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:smtp', ['--region', 'us-gov-west-1']],
+  ])('--secret-id %s (a name or ARN Secrets Manager takes) is read', async (value, region) => {
+    const r = await cli(['env', '--secret-id', value, ...region]);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(sm.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId)).toEqual([value]);
+  });
+
   test("a secret ARN of another Region than the environment's: one line, exit 2, no AWS call", async () => {
     const elsewhere = SECRET_ARN.replace('eu-west-1', 'us-east-1');
     const r = await cli(['env', '--secret-id', elsewhere]);

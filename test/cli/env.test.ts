@@ -527,6 +527,60 @@ describe('--write', () => {
     expect(fs.readFileSync(path.join(repo, '.gitignore'), 'utf8')).toBe('node_modules/\n');
   });
 
+  test("a file inside git's own directory is not an env file: refused, nothing written", async () => {
+    const { repo } = repoWith('.env', { track: false });
+    const config = path.join(repo, '.git', 'config');
+    const before = fs.readFileSync(config, 'utf8');
+    const r = await cli(['env', '--write', config]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `ses-smtp: --write ${config}: that is inside git's own directory (.git), not an env file; write another file\n`,
+    ]);
+    expect(fs.readFileSync(config, 'utf8')).toBe(before);
+    expect(fs.existsSync(path.join(repo, '.gitignore'))).toBe(false);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  test('a file with a line that is no dotenv line (JSON, YAML) is refused, naming the line; nothing written', async () => {
+    const { repo, target } = repoWith('config/environments.json', { track: false });
+    fs.writeFileSync(target, '{\n  "environments": {}\n}\n');
+    const r = await cli(['env', '--write', target]);
+    expect([r.code, r.stderr]).toEqual([
+      2,
+      `ses-smtp: --write ${target}: line 1 is not a dotenv line (NAME=value, a # comment or blank), so this is no env file the variables could join; write another file\n`,
+    ]);
+    expect(fs.readFileSync(target, 'utf8')).toBe('{\n  "environments": {}\n}\n');
+    expect(fs.existsSync(path.join(repo, '.gitignore'))).toBe(false);
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  test.each([
+    ['definitions, comments and blank lines', 'A=1\n# note\n\n  \texport B = 2\nC: 3\n', undefined],
+    ['a quoted value over several lines', 'KEY="-----BEGIN\nabc\n-----END"\nB=1\n', undefined],
+    ['a bare word after a definition', 'A=1\n\nNOT A DEFINITION\n', 3],
+    ['a value left open is one line: the next is read on its own', 'A="open\n{\n', 2],
+    ['CRLF line ends', 'A=1\r\n- item\r\n', 2],
+  ])('mergeDotenv finds the first line no dotenv file has: %s', (_case, text, line) => {
+    expect(mergeDotenv(Buffer.from(text), {}).foreign).toBe(line);
+  });
+
+  test('a long file name (250 bytes, the file system takes 255) is written; a longer one is one line, nothing left', async () => {
+    const { repo } = repoWith('.env', { track: false });
+    const long = path.join(repo, `.env.${'n'.repeat(245)}`);
+    const r = await cli(['env', '--write', long]);
+    expect([r.code, fs.readFileSync(long, 'utf8')]).toEqual([
+      0,
+      expect.stringContaining('AWS_SES_SMTP_PASSWORD='),
+    ]);
+    const tooLong = path.join(repo, `.env.${'n'.repeat(300)}`);
+    const refused = await cli(['env', '--write', tooLong]);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      `ses-smtp: --write ${tooLong}: cannot write it (the name is longer than the file system takes); nothing was written: pass another path\n`,
+    ]);
+    expect(fs.readdirSync(repo).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   test('the pattern matches that path only: a wildcard in the name is not one', () => {
     expect(gitignoreLiteral('a*b?[c]\\d ')).toBe('a\\*b\\?\\[c]\\\\d\\ ');
     expect(gitignoreLiteral('dir/.env.production')).toBe('dir/.env.production');

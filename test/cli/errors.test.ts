@@ -1,7 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
 import * as net from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckFailed, describeError, EXIT, UsageError } from '../../lib/cli/errors';
+import { testCertificate } from '../support/certificate';
 import { awsError, serviceUnavailable, throttling } from '../support/fake-aws';
 import { cfn, cw, healthyAws, iam, lambda, run, ses, sm, sns, tmp, trail, writeConfig } from './harness';
 
@@ -359,5 +361,52 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
       ),
     );
     expect(result.status).toBe(1);
+  });
+
+  /** `ses-smtp env` against an AWS endpoint on 127.0.0.1:`port` over https; the servers stay served meanwhile. */
+  const envOverTls = (port: number) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['.build/ses-smtp.js', 'env', '--config', writeConfig()], {
+        env: {
+          PATH: process.env.PATH,
+          HOME: tmp,
+          AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEFAKE00001',
+          AWS_SECRET_ACCESS_KEY: 'fake',
+          AWS_ENDPOINT_URL: `https://127.0.0.1:${port}`,
+          AWS_MAX_ATTEMPTS: '1',
+        },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+
+  test('a certificate it does not trust (a TLS-inspecting proxy): NODE_EXTRA_CA_CERTS, not "AWS refused"', async () => {
+    const { cert, private: key } = testCertificate();
+    const server = createHttpsServer({ cert, key }, (_req, res) => res.end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await envOverTls((server.address() as net.AddressInfo).port);
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        'ses-smtp: cannot reach AWS over TLS (DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate): a proxy or firewall that intercepts TLS: trust its CA with NODE_EXTRA_CA_CERTS=FILE (the AWS SDK for JavaScript does not read AWS_CA_BUNDLE), or check any AWS_ENDPOINT_URL* variable\n',
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('TLS spoken to a port that does not speak it (EPROTO): the endpoint settings', async () => {
+    const server = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await envOverTls((server.address() as net.AddressInfo).port);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /^ses-smtp: cannot reach AWS over TLS \(EPROTO: [^\n]*\): an endpoint that does not speak TLS \(an https:\/\/ AWS_ENDPOINT_URL\* for a plain HTTP port, or a proxy setting\): check them\n$/,
+      );
+    } finally {
+      server.close();
+    }
   });
 });

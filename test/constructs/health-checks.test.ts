@@ -213,7 +213,7 @@ describe('HealthChecks', () => {
   test.each([
     ['--env prod'],
     ["--config 'my envs/prod.json' --env prod"],
-    ['--stack Mail --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:s'],
+    ['--stack Mail --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:s'],
     ['--stack  Mail   --region eu-west-1'],
     // The CLI's parser takes --name=VALUE too.
     ["--config='my envs/prod.json' --env=prod"],

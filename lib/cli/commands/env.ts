@@ -139,7 +139,12 @@ const BOM = '\xEF\xBB\xBF';
 export function mergeDotenv(
   existing: Buffer | undefined,
   vars: Record<string, string>,
-): { bytes: Buffer; kept: number } {
+): {
+  bytes: Buffer;
+  kept: number;
+  /** The number of the first line that is no definition, # comment or blank line, if any. */
+  foreign?: number;
+} {
   // As Latin-1, one character per byte: every marker is ASCII, and the rest goes back unchanged.
   const text = existing?.toString('latin1') ?? '';
   const bom = text.startsWith(BOM) ? BOM : '';
@@ -154,8 +159,10 @@ export function mergeDotenv(
   const out: string[] = [];
   const written = new Set<string>();
   const others = new Set<string>();
+  let foreign: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const definition = DOTENV_DEFINITION.exec(content(lines[i]));
+    if (!definition && !/^[ \t]*(?:#.*)?$/.test(content(lines[i]))) foreign ??= i + 1;
     let end = i;
     const quote = definition?.[3];
     if (quote === '"' || quote === "'") {
@@ -180,7 +187,7 @@ export function mergeDotenv(
   // A last line without a line end gets one before anything is appended after it.
   if (missing.length && out.length && ending(out.at(-1)) === undefined) out.push(usual);
   out.push(...missing.map((name) => line(name)));
-  return { bytes: Buffer.from(`${bom}${out.join('')}`, 'latin1'), kept: others.size };
+  return { bytes: Buffer.from(`${bom}${out.join('')}`, 'latin1'), kept: others.size, foreign };
 }
 
 /** An AWS CLI profile name that goes through .kamal/secrets unchanged (see envCommand). */
@@ -266,6 +273,11 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
       throw new UsageError(
         `--write ${named}: that is git's ignore file, not an env file; write another file`,
       );
+    // A repository's own files (.git/config): git would stop reading them.
+    if (file.split(path.sep).includes('.git'))
+      throw new UsageError(
+        `--write ${named}: that is inside git's own directory (.git), not an env file; write another file`,
+      );
     const repo = findGitRoot(path.dirname(file));
     const tracked = repo !== undefined && isTracked(repo, file);
     if (tracked && !options.force) {
@@ -289,6 +301,12 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         `--write ${named}: the file is UTF-16 (its byte-order mark), which dotenv does not read; save it as UTF-8, or write another file`,
       );
     }
+    // Not an env file (JSON, YAML, a script): the lines appended would break it for its reader.
+    const { foreign } = mergeDotenv(existing, {});
+    if (foreign)
+      throw new UsageError(
+        `--write ${named}: line ${foreign} is not a dotenv line (NAME=value, a # comment or blank), so this is no env file the variables could join; write another file`,
+      );
     const merged = mergeDotenv(existing, appVariables(await currentCredentials(ctx)));
     // Ignored before the password is in place: no failure leaves it in a file git would add; and
     // a write that fails puts .gitignore back as it was.
@@ -416,6 +434,8 @@ function whyNotWritten(e: unknown): string | undefined {
     case 'ENOSPC':
     case 'EDQUOT':
       return 'no space left';
+    case 'ENAMETOOLONG':
+      return 'the name is longer than the file system takes';
     default:
       return undefined;
   }
@@ -456,7 +476,8 @@ function writeFileAtomically(
   text: string | Buffer,
   beforeRename: () => void,
 ): void {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  // A short name of its own: one made from the file's would pass the 255 bytes a name may have.
+  const temp = path.join(path.dirname(file), `.ses-smtp-${process.pid}.tmp`);
   /** A failure of the file's own writing, named by the file asked for, not its temporary one. */
   const writing = <T>(step: () => T): T => {
     try {
@@ -478,7 +499,11 @@ function writeFileAtomically(
     beforeRename();
     writing(() => fs.renameSync(temp, file));
   } catch (e) {
-    fs.rmSync(made ?? temp, { recursive: true, force: true });
+    try {
+      fs.rmSync(made ?? temp, { recursive: true, force: true });
+    } catch {
+      // The failure that matters is the first one.
+    }
     throw e;
   }
 }
