@@ -4,27 +4,9 @@
  * file's where the file has the same kind of value, so the CLI refuses nothing the file accepts.
  */
 import { isIP } from 'node:net';
-import { domainToASCII } from 'node:url';
 import { domainName, emailAddress } from '../config/schema';
-import {
-  AWS_REGION_RE,
-  CONNECT_LABEL,
-  domainInvisibleCharacter,
-  invisibleHint,
-  quoted,
-} from '../config/syntax';
+import { asciiDomain, AWS_REGION_RE, CONNECT_LABEL, invisibleHint, quoted } from '../config/syntax';
 import { UsageError } from './errors';
-
-/**
- * A domain with non-ASCII labels in its punycode form (IDNA, as SES takes it); others as given. A
- * name with an invisible character stays as given: IDNA would drop some (U+200B) silently, and the
- * checks refuse it, naming the character, as the environments file does.
- */
-export function asciiDomain(domain: string): string {
-  if (domainInvisibleCharacter(domain)) return domain;
-  // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
-  return /[^\p{ASCII}]/u.test(domain) ? domainToASCII(domain) || domain : domain;
-}
 
 /**
  * An email address given to `option`, checked as the environments file checks its addresses
@@ -33,14 +15,12 @@ export function asciiDomain(domain: string): string {
  * the local part as written.
  */
 export function checkEmailAddress(option: string, value: string): string {
-  const at = value.lastIndexOf('@');
-  const address = at < 0 ? value : `${value.slice(0, at)}@${asciiDomain(value.slice(at + 1))}`;
-  const result = emailAddress.safeParse(address);
+  const result = emailAddress.safeParse(value);
   if (!result.success) {
     // The schema's message names an invisible character itself.
     throw new UsageError(`${option}: got ${quoted(value)}, expected ${result.error.issues[0].message}`);
   }
-  return address;
+  return result.data;
 }
 
 /**
@@ -122,7 +102,7 @@ export function checkStackName(option: string, value: string): { name: string; r
  * name is taken in its punycode form); returned as SES names the identity: lower case, no final dot.
  */
 export function checkDomainName(option: string, value: string): string {
-  const result = domainName.safeParse(asciiDomain(value));
+  const result = domainName.safeParse(value);
   if (!result.success) {
     // The schema's message names an invisible character itself.
     throw new UsageError(`${option}: got ${quoted(value)}, expected ${result.error.issues[0].message}`);

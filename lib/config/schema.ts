@@ -1,7 +1,8 @@
-import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { MIN_ROTATION_DAYS, ROTATION_DAYS_EXPECTED } from './quiet-period';
 import {
+  asciiAddressDomain,
+  asciiDomain,
   AWS_REGION_RE,
   cronProblem,
   DMARC_URI_RE,
@@ -79,34 +80,34 @@ const DOMAIN_RE = new RegExp(`^(?=.{1,253}\\.?$)${HOST_NAME}\\.?$`);
  * absolute form of "example.com": both are accepted and normalized to lower case without the dot.
  */
 const DOMAIN_EXPECTED =
-  'a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")';
-/**
- * DOMAIN_EXPECTED, with the fix: the invisible character to remove, or the punycode form of a
- * non-ASCII name (the file names what SES and DNS get; the CLI converts a name itself).
- */
+  'a domain name like "example.com" or "bücher.example" (letters, digits and "-" per label; a non-ASCII name is taken in its punycode form, "xn--...")';
+/** DOMAIN_EXPECTED, with the invisible character to remove, if one is the fault. */
 function domainExpected(input: unknown): string {
   if (typeof input !== 'string') return DOMAIN_EXPECTED;
   const shown = joinersInContextShown(input);
-  if (invisibleCharacter(shown)) return `${DOMAIN_EXPECTED}${invisibleHint(shown)}`;
-  const ascii = /[^\p{ASCII}]/u.test(input) ? domainToASCII(input) : '';
-  return DOMAIN_RE.test(ascii)
-    ? `${DOMAIN_EXPECTED}: its punycode form, "${ascii.toLowerCase().replace(/\.$/, '')}"`
-    : DOMAIN_EXPECTED;
+  return `${DOMAIN_EXPECTED}${invisibleHint(shown)}`;
 }
+
+/**
+ * `re`, or any text with a non-ASCII character: the pattern of a value whose non-ASCII domain is
+ * checked in its punycode form (IDNA, RFC 5890: "bücher.example" is "xn--bcher-kva.example"). It
+ * is the JSON Schema's too, which cannot convert, so an editor never refuses such a name.
+ */
+const orNonAscii = (re: RegExp) => new RegExp(`${re.source}|[^\\x00-\\x7f]`);
 
 export const domainName = z
   .string({ error: DOMAIN_EXPECTED })
-  .regex(DOMAIN_RE, { error: (issue) => domainExpected(issue.input) })
-  .transform((name) => name.toLowerCase().replace(/\.$/, ''));
+  .regex(orNonAscii(DOMAIN_RE), { error: (issue) => domainExpected(issue.input), abort: true })
+  .refine((name) => DOMAIN_RE.test(asciiDomain(name)), { error: (issue) => domainExpected(issue.input) })
+  .transform((name) => asciiDomain(name).toLowerCase().replace(/\.$/, ''));
 
 const EMAIL_EXPECTED =
   'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
 
 /**
  * EMAIL_EXPECTED, with the fix for the inputs people write: "Name <address>" (the address alone:
- * a display name belongs in the app's mailer), an invisible character, a non-ASCII local part (SES
- * takes none) and a non-ASCII domain (its punycode form, as SES takes it; the CLI converts one
- * itself, the file names what it sends).
+ * a display name belongs in the app's mailer), an invisible character, and a non-ASCII local part
+ * (SES takes none; a non-ASCII domain is taken, in its punycode form).
  */
 function emailExpected(input: unknown): string {
   if (typeof input !== 'string') return EMAIL_EXPECTED;
@@ -120,18 +121,20 @@ function emailExpected(input: unknown): string {
   // SES does not support SMTPUTF8 (RFC 6531): a local part is 7-bit ASCII (SES API reference, Destination).
   if (at > 0 && /[^ -~]/.test(input.slice(0, at)))
     return `${EMAIL_EXPECTED}: a local part in ASCII (SES takes no international characters before the "@")`;
-  const domain = input.slice(at + 1);
-  const ascii = at > 0 && /[^ -~]/.test(domain) ? domainToASCII(domain) : '';
-  return /(^|\.)xn--/.test(ascii)
-    ? `${EMAIL_EXPECTED}: its domain in punycode form, "${input.slice(0, at)}@${ascii}"`
-    : EMAIL_EXPECTED;
+  return EMAIL_EXPECTED;
 }
 
 /** An email address as SES takes it (see syntax.ts); the domain part is compared case-insensitively. */
+// overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
 export const emailAddress = z
   .string({ error: EMAIL_EXPECTED })
-  .regex(EMAIL_RE, { error: (issue) => emailExpected(issue.input) })
-  .refine(localPartFits, { error: EMAIL_EXPECTED });
+  .regex(orNonAscii(EMAIL_RE), { error: (issue) => emailExpected(issue.input), abort: true })
+  .refine((address) => EMAIL_RE.test(asciiAddressDomain(address)), {
+    error: (issue) => emailExpected(issue.input),
+    abort: true,
+  })
+  .refine(localPartFits, { error: EMAIL_EXPECTED })
+  .overwrite(asciiAddressDomain);
 
 /** The identity of an address: its local part exactly, its domain in lower case. */
 /**
@@ -154,8 +157,13 @@ const senderAddress = emailAddress.overwrite(addressKey);
 const SENDER_EXPECTED =
   'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)';
 /** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain; normalized as senderAddress. */
-const senderEntry = text(SENDER_RE, SENDER_EXPECTED)
+const senderEntry = z
+  .string({ error: SENDER_EXPECTED })
+  .regex(orNonAscii(SENDER_RE), { error: SENDER_EXPECTED, abort: true })
+  // "*@*.bücher.example" too: IDNA takes the "*" label as it is.
+  .refine((entry) => SENDER_RE.test(asciiAddressDomain(entry)), { error: SENDER_EXPECTED, abort: true })
   .refine(localPartFits, { error: SENDER_EXPECTED })
+  .overwrite(asciiAddressDomain)
   .overwrite(addressKey);
 
 const TAG_KEY_EXPECTED = 'a tag key of 1-128 letters, digits, spaces and _ . : / = + - @';

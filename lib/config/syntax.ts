@@ -496,6 +496,24 @@ export function domainInvisibleCharacter(domain: string): string | undefined {
   return invisibleCharacter(joinersInContextShown(domain));
 }
 
+/**
+ * A domain with non-ASCII labels (IDNA U-labels, RFC 5890) in its punycode form, as SES and DNS
+ * take it ("bücher.example" is "xn--bcher-kva.example"); others as given. A name with an invisible
+ * character stays as given: IDNA would drop some (U+200B) silently, and the checks refuse it,
+ * naming the character.
+ */
+export function asciiDomain(domain: string): string {
+  if (domainInvisibleCharacter(domain)) return domain;
+  // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
+  return /[^\p{ASCII}]/u.test(domain) ? domainToASCII(domain) || domain : domain;
+}
+
+/** An address with its domain as asciiDomain gives it; the local part as written. */
+export function asciiAddressDomain(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : `${address.slice(0, at)}@${asciiDomain(address.slice(at + 1))}`;
+}
+
 /** `domain` with each joiner IDNA takes there written as "x": what is left invisible is not. */
 export function joinersInContextShown(domain: string): string {
   const inContext = JOINER.test(domain) && domainToASCII(domain) !== '';

@@ -201,7 +201,7 @@ describe('usage', () => {
     [['--identity', 'ops@example.com'], '--identity: got "ops@example.com", expected a domain name'],
     [
       ['--identity', 'example.com\u00ad'],
-      '--identity: got "example.com\\u00ad", expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--..."): remove the invisible character U+00AD at character 12',
+      '--identity: got "example.com\\u00ad", expected a domain name like "example.com" or "bücher.example" (letters, digits and "-" per label; a non-ASCII name is taken in its punycode form, "xn--..."): remove the invisible character U+00AD at character 12',
     ],
     [
       ['--smtp-host', 'smtp://mail.example.com'],

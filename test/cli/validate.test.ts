@@ -224,7 +224,7 @@ describe('checkDomainName', () => {
   ])('refuses %j, as the environments file refuses it as domain', (value) => {
     expect(() => checkDomainName('--identity', value)).toThrow(
       new UsageError(
-        `--identity: got ${JSON.stringify(value)}, expected a domain name like "example.com" (letters, digits and "-" per label; a non-ASCII name in its punycode form "xn--...")`,
+        `--identity: got ${JSON.stringify(value)}, expected a domain name like "example.com" or "bücher.example" (letters, digits and "-" per label; a non-ASCII name is taken in its punycode form, "xn--...")`,
       ),
     );
   });

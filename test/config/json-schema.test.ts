@@ -17,6 +17,25 @@ describe('environments JSON Schema', () => {
     expect(env.properties.dmarc.properties.policy.enum).toEqual(['none', 'quarantine', 'reject']);
   });
 
+  // The loader takes a non-ASCII domain in its punycode form; the schema cannot convert, so it
+  // takes any value with a non-ASCII character there, and checks the ASCII ones as before.
+  test('a non-ASCII domain, which the loader takes, is no error in an editor', () => {
+    const env = schema.properties.environments.additionalProperties.properties;
+    const route53 = env.dns.oneOf.find((o: { properties: object }) => 'zoneName' in o.properties);
+    const cases: [{ pattern: string }, string, string][] = [
+      [env.domain, 'bücher.example', 'exa mple.com'],
+      [route53.properties.zoneName, 'bücher.example', 'exa mple.com'],
+      [env.fromAddress, 'no-reply@bücher.example', 'no-reply@exa mple.com'],
+      [env.verifiedEmailAddresses.items, 'qa@bücher.example', 'qa at example.com'],
+    ];
+    for (const [field, accepted, refused] of cases) {
+      // As ajv and editors read a pattern: unanchored ECMAScript, Unicode mode.
+      const re = new RegExp(field.pattern, 'u');
+      expect([accepted, re.test(accepted)]).toEqual([accepted, true]);
+      expect([refused, re.test(refused)]).toEqual([refused, false]);
+    }
+  });
+
   // An editor shows a group's default from the schema. zod leaves it out of the JSON Schema when
   // the group holds a transform (the credentials group lost it so once): every group the
   // validator fills in when it is missing states that default.
