@@ -97,6 +97,7 @@ describe.each([
       ),
       `HealthChecksFunctionRole ses:GetEmailIdentity on ${ses}:identity/example.com`,
       `HealthChecksFunctionRole ses:GetConfigurationSet on ${ses}:configuration-set/${configurationSet}`,
+      `HealthChecksFunctionRole ses:GetConfigurationSetEventDestinations on ${ses}:configuration-set/${configurationSet}`,
       'HealthChecksFunctionRole ses:GetAccount on *',
       'HealthChecksFunctionRole cloudwatch:GetMetricData on *',
       `HealthChecksFunctionRole iam:GetAccessKeyLastUsed on ${user}`,

@@ -9,7 +9,11 @@ import {
 import {
   GetAccountCommand,
   GetAccountCommandOutput,
+  EventDestination,
+  EventType,
   GetConfigurationSetCommand,
+  GetConfigurationSetCommandOutput,
+  GetConfigurationSetEventDestinationsCommand,
   GetEmailIdentityCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
@@ -608,39 +612,151 @@ const sendingCheck: Check = {
       });
     }
     const setName = run.target.configurationSetName;
-    if (setName) results.push(await partly('configuration-set', () => configurationSetResult(run, setName)));
+    if (setName)
+      results.push(...(await partly('configuration-set', () => configurationSetResults(run, setName))));
     return results;
   },
 };
 
-/** The sending check's configuration-set part: it exists, and sends. */
-async function configurationSetResult(run: CheckRun, setName: string): Promise<CheckResult> {
-  let set;
+/** Why a deploy does not help (a result's detail): CloudFormation updates only what the template changes. */
+const CHANGED_OUTSIDE =
+  'changed outside the stack: a deploy of the unchanged template does not change it back';
+
+/**
+ * The sending check's configuration-set parts, each its own result: the set exists and sends; SES
+ * collects its reputation metrics; an SNS destination publishes its bounces and complaints.
+ */
+async function configurationSetResults(run: CheckRun, setName: string): Promise<CheckResult[]> {
+  let set: GetConfigurationSetCommandOutput | undefined;
   try {
     set = await run.clients.ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: setName }));
   } catch (e) {
     if ((e as Error).name !== 'NotFoundException') throw e;
   }
   if (!set) {
+    return [
+      {
+        id: 'configuration-set',
+        status: 'fail',
+        title: `configuration set ${setName} not found`,
+        fix: `redeploy the stack (${deployCommandOf(run.target)})`,
+      },
+    ];
+  }
+  return [
+    set.SendingOptions?.SendingEnabled === false
+      ? {
+          id: 'configuration-set',
+          status: 'fail',
+          title: `sending is disabled for the configuration set ${setName}`,
+          fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
+        }
+      : {
+          id: 'configuration-set',
+          status: 'ok',
+          title: `sending is enabled for the configuration set ${setName}`,
+        },
+    reputationMetricsResult(run.target, setName, set),
+    // Its own read: throttled, it could not tell, and what the set's read found stands.
+    ...(await partly('event-destination', () =>
+      eventDestinationResult(run.target, run.clients.ses, setName),
+    )),
+  ];
+}
+
+/**
+ * The configuration set's rate alarms read its reputation metrics, and treat missing data as
+ * ignored: with the metrics off they stay OK whatever the rates (the only rate alarms of an
+ * environment without the account's).
+ */
+function reputationMetricsResult(
+  target: HealthTarget,
+  setName: string,
+  set: GetConfigurationSetCommandOutput,
+): CheckResult {
+  // SES collects them only when asked to (ReputationMetricsEnabled true); the stack asks.
+  return set.ReputationOptions?.ReputationMetricsEnabled === true
+    ? {
+        id: 'reputation-metrics',
+        status: 'ok',
+        title: `SES collects reputation metrics for the configuration set ${setName}`,
+      }
+    : {
+        id: 'reputation-metrics',
+        status: 'fail',
+        title: `SES collects no reputation metrics for the configuration set ${setName}: its bounce and complaint rate alarms stay OK whatever the rates`,
+        detail: CHANGED_OUTSIDE,
+        fix: `aws sesv2 put-configuration-set-reputation-options --configuration-set-name ${setName} --reputation-metrics-enabled --region ${target.region}`,
+      };
+}
+
+/** The event types the feedback handler and the app need (the stack's destination publishes them). */
+const FEEDBACK_EVENTS: readonly EventType[] = ['BOUNCE', 'COMPLAINT'];
+
+/**
+ * SES publishes the set's bounces and complaints to the feedback topic through an SNS event
+ * destination: disabled, deleted or without those types, no feedback reaches the handler
+ * (suppression) or the app, and no alarm sees it (the queues only stay empty). Any enabled SNS
+ * destination with both passes: the check does not know the topic (doctor may not have it).
+ */
+async function eventDestinationResult(
+  target: HealthTarget,
+  ses: SESv2Client,
+  setName: string,
+): Promise<CheckResult> {
+  const r = await ses.send(
+    new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: setName }),
+  );
+  const all = r.EventDestinations ?? [];
+  const sns = all.filter((d) => d.SnsDestination?.TopicArn);
+  const missing = (d: EventDestination) => FEEDBACK_EVENTS.filter((t) => !d.MatchingEventTypes?.includes(t));
+  const publishing = sns.find((d) => d.Enabled === true && missing(d).length === 0);
+  if (publishing) {
     return {
-      id: 'configuration-set',
-      status: 'fail',
-      title: `configuration set ${setName} not found`,
-      fix: `redeploy the stack (${deployCommandOf(run.target)})`,
+      id: 'event-destination',
+      status: 'ok',
+      title: `the configuration set ${setName} publishes bounces and complaints to SNS (event destination ${publishing.Name})`,
     };
   }
-  if (set.SendingOptions?.SendingEnabled === false) {
+  const region = `--region ${target.region}`;
+  const destination = sns[0];
+  if (!destination) {
+    const others = all.map((d) => d.Name).join(', ');
+    const definition = {
+      Enabled: true,
+      MatchingEventTypes: FEEDBACK_EVENTS,
+      SnsDestination: { TopicArn: 'TOPIC_ARN' },
+    };
     return {
-      id: 'configuration-set',
+      id: 'event-destination',
       status: 'fail',
-      title: `sending is disabled for the configuration set ${setName}`,
-      fix: `if you paused it: ${cliCommand(run.target, 'resume --scope configuration-set')}; otherwise find who disabled it in CloudTrail (PutConfigurationSetSendingOptions, or UpdateConfigurationSetSendingEnabled of the SES v1 API)`,
+      title: `the configuration set ${setName} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
+      detail: `${others ? `event destination${all.length > 1 ? 's' : ''} ${others}, not to SNS` : 'no event destination'}; ${CHANGED_OUTSIDE}`,
+      // Under the name CloudFormation gave the stack's own (its physical id, as aws-cdk-lib's
+      // configurationSetEventDestinationName is its Ref): the stack finds it again, and a later
+      // deploy that changes it updates it rather than failing on a destination it cannot find.
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation describe-stack-resources --stack-name ${target.stackName} ${region} --query "StackResources[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
     };
   }
+  const lacking = missing(destination);
+  const problems = [
+    ...(destination.Enabled === true ? [] : ['is disabled']),
+    ...(lacking.length ? [`publishes no ${lacking.join(' or ')} events`] : []),
+  ];
+  const lost =
+    destination.Enabled === true ? lacking.map((t) => t.toLowerCase()).join(' or ') : 'bounce or complaint';
+  // The update replaces the destination's definition: its own settings, enabled, with both types.
+  const definition = {
+    Enabled: true,
+    MatchingEventTypes: [...(destination.MatchingEventTypes ?? []), ...lacking],
+    SnsDestination: { TopicArn: destination.SnsDestination!.TopicArn },
+  };
   return {
-    id: 'configuration-set',
-    status: 'ok',
-    title: `sending is enabled for the configuration set ${setName}`,
+    id: 'event-destination',
+    status: 'fail',
+    title: `event destination ${destination.Name} of the configuration set ${setName} ${problems.join(' and ')}: no ${lost} reaches the feedback handler or the app`,
+    detail: CHANGED_OUTSIDE,
+    fix: `aws sesv2 update-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name ${destination.Name} --event-destination '${JSON.stringify(definition)}' ${region}`,
   };
 }
 
@@ -781,8 +897,8 @@ function cliCommand(target: HealthTarget, command: string): string {
 const credentialsCheck: Check = {
   ...catalog.CREDENTIALS,
   run: async (run) => [
-    await partly('secret', () => secretResult(run)),
-    await partly('rotation', () => rotationResult(run)),
+    ...(await partly('secret', () => secretResult(run))),
+    ...(await partly('rotation', () => rotationResult(run))),
   ],
 };
 
@@ -1100,17 +1216,17 @@ function couldNotRun(id: string, e: unknown): CheckResult {
 }
 
 /**
- * `part`'s result; when an AWS call in it fails for now (throttled, a server or network error
+ * `part`'s results; when an AWS call in it fails for now (throttled, a server or network error
  * after the SDK's retries), an undetermined result for `id` instead, so that what the rest of the
  * check found still stands (a paused account beside a throttled configuration-set read). Any
  * other error fails the whole check, as before.
  */
-async function partly(id: string, part: () => Promise<CheckResult>): Promise<CheckResult> {
+async function partly(id: string, part: () => Promise<CheckResult | CheckResult[]>): Promise<CheckResult[]> {
   try {
-    return await part();
+    return [await part()].flat();
   } catch (e) {
     if (!isTransientAwsError(e)) throw e;
-    return couldNotRun(id, e);
+    return [couldNotRun(id, e)];
   }
 }
 

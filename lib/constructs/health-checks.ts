@@ -500,7 +500,8 @@ export class HealthChecks extends Construct {
     const sesResources = [props.identity.emailIdentityArn];
     const sesActions = ['ses:GetEmailIdentity'];
     if (props.configurationSet) {
-      sesActions.push('ses:GetConfigurationSet');
+      // Its switches and reputation metrics; whether an event destination publishes its feedback.
+      sesActions.push('ses:GetConfigurationSet', 'ses:GetConfigurationSetEventDestinations');
       sesResources.push(
         stack.formatArn({
           service: 'ses',

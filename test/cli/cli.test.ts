@@ -21,6 +21,7 @@ import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
+  GetConfigurationSetEventDestinationsCommand,
   PutConfigurationSetSendingOptionsCommand,
   GetEmailIdentityCommand,
   GetSuppressedDestinationCommand,
@@ -63,7 +64,9 @@ import {
   writeConfig,
   sns,
   ALARM_TOPIC_ARN,
+  FEEDBACK_DESTINATION,
 } from './harness';
+import { FEEDBACK_TOPIC_ARN } from '../support/fake-aws';
 
 let config: string;
 let smtp: TestSmtpServer;
@@ -1288,6 +1291,8 @@ describe('doctor', () => {
       '✓ sending quota: 1200 of 50000 in the last 24 h (2 %), max 14 per second',
       `✓ SMTP 127.0.0.1:${smtp.port}: connect, STARTTLS, AUTH with the current credentials: user ${CREDENTIALS.username}`,
       '✓ credentials rotate every 90 days',
+      `✓ SES collects reputation metrics for the configuration set ${CONFIGURATION_SET}`,
+      `✓ the configuration set ${CONFIGURATION_SET} publishes bounces and complaints to SNS (event destination ${FEEDBACK_DESTINATION.Name})`,
       '✓ bounce rate: 0.400 % (warning 2 %, critical 5 %)',
       '✓ complaint rate: 0.010 % (warning 0.05 %, critical 0.1 %)',
       "✓ a CloudTrail trail records eu-west-1's management events (RotationFailed reaches EventBridge): trail management-events",
@@ -1485,6 +1490,70 @@ describe('doctor', () => {
       AccessKeyId: CREDENTIALS.username,
     });
     neverLeaks(r.stdout + r.stderr);
+  });
+});
+
+// Changed outside CloudFormation, neither comes back with a deploy: doctor gives the AWS CLI call.
+describe("doctor: the configuration set's reputation metrics and event destination", () => {
+  const doctor = (extra: string[] = []) => cli(['doctor', ...local(), ...extra]);
+
+  test('reputation metrics off and the destination disabled: two failures, each with its call; exit 1', async () => {
+    ses.on(GetConfigurationSetCommand).resolves({
+      SendingOptions: { SendingEnabled: true },
+      ReputationOptions: { ReputationMetricsEnabled: false },
+    });
+    ses
+      .on(GetConfigurationSetEventDestinationsCommand)
+      .resolves({ EventDestinations: [{ ...FEEDBACK_DESTINATION, Enabled: false }] });
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      `✗ SES collects no reputation metrics for the configuration set ${CONFIGURATION_SET}: its bounce and complaint rate alarms stay OK whatever the rates: changed outside the stack: a deploy of the unchanged template does not change it back\n` +
+        `    → aws sesv2 put-configuration-set-reputation-options --configuration-set-name ${CONFIGURATION_SET} --reputation-metrics-enabled --region eu-west-1\n`,
+    );
+    expect(r.stdout).toContain(
+      `✗ event destination ${FEEDBACK_DESTINATION.Name} of the configuration set ${CONFIGURATION_SET} is disabled: no bounce or complaint reaches the feedback handler or the app`,
+    );
+    expect(r.stdout).toContain(
+      `    → aws sesv2 update-configuration-set-event-destination --configuration-set-name ${CONFIGURATION_SET} --event-destination-name ${FEEDBACK_DESTINATION.Name} --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"${FEEDBACK_TOPIC_ARN}"}}' --region eu-west-1\n`,
+    );
+    expect(ses.commandCalls(GetConfigurationSetEventDestinationsCommand)[0].args[0].input).toEqual({
+      ConfigurationSetName: CONFIGURATION_SET,
+    });
+  });
+
+  test('--json: the destination deleted is a failed result of its own, with the call that creates it', async () => {
+    ses.on(GetConfigurationSetEventDestinationsCommand).resolves({ EventDestinations: [] });
+    const r = await doctor(['--json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.ok).toBe(false);
+    const failed = doc.checks.filter((c: { status: string }) => c.status === 'fail');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        id: 'event-destination',
+        title: `the configuration set ${CONFIGURATION_SET} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
+        fix: expect.stringMatching(
+          /^recreate it under the name CloudFormation gave it \(NAME: aws cloudformation describe-stack-resources --stack-name SesSmtp-prod .*\), with TOPIC_ARN the stack's FeedbackTopicArn output .*: aws sesv2 create-configuration-set-event-destination --configuration-set-name .* --event-destination-name NAME .* --region eu-west-1$/,
+        ),
+      }),
+    ]);
+  });
+
+  // Not "could not tell": a role without ses:GetConfigurationSetEventDestinations fails.
+  test('the destinations read refused: the sending check could not run, exit 1', async () => {
+    ses.on(GetConfigurationSetEventDestinationsCommand).rejects(
+      Object.assign(new Error('not authorized to perform: ses:GetConfigurationSetEventDestinations'), {
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(
+      '✗ sending check could not run: AccessDeniedException: not authorized to perform: ses:GetConfigurationSetEventDestinations\n',
+    );
   });
 });
 

@@ -25,8 +25,10 @@ import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns'
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
+  GetConfigurationSetEventDestinationsCommand,
   GetEmailIdentityCommand,
   SESv2Client,
+  type EventDestination,
   type GetEmailIdentityCommandOutput,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -41,6 +43,7 @@ import {
   EXAMPLE_SECRET_ARN,
   exampleHealthTarget,
 } from '../support/health-target';
+import { FEEDBACK_TOPIC_ARN } from '../support/fake-aws';
 
 export const REGION = 'eu-west-1';
 export const SECRET_ARN = EXAMPLE_SECRET_ARN;
@@ -202,6 +205,14 @@ export const VERIFIED_IDENTITY: GetEmailIdentityCommandOutput = {
   ConfigurationSetName: CONFIGURATION_SET,
 };
 
+/** The event destination the stack gives its configuration set, as SES reports it. */
+export const FEEDBACK_DESTINATION: EventDestination = {
+  Name: 'SesSmtpprodSendingFeedbackConfigurationSetFeedback-EXAMPLE',
+  Enabled: true,
+  MatchingEventTypes: ['BOUNCE', 'COMPLAINT'],
+  SnsDestination: { TopicArn: FEEDBACK_TOPIC_ARN },
+};
+
 /** The healthy state of a deployed environment, as the AWS APIs report it. */
 export function healthyAws(): void {
   answerByDefault(cfn, [
@@ -258,7 +269,16 @@ export function healthyAws(): void {
     {
       command: GetConfigurationSetCommand,
       input: { ConfigurationSetName: 'SendingFeedbackConfigurationSet-abc' },
-      output: { SendingOptions: { SendingEnabled: true } },
+      output: {
+        SendingOptions: { SendingEnabled: true },
+        ReputationOptions: { ReputationMetricsEnabled: true },
+      },
+    },
+    // The stack's event destination: bounces and complaints to the feedback topic.
+    {
+      command: GetConfigurationSetEventDestinationsCommand,
+      input: { ConfigurationSetName: 'SendingFeedbackConfigurationSet-abc' },
+      output: { EventDestinations: [FEEDBACK_DESTINATION] },
     },
   ]);
   // The previous key (here the same JSON as the current one) has no SES use on record; the

@@ -618,6 +618,7 @@ describe('HealthChecks', () => {
         'logs:PutLogEvents',
         'ses:GetEmailIdentity',
         'ses:GetConfigurationSet',
+        'ses:GetConfigurationSetEventDestinations',
         'ses:GetAccount',
         'cloudwatch:GetMetricData',
         'iam:GetAccessKeyLastUsed',

@@ -1,9 +1,15 @@
-import { GetAccountCommand, GetConfigurationSetCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import {
+  GetAccountCommand,
+  GetConfigurationSetCommand,
+  GetConfigurationSetEventDestinationsCommand,
+  SESv2Client,
+} from '@aws-sdk/client-sesv2';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
+import { FEEDBACK_TOPIC_ARN } from '../support/fake-aws';
 import { exampleHealthTarget } from '../support/health-target';
 import { captureLambdaLogs } from '../support/lambda-logs';
 
@@ -45,7 +51,22 @@ describe('health-check handler', () => {
       EnforcementStatus: 'HEALTHY',
       SendQuota: { Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 190 },
     });
-    ses.on(GetConfigurationSetCommand).resolves({ SendingOptions: { SendingEnabled: true } });
+    ses.on(GetConfigurationSetCommand).resolves({
+      SendingOptions: { SendingEnabled: true },
+      ReputationOptions: { ReputationMetricsEnabled: true },
+    });
+    ses.on(GetConfigurationSetEventDestinationsCommand).resolves({
+      EventDestinations: [
+        {
+          Name: 'Feedback',
+          Enabled: true,
+          MatchingEventTypes: ['BOUNCE', 'COMPLAINT'],
+          SnsDestination: {
+            TopicArn: FEEDBACK_TOPIC_ARN,
+          },
+        },
+      ],
+    });
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'sends', Values: [30, 12] }] });
     const { handler } = load({ HEALTH_TARGET: JSON.stringify(TARGET) });
     const logs = captureLambdaLogs();

@@ -8,6 +8,7 @@ import {
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
+  GetConfigurationSetEventDestinationsCommand,
   GetEmailIdentityCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
@@ -34,6 +35,8 @@ import {
   FakeIam,
   FakeSecretsManager,
   FakeSes,
+  FEEDBACK_TOPIC_ARN,
+  feedbackDestination,
   serviceUnavailable,
   throttling,
 } from '../support/fake-aws';
@@ -123,6 +126,9 @@ beforeEach(() => {
   for (const m of [sesMock, smMock, iamMock, cwMock]) m.reset();
   sesMock.on(GetEmailIdentityCommand).callsFake((input) => ses.getEmailIdentity(input));
   sesMock.on(GetConfigurationSetCommand).callsFake((input) => ses.getConfigurationSet(input));
+  sesMock
+    .on(GetConfigurationSetEventDestinationsCommand)
+    .callsFake((input) => ses.getConfigurationSetEventDestinations(input));
   sesMock.on(GetAccountCommand).callsFake(() => ses.getAccount());
   smMock.on(GetSecretValueCommand).callsFake((input) => sm.getSecretValue(input));
   smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
@@ -139,10 +145,10 @@ beforeEach(() => {
 // every metric it declares with it, and the alarms on them go quiet.
 afterEach(() => assertValidEmf(metricLines));
 
-async function check(event: { checks?: 'all' | 'quota' } = {}, smtp?: SmtpLoginClient) {
+function newRun(smtp?: SmtpLoginClient): CheckRun {
   const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
   resolver.setServers([dns.address]);
-  const run = new CheckRun(target, {
+  return new CheckRun(target, {
     ses: new SESv2Client({ region: REGION, maxAttempts: 1 }),
     secrets: new SecretsManagerClient({ region: REGION, maxAttempts: 1 }),
     iam: new IAMClient({ region: REGION, maxAttempts: 1 }),
@@ -151,6 +157,10 @@ async function check(event: { checks?: 'all' | 'quota' } = {}, smtp?: SmtpLoginC
     now: () => NOW,
     ...(smtp && { smtp }),
   });
+}
+
+async function check(event: { checks?: 'all' | 'quota' } = {}, smtp?: SmtpLoginClient) {
+  const run = newRun(smtp);
   const result = await runHealth(
     event,
     run,
@@ -301,6 +311,53 @@ describe('scheduled health checks', () => {
       'configuration set gone',
       () => ses.configurationSets.delete(SET),
       /configuration set .* not found/,
+    ],
+    // Turned off outside the stack: a deploy of the unchanged template does not turn it back on.
+    [
+      'sending',
+      'reputation metrics turned off on the configuration set (its rate alarms would stay OK)',
+      () => (ses.configurationSets.get(SET)!.reputationMetricsEnabled = false),
+      /SES collects no reputation metrics for the configuration set .*put-configuration-set-reputation-options/,
+    ],
+    [
+      'sending',
+      "the configuration set's event destination disabled",
+      () =>
+        (ses.configurationSets.get(SET)!.eventDestinations = [{ ...feedbackDestination(), enabled: false }]),
+      /event destination Feedback of the configuration set .* is disabled.*update-configuration-set-event-destination/,
+    ],
+    [
+      'sending',
+      'the event destination no longer publishes complaints',
+      () =>
+        (ses.configurationSets.get(SET)!.eventDestinations = [
+          { ...feedbackDestination(), matchingEventTypes: ['BOUNCE', 'DELIVERY'] },
+        ]),
+      /publishes no COMPLAINT events.*update-configuration-set-event-destination/,
+    ],
+    [
+      'sending',
+      'the event destination no longer publishes bounces',
+      () =>
+        (ses.configurationSets.get(SET)!.eventDestinations = [
+          { ...feedbackDestination(), matchingEventTypes: ['COMPLAINT'] },
+        ]),
+      /publishes no BOUNCE events/,
+    ],
+    [
+      'sending',
+      'the event destination deleted',
+      () => (ses.configurationSets.get(SET)!.eventDestinations = []),
+      /has no SNS event destination.*create-configuration-set-event-destination/,
+    ],
+    [
+      'sending',
+      'the event destination replaced by one to EventBridge',
+      () =>
+        (ses.configurationSets.get(SET)!.eventDestinations = [
+          { ...feedbackDestination(), snsTopicArn: undefined },
+        ]),
+      /has no SNS event destination/,
     ],
     [
       'sending',
@@ -823,6 +880,184 @@ describe('scheduled health checks', () => {
     expect(text).toContain(keys.previous);
     expect(text).not.toMatch(/must-never-leak/);
     for (const secret of keys.secrets) expect(text).not.toContain(secret);
+  });
+});
+
+// Changed outside CloudFormation, each stays so: a deploy of the unchanged template updates
+// nothing. Reputation metrics off: the configuration set's rate alarms (missing data ignored) stay
+// OK. No enabled SNS destination with BOUNCE and COMPLAINT: the feedback queues just stay empty.
+describe("the sending check: the configuration set's reputation metrics and event destination", () => {
+  const sending = CHECKS.find((c) => c.id === 'sending')!;
+  const sendingResults = async () => (await runChecks(newRun(), [sending]))[0];
+  const set = () => ses.configurationSets.get(SET)!;
+  const changedOutside =
+    'changed outside the stack: a deploy of the unchanged template does not change it back';
+  const update = (events: string[]) =>
+    `aws sesv2 update-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name Feedback --event-destination '{"Enabled":true,"MatchingEventTypes":${JSON.stringify(events)},"SnsDestination":{"TopicArn":"${FEEDBACK_TOPIC_ARN}"}}' --region eu-west-1`;
+
+  test('all well: one result for each, ok, from the set and its event destinations', async () => {
+    const outcome = await sendingResults();
+    expect(outcome.results).toEqual([
+      { id: 'sending', status: 'ok', title: 'sending is enabled' },
+      { id: 'configuration-set', status: 'ok', title: `sending is enabled for the configuration set ${SET}` },
+      {
+        id: 'reputation-metrics',
+        status: 'ok',
+        title: `SES collects reputation metrics for the configuration set ${SET}`,
+      },
+      {
+        id: 'event-destination',
+        status: 'ok',
+        title: `the configuration set ${SET} publishes bounces and complaints to SNS (event destination Feedback)`,
+      },
+    ]);
+    expect(outcome.passed).toBe(true);
+    expect(
+      sesMock.commandCalls(GetConfigurationSetEventDestinationsCommand).map((c) => c.args[0].input),
+    ).toEqual([{ ConfigurationSetName: SET }]);
+  });
+
+  test('one enabled SNS destination with BOUNCE and COMPLAINT is enough, beside others', async () => {
+    set().eventDestinations = [
+      { ...feedbackDestination(), name: 'Old', enabled: false },
+      { ...feedbackDestination(), name: 'Analytics', snsTopicArn: undefined },
+      { ...feedbackDestination(), matchingEventTypes: ['SEND', 'BOUNCE', 'COMPLAINT', 'DELIVERY'] },
+    ];
+    expect((await sendingResults()).passed).toBe(true);
+  });
+
+  test('reputation metrics turned off: fails, with the call that turns them back on', async () => {
+    set().reputationMetricsEnabled = false;
+    const outcome = await sendingResults();
+    expect(outcome.results.find((r) => r.id === 'reputation-metrics')).toEqual({
+      id: 'reputation-metrics',
+      status: 'fail',
+      title: `SES collects no reputation metrics for the configuration set ${SET}: its bounce and complaint rate alarms stay OK whatever the rates`,
+      detail: changedOutside,
+      fix: `aws sesv2 put-configuration-set-reputation-options --configuration-set-name ${SET} --reputation-metrics-enabled --region eu-west-1`,
+    });
+    expect(outcome.passed).toBe(false);
+  });
+
+  test('the destination disabled: fails, with the update that enables it with its own settings', async () => {
+    set().eventDestinations = [{ ...feedbackDestination(), enabled: false }];
+    const outcome = await sendingResults();
+    expect(outcome.results.find((r) => r.id === 'event-destination')).toEqual({
+      id: 'event-destination',
+      status: 'fail',
+      title: `event destination Feedback of the configuration set ${SET} is disabled: no bounce or complaint reaches the feedback handler or the app`,
+      detail: changedOutside,
+      fix: update(['BOUNCE', 'COMPLAINT']),
+    });
+    expect(outcome.passed).toBe(false);
+  });
+
+  test.each<[string[], string, string[]]>([
+    [
+      ['BOUNCE', 'DELIVERY'],
+      'publishes no COMPLAINT events: no complaint',
+      ['BOUNCE', 'DELIVERY', 'COMPLAINT'],
+    ],
+    [['COMPLAINT'], 'publishes no BOUNCE events: no bounce', ['COMPLAINT', 'BOUNCE']],
+    [
+      ['SEND'],
+      'publishes no BOUNCE or COMPLAINT events: no bounce or complaint',
+      ['SEND', 'BOUNCE', 'COMPLAINT'],
+    ],
+  ])(
+    'the destination publishing %j: fails, with the update that adds the missing types',
+    async (types, found, fixed) => {
+      set().eventDestinations = [{ ...feedbackDestination(), matchingEventTypes: types }];
+      const outcome = await sendingResults();
+      expect(outcome.results.find((r) => r.id === 'event-destination')).toEqual({
+        id: 'event-destination',
+        status: 'fail',
+        title: `event destination Feedback of the configuration set ${SET} ${found} reaches the feedback handler or the app`,
+        detail: changedOutside,
+        fix: update(fixed),
+      });
+      expect(outcome.passed).toBe(false);
+    },
+  );
+
+  test('disabled and without COMPLAINT: both said, one update fixes both', async () => {
+    set().eventDestinations = [{ ...feedbackDestination(), enabled: false, matchingEventTypes: ['BOUNCE'] }];
+    const result = (await sendingResults()).results.find((r) => r.id === 'event-destination');
+    expect(result?.title).toBe(
+      `event destination Feedback of the configuration set ${SET} is disabled and publishes no COMPLAINT events: no bounce or complaint reaches the feedback handler or the app`,
+    );
+    expect(result?.fix).toBe(update(['BOUNCE', 'COMPLAINT']));
+  });
+
+  test.each<[string, () => void, string]>([
+    ['deleted', () => (set().eventDestinations = []), 'no event destination'],
+    [
+      'replaced by one to EventBridge',
+      () => (set().eventDestinations = [{ ...feedbackDestination(), name: 'Bus', snsTopicArn: undefined }]),
+      'event destination Bus, not to SNS',
+    ],
+  ])('no SNS destination (%s): fails, with the call that creates it again', async (_case, breakIt, found) => {
+    breakIt();
+    const outcome = await sendingResults();
+    expect(outcome.results.find((r) => r.id === 'event-destination')).toEqual({
+      id: 'event-destination',
+      status: 'fail',
+      title: `the configuration set ${SET} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
+      detail: `${found}; ${changedOutside}`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation describe-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResources[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
+    });
+    expect(outcome.passed).toBe(false);
+  });
+
+  test('the destinations read throttled: that part could not tell; the rest stands; no data point', async () => {
+    ses.faults.failNext('GetConfigurationSetEventDestinations', throttling());
+    const outcome = await sendingResults();
+    expect(outcome.results.map((r) => [r.id, r.status, r.undetermined])).toEqual([
+      ['sending', 'ok', undefined],
+      ['configuration-set', 'ok', undefined],
+      ['reputation-metrics', 'ok', undefined],
+      ['event-destination', 'fail', true],
+    ]);
+    expect(outcome.results[3]).toMatchObject({ detail: 'ThrottlingException: Rate exceeded' });
+    expect(outcome.passed).toBeUndefined();
+    ses.faults.failNext('GetConfigurationSetEventDestinations', throttling());
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual([]);
+    expect(passed()).toEqual({ quota: 1 });
+  });
+
+  test('the destinations read throttled beside metrics turned off: still a 0', async () => {
+    set().reputationMetricsEnabled = false;
+    ses.faults.failNext('GetConfigurationSetEventDestinations', throttling());
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual(['sending']);
+    expect(passed()).toEqual({ sending: 0, quota: 1 });
+  });
+
+  // The role lacks ses:GetConfigurationSetEventDestinations (an SCP, a boundary): not "could not tell".
+  test('the destinations read refused: the sending check fails, naming the error', async () => {
+    const refused = () =>
+      awsError(
+        'AccessDeniedException',
+        'not authorized to perform: ses:GetConfigurationSetEventDestinations',
+        403,
+      );
+    ses.faults.failNext('GetConfigurationSetEventDestinations', refused());
+    const outcome = await sendingResults();
+    expect(outcome.results).toEqual([
+      expect.objectContaining({
+        id: 'sending',
+        status: 'fail',
+        title: 'sending check could not run',
+        detail: 'AccessDeniedException: not authorized to perform: ses:GetConfigurationSetEventDestinations',
+      }),
+    ]);
+    expect(outcome.results[0].undetermined).toBeUndefined();
+    expect(outcome.passed).toBe(false);
+    ses.faults.failNext('GetConfigurationSetEventDestinations', refused());
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual(['sending']);
+    expect(passed()).toEqual({ sending: 0, quota: 1 });
   });
 });
 

@@ -322,6 +322,36 @@ export interface FakeIdentity {
   configurationSet?: string;
 }
 
+/** An event destination of a configuration set, as GetConfigurationSetEventDestinations reports it. */
+export interface FakeEventDestination {
+  name: string;
+  enabled: boolean;
+  matchingEventTypes: string[];
+  /** The SNS topic it publishes to; undefined: another kind of destination (EventBridge, ...). */
+  snsTopicArn?: string;
+}
+
+/** A configuration set's switches and its event destinations. */
+export interface FakeConfigurationSet {
+  sendingEnabled: boolean;
+  /** PutConfigurationSetReputationOptions' switch. @default true (the stack turns it on) */
+  reputationMetricsEnabled?: boolean;
+  /** @default - the stack's: "Feedback", enabled, BOUNCE and COMPLAINT to FEEDBACK_TOPIC_ARN */
+  eventDestinations?: FakeEventDestination[];
+}
+
+/** The stack's feedback topic, where its configuration set's event destination publishes. */
+export const FEEDBACK_TOPIC_ARN =
+  'arn:aws:sns:eu-west-1:123456789012:SesSmtp-prod-SendingFeedbackTopic-EXAMPLE';
+
+/** The event destination the stack creates on its configuration set. */
+export const feedbackDestination = (): FakeEventDestination => ({
+  name: 'Feedback',
+  enabled: true,
+  matchingEventTypes: ['BOUNCE', 'COMPLAINT'],
+  snsTopicArn: FEEDBACK_TOPIC_ARN,
+});
+
 export interface FakeAccount {
   productionAccessEnabled: boolean;
   sendingEnabled: boolean;
@@ -333,13 +363,13 @@ export interface FakeAccount {
 
 /**
  * The SES v2 state the health checks read: identities with their DKIM and MAIL FROM status,
- * configuration sets with their sending switch, the account (sandbox, sending, enforcement,
- * quota). `send` records messages the way SES counts them for SentLast24Hours.
+ * configuration sets with their switches and event destinations, the account (sandbox, sending,
+ * enforcement, quota). `send` records messages the way SES counts them for SentLast24Hours.
  */
 export class FakeSes {
   readonly faults = new Faults();
   readonly identities = new Map<string, FakeIdentity>();
-  readonly configurationSets = new Map<string, { sendingEnabled: boolean }>();
+  readonly configurationSets = new Map<string, FakeConfigurationSet>();
   /** Timestamps of sent messages. */
   readonly sent: number[] = [];
   account: FakeAccount = {
@@ -382,19 +412,37 @@ export class FakeSes {
 
   getConfigurationSet(input: { ConfigurationSetName?: string }) {
     this.faults.check('GetConfigurationSet');
-    const set = input.ConfigurationSetName
-      ? this.configurationSets.get(input.ConfigurationSetName)
-      : undefined;
-    if (!set)
-      throw awsError(
-        'NotFoundException',
-        `Configuration set <${input.ConfigurationSetName}> does not exist.`,
-        404,
-      );
+    const set = this.configurationSet(input.ConfigurationSetName);
     return {
       ConfigurationSetName: input.ConfigurationSetName,
       SendingOptions: { SendingEnabled: set.sendingEnabled },
+      ReputationOptions: { ReputationMetricsEnabled: set.reputationMetricsEnabled ?? true },
     };
+  }
+
+  getConfigurationSetEventDestinations(input: { ConfigurationSetName?: string }) {
+    this.faults.check('GetConfigurationSetEventDestinations');
+    const set = this.configurationSet(input.ConfigurationSetName);
+    return {
+      EventDestinations: (set.eventDestinations ?? [feedbackDestination()]).map((d) => ({
+        Name: d.name,
+        Enabled: d.enabled,
+        MatchingEventTypes: d.matchingEventTypes,
+        ...(d.snsTopicArn
+          ? { SnsDestination: { TopicArn: d.snsTopicArn } }
+          : {
+              EventBridgeDestination: {
+                EventBusArn: 'arn:aws:events:eu-west-1:123456789012:event-bus/default',
+              },
+            }),
+      })),
+    };
+  }
+
+  private configurationSet(name: string | undefined): FakeConfigurationSet {
+    const set = name ? this.configurationSets.get(name) : undefined;
+    if (!set) throw awsError('NotFoundException', `Configuration set <${name}> does not exist.`, 404);
+    return set;
   }
 
   getAccount() {

@@ -1074,7 +1074,11 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
     for (const identity of identities.filter((i) => mentions(environment, i)))
       call(fn, ['ses:GetEmailIdentity'], `arn:${here}:identity/${ref(identity, t, env)}`);
     for (const set of sets)
-      call(fn, ['ses:GetConfigurationSet'], `arn:${here}:configuration-set/${ref(set, t, env)}`);
+      call(
+        fn,
+        ['ses:GetConfigurationSet', 'ses:GetConfigurationSetEventDestinations'],
+        `arn:${here}:configuration-set/${ref(set, t, env)}`,
+      );
     call(fn, ['ses:GetAccount', 'cloudwatch:GetMetricData'], '*');
     // The previous key's last use; whether the current key still exists and is active.
     for (const user of users)
