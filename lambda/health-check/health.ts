@@ -3,7 +3,7 @@ import {
   CheckOutcome,
   CheckRun,
   HealthTarget,
-  QUOTA_CHECKS,
+  FREQUENT_CHECKS,
   runChecks,
   SmtpLoginClient,
 } from '../shared/checks';
@@ -58,9 +58,9 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
 }
 
 /**
- * The daily SMTP login, at SMTP_HOST and SMTP_PORT (the HealthChecks construct sets them). Read
- * when the check runs: a missing or bad value fails that check, naming the variable, not the
- * whole function (the hourly quota run does not log in).
+ * The SMTP login, at SMTP_HOST and SMTP_PORT (the HealthChecks construct sets them). Read when
+ * the check runs: a missing or bad value fails that check, naming the variable, not the whole
+ * function (the other checks of the run still report).
  */
 export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient {
   return { endpoint: () => smtpEndpointFromEnv(env), login: smtpLogin };
@@ -125,7 +125,7 @@ export async function runHealth(
   // Each check's metric as it finishes: a run cut short by the timeout keeps those it has.
   const outcomes: CheckOutcome[] = await runChecks(
     run,
-    which === 'all' ? CHECKS : QUOTA_CHECKS,
+    which === 'all' ? CHECKS : FREQUENT_CHECKS,
     () => undefined,
     ({ check, results, passed }) => {
       // A check that could not tell publishes nothing: a 1 would clear an alarm that is still

@@ -74,7 +74,7 @@ export const PREVIOUS_KEY: CheckInfo = {
 export const SMTP_LOGIN: CheckInfo = {
   id: 'smtp-login',
   runbook:
-    "The daily SMTP login with the current credentials (connect, STARTTLS, AUTH at the Region's SMTP endpoint, as an app does) failed: apps that read the secret cannot send. 535 Authentication Credentials Invalid: the secret's password is not its key's SMTP password (edited by hand? it is derived from the secret access key): run `npx --no -- ses-smtp rotate`, which writes a matching pair. A connection failure: the function's log names the stage; run `npx --no -- ses-smtp doctor`, which logs in from your machine.",
+    "The hourly SMTP login with the current credentials (connect, STARTTLS, AUTH at the Region's SMTP endpoint, as an app does) failed: apps that read the secret cannot send. 535 Authentication Credentials Invalid: the secret's password is not its key's SMTP password (edited by hand? it is derived from the secret access key): run `npx --no -- ses-smtp rotate`, which writes a matching pair. A connection failure: the function's log names the stage; run `npx --no -- ses-smtp doctor`, which logs in from your machine.",
 };
 
 /** Every check, in the order doctor prints them (the SMTP login: doctor's own, from where it runs). */

@@ -1191,10 +1191,20 @@ export const CHECKS: readonly Check[] = [
 ];
 
 /**
- * The checks the hourly run does too (its own, shorter schedule): the quota (a day's can go in
- * hours) and sending (AWS can pause an account at any hour; the quota's GetAccount read serves both).
+ * The checks the frequent run does too (hourly by default; its event and metrics name it "quota",
+ * all it checked once): what can stop every app's mail at any hour. The quota (a day's can go in
+ * hours) and sending (AWS can pause an account; the quota's GetAccount read serves both); the
+ * identity (deleted, or its default configuration set changed), the credentials (a key deleted or
+ * deactivated) and the SMTP login (a password that no longer matches): each strands every app at
+ * once, which a daily run would report up to a day later.
  */
-export const QUOTA_CHECKS: readonly Check[] = [sendingCheck, quotaCheck];
+export const FREQUENT_CHECKS: readonly Check[] = [
+  identityCheck,
+  sendingCheck,
+  quotaCheck,
+  credentialsCheck,
+  smtpLoginCheck,
+];
 
 export interface CheckOutcome {
   readonly check: Check;

@@ -296,7 +296,7 @@ export class HealthChecks extends Construct {
       sendRatePercent,
       dns: props.dns,
     };
-    // The daily SMTP login: the Region's endpoint, whose password the secret holds, on 587 whatever
+    // The SMTP login (each run): the Region's endpoint, whose password the secret holds, on 587 whatever
     // port the apps use. It proves the credentials; Lambda cannot reach SES on 25 (AWS blocks
     // outbound 25 from functions outside a VPC), and 465/2465 differ only in when TLS starts.
     const smtp = { SMTP_HOST: smtpEndpoint(stack.region), SMTP_PORT: '587' };
@@ -355,7 +355,7 @@ export class HealthChecks extends Construct {
       'QuotaSchedule',
       schedules.quota,
       'quota',
-      `Runs the SES sending and quota checks of environment ${env}`,
+      `Runs the SES identity, sending, quota, credentials and SMTP login checks of environment ${env}`,
     );
 
     this.addAlarms(props, quotaPercent, sendRatePercent, cliOptions);
@@ -367,7 +367,7 @@ export class HealthChecks extends Construct {
     this.watchRuns('AllRunsStoppedAlarm', 'every check', schedules.all, gapAll, 'all');
     this.watchRuns(
       'QuotaRunsStoppedAlarm',
-      'the sending and quota checks',
+      'the identity, sending, quota, credentials and SMTP login checks',
       schedules.quota,
       scheduleGap(schedules.quota),
       'quota',
@@ -534,7 +534,7 @@ export class HealthChecks extends Construct {
       }),
     );
     // The secret's value shows whether it holds credentials and which key AWSPREVIOUS holds, and
-    // the daily SMTP login uses AWSCURRENT's (AWSPENDING's version says whether a rotation runs);
+    // the SMTP login uses AWSCURRENT's (AWSPENDING's version says whether a rotation runs);
     // the function never logs it. Decrypt only through Secrets Manager, in the role's own policy
     // (the key policy is left alone: it trusts the account's IAM policies).
     fn.addToRolePolicy(

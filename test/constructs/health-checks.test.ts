@@ -151,7 +151,7 @@ describe('HealthChecks', () => {
     expect(Buffer.byteLength(measured)).toBeGreaterThan(3700);
   });
 
-  test("the daily SMTP login: the Region's endpoint, whose password the secret holds, on 587 (Lambda cannot reach 25)", () => {
+  test("the SMTP login: the Region's endpoint, whose password the secret holds, on 587 (Lambda cannot reach 25)", () => {
     const { template } = build();
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
     expect(fn.Properties.Environment.Variables).toMatchObject({
@@ -399,7 +399,11 @@ describe('HealthChecks', () => {
           `^INSUFFICIENT_DATA here means the SES SMTP health function has not run every check for ${allPeriods} hours \\(environment prod; schedule .*\\): their alarms show stale states\\. Check that the function's EventBridge rules are enabled`,
         ),
       ),
-      expect.stringMatching(new RegExp(`has not run the sending and quota checks for ${quotaPeriods} hours`)),
+      expect.stringMatching(
+        new RegExp(
+          `has not run the identity, sending, quota, credentials and SMTP login checks for ${quotaPeriods} hours`,
+        ),
+      ),
     ]);
   });
 

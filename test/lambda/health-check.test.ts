@@ -184,6 +184,8 @@ const allPass = () => Object.fromEntries(CHECK_CATALOG.map((c) => [c.id, 1]));
 /** Every check's 1 but `id`'s: a check that could not tell publishes no data point. */
 const allPassBut = (id: string) => Object.fromEntries(Object.entries(allPass()).filter(([c]) => c !== id));
 const warnings = () => logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 'WARN');
+/** What the frequent (hourly) run publishes when all is well besides the sending and quota checks. */
+const FREQUENT_PASS = { identity: 1, credentials: 1, 'smtp-login': 1 };
 
 describe('scheduled health checks', () => {
   test('a healthy environment: every check publishes 1, the quota figures are published', async () => {
@@ -770,7 +772,7 @@ describe('scheduled health checks', () => {
     cw.faults.failNext('GetMetricData', serviceUnavailable());
     const { result } = await check({ checks: 'quota' });
     // 1200 of 1250 sent: over the critical level, whatever the peak.
-    expect(passed()).toEqual({ sending: 1, quota: 0 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 1, quota: 0 });
     expect(result.failed).toEqual(['quota']);
     const figures = JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!);
     expect(figures.QuotaUsedPercent).toBe(96);
@@ -780,7 +782,7 @@ describe('scheduled health checks', () => {
   test('a quota within its levels beside a peak rate read that failed, for now or refused: no quota point, counted as could not tell; the figures stand', async () => {
     cw.faults.failNext('GetMetricData', serviceUnavailable());
     const { run } = await check({ checks: 'quota' });
-    expect(passed()).toEqual({ sending: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 1 });
     expect(JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!).QuotaUsedPercent).toBe(2.4);
     cw.faults.failNext('GetMetricData', serviceUnavailable());
     const [quota] = await runChecks(run, [CHECKS.find((c) => c.id === 'quota')!]);
@@ -795,7 +797,7 @@ describe('scheduled health checks', () => {
     const refused = () => awsError('AccessDenied', 'not authorized to perform cloudwatch:GetMetricData', 403);
     cw.faults.failNext('GetMetricData', refused());
     await check({ checks: 'quota' });
-    expect(passed()).toEqual({ sending: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 1 });
     expect(metricLines.some((l) => l.includes('QuotaUsedPercent'))).toBe(true);
     expect(metricLines.some((l) => l.includes('PeakSendRatePercent'))).toBe(false);
     const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
@@ -817,20 +819,28 @@ describe('scheduled health checks', () => {
       EnforcementStatus: 'HEALTHY',
     });
     await check({ checks: 'quota' });
-    expect(passed()).toEqual({ sending: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 1 });
     const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
     expect(finished).toMatchObject({ Run: 'quota', ChecksUndetermined: 1 });
   });
 
-  test('the hourly run checks sending and the quota, and publishes the quota figures', async () => {
+  test('the hourly run checks what can stop every app at any hour, and publishes the quota figures', async () => {
     const { result } = await check({ checks: 'quota' });
-    expect(passed()).toEqual({ sending: 1, quota: 1 });
-    expect(result.checks).toBe(2);
-    // One GetAccount for both.
+    expect(passed()).toEqual({ identity: 1, sending: 1, quota: 1, credentials: 1, 'smtp-login': 1 });
+    expect(result.checks).toBe(5);
+    // One GetAccount for sending and the quota.
     expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(1);
-    expect(sesMock.commandCalls(GetEmailIdentityCommand)).toHaveLength(0);
-    expect(smMock.calls()).toHaveLength(0);
+    // Not the records (DNS changes slowly) nor the previous key (a warning weeks ahead): their
+    // checks publish nothing above.
     expect(metricLines.some((l) => l.includes('"SentLast24Hours":1200'))).toBe(true);
+  });
+
+  // A key deleted or deactivated in IAM strands every app at once: found within the hour.
+  test('the current key deactivated: the hourly run fails the credentials check', async () => {
+    iam.inactive.add(keys.current);
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual(expect.arrayContaining(['credentials']));
+    expect(passed()).toMatchObject({ credentials: 0 });
   });
 
   // A pause by AWS (a review, an enforcement) stops every send: found within the hour.
@@ -838,7 +848,7 @@ describe('scheduled health checks', () => {
     ses.account.sendingEnabled = false;
     const { result } = await check({ checks: 'quota' });
     expect(result.failed).toEqual(['sending']);
-    expect(passed()).toEqual({ sending: 0, quota: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 0, quota: 1 });
     // A check that failed told: it is no "could not tell".
     const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
     expect(finished).toMatchObject({ Run: 'quota', ChecksUndetermined: 0 });
@@ -1023,7 +1033,7 @@ describe("the sending check: the configuration set's reputation metrics and even
     ses.faults.failNext('GetConfigurationSetEventDestinations', throttling());
     const { result } = await check({ checks: 'quota' });
     expect(result.failed).toEqual([]);
-    expect(passed()).toEqual({ quota: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, quota: 1 });
   });
 
   test('the destinations read throttled beside metrics turned off: still a 0', async () => {
@@ -1031,7 +1041,7 @@ describe("the sending check: the configuration set's reputation metrics and even
     ses.faults.failNext('GetConfigurationSetEventDestinations', throttling());
     const { result } = await check({ checks: 'quota' });
     expect(result.failed).toEqual(['sending']);
-    expect(passed()).toEqual({ sending: 0, quota: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 0, quota: 1 });
   });
 
   // The role lacks ses:GetConfigurationSetEventDestinations (an SCP, a boundary): not "could not tell".
@@ -1057,7 +1067,7 @@ describe("the sending check: the configuration set's reputation metrics and even
     ses.faults.failNext('GetConfigurationSetEventDestinations', refused());
     const { result } = await check({ checks: 'quota' });
     expect(result.failed).toEqual(['sending']);
-    expect(passed()).toEqual({ sending: 0, quota: 1 });
+    expect(passed()).toEqual({ ...FREQUENT_PASS, sending: 0, quota: 1 });
   });
 });
 
@@ -1089,7 +1099,7 @@ describe('targetFromEnv', () => {
   });
 });
 
-describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () => {
+describe('the SMTP login (smtp-login): the 535 of the guide, watched', () => {
   let server: TestSmtpServer;
   let accept: (username: string, password: string) => boolean;
   beforeAll(async () => {
@@ -1324,10 +1334,11 @@ describe('the daily SMTP login (smtp-login): the 535 of the guide, watched', () 
     expect(attempts).toEqual([]);
   });
 
-  test('the hourly quota run does not log in', async () => {
+  // A password that no longer matches its key strands every app at once: found within the hour.
+  test('the hourly run logs in too', async () => {
     const { smtp, attempts } = client();
     await check({ checks: 'quota' }, smtp);
-    expect(attempts).toEqual([]);
+    expect(attempts).toEqual([keys.current]);
   });
 
   test("the function's endpoint: SMTP_HOST and SMTP_PORT, read when the check runs; a missing one fails only that check", async () => {
