@@ -1461,10 +1461,45 @@ describe('doctor', () => {
     const [{ StartTime, EndTime, MetricDataQueries }] = rates;
     expect(EndTime!.getTime() - StartTime!.getTime()).toBe(86_400_000);
     expect(Math.abs(EndTime!.getTime() - now)).toBeLessThan(60_000);
-    expect(MetricDataQueries!.map((q) => [q.MetricStat?.Period, q.MetricStat?.Stat])).toEqual([
-      [3600, 'Maximum'],
-      [3600, 'Maximum'],
+    // The account's rates, then the configuration set's (the stack's own rate alarms watch those).
+    expect(
+      MetricDataQueries!.map((q) => [
+        q.MetricStat?.Metric?.MetricName,
+        q.MetricStat?.Metric?.Dimensions,
+        q.MetricStat?.Period,
+        q.MetricStat?.Stat,
+      ]),
+    ).toEqual([
+      ['Reputation.BounceRate', [], 3600, 'Maximum'],
+      ['Reputation.ComplaintRate', [], 3600, 'Maximum'],
+      ...['Reputation.BounceRate', 'Reputation.ComplaintRate'].map((name) => [
+        name,
+        [{ Name: 'ses:configuration-set', Value: 'SendingFeedbackConfigurationSet-abc' }],
+        3600,
+        'Maximum',
+      ]),
     ]);
+    // No data for the set: the account's lines say what there is to say.
+    expect(r.stdout).not.toContain('of configuration set');
+  });
+
+  // The account can be well within its levels while this environment's own mail is not (another
+  // environment of the account sends more): the set's rate alarm would fire, and doctor says so.
+  test("the configuration set's own rate over its level, the account's within: doctor fails on the set's", async () => {
+    cw.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'm0', Values: [0.01] },
+        { Id: 'm1', Values: [0.0001] },
+        { Id: 'm2', Values: [0.06] },
+      ],
+    });
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('✓ bounce rate: 1.000 % (warning 2 %, critical 5 %)');
+    expect(r.stdout).toContain(
+      '✗ bounce rate of configuration set SendingFeedbackConfigurationSet-abc at or above the critical level: 6.000 % (warning 2 %, critical 5 %)',
+    );
+    expect(r.stdout).not.toContain('complaint rate of configuration set');
   });
 
   test('the shared checks: an app still on the previous key, a paused configuration set', async () => {

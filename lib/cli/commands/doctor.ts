@@ -98,7 +98,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
 
   const local: [string, () => Promise<CheckResult[]>][] = [
     ['smtp', () => checkSmtp(ctx)],
-    ['rates', () => checkRates(ctx, now())],
+    ['rates', () => checkRates(ctx, now(), target.configurationSetName)],
     ['trail', () => checkTrail(ctx)],
     ['alarm-topic', () => checkAlarmTopic(ctx)],
     ['alarm-delivery', () => checkAlarmNotified(ctx, now())],
@@ -155,13 +155,15 @@ async function checkSmtp(ctx: CliContext): Promise<CheckResult[]> {
 }
 
 /**
- * The reputation rates of the last 24 hours against the alarm levels of the environments file.
- * Without that file the levels are not known (the health-check function's settings do not hold
- * them): the rates are reported, and the stack's alarms judge them.
+ * The reputation rates of the last 24 hours against the alarm levels of the environments file:
+ * the account's, and the configuration set's (what the stack's own rate alarms watch: an
+ * environment that shares its account with busier ones can be over its levels while the account
+ * is not). Without that file the levels are not known (the health-check function's settings do
+ * not hold them): the rates are reported, and the stack's alarms judge them.
  */
-async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
+async function checkRates(ctx: CliContext, now: Date, setName?: string): Promise<CheckResult[]> {
   const alarms = ctx.environmentName === undefined ? undefined : ctx.config.alarms;
-  const metrics = [
+  const rates = [
     {
       id: 'bounce-rate',
       name: 'Reputation.BounceRate',
@@ -175,51 +177,82 @@ async function checkRates(ctx: CliContext, now: Date): Promise<CheckResult[]> {
       levels: alarms?.complaintRatePercent,
     },
   ];
+  const metrics = [
+    ...rates.map((m) => ({ ...m, alarmsOf: "account's", dimensions: [], quietWhenEmpty: false })),
+    // SES publishes a set's rates under this dimension once the set has reputation metrics on.
+    ...(setName === undefined
+      ? []
+      : rates.map((m) => ({
+          ...m,
+          id: `${m.id}-set`,
+          label: `${m.label} of configuration set ${setName}`,
+          alarmsOf: "configuration set's",
+          dimensions: [{ Name: 'ses:configuration-set', Value: setName }],
+          // The account's line says already when nothing was sent.
+          quietWhenEmpty: true,
+        }))),
+  ];
   const r = await ctx.client(CloudWatchClient).send(
     new GetMetricDataCommand({
       StartTime: new Date(now.getTime() - 86_400_000),
       EndTime: now,
       MetricDataQueries: metrics.map((m, i) => ({
         Id: `m${i}`,
-        MetricStat: { Metric: { Namespace: 'AWS/SES', MetricName: m.name }, Period: 3600, Stat: 'Maximum' },
+        MetricStat: {
+          Metric: { Namespace: 'AWS/SES', MetricName: m.name, Dimensions: m.dimensions },
+          Period: 3600,
+          Stat: 'Maximum',
+        },
       })),
     }),
   );
-  return metrics.map((m, i): CheckResult => {
+  return metrics.flatMap((m, i): CheckResult[] => {
     const values = r.MetricDataResults?.find((d) => d.Id === `m${i}`)?.Values ?? [];
     if (values.length === 0)
-      return {
-        id: m.id,
-        status: 'info',
-        title: `${m.label}: no data in the last 24 h (nothing sent, or too little to rate)`,
-      };
-    const percent = Math.max(...values) * 100;
-    if (!m.levels)
-      return {
-        id: m.id,
-        status: 'info',
-        title: m.label,
-        detail: `${percent.toFixed(3)} % (its warning and critical levels are in the account's reputation alarms)`,
-      };
-    const detail = `${percent.toFixed(3)} % (warning ${m.levels.warning} %, critical ${m.levels.critical} %)`;
-    if (percent >= m.levels.critical)
-      return {
-        id: m.id,
-        status: 'fail',
-        title: `${m.label} at or above the critical level`,
-        detail,
-        fix: 'stop bulk sends, find the cause in the feedback handler logs; AWS reviews accounts at 5 % bounces / 0.1 % complaints',
-      };
-    if (percent >= m.levels.warning)
-      return {
-        id: m.id,
-        status: 'warn',
-        title: `${m.label} at or above the warning level`,
-        detail,
-        fix: 'look at recent bounces/complaints in the feedback handler logs before it grows',
-      };
-    return { id: m.id, status: 'ok', title: m.label, detail };
+      return m.quietWhenEmpty
+        ? []
+        : [
+            {
+              id: m.id,
+              status: 'info',
+              title: `${m.label}: no data in the last 24 h (nothing sent, or too little to rate)`,
+            },
+          ];
+    return [rateResult(m, values)];
   });
+}
+
+/** One rate's result: its highest hour against its levels, when known. */
+function rateResult(
+  m: { id: string; label: string; alarmsOf: string; levels?: { warning: number; critical: number } },
+  values: number[],
+): CheckResult {
+  const percent = Math.max(...values) * 100;
+  if (!m.levels)
+    return {
+      id: m.id,
+      status: 'info',
+      title: m.label,
+      detail: `${percent.toFixed(3)} % (its warning and critical levels are in the ${m.alarmsOf} reputation alarms)`,
+    };
+  const detail = `${percent.toFixed(3)} % (warning ${m.levels.warning} %, critical ${m.levels.critical} %)`;
+  if (percent >= m.levels.critical)
+    return {
+      id: m.id,
+      status: 'fail',
+      title: `${m.label} at or above the critical level`,
+      detail,
+      fix: 'stop bulk sends, find the cause in the feedback handler logs; AWS reviews accounts at 5 % bounces / 0.1 % complaints',
+    };
+  if (percent >= m.levels.warning)
+    return {
+      id: m.id,
+      status: 'warn',
+      title: `${m.label} at or above the warning level`,
+      detail,
+      fix: 'look at recent bounces/complaints in the feedback handler logs before it grows',
+    };
+  return { id: m.id, status: 'ok', title: m.label, detail };
 }
 
 /**
