@@ -222,6 +222,20 @@ async function checkRates(ctx: CliContext, now: Date, setName?: string): Promise
   });
 }
 
+/** A rate's levels, the higher first, with what reaching each means. */
+const RATE_LEVELS = [
+  {
+    level: 'critical',
+    status: 'fail',
+    fix: 'stop bulk sends, find the cause in the feedback handler logs; AWS reviews accounts at 5 % bounces / 0.1 % complaints',
+  },
+  {
+    level: 'warning',
+    status: 'warn',
+    fix: 'look at recent bounces/complaints in the feedback handler logs before it grows',
+  },
+] as const;
+
 /** One rate's result: its highest hour against its levels, when known. */
 function rateResult(
   m: { id: string; label: string; alarmsOf: string; levels?: { warning: number; critical: number } },
@@ -236,21 +250,14 @@ function rateResult(
       detail: `${percent.toFixed(3)} % (its warning and critical levels are in the ${m.alarmsOf} reputation alarms)`,
     };
   const detail = `${percent.toFixed(3)} % (warning ${m.levels.warning} %, critical ${m.levels.critical} %)`;
-  if (percent >= m.levels.critical)
+  const reached = RATE_LEVELS.find((l) => percent >= m.levels![l.level]);
+  if (reached)
     return {
       id: m.id,
-      status: 'fail',
-      title: `${m.label} at or above the critical level`,
+      status: reached.status,
+      title: `${m.label} at or above the ${reached.level} level`,
       detail,
-      fix: 'stop bulk sends, find the cause in the feedback handler logs; AWS reviews accounts at 5 % bounces / 0.1 % complaints',
-    };
-  if (percent >= m.levels.warning)
-    return {
-      id: m.id,
-      status: 'warn',
-      title: `${m.label} at or above the warning level`,
-      detail,
-      fix: 'look at recent bounces/complaints in the feedback handler logs before it grows',
+      fix: reached.fix,
     };
   return { id: m.id, status: 'ok', title: m.label, detail };
 }
