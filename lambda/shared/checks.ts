@@ -735,7 +735,7 @@ async function eventDestinationResult(
       // Under the name CloudFormation gave the stack's own (its physical id, as aws-cdk-lib's
       // configurationSetEventDestinationName is its Ref): the stack finds it again, and a later
       // deploy that changes it updates it rather than failing on a destination it cannot find.
-      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation describe-stack-resources --stack-name ${target.stackName} ${region} --query "StackResources[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name ${target.stackName} ${region} --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
     };
   }
   const lacking = missing(destination);

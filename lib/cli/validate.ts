@@ -60,15 +60,17 @@ export function checkRegion(option: string, value: string): void {
 
 /** A Secrets Manager secret name (CreateSecret: 1-512 ASCII letters, digits and "/_+=.@-"). */
 const SECRET_NAME = '[A-Za-z0-9/_+=.@-]{1,512}';
+/** In an ARN: the name and the "-" and 6 characters Secrets Manager adds. */
+const SECRET_ARN_NAME = '[A-Za-z0-9/_+=.@-]{1,519}';
 
 /**
  * A secret given to `option`: its name, or its ARN (the full one, or without the 6 characters
  * Secrets Manager adds), with a Region name in it.
  */
 export function checkSecretId(option: string, value: string): void {
-  const arn = new RegExp(`^arn:aws(?:-[a-z]+)*:secretsmanager:([^:]*):[0-9]{12}:secret:${SECRET_NAME}$`).exec(
-    value,
-  );
+  const arn = new RegExp(
+    `^arn:aws(?:-[a-z]+)*:secretsmanager:([^:]*):[0-9]{12}:secret:${SECRET_ARN_NAME}$`,
+  ).exec(value);
   if (arn ? AWS_REGION_RE.test(arn[1]) : new RegExp(`^${SECRET_NAME}$`).test(value)) return;
   refuse(
     option,

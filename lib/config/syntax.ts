@@ -503,9 +503,12 @@ export function domainInvisibleCharacter(domain: string): string | undefined {
  * naming the character.
  */
 export function asciiDomain(domain: string): string {
-  if (domainInvisibleCharacter(domain)) return domain;
+  if (domainInvisibleCharacter(domain) || !/[^\p{ASCII}]/u.test(domain)) return domain;
+  // Node's domainToASCII (UTS #46) takes a label that starts or ends with "-", which RFC 5891
+  // §4.2.3.1 forbids, as the LDH rule forbids it in ASCII: kept as written, and so refused.
+  if (domain.split(/[.\u3002\uff0e\uff61]/).some((label) => /^-|-$/.test(label))) return domain;
   // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
-  return /[^\p{ASCII}]/u.test(domain) ? domainToASCII(domain) || domain : domain;
+  return domainToASCII(domain) || domain;
 }
 
 /** An address with its domain as asciiDomain gives it; the local part as written. */

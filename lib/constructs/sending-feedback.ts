@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_HANDLER } from '../../lambda/ses-feedback/settings';
@@ -258,13 +259,18 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     });
 
     if (props.webhookUrl) {
-      // Not UrlSubscription: it names the subscription after the URL, and a token in its path or
-      // query would then be in the logical id, which every deploy's log prints (a CI job's too).
-      new sns.Subscription(this, 'WebhookSubscription', {
-        topic: this.topic,
-        endpoint: props.webhookUrl,
-        protocol: sns.SubscriptionProtocol.HTTPS,
-      });
+      // UrlSubscription names the subscription after the URL, so the URL is in its logical id too,
+      // which every deploy's log prints. Kept so: under another id, CloudFormation would create
+      // the new resource first, SNS would answer its Subscribe with the live subscription (same
+      // topic, protocol and endpoint), and the old resource's removal would then unsubscribe it.
+      this.topic.addSubscription(
+        new subscriptions.UrlSubscription(props.webhookUrl, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
+      if (/[?#]/.test(props.webhookUrl))
+        Annotations.of(this).addWarningV2(
+          'ses-smtp:webhook-url-query',
+          "feedback.webhookUrl has a query or fragment: the URL is in the template, the subscription's logical id and every deploy's log, so a token there is no secret; verify the SNS signature of each message in the app instead (acknowledge this warning if the query holds no secret)",
+        );
     }
     if (props.appQueue) {
       this.appDeadLetterQueue = new sqs.Queue(this, 'AppDeadLetterQueue', {

@@ -324,6 +324,8 @@ describe('usage', () => {
     ['prod/ses-smtp+creds=1.@_-x', []],
     ['n'.repeat(512), []],
     ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/smtp-AbCdEf', []],
+    // The longest name, and the 7 characters Secrets Manager adds to it in the ARN.
+    [`arn:aws:secretsmanager:eu-west-1:123456789012:secret:${'n'.repeat(512)}-AbCdEf`, []],
     ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/smtp', []],
     ['arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:smtp', ['--region', 'us-gov-west-1']],
   ])('--secret-id %s (a name or ARN Secrets Manager takes) is read', async (value, region) => {
@@ -1569,7 +1571,7 @@ describe("doctor: the configuration set's reputation metrics and event destinati
         id: 'event-destination',
         title: `the configuration set ${CONFIGURATION_SET} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
         fix: expect.stringMatching(
-          /^recreate it under the name CloudFormation gave it \(NAME: aws cloudformation describe-stack-resources --stack-name SesSmtp-prod .*\), with TOPIC_ARN the stack's FeedbackTopicArn output .*: aws sesv2 create-configuration-set-event-destination --configuration-set-name .* --event-destination-name NAME .* --region eu-west-1$/,
+          /^recreate it under the name CloudFormation gave it \(NAME: aws cloudformation list-stack-resources --stack-name SesSmtp-prod .*\), with TOPIC_ARN the stack's FeedbackTopicArn output .*: aws sesv2 create-configuration-set-event-destination --configuration-set-name .* --event-destination-name NAME .* --region eu-west-1$/,
         ),
       }),
     ]);

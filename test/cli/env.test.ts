@@ -547,7 +547,7 @@ describe('--write', () => {
     const r = await cli(['env', '--write', target]);
     expect([r.code, r.stderr]).toEqual([
       2,
-      `ses-smtp: --write ${target}: line 1 is not a dotenv line (NAME=value, a # comment or blank), so this is no env file the variables could join; write another file\n`,
+      `ses-smtp: --write ${target}: line 1 starts as JSON, XML, INI or YAML do, not as a dotenv line (NAME=value), so this is no env file the variables could join; write another file\n`,
     ]);
     expect(fs.readFileSync(target, 'utf8')).toBe('{\n  "environments": {}\n}\n');
     expect(fs.existsSync(path.join(repo, '.gitignore'))).toBe(false);
@@ -556,11 +556,16 @@ describe('--write', () => {
 
   test.each([
     ['definitions, comments and blank lines', 'A=1\n# note\n\n  \texport B = 2\nC: 3\n', undefined],
-    ['a quoted value over several lines', 'KEY="-----BEGIN\nabc\n-----END"\nB=1\n', undefined],
-    ['a bare word after a definition', 'A=1\n\nNOT A DEFINITION\n', 3],
+    ['a quoted value over several lines', 'KEY="-----BEGIN\n[abc]\n-----END"\nB=1\n', undefined],
+    // What the dotenv gem reads or skips: a key with a leading digit, a bare export, anything else.
+    ['lines the dotenv gem skips', '2FA_ISSUER=x\nFOO=1\nexport FOO\nMY-VAR=1\nB=`multi\nline`\n', undefined],
+    ['a JSON document', '{\n  "environments": {}\n}\n', 1],
+    ['an INI section (.git/config)', '[core]\n\trepositoryformatversion = 0\n', 1],
+    ['a YAML document marker after a comment', '# settings\n---\nkey: value\n', 2],
+    ['an XML document', '<?xml version="1.0"?>\n<a/>\n', 1],
     ['a value left open is one line: the next is read on its own', 'A="open\n{\n', 2],
-    ['CRLF line ends', 'A=1\r\n- item\r\n', 2],
-  ])('mergeDotenv finds the first line no dotenv file has: %s', (_case, text, line) => {
+    ['CRLF line ends', 'A=1\r\n[section]\r\n', 2],
+  ])('mergeDotenv finds the first line of another format: %s', (_case, text, line) => {
     expect(mergeDotenv(Buffer.from(text), {}).foreign).toBe(line);
   });
 

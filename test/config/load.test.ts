@@ -1844,6 +1844,13 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
       '*@xn--bcher-kva.example.com',
       '*@*.xn--bcher-kva.example.com',
     ]);
+    // A U-label that starts or ends with "-" is refused, as RFC 5891 §4.2.3.1 and the LDH rule
+    // refuse one in ASCII (Node's UTS #46 conversion would take it).
+    for (const domain of ['-bücher.example', 'bücher-.example', '-example.com'])
+      expect([domain, problemsOf2({ domain })]).toEqual([
+        domain,
+        [expect.stringContaining(`field "domain": got ${JSON.stringify(domain)}, expected a domain name`)],
+      ]);
     // The same name twice, once in each form, is one entry given twice.
     expect(
       problemsOf2({ verifiedEmailAddresses: ['qa@bücher.example', 'qa@xn--bcher-kva.example'] }),

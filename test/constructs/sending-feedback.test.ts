@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSRecord } from 'aws-lambda';
 import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -216,19 +216,37 @@ describe('SendingFeedback', () => {
 
   test('optional webhook and app queue get the same events', () => {
     const { template, feedback } = build({
-      webhookUrl: 'https://app.example.com/ses/events?token=T0kenInTheUrl',
+      webhookUrl: 'https://app.example.com/ses/events',
       appQueue: true,
     });
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'https',
-      Endpoint: 'https://app.example.com/ses/events?token=T0kenInTheUrl',
+    const webhook = template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'https' } });
+    // The logical id UrlSubscription gives, pinned: under another, the deploy that changes it
+    // unsubscribes the live subscription (SNS answers the new one's Subscribe with it).
+    expect(Object.keys(webhook)).toEqual(['SendingFeedbackTopichttpsappexamplecomseseventsBA12AB26']);
+    expect(Object.values(webhook)[0].Properties).toMatchObject({
+      Endpoint: 'https://app.example.com/ses/events',
       TopicArn: { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] },
     });
-    // The URL (and what it may hold) is in no logical id: a deploy's log prints those.
-    expect(Object.keys(template.toJSON().Resources).filter((id) => /T0ken|appexample/.test(id))).toEqual([]);
+    expect(Annotations.fromStack(Stack.of(feedback)).findWarning('*', Match.anyValue())).toEqual([]);
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sqs' }, 2);
     template.resourceCountIs('AWS::SQS::Queue', 4);
     expect(feedback.appQueue).toBeDefined();
+  });
+
+  test.each([
+    ['a query', 'https://app.example.com/ses?token=T0ken'],
+    ['a fragment', 'https://app.example.com/ses#T0ken'],
+  ])('a webhook URL with %s: a warning that the template and deploy logs show it', (_case, webhookUrl) => {
+    const { feedback } = build({ webhookUrl });
+    expect(Annotations.fromStack(Stack.of(feedback)).findWarning('*', Match.anyValue())).toEqual([
+      expect.objectContaining({
+        entry: expect.objectContaining({
+          data: expect.stringMatching(
+            /^feedback\.webhookUrl has a query or fragment: the URL is in the template, the subscription's logical id and every deploy's log, so a token there is no secret; verify the SNS signature .*\[ack: ses-smtp:webhook-url-query\]$/,
+          ),
+        }),
+      }),
+    ]);
   });
 
   // A standard queue's dead-letter queue expires a message by its first enqueue time: it must keep

@@ -1014,7 +1014,7 @@ describe("the sending check: the configuration set's reputation metrics and even
       status: 'fail',
       title: `the configuration set ${SET} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
       detail: `${found}; ${changedOutside}`,
-      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation describe-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResources[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
     });
     expect(outcome.passed).toBe(false);
   });

@@ -142,7 +142,7 @@ export function mergeDotenv(
 ): {
   bytes: Buffer;
   kept: number;
-  /** The number of the first line that is no definition, # comment or blank line, if any. */
+  /** The number of the first line that marks another format (JSON, XML, INI, YAML), if any. */
   foreign?: number;
 } {
   // As Latin-1, one character per byte: every marker is ASCII, and the rest goes back unchanged.
@@ -162,7 +162,9 @@ export function mergeDotenv(
   let foreign: number | undefined;
   for (let i = 0; i < lines.length; i++) {
     const definition = DOTENV_DEFINITION.exec(content(lines[i]));
-    if (!definition && !/^[ \t]*(?:#.*)?$/.test(content(lines[i]))) foreign ??= i + 1;
+    // The dotenv gem skips a line it cannot read: only what no env file starts a line with (a JSON
+    // or XML document, an INI section as in .git/config, a YAML document marker) makes a file foreign.
+    if (!definition && /^[ \t]*(?:[{[<]|---[ \t]*$)/.test(content(lines[i]))) foreign ??= i + 1;
     let end = i;
     const quote = definition?.[3];
     if (quote === '"' || quote === "'") {
@@ -301,11 +303,11 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         `--write ${named}: the file is UTF-16 (its byte-order mark), which dotenv does not read; save it as UTF-8, or write another file`,
       );
     }
-    // Not an env file (JSON, YAML, a script): the lines appended would break it for its reader.
+    // Not an env file (JSON, YAML, INI): the lines appended would break it for its reader.
     const { foreign } = mergeDotenv(existing, {});
     if (foreign)
       throw new UsageError(
-        `--write ${named}: line ${foreign} is not a dotenv line (NAME=value, a # comment or blank), so this is no env file the variables could join; write another file`,
+        `--write ${named}: line ${foreign} starts as JSON, XML, INI or YAML do, not as a dotenv line (NAME=value), so this is no env file the variables could join; write another file`,
       );
     const merged = mergeDotenv(existing, appVariables(await currentCredentials(ctx)));
     // Ignored before the password is in place: no failure leaves it in a file git would add; and
