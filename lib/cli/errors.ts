@@ -113,6 +113,15 @@ export function describeError(
         : 'no AWS credentials found: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
     };
   }
+  // The SDK reads the web identity token file (GitHub Actions' OIDC, EKS) itself: a path that is
+  // not there is a setting to fix, not a failure of the command's.
+  const tokenFile = process.env.AWS_WEB_IDENTITY_TOKEN_FILE;
+  if (tokenFile && (error as NodeJS.ErrnoException | undefined)?.path === tokenFile) {
+    return {
+      exit: EXIT.usage,
+      message: `AWS_WEB_IDENTITY_TOKEN_FILE names a token file that cannot be read (${text}): fix the path, or unset AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN to use other credentials`,
+    };
+  }
   if (CREDENTIALS_EXPIRED.has(name)) {
     return {
       exit: EXIT.usage,

@@ -363,6 +363,24 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
     expect(result.status).toBe(1);
   });
 
+  test('a web identity token file that is not there (OIDC set up wrong): one line naming the variable, exit 2', () => {
+    const missing = `${tmp}/no-such-token`;
+    const result = spawnSync(process.execPath, ['.build/ses-smtp.js', 'env', '--config', writeConfig()], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: tmp,
+        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/deploy',
+        AWS_WEB_IDENTITY_TOKEN_FILE: missing,
+        AWS_MAX_ATTEMPTS: '1',
+      },
+    });
+    expect([result.status, result.stderr]).toEqual([
+      2,
+      `ses-smtp: AWS_WEB_IDENTITY_TOKEN_FILE names a token file that cannot be read (ENOENT: no such file or directory, open '${missing}'): fix the path, or unset AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN to use other credentials\n`,
+    ]);
+  });
+
   /** `ses-smtp env` against an AWS endpoint on 127.0.0.1:`port` over https; the servers stay served meanwhile. */
   const envOverTls = (port: number) =>
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
