@@ -44,6 +44,9 @@ export const NODE_FUNCTION_ENVIRONMENT: Readonly<Record<string, string>> = {
  * write to that log group and nothing else until granted more.
  */
 export class NodeFunction extends lambda.Function {
+  /** The folder under lambda/ whose index.ts the function runs. */
+  public readonly handlerDir: string;
+
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     const code = lambda.Code.fromAsset(bundleDir(props.handlerDir));
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -68,6 +71,7 @@ export class NodeFunction extends lambda.Function {
       logGroup,
       environment: { ...NODE_FUNCTION_ENVIRONMENT, ...props.environment },
     });
+    this.handlerDir = props.handlerDir;
     this.node.addDependency(logGroup);
   }
 }
