@@ -135,6 +135,17 @@ test('"no" changes nothing, exit 1 (with --json, a document that says so)', asyn
   expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
 });
 
+// With every key off already, the rotation it offers would delete a key the operator may want back.
+test('no active key: it asks whether to rotate, and "no" changes nothing', async () => {
+  keys.status.set(OLD, 'Inactive');
+  keys.status.set(CREDENTIALS.username, 'Inactive');
+  const r = await cli(['revoke'], { answer: false });
+  expect(r.questions).toEqual(['No key is active. Rotate to make new credentials? [y/N] ']);
+  expect(r.code).toBe(1);
+  expect(updates()).toEqual([]);
+  expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(0);
+});
+
 test('not on a terminal without --yes: refused before any change, exit 2', async () => {
   const r = await cli(['revoke'], { interactive: false });
   expect(r.code).toBe(2);

@@ -584,6 +584,20 @@ describe('scheduled health checks', () => {
         `the secret's access key ${keys.current} is deactivated in IAM: SES refuses every app that reads the secret`,
       `if a revoke stopped half-way, run it again (ses-smtp revoke --env prod); otherwise reactivate the key (aws iam update-access-key --user-name ${USER} --access-key-id `,
     ],
+    // A status IAM adds later, or none: it does not sign either (read as deactivated).
+    ...[undefined, 'Suspended'].map((status): [string, () => void, () => string, string] => [
+      `in status ${String(status)}`,
+      () =>
+        iamMock.on(ListAccessKeysCommand).callsFake((input) => {
+          const listed = iam.listAccessKeys(input);
+          for (const k of listed.AccessKeyMetadata)
+            if (k.AccessKeyId === keys.current) (k as { Status?: string }).Status = status;
+          return listed;
+        }),
+      () =>
+        `the secret's access key ${keys.current} is deactivated in IAM: SES refuses every app that reads the secret`,
+      'otherwise reactivate the key',
+    ]),
   ])('the current key %s in IAM fails the credentials check', async (_state, change, title, fix) => {
     await check();
     expect(passed().credentials).toBe(1);
@@ -810,6 +824,15 @@ describe('scheduled health checks', () => {
       title: 'send-rate check could not run',
       undetermined: true,
     });
+  });
+
+  test('ChecksUndetermined counts every check of the run that could not tell', async () => {
+    cw.faults.failNext('GetMetricData', serviceUnavailable());
+    ses.faults.failNext('GetConfigurationSet', throttling());
+    await check({ checks: 'quota' });
+    expect(passed()).toEqual({ ...FREQUENT_PASS });
+    const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
+    expect(finished).toMatchObject({ Run: 'quota', ChecksUndetermined: 2 });
   });
 
   test('a GetAccount answer without SendQuota: the quota check could not tell, not a pass on nothing', async () => {

@@ -928,6 +928,24 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(metricLines).toHaveLength(1);
   });
 
+  // The grace's whole 2 hours count, not only its start: rotating daily (no hold after it), a use
+  // 70 minutes after the switch is an app that has not switched, and its key must stay.
+  test('100 minutes after a rotation, rotating daily, the previous key used by SES 70 minutes after the switch: stops', async () => {
+    const { previous } = await twoRotations();
+    deps = { ...deps, settings: { ...deps.settings, replacedKeyHoldDays: 0 } };
+    const replacedAt = NOW.getTime() - 100 * 60_000;
+    sm.versions.get('v2')!.created = new Date(replacedAt);
+    iam.recordUse(previous.username, {
+      date: new Date(replacedAt + 70 * 60_000),
+      service: 'ses',
+      region: REGION,
+    });
+    const error = await runRotation('v3').catch((e: Error) => e);
+    expect(error).toBeInstanceOf(PreviousKeyInUseError);
+    expect(iam.deleted).toEqual([]);
+    expect(metricLines).toHaveLength(1);
+  });
+
   test.each([
     ['40 minutes', 40 * 60_000, undefined],
     ['6 days', 6 * DAY, undefined],
@@ -1120,13 +1138,20 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   });
 });
 
-/** A clock that only moves when the code sleeps or a test says time passed. */
+/**
+ * A clock that only moves when the code sleeps or a test says time passed. Its sleeps return at
+ * once, so a retry loop that never ends would spin forever: past 10,000 waits one throws instead.
+ */
 function fakeClock() {
   let t = 0;
   const waits: number[] = [];
   return {
     now: () => t,
-    sleep: async (ms: number) => void (waits.push(ms), (t += ms)),
+    sleep: async (ms: number) => {
+      if (waits.length >= 10_000) throw new Error('10,000 waits: the retries never end');
+      waits.push(ms);
+      t += ms;
+    },
     advance: (ms: number) => void (t += ms),
     waits,
   };
