@@ -912,15 +912,16 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   // A rotation soon after another (`ses-smtp rotate` by hand, or a deploy that changed the
   // schedule): an app that keeps the credentials it booted with may not have sent since, so the
   // key is kept whatever IAM says, and a use since the replacement is named as one.
-  test('40 minutes after a rotation, the previous key used by SES since: stops, naming the use', async () => {
+  /** Two rotations, the last `ago` ms before the test's clock; SES used the previous key `after` ms after it. */
+  async function previousKeyUsedAfterSwitch(ago: number, after: number) {
     const { previous } = await twoRotations();
-    const replacedAt = NOW.getTime() - 40 * 60_000;
+    const replacedAt = NOW.getTime() - ago;
     sm.versions.get('v2')!.created = new Date(replacedAt);
-    iam.recordUse(previous.username, {
-      date: new Date(replacedAt + 10 * 60_000),
-      service: 'ses',
-      region: REGION,
-    });
+    iam.recordUse(previous.username, { date: new Date(replacedAt + after), service: 'ses', region: REGION });
+  }
+
+  test('40 minutes after a rotation, the previous key used by SES since: stops, naming the use', async () => {
+    await previousKeyUsedAfterSwitch(40 * 60_000, 10 * 60_000);
     await expect(runRotation('v3')).rejects.toThrow(
       `since the current credentials replaced it at 2026-11-29T11:20:00.000Z, less than 2 hours ago (an app may not have switched yet), within the 7-day quiet period`,
     );
@@ -931,15 +932,8 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
   // The grace's whole 2 hours count, not only its start: rotating daily (no hold after it), a use
   // 70 minutes after the switch is an app that has not switched, and its key must stay.
   test('100 minutes after a rotation, rotating daily, the previous key used by SES 70 minutes after the switch: stops', async () => {
-    const { previous } = await twoRotations();
+    await previousKeyUsedAfterSwitch(100 * 60_000, 70 * 60_000);
     deps = { ...deps, settings: { ...deps.settings, replacedKeyHoldDays: 0 } };
-    const replacedAt = NOW.getTime() - 100 * 60_000;
-    sm.versions.get('v2')!.created = new Date(replacedAt);
-    iam.recordUse(previous.username, {
-      date: new Date(replacedAt + 70 * 60_000),
-      service: 'ses',
-      region: REGION,
-    });
     const error = await runRotation('v3').catch((e: Error) => e);
     expect(error).toBeInstanceOf(PreviousKeyInUseError);
     expect(iam.deleted).toEqual([]);
