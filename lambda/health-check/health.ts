@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import {
   CHECKS,
   CheckOutcome,
@@ -63,8 +64,15 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
  * function (the other checks of the run still report).
  */
 export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient {
-  return { endpoint: () => smtpEndpointFromEnv(env), login: smtpLogin };
+  return {
+    endpoint: () => smtpEndpointFromEnv(env),
+    login: smtpLogin,
+    pauseBeforeRetry: () => wait(SMTP_RETRY_PAUSE_MS),
+  };
 }
+
+/** The wait before the SMTP login's second attempt (the function's timeout is 2 minutes). */
+export const SMTP_RETRY_PAUSE_MS = 5_000;
 
 /** The queues of KEEP_REPORTING_QUEUES (the HealthChecks construct writes it): none when unset. */
 export function queuesFromEnv(env: NodeJS.ProcessEnv): string[] {

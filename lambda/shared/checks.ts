@@ -134,6 +134,11 @@ export interface SmtpLoginClient {
   /** Where to log in; throws when the function's settings lack it (the check then fails, saying so). */
   readonly endpoint: () => SmtpEndpoint;
   readonly login: (endpoint: SmtpEndpoint, credentials: SmtpCredentials) => Promise<void>;
+  /**
+   * Waits before the second attempt, so that a network blip of a few seconds does not fail the
+   * check (hourly, it would page 24 times as often as daily). @default - no wait
+   */
+  readonly pauseBeforeRetry?: () => Promise<void>;
 }
 
 export interface HealthClients {
@@ -1098,8 +1103,9 @@ function isTemporaryReply(error: unknown): boolean {
  * The 535 of the guide, watched: a login with AWSCURRENT's credentials, as an app does, at the
  * Region's endpoint. The credentials check sees a key deleted or deactivated in IAM; only a login
  * sees a password that does not match its key (a secret edited by hand) or SES refusing the key.
- * A connection that fails, or a temporary answer (4xx), is tried once more at once; an AUTH
- * refusal is not. A temporary answer twice is "could not tell", not an alarm.
+ * A connection that fails, or a temporary answer (4xx), is tried once more, after the client's
+ * pause (5 s in the function); an AUTH refusal is not. A temporary answer twice is "could not
+ * tell", not an alarm.
  */
 const smtpLoginCheck: Check = {
   ...catalog.SMTP_LOGIN,
@@ -1125,6 +1131,7 @@ const smtpLoginCheck: Check = {
     // What the last of two attempts that may be retried found.
     let failed: CheckResult | undefined;
     for (let attempt = 1; attempt <= 2; attempt++) {
+      if (attempt > 1) await smtp.pauseBeforeRetry?.();
       const current = await loginCredentials(run);
       if ('skip' in current) {
         return [

@@ -1231,6 +1231,38 @@ describe('the SMTP login (smtp-login): the 535 of the guide, watched', () => {
     });
   });
 
+  // Hourly, one network blip would page 24 times as often as daily: the second attempt waits.
+  test('the second attempt comes after the pause, the first does not wait', async () => {
+    const events: string[] = [];
+    const { smtp } = client({}, [Object.assign(new Error('connect ECONNRESET'), { code: 'ESOCKET' })]);
+    const paused = {
+      ...smtp,
+      login: async (...args: Parameters<typeof smtp.login>) => {
+        events.push('login');
+        return smtp.login(...args);
+      },
+      pauseBeforeRetry: async () => void events.push('pause'),
+    };
+    await check({}, paused);
+    expect(events).toEqual(['login', 'pause', 'login']);
+    expect(passed()).toEqual(allPass());
+  });
+
+  test("the function's pause is 5 s (on a fake clock)", async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      let done = false;
+      const pause = smtpLoginFromEnv({}).pauseBeforeRetry!().then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(4_999);
+      expect(done).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await pause;
+      expect(done).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('a temporary answer (4xx) is tried again; twice, it is "could not tell": no data point', async () => {
     const throttled = () => reply('454 Throttling failure: Maximum SigV4 authentication rate exceeded');
     const once = client({}, [throttled()]);
