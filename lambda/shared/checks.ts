@@ -54,6 +54,7 @@ import {
   withinGrace,
 } from './key-last-use';
 import { pendingVersionId, readSecretVersion, SecretVersion } from './secret-version';
+import { SES_NAMESPACE } from './ses-metric-names';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 import { diagnose } from './smtp-diagnosis';
 import { SmtpCredentials, SmtpEndpoint, smtpLoginTitle } from './smtp-login';
@@ -867,7 +868,7 @@ async function peakSendsPerSecond(cloudwatch: CloudWatchClient, now: Date): Prom
       MetricDataQueries: [
         {
           Id: 'sends',
-          MetricStat: { Metric: { Namespace: 'AWS/SES', MetricName: 'Send' }, Period: 60, Stat: 'Sum' },
+          MetricStat: { Metric: { Namespace: SES_NAMESPACE, MetricName: 'Send' }, Period: 60, Stat: 'Sum' },
         },
       ],
     }),

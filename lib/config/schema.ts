@@ -89,17 +89,26 @@ function domainExpected(input: unknown): string {
 }
 
 /**
- * `re`, or any text with a non-ASCII character: the pattern of a value whose non-ASCII domain is
- * checked in its punycode form (IDNA, RFC 5890: "bücher.example" is "xn--bcher-kva.example"). It
- * is the JSON Schema's too, which cannot convert, so an editor never refuses such a name.
+ * A string that matches `re` once its non-ASCII domain is in punycode form (`toAscii`; IDNA, RFC
+ * 5890: "bücher.example" is "xn--bcher-kva.example"), with `expected(input)` as the message. The
+ * pattern it states is `re`, or any text with a non-ASCII character: the JSON Schema's too, which
+ * cannot convert, so an editor never refuses such a name. The value is still as written: each
+ * schema keeps the converted form as it keeps a value (a transform, or an overwrite that leaves
+ * the enclosing group's default in the JSON Schema).
  */
-const orNonAscii = (re: RegExp) => new RegExp(`${re.source}|[^\\x00-\\x7f]`);
+function idnaText(re: RegExp, toAscii: (value: string) => string, expected: (input: unknown) => string) {
+  return z
+    .string({ error: expected(undefined) })
+    .regex(new RegExp(`${re.source}|[^\\x00-\\x7f]`), {
+      error: (issue) => expected(issue.input),
+      abort: true,
+    })
+    .refine((value) => re.test(toAscii(value)), { error: (issue) => expected(issue.input), abort: true });
+}
 
-export const domainName = z
-  .string({ error: DOMAIN_EXPECTED })
-  .regex(orNonAscii(DOMAIN_RE), { error: (issue) => domainExpected(issue.input), abort: true })
-  .refine((name) => DOMAIN_RE.test(asciiDomain(name)), { error: (issue) => domainExpected(issue.input) })
-  .transform((name) => asciiDomain(name).toLowerCase().replace(/\.$/, ''));
+export const domainName = idnaText(DOMAIN_RE, asciiDomain, domainExpected).transform((name) =>
+  asciiDomain(name).toLowerCase().replace(/\.$/, ''),
+);
 
 const EMAIL_EXPECTED =
   'an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)';
@@ -126,13 +135,7 @@ function emailExpected(input: unknown): string {
 
 /** An email address as SES takes it (see syntax.ts); the domain part is compared case-insensitively. */
 // overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
-export const emailAddress = z
-  .string({ error: EMAIL_EXPECTED })
-  .regex(orNonAscii(EMAIL_RE), { error: (issue) => emailExpected(issue.input), abort: true })
-  .refine((address) => EMAIL_RE.test(asciiAddressDomain(address)), {
-    error: (issue) => emailExpected(issue.input),
-    abort: true,
-  })
+export const emailAddress = idnaText(EMAIL_RE, asciiAddressDomain, emailExpected)
   .refine(localPartFits, { error: EMAIL_EXPECTED })
   .overwrite(asciiAddressDomain);
 
@@ -157,11 +160,8 @@ const senderAddress = emailAddress.overwrite(addressKey);
 const SENDER_EXPECTED =
   'an email address like "billing@example.com", "*@example.com" (every address there) or "*@*.example.com" (every subdomain)';
 /** A sender entry: an exact address, "*@" and a domain, or "*@*." and a domain; normalized as senderAddress. */
-const senderEntry = z
-  .string({ error: SENDER_EXPECTED })
-  .regex(orNonAscii(SENDER_RE), { error: SENDER_EXPECTED, abort: true })
-  // "*@*.bücher.example" too: IDNA takes the "*" label as it is.
-  .refine((entry) => SENDER_RE.test(asciiAddressDomain(entry)), { error: SENDER_EXPECTED, abort: true })
+// "*@*.bücher.example" too: IDNA takes the "*" label as it is.
+const senderEntry = idnaText(SENDER_RE, asciiAddressDomain, () => SENDER_EXPECTED)
   .refine(localPartFits, { error: SENDER_EXPECTED })
   .overwrite(asciiAddressDomain)
   .overwrite(addressKey);

@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
+import { SES_NAMESPACE } from '../../lambda/shared/ses-metric-names';
 import { scheduleGapHours } from '../config/syntax';
 import { smtpEndpoint } from '../config/smtp-regions';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -659,7 +660,7 @@ export class HealthChecks extends Construct {
       this.notify(
         new cloudwatch.AnomalyDetectionAlarm(this, 'SendAnomalyAlarm', {
           metric: new cloudwatch.Metric({
-            namespace: 'AWS/SES',
+            namespace: SES_NAMESPACE,
             metricName: 'Send',
             statistic: 'Sum',
             period: Duration.minutes(15),

@@ -14,6 +14,11 @@ import { ListSubscriptionsByTopicCommand, SNSClient, Subscription } from '@aws-s
 import { smtpLogin, smtpLoginTitle } from '../../../lambda/shared/smtp-login';
 import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/shared/checks';
 import { SMTP_LOGIN } from '../../../lambda/shared/check-catalog';
+import {
+  CONFIGURATION_SET_DIMENSION,
+  REPUTATION_METRIC_NAMES,
+  SES_NAMESPACE,
+} from '../../../lambda/shared/ses-metric-names';
 import { CliContext } from '../context';
 import { deployedTarget, recordTarget } from '../dns-check';
 import { CheckFailed, describeError, EXIT, UsageError } from '../errors';
@@ -166,32 +171,32 @@ async function checkRates(ctx: CliContext, now: Date, setName?: string): Promise
   const rates = [
     {
       id: 'bounce-rate',
-      name: 'Reputation.BounceRate',
+      name: REPUTATION_METRIC_NAMES.Bounce,
       label: 'bounce rate',
       levels: alarms?.bounceRatePercent,
     },
     {
       id: 'complaint-rate',
-      name: 'Reputation.ComplaintRate',
+      name: REPUTATION_METRIC_NAMES.Complaint,
       label: 'complaint rate',
       levels: alarms?.complaintRatePercent,
     },
   ];
-  const metrics = [
-    ...rates.map((m) => ({ ...m, alarmsOf: "account's", dimensions: [], quietWhenEmpty: false })),
-    // SES publishes a set's rates under this dimension once the set has reputation metrics on.
-    ...(setName === undefined
-      ? []
-      : rates.map((m) => ({
-          ...m,
-          id: `${m.id}-set`,
-          label: `${m.label} of configuration set ${setName}`,
-          alarmsOf: "configuration set's",
-          dimensions: [{ Name: 'ses:configuration-set', Value: setName }],
-          // The account's line says already when nothing was sent.
-          quietWhenEmpty: true,
-        }))),
-  ];
+  // The account's rates, then the set's: what SES publishes for the set once its reputation
+  // metrics are on. A set's rate without data says nothing the account's line does not.
+  const metrics = [undefined, ...(setName === undefined ? [] : [setName])].flatMap((set) =>
+    rates.map((m) =>
+      set === undefined
+        ? { ...m, alarmsOf: "account's" }
+        : {
+            ...m,
+            set,
+            id: `${m.id}-set`,
+            label: `${m.label} of configuration set ${set}`,
+            alarmsOf: "configuration set's",
+          },
+    ),
+  );
   const r = await ctx.client(CloudWatchClient).send(
     new GetMetricDataCommand({
       StartTime: new Date(now.getTime() - 86_400_000),
@@ -199,7 +204,11 @@ async function checkRates(ctx: CliContext, now: Date, setName?: string): Promise
       MetricDataQueries: metrics.map((m, i) => ({
         Id: `m${i}`,
         MetricStat: {
-          Metric: { Namespace: 'AWS/SES', MetricName: m.name, Dimensions: m.dimensions },
+          Metric: {
+            Namespace: SES_NAMESPACE,
+            MetricName: m.name,
+            Dimensions: 'set' in m ? [{ Name: CONFIGURATION_SET_DIMENSION, Value: m.set }] : [],
+          },
           Period: 3600,
           Stat: 'Maximum',
         },
@@ -208,17 +217,15 @@ async function checkRates(ctx: CliContext, now: Date, setName?: string): Promise
   );
   return metrics.flatMap((m, i): CheckResult[] => {
     const values = r.MetricDataResults?.find((d) => d.Id === `m${i}`)?.Values ?? [];
-    if (values.length === 0)
-      return m.quietWhenEmpty
-        ? []
-        : [
-            {
-              id: m.id,
-              status: 'info',
-              title: `${m.label}: no data in the last 24 h (nothing sent, or too little to rate)`,
-            },
-          ];
-    return [rateResult(m, values)];
+    if (values.length > 0) return [rateResult(m, values)];
+    if ('set' in m) return [];
+    return [
+      {
+        id: m.id,
+        status: 'info',
+        title: `${m.label}: no data in the last 24 h (nothing sent, or too little to rate)`,
+      },
+    ];
   });
 }
 

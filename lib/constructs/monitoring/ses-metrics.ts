@@ -1,5 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  CONFIGURATION_SET_DIMENSION,
+  REPUTATION_METRIC_NAMES,
+  SES_NAMESPACE,
+} from '../../../lambda/shared/ses-metric-names';
 
 /**
  * Metric factory for what SES itself publishes in `AWS/SES`: the reputation rates (account-wide
@@ -7,7 +12,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
  * expose its rates through their own `metricXxx()` methods, built on these.
  * @see https://docs.aws.amazon.com/ses/latest/dg/reputationdashboard-cloudwatch-alarm.html
  */
-export const SES_NAMESPACE = 'AWS/SES';
+export { SES_NAMESPACE } from '../../../lambda/shared/ses-metric-names';
 
 /** The two rates AWS reviews an account on. */
 export type ReputationRate = 'Bounce' | 'Complaint';
@@ -37,7 +42,7 @@ export interface ReputationRateInfo {
  */
 export const REPUTATION_RATES: Record<ReputationRate, ReputationRateInfo> = {
   Bounce: {
-    metricName: 'Reputation.BounceRate',
+    metricName: REPUTATION_METRIC_NAMES.Bounce,
     review: 5,
     pause: 10,
     defaults: { warning: 2, critical: 5 },
@@ -45,7 +50,7 @@ export const REPUTATION_RATES: Record<ReputationRate, ReputationRateInfo> = {
       'Find the bounced addresses in the feedback handler logs; stop sending to old or bought lists, confirm addresses at signup (double opt-in), and check that the app does not retry suppressed recipients.',
   },
   Complaint: {
-    metricName: 'Reputation.ComplaintRate',
+    metricName: REPUTATION_METRIC_NAMES.Complaint,
     review: 0.1,
     pause: 0.5,
     defaults: { warning: 0.05, critical: 0.1 },
@@ -63,9 +68,7 @@ export interface ReputationScope {
 /**
  * A reputation rate (a fraction from 0 to 1), the maximum over each hour.
  * SES publishes it only while mail is sent: quiet hours have no data point.
- * A configuration set's rates (with ReputationMetricsEnabled) carry the dimension
- * `ses:configuration-set`, the name of SES's own auto-tag: AWS's pages say SES publishes them but
- * do not name their dimension (the README's runbook shows how to see them in an account).
+ * A configuration set's rates carry CONFIGURATION_SET_DIMENSION.
  */
 export function metricReputationRate(
   rate: ReputationRate,
@@ -75,7 +78,9 @@ export function metricReputationRate(
   return new cloudwatch.Metric({
     namespace: SES_NAMESPACE,
     metricName: REPUTATION_RATES[rate].metricName,
-    dimensionsMap: scope.configurationSetName ? { 'ses:configuration-set': scope.configurationSetName } : {},
+    dimensionsMap: scope.configurationSetName
+      ? { [CONFIGURATION_SET_DIMENSION]: scope.configurationSetName }
+      : {},
     statistic: 'Maximum',
     period: Duration.hours(1),
     ...options,

@@ -1,0 +1,19 @@
+/*
+ * The names of what SES itself publishes in CloudWatch, for the constructs' alarms and for the
+ * checks and the CLI that read the same metrics (this module loads no aws-cdk-lib).
+ */
+
+export const SES_NAMESPACE = 'AWS/SES';
+
+/**
+ * The dimension of a configuration set's metrics (with ReputationMetricsEnabled): the name of
+ * SES's own auto-tag. AWS's pages say SES publishes them but do not name their dimension (the
+ * README's runbook shows how to see them in an account).
+ */
+export const CONFIGURATION_SET_DIMENSION = 'ses:configuration-set';
+
+/** The reputation rates' metric names: fractions from 0 to 1, published only while mail is sent. */
+export const REPUTATION_METRIC_NAMES = {
+  Bounce: 'Reputation.BounceRate',
+  Complaint: 'Reputation.ComplaintRate',
+} as const;
