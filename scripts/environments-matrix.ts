@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, projectConfigPath } from '../lib/config/load';
 
 /** The matrix of the environments file at `file`; throws ConfigError on a mistake in it. */
 export function environmentsMatrix(file: string) {
-  const { environments } = loadConfig(file);
+  const { environments } = loadConfig(file, undefined, "the path as this script's argument");
   return {
     include: environments.map(({ name, config }) => {
       const github = gitHubEnvironmentsOf(name, config);

@@ -397,6 +397,23 @@ test('a deployed stack: its deploys are updates, nothing to check (exit 0, no ot
   expect([ses.calls().length, route53.calls().length]).toEqual([0, 0]);
 });
 
+test("a deployed stack of the same name for another domain (another repository's environment): exit 1, nothing else read", async () => {
+  manualSetup();
+  stackWithOutputs('SesSmtp-prod', { IdentityName: 'billing.example.org' }, 'UPDATE_COMPLETE');
+  const r = await preflight();
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain(
+    '✗ stack SesSmtp-prod exists (UPDATE_COMPLETE) and sends for billing.example.org, not example.com',
+  );
+  expect([ses.calls().length, route53.calls().length]).toEqual([0, 0]);
+});
+
+test('a deployed stack for this domain (its output in another case, with the final dot) is this one', async () => {
+  manualSetup();
+  stackWithOutputs('SesSmtp-prod', { IdentityName: 'Example.COM.' }, 'UPDATE_COMPLETE');
+  expect((await preflight()).code).toBe(0);
+});
+
 test.each([
   [
     'ROLLBACK_COMPLETE',

@@ -67,3 +67,13 @@ test('a config mistake prints one line and exits 2, with no matrix', () => {
     stderr: `${file}: environment "prod", field "account": got "x", expected a 12-digit AWS account id\n`,
   });
 });
+
+test('a file that is not there: the fix names how this script takes a path (an argument, not -c)', () => {
+  const written = { out: '', err: '' };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-matrix-')), 'none.json');
+  expect(main([file], { out: (t) => (written.out += t), err: (t) => (written.err += t) })).toBe(2);
+  expect(written).toEqual({
+    out: '',
+    err: `${file}: cannot read the environments file (no such file); create it (see README "Configuration") or pass the path as this script's argument\n`,
+  });
+});

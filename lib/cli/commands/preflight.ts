@@ -47,11 +47,12 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     if (!isAccessDenied(e)) throw e;
     return null;
   });
-  /** The one result of a run that checks nothing more: exit 0. */
+  /** The one result of a run that checks nothing more: exit 0, or 1 when it failed. */
   const only = (result: CheckResult) => {
-    if (ctx.out.json) ctx.out.document({ stack: stackName, ok: true, results: [result] });
+    const ok = result.status !== 'fail';
+    if (ctx.out.json) ctx.out.document({ stack: stackName, ok, results: [result] });
     ctx.out.check(result);
-    return 0;
+    return ok ? 0 : 1;
   };
   if (status === null) {
     return only({
@@ -63,6 +64,21 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     });
   }
   if (status !== undefined && !(status in NOT_YET_CREATED)) {
+    // A stack of this name made for another domain: another project's environment of the same name
+    // in this account and Region, whose identity, SMTP user and secret this deploy would replace;
+    // or this environment's domain changed, which replaces its identity in place: the app's From
+    // address stops working until the new domain verifies. Neither is a deploy to let through.
+    const deployed = (await ctx.stackOutputs())?.IdentityName;
+    const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
+    if (deployed !== undefined && bare(deployed) !== bare(config.domain)) {
+      return only({
+        id: 'stack',
+        status: 'fail',
+        title: `stack ${stackName} exists (${status}) and sends for ${deployed}, not ${config.domain}`,
+        detail: `a deploy would replace the sending setup of ${deployed}`,
+        fix: `if the stack is another project's, give this environment another name (its stack is SesSmtp-<name>); to move this environment to ${config.domain}, add it as a new environment, switch the app once it verifies, then remove the old one (README: Moving to another domain)`,
+      });
+    }
     return only({
       id: 'stack',
       status: 'info',
