@@ -1,5 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
-import { Annotations, App, Validations } from 'aws-cdk-lib';
+import { Annotations, App, IPolicyValidationPlugin, Stack, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as CdkNag from 'cdk-nag';
 import { ciSignal } from './ci';
@@ -45,12 +45,13 @@ function contextSwitch(app: App, name: string, fallback: boolean): boolean {
 
 /**
  * Builds one stack per environment of the environments file onto `app`, with cdk-nag's
- * AwsSolutions checks on every synth. Context: `-c config=PATH` picks another file, `-c env=NAME`
- * builds only that environment, `-c validate=true` runs aws-cdk-lib's CloudFormation validation
- * engine as well, `-c nag=false` skips cdk-nag for a quick local synth (refused when `CI` is set:
- * CI and `npm test` always run it). With a top-level "github" in the file and no `-c env`, it also
- * builds one deploy-access stack per account, from every environment of the file. Throws
- * ConfigError for a bad file or switch.
+ * AwsSolutions checks on every synth of the stacks it builds (not on other stacks of `app`). It
+ * reads four context keys of `app`: `-c config=PATH` picks another file, `-c env=NAME` builds only
+ * that environment, `-c validate=true` runs aws-cdk-lib's CloudFormation validation engine as
+ * well, `-c nag=false` skips cdk-nag for a quick local synth (refused when `CI` is set: CI and
+ * `npm test` always run it). With a top-level "github" in the file and no `-c env`, it also builds
+ * one deploy-access stack per account, from every environment of the file. Throws ConfigError for
+ * a bad file or switch.
  */
 export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmtpStack[] {
   const configPath = configPathValue(app.node.tryGetContext('config'), 'context "config"');
@@ -64,24 +65,18 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
   }
   const validate = contextSwitch(app, 'validate', false);
   const { environments, file, warnings } = loadConfig(configPath, only);
-  if (nag) {
-    // Loaded here, not with the package: an app that only uses the constructs never pays for it
-    // (about 100 ms of each import of the package).
-    // oxlint-disable-next-line typescript/no-require-imports
-    const { AwsSolutionsChecks } = require('cdk-nag') as typeof CdkNag;
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  }
   // Registered explicitly, the engine runs whatever the App's builtinCloudFormationValidation says.
   if (validate) Validations.of(app).addPlugins(new (validatePlugin())());
   // Not with -c env: `cdk deploy -c env=NAME` then has that environment's stack only to deploy
   // (and needs no credentials of other accounts).
-  if (only === undefined) {
-    for (const access of deployAccessPlan(file)) {
-      const name = deployAccessStackName(access.account);
-      new DeployAccessStack(app, name, { stackName: name, access });
-    }
-  }
-  return environments.map(({ name, config }) => {
+  const accessStacks =
+    only === undefined
+      ? deployAccessPlan(file).map((access) => {
+          const name = deployAccessStackName(access.account);
+          return new DeployAccessStack(app, name, { stackName: name, access });
+        })
+      : [];
+  const stacks = environments.map(({ name, config }) => {
     const stack = new SesSmtpStack(app, stackName(name), {
       stackName: stackName(name),
       environmentName: name,
@@ -93,6 +88,29 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
       Annotations.of(stack).addWarningV2(w.id, w.text);
     return stack;
   });
+  if (nag) Validations.of(app).addPlugins(nagChecks([...accessStacks, ...stacks]));
+  return stacks;
+}
+
+/**
+ * cdk-nag's AwsSolutions checks on `stacks` only. cdk-nag's own plugin walks the whole App, so an
+ * app with stacks of its own that calls buildApp would have them checked (and failed) too.
+ */
+function nagChecks(stacks: readonly Stack[]): IPolicyValidationPlugin {
+  // Loaded here, not with the package: an app that only uses the constructs never pays for it
+  // (about 100 ms of each import of the package).
+  // oxlint-disable-next-line typescript/no-require-imports
+  const { AwsSolutionsChecks } = require('cdk-nag') as typeof CdkNag;
+  const pack = new AwsSolutionsChecks();
+  return {
+    name: pack.name,
+    version: pack.version,
+    ruleIds: pack.ruleIds,
+    validate: () => {
+      const violations = stacks.flatMap((stack) => pack.validateScope(stack).violations);
+      return { success: violations.length === 0, violations };
+    },
+  };
 }
 
 /**

@@ -8,8 +8,9 @@ import { ReputationMonitoring } from './constructs/reputation-monitoring';
 import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { SmtpCredentials } from './constructs/smtp-credentials';
+import { ConfigError } from './config/load';
 import { SesSmtp } from './ses-smtp';
-import { cliOptions } from './stack-name';
+import { cliOptions, stackName } from './stack-name';
 
 export interface SesSmtpStackProps extends StackProps {
   /** The environment's name in the environments file, like "production". */
@@ -44,20 +45,35 @@ export class SesSmtpStack extends Stack {
 
   constructor(scope: Construct, id: string, props: SesSmtpStackProps) {
     const { config, environmentName, additionalSmtpRegions } = props;
+    // The account and Region are the environment's: an env that names others would be ignored.
+    const conflicts = (['account', 'region'] as const).filter(
+      (key) => props.env?.[key] !== undefined && props.env[key] !== config[key],
+    );
+    if (conflicts.length) {
+      throw new ConfigError(
+        conflicts.map(
+          (key) =>
+            `SesSmtpStack props: field "env.${key}": got "${props.env?.[key]}", expected "${config[key]}" (the environment's ${key}) or none`,
+        ),
+      );
+    }
     super(scope, id, {
       ...props,
       env: { account: config.account, region: config.region },
-      description: `SES SMTP sending for ${config.domain} (environment ${environmentName})`,
+      description:
+        props.description ?? `SES SMTP sending for ${config.domain} (environment ${environmentName})`,
+      terminationProtection: props.terminationProtection ?? config.terminationProtection,
     });
     const { account, region, terminationProtection, github, ...settings } = config;
     // "Default" is left out of logical ids: the resources keep the ids they had when the stack
     // built them itself (a changed id would replace the IAM user, secret, keys and identity).
-    // Alarm texts give commands with --env: the CLI finds this stack through the environments file.
+    // Alarm texts give commands with --env where the CLI finds this stack through the environments
+    // file (it looks for SesSmtp-<env>); a stack of another name is named as it is, with its Region.
     this.sesSmtp = new SesSmtp(this, 'Default', {
       ...settings,
       environmentName,
       additionalSmtpRegions,
-      cliOptions: cliOptions({ environmentName }),
+      cliOptions: this.stackName === stackName(environmentName) ? cliOptions({ environmentName }) : undefined,
     });
     ({
       sendingDomain: this.sendingDomain,

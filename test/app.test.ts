@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, CfnResource, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, CloudFormationValidatePlugin, Stack, Validations } from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName, validatePlugin } from '../lib/app';
@@ -380,5 +380,34 @@ describe('cdk-nag on synth', () => {
     // A topic that accepts plain HTTP publishers violates AwsSolutions-SNS3.
     new Topic(stack, 'Unsafe');
     expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+  });
+});
+
+describe('cdk-nag on the stacks buildApp builds, not on the App', () => {
+  test("a stack of the app's own beside them is not checked (an app that calls buildApp keeps its stacks)", () => {
+    const app = appWith({ config: 'test/fixtures/config/github.json' });
+    new Topic(new Stack(app, 'OurWeb'), 'Unsafe');
+    const stacks = buildApp(app, { CI: 'true' });
+    expect(app.node.children.filter((c) => c instanceof DeployAccessStack)).not.toHaveLength(0);
+    expect(() => app.synth()).not.toThrow();
+    expect(stacks).not.toHaveLength(0);
+  });
+
+  test('a finding in each of its stacks, the access stack too: each one reported', () => {
+    const app = appWith({ config: 'test/fixtures/config/github.json' });
+    const stacks = buildApp(app, { CI: 'true' });
+    const owners = [...stacks, app.node.children.find((c) => c instanceof DeployAccessStack)!];
+    expect(stacks.length).toBeGreaterThan(1);
+    for (const stack of owners) new Topic(stack, 'Unsafe');
+    const message = (() => {
+      try {
+        app.synth();
+      } catch (e) {
+        return String(e);
+      }
+      return 'no error';
+    })();
+    for (const stack of owners)
+      expect(message).toContain(`${stack.node.path}/Unsafe/Resource aws-cdk-lib.aws_sns.CfnTopic`);
   });
 });

@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { parseConfig } from '../lib/config/load';
 import { EnvironmentConfig } from '../lib/config/schema';
 import { SesSmtpStack } from '../lib/ses-smtp-stack';
+import { stackName } from '../lib/stack-name';
 import { TEST_APP_PROPS } from './support/app-props';
 
 /** A minimal valid environment, as a user would write it in the environments file. */
@@ -43,7 +44,12 @@ export function synthWarnings(app: App) {
 
 /** The stack of `env` (merged over BASE_ENV), not synthesized. */
 export function buildStack(env: Record<string, unknown> = {}): SesSmtpStack {
-  return new SesSmtpStack(testApp(), 'Test', { environmentName: 'test', config: envConfig(env) });
+  // Named as the environments-file app names it (buildApp), so alarm texts give --env test.
+  return new SesSmtpStack(testApp(), 'Test', {
+    environmentName: 'test',
+    config: envConfig(env),
+    stackName: stackName('test'),
+  });
 }
 
 const synthesized = new Map<string, { stack: SesSmtpStack; template: Template }>();

@@ -1,9 +1,33 @@
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildStack, synthStack } from './helpers';
+import { ConfigError } from '../lib/config/load';
+import { SesSmtpStack } from '../lib/ses-smtp-stack';
+import { buildStack, envConfig, synthStack, testApp } from './helpers';
 
 describe('SesSmtpStack', () => {
+  test("used directly, under a name of the app's: alarm texts name that stack, the config's terminationProtection holds, a conflicting env is refused", () => {
+    const stack = new SesSmtpStack(testApp(), 'Mail', {
+      environmentName: 'test',
+      config: envConfig({ terminationProtection: true }),
+      stackName: 'acme-mail',
+      description: 'Our mail stack',
+    });
+    const texts = JSON.stringify(Template.fromStack(stack).toJSON().Resources);
+    expect(texts).toContain('npx --no -- ses-smtp rotate --stack acme-mail --region eu-west-1');
+    expect(texts).not.toContain('--env test');
+    expect(stack.terminationProtection).toBe(true);
+    expect(stack.templateOptions.description).toBe('Our mail stack');
+    expect(
+      () =>
+        new SesSmtpStack(testApp(), 'Other', {
+          environmentName: 'test',
+          config: envConfig(),
+          env: { account: '999999999999', region: 'eu-west-1' },
+        }),
+    ).toThrow(ConfigError);
+  });
+
   test('stateful resources keep their logical ids (a rename would replace them)', () => {
     const { template } = synthStack();
     const ids = (type: string) => Object.keys(template.findResources(type));
