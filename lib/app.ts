@@ -1,5 +1,5 @@
 import * as cdk from 'aws-cdk-lib';
-import { Annotations, App, IPolicyValidationPlugin, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, App, IPolicyValidationPlugin, PolicyViolation, Stack, Validations } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type * as CdkNag from 'cdk-nag';
 import { ciSignal } from './ci';
@@ -107,7 +107,18 @@ function nagChecks(stacks: readonly Stack[]): IPolicyValidationPlugin {
     version: pack.version,
     ruleIds: pack.ruleIds,
     validate: () => {
-      const violations = stacks.flatMap((stack) => pack.validateScope(stack).violations);
+      // One entry per rule, its resources in every stack, as cdk-nag's App-wide report has them.
+      const byRule = new Map<string, PolicyViolation>();
+      for (const violation of stacks.flatMap((stack) => pack.validateScope(stack).violations)) {
+        const seen = byRule.get(violation.ruleName);
+        if (seen) seen.violatingResources.push(...violation.violatingResources);
+        else
+          byRule.set(violation.ruleName, {
+            ...violation,
+            violatingResources: [...violation.violatingResources],
+          });
+      }
+      const violations = [...byRule.values()];
       return { success: violations.length === 0, violations };
     },
   };

@@ -50,12 +50,12 @@ export class SesSmtpStack extends Stack {
       (key) => props.env?.[key] !== undefined && props.env[key] !== config[key],
     );
     if (conflicts.length) {
-      throw new ConfigError(
-        conflicts.map(
-          (key) =>
-            `SesSmtpStack props: field "env.${key}": got "${props.env?.[key]}", expected "${config[key]}" (the environment's ${key}) or none`,
-        ),
-      );
+      // One line for both fields: ConfigError joins its problems with line breaks.
+      const got = conflicts.map((key) => `${key} "${props.env?.[key]}"`).join(', ');
+      const want = conflicts.map((key) => `${key} "${config[key]}"`).join(', ');
+      throw new ConfigError([
+        `SesSmtpStack props: field "env": got ${got}, expected the environment's (${want}) or none: leave env out, the environment's account and Region apply`,
+      ]);
     }
     super(scope, id, {
       ...props,

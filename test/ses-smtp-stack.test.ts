@@ -18,14 +18,16 @@ describe('SesSmtpStack', () => {
     expect(texts).not.toContain('--env test');
     expect(stack.terminationProtection).toBe(true);
     expect(stack.templateOptions.description).toBe('Our mail stack');
-    expect(
-      () =>
-        new SesSmtpStack(testApp(), 'Other', {
-          environmentName: 'test',
-          config: envConfig(),
-          env: { account: '999999999999', region: 'eu-west-1' },
-        }),
-    ).toThrow(ConfigError);
+    const withEnv = (env: { account?: string; region?: string }) => () =>
+      new SesSmtpStack(testApp(), 'Other', { environmentName: 'test', config: envConfig(), env });
+    expect(withEnv({ account: '123456789012', region: 'eu-west-1' })).not.toThrow();
+    expect(withEnv({ region: 'us-east-1' })).toThrow(
+      /^SesSmtpStack props: field "env": got region "us-east-1", expected the environment's \(region "eu-west-1"\) or none: /,
+    );
+    expect(withEnv({ account: '999999999999', region: 'us-east-1' })).toThrow(
+      /^[^\n]*got account "999999999999", region "us-east-1", expected the environment's \(account "123456789012", region "eu-west-1"\)[^\n]*$/,
+    );
+    expect(withEnv({ account: '999999999999' })).toThrow(ConfigError);
   });
 
   test('stateful resources keep their logical ids (a rename would replace them)', () => {

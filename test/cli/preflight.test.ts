@@ -406,6 +406,13 @@ test("a deployed stack of the same name for another domain (another repository's
     '✗ stack SesSmtp-prod exists (UPDATE_COMPLETE) and sends for billing.example.org, not example.com',
   );
   expect([ses.calls().length, route53.calls().length]).toEqual([0, 0]);
+  const json = await preflight({}, ['--json']);
+  expect(json.code).toBe(1);
+  expect(JSON.parse(json.stdout)).toMatchObject({
+    stack: 'SesSmtp-prod',
+    ok: false,
+    results: [{ id: 'stack', status: 'fail' }],
+  });
 });
 
 test('a deployed stack for this domain (its output in another case, with the final dot) is this one', async () => {

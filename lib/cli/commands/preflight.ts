@@ -76,7 +76,7 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
         status: 'fail',
         title: `stack ${stackName} exists (${status}) and sends for ${deployed}, not ${config.domain}`,
         detail: `a deploy would replace the sending setup of ${deployed}`,
-        fix: `if the stack is another project's, give this environment another name (its stack is SesSmtp-<name>); to move this environment to ${config.domain}, add it as a new environment, switch the app once it verifies, then remove the old one (README: Moving to another domain)`,
+        fix: `if the stack is another project's, give this environment another name (its stack is SesSmtp-<name>); to move this environment to ${config.domain}, set its domain back to ${deployed}, add ${config.domain} as a new environment, switch the app once it verifies, then remove the old one (README: Moving to another domain)`,
       });
     }
     return only({
