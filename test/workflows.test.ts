@@ -345,20 +345,22 @@ describe('workflow properties', () => {
     }
   });
 
-  // The CDK CLI only warns when it cannot assume the bootstrap deploy role, goes on with the job's
-  // own role, and fails later on an AccessDenied that names neither the access stack nor the Region.
-  test('a deploy job whose role cannot use the bootstrap deploy role stops with one line naming the fix', () => {
+  // The CDK CLI only warns when it cannot assume the bootstrap deploy role (or the file-publishing
+  // role the Lambda bundles go up with), goes on with the job's own role, and fails later on an
+  // AccessDenied that names neither the access stack nor the Region.
+  test('a deploy job whose role cannot use the bootstrap deploy or file-publishing role stops with one line naming the fix', () => {
     const job = deploy.jobs.deploy;
     const aws = job.steps.findIndex((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
     const check = job.steps[aws + 1];
-    expect(check.name).toBe('the deploy role may use the bootstrap deploy role');
+    expect(check.name).toBe('the deploy role may use the bootstrap deploy and file-publishing roles');
     expect(check.env).toEqual({
       TARGET_ENVIRONMENT: '${{ matrix.deployEnvironment }}',
       ACCOUNT: '${{ matrix.account }}',
       REGION: '${{ matrix.region }}',
       SESSION: 'ses-smtp-check-${{ github.run_id }}-${{ github.run_attempt }}',
     });
-    // A fake AWS CLI: who the job is, and STS's answer to assume-role (its arguments recorded).
+    // A fake AWS CLI: who the job is, and STS's answer to assume-role (its arguments recorded):
+    // refused with $REFUSE for a role ARN that holds $REFUSED_ROLE.
     const dir = fakeCommandDir(
       'aws',
       [
@@ -366,11 +368,11 @@ describe('workflow properties', () => {
         'echo "$@" >> "$CALLS"',
         'case "$2" in',
         '  get-caller-identity) echo "arn:aws:sts::111122223333:assumed-role/deploy/s" ;;',
-        '  assume-role) if [ -n "$REFUSE" ]; then echo "" >&2; echo "$REFUSE" >&2; exit 254; fi; echo "arn:aws:sts::x" ;;',
+        '  assume-role) case "$*" in *"$REFUSED_ROLE"*) if [ -n "$REFUSE" ]; then echo "" >&2; echo "$REFUSE" >&2; exit 254; fi ;; esac; echo "arn:aws:sts::x" ;;',
         'esac',
       ].join('\n'),
     );
-    const run = (cdkJson: object, refuse = '') => {
+    const run = (cdkJson: object, refuse = '', refusedRole = '-role-') => {
       fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify(cdkJson));
       fs.writeFileSync(path.join(dir, 'calls'), '');
       const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', check.run!], {
@@ -380,6 +382,7 @@ describe('workflow properties', () => {
           PATH: `${dir}:${process.env.PATH}`,
           CALLS: path.join(dir, 'calls'),
           REFUSE: refuse,
+          REFUSED_ROLE: refusedRole,
           TARGET_ENVIRONMENT: 'production',
           ACCOUNT: '111122223333',
           REGION: 'eu-central-1',
@@ -387,23 +390,34 @@ describe('workflow properties', () => {
         },
       });
       const calls = fs.readFileSync(path.join(dir, 'calls'), 'utf8');
-      return { ...result, assumed: /--role-arn (\S+)/.exec(calls)?.[1] };
+      return { ...result, assumed: [...calls.matchAll(/--role-arn (\S+)/g)].map((m) => m[1]) };
     };
     try {
       expect(run({ context: {} })).toMatchObject({
         status: 0,
         stdout: '',
-        assumed: 'arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-central-1',
+        assumed: [
+          'arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-central-1',
+          'arn:aws:iam::111122223333:role/cdk-hnb659fds-file-publishing-role-111122223333-eu-central-1',
+        ],
       });
       // The qualifier the stacks synthesize with.
-      expect(run({ context: { '@aws-cdk/core:bootstrapQualifier': 'acme1' } }).assumed).toBe(
+      expect(run({ context: { '@aws-cdk/core:bootstrapQualifier': 'acme1' } }).assumed).toEqual([
         'arn:aws:iam::111122223333:role/cdk-acme1-deploy-role-111122223333-eu-central-1',
-      );
+        'arn:aws:iam::111122223333:role/cdk-acme1-file-publishing-role-111122223333-eu-central-1',
+      ]);
       const refusal =
         'An error occurred (AccessDenied) when calling the AssumeRole operation: User: arn:aws:sts::111122223333:assumed-role/deploy/s is not authorized to perform: sts:AssumeRole';
+      const fix =
+        'deploy stack SesSmtpDeployAccess-111122223333 again with administrator credentials from this commit, and bootstrap aws://111122223333/eu-central-1 if it is not (README: Adding an environment)';
       expect(run({}, refusal)).toMatchObject({
         status: 1,
-        stdout: `::error::the role of GitHub environment production cannot assume arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-central-1 (${refusal}): deploy stack SesSmtpDeployAccess-111122223333 again with administrator credentials from this commit, and bootstrap aws://111122223333/eu-central-1 if it is not (README: Adding an environment)\n`,
+        stdout: `::error::the role of GitHub environment production cannot assume arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-central-1 (${refusal}): ${fix}\n`,
+      });
+      // The deploy role assumed, the file-publishing role refused: the same line, naming that role.
+      expect(run({}, refusal, '-file-publishing-role-')).toMatchObject({
+        status: 1,
+        stdout: `::error::the role of GitHub environment production cannot assume arn:aws:iam::111122223333:role/cdk-hnb659fds-file-publishing-role-111122223333-eu-central-1 (${refusal}): ${fix}\n`,
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
