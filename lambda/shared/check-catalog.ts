@@ -68,7 +68,7 @@ export const CREDENTIALS: CheckInfo = {
 export const PREVIOUS_KEY: CheckInfo = {
   id: 'previous-key',
   runbook:
-    'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx --no -- ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
+    'An app still sends with the PREVIOUS SMTP credentials (the key AWSPREVIOUS holds, or one the secret no longer names). The next rotation will not delete that key and will fail (credentials.rotateWhilePreviousKeyInUse off), or, if that setting is on, the app stops sending. Find the app (the key id is its SMTP username, e.g. in its .env or Heroku config), make it read the current credentials (`npx --no -- ses-smtp env`), then watch this check turn OK once the old key is unused for the quiet period.',
 };
 
 export const SMTP_LOGIN: CheckInfo = {

@@ -46,6 +46,7 @@ import {
 import { checkRecord, lookupFailure, readTxt, TxtRead } from './dns-check';
 import {
   accessKeyState,
+  userAccessKeys,
   describeUse,
   keyLastUse,
   replacementTime,
@@ -1000,70 +1001,116 @@ async function rotationResult(run: CheckRun): Promise<CheckResult> {
 
 const previousKeyCheck: Check = {
   ...catalog.PREVIOUS_KEY,
-  run: async (run) => {
-    const { target, clients } = run;
-    const previous = await credentialsAt(run, 'AWSPREVIOUS');
-    if (!previous) {
-      return [
-        { id: 'previous-key', status: 'ok', title: 'no previous credentials (fewer than two rotations)' },
-      ];
-    }
-    const now = clients.now();
-    // Undefined: the key is already gone (deleted by a rotation or by hand), nobody can use it.
-    const use = await keyLastUse(clients.iam, previous.username);
-    if (!use) {
-      return [
-        {
-          id: 'previous-key',
-          status: 'ok',
-          title: `previous key ${previous.username} no longer exists`,
-        },
-      ];
-    }
-    const quiet = target.previousKeyQuietDays;
-    // The key was the current one until the replacement: uses before then (and a grace after)
-    // were every app's, and say nothing about an app left behind.
-    const replacedAt = replacementTime(
-      (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
-      (await run.secretDescription()).LastRotatedDate,
-    );
-    const at = replacedAt?.toISOString();
-    const graceRuns = replacedAt !== undefined && withinGrace(now, replacedAt);
-    if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
-      // A check run right after a rotation: the apps have until the grace ends to switch.
-      if (graceRuns) {
-        return [
-          {
-            id: 'previous-key',
-            status: 'info',
-            title: `previous key ${previous.username} used since the current credentials replaced it at ${at}, less than 2 hours ago: apps may still be switching`,
-            detail: describeUse(use, now),
-          },
-        ];
-      }
+  run: async (run) => [...(await awsPreviousResults(run)), ...(await unnamedKeysInUse(run))],
+};
+
+/** Whether an app still sends with the key AWSPREVIOUS holds. */
+async function awsPreviousResults(run: CheckRun): Promise<CheckResult[]> {
+  const { target, clients } = run;
+  const previous = await credentialsAt(run, 'AWSPREVIOUS');
+  if (!previous) {
+    return [
+      { id: 'previous-key', status: 'ok', title: 'no previous credentials (fewer than two rotations)' },
+    ];
+  }
+  const now = clients.now();
+  // Undefined: the key is already gone (deleted by a rotation or by hand), nobody can use it.
+  const use = await keyLastUse(clients.iam, previous.username);
+  if (!use) {
+    return [
+      {
+        id: 'previous-key',
+        status: 'ok',
+        title: `previous key ${previous.username} no longer exists`,
+      },
+    ];
+  }
+  const quiet = target.previousKeyQuietDays;
+  // The key was the current one until the replacement: uses before then (and a grace after)
+  // were every app's, and say nothing about an app left behind.
+  const replacedAt = replacementTime(
+    (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
+    (await run.secretDescription()).LastRotatedDate,
+  );
+  const at = replacedAt?.toISOString();
+  const graceRuns = replacedAt !== undefined && withinGrace(now, replacedAt);
+  if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
+    // A check run right after a rotation: the apps have until the grace ends to switch.
+    if (graceRuns) {
       return [
         {
           id: 'previous-key',
-          status: 'warn',
-          title: `an app still sends with the previous key ${previous.username}`,
-          detail: `${describeUse(use, now)}${at ? `, over 2 hours after the current credentials replaced it at ${at}` : ''}`,
-          fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (${cliCommand(run.target, 'env')}); the next rotation stops until the key is unused for ${quiet} days`,
+          status: 'info',
+          title: `previous key ${previous.username} used since the current credentials replaced it at ${at}, less than 2 hours ago: apps may still be switching`,
+          detail: describeUse(use, now),
         },
       ];
     }
     return [
       {
         id: 'previous-key',
-        status: 'ok',
-        title:
-          at && usedBySesWithin(use, now, quiet)
-            ? `previous key ${previous.username} not used by SES ${graceRuns ? 'since' : 'later than 2 hours after'} the current credentials replaced it at ${at}`
-            : `previous key ${previous.username} not used by SES in the last ${quiet} days`,
-        detail: describeUse(use, now),
+        status: 'warn',
+        title: `an app still sends with the previous key ${previous.username}`,
+        detail: `${describeUse(use, now)}${at ? `, over 2 hours after the current credentials replaced it at ${at}` : ''}`,
+        fix: `find the app whose SMTP username is ${previous.username} and give it the current credentials (${cliCommand(run.target, 'env')}); the next rotation stops until the key is unused for ${quiet} days`,
       },
     ];
-  },
-};
+  }
+  return [
+    {
+      id: 'previous-key',
+      status: 'ok',
+      title:
+        at && usedBySesWithin(use, now, quiet)
+          ? `previous key ${previous.username} not used by SES ${graceRuns ? 'since' : 'later than 2 hours after'} the current credentials replaced it at ${at}`
+          : `previous key ${previous.username} not used by SES in the last ${quiet} days`,
+      detail: describeUse(use, now),
+    },
+  ];
+}
+
+/**
+ * Active keys of the SMTP user that no version of the secret names, made before the current
+ * credentials, that SES used within the quiet period. A rotation that replaces a dead AWSCURRENT
+ * key keeps AWSPREVIOUS's live one, and AWSPREVIOUS then moves to the dead key's version: the kept
+ * key has no label, and an app given it goes on sending. The next rotation holds such a key while
+ * it is in use, and deletes it once it has been quiet for the quiet period: said here before then.
+ * A key made since the current credentials (a rotation's AWSPENDING, or the orphan of a failed
+ * attempt, whose only use is the rotation's test login) is in no app.
+ */
+async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
+  const { target, clients } = run;
+  const quiet = target.previousKeyQuietDays;
+  const current = await credentialsAt(run, 'AWSCURRENT');
+  if (quiet <= 0 || !current) return [];
+  const state = await accessKeyState(clients.iam, current.username);
+  // A dead current key is the credentials check's to report; the rotation that repairs it keeps
+  // the live key, and this check finds it from then on.
+  if (state.status === 'deleted') return [];
+  const previous = (await credentialsAt(run, 'AWSPREVIOUS'))?.username;
+  const replacedAt = replacementTime(
+    (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
+    (await run.secretDescription()).LastRotatedDate,
+  );
+  const keys = await userAccessKeys(clients.iam, state.userName);
+  const now = clients.now();
+  const results: CheckResult[] = [];
+  for (const key of keys) {
+    const id = key.AccessKeyId;
+    if (!id || id === current.username || id === previous || key.Status !== 'Active') continue;
+    if (!key.CreateDate || !replacedAt || key.CreateDate >= replacedAt) continue;
+    const use = await keyLastUse(clients.iam, id);
+    if (!use || !stillSendsWith(use, now, quiet)) continue;
+    results.push({
+      id: 'previous-key',
+      status: 'warn',
+      title: `an app still sends with key ${id}, which no version of the secret names`,
+      detail: `${describeUse(use, now)}; a rotation that replaced a dead current key kept it`,
+      fix: `find the app whose SMTP username is ${id} and give it the current credentials (${cliCommand(target, 'env')}); the next rotation stops until the key is unused for ${quiet} days`,
+    });
+  }
+  return results;
+}
 
 /**
  * AWSCURRENT's credentials as they are now, or why the login should not happen: none stored, or a

@@ -1,4 +1,9 @@
-import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  AccessKeyMetadata,
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+} from '@aws-sdk/client-iam';
 
 /*
  * When and where an access key was last used, as IAM reports it (GetAccessKeyLastUsed), and
@@ -90,8 +95,7 @@ export async function accessKeyState(
       throw error;
     }
   }
-  const { AccessKeyMetadata: keys = [] } = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
-  const key = keys.find((k) => k.AccessKeyId === accessKeyId);
+  const key = userName && (await userAccessKeys(iam, userName)).find((k) => k.AccessKeyId === accessKeyId);
   if (!key || !userName) return { status: 'deleted' };
   return {
     // Anything but Active is refused, a status IAM adds later too (as Inactive).
@@ -99,6 +103,11 @@ export async function accessKeyState(
     userName,
     ...(key.CreateDate && { createdAt: key.CreateDate }),
   };
+}
+
+/** The access keys of IAM user `userName` (at most two: IAM's limit, so one page). */
+export async function userAccessKeys(iam: IAMClient, userName: string): Promise<AccessKeyMetadata[]> {
+  return (await iam.send(new ListAccessKeysCommand({ UserName: userName }))).AccessKeyMetadata ?? [];
 }
 
 /** Whole days since the last use (0 for a date in the future: clocks differ). */

@@ -559,6 +559,68 @@ describe('scheduled health checks', () => {
     ).toHaveLength(4);
   });
 
+  // A rotation that replaced a dead AWSCURRENT key kept AWSPREVIOUS's live one, and AWSPREVIOUS
+  // moved to the dead key's version: the kept key has no label, and an app given it still sends.
+  describe('an active key no version of the secret names', () => {
+    /** AWSPREVIOUS's key gone, and another key made `daysAgo` days ago (the current version: 10). */
+    function unnamedKey(daysAgo: number, status: 'Active' | 'Inactive' = 'Active'): string {
+      iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
+      const id = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+      iam.keys.set(id, { ...iam.keys.get(id)!, createdAt: NOW.getTime() - daysAgo * DAY });
+      if (status === 'Inactive') iam.inactive.add(id);
+      return id;
+    }
+    const results = async () => {
+      const { run } = await check();
+      return CHECKS.find((c) => c.id === 'previous-key')!.run(run);
+    };
+
+    test('SES used it within the quiet period: a warning naming it, and the check fails', async () => {
+      const id = unnamedKey(20);
+      iam.recordUse(id, { date: new Date(NOW.getTime() - DAY), service: 'ses', region: REGION });
+      const [previous, unnamed, ...more] = await results();
+      expect(previous.title).toBe(`previous key ${keys.previous} no longer exists`);
+      expect(unnamed).toMatchObject({
+        status: 'warn',
+        title: `an app still sends with key ${id}, which no version of the secret names`,
+        fix: expect.stringContaining(`find the app whose SMTP username is ${id}`),
+      });
+      expect(more).toEqual([]);
+      expect(passed()['previous-key']).toBe(0);
+    });
+
+    // A rotation makes its key a moment before the version that holds it: the keys the secret
+    // names were made before the current credentials too, and are the other result's.
+    test('the keys AWSCURRENT and AWSPREVIOUS hold are not reported as unnamed', async () => {
+      // The current credentials replaced the previous ones 3 days ago; every app sent with the
+      // previous key until then.
+      const replacedAt = NOW.getTime() - 3 * DAY;
+      sm.versions.get('v2')!.created = new Date(replacedAt);
+      const made = { [keys.current]: replacedAt - 1000, [keys.previous]: NOW.getTime() - 40 * DAY };
+      for (const [id, at] of Object.entries(made)) iam.keys.set(id, { ...iam.keys.get(id)!, createdAt: at });
+      iam.recordUse(keys.current, {
+        date: new Date(NOW.getTime() - 3_600_000),
+        service: 'ses',
+        region: REGION,
+      });
+      iam.recordUse(keys.previous, { date: new Date(replacedAt - DAY), service: 'ses', region: REGION });
+      expect((await results()).map((r) => r.status)).toEqual(['ok']);
+      expect(passed()['previous-key']).toBe(1);
+    });
+
+    test.each([
+      ['last used by SES 8 days ago (the quiet period: 7)', 20, 8 * DAY, 'ses', 'Active'],
+      ['last used by another service', 20, DAY, 'sts', 'Active'],
+      ['made after the current credentials (an orphan of a failed attempt)', 5, DAY, 'ses', 'Active'],
+      ['deactivated', 20, DAY, 'ses', 'Inactive'],
+    ] as const)('not an app left behind: %s', async (_case, daysAgo, usedAgo, service, status) => {
+      const id = unnamedKey(daysAgo, status);
+      iam.recordUse(id, { date: new Date(NOW.getTime() - usedAgo), service, region: REGION });
+      expect((await results()).map((r) => r.status)).toEqual(['ok']);
+      expect(passed()['previous-key']).toBe(1);
+    });
+  });
+
   // Every app reads the secret, and SES refuses the key it names: nothing else would say so
   // until the next rotation (up to rotationDays away) repairs it.
   test.each([
