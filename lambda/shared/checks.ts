@@ -1070,13 +1070,13 @@ async function awsPreviousResults(run: CheckRun): Promise<CheckResult[]> {
 }
 
 /**
- * Active keys of the SMTP user that no version of the secret names, made before the current
- * credentials, that SES used within the quiet period. A rotation that replaces a dead AWSCURRENT
- * key keeps AWSPREVIOUS's live one, and AWSPREVIOUS then moves to the dead key's version: the kept
- * key has no label, and an app given it goes on sending. The next rotation holds such a key while
- * it is in use, and deletes it once it has been quiet for the quiet period: said here before then.
- * A key made since the current credentials (a rotation's AWSPENDING, or the orphan of a failed
- * attempt, whose only use is the rotation's test login) is in no app.
+ * Active keys of the SMTP user that neither AWSCURRENT nor AWSPREVIOUS holds, made before the
+ * current credentials, that SES used within the quiet period. A rotation that replaces a dead
+ * AWSCURRENT key keeps AWSPREVIOUS's live one, and AWSPREVIOUS then moves to the dead key's
+ * version: the kept key has no label, and an app given it goes on sending. The next rotation holds
+ * such a key while it is in use, and deletes it once it has been quiet for the quiet period: said
+ * here before then. A key made since the current credentials (a rotation's AWSPENDING, or the
+ * orphan of a failed attempt, whose only use is the rotation's test login) is in no app.
  */
 async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
   const { target, clients } = run;
@@ -1087,11 +1087,15 @@ async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
   // A dead current key is the credentials check's to report; the rotation that repairs it keeps
   // the live key, and this check finds it from then on.
   if (state.status === 'deleted') return [];
-  const previous = (await credentialsAt(run, 'AWSPREVIOUS'))?.username;
+  const previousVersion = await run.secretVersion('AWSPREVIOUS');
+  const previous = credentialsIn(previousVersion)?.username;
   const replacedAt = replacementTime(
     (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
     (await run.secretDescription()).LastRotatedDate,
   );
+  // The kept key was AWSCURRENT until the version AWSPREVIOUS now holds (the dead key's) replaced
+  // it: its uses before then, and within the grace after, were every app's.
+  const keptReplacedAt = previousVersion?.CreatedDate;
   const keys = await userAccessKeys(clients.iam, state.userName);
   const now = clients.now();
   const results: CheckResult[] = [];
@@ -1100,11 +1104,11 @@ async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
     if (!id || id === current.username || id === previous || key.Status !== 'Active') continue;
     if (!key.CreateDate || !replacedAt || key.CreateDate >= replacedAt) continue;
     const use = await keyLastUse(clients.iam, id);
-    if (!use || !stillSendsWith(use, now, quiet)) continue;
+    if (!use || !stillSendsWith(use, now, quiet, keptReplacedAt)) continue;
     results.push({
       id: 'previous-key',
       status: 'warn',
-      title: `an app still sends with key ${id}, which no version of the secret names`,
+      title: `an app still sends with key ${id}, which neither AWSCURRENT nor AWSPREVIOUS holds`,
       detail: `${describeUse(use, now)}; a rotation that replaced a dead current key kept it`,
       fix: `find the app whose SMTP username is ${id} and give it the current credentials (${cliCommand(target, 'env')}); the next rotation stops until the key is unused for ${quiet} days`,
     });

@@ -529,7 +529,8 @@ export class HealthChecks extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadTheSmtpUsersKeys',
-        // Last use (the previous key's check), and whether the current key still exists and is active.
+        // Last use (the previous key's check), whether the current key still exists and is active,
+        // and the user's keys that neither AWSCURRENT nor AWSPREVIOUS holds (a repair keeps one).
         actions: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'],
         resources: [props.smtpUser.userArn],
       }),

@@ -561,7 +561,7 @@ describe('scheduled health checks', () => {
 
   // A rotation that replaced a dead AWSCURRENT key kept AWSPREVIOUS's live one, and AWSPREVIOUS
   // moved to the dead key's version: the kept key has no label, and an app given it still sends.
-  describe('an active key no version of the secret names', () => {
+  describe('an active key neither AWSCURRENT nor AWSPREVIOUS holds', () => {
     /** AWSPREVIOUS's key gone, and another key made `daysAgo` days ago (the current version: 10). */
     function unnamedKey(daysAgo: number, status: 'Active' | 'Inactive' = 'Active'): string {
       iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.previous });
@@ -582,7 +582,7 @@ describe('scheduled health checks', () => {
       expect(previous.title).toBe(`previous key ${keys.previous} no longer exists`);
       expect(unnamed).toMatchObject({
         status: 'warn',
-        title: `an app still sends with key ${id}, which no version of the secret names`,
+        title: `an app still sends with key ${id}, which neither AWSCURRENT nor AWSPREVIOUS holds`,
         fix: expect.stringContaining(`find the app whose SMTP username is ${id}`),
       });
       expect(more).toEqual([]);
@@ -606,6 +606,27 @@ describe('scheduled health checks', () => {
       iam.recordUse(keys.previous, { date: new Date(replacedAt - DAY), service: 'ses', region: REGION });
       expect((await results()).map((r) => r.status)).toEqual(['ok']);
       expect(passed()['previous-key']).toBe(1);
+    });
+
+    // P was current until C replaced it 3 days ago; C was deleted by hand, and the repair a day ago
+    // kept P: P's last use, while it was still current, is no app left behind.
+    test('after a repair, a use while the kept key was still current is not counted', async () => {
+      sm.versions.get('v2')!.created = new Date(NOW.getTime() - 3 * DAY);
+      iam.keys.set(keys.previous, { ...iam.keys.get(keys.previous)!, createdAt: NOW.getTime() - 40 * DAY });
+      const use = (at: number) => ({ date: new Date(at), service: 'ses', region: REGION });
+      iam.recordUse(keys.previous, use(NOW.getTime() - 3 * DAY - 3_600_000));
+      iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current });
+      const repaired = iam.createAccessKey({ UserName: USER }).AccessKey.AccessKeyId;
+      iam.keys.set(repaired, { ...iam.keys.get(repaired)!, createdAt: NOW.getTime() - DAY });
+      sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'v3', SecretString: secretJson(repaired) });
+      sm.versions.get('v3')!.created = new Date(NOW.getTime() - DAY);
+      sm.versions.get('initial-version')!.stages.delete('AWSPREVIOUS');
+      sm.versions.get('v2')!.stages.add('AWSPREVIOUS');
+      sm.lastRotatedDate = new Date(NOW.getTime() - DAY);
+      expect((await results()).map((r) => r.status)).toEqual(['ok']);
+      // A use after the grace is an app left behind.
+      iam.recordUse(keys.previous, use(NOW.getTime() - 2 * DAY));
+      expect((await results()).map((r) => r.status)).toEqual(['ok', 'warn']);
     });
 
     test.each([
