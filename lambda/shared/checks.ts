@@ -1004,6 +1004,14 @@ const previousKeyCheck: Check = {
   run: async (run) => [...(await awsPreviousResults(run)), ...(await unnamedKeysInUse(run))],
 };
 
+/** When the current credentials replaced the previous ones (see replacementTime). */
+async function currentReplacedAt(run: CheckRun): Promise<Date | undefined> {
+  return replacementTime(
+    (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
+    (await run.secretDescription()).LastRotatedDate,
+  );
+}
+
 /** Whether an app still sends with the key AWSPREVIOUS holds. */
 async function awsPreviousResults(run: CheckRun): Promise<CheckResult[]> {
   const { target, clients } = run;
@@ -1028,10 +1036,7 @@ async function awsPreviousResults(run: CheckRun): Promise<CheckResult[]> {
   const quiet = target.previousKeyQuietDays;
   // The key was the current one until the replacement: uses before then (and a grace after)
   // were every app's, and say nothing about an app left behind.
-  const replacedAt = replacementTime(
-    (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
-    (await run.secretDescription()).LastRotatedDate,
-  );
+  const replacedAt = await currentReplacedAt(run);
   const at = replacedAt?.toISOString();
   const graceRuns = replacedAt !== undefined && withinGrace(now, replacedAt);
   if (quiet > 0 && stillSendsWith(use, now, quiet, replacedAt)) {
@@ -1089,10 +1094,7 @@ async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
   if (state.status === 'deleted') return [];
   const previousVersion = await run.secretVersion('AWSPREVIOUS');
   const previous = credentialsIn(previousVersion)?.username;
-  const replacedAt = replacementTime(
-    (await run.secretVersion('AWSCURRENT'))?.CreatedDate,
-    (await run.secretDescription()).LastRotatedDate,
-  );
+  const replacedAt = await currentReplacedAt(run);
   // The kept key was AWSCURRENT until the version AWSPREVIOUS now holds (the dead key's) replaced
   // it: its uses before then, and within the grace after, were every app's.
   const keptReplacedAt = previousVersion?.CreatedDate;

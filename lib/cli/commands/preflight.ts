@@ -69,8 +69,7 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     // or this environment's domain changed, which replaces its identity in place: the app's From
     // address stops working until the new domain verifies. Neither is a deploy to let through.
     const deployed = (await ctx.stackOutputs())?.IdentityName;
-    const bare = (name: string) => name.toLowerCase().replace(/\.$/, '');
-    if (deployed !== undefined && bare(deployed) !== bare(config.domain)) {
+    if (deployed !== undefined && bareName(deployed) !== bareName(config.domain)) {
       return only({
         id: 'stack',
         status: 'fail',
