@@ -1088,17 +1088,17 @@ async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
   const quiet = target.previousKeyQuietDays;
   const current = await credentialsAt(run, 'AWSCURRENT');
   if (quiet <= 0 || !current) return [];
-  const state = await accessKeyState(clients.iam, current.username);
-  // A dead current key is the credentials check's to report; the rotation that repairs it keeps
-  // the live key, and this check finds it from then on.
-  if (state.status === 'deleted') return [];
+  // The SMTP user, named by IAM for the current key. A dead current key is the credentials
+  // check's to report; the rotation that repairs it keeps the live key, found here from then on.
+  const userName = (await keyLastUse(clients.iam, current.username))?.userName;
+  if (!userName) return [];
   const previousVersion = await run.secretVersion('AWSPREVIOUS');
   const previous = credentialsIn(previousVersion)?.username;
   const replacedAt = await currentReplacedAt(run);
   // The kept key was AWSCURRENT until the version AWSPREVIOUS now holds (the dead key's) replaced
   // it: its uses before then, and within the grace after, were every app's.
   const keptReplacedAt = previousVersion?.CreatedDate;
-  const keys = await userAccessKeys(clients.iam, state.userName);
+  const keys = await userAccessKeys(clients.iam, userName);
   const now = clients.now();
   const results: CheckResult[] = [];
   for (const key of keys) {

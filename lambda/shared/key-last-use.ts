@@ -30,6 +30,8 @@ import {
 /** IAM's last-use record of one key; "N/A" and a missing date are normalised to undefined. */
 export interface KeyLastUse {
   readonly accessKeyId: string;
+  /** The IAM user the key belongs to. */
+  readonly userName?: string;
   readonly lastUsed?: Date;
   /** The service namespace, like "ses". */
   readonly service?: string;
@@ -58,6 +60,7 @@ export async function keyLastUse(iam: IAMClient, accessKeyId: string): Promise<K
   const lastUsed = used?.LastUsedDate ? new Date(used.LastUsedDate) : undefined;
   return {
     accessKeyId,
+    ...(r.UserName && { userName: r.UserName }),
     ...(lastUsed && !Number.isNaN(lastUsed.getTime()) && { lastUsed }),
     ...(known(used?.ServiceName) && { service: known(used?.ServiceName) }),
     ...(known(used?.Region) && { region: known(used?.Region) }),
@@ -85,16 +88,7 @@ export async function accessKeyState(
   accessKeyId: string,
   userName?: string,
 ): Promise<AccessKeyState> {
-  if (userName === undefined) {
-    try {
-      ({ UserName: userName } = await iam.send(
-        new GetAccessKeyLastUsedCommand({ AccessKeyId: accessKeyId }),
-      ));
-    } catch (error) {
-      if ((error as Error).name === 'NoSuchEntityException') return { status: 'deleted' };
-      throw error;
-    }
-  }
+  userName ??= (await keyLastUse(iam, accessKeyId))?.userName;
   const key = userName && (await userAccessKeys(iam, userName)).find((k) => k.AccessKeyId === accessKeyId);
   if (!key || !userName) return { status: 'deleted' };
   return {

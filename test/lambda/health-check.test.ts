@@ -587,6 +587,10 @@ describe('scheduled health checks', () => {
       });
       expect(more).toEqual([]);
       expect(passed()['previous-key']).toBe(0);
+      // The user's keys listed once: IAM names the user with the current key's last use.
+      iamMock.resetHistory();
+      await CHECKS.find((c) => c.id === 'previous-key')!.run(newRun());
+      expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(1);
     });
 
     // A rotation makes its key a moment before the version that holds it: the keys the secret
