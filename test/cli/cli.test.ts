@@ -66,7 +66,7 @@ import {
   ALARM_TOPIC_ARN,
   FEEDBACK_DESTINATION,
 } from './harness';
-import { FEEDBACK_TOPIC_ARN } from '../support/fake-aws';
+import { awsError, FEEDBACK_TOPIC_ARN } from '../support/fake-aws';
 
 let config: string;
 let smtp: TestSmtpServer;
@@ -2221,6 +2221,37 @@ describe('rotate', () => {
     expect(sm.commandCalls(RotateSecretCommand)[0].args[0].input).toEqual({ SecretId: SECRET_ARN });
     neverLeaks(r.stdout + r.stderr);
   });
+
+  // The rotation is over once its version is AWSCURRENT: a refused read of the new key id (an
+  // operator role without kms:Decrypt) must not read as a failed rotation, "unchanged".
+  test.each([[[]], [['--json']]])(
+    'a rotation that finished but whose key id cannot be read: rotated, exit 0, with why (%j)',
+    async (flags) => {
+      sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+      sm.on(DescribeSecretCommand).resolves({
+        VersionIdsToStages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] },
+      });
+      sm.on(GetSecretValueCommand).rejects(
+        awsError('AccessDeniedException', 'Access to KMS is not allowed', 400),
+      );
+      const r = await cli(['rotate', ...flags]);
+      expect(r.code).toBe(0);
+      const detail = `version v2 is AWSCURRENT, but its access key id could not be read (AWS denied the read of the new credentials (AccessDeniedException: Access to KMS is not allowed): run it as an identity allowed to do this (AWS_PROFILE, or add the permission)); ses-smtp env --env prod --config ${config} shows the new credentials once that read works`;
+      if (flags.length) {
+        expect(JSON.parse(r.stdout)).toEqual({
+          rotated: true,
+          versionId: 'v2',
+          accessKeyId: null,
+          warning: detail,
+        });
+      } else {
+        expect(r.stdout).toBe(
+          `! rotated: ${detail}; the previous credentials stay valid until the next rotation\n`,
+        );
+        expect(r.stderr).not.toContain('unchanged');
+      }
+    },
+  );
 
   test('a rotation that does not finish in time: exit 1 and where to look', async () => {
     sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });

@@ -274,6 +274,32 @@ test.each([[[]], [['--json']]])(
   },
 );
 
+// The rotation finished (its version is AWSCURRENT), the read of its key id did not: not "the
+// rotation did not finish", whose way out (reactivate the revoked keys, revoke again) would put
+// the leaked keys back or deactivate the new one.
+test.each([[[]], [['--json']]])(
+  'rotated, then the read of the new key id refused: the revoke is done, exit 0, with why (%j)',
+  async (flags) => {
+    sm.on(GetSecretValueCommand).rejects(
+      awsError('AccessDeniedException', 'Access to KMS is not allowed', 400),
+    );
+    const r = await cli(['revoke', '--yes', ...flags]);
+    expect(r.code).toBe(0);
+    expect([...keys.status.values()]).toEqual(['Inactive', 'Inactive']);
+    const detail = `version v3 is AWSCURRENT, but its access key id could not be read (AWS denied the read of the new credentials (AccessDeniedException: Access to KMS is not allowed): run it as an identity allowed to do this (AWS_PROFILE, or add the permission)): give the app the new credentials (ses-smtp env --env prod --config ${config}, or redeploy/restart apps that read the secret)`;
+    if (flags.length) {
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        revoked: true,
+        rotated: { versionId: 'v3', accessKeyId: null },
+        warning: detail,
+      });
+    } else {
+      expect(r.stdout.trim().split('\n').at(-1)).toBe(`! rotated: ${detail}`);
+      expect(r.stderr).not.toContain('did not finish');
+    }
+  },
+);
+
 test('--json: the keys deactivated, their undo commands and the new key', async () => {
   const r = await cli(['revoke', '--yes', '--json']);
   const doc = JSON.parse(r.stdout);

@@ -9,7 +9,7 @@ import { CliContext } from '../context';
 import { CheckFailed, describeError } from '../errors';
 import { pendingVersionId, readSecretVersion } from '../../../lambda/shared/secret-version';
 import { parseSecret } from '../../../lambda/shared/smtp-secret';
-import { rotateAndWait, RotateOptions, RotationInProgress } from './rotate';
+import { Rotated, rotateAndWait, RotateOptions, RotationInProgress, unreadKeyDetail } from './rotate';
 
 export interface RevokeOptions extends RotateOptions {
   /** Asks the operator (true at once with --yes); resolves true to go ahead. */
@@ -71,7 +71,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
 
   if (done.length > 0) await untilListedInactive(ctx, iam, userName, done, options);
 
-  let rotated: { versionId: string; accessKeyId: string };
+  let rotated: Rotated;
   try {
     try {
       rotated = await rotateAndWait(ctx, secretId, options);
@@ -95,18 +95,24 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
       `the keys are inactive${undo}, but the rotation did not finish: ${describeError(e, 'revoke').message}. Sending with this user is stopped until it does (or until you reactivate a key)`,
     );
   }
+  const detail = `${
+    rotated.unread === undefined
+      ? `new access key id ${rotated.accessKeyId} (version ${rotated.versionId})`
+      : unreadKeyDetail(rotated)
+  }: give the app the new credentials (${ctx.rerun('env', ['secretId'])}, or redeploy/restart apps that read the secret)`;
   if (ctx.out.json)
     ctx.out.document({
       revoked: true,
       userName,
       deactivated: done.map((key) => ({ accessKeyId: key, undo: reactivate(userName, key) })),
-      rotated,
+      rotated: { versionId: rotated.versionId, accessKeyId: rotated.accessKeyId ?? null },
+      ...(rotated.unread !== undefined && { warning: detail }),
     });
   ctx.out.check({
     id: 'revoke',
-    status: 'ok',
+    status: rotated.unread === undefined ? 'ok' : 'warn',
     title: 'rotated',
-    detail: `new access key id ${rotated.accessKeyId} (version ${rotated.versionId}): give the app the new credentials (${ctx.rerun('env', ['secretId'])}, or redeploy/restart apps that read the secret)`,
+    detail,
   });
   return 0;
 }

@@ -5,7 +5,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
-import { CheckFailed } from '../errors';
+import { CheckFailed, describeError } from '../errors';
 import { currentCredentials } from '../secret';
 
 export interface RotateOptions {
@@ -20,9 +20,21 @@ export interface RotateOptions {
 /** RotateSecret refused: a rotation of the secret has not finished (AWSPENDING is on a version). */
 export class RotationInProgress extends CheckFailed {}
 
+/**
+ * A finished rotation: its version, and the access key id it stored, or why that could not be
+ * read (the rotation is over either way).
+ */
+export type Rotated =
+  | { readonly versionId: string; readonly accessKeyId: string; readonly unread?: undefined }
+  | { readonly versionId: string; readonly accessKeyId?: undefined; readonly unread: string };
+
+/** What a command says of a finished rotation whose key id could not be read. */
+export const unreadKeyDetail = (rotated: Rotated) =>
+  `version ${rotated.versionId} is AWSCURRENT, but its access key id could not be read (${rotated.unread})`;
+
 /** Starts an immediate rotation, waits for the new version to become AWSCURRENT, names its key. */
 export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}): Promise<number> {
-  let rotated: { versionId: string; accessKeyId: string };
+  let rotated: Rotated;
   try {
     rotated = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
   } catch (e) {
@@ -32,25 +44,36 @@ export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}
     throw e;
   }
   const { versionId, accessKeyId } = rotated;
-  if (ctx.out.json) ctx.out.document({ rotated: true, versionId, accessKeyId });
+  const detail =
+    rotated.unread === undefined
+      ? `new access key id ${accessKeyId} (version ${versionId})`
+      : `${unreadKeyDetail(rotated)}; ${ctx.rerun('env', ['secretId'])} shows the new credentials once that read works`;
+  if (ctx.out.json)
+    ctx.out.document({
+      rotated: true,
+      versionId,
+      accessKeyId: accessKeyId ?? null,
+      ...(rotated.unread !== undefined && { warning: detail }),
+    });
   ctx.out.check({
     id: 'rotate',
-    status: 'ok',
+    status: rotated.unread === undefined ? 'ok' : 'warn',
     title: 'rotated',
-    detail: `new access key id ${accessKeyId} (version ${versionId}); the previous credentials stay valid until the next rotation`,
+    detail: `${detail}; the previous credentials stay valid until the next rotation`,
   });
   return 0;
 }
 
 /**
  * RotateSecret, then polls until the new version is AWSCURRENT; resolves to its version and
- * access key id. CheckFailed when a rotation is already running or it does not finish in time.
+ * access key id (or why that could not be read). CheckFailed when a rotation is already running
+ * or it does not finish in time.
  */
 export async function rotateAndWait(
   ctx: CliContext,
   secretId: string,
   options: RotateOptions = {},
-): Promise<{ versionId: string; accessKeyId: string }> {
+): Promise<Rotated> {
   const sleep = options.sleep ?? delay;
   const now = options.now ?? Date.now;
   const timeoutMs = (options.timeoutSeconds ?? 600) * 1000;
@@ -106,6 +129,12 @@ export async function rotateAndWait(
     await sleep(options.pollMs ?? 5000);
   }
   ctx.out.progressDone();
-  const { username } = await currentCredentials(ctx);
-  return { versionId, accessKeyId: username };
+  // The rotation is over: a read of its key id that fails (the secret's or its KMS key's read
+  // refused, a throttle) must not read as a rotation that failed, which rotate would call
+  // "unchanged" and revoke "did not finish" (and undo by reactivating the revoked keys).
+  try {
+    return { versionId, accessKeyId: (await currentCredentials(ctx)).username };
+  } catch (e) {
+    return { versionId, unread: describeError(e, 'the read of the new credentials').message };
+  }
 }
