@@ -274,6 +274,28 @@ describe('test-alarm', () => {
     expect(aws.stateOf('SesSmtp-prod-Rate-1')).toBe('INSUFFICIENT_DATA');
   });
 
+  // Left in ALARM, an alarm whose missing data keeps its state runs no action at a real breach.
+  test.each([
+    ['after the outcomes were read', false],
+    ['after the wait failed', true],
+  ])(
+    'setting it back fails %s: exit 1, the alarm named as left in ALARM, with the command that sets it back',
+    async (_when, waitFails) => {
+      aws.alarm('SesSmtp-prod-Rate-1', 'OK', 3600, [ALARM_TOPIC_ARN], 'ignore');
+      cw.on(SetAlarmStateCommand, { StateValue: 'OK' }).rejects(awsError('Throttling', 'Rate exceeded', 400));
+      if (waitFails)
+        cw.on(DescribeAlarmHistoryCommand)
+          .resolvesOnce({ AlarmHistoryItems: [] })
+          .rejects(awsError('Throttling', 'Rate exceeded', 400));
+      const r = await withSteppingClock(() => cli(['--yes', '--timeout', '30']));
+      expect(r.code).toBe(1);
+      expect(aws.stateOf('SesSmtp-prod-Rate-1')).toBe('ALARM');
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(
+        `ses-smtp: the test left alarm SesSmtp-prod-Rate-1 in ALARM: setting it back to OK failed (Throttling: Rate exceeded), and while it stays in ALARM (its missing data keeps its state) a real breach notifies no one; set it back: aws cloudwatch set-alarm-state --alarm-name SesSmtp-prod-Rate-1 --state-value OK --state-reason 'Set back after a test by ses-smtp test-alarm' --region ${REGION}`,
+      );
+    },
+  );
+
   test('every alarm in ALARM: exit 1, nothing set', async () => {
     aws.alarm('SesSmtp-prod-Errors-2', 'ALARM', 60);
     const r = await cli(['--yes']);

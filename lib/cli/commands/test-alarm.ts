@@ -6,6 +6,7 @@ import {
   DescribeAlarmsCommand,
   MetricAlarm,
   SetAlarmStateCommand,
+  type StateValue,
 } from '@aws-sdk/client-cloudwatch';
 import type { CheckResult } from '../output';
 import { CliContext } from '../context';
@@ -283,15 +284,7 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   } finally {
     // Even when the wait failed: a test must not leave a red alarm behind, which would also keep
     // the next real breach from notifying (staying in ALARM runs no action).
-    if (restore) {
-      await cw.send(
-        new SetAlarmStateCommand({
-          AlarmName: name,
-          StateValue: restore,
-          StateReason: `The test by ses-smtp test-alarm is over: back to ${restore}, the state before it. The next evaluation with data sets the real state.`,
-        }),
-      );
-    }
+    if (restore) await setBack(cw, name, restore, ctx.region);
   }
 
   const results: CheckResult[] = actions.map((arn) => {
@@ -330,6 +323,29 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   }
   for (const r of results) ctx.out.check(r);
   return results.every((r) => r.status === 'ok') ? 0 : 1;
+}
+
+/**
+ * Sets an alarm whose missing data keeps its state back to `state` after its test. When that
+ * fails, a CheckFailed (in place of any error of the wait) names the alarm left in ALARM and the
+ * command that sets it back: a rerun of test-alarm would fire another alarm, and this one would
+ * stay in ALARM until its metric has data again.
+ */
+async function setBack(cw: CloudWatchClient, name: string, state: StateValue, region: string): Promise<void> {
+  try {
+    await cw.send(
+      new SetAlarmStateCommand({
+        AlarmName: name,
+        StateValue: state,
+        StateReason: `The test by ses-smtp test-alarm is over: back to ${state}, the state before it. The next evaluation with data sets the real state.`,
+      }),
+    );
+  } catch (e) {
+    const { name: error, message } = e as Error;
+    throw new CheckFailed(
+      `the test left alarm ${name} in ALARM: setting it back to ${state} failed (${error}: ${message.split('\n')[0]}), and while it stays in ALARM (its missing data keeps its state) a real breach notifies no one; set it back: aws cloudwatch set-alarm-state --alarm-name ${shellWord(name)} --state-value ${state} --state-reason 'Set back after a test by ses-smtp test-alarm' --region ${region}`,
+    );
+  }
 }
 
 /**
