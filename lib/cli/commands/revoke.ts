@@ -49,6 +49,8 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     throw new CheckFailed('nothing changed (revoke not confirmed)');
   }
 
+  // The command that finishes a revoke stopped half-way, with the flags that named what it works on.
+  const again = ctx.rerun('revoke', ['userName', 'secretId']);
   const done: string[] = [];
   for (const key of active) {
     try {
@@ -56,8 +58,12 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
         new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: key, Status: 'Inactive' }),
       );
     } catch (e) {
+      // The keys already deactivated with their undo: with --json no line above has shown it.
+      const inactive = done.length
+        ? ` after deactivating ${done.join(', ')} (undo: ${done.map((k) => reactivate(userName, k)).join('; ')})`
+        : '';
       throw new CheckFailed(
-        `deactivating ${key} failed (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})${done.length ? ` after deactivating ${done.join(', ')}` : ''}: fix the cause and run ses-smtp revoke again`,
+        `deactivating ${key} failed (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})${inactive}: fix the cause and run ${again}`,
       );
     }
     done.push(key);
@@ -69,7 +75,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     });
   }
 
-  if (done.length > 0) await untilListedInactive(ctx, iam, userName, done, options);
+  if (done.length > 0) await untilListedInactive(ctx, iam, userName, done, again, options);
 
   let rotated: Rotated;
   try {
@@ -131,6 +137,8 @@ async function untilListedInactive(
   iam: IAMClient,
   userName: string,
   deactivated: string[],
+  /** The command that revokes again. */
+  again: string,
   options: RevokeOptions,
 ): Promise<void> {
   const sleep = options.sleep ?? delay;
@@ -151,7 +159,7 @@ async function untilListedInactive(
       id: 'revoke',
       status: 'warn',
       title: `could not list the keys again (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})`,
-      detail: 'rotating now; if the rotation stops on a deactivated key, run ses-smtp revoke again',
+      detail: `rotating now; if the rotation stops on a deactivated key, run ${again}`,
     });
     return;
   }
@@ -159,7 +167,7 @@ async function untilListedInactive(
     id: 'revoke',
     status: 'warn',
     title: `IAM still lists ${stillActive.join(', ')} as active after ${LISTED_INACTIVE_WAIT_SECONDS} s`,
-    detail: `rotating now; if the rotation stops on ${stillActive.length > 1 ? 'one of them' : 'that key'}, run ses-smtp revoke again`,
+    detail: `rotating now; if the rotation stops on ${stillActive.length > 1 ? 'one of them' : 'that key'}, run ${again}`,
   });
 }
 
