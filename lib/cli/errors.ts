@@ -167,6 +167,14 @@ export function describeError(
       message: `cannot reach AWS over TLS (${e.code}: ${text}): ${fix}`,
     };
   }
+  // An answer the SDK could not parse (a proxy's or captive portal's page, a body cut short) is
+  // not AWS's refusal. The parser's message quotes the body, where a secret's value may be: left out.
+  if (/\bDeserialization error\b/.test(e.message ?? '')) {
+    return {
+      exit: EXIT.failed,
+      message: `the answer to ${command} is not one AWS gives (the AWS SDK cannot read it, HTTP ${e.$metadata?.httpStatusCode ?? '?'}${request}): a proxy, a captive portal or an AWS_ENDPOINT_URL_* variable may answer instead of AWS; check them, then run it again`,
+    };
+  }
   if (e.$metadata !== undefined) {
     const status = e.$metadata.httpStatusCode;
     if (isAccessDenied(e)) {

@@ -1,11 +1,26 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import * as net from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { CheckFailed, describeError, EXIT, UsageError } from '../../lib/cli/errors';
 import { testCertificate } from '../support/certificate';
 import { awsError, serviceUnavailable, throttling } from '../support/fake-aws';
-import { cfn, cw, healthyAws, iam, lambda, run, ses, sm, sns, tmp, trail, writeConfig } from './harness';
+import {
+  cfn,
+  cw,
+  healthyAws,
+  iam,
+  lambda,
+  run,
+  SECRET_ARN,
+  ses,
+  sm,
+  sns,
+  tmp,
+  trail,
+  writeConfig,
+} from './harness';
 
 const withRequestId = (error: Error, requestId = 'req-1234') =>
   Object.assign(error, { $metadata: { ...(error as { $metadata?: object }).$metadata, requestId } });
@@ -176,6 +191,18 @@ describe('describeError', () => {
       ),
       EXIT.failed,
       /^cannot reach AWS \(TimeoutError: @smithy\/node-http-handler - the request socket did not establish/,
+    ],
+    [
+      // What the SDK throws for an HTML page in place of a JSON answer: its parser quotes the body.
+      "an answer the SDK cannot parse (a proxy's page), its body left out",
+      Object.assign(
+        new SyntaxError(
+          'Unexpected token \'<\', "<html>prox"... is not valid JSON\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.',
+        ),
+        { $metadata: { httpStatusCode: 200, attempts: 1 } },
+      ),
+      EXIT.failed,
+      /^the answer to env is not one AWS gives \(the AWS SDK cannot read it, HTTP 200\): a proxy, a captive portal or an AWS_ENDPOINT_URL_\* variable may answer instead of AWS; check them, then run it again$/,
     ],
     [
       'anything else',
@@ -361,6 +388,44 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
       ),
     );
     expect(result.status).toBe(1);
+  });
+
+  test('a page in place of AWS\'s JSON answer (a captive portal): not "AWS refused", and no part of it shown', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () =>
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html>portal login</html>'),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    try {
+      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          ['.build/ses-smtp.js', 'env', '--config', writeConfig(), '--secret-id', SECRET_ARN],
+          {
+            env: {
+              PATH: process.env.PATH,
+              HOME: tmp,
+              AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEFAKE00001',
+              AWS_SECRET_ACCESS_KEY: 'fake',
+              AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+              AWS_MAX_ATTEMPTS: '1',
+            },
+          },
+        );
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('close', (status) => resolve({ status, stderr }));
+      });
+      expect(result.stderr).toBe(
+        'ses-smtp: the answer to env is not one AWS gives (the AWS SDK cannot read it, HTTP 200): a proxy, a captive portal or an AWS_ENDPOINT_URL_* variable may answer instead of AWS; check them, then run it again\n',
+      );
+      expect(result.status).toBe(1);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   test('a web identity token file that is not there (OIDC set up wrong): one line naming the variable, exit 2', () => {
