@@ -664,6 +664,65 @@ describe('the wire checker itself', () => {
 });
 
 /*
+ * SMTP mail names no configuration set: SES applies the default set of the identity that covers the
+ * From address, and a verified address is its own identity, whose settings win over its domain's:
+ * "A default configuration set at the domain level applies to all email addresses for that domain
+ * (unless you verify specific addresses for the domain)". Mail from every address the SMTP user may
+ * send from must go through a set that publishes its bounces and complaints to SNS, or the feedback
+ * handler never suppresses its bouncing recipients (and the set's TLS policy does not apply).
+ * https://docs.aws.amazon.com/ses/latest/DeveloperGuide/managing-configuration-sets-default.html
+ */
+describe('mail from every address the SMTP user may send from publishes its bounces and complaints', () => {
+  // dev@example.com (a sandbox recipient) is at the sending domain: the user may send from it.
+  const t = synth({ ...EVERYTHING_ON, removalPolicy: 'retain' });
+  const ofType = (type: string) => Object.keys(t.Resources).filter((id) => t.Resources[id].Type === type);
+  /** The configuration sets with an enabled SNS event destination for BOUNCE and COMPLAINT. */
+  const publishing = new Set(
+    ofType('AWS::SES::ConfigurationSetEventDestination')
+      .map((id) => t.Resources[id].Properties!)
+      .filter((p) => {
+        const d = p.EventDestination as {
+          Enabled?: boolean;
+          MatchingEventTypes?: string[];
+          SnsDestination?: unknown;
+        };
+        return (
+          d.Enabled === true &&
+          d.SnsDestination !== undefined &&
+          ['bounce', 'complaint'].every((e) => d.MatchingEventTypes?.includes(e))
+        );
+      })
+      .map((p) => pointsAt(p.ConfigurationSetName)),
+  );
+  /** An address each identity covers, and the identity SES sends such mail as, when the user may. */
+  const senders = ofType('AWS::SES::EmailIdentity')
+    .map((id) => String(t.Resources[id].Properties!.EmailIdentity))
+    .map((name) => (name.includes('@') ? name : `no-reply@${name}`))
+    .flatMap((address) =>
+      followAll(t, { ...ENV, fromAddress: address })
+        .filter((r) => r.wire.kind === 'send' && r.resourcePolicy.allowed)
+        .map((r) => ({ address, identity: r.wire.target })),
+    );
+
+  test('the SMTP user may send from the sending domain and from the verified address there', () => {
+    expect(senders.map((s) => s.address)).toEqual(['no-reply@example.com', 'dev@example.com']);
+  });
+
+  test.each(senders)("mail from $address: its identity's default configuration set publishes", (sender) => {
+    const attributes = t.Resources[sender.identity].Properties!.ConfigurationSetAttributes as
+      | { ConfigurationSetName?: unknown }
+      | undefined;
+    expect({
+      address: sender.address,
+      publishes: publishing.has(pointsAt(attributes?.ConfigurationSetName)),
+    }).toEqual({
+      address: sender.address,
+      publishes: true,
+    });
+  });
+});
+
+/*
  * Every AWS API call a function's code can make is one its role allows. The wire walker
  * (test/support/wires.ts) follows the calls it was told of; this reads them from the code: each
  * `new <Name>Command(` in the files esbuild bundles for the function, with the client package it

@@ -55,7 +55,12 @@ export interface SendingDomainProps {
   readonly apexSpf?: ApexSpfOptions;
   /** The identity's default configuration set, which covers SMTP mail (it carries no set header). @default - none */
   readonly configurationSet?: ses.IConfigurationSet;
-  /** Addresses to verify as email identities, so the sandbox lets mail reach them. @default - none */
+  /**
+   * Addresses to verify as email identities, so the sandbox lets mail reach them. Each gets
+   * `configurationSet` as its default too: mail sent from a verified address takes that address's
+   * identity settings, not the domain's.
+   * @default - none
+   */
   readonly verifiedEmailAddresses?: string[];
   /**
    * Applied to the identities and DNS records. A replaced record (a new name) is deleted whatever
@@ -163,6 +168,11 @@ export class SendingDomain extends Construct {
     this.verifiedAddresses = addresses.map((address, i) => {
       const identity = new ses.EmailIdentity(this, `VerifiedAddress-${ids[i]}`, {
         identity: ses.Identity.email(address),
+        // A verified address is the identity of mail sent from it, and the domain's default set
+        // does not reach that mail ("unless you verify specific addresses for the domain"): with
+        // the same set, mail from it publishes its bounces and complaints too.
+        // https://docs.aws.amazon.com/ses/latest/DeveloperGuide/managing-configuration-sets-default.html
+        configurationSet: props.configurationSet,
       });
       identity.applyRemovalPolicy(removalPolicy);
       return identity;

@@ -194,6 +194,24 @@ describe('SendingDomain', () => {
     template.resourceCountIs('AWS::SES::EmailIdentity', 3);
   });
 
+  test("each verified address has the domain's default configuration set (mail from it takes the address's settings)", () => {
+    const { stack } = unsynthesized({ verifiedEmailAddresses: [] });
+    const configurationSet = new ses.ConfigurationSet(stack, 'Set');
+    const domain = new SendingDomain(stack, 'WithSet', {
+      domainName: 'example.org',
+      configurationSet,
+      verifiedEmailAddresses: ['dev@example.org', 'qa@example.net'],
+    });
+    const template = Template.fromStack(stack);
+    const setRef = { Ref: stack.getLogicalId(configurationSet.node.defaultChild as ses.CfnConfigurationSet) };
+    for (const identity of ['example.org', 'dev@example.org', 'qa@example.net'])
+      template.hasResourceProperties('AWS::SES::EmailIdentity', {
+        EmailIdentity: identity,
+        ConfigurationSetAttributes: { ConfigurationSetName: setRef },
+      });
+    expect(domain.verifiedAddresses).toHaveLength(2);
+  });
+
   test('the recipients synthesize the template they always did (the construct id is "VerifiedAddress-" and the address)', () => {
     const verifiedEmailAddresses = [
       'dev@example.com',
