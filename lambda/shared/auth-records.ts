@@ -49,8 +49,17 @@ export function isMisspeltDmarcRecord(txt: string): boolean {
   return !isDmarcRecord(txt) && /^v[ \t]*=[ \t]*dmarc1[ \t]*(?:;|$)/i.test(txt);
 }
 
-/** The tags of a DMARC record with RFC 7489 §6.3's defaults, or why receivers would not apply it. */
-export type DmarcPolicy = { readonly tags: Readonly<Record<string, string>> } | { readonly problem: string };
+/**
+ * The tags of a DMARC record with RFC 7489 §6.3's defaults, or why receivers would not apply it and
+ * what to write instead.
+ */
+export type DmarcPolicy =
+  | { readonly tags: Readonly<Record<string, string>> }
+  | { readonly problem: string; readonly fix: string };
+
+const POLICY_WORD = /^(?:none|quarantine|reject)$/;
+/** The fix for a record without a valid "p=". */
+const WRITE_P = 'write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"';
 
 const DMARC_DEFAULTS: Readonly<Record<string, string>> = {
   pct: '100',
@@ -68,10 +77,13 @@ const DMARC_DEFAULTS: Readonly<Record<string, string>> = {
  * optional spaces around it and around "=", a final ";" allowed, "v" first and "p" second, the
  * other tags in any order, tag names and policy words in any case, unknown tags ignored. Absent
  * tags take their defaults ("sp" that of "p"), so that two records that ask receivers for the same
- * compare equal.
+ * compare equal. An "sp=" that is not a policy word voids the record as a missing "p=" does
+ * (§6.6.3: receivers then apply no policy, or "p=none" when "rua=" names an address).
  */
 export function dmarcPolicy(txt: string): DmarcPolicy {
-  if (!isDmarcRecord(txt)) return { problem: 'not a DMARC record: it must start with "v=DMARC1"' };
+  if (!isDmarcRecord(txt)) {
+    return { problem: 'not a DMARC record', fix: 'start it with "v=DMARC1;"' };
+  }
   const parts = txt
     .split(';')
     .map((p) => p.replace(/^[ \t]+|[ \t]+$/g, ''))
@@ -81,9 +93,9 @@ export function dmarcPolicy(txt: string): DmarcPolicy {
     const tag = /^([A-Za-z][A-Za-z0-9]*)[ \t]*=[ \t]*(.*)$/.exec(part);
     // After v and p, receivers skip what they cannot read, as an unknown tag (§6.3).
     if (!tag && i > 1) continue;
-    if (!tag) return { problem: `"${part}" is not a tag=value pair` };
+    if (!tag) return { problem: `"${part}" is not a tag=value pair`, fix: WRITE_P };
     const name = tag[1].toLowerCase();
-    if (i === 1 && name !== 'p') return { problem: '"p=" must come right after "v=DMARC1"' };
+    if (i === 1 && name !== 'p') return { problem: '"p=" must come right after "v=DMARC1"', fix: WRITE_P };
     // A tag given twice: the first counts. Unknown tags are ignored (§6.3).
     if (name in tags || !(name in DMARC_DEFAULTS || /^(?:v|p|sp)$/.test(name))) continue;
     tags[name] = /^(?:p|sp|adkim|aspf|rf|fo)$/.test(name)
@@ -92,9 +104,15 @@ export function dmarcPolicy(txt: string): DmarcPolicy {
         ? tag[2].split(/[ \t]*,[ \t]*/).join(',')
         : tag[2];
   }
-  if (!('p' in tags)) return { problem: '"p=" must come right after "v=DMARC1"' };
-  if (!/^(?:none|quarantine|reject)$/.test(tags.p)) {
-    return { problem: `p=${tags.p} is not a policy: none, quarantine or reject` };
+  if (!('p' in tags)) return { problem: '"p=" must come right after "v=DMARC1"', fix: WRITE_P };
+  if (!POLICY_WORD.test(tags.p)) {
+    return { problem: `p=${tags.p} is not a policy: none, quarantine or reject`, fix: WRITE_P };
+  }
+  if ('sp' in tags && !POLICY_WORD.test(tags.sp)) {
+    return {
+      problem: `sp=${tags.sp} is not a policy: none, quarantine or reject`,
+      fix: 'write "sp=none", "sp=quarantine" or "sp=reject", or leave "sp=" out (subdomains then get "p=")',
+    };
   }
   const { v: _version, ...policy } = tags;
   return { tags: { ...DMARC_DEFAULTS, sp: tags.p, ...policy } };

@@ -484,7 +484,7 @@ function dmarcManagedElsewhere(domain: string, read: DmarcRead): CheckResult {
         status: 'fail',
         title,
         detail: record,
-        fix: `${policy.problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
+        fix: `${policy.problem}: receivers apply no DMARC policy; ${policy.fix}`,
       };
 }
 

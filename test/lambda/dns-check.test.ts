@@ -145,12 +145,24 @@ describe('DMARC by meaning (RFC 7489 §6.3, §6.4)', () => {
   });
 
   test('a record whose p is not a policy word is not applied', () => {
+    const writeP = 'write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"';
     expect(dmarcPolicy('v=DMARC1; p=block')).toEqual({
       problem: 'p=block is not a policy: none, quarantine or reject',
+      fix: writeP,
     });
     expect(dmarcPolicy('v=DMARC1; rua=mailto:a@example.com')).toEqual({
       problem: '"p=" must come right after "v=DMARC1"',
+      fix: writeP,
     });
+  });
+
+  // RFC 7489 §6.6.3: a record "that contains an sp tag that is not valid" is not applied either.
+  test('nor is one whose sp is not a policy word', () => {
+    expect(dmarcPolicy('v=DMARC1; p=reject; sp=block')).toEqual({
+      problem: 'sp=block is not a policy: none, quarantine or reject',
+      fix: 'write "sp=none", "sp=quarantine" or "sp=reject", or leave "sp=" out (subdomains then get "p=")',
+    });
+    expect(dmarcPolicy('v=DMARC1; p=reject; SP=Quarantine')).toMatchObject({ tags: { sp: 'quarantine' } });
   });
 });
 
@@ -276,6 +288,15 @@ describe('DMARC managed outside the stack', () => {
       expect(await dmarcCheck('notify.example.com')).toMatchObject({ status, title: INHERITED });
     });
 
+    test("fails the Organizational Domain's record when its sp= is not a policy (RFC 7489 §6.6.3)", async () => {
+      dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=reject; sp=block']] };
+      expect(await dmarcCheck('notify.example.com')).toMatchObject({
+        status: 'fail',
+        title: INHERITED,
+        fix: 'sp=block is not a policy: none, quarantine or reject: receivers apply no DMARC policy; write "sp=none", "sp=quarantine" or "sp=reject", or leave "sp=" out (subdomains then get "p=")',
+      });
+    });
+
     test("its own record wins over the Organizational Domain's", async () => {
       dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=none']] };
       dns.zone['_dmarc.notify.example.com'] = { TXT: [['v=DMARC1; p=reject']] };
@@ -356,6 +377,15 @@ describe('DMARC managed outside the stack', () => {
       status: 'fail',
       detail: live,
       fix: `${problem}: receivers apply no DMARC policy; write "p=none", "p=quarantine" or "p=reject" right after "v=DMARC1;"`,
+    });
+  });
+
+  // RFC 7489 §6.6.3 voids the whole record, "p=" included, for an "sp=" that is not a policy.
+  test('fails an sp= that is not a policy word, at the identity itself too', async () => {
+    dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=reject; sp=rejct']] };
+    expect(await dmarcCheck()).toMatchObject({
+      status: 'fail',
+      fix: 'sp=rejct is not a policy: none, quarantine or reject: receivers apply no DMARC policy; write "sp=none", "sp=quarantine" or "sp=reject", or leave "sp=" out (subdomains then get "p=")',
     });
   });
 
