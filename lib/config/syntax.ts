@@ -188,8 +188,11 @@ export function spfTermProblem(term: string): string | undefined {
   if (modifier) {
     const name = modifier[1].toLowerCase();
     if (name === 'v') return 'an SPF term without "v=spf1": the stack writes the version tag itself';
-    if (name === 'redirect')
-      return 'no "redirect=" modifier: the stack writes its own "all", and RFC 7208 §6.1 ignores redirect when "all" is present';
+    if (name === 'redirect') {
+      // include: authorizes the servers the redirect target does; the record's "all" then ends it.
+      const include = isDomainSpec(modifier[2]) ? `"include:${modifier[2]}"` : '"include:<domain>"';
+      return `${include} in place of a "redirect=" modifier (the same servers, then apexSpf.all): the stack writes its own "all", and RFC 7208 §6.1 ignores redirect when "all" is present`;
+    }
     return new RegExp(`^${MACRO_STRING}$`).test(modifier[2]) && (name !== 'exp' || isDomainSpec(modifier[2]))
       ? undefined
       : `a modifier "name=value" whose value is a macro-string (RFC 7208 §6, §7.1), ${example}`;

@@ -295,6 +295,24 @@ test('the apex TXT set: the mechanisms and values not yet in apexSpf are named, 
   );
 });
 
+// apexSpf refuses redirect= (the stack writes its own "all"): its target is named as the include
+// that authorizes the same servers, and the record's own "all" as apexSpf.all, so none is lost.
+test.each([
+  ['v=spf1 redirect=_spf.example.net', 'add include:_spf.example.net to apexSpf.otherMechanisms first'],
+  [
+    'v=spf1 ip4:192.0.2.1 -all',
+    'add ip4:192.0.2.1 to apexSpf.otherMechanisms, and "-all" as apexSpf.all first',
+  ],
+  // RFC 7208 §6.1: beside an "all", a redirect authorizes nothing.
+  ['v=spf1 a redirect=_spf.example.net ~all', 'add a to apexSpf.otherMechanisms first'],
+])('the apex SPF %s: %s', async (spf, fix) => {
+  zone.push(set('example.com', 'TXT', [quoted(spf)]));
+  const r = await preflight({ apexSpf: { enabled: true } });
+  expect(r.stdout).toContain(
+    `    → the stack writes the whole TXT set at example.com (its SPF and apexSpf.otherTxtValues): ${fix};`,
+  );
+});
+
 test('a value to keep is named as the environments file (JSON) takes it: its quotes escaped', async () => {
   // Quotes pasted with the value (a common slip): Route 53 holds them escaped, as part of the text.
   zone.push(set('example.com', 'TXT', ['"\\"google-site-verification=abc\\""']));

@@ -1188,7 +1188,11 @@ describe('SPF terms per RFC 7208', () => {
     ['ip4:192.0.2.0/024', /"ip4:" and an IPv4 address/],
     ['ip6:2001:db8::/032', /"ip6:" and an IPv6 address/],
     ['~all', /no "all" here: set "apexSpf.all"/],
-    ['redirect=_spf.example.com', /no "redirect=" modifier/],
+    [
+      'redirect=_spf.example.com',
+      /expected "include:_spf\.example\.com" in place of a "redirect=" modifier \(/,
+    ],
+    ['REDIRECT=', /expected "include:<domain>" in place of a "redirect=" modifier \(/],
     ['v=spf1', /without "v=spf1"/],
     ['includ:x', /an SPF mechanism \(all, include/],
     ['*include:x', /an SPF mechanism \(all, include/],

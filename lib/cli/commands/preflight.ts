@@ -286,6 +286,7 @@ interface RecordContext {
   readonly apexSpf: {
     readonly otherTxtValues: readonly string[];
     readonly otherMechanisms: readonly string[];
+    readonly all: string;
   };
 }
 
@@ -362,13 +363,20 @@ function recordFix(record: DnsRecord, set: ResourceRecordSet, context: RecordCon
     case 'ApexTxt': {
       const values = (set.ResourceRecords ?? []).map((r) => txtStrings(r.Value ?? '').join(''));
       const kept = values.filter((v) => !isSpfRecord(v) && !context.apexSpf.otherTxtValues.includes(v));
-      const mechanisms = values
-        .filter(isSpfRecord)
-        .flatMap((v) => spfTerms(v))
+      const terms = values.filter(isSpfRecord).flatMap((v) => spfTerms(v));
+      const all = terms.find((t) => /^[-~?]?all$/.test(t));
+      const mechanisms = terms
+        // The stack writes its own "all": a redirect is the same as an include of its target then
+        // (apexSpf refuses redirect=), and nothing beside an "all" (RFC 7208 §6.1 ignores it there).
+        .flatMap((t) =>
+          /^redirect=/.test(t) ? (all ? [] : [`include:${t.slice('redirect='.length)}`]) : [t],
+        )
         .filter((t) => !/^[-~?]?all$/.test(t) && !isSesSpfInclude(t))
         .filter((t) => !context.apexSpf.otherMechanisms.map((m) => spfTerms(`v=spf1 ${m}`)[0]).includes(t));
       const add = [
         ...(mechanisms.length ? [`${mechanisms.join(' ')} to apexSpf.otherMechanisms`] : []),
+        // "all" alone is "+all"; the stack writes "~all", "-all" or "?all".
+        ...(all && all !== 'all' && all !== context.apexSpf.all ? [`"${all}" as apexSpf.all`] : []),
         ...(kept.length
           ? [`${kept.map((v) => JSON.stringify(v)).join(', ')} to apexSpf.otherTxtValues`]
           : []),
