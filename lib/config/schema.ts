@@ -130,6 +130,13 @@ function emailExpected(input: unknown): string {
   // SES does not support SMTPUTF8 (RFC 6531): a local part is 7-bit ASCII (SES API reference, Destination).
   if (at > 0 && /[^ -~]/.test(input.slice(0, at)))
     return `${EMAIL_EXPECTED}: a local part in ASCII (SES takes no international characters before the "@")`;
+  // The absolute form "example.com." is a domain name, not an address's domain (RFC 5321 §4.1.2).
+  const relative = input.replace(/\.$/, '');
+  if (at > 0 && relative !== input && EMAIL_RE.test(asciiAddressDomain(relative)) && localPartFits(relative))
+    return `${EMAIL_EXPECTED}: no final "." after the domain, ${JSON.stringify(relative)}`;
+  // RFC 5322 §3.2.3: dot-atom; a quoted local part may hold any dots, but few mailboxes have one.
+  if (at > 0 && !input.startsWith('"') && /^\.|\.\.|\.$/.test(input.slice(0, at)))
+    return `${EMAIL_EXPECTED}: no "." at the start or end of the local part, nor two in a row`;
   return EMAIL_EXPECTED;
 }
 

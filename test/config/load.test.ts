@@ -1039,12 +1039,26 @@ describe('email addresses per RFC 5321/5322, as SES takes them', () => {
     'a.b.c@example.org',
   ])('accepts %s', (address) => valid({ verifiedEmailAddresses: [address] }));
 
+  test.each(['a..b@example.org', '.a@example.org', 'a.@example.org'])(
+    'refuses %s, naming the dot',
+    (address) => {
+      expect(problemsOf2({ verifiedEmailAddresses: [address] })).toEqual([
+        `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): no "." at the start or end of the local part, nor two in a row`,
+      ]);
+    },
+  );
+
+  // The domain field takes "example.org." (the absolute name); an address's domain has no final dot.
+  test('refuses an address whose domain ends in ".", naming the address without it', () => {
+    expect(problemsOf2({ verifiedEmailAddresses: ['dev@example.org.'] })).toEqual([
+      `${at('verifiedEmailAddresses[0]')}got "dev@example.org.", expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): no final "." after the domain, "dev@example.org"`,
+    ]);
+  });
+
   test.each([
     `${'a'.repeat(65)}@example.org`,
-    'a..b@example.org',
-    '.a@example.org',
-    'a.@example.org',
     'a b@example.org',
+    'dev@example.org..',
     'dev@localhost',
     'dev@[192.0.2.1]',
     'dev@example.123',
