@@ -552,6 +552,23 @@ export function checkEnvironment(
   if (senders && fromOk && listOk && !allowsSender(senders, env.fromAddress)) {
     add(['fromAddress'], env.fromAddress, senderNotAllowed(senders));
   }
+  // Strict alignment wants the exact From domain (RFC 7489 §3.1): SES signs with d=<domain> and
+  // its MAIL FROM is <mailFrom>, so under both a sender at a subdomain aligns with neither.
+  const unaligned = [...(fromOk ? [env.fromAddress] : []), ...(listOk ? (senders ?? []) : [])].find(
+    (address) => domainOf(address) !== env.domain,
+  );
+  if (
+    env.dmarc.enabled &&
+    env.dmarc.dkimAlignment === 'strict' &&
+    env.dmarc.spfAlignment === 'strict' &&
+    unaligned
+  ) {
+    add(
+      ['dmarc', 'spfAlignment'],
+      env.dmarc.spfAlignment,
+      `"relaxed" (or dkimAlignment "relaxed"), or only senders at ${env.domain} itself: with both alignments strict, mail from ${unaligned} fails DMARC, as SES signs it with d=${env.domain} and its MAIL FROM is ${mailFrom}`,
+    );
+  }
   if (env.dns.mode === 'route53' && !isAtOrUnder(env.domain, env.dns.zoneName)) {
     add(
       ['dns', 'zoneName'],

@@ -126,6 +126,19 @@ describe('environment config validation', () => {
       `${at('dmarc.dkimAlignment')}got "s", expected one of: "relaxed", "strict"`,
     ],
     [
+      'both alignments strict with a sender at a subdomain',
+      { fromAddress: 'no-reply@app.example.com', dmarc: { dkimAlignment: 'strict', spfAlignment: 'strict' } },
+      `${at('dmarc.spfAlignment')}got "strict", expected "relaxed" (or dkimAlignment "relaxed"), or only senders at example.com itself: with both alignments strict, mail from no-reply@app.example.com fails DMARC, as SES signs it with d=example.com and its MAIL FROM is mail.example.com`,
+    ],
+    [
+      'both alignments strict with a listed sender at a subdomain',
+      {
+        credentials: { allowedFromAddresses: ['*@example.com', '*@*.example.com'] },
+        dmarc: { dkimAlignment: 'strict', spfAlignment: 'strict' },
+      },
+      `${at('dmarc.spfAlignment')}got "strict", expected "relaxed" (or dkimAlignment "relaxed"), or only senders at example.com itself: with both alignments strict, mail from *@*.example.com fails DMARC, as SES signs it with d=example.com and its MAIL FROM is mail.example.com`,
+    ],
+    [
       'dmarc enabled',
       { dmarc: { enabled: 'yes' } },
       `${at('dmarc.enabled')}got "yes", expected true or false`,
@@ -244,6 +257,30 @@ describe('environment config validation', () => {
         FILE,
       ),
     ).not.toThrow();
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    [
+      'both strict, senders at the domain itself',
+      { dmarc: { dkimAlignment: 'strict', spfAlignment: 'strict' } },
+    ],
+    [
+      'DKIM strict, a subdomain sender (SPF aligns relaxed)',
+      { fromAddress: 'no-reply@app.example.com', dmarc: { dkimAlignment: 'strict' } },
+    ],
+    [
+      'SPF strict, a subdomain sender (DKIM aligns relaxed)',
+      { fromAddress: 'no-reply@app.example.com', dmarc: { spfAlignment: 'strict' } },
+    ],
+    [
+      'both strict, a subdomain sender, DMARC managed elsewhere',
+      {
+        fromAddress: 'no-reply@app.example.com',
+        dmarc: { enabled: false, dkimAlignment: 'strict', spfAlignment: 'strict' },
+      },
+    ],
+  ])('alignment that lets the senders pass DMARC is taken: %s', (_name, env) => {
+    expect(() => parseConfig({ environments: { prod: { ...BASE_ENV, ...env } } }, FILE)).not.toThrow();
   });
 
   test('every bad value gets its own single line', () => {
