@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -49,17 +49,23 @@ export function fromSourceArn(sourceArn: string): Conditions {
   return { ArnLike: { 'aws:SourceArn': sourceArn } };
 }
 
-/** Lets `service` publish to `topic` (its topic policy), under `conditions`. */
-export function allowServiceToPublish(topic: sns.ITopic, service: string, conditions: Conditions): void {
-  topic.addToResourcePolicy(
+/**
+ * Lets `service` publish to `topic` (its topic policy), under `conditions`. False when the topic
+ * is imported: its policy is its owner's, and nothing was added.
+ */
+export function allowServiceToPublish(topic: sns.ITopic, service: string, conditions: Conditions): boolean {
+  return topic.addToResourcePolicy(
     new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal(service)],
       actions: ['sns:Publish'],
       resources: [topic.topicArn],
       conditions,
     }),
-  );
+  ).statementAdded;
 }
+
+/** The id of the synth warning for a rule target topic whose policies this app cannot write. */
+export const IMPORTED_TARGET_TOPIC = 'ses-smtp:imported-target-topic';
 
 /**
  * Lets `service` encrypt messages with `key` (kms:GenerateDataKey* and kms:Decrypt, what SNS and
@@ -113,10 +119,18 @@ export class EncryptedTopicTarget implements events.IRuleTarget {
   ) {}
 
   public bind(rule: events.IRule): events.RuleTargetConfig {
-    allowServiceToPublish(this.topic, 'events.amazonaws.com', {
+    const granted = allowServiceToPublish(this.topic, 'events.amazonaws.com', {
       StringEquals: { 'aws:SourceAccount': Stack.of(rule).account },
       ArnEquals: { 'aws:SourceArn': rule.ruleArn },
     });
+    if (!granted) {
+      // An imported topic (Topic.fromTopicArn) takes no statement, silently, and shows no key:
+      // its owner must grant both, or every message of the rule is dropped.
+      Annotations.of(rule).addWarningV2(
+        IMPORTED_TARGET_TOPIC,
+        `the topic ${Token.isUnresolved(this.topic.topicArn) ? 'this rule targets' : this.topic.topicArn} is not defined in this app, so its policies are not written here: let events.amazonaws.com publish to it (sns:Publish, aws:SourceArn this rule's ARN) and, if it is encrypted, use its key (kms:GenerateDataKey* and kms:Decrypt), or the rule's messages reach no one (acknowledge this warning once both are granted)`,
+      );
+    }
     const key = this.topic.masterKey;
     if (key && !eventBridgeKeys.has(key)) {
       eventBridgeKeys.add(key);

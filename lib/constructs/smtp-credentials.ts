@@ -58,7 +58,9 @@ export interface SmtpCredentialsProps {
   readonly notificationKey: kms.IKey;
   /**
    * Where a failed rotation is told to a human at once (the RotationFailed rule publishes a
-   * readable message to it). An encrypted topic's key gets the EventBridge grant it needs.
+   * readable message to it). An encrypted topic's key gets the EventBridge grant it needs. A
+   * topic imported from outside the app gets a synth warning (`ses-smtp:imported-target-topic`):
+   * its owner writes both grants.
    * @default - no direct message; metricRotationFailures() is still there to alarm on
    */
   readonly alarmTopic?: sns.ITopic;

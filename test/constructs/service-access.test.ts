@@ -1,9 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EncryptedTopicTarget } from '../../lib/constructs/service-access';
+import { EncryptedTopicTarget, IMPORTED_TARGET_TOPIC } from '../../lib/constructs/service-access';
 import { testApp } from '../helpers';
 
 function build(masterKey: (stack: Stack) => kms.IKey | undefined) {
@@ -79,5 +79,35 @@ describe('EncryptedTopicTarget', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [{ Arn: { Ref: Match.stringLikeRegexp('^Topic') }, Id: 'Target0', Input: '"First"' }],
     });
+  });
+
+  test('a topic imported from outside the app is a synth warning naming both grants its owner must write; one of the app is not', () => {
+    const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:pager';
+    new events.Rule(stack, 'Imported', {
+      eventPattern: { source: ['test'] },
+      targets: [
+        new EncryptedTopicTarget(
+          sns.Topic.fromTopicArn(stack, 'Pager', arn),
+          events.RuleTargetInput.fromText('x'),
+        ),
+      ],
+    });
+    new events.Rule(stack, 'Own', {
+      eventPattern: { source: ['test'] },
+      targets: [
+        new EncryptedTopicTarget(new sns.Topic(stack, 'Topic'), events.RuleTargetInput.fromText('y')),
+      ],
+    });
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp(IMPORTED_TARGET_TOPIC),
+    );
+    expect(warnings.map((w) => w.id)).toEqual(['/Test/Imported']);
+    expect(warnings[0].entry.data).toMatch(
+      new RegExp(
+        `^the topic ${arn} is not defined in this app.*events\\.amazonaws\\.com.*sns:Publish.*kms:GenerateDataKey\\* and kms:Decrypt`,
+      ),
+    );
   });
 });
