@@ -104,14 +104,15 @@ export function dmarcReportUris(options: DmarcRecordOptions): string[] {
 /**
  * The consent of `host`, in its own zone, to DMARC reports about `domain` (RFC 7489 §7.1): a
  * report address at another organization's domain gets none without it. A wildcard
- * (`*._report._dmarc.HOST`) gives it for every domain.
+ * (`*._report._dmarc.HOST`) gives it for every domain. "v=DMARC1;", with the ";" that §6.4's
+ * grammar wants after the version (erratum 5440 corrects §7.1's example, which lacks it).
  */
 export function reportAuthorizationRecord(domain: string, host: string): DnsRecord {
   return {
     key: 'DmarcReportAuthorization',
     name: fqdn(`${bareName(domain)}._report._dmarc.${host}`),
     type: 'TXT',
-    values: ['v=DMARC1'],
+    values: ['v=DMARC1;'],
     purpose: `DMARC reports to ${host}`,
   };
 }

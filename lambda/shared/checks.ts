@@ -592,7 +592,7 @@ async function reportAuthorization(
   return result(
     'warn',
     found.length ? `found ${found.map((v) => `"${v}"`).join(' ')}` : 'not found in DNS',
-    `receivers send no report to ${uris.join(', ')} until ${host} publishes TXT "v=DMARC1" at ${name} (RFC 7489 §7.1; a report service does this when the domain is added to its account), ${instead}`,
+    `receivers send no report to ${uris.join(', ')} until ${host} publishes TXT "v=DMARC1;" at ${name} (RFC 7489 §7.1; a report service does this when the domain is added to its account), ${instead}`,
   );
 }
 

@@ -1178,7 +1178,7 @@ describe("dns: a DMARC report address at another organization's domain (RFC 7489
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n').slice(-3)).toEqual([
       '; DMARC reports to dmarc-vendor.net: receivers send them only once dmarc-vendor.net publishes this in its own zone (RFC 7489 §7.1):',
-      `; ${VENDOR}. IN TXT "v=DMARC1"`,
+      `; ${VENDOR}. IN TXT "v=DMARC1;"`,
       '',
     ]);
     expect(JSON.parse((await cli(['dns', '--json'])).stdout).reportAuthorizations).toEqual([
@@ -1186,7 +1186,7 @@ describe("dns: a DMARC report address at another organization's domain (RFC 7489
         key: 'DmarcReportAuthorization',
         name: `${VENDOR}.`,
         type: 'TXT',
-        values: ['v=DMARC1'],
+        values: ['v=DMARC1;'],
         purpose: 'DMARC reports to dmarc-vendor.net',
       },
     ]);
@@ -1197,7 +1197,7 @@ describe("dns: a DMARC report address at another organization's domain (RFC 7489
     expect(missing.code).toBe(0);
     expect(missing.stdout).toContain(`! DMARC reports to dmarc-vendor.net (TXT ${VENDOR}): not found in DNS`);
     expect(missing.stdout).toContain(
-      `→ receivers send no report to mailto:rua@dmarc-vendor.net until dmarc-vendor.net publishes TXT "v=DMARC1" at ${VENDOR}`,
+      `→ receivers send no report to mailto:rua@dmarc-vendor.net until dmarc-vendor.net publishes TXT "v=DMARC1;" at ${VENDOR}`,
     );
     expect(
       JSON.parse((await cli(['dns', '--check', '--json', '--resolver', dns.address])).stdout),

@@ -452,13 +452,14 @@ describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §
         status: 'warn',
         title: `DMARC reports to dmarc-vendor.net (TXT ${VENDOR})`,
         detail: 'not found in DNS',
-        fix: `receivers send no report to mailto:rua@dmarc-vendor.net, mailto:ruf@dmarc-vendor.net!1m until dmarc-vendor.net publishes TXT "v=DMARC1" at ${VENDOR} (RFC 7489 §7.1; a report service does this when the domain is added to its account), or send the reports to an address at example.com`,
+        fix: `receivers send no report to mailto:rua@dmarc-vendor.net, mailto:ruf@dmarc-vendor.net!1m until dmarc-vendor.net publishes TXT "v=DMARC1;" at ${VENDOR} (RFC 7489 §7.1; a report service does this when the domain is added to its account), or send the reports to an address at example.com`,
       },
     ]);
   });
 
   test.each([
     ['its consent', [['v=DMARC1']], 'ok', '"v=DMARC1"'],
+    ['its consent with the version\'s ";"', [['v=DMARC1;']], 'ok', '"v=DMARC1;"'],
     ['its consent beside other text', [['google-site-verification=x'], ['v=DMARC1;']], 'ok', '"v=DMARC1;"'],
     [
       'its consent, sending the reports on at its own domain',
