@@ -29,6 +29,7 @@ export interface DmarcRecordOptions {
   readonly percentage: number;
   readonly aggregateReportUris: readonly string[];
   readonly forensicReportUris: readonly string[];
+  readonly failureReportOptions?: readonly ('0' | '1' | 'd' | 's')[];
   readonly dkimAlignment: 'relaxed' | 'strict';
   readonly spfAlignment: 'relaxed' | 'strict';
 }
@@ -92,6 +93,7 @@ export function dmarcValue(options: DmarcRecordOptions): string {
   tags.push(`pct=${options.percentage}`);
   if (options.aggregateReportUris.length) tags.push(`rua=${options.aggregateReportUris.join(',')}`);
   if (options.forensicReportUris.length) tags.push(`ruf=${options.forensicReportUris.join(',')}`);
+  if (options.failureReportOptions?.length) tags.push(`fo=${options.failureReportOptions.join(':')}`);
   tags.push(`adkim=${options.dkimAlignment[0]}`, `aspf=${options.spfAlignment[0]}`);
   return tags.join('; ');
 }

@@ -62,6 +62,14 @@ describe('dns records', () => {
       },
       'v=DMARC1; p=reject; sp=none; pct=25; rua=mailto:a@example.com,mailto:b@example.net; ruf=mailto:f@example.com; adkim=s; aspf=s',
     ],
+    [
+      {
+        ...DMARC,
+        forensicReportUris: ['mailto:f@example.com'],
+        failureReportOptions: ['1' as const, 'd' as const],
+      },
+      'v=DMARC1; p=quarantine; pct=100; ruf=mailto:f@example.com; fo=1:d; adkim=r; aspf=r',
+    ],
   ])('DMARC value %#', (options, expected) => {
     expect(dmarcValue(options)).toBe(expected);
   });

@@ -98,11 +98,14 @@ export function dmarcPolicy(txt: string): DmarcPolicy {
     if (i === 1 && name !== 'p') return { problem: '"p=" must come right after "v=DMARC1"', fix: WRITE_P };
     // A tag given twice: the first counts. Unknown tags are ignored (§6.3).
     if (name in tags || !(name in DMARC_DEFAULTS || /^(?:v|p|sp)$/.test(name))) continue;
-    tags[name] = /^(?:p|sp|adkim|aspf|rf|fo)$/.test(name)
+    tags[name] = /^(?:p|sp|adkim|aspf|rf)$/.test(name)
       ? tag[2].toLowerCase()
-      : /^ru[af]$/.test(name)
-        ? tag[2].split(/[ \t]*,[ \t]*/).join(',')
-        : tag[2];
+      : name === 'fo'
+        ? // A set of options (§6.3: colon-separated): "d:1" asks for what "1:d" does.
+          [...new Set(tag[2].toLowerCase().split(/[ \t]*:[ \t]*/))].sort().join(':')
+        : /^ru[af]$/.test(name)
+          ? tag[2].split(/[ \t]*,[ \t]*/).join(',')
+          : tag[2];
   }
   if (!('p' in tags)) return { problem: '"p=" must come right after "v=DMARC1"', fix: WRITE_P };
   if (!POLICY_WORD.test(tags.p)) {

@@ -260,6 +260,14 @@ const Dmarc = strict({
   aggregateReportUris: uniqueList(DmarcReportUri, reportUriKey).max(10).default([]),
   /** Forensic (failure) report destinations ("ruf="), each optionally with a size limit like "!10m". */
   forensicReportUris: uniqueList(DmarcReportUri, reportUriKey).max(10).default([]),
+  /** When receivers send failure reports ("fo="): "0", "1", "d", "s"; omitted when not set ("0"). */
+  failureReportOptions: uniqueList(
+    z.enum(['0', '1', 'd', 's'], {
+      error: 'one of "0" (all of DKIM and SPF failed), "1" (any failed), "d" (DKIM failed), "s" (SPF failed)',
+    }),
+  )
+    .min(1, 'at least one option, or no "failureReportOptions" field (receivers then take "0")')
+    .optional(),
   /** DKIM alignment ("adkim="): relaxed or strict. */
   dkimAlignment: z.enum(['relaxed', 'strict']).default('relaxed'),
   /** SPF alignment ("aspf="): relaxed or strict. */

@@ -86,6 +86,13 @@ export interface DmarcSettings {
    */
   readonly forensicReportUris?: string[];
   /**
+   * `fo=`: when receivers send failure reports to `forensicReportUris` (RFC 7489 §6.3): "0" when
+   * DKIM and SPF both fail to give an aligned pass, "1" when either does, "d" when DKIM fails, "s"
+   * when SPF fails; several allowed. Left out of the record when not set (receivers take "0").
+   * @default - receivers' default, "0"
+   */
+  readonly failureReportOptions?: ('0' | '1' | 'd' | 's')[];
+  /**
    * `adkim=`.
    * @default "relaxed"
    */

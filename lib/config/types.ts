@@ -32,6 +32,7 @@ export interface DmarcConfig {
   dkimAlignment: 'relaxed' | 'strict';
   spfAlignment: 'relaxed' | 'strict';
   subdomainPolicy?: DmarcPolicy | undefined;
+  failureReportOptions?: ('0' | '1' | 'd' | 's')[] | undefined;
 }
 
 export interface ApexSpfConfig {

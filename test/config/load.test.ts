@@ -139,6 +139,16 @@ describe('environment config validation', () => {
       `${at('dmarc.spfAlignment')}got "strict", expected "relaxed" (or dkimAlignment "relaxed"), or only senders at example.com itself: with both alignments strict, mail from *@*.example.com fails DMARC, as SES signs it with d=example.com and its MAIL FROM is mail.example.com`,
     ],
     [
+      'dmarc failure report option',
+      { dmarc: { failureReportOptions: ['1', 'x'] } },
+      `${at('dmarc.failureReportOptions[1]')}got "x", expected one of "0" (all of DKIM and SPF failed), "1" (any failed), "d" (DKIM failed), "s" (SPF failed)`,
+    ],
+    [
+      'dmarc failure report options empty',
+      { dmarc: { failureReportOptions: [] } },
+      `${at('dmarc.failureReportOptions')}got [], expected at least one option, or no "failureReportOptions" field (receivers then take "0")`,
+    ],
+    [
       'dmarc enabled',
       { dmarc: { enabled: 'yes' } },
       `${at('dmarc.enabled')}got "yes", expected true or false`,
@@ -151,7 +161,7 @@ describe('environment config validation', () => {
     [
       'unknown nested field',
       { dmarc: { polcy: 'reject' } },
-      `${at('dmarc.polcy')}got unknown field with value "reject", expected a known field (one of: enabled, policy, subdomainPolicy, percentage, aggregateReportUris, forensicReportUris, dkimAlignment, spfAlignment)`,
+      `${at('dmarc.polcy')}got unknown field with value "reject", expected a known field (one of: enabled, policy, subdomainPolicy, percentage, aggregateReportUris, forensicReportUris, failureReportOptions, dkimAlignment, spfAlignment)`,
     ],
     [
       'spf mechanism',
@@ -563,6 +573,12 @@ describe('a list entry given twice is one line at the repeat', () => {
       { dmarc: { forensicReportUris: ['mailto:f@example.com', 'mailto:f@example.com'] } },
       'dmarc.forensicReportUris[1]',
       '"mailto:f@example.com"',
+    ],
+    [
+      'dmarc.failureReportOptions',
+      { dmarc: { failureReportOptions: ['1', 'd', '1'] } },
+      'dmarc.failureReportOptions[2]',
+      '"1"',
     ],
     [
       'apexSpf.otherMechanisms',

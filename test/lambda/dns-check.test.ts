@@ -69,6 +69,12 @@ describe('SPF by meaning (RFC 7208 §4.6.1)', () => {
     });
   });
 
+  test('DMARC failure report options are a set: "d:1" asks for what "1:d" does, "1" for more than the default "0"', () => {
+    expect(sameTxtValue('v=DMARC1; p=none; fo=1:d', 'v=DMARC1; p=none; fo=D : 1')).toBe(true);
+    expect(sameTxtValue('v=DMARC1; p=none; fo=0', 'v=DMARC1; p=none')).toBe(true);
+    expect(sameTxtValue('v=DMARC1; p=none; fo=1', 'v=DMARC1; p=none')).toBe(false);
+  });
+
   test('a macro keeps its letter case: %{I} and %{i} expand differently (§7.3)', () => {
     expect(spfTerms('v=spf1 EXISTS:%{I}.Example.com. -all')).toEqual(['exists:%{I}.example.com', '-all']);
     expect(sameTxtValue('v=spf1 exists:%{i}.example.com -all', 'v=spf1 exists:%{I}.example.com -all')).toBe(
