@@ -7,6 +7,7 @@
  * @see https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html
  */
 
+import { domainOf, MAILBOX_SIMULATOR } from '../../lib/config/senders';
 import { QUOTED } from '../../lib/config/syntax';
 
 /** SQS bodies above this are refused before parsing (SES events are a few KiB; 256 KiB is SNS's limit). */
@@ -97,6 +98,17 @@ const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
 const ADDRESS = new RegExp(`^(?:[^\\s@<>",;]+|${QUOTED})@[^\\s@<>",;][^\\s@<>",;.]*\\.[^\\s@<>",;]+$`);
 /** SES marks feedback for an address that is already on the account suppression list. */
 const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
+/**
+ * Feedback for the mailbox simulator's addresses (bounce@, complaint@, with or without a +label)
+ * is counted, not suppressed. SES keeps them off the suppression list itself ("The mailbox
+ * simulator email address isn't placed on the Amazon SES suppression list", SES Developer Guide,
+ * "Using the mailbox simulator manually"); and a sandbox account, where the simulator is the way
+ * to prove the feedback path, may not call PutSuppressedDestination at all: every receive of the
+ * bounce failed, and it ended in the dead-letter queue and its alarm.
+ * @see https://docs.aws.amazon.com/ses/latest/dg/send-an-email-from-console.html#send-email-simulator
+ */
+const SIMULATED = 'mailbox simulator address: counted, not suppressed (SES keeps it off the list)';
+const simulated = (address: string) => domainOf(address) === MAILBOX_SIMULATOR;
 
 type Json = Record<string, unknown>;
 
@@ -196,6 +208,7 @@ export function decide(event: Json): FeedbackDecision {
     // An empty feedbackId is none: as a key it would make different events one.
     const feedbackId = isString(bounce.feedbackId) ? bounce.feedbackId : sesMessageId;
     const act = bounceType === 'Permanent' && subType !== ALREADY_SUPPRESSED;
+    const real = recipients.valid.filter((address) => !simulated(address));
     return {
       ...base,
       ...about,
@@ -203,15 +216,17 @@ export function decide(event: Json): FeedbackDecision {
       subType,
       feedbackId,
       redacted: recipients.redacted,
-      suppress: act ? recipients.valid.map((address) => ({ address, reason: 'BOUNCE' as const })) : [],
-      notSuppressed: act ? 0 : recipients.valid.length,
+      suppress: act ? real.map((address) => ({ address, reason: 'BOUNCE' as const })) : [],
+      notSuppressed: act ? recipients.valid.length - real.length : recipients.valid.length,
       note: !act
         ? subType === ALREADY_SUPPRESSED
           ? 'already on the account suppression list'
           : `${bounceType} bounce: counted, not suppressed`
         : recipients.redacted > 0
           ? `${recipients.redacted} bounced recipient(s) without a usable address: counted, not suppressed`
-          : undefined,
+          : real.length < recipients.valid.length
+            ? SIMULATED
+            : undefined,
     };
   }
 
@@ -226,6 +241,7 @@ export function decide(event: Json): FeedbackDecision {
     // "not-spam" (RFC 5965 §7.3): the reporter says the mail is not spam, a correction: no suppression.
     const notSpam = complaint.complaintFeedbackType === 'not-spam';
     const act = subType !== ALREADY_SUPPRESSED && !notSpam;
+    const real = recipients.valid.filter((address) => !simulated(address));
     return {
       ...base,
       ...about,
@@ -234,15 +250,17 @@ export function decide(event: Json): FeedbackDecision {
       feedbackId,
       // A report that names nobody (the ISP removed the recipient) still stands for one recipient.
       redacted: recipients.valid.length === 0 ? Math.max(recipients.redacted, 1) : recipients.redacted,
-      suppress: act ? recipients.valid.map((address) => ({ address, reason: 'COMPLAINT' as const })) : [],
-      notSuppressed: act ? 0 : recipients.valid.length,
+      suppress: act ? real.map((address) => ({ address, reason: 'COMPLAINT' as const })) : [],
+      notSuppressed: act ? recipients.valid.length - real.length : recipients.valid.length,
       note: notSpam
         ? 'not-spam feedback report: counted, not suppressed'
         : !act
           ? 'already on the account suppression list'
           : recipients.valid.length === 0
             ? 'complaint without a usable recipient address (redacted by the ISP)'
-            : undefined,
+            : real.length < recipients.valid.length
+              ? SIMULATED
+              : undefined,
     };
   }
 

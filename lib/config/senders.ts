@@ -8,6 +8,9 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
+/** The domain of SES's mailbox simulator (success@, bounce@, complaint@, ...). */
+export const MAILBOX_SIMULATOR = 'simulator.amazonses.com';
+
 /**
  * One pattern per domain that allows every address at exactly that domain: "*@example.com".
  * In IAM's StringLike, "*" matches any run of characters, so "*@example.com" allows

@@ -560,6 +560,47 @@ describe('processBatch', () => {
     expect(metricTotals()).toEqual({ Events: 1, RecipientsRedacted: 1 });
   });
 
+  // SES keeps the simulator's addresses off the suppression list, and a sandbox account may not call
+  // PutSuppressedDestination: README's step 4 (a send to bounce@simulator.amazonses.com before
+  // production access) ended in the dead-letter queue, and the dashboard counted no event.
+  test.each([
+    ['bounce', 'ses_event_bounce_permanent', 'bounce@simulator.amazonses.com'],
+    ['bounce with a label', 'ses_event_bounce_permanent', 'bounce+step4@Simulator.AmazonSES.com'],
+    ['complaint', 'ses_event_complaint', 'complaint@simulator.amazonses.com'],
+  ])('a %s from the mailbox simulator is counted, with no suppression call', async (_name, name, address) => {
+    const event = fixture(name) as {
+      mail: { destination: string[] };
+      bounce?: { bouncedRecipients: { emailAddress: string }[] };
+      complaint?: { complainedRecipients: { emailAddress: string }[] };
+    };
+    event.mail.destination = [address];
+    (event.bounce?.bouncedRecipients ?? event.complaint!.complainedRecipients)[0].emailAddress = address;
+    // The sandbox: SES refuses every call (the guide names no error for it).
+    sesMock.on(PutSuppressedDestinationCommand).rejects(new Error('not available in the sandbox'));
+    expect(await run([record(JSON.stringify(event), 'sim')])).toEqual([]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);
+    expect(metricTotals()).toEqual({ Events: 1 });
+    expect(logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 'sim')).toMatchObject({
+      message: 'feedback processed',
+      suppressed: [],
+      notSuppressed: 1,
+      note: expect.stringContaining('mailbox simulator'),
+    });
+  });
+
+  test('a bounce to the simulator and a real recipient suppresses the real one only', () => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients.push({ emailAddress: 'bounce@simulator.amazonses.com' });
+    expect(decide(event)).toMatchObject({
+      suppress: [{ address: 'nobody@example.net', reason: 'BOUNCE' }],
+      notSuppressed: 1,
+      note: expect.stringContaining('mailbox simulator'),
+    });
+    // Not a look-alike domain.
+    event.bounce.bouncedRecipients = [{ emailAddress: 'bounce@simulator.amazonses.com.evil.example' }];
+    expect(decide(event).suppress).toHaveLength(1);
+  });
+
   test('an address already on the suppression list is not put again', async () => {
     await run([record(JSON.stringify(fixture('own_complaint_already_suppressed')))]);
     expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);

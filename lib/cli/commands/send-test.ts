@@ -7,7 +7,7 @@ import {
 import { CliContext } from '../context';
 import { shellWord } from '../shell';
 import { UsageError } from '../errors';
-import { domainOf } from '../../config/senders';
+import { domainOf, MAILBOX_SIMULATOR } from '../../config/senders';
 import { checkEmailAddress } from '../validate';
 import { currentCredentials } from '../secret';
 import { diagnose } from '../../../lambda/shared/smtp-diagnosis';
@@ -93,9 +93,6 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
     return 1;
   }
 }
-
-/** The domain of SES's mailbox simulator (success@, bounce@, complaint@, ...). */
-const MAILBOX_SIMULATOR = 'simulator.amazonses.com';
 
 /**
  * "verified" when the address or its domain is a verified SES identity; else the verification
