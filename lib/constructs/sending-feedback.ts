@@ -47,6 +47,21 @@ export interface SendingFeedbackProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/**
+ * What the app's queue and webhook take from the topic: SES's events (each has `eventType`). SES
+ * also publishes, when it sets up the event destination, the plain text "Successfully validated
+ * SNS topic for Amazon SES event publishing."; a subscription that exists first gets it, and an
+ * app's consumer that parses JSON failed on it (its retries, then the app queue's dead-letter alarm
+ * after the first deploy). A filter on the message body passes JSON objects whose properties match
+ * ("Filter policies for the message body assume that the message payload is a well-formed JSON
+ * object"), so the notice is not delivered. The handler's own queue takes everything: the handler
+ * drops the notice and sends anything else it cannot read to its dead-letter queue.
+ * @see https://docs.aws.amazon.com/sns/latest/dg/message-filtering.html
+ */
+const SES_EVENTS_ONLY = {
+  eventType: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.existsFilter()),
+};
+
 /** How long the app queue keeps an event its app has not taken (its dead-letter queue: 14 days). */
 export const APP_QUEUE_RETENTION_DAYS = 7;
 
@@ -264,7 +279,10 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       // the new resource first, SNS would answer its Subscribe with the live subscription (same
       // topic, protocol and endpoint), and the old resource's removal would then unsubscribe it.
       this.topic.addSubscription(
-        new subscriptions.UrlSubscription(props.webhookUrl, { protocol: sns.SubscriptionProtocol.HTTPS }),
+        new subscriptions.UrlSubscription(props.webhookUrl, {
+          protocol: sns.SubscriptionProtocol.HTTPS,
+          filterPolicyWithMessageBody: SES_EVENTS_ONLY,
+        }),
       );
       if (/[?#]/.test(props.webhookUrl))
         Annotations.of(this).addWarningV2(
@@ -289,7 +307,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
         retentionPeriod: Duration.days(APP_QUEUE_RETENTION_DAYS),
         deadLetterQueue: { queue: this.appDeadLetterQueue, maxReceiveCount },
       });
-      this.subscribe(this.appQueue, raw);
+      this.subscribe(this.appQueue, raw, SES_EVENTS_ONLY);
     }
   }
 
@@ -299,7 +317,11 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
    * restrictSqsDescryption flag, names the topic in the key policy: a cycle, as the key is shared).
    * Same construct path as SqsSubscription, so the subscription keeps its logical id.
    */
-  private subscribe(queue: sqs.Queue, rawMessageDelivery: boolean): void {
+  private subscribe(
+    queue: sqs.Queue,
+    rawMessageDelivery: boolean,
+    filterPolicyWithMessageBody?: Record<string, sns.FilterOrPolicy>,
+  ): void {
     const policy = queue.addToResourcePolicy(
       new iam.PolicyStatement({
         principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
@@ -313,6 +335,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       endpoint: queue.queueArn,
       protocol: sns.SubscriptionProtocol.SQS,
       rawMessageDelivery,
+      filterPolicyWithMessageBody,
     });
     // SNS confirms an SQS subscription by sending to the queue: the policy must exist first.
     if (policy.policyDependable) subscription.node.addDependency(policy.policyDependable);

@@ -233,6 +233,35 @@ describe('SendingFeedback', () => {
     expect(feedback.appQueue).toBeDefined();
   });
 
+  // SES publishes a plain-text notice when it sets up the event destination: the app's consumer
+  // would fail on it. A body filter delivers only JSON objects with the property; every SES event
+  // has eventType, so the sample events all pass.
+  test("the app's webhook and queue get SES events only, not SES's set-up notice; the handler's queue everything", () => {
+    const { template } = build({ webhookUrl: 'https://app.example.com/ses/events', appQueue: true });
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map(
+      (s) => s.Properties,
+    );
+    const handlerQueue = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+      id.startsWith('SendingFeedbackQueue'),
+    );
+    const forApp = subscriptions.filter(
+      (p) => JSON.stringify(p.Endpoint) !== JSON.stringify({ 'Fn::GetAtt': [handlerQueue, 'Arn'] }),
+    );
+    expect(forApp).toHaveLength(2);
+    for (const p of forApp) {
+      expect(p).toMatchObject({
+        FilterPolicyScope: 'MessageBody',
+        FilterPolicy: { eventType: [{ exists: true }] },
+      });
+    }
+    expect(subscriptions.filter((p) => p.FilterPolicy === undefined)).toHaveLength(1);
+    const fixtures = path.join(__dirname, '..', 'fixtures', 'ses-events');
+    for (const name of ['ses_event_bounce_permanent', 'ses_event_bounce_transient', 'ses_event_complaint']) {
+      const event = JSON.parse(fs.readFileSync(path.join(fixtures, `${name}.json`), 'utf8')).payload;
+      expect(typeof event.eventType).toBe('string');
+    }
+  });
+
   test.each([
     ['a query', 'https://app.example.com/ses?token=T0ken'],
     ['a fragment', 'https://app.example.com/ses#T0ken'],
