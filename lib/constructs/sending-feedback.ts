@@ -36,7 +36,11 @@ export interface SendingFeedbackProps {
   readonly webhookUrl?: string;
   /** Create a queue for the app that receives the same events. @default false */
   readonly appQueue?: boolean;
-  /** Times a message is received before it moves to the dead-letter queue. @default 5 */
+  /**
+   * Times a message is received before it moves to the dead-letter queue: at most 632, whose
+   * receives (540 s each) and the queue-age alarm's wait end within the queue's 4-day retention.
+   * @default 5
+   */
   readonly maxReceiveCount?: number;
   /**
    * Applied to the configuration set. Keep it as long as the identity that names it as its
@@ -64,6 +68,19 @@ const SES_EVENTS_ONLY = {
 
 /** How long the app queue keeps an event its app has not taken (its dead-letter queue: 14 days). */
 export const APP_QUEUE_RETENTION_DAYS = 7;
+
+/** How long the feedback queue keeps a message, receives included (its dead-letter queue: 14 days). */
+const QUEUE_RETENTION_DAYS = 4;
+
+/**
+ * The most receives a message may take: they, and the queue-age alarm's wait after them (whole
+ * hours, 10 minutes to spare: SendingAlarms), must end before the queue's retention, or a message
+ * the handler keeps failing expires where no alarm sees it (SQS counts its retention from when it
+ * reached the queue, receives included) and one nothing takes never reaches the alarm's age.
+ */
+function receiveLimit(visibilitySeconds: number): number {
+  return Math.floor((Duration.days(QUEUE_RETENTION_DAYS).toSeconds() - 3600 - 600) / visibilitySeconds);
+}
 
 /** Namespace of the handler's own metrics, defined once with the handler's metric writer. */
 export const FEEDBACK_METRICS_NAMESPACE = FEEDBACK_NAMESPACE;
@@ -174,8 +191,11 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     const key = props.encryptionKey;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     const visibilitySeconds = 6 * FEEDBACK_HANDLER.timeoutSeconds;
-    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
-      throw new Error(`maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`);
+    const receives = receiveLimit(visibilitySeconds);
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > receives) {
+      throw new Error(
+        `maxReceiveCount must be a whole number from 1 to ${receives} (${visibilitySeconds} s a receive: more would outlast the queue's ${QUEUE_RETENTION_DAYS}-day retention, and a message the handler keeps failing would expire before the dead-letter queue), got: ${maxReceiveCount}`,
+      );
     }
     const raw = props.rawMessageDelivery ?? true;
     this.environmentName = props.environmentName;
@@ -247,7 +267,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       enforceSSL: true,
       // Six times the function timeout, as Lambda recommends for SQS event sources.
       visibilityTimeout: Duration.seconds(visibilitySeconds),
-      retentionPeriod: Duration.days(4),
+      retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
     this.subscribe(this.queue, raw);

@@ -328,10 +328,21 @@ describe('SendingFeedback', () => {
     );
   });
 
-  test.each([0, 1.5, 1001])('refuses maxReceiveCount %p', (maxReceiveCount) => {
+  test.each([0, 1.5, 633, 1000])('refuses maxReceiveCount %p', (maxReceiveCount) => {
     expect(() => build({ maxReceiveCount })).toThrow(
-      `maxReceiveCount must be a whole number from 1 to 1000, got: ${maxReceiveCount}`,
+      `maxReceiveCount must be a whole number from 1 to 632 (540 s a receive: more would outlast the queue's 4-day retention, and a message the handler keeps failing would expire before the dead-letter queue), got: ${maxReceiveCount}`,
     );
+  });
+
+  // SQS expires a message 4 days after it reached the queue, receives included: the receives and
+  // the queue-age alarm's wait after them (whole hours, 10 minutes to spare) must end before that.
+  test.each([1, 632])('maxReceiveCount %p ends its receives and the age alarm within the retention', (n) => {
+    const { feedback, template } = build({ maxReceiveCount: n });
+    const [queue] = Object.values(template.findResources('AWS::SQS::Queue')).filter(
+      (q) => q.Properties.RedrivePolicy !== undefined,
+    );
+    const alarmWait = Math.ceil((feedback.retrySeconds + 600) / 3600) * 3600;
+    expect(alarmWait).toBeLessThan(queue.Properties.MessageRetentionPeriod);
   });
 });
 
