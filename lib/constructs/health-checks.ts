@@ -223,7 +223,7 @@ function environmentBytes(variables: Record<string, string>): number {
  */
 export function leakedCredentialSteps(cliOptions: string): string {
   return (
-    `Unexpected volume? Treat an SMTP password as leaked. The figure counts every sender of the account in this Region: find the environment that sends (its dashboard), then run with its options (this one's: ${cliOptions}): ` +
+    `Unexpected volume? Treat an SMTP password as leaked. The figure counts every sender of the account in this Region: find the environment that sends (its dashboard's "sends of this environment"), then run with its options (this one's: ${cliOptions}): ` +
     "1) npx --no -- ses-smtp pause (--scope account: the whole account); 2) npx --no -- ses-smtp revoke deactivates its SMTP user's keys and rotates; " +
     '3) npx --no -- ses-smtp env for the apps; 4) npx --no -- ses-smtp resume (same --scope). Then find where it leaked (repositories, logs, CI variables).'
   );
@@ -673,7 +673,7 @@ export class HealthChecks extends Construct {
           // No mail sent is not an anomaly to page for.
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           actionsEnabled: true,
-          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, watched by environment ${env}; the model needs about two weeks of history to be accurate). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${leaked} To turn this alarm off, set health.sendAnomalyDetection to false.`,
+          alarmDescription: `The account's SES send volume is far above its usual pattern for 30 minutes (anomaly detection, watched by environment ${env}; accurate after about two weeks of history). A bulk job or a loop in the app, or a leaked SMTP password sending spam. ${leaked} Turn this alarm off with health.sendAnomalyDetection false.`,
         }),
       );
     }

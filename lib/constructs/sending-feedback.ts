@@ -11,7 +11,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_HANDLER } from '../../lambda/ses-feedback/settings';
 import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
-import { metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
+import { CONFIGURATION_SET_DIMENSION } from '../../lambda/shared/ses-metric-names';
+import { metricConfigurationSetSends, metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
 import { allowServiceToUseKey, fromSourceArn } from './service-access';
 import { acknowledgeNagFinding } from './nag';
@@ -129,6 +130,12 @@ export interface IFeedbackMonitoring {
    * without an app queue; optional, as metricOldestMessageAge.
    */
   metricAppOldestMessageAge?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
+  /**
+   * Messages sent through the configuration set, per hour: this environment's share of the
+   * account's sends. Optional, as metricOldestMessageAge; without it, the dashboard shows the
+   * account's only.
+   */
+  metricSends?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /** A count the handler publishes: events handled, or recipients it suppressed. */
   metricHandled(
     metricName: 'Events' | 'RecipientsSuppressed',
@@ -250,6 +257,22 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       events: this.events,
       enabled: true,
     });
+    // This environment's sends in CloudWatch (AWS/SES Send by the configuration set auto-tag, the
+    // set's own name by default): the account's Send, which the quota, rate and anomaly alarms
+    // watch, counts every environment's, and an operator paged for a leaked password must find the
+    // one that sends. One custom metric; SES needs no grant to publish it.
+    // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-cloudwatch.html
+    this.configurationSet.addEventDestination('Sends', {
+      destination: ses.EventDestination.cloudWatchDimensions([
+        {
+          name: CONFIGURATION_SET_DIMENSION,
+          source: ses.CloudWatchDimensionSource.MESSAGE_TAG,
+          defaultValue: this.configurationSet.configurationSetName,
+        },
+      ]),
+      events: [ses.EmailSendingEvent.SEND],
+      enabled: true,
+    });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryptionMasterKey: key,
@@ -369,6 +392,10 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
 
   public metricReputationRate(rate: ReputationRate, options: cloudwatch.MetricOptions = {}) {
     return metricReputationRate(rate, { configurationSetName: this.configurationSetName }, options);
+  }
+
+  public metricSends(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return metricConfigurationSetSends(this.configurationSetName, options);
   }
 
   public metricDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

@@ -572,7 +572,7 @@ describe('HealthChecks', () => {
       TreatMissingData: 'notBreaching',
       AlarmDescription: Match.stringLikeRegexp(
         // The figure is the account's: the steps are for the environment that sends.
-        "every sender of the account in this Region: find the environment that sends \\(its dashboard\\), then run with its options \\(this one's: --stack Test --region eu-west-1\\): 1\\) npx --no -- ses-smtp pause .*npx --no -- ses-smtp revoke deactivates .* and rotates; 3\\) npx --no -- ses-smtp env .*npx --no -- ses-smtp resume",
+        'every sender of the account in this Region: find the environment that sends \\(its dashboard\'s "sends of this environment"\\), then run with its options \\(this one\'s: --stack Test --region eu-west-1\\): 1\\) npx --no -- ses-smtp pause .*npx --no -- ses-smtp revoke deactivates .* and rotates; 3\\) npx --no -- ses-smtp env .*npx --no -- ses-smtp resume',
       ),
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'ANOMALY_DETECTION_BAND(m0, 3)' }),

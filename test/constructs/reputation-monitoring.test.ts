@@ -161,7 +161,7 @@ describe('ReputationMonitoring', () => {
     expect(alarmIds).toHaveLength(34);
     for (const id of alarmIds) expect(body).toContain(`{"Fn::GetAtt":["${id}","Arn"]}`);
     for (const text of [
-      'Sending (account, per hour)',
+      "Sending (account, and this environment's sends, per hour)",
       'Bounce rate (fraction) against the alarm levels',
       'Complaint rate (fraction) against the alarm levels',
       'warning 2 %',
@@ -225,7 +225,8 @@ describe('ReputationMonitoring', () => {
     ];
     const set = { 'ses:configuration-set': ref(stack.feedback.configurationSet) };
     expect(Object.fromEntries(lines)).toEqual({
-      sends: ['AWS/SES', 'Send', {}],
+      'sends of this environment': ['AWS/SES', 'Send', set],
+      'sends (account)': ['AWS/SES', 'Send', {}],
       deliveries: ['AWS/SES', 'Delivery', {}],
       bounces: ['AWS/SES', 'Bounce', {}],
       complaints: ['AWS/SES', 'Complaint', {}],
@@ -238,6 +239,29 @@ describe('ReputationMonitoring', () => {
       'rotation step errors': ofFunction('Errors', stack.credentials.rotationFunction),
       'rotations failed': ['AWS/Events', 'TriggeredRules', { RuleName: expect.anything() }],
     });
+    // This environment's sends are what its configuration set's CloudWatch destination publishes:
+    // SEND events under the configuration set auto-tag, the set's own name when a message has none.
+    const toCloudWatch = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'))
+      .map((r) => r.Properties)
+      .filter((p) => p.EventDestination.CloudWatchDestination);
+    expect(toCloudWatch).toEqual([
+      {
+        ConfigurationSetName: set['ses:configuration-set'],
+        EventDestination: {
+          Enabled: true,
+          MatchingEventTypes: ['send'],
+          CloudWatchDestination: {
+            DimensionConfigurations: [
+              {
+                DimensionName: 'ses:configuration-set',
+                DimensionValueSource: 'messageTag',
+                DefaultDimensionValue: set['ses:configuration-set'],
+              },
+            ],
+          },
+        },
+      },
+    ]);
     // Each rate graph: the account line and the configuration set's, as the rate alarms watch them.
     const rateLines = graphs
       .filter((w) => String(w.title).includes(' rate '))

@@ -44,10 +44,12 @@ export class SendingDashboard extends cloudwatch.Dashboard {
 
     this.addWidgets(
       new cloudwatch.GraphWidget({
-        title: 'Sending (account, per hour)',
+        title: "Sending (account, and this environment's sends, per hour)",
         width: 24,
         left: [
-          metricSendingCount('Send', { label: 'sends' }),
+          // The account's figures count every environment's mail; this line is this one's.
+          ...(feedback.metricSends ? [feedback.metricSends({ label: 'sends of this environment' })] : []),
+          metricSendingCount('Send', { label: 'sends (account)' }),
           metricSendingCount('Delivery', { label: 'deliveries' }),
           metricSendingCount('Bounce', { label: 'bounces' }),
           metricSendingCount('Complaint', { label: 'complaints' }),

@@ -87,6 +87,26 @@ export function metricReputationRate(
   });
 }
 
+/**
+ * The messages one configuration set sent, per hour: what its CloudWatch event destination
+ * publishes for SEND events under the configuration set auto-tag (SendingFeedback makes it). The
+ * account's `Send` cannot tell environments apart; this can.
+ * @see https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-cloudwatch.html
+ */
+export function metricConfigurationSetSends(
+  configurationSetName: string,
+  options: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: SES_NAMESPACE,
+    metricName: 'Send',
+    dimensionsMap: { [CONFIGURATION_SET_DIMENSION]: configurationSetName },
+    statistic: 'Sum',
+    period: Duration.hours(1),
+    ...options,
+  });
+}
+
 /** An account-wide sending count per hour: Send, Delivery, Bounce, Complaint, Reject. */
 export function metricSendingCount(
   metricName: 'Send' | 'Delivery' | 'Bounce' | 'Complaint' | 'Reject',
