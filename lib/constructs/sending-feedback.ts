@@ -67,6 +67,21 @@ const SES_EVENTS_ONLY = {
   eventType: sns.FilterOrPolicy.filter(sns.SubscriptionFilter.existsFilter()),
 };
 
+/**
+ * Retries of an event the app's webhook did not take: once a minute for 50 minutes, over an app's
+ * deploy or restart. SNS's default for HTTPS is 3 retries 20 s apart, after which the event is
+ * gone; an hour (3,600 s in all) is the most SNS allows.
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html
+ */
+const WEBHOOK_DELIVERY: sns.DeliveryPolicy = {
+  healthyRetryPolicy: {
+    minDelayTarget: Duration.seconds(60),
+    maxDelayTarget: Duration.seconds(60),
+    numRetries: 50,
+    backoffFunction: sns.BackoffFunction.LINEAR,
+  },
+};
+
 /** How long the app queue keeps an event its app has not taken (its dead-letter queue: 14 days). */
 export const APP_QUEUE_RETENTION_DAYS = 7;
 
@@ -325,6 +340,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
         new subscriptions.UrlSubscription(props.webhookUrl, {
           protocol: sns.SubscriptionProtocol.HTTPS,
           filterPolicyWithMessageBody: SES_EVENTS_ONLY,
+          deliveryPolicy: WEBHOOK_DELIVERY,
         }),
       );
       if (/[?#]/.test(props.webhookUrl))
