@@ -11,6 +11,7 @@ import {
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
+import { domainOf } from '../config/senders';
 import { DNS_LABEL_RE } from '../config/syntax';
 import {
   ApexSpfOptions,
@@ -56,9 +57,11 @@ export interface SendingDomainProps {
   /** The identity's default configuration set, which covers SMTP mail (it carries no set header). @default - none */
   readonly configurationSet?: ses.IConfigurationSet;
   /**
-   * Addresses to verify as email identities, so the sandbox lets mail reach them. Each gets
-   * `configurationSet` as its default too: mail sent from a verified address takes that address's
-   * identity settings, not the domain's.
+   * Addresses to verify as email identities, so the sandbox lets mail reach them. Each at
+   * `domainName` or a subdomain gets `configurationSet` as its default too: mail sent from a
+   * verified address takes that address's identity settings, not the domain's. One elsewhere gets
+   * none: this domain's senders do not send from it, and the set (its sending switch, TLS policy
+   * and events) would take over the mail others send from it.
    * @default - none
    */
   readonly verifiedEmailAddresses?: string[];
@@ -165,6 +168,14 @@ export class SendingDomain extends Construct {
 
     const addresses = props.verifiedEmailAddresses ?? [];
     const ids = addressIds(addresses);
+    const domain = props.domainName.toLowerCase().replace(/\.$/, '');
+    // An address of another domain (a teammate's mailbox, another environment's domain) is only a
+    // sandbox recipient here; with this set as its default, pausing this environment would stop
+    // the mail others send from it, and their bounces would reach this environment's handler.
+    const atDomain = (address: string) =>
+      Token.isUnresolved(props.domainName) ||
+      domainOf(address) === domain ||
+      domainOf(address).endsWith(`.${domain}`);
     this.verifiedAddresses = addresses.map((address, i) => {
       const identity = new ses.EmailIdentity(this, `VerifiedAddress-${ids[i]}`, {
         identity: ses.Identity.email(address),
@@ -172,7 +183,7 @@ export class SendingDomain extends Construct {
         // does not reach that mail ("unless you verify specific addresses for the domain"): with
         // the same set, mail from it publishes its bounces and complaints too.
         // https://docs.aws.amazon.com/ses/latest/DeveloperGuide/managing-configuration-sets-default.html
-        configurationSet: props.configurationSet,
+        configurationSet: atDomain(address) ? props.configurationSet : undefined,
       });
       identity.applyRemovalPolicy(removalPolicy);
       return identity;
