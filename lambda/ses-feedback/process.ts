@@ -17,6 +17,11 @@ export interface ProcessDeps {
    * @default 5 (SendingFeedback's default)
    */
   readonly maxReceiveCount?: number;
+  /**
+   * Whether the account is in the SES sandbox, where SES refuses PutSuppressedDestination. Asked
+   * only after a refusal. @default - never asked: every refusal fails its record
+   */
+  readonly inSandbox?: () => Promise<boolean>;
 }
 
 /**
@@ -96,8 +101,18 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       limit: deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
     };
     const tally = { suppressed: 0 };
+    let sandbox = false;
     try {
-      await apply(decision, applied, deps.ses, receive, tally, deps.timeLeftMs);
+      try {
+        await apply(decision, applied, deps.ses, receive, tally, deps.timeLeftMs);
+      } catch (error) {
+        if (!(error instanceof AddressesRefusedError) || !(await inSandbox(deps))) throw error;
+        // The sandbox refuses the call ("you can't use the PutSuppressedDestination API operation
+        // until your account is removed from the sandbox"), every time: a retry would only take
+        // the record to the dead-letter queue. SES suppresses these itself there (the
+        // configuration set's suppression reasons): the record is done.
+        sandbox = true;
+      }
     } catch (error) {
       // A record that goes back is counted by the receive that finishes it (its calls repeat
       // then); on its last receive, before the dead-letter queue, by this one.
@@ -130,14 +145,26 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       subType: decision.subType,
       sesMessageId: decision.sesMessageId,
       // Addresses only where an action was taken on them: they are what an operator may need to undo.
-      suppressed: decision.suppress.map((s) => s.address),
-      notSuppressed: decision.notSuppressed,
+      suppressed: sandbox ? [] : decision.suppress.map((s) => s.address),
+      notSuppressed: decision.notSuppressed + (sandbox ? decision.suppress.length : 0),
       redacted: decision.redacted,
-      note: decision.note,
+      note: sandbox
+        ? 'the account is in the SES sandbox, where SES refuses PutSuppressedDestination: not suppressed by this handler (SES suppresses bounces and complaints itself, by the configuration set)'
+        : decision.note,
       ...decision.mail,
     });
   }
   return failures;
+}
+
+/** Whether the account is in the SES sandbox; false when that cannot be told (the record then fails). */
+async function inSandbox(deps: ProcessDeps): Promise<boolean> {
+  try {
+    return (await deps.inSandbox?.()) ?? false;
+  } catch (error) {
+    deps.log.warn('could not tell whether the account is in the SES sandbox', describeError(error));
+    return false;
+  }
 }
 
 /** SendingFeedback's maxReceiveCount when the function is not told its queue's. */

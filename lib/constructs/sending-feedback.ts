@@ -320,15 +320,17 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'AddToTheAccountSuppressionList',
-        actions: ['ses:PutSuppressedDestination'],
-        // The suppression list is account-level: the action has no resource type to scope to.
+        // GetAccount: after a refused suppression, whether the account is in the sandbox (where
+        // SES refuses PutSuppressedDestination, and suppresses by itself).
+        actions: ['ses:PutSuppressedDestination', 'ses:GetAccount'],
+        // The suppression list and the account are account-level: no resource type to scope to.
         resources: ['*'],
       }),
     );
     acknowledgeNagFinding(this.handler.role!, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ses:PutSuppressedDestination acts on the account-level suppression list and has no resource type, so IAM only accepts "*"; it is the only action with "*" in this role.',
+        'ses:PutSuppressedDestination (the account-level suppression list) and ses:GetAccount (the account itself) have no resource type, so IAM only accepts "*"; they are the only actions with "*" in this role.',
     });
 
     if (props.webhookUrl) {

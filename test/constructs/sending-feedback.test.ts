@@ -198,7 +198,7 @@ describe('SendingFeedback', () => {
     });
   });
 
-  test('the handler may only put suppressions (and use its queue and logs)', () => {
+  test('the handler may only put suppressions and read whether the account is in the sandbox (and use its queue and logs)', () => {
     const { template } = build();
     const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p) =>
       JSON.stringify(p.Properties.Roles).includes('SendingFeedbackHandlerRole'),
@@ -208,9 +208,13 @@ describe('SendingFeedback', () => {
       Resource: unknown;
     }[];
     const actions = statements.flatMap((s) => s.Action);
-    expect(actions.filter((a) => a.startsWith('ses:'))).toEqual(['ses:PutSuppressedDestination']);
+    expect(actions.filter((a) => a.startsWith('ses:'))).toEqual([
+      'ses:PutSuppressedDestination',
+      'ses:GetAccount',
+    ]);
     expect(statements.filter((s) => s.Resource === '*').flatMap((s) => s.Action)).toEqual([
       'ses:PutSuppressedDestination',
+      'ses:GetAccount',
     ]);
   });
 

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetAccountCommand, PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { throttling } from '../support/fake-aws';
+import { awsError, throttling } from '../support/fake-aws';
 import { captureLambdaLogs } from '../support/lambda-logs';
 
 /* The feedback function's handler as Lambda runs it: an SQS batch in, partial batch failures and EMF metrics out. */
@@ -103,5 +103,30 @@ describe('ses-feedback handler', () => {
     });
     expect(sesMock.calls()).toHaveLength(0);
     expect(emf().find((d) => d.MalformedMessages !== undefined)?.MalformedMessages).toBe(1);
+  });
+
+  // Last: the module keeps GetAccount's answer for an hour, across invocations.
+  test('in the sandbox a refused suppression is done; GetAccount is asked once, after the first refusal, and kept', async () => {
+    sesMock
+      .on(PutSuppressedDestinationCommand)
+      .rejects(awsError('BadRequestException', 'The input you provided is invalid.'));
+    sesMock.on(GetAccountCommand).resolves({ ProductionAccessEnabled: false });
+    await expect(run([record('m1', JSON.stringify(bounce))])).resolves.toEqual({ batchItemFailures: [] });
+    await expect(run([record('m2', JSON.stringify(bounce))])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(1);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(2);
+  });
+
+  test('an hour later GetAccount is asked again: with production access by then, a refusal fails its record', async () => {
+    sesMock
+      .on(PutSuppressedDestinationCommand)
+      .rejects(awsError('BadRequestException', 'The input you provided is invalid.'));
+    sesMock.on(GetAccountCommand).resolves({ ProductionAccessEnabled: true });
+    const now = Date.now();
+    jest.spyOn(Date, 'now').mockReturnValue(now + 3_600_001);
+    await expect(run([record('p1', JSON.stringify(bounce))])).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'p1' }],
+    });
+    expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(1);
   });
 });

@@ -13,6 +13,7 @@ import {
 import {
   ABORT_BEFORE_TIMEOUT_MS,
   processBatch,
+  ProcessDeps,
   suppressionOrder,
   TIME_RESERVE_MS,
 } from '../../lambda/ses-feedback/process';
@@ -64,11 +65,12 @@ beforeEach(() => {
   metrics = new MetricBatch('SesSmtp/Feedback', { Environment: 'test' });
 });
 
-const run = (records: SQSRecord[]) =>
+const run = (records: SQSRecord[], deps: Partial<ProcessDeps> = {}) =>
   processBatch(records, {
     ses: new SESv2Client({ region: 'eu-west-1' }),
     log: createLogger({}, (l) => logs.push(l)),
     metrics,
+    ...deps,
   });
 
 /** Metric values summed by name from the EMF lines. */
@@ -875,6 +877,61 @@ describe('processBatch', () => {
       errorName: 'BadRequestException',
       errorMessage: 'SES refused to suppress 1 address(es): The input you provided is invalid.',
       refused: ['refused@example.net'],
+    });
+  });
+
+  describe('in the SES sandbox, where SES refuses every PutSuppressedDestination', () => {
+    const refuseAll = () =>
+      sesMock
+        .on(PutSuppressedDestinationCommand)
+        .rejects(awsError('BadRequestException', 'The input you provided is invalid.'));
+
+    test('a refused record is done, counted and not suppressed: a retry would only dead-letter it', async () => {
+      refuseAll();
+      const asked: string[] = [];
+      const inSandbox = async () => (asked.push('GetAccount'), true);
+      const records = ['ses_event_bounce_permanent', 'ses_event_complaint'].map((n) =>
+        record(JSON.stringify(fixture(n)), n),
+      );
+      expect(await run(records, { inSandbox })).toEqual([]);
+      expect(asked.length).toBeGreaterThan(0);
+      expect(metricTotals()).toEqual({ Events: 2 });
+      const lines = logs.map((l) => JSON.parse(l));
+      for (const n of ['ses_event_bounce_permanent', 'ses_event_complaint'])
+        expect(lines.find((l) => l.sqsMessageId === n)).toMatchObject({
+          level: 'INFO',
+          suppressed: [],
+          notSuppressed: 1,
+          note: expect.stringMatching(
+            /^the account is in the SES sandbox, where SES refuses PutSuppressedDestination/,
+          ),
+        });
+    });
+
+    test('out of the sandbox, or when that cannot be told, a refusal still fails its record', async () => {
+      refuseAll();
+      const bounce = () => [record(JSON.stringify(fixture('ses_event_bounce_permanent')), 'b')];
+      expect(await run(bounce(), { inSandbox: async () => false })).toEqual([{ itemIdentifier: 'b' }]);
+      expect(
+        await run(bounce(), {
+          inSandbox: async () => {
+            throw awsError('AccessDeniedException', 'not authorized to perform ses:GetAccount');
+          },
+        }),
+      ).toEqual([{ itemIdentifier: 'b' }]);
+      expect(logs.map((l) => JSON.parse(l)).map((l) => l.message)).toContain(
+        'could not tell whether the account is in the SES sandbox',
+      );
+    });
+
+    test('a throttled call is no refusal: the sandbox is not asked, and the record goes back', async () => {
+      list.faults.failNext('PutSuppressedDestination', throttling());
+      let asked = 0;
+      const failures = await run([record(JSON.stringify(fixture('ses_event_complaint')), 'c')], {
+        inSandbox: async () => (asked++, true),
+      });
+      expect(failures).toEqual([{ itemIdentifier: 'c' }]);
+      expect(asked).toBe(0);
     });
   });
 
