@@ -220,9 +220,22 @@ const MailFrom = strict({
   behaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).default('USE_DEFAULT_VALUE'),
 });
 
-const DmarcReportUri = text(
-  DMARC_URI_RE,
-  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C)',
+const DMARC_URI_EXPECTED =
+  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C; a mailto domain in letters of any script is taken in its punycode form)';
+
+/**
+ * A mailto: report URI whose one address has a domain in Unicode, with that domain in its
+ * punycode form (as the environments file takes every domain): the ASCII a URI must be, and the
+ * name a receiver looks the report consent up under. Anything else as written.
+ */
+function asciiMailtoDomain(uri: string): string {
+  const mailto = /^(mailto:[^@?!]+@)([^@?!%]+)((?:![0-9]+[kmgt]?)?)$/i.exec(uri);
+  return mailto ? `${mailto[1]}${asciiDomain(mailto[2])}${mailto[3]}` : uri;
+}
+
+// overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
+const DmarcReportUri = idnaText(DMARC_URI_RE, asciiMailtoDomain, () => DMARC_URI_EXPECTED).overwrite(
+  asciiMailtoDomain,
 );
 
 /**

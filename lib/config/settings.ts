@@ -73,7 +73,8 @@ export interface DmarcSettings {
    */
   readonly percentage?: number;
   /**
-   * `rua=`: report URIs (RFC 7489 §6.4, any scheme; RFC 3986 ASCII, other characters %-encoded)
+   * `rua=`: report URIs (RFC 7489 §6.4, any scheme; RFC 3986 ASCII, other characters %-encoded,
+   * a mailto: domain in Unicode taken in its punycode form)
    * like "mailto:dmarc@example.com!10m"; at most 10. An address at another organization's domain
    * gets reports only once that domain publishes TXT "v=DMARC1;" at
    * `<domain>._report._dmarc.<its domain>` (RFC 7489 §7.1): `ses-smtp dns` prints it.

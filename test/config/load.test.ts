@@ -19,7 +19,7 @@ function problemsOf(env: Record<string, unknown>, top: Record<string, unknown> =
 
 const at = (field: string) => `${FILE}: environment "prod", field "${field}": `;
 const DMARC_URI_EXPECTED =
-  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C)';
+  'a report URI like "mailto:dmarc@example.com" or "mailto:dmarc@example.com!10m" (RFC 7489 §6.4: an RFC 3986 URI in ASCII; %-encode "," ";" "!", spaces, <>"\\^`{|} and non-ASCII inside it, like %2C; a mailto domain in letters of any script is taken in its punycode form)';
 
 describe('environment config validation', () => {
   test.each<[string, Record<string, unknown>, string]>([
@@ -1156,6 +1156,22 @@ describe('DMARC values per RFC 7489', () => {
   ])('accepts the report URI %s', (uri) =>
     valid({ dmarc: { aggregateReportUris: [uri], forensicReportUris: [uri] } }),
   );
+
+  test.each([
+    ['mailto:dmarc@bücher.example', 'mailto:dmarc@xn--bcher-kva.example'],
+    ['mailto:dmarc@Bücher.Example!10m', 'mailto:dmarc@xn--bcher-kva.example!10m'],
+  ])('a mailto domain in Unicode (%s) is taken in its punycode form', (uri, ascii) => {
+    const { environments } = parseConfig(
+      {
+        environments: {
+          prod: { ...BASE_ENV, dmarc: { aggregateReportUris: [uri], forensicReportUris: [uri] } },
+        },
+      },
+      FILE,
+    );
+    expect(environments.prod.dmarc.aggregateReportUris).toEqual([ascii]);
+    expect(environments.prod.dmarc.forensicReportUris).toEqual([ascii]);
+  });
 
   test.each([
     'mailto:a,b@example.com',
