@@ -435,6 +435,49 @@ describe('scheduled health checks', () => {
     expect(passed()).toEqual(allPass());
   });
 
+  // DkimAttributes.Status TEMPORARY_FAILURE: "A temporary issue is preventing Amazon SES from
+  // determining the DKIM authentication status of the domain". The CNAMEs are what can be fixed.
+  test('DKIM status TEMPORARY_FAILURE with every CNAME in place: could not tell, no page', async () => {
+    ses.identities.get(DOMAIN)!.dkimStatus = 'TEMPORARY_FAILURE';
+    const { result } = await check();
+    expect(passed()).toEqual(allPassBut('dkim'));
+    expect(result.failed).toEqual([]);
+    expect(warnings()).toEqual([
+      expect.objectContaining({
+        message: 'health check dkim could not tell: no data point, its alarm keeps its state',
+        problems: [
+          {
+            id: 'dkim',
+            status: 'info',
+            title: 'DKIM status: SES could not tell for now',
+            detail: 'status TEMPORARY_FAILURE: SES checks the CNAMEs again by itself',
+            undetermined: true,
+          },
+        ],
+      }),
+    ]);
+    const finished = metricLines.map((l) => JSON.parse(l)).find((d) => 'RunFinished' in d);
+    expect(finished).toMatchObject({ Run: 'all', ChecksUndetermined: 1 });
+  });
+
+  test('DKIM status TEMPORARY_FAILURE with signing turned off: fails on the signing', async () => {
+    Object.assign(ses.identities.get(DOMAIN)!, { dkimStatus: 'TEMPORARY_FAILURE', dkimSigning: false });
+    await check();
+    expect(passed().dkim).toBe(0);
+    expect(warnings()[0].problems).toEqual([
+      expect.objectContaining({ status: 'fail', detail: 'status TEMPORARY_FAILURE, signing disabled' }),
+    ]);
+  });
+
+  test('DKIM status TEMPORARY_FAILURE beside a CNAME removed: fails on the CNAME', async () => {
+    ses.identities.get(DOMAIN)!.dkimStatus = 'TEMPORARY_FAILURE';
+    delete dns.zone['toktwo._domainkey.example.com'];
+    const { result } = await check();
+    expect(passed().dkim).toBe(0);
+    expect(result.failed).toEqual(['dkim']);
+    expect(JSON.stringify(warnings()[0].problems)).toMatch(/add CNAME toktwo\.dkim\.amazonses\.com/);
+  });
+
   test('an identity that no longer exists fails identity, DKIM and MAIL FROM, each saying to deploy', async () => {
     ses.identities.delete(DOMAIN);
     const { result } = await check();
