@@ -934,6 +934,8 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
   const current = await credentialsAt(run, 'AWSCURRENT');
   const rotate = cliCommand(target, 'rotate');
   if (!current) {
+    const first = await firstRotationRunning(run);
+    if (first) return first;
     return {
       id: 'secret',
       status: 'fail',
@@ -969,8 +971,36 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
   };
 }
 
+/**
+ * How long after the secret's creation its first rotation is given before the placeholder and
+ * "never rotated" fail: the first deploy waits up to 14.5 minutes for it (Custom::SmtpCredentialsReady)
+ * while the schedules already run, and testSecret gives a key up to an hour to reach SES.
+ */
+export const FIRST_ROTATION_GRACE_MS = 3_600_000;
+
+/**
+ * "Could not tell yet" while the first rotation of a new secret runs (a version holds AWSPENDING
+ * without AWSCURRENT, the secret is younger than FIRST_ROTATION_GRACE_MS): no credentials is then
+ * the deploy's state, not a fault, and a 0 would page on every first deploy a run meets. Undefined
+ * otherwise: the caller fails as before.
+ */
+async function firstRotationRunning(run: CheckRun): Promise<CheckResult | undefined> {
+  const s = await run.secretDescription();
+  const pending = pendingVersionId(s.VersionIdsToStages);
+  const created = s.CreatedDate;
+  if (s.LastRotatedDate || !pending || !created) return undefined;
+  if (run.clients.now().getTime() - created.getTime() >= FIRST_ROTATION_GRACE_MS) return undefined;
+  return {
+    id: 'secret',
+    status: 'info',
+    title: 'the first rotation is running: no SMTP credentials yet',
+    detail: `secret created at ${created.toISOString()}, version ${pending} is AWSPENDING; past an hour without credentials this check fails`,
+    undetermined: true,
+  };
+}
+
 /** The credentials check's rotation part: on, and not behind its schedule. */
-async function rotationResult(run: CheckRun): Promise<CheckResult> {
+async function rotationResult(run: CheckRun): Promise<CheckResult | CheckResult[]> {
   const { target, clients } = run;
   const rotate = cliCommand(target, 'rotate');
   const s = await run.secretDescription();
@@ -988,7 +1018,9 @@ async function rotationResult(run: CheckRun): Promise<CheckResult> {
   const next = s.NextRotationDate;
   const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
   const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
-  if (age === undefined)
+  if (age === undefined) {
+    // The secret part says "could not tell yet" for the same reason; one result is enough.
+    if (await firstRotationRunning(run)) return [];
     return {
       id: 'rotation',
       status: 'fail',
@@ -996,6 +1028,7 @@ async function rotationResult(run: CheckRun): Promise<CheckResult> {
       detail,
       fix: `run: ${rotate}`,
     };
+  }
   if (age > days + 7) {
     return {
       id: 'rotation',

@@ -988,6 +988,52 @@ describe('scheduled health checks', () => {
     expect(metricLines.some((l) => l.includes('"SentLast24Hours":1200'))).toBe(true);
   });
 
+  /** The first deploy: the secret made `ago` ms before NOW, its placeholder AWSCURRENT, the first rotation's AWSPENDING. */
+  function firstRotationRunning(ago: number) {
+    sm = new FakeSecretsManager(ARN, '{"placeholder":"x"}', () => NOW.getTime() - ago);
+    sm.startRotation('first-rotation');
+    smMock.on(GetSecretValueCommand).callsFake((input) => sm.getSecretValue(input));
+    smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
+  }
+
+  // The deploy waits up to 14.5 minutes for the first credentials while the schedules already run.
+  test('the first rotation running, 5 minutes after the secret was made: could not tell yet, no page', async () => {
+    firstRotationRunning(5 * 60_000);
+    const { result } = await check(
+      { checks: 'quota' },
+      { endpoint: () => ({ host: 'h', port: 587 }), login: jest.fn() },
+    );
+    expect(result.failed).toEqual([]);
+    expect(passed()).toEqual({ identity: 1, sending: 1, quota: 1 });
+    const credentials = warnings().find((w) => w.check === 'credentials');
+    expect(credentials).toMatchObject({
+      message: 'health check credentials could not tell: no data point, its alarm keeps its state',
+      problems: [
+        {
+          id: 'secret',
+          status: 'info',
+          title: 'the first rotation is running: no SMTP credentials yet',
+          detail: `secret created at ${new Date(NOW.getTime() - 5 * 60_000).toISOString()}, version first-rotation is AWSPENDING; past an hour without credentials this check fails`,
+          undetermined: true,
+        },
+      ],
+    });
+  });
+
+  test.each([
+    ['an hour after the secret was made, still running', 60 * 60_000, true],
+    ['5 minutes after the secret was made, AWSPENDING gone (the rotation gave up)', 5 * 60_000, false],
+  ])('the placeholder %s: the credentials check fails as before', async (_case, ago, pending) => {
+    firstRotationRunning(ago);
+    if (!pending) sm.versions.get('first-rotation')!.stages.clear();
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual(['credentials']);
+    expect(warnings().find((w) => w.check === 'credentials')!.problems).toEqual([
+      expect.objectContaining({ id: 'secret', status: 'fail' }),
+      expect.objectContaining({ id: 'rotation', status: 'fail', title: 'credentials never rotated' }),
+    ]);
+  });
+
   // A key deleted or deactivated in IAM strands every app at once: found within the hour.
   test('the current key deactivated: the hourly run fails the credentials check', async () => {
     iam.inactive.add(keys.current);
