@@ -1,4 +1,5 @@
 import {
+  Annotations,
   CfnDeletionPolicy,
   CfnOutput,
   CfnResource,
@@ -118,6 +119,13 @@ export class SendingDomain extends Construct {
     });
     this.identity.applyRemovalPolicy(removalPolicy);
 
+    if (props.dmarc?.failureReportOptions?.length && !props.dmarc.forensicReportUris.length) {
+      // Valid DMARC, but fo= says when to send failure reports, and ruf= names where: none go.
+      Annotations.of(this).addWarningV2(
+        'ses-smtp:dmarc-fo-without-ruf',
+        'dmarc.failureReportOptions is set but dmarc.forensicReportUris is empty: "fo=" says when receivers send failure reports and "ruf=" where, so none are sent; add a forensic report URI, or drop failureReportOptions',
+      );
+    }
     this.staticRecords = [
       ...mailFromRecords(props.domainName, subdomain, region),
       ...(props.dmarc ? [dmarcRecord(props.domainName, props.dmarc)] : []),

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { SendingDomain, SendingDomainProps } from '../../lib/constructs/sending-domain';
@@ -41,6 +41,18 @@ const records = (template: Template) =>
   Object.values(template.findResources('AWS::Route53::RecordSet')).map((r) => r.Properties);
 
 describe('SendingDomain', () => {
+  test.each<[string, string[], number]>([
+    ['without a forensic report URI: a warning (no failure report is sent)', [], 1],
+    ['with one: none', ['mailto:ruf@example.com'], 0],
+  ])('DMARC failure report options %s', (_case, forensicReportUris, count) => {
+    const { stack } = build({ dmarc: { ...DMARC, forensicReportUris, failureReportOptions: ['1'] } });
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('^dmarc\\.failureReportOptions is set but dmarc\\.forensicReportUris is empty'),
+    );
+    expect(warnings).toHaveLength(count);
+  });
+
   test('identity uses Easy DKIM with RSA_2048_BIT stated explicitly and the MAIL FROM domain', () => {
     build().template.hasResourceProperties('AWS::SES::EmailIdentity', {
       EmailIdentity: 'example.com',
