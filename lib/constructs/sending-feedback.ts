@@ -70,7 +70,9 @@ const SES_EVENTS_ONLY = {
 /**
  * Retries of an event the app's webhook did not take: once a minute for 50 minutes, over an app's
  * deploy or restart. SNS's default for HTTPS is 3 retries 20 s apart, after which the event is
- * gone; an hour (3,600 s in all) is the most SNS allows.
+ * gone; an hour (3,600 s in all) is the most SNS allows. No backoffFunction: with equal delays it
+ * changes nothing, and SNS documents its values in lower case only ("linear"), where CDK's enum
+ * writes "LINEAR"; left out, SNS takes its default, linear.
  * @see https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html
  */
 const WEBHOOK_DELIVERY: sns.DeliveryPolicy = {
@@ -78,7 +80,6 @@ const WEBHOOK_DELIVERY: sns.DeliveryPolicy = {
     minDelayTarget: Duration.seconds(60),
     maxDelayTarget: Duration.seconds(60),
     numRetries: 50,
-    backoffFunction: sns.BackoffFunction.LINEAR,
   },
 };
 
