@@ -101,17 +101,18 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       limit: deps.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
     };
     const tally = { suppressed: 0 };
-    let sandbox = false;
+    /** The addresses SES refused in the sandbox (none elsewhere: a refusal there fails the record). */
+    let sandboxRefused: string[] | undefined;
     try {
       try {
         await apply(decision, applied, deps.ses, receive, tally, deps.timeLeftMs);
       } catch (error) {
-        if (!(error instanceof AddressesRefusedError) || !(await inSandbox(deps))) throw error;
+        if (!(error instanceof AddressesRefusedError) || !(await inSandbox(deps, log))) throw error;
         // The sandbox refuses the call ("you can't use the PutSuppressedDestination API operation
         // until your account is removed from the sandbox"), every time: a retry would only take
         // the record to the dead-letter queue. SES suppresses these itself there (the
         // configuration set's suppression reasons): the record is done.
-        sandbox = true;
+        sandboxRefused = error.refused;
       }
     } catch (error) {
       // A record that goes back is counted by the receive that finishes it (its calls repeat
@@ -145,10 +146,13 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
       subType: decision.subType,
       sesMessageId: decision.sesMessageId,
       // Addresses only where an action was taken on them: they are what an operator may need to undo.
-      suppressed: sandbox ? [] : decision.suppress.map((s) => s.address),
-      notSuppressed: decision.notSuppressed + (sandbox ? decision.suppress.length : 0),
+      // In the sandbox, those SES did not refuse (none, unless the kept GetAccount answer is older
+      // than a grant of production access), as RecipientsSuppressed counts them; the refused apart.
+      suppressed: decision.suppress.map((s) => s.address).filter((a) => !sandboxRefused?.includes(a)),
+      notSuppressed: decision.notSuppressed + (sandboxRefused?.length ?? 0),
+      ...(sandboxRefused && { refused: sandboxRefused }),
       redacted: decision.redacted,
-      note: sandbox
+      note: sandboxRefused
         ? 'the account is in the SES sandbox, where SES refuses PutSuppressedDestination: not suppressed by this handler (SES suppresses bounces and complaints itself, by the configuration set)'
         : decision.note,
       ...decision.mail,
@@ -158,11 +162,11 @@ export async function processBatch(records: SQSRecord[], deps: ProcessDeps): Pro
 }
 
 /** Whether the account is in the SES sandbox; false when that cannot be told (the record then fails). */
-async function inSandbox(deps: ProcessDeps): Promise<boolean> {
+async function inSandbox(deps: ProcessDeps, log: Logger): Promise<boolean> {
   try {
     return (await deps.inSandbox?.()) ?? false;
   } catch (error) {
-    deps.log.warn('could not tell whether the account is in the SES sandbox', describeError(error));
+    log.warn('could not tell whether the account is in the SES sandbox', describeError(error));
     return false;
   }
 }

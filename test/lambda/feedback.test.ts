@@ -902,6 +902,7 @@ describe('processBatch', () => {
           level: 'INFO',
           suppressed: [],
           notSuppressed: 1,
+          refused: [expect.stringContaining('@')],
           note: expect.stringMatching(
             /^the account is in the SES sandbox, where SES refuses PutSuppressedDestination/,
           ),
@@ -919,9 +920,35 @@ describe('processBatch', () => {
           },
         }),
       ).toEqual([{ itemIdentifier: 'b' }]);
-      expect(logs.map((l) => JSON.parse(l)).map((l) => l.message)).toContain(
-        'could not tell whether the account is in the SES sandbox',
-      );
+      // On the record's own line: the operator finds which message it held back.
+      expect(
+        logs
+          .map((l) => JSON.parse(l))
+          .find((l) => l.message === 'could not tell whether the account is in the SES sandbox'),
+      ).toMatchObject({ level: 'WARN', sqsMessageId: 'b', errorName: 'AccessDeniedException' });
+    });
+
+    test('addresses SES took before a refusal the sandbox explains are logged as suppressed, as they are counted', async () => {
+      // SES refuses every call in the sandbox; one that succeeds means the kept GetAccount answer
+      // predates a grant of production access. What the handler did put on the list must show.
+      const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+      event.bounce.bouncedRecipients = ['first', 'refused'].map((name) => ({
+        emailAddress: `${name}@example.net`,
+      }));
+      sesMock.on(PutSuppressedDestinationCommand).callsFake((input) => {
+        if (input.EmailAddress === 'refused@example.net')
+          throw awsError('BadRequestException', 'The input you provided is invalid.');
+        return list.put(input);
+      });
+      expect(await run([record(JSON.stringify(event), 's')], { inSandbox: async () => true })).toEqual([]);
+      expect([...list.entries.keys()]).toEqual(['first@example.net']);
+      expect(metricTotals()).toMatchObject({ RecipientsSuppressed: 1 });
+      expect(logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 's')).toMatchObject({
+        level: 'INFO',
+        suppressed: ['first@example.net'],
+        refused: ['refused@example.net'],
+        notSuppressed: 1,
+      });
     });
 
     test('a throttled call is no refusal: the sandbox is not asked, and the record goes back', async () => {
