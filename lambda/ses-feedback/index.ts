@@ -19,9 +19,12 @@ let sandboxAnswer: { at: number; inSandbox: Promise<boolean> } | undefined;
 function inSandbox(): Promise<boolean> {
   if (sandboxAnswer === undefined || Date.now() - sandboxAnswer.at > SANDBOX_ANSWER_MS) {
     const answer = sesv2.send(new GetAccountCommand({})).then((a) => a.ProductionAccessEnabled !== true);
-    // A failed read is not kept: the next refusal asks again.
-    answer.catch(() => (sandboxAnswer = undefined));
-    sandboxAnswer = { at: Date.now(), inSandbox: answer };
+    // A failed read is not kept: the next refusal asks again (a newer answer stays).
+    const kept = { at: Date.now(), inSandbox: answer };
+    answer.catch(() => {
+      if (sandboxAnswer === kept) sandboxAnswer = undefined;
+    });
+    sandboxAnswer = kept;
   }
   return sandboxAnswer.inSandbox;
 }

@@ -129,4 +129,18 @@ describe('ses-feedback handler', () => {
     });
     expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(1);
   });
+
+  test('a GetAccount read that failed is not kept: the next refusal asks again', async () => {
+    sesMock
+      .on(PutSuppressedDestinationCommand)
+      .rejects(awsError('BadRequestException', 'The input you provided is invalid.'));
+    sesMock.on(GetAccountCommand).rejectsOnce(throttling()).resolves({ ProductionAccessEnabled: false });
+    // Past the answer an earlier test kept.
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 7_200_000);
+    await expect(run([record('t1', JSON.stringify(bounce))])).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 't1' }],
+    });
+    await expect(run([record('t2', JSON.stringify(bounce))])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(2);
+  });
 });
