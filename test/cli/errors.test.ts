@@ -390,6 +390,28 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
     expect(result.status).toBe(1);
   });
 
+  /** `ses-smtp env` (with `args`) against the AWS endpoint `endpoint`; the servers stay served meanwhile. */
+  const envAgainst = (endpoint: string, args: string[] = []) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['.build/ses-smtp.js', 'env', '--config', writeConfig(), ...args],
+        {
+          env: {
+            PATH: process.env.PATH,
+            HOME: tmp,
+            AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEFAKE00001',
+            AWS_SECRET_ACCESS_KEY: 'fake',
+            AWS_ENDPOINT_URL: endpoint,
+            AWS_MAX_ATTEMPTS: '1',
+          },
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+
   test('a page in place of AWS\'s JSON answer (a captive portal): not "AWS refused", and no part of it shown', async () => {
     const server = createServer((req, res) => {
       req.resume();
@@ -400,29 +422,11 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as net.AddressInfo;
     try {
-      const result = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn(
-          process.execPath,
-          ['.build/ses-smtp.js', 'env', '--config', writeConfig(), '--secret-id', SECRET_ARN],
-          {
-            env: {
-              PATH: process.env.PATH,
-              HOME: tmp,
-              AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEFAKE00001',
-              AWS_SECRET_ACCESS_KEY: 'fake',
-              AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
-              AWS_MAX_ATTEMPTS: '1',
-            },
-          },
-        );
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('close', (status) => resolve({ status, stderr }));
-      });
+      const result = await envAgainst(`http://127.0.0.1:${port}`, ['--secret-id', SECRET_ARN]);
       expect(result.stderr).toBe(
         'ses-smtp: the answer to env is not one AWS gives (the AWS SDK cannot read it, HTTP 200): a proxy, a captive portal or an AWS_ENDPOINT_URL_* variable may answer instead of AWS; check them, then run it again\n',
       );
-      expect(result.status).toBe(1);
+      expect(result.code).toBe(1);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -446,30 +450,12 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
     ]);
   });
 
-  /** `ses-smtp env` against an AWS endpoint on 127.0.0.1:`port` over https; the servers stay served meanwhile. */
-  const envOverTls = (port: number) =>
-    new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['.build/ses-smtp.js', 'env', '--config', writeConfig()], {
-        env: {
-          PATH: process.env.PATH,
-          HOME: tmp,
-          AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEFAKE00001',
-          AWS_SECRET_ACCESS_KEY: 'fake',
-          AWS_ENDPOINT_URL: `https://127.0.0.1:${port}`,
-          AWS_MAX_ATTEMPTS: '1',
-        },
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-      child.on('close', (code) => resolve({ code, stderr }));
-    });
-
   test('a certificate it does not trust (a TLS-inspecting proxy): NODE_EXTRA_CA_CERTS, not "AWS refused"', async () => {
     const { cert, private: key } = testCertificate();
     const server = createHttpsServer({ cert, key }, (_req, res) => res.end('{}'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const r = await envOverTls((server.address() as net.AddressInfo).port);
+      const r = await envAgainst(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
       // Node.js 24 adds its own hint to the error's message ("...; if the root CA is installed locally, ...").
       expect([r.code, r.stderr]).toEqual([
         1,
@@ -486,7 +472,7 @@ describe('with the real AWS SDK (no mocks): a separate process', () => {
     const server = net.createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const r = await envOverTls((server.address() as net.AddressInfo).port);
+      const r = await envAgainst(`https://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(
         /^ses-smtp: cannot reach AWS over TLS \(EPROTO: [^\n]*\): an endpoint that does not speak TLS \(an https:\/\/ AWS_ENDPOINT_URL\* for a plain HTTP port, or a proxy setting\): check them\n$/,
