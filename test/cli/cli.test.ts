@@ -766,7 +766,7 @@ describe('env', () => {
     )) {
       expect(r.stdout).toContain(`ENV["${name}"]`);
     }
-    // Unset or empty, Net::SMTP connects to localhost (and mail before 2.8 logs in there in clear
+    // Unset or empty, Net::SMTP connects to localhost (and mail before 2.7 logs in there in clear
     // text when it offers no STARTTLS): a name that never resolves (RFC 2606's .invalid).
     expect(r.stdout).toContain(
       '  address: ENV["AWS_SES_SMTP_ADDRESS"].presence || "aws-ses-smtp-address-unset.invalid",\n',
@@ -782,6 +782,14 @@ describe('env', () => {
     expect(r.stdout).toContain('ses_tls = [465, 2465].include?(ses_port)\n');
     expect(r.stdout).toContain('  tls: ses_tls,\n  enable_starttls: !ses_tls,\n');
     expect(r.stdout).not.toContain('enable_starttls_auto');
+    // mail reads enable_starttls since 2.7.0 (changelog #1065), not only since 2.8.
+    expect(r.stdout).toContain('(enable_starttls, mail 2.7+)');
+    // raise_delivery_errors false would drop SES's 454 (throttling) and 535 without a trace; Devise's
+    // links need a host of the app's.
+    expect(r.stdout).toContain('# Keep raise_delivery_errors true (the default)');
+    expect(r.stdout).toMatch(
+      /^# config\.action_mailer\.default_url_options = \{ host: "[^"]+", protocol: "https" \}$/m,
+    );
     neverLeaks(r.stdout);
   });
 

@@ -238,6 +238,8 @@ describe('kamal', () => {
     expect(fetches).toEqual([['kamal', 'secrets', 'fetch', '--adapter', 'aws_secrets_manager', SECRET_ARN]]);
     expect(vars).toEqual(expected);
     expect(r.stdout).toMatch(/^# \.kamal\/secrets \(environment prod\)/);
+    // Kamal with a destination reads .kamal/secrets.NAME (and secrets-common), not .kamal/secrets.
+    expect(r.stdout).toContain('# With kamal -d NAME, these lines go into .kamal/secrets.NAME');
     expect(r.stdout).toContain(
       'Needs Kamal 2.5+ (no --account:\n# the AWS CLI signs in as it would) and the Region: AWS_REGION=eu-west-1 for kamal.\n',
     );

@@ -46,13 +46,15 @@ const doubleQuote = (v: string) => `"${v.replace(/(["\\$`])/g, '\\$1')}"`;
  * port: `assets:precompile` in a Docker or Kamal build loads this file without the variables.
  * STARTTLS is required, not taken when offered (`enable_starttls_auto` would log in in clear text
  * if someone on the path struck STARTTLS from the server's answer); the mail gem reads
- * `enable_starttls` from 2.8, and 2.7 ignores it and still upgrades when offered.
+ * `enable_starttls` from 2.7.0 (its changelog: "Require STARTTLS using :enable_starttls"; Rails 7.1
+ * and later need mail 2.8), and an older one ignores it and upgrades only when offered. With
+ * `raise_delivery_errors` false, mail drops every SMTP error (SES's 454 throttling, a 535) unseen.
  */
 export const RAILS_SMTP_SETTINGS = `# config/environments/production.rb (inside Rails.application.configure do ... end)
 # ENV[...] or a default, never a bare ENV.fetch: assets:precompile in a Docker/Kamal build runs without these variables.
 ses_port = Integer(ENV.fetch("AWS_SES_SMTP_PORT", ""), exception: false) || 587
 # SES speaks TLS from the first byte on 465 and 2465, STARTTLS on 25, 587 and 2587: required
-# (enable_starttls, mail 2.8+), so the password never crosses in clear text.
+# (enable_starttls, mail 2.7+), so the password never crosses in clear text.
 ses_tls = [465, 2465].include?(ses_port)
 config.action_mailer.delivery_method = :smtp
 config.action_mailer.smtp_settings = {
@@ -68,6 +70,9 @@ config.action_mailer.smtp_settings = {
   read_timeout: 5
 }
 config.action_mailer.default_options = { from: ENV["DEFAULT_FROM_EMAIL"] }
+# Keep raise_delivery_errors true (the default): false drops SES's refusals (454, 535) unseen.
+# Links in mails (Devise's reset link) take their host from default_url_options: set your app's,
+# config.action_mailer.default_url_options = { host: "app.example.com", protocol: "https" }
 # Devise: config.mailer_sender = ENV["DEFAULT_FROM_EMAIL"] in config/initializers/devise.rb
 # app/mailers/application_mailer.rb: \`rails new\` wrote default from: "from@example.com" there, which
 # overrides default_options and which SES refuses: remove that line (or use ENV["DEFAULT_FROM_EMAIL"]).
@@ -223,6 +228,7 @@ export function renderKamal(options: {
   return `# .kamal/secrets (${options.subject}): the SMTP credentials, fetched from AWS Secrets Manager
 # when kamal deploys; no password is stored here. ${needs}
 # List these names under env: secret: in config/deploy.yml. After a rotation, kamal deploy again.
+# With kamal -d NAME, these lines go into .kamal/secrets.NAME: Kamal reads no .kamal/secrets then.
 SES_SMTP_SECRETS=$(${fetch})
 ${lines.join('\n')}
 `;
