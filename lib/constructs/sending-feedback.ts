@@ -217,7 +217,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     const receives = receiveLimit(visibilitySeconds);
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > receives) {
       throw new Error(
-        `maxReceiveCount must be a whole number from 1 to ${receives} (${visibilitySeconds} s a receive: more would outlast the queue's ${QUEUE_RETENTION_DAYS}-day retention, and a message the handler keeps failing would expire before the dead-letter queue), got: ${maxReceiveCount}`,
+        `maxReceiveCount must be a whole number from 1 to ${receives} (${visibilitySeconds} s a receive: with more, the queue-age alarm would wait as long as the queue's ${QUEUE_RETENTION_DAYS}-day retention and never fire, and a few more would let a message the handler keeps failing expire before the dead-letter queue), got: ${maxReceiveCount}`,
       );
     }
     const raw = props.rawMessageDelivery ?? true;

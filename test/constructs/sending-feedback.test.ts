@@ -344,7 +344,7 @@ describe('SendingFeedback', () => {
 
   test.each([0, 1.5, 633, 1000])('refuses maxReceiveCount %p', (maxReceiveCount) => {
     expect(() => build({ maxReceiveCount })).toThrow(
-      `maxReceiveCount must be a whole number from 1 to 632 (540 s a receive: more would outlast the queue's 4-day retention, and a message the handler keeps failing would expire before the dead-letter queue), got: ${maxReceiveCount}`,
+      `maxReceiveCount must be a whole number from 1 to 632 (540 s a receive: with more, the queue-age alarm would wait as long as the queue's 4-day retention and never fire, and a few more would let a message the handler keeps failing expire before the dead-letter queue), got: ${maxReceiveCount}`,
     );
   });
 
