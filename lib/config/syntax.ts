@@ -510,6 +510,9 @@ export function asciiDomain(domain: string): string {
   // Node's domainToASCII (UTS #46) takes a label that starts or ends with "-", which RFC 5891
   // §4.2.3.1 forbids, as the LDH rule forbids it in ASCII: kept as written, and so refused.
   if (domain.split(/[.\u3002\uff0e\uff61]/).some((label) => /^-|-$/.test(label))) return domain;
+  // It reads the name as a URL's host: it stops at "/", "\\", "?" or "#" (dropping what follows)
+  // and decodes "%XX". Kept as written, and so refused, never cut short.
+  if (/[/\\?#%@]/.test(domain)) return domain;
   // domainToASCII gives "" for a name it cannot convert: the checks then refuse the name as written.
   return domainToASCII(domain) || domain;
 }

@@ -1186,6 +1186,10 @@ describe('DMARC values per RFC 7489', () => {
     'https://r.example.com/{x}|^\\`',
     'mailto:a%2@example.com',
     'mailto:a%zzb@example.com',
+    // As written (ASCII), "#x" would stay; the conversion must not drop it.
+    'mailto:d@bücher.example#x',
+    'mailto:d@bücher.example/x',
+    'mailto:d@bücher.example\\x',
   ])('refuses the report URI %s', (uri) => {
     expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
       `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}`,
@@ -1938,6 +1942,24 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
         domain,
         [expect.stringContaining(`field "domain": got ${JSON.stringify(domain)}, expected a domain name`)],
       ]);
+    // Node's conversion reads a URL's host: it would cut a name short at "/", "\\", "?" or "#"
+    // ("bücher.example/x" taken as xn--bcher-kva.example) and decode "%XX": refused instead.
+    for (const domain of [
+      'bücher.example/x',
+      'bücher.example#x',
+      'bücher.example?x',
+      'bücher.example\\x',
+      'bü%63her.example',
+    ])
+      expect([domain, problemsOf2({ domain })]).toEqual([
+        domain,
+        [expect.stringContaining(`field "domain": got ${JSON.stringify(domain)}, expected a domain name`)],
+      ]);
+    expect(problemsOf2({ verifiedEmailAddresses: ['qa@bücher.example/x'] })).toEqual([
+      expect.stringContaining(
+        'field "verifiedEmailAddresses[0]": got "qa@bücher.example/x", expected an email address',
+      ),
+    ]);
     // The same name twice, once in each form, is one entry given twice.
     expect(
       problemsOf2({ verifiedEmailAddresses: ['qa@bücher.example', 'qa@xn--bcher-kva.example'] }),
