@@ -1019,8 +1019,9 @@ async function rotationResult(run: CheckRun): Promise<CheckResult | CheckResult[
   const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
   const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
   if (age === undefined) {
-    // The secret part says "could not tell yet" for the same reason; one result is enough.
-    if (await firstRotationRunning(run)) return [];
+    // The secret part says "could not tell yet" for the same reason; one result is enough. Not when
+    // AWSCURRENT holds credentials (put by hand): the secret part passes, and this must not.
+    if (!(await credentialsAt(run, 'AWSCURRENT')) && (await firstRotationRunning(run))) return [];
     return {
       id: 'rotation',
       status: 'fail',

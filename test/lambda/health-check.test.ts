@@ -1020,6 +1020,16 @@ describe('scheduled health checks', () => {
     });
   });
 
+  test('credentials put by hand during the first rotation: never rotated still fails (no "could not tell")', async () => {
+    firstRotationRunning(5 * 60_000);
+    sm.versions.get('initial-version')!.value = secretJson(keys.current);
+    const { result } = await check({ checks: 'quota' });
+    expect(result.failed).toEqual(['credentials']);
+    expect(warnings().find((w) => w.check === 'credentials')!.problems).toEqual([
+      expect.objectContaining({ id: 'rotation', status: 'fail', title: 'credentials never rotated' }),
+    ]);
+  });
+
   test.each([
     ['an hour after the secret was made, still running', 60 * 60_000, true],
     ['5 minutes after the secret was made, AWSPENDING gone (the rotation gave up)', 5 * 60_000, false],
