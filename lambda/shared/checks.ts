@@ -1,6 +1,6 @@
 import type { promises as dns } from 'node:dns';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import type { IAMClient } from '@aws-sdk/client-iam';
+import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
   DescribeSecretCommandOutput,
@@ -46,10 +46,11 @@ import {
 import { checkRecord, lookupFailure, readTxt, TxtRead } from './dns-check';
 import {
   accessKeyState,
-  userAccessKeys,
   describeUse,
+  KeyLastUse,
   keyLastUse,
   replacementTime,
+  userAccessKeys,
   stillSendsWith,
   usedBySesWithin,
   withinGrace,
@@ -187,6 +188,8 @@ export class CheckRun {
   private dmarcRead?: Promise<DmarcRead>;
   private readonly secretReads = new Map<string, Promise<SecretVersion | undefined>>();
   private secretDescribed?: Promise<DescribeSecretCommandOutput>;
+  private readonly lastUses = new Map<string, Promise<KeyLastUse | undefined>>();
+  private readonly userKeys = new Map<string, Promise<AccessKeyMetadata[]>>();
   /** Set by the quota check, for the caller to publish. */
   quota?: QuotaFigures;
 
@@ -228,13 +231,39 @@ export class CheckRun {
    * credentials and previous-key checks both read AWSCURRENT. Undefined when no version holds it.
    */
   secretVersion(stage: string): Promise<SecretVersion | undefined> {
-    let read = this.secretReads.get(stage);
-    if (!read) {
-      read = readSecretVersion(this.clients.secrets, this.target.secretId, { VersionStage: stage });
-      this.secretReads.set(stage, read);
-    }
-    return read;
+    return once(this.secretReads, stage, () =>
+      readSecretVersion(this.clients.secrets, this.target.secretId, { VersionStage: stage }),
+    );
   }
+
+  /**
+   * IAM's last-use record of a key (keyLastUse), read once per run: the credentials and
+   * previous-key checks both ask about the current key.
+   */
+  keyLastUse(accessKeyId: string): Promise<KeyLastUse | undefined> {
+    return once(this.lastUses, accessKeyId, () => keyLastUse(this.clients.iam, accessKeyId));
+  }
+
+  /** The access keys of IAM user `userName` (userAccessKeys), listed once per run. */
+  accessKeys(userName: string): Promise<AccessKeyMetadata[]> {
+    return once(this.userKeys, userName, () => userAccessKeys(this.clients.iam, userName));
+  }
+}
+
+/**
+ * `cache`'s promise for `key`, made by `read` the first time. A read that failed is not kept: the
+ * next check that asks reads again, so one refused call fails one check, as without the cache.
+ */
+function once<T>(cache: Map<string, Promise<T>>, key: string, read: () => Promise<T>): Promise<T> {
+  let promise = cache.get(key);
+  if (!promise) {
+    const made = read();
+    made.catch(() => {
+      if (cache.get(key) === made) cache.delete(key);
+    });
+    cache.set(key, (promise = made));
+  }
+  return promise;
 }
 
 /** What a DMARC lookup found, and the domain whose `_dmarc` name held it (`at`). */
@@ -922,10 +951,15 @@ function cliCommand(target: HealthTarget, command: string): string {
 
 const credentialsCheck: Check = {
   ...catalog.CREDENTIALS,
-  run: async (run) => [
-    ...(await partly('secret', () => secretResult(run))),
-    ...(await partly('rotation', () => rotationResult(run))),
-  ],
+  run: async (run) => {
+    // A read that fails here fails again in the parts below, which say so.
+    const first = await firstRotationRunning(run).catch(() => undefined);
+    if (first) return [first];
+    return [
+      ...(await partly('secret', () => secretResult(run))),
+      ...(await partly('rotation', () => rotationResult(run))),
+    ];
+  },
 };
 
 /** The credentials check's secret part: AWSCURRENT holds credentials whose key IAM has, active. */
@@ -934,8 +968,6 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
   const current = await credentialsAt(run, 'AWSCURRENT');
   const rotate = cliCommand(target, 'rotate');
   if (!current) {
-    const first = await firstRotationRunning(run);
-    if (first) return first;
     return {
       id: 'secret',
       status: 'fail',
@@ -946,7 +978,7 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
   // A key deleted or deactivated by hand (or by a revoke whose rotation never finished) strands
   // every app that reads the secret, while the secret itself looks fine.
   const key = current.username;
-  const state = await accessKeyState(clients.iam, key);
+  const state = await accessKeyState(clients.iam, key, undefined, run);
   const refused = 'SES refuses every app that reads the secret';
   if (state.status === 'Active')
     return {
@@ -979,12 +1011,14 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
 export const FIRST_ROTATION_GRACE_MS = 3_600_000;
 
 /**
- * "Could not tell yet" while the first rotation of a new secret runs (a version holds AWSPENDING
- * without AWSCURRENT, the secret is younger than FIRST_ROTATION_GRACE_MS): no credentials is then
- * the deploy's state, not a fault, and a 0 would page on every first deploy a run meets. Undefined
- * otherwise: the caller fails as before.
+ * The credentials check's one result, "could not tell yet", while the first rotation of a new
+ * secret runs (AWSCURRENT holds no credentials, a version holds AWSPENDING, never rotated, the
+ * secret younger than FIRST_ROTATION_GRACE_MS): no credentials is then the deploy's state, not a
+ * fault, and a 0 would page on every first deploy a run meets. Undefined otherwise: the check's
+ * parts judge the secret as always (credentials put by hand then are "never rotated").
  */
 async function firstRotationRunning(run: CheckRun): Promise<CheckResult | undefined> {
+  if (await credentialsAt(run, 'AWSCURRENT')) return undefined;
   const s = await run.secretDescription();
   const pending = pendingVersionId(s.VersionIdsToStages);
   const created = s.CreatedDate;
@@ -1000,7 +1034,7 @@ async function firstRotationRunning(run: CheckRun): Promise<CheckResult | undefi
 }
 
 /** The credentials check's rotation part: on, and not behind its schedule. */
-async function rotationResult(run: CheckRun): Promise<CheckResult | CheckResult[]> {
+async function rotationResult(run: CheckRun): Promise<CheckResult> {
   const { target, clients } = run;
   const rotate = cliCommand(target, 'rotate');
   const s = await run.secretDescription();
@@ -1018,10 +1052,7 @@ async function rotationResult(run: CheckRun): Promise<CheckResult | CheckResult[
   const next = s.NextRotationDate;
   const age = last ? (clients.now().getTime() - last.getTime()) / DAY_MS : undefined;
   const detail = `last ${last ? `${last.toISOString().slice(0, 10)} (${Math.floor(age!)} days ago)` : 'never'}, next ${next ? next.toISOString().slice(0, 10) : 'not scheduled'}`;
-  if (age === undefined) {
-    // The secret part says "could not tell yet" for the same reason; one result is enough. Not when
-    // AWSCURRENT holds credentials (put by hand): the secret part passes, and this must not.
-    if (!(await credentialsAt(run, 'AWSCURRENT')) && (await firstRotationRunning(run))) return [];
+  if (age === undefined)
     return {
       id: 'rotation',
       status: 'fail',
@@ -1029,7 +1060,6 @@ async function rotationResult(run: CheckRun): Promise<CheckResult | CheckResult[
       detail,
       fix: `run: ${rotate}`,
     };
-  }
   if (age > days + 7) {
     return {
       id: 'rotation',
@@ -1076,7 +1106,7 @@ async function awsPreviousResults(run: CheckRun): Promise<CheckResult[]> {
   }
   const now = clients.now();
   // Undefined: the key is already gone (deleted by a rotation or by hand), nobody can use it.
-  const use = await keyLastUse(clients.iam, previous.username);
+  const use = await run.keyLastUse(previous.username);
   if (!use) {
     return [
       {
@@ -1143,7 +1173,7 @@ async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
   if (quiet <= 0 || !current) return [];
   // The SMTP user, named by IAM for the current key. A dead current key is the credentials
   // check's to report; the rotation that repairs it keeps the live key, found here from then on.
-  const userName = (await keyLastUse(clients.iam, current.username))?.userName;
+  const userName = (await run.keyLastUse(current.username))?.userName;
   if (!userName) return [];
   const previousVersion = await run.secretVersion('AWSPREVIOUS');
   const previous = credentialsIn(previousVersion)?.username;
@@ -1151,14 +1181,14 @@ async function unnamedKeysInUse(run: CheckRun): Promise<CheckResult[]> {
   // The kept key was AWSCURRENT until the version AWSPREVIOUS now holds (the dead key's) replaced
   // it: its uses before then, and within the grace after, were every app's.
   const keptReplacedAt = previousVersion?.CreatedDate;
-  const keys = await userAccessKeys(clients.iam, userName);
+  const keys = await run.accessKeys(userName);
   const now = clients.now();
   const results: CheckResult[] = [];
   for (const key of keys) {
     const id = key.AccessKeyId;
     if (!id || id === current.username || id === previous || key.Status !== 'Active') continue;
     if (!key.CreateDate || !replacedAt || key.CreateDate >= replacedAt) continue;
-    const use = await keyLastUse(clients.iam, id);
+    const use = await run.keyLastUse(id);
     if (!use || !stillSendsWith(use, now, quiet, keptReplacedAt)) continue;
     results.push({
       id: 'previous-key',

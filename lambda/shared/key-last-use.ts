@@ -78,6 +78,12 @@ export type AccessKeyState =
     }
   | { readonly status: 'deleted' };
 
+/** The two IAM reads accessKeyState makes; a caller may give its own (a per-run cache). */
+export interface KeyLookups {
+  keyLastUse(accessKeyId: string): Promise<KeyLastUse | undefined>;
+  accessKeys(userName: string): Promise<AccessKeyMetadata[]>;
+}
+
 /**
  * Whether IAM still has the key and it is active: ListAccessKeys of its user gives its status.
  * Without `userName`, GetAccessKeyLastUsed names the user (or answers NoSuchEntity for a deleted
@@ -87,9 +93,13 @@ export async function accessKeyState(
   iam: IAMClient,
   accessKeyId: string,
   userName?: string,
+  lookups: KeyLookups = {
+    keyLastUse: (id) => keyLastUse(iam, id),
+    accessKeys: (user) => userAccessKeys(iam, user),
+  },
 ): Promise<AccessKeyState> {
-  userName ??= (await keyLastUse(iam, accessKeyId))?.userName;
-  const key = userName && (await userAccessKeys(iam, userName)).find((k) => k.AccessKeyId === accessKeyId);
+  userName ??= (await lookups.keyLastUse(accessKeyId))?.userName;
+  const key = userName && (await lookups.accessKeys(userName)).find((k) => k.AccessKeyId === accessKeyId);
   if (!key || !userName) return { status: 'deleted' };
   return {
     // Anything but Active is refused, a status IAM adds later too (as Inactive).

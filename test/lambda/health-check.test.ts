@@ -821,6 +821,16 @@ describe('scheduled health checks', () => {
     expect(passed().sandbox).toBe(1);
   });
 
+  // The credentials and previous-key checks both ask IAM about the current key and list its user's
+  // keys: one run asks each once.
+  test("a daily run asks IAM about each key once and lists the SMTP user's keys once", async () => {
+    await check();
+    const lastUse = iamMock.commandCalls(GetAccessKeyLastUsedCommand).map((c) => c.args[0].input.AccessKeyId);
+    expect(lastUse.filter((id) => id === keys.current)).toHaveLength(1);
+    expect(new Set(lastUse).size).toBe(lastUse.length);
+    expect(iamMock.commandCalls(ListAccessKeysCommand)).toHaveLength(1);
+  });
+
   test('a check whose API refuses publishes 0 and names the error; the others still run', async () => {
     iam.faults.failNext(
       'GetAccessKeyLastUsed',
