@@ -11,7 +11,6 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
-import { SES_NAMESPACE } from '../../lambda/shared/ses-metric-names';
 import { scheduleGapHours } from '../config/syntax';
 import { smtpEndpoint } from '../config/smtp-regions';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -28,6 +27,7 @@ import { ConfigError } from '../config/load';
 import { ApexSpfOptions, DmarcRecordOptions } from '../dns-records';
 import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { alarmCliOptions, checkCliOptions } from './operator-alarms';
+import { metricSendingCount } from './monitoring/ses-metrics';
 import { acknowledgeNagFinding } from './nag';
 
 // The quota figures' names, for metricQuota.
@@ -660,12 +660,7 @@ export class HealthChecks extends Construct {
     if (props.sendAnomalyDetection ?? true) {
       this.notify(
         new cloudwatch.AnomalyDetectionAlarm(this, 'SendAnomalyAlarm', {
-          metric: new cloudwatch.Metric({
-            namespace: SES_NAMESPACE,
-            metricName: 'Send',
-            statistic: 'Sum',
-            period: Duration.minutes(15),
-          }),
+          metric: metricSendingCount('Send', { period: Duration.minutes(15) }),
           stdDevs: 3,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
           evaluationPeriods: 2,
