@@ -110,6 +110,15 @@ const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
 const SIMULATED = 'mailbox simulator address: counted, not suppressed (SES keeps it off the list)';
 const simulated = (address: string) => domainOf(address) === MAILBOX_SIMULATOR;
 
+/**
+ * The recipients to suppress for `reason` when `act` (the mailbox simulator's never), and how many
+ * of `valid` are only counted: all when not `act`, else the simulator's.
+ */
+function suppression(valid: readonly string[], act: boolean, reason: 'BOUNCE' | 'COMPLAINT') {
+  const suppress = act ? valid.filter((a) => !simulated(a)).map((address) => ({ address, reason })) : [];
+  return { suppress, notSuppressed: valid.length - suppress.length };
+}
+
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -208,7 +217,7 @@ export function decide(event: Json): FeedbackDecision {
     // An empty feedbackId is none: as a key it would make different events one.
     const feedbackId = isString(bounce.feedbackId) ? bounce.feedbackId : sesMessageId;
     const act = bounceType === 'Permanent' && subType !== ALREADY_SUPPRESSED;
-    const real = recipients.valid.filter((address) => !simulated(address));
+    const { suppress, notSuppressed } = suppression(recipients.valid, act, 'BOUNCE');
     return {
       ...base,
       ...about,
@@ -216,15 +225,15 @@ export function decide(event: Json): FeedbackDecision {
       subType,
       feedbackId,
       redacted: recipients.redacted,
-      suppress: act ? real.map((address) => ({ address, reason: 'BOUNCE' as const })) : [],
-      notSuppressed: act ? recipients.valid.length - real.length : recipients.valid.length,
+      suppress,
+      notSuppressed,
       note: !act
         ? subType === ALREADY_SUPPRESSED
           ? 'already on the account suppression list'
           : `${bounceType} bounce: counted, not suppressed`
         : recipients.redacted > 0
           ? `${recipients.redacted} bounced recipient(s) without a usable address: counted, not suppressed`
-          : real.length < recipients.valid.length
+          : notSuppressed > 0
             ? SIMULATED
             : undefined,
     };
@@ -241,7 +250,7 @@ export function decide(event: Json): FeedbackDecision {
     // "not-spam" (RFC 5965 §7.3): the reporter says the mail is not spam, a correction: no suppression.
     const notSpam = complaint.complaintFeedbackType === 'not-spam';
     const act = subType !== ALREADY_SUPPRESSED && !notSpam;
-    const real = recipients.valid.filter((address) => !simulated(address));
+    const { suppress, notSuppressed } = suppression(recipients.valid, act, 'COMPLAINT');
     return {
       ...base,
       ...about,
@@ -250,15 +259,15 @@ export function decide(event: Json): FeedbackDecision {
       feedbackId,
       // A report that names nobody (the ISP removed the recipient) still stands for one recipient.
       redacted: recipients.valid.length === 0 ? Math.max(recipients.redacted, 1) : recipients.redacted,
-      suppress: act ? real.map((address) => ({ address, reason: 'COMPLAINT' as const })) : [],
-      notSuppressed: act ? recipients.valid.length - real.length : recipients.valid.length,
+      suppress,
+      notSuppressed,
       note: notSpam
         ? 'not-spam feedback report: counted, not suppressed'
         : !act
           ? 'already on the account suppression list'
           : recipients.valid.length === 0
             ? 'complaint without a usable recipient address (redacted by the ISP)'
-            : real.length < recipients.valid.length
+            : notSuppressed > 0
               ? SIMULATED
               : undefined,
     };
