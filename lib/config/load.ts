@@ -17,7 +17,14 @@ import {
 } from '../dns-records';
 import { addressKey, ConfigFileSchema } from './schema';
 import type { ConfigFile, EnvironmentConfig, ParsedConfigFile, ParsedEnvironment } from './types';
-import { allowsSender, defaultAllowedFromAddresses, domainOf, senderNotAllowed } from './senders';
+import {
+  allowsSender,
+  defaultAllowedFromAddresses,
+  domainOf,
+  isAtDomain,
+  isAtOrUnder,
+  senderNotAllowed,
+} from './senders';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
 import { duplicateKeys, escapeInvisible, maskUrlPassword, shownPath, spfLookupCount } from './syntax';
@@ -715,14 +722,6 @@ export function zoneRecordsOf(
     ...(env.dmarc.enabled ? [dmarcRecord(env.domain, env.dmarc)] : []),
     ...(env.apexSpf.enabled ? [apexTxtRecord(env.domain, env.apexSpf)] : []),
   ].map((record) => ({ record, key: `${zoneId} ${record.name.toLowerCase()} ${record.type}` }));
-}
-
-function isAtOrUnder(name: string, parent: string): boolean {
-  return name === parent || name.endsWith(`.${parent}`);
-}
-
-function isAtDomain(address: string, domain: string): boolean {
-  return address.lastIndexOf('@') > 0 && isAtOrUnder(domainOf(address), domain);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, source: string): string[] {

@@ -8,6 +8,16 @@ export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
 
+/** Whether DNS name `name` is `parent` or a name under it (both in lower case, no final dot). */
+export function isAtOrUnder(name: string, parent: string): boolean {
+  return name === parent || name.endsWith(`.${parent}`);
+}
+
+/** Whether `address` is at `domain` or one of its subdomains (`domain` in lower case, no final dot). */
+export function isAtDomain(address: string, domain: string): boolean {
+  return address.lastIndexOf('@') > 0 && isAtOrUnder(domainOf(address), domain);
+}
+
 /** The domain of SES's mailbox simulator (success@, bounce@, complaint@, ...). */
 export const MAILBOX_SIMULATOR = 'simulator.amazonses.com';
 

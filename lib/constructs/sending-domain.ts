@@ -12,7 +12,7 @@ import {
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
-import { domainOf } from '../config/senders';
+import { isAtDomain } from '../config/senders';
 import { DNS_LABEL_RE } from '../config/syntax';
 import {
   ApexSpfOptions,
@@ -180,10 +180,7 @@ export class SendingDomain extends Construct {
     // An address of another domain (a teammate's mailbox, another environment's domain) is only a
     // sandbox recipient here; with this set as its default, pausing this environment would stop
     // the mail others send from it, and their bounces would reach this environment's handler.
-    const atDomain = (address: string) =>
-      Token.isUnresolved(props.domainName) ||
-      domainOf(address) === domain ||
-      domainOf(address).endsWith(`.${domain}`);
+    const atDomain = (address: string) => Token.isUnresolved(props.domainName) || isAtDomain(address, domain);
     this.verifiedAddresses = addresses.map((address, i) => {
       const identity = new ses.EmailIdentity(this, `VerifiedAddress-${ids[i]}`, {
         identity: ses.Identity.email(address),
