@@ -328,6 +328,12 @@ export class SesSmtp extends Construct {
         value: this.feedback.appDeadLetterQueue.queueArn,
       });
     }
+    if (this.feedback.webhookDeadLetterQueue) {
+      new CfnOutput(this, 'WebhookFeedbackDeadLetterQueueUrl', {
+        value: this.feedback.webhookDeadLetterQueue.queueUrl,
+        description: "Events the app's webhook did not take within SNS's retries",
+      });
+    }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     // The health-check function, whose settings `ses-smtp doctor` and `dns` read for a stack
     // without an environments file.

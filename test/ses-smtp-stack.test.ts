@@ -112,6 +112,22 @@ describe('SesSmtpStack', () => {
     expect(synthStack().template.findOutputs('*').AppFeedbackDeadLetterQueueArn).toBeUndefined();
   });
 
+  test("with a webhook: its dead-letter queue's URL is an output, and the dead letters alarm gives it", () => {
+    const { template } = synthStack({ feedback: { webhookUrl: 'https://app.example.com/ses' } });
+    const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
+      /^SendingFeedbackWebhookDeadLetterQueue[0-9A-F]{8}$/.test(id),
+    );
+    expect(template.findOutputs('*').WebhookFeedbackDeadLetterQueueUrl.Value).toEqual({ Ref: queueId });
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) =>
+        a.Properties.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+        JSON.stringify(a.Properties.Dimensions).includes(queueId!),
+    );
+    expect(alarm?.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
+    expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toContain(JSON.stringify({ Ref: queueId }));
+    expect(synthStack().template.findOutputs('*').WebhookFeedbackDeadLetterQueueUrl).toBeUndefined();
+  });
+
   // Without an environments file, ses-smtp doctor and dns read the settings from that function
   // (with health.enabled false there is none: test/constructs/health-checks.test.ts).
   test("the health-check function's name is an output", () => {

@@ -111,11 +111,11 @@ describe('SesSmtp', () => {
   test('every alarm description fits CloudWatch (1024 characters) with the longest names', () => {
     const name = `S${'x'.repeat(127)}`; // CloudFormation's longest stack name
     const stack = new Stack(testApp(), name, { env: { account: '123456789012', region: 'ap-southeast-1' } });
-    // With the app queue: its dead-letter alarm too.
+    // With the app queue and the webhook: their dead-letter alarms too.
     new SesSmtp(stack, 'Mail', {
       ...PROPS,
       environmentName: `e${'x'.repeat(30)}`,
-      feedback: { appQueue: true },
+      feedback: { appQueue: true, webhookUrl: 'https://app.example.com/ses' },
     } as SesSmtpProps);
     // The alarms' descriptions resolved as a synth would (without the rest of the synth).
     const resources = Object.fromEntries(
@@ -146,6 +146,8 @@ describe('SesSmtp', () => {
       // SQS's longest queue name, in the longest partition and Region names.
       if (getAtt?.[1] === 'Arn' && resources[getAtt[0]]?.Type === 'AWS::SQS::Queue')
         return `arn:aws-us-gov:sqs:ap-southeast-5:123456789012:${'q'.repeat(80)}`;
+      if (Ref && resources[Ref]?.Type === 'AWS::SQS::Queue')
+        return `https://sqs.ap-southeast-5.amazonaws.com/123456789012/${'q'.repeat(80)}`;
       if (join) return join[1].map(text).join(join[0]);
       throw new Error(`an alarm description holds ${JSON.stringify(value)}: give its longest value here`);
     };

@@ -61,7 +61,8 @@ describe.each([
     // Secret Label Updated (AWSCURRENT) -> rotated topic, RotationFailed -> operator topic.
     expect(count('rule')).toBe(2);
     expect(count('ses')).toBe(1);
-    expect(count('subscription')).toBe('feedback' in config ? 2 : 1);
+    // The feedback queue's; the app queue's and the webhook's dead-letter queue's.
+    expect(count('subscription')).toBe('feedback' in config ? 3 : 1);
     const results = followAll(t, ENV);
     const followed = results.map((r) => r.wire.kind);
     // The feedback handler polls its queue; Secrets Manager invokes the rotation function, and
@@ -119,7 +120,13 @@ describe.each([
       ...[
         'SendingFeedbackDeadLetterQueue',
         'SendingFeedbackQueue',
-        ...('feedback' in config ? ['SendingFeedbackAppDeadLetterQueue', 'SendingFeedbackAppQueue'] : []),
+        ...('feedback' in config
+          ? [
+              'SendingFeedbackWebhookDeadLetterQueue',
+              'SendingFeedbackAppDeadLetterQueue',
+              'SendingFeedbackAppQueue',
+            ]
+          : []),
       ].map(
         (queue) =>
           `HealthChecksFunctionRole sqs:GetQueueAttributes on arn:aws:sqs:eu-west-1:123456789012:${idOf('AWS::SQS::Queue', queue)}`,

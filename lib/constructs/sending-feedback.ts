@@ -33,7 +33,10 @@ export interface SendingFeedbackProps {
   readonly additionalEvents?: AdditionalFeedbackEvent[];
   /** Deliver SES's JSON to the queues without the SNS envelope. @default true */
   readonly rawMessageDelivery?: boolean;
-  /** The app's HTTPS endpoint, subscribed to the topic (it receives SNS envelopes). @default - none */
+  /**
+   * The app's HTTPS endpoint, subscribed to the topic (it receives SNS envelopes). What it does not
+   * take within SNS's retries waits in a dead-letter queue of its own. @default - none
+   */
   readonly webhookUrl?: string;
   /** Create a queue for the app that receives the same events. @default false */
   readonly appQueue?: boolean;
@@ -142,6 +145,13 @@ export interface IFeedbackMonitoring {
    */
   metricAppDeadLetters?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
   /**
+   * Events in the webhook's dead-letter queue: those the app's webhook did not take within SNS's
+   * retries. Undefined without a webhook; optional, as metricOldestMessageAge.
+   */
+  metricWebhookDeadLetters?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
+  /** URL of the webhook's dead-letter queue, when there is a webhook: for its alarm's text. */
+  readonly webhookDeadLetterQueueUrl?: string;
+  /**
    * Age of the oldest event in the app queue, seconds: grows while the app takes none. Undefined
    * without an app queue; optional, as metricOldestMessageAge.
    */
@@ -184,6 +194,8 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly appQueue?: sqs.Queue;
   /** Where the app queue's messages go after the app failed on them `maxReceiveCount` times. */
   public readonly appDeadLetterQueue?: sqs.Queue;
+  /** Where the events the app's webhook did not take go when SNS stops retrying them. */
+  public readonly webhookDeadLetterQueue?: sqs.Queue;
   /** The event types published, as configured on the event destination. */
   public readonly events: ses.EmailSendingEvent[];
   public readonly configurationSetName: string;
@@ -202,9 +214,13 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
    * alarm (not breaching on missing data) would take for an "OK".
    */
   public get quietQueues(): sqs.IQueue[] {
-    return [this.queue, this.deadLetterQueue, this.appQueue, this.appDeadLetterQueue].filter(
-      (q): q is sqs.Queue => q !== undefined,
-    );
+    return [
+      this.queue,
+      this.deadLetterQueue,
+      this.appQueue,
+      this.appDeadLetterQueue,
+      this.webhookDeadLetterQueue,
+    ].filter((q): q is sqs.Queue => q !== undefined);
   }
   private readonly environmentName: string;
 
@@ -335,6 +351,21 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     });
 
     if (props.webhookUrl) {
+      // Without it, SNS drops an event once its retries are spent (or at once, for an error it
+      // does not retry): the app would never learn of that bounce. The key already lets this
+      // account's topics in (AllowSnsDeliveryToQueues); UrlSubscription adds the queue policy,
+      // which admits this topic only.
+      // https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
+      this.webhookDeadLetterQueue = new sqs.Queue(this, 'WebhookDeadLetterQueue', {
+        encryptionMasterKey: key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      acknowledgeNagFinding(this.webhookDeadLetterQueue, {
+        id: 'AwsSolutions-SQS3',
+        reason:
+          "This queue is the dead-letter queue of the webhook's SNS subscription (its RedrivePolicy), which cdk-nag does not look at: it counts only queues and functions that name it as their dead-letter queue.",
+      });
       // UrlSubscription names the subscription after the URL, so the URL is in its logical id too,
       // which every deploy's log prints. Kept so: under another id, CloudFormation would create
       // the new resource first, SNS would answer its Subscribe with the live subscription (same
@@ -344,6 +375,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
           protocol: sns.SubscriptionProtocol.HTTPS,
           filterPolicyWithMessageBody: SES_EVENTS_ONLY,
           deliveryPolicy: WEBHOOK_DELIVERY,
+          deadLetterQueue: this.webhookDeadLetterQueue,
         }),
       );
       if (/[?#]/.test(props.webhookUrl))
@@ -435,6 +467,16 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
 
   public metricAppDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
     return this.appDeadLetterQueue?.metricApproximateNumberOfMessagesVisible(fiveMinutes('Maximum', options));
+  }
+
+  public get webhookDeadLetterQueueUrl(): string | undefined {
+    return this.webhookDeadLetterQueue?.queueUrl;
+  }
+
+  public metricWebhookDeadLetters(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
+    return this.webhookDeadLetterQueue?.metricApproximateNumberOfMessagesVisible(
+      fiveMinutes('Maximum', options),
+    );
   }
 
   public metricAppOldestMessageAge(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {

@@ -8,6 +8,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { Construct } from 'constructs';
 import { processBatch } from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
 import { FEEDBACK_NAMESPACE, MetricBatch } from '../../lambda/shared/metrics';
@@ -243,8 +244,49 @@ describe('SendingFeedback', () => {
     expect(retries.numRetries * retries.maxDelayTarget).toBeLessThanOrEqual(3600);
     expect(Annotations.fromStack(Stack.of(feedback)).findWarning('*', Match.anyValue())).toEqual([]);
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sqs' }, 2);
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    template.resourceCountIs('AWS::SQS::Queue', 5);
     expect(feedback.appQueue).toBeDefined();
+  });
+
+  // SNS drops an event once the webhook's retries are spent, unless the subscription has a
+  // dead-letter queue: there the operator can hand it to the app.
+  test("what the webhook does not take goes to its own encrypted dead-letter queue, which admits the topic only, and raises an alarm's metric", () => {
+    const { template, feedback } = build({ webhookUrl: 'https://app.example.com/ses/events' });
+    const id = (construct: Construct) =>
+      Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+    const deadLetters = feedback.webhookDeadLetterQueue!;
+    expect(id(deadLetters)).toMatch(/^SendingFeedbackWebhookDeadLetterQueue[0-9A-F]{8}$/);
+    const webhook = Object.values(
+      template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'https' } }),
+    )[0];
+    expect(webhook.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [id(deadLetters), 'Arn'] },
+    });
+    expect(template.toJSON().Resources[id(deadLetters)].Properties).toMatchObject({
+      KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+      MessageRetentionPeriod: 14 * 86400,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: id(deadLetters) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'sqs:SendMessage',
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(feedback.topic) } } },
+            Effect: 'Allow',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Resource: { 'Fn::GetAtt': [id(deadLetters), 'Arn'] },
+          },
+        ]),
+      },
+    });
+    expect(feedback.quietQueues).toContain(deadLetters);
+    expect(feedback.metricWebhookDeadLetters()).toMatchObject({
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      statistic: 'Maximum',
+    });
+    expect(build().feedback.metricWebhookDeadLetters()).toBeUndefined();
+    expect(build().feedback.webhookDeadLetterQueue).toBeUndefined();
   });
 
   // SES publishes a plain-text notice when it sets up the event destination: the app's consumer

@@ -8,6 +8,7 @@
  * - EventBridge rule targets -> SNS topic or SQS queue
  * - SES configuration set event destinations -> SNS topic
  * - SNS subscriptions with protocol sqs -> SQS queue
+ * - SNS subscriptions with a dead-letter queue (RedrivePolicy) -> that SQS queue
  * - Lambda SQS event source mappings: the function's role (identity and queue policy) -> the queue,
  *   and the queue's key (a key policy that names the role or delegates to the account's IAM
  *   policies); a Deny in any of them that names the role, its account or everyone stops it
@@ -269,6 +270,21 @@ export function findWires(t: CfnTemplate, env: Environment): Wire[] {
       const to = target(p.Endpoint, `subscription ${id}`);
       wires.push({
         name: `subscription ${id} -> ${to}`,
+        kind: 'subscription',
+        principal: 'sns.amazonaws.com',
+        action: 'sqs:SendMessage',
+        target: to,
+        sourceArn: resolve(p.TopicArn, t, env),
+        sourceAccount: env.account,
+        kmsCarriesSource: true,
+      });
+    }
+    // SNS moves what it could not deliver, whatever the protocol, to the subscription's queue.
+    const redrive = p.RedrivePolicy as Record<string, unknown> | undefined;
+    if (r.Type === 'AWS::SNS::Subscription' && redrive) {
+      const to = target(redrive.deadLetterTargetArn, `subscription ${id} (RedrivePolicy)`);
+      wires.push({
+        name: `subscription ${id} dead letters -> ${to}`,
         kind: 'subscription',
         principal: 'sns.amazonaws.com',
         action: 'sqs:SendMessage',

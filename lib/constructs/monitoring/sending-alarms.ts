@@ -162,6 +162,18 @@ export class SendingAlarms extends Construct {
         ),
       );
     }
+    // The webhook's leftovers: SNS gave up on them, and only an operator can hand them to the app.
+    const webhookDeadLetters = feedback.metricWebhookDeadLetters?.();
+    if (webhookDeadLetters) {
+      add(
+        heldAlarm(
+          'WebhookFeedbackDeadLettersAlarm',
+          webhookDeadLetters,
+          `Bounce/complaint events the app's webhook did not take (SNS retried each for 50 minutes, or got an error it does not retry) wait in the webhook's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it arrived. ` +
+            `The suppression list is not affected (the stack's own handler takes its own copy). Fix the webhook (its logs; it must answer SNS with a 2xx), then read the events and give them to the app (aws sqs receive-message --queue-url ${feedback.webhookDeadLetterQueueUrl ?? '<WebhookFeedbackDeadLetterQueueUrl output>'} --max-number-of-messages 10 --message-attribute-names All --region ${Stack.of(this).region}), deleting each one the app took.`,
+        ),
+      );
+    }
     // An app that takes nothing fails nothing either: its events expire unseen.
     const appOldest = feedback.metricAppOldestMessageAge?.();
     if (appOldest) {
@@ -200,7 +212,7 @@ export class SendingAlarms extends Construct {
         alarms.alarmOnAny(
           'FeedbackDeliveryFailuresAlarm',
           deliveryFailures,
-          `SNS could not deliver bounce/complaint notifications (environment ${environmentName}): to the feedback queue (its queue policy or KMS key no longer lets SNS in; those notifications are lost, their recipients not suppressed), or to the app's webhook or queue if configured. ` +
+          `SNS could not deliver bounce/complaint notifications (environment ${environmentName}): to the feedback queue (its queue policy or KMS key no longer lets SNS in; those notifications are lost, their recipients not suppressed), or to the app's queue or webhook if configured (the webhook's wait in its dead-letter queue). ` +
             `Compare the queue policy and the key policy with the deployed template (redeploy the stack to restore them), and check the app's webhook if there is one.`,
         ),
       );

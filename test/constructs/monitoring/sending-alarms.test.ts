@@ -167,6 +167,31 @@ describe('SendingAlarms', () => {
     expect(without.alarms.alarms).toHaveLength(14);
   });
 
+  test("a webhook's dead letters raise an alarm that gives the command to read them; none without a webhook", () => {
+    const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-dead-letters';
+    const withWebhook = build({
+      feedback: {
+        ...feedback,
+        webhookDeadLetterQueueUrl: url,
+        metricWebhookDeadLetters: () => count('WebhookDeadLetters'),
+      },
+    });
+    expect(withWebhook.alarms.alarms).toHaveLength(15);
+    expect(alarmList(withWebhook.template).find((a) => a.MetricName === 'WebhookDeadLetters')).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+      AlarmDescription: expect.stringMatching(
+        new RegExp(
+          `^Bounce/complaint events the app's webhook did not take .*SQS deletes each 14 days .*The suppression list is not affected.*` +
+            `\\(aws sqs receive-message --queue-url ${url} --max-number-of-messages 10 --message-attribute-names All --region eu-west-1\\)`,
+        ),
+      ),
+    });
+    const without = build({ feedback: { ...feedback, metricWebhookDeadLetters: () => undefined } });
+    expect(without.alarms.alarms).toHaveLength(14);
+  });
+
   test("the queue-age alarm names the handler's event source mappings in the stack's Region", () => {
     const description = alarmList(
       build({ feedback: { ...feedback, handlerFunctionName: 'handler-fn' } }).template,
