@@ -134,8 +134,12 @@ export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
     return problems;
   }
   // One role ARN per GitHub environment (the workflow reads it from that environment's variables):
-  // a GitHub environment serves one account and one kind of access.
-  const seen = new Map<string, { environment: string; account: string; kind: AccessKind }>();
+  // a GitHub environment serves one account and one kind of access, and has one spelling (each
+  // spelling would get a role of its own, whose subject IAM compares case-sensitively).
+  const seen = new Map<
+    string,
+    { environment: string; account: string; kind: AccessKind; spelling: string }
+  >();
   for (const [name, env] of entries) {
     const names = gitHubEnvironmentsOf(name, env);
     const before = problems.length;
@@ -146,7 +150,7 @@ export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
       const field = kind === 'deploy' ? 'environment' : 'previewEnvironment';
       const first = seen.get(key);
       if (first === undefined) {
-        seen.set(key, { environment: name, account: env.account, kind });
+        seen.set(key, { environment: name, account: env.account, kind, spelling: names[kind] });
       } else if (first.kind !== kind) {
         problems.push({
           path: ['environments', name, 'github', field],
@@ -158,6 +162,12 @@ export function gitHubProblems(file: ParsedConfigFile): GitHubProblem[] {
           path: ['environments', name, 'github', field],
           input: names[kind],
           expected: `a GitHub environment not already used by environment "${first.environment}" in account ${first.account} (a GitHub environment holds one role ARN)`,
+        });
+      } else if (first.spelling !== names[kind]) {
+        problems.push({
+          path: ['environments', name, 'github', field],
+          input: names[kind],
+          expected: `"${first.spelling}", as environment "${first.environment}" spells it (GitHub environment names are case-insensitive, so both name one GitHub environment, which holds one role ARN; IAM compares the name in the token case-sensitively)`,
         });
       }
     }

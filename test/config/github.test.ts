@@ -133,6 +133,43 @@ describe('github config', () => {
     ]);
   });
 
+  // GitHub takes "Staging" and "staging" for one environment, with one AWS_ROLE_ARN: the plan would
+  // give each spelling a role of its own, each reaching only its own environments' stacks.
+  test('a GitHub environment has one spelling across the environments of an account', () => {
+    const staging = (github: Record<string, unknown>, region = {}) => ({ ...BASE_ENV, ...region, github });
+    expect(
+      problemsOf({
+        github: GITHUB,
+        environments: {
+          a: staging({ environment: 'Staging' }),
+          b: staging({ environment: 'staging' }, SECOND_REGION),
+          c: staging(
+            { environment: 'Staging', previewEnvironment: 'Staging-PREVIEW' },
+            { ...SECOND_REGION, region: 'eu-central-1', mailFrom: { subdomain: 'mail-de' } },
+          ),
+        },
+      }),
+    ).toEqual([
+      `${FILE}: environment "b", field "github.environment": got "staging", expected "Staging", as environment "a" spells it (GitHub environment names are case-insensitive, so both name one GitHub environment, which holds one role ARN; IAM compares the name in the token case-sensitively)`,
+      `${FILE}: environment "c", field "github.previewEnvironment": got "Staging-PREVIEW", expected "Staging-preview", as environment "a" spells it (GitHub environment names are case-insensitive, so both name one GitHub environment, which holds one role ARN; IAM compares the name in the token case-sensitively)`,
+    ]);
+    // One spelling: one role for both.
+    const file = parseConfig(
+      {
+        github: GITHUB,
+        environments: {
+          a: staging({ environment: 'Staging' }),
+          b: staging({ environment: 'Staging' }, SECOND_REGION),
+        },
+      },
+      FILE,
+    );
+    expect(deployAccessPlan(file)[0].gitHubEnvironments.map((g) => [g.name, g.environments])).toEqual([
+      ['Staging', ['a', 'b']],
+      ['Staging-preview', ['a', 'b']],
+    ]);
+  });
+
   test('an existing OIDC provider must be in an account of the file', () => {
     expect(
       problemsOf({
