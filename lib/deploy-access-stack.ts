@@ -21,15 +21,15 @@ export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com';
 /**
  * The CDK bootstrap roles a deploy role may assume (names from the bootstrap template:
  * `cdk-<qualifier>-<role>-<account>-<region>`): the deploy role (CloudFormation, which passes the
- * execution role), the file-publishing role (Lambda code to the staging bucket) and the lookup
- * role. No image-publishing role: the stacks have no container images.
+ * execution role) and the file-publishing role (Lambda code to the staging bucket). No
+ * image-publishing role: the stacks have no container images. No lookup role: the stacks make no
+ * context lookups (CI's `cdk synth` runs without AWS credentials), and `cdk deploy
+ * --require-approval never` reads no deployed template, so nothing in a deploy job uses it, while
+ * it holds AWS's ReadOnlyAccess on the whole account (S3 objects, DynamoDB items, logs): more than
+ * the deploy role reaches where `--cloudformation-execution-policies` narrows the execution role.
  * @see https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html
  */
-export const DEPLOY_BOOTSTRAP_ROLES: readonly string[] = [
-  'deploy-role',
-  'file-publishing-role',
-  'lookup-role',
-];
+export const DEPLOY_BOOTSTRAP_ROLES: readonly string[] = ['deploy-role', 'file-publishing-role'];
 
 /**
  * What a preview role may do: read its environments' deployed templates, which is all
@@ -59,11 +59,11 @@ export interface DeployAccessStackProps extends StackProps {
  * One per account: GitHub's OIDC provider (created, or referenced when it exists) and one role per
  * GitHub environment, trusted only by tokens whose `sub` is exactly
  * `repo:OWNER/REPO:environment:NAME` (or, with the repository's ids, GitHub's immutable
- * `repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:NAME`) and whose `aud` is sts.amazonaws.com. A deploy role may only
- * assume this account's CDK bootstrap roles in the Regions that GitHub environment deploys to, and
- * read what `ses-smtp preflight` reads (its stacks' status, their SES identities and hosted zones'
- * record sets); a preview role
- * may only read its environments' deployed templates.
+ * `repo:OWNER@OWNER_ID/REPO@REPO_ID:environment:NAME`) and whose `aud` is sts.amazonaws.com. A
+ * deploy role may only assume this account's CDK bootstrap deploy and file-publishing roles in the
+ * Regions that GitHub environment deploys to, and read what `ses-smtp preflight` reads (its stacks'
+ * status, their SES identities and hosted zones' record sets); a preview role may only read its
+ * environments' deployed templates.
  * @see https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/configuring-openid-connect-in-amazon-web-services
  */
 export class DeployAccessStack extends Stack {

@@ -83,7 +83,8 @@ describe('DeployAccessStack', () => {
     expect(trustPolicies(template)).toEqual([expected('staging'), expected('staging-preview')]);
   });
 
-  test('the deploy role may only assume the deploy, file-publishing and lookup roles of its Regions; the preview role may only read its stacks', () => {
+  // Not the lookup role (ReadOnlyAccess on the whole account): a deploy job makes no lookup.
+  test('the deploy role may only assume the deploy and file-publishing roles of its Regions; the preview role may only read its stacks', () => {
     const role = (account: string, name: string, region: string) => ({
       'Fn::Join': [
         '',
@@ -111,9 +112,7 @@ describe('DeployAccessStack', () => {
               Action: 'sts:AssumeRole',
               Effect: 'Allow',
               Resource: ['eu-west-1', 'us-east-1'].flatMap((region) =>
-                ['deploy-role', 'file-publishing-role', 'lookup-role'].map((name) =>
-                  role('111111111111', name, region),
-                ),
+                ['deploy-role', 'file-publishing-role'].map((name) => role('111111111111', name, region)),
               ),
             },
           ],

@@ -6,7 +6,7 @@ import { stackName } from '../stack-name';
  * which previews each environment, and what each account's deploy-access stack must hold.
  */
 
-/** What a GitHub environment's role may do: deploy (CDK deploy, publishing and lookup roles) or preview (read its stacks' templates). */
+/** What a GitHub environment's role may do: deploy (CDK deploy and file-publishing roles) or preview (read its stacks' templates). */
 export type AccessKind = 'deploy' | 'preview';
 
 /** The two GitHub environments of one environment, with the defaults applied (the one place they are). */
