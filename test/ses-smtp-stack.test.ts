@@ -42,6 +42,27 @@ describe('SesSmtpStack', () => {
     );
   });
 
+  // CloudFormation refuses a new ServiceToken on a custom resource ("Modifying service token is not
+  // allowed"): a function under a new logical id (so a new ARN) would fail, and roll back, every
+  // update of a deployed stack. A custom resource under a new id is harmless (a Create, then the
+  // old one's Delete in the cleanup, which keeps the keys and waits for nothing). ServiceToken:
+  // "Updates aren't supported".
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cfn-customresource.html
+  test('the custom resources keep their functions: a new ServiceToken fails every update', () => {
+    const { template } = synthStack();
+    const tokens = Object.values(
+      template.toJSON().Resources as Record<string, { Type: string; Properties: { ServiceToken: unknown } }>,
+    )
+      .filter((r) => r.Type.startsWith('Custom::'))
+      .map((r) => [r.Type, r.Properties.ServiceToken]);
+    expect(Object.fromEntries(tokens)).toEqual({
+      'Custom::SmtpUserKeyCleanup': { 'Fn::GetAtt': ['SmtpCredentialsKeyCleanupFunctionF287DEB6', 'Arn'] },
+      'Custom::SmtpCredentialsReady': {
+        'Fn::GetAtt': ['SmtpCredentialsCredentialsReadyFunction88BA10F9', 'Arn'],
+      },
+    });
+  });
+
   test('each logical id is allocated once, however many synth passes ask for it', () => {
     const allocate = jest.spyOn(
       Stack.prototype as unknown as { allocateLogicalId(element: CfnElement): string },
