@@ -216,7 +216,7 @@ const MailFrom = strict({
   subdomain: text(DNS_LABEL_RE, 'one DNS label like "mail" (letters, digits, "-")')
     .overwrite((label) => label.toLowerCase())
     .default('mail'),
-  /** What SES does when the MAIL FROM MX record cannot be found at send time. */
+  /** What SES does with a send while the MAIL FROM domain is not verified (a new subdomain: PENDING). */
   behaviorOnMxFailure: z.enum(['USE_DEFAULT_VALUE', 'REJECT_MESSAGE']).default('USE_DEFAULT_VALUE'),
 });
 

@@ -45,7 +45,11 @@ export interface MailFromSettings {
    */
   readonly subdomain?: string;
   /**
-   * What SES does when the MAIL FROM MX record is missing at send time.
+   * What SES does with a send while the MAIL FROM domain is not verified (`PENDING`, `FAILED`,
+   * `TEMPORARY_FAILURE`): send it from an amazonses.com MAIL FROM, or refuse it. A changed
+   * `subdomain` is `PENDING` until SES finds its MX record: under "REJECT_MESSAGE" every send from
+   * the domain is refused until then.
+   * @see https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MailFromAttributes.html
    * @default "USE_DEFAULT_VALUE"
    */
   readonly behaviorOnMxFailure?: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE';
