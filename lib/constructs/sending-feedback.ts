@@ -50,7 +50,7 @@ export interface SendingFeedbackProps {
    * Applied to the configuration set. Keep it as long as the identity that names it as its
    * default configuration set: SES refuses every send of an identity whose default set is gone.
    * The topic, queues and handler always go with the stack.
-   * @default RemovalPolicy.RETAIN
+   * @default RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
    */
   readonly removalPolicy?: RemovalPolicy;
 }
