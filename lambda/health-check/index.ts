@@ -3,6 +3,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { CheckRun, HealthClients, HealthTarget } from '../shared/checks';
 import { cloudwatch, iam, secretsManager, sesv2, sqs } from '../shared/clients';
+import { retryingServfail, SERVFAIL_RETRY_PAUSE_MS } from '../shared/dns-check';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
 import {
@@ -18,8 +19,9 @@ import {
 const log = createLogger({ function: 'health-check' });
 // Read on the first invocation and kept: a bad value fails that invocation, naming the field.
 let target: HealthTarget | undefined;
-// The Region's resolver, as any receiving mail server would see the records.
-const resolver = new dns.Resolver({ timeout: 3000, tries: 2 });
+// The Region's resolver, as any receiving mail server would see the records; a SERVFAIL is asked
+// again once before it fails a check that would then stand for a day.
+const resolver = retryingServfail(new dns.Resolver({ timeout: 3000, tries: 2 }), SERVFAIL_RETRY_PAUSE_MS);
 
 /** The clients of one run: the SDK's, the Region's resolver, the SMTP login (exported for its test). */
 export function runClients(env: NodeJS.ProcessEnv = process.env): HealthClients {

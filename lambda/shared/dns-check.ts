@@ -134,6 +134,37 @@ export async function readTxt(resolver: dns.Resolver, name: string): Promise<Txt
   }
 }
 
+/** How long the scheduled checks wait before they ask again a lookup answered SERVFAIL. */
+export const SERVFAIL_RETRY_PAUSE_MS = 10_000;
+
+/**
+ * `resolver`, with a lookup answered SERVFAIL asked once more after `pauseMs`. For the scheduled
+ * checks: a record check's result stands until the next daily run, so one passing failure of the
+ * Region's resolver would keep its alarm raised for a day. A zone that fails again fails as before.
+ */
+export function retryingServfail(
+  resolver: dns.Resolver,
+  pauseMs: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((done) => setTimeout(done, ms)),
+): dns.Resolver {
+  return new Proxy(resolver, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || !property.startsWith('resolve') || typeof value !== 'function')
+        return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await value.apply(target, args);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ESERVFAIL') throw e;
+          await sleep(pauseMs);
+          return value.apply(target, args);
+        }
+      };
+    },
+  });
+}
+
 /** A lookup's answer that the name has no such record (NXDOMAIN, or no data of that type). */
 export function isNoRecord(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;

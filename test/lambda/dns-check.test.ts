@@ -2,7 +2,7 @@ import * as dgram from 'node:dgram';
 import { promises as dnsPromises } from 'node:dns';
 import { dmarcPolicy, isDmarcRecord, sameTxtValue, spfTerms } from '../../lambda/shared/auth-records';
 import { CheckRun, CHECKS, HealthClients } from '../../lambda/shared/checks';
-import { checkRecord, lookupFailure } from '../../lambda/shared/dns-check';
+import { checkRecord, lookupFailure, retryingServfail } from '../../lambda/shared/dns-check';
 import { dmarcRecord, mailFromRecords } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
@@ -553,5 +553,39 @@ describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §
     const target = { ...exampleHealthTarget('SesSmtp-prod'), dns: { mailFromSubdomain: 'mail' } };
     const run = new CheckRun(target, { resolver } as unknown as HealthClients);
     expect(await CHECKS.find((c) => c.id === 'dmarc-reports')!.run(run)).toEqual([]);
+  });
+});
+
+// The scheduled checks' resolver: a record check stands for a day, so one passing SERVFAIL of the
+// Region's resolver is asked again before it fails the check.
+describe('retryingServfail', () => {
+  test('a lookup answered SERVFAIL is asked again after the pause, and its second answer counts', async () => {
+    dns.zone['mail.example.com'] = { RCODE: 2 };
+    const pauses: number[] = [];
+    const retrying = retryingServfail(resolver, 10_000, async (ms) => {
+      pauses.push(ms);
+      // The zone mends during the pause.
+      dns.zone['mail.example.com'] = { TXT: [[SPF.values[0].replace(/^"|"$/g, '')]] };
+    });
+    expect(await checkRecord(retrying, SPF)).toMatchObject({ id: 'MailFromTxt', status: 'ok' });
+    expect(pauses).toEqual([10_000]);
+  });
+
+  test('a zone that fails again fails the check as before; other failures are not asked again', async () => {
+    dns.zone['mail.example.com'] = { RCODE: 2 };
+    const pauses: number[] = [];
+    const retrying = retryingServfail(resolver, 10_000, async (ms) => {
+      pauses.push(ms);
+    });
+    expect(await checkRecord(retrying, SPF)).toMatchObject({
+      status: 'fail',
+      detail: 'DNS lookup failed (ESERVFAIL)',
+    });
+    expect(pauses).toEqual([10_000]);
+    dns.zone['mail.example.com'] = { RCODE: 5 };
+    expect(await checkRecord(retrying, SPF)).toMatchObject({ detail: 'DNS lookup failed (EREFUSED)' });
+    delete dns.zone['mail.example.com'];
+    expect(await checkRecord(retrying, SPF)).toMatchObject({ detail: 'not found in DNS' });
+    expect(pauses).toEqual([10_000]);
   });
 });

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sesv2';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { promises as dnsPromises } from 'node:dns';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -87,6 +88,27 @@ describe('health-check handler', () => {
   test("a run's clients log in at the function's SMTP_HOST and SMTP_PORT", () => {
     const { runClients } = load({ SMTP_HOST: 'email-smtp.eu-west-1.amazonaws.com', SMTP_PORT: '587' });
     expect(runClients().smtp?.endpoint()).toEqual({ host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 });
+  });
+
+  test("a run's resolver asks a lookup answered SERVFAIL again, 10 s later", async () => {
+    const { runClients } = load({});
+    const servfail = Object.assign(new Error('queryTxt ESERVFAIL example.com'), { code: 'ESERVFAIL' });
+    const lookup = jest
+      .spyOn(dnsPromises.Resolver.prototype, 'resolveTxt')
+      .mockRejectedValueOnce(servfail)
+      .mockResolvedValueOnce([['v=spf1 -all']]);
+    jest.useFakeTimers();
+    try {
+      const answer = runClients().resolver.resolveTxt('example.com');
+      await jest.advanceTimersByTimeAsync(9_999);
+      expect(lookup).toHaveBeenCalledTimes(1);
+      await jest.advanceTimersByTimeAsync(1);
+      await expect(answer).resolves.toEqual([['v=spf1 -all']]);
+      expect(lookup).toHaveBeenCalledTimes(2);
+    } finally {
+      jest.useRealTimers();
+      lookup.mockRestore();
+    }
   });
 
   // SQS reports a queue to CloudWatch only for six hours after a call on it: the dead-letter and
