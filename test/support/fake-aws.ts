@@ -262,7 +262,13 @@ export class FakeSecretsManager {
     const version = existing ?? { stages: new Set<string>(), created: new Date(this.clock()) };
     version.value = input.SecretString;
     this.versions.set(id, version);
-    for (const stage of input.VersionStages ?? ['AWSCURRENT']) this.moveStage(stage, id);
+    for (const stage of input.VersionStages ?? ['AWSCURRENT']) {
+      // AWSCURRENT moved from another version leaves AWSPREVIOUS on that one (PutSecretValue's
+      // VersionStages), as UpdateSecretVersionStage does.
+      const holder = this.stagesOf(stage);
+      if (stage === 'AWSCURRENT' && holder && holder !== id) this.moveStage('AWSPREVIOUS', holder);
+      this.moveStage(stage, id);
+    }
     const late = this.failAfterCommit.shift();
     if (late) throw late;
     return { ARN: this.arn, VersionId: id };
