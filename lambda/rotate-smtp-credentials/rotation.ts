@@ -27,7 +27,7 @@ import {
 import { describeError, Logger } from '../shared/logger';
 import { SmtpCredentials, SmtpEndpoint } from '../shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../shared/smtp-password';
-import { readSecretVersion } from '../shared/secret-version';
+import { readSecretVersion, SecretVersion } from '../shared/secret-version';
 import { parseSecret, SmtpSecret } from '../shared/smtp-secret';
 import { smtpEndpoint } from '../../lib/config/smtp-regions';
 import { cliOptions, sesSmtpCommand } from '../../lib/stack-name';
@@ -174,10 +174,12 @@ async function createSecret(
     return;
   }
   const currentVersion = await readSecretVersion(deps.secrets, secretId, { VersionStage: CURRENT });
-  const current = parseSecret(currentVersion?.SecretString);
-  const currentKeyId = current?.username;
-  const previousKeyId = parseSecret(
-    await secretString(deps.secrets, secretId, { VersionStage: PREVIOUS }),
+  const currentKeyId = labelledCredentials(currentVersion, CURRENT, secretId, deps.settings)?.username;
+  const previousKeyId = labelledCredentials(
+    await readSecretVersion(deps.secrets, secretId, { VersionStage: PREVIOUS }),
+    PREVIOUS,
+    secretId,
+    deps.settings,
   )?.username;
 
   // Make room under IAM's 2-key limit: one key stays (keptKey), every other key goes (the
@@ -274,6 +276,35 @@ async function createSecret(
     throw error;
   }
   log.info('created access key and stored it as AWSPENDING', { accessKeyId: created.AccessKeyId });
+}
+
+/**
+ * The credentials AWSCURRENT or AWSPREVIOUS holds (undefined for the placeholder). A value that
+ * is not JSON, or is null (put by hand: PutSecretValue, the console's editor), stops createSecret
+ * before any change, as it did; the error names the label, the version and the commands that take
+ * the label off it, since AWSCURRENT (what `ses-smtp env` shows) is fine when the bad value is
+ * AWSPREVIOUS's: the one a console edit that fixed a typo left behind.
+ */
+function labelledCredentials(
+  version: SecretVersion | undefined,
+  stage: typeof CURRENT | typeof PREVIOUS,
+  secretId: string,
+  settings: RotationSettings,
+): SmtpSecret | undefined {
+  try {
+    return parseSecret(version?.SecretString);
+  } catch (error) {
+    const id = version?.VersionId ?? '(unknown)';
+    const stageCommand = `aws secretsmanager update-secret-version-stage --region ${settings.region} --secret-id ${secretId}`;
+    const fix =
+      stage === PREVIOUS
+        ? `Take AWSPREVIOUS off it (${stageCommand} --version-stage AWSPREVIOUS --remove-from-version-id ${id})`
+        : `Make the previous version AWSCURRENT again (${stageCommand} --version-stage AWSCURRENT --move-to-version-id <previous version> --remove-from-version-id ${id}), then take AWSPREVIOUS off this one (the same with --version-stage AWSPREVIOUS --remove-from-version-id ${id}; list-secret-version-ids shows the version ids)`;
+    throw new Error(
+      `${stage} version ${id} of secret ${secretId} does not hold SMTP credentials (${(error as Error).message}): a value put by hand? Nothing was changed. ${fix}, then rotate again (${rotateCommand(settings, secretId)}): Secrets Manager reattempts this rotation.`,
+      { cause: error },
+    );
+  }
 }
 
 /**

@@ -4,8 +4,9 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 
-/** What the functions read of a secret version: its value, when it was made, and its stages. */
+/** What the functions read of a secret version: its id, value, when it was made, and its stages. */
 export type SecretVersion = {
+  readonly VersionId?: string;
   readonly SecretString?: string;
   readonly CreatedDate?: Date;
   readonly VersionStages?: string[];

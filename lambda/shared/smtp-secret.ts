@@ -25,12 +25,14 @@ export const SMTP_VARIABLES = {
 /** Credentials from a secret value; undefined for the placeholder the stack creates. */
 export function parseSecret(text: string | undefined): SmtpSecret | undefined {
   if (!text) return undefined;
-  let value: Partial<SmtpSecret>;
+  let value: Partial<SmtpSecret> | null;
   try {
-    value = JSON.parse(text) as Partial<SmtpSecret>;
+    value = JSON.parse(text) as Partial<SmtpSecret> | null;
   } catch {
     throw new Error('The secret value is not JSON; it must hold the SMTP credentials object');
   }
+  // JSON's null has no keys to read: said as plainly as text that is not JSON.
+  if (value === null) throw new Error('The secret value is null; it must hold the SMTP credentials object');
   return typeof value.username === 'string' && typeof value.password === 'string'
     ? (value as SmtpSecret)
     : undefined;

@@ -585,6 +585,46 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.valueAt('AWSPENDING')).toBeUndefined();
   });
 
+  // The console's editor puts a new AWSCURRENT version, and Secrets Manager moves AWSPREVIOUS to
+  // the one it replaced: a typo fixed by a second edit leaves the broken value as AWSPREVIOUS,
+  // while AWSCURRENT (what `ses-smtp env` shows) is fine.
+  test('a value that is not JSON, left as AWSPREVIOUS by the edit that fixed it: createSecret names that version and the command that takes the label off, changes nothing; once off, the rotation goes on', async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    const good = sm.valueAt('AWSCURRENT')!;
+    const before = current()!;
+    sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'typo', SecretString: good.slice(0, -1) });
+    sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'fixed', SecretString: good });
+    expect(sm.stagesOf('AWSPREVIOUS')).toBe('typo');
+    const keys = [...iam.keys.keys()];
+    sm.startRotation('v3');
+    await expect(step('createSecret', 'v3')).rejects.toThrow(
+      `AWSPREVIOUS version typo of secret ${ARN} does not hold SMTP credentials (The secret value is not JSON; it must hold the SMTP credentials object): a value put by hand? Nothing was changed. ` +
+        `Take AWSPREVIOUS off it (aws secretsmanager update-secret-version-stage --region eu-west-1 --secret-id ${ARN} --version-stage AWSPREVIOUS --remove-from-version-id typo), then rotate again (ses-smtp rotate --stack Mail --region eu-west-1): Secrets Manager reattempts this rotation.`,
+    );
+    expect([...iam.keys.keys()]).toEqual(keys);
+    expect(sm.stagesOf('AWSPENDING')).toBe('v3');
+
+    sm.updateSecretVersionStage({ SecretId: ARN, VersionStage: 'AWSPREVIOUS', RemoveFromVersionId: 'typo' });
+    // The edit replaced the credentials (with the same ones): the key they replaced keeps its hold.
+    clock += 8 * DAY;
+    await runRotation('v3');
+    expect(expectCurrentLogsIn().username).not.toBe(before.username);
+    expect(sesAccepts(before.username, before.password)).toBe(true);
+  });
+
+  test('AWSCURRENT put by hand as JSON null: createSecret says so (not a TypeError), names the version and how to make the previous one current again', async () => {
+    await runRotation('v1');
+    sm.putSecretValue({ SecretId: ARN, ClientRequestToken: 'by-hand', SecretString: 'null' });
+    sm.startRotation('v2');
+    const stageCommand = `aws secretsmanager update-secret-version-stage --region eu-west-1 --secret-id ${ARN}`;
+    await expect(step('createSecret', 'v2')).rejects.toThrow(
+      `AWSCURRENT version by-hand of secret ${ARN} does not hold SMTP credentials (The secret value is null; it must hold the SMTP credentials object): a value put by hand? Nothing was changed. ` +
+        `Make the previous version AWSCURRENT again (${stageCommand} --version-stage AWSCURRENT --move-to-version-id <previous version> --remove-from-version-id by-hand), then take AWSPREVIOUS off this one (the same with --version-stage AWSPREVIOUS --remove-from-version-id by-hand; list-secret-version-ids shows the version ids), then rotate again`,
+    );
+    expect(iam.keys.size).toBe(1);
+  });
+
   const CALLS = [
     ['secrets', 'DescribeSecret'],
     ['secrets', 'GetSecretValue'],

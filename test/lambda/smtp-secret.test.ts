@@ -25,6 +25,13 @@ describe('parseSecret', () => {
     expect(parseSecret('{"username":"a","password":"b"}')).toEqual({ username: 'a', password: 'b' });
   });
 
+  // JSON's null parses, and has no keys to read.
+  test('null: an error that says so', () => {
+    expect(() => parseSecret('null')).toThrow(
+      new Error('The secret value is null; it must hold the SMTP credentials object'),
+    );
+  });
+
   test('not JSON: an error that holds no part of the value', () => {
     expect(() => parseSecret('username=a password=secret')).toThrow(
       new Error('The secret value is not JSON; it must hold the SMTP credentials object'),
