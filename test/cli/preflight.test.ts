@@ -433,6 +433,41 @@ test("a deployed stack of the same name for another domain (another repository's
   });
 });
 
+// SES acts on the MAIL FROM status under REJECT_MESSAGE: a moved MAIL FROM domain, PENDING until
+// SES finds its MX, would have it refuse every send from the domain.
+describe('a deployed stack under mailFrom.behaviorOnMxFailure REJECT_MESSAGE', () => {
+  const reject = (subdomain = 'mail') => ({ mailFrom: { subdomain, behaviorOnMxFailure: 'REJECT_MESSAGE' } });
+  const liveMailFrom = (domain: string | undefined) =>
+    ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+      ...VERIFIED_IDENTITY,
+      MailFromAttributes: domain
+        ? { MailFromDomain: domain, MailFromDomainStatus: 'SUCCESS', BehaviorOnMxFailure: 'REJECT_MESSAGE' }
+        : undefined,
+    });
+  beforeEach(() => stackWithOutputs('SesSmtp-prod', { IdentityName: 'example.com' }, 'UPDATE_COMPLETE'));
+
+  test('a deploy that moves the MAIL FROM domain: exit 1, with the way to move it', async () => {
+    liveMailFrom('mail.example.com');
+    const r = await preflight(reject('bounce'));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /^✗ MAIL FROM domain of example\.com: the deploy would move it from mail\.example\.com to bounce\.example\.com under mailFrom\.behaviorOnMxFailure "REJECT_MESSAGE": SES would refuse every send from example\.com until it has found the MX of bounce\.example\.com\n {4}→ deploy the move with mailFrom\.behaviorOnMxFailure "USE_DEFAULT_VALUE" \(mail goes out with SES's MAIL FROM meanwhile\), then set "REJECT_MESSAGE" again once ses-smtp doctor --env prod --config \S+ passes mail-from\n$/,
+    );
+    liveMailFrom(undefined);
+    expect((await preflight(reject())).stdout).toContain('would move it from (none) to mail.example.com');
+  });
+
+  test('the same MAIL FROM domain (in any case), or USE_DEFAULT_VALUE, or no identity to read: nothing in the way', async () => {
+    liveMailFrom('Mail.Example.com');
+    expect((await preflight(reject())).code).toBe(0);
+    expect((await preflight({ mailFrom: { subdomain: 'bounce' } })).code).toBe(0);
+    ses
+      .on(GetEmailIdentityCommand)
+      .rejects(Object.assign(new Error('not found'), { name: 'NotFoundException' }));
+    expect((await preflight(reject('bounce'))).code).toBe(0);
+  });
+});
+
 test('a deployed stack for this domain (its output in another case, with the final dot) is this one', async () => {
   manualSetup();
   stackWithOutputs('SesSmtp-prod', { IdentityName: 'Example.COM.' }, 'UPDATE_COMPLETE');

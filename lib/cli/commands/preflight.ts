@@ -10,6 +10,7 @@ import {
   txtStrings,
   unescapeDns,
 } from '../../dns-records';
+import type { EnvironmentConfig } from '../../config/types';
 import { CliContext } from '../context';
 import { isAccessDenied } from '../errors';
 import { CheckResult } from '../output';
@@ -78,6 +79,8 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
         fix: `if the stack is another project's, give this environment another name (its stack is SesSmtp-<name>); to move this environment to ${config.domain}, set its domain back to ${deployed}, add ${config.domain} as a new environment, switch the app once it verifies, then remove the old one (README: Moving to another domain)`,
       });
     }
+    const mailFromMove = await mailFromMoveResult(ctx, config);
+    if (mailFromMove) return only(mailFromMove);
     return only({
       id: 'stack',
       status: 'info',
@@ -163,6 +166,32 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
       : `\nnothing in the way of the first deploy of ${stackName}${warned ? `, once the ${warned === 1 ? 'warning' : `${warned} warnings`} above ${warned === 1 ? 'is' : 'are'} seen to` : ''}`,
   );
   return ok ? 0 : 1;
+}
+
+/**
+ * A deploy that moves the identity's MAIL FROM domain under behaviorOnMxFailure REJECT_MESSAGE:
+ * SES then refuses every send from the domain until it has found the new domain's MX, as it acts
+ * on the MAIL FROM status (PENDING, FAILED, TEMPORARY_FAILURE), minutes to days. Undefined when
+ * the deploy moves nothing, or the identity could not be read (the deploy goes on as it would).
+ * https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MailFromAttributes.html
+ */
+async function mailFromMoveResult(
+  ctx: CliContext,
+  config: EnvironmentConfig,
+): Promise<CheckResult | undefined> {
+  if (config.mailFrom.behaviorOnMxFailure !== 'REJECT_MESSAGE') return undefined;
+  const wanted = `${config.mailFrom.subdomain}.${bareName(config.domain)}`;
+  const identity = await readIdentityIfAllowed(ctx.client(SESv2Client), config.domain);
+  if (identity.found !== true) return undefined;
+  const live = identity.mailFromDomain;
+  if (live !== undefined && bareName(live).toLowerCase() === wanted.toLowerCase()) return undefined;
+  return {
+    id: 'mail-from',
+    status: 'fail',
+    title: `MAIL FROM domain of ${config.domain}: the deploy would move it from ${live ?? '(none)'} to ${wanted} under mailFrom.behaviorOnMxFailure "REJECT_MESSAGE"`,
+    detail: `SES would refuse every send from ${config.domain} until it has found the MX of ${wanted}`,
+    fix: `deploy the move with mailFrom.behaviorOnMxFailure "USE_DEFAULT_VALUE" (mail goes out with SES's MAIL FROM meanwhile), then set "REJECT_MESSAGE" again once ${ctx.rerun('doctor')} passes mail-from`,
+  };
 }
 
 /** The identity as readIdentity reads it, or found 'denied' when AWS refused the read. */
