@@ -23,20 +23,39 @@ export interface DnsRecord {
   readonly purpose: string;
 }
 
+/** The tags of a DMARC record (RFC 7489 §6.3), as DmarcSettings describes each. */
 export interface DmarcRecordOptions {
+  /** `p=`: what receivers do with mail that fails DMARC. */
   readonly policy: 'none' | 'quarantine' | 'reject';
+  /**
+   * `sp=`: the policy for subdomains.
+   * @default - no `sp=`: subdomains take `policy`
+   */
   readonly subdomainPolicy?: 'none' | 'quarantine' | 'reject';
+  /** `pct=`: the percentage of failing mail the policy applies to, 0 to 100. */
   readonly percentage: number;
+  /** `rua=`: where receivers send aggregate reports; empty for none. */
   readonly aggregateReportUris: readonly string[];
+  /** `ruf=`: where receivers send failure reports; empty for none. */
   readonly forensicReportUris: readonly string[];
+  /**
+   * `fo=`: when receivers send failure reports.
+   * @default - no `fo=`: receivers take "0"
+   */
   readonly failureReportOptions?: readonly ('0' | '1' | 'd' | 's')[];
+  /** `adkim=`: DKIM alignment. */
   readonly dkimAlignment: 'relaxed' | 'strict';
+  /** `aspf=`: SPF alignment. */
   readonly spfAlignment: 'relaxed' | 'strict';
 }
 
+/** The apex SPF record's parts, as ApexSpfSettings describes each. */
 export interface ApexSpfOptions {
+  /** SPF terms for the domain's other senders, after SES's `include:amazonses.com`. */
   readonly otherMechanisms: readonly string[];
+  /** The record's final `all`. */
   readonly all: '~all' | '-all' | '?all';
+  /** The other TXT values published at the apex, written in the same record set. */
   readonly otherTxtValues: readonly string[];
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
+import * as ts from 'typescript';
 
 const root = path.resolve(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -134,4 +135,94 @@ describe('package.json', () => {
     for (const tool of ['esbuild', 'tsx', 'typescript', 'aws-cdk'])
       expect(pkg.dependencies[tool]).toBeUndefined();
   });
+});
+
+/**
+ * The interfaces a library user fills in, as the package's index exports them: every `*Props` and
+ * `*Settings`, and every exported interface their fields name (AlarmLevels, DmarcRecordOptions,
+ * AccountAccess...), with the type literals written inline in them. Read from the sources (the
+ * declarations keep their comments).
+ */
+function propsInterfaces(): { name: string; members: ts.NodeArray<ts.TypeElement> }[] {
+  const exported = new Map<string, ts.InterfaceDeclaration>();
+  const visit = (file: string, only: Set<string> | undefined) => {
+    const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    for (const statement of source.statements) {
+      if (ts.isExportDeclaration(statement) && statement.moduleSpecifier) {
+        const spec = (statement.moduleSpecifier as ts.StringLiteral).text;
+        if (!spec.startsWith('.')) continue;
+        const target = path.resolve(path.dirname(file), spec);
+        const next = fs.existsSync(`${target}.ts`) ? `${target}.ts` : path.join(target, 'index.ts');
+        const clause = statement.exportClause;
+        const names =
+          clause && ts.isNamedExports(clause)
+            ? new Set(clause.elements.map((e) => (e.propertyName ?? e.name).text))
+            : only;
+        visit(next, names);
+      } else if (
+        ts.isInterfaceDeclaration(statement) &&
+        statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) &&
+        (!only || only.has(statement.name.text))
+      ) {
+        exported.set(statement.name.text, statement);
+      }
+    }
+  };
+  visit(path.join(root, 'lib', 'index.ts'), undefined);
+  const found = new Map<string, ts.NodeArray<ts.TypeElement>>();
+  const add = (name: string, members: ts.NodeArray<ts.TypeElement>) => {
+    if (found.has(name)) return;
+    found.set(name, members);
+    const named = (node: ts.Node, field: string): void => {
+      // A struct, not an interface a construct implements (IFeedbackMonitoring): those have no defaults.
+      if (ts.isTypeReferenceNode(node) && ts.isIdentifier(node.typeName)) {
+        const ref = exported.get(node.typeName.text);
+        if (ref && !/^I[A-Z]/.test(ref.name.text)) add(ref.name.text, ref.members);
+      }
+      if (ts.isTypeLiteralNode(node)) add(`${name}.${field}`, node.members);
+      else ts.forEachChild(node, (child) => named(child, field));
+    };
+    for (const member of members) {
+      if (ts.isPropertySignature(member) && member.type) named(member.type, member.name.getText());
+    }
+  };
+  for (const [name, declaration] of exported) {
+    if (/(Props|Settings)$/.test(name)) add(name, declaration.members);
+  }
+  return [...found].map(([name, members]) => ({ name, members }));
+}
+
+test('every prop a library user passes is readonly, has a one-line summary and, when optional, its @default (STYLE.md)', () => {
+  const interfaces = propsInterfaces();
+  // The constructs' props, SesSmtp's settings and the parts they name.
+  expect(interfaces.map((i) => i.name)).toEqual(
+    expect.arrayContaining([
+      'SesSmtpProps',
+      'SesSmtpSettings',
+      'AlarmLevels',
+      'SmtpCredentialsProps',
+      'SendingDomainProps',
+      'DmarcRecordOptions',
+      'HealthChecksProps.dns',
+      'AccountAccess',
+    ]),
+  );
+  const problems: string[] = [];
+  for (const { name, members } of interfaces) {
+    for (const member of members) {
+      if (!ts.isPropertySignature(member)) continue;
+      const prop = `${name}.${member.name.getText()}`;
+      const docs = ts.getJSDocCommentsAndTags(member).filter(ts.isJSDoc);
+      const summary = docs
+        .map((d) => ts.getTextOfJSDocComment(d.comment) ?? '')
+        .join('')
+        .trim();
+      const tags = docs.flatMap((d) => d.tags ?? []).map((t) => t.tagName.text);
+      if (!member.modifiers?.some((m) => m.kind === ts.SyntaxKind.ReadonlyKeyword))
+        problems.push(`${prop}: not readonly`);
+      if (!summary) problems.push(`${prop}: no summary`);
+      if (member.questionToken && !tags.includes('default')) problems.push(`${prop}: no @default`);
+    }
+  }
+  expect(problems).toEqual([]);
 });

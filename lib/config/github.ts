@@ -22,6 +22,7 @@ export function gitHubEnvironmentsOf(
 export interface GitHubEnvironmentAccess {
   /** The GitHub environment name, as in the OIDC "sub" claim `repo:OWNER/REPO:environment:NAME`. */
   readonly name: string;
+  /** What its role may do: "deploy" the stacks, or "preview" them (read their templates). */
   readonly kind: AccessKind;
   /** The environments (file keys) this GitHub environment serves. */
   readonly environments: string[];
@@ -32,15 +33,26 @@ export interface GitHubEnvironmentAccess {
    * own, which preflight (it reads an environments file) does not check.
    */
   readonly stacks: {
+    /** The stack's name. */
     readonly name: string;
+    /** The Region the stack is deployed to. */
     readonly region: string;
+    /**
+     * The SES identities preflight reads: the domain, then `verifiedEmailAddresses`.
+     * @default - none
+     */
     readonly identities?: readonly string[];
+    /**
+     * The Route 53 hosted zone preflight reads.
+     * @default - none: DNS managed elsewhere
+     */
     readonly hostedZoneId?: string;
   }[];
 }
 
 /** Everything one account's deploy-access stack holds. */
 export interface AccountAccess {
+  /** The AWS account the stack's roles deploy to. */
   readonly account: string;
   /**
    * Where the stack itself is deployed (IAM is global): "github.accessRegion", else the Region of
@@ -60,6 +72,7 @@ export interface AccountAccess {
   readonly existingOidcProvider: boolean;
   /** On when any environment of the account has termination protection. */
   readonly terminationProtection: boolean;
+  /** The GitHub environments that deploy to the account or preview its stacks, one role each. */
   readonly gitHubEnvironments: GitHubEnvironmentAccess[];
 }
 

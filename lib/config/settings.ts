@@ -7,12 +7,15 @@
 
 /** Warning and critical alarm levels, percent: 0 < warning < critical < the limit named. */
 export interface AlarmLevels {
+  /** The level of the warning alarm. */
   readonly warning: number;
+  /** The level of the critical alarm, above `warning`. */
   readonly critical: number;
 }
 
 /** DNS records written into a Route53 public hosted zone. */
 export interface Route53DnsSettings {
+  /** The records go into a Route53 hosted zone. */
   readonly mode: 'route53';
   /**
    * Id of the public hosted zone that holds the domain, like "Z0123456789ABCDEFGHIJ" (no lookup
@@ -30,6 +33,7 @@ export interface Route53DnsSettings {
 
 /** DNS records printed (stack outputs, `ses-smtp dns`) for another DNS provider. */
 export interface ManualDnsSettings {
+  /** The records are printed, for you to publish at your DNS provider. */
   readonly mode: 'manual';
   /**
    * TTL suggested in the zone-file lines, in seconds (60 to 172800).
@@ -269,11 +273,22 @@ export interface SesSmtpSettings {
    * forwarding is on (the identity's default, which the stack keeps).
    */
   readonly fromAddress: string;
-  /** @default { subdomain: "mail", behaviorOnMxFailure: "USE_DEFAULT_VALUE" } */
+  /**
+   * The custom MAIL FROM domain (envelope sender), with its MX and SPF records.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/mail-from.html
+   * @default { subdomain: "mail", behaviorOnMxFailure: "USE_DEFAULT_VALUE" }
+   */
   readonly mailFrom?: MailFromSettings;
-  /** @default - a `_dmarc` record with p=quarantine, relaxed alignment, no report URIs */
+  /**
+   * The domain's DMARC record at `_dmarc.<domain>`.
+   * @see https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dmarc.html
+   * @default - a `_dmarc` record with p=quarantine, relaxed alignment, no report URIs
+   */
   readonly dmarc?: DmarcSettings;
-  /** @default - no apex TXT record */
+  /**
+   * An SPF record at the domain's apex, merged with its other apex TXT values.
+   * @default - no apex TXT record
+   */
   readonly apexSpf?: ApexSpfSettings;
   /**
    * Recipient addresses verified as SES email identities, to test while the account is in the
@@ -281,13 +296,26 @@ export interface SesSmtpSettings {
    * @default []
    */
   readonly verifiedEmailAddresses?: string[];
-  /** @default - rotation every 90 days, the stale-use guard at 7 days */
+  /**
+   * The SMTP credentials: their rotation, and the addresses they may send from.
+   * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html
+   * @default - rotation every 90 days, the stale-use guard at 7 days
+   */
   readonly credentials?: CredentialsSettings;
-  /** @default - bounces and complaints to the queue, raw */
+  /**
+   * Where SES's bounce and complaint events go besides the handler that suppresses recipients.
+   * @default - bounces and complaints to the queue, raw
+   */
   readonly feedback?: FeedbackSettings;
-  /** @default - rate alarms at their default levels, no email subscription */
+  /**
+   * Who the alarms notify, and the bounce and complaint rate levels they alarm at.
+   * @default - rate alarms at their default levels, no email subscription
+   */
   readonly alarms?: AlarmsSettings;
-  /** @default - every check daily, sending and the quota hourly */
+  /**
+   * The `ses-smtp doctor` checks, run on a schedule with an alarm per check.
+   * @default - every check daily, sending and the quota hourly
+   */
   readonly health?: HealthSettings;
   /**
    * Tags on every resource: at most 49; keys not starting with "aws:", no two equal ignoring

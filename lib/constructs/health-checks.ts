@@ -35,7 +35,9 @@ export { QUOTA_METRICS, type QuotaMetricName } from '../../lambda/shared/health-
 
 /** Warning and critical levels, in percent. */
 export interface PercentLevels {
+  /** The level of the warning alarm, percent. */
   readonly warning: number;
+  /** The level of the critical alarm, percent, above `warning`. */
   readonly critical: number;
 }
 
@@ -70,10 +72,17 @@ export interface HealthChecksProps {
   readonly previousKeyQuietDays?: number;
   /** MAIL FROM label and the DNS records the stack manages, to check them in live DNS. */
   readonly dns: {
+    /** Label of the MAIL FROM domain under the identity's domain, like "mail". */
     readonly mailFromSubdomain: string;
-    /** @default - DMARC is managed elsewhere: one well-formed record is expected */
+    /**
+     * The DMARC record the stack writes, expected in live DNS.
+     * @default - DMARC is managed elsewhere: one well-formed record is expected
+     */
     readonly dmarc?: DmarcRecordOptions;
-    /** @default - the apex SPF record is not checked */
+    /**
+     * The apex SPF record the stack writes, expected in live DNS.
+     * @default - the apex SPF record is not checked
+     */
     readonly apexSpf?: ApexSpfOptions;
   };
   /**

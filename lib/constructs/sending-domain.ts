@@ -34,7 +34,10 @@ export interface SendingDomainProps {
    * @default - manual DNS: no record resources, the records are stack outputs in zone-file form
    */
   readonly hostedZone?: route53.IHostedZone;
-  /** @default Duration.hours(1) */
+  /**
+   * TTL of every DNS record written (and of the zone-file lines of manual DNS).
+   * @default Duration.hours(1)
+   */
   readonly recordTtl?: Duration;
   /**
    * Label of the custom MAIL FROM domain under `domainName`.
@@ -42,7 +45,10 @@ export interface SendingDomainProps {
    * @default 'mail'
    */
   readonly mailFromSubdomain?: string;
-  /** @default ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE */
+  /**
+   * What SES does when the MAIL FROM domain's MX record is missing at send time.
+   * @default ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE
+   */
   readonly mailFromBehaviorOnMxFailure?: ses.MailFromBehaviorOnMxFailure;
   /**
    * The DMARC record at `_dmarc.<domain>`.

@@ -29,7 +29,10 @@ export interface SendingFeedbackProps {
   readonly encryptionKey: kms.IKey;
   /** Name of the environment, a dimension of the handler's metrics. */
   readonly environmentName: string;
-  /** @default - none: only BOUNCE and COMPLAINT */
+  /**
+   * Events published besides BOUNCE and COMPLAINT, which are always on.
+   * @default - none: only BOUNCE and COMPLAINT
+   */
   readonly additionalEvents?: AdditionalFeedbackEvent[];
   /** Deliver SES's JSON to the queues without the SNS envelope. @default true */
   readonly rawMessageDelivery?: boolean;

@@ -19,7 +19,9 @@ export type ReputationRate = 'Bounce' | 'Complaint';
 
 /** Warning and critical alarm levels, in percent. */
 export interface RateThresholds {
+  /** The rate at which the warning alarm fires, percent. */
   readonly warning: number;
+  /** The rate at which the critical alarm fires, percent, above `warning`. */
   readonly critical: number;
 }
 
