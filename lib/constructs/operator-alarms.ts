@@ -140,7 +140,8 @@ export interface OperatorAlarmsProps {
   /**
    * Customer-managed key that encrypts the topic. CloudWatch gets its grant in the key policy; a key
    * imported from elsewhere has no policy here to change, so its owner must grant
-   * cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (or no alarm notification arrives).
+   * cloudwatch.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (or no alarm notification
+   * arrives): a synth warning (`ses-smtp:imported-key`) says so.
    */
   readonly encryptionKey: kms.IKey;
   /** Addresses subscribed to the topic (each confirms by email). @default - none */
@@ -187,12 +188,12 @@ export class OperatorAlarms extends Construct implements IAlarmSink {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     allowServiceToPublish(this.topic, 'cloudwatch.amazonaws.com', fromSource(this, alarmsHere));
-    allowServiceToUseKey(
-      props.encryptionKey,
-      'cloudwatch.amazonaws.com',
-      'AllowCloudWatchAlarms',
-      fromSourceArn(alarmsHere),
-    );
+    allowServiceToUseKey(this, props.encryptionKey, {
+      service: 'cloudwatch.amazonaws.com',
+      sid: 'AllowCloudWatchAlarms',
+      conditions: fromSourceArn(alarmsHere),
+      unless: 'no alarm notification arrives',
+    });
     // An alarm nobody receives is a suspension learnt of too late. Checked at synth, after the
     // app has had its chance to subscribe the topic: any subscription to it in this stack counts
     // (topic.addSubscription, an sns.Subscription or a CfnSubscription anywhere in the stack).

@@ -24,7 +24,8 @@ export interface SendingFeedbackProps {
   /**
    * Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. A key
    * imported from elsewhere has no policy here to change: its owner must grant ses.amazonaws.com
-   * and sns.amazonaws.com kms:GenerateDataKey* and kms:Decrypt.
+   * and sns.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (a synth warning,
+   * `ses-smtp:imported-key`, says so for each).
    */
   readonly encryptionKey: kms.IKey;
   /** Name of the environment, a dimension of the handler's metrics. */
@@ -265,22 +266,22 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     });
     // The topic policy half comes from the L2 event destination (SourceAccount + SourceArn).
     // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-add-event-destination-sns.html
-    allowServiceToUseKey(
-      key,
-      'ses.amazonaws.com',
-      'AllowSesEventPublishing',
-      fromSourceArn(configurationSetArn),
-    );
+    allowServiceToUseKey(this, key, {
+      service: 'ses.amazonaws.com',
+      sid: 'AllowSesEventPublishing',
+      conditions: fromSourceArn(configurationSetArn),
+      unless: 'SES cannot publish bounces and complaints to the topic',
+    });
     // SNS delivering to the queues, which share the key. Naming the topic here would make a cycle
     // (the topic names the key), so the key trusts this account's topics in this Region; each
     // queue's own policy admits this topic only (subscribe() below).
     // https://docs.aws.amazon.com/sns/latest/dg/sns-enable-encryption-for-topic-sqs-queue-subscriptions.html
-    allowServiceToUseKey(
-      key,
-      'sns.amazonaws.com',
-      'AllowSnsDeliveryToQueues',
-      fromSourceArn(stack.formatArn({ service: 'sns', resource: '*' })),
-    );
+    allowServiceToUseKey(this, key, {
+      service: 'sns.amazonaws.com',
+      sid: 'AllowSnsDeliveryToQueues',
+      conditions: fromSourceArn(stack.formatArn({ service: 'sns', resource: '*' })),
+      unless: 'SNS cannot deliver the events to the queues',
+    });
 
     this.events = [
       ses.EmailSendingEvent.BOUNCE,

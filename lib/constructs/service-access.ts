@@ -67,27 +67,37 @@ export function allowServiceToPublish(topic: sns.ITopic, service: string, condit
 /** The id of the synth warning for a rule target topic whose policies this app cannot write. */
 export const IMPORTED_TARGET_TOPIC = 'ses-smtp:imported-target-topic';
 
+/** The id of the synth warning for a key whose policy this app cannot write. */
+export const IMPORTED_KEY = 'ses-smtp:imported-key';
+
 /**
  * Lets `service` encrypt messages with `key` (kms:GenerateDataKey* and kms:Decrypt, what SNS and
  * SQS need from whoever publishes to a topic or queue the key encrypts), under `conditions`.
- * A key imported with `fromKeyArn` has no policy here to change: its owner grants it.
+ * A key imported with `fromKeyArn` has no policy here to change, and takes the statement
+ * silently: `user`, the construct that needs the grant, gets a synth warning naming what its
+ * owner must grant and what fails until then (`unless`).
  */
 export function allowServiceToUseKey(
+  user: IConstruct,
   key: kms.IKey,
-  service: string,
-  sid: string,
-  conditions: Conditions | undefined,
+  grant: { service: string; sid: string; conditions: Conditions | undefined; unless: string },
 ): void {
-  key.addToResourcePolicy(
+  const { statementAdded } = key.addToResourcePolicy(
     new iam.PolicyStatement({
-      sid,
-      principals: [new iam.ServicePrincipal(service)],
+      sid: grant.sid,
+      principals: [new iam.ServicePrincipal(grant.service)],
       actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       // In a key policy "*" is the key itself.
       resources: ['*'],
-      conditions,
+      conditions: grant.conditions,
     }),
   );
+  if (!statementAdded) {
+    Annotations.of(user).addWarningV2(
+      IMPORTED_KEY,
+      `the KMS key ${Token.isUnresolved(key.keyArn) ? 'it uses' : key.keyArn} is not defined in this app, so its key policy is not written here: let ${grant.service} use it (kms:GenerateDataKey* and kms:Decrypt, as statement "${grant.sid}" would), or ${grant.unless} (acknowledge this warning once it is granted)`,
+    );
+  }
 }
 
 const eventBridgeKeys = new WeakSet<kms.IKey>();
@@ -134,13 +144,18 @@ export class EncryptedTopicTarget implements events.IRuleTarget {
     const key = this.topic.masterKey;
     if (key && !eventBridgeKeys.has(key)) {
       eventBridgeKeys.add(key);
-      allowServiceToUseKey(key, 'events.amazonaws.com', 'AllowEventBridgeToEncryptForTopics', {
-        ArnLike: {
-          'kms:EncryptionContext:aws:sns:topicArn': Stack.of(rule).formatArn({
-            service: 'sns',
-            resource: '*',
-          }),
+      allowServiceToUseKey(rule, key, {
+        service: 'events.amazonaws.com',
+        sid: 'AllowEventBridgeToEncryptForTopics',
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:sns:topicArn': Stack.of(rule).formatArn({
+              service: 'sns',
+              resource: '*',
+            }),
+          },
         },
+        unless: "the rule's messages reach no one",
       });
     }
     return { arn: this.topic.topicArn, input: this.message };

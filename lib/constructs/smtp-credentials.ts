@@ -54,7 +54,12 @@ export interface SmtpCredentialsProps {
    * @default Duration.days(90)
    */
   readonly rotationInterval?: Duration;
-  /** Key that encrypts the "credentials rotated" topic (EventBridge may use it). */
+  /**
+   * Key that encrypts the "credentials rotated" topic; EventBridge gets its grant in the key
+   * policy. A key imported from elsewhere has no policy here to change, so its owner must grant
+   * events.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (or no rotation message arrives): a
+   * synth warning (`ses-smtp:imported-key`) says so.
+   */
   readonly notificationKey: kms.IKey;
   /**
    * Where a failed rotation is told to a human at once (the RotationFailed rule publishes a

@@ -108,6 +108,31 @@ describe('OperatorAlarms', () => {
     }
   });
 
+  test("a key imported from outside the app is a synth warning naming CloudWatch's grant; the app's own key is not", () => {
+    const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const arn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    new OperatorAlarms(stack, 'OperatorAlarms', {
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Key', arn),
+      emails: ['ops@example.com'],
+    });
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('ses-smtp:imported-key'),
+    );
+    expect(warnings.map((w) => [w.id, w.entry.data])).toEqual([
+      [
+        '/Test/OperatorAlarms',
+        expect.stringMatching(
+          new RegExp(`^the KMS key ${arn} .*cloudwatch\\.amazonaws\\.com.*no alarm notification arrives`),
+        ),
+      ],
+    ]);
+    const { stack: own } = withEmails(['ops@example.com']);
+    expect(
+      Annotations.fromStack(own).findWarning('*', Match.stringLikeRegexp('ses-smtp:imported-key')),
+    ).toEqual([]);
+  });
+
   test('the email subscriptions synthesize the template they always did (topic.addSubscription of each)', () => {
     const emails = ['ops@example.com', 'a-b@example.org', 'a/b@example.org', "o'hara+x@example.net"];
     const before = withEmails([]);

@@ -384,6 +384,29 @@ describe('SendingFeedback', () => {
     );
   });
 
+  test('a key imported from outside the app is a synth warning for each grant its owner must write', () => {
+    const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const arn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    new SendingFeedback(stack, 'SendingFeedback', {
+      encryptionKey: kms.Key.fromKeyArn(stack, 'Key', arn),
+      environmentName: 'test',
+    });
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('ses-smtp:imported-key'),
+    );
+    expect(warnings.map((w) => [w.id, w.entry.data])).toEqual([
+      [
+        '/Test/SendingFeedback',
+        expect.stringMatching(/ses\.amazonaws\.com.*AllowSesEventPublishing.*SES cannot publish/),
+      ],
+      [
+        '/Test/SendingFeedback',
+        expect.stringMatching(/sns\.amazonaws\.com.*AllowSnsDeliveryToQueues.*SNS cannot deliver/),
+      ],
+    ]);
+  });
+
   test.each([0, 1.5, 633, 1000])('refuses maxReceiveCount %p', (maxReceiveCount) => {
     expect(() => build({ maxReceiveCount })).toThrow(
       `maxReceiveCount must be a whole number from 1 to 632 (540 s a receive: with more, the queue-age alarm would wait as long as the queue's 4-day retention and never fire, and a few more would let a message the handler keeps failing expire before the dead-letter queue), got: ${maxReceiveCount}`,

@@ -3,10 +3,14 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EncryptedTopicTarget, IMPORTED_TARGET_TOPIC } from '../../lib/constructs/service-access';
+import {
+  EncryptedTopicTarget,
+  IMPORTED_KEY,
+  IMPORTED_TARGET_TOPIC,
+} from '../../lib/constructs/service-access';
 import { testApp } from '../helpers';
 
-function build(masterKey: (stack: Stack) => kms.IKey | undefined) {
+function rules(masterKey: (stack: Stack) => kms.IKey | undefined) {
   const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const topic = new sns.Topic(stack, 'Topic', { masterKey: masterKey(stack) });
   for (const id of ['First', 'Second']) {
@@ -15,8 +19,10 @@ function build(masterKey: (stack: Stack) => kms.IKey | undefined) {
       targets: [new EncryptedTopicTarget(topic, events.RuleTargetInput.fromText(id))],
     });
   }
-  return Template.fromStack(stack);
+  return stack;
 }
+
+const build = (masterKey: (stack: Stack) => kms.IKey | undefined) => Template.fromStack(rules(masterKey));
 
 describe('EncryptedTopicTarget', () => {
   test('the topic admits each rule by its ARN and this account only', () => {
@@ -109,5 +115,19 @@ describe('EncryptedTopicTarget', () => {
         `^the topic ${arn} is not defined in this app.*events\\.amazonaws\\.com.*sns:Publish.*kms:GenerateDataKey\\* and kms:Decrypt`,
       ),
     );
+  });
+
+  test("a key imported from outside the app is a synth warning, once, naming the grant its owner must write; the app's own key is not", () => {
+    const arn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const imported = rules((s) => kms.Key.fromKeyArn(s, 'Key', arn));
+    const warnings = Annotations.fromStack(imported).findWarning('*', Match.stringLikeRegexp(IMPORTED_KEY));
+    expect(warnings.map((w) => w.id)).toEqual(['/Test/First']);
+    expect(warnings[0].entry.data).toMatch(
+      new RegExp(
+        `^the KMS key ${arn} is not defined in this app.*events\\.amazonaws\\.com.*kms:GenerateDataKey\\* and kms:Decrypt.*AllowEventBridgeToEncryptForTopics.*reach no one`,
+      ),
+    );
+    const own = rules((s) => new kms.Key(s, 'Key'));
+    expect(Annotations.fromStack(own).findWarning('*', Match.stringLikeRegexp(IMPORTED_KEY))).toEqual([]);
   });
 });
