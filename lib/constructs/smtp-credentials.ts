@@ -421,7 +421,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    *
    * A grantee in another account needs the grant on both sides (Secrets Manager User Guide,
    * "Access AWS Secrets Manager secrets from a different account"): the secret's resource policy
-   * and the key policy name it too, as the secret's own `grantRead` writes them.
+   * and the key policy name it too, as the secret's own `grantRead` writes them. So does a
+   * principal that has no policy to add to (`iam.ArnPrincipal`, `iam.AccountPrincipal`).
    * @see https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
    */
   public grantRead(grantee: iam.IGrantable): iam.Grant {
@@ -448,7 +449,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       return this.secret.grantRead(grantee);
     }
     if (principal) checkPrincipalEnvironment(principal, stack);
-    return iam.Grant.addToPrincipal({
+    const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
       resourceArns: [this.secret.secretArn],
@@ -462,6 +463,11 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         },
       }),
     );
+    // A principal with no policy of its own (iam.ArnPrincipal, iam.AccountPrincipal: no account
+    // known, or none to write to) takes neither statement, and the grant would do nothing: the
+    // secret's resource policy and the key policy name it instead, as the secret's own grantRead
+    // writes them for such a principal.
+    return grant.success ? grant : this.secret.grantRead(grantee);
   }
 
   /** Count of RotationFailed events (EventBridge TriggeredRules of the rule). */

@@ -706,6 +706,53 @@ describe('SmtpCredentials', () => {
     );
   });
 
+  // An ArnPrincipal or AccountPrincipal has no policy to add to: the identity-policy grant alone
+  // was silently nothing (Grant.success false), while the secret's own grantRead names it in the
+  // resource policies.
+  test.each([
+    [
+      'an ArnPrincipal of this account',
+      () => new iam.ArnPrincipal('arn:aws:iam::123456789012:role/app'),
+      'arn:aws:iam::123456789012:role/app',
+    ],
+    [
+      'an ArnPrincipal of another account',
+      () => new iam.ArnPrincipal('arn:aws:iam::210987654321:role/app'),
+      'arn:aws:iam::210987654321:role/app',
+    ],
+    [
+      'an AccountPrincipal of this account',
+      () => new iam.AccountPrincipal('123456789012'),
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] },
+    ],
+  ])('grantRead to %s: the secret and key policies name it', (_, principal, aws) => {
+    let success = false;
+    const { template } = build({}, (_scope, creds) => {
+      success = creds.grantRead(principal()).success;
+    });
+    expect(success).toBe(true);
+    template.hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      ResourcePolicy: {
+        Statement: [
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Principal: { AWS: aws },
+          }),
+        ],
+      },
+    });
+    const keyStatements = Object.values(template.findResources('AWS::KMS::Key')).flatMap(
+      (k) => k.Properties.KeyPolicy.Statement,
+    );
+    expect(keyStatements).toContainEqual(
+      expect.objectContaining({
+        Action: 'kms:Decrypt',
+        Principal: { AWS: aws },
+        Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+      }),
+    );
+  });
+
   // The same deep failure for the stack most apps already have (`cdk init` leaves env unset), or
   // one in another Region: said in one line naming both stacks' environments and what works.
   describe("grantRead to a role of another environment's stack", () => {
