@@ -28,9 +28,10 @@ export interface SendingDashboardProps {
 }
 
 /**
- * One dashboard per environment: sends, deliveries, bounces and complaints; both rates against the
+ * One dashboard per environment: first an alarm panel that lists every alarm of the environment,
+ * those in ALARM first; then sends, deliveries, bounces and complaints; both rates against the
  * alarm levels and the point where AWS may pause sending; queue depths and the handler's work;
- * credential rotation; and an alarm panel that lists every alarm of the environment.
+ * credential rotation.
  */
 export class SendingDashboard extends cloudwatch.Dashboard {
   constructor(scope: Construct, id: string, props: SendingDashboardProps) {
@@ -41,6 +42,20 @@ export class SendingDashboard extends cloudwatch.Dashboard {
     });
     const { feedback, credentials } = props;
     const hourly = { period: Duration.hours(1) };
+
+    // What a paged operator opens the dashboard for, so at the top, in view. Some 30 alarms share
+    // a panel 3 units high: those in ALARM come first, then those in INSUFFICIENT_DATA (a health
+    // schedule that stopped), each group by its latest change; in the default alphabetical order
+    // the one that paged could sit out of view among the OK ones.
+    // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_cloudwatch.AlarmStatusWidgetSortBy.html
+    this.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms (in ALARM first)',
+        width: 24,
+        alarms: props.alarms as cloudwatch.IAlarm[],
+        sortBy: cloudwatch.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+      }),
+    );
 
     this.addWidgets(
       new cloudwatch.GraphWidget({
@@ -110,13 +125,6 @@ export class SendingDashboard extends cloudwatch.Dashboard {
           credentials.metricRotationErrors({ label: 'rotation step errors' }),
           credentials.metricRotationFailures({ label: 'rotations failed', ...hourly }),
         ],
-      }),
-    );
-    this.addWidgets(
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Alarms',
-        width: 24,
-        alarms: props.alarms as cloudwatch.IAlarm[],
       }),
     );
   }
