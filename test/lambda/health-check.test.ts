@@ -41,6 +41,8 @@ import {
   throttling,
 } from '../support/fake-aws';
 import { assertValidEmf } from '../support/emf';
+import { HEALTH_NAMESPACE, ROTATION_BLOCKED_METRIC } from '../../lambda/shared/health-metrics';
+import { synthStack } from '../helpers';
 
 const REGION = 'eu-west-1';
 const DOMAIN = 'example.com';
@@ -1607,5 +1609,60 @@ describe('the SMTP login (smtp-login): the 535 of the guide, watched', () => {
       detail: 'SMTP_HOST is not set: the construct sets it to the Region SMTP endpoint',
       fix: 'deploy the stack again (npx cdk deploy SesSmtp-prod): the HealthChecks construct sets SMTP_HOST and SMTP_PORT',
     });
+  });
+});
+
+// The alarms and the function share the names (health-metrics.ts), but an alarm matches only a
+// metric with exactly its dimensions and their values: one that reads a name, a dimension or a
+// value (a Check id, a Run) no run writes has no data, ever, and stays as it is whatever happens.
+describe("the template's alarms read what the runs write", () => {
+  type Dimensions = Record<string, unknown>;
+  const key = (namespace: unknown, name: unknown, dimensions: Dimensions) =>
+    JSON.stringify([namespace, name, Object.entries(dimensions).sort()]);
+
+  test('every alarm on SesSmtp/Health of the stack reads a metric the daily and the hourly runs write', async () => {
+    // The environment synthStack builds.
+    target = { ...TARGET, environmentName: 'test' };
+    await check({ checks: 'all' });
+    await check({ checks: 'quota' });
+    const written = new Set(
+      metricLines.flatMap((line) => {
+        const doc = JSON.parse(line) as Record<string, unknown> & {
+          _aws: {
+            CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+          };
+        };
+        return doc._aws.CloudWatchMetrics.flatMap(({ Namespace, Dimensions, Metrics }) =>
+          Dimensions.flatMap((set) =>
+            Metrics.map((m) => key(Namespace, m.Name, Object.fromEntries(set.map((d) => [d, doc[d]])))),
+          ),
+        );
+      }),
+    );
+
+    const { template } = synthStack();
+    const read = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map(
+        (a) =>
+          a.Properties as {
+            Namespace?: string;
+            MetricName?: string;
+            Dimensions?: { Name: string; Value: unknown }[];
+          },
+      )
+      // The stale-use guard's metric is the rotation function's (its own test compares it).
+      .filter((a) => a.Namespace === HEALTH_NAMESPACE && a.MetricName !== ROTATION_BLOCKED_METRIC)
+      .map((a) =>
+        key(
+          a.Namespace,
+          a.MetricName,
+          Object.fromEntries((a.Dimensions ?? []).map((d) => [d.Name, d.Value])),
+        ),
+      );
+    // A check's alarm each but the quota's (its levels watch its figures): 10; the 2 quota levels,
+    // the send rate, the 2 watchers of the runs and the checks that keep not telling. An alarm
+    // whose namespace drifted would leave the list: the count says so.
+    expect(read).toHaveLength(16);
+    expect(read.filter((k) => !written.has(k))).toEqual([]);
   });
 });
