@@ -4,6 +4,7 @@ import {
   PutAccountSendingAttributesCommand,
   PutConfigurationSetSendingOptionsCommand,
 } from '@aws-sdk/client-sesv2';
+import { shellWord } from '../../lib/cli/shell';
 import { awsError } from '../support/fake-aws';
 import { CONFIGURATION_SET, healthyAws, run, ses, writeConfig } from './harness';
 
@@ -196,5 +197,69 @@ describe('resume', () => {
     expect(r.questions[0]).toMatch(/^Resume sending for the whole account in eu-west-1/);
     expect(accountCalls()).toEqual([{ SendingEnabled: true }]);
     expect(aws.account).toBe(true);
+  });
+});
+
+// SES refuses a send while either switch is off: resuming one leaves the other's pause.
+describe('resume: the other switch', () => {
+  const still = (r: { stderr: string }) => r.stderr.split('\n').filter((l) => l.includes('still'));
+
+  test.each([
+    ['resumes the set', false],
+    ['finds the set already sending', true],
+  ])(
+    'the account paused too: the default resume %s and warns that the account still refuses every send',
+    async (_what, setEnabled) => {
+      aws.account = false;
+      aws.sets.set(CONFIGURATION_SET, setEnabled);
+      const r = await cli(['resume', '--yes']);
+      expect(r.code).toBe(0);
+      expect(still(r)).toEqual([
+        `! sending is still disabled for the whole account in eu-west-1: SES refuses every send, this configuration set's too, until you run: ses-smtp resume --scope account --env prod --config ${shellWord(config)}`,
+      ]);
+      expect(aws.sets.get(CONFIGURATION_SET)).toBe(true);
+      expect(accountCalls()).toEqual([]);
+    },
+  );
+
+  test('an account AWS shut down: the warning says that only AWS lifts it', async () => {
+    aws.account = false;
+    aws.enforcement = 'SHUTDOWN';
+    aws.sets.set(CONFIGURATION_SET, false);
+    const r = await cli(['resume', '--yes']);
+    expect(r.code).toBe(0);
+    expect(still(r)).toEqual([
+      "! sending is still disabled for the whole account in eu-west-1, by AWS (enforcement status SHUTDOWN): SES refuses every send, this configuration set's too, until AWS lifts it; answer the review case in the SES console (Account dashboard)",
+    ]);
+  });
+
+  test("resume --scope account with the environment's set paused: warns that the set still refuses its mail", async () => {
+    aws.account = false;
+    aws.sets.set(CONFIGURATION_SET, false);
+    const r = await cli(['resume', '--scope', 'account', '--yes']);
+    expect(r.code).toBe(0);
+    expect(aws.account).toBe(true);
+    expect(still(r)).toEqual([
+      `! sending is still paused for configuration set ${CONFIGURATION_SET}: SES refuses the mail sent through it until you run: ses-smtp resume --scope configuration-set --env prod --config ${shellWord(config)}`,
+    ]);
+  });
+
+  test('both switches on after the resume: no warning', async () => {
+    aws.sets.set(CONFIGURATION_SET, false);
+    const set = await cli(['resume', '--yes']);
+    aws.account = false;
+    const account = await cli(['resume', '--scope', 'account', '--yes']);
+    expect([set.code, set.stderr, account.code, account.stderr]).toEqual([0, '', 0, '']);
+  });
+
+  test('the other switch unreadable: said, with the command that checks both; the resume stands', async () => {
+    aws.sets.set(CONFIGURATION_SET, false);
+    ses.on(GetAccountCommand).rejects(awsError('AccessDeniedException', 'not authorized', 403));
+    const r = await cli(['resume', '--yes']);
+    expect(r.code).toBe(0);
+    expect(aws.sets.get(CONFIGURATION_SET)).toBe(true);
+    expect(r.stderr).toBe(
+      `! could not read whether the account still refuses sends (AccessDeniedException); ses-smtp doctor --env prod --config ${shellWord(config)} checks both\n`,
+    );
   });
 });

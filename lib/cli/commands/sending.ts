@@ -20,7 +20,8 @@ export interface SetSendingOptions {
 /**
  * `pause` and `resume`: turns sending off or on for the stack's configuration set
  * (PutConfigurationSetSendingOptions) or for the whole account in the Region
- * (PutAccountSendingAttributes). Reads the state first: nothing to do is said, not sent.
+ * (PutAccountSendingAttributes). Reads the state first: nothing to do is said, not sent. A resume
+ * then reads the other switch, and warns while it still refuses the mail.
  * @see https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountSendingAttributes.html
  */
 export async function setSendingCommand(ctx: CliContext, options: SetSendingOptions): Promise<number> {
@@ -73,6 +74,7 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
       status: 'ok',
       title: `sending is already ${current ? 'enabled' : 'paused'} for ${target}`,
     });
+    if (options.enabled) await warnIfStillPaused(ctx, options.scope);
     return 0;
   }
   if (!(await options.confirm(`${options.enabled ? 'Resume' : 'Pause'} sending for ${target}? [y/N] `))) {
@@ -87,5 +89,42 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
     title: `${options.enabled ? 'resumed' : 'paused'} sending for ${target}`,
     detail: after,
   });
+  if (options.enabled) await warnIfStillPaused(ctx, options.scope);
   return 0;
+}
+
+/**
+ * After a resume of one switch, the other one: SES refuses a send while either the account's or
+ * the configuration set's is off, so "resumed" alone would leave the mail stopped unseen (a pause
+ * of both, undone by the default `resume`). A warning, with the command that turns it on; nothing
+ * when it cannot be read.
+ */
+async function warnIfStillPaused(ctx: CliContext, resumed: Scope): Promise<void> {
+  const ses = ctx.client(SESv2Client);
+  try {
+    if (resumed === 'configuration-set') {
+      const account = await ses.send(new GetAccountCommand({}));
+      if (account.SendingEnabled !== false) return;
+      ctx.out.warn(
+        account.EnforcementStatus === 'SHUTDOWN'
+          ? `sending is still disabled for the whole account in ${ctx.region}, by AWS (enforcement status SHUTDOWN): SES refuses every send, this configuration set's too, until AWS lifts it; answer the review case in the SES console (Account dashboard)`
+          : `sending is still disabled for the whole account in ${ctx.region}: SES refuses every send, this configuration set's too, until you run: ${ctx.rerun('resume --scope account')}`,
+      );
+      return;
+    }
+    // The environment's set (a stack output); without a stack there is none to name.
+    if (ctx.stackName === undefined) return;
+    const name = await ctx.resource('configurationSet');
+    const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
+    if (set.SendingOptions?.SendingEnabled !== false) return;
+    ctx.out.warn(
+      `sending is still paused for configuration set ${name}: SES refuses the mail sent through it until you run: ${ctx.rerun('resume --scope configuration-set')}`,
+    );
+  } catch (e) {
+    // A stack without the output: no set of the environment's to read.
+    if (e instanceof UsageError) return;
+    ctx.out.warn(
+      `could not read whether the ${resumed === 'account' ? 'configuration set' : 'account'} still refuses sends (${(e as Error).name}); ${ctx.rerun('doctor')} checks both`,
+    );
+  }
 }
