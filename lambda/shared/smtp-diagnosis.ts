@@ -146,6 +146,15 @@ export function diagnose(
   }
   const refusal = diagnoseRefusal(fullReply, message);
   if (refusal) return refusal;
+  // SES's refusal while a sending switch is off: "Sending paused for this account", or for the
+  // configuration set the mail goes through (the identity's default).
+  if (/sending paused/i.test(reply)) {
+    return {
+      stage: 'send',
+      detail: reply,
+      fix: 'sending is paused for the account or for the configuration set the mail goes through (by ses-smtp pause, or by AWS after a review): ses-smtp doctor says which; if you paused it, ses-smtp resume with the same --scope turns it back on',
+    };
+  }
   if (/Daily message quota exceeded/i.test(reply)) {
     return {
       stage: 'send',

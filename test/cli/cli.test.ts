@@ -85,7 +85,13 @@ beforeAll(async () => {
           }
         : address.startsWith('quota@')
           ? { code: 454, message: 'Throttling failure: Daily message quota exceeded.' }
-          : undefined,
+          : address.startsWith('paused@')
+            ? {
+                code: 554,
+                message:
+                  'Message rejected: Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.',
+              }
+            : undefined,
   });
   dns = await startDnsServer(healthyZone());
   caFile = path.join(tmp, 'ca.pem');
@@ -1073,6 +1079,39 @@ describe('send-test', () => {
     expect(r.stderr).toContain(
       // The commands carry the options that picked this environment (its --config here).
       `sending is disabled for the account in eu-west-1: SES will refuse the message (if you paused it: ses-smtp resume --scope account --env prod --config ${shellWord(config)}; else see ses-smtp doctor --env prod --config ${shellWord(config)})`,
+    );
+  });
+
+  // pause's default scope: the identity's default set, which SMTP mail goes through.
+  test('sending paused for the configuration set: said before the send, with its undo', async () => {
+    ses
+      .on(GetConfigurationSetCommand, { ConfigurationSetName: CONFIGURATION_SET })
+      .resolves({ SendingOptions: { SendingEnabled: false } });
+    const r = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(r.stderr).toContain(
+      `sending is paused for configuration set ${CONFIGURATION_SET}: SES will refuse the message (if you paused it: ses-smtp resume --scope configuration-set --env prod --config ${shellWord(config)}; else see ses-smtp doctor --env prod --config ${shellWord(config)})`,
+    );
+    ses
+      .on(GetConfigurationSetCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    const unread = await cli(['send-test', '--to', 'dev@example.org', ...local()]);
+    expect(unread.code).toBe(0);
+    expect(unread.stderr).toContain(
+      `could not read configuration set ${CONFIGURATION_SET} (AccessDeniedException): sending without the check that it sends`,
+    );
+  });
+
+  test('SES refusing the send as paused: the fix says how to find and undo the pause', async () => {
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'paused@example.org' })
+      .resolves({ VerifiedForSendingStatus: true });
+    const r = await cli(['send-test', '--to', 'paused@example.org', ...local()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /✗ sending to paused@example.org failed at send: .*Sending paused for this account/,
+    );
+    expect(r.stdout).toContain(
+      '→ sending is paused for the account or for the configuration set the mail goes through (by ses-smtp pause, or by AWS after a review): ses-smtp doctor says which; if you paused it, ses-smtp resume with the same --scope turns it back on',
     );
   });
 

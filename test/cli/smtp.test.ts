@@ -83,6 +83,25 @@ describe('diagnoseRefusal', () => {
   });
 });
 
+// SES's 554 while a sending switch is off (the account's, or the set's the mail goes through).
+test.each([
+  '554 Message rejected: Sending paused for this account. For more information, please check the inbox of the email address associated with your AWS account.',
+  '554 Message rejected: Configuration set sending paused',
+])('diagnose: "%s" names the pause and its undo', (response) => {
+  const error = Object.assign(new Error(`Message failed: ${response}`), {
+    code: 'EMESSAGE',
+    responseCode: 554,
+    response,
+  });
+  const d = diagnose(error, { host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 }, 'eu-west-1', MESSAGE);
+  expect([d.stage, d.fix]).toEqual([
+    'send',
+    expect.stringMatching(
+      /^sending is paused for the account or for the configuration set .*ses-smtp resume/,
+    ),
+  ]);
+});
+
 describe('diagnose: TLS before the firewall', () => {
   const endpoint = { host: 'email-smtp.eu-west-1.amazonaws.com', port: 465, implicitTls: true };
   const socketError = (message: string) => Object.assign(new Error(message), { code: 'ESOCKET' });

@@ -1,5 +1,6 @@
 import {
   GetAccountCommand,
+  GetConfigurationSetCommand,
   GetEmailIdentityCommand,
   GetSuppressedDestinationCommand,
   SESv2Client,
@@ -40,6 +41,7 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
       `sending is disabled for the account in ${ctx.region}: SES will refuse the message (if you paused it: ${ctx.rerun('resume --scope account')}; else see ${ctx.rerun('doctor')})`,
     );
   }
+  await warnIfSetPaused(ctx);
   // The mailbox simulator's addresses need no verification, in the sandbox too (SES Developer
   // Guide, "Verified identities": "unless you're sending to test inboxes provided by the Amazon
   // SES mailbox simulator").
@@ -91,6 +93,32 @@ export async function sendTestCommand(ctx: CliContext, options: SendTestOptions)
       fix: d.fix,
     });
     return 1;
+  }
+}
+
+/**
+ * The environment's configuration set paused (`pause`'s default scope): it is the identity's
+ * default, so SES refuses the SMTP mail that goes through it. Said before the send, with the undo.
+ * Nothing without a set to name (no stack, or one without the output).
+ */
+async function warnIfSetPaused(ctx: CliContext): Promise<void> {
+  if (ctx.stackName === undefined && ctx.options.configurationSet === undefined) return;
+  let name = ctx.options.configurationSet ?? 'of the stack';
+  try {
+    name = await ctx.resource('configurationSet');
+    const set = await ctx
+      .client(SESv2Client)
+      .send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
+    if (set?.SendingOptions?.SendingEnabled !== false) return;
+    ctx.out.warn(
+      `sending is paused for configuration set ${name}: SES will refuse the message (if you paused it: ${ctx.rerun('resume --scope configuration-set', ['configurationSet'])}; else see ${ctx.rerun('doctor')})`,
+    );
+  } catch (e) {
+    // A stack without the output: no set to name.
+    if (e instanceof UsageError) return;
+    ctx.out.warn(
+      `could not read configuration set ${name} (${(e as Error).name}): sending without the check that it sends`,
+    );
   }
 }
 
