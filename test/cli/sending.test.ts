@@ -1,6 +1,7 @@
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
   PutAccountSendingAttributesCommand,
   PutConfigurationSetSendingOptionsCommand,
 } from '@aws-sdk/client-sesv2';
@@ -260,6 +261,53 @@ describe('resume: the other switch', () => {
     expect(aws.sets.get(CONFIGURATION_SET)).toBe(true);
     expect(r.stderr).toBe(
       `! could not read whether the account still refuses sends (AccessDeniedException); ses-smtp doctor --env prod --config ${shellWord(config)} checks both\n`,
+    );
+  });
+});
+
+// SMTP mail goes through the identity's default set: a pause of another set stops none of it.
+describe("pause: the identity's default configuration set", () => {
+  const identityDefault = (set: string | undefined) =>
+    ses
+      .on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' })
+      .resolves({ VerifiedForSendingStatus: true, ConfigurationSetName: set });
+  const fix = () =>
+    `to stop it: ses-smtp pause --scope account --env prod --config ${shellWord(config)} (every sender in eu-west-1) or ses-smtp revoke --env prod --config ${shellWord(config)}, and make ${CONFIGURATION_SET} its default again: aws sesv2 put-email-identity-configuration-set-attributes --email-identity example.com --configuration-set-name ${CONFIGURATION_SET} --region eu-west-1`;
+
+  test.each([
+    ['no configuration set', undefined],
+    ['configuration set other-set', 'other-set'],
+  ])(
+    'the identity sends through %s: the pause warns that it stops none of its SMTP mail, with what does',
+    async (what, actual) => {
+      identityDefault(actual);
+      const r = await cli(['pause', '--yes']);
+      expect(r.code).toBe(0);
+      expect(aws.sets.get(CONFIGURATION_SET)).toBe(false);
+      expect(r.stderr).toBe(
+        `! identity example.com sends through ${what} by default, not ${CONFIGURATION_SET}: this pause does not stop its SMTP mail; ${fix()}\n`,
+      );
+      // Said again when it was paused already: the mail still flows.
+      const again = await cli(['pause', '--yes']);
+      expect(again.stderr).toBe(r.stderr);
+    },
+  );
+
+  test('the identity sends through the paused set: no warning', async () => {
+    identityDefault(CONFIGURATION_SET);
+    const r = await cli(['pause', '--yes']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+  });
+
+  test('the identity unreadable: said, with the command that checks it; the pause stands', async () => {
+    ses
+      .on(GetEmailIdentityCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform: ses:GetEmailIdentity', 403));
+    const r = await cli(['pause', '--yes']);
+    expect(r.code).toBe(0);
+    expect(aws.sets.get(CONFIGURATION_SET)).toBe(false);
+    expect(r.stderr).toBe(
+      `! could not read whether identity example.com sends through ${CONFIGURATION_SET} by default (AccessDeniedException): if it does not, this pause does not stop its SMTP mail; ses-smtp doctor --env prod --config ${shellWord(config)} checks it\n`,
     );
   });
 });

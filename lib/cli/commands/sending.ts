@@ -1,6 +1,7 @@
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
+  GetEmailIdentityCommand,
   PutAccountSendingAttributesCommand,
   PutConfigurationSetSendingOptionsCommand,
   SESv2Client,
@@ -8,6 +9,7 @@ import {
 import type { Scope } from '../command-table';
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
+import { shellWord } from '../shell';
 
 export interface SetSendingOptions {
   /** false pauses sending, true resumes it. */
@@ -35,6 +37,8 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
   let target: string;
   let current: boolean;
   let apply: () => Promise<unknown>;
+  /** The configuration set paused or resumed (undefined for the account scope). */
+  let setName: string | undefined;
   if (options.scope === 'account') {
     const account = await ses.send(new GetAccountCommand({}));
     if (options.enabled && account.EnforcementStatus === 'SHUTDOWN') {
@@ -47,6 +51,7 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
     apply = () => ses.send(new PutAccountSendingAttributesCommand({ SendingEnabled: options.enabled }));
   } else {
     const name = await ctx.resource('configurationSet');
+    setName = name;
     const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
     // Another set named by --configuration-set is not the environment's.
     target =
@@ -75,6 +80,7 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
       title: `sending is already ${current ? 'enabled' : 'paused'} for ${target}`,
     });
     if (options.enabled) await warnIfStillPaused(ctx, options.scope);
+    else if (setName !== undefined) await warnIfNotTheDefault(ctx, setName);
     return 0;
   }
   if (!(await options.confirm(`${options.enabled ? 'Resume' : 'Pause'} sending for ${target}? [y/N] `))) {
@@ -90,7 +96,37 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
     detail: after,
   });
   if (options.enabled) await warnIfStillPaused(ctx, options.scope);
+  else if (setName !== undefined) await warnIfNotTheDefault(ctx, setName);
   return 0;
+}
+
+/**
+ * After a pause of a configuration set, the identity's default set: SMTP mail names no set (the
+ * SMTP user may use the stack's only), so it goes through the identity's default, and a pause of
+ * another set stops none of it. A warning with what does stop it; nothing without an identity
+ * to read.
+ * @see https://docs.aws.amazon.com/ses/latest/dg/managing-configuration-sets-default.html
+ */
+async function warnIfNotTheDefault(ctx: CliContext, setName: string): Promise<void> {
+  let identity = ctx.options.identity ?? 'of the stack';
+  try {
+    if (ctx.stackName === undefined && ctx.options.identity === undefined) return;
+    identity = await ctx.resource('identity');
+    const found = await ctx
+      .client(SESv2Client)
+      .send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
+    const actual = found.ConfigurationSetName;
+    if (actual === setName) return;
+    ctx.out.warn(
+      `identity ${identity} sends through ${actual === undefined ? 'no configuration set' : `configuration set ${actual}`} by default, not ${setName}: this pause does not stop its SMTP mail; to stop it: ${ctx.rerun('pause --scope account')} (every sender in ${ctx.region}) or ${ctx.rerun('revoke')}, and make ${setName} its default again: aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${shellWord(identity)} --configuration-set-name ${shellWord(setName)} --region ${ctx.region}`,
+    );
+  } catch (e) {
+    // A stack without the output: no identity to read.
+    if (e instanceof UsageError) return;
+    ctx.out.warn(
+      `could not read whether identity ${identity} sends through ${setName} by default (${(e as Error).name}): if it does not, this pause does not stop its SMTP mail; ${ctx.rerun('doctor')} checks it`,
+    );
+  }
 }
 
 /**
