@@ -517,9 +517,13 @@ describe('rotation of SMTP credentials', () => {
       const listed = iam.listAccessKeys(input).AccessKeyMetadata;
       return { AccessKeyMetadata: [...listed, ...listed.map((k) => ({ ...k }))] };
     });
+    iamMock.resetHistory();
 
     await runRotation('v3');
     expect(iam.deleted).toEqual([previous.username]);
+    // One key, asked about and deleted once (a second DeleteAccessKey would find it gone).
+    expect(iamMock.commandCalls(DeleteAccessKeyCommand)).toHaveLength(1);
+    expect(iamMock.commandCalls(GetAccessKeyLastUsedCommand)).toHaveLength(1);
     expect(sesAccepts(kept.username, kept.password)).toBe(true);
     expectCurrentLogsIn();
   });
