@@ -50,6 +50,6 @@ describe('sendResponse', () => {
   });
 
   test('an unreachable URL rejects', async () => {
-    await expect(sendResponse('https://127.0.0.1:1/x', '{}')).rejects.toThrow();
+    await expect(sendResponse('https://127.0.0.1:1/x', '{}')).rejects.toThrow('ECONNREFUSED');
   });
 });

@@ -716,7 +716,7 @@ describe('rotation of SMTP credentials', () => {
     await runRotation('v1');
     sm.startRotation('v2');
     iam.faults.failNext('ListAccessKeys', throttling());
-    await expect(step('createSecret', 'v2')).rejects.toThrow();
+    await expect(step('createSecret', 'v2')).rejects.toThrow('Rate exceeded');
     clock += 2 * PENDING_GIVE_UP_MS;
     await step('createSecret', 'v2');
     // The new key is not working yet.
@@ -795,7 +795,7 @@ describe('rotation of SMTP credentials', () => {
       await runRotation('v1', 1);
       await runRotation('v2');
       deps = { ...deps, verifyLogin: async () => Promise.reject(rejectLikeSes()) };
-      await expect(runRotation('v3')).rejects.toThrow();
+      await expect(runRotation('v3')).rejects.toThrow(/^Invalid login: 535/);
     } finally {
       spies.forEach((s) => s.mockRestore());
     }

@@ -58,8 +58,10 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
 
   test('a server that offers no AUTH is no successful login (nodemailer verify() would pass it)', async () => {
     server = await startSmtpServer({ accept, disabledCommands: ['AUTH'] });
-    await expect(smtpLogin(endpoint(server), { username: USER, password: PASSWORD })).rejects.toThrow();
-    expect(server.authAttempts.filter((a) => a.accepted)).toHaveLength(0);
+    // The server's answer to AUTH, which it does not know: nodemailer's verify() never sends AUTH.
+    await expect(smtpLogin(endpoint(server), { username: USER, password: PASSWORD })).rejects.toThrow(
+      /^Invalid login: 500 /,
+    );
   });
 
   test('a refused login rejects with the server reply and no credentials in the error', async () => {
