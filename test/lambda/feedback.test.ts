@@ -556,6 +556,23 @@ describe('processBatch', () => {
     expect(metricTotals()).toEqual({ DeferredRecords: 1 });
   });
 
+  test("each call's abort timer ends with its call: none is left running after the batch", async () => {
+    const sent: unknown[] = [];
+    const answering = { send: async (command: unknown) => void sent.push(command) } as unknown as SESv2Client;
+    jest.useFakeTimers({ now: 0 });
+    try {
+      const records = [
+        record(JSON.stringify(fixture('ses_event_bounce_permanent')), 'm1'),
+        record(JSON.stringify(fixture('ses_event_complaint')), 'm2'),
+      ];
+      expect(await run(records, { ses: answering, timeLeftMs: () => 900_000 - Date.now() })).toEqual([]);
+      expect(sent).toHaveLength(2);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('a complaint whose recipient was redacted reaches the RecipientsRedacted metric', async () => {
     expect(await run([record(JSON.stringify(fixture('own_complaint_redacted_recipient')))])).toEqual([]);
     expect(sesMock.commandCalls(PutSuppressedDestinationCommand)).toHaveLength(0);
