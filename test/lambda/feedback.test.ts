@@ -831,6 +831,10 @@ describe('processBatch', () => {
     expect(() => unwrap(sized(MAX_BODY_BYTES + 1))).toThrow(
       `message body is larger than ${MAX_BODY_BYTES} bytes`,
     );
+    // Bytes, not characters: two bytes each, these are fewer characters than the limit.
+    const wide = JSON.stringify({ ...bounce(), padding: 'é'.repeat(MAX_BODY_BYTES / 2) });
+    expect(wide.length).toBeLessThan(MAX_BODY_BYTES);
+    expect(() => unwrap(wide)).toThrow(`message body is larger than ${MAX_BODY_BYTES} bytes`);
   });
 
   test.each(MALFORMED)(
