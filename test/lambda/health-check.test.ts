@@ -911,6 +911,28 @@ describe('scheduled health checks', () => {
     expect(quota.results.find((r) => r.id === 'quota')?.status).toBe(status);
   });
 
+  // The busiest minute "reached" health.sendRatePercent (80 % of 14 a second: 672 in a minute).
+  test.each([
+    [671, 'ok'],
+    [672, 'warn'],
+  ])('%d sends in the busiest minute: send-rate %s', async (sends, status) => {
+    ses.send(sends, NOW.getTime() - 60_000);
+    const { run } = await check({ checks: 'quota' });
+    const [quota] = await runChecks(run, [CHECKS.find((c) => c.id === 'quota')!]);
+    expect(quota.results.find((r) => r.id === 'send-rate')?.status).toBe(status);
+  });
+
+  // Behind the schedule by more than a week warns (a rotation a few days late is not yet a failing one).
+  test.each([
+    [90 + 7, 'ok'],
+    [90 + 8, 'warn'],
+  ])('credentials last rotated %d days ago on a 90-day schedule: rotation %s', async (days, status) => {
+    sm.lastRotatedDate = new Date(NOW.getTime() - days * DAY);
+    const { run } = await check({ checks: 'quota' });
+    const [credentials] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]);
+    expect(credentials.results.find((r) => r.id === 'rotation')?.status).toBe(status);
+  });
+
   test('an account AWS shut down fails; one under review warns', async () => {
     const enforcement = async () => {
       const { run } = await check({ checks: 'quota' });
