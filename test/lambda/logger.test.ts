@@ -23,6 +23,9 @@ describe('logger', () => {
   });
 
   test.each([
+    // nodemailer's auth option: { user, pass }.
+    'pass',
+    'smtpPass',
     'password',
     'Password',
     'secret',
