@@ -318,6 +318,28 @@ describe('credentials-ready', () => {
     ]);
   });
 
+  test('a log read that answers ends its abort timer: none is left running', async () => {
+    const answering = {
+      send: async () => ({
+        events: [{ message: textLine({ step: 'testSecret', errorMessage: 'refused' }) }],
+      }),
+    } as unknown as CloudWatchLogsClient;
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick'] });
+    try {
+      const result = await handleEvent(
+        event('Create'),
+        { ...clients(), logs: answering },
+        log(),
+        clock,
+        START,
+      );
+      expect(result.Reason).toContain('; the last error: testSecret: refused.');
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   // The answer must still go out: a log read the SDK keeps retrying is cut after LOG_READ_MS.
   test('a log read that does not end is given up after LOG_READ_MS, and the wait still fails in time', async () => {
     let reading = false;
