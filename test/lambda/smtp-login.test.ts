@@ -26,6 +26,19 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
     },
   );
 
+  // `ses-smtp doctor` ends by setting process.exitCode: a timer left running keeps it waiting.
+  test('a login that ends leaves no timer of its own running', async () => {
+    server = await startSmtpServer({ accept });
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      await smtpLogin(endpoint(server), { username: USER, password: PASSWORD });
+      expect(server.authAttempts).toEqual([{ username: USER, accepted: true }]);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('TLS from the first byte (SES ports 465 and 2465): logs in with implicitTls, and STARTTLS gets no answer', async () => {
     server = await startSmtpServer({ accept, implicitTls: true });
     await smtpLogin({ ...endpoint(server), implicitTls: true }, { username: USER, password: PASSWORD });
