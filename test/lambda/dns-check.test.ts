@@ -3,7 +3,7 @@ import { promises as dnsPromises } from 'node:dns';
 import { dmarcPolicy, isDmarcRecord, sameTxtValue, spfTerms } from '../../lambda/shared/auth-records';
 import { CheckRun, CHECKS, HealthClients } from '../../lambda/shared/checks';
 import { checkRecord, lookupFailure, retryingServfail } from '../../lambda/shared/dns-check';
-import { dmarcRecord, mailFromRecords } from '../../lib/dns-records';
+import { dkimRecords, dmarcRecord, mailFromRecords } from '../../lib/dns-records';
 import { startDnsServer, TestDnsServer } from '../support/dns-server';
 import { EXAMPLE_DMARC, exampleHealthTarget } from '../support/health-target';
 
@@ -66,6 +66,23 @@ describe('SPF by meaning (RFC 7208 §4.6.1)', () => {
     expect(await checkRecord(resolver, SPF)).toMatchObject({
       status: 'fail',
       fix: 'publish TXT "v=spf1 include:amazonses.com ~all"',
+    });
+  });
+
+  // A TXT value longer than 255 characters is several strings in one record, read joined with
+  // nothing between them (RFC 7208 §3.3): a split may fall anywhere, inside a word too.
+  test('passes a record served as several strings', async () => {
+    dns.zone['mail.example.com'] = { TXT: [['v=spf1 include:amazon', 'ses.com ~all']] };
+    expect(await checkRecord(resolver, SPF)).toMatchObject({ status: 'ok' });
+  });
+
+  // The name has records, none of them TXT (NODATA): the record is missing, not the lookup failed.
+  test('a name with records but no TXT: not found, with the record to add', async () => {
+    dns.zone['mail.example.com'] = { MX: [{ priority: 10, exchange: FEEDBACK }] };
+    expect(await checkRecord(resolver, SPF)).toMatchObject({
+      status: 'fail',
+      detail: 'not found in DNS',
+      fix: 'add TXT v=spf1 include:amazonses.com ~all (DNS changes can take up to the TTL to appear)',
     });
   });
 
@@ -211,6 +228,26 @@ describe('MAIL FROM MX: SES alone receives the bounces', () => {
     expect((await checkRecord(resolver, MX)).fix).toBe(
       `add MX 10 ${FEEDBACK}; remove MX 10 mx.example.net (bounces would go there, not to SES; this domain must not receive mail)`,
     );
+  });
+});
+
+describe('Easy DKIM CNAME', () => {
+  const [DKIM] = dkimRecords('example.com', ['abcdefghijklmnopqrstuvwxyz234567']);
+  const name = DKIM.name.replace(/\.$/, '');
+
+  // DNS names are case-insensitive (RFC 4343): a target written in capitals is the same name.
+  test('passes a target the zone writes in capitals', async () => {
+    dns.zone[name] = { CNAME: DKIM.values[0].toUpperCase() };
+    expect(await checkRecord(resolver, DKIM)).toMatchObject({ status: 'ok', detail: DKIM.values[0] });
+  });
+
+  test('fails a target elsewhere, naming it and the fix', async () => {
+    dns.zone[name] = { CNAME: 'elsewhere.example.net' };
+    expect(await checkRecord(resolver, DKIM)).toMatchObject({
+      status: 'fail',
+      detail: 'points to elsewhere.example.net',
+      fix: `make it a CNAME to ${DKIM.values[0]}`,
+    });
   });
 });
 
