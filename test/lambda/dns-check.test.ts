@@ -315,6 +315,12 @@ describe('DMARC managed outside the stack', () => {
     return result;
   }
 
+  // RFC 7489: a record of several strings is evaluated as the strings joined in order, one string.
+  test('a record served as several strings is one record', async () => {
+    dns.zone['_dmarc.example.com'] = { TXT: [['v=DMARC1; p=rej', 'ect']] };
+    expect(await dmarcCheck()).toMatchObject({ status: 'ok', title: 'DMARC record at _dmarc.example.com' });
+  });
+
   // RFC 7489 §6.6.3: a name without a DMARC record gets its Organizational Domain's, with "sp=".
   describe('a subdomain identity without a record of its own', () => {
     const INHERITED =
