@@ -25,8 +25,12 @@ export function responseBody(
   });
 }
 
-/** PUTs the response to CloudFormation's pre-signed URL; a stack waits an hour if this never happens. */
-export function sendResponse(url: string, body: string): Promise<void> {
+/**
+ * PUTs the response to CloudFormation's pre-signed URL; the stack waits (up to the resource's
+ * service timeout) if this never happens. A PUT that gets no answer within `timeoutMs` rejects, so
+ * that Lambda retries the invocation soon rather than once the function's own timeout ends it.
+ */
+export function sendResponse(url: string, body: string, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -37,6 +41,9 @@ export function sendResponse(url: string, body: string): Promise<void> {
           res.statusCode === 200 ? resolve() : reject(new Error(`ResponseURL answered ${res.statusCode}`)),
         );
       },
+    );
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`ResponseURL did not answer within ${timeoutMs / 1000} s`)),
     );
     req.on('error', reject);
     req.end(body);

@@ -49,6 +49,18 @@ describe('sendResponse', () => {
     await expect(sendResponse(server.url, '{}')).rejects.toThrow('ResponseURL answered 500');
   });
 
+  // A PUT that hangs would hold the function until its own timeout (15 minutes for the
+  // credentials-ready function) before Lambda retried it.
+  test('a PUT that gets no answer rejects after the timeout', async () => {
+    server.silent = true;
+    const began = Date.now();
+    await expect(sendResponse(server.url, '{}', 300)).rejects.toThrow(
+      'ResponseURL did not answer within 0.3 s',
+    );
+    expect(Date.now() - began).toBeLessThan(5000);
+    expect(server.received).toHaveLength(1);
+  });
+
   test('an unreachable URL rejects', async () => {
     await expect(sendResponse('https://127.0.0.1:1/x', '{}')).rejects.toThrow('ECONNREFUSED');
   });

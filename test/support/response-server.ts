@@ -23,8 +23,10 @@ const QUERY = '?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc123';
 
 export class ResponseServer {
   readonly received: ReceivedRequest[] = [];
-  /** The status the next requests get. */
+  /** The status the next requests get; none, when `silent`. */
   answer = 200;
+  /** Take requests and never answer them. */
+  silent = false;
   private trustedBefore: typeof globalAgent.options.ca;
 
   private constructor(private readonly server: Server) {}
@@ -44,6 +46,7 @@ export class ResponseServer {
           req.url === RESPONSE_PATH + QUERY &&
           req.headers['content-type'] === '' &&
           Number(req.headers['content-length']) === Buffer.byteLength(body);
+        if (self.silent) return;
         res.statusCode = signedFor ? self.answer : 403;
         res.end();
       });
@@ -63,6 +66,7 @@ export class ResponseServer {
   reset(): void {
     this.received.length = 0;
     this.answer = 200;
+    this.silent = false;
   }
 
   /** The JSON document of the one request so far (which the handler made only if it was accepted). */
