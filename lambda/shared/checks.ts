@@ -167,6 +167,8 @@ export interface LiveIdentity {
   readonly signingHostedZone?: string;
   readonly mailFromDomain?: string;
   readonly mailFromStatus?: string;
+  /** What SES does with a send while the MAIL FROM domain is not SUCCESS (BehaviorOnMxFailure). */
+  readonly mailFromBehavior?: string;
   /** The configuration set SES applies to the identity's mail that names none (SMTP mail). */
   readonly defaultConfigurationSet?: string;
 }
@@ -297,6 +299,7 @@ export async function readIdentity(ses: SESv2Client, identity: string): Promise<
       signingHostedZone: r.DkimAttributes?.SigningHostedZone,
       mailFromDomain: r.MailFromAttributes?.MailFromDomain,
       mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
+      mailFromBehavior: r.MailFromAttributes?.BehaviorOnMxFailure,
       ...(r.ConfigurationSetName && { defaultConfigurationSet: r.ConfigurationSetName }),
     };
   } catch (e) {

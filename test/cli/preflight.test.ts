@@ -457,6 +457,33 @@ describe('a deployed stack under mailFrom.behaviorOnMxFailure REJECT_MESSAGE', (
     expect((await preflight(reject())).stdout).toContain('would move it from (none) to mail.example.com');
   });
 
+  // The fix's own path: a move under USE_DEFAULT_VALUE, then REJECT_MESSAGE set back too soon.
+  test.each(['PENDING', 'FAILED', 'TEMPORARY_FAILURE'])(
+    'REJECT_MESSAGE turned on while the MAIL FROM domain is %s: exit 1, wait for doctor',
+    async (status) => {
+      const live = (BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE') =>
+        ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+          ...VERIFIED_IDENTITY,
+          MailFromAttributes: {
+            MailFromDomain: 'mail.example.com',
+            MailFromDomainStatus: status as 'PENDING',
+            BehaviorOnMxFailure,
+          },
+        });
+      live('USE_DEFAULT_VALUE');
+      const r = await preflight(reject());
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^✗ MAIL FROM domain mail\\.example\\.com of example\\.com is ${status}: the deploy would set mailFrom\\.behaviorOnMxFailure "REJECT_MESSAGE" before SES has found its MX: SES would refuse every send from example\\.com until the MAIL FROM domain is SUCCESS\\n {4}→ keep mailFrom\\.behaviorOnMxFailure "USE_DEFAULT_VALUE" \\(mail goes out with SES's MAIL FROM meanwhile\\) until ses-smtp doctor --env prod --config \\S+ passes mail-from, then set "REJECT_MESSAGE"\\n$`,
+        ),
+      );
+      // REJECT_MESSAGE already: the deploy changes nothing (doctor reports the MAIL FROM).
+      live('REJECT_MESSAGE');
+      expect((await preflight(reject())).code).toBe(0);
+    },
+  );
+
   test('the same MAIL FROM domain (in any case), or USE_DEFAULT_VALUE, or no identity to read: nothing in the way', async () => {
     liveMailFrom('Mail.Example.com');
     expect((await preflight(reject())).code).toBe(0);

@@ -169,10 +169,13 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
 }
 
 /**
- * A deploy that moves the identity's MAIL FROM domain under behaviorOnMxFailure REJECT_MESSAGE:
- * SES then refuses every send from the domain until it has found the new domain's MX, as it acts
- * on the MAIL FROM status (PENDING, FAILED, TEMPORARY_FAILURE), minutes to days. Undefined when
- * the deploy moves nothing, or the identity could not be read (the deploy goes on as it would).
+ * A deploy that turns on behaviorOnMxFailure REJECT_MESSAGE while the identity's MAIL FROM domain
+ * is not SUCCESS: SES acts on the MAIL FROM status (PENDING, FAILED, TEMPORARY_FAILURE), so it
+ * would refuse every send from the domain until it has found the MX, minutes to days. So does one
+ * that moves the MAIL FROM domain (the new one is PENDING), or one that sets REJECT_MESSAGE before
+ * a move under USE_DEFAULT_VALUE has passed. Undefined when neither, when the identity refuses
+ * the domain's mail already (REJECT_MESSAGE on a domain not SUCCESS: the deploy changes nothing),
+ * or when the identity could not be read (the deploy goes on as it would).
  * https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MailFromAttributes.html
  */
 async function mailFromMoveResult(
@@ -184,13 +187,25 @@ async function mailFromMoveResult(
   const identity = await readIdentityIfAllowed(ctx.client(SESv2Client), config.domain);
   if (identity.found !== true) return undefined;
   const live = identity.mailFromDomain;
-  if (live !== undefined && bareName(live).toLowerCase() === wanted.toLowerCase()) return undefined;
+  const doctor = ctx.rerun('doctor');
+  if (live !== undefined && bareName(live).toLowerCase() === wanted.toLowerCase()) {
+    const status = identity.mailFromStatus;
+    if (status === undefined || status === 'SUCCESS' || identity.mailFromBehavior === 'REJECT_MESSAGE')
+      return undefined;
+    return {
+      id: 'mail-from',
+      status: 'fail',
+      title: `MAIL FROM domain ${wanted} of ${config.domain} is ${status}: the deploy would set mailFrom.behaviorOnMxFailure "REJECT_MESSAGE" before SES has found its MX`,
+      detail: `SES would refuse every send from ${config.domain} until the MAIL FROM domain is SUCCESS`,
+      fix: `keep mailFrom.behaviorOnMxFailure "USE_DEFAULT_VALUE" (mail goes out with SES's MAIL FROM meanwhile) until ${doctor} passes mail-from, then set "REJECT_MESSAGE"`,
+    };
+  }
   return {
     id: 'mail-from',
     status: 'fail',
     title: `MAIL FROM domain of ${config.domain}: the deploy would move it from ${live ?? '(none)'} to ${wanted} under mailFrom.behaviorOnMxFailure "REJECT_MESSAGE"`,
     detail: `SES would refuse every send from ${config.domain} until it has found the MX of ${wanted}`,
-    fix: `deploy the move with mailFrom.behaviorOnMxFailure "USE_DEFAULT_VALUE" (mail goes out with SES's MAIL FROM meanwhile), then set "REJECT_MESSAGE" again once ${ctx.rerun('doctor')} passes mail-from`,
+    fix: `deploy the move with mailFrom.behaviorOnMxFailure "USE_DEFAULT_VALUE" (mail goes out with SES's MAIL FROM meanwhile), then set "REJECT_MESSAGE" again once ${doctor} passes mail-from`,
   };
 }
 
