@@ -46,7 +46,10 @@ export interface SendingDomainProps {
    */
   readonly mailFromSubdomain?: string;
   /**
-   * What SES does when the MAIL FROM domain's MX record is missing at send time.
+   * What SES does with a send while the MAIL FROM domain is not verified (`PENDING`, `FAILED`,
+   * `TEMPORARY_FAILURE`): send it from an amazonses.com MAIL FROM, or refuse it. A changed
+   * `mailFromSubdomain` is `PENDING` until SES finds its MX record.
+   * @see https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_MailFromAttributes.html
    * @default ses.MailFromBehaviorOnMxFailure.USE_DEFAULT_VALUE
    */
   readonly mailFromBehaviorOnMxFailure?: ses.MailFromBehaviorOnMxFailure;
