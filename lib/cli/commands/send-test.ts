@@ -1,6 +1,5 @@
 import {
   GetAccountCommand,
-  GetConfigurationSetCommand,
   GetEmailIdentityCommand,
   GetSuppressedDestinationCommand,
   SESv2Client,
@@ -13,6 +12,7 @@ import { checkEmailAddress } from '../validate';
 import { currentCredentials } from '../secret';
 import { diagnose } from '../../../lambda/shared/smtp-diagnosis';
 import { sendMail } from '../smtp';
+import { setSendingEnabled } from './sending';
 
 export interface SendTestOptions {
   readonly to?: string;
@@ -106,10 +106,7 @@ async function warnIfSetPaused(ctx: CliContext): Promise<void> {
   let name = ctx.options.configurationSet ?? 'of the stack';
   try {
     name = await ctx.resource('configurationSet');
-    const set = await ctx
-      .client(SESv2Client)
-      .send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
-    if (set?.SendingOptions?.SendingEnabled !== false) return;
+    if (await setSendingEnabled(ctx.client(SESv2Client), name)) return;
     ctx.out.warn(
       `sending is paused for configuration set ${name}: SES will refuse the message (if you paused it: ${ctx.rerun('resume --scope configuration-set', ['configurationSet'])}; else see ${ctx.rerun('doctor')})`,
     );

@@ -1,11 +1,11 @@
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
-  GetEmailIdentityCommand,
   PutAccountSendingAttributesCommand,
   PutConfigurationSetSendingOptionsCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
+import { readIdentity } from '../../../lambda/shared/checks';
 import type { Scope } from '../command-table';
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
@@ -52,13 +52,12 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
   } else {
     const name = await ctx.resource('configurationSet');
     setName = name;
-    const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
     // Another set named by --configuration-set is not the environment's.
     target =
       ctx.environmentName && ctx.options.configurationSet === undefined
         ? `configuration set ${name} (mail of environment ${ctx.environmentName})`
         : `configuration set ${name}`;
-    current = set.SendingOptions?.SendingEnabled !== false;
+    current = await setSendingEnabled(ses, name);
     apply = () =>
       ses.send(
         new PutConfigurationSetSendingOptionsCommand({
@@ -72,6 +71,11 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
       ? ctx.rerun('resume --scope account')
       : ctx.rerun('resume --scope configuration-set', ['configurationSet']);
   const after = options.enabled ? 'sending is on again' : `sends are refused until you run: ${undo}`;
+  /** What the switch just set cannot show: the other switch, or the identity's default set. */
+  const warnings = async () => {
+    if (options.enabled) await warnIfStillPaused(ctx, options.scope);
+    else if (setName !== undefined) await warnIfNotTheDefault(ctx, setName);
+  };
   if (current === options.enabled) {
     if (ctx.out.json) ctx.out.document({ changed: false, scope: options.scope, sendingEnabled: current });
     ctx.out.check({
@@ -79,8 +83,7 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
       status: 'ok',
       title: `sending is already ${current ? 'enabled' : 'paused'} for ${target}`,
     });
-    if (options.enabled) await warnIfStillPaused(ctx, options.scope);
-    else if (setName !== undefined) await warnIfNotTheDefault(ctx, setName);
+    await warnings();
     return 0;
   }
   if (!(await options.confirm(`${options.enabled ? 'Resume' : 'Pause'} sending for ${target}? [y/N] `))) {
@@ -95,9 +98,14 @@ export async function setSendingCommand(ctx: CliContext, options: SetSendingOpti
     title: `${options.enabled ? 'resumed' : 'paused'} sending for ${target}`,
     detail: after,
   });
-  if (options.enabled) await warnIfStillPaused(ctx, options.scope);
-  else if (setName !== undefined) await warnIfNotTheDefault(ctx, setName);
+  await warnings();
   return 0;
+}
+
+/** Whether a configuration set's own sending switch is on (SES: on unless it says false). */
+export async function setSendingEnabled(ses: SESv2Client, name: string): Promise<boolean> {
+  const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
+  return set?.SendingOptions?.SendingEnabled !== false;
 }
 
 /**
@@ -112,10 +120,10 @@ async function warnIfNotTheDefault(ctx: CliContext, setName: string): Promise<vo
   try {
     if (ctx.stackName === undefined && ctx.options.identity === undefined) return;
     identity = await ctx.resource('identity');
-    const found = await ctx
-      .client(SESv2Client)
-      .send(new GetEmailIdentityCommand({ EmailIdentity: identity }));
-    const actual = found.ConfigurationSetName;
+    const found = await readIdentity(ctx.client(SESv2Client), identity);
+    // No identity, no mail of it to stop.
+    if (!found.found) return;
+    const actual = found.defaultConfigurationSet;
     if (actual === setName) return;
     ctx.out.warn(
       `identity ${identity} sends through ${actual === undefined ? 'no configuration set' : `configuration set ${actual}`} by default, not ${setName}: this pause does not stop its SMTP mail; to stop it: ${ctx.rerun('pause --scope account')} (every sender in ${ctx.region}) or ${ctx.rerun('revoke')}, and make ${setName} its default again: aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${shellWord(identity)} --configuration-set-name ${shellWord(setName)} --region ${ctx.region}`,
@@ -151,8 +159,7 @@ async function warnIfStillPaused(ctx: CliContext, resumed: Scope): Promise<void>
     // The environment's set (a stack output); without a stack there is none to name.
     if (ctx.stackName === undefined) return;
     const name = await ctx.resource('configurationSet');
-    const set = await ses.send(new GetConfigurationSetCommand({ ConfigurationSetName: name }));
-    if (set.SendingOptions?.SendingEnabled !== false) return;
+    if (await setSendingEnabled(ses, name)) return;
     ctx.out.warn(
       `sending is still paused for configuration set ${name}: SES refuses the mail sent through it until you run: ${ctx.rerun('resume --scope configuration-set')}`,
     );
