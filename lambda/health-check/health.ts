@@ -1,4 +1,3 @@
-import { setTimeout as wait } from 'node:timers/promises';
 import {
   CHECKS,
   CheckOutcome,
@@ -67,7 +66,8 @@ export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient {
   return {
     endpoint: () => smtpEndpointFromEnv(env),
     login: smtpLogin,
-    pauseBeforeRetry: () => wait(SMTP_RETRY_PAUSE_MS),
+    // The global timer, not node:timers/promises: a test's fake clock stands in for this one.
+    pauseBeforeRetry: () => new Promise<void>((resolve) => setTimeout(resolve, SMTP_RETRY_PAUSE_MS)),
   };
 }
 
