@@ -144,6 +144,22 @@ function checkName(check: (v: unknown) => boolean): string {
 }
 
 /**
+ * How much of a value from the message an error or a log line repeats: enough to recognise it
+ * (SES's longest name, "OnAccountSuppressionList", is 24), never a body of up to 256 KiB.
+ */
+const QUOTED_CHARS = 40;
+
+/** `value`, from the message, as an error quotes it: a string cut to QUOTED_CHARS, else its kind. */
+function quote(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, QUOTED_CHARS));
+  if (isArray(value)) return 'a list';
+  return isObject(value) ? 'an object' : String(value);
+}
+
+/** A subtype as logged: SES's are short names, so only a forged one is cut. */
+const subTypeOf = (value: unknown) => (typeof value === 'string' ? value.slice(0, QUOTED_CHARS) : undefined);
+
+/**
  * What SES publishes, as plain text, to a topic when an event destination is created for it: no
  * event. (It reaches the queue whenever the subscription exists first; as JSON it would fail
  * every receive and end in the dead-letter queue, setting off its alarm.)
@@ -166,7 +182,7 @@ export function unwrap(body: string): Json | undefined {
   if (!('Type' in outer)) return outer;
   if (outer.Type === 'SubscriptionConfirmation' || outer.Type === 'UnsubscribeConfirmation') return undefined;
   if (outer.Type !== 'Notification')
-    throw new MalformedMessageError(`SNS envelope of unknown Type ${JSON.stringify(outer.Type)}`);
+    throw new MalformedMessageError(`SNS envelope of unknown Type ${quote(outer.Type)}`);
   const message = field(outer, 'Message', isString, 'SNS envelope');
   if (message.trim() === SES_DESTINATION_NOTICE) return undefined;
   const inner = parseJson(message, 'SNS Message');
@@ -186,7 +202,7 @@ export function decide(event: Json): FeedbackDecision {
   const eventType = (format === 'event' ? EVENT_TYPES : NOTIFICATION_TYPES).get(rawType);
   if (!eventType)
     throw new MalformedMessageError(
-      `unknown ${format === 'event' ? 'eventType' : 'notificationType'} ${JSON.stringify(rawType.slice(0, 40))}`,
+      `unknown ${format === 'event' ? 'eventType' : 'notificationType'} ${quote(rawType)}`,
     );
 
   if (eventType === 'SubscriptionSucceeded') {
@@ -210,8 +226,8 @@ export function decide(event: Json): FeedbackDecision {
     const bounce = field(event, 'bounce', isObject, 'event');
     const bounceType = field(bounce, 'bounceType', isString, 'bounce');
     if (!BOUNCE_TYPES.has(bounceType))
-      throw new MalformedMessageError(`unknown bounceType ${JSON.stringify(bounceType.slice(0, 40))}`);
-    const subType = typeof bounce.bounceSubType === 'string' ? bounce.bounceSubType : undefined;
+      throw new MalformedMessageError(`unknown bounceType ${quote(bounceType)}`);
+    const subType = subTypeOf(bounce.bounceSubType);
     // One unusable entry must not keep its co-recipients off the suppression list: it is counted.
     const recipients = addresses(field(bounce, 'bouncedRecipients', isArray, 'bounce'), 'bouncedRecipients');
     // An empty feedbackId is none: as a key it would make different events one.
@@ -241,7 +257,7 @@ export function decide(event: Json): FeedbackDecision {
 
   if (eventType === 'Complaint') {
     const complaint = field(event, 'complaint', isObject, 'event');
-    const subType = typeof complaint.complaintSubType === 'string' ? complaint.complaintSubType : undefined;
+    const subType = subTypeOf(complaint.complaintSubType);
     const recipients = addresses(
       field(complaint, 'complainedRecipients', isArray, 'complaint'),
       'complainedRecipients',

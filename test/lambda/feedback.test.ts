@@ -304,6 +304,12 @@ describe('feedback decisions on the sample events', () => {
     expect(() => unwrap(JSON.stringify({ Type: 'Bogus', Message: message }))).toThrow(
       new MalformedMessageError('SNS envelope of unknown Type "Bogus"'),
     );
+    expect(() => unwrap(JSON.stringify({ Type: `Bogus${'!'.repeat(100)}`, Message: message }))).toThrow(
+      new MalformedMessageError(`SNS envelope of unknown Type "Bogus${'!'.repeat(35)}"`),
+    );
+    expect(() => unwrap(JSON.stringify({ Type: ['Notification'], Message: message }))).toThrow(
+      new MalformedMessageError('SNS envelope of unknown Type a list'),
+    );
   });
 });
 
@@ -772,6 +778,9 @@ describe('processBatch', () => {
     ['JSON null', 'null'],
     ['JSON string', '"Bounce"'],
     ['envelope of unknown Type', JSON.stringify({ Type: 'Teapot', Message: '{}' })],
+    // The reason quotes the Type: a long one must not make the line as long as the body.
+    ['envelope of a long unknown Type', JSON.stringify({ Type: 'T'.repeat(10_000), Message: '{}' })],
+    ['envelope whose Type is an object', JSON.stringify({ Type: { t: 'T'.repeat(10_000) }, Message: '{}' })],
     ['envelope without Message', JSON.stringify({ Type: 'Notification' })],
     ['envelope Message not JSON', JSON.stringify({ Type: 'Notification', Message: '{oops' })],
     ['envelope Message is an array', JSON.stringify({ Type: 'Notification', Message: '[]' })],
@@ -1037,6 +1046,20 @@ describe('processBatch', () => {
     ]);
     expect(metricTotals()).toEqual({ Events: 2, RecipientsSuppressed: 2 });
   });
+
+  // SES's subtypes are short names; the line repeats one from the message, so a forged one is cut.
+  test.each(['bounce', 'complaint'] as const)(
+    'a long %s subtype is logged cut to 40 characters',
+    async (kind) => {
+      const event = fixture(
+        kind === 'bounce' ? 'ses_event_bounce_permanent' : 'ses_event_complaint',
+      ) as Record<string, Record<string, unknown>>;
+      event[kind][kind === 'bounce' ? 'bounceSubType' : 'complaintSubType'] = 'S'.repeat(10_000);
+      expect(await run([record(JSON.stringify(event), 'long')])).toEqual([]);
+      const processed = logs.map((l) => JSON.parse(l)).find((l) => l.sqsMessageId === 'long');
+      expect(processed).toMatchObject({ message: 'feedback processed', subType: 'S'.repeat(40) });
+    },
+  );
 
   test('logs carry no message bodies, and addresses only of suppressed recipients', async () => {
     await run(
