@@ -1,4 +1,3 @@
-import { setTimeout as wait } from 'node:timers/promises';
 import type { ConnectionOptions } from 'node:tls';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SMTPConnectionOptions } from 'nodemailer/lib/smtp-connection';
@@ -156,7 +155,8 @@ export interface RetryOptions {
  */
 export async function retryUntil<T>(attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? wait;
+  // The global timer, not node:timers/promises: a test's fake clock stands in for this one.
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const minDelay = options.initialDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 5_000;
   const ratio = options.backoffRatio ?? 0.1;

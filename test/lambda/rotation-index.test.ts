@@ -185,6 +185,9 @@ describe('rotate-smtp-credentials handler', () => {
       expect(logins).toHaveLength(2);
       expect(Date.now() - started).toBe(500);
     } finally {
+      // Past the deadline first: a handler still retrying after a failed expect reads this clock
+      // (Date.now, as it was at the call) and stops, instead of keeping jest from exiting.
+      await jest.advanceTimersByTimeAsync(12_500);
       jest.useRealTimers();
     }
     expect(lines().at(-1)).toMatchObject({
