@@ -344,6 +344,8 @@ export interface Captured {
   readonly stderr: string;
   /** The questions asked on the terminal. */
   readonly questions: string[];
+  /** Each wait the command asked for, in ms; none is waited. */
+  readonly waits: number[];
 }
 
 export interface RunOptions {
@@ -363,6 +365,7 @@ export async function run(args: string[], options: RunOptions = {}): Promise<Cap
   let stdout = '';
   let stderr = '';
   const questions: string[] = [];
+  const waits: number[] = [];
   const deps: MainDeps = {
     streams: {
       stdout: { isTTY: options.tty ?? false, write: (t: string) => (stdout += t) },
@@ -376,10 +379,10 @@ export async function run(args: string[], options: RunOptions = {}): Promise<Cap
     },
     version: () => TEST_VERSION,
     pollMs: 1,
-    sleep: async () => undefined,
+    sleep: async (ms) => void waits.push(ms),
   };
   const code = await main(args, deps);
-  return { code, stdout, stderr, questions };
+  return { code, stdout, stderr, questions, waits };
 }
 
 /**

@@ -221,6 +221,8 @@ test('IAM listing a key active for 30 s after its deactivation: the revoke says 
   const r = await withSteppingClock(() => cli(['revoke', '--yes']));
   expect(r.code).toBe(0);
   expect(iam.commandCalls(ListAccessKeysCommand)).toHaveLength(1 + 31);
+  // The 30 s the message names: a listing each second.
+  expect(r.waits).toEqual(Array(30).fill(1000));
   expect(r.stdout).toContain(
     `! IAM still lists ${OLD}, ${CREDENTIALS.username} as active after 30 s: rotating now; if the rotation stops on one of them, run ses-smtp revoke --env prod --config ${config}`,
   );
@@ -458,6 +460,8 @@ describe('a rotation in progress when the revoke starts', () => {
       const r = await cli(['revoke', '--yes', ...flags]);
       expect(r.code).toBe(1);
       expect(sm.commandCalls(GetSecretValueCommand, { VersionId: 'v3' })).toHaveLength(11);
+      // The 10 s the message names: a read each second.
+      expect(r.waits).toEqual(Array(10).fill(1000));
       expect(keys.log).not.toContain('UpdateSecretVersionStage AWSPENDING off v3');
       expect(r.stderr).toMatch(
         /is already in progress and was left alone \(its new key is not one this revoke deactivated, or it was not stored within 10 s\): if it finishes, its key is active and the apps need it \(ses-smtp env --env prod --config \S+( --secret-id \S+)?\); if it fails, run ses-smtp revoke --env prod --config \S+(.*) again\./,
