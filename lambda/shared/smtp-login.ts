@@ -76,12 +76,47 @@ function loadSmtpConnection(): Promise<typeof SMTPConnection> {
   return (smtpConnection ??= import('nodemailer/lib/smtp-connection').then((m) => m.default));
 }
 
+const REDACTED = '[redacted]';
+/** A run of base64 characters long enough to hold a part of a password worth hiding. */
+const BASE64_RUN = /[A-Za-z0-9+/]{8,}={0,2}/g;
+
+/**
+ * `error` (nodemailer's, from a login or a send) without the password in any form it crossed the
+ * wire in: itself, base64 of it (AUTH LOGIN's line) and AUTH PLAIN's base64 of "\0user\0password",
+ * whole or in part. nodemailer puts the server's reply into the error's message, `response` and
+ * stack, and a server that quotes the line it refuses ("500 unrecognized command: <line>"; SES
+ * does not, a relay on the way may) would put the password there: into the rotation's log, what
+ * the Lambda runtime logs of a thrown error, a health check's detail and doctor's output. Every
+ * string property is cleaned, in place; the error is returned.
+ */
+export function withoutCredentials<E>(error: E, credentials: SmtpCredentials): E {
+  if (typeof error !== 'object' || error === null || !credentials.password) return error;
+  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const forms = [
+    base64(`\0${credentials.username}\0${credentials.password}`),
+    base64(credentials.password),
+    credentials.password,
+  ];
+  const clean = (text: string) =>
+    forms
+      .reduce((t, form) => t.split(form).join(REDACTED), text)
+      .replace(BASE64_RUN, (run) =>
+        forms.some((form) => form.includes(run.replace(/=+$/, ''))) ? REDACTED : run,
+      );
+  const target = error as Record<string, unknown>;
+  for (const key of new Set(['message', 'stack', ...Object.keys(target)])) {
+    const value = target[key];
+    if (typeof value === 'string') target[key] = clean(value);
+  }
+  return error;
+}
+
 /**
  * One SMTP login with nodemailer's SMTP connection (not the full mail transport: the Lambda
  * bundle stays small): connect, STARTTLS, AUTH (LOGIN or PLAIN, as the server offers), QUIT.
  * Resolves on success; rejects with nodemailer's error (its message carries the server's reply,
- * like "535 Authentication Credentials Invalid", never the credentials). The whole login takes
- * at most `timeoutMs`.
+ * like "535 Authentication Credentials Invalid", without the password: withoutCredentials). The
+ * whole login takes at most `timeoutMs`.
  */
 export async function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredentials): Promise<void> {
   const Connection = await loadSmtpConnection();
@@ -95,7 +130,7 @@ export async function smtpLogin(endpoint: SmtpEndpoint, credentials: SmtpCredent
       clearTimeout(timer);
       if (error) {
         connection.close();
-        reject(error);
+        reject(withoutCredentials(error, credentials));
       } else {
         connection.quit();
         resolve();

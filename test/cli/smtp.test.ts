@@ -195,3 +195,56 @@ describe('send-test against a server that refuses like SES', () => {
     );
   });
 });
+
+// A server on the way that quotes the AUTH line it refuses (SES does not; a relay that intercepts
+// TLS, trusted with --smtp-ca, may): the reply reaches the output, the password in it does not.
+describe('send-test and doctor against a server whose refusal quotes the AUTH PLAIN line', () => {
+  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const authPlain = base64(`\0${CREDENTIALS.username}\0${CREDENTIALS.password}`);
+  let smtp: TestSmtpServer;
+  let caFile: string;
+  beforeAll(async () => {
+    smtp = await startSmtpServer({
+      accept: () => false,
+      authMethods: ['PLAIN'],
+      refusal: (u, p) => `Unrecognized command AUTH PLAIN ${base64(`\0${u}\0${p}`)}`,
+    });
+    caFile = path.join(tmp, 'smtp-quoting-ca.pem');
+    fs.writeFileSync(caFile, smtp.ca);
+  });
+  afterAll(() => smtp.close());
+  beforeEach(() => healthyAws());
+  const smtpOptions = () => [
+    '--smtp-host',
+    '127.0.0.1',
+    '--smtp-port',
+    String(smtp.port),
+    '--smtp-ca',
+    caFile,
+  ];
+
+  test.each([[[]], [['--json']]])('send-test %j', async (extra) => {
+    const r = await run([
+      'send-test',
+      '--to',
+      'dev@example.org',
+      '--config',
+      writeConfig(),
+      ...smtpOptions(),
+      ...extra,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('535 Unrecognized command AUTH PLAIN [redacted]');
+    for (const secret of [CREDENTIALS.password, authPlain, base64(CREDENTIALS.password)])
+      expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+
+  test('doctor', async () => {
+    const r = await run(['doctor', '--config', writeConfig(), ...smtpOptions()]);
+    expect(r.stdout).toMatch(
+      /✗ SMTP 127\.0\.0\.1:\d+: .*: auth: authentication rejected \(535 Unrecognized command AUTH PLAIN \[redacted\]\)/,
+    );
+    for (const secret of [CREDENTIALS.password, authPlain, base64(CREDENTIALS.password)])
+      expect(r.stdout + r.stderr).not.toContain(secret);
+  });
+});

@@ -19,7 +19,7 @@ import type * as SmtpLogin from '../../lambda/shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
 import { parseSecret } from '../../lambda/shared/smtp-secret';
 import { FakeIam, FakeSecretsManager } from '../support/fake-aws';
-import { captureLambdaLogs } from '../support/lambda-logs';
+import { captureLambdaLogs, runtimeErrorRecord } from '../support/lambda-logs';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 
 /*
@@ -51,6 +51,9 @@ let iam: FakeIam;
 let sm: FakeSecretsManager;
 let server: TestSmtpServer;
 let accepting = true;
+/** The server's refusals quote the AUTH PLAIN line, as a relay on the way might (SES does not). */
+let quoting = false;
+const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 let logs: ReturnType<typeof captureLambdaLogs>;
 let handler: typeof import('../../lambda/rotate-smtp-credentials/index.js').handler;
 let settingsFromEnv: typeof import('../../lambda/rotate-smtp-credentials/index.js').settingsFromEnv;
@@ -74,6 +77,7 @@ beforeAll(async () => {
       const key = iam.keys.get(u);
       return accepting && key !== undefined && smtpPasswordFromSecretKey(key.secret, REGION) === p;
     },
+    refusal: (u, p) => (quoting ? `Unrecognized command AUTH PLAIN ${base64(`\0${u}\0${p}`)}` : undefined),
   });
   serverCa = server.ca;
   Object.assign(process.env, ENV, { SMTP_PORT: String(server.port) });
@@ -87,6 +91,7 @@ beforeEach(() => {
   iam = new FakeIam(USER);
   sm = new FakeSecretsManager(ARN, JSON.stringify({ placeholder: 'none yet' }));
   accepting = true;
+  quoting = false;
   logins.length = 0;
   iamMock.on(ListAccessKeysCommand).callsFake((i) => iam.listAccessKeys(i));
   iamMock.on(CreateAccessKeyCommand).callsFake((i) => iam.createAccessKey(i));
@@ -201,6 +206,22 @@ describe('rotate-smtp-credentials handler', () => {
       expect(l).not.toContain(smtpPasswordFromSecretKey(key.secret, REGION));
     }
     expect(sm.stagesOf('AWSCURRENT')).not.toBe('v1');
+  });
+
+  test("a refusal that quotes the AUTH line: neither the log nor the error Lambda's runtime logs holds the password", async () => {
+    sm.startRotation('v1');
+    await step('createSecret');
+    accepting = false;
+    quoting = true;
+    // 12 s left: no time for a retry after the first login.
+    const error = await step('testSecret', 12_000).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: 'Invalid login: 535 Unrecognized command AUTH PLAIN [redacted]' });
+    expect(server.authAttempts.at(-1)).toMatchObject({ accepted: false });
+    const password = parseSecret(sm.valueAt('AWSPENDING'))!.password;
+    const forms = [password, base64(password), base64(`\0${iam.created[0].id}\0${password}`)];
+    const text = [...logs.events, runtimeErrorRecord(error)].join('\n');
+    expect(text).toContain('[redacted]');
+    for (const form of forms) expect(text).not.toContain(form);
   });
 
   test('each setting comes from its own variable', () => {

@@ -2,6 +2,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { setInterval as realSetInterval } from 'node:timers';
 import { smtpConnectionOptions, smtpLogin } from '../../lambda/shared/smtp-login';
+import { runtimeErrorRecord } from '../support/lambda-logs';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 
 const USER = 'AKIAEXAMPLEUSER00001';
@@ -87,6 +88,46 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
     expect(error.responseCode).toBe(535);
     expect(JSON.stringify({ ...error, message: error.message, stack: error.stack })).not.toContain(
       'BWrongPassword0000',
+    );
+  });
+
+  // SES answers 535 without quoting the client, but a server on the way (a relay that intercepts
+  // TLS, trusted with --smtp-ca; a misconfigured one) may quote the line it refuses. nodemailer puts
+  // the reply into the error's message, response and stack: the rotation's log, what the Lambda
+  // runtime logs of the error testSecret throws, the health check's detail and doctor carry them.
+  describe('a server whose refusal quotes what the client sent', () => {
+    const SECRET = 'BSecretPasswordThatMustNotLeak0123456789ab+/';
+    const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+    const plainLine = (u: string, p: string) => b64(`\0${u}\0${p}`);
+    // The password as it crosses: itself, AUTH LOGIN's line, AUTH PLAIN's, and a part of that one
+    // past the user name (a quote cut short).
+    const forms = [SECRET, b64(SECRET), plainLine(USER, SECRET), plainLine(USER, SECRET).slice(28, 60)];
+
+    test.each<[string, string[], (u: string, p: string) => string]>([
+      ['the AUTH PLAIN line', ['PLAIN'], (u, p) => `Unrecognized command AUTH PLAIN ${plainLine(u, p)}`],
+      [
+        'the AUTH PLAIN line cut short',
+        ['PLAIN'],
+        (u, p) => `Syntax error near ${plainLine(u, p).slice(0, 60)}`,
+      ],
+      ["AUTH LOGIN's password line", ['LOGIN'], (_u, p) => `Unrecognized command ${b64(p)}`],
+      ['the password itself', ['LOGIN'], (_u, p) => `Bad password ${p} for this user`],
+    ])(
+      '%s: the error keeps the reply without the password in any form',
+      async (_what, authMethods, refusal) => {
+        server = await startSmtpServer({ accept, authMethods, refusal });
+        const error = await smtpLogin(endpoint(server), { username: USER, password: SECRET }).catch(
+          (e: unknown) => e as Error & { responseCode?: number; response?: string },
+        );
+        expect(server.authAttempts).toEqual([{ username: USER, accepted: false }]);
+        expect(error).toMatchObject({
+          responseCode: 535,
+          message: expect.stringMatching(/^Invalid login: 535 /),
+        });
+        const record = runtimeErrorRecord(error);
+        expect(record).toContain('[redacted]');
+        for (const form of forms) expect(record).not.toContain(form);
+      },
     );
   });
 

@@ -30,3 +30,21 @@ export function captureLambdaLogs() {
         .map((e) => JSON.parse(String(e.message)) as Record<string, unknown>),
   };
 }
+
+/**
+ * What Lambda's Node.js runtime logs of an error a handler throws: its name, message and code,
+ * every enumerable property (of errors nested in it too) and its stack, as JSON (the runtime
+ * interface client's toFormatted, src/Errors.js in aws/aws-lambda-nodejs-runtime-interface-client).
+ */
+export function runtimeErrorRecord(error: unknown): string {
+  return JSON.stringify(error, (_key, value: unknown) => {
+    if (!(value instanceof Error)) return value;
+    return {
+      errorType: value.name,
+      errorMessage: value.message,
+      code: (value as Error & { code?: unknown }).code,
+      ...value,
+      ...(typeof value.stack === 'string' && { stack: value.stack.split('\n') }),
+    };
+  });
+}

@@ -26,6 +26,12 @@ export interface TestSmtpServer {
 export interface TestSmtpServerOptions {
   /** Decides whether a login is accepted (SES: the key exists, the password matches, the key has propagated). */
   readonly accept: (username: string, password: string) => boolean;
+  /**
+   * The text of the 535 for a login it refuses, from what the client sent (a server that quotes
+   * the AUTH line it refuses puts the credentials into its reply); undefined for SES's.
+   * @default - 'Authentication Credentials Invalid' (SES's)
+   */
+  readonly refusal?: (username: string, password: string) => string | undefined;
   /** An SES error reply ("554 Message rejected: ...") for a recipient, or undefined to accept it. */
   readonly rejectRecipient?: (address: string) => { code: number; message: string } | undefined;
   /** Reply to DATA, like SES's "Ok <message-id>". @default 'Ok 010001test-message-id-000000' */
@@ -62,7 +68,10 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
       const accepted = options.accept(auth.username ?? '', auth.password ?? '');
       authAttempts.push({ username: auth.username ?? '', accepted });
       if (accepted) return callback(null, { user: auth.username });
-      const error = Object.assign(new Error('Authentication Credentials Invalid'), { responseCode: 535 });
+      const text = options.refusal?.(auth.username ?? '', auth.password ?? '');
+      const error = Object.assign(new Error(text ?? 'Authentication Credentials Invalid'), {
+        responseCode: 535,
+      });
       return callback(error);
     },
     onRcptTo(address, _session, callback) {
