@@ -3,7 +3,6 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -330,14 +329,15 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
     this.subscribe(this.queue, raw);
-    this.handler.addEventSource(
-      new eventSources.SqsEventSource(this.queue, {
-        batchSize: FEEDBACK_HANDLER.batchSize,
-        reportBatchItemFailures: true,
-        // A burst of bounces must not become a burst of suppression-list calls that SES throttles.
-        maxConcurrency: 2,
-      }),
-    );
+    // SqsEventSource's mapping (its id too), without its grant: grantConsume limits the key to SQS.
+    this.handler.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
+      eventSourceArn: this.queue.queueArn,
+      batchSize: FEEDBACK_HANDLER.batchSize,
+      reportBatchItemFailures: true,
+      // A burst of bounces must not become a burst of suppression-list calls that SES throttles.
+      maxConcurrency: 2,
+    });
+    grantConsume(this.queue, this.handler);
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'AddToTheAccountSuppressionList',
@@ -439,10 +439,10 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     if (policy.policyDependable) subscription.node.addDependency(policy.policyDependable);
   }
 
-  /** Lets an app consume its queue (including decrypting with the key). */
+  /** Lets an app consume its queue (including decrypting with the key, through SQS only). */
   public grantConsumeAppQueue(grantee: iam.IGrantable): iam.Grant {
     if (!this.appQueue) throw new Error('grantConsumeAppQueue needs appQueue: true');
-    return this.appQueue.grantConsumeMessages(grantee);
+    return grantConsume(this.appQueue, grantee);
   }
 
   public metricReputationRate(rate: ReputationRate, options: cloudwatch.MetricOptions = {}) {
@@ -508,4 +508,36 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       ...options,
     });
   }
+}
+
+/** What a consumer of a queue calls (Queue.grantConsumeMessages' actions). */
+const CONSUME_ACTIONS = [
+  'sqs:ReceiveMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueUrl',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+];
+
+/**
+ * Queue.grantConsumeMessages with the key limited to SQS: SQS decrypts the messages it hands out
+ * with the queue's key for the caller (kms:ViaService sqs.<region>), and that is the only use a
+ * consumer has for it. grantConsumeMessages grants kms:Decrypt for any use, of a key that also
+ * encrypts the topics and every queue here. A principal with no policy of its own (another
+ * account's, by ARN) takes no identity statement: the key policy names it then, as
+ * grantConsumeMessages would.
+ * @see https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+function grantConsume(queue: sqs.IQueue, grantee: iam.IGrantable): iam.Grant {
+  const consume = queue.grant(grantee, ...CONSUME_ACTIONS);
+  const key = queue.encryptionMasterKey;
+  if (!key) return consume;
+  const stack = Stack.of(queue);
+  const decrypt = iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['kms:Decrypt'],
+    resourceArns: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `sqs.${stack.region}.${stack.urlSuffix}` } },
+  });
+  return consume.combine(decrypt.success ? decrypt : key.grantDecrypt(grantee));
 }

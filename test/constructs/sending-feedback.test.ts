@@ -5,6 +5,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -359,6 +360,62 @@ describe('SendingFeedback', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     expect(() => feedback.grantConsumeAppQueue(feedback.handler)).toThrow(
       'grantConsumeAppQueue needs appQueue: true',
+    );
+  });
+
+  // The key encrypts the topic and every queue: a consumer needs it only as SQS uses it for it.
+  // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+  const THROUGH_SQS = {
+    StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['sqs.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
+  };
+  /** The statements of the identity policies attached to the role `roleId` (a logical id prefix). */
+  const roleStatements = (template: Template, roleId: string) =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Record<string, unknown>[]);
+  const decrypts = (statements: Record<string, unknown>[]) =>
+    statements.filter((st) => JSON.stringify(st.Action).includes('kms:'));
+
+  test('the handler consumes its queue and decrypts with the key only through SQS', () => {
+    const statements = roleStatements(build().template, 'SendingFeedbackHandlerRole');
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']),
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SendingFeedbackQueue/), 'Arn'] },
+      }),
+    );
+    expect(decrypts(statements)).toEqual([
+      {
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
+        Condition: THROUGH_SQS,
+      },
+    ]);
+  });
+
+  test("grantConsumeAppQueue: the app's role decrypts only through SQS; another account's is named in the key policy", () => {
+    const stack = new Stack(testApp(), 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const feedback = new SendingFeedback(stack, 'SendingFeedback', {
+      encryptionKey: new kms.Key(stack, 'Key'),
+      environmentName: 'test',
+      appQueue: true,
+    });
+    const role = new iam.Role(stack, 'AppRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+    });
+    expect(feedback.grantConsumeAppQueue(role).success).toBe(true);
+    const other = new iam.ArnPrincipal('arn:aws:iam::210987654321:role/app');
+    expect(feedback.grantConsumeAppQueue(other).success).toBe(true);
+    const template = Template.fromStack(stack);
+    expect(decrypts(roleStatements(template, 'AppRole'))).toEqual([
+      expect.objectContaining({ Action: 'kms:Decrypt', Condition: THROUGH_SQS }),
+    ]);
+    expect(keyStatements(template)).toContainEqual(
+      expect.objectContaining({
+        Action: 'kms:Decrypt',
+        Principal: { AWS: 'arn:aws:iam::210987654321:role/app' },
+      }),
     );
   });
 
