@@ -690,6 +690,30 @@ describe('--write', () => {
     expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
   });
 
+  // A Ctrl+C ends the process at once, wherever it is: while .gitignore gets the file and git is
+  // asked about it, no file git would add (the temporary one) may hold the password.
+  test('the password is on disk only once git ignores the file', async () => {
+    const { repo, target } = repoWith('.env.production', { track: false });
+    const holding: string[][] = [];
+    const actual = jest.requireActual<typeof import('node:fs')>('node:fs');
+    jest.mocked(fs.appendFileSync).mockImplementationOnce((...args) => {
+      holding.push(
+        actual.readdirSync(repo).filter((name) => {
+          const file = path.join(repo, name);
+          return (
+            actual.statSync(file).isFile() && actual.readFileSync(file, 'utf8').includes(CREDENTIALS.password)
+          );
+        }),
+      );
+      return actual.appendFileSync(...args);
+    });
+    const r = await cli(['env', '--write', target]);
+    expect(r.code).toBe(0);
+    expect(holding).toEqual([[]]);
+    expect(fs.readFileSync(target, 'utf8')).toContain(CREDENTIALS.password);
+    expect(fs.readdirSync(repo).sort()).toEqual(['.env.production', '.git', '.gitignore']);
+  });
+
   // The tests may run as root: appendFileSync answers as for another user's .gitignore.
   test('.gitignore that cannot be written: the line names .gitignore, not the env file; nothing written', async () => {
     const { repo, target } = repoWith('.env.production', { track: false });

@@ -316,8 +316,9 @@ export async function envCommand(ctx: CliContext, options: EnvOptions): Promise<
         `--write ${named}: line ${foreign} starts as JSON, XML, INI or YAML do, not as a dotenv line (NAME=value), so this is no env file the variables could join; write another file`,
       );
     const merged = mergeDotenv(existing, appVariables(await currentCredentials(ctx)));
-    // Ignored before the password is in place: no failure leaves it in a file git would add; and
-    // a write that fails puts .gitignore back as it was.
+    // Ignored before the password is on disk, in the file or its temporary one: no failure, and no
+    // Ctrl+C while git answers, leaves it in a file git would add; a write that fails puts
+    // .gitignore back as it was.
     let restoreGitignore: (() => void) | undefined;
     try {
       writeFileAtomically(file, named, merged.bytes, () => {
@@ -475,14 +476,15 @@ function isLink(file: string): boolean {
 
 /**
  * Writes `text` to `file` with mode 0600: into a new file in the same directory, renamed over
- * `file` once complete (after `beforeRename`), so a failure leaves the old file or none, never a
- * part of one or a file readable by others.
+ * `file` at once, so a failure leaves the old file or none, never a part of one or a file readable
+ * by others. `beforeWrite` runs first (once the directory exists): the temporary file, which git
+ * does not ignore, exists only between two calls with nothing in between.
  */
 function writeFileAtomically(
   file: string,
   named: string,
   text: string | Buffer,
-  beforeRename: () => void,
+  beforeWrite: () => void,
 ): void {
   // A short name of its own: one made from the file's would pass the 255 bytes a name may have.
   const temp = path.join(path.dirname(file), `.ses-smtp-${process.pid}.tmp`);
@@ -502,9 +504,9 @@ function writeFileAtomically(
   try {
     // The first directory it made, if any: a write that fails takes it away again.
     made = writing(() => fs.mkdirSync(path.dirname(file), { recursive: true }));
-    writing(() => fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' }));
     // Its own failures (.gitignore's) name .gitignore.
-    beforeRename();
+    beforeWrite();
+    writing(() => fs.writeFileSync(temp, text, { mode: 0o600, flag: 'wx' }));
     writing(() => fs.renameSync(temp, file));
   } catch (e) {
     try {
