@@ -6,7 +6,7 @@
 
 import { isIPv4 } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { DMARC_URI_SIZE_RE } from '../../lib/config/syntax';
+import { DMARC_URI_SIZE_RE, dmarcUriKey } from '../../lib/config/syntax';
 import { bareName } from '../../lib/dns-records';
 
 /** An SPF record: "v=spf1" in any case, then a space or the end (RFC 7208 §4.5, §4.6.1). */
@@ -104,7 +104,11 @@ export function dmarcPolicy(txt: string): DmarcPolicy {
         ? // A set of options (§6.3: colon-separated): "d:1" asks for what "1:d" does.
           [...new Set(tag[2].toLowerCase().split(/[ \t]*:[ \t]*/))].sort().join(':')
         : /^ru[af]$/.test(name)
-          ? tag[2].split(/[ \t]*,[ \t]*/).join(',')
+          ? // "MAILTO:Rua@Example.com" names the mailbox "mailto:Rua@example.com" does.
+            tag[2]
+              .split(/[ \t]*,[ \t]*/)
+              .map(dmarcUriKey)
+              .join(',')
           : tag[2];
   }
   if (!('p' in tags)) return { problem: '"p=" must come right after "v=DMARC1"', fix: WRITE_P };

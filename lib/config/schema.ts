@@ -6,6 +6,7 @@ import {
   AWS_REGION_RE,
   cronProblem,
   DMARC_URI_RE,
+  dmarcUriKey,
   DNS_LABEL_RE,
   EMAIL_RE,
   HOST_NAME,
@@ -238,29 +239,6 @@ const DmarcReportUri = idnaText(DMARC_URI_RE, asciiMailtoDomain, () => DMARC_URI
   asciiMailtoDomain,
 );
 
-/**
- * What makes two report URIs the same destination: equal once the scheme and the host are in lower
- * case (RFC 3986 §6.2.2.1), and a mailto address's domain (RFC 5321 §2.4: its local part may be
- * case-sensitive, so "Rua@" and "rua@" can be two mailboxes).
- */
-function reportUriKey(uri: string): string {
-  const colon = uri.indexOf(':');
-  const scheme = uri.slice(0, colon).toLowerCase();
-  const rest = uri.slice(colon + 1);
-  if (scheme === 'mailto') {
-    // The address ends where its header fields ("?") or the size limit ("!") begin.
-    const end = rest.search(/[?!]|$/);
-    const at = rest.lastIndexOf('@', end);
-    return at < 0
-      ? `${scheme}:${rest}`
-      : `${scheme}:${rest.slice(0, at)}${rest.slice(at, end).toLowerCase()}${rest.slice(end)}`;
-  }
-  // The host, after any user part (which may be case-sensitive).
-  const authority = /^\/\/[^/?#]*/.exec(rest)?.[0] ?? '';
-  const host = authority.lastIndexOf('@') + 1 || 2;
-  return `${scheme}:${authority.slice(0, host)}${authority.slice(host).toLowerCase()}${rest.slice(authority.length)}`;
-}
-
 const Dmarc = strict({
   /** Set to false when the domain already publishes a DMARC record managed elsewhere. */
   enabled: z.boolean().default(true),
@@ -270,9 +248,9 @@ const Dmarc = strict({
   /** Percentage of failing mail the policy applies to ("pct="). */
   percentage: z.number().int().min(0).max(100).default(100),
   /** Aggregate report destinations ("rua="), each optionally with a size limit like "!10m". */
-  aggregateReportUris: uniqueList(DmarcReportUri, reportUriKey).max(10).default([]),
+  aggregateReportUris: uniqueList(DmarcReportUri, dmarcUriKey).max(10).default([]),
   /** Forensic (failure) report destinations ("ruf="), each optionally with a size limit like "!10m". */
-  forensicReportUris: uniqueList(DmarcReportUri, reportUriKey).max(10).default([]),
+  forensicReportUris: uniqueList(DmarcReportUri, dmarcUriKey).max(10).default([]),
   /** When receivers send failure reports ("fo="): "0", "1", "d", "s"; omitted when not set ("0"). */
   failureReportOptions: uniqueList(
     z.enum(['0', '1', 'd', 's'], {

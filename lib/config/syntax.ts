@@ -145,6 +145,32 @@ export const DMARC_URI_RE = new RegExp(
 /** The size limit that may end a `dmarc-uri`, to take the URI alone. */
 export const DMARC_URI_SIZE_RE = new RegExp(`${DMARC_URI_SIZE}$`);
 
+/**
+ * A report URI in one spelling, so that two that name the same destination compare equal: the
+ * scheme and the host in lower case (RFC 3986 §6.2.2.1), a mailto address's domain too (RFC 5321
+ * §2.4: its local part may be case-sensitive, so "Rua@" and "rua@" can be two mailboxes), and the
+ * size limit's unit ("!10M" is "!10m": RFC 7489 §6.4's strings are case-insensitive, RFC 5234
+ * §2.3). Text without a scheme is left as it is.
+ */
+export function dmarcUriKey(uri: string): string {
+  const colon = uri.indexOf(':');
+  if (colon < 0) return uri;
+  const scheme = uri.slice(0, colon).toLowerCase();
+  const rest = uri.slice(colon + 1).replace(DMARC_URI_SIZE_RE, (size) => size.toLowerCase());
+  if (scheme === 'mailto') {
+    // The address ends where its header fields ("?") or the size limit ("!") begin.
+    const end = rest.search(/[?!]|$/);
+    const at = rest.lastIndexOf('@', end);
+    return at < 0
+      ? `${scheme}:${rest}`
+      : `${scheme}:${rest.slice(0, at)}${rest.slice(at, end).toLowerCase()}${rest.slice(end)}`;
+  }
+  // The host, after any user part (which may be case-sensitive).
+  const authority = /^\/\/[^/?#]*/.exec(rest)?.[0] ?? '';
+  const host = authority.lastIndexOf('@') + 1 || 2;
+  return `${scheme}:${authority.slice(0, host)}${authority.slice(host).toLowerCase()}${rest.slice(authority.length)}`;
+}
+
 // --- SPF terms (RFC 7208 §4.6.1, §5, §6, §7.1) ------------------------------------------------
 
 /** A macro of a term: c, r and t are for explanation text only (RFC 7208 §7.2), not for terms. */

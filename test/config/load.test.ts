@@ -569,6 +569,12 @@ describe('a list entry given twice is one line at the repeat', () => {
       '"HTTPS://reports.example.com/rua"',
     ],
     [
+      'dmarc.aggregateReportUris, a size unit in another case',
+      { dmarc: { aggregateReportUris: ['mailto:rua@example.com!10m', 'mailto:rua@example.com!10M'] } },
+      'dmarc.aggregateReportUris[1]',
+      '"mailto:rua@example.com!10M"',
+    ],
+    [
       'dmarc.forensicReportUris',
       { dmarc: { forensicReportUris: ['mailto:f@example.com', 'mailto:f@example.com'] } },
       'dmarc.forensicReportUris[1]',

@@ -86,6 +86,12 @@ describe('SPF by meaning (RFC 7208 §4.6.1)', () => {
     });
   });
 
+  test('a report URI\'s size unit in any case: "!10M" asks for what "!10m" does (RFC 7489 §6.4)', () => {
+    const expected = 'v=DMARC1; p=none; rua=mailto:dmarc@example.com!10m';
+    expect(sameTxtValue(expected, 'v=DMARC1; p=none; rua=mailto:dmarc@example.com!10M')).toBe(true);
+    expect(sameTxtValue(expected, 'v=DMARC1; p=none; rua=mailto:dmarc@example.com!10k')).toBe(false);
+  });
+
   test('DMARC failure report options are a set: "d:1" asks for what "1:d" does, "1" for more than the default "0"', () => {
     expect(sameTxtValue('v=DMARC1; p=none; fo=1:d', 'v=DMARC1; p=none; fo=D : 1')).toBe(true);
     expect(sameTxtValue('v=DMARC1; p=none; fo=0', 'v=DMARC1; p=none')).toBe(true);
@@ -125,6 +131,11 @@ describe('DMARC by meaning (RFC 7489 §6.3, §6.4)', () => {
       'v=DMARC1; P=Quarantine; RUA=mailto:dmarc@example.com; ADKIM=R',
     ],
     ['an unknown tag', 'v=DMARC1; p=quarantine; rua=mailto:dmarc@example.com; future=1'],
+    // RFC 3986 §3.1 and §3.2.2: a URI's scheme and host in any case; RFC 5234 §2.3: the size unit too.
+    [
+      "the report URI's scheme and domain in capitals",
+      'v=DMARC1; p=quarantine; rua=MAILTO:dmarc@Example.COM',
+    ],
   ])('passes %s', async (_case, live) => {
     dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
     expect(await checkRecord(resolver, DMARC)).toMatchObject({ status: 'ok' });
@@ -137,6 +148,11 @@ describe('DMARC by meaning (RFC 7489 §6.3, §6.4)', () => {
     ['a lower percentage', 'v=DMARC1; p=quarantine; pct=50; rua=mailto:dmarc@example.com'],
     ['"p" not second', 'v=DMARC1; rua=mailto:dmarc@example.com; p=quarantine'],
     ['a subdomain policy of its own', 'v=DMARC1; p=quarantine; sp=none; rua=mailto:dmarc@example.com'],
+    // RFC 5321 §2.4: the local part may be case-sensitive, another mailbox.
+    [
+      'a report address with its local part in capitals',
+      'v=DMARC1; p=quarantine; rua=mailto:DMARC@example.com',
+    ],
   ])('replaces %s', async (_case, live) => {
     dns.zone['_dmarc.example.com'] = { TXT: [[live]] };
     expect(await checkRecord(resolver, DMARC)).toMatchObject({
