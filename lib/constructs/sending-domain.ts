@@ -13,7 +13,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
 import { isAtDomain } from '../config/senders';
-import { DNS_LABEL_RE } from '../config/syntax';
+import { asciiDomain, DNS_LABEL_RE, quoted } from '../config/syntax';
 import {
   ApexSpfOptions,
   apexTxtRecord,
@@ -27,7 +27,11 @@ import {
 import { addressIds } from './address-ids';
 
 export interface SendingDomainProps {
-  /** The domain mail is sent from, like "example.com". */
+  /**
+   * The domain mail is sent from, like "example.com": in ASCII, an internationalized name in its
+   * punycode form ("xn--bcher-kva.example" for "bücher.example"), as Route 53 and SES take it.
+   * @see https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+   */
   readonly domainName: string;
   /**
    * Public hosted zone that holds the domain; the stack writes every record there.
@@ -99,6 +103,16 @@ export class SendingDomain extends Construct {
 
   constructor(scope: Construct, id: string, props: SendingDomainProps) {
     super(scope, id);
+    // Route 53 takes names in printable ASCII only, an internationalized one in its punycode form
+    // (the environments file converts it; here the name is the caller's, so it is refused).
+    // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
+    if (!Token.isUnresolved(props.domainName) && /[^\p{ASCII}]/u.test(props.domainName)) {
+      const aLabel = asciiDomain(props.domainName);
+      const form = aLabel === props.domainName ? '' : `, ${JSON.stringify(aLabel)}`;
+      throw new Error(
+        `domainName must be in ASCII, as SES and Route 53 take domain names (a non-ASCII name in its punycode form${form}), got: ${quoted(props.domainName)}`,
+      );
+    }
     const label = props.mailFromSubdomain ?? 'mail';
     if (!Token.isUnresolved(label) && !DNS_LABEL_RE.test(label)) {
       throw new Error(`mailFromSubdomain must be one DNS label (letters, digits, "-"), got: ${label}`);

@@ -294,6 +294,25 @@ describe('SendingDomain', () => {
     );
   });
 
+  // Route 53 takes names in ASCII only, an internationalized one in its punycode form, as SES does.
+  test.each([
+    ['bücher.example', ', "xn--bcher-kva.example"'],
+    ['mail\u200b.example', ''],
+  ])('refuses the non-ASCII domain name %j in one line', (domainName, aLabel) => {
+    expect(() => build({ domainName }, false)).toThrow(
+      new Error(
+        `domainName must be in ASCII, as SES and Route 53 take domain names (a non-ASCII name in its punycode form${aLabel}), got: ${JSON.stringify(domainName).replace('\u200b', '\\u200b')}`,
+      ),
+    );
+  });
+
+  test('takes a domain name in its punycode form', () => {
+    build({ domainName: 'xn--bcher-kva.example' }, false).template.hasResourceProperties(
+      'AWS::SES::EmailIdentity',
+      { EmailIdentity: 'xn--bcher-kva.example' },
+    );
+  });
+
   test('a MAIL FROM label in capitals is the same DNS name, written in lower case (RFC 4343)', () => {
     build({ mailFromSubdomain: 'Mail' }).template.hasResourceProperties('AWS::SES::EmailIdentity', {
       MailFromAttributes: Match.objectLike({ MailFromDomain: 'mail.example.com' }),
