@@ -61,6 +61,7 @@ import {
   trail,
   TRAIL_ARN,
   withSteppingClock,
+  type Captured,
   writeConfig,
   sns,
   ALARM_TOPIC_ARN,
@@ -368,23 +369,41 @@ describe('usage', () => {
     );
   });
 
+  /**
+   * Runs `fn` in a project of its own whose config/environments.json holds environment "prod":
+   * not this repository's file, which is the team's to edit (README, Development).
+   */
+  async function inProject<T>(fn: () => Promise<T>): Promise<T> {
+    const home = process.cwd();
+    const project = fs.mkdtempSync(path.join(tmp, 'project-'));
+    fs.mkdirSync(path.join(project, 'config'));
+    fs.copyFileSync(writeConfig(), path.join(project, 'config', 'environments.json'));
+    process.chdir(project);
+    try {
+      return await fn();
+    } finally {
+      process.chdir(home);
+    }
+  }
+
   // cdk.json names the file, for the app as for the CLI: the deploy needs no -c config= then.
   test('without --config the deploy a fix gives is the stack alone', async () => {
-    noStack('SesSmtp-example');
-    const r = await run(['env', '--env', 'example']);
+    noStack('SesSmtp-prod');
+    const r = await inProject(() => run(['env', '--env', 'prod']));
     expect([r.code, r.stderr]).toEqual([
       2,
-      'ses-smtp: stack SesSmtp-example not found in us-east-1: deploy it (npx cdk deploy SesSmtp-example), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
+      'ses-smtp: stack SesSmtp-prod not found in eu-west-1: deploy it (npx cdk deploy SesSmtp-prod), or pass --secret-id (and --stack or --region if it lives elsewhere)\n',
     ]);
   });
 
   // cdk runs in the project, this command maybe elsewhere: the path the deploy gets is absolute.
   test('a relative --config goes into the deploy as an absolute path', async () => {
-    noStack('SesSmtp-example');
-    const r = await run(['env', '--config', 'config/environments.json']);
-    expect(r.stderr).toContain(
-      `deploy it (npx cdk deploy SesSmtp-example -c config=${path.resolve('config/environments.json')}), `,
-    );
+    noStack('SesSmtp-prod');
+    const [r, file] = await inProject(async (): Promise<[Captured, string]> => [
+      await run(['env', '--config', 'config/environments.json']),
+      path.resolve('config/environments.json'),
+    ]);
+    expect(r.stderr).toContain(`deploy it (npx cdk deploy SesSmtp-prod -c config=${file}), `);
   });
 
   // A proxy's login page, answered with 200, parses into an answer without its list.
@@ -643,11 +662,13 @@ describe('usage', () => {
   // The SDK's own warning took nine lines of console output; the credentials are the profile's.
   test('AWS_PROFILE with the key variables set too: one warning line from the real SDK, then the error', () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'no-aws-'));
+    // Run where no environments file is (a stack of your own): the repository's is the team's.
     const result = spawnSync(
       process.execPath,
-      ['.build/ses-smtp.js', 'env', '--stack', 'Mail', '--region', 'eu-west-1'],
+      [path.resolve('.build/ses-smtp.js'), 'env', '--stack', 'Mail', '--region', 'eu-west-1'],
       {
         encoding: 'utf8',
+        cwd: home,
         env: {
           PATH: process.env.PATH,
           HOME: home,

@@ -496,7 +496,8 @@ describe("the AWS clients' logger", () => {
       { stdout: { write: () => true }, stderr: { write: (text: string) => ((stderr += text), true) } },
       { json: false, noColour: true, env: {} },
     );
-    const ctx = new CliContext({ region: 'eu-west-1', stack: 'Mail' }, output);
+    // Its own file: the repository's config/environments.json is the team's to edit.
+    const ctx = new CliContext({ region: 'eu-west-1', stack: 'Mail', config: writeConfig() }, output);
     ctx.client(CloudFormationClient).config.logger.warn('a warning\n    over two lines');
     ctx.client(IAMClient).config.logger.info({ output: { SecretString: 'S3cr3t' } });
     expect(stderr).toBe('! a warning over two lines\n');
