@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FREQUENT_CHECKS } from '../lambda/shared/checks';
 import { COMMANDS } from '../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../lib/cli/commands/env';
 import { SMTP_CONTAINER_VARIABLES, SMTP_CREDENTIALS_JSON_VARIABLE } from '../lib/ecs-secrets';
@@ -82,6 +83,16 @@ test("a default written as a JSON literal is the schema's default", () => {
     });
   }
   expect(compared).toBeGreaterThan(25);
+});
+
+test("health.quotaSchedule's row names every check of the hourly run", () => {
+  const row = README.split('\n').find((l) => l.startsWith('| `health.schedule` / `health.quotaSchedule`'))!;
+  const hourly = row.split('|')[3].split(' / ')[1];
+  for (const check of FREQUENT_CHECKS)
+    expect({ check: check.id, hourly }).toEqual({
+      check: check.id,
+      hourly: expect.stringMatching(new RegExp(`\\b${check.id.replace(/-/g, ' ')}\\b`, 'i')),
+    });
 });
 
 /*

@@ -388,7 +388,10 @@ const Health = strict({
   enabled: z.boolean().default(true),
   /** When every check runs. */
   schedule: SCHEDULE.default('rate(1 day)'),
-  /** When the quota check runs on its own: a day's quota can be used up within hours. */
+  /**
+   * When the identity, sending, quota, credentials and SMTP login checks run on their own: a day's
+   * quota can be used up within hours, and a deleted identity or key stops every app at any hour.
+   */
   quotaSchedule: SCHEDULE.default('rate(1 hour)'),
   /** An account still in the SES sandbox fails the "sandbox" check (false for a staging environment). */
   expectProductionAccess: z.boolean().default(true),

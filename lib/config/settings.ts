@@ -228,7 +228,9 @@ export interface HealthSettings {
    */
   readonly schedule?: string;
   /**
-   * Schedule of the quota check on its own: a day's quota can be used up within hours.
+   * Schedule of the checks whose failure stops every app's mail at any hour, run on their own: the
+   * identity, sending, quota, credentials and SMTP login checks (a day's quota can be used up
+   * within hours, a key deleted at night would wait a day for the daily run).
    * @default "rate(1 hour)"
    */
   readonly quotaSchedule?: string;
@@ -314,7 +316,7 @@ export interface SesSmtpSettings {
   readonly alarms?: AlarmsSettings;
   /**
    * The `ses-smtp doctor` checks, run on a schedule with an alarm per check.
-   * @default - every check daily, sending and the quota hourly
+   * @default - every check daily; the identity, sending, quota, credentials and SMTP login checks hourly
    */
   readonly health?: HealthSettings;
   /**

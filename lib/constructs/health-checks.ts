@@ -99,7 +99,8 @@ export interface HealthChecksProps {
    */
   readonly schedule?: events.Schedule;
   /**
-   * When the quota check runs on its own (a day's quota can be used up within hours).
+   * When the identity, sending, quota, credentials and SMTP login checks run on their own: those
+   * whose failure stops every app's mail at any hour (a day's quota can be used up within hours).
    * @default events.Schedule.rate(Duration.hours(1))
    */
   readonly quotaSchedule?: events.Schedule;
@@ -250,9 +251,10 @@ function scheduleGap(schedule: events.Schedule): number | undefined {
 }
 
 /**
- * The doctor's checks on a schedule: a function (daily by default; sending and the quota hourly) that runs the
- * shared checks module, publishes one metric per check in the SesSmtp/Health namespace (1 passed,
- * 0 failed) and the quota figures, and an alarm per check whose description says what to do.
+ * The doctor's checks on a schedule: a function (daily by default; identity, sending, quota,
+ * credentials and SMTP login hourly) that runs the shared checks module, publishes one metric per
+ * check in the SesSmtp/Health namespace (1 passed, 0 failed) and the quota figures, and an alarm
+ * per check whose description says what to do.
  * Also the quota and send-rate alarms and an anomaly-detection alarm on the account's send volume.
  * The stale-use guard's alarm is made apart (SmtpCredentials.metricRotationBlocked and
  * rotationBlockedAlarmOptions): it must exist even when the scheduled checks are turned off.

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { ConfigFileSchema, EnvironmentSchema } from '../../lib/config/schema';
 import type { GitHubConfig, ParsedConfigFile, ParsedEnvironment } from '../../lib/config/types';
 import type { SesSmtpSettings } from '../../lib/config/settings';
+import { FREQUENT_CHECKS } from '../../lambda/shared/checks';
 
 /*
  * SesSmtp's props as a library user's editor shows them: every field of lib/config/settings.ts
@@ -45,6 +46,24 @@ test("every field of SesSmtp's settings is documented, and every optional one na
   const undocumented = all.filter((f) => !f.doc);
   expect(undocumented.map((f) => f.name)).toEqual([]);
   expect(all.filter((f) => f.optional && !f.doc.includes('@default')).map((f) => f.name)).toEqual([]);
+});
+
+/** A check's id as prose names it: "smtp-login" is "SMTP login" ("smtp login", any case). */
+const inWords = (id: string) => new RegExp(`\\b${id.replace(/-/g, ' ')}\\b`, 'i');
+
+// The hourly run is more than the quota (FREQUENT_CHECKS): a library user reading quotaSchedule's
+// documentation, or health's default, must not think an identity or a key deleted at night waits a day.
+test("quotaSchedule's documentation and health's default name every check of the hourly run", () => {
+  const doc = (name: string) =>
+    fields()
+      .find((f) => f.name === name)!
+      .doc.replace(/\s*\n\s*\*\s*/g, ' ');
+  for (const text of [doc('HealthSettings.quotaSchedule'), doc('SesSmtpSettings.health')])
+    for (const check of FREQUENT_CHECKS)
+      expect({ check: check.id, text }).toEqual({
+        check: check.id,
+        text: expect.stringMatching(inWords(check.id)),
+      });
 });
 
 // The type-check's half (npm run typecheck covers test/; the package's declarations never hold it).
