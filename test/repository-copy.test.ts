@@ -75,14 +75,16 @@ test('cdk.json\'s context "config" names the environments file for the workflows
     (JSON.parse(out) as { include: { name: string }[] }).include.map((e: { name: string }) => e.name);
   const acme = { environments: { staging: fixture.environments[Object.keys(fixture.environments)[0]] } };
   fs.writeFileSync(path.join(copy, 'config', 'acme.json'), JSON.stringify(acme));
+  const withConfig = (config: unknown) => {
+    const json = JSON.parse(original);
+    fs.writeFileSync(cdkJson, JSON.stringify({ ...json, context: { ...json.context, config } }));
+  };
   try {
+    // Without "config" (the repository's cdk.json may name the team's own file): the default.
+    withConfig(undefined);
     expect(projectConfigPath(copy)).toBe(path.join(copy, 'config/environments.json'));
     expect(names(matrix().out)).toEqual(Object.keys(fixture.environments));
 
-    const withConfig = (config: unknown) => {
-      const json = JSON.parse(original);
-      fs.writeFileSync(cdkJson, JSON.stringify({ ...json, context: { ...json.context, config } }));
-    };
     withConfig('config/acme.json');
     expect(projectConfigPath(copy)).toBe(path.join(copy, 'config/acme.json'));
     expect(names(matrix().out)).toEqual(['staging']);

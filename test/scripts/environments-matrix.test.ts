@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { projectConfigPath } from '../../lib/config/load';
 import { environmentsMatrix, main } from '../../scripts/environments-matrix';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -13,13 +14,14 @@ const matrix = (...args: string[]) =>
   });
 const environmentsOf = (file: string) => Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).environments);
 
-// The user's own file: whatever it holds, the matrix is its environments in file order.
-test('the matrix of config/environments.json (the default) is its environments, in file order', () => {
+// The user's own file: whatever it holds, the matrix is its environments in file order. It is the
+// file cdk.json names, if the team named its own there (README, Configuration).
+test("the matrix of the project's environments file (the default) is its environments, in file order", () => {
   const written = { out: '', err: '' };
   expect(main([], { out: (t) => (written.out += t), err: (t) => (written.err += t) })).toBe(0);
   expect(written.err).toBe('');
   expect(JSON.parse(written.out).include.map((e: { name: string }) => e.name)).toEqual(
-    environmentsOf(path.join(REPO, 'config/environments.json')),
+    environmentsOf(projectConfigPath(REPO)),
   );
 });
 
