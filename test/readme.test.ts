@@ -95,6 +95,32 @@ test("health.quotaSchedule's row names every check of the hourly run", () => {
     });
 });
 
+// "Deploy from GitHub Actions" has the table of the github settings, top level and per environment.
+test('the GitHub Actions field table has one row per github field of the schema, and no other', () => {
+  const section = README.slice(README.indexOf('\n### Access: one stack per account\n'));
+  const lines = section.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('| Field '));
+  const documented: string[] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    // "`github.ownerId` / `repositoryId`": the second name shares the first's group.
+    const names = [...line.split('|')[1].matchAll(/`([^`]+)`/g)].map(([, n]) => n);
+    const group = names[0].slice(0, names[0].lastIndexOf('.') + 1);
+    documented.push(...names.map((n, i) => (i > 0 && !n.includes('.') ? group + n : n)));
+  }
+  const file = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', 'config', 'environments.schema.json'), 'utf8'),
+  ) as { properties: { github: JsonSchema } };
+  const environment = SCHEMA.properties.environments.additionalProperties.properties!;
+  expect(documented.sort()).toEqual(
+    [
+      ...Object.keys(file.properties.github.properties!).map((k) => `github.${k}`),
+      ...Object.keys(environment.github.properties!).map((k) => `<env>.github.${k}`),
+      '<env>.terminationProtection',
+    ].sort(),
+  );
+});
+
 /*
  * The operator's IAM permissions: each command's row names every AWS action its own module calls
  * (the SDK commands it sends), so a command that starts calling something new needs its row.
