@@ -24,9 +24,11 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const RUNS = Number(option('--runs') ?? 5);
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+let tmpDir: string | undefined;
+/** This run's temporary folder (cdk.out folders, environments files, the baseline), made on first use. */
+const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')));
 /** Where `--baseline <ref>` is checked out. */
-const BASELINE = path.join(TMP, 'baseline');
+const baselineDir = () => path.join(tmp(), 'baseline');
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -42,28 +44,58 @@ function timed(fn: () => void): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
+export interface SynthOptions {
+  /** The app to run. @default - cdk.json's `app` */
+  readonly app?: string;
+  /** `-c KEY=VALUE` context. @default - none */
+  readonly context?: readonly string[];
+  /** Variables added to this process's environment. @default - none */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Run cdk.json's `build` command first, as `cdk synth` does (with `-a` too).
+   * @default true
+   */
+  readonly projectBuild?: boolean;
+}
+
+/** The arguments of `cdk synth` into `outdir`. */
+export function synthArgs(outdir: string, options: SynthOptions = {}): string[] {
+  return [
+    'synth',
+    '--quiet',
+    '--no-notices',
+    '-o',
+    outdir,
+    ...(options.app ? ['-a', options.app] : []),
+    // An empty command: the CDK CLI skips the build step.
+    ...(options.projectBuild === false ? ['--build', ''] : []),
+    ...(options.context ?? []).flatMap((c) => ['-c', c]),
+  ];
+}
+
+/**
+ * The yardstick of the synth figures: an empty App and Stack (scripts/bare-app.cjs) in this
+ * checkout, so with cdk.json's context, but not its `build` command: the CDK CLI runs that before
+ * any app, `-a` or not, and this repository's build (scripts/build.mjs, about 1 s) is no part of
+ * an empty app's synth.
+ */
+export const BARE_APP: SynthOptions = {
+  app: `node ${path.join(ROOT, 'scripts', 'bare-app.cjs')}`,
+  projectBuild: false,
+};
+/** The floor: the bare app without aws-cdk-lib's built-in CloudFormation validation. */
+export const FLOOR_APP: SynthOptions = { ...BARE_APP, env: { CDK_VALIDATION: 'false' } };
+
 let outCounter = 0;
 /** One `cdk synth` as a user runs it, in `root` (cdk.json's app unless `app` is given). */
-function synth(root: string, options: { app?: string; context?: string[]; env?: NodeJS.ProcessEnv } = {}) {
-  const outdir = path.join(TMP, `out-${++outCounter}`);
+function synth(root: string, options: SynthOptions = {}) {
+  const outdir = path.join(tmp(), `out-${++outCounter}`);
   const ms = timed(() =>
-    execFileSync(
-      CDK,
-      [
-        'synth',
-        '--quiet',
-        '--no-notices',
-        '-o',
-        outdir,
-        ...(options.app ? ['-a', options.app] : []),
-        ...(options.context ?? []).flatMap((c) => ['-c', c]),
-      ],
-      {
-        cwd: root,
-        stdio: 'pipe',
-        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', ...options.env },
-      },
-    ),
+    execFileSync(CDK, synthArgs(outdir, options), {
+      cwd: root,
+      stdio: 'pipe',
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', ...options.env },
+    }),
   );
   return { ms, outdir };
 }
@@ -113,7 +145,6 @@ function printTable(baselineRef: string | undefined): void {
 // 1. Synth: the example app against a bare CDK app with defaults and against the floor.
 
 function benchSynth(baseline: string | undefined): void {
-  const bare = `node ${path.join(ROOT, 'scripts', 'bare-app.cjs')}`;
   const example: number[] = [];
   const defaults: number[] = [];
   const floor: number[] = [];
@@ -121,8 +152,8 @@ function benchSynth(baseline: string | undefined): void {
   synth(ROOT); // warm the file cache once; not counted
   for (let i = 0; i < RUNS; i++) {
     example.push(synth(ROOT).ms);
-    defaults.push(synth(ROOT, { app: bare }).ms);
-    floor.push(synth(ROOT, { app: bare, env: { CDK_VALIDATION: 'false' } }).ms);
+    defaults.push(synth(ROOT, BARE_APP).ms);
+    floor.push(synth(ROOT, FLOOR_APP).ms);
     if (baseline) old.push(synth(baseline).ms);
   }
   const how = `\`cdk synth\`, median of ${RUNS}, interleaved`;
@@ -140,7 +171,7 @@ function benchSynth(baseline: string | undefined): void {
     },
     {
       figure: 'Synth, bare App+Stack, CDK defaults',
-      method: `same; scripts/bare-app.cjs`,
+      method: "same; scripts/bare-app.cjs, without cdk.json's build (`--build ''`)",
       previous: '3.6 s',
       value: seconds(d),
       goal: '—',
@@ -381,7 +412,7 @@ async function benchPrebuilt(): Promise<void> {
       logLevel: 'error',
     });
     const size = result.outputFiles[0].contents.length;
-    const outDir = path.join(TMP, `prebuilt-${dir}`);
+    const outDir = path.join(tmp(), `prebuilt-${dir}`);
     fs.mkdirSync(outDir);
     fs.writeFileSync(path.join(outDir, 'index.js'), result.outputFiles[0].contents);
     const init = coldInit({ name: dir, dir: outDir, env: PLACEHOLDER_ENV }, false);
@@ -553,7 +584,7 @@ function environmentsFile(count: number): string {
       },
     ]),
   );
-  const file = path.join(TMP, `environments-${count}.json`);
+  const file = path.join(tmp(), `environments-${count}.json`);
   fs.writeFileSync(file, JSON.stringify({ environments }));
   return file;
 }
@@ -666,20 +697,21 @@ function benchFeedback(): void {
  * its own `npm ci` (from npm's cache when it can), so its checks run the tools it was written for.
  */
 function baselineWorktree(ref: string): string {
-  execFileSync('git', ['worktree', 'add', '--detach', BASELINE, ref], { cwd: ROOT, stdio: 'pipe' });
+  const dir = baselineDir();
+  execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { cwd: ROOT, stdio: 'pipe' });
   const lock = (root: string) => fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8');
-  if (lock(BASELINE) === lock(ROOT)) {
-    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(BASELINE, 'node_modules'), 'dir');
-    const { scripts } = JSON.parse(fs.readFileSync(path.join(BASELINE, 'package.json'), 'utf8'));
-    if (scripts?.build) execFileSync('npm', ['run', 'build'], { cwd: BASELINE, stdio: 'pipe' });
+  if (lock(dir) === lock(ROOT)) {
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    if (scripts?.build) execFileSync('npm', ['run', 'build'], { cwd: dir, stdio: 'pipe' });
   } else {
     // `prepare` builds it.
     execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], {
-      cwd: BASELINE,
+      cwd: dir,
       stdio: 'pipe',
     });
   }
-  return BASELINE;
+  return dir;
 }
 
 async function main(): Promise<void> {
@@ -724,11 +756,11 @@ async function main(): Promise<void> {
     }
   } finally {
     if (ref) {
-      if (fs.existsSync(BASELINE))
-        execFileSync('git', ['worktree', 'remove', '--force', BASELINE], { cwd: ROOT, stdio: 'pipe' });
+      if (fs.existsSync(baselineDir()))
+        execFileSync('git', ['worktree', 'remove', '--force', baselineDir()], { cwd: ROOT, stdio: 'pipe' });
       execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'pipe' });
     }
-    fs.rmSync(TMP, { recursive: true, force: true });
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   }
   printTable(ref);
   console.log(
@@ -740,4 +772,4 @@ async function main(): Promise<void> {
   if (rows.some((r) => r.pass === false)) process.exitCode = 1;
 }
 
-void main();
+if (require.main === module) void main();
