@@ -103,7 +103,7 @@ function synth(root: string, options: SynthOptions = {}) {
 // ---------------------------------------------------------------------------------------------
 // The table
 
-interface Row {
+export interface Row {
   readonly figure: string;
   readonly method: string;
   readonly previous: string;
@@ -528,7 +528,7 @@ function benchNpmTest(baseline: string | undefined): void {
 // ---------------------------------------------------------------------------------------------
 // 4. Rotation wall time against IAM propagation, on a fake clock.
 
-type RetryUntil = (
+export type RetryUntil = (
   attempt: () => Promise<unknown>,
   options: { now: () => number; sleep: (ms: number) => Promise<void> },
 ) => Promise<unknown>;
@@ -546,19 +546,45 @@ async function rotationWallMs(retryUntil: RetryUntil, propagationMs: number): Pr
   return t;
 }
 
-async function benchRotation(baseline: string | undefined): Promise<void> {
-  const load = async (root: string) =>
-    ((await import(path.join(root, 'lambda', 'shared', 'smtp-login.ts'))) as { retryUntil: RetryUntil })
-      .retryUntil;
-  const current = await load(ROOT);
-  const old = baseline ? await load(baseline) : undefined;
+/** The goal of issue 12: the rotation ends within 1.1 x (D + 1 s) for a propagation D of 5 to 60 s. */
+const rotationGoalMs = (propagationMs: number) => 1.1 * (propagationMs + 1000);
+
+/**
+ * The propagation of 5 to 60 s, every `stepMs`, whose rotation comes nearest its goal (or passes it
+ * furthest): the goal holds for every D in the range, and where the wall time lands depends on
+ * where D falls between two logins, which a few round values do not show.
+ */
+async function worstRotation(
+  retryUntil: RetryUntil,
+  stepMs: number,
+): Promise<{ propagationMs: number; wallMs: number; goalMs: number }> {
+  let worst = { propagationMs: 0, wallMs: 0, goalMs: 1 };
+  for (let d = 5_000; d <= 60_000; d += stepMs) {
+    const wallMs = await rotationWallMs(retryUntil, d);
+    const goalMs = rotationGoalMs(d);
+    if (wallMs / goalMs > worst.wallMs / worst.goalMs) worst = { propagationMs: d, wallMs, goalMs };
+  }
+  return worst;
+}
+
+/**
+ * The rotation rows: a few round propagation times, then the worst of the whole range, tried
+ * every `stepMs` (5,501 rotations on the fake clock at 10 ms: about a second).
+ */
+export async function rotationRows(
+  current: RetryUntil,
+  old?: RetryUntil,
+  { stepMs = 10 } = {},
+): Promise<Row[]> {
+  const result: Row[] = [];
   const previous: Record<number, string> = { 20: '29.5 s' };
+  const method = 'retryUntil on a fake clock, 300 ms per login (as the rotation test)';
   for (const d of [5, 10, 20, 60]) {
     const ms = await rotationWallMs(current, d * 1000);
-    const goal = 1.1 * (d * 1000 + 1000);
-    rows.push({
+    const goal = rotationGoalMs(d * 1000);
+    result.push({
       figure: `Rotation wall time, propagation ${d} s`,
-      method: 'retryUntil on a fake clock, 300 ms per login (as the rotation test)',
+      method,
       previous: previous[d] ?? '—',
       baseline: old ? seconds(await rotationWallMs(old, d * 1000)) : undefined,
       value: seconds(ms),
@@ -566,6 +592,26 @@ async function benchRotation(baseline: string | undefined): Promise<void> {
       pass: ms <= goal,
     });
   }
+  const text = ({ propagationMs, wallMs, goalMs }: Awaited<ReturnType<typeof worstRotation>>) =>
+    `${seconds(wallMs)} for ${seconds(propagationMs)} (${Math.round((100 * wallMs) / goalMs)} % of its goal)`;
+  const worst = await worstRotation(current, stepMs);
+  result.push({
+    figure: 'Rotation wall time, worst of propagation 5 to 60 s',
+    method: `${method}; every ${stepMs} ms of D, the one nearest its goal`,
+    previous: '—',
+    baseline: old ? text(await worstRotation(old, stepMs)) : undefined,
+    value: text(worst),
+    goal: '<= 1.1 x (D + 1 s)',
+    pass: worst.wallMs <= worst.goalMs,
+  });
+  return result;
+}
+
+async function benchRotation(baseline: string | undefined): Promise<void> {
+  const load = async (root: string) =>
+    ((await import(path.join(root, 'lambda', 'shared', 'smtp-login.ts'))) as { retryUntil: RetryUntil })
+      .retryUntil;
+  rows.push(...(await rotationRows(await load(ROOT), baseline ? await load(baseline) : undefined)));
 }
 
 // ---------------------------------------------------------------------------------------------

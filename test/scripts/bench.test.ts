@@ -1,4 +1,5 @@
-import { BARE_APP, FLOOR_APP, SynthOptions, synthArgs } from '../../scripts/bench';
+import { retryUntil } from '../../lambda/shared/smtp-login';
+import { BARE_APP, FLOOR_APP, RetryUntil, rotationRows, SynthOptions, synthArgs } from '../../scripts/bench';
 
 /** What runs before the app: cdk.json's `build` command, or the one given with `--build`. */
 const buildStep = (options: SynthOptions) => {
@@ -19,5 +20,33 @@ describe('synth figures', () => {
   test('the floor is the bare app with the validation off, and nothing else changed', () => {
     expect(FLOOR_APP).toEqual({ ...BARE_APP, env: { CDK_VALIDATION: 'false' } });
     expect(BARE_APP.env?.CDK_VALIDATION).toBeUndefined();
+  });
+});
+
+describe('rotation wall time', () => {
+  test('the rotation code as it is meets the goal at every propagation of 5 to 60 s', async () => {
+    // Every 50 ms of D here (the bench tries every 10 ms): a fifth of the time.
+    const rows = await rotationRows(retryUntil, undefined, { stepMs: 50 });
+    expect(rows.map((r) => [r.figure, r.pass])).toEqual([
+      ['Rotation wall time, propagation 5 s', true],
+      ['Rotation wall time, propagation 10 s', true],
+      ['Rotation wall time, propagation 20 s', true],
+      ['Rotation wall time, propagation 60 s', true],
+      ['Rotation wall time, worst of propagation 5 to 60 s', true],
+    ]);
+  });
+
+  // The goal is for every D from 5 to 60 s: a retry that waits too long only between the round
+  // values the table shows (5, 10, 20 and 60 s) must still fail it.
+  test('a retry that misses the goal only when it would end between 30 and 40 s fails the figure', async () => {
+    const slowIn30s: RetryUntil = async (attempt, options) => {
+      await retryUntil(attempt, options);
+      if (options.now() > 30_000 && options.now() < 40_000) await options.sleep(10_000);
+    };
+    const rows = await rotationRows(slowIn30s, undefined, { stepMs: 50 });
+    expect(rows.filter((r) => r.pass === false).map((r) => r.figure)).toEqual([
+      'Rotation wall time, worst of propagation 5 to 60 s',
+    ]);
+    expect(rows.at(-1)!.value).toMatch(/ for [23]\d\.\d\d s \(1\d\d % of its goal\)$/);
   });
 });
