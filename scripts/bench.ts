@@ -11,7 +11,9 @@
  *
  * Competing measurements run interleaved in the same loop (example, bare, floor, baseline), so a
  * busy machine slows them alike; figures are medians. The "previous" column is not measured here:
- * it holds the figures issue 12 and the README recorded before this work (quiet machine).
+ * it holds the figures issue 12 and the README recorded before this work (quiet machine). The
+ * temporary files (cdk.out folders, the baseline worktree) go when the run ends, fails or is
+ * stopped with Ctrl-C. The exit code is 1 when a figure fails its goal or a section fails.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -451,7 +453,7 @@ const PLACEHOLDER_ENV = {
 // ---------------------------------------------------------------------------------------------
 // 3. npm test wall time (optional: it is the slowest figure).
 
-function benchNpmTest(baseline: string | undefined): void {
+async function benchNpmTest(baseline: string | undefined): Promise<void> {
   if (!flag('--npm-test')) {
     rows.push({
       figure: '`npm test` wall time',
@@ -497,9 +499,11 @@ function benchNpmTest(baseline: string | undefined): void {
     if (baseline) {
       clearCaches(baseline);
       cold.baseline.push(once(baseline));
+      await turn();
     }
     clearCaches(ROOT);
     cold.this.push(once(ROOT));
+    await turn();
   }
   const middle = (runs: ReturnType<typeof once>[]) =>
     [...runs].sort((a, b) => a.ms - b.ms)[Math.floor(runs.length / 2)];
@@ -737,6 +741,9 @@ function benchFeedback(): void {
 
 // ---------------------------------------------------------------------------------------------
 
+/** Whether a baseline worktree was (or was being) added: cleanUp then removes it from git too. */
+let worktreeAdded = false;
+
 /**
  * `--baseline <ref>`: that commit in a temporary worktree, with its compiled CLI and Lambda
  * bundles. With the same lock file it shares this checkout's node_modules; with another, it gets
@@ -744,6 +751,7 @@ function benchFeedback(): void {
  */
 function baselineWorktree(ref: string): string {
   const dir = baselineDir();
+  worktreeAdded = true;
   execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { cwd: ROOT, stdio: 'pipe' });
   const lock = (root: string) => fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8');
   if (lock(dir) === lock(ROOT)) {
@@ -760,9 +768,43 @@ function baselineWorktree(ref: string): string {
   return dir;
 }
 
+/** Removes the baseline worktree and this run's temporary folder, if there are any. */
+function cleanUp(): void {
+  if (tmpDir === undefined) return;
+  const dir = tmpDir;
+  tmpDir = undefined;
+  const git = (...gitArgs: string[]) => execFileSync('git', gitArgs, { cwd: ROOT, stdio: 'pipe' });
+  try {
+    if (worktreeAdded && fs.existsSync(path.join(dir, 'baseline')))
+      git('worktree', 'remove', '--force', path.join(dir, 'baseline'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (worktreeAdded) git('worktree', 'prune');
+  }
+}
+
+/**
+ * A turn of the event loop, so a signal handler can run: the measurements block the loop (each
+ * waits for its process synchronously).
+ */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 async function main(): Promise<void> {
+  // Ctrl-C (the terminal signals the bench and the process it waits for) or a kill: remove the
+  // worktree and the temporary folder, then exit as the signal would have. Node runs this at the
+  // next turn of the event loop, once the step running ends (its process got the signal too).
+  // Set before anything makes the temporary folder.
+  const stop = (signal: NodeJS.Signals) => {
+    cleanUp();
+    console.error(`bench: stopped by ${signal}; its temporary files are removed`);
+    process.exit(128 + os.constants.signals[signal]);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const ref = option('--baseline');
   let baseline: string | undefined;
+  // The temporary folder from the start: a test waits for it to know the handlers are set.
+  tmp();
   const cpus = os.cpus();
   console.log(
     `node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? 'cpu'}, load average ${os
@@ -799,14 +841,10 @@ async function main(): Promise<void> {
           pass: false,
         });
       }
+      await turn();
     }
   } finally {
-    if (ref) {
-      if (fs.existsSync(baselineDir()))
-        execFileSync('git', ['worktree', 'remove', '--force', baselineDir()], { cwd: ROOT, stdio: 'pipe' });
-      execFileSync('git', ['worktree', 'prune'], { cwd: ROOT, stdio: 'pipe' });
-    }
-    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+    cleanUp();
   }
   printTable(ref);
   console.log(

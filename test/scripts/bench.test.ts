@@ -1,5 +1,12 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { retryUntil } from '../../lambda/shared/smtp-login';
 import { BARE_APP, FLOOR_APP, RetryUntil, rotationRows, SynthOptions, synthArgs } from '../../scripts/bench';
+
+const REPO = path.resolve(__dirname, '../..');
 
 /** What runs before the app: cdk.json's `build` command, or the one given with `--build`. */
 const buildStep = (options: SynthOptions) => {
@@ -48,5 +55,39 @@ describe('rotation wall time', () => {
       'Rotation wall time, worst of propagation 5 to 60 s',
     ]);
     expect(rows.at(-1)!.value).toMatch(/ for [23]\d\.\d\d s \(1\d\d % of its goal\)$/);
+  });
+});
+
+describe('Ctrl-C', () => {
+  // With a baseline the folder holds a git worktree (and maybe its own node_modules): a bench
+  // stopped by Ctrl-C left it all in /tmp, registered in this repository's .git/worktrees.
+  test('removes the temporary folder and exits 130', async () => {
+    const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
+    const benchFolders = () => fs.readdirSync(tmpdir).filter((f) => f.startsWith('bench-'));
+    try {
+      // In a process group of its own, signalled as a terminal does: the bench and its child.
+      const bench = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--only', 'feedback'], {
+        cwd: REPO,
+        env: { ...process.env, TMPDIR: tmpdir },
+        detached: true,
+        stdio: 'ignore',
+      });
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      const exited = new Promise<void>((resolve) =>
+        bench.on('exit', (code, signal) => {
+          exit = { code, signal };
+          resolve();
+        }),
+      );
+      // Its folder exists once its handlers are set; then it runs the feedback figure's process.
+      while (benchFolders().length === 0 && exit === undefined) await sleep(20);
+      expect(benchFolders()).toHaveLength(1);
+      process.kill(-bench.pid!, 'SIGINT');
+      await exited;
+      expect(exit).toEqual({ code: 130, signal: null });
+      expect(benchFolders()).toEqual([]);
+    } finally {
+      fs.rmSync(tmpdir, { recursive: true, force: true });
+    }
   });
 });
