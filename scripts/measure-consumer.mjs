@@ -10,7 +10,7 @@
  *   with the same CLI. Runs are interleaved so both see the same machine state.
  *
  * Every figure is the median of its runs. Usage: node scripts/measure-consumer.mjs APP_DIR [--json]
- * (or import { measureConsumer } from it: `npm run bench` does).
+ * (or import { measureConsumer } from it).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -18,7 +18,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** The median of `xs` (numbers); of an even count, the mean of the middle two. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
 
 function timed(cmd, args, options) {
   const start = process.hrtime.bigint();
