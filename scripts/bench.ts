@@ -22,10 +22,65 @@ import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
 const CDK = path.join(ROOT, 'node_modules', '.bin', 'cdk');
-const args = process.argv.slice(2);
-const flag = (name: string) => args.includes(name);
-const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const RUNS = Number(option('--runs') ?? 5);
+
+/** The sections, in the order they run (`--only` picks some). */
+export const SECTIONS = [
+  'synth',
+  'bundles',
+  'prebuilt',
+  'rotation',
+  'scaling',
+  'cli',
+  'feedback',
+  'npm-test',
+] as const;
+type Section = (typeof SECTIONS)[number];
+
+export interface BenchOptions {
+  /** Synth samples per app (`--runs`). */
+  readonly runs: number;
+  /** `--only`: these sections. @default - all */
+  readonly only?: readonly Section[];
+  /** `--baseline`: the git ref to measure beside this checkout. @default - none */
+  readonly baseline?: string;
+  /** `--npm-test`: also time `npm test`. */
+  readonly npmTest: boolean;
+}
+
+/**
+ * The command line, or an error that names the argument: a misspelt section or flag would
+ * otherwise measure nothing (or not what was asked) and still exit 0.
+ */
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const valued = ['--runs', '--only', '--baseline'];
+  const values = new Map<string, string>();
+  let npmTest = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--npm-test') npmTest = true;
+    else if (valued.includes(arg)) {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new Error(`${arg} needs a value`);
+      values.set(arg, value);
+    } else
+      throw new Error(
+        `unknown argument ${arg}; the options are --runs N, --only A,B, --baseline REF, --npm-test`,
+      );
+  }
+  const runsText = values.get('--runs');
+  const runs = runsText === undefined ? 5 : Number(runsText);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new Error(`--runs takes a whole number of 1 or more, got: ${runsText}`);
+  const only = values.get('--only')?.split(',');
+  const unknown = only?.filter((name) => !(SECTIONS as readonly string[]).includes(name)) ?? [];
+  if (unknown.length)
+    throw new Error(`--only: no section ${unknown.join(', ')}; the sections are: ${SECTIONS.join(', ')}`);
+  return { runs, only: only as Section[] | undefined, baseline: values.get('--baseline'), npmTest };
+}
+
+/** This run's options (main sets them from the command line). */
+let RUNS = 5;
+let NPM_TEST = false;
 let tmpDir: string | undefined;
 /** This run's temporary folder (cdk.out folders, environments files, the baseline), made on first use. */
 const tmp = () => (tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'bench-')));
@@ -460,7 +515,7 @@ const PLACEHOLDER_ENV = {
 export const npmTestRuns = (runs: number) => (runs >= 3 ? 3 : 1);
 
 async function benchNpmTest(baseline: string | undefined): Promise<void> {
-  if (!flag('--npm-test')) {
+  if (!NPM_TEST) {
     rows.push({
       figure: '`npm test` wall time',
       method: 'not run: add --npm-test',
@@ -807,7 +862,17 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const ref = option('--baseline');
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+  RUNS = options.runs;
+  NPM_TEST = options.npmTest;
+  const ref = options.baseline;
   let baseline: string | undefined;
   // The temporary folder from the start: a test waits for it to know the handlers are set.
   tmp();
@@ -818,7 +883,7 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')}, ${new Date().toISOString()}\n`,
   );
-  const sections: Record<string, () => unknown> = {
+  const sections: Record<Section, () => unknown> = {
     synth: () => benchSynth(baseline),
     bundles: () => benchBundles(baseline),
     prebuilt: () => benchPrebuilt(),
@@ -828,12 +893,12 @@ async function main(): Promise<void> {
     feedback: () => benchFeedback(),
     'npm-test': () => benchNpmTest(baseline),
   };
-  const only = option('--only')?.split(',');
   try {
     // Inside the try: a failed npm ci or build still removes the worktree below.
     if (ref) baseline = baselineWorktree(ref);
-    for (const [name, run] of Object.entries(sections)) {
-      if (only && !only.includes(name)) continue;
+    for (const name of SECTIONS) {
+      if (options.only && !options.only.includes(name)) continue;
+      const run = sections[name];
       // One section's failure costs its figures, not the whole run's.
       try {
         await run();

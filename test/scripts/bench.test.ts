@@ -8,6 +8,7 @@ import {
   BARE_APP,
   FLOOR_APP,
   npmTestRuns,
+  parseOptions,
   RetryUntil,
   rotationRows,
   SynthOptions,
@@ -105,5 +106,38 @@ describe('npm test figure', () => {
   test.each([1, 2, 3, 4, 5, 10])('--runs %i gives an odd number of runs: the median is one run', (runs) => {
     expect(npmTestRuns(runs) % 2).toBe(1);
     expect(npmTestRuns(runs)).toBeLessThanOrEqual(Math.max(runs, 1));
+  });
+});
+
+describe('command line', () => {
+  test('the defaults, and every option', () => {
+    expect(parseOptions([])).toEqual({ runs: 5, npmTest: false });
+    expect(
+      parseOptions(['--runs', '3', '--baseline', '42c3314', '--npm-test', '--only', 'synth,npm-test']),
+    ).toEqual({ runs: 3, baseline: '42c3314', npmTest: true, only: ['synth', 'npm-test'] });
+  });
+
+  // Each of these measured nothing or not what was asked, and a misspelt section printed an empty
+  // table and exited 0.
+  test.each([
+    [
+      ['--only', 'synths'],
+      '--only: no section synths; the sections are: synth, bundles, prebuilt, rotation, scaling, cli, feedback, npm-test',
+    ],
+    [
+      ['--only', 'synth,npmtest'],
+      '--only: no section npmtest; the sections are: synth, bundles, prebuilt, rotation, scaling, cli, feedback, npm-test',
+    ],
+    [['--runs', '0'], '--runs takes a whole number of 1 or more, got: 0'],
+    [['--runs', 'three'], '--runs takes a whole number of 1 or more, got: three'],
+    [['--runs', '2.5'], '--runs takes a whole number of 1 or more, got: 2.5'],
+    [['--baseline'], '--baseline needs a value'],
+    [['--baseline', '--npm-test'], '--baseline needs a value'],
+    [
+      ['--npmtest'],
+      'unknown argument --npmtest; the options are --runs N, --only A,B, --baseline REF, --npm-test',
+    ],
+  ])('%j: %s', (argv, message) => {
+    expect(() => parseOptions(argv)).toThrow(new Error(message));
   });
 });
