@@ -43,6 +43,15 @@ export function measureConsumer(appDir, { cliRuns = 10, synthRuns = 5 } = {}) {
   const shim = path.join(appDir, 'node_modules', '.bin', 'ses-smtp');
   const cdk = path.join(appDir, 'node_modules', '.bin', 'cdk');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'measure-consumer-'));
+  try {
+    return measureIn(tmp, { appDir, env, bin, shim, cdk, cliRuns, synthRuns });
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** measureConsumer's runs, writing its synth outputs into `tmp`. */
+function measureIn(tmp, { appDir, env, bin, shim, cdk, cliRuns, synthRuns }) {
   const results = [];
   const record = (name, method, samples) =>
     results.push({ name, method, runs: samples.length, medianMs: median(samples), samplesMs: samples });
@@ -99,7 +108,6 @@ export function measureConsumer(appDir, { cliRuns = 10, synthRuns = 5 } = {}) {
   record('bare app process (App + empty Stack)', 'node bin/bare.js, synth to a temp dir', app.bare);
   record('cdk synth, consumer app', 'cdk synth --quiet -a "node bin/consumer.js"', synth.consumer);
   record('cdk synth, bare app', 'cdk synth --quiet -a "node bin/bare.js"', synth.bare);
-  fs.rmSync(tmp, { recursive: true, force: true });
   return results;
 }
 
