@@ -895,7 +895,20 @@ async function main(): Promise<void> {
   };
   try {
     // Inside the try: a failed npm ci or build still removes the worktree below.
-    if (ref) baseline = baselineWorktree(ref);
+    if (ref) {
+      try {
+        baseline = baselineWorktree(ref);
+      } catch (e) {
+        // git's or npm's own last line says what went wrong ("fatal: invalid reference: x").
+        const said = String((e as { stderr?: unknown }).stderr ?? '')
+          .trim()
+          .split('\n')
+          .at(-1);
+        throw new Error(`--baseline ${ref}: ${said || (e as Error).message.split('\n')[0]}`, {
+          cause: e,
+        });
+      }
+    }
     for (const name of SECTIONS) {
       if (options.only && !options.only.includes(name)) continue;
       const run = sections[name];
@@ -927,4 +940,8 @@ async function main(): Promise<void> {
   if (rows.some((r) => r.pass === false)) process.exitCode = 1;
 }
 
-if (require.main === module) void main();
+if (require.main === module)
+  main().catch((e: Error) => {
+    console.error(`bench: ${e.message}`);
+    process.exitCode = 1;
+  });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -139,5 +139,23 @@ describe('command line', () => {
     ],
   ])('%j: %s', (argv, message) => {
     expect(() => parseOptions(argv)).toThrow(new Error(message));
+  });
+});
+
+describe('a baseline that cannot be set up', () => {
+  test('exits 1 with one line saying why, and leaves no temporary folder', () => {
+    const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/bench.ts', '--baseline', 'no-such-ref', '--only', 'feedback'],
+        { cwd: REPO, env: { ...process.env, TMPDIR: tmpdir }, encoding: 'utf8' },
+      );
+      expect(r.stderr).toBe('bench: --baseline no-such-ref: fatal: invalid reference: no-such-ref\n');
+      expect(r.status).toBe(1);
+      expect(fs.readdirSync(tmpdir).filter((f) => f.startsWith('bench-'))).toEqual([]);
+    } finally {
+      fs.rmSync(tmpdir, { recursive: true, force: true });
+    }
   });
 });
