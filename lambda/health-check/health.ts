@@ -16,7 +16,7 @@ import {
   UNDETERMINED_METRIC,
 } from '../shared/health-metrics';
 import { describeError, Logger } from '../shared/logger';
-import { smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
+import { pause, smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
 
 /*
  * The scheduled health check: the doctor's checks, each turned into a metric (1 passed, 0 failed
@@ -66,8 +66,7 @@ export function smtpLoginFromEnv(env: NodeJS.ProcessEnv): SmtpLoginClient {
   return {
     endpoint: () => smtpEndpointFromEnv(env),
     login: smtpLogin,
-    // The global timer, not node:timers/promises: a test's fake clock stands in for this one.
-    pauseBeforeRetry: () => new Promise<void>((resolve) => setTimeout(resolve, SMTP_RETRY_PAUSE_MS)),
+    pauseBeforeRetry: () => pause(SMTP_RETRY_PAUSE_MS),
   };
 }
 

@@ -112,6 +112,12 @@ export function withoutCredentials<E>(error: E, credentials: SmtpCredentials): E
 }
 
 /**
+ * Waits `ms`. The global timer, not node:timers/promises: jest's fake clock replaces this one, so
+ * a test of a wait runs in no time and fails for a wait of another length.
+ */
+export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
  * One SMTP login with nodemailer's SMTP connection (not the full mail transport: the Lambda
  * bundle stays small): connect, STARTTLS, AUTH (LOGIN or PLAIN, as the server offers), QUIT.
  * Resolves on success; rejects with nodemailer's error (its message carries the server's reply,
@@ -190,8 +196,7 @@ export interface RetryOptions {
  */
 export async function retryUntil<T>(attempt: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const now = options.now ?? Date.now;
-  // The global timer, not node:timers/promises: a test's fake clock stands in for this one.
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? pause;
   const minDelay = options.initialDelayMs ?? 500;
   const maxDelay = options.maxDelayMs ?? 5_000;
   const ratio = options.backoffRatio ?? 0.1;

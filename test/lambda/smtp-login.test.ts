@@ -9,6 +9,31 @@ const USER = 'AKIAEXAMPLEUSER00001';
 const PASSWORD = 'BExamplePasswordValue0123456789';
 const accept = (u: string, p: string) => u === USER && p === PASSWORD;
 
+/**
+ * A login with timeoutMs 30 s to `port` on a fake clock (only the timers: the socket's I/O and the
+ * promises between its events run for real), once `ready` (or the login already ended): still
+ * pending 1 ms before the timeout, ended at it; resolves with how it ended (an error, or 'logged in').
+ */
+async function outcomeAtTimeout(port: number, ready: Promise<unknown>): Promise<unknown> {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  let outcome: unknown;
+  const login = smtpLogin(
+    { host: '127.0.0.1', port, timeoutMs: 30_000 },
+    { username: USER, password: PASSWORD },
+  ).then(
+    () => (outcome = 'logged in'),
+    (e: Error) => (outcome = e),
+  );
+  // A login that fails first settles `login` instead: no wait for `ready`.
+  await Promise.race([ready, login]);
+  await jest.advanceTimersByTimeAsync(29_999);
+  expect(outcome).toBeUndefined();
+  await jest.advanceTimersByTimeAsync(1);
+  expect(outcome).toBeDefined();
+  await login;
+  return outcome;
+}
+
 describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
   let server: TestSmtpServer | undefined;
   afterEach(async () => {
@@ -149,23 +174,8 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
 
     test('the login gives up at timeoutMs, not before (fake clock; the socket is real)', async () => {
       const connected = new Promise<void>((r) => silent.once('connection', () => r()));
-      // Only the timers: the socket's I/O and the promises between its events run for real.
-      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-      let outcome: unknown;
-      const login = smtpLogin(
-        { host: '127.0.0.1', port, timeoutMs: 30_000 },
-        { username: USER, password: PASSWORD },
-      ).then(
-        () => (outcome = 'logged in'),
-        (e: Error) => (outcome = e),
-      );
-      // A login that fails before it connects settles `login` instead: no wait for a connection.
-      await Promise.race([connected, login]);
-      await jest.advanceTimersByTimeAsync(29_999);
-      expect(outcome).toBeUndefined();
-      await jest.advanceTimersByTimeAsync(1);
+      const outcome = await outcomeAtTimeout(port, connected);
       expect(outcome).toBeInstanceOf(Error);
-      await login;
       expect((outcome as Error).message).toMatch(/Greeting never received|took over 30000 ms/);
     });
   });
@@ -203,21 +213,11 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
 
     test('the login ends with a timeout at timeoutMs, not before, though the server never goes silent (fake clock; the socket is real)', async () => {
       const connected = new Promise<void>((r) => stalling.once('connection', () => r()));
-      // Only the timers: the socket's I/O and the promises between its events run for real.
-      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
-      let outcome: unknown;
-      const login = smtpLogin(
-        { host: '127.0.0.1', port, timeoutMs: 30_000 },
-        { username: USER, password: PASSWORD },
-      ).then(
-        () => (outcome = 'logged in'),
-        (e: Error) => (outcome = e),
+      // Ready once the trickle runs, so the fake clock starts with the dialogue under way.
+      const outcome = await outcomeAtTimeout(
+        port,
+        connected.then(() => trickling),
       );
-      // A login that fails before its EHLO settles `login` instead: no wait for the trickle.
-      await Promise.race([connected.then(() => trickling), login]);
-      await jest.advanceTimersByTimeAsync(29_999);
-      expect(outcome).toBeUndefined();
-      await jest.advanceTimersByTimeAsync(1);
       expect(outcome).toMatchObject({
         code: 'ETIMEDOUT',
         message: `SMTP login to 127.0.0.1:${port} took over 30000 ms`,
