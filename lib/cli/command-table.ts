@@ -21,7 +21,6 @@ import { OptionSpec, OptionValues } from './options';
 export interface RunDeps {
   /** Asks a yes/no question, or refuses when not on a terminal; true without asking with --yes. */
   readonly confirm: (question: string, yes: boolean) => Promise<boolean>;
-  readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** The environment of the CLI process (AWS_PROFILE for the kamal format). */
   readonly env: NodeJS.ProcessEnv;
@@ -354,7 +353,6 @@ the way; once the stack exists it says so and exits 0 (doctor checks a deployed 
     run: async (ctx, v, deps) =>
       (await import('./commands/rotate.js')).rotateCommand(ctx, {
         timeoutSeconds: seconds(v),
-        pollMs: deps.pollMs,
         sleep: deps.sleep,
       }),
   },
@@ -407,7 +405,6 @@ deletes the older one): aws iam update-access-key --user-name USER --access-key-
       (await import('./commands/revoke.js')).revokeCommand(ctx, {
         confirm: (q) => deps.confirm(q, v.flag('yes')),
         timeoutSeconds: seconds(v),
-        pollMs: deps.pollMs,
         sleep: deps.sleep,
       }),
   },
@@ -440,7 +437,6 @@ first; --yes when not on a terminal.`,
         alarm: v.string('alarm'),
         timeoutSeconds: seconds(v),
         confirm: (q) => deps.confirm(q, v.flag('yes')),
-        pollMs: deps.pollMs,
         sleep: deps.sleep,
       }),
   },

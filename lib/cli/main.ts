@@ -21,7 +21,6 @@ export interface MainDeps {
   readonly ask: (question: string) => Promise<boolean>;
   /** The package's version, for --version. */
   readonly version: () => string | undefined;
-  readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -215,7 +214,6 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     const ctx = new CliContext(global, out, { name, config: command.needsConfig });
     return await command.run(ctx, values, {
       env: deps.env,
-      pollMs: deps.pollMs,
       sleep: deps.sleep,
       confirm: async (question, yes) => {
         if (yes) return true;

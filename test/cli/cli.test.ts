@@ -2285,6 +2285,8 @@ describe('rotate', () => {
     const r = await cli(['rotate']);
     expect(r.code).toBe(0);
     expect(r.stderr.match(/rotating prod: version v2 is AWSPENDING/g)).toHaveLength(2);
+    // 5 s after each read that found it pending (the CLI's own interval: no option sets it).
+    expect(r.waits).toEqual([5000, 5000]);
     expect(r.stdout).toContain('✓ rotated: new access key id AKIANEWKEY0000000002 (version v2)');
     expect(sm.commandCalls(RotateSecretCommand)[0].args[0].input).toEqual({ SecretId: SECRET_ARN });
     neverLeaks(r.stdout + r.stderr);

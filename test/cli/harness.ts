@@ -378,7 +378,6 @@ export async function run(args: string[], options: RunOptions = {}): Promise<Cap
       return options.answer ?? false;
     },
     version: () => TEST_VERSION,
-    pollMs: 1,
     sleep: async (ms) => void waits.push(ms),
   };
   const code = await main(args, deps);

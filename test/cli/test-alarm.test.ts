@@ -377,6 +377,7 @@ describe('test-alarm', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`published the test of Mine to ${ALARM_TOPIC_ARN}`);
     expect(r.stdout).toContain(`published the test of Mine to ${pager}`);
+    expect(r.waits).toEqual([5000, 5000]);
   });
 
   test('--json: the alarm and each action', async () => {

@@ -11,14 +11,15 @@ import { currentCredentials } from '../secret';
 export interface RotateOptions {
   /** How long to wait for the rotation to finish. @default 600 */
   readonly timeoutSeconds?: number;
-  /** @default 5000 */
-  readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
 }
 
 /** RotateSecret refused: a rotation of the secret has not finished (AWSPENDING is on a version). */
 export class RotationInProgress extends CheckFailed {}
+
+/** Between two reads of the rotation's progress: rotations take seconds to minutes. */
+const POLL_MS = 5000;
 
 /**
  * A finished rotation: its version, and the access key id it stored, or why that could not be
@@ -126,7 +127,7 @@ export async function rotateAndWait(
     ctx.out.progress(
       `rotating ${ctx.environmentName ?? ctx.subject}: version ${versionId} is ${stages.join(', ') || 'being created'} (${waited} s; new keys take up to a few minutes to pass the SMTP login test)`,
     );
-    await sleep(options.pollMs ?? 5000);
+    await sleep(POLL_MS);
   }
   ctx.out.progressDone();
   // The rotation is over: a read of its key id that fails (the secret's or its KMS key's read

@@ -16,6 +16,9 @@ import { shellWord } from '../shell';
 /** An SNS topic's ARN: the only kind of alarm action this fires (others stop, scale or run things). */
 const SNS_ARN = /^arn:aws[a-z-]*:sns:/;
 
+/** Between two reads of the alarm's history, until each action has an outcome or --timeout. */
+const POLL_MS = 5000;
+
 /*
  * An alarm that fires but cannot publish looks like coverage and tells no one: CloudWatch needs the
  * topic policy's sns:Publish and, for an encrypted topic, the key policy's kms:GenerateDataKey* and
@@ -183,7 +186,7 @@ async function waitForOutcomes(
         if (outcome) outcomes.set(arn, outcome);
       }
       if (outcomes.size === actions.length || Date.now() >= deadline) break;
-      await sleep(options.pollMs ?? 5000);
+      await sleep(POLL_MS);
     }
   } finally {
     ctx.out.progressDone();
@@ -197,8 +200,6 @@ export interface TestAlarmOptions {
   /** How long to wait for CloudWatch to record the actions. @default 120 */
   readonly timeoutSeconds?: number;
   readonly confirm: (question: string) => Promise<boolean>;
-  /** @default 5000 */
-  readonly pollMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
