@@ -442,6 +442,9 @@ const mailFromCheck: Check = {
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
+    // BehaviorOnMxFailure applies while the status is not SUCCESS (PENDING, FAILED and
+    // TEMPORARY_FAILURE: MailFromAttributes, SES API v2): REJECT_MESSAGE refuses every send.
+    const rejects = identity.mailFromBehavior === 'REJECT_MESSAGE';
     const status: CheckResult =
       identity.mailFromStatus === 'SUCCESS'
         ? {
@@ -452,9 +455,11 @@ const mailFromCheck: Check = {
         : {
             id: 'mail-from',
             status: 'fail',
-            title: `MAIL FROM domain ${identity.mailFromDomain ?? '(none)'} not verified`,
+            title: `MAIL FROM domain ${identity.mailFromDomain ?? '(none)'} not verified${rejects ? `: SES refuses every send from ${run.target.identity} (behaviorOnMxFailure REJECT_MESSAGE)` : ''}`,
             detail: `status ${identity.mailFromStatus ?? 'not set'}`,
-            fix: 'publish its MX and SPF TXT (below); until then SES sends with amazonses.com as envelope sender and SPF does not align',
+            fix: rejects
+              ? 'publish its MX and SPF TXT (below); until SES finds the MX record it refuses every send (MailFromDomainNotVerified); to send meanwhile (SPF then does not align), set mailFrom.behaviorOnMxFailure to USE_DEFAULT_VALUE and deploy'
+              : 'publish its MX and SPF TXT (below); until then SES sends with amazonses.com as envelope sender and SPF does not align',
           };
     const records = expectedRecords(run.target, identity).filter((r) => r.key.startsWith('MailFrom'));
     return [status, ...(await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r))))];

@@ -250,6 +250,17 @@ describe('scheduled health checks', () => {
       () => (ses.identities.get(DOMAIN)!.mailFromStatus = 'PENDING'),
       /MAIL FROM domain mail\.example\.com not verified/,
     ],
+    // BehaviorOnMxFailure REJECT_MESSAGE: no fallback to amazonses.com, every send is refused.
+    [
+      'mail-from',
+      'MAIL FROM pending under REJECT_MESSAGE',
+      () =>
+        Object.assign(ses.identities.get(DOMAIN)!, {
+          mailFromStatus: 'PENDING',
+          mailFromBehavior: 'REJECT_MESSAGE',
+        }),
+      /"title":"MAIL FROM domain mail\.example\.com not verified: SES refuses every send from example\.com \(behaviorOnMxFailure REJECT_MESSAGE\)".*"fix":"publish its MX and SPF TXT \(below\); until SES finds the MX record it refuses every send \(MailFromDomainNotVerified\); to send meanwhile/,
+    ],
     [
       'mail-from',
       'MX pointing to another Region',

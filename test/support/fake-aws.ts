@@ -324,6 +324,8 @@ export interface FakeIdentity {
   tokens: string[];
   mailFromDomain?: string;
   mailFromStatus?: 'SUCCESS' | 'PENDING' | 'FAILED' | 'TEMPORARY_FAILURE';
+  /** BehaviorOnMxFailure; USE_DEFAULT_VALUE when not given. */
+  mailFromBehavior?: 'USE_DEFAULT_VALUE' | 'REJECT_MESSAGE';
   /** The identity's default configuration set (ConfigurationSetName), if any. */
   configurationSet?: string;
 }
@@ -410,7 +412,7 @@ export class FakeSes {
         MailFromAttributes: {
           MailFromDomain: identity.mailFromDomain,
           MailFromDomainStatus: identity.mailFromStatus ?? 'PENDING',
-          BehaviorOnMxFailure: 'USE_DEFAULT_VALUE' as const,
+          BehaviorOnMxFailure: identity.mailFromBehavior ?? 'USE_DEFAULT_VALUE',
         },
       }),
     };
