@@ -1365,15 +1365,23 @@ export interface CheckOutcome {
   readonly passed: boolean | undefined;
 }
 
-/** A check, or a part of one, that an AWS call failed; undetermined when it failed for now. */
-function couldNotRun(id: string, e: unknown): CheckResult {
+/**
+ * A check, or a part of one, that an AWS call failed; undetermined when it failed for now. Doctor
+ * reports its own checks' failures so too.
+ */
+export function couldNotRun(id: string, e: unknown): CheckResult {
+  const transient = isTransientAwsError(e);
   return {
     id,
     status: 'fail',
     title: `${id} check could not run`,
     detail: `${(e as Error).name}: ${(e as Error).message}`,
-    fix: 'check the AWS credentials, Region and permissions',
-    ...(isTransientAwsError(e) && { undetermined: true as const }),
+    // Throttled, an AWS server error or the network, after the SDK's retries: nothing to change in
+    // the credentials or permissions, which a refusal would need.
+    fix: transient
+      ? 'AWS throttled or failed the call, or the network did, after the retries: this says nothing of the environment; run the check again in a few minutes'
+      : 'check the AWS credentials, Region and permissions',
+    ...(transient && { undetermined: true as const }),
   };
 }
 

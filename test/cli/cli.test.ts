@@ -67,7 +67,7 @@ import {
   ALARM_TOPIC_ARN,
   FEEDBACK_DESTINATION,
 } from './harness';
-import { awsError, FEEDBACK_TOPIC_ARN } from '../support/fake-aws';
+import { awsError, FEEDBACK_TOPIC_ARN, throttling } from '../support/fake-aws';
 
 let config: string;
 let smtp: TestSmtpServer;
@@ -1570,6 +1570,20 @@ describe('doctor', () => {
       '✗ bounce rate of configuration set SendingFeedbackConfigurationSet-abc at or above the critical level: 6.000 % (warning 2 %, critical 5 %)',
     );
     expect(r.stdout).not.toContain('complaint rate of configuration set');
+  });
+
+  // After the SDK's retries, a throttle says nothing of the credentials or permissions.
+  test('a read throttled, in a shared check or one of doctor\'s own: "could not run" says to run it again', async () => {
+    ses.on(GetAccountCommand).rejects(throttling());
+    cw.on(GetMetricDataCommand).rejects(throttling());
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    const again =
+      '    → AWS throttled or failed the call, or the network did, after the retries: this says nothing of the environment; run the check again in a few minutes\n';
+    expect(r.stdout).toContain(`✗ sending check could not run: ThrottlingException: Rate exceeded\n${again}`);
+    expect(r.stdout).toContain(`✗ rates check could not run: ThrottlingException: Rate exceeded\n${again}`);
+    expect(r.stdout).not.toContain('check the AWS credentials');
+    expect(r.stdout).not.toContain('check your AWS credentials');
   });
 
   test('the shared checks: an app still on the previous key, a paused configuration set', async () => {

@@ -12,7 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ListSubscriptionsByTopicCommand, SNSClient, Subscription } from '@aws-sdk/client-sns';
 import { smtpLogin, smtpLoginTitle } from '../../../lambda/shared/smtp-login';
-import { CheckRun, CHECKS, HealthTarget, runChecks } from '../../../lambda/shared/checks';
+import { CheckRun, CHECKS, couldNotRun, HealthTarget, runChecks } from '../../../lambda/shared/checks';
 import { SMTP_LOGIN } from '../../../lambda/shared/check-catalog';
 import {
   CONFIGURATION_SET_DIMENSION,
@@ -118,13 +118,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
       found = [
         e instanceof CheckFailed
           ? { id, status: 'fail', title: `${id} check failed`, detail: e.message }
-          : {
-              id,
-              status: 'fail',
-              title: `${id} check could not run`,
-              detail: `${(e as Error).name}: ${(e as Error).message}`,
-              fix: 'check your AWS credentials, Region and permissions',
-            },
+          : couldNotRun(id, e),
       ];
     }
     ctx.out.progressDone();
