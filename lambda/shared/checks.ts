@@ -953,7 +953,7 @@ function credentialsIn(version: SecretVersion | undefined): SmtpSecret | undefin
 }
 
 /** `ses-smtp <command>` with the options that name the target's environment. */
-function cliCommand(target: HealthTarget, command: string): string {
+export function cliCommand(target: HealthTarget, command: string): string {
   return sesSmtpCommand(command, target.cliOptions ?? cliOptions(target));
 }
 

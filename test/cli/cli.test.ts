@@ -1391,15 +1391,18 @@ describe('doctor', () => {
     expect((await doctor([], { tty: true, env: { NO_COLOR: '' } })).stdout).toContain('\x1b[32m✓\x1b[0m');
   });
 
-  test('"535 Authentication Credentials Invalid": SMTP password vs access key, and the Region', async () => {
+  // Doctor logged in with the secret's own pair: "use the password from the secret", the advice to
+  // an app, is what it did. The Region first (the endpoint here is not named by one), then rotate.
+  test('"535 Authentication Credentials Invalid": the Region, then a rotation that writes a matching pair', async () => {
     sm.on(GetSecretValueCommand).resolves({
       SecretString: JSON.stringify({ ...CREDENTIALS, password: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }),
     });
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ SMTP .*: auth: authentication rejected \(.*535.*\)/);
-    expect(r.stdout).toMatch(
-      /→ use the SMTP password from the secret \(it is derived from the IAM secret access key, not the key itself\).*per Region/,
+    const env = `--env prod --config ${shellWord(config)}`;
+    expect(r.stdout).toContain(
+      `    → the credentials are for ${CREDENTIALS.region} but the endpoint is 127.0.0.1, and SMTP passwords are per Region: log in at an endpoint of ${CREDENTIALS.region} (without --smtp-host, the Region's own); if 127.0.0.1 is one, the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ses-smtp rotate ${env} writes a new key with its password (apps then read it: ses-smtp env ${env})\n`,
     );
     expect(r.stdout + r.stderr).not.toContain('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
   });

@@ -12,7 +12,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { ListSubscriptionsByTopicCommand, SNSClient, Subscription } from '@aws-sdk/client-sns';
 import { smtpLogin, smtpLoginTitle } from '../../../lambda/shared/smtp-login';
-import { CheckRun, CHECKS, couldNotRun, HealthTarget, runChecks } from '../../../lambda/shared/checks';
+import {
+  CheckRun,
+  CHECKS,
+  cliCommand,
+  couldNotRun,
+  HealthTarget,
+  runChecks,
+} from '../../../lambda/shared/checks';
 import { SMTP_LOGIN } from '../../../lambda/shared/check-catalog';
 import {
   CONFIGURATION_SET_DIMENSION,
@@ -102,7 +109,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
   );
 
   const local: [string, () => Promise<CheckResult[]>][] = [
-    ['smtp', () => checkSmtp(ctx)],
+    ['smtp', () => checkSmtp(ctx, target)],
     ['rates', () => checkRates(ctx, now(), target.configurationSetName)],
     ['trail', () => checkTrail(ctx)],
     ['alarm-topic', () => checkAlarmTopic(ctx)],
@@ -140,7 +147,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
   return failed === 0 ? 0 : 1;
 }
 
-async function checkSmtp(ctx: CliContext): Promise<CheckResult[]> {
+async function checkSmtp(ctx: CliContext, target: HealthTarget): Promise<CheckResult[]> {
   const endpoint = await ctx.smtp();
   const credentials = await currentCredentials(ctx);
   const title = smtpLoginTitle(endpoint);
@@ -149,8 +156,21 @@ async function checkSmtp(ctx: CliContext): Promise<CheckResult[]> {
     return [{ id: 'smtp', status: 'ok', title, detail: `user ${credentials.username}` }];
   } catch (e) {
     const d = diagnose(e, endpoint, credentials.region);
-    return [{ id: 'smtp', status: 'fail', title, detail: `${d.stage}: ${d.detail}`, fix: d.fix }];
+    const fix = d.stage === 'auth' ? authFix(target, endpoint.host, credentials.region) : d.fix;
+    return [{ id: 'smtp', status: 'fail', title, detail: `${d.stage}: ${d.detail}`, fix }];
   }
+}
+
+/**
+ * What to do about an AUTH refusal of the secret's own pair. The guide's advice to an app ("use
+ * the SMTP password from the secret") is what doctor did: the secret's password does not match
+ * its key (edited by hand?), or SES refuses the key, and a rotation writes a matching pair; unless
+ * the endpoint is another Region's (SMTP passwords are per Region).
+ */
+function authFix(target: HealthTarget, host: string, region: string): string {
+  const rotate = `the secret's password is not the SMTP password of its key (a secret edited by hand?), or SES refuses the key: ${cliCommand(target, 'rotate')} writes a new key with its password (apps then read it: ${cliCommand(target, 'env')})`;
+  if (host.includes(region)) return rotate;
+  return `the credentials are for ${region} but the endpoint is ${host}, and SMTP passwords are per Region: log in at an endpoint of ${region} (without --smtp-host, the Region's own); if ${host} is one, ${rotate}`;
 }
 
 /**
