@@ -442,6 +442,22 @@ const mailFromCheck: Check = {
   run: async (run) => {
     const identity = await run.identity();
     if (!identity.found) return [noIdentity(run)];
+    const records = expectedRecords(run.target, identity).filter((r) => r.key.startsWith('MailFrom'));
+    const checked = await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r)));
+    // The stack always sets one: none is a change made outside it, which no record brings back.
+    if (identity.mailFromDomain === undefined) {
+      const { identity: domain, region, dns } = run.target;
+      return [
+        {
+          id: 'mail-from',
+          status: 'fail',
+          title: `identity ${domain} has no custom MAIL FROM domain: SES sends with amazonses.com as envelope sender and SPF does not align`,
+          detail: CHANGED_OUTSIDE,
+          fix: `aws sesv2 put-email-identity-mail-from-attributes --email-identity ${domain} --mail-from-domain ${dns.mailFromSubdomain}.${domain} --region ${region} (with --behavior-on-mx-failure REJECT_MESSAGE where mailFrom.behaviorOnMxFailure says so)`,
+        },
+        ...checked,
+      ];
+    }
     // BehaviorOnMxFailure applies while the status is not SUCCESS (PENDING, FAILED and
     // TEMPORARY_FAILURE: MailFromAttributes, SES API v2): REJECT_MESSAGE refuses every send.
     const rejects = identity.mailFromBehavior === 'REJECT_MESSAGE';
@@ -455,14 +471,13 @@ const mailFromCheck: Check = {
         : {
             id: 'mail-from',
             status: 'fail',
-            title: `MAIL FROM domain ${identity.mailFromDomain ?? '(none)'} not verified${rejects ? `: SES refuses every send from ${run.target.identity} (behaviorOnMxFailure REJECT_MESSAGE)` : ''}`,
+            title: `MAIL FROM domain ${identity.mailFromDomain} not verified${rejects ? `: SES refuses every send from ${run.target.identity} (behaviorOnMxFailure REJECT_MESSAGE)` : ''}`,
             detail: `status ${identity.mailFromStatus ?? 'not set'}`,
             fix: rejects
               ? 'publish its MX and SPF TXT (below); until SES finds the MX record it refuses every send (MailFromDomainNotVerified); to send meanwhile (SPF then does not align), set mailFrom.behaviorOnMxFailure to USE_DEFAULT_VALUE and deploy'
               : 'publish its MX and SPF TXT (below); until then SES sends with amazonses.com as envelope sender and SPF does not align',
           };
-    const records = expectedRecords(run.target, identity).filter((r) => r.key.startsWith('MailFrom'));
-    return [status, ...(await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r))))];
+    return [status, ...checked];
   },
 };
 

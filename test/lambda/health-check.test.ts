@@ -261,6 +261,13 @@ describe('scheduled health checks', () => {
         }),
       /"title":"MAIL FROM domain mail\.example\.com not verified: SES refuses every send from example\.com \(behaviorOnMxFailure REJECT_MESSAGE\)".*"fix":"publish its MX and SPF TXT \(below\); until SES finds the MX record it refuses every send \(MailFromDomainNotVerified\); to send meanwhile/,
     ],
+    // Removed outside the stack: the records are all in place, and no record brings it back.
+    [
+      'mail-from',
+      'the custom MAIL FROM domain removed outside the stack',
+      () => delete ses.identities.get(DOMAIN)!.mailFromDomain,
+      /"title":"identity example\.com has no custom MAIL FROM domain: SES sends with amazonses\.com as envelope sender and SPF does not align","detail":"changed outside the stack: a deploy of the unchanged template does not change it back","fix":"aws sesv2 put-email-identity-mail-from-attributes --email-identity example\.com --mail-from-domain mail\.example\.com --region eu-west-1 /,
+    ],
     [
       'mail-from',
       'MX pointing to another Region',
