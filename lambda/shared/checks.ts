@@ -686,7 +686,12 @@ const sendingCheck: Check = {
         id: 'enforcement',
         status: a.EnforcementStatus === 'SHUTDOWN' ? 'fail' : 'warn',
         title: `account enforcement status ${a.EnforcementStatus}`,
-        fix: 'AWS is reviewing the account: bring bounce and complaint rates down and answer the review case',
+        // GetAccount: PROBATION, "placing your account under review"; SHUTDOWN, sending "paused
+        // because of an issue with the email sent": resumed only when AWS is asked, once fixed.
+        fix:
+          a.EnforcementStatus === 'SHUTDOWN'
+            ? 'AWS paused sending for the account: fix the cause (bounce and complaint rates: the SES console account dashboard and your support cases say which), then ask AWS in the case to resume sending'
+            : 'AWS is reviewing the account: bring bounce and complaint rates down and answer the review case',
       });
     }
     const setName = run.target.configurationSetName;

@@ -955,12 +955,19 @@ describe('scheduled health checks', () => {
     const enforcement = async () => {
       const { run } = await check({ checks: 'quota' });
       const [sending] = await runChecks(run, [CHECKS.find((c) => c.id === 'sending')!]);
-      return sending.results.find((r) => r.id === 'enforcement')?.status;
+      const result = sending.results.find((r) => r.id === 'enforcement');
+      return [result?.status, result?.fix];
     };
+    // SHUTDOWN is no review: sending is paused until AWS is asked to resume it.
     ses.account.enforcementStatus = 'SHUTDOWN';
-    expect(await enforcement()).toBe('fail');
+    expect(await enforcement()).toEqual([
+      'fail',
+      expect.stringMatching(
+        /^AWS paused sending for the account: .*then ask AWS in the case to resume sending/,
+      ),
+    ]);
     ses.account.enforcementStatus = 'PROBATION';
-    expect(await enforcement()).toBe('warn');
+    expect(await enforcement()).toEqual(['warn', expect.stringMatching(/^AWS is reviewing the account/)]);
   });
 
   test('a peak send rate that could not be read for now: the quota figures and the quota verdict stand', async () => {
