@@ -146,7 +146,7 @@ export class SesSmtp extends Construct {
     // Validated before anything is added to the tree: a mistake leaves the stack as it was.
     const stack = Stack.of(scope);
     const { environmentName, config, cliOptions = stackCliOptions(stack) } = validate(props, stack);
-    const claim = claimInApp(scope, stack, environmentName, config, `${scope.node.path}/${id}`);
+    const claim = claimInApp(scope, stack, environmentName, config, cliOptions, `${scope.node.path}/${id}`);
     super(scope, id);
     claim(this);
     this.config = config;
@@ -354,8 +354,9 @@ const claimsInApp = new WeakMap<IConstruct, Map<string, string>>();
  * (in the same stack when the account is not known at synth: an environment-agnostic stack may
  * go to any). Returns the function that records this one once it is in the tree, and warns when
  * it shares with another one what a deploy of both would fight over: the SES identity, a record
- * of the hosted zone (the second deploy fails: it exists), or the account-level alarms (every
- * alert twice). Warnings, not errors: an app may build two variants of one environment to
+ * of the hosted zone (the second deploy fails: it exists), the account-level alarms (every
+ * alert twice), or, in one stack, the CLI options its texts give an operator (the CLI cannot tell
+ * which one they mean). Warnings, not errors: an app may build two variants of one environment to
  * compare their templates, and deploy one. The environments file's loader refuses all of these.
  */
 function claimInApp(
@@ -363,6 +364,7 @@ function claimInApp(
   stack: Stack,
   environmentName: string,
   config: SesSmtpConfig,
+  cliOptions: string,
   path: string,
 ) {
   const claims = claimsInApp.get(scope.node.root) ?? new Map<string, string>();
@@ -421,8 +423,19 @@ function claimInApp(
       `${alarmsOwner} creates the account-level alarms of ${where.text} in ${region} (reputation rates, quota, send rate) too: every such alert comes twice. Set alarms.accountAlarms to false on one of the two.`,
     ]);
   }
+  // The default options name the stack, and the CLI finds a construct of a stack of your own by its
+  // outputs: with two in the stack it asks which one, so every command the texts give would fail.
+  const cliKey = `cli options ${stack.node.path} ${cliOptions}`;
+  const cliOwner = claims.get(cliKey);
+  if (cliOwner) {
+    warnings.push([
+      'ses-smtp:cli-options-in-use',
+      `${cliOwner} is in stack ${stack.node.path} too, and its alarm texts, checks' fixes and errors give the same CLI options (${cliOptions}): the CLI cannot tell two SesSmtp of one stack apart (it asks for --secret-id), so each command they give an operator fails. Put one of the two in a stack of its own.`,
+    ]);
+  }
   return (construct: IConstruct) => {
     claims.set(nameKey, path);
+    if (!cliOwner) claims.set(cliKey, path);
     if (!identity) claims.set(identityKey, path);
     for (const { key } of records) if (!claims.has(key)) claims.set(key, path);
     if (config.alarms.accountAlarms && !alarmsOwner) claims.set(alarmsKey, path);

@@ -329,6 +329,35 @@ describe('SesSmtp', () => {
       const lookupB = lookup('LookupB', '222222222222');
       expect(warnings(us, second, lookupB)).toEqual([]);
     });
+
+    // The alarm texts' `ses-smtp ... --stack Mail --region us-east-2` would page an operator with a
+    // command the CLI refuses: it finds a construct of a stack of your own by its outputs.
+    test('two in one stack with the same CLI options (the default names the stack): the commands pick neither', () => {
+      const app = testApp();
+      const news = {
+        domain: 'news.example.com',
+        fromAddress: 'a@news.example.com',
+        alarms: { accountAlarms: false },
+      };
+      const mail = new Stack(app, 'Shared', { env });
+      new SesSmtp(mail, 'Transactional', PROPS);
+      new SesSmtp(mail, 'Mail', { ...PROPS, ...news, environmentName: 'news' });
+      // Options of their own that tell them apart (an environments file's --env), or another stack:
+      // quiet (each in an account of its own, its records by hand: nothing else is shared).
+      const own = new Stack(app, 'Own', { env: { ...env, account: '111111111111' } });
+      const manual = { dns: { mode: 'manual' } } as const;
+      const options = (name: string) => ({
+        environmentName: name,
+        cliOptions: `--config mail.json --env ${name}`,
+      });
+      new SesSmtp(own, 'First', { ...PROPS, ...manual, ...options('own') });
+      new SesSmtp(own, 'Mail', { ...PROPS, ...news, ...manual, ...options('own-news') });
+      const other = new Stack(app, 'Other', { env: { ...env, account: '222222222222' } });
+      new SesSmtp(other, 'Mail', { ...PROPS, ...news, ...manual, environmentName: 'other' });
+      expect(warnings(mail, own, other)).toEqual([
+        "/Shared/Mail: Shared/Transactional is in stack Shared too, and its alarm texts, checks' fixes and errors give the same CLI options (--stack Shared --region us-east-2): the CLI cannot tell two SesSmtp of one stack apart (it asks for --secret-id), so each command they give an operator fails. Put one of the two in a stack of its own.",
+      ]);
+    });
   });
 
   test('props that are not an object (plain JavaScript): one line, nothing added', () => {
