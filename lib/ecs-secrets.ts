@@ -2,6 +2,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { SMTP_VARIABLES } from '../lambda/shared/smtp-secret';
+import { ConfigError } from './config/load';
 
 /** What the ECS helper needs: the credentials secret and a grant that works across stacks. */
 export interface ISmtpCredentialsSecret {
@@ -55,10 +56,11 @@ export function smtpContainerSecretJson(
   credentials: ISmtpCredentialsSecret,
   name: string = SMTP_CREDENTIALS_JSON_VARIABLE,
 ): Record<string, ecs.Secret> {
+  // A ConfigError, as SesSmtp's props: an app that prints those as one line prints this one so too.
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new Error(
+    throw new ConfigError([
       `containerSecretJson: got ${JSON.stringify(name)}, expected an environment variable name (letters, digits and "_", not starting with a digit)`,
-    );
+    ]);
   }
   return { [name]: new SmtpSecretField(credentials) };
 }

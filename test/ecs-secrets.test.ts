@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { ConfigError } from '../lib/config/load';
 import { SMTP_CONTAINER_VARIABLES } from '../lib/ecs-secrets';
 import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
 import { BASE_ENV, testApp } from './helpers';
@@ -183,9 +184,13 @@ describe('containerSecrets (ECS)', () => {
       ]),
     );
     expect(mail.containerSecretJson('SMTP_JSON')).toHaveProperty(['SMTP_JSON']);
+    // A ConfigError, one line: what the README's catch in an app's bin prints without a stack trace.
     expect(() => mail.containerSecretJson('smtp-json')).toThrow(
-      'containerSecretJson: got "smtp-json", expected an environment variable name (letters, digits and "_", not starting with a digit)',
+      new ConfigError([
+        'containerSecretJson: got "smtp-json", expected an environment variable name (letters, digits and "_", not starting with a digit)',
+      ]),
     );
+    expect(() => mail.containerSecretJson('smtp-json')).toThrow(ConfigError);
   });
 
   test('the JSON keys are the ones the rotation function writes', () => {
