@@ -1,4 +1,5 @@
 import { request } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 
 /** What a custom resource's handler answers CloudFormation. */
@@ -26,11 +27,41 @@ export function responseBody(
 }
 
 /**
- * PUTs the response to CloudFormation's pre-signed URL; the stack waits (up to the resource's
- * service timeout) if this never happens. A PUT that gets no answer within `timeoutMs` rejects, so
- * that Lambda retries the invocation soon rather than once the function's own timeout ends it.
+ * Waits before each new PUT of the same answer after S3 answered 5xx or the PUT got no answer (S3
+ * asks for a retry of an InternalError: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ErrorBestPractices.html).
+ * Without it Lambda retries the whole invocation a minute later: the credentials-ready function
+ * would wait its 14.5 minutes again, past the resource's service timeout, and its reason be lost.
  */
-export function sendResponse(url: string, body: string, timeoutMs = 30_000): Promise<void> {
+export const PUT_RETRY_WAITS_MS: readonly number[] = [1000, 2000];
+
+/**
+ * PUTs the response to CloudFormation's pre-signed URL; the stack waits (up to the resource's
+ * service timeout) if this never happens. A PUT that gets no answer within `timeoutMs` is given
+ * up, and one that failed for now (5xx, network) is made again after each of `retryWaitsMs`;
+ * then it rejects, so that Lambda retries the invocation soon rather than once the function's own
+ * timeout ends it. A 4xx (a URL not signed for this PUT) is not retried.
+ */
+export async function sendResponse(
+  url: string,
+  body: string,
+  timeoutMs = 30_000,
+  retryWaitsMs: readonly number[] = PUT_RETRY_WAITS_MS,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await putOnce(url, body, timeoutMs);
+    } catch (error) {
+      const status = (error as PutError).status;
+      if (attempt >= retryWaitsMs.length || (status !== undefined && status < 500)) throw error;
+      await sleep(retryWaitsMs[attempt]);
+    }
+  }
+}
+
+/** A failed PUT; `status` is S3's answer, absent when there was none (network, timeout). */
+type PutError = Error & { status?: number };
+
+function putOnce(url: string, body: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -38,7 +69,13 @@ export function sendResponse(url: string, body: string, timeoutMs = 30_000): Pro
       (res) => {
         res.resume();
         res.on('end', () =>
-          res.statusCode === 200 ? resolve() : reject(new Error(`ResponseURL answered ${res.statusCode}`)),
+          res.statusCode === 200
+            ? resolve()
+            : reject(
+                Object.assign(new Error(`ResponseURL answered ${res.statusCode}`), {
+                  status: res.statusCode,
+                }),
+              ),
         );
       },
     );

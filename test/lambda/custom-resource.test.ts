@@ -1,5 +1,5 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { responseBody, sendResponse } from '../../lambda/shared/custom-resource';
+import { PUT_RETRY_WAITS_MS, responseBody, sendResponse } from '../../lambda/shared/custom-resource';
 import { ResponseServer } from '../support/response-server';
 
 /* The answer every custom resource of the stack gives CloudFormation, and how it is sent. */
@@ -44,9 +44,32 @@ describe('sendResponse', () => {
     expect(server.onePut()).toEqual({ Status: 'SUCCESS' });
   });
 
-  test('a refused PUT rejects, so Lambda retries the invocation', async () => {
+  // S3 asks for a retry of a 5xx: the same answer is PUT again, not left to a retry of the whole
+  // invocation (for the credentials-ready function, another 14.5-minute wait).
+  test('a PUT that S3 answers 500 or 503 is made again, and the answer arrives', async () => {
+    server.answers.push(500, 503);
+    await sendResponse(server.url, '{"Status":"FAILED"}', 1000, [0, 0]);
+    expect(server.received.map((r) => JSON.parse(r.body))).toEqual([
+      { Status: 'FAILED' },
+      { Status: 'FAILED' },
+      { Status: 'FAILED' },
+    ]);
+  });
+
+  test('a PUT that keeps failing rejects after the last retry, so Lambda retries the invocation', async () => {
     server.answer = 500;
-    await expect(sendResponse(server.url, '{}')).rejects.toThrow('ResponseURL answered 500');
+    await expect(sendResponse(server.url, '{}', 1000, [0, 0])).rejects.toThrow('ResponseURL answered 500');
+    expect(server.received).toHaveLength(3);
+  });
+
+  test('a refused PUT (4xx: a URL not signed for it) rejects at once', async () => {
+    server.answer = 403;
+    await expect(sendResponse(server.url, '{}', 1000, [0, 0])).rejects.toThrow('ResponseURL answered 403');
+    expect(server.received).toHaveLength(1);
+  });
+
+  test('by default a failed PUT is made again after 1 s, then 2 s', () => {
+    expect(PUT_RETRY_WAITS_MS).toEqual([1000, 2000]);
   });
 
   // A PUT that hangs would hold the function until its own timeout (15 minutes for the
@@ -54,14 +77,15 @@ describe('sendResponse', () => {
   test('a PUT that gets no answer rejects after the timeout', async () => {
     server.silent = true;
     const began = Date.now();
-    await expect(sendResponse(server.url, '{}', 300)).rejects.toThrow(
+    await expect(sendResponse(server.url, '{}', 300, [0])).rejects.toThrow(
       'ResponseURL did not answer within 0.3 s',
     );
     expect(Date.now() - began).toBeLessThan(5000);
-    expect(server.received).toHaveLength(1);
+    // Made again once: an answer lost on the way is PUT again like a 5xx.
+    expect(server.received).toHaveLength(2);
   });
 
   test('an unreachable URL rejects', async () => {
-    await expect(sendResponse('https://127.0.0.1:1/x', '{}')).rejects.toThrow('ECONNREFUSED');
+    await expect(sendResponse('https://127.0.0.1:1/x', '{}', 1000, [0, 0])).rejects.toThrow('ECONNREFUSED');
   });
 });

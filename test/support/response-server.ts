@@ -25,6 +25,8 @@ export class ResponseServer {
   readonly received: ReceivedRequest[] = [];
   /** The status the next requests get; none, when `silent`. */
   answer = 200;
+  /** Statuses for the next requests, one each, before `answer`. */
+  readonly answers: number[] = [];
   /** Take requests and never answer them. */
   silent = false;
   private trustedBefore: typeof globalAgent.options.ca;
@@ -47,7 +49,7 @@ export class ResponseServer {
           req.headers['content-type'] === '' &&
           Number(req.headers['content-length']) === Buffer.byteLength(body);
         if (self.silent) return;
-        res.statusCode = signedFor ? self.answer : 403;
+        res.statusCode = signedFor ? (self.answers.shift() ?? self.answer) : 403;
         res.end();
       });
     });
@@ -66,6 +68,7 @@ export class ResponseServer {
   reset(): void {
     this.received.length = 0;
     this.answer = 200;
+    this.answers.length = 0;
     this.silent = false;
   }
 
