@@ -220,6 +220,28 @@ describe('SMTP user key cleanup', () => {
     expect(iam.keys.size).toBe(1);
   });
 
+  // The other two sides of that rule: plain RETAIN keeps the user through every operation, so its
+  // keys stay whatever the status; without a retain policy a stack deletion deletes even a user
+  // older than this resource, so an unknown status fails, to be retried.
+  test.each([
+    [
+      'RETAIN (KeepKeysOnRollback), a user made with this resource',
+      'SUCCESS',
+      { KeepKeysOnStackDelete: 'true', KeepKeysOnRollback: 'true' },
+      '',
+    ],
+    ['DESTROY, a user that had keys', 'FAILED', {}, USER_PREDATES],
+  ])('status unknown, %s: %s, the keys stay', async (_, status, keep, suffix) => {
+    cfnMock.on(DescribeStacksCommand).rejects(serviceUnavailable());
+    iam.createAccessKey({ UserName: USER });
+    const e = {
+      ...deleting(`access-keys-of-${USER}${suffix}`),
+      ResourceProperties: { ServiceToken: 'x', UserName: USER, ...keep },
+    } as CloudFormationCustomResourceEvent;
+    expect(await handleEvent(e, clients(), log, noWait)).toMatchObject({ Status: status });
+    expect(iam.keys.size).toBe(1);
+  });
+
   test('a user of unknown age counts as older when the status is known: an update rollback keeps its keys', async () => {
     stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
     iam.createAccessKey({ UserName: USER });

@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,6 +14,7 @@ process.env.AWS_REGION = 'eu-west-1';
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SmtpCredentials-AbCdEf';
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/SesSmtp-test/1';
 const smMock = mockClient(SecretsManagerClient);
+const logsMock = mockClient(CloudWatchLogsClient);
 let server: ResponseServer;
 let index: typeof import('../../lambda/credentials-ready/index.js');
 
@@ -24,6 +26,7 @@ afterAll(() => server.stop());
 beforeEach(() => {
   server.reset();
   smMock.reset();
+  logsMock.reset();
   jest.spyOn(console, 'log').mockImplementation(() => {});
 });
 afterEach(() => jest.restoreAllMocks());
@@ -84,6 +87,22 @@ test('an Update it cannot read fails under the physical id CloudFormation gave i
     Reason: 'The wait for the first SMTP credentials failed: TypeError',
     PhysicalResourceId: `credentials-ready-${ARN}`,
   });
+});
+
+// The handler, not only waitDeadline: with what the function's time leaves no room for a poll, it
+// answers after one read instead of sleeping into its own timeout (no answer, Lambda's retry).
+test('the handler stops waiting ANSWER_MS before the function times out, and answers', async () => {
+  smMock.on(DescribeSecretCommand).resolves({ ARN, CreatedDate: new Date(), VersionIdsToStages: {} });
+  logsMock.on(FilterLogEventsCommand).resolves({ events: [] });
+  const almostOut = { ...context, getRemainingTimeInMillis: () => index.ANSWER_MS + 4000 } as Context;
+  const began = Date.now();
+  await (index.handler as (e: CloudFormationCustomResourceEvent, c: Context) => Promise<void>)(
+    create({ ServiceToken: 'x', SecretId: ARN, RotationLogGroupName: 'logs' }),
+    almostOut,
+  );
+  expect(smMock.commandCalls(DescribeSecretCommand)).toHaveLength(1);
+  expect(Date.now() - began).toBeLessThan(2000);
+  expect(server.onePut()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: `credentials-ready-${ARN}` });
 });
 
 test('the wait stops early enough to read the log and answer (30 s before the timeout)', () => {
