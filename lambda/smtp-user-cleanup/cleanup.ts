@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { isTransientAwsError } from '../shared/aws-errors';
 import type { CustomResourceResult } from '../shared/custom-resource';
 import { describeError, Logger } from '../shared/logger';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from './properties';
@@ -48,6 +49,11 @@ export interface CleanupClients {
 export type Sleep = (ms: number) => Promise<unknown>;
 /** Waits before each new read of the stack status or the keys: 14 s in all, within the function's minute. */
 const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
+/**
+ * Waits before each new try of deleting the keys after IAM failed for now (throttled, 5xx) beyond
+ * the SDK's own retries: a failure fails the stack deletion, or the rollback (ROLLBACK_FAILED).
+ */
+const KEY_RETRY_WAITS_MS = [1000, 3000];
 /** Before listing the keys a second time: longer than a rotation step takes to make a key. */
 export const RELIST_AFTER_MS = 10_000;
 
@@ -107,8 +113,16 @@ export async function handleEvent(
     return success;
   }
 
+  // Listed again on each try: what a failed try deleted is gone from the list.
+  const deleteAll = () =>
+    retried(
+      () => deleteKeys(userName, clients.iam, log, stackStatus),
+      wait,
+      KEY_RETRY_WAITS_MS,
+      isTransientAwsError,
+    );
   try {
-    await deleteKeys(userName, clients.iam, log, stackStatus);
+    await deleteAll();
     // In a rollback the first rotation may still be running (the deploy failed while it retried):
     // a step already past its check when the schedule went can still make a key, and IAM would
     // then refuse to delete the user. Listed again. A stack deletion is not made to wait: it meets
@@ -116,7 +130,7 @@ export async function handleEvent(
     // --no-rollback), and then fails on the user (DeleteConflict) until that key is deleted by hand.
     if (stackStatus?.includes('ROLLBACK')) {
       await wait(RELIST_AFTER_MS);
-      await deleteKeys(userName, clients.iam, log, stackStatus);
+      await deleteAll();
     }
     return success;
   } catch (error) {
@@ -152,17 +166,23 @@ async function deleteKeys(userName: string, iam: IAMClient, log: Logger, stackSt
 }
 
 /**
- * `read`, tried again after each of STATUS_RETRY_WAITS_MS when it fails: this function's role may
- * be minutes old (SesSmtp added to a stack in this deploy), and IAM is eventually consistent.
- * Throws the last error.
+ * `read`, tried again after each of `waits` when it fails with an error `retryable` accepts (by
+ * default after STATUS_RETRY_WAITS_MS, whatever the error: this function's role may be minutes
+ * old, SesSmtp added to a stack in this deploy, and IAM is eventually consistent). Throws the last
+ * error.
  */
-async function retried<T>(read: () => Promise<T>, wait: Sleep): Promise<T> {
+async function retried<T>(
+  read: () => Promise<T>,
+  wait: Sleep,
+  waits: readonly number[] = STATUS_RETRY_WAITS_MS,
+  retryable: (error: unknown) => boolean = () => true,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await read();
     } catch (error) {
-      if (attempt >= STATUS_RETRY_WAITS_MS.length) throw error;
-      await wait(STATUS_RETRY_WAITS_MS[attempt]);
+      if (attempt >= waits.length || !retryable(error)) throw error;
+      await wait(waits[attempt]);
     }
   }
 }

@@ -9,7 +9,7 @@ import {
   USER_PREDATES,
 } from '../../lambda/smtp-user-cleanup/cleanup';
 import { createLogger } from '../../lambda/shared/logger';
-import { awsError, FakeIam, serviceUnavailable } from '../support/fake-aws';
+import { awsError, FakeIam, serviceUnavailable, throttling } from '../support/fake-aws';
 
 const iamMock = mockClient(IAMClient);
 const cfnMock = mockClient(CloudFormationClient);
@@ -365,11 +365,39 @@ describe('SMTP user key cleanup', () => {
 
   test('an IAM failure reports FAILED with a reason instead of hanging the stack', async () => {
     iam.createAccessKey({ UserName: USER });
-    iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
+    for (let i = 0; i < 3; i++) iam.faults.failNext('DeleteAccessKey', serviceUnavailable());
     const result = await handleEvent(event('Delete'), clients(), log, noWait);
     expect(result).toMatchObject({
       Status: 'FAILED',
       Reason: `Could not delete the access keys of ${USER}: Service is unavailable`,
     });
+    expect(iam.keys.size).toBe(1);
+  });
+
+  // Beyond the SDK's own retries, a throttled or failing IAM failed the stack deletion (or left a
+  // rollback in ROLLBACK_FAILED): the keys are listed and deleted again, 1 s and then 3 s later.
+  test.each([
+    ['ListAccessKeys', throttling],
+    ['DeleteAccessKey', throttling],
+    ['DeleteAccessKey', serviceUnavailable],
+  ])('%s failing for now (%p) is tried again, and the keys go', async (operation, fault) => {
+    iam.createAccessKey({ UserName: USER });
+    iam.createAccessKey({ UserName: USER });
+    iam.faults.failNext(operation, fault());
+    iam.faults.failNext(operation, fault());
+    const waits: number[] = [];
+    const result = await handleEvent(event('Delete'), clients(), log, async (ms) => void waits.push(ms));
+    expect(result).toEqual({ Status: 'SUCCESS', PhysicalResourceId: `access-keys-of-${USER}` });
+    expect(iam.keys.size).toBe(0);
+    expect(waits).toEqual([1000, 3000]);
+  });
+
+  test('a refusal (AccessDenied) is not tried again', async () => {
+    iam.createAccessKey({ UserName: USER });
+    iam.faults.failNext('DeleteAccessKey', awsError('AccessDenied', 'not authorized', 403));
+    const waits: number[] = [];
+    const result = await handleEvent(event('Delete'), clients(), log, async (ms) => void waits.push(ms));
+    expect(result).toMatchObject({ Status: 'FAILED' });
+    expect(waits).toEqual([]);
   });
 });
