@@ -22,12 +22,18 @@ import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from './properties';
  *
  * Whether the user came with this resource is known at Create: a user made in the same deploy has
  * no keys yet (the rotation that makes them waits for this resource). The physical id records it.
+ * A Delete whose physical id this function did not give is of a Create that never answered: one
+ * CloudFormation cancelled (another resource failed) sends a physical id of CloudFormation's own
+ * (aws/aws-cdk#36951). Its user counts as older: no rollback may delete the keys of a user that
+ * stays, and a user made with this resource has none yet (the schedule waits for its Create).
  *
  * With a retain policy (KEEP_KEYS_ON_STACK_DELETE), a stack deletion keeps the user, and its keys
  * stay with it; the rollback of the deploy that created the user still deletes it (CloudFormation's
  * RetainExceptOnCreate), and its keys go first.
  */
 
+/** How each physical id this function gives starts (then the user name, then a suffix or none). */
+export const PHYSICAL_ID_PREFIX = 'access-keys-of-';
 /** The physical id's suffix when the user already had keys at Create: it is older than this resource. */
 export const USER_PREDATES = '/user-predates-this-resource';
 /**
@@ -75,7 +81,10 @@ export async function handleEvent(
   const keepOnStackDelete = event.ResourceProperties[KEEP_KEYS_ON_STACK_DELETE] === 'true';
   const keepOnRollback = event.ResourceProperties[KEEP_KEYS_ON_ROLLBACK] === 'true';
   const userHadKeys = event.PhysicalResourceId.endsWith(USER_PREDATES);
-  const userPredates = userHadKeys || event.PhysicalResourceId.endsWith(USER_AGE_UNKNOWN);
+  const userPredates =
+    userHadKeys ||
+    event.PhysicalResourceId.endsWith(USER_AGE_UNKNOWN) ||
+    !event.PhysicalResourceId.startsWith(PHYSICAL_ID_PREFIX);
   let stackStatus: string | undefined;
   try {
     const { Stacks: stacks = [] } = await retried(
@@ -193,7 +202,7 @@ async function retried<T>(
  * rollback deletes, and IAM then refuses to delete the user).
  */
 async function physicalIdFor(userName: string, iam: IAMClient, log: Logger, wait: Sleep): Promise<string> {
-  const id = `access-keys-of-${userName}`;
+  const id = PHYSICAL_ID_PREFIX + userName;
   try {
     const keys = await retried(async () => {
       try {

@@ -242,6 +242,38 @@ describe('SMTP user key cleanup', () => {
     expect(iam.keys.size).toBe(1);
   });
 
+  // A Create still running when another resource failed is cancelled, and its Delete carries a
+  // physical id CloudFormation made up (aws/aws-cdk#36951): not one that says the user came with
+  // this resource. SesSmtp upgraded to a release that adds this resource to a user with keys, a
+  // later resource failed: the rollback keeps that user, and its keys (the apps' credentials).
+  const cancelledId = 'SesSmtp-test-SmtpCredentialsKeyCleanup-1A2B3C4D5E6F';
+  test.each(['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS'])(
+    'a Delete in %s under a physical id CloudFormation made up (a cancelled Create) keeps the keys',
+    async (status) => {
+      stackStatus(status);
+      iam.createAccessKey({ UserName: USER });
+      expect(await handleEvent(deleting(cancelledId), clients(), log, noWait)).toEqual({
+        Status: 'SUCCESS',
+        PhysicalResourceId: cancelledId,
+      });
+      expect(iam.keys.size).toBe(1);
+      expect(iamMock.calls()).toHaveLength(0);
+    },
+  );
+
+  // The rollback of a first deploy, and a stack deletion, delete the user whatever its age.
+  test.each(['ROLLBACK_IN_PROGRESS', 'DELETE_IN_PROGRESS'])(
+    'a Delete in %s under a physical id CloudFormation made up still deletes the keys',
+    async (status) => {
+      stackStatus(status);
+      iam.createAccessKey({ UserName: USER });
+      expect(await handleEvent(deleting(cancelledId), clients(), log, noWait)).toMatchObject({
+        Status: 'SUCCESS',
+      });
+      expect(iam.keys.size).toBe(0);
+    },
+  );
+
   test('a user of unknown age counts as older when the status is known: an update rollback keeps its keys', async () => {
     stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
     iam.createAccessKey({ UserName: USER });
