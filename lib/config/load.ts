@@ -27,7 +27,16 @@ import {
 } from './senders';
 import { gitHubProblems } from './github';
 import { SES_SMTP_REGIONS } from './smtp-regions';
-import { duplicateKeys, escapeInvisible, maskUrlPassword, shownPath, spfLookupCount } from './syntax';
+import {
+  duplicateKeys,
+  escapeInvisible,
+  invisibleCharacter,
+  invisibleHint,
+  maskUrlPassword,
+  quoted,
+  shownPath,
+  spfLookupCount,
+} from './syntax';
 import { isSpfRecord } from '../../lambda/shared/auth-records';
 
 export { spfLookupCount };
@@ -727,8 +736,15 @@ export function zoneRecordsOf(
 function describeIssue(issue: z.core.$ZodIssue, source: string): string[] {
   if (issue.code === 'unrecognized_keys') {
     const input = (issue.input ?? {}) as Record<string, unknown>;
+    // A name with an invisible character looks like a known one: say which character to remove.
     return issue.keys.map((key) =>
-      line(source, [...issue.path, key], input[key], issue.message, 'got unknown field with value'),
+      line(
+        source,
+        [...issue.path, key],
+        input[key],
+        `${issue.message}${invisibleHint(key)}`,
+        'got unknown field with value',
+      ),
     );
   }
   if (issue.code === 'invalid_key') {
@@ -775,7 +791,7 @@ function line(
 ): string {
   const where =
     path[0] === 'environments' && path.length >= 2
-      ? `environment "${String(path[1])}", field "${formatPath(path.slice(2)) || '(whole environment)'}"`
+      ? `environment "${shownName(String(path[1]))}", field "${formatPath(path.slice(2)) || '(whole environment)'}"`
       : `field "${formatPath(path) || '(top level)'}"`;
   const got = input === undefined ? 'nothing (the field is required)' : `${gotLabel} ${formatValue(input)}`;
   // A URL's password in a field's name or an object's key too (values are masked before quoting).
@@ -784,8 +800,18 @@ function line(
 
 function formatPath(path: PropertyKey[]): string {
   return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${shownName(String(p))}`))
     .join('');
+}
+
+/**
+ * A member name of the file in a message: as written, unless it holds a control character (a line
+ * break would split the one line; an escape sequence would reach the terminal) or an invisible
+ * one (the name would look like a known one): then escaped as `quoted` shows a value.
+ */
+function shownName(name: string): string {
+  // oxlint-disable-next-line no-control-regex
+  return /[\x00-\x1f\x7f-\x9f]/.test(name) || invisibleCharacter(name) ? quoted(name).slice(1, -1) : name;
 }
 
 function formatValue(value: unknown): string {

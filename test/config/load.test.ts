@@ -1912,6 +1912,27 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
     expect(problem).not.toContain('punycode');
   });
 
+  // A field's name is shown as a value is: a line break would split the line, an escape reach the
+  // terminal, and "dmarc" with a zero-width space would look like the known field it is not.
+  test('a field name with an invisible or control character is escaped, and the character named', () => {
+    expect(problemsOf2({ 'dmarc\u200b': {}, dmarc: { 'x\ny': 1 } })).toEqual([
+      expect.stringContaining(`${at('dmarc.x\\ny')}got unknown field with value 1, expected a known field`),
+      `${at('dmarc\\u200b')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, terminationProtection, github): remove the invisible character U+200B at character 6 (pasted text often carries one)`,
+    ]);
+    expect(fileProblems({ 'a\u001b[2Jb': 1, environments: { prod: BASE_ENV } })).toEqual([
+      expect.stringContaining(`${FILE}: field "a\\u001b[2Jb": got unknown field with value 1`),
+    ]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'names-'));
+    const file = path.join(dir, 'dup.json');
+    fs.writeFileSync(file, '{"environments": {"a\\nb": {"x": 1, "x": 2}}}');
+    expect(() => loadConfig(file)).toThrow(
+      new ConfigError([
+        `${file}: environment "a\\nb", field "x": got a second member named "x", expected each name once per object (RFC 8259 §4; JSON.parse would silently keep only the last one): merge or remove one`,
+      ]),
+    );
+    fs.rmSync(dir, { recursive: true });
+  });
+
   test('an invisible character in the domain is named too', () => {
     expect(problemsOf2({ domain: 'exam\u200bple.com' })).toEqual([
       expect.stringContaining(
