@@ -180,6 +180,30 @@ const TAG_VALUE_EXPECTED = 'a tag value of at most 256 letters, digits, spaces a
 /** The AWS tag character set: Unicode letters, digits and spaces, and _ . : / = + - @. */
 const TAG_TEXT = /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]*$/u;
 
+const ACCOUNT_EXPECTED = 'a 12-digit AWS account id';
+
+/**
+ * ACCOUNT_EXPECTED, with the fix for the ways people write one: as a JSON number (it is all
+ * digits; "expected a 12-digit AWS account id" alone would leave them puzzled; and ids may start
+ * with 0, "012345678901", which a number loses) or grouped with dashes or spaces, "1234-5678-9012".
+ */
+function accountExpected(input: unknown): string {
+  if (typeof input === 'number') {
+    const digits = Number.isSafeInteger(input) && input >= 0 ? String(input) : '';
+    const quotedId = digits.length === 12 ? `: "${digits}"` : ', like "123456789012"';
+    return `${ACCOUNT_EXPECTED} as a string, in quotes${quotedId} (a JSON number would lose an id's leading zeros)`;
+  }
+  const digits = typeof input === 'string' ? input.replace(/[\s-]/g, '') : '';
+  return /^\d{12}$/.test(digits) && digits !== input
+    ? `${ACCOUNT_EXPECTED}: the 12 digits alone, "${digits}"`
+    : ACCOUNT_EXPECTED;
+}
+
+/** An AWS account id: 12 digits, in a string. */
+const accountId = z
+  .string({ error: (issue) => accountExpected(issue.input) })
+  .regex(/^\d{12}$/, { error: (issue) => accountExpected(issue.input) });
+
 /** An AWS Region name, like "eu-west-1" (AWS_REGION_RE: the CLI's --region takes the same). */
 export const awsRegion = text(AWS_REGION_RE, 'an AWS Region like "eu-west-1"');
 
@@ -470,7 +494,7 @@ const GitHubEnvironment = strict({
 
 export const EnvironmentSchema = strict({
   /** AWS account id the environment deploys to. */
-  account: text(/^\d{12}$/, 'a 12-digit AWS account id'),
+  account: accountId,
   /** AWS Region; SES must offer SMTP there. */
   region: awsRegion,
   /**
@@ -584,7 +608,7 @@ const GitHub = strict({
    * Accounts that already have GitHub's OIDC provider (token.actions.githubusercontent.com); their
    * access stack uses it instead of creating one (an account holds at most one per URL).
    */
-  existingOidcProviderAccounts: z.array(text(/^\d{12}$/, 'a 12-digit AWS account id')).default([]),
+  existingOidcProviderAccounts: z.array(accountId).default([]),
   /**
    * The Region of every account's access stack (its roles and the OIDC provider are global, the
    * stack is not). Without it, each account's stack goes to the Region of its first environment in

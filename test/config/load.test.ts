@@ -30,6 +30,17 @@ describe('environment config validation', () => {
       `${at('account')}nothing (the field is required), expected a 12-digit AWS account id`,
     ],
     [
+      // It is all digits: "expected a 12-digit AWS account id" alone would leave the user puzzled.
+      'account as a JSON number',
+      { account: 123456789012 },
+      `${at('account')}got 123456789012, expected a 12-digit AWS account id as a string, in quotes: "123456789012" (a JSON number would lose an id's leading zeros)`,
+    ],
+    [
+      'account grouped with dashes',
+      { account: '1234-5678-9012' },
+      `${at('account')}got "1234-5678-9012", expected a 12-digit AWS account id: the 12 digits alone, "123456789012"`,
+    ],
+    [
       'region format',
       { region: 'Ireland' },
       `${at('region')}got "Ireland", expected an AWS Region like "eu-west-1"`,
