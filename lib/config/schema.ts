@@ -15,6 +15,7 @@ import {
   invisibleHint,
   joinersInContextShown,
   isHttpsUrl,
+  LOCAL_PART_RE,
   localPartFits,
   SENDER_RE,
   spfTermProblem,
@@ -82,11 +83,32 @@ const DOMAIN_RE = new RegExp(`^(?=.{1,253}\\.?$)${HOST_NAME}\\.?$`);
  */
 const DOMAIN_EXPECTED =
   'a domain name like "example.com" or "bücher.example" (letters, digits and "-" per label; a non-ASCII name is taken in its punycode form, "xn--...")';
-/** DOMAIN_EXPECTED, with the invisible character to remove, if one is the fault. */
+/** DOMAIN_EXPECTED, with the invisible character to remove or the length to cut, if one is the fault. */
 function domainExpected(input: unknown): string {
   if (typeof input !== 'string') return DOMAIN_EXPECTED;
   const shown = joinersInContextShown(input);
-  return `${DOMAIN_EXPECTED}${invisibleHint(shown)}`;
+  return `${DOMAIN_EXPECTED}${invisibleHint(shown) || nameLengthHint(input.replace(/\.$/, ''))}`;
+}
+
+/** HOST_NAME without its lengths: a name that matches it and not HOST_NAME is too long. */
+const HOST_NAME_ANY_LENGTH =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+
+/**
+ * The limit a name of letters, digits and "-" breaks, to end an "expected ..." text; else "". RFC
+ * 1035 §2.3.4: a label of at most 63 characters, a name of at most 253 written as text (255
+ * octets on the wire). Counted in the punycode form DNS gets, which is longer than the Unicode
+ * one ("bücher" is "xn--bcher-kva").
+ */
+function nameLengthHint(name: string): string {
+  const ascii = asciiDomain(name);
+  if (!HOST_NAME_ANY_LENGTH.test(ascii)) return '';
+  const long = ascii.split('.').find((label) => label.length > 63);
+  if (long !== undefined)
+    return `: each label at most 63 characters (RFC 1035 §2.3.4), and "${long.slice(0, 20)}..." has ${long.length}`;
+  return ascii.length > 253
+    ? `: at most 253 characters (RFC 1035 §2.3.4), and this name has ${ascii.length}`
+    : '';
 }
 
 /**
@@ -138,13 +160,24 @@ function emailExpected(input: unknown): string {
   // RFC 5322 §3.2.3: dot-atom; a quoted local part may hold any dots, but few mailboxes have one.
   if (at > 0 && !input.startsWith('"') && /^\.|\.\.|\.$/.test(input.slice(0, at)))
     return `${EMAIL_EXPECTED}: no "." at the start or end of the local part, nor two in a row`;
+  // A length, when both parts are well formed but one is too long (the local part named first).
+  const domain = input.slice(at + 1);
+  if (at > 0 && LOCAL_PART_RE.test(input.slice(0, at)) && HOST_NAME_ANY_LENGTH.test(asciiDomain(domain))) {
+    if (at > 64) return `${EMAIL_EXPECTED}: this local part has ${at}`;
+    const hint = nameLengthHint(domain);
+    if (hint) return `${EMAIL_EXPECTED}${hint.replace(': ', ': in the domain, ')}`;
+    // RFC 5321 §4.5.3.1.3: a path of 256 octets, the angle brackets included.
+    const length = asciiAddressDomain(input).length;
+    if (length > 254)
+      return `${EMAIL_EXPECTED}: at most 254 characters in all, and this address has ${length}`;
+  }
   return EMAIL_EXPECTED;
 }
 
 /** An email address as SES takes it (see syntax.ts); the domain part is compared case-insensitively. */
 // overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
 export const emailAddress = idnaText(EMAIL_RE, asciiAddressDomain, emailExpected)
-  .refine(localPartFits, { error: EMAIL_EXPECTED })
+  .refine(localPartFits, { error: (issue) => emailExpected(issue.input) })
   .overwrite(asciiAddressDomain);
 
 /** The identity of an address: its local part exactly, its domain in lower case. */

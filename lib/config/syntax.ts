@@ -48,6 +48,9 @@ export const SENDER_RE = new RegExp(
   `^(?:\\*@(?:\\*\\.)?${HOST_NAME}|(?=[\\x20-\\x7e]{3,254}$)(?:${DOT_ATOM}|${QUOTED})@${HOST_NAME})$`,
 );
 
+/** A local part as EMAIL_RE takes it, whatever its length. */
+export const LOCAL_PART_RE = new RegExp(`^(?:${DOT_ATOM}|${QUOTED})$`);
+
 /** RFC 5321 §4.5.3.1.1: the local part is at most 64 octets. */
 export function localPartFits(address: string): boolean {
   return address.lastIndexOf('@') <= 64;

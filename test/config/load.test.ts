@@ -1125,17 +1125,29 @@ describe('email addresses per RFC 5321/5322, as SES takes them', () => {
     ]);
   });
 
+  test.each(['a b@example.org', 'dev@example.org..', 'dev@localhost', 'dev@[192.0.2.1]', 'dev@example.123'])(
+    'refuses %s',
+    (address) => {
+      expect(problemsOf2({ verifiedEmailAddresses: [address] })).toEqual([
+        `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+      ]);
+    },
+  );
+
+  // Well formed but too long: the line says which limit, and by how much.
   test.each([
-    `${'a'.repeat(65)}@example.org`,
-    'a b@example.org',
-    'dev@example.org..',
-    'dev@localhost',
-    'dev@[192.0.2.1]',
-    'dev@example.123',
-    `a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(57)}.org`,
-  ])('refuses %s', (address) => {
+    [`${'a'.repeat(65)}@example.org`, 'this local part has 65'],
+    [
+      `a@${'b'.repeat(64)}.org`,
+      'in the domain, each label at most 63 characters (RFC 1035 §2.3.4), and "bbbbbbbbbbbbbbbbbbbb..." has 64',
+    ],
+    [
+      `a@${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}.${'e'.repeat(57)}.org`,
+      'at most 254 characters in all, and this address has 255',
+    ],
+  ])('refuses %s, naming the length', (address, hint) => {
     expect(problemsOf2({ verifiedEmailAddresses: [address] })).toEqual([
-      `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters)`,
+      `${at('verifiedEmailAddresses[0]')}got ${formatted(address)}, expected an email address like "no-reply@example.com" (RFC 5321: local part of at most 64 characters): ${hint}`,
     ]);
   });
 
@@ -1715,7 +1727,9 @@ describe('domain names', () => {
     const domain = `${`${'a'.repeat(62)}.`.repeat(3)}${'b'.repeat(61)}.com`;
     expect(domain).toHaveLength(254);
     expect(problemsOf2({ domain })).toContainEqual(
-      expect.stringMatching(/field "domain": got "a+\.a+\.\.\., expected a domain name like "example.com"/),
+      expect.stringMatching(
+        /field "domain": got "a+\.a+\.\.\., expected a domain name like "example.com".*: at most 253 characters \(RFC 1035 §2\.3\.4\), and this name has 254$/,
+      ),
     );
   });
 
@@ -1725,10 +1739,21 @@ describe('domain names', () => {
     'example.com..',
     'example',
     'example.123',
-    `${'a'.repeat(64)}.com`,
+    `a_${'a'.repeat(64)}.com`,
   ])('refuses %s', (domain) => {
     expect(problemsOf2({ domain })).toEqual([
       `${at('domain')}got ${JSON.stringify(domain)}, expected a domain name like "example.com" or "bücher.example" (letters, digits and "-" per label; a non-ASCII name is taken in its punycode form, "xn--...")`,
+    ]);
+  });
+
+  // A name of 63-character labels looks right: the line says which limit it breaks.
+  test.each([
+    [`${'a'.repeat(64)}.com`, '"aaaaaaaaaaaaaaaaaaaa..." has 64'],
+    // 60 letters in Unicode, 66 in the punycode form DNS gets.
+    [`${'ü'.repeat(60)}.example`, '"xn--tdaaaaaaaaaaaaaa..." has 66'],
+  ])('refuses %s, naming the label over 63 characters', (domain, label) => {
+    expect(problemsOf2({ domain })).toEqual([
+      `${at('domain')}got ${formatted(domain)}, expected a domain name like "example.com" or "bücher.example" (letters, digits and "-" per label; a non-ASCII name is taken in its punycode form, "xn--..."): each label at most 63 characters (RFC 1035 §2.3.4), and ${label}`,
     ]);
   });
 });
