@@ -87,19 +87,22 @@ const HTTP_PASSWORD_IN_TEXT_RE = new RegExp(`(^|[^A-Za-z0-9+.-])${HTTP_PASSWORD}
 
 /**
  * The password of a URL of any scheme anywhere in a text: after a scheme and at least one slash
- * (so that "Alerts: Ops: no-reply@example.com" is no URL).
+ * (so that "Alerts: Ops: no-reply@example.com" is no URL). A scheme begins where the character
+ * before it cannot be part of one: "\b" would begin one after each "." or "-" of a run like
+ * "a.a.a.a" too, and scan the rest of the run from each, in time quadratic in its length.
  */
-const URL_PASSWORD_IN_TEXT_RE = /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\\/?#@:]*:)[^\\/?#]*@/g;
+const URL_PASSWORD_IN_TEXT_RE = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\\/?#@:]*:)[^\\/?#]*@/g;
 
 /**
  * What a user meant as a password but a browser reads otherwise: "user:" after the scheme and a
  * slash, then a "/", "?" or "#" before an "@" in the same word (`https://hook:pa/ss@app.example.com`,
  * a generated password with a "/"; no valid URL). Up to the word's last "@": a URL with an "@" in
  * its path and a port (`https://h.example.com:8443/u/@me`) loses its port and path in the line.
- * Each run is bounded: a text of many "a:" would otherwise take time quadratic in its length.
+ * Each run is bounded, and a scheme begins as in URL_PASSWORD_IN_TEXT_RE: a text of many "a:" or
+ * "a." would otherwise take time quadratic in its length.
  */
 const MEANT_PASSWORD_IN_TEXT_RE =
-  /\b([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\s\\/?#@:]{0,256}:)[^\s/?#@]{0,256}[/?#]\S{0,1024}@/g;
+  /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:[\\/]+[^\s\\/?#@:]{0,256}:)[^\s/?#@]{0,256}[/?#]\S{0,1024}@/g;
 
 /**
  * `text` with the password of every URL in it shown as "***": http(s) ones as URL_PASSWORD_RE
