@@ -206,13 +206,19 @@ export class SendingAlarms extends Construct {
     // A queue policy or key that no longer lets SNS in is a client-side error: SNS does not retry
     // it, and the notification is lost. (A server-side error is retried for days before it counts.)
     // https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
+    // The topic's count has no per-subscription dimension, and for an HTTPS subscription it counts
+    // "every failed delivery attempt, including retries that follow the initial attempt": a
+    // webhook that misses one attempt (a deploy, a restart) raises this alarm too, though a retry
+    // delivers it. The text says so, and how to tell that from a queue SNS can no longer reach.
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html
     const deliveryFailures = feedback.metricDeliveryFailures?.();
     if (deliveryFailures) {
       add(
         alarms.alarmOnAny(
           'FeedbackDeliveryFailuresAlarm',
           deliveryFailures,
-          `SNS could not deliver bounce/complaint notifications (environment ${environmentName}): to the feedback queue (its queue policy or KMS key no longer lets SNS in; those notifications are lost, their recipients not suppressed), or to the app's queue or webhook if configured (the webhook's wait in its dead-letter queue). ` +
+          `SNS could not deliver bounce/complaint notifications (environment ${environmentName}): to the feedback queue (its queue policy or KMS key no longer lets SNS in; those notifications are lost, their recipients not suppressed), or to the app's queue or webhook if configured. ` +
+            `A webhook counts here at each failed attempt, also one a later retry delivers; what its retries do not deliver waits in its dead-letter queue (its own alarm). The dashboard's "Feedback handled" still counting events after the failures means the feedback queue takes them. ` +
             `Compare the queue policy and the key policy with the deployed template (redeploy the stack to restore them), and check the app's webhook if there is one.`,
         ),
       );

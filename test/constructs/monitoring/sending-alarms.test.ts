@@ -95,6 +95,20 @@ describe('SendingAlarms', () => {
     });
   });
 
+  // SNS counts every failed attempt to an HTTPS subscription in the topic's
+  // NumberOfNotificationsFailed, retries that later deliver included (sns-monitoring-using-
+  // cloudwatch.html): a webhook's brief outage raises the alarm with nothing lost or dead-lettered.
+  test("the delivery-failure alarm says a webhook's failed attempts count too, retried ones included, and how to tell", () => {
+    const text = String(
+      alarmList(build().template).find((a) => a.MetricName === 'DeliveryFailures')?.AlarmDescription,
+    );
+    expect(text).toContain('A webhook counts here at each failed attempt, also one a later retry delivers');
+    expect(text).toContain('"Feedback handled" still counting events');
+    // Not that every such notification waits in the webhook's dead-letter queue.
+    expect(text).not.toContain("the webhook's wait in its dead-letter queue");
+    expect(text.length).toBeLessThanOrEqual(1024);
+  });
+
   // A message the handler keeps failing stays its receives long (maxReceiveCount x the visibility
   // timeout) before the dead-letter queue: the age alarm must not take that for "nothing takes them".
   test.each([
