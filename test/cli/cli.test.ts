@@ -2388,6 +2388,35 @@ describe('rotate', () => {
     },
   );
 
+  // The rotation goes on in Secrets Manager whatever the CLI's reads do: a failed read of its
+  // progress must not say "unchanged" (nor, for expired credentials, "rerun": a second rotation).
+  test.each([
+    [
+      'credentials that expired during the wait',
+      awsError('ExpiredTokenException', 'The security token included in the request is expired', 400),
+      'ExpiredTokenException',
+    ],
+    [
+      'the network',
+      Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', $metadata: { attempts: 3 } }),
+      'ECONNRESET',
+    ],
+  ])(
+    'a read of its progress that fails (%s): started, may still finish, how to see it; exit 1',
+    async (_cause, error, why) => {
+      sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+      sm.on(DescribeSecretCommand)
+        .resolvesOnce({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } })
+        .rejects(error);
+      const r = await cli(['rotate']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(
+        `ses-smtp: a rotation of ${SECRET_ARN} was started (version v2), but reading its progress failed (${why}: ${error.message}); it goes on without this command, so it may still finish: see whether version v2 is AWSCURRENT (aws secretsmanager describe-secret --secret-id ${SECRET_ARN} --region eu-west-1 --query VersionIdsToStages) before running rotate again (once it is, the rotation is done: ses-smtp env --env prod --config ${config} shows the new credentials)`,
+      );
+      expect(sm.commandCalls(RotateSecretCommand)).toHaveLength(1);
+    },
+  );
+
   test('a rotation already in progress is reported, exit 1', async () => {
     sm.on(RotateSecretCommand).rejects(
       Object.assign(new Error("A previous rotation isn't complete. That rotation will be reattempted."), {

@@ -261,6 +261,22 @@ test('a rotation that does not finish: the keys stay inactive and the message sa
   expect(r.stderr).not.toContain('unchanged');
 });
 
+// The rotation goes on after a failed read of its progress: "did not finish" and its way out (revoke
+// again) would deactivate the new key once it has.
+test('keys deactivated, rotation started, then its progress cannot be read: may still finish, and a revoke again would deactivate its key', async () => {
+  sm.on(DescribeSecretCommand).rejects(
+    awsError('ExpiredTokenException', 'The security token included in the request is expired', 400),
+  );
+  const r = await cli(['revoke', '--yes']);
+  expect(r.code).toBe(1);
+  expect([...keys.status.values()]).toEqual(['Inactive', 'Inactive']);
+  expect(r.stderr.trim().split('\n').at(-1)).toBe(
+    `ses-smtp: the keys are inactive (undo: aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${OLD} --status Active; aws iam update-access-key --user-name ${USER_NAME} --access-key-id ${CREDENTIALS.username} --status Active), ` +
+      `and a rotation of ${SECRET_ARN} was started (version v3), but reading its progress failed (ExpiredTokenException: The security token included in the request is expired); it goes on without this command, so it may still finish: see whether version v3 is AWSCURRENT (aws secretsmanager describe-secret --secret-id ${SECRET_ARN} --region eu-west-1 --query VersionIdsToStages): ` +
+      `once it is, its new key is active and the apps need it (ses-smtp env --env prod --config ${config}), and a revoke run again would deactivate it; if it stops instead (the version loses its labels), run ses-smtp revoke --env prod --config ${config}`,
+  );
+});
+
 // The likeliest stop after the keys went inactive: an operator allowed UpdateAccessKey but not
 // RotateSecret (or lambda:InvokeFunction). The error must not read as "nothing changed".
 test.each([[[]], [['--json']]])(

@@ -9,7 +9,14 @@ import { CliContext } from '../context';
 import { CheckFailed, describeError } from '../errors';
 import { pendingVersionId, readSecretVersion } from '../../../lambda/shared/secret-version';
 import { parseSecret } from '../../../lambda/shared/smtp-secret';
-import { Rotated, rotateAndWait, RotateOptions, RotationInProgress, unreadKeyDetail } from './rotate';
+import {
+  Rotated,
+  rotateAndWait,
+  RotateOptions,
+  RotationInProgress,
+  RotationUnconfirmed,
+  unreadKeyDetail,
+} from './rotate';
 
 export interface RevokeOptions extends RotateOptions {
   /** Asks the operator (true at once with --yes); resolves true to go ahead. */
@@ -97,6 +104,11 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
     // changed: said first, with the undo, so that no reader (a script on --json) takes the error
     // for "nothing changed".
     const undo = done.length > 0 ? ` (undo: ${done.map((key) => reactivate(userName, key)).join('; ')})` : '';
+    // A rotation that may still finish: a revoke run again once it has would deactivate its key.
+    if (e instanceof RotationUnconfirmed)
+      throw new CheckFailed(
+        `the keys are inactive${undo}, and ${e.message}: once it is, its new key is active and the apps need it (${ctx.rerun('env', ['secretId'])}), and a revoke run again would deactivate it; if it stops instead (the version loses its labels), run ${again}`,
+      );
     throw new CheckFailed(
       `the keys are inactive${undo}, but the rotation did not finish: ${describeError(e, 'revoke').message}. Sending with this user is stopped until it does (or until you reactivate a key)`,
     );

@@ -1,12 +1,14 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   DescribeSecretCommand,
+  type DescribeSecretCommandOutput,
   RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
 import { CheckFailed, describeError } from '../errors';
 import { currentCredentials } from '../secret';
+import { shellWord } from '../shell';
 
 export interface RotateOptions {
   /** How long to wait for the rotation to finish. @default 600 */
@@ -17,6 +19,27 @@ export interface RotateOptions {
 
 /** RotateSecret refused: a rotation of the secret has not finished (AWSPENDING is on a version). */
 export class RotationInProgress extends CheckFailed {}
+
+/**
+ * RotateSecret started a rotation, then a read of its progress failed (the network, credentials
+ * that expired during the wait, a throttle): the rotation goes on without the CLI, and may finish.
+ * Not "unchanged" nor "did not finish": a rotate run again once it has finished rotates a second
+ * time, and a revoke run again deactivates its new key.
+ */
+export class RotationUnconfirmed extends CheckFailed {
+  constructor(
+    readonly secretId: string,
+    readonly versionId: string,
+    /** Why the progress could not be read: the error's name and first line. */
+    readonly why: string,
+    /** The AWS CLI command that shows whether the version became AWSCURRENT. */
+    readonly check: string,
+  ) {
+    super(
+      `a rotation of ${secretId} was started (version ${versionId}), but reading its progress failed (${why}); it goes on without this command, so it may still finish: see whether version ${versionId} is AWSCURRENT (${check})`,
+    );
+  }
+}
 
 /** Between two reads of the rotation's progress: rotations take seconds to minutes. */
 const POLL_MS = 5000;
@@ -39,6 +62,10 @@ export async function rotateCommand(ctx: CliContext, options: RotateOptions = {}
   try {
     rotated = await rotateAndWait(ctx, await ctx.resource('secretId'), options);
   } catch (e) {
+    if (e instanceof RotationUnconfirmed)
+      throw new CheckFailed(
+        `${e.message} before running rotate again (once it is, the rotation is done: ${ctx.rerun('env', ['secretId'])} shows the new credentials)`,
+      );
     // (Not said by rotateAndWait: revoke shares it, and has deactivated them.)
     if (e instanceof CheckFailed)
       throw new CheckFailed(`${e.message}; the current credentials are unchanged`);
@@ -104,9 +131,20 @@ export async function rotateAndWait(
   let seen = false;
   let unseen = 0;
   for (;;) {
-    const meta = await ctx
-      .client(SecretsManagerClient)
-      .send(new DescribeSecretCommand({ SecretId: secretId }));
+    let meta: DescribeSecretCommandOutput;
+    try {
+      meta = await ctx.client(SecretsManagerClient).send(new DescribeSecretCommand({ SecretId: secretId }));
+    } catch (e) {
+      ctx.out.progressDone();
+      const { name, message, code } = e as NodeJS.ErrnoException;
+      throw new RotationUnconfirmed(
+        secretId,
+        versionId,
+        // A network error is named by its code (ECONNRESET), an AWS one by its name.
+        `${name === 'Error' && code ? code : name}: ${(message ?? '').split('\n')[0]}`,
+        `aws secretsmanager describe-secret --secret-id ${shellWord(secretId)} --region ${ctx.region} --query VersionIdsToStages`,
+      );
+    }
     const stages = meta.VersionIdsToStages?.[versionId] ?? [];
     if (stages.includes('AWSCURRENT')) break;
     seen ||= stages.length > 0;
