@@ -18,7 +18,7 @@ import { CheckFailed, UsageError } from './errors';
 import { resolverAddress, smtpCaPem, smtpPort, smtpTimeoutSeconds } from './option-checks';
 import { checkDomainName, checkHost, checkRegion, checkStackName } from './validate';
 import { Output } from './output';
-import { shellWord } from './shell';
+import { shellOption, shellWord } from './shell';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -329,12 +329,12 @@ export class CliContext {
   /** The options of `rerun`: those that name what this command worked on. */
   cliOptions(resources: readonly Resource[] = []): string {
     const given = resources.flatMap((r) =>
-      this.options[r] ? [`${flagOf(r)} ${shellWord(this.options[r])}`] : [],
+      this.options[r] ? [shellOption(flagOf(r), this.options[r])] : [],
     );
     // Without an environments file there is no --config, and no environment's Region to leave out.
     const flags = [
       ...(this.environmentName !== undefined ? [cliOptions({ environmentName: this.environmentName })] : []),
-      ...(this.options.config !== undefined ? [`--config ${shellWord(this.options.config)}`] : []),
+      ...(this.options.config !== undefined ? [shellOption('--config', this.options.config)] : []),
       ...(this.options.stack !== undefined ? [`--stack ${this.stackName}`] : []),
       ...given,
       ...(this.region !== this.settings?.region ? [`--region ${this.region}`] : []),

@@ -1,5 +1,5 @@
 import { NETWORK_ERRORS, THROTTLING_ERRORS, TLS_ERRORS } from '../../lambda/shared/aws-errors';
-import { shellWord } from './shell';
+import { shellOption } from './shell';
 
 /** A mistake in how the CLI was called or configured: one line, exit code 2. */
 export class UsageError extends Error {
@@ -109,7 +109,7 @@ export function describeError(
       exit: EXIT.usage,
       // The SDK's message does not name the profile: a misspelt AWS_PROFILE looks like no credentials.
       message: profile
-        ? `no AWS credentials found for profile ${JSON.stringify(profile)} (AWS_PROFILE): check that it exists (aws configure list-profiles) and is signed in (aws sso login --profile ${shellWord(profile)}), or unset AWS_PROFILE`
+        ? `no AWS credentials found for profile ${JSON.stringify(profile)} (AWS_PROFILE): check that it exists (aws configure list-profiles) and is signed in (aws sso login ${shellOption('--profile', profile)}), or unset AWS_PROFILE`
         : 'no AWS credentials found: set AWS_PROFILE, run aws sso login, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY',
     };
   }

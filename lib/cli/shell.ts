@@ -12,3 +12,11 @@ export const singleQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'
  */
 export const shellWord = (value: string) =>
   /^[A-Za-z0-9_.,:/+@%-][A-Za-z0-9_.,:/+=@%-]*$/.test(value) ? value : singleQuote(value);
+
+/**
+ * An option and its value as a printed command's words: `--flag value`, or `--flag=value` for a
+ * value that starts with "-" (a secret, set, user or alarm may be so named), which this CLI
+ * (node's parseArgs) and the AWS CLI (Python's argparse) would take for another option.
+ */
+export const shellOption = (flag: string, value: string) =>
+  value.startsWith('-') ? shellWord(`${flag}=${value}`) : `${flag} ${shellWord(value)}`;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   GetAccountCommand,
   GetConfigurationSetCommand,
@@ -310,4 +311,23 @@ describe("pause: the identity's default configuration set", () => {
       `! could not read whether identity example.com sends through ${CONFIGURATION_SET} by default (AccessDeniedException): if it does not, this pause does not stop its SMTP mail; ses-smtp doctor --env prod --config ${shellWord(config)} checks it\n`,
     );
   });
+});
+
+// A set may be named "-set": "--configuration-set -set" would be read as two options.
+test('the undo of a pause of a set whose name starts with "-" runs as printed', async () => {
+  aws.sets.set('-set', true);
+  const r = await cli(['pause', '--configuration-set=-set', '--yes']);
+  expect(r.code).toBe(0);
+  const undo = /until you run: (ses-smtp resume .*)$/m.exec(r.stdout)?.[1] ?? '';
+  // No stdin: bash reads ~/.bashrc when its stdin is a socket (as under rshd); Node's pipes are.
+  const argv = execFileSync('bash', ['-c', `printf '%s\\0' ${undo}`], {
+    encoding: 'utf8',
+    env: {},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+    .split('\0')
+    .slice(1, -1);
+  const back = await run(argv, { answer: true });
+  expect([back.code, back.stderr]).toEqual([0, '']);
+  expect(aws.sets.get('-set')).toBe(true);
 });

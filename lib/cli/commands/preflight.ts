@@ -15,7 +15,7 @@ import { CliContext } from '../context';
 import { isAccessDenied } from '../errors';
 import { CheckResult } from '../output';
 import { environmentRecordTarget } from '../dns-check';
-import { shellWord } from '../shell';
+import { shellOption } from '../shell';
 
 /*
  * Before the first deploy: what exists already where the stack creates. CloudFormation creates
@@ -261,7 +261,7 @@ function addressResult(ctx: CliContext, address: string, found: boolean | 'denie
     status: 'fail',
     title: `SES identity ${address} exists in ${ctx.region}, made outside this stack`,
     detail: 'the deploy would fail on it (already exists)',
-    fix: `delete it (aws sesv2 delete-email-identity --email-identity ${shellWord(address)} --region ${ctx.region}; the deploy sends the address a new verification email), or remove it from verifiedEmailAddresses`,
+    fix: `delete it (aws sesv2 delete-email-identity ${shellOption('--email-identity', address)} --region ${ctx.region}; the deploy sends the address a new verification email), or remove it from verifiedEmailAddresses`,
   };
 }
 

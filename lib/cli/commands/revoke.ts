@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
 import { CheckFailed, describeError } from '../errors';
+import { shellOption } from '../shell';
 import { pendingVersionId, readSecretVersion } from '../../../lambda/shared/secret-version';
 import { parseSecret } from '../../../lambda/shared/smtp-secret';
 import {
@@ -24,7 +25,7 @@ export interface RevokeOptions extends RotateOptions {
 }
 
 const reactivate = (user: string, key: string) =>
-  `aws iam update-access-key --user-name ${user} --access-key-id ${key} --status Active`;
+  `aws iam update-access-key ${shellOption('--user-name', user)} --access-key-id ${key} --status Active`;
 
 /**
  * For a leaked SMTP password: deactivates every active access key of the SMTP user (IAM

@@ -8,7 +8,7 @@ import {
 import { CliContext } from '../context';
 import { CheckFailed, describeError } from '../errors';
 import { currentCredentials } from '../secret';
-import { shellWord } from '../shell';
+import { shellOption } from '../shell';
 
 export interface RotateOptions {
   /** How long to wait for the rotation to finish. @default 600 */
@@ -142,7 +142,7 @@ export async function rotateAndWait(
         versionId,
         // A network error is named by its code (ECONNRESET), an AWS one by its name.
         `${name === 'Error' && code ? code : name}: ${(message ?? '').split('\n')[0]}`,
-        `aws secretsmanager describe-secret --secret-id ${shellWord(secretId)} --region ${ctx.region} --query VersionIdsToStages`,
+        `aws secretsmanager describe-secret ${shellOption('--secret-id', secretId)} --region ${ctx.region} --query VersionIdsToStages`,
       );
     }
     const stages = meta.VersionIdsToStages?.[versionId] ?? [];

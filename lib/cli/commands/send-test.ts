@@ -5,7 +5,7 @@ import {
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import { CliContext } from '../context';
-import { shellWord } from '../shell';
+import { shellOption } from '../shell';
 import { UsageError } from '../errors';
 import { domainOf, MAILBOX_SIMULATOR } from '../../config/senders';
 import { checkEmailAddress } from '../validate';
@@ -145,7 +145,7 @@ function sandboxWarning(ctx: CliContext, to: string, state: string): string {
   if (state === 'PENDING')
     return `${refused} has not confirmed its verification yet: SES will reject it until someone clicks the link AWS mailed to ${to} (it lasts 24 hours)`;
   if (state !== 'absent')
-    return `${refused} is not verified (its verification is ${state}; an unclicked link expires after 24 hours): SES will reject it. Send a new link: aws ses verify-email-identity --email-address ${shellWord(to)} --region ${ctx.region}, and click it`;
+    return `${refused} is not verified (its verification is ${state}; an unclicked link expires after 24 hours): SES will reject it. Send a new link: aws ses verify-email-identity ${shellOption('--email-address', to)} --region ${ctx.region}, and click it`;
   return `${refused} is not a verified identity: SES will reject it (add it to verifiedEmailAddresses, send to success@${MAILBOX_SIMULATOR}, or request production access)`;
 }
 
@@ -160,7 +160,7 @@ async function warnIfSuppressed(ctx: CliContext, to: string): Promise<void> {
     if (!found) return;
     const since = found.LastUpdateTime ? ` since ${found.LastUpdateTime.toISOString().slice(0, 10)}` : '';
     ctx.out.warn(
-      `${to} is on the account suppression list (${found.Reason ?? 'reason unknown'}${since}): SES accepts the message and drops it. Once the address works again: aws sesv2 delete-suppressed-destination --email-address ${shellWord(to)} --region ${ctx.region}`,
+      `${to} is on the account suppression list (${found.Reason ?? 'reason unknown'}${since}): SES accepts the message and drops it. Once the address works again: aws sesv2 delete-suppressed-destination ${shellOption('--email-address', to)} --region ${ctx.region}`,
     );
   } catch (e) {
     if ((e as Error).name === 'NotFoundException') return;

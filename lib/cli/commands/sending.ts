@@ -9,7 +9,7 @@ import { readIdentity } from '../../../lambda/shared/checks';
 import type { Scope } from '../command-table';
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
-import { shellWord } from '../shell';
+import { shellOption, shellWord } from '../shell';
 
 export interface SetSendingOptions {
   /** false pauses sending, true resumes it. */
@@ -126,7 +126,7 @@ async function warnIfNotTheDefault(ctx: CliContext, setName: string): Promise<vo
     const actual = found.defaultConfigurationSet;
     if (actual === setName) return;
     ctx.out.warn(
-      `identity ${identity} sends through ${actual === undefined ? 'no configuration set' : `configuration set ${actual}`} by default, not ${setName}: this pause does not stop its SMTP mail; to stop it: ${ctx.rerun('pause --scope account')} (every sender in ${ctx.region}) or ${ctx.rerun('revoke')}, and make ${setName} its default again: aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${shellWord(identity)} --configuration-set-name ${shellWord(setName)} --region ${ctx.region}`,
+      `identity ${identity} sends through ${actual === undefined ? 'no configuration set' : `configuration set ${actual}`} by default, not ${setName}: this pause does not stop its SMTP mail; to stop it: ${ctx.rerun('pause --scope account')} (every sender in ${ctx.region}) or ${ctx.rerun('revoke')}, and make ${setName} its default again: aws sesv2 put-email-identity-configuration-set-attributes --email-identity ${shellWord(identity)} ${shellOption('--configuration-set-name', setName)} --region ${ctx.region}`,
     );
   } catch (e) {
     // A stack without the output: no identity to read.

@@ -11,7 +11,7 @@ import {
 import type { CheckResult } from '../output';
 import { CliContext } from '../context';
 import { CheckFailed, UsageError } from '../errors';
-import { shellWord } from '../shell';
+import { shellOption } from '../shell';
 
 /** An SNS topic's ARN: the only kind of alarm action this fires (others stop, scale or run things). */
 const SNS_ARN = /^arn:aws[a-z-]*:sns:/;
@@ -73,7 +73,7 @@ export function actionFix(outcome: ActionOutcome, region: string): string {
 
 /** Where CloudWatch says what became of an alarm's actions. */
 function historyCommand(alarmName: string, region: string): string {
-  return `read the alarm's history: aws cloudwatch describe-alarm-history --alarm-name ${shellWord(alarmName)} --history-item-type Action --region ${region}`;
+  return `read the alarm's history: aws cloudwatch describe-alarm-history ${shellOption('--alarm-name', alarmName)} --history-item-type Action --region ${region}`;
 }
 
 /** The stack's alarms that publish to `topicArn` (DescribeAlarms by action prefix, every page). */
@@ -344,7 +344,7 @@ async function setBack(cw: CloudWatchClient, name: string, state: StateValue, re
   } catch (e) {
     const { name: error, message } = e as Error;
     throw new CheckFailed(
-      `the test left alarm ${name} in ALARM: setting it back to ${state} failed (${error}: ${message.split('\n')[0]}), and while it stays in ALARM (its missing data keeps its state) a real breach notifies no one; set it back: aws cloudwatch set-alarm-state --alarm-name ${shellWord(name)} --state-value ${state} --state-reason 'Set back after a test by ses-smtp test-alarm' --region ${region}`,
+      `the test left alarm ${name} in ALARM: setting it back to ${state} failed (${error}: ${message.split('\n')[0]}), and while it stays in ALARM (its missing data keeps its state) a real breach notifies no one; set it back: aws cloudwatch set-alarm-state ${shellOption('--alarm-name', name)} --state-value ${state} --state-reason 'Set back after a test by ses-smtp test-alarm' --region ${region}`,
     );
   }
 }
