@@ -101,6 +101,7 @@ export class DeployAccessStack extends Stack {
     // package supports) refuses a name with a token in it ("<AWS::Partition>": a second "::").
     const stackArn = (stack: { name: string; region: string }) =>
       `arn:${RegionInfo.get(stack.region).partition ?? Aws.PARTITION}:cloudformation:${stack.region}:${access.account}:stack/${stack.name}/*`;
+    const outputIds = new Set<string>();
     for (const env of access.gitHubEnvironments) {
       const subject = `repo:${access.subjectRepository}:environment:${env.name}`;
       // The bootstrap roles of each Region its stacks deploy to.
@@ -158,10 +159,18 @@ export class DeployAccessStack extends Stack {
         });
       }
       this.roles[env.name] = role;
-      new CfnOutput(this, `RoleArn-${env.name}`, {
+      const output = new CfnOutput(this, `RoleArn-${env.name}`, {
         value: role.roleArn,
         description: `Set as variable AWS_ROLE_ARN of GitHub environment "${env.name}" (${env.kind})`,
       });
+      // A top-level output's logical id is its id without the characters other than letters and
+      // digits: GitHub environments "eu-prod" and "eu.prod" would both get RoleArneuprod, which
+      // fails the synth. The later one gets a number (the first keeps the id it always had).
+      const logicalId = this.getLogicalId(output);
+      let unique = logicalId;
+      for (let n = 2; outputIds.has(unique); n++) unique = `${logicalId}${n}`;
+      if (unique !== logicalId) output.overrideLogicalId(unique);
+      outputIds.add(unique);
     }
   }
 }

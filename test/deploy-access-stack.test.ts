@@ -238,6 +238,32 @@ describe('DeployAccessStack', () => {
     ]);
   });
 
+  // An output's logical id drops what is not a letter or digit: "eu-prod" and "eu.prod" (two valid
+  // GitHub environments) would both be RoleArneuprod, and the synth failed on it.
+  test('GitHub environments whose names differ only in "-", "." or "_" each get an output', () => {
+    const second = (environment: string, n: number) => ({
+      ...STAGING,
+      domain: `s${n}.example.com`,
+      fromAddress: `a@s${n}.example.com`,
+      github: { environment },
+    });
+    const { template: t } = synth(
+      { repository: 'acme/web-app' },
+      { 'eu-prod': STAGING, a: second('eu.prod', 1), b: second('eu_prod', 2), c: second('eu-prod2', 3) },
+    );
+    const outputs = t.toJSON().Outputs as Record<string, { Description: string }>;
+    expect(Object.entries(outputs).map(([id, o]) => [id, o.Description.split('"')[1]])).toEqual([
+      ['RoleArneuprod', 'eu-prod'],
+      ['RoleArneuprodpreview', 'eu-prod-preview'],
+      ['RoleArneuprod2', 'eu.prod'],
+      ['RoleArneuprodpreview2', 'eu.prod-preview'],
+      ['RoleArneuprod3', 'eu_prod'],
+      ['RoleArneuprodpreview3', 'eu_prod-preview'],
+      ['RoleArneuprod22', 'eu-prod2'],
+      ['RoleArneuprod2preview', 'eu-prod2-preview'],
+    ]);
+  });
+
   test('lives in the account and Region of its first environment, and warns that this follows the file', () => {
     expect([stack.account, stack.region, stack.terminationProtection]).toEqual([
       '111111111111',
