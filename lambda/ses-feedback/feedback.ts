@@ -96,6 +96,13 @@ const BOUNCE_TYPES = new Set(['Permanent', 'Transient', 'Undetermined']);
  * (minutes for a 256 KiB body, which anyone who may publish to the topic can send).
  */
 const ADDRESS = new RegExp(`^(?:[^\\s@<>",;]+|${QUOTED})@[^\\s@<>",;][^\\s@<>",;.]*\\.[^\\s@<>",;]+$`);
+/**
+ * The longest address there is: a path is at most 256 octets, angle brackets included (RFC 5321
+ * §4.5.3.1.3). A longer "recipient" (a forged event, a remote MTA's DSN) is no mailbox SES
+ * delivered to: it is counted, neither sent to PutSuppressedDestination on every receive nor
+ * repeated, up to 256 KiB of it, in the log line of the addresses suppressed or refused.
+ */
+const MAX_ADDRESS_OCTETS = 254;
 /** SES marks feedback for an address that is already on the account suppression list. */
 const ALREADY_SUPPRESSED = 'OnAccountSuppressionList';
 /**
@@ -327,7 +334,9 @@ function addresses(list: unknown[], what: string): { valid: string[]; redacted: 
   let redacted = 0;
   for (const entry of list) {
     const address = isObject(entry) ? entry.emailAddress : undefined;
-    if (typeof address === 'string' && ADDRESS.test(address.trim())) valid.push(address.trim());
+    const trimmed = typeof address === 'string' ? address.trim() : '';
+    if (Buffer.byteLength(trimmed, 'utf8') <= MAX_ADDRESS_OCTETS && ADDRESS.test(trimmed))
+      valid.push(trimmed);
     else redacted++;
   }
   return { valid: [...new Set(valid)], redacted };

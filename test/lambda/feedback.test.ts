@@ -208,6 +208,33 @@ describe('feedback decisions on the sample events', () => {
     expect(performance.now() - began).toBeLessThan(500);
   });
 
+  // RFC 5321 §4.5.3.1.3: a path is at most 256 octets with its angle brackets. Octets, not
+  // characters: 121 "ü" are 242 octets.
+  test.each([
+    ['254 octets', true, `${'a'.repeat(242)}@example.com`],
+    ['255 octets', false, `${'a'.repeat(243)}@example.com`],
+    ['254 octets, 133 characters', true, `${'ü'.repeat(121)}@example.com`],
+    ['256 octets, 134 characters', false, `${'ü'.repeat(122)}@example.com`],
+  ])('a bounced recipient of %s is an address: %s', (_name, valid, address) => {
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients = [{ emailAddress: address }];
+    expect(decide(event)).toMatchObject({ suppress: valid ? [{ address }] : [], redacted: valid ? 0 : 1 });
+  });
+
+  // A forged event (or a remote MTA's DSN) may name a "recipient" of any length up to the body's:
+  // no call for it, no log line that repeats it, and the event's real recipient is still suppressed.
+  test('a recipient longer than any address is counted: no suppression call, not logged, the others suppressed', async () => {
+    const long = `${'x'.repeat(200_000)}@example.net`;
+    const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
+    event.bounce.bouncedRecipients.push({ emailAddress: long });
+    expect(await run([record(JSON.stringify(event), 'long')])).toEqual([]);
+    expect(sesMock.commandCalls(PutSuppressedDestinationCommand).map((c) => c.args[0].input)).toEqual([
+      { EmailAddress: 'nobody@example.net', Reason: 'BOUNCE' },
+    ]);
+    expect(metricTotals()).toEqual({ Events: 1, RecipientsSuppressed: 1, RecipientsRedacted: 1 });
+    expect(logs.join('\n')).not.toContain('x'.repeat(300));
+  });
+
   test('a recipient named twice in one bounce is suppressed once (surrounding spaces trimmed)', () => {
     const event = fixture('ses_event_bounce_permanent') as { bounce: { bouncedRecipients: unknown[] } };
     event.bounce.bouncedRecipients = [
