@@ -43,6 +43,7 @@ export interface FeedbackDecision {
    * message has several DeliveryDelay events, say).
    */
   readonly feedbackId?: string;
+  /** SES's id of the mail, as logged: cut to TAG_CHARS (SES's are about 60 characters). */
   readonly sesMessageId: string;
   readonly format: 'event' | 'notification';
   /** Why nothing was suppressed, when nothing was. */
@@ -226,7 +227,8 @@ export function decide(event: Json): FeedbackDecision {
   }
   const mail = field(event, 'mail', isObject, 'event');
   const sesMessageId = field(mail, 'messageId', isString, 'mail');
-  const base = { eventType, format, sesMessageId, redacted: 0 } as const;
+  // The whole id tells feedback apart (feedbackId below); the log lines repeat a forged one cut.
+  const base = { eventType, format, sesMessageId: sesMessageId.slice(0, TAG_CHARS), redacted: 0 } as const;
   const about = { mail: summary(mail) };
 
   if (eventType === 'Bounce') {

@@ -1090,6 +1090,30 @@ describe('processBatch', () => {
     },
   );
 
+  // SES's message ids are about 60 characters; a forged one of up to 256 KiB is cut in the line,
+  // and still tells two bounces apart by all of it.
+  test('a long mail.messageId is logged cut to 256 characters', async () => {
+    const bare = (tail: string) => {
+      const event = fixture('ses_event_bounce_permanent') as {
+        mail: { messageId: string };
+        bounce: { feedbackId?: string };
+      };
+      delete event.bounce.feedbackId;
+      event.mail.messageId = `${'M'.repeat(100_000)}${tail}`;
+      return event;
+    };
+    const failures = await run([
+      record(JSON.stringify(bare('1')), 'a'),
+      record(JSON.stringify(bare('2')), 'b'),
+    ]);
+    expect(failures).toEqual([]);
+    const processed = logs.map((l) => JSON.parse(l)).filter((l) => l.message === 'feedback processed');
+    expect(processed.map((l) => l.sesMessageId)).toEqual(['M'.repeat(256), 'M'.repeat(256)]);
+    expect(metricTotals()).toMatchObject({ Events: 2 });
+    const sample = fixture('ses_event_bounce_permanent') as { mail: { messageId: string } };
+    expect(decide(sample).sesMessageId).toBe(sample.mail.messageId);
+  });
+
   test('logs carry no message bodies, and addresses only of suppressed recipients', async () => {
     await run(
       ['ses_event_bounce_permanent', 'ses_event_bounce_transient', 'own_event_delivery'].map((n) =>
