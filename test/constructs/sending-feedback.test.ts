@@ -193,6 +193,30 @@ describe('SendingFeedback', () => {
     }
   });
 
+  // A subscription that exists before its queue's policy lets SNS in loses what SNS delivers in
+  // between (a client-side error, not retried): SES's first events, its set-up notice.
+  test("each queue's subscription waits for the queue policy that admits the topic", () => {
+    const { template } = build({ appQueue: true });
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Type: string; DependsOn?: string[]; Properties: Record<string, unknown> }
+    >;
+    const subscriptions = Object.values(resources).filter((r) => r.Type === 'AWS::SNS::Subscription');
+    expect(subscriptions).toHaveLength(2);
+    for (const subscription of subscriptions) {
+      const queueId = (subscription.Properties.Endpoint as { 'Fn::GetAtt': [string, string] })[
+        'Fn::GetAtt'
+      ][0];
+      const policyId = Object.keys(resources).find(
+        (id) =>
+          resources[id].Type === 'AWS::SQS::QueuePolicy' &&
+          JSON.stringify(resources[id].Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+      );
+      expect(policyId).toBeDefined();
+      expect(subscription.DependsOn ?? []).toContain(policyId);
+    }
+  });
+
   test('raw message delivery can be turned off', () => {
     build({ rawMessageDelivery: false }).template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
