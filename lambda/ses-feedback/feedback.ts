@@ -273,7 +273,10 @@ export function decide(event: Json): FeedbackDecision {
     );
     const feedbackId = isString(complaint.feedbackId) ? complaint.feedbackId : sesMessageId;
     // "not-spam" (RFC 5965 §7.3): the reporter says the mail is not spam, a correction: no suppression.
-    const notSpam = complaint.complaintFeedbackType === 'not-spam';
+    // In any letter case: no other type reads "not-spam" in another case, so a reporter's "Not-Spam"
+    // is taken for one rather than suppress the address on a correction.
+    const type = complaint.complaintFeedbackType;
+    const notSpam = typeof type === 'string' && type.trim().toLowerCase() === 'not-spam';
     const act = subType !== ALREADY_SUPPRESSED && !notSpam;
     const { suppress, notSuppressed } = suppression(recipients.valid, act, 'COMPLAINT');
     return {

@@ -269,16 +269,19 @@ describe('feedback decisions on the sample events', () => {
     });
   });
 
-  test('a "not-spam" feedback report (a correction, RFC 5965) is counted, not suppressed', () => {
-    const event = fixture('ses_event_complaint') as { complaint: Record<string, unknown> };
-    expect(decide(event).suppress).toHaveLength(1);
-    event.complaint.complaintFeedbackType = 'not-spam';
-    expect(decide(event)).toMatchObject({
-      suppress: [],
-      notSuppressed: 1,
-      note: 'not-spam feedback report: counted, not suppressed',
-    });
-  });
+  test.each(['not-spam', 'Not-Spam', ' NOT-SPAM '])(
+    'a "not-spam" feedback report (a correction, RFC 5965) is counted, not suppressed: %j',
+    (type) => {
+      const event = fixture('ses_event_complaint') as { complaint: Record<string, unknown> };
+      expect(decide(event).suppress).toHaveLength(1);
+      event.complaint.complaintFeedbackType = type;
+      expect(decide(event)).toMatchObject({
+        suppress: [],
+        notSuppressed: 1,
+        note: 'not-spam feedback report: counted, not suppressed',
+      });
+    },
+  );
 
   test('redacted complaint recipient is counted and explained', () => {
     // The report names no recipient at all: the complaint still stands for one recipient we cannot name.
