@@ -3,7 +3,13 @@ import { iam, secretsManager } from '../shared/clients';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger, describeError } from '../shared/logger';
 import { ROTATION_STEP_FAILED } from '../shared/rotation-log';
-import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../shared/smtp-login';
+import {
+  retryDeadlineMs,
+  retryUntil,
+  SES_SMTP_PORTS,
+  smtpEndpointFromEnv,
+  smtpLogin,
+} from '../shared/smtp-login';
 import { rotate, RotationDeps, RotationSettings } from './rotation';
 
 const log = createLogger({ function: 'rotate-smtp-credentials' });
@@ -22,11 +28,18 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): RotationSettings {
       throw new Error(`${name} must be a whole number of days, got: ${env[name]}`);
     return value;
   };
+  // Written into the secret for apps, never logged in on (SMTP_PORT is): a typo would pass
+  // testSecret and hand every app "port": null (NaN in JSON) or a port SES does not listen on.
+  const publishedPort = Number(required('PUBLISHED_SMTP_PORT'));
+  if (!SES_SMTP_PORTS.includes(publishedPort))
+    throw new Error(
+      `PUBLISHED_SMTP_PORT must be a port of SES's SMTP interface (${SES_SMTP_PORTS.join(', ')}), got: ${env.PUBLISHED_SMTP_PORT}`,
+    );
   return {
     userName: required('SMTP_USER_NAME'),
     region: required('SES_REGION'),
     fromAddress: required('FROM_ADDRESS'),
-    publishedPort: Number(required('PUBLISHED_SMTP_PORT')),
+    publishedPort,
     environmentName: required('ENVIRONMENT_NAME'),
     // Set by the construct; without it (a function set up by hand) the messages give --env and,
     // for a stack without an environments file, --secret-id.

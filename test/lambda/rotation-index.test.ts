@@ -258,6 +258,17 @@ describe('rotate-smtp-credentials handler', () => {
     },
   );
 
+  // Only testSecret's SMTP_PORT is logged in on: a bad published port would pass the test and
+  // reach every app through the secret.
+  test.each(['x', '0', '8025', '587.5'])(
+    'a published port of %s stops the function at start, naming the variable and the ports',
+    (value) => {
+      expect(() => settingsFromEnv({ ...ENV, PUBLISHED_SMTP_PORT: value })).toThrow(
+        `PUBLISHED_SMTP_PORT must be a port of SES's SMTP interface (25, 587, 2587, 465, 2465), got: ${value}`,
+      );
+    },
+  );
+
   test.each([
     'SMTP_USER_NAME',
     'SES_REGION',
