@@ -42,6 +42,9 @@ class FakeCloudWatch {
   lag = 0;
   /** More reads before one action's outcome shows than the others' (a slower target). */
   readonly actionLag = new Map<string, number>();
+  /** What every history read throws once an alarm was set to ALARM (the network, a throttle). */
+  historyError?: Error;
+  private fired = false;
   private pending: (() => void)[] = [];
   private clock = Date.now();
 
@@ -88,6 +91,7 @@ class FakeCloudWatch {
       ),
     }));
     cw.on(DescribeAlarmHistoryCommand).callsFake((input) => {
+      if (this.fired && this.historyError) throw this.historyError;
       if (this.pending.length && this.lag-- <= 0) this.pending.splice(0).forEach((show) => show());
       return {
         AlarmHistoryItems: this.history
@@ -106,6 +110,7 @@ class FakeCloudWatch {
       const changed = alarm.StateValue !== input.StateValue;
       alarm.StateValue = input.StateValue;
       alarm.StateReason = input.StateReason;
+      this.fired ||= input.StateValue === 'ALARM';
       this.clock += 2000;
       if (changed && input.StateValue === 'ALARM' && !this.silent) {
         const at = new Date(this.clock);
@@ -269,7 +274,10 @@ describe('test-alarm', () => {
       .resolvesOnce({ AlarmHistoryItems: [] })
       .rejects(awsError('Throttling', 'Rate exceeded', 400));
     const refused = await cli(['--alarm', 'SesSmtp-prod-Rate-1', '--yes', '--timeout', '30']);
-    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('AWS throttled test-alarm')]);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      expect.stringContaining('reading its history failed (Throttling: Rate exceeded)'),
+    ]);
     expect(setCalls().map((c) => c.StateValue)).toEqual(['ALARM', 'INSUFFICIENT_DATA']);
     expect(aws.stateOf('SesSmtp-prod-Rate-1')).toBe('INSUFFICIENT_DATA');
   });
@@ -378,6 +386,18 @@ describe('test-alarm', () => {
     expect(r.stdout).toContain(`published the test of Mine to ${ALARM_TOPIC_ARN}`);
     expect(r.stdout).toContain(`published the test of Mine to ${pager}`);
     expect(r.waits).toEqual([5000, 5000]);
+  });
+
+  // The alarm fired and its actions run: a rerun would notify the subscribers again.
+  test('a history read that fails after the alarm fired: says it was sent and where the outcome shows, exit 1', async () => {
+    aws.alarm('Mine', 'OK', 300);
+    aws.historyError = awsError('ThrottlingException', 'Rate exceeded', 400);
+    const r = await cli(['--alarm', 'Mine', '--yes']);
+    expect(r.code).toBe(1);
+    expect(setCalls()).toHaveLength(1);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('ses-smtp:'))).toEqual([
+      `ses-smtp: the test of Mine was sent (CloudWatch set it to ALARM and runs its actions), but reading its history failed (ThrottlingException: Rate exceeded); to see the outcome, read the alarm's history: aws cloudwatch describe-alarm-history --alarm-name Mine --history-item-type Action --region eu-west-1 (running test-alarm again would notify the subscribers a second time)`,
+    ]);
   });
 
   test('--json: the alarm and each action', async () => {

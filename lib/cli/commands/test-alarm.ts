@@ -282,6 +282,15 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   let outcomes: Map<string, ActionOutcome>;
   try {
     outcomes = await waitForOutcomes(ctx, cw, { name, actions, before, seen }, options);
+  } catch (e) {
+    // The alarm fired: its actions run without this command. A rerun would notify the subscribers
+    // a second time, so the line says where the outcome shows instead.
+    // Named by its code (ECONNRESET) or its AWS name, not with describeError's advice to rerun.
+    const { name: errorName, message, code } = e as NodeJS.ErrnoException;
+    const why = `${errorName === 'Error' && code ? code : errorName}: ${(message ?? '').split('\n')[0]}`;
+    throw new CheckFailed(
+      `the test of ${name} was sent (CloudWatch set it to ALARM and runs its actions), but reading its history failed (${why}); to see the outcome, ${historyCommand(name, ctx.region)} (running test-alarm again would notify the subscribers a second time)`,
+    );
   } finally {
     // Even when the wait failed: a test must not leave a red alarm behind, which would also keep
     // the next real breach from notifying (staying in ALARM runs no action).
