@@ -54,21 +54,27 @@ function text(re: RegExp, expected: string) {
  * each repeat is one problem at its own index. `key` says when two entries are the same.
  */
 function uniqueList<T extends z.ZodType>(item: T, key: (value: z.output<T>) => string = String) {
-  return z.array(item).superRefine((list, ctx) => {
-    const seen = new Map<string, number>();
-    list.forEach((value, i) => {
-      const k = key(value);
-      const first = seen.get(k);
-      if (first === undefined) seen.set(k, i);
-      else
-        ctx.addIssue({
-          code: 'custom',
-          path: [i],
-          input: value,
-          message: `each entry once (the same as entry [${first}]); remove the repeat`,
+  return (
+    z
+      .array(item)
+      .superRefine((list, ctx) => {
+        const seen = new Map<string, number>();
+        list.forEach((value, i) => {
+          const k = key(value);
+          const first = seen.get(k);
+          if (first === undefined) seen.set(k, i);
+          else
+            ctx.addIssue({
+              code: 'custom',
+              path: [i],
+              input: value,
+              message: `each entry once (the same as entry [${first}]); remove the repeat`,
+            });
         });
-    });
-  });
+      })
+      // For editors: JSON Schema's exact repeats, which the key above finds too.
+      .meta({ uniqueItems: true })
+  );
 }
 
 /**
@@ -602,6 +608,7 @@ export const EnvironmentSchema = strict({
     .refine((tags) => Object.keys(tags).length <= 49, {
       error: 'at most 49 tags (AWS allows 50 per resource; the stack adds "ses-smtp:environment")',
     })
+    .meta({ maxProperties: 49 })
     .superRefine((tags, ctx) => {
       // IAM refuses "Duplicate tag keys" on the user and roles for keys equal ignoring case.
       const seen = new Map<string, string>();
@@ -668,7 +675,8 @@ export const ConfigFileSchema = strict({
   github: GitHub.optional(),
   environments: z
     .record(environmentName, EnvironmentSchema)
-    .refine((envs) => Object.keys(envs).length > 0, 'at least one environment'),
+    .refine((envs) => Object.keys(envs).length > 0, 'at least one environment')
+    .meta({ minProperties: 1 }),
 });
 
 // The types of what it gives are plain, in types.ts (test/config/settings.test.ts checks them

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { schemaJson, SCHEMA_PATH } from '../../lib/config/json-schema';
-import { EnvironmentSchema } from '../../lib/config/schema';
+import { ConfigFileSchema, EnvironmentSchema } from '../../lib/config/schema';
 
 describe('environments JSON Schema', () => {
   const schema = JSON.parse(schemaJson());
@@ -34,6 +34,28 @@ describe('environments JSON Schema', () => {
       expect([accepted, re.test(accepted)]).toEqual([accepted, true]);
       expect([refused, re.test(refused)]).toEqual([refused, false]);
     }
+  });
+
+  // An editor flags what synth would refuse: 50 tags, no environment, a list entry given twice.
+  test('the limits of counts and repeats are in it too, where the validator refuses past them', () => {
+    const minimal = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../fixtures/config/single.json'), 'utf8'),
+    ).environments.qa;
+    const env = schema.properties.environments.additionalProperties.properties;
+    const refuses = (file: object) => !ConfigFileSchema.safeParse(file).success;
+    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
+    expect([env.tags.maxProperties, refuses({ environments: { qa: { ...minimal, tags } } })]).toEqual([
+      49,
+      true,
+    ]);
+    expect([schema.properties.environments.minProperties, refuses({ environments: {} })]).toEqual([1, true]);
+    const twice = ['qa@example.com', 'qa@example.com'];
+    expect([
+      env.verifiedEmailAddresses.uniqueItems,
+      refuses({ environments: { qa: { ...minimal, verifiedEmailAddresses: twice } } }),
+    ]).toEqual([true, true]);
+    expect(schema.properties.additionalSmtpRegions.uniqueItems).toBe(true);
+    expect(env.dmarc.properties.aggregateReportUris.uniqueItems).toBe(true);
   });
 
   // An editor shows a group's default from the schema. zod leaves it out of the JSON Schema when
