@@ -5,7 +5,7 @@
  *
  *   node scripts/build.mjs lambdas [--if-stale]  every lambda/<name>/index.ts (but lambda/shared)
  *                                                bundled once into dist/lambda-bundles/<name>/;
- *                                                --if-stale: only when a source or the lock changed
+ *                                                --if-stale: only when an input or a bundle changed
  *   node scripts/build.mjs app                   bin/app.ts and lib/ as one file for `cdk synth`
  *                                                here (.build/app.js; packages stay external)
  *   node scripts/build.mjs cli                   bin/ses-smtp.ts likewise (.build/ses-smtp.js), for
@@ -41,33 +41,80 @@ export function lambdaNames() {
     .sort();
 }
 
-/**
- * A hash of everything a bundle is made from: the Lambda sources and the lib/ sources they import
- * (the Region table, the DNS records: all of lib/ is hashed, a superset), the locked dependency
- * versions and this build.
- */
-function inputsHash(names) {
-  const hash = createHash('sha256');
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith('.ts')) files.push(full);
-    }
-  };
-  walk(lambdaDir);
-  walk(path.join(root, 'lib'));
-  for (const file of [
-    ...files.sort(),
-    path.join(root, 'package-lock.json'),
-    fileURLToPath(import.meta.url),
-  ]) {
-    hash.update(path.relative(root, file)).update('\0').update(fs.readFileSync(file)).update('\0');
+/** A file's path and content into `hash`; a missing file counts as one (its absence is hashed). */
+function hashFile(hash, rel) {
+  let content;
+  try {
+    content = fs.readFileSync(path.join(root, rel));
+  } catch (e) {
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw e;
   }
-  hash.update(names.join(','));
+  hash
+    .update(rel)
+    .update(content ? '\0+' : '\0-')
+    .update(content ?? '')
+    .update('\0');
+}
+
+/** Every file under `dir` (relative to the root, sorted); none when it does not exist. */
+function filesUnder(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => !d.isDirectory())
+    .map((d) => path.relative(root, path.join(d.parentPath, d.name)))
+    .sort();
+}
+
+/*
+ * Files esbuild reads for every bundle that its metafile does not list: the tsconfig.json its
+ * TypeScript options come from (useDefineForClassFields, paths, ...), the package.json above the
+ * sources, the lock and npm's record of what it installed.
+ */
+const BUILD_SETTINGS = [
+  'tsconfig.json',
+  'package.json',
+  'package-lock.json',
+  'node_modules/.package-lock.json',
+];
+
+/**
+ * A hash of everything the bundles are made from and of the bundles themselves: every file of
+ * lambda/ and lib/ (any kind: a function may import JSON; a deleted or renamed file changes it),
+ * the build settings, this build, each file the last build read (`inputs`, from esbuild's
+ * metafiles: node_modules files edited or reinstalled without a lock change) and every file of
+ * dist/lambda-bundles/ (a bundle removed or changed since). Contents, not times: a checkout may
+ * set any mtime.
+ */
+function bundlesHash(names, inputs) {
+  const hash = createHash('sha256');
+  const own = [...filesUnder(lambdaDir), ...filesUnder(path.join(root, 'lib'))];
+  for (const rel of [...own, ...BUILD_SETTINGS, path.relative(root, fileURLToPath(import.meta.url))])
+    hashFile(hash, rel);
+  hash.update(names.join(',')).update('\0');
+  for (const rel of inputs) hashFile(hash, rel);
+  hash.update('\0outputs\0');
+  for (const rel of filesUnder(BUNDLES_DIR)) hashFile(hash, rel);
   return hash.digest('hex');
 }
+
+/** Whether the stamp the last complete build wrote still matches (a missing or old stamp does not). */
+function bundlesFresh(names) {
+  let stamp;
+  try {
+    stamp = JSON.parse(fs.readFileSync(STAMP, 'utf8'));
+  } catch {
+    return false;
+  }
+  return Array.isArray(stamp?.inputs) && stamp.hash === bundlesHash(names, stamp.inputs);
+}
+
+/** The files an esbuild metafile lists as read, relative to the root (no stdin, no virtual ones). */
+const metafileInputs = (metafile) =>
+  Object.keys(metafile.inputs)
+    .map((input) => path.resolve(input))
+    .filter((file) => fs.statSync(file, { throwIfNoEntry: false })?.isFile())
+    .map((file) => path.relative(root, file));
 
 /*
  * What the AWS SDK would make every cold start load for nothing, and how the bundles leave it out
@@ -174,10 +221,12 @@ export function lambdaBuildOptions(name) {
  */
 export async function buildLambdas({ ifStale = false } = {}) {
   const names = lambdaNames();
-  const hash = inputsHash(names);
-  if (ifStale && fs.existsSync(STAMP) && fs.readFileSync(STAMP, 'utf8') === hash) return { built: [] };
+  if (ifStale && bundlesFresh(names)) return { built: [] };
+  // Removed first: a build that fails or is killed leaves no stamp, and the next one builds anew.
   fs.rmSync(STAMP, { force: true });
   fs.rmSync(BUNDLES_DIR, { recursive: true, force: true });
+  // Every file esbuild read, for the stamp: --if-stale hashes them again.
+  const inputs = new Set();
   await Promise.all(
     names.map(async (name) => {
       const outdir = path.join(BUNDLES_DIR, name);
@@ -186,20 +235,24 @@ export async function buildLambdas({ ifStale = false } = {}) {
         outfile: path.join(outdir, 'index.js'),
         metafile: true,
       });
+      for (const input of metafileInputs(metafile)) inputs.add(input);
       const imported = new Set(
         Object.values(metafile.inputs).flatMap((input) => input.imports.map((i) => i.path)),
       );
       for (const [spec, file] of Object.entries(LAZY_FILES)) {
         if (!imported.has(`./${file}`)) continue;
-        await build({
+        const lazy = await build({
           ...BUNDLE_OPTIONS,
           stdin: { contents: `export { default } from ${JSON.stringify(spec)};`, resolveDir: root },
           outfile: path.join(outdir, file),
+          metafile: true,
         });
+        for (const input of metafileInputs(lazy.metafile)) inputs.add(input);
       }
     }),
   );
-  fs.writeFileSync(STAMP, hash);
+  const sorted = [...inputs].sort();
+  fs.writeFileSync(STAMP, JSON.stringify({ hash: bundlesHash(names, sorted), inputs: sorted }));
   return { built: names };
 }
 
