@@ -241,6 +241,8 @@ export function leakedCredentialSteps(cliOptions: string): string {
 
 /** CloudWatch evaluates at most 7 days of 1-hour periods. */
 const MAX_EVALUATION_HOURS = 168;
+/** SQS reports a queue while it is active: up to six hours after the last call on it. */
+const SQS_ACTIVE_HOURS = 6;
 /** Runs of every check in a row that could not tell before the alarm (3 days by default). */
 const UNDETERMINED_RUNS = 3;
 
@@ -385,6 +387,21 @@ export class HealthChecks extends Construct {
       'quota',
     );
     this.watchUndetermined(gapAll, cliOptions);
+    this.warnQueuesFallSilent(queues.length, [gapAll, scheduleGap(schedules.quota)]);
+  }
+
+  /**
+   * A warning when no schedule is sure to read the keepReporting queues within SQS's six hours:
+   * the reads are what keep those queues reporting, and an age alarm that does not breach on
+   * missing data (the app feedback queue's 3 days) would never fire on a queue gone silent.
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/MonitorSQSwithCloudWatch.html
+   */
+  private warnQueuesFallSilent(queues: number, gaps: (number | undefined)[]) {
+    if (queues === 0 || gaps.some((gap) => gap !== undefined && gap <= SQS_ACTIVE_HOURS)) return;
+    Annotations.of(this).addWarningV2(
+      'ses-smtp:health-queues-fall-silent',
+      `health checks schedules: neither runs at least every ${SQS_ACTIVE_HOURS} hours, yet each run's read of ${queues} queue(s) (dead-letter and feedback queues) is what keeps SQS reporting them (a queue is active for CloudWatch up to ${SQS_ACTIVE_HOURS} hours after the last call on it): between runs their alarms can go without data and miss messages nobody takes. Set quotaSchedule (health.quotaSchedule) to "rate(1 hour)", the default, or another rate of at most ${SQS_ACTIVE_HOURS} hours`,
+    );
   }
 
   /**

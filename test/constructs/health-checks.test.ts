@@ -691,6 +691,62 @@ describe('HealthChecks', () => {
     expect(statements.filter((st) => st.Action === 'kms:Decrypt')).toHaveLength(1); // the secret's
   });
 
+  // SQS reports a queue for up to six hours after the last call on it: with no run that often, the
+  // app feedback queue's 3-day age alarm (missing data not breaching) would never fire.
+  test.each<[string, events.Schedule, events.Schedule | undefined, boolean]>([
+    ['the defaults (hourly)', events.Schedule.rate(Duration.days(1)), undefined, false],
+    ['every 6 hours', events.Schedule.rate(Duration.days(1)), events.Schedule.rate(Duration.hours(6)), false],
+    [
+      'every check every 4 hours',
+      events.Schedule.rate(Duration.hours(4)),
+      events.Schedule.rate(Duration.days(1)),
+      false,
+    ],
+    [
+      'every 12 hours',
+      events.Schedule.rate(Duration.days(1)),
+      events.Schedule.rate(Duration.hours(12)),
+      true,
+    ],
+    [
+      'weekdays only',
+      events.Schedule.rate(Duration.days(1)),
+      events.Schedule.expression('cron(0/15 8-17 ? * MON-FRI *)'),
+      true,
+    ],
+    [
+      'a gap it cannot tell',
+      events.Schedule.expression('cron(0 6 L * ? *)'),
+      events.Schedule.rate(Duration.hours(7)),
+      true,
+    ],
+  ])(
+    'queues to keep reporting, runs %s: a warning when no run reads them within 6 hours',
+    (_name, schedule, quotaSchedule, warns) => {
+      const warnings = (withQueues: boolean) =>
+        Annotations.fromStack(
+          build({
+            schedule,
+            ...(quotaSchedule && { quotaSchedule }),
+            ...(withQueues && { withQueues: (stack: Stack) => [new sqs.Queue(stack, 'AppQueue')] }),
+          }).stack,
+        )
+          .findWarning('*', Match.stringLikeRegexp('keeps SQS reporting'))
+          .map((w) => String(w.entry.data));
+      expect(warnings(true)).toEqual(
+        warns
+          ? [
+              expect.stringContaining(
+                "neither runs at least every 6 hours, yet each run's read of 1 queue(s) (dead-letter and feedback queues) is what keeps SQS reporting them",
+              ),
+            ]
+          : [],
+      );
+      // No queue to keep reporting: nothing to say.
+      expect(warnings(false)).toEqual([]);
+    },
+  );
+
   /** The health function's HEALTH_TARGET, each token as the string "token". */
   const healthTarget = (template: Template) => {
     const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
