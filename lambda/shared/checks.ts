@@ -26,6 +26,7 @@ import {
   bareName,
   dmarcRecord,
   dmarcReportUris,
+  mailFromDomain,
   mailFromRecords,
   reportAuthorizationRecord,
 } from '../../lib/dns-records';
@@ -453,7 +454,7 @@ const mailFromCheck: Check = {
           status: 'fail',
           title: `identity ${domain} has no custom MAIL FROM domain: SES sends with amazonses.com as envelope sender and SPF does not align`,
           detail: CHANGED_OUTSIDE,
-          fix: `aws sesv2 put-email-identity-mail-from-attributes --email-identity ${domain} --mail-from-domain ${dns.mailFromSubdomain}.${domain} --region ${region} (with --behavior-on-mx-failure REJECT_MESSAGE where mailFrom.behaviorOnMxFailure says so)`,
+          fix: `aws sesv2 put-email-identity-mail-from-attributes --email-identity ${domain} --mail-from-domain ${mailFromDomain(domain, dns.mailFromSubdomain)} --region ${region} (with --behavior-on-mx-failure REJECT_MESSAGE where mailFrom.behaviorOnMxFailure says so)`,
         },
         ...checked,
       ];

@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { retried } from './retry';
 
 /** What a custom resource's handler answers CloudFormation. */
 export interface CustomResourceResult {
@@ -47,15 +48,15 @@ export async function sendResponse(
   timeoutMs = 30_000,
   retryWaitsMs: readonly number[] = PUT_RETRY_WAITS_MS,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await putOnce(url, body, timeoutMs);
-    } catch (error) {
+  await retried(
+    () => putOnce(url, body, timeoutMs),
+    sleep,
+    retryWaitsMs,
+    (error) => {
       const status = (error as PutError).status;
-      if (attempt >= retryWaitsMs.length || (status !== undefined && status < 500)) throw error;
-      await sleep(retryWaitsMs[attempt]);
-    }
-  }
+      return status === undefined || status >= 500;
+    },
+  );
 }
 
 /** A failed PUT; `status` is S3's answer, absent when there was none (network, timeout). */

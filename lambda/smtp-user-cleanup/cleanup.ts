@@ -3,6 +3,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DeleteAccessKeyCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { isTransientAwsError } from '../shared/aws-errors';
+import { retried } from '../shared/retry';
 import type { CustomResourceResult } from '../shared/custom-resource';
 import { describeError, Logger } from '../shared/logger';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from './properties';
@@ -53,7 +54,11 @@ export interface CleanupClients {
 
 /** Waits between reads of the stack's status; a test passes one that does not wait. */
 export type Sleep = (ms: number) => Promise<unknown>;
-/** Waits before each new read of the stack status or the keys: 14 s in all, within the function's minute. */
+/**
+ * Waits before each new read of the stack status or the keys, whatever the error (this function's
+ * role may be minutes old, SesSmtp added to a stack in this deploy, and IAM is eventually
+ * consistent): 14 s in all, within the function's minute.
+ */
 const STATUS_RETRY_WAITS_MS = [2000, 4000, 8000];
 /**
  * Waits before each new try of deleting the keys after IAM failed for now (throttled, 5xx) beyond
@@ -90,6 +95,7 @@ export async function handleEvent(
     const { Stacks: stacks = [] } = await retried(
       () => clients.cloudformation.send(new DescribeStacksCommand({ StackName: event.StackId })),
       wait,
+      STATUS_RETRY_WAITS_MS,
     );
     stackStatus = stacks[0]?.StackStatus;
   } catch (error) {
@@ -175,28 +181,6 @@ async function deleteKeys(userName: string, iam: IAMClient, log: Logger, stackSt
 }
 
 /**
- * `read`, tried again after each of `waits` when it fails with an error `retryable` accepts (by
- * default after STATUS_RETRY_WAITS_MS, whatever the error: this function's role may be minutes
- * old, SesSmtp added to a stack in this deploy, and IAM is eventually consistent). Throws the last
- * error.
- */
-async function retried<T>(
-  read: () => Promise<T>,
-  wait: Sleep,
-  waits: readonly number[] = STATUS_RETRY_WAITS_MS,
-  retryable: (error: unknown) => boolean = () => true,
-): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await read();
-    } catch (error) {
-      if (attempt >= waits.length || !retryable(error)) throw error;
-      await wait(waits[attempt]);
-    }
-  }
-}
-
-/**
  * The physical id for a user: with USER_PREDATES when it has keys already, USER_AGE_UNKNOWN when
  * that stays unknown (read with retries: an unknown age keeps the keys of a user an update's
  * rollback deletes, and IAM then refuses to delete the user).
@@ -204,16 +188,20 @@ async function retried<T>(
 async function physicalIdFor(userName: string, iam: IAMClient, log: Logger, wait: Sleep): Promise<string> {
   const id = PHYSICAL_ID_PREFIX + userName;
   try {
-    const keys = await retried(async () => {
-      try {
-        const listed = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
-        return listed.AccessKeyMetadata ?? [];
-      } catch (error) {
-        // A user created seconds ago may not be visible yet: it has no keys then.
-        if ((error as Error).name === 'NoSuchEntityException') return [];
-        throw error;
-      }
-    }, wait);
+    const keys = await retried(
+      async () => {
+        try {
+          const listed = await iam.send(new ListAccessKeysCommand({ UserName: userName }));
+          return listed.AccessKeyMetadata ?? [];
+        } catch (error) {
+          // A user created seconds ago may not be visible yet: it has no keys then.
+          if ((error as Error).name === 'NoSuchEntityException') return [];
+          throw error;
+        }
+      },
+      wait,
+      STATUS_RETRY_WAITS_MS,
+    );
     return keys.length ? id + USER_PREDATES : id;
   } catch (error) {
     // Unknown: the safe side is "older", so that no rollback deletes keys of a user that stays.

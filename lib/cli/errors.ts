@@ -80,6 +80,16 @@ export function isAccessDenied(error: unknown): boolean {
 const firstLine = (text: string | undefined) => (text ?? '').split('\n')[0].trim().slice(0, 300);
 
 /**
+ * An error as the reason inside a longer line: its AWS name (or a network error's code, such as
+ * ECONNRESET) and its message's first line, without describeError's advice (for a command that
+ * says itself what to do next).
+ */
+export function errorLine(error: unknown): string {
+  const { name = 'Error', message, code } = (error ?? {}) as AwsLikeError;
+  return `${name === 'Error' && code ? code : name}: ${firstLine(message)}`;
+}
+
+/**
  * Maps anything a command throws to one line and an exit code: the CLI's own errors as they
  * are, credential problems as configuration errors (2), AWS refusals and failures as failures (1)
  * with what to do, and anything else as one line (1) without a stack trace.

@@ -30,10 +30,8 @@ import { SES_SMTP_REGIONS } from './smtp-regions';
 import {
   duplicateKeys,
   escapeInvisible,
-  invisibleCharacter,
   invisibleHint,
   maskUrlPassword,
-  quoted,
   shownPath,
   spfLookupCount,
 } from './syntax';
@@ -805,13 +803,12 @@ function formatPath(path: PropertyKey[]): string {
 }
 
 /**
- * A member name of the file in a message: as written, unless it holds a control character (a line
- * break would split the one line; an escape sequence would reach the terminal) or an invisible
- * one (the name would look like a known one): then escaped as `quoted` shows a value.
+ * A member name of the file in a message, escaped where shownPath would quote it (a line break, an
+ * escape sequence, an invisible character), without the quotes: the line sets it in its own.
  */
 function shownName(name: string): string {
-  // oxlint-disable-next-line no-control-regex
-  return /[\x00-\x1f\x7f-\x9f]/.test(name) || invisibleCharacter(name) ? quoted(name).slice(1, -1) : name;
+  const shown = shownPath(name);
+  return shown === name ? name : shown.slice(1, -1);
 }
 
 function formatValue(value: unknown): string {

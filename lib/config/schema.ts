@@ -15,6 +15,7 @@ import {
   invisibleHint,
   joinersInContextShown,
   isHttpsUrl,
+  HOST_NAME_ANY_LENGTH_RE,
   LOCAL_PART_RE,
   localPartFits,
   SENDER_RE,
@@ -96,10 +97,6 @@ function domainExpected(input: unknown): string {
   return `${DOMAIN_EXPECTED}${invisibleHint(shown) || nameLengthHint(input.replace(/\.$/, ''))}`;
 }
 
-/** HOST_NAME without its lengths: a name that matches it and not HOST_NAME is too long. */
-const HOST_NAME_ANY_LENGTH =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
-
 /**
  * The limit a name of letters, digits and "-" breaks, to end an "expected ..." text; else "". RFC
  * 1035 §2.3.4: a label of at most 63 characters, a name of at most 253 written as text (255
@@ -108,7 +105,7 @@ const HOST_NAME_ANY_LENGTH =
  */
 function nameLengthHint(name: string): string {
   const ascii = asciiDomain(name);
-  if (!HOST_NAME_ANY_LENGTH.test(ascii)) return '';
+  if (!HOST_NAME_ANY_LENGTH_RE.test(ascii)) return '';
   const long = ascii.split('.').find((label) => label.length > 63);
   if (long !== undefined)
     return `: each label at most 63 characters (RFC 1035 §2.3.4), and "${long.slice(0, 20)}..." has ${long.length}`;
@@ -168,7 +165,7 @@ function emailExpected(input: unknown): string {
     return `${EMAIL_EXPECTED}: no "." at the start or end of the local part, nor two in a row`;
   // A length, when both parts are well formed but one is too long (the local part named first).
   const domain = input.slice(at + 1);
-  if (at > 0 && LOCAL_PART_RE.test(input.slice(0, at)) && HOST_NAME_ANY_LENGTH.test(asciiDomain(domain))) {
+  if (at > 0 && LOCAL_PART_RE.test(input.slice(0, at)) && HOST_NAME_ANY_LENGTH_RE.test(asciiDomain(domain))) {
     if (at > 64) return `${EMAIL_EXPECTED}: this local part has ${at}`;
     const hint = nameLengthHint(domain);
     if (hint) return `${EMAIL_EXPECTED}${hint.replace(': ', ': in the domain, ')}`;

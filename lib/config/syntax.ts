@@ -23,6 +23,8 @@ const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const TOP_LABEL = '[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 /** A host name in any letter case (DNS compares names case-insensitively, RFC 4343). */
 export const HOST_NAME = `(?:${LABEL}\\.)+${TOP_LABEL}`;
+/** HOST_NAME without its label lengths: a name that matches this and not HOST_NAME is too long. */
+export const HOST_NAME_ANY_LENGTH_RE = new RegExp(`^${HOST_NAME.replaceAll('{0,61}', '*')}$`);
 /**
  * A label of a host a program connects to (a URL's or an SMTP host): "_" taken too, as RFC 3986's
  * reg-name and resolvers take it (Docker service names, some internal zones); mail domains keep

@@ -6,7 +6,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
-import { CheckFailed, describeError } from '../errors';
+import { CheckFailed, describeError, errorLine } from '../errors';
 import { shellOption } from '../shell';
 import { pendingVersionId, readSecretVersion } from '../../../lambda/shared/secret-version';
 import { parseSecret } from '../../../lambda/shared/smtp-secret';
@@ -71,7 +71,7 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
         ? ` after deactivating ${done.join(', ')} (undo: ${done.map((k) => reactivate(userName, k)).join('; ')})`
         : '';
       throw new CheckFailed(
-        `deactivating ${key} failed (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})${inactive}: fix the cause and run ${again}`,
+        `deactivating ${key} failed (${errorLine(e)})${inactive}: fix the cause and run ${again}`,
       );
     }
     done.push(key);
@@ -171,7 +171,7 @@ async function untilListedInactive(
     ctx.out.check({
       id: 'revoke',
       status: 'warn',
-      title: `could not list the keys again (${(e as Error).name}: ${(e as Error).message.split('\n')[0]})`,
+      title: `could not list the keys again (${errorLine(e)})`,
       detail: `rotating now; if the rotation stops on a deactivated key, run ${again}`,
     });
     return;

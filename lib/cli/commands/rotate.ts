@@ -6,7 +6,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CliContext } from '../context';
-import { CheckFailed, describeError } from '../errors';
+import { CheckFailed, describeError, errorLine } from '../errors';
 import { currentCredentials } from '../secret';
 import { shellOption } from '../shell';
 
@@ -28,12 +28,12 @@ export class RotationInProgress extends CheckFailed {}
  */
 export class RotationUnconfirmed extends CheckFailed {
   constructor(
-    readonly secretId: string,
-    readonly versionId: string,
-    /** Why the progress could not be read: the error's name and first line. */
-    readonly why: string,
+    secretId: string,
+    versionId: string,
+    /** Why the progress could not be read: errorLine of the error. */
+    why: string,
     /** The AWS CLI command that shows whether the version became AWSCURRENT. */
-    readonly check: string,
+    check: string,
   ) {
     super(
       `a rotation of ${secretId} was started (version ${versionId}), but reading its progress failed (${why}); it goes on without this command, so it may still finish: see whether version ${versionId} is AWSCURRENT (${check})`,
@@ -136,12 +136,10 @@ export async function rotateAndWait(
       meta = await ctx.client(SecretsManagerClient).send(new DescribeSecretCommand({ SecretId: secretId }));
     } catch (e) {
       ctx.out.progressDone();
-      const { name, message, code } = e as NodeJS.ErrnoException;
       throw new RotationUnconfirmed(
         secretId,
         versionId,
-        // A network error is named by its code (ECONNRESET), an AWS one by its name.
-        `${name === 'Error' && code ? code : name}: ${(message ?? '').split('\n')[0]}`,
+        errorLine(e),
         `aws secretsmanager describe-secret ${shellOption('--secret-id', secretId)} --region ${ctx.region} --query VersionIdsToStages`,
       );
     }

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { CheckResult } from '../output';
 import { CliContext } from '../context';
-import { CheckFailed, UsageError } from '../errors';
+import { CheckFailed, errorLine, UsageError } from '../errors';
 import { shellOption } from '../shell';
 
 /** An SNS topic's ARN: the only kind of alarm action this fires (others stop, scale or run things). */
@@ -285,11 +285,9 @@ export async function testAlarmCommand(ctx: CliContext, options: TestAlarmOption
   } catch (e) {
     // The alarm fired: its actions run without this command. A rerun would notify the subscribers
     // a second time, so the line says where the outcome shows instead.
-    // Named by its code (ECONNRESET) or its AWS name, not with describeError's advice to rerun.
-    const { name: errorName, message, code } = e as NodeJS.ErrnoException;
-    const why = `${errorName === 'Error' && code ? code : errorName}: ${(message ?? '').split('\n')[0]}`;
+    // errorLine, not describeError: its advice would be to run it again.
     throw new CheckFailed(
-      `the test of ${name} was sent (CloudWatch set it to ALARM and runs its actions), but reading its history failed (${why}); to see the outcome, ${historyCommand(name, ctx.region)} (running test-alarm again would notify the subscribers a second time)`,
+      `the test of ${name} was sent (CloudWatch set it to ALARM and runs its actions), but reading its history failed (${errorLine(e)}); to see the outcome, ${historyCommand(name, ctx.region)} (running test-alarm again would notify the subscribers a second time)`,
     );
   } finally {
     // Even when the wait failed: a test must not leave a red alarm behind, which would also keep
@@ -351,9 +349,8 @@ async function setBack(cw: CloudWatchClient, name: string, state: StateValue, re
       }),
     );
   } catch (e) {
-    const { name: error, message } = e as Error;
     throw new CheckFailed(
-      `the test left alarm ${name} in ALARM: setting it back to ${state} failed (${error}: ${message.split('\n')[0]}), and while it stays in ALARM (its missing data keeps its state) a real breach notifies no one; set it back: aws cloudwatch set-alarm-state ${shellOption('--alarm-name', name)} --state-value ${state} --state-reason 'Set back after a test by ses-smtp test-alarm' --region ${region}`,
+      `the test left alarm ${name} in ALARM: setting it back to ${state} failed (${errorLine(e)}), and while it stays in ALARM (its missing data keeps its state) a real breach notifies no one; set it back: aws cloudwatch set-alarm-state ${shellOption('--alarm-name', name)} --state-value ${state} --state-reason 'Set back after a test by ses-smtp test-alarm' --region ${region}`,
     );
   }
 }
