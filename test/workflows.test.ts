@@ -236,7 +236,12 @@ describe('workflow properties', () => {
         const cdkSteps = job.steps.filter((s) => /npx cdk (diff|deploy)/.test(s.run ?? ''));
         expect(cdkSteps).toHaveLength(1);
         expect(cdkSteps[0].env?.CDK_ROLE_SESSION_NAME).toBe(session(job));
-        expect(job.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+        expect(job.permissions).toEqual({
+          'id-token': 'write',
+          contents: 'read',
+          // The deploy job reads this run's jobs: the environments before its own deployed.
+          ...(job === deploy.jobs.deploy && { actions: 'read' }),
+        });
         expect(job.environment?.name).toMatch(/^\$\{\{ matrix\.(deploy|preview)Environment \}\}$/);
       }
     }
@@ -305,6 +310,86 @@ describe('workflow properties', () => {
     expect(run({ status: 'ahead', files: files(...many.slice(1)) }).status).toBe(0);
     // GitHub's API unreachable: the step fails rather than deploy unchecked.
     expect(run({}, '1').status).not.toBe(0);
+  });
+
+  // fail-fast cancels the matrix's queued jobs, but GitHub's cancellation spares a job whose `if`
+  // holds, and the deploy job's `!cancelled()` may: the order cannot rest on it alone.
+  test('a deploy job stops before anything reaches AWS unless every environment before its own in the file deployed in this run', () => {
+    const steps = deploy.jobs.deploy.steps;
+    const at = steps.findIndex((s) => s.name === 'the environments before this one deployed');
+    expect(at).toBeGreaterThan(steps.findIndex((s) => s.uses?.startsWith('actions/setup-node@')));
+    expect(at).toBeLessThan(steps.findIndex((s) => s.name === 'main has nothing newer'));
+    const guard = steps[at];
+    expect(guard.env).toEqual({
+      GH_TOKEN: '${{ github.token }}',
+      REPO: '${{ github.repository }}',
+      RUN_ID: '${{ github.run_id }}',
+      MATRIX: '${{ needs.test.outputs.matrix }}',
+      ENVIRONMENT: '${{ matrix.name }}',
+    });
+    // A fake gh that prints what `gh api --jq` would (one job a line) and records its arguments.
+    const dir = fakeCommandDir(
+      'gh',
+      '#!/bin/sh\nprintf "%s\\n" "$@" > "$ARGS"\n[ -n "$FAIL" ] && exit 1\nprintf "%s" "$ANSWER"\n',
+    );
+    const matrix = JSON.stringify({ include: ['staging', 'eu', 'production'].map((name) => ({ name })) });
+    type Run = { name: string; conclusion: string | null; run_attempt?: number };
+    const run = (environment: string, jobs: Run[], fail = '') =>
+      bashStep(guard.run!, {
+        PATH: `${dir}:${path.dirname(process.execPath)}:${process.env.PATH}`,
+        REPO: 'acme/mail',
+        RUN_ID: '42',
+        MATRIX: matrix,
+        ENVIRONMENT: environment,
+        FAIL: fail,
+        ANSWER: jobs.map((j, id) => `${JSON.stringify({ id, run_attempt: 1, ...j })}\n`).join(''),
+        ARGS: path.join(dir, 'args'),
+      });
+    const ok = (name: string, run_attempt = 1): Run => ({
+      name: `deploy ${name}`,
+      conclusion: 'success',
+      run_attempt,
+    });
+    const bad = (name: string, conclusion: string | null, run_attempt = 1): Run => ({
+      name: `deploy ${name}`,
+      conclusion,
+      run_attempt,
+    });
+    const tests = { name: 'npm test', conclusion: 'success' };
+    try {
+      // The first environment waits for none.
+      expect(run('staging', [tests])).toMatchObject({ status: 0, stdout: '' });
+      // Every job of the run, each re-run's executions too, all pages.
+      expect(fs.readFileSync(path.join(dir, 'args'), 'utf8')).toBe(
+        'api\n--paginate\nrepos/acme/mail/actions/runs/42/jobs?filter=all&per_page=100\n--jq\n.jobs[] | {id, name, run_attempt, conclusion}\n',
+      );
+      expect(run('production', [tests, ok('staging'), ok('eu')])).toMatchObject({ status: 0, stdout: '' });
+      // Staging failed and fail-fast did not cancel production: production deploys nothing.
+      expect(run('eu', [tests, bad('staging', 'failure')])).toMatchObject({
+        status: 1,
+        stdout:
+          '::error::eu deploys only after the environments before it in the file, and in this run these did not deploy (staging: failure): nothing deployed to eu. Fix what stopped them, then re-run the failed jobs\n',
+      });
+      expect(run('production', [tests, ok('staging'), bad('eu', 'cancelled')]).stdout).toContain(
+        '(eu: cancelled)',
+      );
+      // Still running (a job started out of order), or no job of that name.
+      expect(run('production', [tests, ok('staging'), bad('eu', null)]).stdout).toContain(
+        '(eu: not finished)',
+      );
+      expect(run('production', [tests, ok('staging')]).stdout).toContain('(eu: no job)');
+      expect(run('production', [tests]).stdout).toContain('(staging: no job, eu: no job)');
+      // A job of another name that merely contains the environment's does not count.
+      expect(run('eu', [tests, ok('staging-old')]).status).toBe(1);
+      // A re-run: the latest execution counts, whichever way it went.
+      expect(run('eu', [bad('staging', 'failure', 1), ok('staging', 2)]).status).toBe(0);
+      expect(run('eu', [ok('staging', 1), bad('staging', 'failure', 2)]).status).toBe(1);
+      // An environment not in the matrix, or GitHub's API unreachable: stop rather than deploy unchecked.
+      expect(run('qa', [tests, ok('staging'), ok('eu'), ok('production')]).status).toBe(1);
+      expect(run('staging', [], '1').status).not.toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // An empty variable makes configure-aws-credentials fail with "Could not load credentials from
