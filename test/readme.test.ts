@@ -41,19 +41,23 @@ function fields(schema: JsonSchema, prefix = ''): Map<string, JsonSchema> {
   return out;
 }
 
-/** The configuration reference: the first table under "## Configuration", field cell -> default cell. */
-function referenceRows(): { keys: string[]; default: string }[] {
+/** The configuration reference: the first table under "## Configuration", field cell -> default cell (and the row's text). */
+function referenceRows(): { keys: string[]; default: string; text: string }[] {
   const section = README.slice(README.indexOf('\n## Configuration\n'));
   const lines = section.split('\n');
   const start = lines.findIndex((l) => l.startsWith('| Field '));
-  const rows: { keys: string[]; default: string }[] = [];
+  const rows: { keys: string[]; default: string; text: string }[] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    const [, field, def] = line.split('|').map((c) => c.trim());
+    const [, field, def, meaning] = line.split('|').map((c) => c.trim());
     // "`dmarc.dkimAlignment` / `spfAlignment`": the second name shares the first's group.
     const names = field.split(' / ').map((n) => n.replace(/`/g, ''));
     const group = names[0].includes('.') ? names[0].slice(0, names[0].lastIndexOf('.') + 1) : '';
-    rows.push({ keys: names.map((n, i) => (i > 0 && !n.includes('.') ? group + n : n)), default: def });
+    rows.push({
+      keys: names.map((n, i) => (i > 0 && !n.includes('.') ? group + n : n)),
+      default: def,
+      text: `${def} | ${meaning}`,
+    });
   }
   return rows;
 }
@@ -83,6 +87,81 @@ test("a default written as a JSON literal is the schema's default", () => {
     });
   }
   expect(compared).toBeGreaterThan(25);
+});
+
+/** Every numeric limit under a JSON Schema node (its properties, items and alternatives), by kind. */
+function limits(node: JsonSchemaLimits, out: [string, number][] = []): [string, number][] {
+  for (const kind of [
+    'minimum',
+    'exclusiveMinimum',
+    'maximum',
+    'exclusiveMaximum',
+    'maxItems',
+    'minItems',
+    'maxLength',
+    'maxProperties',
+  ] as const)
+    if (node[kind] !== undefined) out.push([kind, node[kind]]);
+  for (const child of [
+    ...Object.values(node.properties ?? {}),
+    node.items,
+    ...(node.anyOf ?? []),
+    ...(node.oneOf ?? []),
+  ])
+    if (child) limits(child, out);
+  if (typeof node.additionalProperties === 'object') limits(node.additionalProperties, out);
+  if (node.propertyNames) limits(node.propertyNames, out);
+  return out;
+}
+
+interface JsonSchemaLimits {
+  properties?: Record<string, JsonSchemaLimits>;
+  items?: JsonSchemaLimits;
+  anyOf?: JsonSchemaLimits[];
+  oneOf?: JsonSchemaLimits[];
+  additionalProperties?: JsonSchemaLimits | boolean;
+  propertyNames?: JsonSchemaLimits;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  exclusiveMaximum?: number;
+  maxItems?: number;
+  minItems?: number;
+  maxLength?: number;
+  maxProperties?: number;
+}
+
+/*
+ * A value out of range fails synth: the row says where the range ends. An upper limit is written
+ * with its number ("below 10" when the limit itself is refused), a lower one above 0 too, a list
+ * that may not be empty says "at least one", and a warning/critical pair says which is lower.
+ */
+test("each field's row gives the limits the schema sets", () => {
+  const schema = fields(SCHEMA.properties.environments.additionalProperties);
+  const row = new Map(referenceRows().flatMap((r) => r.keys.map((k) => [k, r.text])));
+  const missing: string[] = [];
+  for (const [key, node] of schema) {
+    const text = row.get(key);
+    if (text === undefined) continue; // the row-per-field test reports it
+    const word = (n: number) => String(n).replace('.', '\\.');
+    for (const [kind, n] of limits(node as JsonSchemaLimits)) {
+      const said =
+        kind === 'exclusiveMaximum'
+          ? new RegExp(`below ${word(n)}\\b`)
+          : kind === 'minItems'
+            ? /at least one/
+            : (kind === 'minimum' || kind === 'exclusiveMinimum') && n === 0
+              ? kind === 'minimum'
+                ? /\b0(-| to )|\b0`? turns/
+                : /above 0\b/
+              : new RegExp(`(?<![\\d.])${word(n)}(?![\\d.]*\\d)`);
+      if (!said.test(text)) missing.push(`${key}: ${kind} ${n}`);
+    }
+    const properties = (node as JsonSchemaLimits).properties;
+    if (properties && 'warning' in properties && !/warning below the critical/.test(text))
+      missing.push(`${key}: the warning below the critical`);
+  }
+  expect([...new Set(missing)]).toEqual([]);
 });
 
 test("health.quotaSchedule's row names every check of the hourly run", () => {
