@@ -164,6 +164,20 @@ test("each field's row gives the limits the schema sets", () => {
   expect([...new Set(missing)]).toEqual([]);
 });
 
+// A synth warning is acknowledged by its id (Annotations.acknowledgeWarning): the README names each.
+test('every synth warning id the code adds is named in the README', () => {
+  const libDir = path.join(__dirname, '..', 'lib');
+  const ids = new Set<string>();
+  for (const file of fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const source = fs.readFileSync(path.join(libDir, file), 'utf8');
+    for (const [, id] of source.matchAll(/['`"](ses-smtp:[a-zA-Z-]+)['`"]/g)) ids.add(id);
+  }
+  ids.delete('ses-smtp:environment'); // the tag key, not a warning
+  expect(ids.size).toBeGreaterThan(10);
+  expect([...ids].filter((id) => !README.includes(`\`${id}\``))).toEqual([]);
+});
+
 test("health.quotaSchedule's row names every check of the hourly run", () => {
   const row = README.split('\n').find((l) => l.startsWith('| `health.schedule` / `health.quotaSchedule`'))!;
   const hourly = row.split('|')[3].split(' / ')[1];
