@@ -5,6 +5,7 @@ import type * as CdkNag from 'cdk-nag';
 import { ciSignal } from './ci';
 import { deployAccessPlan } from './config/github';
 import { ConfigError, configPathValue, loadConfig } from './config/load';
+import { acknowledgeWarnings } from './constructs/nag';
 import { DeployAccessStack } from './deploy-access-stack';
 import { SesSmtpStack } from './ses-smtp-stack';
 import { stackName } from './stack-name';
@@ -73,7 +74,9 @@ export function buildApp(app: App, env: NodeJS.ProcessEnv = process.env): SesSmt
     only === undefined
       ? deployAccessPlan(file).map((access) => {
           const name = deployAccessStackName(access.account);
-          return new DeployAccessStack(app, name, { stackName: name, access });
+          const stack = new DeployAccessStack(app, name, { stackName: name, access });
+          acknowledgeWarnings(stack, file.github?.acknowledgedWarnings ?? {});
+          return stack;
         })
       : [];
   const stacks = environments.map(({ name, config }) => {

@@ -9,6 +9,7 @@ import { SendingDomain } from './constructs/sending-domain';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { SmtpCredentials } from './constructs/smtp-credentials';
 import { ConfigError } from './config/load';
+import { acknowledgeWarnings } from './constructs/nag';
 import { SesSmtp } from './ses-smtp';
 import { cliOptions, stackName } from './stack-name';
 
@@ -64,7 +65,7 @@ export class SesSmtpStack extends Stack {
         props.description ?? `SES SMTP sending for ${config.domain} (environment ${environmentName})`,
       terminationProtection: props.terminationProtection ?? config.terminationProtection,
     });
-    const { account, region, terminationProtection, github, ...settings } = config;
+    const { account, region, terminationProtection, github, acknowledgedWarnings, ...settings } = config;
     // "Default" is left out of logical ids: the resources keep the ids they had when the stack
     // built them itself (a changed id would replace the IAM user, secret, keys and identity).
     // Alarm texts give commands with --env where the CLI finds this stack through the environments
@@ -88,6 +89,7 @@ export class SesSmtpStack extends Stack {
     // SesSmtp tags its resources; these make them the stack's tags too (CloudFormation stack tags).
     Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+    acknowledgeWarnings(this, acknowledgedWarnings);
   }
 
   /**

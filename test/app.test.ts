@@ -202,6 +202,115 @@ describe('buildApp', () => {
   });
 });
 
+describe('acknowledgedWarnings: synth warnings a team accepts, in the file', () => {
+  const OTHER_ACCOUNT = {
+    ...BASE_ENV,
+    account: '210987654321',
+    domain: 'example.net',
+    fromAddress: 'no-reply@example.net',
+    dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
+  };
+  /** The acknowledgement ids of each stack's warnings after synth, sorted. */
+  function warningIds(app: App): Record<string, string[]> {
+    return Object.fromEntries(
+      app.synth().stacks.map((s) => [
+        s.stackName,
+        s.messages
+          .filter((m) => m.level === 'warning')
+          .map((m) => /\[ack: ([^\]]+)\]/.exec(String(m.entry.data))?.[1] ?? String(m.entry.data))
+          .sort(),
+      ]),
+    );
+  }
+  const build = (file: Record<string, unknown>) => {
+    const config = path.join(tmp, `acknowledged-${++files}.json`);
+    fs.writeFileSync(config, JSON.stringify(file));
+    const app = appWith({ config, nag: 'false' });
+    buildApp(app, {});
+    return app;
+  };
+
+  test('an environment\'s list silences those warnings in its own stack only, the synth\'s "Annotation::" form too', () => {
+    // No alarms.emails: each stack warns that its alarm topic reaches nobody.
+    const reason = "the operator alarm topic is subscribed to the pager in the on-call team's stack";
+    const app = build({
+      environments: {
+        a: { ...BASE_ENV, acknowledgedWarnings: { 'ses-smtp:no-alarm-recipients': reason } },
+        b: { ...OTHER_ACCOUNT, acknowledgedWarnings: { 'Annotation::ses-smtp:no-alarm-recipients': reason } },
+        c: { ...OTHER_ACCOUNT, region: 'us-east-1', domain: 'c.example.net', fromAddress: 'a@c.example.net' },
+      },
+    });
+    expect(warningIds(app)).toEqual({
+      'SesSmtp-a': [],
+      'SesSmtp-b': [],
+      'SesSmtp-c': ['ses-smtp:no-alarm-recipients'],
+    });
+  });
+
+  test("the loader's warnings about the file are acknowledged the same way", () => {
+    const production = {
+      ...OTHER_ACCOUNT,
+      account: BASE_ENV.account,
+      alarms: { emails: ['oncall@example.com'] },
+    };
+    const staging = { ...BASE_ENV, alarms: { emails: ['dev@example.com'] } };
+    const accepted = { 'ses-smtp:account-alarms-audience': 'staging and production share one on-call rota' };
+    const app = build({
+      environments: { staging: { ...staging, acknowledgedWarnings: accepted }, production },
+    });
+    expect(warningIds(app)).toEqual({
+      'SesSmtp-staging': [],
+      'SesSmtp-production': ['ses-smtp:account-alarms-audience'],
+    });
+  });
+
+  test('"github" has its own list, for the access stacks (an environment\'s list does not reach them)', () => {
+    const emails = { alarms: { emails: ['ops@example.com'] } };
+    const shared = { ses: 'staging and production share one account on purpose' };
+    const environments = {
+      staging: {
+        ...BASE_ENV,
+        ...emails,
+        acknowledgedWarnings: { 'ses-smtp:deployersShareAccount': shared.ses },
+      },
+      production: {
+        ...OTHER_ACCOUNT,
+        ...emails,
+        account: BASE_ENV.account,
+        region: 'us-east-1',
+      },
+    };
+    const access = deployAccessStackName(BASE_ENV.account);
+    const warned = build({ github: { repository: 'acme/web-app' }, environments });
+    expect(warningIds(warned)[access]).toEqual([
+      'ses-smtp:accessRegionFollowsFile',
+      'ses-smtp:deployersShareAccount',
+    ]);
+    const github = {
+      repository: 'acme/web-app',
+      acknowledgedWarnings: { 'ses-smtp:deployersShareAccount': shared.ses },
+    };
+    expect(warningIds(build({ github, environments }))[access]).toEqual(['ses-smtp:accessRegionFollowsFile']);
+  });
+
+  test.each([
+    [{ 'ses-smtp:no-alarm-recipients': ' ' }, 'acknowledgedWarnings.ses-smtp:no-alarm-recipients'],
+    [{ 'no-alarm-recipients': 'a reason' }, 'acknowledgedWarnings'],
+  ])('%j is refused with one line', (acknowledgedWarnings, field) => {
+    const config = configFile({ a: { ...BASE_ENV, acknowledgedWarnings } });
+    const thrown = (() => {
+      try {
+        buildApp(appWith({ config }), {});
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown?.message.split('\n')).toEqual([expect.stringContaining(field)]);
+  });
+});
+
 describe("config/environments.json (or the file cdk.json names), the team's own file", () => {
   // What `cdk synth` would find in it, without the CDK CLI (npm test runs none; CI's
   // `cdk synth -c validate=true` does): each environment builds, with the repository's cdk.json

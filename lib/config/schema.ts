@@ -515,6 +515,25 @@ const GITHUB_ENVIRONMENT = text(
 );
 
 /** How GitHub Actions reaches one environment. Defaults are applied in lib/config/github.ts (they derive from the name). */
+/**
+ * Synth warnings a team has weighed and accepts, each id (as the synth's "Acknowledge with" line
+ * names it after "Annotation::") with the reason: the synth stops printing them. A reason is
+ * required, as for cdk-nag's acknowledgements: the next reader of the file needs it.
+ */
+const AcknowledgedWarnings = z
+  .record(
+    text(
+      /^(?:Annotation::)?[^\s:]+:\S+$/,
+      'a warning id as the synth names it, like "ses-smtp:no-alarm-recipients"',
+    ).max(256, { error: 'a warning id of at most 256 characters' }),
+    z
+      .string({ error: 'the reason, a text' })
+      .trim()
+      .min(1, { error: 'the reason the warning is accepted, a text that is not empty' })
+      .max(1024, { error: 'a reason of at most 1024 characters' }),
+  )
+  .default({});
+
 const GitHubEnvironment = strict({
   /**
    * GitHub environment of the jobs that deploy this environment; its protection rules (required
@@ -630,6 +649,8 @@ export const EnvironmentSchema = strict({
   terminationProtection: z.boolean().default(false),
   /** The GitHub environments that deploy and preview this environment (needs the top-level "github"). */
   github: GitHubEnvironment.default({}),
+  /** Synth warnings of this environment's stack accepted, by id, each with its reason. */
+  acknowledgedWarnings: AcknowledgedWarnings,
 });
 
 const GitHub = strict({
@@ -662,6 +683,11 @@ const GitHub = strict({
    */
   ownerId: z.number().int().min(1).optional(),
   repositoryId: z.number().int().min(1).optional(),
+  /**
+   * Synth warnings of the access stacks accepted, by id, each with its reason (a layout chosen
+   * knowingly: ses-smtp:deployersShareAccount, ses-smtp:accessRegionFollowsFile).
+   */
+  acknowledgedWarnings: AcknowledgedWarnings,
 });
 
 export const ConfigFileSchema = strict({

@@ -88,6 +88,7 @@ export interface ParsedEnvironment {
   removalPolicy: 'retain' | 'destroy';
   terminationProtection: boolean;
   github: { environment?: string | undefined; previewEnvironment?: string | undefined };
+  acknowledgedWarnings: Record<string, string>;
 }
 
 /**
@@ -109,6 +110,7 @@ export interface GitHubConfig {
   accessRegion?: string | undefined;
   ownerId?: number | undefined;
   repositoryId?: number | undefined;
+  acknowledgedWarnings: Record<string, string>;
 }
 
 /** The environments file as the schema gives it. */

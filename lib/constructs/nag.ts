@@ -1,4 +1,4 @@
-import { CfnResource, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -20,4 +20,14 @@ export function acknowledgeNagFinding(scope: IConstruct, finding: { id: string; 
       ?.rules_to_suppress;
     child.addMetadata('cdk_nag', { rules_to_suppress: [...(existing ?? []), suppression] });
   }
+}
+
+/**
+ * Acknowledges synth warnings under `scope` by id, each with its reason (an environments file's
+ * `acknowledgedWarnings`): aws-cdk-lib drops those already added and refuses later ones. The id may
+ * keep the "Annotation::" the synth's "Acknowledge with" line puts before it.
+ */
+export function acknowledgeWarnings(scope: IConstruct, warnings: Readonly<Record<string, string>>): void {
+  for (const [id, reason] of Object.entries(warnings))
+    Annotations.of(scope).acknowledgeWarning(id.replace(/^Annotation::/, ''), reason);
 }

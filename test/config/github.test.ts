@@ -52,7 +52,7 @@ describe('github config', () => {
     [
       'unknown field',
       { repository: 'acme/web-app', branch: 'main' },
-      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts, accessRegion, ownerId, repositoryId)`,
+      `${FILE}: field "github.branch": got unknown field with value "main", expected a known field (one of: repository, existingOidcProviderAccounts, accessRegion, ownerId, repositoryId, acknowledgedWarnings)`,
     ],
   ])('%s', (_name, github, expected) => {
     expect(problemsOf({ github, environments: { prod: BASE_ENV } })).toEqual([expected]);

@@ -167,7 +167,7 @@ describe('environment config validation', () => {
     [
       'unknown field',
       { dmarcc: {} },
-      `${at('dmarcc')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, terminationProtection, github)`,
+      `${at('dmarcc')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, terminationProtection, github, acknowledgedWarnings)`,
     ],
     [
       'unknown nested field',
@@ -1957,7 +1957,7 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
   test('a field name with an invisible or control character is escaped, and the character named', () => {
     expect(problemsOf2({ 'dmarc\u200b': {}, dmarc: { 'x\ny': 1 } })).toEqual([
       expect.stringContaining(`${at('dmarc.x\\ny')}got unknown field with value 1, expected a known field`),
-      `${at('dmarc\\u200b')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, terminationProtection, github): remove the invisible character U+200B at character 6 (pasted text often carries one)`,
+      `${at('dmarc\\u200b')}got unknown field with value {}, expected a known field (one of: account, region, domain, dns, fromAddress, mailFrom, dmarc, apexSpf, verifiedEmailAddresses, credentials, feedback, alarms, health, tags, removalPolicy, terminationProtection, github, acknowledgedWarnings): remove the invisible character U+200B at character 6 (pasted text often carries one)`,
     ]);
     expect(fileProblems({ 'a\u001b[2Jb': 1, environments: { prod: BASE_ENV } })).toEqual([
       expect.stringContaining(`${FILE}: field "a\\u001b[2Jb": got unknown field with value 1`),

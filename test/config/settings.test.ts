@@ -69,7 +69,7 @@ test("quotaSchedule's documentation and health's default name every check of the
 // The type-check's half (npm run typecheck covers test/; the package's declarations never hold it).
 type SchemaSettings = Omit<
   z.input<typeof EnvironmentSchema>,
-  'account' | 'region' | 'terminationProtection' | 'github'
+  'account' | 'region' | 'terminationProtection' | 'github' | 'acknowledgedWarnings'
 >;
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 /** Every field path of an object type ("dmarc.policy"), through unions; a list or a scalar has none. */
