@@ -18,10 +18,11 @@ export const SMTP_CONTAINER_VARIABLES = SMTP_VARIABLES;
 /**
  * The SMTP settings as ECS container secrets (`secrets` of a container definition), each read
  * from one JSON key of the credentials secret when the task starts: a new task gets the
- * credentials current at its start. ECS reads each with its own GetSecretValue, so a task that
- * starts in the instant a rotation moves AWSCURRENT can get the username of one version and the
- * password of the other (SES refuses its logins until it restarts); no valueFrom can pin the six
- * to one version.
+ * credentials current at its start, and ECS never refreshes a running task's, whose key the next
+ * rotation deletes: replace the tasks after each rotation (README: force a new deployment). ECS
+ * reads each with its own GetSecretValue, so a task that starts in the instant a rotation moves
+ * AWSCURRENT can get the username of one version and the password of the other (SES refuses its
+ * logins until it restarts); no valueFrom can pin the six to one version.
  *
  * Host, port, Region and sender are not secret, but they come from the secret too: the rotation
  * function writes them next to the username and password it tested them with, so they can never

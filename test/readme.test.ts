@@ -287,3 +287,12 @@ test("the README's Rails settings for containerSecretJson read the variable and 
   expect(new Set(keys)).toEqual(new Set(['port', 'host', 'username', 'password', 'fromAddress']));
   for (const key of keys) expect(Object.values(SMTP_CONTAINER_VARIABLES)).toContain(key);
 });
+
+// ECS never refreshes a running task's secrets: the README must say how its tasks get rotated
+// credentials before the next rotation deletes the key they started with.
+test("the README's containerSecrets bullet says how running ECS tasks get rotated credentials", () => {
+  const bullet = README.match(/^- `containerSecrets\(\)` returns[^]*?(?=^- )/m)?.[0] ?? '';
+  expect(bullet).toContain('never refreshes');
+  expect(bullet).toContain('--force-new-deployment');
+  expect(bullet).toContain('`rotationDays` - 1 days');
+});
