@@ -29,7 +29,8 @@ import { addressIds } from './address-ids';
 export interface SendingDomainProps {
   /**
    * The domain mail is sent from, like "example.com": in ASCII, an internationalized name in its
-   * punycode form ("xn--bcher-kva.example" for "bücher.example"), as Route 53 and SES take it.
+   * punycode form ("xn--bcher-kva.example" for "bücher.example"), as Route 53 and SES take it. A
+   * final dot ("example.com.") is dropped: SES takes the name without it.
    * @see https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html
    */
   readonly domainName: string;
@@ -113,6 +114,11 @@ export class SendingDomain extends Construct {
         `domainName must be in ASCII, as SES and Route 53 take domain names (a non-ASCII name in its punycode form${form}), got: ${quoted(props.domainName)}`,
       );
     }
+    // "example.com." is the absolute form of the same name (as a hosted zone's name is often
+    // written), but SES refuses it as an identity or MAIL FROM domain ("Invalid domain name").
+    const domainName = Token.isUnresolved(props.domainName)
+      ? props.domainName
+      : props.domainName.replace(/\.$/, '');
     const label = props.mailFromSubdomain ?? 'mail';
     if (!Token.isUnresolved(label) && !DNS_LABEL_RE.test(label)) {
       throw new Error(`mailFromSubdomain must be one DNS label (letters, digits, "-"), got: ${label}`);
@@ -128,10 +134,10 @@ export class SendingDomain extends Construct {
       );
     }
 
-    this.domainName = props.domainName;
-    this.mailFromDomain = mailFromDomain(props.domainName, subdomain);
+    this.domainName = domainName;
+    this.mailFromDomain = mailFromDomain(domainName, subdomain);
     this.identity = new ses.EmailIdentity(this, 'Identity', {
-      identity: ses.Identity.domain(props.domainName),
+      identity: ses.Identity.domain(domainName),
       // Stated explicitly: without it the L2 emits no key length and leaves the choice to SES.
       dkimIdentity: ses.DkimIdentity.easyDkim(ses.EasyDkimSigningKeyLength.RSA_2048_BIT),
       dkimSigning: true,
@@ -150,9 +156,9 @@ export class SendingDomain extends Construct {
       );
     }
     this.staticRecords = [
-      ...mailFromRecords(props.domainName, subdomain, region),
-      ...(props.dmarc ? [dmarcRecord(props.domainName, props.dmarc)] : []),
-      ...(props.apexSpf ? [apexTxtRecord(props.domainName, props.apexSpf)] : []),
+      ...mailFromRecords(domainName, subdomain, region),
+      ...(props.dmarc ? [dmarcRecord(domainName, props.dmarc)] : []),
+      ...(props.apexSpf ? [apexTxtRecord(domainName, props.apexSpf)] : []),
     ];
 
     const identity = this.identity;
@@ -199,11 +205,11 @@ export class SendingDomain extends Construct {
 
     const addresses = props.verifiedEmailAddresses ?? [];
     const ids = addressIds(addresses);
-    const domain = props.domainName.toLowerCase().replace(/\.$/, '');
+    const domain = domainName.toLowerCase();
     // An address of another domain (a teammate's mailbox, another environment's domain) is only a
     // sandbox recipient here; with this set as its default, pausing this environment would stop
     // the mail others send from it, and their bounces would reach this environment's handler.
-    const atDomain = (address: string) => Token.isUnresolved(props.domainName) || isAtDomain(address, domain);
+    const atDomain = (address: string) => Token.isUnresolved(domainName) || isAtDomain(address, domain);
     this.verifiedAddresses = addresses.map((address, i) => {
       const identity = new ses.EmailIdentity(this, `VerifiedAddress-${ids[i]}`, {
         identity: ses.Identity.email(address),

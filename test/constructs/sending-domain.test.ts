@@ -313,6 +313,19 @@ describe('SendingDomain', () => {
     );
   });
 
+  // SES refuses "example.com." ("Invalid domain name"), as the name of a hosted zone is often written.
+  test('an absolute domain name "example.com." is the same domain: SES gets it without the final dot', () => {
+    const { template, domain } = build({ domainName: 'example.com.' });
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'example.com',
+      MailFromAttributes: Match.objectLike({ MailFromDomain: 'mail.example.com' }),
+    });
+    expect(domain.domainName).toBe('example.com');
+    expect(records(template).map((r) => r.Name)).toEqual(
+      expect.arrayContaining(['mail.example.com.', '_dmarc.example.com.']),
+    );
+  });
+
   test('a MAIL FROM label in capitals is the same DNS name, written in lower case (RFC 4343)', () => {
     build({ mailFromSubdomain: 'Mail' }).template.hasResourceProperties('AWS::SES::EmailIdentity', {
       MailFromAttributes: Match.objectLike({ MailFromDomain: 'mail.example.com' }),
