@@ -230,13 +230,16 @@ export function txtStrings(data: string): string[] {
   return [...data.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map(([, inner]) => unescapeDns(inner));
 }
 
-/** TXT rdata: quoted strings of at most 255 bytes each, as DNS requires. */
+/** TXT rdata: quoted strings of at most 255 bytes each, as DNS requires, split between characters. */
 export function quoteTxt(value: string): string {
   const chunks: string[] = [];
   let rest = Buffer.from(value, 'utf8');
   do {
-    chunks.push(rest.subarray(0, 255).toString('utf8'));
-    rest = rest.subarray(255);
+    let end = Math.min(255, rest.length);
+    // Not before a UTF-8 continuation byte (10xxxxxx): the character would be cut in two.
+    while (end < rest.length && (rest[end] & 0xc0) === 0x80) end--;
+    chunks.push(rest.subarray(0, end).toString('utf8'));
+    rest = rest.subarray(end);
   } while (rest.length > 0);
   return chunks.map((c) => `"${c.replace(/(["\\])/g, '\\$1')}"`).join(' ');
 }

@@ -126,6 +126,13 @@ describe('dns records', () => {
     expect(quoteTxt('say "hi"')).toBe('"say \\"hi\\""');
   });
 
+  // A character of several UTF-8 bytes (a construct's own value: the config takes ASCII only)
+  // at byte 255 goes whole into the next string: cut in two, each half decoded to U+FFFD.
+  test('TXT strings are split between characters, never inside one', () => {
+    expect(quoteTxt(`${'a'.repeat(254)}é b`)).toBe(`"${'a'.repeat(254)}" "é b"`);
+    expect(quoteTxt('€'.repeat(100))).toBe(`"${'€'.repeat(85)}" "${'€'.repeat(15)}"`);
+  });
+
   test('zone file form has one line per resource record', () => {
     const zone = toZoneFile(
       [...mailFromRecords('example.com', 'mail', 'us-east-1'), ...dkimRecords('example.com', ['t1'])],
