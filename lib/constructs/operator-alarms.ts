@@ -56,6 +56,11 @@ export function cliOptionsProblem(options: string): string | undefined {
   // oxlint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(options))
     return `${JSON.stringify(options)} holds a line break, a tab or another control character`;
+  // Nothing here escapes a quote (a backslash or a double quote is refused below), so an odd count
+  // leaves one open: the shell would wait for the rest of the command, and the split below would
+  // drop that quote and take the rest as it is.
+  if ((options.match(/'/g) ?? []).length % 2 === 1)
+    return `${JSON.stringify(options)} opens a single quote it does not close: close it ('my envs.json') or remove it`;
   // As the shell splits: quoted and unquoted pieces that touch are one word.
   const words: string[] = options.replace(TOKEN_IN_STRING, TOKEN_MARK).match(/(?:'[^']*'|[^\s'])+/g) ?? [];
   const bad = words.find((w) => !SHELL_WORD.test(w) && !/^--[a-z-]+=/.test(w));

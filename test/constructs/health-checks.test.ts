@@ -189,6 +189,10 @@ describe('HealthChecks', () => {
     // What the shell makes of it, not what it looks like.
     ["--stack 'Mail'--region eu-west-1", `"'Mail'--region" is not a word a shell reads as itself`],
     ["--env ''", '--env has no value'],
+    // A quote left open: the pasted command would never run (the shell waits for its end).
+    ["--env 'prod", `"--env 'prod" opens a single quote it does not close`],
+    ["--env pr'od", `"--env pr'od" opens a single quote it does not close`],
+    ["--env 'prod' '", `"--env 'prod' '" opens a single quote it does not close`],
     ["--stack '-Mail' --region eu-west-1", '--stack has no value'],
     ['--config =envs.json', '"=envs.json" is not a word a shell reads as itself'],
     ['--config=', '--config has no value'],
