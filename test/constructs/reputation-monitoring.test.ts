@@ -70,6 +70,22 @@ describe('ReputationMonitoring', () => {
     expect(thresholds('Reputation.ComplaintRate')).toEqual([0.0002, 0.0008]);
   });
 
+  // 0.07 / 100 is 0.0007000000000000001 in floating point: "at or above 0.07 %" would then miss a
+  // rate of exactly 0.0007, and the dashboard's line would sit a hair off the alarm's level.
+  test('a level in percent becomes the fraction it names, in the alarm and on the dashboard', () => {
+    const { template } = synthStack({
+      alarms: { complaintRatePercent: { warning: 0.07, critical: 0.35 } },
+    });
+    const thresholds = alarmsOf(template)
+      .filter((a) => a.MetricName === 'Reputation.ComplaintRate')
+      .map((a) => a.Threshold);
+    expect([...new Set(thresholds)].sort()).toEqual([0.0007, 0.0035]);
+    const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    expect(body).toContain('\\"value\\":0.0007,');
+    expect(body).toContain('\\"value\\":0.0035,');
+  });
+
   test('dead-letter queue and handler errors are alarmed on', () => {
     const alarms = alarmsOf(synthStack().template);
     expect(alarms.find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')).toMatchObject({

@@ -4,7 +4,13 @@ import { Construct } from 'constructs';
 import { alarmCliOptions, IAlarmSink } from '../operator-alarms';
 import { APP_QUEUE_RETENTION_DAYS, IFeedbackMonitoring } from '../sending-feedback';
 import { IRotationMonitoring } from '../smtp-credentials';
-import { metricReputationRate, RateThresholds, REPUTATION_RATES, ReputationRate } from './ses-metrics';
+import {
+  metricReputationRate,
+  percentToFraction,
+  RateThresholds,
+  REPUTATION_RATES,
+  ReputationRate,
+} from './ses-metrics';
 
 export interface SendingAlarmsProps {
   /** Name of the environment, in alarm descriptions and the rotate command they give. */
@@ -127,7 +133,7 @@ export class SendingAlarms extends Construct {
                 alarmDescription:
                   `${level.toUpperCase()}: SES ${rate.toLowerCase()} rate (${s.label}, environment ${environmentName}) is at or above ${percent} %. ` +
                   `AWS reviews an account at ${info.review} % and may pause its sending at ${info.pause} %. ${info.advice}`,
-                threshold: percent / 100,
+                threshold: percentToFraction(percent),
                 evaluationPeriods: 1,
                 comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 // SES publishes the rates only while mail is sent. A quiet hour keeps the state

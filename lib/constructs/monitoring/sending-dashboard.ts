@@ -6,6 +6,7 @@ import { IRotationMonitoring } from '../smtp-credentials';
 import {
   metricReputationRate,
   metricSendingCount,
+  percentToFraction,
   RateThresholds,
   REPUTATION_RATES,
   ReputationRate,
@@ -85,16 +86,20 @@ export class SendingDashboard extends cloudwatch.Dashboard {
           leftYAxis: { min: 0, showUnits: false },
           leftAnnotations: [
             {
-              value: levels.warning / 100,
+              value: percentToFraction(levels.warning),
               label: `warning ${levels.warning} %`,
               color: cloudwatch.Color.ORANGE,
             },
             {
-              value: levels.critical / 100,
+              value: percentToFraction(levels.critical),
               label: `critical ${levels.critical} %`,
               color: cloudwatch.Color.RED,
             },
-            { value: pause / 100, label: `AWS may pause sending ${pause} %`, color: cloudwatch.Color.PURPLE },
+            {
+              value: percentToFraction(pause),
+              label: `AWS may pause sending ${pause} %`,
+              color: cloudwatch.Color.PURPLE,
+            },
           ],
         });
       }),

@@ -61,6 +61,15 @@ export const REPUTATION_RATES: Record<ReputationRate, ReputationRateInfo> = {
   },
 };
 
+/**
+ * `percent` as the fraction SES publishes its rates in. Dividing by 100 alone is off by one in the
+ * last digit for a quarter of the two-decimal levels (0.07 % gives 0.0007000000000000001): an alarm
+ * "at or above 0.07 %" would then not fire on a rate of exactly 0.0007.
+ */
+export function percentToFraction(percent: number): number {
+  return Number((percent / 100).toPrecision(15));
+}
+
 /** Where a reputation rate is measured. */
 export interface ReputationScope {
   /** @default - the whole account in this Region */
