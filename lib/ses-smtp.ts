@@ -82,6 +82,8 @@ const SettingsSchema = EnvironmentSchema.omit({
   region: true,
   terminationProtection: true,
   github: true,
+  // The stack's (SesSmtpStack); a construct's own are Annotations.of(scope).acknowledgeWarning.
+  acknowledgedWarnings: true,
 }).extend({
   environmentName: environmentNameSchema,
   additionalSmtpRegions: z.array(awsRegion).default([]),
