@@ -330,6 +330,12 @@ export class SesSmtp extends Construct {
         value: this.feedback.appDeadLetterQueue.queueArn,
       });
     }
+    if (this.feedback.webhookTopic) {
+      new CfnOutput(this, 'WebhookFeedbackTopicArn', {
+        value: this.feedback.webhookTopic.topicArn,
+        description: "The topic the app's webhook is subscribed to (the subscription must be confirmed)",
+      });
+    }
     if (this.feedback.webhookDeadLetterQueue) {
       new CfnOutput(this, 'WebhookFeedbackDeadLetterQueueUrl', {
         value: this.feedback.webhookDeadLetterQueue.queueUrl,

@@ -147,6 +147,12 @@ describe('SesSmtpStack', () => {
     expect(alarm?.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^OperatorAlarmsTopic/) }]);
     expect(JSON.stringify(alarm?.Properties.AlarmDescription)).toContain(JSON.stringify({ Ref: queueId }));
     expect(synthStack().template.findOutputs('*').WebhookFeedbackDeadLetterQueueUrl).toBeUndefined();
+    // The webhook's own topic, where its subscription waits for the app's confirmation.
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic')).find((id) =>
+      /^SendingFeedbackWebhookTopic[0-9A-F]{8}$/.test(id),
+    );
+    expect(template.findOutputs('*').WebhookFeedbackTopicArn.Value).toEqual({ Ref: topicId });
+    expect(synthStack().template.findOutputs('*').WebhookFeedbackTopicArn).toBeUndefined();
   });
 
   // Without an environments file, ses-smtp doctor and dns read the settings from that function

@@ -60,9 +60,30 @@ describe.each([
     expect(alarms.length).toBeGreaterThan(0);
     // Secret Label Updated (AWSCURRENT) -> rotated topic, RotationFailed -> operator topic.
     expect(count('rule')).toBe(2);
-    expect(count('ses')).toBe(1);
-    // The feedback queue's; the app queue's and the webhook's dead-letter queue's.
+    // SES to the feedback topic, and to the webhook's own topic (the same events), with a webhook.
+    const prefix = (id: string) => id.replace(/[0-9A-F]{8}$/, '');
+    expect(wires.filter((w) => w.kind === 'ses').map((w) => prefix(w.target))).toEqual(
+      'feedback' in config
+        ? ['SendingFeedbackTopic', 'SendingFeedbackWebhookTopic']
+        : ['SendingFeedbackTopic'],
+    );
+    // The feedback queue's; the app queue's and the webhook's dead-letter queue's, this one from
+    // the webhook's topic.
     expect(count('subscription')).toBe('feedback' in config ? 3 : 1);
+    expect(
+      wires
+        .filter((w) => w.kind === 'subscription')
+        .map((w) => `${prefix(w.target)} from ${prefix(w.sourceArn.replace(/^.*:/, ''))}`)
+        .sort(),
+    ).toEqual(
+      'feedback' in config
+        ? [
+            'SendingFeedbackAppQueue from SendingFeedbackTopic',
+            'SendingFeedbackQueue from SendingFeedbackTopic',
+            'SendingFeedbackWebhookDeadLetterQueue from SendingFeedbackWebhookTopic',
+          ]
+        : ['SendingFeedbackQueue from SendingFeedbackTopic'],
+    );
     const results = followAll(t, ENV);
     const followed = results.map((r) => r.wire.kind);
     // The feedback handler polls its queue; Secrets Manager invokes the rotation function, and

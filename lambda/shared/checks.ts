@@ -57,7 +57,7 @@ import {
   withinGrace,
 } from './key-last-use';
 import { pendingVersionId, readSecretVersion, SecretVersion } from './secret-version';
-import { SES_NAMESPACE } from './ses-metric-names';
+import { SES_NAMESPACE, WEBHOOK_EVENT_DESTINATION } from './ses-metric-names';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 import { diagnose } from './smtp-diagnosis';
 import { SmtpCredentials, SmtpEndpoint, smtpLoginTitle } from './smtp-login';
@@ -781,7 +781,8 @@ const FEEDBACK_EVENTS: readonly EventType[] = ['BOUNCE', 'COMPLAINT'];
  * SES publishes the set's bounces and complaints to the feedback topic through an SNS event
  * destination: disabled, deleted or without those types, no feedback reaches the handler
  * (suppression) or the app, and no alarm sees it (the queues only stay empty). Any enabled SNS
- * destination with both passes: the check does not know the topic (doctor may not have it).
+ * destination with both passes: the check does not know the topic (doctor may not have it). But
+ * not the app webhook's (its own topic, by its fixed name): it feeds neither queue.
  */
 async function eventDestinationResult(
   target: HealthTarget,
@@ -792,7 +793,7 @@ async function eventDestinationResult(
     new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: setName }),
   );
   const all = r.EventDestinations ?? [];
-  const sns = all.filter((d) => d.SnsDestination?.TopicArn);
+  const sns = all.filter((d) => d.SnsDestination?.TopicArn && d.Name !== WEBHOOK_EVENT_DESTINATION);
   const missing = (d: EventDestination) => FEEDBACK_EVENTS.filter((t) => !d.MatchingEventTypes?.includes(t));
   const publishing = sns.find((d) => d.Enabled === true && missing(d).length === 0);
   if (publishing) {
@@ -805,7 +806,14 @@ async function eventDestinationResult(
   const region = `--region ${target.region}`;
   const destination = sns[0];
   if (!destination) {
-    const others = all.map((d) => d.Name).join(', ');
+    const isWebhook = (d: EventDestination) => d.Name === WEBHOOK_EVENT_DESTINATION && !!d.SnsDestination;
+    const others = all.filter((d) => !isWebhook(d)).map((d) => d.Name);
+    const listed = others.length
+      ? `event destination${others.length > 1 ? 's' : ''} ${others.join(', ')}, not to SNS`
+      : 'no event destination';
+    const webhook = all.some(isWebhook)
+      ? ` but ${WEBHOOK_EVENT_DESTINATION}, to the app webhook's topic only`
+      : '';
     const definition = {
       Enabled: true,
       MatchingEventTypes: FEEDBACK_EVENTS,
@@ -815,11 +823,11 @@ async function eventDestinationResult(
       id: 'event-destination',
       status: 'fail',
       title: `the configuration set ${setName} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
-      detail: `${others ? `event destination${all.length > 1 ? 's' : ''} ${others}, not to SNS` : 'no event destination'}; ${CHANGED_OUTSIDE}`,
+      detail: `${listed}${webhook}; ${CHANGED_OUTSIDE}`,
       // Under the name CloudFormation gave the stack's own (its physical id, as aws-cdk-lib's
       // configurationSetEventDestinationName is its Ref): the stack finds it again, and a later
       // deploy that changes it updates it rather than failing on a destination it cannot find.
-      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name ${target.stackName} ${region} --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name ${target.stackName} ${region} --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination' && PhysicalResourceId!='${WEBHOOK_EVENT_DESTINATION}'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
     };
   }
   const lacking = missing(destination);

@@ -1,6 +1,7 @@
 /*
  * The names of what SES itself publishes in CloudWatch, for the constructs' alarms and for the
- * checks and the CLI that read the same metrics (this module loads no aws-cdk-lib).
+ * checks and the CLI that read the same metrics, and of the webhook's event destination, which the
+ * checks tell from the queues' (this module loads no aws-cdk-lib).
  */
 
 export const SES_NAMESPACE = 'AWS/SES';
@@ -17,3 +18,11 @@ export const REPUTATION_METRIC_NAMES = {
   Bounce: 'Reputation.BounceRate',
   Complaint: 'Reputation.ComplaintRate',
 } as const;
+
+/**
+ * The name of the configuration set's event destination to the app webhook's own topic (a name
+ * is unique within its set only). Fixed, so that the sending check, which knows no topic, does not
+ * take it for the queues' (whose name CloudFormation gives): enabled, it would hide that one
+ * disabled or deleted.
+ */
+export const WEBHOOK_EVENT_DESTINATION = 'AppWebhook';

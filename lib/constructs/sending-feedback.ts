@@ -10,7 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_HANDLER } from '../../lambda/ses-feedback/settings';
 import { FEEDBACK_METRIC_DIMENSIONS, FEEDBACK_NAMESPACE } from '../../lambda/shared/metrics';
-import { CONFIGURATION_SET_DIMENSION } from '../../lambda/shared/ses-metric-names';
+import { CONFIGURATION_SET_DIMENSION, WEBHOOK_EVENT_DESTINATION } from '../../lambda/shared/ses-metric-names';
 import { metricConfigurationSetSends, metricReputationRate, ReputationRate } from './monitoring/ses-metrics';
 import { NodeFunction } from './node-function';
 import { allowServiceToUseKey, fromSourceArn } from './service-access';
@@ -21,7 +21,7 @@ export type AdditionalFeedbackEvent = 'REJECT' | 'DELIVERY_DELAY' | 'RENDERING_F
 
 export interface SendingFeedbackProps {
   /**
-   * Customer-managed key for the topic and queues; SES, SNS and the handler get to use it. A key
+   * Customer-managed key for the topics and queues; SES, SNS and the handler get to use it. A key
    * imported from elsewhere has no policy here to change: its owner must grant ses.amazonaws.com
    * and sns.amazonaws.com kms:GenerateDataKey* and kms:Decrypt (a synth warning,
    * `ses-smtp:imported-key`, says so for each).
@@ -37,8 +37,9 @@ export interface SendingFeedbackProps {
   /** Deliver SES's JSON to the queues without the SNS envelope. @default true */
   readonly rawMessageDelivery?: boolean;
   /**
-   * The app's HTTPS endpoint, subscribed to the topic (it receives SNS envelopes). What it does not
-   * take within SNS's retries waits in a dead-letter queue of its own. @default - none
+   * The app's HTTPS endpoint, subscribed to a topic of its own that SES publishes the same events
+   * to (it receives SNS envelopes). What it does not take within SNS's retries waits in a
+   * dead-letter queue of its own. @default - none
    */
   readonly webhookUrl?: string;
   /** Create a queue for the app that receives the same events. @default false */
@@ -59,7 +60,7 @@ export interface SendingFeedbackProps {
 }
 
 /**
- * What the app's queue and webhook take from the topic: SES's events (each has `eventType`). SES
+ * What the app's queue and webhook take from their topics: SES's events (each has `eventType`). SES
  * also publishes, when it sets up the event destination, the plain text "Successfully validated
  * SNS topic for Amazon SES event publishing."; a subscription that exists first gets it, and an
  * app's consumer that parses JSON failed on it (its retries, then the app queue's dead-letter alarm
@@ -138,10 +139,17 @@ export interface IFeedbackMonitoring {
    */
   metricOldestMessageAge?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
   /**
-   * Notifications the feedback topic failed to deliver (to the queue, or an app's webhook or
-   * queue). Optional, as metricOldestMessageAge; without it, no alarm.
+   * Notifications the feedback topic failed to deliver: to the queue, or the app's queue (not the
+   * app's webhook, which has a topic of its own). Optional, as metricOldestMessageAge; without it,
+   * no alarm.
    */
   metricDeliveryFailures?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /**
+   * Failed attempts to deliver to the app's webhook, retries included (SNS counts each at an HTTPS
+   * endpoint): for the dashboard, no alarm. Undefined without a webhook; optional, as
+   * metricOldestMessageAge.
+   */
+  metricWebhookDeliveryFailures?(options?: cloudwatch.MetricOptions): cloudwatch.IMetric | undefined;
   /**
    * Messages in the app queue's dead-letter queue: events the app's consumer failed on every
    * receive. Undefined without an app queue; optional, as metricOldestMessageAge.
@@ -197,6 +205,13 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly appQueue?: sqs.Queue;
   /** Where the app queue's messages go after the app failed on them `maxReceiveCount` times. */
   public readonly appDeadLetterQueue?: sqs.Queue;
+  /**
+   * The topic the app's webhook alone is subscribed to, when there is one: SES publishes the same
+   * events to it. Its own, so that the webhook's failed attempts (a deploy, a restart of the app)
+   * do not count in the feedback topic's NumberOfNotificationsFailed, which has no dimension per
+   * subscription and whose alarm means that the queues no longer take the events.
+   */
+  public readonly webhookTopic?: sns.Topic;
   /** Where the events the app's webhook did not take go when SNS stops retrying them. */
   public readonly webhookDeadLetterQueue?: sqs.Queue;
   /** The event types published, as configured on the event destination. */
@@ -370,11 +385,30 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
         reason:
           "This queue is the dead-letter queue of the webhook's SNS subscription (its RedrivePolicy), which cdk-nag does not look at: it counts only queues and functions that name it as their dead-letter queue.",
       });
+      // A topic of its own, which SES publishes the same events to (a second event destination of
+      // the set: SES allows 10), so that the feedback topic's NumberOfNotificationsFailed, which
+      // has no dimension per subscription and counts every failed attempt at an HTTPS endpoint,
+      // retries too, counts the queues only. The key lets SES in for this configuration set
+      // (AllowSesEventPublishing) and SNS for this account's topics; the event destination adds
+      // the topic policy, as for the feedback topic.
+      // https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html
+      // https://docs.aws.amazon.com/ses/latest/dg/quotas.html
+      this.webhookTopic = new sns.Topic(this, 'WebhookTopic', {
+        displayName: "SES bounces and complaints for the app's webhook",
+        masterKey: key,
+        enforceSSL: true,
+      });
+      this.configurationSet.addEventDestination('Webhook', {
+        configurationSetEventDestinationName: WEBHOOK_EVENT_DESTINATION,
+        destination: ses.EventDestination.snsTopic(this.webhookTopic),
+        events: this.events,
+        enabled: true,
+      });
       // UrlSubscription names the subscription after the URL, so the URL is in its logical id too,
       // which every deploy's log prints. Kept so: under another id, CloudFormation would create
       // the new resource first, SNS would answer its Subscribe with the live subscription (same
       // topic, protocol and endpoint), and the old resource's removal would then unsubscribe it.
-      this.topic.addSubscription(
+      this.webhookTopic.addSubscription(
         new subscriptions.UrlSubscription(props.webhookUrl, {
           protocol: sns.SubscriptionProtocol.HTTPS,
           filterPolicyWithMessageBody: SES_EVENTS_ONLY,
@@ -463,6 +497,12 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
 
   public metricDeliveryFailures(options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.topic.metricNumberOfNotificationsFailed(fiveMinutes('Sum', options));
+  }
+
+  public metricWebhookDeliveryFailures(
+    options: cloudwatch.MetricOptions = {},
+  ): cloudwatch.Metric | undefined {
+    return this.webhookTopic?.metricNumberOfNotificationsFailed(fiveMinutes('Sum', options));
   }
 
   public get appDeadLetterQueueArn(): string | undefined {

@@ -13,6 +13,7 @@ import type { Construct } from 'constructs';
 import { processBatch } from '../../lambda/ses-feedback/process';
 import { createLogger } from '../../lambda/shared/logger';
 import { FEEDBACK_NAMESPACE, MetricBatch } from '../../lambda/shared/metrics';
+import { WEBHOOK_EVENT_DESTINATION } from '../../lambda/shared/ses-metric-names';
 import { SendingFeedback, SendingFeedbackProps } from '../../lib/constructs/sending-feedback';
 import { testApp } from '../helpers';
 
@@ -251,11 +252,14 @@ describe('SendingFeedback', () => {
     });
     const webhook = template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'https' } });
     // The logical id UrlSubscription gives, pinned: under another, the deploy that changes it
-    // unsubscribes the live subscription (SNS answers the new one's Subscribe with it).
-    expect(Object.keys(webhook)).toEqual(['SendingFeedbackTopichttpsappexamplecomseseventsBA12AB26']);
+    // unsubscribes the live subscription (SNS answers the new one's Subscribe with it). (The move
+    // to the webhook's own topic changed it once: another topic, so a new subscription to confirm.)
+    expect(Object.keys(webhook)).toEqual(['SendingFeedbackWebhookTopichttpsappexamplecomsesevents76F81584']);
     expect(Object.values(webhook)[0].Properties).toMatchObject({
       Endpoint: 'https://app.example.com/ses/events',
-      TopicArn: { Ref: Object.keys(template.findResources('AWS::SNS::Topic'))[0] },
+      TopicArn: {
+        Ref: Stack.of(feedback).getLogicalId(feedback.webhookTopic!.node.defaultChild as CfnElement),
+      },
     });
     // An app down for a deploy still gets its events: a retry a minute for 50 minutes (SNS's
     // default, 3 retries 20 s apart, loses them after a minute), within SNS's one-hour limit. No
@@ -271,6 +275,73 @@ describe('SendingFeedback', () => {
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'sqs' }, 2);
     template.resourceCountIs('AWS::SQS::Queue', 5);
     expect(feedback.appQueue).toBeDefined();
+  });
+
+  // SNS's NumberOfNotificationsFailed has no dimension per subscription and, for an HTTPS one,
+  // counts every failed attempt, retries too (sns-monitoring-using-cloudwatch.html): with the
+  // webhook on the feedback topic, each restart of the app raised the alarm whose meaning is "the
+  // queues no longer take the events". Its own topic, fed by a second event destination.
+  test("the webhook has a topic of its own, which SES publishes the same events to: the feedback topic's failures count the queues only", () => {
+    const additionalEvents = ['REJECT', 'DELIVERY_DELAY'] as const;
+    const { template, feedback, stack } = build({
+      webhookUrl: 'https://app.example.com/ses/events',
+      appQueue: true,
+      additionalEvents: [...additionalEvents],
+    });
+    const id = (construct: Construct) =>
+      Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+    const topic = id(feedback.topic);
+    const webhookTopic = id(feedback.webhookTopic!);
+    expect(webhookTopic).toMatch(/^SendingFeedbackWebhookTopic[0-9A-F]{8}$/);
+    const subscriptions = Object.values(template.findResources('AWS::SNS::Subscription')).map((r) => [
+      r.Properties.Protocol,
+      r.Properties.TopicArn.Ref,
+    ]);
+    expect(subscriptions.sort()).toEqual([
+      ['https', webhookTopic],
+      ['sqs', topic],
+      ['sqs', topic],
+    ]);
+    // The same events to both, from the same configuration set.
+    const destinations = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'))
+      .map((r) => r.Properties)
+      .filter((p) => p.EventDestination.SnsDestination);
+    expect(destinations.map((p) => p.EventDestination.SnsDestination.TopicARN.Ref).sort()).toEqual(
+      [topic, webhookTopic].sort(),
+    );
+    for (const p of destinations) {
+      expect(p.EventDestination).toMatchObject({
+        Enabled: true,
+        MatchingEventTypes: ['bounce', 'complaint', 'reject', 'deliveryDelay'],
+      });
+      expect(p.ConfigurationSetName).toEqual({ Ref: id(feedback.configurationSet) });
+    }
+    // The webhook's by the name the sending check tells it by; the queues' as CloudFormation names it.
+    const named = (topicId: string) =>
+      destinations.find((p) => p.EventDestination.SnsDestination.TopicARN.Ref === topicId)!.EventDestination
+        .Name;
+    expect(named(webhookTopic)).toBe(WEBHOOK_EVENT_DESTINATION);
+    expect(named(topic)).toBeUndefined();
+    // Encrypted with the same key, which lets SES in for this configuration set already.
+    const topics = template.toJSON().Resources;
+    expect(topics[webhookTopic].Properties.KmsMasterKeyId).toEqual(topics[topic].Properties.KmsMasterKeyId);
+    // The queues' alarm reads the feedback topic; the webhook's attempts, its own.
+    expect(stack.resolve(feedback.metricDeliveryFailures().dimensions)).toEqual({
+      TopicName: { 'Fn::GetAtt': [topic, 'TopicName'] },
+    });
+    expect(stack.resolve(feedback.metricWebhookDeliveryFailures()?.dimensions)).toEqual({
+      TopicName: { 'Fn::GetAtt': [webhookTopic, 'TopicName'] },
+    });
+    // Without a webhook, neither the topic nor its event destination.
+    const plain = build();
+    expect(plain.feedback.webhookTopic).toBeUndefined();
+    expect(plain.feedback.metricWebhookDeliveryFailures()).toBeUndefined();
+    plain.template.resourceCountIs('AWS::SNS::Topic', 1);
+    expect(
+      Object.values(plain.template.findResources('AWS::SES::ConfigurationSetEventDestination')).filter(
+        (r) => r.Properties.EventDestination.SnsDestination,
+      ),
+    ).toHaveLength(1);
   });
 
   // SNS drops an event once the webhook's retries are spent, unless the subscription has a
@@ -297,7 +368,7 @@ describe('SendingFeedback', () => {
         Statement: Match.arrayWith([
           {
             Action: 'sqs:SendMessage',
-            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(feedback.topic) } } },
+            Condition: { ArnEquals: { 'aws:SourceArn': { Ref: id(feedback.webhookTopic!) } } },
             Effect: 'Allow',
             Principal: { Service: 'sns.amazonaws.com' },
             Resource: { 'Fn::GetAtt': [id(deadLetters), 'Arn'] },

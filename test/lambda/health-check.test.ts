@@ -366,6 +366,27 @@ describe('scheduled health checks', () => {
         ]),
       /publishes no BOUNCE events/,
     ],
+    // With an app's webhook the set has two, each to its own topic: the webhook's enabled must
+    // not hide the queues' disabled.
+    [
+      'sending',
+      "the queues' event destination disabled, the webhook's still on",
+      () =>
+        (ses.configurationSets.get(SET)!.eventDestinations = [
+          { ...feedbackDestination(), name: 'AppWebhook', snsTopicArn: `${FEEDBACK_TOPIC_ARN}-webhook` },
+          { ...feedbackDestination(), enabled: false },
+        ]),
+      /event destination Feedback of the configuration set .* is disabled.*update-configuration-set-event-destination/,
+    ],
+    [
+      'sending',
+      "the queues' event destination deleted, the webhook's left",
+      () =>
+        (ses.configurationSets.get(SET)!.eventDestinations = [
+          { ...feedbackDestination(), name: 'AppWebhook', snsTopicArn: `${FEEDBACK_TOPIC_ARN}-webhook` },
+        ]),
+      /has no SNS event destination.*no event destination but AppWebhook, to the app webhook's topic only.*create-configuration-set-event-destination/,
+    ],
     [
       'sending',
       'the event destination deleted',
@@ -1282,7 +1303,7 @@ describe("the sending check: the configuration set's reputation metrics and even
       status: 'fail',
       title: `the configuration set ${SET} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
       detail: `${found}; ${changedOutside}`,
-      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination' && PhysicalResourceId!='AppWebhook'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
     });
     expect(outcome.passed).toBe(false);
   });

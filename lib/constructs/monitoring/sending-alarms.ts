@@ -212,10 +212,12 @@ export class SendingAlarms extends Construct {
     // A queue policy or key that no longer lets SNS in is a client-side error: SNS does not retry
     // it, and the notification is lost. (A server-side error is retried for days before it counts.)
     // https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
-    // The topic's count has no per-subscription dimension, and for an HTTPS subscription it counts
-    // "every failed delivery attempt, including retries that follow the initial attempt": a
-    // webhook that misses one attempt (a deploy, a restart) raises this alarm too, though a retry
-    // delivers it. The text says so, and how to tell that from a queue SNS can no longer reach.
+    // The feedback topic's queues only: an app's webhook has a topic of its own (SendingFeedback's
+    // webhookTopic), as SNS counts each failed attempt at an HTTPS endpoint, retries too, with no
+    // dimension per subscription; its dead-letter alarm is its signal. No alarm on its attempts:
+    // what its 50 minutes of retries do not deliver reaches that alarm, and what it refuses with a
+    // 4xx does at once; one on failures in every 5 minutes for half an hour would page only 20
+    // minutes earlier, for events SNS still retries, and also for a slow deploy of the app.
     // https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html
     const deliveryFailures = feedback.metricDeliveryFailures?.();
     if (deliveryFailures) {
@@ -223,9 +225,9 @@ export class SendingAlarms extends Construct {
         alarms.alarmOnAny(
           'FeedbackDeliveryFailuresAlarm',
           deliveryFailures,
-          `SNS could not deliver bounce/complaint notifications (environment ${environmentName}): to the feedback queue (its queue policy or KMS key no longer lets SNS in; those notifications are lost, their recipients not suppressed), or to the app's queue or webhook if configured. ` +
-            `A webhook counts here at each failed attempt, also one a later retry delivers; what its retries do not deliver waits in its dead-letter queue (its own alarm). The dashboard's "Feedback handled" still counting events after the failures means the feedback queue takes them. ` +
-            `Compare the queue policy and the key policy with the deployed template (redeploy the stack to restore them), and check the app's webhook if there is one.`,
+          `SNS could not deliver bounce/complaint notifications to the feedback queue, or to the app's queue if configured (environment ${environmentName}): its queue policy or KMS key no longer lets SNS in. SNS does not retry that: those notifications are lost, and if the feedback queue's, their recipients are not suppressed. ` +
+            `The app's webhook has a topic of its own and does not count here. The dashboard's "Feedback handled" still counting events after the failures means the feedback queue takes them (then the app queue does not). ` +
+            `Compare the queue policies and the key policy with the deployed template (redeploy the stack to restore them).`,
         ),
       );
     }

@@ -32,7 +32,7 @@ export interface SendingDashboardProps {
  * One dashboard per environment: first an alarm panel that lists every alarm of the environment,
  * those in ALARM first; then sends, deliveries, bounces and complaints; both rates against the
  * alarm levels and the point where AWS may pause sending; queue depths and the handler's work;
- * credential rotation.
+ * credential rotation; the app's webhook, when there is one.
  */
 export class SendingDashboard extends cloudwatch.Dashboard {
   constructor(scope: Construct, id: string, props: SendingDashboardProps) {
@@ -132,5 +132,19 @@ export class SendingDashboard extends cloudwatch.Dashboard {
         ],
       }),
     );
+    // The app's webhook: its failed attempts page no one (SNS counts each, retries too, and a
+    // deploy of the app fails some); what its retries do not deliver has the dead-letter alarm.
+    const webhookFailures = feedback.metricWebhookDeliveryFailures?.({ label: 'failed attempts' });
+    if (webhookFailures) {
+      const deadLetters = feedback.metricWebhookDeadLetters?.({ label: 'dead-letter queue' });
+      this.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'App webhook: failed delivery attempts (retries too) and its dead-letter queue',
+          width: 12,
+          left: [webhookFailures],
+          right: deadLetters ? [deadLetters] : [],
+        }),
+      );
+    }
   }
 }

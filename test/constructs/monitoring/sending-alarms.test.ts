@@ -50,7 +50,7 @@ function buildWith(props: Partial<SendingAlarmsProps> = {}) {
   });
   new SendingDashboard(stack, 'Dashboard', {
     environmentName: 'prod',
-    feedback,
+    feedback: props.feedback ?? feedback,
     credentials,
     rateThresholds: {
       Bounce: { warning: 2, critical: 5 },
@@ -97,16 +97,36 @@ describe('SendingAlarms', () => {
 
   // SNS counts every failed attempt to an HTTPS subscription in the topic's
   // NumberOfNotificationsFailed, retries that later deliver included (sns-monitoring-using-
-  // cloudwatch.html): a webhook's brief outage raises the alarm with nothing lost or dead-lettered.
-  test("the delivery-failure alarm says a webhook's failed attempts count too, retried ones included, and how to tell", () => {
+  // cloudwatch.html): the webhook has a topic of its own, so the alarm means the queues only, and
+  // its attempts page no one (its dead-letter alarm is its signal); the dashboard shows them.
+  test("the delivery-failure alarm is the queues': the webhook's failed attempts raise none, the dashboard shows them", () => {
     const text = String(
       alarmList(build().template).find((a) => a.MetricName === 'DeliveryFailures')?.AlarmDescription,
     );
-    expect(text).toContain('A webhook counts here at each failed attempt, also one a later retry delivers');
+    expect(text).toContain("The app's webhook has a topic of its own and does not count here");
+    expect(text).not.toContain('A webhook counts here');
     expect(text).toContain('"Feedback handled" still counting events');
-    // Not that every such notification waits in the webhook's dead-letter queue.
-    expect(text).not.toContain("the webhook's wait in its dead-letter queue");
     expect(text.length).toBeLessThanOrEqual(1024);
+
+    const withWebhook = build({
+      feedback: {
+        ...feedback,
+        metricWebhookDeliveryFailures: (o) => count('WebhookDeliveryFailures').with(o ?? {}),
+        metricWebhookDeadLetters: (o) => count('WebhookDeadLetters').with(o ?? {}),
+      },
+    }).template;
+    const watched = alarmList(withWebhook).map((a) => a.MetricName);
+    expect(watched).toContain('WebhookDeadLetters');
+    expect(watched).not.toContain('WebhookDeliveryFailures');
+    const body = JSON.stringify(
+      Object.values(withWebhook.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody,
+    );
+    expect(body).toContain('WebhookDeliveryFailures');
+    expect(body).toContain('App webhook: failed delivery attempts');
+    const without = JSON.stringify(
+      Object.values(build().template.findResources('AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody,
+    );
+    expect(without).not.toContain('App webhook');
   });
 
   // A message the handler keeps failing stays its receives long (maxReceiveCount x the visibility
