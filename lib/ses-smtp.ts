@@ -50,7 +50,10 @@ import { smtpContainerSecretJson, smtpContainerSecrets } from './ecs-secrets';
 type AppFields = 'account' | 'region' | 'terminationProtection' | 'github';
 
 /** The validated settings of a SesSmtp construct, defaults applied, with the Stack's account and Region. */
-export type SesSmtpConfig = Omit<EnvironmentConfig, 'terminationProtection' | 'github'>;
+export type SesSmtpConfig = Omit<
+  EnvironmentConfig,
+  'terminationProtection' | 'github' | 'acknowledgedWarnings'
+>;
 
 export interface SesSmtpProps extends SesSmtpSettings {
   /**

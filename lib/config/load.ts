@@ -395,7 +395,12 @@ function accountAlarmWarnings(
 }
 
 /** Fields of an environment that the app around the SesSmtp construct sets, not the construct. */
-export type AppOnlyFields = 'account' | 'region' | 'terminationProtection' | 'github';
+export type AppOnlyFields =
+  | 'account'
+  | 'region'
+  | 'terminationProtection'
+  | 'github'
+  | 'acknowledgedWarnings';
 
 /** A value that breaks a rule: where it is, what it was, and what the rule allows. */
 export interface Problem {
