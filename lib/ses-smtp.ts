@@ -137,6 +137,7 @@ export class SesSmtp extends Construct {
   public readonly health?: HealthChecks;
   /** Encrypts the topics and queues. */
   public readonly messagingKey: kms.Key;
+  private readonly environmentName: string;
   /**
    * Exists once the first rotation has stored tested SMTP credentials. A resource of this stack
    * that reads the secret at deploy time (an ECS service, a dynamic reference) should depend on
@@ -155,6 +156,7 @@ export class SesSmtp extends Construct {
     super(scope, id);
     claim(this);
     this.config = config;
+    this.environmentName = environmentName;
     // Retained, except by the rollback of the deploy that created them: a failed first deploy (a
     // DNS record that exists already) then leaves nothing behind that would fail the next one.
     const removalPolicy =
@@ -266,6 +268,9 @@ export class SesSmtp extends Construct {
       });
       this.operatorAlarms.alarms.push(...this.health.alarms);
     }
+    for (const arn of config.credentials.restartEcsServices)
+      this.credentials.addRestartServiceArn(arn, `${SOURCE}: field "credentials.restartEcsServices"`);
+    this.alarmOnServiceRestarts();
     this.addOutputs();
 
     Tags.of(this).add('ses-smtp:environment', environmentName);
@@ -298,6 +303,33 @@ export class SesSmtp extends Construct {
    */
   public containerSecretJson(name?: string): Record<string, ecs.Secret> {
     return smtpContainerSecretJson(this.credentials, name);
+  }
+
+  /**
+   * Replaces the tasks of ECS services after each rotation, so that none keeps the previous
+   * credentials until the next rotation deletes their key (ECS reads a task's secrets only as it
+   * starts): a function forces a new deployment of each (ECS UpdateService) when AWSCURRENT moves
+   * to new credentials, and an alarm tells the operators of a service it could not restart. Each
+   * service is of this stack, or imported by its long ARN with its cluster
+   * (`ecs.BaseService.fromServiceArnWithCluster`); for one of another stack of the app, import it
+   * into this one, or list its ARN in `credentials.restartEcsServices`.
+   */
+  public restartOnRotation(...services: ecs.IBaseService[]): void {
+    this.credentials.restartServicesOnRotation(...services);
+    this.alarmOnServiceRestarts();
+  }
+
+  /** The alarm on the service restart function's errors, once there is such a function. */
+  private alarmOnServiceRestarts() {
+    const errors = this.credentials.metricServiceRestartErrors();
+    if (!errors || this.operatorAlarms.node.tryFindChild('ServiceRestartErrorsAlarm')) return;
+    const fn = this.credentials.serviceRestartFunction!;
+    this.operatorAlarms.alarmOnAny(
+      'ServiceRestartErrorsAlarm',
+      errors,
+      `Could not force a new deployment of an ECS service after the SES SMTP credentials were rotated (environment ${this.environmentName}): its tasks keep the previous credentials, which the next rotation deletes (or stops and alarms on, while SES sees them in use). ` +
+        `The function's log (${fn.logGroup.logGroupName}) names each service and the error (a service deleted or renamed, the function's permission). Fix it, then restart the service: aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment --region ${Stack.of(this).region}`,
+    );
   }
 
   /**

@@ -235,6 +235,7 @@ describe('SesSmtpStack', () => {
       verifiedEmailAddresses: ['dev@example.com'],
       feedback: { webhookUrl: 'https://app.example.com/ses', appQueue: true, additionalEvents: ['REJECT'] },
       alarms: { emails: ['ops@example.com'] },
+      credentials: { restartEcsServices: ['arn:aws:ecs:eu-west-1:123456789012:service/prod/web'] },
     });
     const report = new AwsSolutionsChecks(stack).validateScope(stack);
     expect(

@@ -27,6 +27,8 @@ const ENV = {
   account: '123456789012',
   fromAddress: BASE_ENV.fromAddress,
 };
+const WEB_SERVICE = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web';
+const WORKER_SERVICE = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/worker';
 const EVERYTHING_ON = {
   feedback: {
     appQueue: true,
@@ -35,6 +37,7 @@ const EVERYTHING_ON = {
   },
   alarms: { emails: ['ops@example.com', 'oncall@example.com'] },
   verifiedEmailAddresses: ['dev@example.com'],
+  credentials: { restartEcsServices: [WEB_SERVICE, WORKER_SERVICE] },
 };
 
 const synth = (env: Record<string, unknown>) => synthStack(env).template.toJSON() as CfnTemplate;
@@ -137,6 +140,12 @@ describe.each([
       'SmtpCredentialsKeyCleanupFunctionRole cloudformation:DescribeStacks on arn:aws:cloudformation:eu-west-1:123456789012:stack/Stack/5f0c1a60-0000-4000-8000-000000000000',
       `SmtpCredentialsCredentialsReadyFunctionRole secretsmanager:DescribeSecret on arn:aws:secretsmanager:eu-west-1:123456789012:secret:${secret}-AbCdEf`,
       `SmtpCredentialsCredentialsReadyFunctionRole logs:FilterLogEvents on arn:aws:logs:eu-west-1:123456789012:log-group:${rotationLog}:*`,
+      // After each rotation: a forced new deployment of exactly the listed services.
+      ...('credentials' in config
+        ? [WEB_SERVICE, WORKER_SERVICE].map(
+            (arn) => `SmtpCredentialsServiceRestartFunctionRole ecs:UpdateService on ${arn}`,
+          )
+        : []),
       // The queues nothing else touches while all is well: the read keeps SQS reporting them.
       ...[
         'SendingFeedbackDeadLetterQueue',
@@ -762,6 +771,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   'client-cloudformation': 'cloudformation',
   'client-cloudwatch': 'cloudwatch',
   'client-cloudwatch-logs': 'logs',
+  'client-ecs': 'ecs',
   'client-iam': 'iam',
   'client-secrets-manager': 'secretsmanager',
   'client-sesv2': 'ses',

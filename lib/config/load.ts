@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { z } from 'zod';
+import { parseServiceArn } from '../../lambda/restart-ecs-services/services';
 import {
   apexSpfValue,
   apexTxtRecord,
@@ -511,12 +512,25 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
  * environment. `smtpRegions` are the Regions accepted for `region`.
  */
 export function checkEnvironment(
-  env: Omit<ParsedEnvironment, Exclude<AppOnlyFields, 'region'>>,
+  env: Omit<ParsedEnvironment, Exclude<AppOnlyFields, 'region'>> & { account?: string },
   smtpRegions: readonly string[],
 ): Problem[] {
   const problems: Problem[] = [];
   const add = (path: (string | number)[], input: unknown, expected: string) =>
     problems.push({ path, input, expected });
+
+  // The restart function runs in the environment's account and Region and calls ECS there.
+  // An account still unknown (a token, in a Stack without one) is not compared.
+  const account = /^\d{12}$/.test(env.account ?? '') ? env.account : undefined;
+  env.credentials.restartEcsServices.forEach((arn, i) => {
+    const parts = parseServiceArn(arn);
+    if (parts && (parts.region !== env.region || (account && parts.account !== account)))
+      add(
+        ['credentials', 'restartEcsServices', i],
+        arn,
+        `a service of the environment's account and Region (arn:aws:ecs:${env.region}:${account ?? 'ACCOUNT'}:service/CLUSTER/SERVICE): the function that restarts it runs there`,
+      );
+  });
 
   if (!smtpRegions.includes(env.region)) {
     add(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ECS_SERVICE_ARN } from '../../lambda/restart-ecs-services/services';
 import { MIN_ROTATION_DAYS, ROTATION_DAYS_EXPECTED } from './quiet-period';
 import {
   asciiAddressDomain,
@@ -381,6 +382,17 @@ const Credentials = strict({
   previousKeyQuietDays: z.number().int().min(0).max(365).default(7),
   /** Rotate even when the previous key is still in use (the app using it stops sending). */
   rotateWhilePreviousKeyInUse: z.boolean().default(false),
+  /**
+   * ECS services whose tasks are replaced (a forced new deployment) after each rotation, by their
+   * long ARN, arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE, in the environment's account and
+   * Region: ECS reads a task's secrets only as it starts.
+   */
+  restartEcsServices: uniqueList(
+    z.string().regex(ECS_SERVICE_ARN, {
+      error:
+        'the long ARN of an ECS service, "arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE" (a short ARN, "service/SERVICE", names no cluster, which ECS UpdateService needs: migrate the service to the long ARN format)',
+    }),
+  ).default([]),
 });
 
 /** Warning and critical levels below `max`; with `criticalAtMax` the critical level may be `max` itself. */
@@ -580,6 +592,7 @@ export const EnvironmentSchema = strict({
     rotationDays: 90,
     previousKeyQuietDays: 7,
     rotateWhilePreviousKeyInUse: false,
+    restartEcsServices: [],
   }),
   feedback: Feedback.default({ additionalEvents: [], rawMessageDelivery: true, appQueue: false }),
   alarms: Alarms.default({

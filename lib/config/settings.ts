@@ -164,6 +164,14 @@ export interface CredentialsSettings {
    * @default false
    */
   readonly rotateWhilePreviousKeyInUse?: boolean;
+  /**
+   * ECS services whose tasks are replaced (ECS UpdateService, forceNewDeployment) each time the
+   * credentials change, by their long ARN, "arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE", in
+   * the environment's account and Region: ECS reads a task's secrets only as it starts, and the
+   * next rotation deletes the key a running task still has. An alarm tells of one not restarted.
+   * @default []
+   */
+  readonly restartEcsServices?: string[];
 }
 
 export interface FeedbackSettings {

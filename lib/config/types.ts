@@ -74,6 +74,7 @@ export interface ParsedEnvironment {
     rotationDays: number;
     previousKeyQuietDays: number;
     rotateWhilePreviousKeyInUse: boolean;
+    restartEcsServices: string[];
     allowedFromAddresses?: string[] | undefined;
   };
   feedback: FeedbackConfig;

@@ -1,6 +1,8 @@
-import { CustomResource, Duration, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Lazy, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,6 +17,11 @@ import { smtpEndpoint } from '../config/smtp-regions';
 import { ROTATION_LOG_GROUP, SECRET_ID } from '../../lambda/credentials-ready/properties';
 import { SES_SMTP_PORTS } from '../../lambda/shared/smtp-login';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
+import {
+  EcsServiceTarget,
+  parseServiceArn,
+  SERVICES_VARIABLE,
+} from '../../lambda/restart-ecs-services/services';
 import { metricRotationBlocked } from './health-checks';
 import { NodeFunction } from './node-function';
 import { alarmCliOptions } from './operator-alarms';
@@ -160,8 +167,16 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    * stack depend on this one); in the same stack, add a dependency on this.
    */
   public readonly credentialsReady: CustomResource;
+  /**
+   * Forces a new deployment of the ECS services given to restartServicesOnRotation each time
+   * AWSCURRENT moves to new credentials; undefined until it is first called.
+   */
+  public serviceRestartFunction?: lambda.Function;
   /** The Environment dimension of the rotation function's metric. */
   private readonly environmentName: string;
+  /** The services serviceRestartFunction restarts, by ARN. */
+  private readonly restartTargets = new Map<string, EcsServiceTarget>();
+  private restartPolicy?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: SmtpCredentialsProps) {
     super(scope, id);
@@ -468,6 +483,104 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     // secret's resource policy and the key policy name it instead, as the secret's own grantRead
     // writes them for such a principal.
     return grant.success ? grant : this.secret.grantRead(grantee);
+  }
+
+  /**
+   * Replaces the tasks of ECS services after each rotation: ECS sets a task's secrets once, as it
+   * starts, so a running task keeps the previous credentials, whose key the next rotation deletes.
+   * When AWSCURRENT moves to new credentials (the event that feeds `rotatedTopic`, the first
+   * credentials included), a function calls ECS UpdateService with forceNewDeployment for each
+   * service; its role may do that on these services only. A service that fails does not stop the
+   * others, and fails the invocation (metricServiceRestartErrors). Call it again to add services.
+   *
+   * Each service must be of this stack, or imported into any stack by its long ARN (with its
+   * cluster: `ecs.FargateService.fromFargateServiceAttributes`, `BaseService.fromServiceArnWithCluster`),
+   * in this stack's account and Region: a service built in another stack would make this stack
+   * reference it while that one reads the secret from this one, a dependency cycle.
+   * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
+   */
+  public restartServicesOnRotation(...services: ecs.IBaseService[]): void {
+    const stack = Stack.of(this);
+    for (const service of services) {
+      const arn = service.serviceArn;
+      if (Token.isUnresolved(arn)) {
+        if (Stack.of(service) !== stack) {
+          throw new ConfigError([
+            `restartServicesOnRotation: got ${service.node.path} of stack ${Stack.of(service).stackName}, expected a service of stack ${stack.stackName} or one imported by its ARN: the mail stack would reference the service while its stack reads the secret from the mail stack, a dependency cycle. Import it into the mail stack: ecs.BaseService.fromServiceArnWithCluster(<the mail stack>, 'Web', 'arn:aws:ecs:${stack.region}:ACCOUNT:service/CLUSTER/SERVICE'), or list its ARN in credentials.restartEcsServices`,
+          ]);
+        }
+        this.addRestartTarget(arn, { cluster: service.cluster.clusterName, service: service.serviceName });
+      } else {
+        this.addRestartServiceArn(arn, 'restartServicesOnRotation');
+      }
+    }
+  }
+
+  /**
+   * As restartServicesOnRotation, by ARN: the long one, arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE,
+   * of this stack's account and Region. `source` names the caller in the error.
+   */
+  public addRestartServiceArn(arn: string, source = 'restartServicesOnRotation'): void {
+    const stack = Stack.of(this);
+    const parts = parseServiceArn(arn);
+    const here = `arn:${stack.partition === 'aws' || Token.isUnresolved(stack.partition) ? 'aws' : stack.partition}:ecs:${stack.region}:${Token.isUnresolved(stack.account) ? 'ACCOUNT' : stack.account}:service/CLUSTER/SERVICE`;
+    if (!parts) {
+      throw new ConfigError([
+        `${source}: got ${JSON.stringify(arn)}, expected the long ARN of an ECS service, ${here} (a short ARN, service/SERVICE, names no cluster, which UpdateService needs: migrate the service to the long ARN format)`,
+      ]);
+    }
+    if (
+      (!Token.isUnresolved(stack.region) && parts.region !== stack.region) ||
+      (!Token.isUnresolved(stack.account) && parts.account !== stack.account)
+    ) {
+      throw new ConfigError([
+        `${source}: got ${arn}, expected a service of the mail stack's account and Region (${here}): the function that restarts it runs there`,
+      ]);
+    }
+    this.addRestartTarget(arn, { cluster: parts.cluster, service: parts.service });
+  }
+
+  /** Errors of the service restart function (a service it could not restart); undefined without one. */
+  public metricServiceRestartErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
+    return this.serviceRestartFunction?.metricErrors({
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private addRestartTarget(arn: string, target: EcsServiceTarget): void {
+    const key = Token.isUnresolved(arn) ? JSON.stringify(Stack.of(this).resolve(arn)) : arn;
+    if (this.restartTargets.has(key)) return;
+    this.restartTargets.set(key, target);
+    if (!this.serviceRestartFunction) {
+      const stack = Stack.of(this);
+      const fn = new NodeFunction(this, 'ServiceRestartFunction', {
+        handlerDir: 'restart-ecs-services',
+        description:
+          'Forces a new deployment of the ECS services that read the SMTP credentials, after each rotation',
+        // Each service may wait through throttling retries (about 20 s).
+        timeout: Duration.minutes(2),
+        environment: {
+          [SERVICES_VARIABLE]: Lazy.string({
+            produce: () => stack.toJsonString([...this.restartTargets.values()]),
+          }),
+        },
+      });
+      // Not retried by Lambda: a retry would replace the tasks of the services that did restart
+      // again; the function retries throttling itself, and what still fails is for the alarm.
+      fn.configureAsyncInvoke({ retryAttempts: 0 });
+      this.restartPolicy = new iam.PolicyStatement({
+        sid: 'ForceNewDeploymentOfTheseServicesOnly',
+        actions: ['ecs:UpdateService'],
+        resources: [],
+      });
+      fn.addToRolePolicy(this.restartPolicy);
+      // The event that feeds rotatedTopic; the target's permission names this rule as the source.
+      this.rotationSucceededRule.addTarget(new targets.LambdaFunction(fn, { retryAttempts: 4 }));
+      this.serviceRestartFunction = fn;
+    }
+    this.restartPolicy!.addResources(arn);
   }
 
   /** Count of RotationFailed events (EventBridge TriggeredRules of the rule). */

@@ -1117,6 +1117,20 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
         call(fn, READY_LOG, arnOf(logGroup, t, env));
     }
   }
+  // A function that lists ECS services in its environment (a literal JSON list of cluster and
+  // service names) forces a new deployment of each, on the service's long ARN.
+  for (const fn of ofType('AWS::Lambda::Function')) {
+    const variables = (t.Resources[fn].Properties?.Environment as { Variables?: Record<string, unknown> })
+      ?.Variables;
+    const listed = variables?.ECS_SERVICES;
+    if (typeof listed !== 'string') continue;
+    for (const { cluster, service } of JSON.parse(listed) as { cluster: string; service: string }[])
+      call(
+        fn,
+        ['ecs:UpdateService'],
+        `arn:${env.partition}:ecs:${env.region}:${env.account}:service/${cluster}/${service}`,
+      );
+  }
   // A function that names queues in its environment reads their attributes (the health function:
   // the read keeps SQS reporting them), as its role and through each queue's policy (its TLS deny).
   const queueReads = ofType('AWS::Lambda::Function').flatMap((fn) =>

@@ -1,0 +1,26 @@
+/** The environment variable that lists the services: JSON, [{ "cluster": ..., "service": ... }]. */
+export const SERVICES_VARIABLE = 'ECS_SERVICES';
+
+/** One ECS service to replace the tasks of: its cluster and its name (or ARN). */
+export interface EcsServiceTarget {
+  readonly cluster: string;
+  readonly service: string;
+}
+
+/**
+ * The long ARN of an ECS service, arn:PARTITION:ecs:REGION:ACCOUNT:service/CLUSTER/SERVICE (cluster
+ * and service names: 1 to 255 letters, digits, "-" and "_"). The short one,
+ * arn:PARTITION:ecs:REGION:ACCOUNT:service/SERVICE, names no cluster, which UpdateService needs
+ * (without one it looks in the cluster "default").
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-arn-migration.html
+ */
+export const ECS_SERVICE_ARN =
+  /^arn:(aws[a-z-]*):ecs:([a-z0-9-]+):(\d{12}):service\/([A-Za-z0-9_-]{1,255})\/([A-Za-z0-9_-]{1,255})$/;
+
+/** The parts of a long ECS service ARN; undefined for anything else. */
+export function parseServiceArn(
+  arn: string,
+): { region: string; account: string; cluster: string; service: string } | undefined {
+  const m = ECS_SERVICE_ARN.exec(arn);
+  return m ? { region: m[2], account: m[3], cluster: m[4], service: m[5] } : undefined;
+}

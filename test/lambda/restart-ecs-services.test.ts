@@ -1,0 +1,152 @@
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import {
+  restartServices,
+  servicesFromEnv,
+  THROTTLE_WAITS_MS,
+} from '../../lambda/restart-ecs-services/restart';
+import { parseServiceArn, SERVICES_VARIABLE } from '../../lambda/restart-ecs-services/services';
+import { createLogger } from '../../lambda/shared/logger';
+
+const ecs = mockClient(ECSClient);
+const WEB = { cluster: 'prod', service: 'web' };
+const WORKER = { cluster: 'prod', service: 'worker' };
+
+function awsError(name: string, throttling = false) {
+  return Object.assign(new Error(`${name} happened`), {
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    ...(throttling && { $retryable: { throttling: true } }),
+  });
+}
+
+function logs() {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, log: createLogger({}, (line) => lines.push(JSON.parse(line) as Record<string, unknown>)) };
+}
+
+beforeEach(() => ecs.reset());
+
+describe('restartServices', () => {
+  test('forces a new deployment of each service, with its cluster, and nothing else', async () => {
+    ecs.on(UpdateServiceCommand).resolves({});
+    const { log } = logs();
+    await expect(restartServices([WEB, WORKER], new ECSClient({}), log, async () => {})).resolves.toEqual({
+      restarted: ['prod/web', 'prod/worker'],
+    });
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'prod', service: 'web', forceNewDeployment: true },
+      { cluster: 'prod', service: 'worker', forceNewDeployment: true },
+    ]);
+  });
+
+  test('retries a throttled call after each pause, and restarts the service then', async () => {
+    ecs
+      .on(UpdateServiceCommand)
+      .rejectsOnce(awsError('ThrottlingException'))
+      .rejectsOnce(awsError('ThrottlingException'))
+      .resolves({});
+    const waits: number[] = [];
+    const { log } = logs();
+    await expect(
+      restartServices([WEB], new ECSClient({}), log, async (ms) => waits.push(ms)),
+    ).resolves.toEqual({ restarted: ['prod/web'] });
+    expect(waits).toEqual(THROTTLE_WAITS_MS.slice(0, 2));
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(3);
+  });
+
+  test('a service that fails does not stop the next; the invocation fails naming it', async () => {
+    ecs
+      .on(UpdateServiceCommand, { service: 'web' })
+      .rejects(awsError('ServiceNotFoundException'))
+      .on(UpdateServiceCommand, { service: 'worker' })
+      .resolves({});
+    const waits: number[] = [];
+    const { lines, log } = logs();
+    await expect(
+      restartServices([WEB, WORKER], new ECSClient({}), log, async (ms) => waits.push(ms)),
+    ).rejects.toThrow(
+      'could not force a new deployment of 1 of 2 ECS services: prod/web (ServiceNotFoundException)',
+    );
+    // Not throttling: not retried.
+    expect(waits).toEqual([]);
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input.service)).toEqual([
+      'web',
+      'worker',
+    ]);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'ERROR', service: 'web', errorName: 'ServiceNotFoundException' }),
+      expect.objectContaining({ level: 'INFO', service: 'worker', message: 'forced a new deployment' }),
+    ]);
+  });
+
+  test('still throttled after every pause: that service fails', async () => {
+    ecs.on(UpdateServiceCommand).rejects(awsError('ThrottlingException', true));
+    const { log } = logs();
+    await expect(restartServices([WEB], new ECSClient({}), log, async () => {})).rejects.toThrow(
+      'prod/web (ThrottlingException)',
+    );
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1 + THROTTLE_WAITS_MS.length);
+  });
+});
+
+describe('servicesFromEnv', () => {
+  test('reads the JSON list', () => {
+    expect(servicesFromEnv({ [SERVICES_VARIABLE]: JSON.stringify([WEB]) })).toEqual([WEB]);
+  });
+
+  test.each([undefined, '', '[]', '{}', '[{"cluster":"prod"}]', 'not json'])(
+    'refuses %p, naming the variable',
+    (raw) => {
+      expect(() => servicesFromEnv(raw === undefined ? {} : { [SERVICES_VARIABLE]: raw })).toThrow(
+        `${SERVICES_VARIABLE} must be a JSON list`,
+      );
+    },
+  );
+});
+
+describe('parseServiceArn', () => {
+  test('takes the long ARN apart', () => {
+    expect(parseServiceArn('arn:aws:ecs:eu-west-1:123456789012:service/prod/web')).toEqual({
+      region: 'eu-west-1',
+      account: '123456789012',
+      cluster: 'prod',
+      service: 'web',
+    });
+  });
+
+  test.each([
+    'arn:aws:ecs:eu-west-1:123456789012:service/web',
+    'arn:aws:ecs:eu-west-1:123456789012:task/prod/0123',
+    'arn:aws:ecs:eu-west-1:12345:service/prod/web',
+    'arn:aws:ecs:eu-west-1:123456789012:service/prod/web/extra',
+  ])('refuses %s', (arn) => {
+    expect(parseServiceArn(arn)).toBeUndefined();
+  });
+});
+
+describe('handler', () => {
+  const saved = process.env;
+  afterEach(() => {
+    process.env = saved;
+  });
+
+  test('restarts the services of its environment', async () => {
+    ecs.on(UpdateServiceCommand).resolves({});
+    process.env = { ...saved, AWS_REGION: 'eu-west-1', [SERVICES_VARIABLE]: JSON.stringify([WEB]) };
+    const spy = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      const { handler } = jest.requireActual<typeof import('../../lambda/restart-ecs-services/index')>(
+        '../../lambda/restart-ecs-services/index',
+      );
+      await expect(handler({}, {} as Context, () => undefined)).resolves.toEqual({ restarted: ['prod/web'] });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(ecs.commandCalls(UpdateServiceCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'prod', service: 'web', forceNewDeployment: true },
+    ]);
+  });
+});

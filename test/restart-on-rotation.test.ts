@@ -1,0 +1,130 @@
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { parseConfig } from '../lib/config/load';
+import { SesSmtp, SesSmtpProps } from '../lib/ses-smtp';
+import { BASE_ENV, synthStack, testApp } from './helpers';
+
+const { account: _account, region: _region, ...BASE_PROPS } = BASE_ENV;
+const PROPS = { ...BASE_PROPS, environmentName: 'prod' } as SesSmtpProps;
+const env = { account: '123456789012', region: 'eu-west-1' };
+const WEB = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web';
+
+function fargateService(stack: Stack) {
+  const cluster = new ecs.Cluster(stack, 'Cluster', {
+    vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-1',
+      availabilityZones: ['eu-west-1a'],
+      privateSubnetIds: ['subnet-1'],
+    }),
+  });
+  const task = new ecs.FargateTaskDefinition(stack, 'Task');
+  task.addContainer('rails', { image: ecs.ContainerImage.fromRegistry('rails') });
+  return new ecs.FargateService(stack, 'Web', { cluster, taskDefinition: task });
+}
+
+describe('restarting ECS services after a rotation', () => {
+  test('restartOnRotation: the rotated event invokes a function that may force a new deployment of exactly those services', () => {
+    const stack = new Stack(testApp(), 'App', { env });
+    const mail = new SesSmtp(stack, 'Mail', PROPS);
+    const service = fargateService(stack);
+    const imported = ecs.BaseService.fromServiceArnWithCluster(
+      stack,
+      'Worker',
+      `${WEB.replace('/web', '/worker')}`,
+    );
+    mail.restartOnRotation(service, imported);
+    // Again: no second function, alarm or statement resource.
+    mail.restartOnRotation(imported);
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+    const fnId = Object.keys(t.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('MailSmtpCredentialsServiceRestartFunction'),
+    )!;
+    const fn = t.toJSON().Resources[fnId];
+    const [serviceId] = Object.keys(t.findResources('AWS::ECS::Service'));
+    const [clusterId] = Object.keys(t.findResources('AWS::ECS::Cluster'));
+    // The services by cluster and name, the one of this stack as references.
+    expect(
+      JSON.parse(JSON.stringify(stack.resolve(fn.Properties.Environment.Variables.ECS_SERVICES))),
+    ).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          '[{"cluster":"',
+          { Ref: clusterId },
+          '","service":"',
+          { 'Fn::GetAtt': [serviceId, 'Name'] },
+          '"},{"cluster":"prod","service":"worker"}]',
+        ],
+      ],
+    });
+    // The role: exactly UpdateService on the two services.
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) =>
+      String(JSON.stringify(p.Properties.Roles)).includes('ServiceRestartFunctionRole'),
+    );
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements.filter((s) => JSON.stringify(s.Action).includes('ecs:'))).toEqual([
+      {
+        Sid: 'ForceNewDeploymentOfTheseServicesOnly',
+        Effect: 'Allow',
+        Action: 'ecs:UpdateService',
+        Resource: [
+          { Ref: Object.keys(t.findResources('AWS::ECS::Service'))[0] },
+          WEB.replace('/web', '/worker'),
+        ],
+      },
+    ]);
+    // The rule that feeds rotatedTopic targets it too, and its permission names that rule.
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ detail: { labelUpdated: ['AWSCURRENT'] } }),
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })]),
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: {
+        'Fn::GetAtt': [Match.stringLikeRegexp('^MailSmtpCredentialsRotationSucceededRule'), 'Arn'],
+      },
+    });
+    // One alarm on its errors, to the operators.
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.MetricName === 'Errors' && JSON.stringify(a.Properties.Dimensions).includes(fnId),
+    );
+    expect(alarms).toHaveLength(1);
+    expect(JSON.stringify(alarms[0].Properties.AlarmDescription)).toContain('--force-new-deployment');
+  });
+
+  test('a service built in another stack is refused with the fix (a dependency cycle otherwise)', () => {
+    const app = testApp();
+    const mail = new SesSmtp(new Stack(app, 'Mail', { env }), 'Mail', PROPS);
+    const service = fargateService(new Stack(app, 'Web', { env }));
+    expect(() => mail.restartOnRotation(service)).toThrow(
+      /^restartServicesOnRotation: got Web\/Web of stack Web, expected a service of stack Mail or one imported by its ARN: .*fromServiceArnWithCluster/,
+    );
+  });
+
+  test('environments file: long ARNs of the environment only, one line each', () => {
+    const parse = (arns: string[]) => () =>
+      parseConfig(
+        { environments: { test: { ...BASE_ENV, credentials: { restartEcsServices: arns } } } },
+        'e.json',
+      );
+    expect(parse([WEB])().environments.test.credentials.restartEcsServices).toEqual([WEB]);
+    expect(parse(['arn:aws:ecs:eu-west-1:123456789012:service/web'])).toThrow(
+      /field "credentials\.restartEcsServices\[0\]".*expected the long ARN of an ECS service.*a short ARN/,
+    );
+    expect(
+      parse([WEB.replace('eu-west-1', 'us-east-1'), WEB.replace('123456789012', '999999999999')]),
+    ).toThrow(
+      /restartEcsServices\[0\].*account and Region[\s\S]*restartEcsServices\[1\].*account and Region/,
+    );
+  });
+
+  test('not used: no function, rule target or alarm', () => {
+    const { template } = synthStack({});
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/ServiceRestart|ecs:UpdateService/);
+  });
+});
