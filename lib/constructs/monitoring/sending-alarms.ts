@@ -262,7 +262,7 @@ export class SendingAlarms extends Construct {
         alarms.alarmOnAny(
           'CredentialEventDeliveryFailuresAlarm',
           eventDeliveryFailures,
-          `EventBridge could not deliver a credentials event to its SNS topic (environment ${environmentName}): the "credentials rotated" message to the apps' topic, or a failed rotation to the operators. The topic policy or the KMS key policy no longer lets EventBridge publish; such an event is lost. ` +
+          `EventBridge could not deliver a credentials event (environment ${environmentName}): the "credentials rotated" message to the apps' topic (and to the function that restarts ECS services, if any), or a failed rotation to the operators. The topic policy or the KMS key policy no longer lets EventBridge publish, or the function's policy no longer lets it invoke; such an event is lost. ` +
             `Compare both with the deployed template (redeploy the stack to restore them); an app that missed a rotation reads the secret again (npx --no -- ses-smtp env ${alarmCliOptions(this, props.cliOptions)}).`,
         ),
       );
