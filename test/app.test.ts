@@ -8,7 +8,7 @@ import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName, validatePlugin } from '../lib/app';
 import { ConfigError, projectConfigPath } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
-import { BASE_ENV } from './helpers';
+import { BASE_ENV, OTHER_ACCOUNT_ENV } from './helpers';
 import { version as CDK_VERSION } from 'aws-cdk-lib/package.json';
 import { TEST_APP_PROPS } from './support/app-props';
 
@@ -91,13 +91,7 @@ describe('buildApp', () => {
     const config = configFile({
       a: BASE_ENV,
       b: { ...BASE_ENV, region: 'us-east-1', mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } },
-      c: {
-        ...BASE_ENV,
-        account: '210987654321',
-        domain: 'example.net',
-        fromAddress: 'no-reply@example.net',
-        dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
-      },
+      c: OTHER_ACCOUNT_ENV,
     });
     const file = JSON.parse(fs.readFileSync(config, 'utf8'));
     fs.writeFileSync(config, JSON.stringify({ github: { repository: 'acme/web-app' }, ...file }));
@@ -203,13 +197,6 @@ describe('buildApp', () => {
 });
 
 describe('acknowledgedWarnings: synth warnings a team accepts, in the file', () => {
-  const OTHER_ACCOUNT = {
-    ...BASE_ENV,
-    account: '210987654321',
-    domain: 'example.net',
-    fromAddress: 'no-reply@example.net',
-    dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
-  };
   /** The acknowledgement ids of each stack's warnings after synth, sorted. */
   function warningIds(app: App): Record<string, string[]> {
     return Object.fromEntries(
@@ -236,8 +223,16 @@ describe('acknowledgedWarnings: synth warnings a team accepts, in the file', () 
     const app = build({
       environments: {
         a: { ...BASE_ENV, acknowledgedWarnings: { 'ses-smtp:no-alarm-recipients': reason } },
-        b: { ...OTHER_ACCOUNT, acknowledgedWarnings: { 'Annotation::ses-smtp:no-alarm-recipients': reason } },
-        c: { ...OTHER_ACCOUNT, region: 'us-east-1', domain: 'c.example.net', fromAddress: 'a@c.example.net' },
+        b: {
+          ...OTHER_ACCOUNT_ENV,
+          acknowledgedWarnings: { 'Annotation::ses-smtp:no-alarm-recipients': reason },
+        },
+        c: {
+          ...OTHER_ACCOUNT_ENV,
+          region: 'us-east-1',
+          domain: 'c.example.net',
+          fromAddress: 'a@c.example.net',
+        },
       },
     });
     expect(warningIds(app)).toEqual({
@@ -249,7 +244,7 @@ describe('acknowledgedWarnings: synth warnings a team accepts, in the file', () 
 
   test("the loader's warnings about the file are acknowledged the same way", () => {
     const production = {
-      ...OTHER_ACCOUNT,
+      ...OTHER_ACCOUNT_ENV,
       account: BASE_ENV.account,
       alarms: { emails: ['oncall@example.com'] },
     };
@@ -274,7 +269,7 @@ describe('acknowledgedWarnings: synth warnings a team accepts, in the file', () 
         acknowledgedWarnings: { 'ses-smtp:deployersShareAccount': shared.ses },
       },
       production: {
-        ...OTHER_ACCOUNT,
+        ...OTHER_ACCOUNT_ENV,
         ...emails,
         account: BASE_ENV.account,
         region: 'us-east-1',

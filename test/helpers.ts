@@ -15,6 +15,15 @@ export const BASE_ENV = {
   fromAddress: 'no-reply@example.com',
 };
 
+/** An environment of another account and domain, beside BASE_ENV in one file. */
+export const OTHER_ACCOUNT_ENV = {
+  ...BASE_ENV,
+  account: '210987654321',
+  domain: 'example.net',
+  fromAddress: 'no-reply@example.net',
+  dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
+};
+
 /** Validates `env` (merged over BASE_ENV) exactly as the app does and returns the result. */
 export function envConfig(env: Record<string, unknown> = {}): EnvironmentConfig {
   return parseConfig({ environments: { test: { ...BASE_ENV, ...env } } }, 'test.json').environments.test;

@@ -1,6 +1,6 @@
 import { deployAccessPlan, gitHubEnvironmentsOf } from '../../lib/config/github';
 import { ConfigError, parseConfig } from '../../lib/config/load';
-import { BASE_ENV } from '../helpers';
+import { BASE_ENV, OTHER_ACCOUNT_ENV } from '../helpers';
 
 const FILE = 'config/environments.json';
 const GITHUB = { repository: 'acme/web-app' };
@@ -15,13 +15,7 @@ function problemsOf(raw: Record<string, unknown>): string[] {
   throw new Error('expected a ConfigError');
 }
 
-const other = {
-  ...BASE_ENV,
-  account: '210987654321',
-  domain: 'example.net',
-  fromAddress: 'no-reply@example.net',
-  dns: { mode: 'route53', hostedZoneId: 'Z0123456789EXAMPLE0CD', zoneName: 'example.net' },
-};
+const other = OTHER_ACCOUNT_ENV;
 /** The same domain in a second Region: its own MAIL FROM name, DMARC left to the first. */
 const SECOND_REGION = { region: 'us-east-1', mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } };
 
