@@ -256,6 +256,10 @@ export class SesSmtp extends Construct {
           dmarc: config.dmarc.enabled ? config.dmarc : undefined,
           apexSpf: config.apexSpf.enabled ? config.apexSpf : undefined,
         },
+        ...(this.feedback.webhookTopic &&
+          config.feedback.webhookUrl && {
+            webhook: { url: config.feedback.webhookUrl, topic: this.feedback.webhookTopic },
+          }),
         keepReporting: this.feedback.quietQueues,
         schedule: events.Schedule.expression(config.health.schedule),
         quotaSchedule: events.Schedule.expression(config.health.quotaSchedule),

@@ -775,6 +775,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   'client-iam': 'iam',
   'client-secrets-manager': 'secretsmanager',
   'client-sesv2': 'ses',
+  'client-sns': 'sns',
   'client-sqs': 'sqs',
 };
 

@@ -54,6 +54,18 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
     if (typeof target[field] !== 'number')
       throw new Error(`HEALTH_TARGET.${field} must be a number, got: ${JSON.stringify(target[field])}`);
   }
+  const webhook: unknown = target.webhook;
+  if (
+    webhook !== undefined &&
+    (typeof webhook !== 'object' ||
+      webhook === null ||
+      typeof (webhook as { url?: unknown }).url !== 'string' ||
+      typeof (webhook as { topicArn?: unknown }).topicArn !== 'string')
+  )
+    throw new Error(
+      // Not the value: the URL may hold a token of the app's.
+      'HEALTH_TARGET.webhook must be {"url": string, "topicArn": string}: the HealthChecks construct writes it',
+    );
   return target;
 }
 

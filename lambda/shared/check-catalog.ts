@@ -77,6 +77,12 @@ export const SMTP_LOGIN: CheckInfo = {
     "The hourly SMTP login with the current credentials (connect, STARTTLS, AUTH at the Region's SMTP endpoint, as an app does) failed: apps that read the secret cannot send. 535 Authentication Credentials Invalid: the secret's password is not its key's SMTP password (edited by hand? it is derived from the secret access key): run `npx --no -- ses-smtp rotate`, which writes a matching pair. A connection failure: the function's log names the stage; run `npx --no -- ses-smtp doctor`, which logs in from your machine.",
 };
 
+export const WEBHOOK: CheckInfo = {
+  id: 'webhook',
+  runbook:
+    "The app's webhook (feedback.webhookUrl) gets no bounce or complaint and nothing else says so (no delivery fails, its dead-letter queue stays empty): its subscription was never confirmed (the app was not deployed yet, or ignored SNS's SubscriptionConfirmation) or was deleted, or the AppWebhook event destination was disabled or deleted. The app confirms by visiting that message's SubscribeURL; `npx --no -- ses-smtp doctor` and the function's log give the commands.",
+};
+
 /** Every check, in the order doctor prints them (the SMTP login: doctor's own, from where it runs). */
 export const CHECK_CATALOG: readonly CheckInfo[] = [
   IDENTITY,
@@ -90,4 +96,5 @@ export const CHECK_CATALOG: readonly CheckInfo[] = [
   CREDENTIALS,
   PREVIOUS_KEY,
   SMTP_LOGIN,
+  WEBHOOK,
 ];

@@ -17,6 +17,7 @@ import {
   GetEmailIdentityCommand,
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
+import { ListSubscriptionsByTopicCommand, SNSClient, Subscription } from '@aws-sdk/client-sns';
 import {
   apexTxtRecord,
   ApexSpfOptions,
@@ -123,6 +124,12 @@ export interface HealthTarget {
   readonly quotaPercent: { readonly warning: number; readonly critical: number };
   /** Share of the maximum send rate that the peak minute may reach before the check warns. */
   readonly sendRatePercent: number;
+  /**
+   * The app's webhook (feedback.webhookUrl): its URL and the topic it alone is subscribed to (the
+   * stack's WebhookFeedbackTopicArn; undefined where doctor could not read it).
+   * @default - no webhook: the webhook check does not run
+   */
+  readonly webhook?: { readonly url: string; readonly topicArn?: string };
   readonly dns: {
     readonly mailFromSubdomain: string;
     /** The DMARC record the stack manages; undefined: one well-formed record is expected. */
@@ -150,6 +157,8 @@ export interface HealthClients {
   readonly secrets: SecretsManagerClient;
   readonly iam: IAMClient;
   readonly cloudwatch: CloudWatchClient;
+  /** @default - the webhook check cannot look at the webhook's subscription (it says so) */
+  readonly sns?: SNSClient;
   readonly resolver: dns.Resolver;
   readonly now: () => Date;
   /** @default - no SMTP login check */
@@ -312,6 +321,11 @@ export async function readIdentity(ses: SESv2Client, identity: string): Promise<
 
 export interface Check extends catalog.CheckInfo {
   readonly run: (run: CheckRun) => Promise<CheckResult[]>;
+  /**
+   * Whether the environment has what the check looks at: runChecks skips it otherwise (no result,
+   * no metric, as it has no alarm). @default - always
+   */
+  readonly appliesTo?: (target: HealthTarget) => boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -1356,6 +1370,173 @@ const smtpLoginCheck: Check = {
   },
 };
 
+/** The URL as doctor and the log show it: no path or query, which may hold a token of the app's. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname === '/' && !u.search && !u.hash ? u.origin : `${u.origin}/...`;
+  } catch {
+    return url.replace(/^(https?:\/\/[^/?#]*).+$/i, '$1/...');
+  }
+}
+
+/** One form of a URL (host in lower case, "/" for an empty path), to compare SNS's with the setting. */
+function sameUrl(a: string, b: string): boolean {
+  const normal = (url: string) => {
+    try {
+      return new URL(url).href;
+    } catch {
+      return url;
+    }
+  };
+  return normal(a) === normal(b);
+}
+
+/**
+ * SNS sends an HTTPS endpoint nothing until it confirms its subscription (the subscription's ARN
+ * is "PendingConfirmation" until then), and a subscription deleted outside the stack (the
+ * UnsubscribeURL of any message) gets nothing either: in both cases no delivery fails, nothing
+ * reaches the webhook's dead-letter queue and no other alarm fires.
+ * https://docs.aws.amazon.com/sns/latest/dg/http-subscription-confirmation-json.html
+ */
+async function webhookSubscriptionResult(
+  run: CheckRun,
+  webhook: NonNullable<HealthTarget['webhook']>,
+): Promise<CheckResult> {
+  const id = 'webhook-subscription';
+  const shown = shownUrl(webhook.url);
+  const title = `the app's webhook ${shown} gets the bounces and complaints (a confirmed subscription to its topic)`;
+  const { topicArn } = webhook;
+  const sns = run.clients.sns;
+  if (!topicArn || !sns) {
+    return {
+      id,
+      status: 'info',
+      title: `${title}: could not tell`,
+      detail: topicArn
+        ? 'no SNS client'
+        : `no stack output WebhookFeedbackTopicArn: deploy the stack (${deployCommandOf(run.target)})`,
+      undetermined: true,
+    };
+  }
+  const region = `--region ${run.target.region}`;
+  const subscriptions: Subscription[] = [];
+  try {
+    let NextToken: string | undefined;
+    do {
+      const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }));
+      subscriptions.push(...(page.Subscriptions ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  } catch (e) {
+    if ((e as Error).name !== 'NotFoundException') throw e;
+    return {
+      id,
+      status: 'fail',
+      title: `the webhook's topic ${topicArn} does not exist: SES publishes the app's bounces and complaints nowhere`,
+      detail: CHANGED_OUTSIDE,
+      fix: `remove feedback.webhookUrl and deploy (${deployCommandOf(run.target)}), then set it back and deploy again: the stack makes the topic, its event destination and the subscription anew`,
+    };
+  }
+  const own = subscriptions.filter((s) => s.Protocol === 'https' && sameUrl(s.Endpoint ?? '', webhook.url));
+  if (own.some((s) => s.SubscriptionArn?.startsWith('arn:'))) return { id, status: 'ok', title };
+  // Never the token: SNS sent it to the app only, and it confirms the subscription.
+  const confirm = `the app confirms by visiting the SubscribeURL of the SubscriptionConfirmation message SNS POSTed to it (header x-amz-sns-message-type: SubscriptionConfirmation), or: aws sns confirm-subscription --topic-arn ${topicArn} --token TOKEN ${region}, with that message's Token`;
+  if (own.some((s) => s.SubscriptionArn === 'PendingConfirmation')) {
+    return {
+      id,
+      status: 'fail',
+      title: `the app's webhook ${shown} has not confirmed its subscription: SNS sends it no bounce or complaint, and none reaches its dead-letter queue`,
+      fix: `${confirm}; no message kept (the app was not deployed yet, or ignored it)? with the app answering, have SNS send another: aws sns subscribe --topic-arn ${topicArn} --protocol https --notification-endpoint URL ${region} (URL: feedback.webhookUrl exactly)`,
+    };
+  }
+  const others = subscriptions.map((s) => `${s.Protocol} ${shownUrl(s.Endpoint ?? '')}`);
+  return {
+    id,
+    status: 'fail',
+    title: `the app's webhook ${shown} is not subscribed to its topic: SNS sends it no bounce or complaint`,
+    detail: `${others.length ? `the topic's subscriptions: ${others.join(', ')}` : 'the topic has no subscription'} (unsubscribed outside the stack: ${CHANGED_OUTSIDE})`,
+    fix: `remove feedback.webhookUrl and deploy (${deployCommandOf(run.target)}), then set it back and deploy again (the subscription is made anew, with its filter, retries and dead-letter queue); then ${confirm}`,
+  };
+}
+
+/**
+ * SES publishes the webhook's events to its topic through the event destination of the fixed
+ * name WEBHOOK_EVENT_DESTINATION: deleted, disabled, without bounces or complaints, or to another
+ * topic, the webhook gets nothing, and the sending check (which tells the queues' destination
+ * apart from this one) does not see it.
+ */
+async function webhookDestinationResult(
+  run: CheckRun,
+  setName: string,
+  topicArn: string | undefined,
+): Promise<CheckResult> {
+  const id = 'webhook-event-destination';
+  const r = await run.clients.ses.send(
+    new GetConfigurationSetEventDestinationsCommand({ ConfigurationSetName: setName }),
+  );
+  const destination = (r.EventDestinations ?? []).find((d) => d.Name === WEBHOOK_EVENT_DESTINATION);
+  const region = `--region ${run.target.region}`;
+  const lacking = FEEDBACK_EVENTS.filter((t) => !destination?.MatchingEventTypes?.includes(t));
+  const wrongTopic =
+    destination !== undefined && topicArn !== undefined && destination.SnsDestination?.TopicArn !== topicArn;
+  if (destination?.Enabled === true && lacking.length === 0 && !wrongTopic) {
+    return {
+      id,
+      status: 'ok',
+      title: `the configuration set ${setName} publishes bounces and complaints to the webhook's topic (event destination ${WEBHOOK_EVENT_DESTINATION})`,
+    };
+  }
+  const definition = {
+    Enabled: true,
+    MatchingEventTypes: [...(destination?.MatchingEventTypes ?? []), ...lacking],
+    SnsDestination: { TopicArn: topicArn ?? 'TOPIC_ARN' },
+  };
+  const fixCall = (verb: 'create' | 'update') =>
+    `aws sesv2 ${verb}-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name ${WEBHOOK_EVENT_DESTINATION} --event-destination '${JSON.stringify(definition)}' ${region}${topicArn ? '' : " (TOPIC_ARN: the stack's WebhookFeedbackTopicArn output)"}`;
+  if (!destination) {
+    return {
+      id,
+      status: 'fail',
+      title: `the configuration set ${setName} has no event destination ${WEBHOOK_EVENT_DESTINATION}: no bounce or complaint reaches the app's webhook`,
+      detail: CHANGED_OUTSIDE,
+      fix: `recreate it (with feedback.additionalEvents' types added to MatchingEventTypes): ${fixCall('create')}`,
+    };
+  }
+  const problems = [
+    ...(destination.Enabled === true ? [] : ['is disabled']),
+    ...(lacking.length ? [`publishes no ${lacking.join(' or ')} events`] : []),
+    ...(wrongTopic
+      ? [`publishes to ${destination.SnsDestination?.TopicArn ?? 'no SNS topic'}, not the webhook's topic`]
+      : []),
+  ];
+  return {
+    id,
+    status: 'fail',
+    title: `event destination ${WEBHOOK_EVENT_DESTINATION} of the configuration set ${setName} ${problems.join(' and ')}: the app's webhook misses bounces or complaints`,
+    detail: CHANGED_OUTSIDE,
+    fix: fixCall('update'),
+  };
+}
+
+const webhookCheck: Check = {
+  ...catalog.WEBHOOK,
+  appliesTo: (target) => target.webhook !== undefined,
+  async run(run) {
+    const webhook = run.target.webhook!;
+    const setName = run.target.configurationSetName;
+    // Each part its own read: one throttled could not tell, what the other found stands.
+    return [
+      ...(await partly('webhook-subscription', () => webhookSubscriptionResult(run, webhook))),
+      ...(setName
+        ? await partly('webhook-event-destination', () =>
+            webhookDestinationResult(run, setName, webhook.topicArn),
+          )
+        : []),
+    ];
+  },
+};
+
 /** Every check, in the order doctor prints them. */
 export const CHECKS: readonly Check[] = [
   identityCheck,
@@ -1369,6 +1550,7 @@ export const CHECKS: readonly Check[] = [
   credentialsCheck,
   previousKeyCheck,
   smtpLoginCheck,
+  webhookCheck,
 ];
 
 /**
@@ -1455,6 +1637,7 @@ export async function runChecks(
 ): Promise<CheckOutcome[]> {
   const outcomes: CheckOutcome[] = [];
   for (const check of checks) {
+    if (check.appliesTo && !check.appliesTo(run.target)) continue;
     onProgress(check);
     let results: CheckResult[];
     try {

@@ -4,6 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 /*
@@ -20,3 +21,4 @@ export const cloudwatch = /* @__PURE__ */ new CloudWatchClient({});
 export const cloudformation = /* @__PURE__ */ new CloudFormationClient({});
 export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});
 export const sqs = /* @__PURE__ */ new SQSClient({});
+export const sns = /* @__PURE__ */ new SNSClient({});

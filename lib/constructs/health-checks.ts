@@ -10,7 +10,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CHECK_CATALOG, CheckInfo, QUOTA } from '../../lambda/shared/check-catalog';
+import { CHECK_CATALOG, CheckInfo, QUOTA, WEBHOOK } from '../../lambda/shared/check-catalog';
 import { scheduleGapHours } from '../config/syntax';
 import { smtpEndpoint } from '../config/smtp-regions';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -70,6 +70,18 @@ export interface HealthChecksProps {
    * @default 7
    */
   readonly previousKeyQuietDays?: number;
+  /**
+   * The app's webhook: its HTTPS URL and the topic it alone is subscribed to. The webhook check
+   * (with its alarm) reads the topic's subscriptions: SNS sends an endpoint nothing until it
+   * confirms, and nothing else reports one that never did.
+   * @default - no webhook: no webhook check
+   */
+  readonly webhook?: {
+    /** The webhook's HTTPS URL, as subscribed (feedback.webhookUrl). */
+    readonly url: string;
+    /** The topic the webhook alone is subscribed to. */
+    readonly topic: sns.ITopic;
+  };
   /** MAIL FROM label and the DNS records the stack manages, to check them in live DNS. */
   readonly dns: {
     /** Label of the MAIL FROM domain under the identity's domain, like "mail". */
@@ -156,6 +168,8 @@ const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
  * resource's attribute): counted at this length. Secrets Manager's longest secret name is 512.
  */
 const UNBOUNDED_VALUE_LONGEST = 512;
+/** SNS's longest topic name. */
+const SNS_TOPIC_NAME_LONGEST = 256;
 /** A secret name CloudFormation generates: the logical id (at most 255) and a random suffix. */
 const GENERATED_SECRET_NAME_LONGEST = 255 + 13;
 
@@ -212,6 +226,13 @@ function longestTarget(stack: Stack, target: HealthTarget, props: HealthChecksPr
     secretId: secret
       ? `arn:aws-us-gov:secretsmanager:${region}:123456789012:secret:${name(secret.name, GENERATED_SECRET_NAME_LONGEST)}-AbCdEf`
       : atLongest(stack, target.secretId),
+    // A topic's ARN: arn:<partition>:sns:<Region>:<account>:<name of up to 256 characters>.
+    ...(target.webhook && {
+      webhook: {
+        url: atLongest(stack, target.webhook.url),
+        topicArn: `arn:aws-us-gov:sns:${region}:123456789012:${'x'.repeat(SNS_TOPIC_NAME_LONGEST)}`,
+      },
+    }),
   };
   return JSON.stringify(longest).replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(UNBOUNDED_VALUE_LONGEST));
 }
@@ -308,6 +329,7 @@ export class HealthChecks extends Construct {
       expectProductionAccess: props.expectProductionAccess ?? true,
       quotaPercent,
       sendRatePercent,
+      ...(props.webhook && { webhook: { url: props.webhook.url, topicArn: props.webhook.topic.topicArn } }),
       dns: props.dns,
     };
     // The SMTP login (each run): the Region's endpoint, whose password the secret holds, on 587 whatever
@@ -334,7 +356,7 @@ export class HealthChecks extends Construct {
     if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
       throw new ConfigError([
         `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
-          'they carry the DNS values the check compares; shorten apexSpf.otherTxtValues or the DMARC report URIs, or set health.enabled to false',
+          'they carry the DNS values the check compares and the webhook URL; shorten apexSpf.otherTxtValues, the DMARC report URIs or feedback.webhookUrl, or set health.enabled to false',
       ]);
     }
     this.function = new NodeFunction(this, 'Function', {
@@ -546,6 +568,16 @@ export class HealthChecks extends Construct {
         resources: sesResources,
       }),
     );
+    if (props.webhook) {
+      // Whether the webhook confirmed its subscription: this topic's subscriptions only.
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ListTheWebhookTopicsSubscriptions',
+          actions: ['sns:ListSubscriptionsByTopic'],
+          resources: [props.webhook.topic.topicArn],
+        }),
+      );
+    }
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'ReadAccountStatusAndSendMetrics',
@@ -629,7 +661,8 @@ export class HealthChecks extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.IGNORE,
       });
     for (const check of CHECK_CATALOG) {
-      if (check.id === QUOTA.id) continue;
+      // The webhook check runs (and publishes) only for an environment with a webhook.
+      if (check.id === QUOTA.id || (check.id === WEBHOOK.id && !props.webhook)) continue;
       this.checkAlarms[check.id] = checkAlarm(check);
     }
 

@@ -21,6 +21,7 @@ import { synthStack, testApp } from '../helpers';
 function build({
   withSecret,
   withQueues,
+  withWebhook,
   env = { account: '123456789012', region: 'eu-west-1' },
   place = (app, stackEnv) => new Stack(app, 'Test', { env: stackEnv }),
   ...props
@@ -30,6 +31,8 @@ function build({
   withSecret?: (stack: Stack) => secretsmanager.ISecret;
   /** Queues of the stack to keep reporting. */
   withQueues?: (stack: Stack) => sqs.IQueue[];
+  /** An app webhook, at WEBHOOK_URL, on a topic of the stack named WebhookTopic. */
+  withWebhook?: boolean;
   env?: { account?: string; region?: string };
 } = {}) {
   const stack = place(testApp(), env);
@@ -48,6 +51,7 @@ function build({
     rotationDays: 90,
     dns: { mailFromSubdomain: 'mail' },
     ...(withQueues && { keepReporting: withQueues(stack) }),
+    ...(withWebhook && { webhook: { url: WEBHOOK_URL, topic: new sns.Topic(stack, 'WebhookTopic') } }),
     ...props,
   });
   // Synthesized when read: a test of what the constructor refuses needs no template.
@@ -59,6 +63,8 @@ function build({
     },
   };
 }
+
+const WEBHOOK_URL = 'https://app.example.com/ses/feedback';
 
 /** The default `ses-smtp` options of the stack build() makes. */
 const OPTIONS = '--stack Test --region eu-west-1';
@@ -293,7 +299,7 @@ describe('HealthChecks', () => {
   });
 
   test('every check in the catalog has an alarm on its metric, with an actionable description, to the topic', () => {
-    const { template } = build();
+    const { template } = build({ withWebhook: true });
     const alarms = alarmsOf(template);
     for (const check of CHECK_CATALOG) {
       const alarm =
@@ -660,6 +666,32 @@ describe('HealthChecks', () => {
     });
     for (const s of statements.filter((s) => String(s.Action).startsWith('ses:Get') && s.Resource !== '*'))
       expect(JSON.stringify(s.Resource)).toMatch(/identity\/|configuration-set\/smtp-default/);
+  });
+
+  test("a webhook: ListSubscriptionsByTopic on the webhook's topic alone, its target and alarm", () => {
+    const without = build().template;
+    expect(JSON.stringify(without.toJSON())).not.toMatch(/sns:ListSubscriptionsByTopic|"webhook"/);
+    expect(alarmsOf(without).filter((a) => dimension(a, 'Check') === 'webhook')).toEqual([]);
+    const { template } = build({ withWebhook: true });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HealthFunctionRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements.filter((st) => JSON.stringify(st.Action).includes('sns:'))).toEqual([
+      {
+        Sid: 'ListTheWebhookTopicsSubscriptions',
+        Effect: 'Allow',
+        Action: 'sns:ListSubscriptionsByTopic',
+        Resource: { Ref: expect.stringMatching(/^WebhookTopic/) },
+      },
+    ]);
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Runs the ses-smtp doctor checks'),
+    )!;
+    const healthTarget = fn.Properties.Environment.Variables.HEALTH_TARGET;
+    expect(text(healthTarget)).toContain(`"webhook":{"url":"${WEBHOOK_URL}","topicArn":"<token>"}`);
+    expect(healthTarget['Fn::Join'][1]).toContainEqual({ Ref: expect.stringMatching(/^WebhookTopic/) });
+    const alarm = alarmsOf(template).find((a) => dimension(a, 'Check') === 'webhook')!;
+    expect(text(alarm.Properties.AlarmDescription)).toMatch(/SubscriptionConfirmation/);
   });
 
   test('queues to keep reporting: their URLs in KEEP_REPORTING_QUEUES, and GetQueueAttributes on them alone', () => {

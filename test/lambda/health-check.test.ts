@@ -13,6 +13,7 @@ import {
   SESv2Client,
 } from '@aws-sdk/client-sesv2';
 import { promises as dnsPromises } from 'node:dns';
+import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createServer } from 'node:net';
 import { runHealth, smtpLoginFromEnv, targetFromEnv } from '../../lambda/health-check/health';
@@ -58,6 +59,7 @@ const sesMock = mockClient(SESv2Client);
 const smMock = mockClient(SecretsManagerClient);
 const iamMock = mockClient(IAMClient);
 const cwMock = mockClient(CloudWatchClient);
+const snsMock = mockClient(SNSClient);
 
 let dns: TestDnsServer;
 let ses: FakeSes;
@@ -125,7 +127,7 @@ beforeEach(() => {
   sm.nextRotationDate = new Date(NOW.getTime() + 80 * DAY);
   cw = new FakeCloudWatch(ses);
 
-  for (const m of [sesMock, smMock, iamMock, cwMock]) m.reset();
+  for (const m of [sesMock, smMock, iamMock, cwMock, snsMock]) m.reset();
   sesMock.on(GetEmailIdentityCommand).callsFake((input) => ses.getEmailIdentity(input));
   sesMock.on(GetConfigurationSetCommand).callsFake((input) => ses.getConfigurationSet(input));
   sesMock
@@ -155,6 +157,7 @@ function newRun(smtp?: SmtpLoginClient): CheckRun {
     secrets: new SecretsManagerClient({ region: REGION, maxAttempts: 1 }),
     iam: new IAMClient({ region: REGION, maxAttempts: 1 }),
     cloudwatch: new CloudWatchClient({ region: REGION, maxAttempts: 1 }),
+    sns: new SNSClient({ region: REGION, maxAttempts: 1 }),
     resolver,
     now: () => NOW,
     ...(smtp && { smtp }),
@@ -182,7 +185,9 @@ function passed(): Record<string, number> {
   );
 }
 
-const allPass = () => Object.fromEntries(CHECK_CATALOG.map((c) => [c.id, 1]));
+/** Every check's 1 (the webhook check runs only for an environment with a webhook). */
+const allPass = () =>
+  Object.fromEntries(CHECK_CATALOG.filter((c) => c.id !== 'webhook' || target.webhook).map((c) => [c.id, 1]));
 /** Every check's 1 but `id`'s: a check that could not tell publishes no data point. */
 const allPassBut = (id: string) => Object.fromEntries(Object.entries(allPass()).filter(([c]) => c !== id));
 const warnings = () => logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 'WARN');
@@ -193,7 +198,8 @@ describe('scheduled health checks', () => {
   test('a healthy environment: every check publishes 1, the quota figures are published', async () => {
     const { result } = await check();
     expect(passed()).toEqual(allPass());
-    expect(result).toEqual({ checks: CHECK_CATALOG.length, failed: [] });
+    // Every check but the webhook's: this environment has none.
+    expect(result).toEqual({ checks: CHECK_CATALOG.length - 1, failed: [] });
     const doc = JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!);
     expect(doc).toMatchObject({
       Environment: 'prod',
@@ -1478,7 +1484,9 @@ describe('the SMTP login (smtp-login): the 535 of the guide, watched', () => {
         },
       },
     );
-    expect(writtenBeforeLogin).toEqual(CHECK_CATALOG.map((c) => c.id).filter((id) => id !== 'smtp-login'));
+    expect(writtenBeforeLogin).toEqual(
+      CHECK_CATALOG.map((c) => c.id).filter((id) => id !== 'smtp-login' && id !== 'webhook'),
+    );
   });
 
   test("a connection refused twice fails at the connect stage, with the function's own advice", async () => {
@@ -1732,5 +1740,134 @@ describe("the template's alarms read what the runs write", () => {
     // whose namespace drifted would leave the list: the count says so.
     expect(read).toHaveLength(16);
     expect(read.filter((k) => !written.has(k))).toEqual([]);
+  });
+});
+
+describe('the webhook check (an environment with feedback.webhookUrl)', () => {
+  const URL = 'https://app.example.com/ses/feedback?key=app-secret-in-query';
+  const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:SesSmtp-prod-SendingFeedbackWebhookTopic-EXAMPLE';
+  const webhookDestination = () => ({
+    name: 'AppWebhook',
+    enabled: true,
+    matchingEventTypes: ['BOUNCE', 'COMPLAINT'],
+    snsTopicArn: TOPIC,
+  });
+  const subscription = (SubscriptionArn: string, Endpoint = URL) => ({
+    SubscriptionArn,
+    Owner: '123456789012',
+    Protocol: 'https',
+    Endpoint,
+    TopicArn: TOPIC,
+  });
+  const webhookProblems = () =>
+    warnings()
+      .filter((w) => w.check === 'webhook')
+      .flatMap((w) => w.problems as { id: string; title: string; fix?: string; detail?: string }[]);
+
+  beforeEach(() => {
+    target = { ...TARGET, webhook: { url: URL, topicArn: TOPIC } };
+    ses.configurationSets.get(SET)!.eventDestinations = [feedbackDestination(), webhookDestination()];
+    snsMock
+      .on(ListSubscriptionsByTopicCommand)
+      .resolves({ Subscriptions: [subscription(`${TOPIC}:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0`)] });
+  });
+
+  test('a confirmed subscription and an enabled AppWebhook destination pass', async () => {
+    await check();
+    expect(passed()).toEqual(allPass());
+    expect(passed().webhook).toBe(1);
+    expect(snsMock.commandCalls(ListSubscriptionsByTopicCommand).map((c) => c.args[0].input)).toEqual([
+      { TopicArn: TOPIC },
+    ]);
+    expect(warnings()).toEqual([]);
+  });
+
+  test('a subscription pending confirmation fails, with how the app confirms it (no token, no query)', async () => {
+    snsMock
+      .on(ListSubscriptionsByTopicCommand)
+      .resolves({ Subscriptions: [subscription('PendingConfirmation')] });
+    await check();
+    expect(passed()).toEqual({ ...allPass(), webhook: 0 });
+    const [problem] = webhookProblems();
+    expect(problem.id).toBe('webhook-subscription');
+    expect(problem.title).toMatch(/has not confirmed its subscription: SNS sends it no bounce or complaint/);
+    expect(problem.fix).toMatch(/SubscribeURL/);
+    expect(problem.fix).toContain(
+      `aws sns confirm-subscription --topic-arn ${TOPIC} --token TOKEN --region eu-west-1`,
+    );
+    expect(problem.fix).toContain(`aws sns subscribe --topic-arn ${TOPIC} --protocol https`);
+    expect(JSON.stringify(logLines)).not.toContain('app-secret-in-query');
+  });
+
+  test.each([
+    ['no subscription at all', [], /the topic has no subscription/],
+    [
+      'only another endpoint',
+      [subscription(`${TOPIC}:1`, 'https://other.example.com/')],
+      /https https:\/\/other\.example\.com/,
+    ],
+  ])('a webhook not subscribed (%s) fails', async (_case, subscriptions, detail) => {
+    snsMock.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: subscriptions });
+    await check();
+    expect(passed()).toEqual({ ...allPass(), webhook: 0 });
+    const [problem] = webhookProblems();
+    expect(problem.title).toMatch(/is not subscribed to its topic/);
+    expect(problem.detail).toMatch(detail);
+    expect(problem.fix).toMatch(/remove feedback\.webhookUrl and deploy/);
+  });
+
+  test('SNS throttled: the check could not tell (no data point); the event destination was still read', async () => {
+    snsMock.on(ListSubscriptionsByTopicCommand).rejects(throttling());
+    await check();
+    expect(passed()).toEqual(allPassBut('webhook'));
+    const [warning] = warnings().filter((w) => w.check === 'webhook');
+    expect(warning.message).toMatch(/could not tell/);
+    expect(warning.problems.map((p: { id: string }) => p.id)).toEqual(['webhook-subscription']);
+  });
+
+  test('SNS refuses the call: the check fails, naming the permissions', async () => {
+    snsMock.on(ListSubscriptionsByTopicCommand).rejects(awsError('AuthorizationError', 'not authorized'));
+    await check();
+    expect(passed()).toEqual({ ...allPass(), webhook: 0 });
+    expect(webhookProblems()[0].fix).toMatch(/permissions/);
+  });
+
+  test.each<[string, (d: ReturnType<typeof webhookDestination>) => object | undefined, RegExp, RegExp]>([
+    [
+      'deleted',
+      () => undefined,
+      /has no event destination AppWebhook/,
+      /create-configuration-set-event-destination/,
+    ],
+    [
+      'disabled',
+      (d) => ({ ...d, enabled: false }),
+      /AppWebhook of the configuration set .* is disabled/,
+      /update-configuration-set-event-destination .*"Enabled":true.*"TopicArn":"arn:aws:sns:eu-west-1:123456789012:SesSmtp-prod-SendingFeedbackWebhookTopic-EXAMPLE"/,
+    ],
+    [
+      'without complaints',
+      (d) => ({ ...d, matchingEventTypes: ['BOUNCE'] }),
+      /publishes no COMPLAINT events/,
+      /"MatchingEventTypes":\["BOUNCE","COMPLAINT"\]/,
+    ],
+  ])('the AppWebhook event destination %s fails the check', async (_case, change, title, fix) => {
+    const changed = change(webhookDestination());
+    ses.configurationSets.get(SET)!.eventDestinations = [
+      feedbackDestination(),
+      ...(changed ? [changed as ReturnType<typeof webhookDestination>] : []),
+    ];
+    await check();
+    expect(passed()).toEqual({ ...allPass(), webhook: 0 });
+    const problem = webhookProblems().find((p) => p.id === 'webhook-event-destination')!;
+    expect(problem.title).toMatch(title);
+    expect(problem.fix).toMatch(fix);
+  });
+
+  test('an environment without a webhook: no webhook check, no call to SNS', async () => {
+    target = TARGET;
+    await check();
+    expect(passed()).not.toHaveProperty('webhook');
+    expect(snsMock.commandCalls(ListSubscriptionsByTopicCommand)).toEqual([]);
   });
 });

@@ -45,7 +45,10 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
   if (ctx.environmentName === undefined) return deployedTarget(ctx);
   const { name, config, stackName } = ctx.environment();
   const secretId = await ctx.resource('secretId');
-  const configurationSetName = (await outputsIfReadable(ctx))?.ConfigurationSetName;
+  const outputs = await outputsIfReadable(ctx);
+  const configurationSetName = outputs?.ConfigurationSetName;
+  const webhookUrl = config.feedback.webhookUrl;
+  const webhookTopicArn = outputs?.WebhookFeedbackTopicArn;
   return {
     ...(await recordTarget(ctx)),
     environmentName: name,
@@ -59,6 +62,9 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
     expectProductionAccess: config.health.expectProductionAccess,
     quotaPercent: config.health.quotaPercent,
     sendRatePercent: config.health.sendRatePercent,
+    ...(webhookUrl && {
+      webhook: { url: webhookUrl, ...(webhookTopicArn && { topicArn: webhookTopicArn }) },
+    }),
   };
 }
 
@@ -91,6 +97,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
     secrets: ctx.client(SecretsManagerClient),
     cloudwatch: ctx.client(CloudWatchClient),
     iam: ctx.client(IAMClient),
+    sns: ctx.client(SNSClient),
     resolver: ctx.resolver(),
     now,
   });
