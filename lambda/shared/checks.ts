@@ -1447,7 +1447,10 @@ async function webhookSubscriptionResult(
       id,
       status: 'fail',
       title: `the app's webhook ${shown} has not confirmed its subscription: SNS sends it no bounce or complaint, and none reaches its dead-letter queue`,
-      fix: `${confirm}; no message kept (the app was not deployed yet, or ignored it)? with the app answering, have SNS send another: aws sns subscribe --topic-arn ${topicArn} --protocol https --notification-endpoint URL ${region} (URL: feedback.webhookUrl exactly)`,
+      // A token is valid for three days, and SNS documents no resend of a pending one: a new
+      // subscription (the stack's, made anew) gets a new message.
+      // https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html
+      fix: `${confirm}; no message kept, or older than its three days (the app was not deployed yet, or ignored it)? with the app answering, remove feedback.webhookUrl and deploy (${deployCommandOf(run.target)}), then set it back and deploy again: SNS sends the new subscription a new message`,
     };
   }
   const others = subscriptions.map((s) => `${s.Protocol} ${shownUrl(s.Endpoint ?? '')}`);
