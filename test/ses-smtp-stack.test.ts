@@ -133,7 +133,7 @@ describe('SesSmtpStack', () => {
     expect(synthStack().template.findOutputs('*').AppFeedbackDeadLetterQueueArn).toBeUndefined();
   });
 
-  test("with a webhook: its dead-letter queue's URL is an output, and the dead letters alarm gives it", () => {
+  test('with a webhook: its topic and dead-letter queue are outputs, the dead letters alarm gives the queue, the health function checks the subscription', () => {
     const { template } = synthStack({ feedback: { webhookUrl: 'https://app.example.com/ses' } });
     const queueId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) =>
       /^SendingFeedbackWebhookDeadLetterQueue[0-9A-F]{8}$/.test(id),
@@ -153,6 +153,15 @@ describe('SesSmtpStack', () => {
     );
     expect(template.findOutputs('*').WebhookFeedbackTopicArn.Value).toEqual({ Ref: topicId });
     expect(synthStack().template.findOutputs('*').WebhookFeedbackTopicArn).toBeUndefined();
+    // The health function checks that subscription daily: it gets the URL and that topic.
+    const health = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('Runs the ses-smtp doctor checks'),
+    )!;
+    const target = health.Properties.Environment.Variables.HEALTH_TARGET['Fn::Join'][1];
+    expect(target.filter((part: unknown) => typeof part === 'string').join('')).toContain(
+      '"webhook":{"url":"https://app.example.com/ses","topicArn":"',
+    );
+    expect(target).toContainEqual({ Ref: topicId });
   });
 
   // Without an environments file, ses-smtp doctor and dns read the settings from that function
