@@ -58,7 +58,11 @@ import {
   withinGrace,
 } from './key-last-use';
 import { pendingVersionId, readSecretVersion, SecretVersion } from './secret-version';
-import { SES_NAMESPACE, WEBHOOK_EVENT_DESTINATION } from './ses-metric-names';
+import {
+  FEEDBACK_EVENT_DESTINATION_PATH,
+  SES_NAMESPACE,
+  WEBHOOK_EVENT_DESTINATION,
+} from './ses-metric-names';
 import { parseSecret, SmtpSecret } from './smtp-secret';
 import { diagnose } from './smtp-diagnosis';
 import { SmtpCredentials, SmtpEndpoint, smtpLoginTitle } from './smtp-login';
@@ -841,7 +845,7 @@ async function eventDestinationResult(
       // Under the name CloudFormation gave the stack's own (its physical id, as aws-cdk-lib's
       // configurationSetEventDestinationName is its Ref): the stack finds it again, and a later
       // deploy that changes it updates it rather than failing on a destination it cannot find.
-      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name ${target.stackName} ${region} --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination' && PhysicalResourceId!='${WEBHOOK_EVENT_DESTINATION}'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name ${target.stackName} ${region} --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination' && contains(LogicalResourceId, '${FEEDBACK_EVENT_DESTINATION_PATH}')].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${setName} --event-destination-name NAME --event-destination '${JSON.stringify(definition)}' ${region}`,
     };
   }
   const lacking = missing(destination);

@@ -26,3 +26,11 @@ export const REPUTATION_METRIC_NAMES = {
  * disabled or deleted.
  */
 export const WEBHOOK_EVENT_DESTINATION = 'AppWebhook';
+
+/**
+ * What the logical id of the queues' event destination contains (SendingFeedback's construct path
+ * ConfigurationSet/Feedback), however the stack nests SesSmtp: the sending check's fix finds its
+ * name by it. The set has other event destinations in the stack (Sends, to CloudWatch; AppWebhook),
+ * whose names CloudFormation lists too.
+ */
+export const FEEDBACK_EVENT_DESTINATION_PATH = 'ConfigurationSetFeedback';

@@ -1309,9 +1309,54 @@ describe("the sending check: the configuration set's reputation metrics and even
       status: 'fail',
       title: `the configuration set ${SET} has no SNS event destination: no bounce or complaint reaches the feedback handler or the app`,
       detail: `${found}; ${changedOutside}`,
-      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination' && PhysicalResourceId!='AppWebhook'].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
+      fix: `recreate it under the name CloudFormation gave it (NAME: aws cloudformation list-stack-resources --stack-name SesSmtp-prod --region eu-west-1 --query "StackResourceSummaries[?ResourceType=='AWS::SES::ConfigurationSetEventDestination' && contains(LogicalResourceId, 'ConfigurationSetFeedback')].PhysicalResourceId" --output text), with TOPIC_ARN the stack's FeedbackTopicArn output (and feedback.additionalEvents' types added to MatchingEventTypes): aws sesv2 create-configuration-set-event-destination --configuration-set-name ${SET} --event-destination-name NAME --event-destination '{"Enabled":true,"MatchingEventTypes":["BOUNCE","COMPLAINT"],"SnsDestination":{"TopicArn":"TOPIC_ARN"}}' --region eu-west-1`,
     });
     expect(outcome.passed).toBe(false);
+  });
+
+  // The stack's set has other event destinations (Sends, to CloudWatch; AppWebhook, with a
+  // webhook): a query that listed them too printed two or three names for NAME, and recreating the
+  // queues' under the Sends one's name fails on a name that exists.
+  test("the fix's query lists the name of the queues' event destination alone, from the stack's resources", async () => {
+    set().eventDestinations = [];
+    const fix = String((await sendingResults()).results.find((r) => r.id === 'event-destination')?.fix);
+    const query = /--query "StackResourceSummaries\[\?(.*)\]\.PhysicalResourceId"/.exec(fix)![1];
+    // What list-stack-resources reports: CloudFormation names an unnamed destination after the
+    // stack and its logical id (the CLI harness's FEEDBACK_DESTINATION); AppWebhook keeps its name.
+    const { template } = synthStack({ feedback: { webhookUrl: 'https://app.example.com/ses/events' } });
+    type Resource = {
+      Type: string;
+      Properties?: {
+        EventDestination?: { Name?: string; SnsDestination?: { TopicARN?: { Ref?: string } } };
+      };
+    };
+    const resources = template.toJSON().Resources as Record<string, Resource>;
+    const summaries = Object.entries(resources).map(([id, r]) => ({
+      LogicalResourceId: id,
+      ResourceType: r.Type,
+      PhysicalResourceId: String(
+        r.Properties?.EventDestination?.Name ?? `SesSmtpprod${id.slice(0, -8)}-EXAMPLE`,
+      ),
+      topic: r.Properties?.EventDestination?.SnsDestination?.TopicARN?.Ref,
+    }));
+    expect(
+      summaries.filter((s) => s.ResourceType === 'AWS::SES::ConfigurationSetEventDestination'),
+    ).toHaveLength(3);
+    // The JMESPath terms the fix may use, each evaluated as the CLI would.
+    const holds = (s: Record<string, unknown>, term: string): boolean => {
+      const compare = /^(\w+)\s*(==|!=)\s*'([^']*)'$/.exec(term);
+      if (compare) return (s[compare[1]] === compare[3]) === (compare[2] === '==');
+      const contains = /^contains\((\w+),\s*'([^']*)'\)$/.exec(term);
+      if (contains) return String(s[contains[1]]).includes(contains[2]);
+      throw new Error(`a term this test cannot evaluate: ${term}`);
+    };
+    const listed = summaries.filter((s) => query.split('&&').every((term) => holds(s, term.trim())));
+    const feedbackTopic = Object.keys(template.findResources('AWS::SNS::Topic')).find((id) =>
+      /^SendingFeedbackTopic[0-9A-F]{8}$/.test(id),
+    );
+    const queues = summaries.find((s) => s.topic !== undefined && s.topic === feedbackTopic)!;
+    // (Not toEqual on the topics: it takes [topic, undefined] for [topic].)
+    expect(listed.map((s) => s.PhysicalResourceId)).toStrictEqual([queues.PhysicalResourceId]);
   });
 
   test('the destinations read throttled: that part could not tell; the rest stands; no data point', async () => {
