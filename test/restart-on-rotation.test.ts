@@ -123,6 +123,33 @@ describe('restarting ECS services after a rotation', () => {
     );
   });
 
+  // IAM matches the policy's resource against the service's own ARN: in GovCloud that begins
+  // arn:aws-us-gov:, so arn:aws:... there would be refused at every rotation.
+  test('the partition of the Region: arn:aws:... of a GovCloud service is refused', () => {
+    const gov = (arn: string) => () =>
+      parseConfig(
+        {
+          environments: {
+            test: { ...BASE_ENV, region: 'us-gov-west-1', credentials: { restartEcsServices: [arn] } },
+          },
+        },
+        'e.json',
+      );
+    const govWeb = WEB.replace('eu-west-1', 'us-gov-west-1');
+    expect(gov(govWeb)).toThrow(
+      /restartEcsServices\[0\].*arn:aws-us-gov:ecs:us-gov-west-1:123456789012:service\/CLUSTER\/SERVICE/,
+    );
+    const fixed = govWeb.replace('arn:aws:', 'arn:aws-us-gov:');
+    expect(gov(fixed)().environments.test.credentials.restartEcsServices).toEqual([fixed]);
+    const mail = new SesSmtp(
+      new Stack(testApp(), 'App', { env: { ...env, region: 'us-gov-west-1' } }),
+      'Mail',
+      PROPS,
+    );
+    expect(() => mail.credentials.addRestartServiceArn(govWeb)).toThrow(/arn:aws-us-gov:ecs:us-gov-west-1/);
+    expect(() => mail.credentials.addRestartServiceArn(fixed)).not.toThrow();
+  });
+
   test('not used: no function, rule target or alarm', () => {
     const { template } = synthStack({});
     expect(JSON.stringify(template.toJSON())).not.toMatch(/ServiceRestart|ecs:UpdateService/);

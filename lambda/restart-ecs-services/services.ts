@@ -20,7 +20,18 @@ export const ECS_SERVICE_ARN =
 /** The parts of a long ECS service ARN; undefined for anything else. */
 export function parseServiceArn(
   arn: string,
-): { region: string; account: string; cluster: string; service: string } | undefined {
+): { partition: string; region: string; account: string; cluster: string; service: string } | undefined {
   const m = ECS_SERVICE_ARN.exec(arn);
-  return m ? { region: m[2], account: m[3], cluster: m[4], service: m[5] } : undefined;
+  return m ? { partition: m[1], region: m[2], account: m[3], cluster: m[4], service: m[5] } : undefined;
+}
+
+/**
+ * The partition of a Region's ARNs: IAM matches a policy's resource to the service's own ARN, so a
+ * service of us-gov-west-1 named arn:aws:... would never be allowed.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+ */
+export function partitionOfRegion(region: string): string {
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('cn-')) return 'aws-cn';
+  return 'aws';
 }

@@ -20,6 +20,7 @@ import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/s
 import {
   EcsServiceTarget,
   parseServiceArn,
+  partitionOfRegion,
   SERVICES_VARIABLE,
 } from '../../lambda/restart-ecs-services/services';
 import { metricRotationBlocked } from './health-checks';
@@ -523,14 +524,15 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public addRestartServiceArn(arn: string, source = 'restartServicesOnRotation'): void {
     const stack = Stack.of(this);
     const parts = parseServiceArn(arn);
-    const here = `arn:${stack.partition === 'aws' || Token.isUnresolved(stack.partition) ? 'aws' : stack.partition}:ecs:${stack.region}:${Token.isUnresolved(stack.account) ? 'ACCOUNT' : stack.account}:service/CLUSTER/SERVICE`;
+    const partition = Token.isUnresolved(stack.region) ? undefined : partitionOfRegion(stack.region);
+    const here = `arn:${partition ?? 'aws'}:ecs:${stack.region}:${Token.isUnresolved(stack.account) ? 'ACCOUNT' : stack.account}:service/CLUSTER/SERVICE`;
     if (!parts) {
       throw new ConfigError([
         `${source}: got ${JSON.stringify(arn)}, expected the long ARN of an ECS service, ${here} (a short ARN, service/SERVICE, names no cluster, which UpdateService needs: migrate the service to the long ARN format)`,
       ]);
     }
     if (
-      (!Token.isUnresolved(stack.region) && parts.region !== stack.region) ||
+      (partition !== undefined && (parts.partition !== partition || parts.region !== stack.region)) ||
       (!Token.isUnresolved(stack.account) && parts.account !== stack.account)
     ) {
       throw new ConfigError([

@@ -110,6 +110,7 @@ describe('servicesFromEnv', () => {
 describe('parseServiceArn', () => {
   test('takes the long ARN apart', () => {
     expect(parseServiceArn('arn:aws:ecs:eu-west-1:123456789012:service/prod/web')).toEqual({
+      partition: 'aws',
       region: 'eu-west-1',
       account: '123456789012',
       cluster: 'prod',
