@@ -332,7 +332,7 @@ export class SesSmtp extends Construct {
       'ServiceRestartErrorsAlarm',
       errors,
       `Could not force a new deployment of an ECS service after the SES SMTP credentials were rotated (environment ${this.environmentName}): its tasks keep the previous credentials, which the next rotation deletes (or stops and alarms on, while SES sees them in use). ` +
-        `The function's log (${fn.logGroup.logGroupName}) names each service and the error (a service deleted or renamed, the function's permission). Fix it, then restart the service: aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment --region ${Stack.of(this).region}`,
+        `The function's log (${fn.logGroup.logGroupName}) names each service and the error (the function's permission, throttling; a service that does not exist is only logged). Fix it, then restart the service: aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment --region ${Stack.of(this).region}`,
     );
   }
 

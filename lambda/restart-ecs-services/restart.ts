@@ -19,6 +19,21 @@ const throttled = (error: unknown) =>
   THROTTLING_ERRORS.has((error as { name?: string } | undefined)?.name ?? '') ||
   (error as { $retryable?: { throttling?: boolean } } | undefined)?.$retryable?.throttling === true;
 
+/**
+ * UpdateService's errors for a service that does not exist (yet), or no longer: it runs no task
+ * that holds the previous credentials, and one created later reads the current ones. The first
+ * credentials come before the app's services exist (a stack that reads the secret deploys after
+ * the mail stack, a service of the mail stack after credentialsReady): an error there would alarm
+ * on every new environment. A listed service that never exists (a typo) is left to the rotation's
+ * stale-use guard, which stops and alarms before deleting a key still in use.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html#API_UpdateService_Errors
+ */
+const NO_SUCH_SERVICE = new Set([
+  'ServiceNotFoundException',
+  'ServiceNotActiveException',
+  'ClusterNotFoundException',
+]);
+
 /** The services of the function's environment; throws naming the variable when it is not a list of them. */
 export function servicesFromEnv(env: NodeJS.ProcessEnv): EcsServiceTarget[] {
   const raw = env[SERVICES_VARIABLE];
@@ -53,8 +68,9 @@ export async function restartServices(
   ecs: EcsLike,
   log: Logger,
   wait: (ms: number) => Promise<unknown> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-): Promise<{ restarted: string[] }> {
+): Promise<{ restarted: string[]; absent?: string[] }> {
   const restarted: string[] = [];
+  const absent: string[] = [];
   const failed: string[] = [];
   for (const { cluster, service } of services) {
     const name = `${cluster}/${service}`;
@@ -68,6 +84,18 @@ export async function restartServices(
       restarted.push(name);
       log.info('forced a new deployment', { cluster, service });
     } catch (error) {
+      if (NO_SUCH_SERVICE.has((error as { name?: unknown } | undefined)?.name as string)) {
+        absent.push(name);
+        log.warn(
+          'no such active service: nothing to restart (one created later reads the current credentials)',
+          {
+            cluster,
+            service,
+            ...describeError(error),
+          },
+        );
+        continue;
+      }
       failed.push(`${name} (${describeError(error).errorName ?? 'Error'})`);
       log.error('could not force a new deployment: its tasks keep the previous credentials', {
         cluster,
@@ -81,5 +109,5 @@ export async function restartServices(
       `could not force a new deployment of ${failed.length} of ${services.length} ECS services: ${failed.join(', ')}; their tasks keep the previous credentials until they restart (aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment)`,
     );
   }
-  return { restarted };
+  return { restarted, ...(absent.length && { absent }) };
 }

@@ -60,7 +60,7 @@ describe('restartServices', () => {
   test('a service that fails does not stop the next; the invocation fails naming it', async () => {
     ecs
       .on(UpdateServiceCommand, { service: 'web' })
-      .rejects(awsError('ServiceNotFoundException'))
+      .rejects(awsError('AccessDeniedException'))
       .on(UpdateServiceCommand, { service: 'worker' })
       .resolves({});
     const waits: number[] = [];
@@ -68,7 +68,7 @@ describe('restartServices', () => {
     await expect(
       restartServices([WEB, WORKER], new ECSClient({}), log, async (ms) => waits.push(ms)),
     ).rejects.toThrow(
-      'could not force a new deployment of 1 of 2 ECS services: prod/web (ServiceNotFoundException)',
+      'could not force a new deployment of 1 of 2 ECS services: prod/web (AccessDeniedException)',
     );
     // Not throttling: not retried.
     expect(waits).toEqual([]);
@@ -77,10 +77,31 @@ describe('restartServices', () => {
       'worker',
     ]);
     expect(lines).toEqual([
-      expect.objectContaining({ level: 'ERROR', service: 'web', errorName: 'ServiceNotFoundException' }),
+      expect.objectContaining({ level: 'ERROR', service: 'web', errorName: 'AccessDeniedException' }),
       expect.objectContaining({ level: 'INFO', service: 'worker', message: 'forced a new deployment' }),
     ]);
   });
+
+  // The first credentials come before the app's services exist: no error (and alarm) for them.
+  test.each(['ServiceNotFoundException', 'ServiceNotActiveException', 'ClusterNotFoundException'])(
+    'a service that does not exist (%s) is logged, and the invocation succeeds',
+    async (name) => {
+      ecs
+        .on(UpdateServiceCommand, { service: 'web' })
+        .rejects(awsError(name))
+        .on(UpdateServiceCommand, { service: 'worker' })
+        .resolves({});
+      const { lines, log } = logs();
+      await expect(restartServices([WEB, WORKER], new ECSClient({}), log, async () => {})).resolves.toEqual({
+        restarted: ['prod/worker'],
+        absent: ['prod/web'],
+      });
+      expect(lines).toEqual([
+        expect.objectContaining({ level: 'WARN', service: 'web', errorName: name }),
+        expect.objectContaining({ level: 'INFO', service: 'worker', message: 'forced a new deployment' }),
+      ]);
+    },
+  );
 
   test('still throttled after every pause: that service fails', async () => {
     ecs.on(UpdateServiceCommand).rejects(awsError('ThrottlingException', true));
