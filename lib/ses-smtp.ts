@@ -12,6 +12,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct, IConstruct } from 'constructs';
@@ -219,6 +220,8 @@ export class SesSmtp extends Construct {
       sandboxRecipients: this.sendingDomain.verifiedAddresses,
       // RotationFailed also goes straight to the operators, as a readable message.
       alarmTopic: this.operatorAlarms.topic,
+      // Also when an app calls credentials.restartServicesOnRotation rather than restartOnRotation.
+      onServiceRestartFunction: (fn) => this.alarmOnServiceRestarts(fn),
       removalPolicy,
     });
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
@@ -274,7 +277,6 @@ export class SesSmtp extends Construct {
     }
     for (const arn of config.credentials.restartEcsServices)
       this.credentials.addRestartServiceArn(arn, `${SOURCE}: field "credentials.restartEcsServices"`);
-    this.alarmOnServiceRestarts();
     this.addOutputs();
 
     Tags.of(this).add('ses-smtp:environment', environmentName);
@@ -320,17 +322,13 @@ export class SesSmtp extends Construct {
    */
   public restartOnRotation(...services: ecs.IBaseService[]): void {
     this.credentials.restartServicesOnRotation(...services);
-    this.alarmOnServiceRestarts();
   }
 
-  /** The alarm on the service restart function's errors, once there is such a function. */
-  private alarmOnServiceRestarts() {
-    const errors = this.credentials.metricServiceRestartErrors();
-    if (!errors || this.operatorAlarms.node.tryFindChild('ServiceRestartErrorsAlarm')) return;
-    const fn = this.credentials.serviceRestartFunction!;
+  /** The alarm on the service restart function's errors, as SmtpCredentials creates it. */
+  private alarmOnServiceRestarts(fn: lambda.Function) {
     this.operatorAlarms.alarmOnAny(
       'ServiceRestartErrorsAlarm',
-      errors,
+      this.credentials.metricServiceRestartErrors()!,
       `Could not force a new deployment of an ECS service after the SES SMTP credentials were rotated (environment ${this.environmentName}): its tasks keep the previous credentials, which the next rotation deletes (or stops and alarms on, while SES sees them in use). ` +
         `The function's log (${fn.logGroup.logGroupName}) names each service and the error (the function's permission, throttling; a service that does not exist is only logged). Fix it, then restart the service: aws ecs update-service --cluster CLUSTER --service SERVICE --force-new-deployment --region ${Stack.of(this).region}`,
     );

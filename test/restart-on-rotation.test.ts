@@ -150,6 +150,37 @@ describe('restarting ECS services after a rotation', () => {
     expect(() => mail.credentials.addRestartServiceArn(fixed)).not.toThrow();
   });
 
+  // The alarm comes with the function, whichever way it was asked for.
+  test.each([
+    [
+      'credentials.restartServicesOnRotation',
+      (mail: SesSmtp, stack: Stack) =>
+        mail.credentials.restartServicesOnRotation(
+          ecs.BaseService.fromServiceArnWithCluster(stack, 'Web', WEB),
+        ),
+    ],
+    ['credentials.addRestartServiceArn', (mail: SesSmtp) => mail.credentials.addRestartServiceArn(WEB)],
+  ])('through %s: the alarm too, once', (_, call) => {
+    const stack = new Stack(testApp(), 'App', { env });
+    const mail = new SesSmtp(stack, 'Mail', PROPS);
+    call(mail, stack);
+    // Another service, by the other way: still one alarm.
+    mail.credentials.addRestartServiceArn(WEB.replace('/web', '/worker'));
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => JSON.stringify(a.Properties.Dimensions ?? []).includes('ServiceRestartFunction'),
+    );
+    expect(alarms).toHaveLength(1);
+  });
+
+  test('environments file: the alarm on the function', () => {
+    const { template } = synthStack({ credentials: { restartEcsServices: [WEB] } });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a.Properties.Dimensions ?? []).includes('ServiceRestartFunction'),
+    );
+    expect(alarms).toHaveLength(1);
+    expect(JSON.stringify(alarms[0].Properties.AlarmDescription)).toContain('--force-new-deployment');
+  });
+
   test('not used: no function, rule target or alarm', () => {
     const { template } = synthStack({});
     expect(JSON.stringify(template.toJSON())).not.toMatch(/ServiceRestart|ecs:UpdateService/);

@@ -78,6 +78,12 @@ export interface SmtpCredentialsProps {
    */
   readonly alarmTopic?: sns.ITopic;
   /**
+   * Called once, as restartServicesOnRotation (or addRestartServiceArn) first creates
+   * serviceRestartFunction: SesSmtp alarms on its errors there, whichever way it was called.
+   * @default - nothing (metricServiceRestartErrors() is there to alarm on)
+   */
+  readonly onServiceRestartFunction?: (fn: lambda.Function) => void;
+  /**
    * The port written into the secret, and the one the rotation logs in on: STARTTLS on 25, 587
    * or 2587, TLS from the first byte on 465 or 2465 (the ports of SES's SMTP interface). With 25
    * the rotation logs in on 587: AWS blocks outbound 25 from Lambda functions outside a VPC.
@@ -175,6 +181,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   public serviceRestartFunction?: lambda.Function;
   /** The Environment dimension of the rotation function's metric. */
   private readonly environmentName: string;
+  private readonly onServiceRestartFunction?: (fn: lambda.Function) => void;
   /** The services serviceRestartFunction restarts, by ARN. */
   private readonly restartTargets = new Map<string, EcsServiceTarget>();
   private restartPolicy?: iam.PolicyStatement;
@@ -183,6 +190,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     super(scope, id);
     const stack = Stack.of(this);
     this.environmentName = props.environmentName ?? stack.stackName;
+    this.onServiceRestartFunction = props.onServiceRestartFunction;
     // How the rotation's errors and the RotationFailed message name this environment to the CLI.
     const cliOptions = alarmCliOptions(this, props.cliOptions);
     const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
@@ -581,6 +589,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       // The event that feeds rotatedTopic; the target's permission names this rule as the source.
       this.rotationSucceededRule.addTarget(new targets.LambdaFunction(fn, { retryAttempts: 4 }));
       this.serviceRestartFunction = fn;
+      this.onServiceRestartFunction?.(fn);
     }
     this.restartPolicy!.addResources(arn);
   }
