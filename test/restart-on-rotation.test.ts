@@ -44,6 +44,8 @@ describe('restarting ECS services after a rotation', () => {
       id.startsWith('MailSmtpCredentialsServiceRestartFunction'),
     )!;
     const fn = t.toJSON().Resources[fnId];
+    // One service after another, each through its throttling waits: room for a long list.
+    expect(fn.Properties.Timeout).toBe(900);
     const [serviceId] = Object.keys(t.findResources('AWS::ECS::Service'));
     const [clusterId] = Object.keys(t.findResources('AWS::ECS::Cluster'));
     // The services by cluster and name, the one of this stack as references.

@@ -569,8 +569,10 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
         handlerDir: 'restart-ecs-services',
         description:
           'Forces a new deployment of the ECS services that read the SMTP credentials, after each rotation',
-        // Each service may wait through throttling retries (about 20 s).
-        timeout: Duration.minutes(2),
+        // One service after another, each of which may wait through throttling retries (about
+        // 20 s): Lambda's longest, so that a long list is not cut off with its last services
+        // never restarted (and unnamed in the log). It runs once a rotation.
+        timeout: Duration.minutes(15),
         environment: {
           [SERVICES_VARIABLE]: Lazy.string({
             produce: () => stack.toJsonString([...this.restartTargets.values()]),
