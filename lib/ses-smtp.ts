@@ -32,6 +32,7 @@ import { SesSmtpSettings } from './config/settings';
 import { bareName, type DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, rotationBlockedAlarmOptions } from './constructs/health-checks';
+import { ECS_SERVICES } from '../lambda/shared/check-catalog';
 import {
   CLI_OPTIONS_MAX_LENGTH,
   cliOptionsProblem,
@@ -222,6 +223,8 @@ export class SesSmtp extends Construct {
       alarmTopic: this.operatorAlarms.topic,
       // Also when an app calls credentials.restartServicesOnRotation rather than restartOnRotation.
       onServiceRestartFunction: (fn) => this.alarmOnServiceRestarts(fn),
+      // The health check looks that each exists: the restart function only logs one that does not.
+      onRestartService: (arn) => this.checkRestartedService(arn),
       removalPolicy,
     });
     this.monitoring = new ReputationMonitoring(this, 'Monitoring', {
@@ -322,6 +325,15 @@ export class SesSmtp extends Construct {
    */
   public restartOnRotation(...services: ecs.IBaseService[]): void {
     this.credentials.restartServicesOnRotation(...services);
+  }
+
+  /** The health check of a service restarted after each rotation, with its alarm in the dashboard's panel. */
+  private checkRestartedService(arn: string) {
+    const health = this.health;
+    if (!health) return;
+    health.checkEcsServices(arn);
+    const alarm = health.checkAlarms[ECS_SERVICES.id];
+    if (alarm && !this.operatorAlarms.alarms.includes(alarm)) this.operatorAlarms.alarms.push(alarm);
   }
 
   /** The alarm on the service restart function's errors, as SmtpCredentials creates it. */

@@ -186,5 +186,89 @@ describe('restarting ECS services after a rotation', () => {
   test('not used: no function, rule target or alarm', () => {
     const { template } = synthStack({});
     expect(JSON.stringify(template.toJSON())).not.toMatch(/ServiceRestart|ecs:UpdateService/);
+    // Nor the health check of the services.
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/ecs:DescribeServices|ecsServices|ecs-services/);
+  });
+});
+
+describe('the health check of the restarted services (a missing one is only a warning in the restart log)', () => {
+  const healthFunction = (t: Template) =>
+    Object.entries(t.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.includes('HealthChecksFunction'),
+    )!;
+  const healthStatements = (t: Template) =>
+    Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => String(JSON.stringify(p.Properties.Roles)).includes('HealthChecksFunction'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+
+  test('restartOnRotation and the file: DescribeServices on exactly those services, their ARNs in the target, the alarm', () => {
+    const stack = new Stack(testApp(), 'App', { env });
+    const mail = new SesSmtp(stack, 'Mail', PROPS);
+    const service = fargateService(stack);
+    const worker = WEB.replace('/web', '/worker');
+    mail.restartOnRotation(service, ecs.BaseService.fromServiceArnWithCluster(stack, 'Worker', worker));
+    mail.credentials.addRestartServiceArn(worker); // again: once
+    const t = Template.fromStack(stack);
+    const [serviceId] = Object.keys(t.findResources('AWS::ECS::Service'));
+    expect(healthStatements(t).filter((s) => JSON.stringify(s.Action).includes('ecs:'))).toEqual([
+      {
+        Sid: 'DescribeTheRestartedServicesOnly',
+        Effect: 'Allow',
+        Action: 'ecs:DescribeServices',
+        Resource: [{ Ref: serviceId }, worker],
+      },
+    ]);
+    const [, fn] = healthFunction(t);
+    const target = JSON.stringify(stack.resolve(fn.Properties.Environment.Variables.HEALTH_TARGET));
+    expect(target).toContain(`"ecsServices\\":[\\"",{"Ref":"${serviceId}"},"\\",\\"${worker}\\"]`);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      JSON.stringify(a.Properties.Dimensions ?? []).includes('"ecs-services"'),
+    );
+    expect(alarms).toHaveLength(1);
+    // Its length with the longest names: ses-smtp.test.ts, with every alarm.
+    expect(JSON.stringify(alarms[0].Properties.AlarmDescription)).toMatch(
+      /credentials\.restartEcsServices.*restartOnRotation/,
+    );
+    // In the dashboard's alarm panel, as the other checks' alarms.
+    const [alarmId] = Object.entries(t.findResources('AWS::CloudWatch::Alarm')).find(
+      ([, a]) => a === alarms[0],
+    )!;
+    const dashboard = JSON.stringify(Object.values(t.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    expect(dashboard).toContain(alarmId);
+  });
+
+  test('environments file: the grant and the target name the listed ARN', () => {
+    const { stack, template } = synthStack({ credentials: { restartEcsServices: [WEB] } });
+    expect(healthStatements(template)).toContainEqual({
+      Sid: 'DescribeTheRestartedServicesOnly',
+      Effect: 'Allow',
+      Action: 'ecs:DescribeServices',
+      Resource: WEB,
+    });
+    const [, fn] = healthFunction(template);
+    expect(JSON.stringify(stack.resolve(fn.Properties.Environment.Variables.HEALTH_TARGET))).toContain(
+      `"ecsServices\\":[\\"${WEB}\\"]`,
+    );
+  });
+
+  test("each ARN counts toward the 4 KB of the function's settings, measured at synth", () => {
+    const stack = new Stack(testApp(), 'App', { env });
+    const mail = new SesSmtp(stack, 'Mail', PROPS);
+    // Of a service of the stack: known at deploy, at ECS's longest names (about 570 bytes each).
+    for (let i = 0; i < 6; i++) {
+      const cluster = new ecs.Cluster(stack, `Cluster${i}`, {
+        vpc: ec2.Vpc.fromVpcAttributes(stack, `Vpc${i}`, {
+          vpcId: 'vpc-1',
+          availabilityZones: ['eu-west-1a'],
+          privateSubnetIds: ['subnet-1'],
+        }),
+      });
+      const task = new ecs.FargateTaskDefinition(stack, `Task${i}`);
+      task.addContainer('rails', { image: ecs.ContainerImage.fromRegistry('rails') });
+      mail.restartOnRotation(new ecs.FargateService(stack, `Web${i}`, { cluster, taskDefinition: task }));
+    }
+    expect(() => Template.fromStack(stack)).toThrow(
+      /health check's settings can take up to \d+ bytes.*the ARNs of the 6 ECS services restarted after each rotation/,
+    );
   });
 });

@@ -111,12 +111,14 @@ describe('SesSmtp', () => {
   test('every alarm description fits CloudWatch (1024 characters) with the longest names', () => {
     const name = `S${'x'.repeat(127)}`; // CloudFormation's longest stack name
     const stack = new Stack(testApp(), name, { env: { account: '123456789012', region: 'ap-southeast-1' } });
-    // With the app queue and the webhook: their dead-letter alarms too.
-    new SesSmtp(stack, 'Mail', {
+    // With the app queue and the webhook: their dead-letter alarms too; with a service restarted
+    // after each rotation: the restart function's alarm and the ecs-services check's.
+    const mail = new SesSmtp(stack, 'Mail', {
       ...PROPS,
       environmentName: `e${'x'.repeat(30)}`,
       feedback: { appQueue: true, webhookUrl: 'https://app.example.com/ses' },
     } as SesSmtpProps);
+    mail.credentials.addRestartServiceArn('arn:aws:ecs:ap-southeast-1:123456789012:service/app/web');
     // The alarms' descriptions resolved as a synth would (without the rest of the synth).
     const resources = Object.fromEntries(
       stack.node

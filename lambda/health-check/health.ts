@@ -66,6 +66,11 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): HealthTarget {
       // Not the value: the URL may hold a token of the app's.
       'HEALTH_TARGET.webhook must be {"url": string, "topicArn": string}: the HealthChecks construct writes it',
     );
+  const services: unknown = target.ecsServices;
+  if (services !== undefined && !(Array.isArray(services) && services.every((s) => typeof s === 'string')))
+    throw new Error(
+      `HEALTH_TARGET.ecsServices must be a list of ECS service ARNs, got: ${JSON.stringify(services)}`,
+    );
   return target;
 }
 

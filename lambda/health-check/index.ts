@@ -2,7 +2,7 @@ import { promises as dns } from 'node:dns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Handler } from 'aws-lambda';
 import { CheckRun, HealthClients, HealthTarget } from '../shared/checks';
-import { cloudwatch, iam, secretsManager, sesv2, sns, sqs } from '../shared/clients';
+import { cloudwatch, ecs, iam, secretsManager, sesv2, sns, sqs } from '../shared/clients';
 import { retryingServfail, SERVFAIL_RETRY_PAUSE_MS } from '../shared/dns-check';
 import { writeEmf } from '../shared/emf-output';
 import { createLogger } from '../shared/logger';
@@ -31,6 +31,7 @@ export function runClients(env: NodeJS.ProcessEnv = process.env): HealthClients 
     iam,
     cloudwatch,
     sns,
+    ecs,
     resolver,
     now: () => new Date(),
     smtp: smtpLoginFromEnv(env),

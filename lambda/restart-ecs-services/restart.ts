@@ -24,8 +24,9 @@ const throttled = (error: unknown) =>
  * that holds the previous credentials, and one created later reads the current ones. The first
  * credentials come before the app's services exist (a stack that reads the secret deploys after
  * the mail stack, a service of the mail stack after credentialsReady): an error there would alarm
- * on every new environment. A listed service that never exists (a typo) is left to the rotation's
- * stale-use guard, which stops and alarms before deleting a key still in use.
+ * on every new environment. A listed service that never exists (a typo) is left to the daily
+ * ecs-services health check, which fails naming its ARN, and to the rotation's stale-use guard,
+ * which stops and alarms before deleting a key still in use.
  * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_UpdateService.html#API_UpdateService_Errors
  */
 const NO_SUCH_SERVICE = new Set([

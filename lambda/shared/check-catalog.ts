@@ -83,6 +83,12 @@ export const WEBHOOK: CheckInfo = {
     "The app's webhook (feedback.webhookUrl) gets no bounce or complaint and nothing else says so (no delivery fails, its dead-letter queue stays empty): its subscription was never confirmed (the app was not deployed yet, or ignored SNS's SubscriptionConfirmation) or was deleted, or the AppWebhook event destination was disabled or deleted. The app confirms by visiting that message's SubscribeURL; `npx --no -- ses-smtp doctor` and the function's log give the commands.",
 };
 
+export const ECS_SERVICES: CheckInfo = {
+  id: 'ecs-services',
+  runbook:
+    "An ECS service to restart after each rotation (credentials.restartEcsServices, restartOnRotation) does not exist or is not ACTIVE: the restart function only logs a warning for it, so its tasks keep the previous SMTP key, which the next rotation deletes (unless SES saw it in use): the app then fails with 535. The function's log (or `npx --no -- ses-smtp doctor`) names the ARN: correct it in credentials.restartEcsServices or the restartOnRotation call and deploy, or deploy the service.",
+};
+
 /** Every check, in the order doctor prints them (the SMTP login: doctor's own, from where it runs). */
 export const CHECK_CATALOG: readonly CheckInfo[] = [
   IDENTITY,
@@ -97,4 +103,5 @@ export const CHECK_CATALOG: readonly CheckInfo[] = [
   PREVIOUS_KEY,
   SMTP_LOGIN,
   WEBHOOK,
+  ECS_SERVICES,
 ];

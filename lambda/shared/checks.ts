@@ -1,5 +1,6 @@
 import type { promises as dns } from 'node:dns';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
@@ -32,6 +33,7 @@ import {
   reportAuthorizationRecord,
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
+import { parseServiceArn } from '../restart-ecs-services/services';
 import { cdkCommand, cliOptions, sesSmtpCommand } from '../../lib/stack-name';
 import { isTransientAwsError } from './aws-errors';
 import * as catalog from './check-catalog';
@@ -134,6 +136,12 @@ export interface HealthTarget {
    * @default - no webhook: the webhook check does not run
    */
   readonly webhook?: { readonly url: string; readonly topicArn?: string };
+  /**
+   * The long ARNs of the ECS services the restart function restarts after each rotation
+   * (credentials.restartEcsServices, SesSmtp.restartOnRotation).
+   * @default - none: the ecs-services check does not run
+   */
+  readonly ecsServices?: readonly string[];
   readonly dns: {
     readonly mailFromSubdomain: string;
     /** The DMARC record the stack manages; undefined: one well-formed record is expected. */
@@ -163,6 +171,8 @@ export interface HealthClients {
   readonly cloudwatch: CloudWatchClient;
   /** @default - the webhook check cannot look at the webhook's subscription (it says so) */
   readonly sns?: SNSClient;
+  /** @default - the ecs-services check cannot describe the services (it says so) */
+  readonly ecs?: ECSClient;
   readonly resolver: dns.Resolver;
   readonly now: () => Date;
   /** @default - no SMTP login check */
@@ -1544,6 +1554,113 @@ const webhookCheck: Check = {
   },
 };
 
+/**
+ * ECS's longest list of services in one DescribeServices call.
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServices.html
+ */
+export const DESCRIBE_SERVICES_MAX = 10;
+
+/**
+ * The restart function logs a service (or cluster) that does not exist, or is not ACTIVE, as a
+ * warning only (the first credentials come before the app's services): an ARN with a typo, or a
+ * service recreated elsewhere, is never restarted, and its tasks keep the previous key until the
+ * next rotation deletes it. One result per service.
+ */
+async function ecsServiceResults(
+  run: CheckRun,
+  ecs: ECSClient,
+  cluster: string,
+  services: readonly { arn: string; service: string }[],
+): Promise<CheckResult[]> {
+  const id = 'ecs-service';
+  const keeps = "the app's tasks keep the previous SMTP key, which the next rotation deletes";
+  const fix = (what: string) =>
+    `${what}: correct its ARN in credentials.restartEcsServices (or the service given to restartOnRotation) and deploy (${deployCommandOf(run.target)}), or deploy the service`;
+  let described;
+  try {
+    described = await ecs.send(
+      new DescribeServicesCommand({ cluster, services: services.map((s) => s.service) }),
+    );
+  } catch (e) {
+    if ((e as Error).name !== 'ClusterNotFoundException') throw e;
+    return services.map(({ arn }) => ({
+      id,
+      status: 'fail',
+      title: `ECS service ${arn}: its cluster ${cluster} does not exist: nothing is restarted for it after a rotation, and ${keeps}`,
+      fix: fix(`no cluster ${cluster} in ${run.target.region}`),
+    }));
+  }
+  return services.map(({ arn, service }): CheckResult => {
+    const found = described.services?.find((s) => s.serviceName === service || s.serviceArn === arn);
+    if (!found) {
+      const failure = described.failures?.find((f) => f.arn === arn || f.arn?.endsWith(`/${service}`));
+      return {
+        id,
+        status: 'fail',
+        title: `ECS service ${arn} does not exist: nothing is restarted for it after a rotation, and ${keeps}`,
+        detail: `DescribeServices: ${failure?.reason ?? 'MISSING'}${failure?.detail ? ` (${failure.detail})` : ''}`,
+        fix: fix(`no service ${service} in cluster ${cluster}`),
+      };
+    }
+    if (found.status !== 'ACTIVE') {
+      return {
+        id,
+        status: 'fail',
+        title: `ECS service ${arn} is ${found.status ?? 'of no status'}, not ACTIVE: it is not restarted after a rotation, and ${keeps}`,
+        fix: fix('a deleted service (DRAINING, then INACTIVE) is not restarted'),
+      };
+    }
+    return { id, status: 'ok', title: `ECS service ${arn} is ACTIVE (restarted after each rotation)` };
+  });
+}
+
+const ecsServicesCheck: Check = {
+  ...catalog.ECS_SERVICES,
+  appliesTo: (target) => (target.ecsServices?.length ?? 0) > 0,
+  async run(run) {
+    const { ecs } = run.clients;
+    const arns = run.target.ecsServices!;
+    if (!ecs) {
+      return [
+        {
+          id: 'ecs-service',
+          status: 'info',
+          title: `the ${arns.length} ECS service(s) restarted after each rotation exist: could not tell`,
+          detail: 'no ECS client',
+          undetermined: true,
+        },
+      ];
+    }
+    const results: CheckResult[] = [];
+    const byCluster = new Map<string, { arn: string; service: string }[]>();
+    for (const arn of arns) {
+      const parts = parseServiceArn(arn);
+      if (!parts) {
+        // The construct refuses such an ARN; one of a service of the stack is its own.
+        results.push({
+          id: 'ecs-service',
+          status: 'info',
+          title: `ECS service ${arn}: could not tell (not a long service ARN, which names its cluster)`,
+          undetermined: true,
+        });
+        continue;
+      }
+      byCluster.set(parts.cluster, [
+        ...(byCluster.get(parts.cluster) ?? []),
+        { arn, service: parts.service },
+      ]);
+    }
+    // Per cluster, up to 10 services a call; a call throttled could not tell, the others stand.
+    for (const [cluster, services] of byCluster) {
+      for (let i = 0; i < services.length; i += DESCRIBE_SERVICES_MAX) {
+        const batch = services.slice(i, i + DESCRIBE_SERVICES_MAX);
+        results.push(...(await partly('ecs-services', () => ecsServiceResults(run, ecs, cluster, batch))));
+      }
+    }
+    return results;
+  },
+};
+
 /** Every check, in the order doctor prints them. */
 export const CHECKS: readonly Check[] = [
   identityCheck,
@@ -1558,6 +1675,7 @@ export const CHECKS: readonly Check[] = [
   previousKeyCheck,
   smtpLoginCheck,
   webhookCheck,
+  ecsServicesCheck,
 ];
 
 /**

@@ -1,6 +1,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -22,3 +23,4 @@ export const cloudformation = /* @__PURE__ */ new CloudFormationClient({});
 export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});
 export const sqs = /* @__PURE__ */ new SQSClient({});
 export const sns = /* @__PURE__ */ new SNSClient({});
+export const ecs = /* @__PURE__ */ new ECSClient({});

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -10,7 +10,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CHECK_CATALOG, CheckInfo, QUOTA, WEBHOOK } from '../../lambda/shared/check-catalog';
+import { CHECK_CATALOG, CheckInfo, ECS_SERVICES, QUOTA, WEBHOOK } from '../../lambda/shared/check-catalog';
 import { scheduleGapHours } from '../config/syntax';
 import { smtpEndpoint } from '../config/smtp-regions';
 import type { HealthTarget } from '../../lambda/shared/checks';
@@ -170,6 +170,8 @@ const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
 const UNBOUNDED_VALUE_LONGEST = 512;
 /** SNS's longest topic name. */
 const SNS_TOPIC_NAME_LONGEST = 256;
+/** ECS's longest cluster and service names. */
+const ECS_NAME_LONGEST = 255;
 /** A secret name CloudFormation generates: the logical id (at most 255) and a random suffix. */
 const GENERATED_SECRET_NAME_LONGEST = 255 + 13;
 
@@ -233,6 +235,15 @@ function longestTarget(stack: Stack, target: HealthTarget, props: HealthChecksPr
         topicArn: `arn:aws-us-gov:sns:${region}:123456789012:${'x'.repeat(SNS_TOPIC_NAME_LONGEST)}`,
       },
     }),
+    // A service's long ARN as given; one of a service of the stack (known at deploy):
+    // arn:<partition>:ecs:<Region>:<account>:service/<cluster>/<service>, each name at ECS's longest.
+    ...(target.ecsServices && {
+      ecsServices: target.ecsServices.map((arn) =>
+        Token.isUnresolved(arn)
+          ? `arn:aws-us-gov:ecs:${region}:123456789012:service/${'x'.repeat(ECS_NAME_LONGEST)}/${'x'.repeat(ECS_NAME_LONGEST)}`
+          : arn,
+      ),
+    }),
   };
   return JSON.stringify(longest).replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(UNBOUNDED_VALUE_LONGEST));
 }
@@ -293,6 +304,11 @@ export class HealthChecks extends Construct {
   public readonly checkAlarms: Record<string, cloudwatch.Alarm> = {};
   private readonly environmentName: string;
   private readonly topic: sns.ITopic;
+  private readonly cliOptions: string;
+  /** The services checkEcsServices was given, and their keys (a token's resolved form). */
+  private readonly ecsServiceArns: string[] = [];
+  private readonly ecsServiceKeys = new Set<string>();
+  private ecsServicesPolicy?: iam.PolicyStatement;
 
   constructor(scope: Construct, id: string, props: HealthChecksProps) {
     super(scope, id);
@@ -348,17 +364,32 @@ export class HealthChecks extends Construct {
     const longestQueues: Record<string, string> = queues.length
       ? { KEEP_REPORTING_QUEUES: JSON.stringify(queues.map(longestQueue)) }
       : {};
-    const bytes = environmentBytes({
-      HEALTH_TARGET: longestTarget(stack, target, props),
-      ...longestSmtp,
-      ...longestQueues,
-    });
-    if (bytes > LAMBDA_ENVIRONMENT_BYTES) {
-      throw new ConfigError([
+    // The services restarted after each rotation come later (checkEcsServices): the settings are
+    // measured again with them when the app is synthesized.
+    const tooLong = (ecsServices: readonly string[]) => {
+      const bytes = environmentBytes({
+        HEALTH_TARGET: longestTarget(stack, { ...target, ...(ecsServices.length && { ecsServices }) }, props),
+        ...longestSmtp,
+        ...longestQueues,
+      });
+      if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return undefined;
+      const services = ecsServices.length
+        ? `, and the ARNs of the ${ecsServices.length} ECS services restarted after each rotation (one of a service of the stack counts at its longest, about 570 bytes)`
+        : '';
+      return (
         `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
-          'they carry the DNS values the check compares and the webhook URL; shorten apexSpf.otherTxtValues, the DMARC report URIs or feedback.webhookUrl, or set health.enabled to false',
-      ]);
-    }
+        `they carry the DNS values the check compares and the webhook URL${services}; shorten apexSpf.otherTxtValues, the DMARC report URIs or feedback.webhookUrl${ecsServices.length ? ', list fewer services' : ''}, or set health.enabled to false`
+      );
+    };
+    const problem = tooLong([]);
+    if (problem) throw new ConfigError([problem]);
+    this.node.addValidation({
+      validate: () => {
+        const late = this.ecsServiceArns.length ? tooLong(this.ecsServiceArns) : undefined;
+        return late ? [late] : [];
+      },
+    });
+    this.cliOptions = cliOptions;
     this.function = new NodeFunction(this, 'Function', {
       handlerDir: 'health-check',
       description:
@@ -367,7 +398,18 @@ export class HealthChecks extends Construct {
       // with a resolver and an SMTP server that never answer); each finished check's metric is
       // written at once, so a run cut short keeps those.
       timeout: Duration.minutes(2),
-      environment: { HEALTH_TARGET: stack.toJsonString(target), ...smtp, ...keepReporting },
+      environment: {
+        // With the services checkEcsServices adds, whenever it is called.
+        HEALTH_TARGET: Lazy.string({
+          produce: () =>
+            stack.toJsonString({
+              ...target,
+              ...(this.ecsServiceArns.length && { ecsServices: [...this.ecsServiceArns] }),
+            }),
+        }),
+        ...smtp,
+        ...keepReporting,
+      },
     });
     this.grantChecks(props);
 
@@ -647,23 +689,16 @@ export class HealthChecks extends Construct {
   ) {
     const env = props.environmentName;
     const leaked = leakedCredentialSteps(cliOptions);
-    // The catalog's runbooks are the doctor's too (run for one environment): name the options once.
-    const checkAlarm = (check: CheckInfo) =>
-      this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
-        alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${env}). ${check.runbook}${check.runbook.includes('ses-smtp ') ? ` (options for this environment: ${cliOptions})` : ''} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        // A check runs once a day: between runs the alarm keeps the state of the last run.
-        // (MISSING would turn it INSUFFICIENT_DATA an hour after each run, since every data point
-        // of its evaluation range is missing then.) The RunsStopped alarms cover runs that stop.
-        // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
-        treatMissingData: cloudwatch.TreatMissingData.IGNORE,
-      });
     for (const check of CHECK_CATALOG) {
-      // The webhook check runs (and publishes) only for an environment with a webhook.
-      if (check.id === QUOTA.id || (check.id === WEBHOOK.id && !props.webhook)) continue;
-      this.checkAlarms[check.id] = checkAlarm(check);
+      // The webhook check runs (and publishes) only for an environment with a webhook; the ECS
+      // services check, once checkEcsServices is given services.
+      if (
+        check.id === QUOTA.id ||
+        check.id === ECS_SERVICES.id ||
+        (check.id === WEBHOOK.id && !props.webhook)
+      )
+        continue;
+      this.checkAlarms[check.id] = this.checkAlarm(check, cliOptions);
     }
 
     // Account-wide figures: alarmed on by one environment of the account and Region (in the
@@ -680,6 +715,53 @@ export class HealthChecks extends Construct {
     });
 
     if (accountWide) this.addSendAnomalyAlarm(props, leaked);
+  }
+
+  /** A check's alarm, its description the catalog's runbook. */
+  private checkAlarm(check: CheckInfo, cliOptions: string) {
+    // The catalog's runbooks are the doctor's too (run for one environment): name the options once.
+    return this.alarm(`Check${pascal(check.id)}Alarm`, this.metricCheck(check.id), {
+      alarmDescription: `SES SMTP health check "${check.id}" failed (environment ${this.environmentName}). ${check.runbook}${check.runbook.includes('ses-smtp ') ? ` (options for this environment: ${cliOptions})` : ''} The function's log (${this.function.logGroup.logGroupName}) shows the details.`,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      // A check runs once a day: between runs the alarm keeps the state of the last run.
+      // (MISSING would turn it INSUFFICIENT_DATA an hour after each run, since every data point
+      // of its evaluation range is missing then.) The RunsStopped alarms cover runs that stop.
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+  }
+
+  /**
+   * Checks that the ECS services restarted after each rotation (their long ARNs, or a service of
+   * the stack's serviceArn) exist and are ACTIVE: the restart function only logs one that does not
+   * (the first credentials come before the app's services), so an ARN with a typo, or a service
+   * recreated in another cluster, would keep the previous key until the next rotation deletes it.
+   * The first call adds the check's alarm and the function's ecs:DescribeServices on exactly these
+   * services. SesSmtp calls it for every service SmtpCredentials restarts.
+   */
+  public checkEcsServices(...serviceArns: string[]): void {
+    const stack = Stack.of(this);
+    for (const arn of serviceArns) {
+      const key = Token.isUnresolved(arn) ? JSON.stringify(stack.resolve(arn)) : arn;
+      if (this.ecsServiceKeys.has(key)) continue;
+      this.ecsServiceKeys.add(key);
+      this.ecsServiceArns.push(arn);
+      if (!this.ecsServicesPolicy) {
+        // The service is DescribeServices' only resource type (ecs:cluster is an optional
+        // condition key): the grant names each service, its cluster in its long ARN.
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html
+        this.ecsServicesPolicy = new iam.PolicyStatement({
+          sid: 'DescribeTheRestartedServicesOnly',
+          actions: ['ecs:DescribeServices'],
+          resources: [],
+        });
+        this.function.addToRolePolicy(this.ecsServicesPolicy);
+        this.checkAlarms[ECS_SERVICES.id] = this.checkAlarm(ECS_SERVICES, this.cliOptions);
+      }
+      this.ecsServicesPolicy.addResources(arn);
+    }
   }
 
   /** The alarms on the account's quota and send rate. */

@@ -84,6 +84,13 @@ export interface SmtpCredentialsProps {
    */
   readonly onServiceRestartFunction?: (fn: lambda.Function) => void;
   /**
+   * Called for each service added to those serviceRestartFunction restarts, with its ARN: SesSmtp
+   * has its health check (HealthChecks.checkEcsServices) look that it exists, which the restart
+   * function only logs.
+   * @default - nothing (restartServiceArns lists them)
+   */
+  readonly onRestartService?: (serviceArn: string) => void;
+  /**
    * The port written into the secret, and the one the rotation logs in on: STARTTLS on 25, 587
    * or 2587, TLS from the first byte on 465 or 2465 (the ports of SES's SMTP interface). With 25
    * the rotation logs in on 587: AWS blocks outbound 25 from Lambda functions outside a VPC.
@@ -182,6 +189,9 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   /** The Environment dimension of the rotation function's metric. */
   private readonly environmentName: string;
   private readonly onServiceRestartFunction?: (fn: lambda.Function) => void;
+  private readonly onRestartService?: (serviceArn: string) => void;
+  /** The ARNs of the services serviceRestartFunction restarts, in the order they were added. */
+  private readonly restartArns: string[] = [];
   /** The services serviceRestartFunction restarts, by ARN. */
   private readonly restartTargets = new Map<string, EcsServiceTarget>();
   private restartPolicy?: iam.PolicyStatement;
@@ -191,6 +201,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     const stack = Stack.of(this);
     this.environmentName = props.environmentName ?? stack.stackName;
     this.onServiceRestartFunction = props.onServiceRestartFunction;
+    this.onRestartService = props.onRestartService;
     // How the rotation's errors and the RotationFailed message name this environment to the CLI.
     const cliOptions = alarmCliOptions(this, props.cliOptions);
     const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
@@ -550,6 +561,11 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     this.addRestartTarget(arn, { cluster: parts.cluster, service: parts.service });
   }
 
+  /** The ARNs of the services restarted after each rotation (a service of the stack's is a token). */
+  public get restartServiceArns(): readonly string[] {
+    return [...this.restartArns];
+  }
+
   /** Errors of the service restart function (a service it could not restart); undefined without one. */
   public metricServiceRestartErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric | undefined {
     return this.serviceRestartFunction?.metricErrors({
@@ -594,6 +610,8 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       this.onServiceRestartFunction?.(fn);
     }
     this.restartPolicy!.addResources(arn);
+    this.restartArns.push(arn);
+    this.onRestartService?.(arn);
   }
 
   /** Count of RotationFailed events (EventBridge TriggeredRules of the rule). */

@@ -27,6 +27,7 @@ import {
   GetSuppressedDestinationCommand,
   PutAccountDetailsCommand,
 } from '@aws-sdk/client-sesv2';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListSubscriptionsByTopicCommand } from '@aws-sdk/client-sns';
 import { COMMANDS } from '../../lib/cli/command-table';
@@ -66,6 +67,7 @@ import {
   sns,
   ALARM_TOPIC_ARN,
   FEEDBACK_DESTINATION,
+  ecs as ecsMock,
 } from './harness';
 import { awsError, FEEDBACK_TOPIC_ARN, throttling } from '../support/fake-aws';
 
@@ -1616,6 +1618,52 @@ describe('doctor', () => {
 });
 
 // Changed outside CloudFormation, neither comes back with a deploy: doctor gives the AWS CLI call.
+describe('doctor: the ECS services restarted after each rotation', () => {
+  const WEB = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web';
+  const WROKER = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/wroker'; // a typo
+  const described = () => ({
+    services: [{ serviceName: 'web', serviceArn: WEB, status: 'ACTIVE' }],
+    failures: [{ arn: WROKER, reason: 'MISSING' }],
+  });
+
+  test('credentials.restartEcsServices of the file: one missing fails, naming its ARN (exit 1)', async () => {
+    config = writeConfig({ credentials: { restartEcsServices: [WEB, WROKER] } });
+    ecsMock.on(DescribeServicesCommand).resolves(described());
+    const r = await cli(['doctor', ...local()]);
+    expect(ecsMock.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'prod', services: ['web', 'wroker'] },
+    ]);
+    expect(r.stdout).toContain(`✓ ECS service ${WEB} is ACTIVE (restarted after each rotation)\n`);
+    expect(r.stdout).toContain(
+      `✗ ECS service ${WROKER} does not exist: nothing is restarted for it after a rotation, and the app's tasks keep the previous SMTP key, which the next rotation deletes: DescribeServices: MISSING\n`,
+    );
+    expect(r.stdout).toMatch(
+      /→ no service wroker in cluster prod: correct its ARN in credentials\.restartEcsServices/,
+    );
+    expect(r.code).toBe(1);
+  });
+
+  test("a stack of your own: the services of the health function's settings", async () => {
+    const home = process.cwd();
+    process.chdir(fs.mkdtempSync(path.join(tmp, 'app-'))); // no environments file
+    try {
+      stackWithOutputs('Mail', {
+        MailSmtpSecretArn46B3BB99: SECRET_ARN,
+        MailIdentityName5EBAFF55: 'example.com',
+        MailConfigurationSetName8276147A: CONFIGURATION_SET,
+        MailHealthCheckFunctionName0F1E2D3C: HEALTH_FUNCTION,
+      });
+      healthFunction({ ...HEALTH_TARGET, ecsServices: [WEB, WROKER] });
+      ecsMock.on(DescribeServicesCommand).resolves(described());
+      const r = await run(['doctor', ...local(), '--stack', 'Mail', '--region', 'eu-west-1']);
+      expect(r.stdout).toContain(`✗ ECS service ${WROKER} does not exist`);
+      expect(r.code).toBe(1);
+    } finally {
+      process.chdir(home);
+    }
+  });
+});
+
 describe("doctor: the configuration set's reputation metrics and event destination", () => {
   const doctor = (extra: string[] = []) => cli(['doctor', ...local(), ...extra]);
 

@@ -32,6 +32,7 @@ import {
   type GetEmailIdentityCommandOutput,
 } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import type { HealthTarget } from '../../lambda/shared/checks';
 import { main, MainDeps } from '../../lib/cli/main';
 import { dkimRecords, dmarcValue, SES_SPF_INCLUDE } from '../../lib/dns-records';
@@ -65,6 +66,7 @@ export const iam = mockClient(IAMClient);
 export const trail = mockClient(CloudTrailClient);
 export const lambda = mockClient(LambdaClient);
 export const sns = mockClient(SNSClient);
+export const ecs = mockClient(ECSClient);
 export const ALARM_TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:SesSmtp-prod-OperatorAlarmsTopic-EXAMPLE';
 export const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:trail/management-events';
 /** A multi-Region trail of another home Region (a shadow trail in eu-west-1): healthyAws's trail. */
@@ -115,8 +117,8 @@ export function writeConfig(env: Record<string, unknown> = {}): string {
 
 /** No AWS client of the CLI was called (the command stopped before any request). */
 export function expectNoAwsCalls(): void {
-  expect([cfn, sm, ses, cw, iam, trail, lambda, sns].map((mock) => mock.calls().length)).toEqual([
-    0, 0, 0, 0, 0, 0, 0, 0,
+  expect([cfn, sm, ses, cw, iam, trail, lambda, sns, ecs].map((mock) => mock.calls().length)).toEqual([
+    0, 0, 0, 0, 0, 0, 0, 0, 0,
   ]);
 }
 
@@ -215,6 +217,7 @@ export const FEEDBACK_DESTINATION: EventDestination = {
 
 /** The healthy state of a deployed environment, as the AWS APIs report it. */
 export function healthyAws(): void {
+  ecs.reset();
   answerByDefault(cfn, [
     {
       command: DescribeStacksCommand,

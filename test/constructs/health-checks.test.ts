@@ -22,6 +22,7 @@ function build({
   withSecret,
   withQueues,
   withWebhook,
+  withEcsServices,
   env = { account: '123456789012', region: 'eu-west-1' },
   place = (app, stackEnv) => new Stack(app, 'Test', { env: stackEnv }),
   ...props
@@ -33,6 +34,8 @@ function build({
   withQueues?: (stack: Stack) => sqs.IQueue[];
   /** An app webhook, at WEBHOOK_URL, on a topic of the stack named WebhookTopic. */
   withWebhook?: boolean;
+  /** ECS services restarted after each rotation (checkEcsServices). */
+  withEcsServices?: string[];
   env?: { account?: string; region?: string };
 } = {}) {
   const stack = place(testApp(), env);
@@ -54,6 +57,7 @@ function build({
     ...(withWebhook && { webhook: { url: WEBHOOK_URL, topic: new sns.Topic(stack, 'WebhookTopic') } }),
     ...props,
   });
+  if (withEcsServices) health.checkEcsServices(...withEcsServices);
   // Synthesized when read: a test of what the constructor refuses needs no template.
   return {
     stack,
@@ -65,6 +69,7 @@ function build({
 }
 
 const WEBHOOK_URL = 'https://app.example.com/ses/feedback';
+const ECS_SERVICE = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/web';
 
 /** The default `ses-smtp` options of the stack build() makes. */
 const OPTIONS = '--stack Test --region eu-west-1';
@@ -299,7 +304,7 @@ describe('HealthChecks', () => {
   });
 
   test('every check in the catalog has an alarm on its metric, with an actionable description, to the topic', () => {
-    const { template } = build({ withWebhook: true });
+    const { template } = build({ withWebhook: true, withEcsServices: [ECS_SERVICE] });
     const alarms = alarmsOf(template);
     for (const check of CHECK_CATALOG) {
       const alarm =
@@ -350,7 +355,7 @@ describe('HealthChecks', () => {
   // The checks run daily and the quota hourly, into hourly periods: with "missing" an alarm would
   // fall to INSUFFICIENT_DATA between runs. Whether the runs happen at all is the watchers' job.
   test('every alarm on the scheduled results keeps its state between runs', () => {
-    const onResults = alarmsOf(build().template).filter(
+    const onResults = alarmsOf(build({ withEcsServices: [ECS_SERVICE] }).template).filter(
       (a) =>
         ['CheckPassed', 'QuotaUsedPercent', 'PeakSendRatePercent'].includes(
           a.Properties.MetricName as string,

@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
@@ -60,6 +61,7 @@ const smMock = mockClient(SecretsManagerClient);
 const iamMock = mockClient(IAMClient);
 const cwMock = mockClient(CloudWatchClient);
 const snsMock = mockClient(SNSClient);
+const ecsMock = mockClient(ECSClient);
 
 let dns: TestDnsServer;
 let ses: FakeSes;
@@ -127,7 +129,7 @@ beforeEach(() => {
   sm.nextRotationDate = new Date(NOW.getTime() + 80 * DAY);
   cw = new FakeCloudWatch(ses);
 
-  for (const m of [sesMock, smMock, iamMock, cwMock, snsMock]) m.reset();
+  for (const m of [sesMock, smMock, iamMock, cwMock, snsMock, ecsMock]) m.reset();
   sesMock.on(GetEmailIdentityCommand).callsFake((input) => ses.getEmailIdentity(input));
   sesMock.on(GetConfigurationSetCommand).callsFake((input) => ses.getConfigurationSet(input));
   sesMock
@@ -158,6 +160,7 @@ function newRun(smtp?: SmtpLoginClient): CheckRun {
     iam: new IAMClient({ region: REGION, maxAttempts: 1 }),
     cloudwatch: new CloudWatchClient({ region: REGION, maxAttempts: 1 }),
     sns: new SNSClient({ region: REGION, maxAttempts: 1 }),
+    ecs: new ECSClient({ region: REGION, maxAttempts: 1 }),
     resolver,
     now: () => NOW,
     ...(smtp && { smtp }),
@@ -185,9 +188,16 @@ function passed(): Record<string, number> {
   );
 }
 
-/** Every check's 1 (the webhook check runs only for an environment with a webhook). */
+/**
+ * Every check's 1 (the webhook check runs only for an environment with a webhook, the ECS services
+ * check only with services restarted after each rotation).
+ */
 const allPass = () =>
-  Object.fromEntries(CHECK_CATALOG.filter((c) => c.id !== 'webhook' || target.webhook).map((c) => [c.id, 1]));
+  Object.fromEntries(
+    CHECK_CATALOG.filter(
+      (c) => (c.id !== 'webhook' || target.webhook) && (c.id !== 'ecs-services' || target.ecsServices),
+    ).map((c) => [c.id, 1]),
+  );
 /** Every check's 1 but `id`'s: a check that could not tell publishes no data point. */
 const allPassBut = (id: string) => Object.fromEntries(Object.entries(allPass()).filter(([c]) => c !== id));
 const warnings = () => logLines.map((l) => JSON.parse(l)).filter((l) => l.level === 'WARN');
@@ -198,8 +208,9 @@ describe('scheduled health checks', () => {
   test('a healthy environment: every check publishes 1, the quota figures are published', async () => {
     const { result } = await check();
     expect(passed()).toEqual(allPass());
-    // Every check but the webhook's: this environment has none.
-    expect(result).toEqual({ checks: CHECK_CATALOG.length - 1, failed: [] });
+    // Every check but the webhook's and the ECS services': this environment has neither.
+    expect(result).toEqual({ checks: CHECK_CATALOG.length - 2, failed: [] });
+    expect(ecsMock.calls()).toHaveLength(0);
     const doc = JSON.parse(metricLines.find((l) => l.includes('QuotaUsedPercent'))!);
     expect(doc).toMatchObject({
       Environment: 'prod',
@@ -1530,7 +1541,7 @@ describe('the SMTP login (smtp-login): the 535 of the guide, watched', () => {
       },
     );
     expect(writtenBeforeLogin).toEqual(
-      CHECK_CATALOG.map((c) => c.id).filter((id) => id !== 'smtp-login' && id !== 'webhook'),
+      CHECK_CATALOG.map((c) => c.id).filter((id) => !['smtp-login', 'webhook', 'ecs-services'].includes(id)),
     );
   });
 
@@ -1785,6 +1796,125 @@ describe("the template's alarms read what the runs write", () => {
     // whose namespace drifted would leave the list: the count says so.
     expect(read).toHaveLength(16);
     expect(read.filter((k) => !written.has(k))).toEqual([]);
+  });
+});
+
+describe('the ECS services check (services restarted after each rotation)', () => {
+  const service = (cluster: string, name: string) =>
+    `arn:aws:ecs:eu-west-1:123456789012:service/${cluster}/${name}`;
+  const WEB = service('prod', 'web');
+  const WORKER = service('prod', 'worker');
+  const JOBS = service('jobs', 'runner');
+  /** The services ECS has: ARN to status. */
+  let live: Map<string, string>;
+  const ecsProblems = () =>
+    warnings()
+      .filter((w) => w.check === 'ecs-services')
+      .flatMap((w) => w.problems as { id: string; title: string; fix?: string; detail?: string }[]);
+
+  beforeEach(() => {
+    target = { ...TARGET, ecsServices: [WEB, WORKER, JOBS] };
+    live = new Map([WEB, WORKER, JOBS].map((arn) => [arn, 'ACTIVE']));
+    // As ECS answers: the services it has in the cluster, a failure for each it has not.
+    ecsMock.on(DescribeServicesCommand).callsFake(({ cluster, services }) => {
+      if (![...live.keys()].some((arn) => arn.includes(`:service/${cluster}/`)))
+        throw awsError('ClusterNotFoundException', 'Cluster not found.');
+      const arnOf = (name: string) => service(cluster, name);
+      return {
+        services: services
+          .filter((name: string) => live.has(arnOf(name)))
+          .map((name: string) => ({
+            serviceName: name,
+            serviceArn: arnOf(name),
+            status: live.get(arnOf(name)),
+          })),
+        failures: services
+          .filter((name: string) => !live.has(arnOf(name)))
+          .map((name: string) => ({ arn: arnOf(name), reason: 'MISSING' })),
+      };
+    });
+  });
+
+  test('every service ACTIVE passes, one DescribeServices per cluster', async () => {
+    await check();
+    expect(passed()).toEqual(allPass());
+    expect(passed()['ecs-services']).toBe(1);
+    expect(ecsMock.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'prod', services: ['web', 'worker'] },
+      { cluster: 'jobs', services: ['runner'] },
+    ]);
+    expect(warnings()).toEqual([]);
+  });
+
+  test('at most 10 services a call (DescribeServices takes no more)', async () => {
+    const many = Array.from({ length: 12 }, (_, i) => service('prod', `s${i}`));
+    target = { ...TARGET, ecsServices: many };
+    for (const arn of many) live.set(arn, 'ACTIVE');
+    await check();
+    expect(passed()['ecs-services']).toBe(1);
+    expect(
+      ecsMock.commandCalls(DescribeServicesCommand).map((c) => c.args[0].input.services!.length),
+    ).toEqual([10, 2]);
+  });
+
+  test('a service that does not exist fails, naming its ARN, why it matters and the fix; the others pass', async () => {
+    live.delete(WORKER);
+    await check();
+    expect(passed()).toEqual({ ...allPass(), 'ecs-services': 0 });
+    const problems = ecsProblems();
+    expect(problems).toHaveLength(1);
+    expect(problems[0].title).toBe(
+      `ECS service ${WORKER} does not exist: nothing is restarted for it after a rotation, and the app's tasks keep the previous SMTP key, which the next rotation deletes`,
+    );
+    expect(problems[0].detail).toMatch(/MISSING/);
+    expect(problems[0].fix).toMatch(
+      /^no service worker in cluster prod: correct its ARN in credentials\.restartEcsServices \(or the service given to restartOnRotation\) and deploy \(.+\), or deploy the service$/,
+    );
+  });
+
+  test('a cluster that does not exist fails its services, naming each', async () => {
+    live.delete(JOBS);
+    await check();
+    expect(passed()).toEqual({ ...allPass(), 'ecs-services': 0 });
+    const [problem] = ecsProblems();
+    expect(problem.title).toMatch(new RegExp(`^ECS service ${JOBS}: its cluster jobs does not exist`));
+  });
+
+  test.each(['DRAINING', 'INACTIVE'])('a service %s fails, naming its ARN', async (status) => {
+    live.set(WEB, status);
+    await check();
+    expect(passed()).toEqual({ ...allPass(), 'ecs-services': 0 });
+    const problems = ecsProblems();
+    expect(problems.map((p) => p.title)).toEqual([
+      `ECS service ${WEB} is ${status}, not ACTIVE: it is not restarted after a rotation, and the app's tasks keep the previous SMTP key, which the next rotation deletes`,
+    ]);
+  });
+
+  test('ECS throttled: the check could not tell (no data point)', async () => {
+    ecsMock.on(DescribeServicesCommand).rejects(throttling());
+    await check();
+    expect(passed()).toEqual(allPassBut('ecs-services'));
+    const [warning] = warnings().filter((w) => w.check === 'ecs-services');
+    expect(warning.message).toMatch(/could not tell/);
+  });
+
+  test('ECS refuses the call (AccessDenied): the check could not run, naming the permissions', async () => {
+    ecsMock
+      .on(DescribeServicesCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform: ecs:DescribeServices'));
+    await check();
+    expect(passed()).toEqual({ ...allPass(), 'ecs-services': 0 });
+    const [problem] = ecsProblems();
+    expect(problem.title).toBe('ecs-services check could not run');
+    expect(problem.fix).toMatch(/permissions/);
+  });
+
+  test('the function reads the services from HEALTH_TARGET, and refuses anything but a list of ARNs', () => {
+    const env = (ecsServices: unknown) => ({ HEALTH_TARGET: JSON.stringify({ ...TARGET, ecsServices }) });
+    expect(targetFromEnv(env([WEB])).ecsServices).toEqual([WEB]);
+    expect(() => targetFromEnv(env(WEB))).toThrow(
+      /^HEALTH_TARGET\.ecsServices must be a list of ECS service ARNs/,
+    );
   });
 });
 

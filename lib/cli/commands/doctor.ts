@@ -7,6 +7,7 @@ import {
   Trail,
 } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -49,6 +50,9 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
   const configurationSetName = outputs?.ConfigurationSetName;
   const webhookUrl = config.feedback.webhookUrl;
   const webhookTopicArn = outputs?.WebhookFeedbackTopicArn;
+  // The services restarted after each rotation, as the file lists them (a service the app's code
+  // passes to restartOnRotation is in the health function's settings only).
+  const ecsServices = config.credentials.restartEcsServices;
   return {
     ...(await recordTarget(ctx)),
     environmentName: name,
@@ -65,6 +69,7 @@ export async function healthTarget(ctx: CliContext): Promise<HealthTarget> {
     ...(webhookUrl && {
       webhook: { url: webhookUrl, ...(webhookTopicArn && { topicArn: webhookTopicArn }) },
     }),
+    ...(ecsServices.length > 0 && { ecsServices }),
   };
 }
 
@@ -98,6 +103,7 @@ export async function doctorCommand(ctx: CliContext, options: DoctorOptions = {}
     cloudwatch: ctx.client(CloudWatchClient),
     iam: ctx.client(IAMClient),
     sns: ctx.client(SNSClient),
+    ecs: ctx.client(ECSClient),
     resolver: ctx.resolver(),
     now,
   });
