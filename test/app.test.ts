@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, CfnResource, CloudFormationValidatePlugin, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations as CdkAnnotations,
+  App,
+  CfnResource,
+  CloudFormationValidatePlugin,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { ArtifactMetadataEntryType } from 'aws-cdk-lib/cloud-assembly-schema';
 import { APP_PROPS, buildApp, deployAccessStackName, stackName, validatePlugin } from '../lib/app';
@@ -263,6 +270,47 @@ describe('acknowledgedWarnings: synth warnings a team accepts, in the file', () 
       'SesSmtp-staging': [],
       'SesSmtp-production': ['ses-smtp:account-alarms-audience'],
     });
+  });
+
+  test("the loader's warnings are acknowledged on aws-cdk-lib before 2.271.0 too (acknowledgements reach later warnings of the children only)", () => {
+    // Those versions look an acknowledgement up on a warning's construct's ancestors, not on the
+    // construct itself (aws/aws-cdk#38820): simulated on the app's registry of acknowledgements.
+    const probe = new App();
+    CdkAnnotations.of(probe).acknowledgeWarning('probe:probe');
+    const registry = (probe as unknown as Record<symbol, object>)[
+      Symbol.for('@aws-cdk/core.Acknowledgements')
+    ];
+    const prototype = Object.getPrototypeOf(registry) as { searchPaths(path: string): string[] };
+    const searchPaths = prototype.searchPaths;
+    const spy = jest.spyOn(prototype, 'searchPaths').mockImplementation(function (this: unknown, p: string) {
+      return searchPaths.call(this, p).filter((candidate) => candidate !== p);
+    });
+    try {
+      const production = {
+        ...OTHER_ACCOUNT_ENV,
+        account: BASE_ENV.account,
+        alarms: { emails: ['oncall@example.com'] },
+      };
+      const staging = {
+        ...BASE_ENV,
+        alarms: { emails: ['dev@example.com'] },
+        acknowledgedWarnings: { 'ses-smtp:account-alarms-audience': 'one on-call rota' },
+      };
+      // No alarms.emails: the alarm topic (a child) warns at validation, after the acknowledgement.
+      const quiet = {
+        ...OTHER_ACCOUNT_ENV,
+        region: 'us-east-1',
+        domain: 'c.example.net',
+        fromAddress: 'a@c.example.net',
+        acknowledgedWarnings: { 'ses-smtp:no-alarm-recipients': 'paged from the on-call stack' },
+      };
+      const app = build({ environments: { staging, production, quiet } });
+      expect(spy).toHaveBeenCalled();
+      const ids = warningIds(app);
+      expect([ids['SesSmtp-staging'], ids['SesSmtp-quiet']]).toEqual([[], []]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('"github" has its own list, for the access stacks (an environment\'s list does not reach them)', () => {

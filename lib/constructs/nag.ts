@@ -28,6 +28,19 @@ export function acknowledgeNagFinding(scope: IConstruct, finding: { id: string; 
  * keep the "Annotation::" the synth's "Acknowledge with" line puts before it.
  */
 export function acknowledgeWarnings(scope: IConstruct, warnings: Readonly<Record<string, string>>): void {
-  for (const [id, reason] of Object.entries(warnings))
-    Annotations.of(scope).acknowledgeWarning(id.replace(/^Annotation::/, ''), reason);
+  const acknowledge = () => {
+    for (const [id, reason] of Object.entries(warnings))
+      Annotations.of(scope).acknowledgeWarning(id.replace(/^Annotation::/, ''), reason);
+  };
+  acknowledge();
+  if (Object.keys(warnings).length === 0) return;
+  // aws-cdk-lib before 2.271.0 (the peer range starts below) refuses a later warning of the
+  // scope's children only, not of the scope itself (aws/aws-cdk#38820): one added on the stack
+  // after its constructor (the loader's, in buildApp) is dropped again at validation.
+  scope.node.addValidation({
+    validate: () => {
+      acknowledge();
+      return [];
+    },
+  });
 }
