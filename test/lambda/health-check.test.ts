@@ -2041,6 +2041,22 @@ describe('the webhook check (an environment with feedback.webhookUrl)', () => {
     expect(problem.fix).toMatch(fix);
   });
 
+  // doctor with feedback.webhookUrl in the file before the stack was deployed with it (or with
+  // this version): the deploy makes the topic and the destination, and one made by hand before it
+  // would fail that deploy (the name exists).
+  test('a stack without the webhook topic yet (no WebhookFeedbackTopicArn output): deploy it, no destination to create by hand', async () => {
+    target = { ...TARGET, webhook: { url: URL } };
+    ses.configurationSets.get(SET)!.eventDestinations = [feedbackDestination()];
+    await check();
+    expect(passed()).toEqual(allPassBut('webhook'));
+    const problems = warnings()
+      .filter((w) => w.check === 'webhook')
+      .flatMap((w) => w.problems as { id: string; title: string; detail?: string; fix?: string }[]);
+    expect(problems.map((p) => p.id)).toEqual(['webhook-subscription']);
+    expect(problems[0].detail).toMatch(/no stack output WebhookFeedbackTopicArn: deploy the stack/);
+    expect(JSON.stringify(problems)).not.toMatch(/configuration-set-event-destination|TOPIC_ARN/);
+  });
+
   test('an environment without a webhook: no webhook check, no call to SNS', async () => {
     target = TARGET;
     await check();
