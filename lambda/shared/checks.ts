@@ -1388,6 +1388,8 @@ const smtpLoginCheck: Check = {
 function shownUrl(url: string): string {
   try {
     const u = new URL(url);
+    // An ARN (a queue's, a function's) parses with no host (origin "null"): it holds no token.
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return url;
     return u.pathname === '/' && !u.search && !u.hash ? u.origin : `${u.origin}/...`;
   } catch {
     return url.replace(/^(https?:\/\/[^/?#]*).+$/i, '$1/...');

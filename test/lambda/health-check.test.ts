@@ -1983,6 +1983,12 @@ describe('the webhook check (an environment with feedback.webhookUrl)', () => {
       [subscription(`${TOPIC}:1`, 'https://other.example.com/')],
       /https https:\/\/other\.example\.com/,
     ],
+    [
+      // An ARN is no URL of a host: named as it is, not as "null/...".
+      'only a queue',
+      [{ ...subscription(`${TOPIC}:2`, 'arn:aws:sqs:eu-west-1:123456789012:app-events'), Protocol: 'sqs' }],
+      /subscriptions: sqs arn:aws:sqs:eu-west-1:123456789012:app-events \(/,
+    ],
   ])('a webhook not subscribed (%s) fails', async (_case, subscriptions, detail) => {
     snsMock.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: subscriptions });
     await check();
