@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ECS_SERVICE_ARN } from '../../lambda/restart-ecs-services/services';
 import { MIN_ROTATION_DAYS, ROTATION_DAYS_EXPECTED } from './quiet-period';
+import { SES_SMTP_WARNING_IDS } from './warning-ids';
 import {
   asciiAddressDomain,
   asciiDomain,
@@ -537,7 +538,16 @@ const AcknowledgedWarnings = z
     text(
       /^(?:Annotation::)?[^\s:]+:\S+$/,
       'a warning id as the synth names it, like "ses-smtp:no-alarm-recipients"',
-    ).max(256, { error: 'a warning id of at most 256 characters' }),
+    )
+      .max(256, { error: 'a warning id of at most 256 characters' })
+      // This package's own are known: a misspelt one would accept nothing, and say nothing.
+      .refine(
+        (id) => {
+          const bare = id.replace(/^Annotation::/, '');
+          return !/^ses-smtp:/i.test(bare) || SES_SMTP_WARNING_IDS.includes(bare);
+        },
+        { error: `one of this package's warning ids (${SES_SMTP_WARNING_IDS.join(', ')})` },
+      ),
     z
       .string({ error: 'the reason, a text' })
       .trim()
