@@ -330,7 +330,10 @@ export class SesSmtp extends Construct {
   /** The health check of a service restarted after each rotation, with its alarm in the dashboard's panel. */
   private checkRestartedService(arn: string) {
     const health = this.health;
-    if (!health) return;
+    // A service of the stack (its ARN a token) is created and kept by the stack's own deploy: no
+    // typo to catch. Its ARN, unknown until deploy, would count at ECS's longest names (about 570
+    // bytes) against the health function's 4 KB of settings: five failed the synth.
+    if (!health || Token.isUnresolved(arn)) return;
     health.checkEcsServices(arn);
     const alarm = health.checkAlarms[ECS_SERVICES.id];
     if (alarm && !this.operatorAlarms.alarms.includes(alarm)) this.operatorAlarms.alarms.push(alarm);

@@ -739,7 +739,8 @@ export class HealthChecks extends Construct {
    * (the first credentials come before the app's services), so an ARN with a typo, or a service
    * recreated in another cluster, would keep the previous key until the next rotation deletes it.
    * The first call adds the check's alarm and the function's ecs:DescribeServices on exactly these
-   * services. SesSmtp calls it for every service SmtpCredentials restarts.
+   * services. SesSmtp calls it for every service SmtpCredentials restarts by its ARN (not one of
+   * the stack, which the stack's deploy creates).
    */
   public checkEcsServices(...serviceArns: string[]): void {
     const stack = Stack.of(this);
