@@ -287,7 +287,7 @@ describe('the health check of the restarted services (a missing one is only a wa
         `arn:aws:ecs:eu-west-1:123456789012:service/${name(i)}/${name(i)}`,
       );
     expect(() => Template.fromStack(stack)).toThrow(
-      /health check's settings can take up to \d+ bytes.*the ARNs of the 6 ECS services restarted after each rotation/,
+      /health check's settings can take up to \d+ bytes.*the ARNs of the 6 ECS services restarted after each rotation; /,
     );
   });
 });

@@ -374,7 +374,7 @@ export class HealthChecks extends Construct {
       });
       if (bytes <= LAMBDA_ENVIRONMENT_BYTES) return undefined;
       const services = ecsServices.length
-        ? `, and the ARNs of the ${ecsServices.length} ECS services restarted after each rotation (one of a service of the stack counts at its longest, about 570 bytes)`
+        ? `, and the ARNs of the ${ecsServices.length} ECS services restarted after each rotation${ecsServices.some((arn) => Token.isUnresolved(arn)) ? ' (one of a service of the stack counts at its longest, about 570 bytes)' : ''}`
         : '';
       return (
         `environment "${env}": health: the health check's settings can take up to ${bytes} bytes at deploy, more than the ${LAMBDA_ENVIRONMENT_BYTES} bytes Lambda allows for environment variables: ` +
