@@ -89,7 +89,8 @@ export class SesSmtpStack extends Stack {
     // SesSmtp tags its resources; these make them the stack's tags too (CloudFormation stack tags).
     Tags.of(this).add('ses-smtp:environment', environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
-    acknowledgeWarnings(this, acknowledgedWarnings);
+    // A config built by hand in JavaScript may leave it out.
+    acknowledgeWarnings(this, acknowledgedWarnings ?? {});
   }
 
   /**

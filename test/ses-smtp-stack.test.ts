@@ -28,6 +28,15 @@ describe('SesSmtpStack', () => {
       /^[^\n]*got account "999999999999", region "us-east-1", expected the environment's \(account "123456789012", region "eu-west-1"\)[^\n]*$/,
     );
     expect(withEnv({ account: '999999999999' })).toThrow(ConfigError);
+    // A config built by hand in JavaScript, from before acknowledgedWarnings: nothing to accept.
+    const { acknowledgedWarnings: _left, ...older } = envConfig();
+    expect(
+      () =>
+        new SesSmtpStack(testApp(), 'Older', {
+          environmentName: 'test',
+          config: older as ReturnType<typeof envConfig>,
+        }),
+    ).not.toThrow();
   });
 
   test('stateful resources keep their logical ids (a rename would replace them)', () => {
