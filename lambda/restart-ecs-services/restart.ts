@@ -1,5 +1,5 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { THROTTLING_ERRORS } from '../shared/aws-errors';
+import { isThrottlingError } from '../shared/aws-errors';
 import { describeError, Logger } from '../shared/logger';
 import { retried } from '../shared/retry';
 import { EcsServiceTarget, SERVICES_VARIABLE } from './services';
@@ -14,10 +14,6 @@ export interface EcsLike {
  * UpdateService per account and Region, where a deploy of the app may be calling it too.
  */
 export const THROTTLE_WAITS_MS: readonly number[] = [2000, 5000, 10000];
-
-const throttled = (error: unknown) =>
-  THROTTLING_ERRORS.has((error as { name?: string } | undefined)?.name ?? '') ||
-  (error as { $retryable?: { throttling?: boolean } } | undefined)?.$retryable?.throttling === true;
 
 /**
  * UpdateService's errors for a service that does not exist (yet), or no longer: it runs no task
@@ -80,7 +76,7 @@ export async function restartServices(
         () => ecs.send(new UpdateServiceCommand({ cluster, service, forceNewDeployment: true })),
         wait,
         THROTTLE_WAITS_MS,
-        throttled,
+        isThrottlingError,
       );
       restarted.push(name);
       log.info('forced a new deployment', { cluster, service });

@@ -45,6 +45,12 @@ interface AwsLikeError {
   readonly $metadata?: { httpStatusCode?: number };
 }
 
+/** An AWS call the service throttled: by the error's name, or as the SDK marks it. */
+export function isThrottlingError(error: unknown): boolean {
+  const e = (error ?? {}) as AwsLikeError;
+  return THROTTLING_ERRORS.has(e.name ?? '') || e.$retryable?.throttling === true;
+}
+
 /**
  * An AWS call that failed for now, not for good: throttled, a server error, or the network (what
  * the SDK retries, still failing after its retries). It says nothing of what the call asked about.
@@ -53,8 +59,7 @@ export function isTransientAwsError(error: unknown): boolean {
   const e = (error ?? {}) as AwsLikeError;
   const status = e.$metadata?.httpStatusCode;
   return (
-    THROTTLING_ERRORS.has(e.name ?? '') ||
-    e.$retryable?.throttling === true ||
+    isThrottlingError(e) ||
     e.$fault === 'server' ||
     (status !== undefined && (status >= 500 || status === 429)) ||
     NETWORK_ERRORS.has(e.code ?? '') ||

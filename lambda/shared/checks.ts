@@ -1384,15 +1384,19 @@ const smtpLoginCheck: Check = {
   },
 };
 
-/** The URL as doctor and the log show it: no path or query, which may hold a token of the app's. */
-function shownUrl(url: string): string {
+/**
+ * An endpoint as the checks and doctor show it: an HTTP(S) one as its origin only. A webhook's or
+ * pager's URL may carry a token in its path or query (PagerDuty's /integration/KEY/enqueue,
+ * Opsgenie's ?apiKey=), which SNS returns as it was subscribed; an ARN (a queue's, a function's)
+ * holds none and is shown as it is.
+ */
+export function shownEndpoint(endpoint: string): string {
+  if (!/^https?:\/\//i.test(endpoint)) return endpoint;
   try {
-    const u = new URL(url);
-    // An ARN (a queue's, a function's) parses with no host (origin "null"): it holds no token.
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') return url;
-    return u.pathname === '/' && !u.search && !u.hash ? u.origin : `${u.origin}/...`;
+    const url = new URL(endpoint);
+    return url.pathname === '/' && !url.search && !url.hash ? url.origin : `${url.origin}/...`;
   } catch {
-    return url.replace(/^(https?:\/\/[^/?#]*).+$/i, '$1/...');
+    return endpoint.replace(/^(https?:\/\/[^/?#]*).+$/i, '$1/...');
   }
 }
 
@@ -1420,7 +1424,7 @@ async function webhookSubscriptionResult(
   webhook: NonNullable<HealthTarget['webhook']>,
 ): Promise<CheckResult> {
   const id = 'webhook-subscription';
-  const shown = shownUrl(webhook.url);
+  const shown = shownEndpoint(webhook.url);
   const title = `the app's webhook ${shown} gets the bounces and complaints (a confirmed subscription to its topic)`;
   const { topicArn } = webhook;
   const sns = run.clients.sns;
@@ -1469,7 +1473,7 @@ async function webhookSubscriptionResult(
       fix: `${confirm}; no message kept, or older than its three days (the app was not deployed yet, or ignored it)? with the app answering, remove feedback.webhookUrl and deploy (${deployCommandOf(run.target)}), then set it back and deploy again: SNS sends the new subscription a new message`,
     };
   }
-  const others = subscriptions.map((s) => `${s.Protocol} ${shownUrl(s.Endpoint ?? '')}`);
+  const others = subscriptions.map((s) => `${s.Protocol} ${shownEndpoint(s.Endpoint ?? '')}`);
   return {
     id,
     status: 'fail',

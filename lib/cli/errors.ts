@@ -1,4 +1,4 @@
-import { NETWORK_ERRORS, THROTTLING_ERRORS, TLS_ERRORS } from '../../lambda/shared/aws-errors';
+import { isThrottlingError, NETWORK_ERRORS, TLS_ERRORS } from '../../lambda/shared/aws-errors';
 import { shellOption } from './shell';
 
 /** A mistake in how the CLI was called or configured: one line, exit code 2. */
@@ -193,7 +193,7 @@ export function describeError(
         message: `AWS denied ${command} (${name}: ${text}${request}): run it as an identity allowed to do this (AWS_PROFILE, or add the permission)`,
       };
     }
-    if (THROTTLING_ERRORS.has(name) || e.$retryable?.throttling) {
+    if (isThrottlingError(e)) {
       return {
         exit: EXIT.failed,
         message: `AWS throttled ${command} after the SDK's retries (${name}${request}): wait a minute and run it again`,

@@ -20,6 +20,7 @@ import {
   couldNotRun,
   HealthTarget,
   runChecks,
+  shownEndpoint,
 } from '../../../lambda/shared/checks';
 import { SMTP_LOGIN } from '../../../lambda/shared/check-catalog';
 import {
@@ -450,19 +451,4 @@ function recordsManagementWrites(selectors: GetEventSelectorsCommandOutput): boo
     return (field('eventCategory')?.Equals ?? []).includes('Management') && keepsWrites;
   });
   return basic || advanced;
-}
-
-/**
- * A subscription's endpoint as doctor shows it: an HTTP(S) one as its origin only. A pager's URL
- * carries its integration key in the path or query (PagerDuty's /integration/KEY/enqueue,
- * Opsgenie's ?apiKey=), which SNS returns as it was subscribed.
- */
-export function shownEndpoint(endpoint: string): string {
-  if (!/^https?:\/\//i.test(endpoint)) return endpoint;
-  try {
-    const url = new URL(endpoint);
-    return url.pathname === '/' && !url.search && !url.hash ? url.origin : `${url.origin}/...`;
-  } catch {
-    return endpoint.replace(/^(https?:\/\/[^/?#]*).+$/i, '$1/...');
-  }
 }
