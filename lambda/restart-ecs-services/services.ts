@@ -35,3 +35,27 @@ export function partitionOfRegion(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   return 'aws';
 }
+
+/** Where a service must be for the restart function, which runs in the mail stack's account and Region. */
+export interface ServicePlace {
+  /** undefined: not known yet (a token), not compared. */
+  readonly region?: string;
+  readonly account?: string;
+}
+
+/** Whether the long ARN `arn` names a service of `place` (its partition, Region and account). */
+export function isServiceOf(arn: string, place: ServicePlace): boolean {
+  const parts = parseServiceArn(arn);
+  if (!parts) return false;
+  const { region, account } = place;
+  return (
+    (region === undefined || (parts.partition === partitionOfRegion(region) && parts.region === region)) &&
+    (account === undefined || parts.account === account)
+  );
+}
+
+/** The long ARN of a service of `place`, with what is unknown or free in capitals: for error texts. */
+export function serviceArnOf(place: ServicePlace): string {
+  const { region, account } = place;
+  return `arn:${region ? partitionOfRegion(region) : 'aws'}:ecs:${region ?? 'REGION'}:${account ?? 'ACCOUNT'}:service/CLUSTER/SERVICE`;
+}

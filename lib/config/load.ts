@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
 import { z } from 'zod';
-import { parseServiceArn, partitionOfRegion } from '../../lambda/restart-ecs-services/services';
+import { isServiceOf, parseServiceArn, serviceArnOf } from '../../lambda/restart-ecs-services/services';
 import {
   apexSpfValue,
   apexTxtRecord,
@@ -521,18 +521,14 @@ export function checkEnvironment(
 
   // The restart function runs in the environment's account and Region and calls ECS there.
   // An account still unknown (a token, in a Stack without one) is not compared.
-  const account = /^\d{12}$/.test(env.account ?? '') ? env.account : undefined;
-  const partition = partitionOfRegion(env.region);
+  const place = { region: env.region, account: /^\d{12}$/.test(env.account ?? '') ? env.account : undefined };
   env.credentials.restartEcsServices.forEach((arn, i) => {
-    const parts = parseServiceArn(arn);
-    if (
-      parts &&
-      (parts.partition !== partition || parts.region !== env.region || (account && parts.account !== account))
-    )
+    // A malformed one is the schema's to report.
+    if (parseServiceArn(arn) && !isServiceOf(arn, place))
       add(
         ['credentials', 'restartEcsServices', i],
         arn,
-        `a service of the environment's account and Region (arn:${partition}:ecs:${env.region}:${account ?? 'ACCOUNT'}:service/CLUSTER/SERVICE): the function that restarts it runs there`,
+        `a service of the environment's account and Region (${serviceArnOf(place)}): the function that restarts it runs there`,
       );
   });
 

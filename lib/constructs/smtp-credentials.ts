@@ -19,8 +19,9 @@ import { SES_SMTP_PORTS } from '../../lambda/shared/smtp-login';
 import { KEEP_KEYS_ON_ROLLBACK, KEEP_KEYS_ON_STACK_DELETE } from '../../lambda/smtp-user-cleanup/properties';
 import {
   EcsServiceTarget,
+  isServiceOf,
   parseServiceArn,
-  partitionOfRegion,
+  serviceArnOf,
   SERVICES_VARIABLE,
 } from '../../lambda/restart-ecs-services/services';
 import { metricRotationBlocked } from './health-checks';
@@ -542,20 +543,17 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    */
   public addRestartServiceArn(arn: string, source = 'restartServicesOnRotation'): void {
     const stack = Stack.of(this);
+    const known = (value: string) => (Token.isUnresolved(value) ? undefined : value);
+    const place = { region: known(stack.region), account: known(stack.account) };
     const parts = parseServiceArn(arn);
-    const partition = Token.isUnresolved(stack.region) ? undefined : partitionOfRegion(stack.region);
-    const here = `arn:${partition ?? 'aws'}:ecs:${stack.region}:${Token.isUnresolved(stack.account) ? 'ACCOUNT' : stack.account}:service/CLUSTER/SERVICE`;
     if (!parts) {
       throw new ConfigError([
-        `${source}: got ${JSON.stringify(arn)}, expected the long ARN of an ECS service, ${here} (a short ARN, service/SERVICE, names no cluster, which UpdateService needs: migrate the service to the long ARN format)`,
+        `${source}: got ${JSON.stringify(arn)}, expected the long ARN of an ECS service, ${serviceArnOf(place)} (a short ARN, service/SERVICE, names no cluster, which UpdateService needs: migrate the service to the long ARN format)`,
       ]);
     }
-    if (
-      (partition !== undefined && (parts.partition !== partition || parts.region !== stack.region)) ||
-      (!Token.isUnresolved(stack.account) && parts.account !== stack.account)
-    ) {
+    if (!isServiceOf(arn, place)) {
       throw new ConfigError([
-        `${source}: got ${arn}, expected a service of the mail stack's account and Region (${here}): the function that restarts it runs there`,
+        `${source}: got ${arn}, expected a service of the mail stack's account and Region (${serviceArnOf(place)}): the function that restarts it runs there`,
       ]);
     }
     this.addRestartTarget(arn, { cluster: parts.cluster, service: parts.service });
