@@ -1057,7 +1057,12 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
       id: 'secret',
       status: 'fail',
       title: `the secret's access key ${key} ${state.status === 'deleted' ? 'no longer exists' : 'has expired'} in IAM: ${refused}`,
-      fix: `make new credentials now: ${rotate}`,
+      // A deleted SMTP user takes its keys along, and deploys leave it deleted (drift): rotating
+      // into it fails until a drift-aware deploy recreates it.
+      fix:
+        state.status === 'deleted'
+          ? `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (${deployCommandOf(target)} --revert-drift)`
+          : `make new credentials now: ${rotate}`,
     };
   }
   return {

@@ -755,7 +755,7 @@ describe('scheduled health checks', () => {
       () => iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current }),
       () =>
         `the secret's access key ${keys.current} no longer exists in IAM: SES refuses every app that reads the secret`,
-      'make new credentials now: ses-smtp rotate --env prod',
+      'make new credentials now: ses-smtp rotate --env prod; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (npx cdk deploy SesSmtp-prod --revert-drift)',
     ],
     // IAM's third status (AccessKeyMetadata: Active | Inactive | Expired): only Active signs.
     [
@@ -841,7 +841,9 @@ describe('scheduled health checks', () => {
     const [secret] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]).then(
       ([o]) => o.results,
     );
-    expect(secret.fix).toBe('make new credentials now: ses-smtp rotate --stack Mail --region eu-west-1');
+    expect(secret.fix).toBe(
+      'make new credentials now: ses-smtp rotate --stack Mail --region eu-west-1; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (npx cdk deploy SesSmtp-prod --revert-drift)',
+    );
   });
 
   test.each(['AWSCURRENT', 'AWSPREVIOUS'])(
