@@ -376,6 +376,20 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
   });
 
+  test('AWSPENDING that could not be cleared nor read back: the step still fails on the clearing error', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    await step('createSecret', 'v2');
+    for (const { AccessKeyId } of iam.listAccessKeys({ UserName: USER }).AccessKeyMetadata)
+      iam.inactive.add(AccessKeyId);
+    sm.faults.failNext('UpdateSecretVersionStage', throttling());
+    // The step's own DescribeSecret passes; the read-back after the failed clearing does not.
+    sm.faults.failNext('DescribeSecret', serviceUnavailable(), 1);
+
+    await expect(step('testSecret', 'v2')).rejects.toThrow(throttling().message);
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
+  });
+
   test('IAM listing a new key late (eventual consistency) fails nothing: testSecret asks IAM only after a refused login', async () => {
     // ListAccessKeys would not show the key created for v1 yet.
     iamMock.on(ListAccessKeysCommand).callsFake((input) => {
