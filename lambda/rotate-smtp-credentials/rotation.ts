@@ -583,7 +583,19 @@ async function finishSecret(
       ...(currentVersion && { RemoveFromVersionId: currentVersion }),
     }),
   );
-  await clearPending(deps.secrets, secretId, token);
+  // AWSCURRENT has moved: apps read the new credentials now. A failure to clear AWSPENDING must
+  // not fail the step, or Secrets Manager reports the rotation failed and the alarm and
+  // notification say the current credentials are unchanged. AWSPENDING beside AWSCURRENT is a
+  // state a successful rotation may leave (RotateSecret's reference), and the next one starts.
+  try {
+    await clearPending(deps.secrets, secretId, token);
+  } catch (error) {
+    log.warn(
+      'moved AWSCURRENT to the new version, but could not clear its AWSPENDING label (harmless beside AWSCURRENT: the next rotation moves it); the previous key stays valid until the next rotation',
+      { previousVersionId: currentVersion, ...describeError(error) },
+    );
+    return;
+  }
   log.info('moved AWSCURRENT to the new version; the previous key stays valid until the next rotation', {
     previousVersionId: currentVersion,
   });

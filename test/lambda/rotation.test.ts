@@ -671,10 +671,44 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
   });
 
-  test('finishSecret failing after moving AWSCURRENT: the retry clears AWSPENDING', async () => {
+  // Failing the step would make Secrets Manager report the rotation failed, and its alarm and
+  // notification say "the current credentials are unchanged": they changed.
+  test('finishSecret that moved AWSCURRENT but cannot clear AWSPENDING succeeds, with a warning; the next rotation works', async () => {
     await runRotation('v1');
+    const before = current()!;
+    sm.startRotation('v2');
+    for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
     sm.faults.failNext('UpdateSecretVersionStage', throttling(), 1);
-    await runRotation('v2', 1);
+    await expect(step('finishSecret', 'v2')).resolves.toBeUndefined();
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
+    expect(sesAccepts(before.username, before.password)).toBe(true);
+    expect(logLines.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)).toMatchObject({
+      level: 'WARN',
+      message: expect.stringContaining('moved AWSCURRENT to the new version, but could not clear'),
+      previousVersionId: 'v1',
+      errorMessage: throttling().message,
+    });
+    expectCurrentLogsIn();
+
+    clock += INTERVAL;
+    await runRotation('v3');
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v3');
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    expect(iam.keys.size).toBe(2);
+  });
+
+  test('finishSecret retried on a version already AWSCURRENT (a move whose answer was lost): clears AWSPENDING', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
+    sm.updateSecretVersionStage({
+      SecretId: ARN,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: 'v2',
+      RemoveFromVersionId: 'v1',
+    });
+    await step('finishSecret', 'v2');
     expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
     expectCurrentLogsIn();
