@@ -116,6 +116,22 @@ describe('smtpLogin against a real SMTP server on 127.0.0.1', () => {
     );
   });
 
+  // A refused login must not leave its socket open until the server or the socket timeout ends it:
+  // testSecret retries every few seconds, each retry would add a connection.
+  test('a refused login closes its connection at once', async () => {
+    server = await startSmtpServer({ accept });
+    await expect(
+      smtpLogin(
+        { ...endpoint(server), timeoutMs: 30_000 },
+        { username: USER, password: 'BWrongPassword0000' },
+      ),
+    ).rejects.toThrow(/^Invalid login: 535 /);
+    const started = Date.now();
+    while ((await server.openConnections()) > 0 && Date.now() - started < 2_000)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await server.openConnections()).toBe(0);
+  });
+
   // SES answers 535 without quoting the client, but a server on the way (a relay that intercepts
   // TLS, trusted with --smtp-ca; a misconfigured one) may quote the line it refuses. nodemailer puts
   // the reply into the error's message, response and stack: the rotation's log, what the Lambda

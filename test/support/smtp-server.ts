@@ -20,6 +20,8 @@ export interface TestSmtpServer {
   readonly authAttempts: { username: string; accepted: boolean }[];
   /** Raw messages received. */
   readonly messages: { from: string; to: string[]; raw: string }[];
+  /** Client connections still open (a client that closes its socket is no longer counted). */
+  openConnections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,10 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
     ca: cert,
     authAttempts,
     messages,
+    openConnections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      ),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
