@@ -179,7 +179,15 @@ describe('rotate-smtp-credentials handler', () => {
       );
       // The first login is refused, then the handler waits on the (fake) clock before the next.
       await until(() => retries().length === 1 || outcome !== undefined);
-      expect(retries()).toMatchObject([{ attempt: 1, retryInMs: 500 }]);
+      expect(retries()).toMatchObject([
+        {
+          level: 'INFO',
+          message: 'SMTP login not accepted yet; new IAM keys take a while to reach SES',
+          attempt: 1,
+          retryInMs: 500,
+          errorMessage: expect.stringMatching(/^Invalid login: 535 /),
+        },
+      ]);
       await jest.advanceTimersByTimeAsync(499);
       expect(logins).toHaveLength(1);
       await jest.advanceTimersByTimeAsync(1);
@@ -223,6 +231,16 @@ describe('rotate-smtp-credentials handler', () => {
     expect(text).toContain('[redacted]');
     for (const form of forms) expect(text).not.toContain(form);
   });
+
+  // The guard is the safe side: only the construct's exact "true" turns it off.
+  test.each(['false', 'True', '1', 'yes'])(
+    'ROTATE_WHILE_PREVIOUS_KEY_IN_USE=%s keeps the stale-use guard on',
+    (value) => {
+      expect(
+        settingsFromEnv({ ...ENV, ROTATE_WHILE_PREVIOUS_KEY_IN_USE: value }).rotateWhilePreviousKeyInUse,
+      ).toBe(false);
+    },
+  );
 
   test('each setting comes from its own variable', () => {
     expect(
