@@ -2001,6 +2001,56 @@ describe('the webhook check (an environment with feedback.webhookUrl)', () => {
     expect(problem.fix).toMatch(/remove feedback\.webhookUrl and deploy/);
   });
 
+  // SNS lists at most 100 subscriptions a call (ListSubscriptionsByTopic): the webhook's may be on a later page.
+  // https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html
+  test("a confirmed subscription on the second page of the topic's subscriptions passes", async () => {
+    snsMock
+      .on(ListSubscriptionsByTopicCommand, { TopicArn: TOPIC, NextToken: undefined })
+      .resolves({
+        Subscriptions: [subscription(`${TOPIC}:1`, 'https://other.example.com/')],
+        NextToken: 'page-2',
+      })
+      .on(ListSubscriptionsByTopicCommand, { TopicArn: TOPIC, NextToken: 'page-2' })
+      .resolves({ Subscriptions: [subscription(`${TOPIC}:2`)] });
+    await check();
+    expect(passed()).toEqual(allPass());
+    expect(
+      snsMock.commandCalls(ListSubscriptionsByTopicCommand).map((c) => c.args[0].input.NextToken),
+    ).toEqual([undefined, 'page-2']);
+  });
+
+  // SNS keeps an unsubscribed subscription listed for a while with "Deleted" for its ARN: neither
+  // confirmed nor pending, and it gets nothing.
+  test('a subscription listed as "Deleted" is not subscribed, not healthy', async () => {
+    snsMock.on(ListSubscriptionsByTopicCommand).resolves({ Subscriptions: [subscription('Deleted')] });
+    await check();
+    expect(passed()).toEqual({ ...allPass(), webhook: 0 });
+    expect(webhookProblems()[0].title).toMatch(/is not subscribed to its topic/);
+  });
+
+  // SNS keeps the URL as subscribed; the setting may differ in the host's case or an empty path.
+  test('the subscription is found under another spelling of the same URL', async () => {
+    target = { ...TARGET, webhook: { url: 'https://APP.example.com', topicArn: TOPIC } };
+    snsMock
+      .on(ListSubscriptionsByTopicCommand)
+      .resolves({ Subscriptions: [subscription(`${TOPIC}:3`, 'https://app.example.com/')] });
+    await check();
+    expect(passed()).toEqual(allPass());
+  });
+
+  test('the webhook topic deleted outside the stack fails, with how to make it anew', async () => {
+    snsMock
+      .on(ListSubscriptionsByTopicCommand)
+      .rejects(awsError('NotFoundException', 'Topic does not exist'));
+    await check();
+    expect(passed()).toEqual({ ...allPass(), webhook: 0 });
+    const [problem] = webhookProblems();
+    expect(problem.title).toBe(
+      `the webhook's topic ${TOPIC} does not exist: SES publishes the app's bounces and complaints nowhere`,
+    );
+    expect(problem.fix).toMatch(/remove feedback\.webhookUrl and deploy .*the stack makes the topic/);
+  });
+
   test('SNS throttled: the check could not tell (no data point); the event destination was still read', async () => {
     snsMock.on(ListSubscriptionsByTopicCommand).rejects(throttling());
     await check();
@@ -2035,6 +2085,19 @@ describe('the webhook check (an environment with feedback.webhookUrl)', () => {
       (d) => ({ ...d, matchingEventTypes: ['BOUNCE'] }),
       /publishes no COMPLAINT events/,
       /"MatchingEventTypes":\["BOUNCE","COMPLAINT"\]/,
+    ],
+    [
+      // Read as disabled: only Enabled true is taken for on.
+      'without Enabled',
+      (d) => ({ ...d, enabled: undefined }),
+      /AppWebhook of the configuration set .* is disabled/,
+      /"Enabled":true/,
+    ],
+    [
+      'to another topic',
+      (d) => ({ ...d, snsTopicArn: `${TOPIC}-old` }),
+      new RegExp(`AppWebhook of the configuration set .* publishes to ${TOPIC}-old, not the webhook's topic`),
+      new RegExp(`update-configuration-set-event-destination .*"SnsDestination":\\{"TopicArn":"${TOPIC}"\\}`),
     ],
   ])('the AppWebhook event destination %s fails the check', async (_case, change, title, fix) => {
     const changed = change(webhookDestination());
