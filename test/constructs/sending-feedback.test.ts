@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PutSuppressedDestinationCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSRecord } from 'aws-lambda';
-import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -325,12 +325,27 @@ describe('SendingFeedback', () => {
     // Encrypted with the same key, which lets SES in for this configuration set already.
     const topics = template.toJSON().Resources;
     expect(topics[webhookTopic].Properties.KmsMasterKeyId).toEqual(topics[topic].Properties.KmsMasterKeyId);
+    // Its policy refuses publishing without TLS, as the feedback topic's does.
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: webhookTopic }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
     // The queues' alarm reads the feedback topic; the webhook's attempts, its own.
     expect(stack.resolve(feedback.metricDeliveryFailures().dimensions)).toEqual({
       TopicName: { 'Fn::GetAtt': [topic, 'TopicName'] },
     });
     expect(stack.resolve(feedback.metricWebhookDeliveryFailures()?.dimensions)).toEqual({
       TopicName: { 'Fn::GetAtt': [webhookTopic, 'TopicName'] },
+    });
+    // Failed attempts added up over five minutes: an average of 1 per data point hid how many.
+    expect(feedback.metricWebhookDeliveryFailures()).toMatchObject({
+      metricName: 'NumberOfNotificationsFailed',
+      statistic: 'Sum',
+      period: Duration.minutes(5),
     });
     // Without a webhook, neither the topic nor its event destination.
     const plain = build();
