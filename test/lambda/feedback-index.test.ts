@@ -144,4 +144,16 @@ describe('ses-feedback handler', () => {
     await expect(run([record('t2', JSON.stringify(bounce))])).resolves.toEqual({ batchItemFailures: [] });
     expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(2);
   });
+
+  // SES's GetAccount may leave out a false ProductionAccessEnabled: only true is production access.
+  test('a GetAccount answer without ProductionAccessEnabled is the sandbox: the refused record is done', async () => {
+    sesMock
+      .on(PutSuppressedDestinationCommand)
+      .rejects(awsError('BadRequestException', 'The input you provided is invalid.'));
+    sesMock.on(GetAccountCommand).resolves({});
+    // Past the answers the tests before kept (up to their now + 3 h) by more than an hour.
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 6 * 3_600_000);
+    await expect(run([record('u1', JSON.stringify(bounce))])).resolves.toEqual({ batchItemFailures: [] });
+    expect(sesMock.commandCalls(GetAccountCommand)).toHaveLength(1);
+  });
 });
