@@ -111,6 +111,22 @@ describe('restartServices', () => {
     );
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1 + THROTTLE_WAITS_MS.length);
   });
+  // The default pause is real: a throttled service is retried after THROTTLE_WAITS_MS, not at once.
+  test('without a wait given, pauses THROTTLE_WAITS_MS[0] before the retry', async () => {
+    jest.useFakeTimers();
+    try {
+      ecs.on(UpdateServiceCommand).rejectsOnce(awsError('ThrottlingException')).resolves({});
+      const { log } = logs();
+      const done = restartServices([WEB], new ECSClient({}), log);
+      await jest.advanceTimersByTimeAsync(THROTTLE_WAITS_MS[0] - 1);
+      expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+      await jest.advanceTimersByTimeAsync(1);
+      await expect(done).resolves.toEqual({ restarted: ['prod/web'] });
+      expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('servicesFromEnv', () => {
@@ -118,7 +134,7 @@ describe('servicesFromEnv', () => {
     expect(servicesFromEnv({ [SERVICES_VARIABLE]: JSON.stringify([WEB]) })).toEqual([WEB]);
   });
 
-  test.each([undefined, '', '[]', '{}', '[{"cluster":"prod"}]', 'not json'])(
+  test.each([undefined, '', '[]', '{}', '[{"cluster":"prod"}]', '[{"service":"web"}]', 'not json'])(
     'refuses %p, naming the variable',
     (raw) => {
       expect(() => servicesFromEnv(raw === undefined ? {} : { [SERVICES_VARIABLE]: raw })).toThrow(
