@@ -37,6 +37,7 @@ describe('restarting ECS services after a rotation', () => {
     mail.restartOnRotation(service, imported);
     // Again: no second function, alarm or statement resource.
     mail.restartOnRotation(imported);
+    expect(mail.credentials.restartServiceArns).toHaveLength(2);
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
     t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
@@ -82,7 +83,10 @@ describe('restarting ECS services after a rotation', () => {
     // The rule that feeds rotatedTopic targets it too, and its permission names that rule.
     t.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: Match.objectLike({ detail: { labelUpdated: ['AWSCURRENT'] } }),
-      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] } })]),
+      // EventBridge's retries of a delivery Lambda refused (throttled): 4, not its default 185.
+      Targets: Match.arrayWith([
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 4 } }),
+      ]),
     });
     t.hasResourceProperties('AWS::Lambda::Permission', {
       FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
@@ -96,7 +100,26 @@ describe('restarting ECS services after a rotation', () => {
       (a) => a.Properties.MetricName === 'Errors' && JSON.stringify(a.Properties.Dimensions).includes(fnId),
     );
     expect(alarms).toHaveLength(1);
+    // Any error in 5 minutes: the Sum (an Average would dilute one failed run among good ones).
+    expect(alarms[0].Properties).toMatchObject({ Statistic: 'Sum', Period: 300 });
     expect(JSON.stringify(alarms[0].Properties.AlarmDescription)).toContain('--force-new-deployment');
+  });
+
+  test('addRestartServiceArn: a short ARN is refused as such, naming the long form', () => {
+    const mail = new SesSmtp(new Stack(testApp(), 'App', { env }), 'Mail', PROPS);
+    expect(() =>
+      mail.credentials.addRestartServiceArn('arn:aws:ecs:eu-west-1:123456789012:service/web'),
+    ).toThrow(
+      /expected the long ARN of an ECS service, arn:aws:ecs:eu-west-1:123456789012:service\/CLUSTER\/SERVICE \(a short ARN/,
+    );
+  });
+
+  // A Stack with no account (a token until deploy): the account is not compared.
+  test('a stack of no account takes the long ARN of any account of its Region', () => {
+    const mail = new SesSmtp(new Stack(testApp(), 'App', { env: { region: 'eu-west-1' } }), 'Mail', PROPS);
+    const other = WEB.replace('123456789012', '999999999999');
+    mail.credentials.addRestartServiceArn(other);
+    expect(mail.credentials.restartServiceArns).toEqual([other]);
   });
 
   test('a service built in another stack is refused with the fix (a dependency cycle otherwise)', () => {
