@@ -1900,6 +1900,18 @@ describe('the ECS services check (services restarted after each rotation)', () =
     expect(warning.message).toMatch(/could not tell/);
   });
 
+  // One DescribeServices throttled could not tell of its services only: a missing service of another
+  // cluster still fails the check.
+  test('one cluster throttled: the services of the others are still checked', async () => {
+    live.delete(JOBS);
+    ecsMock.on(DescribeServicesCommand, { cluster: 'prod' }).rejects(throttling());
+    await check();
+    expect(passed()['ecs-services']).toBe(0);
+    expect(ecsProblems().map((p) => p.title)).toContainEqual(
+      expect.stringMatching(new RegExp(`^ECS service ${JOBS}: its cluster jobs does not exist`)),
+    );
+  });
+
   test('ECS refuses the call (AccessDenied): the check could not run, naming the permissions', async () => {
     ecsMock
       .on(DescribeServicesCommand)
@@ -1915,6 +1927,9 @@ describe('the ECS services check (services restarted after each rotation)', () =
     const env = (ecsServices: unknown) => ({ HEALTH_TARGET: JSON.stringify({ ...TARGET, ecsServices }) });
     expect(targetFromEnv(env([WEB])).ecsServices).toEqual([WEB]);
     expect(() => targetFromEnv(env(WEB))).toThrow(
+      /^HEALTH_TARGET\.ecsServices must be a list of ECS service ARNs/,
+    );
+    expect(() => targetFromEnv(env([WEB, { arn: WORKER }]))).toThrow(
       /^HEALTH_TARGET\.ecsServices must be a list of ECS service ARNs/,
     );
   });
