@@ -800,6 +800,12 @@ describe('HealthChecks', () => {
     return JSON.parse(joined.replace(/""<\d+>""/g, '"token"').replace(/"<\d+>"/g, 'token'));
   };
 
+  test('checkEcsServices: a service given twice is listed once', () => {
+    const built = build({ withEcsServices: [ECS_SERVICE] });
+    built.health.checkEcsServices(ECS_SERVICE);
+    expect(healthTarget(built.template).ecsServices).toEqual([ECS_SERVICE]);
+  });
+
   test('the function gets the target as JSON: identity, set, secret, levels, records', () => {
     const target = healthTarget(build({ previousKeyQuietDays: 10, expectProductionAccess: false }).template);
     expect(target).toMatchObject({
