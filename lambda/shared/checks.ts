@@ -1472,10 +1472,11 @@ async function webhookSubscriptionResult(
       id,
       status: 'fail',
       title: `the app's webhook ${shown} has not confirmed its subscription: SNS sends it no bounce or complaint, and none reaches its dead-letter queue`,
-      // A token is valid for three days, and SNS documents no resend of a pending one: a new
-      // subscription (the stack's, made anew) gets a new message.
-      // https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html
-      fix: `${confirm}; no message kept, or older than its three days (the app was not deployed yet, or ignored it)? with the app answering, remove feedback.webhookUrl and deploy (${deployCommandOf(run.target)}), then set it back and deploy again: SNS sends the new subscription a new message`,
+      // SNS deletes a subscription still pending after 48 hours (since May 2023; its token was valid
+      // for three days), and documents no resend of a pending one: a new subscription (the
+      // stack's, made anew) gets a new message. Once deleted, the check below reports it.
+      // https://aws.amazon.com/about-aws/whats-new/2023/05/amazon-sns-automatic-deletion-unconfirmed-subscriptions/
+      fix: `${confirm}; no message kept, or older than two days (the app was not deployed yet, or ignored it)? with the app answering, remove feedback.webhookUrl and deploy (${deployCommandOf(run.target)}), then set it back and deploy again: SNS sends the new subscription a new message`,
     };
   }
   const others = subscriptions.map((s) => `${s.Protocol} ${shownEndpoint(s.Endpoint ?? '')}`);

@@ -1948,6 +1948,10 @@ describe('doctor: someone receives the alarms', () => {
     expect(r.line).toBe(
       '! the alarms reach nobody yet: 2 subscription(s) of the operator topic wait for confirmation: email ops@example.com, email oncall@example.com',
     );
+    // SNS deletes a subscription pending for 48 hours (May 2023): the link does not last longer.
+    expect(r.fix).toMatch(
+      /open the link in the email AWS sent each address \(SNS deletes a subscription still pending after 48 hours\), or subscribe again: /,
+    );
   });
 
   test('a page token: every page is read', async () => {

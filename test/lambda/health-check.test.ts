@@ -1990,6 +1990,8 @@ describe('the webhook check (an environment with feedback.webhookUrl)', () => {
     expect(problem.fix).toMatch(
       /remove feedback\.webhookUrl and deploy \(.+\), then set it back and deploy again: SNS sends the new subscription a new message$/,
     );
+    // SNS deletes a subscription still pending after 48 hours (May 2023), not three days.
+    expect(problem.fix).toContain('; no message kept, or older than two days (');
     expect(JSON.stringify(logLines)).not.toContain('app-secret-in-query');
   });
 

@@ -368,7 +368,7 @@ async function checkAlarmTopic(ctx: CliContext): Promise<CheckResult[]> {
       ...(pending.length > 0 && { detail: describe(pending) }),
       fix:
         pending.length > 0
-          ? `open the link in the email AWS sent each address (it lasts three days), or subscribe again: ${subscribe}`
+          ? `open the link in the email AWS sent each address (SNS deletes a subscription still pending after 48 hours), or subscribe again: ${subscribe}`
           : `set alarms.emails and deploy (then confirm the email AWS sends), or subscribe: ${subscribe}`,
     },
   ];
