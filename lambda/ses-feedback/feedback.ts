@@ -12,7 +12,10 @@ import { QUOTED } from '../../lib/config/syntax';
 
 /** SQS bodies above this are refused before parsing (SES events are a few KiB; 256 KiB is SNS's limit). */
 export const MAX_BODY_BYTES = 256 * 1024;
-/** SES sends to at most 50 recipients per message; more is not an SES event. */
+/**
+ * SES sends to at most 50 recipients per message: twice that leaves room should the limit grow;
+ * more is not an SES event.
+ */
 export const MAX_RECIPIENTS = 100;
 
 /** A message the handler can never process: retrying it cannot help, it belongs in the DLQ. */
