@@ -575,14 +575,24 @@ async function finishSecret(
   log: Logger,
 ): Promise<void> {
   const currentVersion = Object.keys(versions).find((id) => versions[id].includes(CURRENT));
-  await deps.secrets.send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretId,
-      VersionStage: CURRENT,
-      MoveToVersionId: token,
-      ...(currentVersion && { RemoveFromVersionId: currentVersion }),
-    }),
-  );
+  try {
+    await deps.secrets.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: CURRENT,
+        MoveToVersionId: token,
+        ...(currentVersion && { RemoveFromVersionId: currentVersion }),
+      }),
+    );
+  } catch (error) {
+    // A move whose answer was lost (a timeout, a connection reset) may have happened: failing
+    // the step then would report "credentials unchanged" while apps read the new ones.
+    if (!(await holdsCurrent(deps.secrets, secretId, token))) throw error;
+    log.warn('the move of AWSCURRENT answered with an error, but the new version holds AWSCURRENT', {
+      previousVersionId: currentVersion,
+      ...describeError(error),
+    });
+  }
   // AWSCURRENT has moved: apps read the new credentials now. A failure to clear AWSPENDING must
   // not fail the step, or Secrets Manager reports the rotation failed and the alarm and
   // notification say the current credentials are unchanged. AWSPENDING beside AWSCURRENT is a
@@ -619,6 +629,16 @@ async function clearPendingOfStopped(secretId: string, token: string, deps: Rota
       // not known to be gone: the error that stopped the clearing stands
     }
     if (stages?.includes(PENDING)) throw clearError;
+  }
+}
+
+/** Whether version `token` holds AWSCURRENT now; false when Secrets Manager cannot say. */
+async function holdsCurrent(client: SecretsManagerClient, secretId: string, token: string): Promise<boolean> {
+  try {
+    const meta = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    return meta.VersionIdsToStages?.[token]?.includes(CURRENT) ?? false;
+  } catch {
+    return false;
   }
 }
 

@@ -24,7 +24,7 @@ import { parseSecret, SmtpSecret } from '../../lambda/shared/smtp-secret';
 import { createLogger } from '../../lambda/shared/logger';
 import { retryDeadlineMs, retryUntil, smtpEndpointFromEnv, smtpLogin } from '../../lambda/shared/smtp-login';
 import { smtpPasswordFromSecretKey } from '../../lambda/shared/smtp-password';
-import { FakeIam, FakeSecretsManager, serviceUnavailable, throttling } from '../support/fake-aws';
+import { awsError, FakeIam, FakeSecretsManager, serviceUnavailable, throttling } from '../support/fake-aws';
 import { assertValidEmf } from '../support/emf';
 import { testRotationSettings } from '../support/rotation-settings';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
@@ -696,6 +696,42 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSCURRENT')).toBe('v3');
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
     expect(iam.keys.size).toBe(2);
+  });
+
+  // The move happened, but its answer was lost: failing the step would report "unchanged".
+  test('finishSecret whose move of AWSCURRENT succeeded with its answer lost: succeeds, with a warning', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
+    let answerLost = true;
+    smMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+      const answer = sm.updateSecretVersionStage(input);
+      if (!answerLost) return answer;
+      answerLost = false;
+      throw awsError('TimeoutError', 'socket hang up');
+    });
+    await expect(step('finishSecret', 'v2')).resolves.toBeUndefined();
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
+    expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
+    expect(logLines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'the move of AWSCURRENT answered with an error, but the new version holds AWSCURRENT',
+        previousVersionId: 'v1',
+        errorMessage: 'socket hang up',
+      }),
+    );
+    expectCurrentLogsIn();
+  });
+
+  test('finishSecret whose move of AWSCURRENT failed and did not happen: the step fails, AWSCURRENT stays', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
+    sm.faults.failNext('UpdateSecretVersionStage', serviceUnavailable());
+    await expect(step('finishSecret', 'v2')).rejects.toThrow(serviceUnavailable().message);
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v1');
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
   });
 
   test('finishSecret retried on a version already AWSCURRENT (a move whose answer was lost): clears AWSPENDING', async () => {
