@@ -243,6 +243,13 @@ describe('scheduled health checks', () => {
       () => (ses.identities.get(DOMAIN)!.verifiedForSending = false),
       /not verified for sending/,
     ],
+    // Only SES's true is verified: an answer without the flag is not taken for one.
+    [
+      'identity',
+      'an identity whose answer has no VerifiedForSendingStatus',
+      () => Object.assign(ses.identities.get(DOMAIN)!, { verifiedForSending: undefined }),
+      /not verified for sending/,
+    ],
     [
       'dkim',
       'DKIM status FAILED',
