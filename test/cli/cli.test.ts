@@ -2361,6 +2361,21 @@ describe('rotate', () => {
     neverLeaks(r.stdout + r.stderr);
   });
 
+  test('on a terminal, the progress line is cleared once the rotation is done', async () => {
+    sm.on(RotateSecretCommand).resolves({ VersionId: 'v2' });
+    sm.on(DescribeSecretCommand)
+      .resolvesOnce({ VersionIdsToStages: { v1: ['AWSCURRENT'], v2: ['AWSPENDING'] } })
+      .resolves({ VersionIdsToStages: { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] } });
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ ...CREDENTIALS, username: 'AKIANEWKEY0000000002' }),
+    });
+    const r = await cli(['rotate'], { stderrTty: true });
+    expect(r.code).toBe(0);
+    // Left standing, "✓ rotated" on stdout would print after it on the same terminal line.
+    expect(r.stderr.startsWith('\r\x1b[2Krotating prod: version v2 is AWSPENDING ')).toBe(true);
+    expect(r.stderr.endsWith('\r\x1b[2K')).toBe(true);
+  });
+
   // The rotation is over once its version is AWSCURRENT: a refused read of the new key id (an
   // operator role without kms:Decrypt) must not read as a failed rotation, "unchanged".
   test.each([[[]], [['--json']]])(

@@ -354,6 +354,8 @@ export interface Captured {
 export interface RunOptions {
   /** stdout is a terminal. @default false */
   readonly tty?: boolean;
+  /** stderr is a terminal (progress lines are rewritten in place). @default false */
+  readonly stderrTty?: boolean;
   /** stdin is a terminal, so questions can be asked. @default true */
   readonly interactive?: boolean;
   /** The answer to every question. @default false */
@@ -372,7 +374,7 @@ export async function run(args: string[], options: RunOptions = {}): Promise<Cap
   const deps: MainDeps = {
     streams: {
       stdout: { isTTY: options.tty ?? false, write: (t: string) => (stdout += t) },
-      stderr: { isTTY: false, write: (t: string) => (stderr += t) },
+      stderr: { isTTY: options.stderrTty ?? false, write: (t: string) => (stderr += t) },
     },
     env: options.env ?? {},
     interactive: options.interactive ?? true,
