@@ -192,6 +192,16 @@ describe('resume', () => {
     expect(accountCalls()).toEqual([]);
   });
 
+  // Only a resume is refused there: a pause of an account AWS shut down is a pause already.
+  test('pause --scope account of an account AWS paused (SHUTDOWN): already paused, exit 0', async () => {
+    aws.account = false;
+    aws.enforcement = 'SHUTDOWN';
+    const r = await cli(['pause', '--scope', 'account', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('✓ sending is already paused for the whole account in eu-west-1');
+    expect(accountCalls()).toEqual([]);
+  });
+
   test('an account the operator paused is resumed', async () => {
     aws.account = false;
     const r = await cli(['resume', '--scope', 'account'], { answer: true });
