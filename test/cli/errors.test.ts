@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import * as net from 'node:net';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { CheckFailed, describeError, EXIT, UsageError } from '../../lib/cli/errors';
+import { CheckFailed, describeError, EXIT, isAccessDenied, UsageError } from '../../lib/cli/errors';
 import { testCertificate } from '../support/certificate';
 import { awsError, serviceUnavailable, throttling } from '../support/fake-aws';
 import {
@@ -26,6 +26,26 @@ const withRequestId = (error: Error, requestId = 'req-1234') =>
   Object.assign(error, { $metadata: { ...(error as { $metadata?: object }).$metadata, requestId } });
 const credentialsError = (message: string) =>
   Object.assign(new Error(message), { name: 'CredentialsProviderError', tryNextLink: false });
+
+// preflight takes a refusal of a call for "this check needs a permission you lack"; expired or
+// invalid credentials (also HTTP 403) must fail as what they are, not pass as a missing permission.
+describe('isAccessDenied', () => {
+  test.each([
+    ['AccessDeniedException', 400, true],
+    ['SomethingForbidden', 403, true],
+    ['ExpiredToken', 403, false],
+    ['InvalidClientTokenId', 403, false],
+    ['ValidationError', 400, false],
+  ] as const)('%s (HTTP %d): %s', (name, status, denied) => {
+    expect(isAccessDenied(awsError(name, 'refused', status))).toBe(denied);
+  });
+
+  test('an error that is not an AWS answer is no refusal', () => {
+    expect(isAccessDenied(Object.assign(new Error('connect ECONNREFUSED'), { name: 'AccessDenied' }))).toBe(
+      false,
+    );
+  });
+});
 
 describe('describeError', () => {
   test.each<[string, unknown, number, RegExp]>([
