@@ -278,6 +278,36 @@ describe.each([
     expect(unscoped).toEqual([]);
   });
 
+  test('every topic and queue refuses requests without TLS: a Deny for everyone on aws:SecureTransport false', () => {
+    // What enforceSSL writes (sns:Publish on a topic, sqs:* on a queue), in the policy that names
+    // the resource: a topic or queue created without it has no other guard against plain HTTP.
+    const guards = {
+      'AWS::SNS::Topic': ['AWS::SNS::TopicPolicy', 'Topics', 'sns:Publish'],
+      'AWS::SQS::Queue': ['AWS::SQS::QueuePolicy', 'Queues', 'sqs:*'],
+    } as const;
+    const targets = Object.entries(t.Resources).filter(([, r]) => r.Type in guards);
+    expect(targets.length).toBeGreaterThanOrEqual(3);
+    const unguarded = targets.flatMap(([id, r]) => {
+      const [policyType, prop, action] = guards[r.Type as keyof typeof guards];
+      const statements = Object.values(t.Resources)
+        .filter(
+          (p) =>
+            p.Type === policyType &&
+            ((p.Properties?.[prop] ?? []) as unknown[]).some((x) => pointsAt(x) === id),
+        )
+        .flatMap((p) => (p.Properties!.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+      const guarded = statements.some(
+        (s) =>
+          s.Effect === 'Deny' &&
+          (s.Principal === '*' || JSON.stringify(s.Principal) === '{"AWS":"*"}') &&
+          [s.Action].flat().includes(action) &&
+          JSON.stringify(s.Condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+      );
+      return guarded ? [] : [id];
+    });
+    expect(unguarded).toEqual([]);
+  });
+
   test('each dead-letter queue named by a redrive policy is a queue of this template', () => {
     for (const r of Object.values(t.Resources).filter((x) => x.Properties?.RedrivePolicy)) {
       const dlq = (r.Properties!.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': string[] } })
