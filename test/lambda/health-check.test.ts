@@ -256,6 +256,19 @@ describe('scheduled health checks', () => {
       () => (ses.identities.get(DOMAIN)!.dkimStatus = 'FAILED'),
       /DKIM not verified/,
     ],
+    // Still waiting for the records (or never started): not verified either, so SES cannot sign.
+    [
+      'dkim',
+      'DKIM status PENDING',
+      () => (ses.identities.get(DOMAIN)!.dkimStatus = 'PENDING'),
+      /DKIM not verified/,
+    ],
+    [
+      'dkim',
+      'DKIM status NOT_STARTED',
+      () => (ses.identities.get(DOMAIN)!.dkimStatus = 'NOT_STARTED'),
+      /DKIM not verified/,
+    ],
     [
       'dkim',
       'DKIM signing turned off (the status stays SUCCESS)',
