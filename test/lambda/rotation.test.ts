@@ -359,13 +359,18 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
   });
 
-  test('AWSPENDING that could not be cleared: the step fails on that error, not with "AWSPENDING is cleared"', async () => {
+  /** Version v2 made, every key deactivated (a revoke meanwhile), and the clearing of AWSPENDING throttled. */
+  async function pendingOfRevokedKeysUnclearable(): Promise<void> {
     await runRotation('v1');
     sm.startRotation('v2');
     await step('createSecret', 'v2');
     for (const { AccessKeyId } of iam.listAccessKeys({ UserName: USER }).AccessKeyMetadata)
       iam.inactive.add(AccessKeyId);
     sm.faults.failNext('UpdateSecretVersionStage', throttling());
+  }
+
+  test('AWSPENDING that could not be cleared: the step fails on that error, not with "AWSPENDING is cleared"', async () => {
+    await pendingOfRevokedKeysUnclearable();
 
     await expect(step('testSecret', 'v2')).rejects.toThrow(throttling().message);
     expect(sm.stagesOf('AWSPENDING')).toBe('v2');
@@ -377,12 +382,7 @@ describe('rotation of SMTP credentials', () => {
   });
 
   test('AWSPENDING that could not be cleared nor read back: the step still fails on the clearing error', async () => {
-    await runRotation('v1');
-    sm.startRotation('v2');
-    await step('createSecret', 'v2');
-    for (const { AccessKeyId } of iam.listAccessKeys({ UserName: USER }).AccessKeyMetadata)
-      iam.inactive.add(AccessKeyId);
-    sm.faults.failNext('UpdateSecretVersionStage', throttling());
+    await pendingOfRevokedKeysUnclearable();
     // The step's own DescribeSecret passes; the read-back after the failed clearing does not.
     sm.faults.failNext('DescribeSecret', serviceUnavailable(), 1);
 
