@@ -1274,6 +1274,13 @@ describe('SPF terms per RFC 7208', () => {
     'ip6:2001:db8::/0',
     `a:${'x'.repeat(63)}.example.com`,
     'include:%{d}.%{l}.spf.example.net.',
+    // RFC 7208 §7.3: upper-case macro letters expand as lower-case ones (then URL-escaped).
+    'exists:%{S}.%{L}.%{O}.%{D}.%{I}.%{P}.%{H}.%{V}._spf.example.net',
+    // RFC 7208 §7.1: "%%", "%_" and "%-" are macro-expands; "~" is a macro-literal (%x21-24 / %x26-7E).
+    'custom-modifier=a%%b%_c%-d~e',
+    'exists:%{i}.x~y._spf.example.net',
+    // RFC 7208 toplabel: alphanumeric with a hyphen inside, as an IDN top-level label.
+    'include:_spf.example.xn--p1ai',
   ])('accepts %s', (term) => valid({ apexSpf: { enabled: true, otherMechanisms: [term] } }));
 
   test.each<[string, RegExp]>([
@@ -1312,6 +1319,9 @@ describe('SPF terms per RFC 7208', () => {
     ['v=spf1', /without "v=spf1"/],
     ['includ:x', /an SPF mechanism \(all, include/],
     ['*include:x', /an SPF mechanism \(all, include/],
+    // RFC 7208 §5.5: ptr [ ":" domain-spec ] takes no prefix length.
+    ['ptr/24', /"ptr" or "ptr:" and a domain/],
+    ['ptr:example.org//64', /"ptr" or "ptr:" and a domain/],
   ])('refuses %s', (term, expected) => {
     const problems = problemsOf2({ apexSpf: { enabled: true, otherMechanisms: [term] } });
     expect(problems).toHaveLength(1);
