@@ -1089,6 +1089,10 @@ describe('health schedules: EventBridge cron expressions, field by field, "?" in
     ],
     ['cron(0 6 ? * 3#0 *)', field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '3#0')],
     ['cron(0/ 6 * * ? *)', field('minutes', '0-59 and the wildcards , - * /', '0/')],
+    // A month has at most five of a weekday; "#" is a day-of-week wildcard only; a range has two ends.
+    ['cron(0 6 ? * 3#6 *)', field('day-of-week', '1-7 or SUN-SAT and the wildcards , - * ? L #', '3#6')],
+    ['cron(0 6 1#2 * ? *)', field('day-of-month', '1-31 and the wildcards , - * ? / L W', '1#2')],
+    ['cron(0 1-2-3 * * ? *)', field('hours', '0-23 and the wildcards , - * /', '1-2-3')],
   ])('refuses %s, saying the rule and an example', (schedule, expected) => {
     expect(problemsOf2({ health: { quotaSchedule: schedule } })).toEqual([
       `${at('health.quotaSchedule')}got ${JSON.stringify(schedule)}, expected ${expected}`,
