@@ -185,6 +185,12 @@ describe('environment config validation', () => {
       `${at('apexSpf.otherTxtValues[0]')}got "v=spf1 -all", expected a non-SPF value: put SPF mechanisms in "apexSpf.otherMechanisms", the stack writes the one SPF record`,
     ],
     [
+      // Pasted from a zone file, in its quotes: still an SPF record (a second one is a permerror).
+      'quoted SPF record in otherTxtValues',
+      { apexSpf: { otherTxtValues: ['"v=spf1 include:_spf.google.com ~all"'] } },
+      `${at('apexSpf.otherTxtValues[0]')}got "\\"v=spf1 include:_spf.google.com ~all\\"", expected a non-SPF value: put SPF mechanisms in "apexSpf.otherMechanisms", the stack writes the one SPF record`,
+    ],
+    [
       'non-ASCII TXT value',
       { apexSpf: { otherTxtValues: ['ünïcode'] } },
       `${at('apexSpf.otherTxtValues[0]')}got "ünïcode", expected a TXT value of printable ASCII characters (letters, digits, space and punctuation), like "google-site-verification=abc123"`,
@@ -1499,6 +1505,21 @@ test('duplicateKeys: an escaped quote does not end a string, so a value that hol
   expect(duplicateKeys(text.replace('"b":2', '"a\\"":2'))).toEqual([{ path: [], key: 'a"' }]);
 });
 
+test('alarm recipients compare case-insensitively: the same address in another case hears the alarms', () => {
+  const b = { ...BASE_ENV, domain: 'b.example.com', fromAddress: 'a@b.example.com', dns: { mode: 'manual' } };
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-case-')), 'case.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      environments: {
+        a: { ...BASE_ENV, alarms: { emails: ['Ops@example.com'] } },
+        b: { ...b, alarms: { emails: ['ops@EXAMPLE.com'] } },
+      },
+    }),
+  );
+  expect(loadConfig(file).warnings).toEqual([]);
+});
+
 test('no environment of an account has health checks: no quota alarm was there to lose, no warning', () => {
   const b = { ...BASE_ENV, domain: 'b.example.com', fromAddress: 'a@b.example.com', dns: { mode: 'manual' } };
   const off = { health: { enabled: false } };
@@ -1953,6 +1974,7 @@ describe('values a person cannot see, or that nest too deeply to show', () => {
   test.each([
     ['\u200b', 'U+200B'],
     ['\u00ad', 'U+00AD'],
+    ['\ufeff', 'U+FEFF'],
     ['\t', 'U+0009'],
   ])('an invisible %j in an address is named, and shown in the value', (char, code) => {
     const fromAddress = `no-reply@example.com${char}`;
