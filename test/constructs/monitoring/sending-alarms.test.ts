@@ -134,6 +134,9 @@ describe('SendingAlarms', () => {
   test.each([
     [undefined, 3600, 'an hour or more'],
     [5 * 540, 3600, 'an hour or more'],
+    // 10 minutes to spare: retries that end within them of the hour wait for the next one.
+    [3000, 3600, 'an hour or more'],
+    [3001, 2 * 3600, '2 hours or more'],
     [7 * 540, 2 * 3600, '2 hours or more'],
     [10 * 540, 2 * 3600, '2 hours or more'],
   ])('with retries taking %j s, the age alarm waits %j s', (retrySeconds, threshold, text) => {
