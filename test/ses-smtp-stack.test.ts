@@ -182,6 +182,39 @@ describe('SesSmtpStack', () => {
     });
   });
 
+  // A count alarmed on at ">= 1" must read its period's Sum: Lambda publishes Errors as 1 per
+  // failed invocation and 0 per good one, so their Average reaches 1 only when every one failed
+  // (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html). A queue's depth
+  // or age reads its Maximum. And a count that stays missing means nothing happened: not breaching.
+  test('each alarm reads its metric with the statistic, comparison and missing-data rule it needs', () => {
+    const { template } = synthStack({
+      feedback: { appQueue: true, webhookUrl: 'https://app.example.com/ses' },
+    });
+    const table: Record<string, string[]> = {};
+    for (const { Properties: a } of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      if (!a.MetricName) continue;
+      const key = `${a.Namespace} ${a.MetricName}`;
+      const row = `${a.Statistic} ${a.ComparisonOperator} ${a.TreatMissingData}`;
+      table[key] = [...new Set([...(table[key] ?? []), row])].sort();
+    }
+    const count = ['Sum GreaterThanOrEqualToThreshold notBreaching'];
+    expect(table).toEqual({
+      'AWS/Events TriggeredRules': count,
+      'AWS/Lambda Errors': count,
+      'AWS/SNS NumberOfNotificationsFailed': count,
+      'SesSmtp/Health RotationBlockedPreviousKeyInUse': count,
+      'AWS/SES Reputation.BounceRate': ['Maximum GreaterThanOrEqualToThreshold ignore'],
+      'AWS/SES Reputation.ComplaintRate': ['Maximum GreaterThanOrEqualToThreshold ignore'],
+      'AWS/SQS ApproximateAgeOfOldestMessage': ['Maximum GreaterThanOrEqualToThreshold notBreaching'],
+      'AWS/SQS ApproximateNumberOfMessagesVisible': ['Maximum GreaterThanOrEqualToThreshold ignore'],
+      'SesSmtp/Health CheckPassed': ['Minimum LessThanThreshold ignore'],
+      'SesSmtp/Health ChecksUndetermined': ['Minimum GreaterThanOrEqualToThreshold notBreaching'],
+      'SesSmtp/Health PeakSendRatePercent': ['Maximum GreaterThanOrEqualToThreshold ignore'],
+      'SesSmtp/Health QuotaUsedPercent': ['Maximum GreaterThanOrEqualToThreshold ignore'],
+      'SesSmtp/Health RunFinished': ['SampleCount LessThanThreshold missing'],
+    });
+  });
+
   test('rotation failures reach the operator topic through alarms that say what to do', () => {
     const { template } = synthStack();
     const topic = { Ref: expect.stringMatching(/^OperatorAlarmsTopic/) };
