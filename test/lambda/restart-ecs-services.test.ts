@@ -163,6 +163,16 @@ describe('parseServiceArn', () => {
   ])('refuses %s', (arn) => {
     expect(parseServiceArn(arn)).toBeUndefined();
   });
+
+  // ECS names a cluster and a service with 1 to 255 letters, digits, "-" and "_".
+  test('a cluster or service name of 255 characters is taken, one of 256 is not', () => {
+    const at = (cluster: string, service: string) =>
+      parseServiceArn(`arn:aws:ecs:eu-west-1:123456789012:service/${cluster}/${service}`);
+    const longest = 'a'.repeat(255);
+    expect(at(longest, longest)).toMatchObject({ cluster: longest, service: longest });
+    expect(at(`${longest}a`, 'web')).toBeUndefined();
+    expect(at('prod', `${longest}a`)).toBeUndefined();
+  });
 });
 
 describe('handler', () => {
