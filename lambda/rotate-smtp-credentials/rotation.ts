@@ -134,8 +134,8 @@ export async function rotate(event: RotationEvent, deps: RotationDeps): Promise<
   if (stages.includes(CURRENT)) {
     // A finishSecret that failed after moving AWSCURRENT is retried here: finish clearing AWSPENDING.
     if (step === 'finishSecret' && stages.includes(PENDING)) {
-      await clearPending(deps.secrets, secretId, token);
-      log.info('version is already AWSCURRENT: cleared its AWSPENDING label');
+      log.info('version is already AWSCURRENT: clearing its AWSPENDING label');
+      await clearPendingBesideCurrent(secretId, token, deps, log);
       return;
     }
     log.info('version is already AWSCURRENT: nothing to do');
@@ -593,22 +593,33 @@ async function finishSecret(
       ...describeError(error),
     });
   }
-  // AWSCURRENT has moved: apps read the new credentials now. A failure to clear AWSPENDING must
-  // not fail the step, or Secrets Manager reports the rotation failed and the alarm and
-  // notification say the current credentials are unchanged. AWSPENDING beside AWSCURRENT is a
-  // state a successful rotation may leave (RotateSecret's reference), and the next one starts.
+  log.info('moved AWSCURRENT to the new version; the previous key stays valid until the next rotation', {
+    previousVersionId: currentVersion,
+  });
+  await clearPendingBesideCurrent(secretId, token, deps, log);
+}
+
+/**
+ * Clears AWSPENDING from version `token`, which holds AWSCURRENT: apps read its credentials now.
+ * A failure only warns. Failing the step would make Secrets Manager report the rotation failed,
+ * and its alarm and notification say the current credentials are unchanged; and AWSPENDING beside
+ * AWSCURRENT is a state a successful rotation may leave (RotateSecret's reference), which blocks
+ * no later rotation.
+ */
+async function clearPendingBesideCurrent(
+  secretId: string,
+  token: string,
+  deps: RotationDeps,
+  log: Logger,
+): Promise<void> {
   try {
     await clearPending(deps.secrets, secretId, token);
   } catch (error) {
     log.warn(
-      'moved AWSCURRENT to the new version, but could not clear its AWSPENDING label (harmless beside AWSCURRENT: the next rotation moves it); the previous key stays valid until the next rotation',
-      { previousVersionId: currentVersion, ...describeError(error) },
+      'could not clear AWSPENDING from the version that holds AWSCURRENT (harmless: the next rotation moves the label)',
+      describeError(error),
     );
-    return;
   }
-  log.info('moved AWSCURRENT to the new version; the previous key stays valid until the next rotation', {
-    previousVersionId: currentVersion,
-  });
 }
 
 /**

@@ -685,8 +685,7 @@ describe('rotation of SMTP credentials', () => {
     expect(sesAccepts(before.username, before.password)).toBe(true);
     expect(logLines.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)).toMatchObject({
       level: 'WARN',
-      message: expect.stringContaining('moved AWSCURRENT to the new version, but could not clear'),
-      previousVersionId: 'v1',
+      message: expect.stringContaining('could not clear AWSPENDING from the version that holds AWSCURRENT'),
       errorMessage: throttling().message,
     });
     expectCurrentLogsIn();
@@ -748,6 +747,26 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
     expectCurrentLogsIn();
+  });
+
+  test('finishSecret retried on a version already AWSCURRENT whose AWSPENDING cannot be cleared: succeeds, with a warning', async () => {
+    await runRotation('v1');
+    sm.startRotation('v2');
+    for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
+    sm.updateSecretVersionStage({
+      SecretId: ARN,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: 'v2',
+      RemoveFromVersionId: 'v1',
+    });
+    sm.faults.failNext('UpdateSecretVersionStage', throttling());
+    await expect(step('finishSecret', 'v2')).resolves.toBeUndefined();
+    expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
+    expect(sm.stagesOf('AWSPENDING')).toBe('v2');
+    expect(logLines.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1)).toMatchObject({
+      level: 'WARN',
+      message: expect.stringContaining('could not clear AWSPENDING from the version that holds AWSCURRENT'),
+    });
   });
 
   test('testSecret fails when SES does not accept the new key; AWSCURRENT is untouched', async () => {
