@@ -1052,17 +1052,22 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
       title: 'the secret holds SMTP credentials',
       detail: `access key ${key}, active in IAM`,
     };
-  if (state.status === 'deleted' || state.status === 'Expired') {
+  if (state.status === 'Expired') {
     return {
       id: 'secret',
       status: 'fail',
-      title: `the secret's access key ${key} ${state.status === 'deleted' ? 'no longer exists' : 'has expired'} in IAM: ${refused}`,
+      title: `the secret's access key ${key} has expired in IAM: ${refused}`,
+      fix: `make new credentials now: ${rotate}`,
+    };
+  }
+  if (state.status === 'deleted') {
+    return {
+      id: 'secret',
+      status: 'fail',
+      title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
       // A deleted SMTP user takes its keys along, and deploys leave it deleted (drift): rotating
       // into it fails until a drift-aware deploy recreates it.
-      fix:
-        state.status === 'deleted'
-          ? `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (${deployCommandOf(target)} --revert-drift)`
-          : `make new credentials now: ${rotate}`,
+      fix: `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (${deployCommandOf(target)} --revert-drift)`,
     };
   }
   return {
