@@ -733,7 +733,8 @@ describe('rotation of SMTP credentials', () => {
     expect(sm.stagesOf('AWSPENDING')).toBe('v2');
   });
 
-  test('finishSecret retried on a version already AWSCURRENT (a move whose answer was lost): clears AWSPENDING', async () => {
+  /** Version v2 tested, then made AWSCURRENT beside its AWSPENDING: a finishSecret that stopped after the move. */
+  async function movedBeforeFinishSecret(): Promise<void> {
     await runRotation('v1');
     sm.startRotation('v2');
     for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
@@ -743,6 +744,10 @@ describe('rotation of SMTP credentials', () => {
       MoveToVersionId: 'v2',
       RemoveFromVersionId: 'v1',
     });
+  }
+
+  test('finishSecret retried on a version already AWSCURRENT (a move whose answer was lost): clears AWSPENDING', async () => {
+    await movedBeforeFinishSecret();
     await step('finishSecret', 'v2');
     expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
     expect(sm.stagesOf('AWSPENDING')).toBeUndefined();
@@ -750,15 +755,7 @@ describe('rotation of SMTP credentials', () => {
   });
 
   test('finishSecret retried on a version already AWSCURRENT whose AWSPENDING cannot be cleared: succeeds, with a warning', async () => {
-    await runRotation('v1');
-    sm.startRotation('v2');
-    for (const s of STEPS.slice(0, 3)) await step(s, 'v2');
-    sm.updateSecretVersionStage({
-      SecretId: ARN,
-      VersionStage: 'AWSCURRENT',
-      MoveToVersionId: 'v2',
-      RemoveFromVersionId: 'v1',
-    });
+    await movedBeforeFinishSecret();
     sm.faults.failNext('UpdateSecretVersionStage', throttling());
     await expect(step('finishSecret', 'v2')).resolves.toBeUndefined();
     expect(sm.stagesOf('AWSCURRENT')).toBe('v2');
