@@ -393,6 +393,8 @@ describe('SMTP user key cleanup', () => {
     expect(result.Status).toBe('SUCCESS');
     expect(iam.keys.size).toBe(0);
     expect(logged.join('\n')).toContain('access key already deleted');
+    // Only the key this call deleted is logged as deleted by it.
+    expect(logged.filter((l) => l.includes('deleted access key before the user is deleted'))).toHaveLength(1);
   });
 
   test('an IAM failure reports FAILED with a reason instead of hanging the stack', async () => {

@@ -318,6 +318,25 @@ describe('credentials-ready', () => {
     ]);
   });
 
+  // Each page answers, but slowly (the SDK's retries): reading stops at LOG_READ_MS, in time to
+  // answer CloudFormation, and keeps the failure the pages read so far held.
+  test('slow pages of the log are read for LOG_READ_MS at most, and what they held is the cause', async () => {
+    let pages = 0;
+    const slow = {
+      send: async () => {
+        pages++;
+        now += LOG_READ_MS / 2;
+        return {
+          events: [{ message: textLine({ step: 'testSecret', errorMessage: `refused ${pages}` }) }],
+          nextToken: `t${pages}`,
+        };
+      },
+    } as unknown as CloudWatchLogsClient;
+    const result = await handleEvent(event('Create'), { ...clients(), logs: slow }, log(), clock, START);
+    expect(pages).toBe(2);
+    expect(result.Reason).toContain('; the last error: testSecret: refused 2.');
+  });
+
   test('a log read that answers ends its abort timer: none is left running', async () => {
     const answering = {
       send: async () => ({
