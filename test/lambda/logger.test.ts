@@ -31,6 +31,7 @@ describe('logger', () => {
     'secret',
     'SecretAccessKey',
     'SecretString',
+    'credential',
     'credentials',
     'authorization',
     'token',
@@ -45,6 +46,23 @@ describe('logger', () => {
     log.warn('x', { [key]: 'hunter2', nested: { [key]: 'hunter2' }, list: [{ [key]: 'hunter2' }] });
     expect(lines[0]).not.toContain('hunter2');
     expect(JSON.parse(lines[0])[key]).toBe('[redacted]');
+  });
+
+  // A field given once for every entry (child, base) is a field like any other.
+  test('a secret in the fields of a child logger is redacted', () => {
+    const { lines, log } = capture();
+    log.child({ smtpPassword: 'hunter2' }).info('x');
+    expect(lines[0]).not.toContain('hunter2');
+    expect(JSON.parse(lines[0]).smtpPassword).toBe('[redacted]');
+  });
+
+  test('a list stays a list, its entries redacted', () => {
+    const { lines, log } = capture();
+    log.info('x', { keys: [{ accessKeyId: 'AKIA1', secretAccessKey: 'hunter2' }, 'two'] });
+    expect(JSON.parse(lines[0]).keys).toEqual([
+      { accessKeyId: 'AKIA1', secretAccessKey: '[redacted]' },
+      'two',
+    ]);
   });
 
   test.each(['secretId', 'accessKeyId', 'passThrough', 'tokenCount'])(
