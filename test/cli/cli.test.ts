@@ -196,7 +196,7 @@ describe('usage', () => {
     ],
     [['--smtp-port', '70000'], '--smtp-port: got "70000", expected a TCP port number from 1 to 65535'],
     [['--smtp-port', '0x24B'], '--smtp-port: got "0x24B", expected a TCP port number from 1 to 65535'],
-    ...['0', '0.05', '301', '0x10', '1e1', '.5', 'Infinity'].map((value): [string[], string] => [
+    ...['0', '0.05', '301', '0x10', '1e1', '.5', '5.', 'Infinity'].map((value): [string[], string] => [
       ['--smtp-timeout', value],
       `--smtp-timeout: got "${value}", expected a number of seconds from 0.1 to 300, like 10 or 2.5`,
     ]),
