@@ -2134,6 +2134,14 @@ describe('request-production-access', () => {
     });
   });
 
+  test('without --contact the request carries no contact list (SES takes 1 to 4 addresses, not an empty list)', async () => {
+    const r = await cli(['request-production-access', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('  contacts:    (account contacts only)');
+    const [call] = ses.commandCalls(PutAccountDetailsCommand);
+    expect(call.args[0].input.AdditionalContactEmailAddresses).toBeUndefined();
+  });
+
   test('the most SES takes: an http:// site in any letter case, four more contacts; a fifth is refused', async () => {
     const contacts = ['a', 'b', 'c', 'd'].flatMap((c) => ['--contact', `${c}@example.com`]);
     const r = await cli([
