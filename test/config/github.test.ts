@@ -104,6 +104,12 @@ describe('github config', () => {
     ).toEqual([
       `${FILE}: environment "prod", field "github": got {"environment":"production"}, expected a top-level "github": {"repository": "owner/name"} to go with it (see README "Deploy from GitHub Actions")`,
     ]);
+    // The preview name alone asks for GitHub access too.
+    expect(
+      problemsOf({ environments: { prod: { ...BASE_ENV, github: { previewEnvironment: 'diff' } } } }),
+    ).toEqual([
+      `${FILE}: environment "prod", field "github": got {"previewEnvironment":"diff"}, expected a top-level "github": {"repository": "owner/name"} to go with it (see README "Deploy from GitHub Actions")`,
+    ]);
   });
 
   test('a GitHub environment holds one role: one account, one kind of access', () => {
@@ -291,6 +297,15 @@ describe('github config', () => {
       return deployAccessPlan(file).map((plan) => plan.terminationProtection);
     };
     expect([0, 1, 2, -1].map(protectedAt)).toEqual([[true], [true], [true], [false]]);
+  });
+
+  // The access stacks come in the file's order: `cdk list` shows them beside their environments.
+  test('one plan per account, in the order the file first uses it', () => {
+    const file = parseConfig(
+      { github: GITHUB, environments: { production: other, staging: BASE_ENV } },
+      FILE,
+    );
+    expect(deployAccessPlan(file).map((plan) => plan.account)).toEqual(['210987654321', '123456789012']);
   });
 
   test('no "github", no access stacks', () => {
