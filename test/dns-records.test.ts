@@ -118,6 +118,12 @@ describe('dns records', () => {
       ['tok2._domainkey.example.com.', 'tok2.dkim.amazonses.com'],
       ['tok3._domainkey.example.com.', 'tok3.dkim.amazonses.com'],
     ]);
+    // The zone as an identity may report it, absolute: one final dot in the zone-file line.
+    const [record] = dkimRecords('example.com', ['t1'], 'dkim.il-central-1.amazonses.com.');
+    expect(record.values).toEqual(['t1.dkim.il-central-1.amazonses.com']);
+    expect(toZoneFile([record])).toBe(
+      't1._domainkey.example.com. IN CNAME t1.dkim.il-central-1.amazonses.com.',
+    );
   });
 
   test('TXT values longer than 255 bytes are split into several quoted strings', () => {
