@@ -53,6 +53,8 @@ describe('SPF by meaning (RFC 7208 §4.6.1)', () => {
     ['another qualifier for all', 'v=spf1 include:amazonses.com -all'],
     ['a mechanism more', 'v=spf1 include:amazonses.com a ~all'],
     ['the mechanisms in another order', 'v=spf1 ~all include:amazonses.com'],
+    // Never evaluated, but a syntax error anywhere makes the record a permerror (§4.6).
+    ['a broken term after all', 'v=spf1 include:amazonses.com ~all ip4:192.0.2'],
   ])('replaces %s: a second record would break both', async (_case, live) => {
     dns.zone['mail.example.com'] = { TXT: [[live], ['google-site-verification=abc']] };
     expect(await checkRecord(resolver, SPF)).toMatchObject({
@@ -103,6 +105,13 @@ describe('SPF by meaning (RFC 7208 §4.6.1)', () => {
     expect(sameTxtValue('v=spf1 exists:%{i}.example.com -all', 'v=spf1 exists:%{I}.example.com -all')).toBe(
       false,
     );
+  });
+
+  // An address is no domain (§5.6: ip4-network is four numbers): with a final dot it is a
+  // permerror to receivers, not the record the stack writes.
+  test('an address keeps its final dot: "ip4:192.0.2.1." is not "ip4:192.0.2.1"', () => {
+    expect(sameTxtValue('v=spf1 ip4:192.0.2.1 -all', 'v=spf1 ip4:192.0.2.1. -all')).toBe(false);
+    expect(sameTxtValue('v=spf1 a:mx.example.com/24 -all', 'v=spf1 a:mx.example.com./24 -all')).toBe(true);
   });
 
   test('"v=spf1" starts an SPF record only before a space or the end (§4.5)', async () => {
@@ -191,6 +200,11 @@ describe('DMARC by meaning (RFC 7489 §6.3, §6.4)', () => {
     });
     expect(dmarcPolicy('v=DMARC1; rua=mailto:a@example.com')).toEqual({
       problem: '"p=" must come right after "v=DMARC1"',
+      fix: writeP,
+    });
+    // Only after "p=" are parts that are no tag skipped: before it, the record has no policy.
+    expect(dmarcPolicy('v=DMARC1; reject; p=reject')).toEqual({
+      problem: '"reject" is not a tag=value pair',
       fix: writeP,
     });
   });
@@ -628,6 +642,23 @@ describe('retryingServfail', () => {
     });
     expect(await checkRecord(retrying, SPF)).toMatchObject({ id: 'MailFromTxt', status: 'ok' });
     expect(pauses).toEqual([10_000]);
+  });
+
+  // The DKIM CNAMEs and the MAIL FROM MX are read by the same daily run: their SERVFAIL is asked again too.
+  test('a CNAME or MX lookup answered SERVFAIL is asked again as well', async () => {
+    const [dkim] = dkimRecords('example.com', ['tokone'], 'dkim.amazonses.com');
+    const pauses: number[] = [];
+    dns.zone['tokone._domainkey.example.com'] = { RCODE: 2 };
+    dns.zone['mail.example.com'] = { RCODE: 2 };
+    const retrying = retryingServfail(resolver, 10_000, async (ms) => {
+      pauses.push(ms);
+      dns.zone['tokone._domainkey.example.com'] = { CNAME: 'tokone.dkim.amazonses.com' };
+      dns.zone['mail.example.com'] = { MX: [{ priority: 10, exchange: FEEDBACK }] };
+    });
+    expect(await checkRecord(retrying, dkim)).toMatchObject({ status: 'ok' });
+    dns.zone['mail.example.com'] = { RCODE: 2 };
+    expect(await checkRecord(retrying, MX)).toMatchObject({ status: 'ok' });
+    expect(pauses).toEqual([10_000, 10_000]);
   });
 
   test('a zone that fails again fails the check as before; other failures are not asked again', async () => {
