@@ -85,6 +85,7 @@ describe('one organization or two (RFC 7489 §3.2), without the Public Suffix Li
     // Registered domains that look like registry suffixes: a name and the names under it are one.
     ['net.de', 'net.de', true],
     ['co.ch', 'reports.co.ch', true],
+    ['notify.net.de', 'net.de', true],
     ['example.com', 'dmarc-vendor.net', false],
     ['example.com', 'other.com', false],
     ['example.co.uk', 'vendor.co.uk', false],
