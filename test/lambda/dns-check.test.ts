@@ -581,6 +581,18 @@ describe('dmarc-reports: report addresses at another domain consent (RFC 7489 §
     });
   });
 
+  // RFC 1035 §2.3.4: 253 characters is the longest a name is written without its final dot.
+  test('a name of 253 characters is asked for, one of 254 is not', async () => {
+    const domainOf = (d: number) =>
+      `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(d)}.example.com`;
+    const [longest] = await consents(['mailto:rua@dmarc-vendor.net'], [], domainOf(17));
+    expect(longest).toMatchObject({ status: 'warn', detail: 'not found in DNS' });
+    const [tooLong] = await consents(['mailto:rua@dmarc-vendor.net'], [], domainOf(18));
+    expect(tooLong).toMatchObject({
+      detail: 'the name is 254 characters long, more than DNS allows (253): receivers cannot ask for it',
+    });
+  });
+
   test('a record managed elsewhere: its rua and ruf addresses are checked, its dmarc check as before', async () => {
     dns.zone['_dmarc.example.com'] = {
       TXT: [['v=DMARC1; p=reject; rua=mailto:a@example.com , mailto:b@vendor.org; ruf=mailto:c@other.net']],
