@@ -35,11 +35,13 @@ interface Step {
   if?: string;
   uses?: string;
   run?: string;
+  shell?: string;
   with?: Record<string, unknown>;
   env?: Record<string, string>;
 }
 interface Job {
   needs?: string | string[];
+  defaults?: unknown;
   environment?: { name: string };
   permissions?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
@@ -50,6 +52,7 @@ interface Workflow {
   on: Record<string, unknown>;
   permissions: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
+  defaults?: unknown;
   jobs: Record<string, Job>;
 }
 const workflow = (file: string): Workflow => parse(text(file));
@@ -124,7 +127,11 @@ describe('workflow properties', () => {
       // A merge queue waits for the required check `npm test` on its group's commit.
       merge_group: { types: ['checks_requested'], branches: ['main'] },
     });
-    expect(deploy.on.push).toEqual({ branches: ['main'], 'paths-ignore': ['**/*.md'] });
+    // Pushes to main, and "Run workflow" (the guards' messages send the team there to deploy again).
+    expect(deploy.on).toEqual({
+      push: { branches: ['main'], 'paths-ignore': ['**/*.md'] },
+      workflow_dispatch: null,
+    });
   });
 
   test("a pull request's new push cancels its older run; merge queue entries never cancel each other", () => {
@@ -506,6 +513,32 @@ describe('workflow properties', () => {
       });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Without `shell: bash`, GitHub runs a step as `bash -e {0}`: no pipefail, so a `cdk diff` that
+  // fails into `| tee` or a `gh api` that fails into `| node` would pass. The steps are tested
+  // above as GitHub runs them under `shell: bash` (bashStep).
+  test('every run step runs under bash -eo pipefail, as the step tests above run them', () => {
+    for (const wf of [pr, deploy]) {
+      expect(wf.defaults).toEqual({ run: { shell: 'bash' } });
+      for (const job of Object.values(wf.jobs)) {
+        expect(job.defaults).toBeUndefined();
+        expect(job.steps.filter((s) => s.shell !== undefined)).toEqual([]);
+      }
+    }
+  });
+
+  test('an OIDC token only for the jobs that assume a role, and no checkout keeps the GitHub token', () => {
+    for (const wf of [pr, deploy]) {
+      for (const job of Object.values(wf.jobs)) {
+        const assumes = job.steps.some((s) => s.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+        // The test job runs npm ci's install scripts: a token there could be exchanged elsewhere.
+        if (!assumes) expect(job.permissions?.['id-token']).toBeUndefined();
+        // `npm ci` runs install scripts: a token left in .git/config is theirs to read.
+        for (const checkout of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@')))
+          expect(checkout.with).toEqual({ 'persist-credentials': false });
+      }
     }
   });
 
