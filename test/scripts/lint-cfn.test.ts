@@ -95,8 +95,30 @@ test('an accepted finding (rule, resource type and message) does not count; warn
   );
   expect(code).toBe(0);
   expect(lines.at(-1)).toMatch(/: 0 error\(s\), 1 other finding\(s\), 1 accepted /);
-  // The same rule on another resource type is not accepted.
+  // The same rule on another resource type is not accepted, nor another message of that rule and
+  // type, nor that message under another rule.
   expect(lint(() => reply(2, [finding('Error', 'E3002', 'Key', "'Tags' was unexpected")])).code).toBe(1);
+  expect(lint(() => reply(2, [finding('Error', 'E3002', 'Board', "'Widgets' was unexpected")])).code).toBe(1);
+  expect(lint(() => reply(2, [finding('Error', 'E3003', 'Board', "'Tags' was unexpected")])).code).toBe(1);
+});
+
+test('informational findings alone (exit 8) pass, printed', () => {
+  const { code, lines } = lint(() => reply(8, [finding('Informational', 'I3042', 'Key', 'hardcoded')]));
+  expect(lines).toContain('INFORMATIONAL I3042 x.json:7 Resources/Key/Properties: hardcoded');
+  expect(code).toBe(0);
+});
+
+test('an error in any template fails the lint, not only in the last', () => {
+  const { code, lines } = lint(
+    (args) =>
+      args.includes('eu-west-1') ? reply(2, [finding('Error', 'E3012', 'Key', 'bad type')]) : reply(0, []),
+    { 'Mail.template.json': 'eu-west-1', 'Other.template.json': 'us-west-2' },
+  );
+  expect(lines.filter((l) => / error\(s\), /.test(l))).toEqual([
+    expect.stringMatching(/Mail\.template\.json \(eu-west-1\): 1 error\(s\)/),
+    expect.stringMatching(/Other\.template\.json \(us-west-2\): 0 error\(s\)/),
+  ]);
+  expect(code).toBe(1);
 });
 
 test('an exception that matched nothing is named, to be removed', () => {
