@@ -88,12 +88,17 @@ async function runChecks({
   return failed.length ? 1 : 0;
 }
 
-async function main() {
-  const root = path.resolve(__dirname, '..');
-  const requested = process.argv.slice(2);
+/**
+ * `npm test [check...]` in `root`: the checks named (all when none), or exit code 2 for a name that
+ * is none of them. Resolves with the exit code.
+ */
+async function main(
+  requested = process.argv.slice(2),
+  { root = path.resolve(__dirname, '..'), write, error = (text) => process.stderr.write(text) } = {},
+) {
   const unknown = requested.filter((name) => !CHECKS.includes(name));
   if (unknown.length) {
-    process.stderr.write(`unknown check: ${unknown.join(', ')}; the checks are: ${CHECKS.join(', ')}\n`);
+    error(`unknown check: ${unknown.join(', ')}; the checks are: ${CHECKS.join(', ')}\n`);
     return 2;
   }
   // Children write into pipes: keep colours when the terminal shows them.
@@ -103,10 +108,11 @@ async function main() {
     checks: CHECKS.filter((name) => !requested.length || requested.includes(name)),
     // The longest check: started first, it has the cores before the others take them.
     first: 'jest',
+    write,
     env,
   });
 }
 
-module.exports = { CHECKS, runChecks };
+module.exports = { CHECKS, runChecks, main };
 
 if (require.main === module) main().then((code) => (process.exitCode = code));

@@ -1,17 +1,23 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** scripts/test.js: plain CommonJS, so that `npm test` needs no TypeScript loader. */
 // oxlint-disable-next-line typescript/no-require-imports
-const { CHECKS, runChecks } = require('../../scripts/test.js') as {
+const { CHECKS, runChecks, main } = require('../../scripts/test.js') as {
   CHECKS: string[];
   runChecks(options: {
     root: string;
     checks: string[];
     first?: string;
     write?: (text: string) => void;
+    env?: NodeJS.ProcessEnv;
   }): Promise<number>;
+  main(
+    requested: string[],
+    options: { root: string; write?: (text: string) => void; error?: (text: string) => void },
+  ): Promise<number>;
 };
 
 /** A repository whose package.json holds `scripts`, and what the runner writes for `checks` there. */
@@ -54,16 +60,21 @@ test('the checks run at the same time, and the output keeps their order whatever
   expect(output.indexOf('slow-done')).toBeLessThan(output.indexOf('fast-done'));
 });
 
-test('the scripts run with node_modules/.bin on the PATH, as npm run does', async () => {
+test('the scripts run with node_modules/.bin first on the PATH, as npm run does', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-runner-'));
-  fs.mkdirSync(path.join(root, 'node_modules/.bin'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'node_modules/.bin/local-tool'), '#!/bin/sh\necho from-local-bin\n', {
-    mode: 0o755,
-  });
+  const tool = (dir: string, text: string) => {
+    fs.mkdirSync(path.join(root, dir), { recursive: true });
+    fs.writeFileSync(path.join(root, dir, 'local-tool'), `#!/bin/sh\necho ${text}\n`, { mode: 0o755 });
+  };
+  tool('node_modules/.bin', 'from-local-bin');
+  // A global install of the same tool (another oxlint, tsc or jest): the project's own wins.
+  tool('global', 'from-global');
   fs.writeFileSync(path.join(root, 'package.json'), JSON.stringify({ scripts: { t: 'local-tool' } }));
   let output = '';
-  expect(await runChecks({ root, checks: ['t'], write: (text: string) => (output += text) })).toBe(0);
+  const env = { ...process.env, PATH: `${path.join(root, 'global')}${path.delimiter}${process.env.PATH}` };
+  expect(await runChecks({ root, checks: ['t'], env, write: (text: string) => (output += text) })).toBe(0);
   expect(output).toContain('from-local-bin');
+  expect(output).not.toContain('from-global');
 });
 
 test('a check missing from package.json is one line and exit code 2, before anything runs', async () => {
@@ -85,4 +96,48 @@ test("npm test's checks are this repository's scripts, in the house CI order, an
     ci.indexOf('\nnpm test\n'),
   );
   expect(ci.indexOf('\nnpm test\n')).toBeGreaterThan(0);
+});
+
+test('npm test runs every check; naming some runs those only', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-runner-'));
+  fs.writeFileSync(
+    path.join(root, 'package.json'),
+    JSON.stringify({ scripts: Object.fromEntries(CHECKS.map((name) => [name, `echo ran-${name}`])) }),
+  );
+  const ran = async (requested: string[]) => {
+    let output = '';
+    expect(await main(requested, { root, write: (text) => (output += text) })).toBe(0);
+    return CHECKS.filter((name) => output.includes(`ran-${name}`));
+  };
+  expect(await ran([])).toEqual(CHECKS);
+  expect(await ran(['typecheck', 'lint:code'])).toEqual(['lint:code', 'typecheck']);
+});
+
+// A misspelt check must not pass as a run of nothing: one line, exit code 2, no check started.
+test('an unknown check: one line naming the checks, exit code 2 from the process', () => {
+  const run = spawnSync(process.execPath, [path.join(__dirname, '../../scripts/test.js'), 'jst'], {
+    encoding: 'utf8',
+  });
+  expect(run).toMatchObject({
+    status: 2,
+    stdout: '',
+    stderr: 'unknown check: jst; the checks are: lint:code, lint:format, typecheck, jest\n',
+  });
+});
+
+// What CI runs (README: `.ci/run`): the workflows' test job's checks, then the consumer test; a
+// failing command (a check, or one side of a pipe) stops it.
+test('.ci/run stops at the first failure and runs every check of the house order', () => {
+  const ci = fs.readFileSync(path.join(__dirname, '../../.ci/run'), 'utf8');
+  expect(ci.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([
+    'set -euo pipefail',
+    'cd "$(dirname "$0")/.."',
+    'export CDK_DISABLE_CLI_TELEMETRY=true',
+    'npm ci --no-audit --no-fund',
+    'npm test',
+    'npx cdk synth --quiet -c validate=true',
+    'npm run lint:cfn',
+    'npm run test:consumer',
+    'cat .jest-summary',
+  ]);
 });
