@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -94,5 +94,21 @@ describe('scripts/build.mjs lambdas --if-stale', () => {
     expect(p.build()).toContain('dep-v1');
     fs.rmSync(path.dirname(file), { recursive: true });
     expect(p.build()).toContain('dep-v1');
+  });
+});
+
+// A misspelt command (cdk.json's build hook, npm's prepare) must not pass as a build of nothing.
+test('scripts/build.mjs: an unknown command prints the usage and exits 2, building nothing', () => {
+  const run = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'scripts', 'build.mjs'), 'lamdbas', '--if-stale'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  expect(run).toMatchObject({
+    status: 2,
+    stdout: '',
+    stderr: 'usage: node scripts/build.mjs [clean] [bin] [lambdas] [app] [cli] [--if-stale]\n',
   });
 });
