@@ -15,9 +15,11 @@ export interface Logger {
 
 /**
  * Field names that hold secret values, alone or at the end of a name (`smtpPassword`,
- * `sessionToken`); not names that merely mention one, like secretId.
+ * `sessionToken`, `signingKey`: the key the SMTP password is derived with); not names that merely
+ * mention one, like secretId or accessKeyId.
  */
-const SECRET_KEY = /(pass|password|secret|secretAccessKey|secretString|credentials?|authorization|token)$/i;
+const SECRET_KEY =
+  /(pass|password|secret|secretAccessKey|secretString|credentials?|authorization|token|(secret|private|api|signing)_?key)$/i;
 
 /** How deep redact looks: an object below is logged as "[truncated]", never unread. */
 const REDACT_DEPTH = 5;

@@ -41,6 +41,13 @@ describe('logger', () => {
     'smtp_password',
     'sessionToken',
     'awsCredentials',
+    // A key that signs or unlocks, not one that names: secretKey, privateKey, apiKey, signingKey.
+    'secretKey',
+    'smtpSecretKey',
+    'privateKey',
+    'private_key',
+    'apiKey',
+    'signingKey',
   ])('a field named %s is redacted, also nested', (key) => {
     const { lines, log } = capture();
     log.warn('x', { [key]: 'hunter2', nested: { [key]: 'hunter2' }, list: [{ [key]: 'hunter2' }] });
@@ -65,7 +72,7 @@ describe('logger', () => {
     ]);
   });
 
-  test.each(['secretId', 'accessKeyId', 'passThrough', 'tokenCount'])(
+  test.each(['secretId', 'accessKeyId', 'passThrough', 'tokenCount', 'publicKey', 'kmsKeyId', 'keyName'])(
     '%s is not a secret and stays',
     (key) => {
       const { lines, log } = capture();
