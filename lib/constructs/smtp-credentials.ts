@@ -11,6 +11,7 @@ import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config/load';
+import { addressKey } from '../config/schema';
 import { MIN_ROTATION_DAYS, replacedKeyHoldDays, ROTATION_DAYS_EXPECTED } from '../config/quiet-period';
 import { allowsSender, domainOf, everyAddressAt, senderNotAllowed } from '../config/senders';
 import { smtpEndpoint } from '../config/smtp-regions';
@@ -205,9 +206,13 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     this.onRestartService = props.onRestartService;
     // How the rotation's errors and the RotationFailed message name this environment to the CLI.
     const cliOptions = alarmCliOptions(this, props.cliOptions);
-    const allowed = props.allowedFromAddresses ?? everyAddressAt(domainOf(props.fromAddress));
+    // IAM compares ses:FromAddress case-sensitively: the policy's entries and the address apps send
+    // from (the secret's) spell each domain in lower case, as the environments file's loader does.
+    const lowerDomain = (address: string) => (Token.isUnresolved(address) ? address : addressKey(address));
+    const fromAddress = lowerDomain(props.fromAddress);
+    const allowed = (props.allowedFromAddresses ?? everyAddressAt(domainOf(fromAddress))).map(lowerDomain);
     if (allowed.length === 0) throw new Error('allowedFromAddresses must name at least one address, got: []');
-    if (!Token.isUnresolved(props.fromAddress) && !allowsSender(allowed, props.fromAddress)) {
+    if (!Token.isUnresolved(fromAddress) && !allowsSender(allowed, fromAddress)) {
       throw new Error(
         `fromAddress must be ${senderNotAllowed(allowed, 'allowedFromAddresses')}, got: ${props.fromAddress}`,
       );
@@ -278,7 +283,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       pendingWindow: Duration.days(7),
     });
     this.secret = new secretsmanager.Secret(this, 'Secret', {
-      description: `SES SMTP credentials (${this.smtpHost}:${this.smtpPort}) for ${props.fromAddress}; rotated every ${days} days`,
+      description: `SES SMTP credentials (${this.smtpHost}:${this.smtpPort}) for ${fromAddress}; rotated every ${days} days`,
       encryptionKey: this.encryptionKey,
       // Not a secret: a fixed placeholder, so later deploys never overwrite real credentials.
       secretStringValue: SecretValue.unsafePlainText(JSON.stringify(PLACEHOLDER_SECRET)),
@@ -293,7 +298,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       environment: {
         SMTP_USER_NAME: this.user.userName,
         SES_REGION: stack.region,
-        FROM_ADDRESS: props.fromAddress,
+        FROM_ADDRESS: fromAddress,
         PUBLISHED_SMTP_PORT: String(this.smtpPort),
         SMTP_HOST: this.smtpHost,
         // The same credentials on another port: Lambda cannot reach SES on 25.

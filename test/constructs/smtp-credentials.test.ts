@@ -123,6 +123,24 @@ describe('SmtpCredentials', () => {
     });
   });
 
+  // IAM compares ses:FromAddress case-sensitively: a domain spelled "Example.COM" in the policy
+  // or in the address apps send from would not match the other's "example.com".
+  test('the policy and the address apps send from spell each domain in lower case, the local part as written', () => {
+    const { template } = build({
+      fromAddress: 'No-Reply@Example.COM',
+      allowedFromAddresses: ['No-Reply@EXAMPLE.com', '*@*.Example.com'],
+    });
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    expect(policy.Properties.PolicyDocument.Statement[0].Condition).toEqual({
+      StringLike: { 'ses:FromAddress': ['No-Reply@example.com', '*@*.example.com'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FROM_ADDRESS: 'No-Reply@example.com' }) },
+    });
+  });
+
   test.each<[string, string]>([
     ['*@example.com', '*@example.com'],
     ['*@*.example.com', '*@*.example.com'],
