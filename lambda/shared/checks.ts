@@ -66,7 +66,7 @@ import {
   WEBHOOK_EVENT_DESTINATION,
 } from './ses-metric-names';
 import { parseSecret, SmtpSecret } from './smtp-secret';
-import { diagnose } from './smtp-diagnosis';
+import { diagnose, isTemporaryReply } from './smtp-diagnosis';
 import { SmtpCredentials, SmtpEndpoint, smtpLoginTitle } from './smtp-login';
 
 /*
@@ -1302,13 +1302,6 @@ async function loginCredentials(run: CheckRun): Promise<{ credentials: SmtpSecre
   return credentials
     ? { credentials }
     : { skip: 'the secret holds no SMTP credentials (the credentials check says why)' };
-}
-
-/** An SMTP reply code of 4xx: SES's "try again later" (throttling, a temporary failure), not a verdict. */
-function isTemporaryReply(error: unknown): boolean {
-  const e = error as { responseCode?: number; response?: string };
-  const code = e.responseCode ?? Number(/^(\d{3})/.exec(e.response ?? '')?.[1]);
-  return code >= 400 && code < 500;
 }
 
 /**

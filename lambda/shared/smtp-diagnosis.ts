@@ -87,6 +87,13 @@ export function diagnoseRefusal(reply: string, message?: SentMessage): SmtpDiagn
   return undefined;
 }
 
+/** An SMTP reply code of 4xx: SES's "try again later" (throttling, a temporary failure), not a verdict. */
+export function isTemporaryReply(error: unknown): boolean {
+  const e = error as { responseCode?: number; response?: string };
+  const code = e.responseCode ?? Number(/^(\d{3})/.exec(e.response ?? '')?.[1]);
+  return code >= 400 && code < 500;
+}
+
 /** Maps a nodemailer error to the guide's troubleshooting advice. Never includes credentials. */
 export function diagnose(
   error: unknown,
@@ -131,6 +138,15 @@ export function diagnose(
       stage: 'connect',
       detail: `no answer from ${where} (${e.code === 'ETIMEDOUT' ? 'connection timeout' : e.message.slice(0, 80)})`,
       fix: `outbound port ${endpoint.port} is probably blocked by a firewall, security group or your host (many block 25; some block 587): allow egress to ${endpoint.host}:${endpoint.port}, or use port 2587`,
+    };
+  }
+  // nodemailer reports every answer to AUTH but a 2xx as EAUTH: a 4xx there is SES asking to try
+  // again later (the guide: retry 4xx), not a refusal of the credentials.
+  if (e.code === 'EAUTH' && isTemporaryReply(e)) {
+    return {
+      stage: 'auth',
+      detail: `login deferred (${reply})`,
+      fix: 'SES asks to try again later (a 4xx reply: throttling or a temporary failure), it did not refuse the credentials: try again in a few minutes',
     };
   }
   if (e.code === 'EAUTH' || e.responseCode === 535) {

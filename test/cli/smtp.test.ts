@@ -102,6 +102,54 @@ test.each([
   ]);
 });
 
+// nodemailer reports any answer to AUTH but a 2xx as EAUTH; SES's guide says to retry a 4xx.
+describe('a 4xx answer to the login: try again later, not a refusal of the credentials', () => {
+  const response = '454 Throttling failure: Maximum SigV4 authentication rate exceeded';
+
+  test('diagnose', () => {
+    const error = Object.assign(new Error(`Invalid login: ${response}`), {
+      code: 'EAUTH',
+      responseCode: 454,
+      response,
+    });
+    const d = diagnose(error, { host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 }, 'eu-west-1');
+    expect(d).toEqual({
+      stage: 'auth',
+      detail: `login deferred (${response})`,
+      fix: 'SES asks to try again later (a 4xx reply: throttling or a temporary failure), it did not refuse the credentials: try again in a few minutes',
+    });
+  });
+
+  test('doctor: no advice to rotate the credentials', async () => {
+    const smtp = await startSmtpServer({
+      accept: () => false,
+      refusal: () => response.slice(4),
+      refusalCode: 454,
+    });
+    try {
+      const caFile = path.join(tmp, 'smtp-throttling-ca.pem');
+      fs.writeFileSync(caFile, smtp.ca);
+      healthyAws();
+      const r = await run([
+        'doctor',
+        '--config',
+        writeConfig(),
+        '--smtp-host',
+        '127.0.0.1',
+        '--smtp-port',
+        String(smtp.port),
+        '--smtp-ca',
+        caFile,
+      ]);
+      expect(r.stdout).toMatch(/✗ SMTP 127\.0\.0\.1:\d+: .*: auth: login deferred \(454 Throttling failure/);
+      expect(r.stdout).toContain('→ SES asks to try again later');
+      expect(r.stdout).not.toContain('is not the SMTP password of its key');
+    } finally {
+      await smtp.close();
+    }
+  });
+});
+
 describe('diagnose: TLS before the firewall', () => {
   const endpoint = { host: 'email-smtp.eu-west-1.amazonaws.com', port: 465, implicitTls: true };
   const socketError = (message: string) => Object.assign(new Error(message), { code: 'ESOCKET' });

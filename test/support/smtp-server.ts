@@ -34,6 +34,8 @@ export interface TestSmtpServerOptions {
    * @default - 'Authentication Credentials Invalid' (SES's)
    */
   readonly refusal?: (username: string, password: string) => string | undefined;
+  /** The code of that reply: SES's 454 when it throttles logins. @default 535 */
+  readonly refusalCode?: number;
   /** An SES error reply ("554 Message rejected: ...") for a recipient, or undefined to accept it. */
   readonly rejectRecipient?: (address: string) => { code: number; message: string } | undefined;
   /** Reply to DATA, like SES's "Ok <message-id>". @default 'Ok 010001test-message-id-000000' */
@@ -72,7 +74,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions): Promise<T
       if (accepted) return callback(null, { user: auth.username });
       const text = options.refusal?.(auth.username ?? '', auth.password ?? '');
       const error = Object.assign(new Error(text ?? 'Authentication Credentials Invalid'), {
-        responseCode: 535,
+        responseCode: options.refusalCode ?? 535,
       });
       return callback(error);
     },

@@ -33,7 +33,7 @@ import { deployedTarget, recordTarget } from '../dns-check';
 import { CheckFailed, describeError, EXIT, UsageError } from '../errors';
 import { CheckResult } from '../output';
 import { currentCredentials } from '../secret';
-import { diagnose } from '../../../lambda/shared/smtp-diagnosis';
+import { diagnose, isTemporaryReply } from '../../../lambda/shared/smtp-diagnosis';
 
 export interface DoctorOptions {
   readonly now?: () => Date;
@@ -170,7 +170,8 @@ async function checkSmtp(ctx: CliContext, target: HealthTarget): Promise<CheckRe
     return [{ id: 'smtp', status: 'ok', title, detail: `user ${credentials.username}` }];
   } catch (e) {
     const d = diagnose(e, endpoint, credentials.region);
-    const fix = d.stage === 'auth' ? authFix(target, endpoint.host, credentials.region) : d.fix;
+    const fix =
+      d.stage === 'auth' && !isTemporaryReply(e) ? authFix(target, endpoint.host, credentials.region) : d.fix;
     return [{ id: 'smtp', status: 'fail', title, detail: `${d.stage}: ${d.detail}`, fix }];
   }
 }
