@@ -912,6 +912,7 @@ describe('credentials.allowedFromAddresses', () => {
     [{}, ['*@example.com']],
     [{ fromAddress: 'no-reply@news.example.com' }, ['*@example.com', '*@news.example.com']],
     [{ fromAddress: 'No-Reply@Example.COM' }, ['*@example.com']],
+    [{ fromAddress: '"a@news"@example.com' }, ['*@example.com']],
     [{ credentials: { allowedFromAddresses: ['no-reply@example.com'] } }, ['no-reply@example.com']],
     [
       {
@@ -936,6 +937,9 @@ describe('credentials.allowedFromAddresses', () => {
     [['*@example.com'], 'no-reply@news.example.com', false],
     [['billing@example.com'], 'no-reply@example.com', false],
     [['No-Reply@example.com'], 'no-reply@example.com', false], // IAM compares case-sensitively
+    // A quoted local part may hold "@" (RFC 5321 §4.1.2): the domain follows the last one.
+    [['*@example.com'], '"a@b"@example.com', true],
+    [['"a@b"@example.com'], '"a@b"@example.com', true],
   ])('allowedFromAddresses %j and fromAddress %s: valid %s', (allowedFromAddresses, fromAddress, ok) => {
     const problems = problemsOf2({ fromAddress, credentials: { allowedFromAddresses } });
     if (ok) expect(problems).toEqual([]);
