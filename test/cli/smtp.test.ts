@@ -34,6 +34,16 @@ describe('diagnoseRefusal', () => {
     },
   );
 
+  // The sandbox authorizes the recipient's identity too; at the sender's own domain that identity
+  // is the sender's, which the sandbox does not refuse: the From address is outside the list.
+  test('not authorized on the sender domain, the recipient at that domain too: the From address', () => {
+    const d = diagnoseRefusal(`554 ${accessDenied('example.com')}`, {
+      from: 'billing@example.com',
+      to: 'dev@example.com',
+    });
+    expect(d?.fix).toMatch(/^the SMTP user may not send as this From address \(billing@example\.com\)/);
+  });
+
   test('not authorized on the configuration set: the header names another set', () => {
     const reply = `554 Access denied: User \`${USER_ARN}' is not authorized to perform \`ses:SendRawEmail' on resource \`arn:aws:ses:eu-west-1:123456789012:configuration-set/other'`;
     expect(diagnoseRefusal(reply, MESSAGE)?.fix).toMatch(/X-SES-CONFIGURATION-SET header/);
@@ -56,6 +66,12 @@ describe('diagnoseRefusal', () => {
     expect(diagnoseRefusal(reply, MESSAGE)?.fix).toBe(
       "the sender's identity (no-reply@example.com) is not verified in this Region: run ses-smtp doctor to see why (DKIM records), or check fromAddress and region in the config",
     );
+  });
+
+  test('"Email address is not verified" for the sender and the recipient: the sandbox first', () => {
+    const reply =
+      '554 Message rejected: Email address is not verified. The following identities failed the check in region EU-WEST-1: no-reply@example.com, dev@example.org';
+    expect(diagnoseRefusal(reply, MESSAGE)?.fix).toMatch(/^the account is in the SES sandbox/);
   });
 
   test('other replies are not refusals of this kind', () => {
@@ -150,6 +166,27 @@ describe('a 4xx answer to the login: try again later, not a refusal of the crede
   });
 });
 
+describe('diagnose: a 535 names the Region of the credentials when the endpoint is in another', () => {
+  const refused = Object.assign(new Error('Invalid login: 535 Authentication Credentials Invalid'), {
+    code: 'EAUTH',
+    responseCode: 535,
+    response: '535 Authentication Credentials Invalid',
+  });
+  const endpoint = { host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 };
+
+  test('another Region', () => {
+    expect(diagnose(refused, endpoint, 'us-east-1').fix).toContain(
+      'The credentials are for us-east-1 but the endpoint is email-smtp.eu-west-1.amazonaws.com: SMTP passwords are per Region.',
+    );
+  });
+
+  test('the same Region', () => {
+    expect(diagnose(refused, endpoint, 'eu-west-1').fix).toMatch(
+      / SMTP passwords are per Region: the endpoint must be in the Region the password was made for\.$/,
+    );
+  });
+});
+
 describe('diagnose: TLS before the firewall', () => {
   const endpoint = { host: 'email-smtp.eu-west-1.amazonaws.com', port: 465, implicitTls: true };
   const socketError = (message: string) => Object.assign(new Error(message), { code: 'ESOCKET' });
@@ -164,6 +201,11 @@ describe('diagnose: TLS before the firewall', () => {
       'tls',
       'port 587 does not speak TLS from the first byte: SES speaks STARTTLS on 25, 587 and 2587 and TLS from the first byte on 465 and 2465',
     ]);
+  });
+
+  test('"packet length too long" (an answer that is not TLS): names which port speaks which', () => {
+    const d = diagnose(socketError('C0F7:error:0A0000C6:SSL routines::packet length too long'), endpoint);
+    expect(d.fix).toMatch(/^port 465 does not speak TLS from the first byte: /);
   });
 
   test.each([
