@@ -569,6 +569,31 @@ describe('scheduled health checks', () => {
       ]);
   });
 
+  // The settings say mail.example.com, the identity uses bounce.example.com (moved by hand, or by a
+  // deploy under way): SES verifies, and sends with, the identity's own MAIL FROM domain, so the
+  // records that decide bounces and SPF alignment are those at its name, not the settings'.
+  test("the MAIL FROM records checked are those of the identity's MAIL FROM domain, not the settings'", async () => {
+    ses.identities.get(DOMAIN)!.mailFromDomain = 'bounce.example.com';
+    dns.zone['bounce.example.com'] = dns.zone['mail.example.com'];
+    delete dns.zone['mail.example.com'];
+    await check();
+    expect(passed()['mail-from']).toBe(1);
+
+    metricLines = [];
+    logLines = [];
+    ses.identities.get(DOMAIN)!.mailFromStatus = 'PENDING';
+    dns.zone['mail.example.com'] = dns.zone['bounce.example.com'];
+    delete dns.zone['bounce.example.com'];
+    const { result } = await check();
+    expect(result.failed).toEqual(['mail-from']);
+    const problems = warnings().flatMap((w) => w.problems);
+    expect(problems.map((p) => p.title)).toEqual([
+      'MAIL FROM domain bounce.example.com not verified',
+      expect.stringMatching(/^MAIL FROM: .*\(MX bounce\.example\.com\)$/),
+      expect.stringMatching(/^MAIL FROM: .*\(TXT bounce\.example\.com\)$/),
+    ]);
+  });
+
   // cdk deploy selects a stack by its construct path: a stack of your own may be named otherwise.
   test('the fix deploys the stack by its path in the app where that is not its name', async () => {
     target = { ...TARGET, stackName: 'Mail', stackPath: 'Prod Stage/MailStack' };
