@@ -1849,6 +1849,19 @@ describe('doctor and dns for a stack of your own: the settings of its health-che
     });
   });
 
+  test('a read of the function that Lambda refuses is not taken for a function that does not exist', async () => {
+    lambda.on(GetFunctionConfigurationCommand).rejects(
+      Object.assign(new Error('not authorized to perform: lambda:GetFunctionConfiguration'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    expect(await own(['dns'])).toMatchObject({
+      code: 1,
+      stderr:
+        'ses-smtp: dns failed: not authorized to perform: lambda:GetFunctionConfiguration (set SES_SMTP_DEBUG=1 for details)\n',
+    });
+  });
+
   test.each([['doctor'], ['dns', '--check']])(
     '%s for a stack without a health-check function (health.enabled false): one line with what to do, exit 2',
     async (...command) => {
