@@ -2086,6 +2086,11 @@ describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
       '!',
     ],
     [
+      'advanced, management minus the reads',
+      advanced(management, { Field: 'readOnly', NotEquals: ['true'] }),
+      '✓',
+    ],
+    [
       'advanced, data events only',
       advanced(
         { Field: 'eventCategory', Equals: ['Data'] },
