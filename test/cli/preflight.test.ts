@@ -303,6 +303,9 @@ test.each([
     'v=spf1 ip4:192.0.2.1 -all',
     'add ip4:192.0.2.1 to apexSpf.otherMechanisms, and "-all" as apexSpf.all first',
   ],
+  // "all" and "+all" pass everyone: not a value apexSpf.all takes (the stack writes "~all" then).
+  ['v=spf1 ip4:192.0.2.1 all', 'add ip4:192.0.2.1 to apexSpf.otherMechanisms first'],
+  ['v=spf1 ip4:192.0.2.1 +all', 'add ip4:192.0.2.1 to apexSpf.otherMechanisms first'],
   // RFC 7208 §6.1: beside an "all", a redirect authorizes nothing.
   ['v=spf1 a redirect=_spf.example.net ~all', 'add a to apexSpf.otherMechanisms first'],
 ])('the apex SPF %s: %s', async (spf, fix) => {
