@@ -2023,6 +2023,30 @@ describe('doctor: someone receives the alarms', () => {
   });
 });
 
+// The webhook check needs the topic the app's webhook subscribes to: the stack's output, read here.
+describe("doctor: the app's webhook (feedback.webhookUrl)", () => {
+  const URL = 'https://app.example.com/ses-feedback';
+  const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:SesSmtp-prod-WebhookFeedbackTopic-EXAMPLE';
+
+  test("the subscription is read on the topic of the stack's output WebhookFeedbackTopicArn", async () => {
+    config = writeConfig({ feedback: { webhookUrl: URL } });
+    stackWithOutputs('SesSmtp-prod', {
+      SmtpSecretArn: SECRET_ARN,
+      IdentityName: 'example.com',
+      ConfigurationSetName: CONFIGURATION_SET,
+      OperatorAlarmTopicArn: ALARM_TOPIC_ARN,
+      WebhookFeedbackTopicArn: TOPIC,
+    });
+    sns
+      .on(ListSubscriptionsByTopicCommand, { TopicArn: TOPIC })
+      .resolves({ Subscriptions: [{ SubscriptionArn: `${TOPIC}:1`, Protocol: 'https', Endpoint: URL }] });
+    const r = await cli(['doctor', ...local()]);
+    expect(r.stdout).toContain(
+      "✓ the app's webhook https://app.example.com/... gets the bounces and complaints (a confirmed subscription to its topic)",
+    );
+  });
+});
+
 describe('doctor: the CloudTrail trail the RotationFailed events need', () => {
   const doctor = () => cli(['doctor', ...local()]);
   const TRAIL_LINE = /^(.) .*CloudTrail trail.*$/m;
