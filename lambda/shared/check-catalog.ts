@@ -26,7 +26,7 @@ export const DKIM: CheckInfo = {
 export const MAIL_FROM: CheckInfo = {
   id: 'mail-from',
   runbook:
-    'The custom MAIL FROM domain is not verified or its MX/SPF record is missing: SES falls back to amazonses.com as envelope sender (SPF no longer aligns for DMARC) or rejects mail if behaviorOnMxFailure is REJECT_MESSAGE. Run `npx --no -- ses-smtp doctor` and publish the MX and SPF TXT it names.',
+    "The custom MAIL FROM domain is not verified or its MX/SPF record is missing: SES falls back to amazonses.com as envelope sender (SPF no longer aligns for DMARC) or rejects mail if behaviorOnMxFailure is REJECT_MESSAGE. Run `npx --no -- ses-smtp doctor` and publish the MX and SPF TXT it names. Or the identity's MAIL FROM domain is not the one in the settings (changed outside the stack, which a deploy does not change back): run the fix in the function's log.",
 };
 
 export const DMARC: CheckInfo = {

@@ -475,18 +475,33 @@ const mailFromCheck: Check = {
     const checked = await Promise.all(records.map((r) => checkRecord(run.clients.resolver, r)));
     // The stack always sets one: none is a change made outside it, which no record brings back.
     if (identity.mailFromDomain === undefined) {
-      const { identity: domain, region, dns } = run.target;
+      const domain = run.target.identity;
       return [
         {
           id: 'mail-from',
           status: 'fail',
           title: `identity ${domain} has no custom MAIL FROM domain: SES sends with amazonses.com as envelope sender and SPF does not align`,
           detail: CHANGED_OUTSIDE,
-          fix: `aws sesv2 put-email-identity-mail-from-attributes --email-identity ${domain} --mail-from-domain ${mailFromDomain(domain, dns.mailFromSubdomain)} --region ${region} (with --behavior-on-mx-failure REJECT_MESSAGE where mailFrom.behaviorOnMxFailure says so)`,
+          fix: setMailFromCommand(run.target),
         },
         ...checked,
       ];
     }
+    // Another name than the settings' (set by hand; or a deploy that changes it is under way): the
+    // records above are checked at the identity's name, which SES sends with, so they can pass.
+    const configured = mailFromDomain(run.target.identity, run.target.dns.mailFromSubdomain);
+    const renamed: CheckResult[] =
+      identity.mailFromDomain.toLowerCase() === configured.toLowerCase()
+        ? []
+        : [
+            {
+              id: 'mail-from',
+              status: 'warn',
+              title: `MAIL FROM domain ${identity.mailFromDomain} is not the settings' ${configured}`,
+              detail: `${CHANGED_OUTSIDE} (or a deploy that changes it is under way)`,
+              fix: `to use the settings' again: ${setMailFromCommand(run.target)}; to keep ${identity.mailFromDomain}: set mailFrom.subdomain to "${identity.mailFromDomain.slice(0, -run.target.identity.length - 1)}" and deploy`,
+            },
+          ];
     // BehaviorOnMxFailure applies while the status is not SUCCESS (PENDING, FAILED and
     // TEMPORARY_FAILURE: MailFromAttributes, SES API v2): REJECT_MESSAGE refuses every send.
     const rejects = identity.mailFromBehavior === 'REJECT_MESSAGE';
@@ -506,9 +521,14 @@ const mailFromCheck: Check = {
               ? 'publish its MX and SPF TXT (below); until SES finds the MX record it refuses every send (MailFromDomainNotVerified); to send meanwhile (SPF then does not align), set mailFrom.behaviorOnMxFailure to USE_DEFAULT_VALUE and deploy'
               : 'publish its MX and SPF TXT (below); until then SES sends with amazonses.com as envelope sender and SPF does not align',
           };
-    return [status, ...checked];
+    return [status, ...renamed, ...checked];
   },
 };
+
+/** The AWS CLI call that gives the identity the settings' MAIL FROM domain. */
+function setMailFromCommand({ identity, region, dns }: HealthTarget): string {
+  return `aws sesv2 put-email-identity-mail-from-attributes --email-identity ${identity} --mail-from-domain ${mailFromDomain(identity, dns.mailFromSubdomain)} --region ${region} (with --behavior-on-mx-failure REJECT_MESSAGE where mailFrom.behaviorOnMxFailure says so)`;
+}
 
 const dmarcCheck: Check = {
   ...catalog.DMARC,
