@@ -162,6 +162,16 @@ describe('SendingFeedback', () => {
     });
   });
 
+  // appDeadLetterQueue: where the app queue's messages go after the app failed on them
+  // maxReceiveCount times, as the handler's do.
+  test('the app queue takes maxReceiveCount too', () => {
+    const { template } = build({ appQueue: true, maxReceiveCount: 2 });
+    const redrives = Object.values(template.findResources('AWS::SQS::Queue')).flatMap((q) =>
+      q.Properties.RedrivePolicy ? [q.Properties.RedrivePolicy.maxReceiveCount] : [],
+    );
+    expect(redrives).toEqual([2, 2]);
+  });
+
   // What the queue-age alarm waits beyond: the receives of a message the handler keeps failing.
   test('retrySeconds: the receives times the visibility timeout', () => {
     const { feedback, template } = build({ maxReceiveCount: 7 });
