@@ -205,6 +205,8 @@ describe('SmtpCredentials', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       Description: Match.stringLikeRegexp('SMTP credentials secret'),
+      // KMS's shortest wait before a deleted (DESTROY) key goes.
+      PendingWindowInDays: 7,
     });
   });
 
