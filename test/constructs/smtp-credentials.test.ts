@@ -598,6 +598,12 @@ describe('SmtpCredentials', () => {
     const { template } = build({ removalPolicy: RemovalPolicy.DESTROY });
     const [cleanupId, cleanup] = Object.entries(template.findResources('Custom::SmtpUserKeyCleanup'))[0];
     expect(cleanup.Properties.UserName).toEqual({ Ref: expect.stringMatching(/^SmtpCredentialsUser/) });
+    // A function that crashes before it answers holds the deletion 5 minutes, not CloudFormation's hour.
+    expect(cleanup.Properties.ServiceTimeout).toBe('300');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Deletes the SMTP user access keys when the stack deletes the user',
+      Timeout: 60,
+    });
     expect(cleanup.DependsOn).toEqual(
       expect.arrayContaining([expect.stringMatching(/^SmtpCredentialsUser/)]),
     );
