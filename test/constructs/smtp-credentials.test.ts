@@ -233,7 +233,8 @@ describe('SmtpCredentials', () => {
     });
   });
 
-  test.each([[30], [365]])('rotation interval of %i days from props', (days) => {
+  // 1000: Secrets Manager's longest (AutomaticallyAfterDays, 1 to 1000).
+  test.each([[30], [365], [1000]])('rotation interval of %i days from props', (days) => {
     build({ rotationInterval: Duration.days(days) }).template.hasResourceProperties(
       'AWS::SecretsManager::RotationSchedule',
       {
@@ -666,7 +667,8 @@ describe('SmtpCredentials', () => {
     expect(readyId).toMatch(/^SmtpCredentialsCredentialsReady/);
   });
 
-  test.each([[Duration.hours(36)], [Duration.days(1)], [Duration.days(1001)]])(
+  // 60 hours: past the 2-day floor, but CloudFormation's AutomaticallyAfterDays is an integer.
+  test.each([[Duration.hours(36)], [Duration.hours(60)], [Duration.days(1)], [Duration.days(1001)]])(
     'refuses rotation interval %s',
     (rotationInterval) => {
       expect(() => build({ rotationInterval })).toThrow(
