@@ -6,6 +6,7 @@ import {
   fqdn,
   mailFromRecords,
   quoteTxt,
+  reportAuthorizationRecord,
   route53TxtLength,
   route53TxtStrings,
   txtStrings,
@@ -124,6 +125,17 @@ describe('dns records', () => {
     expect(toZoneFile([record])).toBe(
       't1._domainkey.example.com. IN CNAME t1.dkim.il-central-1.amazonses.com.',
     );
+  });
+
+  // RFC 7489 §7.1: the consent is named for the domain; an absolute or capitalized name is the same one.
+  test('the DMARC report consent is named for the domain as names compare: lower case, no final dot', () => {
+    expect(reportAuthorizationRecord('Example.COM.', 'dmarc-vendor.net')).toEqual({
+      key: 'DmarcReportAuthorization',
+      name: 'example.com._report._dmarc.dmarc-vendor.net.',
+      type: 'TXT',
+      values: ['v=DMARC1;'],
+      purpose: 'DMARC reports to dmarc-vendor.net',
+    });
   });
 
   test('TXT values longer than 255 bytes are split into several quoted strings', () => {
