@@ -191,6 +191,11 @@ describe('containerSecrets (ECS)', () => {
       ]),
     );
     expect(() => mail.containerSecretJson('smtp-json')).toThrow(ConfigError);
+    // A shell cannot name a variable that starts with a digit; one that starts with "_" it can.
+    expect(() => mail.containerSecretJson('1SMTP_JSON')).toThrow(
+      /got "1SMTP_JSON", expected an environment variable name/,
+    );
+    expect(mail.containerSecretJson('_SMTP_JSON')).toHaveProperty(['_SMTP_JSON']);
   });
 
   test('the JSON keys are the ones the rotation function writes', () => {
