@@ -71,6 +71,9 @@ describe('dns records', () => {
       },
       'v=DMARC1; p=quarantine; pct=100; ruf=mailto:f@example.com; fo=1:d; adkim=r; aspf=r',
     ],
+    // Each alignment from its own setting.
+    [{ ...DMARC, dkimAlignment: 'strict' as const }, 'v=DMARC1; p=quarantine; pct=100; adkim=s; aspf=r'],
+    [{ ...DMARC, spfAlignment: 'strict' as const }, 'v=DMARC1; p=quarantine; pct=100; adkim=r; aspf=s'],
   ])('DMARC value %#', (options, expected) => {
     expect(dmarcValue(options)).toBe(expected);
   });
@@ -142,6 +145,8 @@ describe('dns records', () => {
     const long = 'a'.repeat(300);
     expect(quoteTxt(long)).toBe(`"${'a'.repeat(255)}" "${'a'.repeat(45)}"`);
     expect(quoteTxt('say "hi"')).toBe('"say \\"hi\\""');
+    // RFC 1035 §5.1: a backslash in a quoted string escapes the next character, so it is escaped itself.
+    expect(quoteTxt('C:\\dir')).toBe('"C:\\\\dir"');
   });
 
   // A character of several UTF-8 bytes (a construct's own value: the config takes ASCII only)
