@@ -28,6 +28,9 @@ describe('SesSmtpStack', () => {
       /^[^\n]*got account "999999999999", region "us-east-1", expected the environment's \(account "123456789012", region "eu-west-1"\)[^\n]*$/,
     );
     expect(withEnv({ account: '999999999999' })).toThrow(ConfigError);
+    // An env that names only the account still deploys to the environment's Region.
+    const accountOnly = withEnv({ account: '123456789012' })();
+    expect([accountOnly.account, accountOnly.region]).toEqual(['123456789012', 'eu-west-1']);
     // A config built by hand in JavaScript, from before acknowledgedWarnings: nothing to accept.
     const { acknowledgedWarnings: _left, ...older } = envConfig();
     expect(
@@ -527,8 +530,10 @@ describe('SesSmtpStack', () => {
     });
   });
 
-  test('tags from config and the environment tag reach the resources', () => {
-    const { template } = synthStack({ tags: { team: 'mail' } });
+  test('tags from config and the environment tag reach the resources and the stack', () => {
+    const { stack, template } = synthStack({ tags: { team: 'mail' } });
+    // CloudFormation stack tags: what cost reports and tag policies read for the stack itself.
+    expect(stack.tags.tagValues()).toEqual({ 'ses-smtp:environment': 'test', team: 'mail' });
     template.hasResourceProperties('AWS::SES::EmailIdentity', {
       Tags: [
         { Key: 'ses-smtp:environment', Value: 'test' },
