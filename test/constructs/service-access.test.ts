@@ -36,6 +36,8 @@ describe('EncryptedTopicTarget', () => {
           Effect: 'Allow',
           Principal: { Service: 'events.amazonaws.com' },
           Action: 'sns:Publish',
+          // This topic, not "*": the statement names what it grants.
+          Resource: { Ref: expect.stringMatching(/^Topic/) },
           Condition: {
             StringEquals: { 'aws:SourceAccount': '123456789012' },
             ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(`^${rule}`), 'Arn'] } },
