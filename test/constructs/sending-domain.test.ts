@@ -206,6 +206,20 @@ describe('SendingDomain', () => {
     template.resourceCountIs('AWS::SES::EmailIdentity', 3);
   });
 
+  test('a domainName in capitals still gives its addresses the configuration set (names compare in lower case)', () => {
+    const { stack } = unsynthesized({ verifiedEmailAddresses: [] });
+    const configurationSet = new ses.ConfigurationSet(stack, 'Set');
+    new SendingDomain(stack, 'Upper', {
+      domainName: 'Example.ORG',
+      configurationSet,
+      verifiedEmailAddresses: ['dev@example.org'],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'dev@example.org',
+      ConfigurationSetAttributes: { ConfigurationSetName: Match.anyValue() },
+    });
+  });
+
   test("each verified address at the domain has its default configuration set (mail from it takes the address's settings); one elsewhere none", () => {
     const { stack } = unsynthesized({ verifiedEmailAddresses: [] });
     const configurationSet = new ses.ConfigurationSet(stack, 'Set');
