@@ -197,6 +197,21 @@ describe('SendingDomain', () => {
       });
     }
     expect(values).toHaveLength(8);
+    // An output is numbered only where its record has several values (the apex TXT set here).
+    expect(
+      Object.keys(outputs)
+        .map((id) => id.replace(/^SendingDomain|[0-9A-F]{8}$/g, ''))
+        .sort(),
+    ).toEqual([
+      'DnsApexTxt1',
+      'DnsApexTxt2',
+      'DnsDkim1',
+      'DnsDkim2',
+      'DnsDkim3',
+      'DnsDmarcTxt',
+      'DnsMailFromMx',
+      'DnsMailFromTxt',
+    ]);
   });
 
   test('sandbox recipients become email identities', () => {
