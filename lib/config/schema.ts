@@ -185,7 +185,6 @@ export const emailAddress = idnaText(EMAIL_RE, asciiAddressDomain, emailExpected
   .refine(localPartFits, { error: (issue) => emailExpected(issue.input) })
   .overwrite(asciiAddressDomain);
 
-/** The identity of an address: its local part exactly, its domain in lower case. */
 /**
  * An address as SES tells identities apart: the domain in any case (DNS), the local part as
  * written (SES: an address identity is case-sensitive; RFC 5321 §2.4 lets a host tell them apart).
