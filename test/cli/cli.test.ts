@@ -1444,7 +1444,9 @@ describe('doctor', () => {
       expect(r.stdout).toMatch(
         /✗ SMTP 127\.0\.0\.1:\d+: .*connect: no answer from 127\.0\.0\.1:\d+ \(connection timeout\)/,
       );
-      expect(r.stdout).toMatch(/→ outbound port \d+ is probably blocked by a firewall/);
+      expect(r.stdout).toContain(
+        `→ outbound port ${port} is probably blocked by a firewall, security group or your host (many block 25; some block 587): allow egress to 127.0.0.1:${port}, or use port 2587\n`,
+      );
     } finally {
       jest.useRealTimers();
       silent.close();

@@ -218,6 +218,23 @@ describe('diagnose: TLS before the firewall', () => {
   });
 });
 
+// nodemailer reports a failed lookup of the host as EDNS (smtp-connection: _onError(err, 'EDNS')).
+describe('diagnose: a host name that does not resolve', () => {
+  const endpoint = { host: 'email-smtp.eu-west-1.amazonaws.com', port: 587 };
+
+  test.each(['ENOTFOUND', 'EAI_AGAIN'])(
+    'EDNS "getaddrinfo %s": the host name and this machine\'s DNS',
+    (cause) => {
+      const error = Object.assign(new Error(`getaddrinfo ${cause} ${endpoint.host}`), { code: 'EDNS' });
+      expect(diagnose(error, endpoint)).toEqual({
+        stage: 'connect',
+        detail: `cannot resolve ${endpoint.host}`,
+        fix: 'check the host name (email-smtp.<region>.amazonaws.com) and the DNS of this machine',
+      });
+    },
+  );
+});
+
 describe('send-test against a server that refuses like SES', () => {
   let smtp: TestSmtpServer;
   let caFile: string;
