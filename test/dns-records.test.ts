@@ -66,10 +66,11 @@ describe('dns records', () => {
     [
       {
         ...DMARC,
-        forensicReportUris: ['mailto:f@example.com'],
+        // Several forensic report URIs: one comma-separated list, as rua (RFC 7489 §6.4).
+        forensicReportUris: ['mailto:f@example.com', 'mailto:g@example.net'],
         failureReportOptions: ['1' as const, 'd' as const],
       },
-      'v=DMARC1; p=quarantine; pct=100; ruf=mailto:f@example.com; fo=1:d; adkim=r; aspf=r',
+      'v=DMARC1; p=quarantine; pct=100; ruf=mailto:f@example.com,mailto:g@example.net; fo=1:d; adkim=r; aspf=r',
     ],
     // Each alignment from its own setting.
     [{ ...DMARC, dkimAlignment: 'strict' as const }, 'v=DMARC1; p=quarantine; pct=100; adkim=s; aspf=r'],
