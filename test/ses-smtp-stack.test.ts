@@ -229,6 +229,8 @@ describe('SesSmtpStack', () => {
         { Name: 'RuleName', Value: { Ref: expect.stringMatching(/^SmtpCredentialsRotationFailedRule/) } },
       ],
       Statistic: 'Sum',
+      // Told within 5 minutes, not at the end of an hour's period.
+      Period: 300,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
