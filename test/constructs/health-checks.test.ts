@@ -196,7 +196,16 @@ describe('HealthChecks', () => {
       '--stack Mail\n--region eu-west-1',
       '"--stack Mail\\n--region eu-west-1" holds a line break, a tab or another control character',
     ],
+    // Any control character: a tab, and DEL (in quotes, where the shell would keep it).
+    ['--stack\tMail', '"--stack\\tMail" holds a line break, a tab or another control character'],
+    [
+      "--config 'envs\x7f.json'",
+      `"--config 'envs\x7f.json'" holds a line break, a tab or another control character`,
+    ],
     ['prod', '"prod" is not a CLI option that takes a value'],
+    ['', 'no option given'],
+    // Double quotes keep $(...) live: only single quotes are taken.
+    ['--stack "$(id)"', '"\\"$(id)\\"" is not a word a shell reads as itself'],
     // What the shell makes of it, not what it looks like.
     ["--stack 'Mail'--region eu-west-1", `"'Mail'--region" is not a word a shell reads as itself`],
     ["--env ''", '--env has no value'],
@@ -230,6 +239,8 @@ describe('HealthChecks', () => {
     ["--config 'my envs/prod.json' --env prod"],
     ['--stack Mail --region eu-west-1 --secret-id arn:aws:secretsmanager:eu-west-1:123456789012:secret:s'],
     ['--stack  Mail   --region eu-west-1'],
+    // "=" inside a value is the shell's plain character.
+    ['--config envs=prod.json --env prod'],
     // The CLI's parser takes --name=VALUE too.
     ["--config='my envs/prod.json' --env=prod"],
     // Values as the CLI takes them: a stack's ARN, an IDN, an IPv6 resolver.
