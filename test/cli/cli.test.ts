@@ -40,6 +40,7 @@ import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
 import {
   cfn,
   expectNoAwsCalls,
+  localSmtpOptions,
   CREDENTIALS,
   healthyAws,
   healthyZone,
@@ -74,7 +75,7 @@ import { awsError, FEEDBACK_TOPIC_ARN, throttling } from '../support/fake-aws';
 let config: string;
 let smtp: TestSmtpServer;
 let dns: TestDnsServer;
-let caFile: string;
+let smtpOptions: string[];
 
 beforeAll(async () => {
   smtp = await startSmtpServer({
@@ -97,8 +98,7 @@ beforeAll(async () => {
             : undefined,
   });
   dns = await startDnsServer(healthyZone());
-  caFile = path.join(tmp, 'ca.pem');
-  fs.writeFileSync(caFile, smtp.ca);
+  smtpOptions = localSmtpOptions(smtp);
 });
 afterAll(async () => {
   await smtp.close();
@@ -111,16 +111,7 @@ beforeEach(() => {
   Object.assign(dns.zone, healthyZone());
 });
 
-const local = () => [
-  '--smtp-host',
-  '127.0.0.1',
-  '--smtp-port',
-  String(smtp.port),
-  '--smtp-ca',
-  caFile,
-  '--resolver',
-  dns.address,
-];
+const local = () => [...smtpOptions, '--resolver', dns.address];
 const cli = (args: string[], options = {}) => run([...args, '--config', config], options);
 const neverLeaks = (text: string) => expect(text).not.toContain(CREDENTIALS.password);
 

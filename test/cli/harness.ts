@@ -96,6 +96,16 @@ export function healthFunction(target: unknown = HEALTH_TARGET): void {
 
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-cli-'));
 
+/**
+ * The options that point the CLI at a test SMTP server on 127.0.0.1, trusting its certificate
+ * (written into the run's folder).
+ */
+export function localSmtpOptions(smtp: { port: number; ca: string }): string[] {
+  const caFile = path.join(tmp, `smtp-ca-${smtp.port}.pem`);
+  fs.writeFileSync(caFile, smtp.ca);
+  return ['--smtp-host', '127.0.0.1', '--smtp-port', String(smtp.port), '--smtp-ca', caFile];
+}
+
 /** An environments file with one environment, "prod". */
 export function writeConfig(env: Record<string, unknown> = {}): string {
   const file = path.join(tmp, `config-${Math.random().toString(36).slice(2)}.json`);

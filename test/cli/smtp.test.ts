@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { GetEmailIdentityCommand } from '@aws-sdk/client-sesv2';
 import { diagnose, diagnoseRefusal } from '../../lambda/shared/smtp-diagnosis';
 import { startSmtpServer, TestSmtpServer } from '../support/smtp-server';
-import { CREDENTIALS, healthyAws, run, ses, tmp, writeConfig } from './harness';
+import { CREDENTIALS, healthyAws, localSmtpOptions, run, ses, tmp, writeConfig } from './harness';
 
 const USER_ARN = 'arn:aws:iam::123456789012:user/SesSmtp-prod-SmtpCredentialsUserB2C70464-1ABCDEF2GHIJ';
 /** SES's reply when the SMTP user's policy does not allow ses:SendRawEmail on an identity. */
@@ -143,20 +143,8 @@ describe('a 4xx answer to the login: try again later, not a refusal of the crede
       refusalCode: 454,
     });
     try {
-      const caFile = path.join(tmp, 'smtp-throttling-ca.pem');
-      fs.writeFileSync(caFile, smtp.ca);
       healthyAws();
-      const r = await run([
-        'doctor',
-        '--config',
-        writeConfig(),
-        '--smtp-host',
-        '127.0.0.1',
-        '--smtp-port',
-        String(smtp.port),
-        '--smtp-ca',
-        caFile,
-      ]);
+      const r = await run(['doctor', '--config', writeConfig(), ...localSmtpOptions(smtp)]);
       expect(r.stdout).toMatch(/✗ SMTP 127\.0\.0\.1:\d+: .*: auth: login deferred \(454 Throttling failure/);
       expect(r.stdout).toContain('→ SES asks to try again later');
       expect(r.stdout).not.toContain('is not the SMTP password of its key');
@@ -309,26 +297,18 @@ describe('send-test and doctor against a server whose refusal quotes the AUTH PL
   const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
   const authPlain = base64(`\0${CREDENTIALS.username}\0${CREDENTIALS.password}`);
   let smtp: TestSmtpServer;
-  let caFile: string;
+  let smtpOptions: () => string[];
   beforeAll(async () => {
     smtp = await startSmtpServer({
       accept: () => false,
       authMethods: ['PLAIN'],
       refusal: (u, p) => `Unrecognized command AUTH PLAIN ${base64(`\0${u}\0${p}`)}`,
     });
-    caFile = path.join(tmp, 'smtp-quoting-ca.pem');
-    fs.writeFileSync(caFile, smtp.ca);
+    const options = localSmtpOptions(smtp);
+    smtpOptions = () => options;
   });
   afterAll(() => smtp.close());
   beforeEach(() => healthyAws());
-  const smtpOptions = () => [
-    '--smtp-host',
-    '127.0.0.1',
-    '--smtp-port',
-    String(smtp.port),
-    '--smtp-ca',
-    caFile,
-  ];
 
   test.each([[[]], [['--json']]])('send-test %j', async (extra) => {
     const r = await run([
