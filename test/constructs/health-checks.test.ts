@@ -363,6 +363,24 @@ describe('HealthChecks', () => {
     });
   });
 
+  // A failed run is a Lambda error: ALARM for the hour it fell in, not a 5-minute blip.
+  test("the function's failures: ALARM on any error within the hour", () => {
+    const errors = alarmsOf(build().template).filter(
+      (a) => a.Properties.Namespace === 'AWS/Lambda' && a.Properties.MetricName === 'Errors',
+    );
+    expect(errors.map((a) => a.Properties)).toEqual([
+      expect.objectContaining({
+        Statistic: 'Sum',
+        Period: 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+    expect(text(errors[0].Properties.AlarmDescription)).toMatch(/^The SES SMTP health-check function failed/);
+  });
+
   // The checks run daily and the quota hourly, into hourly periods: with "missing" an alarm would
   // fall to INSUFFICIENT_DATA between runs. Whether the runs happen at all is the watchers' job.
   test('every alarm on the scheduled results keeps its state between runs', () => {
@@ -389,6 +407,8 @@ describe('HealthChecks', () => {
       65,
       3,
     ],
+    // 168 one-hour periods: the 7 days CloudWatch takes (Period x EvaluationPeriods), still watched.
+    ['every 166 hours', events.Schedule.rate(Duration.hours(166)), undefined, 168, 3],
   ])('runs that stop are reported: %s', (_name, schedule, quotaSchedule, allPeriods, quotaPeriods) => {
     const { template } = build({ ...(schedule && { schedule }), ...(quotaSchedule && { quotaSchedule }) });
     const watcher = (run: string, periods: number) =>
@@ -431,6 +451,12 @@ describe('HealthChecks', () => {
         ),
       ),
     ]);
+  });
+
+  // A gap it cannot tell gives no count of runs: no alarm with NaN periods (the deploy fails).
+  test('a schedule whose gap cannot be told (L): no alarm on checks that keep not telling', () => {
+    const { template } = build({ schedule: events.Schedule.expression('cron(0 6 L * ? *)') });
+    expect(alarmsOf(template).filter((a) => a.Properties.MetricName === 'ChecksUndetermined')).toEqual([]);
   });
 
   test('a schedule whose runs CloudWatch cannot watch (over 7 days apart, or L/W/#): no watcher, a warning', () => {
@@ -532,6 +558,8 @@ describe('HealthChecks', () => {
     // Up to 62.25 hours apart (Friday 17:45 to Monday 08:00): 3 gaps pass 7 days, 2 runs.
     ['weekdays every 15 minutes', events.Schedule.expression('cron(0/15 8-17 ? * MON-FRI *)'), [126, 2]],
     ['every 3 days', events.Schedule.rate(Duration.days(3)), [145, 2]],
+    // 3 gaps are exactly 7 days: with the hour more, 169 periods, past what CloudWatch takes.
+    ['every 56 hours', events.Schedule.rate(Duration.hours(56)), [113, 2]],
     // 2 gaps pass 7 days: one run that could not tell is no alarm.
     ['every 4 days', events.Schedule.rate(Duration.days(4)), undefined],
   ])('the alarm on checks that keep not telling spans the schedule: %s', (_name, schedule, expected) => {
@@ -555,10 +583,15 @@ describe('HealthChecks', () => {
     const quota = (alarms: Alarm[]) =>
       alarms
         .filter((a) => a.Properties.MetricName === 'QuotaUsedPercent')
-        .map((a) => [a.Properties.Threshold, a.Properties.ComparisonOperator]);
+        .map((a) => [
+          a.Properties.Threshold,
+          a.Properties.ComparisonOperator,
+          a.Properties.EvaluationPeriods,
+        ]);
+    // The first hourly run past the level alarms: a day's quota can be used up within hours.
     expect(quota(defaults)).toEqual([
-      [80, 'GreaterThanOrEqualToThreshold'],
-      [95, 'GreaterThanOrEqualToThreshold'],
+      [80, 'GreaterThanOrEqualToThreshold', 1],
+      [95, 'GreaterThanOrEqualToThreshold', 1],
     ]);
     const rate = defaults.find((a) => a.Properties.MetricName === 'PeakSendRatePercent')!;
     expect(rate.Properties.Threshold).toBe(80);
