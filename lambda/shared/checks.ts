@@ -350,9 +350,7 @@ export function expectedRecords(
   identity: LiveIdentity,
 ): DnsRecord[] {
   const domain = target.identity;
-  const subdomain = identity.mailFromDomain?.endsWith(`.${domain}`)
-    ? identity.mailFromDomain.slice(0, -domain.length - 1)
-    : target.dns.mailFromSubdomain;
+  const subdomain = mailFromLabel(domain, identity.mailFromDomain) ?? target.dns.mailFromSubdomain;
   return [
     // Not dkim.amazonses.com in every Region: SES names the zone; the Region table is the fallback.
     ...dkimRecords(domain, identity.tokens, identity.signingHostedZone ?? easyDkimDomain(target.region)),
@@ -360,6 +358,13 @@ export function expectedRecords(
     ...(target.dns.dmarc ? [dmarcRecord(domain, target.dns.dmarc)] : []),
     ...(target.dns.apexSpf ? [apexTxtRecord(domain, target.dns.apexSpf)] : []),
   ];
+}
+
+/** The label of the identity's MAIL FROM domain under `domain` ("mail"), or undefined when none. */
+function mailFromLabel(domain: string, liveMailFromDomain: string | undefined): string | undefined {
+  return liveMailFromDomain?.endsWith(`.${domain}`)
+    ? liveMailFromDomain.slice(0, -domain.length - 1)
+    : undefined;
 }
 
 const noIdentity = (run: CheckRun): CheckResult => ({
@@ -489,17 +494,18 @@ const mailFromCheck: Check = {
     }
     // Another name than the settings' (set by hand; or a deploy that changes it is under way): the
     // records above are checked at the identity's name, which SES sends with, so they can pass.
-    const configured = mailFromDomain(run.target.identity, run.target.dns.mailFromSubdomain);
+    const { identity: domain, dns } = run.target;
+    const live = mailFromLabel(domain, identity.mailFromDomain);
     const renamed: CheckResult[] =
-      identity.mailFromDomain.toLowerCase() === configured.toLowerCase()
+      live?.toLowerCase() === dns.mailFromSubdomain.toLowerCase()
         ? []
         : [
             {
               id: 'mail-from',
               status: 'warn',
-              title: `MAIL FROM domain ${identity.mailFromDomain} is not the settings' ${configured}`,
+              title: `MAIL FROM domain ${identity.mailFromDomain} is not the settings' ${mailFromDomain(domain, dns.mailFromSubdomain)}`,
               detail: `${CHANGED_OUTSIDE} (or a deploy that changes it is under way)`,
-              fix: `to use the settings' again: ${setMailFromCommand(run.target)}; to keep ${identity.mailFromDomain}: set mailFrom.subdomain to "${identity.mailFromDomain.slice(0, -run.target.identity.length - 1)}" and deploy`,
+              fix: `to use the settings' again: ${setMailFromCommand(run.target)}; to keep ${identity.mailFromDomain}: set mailFrom.subdomain to "${live}" and deploy`,
             },
           ];
     // BehaviorOnMxFailure applies while the status is not SUCCESS (PENDING, FAILED and
