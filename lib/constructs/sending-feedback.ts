@@ -408,7 +408,7 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
       // which every deploy's log prints. Kept so: under another id, CloudFormation would create
       // the new resource first, SNS would answer its Subscribe with the live subscription (same
       // topic, protocol and endpoint), and the old resource's removal would then unsubscribe it.
-      this.webhookTopic.addSubscription(
+      const webhook = this.webhookTopic.addSubscription(
         new subscriptions.UrlSubscription(props.webhookUrl, {
           protocol: sns.SubscriptionProtocol.HTTPS,
           filterPolicyWithMessageBody: SES_EVENTS_ONLY,
@@ -416,6 +416,10 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
           deadLetterQueue: this.webhookDeadLetterQueue,
         }),
       );
+      // The subscription adds the dead-letter queue's policy, but does not wait for it: an event
+      // the app refused before that policy existed would be dropped, not kept. On the queue's
+      // construct: DependsOn its every resource, the policy too.
+      webhook.node.addDependency(this.webhookDeadLetterQueue);
       if (/[?#]/.test(props.webhookUrl))
         Annotations.of(this).addWarningV2(
           'ses-smtp:webhook-url-query',

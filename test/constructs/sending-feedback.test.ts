@@ -387,6 +387,11 @@ describe('SendingFeedback', () => {
       KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^Key/), 'Arn'] },
       MessageRetentionPeriod: 14 * 86400,
     });
+    // SNS can send to it once its policy admits the topic: the subscription waits for that.
+    const [policyId] = Object.keys(
+      template.findResources('AWS::SQS::QueuePolicy', { Properties: { Queues: [{ Ref: id(deadLetters) }] } }),
+    );
+    expect(webhook.DependsOn).toContain(policyId);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: id(deadLetters) }],
       PolicyDocument: {
