@@ -34,10 +34,13 @@ const VALUE_OPTIONS = new Map(
 );
 
 /**
- * A word a shell reads as itself: as it is (shellWord's safe characters; not a leading "=", which
- * zsh expands to a command's path), or in single quotes.
+ * A word a shell reads as itself: pieces that touch, each shellWord's safe characters or text in
+ * single quotes; not a leading "=" outside quotes, which zsh expands to a command's path.
  */
-const SHELL_WORD = /^(?:[A-Za-z0-9_.,:/+@%-][A-Za-z0-9_.,:/+=@%-]*|'[^']*')$/;
+const SHELL_WORD = /^(?!=)(?:[A-Za-z0-9_.,:/+=@%-]|'[^']*')+$/;
+
+/** What the CLI gets for a shell word: its text without the quotes (nothing in it escapes one). */
+const unquote = (word: string) => word.replace(/'/g, '');
 
 /** A token's encoding in a string (`${Token[AWS.Region.11]}`): a word of its own once resolved. */
 const TOKEN_IN_STRING = /\$\{Token\[[^\]]*\]\}/g;
@@ -63,25 +66,22 @@ export function cliOptionsProblem(options: string): string | undefined {
     return `${JSON.stringify(options)} opens a single quote it does not close: close it ('my envs.json') or remove it`;
   // As the shell splits: quoted and unquoted pieces that touch are one word.
   const words: string[] = options.replace(TOKEN_IN_STRING, TOKEN_MARK).match(/(?:'[^']*'|[^\s'])+/g) ?? [];
-  const bad = words.find((w) => !SHELL_WORD.test(w) && !/^--[a-z-]+=/.test(w));
+  const bad = words.find((w) => !SHELL_WORD.test(w));
   if (bad !== undefined)
     return `${JSON.stringify(bad)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
+  // From here on, what the CLI gets: '--env' prod is --env prod.
+  const args = words.map(unquote);
   const seen = new Set<string>();
-  for (let i = 0; i < words.length; i++) {
-    const equals = words[i].indexOf('=');
-    const [flag, value] =
-      words[i].startsWith('--') && equals > 0
-        ? [words[i].slice(0, equals), words[i].slice(equals + 1)]
-        : [words[i], words[++i]];
+  for (let i = 0; i < args.length; i++) {
+    const equals = args[i].indexOf('=');
+    const [flag, given] =
+      args[i].startsWith('--') && equals > 0
+        ? [args[i].slice(0, equals), args[i].slice(equals + 1)]
+        : [args[i], args[++i]];
     const spec = VALUE_OPTIONS.get(flag);
     if (spec === undefined)
       return `${JSON.stringify(flag)} is not a CLI option that takes a value (${[...VALUE_OPTIONS.keys()].join(', ')})`;
-    if (value === undefined || value === '') return `${flag} has no value`;
-    if (!SHELL_WORD.test(value))
-      return `${JSON.stringify(value)} is not a word a shell reads as itself: put a value with spaces or other characters in single quotes`;
-    // What the CLI gets: the value without its quotes.
-    const given = value.replace(/^'(.*)'$/, '$1');
-    if (given === '' || given.startsWith('-')) return `${flag} has no value`;
+    if (given === undefined || given === '' || given.startsWith('-')) return `${flag} has no value`;
     if (seen.has(flag)) return `${flag} is given twice`;
     seen.add(flag);
     // The CLI's own check of the value (a Region name, a stack name, a domain...), as it would

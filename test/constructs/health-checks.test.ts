@@ -206,8 +206,8 @@ describe('HealthChecks', () => {
     ['', 'no option given'],
     // Double quotes keep $(...) live: only single quotes are taken.
     ['--stack "$(id)"', '"\\"$(id)\\"" is not a word a shell reads as itself'],
-    // What the shell makes of it, not what it looks like.
-    ["--stack 'Mail'--region eu-west-1", `"'Mail'--region" is not a word a shell reads as itself`],
+    // What the shell makes of it, not what it looks like: touching pieces are one word.
+    ["--stack 'Mail'--region eu-west-1", '"eu-west-1" is not a CLI option that takes a value'],
     ["--env ''", '--env has no value'],
     // A quote left open: the pasted command would never run (the shell waits for its end).
     ["--env 'prod", `"--env 'prod" opens a single quote it does not close`],
@@ -243,6 +243,9 @@ describe('HealthChecks', () => {
     ['--config envs=prod.json --env prod'],
     // The CLI's parser takes --name=VALUE too.
     ["--config='my envs/prod.json' --env=prod"],
+    // Quotes anywhere in a word: the shell passes its text without them.
+    ["'--env' prod --config 'my envs'/prod.json"],
+    ["'--env=prod' --config=envs'/prod'.json"],
     // Values as the CLI takes them: a stack's ARN, an IDN, an IPv6 resolver.
     [
       '--stack arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/SesSmtp-prod/0a1b-2c3d --region us-gov-west-1',
