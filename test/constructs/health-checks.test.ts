@@ -1,6 +1,7 @@
 import { App, Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
+import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -603,6 +604,9 @@ describe('HealthChecks', () => {
       build({ quotaPercent: { warning: 50, critical: 70 }, sendRatePercent: 60 }).template,
     );
     expect(quota(custom).map(([t]) => t)).toEqual([50, 70]);
+    // The quota check's alarm (checkAlarms, for an app's own panel) is the critical one.
+    const { health } = build({ quotaPercent: { warning: 50, critical: 70 } });
+    expect((health.checkAlarms.quota.node.defaultChild as CfnAlarm).threshold).toBe(70);
     expect(custom.find((a) => a.Properties.MetricName === 'PeakSendRatePercent')!.Properties.Threshold).toBe(
       60,
     );
