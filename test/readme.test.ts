@@ -164,6 +164,48 @@ test("each field's row gives the limits the schema sets", () => {
   expect([...new Set(missing)]).toEqual([]);
 });
 
+/** Every value a field takes from a fixed list (an enum, or one alternative's const), in and under `node`. */
+function choices(node: JsonSchemaChoices, out: string[] = []): string[] {
+  out.push(...(node.enum ?? []));
+  if (node.const !== undefined) out.push(node.const);
+  for (const child of [
+    ...Object.values(node.properties ?? {}),
+    node.items,
+    ...(node.anyOf ?? []),
+    ...(node.oneOf ?? []),
+  ])
+    if (child) choices(child, out);
+  return out;
+}
+
+interface JsonSchemaChoices {
+  properties?: Record<string, JsonSchemaChoices>;
+  items?: JsonSchemaChoices;
+  anyOf?: JsonSchemaChoices[];
+  oneOf?: JsonSchemaChoices[];
+  enum?: string[];
+  const?: string;
+}
+
+// A field that takes one of a list of words: its row names each, as a user writes it (`x` or "x").
+test("each field's row names every value the schema lets it take from a list", () => {
+  const schema = fields(SCHEMA.properties.environments.additionalProperties);
+  const row = new Map(referenceRows().flatMap((r) => r.keys.map((k) => [k, r.text])));
+  const missing: string[] = [];
+  let compared = 0;
+  for (const [key, node] of schema) {
+    const text = row.get(key);
+    if (text === undefined) continue; // the row-per-field test reports it
+    for (const value of choices(node as JsonSchemaChoices)) {
+      compared++;
+      const word = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (!new RegExp(`[\`"]${word}[\`"]`).test(text)) missing.push(`${key}: ${value}`);
+    }
+  }
+  expect(compared).toBeGreaterThan(20);
+  expect(missing).toEqual([]);
+});
+
 // A synth warning is acknowledged by its id (Annotations.acknowledgeWarning): the README names each.
 test('every synth warning id the code adds is named in the README', () => {
   const libDir = path.join(__dirname, '..', 'lib');
