@@ -47,9 +47,10 @@ import { smtpContainerSecretJson, smtpContainerSecrets } from './ecs-secrets';
 
 /**
  * Fields of an environment that belong to the app around the construct, not to it: the Stack's
- * account and Region, its termination protection, and the GitHub deploy access of the JSON-file app.
+ * account and Region, its termination protection, the GitHub deploy access of the JSON-file app, and
+ * the warnings that app's stack acknowledges.
  */
-type AppFields = 'account' | 'region' | 'terminationProtection' | 'github';
+type AppFields = 'account' | 'region' | 'terminationProtection' | 'github' | 'acknowledgedWarnings';
 
 /** The validated settings of a SesSmtp construct, defaults applied, with the Stack's account and Region. */
 export type SesSmtpConfig = Omit<
@@ -113,6 +114,9 @@ const APP_FIELD_FIXES: Record<AppFields, string> = {
   region: "the Region comes from the Stack's env",
   terminationProtection: 'set terminationProtection on your Stack',
   github: 'the deploy access is part of the JSON-file app (see README "Deploy from GitHub Actions")',
+  // Without this line it was "an unknown field", with nothing to say how to accept a warning.
+  acknowledgedWarnings:
+    'acknowledge each warning with Annotations.of(construct).acknowledgeWarning(id, reason), on the SesSmtp or the construct that has it',
 };
 
 /** Where the props are named in error messages. */

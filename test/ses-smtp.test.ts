@@ -594,6 +594,10 @@ describe('SesSmtp', () => {
       { account: '123456789012' },
       `SesSmtp props: field "account": got a value, expected none: the account comes from the Stack's env`,
     ],
+    [
+      { acknowledgedWarnings: { 'ses-smtp:no-alarm-recipients': 'the pager subscribes from another stack' } },
+      'SesSmtp props: field "acknowledgedWarnings": got a value, expected none: acknowledge each warning with Annotations.of(construct).acknowledgeWarning(id, reason)',
+    ],
     [{ cliOptions: `--env ${'x'.repeat(155)}` }, 'SesSmtp props: field "cliOptions": got "--env xxx'],
   ])('a schema mistake names the prop: %j', (change, message) => {
     expect(errorOf({ ...PROPS, ...change })).toContain(message);
