@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FREQUENT_CHECKS } from '../lambda/shared/checks';
-import { COMMANDS } from '../lib/cli/command-table';
+import { COMMANDS, GLOBAL_OPTIONS } from '../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../lib/cli/commands/env';
 import { SMTP_CONTAINER_VARIABLES, SMTP_CREDENTIALS_JSON_VARIABLE } from '../lib/ecs-secrets';
 
@@ -363,5 +363,68 @@ describe("the README's library example", () => {
     const { app } = await import('./fixtures/readme/library-example');
     const stacks = app.synth().stacks.map((s) => s.stackName);
     expect(stacks.sort()).toEqual(['Mail', 'Web']);
+  });
+});
+
+/*
+ * The CLI as the README shows it, against lib/cli/command-table.ts, from which the CLI's parsing
+ * and help are generated: a flag the README writes after a command is one that command takes,
+ * every command and option is named, and a command's section names the words each of its options
+ * takes and each number it defaults to (the options of every command: the "Operator CLI" text).
+ */
+describe("the README's ses-smtp commands and options", () => {
+  const cli = README.slice(README.indexOf('\n## Operator CLI\n'), README.indexOf('\n## Configuration\n'));
+  const intro = cli.slice(0, cli.indexOf('\n### '));
+  /** A command's own section: the one whose heading names it. */
+  const sectionOf = (name: string) => {
+    const at = cli.search(new RegExp(`\\n### .*\`${name}[\` ]`));
+    return at < 0 ? '' : cli.slice(at, cli.indexOf('\n### ', at + 1));
+  };
+
+  test('a flag written after `ses-smtp <command>` is an option of that command', () => {
+    const wrong: string[] = [];
+    let seen = 0;
+    // Up to the end of the command: a code span's end, a shell comment, a pipe or a ")".
+    for (const [, name, rest] of README.matchAll(/ses-smtp(?:\.js)? ([a-z][a-z-]*)([^\n`)#|;]*)/g)) {
+      const command = COMMANDS[name];
+      if (command === undefined) continue; // "ses-smtp help <command>", "ses-smtp-cdk"
+      const options = new Set([...GLOBAL_OPTIONS, ...command.options].map((o) => o.name));
+      for (const [, flag] of rest.matchAll(/(?:^|\s)--([a-z][a-z-]*)/g)) {
+        seen++;
+        if (!options.has(flag)) wrong.push(`ses-smtp ${name} --${flag}`);
+      }
+    }
+    expect(seen).toBeGreaterThan(40);
+    expect(wrong).toEqual([]);
+  });
+
+  test('every command has a section, and every option is named', () => {
+    expect(Object.keys(COMMANDS).filter((name) => !sectionOf(name))).toEqual([]);
+    const options = [...GLOBAL_OPTIONS, ...Object.values(COMMANDS).flatMap((c) => c.options)];
+    expect(options.map((o) => `--${o.name}`).filter((flag) => !README.includes(`\`${flag}`))).toEqual([]);
+  });
+
+  test.each(Object.keys(COMMANDS))(
+    "%s: its section names each option's choices and numeric default",
+    (name) => {
+      const section = sectionOf(name);
+      const missing: string[] = [];
+      for (const option of COMMANDS[name].options) {
+        for (const choice of option.choices ?? [])
+          // `choice`, or written with the flag: "--scope account", "--language EN|JA".
+          if (!new RegExp(`\`${choice}\`|--${option.name} ([A-Za-z-]+\\|)*${choice}\\b`).test(section))
+            missing.push(`--${option.name} ${choice}`);
+        if (/^\d+$/.test(option.defaultText ?? '') && !section.includes(`default ${option.defaultText}`))
+          missing.push(`--${option.name}: default ${option.defaultText}`);
+      }
+      expect(missing).toEqual([]);
+    },
+  );
+
+  test('the options of every command: the CLI text gives each numeric default', () => {
+    const missing = GLOBAL_OPTIONS.filter((o) => /^\d+/.test(o.defaultText ?? ''))
+      .map((o) => [o.name, /^\d+/.exec(o.defaultText!)![0]])
+      .filter(([name, value]) => !new RegExp(`\`--${name}\`[^]{0,80}?default ${value}\\b`).test(intro));
+    expect(missing).toEqual([]);
   });
 });
