@@ -317,6 +317,20 @@ test('every stack output the README names is one SesSmtp or the access stack mak
   expect([...named].filter((id) => !outputs.has(id))).toEqual([]);
 });
 
+// The other way: an output a user can read (a fixed name, not the manual DNS records' or the
+// access stack's per-environment role ARNs, which carry their own descriptions) is named.
+test('every stack output of a fixed name is named in the README', () => {
+  const libDir = path.join(__dirname, '..', 'lib');
+  const outputs = new Set<string>();
+  for (const file of fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts')) continue;
+    const source = fs.readFileSync(path.join(libDir, file), 'utf8');
+    for (const [, id] of source.matchAll(/new CfnOutput\(this, '([A-Za-z]+)'/g)) outputs.add(id);
+  }
+  expect(outputs.size).toBeGreaterThan(15);
+  expect([...outputs].filter((id) => !README.includes(`\`${id}\``))).toEqual([]);
+});
+
 test("the README's `env --format rails` sample is what the command prints", () => {
   const sample = README.match(/\$ npx ses-smtp env --env prod --format rails\n([^]*?)```/)?.[1];
   expect(sample).toBe(RAILS_SMTP_SETTINGS.endsWith('\n') ? RAILS_SMTP_SETTINGS : `${RAILS_SMTP_SETTINGS}\n`);
