@@ -442,3 +442,23 @@ describe("the README's ses-smtp commands and options", () => {
     expect(missing).toEqual([]);
   });
 });
+
+// The files and npm scripts the README sends a reader to exist (`config/...` paths are also the
+// Rails app's, so only this repository's own folders are checked, and the relative links).
+test('every repository path and npm script the README names exists', () => {
+  const root = path.join(__dirname, '..');
+  const paths = [
+    ...[...README.matchAll(/`((?:scripts|\.ci|lib|lambda|test|bin|\.github)\/[^`\s*<]*)[^`]*`/g)].map(
+      ([, p]) => p,
+    ),
+    ...[...README.matchAll(/\]\(((?!https?:|#)[^)#]+)\)/g)].map(([, p]) => p),
+  ];
+  expect(paths.length).toBeGreaterThan(20);
+  expect(paths.filter((p) => !fs.existsSync(path.join(root, p)))).toEqual([]);
+  const scripts = (
+    JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: object }
+  ).scripts;
+  const named = [...README.matchAll(/npm run ([a-z][a-z:-]*)/g)].map(([, s]) => s);
+  expect(named.length).toBeGreaterThan(5);
+  expect(named.filter((s) => !(s in scripts))).toEqual([]);
+});
