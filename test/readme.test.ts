@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FREQUENT_CHECKS } from '../lambda/shared/checks';
+import { CHECKS, FREQUENT_CHECKS } from '../lambda/shared/checks';
 import { COMMANDS, GLOBAL_OPTIONS } from '../lib/cli/command-table';
 import { RAILS_SMTP_SETTINGS } from '../lib/cli/commands/env';
 import { SMTP_CONTAINER_VARIABLES, SMTP_CREDENTIALS_JSON_VARIABLE } from '../lib/ecs-secrets';
@@ -461,4 +461,20 @@ test('every repository path and npm script the README names exists', () => {
   const named = [...README.matchAll(/npm run ([a-z][a-z:-]*)/g)].map(([, s]) => s);
   expect(named.length).toBeGreaterThan(5);
   expect(named.filter((s) => !(s in scripts))).toEqual([]);
+});
+
+// Each check's alarm has its runbook row ("quota" has two: "Quota warning / critical"), and each
+// row in backticks is a check the function runs.
+test('the health-check runbook has one row per check', () => {
+  const section = README.slice(
+    README.indexOf('\n### Health checks (scheduled)\n'),
+    README.indexOf('\n### Credentials\n'),
+  );
+  const rows = [...section.matchAll(/^\| `([a-z-]+)` +\|/gm)].map(([, id]) => id);
+  expect(/^\| Quota warning \/ critical +\|/m.test(section)).toBe(true);
+  expect(rows.sort()).toEqual(
+    CHECKS.map((c) => c.id)
+      .filter((id) => id !== 'quota')
+      .sort(),
+  );
 });
