@@ -357,8 +357,8 @@ test("the README's containerSecrets bullet says how running ECS tasks get rotate
  * The library example: test/fixtures/readme/library-example.ts is the README's block with the
  * package's import path pointed at the sources. `npm run typecheck` compiles that file, so a prop,
  * method or type the README shows and the package lacks fails the type-check; here the two must be
- * the same, and the example must synthesize (props the schema refuses, a cross-stack grant that
- * makes a dependency cycle).
+ * the same. Not synthesized here (about 7 s of jest): the consumer test synthesizes an app of the
+ * same shape (SesSmtp, a cross-stack grantRead, the ECS secrets) from the packed package in CI.
  */
 describe("the README's library example", () => {
   const fixture = path.join(__dirname, 'fixtures', 'readme', 'library-example.ts');
@@ -367,16 +367,10 @@ describe("the README's library example", () => {
     const block = README.match(/\n## Use it in your own CDK app\n[^]*?```ts\n([^]*?)```/)?.[1] ?? '';
     const source = fs.readFileSync(fixture, 'utf8');
     const body = source
-      .slice(source.indexOf('*/\n') + 3, source.indexOf('// Not in the README:'))
+      .slice(source.indexOf('*/\n') + 3)
       .replace("from '../../../lib';", "from 'ses-smtp-cdk';");
     expect(block).toContain('new SesSmtp(');
     expect(body).toBe(block);
-  });
-
-  test('synthesizes', async () => {
-    const { app } = await import('./fixtures/readme/library-example');
-    const stacks = app.synth().stacks.map((s) => s.stackName);
-    expect(stacks.sort()).toEqual(['Mail', 'Web']);
   });
 });
 
