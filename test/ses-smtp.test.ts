@@ -594,6 +594,11 @@ describe('SesSmtp', () => {
       { account: '123456789012' },
       `SesSmtp props: field "account": got a value, expected none: the account comes from the Stack's env`,
     ],
+    // loadConfig fills it in ({} by default): an environment spread into the props has it.
+    [
+      { acknowledgedWarnings: {} },
+      'SesSmtp props: field "acknowledgedWarnings": got a value, expected none: acknowledge each warning',
+    ],
     [
       { acknowledgedWarnings: { 'ses-smtp:no-alarm-recipients': 'the pager subscribes from another stack' } },
       'SesSmtp props: field "acknowledgedWarnings": got a value, expected none: acknowledge each warning with Annotations.of(construct).acknowledgeWarning(id, reason)',
@@ -616,7 +621,13 @@ describe('SesSmtp', () => {
 
   test("an app's field left undefined (an EnvironmentConfig spread without it) is not set", () => {
     expect(
-      errorOf({ ...PROPS, account: undefined, region: undefined, terminationProtection: undefined }),
+      errorOf({
+        ...PROPS,
+        account: undefined,
+        region: undefined,
+        terminationProtection: undefined,
+        acknowledgedWarnings: undefined,
+      }),
     ).toBeUndefined();
   });
 

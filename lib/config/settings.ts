@@ -267,7 +267,7 @@ export interface HealthSettings {
 /**
  * One environment's settings, as in the environments file (README "Configuration") minus
  * `account` and `region` (they come from the Stack the construct is added to) and the file app's
- * `terminationProtection` and `github`.
+ * `terminationProtection`, `acknowledgedWarnings` and `github`.
  */
 export interface SesSmtpSettings {
   /**
