@@ -328,7 +328,7 @@ export class SesSmtp extends Construct {
    * into this one, or list its ARN in `credentials.restartEcsServices`.
    */
   public restartOnRotation(...services: ecs.IBaseService[]): void {
-    this.credentials.restartServicesOnRotation(...services);
+    for (const service of services) this.credentials.addRestartService(service, 'restartOnRotation');
   }
 
   /** The health check of a service restarted after each rotation, with its alarm in the dashboard's panel. */

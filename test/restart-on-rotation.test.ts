@@ -126,8 +126,20 @@ describe('restarting ECS services after a rotation', () => {
     const app = testApp();
     const mail = new SesSmtp(new Stack(app, 'Mail', { env }), 'Mail', PROPS);
     const service = fargateService(new Stack(app, 'Web', { env }));
+    // Named by the method the app called.
     expect(() => mail.restartOnRotation(service)).toThrow(
-      /^restartServicesOnRotation: got Web\/Web of stack Web, expected a service of stack Mail or one imported by its ARN: .*fromServiceArnWithCluster/,
+      /^restartOnRotation: got Web\/Web of stack Web, expected a service of stack Mail or one imported by its ARN: .*fromServiceArnWithCluster/,
+    );
+    expect(() => mail.credentials.restartServicesOnRotation(service)).toThrow(
+      /^restartServicesOnRotation: got Web\/Web of stack Web/,
+    );
+    const elsewhere = ecs.BaseService.fromServiceArnWithCluster(
+      mail,
+      'Elsewhere',
+      WEB.replace('eu-west-1', 'us-east-1'),
+    );
+    expect(() => mail.restartOnRotation(elsewhere)).toThrow(
+      /^restartOnRotation: got arn:aws:ecs:us-east-1:.*, expected a service of the mail stack's account and Region/,
     );
   });
 

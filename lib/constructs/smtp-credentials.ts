@@ -526,20 +526,20 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
    * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar-secrets-manager.html
    */
   public restartServicesOnRotation(...services: ecs.IBaseService[]): void {
+    for (const service of services) this.addRestartService(service);
+  }
+
+  /** As restartServicesOnRotation, one service. `source` names the caller in the error. */
+  public addRestartService(service: ecs.IBaseService, source = 'restartServicesOnRotation'): void {
     const stack = Stack.of(this);
-    for (const service of services) {
-      const arn = service.serviceArn;
-      if (Token.isUnresolved(arn)) {
-        if (Stack.of(service) !== stack) {
-          throw new ConfigError([
-            `restartServicesOnRotation: got ${service.node.path} of stack ${Stack.of(service).stackName}, expected a service of stack ${stack.stackName} or one imported by its ARN: the mail stack would reference the service while its stack reads the secret from the mail stack, a dependency cycle. Import it into the mail stack: ecs.BaseService.fromServiceArnWithCluster(<the mail stack>, 'Web', 'arn:aws:ecs:${stack.region}:ACCOUNT:service/CLUSTER/SERVICE'), or list its ARN in credentials.restartEcsServices`,
-          ]);
-        }
-        this.addRestartTarget(arn, { cluster: service.cluster.clusterName, service: service.serviceName });
-      } else {
-        this.addRestartServiceArn(arn, 'restartServicesOnRotation');
-      }
+    const arn = service.serviceArn;
+    if (!Token.isUnresolved(arn)) return this.addRestartServiceArn(arn, source);
+    if (Stack.of(service) !== stack) {
+      throw new ConfigError([
+        `${source}: got ${service.node.path} of stack ${Stack.of(service).stackName}, expected a service of stack ${stack.stackName} or one imported by its ARN: the mail stack would reference the service while its stack reads the secret from the mail stack, a dependency cycle. Import it into the mail stack: ecs.BaseService.fromServiceArnWithCluster(<the mail stack>, 'Web', 'arn:aws:ecs:${stack.region}:ACCOUNT:service/CLUSTER/SERVICE'), or list its ARN in credentials.restartEcsServices`,
+      ]);
     }
+    this.addRestartTarget(arn, { cluster: service.cluster.clusterName, service: service.serviceName });
   }
 
   /**
