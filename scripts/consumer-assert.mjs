@@ -8,7 +8,8 @@
  *                                secrets, prebuilt assets, no cycle, cdk-nag clean, one aws-cdk-lib
  *   same-templates DIR_A DIR_B   two synths of the same app produced the same templates
  *   cli APP_DIR                  the installed `ses-smtp` bin: --version, --help, a user error;
- *                                the package's import, which loads no cdk-nag
+ *                                the package's import, which loads no cdk-nag, and its names
+ *                                from an ES module
  *   probe APP_DIR                a synth with one violating resource added fails on cdk-nag
  *   api APP_DIR                  every type the installed declarations name in the package's
  *                                exports is itself exported (a consumer can write it down)
@@ -254,6 +255,23 @@ function cli(appDir) {
   check(
     loaded.status === 0 && loaded.stdout.trim() === '0',
     `require('ses-smtp-cdk') loads no cdk-nag module (loaded: ${loaded.stdout.trim() || loaded.stderr.trim()})`,
+  );
+  // An ES module app ("type": "module") imports the CommonJS package by name: Node finds the
+  // names by reading the compiled exports (cjs-module-lexer), and one it cannot read would be
+  // undefined there while require() has it.
+  const esm = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "import * as esm from 'ses-smtp-cdk'; import { createRequire } from 'node:module'; const cjs = createRequire(`${process.cwd()}/`)('ses-smtp-cdk'); const names = Object.keys(cjs); console.log(JSON.stringify({ names: names.length, missing: names.filter((n) => esm[n] !== cjs[n]) }))",
+    ],
+    { cwd: appDir, encoding: 'utf8' },
+  );
+  const seen = esm.status === 0 ? JSON.parse(esm.stdout) : { names: 0, missing: [esm.stderr.trim()] };
+  check(
+    seen.names > 0 && seen.missing.length === 0,
+    `an ES module imports each of the ${seen.names} exports by name (missing: ${seen.missing.join(', ') || 'none'})`,
   );
   const bad = run('env', '--format', 'xml');
   check(
