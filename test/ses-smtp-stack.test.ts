@@ -112,6 +112,24 @@ describe('SesSmtpStack', () => {
     expect(JSON.stringify(outputs)).not.toMatch(/password|SecretAccessKey|AKIA/i);
   });
 
+  // CloudFormation names the handler's log group ("<stack>-SendingFeedbackHandlerLogs...-<random>"),
+  // not /aws/lambda/<function>: an operator paged by these alarms cannot guess it.
+  test("the alarms that send the operator to the feedback handler's log name its log group", () => {
+    const { template } = synthStack();
+    const logGroup = Object.keys(template.findResources('AWS::Logs::LogGroup')).find((id) =>
+      /^SendingFeedbackHandlerLogs[0-9A-F]{8}$/.test(id),
+    );
+    expect(logGroup).toBeDefined();
+    const texts = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => JSON.stringify(a.Properties.AlarmDescription))
+      .filter((text) =>
+        /feedback handler('s)? logs?\b|feedback handler's event source|bounce\/complaint handler/.test(text),
+      );
+    // The 8 rate alarms, the dead letters, the queue's age and the handler's errors.
+    expect(texts).toHaveLength(11);
+    for (const text of texts) expect(text).toContain(JSON.stringify({ Ref: logGroup }));
+  });
+
   test("with an app queue: its URL and its dead-letter queue's ARN are outputs, and the dead letters alarm", () => {
     const { template } = synthStack({ feedback: { appQueue: true } });
     const outputs = template.findOutputs('*');
@@ -263,6 +281,8 @@ describe('SesSmtpStack', () => {
       'Fn::Join': [
         '',
         [
+          expect.stringMatching(/^Bounce\/complaint messages .* the feedback handler's logs \($/),
+          { Ref: expect.stringMatching(/^SendingFeedbackHandlerLogs/) },
           expect.stringMatching(/--source-arn $/),
           { 'Fn::GetAtt': [queue, 'Arn'] },
           expect.stringMatching(/^ --region [a-z]{2}-[a-z]+-\d\)\.$/),

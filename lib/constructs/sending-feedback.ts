@@ -115,6 +115,11 @@ export interface IFeedbackMonitoring {
   readonly configurationSetName: string;
   /** Name of the function that handles the feedback queue, for the commands alarm texts give. */
   readonly handlerFunctionName?: string;
+  /**
+   * Log group of that function, named in alarm texts: CloudFormation generates its name, which an
+   * operator cannot guess from the function's. Optional, as handlerFunctionName.
+   */
+  readonly handlerLogGroupName?: string;
   /** ARN of the dead-letter queue, for the command the dead-letter alarm's text gives. */
   readonly deadLetterQueueArn?: string;
   /** ARN of the app queue's dead-letter queue, when there is an app queue: for its alarm's text. */
@@ -220,6 +225,9 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly retrySeconds: number;
   public get handlerFunctionName(): string {
     return this.handler.functionName;
+  }
+  public get handlerLogGroupName(): string {
+    return this.handler.logGroup.logGroupName;
   }
   public get deadLetterQueueArn(): string {
     return this.deadLetterQueue.queueArn;

@@ -79,6 +79,9 @@ export class SendingAlarms extends Construct {
     super(scope, id);
     const { alarms, feedback, credentials, environmentName } = props;
     const levels = rateThresholds(props);
+    // The feedback handler's log group, where these texts send the operator: its name is
+    // CloudFormation's, not /aws/lambda/<function>.
+    const handlerLogs = feedback.handlerLogGroupName ? ` (${feedback.handlerLogGroupName})` : '';
     const add = (alarm: cloudwatch.Alarm) => this.alarms.push(alarm);
     /** A queue's oldest message has waited `seconds` or more. */
     const waitedAlarm = (id: string, age: cloudwatch.IMetric, seconds: number, alarmDescription: string) =>
@@ -132,7 +135,8 @@ export class SendingAlarms extends Construct {
               {
                 alarmDescription:
                   `${level.toUpperCase()}: SES ${rate.toLowerCase()} rate (${s.label}, environment ${environmentName}) is at or above ${percent} %. ` +
-                  `AWS reviews an account at ${info.review} % and may pause its sending at ${info.pause} %. ${info.advice}`,
+                  `AWS reviews an account at ${info.review} % and may pause its sending at ${info.pause} %. ${info.advice}` +
+                  (handlerLogs && ` The feedback handler's log group: ${feedback.handlerLogGroupName}.`),
                 threshold: percentToFraction(percent),
                 evaluationPeriods: 1,
                 comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -152,7 +156,7 @@ export class SendingAlarms extends Construct {
         'FeedbackDeadLettersAlarm',
         feedback.metricDeadLetters(),
         `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
-          `Read the feedback handler's logs for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
+          `Read the feedback handler's logs${handlerLogs} for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
       ),
     );
     // The app's own copy of the events: its consumer is the app's, its dead-letter queue is ours,
@@ -205,7 +209,7 @@ export class SendingAlarms extends Construct {
           oldestMessageAge,
           hours * 3600,
           `Bounce/complaint messages have waited ${hours === 1 ? 'an hour' : `${hours} hours`} or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
-            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}), that its role may decrypt the queue's key, and read its logs.`,
+            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}), that its role may decrypt the queue's key, and read its logs${handlerLogs}.`,
         ),
       );
     }
@@ -236,7 +240,7 @@ export class SendingAlarms extends Construct {
         'FeedbackHandlerErrorsAlarm',
         feedback.metricHandlerErrors(),
         `The bounce/complaint handler failed whole invocations (crash or timeout, environment ${environmentName}); messages are retried and then dead-lettered. ` +
-          `Read its logs. A failed suppression call (SES throttling included) retries only its own message and does not count here.`,
+          `Read its logs${handlerLogs}. A failed suppression call (SES throttling included) retries only its own message and does not count here.`,
       ),
     );
     const retry =
