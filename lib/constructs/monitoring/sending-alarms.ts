@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
+import { cdkCommand } from '../../stack-name';
 import { alarmCliOptions, IAlarmSink } from '../operator-alarms';
 import { APP_QUEUE_RETENTION_DAYS, IFeedbackMonitoring } from '../sending-feedback';
 import { IRotationMonitoring } from '../smtp-credentials';
@@ -83,6 +84,16 @@ export class SendingAlarms extends Construct {
     // CloudFormation's, not /aws/lambda/<function>.
     const handlerLogs = feedback.handlerLogGroupName ? ` (${feedback.handlerLogGroupName})` : '';
     const add = (alarm: cloudwatch.Alarm) => this.alarms.push(alarm);
+    // A policy changed outside CloudFormation stays so through a deploy of the unchanged template
+    // (a change set compares templates): a drift-aware one sets it back (README, "Changed or
+    // deleted by hand").
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html
+    const stack = Stack.of(this);
+    const revertDrift = `${cdkCommand('deploy', {
+      stackName: stack.stackName,
+      ...(stack.node.path !== stack.stackName && { stackPath: stack.node.path }),
+    })} --revert-drift`;
+    const restore = `a deploy of the unchanged template does not restore them, a drift-aware one does: ${revertDrift}`;
     /** A queue's oldest message has waited `seconds` or more. */
     const waitedAlarm = (id: string, age: cloudwatch.IMetric, seconds: number, alarmDescription: string) =>
       alarms.addAlarm(id, age, {
@@ -231,7 +242,7 @@ export class SendingAlarms extends Construct {
           deliveryFailures,
           `SNS could not deliver bounce/complaint notifications to the feedback queue, or to the app's queue if configured (environment ${environmentName}): its queue policy or KMS key no longer lets SNS in. SNS does not retry that: those notifications are lost, and if the feedback queue's, their recipients are not suppressed. ` +
             `The app's webhook has a topic of its own and does not count here. The dashboard's "Feedback handled" still counting events after the failures means the feedback queue takes them (then the app queue does not). ` +
-            `Compare the queue policies and the key policy with the deployed template (redeploy the stack to restore them).`,
+            `Compare the queue policies and the key policy with the deployed template (${restore}).`,
         ),
       );
     }
@@ -267,7 +278,7 @@ export class SendingAlarms extends Construct {
           'CredentialEventDeliveryFailuresAlarm',
           eventDeliveryFailures,
           `EventBridge could not deliver a credentials event (environment ${environmentName}): the "credentials rotated" message to the apps' topic (and to the function that restarts ECS services, if any), or a failed rotation to the operators. The topic policy or the KMS key policy no longer lets EventBridge publish, or the function's policy no longer lets it invoke; such an event is lost. ` +
-            `Compare both with the deployed template (redeploy the stack to restore them); an app that missed a rotation reads the secret again (npx --no -- ses-smtp env ${alarmCliOptions(this, props.cliOptions)}).`,
+            `Compare both with the deployed template (${restore}); an app that missed a rotation reads the secret again (npx --no -- ses-smtp env ${alarmCliOptions(this, props.cliOptions)}).`,
         ),
       );
     }

@@ -1,4 +1,4 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -82,7 +82,7 @@ describe('SendingAlarms', () => {
       'a notification SNS fails to deliver',
       'DeliveryFailures',
       1,
-      /SNS could not deliver.*queue policy or KMS key.*redeploy/,
+      /SNS could not deliver.*queue policy or KMS key.*--revert-drift/,
     ],
   ])('%s raises an alarm', (_what, metricName, threshold, text) => {
     const alarm = alarmList(build().template).find((a) => a.MetricName === metricName);
@@ -93,6 +93,34 @@ describe('SendingAlarms', () => {
       TreatMissingData: 'notBreaching',
       AlarmDescription: expect.stringMatching(text),
     });
+  });
+
+  // These alarms mean a policy changed outside CloudFormation. A deploy of the unchanged template
+  // leaves it so (a change set compares templates, README "Changed or deleted by hand"): the text
+  // gives the drift-aware deploy, of this stack (by its construct path, as the CDK CLI selects it).
+  test.each([
+    ['DeliveryFailures', undefined],
+    ['CredentialEvents', 'Stage/MailStack'],
+  ])('the %s alarm restores the policies with a drift-aware deploy (%s)', (metricName, path) => {
+    const app = testApp();
+    const [scope, id] = path ? [new Stage(app, 'Stage'), 'MailStack'] : [app, 'Test'];
+    const stack = new Stack(scope, id, {
+      stackName: path ? 'Mail' : undefined,
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const sink = new OperatorAlarms(stack, 'Ops', { encryptionKey: new kms.Key(stack, 'Key') });
+    new SendingAlarms(stack, 'Alarms', {
+      environmentName: 'prod',
+      alarms: sink,
+      feedback,
+      credentials: { ...credentials, metricEventDeliveryFailures: () => count('CredentialEvents') },
+    });
+    const text = String(
+      alarmList(Template.fromStack(stack)).find((a) => a.MetricName === metricName)?.AlarmDescription,
+    );
+    expect(text).toContain(`npx cdk deploy ${path ?? 'Test'} --revert-drift`);
+    expect(text).toContain('a deploy of the unchanged template does not restore them');
+    expect(text).not.toMatch(/redeploy the stack to restore/);
   });
 
   // SNS counts every failed attempt to an HTTPS subscription in the topic's
