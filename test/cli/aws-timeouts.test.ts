@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AWS_HTTP_OPTIONS, CliContext } from '../../lib/cli/context';
 import { describeError } from '../../lib/cli/errors';
@@ -15,6 +18,9 @@ let port: number;
 const sockets = new Set<net.Socket>();
 let connections = 0;
 const saved = { ...process.env };
+/** An environments file of its own: the project's (a team's, of several environments) needs --env. */
+const CONFIG = path.resolve(__dirname, '../fixtures/config/single.json');
+const home = process.cwd();
 
 beforeAll(async () => {
   server = net.createServer((socket) => {
@@ -30,9 +36,26 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
   });
   delete process.env.AWS_PROFILE;
+  // A project whose cdk.json names a file of two environments, as a team's does: the contexts
+  // below must not read the working directory's file (CliContext refuses several without --env).
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'ses-smtp-timeouts-'));
+  fs.mkdirSync(path.join(project, 'config'));
+  const { environments }: { environments: Record<string, { domain: string }> } = JSON.parse(
+    fs.readFileSync(CONFIG, 'utf8'),
+  );
+  const [[name, env]] = Object.entries(environments);
+  const other = { ...env, domain: `other.${env.domain}`, fromAddress: `no-reply@other.${env.domain}` };
+  const two = { environments: { [name]: env, [`${name}-2`]: other } };
+  fs.writeFileSync(path.join(project, 'config', 'team.json'), JSON.stringify(two));
+  fs.writeFileSync(
+    path.join(project, 'cdk.json'),
+    JSON.stringify({ context: { config: 'config/team.json' } }),
+  );
+  process.chdir(project);
 });
 
 afterAll(async () => {
+  process.chdir(home);
   process.env = saved;
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => server.close(resolve));
@@ -57,7 +80,9 @@ test("a command's clients get the default timeouts: a connection within 5 s, an 
   await new Promise((resolve) => closed.close(resolve));
   process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${closedPort}`;
   try {
-    const client = new CliContext({ region: 'eu-west-1' }, out()).client(SecretsManagerClient);
+    const client = new CliContext({ config: CONFIG, region: 'eu-west-1' }, out()).client(
+      SecretsManagerClient,
+    );
     await expect(client.send(new DescribeSecretCommand({ SecretId: 'x' }))).rejects.toThrow(/ECONNREFUSED/);
     const handler = client.config.requestHandler as { httpHandlerConfigs(): Record<string, unknown> };
     expect(handler.httpHandlerConfigs()).toMatchObject(AWS_HTTP_OPTIONS);
@@ -68,7 +93,7 @@ test("a command's clients get the default timeouts: a connection within 5 s, an 
 
 test('an endpoint that never answers fails the call with "cannot reach AWS" instead of hanging', async () => {
   const ctx = new CliContext(
-    { region: 'eu-west-1' },
+    { config: CONFIG, region: 'eu-west-1' },
     out(),
     { name: 'env' },
     { ...AWS_HTTP_OPTIONS, requestTimeout: 200 },
