@@ -104,6 +104,8 @@ describe('SesSmtp', () => {
     const npx = texts.match(/\bnpx .{0,24}/g) ?? [];
     expect(npx.filter((command) => command.startsWith('npx --no -- ses-smtp ')).length).toBeGreaterThan(20);
     expect(npx.filter((command) => !/^npx (--no -- ses-smtp|cdk) /.test(command))).toEqual([]);
+    // A command to run is given whole: a bare `ses-smtp` works only where the bin is on the PATH.
+    expect(texts.match(/\brun `ses-smtp [^`]*`/g)).toBeNull();
   });
 
   // CloudWatch refuses a description over 1024 characters, and only at deploy: check the longest

@@ -44,7 +44,7 @@ export const DMARC_REPORTS: CheckInfo = {
 export const SENDING: CheckInfo = {
   id: 'sending',
   runbook:
-    'Sending is disabled for the account or the configuration set (SMTP answers "Account/Configuration set sending paused"), or AWS put the account under review. If you paused it (`ses-smtp pause`), run `ses-smtp resume` with the same `--scope`; otherwise read the SES console account dashboard and your AWS support cases, fix the cause (bounce/complaint rates), then resume. Or the set lost its reputation metrics (rate alarms stay OK) or its SNS event destination (no feedback handled): run the AWS CLI call the log gives.',
+    'Sending is disabled for the account or the configuration set (SMTP answers "Account/Configuration set sending paused"), or AWS put the account under review. If you paused it (ses-smtp pause), run `npx --no -- ses-smtp resume` with the same `--scope`; otherwise read the SES console account dashboard and your support cases, fix the cause (bounce/complaint rates), then resume. Or the set lost its reputation metrics (rate alarms stay OK) or its SNS event destination (no feedback handled): run the AWS CLI call the log gives.',
 };
 
 export const SANDBOX: CheckInfo = {
