@@ -256,7 +256,9 @@ export class SendingAlarms extends Construct {
     );
     const retry =
       `The current credentials are unchanged: they are never replaced before new ones pass an SMTP login. ` +
-      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx --no -- ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}`;
+      `Read the rotation function's logs (${credentials.rotationLogGroupName}), fix the cause, then rotate again: npx --no -- ses-smtp rotate ${alarmCliOptions(this, props.cliOptions)}. ` +
+      // A blocked rotation fails too: rotating again is blocked again until the old key is unused.
+      `With the RotationBlocked alarm too (an app still sends with the previous key), follow that alarm's steps instead.`;
     add(
       alarms.alarmOnAny(
         'RotationFailedAlarm',

@@ -320,6 +320,10 @@ describe('SendingAlarms', () => {
     for (const a of rotation) {
       expect(a.AlarmDescription).toContain('/aws/lambda/rotation');
       expect(a.AlarmDescription).toContain(command);
+      // A blocked rotation fails too, and rotating again is blocked again: that alarm's steps.
+      expect(a.AlarmDescription).toMatch(
+        /With the RotationBlocked alarm too .*follow that alarm's steps instead\.$/,
+      );
     }
   });
 
