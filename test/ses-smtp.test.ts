@@ -106,6 +106,9 @@ describe('SesSmtp', () => {
     expect(npx.filter((command) => !/^npx (--no -- ses-smtp|cdk) /.test(command))).toEqual([]);
     // A command to run is given whole: a bare `ses-smtp` works only where the bin is on the PATH.
     expect(texts.match(/\brun `ses-smtp [^`]*`/g)).toBeNull();
+    // A placeholder in angle brackets, pasted, is a shell redirect ("No such file"): none is a
+    // command's value (README's are words in capitals: DOMAIN).
+    expect(texts.match(/--[a-z-]+ <[^>]*>/g)).toBeNull();
   });
 
   // CloudWatch refuses a description over 1024 characters, and only at deploy: check the longest

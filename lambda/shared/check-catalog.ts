@@ -20,7 +20,7 @@ export const IDENTITY: CheckInfo = {
 export const DKIM: CheckInfo = {
   id: 'dkim',
   runbook:
-    "Easy DKIM is not verified, DKIM signing was turned off on the identity, or a DKIM CNAME is missing or wrong: mail is unsigned or fails DMARC and lands in spam, and SES may revoke the identity. Run `npx --no -- ses-smtp doctor` for the exact record, publish the three CNAMEs exactly as `ses-smtp dns` prints them; signing turned off: the fix in the function's log turns it back on (aws sesv2 put-email-identity-dkim-attributes --email-identity <domain> --region <Region> --signing-enabled).",
+    "Easy DKIM is not verified, DKIM signing was turned off on the identity, or a DKIM CNAME is missing or wrong: mail is unsigned or fails DMARC and lands in spam, and SES may revoke the identity. Run `npx --no -- ses-smtp doctor` for the exact record, publish the three CNAMEs exactly as `ses-smtp dns` prints them; signing turned off: the fix in the function's log turns it back on (aws sesv2 put-email-identity-dkim-attributes --email-identity DOMAIN --region REGION --signing-enabled).",
 };
 
 export const MAIL_FROM: CheckInfo = {
