@@ -21,6 +21,8 @@ import { BASE_ENV, synthStack, testApp } from './helpers';
 
 const { account: _account, region: _region, ...BASE_PROPS } = BASE_ENV;
 const PROPS = { ...BASE_PROPS, environmentName: 'prod' } as SesSmtpProps;
+/** The longest domain SesSmtp takes: 209 characters (its DKIM CNAMEs' names stay within 253). */
+const LONG_DOMAIN = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(17)}`;
 
 function appStack(
   env: { account?: string; region?: string } = { account: '123456789012', region: 'eu-west-1' },
@@ -121,6 +123,9 @@ describe('SesSmtp', () => {
     const mail = new SesSmtp(stack, 'Mail', {
       ...PROPS,
       environmentName: `e${'x'.repeat(30)}`,
+      domain: LONG_DOMAIN,
+      fromAddress: `n@${LONG_DOMAIN}`,
+      dns: { mode: 'manual' },
       feedback: { appQueue: true, webhookUrl: 'https://app.example.com/ses' },
     } as SesSmtpProps);
     mail.credentials.addRestartServiceArn('arn:aws:ecs:ap-southeast-1:123456789012:service/app/web');
