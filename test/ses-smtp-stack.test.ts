@@ -128,6 +128,10 @@ describe('SesSmtpStack', () => {
     // The 8 rate alarms, the dead letters, the queue's age and the handler's errors.
     expect(texts).toHaveLength(11);
     for (const text of texts) expect(text).toContain(JSON.stringify({ Ref: logGroup }));
+    // The queue's age alarm: the command that enables the handler's mapping names it (its UUID).
+    const [mapping] = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const enable = `update-event-source-mapping --uuid ",${JSON.stringify({ Ref: mapping })},"`;
+    expect(texts.filter((text) => text.includes(enable))).toHaveLength(1);
   });
 
   test("with an app queue: its URL and its dead-letter queue's ARN are outputs, and the dead letters alarm", () => {

@@ -155,6 +155,8 @@ describe('SesSmtp', () => {
       } = value as { Ref?: string; 'Fn::GetAtt'?: [string, string]; 'Fn::Join'?: [string, unknown[]] };
       if (Ref && resources[Ref]?.Type === 'AWS::Logs::LogGroup') return `${name}-${Ref}-ABCDEFGHIJKL`;
       if (Ref && resources[Ref]?.Type === 'AWS::Lambda::Function') return 'f'.repeat(64); // Lambda's longest name
+      if (Ref && resources[Ref]?.Type === 'AWS::Lambda::EventSourceMapping')
+        return '14e0db71-5d35-4eb5-b481-8945cf9d10c2'; // its UUID
       // SQS's longest queue name, in the longest partition and Region names.
       if (getAtt?.[1] === 'Arn' && resources[getAtt[0]]?.Type === 'AWS::SQS::Queue')
         return `arn:aws-us-gov:sqs:ap-southeast-5:123456789012:${'q'.repeat(80)}`;

@@ -120,6 +120,8 @@ export interface IFeedbackMonitoring {
    * operator cannot guess from the function's. Optional, as handlerFunctionName.
    */
   readonly handlerLogGroupName?: string;
+  /** UUID of that function's event source mapping on the queue, for the command that enables it. */
+  readonly handlerEventSourceMappingId?: string;
   /** ARN of the dead-letter queue, for the command the dead-letter alarm's text gives. */
   readonly deadLetterQueueArn?: string;
   /** ARN of the app queue's dead-letter queue, when there is an app queue: for its alarm's text. */
@@ -223,8 +225,12 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
   public readonly events: ses.EmailSendingEvent[];
   public readonly configurationSetName: string;
   public readonly retrySeconds: number;
+  private readonly queueMapping: lambda.EventSourceMapping;
   public get handlerFunctionName(): string {
     return this.handler.functionName;
+  }
+  public get handlerEventSourceMappingId(): string {
+    return this.queueMapping.eventSourceMappingId;
   }
   public get handlerLogGroupName(): string {
     return this.handler.logGroup.logGroupName;
@@ -353,13 +359,16 @@ export class SendingFeedback extends Construct implements IFeedbackMonitoring {
     });
     this.subscribe(this.queue, raw);
     // SqsEventSource's mapping (its id too), without its grant: grantConsume limits the key to SQS.
-    this.handler.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`, {
-      eventSourceArn: this.queue.queueArn,
-      batchSize: FEEDBACK_HANDLER.batchSize,
-      reportBatchItemFailures: true,
-      // A burst of bounces must not become a burst of suppression-list calls that SES throttles.
-      maxConcurrency: 2,
-    });
+    this.queueMapping = this.handler.addEventSourceMapping(
+      `SqsEventSource:${Names.nodeUniqueId(this.queue.node)}`,
+      {
+        eventSourceArn: this.queue.queueArn,
+        batchSize: FEEDBACK_HANDLER.batchSize,
+        reportBatchItemFailures: true,
+        // A burst of bounces must not become a burst of suppression-list calls that SES throttles.
+        maxConcurrency: 2,
+      },
+    );
     grantConsume(this.queue, this.handler);
     this.handler.addToRolePolicy(
       new iam.PolicyStatement({

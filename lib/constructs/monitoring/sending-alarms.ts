@@ -220,7 +220,7 @@ export class SendingAlarms extends Construct {
           oldestMessageAge,
           hours * 3600,
           `Bounce/complaint messages have waited ${hours === 1 ? 'an hour' : `${hours} hours`} or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
-            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}), that its role may decrypt the queue's key, and read its logs${handlerLogs}.`,
+            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}${feedback.handlerEventSourceMappingId ? `; to enable it: aws lambda update-event-source-mapping --uuid ${feedback.handlerEventSourceMappingId} --enabled --region ${Stack.of(this).region}` : ''}), that its role may decrypt the queue's key, and read its logs${handlerLogs}.`,
         ),
       );
     }

@@ -264,6 +264,15 @@ describe('SendingAlarms', () => {
     expect(description).toContain(
       '(aws lambda list-event-source-mappings --function-name handler-fn --region eu-west-1)',
     );
+    // With the mapping's UUID, the command that enables it (Lambda resumes where it stopped).
+    const withMapping = alarmList(
+      build({
+        feedback: { ...feedback, handlerFunctionName: 'handler-fn', handlerEventSourceMappingId: 'uuid-1' },
+      }).template,
+    ).find((a) => a.MetricName === 'OldestAge')?.AlarmDescription;
+    expect(withMapping).toContain(
+      '(aws lambda list-event-source-mappings --function-name handler-fn --region eu-west-1; to enable it: aws lambda update-event-source-mapping --uuid uuid-1 --enabled --region eu-west-1)',
+    );
   });
 
   test('rates for the account and the configuration set, then pipeline and rotation alarms', () => {
