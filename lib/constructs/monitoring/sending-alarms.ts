@@ -167,7 +167,7 @@ export class SendingAlarms extends Construct {
         'FeedbackDeadLettersAlarm',
         feedback.metricDeadLetters(),
         `Bounce/complaint messages failed every retry and wait in the dead-letter queue (environment ${environmentName}): their recipients may not be suppressed. ` +
-          `Read the feedback handler's logs${handlerLogs} for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
+          `Read the feedback handler's logs${handlerLogs} for the reason (ERROR: a malformed message; WARN: a failed suppression call, whose "refused" lists addresses SES refuses every time: delete those messages rather than move them back), fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.deadLetterQueueArn ?? '<FeedbackDeadLetterQueueArn output>'} --region ${stack.region}).`,
       ),
     );
     // The app's own copy of the events: its consumer is the app's, its dead-letter queue is ours,
@@ -179,7 +179,7 @@ export class SendingAlarms extends Construct {
           'AppFeedbackDeadLettersAlarm',
           appDeadLetters,
           `Bounce/complaint events in the app's feedback queue failed every receive of the app's consumer and wait in the app queue's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it reached the app queue. ` +
-            `The suppression list is not affected (the stack's own handler takes its own copy). Read the app consumer's logs, fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.appDeadLetterQueueArn ?? '<AppFeedbackDeadLetterQueueArn output>'} --region ${Stack.of(this).region}).`,
+            `The suppression list is not affected (the stack's own handler takes its own copy). Read the app consumer's logs, fix it, then move the messages back (aws sqs start-message-move-task --source-arn ${feedback.appDeadLetterQueueArn ?? '<AppFeedbackDeadLetterQueueArn output>'} --region ${stack.region}).`,
         ),
       );
     }
@@ -191,7 +191,7 @@ export class SendingAlarms extends Construct {
           'WebhookFeedbackDeadLettersAlarm',
           webhookDeadLetters,
           `Bounce/complaint events the app's webhook did not take (SNS retried each for 50 minutes, or got an error it does not retry) wait in the webhook's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it arrived. ` +
-            `The suppression list is not affected (the stack's own handler takes its own copy). Fix the webhook (its logs; it must answer SNS with a 2xx), then read the events and give them to the app (aws sqs receive-message --queue-url ${feedback.webhookDeadLetterQueueUrl ?? '<WebhookFeedbackDeadLetterQueueUrl output>'} --max-number-of-messages 10 --message-attribute-names All --region ${Stack.of(this).region}), deleting each one the app took.`,
+            `The suppression list is not affected (the stack's own handler takes its own copy). Fix the webhook (its logs; it must answer SNS with a 2xx), then read the events and give them to the app (aws sqs receive-message --queue-url ${feedback.webhookDeadLetterQueueUrl ?? '<WebhookFeedbackDeadLetterQueueUrl output>'} --max-number-of-messages 10 --message-attribute-names All --region ${stack.region}), deleting each one the app took.`,
         ),
       );
     }
@@ -220,7 +220,7 @@ export class SendingAlarms extends Construct {
           oldestMessageAge,
           hours * 3600,
           `Bounce/complaint messages have waited ${hours === 1 ? 'an hour' : `${hours} hours`} or more in the feedback queue (environment ${environmentName}): nothing takes them, so their recipients are not suppressed, and each expires unhandled after 4 days. ` +
-            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${Stack.of(this).region}${feedback.handlerEventSourceMappingId ? `; to enable it: aws lambda update-event-source-mapping --uuid ${feedback.handlerEventSourceMappingId} --enabled --region ${Stack.of(this).region}` : ''}), that its role may decrypt the queue's key, and read its logs${handlerLogs}.`,
+            `Check that the feedback handler's event source mapping is Enabled (aws lambda list-event-source-mappings --function-name ${feedback.handlerFunctionName ?? '<handler>'} --region ${stack.region}${feedback.handlerEventSourceMappingId ? `; to enable it: aws lambda update-event-source-mapping --uuid ${feedback.handlerEventSourceMappingId} --enabled --region ${stack.region}` : ''}), that its role may decrypt the queue's key, and read its logs${handlerLogs}.`,
         ),
       );
     }
