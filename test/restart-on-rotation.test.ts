@@ -209,6 +209,18 @@ describe('restarting ECS services after a rotation', () => {
     expect(alarms).toHaveLength(1);
   });
 
+  // Each service given, not the first only (one call, several services).
+  test('credentials.restartServicesOnRotation restarts every service it is given', () => {
+    const stack = new Stack(testApp(), 'App', { env });
+    const mail = new SesSmtp(stack, 'Mail', PROPS);
+    const worker = WEB.replace('/web', '/worker');
+    mail.credentials.restartServicesOnRotation(
+      ecs.BaseService.fromServiceArnWithCluster(stack, 'Web', WEB),
+      ecs.BaseService.fromServiceArnWithCluster(stack, 'Worker', worker),
+    );
+    expect(mail.credentials.restartServiceArns).toEqual([WEB, worker]);
+  });
+
   test('environments file: the alarm on the function', () => {
     const { template } = synthStack({ credentials: { restartEcsServices: [WEB] } });
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
