@@ -191,7 +191,13 @@ describe('HealthChecks', () => {
     ['--stack', '--stack has no value'],
     ['--stack --region eu-west-1', '--stack has no value'],
     ['--env a --env b', '--env is given twice'],
-    ['--stack $(id)', '"$(id)" is not a word a shell reads as itself'],
+    // The fix too: how to write such a value.
+    [
+      '--stack $(id)',
+      '"$(id)" is not a word a shell reads as itself: put a value with spaces or other characters in single quotes',
+    ],
+    // A word in an option's place is named whole, "=" and all.
+    ['envs=prod.json --env prod', '"envs=prod.json" is not a CLI option that takes a value'],
     ['--config my envs.json', '"envs.json" is not a CLI option that takes a value'],
     [
       '--stack Mail\n--region eu-west-1',
