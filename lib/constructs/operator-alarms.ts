@@ -74,14 +74,17 @@ export function cliOptionsProblem(options: string): string | undefined {
   const seen = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const equals = args[i].indexOf('=');
-    const [flag, given] =
-      args[i].startsWith('--') && equals > 0
-        ? [args[i].slice(0, equals), args[i].slice(equals + 1)]
-        : [args[i], args[++i]];
+    const joined = args[i].startsWith('--') && equals > 0;
+    const [flag, given] = joined
+      ? [args[i].slice(0, equals), args[i].slice(equals + 1)]
+      : [args[i], args[++i]];
     const spec = VALUE_OPTIONS.get(flag);
     if (spec === undefined)
       return `${JSON.stringify(flag)} is not a CLI option that takes a value (${[...VALUE_OPTIONS.keys()].join(', ')})`;
-    if (given === undefined || given === '' || given.startsWith('-')) return `${flag} has no value`;
+    // A word of its own that starts with "-" is an option to the CLI's parser, not a value; after
+    // "=" it is the value (the parser's own hint: --config=-XYZ).
+    if (given === undefined || given === '' || (!joined && given.startsWith('-')))
+      return `${flag} has no value`;
     if (seen.has(flag)) return `${flag} is given twice`;
     seen.add(flag);
     // The CLI's own check of the value (a Region name, a stack name, a domain...), as it would

@@ -223,6 +223,8 @@ describe('HealthChecks', () => {
     ["--stack '-Mail' --region eu-west-1", '--stack has no value'],
     ['--config =envs.json', '"=envs.json" is not a word a shell reads as itself'],
     ['--config=', '--config has no value'],
+    // After "=", a value that starts with "-" is the value: the CLI's own check names it.
+    ['--stack=-Mail', '--stack: got "-Mail", expected a CloudFormation stack name'],
     ['--config=x --config y', '--config is given twice'],
     // A value the CLI's own check refuses (each option's check runs as the CLI runs it).
     ['--stack Mail --region eu-west', '--region: got "eu-west", expected an AWS Region name'],
@@ -253,6 +255,8 @@ describe('HealthChecks', () => {
     // Quotes anywhere in a word: the shell passes its text without them.
     ["'--env' prod --config 'my envs'/prod.json"],
     ["'--env=prod' --config=envs'/prod'.json"],
+    // A value that starts with "-", after "=" (the CLI's parser takes it so, not as a word of its own).
+    ["--config=-envs.json --secret-id='-mail/smtp'"],
     // Values as the CLI takes them: a stack's ARN, an IDN, an IPv6 resolver.
     [
       '--stack arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/SesSmtp-prod/0a1b-2c3d --region us-gov-west-1',
