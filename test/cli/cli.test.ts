@@ -772,6 +772,45 @@ describe('env', () => {
     },
   );
 
+  /**
+   * A dotenv line's value as the dotenv gem reads it (lib/dotenv/parser.rb, parse_value): single
+   * quotes literal; in double quotes, dotenv before 3.0 (and 3.x with DOTENV_LINEBREAK_MODE=legacy)
+   * turns "\n" and "\r" into line breaks before it unescapes "\x" to "x", 3.x keeps them as
+   * written; an escaped "\$" stays a "$" (its variable and command substitutions).
+   */
+  function dotenvGemValue(quoted: string, legacy: boolean): string {
+    const inner = quoted.slice(1, -1);
+    if (quoted.startsWith("'")) return inner;
+    const expanded = legacy
+      ? inner.replace(/\\n/g, '\n').replace(/\\r/g, '\r')
+      : inner.replace(/\\([nr])/g, '\\\\$1');
+    return expanded.replace(/\\([^$])/g, '$1').replace(/\\\$/g, '$');
+  }
+
+  // A quoted local part may hold "\n" (RFC 5322 quoted-pair; the config takes it): a backslash
+  // pair that dotenv before 3.0 turns into a line break inside double quotes, whatever escapes it.
+  test.each([false, true])(
+    'dotenv: a value with backslashes reads back as itself in the dotenv gem (before 3.0: %s) and in bash',
+    async (legacy) => {
+      const fromAddress = '"no\\nreply\\r"@example.com';
+      const password = 'pass\\nword$HOME\\';
+      sm.on(GetSecretValueCommand).resolves({
+        SecretString: JSON.stringify({ ...CREDENTIALS, fromAddress, password }),
+      });
+      const r = await cli(['env']);
+      const read = Object.fromEntries(
+        r.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split(/=(.*)/s))
+          .map(([name, value]) => [name, dotenvGemValue(value, legacy)]),
+      );
+      const values = { ...expected, DEFAULT_FROM_EMAIL: fromAddress, AWS_SES_SMTP_PASSWORD: password };
+      expect(read).toEqual(values);
+      expect(shellVars(`set -a\n${r.stdout}`)).toEqual(values);
+    },
+  );
+
   test('json parses back to the secret', async () => {
     const r = await cli(['env', '--format', 'json']);
     expect(JSON.parse(r.stdout)).toEqual(expected);

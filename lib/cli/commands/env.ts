@@ -78,8 +78,14 @@ config.action_mailer.default_options = { from: ENV["DEFAULT_FROM_EMAIL"] }
 # overrides default_options and which SES refuses: remove that line (or use ENV["DEFAULT_FROM_EMAIL"]).
 `;
 
-/** One variable as a dotenv line writes it (`--format dotenv`, and `--write` into a file). */
-const dotenvDefinition = (name: string, value: string) => `${name}=${doubleQuote(value)}`;
+/**
+ * One variable as a dotenv line writes it (`--format dotenv`, and `--write` into a file). A value
+ * with a backslash goes in single quotes, which the dotenv gem and the shell read literally: in
+ * double quotes, dotenv before 3.0 (and 3.x with DOTENV_LINEBREAK_MODE=legacy) turns "\n" into a
+ * line break however it is escaped. One that also holds a "'" cannot be quoted so for them.
+ */
+const dotenvDefinition = (name: string, value: string) =>
+  `${name}=${value.includes('\\') && !value.includes("'") ? `'${value}'` : doubleQuote(value)}`;
 
 /**
  * The variables in a format. With `masked`, the password's line is commented out (or the whole
