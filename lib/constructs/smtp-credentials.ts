@@ -206,11 +206,15 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
     this.onRestartService = props.onRestartService;
     // How the rotation's errors and the RotationFailed message name this environment to the CLI.
     const cliOptions = alarmCliOptions(this, props.cliOptions);
-    // IAM compares ses:FromAddress case-sensitively: the policy's entries and the address apps send
-    // from (the secret's) spell each domain in lower case, as the environments file's loader does.
+    // IAM compares ses:FromAddress case-sensitively, while a domain is not: the address apps send
+    // from (the secret's) spells its domain in lower case, as the environments file's loader does,
+    // and the policy takes each entry of allowedFromAddresses so and as written. An app that
+    // writes the domain as given, or a secret written before it was lower-cased (until the next
+    // rotation writes it again), still sends.
     const lowerDomain = (address: string) => (Token.isUnresolved(address) ? address : addressKey(address));
     const fromAddress = lowerDomain(props.fromAddress);
-    const allowed = (props.allowedFromAddresses ?? everyAddressAt(domainOf(fromAddress))).map(lowerDomain);
+    const given = props.allowedFromAddresses ?? everyAddressAt(domainOf(fromAddress));
+    const allowed = [...new Set([...given.map(lowerDomain), ...given])];
     if (allowed.length === 0) throw new Error('allowedFromAddresses must name at least one address, got: []');
     if (!Token.isUnresolved(fromAddress) && !allowsSender(allowed, fromAddress)) {
       throw new Error(

@@ -124,8 +124,9 @@ describe('SmtpCredentials', () => {
   });
 
   // IAM compares ses:FromAddress case-sensitively: a domain spelled "Example.COM" in the policy
-  // or in the address apps send from would not match the other's "example.com".
-  test('the policy and the address apps send from spell each domain in lower case, the local part as written', () => {
+  // or in the address apps send from would not match the other's "example.com". The entries as
+  // written stay too: a secret written before the lower case (until the next rotation) holds them.
+  test('the address apps send from spells its domain in lower case; the policy takes each entry so and as written', () => {
     const { template } = build({
       fromAddress: 'No-Reply@Example.COM',
       allowedFromAddresses: ['No-Reply@EXAMPLE.com', '*@*.Example.com'],
@@ -134,7 +135,20 @@ describe('SmtpCredentials', () => {
       (p) => p.Properties.Users,
     );
     expect(policy.Properties.PolicyDocument.Statement[0].Condition).toEqual({
-      StringLike: { 'ses:FromAddress': ['No-Reply@example.com', '*@*.example.com'] },
+      StringLike: {
+        'ses:FromAddress': [
+          'No-Reply@example.com',
+          '*@*.example.com',
+          'No-Reply@EXAMPLE.com',
+          '*@*.Example.com',
+        ],
+      },
+    });
+    // Without a list: every address at the domain, in lower case (what the secret says).
+    const plain = build({ fromAddress: 'No-Reply@Example.COM' }).template;
+    const [own] = Object.values(plain.findResources('AWS::IAM::Policy')).filter((p) => p.Properties.Users);
+    expect(own.Properties.PolicyDocument.Statement[0].Condition).toEqual({
+      StringLike: { 'ses:FromAddress': ['*@example.com'] },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ FROM_ADDRESS: 'No-Reply@example.com' }) },
