@@ -416,10 +416,33 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
   const seenIdentities = new Map<string, string>();
   const alarmOwners = new Map<string, string>();
   const zoneRecords = new Map<string, string>();
+  // DNS names are global: another environment's MAIL FROM domain (its MX is SES's feedback
+  // endpoint) is no place for a sender, whatever the account, Region or zone.
+  const mailFromOwners = new Map<string, string>();
+  for (const [name, env] of Object.entries(file.environments)) {
+    const domain = mailFromDomain(env.domain, env.mailFrom.subdomain);
+    if (!mailFromOwners.has(domain)) mailFromOwners.set(domain, name);
+  }
   for (const [name, env] of Object.entries(file.environments)) {
     const add = (path: PropertyKey[], input: unknown, expected: string) =>
       problems.push({ path: ['environments', name, ...path], input, expected });
     for (const p of checkEnvironment(env, regions)) add(p.path, p.input, p.expected);
+    const senders: [PropertyKey[], string][] = [
+      [['fromAddress'], env.fromAddress],
+      ...(env.credentials.allowedFromAddresses ?? []).map((address, i): [PropertyKey[], string] => [
+        ['credentials', 'allowedFromAddresses', i],
+        address,
+      ]),
+    ];
+    for (const [path, address] of senders) {
+      const owner = mailFromOwners.get(domainOf(address));
+      if (owner === undefined || owner === name) continue;
+      add(
+        path,
+        address,
+        `an address outside ${domainOf(address)}, the MAIL FROM domain of environment "${owner}" (its MX is SES's feedback endpoint, so replies and forwarded bounces to this address never arrive, and SES refuses a MAIL FROM domain that receives mail): use another subdomain, or give "${owner}" another mailFrom.subdomain like "bounce"`,
+      );
+    }
     const identity = `${env.account}/${env.region}/${env.domain}`;
     const other = seenIdentities.get(identity);
     if (other !== undefined) {

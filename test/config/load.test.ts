@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { duplicateKeys, scheduleGapHours } from '../../lib/config/syntax';
 import { ConfigError, configPathValue, loadConfig, parseConfig, spfLookupCount } from '../../lib/config/load';
-import { BASE_ENV, envConfig } from '../helpers';
+import { BASE_ENV, envConfig, OTHER_ACCOUNT_ENV } from '../helpers';
 
 const FILE = 'config/environments.json';
 
@@ -314,6 +314,35 @@ describe('environment config validation', () => {
     const problems = problemsOf({ account: 'x', dmarc: { policy: 'block' } });
     expect(problems).toHaveLength(2);
     problems.forEach((p) => expect(p).not.toContain('\n'));
+  });
+
+  test("no environment sends from another's MAIL FROM domain, in any account or Region", () => {
+    // example.com's default MAIL FROM domain is mail.example.com, a common sending domain too.
+    const staging = {
+      ...OTHER_ACCOUNT_ENV,
+      region: 'us-east-1',
+      domain: 'mail.example.com',
+      fromAddress: 'no-reply@mail.example.com',
+      dns: BASE_ENV.dns,
+      credentials: { allowedFromAddresses: ['no-reply@mail.example.com', '*@app.mail.example.com'] },
+    };
+    const problems = (() => {
+      try {
+        parseConfig({ environments: { production: BASE_ENV, staging } }, FILE);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.problems;
+        throw e;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    const expected = `expected an address outside mail.example.com, the MAIL FROM domain of environment "production" (its MX is SES's feedback endpoint, so replies and forwarded bounces to this address never arrive, and SES refuses a MAIL FROM domain that receives mail): use another subdomain, or give "production" another mailFrom.subdomain like "bounce"`;
+    expect(problems).toEqual([
+      `${FILE}: environment "staging", field "fromAddress": got "no-reply@mail.example.com", ${expected}`,
+      `${FILE}: environment "staging", field "credentials.allowedFromAddresses[0]": got "no-reply@mail.example.com", ${expected}`,
+    ]);
+    // Another MAIL FROM label for production frees mail.example.com.
+    const production = { ...BASE_ENV, mailFrom: { subdomain: 'bounce' } };
+    expect(() => parseConfig({ environments: { production, staging } }, FILE)).not.toThrow();
   });
 
   test('two environments of one account and Region may not both verify one address', () => {
@@ -803,6 +832,10 @@ describe('two environments that write the same names into one hosted zone', () =
       apexSpf: { enabled: true },
     };
     expect(fileProblems({ environments: { parent, child } })).toEqual([
+      // The layout itself puts the child's sender at the parent's MAIL FROM domain.
+      expect.stringContaining(
+        `environment "child", field "fromAddress": got "no-reply@mail.example.com", expected an address outside mail.example.com, the MAIL FROM domain of environment "parent"`,
+      ),
       `${FILE}: environment "child", field "apexSpf.enabled": got true, expected records that environment "parent" does not also write into hosted zone Z0123456789EXAMPLE0AB; both write mail.example.com (TXT): set apexSpf.enabled to false in one of them (a name holds one TXT record set)`,
     ]);
   });
