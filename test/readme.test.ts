@@ -89,6 +89,24 @@ test("a default written as a JSON literal is the schema's default", () => {
   expect(compared).toBeGreaterThan(25);
 });
 
+/** The parts of a JSON schema node that hold other nodes. */
+interface SchemaNode<T> {
+  properties?: Record<string, T>;
+  items?: T;
+  anyOf?: T[];
+  oneOf?: T[];
+}
+
+/** A JSON schema node's properties, items and alternatives (what a field's rules sit in). */
+function subschemas<T extends SchemaNode<T>>(node: T): T[] {
+  return [
+    ...Object.values(node.properties ?? {}),
+    ...(node.items ? [node.items] : []),
+    ...(node.anyOf ?? []),
+    ...(node.oneOf ?? []),
+  ];
+}
+
 /** Every numeric limit under a JSON Schema node (its properties, items and alternatives), by kind. */
 function limits(node: JsonSchemaLimits, out: [string, number][] = []): [string, number][] {
   for (const kind of [
@@ -102,23 +120,13 @@ function limits(node: JsonSchemaLimits, out: [string, number][] = []): [string, 
     'maxProperties',
   ] as const)
     if (node[kind] !== undefined) out.push([kind, node[kind]]);
-  for (const child of [
-    ...Object.values(node.properties ?? {}),
-    node.items,
-    ...(node.anyOf ?? []),
-    ...(node.oneOf ?? []),
-  ])
-    if (child) limits(child, out);
+  for (const child of subschemas(node)) limits(child, out);
   if (typeof node.additionalProperties === 'object') limits(node.additionalProperties, out);
   if (node.propertyNames) limits(node.propertyNames, out);
   return out;
 }
 
-interface JsonSchemaLimits {
-  properties?: Record<string, JsonSchemaLimits>;
-  items?: JsonSchemaLimits;
-  anyOf?: JsonSchemaLimits[];
-  oneOf?: JsonSchemaLimits[];
+interface JsonSchemaLimits extends SchemaNode<JsonSchemaLimits> {
   additionalProperties?: JsonSchemaLimits | boolean;
   propertyNames?: JsonSchemaLimits;
   minimum?: number;
@@ -168,21 +176,11 @@ test("each field's row gives the limits the schema sets", () => {
 function choices(node: JsonSchemaChoices, out: string[] = []): string[] {
   out.push(...(node.enum ?? []));
   if (node.const !== undefined) out.push(node.const);
-  for (const child of [
-    ...Object.values(node.properties ?? {}),
-    node.items,
-    ...(node.anyOf ?? []),
-    ...(node.oneOf ?? []),
-  ])
-    if (child) choices(child, out);
+  for (const child of subschemas(node)) choices(child, out);
   return out;
 }
 
-interface JsonSchemaChoices {
-  properties?: Record<string, JsonSchemaChoices>;
-  items?: JsonSchemaChoices;
-  anyOf?: JsonSchemaChoices[];
-  oneOf?: JsonSchemaChoices[];
+interface JsonSchemaChoices extends SchemaNode<JsonSchemaChoices> {
   enum?: string[];
   const?: string;
 }
@@ -206,15 +204,21 @@ test("each field's row names every value the schema lets it take from a list", (
   expect(missing).toEqual([]);
 });
 
-// A synth warning is acknowledged by its id (Annotations.acknowledgeWarning): the README names each.
-test('every synth warning id the code adds is named in the README', () => {
+/** The first group of each match of `pattern` in lib/'s TypeScript sources. */
+function capturedInLib(pattern: RegExp): Set<string> {
   const libDir = path.join(__dirname, '..', 'lib');
-  const ids = new Set<string>();
+  const found = new Set<string>();
   for (const file of fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' })) {
     if (!file.endsWith('.ts')) continue;
-    const source = fs.readFileSync(path.join(libDir, file), 'utf8');
-    for (const [, id] of source.matchAll(/['`"](ses-smtp:[a-zA-Z-]+)['`"]/g)) ids.add(id);
+    for (const [, value] of fs.readFileSync(path.join(libDir, file), 'utf8').matchAll(pattern))
+      found.add(value);
   }
+  return found;
+}
+
+// A synth warning is acknowledged by its id (Annotations.acknowledgeWarning): the README names each.
+test('every synth warning id the code adds is named in the README', () => {
+  const ids = capturedInLib(/['`"](ses-smtp:[a-zA-Z-]+)['`"]/g);
   ids.delete('ses-smtp:environment'); // the tag key, not a warning
   expect(ids.size).toBeGreaterThan(10);
   expect([...ids].filter((id) => !README.includes(`\`${id}\``))).toEqual([]);
@@ -300,13 +304,7 @@ describe("the operator's IAM permissions table", () => {
 });
 
 test('every stack output the README names is one SesSmtp or the access stack makes', () => {
-  const libDir = path.join(__dirname, '..', 'lib');
-  const outputs = new Set<string>();
-  for (const file of fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' })) {
-    if (!file.endsWith('.ts')) continue;
-    const source = fs.readFileSync(path.join(libDir, file), 'utf8');
-    for (const [, id] of source.matchAll(/new CfnOutput\(this, [`']([A-Za-z]+)/g)) outputs.add(id);
-  }
+  const outputs = capturedInLib(/new CfnOutput\(this, [`']([A-Za-z]+)/g);
   const named = new Set<string>();
   for (const [, id, before] of README.matchAll(/outputs? `([A-Za-z]+)`|`([A-Za-z]+)` output/g))
     named.add(id ?? before);
@@ -320,14 +318,8 @@ test('every stack output the README names is one SesSmtp or the access stack mak
 // The other way: an output a user can read (a fixed name, not the manual DNS records' or the
 // access stack's per-environment role ARNs, which carry their own descriptions) is named.
 test('every stack output of a fixed name is named in the README', () => {
-  const libDir = path.join(__dirname, '..', 'lib');
-  const outputs = new Set<string>();
-  for (const file of fs.readdirSync(libDir, { recursive: true, encoding: 'utf8' })) {
-    if (!file.endsWith('.ts')) continue;
-    const source = fs.readFileSync(path.join(libDir, file), 'utf8');
-    // Any fixed id (digits too), the arguments on one line or not.
-    for (const [, id] of source.matchAll(/new CfnOutput\(\s*this,\s*'([A-Za-z0-9]+)'/g)) outputs.add(id);
-  }
+  // Any fixed id (digits too), the arguments on one line or not.
+  const outputs = capturedInLib(/new CfnOutput\(\s*this,\s*'([A-Za-z0-9]+)'/g);
   expect(outputs.size).toBeGreaterThan(15);
   expect([...outputs].filter((id) => !README.includes(`\`${id}\``))).toEqual([]);
 });
