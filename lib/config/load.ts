@@ -434,9 +434,12 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
         address,
       ]),
     ];
+    const ownMailFrom = mailFromDomain(env.domain, env.mailFrom.subdomain);
     for (const [path, address] of senders) {
       const owner = mailFromOwners.get(domainOf(address));
-      if (owner === undefined || owner === name) continue;
+      // At its own MAIL FROM domain (another environment's too, when both have the same domain),
+      // checkEnvironment has refused it already: one line a field.
+      if (owner === undefined || owner === name || domainOf(address) === ownMailFrom) continue;
       add(
         path,
         address,

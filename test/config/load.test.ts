@@ -345,6 +345,27 @@ describe('environment config validation', () => {
     expect(() => parseConfig({ environments: { production, staging } }, FILE)).not.toThrow();
   });
 
+  // The same domain in two Regions shares one MAIL FROM domain: a sender there is refused once,
+  // by the environment's own check, not again as the other environment's.
+  test("a sender at its own MAIL FROM domain, shared with another environment's, is one problem", () => {
+    const us = {
+      ...BASE_ENV,
+      region: 'us-east-1',
+      fromAddress: 'no-reply@mail.example.com',
+      dns: { mode: 'manual' },
+    };
+    let problems: string[] = [];
+    try {
+      parseConfig({ environments: { eu: { ...BASE_ENV, dns: { mode: 'manual' } }, us } }, FILE);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems = e.problems;
+    }
+    expect(problems.filter((p) => p.includes('field "fromAddress"'))).toEqual([
+      expect.stringContaining('expected an address outside the MAIL FROM domain mail.example.com (SES takes'),
+    ]);
+  });
+
   test('two environments of one account and Region may not both verify one address', () => {
     const a = { ...BASE_ENV, verifiedEmailAddresses: ['qa@example.org'] };
     const b = {
