@@ -465,3 +465,18 @@ test('the health-check runbook has one row per check', () => {
       .sort(),
   );
 });
+
+// STYLE.md: prose wraps at 100 characters, and a line may pass that only where it holds one word
+// that cannot be broken (a link's URL, a code span, which a line break would change).
+test('README prose lines are at most 100 characters, but for one unbreakable word', () => {
+  let inCode = false;
+  const long: string[] = [];
+  for (const [i, line] of README.split('\n').entries()) {
+    if (/^\s*```/.test(line)) inCode = !inCode;
+    if (inCode || line.startsWith('|') || [...line].length <= 100) continue;
+    // Words as a line break may separate them: spaces inside a code span or a link do not count.
+    const words = line.trim().match(/(?:`[^`]*`|\[[^\]]*\]\([^)]*\)|[^\s`])+/g) ?? [];
+    if (words.length > 1) long.push(`${i + 1}: ${line.slice(0, 60)}...`);
+  }
+  expect(long).toEqual([]);
+});
