@@ -443,7 +443,7 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
       add(
         path,
         address,
-        `an address outside ${domainOf(address)}, the MAIL FROM domain of environment "${owner}" (its MX is SES's feedback endpoint, so replies and forwarded bounces to this address never arrive, and SES refuses a MAIL FROM domain that receives mail): use another subdomain, or give "${owner}" another mailFrom.subdomain like "bounce"`,
+        `an address outside ${domainOf(address)}, the MAIL FROM domain of environment "${owner}" (its MX is SES's feedback endpoint, so replies and forwarded bounces to this address never arrive; SES says a MAIL FROM domain must not receive mail): use another subdomain, or give "${owner}" another mailFrom.subdomain like "bounce"`,
       );
     }
     const identity = `${env.account}/${env.region}/${env.domain}`;

@@ -335,7 +335,7 @@ describe('environment config validation', () => {
       }
       throw new Error('expected a ConfigError');
     })();
-    const expected = `expected an address outside mail.example.com, the MAIL FROM domain of environment "production" (its MX is SES's feedback endpoint, so replies and forwarded bounces to this address never arrive, and SES refuses a MAIL FROM domain that receives mail): use another subdomain, or give "production" another mailFrom.subdomain like "bounce"`;
+    const expected = `expected an address outside mail.example.com, the MAIL FROM domain of environment "production" (its MX is SES's feedback endpoint, so replies and forwarded bounces to this address never arrive; SES says a MAIL FROM domain must not receive mail): use another subdomain, or give "production" another mailFrom.subdomain like "bounce"`;
     expect(problems).toEqual([
       `${FILE}: environment "staging", field "fromAddress": got "no-reply@mail.example.com", ${expected}`,
       `${FILE}: environment "staging", field "credentials.allowedFromAddresses[0]": got "no-reply@mail.example.com", ${expected}`,
