@@ -631,6 +631,17 @@ describe('SesSmtp', () => {
     );
   });
 
+  // Each verified address is a sandbox recipient in the SMTP user's policy: IAM takes at most
+  // 2,048 characters of a user's inline policies, and says so only at deploy.
+  test("verified addresses past the SMTP user's policy limit are one line at synth", () => {
+    const addresses = (count: number) =>
+      Array.from({ length: count }, (_, i) => `tester${String(i).padStart(2, '0')}@example.org`);
+    expect(errorOf({ ...PROPS, verifiedEmailAddresses: addresses(30) })).toMatch(
+      /^the SMTP user's policy would have 2[0-9]{3} characters at the longest, over IAM's 2048 for a user's inline policies: each sandbox recipient \(verifiedEmailAddresses\)/,
+    );
+    expect(errorOf({ ...PROPS, verifiedEmailAddresses: addresses(20) })).toBeUndefined();
+  });
+
   test("an app's field left undefined (an EnvironmentConfig spread without it) is not set", () => {
     expect(
       errorOf({

@@ -1,4 +1,13 @@
-import { CustomResource, Duration, Lazy, RemovalPolicy, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import {
+  CfnElement,
+  CustomResource,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -9,6 +18,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config/load';
 import { addressKey } from '../config/schema';
@@ -267,16 +277,27 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       );
     }
     const wildcard = allowed.some(isSenderPattern);
-    this.user.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'SendRawEmailAsTheIdentityOnly',
-        actions: ['ses:SendRawEmail'],
-        resources: sendResources,
-        conditions: {
-          [wildcard ? 'StringLike' : 'StringEquals']: { 'ses:FromAddress': allowed.map(iamLiteral) },
-        },
-      }),
-    );
+    const sendStatement = new iam.PolicyStatement({
+      sid: 'SendRawEmailAsTheIdentityOnly',
+      actions: ['ses:SendRawEmail'],
+      resources: sendResources,
+      conditions: {
+        [wildcard ? 'StringLike' : 'StringEquals']: { 'ses:FromAddress': allowed.map(iamLiteral) },
+      },
+    });
+    // IAM refuses a user's inline policies past 2,048 characters (whitespace not counted), and only
+    // at deploy: each sandbox recipient adds its identity's ARN, each sender entry its text.
+    const policyLength = longestPolicyLength(stack, sendStatement, [
+      props.identity,
+      ...(props.sandboxRecipients ?? []),
+      ...(props.configurationSet ? [props.configurationSet] : []),
+    ]);
+    if (policyLength !== undefined && policyLength > USER_INLINE_POLICY_LIMIT) {
+      throw new ConfigError([
+        `the SMTP user's policy would have ${policyLength} characters at the longest, over IAM's ${USER_INLINE_POLICY_LIMIT} for a user's inline policies: each sandbox recipient (verifiedEmailAddresses) adds its identity's ARN and each allowedFromAddresses entry its text; list fewer (a production account needs no verified recipients)`,
+      ]);
+    }
+    this.user.addToPrincipalPolicy(sendStatement);
     // A kept user without its policy may no longer send: the policy goes (or stays) with the user.
     (this.user.node.findChild('DefaultPolicy') as iam.Policy).applyRemovalPolicy(removalPolicy);
 
@@ -799,4 +820,69 @@ function checkPrincipalEnvironment(principal: Construct, stack: Stack): void {
   throw new ConfigError([
     `SesSmtp grantRead: got ${principal.node.path} of stack ${owner.stackName} (${env(owner)}), expected a role of the mail stack's environment (${env(stack)}): aws-cdk-lib cannot reference the secret's generated name from another environment's stack. ${fix}, or grant a role imported into the mail stack (iam.Role.fromRoleArn)`,
   ]);
+}
+
+/** IAM's limit on the inline policies of one user, in characters without whitespace. */
+export const USER_INLINE_POLICY_LIMIT = 2048;
+
+/** The longest each pseudo parameter can be at deploy. */
+const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
+  'AWS::Partition': 10,
+  'AWS::Region': 14,
+  'AWS::AccountId': 12,
+};
+
+/**
+ * The most characters the policy of `statement` can have at deploy, whitespace not counted: a
+ * `Ref` to one of `named` (an identity, a configuration set) counts as its name in the template
+ * (a set without one at SES's longest, 64), a pseudo parameter at its longest. Undefined when
+ * the statement holds a value that cannot be bounded here (an imported identity's name).
+ */
+function longestPolicyLength(
+  stack: Stack,
+  statement: iam.PolicyStatement,
+  named: readonly Construct[],
+): number | undefined {
+  const refs = new Map<string, number>();
+  // The partition of a Region named in the stack is known (aws, aws-cn, aws-us-gov...).
+  const partition = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).partition;
+  if (partition !== undefined) refs.set('AWS::Partition', partition.length);
+  for (const construct of named) {
+    const child = construct.node.defaultChild;
+    if (!(child instanceof CfnElement)) continue;
+    const literal = (name: string | undefined) =>
+      name === undefined || Token.isUnresolved(name) ? undefined : name;
+    // A set's name CloudFormation generates (none given, or one only the deploy knows): SES's longest.
+    const length =
+      child instanceof ses.CfnEmailIdentity
+        ? literal(child.emailIdentity)?.length
+        : child instanceof ses.CfnConfigurationSet
+          ? (literal(child.name)?.length ?? 64)
+          : undefined;
+    if (length !== undefined) refs.set(stack.getLogicalId(child), length);
+  }
+  class Unbounded extends Error {}
+  const longest = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map(longest);
+    const { Ref: ref, 'Fn::Join': join } = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+    if (ref !== undefined) {
+      const length = refs.get(ref) ?? PSEUDO_PARAMETER_LONGEST[ref];
+      if (length === undefined) throw new Unbounded();
+      return 'x'.repeat(length);
+    }
+    if (join) return join[1].map((part) => String(longest(part))).join(join[0]);
+    if (Object.keys(value).some((key) => key.startsWith('Fn::'))) throw new Unbounded();
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, longest(v)]));
+  };
+  try {
+    const document = {
+      Version: '2012-10-17',
+      Statement: [longest(stack.resolve(statement.toStatementJson()))],
+    };
+    return JSON.stringify(document).length;
+  } catch (e) {
+    if (e instanceof Unbounded) return undefined;
+    throw e;
+  }
 }

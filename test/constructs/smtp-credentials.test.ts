@@ -167,6 +167,50 @@ describe('SmtpCredentials', () => {
     expect(iamLiteral(entry)).toBe(value);
   });
 
+  // IAM refuses a user's inline policies past 2,048 characters (whitespace not counted), only at
+  // deploy: each sandbox recipient adds its identity's ARN to the SMTP user's.
+  test("a policy past IAM's 2,048 characters for a user is refused at synth, the longest that fits is not", () => {
+    const recipients = (count: number) => (stack: Stack) => ({
+      sandboxRecipients: Array.from(
+        { length: count },
+        (_, i) =>
+          new ses.EmailIdentity(stack, `R${i}`, {
+            identity: ses.Identity.email(`tester${String(i).padStart(2, '0')}@example.org`),
+          }),
+      ),
+    });
+    expect(() => buildWith(recipients(27))).toThrow(
+      /^the SMTP user's policy would have 2068 characters at the longest, over IAM's 2048 for a user's inline policies: .*verifiedEmailAddresses/,
+    );
+    // 26 fit: the policy as IAM gets it (the partition and each identity's name filled in).
+    const { stack, template } = buildWith(recipients(26));
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+      (p) => p.Properties.Users,
+    );
+    const names = new Map(
+      stack.node
+        .findAll()
+        .filter((c): c is ses.CfnEmailIdentity => c instanceof ses.CfnEmailIdentity)
+        .map((c) => [stack.getLogicalId(c), c.emailIdentity]),
+    );
+    const fill = (value: unknown): unknown => {
+      if (value === null || typeof value !== 'object') return value;
+      if (Array.isArray(value)) return value.map(fill);
+      const { Ref: ref, 'Fn::Join': join } = value as { Ref?: string; 'Fn::Join'?: [string, unknown[]] };
+      if (ref === 'AWS::Partition') return 'aws';
+      if (ref !== undefined) return names.get(ref) ?? value;
+      if (join) return join[1].map(fill).join(join[0]);
+      return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, fill(v)]));
+    };
+    const filled = JSON.stringify(fill(policy.Properties.PolicyDocument));
+    expect(filled).not.toMatch(/Ref|Fn::/);
+    // 26 recipients fit; one more ARN (its quotes and comma too) would not.
+    expect(filled.length).toBe(2001);
+    expect(
+      filled.length + '"arn:aws:ses:eu-west-1:123456789012:identity/tester26@example.org",'.length,
+    ).toBeGreaterThan(2048);
+  });
+
   test('sandbox recipients: their identity ARNs join the resources, the sender condition stays', () => {
     const { template } = build((stack) => ({
       sandboxRecipients: ['dev@example.org', 'qa@example.net'].map(
