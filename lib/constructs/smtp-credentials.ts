@@ -823,7 +823,7 @@ function checkPrincipalEnvironment(principal: Construct, stack: Stack): void {
 }
 
 /** IAM's limit on the inline policies of one user, in characters without whitespace. */
-export const USER_INLINE_POLICY_LIMIT = 2048;
+const USER_INLINE_POLICY_LIMIT = 2048;
 
 /** The longest each pseudo parameter can be at deploy. */
 const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
