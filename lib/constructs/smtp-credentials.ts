@@ -847,11 +847,11 @@ function longestPolicyLength(
   // The partition of a Region named in the stack is known (aws, aws-cn, aws-us-gov...).
   const partition = Token.isUnresolved(stack.region) ? undefined : RegionInfo.get(stack.region).partition;
   if (partition !== undefined) refs.set('AWS::Partition', partition.length);
+  const literal = (name: string | undefined) =>
+    name === undefined || Token.isUnresolved(name) ? undefined : name;
   for (const construct of named) {
     const child = construct.node.defaultChild;
     if (!(child instanceof CfnElement)) continue;
-    const literal = (name: string | undefined) =>
-      name === undefined || Token.isUnresolved(name) ? undefined : name;
     // A set's name CloudFormation generates (none given, or one only the deploy knows): SES's longest.
     const length =
       child instanceof ses.CfnEmailIdentity
