@@ -29,6 +29,7 @@ import { NODE_FUNCTION_ENVIRONMENT, NodeFunction } from './node-function';
 import { alarmCliOptions, checkCliOptions } from './operator-alarms';
 import { metricSendingCount } from './monitoring/ses-metrics';
 import { acknowledgeNagFinding } from './nag';
+import { PSEUDO_PARAMETER_LONGEST } from './pseudo-parameters';
 
 // The quota figures' names, for metricQuota.
 export { QUOTA_METRICS, type QuotaMetricName } from '../../lambda/shared/health-metrics';
@@ -155,14 +156,6 @@ export interface HealthChecksProps {
  * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
  */
 const LAMBDA_ENVIRONMENT_BYTES = 4096;
-/** The longest each pseudo parameter resolves to: aws-us-gov, ap-southeast-1, an account, amazonaws.com.cn. */
-const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
-  'AWS::Partition': 10,
-  'AWS::Region': 14,
-  'AWS::AccountId': 12,
-  'AWS::URLSuffix': 16,
-  'AWS::StackName': 128,
-};
 /**
  * A value known only at deploy that nothing here bounds (a parameter, an import, another
  * resource's attribute): counted at this length. Secrets Manager's longest secret name is 512.

@@ -38,6 +38,7 @@ import {
 import { metricRotationBlocked } from './health-checks';
 import { NodeFunction } from './node-function';
 import { alarmCliOptions } from './operator-alarms';
+import { PSEUDO_PARAMETER_LONGEST } from './pseudo-parameters';
 import { EncryptedTopicTarget } from './service-access';
 
 export interface SmtpCredentialsProps {
@@ -824,13 +825,6 @@ function checkPrincipalEnvironment(principal: Construct, stack: Stack): void {
 
 /** IAM's limit on the inline policies of one user, in characters without whitespace. */
 const USER_INLINE_POLICY_LIMIT = 2048;
-
-/** The longest each pseudo parameter can be at deploy. */
-const PSEUDO_PARAMETER_LONGEST: Record<string, number> = {
-  'AWS::Partition': 10,
-  'AWS::Region': 14,
-  'AWS::AccountId': 12,
-};
 
 /**
  * The most characters the policy of `statement` can have at deploy, whitespace not counted: a
