@@ -33,6 +33,12 @@ export function cdkCommand(verb: 'deploy' | 'import', target: StackRef): string 
   return `npx cdk ${verb} ${shellWord(target.stackPath ?? target.stackName)}`;
 }
 
+/**
+ * The CDK CLI a drift-aware deploy (`cdk deploy --revert-drift`) needs: 2.1109.0 and older take the
+ * option without a word and make a plain deploy, which leaves what was changed by hand as it is.
+ */
+export const REVERT_DRIFT_CLI = 'CDK CLI 2.1110.0 or later';
+
 /** The command line `ses-smtp <command> <options>`, as the texts print it (no options: none). */
 export function sesSmtpCommand(command: string, options?: string): string {
   return ['ses-smtp', command, options].filter(Boolean).join(' ');

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { REVERT_DRIFT_CLI } from '../lib/stack-name';
 
 const root = path.resolve(__dirname, '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -107,6 +108,19 @@ describe('package.json', () => {
       expect(major).toBe(lmajor);
       expect(minor * 1e6 + patch).toBeGreaterThanOrEqual(lminor * 1e6 + lpatch);
     }
+  });
+
+  // The texts that give `cdk deploy --revert-drift` name the first CDK CLI that has it (an older
+  // one makes a plain deploy without a word): the CLI pinned here has it, and README names the same.
+  test('the CDK CLI pinned here has --revert-drift, from the version the texts and README name', () => {
+    const version = REVERT_DRIFT_CLI.match(/^CDK CLI (\d+)\.(\d+)\.(\d+) or later$/);
+    expect(version).not.toBeNull();
+    const [, major, minor, patch] = version!.map(Number);
+    const [pmajor, pminor, ppatch] = pkg.devDependencies['aws-cdk'].split('.').map(Number);
+    expect(pmajor).toBe(major);
+    expect(pminor * 1e6 + ppatch).toBeGreaterThanOrEqual(minor * 1e6 + patch);
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain(`needs ${REVERT_DRIFT_CLI}`);
   });
 
   // npm 11 lists dependencies whose install scripts package.json's allowScripts does not cover,

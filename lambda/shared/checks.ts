@@ -34,7 +34,7 @@ import {
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import { parseServiceArn } from '../restart-ecs-services/services';
-import { cdkCommand, cliOptions, sesSmtpCommand } from '../../lib/stack-name';
+import { cdkCommand, cliOptions, REVERT_DRIFT_CLI, sesSmtpCommand } from '../../lib/stack-name';
 import { isTransientAwsError } from './aws-errors';
 import * as catalog from './check-catalog';
 import {
@@ -1093,7 +1093,7 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
       title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
       // A deleted SMTP user takes its keys along, and deploys leave it deleted (drift): rotating
       // into it fails until a drift-aware deploy recreates it.
-      fix: `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (${deployCommandOf(target)} --revert-drift)`,
+      fix: `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first, with ${REVERT_DRIFT_CLI} (${deployCommandOf(target)} --revert-drift)`,
     };
   }
   return {

@@ -811,7 +811,7 @@ describe('scheduled health checks', () => {
       () => iam.deleteAccessKey({ UserName: USER, AccessKeyId: keys.current }),
       () =>
         `the secret's access key ${keys.current} no longer exists in IAM: SES refuses every app that reads the secret`,
-      'make new credentials now: ses-smtp rotate --env prod; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (npx cdk deploy SesSmtp-prod --revert-drift)',
+      'make new credentials now: ses-smtp rotate --env prod; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first, with CDK CLI 2.1110.0 or later (npx cdk deploy SesSmtp-prod --revert-drift)',
     ],
     // IAM's third status (AccessKeyMetadata: Active | Inactive | Expired): only Active signs.
     [
@@ -898,7 +898,7 @@ describe('scheduled health checks', () => {
       ([o]) => o.results,
     );
     expect(secret.fix).toBe(
-      'make new credentials now: ses-smtp rotate --stack Mail --region eu-west-1; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first (npx cdk deploy SesSmtp-prod --revert-drift)',
+      'make new credentials now: ses-smtp rotate --stack Mail --region eu-west-1; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first, with CDK CLI 2.1110.0 or later (npx cdk deploy SesSmtp-prod --revert-drift)',
     );
   });
 
