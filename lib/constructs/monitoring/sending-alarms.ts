@@ -186,12 +186,13 @@ export class SendingAlarms extends Construct {
     // The webhook's leftovers: SNS gave up on them, and only an operator can hand them to the app.
     const webhookDeadLetters = feedback.metricWebhookDeadLetters?.();
     if (webhookDeadLetters) {
+      const queue = `--queue-url ${feedback.webhookDeadLetterQueueUrl ?? '<WebhookFeedbackDeadLetterQueueUrl output>'}`;
       add(
         heldAlarm(
           'WebhookFeedbackDeadLettersAlarm',
           webhookDeadLetters,
           `Bounce/complaint events the app's webhook did not take (SNS retried each for 50 minutes, or got an error it does not retry) wait in the webhook's dead-letter queue (environment ${environmentName}); SQS deletes each 14 days after it arrived. ` +
-            `The suppression list is not affected (the stack's own handler takes its own copy). Fix the webhook (its logs; it must answer SNS with a 2xx), then read the events and give them to the app (aws sqs receive-message --queue-url ${feedback.webhookDeadLetterQueueUrl ?? '<WebhookFeedbackDeadLetterQueueUrl output>'} --max-number-of-messages 10 --message-attribute-names All --region ${stack.region}), deleting each one the app took.`,
+            `The suppression list is not affected (the stack's own handler takes its own copy). Fix the webhook (its logs; it must answer SNS with a 2xx), then read the events and give them to the app (aws sqs receive-message ${queue} --max-number-of-messages 10 --message-attribute-names All --region ${stack.region}), and delete each one the app took, by the ReceiptHandle that read gave it (aws sqs delete-message ${queue} --receipt-handle HANDLE --region ${stack.region}).`,
         ),
       );
     }
