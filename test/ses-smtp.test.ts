@@ -107,7 +107,7 @@ describe('SesSmtp', () => {
     expect(npx.filter((command) => command.startsWith('npx --no -- ses-smtp ')).length).toBeGreaterThan(20);
     expect(npx.filter((command) => !/^npx (--no -- ses-smtp|cdk) /.test(command))).toEqual([]);
     // A command to run is given whole: a bare `ses-smtp` works only where the bin is on the PATH.
-    expect(texts.match(/\brun `ses-smtp [^`]*`/g)).toBeNull();
+    expect(texts.match(/\brun `?ses-smtp /g)).toBeNull();
     // A placeholder in angle brackets, pasted, is a shell redirect ("No such file"): none is a
     // command's value (README's are words in capitals: DOMAIN).
     expect(texts.match(/--[a-z-]+ <[^>]*>/g)).toBeNull();
