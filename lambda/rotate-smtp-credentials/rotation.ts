@@ -206,12 +206,14 @@ async function createSecret(
   const doomed = keys.filter((key) => key.AccessKeyId !== kept?.AccessKeyId);
   // A key that is neither AWSCURRENT's nor AWSPREVIOUS's is an orphan of a crashed attempt, or the
   // key an overlapping attempt of this version (a retry while this one still ran) stored since the
-  // check above: deleting that one would leave AWSPENDING naming a key IAM no longer has.
+  // check above: deleting that one would leave AWSPENDING naming a key IAM no longer has. Read by
+  // version id alone: that attempt may have gone on to finishSecret, which moved AWSCURRENT to the
+  // version and cleared its AWSPENDING, and the key is then the one every app reads.
   if (
     doomed.some((key) => key.AccessKeyId !== previousKeyId && key.AccessKeyId !== currentKeyId) &&
-    (await pendingValue(deps.secrets, secretId, token))
+    (await secretString(deps.secrets, secretId, { VersionId: token }))
   ) {
-    log.info('AWSPENDING was filled by an overlapping attempt of this version: nothing to do');
+    log.info('this version was filled by an overlapping attempt: nothing to do');
     return;
   }
   // Nothing is deleted or created until every doomed key passed the stale-use guard. A key that is
@@ -682,7 +684,7 @@ async function pendingValue(
 async function secretString(
   client: SecretsManagerClient,
   secretId: string,
-  version: { VersionId?: string; VersionStage: string },
+  version: { VersionId?: string; VersionStage?: string },
 ): Promise<string | undefined> {
   return (await readSecretVersion(client, secretId, version))?.SecretString;
 }

@@ -13,13 +13,13 @@ export type SecretVersion = {
 };
 
 /**
- * The secret's version with `version`'s stage (and id, when given), or undefined when no version
- * holds it. Any other error, a refused read included, is thrown.
+ * The secret's version with `version`'s stage (and id, when given; by id alone, whatever its
+ * stages), or undefined when no version holds it. Any other error, a refused read included, is thrown.
  */
 export async function readSecretVersion(
   client: SecretsManagerClient,
   secretId: string,
-  version: { VersionId?: string; VersionStage: string },
+  version: { VersionId?: string; VersionStage?: string },
 ): Promise<SecretVersion | undefined> {
   try {
     return await client.send(new GetSecretValueCommand({ SecretId: secretId, ...version }));
