@@ -19,7 +19,7 @@ import {
   AccessKeyState,
   daysAfter,
   replacementTime,
-  SES_SERVICE,
+  isSesService,
   stillSendsWith,
   usedBySesWithin,
   withinGrace,
@@ -495,7 +495,7 @@ async function guardAgainstDeletingKeysInUse(
       );
     } else if (!use.lastUsed) {
       log.info('no last-use data for the key it replaces: deleting it', fields);
-    } else if (use.service !== SES_SERVICE && use.service !== undefined) {
+    } else if (!isSesService(use.service) && use.service !== undefined) {
       // The SMTP user may only send mail: another service means someone tried the key elsewhere.
       log.warn('the key it replaces was last used with another service than SES: deleting it', fields);
     } else {

@@ -21,6 +21,8 @@ import {
  *   https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
  * - An SMTP login to SES is authorized by IAM as ses:SendRawEmail for the key's user (the SMTP
  *   user's policy allows that action only), so we expect an SMTP send to show as ServiceName "ses".
+ *   An operator reading IAM for an SMTP user saw "last used ... against `ses-smtp`"
+ *   (https://github.com/femiwiki/femiwiki/issues/528): that name counts as SES too (SES_SERVICES).
  *   No AWS page we found states in so many words that SMTP AUTH updates the last-used data; we
  *   could not observe it without an AWS account. If it does not, LastUsedDate stays absent and the
  *   guard lets the rotation proceed, exactly as it did before the guard existed (it never makes a
@@ -40,6 +42,16 @@ export interface KeyLastUse {
 
 /** The service namespace that SES SMTP and API sends are recorded under. */
 export const SES_SERVICE = 'ses';
+/**
+ * Every name IAM's last use may give an SES send: the namespace, and "ses-smtp", seen for an SMTP
+ * user. A name missed here would read as another service, and the guard would delete a key an
+ * app still sends with; one too many can only stop a rotation.
+ */
+export const SES_SERVICES: readonly string[] = [SES_SERVICE, 'ses-smtp'];
+
+/** True when `service` (a last use's ServiceName) is SES's. */
+export const isSesService = (service: string | undefined): boolean =>
+  service !== undefined && SES_SERVICES.includes(service);
 
 const DAY_MS = 86_400_000;
 
@@ -132,7 +144,7 @@ export const REPLACEMENT_GRACE_MS = 2 * 3_600_000;
 /** True when SES recorded a use of the key within the last `quietDays` days. */
 export function usedBySesWithin(use: KeyLastUse, now: Date, quietDays: number): boolean {
   const age = daysSinceUse(use, now);
-  return use.service === SES_SERVICE && age !== undefined && age < quietDays;
+  return isSesService(use.service) && age !== undefined && age < quietDays;
 }
 
 /**

@@ -996,6 +996,15 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
     expect(current()!.username).toBe(before.username);
   });
 
+  test('a use IAM records under "ses-smtp" (an SMTP login) stops the rotation like one under "ses"', async () => {
+    const { previous, current: before } = await twoRotations();
+    iam.recordUse(previous.username, { ...sesUse(1), service: 'ses-smtp' });
+    sm.startRotation('v3');
+    await expect(step('createSecret', 'v3')).rejects.toThrow(PreviousKeyInUseError);
+    expect([...iam.keys.keys()].sort()).toEqual([previous.username, before.username].sort());
+    expect(metricLines).toHaveLength(1);
+  });
+
   test('with rotateWhilePreviousKeyInUse the same rotation deletes the key and warns', async () => {
     const { previous } = await twoRotations();
     iam.recordUse(previous.username, sesUse(1));
