@@ -295,8 +295,30 @@ function asciiMailtoDomain(uri: string): string {
   return mailto ? `${mailto[1]}${asciiDomain(mailto[2])}${mailto[3]}` : uri;
 }
 
+/** Whether `uri` is one report URI the schema takes (its mailto domain in punycode form). */
+const isDmarcUri = (uri: string) => DMARC_URI_RE.test(asciiMailtoDomain(uri));
+
+/**
+ * DMARC_URI_EXPECTED, with the fix for the entries people copy from a DMARC record: several URIs
+ * in one ("rua=mailto:a@x,mailto:b@x" lists them with commas: %-encoding that comma, as the
+ * generic text says, would make one broken address of them), the "rua="/"ruf=" tag, or an
+ * address without its "mailto:".
+ */
+function dmarcUriExpected(input: unknown): string {
+  if (typeof input !== 'string') return DMARC_URI_EXPECTED;
+  const untagged = input.replace(/^\s*ru[af]\s*=\s*/i, '');
+  const parts = untagged.split(/\s*[,;]\s*/).filter((part) => part !== '');
+  if (parts.length > 1 && parts.every(isDmarcUri))
+    return `${DMARC_URI_EXPECTED}: one URI per entry, ${parts.map((part) => JSON.stringify(part)).join(', ')}`;
+  if (untagged !== input && isDmarcUri(untagged))
+    return `${DMARC_URI_EXPECTED}: the URI alone, without the tag, ${JSON.stringify(untagged)}`;
+  if (!untagged.includes(':') && isDmarcUri(`mailto:${untagged}`))
+    return `${DMARC_URI_EXPECTED}: an address with its scheme, ${JSON.stringify(`mailto:${untagged}`)}`;
+  return DMARC_URI_EXPECTED;
+}
+
 // overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
-const DmarcReportUri = idnaText(DMARC_URI_RE, asciiMailtoDomain, () => DMARC_URI_EXPECTED).overwrite(
+const DmarcReportUri = idnaText(DMARC_URI_RE, asciiMailtoDomain, dmarcUriExpected).overwrite(
   asciiMailtoDomain,
 );
 

@@ -129,7 +129,7 @@ describe('environment config validation', () => {
     [
       'dmarc rua',
       { dmarc: { aggregateReportUris: ['dmarc@example.com'] } },
-      `${at('dmarc.aggregateReportUris[0]')}got "dmarc@example.com", expected ${DMARC_URI_EXPECTED}`,
+      `${at('dmarc.aggregateReportUris[0]')}got "dmarc@example.com", expected ${DMARC_URI_EXPECTED}: an address with its scheme, "mailto:dmarc@example.com"`,
     ],
     [
       'dmarc alignment',
@@ -1275,7 +1275,6 @@ describe('DMARC values per RFC 7489', () => {
     'mailto:d@example.com!10x',
     'mailto:d@example.com!',
     'mailto:a;b@example.com',
-    'd@example.com',
     'mailto: d@example.com',
     'mailto:dmärc@example.com',
     'mailto:<dmarc@example.com>',
@@ -1290,6 +1289,28 @@ describe('DMARC values per RFC 7489', () => {
   ])('refuses the report URI %s', (uri) => {
     expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
       `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}`,
+    ]);
+  });
+
+  // Copied from a DMARC record: the fix is in the entries, not in %-encoding their separators.
+  test.each([
+    [
+      'mailto:a@example.com,mailto:b@example.com',
+      'one URI per entry, "mailto:a@example.com", "mailto:b@example.com"',
+    ],
+    [
+      'mailto:a@example.com!10m, https://r.example.com/x',
+      'one URI per entry, "mailto:a@example.com!10m", "https://r.example.com/x"',
+    ],
+    [
+      'rua=mailto:a@example.com,mailto:b@bücher.example;',
+      'one URI per entry, "mailto:a@example.com", "mailto:b@bücher.example"',
+    ],
+    ['RUA = mailto:a@example.com', 'the URI alone, without the tag, "mailto:a@example.com"'],
+    ['d@example.com!10m', 'an address with its scheme, "mailto:d@example.com!10m"'],
+  ])('refuses the report URI %s with its fix', (uri, fix) => {
+    expect(problemsOf2({ dmarc: { forensicReportUris: [uri] } })).toEqual([
+      `${at('dmarc.forensicReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}: ${fix}`,
     ]);
   });
 
