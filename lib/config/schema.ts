@@ -8,6 +8,7 @@ import {
   AWS_REGION_RE,
   cronProblem,
   DMARC_URI_RE,
+  DMARC_URI_SIZE_RE,
   dmarcUriKey,
   DNS_LABEL_RE,
   EMAIL_RE,
@@ -295,8 +296,41 @@ function asciiMailtoDomain(uri: string): string {
   return mailto ? `${mailto[1]}${asciiDomain(mailto[2])}${mailto[3]}` : uri;
 }
 
+/** A mail domain (HOST_NAME, at most 253 characters), as a mailto address's domain must be. */
+const MAIL_DOMAIN_RE = new RegExp(`^(?=.{1,253}$)${HOST_NAME}$`);
+
+/**
+ * What keeps a mailto: URI from naming one address, to end "this one has ..."; undefined when it
+ * names one, or is not a mailto: URI. RFC 6068 §2: the part before "?" is an addr-spec (RFC 5322
+ * §3.4.1), "local-part@domain", with a "@" in the local part only inside a quoted string
+ * (%22...%22); the domain a host name (%-encoded UTF-8 is IDN text) or an address literal.
+ * "mailto:dmarc" or "mailto:dmarc@example" is a valid URI, and the reports go nowhere.
+ */
+function mailtoProblem(uri: string): string | undefined {
+  const to = /^mailto:([^?]*)/i.exec(uri.replace(DMARC_URI_SIZE_RE, ''))?.[1];
+  if (to === undefined) return undefined;
+  const at = to.lastIndexOf('@');
+  if (at < 0) return 'no "@" and domain';
+  const local = to.slice(0, at);
+  if (local === '') return 'no local part before the "@"';
+  if (local.includes('@') && !/^%22.*%22$/i.test(local))
+    return `an "@" in the local part ${JSON.stringify(local)} outside quotes (%22...%22)`;
+  const domain = to.slice(at + 1);
+  if (/^\[.+\]$/.test(domain)) return undefined;
+  let name: string;
+  try {
+    name = asciiDomain(decodeURIComponent(domain));
+  } catch {
+    name = domain; // not UTF-8 once decoded: refused below
+  }
+  return MAIL_DOMAIN_RE.test(name)
+    ? undefined
+    : `the domain ${JSON.stringify(domain)}, which is no host name like "example.com"`;
+}
+
 /** Whether `uri` is one report URI the schema takes (its mailto domain in punycode form). */
-const isDmarcUri = (uri: string) => DMARC_URI_RE.test(asciiMailtoDomain(uri));
+const isDmarcUri = (uri: string) =>
+  DMARC_URI_RE.test(asciiMailtoDomain(uri)) && mailtoProblem(uri) === undefined;
 
 /**
  * DMARC_URI_EXPECTED, with the fix for the entries people copy from a DMARC record: several URIs
@@ -314,13 +348,16 @@ function dmarcUriExpected(input: unknown): string {
     return `${DMARC_URI_EXPECTED}: the URI alone, without the tag, ${JSON.stringify(untagged)}`;
   if (!untagged.includes(':') && isDmarcUri(`mailto:${untagged}`))
     return `${DMARC_URI_EXPECTED}: an address with its scheme, ${JSON.stringify(`mailto:${untagged}`)}`;
+  const mailto = mailtoProblem(input);
+  if (mailto !== undefined && DMARC_URI_RE.test(asciiMailtoDomain(input)))
+    return `${DMARC_URI_EXPECTED}: a mailto URI holds one address, "local-part@domain", and this one has ${mailto}`;
   return DMARC_URI_EXPECTED;
 }
 
 // overwrite, not transform: a transform would drop the enclosing group's default from the JSON Schema.
-const DmarcReportUri = idnaText(DMARC_URI_RE, asciiMailtoDomain, dmarcUriExpected).overwrite(
-  asciiMailtoDomain,
-);
+const DmarcReportUri = idnaText(DMARC_URI_RE, asciiMailtoDomain, dmarcUriExpected)
+  .refine((uri) => mailtoProblem(uri) === undefined, { error: (issue) => dmarcUriExpected(issue.input) })
+  .overwrite(asciiMailtoDomain);
 
 const Dmarc = strict({
   /** Set to false when the domain already publishes a DMARC record managed elsewhere. */

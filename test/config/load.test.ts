@@ -1292,6 +1292,30 @@ describe('DMARC values per RFC 7489', () => {
     ]);
   });
 
+  // RFC 6068 §2: a mailto URI's address is an addr-spec, "local-part@domain" (RFC 5322 §3.4.1);
+  // without one a receiver has nowhere to send the reports, and says nothing.
+  test.each([
+    ['mailto:dmarc', 'no "@" and domain'],
+    ['mailto:@example.com', 'no local part before the "@"'],
+    ['mailto:dmarc@example', 'the domain "example", which is no host name like "example.com"'],
+    ['mailto:dmarc@example.com.', 'the domain "example.com.", which is no host name like "example.com"'],
+    ['mailto:dmarc@-bad-.example', 'the domain "-bad-.example", which is no host name like "example.com"'],
+    ['MAILTO:d@exa_mple.com?x!10m', 'the domain "exa_mple.com", which is no host name like "example.com"'],
+    ['mailto:a@b@example.com', 'an "@" in the local part "a@b" outside quotes (%22...%22)'],
+  ])('refuses the mailto URI %s without an address', (uri, what) => {
+    expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
+      `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}: a mailto URI holds one address, "local-part@domain", and this one has ${what}`,
+    ]);
+  });
+
+  test.each([
+    'mailto:dmarc@example.com?subject=DMARC',
+    'mailto:%22a@b%22@example.com',
+    'mailto:d@b%C3%BCcher.example!10m',
+    'mailto:d@xn--bcher-kva.example',
+    'mailto:d@[IPv6:2001:db8::1]',
+  ])('accepts the mailto URI %s', (uri) => valid({ dmarc: { forensicReportUris: [uri] } }));
+
   // Copied from a DMARC record: the fix is in the entries, not in %-encoding their separators.
   test.each([
     [
