@@ -183,8 +183,11 @@ export interface HealthClients {
 export interface LiveIdentity {
   readonly found: boolean;
   readonly verifiedForSending: boolean;
+  /** Easy DKIM's tokens; for BYODKIM (dkimOrigin EXTERNAL), SES lists the selector here. */
   readonly tokens: string[];
   readonly dkimStatus?: string;
+  /** How DKIM was set up (SigningAttributesOrigin): AWS_SES (Easy DKIM) or EXTERNAL (BYODKIM). */
+  readonly dkimOrigin?: string;
   /** Whether SES signs the identity's mail with DKIM (false: turned off outside the stack). */
   readonly dkimSigning?: boolean;
   /** The zone the Easy DKIM CNAMEs point to, as SES reports it for the identity. */
@@ -319,6 +322,7 @@ export async function readIdentity(ses: SESv2Client, identity: string): Promise<
       verifiedForSending: r.VerifiedForSendingStatus === true,
       tokens: r.DkimAttributes?.Tokens ?? [],
       dkimStatus: r.DkimAttributes?.Status,
+      dkimOrigin: r.DkimAttributes?.SigningAttributesOrigin,
       dkimSigning: r.DkimAttributes?.SigningEnabled,
       signingHostedZone: r.DkimAttributes?.SigningHostedZone,
       mailFromDomain: r.MailFromAttributes?.MailFromDomain,

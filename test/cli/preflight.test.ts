@@ -198,6 +198,33 @@ test("a DKIM name of the identity's with another value: its fix is for a deploy 
   );
 });
 
+// SES lists a BYODKIM identity's selector as its one token: it names no Easy DKIM CNAME.
+// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_DkimAttributes.html
+test('a BYODKIM identity: no Easy DKIM CNAME made of its selector; the switch to Easy DKIM is warned of', async () => {
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+    ...VERIFIED_IDENTITY,
+    DkimAttributes: {
+      Status: 'SUCCESS',
+      Tokens: ['sel2024'],
+      SigningEnabled: true,
+      SigningAttributesOrigin: 'EXTERNAL',
+    },
+  });
+  zone.push(set('sel2024._domainkey.example.com', 'TXT', [quoted('v=DKIM1; k=rsa; p=MIGf')]));
+  const r = await preflight();
+  expect(r.code).toBe(1);
+  expect(r.stdout).not.toContain('sel2024.dkim.amazonses.com');
+  expect(marks(r.stdout)).toEqual([
+    '✗ SES identity example.com exists in eu-west-1, made outside this stack',
+    "! DKIM of example.com is BYODKIM (selector sel2024); the stack's identity uses Easy DKIM",
+    '✓ MX mail.example.com (MAIL FROM: bounces for the envelope sender go back to SES)',
+    '✓ TXT mail.example.com (MAIL FROM: SPF authorizing SES for the envelope sender domain)',
+    '✓ TXT _dmarc.example.com (DMARC policy)',
+  ]);
+  expect(r.stdout).toContain("SES does not sign the domain's mail while the new DKIM status is PENDING");
+  expect(r.stdout).toContain('keep the TXT record at sel2024._domainkey.example.com until');
+});
+
 test('the same values with another TTL: CloudFormation does not take it over; set dns.ttlSeconds to it', async () => {
   manualSetup(300);
   const r = await preflight();

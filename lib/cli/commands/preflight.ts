@@ -107,12 +107,17 @@ export async function preflightCommand(ctx: CliContext): Promise<number> {
     ...addresses.map(({ address, found }) => addressResult(ctx, address, found)),
   ];
 
+  // BYODKIM: SES lists the selector as the one token, which names no Easy DKIM CNAME.
+  const byodkim = identity.found === true && identity.dkimOrigin === 'EXTERNAL';
+  if (byodkim) results.push(byodkimResult(ctx, domain, identity.tokens));
+
   if (config.dns.mode === 'route53') {
     // DKIM names exist only for an identity SES has; the MAIL FROM name is the environment's
     // (the stack sets it), not one the identity has now.
     const records = expectedRecords(environmentRecordTarget(ctx, domain), {
       ...identity,
       found: identity.found === true,
+      tokens: byodkim ? [] : identity.tokens,
       mailFromDomain: undefined,
     });
     ctx.out.progress(`reading hosted zone ${config.dns.hostedZoneId} ...`);
@@ -250,6 +255,22 @@ function identityResult(
     fix: identity.verifiedForSending
       ? `apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it with ${ctx.cdkCommand('import')} (README: "Coming from the manual setup")`
       : `nothing can send with it: delete it (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}), then deploy`,
+  };
+}
+
+/**
+ * A BYODKIM identity: the stack's is Easy DKIM, so adopting it switches it (new tokens, new CNAMEs
+ * the deploy writes), and SES signs nothing while the new DKIM status is PENDING.
+ * https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim-easy.html
+ */
+function byodkimResult(ctx: CliContext, domain: string, selectors: string[]): CheckResult {
+  const keys = selectors.map((s) => `${s}._domainkey.${bareName(domain)}`).join(', ');
+  return {
+    id: 'dkim',
+    status: 'warn',
+    title: `DKIM of ${domain} is BYODKIM (selector ${selectors.join(', ') || 'unknown'}); the stack's identity uses Easy DKIM`,
+    detail: `an adopted identity switches to Easy DKIM, with new CNAMEs the deploy writes (a new identity has them too); SES does not sign the domain's mail while the new DKIM status is PENDING`,
+    fix: `switch in a quiet hour; keep the TXT record at ${keys || 'your selector'} until ${ctx.rerun('doctor')} passes dkim, then delete it`,
   };
 }
 
