@@ -102,12 +102,15 @@ test('the import command names the environments file preflight was given, quoted
   fs.copyFileSync(writeConfig(), file);
   const r = await run(['preflight', '--config', file]);
   expect(r.stdout).toContain(
-    `; or adopt it with npx cdk import SesSmtp-prod -c 'config=${file.replace(/'/g, "'\\''")}' (README: `,
+    `; or adopt it, sending on: npx cdk import SesSmtp-prod -c 'config=${file.replace(/'/g, "'\\''")}' naming a configuration set too (`,
   );
   expect(
     execFileSync(
       'bash',
-      ['-c', `printf '%s\\n' ${/import SesSmtp-prod (-c .*) \(README/.exec(r.stdout)?.[1]}`],
+      [
+        '-c',
+        `printf '%s\\n' ${/import SesSmtp-prod (-c .*) naming a configuration set/.exec(r.stdout)?.[1]}`,
+      ],
       {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,7 +161,7 @@ test("the manual guide's setup: the identity is in the way; records like the sta
   );
   // Apps may be sending with a verified identity: delete it knowing mail stops meanwhile, or import it.
   expect(r.stdout).toMatch(
-    /\n {4}→ apps may be sending with it: delete it in a quiet hour \(aws sesv2 delete-email-identity --email-identity example\.com --region eu-west-1\) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it with npx cdk import SesSmtp-prod -c config=\S+ \(README: "Coming from the manual setup"\)\n/,
+    /\n {4}→ apps may be sending with it: delete it in a quiet hour \(aws sesv2 delete-email-identity --email-identity example\.com --region eu-west-1\) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it, sending on: npx cdk import SesSmtp-prod -c config=\S+ naming a configuration set too \(the identity refers to one\), or a deploy with --import-existing-resources; then deploy once more with --revert-drift, as an imported identity keeps its settings \(README: "Coming from the manual setup"\)\n/,
   );
   // CloudFormation takes over a record set with the same values and TTL; a rollback deletes it.
   expect(r.stdout).toContain(

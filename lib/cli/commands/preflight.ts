@@ -253,7 +253,7 @@ function identityResult(
     title: `SES identity ${domain} exists in ${ctx.region}, made outside this stack`,
     detail: `${identity.verifiedForSending ? 'verified for sending' : 'not verified for sending'}, DKIM ${identity.dkimStatus ?? 'not set up'}; the deploy would fail on it (already exists)`,
     fix: identity.verifiedForSending
-      ? `apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it with ${ctx.cdkCommand('import')} (README: "Coming from the manual setup")`
+      ? `apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it, sending on: ${ctx.cdkCommand('import')} naming a configuration set too (the identity refers to one), or a deploy with --import-existing-resources; then deploy once more with --revert-drift, as an imported identity keeps its settings (README: "Coming from the manual setup")`
       : `nothing can send with it: delete it (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}), then deploy`,
   };
 }
