@@ -260,8 +260,9 @@ function identityResult(
 
 /**
  * A BYODKIM identity: the stack's is Easy DKIM, so adopting it switches it (new tokens, new CNAMEs
- * the deploy writes), and SES signs nothing while the new DKIM status is PENDING.
- * https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim-easy.html
+ * the deploy writes), and the domain's mail may go unsigned until the new DKIM status is SUCCESS:
+ * AWS documents that for the switch the other way (Easy DKIM to BYODKIM).
+ * https://docs.aws.amazon.com/ses/latest/dg/send-email-authentication-dkim-bring-your-own.html
  */
 function byodkimResult(ctx: CliContext, domain: string, selectors: string[]): CheckResult {
   const keys = selectors.map((s) => `${s}._domainkey.${bareName(domain)}`).join(', ');
@@ -269,7 +270,7 @@ function byodkimResult(ctx: CliContext, domain: string, selectors: string[]): Ch
     id: 'dkim',
     status: 'warn',
     title: `DKIM of ${domain} is BYODKIM (selector ${selectors.join(', ') || 'unknown'}); the stack's identity uses Easy DKIM`,
-    detail: `an adopted identity switches to Easy DKIM, with new CNAMEs the deploy writes (a new identity has them too); SES does not sign the domain's mail while the new DKIM status is PENDING`,
+    detail: `an adopted identity switches to Easy DKIM, with new CNAMEs the deploy writes (a new identity has them too); the domain's mail may go unsigned until the new DKIM status is SUCCESS, as AWS documents for the switch the other way`,
     fix: `switch in a quiet hour; keep the TXT record at ${keys || 'your selector'} until ${ctx.rerun('doctor')} passes dkim, then delete it`,
   };
 }
