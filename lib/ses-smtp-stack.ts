@@ -11,7 +11,7 @@ import { SmtpCredentials } from './constructs/smtp-credentials';
 import { ConfigError } from './config/load';
 import { acknowledgeWarnings } from './constructs/nag';
 import { SesSmtp } from './ses-smtp';
-import { cliOptions, stackName } from './stack-name';
+import { cliOptions, ENVIRONMENT_TAG, stackName } from './stack-name';
 
 export interface SesSmtpStackProps extends StackProps {
   /** The environment's name in the environments file, like "production". */
@@ -87,7 +87,7 @@ export class SesSmtpStack extends Stack {
     } = this.sesSmtp);
 
     // SesSmtp tags its resources; these make them the stack's tags too (CloudFormation stack tags).
-    Tags.of(this).add('ses-smtp:environment', environmentName);
+    Tags.of(this).add(ENVIRONMENT_TAG, environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
     // A config built by hand in JavaScript may leave it out.
     acknowledgeWarnings(this, acknowledgedWarnings ?? {});

@@ -33,6 +33,7 @@ import { bareName, type DnsRecord } from './dns-records';
 import { SES_SMTP_REGIONS } from './config/smtp-regions';
 import { HealthChecks, rotationBlockedAlarmOptions } from './constructs/health-checks';
 import { ECS_SERVICES } from '../lambda/shared/check-catalog';
+import { ENVIRONMENT_TAG } from './stack-name';
 import {
   CLI_OPTIONS_MAX_LENGTH,
   cliOptionsProblem,
@@ -286,7 +287,7 @@ export class SesSmtp extends Construct {
       this.credentials.addRestartServiceArn(arn, `${SOURCE}: field "credentials.restartEcsServices"`);
     this.addOutputs();
 
-    Tags.of(this).add('ses-smtp:environment', environmentName);
+    Tags.of(this).add(ENVIRONMENT_TAG, environmentName);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
   }
 

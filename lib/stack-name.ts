@@ -1,5 +1,8 @@
 import { shellWord } from './cli/shell';
 
+/** The tag an environment's stack puts on what it makes, with the environment's name. */
+export const ENVIRONMENT_TAG = 'ses-smtp:environment';
+
 /** The stack name of an environment: `cdk deploy SesSmtp-production`. */
 export function stackName(environmentName: string): string {
   return `SesSmtp-${environmentName}`;

@@ -34,7 +34,13 @@ import {
 } from '../../lib/dns-records';
 import { easyDkimDomain } from '../../lib/config/smtp-regions';
 import { parseServiceArn } from '../restart-ecs-services/services';
-import { cdkCommand, cliOptions, REVERT_DRIFT_CLI, sesSmtpCommand } from '../../lib/stack-name';
+import {
+  cdkCommand,
+  cliOptions,
+  ENVIRONMENT_TAG,
+  REVERT_DRIFT_CLI,
+  sesSmtpCommand,
+} from '../../lib/stack-name';
 import { isTransientAwsError } from './aws-errors';
 import * as catalog from './check-catalog';
 import {
@@ -198,6 +204,8 @@ export interface LiveIdentity {
   readonly mailFromBehavior?: string;
   /** The configuration set SES applies to the identity's mail that names none (SMTP mail). */
   readonly defaultConfigurationSet?: string;
+  /** The identity's "ses-smtp:environment" tag: the environment whose stack made it. */
+  readonly environmentTag?: string;
 }
 
 /** The quota figures a run publishes as metrics. */
@@ -313,6 +321,11 @@ export async function readDmarcTxt(resolver: dns.Resolver, domain: string): Prom
   return { ...own, at: domain };
 }
 
+const environmentTagOf = (tags: { Key?: string; Value?: string }[] | undefined) => {
+  const value = tags?.find((tag) => tag.Key === ENVIRONMENT_TAG)?.Value;
+  return value === undefined ? {} : { environmentTag: value };
+};
+
 /** The identity as SES sees it now: DKIM tokens and zone, MAIL FROM, statuses. */
 export async function readIdentity(ses: SESv2Client, identity: string): Promise<LiveIdentity> {
   try {
@@ -329,6 +342,7 @@ export async function readIdentity(ses: SESv2Client, identity: string): Promise<
       mailFromStatus: r.MailFromAttributes?.MailFromDomainStatus,
       mailFromBehavior: r.MailFromAttributes?.BehaviorOnMxFailure,
       ...(r.ConfigurationSetName && { defaultConfigurationSet: r.ConfigurationSetName }),
+      ...environmentTagOf(r.Tags),
     };
   } catch (e) {
     if ((e as Error).name === 'NotFoundException')

@@ -179,6 +179,41 @@ test("the manual guide's setup: the identity is in the way; records like the sta
   );
 });
 
+// The identity of another environment's stack (renamed, or a second environment of the domain):
+// neither to delete nor to import while that stack exists.
+test("an identity tagged with another environment's name: keep that name, or remove that environment first", async () => {
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+    ...VERIFIED_IDENTITY,
+    Tags: [{ Key: 'ses-smtp:environment', Value: 'production' }],
+  });
+  const r = await preflight();
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain(
+    '✗ SES identity example.com exists in eu-west-1, made by the stack of environment "production" (tag ses-smtp:environment): verified for sending',
+  );
+  expect(r.stdout).toMatch(
+    /\n {4}→ while that environment's stack exists \(SesSmtp-production, or a stack of your own with that name\) the identity is its own: keep that environment's name rather than add "prod" \(README: "Renaming an environment"\), or remove that environment first \(README: "Removing an environment"\); once its stack is gone: apps may be sending with it: delete it in a quiet hour/,
+  );
+});
+
+// Kept by `cdk destroy` ("retain"): this environment's own identity, to delete or adopt.
+test("an identity tagged with this environment's name (kept by cdk destroy): delete it or adopt it", async () => {
+  ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
+    ...VERIFIED_IDENTITY,
+    Tags: [
+      { Key: 'project', Value: 'x' },
+      { Key: 'ses-smtp:environment', Value: 'prod' },
+    ],
+  });
+  const r = await preflight();
+  expect(r.stdout).toContain(
+    '✗ SES identity example.com exists in eu-west-1, made by the stack of environment "prod" (tag ses-smtp:environment): verified for sending',
+  );
+  expect(r.stdout).toMatch(
+    /\n {4}→ apps may be sending with it: delete it in a quiet hour .*; or adopt it, sending on: npx cdk import/,
+  );
+});
+
 test('an identity left unverified (a first try abandoned): nothing sends with it, delete it in its Region', async () => {
   ses.on(GetEmailIdentityCommand, { EmailIdentity: 'example.com' }).resolves({
     VerifiedForSendingStatus: false,

@@ -16,6 +16,7 @@ import { isAccessDenied } from '../errors';
 import { CheckResult } from '../output';
 import { environmentRecordTarget } from '../dns-check';
 import { shellOption } from '../shell';
+import { ENVIRONMENT_TAG } from '../../stack-name';
 
 /*
  * Before the first deploy: what exists already where the stack creates. CloudFormation creates
@@ -247,14 +248,26 @@ function identityResult(
   if (!identity.found) {
     return { id: 'identity', status: 'ok', title: `no SES identity ${domain} in ${ctx.region} yet` };
   }
+  const fix = identity.verifiedForSending
+    ? `apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it, sending on: ${ctx.cdkCommand('import')} naming a configuration set too (the identity refers to one), or a deploy with --import-existing-resources; then deploy once more with --revert-drift, as an imported identity keeps its settings (README: "Coming from the manual setup")`
+    : `nothing can send with it: delete it (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}), then deploy`;
+  // The tag an environment's stack puts on its identity (kept by `cdk destroy` with "retain"): the
+  // identity of an environment renamed, or of another one for the same domain, belongs to that
+  // environment's stack while it exists, and is neither to delete nor to import from here.
+  const owner = identity.environmentTag;
+  const { name } = ctx.environment();
   return {
     id: 'identity',
     status: 'fail',
-    title: `SES identity ${domain} exists in ${ctx.region}, made outside this stack`,
+    title:
+      owner === undefined
+        ? `SES identity ${domain} exists in ${ctx.region}, made outside this stack`
+        : `SES identity ${domain} exists in ${ctx.region}, made by the stack of environment "${owner}" (tag ${ENVIRONMENT_TAG})`,
     detail: `${identity.verifiedForSending ? 'verified for sending' : 'not verified for sending'}, DKIM ${identity.dkimStatus ?? 'not set up'}; the deploy would fail on it (already exists)`,
-    fix: identity.verifiedForSending
-      ? `apps may be sending with it: delete it in a quiet hour (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}) and deploy at once, as SES refuses the domain's mail until the new identity is verified; or adopt it, sending on: ${ctx.cdkCommand('import')} naming a configuration set too (the identity refers to one), or a deploy with --import-existing-resources; then deploy once more with --revert-drift, as an imported identity keeps its settings (README: "Coming from the manual setup")`
-      : `nothing can send with it: delete it (aws sesv2 delete-email-identity --email-identity ${domain} --region ${ctx.region}), then deploy`,
+    fix:
+      owner === undefined || owner === name
+        ? fix
+        : `while that environment's stack exists (SesSmtp-${owner}, or a stack of your own with that name) the identity is its own: keep that environment's name rather than add "${name}" (README: "Renaming an environment"), or remove that environment first (README: "Removing an environment"); once its stack is gone: ${fix}`,
   };
 }
 
