@@ -62,7 +62,7 @@ export const QUOTA: CheckInfo = {
 export const CREDENTIALS: CheckInfo = {
   id: 'credentials',
   runbook:
-    "The credentials secret holds no SMTP credentials (still the placeholder: the first rotation never finished), its access key was deleted or deactivated in IAM (SES refuses every app that reads the secret), or its rotation is off, or behind the schedule (a rotation is failing: read the rotation function's logs for the reason, fix it, then run `npx --no -- ses-smtp rotate`). A deactivated key, or rotation off: the check's fix (this function's log, or doctor) names the command that turns it back on.",
+    "The credentials secret holds no SMTP credentials (the first rotation never finished), its access key was deleted or deactivated in IAM, or the SMTP user has no IAM policy (SES refuses every app: 535 or 554), or its rotation is off, or behind the schedule (a rotation is failing: read the rotation function's logs for the reason, fix it, then run `npx --no -- ses-smtp rotate`). A deactivated key, a lost policy, or rotation off: the check's fix (this function's log, or doctor) names the command that turns it back on.",
 };
 
 export const PREVIOUS_KEY: CheckInfo = {

@@ -1,7 +1,13 @@
 import type { promises as dns } from 'node:dns';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import type { AccessKeyMetadata, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AccessKeyMetadata,
+  IAMClient,
+  ListAttachedUserPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
   DescribeSecretCommandOutput,
@@ -1067,9 +1073,58 @@ const credentialsCheck: Check = {
     return [
       ...(await partly('secret', () => secretResult(run))),
       ...(await partly('rotation', () => rotationResult(run))),
+      ...(await partly('user-policy', () => userPolicyResult(run))),
     ];
   },
 };
+
+/**
+ * The credentials check's policy part: the SMTP user still has a policy. SES accepts an SMTP login
+ * by the key alone and authorizes each send by the user's policies: a user whose send policy was
+ * deleted or detached logs in (the smtp-login check passes) and every send is refused with "554
+ * Access denied ... not authorized to perform ses:SendRawEmail". Any policy or group passes (it
+ * may grant sending); none cannot. No result without a live current key: the secret part says why.
+ */
+async function userPolicyResult(run: CheckRun): Promise<CheckResult[]> {
+  const { target, clients } = run;
+  const current = await credentialsAt(run, 'AWSCURRENT');
+  const userName = current && (await run.keyLastUse(current.username))?.userName;
+  if (!userName) return [];
+  const input = { UserName: userName, MaxItems: 1 };
+  let found: number[];
+  try {
+    const { iam } = clients;
+    found = await Promise.all([
+      (async () => (await iam.send(new ListUserPoliciesCommand(input))).PolicyNames?.length ?? 0)(),
+      (async () =>
+        (await iam.send(new ListAttachedUserPoliciesCommand(input))).AttachedPolicies?.length ?? 0)(),
+      (async () => (await iam.send(new ListGroupsForUserCommand(input))).Groups?.length ?? 0)(),
+    ]);
+  } catch (e) {
+    // doctor run by someone whose policy predates these reads: not a verdict on the user.
+    if ((e as Error).name !== 'AccessDenied' && (e as Error).name !== 'AccessDeniedException') throw e;
+    return [
+      {
+        id: 'user-policy',
+        status: 'info',
+        title: `the SMTP user ${userName}'s IAM policies: could not tell`,
+        detail: `${(e as Error).name}: it reads iam:ListUserPolicies, iam:ListAttachedUserPolicies and iam:ListGroupsForUser on the user`,
+        undetermined: true,
+      },
+    ];
+  }
+  if (found.some((n) => n > 0))
+    return [{ id: 'user-policy', status: 'ok', title: `the SMTP user ${userName} has an IAM policy` }];
+  return [
+    {
+      id: 'user-policy',
+      status: 'fail',
+      title: `the SMTP user ${userName} has no IAM policy: SES accepts its login but refuses every send (554 Access denied)`,
+      detail: CHANGED_OUTSIDE,
+      fix: `recreate the stack's send policy with ${REVERT_DRIFT_CLI} (${deployCommandOf(target)} --revert-drift)`,
+    },
+  ];
+}
 
 /** The credentials check's secret part: AWSCURRENT holds credentials whose key IAM has, active. */
 async function secretResult(run: CheckRun): Promise<CheckResult> {

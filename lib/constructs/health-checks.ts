@@ -625,8 +625,15 @@ export class HealthChecks extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadTheSmtpUsersKeys',
         // Last use (the previous key's check), whether the current key still exists and is active,
-        // and the user's keys that neither AWSCURRENT nor AWSPREVIOUS holds (a repair keeps one).
-        actions: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'],
+        // and the user's keys that neither AWSCURRENT nor AWSPREVIOUS holds (a repair keeps one);
+        // whether it still has a policy (SES accepts the login of a user without, refuses its sends).
+        actions: [
+          'iam:GetAccessKeyLastUsed',
+          'iam:ListAccessKeys',
+          'iam:ListUserPolicies',
+          'iam:ListAttachedUserPolicies',
+          'iam:ListGroupsForUser',
+        ],
         resources: [props.smtpUser.userArn],
       }),
     );

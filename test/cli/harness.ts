@@ -19,7 +19,14 @@ import {
   GetSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -306,6 +313,14 @@ export function healthyAws(): void {
       input: { UserName: USER_NAME },
       output: { AccessKeyMetadata: [{ AccessKeyId: 'AKIAEXAMPLEKEY000001', Status: 'Active' }] },
     },
+    // The stack's send policy, inline; no managed policy, no group.
+    {
+      command: ListUserPoliciesCommand,
+      input: { UserName: USER_NAME },
+      output: { PolicyNames: ['SmtpUserDefaultPolicy'] },
+    },
+    { command: ListAttachedUserPoliciesCommand, output: { AttachedPolicies: [] } },
+    { command: ListGroupsForUserCommand, output: { Groups: [] } },
   ]);
   answerByDefault(cw, [
     {

@@ -703,6 +703,9 @@ describe('HealthChecks', () => {
         'cloudwatch:GetMetricData',
         'iam:GetAccessKeyLastUsed',
         'iam:ListAccessKeys',
+        'iam:ListUserPolicies',
+        'iam:ListAttachedUserPolicies',
+        'iam:ListGroupsForUser',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'kms:Decrypt',
@@ -720,7 +723,13 @@ describe('HealthChecks', () => {
     expect(statements).toContainEqual({
       Sid: 'ReadTheSmtpUsersKeys',
       Effect: 'Allow',
-      Action: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'],
+      Action: [
+        'iam:GetAccessKeyLastUsed',
+        'iam:ListAccessKeys',
+        'iam:ListUserPolicies',
+        'iam:ListAttachedUserPolicies',
+        'iam:ListGroupsForUser',
+      ],
       Resource: { 'Fn::GetAtt': [expect.stringMatching(/^User/), 'Arn'] },
     });
     const decrypt = statements.find((s) => s.Action === 'kms:Decrypt');

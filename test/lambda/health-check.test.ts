@@ -1,6 +1,13 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { GetAccessKeyLastUsedCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import {
+  GetAccessKeyLastUsedCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  ListAttachedUserPoliciesCommand,
+  ListGroupsForUserCommand,
+  ListUserPoliciesCommand,
+} from '@aws-sdk/client-iam';
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
@@ -140,6 +147,9 @@ beforeEach(() => {
   smMock.on(DescribeSecretCommand).callsFake((input) => sm.describeSecret(input));
   iamMock.on(GetAccessKeyLastUsedCommand).callsFake((input) => iam.getAccessKeyLastUsed(input));
   iamMock.on(ListAccessKeysCommand).callsFake((input) => iam.listAccessKeys(input));
+  iamMock.on(ListUserPoliciesCommand).callsFake((input) => iam.listUserPolicies(input));
+  iamMock.on(ListAttachedUserPoliciesCommand).callsFake((input) => iam.listAttachedUserPolicies(input));
+  iamMock.on(ListGroupsForUserCommand).callsFake((input) => iam.listGroupsForUser(input));
   cwMock.on(GetMetricDataCommand).callsFake((input) => cw.getMetricData(input));
 
   metricLines = [];
@@ -853,6 +863,50 @@ describe('scheduled health checks', () => {
     );
     expect(secret).toMatchObject({ id: 'secret', status: 'fail', title: title() });
     expect(secret.fix).toContain(fix);
+  });
+
+  // SES authenticates an SMTP login by the key alone and authorizes each send by the user's
+  // policies: without one, AUTH passes (the smtp-login check with it) and every send is refused
+  // ("554 Access denied ... not authorized to perform ses:SendRawEmail").
+  test('the SMTP user without any policy (its send policy deleted or detached) fails the credentials check', async () => {
+    await check();
+    expect(passed().credentials).toBe(1);
+    iam.inlinePolicies.clear();
+    const { run, result } = await check();
+    expect(result.failed).toEqual(['credentials']);
+    const [outcome] = await runChecks(run, [CHECKS.find((c) => c.id === 'credentials')!]);
+    const policy = outcome.results.find((r) => r.id === 'user-policy');
+    expect(policy).toMatchObject({
+      status: 'fail',
+      title: `the SMTP user ${USER} has no IAM policy: SES accepts its login but refuses every send (554 Access denied)`,
+    });
+    expect(policy!.fix).toContain('npx cdk deploy SesSmtp-prod --revert-drift');
+  });
+
+  test.each([
+    [
+      'a managed policy attached to it',
+      () => iam.attachedPolicies.add('arn:aws:iam::aws:policy/AmazonSESFullAccess'),
+    ],
+    ['a group', () => iam.groups.add('mailers')],
+  ])('the SMTP user whose send policy is %s instead passes (IAM grants it there)', async (_, change) => {
+    iam.inlinePolicies.clear();
+    change();
+    await check();
+    expect(passed().credentials).toBe(1);
+  });
+
+  test('a refused policy listing could not tell (doctor run by someone without iam:ListUserPolicies)', async () => {
+    iam.faults.failNext(
+      'ListUserPolicies',
+      awsError('AccessDenied', 'not authorized to perform iam:ListUserPolicies', 403),
+    );
+    const [outcome] = await runChecks(newRun(), [CHECKS.find((c) => c.id === 'credentials')!]);
+    expect(outcome.results.find((r) => r.id === 'user-policy')).toMatchObject({
+      status: 'info',
+      undetermined: true,
+    });
+    expect(outcome.passed).toBeUndefined();
   });
 
   test.each([

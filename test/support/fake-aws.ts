@@ -61,6 +61,13 @@ export class FakeIam {
   /** Last use per key id; a key without an entry was never used (IAM answers N/A). */
   readonly lastUse = new Map<string, FakeLastUse>();
   readonly deleted: string[] = [];
+  /**
+   * The user's inline policies (the stack's send policy), managed policies attached to it, and
+   * groups: what ListUserPolicies, ListAttachedUserPolicies and ListGroupsForUser answer.
+   */
+  readonly inlinePolicies = new Set(['SmtpUserDefaultPolicy']);
+  readonly attachedPolicies = new Set<string>();
+  readonly groups = new Set<string>();
   /** Every key ever created, deleted or not. */
   readonly created: FakeKey[] = [];
   private counter = 0;
@@ -143,6 +150,28 @@ export class FakeIam {
         ? { LastUsedDate: use.date, ServiceName: use.service, Region: use.region }
         : { ServiceName: 'N/A', Region: 'N/A' },
     };
+  }
+
+  listUserPolicies(input: { UserName?: string }) {
+    this.faults.check('ListUserPolicies');
+    this.checkUser(input.UserName);
+    return { PolicyNames: [...this.inlinePolicies], IsTruncated: false };
+  }
+
+  listAttachedUserPolicies(input: { UserName?: string }) {
+    this.faults.check('ListAttachedUserPolicies');
+    this.checkUser(input.UserName);
+    const policies = [...this.attachedPolicies].map((arn) => ({
+      PolicyArn: arn,
+      PolicyName: arn.split('/').pop(),
+    }));
+    return { AttachedPolicies: policies, IsTruncated: false };
+  }
+
+  listGroupsForUser(input: { UserName?: string }) {
+    this.faults.check('ListGroupsForUser');
+    this.checkUser(input.UserName);
+    return { Groups: [...this.groups].map((GroupName) => ({ GroupName })), IsTruncated: false };
   }
 
   private checkUser(userName: string | undefined) {

@@ -1096,9 +1096,20 @@ function followApiCalls(t: CfnTemplate, env: Environment): WireResult[] {
         `arn:${here}:configuration-set/${ref(set, t, env)}`,
       );
     call(fn, ['ses:GetAccount', 'cloudwatch:GetMetricData'], '*');
-    // The previous key's last use; whether the current key still exists and is active.
+    // The previous key's last use; whether the current key still exists and is active; whether
+    // the user still has a policy.
     for (const user of users)
-      call(fn, ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys'], arnOf(user, t, env));
+      call(
+        fn,
+        [
+          'iam:GetAccessKeyLastUsed',
+          'iam:ListAccessKeys',
+          'iam:ListUserPolicies',
+          'iam:ListAttachedUserPolicies',
+          'iam:ListGroupsForUser',
+        ],
+        arnOf(user, t, env),
+      );
   }
   for (const r of Object.values(t.Resources)) {
     if (!r.Type.startsWith('Custom::') && r.Type !== 'AWS::CloudFormation::CustomResource') continue;
