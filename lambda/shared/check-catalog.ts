@@ -14,7 +14,7 @@ export interface CheckInfo {
 export const IDENTITY: CheckInfo = {
   id: 'identity',
   runbook:
-    "SES no longer considers the sending domain verified (every send from it is refused), or the identity's default configuration set is no longer the stack's (SMTP mail's bounces and complaints reach no handler). Unverified: SES verifies the domain by its DKIM CNAMEs: run `npx --no -- ses-smtp doctor` (or `ses-smtp dns --check`) for the missing record, publish it, wait (up to 72 hours). Configuration set: run the fix in the function's log.",
+    "SES refuses every send from the domain: it is no longer verified (by its DKIM CNAMEs), or its MAIL FROM domain is not while behaviorOnMxFailure is REJECT_MESSAGE; or the identity's default configuration set is no longer the stack's (SMTP mail's bounces and complaints reach no handler). Run `npx --no -- ses-smtp doctor` (or `ses-smtp dns --check`) for the missing record, publish it, wait (up to 72 hours). Configuration set: run the fix in the function's log.",
 };
 
 export const DKIM: CheckInfo = {

@@ -416,9 +416,29 @@ const identityCheck: Check = {
             fix: `SES verifies the domain through its DKIM records: check them below (${cliCommand(run.target, 'dns --check')}); verification can take up to 72 hours after they appear`,
           },
       ...(defaultSet ? [defaultSet] : []),
+      ...mailFromRefusal(run.target, identity),
     ];
   },
 };
+
+/**
+ * SES refuses every send from the identity while its MAIL FROM domain is not SUCCESS (PENDING,
+ * FAILED, TEMPORARY_FAILURE) and BehaviorOnMxFailure is REJECT_MESSAGE (MailFromAttributes, SES API
+ * v2): an MX record deleted stops every app at once. Said by this check, which the hourly run has,
+ * from SES's answer alone; the daily mail-from check looks at the records.
+ */
+function mailFromRefusal(target: HealthTarget, identity: LiveIdentity): CheckResult[] {
+  const { mailFromDomain: domain, mailFromStatus: status, mailFromBehavior } = identity;
+  if (!domain || status === 'SUCCESS' || mailFromBehavior !== 'REJECT_MESSAGE') return [];
+  return [
+    {
+      id: 'mail-from-refused',
+      status: 'fail',
+      title: `SES refuses every send from ${target.identity}: its MAIL FROM domain ${domain} is ${status ?? 'not verified'} and behaviorOnMxFailure is REJECT_MESSAGE`,
+      fix: `publish the MX record of ${domain} (${cliCommand(target, 'dns --check')} names it); to send meanwhile (SPF then does not align), set mailFrom.behaviorOnMxFailure to USE_DEFAULT_VALUE and deploy`,
+    },
+  ];
+}
 
 /**
  * SMTP mail names no configuration set: the identity's default is what publishes its bounces and

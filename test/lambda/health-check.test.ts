@@ -297,17 +297,6 @@ describe('scheduled health checks', () => {
       () => (ses.identities.get(DOMAIN)!.mailFromStatus = 'PENDING'),
       /MAIL FROM domain mail\.example\.com not verified/,
     ],
-    // BehaviorOnMxFailure REJECT_MESSAGE: no fallback to amazonses.com, every send is refused.
-    [
-      'mail-from',
-      'MAIL FROM pending under REJECT_MESSAGE',
-      () =>
-        Object.assign(ses.identities.get(DOMAIN)!, {
-          mailFromStatus: 'PENDING',
-          mailFromBehavior: 'REJECT_MESSAGE',
-        }),
-      /"title":"MAIL FROM domain mail\.example\.com not verified: SES refuses every send from example\.com \(behaviorOnMxFailure REJECT_MESSAGE\)".*"fix":"publish its MX and SPF TXT \(below\); until SES finds the MX record it refuses every send \(MailFromDomainNotVerified\); to send meanwhile/,
-    ],
     // Removed outside the stack: the records are all in place, and no record brings it back.
     [
       'mail-from',
@@ -503,6 +492,42 @@ describe('scheduled health checks', () => {
     const warned = warnings();
     expect(warned.map((w) => w.check)).toEqual([id]);
     expect(JSON.stringify(warned[0].problems)).toMatch(logged);
+  });
+
+  // BehaviorOnMxFailure REJECT_MESSAGE: no fallback to amazonses.com, every send is refused while
+  // the MAIL FROM domain is PENDING, FAILED or TEMPORARY_FAILURE (MailFromAttributes, SES API v2).
+  // That stops every app at once: the hourly run says so (the identity check, from SES's answer),
+  // not only the daily mail-from check a day later.
+  test.each(['PENDING', 'FAILED', 'TEMPORARY_FAILURE'] as const)(
+    'MAIL FROM %s under REJECT_MESSAGE: the hourly run fails the identity check, the daily one mail-from too',
+    async (status) => {
+      Object.assign(ses.identities.get(DOMAIN)!, {
+        mailFromStatus: status,
+        mailFromBehavior: 'REJECT_MESSAGE',
+      });
+      const hourly = await check({ checks: 'quota' });
+      expect(passed()).toMatchObject({ identity: 0 });
+      expect(hourly.result.failed).toEqual(['identity']);
+      expect(JSON.stringify(warnings()[0].problems)).toMatch(
+        new RegExp(
+          `"title":"SES refuses every send from example\\.com: its MAIL FROM domain mail\\.example\\.com is ${status} and behaviorOnMxFailure is REJECT_MESSAGE".*"fix":"publish the MX record of mail\\.example\\.com`,
+        ),
+      );
+      metricLines = [];
+      logLines = [];
+      const { result } = await check();
+      expect(passed()).toEqual({ ...allPass(), identity: 0, 'mail-from': 0 });
+      expect(result.failed).toEqual(['identity', 'mail-from']);
+      expect(JSON.stringify(warnings()[1].problems)).toMatch(
+        /"title":"MAIL FROM domain mail\.example\.com not verified: SES refuses every send from example\.com \(behaviorOnMxFailure REJECT_MESSAGE\)".*"fix":"publish its MX and SPF TXT \(below\); until SES finds the MX record it refuses every send \(MailFromDomainNotVerified\); to send meanwhile/,
+      );
+    },
+  );
+
+  test('MAIL FROM not verified under USE_DEFAULT_VALUE: mail flows, the identity check passes', async () => {
+    ses.identities.get(DOMAIN)!.mailFromStatus = 'FAILED';
+    await check({ checks: 'quota' });
+    expect(passed()).toMatchObject({ identity: 1 });
   });
 
   test("a report service's name servers failing once raise no alarm: the consent is only not known", async () => {
