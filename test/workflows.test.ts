@@ -145,15 +145,15 @@ describe('workflow properties', () => {
 
   // Node.js 24: the functions' Lambda runtime, and a version the CDK supports (its support for 20
   // ended on 2026-10-30, aws/aws-cdk#37762). The project is also tested on 20 (README).
-  test('every test job runs npm test first, then the validation engine and cfn-lint on every environment, on Node 24', () => {
+  test('every test job runs npm ci and the matrix, then npm test, the validation engine and cfn-lint on every environment, on Node 24', () => {
     for (const wf of [pr, deploy]) {
       const runs = wf.jobs.test.steps.filter((s) => s.name !== 'main only').map((s) => s.run);
       expect(runs.filter(Boolean)).toEqual([
         'npm ci --no-audit --no-fund',
+        'matrix=$(npx tsx scripts/environments-matrix.ts)\necho "matrix=$matrix" >> "$GITHUB_OUTPUT"\n',
         'npm test',
         'npx cdk synth --quiet -c validate=true',
         "pip install --disable-pip-version-check 'cfn-lint==1.51.*'\nnpm run lint:cfn\n",
-        'matrix=$(npx tsx scripts/environments-matrix.ts)\necho "matrix=$matrix" >> "$GITHUB_OUTPUT"\n',
       ]);
       // cfn-lint's Python is set up right before it.
       const testSteps = wf.jobs.test.steps;
@@ -188,6 +188,22 @@ describe('workflow properties', () => {
     expect(createRequire(__filename)('../jest.config.js').cacheDirectory).toBe(
       '<rootDir>/node_modules/.cache/jest',
     );
+  });
+
+  // The matrix names each deploy job's GitHub environment (so its role) and the stack `cdk deploy`
+  // gets: a stack "--app=CMD" makes the CDK CLI run CMD with the deploy role. Code a later step
+  // runs could rewrite what the script reads (the environments file, the script, node_modules):
+  // cfn-lint's PyPI packages (not pinned by the lock file), jest's transforms restored from the
+  // cache. So it runs right after npm ci, before any of them, in the deploy run and in a pull request.
+  test('the matrix comes from the checkout and the lock file alone: right after npm ci, before the cache or PyPI', () => {
+    for (const wf of [pr, deploy]) {
+      const list = wf.jobs.test.steps;
+      const at = (pred: (s: Step) => boolean) => list.findIndex(pred);
+      const matrix = at((s) => s.id === 'matrix');
+      expect(matrix).toBe(at((s) => s.run === 'npm ci --no-audit --no-fund') + 1);
+      expect(matrix).toBeLessThan(at((s) => s.uses === 'actions/cache@v5'));
+      expect(matrix).toBeLessThan(at((s) => s.uses === 'actions/setup-python@v6'));
+    }
   });
 
   test('a matrix script that fails fails its step (bash -e sees it)', () => {
