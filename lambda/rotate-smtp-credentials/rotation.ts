@@ -174,6 +174,13 @@ async function createSecret(
     return;
   }
   const currentVersion = await readSecretVersion(deps.secrets, secretId, { VersionStage: CURRENT });
+  // An overlapping attempt of this version (a retry while this one still ran) finished every step
+  // since rotate() read the stages: AWSPREVIOUS holds the key apps sent with until a moment ago,
+  // and going on would delete it (or stop on the guard, saying the rotation made no change).
+  if (currentVersion?.VersionId === token) {
+    log.info('this version is AWSCURRENT already (an overlapping attempt finished it): nothing to do');
+    return;
+  }
   const currentKeyId = labelledCredentials(currentVersion, CURRENT, secretId, deps.settings)?.username;
   const previousKeyId = labelledCredentials(
     await readSecretVersion(deps.secrets, secretId, { VersionStage: PREVIOUS }),

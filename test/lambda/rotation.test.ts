@@ -337,6 +337,35 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.keys.has(parseSecret(sm.valueAt('AWSPREVIOUS'))!.username)).toBe(true);
   });
 
+  // The same, one step earlier: the twin finished before this attempt read AWSCURRENT, which is then
+  // this version, and AWSPREVIOUS holds the key every app sent with until a moment ago.
+  test.each([
+    ['the stale-use guard on', 7, 7],
+    ['the guard off (quiet period 0)', 0, 0],
+  ])(
+    'an overlapping createSecret whose twin finished before it read AWSCURRENT ends, keeping both keys (%s)',
+    async (_, previousKeyQuietDays, replacedKeyHoldDays) => {
+      deps = { ...deps, settings: { ...deps.settings, previousKeyQuietDays, replacedKeyHoldDays } };
+      await runRotation('v1');
+      await runRotation('v2');
+      sm.startRotation('v3');
+      let twin: Promise<void> | undefined;
+      smMock.on(GetSecretValueCommand).callsFake(async (input) => {
+        if (input.VersionStage === 'AWSCURRENT' && !twin)
+          await (twin = (async () => {
+            for (const s of STEPS) await step(s, 'v3');
+          })());
+        return sm.getSecretValue(input);
+      });
+      const keys = () => [...iam.keys.keys()].sort();
+      const previous = parseSecret(sm.versions.get('v2')?.value)!.username;
+      await step('createSecret', 'v3');
+      expect(sm.stagesOf('AWSCURRENT')).toBe('v3');
+      expect(keys()).toEqual([previous, expectCurrentLogsIn().username].sort());
+      expect(logLines.some((l) => l.includes('this version is AWSCURRENT already'))).toBe(true);
+    },
+  );
+
   // `ses-smtp revoke` while a rotation waits for its new key: revoke deactivates every key, the
   // pending one too, and Secrets Manager refuses revoke's own rotation while AWSPENDING stays.
   test('AWSPENDING naming a deactivated key: testSecret clears AWSPENDING, and the next rotation deletes the key', async () => {
