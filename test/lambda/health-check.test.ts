@@ -510,7 +510,7 @@ describe('scheduled health checks', () => {
       expect(hourly.result.failed).toEqual(['identity']);
       expect(JSON.stringify(warnings()[0].problems)).toMatch(
         new RegExp(
-          `"title":"SES refuses every send from example\\.com: its MAIL FROM domain mail\\.example\\.com is ${status} and behaviorOnMxFailure is REJECT_MESSAGE".*"fix":"publish the MX record of mail\\.example\\.com`,
+          `"status":"fail","title":"SES refuses every send from example\\.com: its MAIL FROM domain mail\\.example\\.com is ${status} and behaviorOnMxFailure is REJECT_MESSAGE".*"fix":"publish the MX record of mail\\.example\\.com \\(ses-smtp dns --check --env prod names it\\); to send meanwhile \\(SPF then does not align\\), set mailFrom\\.behaviorOnMxFailure to USE_DEFAULT_VALUE and deploy"`,
         ),
       );
       metricLines = [];
@@ -523,6 +523,12 @@ describe('scheduled health checks', () => {
       );
     },
   );
+
+  test('MAIL FROM verified under REJECT_MESSAGE: mail flows, the identity check passes', async () => {
+    ses.identities.get(DOMAIN)!.mailFromBehavior = 'REJECT_MESSAGE';
+    await check({ checks: 'quota' });
+    expect(passed()).toMatchObject({ identity: 1 });
+  });
 
   test('MAIL FROM not verified under USE_DEFAULT_VALUE: mail flows, the identity check passes', async () => {
     ses.identities.get(DOMAIN)!.mailFromStatus = 'FAILED';
@@ -905,6 +911,10 @@ describe('scheduled health checks', () => {
       status: 'fail',
       title: `the SMTP user ${USER} has no IAM policy: SES accepts its login but refuses every send (554 Access denied)`,
     });
+    // A plain deploy does not put it back (drift): the fix says the drift-aware one.
+    expect(policy!.detail).toBe(
+      'changed outside the stack: a deploy of the unchanged template does not change it back',
+    );
     expect(policy!.fix).toContain('npx cdk deploy SesSmtp-prod --revert-drift');
   });
 
@@ -931,6 +941,21 @@ describe('scheduled health checks', () => {
       status: 'info',
       undetermined: true,
     });
+    expect(outcome.passed).toBeUndefined();
+  });
+
+  // Only a refusal says the reader lacks the IAM list actions; a throttle, after the SDK's retries,
+  // says nothing of the permissions.
+  test('a throttled policy listing: the policy part could not run, and names no missing permission', async () => {
+    iam.faults.failNext('ListUserPolicies', throttling());
+    const [outcome] = await runChecks(newRun(), [CHECKS.find((c) => c.id === 'credentials')!]);
+    const policy = outcome.results.find((r) => r.id === 'user-policy')!;
+    expect(policy).toMatchObject({
+      status: 'fail',
+      title: 'user-policy check could not run',
+      undetermined: true,
+    });
+    expect(policy.detail).not.toContain('iam:ListUserPolicies');
     expect(outcome.passed).toBeUndefined();
   });
 
