@@ -1056,6 +1056,11 @@ describe('stale-use guard: the key AWSPREVIOUS holds is not deleted while an app
       /not used by SES in the last 7 days/,
     ],
     [
+      'used by SES under "ses-smtp" 8 days ago: an SMTP use, not another service',
+      () => ({ ...sesUse(8), service: 'ses-smtp' }),
+      /not used by SES in the last 7 days/,
+    ],
+    [
       'never used: IAM has no LastUsedDate and N/A for service and Region',
       () => undefined,
       /no last-use data/,
