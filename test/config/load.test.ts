@@ -1238,6 +1238,9 @@ function formatted(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** A host name of 253 characters, the longest (four labels: 63, 63, 63 and 61 characters). */
+const LONG_DOMAIN = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+
 describe('DMARC values per RFC 7489', () => {
   test.each([
     'mailto:dmarc@example.com',
@@ -1286,6 +1289,8 @@ describe('DMARC values per RFC 7489', () => {
     'mailto:d@bücher.example#x',
     'mailto:d@bücher.example/x',
     'mailto:d@bücher.example\\x',
+    // A list whose parts are not all report URIs: splitting it would not do, so no such advice.
+    'mailto:dmarc,mailto:b@example.com',
   ])('refuses the report URI %s', (uri) => {
     expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
       `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}`,
@@ -1302,10 +1307,23 @@ describe('DMARC values per RFC 7489', () => {
     ['mailto:dmarc@-bad-.example', 'the domain "-bad-.example", which is no host name like "example.com"'],
     ['MAILTO:d@exa_mple.com?x!10m', 'the domain "exa_mple.com", which is no host name like "example.com"'],
     ['mailto:a@b@example.com', 'an "@" in the local part "a@b" outside quotes (%22...%22)'],
+    // %-encoded bytes that are no UTF-8 name no domain.
+    ['mailto:d@%FF.example', 'the domain "%FF.example", which is no host name like "example.com"'],
   ])('refuses the mailto URI %s without an address', (uri, what) => {
     expect(problemsOf2({ dmarc: { aggregateReportUris: [uri] } })).toEqual([
       `${at('dmarc.aggregateReportUris[0]')}got ${JSON.stringify(uri)}, expected ${DMARC_URI_EXPECTED}: a mailto URI holds one address, "local-part@domain", and this one has ${what}`,
     ]);
+  });
+
+  // RFC 1035 §2.3.4: a name is at most 253 characters written out (255 octets on the wire).
+  test('refuses a mailto URI whose domain is one character over 253', () => {
+    const problems = problemsOf2({ dmarc: { aggregateReportUris: [`mailto:d@${LONG_DOMAIN}a`] } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `and this one has the domain "${LONG_DOMAIN}a", which is no host name like "example\\.com"$`,
+      ),
+    );
   });
 
   test.each([
@@ -1314,6 +1332,7 @@ describe('DMARC values per RFC 7489', () => {
     'mailto:d@b%C3%BCcher.example!10m',
     'mailto:d@xn--bcher-kva.example',
     'mailto:d@[IPv6:2001:db8::1]',
+    `mailto:d@${LONG_DOMAIN}`,
   ])('accepts the mailto URI %s', (uri) => valid({ dmarc: { forensicReportUris: [uri] } }));
 
   // Copied from a DMARC record: the fix is in the entries, not in %-encoding their separators.
