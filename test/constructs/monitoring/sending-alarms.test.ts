@@ -260,6 +260,16 @@ describe('SendingAlarms', () => {
     });
     const without = build({ feedback: { ...feedback, metricWebhookDeadLetters: () => undefined } });
     expect(without.alarms.alarms).toHaveLength(14);
+    // A feedback setup that does not know its queue's URL: both commands name the output that does.
+    const unknownUrl = build({
+      feedback: { ...feedback, metricWebhookDeadLetters: () => count('WebhookDeadLetters') },
+    });
+    const description = alarmList(unknownUrl.template).find(
+      (a) => a.MetricName === 'WebhookDeadLetters',
+    )?.AlarmDescription;
+    expect(String(description).split('--queue-url <WebhookFeedbackDeadLetterQueueUrl output> ')).toHaveLength(
+      3,
+    );
   });
 
   test("the queue-age alarm names the handler's event source mappings in the stack's Region", () => {
