@@ -344,10 +344,14 @@ function dmarcUriExpected(input: unknown): string {
   const parts = untagged.split(/\s*[,;]\s*/).filter((part) => part !== '');
   if (parts.length > 1 && parts.every(isDmarcUri))
     return `${DMARC_URI_EXPECTED}: one URI per entry, ${parts.map((part) => JSON.stringify(part)).join(', ')}`;
-  if (untagged !== input && isDmarcUri(untagged))
-    return `${DMARC_URI_EXPECTED}: the URI alone, without the tag, ${JSON.stringify(untagged)}`;
-  if (!untagged.includes(':') && isDmarcUri(`mailto:${untagged}`))
-    return `${DMARC_URI_EXPECTED}: an address with its scheme, ${JSON.stringify(`mailto:${untagged}`)}`;
+  // A record's tags end in ";" ("rua=mailto:a@x;"): one URI and its separator are that URI alone.
+  const alone = parts.length === 1 ? parts[0] : untagged;
+  if (alone !== input && isDmarcUri(alone)) {
+    const dropped = [untagged !== input && 'tag', alone !== untagged && 'separator'].filter(Boolean);
+    return `${DMARC_URI_EXPECTED}: the URI alone, without the ${dropped.join(' and ')}, ${JSON.stringify(alone)}`;
+  }
+  if (!alone.includes(':') && isDmarcUri(`mailto:${alone}`))
+    return `${DMARC_URI_EXPECTED}: an address with its scheme, ${JSON.stringify(`mailto:${alone}`)}`;
   const mailto = mailtoProblem(input);
   if (mailto !== undefined && DMARC_URI_RE.test(asciiMailtoDomain(input)))
     return `${DMARC_URI_EXPECTED}: a mailto URI holds one address, "local-part@domain", and this one has ${mailto}`;

@@ -1350,6 +1350,10 @@ describe('DMARC values per RFC 7489', () => {
       'one URI per entry, "mailto:a@example.com", "mailto:b@bücher.example"',
     ],
     ['RUA = mailto:a@example.com', 'the URI alone, without the tag, "mailto:a@example.com"'],
+    // As a DMARC record writes it: its tags end in ";".
+    ['rua=mailto:a@example.com;', 'the URI alone, without the tag and separator, "mailto:a@example.com"'],
+    ['mailto:a@example.com; ', 'the URI alone, without the separator, "mailto:a@example.com"'],
+    ['d@example.com;', 'an address with its scheme, "mailto:d@example.com"'],
     ['d@example.com!10m', 'an address with its scheme, "mailto:d@example.com!10m"'],
   ])('refuses the report URI %s with its fix', (uri, fix) => {
     expect(problemsOf2({ dmarc: { forensicReportUris: [uri] } })).toEqual([
