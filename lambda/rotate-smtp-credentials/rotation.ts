@@ -216,13 +216,15 @@ async function createSecret(
   // check above: deleting that one would leave AWSPENDING naming a key IAM no longer has. Read by
   // version id alone: that attempt may have gone on to finishSecret, which moved AWSCURRENT to the
   // version and cleared its AWSPENDING, and the key is then the one every app reads.
-  if (
-    doomed.some((key) => key.AccessKeyId !== previousKeyId && key.AccessKeyId !== currentKeyId) &&
-    (await secretString(deps.secrets, secretId, { VersionId: token }))
-  ) {
+  const stranger = doomed.some(
+    (key) => key.AccessKeyId !== previousKeyId && key.AccessKeyId !== currentKeyId,
+  );
+  const filledMeanwhile = async () => {
+    if (!stranger || !(await secretString(deps.secrets, secretId, { VersionId: token }))) return false;
     log.info('this version was filled by an overlapping attempt: nothing to do');
-    return;
-  }
+    return true;
+  };
+  if (await filledMeanwhile()) return;
   // Nothing is deleted or created until every doomed key passed the stale-use guard. A key that is
   // not active (ses-smtp revoke deactivates them all; IAM may report one expired) sends nothing,
   // whatever its last use: not guarded.
@@ -250,6 +252,9 @@ async function createSecret(
     }
     throw error;
   }
+  // Asked again: the guard's IAM calls take time, in which that attempt may have stored the key it
+  // made (the key this one listed before the value was there).
+  if (await filledMeanwhile()) return;
   for (const { AccessKeyId: accessKeyId } of doomed) {
     try {
       await deps.iam.send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }));

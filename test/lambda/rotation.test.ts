@@ -337,6 +337,51 @@ describe('rotation of SMTP credentials', () => {
     expect(iam.keys.has(parseSecret(sm.valueAt('AWSPREVIOUS'))!.username)).toBe(true);
   });
 
+  // The twin made its key before this attempt listed the keys, and stored it only while this one's
+  // stale-use guard asked IAM about that key: asked again before the deletes, it is left.
+  test("an overlapping createSecret that listed its twin's key before the twin stored it leaves the key", async () => {
+    await runRotation('v1');
+    await runRotation('v2');
+    sm.startRotation('v3');
+    let twin: Promise<void> | undefined;
+    let keyMade!: () => void;
+    const made = new Promise<void>((resolve) => (keyMade = resolve));
+    let storeNow!: () => void;
+    const store = new Promise<void>((resolve) => (storeNow = resolve));
+    let twinKey: string | undefined;
+    iamMock.on(CreateAccessKeyCommand).callsFake((input) => {
+      const out = iam.createAccessKey(input);
+      twinKey ??= out.AccessKey.AccessKeyId;
+      keyMade();
+      return out;
+    });
+    smMock.on(PutSecretValueCommand).callsFake(async (input) => {
+      await store;
+      return sm.putSecretValue(input);
+    });
+    iamMock.on(ListAccessKeysCommand).callsFake(async (input) => {
+      if (!twin) {
+        twin = step('createSecret', 'v3');
+        await made;
+      }
+      return iam.listAccessKeys(input);
+    });
+    iamMock.on(GetAccessKeyLastUsedCommand).callsFake(async (input) => {
+      if (twinKey && input.AccessKeyId === twinKey) {
+        storeNow();
+        await twin;
+      }
+      return iam.getAccessKeyLastUsed(input);
+    });
+    await step('createSecret', 'v3');
+    await twin;
+    const pending = parseSecret(sm.versions.get('v3')?.value)!;
+    expect(pending.username).toBe(twinKey);
+    expect(iam.keys.has(twinKey!)).toBe(true);
+    for (const s of STEPS.slice(1)) await step(s, 'v3');
+    expect(expectCurrentLogsIn().username).toBe(twinKey);
+  });
+
   // The same, one step earlier: the twin finished before this attempt read AWSCURRENT, which is then
   // this version, and AWSPREVIOUS holds the key every app sent with until a moment ago.
   test.each([
