@@ -739,7 +739,9 @@ describe('env', () => {
   test('heroku: one config:set command whose arguments are the variables', async () => {
     const r = await cli(['env', '--format', 'heroku']);
     expect(r.stdout.startsWith('heroku config:set \\\n')).toBe(true);
-    const args = execFileSync('bash', ['-c', `heroku() { shift; printf '%s\\0' "$@"; }\n${r.stdout}`], {
+    // The fake prints its arguments on fd 3: the command sends heroku's stdout to /dev/null.
+    const script = `exec 3>&1\nheroku() { shift; printf '%s\\0' "$@" >&3; }\n${r.stdout}`;
+    const args = execFileSync('bash', ['-c', script], {
       encoding: 'utf8',
       env: {},
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -749,6 +751,20 @@ describe('env', () => {
     expect(
       Object.fromEntries(args.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])),
     ).toEqual(expected);
+  });
+
+  // heroku config:set prints "KEY: value" for each variable it set, the password too
+  // (https://github.com/heroku/cli/blob/main/docs/config.md): in CI (`--reveal | sh`), the log.
+  test('heroku: the command keeps config:set from printing the password', async () => {
+    const r = await cli(['env', '--format', 'heroku']);
+    const fake = `heroku() { shift; for a in "$@"; do printf '%s: %s\\n' "\${a%%=*}" "\${a#*=}"; done; }`;
+    const out = execFileSync('bash', ['-c', `${fake}\n${r.stdout}`], {
+      encoding: 'utf8',
+      env: {},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(r.stdout).toContain(CREDENTIALS.password);
+    expect(out).not.toContain(CREDENTIALS.password);
   });
 
   // "$", "`" and "'" are letters of an address's local part (RFC 5322 atext): quoted, not expanded.

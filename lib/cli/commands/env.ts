@@ -108,9 +108,11 @@ export function renderEnv(
         .map(([k, v]) => (hidden(k) ? `# export ${k}= ${MASKED}\n` : `export ${k}=${singleQuote(v)}\n`))
         .join('');
     case 'heroku': {
-      // One command: every config:set restarts the dynos.
+      // One command: every config:set restarts the dynos. It prints each value it set on stdout,
+      // the password too, which a CI job's log (`--reveal | sh`) would keep: sent to /dev/null
+      // (its errors go to stderr).
       const args = entries.map(([k, v]) => `  ${k}=${hidden(k) ? '<masked>' : singleQuote(v)}`);
-      const command = `heroku config:set \\\n${args.join(' \\\n')}\n`;
+      const command = `heroku config:set \\\n${args.join(' \\\n')} >/dev/null\n`;
       if (!masked) return command;
       return `# the password is ${MASKED.slice(1, -1)}: the command is commented out\n${command
         .split('\n')
