@@ -192,7 +192,7 @@ test("an identity tagged with another environment's name: keep that name, or rem
     '✗ SES identity example.com exists in eu-west-1, made by the stack of environment "production" (tag ses-smtp:environment): verified for sending',
   );
   expect(r.stdout).toMatch(
-    /\n {4}→ while that environment's stack exists \(SesSmtp-production, or a stack of your own with that name\) the identity is its own: keep that environment's name rather than add "prod" \(README: "Renaming an environment"\), or remove that environment first \(README: "Removing an environment"\); once its stack is gone: apps may be sending with it: delete it in a quiet hour/,
+    /\n {4}→ while that environment's stack exists \(SesSmtp-production, or a stack of your own whose SesSmtp has that environmentName\) the identity is its own: keep that environment's name rather than add "prod" \(README: "Renaming an environment"\), or remove that environment first \(README: "Removing an environment"\); once its stack is gone: apps may be sending with it: delete it in a quiet hour/,
   );
 });
 

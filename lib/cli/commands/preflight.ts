@@ -267,7 +267,7 @@ function identityResult(
     fix:
       owner === undefined || owner === name
         ? fix
-        : `while that environment's stack exists (SesSmtp-${owner}, or a stack of your own with that name) the identity is its own: keep that environment's name rather than add "${name}" (README: "Renaming an environment"), or remove that environment first (README: "Removing an environment"); once its stack is gone: ${fix}`,
+        : `while that environment's stack exists (SesSmtp-${owner}, or a stack of your own whose SesSmtp has that environmentName) the identity is its own: keep that environment's name rather than add "${name}" (README: "Renaming an environment"), or remove that environment first (README: "Removing an environment"); once its stack is gone: ${fix}`,
   };
 }
 
