@@ -22,9 +22,9 @@ import {
  * - An SMTP login to SES is authorized by IAM as ses:SendRawEmail for the key's user (the SMTP
  *   user's policy allows that action only), so we expect an SMTP send to show as ServiceName "ses".
  *   An operator reading IAM for an SMTP user saw "last used ... against `ses-smtp`"
- *   (https://github.com/femiwiki/femiwiki/issues/528): that name counts as SES too (SES_SERVICES).
- *   No AWS page we found states in so many words that SMTP AUTH updates the last-used data; we
- *   could not observe it without an AWS account. If it does not, LastUsedDate stays absent and the
+ *   (https://github.com/femiwiki/femiwiki/issues/528): that name counts as SES too (SES_SERVICES),
+ *   and the report suggests SMTP sends do update the last-used data, which no AWS page we found
+ *   states in so many words (we could not observe it without an AWS account). If they do not, LastUsedDate stays absent and the
  *   guard lets the rotation proceed, exactly as it did before the guard existed (it never makes a
  *   rotation less safe, it can only stop one).
  */
