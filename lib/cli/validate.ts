@@ -90,10 +90,13 @@ export function checkStackName(option: string, value: string): { name: string; r
   const arn = `arn:aws(?:-[a-z]+)*:cloudformation:([a-z0-9-]+):[0-9]{12}:stack/${name}/[0-9A-Za-z-]+`;
   const match = new RegExp(`^(?:${name}|${arn})$`).exec(value);
   if (!match) {
+    // A stack in a Stage (CDK Pipelines) is "Stage/Stack" to the CDK CLI, which the alarm texts'
+    // `cdk deploy` gives too, and "Stage-Stack" to CloudFormation: the name is what is asked for.
+    const path = !value.startsWith('arn:') && value.includes('/');
     refuse(
       option,
       value,
-      'a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN',
+      `a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN${path ? "; that is a construct path: npx cdk ls prints each stack's name after its path, in parentheses" : ''}`,
     );
   }
   return match[1] !== undefined ? { name: match[1] } : { name: match[3], region: match[2] };

@@ -176,7 +176,6 @@ describe('checkStackName', () => {
     '-a',
     'my_stack',
     'a b',
-    'SesSmtp/prod',
     `A${'b'.repeat(128)}`,
     '',
     'arn:aws:cloudformation:eu-west-1:1234:stack/SesSmtp-prod/5e3c9a10',
@@ -188,6 +187,19 @@ describe('checkStackName', () => {
       ),
     );
   });
+
+  // `cdk ls` in a CDK Pipelines app prints "Staging/Mail (Staging-Mail)": the path is what the
+  // alarm texts' `cdk deploy` takes, the name what --stack does.
+  test.each(['SesSmtp/prod', 'Staging/Mail', 'Pipeline/Staging/Mail'])(
+    'refuses the construct path %j and says where the name is',
+    (path) => {
+      expect(() => checkStackName('--stack', path)).toThrow(
+        new UsageError(
+          `--stack: got ${JSON.stringify(path)}, expected a CloudFormation stack name like "SesSmtp-prod" (a letter, then letters, digits and "-", at most 128 characters) or its stack ARN; that is a construct path: npx cdk ls prints each stack's name after its path, in parentheses`,
+        ),
+      );
+    },
+  );
 });
 
 describe('checkDomainName', () => {
