@@ -36,6 +36,24 @@ export function cdkCommand(verb: 'deploy' | 'import', target: StackRef): string 
   return `npx cdk ${verb} ${shellWord(target.stackPath ?? target.stackName)}`;
 }
 
+/** What `cdkStackPath` reads of a Stack (this file is the CLI's too, which loads no aws-cdk-lib). */
+interface StackLike {
+  readonly stackName: string;
+  readonly node: { readonly path: string };
+  readonly nestedStackParent?: StackLike;
+}
+
+/**
+ * The construct path `npx cdk deploy` selects `stack` by, where its name is not it: the stack's own
+ * (`Stage/MailStack`), or for a nested stack its top-level stack's, which the CDK CLI deploys with
+ * it (it selects no nested stack).
+ */
+export function cdkStackPath(stack: StackLike): string | undefined {
+  let top = stack;
+  while (top.nestedStackParent) top = top.nestedStackParent;
+  return top.node.path !== stack.stackName ? top.node.path : undefined;
+}
+
 /**
  * The CDK CLI a drift-aware deploy (`cdk deploy --revert-drift`) needs: 2.1109.0 and older take the
  * option without a word and make a plain deploy, which leaves what was changed by hand as it is.

@@ -30,6 +30,7 @@ import { alarmCliOptions, checkCliOptions } from './operator-alarms';
 import { metricSendingCount } from './monitoring/ses-metrics';
 import { acknowledgeNagFinding } from './nag';
 import { PSEUDO_PARAMETER_LONGEST } from './pseudo-parameters';
+import { cdkStackPath } from '../stack-name';
 
 // The quota figures' names, for metricQuota.
 export { QUOTA_METRICS, type QuotaMetricName } from '../../lambda/shared/health-metrics';
@@ -328,7 +329,7 @@ export class HealthChecks extends Construct {
       cliOptions,
       stackName: stack.stackName,
       // What `cdk deploy` takes, where the stack's name is not it.
-      ...(stack.node.path !== stack.stackName && { stackPath: stack.node.path }),
+      stackPath: cdkStackPath(stack),
       region: stack.region,
       identity: props.identity.emailIdentityName,
       ...(props.configurationSet && { configurationSetName: props.configurationSet.configurationSetName }),

@@ -1,4 +1,4 @@
-import { App, Aws, Duration, Stack, Stage } from 'aws-cdk-lib';
+import { App, Aws, Duration, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
@@ -911,6 +911,16 @@ describe('HealthChecks', () => {
   ])('a stack %s: the target has the path cdk deploy takes', (_, place, stackName, stackPath) => {
     const target = healthTarget(build({ place }).template);
     expect([target.stackName, target.stackPath]).toEqual([stackName, stackPath]);
+  });
+
+  // The CDK CLI selects no nested stack ("Mail/Inner" matches nothing): it deploys one with its
+  // top-level stack, whose path the fixes give.
+  test.each([
+    ['in a stack', (app: App) => new Stack(app, 'Mail'), 'Mail'],
+    ['in a Stage', (app: App) => new Stack(new Stage(app, 'Prod'), 'Mail'), 'Prod/Mail'],
+  ])("a nested stack %s: the target has its top-level stack's path", (_, parent, stackPath) => {
+    const place = (app: App) => new NestedStack(new NestedStack(parent(app), 'Inner'), 'Innermost');
+    expect(healthTarget(build({ place }).template).stackPath).toBe(stackPath);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { cdkCommand, REVERT_DRIFT_CLI } from '../../stack-name';
+import { cdkCommand, cdkStackPath, REVERT_DRIFT_CLI } from '../../stack-name';
 import { alarmCliOptions, IAlarmSink } from '../operator-alarms';
 import { APP_QUEUE_RETENTION_DAYS, IFeedbackMonitoring } from '../sending-feedback';
 import { IRotationMonitoring } from '../smtp-credentials';
@@ -89,10 +89,7 @@ export class SendingAlarms extends Construct {
     // deleted by hand").
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/drift-aware-change-sets.html
     const stack = Stack.of(this);
-    const revertDrift = `${cdkCommand('deploy', {
-      stackName: stack.stackName,
-      ...(stack.node.path !== stack.stackName && { stackPath: stack.node.path }),
-    })} --revert-drift`;
+    const revertDrift = `${cdkCommand('deploy', { stackName: stack.stackName, stackPath: cdkStackPath(stack) })} --revert-drift`;
     const restore = `a deploy of the unchanged template does not restore them, a drift-aware one does (${REVERT_DRIFT_CLI}): ${revertDrift}`;
     /** A queue's oldest message has waited `seconds` or more. */
     const waitedAlarm = (id: string, age: cloudwatch.IMetric, seconds: number, alarmDescription: string) =>

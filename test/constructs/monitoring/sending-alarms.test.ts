@@ -1,4 +1,4 @@
-import { Stack, Stage } from 'aws-cdk-lib';
+import { NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -99,32 +99,41 @@ describe('SendingAlarms', () => {
   // leaves it so (a change set compares templates, README "Changed or deleted by hand"): the text
   // gives the drift-aware deploy, of this stack (by its construct path, as the CDK CLI selects it).
   test.each([
-    ['DeliveryFailures', undefined],
-    ['CredentialEvents', 'Stage/MailStack'],
-  ])('the %s alarm restores the policies with a drift-aware deploy (%s)', (metricName, path) => {
-    const app = testApp();
-    const [scope, id] = path ? [new Stage(app, 'Stage'), 'MailStack'] : [app, 'Test'];
-    const stack = new Stack(scope, id, {
-      stackName: path ? 'Mail' : undefined,
-      env: { account: '123456789012', region: 'eu-west-1' },
-    });
-    const sink = new OperatorAlarms(stack, 'Ops', { encryptionKey: new kms.Key(stack, 'Key') });
-    new SendingAlarms(stack, 'Alarms', {
-      environmentName: 'prod',
-      alarms: sink,
-      feedback,
-      credentials: { ...credentials, metricEventDeliveryFailures: () => count('CredentialEvents') },
-    });
-    const text = String(
-      alarmList(Template.fromStack(stack)).find((a) => a.MetricName === metricName)?.AlarmDescription,
-    );
-    // CDK CLI 2.1109.0 and older take --revert-drift silently and make a plain deploy.
-    expect(text).toContain(
-      `a drift-aware one does (CDK CLI 2.1110.0 or later): npx cdk deploy ${path ?? 'Test'} --revert-drift`,
-    );
-    expect(text).toContain('a deploy of the unchanged template does not restore them');
-    expect(text).not.toMatch(/redeploy the stack to restore/);
-  });
+    ['DeliveryFailures', undefined, false],
+    ['CredentialEvents', 'Stage/MailStack', false],
+    // The CDK CLI selects no nested stack: it deploys one with its top-level stack.
+    ['CredentialEvents', 'Stage/MailStack', true],
+  ])(
+    'the %s alarm restores the policies with a drift-aware deploy (%s, nested: %s)',
+    (metricName, path, nested) => {
+      const app = testApp();
+      const [scope, id] = path ? [new Stage(app, 'Stage'), 'MailStack'] : [app, 'Test'];
+      const top = new Stack(scope, id, {
+        stackName: path ? 'Mail' : undefined,
+        env: { account: '123456789012', region: 'eu-west-1' },
+      });
+      const stack = nested ? new NestedStack(top, 'Inner') : top;
+      const sink = new OperatorAlarms(stack, 'Ops', { encryptionKey: new kms.Key(stack, 'Key') });
+      new SendingAlarms(stack, 'Alarms', {
+        environmentName: 'prod',
+        alarms: sink,
+        feedback,
+        credentials: { ...credentials, metricEventDeliveryFailures: () => count('CredentialEvents') },
+      });
+      const description: unknown = alarmList(Template.fromStack(stack)).find(
+        (a) => a.MetricName === metricName,
+      )?.AlarmDescription;
+      // In a nested stack the text names the stack by a token: an Fn::Join of its pieces.
+      const text =
+        typeof description === 'string' ? description : JSON.stringify(description).replace(/","/g, '');
+      // CDK CLI 2.1109.0 and older take --revert-drift silently and make a plain deploy.
+      expect(text).toContain(
+        `a drift-aware one does (CDK CLI 2.1110.0 or later): npx cdk deploy ${path ?? 'Test'} --revert-drift`,
+      );
+      expect(text).toContain('a deploy of the unchanged template does not restore them');
+      expect(text).not.toMatch(/redeploy the stack to restore/);
+    },
+  );
 
   // SNS counts every failed attempt to an HTTPS subscription in the topic's
   // NumberOfNotificationsFailed, retries that later deliver included (sns-monitoring-using-
