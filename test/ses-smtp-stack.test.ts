@@ -1,9 +1,13 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../lib/config/load';
 import { SesSmtpStack } from '../lib/ses-smtp-stack';
 import { buildStack, envConfig, synthStack, testApp } from './helpers';
+import { CHECKS } from '../lambda/shared/checks';
+import { QUOTA_METRICS } from '../lambda/shared/health-metrics';
 
 describe('SesSmtpStack', () => {
   test("used directly, under a name of the app's: alarm texts name that stack, the config's terminationProtection holds, a conflicting env is refused", () => {
@@ -571,5 +575,116 @@ describe('SesSmtpStack', () => {
   test('the stack deploys to the configured account and Region', () => {
     const { stack } = synthStack({ region: 'us-east-2' });
     expect([stack.account, stack.region]).toEqual(['123456789012', 'us-east-2']);
+  });
+});
+
+/*
+ * "What it costs to run" against the templates: the numbers of each row, in the order the row
+ * gives them. An alarm is billed per metric it lists, an anomaly detection alarm as 3
+ * (https://aws.amazon.com/cloudwatch/pricing/).
+ */
+describe('the cost section counts what the templates hold', () => {
+  const README = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = README.slice(
+    README.indexOf('\n### What it costs to run\n'),
+    README.indexOf('\n## SMTP credentials\n'),
+  );
+  const row = (name: string) => {
+    const line = section.split('\n').find((l) => l.startsWith(`| ${name} `));
+    const [, , count, fewer] = line!.split('|').map((c) => c.trim());
+    const numbers = (text: string) => [...text.matchAll(/\b\d+\b/g)].map(([n]) => Number(n));
+    return { count: numbers(count), fewer: numbers(fewer) };
+  };
+  const ALL_OPTIONS = {
+    feedback: {
+      webhookUrl: 'https://app.example.com/ses',
+      appQueue: true,
+      additionalEvents: ['REJECT', 'DELIVERY_DELAY', 'RENDERING_FAILURE'],
+    },
+    credentials: { restartEcsServices: ['arn:aws:ecs:eu-west-1:123456789012:service/app/web'] },
+  };
+  const resources = (env: Record<string, unknown>, type: string) =>
+    Object.values(synthStack(env).template.findResources(type)).map(
+      (r) => r.Properties as Record<string, unknown>,
+    );
+  const alarms = (env: Record<string, unknown> = {}) => resources(env, 'AWS::CloudWatch::Alarm');
+  const alarmMetrics = (env: Record<string, unknown> = {}) =>
+    alarms(env)
+      .map((a) =>
+        a.ThresholdMetricId
+          ? 3
+          : a.Metrics
+            ? (a.Metrics as object[]).filter((m) => 'MetricStat' in m).length
+            : 1,
+      )
+      .reduce((x, y) => x + y, 0);
+
+  test('alarms, billed alarm metrics, and what the options add and remove', () => {
+    const all = alarms().length;
+    const metrics = alarmMetrics();
+    const math = alarms().filter((a) => a.Metrics && !a.ThresholdMetricId);
+    expect(math).toHaveLength(1);
+    // The anomaly alarm, the one health.sendAnomalyDetection removes (health-checks.test.ts), is
+    // billed as 3 metrics.
+    const anomaly = alarms().filter((a) => a.ThresholdMetricId);
+    expect(anomaly).toHaveLength(1);
+    const added = (alarms(ALL_OPTIONS).length - all) / 3;
+    expect(row('CloudWatch alarms').count).toEqual([
+      all,
+      metrics,
+      3,
+      (math[0].Metrics as object[]).filter((m) => 'MetricStat' in m).length,
+      alarms(ALL_OPTIONS).length,
+      added,
+    ]);
+    const healthOff = { health: { enabled: false } };
+    const accountOff = { alarms: { accountAlarms: false } };
+    expect(row('CloudWatch alarms').fewer).toEqual([
+      alarms(healthOff).length,
+      all - anomaly.length,
+      3,
+      all - alarms(accountOff).length,
+      alarms(healthOff).length - alarms({ ...healthOff, ...accountOff }).length,
+    ]);
+  });
+
+  test('health series, dashboard, keys, secret, scheduled runs and queues read', () => {
+    const always = CHECKS.filter((c) => !c.appliesTo).length;
+    const quota = Object.keys(QUOTA_METRICS).length;
+    // RunFinished and ChecksUndetermined, per schedule.
+    expect(row('CloudWatch custom metrics').count.slice(0, 4)).toEqual([
+      always + quota + 2 * 2,
+      quota,
+      2,
+      CHECKS.length + quota + 2 * 2,
+    ]);
+    expect(row('CloudWatch dashboard').count).toEqual([resources({}, 'AWS::CloudWatch::Dashboard').length]);
+    expect(row('KMS keys').count[0]).toBe(resources({}, 'AWS::KMS::Key').length);
+    expect(resources(ALL_OPTIONS, 'AWS::KMS::Key')).toHaveLength(resources({}, 'AWS::KMS::Key').length);
+    expect(row('Secrets Manager secrets').count).toEqual([
+      resources({}, 'AWS::SecretsManager::Secret').length,
+    ]);
+
+    const schedules = resources({}, 'AWS::Events::Rule')
+      .map((r) => r.ScheduleExpression)
+      .filter(Boolean)
+      .sort();
+    expect(schedules).toEqual(['rate(1 day)', 'rate(1 hour)']);
+    expect(section).toContain('runs 25 times a day with the default schedules');
+    // KEEP_REPORTING_QUEUES: a JSON list of the queues' URLs, one Ref each.
+    const queuesRead = (env: Record<string, unknown>) => {
+      const variables = resources(env, 'AWS::Lambda::Function').map(
+        (f) => (f.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+      );
+      const list = variables.find((v) => 'KEEP_REPORTING_QUEUES' in v)!.KEEP_REPORTING_QUEUES;
+      return JSON.stringify(list).split('{"Ref":').length - 1;
+    };
+    const [fewest, most] = [queuesRead({}), queuesRead(ALL_OPTIONS)];
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six'];
+    const prose = section.replace(/\s+/g, ' ');
+    expect(prose).toContain(`reads ${words[fewest]} to ${words[most]} queues' attributes`);
+    // 25 runs a day, 31 days, each queue read once a run, rounded up to the hundred.
+    const requests = Math.ceil((most * 25 * 31) / 100) * 100;
+    expect(prose).toContain(`(up to about ${requests.toLocaleString('en-US')} SQS requests a month)`);
   });
 });
