@@ -10,8 +10,9 @@
  *                                                here (.build/app.js; packages stay external)
  *   node scripts/build.mjs cli                   bin/ses-smtp.ts likewise (.build/ses-smtp.js), for
  *                                                the tests that run the CLI in its own process
- *   node scripts/build.mjs clean                 removes dist/ (`npm pack` runs it as prepack, then
- *                                                prepare builds anew: no output of a deleted source ships)
+ *   node scripts/build.mjs clean                 removes dist/ (prepare runs it before the build: no
+ *                                                output of a deleted source ships; not as prepack,
+ *                                                which pnpm runs after prepare for a git install)
  *   node scripts/build.mjs bin                   makes package.json's bin files executable: tsc writes
  *                                                them 0644, and npm sets the bit only when it links
  *                                                them (npm ci), not after `npm pack` rebuilt dist/

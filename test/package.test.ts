@@ -90,12 +90,45 @@ describe('package.json', () => {
     }
     expect(pkg.bin).toEqual({ 'ses-smtp': 'dist/bin/ses-smtp.js' });
     expect(pkg.files).toEqual(expect.arrayContaining(['dist/lib/', 'dist/bin/', 'dist/lambda-bundles/']));
-    // `npm ci` here builds everything: the package, and the Lambda bundles the synth uses.
-    expect(pkg.scripts.prepare).toBe('npm run build');
+    // `npm ci` here builds everything: the package, and the Lambda bundles the synth uses; from an
+    // empty dist/, so that no output of a deleted source ships.
+    expect(pkg.scripts.prepare).toBe('node scripts/build.mjs clean && npm run build');
     // Then bin: tsc writes the CLI 0644, and `npm pack` rebuilds dist/ after npm ci set its bits.
     expect(pkg.scripts.build).toMatch(
       /tsc -p tsconfig\.build\.json && node scripts\/build\.mjs bin lambdas$/,
     );
+  });
+
+  test("a git install keeps its build under every package manager's order of lifecycle scripts", () => {
+    // What each script does to dist/: a script that empties it and builds nothing after leaves a
+    // package without dist/ (pnpm 9 and 10 installed it "successfully", with no bin and no
+    // dist/lib/index.js, when prepack removed dist/).
+    const effect = (name: string): string[] => {
+      const script = pkg.scripts[name] ?? '';
+      return script
+        .split('&&')
+        .map((step) => step.trim())
+        .flatMap((step) =>
+          /scripts\/build\.mjs\b.*\bclean\b/.test(step)
+            ? ['clean']
+            : step === 'npm run build'
+              ? ['build']
+              : [],
+        );
+    };
+    // The scripts run before the folder is packed (with `files`) into the app:
+    const orders: Record<string, string[]> = {
+      // npm pack (here, and Yarn Berry's git fetch, which runs npm install then npm pack)
+      'npm pack': ['prepare', 'prepack', 'prepare'],
+      // npm's git fetch (pacote) runs prepare only
+      'npm git': ['prepare'],
+      // @pnpm/prepare-package: `npm install` in the clone (prepare), then prepublish, prepack, publish
+      'pnpm git': ['prepare', 'prepublish', 'prepack', 'publish'],
+    };
+    for (const [how, scripts] of Object.entries(orders)) {
+      const effects = scripts.flatMap(effect);
+      expect({ how, last: effects.at(-1) }).toEqual({ how, last: 'build' });
+    }
   });
 
   test('aws-cdk-lib and constructs are peers, and the versions built with here are inside their ranges', () => {
