@@ -24,9 +24,9 @@ import {
  *   An operator reading IAM for an SMTP user saw "last used ... against `ses-smtp`"
  *   (https://github.com/femiwiki/femiwiki/issues/528): that name counts as SES too (SES_SERVICES),
  *   and the report suggests SMTP sends do update the last-used data, which no AWS page we found
- *   states in so many words (we could not observe it without an AWS account). If they do not, LastUsedDate stays absent and the
- *   guard lets the rotation proceed, exactly as it did before the guard existed (it never makes a
- *   rotation less safe, it can only stop one).
+ *   states in so many words (we could not observe it without an AWS account). If they do not,
+ *   LastUsedDate stays absent and the guard lets the rotation proceed, exactly as it did before the
+ *   guard existed (it never makes a rotation less safe, it can only stop one).
  */
 
 /** IAM's last-use record of one key; "N/A" and a missing date are normalised to undefined. */

@@ -14,7 +14,8 @@ export type SecretVersion = {
 
 /**
  * The secret's version with `version`'s stage (and id, when given; by id alone, whatever its
- * stages), or undefined when no version holds it. Any other error, a refused read included, is thrown.
+ * stages), or undefined when no version holds it. Any other error, a refused read included, is
+ * thrown.
  */
 export async function readSecretVersion(
   client: SecretsManagerClient,
