@@ -55,8 +55,9 @@ export function cdkStackPath(stack: StackLike): string | undefined {
 }
 
 /**
- * The CDK CLI a drift-aware deploy (`cdk deploy --revert-drift`) needs: 2.1109.0 and older take the
- * option without a word and make a plain deploy, which leaves what was changed by hand as it is.
+ * The CDK CLI a drift-aware deploy (`cdk deploy --revert-drift`) needs: the option came with
+ * 2.1110.0, and 2.1109.0 (tried) takes it without a word and makes a plain deploy, which leaves what
+ * was changed by hand as it is.
  */
 export const REVERT_DRIFT_CLI = 'CDK CLI 2.1110.0 or later';
 
