@@ -48,6 +48,7 @@ import {
   sesSmtpCommand,
 } from '../../lib/stack-name';
 import { isTransientAwsError } from './aws-errors';
+import { isAccessDenied } from '../../lib/cli/errors';
 import * as catalog from './check-catalog';
 import {
   consentRedirect,
@@ -1122,7 +1123,7 @@ async function userPolicyResult(run: CheckRun): Promise<CheckResult[]> {
     ]);
   } catch (e) {
     // doctor run by someone whose policy predates these reads: not a verdict on the user.
-    if ((e as Error).name !== 'AccessDenied' && (e as Error).name !== 'AccessDeniedException') throw e;
+    if (!isAccessDenied(e)) throw e;
     return [
       {
         id: 'user-policy',
