@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ECS_SERVICE_ARN } from '../../lambda/restart-ecs-services/services';
 import { MIN_ROTATION_DAYS, ROTATION_DAYS_EXPECTED } from './quiet-period';
 import { SES_SMTP_WARNING_IDS } from './warning-ids';
+import { ENVIRONMENT_TAG } from '../stack-name';
 import {
   asciiAddressDomain,
   asciiDomain,
@@ -697,9 +698,8 @@ export const EnvironmentSchema = strict({
         .refine((k) => !/^aws:/i.test(k), {
           error: 'a tag key that does not start with "aws:" (AWS reserves that prefix in any letter case)',
         })
-        .refine((k) => k.toLowerCase() !== 'ses-smtp:environment', {
-          error:
-            'a tag key other than "ses-smtp:environment" in any letter case (the stack sets it to the environment name; IAM compares tag keys case-insensitively)',
+        .refine((k) => k.toLowerCase() !== ENVIRONMENT_TAG, {
+          error: `a tag key other than "${ENVIRONMENT_TAG}" in any letter case (the stack sets it to the environment name; IAM compares tag keys case-insensitively)`,
         }),
       z
         .string({ error: 'a text' })
@@ -707,7 +707,7 @@ export const EnvironmentSchema = strict({
         .regex(TAG_TEXT, { error: TAG_VALUE_EXPECTED }),
     )
     .refine((tags) => Object.keys(tags).length <= 49, {
-      error: 'at most 49 tags (AWS allows 50 per resource; the stack adds "ses-smtp:environment")',
+      error: `at most 49 tags (AWS allows 50 per resource; the stack adds "${ENVIRONMENT_TAG}")`,
     })
     .meta({ maxProperties: 49 })
     .superRefine((tags, ctx) => {
