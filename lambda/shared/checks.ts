@@ -164,6 +164,9 @@ export interface HealthTarget {
 }
 
 const deployCommandOf = (target: HealthTarget) => target.deployCommand ?? cdkCommand('deploy', target);
+/** A drift-aware deploy, with the CDK CLI it needs: "CDK CLI ... or later (npx cdk deploy X --revert-drift)". */
+const revertDriftOf = (target: HealthTarget) =>
+  `${REVERT_DRIFT_CLI} (${deployCommandOf(target)} --revert-drift)`;
 
 /** The scheduled SMTP login: where to, and how (the health-check function's; doctor logs in itself). */
 export interface SmtpLoginClient {
@@ -1142,7 +1145,7 @@ async function userPolicyResult(run: CheckRun): Promise<CheckResult[]> {
       status: 'fail',
       title: `the SMTP user ${userName} has no IAM policy: SES accepts its login but refuses every send (554 Access denied)`,
       detail: CHANGED_OUTSIDE,
-      fix: `recreate the stack's send policy with ${REVERT_DRIFT_CLI} (${deployCommandOf(target)} --revert-drift)`,
+      fix: `recreate the stack's send policy with ${revertDriftOf(target)}`,
     },
   ];
 }
@@ -1187,7 +1190,7 @@ async function secretResult(run: CheckRun): Promise<CheckResult> {
       title: `the secret's access key ${key} no longer exists in IAM: ${refused}`,
       // A deleted SMTP user takes its keys along, and deploys leave it deleted (drift): rotating
       // into it fails until a drift-aware deploy recreates it.
-      fix: `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first, with ${REVERT_DRIFT_CLI} (${deployCommandOf(target)} --revert-drift)`,
+      fix: `make new credentials now: ${rotate}; if the rotation fails with NoSuchEntity, the SMTP user was deleted too: recreate it first, with ${revertDriftOf(target)}`,
     };
   }
   return {
