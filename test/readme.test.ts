@@ -337,6 +337,19 @@ test("the README's Rails settings for containerSecretJson read the variable and 
   for (const key of keys) expect(Object.values(SMTP_CONTAINER_VARIABLES)).toContain(key);
 });
 
+// A Rails app meets two refusals SES took nothing of: 454 (throttling) and, after a revoke, 535. The
+// README's delivery job retries both, and Devise's mails reach it only through parent_mailer (its
+// default, ActionMailer::Base, keeps ActionMailer::MailDeliveryJob, which retries nothing).
+test("the README's delivery job retries a throttled send and a refused login, Devise's mails too", () => {
+  const section = README.match(/^- Refusals: over the account's maximum send rate[^]*?(?=^- )/m)?.[0] ?? '';
+  const job = section.match(/```ruby\n([^]*?)```/)?.[1] ?? '';
+  expect(job).toMatch(/^ *retry_on Net::SMTPServerBusy,/m);
+  expect(job).toMatch(/^ *retry_on Net::SMTPAuthenticationError,/m);
+  expect(job).toContain('config.parent_mailer = "ApplicationMailer"');
+  const revoke = README.match(/^- `revoke` sets every active access key[^]*?(?=^## )/m)?.[0] ?? '';
+  expect(revoke).toContain('Net::SMTPAuthenticationError');
+});
+
 // ECS never refreshes a running task's secrets: the README must say how its tasks get rotated
 // credentials before the next rotation deletes the key they started with.
 test("the README's containerSecrets bullet says how running ECS tasks get rotated credentials", () => {
