@@ -350,6 +350,14 @@ test("the README's delivery job retries a throttled send and a refused login, De
   expect(revoke).toContain('Net::SMTPAuthenticationError');
 });
 
+// The dotenv gem's README installs it for development and test only: a production boot never
+// reads the file `env --write` writes unless the README says where the gem must be.
+test("the README's dotenv format says when Rails reads .env.production", () => {
+  const bullet = README.match(/^- `dotenv`: double-quoted[^]*?(?=^- )/m)?.[0] ?? '';
+  expect(bullet).toContain('groups: [:development, :test]');
+  expect(bullet).toContain('overwrite: false');
+});
+
 // ECS never refreshes a running task's secrets: the README must say how its tasks get rotated
 // credentials before the next rotation deletes the key they started with.
 test("the README's containerSecrets bullet says how running ECS tasks get rotated credentials", () => {
