@@ -261,12 +261,15 @@ test('the GitHub Actions field table has one row per github field of the schema,
 });
 
 /*
- * The operator's IAM permissions: each command's row names every AWS action its own module calls
- * (the SDK commands it sends), so a command that starts calling something new needs its row.
- * What the modules share (the secret read, the health checks) is described once above the table.
+ * The operator's IAM permissions: each command's row names every AWS action the command can call
+ * (the SDK commands it sends), its own module's and those of the shared code it runs (the health
+ * checks, another command's helpers), so a command that starts calling something new needs its
+ * row. What every command shares (the stack's outputs, the secret read, the health-check
+ * function's settings) is described once above the table, and counts for every row.
  */
 describe("the operator's IAM permissions table", () => {
   const section = README.slice(README.indexOf("### The operator's IAM permissions"));
+  const shared = section.slice(0, section.indexOf('| Command'));
   const rows = new Map(
     [
       ...section
@@ -276,30 +279,105 @@ describe("the operator's IAM permissions table", () => {
       .slice(2)
       .flatMap(([, commands, calls]) => [...commands.matchAll(/`([a-z-]+)`/g)].map(([, c]) => [c, calls])),
   );
-  /** The module a command runs: the first file imported after its key in the command table. */
-  const table = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cli', 'command-table.ts'), 'utf8');
-  const moduleOf = (name: string) => {
+  const CLI = path.join(__dirname, '..', 'lib', 'cli');
+  /** The module a command runs and its entry function: what the command table imports for its key. */
+  const table = fs.readFileSync(path.join(CLI, 'command-table.ts'), 'utf8');
+  const entryOf = (name: string) => {
     const at = table.search(new RegExp(`\\n  '?${name}'?: \\{`));
-    return /import\('\.\/commands\/([a-z-]+)\.js'\)/.exec(table.slice(at))![1];
+    // Its run's import: an option's check may load the module too, for another function.
+    const [, file, fn] =
+      /run: async [^=]*=>\s*\(await import\('\.\/commands\/([a-z-]+)\.js'\)\)\.([A-Za-z]+)\(/.exec(
+        table.slice(at),
+      )!;
+    return { file: path.join(CLI, 'commands', `${file}.ts`), fn };
   };
-  /** The actions a module calls: its `new XxxCommand(` names. */
-  const actions = (file: string) =>
-    [
-      ...fs
-        .readFileSync(path.join(__dirname, '..', 'lib', 'cli', 'commands', `${file}.ts`), 'utf8')
-        .matchAll(/new ([A-Z][A-Za-z]+)Command\(/g),
-    ].map(([, action]) => action);
+
+  /**
+   * A source file as top-level declarations (each from its line to the next one's) and the names
+   * it imports from the project's own files (static imports and `await import(...)`).
+   */
+  const parsed = new Map<string, { decls: Map<string, string>; imports: Map<string, string> }>();
+  const parse = (file: string) => {
+    let found = parsed.get(file);
+    if (found) return found;
+    // Without comments: a name in one is no call.
+    const text = fs
+      .readFileSync(file, 'utf8')
+      .replace(/\/\*[^]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
+    const resolve = (spec: string) => path.resolve(path.dirname(file), spec.replace(/\.js$/, '') + '.ts');
+    const imports = new Map<string, string>();
+    for (const [, names, spec] of text.matchAll(
+      /(?:import|const)\s+(?:type\s+)?\{([^}]*)\}\s*(?:from\s+|=\s*await\s+import\()'(\.[^']+)'/g,
+    ))
+      for (const item of names.split(',')) {
+        const local = item
+          .replace(/^\s*type\s+/, '')
+          .split(/\s+as\s+/)
+          .pop()!
+          .trim();
+        if (local) imports.set(local, resolve(spec));
+      }
+    const decls = new Map<string, string>();
+    const starts = [
+      ...text.matchAll(
+        /^(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/gm,
+      ),
+    ];
+    starts.forEach((m, i) => decls.set(m[1], text.slice(m.index, starts[i + 1]?.index ?? text.length)));
+    found = { decls, imports };
+    parsed.set(file, found);
+    return found;
+  };
+  /** The actions (`new XxxCommand(` names) reachable from `fn` of `file`, through the declarations it names. */
+  const reachable = (file: string, fn: string) => {
+    const actions = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (f: string, name: string) => {
+      const key = `${f}#${name}`;
+      if (seen.has(key) || !fs.existsSync(f)) return;
+      seen.add(key);
+      const { decls, imports } = parse(f);
+      const body = decls.get(name);
+      if (body === undefined) return;
+      for (const [, action] of body.matchAll(/new ([A-Z][A-Za-z]+)Command\(/g)) actions.add(action);
+      for (const [word] of body.matchAll(/[A-Za-z_$][\w$]*/g)) {
+        if (word !== name && decls.has(word)) visit(f, word);
+        else if (imports.has(word)) visit(imports.get(word)!, word);
+      }
+    };
+    visit(file, fn);
+    return [...actions];
+  };
 
   test('every command has a row', () => {
     expect([...rows.keys()].sort()).toEqual(Object.keys(COMMANDS).sort());
   });
 
-  test.each(Object.keys(COMMANDS))('%s: its row names each action its module calls', (name) => {
+  test('the calls are followed into the shared code (doctor reaches the health checks and test-alarm)', () => {
+    const doctor = reachable(entryOf('doctor').file, entryOf('doctor').fn);
+    expect(doctor).toEqual(
+      expect.arrayContaining(['DescribeServices', 'DescribeAlarmHistory', 'GetSecretValue']),
+    );
+    // Only what is reached: pause reads the identity through the health checks' readIdentity alone.
+    expect(reachable(entryOf('pause').file, entryOf('pause').fn)).not.toContain('DescribeServices');
+  });
+
+  test.each(Object.keys(COMMANDS))('%s: its row names each action it calls', (name) => {
     // "then as `rotate`": the row of that command counts too.
     const row = rows.get(name)!;
-    const text = [row, ...[...row.matchAll(/as `([a-z-]+)`/g)].map(([, other]) => rows.get(other))].join(' ');
-    for (const action of actions(moduleOf(name)))
-      expect(`${name}: ${text}`).toMatch(new RegExp(`:${action}\\b|\`${action}\``));
+    const text = [
+      shared,
+      row,
+      ...[...row.matchAll(/as `([a-z-]+)`/g)].map(([, other]) => rows.get(other)),
+    ].join(' ');
+    const { file, fn } = entryOf(name);
+    const actions = reachable(file, fn);
+    expect(actions.length).toBeGreaterThan(0);
+    expect({
+      name,
+      missing: actions.filter((action) => !new RegExp(`:${action}\\b|\`${action}\``).test(text)),
+    }).toEqual({ name, missing: [] });
   });
 });
 
