@@ -5,6 +5,7 @@ import { parseConfig } from '../lib/config/load';
 import { DeployAccessStack } from '../lib/deploy-access-stack';
 import { BASE_ENV } from './helpers';
 import { TEST_APP_PROPS } from './support/app-props';
+import { cliActions, commandEntry } from './support/cli-calls';
 
 const STAGING = {
   ...BASE_ENV,
@@ -185,6 +186,21 @@ describe('DeployAccessStack', () => {
         (r) => r.Properties.ManagedPolicyArns === undefined,
       ),
     ).toBe(true);
+  });
+
+  // The deploy job runs `ses-smtp preflight` with this role before `cdk deploy`: a call the role
+  // may not make fails the job ("AWS denied preflight"), past the few refusals preflight reports.
+  test('the deploy role may make every call `ses-smtp preflight` can make', () => {
+    const { template: route53 } = synth({ repository: 'acme/web-app' }, { staging: STAGING });
+    const granted = Object.values(route53.findResources('AWS::IAM::Role'))
+      .flatMap((r) => r.Properties.Policies)
+      .find((p) => p.PolicyName === 'PreflightReads')
+      .PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat())
+      .map((action: string) => action.split(':')[1]);
+    const { file, fn } = commandEntry('preflight');
+    const calls = cliActions(file, fn);
+    expect(calls).toContain('ListResourceRecordSets');
+    expect(calls.filter((action) => !granted.includes(action))).toEqual([]);
   });
 
   test('DNS managed elsewhere: the deploy role reads no hosted zone', () => {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHECKS, FREQUENT_CHECKS } from '../lambda/shared/checks';
 import { COMMANDS, GLOBAL_OPTIONS } from '../lib/cli/command-table';
+import { cliActions, commandEntry as entryOf } from './support/cli-calls';
 import { RAILS_SMTP_SETTINGS } from '../lib/cli/commands/env';
 import { SMTP_CONTAINER_VARIABLES, SMTP_CREDENTIALS_JSON_VARIABLE } from '../lib/ecs-secrets';
 
@@ -279,76 +280,7 @@ describe("the operator's IAM permissions table", () => {
       .slice(2)
       .flatMap(([, commands, calls]) => [...commands.matchAll(/`([a-z-]+)`/g)].map(([, c]) => [c, calls])),
   );
-  const CLI = path.join(__dirname, '..', 'lib', 'cli');
-  /** The module a command runs and its entry function: what the command table imports for its key. */
-  const table = fs.readFileSync(path.join(CLI, 'command-table.ts'), 'utf8');
-  const entryOf = (name: string) => {
-    const at = table.search(new RegExp(`\\n  '?${name}'?: \\{`));
-    // Its run's import: an option's check may load the module too, for another function.
-    const [, file, fn] =
-      /run: async [^=]*=>\s*\(await import\('\.\/commands\/([a-z-]+)\.js'\)\)\.([A-Za-z]+)\(/.exec(
-        table.slice(at),
-      )!;
-    return { file: path.join(CLI, 'commands', `${file}.ts`), fn };
-  };
-
-  /**
-   * A source file as top-level declarations (each from its line to the next one's) and the names
-   * it imports from the project's own files (static imports and `await import(...)`).
-   */
-  const parsed = new Map<string, { decls: Map<string, string>; imports: Map<string, string> }>();
-  const parse = (file: string) => {
-    let found = parsed.get(file);
-    if (found) return found;
-    // Without comments: a name in one is no call.
-    const text = fs
-      .readFileSync(file, 'utf8')
-      .replace(/\/\*[^]*?\*\//g, '')
-      .replace(/^\s*\/\/.*$/gm, '');
-    const resolve = (spec: string) => path.resolve(path.dirname(file), spec.replace(/\.js$/, '') + '.ts');
-    const imports = new Map<string, string>();
-    for (const [, names, spec] of text.matchAll(
-      /(?:import|const)\s+(?:type\s+)?\{([^}]*)\}\s*(?:from\s+|=\s*await\s+import\()'(\.[^']+)'/g,
-    ))
-      for (const item of names.split(',')) {
-        const local = item
-          .replace(/^\s*type\s+/, '')
-          .split(/\s+as\s+/)
-          .pop()!
-          .trim();
-        if (local) imports.set(local, resolve(spec));
-      }
-    const decls = new Map<string, string>();
-    const starts = [
-      ...text.matchAll(
-        /^(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/gm,
-      ),
-    ];
-    starts.forEach((m, i) => decls.set(m[1], text.slice(m.index, starts[i + 1]?.index ?? text.length)));
-    found = { decls, imports };
-    parsed.set(file, found);
-    return found;
-  };
-  /** The actions (`new XxxCommand(` names) reachable from `fn` of `file`, through the declarations it names. */
-  const reachable = (file: string, fn: string) => {
-    const actions = new Set<string>();
-    const seen = new Set<string>();
-    const visit = (f: string, name: string) => {
-      const key = `${f}#${name}`;
-      if (seen.has(key) || !fs.existsSync(f)) return;
-      seen.add(key);
-      const { decls, imports } = parse(f);
-      const body = decls.get(name);
-      if (body === undefined) return;
-      for (const [, action] of body.matchAll(/new ([A-Z][A-Za-z]+)Command\(/g)) actions.add(action);
-      for (const [word] of body.matchAll(/[A-Za-z_$][\w$]*/g)) {
-        if (word !== name && decls.has(word)) visit(f, word);
-        else if (imports.has(word)) visit(imports.get(word)!, word);
-      }
-    };
-    visit(file, fn);
-    return [...actions];
-  };
+  const reachable = cliActions;
 
   test('every command has a row', () => {
     expect([...rows.keys()].sort()).toEqual(Object.keys(COMMANDS).sort());
