@@ -122,6 +122,66 @@ describe('restarting ECS services after a rotation', () => {
     expect(mail.credentials.restartServiceArns).toEqual([other]);
   });
 
+  // Imported by name, aws-cdk-lib writes the service's ARN without its cluster
+  // (service/SERVICE) unless the app sets @aws-cdk/aws-ecs:arnFormatIncludesClusterName: a
+  // policy on that ARN never matches the service's own, service/CLUSTER/SERVICE, and every
+  // restart was refused (AccessDenied) after each rotation; with partition literals
+  // (@aws-cdk/core:enablePartitionLiterals) the import was refused as a short ARN to migrate.
+  test.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])(
+    'a service imported by name gets UpdateService on its long ARN (cluster in ARN %s, partition literal %s)',
+    (clusterInArn, partitionLiteral) => {
+      const app = testApp({
+        '@aws-cdk/aws-ecs:arnFormatIncludesClusterName': clusterInArn,
+        '@aws-cdk/core:enablePartitionLiterals': partitionLiteral,
+      });
+      const stack = new Stack(app, 'App', { env });
+      const mail = new SesSmtp(stack, 'Mail', PROPS);
+      const cluster = ecs.Cluster.fromClusterAttributes(stack, 'Prod', {
+        clusterName: 'prod',
+        vpc: ec2.Vpc.fromVpcAttributes(stack, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+      });
+      mail.restartOnRotation(
+        ecs.FargateService.fromFargateServiceAttributes(stack, 'Web', { cluster, serviceName: 'web' }),
+      );
+      const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((s) => s.Action === 'ecs:UpdateService');
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Resource: partitionLiteral
+            ? WEB
+            : {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:123456789012:service/prod/web'],
+                ],
+              },
+        }),
+      ]);
+    },
+  );
+
+  // Names only (no reference): the mail stack reads nothing of the stack the import is in.
+  test('a service imported by literal names into another stack is taken, by its long ARN', () => {
+    const app = testApp({ '@aws-cdk/core:enablePartitionLiterals': true });
+    const mail = new SesSmtp(new Stack(app, 'Mail', { env }), 'Mail', PROPS);
+    const web = new Stack(app, 'Web', { env });
+    const cluster = ecs.Cluster.fromClusterAttributes(web, 'Prod', {
+      clusterName: 'prod',
+      vpc: ec2.Vpc.fromVpcAttributes(web, 'Vpc', { vpcId: 'vpc-1', availabilityZones: ['eu-west-1a'] }),
+    });
+    mail.restartOnRotation(
+      ecs.FargateService.fromFargateServiceAttributes(web, 'Web', { cluster, serviceName: 'web' }),
+    );
+    expect(mail.credentials.restartServiceArns).toEqual([WEB]);
+    expect(() => app.synth()).not.toThrow();
+  });
+
   test('a service built in another stack is refused with the fix (a dependency cycle otherwise)', () => {
     const app = testApp();
     const mail = new SesSmtp(new Stack(app, 'Mail', { env }), 'Mail', PROPS);

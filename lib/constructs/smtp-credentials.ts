@@ -1,5 +1,6 @@
 import {
   CfnElement,
+  CfnResource,
   CustomResource,
   Duration,
   Lazy,
@@ -558,7 +559,7 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
   /** As restartServicesOnRotation, one service. `source` names the caller in the error. */
   public addRestartService(service: ecs.IBaseService, source = 'restartServicesOnRotation'): void {
     const stack = Stack.of(this);
-    const arn = service.serviceArn;
+    const arn = longServiceArn(service);
     if (!Token.isUnresolved(arn)) return this.addRestartServiceArn(arn, source);
     if (Stack.of(service) !== stack) {
       throw new ConfigError([
@@ -769,6 +770,34 @@ export class SmtpCredentials extends Construct implements IRotationMonitoring {
       serviceTimeout: Duration.minutes(5),
     });
   }
+}
+
+/** A short service ARN, arn:PARTITION:ecs:REGION:ACCOUNT:service/SERVICE: its start and the name. */
+const SHORT_SERVICE_ARN = /^(arn:[a-z-]+:ecs:[a-z0-9-]+:\d{12}:service\/)([A-Za-z0-9_-]{1,255})$/;
+
+/**
+ * The ARN IAM authorizes UpdateService of `service` on: its long one, service/CLUSTER/SERVICE. A
+ * service of a stack: its own (Ref). One imported by name: aws-cdk-lib writes service/SERVICE
+ * unless the app sets @aws-cdk/aws-ecs:arnFormatIncludesClusterName, which no policy of the
+ * service's own ARN matches (and addRestartServiceArn refuses as short): the import names the
+ * cluster, which makes it the long one.
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-arn-migration.html
+ */
+function longServiceArn(service: ecs.IBaseService): string {
+  const resource = service.node.defaultChild;
+  if (CfnResource.isCfnResource(resource) && resource.cfnResourceType === 'AWS::ECS::Service') {
+    return service.serviceArn;
+  }
+  const arn = service.serviceArn;
+  const cluster = service.cluster.clusterName;
+  const short = Token.isUnresolved(arn) ? undefined : SHORT_SERVICE_ARN.exec(arn);
+  if (short && !Token.isUnresolved(cluster)) return `${short[1]}${cluster}/${short[2]}`;
+  if (!Token.isUnresolved(arn) && !short) return arn;
+  return Stack.of(service).formatArn({
+    service: 'ecs',
+    resource: 'service',
+    resourceName: `${cluster}/${service.serviceName}`,
+  });
 }
 
 /** True for a sender pattern: "*" as the whole local part, or a leading "*." label of the domain. */
