@@ -416,6 +416,9 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
   const seenIdentities = new Map<string, string>();
   const alarmOwners = new Map<string, string>();
   const zoneRecords = new Map<string, string>();
+  // DNS holds one record set per name and type, wherever the zone is hosted: an environment with
+  // manual DNS, or in another hosted zone of the same name, publishes at the same names too.
+  const publishedRecords = new Map<string, { name: string; values: string }>();
   // DNS names are global: another environment's MAIL FROM domain (its MX is SES's feedback
   // endpoint) is no place for a sender, whatever the account, Region or zone.
   const mailFromOwners = new Map<string, string>();
@@ -504,29 +507,49 @@ function checkAcrossFields(file: ParsedConfigFile): Problem[] {
 
     // Two environments writing one record set into one hosted zone collide at deploy time:
     // one line per pair of environments, naming every shared record and every field to change.
-    if (env.dns.mode === 'route53') {
-      const zone = env.dns.hostedZoneId;
-      const clashes = new Map<string, DnsRecord[]>();
-      for (const { record, key } of zoneRecordsOf(zone, env)) {
-        const other = zoneRecords.get(key);
-        if (other === undefined) zoneRecords.set(key, name);
-        else clashes.set(other, [...(clashes.get(other) ?? []), record]);
+    const zone = env.dns.mode === 'route53' ? env.dns.hostedZoneId : undefined;
+    const clashes = new Map<string, DnsRecord[]>();
+    // Another environment's record at the same name and type with other values (another Region's
+    // MAIL FROM MX, another DMARC policy): whoever publishes second replaces the first's.
+    const conflicts = new Map<string, DnsRecord[]>();
+    for (const { record, key } of zoneRecordsOf(zone ?? '', env)) {
+      const other = zone === undefined ? undefined : zoneRecords.get(key);
+      if (zone !== undefined && other === undefined) zoneRecords.set(key, name);
+      else if (other !== undefined) clashes.set(other, [...(clashes.get(other) ?? []), record]);
+      const dnsKey = `${bareName(record.name)} ${record.type}`;
+      const values = JSON.stringify([...record.values].sort());
+      const published = publishedRecords.get(dnsKey);
+      if (published === undefined) publishedRecords.set(dnsKey, { name, values });
+      else if (published.values !== values && !clashes.has(published.name)) {
+        conflicts.set(published.name, [...(conflicts.get(published.name) ?? []), record]);
       }
-      for (const [other, records] of clashes) {
-        const fields = [...new Set(records.map((r) => RECORD_FIELDS[r.key]))];
-        const shared = [...new Set(records.map((r) => bareName(r.name)))].map(
-          (n) =>
-            `${n} (${records
-              .filter((r) => bareName(r.name) === n)
-              .map((r) => r.type)
-              .join(', ')})`,
-        );
-        add(
-          fields[0].path.split('.'),
-          fields[0].value(env),
-          `records that environment "${other}" does not also write into hosted zone ${zone}; both write ${shared.join(', ')}: ${fields.map((f) => f.fix).join(' and ')}`,
-        );
-      }
+    }
+    const describe = (records: DnsRecord[]) => ({
+      fields: [...new Set(records.map((r) => RECORD_FIELDS[r.key]))],
+      shared: [...new Set(records.map((r) => bareName(r.name)))].map(
+        (n) =>
+          `${n} (${records
+            .filter((r) => bareName(r.name) === n)
+            .map((r) => r.type)
+            .join(', ')})`,
+      ),
+    });
+    for (const [other, records] of clashes) {
+      const { fields, shared } = describe(records);
+      add(
+        fields[0].path.split('.'),
+        fields[0].value(env),
+        `records that environment "${other}" does not also write into hosted zone ${zone}; both write ${shared.join(', ')}: ${fields.map((f) => f.fix).join(' and ')}`,
+      );
+    }
+    for (const [other, records] of conflicts) {
+      if (clashes.has(other)) continue;
+      const { fields, shared } = describe(records);
+      add(
+        fields[0].path.split('.'),
+        fields[0].value(env),
+        `no record that environment "${other}" publishes with other values (DNS holds one record set per name and type, whatever the DNS mode or hosted zone: the one published second replaces the other); both publish ${shared.join(', ')}: ${fields.map((f) => f.fix).join(' and ')}`,
+      );
     }
   }
   problems.push(...gitHubProblems(file));

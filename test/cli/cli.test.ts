@@ -441,8 +441,9 @@ describe('usage', () => {
           b: {
             ...JSON.parse(fs.readFileSync(config, 'utf8')).environments.prod,
             region: 'us-east-1',
-            // Not the same DNS names in the same zone as "a" (the loader refuses that).
+            // Not the same DNS names as "a" with other values (the loader refuses that).
             dns: { mode: 'manual' },
+            mailFrom: { subdomain: 'mail-us' },
           },
         },
       }),

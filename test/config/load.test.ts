@@ -465,7 +465,15 @@ describe('loadConfig', () => {
     const file = write(
       'two.json',
       JSON.stringify({
-        environments: { a: BASE_ENV, b: { ...BASE_ENV, region: 'us-east-1', dns: { mode: 'manual' } } },
+        environments: {
+          a: BASE_ENV,
+          b: {
+            ...BASE_ENV,
+            region: 'us-east-1',
+            dns: { mode: 'manual' },
+            mailFrom: { subdomain: 'mail-us' },
+          },
+        },
       }),
     );
     expect(loadConfig(file).environments.map((e) => e.name)).toEqual(['a', 'b']);
@@ -827,12 +835,41 @@ describe('two environments that write the same names into one hosted zone', () =
       { mailFrom: { subdomain: 'mail-us' }, dmarc: { enabled: false } },
     ],
     [
-      'another hosted zone',
-      { dns: { mode: 'route53', hostedZoneId: 'Z0OTHERZONE', zoneName: 'example.com' } },
+      'manual DNS in the same Region of another account: the same values, published once',
+      { region: 'eu-west-1', account: '210987654321', dns: { mode: 'manual' } },
     ],
-    ['manual DNS', { dns: { mode: 'manual' } }],
+    [
+      'manual DNS and another MAIL FROM label (one DMARC record, the same policy)',
+      { mailFrom: { subdomain: 'mail-us' }, dns: { mode: 'manual' } },
+    ],
   ])('no collision with %s', (_name, change) => {
     expect(fileProblems({ environments: { eu, us: { ...us, ...change } } })).toEqual([]);
+  });
+
+  // DNS names are global: the MX of mail.example.com names one Region's feedback endpoint, whether
+  // a stack writes it or someone publishes what `ses-smtp dns` prints, in whichever zone.
+  test.each<[string, Record<string, unknown>]>([
+    ['manual DNS', { dns: { mode: 'manual' } }],
+    [
+      'another hosted zone of the same name',
+      { dns: { mode: 'route53', hostedZoneId: 'Z0OTHERZONE', zoneName: 'example.com' } },
+    ],
+  ])('the same MAIL FROM name in another Region with %s', (_name, change) => {
+    expect(fileProblems({ environments: { eu, us: { ...us, ...change } } })).toEqual([
+      `${FILE}: environment "us", field "mailFrom.subdomain": got "mail", expected no record that environment "eu" publishes with other values (DNS holds one record set per name and type, whatever the DNS mode or hosted zone: the one published second replaces the other); both publish mail.example.com (MX): give one of them another mailFrom.subdomain (like "mail-eu")`,
+    ]);
+  });
+
+  test('another DMARC policy for the same domain, with manual DNS in another account', () => {
+    const other = {
+      ...eu,
+      account: '210987654321',
+      dns: { mode: 'manual' },
+      dmarc: { policy: 'reject' },
+    };
+    expect(fileProblems({ environments: { eu, other } })).toEqual([
+      `${FILE}: environment "other", field "dmarc.enabled": got true, expected no record that environment "eu" publishes with other values (DNS holds one record set per name and type, whatever the DNS mode or hosted zone: the one published second replaces the other); both publish _dmarc.example.com (TXT): set dmarc.enabled to false in one of them (a name holds one DMARC record)`,
+    ]);
   });
 
   test('the same zone id written as "/hostedzone/..." is the same zone', () => {
@@ -1613,6 +1650,7 @@ describe('the JSON file per RFC 8259', () => {
       ...BASE_ENV,
       region: 'us-east-1',
       dns: { mode: 'manual' },
+      mailFrom: { subdomain: 'mail-us' },
       tags: { team: 'x' },
     });
     const file = write('same.json', `{"environments": {"a": ${env}, "b": ${other}}}`);
