@@ -413,13 +413,20 @@ export class SesSmtp extends Construct {
  * written into a hosted zone, and the account-level alarms (per account and Region).
  */
 const claimsInApp = new WeakMap<IConstruct, Map<string, string>>();
+/** By DNS name and type, the first SesSmtp of an app that publishes a record there, and its values. */
+interface Published {
+  readonly path: string;
+  readonly values: string;
+}
+const publishedInApp = new WeakMap<IConstruct, Map<string, Published>>();
 
 /**
  * Refuses a SesSmtp whose environment name another SesSmtp of the app has in the same account
  * (in the same stack when the account is not known at synth: an environment-agnostic stack may
  * go to any). Returns the function that records this one once it is in the tree, and warns when
  * it shares with another one what a deploy of both would fight over: the SES identity, a record
- * of the hosted zone (the second deploy fails: it exists), the account-level alarms (every
+ * of the hosted zone (the second deploy fails: it exists), a DNS name both publish with other
+ * values (whatever the zone or DNS mode, one replaces the other), the account-level alarms (every
  * alert twice), or, in one stack, the CLI options its texts give an operator (the CLI cannot tell
  * which one they mean). Warnings, not errors: an app may build two variants of one environment to
  * compare their templates, and deploy one. The environments file's loader refuses all of these.
@@ -470,14 +477,38 @@ function claimInApp(
     const other = claims.get(key);
     if (other) clashes.set(other, [...(clashes.get(other) ?? []), record]);
   }
-  for (const [other, shared] of clashes) {
-    const names = [...new Set(shared.map((r) => `${bareName(r.name)} ${r.type}`))];
-    const fixes = [...new Set(shared.map((r) => RECORD_FIELDS[r.key].fix))]
+  // DNS names are global: a record another construct publishes at the same name and type with
+  // other values (another Region's MAIL FROM MX), in whatever zone or DNS mode, is replaced by it.
+  const published = zoneRecordsOf('', { ...config, region }).map(({ record }) => ({
+    record,
+    key: `published ${bareName(record.name)} ${record.type}`,
+    values: JSON.stringify([...record.values].sort()),
+  }));
+  const conflicts = new Map<string, DnsRecord[]>();
+  const publishers = publishedInApp.get(scope.node.root) ?? new Map<string, Published>();
+  for (const { record, key, values } of published) {
+    const other = publishers.get(key);
+    if (other === undefined || other.values === values || clashes.has(other.path)) continue;
+    conflicts.set(other.path, [...(conflicts.get(other.path) ?? []), record]);
+  }
+  const describe = (shared: DnsRecord[]) => ({
+    names: [...new Set(shared.map((r) => `${bareName(r.name)} ${r.type}`))],
+    fixes: [...new Set(shared.map((r) => RECORD_FIELDS[r.key].fix))]
       .join('; ')
-      .replaceAll('one of them', 'one of the two');
+      .replaceAll('one of them', 'one of the two'),
+  });
+  for (const [other, shared] of clashes) {
+    const { names, fixes } = describe(shared);
     warnings.push([
       'ses-smtp:zone-records-in-use',
       `${other} writes ${names.join(', ')} into ${zoneText} too: the second deploy fails (the record exists): ${fixes}.`,
+    ]);
+  }
+  for (const [other, shared] of conflicts) {
+    const { names, fixes } = describe(shared);
+    warnings.push([
+      'ses-smtp:zone-records-in-use',
+      `${other} publishes ${names.join(', ')} too, with other values (DNS holds one record set per name and type, whatever the DNS mode or hosted zone): the one published second replaces the other: ${fixes}.`,
     ]);
   }
   const alarmsKey = `account alarms ${where.key} ${region}`;
@@ -503,6 +534,8 @@ function claimInApp(
     if (!cliOwner) claims.set(cliKey, path);
     if (!identity) claims.set(identityKey, path);
     for (const { key } of records) if (!claims.has(key)) claims.set(key, path);
+    for (const { key, values } of published) if (!publishers.has(key)) publishers.set(key, { path, values });
+    publishedInApp.set(scope.node.root, publishers);
     if (config.alarms.accountAlarms && !alarmsOwner) claims.set(alarmsKey, path);
     claimsInApp.set(scope.node.root, claims);
     for (const [id, text] of warnings) Annotations.of(construct).addWarningV2(id, text);

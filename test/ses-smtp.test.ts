@@ -290,6 +290,22 @@ describe('SesSmtp', () => {
       ]);
     });
 
+    test("another Region with manual DNS: the MAIL FROM MX, which names each one's Region", () => {
+      const app = testApp();
+      new SesSmtp(new Stack(app, 'MailEu', { env: { ...env, region: 'eu-west-1' } }), 'Mail', {
+        ...PROPS,
+        environmentName: 'eu',
+      });
+      const us = new Stack(app, 'MailUs', { env });
+      new SesSmtp(us, 'Mail', { ...PROPS, environmentName: 'us', dns: { mode: 'manual' } });
+      // The same Region in another account publishes the same values: nothing to replace.
+      const other = new Stack(app, 'MailOther', { env: { account: '111111111111', region: 'eu-west-1' } });
+      new SesSmtp(other, 'Mail', { ...PROPS, environmentName: 'other', dns: { mode: 'manual' } });
+      expect(warnings(us, other)).toEqual([
+        '/MailUs/Mail: MailEu/Mail publishes mail.example.com MX too, with other values (DNS holds one record set per name and type, whatever the DNS mode or hosted zone): the one published second replaces the other: give one of the two another mailFrom.subdomain (like "mail-eu").',
+      ]);
+    });
+
     test("a hosted zone of the app (its id a token), shared by two Regions' constructs", () => {
       const app = testApp();
       const zones = new Stack(app, 'Zones', { env });
@@ -329,9 +345,10 @@ describe('SesSmtp', () => {
         alarms: { accountAlarms: false },
       });
       // Zones still to be looked up are not compared: every one is "DUMMY" on the CDK CLI's first
-      // pass (here two environments of one domain in two accounts, whose zones may differ).
+      // pass (here two environments of one domain in two accounts, whose zones may differ; in
+      // MailEu's Region, so that the records they publish have its values).
       const lookup = (name: string, account: string) => {
-        const stack = new Stack(app, name, { env: { ...env, account } });
+        const stack = new Stack(app, name, { env: { account, region: 'eu-west-1' } });
         new SesSmtp(stack, 'Mail', {
           ...PROPS,
           environmentName: 'lookup',
